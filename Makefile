@@ -1,0 +1,44 @@
+# The README's two commands are `make demo` and `make test`; both set up .venv first.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Fundwall needs Python >= 3.11 (python3.11 or newer on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/fundwall demo
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+# Re-pin every dependency after changing pyproject.toml (needs the network).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q -e '.[dev]' setuptools
+	{ echo "# Pinned dependencies of fundwall (runtime and development). Regenerate with: make lock"; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^fundwall' ; \
+	  .lock-venv/bin/pip freeze --all | grep '^setuptools=='; } > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

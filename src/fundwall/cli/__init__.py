@@ -1,0 +1,32 @@
+"""The `fundwall` command line: thin commands over the same services the API and console use.
+
+Each room registers its commands here; a FundwallError becomes one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from fundwall.domain.errors import FundwallError
+
+app = typer.Typer(
+    name="fundwall",
+    help="Fundwall: cut the funds chain of telecom and online fraud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point of the `fundwall` script."""
+    try:
+        app()
+    except FundwallError as error:
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(2)

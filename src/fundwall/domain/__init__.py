@@ -1,0 +1,1 @@
+"""The business core: pure types and rules, no I/O, no framework imports."""
