@@ -1,0 +1,123 @@
+"""Bank card and account numbers (银行卡号, 账号).
+
+Two rules, and every parsed number says which one it passed:
+
+- `AccountRule.CARD`: a bank card number (借记卡/信用卡) of 16 to 19 digits whose last digit
+  is a Luhn check digit (ISO/IEC 7812);
+- `AccountRule.ACCOUNT`: any other account number, e.g. a corporate settlement account
+  (对公结算账户), of 8 to 32 digits with no check digit to verify.
+
+Spaces and hyphens are ignored. The masked form keeps no separators and the same length:
+cards keep the first six digits (the issuer number, which names the bank) and the last four,
+6222021234561234 -> 622202******1234; accounts keep the first four and the last four. At
+least four digits are always starred, so short accounts show fewer leading digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.domain.identity._masked import MaskedIdentity, clean, is_digits, mask_middle
+
+CARD_LENGTHS: Final = range(16, 20)
+ACCOUNT_LENGTHS: Final = range(8, 33)
+_MIN_STARS: Final = 4
+_TAIL: Final = 4
+
+
+class AccountRule(StrEnum):
+    CARD = "card"
+    ACCOUNT = "account"
+
+
+def _luhn_sum(digits: str) -> int:
+    """Luhn sum of digits that will be followed by a check digit (so the last one doubles)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total
+
+
+def luhn_check_digit(payload: str) -> str:
+    """The digit that, appended to `payload`, makes a number pass the Luhn check."""
+    if not isinstance(payload, str) or not is_digits(payload):
+        raise InvalidInput("the Luhn check digit is computed from digits only", "payload")
+    return str(-_luhn_sum(payload) % 10)
+
+
+def luhn_valid(number: str) -> bool:
+    """Whether a string of digits ends in the right Luhn check digit."""
+    return (
+        isinstance(number, str)
+        and len(number) > 1
+        and is_digits(number)
+        and luhn_check_digit(number[:-1]) == number[-1]
+    )
+
+
+def _problem(number: object, rule: object) -> str | None:
+    if not isinstance(number, str):
+        return f"expected the account number as text, got {type(number).__name__}"
+    if not is_digits(number):
+        return "an account number holds only digits (spaces and hyphens are ignored)"
+    if rule == AccountRule.CARD:
+        if len(number) not in CARD_LENGTHS:
+            return f"a bank card number has 16 to 19 digits, got {len(number)}"
+        if not luhn_valid(number):
+            return "the card number's check digit is wrong (a typing error?)"
+        return None
+    if rule == AccountRule.ACCOUNT:
+        if len(number) not in ACCOUNT_LENGTHS:
+            return f"an account number has 8 to 32 digits, got {len(number)}"
+        return None
+    return f"unknown account rule {rule!r}"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AccountNumber(MaskedIdentity):
+    """A card or account number; `number` is the raw digits, `str()` masks them."""
+
+    number: str
+    rule: AccountRule
+
+    def __post_init__(self) -> None:
+        reason = _problem(self.number, self.rule)
+        if reason is not None:
+            raise InvalidInput(reason, "number")
+
+    @classmethod
+    def parse(
+        cls, text: str, *, card: bool | None = None, field: str = "account_no"
+    ) -> AccountNumber:
+        """Validate a card (`card=True`), an account (`card=False`) or either (`None`).
+
+        Left to decide, a number of 16 to 19 digits that passes the Luhn check is taken for a
+        card and anything else of 8 to 32 digits for an account; a mistyped card then reads
+        as an account, so say `card=True` whenever the input is known to be a card.
+        """
+        number = clean(text, what="account number", field=field, separators=" -")
+        if card is None:
+            is_card = len(number) in CARD_LENGTHS and luhn_valid(number)
+            rule = AccountRule.CARD if is_card else AccountRule.ACCOUNT
+        else:
+            rule = AccountRule.CARD if card else AccountRule.ACCOUNT
+        reason = _problem(number, rule)
+        if reason is not None:
+            raise InvalidInput(reason, field)
+        return cls(number, rule)
+
+    @property
+    def is_card(self) -> bool:
+        return self.rule == AccountRule.CARD
+
+    def masked(self) -> str:
+        """622202******1234 for a card, 1234********5678 for an account."""
+        head = 6 if self.is_card else 4
+        head = max(0, min(head, len(self.number) - _TAIL - _MIN_STARS))
+        return mask_middle(self.number, head=head, tail=_TAIL)
