@@ -1,0 +1,295 @@
+"""Deployment settings: environment variables and an optional TOML file.
+
+Sources, strongest first: keyword arguments to `load_settings`, environment variables
+(`FUNDWALL_DATA_DIR`, `FUNDWALL_DATABASE_URL`, nested with a double underscore as in
+`FUNDWALL_POLICY__STOP_PAYMENT_HOURS`), the TOML file (path in `FUNDWALL_CONFIG`, else
+`./fundwall.toml` when it exists), then the defaults below.
+
+`policy` holds every figure of the rules that a bank or region may set differently
+(REGULATIONS.md): limits in fen, durations in the unit the rule is written in. Rules written
+in months or years keep calendar months (`*_months`), because a freeze "for 6 months" ends on
+the same date six months later, which no fixed number of days matches.
+
+A bad value anywhere becomes one `InvalidInput` line naming the setting, never a pydantic dump.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from fundwall.domain.errors import InvalidInput
+
+CONFIG_ENV = "FUNDWALL_CONFIG"
+DEFAULT_CONFIG_FILE = Path("fundwall.toml")
+ENV_PREFIX = "FUNDWALL_"
+
+YUAN = 100  # fen per yuan
+
+
+class PolicySettings(BaseModel):
+    """Figures of the rules, with the defaults of REGULATIONS.md. Money in fen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Personal account classes (个人银行账户分类).
+    max_class_i_accounts_per_bank: PositiveInt = 1
+    max_class_ii_accounts_per_bank: PositiveInt = 5
+    max_class_iii_accounts_per_bank: PositiveInt = 5
+    max_class_iii_payment_accounts_per_institution: PositiveInt = 1
+    class_ii_inflow_daily_limit_fen: PositiveInt = 10_000 * YUAN
+    class_ii_inflow_yearly_limit_fen: PositiveInt = 200_000 * YUAN
+    class_ii_outflow_daily_limit_fen: PositiveInt = 10_000 * YUAN
+    class_ii_outflow_yearly_limit_fen: PositiveInt = 200_000 * YUAN
+    class_iii_outflow_daily_limit_fen: PositiveInt = 2_000 * YUAN
+    class_iii_outflow_yearly_limit_fen: PositiveInt = 50_000 * YUAN
+    class_iii_balance_cap_fen: PositiveInt = 2_000 * YUAN
+
+    # Non-counter transfers (非柜面转账).
+    atm_transfer_delay_hours: PositiveInt = 24
+    strong_credential_daily_threshold_fen: PositiveInt = 50_000 * YUAN
+    large_amount_confirmation_personal_daily_fen: PositiveInt = 300_000 * YUAN
+    large_amount_confirmation_company_daily_fen: PositiveInt = 1_000_000 * YUAN
+    new_account_idle_suspension_months: PositiveInt = 6
+    police_listed_reverification_days: PositiveInt = 3
+    max_ids_per_phone: PositiveInt = 1
+
+    # Dormant accounts (久悬/不动户).
+    dormant_personal_months: PositiveInt = 12
+    dormant_personal_max_balance_fen: PositiveInt = 10 * YUAN
+    dormant_company_months: PositiveInt = 12
+
+    # Emergency stop-payment (紧急止付) and freeze (冻结).
+    stop_payment_hours: PositiveInt = 48
+    stop_payment_max_renewals: PositiveInt = 2
+    stop_payment_police_entry_minutes: PositiveInt = 30
+    freeze_months: PositiveInt = 6
+    freeze_major_case_months: PositiveInt = 12
+
+    # Return of frozen money (资金返还).
+    fund_return_objection_days: PositiveInt = 30
+    fund_return_execution_working_days: PositiveInt = 3
+
+    # Appeals (异议申诉).
+    appeal_accept_working_days: PositiveInt = 2
+    appeal_decide_working_days: PositiveInt = 10
+
+    # Punishment list (联合惩戒).
+    punishment_convicted_months: PositiveInt = 36
+    punishment_card_dealer_months: PositiveInt = 24
+    punishment_total_cap_months: PositiveInt = 60
+    card_dealer_min_cards: PositiveInt = 3
+    card_dealer_min_times: PositiveInt = 3
+    card_dealer_min_counterparties: PositiveInt = 3
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        # Pairs (smaller, larger) that only make sense in this order.
+        ordered = [
+            ("class_ii_inflow_daily_limit_fen", "class_ii_inflow_yearly_limit_fen"),
+            ("class_ii_outflow_daily_limit_fen", "class_ii_outflow_yearly_limit_fen"),
+            ("class_iii_outflow_daily_limit_fen", "class_iii_outflow_yearly_limit_fen"),
+            (
+                "strong_credential_daily_threshold_fen",
+                "large_amount_confirmation_personal_daily_fen",
+            ),
+            ("freeze_months", "freeze_major_case_months"),
+            ("punishment_convicted_months", "punishment_total_cap_months"),
+            ("punishment_card_dealer_months", "punishment_total_cap_months"),
+            ("appeal_accept_working_days", "appeal_decide_working_days"),
+        ]
+        for small, large in ordered:
+            if getattr(self, small) > getattr(self, large):
+                raise ValueError(
+                    f"{small} ({getattr(self, small)}) must not exceed {large} "
+                    f"({getattr(self, large)})"
+                )
+        return self
+
+
+_HEX = frozenset(string.hexdigits)
+
+
+def _check_hex_key(value: SecretStr | None, name: str, sizes: range) -> None:
+    if value is None:
+        return
+    text = value.get_secret_value()
+    if not text or set(text) - _HEX or len(text) % 2 or len(text) // 2 not in sizes:
+        raise ValueError(
+            f"{name} must be {sizes.start}–{sizes.stop - 1} bytes written as hex digits"
+            if len(sizes) > 1
+            else f"{name} must be {sizes.start} bytes written as {2 * sizes.start} hex digits"
+        )
+
+
+class KeySettings(BaseModel):
+    """Where the field-encryption and keyed-hash keys come from.
+
+    Either both keys are given here (hex), or neither and they live as files in `dir`
+    (default `<data_dir>/keys`), created on first run.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dir: Path | None = None
+    sm4_key: SecretStr | None = None
+    hmac_key: SecretStr | None = None
+    retired_sm4_keys: tuple[SecretStr, ...] = ()
+
+    @model_validator(mode="after")
+    def _keys_well_formed(self) -> Self:
+        if (self.sm4_key is None) != (self.hmac_key is None):
+            raise ValueError("give both sm4_key and hmac_key, or neither to use key files")
+        _check_hex_key(self.sm4_key, "sm4_key", range(16, 17))
+        _check_hex_key(self.hmac_key, "hmac_key", range(16, 65))
+        for retired in self.retired_sm4_keys:
+            _check_hex_key(retired, "retired_sm4_keys entry", range(16, 17))
+        return self
+
+
+_explicit_config_file: ContextVar[Path | None] = ContextVar("fundwall_config_file", default=None)
+
+
+def _config_file() -> Path | None:
+    """The TOML file to read: explicit, else $FUNDWALL_CONFIG, else ./fundwall.toml if any."""
+    explicit = _explicit_config_file.get()
+    if explicit is not None:
+        if not explicit.is_file():
+            raise InvalidInput(f"config file not found: {explicit}", field="config_file")
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise InvalidInput(f"config file not found: {path}", field=CONFIG_ENV)
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"not valid TOML: {error}", record=str(path)) from None
+    except OSError as error:
+        raise InvalidInput(f"cannot read config file: {error.strerror}", record=str(path)) from None
+
+
+class Settings(BaseSettings):
+    """Everything a deployment configures. Build with `load_settings` or `get_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    keys: KeySettings = KeySettings()
+    policy: PolicySettings = PolicySettings()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # Fixed at load time so that a later change of working directory moves nothing.
+        return value.expanduser().absolute()
+
+    @field_validator("database_url")
+    @classmethod
+    def _default_database(cls, value: str, info: ValidationInfo) -> str:
+        if value:
+            return value
+        data_dir = info.data.get("data_dir")
+        if data_dir is None:  # data_dir itself failed validation and is reported already
+            return value
+        return f"sqlite:///{data_dir / 'fundwall.db'}"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Directory of the key files: `keys.dir`, else `<data_dir>/keys`."""
+        if self.keys.dir is None:
+            return self.data_dir / "keys"
+        return self.keys.dir.expanduser().absolute()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file()
+        toml = InitSettingsSource(settings_cls, _read_toml(path) if path else {})
+        return (init_settings, env_settings, toml)
+
+
+def _first_error(error: ValidationError, config_file: Path | None) -> InvalidInput:
+    """Turn a pydantic report into one line that names the setting and where to set it."""
+    first = error.errors()[0]
+    location = [str(part) for part in first["loc"]]
+    reason = first["msg"].removeprefix("Value error, ")
+    secret = "keys" in location[:1]
+    # A value_error comes from a check across several fields: its message names them.
+    leaf = bool(location) and first["type"] not in ("model_type", "value_error")
+    if leaf and not secret:
+        reason += f" (got {first['input']!r})"
+    if leaf:
+        where = f"{ENV_PREFIX}{'__'.join(location).upper()}"
+        if config_file is not None:
+            table = ".".join(location[:-1])
+            key = f"[{table}] {location[-1]}" if table else location[-1]
+            where += f" or {key} in {config_file}"
+        reason += f"; set by {where}"
+    more = error.error_count() - 1
+    if more:
+        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return InvalidInput(reason, field=".".join(location) or "settings")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings now, not cached: for tests and tools that build them explicitly.
+
+    `config_file` replaces $FUNDWALL_CONFIG and ./fundwall.toml; `overrides` (e.g.
+    `data_dir=tmp_path`, `policy={"stop_payment_hours": 24}`) beat every other source.
+    Raises InvalidInput naming the first bad setting.
+    """
+    token = _explicit_config_file.set(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise _first_error(error, config_file or _config_file()) from None
+    finally:
+        _explicit_config_file.reset(token)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once. `get_settings.cache_clear()` re-reads them."""
+    return load_settings()

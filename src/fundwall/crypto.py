@@ -1,0 +1,216 @@
+"""Field encryption (SM4-GCM) and keyed hashing (SM3-HMAC) of personal data.
+
+Personal data (names, ID numbers, phone numbers) is stored encrypted, with a keyed hash
+beside it so equal values can be matched without decrypting (and shared with the hub without
+revealing them). Masking for display lives with the identity types in `fundwall.domain`.
+
+Ciphertext format, version 1 (all of it authenticated; the header is the GCM associated data):
+
+    0x01 | key id (4 bytes) | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)
+
+The key id is derived from the key itself, so a keyring holding the current key and retired
+ones decrypts old values after a rotation without any numbering scheme to coordinate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from fundwall.config import Settings
+from fundwall.domain.errors import FundwallError, InvalidInput
+
+FORMAT_VERSION = 1
+SM4_KEY_BYTES = 16
+HMAC_KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+KEY_ID_BYTES = 4
+HEADER_BYTES = 1 + KEY_ID_BYTES
+SM4_KEY_FILE = "sm4.key"
+HMAC_KEY_FILE = "hmac.key"
+
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
+
+
+@dataclass(frozen=True, eq=False)
+class DecryptionError(FundwallError):
+    """An encrypted value could not be opened: damaged, altered, or made with an unknown key."""
+
+    reason: str
+
+    kind = "decryption-failed"
+
+    def message(self) -> str:
+        return f"cannot decrypt value: {self.reason}"
+
+
+def _sm3(data: bytes) -> bytes:
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize()
+
+
+def _key_id(key: bytes) -> bytes:
+    return _sm3(b"fundwall/sm4-key-id\x00" + key)[:KEY_ID_BYTES]
+
+
+def normalise(kind: str, value: str) -> str:
+    """The form of `value` that is hashed: NFKC, no spaces or hyphens, upper case.
+
+    So "3502 0319 9001 0112 3x" and "35020319900101123X" hash alike; for `kind="phone"` a
+    leading +86/0086/86 country code is dropped as well.
+    """
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
+    if kind == "phone":
+        text = _PHONE_PREFIX.sub("", text)
+    return text
+
+
+class Keyring:
+    """The keys of one deployment: the active SM4 key, retired SM4 keys, the HMAC key."""
+
+    def __init__(
+        self, sm4_key: bytes, hmac_key: bytes, *, retired_sm4_keys: Sequence[bytes] = ()
+    ) -> None:
+        for key in (sm4_key, *retired_sm4_keys):
+            if len(key) != SM4_KEY_BYTES:
+                raise InvalidInput(f"an SM4 key is {SM4_KEY_BYTES} bytes, not {len(key)}", "keys")
+        if len(hmac_key) < 16:
+            raise InvalidInput("the HMAC key must be at least 16 bytes", "keys")
+        self._active_id = _key_id(sm4_key)
+        self._sm4: dict[bytes, bytes] = {}
+        for key in (sm4_key, *retired_sm4_keys):
+            key_id = _key_id(key)
+            if key_id in self._sm4:
+                raise InvalidInput("the same SM4 key is listed twice (or two keys share an id)")
+            self._sm4[key_id] = key
+        self._hmac_key = hmac_key
+
+    def __repr__(self) -> str:
+        return f"Keyring(key_id={self.key_id}, retired={len(self._sm4) - 1})"
+
+    @property
+    def key_id(self) -> str:
+        """Hex id of the active SM4 key, as written in every new ciphertext."""
+        return self._active_id.hex()
+
+    @classmethod
+    def load(cls, keys_dir: Path, *, retired_sm4_keys: Sequence[bytes] = ()) -> Keyring:
+        """Read the key files in `keys_dir`, creating the directory and keys on first run.
+
+        New key files are random, hex-encoded and readable by their owner only (0600). A key
+        file that others may read is refused, as ssh refuses a private key.
+        """
+        keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sm4_key = _read_or_create_key(keys_dir / SM4_KEY_FILE, SM4_KEY_BYTES)
+        hmac_key = _read_or_create_key(keys_dir / HMAC_KEY_FILE, HMAC_KEY_BYTES)
+        return cls(sm4_key, hmac_key, retired_sm4_keys=retired_sm4_keys)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keyring:
+        """Keys given in the configuration (hex), else the key files under `keys_dir`."""
+        keys = settings.keys
+        retired = [bytes.fromhex(key.get_secret_value()) for key in keys.retired_sm4_keys]
+        if keys.sm4_key is not None and keys.hmac_key is not None:
+            return cls(
+                bytes.fromhex(keys.sm4_key.get_secret_value()),
+                bytes.fromhex(keys.hmac_key.get_secret_value()),
+                retired_sm4_keys=retired,
+            )
+        return cls.load(settings.keys_dir, retired_sm4_keys=retired)
+
+    def encrypt(self, plaintext: str) -> bytes:
+        """SM4-GCM encrypt `plaintext` under the active key with a fresh random nonce."""
+        header = bytes([FORMAT_VERSION]) + self._active_id
+        nonce = os.urandom(NONCE_BYTES)
+        encryptor = Cipher(algorithms.SM4(self._sm4[self._active_id]), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(header)
+        body = encryptor.update(plaintext.encode("utf-8")) + encryptor.finalize()
+        return header + nonce + body + encryptor.tag
+
+    def decrypt(self, blob: bytes) -> str:
+        """Open a value made by `encrypt`; DecryptionError if it was altered or is foreign."""
+        if len(blob) < HEADER_BYTES + NONCE_BYTES + TAG_BYTES:
+            raise DecryptionError(f"too short ({len(blob)} bytes) to be an encrypted value")
+        if blob[0] != FORMAT_VERSION:
+            raise DecryptionError(f"unknown format version {blob[0]}")
+        header, key_id = blob[:HEADER_BYTES], blob[1:HEADER_BYTES]
+        key = self._sm4.get(key_id)
+        if key is None:
+            raise DecryptionError(f"made with key {key_id.hex()}, which this keyring lacks")
+        nonce = blob[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
+        body, tag = blob[HEADER_BYTES + NONCE_BYTES : -TAG_BYTES], blob[-TAG_BYTES:]
+        decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+        decryptor.authenticate_additional_data(header)
+        try:
+            plain = decryptor.update(body) + decryptor.finalize()
+        except InvalidTag:
+            raise DecryptionError("authentication failed: the value was altered") from None
+        return plain.decode("utf-8")
+
+    def keyed_hash(self, kind: str, value: str) -> str:
+        """SM3-HMAC of the normalised `value`, separated by `kind` ("id", "phone", "name" …).
+
+        The same value under two kinds hashes differently, so an ID hash can never match a
+        phone hash. Returns 64 hex digits.
+        """
+        if not _KIND.fullmatch(kind):
+            raise InvalidInput(f"hash kind must be a short lower-case word, not {kind!r}", "kind")
+        text = normalise(kind, value)
+        if not text:
+            raise InvalidInput("nothing to hash: the value is empty", kind)
+        mac = hmac.HMAC(self._hmac_key, hashes.SM3())
+        mac.update(b"fundwall/keyed-hash/v1\x00" + kind.encode() + b"\x00" + text.encode("utf-8"))
+        return mac.finalize().hex()
+
+
+def _read_or_create_key(path: Path, size: int) -> bytes:
+    if not path.exists():
+        _create_key_file(path, os.urandom(size))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise InvalidInput(
+            f"key file {path} may be read by others (mode {mode:04o}); run: chmod 600 {path}",
+            field="keys",
+        )
+    text = path.read_text(encoding="ascii").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise InvalidInput(f"key file {path} does not hold hex digits", field="keys") from None
+    if len(key) != size:
+        raise InvalidInput(f"key file {path} holds {len(key)} bytes, expected {size}", "keys")
+    return key
+
+
+def _create_key_file(path: Path, key: bytes) -> None:
+    """Write the key completely under a temporary name, then link it into place.
+
+    Linking fails if the file appeared meanwhile, so two processes starting together both end
+    up using whichever key landed first, and nobody reads a half-written file.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(key.hex() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return
+    finally:
+        os.unlink(temporary)

@@ -1,0 +1,103 @@
+"""Opening the database: SQLite by default, PostgreSQL (psycopg 3) by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from fundwall.domain.errors import FundwallError, InvalidInput
+
+SQLITE_BUSY_TIMEOUT_S = 30
+SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+
+
+def parse_url(url: str) -> URL:
+    """The URL as SQLAlchemy reads it; InvalidInput naming `database_url` if it cannot.
+
+    A bare `postgresql://` means the psycopg 3 driver, the only PostgreSQL driver installed.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(f"not a database URL: {url!r}", field="database_url") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise InvalidInput(
+            f"unsupported database driver {parsed.drivername!r}: use sqlite:/// or "
+            "postgresql+psycopg://",
+            field="database_url",
+        )
+    return parsed
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    return parse_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory SQLite database."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # Off by default in SQLite; without it the REFERENCES clauses are decoration.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Readers no longer block the writer (the engine reads while services write).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def open_engine(url: str, *, echo: bool = False) -> Engine:
+    """An Engine for `url`, with SQLite set up for foreign keys and WAL.
+
+    A missing SQLite directory is created, so a fresh data directory just works.
+    """
+    parsed = parse_url(url)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
+    engine = create_engine(parsed, echo=echo, connect_args=connect_args)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+@dataclass(frozen=True, eq=False)
+class DatabaseUnavailableError(FundwallError):
+    """The database cannot be reached or used (down, wrong password, locked, disk full)."""
+
+    url: str
+    reason: str
+
+    kind = "database-unavailable"
+
+    def message(self) -> str:
+        return f"cannot use the database at {display_url(self.url)}: {self.reason}"
+
+
+@contextmanager
+def reachable(url: str) -> Iterator[None]:
+    """Turn a driver's operational failure into one DatabaseUnavailableError line."""
+    try:
+        yield
+    except OperationalError as error:
+        text = str(error.orig if error.orig is not None else error).strip()
+        first_line = text.splitlines()[0] if text else "unknown error"
+        raise DatabaseUnavailableError(url, first_line) from None

@@ -1,0 +1,107 @@
+"""Schema migrations, run from the package itself: no alembic.ini in the working directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+
+from fundwall.domain.errors import Conflict
+from fundwall.store.engine import display_url, open_engine, reachable, sqlite_path
+
+SCRIPT_LOCATION = "fundwall.store:migrations"
+
+# Any constant works; it only has to be the same for every Fundwall process.
+_PG_UPGRADE_LOCK = 0x46570001
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic Config pointing at the packaged migrations, bound to `connection`."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # only if the versions folder were missing from the package
+        raise RuntimeError("the packaged migrations have no head revision")
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at; None for a database without our schema."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeResult:
+    """What `upgrade` did, for the command line to say."""
+
+    url: str
+    before: str | None
+    after: str | None
+    created_database: bool
+
+    def summary(self) -> str:
+        where = display_url(self.url)
+        if self.before == self.after:
+            return f"database {where} already at revision {self.after} (head)"
+        start = "a new database" if self.created_database else f"revision {self.before}"
+        if self.before is None and not self.created_database:
+            start = "an empty database"
+        return f"upgraded {where} from {start} to revision {self.after}"
+
+
+def upgrade(url: str, revision: str = "head") -> UpgradeResult:
+    """Bring the database at `url` to `revision`, creating the SQLite file if missing."""
+    path = sqlite_path(url)
+    created = path is not None and not path.exists()
+    engine = open_engine(url)
+    try:
+        with reachable(url), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two processes upgrading at once would both try to create the same tables.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK}
+                )
+            before = current_revision(connection)
+            command.upgrade(alembic_config(connection), revision)
+            after = current_revision(connection)
+    finally:
+        engine.dispose()
+    return UpgradeResult(url=url, before=before, after=after, created_database=created)
+
+
+def database_revision(url: str) -> str | None:
+    """The revision of the database at `url`, without creating anything."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return None
+    engine = open_engine(url)
+    try:
+        with reachable(url), engine.connect() as connection:
+            return current_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def require_current(engine: Engine) -> None:
+    """Conflict unless the database has this code's schema: say to run `fundwall db upgrade`."""
+    with reachable(engine.url.render_as_string(hide_password=False)), engine.connect() as conn:
+        current = current_revision(conn)
+    head = head_revision()
+    if current == head:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    found = "has no Fundwall schema" if current is None else f"is at revision {current}"
+    raise Conflict(
+        f"the database {where} {found}, this code needs {head}: run `fundwall db upgrade`"
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Fundwall schema, shipped inside the package."""

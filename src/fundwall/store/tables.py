@@ -1,0 +1,205 @@
+"""The tables. Plain column types: enum values are strings, money is BigInteger fen, time is
+timezone-aware UTC. The Alembic migrations in `migrations/versions` create exactly this schema
+(a test compares them).
+
+Personal data in `parties` is stored SM4-GCM encrypted (`*_enc`) with an SM3-HMAC keyed hash
+beside it (`*_hash`) for matching; see `fundwall.crypto.Keyring`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from fundwall.store.types import UtcDateTime, json_type
+
+# Stable constraint names, so later migrations can drop or alter them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite assigns automatic ids only to a column declared exactly INTEGER PRIMARY KEY.
+SurrogateKey = BigInteger().with_variant(Integer(), "sqlite")
+
+ACCOUNT_NO = 40
+HASH_HEX = 64
+SHORT = 16
+ID = 64
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UtcDateTime}  # noqa: RUF012
+
+
+class InstitutionRow(Base):
+    """A bank or payment institution (机构), by its code."""
+
+    __tablename__ = "institutions"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(SHORT))  # bank | payment
+
+
+class PartyRow(Base):
+    """A person or company holding accounts. Name, ID and phone are encrypted."""
+
+    __tablename__ = "parties"
+
+    party_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(SHORT))  # person | company
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[str] = mapped_column(String(HASH_HEX), index=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[str | None] = mapped_column(String(HASH_HEX), index=True)
+    home_region: Mapped[str | None] = mapped_column(String(SHORT))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+
+
+class AccountRow(Base):
+    """A bank or payment account (账户) of a party at an institution."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (Index(None, "party_id", "institution_code"),)
+
+    account_no: Mapped[str] = mapped_column(String(ACCOUNT_NO), primary_key=True)
+    institution_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("institutions.code"), index=True
+    )
+    party_id: Mapped[str] = mapped_column(String(ID), ForeignKey("parties.party_id"))
+    account_class: Mapped[str] = mapped_column(String(SHORT))
+    status: Mapped[str] = mapped_column(String(SHORT))
+    risk_tier: Mapped[str] = mapped_column(String(SHORT))
+    opened_at: Mapped[datetime]
+    opening_channel: Mapped[str] = mapped_column(String(SHORT))
+    bound_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NO))
+    balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DeviceRow(Base):
+    """A device (phone, PC, terminal) seen initiating logins or transactions."""
+
+    __tablename__ = "devices"
+
+    device_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(SHORT))
+    os: Mapped[str | None] = mapped_column(String(32))
+    first_seen_at: Mapped[datetime | None]
+
+
+class LoginEventRow(Base):
+    """A login to an account's online or mobile banking."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (Index(None, "account_no", "ts"), Index(None, "device_id", "ts"))
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    account_no: Mapped[str] = mapped_column(String(ACCOUNT_NO), ForeignKey("accounts.account_no"))
+    ts: Mapped[datetime]
+    device_id: Mapped[str | None] = mapped_column(String(ID), ForeignKey("devices.device_id"))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    city: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(SHORT))
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class TransactionRow(Base):
+    """A transaction as in the region data layout (docs/design.md).
+
+    No foreign keys on accounts or devices: a payer or payee may be outside the region, and a
+    transaction is recorded even when its device was never seen before.
+    """
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("kind IN ('transfer', 'withdrawal', 'deposit')", name="kind_known"),
+        Index(None, "payer_account", "ts"),
+        Index(None, "payee_account", "ts"),
+    )
+
+    tx_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(SHORT))
+    payer_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NO))
+    payee_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NO))
+    payer_bank: Mapped[str | None] = mapped_column(String(32))
+    payee_bank: Mapped[str | None] = mapped_column(String(32))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(SHORT))
+    device_id: Mapped[str | None] = mapped_column(String(ID))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    city: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(256))
+
+
+class DecisionRow(Base):
+    """One decision of the engine on a transaction (决策).
+
+    Several decisions may exist per transaction (the live pack and shadow packs), and the
+    hot path logs them without waiting for the transaction row, hence no foreign key.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    tx_id: Mapped[str] = mapped_column(String(ID), index=True)
+    action: Mapped[str] = mapped_column(String(SHORT))  # pass | alert | warn | delay | block
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[Any] = mapped_column(json_type())
+    pack_version: Mapped[str] = mapped_column(String(ID))
+    model_version: Mapped[str | None] = mapped_column(String(ID))
+    latency_us: Mapped[int] = mapped_column(BigInteger)
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditRow(Base):
+    """One record of the hash-chained audit log; see `fundwall.store.audit`.
+
+    `details` is the canonical JSON text exactly as hashed, not a JSON column, so that no
+    database can reorder keys or respell numbers under the hash.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(256))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(HASH_HEX))
+    hash: Mapped[str] = mapped_column(String(HASH_HEX), index=True)
+
+
+class AuditHeadRow(Base):
+    """The single chain-head row: last seq and hash. Appenders lock it to serialise."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(HASH_HEX))
