@@ -44,7 +44,8 @@ _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 
 
-@dataclass(frozen=True, eq=False)
+# Not frozen: contextlib and click set __traceback__ on exceptions passing through them.
+@dataclass(eq=False)
 class DecryptionError(FundwallError):
     """An encrypted value could not be opened: damaged, altered, or made with an unknown key."""
 

@@ -30,3 +30,11 @@ def main() -> None:
     except FundwallError as error:
         err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)
+
+
+# Each room's commands, registered once `app` exists.
+from fundwall.cli import audit as _audit_commands  # noqa: E402
+from fundwall.cli import db as _db_commands  # noqa: E402
+
+app.add_typer(_db_commands.app, name="db")
+app.add_typer(_audit_commands.app, name="audit")

@@ -79,7 +79,8 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-@dataclass(frozen=True, eq=False)
+# Not frozen: contextlib and click set __traceback__ on exceptions passing through them.
+@dataclass(eq=False)
 class DatabaseUnavailableError(FundwallError):
     """The database cannot be reached or used (down, wrong password, locked, disk full)."""
 
