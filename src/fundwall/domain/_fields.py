@@ -123,7 +123,7 @@ def member(enum: type[E], value: object, field: str) -> E:
     if isinstance(value, str):
         wanted = value.strip().lower()
         for item in enum:
-            if item.value == wanted:
+            if item.value.lower() == wanted:
                 return item
     allowed = ", ".join(item.value for item in enum)
     shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__

@@ -92,6 +92,8 @@ def _national(text: str, field: str) -> str:
         digits = digits[2 + len(COUNTRY_CODE) :]
     elif digits.startswith(COUNTRY_CODE) and len(digits) == len(COUNTRY_CODE) + LENGTH:
         digits = digits[len(COUNTRY_CODE) :]
+    if not digits:
+        raise InvalidInput("no number after the country code", field)
     return digits
 
 
