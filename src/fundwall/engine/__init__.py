@@ -1,0 +1,1 @@
+"""The decision engine: features, rules, models and the decision they add up to."""

@@ -1,0 +1,39 @@
+"""Features of a transaction, declared once (`catalog`) and computed two ways.
+
+- Online, per event: `OnlineFeatureState.compute/apply/observe` over per-entity state.
+- Bulk, columnar: `compute_bulk` / `iter_bulk` over a whole history in time order.
+
+Both read the same declarations and give identical values (a property test holds them to it).
+"""
+
+from fundwall.engine.features.bulk import bulk_schema, compute_bulk, iter_bulk
+from fundwall.engine.features.catalog import (
+    Feature,
+    Kind,
+    catalogue,
+    column_names,
+    feature_index,
+    feature_names,
+)
+from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.inputs import TransactionLike, TxEvent, events_from_table
+from fundwall.engine.features.online import FeatureVector, OnlineFeatureState, settle_gc
+
+__all__ = [
+    "AccountDirectory",
+    "Feature",
+    "FeatureVector",
+    "Kind",
+    "OnlineFeatureState",
+    "TransactionLike",
+    "TxEvent",
+    "bulk_schema",
+    "catalogue",
+    "column_names",
+    "compute_bulk",
+    "events_from_table",
+    "feature_index",
+    "feature_names",
+    "iter_bulk",
+    "settle_gc",
+]

@@ -1,0 +1,361 @@
+"""The feature catalogue: every feature declared once, read by both executors.
+
+A window aggregate is a row of `AGGREGATES` (which entity, which event stream, which measures)
+crossed with `WINDOWS`; the online state (`online.py`) and the columnar kernels (`kernels.py`)
+both loop over these tables, so adding a window or a measure here adds it to both. The
+single-value features are `SINGLES`. `feature_names()` is the one stable order of a feature
+vector and of the bulk table's columns.
+
+Window aggregates describe history strictly before the transaction: an earlier event is in
+window W of a transaction at time t when `t - W <= event.ts` (the left edge is inclusive), and
+events at the same timestamp count when they came earlier in file order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from functools import cache
+from typing import Final
+
+US_PER_MIN: Final = 60_000_000
+US_PER_HOUR: Final = 60 * US_PER_MIN
+US_PER_DAY: Final = 24 * US_PER_HOUR
+LOCAL_OFFSET_US: Final = 8 * US_PER_HOUR
+"""Asia/Shanghai is UTC+8 all year (no daylight saving), so local time is a fixed shift."""
+
+NIGHT_HOURS: Final = range(6)
+"""Local hours counted as night (00:00–05:59)."""
+
+
+class Kind(StrEnum):
+    """What a value measures, so a reason can put it in words (¥1,234.56, 3 days, 85%)."""
+
+    MONEY = "money"
+    COUNT = "count"
+    DAYS = "days"
+    YEARS = "years"
+    RATIO = "ratio"
+    FLAG = "flag"
+    HOUR = "hour"
+    CLASS = "class"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    name: str
+    micros: int
+    zh: str
+
+
+WINDOWS: Final = (
+    Window("10m", 10 * US_PER_MIN, "10分钟"),
+    Window("1h", US_PER_HOUR, "1小时"),
+    Window("24h", 24 * US_PER_HOUR, "24小时"),
+    Window("7d", 7 * US_PER_DAY, "7天"),
+    Window("30d", 30 * US_PER_DAY, "30天"),
+)
+
+
+class Role(IntEnum):
+    """The parts of a transaction that name an entity."""
+
+    PAYER = 0
+    PAYEE = 1
+    DEVICE = 2
+    IP = 3
+    PERSON = 4
+    """The payer's party (持卡人), across all of its accounts."""
+
+
+class Stream(IntEnum):
+    """Event streams: each transaction adds at most one event to each stream."""
+
+    ACCOUNT_OUT = 0
+    ACCOUNT_IN = 1
+    DEVICE = 2
+    IP = 3
+    PERSON_OUT = 4
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """Whose event a transaction adds to the stream, and which counterpart it carries."""
+
+    stream: Stream
+    owner: Role
+    counterpart: Role
+
+
+STREAMS: Final = (
+    StreamSpec(Stream.ACCOUNT_OUT, owner=Role.PAYER, counterpart=Role.PAYEE),
+    StreamSpec(Stream.ACCOUNT_IN, owner=Role.PAYEE, counterpart=Role.PAYER),
+    StreamSpec(Stream.DEVICE, owner=Role.DEVICE, counterpart=Role.PAYER),
+    StreamSpec(Stream.IP, owner=Role.IP, counterpart=Role.PAYER),
+    StreamSpec(Stream.PERSON_OUT, owner=Role.PERSON, counterpart=Role.PAYEE),
+)
+
+
+class Measure(IntEnum):
+    COUNT = 0
+    SUM = 1
+    MAX = 2
+    DISTINCT = 3
+    """Distinct non-null counterparts."""
+
+
+MEASURE_KIND: Final = {
+    Measure.COUNT: Kind.COUNT,
+    Measure.SUM: Kind.MONEY,
+    Measure.MAX: Kind.MONEY,
+    Measure.DISTINCT: Kind.COUNT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Window aggregates of one stream, read for the entity in role `key` of a transaction."""
+
+    prefix: str
+    stream: Stream
+    key: Role
+    measures: tuple[Measure, ...]
+    en: str
+    zh: str
+    distinct_en: str = ""
+    distinct_zh: str = ""
+
+
+AGGREGATES: Final = (
+    Aggregate(
+        "payer_out",
+        Stream.ACCOUNT_OUT,
+        Role.PAYER,
+        (Measure.COUNT, Measure.SUM, Measure.MAX, Measure.DISTINCT),
+        "transfers out of the paying account",
+        "付款账户转出",
+        "payees",
+        "收款方",
+    ),
+    Aggregate(
+        "payer_in",
+        Stream.ACCOUNT_IN,
+        Role.PAYER,
+        (Measure.COUNT, Measure.SUM),
+        "money into the paying account",
+        "付款账户转入",
+    ),
+    Aggregate(
+        "payee_in",
+        Stream.ACCOUNT_IN,
+        Role.PAYEE,
+        (Measure.COUNT, Measure.SUM, Measure.DISTINCT),
+        "money into the receiving account",
+        "收款账户转入",
+        "payers",
+        "付款方",
+    ),
+    Aggregate(
+        "payee_out",
+        Stream.ACCOUNT_OUT,
+        Role.PAYEE,
+        (Measure.COUNT, Measure.SUM),
+        "transfers out of the receiving account",
+        "收款账户转出",
+    ),
+    Aggregate(
+        "device",
+        Stream.DEVICE,
+        Role.DEVICE,
+        (Measure.COUNT, Measure.DISTINCT),
+        "transactions from the device",
+        "该设备交易",
+        "paying accounts",
+        "付款账户",
+    ),
+    Aggregate(
+        "ip",
+        Stream.IP,
+        Role.IP,
+        (Measure.COUNT, Measure.DISTINCT),
+        "transactions from the IP address",
+        "该IP交易",
+        "paying accounts",
+        "付款账户",
+    ),
+    Aggregate(
+        "person_out",
+        Stream.PERSON_OUT,
+        Role.PERSON,
+        (Measure.COUNT, Measure.SUM),
+        "transfers out of all accounts of the payer's party",
+        "付款人名下全部账户转出",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One column of the catalogue."""
+
+    name: str
+    kind: Kind
+    en: str
+    zh: str
+
+    @property
+    def is_float(self) -> bool:
+        """Ratios are float64; every other feature is int64."""
+        return self.kind is Kind.RATIO
+
+
+SINGLES: Final = (
+    Feature("amount", Kind.MONEY, "Amount of the transaction", "交易金额"),
+    Feature("is_night", Kind.FLAG, "Initiated at night (00:00–05:59 Beijing time)", "夜间交易"),
+    Feature("hour", Kind.HOUR, "Local hour of the transaction (Beijing time)", "交易时段"),
+    Feature(
+        "payer_age_days", Kind.DAYS, "Days since the paying account was opened", "付款账户开户天数"
+    ),
+    Feature(
+        "payee_age_days",
+        Kind.DAYS,
+        "Days since the receiving account was opened",
+        "收款账户开户天数",
+    ),
+    Feature(
+        "payer_idle_days",
+        Kind.DAYS,
+        "Days since the paying account last moved money (-1: never)",
+        "付款账户距上次交易天数",
+    ),
+    Feature(
+        "payee_idle_days",
+        Kind.DAYS,
+        "Days since the receiving account last moved money (-1: never)",
+        "收款账户距上次交易天数",
+    ),
+    Feature(
+        "new_payee", Kind.FLAG, "First transfer from this payer to this payee", "首次向该收款方转账"
+    ),
+    Feature(
+        "payer_balance",
+        Kind.MONEY,
+        "Balance of the paying account before the transfer",
+        "付款账户交易前余额",
+    ),
+    Feature(
+        "balance_share",
+        Kind.RATIO,
+        "Share of the payer's balance the transfer takes (1 when the balance is 0)",
+        "转账金额占余额比例",
+    ),
+    Feature("cross_bank", Kind.FLAG, "Payer and payee are at different institutions", "跨行交易"),
+    Feature("is_atm", Kind.FLAG, "Made at an ATM", "ATM交易"),
+    Feature("is_non_counter", Kind.FLAG, "Made outside a bank counter", "非柜面交易"),
+    Feature("is_withdrawal", Kind.FLAG, "Cash withdrawal", "取现"),
+    Feature(
+        "payer_class",
+        Kind.CLASS,
+        "Class of the paying account (0 corporate, 1–3; -1 unknown)",
+        "付款账户类别",
+    ),
+    Feature(
+        "payee_class",
+        Kind.CLASS,
+        "Class of the receiving account (0 corporate, 1–3; -1 unknown)",
+        "收款账户类别",
+    ),
+    Feature(
+        "payer_holder_age",
+        Kind.YEARS,
+        "Age of the paying holder in years (-1: unknown or firm)",
+        "付款人年龄",
+    ),
+    Feature(
+        "person_accounts", Kind.COUNT, "Accounts held by the payer's party", "付款人名下账户数"
+    ),
+    Feature(
+        "person_banks",
+        Kind.COUNT,
+        "Institutions holding the payer's party's accounts",
+        "付款人开户机构数",
+    ),
+    Feature("phone_parties", Kind.COUNT, "Parties sharing the payer's phone", "共用手机号的客户数"),
+    Feature(
+        "device_accounts",
+        Kind.COUNT,
+        "Distinct paying accounts ever seen on the device",
+        "设备关联账户数",
+    ),
+    Feature(
+        "payer_new_device",
+        Kind.FLAG,
+        "The payer never used this device before",
+        "付款账户首次使用该设备",
+    ),
+    Feature(
+        "payer_new_city",
+        Kind.FLAG,
+        "The payer never transacted from this city before",
+        "付款账户首次在该城市交易",
+    ),
+)
+
+_MEASURE_EN: Final = {
+    Measure.COUNT: "Number of {s} in the last {w}",
+    Measure.SUM: "Total amount of {s} in the last {w}",
+    Measure.MAX: "Largest of {s} in the last {w}",
+    Measure.DISTINCT: "Distinct {d} of {s} in the last {w}",
+}
+_MEASURE_ZH: Final = {
+    Measure.COUNT: "近{w}{s}笔数",
+    Measure.SUM: "近{w}{s}金额",
+    Measure.MAX: "近{w}{s}最大单笔",
+    Measure.DISTINCT: "近{w}{s}{d}数",
+}
+
+
+def aggregate_feature(aggregate: Aggregate, measure: Measure, window: Window) -> Feature:
+    """The feature `{prefix}_{measure}_{window}` with its descriptions."""
+    name = f"{aggregate.prefix}_{measure.name.lower()}_{window.name}"
+    en = _MEASURE_EN[measure].format(s=aggregate.en, w=window.name, d=aggregate.distinct_en)
+    zh = _MEASURE_ZH[measure].format(s=aggregate.zh, w=window.zh, d=aggregate.distinct_zh)
+    return Feature(name, MEASURE_KIND[measure], en, zh)
+
+
+@cache
+def catalogue() -> tuple[Feature, ...]:
+    """Every feature in the stable order: single values, then aggregates, measure by window."""
+    windowed = tuple(
+        aggregate_feature(aggregate, measure, window)
+        for aggregate in AGGREGATES
+        for measure in aggregate.measures
+        for window in WINDOWS
+    )
+    return SINGLES + windowed
+
+
+@cache
+def feature_names() -> tuple[str, ...]:
+    """Feature names in the order of a feature vector and of the bulk table's columns."""
+    return tuple(feature.name for feature in catalogue())
+
+
+def column_names() -> list[str]:
+    """Column names of the table `compute_bulk` returns (the feature names, in order)."""
+    return list(feature_names())
+
+
+@cache
+def feature_index() -> dict[str, int]:
+    """Position of each feature in a feature vector."""
+    return {name: i for i, name in enumerate(feature_names())}
+
+
+def stream_measures(stream: Stream) -> frozenset[Measure]:
+    """The measures some aggregate reads from `stream`, so each executor keeps only those."""
+    return frozenset(m for a in AGGREGATES if a.stream is stream for m in a.measures)
+
+
+def stream_spec(stream: Stream) -> StreamSpec:
+    return STREAMS[stream]

@@ -1,0 +1,238 @@
+"""The account directory the features read: who holds an account, its class, age and balance.
+
+Built from two Arrow tables (accounts and parties, the region files of docs/data-layout.md)
+into flat numpy arrays, so the online state and the columnar kernels read the very same
+numbers. Point-in-time counts (accounts and banks of a party) only count accounts opened at
+or before the transaction, so a backtest does not see accounts from its future.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from fundwall.domain.errors import InvalidInput, NotFound
+from fundwall.engine.features.catalog import LOCAL_OFFSET_US, US_PER_DAY
+
+I64 = npt.NDArray[np.int64]
+
+ACCOUNT_COLUMNS: Final = (
+    "account_no",
+    "bank",
+    "party_id",
+    "account_class",
+    "opened_at",
+    "opening_balance_fen",
+)
+PARTY_COLUMNS: Final = ("party_id", "phone_key", "birth_date")
+
+CLASS_CODES: Final = {"corporate": 0, "i": 1, "ii": 2, "iii": 3, "0": 0, "1": 1, "2": 2, "3": 3}
+"""Spellings of account classes (I/II/III personal, corporate) and their feature codes."""
+
+
+def _require(table: pa.Table, columns: tuple[str, ...], what: str) -> None:
+    for name in columns:
+        if name not in table.column_names:
+            raise InvalidInput(f"{what} table has no column '{name}'", field=name)
+
+
+def _no_nulls(column: pa.ChunkedArray, name: str) -> None:
+    if column.null_count:
+        raise InvalidInput(f"{column.null_count} empty values", field=name)
+
+
+def _micros(column: pa.ChunkedArray, name: str) -> I64:
+    """A timestamp column (any unit) as UTC µs; a date column as local midnight in µs."""
+    if pa.types.is_timestamp(column.type):
+        if column.type.tz is None:
+            raise InvalidInput("timestamps must carry a time zone (UTC)", field=name)
+        as_us = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        return np.asarray(as_us.to_numpy(), dtype=np.int64)
+    if pa.types.is_date(column.type):
+        days = np.asarray(column.cast(pa.date32()).cast(pa.int32()).to_numpy(), dtype=np.int64)
+        return days * US_PER_DAY - LOCAL_OFFSET_US
+    raise InvalidInput(f"expected a timestamp or a date, got {column.type}", field=name)
+
+
+def _class_codes(column: pa.ChunkedArray) -> I64:
+    _no_nulls(column, "account_class")
+    if pa.types.is_integer(column.type):
+        codes = np.asarray(column.to_numpy(), dtype=np.int64)
+        bad = codes[(codes < 0) | (codes > 3)]
+        if bad.size:
+            raise InvalidInput(f"unknown account class {bad[0]}", field="account_class")
+        return codes
+    encoded = column.cast(pa.string()).combine_chunks().dictionary_encode()
+    lookup = []
+    for spelling in encoded.dictionary.to_pylist():
+        code = CLASS_CODES.get(str(spelling).strip().lower().removeprefix("class "))
+        if code is None:
+            raise InvalidInput(f"unknown account class '{spelling}'", field="account_class")
+        lookup.append(code)
+    codes = np.asarray(lookup, dtype=np.int64)[encoded.indices.to_numpy()]
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _yyyymmdd(column: pa.ChunkedArray) -> I64:
+    """Birth dates as YYYYMMDD, -1 where unknown."""
+    if not (pa.types.is_date(column.type) or pa.types.is_timestamp(column.type)):
+        raise InvalidInput(f"expected a date, got {column.type}", field="birth_date")
+    packed = pc.add(
+        pc.add(pc.multiply(pc.year(column), 10000), pc.multiply(pc.month(column), 100)),
+        pc.day(column),
+    )
+    return np.asarray(pc.fill_null(packed, -1).to_numpy(), dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class AccountDirectory:
+    """Accounts and parties of a region, as arrays indexed by account row and party code.
+
+    `party_start`/`party_opened`/`party_banks` list each party's accounts by opening time:
+    the accounts of party p opened at or before t are the first k of
+    `party_opened[party_start[p]:party_start[p + 1]]`, and `party_banks[start + k - 1]` is
+    the number of distinct banks among them.
+    """
+
+    account_no: pa.Array
+    account_class: I64
+    opened_us: I64
+    opening_balance: I64
+    party_of: I64
+    party_birth: I64
+    party_phone_parties: I64
+    party_start: I64
+    party_opened: I64
+    party_banks: I64
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _opened_list: list[int] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def from_tables(cls, accounts: pa.Table, parties: pa.Table) -> AccountDirectory:
+        """Build from an accounts table and a parties table (columns: ACCOUNT_COLUMNS and
+        PARTY_COLUMNS; `phone_key` and `birth_date` may be null)."""
+        _require(accounts, ACCOUNT_COLUMNS, "accounts")
+        _require(parties, PARTY_COLUMNS, "parties")
+        for name in ("account_no", "bank", "opened_at", "opening_balance_fen"):
+            _no_nulls(accounts[name], name)
+        _no_nulls(parties["party_id"], "party_id")
+        account_no = accounts["account_no"].cast(pa.string()).combine_chunks()
+        if pc.count_distinct(account_no).as_py() != len(account_no):
+            raise InvalidInput("account numbers repeat", field="account_no")
+        party_ids = parties["party_id"].cast(pa.string()).combine_chunks()
+        if pc.count_distinct(party_ids).as_py() != len(party_ids):
+            raise InvalidInput("party ids repeat", field="party_id")
+
+        # Parties come first in the concatenation, so party row r gets code r; holders missing
+        # from the parties table get codes after them (known holder, unknown phone and age).
+        holder = accounts["party_id"].cast(pa.string()).combine_chunks()
+        codes = pa.concat_arrays([party_ids, holder]).dictionary_encode()
+        all_codes = pc.fill_null(codes.indices, -1).to_numpy(zero_copy_only=False)
+        party_of = np.asarray(all_codes[len(party_ids) :], dtype=np.int64)
+        n_party = len(codes.dictionary)
+
+        birth = np.full(n_party, -1, dtype=np.int64)
+        birth[: len(party_ids)] = _yyyymmdd(parties["birth_date"])
+        phone_parties = np.full(n_party, -1, dtype=np.int64)
+        phones = parties["phone_key"].cast(pa.string()).combine_chunks().dictionary_encode()
+        phone_code = pc.fill_null(phones.indices, -1).to_numpy(zero_copy_only=False)
+        has_phone = phone_code >= 0
+        sharing = np.bincount(phone_code[has_phone], minlength=len(phones.dictionary))
+        phone_parties[: len(party_ids)][has_phone] = sharing[phone_code[has_phone]]
+
+        opened = _micros(accounts["opened_at"], "opened_at")
+        bank = accounts["bank"].cast(pa.string()).combine_chunks().dictionary_encode()
+        bank_code = np.asarray(bank.indices.to_numpy(), dtype=np.int64)
+        held = np.flatnonzero(party_of >= 0)
+        order = held[np.lexsort((opened[held], party_of[held]))]
+        start = np.zeros(n_party + 1, dtype=np.int64)
+        np.cumsum(np.bincount(party_of[order], minlength=n_party), out=start[1:])
+        return cls(
+            account_no=account_no,
+            account_class=_class_codes(accounts["account_class"]),
+            opened_us=opened,
+            opening_balance=np.asarray(accounts["opening_balance_fen"].to_numpy(), np.int64),
+            party_of=party_of,
+            party_birth=birth,
+            party_phone_parties=phone_parties,
+            party_start=start,
+            party_opened=opened[order],
+            party_banks=_prefix_distinct(party_of[order], bank_code[order], len(bank.dictionary)),
+        )
+
+    @classmethod
+    def from_region(cls, folder: Path) -> AccountDirectory:
+        """Read accounts.parquet and parties.parquet of a region folder."""
+        tables = []
+        for name in ("accounts.parquet", "parties.parquet"):
+            path = folder / name
+            if not path.is_file():
+                raise NotFound("region file", str(path))
+            tables.append(pq.read_table(path))
+        return cls.from_tables(*tables)
+
+    @classmethod
+    def empty(cls) -> AccountDirectory:
+        """A directory that knows no account: every directory feature reads as unknown."""
+        accounts = pa.table(
+            {
+                "account_no": pa.array([], pa.string()),
+                "bank": pa.array([], pa.string()),
+                "party_id": pa.array([], pa.string()),
+                "account_class": pa.array([], pa.string()),
+                "opened_at": pa.array([], pa.timestamp("us", tz="UTC")),
+                "opening_balance_fen": pa.array([], pa.int64()),
+            }
+        )
+        parties = pa.table(
+            {
+                "party_id": pa.array([], pa.string()),
+                "phone_key": pa.array([], pa.string()),
+                "birth_date": pa.array([], pa.date32()),
+            }
+        )
+        return cls.from_tables(accounts, parties)
+
+    def __len__(self) -> int:
+        return len(self.account_no)
+
+    def row_of(self, account_no: str) -> int:
+        """Row of an account, -1 when the directory does not know it."""
+        if not self._rows and len(self.account_no):
+            self._rows.update((a, i) for i, a in enumerate(self.account_no.to_pylist()))
+        return self._rows.get(account_no, -1)
+
+    def rows_of(self, accounts: pa.Array) -> I64:
+        """Rows of many accounts at once (-1 for unknown ones), for the columnar form."""
+        found = pc.index_in(accounts, value_set=self.account_no)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int64)
+
+    def holdings(self, party: int, ts_us: int) -> tuple[int, int]:
+        """(accounts, distinct banks) of a party counting accounts opened by `ts_us`."""
+        if not self._opened_list and len(self.party_opened):
+            self._opened_list.extend(self.party_opened.tolist())
+        lo = int(self.party_start[party])
+        k = bisect.bisect_right(self._opened_list, ts_us, lo, int(self.party_start[party + 1]))
+        return k - lo, int(self.party_banks[k - 1]) if k > lo else 0
+
+
+def _prefix_distinct(party: I64, bank: I64, n_bank: int) -> I64:
+    """For rows grouped by party: distinct banks among the party's rows up to each row."""
+    if party.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = party * max(n_bank, 1) + bank
+    first = np.zeros(party.size, dtype=np.int64)
+    first[np.unique(key, return_index=True)[1]] = 1
+    running = np.cumsum(first)
+    group_start = np.r_[0, np.flatnonzero(np.diff(party)) + 1]
+    before = np.zeros(party.size, dtype=np.int64)
+    before[group_start[1:]] = running[group_start[1:] - 1]
+    return running - np.maximum.accumulate(before)

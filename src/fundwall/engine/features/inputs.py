@@ -1,0 +1,101 @@
+"""What the feature layer reads from a transaction: the columns of transactions.parquet.
+
+The online state accepts any object with these attributes (`TransactionLike`), so a domain
+transaction works as it is; `TxEvent` is the plain carrier, and `events_from_table` turns a
+transactions table into events for replaying it through the online state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final, Protocol
+
+import pyarrow as pa
+
+from fundwall.domain.errors import InvalidInput
+
+TRANSACTION_COLUMNS: Final = (
+    "tx_id",
+    "ts",
+    "kind",
+    "payer_account",
+    "payee_account",
+    "payer_bank",
+    "payee_bank",
+    "amount_fen",
+    "channel",
+    "device_id",
+    "ip",
+    "city",
+)
+"""Columns the features read (`purpose` is part of the file but no feature uses it)."""
+
+KINDS: Final = ("transfer", "withdrawal", "deposit")
+CHANNELS: Final = ("counter", "atm", "mobile", "online", "pos")
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US: Final = timedelta(microseconds=1)
+
+
+class TransactionLike(Protocol):
+    """A transaction as the features see it (the contract of docs/design.md)."""
+
+    @property
+    def tx_id(self) -> str: ...
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payer_account(self) -> str | None: ...
+    @property
+    def payee_account(self) -> str | None: ...
+    @property
+    def payer_bank(self) -> str | None: ...
+    @property
+    def payee_bank(self) -> str | None: ...
+    @property
+    def amount_fen(self) -> int: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def device_id(self) -> str | None: ...
+    @property
+    def ip(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TxEvent:
+    """One transaction with the columns of transactions.parquet."""
+
+    tx_id: str
+    ts: datetime
+    kind: str
+    payer_account: str | None
+    payee_account: str | None
+    payer_bank: str | None
+    payee_bank: str | None
+    amount_fen: int
+    channel: str | None
+    device_id: str | None = None
+    ip: str | None = None
+    city: str | None = None
+
+
+def micros(ts: datetime, tx_id: str) -> int:
+    """A timezone-aware timestamp as µs since the epoch (UTC)."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise InvalidInput("timestamp has no time zone", field="ts", record=tx_id)
+    return (ts - _EPOCH) // _ONE_US
+
+
+def events_from_table(table: pa.Table) -> list[TxEvent]:
+    """The rows of a transactions table as events, in table order."""
+    missing = [name for name in TRANSACTION_COLUMNS if name not in table.column_names]
+    if missing:
+        raise InvalidInput(f"transactions table has no column '{missing[0]}'", field=missing[0])
+    columns = [table[name].to_pylist() for name in TRANSACTION_COLUMNS]
+    return [TxEvent(*row) for row in zip(*columns, strict=True)]

@@ -1,0 +1,326 @@
+"""The online form: per-entity state folded in one transaction at a time.
+
+`OnlineFeatureState.compute(tx)` gives the feature vector of a transaction from history
+strictly before it; `apply(tx)` folds the transaction in (alone, it warms the state up from a
+log); `observe(tx)` does both. Transactions must arrive in time order (ties keep arrival
+order, like file order in the columnar form).
+
+Latency: the state allocates no object per event that outlives the call, and per-entity
+containers that only hold strings and ints are plain dicts (untracked by the collector).
+After a warm-up or a restore, call `settle_gc()` so the collector never walks the state again.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+from collections.abc import Iterator, Sequence
+from typing import Final, overload
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import (
+    AGGREGATES,
+    STREAMS,
+    WINDOWS,
+    Measure,
+    Stream,
+    feature_index,
+    feature_names,
+    stream_measures,
+)
+from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.inputs import KINDS, TransactionLike, micros
+from fundwall.engine.features.scalar import (
+    age_years,
+    balance_share,
+    days_since,
+    is_night,
+    local_hour,
+)
+from fundwall.engine.features.tracks import Track
+
+SNAPSHOT_VERSION: Final = 1
+Key = str | int
+_PLAN: Final = tuple((a.stream, a.key, a.measures) for a in AGGREGATES)
+_ZEROS: Final = {a.stream: None for a in AGGREGATES}
+_STREAM_SHAPE: Final = tuple(
+    (Measure.DISTINCT in stream_measures(s.stream), Measure.MAX in stream_measures(s.stream))
+    for s in STREAMS
+)
+
+
+class FeatureVector(Sequence[int | float]):
+    """Feature values in `feature_names()` order; also readable by name (`vector["amount"]`)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: list[int | float]) -> None:
+        self.values = values
+
+    @overload
+    def __getitem__(self, index: int) -> int | float: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int | float]: ...
+    def __getitem__(self, index: int | slice) -> int | float | Sequence[int | float]:
+        return self.values[index]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __iter__(self) -> Iterator[int | float]:
+        return iter(self.values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FeatureVector) and self.values == other.values
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def get(self, name: str) -> int | float:
+        """The value of one feature by name."""
+        return self.values[feature_index()[name]]
+
+    def as_dict(self) -> dict[str, int | float]:
+        return dict(zip(feature_names(), self.values, strict=True))
+
+
+class _Account:
+    """What the state knows about one account: directory facts, balance, habits."""
+
+    __slots__ = ("balance", "birth", "klass", "last_ts", "opened", "party", "phones", "seen")
+
+    def __init__(self, directory: AccountDirectory, account_no: str) -> None:
+        row = directory.row_of(account_no)
+        known = row >= 0
+        party = int(directory.party_of[row]) if known else -1
+        self.klass = int(directory.account_class[row]) if known else -1
+        self.opened = int(directory.opened_us[row]) if known else None
+        self.balance = int(directory.opening_balance[row]) if known else 0
+        self.party = party
+        self.birth = int(directory.party_birth[party]) if party >= 0 else -1
+        self.phones = int(directory.party_phone_parties[party]) if party >= 0 else -1
+        self.last_ts: int | None = None
+        # Payees paid, devices and cities used, keyed "p:…", "d:…", "c:…" in one dict of
+        # strings, which the collector does not track.
+        self.seen: dict[str, None] = {}
+
+
+class OnlineFeatureState:
+    """Feature state of every entity, updated per transaction (在线特征)."""
+
+    def __init__(self, directory: AccountDirectory | None = None) -> None:
+        self.directory = directory if directory is not None else AccountDirectory.empty()
+        self.clock: int | None = None
+        self.applied = 0
+        self._tracks: tuple[dict[Key, Track], ...] = tuple({} for _ in STREAMS)
+        self._accounts: dict[str, _Account] = {}
+        self._device_payers: dict[str, dict[str, None]] = {}
+
+    def _account(self, account_no: str | None) -> _Account | None:
+        if account_no is None:
+            return None
+        account = self._accounts.get(account_no)
+        if account is None:
+            account = self._accounts[account_no] = _Account(self.directory, account_no)
+        return account
+
+    def _begin(self, tx: TransactionLike) -> tuple[int, _Account | None, _Account | None]:
+        t = micros(tx.ts, tx.tx_id)
+        if self.clock is not None and t < self.clock:
+            raise InvalidInput(
+                "transactions must arrive in time order: this one is earlier than the last",
+                field="ts",
+                record=tx.tx_id,
+            )
+        _validate(tx)
+        self.clock = t
+        return t, self._account(tx.payer_account), self._account(tx.payee_account)
+
+    def compute(self, tx: TransactionLike) -> FeatureVector:
+        """Features of `tx` from the history before it; the state's history is unchanged."""
+        t, payer, payee = self._begin(tx)
+        return self._features(tx, t, payer, payee)
+
+    def apply(self, tx: TransactionLike) -> None:
+        """Fold `tx` into the state (also used alone to warm up from a log)."""
+        t, payer, payee = self._begin(tx)
+        self._fold(tx, t, payer, payee)
+
+    def observe(self, tx: TransactionLike) -> FeatureVector:
+        """`compute(tx)` then `apply(tx)`, sharing the look-ups."""
+        t, payer, payee = self._begin(tx)
+        vector = self._features(tx, t, payer, payee)
+        self._fold(tx, t, payer, payee)
+        return vector
+
+    def _features(
+        self, tx: TransactionLike, t: int, payer: _Account | None, payee: _Account | None
+    ) -> FeatureVector:
+        amount = tx.amount_fen
+        device = tx.device_id
+        channel = tx.channel
+        party = payer.party if payer is not None else -1
+        out: list[int | float] = [amount, is_night(t), local_hour(t)]
+        for account in (payer, payee):
+            opened = account.opened if account is not None else None
+            out.append(days_since(t, opened) if opened is not None else -1)
+        for account in (payer, payee):
+            last = account.last_ts if account is not None else None
+            out.append(days_since(t, last) if last is not None else -1)
+        payee_no = tx.payee_account
+        out.append(
+            int(payer is not None and payee_no is not None and f"p:{payee_no}" not in payer.seen)
+        )
+        balance = payer.balance if payer is not None else 0
+        out.append(balance)
+        out.append(balance_share(amount, balance) if payer is not None else 0.0)
+        banks = (tx.payer_bank, tx.payee_bank)
+        out.append(int(None not in banks and banks[0] != banks[1]))
+        out.append(int(channel == "atm"))
+        out.append(int(channel is not None and channel != "counter"))
+        out.append(int(tx.kind == "withdrawal"))
+        out.append(payer.klass if payer is not None else -1)
+        out.append(payee.klass if payee is not None else -1)
+        if payer is not None and party >= 0:
+            out.append(age_years(t, payer.birth))
+            out.extend(self.directory.holdings(party, t))
+            out.append(payer.phones)
+        else:
+            out.extend((-1, -1, -1, -1))
+        payers_on_device = self._device_payers.get(device) if device is not None else None
+        out.append(len(payers_on_device) if payers_on_device is not None else 0)
+        city = tx.city
+        out.append(
+            int(payer is not None and device is not None and f"d:{device}" not in payer.seen)
+        )
+        out.append(int(payer is not None and city is not None and f"c:{city}" not in payer.seen))
+
+        keys: tuple[Key | None, ...] = (
+            tx.payer_account,
+            payee_no,
+            device,
+            tx.ip,
+            party if party >= 0 else None,
+        )
+        tracks = self._tracks
+        for stream, role, measures in _PLAN:
+            key = keys[role]
+            track = tracks[stream].get(key) if key is not None else None
+            if track is None:
+                out.extend([0] * (len(measures) * len(WINDOWS)))
+                continue
+            track.advance(t)
+            for measure in measures:
+                track.read(measure, out)
+        return FeatureVector(out)
+
+    def _fold(
+        self, tx: TransactionLike, t: int, payer: _Account | None, payee: _Account | None
+    ) -> None:
+        amount = tx.amount_fen
+        payer_no = tx.payer_account
+        payee_no = tx.payee_account
+        device = tx.device_id
+        party = payer.party if payer is not None and payer.party >= 0 else None
+        keys: tuple[Key | None, ...] = (payer_no, payee_no, device, tx.ip, party)
+        counterparts = (payer_no, payee_no)
+        for spec, (distinct, maximum), tracks in zip(
+            STREAMS, _STREAM_SHAPE, self._tracks, strict=True
+        ):
+            owner = keys[spec.owner]
+            if owner is None:
+                continue
+            track = tracks.get(owner)
+            if track is None:
+                track = tracks[owner] = Track(distinct, maximum)
+            track.advance(t)
+            track.add(t, amount, counterparts[spec.counterpart])
+        if payer is not None:
+            payer.balance -= amount
+            payer.last_ts = t
+            if payee_no is not None:
+                payer.seen[f"p:{payee_no}"] = None
+            if device is not None:
+                payer.seen[f"d:{device}"] = None
+                self._device_payers.setdefault(device, {})[payer_no] = None  # type: ignore[index]
+            if tx.city is not None:
+                payer.seen[f"c:{tx.city}"] = None
+        if payee is not None:
+            payee.balance += amount
+            payee.last_ts = t
+        self.applied += 1
+
+    def snapshot(self) -> bytes:
+        """The whole state as bytes (plain data, no code); `restore` reads it back."""
+        accounts = {no: (a.balance, a.last_ts, list(a.seen)) for no, a in self._accounts.items()}
+        return marshal.dumps(
+            (
+                SNAPSHOT_VERSION,
+                self.clock,
+                self.applied,
+                [{key: track.dump() for key, track in tracks.items()} for tracks in self._tracks],
+                accounts,
+                {device: list(payers) for device, payers in self._device_payers.items()},
+            )
+        )
+
+    @classmethod
+    def restore(cls, data: bytes, directory: AccountDirectory | None = None) -> OnlineFeatureState:
+        """A state from `snapshot()` bytes, over the same account directory."""
+        try:
+            version, clock, applied, tracks, accounts, devices = marshal.loads(data)
+        except (EOFError, ValueError, TypeError) as error:
+            raise InvalidInput(
+                f"not a feature state snapshot ({error})", field="snapshot"
+            ) from error
+        if version != SNAPSHOT_VERSION:
+            raise InvalidInput(
+                f"snapshot version {version} is not {SNAPSHOT_VERSION}", field="snapshot"
+            )
+        state = cls(directory)
+        state.clock = clock
+        state.applied = applied
+        for mine, saved in zip(state._tracks, tracks, strict=True):
+            mine.update((key, Track.load(dump)) for key, dump in saved.items())
+        for no, (balance, last_ts, seen) in accounts.items():
+            account = state._account(no)
+            assert account is not None
+            account.balance = balance
+            account.last_ts = last_ts
+            account.seen = dict.fromkeys(seen)
+        state._device_payers = {device: dict.fromkeys(payers) for device, payers in devices.items()}
+        return state
+
+    def entities(self, stream: Stream) -> int:
+        """How many entities have events in `stream` (for monitoring the state's size)."""
+        return len(self._tracks[stream])
+
+
+def _validate(tx: TransactionLike) -> None:
+    amount = tx.amount_fen
+    if type(amount) is not int or amount <= 0:
+        raise InvalidInput("amount must be a positive whole number of fen", "amount_fen", tx.tx_id)
+    kind = tx.kind
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown kind '{kind}'", "kind", tx.tx_id)
+    if (tx.payer_account is None) != (kind == "deposit"):
+        raise InvalidInput(
+            f"a {kind} {'has no' if kind == 'deposit' else 'needs a'} payer",
+            "payer_account",
+            tx.tx_id,
+        )
+    if (tx.payee_account is None) != (kind == "withdrawal"):
+        raise InvalidInput(
+            f"a {kind} {'has no' if kind == 'withdrawal' else 'needs a'} payee",
+            "payee_account",
+            tx.tx_id,
+        )
+
+
+def settle_gc() -> None:
+    """Collect once, then move every live object out of the collector's sight (gc.freeze).
+
+    Call after warming up or restoring a large state, and now and then after that (it is
+    cheap), so no collection ever walks millions of state objects during a decision.
+    """
+    gc.collect()
+    gc.freeze()
