@@ -101,7 +101,10 @@ def aware_utc(value: object, field: str) -> datetime:
         raise InvalidInput(f"expected a date and time, got {type(value).__name__}", field)
     if value.utcoffset() is None:
         raise InvalidInput("time has no UTC offset; give one, e.g. +08:00", field)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("time is outside the calendar once converted to UTC", field) from None
 
 
 def parse_time(value: object, field: str) -> datetime:

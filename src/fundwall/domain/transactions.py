@@ -20,7 +20,6 @@ from fundwall.domain._fields import (
     set_field,
 )
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity._masked import is_digits
 from fundwall.domain.money import Money
 
 CITY_MAX: Final = 64
@@ -209,7 +208,7 @@ def _amount(data: Mapping[str, object]) -> tuple[str, Money]:
         return key, Money.parse(value, field=key)
     if isinstance(value, str):
         digits = value.strip()
-        if not is_digits(digits) or len(digits) > _FEN_DIGITS_MAX:
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > _FEN_DIGITS_MAX:
             raise InvalidInput("amount_fen is a whole number of fen, digits only", key)
         value = int(digits)
     return key, Money.of_fen(value, field=key)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Final
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity._masked import MaskedIdentity, clean, is_digits, mask_middle
+from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
 
 CARD_LENGTHS: Final = range(16, 20)
 ACCOUNT_LENGTHS: Final = range(8, 33)

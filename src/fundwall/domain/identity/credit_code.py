@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Final
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity._masked import MaskedIdentity, clean, is_digits, mask_middle
+from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
 from fundwall.domain.regions import NATIONAL_REGION, PROVINCES, province_name
 
 LENGTH: Final = 18

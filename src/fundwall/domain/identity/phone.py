@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Final
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity._masked import MaskedIdentity, clean, is_digits, mask_middle
+from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
 
 LENGTH: Final = 11
 COUNTRY_CODE: Final = "86"

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity._masked import MaskedIdentity, clean, is_digits, mask_middle
+from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
 from fundwall.domain.regions import PROVINCES, city_name
 
 LENGTH: Final = 18

@@ -1,4 +1,4 @@
-"""What every identity shares: printing shows the masked form, never the raw value."""
+"""What every identity shares: masked printing, and reading the raw text it is parsed from."""
 
 from __future__ import annotations
 
