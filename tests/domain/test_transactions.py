@@ -241,3 +241,9 @@ def test_non_counter_channels() -> None:
     assert [c.value for c in Channel if not c.is_non_counter] == ["counter"]
     assert TransactionKind.DEPOSIT.has_payee and not TransactionKind.DEPOSIT.has_payer
     assert TransactionKind.WITHDRAWAL.has_payer and not TransactionKind.WITHDRAWAL.has_payee
+
+
+def test_first_problem_in_column_order_is_reported() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Transaction.from_mapping(json_record(channel=..., kind=..., tx_id=...))
+    assert caught.value.field == "tx_id"

@@ -42,7 +42,7 @@ COLUMNS: Final = (
 )
 """The columns of transactions.parquet, in order."""
 
-_REQUIRED: Final = frozenset({"tx_id", "ts", "kind", "channel"})
+_REQUIRED: Final = ("tx_id", "ts", "kind", "channel")
 _AMOUNT_KEYS: Final = ("amount", "amount_fen")
 _KNOWN_KEYS: Final = frozenset(COLUMNS) | {"amount"}
 # Enough digits for any int64; longer digit strings are refused before int() reads them.
@@ -143,8 +143,8 @@ class Transaction:
         The amount comes either as `amount_fen` (a whole number of fen, or its digits as text)
         or as `amount` (yuan as text, read by `Money.parse`, or a `Money` already read). `ts`
         is an ISO-8601 text with a UTC offset, or an aware datetime. Nullable columns may be
-        missing, null or blank.
-        Unknown keys are refused, so a misspelt column does not vanish silently.
+        missing, null or blank. Unknown keys are refused, so a misspelt column does not vanish
+        silently. Fields are checked in column order and the first problem is raised.
         """
         if not isinstance(data, Mapping):
             raise InvalidInput(f"expected a record of named fields, got {type(data).__name__}")
