@@ -22,7 +22,7 @@ class FundwallError(Exception):
         return super().__str__()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class InvalidInput(FundwallError):
     """Bad input: which record, which field, why.
 
@@ -48,7 +48,7 @@ class InvalidInput(FundwallError):
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class NotFound(FundwallError):
     """The thing does not exist, or the actor may not know that it exists."""
 
@@ -61,7 +61,7 @@ class NotFound(FundwallError):
         return f"{self.what} not found: {self.key}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class PermissionDenied(FundwallError):
     """The actor is known but may not do this."""
 
@@ -73,7 +73,7 @@ class PermissionDenied(FundwallError):
         return f"not allowed: {self.action}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Conflict(FundwallError):
     """The request is well formed but clashes with the current state."""
 
