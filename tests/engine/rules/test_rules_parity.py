@@ -8,15 +8,17 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fundwall.engine.features.catalog import Kind
 from fundwall.engine.rules.bulk import evaluate_columns
 from fundwall.engine.rules.nodes import Type
 from fundwall.engine.rules.online import compile_online
 from fundwall.engine.rules.parser import parse
-from fundwall.engine.rules.vocabulary import Display
 
 NUMBERS = ("amount", "payer_balance", "balance_share", "hour")
+INTEGERS = ("amount", "hour", "is_night", "new_payee")
+"""Passed to bulk evaluation as int64 columns, as the feature table stores them."""
 FLAGS = ("is_night", "new_payee")
-CATALOGUE = {name: Display.NUMBER for name in NUMBERS} | {name: Display.FLAG for name in FLAGS}
+CATALOGUE = {name: Kind.COUNT for name in NUMBERS} | {name: Kind.FLAG for name in FLAGS}
 ROWS = 12
 
 literals = st.one_of(
@@ -73,22 +75,20 @@ def boolean(depth: int) -> st.SearchStrategy[str]:
     )
 
 
-values = st.one_of(
-    st.sampled_from([0, 0, 1, -1, 2]),
-    st.integers(-(10**12), 10**12),
-    st.integers(-(10**6), 10**6).map(lambda n: n / 100),
-)
+integers = st.one_of(st.sampled_from([0, 0, 1, -1, 2]), st.integers(-(10**12), 10**12))
+values = st.one_of(integers, st.integers(-(10**6), 10**6).map(lambda n: n / 100))
 
 
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[str, dict[str, list[float]]]:
     text = draw(st.one_of(boolean(2), numeric(3)))
-    columns = {name: draw(st.lists(values, min_size=ROWS, max_size=ROWS)) for name in NUMBERS}
-    for name in FLAGS:
-        columns[name] = [
-            float(v) for v in draw(st.lists(st.integers(0, 1), min_size=ROWS, max_size=ROWS))
-        ]
-    return text, {name: [float(v) for v in column] for name, column in columns.items()}
+    columns: dict[str, list[float]] = {}
+    for name in NUMBERS + FLAGS:
+        drawn = integers if name in INTEGERS else values
+        if name in FLAGS:
+            drawn = st.integers(0, 1)
+        columns[name] = draw(st.lists(drawn, min_size=ROWS, max_size=ROWS))
+    return text, columns
 
 
 @settings(max_examples=300, deadline=None)
@@ -100,13 +100,14 @@ def test_online_and_bulk_agree_on_random_expressions(
     node = parse(text, CATALOGUE)
     names = tuple(columns)
     evaluator = compile_online(node, {name: i for i, name in enumerate(names)})
-    online = [evaluator([columns[name][row] for name in names]) for row in range(ROWS)]
-    arrays = {name: np.array(column, np.float64) for name, column in columns.items()}
+    online = [evaluator([float(columns[name][row]) for name in names]) for row in range(ROWS)]
+    arrays = {
+        name: np.array(column, np.int64 if name in INTEGERS else np.float64)
+        for name, column in columns.items()
+    }
     bulk = evaluate_columns(node, arrays, ROWS)
-    expected_dtype = np.bool_ if node.type is Type.BOOLEAN else np.float64
-    assert bulk.dtype == expected_dtype
+    expected = bool if node.type is Type.BOOLEAN else float
+    assert bulk.dtype == (np.bool_ if expected is bool else np.float64)
     assert bulk.shape == (ROWS,)
-    assert [type(value) for value in online] == [
-        bool if node.type is Type.BOOLEAN else float
-    ] * ROWS
+    assert all(type(value) is expected for value in online)
     assert bulk.tolist() == online, text

@@ -27,8 +27,8 @@ from fundwall.engine.rules.nodes import (
     Type,
 )
 
-Array = npt.NDArray[np.float64] | npt.NDArray[np.bool_]
-Columns = Mapping[str, npt.NDArray[np.float64]]
+Array = npt.NDArray[np.float64] | npt.NDArray[np.int64] | npt.NDArray[np.bool_]
+Columns = Mapping[str, Array]
 
 _COMPARE: dict[str, Callable[[Array, Array], Array]] = {
     "<": np.less,
@@ -52,58 +52,85 @@ def _guarded(
     return apply
 
 
+def _as_float(function: np.ufunc) -> Callable[[Array, Array], Array]:
+    def apply(a: Array, b: Array) -> Array:
+        result: Array = function(a, b, dtype=np.float64)
+        return result
+
+    return apply
+
+
 _ARITHMETIC: dict[str, Callable[[Array, Array], Array]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
+    "+": _as_float(np.add),
+    "-": _as_float(np.subtract),
+    "*": _as_float(np.multiply),
     "/": _guarded(np.divide),
     "%": _guarded(np.remainder),
 }
 
 
-def evaluate_columns(node: Node, columns: Columns, rows: int) -> Array:
-    """Evaluate `node` over float64 feature columns of `rows` rows; returns one value a row."""
+def evaluate_columns(
+    node: Node, columns: Columns, rows: int, shared: dict[Node, Array] | None = None
+) -> Array:
+    """Evaluate `node` over feature columns of `rows` rows; returns one value a row.
+
+    Columns may be int64, float64 or bool: numbers combine as float64 inside each operation,
+    without converting whole columns first. `shared` memoises sub-expressions across calls,
+    so the conditions of a pack that repeat a test (e.g. `payer_class != 0`) compute it once.
+    """
     with np.errstate(all="ignore"):
-        result = _evaluate(node, columns)
+        result = _Evaluator(columns, {} if shared is None else shared).evaluate(node)
+    if node.type is Type.NUMBER:
+        result = result.astype(np.float64, copy=False)
     if result.ndim == 0:
         return result.repeat(rows)
     return result
 
 
-def _evaluate(node: Node, columns: Columns) -> Array:
-    match node:
-        case Number(value=value):
-            return np.asarray(value, np.float64)
-        case Boolean(value=flag):
-            return np.asarray(flag, np.bool_)
-        case Feature(name=name, type=kind):
-            column = columns[name]
-            return column != 0.0 if kind is Type.BOOLEAN else column
-        case Negate(operand=operand):
-            return np.negative(_evaluate(operand, columns))
-        case Not(operand=operand):
-            return np.logical_not(_evaluate(operand, columns))
-        case Arithmetic(op=op, left=left, right=right):
-            return _ARITHMETIC[op](_evaluate(left, columns), _evaluate(right, columns))
-        case Compare(op=op, left=left, right=right):
-            return _COMPARE[op](_evaluate(left, columns), _evaluate(right, columns))
-        case Logic(op=op, left=left, right=right):
-            combine = np.logical_and if op == "and" else np.logical_or
-            return combine(_evaluate(left, columns), _evaluate(right, columns))
-        case InList(operand=operand, items=items, negated=negated):
-            members = np.array([item.value for item in items], np.float64)
-            found = np.isin(_evaluate(operand, columns), members)
-            return np.logical_not(found) if negated else found
-        case Call(function=function, args=args):
-            values = [_evaluate(arg, columns) for arg in args]
-            return _call(function, values)
+class _Evaluator:
+    def __init__(self, columns: Columns, memo: dict[Node, Array]) -> None:
+        self._columns = columns
+        self._memo = memo
+
+    def evaluate(self, node: Node) -> Array:
+        known = self._memo.get(node)
+        if known is None:
+            known = self._memo[node] = self._compute(node)
+        return known
+
+    def _compute(self, node: Node) -> Array:
+        match node:
+            case Number(value=value):
+                return np.asarray(value, np.float64)
+            case Boolean(value=flag):
+                return np.asarray(flag, np.bool_)
+            case Feature(name=name, type=kind):
+                column = self._columns[name]
+                return np.not_equal(column, 0) if kind is Type.BOOLEAN else column
+            case Negate(operand=operand):
+                return np.negative(self.evaluate(operand), dtype=np.float64)
+            case Not(operand=operand):
+                return np.logical_not(self.evaluate(operand))
+            case Arithmetic(op=op, left=left, right=right):
+                return _ARITHMETIC[op](self.evaluate(left), self.evaluate(right))
+            case Compare(op=op, left=left, right=right):
+                return _COMPARE[op](self.evaluate(left), self.evaluate(right))
+            case Logic(op=op, left=left, right=right):
+                combine = np.logical_and if op == "and" else np.logical_or
+                return combine(self.evaluate(left), self.evaluate(right))
+            case InList(operand=operand, items=items, negated=negated):
+                members = np.array([item.value for item in items], np.float64)
+                found = np.isin(self.evaluate(operand), members)
+                return np.logical_not(found) if negated else found
+            case Call(function=function, args=args):
+                return _call(function, [self.evaluate(arg) for arg in args])
 
 
 def _call(function: str, values: list[Array]) -> Array:
     if function == "abs":
-        return np.abs(values[0])
+        return np.abs(values[0], dtype=np.float64)
     if function == "between":
         x, low, high = values
         return np.logical_and(np.less_equal(low, x), np.less_equal(x, high))
-    chooser = np.minimum if function == "min" else np.maximum
+    chooser = _as_float(np.minimum if function == "min" else np.maximum)
     return reduce(chooser, values)

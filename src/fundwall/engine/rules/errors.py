@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fundwall.domain.errors import InvalidInput
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class ExpressionError(InvalidInput):
     """An expression that cannot be parsed or type-checked; `column` is 1-based."""
 
@@ -31,7 +31,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.text}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class RulePackError(InvalidInput):
     """A rule pack that failed validation; lists every problem found, not only the first."""
 

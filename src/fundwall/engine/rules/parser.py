@@ -38,7 +38,7 @@ from fundwall.engine.rules.nodes import (
     Type,
     children,
 )
-from fundwall.engine.rules.vocabulary import Catalogue
+from fundwall.engine.rules.vocabulary import Catalogue, is_flag
 
 MAX_DEPTH = 48
 """Deeper trees are rejected: no real rule needs them and evaluation recurses once per level."""
@@ -230,12 +230,12 @@ class _Parser:
         )
 
     def _feature(self, token: Token) -> Feature:
-        display = self._catalogue.get(token.text)
-        if display is None:
+        kind_of = self._catalogue.get(token.text)
+        if kind_of is None:
             close = get_close_matches(token.text, list(self._catalogue), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ExpressionError(f"unknown feature '{token.text}'{hint}", column=token.column)
-        kind = Type.BOOLEAN if display.is_flag else Type.NUMBER
+        kind = Type.BOOLEAN if is_flag(kind_of) else Type.NUMBER
         return Feature(token.text, kind, token.column)
 
     def _call(self, name: Token) -> Call:

@@ -1,0 +1,130 @@
+"""Reason templates: `{feature}` placeholders rendered in the analyst's language.
+
+A template is parsed once, when the pack loads, by a small parser of its own (never
+`str.format`, which would let a template reach attributes). Values read with their units:
+money as ¥1,234.56, ratios as percentages, days and years with their unit, the hour as a
+clock time, an account class by its name. `{{` and `}}` are literal braces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import Kind
+from fundwall.engine.rules.vocabulary import Catalogue
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+_PIECE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|[{}]")
+_CLASS_NAMES = {
+    0: ("对公账户", "a corporate account"),
+    1: ("Ⅰ类户", "class I"),
+    2: ("Ⅱ类户", "class II"),
+    3: ("Ⅲ类户", "class III"),
+}
+_UNKNOWN = {"zh": "未知", "en": "unknown"}
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed reason: literal text and feature names, in order."""
+
+    text: str
+    pieces: tuple[str | Placeholder, ...]
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.pieces if isinstance(p, Placeholder))
+
+    def render(self, values: Mapping[str, float], kinds: Catalogue, language: Language) -> str:
+        return "".join(
+            piece
+            if isinstance(piece, str)
+            else format_value(values[piece.name], kinds[piece.name], language)
+            for piece in self.pieces
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    name: str
+
+
+def parse_template(text: str, catalogue: Catalogue) -> Template:
+    """Parse `text`; raises InvalidInput naming the first bad placeholder or stray brace."""
+    pieces: list[str | Placeholder] = []
+    literal: list[str] = []
+    position = 0
+    for match in _PIECE.finditer(text):
+        literal.append(text[position : match.start()])
+        position = match.end()
+        token = match.group()
+        if token in ("{{", "}}"):
+            literal.append(token[0])
+            continue
+        name = match.group(1)
+        if name is None:
+            raise InvalidInput(
+                f"stray '{token}' at character {match.start() + 1}: a placeholder is "
+                "{feature_name}; write '{{' or '}}' for a literal brace"
+            )
+        if name not in catalogue:
+            raise InvalidInput(f"unknown feature '{{{name}}}' in the reason")
+        pieces.extend(_flush(literal))
+        pieces.append(Placeholder(name))
+    literal.append(text[position:])
+    pieces.extend(_flush(literal))
+    return Template(text, tuple(pieces))
+
+
+def _flush(literal: list[str]) -> list[str]:
+    joined = "".join(literal)
+    literal.clear()
+    return [joined] if joined else []
+
+
+def format_money(fen: int) -> str:
+    """¥1,234.56 for 123456 fen."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+def format_value(value: float, kind: Kind, language: Language) -> str:
+    """A feature value as an analyst reads it."""
+    zh = language == "zh"
+    match kind:
+        case Kind.MONEY:
+            return format_money(round(value))
+        case Kind.RATIO:
+            percent = f"{value * 100:.1f}".removesuffix(".0")
+            return f"{percent}%"
+        case Kind.FLAG:
+            if zh:
+                return "是" if value else "否"
+            return "yes" if value else "no"
+        case Kind.HOUR:
+            return f"{round(value):02d}:00"
+        case Kind.CLASS:
+            names = _CLASS_NAMES.get(round(value))
+            if names is None:
+                return _UNKNOWN[language]
+            return names[0] if zh else names[1]
+        case Kind.DAYS | Kind.YEARS:
+            return _with_unit(round(value), kind, language)
+        case _:
+            return f"{round(value):,}"
+
+
+def _with_unit(number: int, kind: Kind, language: Language) -> str:
+    if number < 0:
+        return _UNKNOWN[language] if kind is Kind.YEARS else ("无" if language == "zh" else "none")
+    if language == "zh":
+        return f"{number:,}{'天' if kind is Kind.DAYS else '岁'}"
+    unit = "day" if kind is Kind.DAYS else "year"
+    return f"{number:,} {unit}{'' if number == 1 else 's'}"
