@@ -17,7 +17,7 @@ MAX_ERRORS = 20
 """How many located errors one rejected input reports before it stops counting them."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class InvalidRecords(InvalidInput):
     """Several records of one input are invalid; `errors` lists them in input order.
 

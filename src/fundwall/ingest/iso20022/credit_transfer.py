@@ -54,7 +54,7 @@ _DEFAULT_STATUS: Final = "CH16"
 """ElementContentFormallyIncorrect: the ISO code for a value that breaks a field's rules."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class InvalidTransaction(InvalidInput):
     """One credit transfer is rejected; `status_reason` is the ISO external status reason."""
 

@@ -25,7 +25,7 @@ MAX_XML_BYTES = 5 * 1024 * 1024
 _DECIMAL = re.compile(r"[0-9]{1,18}(\.[0-9]{1,17})?")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class InvalidMessage(InvalidInput):
     """A message rejected as a whole (its group status is RJCT).
 
