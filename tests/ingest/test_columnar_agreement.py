@@ -38,10 +38,11 @@ Outcome = dict[str, object] | tuple[str | None, str]
 def columnar(row: dict[str, str | None]) -> Outcome:
     table = pa.table({name: pa.array([value], pa.string()) for name, value in row.items()})
     try:
-        (result,) = validate_table(table, lambda index: f"line {index + 2}").to_pylist()
+        rows: list[dict[str, object]] = validate_table(table, lambda i: f"line {i + 2}").to_pylist()
     except InvalidInput as error:
         assert error.record == "line 2"
         return error.field, error.reason
+    (result,) = rows
     return result
 
 

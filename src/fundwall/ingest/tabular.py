@@ -94,13 +94,15 @@ def _read_csv(path: Path) -> pa.Table:
 
 
 def _csv_header(path: Path) -> list[str]:
+    with path.open("rb") as stream:
+        first = stream.readline()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            header = next(csv.reader(stream), None)
+        line = first.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("the header is not UTF-8 text", "line 1") from None
+        raise InvalidInput("the header is not UTF-8 text").at("line 1") from None
+    header = next(csv.reader([line]), None)
     if not header:
-        raise InvalidInput("the file is empty: a CSV file starts with a header row", "line 1")
+        raise InvalidInput("the file is empty: a CSV file starts with a header row").at("line 1")
     return header
 
 
