@@ -269,3 +269,55 @@ def test_a_large_file_is_validated_in_seconds(tmp_path: Path) -> None:
     result = read_transactions(path)
     assert result.num_rows == rows
     assert datetime.now(UTC) - started < timedelta(seconds=20)
+
+
+def test_nanosecond_timestamps_are_cut_to_microseconds_even_for_rows_the_domain_judges(
+    tmp_path: Path,
+) -> None:
+    moment = pa.array([1_714_527_000_123_456_789] * 2, pa.int64()).cast(
+        pa.timestamp("ns", tz="UTC")
+    )
+    table = pa.table(
+        {
+            "tx_id": ["T1", "T2"],
+            "ts": moment,
+            "kind": ["transfer", "TRANSFER "],
+            "payer_account": ["6222020200112233445"] * 2,
+            "payee_account": ["6228480010203040506"] * 2,
+            "payer_bank": ["ICBC"] * 2,
+            "payee_bank": ["ABC"] * 2,
+            "amount_fen": [1, 2],
+            "channel": ["online", "ONLINE"],
+            "ip": ["1.2.3.4", "::FFFF:1.2.3.4"],
+        }
+    )
+    path = tmp_path / "ns.parquet"
+    pq.write_table(table, path)
+    result = read_transactions(path)
+    expected = datetime(2024, 5, 1, 1, 30, 0, 123456, tzinfo=UTC)
+    assert result.column("ts").to_pylist() == [expected, expected]
+    assert result.column("ip").to_pylist() == ["1.2.3.4", "::ffff:102:304"]
+
+
+def test_timestamps_outside_the_usual_years_are_left_to_the_domain(tmp_path: Path) -> None:
+    far = pa.array([0, 253_402_300_800_000_000], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    table = pa.table(
+        {
+            "tx_id": ["T1", "T2"],
+            "ts": far,
+            "kind": ["transfer"] * 2,
+            "payer_account": ["6222020200112233445"] * 2,
+            "payee_account": ["6228480010203040506"] * 2,
+            "payer_bank": ["ICBC"] * 2,
+            "payee_bank": ["ABC"] * 2,
+            "amount_fen": [1, 2],
+            "channel": ["online"] * 2,
+        }
+    )
+    path = tmp_path / "far.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InvalidInput) as caught:
+        read_transactions(path)
+    assert not isinstance(caught.value, InvalidRecords)
+    assert (caught.value.record, caught.value.field) == ("row 1", "ts")
+    assert "not an ISO-8601 date and time" in caught.value.reason

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Final
 
@@ -72,6 +73,9 @@ _IPV4: Final = rf"^{_OCTET}(\.{_OCTET}){{3}}$"
 # domain keeps exactly as written. Anything else is left to the domain to judge.
 _EDGE: Final = r"[\x{21}-\x{7E}\x{4E00}-\x{9FFF}]"
 _PLAIN_TEXT: Final = rf"^{_EDGE}(?:[\x{{20}}-\x{{7E}}\x{{4E00}}-\x{{9FFF}}]*{_EDGE})?$"
+# Moments the fast checks vouch for; any other the domain judges (its calendar ends at 9999).
+_EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(3000, 1, 1, tzinfo=UTC)
 _CAST_SLICE: Final = 1 << 16
 _FALLBACK_BATCH: Final = 4096
 _PARALLEL_ROWS: Final = 100_000
@@ -101,7 +105,7 @@ def validate_table(table: pa.Table, locate: Locate, *, max_errors: int = MAX_ERR
     suspects = pc.indices_nonzero(pc.invert(ok)).to_pylist()
     fixes: dict[int, dict[str, object]] = {}
     errors: list[tuple[int, InvalidInput]] = []
-    for index, row in _rows(table, suspects):
+    for index, row in _rows(_timestamps_as_text(table), suspects):
         try:
             fixes[index] = Transaction.from_mapping(row).as_row()
         except InvalidInput as error:
@@ -195,7 +199,12 @@ def _plain_text(array: pa.Array, max_len: int) -> _Column:
 def _timestamp(array: pa.Array) -> _Column:
     target = pa.timestamp("us", tz="UTC")
     if pa.types.is_timestamp(array.type) and array.type.tz is not None:
-        return _Column(array.cast(target, safe=False), pc.is_valid(array))
+        values = array.cast(target, safe=False)
+        within = pc.and_(
+            pc.greater_equal(values, pa.scalar(_EARLIEST, target)),
+            pc.less(values, pa.scalar(_LATEST, target)),
+        )
+        return _Column(values, within.fill_null(False))
     text = _text(array)
     if text is None:
         return _Column(pa.nulls(len(array), target), _none(len(array)))
@@ -308,6 +317,19 @@ def _rows(table: pa.Table, indices: list[int]) -> Iterator[tuple[int, dict[str, 
     for start in range(0, len(indices), _FALLBACK_BATCH):
         chunk = indices[start : start + _FALLBACK_BATCH]
         yield from zip(chunk, table.take(chunk).to_pylist(), strict=True)
+
+
+def _timestamps_as_text(table: pa.Table) -> pa.Table:
+    """Timestamp columns as ISO text for the domain to read.
+
+    A Python datetime holds neither nanoseconds nor years past 9999; as text, the first are
+    cut to microseconds and the second become an error naming the field, not a crash.
+    """
+    for position, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            text = table.column(position).cast(pa.large_string())
+            table = table.set_column(position, field.name, text)
+    return table
 
 
 def _replace(values: pa.Array, fixes: dict[int, dict[str, object]], name: str) -> pa.Array:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import fromstring
 
 from fundwall.domain.errors import InvalidInput
@@ -44,9 +44,14 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> Element:
         raise InvalidMessage(f"message is {len(data)} bytes, over the limit of {max_bytes} bytes")
     try:
         return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DTDForbidden:
+        raise InvalidMessage(
+            "a document type declaration (<!DOCTYPE …>) is not accepted: ISO 20022 messages "
+            "have none, and it could expand entities or fetch external files"
+        ) from None
     except DefusedXmlException as error:
         raise InvalidMessage(
-            f"XML with a document type declaration or entities is not accepted ({error})"
+            f"entities and external references are not accepted: {error}"
         ) from None
     except ParseError as error:
         raise InvalidMessage(f"malformed XML: {error}") from None
