@@ -18,15 +18,16 @@ import numpy.typing as npt
 from fundwall.sim.life import World, _device
 from fundwall.sim.mules import SHELL_SOURCE, Gangs
 from fundwall.sim.params import US_PER_DAY, US_PER_H, US_PER_MIN
-from fundwall.sim.region import DISTRICTS, police_unit
+from fundwall.sim.region import CITY_INDEX, DISTRICTS, HOME_CITY, police_unit
 from fundwall.sim.txbuf import ATM, CASH_OUT, COUNTER, LAYERING, MOBILE, ONLINE, TRANSFER
-from fundwall.sim.txbuf import VICTIM_PAYMENT, WITHDRAWAL, P, TxBuffer
+from fundwall.sim.txbuf import VICTIM_PAYMENT, WITHDRAWAL, P
 
 I64 = npt.NDArray[np.int64]
 
 _PREFERRED_AGES = ((60, 95), (45, 70), (30, 60), (20, 45), (18, 35), (20, 45))
 _PURPOSES = (P["safe account"], P["investment"], -1, P["refund fee"], P["task order"],
              P["loan fee"])
+HOME = CITY_INDEX[HOME_CITY]
 _SLOW_TYPES = (1, 2)  # investment and romance scams pay over days, the others within hours
 
 
@@ -50,7 +51,7 @@ class Fraud:
     """Everything the fraud added to the region."""
 
     scams: list[Scam]
-    buffer: TxBuffer
+    rows: list[tuple[int, ...]]
     gangs: Gangs
     reserved: dict[int, int]
 
@@ -60,16 +61,20 @@ def _victims(w: World, kinds: I64, excluded: set[int]) -> I64:
     more in every profile (behaviour.elderly_weight)."""
     age = w.people.age
     has_phone = w.devices.person >= 0
-    chosen: list[int] = []
-    taken = set(excluded)
-    for kind in kinds.tolist():
+    queues: dict[int, list[int]] = {}
+    for kind in range(len(_PREFERRED_AGES)):
         lo, hi = _PREFERRED_AGES[kind]
         weight = 1.0 + 6.0 * ((age >= lo) & (age < hi)) + w.behaviour.elderly_weight * (age >= 60)
         weight = weight * np.where(has_phone | (kind == 0), 1.0, 0.05)
-        for _ in range(50):
-            p = int(w.rng.choice(len(age), p=weight / weight.sum()))
-            if p not in taken:
-                break
+        wanted = 3 * int((kinds == kind).sum()) + 10
+        queues[kind] = w.rng.choice(len(age), size=wanted, p=weight / weight.sum()).tolist()
+    chosen: list[int] = []
+    taken = set(excluded)
+    for kind in kinds.tolist():
+        queue = queues[kind]
+        while queue and queue[-1] in taken:
+            queue.pop()
+        p = queue.pop() if queue else next(i for i in range(len(age)) if i not in taken)
         taken.add(p)
         chosen.append(p)
     return np.array(chosen, dtype=np.int64)
@@ -117,7 +122,7 @@ def make_fraud(w: World, start_us: int) -> Fraud:
     t0 = start_us + day * US_PER_DAY + hour * US_PER_H + w.rng.integers(0, US_PER_H, len(kinds))
     order = np.lexsort((np.arange(len(kinds)), t0))
     scams: list[Scam] = []
-    buf = TxBuffer()
+    buf: list[tuple[int, ...]] = []
     reserved: dict[int, int] = {}
     for s, i in enumerate(order.tolist()):
         kind = int(kinds[i])
@@ -142,16 +147,22 @@ def make_fraud(w: World, start_us: int) -> Fraud:
     return Fraud(scams, buf, gangs, reserved)
 
 
-def _pay(w: World, buf: TxBuffer, scam: Scam, s: int, n: int, t: int, amount: int,
+def _row(ts: int, kind: int, payer: int, payee: int, amount: int, channel: int, device: int,
+         city: int, purpose: int, role: int, scam: int) -> tuple[int, ...]:
+    """One transaction in txbuf.COLUMNS order."""
+    return (ts, kind, payer, payee, amount, channel, device, city, purpose, role, scam)
+
+
+def _pay(w: World, buf: list[tuple[int, ...]], scam: Scam, s: int, n: int, t: int, amount: int,
          payee: int) -> None:
     """The victim's own transfer to the first-level account."""
     person = np.array([scam.victim])
     ts = np.array([t])
     device = int(_device(w, person, ts)[0])
     counter = device < 0 or (scam.scam_type == 0 and n == 0 and w.rng.random() < 0.35)
-    buf.add(ts, kind=TRANSFER, payer=scam.account, payee=payee, amount=np.array([amount]),
-            channel=COUNTER if counter else MOBILE, device=-1 if counter else device,
-            purpose=_PURPOSES[scam.scam_type], role=VICTIM_PAYMENT, scam=s)
+    buf.append(_row(t, TRANSFER, scam.account, payee, amount, COUNTER if counter else MOBILE,
+                    -1 if counter else device, HOME, _PURPOSES[scam.scam_type], VICTIM_PAYMENT,
+                    s))
 
 
 def _split(w: World, amount: int, parts: int) -> list[int]:
@@ -163,7 +174,7 @@ def _split(w: World, amount: int, parts: int) -> list[int]:
     return [x for x in out if x > 0]
 
 
-def _layer(w: World, buf: TxBuffer, gangs: Gangs, scam: Scam, s: int,
+def _layer(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s: int,
            holding: dict[int, tuple[int, int]], end: int) -> None:
     """Move the money down the levels; branches that pick the same account merge there."""
     b = w.behaviour
@@ -186,10 +197,9 @@ def _layer(w: World, buf: TxBuffer, gangs: Gangs, scam: Scam, s: int,
                 if target == account:
                     continue
                 t += int(w.rng.integers(20, 180)) * 1_000_000
-                buf.add(np.array([t]), kind=TRANSFER, payer=account, payee=target,
-                        amount=np.array([part]), channel=MOBILE if t % 5 else ONLINE,
-                        device=gangs.gang_device(scam.gang, account), city=city,
-                        role=LAYERING, scam=s)
+                buf.append(_row(t, TRANSFER, account, target, part,
+                                MOBILE if t % 5 else ONLINE,
+                                gangs.gang_device(scam.gang, account), city, -1, LAYERING, s))
                 gangs.record_use(target, t, level + 1, s)
                 before, arrived = nxt.get(target, (0, t))
                 nxt[target] = (before + part, max(arrived, t))
@@ -199,7 +209,7 @@ def _layer(w: World, buf: TxBuffer, gangs: Gangs, scam: Scam, s: int,
         _cash_out(w, buf, gangs, scam, s, account, amount, t, end)
 
 
-def _cash_out(w: World, buf: TxBuffer, gangs: Gangs, scam: Scam, s: int, account: int,
+def _cash_out(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s: int, account: int,
               amount: int, t: int, end: int) -> None:
     """ATM withdrawals in the gang's city, or goods bought from a complicit merchant; some
     money is left resting where it is (what a freeze can still recover)."""
@@ -212,19 +222,16 @@ def _cash_out(w: World, buf: TxBuffer, gangs: Gangs, scam: Scam, s: int, account
         left = amount
         while left >= 10_000 and t < end:
             take = min(left, b.atm_max_yuan * 100) // 10_000 * 10_000
-            buf.add(np.array([t]), kind=WITHDRAWAL, payer=account, payee=-1,
-                    amount=np.array([take]), channel=ATM, city=city,
-                    purpose=P["cash withdrawal"], role=CASH_OUT, scam=s)
+            buf.append(_row(t, WITHDRAWAL, account, -1, take, ATM, -1, city,
+                            P["cash withdrawal"], CASH_OUT, s))
             left -= take
             t += int(w.rng.integers(2, 12)) * US_PER_MIN
         return
     if t < end:
         merchant = gangs.cashout_account(scam.gang)
         gangs.record_use(merchant, t, scam.levels + 1, s)
-        buf.add(np.array([t]), kind=TRANSFER, payer=account, payee=merchant,
-                amount=np.array([amount]), channel=MOBILE,
-                device=gangs.gang_device(scam.gang, account), city=city, purpose=P["goods"],
-                role=CASH_OUT, scam=s)
+        buf.append(_row(t, TRANSFER, account, merchant, amount, MOBILE,
+                        gangs.gang_device(scam.gang, account), city, P["goods"], CASH_OUT, s))
 
 
 def _report(w: World, scam: Scam) -> None:

@@ -65,7 +65,8 @@ class Gangs:
         self.start_us = start_us
         self.count = len(devices.gang)
         self.state = MuleState()
-        self.pools: list[list[tuple[int, int]]] = [[] for _ in range(self.count)]
+        self.pools: list[dict[int, list[int]]] = [{} for _ in range(self.count)]
+        self.used: list[list[int]] = [[] for _ in range(self.count)]
         self.ready: dict[int, int] = {}
         self.bank = accounts.bank
         self._deal(accounts)
@@ -89,7 +90,7 @@ class Gangs:
         order = self.rng.permutation(len(groups))
         for i, g in enumerate(order.tolist()):
             source, members = groups[g]
-            self.pools[i % self.count] += [(source, a) for a in members]
+            self.pools[i % self.count].setdefault(source, []).extend(members)
 
     def handed_over_before(self, account: int, t: int) -> bool:
         """Whether the gang had the account (and logged in to it) well before t."""
@@ -128,14 +129,15 @@ class Gangs:
         """The account the gang moves money into at time t: preferably of kind `prefer`, at
         another bank, not yet worn out; the least-used one of the gang when all are."""
         pool = self.pools[gang]
-        candidates = [p for p in pool if p[0] == prefer] + [p for p in pool if p[0] != prefer]
-        for source, account in candidates:
-            if self._usable(source, account, t, avoid_bank, scam):
-                self._hand_over(gang, source, account, t)
-                return account
-        used = [a for _, a in pool if a in self.state.since and int(self.bank[a]) != avoid_bank]
+        order = ([prefer] if prefer in pool else []) + [k for k in sorted(pool) if k != prefer]
+        for source in order:
+            for account in pool[source]:
+                if self._usable(source, account, t, avoid_bank, scam):
+                    self._hand_over(gang, source, account, t)
+                    return account
+        used = [a for a in self.used[gang] if int(self.bank[a]) != avoid_bank]
         if not used:
-            used = [a for _, a in pool if a in self.state.since]
+            used = self.used[gang]
         if not used:
             raise RuntimeError(f"gang {gang} has no mule account usable at {t}")
         return min(used, key=lambda a: (len(self.state.scams[a]), a))
@@ -169,4 +171,8 @@ class Gangs:
         if account not in s.since or t < s.since[account]:
             s.since[account] = t
         s.level[account] = min(level, s.level.get(account, level))
-        s.scams.setdefault(account, set()).add(scam)
+        if account not in s.scams:
+            s.scams[account] = set()
+            if account in s.gang:
+                self.used[s.gang[account]].append(account)
+        s.scams[account].add(scam)

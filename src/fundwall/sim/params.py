@@ -76,8 +76,8 @@ SCALES: Final = {
     ),
     "large": Scale(
         name="large",
-        persons=390_000,
-        firms=28_000,
+        persons=400_000,
+        firms=29_000,
         banks=30,
         payment_institutions=3,
         days=30,
@@ -110,7 +110,7 @@ class Behaviour:
     many_accounts_share: float = 0.015
     dormant_share: float = 0.06
     device_change_share: float = 0.02
-    shop_per_day: float = 0.55
+    shop_per_day: float = 0.6
     family_per_day: float = 0.09
     atm_per_day: float = 0.025
     deposit_per_day: float = 0.008

@@ -85,7 +85,7 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
     for account, total in sorted(fraud.reserved.items()):
         cushion = int(total * rng.uniform(1.05, 1.6))
         accounts.balance[account] = max(int(accounts.balance[account]), cushion)
-    buffer.extend(fraud.buffer)
+    buffer.add_rows(fraud.rows)
     step("fraud")
     settled = settle(buffer.columns(), accounts.cls, accounts.opened_at, accounts.balance,
                      fraud.reserved, fraud.gangs.state.sold_at)

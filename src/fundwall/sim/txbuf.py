@@ -104,6 +104,15 @@ class TxBuffer:
             column = np.broadcast_to(np.asarray(value).astype(DTYPES[name]), (n,))
             self.chunks[name].append(np.ascontiguousarray(column))
 
+    def add_rows(self, rows: list[tuple[int, ...]]) -> None:
+        """Append single transactions given as tuples in COLUMNS order (for the few
+        thousand scam transfers, which are made one at a time)."""
+        if not rows:
+            return
+        table = np.array(rows, dtype=np.int64)
+        for k, name in enumerate(COLUMNS):
+            self.chunks[name].append(table[:, k].astype(DTYPES[name]))
+
     def extend(self, other: TxBuffer) -> None:
         for name in COLUMNS:
             self.chunks[name].extend(other.chunks[name])
