@@ -23,8 +23,7 @@ def pytest_runtest_makereport(
 
 
 # ---------------------------------------------------------------------------------------------
-# Database fixtures: every test that uses `database_url` (or anything built on it) runs twice,
-# on SQLite and on PostgreSQL.
+# Database fixtures: every test that uses one of them runs twice, on SQLite and on PostgreSQL.
 #
 #   def test_something(uow_factory):
 #       with uow_factory() as uow:
@@ -32,25 +31,32 @@ def pytest_runtest_makereport(
 #           uow.audit.record("system:test", "load", "region:R1")
 #           uow.commit()
 #
+# `database_url` is an empty database (for migration tests); `migrated_database_url`, `engine`
+# and `uow_factory` give a database at the newest schema with empty tables, fast: migrations
+# run once per session and each test gets a copy (SQLite) or emptied tables (PostgreSQL).
 # Select one backend with `-k sqlite` or `-k postgresql`; `-m "not postgres"` skips PostgreSQL.
 
 import itertools  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from fundwall.clock import FixedClock  # noqa: E402
 from fundwall.crypto import Keyring  # noqa: E402
 from fundwall.store import UnitOfWork, open_engine  # noqa: E402
+from fundwall.store.audit_chain import GENESIS_HASH  # noqa: E402
 from fundwall.store.migrate import upgrade  # noqa: E402
+from fundwall.store.tables import Base  # noqa: E402
 
 POSTGRES_URL_ENV = "FUNDWALL_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DATABASE_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 TEST_EPOCH = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 """Where the `clock` fixture starts: Saturday 2024-06-01 16:00 in Asia/Shanghai."""
 
@@ -88,18 +94,9 @@ def postgres_database_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """URL of an empty database of the test's own: SQLite, then PostgreSQL.
-
-    SQLite: the file tmp_path/fundwall.db (not yet created). PostgreSQL: a fresh schema in
-    the session database, chosen by `options=-csearch_path=...` in the URL, so everything
-    created without a schema name lands there. Hand it to `fundwall.store.migrate.upgrade`
-    and `fundwall.store.open_engine`, or to a subprocess as FUNDWALL_DATABASE_URL.
-    """
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'fundwall.db'}"
-    base = make_url(request.getfixturevalue("postgres_database_url"))
+def _new_postgres_schema(database_url: str) -> str:
+    """A fresh schema in the session database and the URL that works inside it."""
+    base: URL = make_url(database_url)
     schema = f"t{next(_schema_numbers)}_{secrets.token_hex(3)}"
     creator = create_engine(base)
     try:
@@ -111,16 +108,73 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return scoped.render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def migrated_database_url(database_url: str) -> str:
-    """`database_url` with the Fundwall schema upgraded to the newest revision."""
-    upgrade(database_url)
-    return database_url
+@pytest.fixture(params=DATABASE_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty database of the test's own, without any schema: SQLite, then PostgreSQL.
+
+    SQLite: the file tmp_path/fundwall.db (not yet created). PostgreSQL: a fresh schema in
+    the session database, chosen by `options=-csearch_path=...` in the URL, so everything
+    created without a schema name lands there. For tests of migrations; hand it to
+    `fundwall.store.migrate.upgrade`, or to a subprocess as FUNDWALL_DATABASE_URL.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fundwall.db'}"
+    return _new_postgres_schema(request.getfixturevalue("postgres_database_url"))
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "fundwall.db"
+    upgrade(f"sqlite:///{path}")  # disposes its engine, so the WAL is folded into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_schema(postgres_database_url: str) -> str:
+    url = _new_postgres_schema(postgres_database_url)
+    upgrade(url)
+    return url
+
+
+def _empty_postgres_tables(url: str) -> None:
+    # DELETE, not TRUNCATE: on tables this small it is many times faster (no new files).
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            # A test that left a transaction open fails here instead of hanging the run.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+            connection.execute(
+                text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis)"),
+                {"genesis": GENESIS_HASH},
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a database at the newest schema with every table empty: SQLite, then PostgreSQL.
+
+    Migrations run once per session. SQLite: each test gets its own copy of the migrated
+    file in tmp_path. PostgreSQL: one migrated schema per session, its tables emptied and
+    the audit chain head reset before each test (surrogate ids keep counting). So do not
+    change its schema in a test (use `database_url` for that), and close your sessions (the
+    `engine` fixture disposes its pool).
+    """
+    if request.param == "sqlite":
+        path = tmp_path / "fundwall.db"
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("_migrated_postgres_schema")
+    _empty_postgres_tables(url)
+    return url
 
 
 @pytest.fixture
 def engine(migrated_database_url: str) -> Iterator[Engine]:
-    """An Engine on the migrated database (SQLite with foreign keys and WAL), disposed after."""
+    """An Engine on `migrated_database_url` (SQLite: foreign keys and WAL on), disposed after."""
     engine = open_engine(migrated_database_url)
     yield engine
     engine.dispose()

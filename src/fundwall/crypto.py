@@ -44,7 +44,7 @@ _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 
 
-# Not frozen: contextlib and click set __traceback__ on exceptions passing through them.
+# Not frozen, like the domain errors: contextlib sets __traceback__ on exceptions it re-raises.
 @dataclass(eq=False)
 class DecryptionError(FundwallError):
     """An encrypted value could not be opened: damaged, altered, or made with an unknown key."""

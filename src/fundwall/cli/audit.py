@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
 from fundwall.config import get_settings
 from fundwall.store import UnitOfWork, open_engine
@@ -76,14 +75,11 @@ def tail(
     if not records:
         console.print("the audit log is empty")
         return
-    table = Table("seq", "time", "actor", "action", "subject", "details")
+    # One line per record, nothing truncated, easy to grep; markup off for stored text.
     for record in records:
-        table.add_row(
-            str(record.seq),
-            record.ts.astimezone(SHOWN_IN).isoformat(sep=" ", timespec="seconds"),
-            record.actor,
-            record.action,
-            record.subject,
-            json.dumps(record.details, ensure_ascii=False, sort_keys=True),
+        shown = record.ts.astimezone(SHOWN_IN).isoformat(sep=" ", timespec="seconds")
+        details = json.dumps(record.details, ensure_ascii=False, sort_keys=True)
+        console.print(
+            f"#{record.seq}  {shown}  {record.actor}  {record.action}  {record.subject}  {details}",
+            markup=False,
         )
-    console.print(table)

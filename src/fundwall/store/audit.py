@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.clock import Clock
@@ -39,9 +39,22 @@ from fundwall.store.audit_chain import (
     verify_chain,
 )
 from fundwall.store.personal_data import ensure_no_personal_data
-from fundwall.store.tables import AuditHeadRow, AuditRow
+from fundwall.store.tables import AuditHeadRow, AuditRow, Base
 
 _LIMITS = {"actor": 128, "action": 64, "subject": 256}
+
+
+_HEAD = Base.metadata.tables[AuditHeadRow.__tablename__]
+# Bumping the head's seq first locks the head row (PostgreSQL) or takes the write lock
+# (SQLite) before the previous hash is read, so two appenders can never read the same head.
+_CLAIM_NEXT_SEQ = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_INSERT_RECORD = insert(Base.metadata.tables[AuditRow.__tablename__])
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 
 class AuditActor(Protocol):
@@ -115,44 +128,45 @@ class AuditLog:
         ensure_no_personal_data(json.loads(details_json), "details")
         ts = self._clock.now().astimezone(UTC)
 
-        head = self._session.execute(
-            update(AuditHeadRow)
-            .where(AuditHeadRow.id == 1)
-            .values(seq=AuditHeadRow.seq + 1)
-            .returning(AuditHeadRow.seq, AuditHeadRow.hash)
-            .execution_options(synchronize_session=False)
-        ).one_or_none()
+        # Core statements built once: appending sits on every audited service call.
+        connection = self._session.connection()
+        head = connection.execute(_CLAIM_NEXT_SEQ).one_or_none()
         if head is None:
             raise Conflict("the audit chain head is missing: run `fundwall audit verify`")
         seq, prev_hash = head
-        digest = record_hash(
+        record = AuditRecord(
             seq=seq,
             ts=ts,
             actor=actor_id,
             action=action,
             subject=subject,
-            details=details_json,
+            details=json.loads(details_json),
             prev_hash=prev_hash,
+            hash=record_hash(
+                seq=seq,
+                ts=ts,
+                actor=actor_id,
+                action=action,
+                subject=subject,
+                details=details_json,
+                prev_hash=prev_hash,
+            ),
         )
-        row = AuditRow(
-            seq=seq,
-            ts=ts,
-            actor=actor_id,
-            action=action,
-            subject=subject,
-            details=details_json,
-            prev_hash=prev_hash,
-            hash=digest,
+        connection.execute(
+            _INSERT_RECORD,
+            {
+                "seq": seq,
+                "ts": ts,
+                "actor": actor_id,
+                "action": action,
+                "subject": subject,
+                "details": details_json,
+                "prev_hash": prev_hash,
+                "hash": record.hash,
+            },
         )
-        self._session.add(row)
-        self._session.execute(
-            update(AuditHeadRow)
-            .where(AuditHeadRow.id == 1)
-            .values(hash=digest)
-            .execution_options(synchronize_session=False)
-        )
-        self._session.flush()
-        return AuditRecord.of(row)
+        connection.execute(_MOVE_HEAD, {"new_hash": record.hash})
+        return record
 
     def tail(self, count: int = 20) -> list[AuditRecord]:
         """The latest `count` records, oldest first."""

@@ -79,7 +79,7 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-# Not frozen: contextlib and click set __traceback__ on exceptions passing through them.
+# Not frozen, like the domain errors: contextlib sets __traceback__ on exceptions it re-raises.
 @dataclass(eq=False)
 class DatabaseUnavailableError(FundwallError):
     """The database cannot be reached or used (down, wrong password, locked, disk full)."""
@@ -95,7 +95,8 @@ class DatabaseUnavailableError(FundwallError):
 
 @contextmanager
 def reachable(url: str) -> Iterator[None]:
-    """Turn a driver's operational failure into one DatabaseUnavailableError line."""
+    """`with reachable(url):` turns a driver's operational failure into one
+    DatabaseUnavailableError line naming the database."""
     try:
         yield
     except OperationalError as error:

@@ -1,0 +1,152 @@
+"""Migrations build the schema from nothing, on SQLite and PostgreSQL, and match the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
+from sqlalchemy import inspect, text
+
+from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.store import DatabaseUnavailableError, open_engine
+from fundwall.store.engine import display_url, parse_url, reachable
+from fundwall.store.migrate import (
+    alembic_config,
+    database_revision,
+    head_revision,
+    require_current,
+    upgrade,
+)
+from fundwall.store.tables import Base
+
+TABLES = {
+    "institutions",
+    "parties",
+    "accounts",
+    "devices",
+    "login_events",
+    "transactions",
+    "decisions",
+    "audit_log",
+    "audit_head",
+}
+
+
+def test_upgrade_from_empty_creates_every_table_and_the_chain_head(database_url: str) -> None:
+    assert database_revision(database_url) is None
+    result = upgrade(database_url)
+    assert (result.before, result.after) == (None, head_revision())
+    engine = open_engine(database_url)
+    try:
+        assert set(inspect(engine).get_table_names()) >= TABLES
+        with engine.connect() as connection:
+            head = connection.execute(text("SELECT id, seq, hash FROM audit_head")).all()
+        assert [tuple(row) for row in head] == [(1, 0, "0" * 64)]
+    finally:
+        engine.dispose()
+    assert database_revision(database_url) == head_revision()
+
+
+def test_upgrade_twice_changes_nothing_and_says_so(database_url: str) -> None:
+    upgrade(database_url)
+    again = upgrade(database_url)
+    assert again.before == again.after == head_revision()
+    assert again.summary().endswith(f"already at revision {head_revision()} (head)")
+
+
+def test_models_and_migrations_describe_the_same_schema(migrated_database_url: str) -> None:
+    engine = open_engine(migrated_database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds(database_url: str) -> None:
+    upgrade(database_url)
+    engine = open_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    assert upgrade(database_url).after == head_revision()
+
+
+def test_sqlite_file_and_directory_are_created_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "nested" / "fundwall.db"
+    url = f"sqlite:///{path}"
+    result = upgrade(url)
+    assert path.is_file()
+    assert result.created_database
+    assert result.summary() == f"upgraded {url} from a new database to revision {head_revision()}"
+    engine = open_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("PRAGMA foreign_keys")) == 1
+            assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_revision_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    assert database_revision(f"sqlite:///{tmp_path / 'absent.db'}") is None
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_code_refuses_a_database_without_its_schema(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        with pytest.raises(Conflict, match=r"has no Fundwall schema.*run `fundwall db upgrade`"):
+            require_current(engine)
+        upgrade(database_url)
+        require_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_unknown_revision_is_reported_by_alembic(database_url: str) -> None:
+    with pytest.raises(CommandError, match="nosuch"):
+        upgrade(database_url, "nosuch")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("not a url", "not a database URL"),
+        ("mysql://root@localhost/fw", "unsupported database driver 'mysql'"),
+        ("postgresql+asyncpg://u@h/d", "unsupported database driver"),
+    ],
+)
+def test_bad_urls_are_invalid_input(url: str, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=problem) as caught:
+        parse_url(url)
+    assert caught.value.field == "database_url"
+
+
+def test_bare_postgresql_means_psycopg_and_passwords_are_hidden() -> None:
+    assert parse_url("postgresql://u:pw@h/d").drivername == "postgresql+psycopg"
+    assert display_url("postgresql+psycopg://u:pw@h/d") == "postgresql+psycopg://u:***@h/d"
+
+
+def test_unreachable_server_is_one_clear_error() -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
+    with pytest.raises(DatabaseUnavailableError) as caught:
+        upgrade(url)
+    message = str(caught.value)
+    assert message.startswith(
+        "cannot use the database at postgresql+psycopg://postgres@127.0.0.1:1"
+    )
+    assert "\n" not in message
+
+
+def test_reachable_lets_other_errors_through() -> None:
+    with pytest.raises(KeyError), reachable("sqlite://"):
+        raise KeyError("not a database problem")
