@@ -12,7 +12,15 @@ NUMBERS = ("amount", "payer_balance", "balance_share", "hour")
 INTEGERS = ("amount", "hour", "is_night", "new_payee")
 """Passed to bulk evaluation as int64 columns, as the feature table stores them."""
 FLAGS = ("is_night", "new_payee")
-CATALOGUE = {name: Kind.COUNT for name in NUMBERS} | {name: Kind.FLAG for name in FLAGS}
+CATALOGUE = {
+    "amount": Kind.MONEY,
+    "payer_balance": Kind.MONEY,
+    "balance_share": Kind.RATIO,
+    "hour": Kind.HOUR,
+    "is_night": Kind.FLAG,
+    "new_payee": Kind.FLAG,
+}
+"""A small injected catalogue: the rule layer is validated against whatever it is given."""
 
 literals = st.one_of(
     st.integers(0, 10**6).map(str),
