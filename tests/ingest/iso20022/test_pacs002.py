@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, fromstring
 
 import pytest
-from pacs_samples import FIXTURES, credit_transfer, pacs008
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.ingest.iso20022 import (
@@ -18,6 +17,8 @@ from fundwall.ingest.iso20022 import (
     build_pacs002_rejection,
     parse_pacs008,
 )
+
+from .pacs_samples import FIXTURES, credit_transfer, pacs008
 
 NS = "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"
 Q = {"p": NS}

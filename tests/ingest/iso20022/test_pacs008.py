@@ -8,13 +8,14 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pacs_samples import FIXTURES, credit_transfer, pacs008
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import MAX_FEN
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.ingest.errors import InvalidRecords
 from fundwall.ingest.iso20022 import InvalidMessage, InvalidTransaction, parse_pacs008
+
+from .pacs_samples import FIXTURES, credit_transfer, pacs008
 
 PATH = "Document/FIToFICstmrCdtTrf"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from pacs_samples import credit_transfer, pacs008
 
 from fundwall.ingest.iso20022 import MAX_XML_BYTES, InvalidMessage, parse_pacs008
+
+from .pacs_samples import credit_transfer, pacs008
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
