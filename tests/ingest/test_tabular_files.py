@@ -321,3 +321,27 @@ def test_timestamps_outside_the_usual_years_are_left_to_the_domain(tmp_path: Pat
     assert not isinstance(caught.value, InvalidRecords)
     assert (caught.value.record, caught.value.field) == ("row 1", "ts")
     assert "not an ISO-8601 date and time" in caught.value.reason
+
+
+def test_columns_of_the_wrong_type_are_judged_by_the_domain(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "tx_id": pa.array([None, 7], pa.int64()),
+            "ts": ["2024-05-01T09:30:00+08:00"] * 2,
+            "kind": ["transfer"] * 2,
+            "payer_account": pa.array([6222020200112233445, 6222020200112233445], pa.int64()),
+            "payee_account": ["6228480010203040506"] * 2,
+            "payer_bank": ["ICBC"] * 2,
+            "payee_bank": ["ABC"] * 2,
+            "amount_fen": [1, 2],
+            "channel": ["online"] * 2,
+        }
+    )
+    path = tmp_path / "types.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InvalidRecords) as caught:
+        read_transactions(path)
+    assert [(e.record, e.field, e.reason) for e in caught.value.errors] == [
+        ("row 0", "tx_id", "missing"),
+        ("row 1", "tx_id", "expected text, got int"),
+    ]

@@ -160,9 +160,8 @@ def _text(array: pa.Array) -> pa.Array | None:
     """The array as large_string when it holds text, else None (left to the domain)."""
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return array.cast(pa.large_string())
-    if pa.types.is_null(array.type):
+    text_types = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
+    if any(is_type(array.type) for is_type in text_types):
         return array.cast(pa.large_string())
     return None
 
@@ -174,7 +173,8 @@ def _null_or(array: pa.Array, check: pa.Array) -> pa.Array:
 def _matching(array: pa.Array, pattern: str, *, required: bool = False) -> _Column:
     text = _text(array)
     if text is None:
-        return _Column(pa.nulls(len(array), pa.large_string()), pc.is_null(array))
+        ok = _none(len(array)) if required else pc.is_null(array)
+        return _Column(pa.nulls(len(array), pa.large_string()), ok)
     matches = pc.match_substring_regex(text, pattern)
     ok = matches.fill_null(False) if required else _null_or(text, matches)
     return _Column(text, ok)
