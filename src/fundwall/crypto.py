@@ -40,6 +40,10 @@ HEADER_BYTES = 1 + KEY_ID_BYTES
 SM4_KEY_FILE = "sm4.key"
 HMAC_KEY_FILE = "hmac.key"
 
+# Keyed-hash kinds of identifiers matched across the platform (parties, the risk list).
+ID_HASH_KIND = "id"
+PHONE_HASH_KIND = "phone"
+
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 
@@ -75,7 +79,7 @@ def normalise(kind: str, value: str) -> str:
     """
     text = unicodedata.normalize("NFKC", value)
     text = "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
-    if kind == "phone":
+    if kind == PHONE_HASH_KIND:
         text = _PHONE_PREFIX.sub("", text)
     return text
 

@@ -1,4 +1,8 @@
-"""Every table keeps what it is given, on SQLite and PostgreSQL, and refuses what it must."""
+"""Every table keeps what it is given, on SQLite and PostgreSQL, and refuses what it must.
+
+Round trips go domain object → row → database → row → domain object, through
+`fundwall.store.mapping`, and must give back an equal object.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,38 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from fundwall.crypto import Keyring
+from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, DecryptionError, Keyring
+from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
+from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.devices import Device, DeviceKind, FaceCheck, LoginEvent
+from fundwall.domain.identity import (
+    CreditCode,
+    MobilePhone,
+    ResidentId,
+    credit_code_check_char,
+    organisation_code_check_char,
+)
+from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.domain.money import MAX_FEN, Money
+from fundwall.domain.parties import Party, PartyKind
+from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.store import UnitOfWork
+from fundwall.store.mapping import (
+    account_of,
+    account_row,
+    decision_of,
+    decision_row,
+    device_of,
+    device_row,
+    institution_of,
+    institution_row,
+    login_event_of,
+    login_event_row,
+    party_of,
+    party_row,
+    transaction_of,
+    transaction_row,
+)
 from fundwall.store.tables import (
     AccountRow,
     DecisionRow,
@@ -24,163 +58,157 @@ from fundwall.store.tables import (
 UowFactory = Callable[[], UnitOfWork]
 OPENED = datetime(2023, 3, 1, 2, 30, 15, 123456, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
+_FIRM_BODY = "91350203MA312345" + organisation_code_check_char("MA312345")
+FIRM_CODE = _FIRM_BODY + credit_code_check_char(_FIRM_BODY)
+
+BANK = Institution("B001", "厦门示例银行", "Xiamen Example Bank", InstitutionKind.BANK, "350200")
+PERSON = Party(
+    "P1",
+    PartyKind.PERSON,
+    "张三",
+    ResidentId("11010519491231002X"),
+    MobilePhone("13812345678"),
+    "350203",
+)
+FIRM = Party("F1", PartyKind.FIRM, "厦门示例贸易有限公司", CreditCode(FIRM_CODE), None, "350203")
+ACCOUNT = Account(
+    account_no="6222020000000001",
+    institution_code="B001",
+    party_id="P1",
+    account_class=AccountClass.CLASS_II,
+    status=AccountStatus.NON_COUNTER_SUSPENDED,
+    risk_tier=RiskTier.MEDIUM,
+    opened_at=OPENED,
+    opening_channel=OpeningChannel.MOBILE,
+    bound_account="6222020000000099",
+)
+DEVICE = Device("IMEI-356938035643809", DeviceKind.MOBILE, OPENED)
 
 
-def party(keyring: Keyring, party_id: str = "P1", phone: str | None = "13812345678") -> PartyRow:
-    return PartyRow(
-        party_id=party_id,
-        kind="person",
-        name_enc=keyring.encrypt("张三"),
-        id_number_enc=keyring.encrypt("35020319900101123X"),
-        id_number_hash=keyring.keyed_hash("id", "35020319900101123X"),
-        phone_enc=keyring.encrypt(phone) if phone else None,
-        phone_hash=keyring.keyed_hash("phone", phone) if phone else None,
-        home_region="350203",
-        birth_year=1990,
-    )
-
-
-def account(account_no: str = "6222020000000001", party_id: str = "P1") -> AccountRow:
-    return AccountRow(
-        account_no=account_no,
-        institution_code="B001",
-        party_id=party_id,
-        account_class="II",
-        status="normal",
-        risk_tier="low",
-        opened_at=OPENED,
-        opening_channel="mobile",
-        bound_account="6222020000000099",
-        balance_fen=123_456_789_012_345,
-    )
-
-
-def seed(uow_factory: UowFactory, keyring: Keyring) -> None:
+def seed(uow_factory: UowFactory, keyring: Keyring, balance_fen: int = 0) -> None:
     with uow_factory() as uow:
-        uow.session.add(InstitutionRow(code="B001", name="Xiamen Example Bank", kind="bank"))
-        uow.session.add(party(keyring))
+        uow.session.add(institution_row(BANK))
+        uow.session.add(party_row(PERSON, keyring))
+        uow.session.add(device_row(DEVICE))
         uow.session.flush()
-        uow.session.add(account())
+        uow.session.add(account_row(ACCOUNT, balance_fen=balance_fen))
         uow.commit()
 
 
-def test_party_round_trip_decrypts_and_is_found_by_keyed_hash(
+def test_institution_party_account_and_device_round_trip(
+    uow_factory: UowFactory, keyring: Keyring
+) -> None:
+    seed(uow_factory, keyring, balance_fen=123_456_789_012_345)
+    with uow_factory() as uow:
+        assert institution_of(uow.session.get_one(InstitutionRow, "B001")) == BANK
+        assert party_of(uow.session.get_one(PartyRow, "P1"), keyring) == PERSON
+        stored = uow.session.get_one(AccountRow, "6222020000000001")
+        assert account_of(stored) == ACCOUNT
+        assert stored.balance_fen == 123_456_789_012_345
+        assert device_of(uow.session.get_one(DeviceRow, DEVICE.device_id)) == DEVICE
+
+
+def test_firm_without_phone_round_trips(uow_factory: UowFactory, keyring: Keyring) -> None:
+    with uow_factory() as uow:
+        uow.session.add(party_row(FIRM, keyring))
+        uow.commit()
+    with uow_factory() as uow:
+        stored = uow.session.get_one(PartyRow, "F1")
+        assert (stored.phone_enc, stored.phone_hash, stored.birth_year) == (None, None, None)
+        assert party_of(stored, keyring) == FIRM
+
+
+def test_personal_data_is_stored_encrypted_and_found_by_keyed_hash(
     uow_factory: UowFactory, keyring: Keyring
 ) -> None:
     seed(uow_factory, keyring)
     with uow_factory() as uow:
-        found = uow.session.scalars(
-            select(PartyRow).where(
-                PartyRow.id_number_hash == keyring.keyed_hash("id", "350203 19900101 123x")
-            )
-        ).one()
-        assert keyring.decrypt(found.name_enc) == "张三"
-        assert keyring.decrypt(found.id_number_enc) == "35020319900101123X"
-        assert found.phone_enc is not None
-        assert keyring.decrypt(found.phone_enc) == "13812345678"
-        assert (found.kind, found.home_region, found.birth_year) == ("person", "350203", 1990)
-        by_phone = uow.session.scalars(
-            select(PartyRow.party_id).where(
-                PartyRow.phone_hash == keyring.keyed_hash("phone", "+86 138 1234 5678")
-            )
-        ).all()
-        assert by_phone == ["P1"]
+        stored = uow.session.get_one(PartyRow, "P1")
+        for field in (stored.name_enc, stored.id_number_enc, stored.phone_enc):
+            assert field is not None
+            assert b"11010519491231002X" not in field
+            assert "张三".encode() not in field
+        assert stored.birth_year == 1949
+        by_id = select(PartyRow.party_id).where(
+            PartyRow.id_number_hash == keyring.keyed_hash(ID_HASH_KIND, "110105 19491231 002x")
+        )
+        by_phone = select(PartyRow.party_id).where(
+            PartyRow.phone_hash == keyring.keyed_hash(PHONE_HASH_KIND, "+86 138-1234-5678")
+        )
+        assert uow.session.scalars(by_id).all() == ["P1"]
+        assert uow.session.scalars(by_phone).all() == ["P1"]
 
 
-def test_party_without_phone(uow_factory: UowFactory, keyring: Keyring) -> None:
+def test_party_encrypted_under_another_key_does_not_open(
+    uow_factory: UowFactory, keyring: Keyring
+) -> None:
+    seed(uow_factory, keyring)
+    with uow_factory() as uow, pytest.raises(DecryptionError):
+        party_of(uow.session.get_one(PartyRow, "P1"), Keyring(bytes(16), bytes(32)))
+
+
+def test_login_events_round_trip_and_list_by_account_in_time_order(
+    uow_factory: UowFactory, keyring: Keyring
+) -> None:
+    seed(uow_factory, keyring)
+    events = [
+        LoginEvent(
+            event_id=f"L{minute}",
+            account_no=ACCOUNT.account_no,
+            ts=OPENED + timedelta(minutes=minute),
+            device_id=DEVICE.device_id if minute != 3 else None,
+            ip="2001:db8::1" if minute != 3 else None,
+            city="厦门" if minute != 3 else None,
+            face_check=FaceCheck.PASSED if minute == 2 else FaceCheck.MISMATCH,
+        )
+        for minute in (3, 1, 2)
+    ]
     with uow_factory() as uow:
-        uow.session.add(party(keyring, "P2", phone=None))
+        uow.session.add_all(login_event_row(event) for event in events)
         uow.commit()
     with uow_factory() as uow:
-        found = uow.session.get(PartyRow, "P2")
-        assert found is not None
-        assert (found.phone_enc, found.phone_hash) == (None, None)
-
-
-def test_institution_and_account_round_trip(uow_factory: UowFactory, keyring: Keyring) -> None:
-    seed(uow_factory, keyring)
-    with uow_factory() as uow:
-        bank = uow.session.get(InstitutionRow, "B001")
-        assert bank is not None
-        assert (bank.name, bank.kind) == ("Xiamen Example Bank", "bank")
-        row = uow.session.get(AccountRow, "6222020000000001")
-        assert row is not None
-        assert row.balance_fen == 123_456_789_012_345
-        assert row.opened_at == OPENED
-        assert row.opened_at.tzinfo is not None
-        assert (row.account_class, row.status, row.risk_tier) == ("II", "normal", "low")
-        assert (row.opening_channel, row.bound_account) == ("mobile", "6222020000000099")
-        by_party = uow.session.scalars(
-            select(AccountRow.account_no).where(AccountRow.party_id == "P1")
-        ).all()
-        assert by_party == ["6222020000000001"]
-
-
-def test_device_and_login_event_round_trip(uow_factory: UowFactory, keyring: Keyring) -> None:
-    seed(uow_factory, keyring)
-    with uow_factory() as uow:
-        uow.session.add(
-            DeviceRow(device_id="D1", kind="phone", os="Android 14", first_seen_at=OPENED)
+        rows = uow.session.scalars(
+            select(LoginEventRow)
+            .where(LoginEventRow.account_no == ACCOUNT.account_no)
+            .order_by(LoginEventRow.ts)
         )
-        uow.session.flush()
-        for minute in (1, 2):
-            uow.session.add(
-                LoginEventRow(
-                    account_no="6222020000000001",
-                    ts=OPENED + timedelta(minutes=minute),
-                    device_id="D1",
-                    ip="2001:db8::1",
-                    city="Xiamen",
-                    channel="mobile",
-                    success=minute == 2,
-                )
-            )
-        uow.commit()
-    with uow_factory() as uow:
-        device = uow.session.get(DeviceRow, "D1")
-        assert device is not None
-        assert (device.kind, device.os, device.first_seen_at) == ("phone", "Android 14", OPENED)
-        logins = uow.session.scalars(select(LoginEventRow).order_by(LoginEventRow.ts)).all()
-        assert [(e.id > 0, e.success, e.ip) for e in logins] == [
-            (True, False, "2001:db8::1"),
-            (True, True, "2001:db8::1"),
-        ]
-        assert logins[0].id != logins[1].id
+        assert [login_event_of(row) for row in rows] == sorted(events, key=lambda e: e.ts)
 
 
-def test_transaction_round_trip_and_lookup_by_payer_and_time(uow_factory: UowFactory) -> None:
-    with uow_factory() as uow:
-        uow.session.add_all(
-            [
-                TransactionRow(
-                    tx_id=f"T{i}",
-                    ts=OPENED + timedelta(seconds=i),
-                    kind="transfer",
-                    payer_account="6222020000000001",
-                    payee_account="6222030000000002",
-                    payer_bank="B001",
-                    payee_bank="B999",
-                    amount_fen=5_000_000_00 + i,
-                    channel="mobile",
-                    device_id="D-unknown",
-                    ip="10.0.0.1",
-                    city="Xiamen",
-                    purpose="rent",
-                )
-                for i in range(3)
-            ]
-            + [
-                TransactionRow(
-                    tx_id="W1",
-                    ts=OPENED,
-                    kind="withdrawal",
-                    payer_account="6222020000000001",
-                    payer_bank="B001",
-                    amount_fen=1,
-                    channel="atm",
-                )
-            ]
+def test_transactions_round_trip_and_are_found_by_payer_and_time(
+    uow_factory: UowFactory,
+) -> None:
+    transfers = [
+        Transaction(
+            tx_id=f"T{i}",
+            ts=OPENED + timedelta(seconds=i),
+            kind=TransactionKind.TRANSFER,
+            payer_account="6222020000000001",
+            payee_account="6222030000000002",
+            payer_bank="B001",
+            payee_bank="B999",
+            amount=Money.of_fen(5_000_000_00 + i),
+            channel=Channel.MOBILE,
+            device_id="never-seen-device",
+            ip="10.0.0.1",
+            city="厦门",
+            purpose="房租 rent",
         )
+        for i in range(3)
+    ]
+    withdrawal = Transaction(
+        tx_id="W1",
+        ts=OPENED,
+        kind=TransactionKind.WITHDRAWAL,
+        payer_account="6222020000000001",
+        payee_account=None,
+        payer_bank="B001",
+        payee_bank=None,
+        amount=Money.of_fen(MAX_FEN),
+        channel=Channel.ATM,
+    )
+    with uow_factory() as uow:
+        uow.session.add_all(transaction_row(t) for t in [*transfers, withdrawal])
         uow.commit()
     with uow_factory() as uow:
         recent = uow.session.scalars(
@@ -188,48 +216,29 @@ def test_transaction_round_trip_and_lookup_by_payer_and_time(uow_factory: UowFac
             .where(TransactionRow.payer_account == "6222020000000001")
             .where(TransactionRow.ts >= OPENED + timedelta(seconds=1))
             .order_by(TransactionRow.ts)
-        ).all()
-        assert [(t.tx_id, t.amount_fen) for t in recent] == [
-            ("T1", 500_000_001),
-            ("T2", 500_000_002),
-        ]
-        withdrawal = uow.session.get(TransactionRow, "W1")
-        assert withdrawal is not None
-        assert (withdrawal.payee_account, withdrawal.payee_bank, withdrawal.purpose) == (
-            None,
-            None,
-            None,
         )
+        assert [transaction_of(row) for row in recent] == transfers[1:]
+        assert transaction_of(uow.session.get_one(TransactionRow, "W1")) == withdrawal
 
 
-def test_decision_round_trip_keeps_reasons_json(uow_factory: UowFactory) -> None:
-    reasons = [
-        {"rule": "R012", "score": 40, "text": {"zh": "快进快出", "en": "quick in, quick out"}}
-    ]
+def test_decisions_round_trip_with_their_reasons(uow_factory: UowFactory) -> None:
+    reason = Reason(
+        rule_id="R012",
+        text_zh="1小时内转入¥50,000.00后转出¥49,000.00",
+        text_en="received ¥50,000.00 and sent out ¥49,000.00 within an hour",
+        values={"in_amount_1h": 5_000_000, "ratio": 0.98, "typology": "mule"},
+    )
+    live = Decision("T1", Action.DELAY, 72, (reason,), "pack-2024.06", "lgbm-7", 850)
+    shadow = Decision("T1", Action.PASS, 10, (), "pack-2024.07", shadow=True)
     decided = datetime(2024, 6, 1, 16, 0, 0, 5, tzinfo=BEIJING)
     with uow_factory() as uow:
-        for shadow in (False, True):
-            uow.session.add(
-                DecisionRow(
-                    tx_id="T1",
-                    action="delay",
-                    score=72.5,
-                    reasons=reasons,
-                    pack_version="pack-2024.06",
-                    model_version=None if shadow else "lgbm-7",
-                    latency_us=850,
-                    shadow=shadow,
-                    decided_at=decided,
-                )
-            )
+        uow.session.add_all(decision_row(d, decided_at=decided) for d in (live, shadow))
         uow.commit()
     with uow_factory() as uow:
         rows = uow.session.scalars(
             select(DecisionRow).where(DecisionRow.tx_id == "T1").order_by(DecisionRow.id)
         ).all()
-        assert [(d.shadow, d.model_version) for d in rows] == [(False, "lgbm-7"), (True, None)]
-        assert rows[0].reasons == reasons
-        assert (rows[0].action, rows[0].score, rows[0].latency_us) == ("delay", 72.5, 850)
+        assert [decision_of(row) for row in rows] == [live, shadow]
         assert rows[0].decided_at == decided
         assert rows[0].decided_at.utcoffset() == timedelta(0)
 
@@ -237,25 +246,24 @@ def test_decision_round_trip_keeps_reasons_json(uow_factory: UowFactory) -> None
 def test_times_are_stored_as_utc_whatever_zone_they_arrive_in(uow_factory: UowFactory) -> None:
     local = datetime(2024, 6, 1, 0, 30, tzinfo=BEIJING)
     with uow_factory() as uow:
-        uow.session.add(DeviceRow(device_id="D1", kind="pc", first_seen_at=local))
+        uow.session.add(DeviceRow(device_id="D1", kind="desktop", first_seen=local))
         uow.commit()
     with uow_factory() as uow:
-        stored = uow.session.scalar(select(DeviceRow.first_seen_at))
+        stored = uow.session.get_one(DeviceRow, "D1").first_seen
         assert stored == local
-        assert stored is not None
         assert (stored.tzinfo, stored.hour, stored.day) == (UTC, 16, 31)
 
 
 def test_naive_times_are_refused(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
-        uow.session.add(DeviceRow(device_id="D1", kind="pc", first_seen_at=datetime(2024, 6, 1)))
+        uow.session.add(DeviceRow(device_id="D1", kind="desktop", first_seen=datetime(2024, 6, 1)))
         with pytest.raises(StatementError, match="naive datetime"):
             uow.session.flush()
 
 
 def test_foreign_keys_are_enforced(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
-        uow.session.add(account(party_id="nobody"))
+        uow.session.add(account_row(ACCOUNT))
         with pytest.raises(IntegrityError):
             uow.session.flush()
 
@@ -270,6 +278,43 @@ def test_transactions_need_a_positive_amount_and_a_known_kind(
         )
         with pytest.raises(IntegrityError):
             uow.session.flush()
+
+
+def test_longest_domain_values_fit_their_columns(uow_factory: UowFactory, keyring: Keyring) -> None:
+    # PostgreSQL enforces VARCHAR lengths, so this fails there if a column is too short.
+    code, number = "B" * 64, "6" * 64
+    with uow_factory() as uow:
+        uow.session.add(
+            institution_row(
+                Institution(
+                    code, "行" * 100, "b" * 100, InstitutionKind.PAYMENT_INSTITUTION, "100000"
+                )
+            )
+        )
+        uow.session.add(party_row(PERSON, keyring))
+        uow.session.add(device_row(Device("d" * 128, DeviceKind.OTHER, OPENED)))
+        uow.session.flush()
+        uow.session.add(
+            account_row(
+                Account(
+                    number,
+                    code,
+                    "P1",
+                    AccountClass.CLASS_III,
+                    AccountStatus.NON_COUNTER_SUSPENDED,
+                    RiskTier.HIGH,
+                    OPENED,
+                    OpeningChannel.AGENT,
+                    "7" * 64,
+                )
+            )
+        )
+        uow.session.add(
+            login_event_row(
+                LoginEvent("e" * 64, number, OPENED, "d" * 128, None, "城" * 64, FaceCheck.NOT_DONE)
+            )
+        )
+        uow.commit()
 
 
 def test_lookups_have_indexes(engine: Engine) -> None:

@@ -26,7 +26,11 @@ def counts(uow_factory: UowFactory) -> tuple[int, int, int]:
 
 
 def add_bank(uow: UnitOfWork, code: str) -> None:
-    uow.session.add(InstitutionRow(code=code, name=f"Bank {code}", kind="bank"))
+    uow.session.add(
+        InstitutionRow(
+            code=code, name_zh="银行", name_en=f"Bank {code}", kind="bank", region="350200"
+        )
+    )
     uow.audit.record("user:admin", "add_institution", f"institution:{code}")
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -40,10 +39,11 @@ NAMING_CONVENTION = {
 # SQLite assigns automatic ids only to a column declared exactly INTEGER PRIMARY KEY.
 SurrogateKey = BigInteger().with_variant(Integer(), "sqlite")
 
-ACCOUNT_NO = 40
 HASH_HEX = 64
-SHORT = 16
-ID = 64
+ENUM = 32  # the value of a domain StrEnum, e.g. "non_counter_suspended"
+ID = 64  # domain references: ids, codes, account numbers (fundwall.domain._fields)
+DEVICE = 128  # device ids: IMEI, UUID, fingerprint
+REGION = 6  # six-digit administrative division code
 
 
 class Base(DeclarativeBase):
@@ -52,13 +52,15 @@ class Base(DeclarativeBase):
 
 
 class InstitutionRow(Base):
-    """A bank or payment institution (机构), by its code."""
+    """A member institution (机构): bank, payment institution, hub or police unit."""
 
     __tablename__ = "institutions"
 
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(SHORT))  # bank | payment
+    code: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(ENUM))
+    region: Mapped[str] = mapped_column(String(REGION))
 
 
 class PartyRow(Base):
@@ -67,13 +69,13 @@ class PartyRow(Base):
     __tablename__ = "parties"
 
     party_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(SHORT))  # person | company
+    kind: Mapped[str] = mapped_column(String(ENUM))  # person | firm
     name_enc: Mapped[bytes] = mapped_column(LargeBinary)
     id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
     id_number_hash: Mapped[str] = mapped_column(String(HASH_HEX), index=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[str | None] = mapped_column(String(HASH_HEX), index=True)
-    home_region: Mapped[str | None] = mapped_column(String(SHORT))
+    home_region: Mapped[str] = mapped_column(String(REGION))
     birth_year: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -83,17 +85,17 @@ class AccountRow(Base):
     __tablename__ = "accounts"
     __table_args__ = (Index(None, "party_id", "institution_code"),)
 
-    account_no: Mapped[str] = mapped_column(String(ACCOUNT_NO), primary_key=True)
+    account_no: Mapped[str] = mapped_column(String(ID), primary_key=True)
     institution_code: Mapped[str] = mapped_column(
-        String(32), ForeignKey("institutions.code"), index=True
+        String(ID), ForeignKey("institutions.code"), index=True
     )
     party_id: Mapped[str] = mapped_column(String(ID), ForeignKey("parties.party_id"))
-    account_class: Mapped[str] = mapped_column(String(SHORT))
-    status: Mapped[str] = mapped_column(String(SHORT))
-    risk_tier: Mapped[str] = mapped_column(String(SHORT))
+    account_class: Mapped[str] = mapped_column(String(ENUM))
+    status: Mapped[str] = mapped_column(String(ENUM))
+    risk_tier: Mapped[str] = mapped_column(String(ENUM))
     opened_at: Mapped[datetime]
-    opening_channel: Mapped[str] = mapped_column(String(SHORT))
-    bound_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NO))
+    opening_channel: Mapped[str] = mapped_column(String(ENUM))
+    bound_account: Mapped[str | None] = mapped_column(String(ID))
     balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -102,26 +104,24 @@ class DeviceRow(Base):
 
     __tablename__ = "devices"
 
-    device_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(SHORT))
-    os: Mapped[str | None] = mapped_column(String(32))
-    first_seen_at: Mapped[datetime | None]
+    device_id: Mapped[str] = mapped_column(String(DEVICE), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(ENUM))
+    first_seen: Mapped[datetime]
 
 
 class LoginEventRow(Base):
-    """A login to an account's online or mobile banking."""
+    """A login to an account's online or mobile banking, with its face check (人脸识别)."""
 
     __tablename__ = "login_events"
     __table_args__ = (Index(None, "account_no", "ts"), Index(None, "device_id", "ts"))
 
-    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
-    account_no: Mapped[str] = mapped_column(String(ACCOUNT_NO), ForeignKey("accounts.account_no"))
+    event_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    account_no: Mapped[str] = mapped_column(String(ID), ForeignKey("accounts.account_no"))
     ts: Mapped[datetime]
-    device_id: Mapped[str | None] = mapped_column(String(ID), ForeignKey("devices.device_id"))
+    device_id: Mapped[str | None] = mapped_column(String(DEVICE), ForeignKey("devices.device_id"))
     ip: Mapped[str | None] = mapped_column(String(45))
     city: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(SHORT))
-    success: Mapped[bool] = mapped_column(Boolean)
+    face_check: Mapped[str] = mapped_column(String(ENUM))
 
 
 class TransactionRow(Base):
@@ -141,14 +141,14 @@ class TransactionRow(Base):
 
     tx_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     ts: Mapped[datetime] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(SHORT))
-    payer_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NO))
-    payee_account: Mapped[str | None] = mapped_column(String(ACCOUNT_NO))
-    payer_bank: Mapped[str | None] = mapped_column(String(32))
-    payee_bank: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(ENUM))
+    payer_account: Mapped[str | None] = mapped_column(String(ID))
+    payee_account: Mapped[str | None] = mapped_column(String(ID))
+    payer_bank: Mapped[str | None] = mapped_column(String(ID))
+    payee_bank: Mapped[str | None] = mapped_column(String(ID))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    channel: Mapped[str] = mapped_column(String(SHORT))
-    device_id: Mapped[str | None] = mapped_column(String(ID))
+    channel: Mapped[str] = mapped_column(String(ENUM))
+    device_id: Mapped[str | None] = mapped_column(String(DEVICE))
     ip: Mapped[str | None] = mapped_column(String(45))
     city: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str | None] = mapped_column(String(256))
@@ -165,12 +165,12 @@ class DecisionRow(Base):
 
     id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
     tx_id: Mapped[str] = mapped_column(String(ID), index=True)
-    action: Mapped[str] = mapped_column(String(SHORT))  # pass | alert | warn | delay | block
-    score: Mapped[float] = mapped_column(Float)
+    action: Mapped[str] = mapped_column(String(ENUM))  # pass | alert | warn | delay | block
+    score: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[Any] = mapped_column(json_type())
     pack_version: Mapped[str] = mapped_column(String(ID))
     model_version: Mapped[str | None] = mapped_column(String(ID))
-    latency_us: Mapped[int] = mapped_column(BigInteger)
+    latency_us: Mapped[int | None] = mapped_column(BigInteger)
     shadow: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_at: Mapped[datetime] = mapped_column(index=True)
 
