@@ -150,15 +150,19 @@ class _Compiler:
         return _GENERIC_COMPARE[op](a, b)
 
     def _logic(self, op: str, left: Node, right: Node) -> Evaluator:
-        a, a_constant = self.compile(left)
-        b, _ = self.compile(right)
-        if a_constant is not None:
-            # `true and x` is x, `false and x` is false; `or` mirrors it.
-            decided = not a_constant if op == "and" else bool(a_constant)
-            return (lambda v: a_constant) if decided else b
-        if op == "and":
-            return lambda v: a(v) and b(v)
-        return lambda v: a(v) or b(v)
+        # A chain `a and b and c` becomes one closure over its terms rather than a nest of
+        # two-term closures: one call per term instead of one per level, on every transfer.
+        decisive = op == "or"
+        terms: list[Evaluator] = []
+        for term in _chain(op, left) + _chain(op, right):
+            evaluator, constant = self.compile(term)
+            if constant is None:
+                terms.append(evaluator)
+            elif bool(constant) is decisive:
+                return lambda v: decisive
+        if not terms:
+            return lambda v: not decisive
+        return _all(terms) if op == "and" else _any(terms)
 
     def _call(self, function: str, args: list[Evaluator]) -> Evaluator:
         if function == "abs":
@@ -169,3 +173,36 @@ class _Compiler:
             return lambda v: low(v) <= x(v) <= high(v)
         chooser = min if function == "min" else max
         return lambda v: chooser([arg(v) for arg in args])
+
+
+def _chain(op: str, node: Node) -> list[Node]:
+    """The terms of a chain of one logical operator, left to right."""
+    if isinstance(node, Logic) and node.op == op:
+        return _chain(op, node.left) + _chain(op, node.right)
+    return [node]
+
+
+def _all(terms: list[Evaluator]) -> Evaluator:
+    if len(terms) == 1:
+        return terms[0]
+    if len(terms) == 2:
+        a, b = terms
+        return lambda v: a(v) and b(v)
+    a, b, c = terms[:3]
+    if len(terms) == 3:
+        return lambda v: a(v) and b(v) and c(v)
+    rest = _all(terms[3:])
+    return lambda v: a(v) and b(v) and c(v) and rest(v)
+
+
+def _any(terms: list[Evaluator]) -> Evaluator:
+    if len(terms) == 1:
+        return terms[0]
+    if len(terms) == 2:
+        a, b = terms
+        return lambda v: a(v) or b(v)
+    a, b, c = terms[:3]
+    if len(terms) == 3:
+        return lambda v: a(v) or b(v) or c(v)
+    rest = _any(terms[3:])
+    return lambda v: a(v) or b(v) or c(v) or rest(v)
