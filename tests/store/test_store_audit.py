@@ -146,6 +146,28 @@ def test_altered_and_rehashed_record_is_named_by_its_successor(
     assert "record 4 links to" in problem.detail
 
 
+def test_rehashed_last_record_is_found_through_the_chain_head(
+    five: UowFactory, engine: Engine
+) -> None:
+    with five() as uow:
+        row = uow.session.get_one(AuditRow, 5)
+        forged = record_hash(
+            seq=5,
+            ts=row.ts,
+            actor=row.actor,
+            action="nothing_to_see",
+            subject=row.subject,
+            details=row.details,
+            prev_hash=row.prev_hash,
+        )
+    sql(engine, "UPDATE audit_log SET action = 'nothing_to_see', hash = :h WHERE seq = 5", h=forged)
+    report = verify(five)
+    assert report.records == 4
+    assert str(report.problem) == (
+        "record 5 altered: its hash differs from the chain head's: it was rewritten and re-hashed"
+    )
+
+
 @pytest.mark.parametrize(("deleted", "named"), [(3, "seq 3 missing"), (1, "seq 1 missing")])
 def test_deleted_record_is_found(
     five: UowFactory, engine: Engine, deleted: int, named: str

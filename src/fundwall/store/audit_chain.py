@@ -178,31 +178,40 @@ def verify_chain(
             0, GENESIS_HASH, ChainBreak(first, "deleted", "the chain head row is gone")
         )
 
-    expected, prev_hash = 1, GENESIS_HASH
-    rows = connection.execution_options(yield_per=VERIFY_BATCH).execute(
-        select(*_COLUMNS).where(AuditRow.seq <= head.seq).order_by(AuditRow.seq)
-    )
-    for row in rows:
-        if row.seq != expected:
-            return ChainReport(expected - 1, prev_hash, _gap(expected, row.seq))
-        if row.prev_hash != prev_hash:
-            return ChainReport(expected - 1, prev_hash, _bad_link(connection, row))
-        if _own_hash(row) != row.hash:
-            detail = "its stored hash does not match its contents"
-            return ChainReport(expected - 1, prev_hash, ChainBreak(row.seq, "altered", detail))
-        prev_hash = row.hash
-        if on_progress is not None and expected % VERIFY_BATCH == 0:
-            on_progress(expected)
-        expected += 1
-    count = expected - 1
-    rows.close()
-
+    count, prev_hash, problem = _walk(connection, head.seq, on_progress)
+    if problem is not None:
+        return ChainReport(count, prev_hash, problem)
     if count < head.seq:
-        return ChainReport(count, prev_hash, _gap(expected, head.seq + 1))
+        return ChainReport(count, prev_hash, _gap(count + 1, head.seq + 1))
     if head.hash != prev_hash:
         detail = "its hash differs from the chain head's: it was rewritten and re-hashed"
         return ChainReport(count - 1, prev_hash, ChainBreak(count, "altered", detail))
     return _check_beyond_head(connection, count, prev_hash)
+
+
+def _walk(
+    connection: Connection, last_seq: int, on_progress: ProgressCallback | None
+) -> tuple[int, str, ChainBreak | None]:
+    """Check records 1..last_seq in order: (records found sound, last sound hash, break)."""
+    expected, prev_hash = 1, GENESIS_HASH
+    query = select(*_COLUMNS).where(AuditRow.seq <= last_seq).order_by(AuditRow.seq)
+    rows = connection.execute(query.execution_options(yield_per=VERIFY_BATCH))
+    try:
+        for row in rows:
+            if row.seq != expected:
+                return expected - 1, prev_hash, _gap(expected, row.seq)
+            if row.prev_hash != prev_hash:
+                return expected - 1, prev_hash, _bad_link(connection, row)
+            if _own_hash(row) != row.hash:
+                detail = "its stored hash does not match its contents"
+                return expected - 1, prev_hash, ChainBreak(row.seq, "altered", detail)
+            prev_hash = row.hash
+            if on_progress is not None and expected % VERIFY_BATCH == 0:
+                on_progress(expected)
+            expected += 1
+    finally:
+        rows.close()
+    return expected - 1, prev_hash, None
 
 
 def _check_beyond_head(connection: Connection, count: int, head_hash: str) -> ChainReport:
