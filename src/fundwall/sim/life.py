@@ -122,9 +122,10 @@ def _rent(w: World, buf: TxBuffer) -> None:
             continue
         who = renters[sel]
         ts = _times(w.rng, np.full(len(who), day), w.behaviour.transfer_hours)
+        channel, dev = _pay_channel(w, who, ts)
         buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who],
                 payee=w.accounts.main[w.people.landlord[who]], amount=amount[sel],
-                channel=MOBILE, device=_device(w, who, ts), purpose=P["rent"])
+                channel=channel, device=dev, purpose=P["rent"])
 
 
 def _weekday_weights(w: World, weekend_factor: float) -> npt.NDArray[Any]:
@@ -212,8 +213,9 @@ def _topups(w: World, buf: TxBuffer) -> None:
     n = _count(w, w.behaviour.topups_per_month / 30, len(holders), w.scale.days)
     who = holders[w.rng.integers(0, len(holders), n)]
     ts = _times(w.rng, _days(w.rng, n, np.ones(w.scale.days)), w.behaviour.shop_hours)
+    channel, dev = _pay_channel(w, who, ts)
     buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who], payee=w.accounts.small[who],
-            amount=w.rng.integers(2, 11, n) * 10_000, channel=MOBILE, device=_device(w, who, ts),
+            amount=w.rng.integers(2, 11, n) * 10_000, channel=channel, device=dev,
             purpose=P["top-up"])
 
 

@@ -44,7 +44,12 @@ def make_logins(w: World, mules: MuleState) -> Logins:
     # A few residents log in while travelling: a new city is not proof of a takeover.
     city = np.where(rng.random(n) < 0.04, rng.integers(1, 10, n), HOME)
     face = np.where(rng.random(n) < 0.1, PASSED, NOT_DONE)
-    parts.append((ts, account, _device(w, who, ts), city, face))
+    # After a sale the holder no longer logs in: the account is in the gang's hands.
+    handed = np.full(w.accounts.count, np.iinfo(np.int64).max, dtype=np.int64)
+    for a, when in mules.sold_at.items():
+        handed[a] = when
+    mine = ts < handed[account]
+    parts.append((ts[mine], account[mine], _device(w, who, ts)[mine], city[mine], face[mine]))
     changers = np.flatnonzero(w.devices.new_person >= 0)
     t = w.devices.change_at[changers] + rng.integers(1, 120, len(changers)) * US_PER_MIN
     parts.append((t, w.accounts.main[changers], w.devices.new_person[changers],

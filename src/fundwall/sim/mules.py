@@ -112,16 +112,18 @@ class Gangs:
         s = self.state
         if int(self.bank[account]) == avoid_bank:
             return False
-        if account in s.since:
+        if account in s.sold_at:
+            if not self.handed_over_before(account, t):
+                return False
+            if account not in s.since:
+                return True
             fresh = t - s.since[account] < self.b.mule_max_days * US_PER_DAY
             return fresh and len(s.scams[account]) < self.b.mule_max_scams or (
                 scam in s.scams[account]
             )
-        if account in s.sold_at:
-            return s.sold_at[account] < t - 30 * US_PER_MIN
         lead = int(self.b.sold_lead_min_h * US_PER_H)
         if source == BATCH:
-            return self.ready[account] < t - lead
+            return max(self.ready[account], self.start_us + US_PER_H) < t - lead
         earliest = max(self.start_us, int(self.accounts.opened_at[account])) + US_PER_H
         return earliest < t - lead
 
@@ -129,15 +131,17 @@ class Gangs:
         """The account the gang moves money into at time t: preferably of kind `prefer`, at
         another bank, not yet worn out; the least-used one of the gang when all are."""
         pool = self.pools[gang]
-        order = ([prefer] if prefer in pool else []) + [k for k in sorted(pool) if k != prefer]
+        # The kind of account varies from hop to hop: gangs use what they have at hand.
+        others = [k for k in sorted(pool) if k != prefer]
+        others = [others[i] for i in self.rng.permutation(len(others))]
+        order = ([prefer] if prefer in pool else []) + others
         for source in order:
             for account in pool[source]:
                 if self._usable(source, account, t, avoid_bank, scam):
                     self._hand_over(gang, source, account, t)
                     return account
-        used = [a for a in self.used[gang] if int(self.bank[a]) != avoid_bank]
-        if not used:
-            used = self.used[gang]
+        ready = [a for a in self.used[gang] if self.handed_over_before(a, t)]
+        used = [a for a in ready if int(self.bank[a]) != avoid_bank] or ready
         if not used:
             raise RuntimeError(f"gang {gang} has no mule account usable at {t}")
         return min(used, key=lambda a: (len(self.state.scams[a]), a))
@@ -147,7 +151,8 @@ class Gangs:
         if account in s.sold_at:
             return
         if source == BATCH:
-            sold = self.ready[account] - int(self.rng.integers(10, 60)) * US_PER_MIN
+            sold = max(self.ready[account] - int(self.rng.integers(10, 60)) * US_PER_MIN,
+                       self.start_us + 30 * US_PER_MIN)
         else:
             lo = self.b.sold_lead_min_h * US_PER_H
             hi = self.b.sold_lead_max_h * US_PER_H

@@ -141,7 +141,7 @@ class Behaviour:
     scam_type_weights: tuple[float, ...] = (0.18, 0.22, 0.12, 0.18, 0.18, 0.12)
     scam_median_yuan: tuple[float, ...] = (80_000, 120_000, 50_000, 15_000, 8_000, 5_000)
     scam_max_payments: tuple[int, ...] = (2, 6, 4, 2, 6, 4)
-    elderly_weight: float = 4.0
+    elderly_weight: float = 6.0
     levels_weights: tuple[float, ...] = (0.25, 0.35, 0.25, 0.15)
     split_weights: tuple[float, ...] = (0.35, 0.45, 0.20)
     merge_probability: float = 0.25
