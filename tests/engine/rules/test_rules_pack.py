@@ -106,7 +106,8 @@ def test_scores_add_up_and_fired_rules_are_ordered_by_score(pack: RulePack) -> N
     assert result.action is Action.DELAY
     assert [fired.rule_id for fired in result.fired] == ["B", "A"]
     assert result.fired[0].values == {"amount": 20_000_00}
-    assert result.fired[1].values == {"is_night": 1.0, "hour": 3.0}
+    assert result.fired[1].values == {"is_night": 1, "hour": 3}
+    assert type(result.fired[0].values["amount"]) is int
 
 
 def test_a_forced_action_raises_the_result(pack: RulePack) -> None:
@@ -155,6 +156,16 @@ def test_fired_rules_explain_themselves_in_both_languages(pack: RulePack) -> Non
         },
     )
     assert result.reasons() == (large.to_reason(), share.to_reason())
+    recorded = share.to_reason().values
+    assert (type(recorded["amount"]), type(recorded["balance_share"])) == (int, float)
+
+
+def test_a_ratio_stays_a_ratio_when_it_is_whole(pack: RulePack) -> None:
+    result = pack.evaluate(features(new_payee=1, amount=60_000_00, balance_share=1))
+    share = next(fired for fired in result.fired if fired.rule_id == "C")
+    assert share.values["balance_share"] == 1.0
+    assert type(share.values["balance_share"]) is float
+    assert share.reason("zh") == "占余额100%"
 
 
 def test_division_by_zero_is_zero_not_an_error(pack: RulePack) -> None:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from fundwall.domain.decisions import Action, Reason, most_severe
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import Kind
 from fundwall.engine.rules.bulk import Array, evaluate_columns
 from fundwall.engine.rules.nodes import Node, features_of
 from fundwall.engine.rules.online import Evaluator, compile_online
@@ -86,7 +87,10 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class FiredRule:
-    """A rule that fired on a transaction, with the feature values it referenced."""
+    """A rule that fired on a transaction, with the feature values it referenced.
+
+    Values are whole numbers (fen, counts, days) except ratios, which stay floats.
+    """
 
     rule: Rule
     values: Mapping[str, float]
@@ -174,9 +178,15 @@ class RulePack:
         )
         """The features the enabled rules read, in the order `evaluate_vector` expects."""
         slots = {name: i for i, name in enumerate(self.feature_names)}
-        self._compiled: tuple[tuple[Rule, Evaluator, tuple[int, ...]], ...] = tuple(
-            (rule, compile_online(rule.when, slots), tuple(slots[n] for n in rule.features))
-            for rule in self.active
+        self._compiled: tuple[tuple[Rule, Evaluator, tuple[tuple[str, int, bool], ...]], ...] = (
+            tuple(
+                (
+                    rule,
+                    compile_online(rule.when, slots),
+                    tuple((n, slots[n], catalogue[n] is Kind.RATIO) for n in rule.features),
+                )
+                for rule in self.active
+            )
         )
 
     def __repr__(self) -> str:
@@ -206,7 +216,9 @@ class RulePack:
                 f"expected {len(self.feature_names)} feature values, got {len(vector)}", "features"
             )
         fired = [
-            FiredRule(rule, {self.feature_names[i]: vector[i] for i in reads}, self.catalogue)
+            FiredRule(
+                rule, {name: _shown(vector[i], ratio) for name, i, ratio in reads}, self.catalogue
+            )
             for rule, evaluator, reads in self._compiled
             if evaluator(vector)
         ]
@@ -246,6 +258,11 @@ class RulePack:
             if rule.action is not None:
                 np.maximum(actions, np.uint8(rule.action.severity), out=actions, where=fired[:, j])
         return BulkEvaluation(scores, actions, fired, tuple(rule.id for rule in self.active))
+
+
+def _shown(value: float, ratio: bool) -> float:
+    """A value as a decision records it: money, counts and days as whole numbers."""
+    return int(value) if not ratio and value.is_integer() else value
 
 
 def _is_number(value: object) -> bool:
