@@ -1,0 +1,114 @@
+"""`fundwall sim`, `fundwall load` and `fundwall import`: make, load and import region folders."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fundwall.sim.importers import ImportResult, import_amlsim, import_paysim
+from fundwall.sim.params import SIZES
+from fundwall.sim.run import STAGES, Summary, simulate
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+import_app = typer.Typer(
+    name="import",
+    help="Convert public research data sets (AMLSim, PaySim) into a region folder.",
+    no_args_is_help=True,
+)
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
+        TimeElapsedColumn(), console=err_console, transient=True,
+    )
+
+
+def sim(
+    out: Annotated[Path, typer.Option(help="Folder to write the region into.")],
+    size: Annotated[str, typer.Option(help=f"One of {', '.join(SIZES)}.")] = "tiny",
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 1,
+) -> None:
+    """Simulate one region's banking life with fraud woven in, and write it as Parquet."""
+    with _progress() as bar:
+        task = bar.add_task(f"simulating {size}", total=len(STAGES), stage="")
+
+        def step(stage: str) -> None:
+            bar.update(task, advance=1, stage=stage)
+
+        summary = simulate(size, seed, out, step)
+    _print_summary(out, summary)
+
+
+def _print_summary(out: Path, s: Summary) -> None:
+    table = Table(title=f"Region {s.size}, seed {s.seed} → {out}", show_header=False)
+    for name, count in s.counts.items():
+        table.add_row(name, f"{count:,}")
+    table.add_row("ordinary transactions dropped (unaffordable)", f"{s.dropped:,}")
+    table.add_row("fraud transactions", f"{s.fraud_transactions:,} ({s.fraud_share:.2%})")
+    table.add_row("scams", f"{s.scams:,}")
+    table.add_row("victim losses", _yuan(s.losses_fen))
+    table.add_row("cashed out by gangs", _yuan(s.cashed_out_fen))
+    table.add_row("mule accounts (sold or handed over)", f"{s.mules:,} ({s.sold:,})")
+    console.print(table)
+
+
+def _finish(result: ImportResult, out: Path, skip_bad: bool) -> None:
+    for bad in result.bad:
+        err_console.print(f"bad row: {bad}")
+    if result.bad and not skip_bad:
+        err_console.print(
+            f"[bold red]error:[/] {len(result.bad)} bad row(s); nothing written "
+            "(fix them, or pass --skip-bad to import the rest)"
+        )
+        sys.exit(2)
+    if result.bad:
+        err_console.print(f"skipped {len(result.bad)} bad row(s)")
+    table = Table(title=f"Imported {result.rows:,} rows → {out}", show_header=False)
+    for name, count in result.counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+SkipBad = Annotated[
+    bool, typer.Option("--skip-bad", help="Report bad rows and import the others.")
+]
+Out = Annotated[Path, typer.Option(help="Folder to write (must not exist or be empty).")]
+
+
+@import_app.command("amlsim")
+def amlsim(
+    src_dir: Annotated[Path, typer.Argument(help="Folder with nodes.csv and transactions.csv.")],
+    out: Out,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Import an IBM AMLSim sample (nodes.csv, transactions.csv)."""
+    _finish(import_amlsim(src_dir, out, skip_bad=skip_bad), out, skip_bad)
+
+
+@import_app.command("paysim")
+def paysim(
+    src_file: Annotated[Path, typer.Argument(help="The PaySim CSV file.")],
+    out: Out,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Import a PaySim mobile-money CSV."""
+    _finish(import_paysim(src_file, out, skip_bad=skip_bad), out, skip_bad)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the `fundwall` application."""
+    app.command("sim")(sim)
+    app.add_typer(import_app, name="import")

@@ -1,0 +1,140 @@
+"""What both importers share: strict field parsing with line numbers, and writing a region
+folder all at once (into a temporary folder beside the target, renamed into place only when
+every file is written), so a failed import never leaves half a folder behind."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.sim.schema import FILES, SCHEMAS, write_manifest, write_table
+
+MAX_FEN = 999_999_999_999_999
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A malformed input row: where it is and what is wrong with it."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file} line {self.line}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import read, what it wrote, and every row it could not use."""
+
+    rows: int = 0
+    bad: list[BadRow] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def written(self) -> bool:
+        return bool(self.counts)
+
+
+def fen(text: str, what: str, *, positive: bool) -> int:
+    """An amount in yuan written as a decimal number, rounded half up to the fen.
+
+    The public data sets print floating-point values; rounding the decimal text (never a
+    binary float) gives the nearest fen, ties away from zero."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{what} is not a number: {text.strip()[:30]!r}", what) from None
+    if not value.is_finite():
+        raise InvalidInput(f"{what} is not a finite number", what)
+    amount = int((value.quantize(_CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
+    if amount < 0 or (positive and amount == 0):
+        raise InvalidInput(f"{what} must be {'positive' if positive else 'zero or more'}", what)
+    if amount > MAX_FEN:
+        raise InvalidInput(f"{what} is too large", what)
+    return amount
+
+
+def whole(text: str, what: str, *, minimum: int) -> int:
+    """A whole number (no sign other than a leading minus, no decimals) ≥ minimum."""
+    stripped = text.strip()
+    digits = stripped[1:] if stripped.startswith("-") else stripped
+    if not digits.isascii() or not digits.isdigit():
+        raise InvalidInput(f"{what} is not a whole number: {stripped[:30]!r}", what)
+    value = int(stripped)
+    if value < minimum:
+        raise InvalidInput(f"{what} must be at least {minimum}, got {value}", what)
+    return value
+
+
+def flag(text: str, what: str) -> bool:
+    """0 or 1."""
+    stripped = text.strip()
+    if stripped not in ("0", "1"):
+        raise InvalidInput(f"{what} must be 0 or 1, got {stripped[:30]!r}", what)
+    return stripped == "1"
+
+
+def csv_rows(path: Path, header: tuple[str, ...], bad: list[BadRow]) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each data row; a wrong header is an error for the whole
+    file, a row with the wrong number of fields is a bad row."""
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}", "source")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        first = next(reader, None)
+        found = tuple(h.strip() for h in first) if first else ()
+        if found != header:
+            raise InvalidInput(
+                f"{path.name}: expected the header {','.join(header)}, found "
+                f"{','.join(found)[:200] or 'an empty file'}",
+                "header",
+            )
+        for row in reader:
+            line = reader.line_num
+            if not row or row == [""]:
+                continue
+            if len(row) != len(header):
+                bad.append(BadRow(path.name, line, f"expected {len(header)} fields, got {len(row)}"))
+                continue
+            yield line, row
+
+
+def ensure_free(out: Path) -> None:
+    """Refuse an output folder that already holds something (checked before any work)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InvalidInput(f"the output folder {out} exists and is not empty", "out")
+
+
+def write_folder(out: Path, tables: dict[str, dict[str, Any]], **manifest: Any) -> dict[str, int]:
+    """Write every file of a region folder (empty files for those the source lacks)."""
+    ensure_free(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        counts = {}
+        for name in FILES:
+            columns = tables.get(name) or {f.name: [] for f in SCHEMAS[name]}
+            counts[name] = write_table(staging, name, columns)
+        write_manifest(staging, **manifest)
+        if out.exists():
+            out.rmdir()
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return counts
+
+
+def iso(ts: datetime) -> str:
+    return ts.isoformat()

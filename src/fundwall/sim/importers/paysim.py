@@ -1,0 +1,217 @@
+"""PaySim (one CSV of mobile-money transactions) → region folder.
+
+Mapping choices (docs/data-layout.md, "Imported folders"):
+
+- `step` is one hour: step s starts at the period start + (s - 1) hours, and the rows of one
+  step are spread evenly over that hour in file order. `tx_id` is `PS` + the line number.
+- Every name (`C…` customers, `M…` merchants) is an account at one payment institution `PAYSIM`
+  held by its own party; customers are Class I persons, merchants corporate firms. The
+  opening balance is the old balance of the account's first row (0 for merchants, which
+  PaySim does not track).
+- Types: TRANSFER → `transfer` (mobile); PAYMENT → `transfer` to the merchant (mobile,
+  purpose `payment`); CASH_IN → `deposit` into nameOrig (counter); CASH_OUT → `withdrawal`
+  from nameOrig (counter); DEBIT → `withdrawal` from nameOrig to a bank account (online). For
+  cash and debit rows nameDest (the agent or bank account) is kept in `purpose`, since the
+  layout has no payee for cash.
+- Amounts are rounded half up to the fen; an amount of zero is a bad row (the layout needs
+  amount > 0).
+- Labels: a fraudulent TRANSFER is a `victim_payment` (the taken-over account is emptied into
+  nameDest); a fraudulent CASH_OUT is a `cash_out`, joined to the scam of the latest earlier
+  fraudulent TRANSFER of the same step and amount, or a scam of its own. `isFlaggedFraud` is
+  PaySim's own rule's output, not ground truth, and is not carried.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.sim.importers.common import BadRow, ImportResult, csv_rows, fen, flag, whole
+from fundwall.sim.importers.common import ensure_free, write_folder
+from fundwall.sim.params import START, US_PER_H
+from fundwall.sim.writer import _times
+
+START_US = int(START.timestamp()) * 1_000_000
+HEADER = ("step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig", "nameDest",
+          "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud")
+BANK = "PAYSIM"
+NONE = np.iinfo(np.int64).min
+# type → (kind, channel, payer is nameOrig, payee is nameDest, purpose)
+TYPES = {
+    "TRANSFER": ("transfer", "mobile", True, True, None),
+    "PAYMENT": ("transfer", "mobile", True, True, "payment"),
+    "CASH_IN": ("deposit", "counter", False, False, "cash in at agent {dest}"),
+    "CASH_OUT": ("withdrawal", "counter", True, False, "cash out at agent {dest}"),
+    "DEBIT": ("withdrawal", "online", True, False, "debit to bank account {dest}"),
+}
+
+
+def _name(text: str, what: str) -> str:
+    name = text.strip()
+    if not name or len(name) > 40 or not name.isascii() or not name.isalnum():
+        raise InvalidInput(f"{what} must be a short name of letters and digits", what)
+    return name
+
+
+def _read(path: Path, bad: list[BadRow]) -> list[tuple[Any, ...]]:
+    rows = []
+    for line, row in csv_rows(path, HEADER, bad):
+        try:
+            kind = row[1].strip()
+            if kind not in TYPES:
+                raise InvalidInput(f"type must be one of {', '.join(TYPES)}, got {kind[:20]!r}",
+                                   "type")
+            rows.append((
+                line, whole(row[0], "step", minimum=1), kind,
+                fen(row[2], "amount", positive=True), _name(row[3], "nameOrig"),
+                fen(row[4], "oldbalanceOrg", positive=False), _name(row[6], "nameDest"),
+                fen(row[7], "oldbalanceDest", positive=False), flag(row[9], "isFraud"),
+            ))
+            fen(row[5], "newbalanceOrig", positive=False)
+            fen(row[8], "newbalanceDest", positive=False)
+            flag(row[10], "isFlaggedFraud")
+        except InvalidInput as error:
+            bad.append(BadRow(path.name, line, error.message()))
+    return rows
+
+
+def import_paysim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportResult:
+    """Read a PaySim CSV; write the region folder unless bad rows were found and `skip_bad`
+    is false."""
+    ensure_free(out)
+    result = ImportResult()
+    rows = _read(source, result.bad)
+    result.rows = len(rows)
+    if result.bad and not skip_bad:
+        return result
+    result.counts = write_folder(out, _tables(rows), source="paysim",
+                                 period_start=START.isoformat(), step="1 hour", amounts="fen")
+    return result
+
+
+def _tables(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
+    step = np.array([r[1] for r in rows], dtype=np.int64)
+    count = np.bincount(step, minlength=1) if len(rows) else np.zeros(1, dtype=np.int64)
+    seen = np.zeros_like(count)
+    ts = np.empty(len(rows), dtype=np.int64)
+    for k, s in enumerate(step.tolist()):
+        ts[k] = START_US + (s - 1) * US_PER_H + seen[s] * (US_PER_H // count[s])
+        seen[s] += 1
+    order = np.lexsort((np.array([r[0] for r in rows], dtype=np.int64), ts)).tolist()
+    opening: dict[str, int] = {}
+    for r in rows:
+        opening.setdefault(r[4], r[5])
+        opening.setdefault(r[6], 0 if r[6].startswith("M") else r[7])
+    names = sorted(opening)
+    tx: dict[str, list[Any]] = {c: [] for c in (
+        "tx_id", "ts", "kind", "payer_account", "payee_account", "payer_bank", "payee_bank",
+        "amount_fen", "channel", "purpose", "role", "scam_id")}
+    scams: list[dict[str, Any]] = []
+    open_transfers: dict[tuple[int, int], list[int]] = {}
+    mule_since: dict[str, int] = {}
+    for k in order:
+        line, s, kind, amount, orig, _, dest, _, fraud = rows[k]
+        what, channel, payer, payee, purpose = TYPES[kind]
+        role, scam = "normal", None
+        if fraud:
+            role, scam = _fraud_role(kind, s, amount, orig, dest, int(ts[k]), scams,
+                                     open_transfers, mule_since)
+        tx["tx_id"].append(f"PS{line:09d}")
+        tx["ts"].append(int(ts[k]))
+        tx["kind"].append(what)
+        tx["payer_account"].append(orig if payer else None)
+        tx["payee_account"].append(dest if payee else orig if what == "deposit" else None)
+        tx["payer_bank"].append(BANK if payer else None)
+        tx["payee_bank"].append(BANK if payee or what == "deposit" else None)
+        tx["amount_fen"].append(amount)
+        tx["channel"].append(channel)
+        tx["purpose"].append(purpose.format(dest=dest) if purpose else None)
+        tx["role"].append(role)
+        tx["scam_id"].append(scam)
+    return _folder(names, opening, tx, scams, mule_since)
+
+
+def _fraud_role(kind: str, step: int, amount: int, orig: str, dest: str, ts: int,
+                scams: list[dict[str, Any]], open_transfers: dict[tuple[int, int], list[int]],
+                mule_since: dict[str, int]) -> tuple[str, str]:
+    """Role and scam of a fraudulent row (see the module's mapping notes)."""
+    if kind == "CASH_OUT":
+        waiting = open_transfers.get((step, amount))
+        if waiting:
+            number = waiting.pop()
+        else:
+            number = len(scams)
+            scams.append({"victim": None, "amount": 0, "first": ts, "last": ts, "payments": 0,
+                          "cashed": 0})
+        scams[number]["cashed"] += amount
+        mule_since.setdefault(orig, ts)
+        return "cash_out", f"PSS{number + 1:06d}"
+    number = len(scams)
+    scams.append({"victim": orig, "amount": amount, "first": ts, "last": ts, "payments": 1,
+                  "cashed": 0})
+    open_transfers.setdefault((step, amount), []).append(number)
+    mule_since.setdefault(dest, ts)
+    return "victim_payment", f"PSS{number + 1:06d}"
+
+
+def _folder(names: list[str], opening: dict[str, int], tx: dict[str, list[Any]],
+            scams: list[dict[str, Any]], mule_since: dict[str, int]) -> dict[str, dict[str, Any]]:
+    n = len(names)
+    firm = [name.startswith("M") for name in names]
+    victims = [sc["victim"] for sc in scams]
+    role = {v: "victim" for v in victims if v}
+    role |= {m: "mule" for m in mule_since}
+    return {
+        "institutions": {"code": [BANK], "name": ["PaySim mobile money"],
+                         "kind": ["payment_institution"], "city": [None],
+                         "region_code": [None], "bin": [None]},
+        "parties": {"party_id": [f"PS{x}" for x in names],
+                    "kind": ["firm" if f else "person" for f in firm],
+                    **{c: [None] * n for c in ("name", "id_number", "phone", "birth_date", "sex",
+                                               "region_code", "home_district",
+                                               "owner_party_id")}},
+        "accounts": {
+            "account_no": names, "bank": [BANK] * n, "party_id": [f"PS{x}" for x in names],
+            "account_class": ["corporate" if f else "I" for f in firm],
+            "status": ["normal"] * n, "risk_tier": ["low"] * n,
+            "opened_at": _times(np.full(n, START_US)),
+            **{c: [None] * n for c in ("opening_channel", "opening_device_id", "opening_agent",
+                                       "bound_account")},
+            "opening_balance_fen": [opening[x] for x in names],
+            "last_active_at": _times(np.full(n, NONE)),
+        },
+        "transactions": {
+            **{c: tx[c] for c in ("tx_id", "kind", "payer_account", "payee_account",
+                                  "payer_bank", "payee_bank", "amount_fen", "channel",
+                                  "purpose")},
+            "ts": _times(np.array(tx["ts"], dtype=np.int64)),
+            **{c: [None] * len(tx["tx_id"]) for c in ("device_id", "ip", "city")},
+        },
+        "tx_labels": {"tx_id": tx["tx_id"], "role": tx["role"], "scam_id": tx["scam_id"]},
+        "account_labels": {
+            "account_no": names, "is_mule": [x in mule_since for x in names],
+            "mule_since": _times(np.array([mule_since.get(x, NONE) for x in names],
+                                          dtype=np.int64)),
+            "mule_level": [1 if x in mule_since else None for x in names],
+            "sold": [None] * n, "sold_at": _times(np.full(n, NONE)),
+            "mule_source": ["paysim" if x in mule_since else None for x in names],
+            "gang_id": [None] * n,
+        },
+        "party_labels": {"party_id": [f"PS{x}" for x in names],
+                         "role": [role.get(x, "ordinary") for x in names],
+                         "phone_issue": [None] * n},
+        "scams": {
+            "scam_id": [f"PSS{k + 1:06d}" for k in range(len(scams))],
+            "scam_type": ["account_takeover"] * len(scams),
+            "victim_party_id": [f"PS{v}" if v else None for v in victims],
+            "victim_account": victims, "gang_id": [None] * len(scams),
+            "first_paid_at": _times(np.array([sc["first"] for sc in scams], dtype=np.int64)),
+            "last_paid_at": _times(np.array([sc["last"] for sc in scams], dtype=np.int64)),
+            "payments": [sc["payments"] for sc in scams],
+            "amount_fen": [sc["amount"] for sc in scams], "levels": [1] * len(scams),
+            "cashed_out_fen": [sc["cashed"] for sc in scams], "report_id": [None] * len(scams),
+        },
+    }
