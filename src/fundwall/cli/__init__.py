@@ -42,3 +42,7 @@ app.add_typer(_audit_commands.app, name="audit")
 from fundwall.engine.rules import commands as _rules_commands  # noqa: E402
 
 app.add_typer(_rules_commands.app, name="rules")
+
+from fundwall.cli import sim as _sim_commands  # noqa: E402
+
+_sim_commands.register(app)
