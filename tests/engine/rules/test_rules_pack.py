@@ -127,6 +127,17 @@ def test_a_forced_action_never_lowers_the_result(pack: RulePack) -> None:
     assert more.action is Action.DELAY
 
 
+def test_a_vector_may_hold_ints_floats_or_numpy_numbers(pack: RulePack) -> None:
+    by_name = features(is_night=1, amount=20_000_00, hour=3)
+    as_ints = [int(by_name[name]) for name in pack.feature_names]
+    as_numpy = list(np.array(as_ints, np.int64))
+    expected = pack.evaluate(by_name)
+    for vector in (as_ints, as_numpy):
+        result = pack.evaluate_vector(vector)
+        assert (result.score, result.action) == (expected.score, expected.action)
+        assert [fired.values for fired in result.fired] == [f.values for f in expected.fired]
+
+
 def test_disabled_rules_do_not_run(pack: RulePack) -> None:
     assert [rule.id for rule in pack.active] == ["A", "B", "C"]
     assert pack.evaluate(features(amount=1)).fired == ()

@@ -210,7 +210,8 @@ class RulePack:
         return self.evaluate_vector(vector)
 
     def evaluate_vector(self, vector: Sequence[float]) -> Evaluation:
-        """Evaluate one transaction given as floats in `feature_names` order."""
+        """Evaluate one transaction given as numbers in `feature_names` order (the fast path
+        for a caller that keeps its feature vector in that order)."""
         if len(vector) != len(self.feature_names):
             raise InvalidInput(
                 f"expected {len(self.feature_names)} feature values, got {len(vector)}", "features"
@@ -262,7 +263,8 @@ class RulePack:
 
 def _shown(value: float, ratio: bool) -> float:
     """A value as a decision records it: money, counts and days as whole numbers."""
-    return int(value) if not ratio and value.is_integer() else value
+    number = float(value)
+    return int(number) if not ratio and number.is_integer() else number
 
 
 def _is_number(value: object) -> bool:
