@@ -1,0 +1,51 @@
+"""`fundwall sim` and `fundwall import` from the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fundwall.cli import app, main
+
+runner = CliRunner()
+
+
+def test_sim_writes_a_region_and_prints_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "region"
+    result = runner.invoke(app, ["sim", "--size", "tiny", "--seed", "5", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "victim losses" in result.output
+    assert "fraud transactions" in result.output
+    assert (out / "transactions.parquet").is_file()
+
+
+def test_import_paysim_with_bad_rows_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,"
+        "newbalanceDest,isFraud,isFlaggedFraud\n"
+        "1,PAYMENT,5,C1,10,5,M2,0,0,0,0\n1,PAYMENT,-5,C1,10,5,M2,0,0,0,0\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", "paysim", str(src), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "p.csv line 3" in result.output
+    assert not out.exists()
+    kept = runner.invoke(app, ["import", "paysim", str(src), "--out", str(out), "--skip-bad"])
+    assert kept.exit_code == 0, kept.output
+    assert "skipped 1 bad row" in kept.output
+    assert (out / "transactions.parquet").is_file()
+
+
+def test_errors_become_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["fundwall", "import", "amlsim", str(tmp_path / "none"),
+                                      "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    assert "no such file" in capsys.readouterr().err
