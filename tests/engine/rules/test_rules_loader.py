@@ -198,6 +198,11 @@ CASES = {
         "when: amount + 1  #!\n",
         "a condition must be yes/no",
     ),
+    "constant condition": (
+        "when: new_payee\n",
+        "when: true or 1 > 2  #!\n",
+        "rule R002 'when' reads no feature: it would fire always or never",
+    ),
     "condition not text": (
         "when: new_payee\n",
         "when: true  #!\n",

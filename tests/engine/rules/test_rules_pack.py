@@ -138,6 +138,21 @@ def test_a_vector_may_hold_ints_floats_or_numpy_numbers(pack: RulePack) -> None:
         assert [fired.values for fired in result.fired] == [f.values for f in expected.fired]
 
 
+def test_a_bound_evaluator_reads_vectors_in_another_layout(pack: RulePack) -> None:
+    layout = ["payer_balance", "extra", *reversed(pack.feature_names)]
+    by_name = features(is_night=1, amount=20_000_00, hour=3) | {"extra": 5}
+    evaluate = pack.bind(layout)
+    result = evaluate([by_name[name] for name in layout])
+    expected = pack.evaluate(by_name)
+    assert (result.score, result.action, result.fired) == (
+        expected.score,
+        expected.action,
+        expected.fired,
+    )
+    with pytest.raises(InvalidInput, match="the layout lacks features: amount"):
+        pack.bind([name for name in layout if name != "amount"])
+
+
 def test_disabled_rules_do_not_run(pack: RulePack) -> None:
     assert [rule.id for rule in pack.active] == ["A", "B", "C"]
     assert pack.evaluate(features(amount=1)).fired == ()

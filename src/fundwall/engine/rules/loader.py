@@ -20,7 +20,7 @@ import yaml
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.rules.errors import ExpressionError, Problem, RulePackError
-from fundwall.engine.rules.nodes import Node
+from fundwall.engine.rules.nodes import Node, features_of
 from fundwall.engine.rules.pack import TYPOLOGIES, ReasonTemplate, Rule, RulePack, Text
 from fundwall.engine.rules.parser import parse_condition
 from fundwall.engine.rules.policy import THRESHOLD_ACTIONS, Policy
@@ -230,11 +230,15 @@ class _PackReader(NodeReader):
         if text is None:
             return None
         try:
-            return parse_condition(text, self.catalogue), text
+            condition = parse_condition(text, self.catalogue)
         except ExpressionError as error:
             line = self.expression_line(node, error.column)
             self.problem(node, f"{label} 'when', column {error.column}: {error.reason}", line)
             return None
+        if not features_of(condition):
+            self.problem(node, f"{label} 'when' reads no feature: it would fire always or never")
+            return None
+        return condition, text
 
     def reason(self, node: yaml.Node, label: str) -> ReasonTemplate | None:
         fields = self.mapping(node, f"{label} reason", ("zh", "en"), ())

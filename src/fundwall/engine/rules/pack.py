@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -230,6 +231,22 @@ class RulePack:
         forced = (f.rule.action for f in fired if f.rule.action is not None)
         action = most_severe((self.policy.action_for(score), *forced))
         return Evaluation(score, action, tuple(fired))
+
+    def bind(self, layout: Sequence[str]) -> Callable[[Sequence[float]], Evaluation]:
+        """An evaluator of vectors laid out in `layout` order, such as the catalogue's
+        `feature_names()`, so that an online feature vector is evaluated as it comes."""
+        where = {name: i for i, name in enumerate(layout)}
+        missing = [name for name in self.feature_names if name not in where]
+        if missing:
+            raise InvalidInput(f"the layout lacks features: {', '.join(missing)}", "layout")
+        positions = [where[name] for name in self.feature_names]
+        take = operator.itemgetter(*positions, positions[0])
+
+        # The extra position makes itemgetter return a tuple even for one feature.
+        def evaluate(vector: Sequence[float]) -> Evaluation:
+            return self.evaluate_vector(take(vector)[:-1])
+
+        return evaluate
 
     def evaluate_bulk(self, columns: Mapping[str, npt.ArrayLike]) -> BulkEvaluation:
         """Evaluate many transactions at once: one array per feature, one row per transaction."""
