@@ -43,8 +43,11 @@ def test_import_paysim_with_bad_rows_exits_2_and_writes_nothing(tmp_path: Path) 
 def test_errors_become_one_line_and_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "argv", ["fundwall", "import", "amlsim", str(tmp_path / "none"),
-                                      "--out", str(tmp_path / "out")])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["fundwall", "import", "amlsim", str(tmp_path / "none"), "--out", str(tmp_path / "out")],
+    )
     with pytest.raises(SystemExit) as stop:
         main()
     assert stop.value.code == 2

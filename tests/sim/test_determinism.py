@@ -61,8 +61,12 @@ def test_bad_size_or_seed_is_refused(size: str, seed: int, tmp_path: Path) -> No
     assert not any(tmp_path.iterdir())
 
 
-@given(st.text("ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=1, max_size=3),
-       st.integers(0, 10**6), st.integers(0, 50), st.integers(7, 12))
+@given(
+    st.text("ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=1, max_size=3),
+    st.integers(0, 10**6),
+    st.integers(0, 50),
+    st.integers(7, 12),
+)
 def test_fixed_ids_equal_formatted_strings(prefix: str, start: int, count: int, width: int) -> None:
     ids = fixed_ids(prefix, start, count, width)
     assert ids.type == pa.string()

@@ -55,19 +55,24 @@ def test_every_layering_and_cash_out_traces_back_to_a_victim_payment(
     assert set(fraud_tx["role"].unique()) == {"victim_payment", "layering", "cash_out"}
 
 
-def test_scams_sum_their_victim_payments_and_reports_match(tiny: Path,
-                                                          fraud_tx: pl.DataFrame) -> None:
+def test_scams_sum_their_victim_payments_and_reports_match(
+    tiny: Path, fraud_tx: pl.DataFrame
+) -> None:
     scams = _frame(tiny, "scams")
     paid = fraud_tx.filter(pl.col("role") == "victim_payment")
-    totals = paid.group_by("scam_id").agg(pl.col("amount_fen").sum().alias("paid"),
-                                          pl.len().alias("n"), pl.col("payer_account").first())
+    totals = paid.group_by("scam_id").agg(
+        pl.col("amount_fen").sum().alias("paid"),
+        pl.len().alias("n"),
+        pl.col("payer_account").first(),
+    )
     joined = scams.join(totals, on="scam_id")
     assert joined.height == scams.height
     assert (joined["amount_fen"] == joined["paid"]).all()
     assert (joined["payments"] == joined["n"]).all()
     assert (joined["victim_account"] == joined["payer_account"]).all()
-    reports = _frame(tiny, "victim_reports").join(scams.select("scam_id", "last_paid_at"),
-                                                  on="scam_id")
+    reports = _frame(tiny, "victim_reports").join(
+        scams.select("scam_id", "last_paid_at"), on="scam_id"
+    )
     assert reports["scam_id"].n_unique() == scams.height
     assert (reports["reported_at"] > reports["last_paid_at"]).all()
     assert (reports["reported_at"] - reports["last_paid_at"]).max() <= timedelta(days=11)
@@ -87,9 +92,11 @@ def test_scams_sum_their_victim_payments_and_reports_match(tiny: Path,
 
 def test_mule_labels_agree_with_fraud_inflows(tiny: Path, fraud_tx: pl.DataFrame) -> None:
     labels = _frame(tiny, "account_labels")
-    inflow = fraud_tx.filter(pl.col("payee_account").is_not_null()).group_by(
-        pl.col("payee_account").alias("account_no")
-    ).agg(pl.col("ts").min().alias("first"))
+    inflow = (
+        fraud_tx.filter(pl.col("payee_account").is_not_null())
+        .group_by(pl.col("payee_account").alias("account_no"))
+        .agg(pl.col("ts").min().alias("first"))
+    )
     mules = labels.filter(pl.col("is_mule")).join(inflow, on="account_no", how="left")
     assert mules.height > 0
     assert mules["first"].null_count() == 0
@@ -98,8 +105,10 @@ def test_mule_labels_agree_with_fraud_inflows(tiny: Path, fraud_tx: pl.DataFrame
     inflowing = set(inflow["account_no"])
     assert inflowing == set(mules["account_no"])
     assert not victims & inflowing
-    assert labels.filter(~pl.col("is_mule"))["mule_level"].null_count() == labels.filter(
-        ~pl.col("is_mule")).height
+    assert (
+        labels.filter(~pl.col("is_mule"))["mule_level"].null_count()
+        == labels.filter(~pl.col("is_mule")).height
+    )
     assert set(mules["mule_level"].unique()) >= {1, 2, 3}
 
 
@@ -113,7 +122,8 @@ def test_sold_accounts_change_device_and_city_before_mule_use(tiny: Path) -> Non
         assert row["sold_at"] < row["mule_since"]
         before = logins.filter(
             (pl.col("account_no") == row["account_no"])
-            & (pl.col("ts") >= row["sold_at"]) & (pl.col("ts") < row["mule_since"])
+            & (pl.col("ts") >= row["sold_at"])
+            & (pl.col("ts") < row["mule_since"])
         )
         assert before.height >= 1, row["account_no"]
         assert (before["city"] != "Xiamen").all()
@@ -148,9 +158,7 @@ def test_tiny_region_holds_every_pattern(tiny: Path, fraud_tx: pl.DataFrame) -> 
     pis = set(institutions.filter(pl.col("kind") == "payment_institution")["code"])
     assert set(cash.filter(pl.col("kind") == "transfer")["payee_bank"]) <= pis
     labels = _frame(tiny, "account_labels").filter(pl.col("is_mule"))
-    assert {"sold", "dormant", "dealer", "batch", "cashout_merchant"} <= set(
-        labels["mule_source"]
-    )
+    assert {"sold", "dormant", "dealer", "batch", "cashout_merchant"} <= set(labels["mule_source"])
     parties = _frame(tiny, "party_labels")
     assert set(parties["phone_issue"]) == {"none", "shared", "recycled", "mismatch"}
     persons = _frame(tiny, "parties").filter(pl.col("kind") == "person")
@@ -168,13 +176,17 @@ def test_dormant_batch_and_many_account_holders_exist(tiny: Path) -> None:
     )
     assert woke.height >= 1
     assert (woke["last_active_at"] < start - timedelta(days=365)).all()
-    batches = accounts.filter(pl.col("opening_device_id").is_not_null()).group_by(
-        "opening_device_id", "bank"
-    ).len()
+    batches = (
+        accounts.filter(pl.col("opening_device_id").is_not_null())
+        .group_by("opening_device_id", "bank")
+        .len()
+    )
     assert batches["len"].max() >= 5
     assert accounts["opening_agent"].drop_nulls().n_unique() >= 1
-    banks = accounts.filter(pl.col("account_class") == "I").group_by("party_id").agg(
-        pl.col("bank").n_unique()
+    banks = (
+        accounts.filter(pl.col("account_class") == "I")
+        .group_by("party_id")
+        .agg(pl.col("bank").n_unique())
     )
     assert banks["bank"].max() >= 4
     registry = _frame(tiny, "phone_registry")

@@ -66,8 +66,7 @@ def test_amlsim_sample_imports_every_account_transfer_and_label(amlsim_folder: P
 
 
 def test_amlsim_roles_follow_labels_and_fraud_step(amlsim_folder: Path) -> None:
-    tx = _frame(amlsim_folder, "transactions").join(_frame(amlsim_folder, "tx_labels"),
-                                                   on="tx_id")
+    tx = _frame(amlsim_folder, "transactions").join(_frame(amlsim_folder, "tx_labels"), on="tx_id")
     mules = set(_frame(amlsim_folder, "account_labels").filter(pl.col("is_mule"))["account_no"])
     laundering = tx.filter(pl.col("role") != "normal")
     assert set(laundering["role"]) == {"layering", "cash_out"}
@@ -93,7 +92,9 @@ def test_a_missing_amlsim_node_is_a_bad_row_and_nothing_is_written(tmp_path: Pat
     out = tmp_path / "out"
     result = import_amlsim(src, out)
     assert [(b.file, b.line) for b in result.bad] == [
-        ("nodes.csv", 4), ("transactions.csv", 3), ("transactions.csv", 4)
+        ("nodes.csv", 4),
+        ("transactions.csv", 3),
+        ("transactions.csv", 4),
     ]
     assert "isFraud must be 0 or 1" in str(result.bad[0])
     assert "node 7 is not in nodes.csv" in str(result.bad[1])
@@ -120,10 +121,24 @@ def paysim_folder(tmp_path: Path) -> Path:
 def test_paysim_types_map_to_kinds_and_channels(paysim_folder: Path) -> None:
     tx = _frame(paysim_folder, "transactions")
     assert tx["tx_id"].to_list() == [f"PS{n:09d}" for n in range(2, 9)]
-    assert tx["kind"].to_list() == ["transfer", "transfer", "withdrawal", "deposit",
-                                    "withdrawal", "transfer", "withdrawal"]
-    assert tx["channel"].to_list() == ["mobile", "mobile", "counter", "counter", "online",
-                                       "mobile", "counter"]
+    assert tx["kind"].to_list() == [
+        "transfer",
+        "transfer",
+        "withdrawal",
+        "deposit",
+        "withdrawal",
+        "transfer",
+        "withdrawal",
+    ]
+    assert tx["channel"].to_list() == [
+        "mobile",
+        "mobile",
+        "counter",
+        "counter",
+        "online",
+        "mobile",
+        "counter",
+    ]
     deposit = tx.row(3, named=True)
     assert deposit["payer_account"] is None and deposit["payee_account"] == "C553264065"
     assert deposit["amount_fen"] == 50_001
@@ -134,8 +149,15 @@ def test_paysim_types_map_to_kinds_and_channels(paysim_folder: Path) -> None:
 
 def test_paysim_fraud_becomes_victim_payment_and_cash_out(paysim_folder: Path) -> None:
     labels = _frame(paysim_folder, "tx_labels")
-    assert labels["role"].to_list() == ["normal", "victim_payment", "cash_out", "normal",
-                                        "normal", "normal", "cash_out"]
+    assert labels["role"].to_list() == [
+        "normal",
+        "victim_payment",
+        "cash_out",
+        "normal",
+        "normal",
+        "normal",
+        "cash_out",
+    ]
     scam = labels["scam_id"].to_list()
     assert scam[1] == scam[2] == "PSS000001"
     assert scam[6] == "PSS000002"
@@ -154,13 +176,19 @@ def test_paysim_fraud_becomes_victim_payment_and_cash_out(paysim_folder: Path) -
 
 def test_paysim_bad_rows_are_reported_by_line(tmp_path: Path) -> None:
     src = tmp_path / "bad.csv"
-    src.write_text("\n".join([
-        PAYSIM_HEADER, PAYSIM_ROWS[0],
-        "1,REFUND,5,C1,0,0,C2,0,0,0,0",
-        "1,TRANSFER,0.00,C1,0,0,C2,0,0,1,0",
-        "1,TRANSFER,5,C1,0,0",
-        "x,TRANSFER,5,C1,0,0,C2,0,0,0,0",
-    ]) + "\n")
+    src.write_text(
+        "\n".join(
+            [
+                PAYSIM_HEADER,
+                PAYSIM_ROWS[0],
+                "1,REFUND,5,C1,0,0,C2,0,0,0,0",
+                "1,TRANSFER,0.00,C1,0,0,C2,0,0,1,0",
+                "1,TRANSFER,5,C1,0,0",
+                "x,TRANSFER,5,C1,0,0,C2,0,0,0,0",
+            ]
+        )
+        + "\n"
+    )
     result = import_paysim(src, tmp_path / "out")
     assert [b.line for b in result.bad] == [3, 4, 5, 6]
     reasons = [b.reason for b in result.bad]

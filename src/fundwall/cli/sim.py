@@ -31,8 +31,12 @@ def _yuan(fen: int) -> str:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[stage]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     )
 
 
@@ -82,9 +86,7 @@ def _finish(result: ImportResult, out: Path, skip_bad: bool) -> None:
     console.print(table)
 
 
-SkipBad = Annotated[
-    bool, typer.Option("--skip-bad", help="Report bad rows and import the others.")
-]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="Report bad rows and import the others.")]
 Out = Annotated[Path, typer.Option(help="Folder to write (must not exist or be empty).")]
 
 

@@ -19,14 +19,30 @@ from fundwall.sim.life import World, _device
 from fundwall.sim.mules import SHELL_SOURCE, Gangs
 from fundwall.sim.params import US_PER_DAY, US_PER_H, US_PER_MIN
 from fundwall.sim.region import CITY_INDEX, DISTRICTS, HOME_CITY, police_unit
-from fundwall.sim.txbuf import ATM, CASH_OUT, COUNTER, LAYERING, MOBILE, ONLINE, TRANSFER
-from fundwall.sim.txbuf import VICTIM_PAYMENT, WITHDRAWAL, P
+from fundwall.sim.txbuf import (
+    ATM,
+    CASH_OUT,
+    COUNTER,
+    LAYERING,
+    MOBILE,
+    ONLINE,
+    TRANSFER,
+    VICTIM_PAYMENT,
+    WITHDRAWAL,
+    P,
+)
 
 I64 = npt.NDArray[np.int64]
 
 _PREFERRED_AGES = ((60, 95), (45, 70), (30, 60), (20, 45), (18, 35), (20, 45))
-_PURPOSES = (P["safe account"], P["investment"], -1, P["refund fee"], P["task order"],
-             P["loan fee"])
+_PURPOSES = (
+    P["safe account"],
+    P["investment"],
+    -1,
+    P["refund fee"],
+    P["task order"],
+    P["loan fee"],
+)
 HOME = CITY_INDEX[HOME_CITY]
 _SLOW_TYPES = (1, 2)  # investment and romance scams pay over days, the others within hours
 
@@ -108,14 +124,28 @@ def make_fraud(w: World, start_us: int) -> Fraud:
     gangs = Gangs(w.rng, b, w.accounts, w.devices, start_us)
     count = w.scale.scams
     # Every scam type appears at least twice, whatever the size.
-    kinds = np.concatenate([
-        np.repeat(np.arange(len(b.scam_types)), 2),
-        w.rng.choice(len(b.scam_types), size=max(count - 2 * len(b.scam_types), 0),
-                     p=np.array(b.scam_type_weights) / sum(b.scam_type_weights)),
-    ])
-    mule_holders = set(w.accounts.party[np.concatenate([
-        w.accounts.sellers, w.accounts.dealer, w.accounts.batch, w.accounts.dormant,
-    ])].tolist())
+    kinds = np.concatenate(
+        [
+            np.repeat(np.arange(len(b.scam_types)), 2),
+            w.rng.choice(
+                len(b.scam_types),
+                size=max(count - 2 * len(b.scam_types), 0),
+                p=np.array(b.scam_type_weights) / sum(b.scam_type_weights),
+            ),
+        ]
+    )
+    mule_holders = set(
+        w.accounts.party[
+            np.concatenate(
+                [
+                    w.accounts.sellers,
+                    w.accounts.dealer,
+                    w.accounts.batch,
+                    w.accounts.dormant,
+                ]
+            )
+        ].tolist()
+    )
     victims = _victims(w, kinds, mule_holders)
     day = w.rng.integers(1, max(w.scale.days - 1, 2), size=len(kinds))
     hour = w.rng.choice(24, size=len(kinds), p=np.asarray(b.transfer_hours))
@@ -147,22 +177,53 @@ def make_fraud(w: World, start_us: int) -> Fraud:
     return Fraud(scams, buf, gangs, reserved)
 
 
-def _row(ts: int, kind: int, payer: int, payee: int, amount: int, channel: int, device: int,
-         city: int, purpose: int, role: int, scam: int) -> tuple[int, ...]:
+def _row(
+    ts: int,
+    kind: int,
+    payer: int,
+    payee: int,
+    amount: int,
+    channel: int,
+    device: int,
+    city: int,
+    purpose: int,
+    role: int,
+    scam: int,
+) -> tuple[int, ...]:
     """One transaction in txbuf.COLUMNS order."""
     return (ts, kind, payer, payee, amount, channel, device, city, purpose, role, scam)
 
 
-def _pay(w: World, buf: list[tuple[int, ...]], scam: Scam, s: int, n: int, t: int, amount: int,
-         payee: int) -> None:
+def _pay(
+    w: World,
+    buf: list[tuple[int, ...]],
+    scam: Scam,
+    s: int,
+    n: int,
+    t: int,
+    amount: int,
+    payee: int,
+) -> None:
     """The victim's own transfer to the first-level account."""
     person = np.array([scam.victim])
     ts = np.array([t])
     device = int(_device(w, person, ts)[0])
     counter = device < 0 or (scam.scam_type == 0 and n == 0 and w.rng.random() < 0.35)
-    buf.append(_row(t, TRANSFER, scam.account, payee, amount, COUNTER if counter else MOBILE,
-                    -1 if counter else device, HOME, _PURPOSES[scam.scam_type], VICTIM_PAYMENT,
-                    s))
+    buf.append(
+        _row(
+            t,
+            TRANSFER,
+            scam.account,
+            payee,
+            amount,
+            COUNTER if counter else MOBILE,
+            -1 if counter else device,
+            HOME,
+            _PURPOSES[scam.scam_type],
+            VICTIM_PAYMENT,
+            s,
+        )
+    )
 
 
 def _split(w: World, amount: int, parts: int) -> list[int]:
@@ -174,8 +235,15 @@ def _split(w: World, amount: int, parts: int) -> list[int]:
     return [x for x in out if x > 0]
 
 
-def _layer(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s: int,
-           holding: dict[int, tuple[int, int]], end: int) -> None:
+def _layer(
+    w: World,
+    buf: list[tuple[int, ...]],
+    gangs: Gangs,
+    scam: Scam,
+    s: int,
+    holding: dict[int, tuple[int, int]],
+    end: int,
+) -> None:
     """Move the money down the levels; branches that pick the same account merge there."""
     b = w.behaviour
     city = gangs.gang_city(scam.gang)
@@ -197,9 +265,21 @@ def _layer(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s: in
                 if target == account:
                     continue
                 t += int(w.rng.integers(20, 180)) * 1_000_000
-                buf.append(_row(t, TRANSFER, account, target, part,
-                                MOBILE if t % 5 else ONLINE,
-                                gangs.gang_device(scam.gang, account), city, -1, LAYERING, s))
+                buf.append(
+                    _row(
+                        t,
+                        TRANSFER,
+                        account,
+                        target,
+                        part,
+                        MOBILE if t % 5 else ONLINE,
+                        gangs.gang_device(scam.gang, account),
+                        city,
+                        -1,
+                        LAYERING,
+                        s,
+                    )
+                )
                 gangs.record_use(target, t, level + 1, s)
                 before, arrived = nxt.get(target, (0, t))
                 nxt[target] = (before + part, max(arrived, t))
@@ -209,8 +289,17 @@ def _layer(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s: in
         _cash_out(w, buf, gangs, scam, s, account, amount, t, end)
 
 
-def _cash_out(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s: int, account: int,
-              amount: int, t: int, end: int) -> None:
+def _cash_out(
+    w: World,
+    buf: list[tuple[int, ...]],
+    gangs: Gangs,
+    scam: Scam,
+    s: int,
+    account: int,
+    amount: int,
+    t: int,
+    end: int,
+) -> None:
     """ATM withdrawals in the gang's city, or goods bought from a complicit merchant; some
     money is left resting where it is (what a freeze can still recover)."""
     b = w.behaviour
@@ -222,16 +311,42 @@ def _cash_out(w: World, buf: list[tuple[int, ...]], gangs: Gangs, scam: Scam, s:
         left = amount
         while left >= 10_000 and t < end:
             take = min(left, b.atm_max_yuan * 100) // 10_000 * 10_000
-            buf.append(_row(t, WITHDRAWAL, account, -1, take, ATM, -1, city,
-                            P["cash withdrawal"], CASH_OUT, s))
+            buf.append(
+                _row(
+                    t,
+                    WITHDRAWAL,
+                    account,
+                    -1,
+                    take,
+                    ATM,
+                    -1,
+                    city,
+                    P["cash withdrawal"],
+                    CASH_OUT,
+                    s,
+                )
+            )
             left -= take
             t += int(w.rng.integers(2, 12)) * US_PER_MIN
         return
     if t < end:
         merchant = gangs.cashout_account(scam.gang)
         gangs.record_use(merchant, t, scam.levels + 1, s)
-        buf.append(_row(t, TRANSFER, account, merchant, amount, MOBILE,
-                        gangs.gang_device(scam.gang, account), city, P["goods"], CASH_OUT, s))
+        buf.append(
+            _row(
+                t,
+                TRANSFER,
+                account,
+                merchant,
+                amount,
+                MOBILE,
+                gangs.gang_device(scam.gang, account),
+                city,
+                P["goods"],
+                CASH_OUT,
+                s,
+            )
+        )
 
 
 def _report(w: World, scam: Scam) -> None:

@@ -21,36 +21,57 @@ from fundwall.sim.txbuf import CASH_OUT, ROLES
 from fundwall.sim.writer import Names, _take, _times, fixed_ids
 
 I64 = npt.NDArray[np.int64]
-PARTY_ROLES = ("ordinary", "victim", "card_seller", "dealer", "batch_holder", "dormant_seller",
-               "shell_owner", "cashout_merchant")
-_SOURCE_ROLE = {"sold": 2, "dealer": 3, "batch": 4, "dormant": 5, "shell": 6,
-                "cashout_merchant": 7}
+PARTY_ROLES = (
+    "ordinary",
+    "victim",
+    "card_seller",
+    "dealer",
+    "batch_holder",
+    "dormant_seller",
+    "shell_owner",
+    "cashout_merchant",
+)
+_SOURCE_ROLE = {"sold": 2, "dealer": 3, "batch": 4, "dormant": 5, "shell": 6, "cashout_merchant": 7}
 
 
-def write_labels(out: Path, n: Names, accounts: Accounts, fraud: Fraud, settled: Settled,
-                 registry: Registry, behaviour: Behaviour, persons: int) -> dict[str, int]:
+def write_labels(
+    out: Path,
+    n: Names,
+    accounts: Accounts,
+    fraud: Fraud,
+    settled: Settled,
+    registry: Registry,
+    behaviour: Behaviour,
+    persons: int,
+) -> dict[str, int]:
     counts = {}
     c = settled.columns
     total = len(c["ts"])
     scam_ids = fixed_ids("S", 1, len(fraud.scams), 6)
     chunk = 1_000_000
-    counts["tx_labels"] = write_chunks(out, "tx_labels", (
-        {
-            "tx_id": fixed_ids("T", lo + 1, min(chunk, total - lo), 11),
-            "role": _take(pa.array(ROLES), c["role"][lo : lo + chunk]),
-            "scam_id": _take(scam_ids, c["scam"][lo : lo + chunk]),
-        }
-        for lo in range(0, total, chunk)
-    ))
+    counts["tx_labels"] = write_chunks(
+        out,
+        "tx_labels",
+        (
+            {
+                "tx_id": fixed_ids("T", lo + 1, min(chunk, total - lo), 11),
+                "role": _take(pa.array(ROLES), c["role"][lo : lo + chunk]),
+                "scam_id": _take(scam_ids, c["scam"][lo : lo + chunk]),
+            }
+            for lo in range(0, total, chunk)
+        ),
+    )
     counts["account_labels"] = write_table(out, "account_labels", _accounts(n, accounts, fraud))
-    counts["party_labels"] = write_table(out, "party_labels",
-                                         _parties(n, accounts, fraud, registry, persons))
+    counts["party_labels"] = write_table(
+        out, "party_labels", _parties(n, accounts, fraud, registry, persons)
+    )
     cashed = np.zeros(len(fraud.scams), dtype=np.int64)
     out_rows = c["role"] == CASH_OUT
     np.add.at(cashed, c["scam"][out_rows], c["amount"][out_rows])
     counts["scams"] = write_table(out, "scams", _scams(n, accounts, fraud, behaviour, cashed))
-    counts["victim_reports"] = write_table(out, "victim_reports",
-                                           _reports(n, accounts, fraud, behaviour))
+    counts["victim_reports"] = write_table(
+        out, "victim_reports", _reports(n, accounts, fraud, behaviour)
+    )
     return counts
 
 
@@ -75,16 +96,20 @@ def _accounts(n: Names, accounts: Accounts, fraud: Fraud) -> dict[str, Any]:
             source[a] = SOURCES.index("cashout_merchant")
     mule = since != np.iinfo(np.int64).min
     return {
-        "account_no": n.account, "is_mule": mule, "mule_since": _times(since),
+        "account_no": n.account,
+        "is_mule": mule,
+        "mule_since": _times(since),
         "mule_level": pa.array(level, mask=level < 0, type=pa.int8()),
-        "sold": sold_at != np.iinfo(np.int64).min, "sold_at": _times(sold_at),
+        "sold": sold_at != np.iinfo(np.int64).min,
+        "sold_at": _times(sold_at),
         "mule_source": _take(pa.array(SOURCES), source),
         "gang_id": _take(fixed_ids("G", 1, max(fraud.gangs.count, 1), 3), gang),
     }
 
 
-def _parties(n: Names, accounts: Accounts, fraud: Fraud, registry: Registry,
-             persons: int) -> dict[str, Any]:
+def _parties(
+    n: Names, accounts: Accounts, fraud: Fraud, registry: Registry, persons: int
+) -> dict[str, Any]:
     parties = len(n.party)
     role = np.zeros(parties, dtype=np.int64)
     s = fraud.gangs.state
@@ -96,21 +121,25 @@ def _parties(n: Names, accounts: Accounts, fraud: Fraud, registry: Registry,
     issue = np.zeros(parties, dtype=np.int64)
     issue[:persons] = registry.issue
     return {
-        "party_id": n.party, "role": _take(pa.array(PARTY_ROLES), role),
+        "party_id": n.party,
+        "role": _take(pa.array(PARTY_ROLES), role),
         "phone_issue": _take(pa.array(PHONE_ISSUES), issue),
     }
 
 
-def _scams(n: Names, accounts: Accounts, fraud: Fraud, behaviour: Behaviour,
-           cashed: I64) -> dict[str, Any]:
+def _scams(
+    n: Names, accounts: Accounts, fraud: Fraud, behaviour: Behaviour, cashed: I64
+) -> dict[str, Any]:
     sc = fraud.scams
     return {
         "scam_id": fixed_ids("S", 1, len(sc), 6),
         "scam_type": [behaviour.scam_types[x.scam_type] for x in sc],
         "victim_party_id": _take(n.party, np.array([x.victim for x in sc], dtype=np.int64)),
         "victim_account": _take(n.account, np.array([x.account for x in sc], dtype=np.int64)),
-        "gang_id": _take(fixed_ids("G", 1, max(fraud.gangs.count, 1), 3),
-                         np.array([x.gang for x in sc], dtype=np.int64)),
+        "gang_id": _take(
+            fixed_ids("G", 1, max(fraud.gangs.count, 1), 3),
+            np.array([x.gang for x in sc], dtype=np.int64),
+        ),
         "first_paid_at": _times(np.array([x.payments[0][0] for x in sc], dtype=np.int64)),
         "last_paid_at": _times(np.array([x.payments[-1][0] for x in sc], dtype=np.int64)),
         "payments": [len(x.payments) for x in sc],
@@ -122,11 +151,24 @@ def _scams(n: Names, accounts: Accounts, fraud: Fraud, behaviour: Behaviour,
 
 
 def _reports(n: Names, accounts: Accounts, fraud: Fraud, behaviour: Behaviour) -> dict[str, Any]:
-    rows: dict[str, list[Any]] = {k: [] for k in (
-        "report", "line", "scam", "reported_at", "police_unit", "scam_type", "victim",
-        "account", "payee", "paid_at", "amount")}
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "report",
+            "line",
+            "scam",
+            "reported_at",
+            "police_unit",
+            "scam_type",
+            "victim",
+            "account",
+            "payee",
+            "paid_at",
+            "amount",
+        )
+    }
     for s, scam in enumerate(fraud.scams):
-        for line, ((_, _, payee), (paid_at, amount)) in enumerate(
+        for line, ((_, _, first_level), (paid_at, amount)) in enumerate(
             zip(scam.payments, scam.known, strict=True), start=1
         ):
             rows["report"].append(s)
@@ -137,22 +179,25 @@ def _reports(n: Names, accounts: Accounts, fraud: Fraud, behaviour: Behaviour) -
             rows["scam_type"].append(behaviour.scam_types[scam.scam_type])
             rows["victim"].append(scam.victim)
             rows["account"].append(scam.account)
-            rows["payee"].append(payee)
+            rows["payee"].append(first_level)
             rows["paid_at"].append(paid_at)
             rows["amount"].append(amount)
     report = np.array(rows["report"], dtype=np.int64)
-    account = np.array(rows["account"], dtype=np.int64)
+    held = np.array(rows["account"], dtype=np.int64)
     payee = np.array(rows["payee"], dtype=np.int64)
     count = max(len(fraud.scams), 1)
     return {
-        "report_id": _take(fixed_ids("R", 1, count, 6), report), "line": rows["line"],
+        "report_id": _take(fixed_ids("R", 1, count, 6), report),
+        "line": rows["line"],
         "scam_id": _take(fixed_ids("S", 1, count, 6), report),
         "reported_at": _times(np.array(rows["reported_at"], dtype=np.int64)),
-        "police_unit": rows["police_unit"], "scam_type": rows["scam_type"],
+        "police_unit": rows["police_unit"],
+        "scam_type": rows["scam_type"],
         "victim_party_id": _take(n.party, np.array(rows["victim"], dtype=np.int64)),
-        "victim_account": _take(n.account, account),
-        "victim_bank": _take(n.bank, accounts.bank[account]),
-        "payee_account": _take(n.account, payee), "payee_bank": _take(n.bank, accounts.bank[payee]),
+        "victim_account": _take(n.account, held),
+        "victim_bank": _take(n.bank, accounts.bank[held]),
+        "payee_account": _take(n.account, payee),
+        "payee_bank": _take(n.bank, accounts.bank[payee]),
         "paid_at": _times(np.array(rows["paid_at"], dtype=np.int64)),
         "amount_fen": np.array(rows["amount"], dtype=np.int64),
     }

@@ -41,10 +41,17 @@ class Settled:
     dropped: int
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator]
+@njit(cache=True)
 def _settle(
-    payer: Any, payee: Any, amount: Any, day: Any, role: Any, cls: Any, balance: Any,
-    reserve: Any, limits: Any,
+    payer: Any,
+    payee: Any,
+    amount: Any,
+    day: Any,
+    role: Any,
+    cls: Any,
+    balance: Any,
+    reserve: Any,
+    limits: Any,
 ) -> Any:  # pragma: no cover - compiled by numba; exercised through settle()
     n = len(payer)
     keep = np.ones(n, dtype=np.bool_)
@@ -69,7 +76,7 @@ def _settle(
                 keep[i] = False
                 continue
             c = cls[a]
-            if c == CLASS_II or c == CLASS_III:
+            if CLASS_II <= c <= CLASS_III:  # the classes with daily limits
                 if out_day[a] != day[i]:
                     out_day[a] = day[i]
                     out_sum[a] = 0
@@ -81,7 +88,7 @@ def _settle(
             continue
         if a >= 0:
             balance[a] -= x
-            if cls[a] == CLASS_II or cls[a] == CLASS_III:
+            if CLASS_II <= cls[a] <= CLASS_III:
                 out_sum[a] += x
         if b >= 0:
             balance[b] += x
@@ -89,8 +96,12 @@ def _settle(
 
 
 def settle(
-    columns: dict[str, npt.NDArray[Any]], cls: I64, opened_at: I64, opening_balance: I64,
-    reserved: dict[int, int], handed_over: dict[int, int],
+    columns: dict[str, npt.NDArray[Any]],
+    cls: I64,
+    opened_at: I64,
+    opening_balance: I64,
+    reserved: dict[int, int],
+    handed_over: dict[int, int],
 ) -> Settled:
     """Sort by time (ties keep generation order) and keep only what balances allow."""
     ts = columns["ts"]
@@ -113,12 +124,21 @@ def settle(
     reserve = np.zeros(len(cls), dtype=np.int64)
     for account, total in reserved.items():
         reserve[account] = total
-    limits = np.array([0, CLASS_II_DAILY_OUT_FEN, CLASS_III_DAILY_OUT_FEN,
-                       CLASS_III_BALANCE_CAP_FEN], dtype=np.int64)
+    limits = np.array(
+        [0, CLASS_II_DAILY_OUT_FEN, CLASS_III_DAILY_OUT_FEN, CLASS_III_BALANCE_CAP_FEN],
+        dtype=np.int64,
+    )
     day = (cut["ts"] - START_US) // US_PER_DAY
     keep, failed = _settle(
-        cut["payer"].astype(np.int64), cut["payee"].astype(np.int64), cut["amount"], day,
-        cut["role"], cls.astype(np.int64), balance, reserve, limits,
+        cut["payer"].astype(np.int64),
+        cut["payee"].astype(np.int64),
+        cut["amount"],
+        day,
+        cut["role"],
+        cls.astype(np.int64),
+        balance,
+        reserve,
+        limits,
     )
     if failed >= 0:
         raise RuntimeError(

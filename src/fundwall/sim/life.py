@@ -19,8 +19,18 @@ from fundwall.sim.devices import Devices
 from fundwall.sim.firms import DEVELOPER, EMPLOYER, MERCHANT, PENSION_FUND, UTILITY, Firms
 from fundwall.sim.params import LOCAL_OFFSET_US, START, US_PER_DAY, US_PER_H, Behaviour, Scale
 from fundwall.sim.people import RETIRED, People
-from fundwall.sim.txbuf import ATM, COUNTER, DEPOSIT, MOBILE, ONLINE, POS, TRANSFER, WITHDRAWAL
-from fundwall.sim.txbuf import P, TxBuffer
+from fundwall.sim.txbuf import (
+    ATM,
+    COUNTER,
+    DEPOSIT,
+    MOBILE,
+    ONLINE,
+    POS,
+    TRANSFER,
+    WITHDRAWAL,
+    P,
+    TxBuffer,
+)
 
 I64 = npt.NDArray[np.int64]
 START_US = int(START.timestamp()) * 1_000_000
@@ -59,8 +69,14 @@ def _days(rng: np.random.Generator, n: int, weights: npt.NDArray[Any]) -> I64:
     return rng.choice(len(weights), size=n, p=weights / weights.sum()).astype(np.int64)
 
 
-def _amounts(rng: np.random.Generator, n: int, median_yuan: float, sigma: float,
-             low_yuan: float, high_yuan: float) -> I64:
+def _amounts(
+    rng: np.random.Generator,
+    n: int,
+    median_yuan: float,
+    sigma: float,
+    low_yuan: float,
+    high_yuan: float,
+) -> I64:
     yuan = np.clip(rng.lognormal(np.log(median_yuan), sigma, n), low_yuan, high_yuan)
     return np.maximum((yuan * 100).astype(np.int64), 1)
 
@@ -79,8 +95,18 @@ def _count(w: World, per_unit_day: float, units: int, days: float) -> int:
 def ordinary_life(w: World) -> TxBuffer:
     """Every ordinary transaction of the period, unsorted."""
     buf = TxBuffer()
-    for flow in (_salaries, _pensions, _rent, _bills, _shopping, _family, _cash, _topups,
-                 _firm_payments, _large_transfers):
+    for flow in (
+        _salaries,
+        _pensions,
+        _rent,
+        _bills,
+        _shopping,
+        _family,
+        _cash,
+        _topups,
+        _firm_payments,
+        _large_transfers,
+    ):
         flow(w, buf)
     return buf
 
@@ -97,8 +123,15 @@ def _salaries(w: World, buf: TxBuffer) -> None:
         f = w.employer[paid]
         # A firm runs its payroll as one batch: same hour for all its staff, seconds apart.
         ts = START_US + day * US_PER_DAY + (9 + f % 3) * US_PER_H + (paid % 3_000) * 1_000_000
-        buf.add(ts, kind=TRANSFER, payer=w.accounts.corporate[f], payee=w.accounts.main[paid],
-                amount=w.people.salary_fen[paid], channel=ONLINE, purpose=P["salary"])
+        buf.add(
+            ts,
+            kind=TRANSFER,
+            payer=w.accounts.corporate[f],
+            payee=w.accounts.main[paid],
+            amount=w.people.salary_fen[paid],
+            channel=ONLINE,
+            purpose=P["salary"],
+        )
 
 
 def _pensions(w: World, buf: TxBuffer) -> None:
@@ -108,8 +141,15 @@ def _pensions(w: World, buf: TxBuffer) -> None:
         if d != 8:
             continue
         ts = START_US + day * US_PER_DAY + 8 * US_PER_H + (retired % 3_600) * 1_000_000
-        buf.add(ts, kind=TRANSFER, payer=fund, payee=w.accounts.main[retired],
-                amount=w.people.pension_fen[retired], channel=ONLINE, purpose=P["pension"])
+        buf.add(
+            ts,
+            kind=TRANSFER,
+            payer=fund,
+            payee=w.accounts.main[retired],
+            amount=w.people.pension_fen[retired],
+            channel=ONLINE,
+            purpose=P["pension"],
+        )
 
 
 def _rent(w: World, buf: TxBuffer) -> None:
@@ -123,9 +163,16 @@ def _rent(w: World, buf: TxBuffer) -> None:
         who = renters[sel]
         ts = _times(w.rng, np.full(len(who), day), w.behaviour.transfer_hours)
         channel, dev = _pay_channel(w, who, ts)
-        buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who],
-                payee=w.accounts.main[w.people.landlord[who]], amount=amount[sel],
-                channel=channel, device=dev, purpose=P["rent"])
+        buf.add(
+            ts,
+            kind=TRANSFER,
+            payer=w.accounts.main[who],
+            payee=w.accounts.main[w.people.landlord[who]],
+            amount=amount[sel],
+            channel=channel,
+            device=dev,
+            purpose=P["rent"],
+        )
 
 
 def _weekday_weights(w: World, weekend_factor: float) -> npt.NDArray[Any]:
@@ -145,10 +192,16 @@ def _bills(w: World, buf: TxBuffer) -> None:
     ts = _times(w.rng, day, w.behaviour.transfer_hours)
     utilities = w.accounts.corporate[np.flatnonzero(w.firms.kind == UTILITY)]
     channel, dev = _pay_channel(w, who, ts)
-    buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who],
-            payee=utilities[w.rng.integers(0, len(utilities), n)],
-            amount=_amounts(w.rng, n, 150, 0.6, 10, 3_000), channel=channel, device=dev,
-            purpose=P["utilities"])
+    buf.add(
+        ts,
+        kind=TRANSFER,
+        payer=w.accounts.main[who],
+        payee=utilities[w.rng.integers(0, len(utilities), n)],
+        amount=_amounts(w.rng, n, 150, 0.6, 10, 3_000),
+        channel=channel,
+        device=dev,
+        purpose=P["utilities"],
+    )
 
 
 def _payer_account(w: World, who: I64, amount: I64) -> I64:
@@ -175,9 +228,16 @@ def _shopping(w: World, buf: TxBuffer) -> None:
     amount = _amounts(w.rng, n, 45, 1.0, 1, 5_000)
     dev = _device(w, who, ts)
     pos = (dev < 0) | (w.rng.random(n) < 0.45)
-    buf.add(ts, kind=TRANSFER, payer=_payer_account(w, who, amount),
-            payee=w.accounts.corporate[shop], amount=amount, channel=np.where(pos, POS, MOBILE),
-            device=np.where(pos, -1, dev), purpose=P["shopping"])
+    buf.add(
+        ts,
+        kind=TRANSFER,
+        payer=_payer_account(w, who, amount),
+        payee=w.accounts.corporate[shop],
+        amount=amount,
+        channel=np.where(pos, POS, MOBILE),
+        device=np.where(pos, -1, dev),
+        purpose=P["shopping"],
+    )
 
 
 def _family(w: World, buf: TxBuffer) -> None:
@@ -186,10 +246,16 @@ def _family(w: World, buf: TxBuffer) -> None:
     day = _days(w.rng, n, _weekday_weights(w, 1.4))
     ts = _times(w.rng, day, w.behaviour.transfer_hours)
     channel, dev = _pay_channel(w, who, ts)
-    buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who],
-            payee=w.accounts.main[w.people.relative[who]],
-            amount=_amounts(w.rng, n, 800, 0.9, 20, 20_000), channel=channel, device=dev,
-            purpose=P["family"])
+    buf.add(
+        ts,
+        kind=TRANSFER,
+        payer=w.accounts.main[who],
+        payee=w.accounts.main[w.people.relative[who]],
+        amount=_amounts(w.rng, n, 800, 0.9, 20, 20_000),
+        channel=channel,
+        device=dev,
+        purpose=P["family"],
+    )
 
 
 def _cash(w: World, buf: TxBuffer) -> None:
@@ -198,14 +264,27 @@ def _cash(w: World, buf: TxBuffer) -> None:
     who = w.rng.integers(0, w.people.count, n)
     ts = _times(w.rng, _days(w.rng, n, np.ones(w.scale.days)), b.shop_hours)
     hundreds = np.clip(w.rng.lognormal(np.log(8), 0.7, n), 1, 50).astype(np.int64)
-    buf.add(ts, kind=WITHDRAWAL, payer=w.accounts.main[who], payee=-1, amount=hundreds * 10_000,
-            channel=ATM, purpose=P["cash withdrawal"])
+    buf.add(
+        ts,
+        kind=WITHDRAWAL,
+        payer=w.accounts.main[who],
+        payee=-1,
+        amount=hundreds * 10_000,
+        channel=ATM,
+        purpose=P["cash withdrawal"],
+    )
     n = _count(w, b.deposit_per_day, w.people.count, w.scale.days)
     who = w.rng.integers(0, w.people.count, n)
     ts = _times(w.rng, _days(w.rng, n, _weekday_weights(w, 0.3)), b.transfer_hours)
-    buf.add(ts, kind=DEPOSIT, payer=-1, payee=w.accounts.main[who],
-            amount=_amounts(w.rng, n, 2_000, 0.8, 100, 50_000) // 10_000 * 10_000 + 10_000,
-            channel=np.where(w.rng.random(n) < 0.5, COUNTER, ATM), purpose=P["cash deposit"])
+    buf.add(
+        ts,
+        kind=DEPOSIT,
+        payer=-1,
+        payee=w.accounts.main[who],
+        amount=_amounts(w.rng, n, 2_000, 0.8, 100, 50_000) // 10_000 * 10_000 + 10_000,
+        channel=np.where(w.rng.random(n) < 0.5, COUNTER, ATM),
+        purpose=P["cash deposit"],
+    )
 
 
 def _topups(w: World, buf: TxBuffer) -> None:
@@ -214,9 +293,16 @@ def _topups(w: World, buf: TxBuffer) -> None:
     who = holders[w.rng.integers(0, len(holders), n)]
     ts = _times(w.rng, _days(w.rng, n, np.ones(w.scale.days)), w.behaviour.shop_hours)
     channel, dev = _pay_channel(w, who, ts)
-    buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who], payee=w.accounts.small[who],
-            amount=w.rng.integers(2, 11, n) * 10_000, channel=channel, device=dev,
-            purpose=P["top-up"])
+    buf.add(
+        ts,
+        kind=TRANSFER,
+        payer=w.accounts.main[who],
+        payee=w.accounts.small[who],
+        amount=w.rng.integers(2, 11, n) * 10_000,
+        channel=channel,
+        device=dev,
+        purpose=P["top-up"],
+    )
 
 
 def _firm_payments(w: World, buf: TxBuffer) -> None:
@@ -226,13 +312,20 @@ def _firm_payments(w: World, buf: TxBuffer) -> None:
     size = w.firms.size[active]
     payer = active[w.rng.choice(len(active), size=n, p=size / size.sum())]
     payee = active[w.rng.integers(0, len(active), n)]
-    payee = np.where(payee == payer, active[(np.searchsorted(active, payer) + 1) % len(active)],
-                     payee)
+    payee = np.where(
+        payee == payer, active[(np.searchsorted(active, payer) + 1) % len(active)], payee
+    )
     day = _days(w.rng, n, np.where(w.weekend, 0.0, 1.0))
     ts = _times(w.rng, day, w.behaviour.transfer_hours)
-    buf.add(ts, kind=TRANSFER, payer=w.accounts.corporate[payer],
-            payee=w.accounts.corporate[payee], amount=_amounts(w.rng, n, 8_000, 1.2, 100, 500_000),
-            channel=ONLINE, purpose=P["supplier payment"])
+    buf.add(
+        ts,
+        kind=TRANSFER,
+        payer=w.accounts.corporate[payer],
+        payee=w.accounts.corporate[payee],
+        amount=_amounts(w.rng, n, 8_000, 1.2, 100, 500_000),
+        channel=ONLINE,
+        purpose=P["supplier payment"],
+    )
 
 
 def _large_transfers(w: World, buf: TxBuffer) -> None:
@@ -252,11 +345,19 @@ def _large_transfers(w: World, buf: TxBuffer) -> None:
     firms = w.accounts.corporate[np.flatnonzero(np.isin(w.firms.kind, (MERCHANT, EMPLOYER)))]
     payee = np.select(
         [what == 0, what == 1],
-        [developers[w.rng.integers(0, len(developers), n)],
-         firms[w.rng.integers(0, len(firms), n)]],
+        [
+            developers[w.rng.integers(0, len(developers), n)],
+            firms[w.rng.integers(0, len(firms), n)],
+        ],
         w.accounts.main[w.people.relative[who]],
     )
     purpose = np.array([P["house deposit"], P["business payment"], P["gift to relative"]])[what]
-    buf.add(ts, kind=TRANSFER, payer=w.accounts.main[who], payee=payee,
-            amount=np.maximum(amount, 1) * 100_000,
-            channel=np.where(w.rng.random(n) < 0.5, COUNTER, ONLINE), purpose=purpose)
+    buf.add(
+        ts,
+        kind=TRANSFER,
+        payer=w.accounts.main[who],
+        payee=payee,
+        amount=np.maximum(amount, 1) * 100_000,
+        channel=np.where(w.rng.random(n) < 0.5, COUNTER, ONLINE),
+        purpose=purpose,
+    )

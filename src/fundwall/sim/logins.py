@@ -52,21 +52,36 @@ def make_logins(w: World, mules: MuleState) -> Logins:
     parts.append((ts[mine], account[mine], _device(w, who, ts)[mine], city[mine], face[mine]))
     changers = np.flatnonzero(w.devices.new_person >= 0)
     t = w.devices.change_at[changers] + rng.integers(1, 120, len(changers)) * US_PER_MIN
-    parts.append((t, w.accounts.main[changers], w.devices.new_person[changers],
-                  np.full(len(changers), HOME), np.full(len(changers), PASSED)))
+    parts.append(
+        (
+            t,
+            w.accounts.main[changers],
+            w.devices.new_person[changers],
+            np.full(len(changers), HOME),
+            np.full(len(changers), PASSED),
+        )
+    )
     batch = w.accounts.batch
     in_period = batch[w.accounts.opened_at[batch] >= START_US]
-    parts.append((w.accounts.opened_at[in_period] + US_PER_MIN, in_period,
-                  w.accounts.device[in_period], np.full(len(in_period), HOME),
-                  np.full(len(in_period), PASSED)))
+    parts.append(
+        (
+            w.accounts.opened_at[in_period] + US_PER_MIN,
+            in_period,
+            w.accounts.device[in_period],
+            np.full(len(in_period), HOME),
+            np.full(len(in_period), PASSED),
+        )
+    )
     take = mules.logins
-    parts.append((
-        np.array([x.ts for x in take], dtype=np.int64),
-        np.array([x.account for x in take], dtype=np.int64),
-        np.array([x.device for x in take], dtype=np.int64),
-        np.array([x.city for x in take], dtype=np.int64),
-        np.array([x.face_check for x in take], dtype=np.int64),
-    ))
+    parts.append(
+        (
+            np.array([x.ts for x in take], dtype=np.int64),
+            np.array([x.account for x in take], dtype=np.int64),
+            np.array([x.device for x in take], dtype=np.int64),
+            np.array([x.city for x in take], dtype=np.int64),
+            np.array([x.face_check for x in take], dtype=np.int64),
+        )
+    )
     cols: list[Any] = [np.concatenate([p[i] for p in parts]) for i in range(5)]
     end = START_US + w.scale.days * US_PER_DAY
     keep = (cols[0] >= START_US) & (cols[0] < end)

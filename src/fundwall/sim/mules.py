@@ -55,8 +55,12 @@ class Gangs:
     """Mule pools per gang and the rules for taking the next account."""
 
     def __init__(
-        self, rng: np.random.Generator, behaviour: Behaviour, accounts: Accounts,
-        devices: Devices, start_us: int,
+        self,
+        rng: np.random.Generator,
+        behaviour: Behaviour,
+        accounts: Accounts,
+        devices: Devices,
+        start_us: int,
     ) -> None:
         self.rng = rng
         self.b = behaviour
@@ -118,7 +122,7 @@ class Gangs:
             if account not in s.since:
                 return True
             fresh = t - s.since[account] < self.b.mule_max_days * US_PER_DAY
-            return fresh and len(s.scams[account]) < self.b.mule_max_scams or (
+            return (fresh and len(s.scams[account]) < self.b.mule_max_scams) or (
                 scam in s.scams[account]
             )
         lead = int(self.b.sold_lead_min_h * US_PER_H)
@@ -151,8 +155,10 @@ class Gangs:
         if account in s.sold_at:
             return
         if source == BATCH:
-            sold = max(self.ready[account] - int(self.rng.integers(10, 60)) * US_PER_MIN,
-                       self.start_us + 30 * US_PER_MIN)
+            sold = max(
+                self.ready[account] - int(self.rng.integers(10, 60)) * US_PER_MIN,
+                self.start_us + 30 * US_PER_MIN,
+            )
         else:
             lo = self.b.sold_lead_min_h * US_PER_H
             hi = self.b.sold_lead_max_h * US_PER_H

@@ -39,8 +39,12 @@ class Registry:
 
 
 def make_registry(
-    rng: np.random.Generator, people: People, accounts: Accounts, start_us: int,
-    taken_ids: set[str], taken_phones: set[str],
+    rng: np.random.Generator,
+    people: People,
+    accounts: Accounts,
+    start_us: int,
+    taken_ids: set[str],
+    taken_phones: set[str],
 ) -> Registry:
     """Register every person's own phone, then plant the problems; `people.phone` is changed
     in place where a person declares a number that is not (or no longer) theirs."""
@@ -53,7 +57,9 @@ def make_registry(
     for p in old[rng.random(len(old)) < 0.25].tolist():
         people.phone[p] = people.phone[int(people.relative[p])]
     for device in np.unique(accounts.device[accounts.batch]).tolist():
-        holders = np.unique(accounts.party[accounts.batch[accounts.device[accounts.batch] == device]])
+        holders = np.unique(
+            accounts.party[accounts.batch[accounts.device[accounts.batch] == device]]
+        )
         for p in holders[1:].tolist():
             people.phone[p] = people.phone[int(holders[0])]
     counts: dict[str, int] = {}

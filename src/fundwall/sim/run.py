@@ -74,8 +74,7 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
     employer = assign_employers(rng, people.occupation, firms)
     devices = make_devices(rng, scale, b, people, START_US)
     step("people")
-    accounts = make_accounts(rng, scale, b, people, firms, employer, devices.person,
-                             devices.batch)
+    accounts = make_accounts(rng, scale, b, people, firms, employer, devices.person, devices.batch)
     registry = make_registry(rng, people, accounts, START_US, taken_ids, taken_phones)
     step("accounts")
     world = World(rng, scale, b, people, firms, accounts, devices, employer)
@@ -87,8 +86,14 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         accounts.balance[account] = max(int(accounts.balance[account]), cushion)
     buffer.add_rows(fraud.rows)
     step("fraud")
-    settled = settle(buffer.columns(), accounts.cls, accounts.opened_at, accounts.balance,
-                     fraud.reserved, fraud.gangs.state.sold_at)
+    settled = settle(
+        buffer.columns(),
+        accounts.cls,
+        accounts.opened_at,
+        accounts.balance,
+        fraud.reserved,
+        fraud.gangs.state.sold_at,
+    )
     step("settling")
     logins = make_logins(world, fraud.gangs.state)
     step("logins")
@@ -99,19 +104,33 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
     woken = np.array(sorted(fraud.gangs.state.sold_at), dtype=np.int64)
     status[accounts.dormant] = 1
     status[woken] = 0
-    counts = write_region(out, n, insts, people, firms, accounts, status, devices, registry,
-                          logins, settled)
+    counts = write_region(
+        out, n, insts, people, firms, accounts, status, devices, registry, logins, settled
+    )
     counts |= write_labels(out, n, accounts, fraud, settled, registry, b, people.count)
     end = START + timedelta(days=scale.days)
-    write_manifest(out, source="sim", size=size, seed=seed, period_start=START.isoformat(),
-                   period_end=end.isoformat(), currency="CNY", amounts="fen")
+    write_manifest(
+        out,
+        source="sim",
+        size=size,
+        seed=seed,
+        period_start=START.isoformat(),
+        period_end=end.isoformat(),
+        currency="CNY",
+        amounts="fen",
+    )
     step("writing")
     role = settled.columns["role"]
     amount = settled.columns["amount"]
     return Summary(
-        size=size, seed=seed, counts=counts, dropped=settled.dropped,
-        fraud_transactions=int((role != NORMAL).sum()), scams=len(fraud.scams),
+        size=size,
+        seed=seed,
+        counts=counts,
+        dropped=settled.dropped,
+        fraud_transactions=int((role != NORMAL).sum()),
+        scams=len(fraud.scams),
         losses_fen=int(amount[role == VICTIM_PAYMENT].sum()),
         cashed_out_fen=int(amount[role == CASH_OUT].sum()),
-        mules=len(fraud.gangs.state.since), sold=len(fraud.gangs.state.sold_at),
+        mules=len(fraud.gangs.state.since),
+        sold=len(fraud.gangs.state.sold_at),
     )

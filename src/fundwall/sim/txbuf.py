@@ -66,9 +66,7 @@ Column = npt.NDArray[Any]
 class TxBuffer:
     """Chunks of transaction columns (−1 means none)."""
 
-    chunks: dict[str, list[Column]] = field(
-        default_factory=lambda: {c: [] for c in COLUMNS}
-    )
+    chunks: dict[str, list[Column]] = field(default_factory=lambda: {c: [] for c in COLUMNS})
 
     def add(
         self,

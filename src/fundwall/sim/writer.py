@@ -75,8 +75,9 @@ def account_numbers(accounts: Accounts, institutions: list[Institution]) -> list
     bins = [i.bin or "" for i in institutions]
     out = []
     serial = (np.arange(accounts.count, dtype=np.int64) * _SERIAL_STEP + 1_000_003) % 10**12
-    for bank, cls, s in zip(accounts.bank.tolist(), accounts.cls.tolist(), serial.tolist(),
-                            strict=True):
+    for bank, cls, s in zip(
+        accounts.bank.tolist(), accounts.cls.tolist(), serial.tolist(), strict=True
+    ):
         if cls == CORPORATE:
             out.append(f"{bins[bank]}{s % 10**11:011d}")
         else:
@@ -85,11 +86,20 @@ def account_numbers(accounts: Accounts, institutions: list[Institution]) -> list
     return out
 
 
-def names(rng: np.random.Generator, people: People, firms: Firms, accounts: Accounts,
-          devices: Devices, institutions: list[Institution]) -> Names:
-    parties = pa.concat_arrays([
-        fixed_ids("P", 1, people.count, 8), fixed_ids("F", 1, firms.count, 7),
-    ])
+def names(
+    rng: np.random.Generator,
+    people: People,
+    firms: Firms,
+    accounts: Accounts,
+    devices: Devices,
+    institutions: list[Institution],
+) -> Names:
+    parties = pa.concat_arrays(
+        [
+            fixed_ids("P", 1, people.count, 8),
+            fixed_ids("F", 1, firms.count, 7),
+        ]
+    )
     return Names(
         party=parties,
         account=pa.array(account_numbers(accounts, institutions), type=pa.string()),
@@ -99,70 +109,120 @@ def names(rng: np.random.Generator, people: People, firms: Firms, accounts: Acco
     )
 
 
-def write_region(out: Path, n: Names, institutions: list[Institution], people: People,
-                 firms: Firms, accounts: Accounts, status: I64, devices: Devices,
-                 registry: Registry, logins: Logins, settled: Settled) -> dict[str, int]:
+def write_region(
+    out: Path,
+    n: Names,
+    institutions: list[Institution],
+    people: People,
+    firms: Firms,
+    accounts: Accounts,
+    status: I64,
+    devices: Devices,
+    registry: Registry,
+    logins: Logins,
+    settled: Settled,
+) -> dict[str, int]:
     """Write the data files (labels are written by `labels.write_labels`)."""
     counts = {}
-    counts["institutions"] = write_table(out, "institutions", {
-        "code": [i.code for i in institutions], "name": [i.name for i in institutions],
-        "kind": [i.kind for i in institutions], "city": [i.city for i in institutions],
-        "region_code": [i.region_code for i in institutions],
-        "bin": [i.bin for i in institutions],
-    })
+    counts["institutions"] = write_table(
+        out,
+        "institutions",
+        {
+            "code": [i.code for i in institutions],
+            "name": [i.name for i in institutions],
+            "kind": [i.kind for i in institutions],
+            "city": [i.city for i in institutions],
+            "region_code": [i.region_code for i in institutions],
+            "bin": [i.bin for i in institutions],
+        },
+    )
     districts = np.array([d[0] for d in DISTRICTS])
-    counts["parties"] = write_table(out, "parties", {
-        "party_id": n.party,
-        "kind": ["person"] * people.count + ["firm"] * firms.count,
-        "name": people.name + firms.name,
-        "id_number": people.id_number + firms.credit_code,
-        "phone": people.phone + [people.phone[int(o)] for o in firms.owner],
-        "birth_date": people.birth + [None] * firms.count,
-        "sex": np.where(people.male, "male", "female").tolist() + [None] * firms.count,
-        "region_code": people.region_code + firms.region_code,
-        "home_district": districts[people.district].tolist() + [None] * firms.count,
-        "owner_party_id": pa.concat_arrays([
-            pa.nulls(people.count, pa.string()), _take(n.party, firms.owner),
-        ]),
-    })
+    counts["parties"] = write_table(
+        out,
+        "parties",
+        {
+            "party_id": n.party,
+            "kind": ["person"] * people.count + ["firm"] * firms.count,
+            "name": people.name + firms.name,
+            "id_number": people.id_number + firms.credit_code,
+            "phone": people.phone + [people.phone[int(o)] for o in firms.owner],
+            "birth_date": people.birth + [None] * firms.count,
+            "sex": np.where(people.male, "male", "female").tolist() + [None] * firms.count,
+            "region_code": people.region_code + firms.region_code,
+            "home_district": districts[people.district].tolist() + [None] * firms.count,
+            "owner_party_id": pa.concat_arrays(
+                [
+                    pa.nulls(people.count, pa.string()),
+                    _take(n.party, firms.owner),
+                ]
+            ),
+        },
+    )
     counts["accounts"] = write_table(out, "accounts", _accounts(n, accounts, status))
     city_names = pa.array(CITIES, type=pa.string())
-    counts["devices"] = write_table(out, "devices", {
-        "device_id": n.device, "kind": ["mobile"] * devices.count,
-        "os": _take(pa.array(PLATFORMS), devices.platform), "model": devices.model,
-        "first_seen_at": _times(devices.first_seen), "ip": n.device_ip,
-        "city": _take(city_names, devices.city),
-    })
-    counts["phone_registry"] = write_table(out, "phone_registry", {
-        "phone": registry.phone, "id_number": registry.id_number,
-        "registered_at": _times(np.array(registry.registered_at, dtype=np.int64)),
-        "deregistered_at": _times(np.array(
-            [NO_TIME if d is None else d for d in registry.deregistered_at], dtype=np.int64)),
-    })
-    counts["logins"] = write_table(out, "logins", {
-        "login_id": fixed_ids("L", 1, len(logins.ts), 10), "ts": _times(logins.ts),
-        "account_no": _take(n.account, logins.account),
-        "bank": _take(n.bank, accounts.bank[logins.account]),
-        "device_id": _take(n.device, logins.device), "ip": _take(n.device_ip, logins.device),
-        "city": _take(city_names, logins.city), "channel": ["mobile"] * len(logins.ts),
-        "face_check": _take(pa.array(("passed", "failed", "mismatch", "not_done")),
-                            logins.face_check),
-        "success": logins.success,
-    })
+    counts["devices"] = write_table(
+        out,
+        "devices",
+        {
+            "device_id": n.device,
+            "kind": ["mobile"] * devices.count,
+            "os": _take(pa.array(PLATFORMS), devices.platform),
+            "model": devices.model,
+            "first_seen_at": _times(devices.first_seen),
+            "ip": n.device_ip,
+            "city": _take(city_names, devices.city),
+        },
+    )
+    counts["phone_registry"] = write_table(
+        out,
+        "phone_registry",
+        {
+            "phone": registry.phone,
+            "id_number": registry.id_number,
+            "registered_at": _times(np.array(registry.registered_at, dtype=np.int64)),
+            "deregistered_at": _times(
+                np.array(
+                    [NO_TIME if d is None else d for d in registry.deregistered_at], dtype=np.int64
+                )
+            ),
+        },
+    )
+    counts["logins"] = write_table(
+        out,
+        "logins",
+        {
+            "login_id": fixed_ids("L", 1, len(logins.ts), 10),
+            "ts": _times(logins.ts),
+            "account_no": _take(n.account, logins.account),
+            "bank": _take(n.bank, accounts.bank[logins.account]),
+            "device_id": _take(n.device, logins.device),
+            "ip": _take(n.device_ip, logins.device),
+            "city": _take(city_names, logins.city),
+            "channel": ["mobile"] * len(logins.ts),
+            "face_check": _take(
+                pa.array(("passed", "failed", "mismatch", "not_done")), logins.face_check
+            ),
+            "success": logins.success,
+        },
+    )
     counts["transactions"] = write_chunks(out, "transactions", _tx_chunks(n, accounts, settled))
     return counts
 
 
 def _accounts(n: Names, a: Accounts, status: I64) -> dict[str, Any]:
     return {
-        "account_no": n.account, "bank": _take(n.bank, a.bank), "party_id": _take(n.party, a.party),
+        "account_no": n.account,
+        "bank": _take(n.bank, a.bank),
+        "party_id": _take(n.party, a.party),
         "account_class": _take(pa.array(CLASS_NAMES), a.cls),
         "status": _take(pa.array(("normal", "dormant")), status),
-        "risk_tier": ["low"] * a.count, "opened_at": _times(a.opened_at),
+        "risk_tier": ["low"] * a.count,
+        "opened_at": _times(a.opened_at),
         "opening_channel": _take(pa.array(OPENING_CHANNELS), a.channel),
         "opening_device_id": _take(n.device, a.device),
         "opening_agent": _take(fixed_ids("AG", 1, int(a.agent.max(initial=0)) + 1, 4), a.agent),
-        "bound_account": _take(n.account, a.bound), "opening_balance_fen": a.balance,
+        "bound_account": _take(n.account, a.bound),
+        "opening_balance_fen": a.balance,
         "last_active_at": _times(a.last_active),
     }
 
@@ -181,14 +241,17 @@ def _tx_chunks(n: Names, a: Accounts, s: Settled) -> Iterator[dict[str, Any]]:
         payee = c["payee"][lo:hi]
         device = c["device"][lo:hi]
         yield {
-            "tx_id": fixed_ids("T", lo + 1, hi - lo, 11), "ts": _times(c["ts"][lo:hi]),
+            "tx_id": fixed_ids("T", lo + 1, hi - lo, 11),
+            "ts": _times(c["ts"][lo:hi]),
             "kind": _take(kinds, c["kind"][lo:hi]),
-            "payer_account": _take(n.account, payer), "payee_account": _take(n.account, payee),
+            "payer_account": _take(n.account, payer),
+            "payee_account": _take(n.account, payee),
             "payer_bank": _take(n.bank, bank_of[payer]),
             "payee_bank": _take(n.bank, bank_of[payee]),
-            "amount_fen": c["amount"][lo:hi], "channel": _take(channels, c["channel"][lo:hi]),
-            "device_id": _take(n.device, device), "ip": _take(n.device_ip, device),
+            "amount_fen": c["amount"][lo:hi],
+            "channel": _take(channels, c["channel"][lo:hi]),
+            "device_id": _take(n.device, device),
+            "ip": _take(n.device_ip, device),
             "city": _take(cities, c["city"][lo:hi]),
             "purpose": _take(purposes, c["purpose"][lo:hi]),
         }
-

@@ -26,8 +26,16 @@ import numpy as np
 import pyarrow as pa
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.sim.importers.common import BadRow, ImportResult, csv_rows, fen, flag, whole
-from fundwall.sim.importers.common import ensure_free, write_folder
+from fundwall.sim.importers.common import (
+    BadRow,
+    ImportResult,
+    csv_rows,
+    ensure_free,
+    fen,
+    flag,
+    whole,
+    write_folder,
+)
 from fundwall.sim.params import START, US_PER_DAY
 from fundwall.sim.writer import _times
 
@@ -45,15 +53,18 @@ def _nodes(path: Path, bad: list[BadRow]) -> dict[int, tuple[bool, int, int]]:
             node = whole(row[0], "nodeid", minimum=0)
             if node in nodes:
                 raise InvalidInput(f"node {node} appears twice", "nodeid")
-            nodes[node] = (flag(row[1], "isFraud"), fen(row[2], "init_balance", positive=False),
-                           whole(row[3], "fraudStep", minimum=-1))
+            nodes[node] = (
+                flag(row[1], "isFraud"),
+                fen(row[2], "init_balance", positive=False),
+                whole(row[3], "fraudStep", minimum=-1),
+            )
         except InvalidInput as error:
             bad.append(BadRow(path.name, line, error.message()))
     return nodes
 
 
 def _transfers(path: Path, nodes: dict[int, Any], bad: list[BadRow]) -> list[tuple[int, ...]]:
-    rows = []
+    rows: list[tuple[int, ...]] = []
     for line, row in csv_rows(path, TRANSFERS, bad):
         try:
             src = whole(row[0], "sourceNodeId", minimum=0)
@@ -61,8 +72,15 @@ def _transfers(path: Path, nodes: dict[int, Any], bad: list[BadRow]) -> list[tup
             for node, what in ((src, "sourceNodeId"), (dst, "targetNodeId")):
                 if node not in nodes:
                     raise InvalidInput(f"node {node} is not in nodes.csv", what)
-            rows.append((line, src, dst, fen(row[2], "value", positive=True),
-                         whole(row[3], "time", minimum=0)))
+            rows.append(
+                (
+                    line,
+                    src,
+                    dst,
+                    fen(row[2], "value", positive=True),
+                    whole(row[3], "time", minimum=0),
+                )
+            )
         except InvalidInput as error:
             bad.append(BadRow(path.name, line, error.message()))
     return rows
@@ -78,18 +96,27 @@ def import_amlsim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportR
     result.rows = len(nodes) + len(transfers)
     if result.bad and not skip_bad:
         return result
-    result.counts = write_folder(out, _tables(nodes, transfers), source="amlsim",
-                                 period_start=START.isoformat(), step="1 day", amounts="fen")
+    result.counts = write_folder(
+        out,
+        _tables(nodes, transfers),
+        source="amlsim",
+        period_start=START.isoformat(),
+        step="1 day",
+        amounts="fen",
+    )
     return result
 
 
-def _tables(nodes: dict[int, tuple[bool, int, int]],
-            transfers: list[tuple[int, ...]]) -> dict[str, dict[str, Any]]:
+def _tables(
+    nodes: dict[int, tuple[bool, int, int]], transfers: list[tuple[int, ...]]
+) -> dict[str, dict[str, Any]]:
     ids = sorted(nodes)
     fraud = {n for n in ids if nodes[n][0]}
-    line, src, dst, amount, step = (np.array(c, dtype=np.int64).reshape(-1)
-                                    for c in zip(*transfers, strict=True)) if transfers else (
-        np.empty(0, dtype=np.int64) for _ in range(5))
+    line, src, dst, amount, step = (
+        (np.array(c, dtype=np.int64).reshape(-1) for c in zip(*transfers, strict=True))
+        if transfers
+        else (np.empty(0, dtype=np.int64) for _ in range(5))
+    )
     # Spread each step's transfers evenly over its day, in file order.
     by_step = np.lexsort((line, step))
     rank = np.empty(len(line), dtype=np.int64)
@@ -99,8 +126,9 @@ def _tables(nodes: dict[int, tuple[bool, int, int]],
     ts = START_US + step * US_PER_DAY + rank * (US_PER_DAY // np.maximum(per_step[step], 1))
     order = np.lexsort((line, ts))
     is_fraud = np.array([nodes[int(s)][0] for s in src], dtype=bool)
-    at_step = np.array([nodes[int(s)][2] == int(t) for s, t in zip(src, step, strict=True)],
-                       dtype=bool)
+    at_step = np.array(
+        [nodes[int(s)][2] == int(t) for s, t in zip(src, step, strict=True)], dtype=bool
+    )
     laundering = is_fraud & at_step
     payee_fraud = np.array([nodes[int(d)][0] for d in dst], dtype=bool)
     role = np.where(laundering, np.where(payee_fraud, "layering", "cash_out"), "normal")
@@ -113,46 +141,87 @@ def _tables(nodes: dict[int, tuple[bool, int, int]],
             for node in (int(src[k]), int(dst[k])):
                 if node in fraud:
                     first_seen.setdefault(node, int(ts[k]))
-    since = np.array([
-        (START_US + nodes[n][2] * US_PER_DAY) if nodes[n][2] >= 0 and n in fraud
-        else first_seen.get(n, NONE) for n in ids], dtype=np.int64)
+    since = np.array(
+        [
+            (START_US + nodes[n][2] * US_PER_DAY)
+            if nodes[n][2] >= 0 and n in fraud
+            else first_seen.get(n, NONE)
+            for n in ids
+        ],
+        dtype=np.int64,
+    )
     scam_name = [None if s < 0 else f"AMLP{s + 1:05d}" for s in scam[order].tolist()]
     return {
-        "institutions": {"code": [BANK], "name": ["AMLSim sample bank"], "kind": ["bank"],
-                         "city": [None], "region_code": [None], "bin": [None]},
-        "parties": {"party_id": [f"A{n}" for n in ids], "kind": ["person"] * len(ids),
-                    **{c: [None] * len(ids) for c in ("name", "id_number", "phone", "birth_date",
-                       "sex", "region_code", "home_district", "owner_party_id")}},
+        "institutions": {
+            "code": [BANK],
+            "name": ["AMLSim sample bank"],
+            "kind": ["bank"],
+            "city": [None],
+            "region_code": [None],
+            "bin": [None],
+        },
+        "parties": {
+            "party_id": [f"A{n}" for n in ids],
+            "kind": ["person"] * len(ids),
+            **{
+                c: [None] * len(ids)
+                for c in (
+                    "name",
+                    "id_number",
+                    "phone",
+                    "birth_date",
+                    "sex",
+                    "region_code",
+                    "home_district",
+                    "owner_party_id",
+                )
+            },
+        },
         "accounts": {
-            "account_no": [account[n] for n in ids], "bank": [BANK] * len(ids),
-            "party_id": [f"A{n}" for n in ids], "account_class": ["I"] * len(ids),
-            "status": ["normal"] * len(ids), "risk_tier": ["low"] * len(ids),
+            "account_no": [account[n] for n in ids],
+            "bank": [BANK] * len(ids),
+            "party_id": [f"A{n}" for n in ids],
+            "account_class": ["I"] * len(ids),
+            "status": ["normal"] * len(ids),
+            "risk_tier": ["low"] * len(ids),
             "opened_at": _times(np.full(len(ids), START_US)),
-            "opening_channel": [None] * len(ids), "opening_device_id": [None] * len(ids),
-            "opening_agent": [None] * len(ids), "bound_account": [None] * len(ids),
+            "opening_channel": [None] * len(ids),
+            "opening_device_id": [None] * len(ids),
+            "opening_agent": [None] * len(ids),
+            "bound_account": [None] * len(ids),
             "opening_balance_fen": [nodes[n][1] for n in ids],
             "last_active_at": _times(np.full(len(ids), NONE)),
         },
         "transactions": {
-            "tx_id": tx_id, "ts": _times(ts[order]), "kind": ["transfer"] * len(order),
+            "tx_id": tx_id,
+            "ts": _times(ts[order]),
+            "kind": ["transfer"] * len(order),
             "payer_account": [account[int(s)] for s in src[order]],
             "payee_account": [account[int(d)] for d in dst[order]],
-            "payer_bank": [BANK] * len(order), "payee_bank": [BANK] * len(order),
-            "amount_fen": amount[order], "channel": ["online"] * len(order),
-            **{c: pa.nulls(len(order), pa.string())
-               for c in ("device_id", "ip", "city", "purpose")},
+            "payer_bank": [BANK] * len(order),
+            "payee_bank": [BANK] * len(order),
+            "amount_fen": amount[order],
+            "channel": ["online"] * len(order),
+            **{
+                c: pa.nulls(len(order), pa.string()) for c in ("device_id", "ip", "city", "purpose")
+            },
         },
         "tx_labels": {"tx_id": tx_id, "role": role[order].tolist(), "scam_id": scam_name},
         "account_labels": {
-            "account_no": [account[n] for n in ids], "is_mule": [n in fraud for n in ids],
-            "mule_since": _times(since), "mule_level": [None] * len(ids),
-            "sold": [None] * len(ids), "sold_at": _times(np.full(len(ids), NONE)),
+            "account_no": [account[n] for n in ids],
+            "is_mule": [n in fraud for n in ids],
+            "mule_since": _times(since),
+            "mule_level": [None] * len(ids),
+            "sold": [None] * len(ids),
+            "sold_at": _times(np.full(len(ids), NONE)),
             "mule_source": ["amlsim" if n in fraud else None for n in ids],
             "gang_id": [None] * len(ids),
         },
-        "party_labels": {"party_id": [f"A{n}" for n in ids],
-                         "role": ["laundering" if n in fraud else "ordinary" for n in ids],
-                         "phone_issue": [None] * len(ids)},
+        "party_labels": {
+            "party_id": [f"A{n}" for n in ids],
+            "role": ["laundering" if n in fraud else "ordinary" for n in ids],
+            "phone_issue": [None] * len(ids),
+        },
         "scams": _scams(scam[order], amount[order], ts[order], role[order]),
     }
 
@@ -182,8 +251,7 @@ def _patterns(src: Any, dst: Any, laundering: Any, order: Any) -> Any:
 def _scams(scam: Any, amount: Any, ts: Any, role: Any) -> dict[str, Any]:
     count = int(scam.max(initial=-1)) + 1
     rows: list[list[int]] = [[0, 0, NONE, NONE, 0] for _ in range(count)]
-    for s, a, t, r in zip(scam.tolist(), amount.tolist(), ts.tolist(), role.tolist(),
-                          strict=True):
+    for s, a, t, r in zip(scam.tolist(), amount.tolist(), ts.tolist(), role.tolist(), strict=True):
         if s < 0:
             continue
         row = rows[s]
@@ -194,11 +262,15 @@ def _scams(scam: Any, amount: Any, ts: Any, role: Any) -> dict[str, Any]:
         row[4] += a if r == "cash_out" else 0
     return {
         "scam_id": [f"AMLP{s + 1:05d}" for s in range(count)],
-        "scam_type": ["laundering_pattern"] * count, "victim_party_id": [None] * count,
-        "victim_account": [None] * count, "gang_id": [None] * count,
+        "scam_type": ["laundering_pattern"] * count,
+        "victim_party_id": [None] * count,
+        "victim_account": [None] * count,
+        "gang_id": [None] * count,
         "first_paid_at": _times(np.array([r[2] for r in rows], dtype=np.int64)),
         "last_paid_at": _times(np.array([r[3] for r in rows], dtype=np.int64)),
-        "payments": [r[0] for r in rows], "amount_fen": [r[1] for r in rows],
-        "levels": [None] * count, "cashed_out_fen": [r[4] for r in rows],
+        "payments": [r[0] for r in rows],
+        "amount_fen": [r[1] for r in rows],
+        "levels": [None] * count,
+        "cashed_out_fen": [r[4] for r in rows],
         "report_id": [None] * count,
     }

@@ -85,7 +85,9 @@ def flag(text: str, what: str) -> bool:
     return stripped == "1"
 
 
-def csv_rows(path: Path, header: tuple[str, ...], bad: list[BadRow]) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(
+    path: Path, header: tuple[str, ...], bad: list[BadRow]
+) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each data row; a wrong header is an error for the whole
     file, a row with the wrong number of fields is a bad row."""
     if not path.is_file():
@@ -105,7 +107,9 @@ def csv_rows(path: Path, header: tuple[str, ...], bad: list[BadRow]) -> Iterator
             if not row or row == [""]:
                 continue
             if len(row) != len(header):
-                bad.append(BadRow(path.name, line, f"expected {len(header)} fields, got {len(row)}"))
+                bad.append(
+                    BadRow(path.name, line, f"expected {len(header)} fields, got {len(row)}")
+                )
                 continue
             yield line, row
 

@@ -29,14 +29,33 @@ from typing import Any
 import numpy as np
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.sim.importers.common import BadRow, ImportResult, csv_rows, fen, flag, whole
-from fundwall.sim.importers.common import ensure_free, write_folder
+from fundwall.sim.importers.common import (
+    BadRow,
+    ImportResult,
+    csv_rows,
+    ensure_free,
+    fen,
+    flag,
+    whole,
+    write_folder,
+)
 from fundwall.sim.params import START, US_PER_H
 from fundwall.sim.writer import _times
 
 START_US = int(START.timestamp()) * 1_000_000
-HEADER = ("step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig", "nameDest",
-          "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud")
+HEADER = (
+    "step",
+    "type",
+    "amount",
+    "nameOrig",
+    "oldbalanceOrg",
+    "newbalanceOrig",
+    "nameDest",
+    "oldbalanceDest",
+    "newbalanceDest",
+    "isFraud",
+    "isFlaggedFraud",
+)
 BANK = "PAYSIM"
 NONE = np.iinfo(np.int64).min
 # type → (kind, channel, payer is nameOrig, payee is nameDest, purpose)
@@ -62,14 +81,22 @@ def _read(path: Path, bad: list[BadRow]) -> list[tuple[Any, ...]]:
         try:
             kind = row[1].strip()
             if kind not in TYPES:
-                raise InvalidInput(f"type must be one of {', '.join(TYPES)}, got {kind[:20]!r}",
-                                   "type")
-            rows.append((
-                line, whole(row[0], "step", minimum=1), kind,
-                fen(row[2], "amount", positive=True), _name(row[3], "nameOrig"),
-                fen(row[4], "oldbalanceOrg", positive=False), _name(row[6], "nameDest"),
-                fen(row[7], "oldbalanceDest", positive=False), flag(row[9], "isFraud"),
-            ))
+                raise InvalidInput(
+                    f"type must be one of {', '.join(TYPES)}, got {kind[:20]!r}", "type"
+                )
+            rows.append(
+                (
+                    line,
+                    whole(row[0], "step", minimum=1),
+                    kind,
+                    fen(row[2], "amount", positive=True),
+                    _name(row[3], "nameOrig"),
+                    fen(row[4], "oldbalanceOrg", positive=False),
+                    _name(row[6], "nameDest"),
+                    fen(row[7], "oldbalanceDest", positive=False),
+                    flag(row[9], "isFraud"),
+                )
+            )
             fen(row[5], "newbalanceOrig", positive=False)
             fen(row[8], "newbalanceDest", positive=False)
             flag(row[10], "isFlaggedFraud")
@@ -87,8 +114,14 @@ def import_paysim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportR
     result.rows = len(rows)
     if result.bad and not skip_bad:
         return result
-    result.counts = write_folder(out, _tables(rows), source="paysim",
-                                 period_start=START.isoformat(), step="1 hour", amounts="fen")
+    result.counts = write_folder(
+        out,
+        _tables(rows),
+        source="paysim",
+        period_start=START.isoformat(),
+        step="1 hour",
+        amounts="fen",
+    )
     return result
 
 
@@ -106,9 +139,23 @@ def _tables(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
         opening.setdefault(r[4], r[5])
         opening.setdefault(r[6], 0 if r[6].startswith("M") else r[7])
     names = sorted(opening)
-    tx: dict[str, list[Any]] = {c: [] for c in (
-        "tx_id", "ts", "kind", "payer_account", "payee_account", "payer_bank", "payee_bank",
-        "amount_fen", "channel", "purpose", "role", "scam_id")}
+    tx: dict[str, list[Any]] = {
+        c: []
+        for c in (
+            "tx_id",
+            "ts",
+            "kind",
+            "payer_account",
+            "payee_account",
+            "payer_bank",
+            "payee_bank",
+            "amount_fen",
+            "channel",
+            "purpose",
+            "role",
+            "scam_id",
+        )
+    }
     scams: list[dict[str, Any]] = []
     open_transfers: dict[tuple[int, int], list[int]] = {}
     mule_since: dict[str, int] = {}
@@ -117,8 +164,9 @@ def _tables(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
         what, channel, payer, payee, purpose = TYPES[kind]
         role, scam = "normal", None
         if fraud:
-            role, scam = _fraud_role(kind, s, amount, orig, dest, int(ts[k]), scams,
-                                     open_transfers, mule_since)
+            role, scam = _fraud_role(
+                kind, s, amount, orig, dest, int(ts[k]), scams, open_transfers, mule_since
+            )
         tx["tx_id"].append(f"PS{line:09d}")
         tx["ts"].append(int(ts[k]))
         tx["kind"].append(what)
@@ -134,9 +182,17 @@ def _tables(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
     return _folder(names, opening, tx, scams, mule_since)
 
 
-def _fraud_role(kind: str, step: int, amount: int, orig: str, dest: str, ts: int,
-                scams: list[dict[str, Any]], open_transfers: dict[tuple[int, int], list[int]],
-                mule_since: dict[str, int]) -> tuple[str, str]:
+def _fraud_role(
+    kind: str,
+    step: int,
+    amount: int,
+    orig: str,
+    dest: str,
+    ts: int,
+    scams: list[dict[str, Any]],
+    open_transfers: dict[tuple[int, int], list[int]],
+    mule_since: dict[str, int],
+) -> tuple[str, str]:
     """Role and scam of a fraudulent row (see the module's mapping notes)."""
     if kind == "CASH_OUT":
         waiting = open_transfers.get((step, amount))
@@ -144,74 +200,122 @@ def _fraud_role(kind: str, step: int, amount: int, orig: str, dest: str, ts: int
             number = waiting.pop()
         else:
             number = len(scams)
-            scams.append({"victim": None, "amount": 0, "first": ts, "last": ts, "payments": 0,
-                          "cashed": 0})
+            scams.append(
+                {"victim": None, "amount": 0, "first": ts, "last": ts, "payments": 0, "cashed": 0}
+            )
         scams[number]["cashed"] += amount
         mule_since.setdefault(orig, ts)
         return "cash_out", f"PSS{number + 1:06d}"
     number = len(scams)
-    scams.append({"victim": orig, "amount": amount, "first": ts, "last": ts, "payments": 1,
-                  "cashed": 0})
+    scams.append(
+        {"victim": orig, "amount": amount, "first": ts, "last": ts, "payments": 1, "cashed": 0}
+    )
     open_transfers.setdefault((step, amount), []).append(number)
     mule_since.setdefault(dest, ts)
     return "victim_payment", f"PSS{number + 1:06d}"
 
 
-def _folder(names: list[str], opening: dict[str, int], tx: dict[str, list[Any]],
-            scams: list[dict[str, Any]], mule_since: dict[str, int]) -> dict[str, dict[str, Any]]:
+def _folder(
+    names: list[str],
+    opening: dict[str, int],
+    tx: dict[str, list[Any]],
+    scams: list[dict[str, Any]],
+    mule_since: dict[str, int],
+) -> dict[str, dict[str, Any]]:
     n = len(names)
     firm = [name.startswith("M") for name in names]
     victims = [sc["victim"] for sc in scams]
     role = {v: "victim" for v in victims if v}
     role |= {m: "mule" for m in mule_since}
     return {
-        "institutions": {"code": [BANK], "name": ["PaySim mobile money"],
-                         "kind": ["payment_institution"], "city": [None],
-                         "region_code": [None], "bin": [None]},
-        "parties": {"party_id": [f"PS{x}" for x in names],
-                    "kind": ["firm" if f else "person" for f in firm],
-                    **{c: [None] * n for c in ("name", "id_number", "phone", "birth_date", "sex",
-                                               "region_code", "home_district",
-                                               "owner_party_id")}},
+        "institutions": {
+            "code": [BANK],
+            "name": ["PaySim mobile money"],
+            "kind": ["payment_institution"],
+            "city": [None],
+            "region_code": [None],
+            "bin": [None],
+        },
+        "parties": {
+            "party_id": [f"PS{x}" for x in names],
+            "kind": ["firm" if f else "person" for f in firm],
+            **{
+                c: [None] * n
+                for c in (
+                    "name",
+                    "id_number",
+                    "phone",
+                    "birth_date",
+                    "sex",
+                    "region_code",
+                    "home_district",
+                    "owner_party_id",
+                )
+            },
+        },
         "accounts": {
-            "account_no": names, "bank": [BANK] * n, "party_id": [f"PS{x}" for x in names],
+            "account_no": names,
+            "bank": [BANK] * n,
+            "party_id": [f"PS{x}" for x in names],
             "account_class": ["corporate" if f else "I" for f in firm],
-            "status": ["normal"] * n, "risk_tier": ["low"] * n,
+            "status": ["normal"] * n,
+            "risk_tier": ["low"] * n,
             "opened_at": _times(np.full(n, START_US)),
-            **{c: [None] * n for c in ("opening_channel", "opening_device_id", "opening_agent",
-                                       "bound_account")},
+            **{
+                c: [None] * n
+                for c in ("opening_channel", "opening_device_id", "opening_agent", "bound_account")
+            },
             "opening_balance_fen": [opening[x] for x in names],
             "last_active_at": _times(np.full(n, NONE)),
         },
         "transactions": {
-            **{c: tx[c] for c in ("tx_id", "kind", "payer_account", "payee_account",
-                                  "payer_bank", "payee_bank", "amount_fen", "channel",
-                                  "purpose")},
+            **{
+                c: tx[c]
+                for c in (
+                    "tx_id",
+                    "kind",
+                    "payer_account",
+                    "payee_account",
+                    "payer_bank",
+                    "payee_bank",
+                    "amount_fen",
+                    "channel",
+                    "purpose",
+                )
+            },
             "ts": _times(np.array(tx["ts"], dtype=np.int64)),
             **{c: [None] * len(tx["tx_id"]) for c in ("device_id", "ip", "city")},
         },
         "tx_labels": {"tx_id": tx["tx_id"], "role": tx["role"], "scam_id": tx["scam_id"]},
         "account_labels": {
-            "account_no": names, "is_mule": [x in mule_since for x in names],
-            "mule_since": _times(np.array([mule_since.get(x, NONE) for x in names],
-                                          dtype=np.int64)),
+            "account_no": names,
+            "is_mule": [x in mule_since for x in names],
+            "mule_since": _times(
+                np.array([mule_since.get(x, NONE) for x in names], dtype=np.int64)
+            ),
             "mule_level": [1 if x in mule_since else None for x in names],
-            "sold": [None] * n, "sold_at": _times(np.full(n, NONE)),
+            "sold": [None] * n,
+            "sold_at": _times(np.full(n, NONE)),
             "mule_source": ["paysim" if x in mule_since else None for x in names],
             "gang_id": [None] * n,
         },
-        "party_labels": {"party_id": [f"PS{x}" for x in names],
-                         "role": [role.get(x, "ordinary") for x in names],
-                         "phone_issue": [None] * n},
+        "party_labels": {
+            "party_id": [f"PS{x}" for x in names],
+            "role": [role.get(x, "ordinary") for x in names],
+            "phone_issue": [None] * n,
+        },
         "scams": {
             "scam_id": [f"PSS{k + 1:06d}" for k in range(len(scams))],
             "scam_type": ["account_takeover"] * len(scams),
             "victim_party_id": [f"PS{v}" if v else None for v in victims],
-            "victim_account": victims, "gang_id": [None] * len(scams),
+            "victim_account": victims,
+            "gang_id": [None] * len(scams),
             "first_paid_at": _times(np.array([sc["first"] for sc in scams], dtype=np.int64)),
             "last_paid_at": _times(np.array([sc["last"] for sc in scams], dtype=np.int64)),
             "payments": [sc["payments"] for sc in scams],
-            "amount_fen": [sc["amount"] for sc in scams], "levels": [1] * len(scams),
-            "cashed_out_fen": [sc["cashed"] for sc in scams], "report_id": [None] * len(scams),
+            "amount_fen": [sc["amount"] for sc in scams],
+            "levels": [1] * len(scams),
+            "cashed_out_fen": [sc["cashed"] for sc in scams],
+            "report_id": [None] * len(scams),
         },
     }
