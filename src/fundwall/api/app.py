@@ -1,0 +1,91 @@
+"""The FastAPI application of the risk engine: `create_app(service, settings)`."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from fundwall import __version__
+from fundwall.api.limits import ApiLimits, BodyLimit
+from fundwall.api.models import HealthOut
+from fundwall.api.problems import PROBLEM_BASE, problem_response
+from fundwall.api.routes import body_limits, decision_router
+from fundwall.api.service import DecisionServiceProtocol
+from fundwall.clock import Clock, SystemClock
+from fundwall.config import Settings
+from fundwall.domain.errors import FundwallError
+
+DOCS_PATH: Final = "/docs"
+OPENAPI_PATH: Final = "/openapi.json"
+
+_DESCRIPTION: Final = """\
+Fundwall decides on each transfer **before it settles**: `pass`, `alert` (an analyst
+reviews it), `warn` (warn the payer, 预警劝阻), `delay` (hold the money {delay_hours} h so the
+payer may cancel) or `block` (intercept). Each decision carries its score, its reasons (rule
+ids and the figures they saw, in Chinese and English) and the rule-pack and model versions.
+
+* **JSON**: one transaction, or a batch of up to 10,000 accepted or refused as a whole.
+* **ISO 20022**: a `pacs.008` customer credit transfer message, answered by a `pacs.002`
+  status report.
+
+Money is integer **fen** (`amount_fen`), or yuan as text (`amount`, `"1234.56"`); times are ISO
+8601 with a UTC offset. A `tx_id` sent again gets the decision first made for it.
+
+**Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`
+and `detail`. `type` is a URI under `{problem_base}` (`invalid-input`, `not-found`,
+`forbidden`, `conflict`, `content-too-large`, `unsupported-media-type`, `internal-error`):
+match on it. Invalid input adds `record` (the 0-based index in a batch), `field`, `reason`
+and `errors`, a list of every bad record and field found (up to 20; `more` is true when
+there were more).
+"""
+
+_TAGS: Final = [
+    {"name": "decisions", "description": "Decide on transactions sent as JSON."},
+    {
+        "name": "ISO 20022",
+        "description": "Decide on pacs.008 credit transfers; answered with pacs.002.",
+    },
+    {"name": "health", "description": "Is the service up."},
+]
+
+
+def create_app(
+    service: DecisionServiceProtocol,
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    limits: ApiLimits | None = None,
+) -> FastAPI:
+    """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
+
+    `settings` are the deployment's (the policy figures the documentation quotes); `clock`
+    stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
+    request bodies.
+    """
+    app = FastAPI(
+        title="Fundwall risk engine",
+        version=__version__,
+        description=_DESCRIPTION.format(
+            delay_hours=settings.policy.atm_transfer_delay_hours, problem_base=PROBLEM_BASE
+        ),
+        openapi_tags=_TAGS,
+        openapi_url=OPENAPI_PATH,
+        docs_url=DOCS_PATH,
+        redoc_url=None,
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+    )
+    for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(raised, problem_response)
+    limits = limits or ApiLimits()
+    app.include_router(decision_router(service, clock or SystemClock(), limits))
+    app.add_middleware(BodyLimit, limits=body_limits(limits), default=limits.transaction_bytes)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness", response_model=HealthOut)
+    async def healthz() -> dict[str, str]:
+        """Answers `{"status": "ok"}` while the process serves requests."""
+        return {"status": "ok"}
+
+    return app

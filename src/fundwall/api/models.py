@@ -1,0 +1,92 @@
+"""Response bodies of the HTTP API, as pydantic models so that /docs shows them.
+
+The routes build plain dicts with `decision_json` and let FastAPI validate and serialise them
+against these models in one pass (pydantic's Rust core), which measured faster than building
+model instances first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fundwall.domain.decisions import Action, Decision
+
+_DECISION_EXAMPLE: Final[dict[str, Any]] = {
+    "tx_id": "T20240501-000001",
+    "action": "delay",
+    "score": 72,
+    "reasons": [
+        {
+            "rule_id": "R012",
+            "text_zh": "1小时内转入¥52,000.00后转出¥50,000.00",
+            "text_en": "received ¥52,000.00 and sent out ¥50,000.00 within an hour",
+            "values": {"payer_in_sum_1h": 5200000, "payer_out_sum_1h": 5000000},
+        }
+    ],
+    "pack_version": "default-2024.05",
+    "model_version": None,
+    "latency_us": 412,
+}
+
+
+class ReasonOut(BaseModel):
+    """Why a rule or model fired, in Chinese and English, with the figures it saw."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str = Field(description="id of the rule (or model) in its pack")
+    text_zh: str = Field(description="the reason in Chinese")
+    text_en: str = Field(description="the reason in English")
+    values: dict[str, int | float | str] = Field(
+        description="the feature values the texts refer to; money in whole fen"
+    )
+
+
+class DecisionOut(BaseModel):
+    """The engine's decision on one transaction."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [_DECISION_EXAMPLE]})
+
+    tx_id: str = Field(description="the transaction's id, as sent")
+    action: Action = Field(
+        description=(
+            "`pass`; `alert` (pass, and an analyst reviews it); `warn` (warn the payer "
+            "before the money moves, 预警劝阻); `delay` (hold the money so the payer may "
+            "cancel, then settle); `block` (refuse it). `delay` and `block` always carry "
+            "at least one reason."
+        )
+    )
+    score: int = Field(description="risk score the rules and models added up to")
+    reasons: list[ReasonOut] = Field(description="why, most important first; may be empty")
+    pack_version: str = Field(description="version of the rule pack that decided")
+    model_version: str | None = Field(description="version of the model that scored, if any")
+    latency_us: int | None = Field(description="time the engine took to decide, microseconds")
+
+
+class HealthOut(BaseModel):
+    """The process is up and answers requests."""
+
+    status: str = Field(examples=["ok"])
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    """A decision as the plain data of `DecisionOut` (the domain values are already checked)."""
+    return {
+        "tx_id": decision.tx_id,
+        "action": decision.action.value,
+        "score": decision.score,
+        "reasons": [
+            {
+                "rule_id": reason.rule_id,
+                "text_zh": reason.text_zh,
+                "text_en": reason.text_en,
+                "values": dict(reason.values),
+            }
+            for reason in decision.reasons
+        ],
+        "pack_version": decision.pack_version,
+        "model_version": decision.model_version,
+        "latency_us": decision.latency_us,
+    }
