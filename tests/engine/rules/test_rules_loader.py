@@ -198,6 +198,16 @@ CASES = {
         "when: amount + 1  #!\n",
         "a condition must be yes/no",
     ),
+    "merge key": (
+        "    score: 40\n",
+        "    score: 40\n    <<: {enabled: true}  #!\n",
+        "YAML merge keys (<<) are not supported",
+    ),
+    "number as a key": (
+        "    score: 40\n",
+        "    score: 40\n    12: x  #!\n",
+        "rule #1: keys must be words",
+    ),
     "constant condition": (
         "when: new_payee\n",
         "when: true or 1 > 2  #!\n",

@@ -22,6 +22,7 @@ T = TypeVar("T")
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
 BOOL = "tag:yaml.org,2002:bool"
+MERGE = "tag:yaml.org,2002:merge"
 
 
 class NodeReader:
@@ -45,7 +46,9 @@ class NodeReader:
         found: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str) or key_node.tag != STR:
+            if key_node.tag == MERGE:
+                self.problem(key_node, f"{where}: YAML merge keys (<<) are not supported")
+            elif not isinstance(key, str) or key_node.tag != STR:
                 self.problem(key_node, f"{where}: keys must be words")
             elif key in found:
                 self.problem(key_node, f"{where}: '{key}' is given twice")
