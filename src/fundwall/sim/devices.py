@@ -14,11 +14,10 @@ from fundwall.sim.region import CITY_INDEX, HOME_CITY
 
 I64 = npt.NDArray[np.int64]
 
-PLATFORMS = ("android", "ios", "windows")
+PLATFORMS = ("android", "ios")
 _MODELS = (
     ("Huawei Mate 60", "Xiaomi 14", "OPPO Reno 11", "vivo X100", "Honor 90", "Redmi K70"),
     ("iPhone 13", "iPhone 14", "iPhone 15", "iPhone 15 Pro"),
-    ("Windows PC",),
 )
 
 

@@ -18,7 +18,6 @@ from fundwall.sim.region import DISTRICTS
 I64 = npt.NDArray[np.int64]
 
 MERCHANT, EMPLOYER, UTILITY, DEVELOPER, PENSION_FUND, CASHOUT, SHELL = range(7)
-KIND_NAMES = ("merchant", "employer", "utility", "developer", "pension_fund", "cashout", "shell")
 
 _UTILITIES = (
     "厦门水务集团有限公司",

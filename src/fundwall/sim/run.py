@@ -49,6 +49,7 @@ class Summary:
     cashed_out_fen: int
     mules: int
     sold: int
+    resting_in_mules_fen: int
 
     @property
     def fraud_share(self) -> float:
@@ -133,4 +134,7 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         cashed_out_fen=int(amount[role == CASH_OUT].sum()),
         mules=len(fraud.gangs.state.since),
         sold=len(fraud.gangs.state.sold_at),
+        resting_in_mules_fen=int(
+            settled.final_balance[sorted(fraud.gangs.state.since)].sum()
+        ),
     )

@@ -9,7 +9,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -138,7 +137,3 @@ def write_folder(out: Path, tables: dict[str, dict[str, Any]], **manifest: Any) 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return counts
-
-
-def iso(ts: datetime) -> str:
-    return ts.isoformat()
