@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.domain.identity import CreditCode, MobilePhone, ResidentId
 from fundwall.sim.importers import import_amlsim, import_paysim
 from fundwall.sim.importers.common import fen
 from fundwall.sim.schema import FILES, read_table
@@ -215,3 +216,16 @@ def test_a_wrong_header_or_used_output_folder_is_refused(tmp_path: Path) -> None
 def test_fen_rounds_half_up_to_the_fen(value: Decimal) -> None:
     expected = int((value * 100 + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
     assert fen(str(value), "amount", positive=False) == expected
+
+
+def test_imported_parties_get_valid_generated_identities(paysim_folder: Path) -> None:
+    parties = _frame(paysim_folder, "parties")
+    accounts = _frame(paysim_folder, "accounts")
+    assert set(accounts["party_id"]) == set(parties["party_id"])
+    for row in parties.iter_rows(named=True):
+        if row["kind"] == "person":
+            assert ResidentId.parse(row["id_number"]).birth_date == row["birth_date"]
+        else:
+            CreditCode.parse(row["id_number"])
+        MobilePhone.parse(row["phone"])
+    assert parties["id_number"].n_unique() == parties.height

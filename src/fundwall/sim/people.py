@@ -99,7 +99,7 @@ class People:
         return len(self.id_number)
 
 
-def _ages(rng: np.random.Generator, n: int) -> I64:
+def draw_ages(rng: np.random.Generator, n: int) -> I64:
     band = rng.choice(len(_AGE_BANDS), size=n, p=np.array(_AGE_SHARES) / sum(_AGE_SHARES))
     low = np.array([b[0] for b in _AGE_BANDS])[band]
     high = np.array([b[1] for b in _AGE_BANDS])[band]
@@ -178,7 +178,7 @@ def make_people(
 ) -> People:
     """Draw every person of the region."""
     n = scale.persons
-    age = _ages(rng, n)
+    age = draw_ages(rng, n)
     birth = birth_dates(rng, age)
     male = rng.random(n) < 0.5
     codes, district = region_codes(rng, n, behaviour.home_share)

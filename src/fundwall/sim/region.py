@@ -24,6 +24,7 @@ DISTRICTS: Final = (
     ("350213", "Xiang'an", 0.08),
 )
 """Home districts: (region code, name, share of residents)."""
+_DISTRICTS_ZH: Final = ("思明", "湖里", "集美", "海沧", "同安", "翔安")
 
 ELSEWHERE: Final = (
     ("350102", "Fuzhou"),
@@ -87,42 +88,46 @@ _IP_BLOCKS: Final = (
 """One /16 network block per city (same order as CITIES), so an address places its city."""
 
 BANK_NAMES: Final = (
-    "Egret Commercial Bank",
-    "Gulangyu City Bank",
-    "Harbor Rural Commercial Bank",
-    "Jade Coast Bank",
-    "Phoenix Tree Bank",
-    "Tidewater Bank",
-    "Banyan Savings Bank",
-    "Silver Strait Bank",
-    "Camphor Farmers Bank",
-    "Lighthouse Bank",
-    "Red Brick Bank",
-    "Sea Breeze Bank",
-    "Mountain Tea Bank",
-    "Orchid Bank",
-    "Long Bridge Bank",
-    "Granite Bank",
-    "Lychee Valley Bank",
-    "Pearl River Trust Bank",
-    "North Star Bank",
-    "Kapok Bank",
-    "Oolong Bank",
-    "Dragon Boat Bank",
-    "White Sail Bank",
-    "Peony Bank",
-    "Azure Bay Bank",
-    "Cedar Bank",
-    "Golden Sand Bank",
-    "Heron Village Bank",
-    "Sunrise Bank",
-    "Coral Bank",
+    ("Egret Commercial Bank", "白鹭商业银行"),
+    ("Gulangyu City Bank", "鼓浪屿城市银行"),
+    ("Harbor Rural Commercial Bank", "海港农村商业银行"),
+    ("Jade Coast Bank", "玉海岸银行"),
+    ("Phoenix Tree Bank", "凤凰木银行"),
+    ("Tidewater Bank", "潮汐银行"),
+    ("Banyan Savings Bank", "榕树储蓄银行"),
+    ("Silver Strait Bank", "银海峡银行"),
+    ("Camphor Farmers Bank", "香樟农民银行"),
+    ("Lighthouse Bank", "灯塔银行"),
+    ("Red Brick Bank", "红砖银行"),
+    ("Sea Breeze Bank", "海风银行"),
+    ("Mountain Tea Bank", "山茶银行"),
+    ("Orchid Bank", "兰花银行"),
+    ("Long Bridge Bank", "长桥银行"),
+    ("Granite Bank", "花岗岩银行"),
+    ("Lychee Valley Bank", "荔枝谷银行"),
+    ("Pearl River Trust Bank", "珠江信托银行"),
+    ("North Star Bank", "北极星银行"),
+    ("Kapok Bank", "木棉银行"),
+    ("Oolong Bank", "乌龙银行"),
+    ("Dragon Boat Bank", "龙舟银行"),
+    ("White Sail Bank", "白帆银行"),
+    ("Peony Bank", "牡丹银行"),
+    ("Azure Bay Bank", "蔚蓝湾银行"),
+    ("Cedar Bank", "雪松银行"),
+    ("Golden Sand Bank", "金沙银行"),
+    ("Heron Village Bank", "鹭村银行"),
+    ("Sunrise Bank", "旭日银行"),
+    ("Coral Bank", "珊瑚银行"),
+)
+"""Fictional bank names (English, Chinese); a size uses the first `banks` of them."""
+
+PAYMENT_INSTITUTION_NAMES: Final = (
+    ("Swiftpay", "迅付"),
+    ("Lychee Pay", "荔枝支付"),
+    ("Cloudwallet", "云钱包"),
 )
 
-PAYMENT_INSTITUTION_NAMES: Final = ("Swiftpay", "Lychee Pay", "Cloudwallet")
-
 HUB_CODE: Final = "HUB3502"
-HUB_NAME: Final = "Xiamen Regional Anti-Fraud Hub"
 CITY_POLICE_CODE: Final = "PSB350200"
 
 
@@ -131,9 +136,9 @@ class Institution:
     """One row of institutions.parquet."""
 
     code: str
-    name: str
+    name_en: str
+    name_zh: str
     kind: str
-    city: str
     region_code: str
     bin: str | None
 
@@ -142,33 +147,46 @@ def institutions(scale: Scale) -> list[Institution]:
     """Banks, payment institutions, the hub and the police units of the region.
 
     Banks get three-digit codes (like the bank part of a CNAPS code) and a six-digit card BIN
-    starting with 62 (UnionPay); payment institutions a licence-like code and BIN as well, so
-    every account number has the same shape.
+    starting with 62 (UnionPay); payment institutions a licence-like code and a BIN as well,
+    so every account number has the same shape.
     """
     rows = [
-        Institution(f"{301 + i}", BANK_NAMES[i], "bank", HOME_CITY, "350200", f"62{21 + i:02d}35")
+        Institution(f"{301 + i}", *BANK_NAMES[i], "bank", "350200", f"62{21 + i:02d}35")
         for i in range(scale.banks)
     ]
     rows += [
         Institution(
             f"Z{2001 + i}",
-            PAYMENT_INSTITUTION_NAMES[i],
+            *PAYMENT_INSTITUTION_NAMES[i],
             "payment_institution",
-            HOME_CITY,
             "350200",
             f"68{11 + i:02d}35",
         )
         for i in range(scale.payment_institutions)
     ]
-    rows.append(Institution(HUB_CODE, HUB_NAME, "hub", HOME_CITY, "350200", None))
     rows.append(
         Institution(
-            CITY_POLICE_CODE, "Xiamen Anti-Fraud Centre", "police_unit", HOME_CITY, "350200", None
+            HUB_CODE,
+            "Xiamen Regional Anti-Fraud Hub",
+            "厦门反诈资金监测中心",
+            "hub",
+            "350200",
+            None,
+        )
+    )
+    rows.append(
+        Institution(
+            CITY_POLICE_CODE,
+            "Xiamen Anti-Fraud Centre",
+            "厦门市公安局反诈中心",
+            "police_unit",
+            "350200",
+            None,
         )
     )
     rows += [
-        Institution(f"PSB{code}", f"{name} District Police", "police_unit", HOME_CITY, code, None)
-        for code, name, _ in DISTRICTS
+        Institution(f"PSB{code}", f"{name} District Police", f"{zh}分局", "police_unit", code, None)
+        for (code, name, _), zh in zip(DISTRICTS, _DISTRICTS_ZH, strict=True)
     ]
     return rows
 

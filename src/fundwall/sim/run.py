@@ -134,7 +134,5 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         cashed_out_fen=int(amount[role == CASH_OUT].sum()),
         mules=len(fraud.gangs.state.since),
         sold=len(fraud.gangs.state.sold_at),
-        resting_in_mules_fen=int(
-            settled.final_balance[sorted(fraud.gangs.state.since)].sum()
-        ),
+        resting_in_mules_fen=int(settled.final_balance[sorted(fraud.gangs.state.since)].sum()),
     )

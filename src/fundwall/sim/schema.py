@@ -23,9 +23,9 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
     "institutions": pa.schema(
         [
             ("code", pa.string()),
-            ("name", pa.string()),
+            ("name_zh", pa.string()),
+            ("name_en", pa.string()),
             ("kind", pa.string()),
-            ("city", pa.string()),
             ("region_code", pa.string()),
             ("bin", pa.string()),
         ]

@@ -128,12 +128,8 @@ def write_region(
         out,
         "institutions",
         {
-            "code": [i.code for i in institutions],
-            "name": [i.name for i in institutions],
-            "kind": [i.kind for i in institutions],
-            "city": [i.city for i in institutions],
-            "region_code": [i.region_code for i in institutions],
-            "bin": [i.bin for i in institutions],
+            name: [getattr(i, name) for i in institutions]
+            for name in ("code", "name_zh", "name_en", "kind", "region_code", "bin")
         },
     )
     districts = np.array([d[0] for d in DISTRICTS])

@@ -3,7 +3,8 @@
 Mapping choices (docs/data-layout.md, "Imported folders"):
 
 - Each node is an account `AML00000042` (node 42) at one bank `AML`, held by its own party
-  `A42`; Class I, opened at the start of the period, opening balance `init_balance`.
+  `A42`; Class I, opened at the start of the period, opening balance `init_balance`. AMLSim
+  has no people: each party gets a generated identity (common.synthetic_parties).
 - `time` is a step of one day: step s starts at the period start + s days, and the transfers
   of one step are spread evenly over its 24 hours in file order.
 - `value` (yuan, printed as a float) is rounded half up to the fen; zero or negative is a
@@ -33,6 +34,8 @@ from fundwall.sim.importers.common import (
     ensure_free,
     fen,
     flag,
+    single_institution,
+    synthetic_parties,
     whole,
     write_folder,
 )
@@ -44,6 +47,7 @@ NODES = ("nodeid", "isFraud", "init_balance", "fraudStep")
 TRANSFERS = ("sourceNodeId", "targetNodeId", "value", "time")
 BANK = "AML"
 NONE = np.iinfo(np.int64).min
+SEED = 20_170_101  # fixes the generated identities of the parties
 
 
 def _nodes(path: Path, bad: list[BadRow]) -> dict[int, tuple[bool, int, int]]:
@@ -152,31 +156,8 @@ def _tables(
     )
     scam_name = [None if s < 0 else f"AMLP{s + 1:05d}" for s in scam[order].tolist()]
     return {
-        "institutions": {
-            "code": [BANK],
-            "name": ["AMLSim sample bank"],
-            "kind": ["bank"],
-            "city": [None],
-            "region_code": [None],
-            "bin": [None],
-        },
-        "parties": {
-            "party_id": [f"A{n}" for n in ids],
-            "kind": ["person"] * len(ids),
-            **{
-                c: [None] * len(ids)
-                for c in (
-                    "name",
-                    "id_number",
-                    "phone",
-                    "birth_date",
-                    "sex",
-                    "region_code",
-                    "home_district",
-                    "owner_party_id",
-                )
-            },
-        },
+        "institutions": single_institution(BANK, "AMLSim sample bank", "AMLSim样本银行", "bank"),
+        "parties": synthetic_parties([f"A{n}" for n in ids], [False] * len(ids), SEED),
         "accounts": {
             "account_no": [account[n] for n in ids],
             "bank": [BANK] * len(ids),

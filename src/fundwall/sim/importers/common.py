@@ -13,7 +13,20 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fundwall.domain.errors import InvalidInput
+from fundwall.sim.firms import credit_code
+from fundwall.sim.params import BEHAVIOUR
+from fundwall.sim.people import (
+    birth_dates,
+    chinese_names,
+    draw_ages,
+    phone_numbers,
+    region_codes,
+    resident_ids,
+)
+from fundwall.sim.region import DISTRICTS
 from fundwall.sim.schema import FILES, SCHEMAS, write_manifest, write_table
 
 MAX_FEN = 999_999_999_999_999
@@ -137,3 +150,61 @@ def write_folder(out: Path, tables: dict[str, dict[str, Any]], **manifest: Any) 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return counts
+
+
+def synthetic_parties(party_ids: list[str], firm: list[bool], seed: int) -> dict[str, Any]:
+    """parties.parquet columns for a source without people: a generated, valid identity for
+    each party (ID number or credit code, name, phone, home district), drawn from a fixed
+    seed so an import is reproducible. The sources are anonymous; these identities only let
+    an imported folder meet the same contract as a simulated one (and load into the store).
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    persons = [i for i, f in enumerate(firm) if not f]
+    age = draw_ages(rng, len(persons))
+    birth = birth_dates(rng, age)
+    male = rng.random(len(persons)) < 0.5
+    codes, district = region_codes(rng, len(persons), BEHAVIOUR.home_share)
+    ids = resident_ids(rng, codes, birth, male, set())
+    phones = phone_numbers(rng, len(firm), set())
+    names = chinese_names(rng, len(persons))
+    n = len(party_ids)
+    cols: dict[str, list[Any]] = {
+        "id_number": [None] * n,
+        "name": [None] * n,
+        "birth_date": [None] * n,
+        "sex": [None] * n,
+        "region_code": [None] * n,
+        "home_district": [None] * n,
+    }
+    for k, i in enumerate(persons):
+        cols["id_number"][i] = ids[k]
+        cols["name"][i] = names[k]
+        cols["birth_date"][i] = birth[k]
+        cols["sex"][i] = "male" if male[k] else "female"
+        cols["region_code"][i] = codes[k]
+        cols["home_district"][i] = DISTRICTS[int(district[k])][0]
+    serials = rng.choice(90_000_000, size=max(n - len(persons), 1), replace=False)
+    for k, i in enumerate(i for i, f in enumerate(firm) if f):
+        region = DISTRICTS[k % len(DISTRICTS)][0]
+        cols["id_number"][i] = credit_code("1", region, 10_000_000 + int(serials[k]))
+        cols["name"][i] = f"商户{party_ids[i]}"
+        cols["region_code"][i] = region
+    return {
+        "party_id": party_ids,
+        "kind": ["firm" if f else "person" for f in firm],
+        **cols,
+        "phone": phones,
+        "owner_party_id": [None] * n,
+    }
+
+
+def single_institution(code: str, name_en: str, name_zh: str, kind: str) -> dict[str, list[Any]]:
+    """institutions.parquet for a source that knows one institution."""
+    return {
+        "code": [code],
+        "name_zh": [name_zh],
+        "name_en": [name_en],
+        "kind": [kind],
+        "region_code": ["350200"],
+        "bin": [None],
+    }

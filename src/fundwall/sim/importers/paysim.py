@@ -7,7 +7,8 @@ Mapping choices (docs/data-layout.md, "Imported folders"):
 - Every name (`C…` customers, `M…` merchants) is an account at one payment institution `PAYSIM`
   held by its own party; customers are Class I persons, merchants corporate firms. The
   opening balance is the old balance of the account's first row (0 for merchants, which
-  PaySim does not track).
+  PaySim does not track). PaySim has no people: each party gets a generated identity
+  (common.synthetic_parties).
 - Types: TRANSFER → `transfer` (mobile); PAYMENT → `transfer` to the merchant (mobile,
   purpose `payment`); CASH_IN → `deposit` into nameOrig (counter); CASH_OUT → `withdrawal`
   from nameOrig (counter); DEBIT → `withdrawal` from nameOrig to a bank account (online). For
@@ -36,6 +37,8 @@ from fundwall.sim.importers.common import (
     ensure_free,
     fen,
     flag,
+    single_institution,
+    synthetic_parties,
     whole,
     write_folder,
 )
@@ -58,6 +61,7 @@ HEADER = (
 )
 BANK = "PAYSIM"
 NONE = np.iinfo(np.int64).min
+SEED = 20_160_101  # fixes the generated identities of the parties
 # type → (kind, channel, payer is nameOrig, payee is nameDest, purpose)
 TYPES = {
     "TRANSFER": ("transfer", "mobile", True, True, None),
@@ -228,31 +232,10 @@ def _folder(
     role = {v: "victim" for v in victims if v}
     role |= {m: "mule" for m in mule_since}
     return {
-        "institutions": {
-            "code": [BANK],
-            "name": ["PaySim mobile money"],
-            "kind": ["payment_institution"],
-            "city": [None],
-            "region_code": [None],
-            "bin": [None],
-        },
-        "parties": {
-            "party_id": [f"PS{x}" for x in names],
-            "kind": ["firm" if f else "person" for f in firm],
-            **{
-                c: [None] * n
-                for c in (
-                    "name",
-                    "id_number",
-                    "phone",
-                    "birth_date",
-                    "sex",
-                    "region_code",
-                    "home_district",
-                    "owner_party_id",
-                )
-            },
-        },
+        "institutions": single_institution(
+            BANK, "PaySim mobile money", "PaySim移动支付", "payment_institution"
+        ),
+        "parties": synthetic_parties([f"PS{x}" for x in names], firm, SEED),
         "accounts": {
             "account_no": names,
             "bank": [BANK] * n,
