@@ -8,7 +8,7 @@ See docs/api.md for the routes, the problem format and examples.
 from fundwall.api.app import create_app
 from fundwall.api.limits import ApiLimits
 from fundwall.api.models import DecisionOut, ReasonOut
-from fundwall.api.problems import PROBLEM_BASE, Problem
+from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem
 from fundwall.api.service import DecisionServiceProtocol
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ApiLimits",
     "DecisionOut",
     "DecisionServiceProtocol",
+    "InvalidInputProblem",
     "Problem",
     "ReasonOut",
     "create_app",

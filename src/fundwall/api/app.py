@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from fundwall import __version__
 from fundwall.api.limits import ApiLimits, BodyLimit
 from fundwall.api.models import HealthOut
-from fundwall.api.problems import PROBLEM_BASE, problem_response
+from fundwall.api.problems import PROBLEM_BASE, problem_response, problem_schemas
 from fundwall.api.routes import body_limits, decision_router
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.clock import Clock, SystemClock
@@ -52,6 +52,16 @@ _TAGS: Final = [
 ]
 
 
+class _FundwallAPI(FastAPI):
+    """FastAPI with the problem schemas in its OpenAPI components (routes refer to them)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            spec = super().openapi()
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+        return super().openapi()
+
+
 def create_app(
     service: DecisionServiceProtocol,
     settings: Settings,
@@ -65,7 +75,7 @@ def create_app(
     stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
     request bodies.
     """
-    app = FastAPI(
+    app = _FundwallAPI(
         title="Fundwall risk engine",
         version=__version__,
         description=_DESCRIPTION.format(

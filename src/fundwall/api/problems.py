@@ -22,6 +22,7 @@ import orjson
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -67,15 +68,41 @@ class LocatedError(BaseModel):
     """One bad value: which record, which field, why."""
 
     record: str | None = Field(description="0-based index in a batch; null for one record")
-    field: str | None = Field(description="the field (JSON member), null for the whole record")
+    field: str | None = Field(description="the field (JSON member), null for the whole body")
     reason: str = Field(description="what is wrong, in plain words")
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem. Invalid input adds `record`, `field`, `reason` and `errors`."""
+    """An RFC 9457 problem."""
 
     model_config = ConfigDict(
         extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": f"{PROBLEM_BASE}content-too-large",
+                    "title": "Content too large",
+                    "status": 413,
+                    "detail": "the body is larger than the limit of 65,536 bytes for "
+                    "/v1/transactions",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="URI naming the kind of problem; match on it")
+    title: str = Field(description="short summary of the kind of problem")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what went wrong this time, in plain words")
+    instance: str | None = Field(
+        default=None, description="id of this occurrence (500s: quote it when reporting)"
+    )
+
+
+class InvalidInputProblem(Problem):
+    """Invalid input (422): where the first bad value is, and every one found."""
+
+    model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
@@ -99,13 +126,23 @@ class Problem(BaseModel):
         },
     )
 
-    type: str = Field(description="URI naming the kind of problem; match on it")
-    title: str = Field(description="short summary of the kind of problem")
-    status: int = Field(description="the HTTP status code")
-    detail: str = Field(description="what went wrong this time, in plain words")
-    instance: str | None = Field(
-        default=None, description="id of this occurrence (500s: quote it when reporting)"
+    record: str | None = Field(description="the first bad record: its 0-based index in a batch")
+    field: str | None = Field(description="the first bad field")
+    reason: str = Field(description="what is wrong with it")
+    errors: list[LocatedError] = Field(
+        description=f"every bad value found, in input order, up to {MAX_ERRORS}"
     )
+    more: bool = Field(description="true when there were more than `errors` lists")
+
+
+def problem_schemas() -> dict[str, Any]:
+    """JSON schemas of the problem bodies, for the components of the OpenAPI document."""
+    _, schemas = models_json_schema(
+        [(Problem, "serialization"), (InvalidInputProblem, "serialization")],
+        ref_template="#/components/schemas/{model}",
+    )
+    found: dict[str, Any] = schemas["$defs"]
+    return found
 
 
 def problem_body(
@@ -145,6 +182,9 @@ async def problem_response(request: Request, error: Exception) -> Response:
     """
     if isinstance(error, RequestValidationError):
         error = invalid_request(error.errors(), error.body)
+    elif isinstance(error, HTTPException) and isinstance(error.__cause__, UnicodeDecodeError):
+        # FastAPI's JSON reading fails this way on bytes that are not UTF-8 text.
+        error = InvalidInput(f"malformed JSON: not UTF-8 text ({error.__cause__.reason})")
     if isinstance(error, InvalidInput):
         return problem(
             HTTPStatus.UNPROCESSABLE_ENTITY, error.message(), "invalid-input", **_located(error)

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
 from fundwall.api.limits import ApiLimits
 from fundwall.api.models import DecisionOut, decision_json
-from fundwall.api.problems import PROBLEM_MEDIA_TYPE, Problem
+from fundwall.api.problems import PROBLEM_MEDIA_TYPE
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.clock import Clock
 from fundwall.ingest import (
@@ -45,12 +45,18 @@ def body_limits(limits: ApiLimits) -> dict[str, int]:
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer."""
+    """OpenAPI entries for the problems a route may answer (schemas in `problem_schemas`)."""
     return {
         status: {
-            "model": Problem,
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {
+                        "$ref": "#/components/schemas/"
+                        + ("InvalidInputProblem" if status == 422 else "Problem")
+                    }
+                }
+            },
         }
         for status in statuses
     }

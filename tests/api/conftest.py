@@ -1,0 +1,41 @@
+"""Fixtures of the API tests: the app over a small rule-of-thumb decision service."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from fundwall.api import ApiLimits, create_app
+from fundwall.clock import FixedClock
+from fundwall.config import Settings, load_settings
+
+from .service import RuleOfThumbService
+
+with warnings.catch_warnings():
+    # Starlette asks for the httpx2 package for its test client; httpx works the same here.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def service() -> RuleOfThumbService:
+    return RuleOfThumbService()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(config_file=None)
+
+
+@pytest.fixture
+def client(
+    service: RuleOfThumbService, settings: Settings, clock: FixedClock
+) -> Iterator[TestClient]:
+    """A client of the app with small body limits, so that limit tests send little."""
+    limits = ApiLimits(transaction_bytes=4096, batch_bytes=64 * 1024, xml_bytes=32 * 1024)
+    app = create_app(service, settings, clock=clock, limits=limits)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

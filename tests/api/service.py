@@ -1,0 +1,74 @@
+"""A small, real decision service for the API tests: a rule of thumb on the amount.
+
+It decides deterministically (so a test can predict each action), keeps the first decision
+for each transaction id (as the engine does), and records every call, so a test can tell what
+reached the service and what did not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.transactions import Transaction
+
+PACK_VERSION = "rule-of-thumb-1"
+
+THRESHOLDS: tuple[tuple[int, Action], ...] = (
+    (5_000_000, Action.BLOCK),  # ¥50,000
+    (2_000_000, Action.DELAY),
+    (1_000_000, Action.WARN),
+    (500_000, Action.ALERT),
+)
+"""The smallest amount in fen for each action, most severe first."""
+
+
+class RuleOfThumbService:
+    """Decides by the amount alone; idempotent by tx_id; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+        self.seen: list[Transaction] = []
+        self._decided: dict[str, Decision] = {}
+
+    def decide(self, tx: Transaction) -> Decision:
+        self.calls.append(("decide", (tx.tx_id,)))
+        return self._decide(tx)
+
+    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
+        self.calls.append(("decide_batch", tuple(tx.tx_id for tx in txs)))
+        return [self._decide(tx) for tx in txs]
+
+    def _decide(self, tx: Transaction) -> Decision:
+        first = self._decided.get(tx.tx_id)
+        if first is not None:
+            return first
+        self.seen.append(tx)
+        action = next(
+            (action for floor, action in THRESHOLDS if tx.amount.fen >= floor), Action.PASS
+        )
+        reasons: tuple[Reason, ...] = ()
+        if action is not Action.PASS:
+            reasons = (
+                Reason(
+                    "T001",
+                    f"单笔金额{tx.amount}",
+                    f"a single transfer of {tx.amount}",
+                    {"amount": tx.amount.fen},
+                ),
+            )
+        decision = Decision(
+            tx.tx_id,
+            action,
+            score=tx.amount.fen // 100_000,
+            reasons=reasons,
+            pack_version=PACK_VERSION,
+            latency_us=7,
+        )
+        self._decided[tx.tx_id] = decision
+        return decision
+
+
+def expected_action(fen: int) -> Action:
+    """The action the rule gives an amount, for tests that predict it."""
+    return next((action for floor, action in THRESHOLDS if fen >= floor), Action.PASS)
