@@ -8,12 +8,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fundwall.config import get_settings
+from fundwall.crypto import Keyring
 from fundwall.sim.importers import ImportResult, import_amlsim, import_paysim
+from fundwall.sim.load import load_region
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import STAGES, Summary, simulate
+from fundwall.store import display_url, migrate, open_engine
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -111,7 +115,38 @@ def paysim(
     _finish(import_paysim(src_file, out, skip_bad=skip_bad), out, skip_bad)
 
 
+def load(
+    folder: Annotated[Path, typer.Argument(help="A region folder (from sim or import).")],
+) -> None:
+    """Load a region folder into the configured database (upgrading its schema first).
+
+    Loading twice changes nothing: rows already present are left alone."""
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    engine = open_engine(settings.database_url)
+    try:
+        with _progress() as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def tick(table: str, done: int, total: int) -> None:
+                if table not in tasks:
+                    tasks[table] = bar.add_task(f"loading {table}", total=total, stage="")
+                bar.update(tasks[table], completed=done)
+
+            result = load_region(folder, engine, Keyring.from_settings(settings), tick)
+    finally:
+        engine.dispose()
+    table = Table(title=f"Loaded {folder} into {display_url(settings.database_url)}")
+    table.add_column("table")
+    table.add_column("inserted", justify="right")
+    table.add_column("already present", justify="right")
+    for name, count in result.inserted.items():
+        table.add_row(name, f"{count:,}", f"{result.present[name]:,}")
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the `fundwall` application."""
     app.command("sim")(sim)
+    app.command("load")(load)
     app.add_typer(import_app, name="import")

@@ -15,6 +15,8 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fundwall.domain.errors import InvalidInput
+
 FORMAT: Final = "fundwall-region/1"
 TS: Final = pa.timestamp("us", tz="UTC")
 ROW_GROUP: Final = 1_000_000
@@ -249,5 +251,18 @@ def write_manifest(out: Path, **fields: Any) -> None:
 
 
 def read_table(folder: Path, name: str) -> pa.Table:
-    """Read one file of a region folder."""
-    return pq.read_table(folder / f"{name}.parquet", schema=SCHEMAS[name])
+    """Read one file of a region folder; InvalidInput if its columns are not the layout's."""
+    path = folder / f"{name}.parquet"
+    if not path.is_file():
+        raise InvalidInput(f"{folder} has no {name}.parquet", "folder")
+    expected = SCHEMAS[name]
+    found = pq.read_schema(path)
+    missing = [f.name for f in expected if found.get_field_index(f.name) < 0]
+    if missing:
+        raise InvalidInput(f"{path.name} lacks the column(s) {', '.join(missing)}", "folder")
+    try:
+        return pq.read_table(path, columns=expected.names, schema=expected)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise InvalidInput(
+            f"{path.name} does not have the layout's column types: {error}", "folder"
+        ) from None

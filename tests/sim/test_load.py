@@ -1,0 +1,120 @@
+"""`load_region` on SQLite and PostgreSQL: everything goes in once, personal data encrypted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, func, select
+
+from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
+from fundwall.domain.errors import InvalidInput
+from fundwall.sim.load import load_region
+from fundwall.sim.schema import read_table
+from fundwall.store.tables import (
+    AccountRow,
+    AuditRow,
+    DeviceRow,
+    InstitutionRow,
+    LoginEventRow,
+    PartyRow,
+    TransactionRow,
+)
+
+TABLES = {
+    "institutions": InstitutionRow,
+    "parties": PartyRow,
+    "accounts": AccountRow,
+    "devices": DeviceRow,
+    "logins": LoginEventRow,
+    "transactions": TransactionRow,
+}
+
+
+def _count(engine: Engine, row_type: type) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(row_type)).scalar_one())
+
+
+def test_loading_twice_inserts_everything_once(
+    tiny: Path, engine: Engine, keyring: Keyring
+) -> None:
+    first = load_region(tiny, engine, keyring)
+    for name, row_type in TABLES.items():
+        rows = read_table(tiny, name).num_rows
+        assert _count(engine, row_type) == rows, name
+        assert first.inserted[row_type.__tablename__] == rows
+    audit = _count(engine, AuditRow)
+    assert audit == len(TABLES)
+    second = load_region(tiny, engine, keyring)
+    assert set(second.inserted.values()) == {0}
+    assert second.present == first.inserted
+    assert _count(engine, AuditRow) == audit
+    for name, row_type in TABLES.items():
+        assert _count(engine, row_type) == read_table(tiny, name).num_rows
+
+
+def test_personal_data_is_encrypted_and_hashed(
+    tiny: Path, engine: Engine, keyring: Keyring
+) -> None:
+    load_region(tiny, engine, keyring)
+    party = read_table(tiny, "parties").slice(0, 1).to_pylist()[0]
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(PartyRow).where(PartyRow.party_id == party["party_id"])
+        ).one()
+    assert party["id_number"].encode() not in row.id_number_enc
+    assert keyring.decrypt(row.id_number_enc) == party["id_number"]
+    assert keyring.decrypt(row.phone_enc) == party["phone"]
+    assert keyring.decrypt(row.name_enc) == party["name"]
+    assert row.id_number_hash == keyring.keyed_hash(ID_HASH_KIND, party["id_number"])
+    assert row.phone_hash == keyring.keyed_hash(PHONE_HASH_KIND, party["phone"])
+    assert row.home_region == party["home_district"]
+    assert row.birth_year == party["birth_date"].year
+
+
+def test_account_balances_are_the_closing_balances(
+    tiny: Path, engine: Engine, keyring: Keyring
+) -> None:
+    load_region(tiny, engine, keyring)
+    tx = pl.from_arrow(read_table(tiny, "transactions"))
+    accounts = pl.from_arrow(read_table(tiny, "accounts"))
+    assert isinstance(tx, pl.DataFrame) and isinstance(accounts, pl.DataFrame)
+    busiest = tx["payer_account"].drop_nulls().mode()[0]
+    opening = accounts.filter(pl.col("account_no") == busiest)["opening_balance_fen"][0]
+    paid = tx.filter(pl.col("payer_account") == busiest)["amount_fen"].sum()
+    got = tx.filter(pl.col("payee_account") == busiest)["amount_fen"].sum()
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(AccountRow.balance_fen).where(AccountRow.account_no == busiest)
+        ).scalar_one()
+    assert stored == opening - paid + got >= 0
+
+
+def test_a_folder_that_is_not_a_region_is_refused(
+    tmp_path: Path, engine: Engine, keyring: Keyring
+) -> None:
+    with pytest.raises(InvalidInput, match="not a region folder"):
+        load_region(tmp_path, engine, keyring)
+    assert _count(engine, PartyRow) == 0
+
+
+def test_an_imported_folder_loads_too(tmp_path: Path, engine: Engine, keyring: Keyring) -> None:
+    from fundwall.sim.importers import import_paysim
+
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,"
+        "newbalanceDest,isFraud,isFlaggedFraud\n"
+        "1,PAYMENT,5,C1,10,5,M2,0,0,0,0\n2,TRANSFER,5,C1,5,0,C3,0,5,1,0\n"
+        "2,CASH_OUT,5,C3,5,0,C4,0,0,1,0\n"
+    )
+    import_paysim(src, tmp_path / "region")
+    result = load_region(tmp_path / "region", engine, keyring)
+    assert result.inserted["accounts"] == 4
+    assert result.inserted["transactions"] == 3
+    with engine.connect() as connection:
+        rows = connection.execute(select(AccountRow.account_no, AccountRow.balance_fen))
+        balances = {number: balance for number, balance in rows}
+    assert balances == {"C1": 0, "M2": 500, "C3": 0, "C4": 0}
