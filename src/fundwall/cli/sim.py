@@ -70,7 +70,7 @@ def _print_summary(out: Path, s: Summary) -> None:
     table.add_row("victim losses", _yuan(s.losses_fen))
     table.add_row("cashed out by gangs", _yuan(s.cashed_out_fen))
     table.add_row("mule accounts (sold or handed over)", f"{s.mules:,} ({s.sold:,})")
-    table.add_row("money left in mule accounts", _yuan(s.resting_in_mules_fen))
+    table.add_row("scam money still in mule accounts", _yuan(s.still_in_mules_fen))
     console.print(table)
 
 

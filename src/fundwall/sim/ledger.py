@@ -37,7 +37,6 @@ class Settled:
     """The kept transactions in time order and what settling them left behind."""
 
     columns: dict[str, npt.NDArray[Any]]
-    final_balance: I64
     dropped: int
 
 
@@ -146,4 +145,4 @@ def settle(
         )
     dropped = int(len(ts) - keep.sum())
     kept = {name: col[keep] for name, col in cut.items()}
-    return Settled(kept, balance, dropped)
+    return Settled(kept, dropped)

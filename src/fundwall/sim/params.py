@@ -126,9 +126,6 @@ class Behaviour:
     transfer_hours: tuple[float, ...] = _hours(
         0.6, 0.3, 0.2, 0.1, 0.1, 0.2, 0.6, 2, 5, 8, 9, 9, 8, 7, 8, 8, 8, 7, 7, 8, 8, 6, 4, 2
     )
-    gang_hours: tuple[float, ...] = _hours(
-        4, 4, 3, 2, 1, 1, 1, 2, 4, 6, 7, 7, 6, 6, 7, 7, 6, 6, 6, 6, 7, 7, 6, 5
-    )
     weekend_shop_factor: float = 1.3
     scam_types: tuple[str, ...] = (
         "fake_police",

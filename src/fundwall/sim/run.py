@@ -49,7 +49,11 @@ class Summary:
     cashed_out_fen: int
     mules: int
     sold: int
-    resting_in_mules_fen: int
+
+    @property
+    def still_in_mules_fen(self) -> int:
+        """Scam money not cashed out by the end: what stop-payments and freezes can recover."""
+        return self.losses_fen - self.cashed_out_fen
 
     @property
     def fraud_share(self) -> float:
@@ -134,5 +138,4 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         cashed_out_fen=int(amount[role == CASH_OUT].sum()),
         mules=len(fraud.gangs.state.since),
         sold=len(fraud.gangs.state.sold_at),
-        resting_in_mules_fen=int(settled.final_balance[sorted(fraud.gangs.state.since)].sum()),
     )
