@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from fundwall.sim.life import World, _device
+from fundwall.sim.life import World, device_at
 from fundwall.sim.mules import SHELL_SOURCE, Gangs
 from fundwall.sim.params import US_PER_DAY, US_PER_H, US_PER_MIN
 from fundwall.sim.region import CITY_INDEX, DISTRICTS, HOME_CITY, police_unit
@@ -207,7 +207,7 @@ def _pay(
     """The victim's own transfer to the first-level account."""
     person = np.array([scam.victim])
     ts = np.array([t])
-    device = int(_device(w, person, ts)[0])
+    device = int(device_at(w, person, ts)[0])
     counter = device < 0 or (scam.scam_type == 0 and n == 0 and w.rng.random() < 0.35)
     buf.append(
         _row(
@@ -272,7 +272,7 @@ def _layer(
                         account,
                         target,
                         part,
-                        MOBILE if t % 5 else ONLINE,
+                        ONLINE if w.rng.random() < 0.2 else MOBILE,
                         gangs.gang_device(scam.gang, account),
                         city,
                         -1,

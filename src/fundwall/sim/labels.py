@@ -18,7 +18,7 @@ from fundwall.sim.params import Behaviour
 from fundwall.sim.registry import PHONE_ISSUES, Registry
 from fundwall.sim.schema import write_chunks, write_table
 from fundwall.sim.txbuf import CASH_OUT, ROLES
-from fundwall.sim.writer import Names, _take, _times, fixed_ids
+from fundwall.sim.writer import Names, fixed_ids, strings_at, timestamps
 
 I64 = npt.NDArray[np.int64]
 PARTY_ROLES = (
@@ -55,8 +55,8 @@ def write_labels(
         (
             {
                 "tx_id": fixed_ids("T", lo + 1, min(chunk, total - lo), 11),
-                "role": _take(pa.array(ROLES), c["role"][lo : lo + chunk]),
-                "scam_id": _take(scam_ids, c["scam"][lo : lo + chunk]),
+                "role": strings_at(pa.array(ROLES), c["role"][lo : lo + chunk]),
+                "scam_id": strings_at(scam_ids, c["scam"][lo : lo + chunk]),
             }
             for lo in range(0, total, chunk)
         ),
@@ -98,12 +98,12 @@ def _accounts(n: Names, accounts: Accounts, fraud: Fraud) -> dict[str, Any]:
     return {
         "account_no": n.account,
         "is_mule": mule,
-        "mule_since": _times(since),
+        "mule_since": timestamps(since),
         "mule_level": pa.array(level, mask=level < 0, type=pa.int8()),
         "sold": sold_at != np.iinfo(np.int64).min,
-        "sold_at": _times(sold_at),
-        "mule_source": _take(pa.array(SOURCES), source),
-        "gang_id": _take(fixed_ids("G", 1, max(fraud.gangs.count, 1), 3), gang),
+        "sold_at": timestamps(sold_at),
+        "mule_source": strings_at(pa.array(SOURCES), source),
+        "gang_id": strings_at(fixed_ids("G", 1, max(fraud.gangs.count, 1), 3), gang),
     }
 
 
@@ -122,8 +122,8 @@ def _parties(
     issue[:persons] = registry.issue
     return {
         "party_id": n.party,
-        "role": _take(pa.array(PARTY_ROLES), role),
-        "phone_issue": _take(pa.array(PHONE_ISSUES), issue),
+        "role": strings_at(pa.array(PARTY_ROLES), role),
+        "phone_issue": strings_at(pa.array(PHONE_ISSUES), issue),
     }
 
 
@@ -134,14 +134,14 @@ def _scams(
     return {
         "scam_id": fixed_ids("S", 1, len(sc), 6),
         "scam_type": [behaviour.scam_types[x.scam_type] for x in sc],
-        "victim_party_id": _take(n.party, np.array([x.victim for x in sc], dtype=np.int64)),
-        "victim_account": _take(n.account, np.array([x.account for x in sc], dtype=np.int64)),
-        "gang_id": _take(
+        "victim_party_id": strings_at(n.party, np.array([x.victim for x in sc], dtype=np.int64)),
+        "victim_account": strings_at(n.account, np.array([x.account for x in sc], dtype=np.int64)),
+        "gang_id": strings_at(
             fixed_ids("G", 1, max(fraud.gangs.count, 1), 3),
             np.array([x.gang for x in sc], dtype=np.int64),
         ),
-        "first_paid_at": _times(np.array([x.payments[0][0] for x in sc], dtype=np.int64)),
-        "last_paid_at": _times(np.array([x.payments[-1][0] for x in sc], dtype=np.int64)),
+        "first_paid_at": timestamps(np.array([x.payments[0][0] for x in sc], dtype=np.int64)),
+        "last_paid_at": timestamps(np.array([x.payments[-1][0] for x in sc], dtype=np.int64)),
         "payments": [len(x.payments) for x in sc],
         "amount_fen": [sum(p[1] for p in x.payments) for x in sc],
         "levels": [x.levels for x in sc],
@@ -187,17 +187,17 @@ def _reports(n: Names, accounts: Accounts, fraud: Fraud, behaviour: Behaviour) -
     payee = np.array(rows["payee"], dtype=np.int64)
     count = max(len(fraud.scams), 1)
     return {
-        "report_id": _take(fixed_ids("R", 1, count, 6), report),
+        "report_id": strings_at(fixed_ids("R", 1, count, 6), report),
         "line": rows["line"],
-        "scam_id": _take(fixed_ids("S", 1, count, 6), report),
-        "reported_at": _times(np.array(rows["reported_at"], dtype=np.int64)),
+        "scam_id": strings_at(fixed_ids("S", 1, count, 6), report),
+        "reported_at": timestamps(np.array(rows["reported_at"], dtype=np.int64)),
         "police_unit": rows["police_unit"],
         "scam_type": rows["scam_type"],
-        "victim_party_id": _take(n.party, np.array(rows["victim"], dtype=np.int64)),
-        "victim_account": _take(n.account, held),
-        "victim_bank": _take(n.bank, accounts.bank[held]),
-        "payee_account": _take(n.account, payee),
-        "payee_bank": _take(n.bank, accounts.bank[payee]),
-        "paid_at": _times(np.array(rows["paid_at"], dtype=np.int64)),
+        "victim_party_id": strings_at(n.party, np.array(rows["victim"], dtype=np.int64)),
+        "victim_account": strings_at(n.account, held),
+        "victim_bank": strings_at(n.bank, accounts.bank[held]),
+        "payee_account": strings_at(n.account, payee),
+        "payee_bank": strings_at(n.bank, accounts.bank[payee]),
+        "paid_at": timestamps(np.array(rows["paid_at"], dtype=np.int64)),
         "amount_fen": np.array(rows["amount"], dtype=np.int64),
     }

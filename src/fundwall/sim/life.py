@@ -59,7 +59,7 @@ class World:
         return np.array([(local + timedelta(days=d)).day for d in range(self.scale.days)])
 
 
-def _times(rng: np.random.Generator, day: I64, hours: tuple[float, ...]) -> I64:
+def instants(rng: np.random.Generator, day: I64, hours: tuple[float, ...]) -> I64:
     """Instants on the given days, hours drawn from a 24-entry local-time profile."""
     hour = rng.choice(24, size=len(day), p=np.asarray(hours))
     return START_US + day * US_PER_DAY + hour * US_PER_H + rng.integers(0, US_PER_H, len(day))
@@ -81,7 +81,7 @@ def _amounts(
     return np.maximum((yuan * 100).astype(np.int64), 1)
 
 
-def _device(w: World, person: I64, ts: I64) -> I64:
+def device_at(w: World, person: I64, ts: I64) -> I64:
     """The phone a person uses at that moment (the new one after a device change)."""
     old = w.devices.person[person]
     new = w.devices.new_person[person]
@@ -161,7 +161,7 @@ def _rent(w: World, buf: TxBuffer) -> None:
         if not sel.any():
             continue
         who = renters[sel]
-        ts = _times(w.rng, np.full(len(who), day), w.behaviour.transfer_hours)
+        ts = instants(w.rng, np.full(len(who), day), w.behaviour.transfer_hours)
         channel, dev = _pay_channel(w, who, ts)
         buf.add(
             ts,
@@ -181,7 +181,7 @@ def _weekday_weights(w: World, weekend_factor: float) -> npt.NDArray[Any]:
 
 def _pay_channel(w: World, who: I64, ts: I64) -> tuple[I64, I64]:
     """Mobile with the person's phone, or at the counter for those without one."""
-    dev = _device(w, who, ts)
+    dev = device_at(w, who, ts)
     return np.where(dev >= 0, MOBILE, COUNTER), dev
 
 
@@ -189,7 +189,7 @@ def _bills(w: World, buf: TxBuffer) -> None:
     n = _count(w, w.behaviour.bills_per_month / 30, w.people.count, w.scale.days)
     who = w.rng.integers(0, w.people.count, n)
     day = _days(w.rng, n, _weekday_weights(w, 0.5))
-    ts = _times(w.rng, day, w.behaviour.transfer_hours)
+    ts = instants(w.rng, day, w.behaviour.transfer_hours)
     utilities = w.accounts.corporate[np.flatnonzero(w.firms.kind == UTILITY)]
     channel, dev = _pay_channel(w, who, ts)
     buf.add(
@@ -221,12 +221,12 @@ def _shopping(w: World, buf: TxBuffer) -> None:
     n = _count(w, b.shop_per_day * float(activity.mean()), w.people.count, w.scale.days)
     who = w.rng.choice(w.people.count, size=n, p=activity / activity.sum())
     day = _days(w.rng, n, _weekday_weights(w, b.weekend_shop_factor))
-    ts = _times(w.rng, day, b.shop_hours)
+    ts = instants(w.rng, day, b.shop_hours)
     merchants = np.flatnonzero(w.firms.kind == MERCHANT)
     size = w.firms.size[merchants]
     shop = merchants[w.rng.choice(len(merchants), size=n, p=size / size.sum())]
     amount = _amounts(w.rng, n, 45, 1.0, 1, 5_000)
-    dev = _device(w, who, ts)
+    dev = device_at(w, who, ts)
     pos = (dev < 0) | (w.rng.random(n) < 0.45)
     buf.add(
         ts,
@@ -244,7 +244,7 @@ def _family(w: World, buf: TxBuffer) -> None:
     n = _count(w, w.behaviour.family_per_day, w.people.count, w.scale.days)
     who = w.rng.integers(0, w.people.count, n)
     day = _days(w.rng, n, _weekday_weights(w, 1.4))
-    ts = _times(w.rng, day, w.behaviour.transfer_hours)
+    ts = instants(w.rng, day, w.behaviour.transfer_hours)
     channel, dev = _pay_channel(w, who, ts)
     buf.add(
         ts,
@@ -262,7 +262,7 @@ def _cash(w: World, buf: TxBuffer) -> None:
     b = w.behaviour
     n = _count(w, b.atm_per_day, w.people.count, w.scale.days)
     who = w.rng.integers(0, w.people.count, n)
-    ts = _times(w.rng, _days(w.rng, n, np.ones(w.scale.days)), b.shop_hours)
+    ts = instants(w.rng, _days(w.rng, n, np.ones(w.scale.days)), b.shop_hours)
     hundreds = np.clip(w.rng.lognormal(np.log(8), 0.7, n), 1, 50).astype(np.int64)
     buf.add(
         ts,
@@ -275,7 +275,7 @@ def _cash(w: World, buf: TxBuffer) -> None:
     )
     n = _count(w, b.deposit_per_day, w.people.count, w.scale.days)
     who = w.rng.integers(0, w.people.count, n)
-    ts = _times(w.rng, _days(w.rng, n, _weekday_weights(w, 0.3)), b.transfer_hours)
+    ts = instants(w.rng, _days(w.rng, n, _weekday_weights(w, 0.3)), b.transfer_hours)
     buf.add(
         ts,
         kind=DEPOSIT,
@@ -291,14 +291,14 @@ def _topups(w: World, buf: TxBuffer) -> None:
     holders = np.flatnonzero(w.accounts.small >= 0)
     n = _count(w, w.behaviour.topups_per_month / 30, len(holders), w.scale.days)
     who = holders[w.rng.integers(0, len(holders), n)]
-    ts = _times(w.rng, _days(w.rng, n, np.ones(w.scale.days)), w.behaviour.shop_hours)
+    ts = instants(w.rng, _days(w.rng, n, np.ones(w.scale.days)), w.behaviour.shop_hours)
     channel, dev = _pay_channel(w, who, ts)
     buf.add(
         ts,
         kind=TRANSFER,
         payer=w.accounts.main[who],
         payee=w.accounts.small[who],
-        amount=w.rng.integers(2, 11, n) * 10_000,
+        amount=w.rng.integers(1, 5, n) * 10_000,
         channel=channel,
         device=dev,
         purpose=P["top-up"],
@@ -316,7 +316,7 @@ def _firm_payments(w: World, buf: TxBuffer) -> None:
         payee == payer, active[(np.searchsorted(active, payer) + 1) % len(active)], payee
     )
     day = _days(w.rng, n, np.where(w.weekend, 0.0, 1.0))
-    ts = _times(w.rng, day, w.behaviour.transfer_hours)
+    ts = instants(w.rng, day, w.behaviour.transfer_hours)
     buf.add(
         ts,
         kind=TRANSFER,
@@ -337,7 +337,7 @@ def _large_transfers(w: World, buf: TxBuffer) -> None:
     n = max(int(w.people.count * w.behaviour.large_legit_per_person), 3)
     who = rich[w.rng.integers(0, len(rich), n)]
     day = _days(w.rng, n, _weekday_weights(w, 0.4))
-    ts = _times(w.rng, day, w.behaviour.transfer_hours)
+    ts = instants(w.rng, day, w.behaviour.transfer_hours)
     share = w.rng.uniform(0.3, 0.8, n)
     amount = (w.accounts.balance[w.accounts.main[who]] * share).astype(np.int64) // 100_000
     what = w.rng.integers(0, 3, n)

@@ -60,7 +60,7 @@ def load_region(
         (InstitutionRow, "code", "code", read_table(folder, "institutions"), _institution),
         (PartyRow, "party_id", "party_id", read_table(folder, "parties"), _party(keyring)),
         (AccountRow, "account_no", "account_no", _closing_balances(folder), _account),
-        (DeviceRow, "device_id", "device_id", read_table(folder, "devices"), _device),
+        (DeviceRow, "device_id", "device_id", read_table(folder, "devices"), _device_row),
         (LoginEventRow, "event_id", "login_id", read_table(folder, "logins"), _login),
         (TransactionRow, "tx_id", "tx_id", read_table(folder, "transactions"), _transaction),
     ]
@@ -173,7 +173,7 @@ def _account(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _device(r: dict[str, Any]) -> dict[str, Any]:
+def _device_row(r: dict[str, Any]) -> dict[str, Any]:
     return {"device_id": r["device_id"], "kind": r["kind"], "first_seen": r["first_seen_at"]}
 
 

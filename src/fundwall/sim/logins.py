@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fundwall.sim.life import START_US, World, _device
+from fundwall.sim.life import START_US, World, device_at
 from fundwall.sim.mules import FAILED, MISMATCH, NOT_DONE, PASSED, MuleState
 from fundwall.sim.params import US_PER_DAY, US_PER_MIN
 from fundwall.sim.region import CITY_INDEX, HOME_CITY
@@ -49,7 +49,7 @@ def make_logins(w: World, mules: MuleState) -> Logins:
     for a, when in mules.sold_at.items():
         handed[a] = when
     mine = ts < handed[account]
-    parts.append((ts[mine], account[mine], _device(w, who, ts)[mine], city[mine], face[mine]))
+    parts.append((ts[mine], account[mine], device_at(w, who, ts)[mine], city[mine], face[mine]))
     changers = np.flatnonzero(w.devices.new_person >= 0)
     t = w.devices.change_at[changers] + rng.integers(1, 120, len(changers)) * US_PER_MIN
     parts.append(

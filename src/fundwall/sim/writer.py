@@ -48,13 +48,13 @@ def fixed_ids(prefix: str, start: int, count: int, width: int) -> pa.StringArray
     return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _take(strings: pa.Array, index: npt.NDArray[Any]) -> pa.Array:
+def strings_at(strings: pa.Array, index: npt.NDArray[Any]) -> pa.Array:
     """strings[index], null where index is negative."""
     idx = np.asarray(index, dtype=np.int64)
     return strings.take(pa.array(idx, mask=idx < 0))
 
 
-def _times(values: npt.NDArray[Any]) -> pa.Array:
+def timestamps(values: npt.NDArray[Any]) -> pa.Array:
     v = np.asarray(values, dtype=np.int64)
     return pa.array(v, type=pa.int64(), mask=v == NO_TIME).cast(pa.timestamp("us", tz="UTC"))
 
@@ -149,7 +149,7 @@ def write_region(
             "owner_party_id": pa.concat_arrays(
                 [
                     pa.nulls(people.count, pa.string()),
-                    _take(n.party, firms.owner),
+                    strings_at(n.party, firms.owner),
                 ]
             ),
         },
@@ -162,11 +162,11 @@ def write_region(
         {
             "device_id": n.device,
             "kind": ["mobile"] * devices.count,
-            "os": _take(pa.array(PLATFORMS), devices.platform),
+            "os": strings_at(pa.array(PLATFORMS), devices.platform),
             "model": devices.model,
-            "first_seen_at": _times(devices.first_seen),
+            "first_seen_at": timestamps(devices.first_seen),
             "ip": n.device_ip,
-            "city": _take(city_names, devices.city),
+            "city": strings_at(city_names, devices.city),
         },
     )
     counts["phone_registry"] = write_table(
@@ -175,8 +175,8 @@ def write_region(
         {
             "phone": registry.phone,
             "id_number": registry.id_number,
-            "registered_at": _times(np.array(registry.registered_at, dtype=np.int64)),
-            "deregistered_at": _times(
+            "registered_at": timestamps(np.array(registry.registered_at, dtype=np.int64)),
+            "deregistered_at": timestamps(
                 np.array(
                     [NO_TIME if d is None else d for d in registry.deregistered_at], dtype=np.int64
                 )
@@ -188,14 +188,14 @@ def write_region(
         "logins",
         {
             "login_id": fixed_ids("L", 1, len(logins.ts), 10),
-            "ts": _times(logins.ts),
-            "account_no": _take(n.account, logins.account),
-            "bank": _take(n.bank, accounts.bank[logins.account]),
-            "device_id": _take(n.device, logins.device),
-            "ip": _take(n.device_ip, logins.device),
-            "city": _take(city_names, logins.city),
+            "ts": timestamps(logins.ts),
+            "account_no": strings_at(n.account, logins.account),
+            "bank": strings_at(n.bank, accounts.bank[logins.account]),
+            "device_id": strings_at(n.device, logins.device),
+            "ip": strings_at(n.device_ip, logins.device),
+            "city": strings_at(city_names, logins.city),
             "channel": ["mobile"] * len(logins.ts),
-            "face_check": _take(
+            "face_check": strings_at(
                 pa.array(("passed", "failed", "mismatch", "not_done")), logins.face_check
             ),
             "success": logins.success,
@@ -208,18 +208,20 @@ def write_region(
 def _accounts(n: Names, a: Accounts, status: I64) -> dict[str, Any]:
     return {
         "account_no": n.account,
-        "bank": _take(n.bank, a.bank),
-        "party_id": _take(n.party, a.party),
-        "account_class": _take(pa.array(CLASS_NAMES), a.cls),
-        "status": _take(pa.array(("normal", "dormant")), status),
+        "bank": strings_at(n.bank, a.bank),
+        "party_id": strings_at(n.party, a.party),
+        "account_class": strings_at(pa.array(CLASS_NAMES), a.cls),
+        "status": strings_at(pa.array(("normal", "dormant")), status),
         "risk_tier": ["low"] * a.count,
-        "opened_at": _times(a.opened_at),
-        "opening_channel": _take(pa.array(OPENING_CHANNELS), a.channel),
-        "opening_device_id": _take(n.device, a.device),
-        "opening_agent": _take(fixed_ids("AG", 1, int(a.agent.max(initial=0)) + 1, 4), a.agent),
-        "bound_account": _take(n.account, a.bound),
+        "opened_at": timestamps(a.opened_at),
+        "opening_channel": strings_at(pa.array(OPENING_CHANNELS), a.channel),
+        "opening_device_id": strings_at(n.device, a.device),
+        "opening_agent": strings_at(
+            fixed_ids("AG", 1, int(a.agent.max(initial=0)) + 1, 4), a.agent
+        ),
+        "bound_account": strings_at(n.account, a.bound),
         "opening_balance_fen": a.balance,
-        "last_active_at": _times(a.last_active),
+        "last_active_at": timestamps(a.last_active),
     }
 
 
@@ -238,16 +240,16 @@ def _tx_chunks(n: Names, a: Accounts, s: Settled) -> Iterator[dict[str, Any]]:
         device = c["device"][lo:hi]
         yield {
             "tx_id": fixed_ids("T", lo + 1, hi - lo, 11),
-            "ts": _times(c["ts"][lo:hi]),
-            "kind": _take(kinds, c["kind"][lo:hi]),
-            "payer_account": _take(n.account, payer),
-            "payee_account": _take(n.account, payee),
-            "payer_bank": _take(n.bank, bank_of[payer]),
-            "payee_bank": _take(n.bank, bank_of[payee]),
+            "ts": timestamps(c["ts"][lo:hi]),
+            "kind": strings_at(kinds, c["kind"][lo:hi]),
+            "payer_account": strings_at(n.account, payer),
+            "payee_account": strings_at(n.account, payee),
+            "payer_bank": strings_at(n.bank, bank_of[payer]),
+            "payee_bank": strings_at(n.bank, bank_of[payee]),
             "amount_fen": c["amount"][lo:hi],
-            "channel": _take(channels, c["channel"][lo:hi]),
-            "device_id": _take(n.device, device),
-            "ip": _take(n.device_ip, device),
-            "city": _take(cities, c["city"][lo:hi]),
-            "purpose": _take(purposes, c["purpose"][lo:hi]),
+            "channel": strings_at(channels, c["channel"][lo:hi]),
+            "device_id": strings_at(n.device, device),
+            "ip": strings_at(n.device_ip, device),
+            "city": strings_at(cities, c["city"][lo:hi]),
+            "purpose": strings_at(purposes, c["purpose"][lo:hi]),
         }

@@ -40,7 +40,7 @@ from fundwall.sim.importers.common import (
     write_folder,
 )
 from fundwall.sim.params import START, US_PER_DAY
-from fundwall.sim.writer import _times
+from fundwall.sim.writer import timestamps
 
 START_US = int(START.timestamp()) * 1_000_000
 NODES = ("nodeid", "isFraud", "init_balance", "fraudStep")
@@ -165,17 +165,17 @@ def _tables(
             "account_class": ["I"] * len(ids),
             "status": ["normal"] * len(ids),
             "risk_tier": ["low"] * len(ids),
-            "opened_at": _times(np.full(len(ids), START_US)),
+            "opened_at": timestamps(np.full(len(ids), START_US)),
             "opening_channel": [None] * len(ids),
             "opening_device_id": [None] * len(ids),
             "opening_agent": [None] * len(ids),
             "bound_account": [None] * len(ids),
             "opening_balance_fen": [nodes[n][1] for n in ids],
-            "last_active_at": _times(np.full(len(ids), NONE)),
+            "last_active_at": timestamps(np.full(len(ids), NONE)),
         },
         "transactions": {
             "tx_id": tx_id,
-            "ts": _times(ts[order]),
+            "ts": timestamps(ts[order]),
             "kind": ["transfer"] * len(order),
             "payer_account": [account[int(s)] for s in src[order]],
             "payee_account": [account[int(d)] for d in dst[order]],
@@ -191,10 +191,10 @@ def _tables(
         "account_labels": {
             "account_no": [account[n] for n in ids],
             "is_mule": [n in fraud for n in ids],
-            "mule_since": _times(since),
+            "mule_since": timestamps(since),
             "mule_level": [None] * len(ids),
             "sold": [None] * len(ids),
-            "sold_at": _times(np.full(len(ids), NONE)),
+            "sold_at": timestamps(np.full(len(ids), NONE)),
             "mule_source": ["amlsim" if n in fraud else None for n in ids],
             "gang_id": [None] * len(ids),
         },
@@ -247,8 +247,8 @@ def _scams(scam: Any, amount: Any, ts: Any, role: Any) -> dict[str, Any]:
         "victim_party_id": [None] * count,
         "victim_account": [None] * count,
         "gang_id": [None] * count,
-        "first_paid_at": _times(np.array([r[2] for r in rows], dtype=np.int64)),
-        "last_paid_at": _times(np.array([r[3] for r in rows], dtype=np.int64)),
+        "first_paid_at": timestamps(np.array([r[2] for r in rows], dtype=np.int64)),
+        "last_paid_at": timestamps(np.array([r[3] for r in rows], dtype=np.int64)),
         "payments": [r[0] for r in rows],
         "amount_fen": [r[1] for r in rows],
         "levels": [None] * count,

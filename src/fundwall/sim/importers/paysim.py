@@ -43,7 +43,7 @@ from fundwall.sim.importers.common import (
     write_folder,
 )
 from fundwall.sim.params import START, US_PER_H
-from fundwall.sim.writer import _times
+from fundwall.sim.writer import timestamps
 
 START_US = int(START.timestamp()) * 1_000_000
 HEADER = (
@@ -243,13 +243,13 @@ def _folder(
             "account_class": ["corporate" if f else "I" for f in firm],
             "status": ["normal"] * n,
             "risk_tier": ["low"] * n,
-            "opened_at": _times(np.full(n, START_US)),
+            "opened_at": timestamps(np.full(n, START_US)),
             **{
                 c: [None] * n
                 for c in ("opening_channel", "opening_device_id", "opening_agent", "bound_account")
             },
             "opening_balance_fen": [opening[x] for x in names],
-            "last_active_at": _times(np.full(n, NONE)),
+            "last_active_at": timestamps(np.full(n, NONE)),
         },
         "transactions": {
             **{
@@ -266,19 +266,19 @@ def _folder(
                     "purpose",
                 )
             },
-            "ts": _times(np.array(tx["ts"], dtype=np.int64)),
+            "ts": timestamps(np.array(tx["ts"], dtype=np.int64)),
             **{c: [None] * len(tx["tx_id"]) for c in ("device_id", "ip", "city")},
         },
         "tx_labels": {"tx_id": tx["tx_id"], "role": tx["role"], "scam_id": tx["scam_id"]},
         "account_labels": {
             "account_no": names,
             "is_mule": [x in mule_since for x in names],
-            "mule_since": _times(
+            "mule_since": timestamps(
                 np.array([mule_since.get(x, NONE) for x in names], dtype=np.int64)
             ),
             "mule_level": [1 if x in mule_since else None for x in names],
             "sold": [None] * n,
-            "sold_at": _times(np.full(n, NONE)),
+            "sold_at": timestamps(np.full(n, NONE)),
             "mule_source": ["paysim" if x in mule_since else None for x in names],
             "gang_id": [None] * n,
         },
@@ -293,8 +293,8 @@ def _folder(
             "victim_party_id": [f"PS{v}" if v else None for v in victims],
             "victim_account": victims,
             "gang_id": [None] * len(scams),
-            "first_paid_at": _times(np.array([sc["first"] for sc in scams], dtype=np.int64)),
-            "last_paid_at": _times(np.array([sc["last"] for sc in scams], dtype=np.int64)),
+            "first_paid_at": timestamps(np.array([sc["first"] for sc in scams], dtype=np.int64)),
+            "last_paid_at": timestamps(np.array([sc["last"] for sc in scams], dtype=np.int64)),
             "payments": [sc["payments"] for sc in scams],
             "amount_fen": [sc["amount"] for sc in scams],
             "levels": [1] * len(scams),
