@@ -203,3 +203,7 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(HASH_HEX))
+
+
+# The console's tables (users, sessions, API keys, alert work) join this metadata.
+from fundwall.store import auth_tables as _auth_tables  # noqa: E402, F401
