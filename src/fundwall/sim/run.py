@@ -7,6 +7,8 @@ the run (time, host, path) goes into the files.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -102,28 +104,35 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
     step("settling")
     logins = make_logins(world, fraud.gangs.state)
     step("logins")
-    out.mkdir(parents=True, exist_ok=True)
     insts = institutions(scale)
     n = names(rng, people, firms, accounts, devices, insts)
     status = np.zeros(accounts.count, dtype=np.int64)
     woken = np.array(sorted(fraud.gangs.state.sold_at), dtype=np.int64)
     status[accounts.dormant] = 1
     status[woken] = 0
-    counts = write_region(
-        out, n, insts, people, firms, accounts, status, devices, registry, logins, settled
-    )
-    counts |= write_labels(out, n, accounts, fraud, settled, registry, b, people.count)
-    end = START + timedelta(days=scale.days)
-    write_manifest(
-        out,
-        source="sim",
-        size=size,
-        seed=seed,
-        period_start=START.isoformat(),
-        period_end=end.isoformat(),
-        currency="CNY",
-        amounts="fen",
-    )
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
+    try:
+        counts = write_region(
+            staging, n, insts, people, firms, accounts, status, devices, registry, logins, settled
+        )
+        counts |= write_labels(staging, n, accounts, fraud, settled, registry, b, people.count)
+        end = START + timedelta(days=scale.days)
+        write_manifest(
+            staging,
+            source="sim",
+            size=size,
+            seed=seed,
+            period_start=START.isoformat(),
+            period_end=end.isoformat(),
+            currency="CNY",
+            amounts="fen",
+        )
+        # Every file is complete before any replaces its namesake: no half-written folder.
+        for done in sorted(staging.iterdir()):
+            done.replace(out / done.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     step("writing")
     role = settled.columns["role"]
     amount = settled.columns["amount"]
