@@ -51,3 +51,18 @@ def test_ages_have_a_realistic_spread(tiny: Path) -> None:
     assert min(ages) >= 16
     assert max(ages) >= 75
     assert 0.15 < sum(a >= 60 for a in ages) / len(ages) < 0.4
+
+
+def test_one_class_i_account_per_person_per_bank(tiny: Path) -> None:
+    import polars as pl
+
+    accounts = pl.from_arrow(read_table(tiny, "accounts"))
+    assert isinstance(accounts, pl.DataFrame)
+    per_bank = accounts.filter(pl.col("account_class") == "I").group_by("party_id", "bank").len()
+    assert per_bank["len"].max() == 1
+    bound = accounts.filter(pl.col("account_class").is_in(["II", "III"]))
+    assert bound["bound_account"].null_count() == 0
+    owners = dict(zip(accounts["account_no"], accounts["party_id"], strict=True))
+    assert all(
+        owners[b] == p for b, p in zip(bound["bound_account"], bound["party_id"], strict=True)
+    )

@@ -153,9 +153,35 @@ def _frozen(ledger: Ledger) -> dict[str, I64]:
     }
 
 
-def _other_bank(rng: np.random.Generator, banks: int, avoid: int) -> int:
-    """A bank other than `avoid`, uniformly."""
-    return (avoid + int(rng.integers(1, banks))) % banks
+class ClassOneBanks:
+    """The banks where each person already holds a Class I account: REGULATIONS.md allows
+    one Class I account per person per bank."""
+
+    def __init__(self, main_bank: I64, other_bank: I64, second: npt.NDArray[np.bool_]) -> None:
+        self._main = main_bank
+        self._other = other_bank
+        self._second = second
+        self._extra: dict[int, set[int]] = {}
+
+    def held(self, person: int) -> set[int]:
+        banks = {int(self._main[person])}
+        if self._second[person]:
+            banks.add(int(self._other[person]))
+        return banks | self._extra.get(person, set())
+
+    def claim(self, person: int, bank: int) -> bool:
+        """Record a new Class I account at `bank`, unless the person already has one there."""
+        if bank in self.held(person):
+            return False
+        self._extra.setdefault(person, set()).add(bank)
+        return True
+
+    def pick(self, rng: np.random.Generator, person: int, banks: int, count: int) -> list[int]:
+        """Up to `count` banks, uniformly among those where the person has no Class I yet."""
+        free = np.array(sorted(set(range(banks)) - self.held(person)), dtype=np.int64)
+        chosen = rng.choice(free, size=min(count, len(free)), replace=False).tolist()
+        self._extra.setdefault(person, set()).update(chosen)
+        return [int(b) for b in chosen]
 
 
 def make_accounts(
@@ -220,25 +246,25 @@ def make_accounts(
         bound=main[has3],
         last_active=recent[has3],
     )
+    class_one = ClassOneBanks(main_bank, other_bank, second)
     many = np.flatnonzero((rng.random(n) < behaviour.many_accounts_share) & (people.age >= 25))
     for p in many.tolist():
-        for b in rng.choice(nb, size=int(rng.integers(3, 6)), replace=False).tolist():
-            if b != main_bank[p]:
-                led.add(
-                    b,
-                    p,
-                    CLASS_I,
-                    int(opened[p]),
-                    int(rng.integers(0, 5_000_000)),
-                    last_active=int(recent[p]),
-                )
+        for b in class_one.pick(rng, p, nb, int(rng.integers(2, 5))):
+            led.add(
+                b,
+                p,
+                CLASS_I,
+                int(opened[p]),
+                int(rng.integers(0, 5_000_000)),
+                last_active=int(recent[p]),
+            )
     young = np.flatnonzero((people.age >= 18) & (people.age < 40))
     sellers = rng.choice(young, size=scale.card_sellers, replace=False)
     seller_accounts = []
     for i, p in enumerate(sellers.tolist()):
         when = START_US - int(rng.integers(30, 180)) * US_PER_DAY
         acct = led.add(
-            _other_bank(rng, nb, int(main_bank[p])),
+            class_one.pick(rng, p, nb, 1)[0],
             p,
             CLASS_I,
             when,
@@ -252,45 +278,45 @@ def make_accounts(
     dormant_holders = np.flatnonzero(rng.random(n) < behaviour.dormant_share)
     dormant = []
     for p in dormant_holders.tolist():
+        banks = class_one.pick(rng, p, nb, 1)
+        if not banks:
+            continue
         last = START_US - int(rng.integers(400, 6 * 365)) * US_PER_DAY
+        since = max(last - int(rng.integers(30, 3_000)) * US_PER_DAY, _EARLIEST)
         dormant.append(
-            led.add(
-                _other_bank(rng, nb, int(main_bank[p])),
-                p,
-                CLASS_I,
-                max(int(opened[p]), _EARLIEST),
-                int(rng.integers(0, 1_001)),
-                last_active=last,
-            )
+            led.add(banks[0], p, CLASS_I, since, int(rng.integers(0, 1_001)), last_active=last)
         )
     dealers = rng.choice(young, size=scale.dealers, replace=False)
     dealer_accounts = []
     for p in dealers.tolist():
         first = START_US - int(rng.integers(20, 120)) * US_PER_DAY
         k = int(rng.integers(*behaviour.dealer_accounts, endpoint=True))
-        for b in rng.choice(nb, size=min(k, nb), replace=False).tolist():
+        for b in class_one.pick(rng, p, nb, k):
             when = first + int(rng.integers(0, 14 * US_PER_DAY))
             dealer_accounts.append(led.add(b, p, CLASS_I, when, 0, channel=COUNTER))
     batch_accounts = []
+    ring_agent = scale.batches
     for g in range(scale.batches):
         size = int(rng.integers(*behaviour.batch_size, endpoint=True))
-        holders = rng.choice(young, size=size, replace=False)
         b = int(rng.integers(0, nb))
+        candidates = rng.permutation(young)[: size * 3].tolist()
+        holders: list[int] = []
+        for p in candidates:
+            if len(holders) == size:
+                break
+            if class_one.claim(p, b):
+                holders.append(p)
         day = int(rng.integers(-10, max(scale.days - 5, 1)))
         t0 = START_US + day * US_PER_DAY + int(rng.integers(9, 16)) * US_PER_H
-        by_agent = g % 2 == 0
-        for k, p in enumerate(holders.tolist()):
+        # Opened face to face through agents (代理见证) on one tablet: half the batches by one
+        # agent, half by a ring of agents sharing the tablet, so only the device links them.
+        for k, p in enumerate(holders):
             when = t0 + k * int(rng.integers(4, 15)) * US_PER_MIN
+            agent = g if g % 2 == 0 else ring_agent
+            ring_agent += g % 2
             batch_accounts.append(
                 led.add(
-                    b,
-                    p,
-                    CLASS_I,
-                    when,
-                    0,
-                    channel=AGENT if by_agent else MOBILE,
-                    device=int(batch_devices[g]),
-                    agent=g if by_agent else -1,
+                    b, p, CLASS_I, when, 0, channel=AGENT, device=int(batch_devices[g]), agent=agent
                 )
             )
     corporate, shell, cashout = _firm_accounts(rng, led, scale, people, firms, employer, pis)
