@@ -161,7 +161,7 @@ def write_region(
         "devices",
         {
             "device_id": n.device,
-            "kind": ["mobile"] * devices.count,
+            "kind": _device_kinds(devices),
             "os": strings_at(pa.array(PLATFORMS), devices.platform),
             "model": devices.model,
             "first_seen_at": timestamps(devices.first_seen),
@@ -203,6 +203,14 @@ def write_region(
     )
     counts["transactions"] = write_chunks(out, "transactions", _tx_chunks(n, accounts, settled))
     return counts
+
+
+def _device_kinds(devices: Devices) -> list[str]:
+    """Phones are `mobile`; the agents' opening devices are `tablet` (domain DeviceKind)."""
+    kinds = ["mobile"] * devices.count
+    for d in devices.batch.tolist():
+        kinds[d] = "tablet"
+    return kinds
 
 
 def _accounts(n: Names, a: Accounts, status: I64) -> dict[str, Any]:
