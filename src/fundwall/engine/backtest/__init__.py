@@ -1,0 +1,49 @@
+"""Backtests (回测): a rule pack's decisions on a labelled region, scored against the labels.
+
+`evaluate` is the pure scoring of a decision table; docs/backtest.md defines every figure.
+"""
+
+from fundwall.engine.backtest.metrics import DETECTED, INTERCEPTED, evaluate
+from fundwall.engine.backtest.ranking import average_precision, quantile
+from fundwall.engine.backtest.result import (
+    COMPARISON_FORMAT,
+    FORMAT,
+    AccountFlags,
+    AccountReport,
+    ActionCount,
+    Backtest,
+    Detection,
+    FlagReport,
+    MinutesToFlag,
+    Region,
+    ScoreRanking,
+    TransactionCounts,
+    VictimMoney,
+    compare,
+    difference,
+    leaves,
+)
+
+__all__ = [
+    "COMPARISON_FORMAT",
+    "DETECTED",
+    "FORMAT",
+    "INTERCEPTED",
+    "AccountFlags",
+    "AccountReport",
+    "ActionCount",
+    "Backtest",
+    "Detection",
+    "FlagReport",
+    "MinutesToFlag",
+    "Region",
+    "ScoreRanking",
+    "TransactionCounts",
+    "VictimMoney",
+    "average_precision",
+    "compare",
+    "difference",
+    "evaluate",
+    "leaves",
+    "quantile",
+]

@@ -1,0 +1,216 @@
+"""What a backtest reports, as frozen dataclasses that turn into one JSON object.
+
+Every key is always present; a figure whose denominator is zero (a role the region does not
+have, a region without victims) is None, printed as "not available". docs/backtest.md
+documents each key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+FORMAT: Final = "fundwall-backtest/1"
+COMPARISON_FORMAT: Final = "fundwall-backtest-comparison/1"
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator, or None when there is nothing to divide by."""
+    return numerator / denominator if denominator else None
+
+
+@dataclass(frozen=True)
+class Region:
+    """The region folder the decisions were replayed on."""
+
+    name: str
+    source: str | None
+    """`sim`, `amlsim`, `paysim` from the folder's manifest; None when it does not say."""
+
+
+@dataclass(frozen=True)
+class TransactionCounts:
+    total: int
+    decided: int
+    """Transactions with a decision; the others count as passed and unscored."""
+    fraud: int
+    """Transactions whose role is not `normal`."""
+    fraud_amount_fen: int
+
+
+@dataclass(frozen=True)
+class ActionCount:
+    count: int
+    rate: float | None
+    """Share of the decided transactions."""
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class ScoreRanking:
+    pr_auc: float | None
+    """Average precision of the transaction score against "role is not normal"."""
+    prevalence: float | None
+    """Share of fraud transactions: the average precision of a random score."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Flagged transactions against one class of fraud transactions, by count and by amount."""
+
+    positives: int
+    positives_amount_fen: int
+    flagged: int
+    flagged_amount_fen: int
+    hits: int
+    """Flagged transactions of the class."""
+    hits_amount_fen: int
+    precision: float | None
+    """hits / flagged: the share of all flags that fell on this class."""
+    recall: float | None
+    """hits / positives."""
+    precision_by_amount: float | None
+    recall_by_amount: float | None
+
+
+@dataclass(frozen=True)
+class FlagReport:
+    """Detection for one set of actions, for all fraud and for each role."""
+
+    actions: tuple[str, ...]
+    fraud: Detection
+    victim_payment: Detection
+    layering: Detection
+    cash_out: Detection
+
+
+@dataclass(frozen=True)
+class VictimMoney:
+    """How much of the victims' money an intercepting action (delay, block) would have held."""
+
+    scams: int
+    """Scams with at least one victim payment."""
+    loss_fen: int
+    first_hop_fen: int
+    """Victim payments intercepted themselves."""
+    first_hop_share: float | None
+    chain_fen: int
+    """Per scam: intercepted transfers of its money anywhere, capped at its loss; summed."""
+    chain_share: float | None
+    scams_stopped_first_hop: int
+    scams_stopped_in_chain: int
+
+
+@dataclass(frozen=True)
+class MinutesToFlag:
+    """Minutes from a mule's first mule activity to its first flagged transfer."""
+
+    mules: int
+    """Flagged mules whose first mule activity is known."""
+    median: float | None
+    p90: float | None
+    flagged_before_start: int
+    """Of those, mules flagged before their first mule activity (counted as 0 minutes)."""
+
+
+@dataclass(frozen=True)
+class AccountFlags:
+    """Accounts with a flagged transfer in or out, against the mule labels."""
+
+    actions: tuple[str, ...]
+    flagged: int
+    flagged_mules: int
+    precision: float | None
+    recall: float | None
+    minutes_to_flag: MinutesToFlag
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    labelled: int
+    """Accounts in account_labels."""
+    active: int
+    """Labelled accounts with at least one decided transfer in or out."""
+    unlabelled_seen: int
+    """Accounts that transact but have no label (e.g. payees at banks outside the region)."""
+    mules: int
+    prevalence: float | None
+    pr_auc: float | None
+    """Average precision of the account score (highest score of its transfers) against is_mule."""
+    detected: AccountFlags
+    intercepted: AccountFlags
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """One rule pack's decisions on one region, scored against the region's labels."""
+
+    region: Region
+    pack_version: str | None
+    model_version: str | None
+    transactions: TransactionCounts
+    actions: Mapping[str, ActionCount]
+    """pass, alert, warn, delay, block: always all five, in that order."""
+    score: ScoreRanking
+    detected: FlagReport
+    intercepted: FlagReport
+    victim_money: VictimMoney
+    accounts: AccountReport
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object: `format` first, then the fields in declaration order."""
+        body = asdict(self)
+        body["actions"] = {name: asdict(count) for name, count in self.actions.items()}
+        return {"format": FORMAT, **_lists(body)}
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_lists(item) for item in value]
+    return value
+
+
+def leaves(body: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, value) of every value that is not an object, in key order."""
+    for key, value in body.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from leaves(value, f"{path}.")
+        else:
+            yield path, value
+
+
+_TEXT_PATHS: Final = frozenset(
+    {"format", "region.name", "region.source", "pack_version", "model_version"}
+)
+
+
+def _compared(path: str) -> bool:
+    # Decided by the path, not the value, so the keys of `difference` never depend on data.
+    return path not in _TEXT_PATHS and not path.endswith(".actions")
+
+
+def difference(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
+    """other − base for every figure (None when either side is not available)."""
+    theirs = dict(leaves(other))
+    result: dict[str, Any] = {}
+    for path, mine in leaves(base):
+        if not _compared(path):
+            continue
+        their = theirs.get(path)
+        result[path] = None if mine is None or their is None else their - mine
+    return result
+
+
+def compare(base: Backtest, other: Backtest) -> dict[str, Any]:
+    """Two packs on the same region, side by side: both results and their difference."""
+    mine, theirs = base.to_dict(), other.to_dict()
+    return {
+        "format": COMPARISON_FORMAT,
+        "base": mine,
+        "other": theirs,
+        "difference": difference(mine, theirs),
+    }
