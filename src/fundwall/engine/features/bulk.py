@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
@@ -29,7 +29,7 @@ from fundwall.engine.features.catalog import (
     STREAMS,
     WINDOWS,
     Measure,
-    Stream,
+    Role,
     aggregate_feature,
     catalogue,
     stream_measures,
@@ -40,13 +40,7 @@ from fundwall.engine.features.encode import Encoded, TableLike, encode
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 
-DEFAULT_BATCH_ROWS: Final = 1 << 20
-_PAIRED: Final = frozenset(
-    {s.stream for s in STREAMS if Measure.DISTINCT in stream_measures(s.stream)}
-    | {Stream.ACCOUNT_OUT, Stream.DEVICE}
-)
-"""Streams whose (owner, counterpart) pairs are linked: distinct counts, new_payee (payer →
-payee) and payer_new_device / device_accounts (device → payer)."""
+DEFAULT_BATCH_ROWS: Final = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -55,9 +49,8 @@ class _StreamPlan:
     counterpart: int
     query_roles: I64
     cols: I64
-    width: int
-    c_prev: int
-    c_sp: int
+    distinct: bool
+    maximum: bool
 
 
 @dataclass(frozen=True)
@@ -86,20 +79,14 @@ def _plan() -> _Plan:
                     cols[q, measure, w] = int_row[
                         aggregate_feature(aggregate, measure, window).name
                     ]
-        width, c_prev, c_sp = 1, -1, -1
-        if spec.stream in _PAIRED:
-            c_prev, width = width, width + 2
-        if Measure.MAX in stream_measures(spec.stream):
-            c_sp, width = width, width + 2
         streams.append(
             _StreamPlan(
                 owner=int(spec.owner),
                 counterpart=int(spec.counterpart),
                 query_roles=np.array([int(a.key) for a in queries], dtype=np.int64),
                 cols=cols,
-                width=width,
-                c_prev=c_prev,
-                c_sp=c_sp,
+                distinct=Measure.DISTINCT in stream_measures(spec.stream),
+                maximum=Measure.MAX in stream_measures(spec.stream),
             )
         )
     singles = [int_row.get(f.name, -1) for f in SINGLES]
@@ -118,61 +105,74 @@ def bulk_schema() -> pa.Schema:
     return pa.schema([(f.name, pa.float64() if f.is_float else pa.int64()) for f in catalogue()])
 
 
+def _aligned_rows(n: int, width: int) -> I32:
+    """An int32 matrix whose rows start on 64-byte cache lines (numpy aligns to 16 only)."""
+    flat = np.empty(n * width + 16, dtype=np.int32)
+    skip = (-flat.ctypes.data % 64) // 4
+    return flat[skip : skip + n * width].reshape(n, width)
+
+
+class _Stream:
+    """The laid-out events and the per-owner window rows of one stream."""
+
+    def __init__(self, plan: _StreamPlan, enc: Encoded) -> None:
+        self.plan = plan
+        self.owner = enc.roles[plan.owner]
+        self.n_owner = enc.n_entities[plan.owner]
+        m = int(np.count_nonzero(self.owner >= 0))
+        self.starts = np.zeros(self.n_owner + 1, dtype=np.int64)
+        self.evt = np.empty((m + 1, kernels.evt_width(plan.distinct, plan.maximum)), np.int64)
+        self.ent = np.empty((0, 0), dtype=np.int32)
+
+    def lay_out(self, enc: Encoded) -> None:
+        plan = self.plan
+        kernels.layout_stream(
+            self.owner,
+            enc.roles[plan.counterpart],
+            enc.ts,
+            enc.amount,
+            self.n_owner,
+            enc.n_entities[plan.counterpart],
+            self.starts,
+            self.evt,
+        )
+        nw = len(WINDOWS)
+        ent = _aligned_rows(self.n_owner, kernels.row_width(nw))
+        ent[:, :nw] = self.starts[:-1, None]
+        ent[:, nw : 2 * nw] = 0
+        ent[:, 2 * nw : 3 * nw] = -1
+        ent[:, 3 * nw] = self.starts[:-1]
+        self.ent = ent
+
+
 class _Run:
     """The state of one columnar pass over one encoded history."""
 
     def __init__(self, enc: Encoded, directory: AccountDirectory) -> None:
-        plan = _plan()
-        n = len(enc)
-        nw = len(WINDOWS)
         self.enc = enc
         self.directory = directory
-        self.links: list[I32] = []
-        self.ents: list[I64] = []
-        for sp in plan.streams:
-            self.links.append(np.full((n, sp.width), -1, dtype=np.int32))
-            ent = np.zeros((enc.n_entities[sp.owner], nw * kernels.SLOT + 2), dtype=np.int64)
-            ent[:, kernels.TAIL : nw * kernels.SLOT : kernels.SLOT] = -1
-            ent[:, kernels.FRONT : nw * kernels.SLOT : kernels.SLOT] = -1
-            ent[:, nw * kernels.SLOT :] = -1
-            self.ents.append(ent)
-        self.city_links = np.full((n, 2), -1, dtype=np.int32)
-        n_accounts = enc.n_entities[0]
+        self.streams = [_Stream(sp, enc) for sp in _plan().streams]
+        self.firsts = np.zeros((3, len(enc)), dtype=np.int8)
+        n_accounts = enc.n_entities[Role.PAYER]
         self.balance = np.zeros(n_accounts, dtype=np.int64)
         known = enc.account_row >= 0
         self.balance[known] = directory.opening_balance[enc.account_row[known]]
         self.last_seen = np.full(n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
-        self.device_accounts = np.zeros(enc.n_entities[2], dtype=np.int64)
+        self.device_accounts = np.zeros(enc.n_entities[Role.DEVICE], dtype=np.int64)
 
-    def link(self, pool: ThreadPoolExecutor) -> None:
+    def lay_out(self, pool: ThreadPoolExecutor) -> None:
         enc = self.enc
-        jobs: list[Future[None]] = []
-        for sp, links in zip(_plan().streams, self.links, strict=True):
-            if sp.c_prev >= 0:
-                jobs.append(
-                    pool.submit(
-                        kernels.pair_links,
-                        enc.roles[sp.owner],
-                        enc.roles[sp.counterpart],
-                        enc.n_entities[sp.owner],
-                        enc.n_entities[sp.counterpart],
-                        links,
-                        sp.c_prev,
-                        sp.c_prev + 1,
-                    )
-                )
-        jobs.append(
-            pool.submit(
-                kernels.pair_links,
-                enc.roles[0],
-                enc.city,
-                enc.n_entities[0],
-                enc.n_cities,
-                self.city_links,
-                0,
-                1,
-            )
+        n = enc.n_entities
+        pairs = (
+            (Role.PAYER, enc.roles[Role.PAYEE], n[Role.PAYEE]),
+            (Role.DEVICE, enc.roles[Role.PAYER], n[Role.PAYER]),
+            (Role.PAYER, enc.city, enc.n_cities),
         )
+        jobs = [pool.submit(stream.lay_out, enc) for stream in self.streams]
+        jobs += [
+            pool.submit(kernels.first_pairs, enc.roles[owner], cp, n[owner], n_cp, first)
+            for (owner, cp, n_cp), first in zip(pairs, self.firsts, strict=True)
+        ]
         for job in jobs:
             job.result()
 
@@ -183,28 +183,24 @@ class _Run:
         rows = stop - start
         out = np.empty((len(plan.int_row), rows), dtype=np.int64)
         out_float = np.empty((len(plan.float_row), rows), dtype=np.float64)
-        jobs: list[Future[None]] = [
+        jobs = [
             pool.submit(
                 kernels.stream_pass,
                 start,
                 stop,
                 enc.ts,
-                enc.amount,
                 enc.roles,
-                sp.owner,
-                sp.query_roles,
-                sp.cols,
+                s.plan.owner,
+                s.plan.query_roles,
+                s.plan.cols,
                 plan.windows,
-                links,
-                sp.c_prev,
-                sp.c_sp,
-                ent,
+                s.evt,
+                s.starts,
+                s.ent,
                 out,
             )
-            for sp, links, ent in zip(plan.streams, self.links, self.ents, strict=True)
+            for s in self.streams
         ]
-        payee_prev = self.links[Stream.ACCOUNT_OUT][:, plan.streams[Stream.ACCOUNT_OUT].c_prev]
-        device_prev = self.links[Stream.DEVICE][:, plan.streams[Stream.DEVICE].c_prev]
         jobs.append(
             pool.submit(
                 kernels.scalar_pass,
@@ -213,7 +209,6 @@ class _Run:
                 enc.ts,
                 enc.amount,
                 enc.roles,
-                enc.city,
                 enc.flags,
                 enc.account_row,
                 d.account_class,
@@ -223,9 +218,7 @@ class _Run:
                 d.party_start,
                 d.party_opened,
                 d.party_banks,
-                payee_prev,
-                device_prev,
-                self.city_links[:, 0],
+                self.firsts,
                 self.balance,
                 self.last_seen,
                 self.device_accounts,
@@ -264,7 +257,7 @@ def iter_bulk(
     with ThreadPoolExecutor(
         max_workers=workers or min(os.cpu_count() or 1, len(STREAMS) + 1)
     ) as pool:
-        run.link(pool)
+        run.lay_out(pool)
         for start in range(0, len(enc), batch_rows):
             yield run.chunk(pool, start, min(start + batch_rows, len(enc)))
 

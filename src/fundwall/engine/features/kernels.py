@@ -1,29 +1,33 @@
 """Compiled kernels of the columnar form: one time-ordered pass per event stream.
 
-Events are identified by their transaction's row, so each stream keeps its per-event links in
-one small int32 matrix (row i = event of transaction i):
+`layout_stream` first lays each stream out owner by owner (a stable counting sort, so each
+owner's events stay in time order and sit side by side): `evt[p] = (ts, amount total before
+p)` for sorted position p, so a window is a range [tail, head) of the owner's segment, its
+count is head - tail and its sum a difference of two totals. The pass then walks the
+transactions in time order; each owner's row in `ent` holds, per window, [tail, distinct,
+max front], then [head, stack top]. Moving a tail is a short forward scan over memory that
+is next to itself, rather than a chase through pointers.
 
-- column 0, chain: the owner's next event, which is how a window's tail moves forward;
-- PREV/NEXT: the previous/next event with the same (owner, counterpart) pair, precomputed by
-  `pair_links`; PREV is -1 for a first occurrence and -2 when the counterpart is null;
-- SP/SN: links of the owner's stack of suffix maxima (every event larger than all later ones).
-
-and per owner one int64 row with, for each window, [tail, count, sum, distinct, max front]
-followed by [last event, stack top]. A distinct count is the number of in-window events that
-are still the latest of their pair: an event entering adds one unless its pair's previous
-event is still in the window; an event leaving removes one unless its pair has occurred since.
-The window maximum is the oldest element of the suffix-maxima stack inside the window.
-These are different algorithms from the online form's multisets and deques on purpose: the
-property test then compares two executions, not one.
+A distinct count is the number of in-window events that are still the latest of their
+(owner, counterpart) pair: an event entering adds one unless its pair's previous event is
+still in the window (`prev`); an event leaving removes one unless its pair has occurred since
+(`later`: row of the next occurrence). The window maximum is the oldest element of the
+owner's stack of suffix maxima (events larger than every later one) inside the window.
+These are other algorithms than the online form's (binary search over per-entity arrays,
+flags counted per eviction, maxima found by bisecting the stack), so the property test
+compares two executions, not one.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+import llvmlite.ir as ir
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from fundwall.engine.features.scalar import (
     age_years,
@@ -38,180 +42,255 @@ I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 F64 = npt.NDArray[np.float64]
 
-SLOT: Final = 5
-"""int64 cells per window in an owner's row: tail, count, sum, distinct, max front."""
-TAIL, COUNT, SUM, DISTINCT, FRONT = range(SLOT)
+TS, CUM, PREV, LATER, SP, SN = range(6)
+"""Columns of a stream's event matrix (row = sorted position)."""
 NULL_PAIR: Final = -2
+NOT_YET: Final = np.iinfo(np.int32).max
+"""`later` of an event whose pair never occurs again."""
+AHEAD: Final = 16
+"""Transactions ahead whose owner rows are prefetched: the passes wait on memory, not on
+arithmetic, and the rows of the next transactions are known in advance."""
 
 _jit = njit(nogil=True, cache=True)
+_inline = njit(nogil=True, cache=True, inline="always")
+
+
+def row_width(n_windows: int) -> int:
+    """int32 cells of an owner's row: per window a tail, a distinct count and a max front
+    (each block of n_windows), then the head. 16 cells (one cache line) for 5 windows."""
+    return 3 * n_windows + 1
+
+
+@intrinsic
+def _prefetch(typingctx: object, rows: types.Array, row: types.Integer) -> object:
+    """Ask the CPU to start loading rows[row, 0] into cache (llvm.prefetch)."""
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        row_index = context.cast(builder, args[1], signature.args[1], types.intp)
+        pointer = cgutils.get_item_pointer(
+            context, builder, array_type, array, [row_index, zero], wraparound=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        function = cgutils.get_or_insert_function(
+            builder.module, function_type, "llvm.prefetch.p0i8"
+        )
+        read, keep, data = ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)
+        builder.call(function, [builder.bitcast(pointer, i8p), read, keep, data])
+        return context.get_dummy_value()
+
+    return types.void(rows, row), codegen
 
 
 @_jit
-def pair_links(
-    owner: I32, cp: I32, n_owner: int, n_cp: int, links: I32, c_prev: int, c_next: int
-) -> None:
-    """Fill links[:, c_prev] and links[:, c_next] with the neighbouring events of each pair.
-
-    Events are grouped by owner with a counting sort (stable, so time order within a group),
-    then a stamp array over counterparts finds each pair's previous event in O(1).
-    """
-    n = owner.shape[0]
+def _group(owner: I32, n_owner: int) -> tuple[I64, I32]:
+    """Stable counting sort by owner: (segment starts, row of each sorted position)."""
     starts = np.zeros(n_owner + 1, dtype=np.int64)
-    for i in range(n):
+    for i in range(owner.shape[0]):
         if owner[i] >= 0:
             starts[owner[i] + 1] += 1
     for g in range(n_owner):
         starts[g + 1] += starts[g]
-    fill = starts.copy()
+    fill = starts[:-1].copy()
     order = np.empty(starts[n_owner], dtype=np.int32)
-    for i in range(n):
+    for i in range(owner.shape[0]):
         g = owner[i]
         if g >= 0:
             order[fill[g]] = i
             fill[g] += 1
+    return starts, order
+
+
+@_jit
+def first_pairs(owner: I32, cp: I32, n_owner: int, n_cp: int, first: I8) -> None:
+    """first[i] = 1 when row i is the first with its (owner, non-null counterpart) pair."""
+    starts, order = _group(owner, n_owner)
     stamp = np.full(n_cp, -1, dtype=np.int64)
-    latest = np.empty(n_cp, dtype=np.int32)
     for g in range(n_owner):
-        for k in range(starts[g], starts[g + 1]):
-            i = order[k]
-            links[i, c_next] = -1
+        for p in range(starts[g], starts[g + 1]):
+            i = order[p]
             c = cp[i]
-            if c < 0:
-                links[i, c_prev] = NULL_PAIR
-                continue
-            if stamp[c] == g:
-                p = latest[c]
-                links[i, c_prev] = p
-                links[p, c_next] = i
-            else:
-                links[i, c_prev] = -1
-            stamp[c] = g
-            latest[c] = i
+            if c >= 0 and stamp[c] != g:
+                stamp[c] = g
+                first[i] = 1
 
 
 @_jit
-def _advance(
-    e: int, t: int, cur: int, ts: I64, amount: I64, links: I32, ent: I64, windows: I64,
-    c_next: int, c_sn: int,
+def layout_stream(
+    owner: I32, cp: I32, ts: I64, amount: I64, n_owner: int, n_cp: int, starts: I64, evt: I64,
 ) -> None:  # fmt: skip
-    """Evict the owner's events with ts < t - W from each window W (`cur`: the current row)."""
-    for w in range(windows.shape[0]):
-        b = w * SLOT
-        tail = ent[e, b + TAIL]
-        bound = t - windows[w]
-        if tail < 0 or ts[tail] >= bound:
-            continue
-        count = ent[e, b + COUNT]
-        total = ent[e, b + SUM]
-        distinct = ent[e, b + DISTINCT]
-        while tail >= 0 and ts[tail] < bound:
-            count -= 1
-            total -= amount[tail]
-            if c_next >= 0 and links[tail, c_next - 1] != NULL_PAIR:
-                later = links[tail, c_next]
-                if later < 0 or later >= cur:
-                    distinct -= 1
-            tail = links[tail, 0]
-        ent[e, b + TAIL] = tail
-        ent[e, b + COUNT] = count
-        ent[e, b + SUM] = total
-        ent[e, b + DISTINCT] = distinct
-        if c_sn >= 0:
-            front = ent[e, b + FRONT]
-            while front >= 0 and ts[front] < bound:
-                front = links[front, c_sn]
-            ent[e, b + FRONT] = front
+    """Fill `starts` (n_owner + 1) and `evt` (m + 1 rows, `evt_width` columns; the extra
+    row closes the last segment): time, running total and, when wide enough, pair links
+    (PREV: sorted position, -1 first, -2 null counterpart; LATER: row of the next one)."""
+    group_starts, order = _group(owner, n_owner)
+    starts[:] = group_starts
+    m = order.shape[0]
+    total = 0
+    for p in range(m):
+        i = order[p]
+        evt[p, TS] = ts[i]
+        evt[p, CUM] = total
+        total += amount[i]
+    evt[m, TS] = np.iinfo(np.int64).max
+    evt[m, CUM] = total
+    if evt.shape[1] > SN:
+        evt[:, SP] = -1
+        evt[:, SN] = -1
+    if evt.shape[1] <= LATER:
+        return
+    stamp = np.full(n_cp, -1, dtype=np.int64)
+    latest = np.empty(n_cp, dtype=np.int64)
+    for g in range(n_owner):
+        for p in range(starts[g], starts[g + 1]):
+            evt[p, LATER] = NOT_YET
+            c = cp[order[p]]
+            if c < 0:
+                evt[p, PREV] = NULL_PAIR
+            elif stamp[c] == g:
+                evt[p, PREV] = latest[c]
+                evt[latest[c], LATER] = order[p]
+            else:
+                evt[p, PREV] = -1
+            if c >= 0:
+                stamp[c] = g
+                latest[c] = p
 
 
-@_jit
-def _add(
-    e: int, i: int, amount: I64, links: I32, ent: I64, nw: int, c_prev: int, c_sp: int
-) -> None:
-    """Append event i to owner e (its windows are already advanced to its time)."""
-    last_col = nw * SLOT
-    last = ent[e, last_col]
-    if last >= 0:
-        links[last, 0] = i
-    ent[e, last_col] = i
-    a = amount[i]
-    top = -1
-    if c_sp >= 0:
-        top = ent[e, last_col + 1]
-        while top >= 0 and amount[top] <= a:
-            top = links[top, c_sp]
-        links[i, c_sp] = top
-        if top >= 0:
-            links[top, c_sp + 1] = i
-        ent[e, last_col + 1] = i
+def evt_width(distinct: bool, maximum: bool) -> int:
+    """Columns of a stream's event matrix: TS, CUM, then PREV, LATER, then SP, SN."""
+    return SN + 1 if maximum else LATER + 1 if distinct else CUM + 1
+
+
+@_inline
+def _advance(e: int, t: int, cur: int, evt: I64, ent: I32, windows: I64) -> None:
+    """Move the owner's windows to time t (`cur`: the row being processed)."""
+    nw = windows.shape[0]
+    head = ent[e, 3 * nw]
+    distinct = evt.shape[1] > LATER
     for w in range(nw):
-        b = w * SLOT
-        tail = ent[e, b + TAIL]
-        if c_prev >= 0:
-            p = links[i, c_prev]
-            if p != NULL_PAIR and not (tail >= 0 and p >= tail):
-                ent[e, b + DISTINCT] += 1
-        if tail < 0:
-            ent[e, b + TAIL] = i
-        ent[e, b + COUNT] += 1
-        ent[e, b + SUM] += a
-        if c_sp >= 0:
-            front = ent[e, b + FRONT]
+        tail = ent[e, w]
+        bound = t - windows[w]
+        if tail >= head or evt[tail, TS] >= bound:
+            continue
+        gone = 0
+        while tail < head and evt[tail, TS] < bound:
+            if distinct and evt[tail, PREV] != NULL_PAIR and evt[tail, LATER] >= cur:
+                gone += 1
+            tail += 1
+        ent[e, w] = tail
+        ent[e, nw + w] -= gone
+        if evt.shape[1] > SN:
+            front = ent[e, 2 * nw + w]
+            while front >= 0 and evt[front, TS] < bound:
+                front = evt[front, SN]
+            ent[e, 2 * nw + w] = front
+
+
+@_inline
+def _add(e: int, evt: I64, starts: I64, ent: I32, nw: int) -> None:
+    """Append the owner's next event (its windows are already at its time). The newest
+    event always ends on top of the maxima stack, so the top is the owner's previous event."""
+    p = ent[e, 3 * nw]
+    ent[e, 3 * nw] = p + 1
+    maximum = evt.shape[1] > SN
+    top = -1
+    if maximum:
+        amount = evt[p + 1, CUM] - evt[p, CUM]
+        top = p - 1 if p > starts[e] else -1
+        while top >= 0 and evt[top + 1, CUM] - evt[top, CUM] <= amount:
+            top = evt[top, SP]
+        evt[p, SP] = top
+        if top >= 0:
+            evt[top, SN] = p
+    for w in range(nw):
+        if evt.shape[1] > LATER:
+            q = evt[p, PREV]
+            if q != NULL_PAIR and q < ent[e, w]:
+                ent[e, nw + w] += 1
+        if maximum:
+            front = ent[e, 2 * nw + w]
             if front < 0 or front > top:
-                ent[e, b + FRONT] = i
+                ent[e, 2 * nw + w] = p
+
+
+@_inline
+def _prefetch_ahead(i: int, roles: I32, query_roles: I64, evt: I64, ent: I32, nw: int) -> None:
+    """Owner rows of transaction i + 2·AHEAD, and the events at the windows' ends of
+    transaction i + AHEAD (whose rows arrived by now)."""
+    n = roles.shape[1]
+    for q in range(query_roles.shape[0]):
+        if i + 2 * AHEAD < n:
+            far = roles[query_roles[q], i + 2 * AHEAD]
+            if far >= 0:
+                _prefetch(ent, far)
+        if i + AHEAD < n:
+            near = roles[query_roles[q], i + AHEAD]
+            if near >= 0:
+                _prefetch(evt, ent[near, nw - 1])
+                _prefetch(evt, ent[near, 3 * nw])
 
 
 @_jit
 def stream_pass(
-    start: int, stop: int, ts: I64, amount: I64, roles: I32, owner_role: int,
-    query_roles: I64, cols: I64, windows: I64, links: I32, c_prev: int, c_sp: int,
-    ent: I64, out: I64,
+    start: int, stop: int, ts: I64, roles: I32, owner_role: int, query_roles: I64, cols: I64,
+    windows: I64, evt: I64, starts: I64, ent: I32, out: I64,
 ) -> None:  # fmt: skip
     """Rows [start, stop) of one stream: read every query's windows, then add the event.
 
     cols[q, measure, w] is the row of `out` that receives the value (-1: not a feature);
-    `out` column r is transaction start + r.
+    `out` column r is transaction start + r. The width of `evt` switches distinct counts
+    and maxima on.
     """
     nw = windows.shape[0]
-    c_next = c_prev + 1 if c_prev >= 0 else -1
-    c_sn = c_sp + 1 if c_sp >= 0 else -1
     for i in range(start, stop):
+        _prefetch_ahead(i, roles, query_roles, evt, ent, nw)
         t = ts[i]
         r = i - start
         for q in range(query_roles.shape[0]):
             e = roles[query_roles[q], i]
-            if e >= 0:
-                _advance(e, t, i, ts, amount, links, ent, windows, c_next, c_sn)
+            if e < 0:
+                for w in range(nw):
+                    for m in range(4):
+                        if cols[q, m, w] >= 0:
+                            out[cols[q, m, w], r] = 0
+                continue
+            _advance(e, t, i, evt, ent, windows)
+            head = ent[e, 3 * nw]
             for w in range(nw):
-                b = w * SLOT
-                for m in range(4):
-                    col = cols[q, m, w]
-                    if col < 0:
-                        continue
-                    if e < 0:
-                        out[col, r] = 0
-                    elif m == 2:
-                        front = ent[e, b + FRONT]
-                        out[col, r] = amount[front] if front >= 0 else 0
-                    else:
-                        out[col, r] = ent[e, b + (COUNT, SUM, 0, DISTINCT)[m]]
+                tail = ent[e, w]
+                if cols[q, 0, w] >= 0:
+                    out[cols[q, 0, w], r] = head - tail
+                if cols[q, 1, w] >= 0:
+                    out[cols[q, 1, w], r] = evt[head, CUM] - evt[tail, CUM]
+                if cols[q, 2, w] >= 0:
+                    front = ent[e, 2 * nw + w]
+                    biggest = evt[front + 1, CUM] - evt[front, CUM] if front >= 0 else 0
+                    out[cols[q, 2, w], r] = biggest
+                if cols[q, 3, w] >= 0:
+                    out[cols[q, 3, w], r] = ent[e, nw + w]
         e = roles[owner_role, i]
         if e >= 0:
-            _advance(e, t, i, ts, amount, links, ent, windows, c_next, c_sn)
-            _add(e, i, amount, links, ent, nw, c_prev, c_sp)
+            _advance(e, t, i, evt, ent, windows)
+            _add(e, evt, starts, ent, nw)
 
 
 @_jit
 def scalar_pass(
-    start: int, stop: int, ts: I64, amount: I64, roles: I32, city: I32, flags: I8,
+    start: int, stop: int, ts: I64, amount: I64, roles: I32, flags: I8,
     account_row: I64, klass: I64, opened: I64, party_birth: I64, party_phones: I64,
     party_start: I64, party_opened: I64, party_banks: I64,
-    payee_prev: I32, device_prev: I32, city_prev: I32,
+    firsts: I8,
     balance: I64, last_seen: I64, device_accounts: I64, cols: I64, share_col: int,
     out: I64, out_float: F64,
 ) -> None:  # fmt: skip
     """Rows [start, stop) of the single-value features, in `SINGLES` order through `cols`.
 
-    flags rows: 0 cross bank, 1 ATM, 2 non-counter, 3 withdrawal. `balance`, `last_seen`
+    flags rows: 0 cross bank, 1 ATM, 2 non-counter, 3 withdrawal; firsts rows: first (payer,
+    payee), (device, payer) and (payer, city) pair. `balance`, `last_seen`
     (INT64 min: never) and `device_accounts` carry over from one chunk to the next.
     """
     never = np.iinfo(np.int64).min
@@ -234,7 +313,7 @@ def scalar_pass(
         out[cols[5], r] = days_since(t, seen) if seen != never else -1
         seen = last_seen[payee] if payee >= 0 else never
         out[cols[6], r] = days_since(t, seen) if seen != never else -1
-        out[cols[7], r] = 1 if payer >= 0 and payee >= 0 and payee_prev[i] == -1 else 0
+        out[cols[7], r] = firsts[0, i]
         held = balance[payer] if payer >= 0 else 0
         out[cols[8], r] = held
         out_float[share_col, r] = balance_share(a, held) if payer >= 0 else 0.0
@@ -253,9 +332,9 @@ def scalar_pass(
             for f in range(16, 20):
                 out[cols[f], r] = -1
         out[cols[20], r] = device_accounts[device] if device >= 0 else 0
-        first_on_device = payer >= 0 and device >= 0 and device_prev[i] == -1
+        first_on_device = firsts[1, i] == 1
         out[cols[21], r] = 1 if first_on_device else 0
-        out[cols[22], r] = 1 if payer >= 0 and city[i] >= 0 and city_prev[i] == -1 else 0
+        out[cols[22], r] = firsts[2, i]
         if first_on_device:
             device_accounts[device] += 1
         if payer >= 0:

@@ -37,12 +37,20 @@ from fundwall.engine.features.scalar import (
     is_night,
     local_hour,
 )
-from fundwall.engine.features.tracks import Track
+from fundwall.engine.features.tracks import READERS, Track
 
 SNAPSHOT_VERSION: Final = 1
 Key = str | int
-_PLAN: Final = tuple((a.stream, a.key, a.measures) for a in AGGREGATES)
-_ZEROS: Final = {a.stream: None for a in AGGREGATES}
+_PLAN: Final = tuple(
+    (
+        int(a.stream),
+        int(a.key),
+        tuple(READERS[m] for m in a.measures),
+        [0] * (len(a.measures) * len(WINDOWS)),
+    )
+    for a in AGGREGATES
+)
+"""Per aggregate: stream, key role, a reader per measure, and the zeros of a new entity."""
 _STREAM_SHAPE: Final = tuple(
     (Measure.DISTINCT in stream_measures(s.stream), Measure.MAX in stream_measures(s.stream))
     for s in STREAMS
@@ -202,15 +210,15 @@ class OnlineFeatureState:
             party if party >= 0 else None,
         )
         tracks = self._tracks
-        for stream, role, measures in _PLAN:
+        for stream, role, readers, zeros in _PLAN:
             key = keys[role]
             track = tracks[stream].get(key) if key is not None else None
             if track is None:
-                out.extend([0] * (len(measures) * len(WINDOWS)))
+                out += zeros
                 continue
             track.advance(t)
-            for measure in measures:
-                track.read(measure, out)
+            for reader in readers:
+                out += reader(track)
         return FeatureVector(out)
 
     def _fold(

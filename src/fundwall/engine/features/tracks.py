@@ -1,142 +1,172 @@
 """Per-entity window state of the online form: one `Track` per (stream, entity).
 
-A track keeps the entity's events of the last 30 days in compact arrays (no object per event,
-so the garbage collector has nothing to walk) and, per window, the absolute index of the
-oldest event still inside it, the running sum, a multiset of counterparts (distinct count)
-and a monotonic deque of indices (max). Windows slide lazily: `advance(t)` evicts whatever
-fell out before t, whenever the entity is read or written.
+A track keeps the entity's recent events in compact arrays (no object per event, so the
+garbage collector has nothing to walk): times, running totals of amounts (a window's sum is a
+difference of two totals), a byte per event that says whether it is still the latest event
+with its counterpart (distinct counts), and the stack of suffix maxima (a window's maximum is
+the first stack entry inside the window). Each window is the index of its oldest event;
+`advance(t)` moves it with a binary search and subtracts the latest-flags it passes from the
+window's distinct count. `expiry` is the earliest time any window loses an event, so a read
+of an entity that has not aged since its last touch costs one comparison.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import deque
-from typing import Final
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any, Final
 
 from fundwall.engine.features.catalog import WINDOWS, Measure
 
 WINDOW_US: Final = tuple(window.micros for window in WINDOWS)
-N_WINDOWS: Final = len(WINDOWS)
+_SHORTEST: Final = min(WINDOW_US)
+_LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
+_NEVER: Final = 2**63
 _COMPACT_AT: Final = 256
 """Drop events that left every window once at least this many have piled up."""
 
-Snapshot = tuple[
-    bytes, bytes, list[str | None], int, list[int], list[int], list[dict[str, int]] | None,
-    list[list[int]] | None,
-]  # fmt: skip
-
 
 class Track:
-    __slots__ = ("amount", "base", "cp", "distinct", "maxq", "sums", "tails", "ts")
+    __slots__ = ("base", "cum", "dist", "expiry", "flags", "latest", "stack", "tails", "ts")
 
     def __init__(self, distinct: bool, maximum: bool) -> None:
         self.ts = array("q")
-        self.amount = array("q")
-        self.cp: list[str | None] = []
+        self.cum = [0]
         self.base = 0
-        self.tails = [0] * N_WINDOWS
-        self.sums = [0] * N_WINDOWS
-        self.distinct: list[dict[str, int]] | None = [{} for _ in WINDOW_US] if distinct else None
-        self.maxq: list[deque[int]] | None = [deque() for _ in WINDOW_US] if maximum else None
+        self.tails = [0] * len(WINDOW_US)
+        self.expiry = _NEVER
+        self.flags: bytearray | None = bytearray() if distinct else None
+        self.latest: dict[str, int] = {}
+        self.dist = [0] * len(WINDOW_US)
+        self.stack: list[int] | None = [] if maximum else None
 
     def advance(self, t: int) -> None:
-        """Evict events with ts < t - W from each window W."""
+        """Drop events with ts < t - W from each window W."""
+        if t <= self.expiry:
+            return
         ts = self.ts
         base = self.base
-        end = base + len(ts)
+        n = len(ts)
         tails = self.tails
-        for w in range(N_WINDOWS):
-            tail = tails[w]
-            bound = t - WINDOW_US[w]
-            if tail == end or ts[tail - base] >= bound:
+        flags = self.flags
+        expiry = _NEVER
+        for w, width in enumerate(WINDOW_US):
+            tail = tails[w] - base
+            if tail == n:
                 continue
-            amount = self.amount
-            total = self.sums[w]
-            counts = self.distinct[w] if self.distinct is not None else None
-            while tail < end and ts[tail - base] < bound:
-                total -= amount[tail - base]
-                if counts is not None:
-                    party = self.cp[tail - base]
-                    if party is not None:
-                        left = counts[party] - 1
-                        if left:
-                            counts[party] = left
-                        else:
-                            del counts[party]
-                tail += 1
-            tails[w] = tail
-            self.sums[w] = total
-            if self.maxq is not None:
-                queue = self.maxq[w]
-                while queue and queue[0] < tail:
-                    queue.popleft()
+            bound = t - width
+            if ts[tail] < bound:
+                old = tail
+                tail = bisect_left(ts, bound, old, n)
+                tails[w] = tail + base
+                if flags is not None:
+                    self.dist[w] -= flags.count(1, old, tail)
+                if tail == n:
+                    continue
+            if ts[tail] + width < expiry:
+                expiry = ts[tail] + width
+        self.expiry = expiry
 
     def add(self, t: int, amount: int, counterpart: str | None) -> None:
         """Append an event; call `advance(t)` first."""
-        index = self.base + len(self.ts)
+        base = self.base
+        index = base + len(self.ts)
         self.ts.append(t)
-        self.amount.append(amount)
-        self.cp.append(counterpart)
-        sums = self.sums
-        for w in range(N_WINDOWS):
-            sums[w] += amount
-        if self.distinct is not None and counterpart is not None:
-            for counts in self.distinct:
-                counts[counterpart] = counts.get(counterpart, 0) + 1
-        if self.maxq is not None:
-            values = self.amount
-            base = self.base
-            for queue in self.maxq:
-                while queue and values[queue[-1] - base] <= amount:
-                    queue.pop()
-                queue.append(index)
-        stale = min(self.tails) - self.base
+        cum = self.cum
+        cum.append(cum[-1] + amount)
+        if t + _SHORTEST < self.expiry:
+            self.expiry = t + _SHORTEST
+        flags = self.flags
+        if flags is not None:
+            if counterpart is None:
+                flags.append(0)
+            else:
+                previous = self.latest.get(counterpart, -1)
+                self.latest[counterpart] = index
+                flags.append(1)
+                if previous >= base:
+                    flags[previous - base] = 0
+                dist = self.dist
+                for w, tail in enumerate(self.tails):
+                    if previous < tail:
+                        dist[w] += 1
+        stack = self.stack
+        if stack is not None:
+            while stack and cum[stack[-1] - base + 1] - cum[stack[-1] - base] <= amount:
+                stack.pop()
+            stack.append(index)
+        stale = self.tails[_LONGEST] - base
         if stale >= _COMPACT_AT and 2 * stale >= len(self.ts):
-            del self.ts[:stale]
-            del self.amount[:stale]
-            del self.cp[:stale]
-            self.base += stale
+            self._compact(stale)
 
-    def read(self, measure: Measure, out: list[int | float]) -> None:
-        """Append the measure over every window to `out`."""
-        if measure is Measure.COUNT:
-            end = self.base + len(self.ts)
-            out.extend([end - tail for tail in self.tails])
-        elif measure is Measure.SUM:
-            out.extend(self.sums)
-        elif measure is Measure.DISTINCT:
-            assert self.distinct is not None
-            out.extend([len(counts) for counts in self.distinct])
-        else:
-            assert self.maxq is not None
-            values = self.amount
-            base = self.base
-            out.extend([values[q[0] - base] if q else 0 for q in self.maxq])
+    def _compact(self, stale: int) -> None:
+        del self.ts[:stale]
+        del self.cum[:stale]
+        if self.flags is not None:
+            del self.flags[:stale]
+        self.base += stale
+        if self.stack is not None:
+            del self.stack[: bisect_left(self.stack, self.base)]
 
-    def dump(self) -> Snapshot:
+    def counts(self) -> list[int]:
+        end = self.base + len(self.ts)
+        return [end - tail for tail in self.tails]
+
+    def sums(self) -> list[int]:
+        cum = self.cum
+        base = self.base
+        total = cum[-1]
+        return [total - cum[tail - base] for tail in self.tails]
+
+    def maxima(self) -> list[int]:
+        stack = self.stack
+        assert stack is not None
+        cum = self.cum
+        base = self.base
+        out = []
+        for tail in self.tails:
+            i = bisect_left(stack, tail)
+            out.append(cum[stack[i] - base + 1] - cum[stack[i] - base] if i < len(stack) else 0)
+        return out
+
+    def distincts(self) -> list[int]:
+        return list(self.dist)
+
+    def dump(self) -> tuple[Any, ...]:
         return (
             self.ts.tobytes(),
-            self.amount.tobytes(),
-            list(self.cp),
+            self.cum,
             self.base,
-            list(self.tails),
-            list(self.sums),
-            [dict(counts) for counts in self.distinct] if self.distinct is not None else None,
-            [list(queue) for queue in self.maxq] if self.maxq is not None else None,
+            self.tails,
+            self.expiry,
+            bytes(self.flags) if self.flags is not None else None,
+            self.latest,
+            self.dist,
+            self.stack,
         )
 
     @classmethod
-    def load(cls, data: Snapshot) -> Track:
-        ts, amount, cp, base, tails, sums, distinct, maxq = data
-        track = cls(distinct is not None, maxq is not None)
+    def load(cls, data: tuple[Any, ...]) -> Track:
+        ts, cum, base, tails, expiry, flags, latest, dist, stack = data
+        track = cls.__new__(cls)
+        track.ts = array("q")
         track.ts.frombytes(ts)
-        track.amount.frombytes(amount)
-        track.cp = list(cp)
+        track.cum = cum
         track.base = base
-        track.tails = list(tails)
-        track.sums = list(sums)
-        if distinct is not None:
-            track.distinct = [dict(counts) for counts in distinct]
-        if maxq is not None:
-            track.maxq = [deque(queue) for queue in maxq]
+        track.tails = tails
+        track.expiry = expiry
+        track.flags = bytearray(flags) if flags is not None else None
+        track.latest = latest
+        track.dist = dist
+        track.stack = stack
         return track
+
+
+READERS: Final[dict[Measure, Callable[[Track], list[int]]]] = {
+    Measure.COUNT: Track.counts,
+    Measure.SUM: Track.sums,
+    Measure.MAX: Track.maxima,
+    Measure.DISTINCT: Track.distincts,
+}
+"""How each measure is read from a track, over every window (in `WINDOWS` order)."""
