@@ -207,3 +207,6 @@ class AuditHeadRow(Base):
 
 # The console's tables (users, sessions, API keys, alert work) join this metadata.
 from fundwall.store import auth_tables as _auth_tables  # noqa: E402, F401
+
+# The decision engine's tables (rule packs, restrictions, lists, snapshots) join it too.
+from fundwall.store import engine_tables as _engine_tables  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """Users, console sessions, API keys and alert work; indexes for the console's reads.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2024-06-15
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
