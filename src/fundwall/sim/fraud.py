@@ -159,7 +159,6 @@ def make_fraud(w: World, start_us: int) -> Fraud:
         victim = int(victims[i])
         levels = 2 + int(w.rng.choice(len(b.levels_weights), p=np.asarray(b.levels_weights)))
         scam = Scam(kind, victim, int(w.accounts.main[victim]), s % gangs.count, levels)
-        scam.payments = []
         schedule = _schedule(w, kind, int(t0[i]), end - 6 * US_PER_H)
         level1 = -1
         for n, (t, amount) in enumerate(schedule):
