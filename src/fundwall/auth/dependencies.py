@@ -1,0 +1,254 @@
+"""FastAPI dependencies: the unit of work, the signed-in Actor, API keys, permissions, CSRF.
+
+`install_access(app, AccessConfig(...))` puts the configuration on the app; then routes ask:
+
+    @router.get("/v1/accounts/{account_no}")
+    def account(actor: Actor = Depends(api_actor), uow: UnitOfWork = Depends(unit_of_work)):
+        ...
+
+    @router.get("/alerts")
+    def alerts(actor: Actor = Depends(require(Permission.WORK_ALERTS))): ...
+
+Console pages use `console_actor` (the session cookie; NotSignedIn sends the browser to the
+sign-in page) and `csrf_protected` on every unsafe method. API routes use `api_actor`: an
+API key (`Authorization: Bearer fwk_…` or `X-API-Key`), or the console session for reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from ipaddress import ip_address
+from typing import Annotated, Final
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+
+from fundwall.auth.actor import Actor
+from fundwall.auth.api_keys import actor_for_key
+from fundwall.auth.passwords import Passwords
+from fundwall.auth.roles import Permission
+from fundwall.auth.sessions import ActiveSession, SessionPolicy, resume
+from fundwall.auth.tokens import same
+from fundwall.clock import Clock, SystemClock
+from fundwall.domain.errors import FundwallError, InvalidInput, PermissionDenied
+from fundwall.store import UnitOfWork
+
+SESSION_COOKIE: Final = "fundwall_session"
+CSRF_HEADER: Final = "X-CSRF-Token"
+CSRF_FIELD: Final = "csrf_token"
+API_KEY_HEADER: Final = "X-API-Key"
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
+MAX_FORM_FIELDS: Final = 100
+_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="fundwall"'}
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    """What the access dependencies need, set once per app by `install_access`.
+
+    `api_keys_required` is False only in the demo, where the transaction API is open.
+    """
+
+    engine: Engine
+    passwords: Passwords = field(default_factory=Passwords)
+    policy: SessionPolicy = field(default_factory=SessionPolicy)
+    clock: Clock = field(default_factory=SystemClock)
+    api_keys_required: bool = True
+
+
+@dataclass(eq=False)
+class NotSignedIn(FundwallError):
+    """A console page was asked for without a valid session."""
+
+    kind = "not-signed-in"
+
+    def message(self) -> str:
+        return "please sign in"
+
+
+@dataclass(eq=False)
+class CsrfRejected(FundwallError):
+    """An unsafe request without the session's CSRF token, or from another origin."""
+
+    reason: str
+
+    kind = "csrf-rejected"
+
+    def message(self) -> str:
+        return f"request refused: {self.reason}"
+
+
+def install_access(app: FastAPI, config: AccessConfig) -> None:
+    app.state.fundwall_access = config
+
+
+def access_config(request: Request) -> AccessConfig:
+    config: AccessConfig = request.app.state.fundwall_access
+    return config
+
+
+AccessDep = Annotated[AccessConfig, Depends(access_config)]
+
+
+def unit_of_work(config: AccessDep) -> Iterator[UnitOfWork]:
+    """One unit of work per request, closed (and rolled back unless committed) after it."""
+    with UnitOfWork(config.engine, clock=config.clock) as uow:
+        yield uow
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies, except over plain HTTP to this machine (the demo on 127.0.0.1),
+    where a browser would not send them back."""
+    if request.url.scheme == "https":
+        return True
+    host = request.url.hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def current_session(
+    request: Request, uow: UnitOfWorkDep, config: AccessDep
+) -> ActiveSession | None:
+    """The session of the request's cookie, if valid (cached for the request)."""
+    if hasattr(request.state, "fundwall_session"):
+        cached: ActiveSession | None = request.state.fundwall_session
+        return cached
+    token = request.cookies.get(SESSION_COOKIE, "")
+    found = resume(uow, token, policy=config.policy) if token else None
+    request.state.fundwall_session = found
+    return found
+
+
+MaybeSessionDep = Annotated[ActiveSession | None, Depends(current_session)]
+
+
+def signed_in(session: MaybeSessionDep) -> ActiveSession:
+    """The session of a console page; NotSignedIn (→ sign-in page) without one."""
+    if session is None:
+        raise NotSignedIn()
+    return session
+
+
+SessionDep = Annotated[ActiveSession, Depends(signed_in)]
+
+
+def console_actor(session: SessionDep) -> Actor:
+    """The signed-in user of a console page."""
+    return session.actor
+
+
+ConsoleActor = Annotated[Actor, Depends(console_actor)]
+
+
+async def submitted_form(request: Request) -> dict[str, str]:
+    """The fields of a URL-encoded form body (first value of each), parsed once per request.
+
+    HTMX and plain forms both send this encoding; anything else gives no fields.
+    """
+    cached: dict[str, str] | None = getattr(request.state, "form", None)
+    if cached is not None:
+        return cached
+    form: dict[str, str] = {}
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if request.method not in SAFE_METHODS and content_type == FORM_MEDIA_TYPE:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        except ValueError:
+            raise InvalidInput(f"more than {MAX_FORM_FIELDS} form fields", "form") from None
+        for name, value in pairs:
+            form.setdefault(name, value)
+    request.state.form = form
+    return form
+
+
+FormDep = Annotated[dict[str, str], Depends(submitted_form)]
+
+
+def csrf_protected(request: Request, form: FormDep, session: MaybeSessionDep) -> None:
+    """Refuse an unsafe request from another origin or without the session's CSRF token,
+    sent in the `X-CSRF-Token` header (HTMX requests, set by app.js) or the form field
+    `csrf_token`."""
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise CsrfRejected("it came from another site")
+    if session is None:
+        raise NotSignedIn()
+    presented = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD, "")
+    if not presented or not same(presented, session.csrf_token):
+        raise CsrfRejected("the form has expired; reload the page and try again")
+
+
+def _presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        return credentials
+    return request.headers.get(API_KEY_HEADER)
+
+
+def api_actor(request: Request, uow: UnitOfWorkDep) -> Actor:
+    """The caller of an API route: an API key, or a console session on a read.
+
+    401 with a Bearer challenge when neither is there or the key is not valid.
+    """
+    presented = _presented_key(request)
+    if presented is not None:
+        actor = actor_for_key(uow, presented)
+        if actor is None:
+            raise HTTPException(
+                HTTPStatus.UNAUTHORIZED, "the API key is not valid or was revoked", _CHALLENGE
+            )
+        return actor
+    if request.method in SAFE_METHODS:
+        session = current_session(request, uow, access_config(request))
+        if session is not None:
+            return session.actor
+    raise HTTPException(
+        HTTPStatus.UNAUTHORIZED,
+        "send an API key: 'Authorization: Bearer fwk_…' or 'X-API-Key: fwk_…'",
+        _CHALLENGE,
+    )
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+
+
+def transaction_submitter(request: Request, config: AccessDep) -> Actor | None:
+    """For the engine's transaction routes: the member's API key, required outside the demo
+    (None in the demo, where the routes are open)."""
+    if not config.api_keys_required:
+        return None
+    with UnitOfWork(config.engine, clock=config.clock) as uow:
+        actor = api_actor(request, uow)
+    actor.require(Permission.SUBMIT_TRANSACTIONS)
+    return actor
+
+
+def require(permission: Permission) -> Callable[..., Actor]:
+    """A dependency giving the console user, refused (403) without `permission`."""
+
+    def dependency(actor: ConsoleActor) -> Actor:
+        if not actor.can(permission):
+            raise PermissionDenied(f"{permission.value} (role {actor.role.value})")
+        return actor
+
+    return dependency

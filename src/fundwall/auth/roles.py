@@ -1,0 +1,114 @@
+"""Roles (角色) and the permissions each one holds.
+
+Five roles sign in to the console. Member roles belong to a bank or payment institution and
+see only its customers; the hub supervisor sees the region in aggregate and runs the rule
+packs; the police officer sees what the police orders cover (none yet, so no customer data);
+the auditor reads the audit log. A sixth, `member_system`, is never given to a person: it is
+what an API key acts as, for its member's systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from fundwall.domain.institutions import InstitutionKind
+
+
+class Permission(StrEnum):
+    VIEW_OVERVIEW = "view_overview"
+    """The overview of decisions, interceptions and alerts (a member: its own; others: the
+    region in aggregate)."""
+    VIEW_REGION = "view_region"
+    """Aggregates across every member, member by member."""
+    VIEW_CUSTOMER_DATA = "view_customer_data"
+    """The member's own customers: accounts, transactions, decisions and alerts."""
+    UNMASK_PERSONAL_DATA = "unmask_personal_data"
+    """Show a holder's name, ID and phone in full, on purpose and audited."""
+    WORK_ALERTS = "work_alerts"
+    """Take, close and annotate the member's alerts."""
+    VIEW_RULE_PACKS = "view_rule_packs"
+    PROMOTE_RULE_PACKS = "promote_rule_packs"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_USERS = "manage_users"
+    """Create users and reset passwords (a member admin: only within the member)."""
+    MANAGE_API_KEYS = "manage_api_keys"
+    SUBMIT_TRANSACTIONS = "submit_transactions"
+    """Send transactions to the engine through the API."""
+
+
+class Role(StrEnum):
+    HUB_SUPERVISOR = "hub_supervisor"
+    """监管人员 of the regional hub (the central-bank branch)."""
+    MEMBER_ADMIN = "member_admin"
+    """A member institution's administrator: its users and API keys, and analyst work."""
+    MEMBER_ANALYST = "member_analyst"
+    """A member institution's anti-fraud analyst (反诈分析员)."""
+    POLICE_OFFICER = "police_officer"
+    """An officer of a police anti-fraud unit (反诈民警)."""
+    AUDITOR = "auditor"
+    """Reads the hash-chained audit log (审计员)."""
+    MEMBER_SYSTEM = "member_system"
+    """A member's system calling the API with an API key; never a person's role."""
+
+    @property
+    def assignable(self) -> bool:
+        """Whether a user may be given this role (API keys hold `member_system`)."""
+        return self is not Role.MEMBER_SYSTEM
+
+    @property
+    def member_kinds(self) -> frozenset[InstitutionKind]:
+        """Kinds of institution a user of this role may belong to (empty: none)."""
+        return _MEMBER_KINDS[self]
+
+    @property
+    def needs_member(self) -> bool:
+        """Whether a user of this role must belong to an institution."""
+        return self in (Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM)
+
+
+_HOLDERS: Final = frozenset({InstitutionKind.BANK, InstitutionKind.PAYMENT_INSTITUTION})
+_MEMBER_KINDS: Final[Mapping[Role, frozenset[InstitutionKind]]] = MappingProxyType(
+    {
+        Role.HUB_SUPERVISOR: frozenset(),
+        Role.MEMBER_ADMIN: _HOLDERS,
+        Role.MEMBER_ANALYST: _HOLDERS,
+        Role.POLICE_OFFICER: frozenset({InstitutionKind.POLICE_UNIT}),
+        Role.AUDITOR: frozenset(),
+        Role.MEMBER_SYSTEM: _HOLDERS,
+    }
+)
+
+_ANALYST: Final = frozenset(
+    {
+        Permission.VIEW_OVERVIEW,
+        Permission.VIEW_CUSTOMER_DATA,
+        Permission.UNMASK_PERSONAL_DATA,
+        Permission.WORK_ALERTS,
+        Permission.VIEW_RULE_PACKS,
+    }
+)
+
+ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType(
+    {
+        Role.HUB_SUPERVISOR: frozenset(
+            {
+                Permission.VIEW_OVERVIEW,
+                Permission.VIEW_REGION,
+                Permission.VIEW_RULE_PACKS,
+                Permission.PROMOTE_RULE_PACKS,
+                Permission.MANAGE_USERS,
+            }
+        ),
+        Role.MEMBER_ADMIN: _ANALYST | {Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS},
+        Role.MEMBER_ANALYST: _ANALYST,
+        Role.POLICE_OFFICER: frozenset({Permission.VIEW_OVERVIEW}),
+        Role.AUDITOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_RULE_PACKS}),
+        Role.MEMBER_SYSTEM: frozenset(
+            {Permission.SUBMIT_TRANSACTIONS, Permission.VIEW_CUSTOMER_DATA}
+        ),
+    }
+)
+"""What each role may do. Tenancy (whose rows) is separate: see `fundwall.auth.tenancy`."""

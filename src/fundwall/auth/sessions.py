@@ -1,0 +1,193 @@
+"""Console sessions (会话): sign in with lock-out, resume from the cookie, sign out.
+
+A session is a row keyed by the SM3 digest of a random token that only the browser's cookie
+holds; it carries the session's CSRF token. It ends after `idle_timeout` without a request or
+`lifetime` after sign-in, whichever comes first, and at sign-out. Signing in always makes a
+new token (no session fixation). `max_failures` wrong passwords in a row lock the user out
+for `lockout`; every sign-in, refusal, lock-out and sign-out is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from fundwall.auth.actor import Actor
+from fundwall.auth.passwords import Passwords
+from fundwall.auth.tokens import digest, new_token
+from fundwall.auth.users import USERNAME_PATTERN, User
+from fundwall.domain.errors import FundwallError
+from fundwall.store import UnitOfWork
+from fundwall.store.auth_tables import ConsoleSessionRow, UserRow
+from fundwall.store.personal_data import personal_data_in
+from fundwall.store.tables import InstitutionRow
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """Lock-out and session lifetimes."""
+
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+    idle_timeout: timedelta = timedelta(minutes=30)
+    lifetime: timedelta = timedelta(hours=12)
+    touch_every: timedelta = timedelta(minutes=1)
+    """How stale `last_seen_at` may get before a request writes it again (fewer writes)."""
+
+
+@dataclass(eq=False)
+class LoginFailed(FundwallError):
+    """Sign-in refused. One message for a wrong name or password, so names cannot be
+    probed; a lock-out says until when."""
+
+    locked_until: datetime | None = None
+
+    kind = "login-failed"
+
+    def message(self) -> str:
+        if self.locked_until is not None:
+            return f"too many failed sign-ins: locked until {self.locked_until.isoformat()}"
+        return "wrong user name or password"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new session: `token` goes into the cookie and is stored nowhere else."""
+
+    user: User
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSession:
+    """A session resumed from its cookie."""
+
+    actor: Actor
+    csrf_token: str
+    expires_at: datetime
+    member_name: tuple[str, str] | None = None
+    """The actor's institution in Chinese and English, for the page header."""
+
+
+def _audit_subject(username: str) -> str:
+    """The subject naming a sign-in attempt: the name if it is a possible user name."""
+    if USERNAME_PATTERN.fullmatch(username) and personal_data_in(username) is None:
+        return f"user:{username}"
+    return "user:(not a user name)"
+
+
+def _refuse(
+    uow: UnitOfWork, username: str, reason: str, ip: str | None, locked_until: datetime | None
+) -> LoginFailed:
+    uow.audit.record(
+        f"anonymous:{ip or 'unknown'}", "login_failed", _audit_subject(username), {"why": reason}
+    )
+    uow.commit()
+    return LoginFailed(locked_until)
+
+
+def sign_in(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    username: str,
+    password: str,
+    *,
+    ip: str | None,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Check the password and open a session, committing either way; LoginFailed if not."""
+    now = uow.clock.now()
+    name = username.strip().lower()
+    row = uow.session.scalars(select(UserRow).where(UserRow.username == name)).one_or_none()
+    if row is None:
+        passwords.waste_time(password)
+        raise _refuse(uow, name, "unknown user", ip, None)
+    if row.locked_until is not None and row.locked_until > now:
+        passwords.waste_time(password)
+        raise _refuse(uow, name, "locked", ip, row.locked_until)
+    if row.disabled:
+        passwords.waste_time(password)
+        raise _refuse(uow, name, "disabled", ip, None)
+    if not passwords.verify(row.password_hash, password):
+        row.failed_logins += 1
+        if row.failed_logins < policy.max_failures:
+            raise _refuse(uow, name, "wrong password", ip, None)
+        row.failed_logins = 0
+        row.locked_until = now + policy.lockout
+        uow.audit.record(
+            "system:lockout",
+            "user_locked",
+            f"user:{name}",
+            {"failures": policy.max_failures, "until": row.locked_until.isoformat()},
+        )
+        raise _refuse(uow, name, "wrong password", ip, row.locked_until)
+    row.failed_logins = 0
+    row.locked_until = None
+    row.last_login_at = now
+    if passwords.needs_rehash(row.password_hash):
+        row.password_hash = passwords.hash(password)
+    uow.session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
+    token, csrf = new_token(), new_token()
+    expires_at = now + policy.lifetime
+    uow.session.add(
+        ConsoleSessionRow(
+            token_hash=digest(token),
+            user_id=row.id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires_at,
+            ip=ip,
+        )
+    )
+    user = User.of(row)
+    uow.audit.record(user.actor(), "login", f"user:{name}", {"ip": ip})
+    uow.commit()
+    return SignedIn(user, token, csrf, expires_at)
+
+
+def resume(uow: UnitOfWork, token: str, *, policy: SessionPolicy) -> ActiveSession | None:
+    """The session of a cookie's token, or None if unknown, expired, idle or its user
+    disabled; ending an idle or expired session is committed."""
+    if not token or len(token) > 128:
+        return None
+    now = uow.clock.now()
+    found = uow.session.execute(
+        select(ConsoleSessionRow, UserRow, InstitutionRow.name_zh, InstitutionRow.name_en)
+        .join(UserRow, UserRow.id == ConsoleSessionRow.user_id)
+        .outerjoin(InstitutionRow, InstitutionRow.code == UserRow.member_code)
+        .where(ConsoleSessionRow.token_hash == digest(token))
+    ).one_or_none()
+    if found is None:
+        return None
+    session, user, name_zh, name_en = found
+    if session.expires_at <= now or session.last_seen_at + policy.idle_timeout <= now:
+        uow.session.delete(session)
+        uow.commit()
+        return None
+    if user.disabled:
+        return None
+    if now - session.last_seen_at >= policy.touch_every:
+        session.last_seen_at = now
+        uow.commit()
+    name = (name_zh, name_en) if name_zh is not None else None
+    return ActiveSession(User.of(user).actor(), session.csrf_token, session.expires_at, name)
+
+
+def sign_out(uow: UnitOfWork, token: str) -> None:
+    """End the session of `token` (nothing if there is none), audited, and commit."""
+    found = uow.session.execute(
+        select(ConsoleSessionRow, UserRow)
+        .join(UserRow, UserRow.id == ConsoleSessionRow.user_id)
+        .where(ConsoleSessionRow.token_hash == digest(token))
+    ).one_or_none()
+    if found is None:
+        return
+    session, user = found
+    uow.session.delete(session)
+    uow.audit.record(User.of(user).actor(), "logout", f"user:{user.username}")
+    uow.commit()

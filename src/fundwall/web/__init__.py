@@ -1,0 +1,11 @@
+"""The web console (控制台): FastAPI pages with Jinja2, HTMX and ECharts, in Chinese and English.
+
+    app = create_app(service, settings)
+    install_console(app, engine=engine, keyring=keyring, packs_dir=settings.data_dir / "packs")
+
+See docs/console.md.
+"""
+
+from fundwall.web.console import install_console
+
+__all__ = ["install_console"]

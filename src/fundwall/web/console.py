@@ -1,0 +1,95 @@
+"""Putting the console into the API's FastAPI app.
+
+    app = create_app(service, settings)                       # the HTTP API
+    install_console(app, engine=engine, keyring=keyring,      # + console, users, API data
+                    packs_dir=settings.data_dir / "packs")
+
+The console's pages sit beside the API's routes in one app, on one port. Its static files
+are under /static, its JSON reads of member data under /v1/ (with the API's problem
+errors), and every console response carries a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.auth.passwords import Passwords
+from fundwall.auth.sessions import SessionPolicy
+from fundwall.clock import Clock, SystemClock
+from fundwall.crypto import Keyring
+from fundwall.web.data.packs import PackLibrary
+from fundwall.web.data_api import data_router
+from fundwall.web.errors import install_error_pages, is_console
+from fundwall.web.pages import console_routers
+from fundwall.web.state import ConsoleConfig
+
+STATIC_PATH: Final = "/static"
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+"""Scripts only from the console's own files (no inline script, no eval). ECharts sets
+inline styles on its elements, hence 'unsafe-inline' for styles alone."""
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Add the security headers to every console response."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        if is_console(request.url.path):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+
+def install_console(
+    app: FastAPI,
+    *,
+    engine: Engine,
+    keyring: Keyring,
+    packs_dir: Path | None = None,
+    clock: Clock | None = None,
+    passwords: Passwords | None = None,
+    policy: SessionPolicy | None = None,
+    demo_notice: str | None = None,
+) -> None:
+    """Add the console, sign-in and the member-data API to `app`.
+
+    `packs_dir` holds rule pack files shown beside the default pack; `demo_notice` (the
+    demo only) is shown on the sign-in page, and also opens the engine's transaction API
+    without an API key. Call before the app starts serving.
+    """
+    install_access(
+        app,
+        AccessConfig(
+            engine=engine,
+            passwords=passwords or Passwords(),
+            policy=policy or SessionPolicy(),
+            clock=clock or SystemClock(),
+            api_keys_required=demo_notice is None,
+        ),
+    )
+    app.state.fundwall_console = ConsoleConfig(keyring, PackLibrary(packs_dir), demo_notice)
+    app.include_router(data_router())
+    for router in console_routers():
+        app.include_router(router)
+    static = Path(__file__).parent / "static"
+    app.mount(STATIC_PATH, StaticFiles(directory=static), name="static")
+    app.add_middleware(SecurityHeaders)
+    install_error_pages(app)

@@ -1,0 +1,115 @@
+"""How values read on the console: money in yuan, Beijing time, and words for codes.
+
+Every label is an English message marked with `N_` and translated where it is shown, so the
+catalogue holds them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from fundwall.auth.roles import Role
+from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
+from fundwall.domain.decisions import Action
+from fundwall.domain.parties import PartyKind
+from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.rules import format_money
+from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
+from fundwall.web.data.params import LOCAL_ZONE
+from fundwall.web.i18n import N_
+
+
+def money(fen: int | None) -> str:
+    """¥1,234.56; an em dash for no amount."""
+    return "—" if fen is None else format_money(int(fen))
+
+
+def when(moment: datetime | None, *, seconds: bool = True) -> str:
+    """Beijing time: 2024-03-05 14:30:12."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(LOCAL_ZONE).strftime(
+        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    )
+
+
+_LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
+    Action: {
+        "pass": N_("Pass"),
+        "alert": N_("Alert"),
+        "warn": N_("Warn"),
+        "delay": N_("Delay"),
+        "block": N_("Block"),
+    },
+    AccountStatus: {
+        "normal": N_("Normal"),
+        "non_counter_suspended": N_("Non-counter business suspended"),
+        "stop_paid": N_("Emergency stop-payment"),
+        "frozen_full": N_("Frozen (whole balance)"),
+        "frozen_partial": N_("Frozen (part of the balance)"),
+        "closed": N_("Closed"),
+        "dormant": N_("Dormant"),
+    },
+    AccountClass: {
+        "I": N_("Class I"),
+        "II": N_("Class II"),
+        "III": N_("Class III"),
+        "corporate": N_("Corporate"),
+    },
+    RiskTier: {"low": N_("Low risk"), "medium": N_("Medium risk"), "high": N_("High risk")},
+    OpeningChannel: {
+        "counter": N_("At a counter"),
+        "mobile": N_("Mobile app"),
+        "online": N_("Online"),
+        "agent": N_("Through an agent"),
+    },
+    Channel: {
+        "counter": N_("Counter"),
+        "atm": N_("ATM"),
+        "mobile": N_("Mobile"),
+        "online": N_("Online banking"),
+        "pos": N_("POS"),
+    },
+    TransactionKind: {
+        "transfer": N_("Transfer"),
+        "withdrawal": N_("Withdrawal"),
+        "deposit": N_("Deposit"),
+    },
+    PartyKind: {"person": N_("Person"), "firm": N_("Firm")},
+    Role: {
+        "hub_supervisor": N_("Hub supervisor"),
+        "member_admin": N_("Member administrator"),
+        "member_analyst": N_("Member analyst"),
+        "police_officer": N_("Police officer"),
+        "auditor": N_("Auditor"),
+        "member_system": N_("Member system"),
+    },
+    AlertStatus: {"new": N_("New"), "in_progress": N_("In progress"), "closed": N_("Closed")},
+    Disposition: {
+        "confirmed_fraud": N_("Confirmed fraud"),
+        "mule_account": N_("Mule account"),
+        "customer_warned": N_("Customer warned"),
+        "referred_to_police": N_("Referred to the police"),
+        "false_positive": N_("False positive"),
+    },
+    AssigneeFilter: {"anyone": N_("Anyone"), "me": N_("Me"), "nobody": N_("Nobody")},
+}
+"""Words for each code, by enum class: different enums share values ("online" is a
+channel and an opening channel) with different words."""
+
+
+def label_for(kind: type[StrEnum], value: str | StrEnum | None) -> str:
+    """The English label of a code of `kind`; the code itself when it has none (a value
+    stored by a newer version, say), an em dash for no value."""
+    if value is None:
+        return "—"
+    code = value.value if isinstance(value, StrEnum) else str(value)
+    return _LABELS.get(kind, {}).get(code, code)
+
+
+def labels_of(kind: type[StrEnum]) -> Mapping[str, str]:
+    """Every code of `kind` with its English label, in declaration order."""
+    return {member.value: label_for(kind, member) for member in kind}

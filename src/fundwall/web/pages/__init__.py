@@ -1,0 +1,19 @@
+"""The console's pages, one module per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fundwall.web.pages import accounts, alerts, audit, overview, packs, session, transactions
+
+
+def console_routers() -> list[APIRouter]:
+    return [
+        session.router,
+        overview.router,
+        transactions.router,
+        accounts.router,
+        alerts.router,
+        packs.router,
+        audit.router,
+    ]

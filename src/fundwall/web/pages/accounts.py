@@ -1,0 +1,113 @@
+"""The account profile (账户画像) and unmasking its holder on purpose."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from fundwall.auth.actor import Actor
+from fundwall.auth.dependencies import (
+    FormDep,
+    SessionDep,
+    UnitOfWorkDep,
+    csrf_protected,
+    require,
+)
+from fundwall.auth.roles import Permission
+from fundwall.domain.errors import InvalidInput
+from fundwall.web.data.accounts import (
+    AccountProfile,
+    account_profile,
+    masked_holder,
+    unmask_holder,
+)
+from fundwall.web.data.params import Params
+from fundwall.web.render import page
+from fundwall.web.state import ConsoleDep
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Actor, Depends(require(Permission.VIEW_CUSTOMER_DATA))]
+Unmasker = Annotated[Actor, Depends(require(Permission.UNMASK_PERSONAL_DATA))]
+
+
+def graph_data(profile: AccountProfile) -> dict[str, Any]:
+    """Nodes and links for the ECharts counterparty graph: the account in the middle, each
+    counterparty sized by the money exchanged; only the member's own accounts link."""
+    nodes: list[dict[str, Any]] = [
+        {"id": profile.account_no, "name": profile.account_no, "kind": "self", "value": 0}
+    ]
+    links = []
+    for other in profile.counterparties:
+        nodes.append(
+            {
+                "id": other.account_no if other.own else other.shown,
+                "name": other.shown,
+                "bank": other.bank or "",
+                "kind": "own" if other.own else "other",
+                "value": other.in_fen + other.out_fen,
+                "link": f"/accounts/{other.account_no}" if other.own else "",
+            }
+        )
+        target = other.account_no if other.own else other.shown
+        if other.in_fen:
+            links.append({"source": target, "target": profile.account_no, "value": other.in_fen})
+        if other.out_fen:
+            links.append({"source": profile.account_no, "target": target, "value": other.out_fen})
+    return {"nodes": nodes, "links": links}
+
+
+@router.get("/accounts/{account_no}")
+def account_page(
+    request: Request,
+    account_no: str,
+    actor: Viewer,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+    config: ConsoleDep,
+) -> Response:
+    params = Params(request.query_params)
+    profile = account_profile(uow.session, actor, config.keyring, account_no, params.page())
+    return page(
+        request,
+        "account.html",
+        {"profile": profile, "graph": graph_data(profile), "problems": params.problems},
+        session=session,
+    )
+
+
+@router.post("/accounts/{account_no}/unmask", dependencies=[Depends(csrf_protected)])
+def unmask(
+    request: Request,
+    account_no: str,
+    actor: Unmasker,
+    session: SessionDep,
+    form: FormDep,
+    uow: UnitOfWorkDep,
+    config: ConsoleDep,
+) -> Response:
+    """The holder in full, as a fragment replacing the masked one; audited."""
+    try:
+        holder = unmask_holder(uow, actor, config.keyring, account_no, form.get("purpose", ""))
+    except InvalidInput as refused:
+        uow.rollback()
+        return page(
+            request,
+            "holder.html",
+            {
+                "holder": masked_holder(uow.session, actor, config.keyring, account_no),
+                "account_no": account_no,
+                "unmasked": False,
+                "error": refused.message(),
+            },
+            session=session,
+            status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+    return page(
+        request,
+        "holder.html",
+        {"holder": holder, "account_no": account_no, "unmasked": True, "error": ""},
+        session=session,
+    )

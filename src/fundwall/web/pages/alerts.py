@@ -1,0 +1,87 @@
+"""The analysts' alert queue, and taking, closing and annotating an alert."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from fundwall.auth.actor import Actor
+from fundwall.auth.dependencies import (
+    FormDep,
+    SessionDep,
+    UnitOfWorkDep,
+    csrf_protected,
+    require,
+)
+from fundwall.auth.roles import Permission
+from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.web.data.alerts import (
+    AlertChange,
+    AlertFilter,
+    alert_counts,
+    alert_queue,
+    colleagues,
+    get_alert,
+    work_alert,
+)
+from fundwall.web.data.params import Params
+from fundwall.web.render import page
+
+router = APIRouter(include_in_schema=False)
+Analyst = Annotated[Actor, Depends(require(Permission.WORK_ALERTS))]
+
+
+@router.get("/alerts")
+def alerts_page(
+    request: Request,
+    actor: Analyst,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+) -> Response:
+    params = Params(request.query_params)
+    wanted = AlertFilter.read(params)
+    return page(
+        request,
+        "alerts.html",
+        {
+            "results": alert_queue(uow.session, actor, wanted),
+            "counts": alert_counts(uow.session, actor),
+            "problems": params.problems,
+            "form": request.query_params,
+        },
+        session=session,
+    )
+
+
+@router.post("/alerts/{tx_id}", dependencies=[Depends(csrf_protected)])
+def update_alert(
+    request: Request,
+    tx_id: str,
+    actor: Analyst,
+    session: SessionDep,
+    form: FormDep,
+    uow: UnitOfWorkDep,
+) -> Response:
+    """Apply the analyst's change. HTMX gets the work panel back (with the problem, if the
+    change was refused); a plain form post returns to the transaction page."""
+    error = ""
+    try:
+        alert = work_alert(uow, actor, tx_id, AlertChange.read(form))
+    except (InvalidInput, Conflict) as refused:
+        uow.rollback()
+        error = refused.message()
+        alert = get_alert(uow.session, actor, tx_id)
+    if not request.headers.get("hx-request"):
+        if error:
+            raise InvalidInput(error, "alert")
+        return RedirectResponse(f"/transactions/{tx_id}", status_code=HTTPStatus.SEE_OTHER)
+    return page(
+        request,
+        "alert_work.html",
+        {"alert": alert, "colleagues": colleagues(uow.session, actor), "work_error": error},
+        session=session,
+        status_code=HTTPStatus.UNPROCESSABLE_ENTITY if error else HTTPStatus.OK,
+    )

@@ -1,0 +1,113 @@
+"""Rule packs: versions and their use, each rule in words, diffs, shadow against live."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from fundwall.auth.actor import Actor
+from fundwall.auth.dependencies import (
+    SessionDep,
+    UnitOfWorkDep,
+    require,
+)
+from fundwall.auth.roles import Permission
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import catalogue
+from fundwall.engine.rules import TYPOLOGIES
+from fundwall.web.data.packs import compare_shadow, disagreements, pack_use
+from fundwall.web.data.params import Params
+from fundwall.web.render import page
+from fundwall.web.state import ConsoleDep
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Actor, Depends(require(Permission.VIEW_RULE_PACKS))]
+
+
+@router.get("/packs")
+def packs_page(
+    request: Request,
+    actor: Reader,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+    config: ConsoleDep,
+) -> Response:
+    packs, problems = config.library.scan()
+    use = pack_use(uow.session, actor)
+    known = {item.pack.version for item in packs}
+    return page(
+        request,
+        "packs.html",
+        {
+            "packs": packs,
+            "use": use,
+            "unknown_versions": sorted(set(use) - known),
+            "problems": problems,
+        },
+        session=session,
+    )
+
+
+@router.get("/packs/diff")
+def pack_diff_page(
+    request: Request,
+    actor: Reader,
+    session: SessionDep,
+    config: ConsoleDep,
+) -> Response:
+    params = Params(request.query_params)
+    before, after = params.text("before"), params.text("after")
+    if before is None or after is None:
+        raise InvalidInput("choose two versions to compare", "before")
+    return page(
+        request,
+        "pack_diff.html",
+        {"diff": config.library.diff(before, after), "packs": config.library.packs()},
+        session=session,
+    )
+
+
+@router.get("/packs/compare")
+def pack_compare_page(
+    request: Request,
+    actor: Reader,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+) -> Response:
+    params = Params(request.query_params)
+    shadow = params.text("shadow")
+    if shadow is None:
+        raise InvalidInput("choose the shadow version to compare with live", "shadow")
+    return page(
+        request,
+        "pack_compare.html",
+        {
+            "comparison": compare_shadow(uow.session, actor, shadow),
+            "disagreements": disagreements(uow.session, actor, shadow),
+        },
+        session=session,
+    )
+
+
+@router.get("/packs/{version}")
+def pack_page(
+    request: Request,
+    version: str,
+    actor: Reader,
+    session: SessionDep,
+    config: ConsoleDep,
+) -> Response:
+    pack = config.library.get(version)
+    return page(
+        request,
+        "pack.html",
+        {
+            "pack": pack,
+            "typologies": TYPOLOGIES,
+            "meanings": {feature.name: feature for feature in catalogue()},
+            "others": [f.pack.version for f in config.library.packs() if f.pack.version != version],
+        },
+        session=session,
+    )

@@ -1,0 +1,119 @@
+"""Rendering console pages: one Jinja2 environment, and the context every page shares.
+
+Templates live in `web/templates`; autoescaping is on for all of them. Every page gets the
+request, the signed-in actor (or None), its CSRF token, the language with `_` to translate,
+the navigation the actor's role allows, and the formatting helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from fundwall.auth.roles import Permission, Role
+from fundwall.auth.sessions import ActiveSession
+from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
+from fundwall.domain.decisions import Action
+from fundwall.domain.parties import PartyKind
+from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.web.data.accounts import mask_account
+from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
+from fundwall.web.formatting import label_for, labels_of, money, when
+from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
+
+NO_STORE: Final = {"Cache-Control": "no-store"}
+"""Console pages show customer data: no browser or proxy keeps a copy."""
+
+NAVIGATION: Final = (
+    ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
+    ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
+    ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
+    ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
+    ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
+)
+
+_KINDS: Final = {
+    kind.__name__: kind
+    for kind in (
+        Action,
+        AccountStatus,
+        AccountClass,
+        RiskTier,
+        OpeningChannel,
+        Channel,
+        TransactionKind,
+        PartyKind,
+        Role,
+        AlertStatus,
+        Disposition,
+        AssigneeFilter,
+    )
+}
+
+environment = Environment(
+    loader=PackageLoader("fundwall.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.globals.update(money=money, when=when, mask_account=mask_account, **_KINDS)
+
+
+def with_query(request: Request, **changes: object) -> str:
+    """The current path and query with some parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    session: ActiveSession | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render `template` with the shared context (for the signed-in `session`, if any)
+    and `context`."""
+    actor = session.actor if session is not None else None
+    language = request_language(request)
+    translate = translator(language)
+
+    def label(kind: type[Any], value: Any) -> str:
+        return translate(label_for(kind, value))
+
+    def choices(kind: type[Any]) -> list[tuple[str, str]]:
+        return [(code, translate(text)) for code, text in labels_of(kind).items()]
+
+    shared = {
+        "request": request,
+        "actor": actor,
+        "session": session,
+        "csrf_token": session.csrf_token if session is not None else "",
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "lang": language,
+        "languages": LANGUAGES,
+        "_": translate,
+        "label": label,
+        "choices": choices,
+        "navigation": [
+            (path, translate(text))
+            for path, text, needed in NAVIGATION
+            if actor is not None and actor.can(needed)
+        ],
+        "with_query": lambda **changes: with_query(request, **changes),
+    }
+    body = environment.get_template(template).render({**shared, **(context or {})})
+    return HTMLResponse(body, status_code=status_code, headers=NO_STORE)

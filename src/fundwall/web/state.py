@@ -1,0 +1,28 @@
+"""What the console's routes need beyond access control, kept on the app's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from fundwall.crypto import Keyring
+from fundwall.web.data.packs import PackLibrary
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    keyring: Keyring
+    library: PackLibrary
+    demo_notice: str | None
+    """Shown on the sign-in page in the demo: the demo users and their password."""
+
+
+def console_config(request: Request) -> ConsoleConfig:
+    config: ConsoleConfig = request.app.state.fundwall_console
+    return config
+
+
+ConsoleDep = Annotated[ConsoleConfig, Depends(console_config)]

@@ -1,0 +1,193 @@
+"""A tiny simulated region in a SQLite store, decided by the default pack, with demo users.
+
+Built once per test session (a few seconds): the simulator writes the region, `load_region`
+stores it, the engine's bulk features and the default rule pack decide every transaction
+(live), a trial pack with a lower block threshold decides them again in shadow, and the demo
+users plus a member admin and an API key per demo bank are created. Tests copy the
+database file so that each can write to its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, insert, select
+
+from fundwall.auth import Passwords, Role, SystemActor, add_user, create_api_key, create_demo_users
+from fundwall.clock import FixedClock
+from fundwall.crypto import Keyring
+from fundwall.domain.decisions import Action, Decision
+from fundwall.engine.features.bulk import compute_bulk
+from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.rules import RulePack, default_pack, parse_pack
+from fundwall.sim.load import load_region
+from fundwall.sim.run import simulate
+from fundwall.sim.schema import read_table
+from fundwall.store import UnitOfWork, open_engine
+from fundwall.store.mapping import decision_row
+from fundwall.store.migrate import upgrade
+from fundwall.store.tables import DecisionRow, TransactionRow
+
+SEED = 1
+PASSWORD = "fundwall-demo"
+ADMIN = "admin1"
+NOW = datetime(2024, 3, 18, 2, 0, tzinfo=UTC)
+"""The clock of the console in tests: the morning after the simulated fortnight."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """What tests need to know about the built region."""
+
+    folder: Path
+    database: Path
+    keys: Path
+    first_bank: str
+    second_bank: str
+    first_account: str
+    """An account of the first bank with a blocked or delayed payment."""
+    second_account: str
+    """An account of the second bank."""
+    blocked_tx: str
+    """A transaction of the first bank's customer that the live pack blocked."""
+    second_tx: str
+    """A transaction paid by a customer of the second bank (and not received by the first)."""
+    first_key: str
+    second_key: str
+    shadow_version: str
+
+    def copy_to(self, folder: Path) -> str:
+        """A private copy of the database in `folder`; its SQLite URL."""
+        target = folder / "fundwall.db"
+        shutil.copyfile(self.database, target)
+        return f"sqlite:///{target}"
+
+
+def trial_pack() -> RulePack:
+    """The default pack with the block threshold lowered from 100 to 80: the shadow pack."""
+    text = files("fundwall.engine.rules").joinpath("packs/default.yaml").read_text("utf-8")
+    assert "    block: 100\n" in text and 'version: "2025.1"' in text
+    changed = text.replace("    block: 100\n", "    block: 80\n").replace(
+        'version: "2025.1"', 'version: "2025.1-trial"'
+    )
+    return parse_pack(changed.encode("utf-8"), "trial.yaml")
+
+
+def _features(folder: Path) -> tuple[pa.Table, pa.Table]:
+    parties = read_table(folder, "parties")
+    parties = parties.append_column("phone_key", parties["phone"])
+    directory = AccountDirectory.from_tables(read_table(folder, "accounts"), parties)
+    transactions = read_table(folder, "transactions")
+    return transactions, compute_bulk(transactions, directory)
+
+
+def _decide(engine: Engine, folder: Path) -> Counter[tuple[str, str]]:
+    """Decide every transaction live (default pack) and in shadow (trial pack); returns
+    the count of live actions per paying bank."""
+    transactions, features = _features(folder)
+    live, shadow = default_pack(), trial_pack()
+    rows: list[dict[str, object]] = []
+    actions: Counter[tuple[str, str]] = Counter()
+    for pack, is_shadow in ((live, False), (shadow, True)):
+        columns = {name: features[name].to_numpy() for name in pack.feature_names}
+        bulk = pack.evaluate_bulk(columns)
+        for index in range(len(transactions)):
+            tx_id = transactions["tx_id"][index].as_py()
+            ts = transactions["ts"][index].as_py()
+            if bulk.action(index) is Action.PASS:
+                decision = Decision(tx_id, Action.PASS, int(bulk.scores[index]), (), pack.version)
+            else:
+                values = {name: columns[name][index] for name in pack.feature_names}
+                result = pack.evaluate(values)
+                decision = Decision(
+                    tx_id, result.action, result.score, result.reasons(), pack.version
+                )
+            decision = Decision(
+                decision.tx_id,
+                decision.action,
+                decision.score,
+                decision.reasons,
+                decision.pack_version,
+                latency_us=40,
+                shadow=is_shadow,
+            )
+            row = decision_row(decision, decided_at=ts)
+            rows.append({c.name: getattr(row, c.name) for c in DecisionRow.__table__.columns})
+            if not is_shadow and transactions["payer_bank"][index].is_valid:
+                actions[(transactions["payer_bank"][index].as_py(), decision.action.value)] += 1
+    for row in rows:
+        row.pop("id")
+    with engine.begin() as connection:
+        connection.execute(insert(DecisionRow), rows)
+    return actions
+
+
+def build_region(root: Path) -> Region:
+    folder = root / "region"
+    simulate("tiny", SEED, folder)
+    database = root / "template.db"
+    upgrade(f"sqlite:///{database}")
+    keys = root / "keys"
+    keyring = Keyring.load(keys)
+    engine = open_engine(f"sqlite:///{database}")
+    try:
+        load_region(folder, engine, keyring)
+        actions = _decide(engine, folder)
+        alerting = Counter(
+            {bank: n for (bank, action), n in actions.items() if action in ("block", "delay")}
+        )
+        first_bank, second_bank = (bank for bank, _ in alerting.most_common(2))
+        tx = read_table(folder, "transactions")
+        facts = _pick(engine, tx, first_bank, second_bank)
+        with UnitOfWork(engine, clock=FixedClock(NOW)) as uow:
+            passwords = Passwords.fast_for_tests()
+            create_demo_users(uow, first_bank, second_bank, passwords)
+            add_user(
+                uow, SystemActor("test"), ADMIN, Role.MEMBER_ADMIN, first_bank, PASSWORD, passwords
+            )
+            _, first_key = create_api_key(uow, SystemActor("test"), first_bank)
+            _, second_key = create_api_key(uow, SystemActor("test"), second_bank)
+    finally:
+        engine.dispose()
+    return Region(
+        folder=folder,
+        database=database,
+        keys=keys,
+        first_bank=first_bank,
+        second_bank=second_bank,
+        first_key=first_key,
+        second_key=second_key,
+        shadow_version=trial_pack().version,
+        **facts,
+    )
+
+
+def _pick(engine: Engine, tx: pa.Table, first: str, second: str) -> dict[str, str]:
+    with engine.connect() as connection:
+        blocked = connection.execute(
+            select(TransactionRow.tx_id, TransactionRow.payer_account)
+            .join(DecisionRow, DecisionRow.tx_id == TransactionRow.tx_id)
+            .where(
+                DecisionRow.action == "block",
+                DecisionRow.shadow.is_(False),
+                TransactionRow.payer_bank == first,
+            )
+            .order_by(TransactionRow.ts)
+        ).first()
+    assert blocked is not None, f"no blocked payment at {first}"
+    theirs = tx.filter(
+        pc.and_(pc.equal(tx["payer_bank"], second), pc.not_equal(tx["payee_bank"], first))
+    )
+    return {
+        "blocked_tx": blocked[0],
+        "first_account": blocked[1],
+        "second_tx": theirs["tx_id"][0].as_py(),
+        "second_account": theirs["payer_account"][0].as_py(),
+    }
