@@ -6,7 +6,7 @@ See docs/api.md for the routes, the problem format and examples.
 """
 
 from fundwall.api.app import create_app
-from fundwall.api.limits import ApiLimits
+from fundwall.api.bodies import ApiLimits
 from fundwall.api.models import DecisionOut, ReasonOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem
 from fundwall.api.service import DecisionServiceProtocol

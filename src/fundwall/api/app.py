@@ -6,17 +6,19 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
 from fundwall import __version__
-from fundwall.api.limits import ApiLimits, BodyLimit
+from fundwall.api.bodies import ApiLimits
 from fundwall.api.models import HealthOut
-from fundwall.api.problems import PROBLEM_BASE, problem_response, problem_schemas
-from fundwall.api.routes import body_limits, decision_router
+from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
+from fundwall.api.routes import decision_router
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
 from fundwall.domain.errors import FundwallError
+from fundwall.ingest import TransactionIn
 
 DOCS_PATH: Final = "/docs"
 OPENAPI_PATH: Final = "/openapi.json"
@@ -53,12 +55,17 @@ _TAGS: Final = [
 
 
 class _FundwallAPI(FastAPI):
-    """FastAPI with the problem schemas in its OpenAPI components (routes refer to them)."""
+    """FastAPI with the schemas the routes refer to by hand (request bodies the routes read
+    themselves, problems) in its OpenAPI components."""
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
             spec = super().openapi()
-            spec.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+            _, found = models_json_schema(
+                [(model, "validation") for model in (TransactionIn, InvalidInputProblem)],
+                ref_template="#/components/schemas/{model}",
+            )
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(found["$defs"])
         return super().openapi()
 
 
@@ -89,9 +96,7 @@ def create_app(
     )
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
-    limits = limits or ApiLimits()
-    app.include_router(decision_router(service, clock or SystemClock(), limits))
-    app.add_middleware(BodyLimit, limits=body_limits(limits), default=limits.transaction_bytes)
+    app.include_router(decision_router(service, clock or SystemClock(), limits or ApiLimits()))
 
     @app.get("/healthz", tags=["health"], summary="Liveness", response_model=HealthOut)
     async def healthz() -> dict[str, str]:

@@ -1,8 +1,7 @@
 """Response bodies of the HTTP API, as pydantic models so that /docs shows them.
 
-The routes build plain dicts with `decision_json` and let FastAPI validate and serialise them
-against these models in one pass (pydantic's Rust core), which measured faster than building
-model instances first.
+The routes write the answers straight from the domain's (already checked) decisions with
+`decision_json` and orjson; these models document them and the tests hold the two together.
 """
 
 from __future__ import annotations

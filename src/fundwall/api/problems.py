@@ -22,7 +22,6 @@ import orjson
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -135,16 +134,6 @@ class InvalidInputProblem(Problem):
     more: bool = Field(description="true when there were more than `errors` lists")
 
 
-def problem_schemas() -> dict[str, Any]:
-    """JSON schemas of the problem bodies, for the components of the OpenAPI document."""
-    _, schemas = models_json_schema(
-        [(Problem, "serialization"), (InvalidInputProblem, "serialization")],
-        ref_template="#/components/schemas/{model}",
-    )
-    found: dict[str, Any] = schemas["$defs"]
-    return found
-
-
 def problem_body(
     status: int, detail: str, slug: str | None = None, **extensions: Any
 ) -> dict[str, Any]:
@@ -181,10 +170,7 @@ async def problem_response(request: Request, error: Exception) -> Response:
     sending it to a worker thread.
     """
     if isinstance(error, RequestValidationError):
-        error = invalid_request(error.errors(), error.body)
-    elif isinstance(error, HTTPException) and isinstance(error.__cause__, UnicodeDecodeError):
-        # FastAPI's JSON reading fails this way on bytes that are not UTF-8 text.
-        error = InvalidInput(f"malformed JSON: not UTF-8 text ({error.__cause__.reason})")
+        error = invalid_request(error.errors())
     if isinstance(error, InvalidInput):
         return problem(
             HTTPStatus.UNPROCESSABLE_ENTITY, error.message(), "invalid-input", **_located(error)
@@ -236,36 +222,24 @@ def _http_detail(request: Request, status: HTTPStatus, detail: object) -> str:
     return str(detail)
 
 
-def invalid_request(problems: Sequence[Mapping[str, Any]], body: object) -> InvalidInput:
-    """FastAPI's (pydantic's) validation problems as the domain's located errors.
+def invalid_request(problems: Sequence[Mapping[str, Any]]) -> InvalidInput:
+    """Pydantic's validation problems (as FastAPI reports them) as the domain's located errors.
 
     A location ("body", 3, "amount_fen") is record 3, field amount_fen; ("body",
     "amount_fen") is field amount_fen of the one record; ("body",) is the body as a whole.
     """
-    located = [_locate(each, body) for each in problems[: MAX_ERRORS + 1]]
+    located = [_locate(each) for each in problems[: MAX_ERRORS + 1]]
     return InvalidRecords.of(located[:MAX_ERRORS], more=len(located) > MAX_ERRORS)
 
 
-def _locate(item: Mapping[str, Any], body: object) -> InvalidInput:
-    kind = item["type"]
+def _locate(item: Mapping[str, Any]) -> InvalidInput:
+    if item["type"] == "json_invalid":
+        return InvalidInput(f"malformed JSON: {item.get('ctx', {}).get('error', item['msg'])}")
     loc = tuple(item["loc"])
-    if kind == "json_invalid":
-        return InvalidInput(_malformed_json(item, body))
-    parts = loc[1:] if loc and loc[0] == "body" else loc
+    parts = loc[1:] if loc[:1] == ("body",) else loc
     record = next((str(part) for part in parts if isinstance(part, int)), None)
-    names = [str(part) for part in parts if not isinstance(part, int)]
-    field = ".".join(names) or None
+    field = ".".join(str(part) for part in parts if not isinstance(part, int)) or None
     return InvalidInput(_reason(item), field, record)
-
-
-def _malformed_json(item: Mapping[str, Any], body: object) -> str:
-    error = item.get("ctx", {}).get("error", "not valid JSON")
-    position = item["loc"][-1]
-    if isinstance(body, str) and isinstance(position, int):
-        line = body.count("\n", 0, position) + 1
-        column = position - body.rfind("\n", 0, position)
-        return f"malformed JSON: {error} at line {line}, column {column}"
-    return f"malformed JSON: {error}"
 
 
 _EXPECTED: Final = {

@@ -8,16 +8,18 @@ one handler in `fundwall.api.problems` turns them into problems.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Depends, Request
+import orjson
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.exceptions import HTTPException
+from fastapi.routing import APIRoute
+from pydantic import Field, TypeAdapter
 
+from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, read_body
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
-from fundwall.api.limits import ApiLimits
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
 from fundwall.api.service import DecisionServiceProtocol
@@ -35,13 +37,17 @@ BATCH_PATH: Final = "/v1/transactions/batch"
 PACS008_PATH: Final = "/v1/iso20022/pacs.008"
 
 
-def body_limits(limits: ApiLimits) -> dict[str, int]:
-    """The largest body of each route, by path."""
-    return {
-        TRANSACTION_PATH: limits.transaction_bytes,
-        BATCH_PATH: limits.batch_bytes,
-        PACS008_PATH: limits.xml_bytes,
-    }
+class DirectRoute(APIRoute):
+    """A route whose endpoint takes the `Request` and returns the `Response` itself.
+
+    FastAPI still documents it (summary, response_model, openapi_extra) but calls the endpoint
+    directly, without resolving parameters or validating the answer again: that machinery
+    measured about 30 µs of CPU a request, a quarter of a whole decision's.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -62,22 +68,6 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def require_media_type(*accepted: str, suffix: str) -> Callable[[Request], Awaitable[None]]:
-    """A dependency refusing (415) a body that is not one of `accepted` nor `*/*+suffix`."""
-    names = " or ".join(accepted)
-
-    async def check(request: Request) -> None:
-        given = request.headers.get("content-type", "")
-        media_type = given.partition(";")[0].strip().lower()
-        if media_type not in accepted and not media_type.endswith(f"+{suffix}"):
-            shown = f"'{given}'" if given else "no Content-Type"
-            raise HTTPException(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"send the body as {names}, not {shown}"
-            )
-
-    return check
-
-
 _BATCH_EXAMPLE: Final = [
     TransactionIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
     {
@@ -93,11 +83,37 @@ _BATCH_EXAMPLE: Final = [
 ]
 
 
+def _json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """The OpenAPI request body of a JSON route (the route reads the body itself)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+_ONE: Final = TypeAdapter(TransactionIn)
+_MANY: Final = TypeAdapter(
+    Annotated[list[TransactionIn], Field(min_length=1, max_length=MAX_BATCH)]
+)
+_TRANSACTION_SCHEMA: Final = {"$ref": "#/components/schemas/TransactionIn"}
+
+
+def _json(content: Any) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
 def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiLimits) -> APIRouter:
-    """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008."""
-    router = APIRouter()
-    json_only = [Depends(require_media_type("application/json", suffix="json"))]
-    xml_only = [Depends(require_media_type(XML_MEDIA_TYPE, "text/xml", suffix="xml"))]
+    """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
+
+    The routes read and parse their bodies themselves (`fundwall.api.bodies`) and answer
+    bytes that orjson wrote: with `DirectRoute` this measured less than half the CPU per
+    request of FastAPI's body parameters, dependencies and response validation.
+    `response_model` still documents the answer.
+    """
+    router = APIRouter(route_class=DirectRoute)
 
     @router.post(
         TRANSACTION_PATH,
@@ -105,12 +121,14 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
         summary="Decide on one transaction",
         response_model=DecisionOut,
         responses=_problems(413, 415, 422),
-        dependencies=json_only,
+        openapi_extra=_json_body(_TRANSACTION_SCHEMA, "One transaction."),
     )
-    async def decide_transaction(tx: TransactionIn) -> dict[str, Any]:
+    async def decide_transaction(request: Request) -> Response:
         """Decide on one transfer before it settles. A `tx_id` sent again gets the decision
         first made for it. A bad value is a 422 problem naming the `field`."""
-        return decision_json(service.decide(parse_transaction(tx)))
+        body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
+        tx = parse_transaction(parse_json(body, _ONE))
+        return _json(decision_json(service.decide(tx)))
 
     @router.post(
         BATCH_PATH,
@@ -118,23 +136,24 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
         summary="Decide on a batch of transactions",
         response_model=list[DecisionOut],
         responses=_problems(413, 415, 422),
-        dependencies=json_only,
+        openapi_extra=_json_body(
+            {
+                "type": "array",
+                "items": _TRANSACTION_SCHEMA,
+                "minItems": 1,
+                "maxItems": MAX_BATCH,
+                "examples": [_BATCH_EXAMPLE],
+            },
+            f"1 to {MAX_BATCH:,} transactions.",
+        ),
     )
-    async def decide_batch(
-        txs: Annotated[
-            list[TransactionIn],
-            Body(
-                min_length=1,
-                max_length=MAX_BATCH,
-                description=f"1 to {MAX_BATCH:,} transactions",
-                examples=[_BATCH_EXAMPLE],
-            ),
-        ],
-    ) -> list[dict[str, Any]]:
+    async def decide_batch(request: Request) -> Response:
         """Decide on 1 to 10,000 transactions, answered in the order sent. All or nothing:
         one bad record and nothing is decided; the 422 problem names each bad `record` (its
         0-based index) and `field`, up to 20 of them. A `tx_id` used twice is refused."""
-        return [decision_json(each) for each in service.decide_batch(parse_batch(txs))]
+        body = await read_body(request, limits.batch_bytes, JSON_TYPES)
+        txs = parse_batch(parse_json(body, _MANY))
+        return _json([decision_json(each) for each in service.decide_batch(txs)])
 
     @router.post(
         PACS008_PATH,
@@ -167,15 +186,15 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
                 },
             }
         },
-        dependencies=xml_only,
     )
     async def decide_pacs008(request: Request) -> Response:
         """Each credit transfer that can be read is decided and reported with its status
         (pass → ACSC, warn → ACCP, alert and delay → PDNG, block → RJCT FRAD); one that
         cannot is rejected alone with its ISO reason code (AM05, AM11, AM12, AC02, AC03,
         RC01, DT01, CH16). See docs/api.md for the mapping."""
+        body = await read_body(request, limits.xml_bytes, XML_TYPES)
         report, accepted = answer_pacs008(
-            service, await request.body(), now=clock.now(), max_bytes=limits.xml_bytes
+            service, body, now=clock.now(), max_bytes=limits.xml_bytes
         )
         status = HTTPStatus.OK if accepted else HTTPStatus.UNPROCESSABLE_ENTITY
         return Response(report, status_code=status, media_type=XML_MEDIA_TYPE)

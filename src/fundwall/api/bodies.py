@@ -1,0 +1,82 @@
+"""Reading request bodies: the media type first, then the size, then the bytes.
+
+A body is refused before it is read when its type is wrong (415) or its Content-Length is over
+the route's limit (413); a body sent without a length (chunked) is counted as it arrives and
+refused as soon as it passes the limit, so no request holds more than the limit in memory.
+JSON is parsed and checked in one pass by pydantic's Rust core, straight from the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Final, TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
+from starlette.exceptions import HTTPException
+
+from fundwall.ingest import MAX_XML_BYTES
+
+JSON_TYPES: Final = ("application/json",)
+XML_TYPES: Final = ("application/xml", "text/xml")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """Largest bodies accepted, in bytes."""
+
+    transaction_bytes: int = 64 * 1024
+    """One JSON transaction."""
+    batch_bytes: int = 16 * 1024 * 1024
+    """A JSON batch: room for 10,000 transactions of about 1.6 KB each."""
+    xml_bytes: int = MAX_XML_BYTES
+    """A pacs.008 message (ingest refuses larger ones too)."""
+
+
+async def read_body(request: Request, limit: int, media_types: Sequence[str]) -> bytes:
+    """The body, if its media type is one of `media_types` (or ends in their +suffix) and
+    it holds at most `limit` bytes; else a 415 or 413 HTTPException."""
+    given = request.headers.get("content-type", "")
+    media_type = given.partition(";")[0].strip().lower()
+    suffix = "+" + media_types[0].rpartition("/")[2]
+    if media_type not in media_types and not media_type.endswith(suffix):
+        shown = f"'{given}'" if given else "no Content-Type"
+        raise HTTPException(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"send the body as {' or '.join(media_types)}, not {shown}",
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(request, limit)
+    chunks = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise _too_large(request, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes, model: TypeAdapter[T]) -> T:
+    """`body` read as JSON into `model`; pydantic's problems are located under "body" as
+    FastAPI locates them, so the one handler reports both alike."""
+    try:
+        return model.validate_json(body)
+    except ValidationError as error:
+        problems = error.errors(include_url=False)
+        for problem in problems:
+            problem["loc"] = ("body", *problem["loc"])
+        raise RequestValidationError(problems) from None
+
+
+def _too_large(request: Request, limit: int) -> HTTPException:
+    return HTTPException(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        f"the body is larger than the limit of {limit:,} bytes for {request.url.path}",
+    )
