@@ -46,3 +46,11 @@ app.add_typer(_rules_commands.app, name="rules")
 from fundwall.cli import sim as _sim_commands  # noqa: E402
 
 _sim_commands.register(app)
+
+from fundwall.cli import users as _user_commands  # noqa: E402
+
+_user_commands.register(app)
+
+from fundwall.cli import demo as _demo_commands  # noqa: E402
+
+_demo_commands.register(app)
