@@ -38,7 +38,9 @@ START_US = int(datetime(2024, 3, 3, 16, tzinfo=UTC).timestamp() * 1_000_000)
 DAY_US = 86_400 * 1_000_000
 
 
-def _strings(prefix: str, codes: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
+def _strings(
+    prefix: str, codes: np.ndarray, width: int, valid: np.ndarray | None = None
+) -> pa.Array:
     """`prefix` + zero-padded code for each row, built through a dictionary (no Python loop
     over rows)."""
     values, inverse = np.unique(codes, return_inverse=True)
@@ -78,7 +80,9 @@ def synthetic_region(rows: int, seed: int = 7) -> tuple[pa.Table, AccountDirecto
         {
             "tx_id": _strings("T", np.arange(rows), 10),
             "ts": pa.array(ts, pa.timestamp("us", tz="UTC")),
-            "kind": pa.array(np.where(deposit, "deposit", np.where(withdrawal, "withdrawal", "transfer"))),
+            "kind": pa.array(
+                np.where(deposit, "deposit", np.where(withdrawal, "withdrawal", "transfer"))
+            ),
             "payer_account": _strings("622135", payer, 10, ~deposit),
             "payee_account": _strings("622135", payee_code, 10, ~withdrawal),
             "payer_bank": _strings("", 301 + bank_of[payer], 3, ~deposit),
@@ -97,8 +101,14 @@ def synthetic_region(rows: int, seed: int = 7) -> tuple[pa.Table, AccountDirecto
             "account_no": _strings("622135", np.arange(n_acc), 10),
             "bank": _strings("", 301 + bank_of[:n_acc], 3),
             "party_id": _strings("P", party, 8),
-            "account_class": pa.array(np.array(["I", "II", "III", "corporate"])[rng.choice(4, n_acc, p=[0.6, 0.25, 0.1, 0.05])]),
-            "opened_at": pa.array(START_US - rng.integers(0, 5 * 365 * DAY_US, n_acc), pa.timestamp("us", tz="UTC")),
+            "account_class": pa.array(
+                np.array(["I", "II", "III", "corporate"])[
+                    rng.choice(4, n_acc, p=[0.6, 0.25, 0.1, 0.05])
+                ]
+            ),
+            "opened_at": pa.array(
+                START_US - rng.integers(0, 5 * 365 * DAY_US, n_acc), pa.timestamp("us", tz="UTC")
+            ),
             "opening_balance_fen": pa.array(rng.lognormal(12.0, 2.0, n_acc).astype(np.int64)),
         }
     )
@@ -139,7 +149,9 @@ def bench_baseline(table: pa.Table, directory: AccountDirectory, rows: int) -> d
     }
 
 
-def bench_online(table: pa.Table, directory: AccountDirectory, warm: int, timed: int) -> dict[str, object]:
+def bench_online(
+    table: pa.Table, directory: AccountDirectory, warm: int, timed: int
+) -> dict[str, object]:
     events = events_from_table(table.slice(0, warm + timed))
     state = OnlineFeatureState(directory)
     for event in events[:warm]:
@@ -181,7 +193,9 @@ def main() -> None:
     args = parser.parse_args()
 
     made = time.perf_counter()
-    table, directory = region_from_folder(args.region) if args.region else synthetic_region(args.rows)
+    table, directory = (
+        region_from_folder(args.region) if args.region else synthetic_region(args.rows)
+    )
     source = str(args.region) if args.region else "synthetic"
     setup_s = time.perf_counter() - made
     gc.collect()

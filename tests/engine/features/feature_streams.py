@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 from hypothesis import strategies as st
 
-from fundwall.engine.features import AccountDirectory, TxEvent
+from fundwall.engine.features import AccountDirectory, OnlineFeatureState, TxEvent, compute_bulk
 from fundwall.engine.features.catalog import WINDOWS
 
 T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
@@ -74,9 +74,10 @@ def table_of(events: Sequence[TxEvent]) -> pa.Table:
 def directory_of(
     accounts: Sequence[tuple[str, str, str | None, str, datetime, int]],
     parties: Sequence[tuple[str, str | None, date | None]],
+    last_active: dict[str, datetime] | None = None,
 ) -> AccountDirectory:
     """accounts: (account_no, bank, party_id, class, opened_at, opening balance);
-    parties: (party_id, phone_key, birth_date)."""
+    parties: (party_id, phone_key, birth_date); last_active: account → activity before."""
     names = ("account_no", "bank", "party_id", "account_class", "opened_at", "opening_balance_fen")
     account_table = pa.table(
         {name: [row[i] for row in accounts] for i, name in enumerate(names)},
@@ -91,6 +92,11 @@ def directory_of(
             ]
         ),
     )
+    if last_active is not None:
+        account_table = account_table.append_column(
+            "last_active_at",
+            pa.array([last_active.get(row[0]) for row in accounts], pa.timestamp("us", tz="UTC")),
+        )
     party_table = pa.table(
         {
             "party_id": pa.array([p[0] for p in parties], pa.string()),
@@ -158,3 +164,16 @@ def random_directory() -> AccountDirectory:
             ("P3", "phone-b", date(1990, 12, 31)),
         ],
     )
+
+
+def run_online(events: Sequence[TxEvent], directory: AccountDirectory) -> list[dict[str, object]]:
+    state = OnlineFeatureState(directory)
+    return [dict(state.observe(event).as_dict()) for event in events]
+
+
+def run_bulk(events: Sequence[TxEvent], directory: AccountDirectory) -> list[dict[str, object]]:
+    # Batches of 2 rows so state crossing batch boundaries is exercised on every test.
+    rows: list[dict[str, object]] = compute_bulk(
+        table_of(events), directory, batch_rows=2
+    ).to_pylist()
+    return rows

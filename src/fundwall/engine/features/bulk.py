@@ -34,7 +34,7 @@ from fundwall.engine.features.catalog import (
     catalogue,
     stream_measures,
 )
-from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.directory import NEVER, AccountDirectory
 from fundwall.engine.features.encode import Encoded, TableLike, encode
 
 I64 = npt.NDArray[np.int64]
@@ -157,7 +157,8 @@ class _Run:
         self.balance = np.zeros(n_accounts, dtype=np.int64)
         known = enc.account_row >= 0
         self.balance[known] = directory.opening_balance[enc.account_row[known]]
-        self.last_seen = np.full(n_accounts, np.iinfo(np.int64).min, dtype=np.int64)
+        self.last_seen = np.full(n_accounts, NEVER, dtype=np.int64)
+        self.last_seen[known] = directory.last_active_us[enc.account_row[known]]
         self.device_accounts = np.zeros(enc.n_entities[Role.DEVICE], dtype=np.int64)
 
     def lay_out(self, pool: ThreadPoolExecutor) -> None:

@@ -4,6 +4,10 @@ Built from two Arrow tables (accounts and parties, the region files of docs/data
 into flat numpy arrays, so the online state and the columnar kernels read the very same
 numbers. Point-in-time counts (accounts and banks of a party) only count accounts opened at
 or before the transaction, so a backtest does not see accounts from its future.
+
+A party's phone only serves to count parties sharing it: `phone_key` (a keyed hash) is used
+when present, else the region file's raw `phone`. An account's optional `last_active_at`
+(activity before the history starts) is where its idle days count from until it moves.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from fundwall.domain.errors import InvalidInput, NotFound
+from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import LOCAL_OFFSET_US, US_PER_DAY
+from fundwall.sim.schema import read_table
 
 I64 = npt.NDArray[np.int64]
 
@@ -32,7 +36,10 @@ ACCOUNT_COLUMNS: Final = (
     "opened_at",
     "opening_balance_fen",
 )
-PARTY_COLUMNS: Final = ("party_id", "phone_key", "birth_date")
+PARTY_COLUMNS: Final = ("party_id", "birth_date")
+PHONE_COLUMNS: Final = ("phone_key", "phone")
+NEVER: Final = np.iinfo(np.int64).min
+"""`last_active_us` of an account with no known activity."""
 
 CLASS_CODES: Final = {"corporate": 0, "i": 1, "ii": 2, "iii": 3, "0": 0, "1": 1, "2": 2, "3": 3}
 """Spellings of account classes (I/II/III personal, corporate) and their feature codes."""
@@ -106,6 +113,7 @@ class AccountDirectory:
     account_class: I64
     opened_us: I64
     opening_balance: I64
+    last_active_us: I64
     party_of: I64
     party_birth: I64
     party_phone_parties: I64
@@ -117,10 +125,14 @@ class AccountDirectory:
 
     @classmethod
     def from_tables(cls, accounts: pa.Table, parties: pa.Table) -> AccountDirectory:
-        """Build from an accounts table and a parties table (columns: ACCOUNT_COLUMNS and
-        PARTY_COLUMNS; `phone_key` and `birth_date` may be null)."""
+        """Build from an accounts table (ACCOUNT_COLUMNS, optionally `last_active_at`) and a
+        parties table (PARTY_COLUMNS and `phone_key` or `phone`; phone and birth date may be
+        null)."""
         _require(accounts, ACCOUNT_COLUMNS, "accounts")
         _require(parties, PARTY_COLUMNS, "parties")
+        phone_column = next((c for c in PHONE_COLUMNS if c in parties.column_names), None)
+        if phone_column is None:
+            raise InvalidInput("parties table has no column 'phone_key'", field="phone_key")
         for name in ("account_no", "bank", "opened_at", "opening_balance_fen"):
             _no_nulls(accounts[name], name)
         _no_nulls(parties["party_id"], "party_id")
@@ -142,7 +154,7 @@ class AccountDirectory:
         birth = np.full(n_party, -1, dtype=np.int64)
         birth[: len(party_ids)] = _yyyymmdd(parties["birth_date"])
         phone_parties = np.full(n_party, -1, dtype=np.int64)
-        phones = parties["phone_key"].cast(pa.string()).combine_chunks().dictionary_encode()
+        phones = parties[phone_column].cast(pa.string()).combine_chunks().dictionary_encode()
         phone_code = pc.fill_null(phones.indices, -1).to_numpy(zero_copy_only=False)
         has_phone = phone_code >= 0
         sharing = np.bincount(phone_code[has_phone], minlength=len(phones.dictionary))
@@ -160,6 +172,7 @@ class AccountDirectory:
             account_class=_class_codes(accounts["account_class"]),
             opened_us=opened,
             opening_balance=np.asarray(accounts["opening_balance_fen"].to_numpy(), np.int64),
+            last_active_us=_last_active(accounts),
             party_of=party_of,
             party_birth=birth,
             party_phone_parties=phone_parties,
@@ -170,14 +183,8 @@ class AccountDirectory:
 
     @classmethod
     def from_region(cls, folder: Path) -> AccountDirectory:
-        """Read accounts.parquet and parties.parquet of a region folder."""
-        tables = []
-        for name in ("accounts.parquet", "parties.parquet"):
-            path = folder / name
-            if not path.is_file():
-                raise NotFound("region file", str(path))
-            tables.append(pq.read_table(path))
-        return cls.from_tables(*tables)
+        """Read accounts.parquet and parties.parquet of a region folder (docs/data-layout.md)."""
+        return cls.from_tables(read_table(folder, "accounts"), read_table(folder, "parties"))
 
     @classmethod
     def empty(cls) -> AccountDirectory:
@@ -222,6 +229,17 @@ class AccountDirectory:
         lo = int(self.party_start[party])
         k = bisect.bisect_right(self._opened_list, ts_us, lo, int(self.party_start[party + 1]))
         return k - lo, int(self.party_banks[k - 1]) if k > lo else 0
+
+
+def _last_active(accounts: pa.Table) -> I64:
+    if "last_active_at" not in accounts.column_names:
+        return np.full(accounts.num_rows, NEVER, dtype=np.int64)
+    column = accounts["last_active_at"]
+    known = ~np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    result = np.full(accounts.num_rows, NEVER, dtype=np.int64)
+    if known.any():
+        result[known] = _micros(column.filter(pa.array(known)), "last_active_at")
+    return result
 
 
 def _prefix_distinct(party: I64, bank: I64, n_bank: int) -> I64:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import llvmlite.ir as ir
 import numpy as np
 import numpy.typing as npt
 from numba import njit, types
@@ -36,6 +35,11 @@ from fundwall.engine.features.scalar import (
     is_night,
     local_hour,
 )
+
+# numba's code-generation helpers carry partial type hints that do not fit the way they are
+# meant to be called; the prefetch intrinsic uses them through Any.
+_cg: Any = cgutils
+_intrinsic: Any = intrinsic
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -61,29 +65,31 @@ def row_width(n_windows: int) -> int:
     return 3 * n_windows + 1
 
 
-@intrinsic
-def _prefetch(typingctx: object, rows: types.Array, row: types.Integer) -> object:
-    """Ask the CPU to start loading rows[row, 0] into cache (llvm.prefetch)."""
+def _prefetch_typer(typingctx: object, rows: Any, row: Any) -> tuple[Any, Any]:
+    """Typing and code of `_prefetch(rows, row)`: llvm.prefetch of rows[row, 0]."""
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        ir = _cg.ir
         array_type = signature.args[0]
         array = context.make_array(array_type)(context, builder, args[0])
         zero = context.get_constant(types.intp, 0)
         row_index = context.cast(builder, args[1], signature.args[1], types.intp)
-        pointer = cgutils.get_item_pointer(
+        pointer = _cg.get_item_pointer(
             context, builder, array_type, array, [row_index, zero], wraparound=False
         )
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         function_type = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        function = cgutils.get_or_insert_function(
-            builder.module, function_type, "llvm.prefetch.p0i8"
-        )
+        function = _cg.get_or_insert_function(builder.module, function_type, "llvm.prefetch.p0i8")
         read, keep, data = ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)
         builder.call(function, [builder.bitcast(pointer, i8p), read, keep, data])
         return context.get_dummy_value()
 
     return types.void(rows, row), codegen
+
+
+_prefetch: Any = _intrinsic(_prefetch_typer)
+"""Ask the CPU to start loading rows[row, 0] into cache."""
 
 
 @_jit

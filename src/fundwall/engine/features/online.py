@@ -28,7 +28,7 @@ from fundwall.engine.features.catalog import (
     feature_names,
     stream_measures,
 )
-from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.directory import NEVER, AccountDirectory
 from fundwall.engine.features.inputs import KINDS, TransactionLike, micros
 from fundwall.engine.features.scalar import (
     age_years,
@@ -106,7 +106,8 @@ class _Account:
         self.party = party
         self.birth = int(directory.party_birth[party]) if party >= 0 else -1
         self.phones = int(directory.party_phone_parties[party]) if party >= 0 else -1
-        self.last_ts: int | None = None
+        active = int(directory.last_active_us[row]) if known else NEVER
+        self.last_ts: int | None = active if active != NEVER else None
         # Payees paid, devices and cities used, keyed "p:…", "d:…", "c:…" in one dict of
         # strings, which the collector does not track.
         self.seen: dict[str, None] = {}

@@ -1,0 +1,19 @@
+"""Every hand-computed feature test runs against both executions of the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+from feature_streams import run_bulk, run_online
+
+from fundwall.engine.features import AccountDirectory, TxEvent
+
+Run = Callable[[Sequence[TxEvent], AccountDirectory], list[dict[str, object]]]
+
+
+@pytest.fixture(params=["online", "bulk"])
+def features(request: pytest.FixtureRequest) -> Run:
+    """Feature rows of a stream of transactions, computed online or in bulk."""
+    run: Run = run_online if request.param == "online" else run_bulk
+    return run

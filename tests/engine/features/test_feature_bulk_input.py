@@ -1,0 +1,87 @@
+"""What the columnar form accepts and how it refuses bad tables."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from feature_streams import TX_SCHEMA, table_of, tx
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features import (
+    AccountDirectory,
+    bulk_schema,
+    column_names,
+    compute_bulk,
+    iter_bulk,
+)
+
+EVENTS = [tx(0, "A", "B", 5), tx(1, "B", "C", 7), tx(2, None, "A", 9), tx(3, "C", None, 2)]
+
+
+def test_one_row_per_transaction_one_column_per_feature() -> None:
+    result = compute_bulk(table_of(EVENTS))
+    assert result.num_rows == len(EVENTS)
+    assert result.column_names == column_names()
+    assert result.schema == bulk_schema()
+    assert result["amount"].to_pylist() == [5, 7, 9, 2]
+
+
+def test_a_mapping_of_columns_and_a_record_batch_are_accepted() -> None:
+    table = table_of(EVENTS)
+    expected = compute_bulk(table)
+    assert compute_bulk({name: table[name] for name in table.column_names}).equals(expected)
+    assert compute_bulk(table.to_batches()[0]).equals(expected)
+
+
+def test_an_empty_history_gives_an_empty_table() -> None:
+    result = compute_bulk(pa.Table.from_pylist([], schema=TX_SCHEMA), AccountDirectory.empty())
+    assert result.num_rows == 0
+    assert result.schema == bulk_schema()
+
+
+def test_batches_cover_the_history_in_order() -> None:
+    batches = list(iter_bulk(table_of(EVENTS), batch_rows=3))
+    assert [b.num_rows for b in batches] == [3, 1]
+
+
+def _refusal(table: pa.Table) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        compute_bulk(table)
+    return caught.value
+
+
+def test_history_out_of_time_order_names_the_first_late_transaction() -> None:
+    events = [tx(0, "A", "B", 1), tx(10, "A", "B", 1), tx(5, "A", "B", 1, tx_id="late")]
+    error = _refusal(table_of(events))
+    assert (error.field, error.record) == ("ts", "late")
+
+
+def test_missing_column() -> None:
+    assert _refusal(table_of(EVENTS).drop_columns(["device_id"])).field == "device_id"
+
+
+def test_amounts_must_be_positive_whole_fen() -> None:
+    table = table_of([tx(0, "A", "B", 1), tx(1, "A", "B", 1, tx_id="zero")])
+    zero = table.set_column(7, "amount_fen", pa.array([1, 0], pa.int64()))
+    assert (_refusal(zero).field, _refusal(zero).record) == ("amount_fen", "zero")
+    floats = table.set_column(7, "amount_fen", pa.array([1.0, 2.5]))
+    assert _refusal(floats).field == "amount_fen"
+
+
+def test_kind_must_match_the_sides_present() -> None:
+    table = table_of([tx(0, "A", "B", 1, tx_id="t1"), tx(1, "A", "B", 1, tx_id="t2")])
+    withdrawal = table.set_column(2, "kind", pa.array(["transfer", "withdrawal"]))
+    assert (_refusal(withdrawal).field, _refusal(withdrawal).record) == ("payee_account", "t2")
+    unknown = table.set_column(2, "kind", pa.array(["transfer", "refund"]))
+    assert (_refusal(unknown).field, _refusal(unknown).record) == ("kind", "t2")
+
+
+def test_timestamps_need_a_time_zone() -> None:
+    table = table_of(EVENTS)
+    naive = table.set_column(1, "ts", table["ts"].cast(pa.timestamp("us")))
+    assert _refusal(naive).field == "ts"
+
+
+def test_batch_size_must_be_positive() -> None:
+    with pytest.raises(InvalidInput, match="batch size"):
+        compute_bulk(table_of(EVENTS), batch_rows=0)
