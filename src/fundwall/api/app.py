@@ -13,7 +13,7 @@ from fundwall import __version__
 from fundwall.api.bodies import ApiLimits
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
-from fundwall.api.routes import decision_router
+from fundwall.api.routes import SECURITY_SCHEMES, decision_router
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
@@ -42,6 +42,10 @@ and `detail`. `type` is a URI under `{problem_base}` (`invalid-input`, `not-foun
 match on it. Invalid input adds `record` (the 0-based index in a batch), `field`, `reason`
 and `errors`, a list of every bad record and field found (up to 20; `more` is true when
 there were more).
+
+**Access**: with access control installed (as `fundwall serve` does, except in the demo),
+each request carries a member's API key, `Authorization: Bearer fwk_…` or `X-API-Key: fwk_…`;
+without one the answer is a 401 problem.
 """
 
 _TAGS: Final = [
@@ -65,7 +69,9 @@ class _FundwallAPI(FastAPI):
                 [(model, "validation") for model in (TransactionIn, InvalidInputProblem)],
                 ref_template="#/components/schemas/{model}",
             )
-            spec.setdefault("components", {}).setdefault("schemas", {}).update(found["$defs"])
+            components = spec.setdefault("components", {})
+            components.setdefault("schemas", {}).update(found["$defs"])
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
         return super().openapi()
 
 

@@ -47,6 +47,7 @@ _DOMAIN_STATUS: Final[Sequence[tuple[type[FundwallError], HTTPStatus]]] = (
 )
 _TITLES: Final = {
     "invalid-input": "Invalid input",
+    "unauthorized": "Unauthorized",
     "not-found": "Not found",
     "forbidden": "Forbidden",
     "conflict": "Conflict",
@@ -56,6 +57,7 @@ _TITLES: Final = {
     "internal-error": "Internal server error",
 }
 _SLUG_BY_STATUS: Final = {
+    HTTPStatus.UNAUTHORIZED: "unauthorized",
     HTTPStatus.NOT_FOUND: "not-found",
     HTTPStatus.METHOD_NOT_ALLOWED: "method-not-allowed",
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "content-too-large",

@@ -23,6 +23,7 @@ from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejecti
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
 from fundwall.ingest import (
     MAX_BATCH,
@@ -83,14 +84,42 @@ _BATCH_EXAMPLE: Final = [
 ]
 
 
+def authorise(request: Request) -> None:
+    """Refuse a caller without a member's API key allowed to submit transactions (401, 403).
+
+    Access control is installed with the console (`fundwall.web.install_console`); an app
+    without it, or the demo, takes transactions from anyone who can reach it.
+    """
+    config = getattr(request.app.state, "fundwall_access", None)
+    if config is not None:
+        transaction_submitter(request, config)
+
+
+SECURITY_SCHEMES: Final = {
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A member's API key: `Authorization: Bearer fwk_…`.",
+    },
+    "apiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "The same key in the `X-API-Key` header.",
+    },
+}
+_SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
+
+
 def _json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     """The OpenAPI request body of a JSON route (the route reads the body itself)."""
     return {
+        "security": _SECURITY,
         "requestBody": {
             "required": True,
             "description": description,
             "content": {"application/json": {"schema": schema}},
-        }
+        },
     }
 
 
@@ -120,12 +149,13 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
         tags=["decisions"],
         summary="Decide on one transaction",
         response_model=DecisionOut,
-        responses=_problems(413, 415, 422),
+        responses=_problems(401, 403, 413, 415, 422),
         openapi_extra=_json_body(_TRANSACTION_SCHEMA, "One transaction."),
     )
     async def decide_transaction(request: Request) -> Response:
         """Decide on one transfer before it settles. A `tx_id` sent again gets the decision
         first made for it. A bad value is a 422 problem naming the `field`."""
+        authorise(request)
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
         return _json(decision_json(service.decide(tx)))
@@ -135,7 +165,7 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
         tags=["decisions"],
         summary="Decide on a batch of transactions",
         response_model=list[DecisionOut],
-        responses=_problems(413, 415, 422),
+        responses=_problems(401, 403, 413, 415, 422),
         openapi_extra=_json_body(
             {
                 "type": "array",
@@ -151,6 +181,7 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
         """Decide on 1 to 10,000 transactions, answered in the order sent. All or nothing:
         one bad record and nothing is decided; the 422 problem names each bad `record` (its
         0-based index) and `field`, up to 20 of them. A `tx_id` used twice is refused."""
+        authorise(request)
         body = await read_body(request, limits.batch_bytes, JSON_TYPES)
         txs = parse_batch(parse_json(body, _MANY))
         return _json([decision_json(each) for each in service.decide_batch(txs)])
@@ -171,9 +202,10 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
                 "GrpSts RJCT and the ISO status reason (FF01, AM18, AM10); nothing decided.",
                 "content": {XML_MEDIA_TYPE: {"example": sample_rejection()}},
             },
-            **_problems(413, 415),
+            **_problems(401, 403, 413, 415),
         },
         openapi_extra={
+            "security": _SECURITY,
             "requestBody": {
                 "required": True,
                 "description": "A pacs.008.001.02 to .13 (FIToFICstmrCdtTrf), a bare Document "
@@ -184,7 +216,7 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
                         "example": SAMPLE_PACS008,
                     }
                 },
-            }
+            },
         },
     )
     async def decide_pacs008(request: Request) -> Response:
@@ -192,6 +224,7 @@ def decision_router(service: DecisionServiceProtocol, clock: Clock, limits: ApiL
         (pass → ACSC, warn → ACCP, alert and delay → PDNG, block → RJCT FRAD); one that
         cannot is rejected alone with its ISO reason code (AM05, AM11, AM12, AC02, AC03,
         RC01, DT01, CH16). See docs/api.md for the mapping."""
+        authorise(request)
         body = await read_body(request, limits.xml_bytes, XML_TYPES)
         report, accepted = answer_pacs008(
             service, body, now=clock.now(), max_bytes=limits.xml_bytes

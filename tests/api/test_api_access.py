@@ -1,0 +1,123 @@
+"""Access to the decision routes: a member's API key, once access control is installed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from fundwall.api import create_app
+from fundwall.auth import SystemActor, create_api_key, revoke_api_key
+from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.clock import FixedClock
+from fundwall.config import Settings
+from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.store import UnitOfWork
+from fundwall.store.mapping import institution_row
+
+from .pacs import pacs008, transfer
+from .records import record
+from .service import RuleOfThumbService
+
+BANK = "B001"
+OPERATOR = SystemActor("test")
+ROUTES = [
+    ("/v1/transactions", {"json": record()}),
+    ("/v1/transactions/batch", {"json": [record()]}),
+    (
+        "/v1/iso20022/pacs.008",
+        {"content": pacs008(transfer("K-1")), "headers": {"content-type": "application/xml"}},
+    ),
+]
+
+
+@pytest.fixture
+def key(uow_factory: Callable[[], UnitOfWork]) -> str:
+    """A valid API key of bank B001."""
+    with uow_factory() as uow:
+        uow.session.add(
+            institution_row(Institution(BANK, BANK, BANK, InstitutionKind.BANK, "350200"))
+        )
+        uow.commit()
+        _, text = create_api_key(uow, OPERATOR, BANK)
+    return text
+
+
+def guarded(
+    service: RuleOfThumbService,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
+    *,
+    required: bool = True,
+) -> TestClient:
+    app = create_app(service, settings, clock=clock)
+    install_access(app, AccessConfig(engine=engine, clock=clock, api_keys_required=required))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(
+    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+) -> Iterator[TestClient]:
+    with guarded(service, settings, engine, clock) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(("path", "request_args"), ROUTES)
+def test_a_request_without_a_key_is_refused_unread(
+    client: TestClient, service: RuleOfThumbService, path: str, request_args: dict[str, object]
+) -> None:
+    response = client.post(path, **request_args)  # type: ignore[arg-type]
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="fundwall"'
+    body = response.json()
+    assert body["type"] == "https://fundwall.example/problems/unauthorized"
+    assert body["title"] == "Unauthorized"
+    assert "API key" in body["detail"]
+    assert service.calls == []
+
+
+@pytest.mark.parametrize(("path", "request_args"), ROUTES)
+def test_a_member_key_is_let_through(
+    client: TestClient, key: str, path: str, request_args: dict[str, object]
+) -> None:
+    args = dict(request_args)  # the parameters are shared by every run of the test
+    headers = {"authorization": f"Bearer {key}", **args.pop("headers", {})}  # type: ignore[dict-item]
+    response = client.post(path, headers=headers, **args)  # type: ignore[arg-type]
+    assert response.status_code == 200, response.text
+
+
+def test_the_key_also_goes_in_its_own_header(client: TestClient, key: str) -> None:
+    response = client.post("/v1/transactions", json=record(), headers={"x-api-key": key})
+    assert response.status_code == 200
+
+
+def test_a_wrong_or_revoked_key_is_refused(
+    client: TestClient, key: str, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
+    response = client.post("/v1/transactions", json=record(), headers={"x-api-key": forged})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the API key is not valid or was revoked"
+    with uow_factory() as uow:
+        revoke_api_key(uow, OPERATOR, key.split("_")[1])
+    response = client.post("/v1/transactions", json=record(), headers={"x-api-key": key})
+    assert response.status_code == 401
+
+
+def test_the_demo_takes_transactions_without_a_key(
+    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    with guarded(service, settings, engine, clock, required=False) as open_client:
+        assert open_client.post("/v1/transactions", json=record()).status_code == 200
+
+
+def test_the_docs_offer_both_ways_to_send_the_key(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert set(spec["components"]["securitySchemes"]) == {"apiKey", "apiKeyHeader"}
+    operation = spec["paths"]["/v1/transactions"]["post"]
+    assert operation["security"] == [{"apiKey": []}, {"apiKeyHeader": []}]
+    assert "401" in operation["responses"]
