@@ -6,6 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from fundwall.domain.errors import (
     PermissionDenied,
 )
 from fundwall.domain.transactions import Transaction
+from fundwall.store.engine import DatabaseUnavailableError
 
 from .records import batch, record
 from .service import RuleOfThumbService
@@ -100,6 +102,36 @@ def test_domain_errors_become_their_problems(
                 "status": status,
                 "detail": detail,
             }
+
+
+def test_a_database_outage_is_a_503_that_names_no_database(settings: Settings) -> None:
+    outage = DatabaseUnavailableError("postgresql+psycopg://bank:***@db.internal/fw", "refused")
+    with client_of(outage, settings) as client:
+        response = client.post("/v1/transactions", json=record())
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    body = response.json()
+    assert body["type"] == PROBLEMS + "service-unavailable"
+    assert "db.internal" not in response.text
+
+
+def test_another_rooms_error_is_a_400_of_its_kind(settings: Settings) -> None:
+    @dataclass(eq=False)
+    class Expired(FundwallError):
+        kind = "order-expired"
+
+        def message(self) -> str:
+            return "the stop-payment order expired"
+
+    with client_of(Expired(), settings) as client:
+        response = client.post("/v1/transactions", json=record())
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": PROBLEMS + "order-expired",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "the stop-payment order expired",
+    }
 
 
 def test_an_unexpected_error_is_a_500_problem_without_internals(

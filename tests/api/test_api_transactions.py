@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fundwall.api import create_app
+from fundwall.api import DecisionOut, create_app
 from fundwall.config import Settings
 from fundwall.domain.decisions import Action
 from fundwall.ingest import MAX_BATCH, MAX_ERRORS
@@ -57,6 +57,7 @@ def test_one_transaction_is_decided(client: TestClient, service: RuleOfThumbServ
         "model_version": None,
         "latency_us": 7,
     }
+    assert DecisionOut.model_validate(response.json()).model_dump(mode="json") == response.json()
     assert service.calls == [("decide", ("T-9",))]
 
 

@@ -33,6 +33,7 @@ from fundwall.domain.errors import (
     PermissionDenied,
 )
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
+from fundwall.store.engine import DatabaseUnavailableError
 
 PROBLEM_BASE: Final = "https://fundwall.example/problems/"
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
@@ -55,6 +56,7 @@ _TITLES: Final = {
     "unsupported-media-type": "Unsupported media type",
     "method-not-allowed": "Method not allowed",
     "internal-error": "Internal server error",
+    "service-unavailable": "Service unavailable",
 }
 _SLUG_BY_STATUS: Final = {
     HTTPStatus.UNAUTHORIZED: "unauthorized",
@@ -139,10 +141,15 @@ class InvalidInputProblem(Problem):
 def problem_body(
     status: int, detail: str, slug: str | None = None, **extensions: Any
 ) -> dict[str, Any]:
-    """The members of a problem of kind `slug`; without one, a plain HTTP error (about:blank)."""
+    """The members of a problem of kind `slug`; without one, a plain HTTP error (about:blank).
+
+    A kind without a title of its own (a domain error of another room) takes the status's.
+    """
     return {
         "type": f"{PROBLEM_BASE}{slug}" if slug else "about:blank",
-        "title": _TITLES[slug] if slug else HTTPStatus(status).phrase,
+        "title": _TITLES.get(slug, HTTPStatus(status).phrase)
+        if slug
+        else HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         **extensions,
@@ -177,8 +184,20 @@ async def problem_response(request: Request, error: Exception) -> Response:
         return problem(
             HTTPStatus.UNPROCESSABLE_ENTITY, error.message(), "invalid-input", **_located(error)
         )
+    if isinstance(error, DatabaseUnavailableError):
+        # The message names the database; the caller only needs to know to come back.
+        log.error("database unavailable: %s", error.message())
+        return problem(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "the service cannot reach its database; try again in a moment",
+            "service-unavailable",
+            {"Retry-After": "5"},
+        )
     if isinstance(error, FundwallError):
-        status = next(code for kind, code in _DOMAIN_STATUS if isinstance(error, kind))
+        status = next(
+            (code for kind, code in _DOMAIN_STATUS if isinstance(error, kind)),
+            HTTPStatus.BAD_REQUEST,
+        )
         return problem(status, error.message(), error.kind)
     if isinstance(error, HTTPException):
         status = HTTPStatus(error.status_code)
