@@ -7,6 +7,7 @@ verifies, and `needs_rehash` tells the login to upgrade it to the current ones.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Final
 
 from argon2 import PasswordHasher
@@ -23,9 +24,13 @@ class Passwords:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or PasswordHasher()
-        # Verified against when the user name is unknown, so that a login takes as long
-        # whether or not the name exists (no user enumeration by timing).
-        self._dummy = self._hasher.hash("fundwall: no such user")
+
+    @cached_property
+    def _dummy(self) -> str:
+        # Verified against when the user name is unknown, so that a sign-in takes as long
+        # whether or not the name exists (no user enumeration by timing). Made on first
+        # need: commands that never refuse a sign-in should not pay for it.
+        return self._hasher.hash("fundwall: no such user")
 
     @classmethod
     def fast_for_tests(cls) -> Passwords:

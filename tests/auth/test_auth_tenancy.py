@@ -1,0 +1,128 @@
+"""Tenancy in the query: a member's actors see its own rows, and nobody else's exist for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from fundwall.auth import (
+    ROLE_PERMISSIONS,
+    Actor,
+    ActorKind,
+    Permission,
+    Role,
+    accounts_visible,
+    aggregate_scope,
+    decisions_visible,
+    transactions_visible,
+    visible_account,
+    visible_transaction,
+)
+from fundwall.crypto import Keyring
+from fundwall.domain.errors import NotFound, PermissionDenied
+from fundwall.store import UnitOfWork
+from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
+
+from . import world
+
+Uow = Callable[[], UnitOfWork]
+
+ANALYST_A = Actor(ActorKind.USER, "a", Role.MEMBER_ANALYST, world.BANK_A, 1)
+ADMIN_B = Actor(ActorKind.USER, "b", Role.MEMBER_ADMIN, world.BANK_B, 2)
+KEY_A = Actor(ActorKind.API_KEY, "k", Role.MEMBER_SYSTEM, world.BANK_A)
+HUB = Actor(ActorKind.USER, "hub", Role.HUB_SUPERVISOR, None, 3)
+POLICE = Actor(ActorKind.USER, "cop", Role.POLICE_OFFICER, "PSB1", 4)
+AUDITOR = Actor(ActorKind.USER, "aud", Role.AUDITOR, None, 5)
+
+
+@pytest.fixture
+def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
+    with uow_factory() as uow:
+        world.build(uow, keyring)
+    return uow_factory
+
+
+@pytest.mark.parametrize(
+    ("actor", "accounts", "transactions", "decisions"),
+    [
+        (ANALYST_A, {"A1", "A2"}, {"T1", "T2", "T3"}, {"T1", "T2"}),
+        (KEY_A, {"A1", "A2"}, {"T1", "T2", "T3"}, {"T1", "T2"}),
+        (ADMIN_B, {"B1", "B2"}, {"T2", "T3", "T4", "T5"}, {"T3", "T4", "T5"}),
+        (HUB, set(), set(), set()),
+        (POLICE, set(), set(), set()),
+        (AUDITOR, set(), set(), set()),
+    ],
+)
+def test_each_actor_sees_exactly_its_members_rows(
+    stocked: Uow,
+    actor: Actor,
+    accounts: set[str],
+    transactions: set[str],
+    decisions: set[str],
+) -> None:
+    with stocked() as uow:
+        seen_accounts = set(
+            uow.session.scalars(select(AccountRow.account_no).where(accounts_visible(actor)))
+        )
+        seen_transactions = set(
+            uow.session.scalars(select(TransactionRow.tx_id).where(transactions_visible(actor)))
+        )
+        seen_decisions = set(
+            uow.session.scalars(
+                select(DecisionRow.tx_id)
+                .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
+                .where(decisions_visible(actor), DecisionRow.shadow.is_(False))
+            )
+        )
+    assert (seen_accounts, seen_transactions, seen_decisions) == (
+        accounts,
+        transactions,
+        decisions,
+    )
+
+
+def test_another_members_records_are_not_found_like_missing_ones(stocked: Uow) -> None:
+    with stocked() as uow:
+        assert visible_account(uow.session, ANALYST_A, "A1").account_no == "A1"
+        assert visible_transaction(uow.session, ANALYST_A, "T3").tx_id == "T3"
+        for number in ("B1", "NOPE"):
+            with pytest.raises(NotFound) as missing:
+                visible_account(uow.session, ANALYST_A, number)
+            assert missing.value.message() == f"account not found: {number}"
+        for tx_id in ("T4", "T999"):
+            with pytest.raises(NotFound):
+                visible_transaction(uow.session, ANALYST_A, tx_id)
+
+
+@pytest.mark.parametrize("actor", [HUB, POLICE, AUDITOR])
+def test_actors_without_customer_data_are_refused_outright(stocked: Uow, actor: Actor) -> None:
+    with stocked() as uow:
+        with pytest.raises(PermissionDenied):
+            visible_account(uow.session, actor, "A1")
+        with pytest.raises(PermissionDenied):
+            visible_transaction(uow.session, actor, "T1")
+
+
+def test_aggregates_are_the_members_own_or_the_whole_region() -> None:
+    assert aggregate_scope(HUB) is None
+    assert aggregate_scope(POLICE) is None
+    assert aggregate_scope(AUDITOR) is None
+    scope = aggregate_scope(ANALYST_A)
+    assert scope is not None
+    assert scope.compare(TransactionRow.payer_bank == world.BANK_A)
+
+
+def test_roles_hold_the_documented_rights() -> None:
+    member_roles = {Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM}
+    for role, rights in ROLE_PERMISSIONS.items():
+        assert (Permission.VIEW_CUSTOMER_DATA in rights) == (role in member_roles), role
+        assert (Permission.PROMOTE_RULE_PACKS in rights) == (role is Role.HUB_SUPERVISOR), role
+        assert (Permission.VIEW_AUDIT_LOG in rights) == (role is Role.AUDITOR), role
+        assert (Permission.SUBMIT_TRANSACTIONS in rights) == (role is Role.MEMBER_SYSTEM), role
+        assert role.needs_member == (role in member_roles), role
+    assert set(ROLE_PERMISSIONS) == set(Role)
+    with pytest.raises(PermissionDenied, match="unmask_personal_data"):
+        HUB.require(Permission.UNMASK_PERSONAL_DATA)
+    assert ANALYST_A.audit_id == f"user:a@{world.BANK_A}" and HUB.audit_id == "user:hub"

@@ -1,0 +1,178 @@
+"""Users: who may be created with which role and member, who may create them, the demo users,
+and the audit record of every change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from fundwall.auth import (
+    DEMO_PASSWORD,
+    Actor,
+    ActorKind,
+    Passwords,
+    Role,
+    SystemActor,
+    add_user,
+    create_demo_users,
+    demo_notice,
+    get_user,
+    list_users,
+    set_disabled,
+    set_password,
+    unlock_user,
+)
+from fundwall.auth.sessions import LoginFailed, SessionPolicy, sign_in
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.store import UnitOfWork
+from fundwall.store.auth_tables import ConsoleSessionRow, UserRow
+
+from .conftest import BANK_A, BANK_B, HUB, PASSWORD, POLICE
+
+Uow = Callable[[], UnitOfWork]
+CLI = SystemActor("cli")
+
+
+def _add(uow_factory: Uow, passwords: Passwords, name: str, role: Role, member: str | None) -> None:
+    with uow_factory() as uow:
+        add_user(uow, CLI, name, role, member, PASSWORD, passwords)
+
+
+@pytest.mark.parametrize(
+    ("role", "member"),
+    [
+        (Role.HUB_SUPERVISOR, None),
+        (Role.MEMBER_ADMIN, BANK_A),
+        (Role.MEMBER_ANALYST, BANK_B),
+        (Role.POLICE_OFFICER, None),
+        (Role.POLICE_OFFICER, POLICE),
+        (Role.AUDITOR, None),
+    ],
+)
+def test_each_role_is_created_with_its_kind_of_member_and_audited(
+    institutions: Uow, passwords: Passwords, role: Role, member: str | None
+) -> None:
+    with institutions() as uow:
+        user = add_user(uow, CLI, "someone", role, member, PASSWORD, passwords)
+    assert (user.role, user.member, user.disabled) == (role, member, False)
+    with institutions() as uow:
+        stored = uow.session.scalars(select(UserRow)).one()
+        assert stored.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in stored.password_hash
+        (record,) = uow.audit.tail(1)
+    assert (record.actor, record.action, record.subject) == (
+        "system:cli",
+        "user_add",
+        "user:someone",
+    )
+    assert record.details == {"role": role.value, "member": member}
+
+
+@pytest.mark.parametrize(
+    ("role", "member", "reason"),
+    [
+        (Role.MEMBER_ANALYST, None, "belongs to a member"),
+        (Role.MEMBER_ADMIN, HUB, "belongs to a bank or payment_institution"),
+        (Role.HUB_SUPERVISOR, BANK_A, "belongs to no member"),
+        (Role.AUDITOR, BANK_A, "belongs to no member"),
+        (Role.POLICE_OFFICER, BANK_A, "belongs to a police_unit"),
+        (Role.MEMBER_SYSTEM, BANK_A, "for API keys"),
+    ],
+)
+def test_a_role_with_the_wrong_member_is_refused(
+    institutions: Uow, passwords: Passwords, role: Role, member: str | None, reason: str
+) -> None:
+    with institutions() as uow, pytest.raises(InvalidInput, match=reason):
+        add_user(uow, CLI, "someone", role, member, PASSWORD, passwords)
+
+
+def test_an_unknown_member_is_not_found(institutions: Uow, passwords: Passwords) -> None:
+    with institutions() as uow, pytest.raises(NotFound, match="institution not found: B999"):
+        add_user(uow, CLI, "someone", Role.MEMBER_ANALYST, "B999", PASSWORD, passwords)
+
+
+@pytest.mark.parametrize("name", ["A", "x", "1abc", "has space", "é", "a" * 33, "u13812345678"])
+def test_malformed_user_names_are_refused(
+    institutions: Uow, passwords: Passwords, name: str
+) -> None:
+    with institutions() as uow, pytest.raises(InvalidInput) as raised:
+        add_user(uow, CLI, name, Role.AUDITOR, None, PASSWORD, passwords)
+    assert raised.value.field == "username"
+
+
+def test_a_taken_name_is_a_conflict(institutions: Uow, passwords: Passwords) -> None:
+    _add(institutions, passwords, "alice", Role.AUDITOR, None)
+    with institutions() as uow, pytest.raises(Conflict, match="exists already"):
+        add_user(uow, CLI, "alice", Role.HUB_SUPERVISOR, None, PASSWORD, passwords)
+
+
+def test_a_member_admin_manages_only_its_own_members_users(
+    institutions: Uow, passwords: Passwords
+) -> None:
+    admin = Actor(ActorKind.USER, "admin", Role.MEMBER_ADMIN, BANK_A, 1)
+    with institutions() as uow:
+        made = add_user(uow, admin, "clerk", Role.MEMBER_ANALYST, BANK_A, PASSWORD, passwords)
+    assert made.member == BANK_A
+    with institutions() as uow, pytest.raises(PermissionDenied):
+        add_user(uow, admin, "spy", Role.MEMBER_ANALYST, BANK_B, PASSWORD, passwords)
+    with institutions() as uow, pytest.raises(PermissionDenied):
+        add_user(uow, admin, "boss", Role.HUB_SUPERVISOR, None, PASSWORD, passwords)
+    analyst = Actor(ActorKind.USER, "clerk", Role.MEMBER_ANALYST, BANK_A, 2)
+    with institutions() as uow, pytest.raises(PermissionDenied):
+        add_user(uow, analyst, "friend", Role.MEMBER_ANALYST, BANK_A, PASSWORD, passwords)
+
+
+def test_demo_users_are_created_once_with_the_documented_password(
+    institutions: Uow, passwords: Passwords
+) -> None:
+    with institutions() as uow:
+        made = create_demo_users(uow, BANK_A, BANK_B, passwords)
+    expected = {
+        "supervisor": (Role.HUB_SUPERVISOR, None),
+        "analyst1": (Role.MEMBER_ANALYST, BANK_A),
+        "analyst2": (Role.MEMBER_ANALYST, BANK_B),
+        "police": (Role.POLICE_OFFICER, None),
+        "auditor": (Role.AUDITOR, None),
+    }
+    assert {user.username: (user.role, user.member) for user in made} == expected
+    with institutions() as uow:
+        again = create_demo_users(uow, BANK_A, BANK_B, passwords)
+        assert [user.id for user in again] == [user.id for user in made]
+        assert len(list_users(uow)) == 5
+        signed = sign_in(uow, passwords, "analyst2", DEMO_PASSWORD, ip=None, policy=SessionPolicy())
+    assert signed.user.member == BANK_B
+    notice = demo_notice(BANK_A, BANK_B)
+    assert DEMO_PASSWORD in notice
+    assert all(name in notice for name in expected)
+
+
+def test_demo_users_refuse_a_database_where_a_name_has_another_role(
+    institutions: Uow, passwords: Passwords
+) -> None:
+    _add(institutions, passwords, "analyst1", Role.MEMBER_ANALYST, BANK_B)
+    with institutions() as uow, pytest.raises(Conflict, match="fresh database"):
+        create_demo_users(uow, BANK_A, BANK_B, passwords)
+    with institutions() as uow, pytest.raises(InvalidInput, match="must differ"):
+        create_demo_users(uow, BANK_A, BANK_A, passwords)
+
+
+def test_a_new_password_unlocks_and_disabling_ends_the_sessions(
+    institutions: Uow, passwords: Passwords
+) -> None:
+    _add(institutions, passwords, "alice", Role.AUDITOR, None)
+    policy = SessionPolicy(max_failures=1)
+    with institutions() as uow, pytest.raises(LoginFailed, match="locked until"):
+        sign_in(uow, passwords, "alice", "wrong password!", ip=None, policy=policy)
+    with institutions() as uow:
+        set_password(uow, CLI, "alice", "a brand new password", passwords)
+        assert get_user(uow, "alice").locked_until is None
+        sign_in(uow, passwords, "alice", "a brand new password", ip=None, policy=policy)
+        assert len(uow.session.scalars(select(ConsoleSessionRow)).all()) == 1
+        set_disabled(uow, CLI, "alice", disabled=True)
+        assert uow.session.scalars(select(ConsoleSessionRow)).all() == []
+        assert get_user(uow, "alice").disabled
+        unlock_user(uow, CLI, "alice")
+        actions = [record.action for record in uow.audit.tail(6)]
+    assert actions[-4:] == ["user_password_set", "login", "user_disable", "user_unlock"]
