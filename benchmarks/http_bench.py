@@ -1,7 +1,7 @@
 """HTTP benchmark of the risk engine: single decisions, then batches, over loopback.
 
     .venv/bin/python benchmarks/http_bench.py                      # the API over a fixed rule
-    .venv/bin/python benchmarks/http_bench.py --region var/regions/small   # fundwall serve
+    .venv/bin/python benchmarks/http_bench.py --region var/demo/region-small-seed7  # engine
 
 Starts the server in a subprocess on a free loopback port, then a load generator in another
 process: a small asyncio client speaking HTTP/1.1 over raw keep-alive sockets (far lighter than
@@ -12,7 +12,11 @@ transaction id is new, so no answer comes from the idempotency cache.
 
 Without --region the server is the API over `AmountRule`, a decision service that decides by
 the amount alone: the numbers measure the HTTP shell (parsing, validation, routing, JSON)
-without the engine's features and rules. With --region it runs `fundwall serve --region DIR`.
+without the engine's features and rules. With --region it is the API over the engine's
+`DecisionService.from_region(DIR)` (in memory, as `fundwall serve --region` decides, but
+without the console and its API keys), and the load is the region's own transactions in time
+order under new ids. The server runs under uvicorn with uvloop and httptools, one worker, as
+`fundwall serve` does.
 
 Prints one JSON object: http_decisions_per_s, http_p50_ms, http_p99_ms, batch_http_tx_per_s,
 batch_p99_ms, and the server's CPU time per decision (server_cpu_us_per_decision,
@@ -36,18 +40,22 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import uvicorn
 import uvloop
 
-from fundwall.api import create_app
+from fundwall.api import DecisionServiceProtocol, create_app
 from fundwall.config import load_settings
 from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.decide import DecisionService
 
 HOST = "127.0.0.1"
 TRANSACTION_PATH = "/v1/transactions"
 BATCH_PATH = "/v1/transactions/batch"
 STARTUP_SECONDS = 60.0
+WARM_UP = 20_000
+"""Most requests of the 2-second warm-up."""
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 _RECORD = (
@@ -70,6 +78,20 @@ def transaction_json(tx_id: str, serial: int) -> str:
     )
 
 
+def region_transactions(folder: str, first: int, count: int) -> list[str]:
+    """`count` of the region's transactions from the `first` on, as JSON in time order
+    (wrapping round), `{tx_id}` standing for the id."""
+    table = pq.read_table(Path(folder) / "transactions.parquet")
+    first %= table.num_rows
+    table = table.slice(first, count)
+    records = []
+    for row in table.to_pylist():
+        row["ts"] = row["ts"].isoformat()
+        row["tx_id"] = "{tx_id}"
+        records.append(json.dumps({key: value for key, value in row.items() if value is not None}))
+    return records
+
+
 def http_request(path: str, body: bytes) -> bytes:
     return (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
@@ -88,14 +110,24 @@ class Step:
     max_requests: int
     run: str
     """Prefix of the transaction ids, so that every phase sends new ones."""
+    region: str | None = None
+    """Send this region's own transactions, in time order, from the `first` on."""
+    first: int = 0
 
     def requests(self) -> Iterator[bytes]:
         """Up to `max_requests` requests, each transaction with a new id."""
+        count = self.max_requests * self.per_request
+        history = region_transactions(self.region, self.first, count) if self.region else None
+        return self._requests(history)
+
+    def _requests(self, history: list[str] | None) -> Iterator[bytes]:
         for number in range(self.max_requests):
-            first = number * self.per_request
+            start = number * self.per_request
             records = [
                 transaction_json(f"{self.run}-{serial}", serial)
-                for serial in range(first, first + self.per_request)
+                if history is None
+                else history[serial % len(history)].replace("{tx_id}", f"{self.run}-{serial}")
+                for serial in range(start, start + self.per_request)
             ]
             body = records[0] if self.per_request == 1 else "[" + ",".join(records) + "]"
             yield http_request(self.path, body.encode())
@@ -179,11 +211,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(port: int, region: str | None) -> subprocess.Popen[bytes]:
-    if region is None:
-        command = [sys.executable, __file__, "--serve-amount-rule", str(port)]
-    else:
-        fundwall = str(Path(sys.executable).with_name("fundwall"))
-        command = [fundwall, "serve", "--host", HOST, "--port", str(port), "--region", region]
+    command = [sys.executable, __file__, "--serve", str(port)]
+    if region is not None:
+        command += ["--region", region]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -216,21 +246,22 @@ def run_phase(port: int, server_pid: int, step: Step) -> tuple[Phase, float]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--region", help="serve this region with `fundwall serve --region`")
+    parser.add_argument("--region", help="decide with the engine over this region folder")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each phase")
     parser.add_argument("--connections", type=int, default=16, help="for single decisions")
     parser.add_argument("--max-requests", type=int, default=100_000, help="single decisions")
     parser.add_argument("--batch-size", type=int, default=1_000)
     parser.add_argument("--batch-connections", type=int, default=2)
     parser.add_argument("--max-batches", type=int, default=2_000)
-    parser.add_argument("--serve-amount-rule", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_amount_rule is not None:
-        serve_amount_rule(args.serve_amount_rule)
+    if args.serve is not None:
+        serve(args.serve, args.region)
         return
 
-    single = Step(TRANSACTION_PATH, 1, args.connections, args.seconds, args.max_requests, "s")
-    warm_up = replace(single, seconds=2.0, run="w")
+    warm_up = Step(TRANSACTION_PATH, 1, args.connections, 2.0, WARM_UP, "w", args.region)
+    single = replace(warm_up, seconds=args.seconds, max_requests=args.max_requests, run="s",
+                     first=WARM_UP)  # fmt: skip
     batch = Step(
         BATCH_PATH,
         args.batch_size,
@@ -238,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.seconds,
         args.max_batches,
         "b",
+        args.region,
+        first=WARM_UP + args.max_requests,
     )
     port = free_port()
     server = start_server(port, args.region)
@@ -251,7 +284,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         json.dumps(
             {
-                "server": "fundwall serve" if args.region else "API over AmountRule",
+                "server": f"API over the engine on {args.region}"
+                if args.region
+                else "API over AmountRule",
                 "connections": args.connections,
                 "http_decisions": singles.requests,
                 "http_decisions_per_s": round(singles.requests / singles.seconds),
@@ -272,10 +307,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
 
-def serve_amount_rule(port: int) -> None:
-    """Serve the API over `AmountRule` (the server process without --region)."""
-    app = create_app(AmountRule(), load_settings())
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+def serve(port: int, region: str | None) -> None:
+    """The server process: the API over the engine's service on `region` (in memory), else
+    over `AmountRule`, under uvicorn as `fundwall serve` runs it (without the console)."""
+    settings = load_settings()
+    service: DecisionServiceProtocol = AmountRule()
+    if region is not None:
+        service = DecisionService.from_region(Path(region), policy=settings.policy)
+    uvicorn.run(
+        create_app(service, settings),
+        host=HOST,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
 
 
 class AmountRule:

@@ -1,0 +1,96 @@
+"""`fundwall serve`: the risk engine's HTTP API and the console, on one port.
+
+One process, one uvicorn worker: the engine keeps its online state (features, controls) in
+memory and decides one transaction at a time, so more workers would each hold a different
+state. uvicorn runs on uvloop with the httptools parser, the fastest pair measured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+from rich.console import Console
+
+from fundwall.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from fundwall.engine.decide import DecisionService
+
+console = Console(highlight=False, soft_wrap=True)
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8000
+
+
+def docs_url(host: str, port: int) -> str:
+    """Where the API documentation is served, as a browser on this machine reaches it."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/docs"
+
+
+def open_service(settings: Settings, region: Path | None) -> DecisionService:
+    """The decision service: over the configured store (durable: decisions are logged and
+    survive a restart), or in memory over a region folder's accounts (nothing logged)."""
+    from fundwall.engine.decide import DecisionService
+
+    if region is not None:
+        return DecisionService.from_region(region, policy=settings.policy)
+    return DecisionService.open(settings)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
+    region: Annotated[
+        Path | None,
+        typer.Option(
+            help="Decide in memory over this region folder's accounts instead of the store "
+            "(nothing is logged).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the HTTP API (documented at /docs) and the console, until Ctrl-C."""
+    # Imported here, not with the module: the engine, the console and the server take seconds
+    # to import, and every other command would pay for them.
+    import uvicorn
+
+    from fundwall.api import create_app
+    from fundwall.crypto import Keyring
+    from fundwall.store import display_url, open_engine
+    from fundwall.web import install_console
+
+    settings = get_settings()
+    service = open_service(settings, region)
+    try:
+        app = create_app(service, settings)
+        install_console(
+            app,
+            engine=open_engine(settings.database_url),
+            keyring=Keyring.from_settings(settings),
+            packs_dir=settings.data_dir / "packs",
+        )
+        source = region if region is not None else display_url(settings.database_url)
+        console.print(f"Fundwall deciding over {source}")
+        console.print(f"API docs: {docs_url(host, port)}")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        service.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `fundwall serve` to the application."""
+    app.command("serve")(serve)
