@@ -54,3 +54,15 @@ _user_commands.register(app)
 from fundwall.cli import demo as _demo_commands  # noqa: E402
 
 _demo_commands.register(app)
+
+from fundwall.cli import serve as _serve_commands  # noqa: E402
+
+_serve_commands.register(app)
+
+from fundwall.cli import backtest as _backtest_commands  # noqa: E402
+
+_backtest_commands.register(app)
+
+from fundwall.cli import engine as _engine_commands  # noqa: E402
+
+_engine_commands.register(app)
