@@ -21,6 +21,7 @@ from fundwall.engine.backtest.result import (
     VictimMoney,
     compare,
     difference,
+    figures,
     leaves,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "compare",
     "difference",
     "evaluate",
+    "figures",
     "leaves",
     "quantile",
 ]

@@ -193,13 +193,16 @@ def _compared(path: str) -> bool:
     return path not in _TEXT_PATHS and not path.endswith(".actions")
 
 
+def figures(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures of a result (every number, None where not available) by dotted path."""
+    return {path: value for path, value in leaves(body) if _compared(path)}
+
+
 def difference(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
     """other − base for every figure (None when either side is not available)."""
-    theirs = dict(leaves(other))
+    theirs = figures(other)
     result: dict[str, Any] = {}
-    for path, mine in leaves(base):
-        if not _compared(path):
-            continue
+    for path, mine in figures(base).items():
         their = theirs.get(path)
         result[path] = None if mine is None or their is None else their - mine
     return result
