@@ -1,0 +1,286 @@
+"""`fundwall backtest`: a rule pack's decisions on a labelled region against its labels.
+
+A few tables show the main figures; `--json` prints every figure of docs/backtest.md as one
+JSON object; `--vs` lists both packs' figures side by side with the difference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column, Table
+
+from fundwall.clock import SystemClock
+from fundwall.config import get_settings
+from fundwall.engine.backtest import Backtest, compare, difference, figures, leaves
+from fundwall.engine.backtest.run import Replay, backtest_region
+from fundwall.engine.backtest.storage import save_backtest
+from fundwall.engine.replay import replay
+from fundwall.engine.rules import RulePack, default_pack, load_pack
+
+DEFAULT = "default"
+NOT_AVAILABLE = "not available"
+SHORT_NOT_AVAILABLE = "n/a"
+"""What the narrow columns of the one-pack tables show instead; a note below says it."""
+_PERCENT = ("rate", "share", "precision", "recall", "prevalence")
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _pack(name: str) -> RulePack:
+    return default_pack() if name == DEFAULT else load_pack(Path(name))
+
+
+def _yuan(fen: int, signed: bool = False) -> str:
+    sign = "-" if fen < 0 else ("+" if signed and fen > 0 else "")
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def _is_percent(name: str) -> bool:
+    return any(name == word or name.startswith(f"{word}_") for word in _PERCENT) or name.endswith(
+        "_share"
+    )
+
+
+def format_value(path: str, value: Any, signed: bool = False) -> str:
+    """One figure as the table shows it, chosen by the last part of its path."""
+    if value is None:
+        return NOT_AVAILABLE
+    name = path.rsplit(".", 1)[-1]
+    plus = "+" if signed else ""
+    if name.endswith("_fen"):
+        return _yuan(int(value), signed)
+    if name == "pr_auc":
+        return f"{value:{plus}.4f}"
+    if _is_percent(name):
+        return f"{value * 100:{plus}.2f}" + (" pp" if signed else "%")
+    if name in ("median", "p90"):
+        return f"{value:{plus},.1f}"
+    return f"{value:{plus},}"
+
+
+def _label(path: str) -> str:
+    words = path.replace("pr_auc", "PR-AUC").replace("_fen", "").split(".")
+    return " · ".join(part.replace("_", " ") for part in words)
+
+
+_CLASSES = (
+    ("fraud", "all fraud"),
+    ("victim_payment", "victim payments"),
+    ("layering", "layering"),
+    ("cash_out", "cash-out"),
+)
+_FLAG_SETS = {"detected": "≥ alert", "intercepted": "≥ delay"}
+_SKIPPED = frozenset(
+    f"{flags}.{role}.{name}"
+    for flags in ("detected", "intercepted")
+    for role in ("victim_payment", "layering", "cash_out")
+    for name in ("flagged", "flagged_amount_fen")
+)
+"""Figures the same for every role as for all fraud; the comparison shows them once."""
+
+
+def _title(body: Mapping[str, Any]) -> str:
+    region = body["region"]
+    source = f" ({region['source']})" if region["source"] else ""
+    return f"Backtest on {region['name']}{source}"
+
+
+def _version(body: Mapping[str, Any]) -> str:
+    model = body["model_version"]
+    version = body["pack_version"] or "?"
+    return f"{version} + {model}" if model else version
+
+
+def _cells(values: Mapping[str, Any], prefix: str, names: tuple[str, ...]) -> list[str]:
+    shown = []
+    for name in names:
+        value = values[f"{prefix}.{name}"]
+        shown.append(SHORT_NOT_AVAILABLE if value is None else format_value(name, value))
+    return shown
+
+
+def _flags(body: Mapping[str, Any], values: Mapping[str, Any], flags: str) -> Table:
+    table = Table(
+        Column("class", no_wrap=True),
+        "fraud",
+        "flagged",
+        "precision",
+        "recall",
+        "prec. ¥",
+        "recall ¥",
+        title=f"{flags.capitalize()} ({', '.join(body[flags]['actions'])})",
+    )
+    names = ("positives", "hits", "precision", "recall", "precision_by_amount", "recall_by_amount")
+    for key, label in _CLASSES:
+        table.add_row(label, *_cells(values, f"{flags}.{key}", names))
+    return table
+
+
+def _victim_money(values: Mapping[str, Any]) -> Table:
+    table = Table("victim money", "amount", "share of losses", "scams", title="Victim money")
+    rows = (
+        ("losses", "loss_fen", None, "scams"),
+        ("held at the first hop", "first_hop_fen", "first_hop_share", "scams_stopped_first_hop"),
+        ("held anywhere in the chain", "chain_fen", "chain_share", "scams_stopped_in_chain"),
+    )
+    for label, amount, share, scams in rows:
+        shares = _cells(values, "victim_money", (share,)) if share else [""]
+        table.add_row(
+            label,
+            *_cells(values, "victim_money", (amount,)),
+            *shares,
+            f"{values[f'victim_money.{scams}']:,}",
+        )
+    return table
+
+
+def render(result: Backtest) -> Group:
+    """One pack's figures as a few tables: actions, detection, victim money, accounts."""
+    body = result.to_dict()
+    values = figures(body)
+    tx = body["transactions"]
+    head = (
+        f"[bold]{_title(body)}[/], pack {_version(body)}: {tx['total']:,} transactions, "
+        f"{tx['decided']:,} decided, {tx['fraud']:,} fraud ({_yuan(tx['fraud_amount_fen'])}); "
+        f"score PR-AUC {format_value('pr_auc', body['score']['pr_auc'])} "
+        f"(prevalence {format_value('prevalence', body['score']['prevalence'])})"
+    )
+    actions = Table("action", "count", "rate", "amount", title="Actions")
+    for name in body["actions"]:
+        actions.add_row(name, *_cells(values, f"actions.{name}", ("count", "rate", "amount_fen")))
+    parts: list[Any] = [head, actions, _flags(body, values, "detected")]
+    parts += [
+        _flags(body, values, "intercepted"),
+        _victim_money(values),
+        _accounts(body, values),
+    ]
+    if None in values.values():
+        parts.append(f"{SHORT_NOT_AVAILABLE}: {NOT_AVAILABLE} (nothing of the kind to divide by)")
+    return Group(*parts)
+
+
+def _accounts(body: Mapping[str, Any], values: Mapping[str, Any]) -> Table:
+    accounts = body["accounts"]
+    title = (
+        f"Accounts: {accounts['labelled']:,} labelled, {accounts['active']:,} active, "
+        f"{accounts['mules']:,} mules; account score PR-AUC "
+        f"{format_value('pr_auc', accounts['pr_auc'])} "
+        f"(prevalence {format_value('prevalence', accounts['prevalence'])})"
+    )
+    table = Table(
+        Column("actions", no_wrap=True),
+        "flagged",
+        "mules",
+        "prec.",
+        "recall",
+        "median min",
+        "p90 min",
+        "before start",
+        title=title,
+    )
+    for flags in ("detected", "intercepted"):
+        prefix = f"accounts.{flags}"
+        lag = f"{prefix}.minutes_to_flag"
+        table.add_row(
+            _FLAG_SETS[flags],
+            *_cells(values, prefix, ("flagged", "flagged_mules", "precision", "recall")),
+            *_cells(values, lag, ("median", "p90", "flagged_before_start")),
+        )
+    return table
+
+
+def render_comparison(base: Backtest, other: Backtest) -> Table:
+    """Two packs side by side, one row per figure, with other − base."""
+    mine, theirs = base.to_dict(), other.to_dict()
+    left, right = dict(leaves(mine)), dict(leaves(theirs))
+    delta = difference(mine, theirs)
+    table = Table("figure", _version(mine), _version(theirs), "difference", title=_title(mine))
+    section = ""
+    for path, change in delta.items():
+        if path in _SKIPPED:
+            continue
+        if path.split(".")[0] != section:
+            section = path.split(".")[0]
+            table.add_section()
+        table.add_row(
+            _label(path),
+            format_value(path, left[path]),
+            format_value(path, right.get(path)),
+            format_value(path, change, signed=True),
+        )
+    return table
+
+
+def run(
+    folder: Path,
+    rules: str,
+    vs: str | None,
+    as_json: bool,
+    save: bool,
+    decide: Replay,
+) -> None:
+    """The command's work, with the replay passed in."""
+    result = backtest_region(folder, _pack(rules), decide)
+    other = None if vs is None else backtest_region(folder, _pack(vs), decide)
+    if save:
+        settings = get_settings()
+        for done in (result, other):
+            if done is not None:
+                path = save_backtest(done, settings.data_dir, SystemClock())
+                err_console.print(f"saved {path}")
+    if as_json:
+        body = result.to_dict() if other is None else compare(result, other)
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    elif other is None:
+        console.print(render(result))
+    else:
+        console.print(render_comparison(result, other))
+
+
+def replay_with_progress(folder: Path, pack: RulePack) -> pa.Table:
+    """The replay, with a progress bar on stderr that is gone before anything is printed."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"replaying {folder.name} with {pack.version}", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return replay(folder, pack, progress=step)
+
+
+def backtest(
+    folder: Annotated[Path, typer.Argument(help="A labelled region folder (sim or import).")],
+    rules: Annotated[
+        str, typer.Option(help=f"Rule pack file, or '{DEFAULT}' for the shipped pack.")
+    ] = DEFAULT,
+    vs: Annotated[
+        str | None, typer.Option(help="A second pack file (or 'default') to put beside it.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep the result(s) under <data_dir>/backtests.")
+    ] = False,
+) -> None:
+    """Replay a region through a rule pack and score the decisions against its labels."""
+    run(folder, rules, vs, as_json, save, replay_with_progress)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backtest")(backtest)
