@@ -1,0 +1,70 @@
+"""`fundwall serve`: the command starts the server and says where the documentation is."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fundwall.cli.serve import docs_url
+from fundwall.sim.run import simulate
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000/docs"),
+        ("0.0.0.0", "http://127.0.0.1:8000/docs"),
+        ("::1", "http://[::1]:8000/docs"),
+        ("risk.bank.example", "http://risk.bank.example:8000/docs"),
+    ],
+)
+def test_the_docs_url_is_one_a_browser_here_can_open(host: str, expected: str) -> None:
+    assert docs_url(host, 8000) == expected
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_starts_the_api_and_prints_its_docs_url(tmp_path: Path) -> None:
+    region = tmp_path / "region"
+    simulate("tiny", 7, region)
+    port = free_port()
+    fundwall = Path(sys.executable).with_name("fundwall")
+    environment = {**os.environ, "FUNDWALL_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen(
+        [str(fundwall), "serve", "--port", str(port), "--region", str(region)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=environment,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "the server did not start in 60 s"
+                time.sleep(0.2)
+        assert health.json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        unauthenticated = httpx.post(f"http://127.0.0.1:{port}/v1/transactions", json={})
+        assert unauthenticated.status_code == 401
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert re.search(rf"API docs: http://127\.0\.0\.1:{port}/docs", output), output
