@@ -24,9 +24,12 @@ from fundwall.auth import Passwords, Role, SystemActor, add_user, create_api_key
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
+from fundwall.engine.backtest import Region as BacktestRegion
+from fundwall.engine.backtest import evaluate
+from fundwall.engine.backtest.storage import save_backtest
 from fundwall.engine.features.bulk import compute_bulk
 from fundwall.engine.features.directory import AccountDirectory
-from fundwall.engine.rules import RulePack, default_pack, parse_pack
+from fundwall.engine.rules import BulkEvaluation, RulePack, default_pack, parse_pack
 from fundwall.sim.load import load_region
 from fundwall.sim.run import simulate
 from fundwall.sim.schema import read_table
@@ -47,6 +50,8 @@ class Region:
     """What tests need to know about the built region."""
 
     folder: Path
+    data_dir: Path
+    """Holds the two packs' stored backtests (`backtests/`)."""
     database: Path
     keys: Path
     first_bank: str
@@ -70,14 +75,17 @@ class Region:
         return f"sqlite:///{target}"
 
 
-def trial_pack() -> RulePack:
+def trial_pack_text() -> str:
     """The default pack with the block threshold lowered from 100 to 80: the shadow pack."""
     text = files("fundwall.engine.rules").joinpath("packs/default.yaml").read_text("utf-8")
     assert "    block: 100\n" in text and 'version: "2025.1"' in text
-    changed = text.replace("    block: 100\n", "    block: 80\n").replace(
+    return text.replace("    block: 100\n", "    block: 80\n").replace(
         'version: "2025.1"', 'version: "2025.1-trial"'
     )
-    return parse_pack(changed.encode("utf-8"), "trial.yaml")
+
+
+def trial_pack() -> RulePack:
+    return parse_pack(trial_pack_text().encode("utf-8"), "trial.yaml")
 
 
 def _features(folder: Path) -> tuple[pa.Table, pa.Table]:
@@ -88,9 +96,10 @@ def _features(folder: Path) -> tuple[pa.Table, pa.Table]:
     return transactions, compute_bulk(transactions, directory)
 
 
-def _decide(engine: Engine, folder: Path) -> Counter[tuple[str, str]]:
-    """Decide every transaction live (default pack) and in shadow (trial pack); returns
-    the count of live actions per paying bank."""
+def _decide(engine: Engine, folder: Path, data_dir: Path) -> Counter[tuple[str, str]]:
+    """Decide every transaction live (default pack) and in shadow (trial pack), keep each
+    pack's backtest on the region under `data_dir`; returns the count of live actions per
+    paying bank."""
     transactions, features = _features(folder)
     live, shadow = default_pack(), trial_pack()
     rows: list[dict[str, object]] = []
@@ -98,6 +107,7 @@ def _decide(engine: Engine, folder: Path) -> Counter[tuple[str, str]]:
     for pack, is_shadow in ((live, False), (shadow, True)):
         columns = {name: features[name].to_numpy() for name in pack.feature_names}
         bulk = pack.evaluate_bulk(columns)
+        _keep_backtest(folder, data_dir, transactions, pack, bulk)
         for index in range(len(transactions)):
             tx_id = transactions["tx_id"][index].as_py()
             ts = transactions["ts"][index].as_py()
@@ -129,6 +139,28 @@ def _decide(engine: Engine, folder: Path) -> Counter[tuple[str, str]]:
     return actions
 
 
+def _keep_backtest(
+    folder: Path, data_dir: Path, transactions: pa.Table, pack: RulePack, bulk: BulkEvaluation
+) -> None:
+    decisions = pa.table(
+        {
+            "tx_id": transactions["tx_id"],
+            "action": [bulk.action(i).value for i in range(len(transactions))],
+            "score": bulk.scores,
+            "pack_version": [pack.version] * len(transactions),
+            "model_version": pa.nulls(len(transactions), pa.string()),
+        }
+    )
+    result = evaluate(
+        decisions,
+        transactions,
+        read_table(folder, "tx_labels"),
+        read_table(folder, "account_labels"),
+        BacktestRegion(folder.name, "sim"),
+    )
+    save_backtest(result, data_dir, FixedClock(NOW))
+
+
 def build_region(root: Path) -> Region:
     folder = root / "region"
     simulate("tiny", SEED, folder)
@@ -139,7 +171,7 @@ def build_region(root: Path) -> Region:
     engine = open_engine(f"sqlite:///{database}")
     try:
         load_region(folder, engine, keyring)
-        actions = _decide(engine, folder)
+        actions = _decide(engine, folder, root)
         alerting = Counter(
             {bank: n for (bank, action), n in actions.items() if action in ("block", "delay")}
         )
@@ -158,6 +190,7 @@ def build_region(root: Path) -> Region:
         engine.dispose()
     return Region(
         folder=folder,
+        data_dir=root,
         database=database,
         keys=keys,
         first_bank=first_bank,

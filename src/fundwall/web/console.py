@@ -63,17 +63,21 @@ def install_console(
     *,
     engine: Engine,
     keyring: Keyring,
+    data_dir: Path | None = None,
     packs_dir: Path | None = None,
     clock: Clock | None = None,
     passwords: Passwords | None = None,
     policy: SessionPolicy | None = None,
     demo_notice: str | None = None,
+    poll_seconds: int = 5,
 ) -> None:
     """Add the console, sign-in and the member-data API to `app`.
 
-    `packs_dir` holds rule pack files shown beside the default pack; `demo_notice` (the
-    demo only) is shown on the sign-in page, and also opens the engine's transaction API
-    without an API key. Call before the app starts serving.
+    `data_dir` is the deployment's data directory: stored backtests are read from
+    `<data_dir>/backtests`, and rule pack files shown beside the default pack from
+    `packs_dir` (default `<data_dir>/packs`). `demo_notice` (the demo only) is shown on the
+    sign-in page, and also opens the engine's transaction API without an API key.
+    `poll_seconds` is how often the overview refreshes. Call before the app serves.
     """
     install_access(
         app,
@@ -85,7 +89,11 @@ def install_console(
             api_keys_required=demo_notice is None,
         ),
     )
-    app.state.fundwall_console = ConsoleConfig(keyring, PackLibrary(packs_dir), demo_notice)
+    if packs_dir is None and data_dir is not None:
+        packs_dir = data_dir / "packs"
+    app.state.fundwall_console = ConsoleConfig(
+        keyring, PackLibrary(packs_dir), demo_notice, data_dir, poll_seconds
+    )
     app.include_router(data_router())
     for router in console_routers():
         app.include_router(router)

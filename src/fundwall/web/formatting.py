@@ -36,6 +36,23 @@ def when(moment: datetime | None, *, seconds: bool = True) -> str:
     )
 
 
+def figure(unit: str, value: object, *, signed: bool = False) -> str | None:
+    """A backtest figure as it reads: money, a percentage, minutes or a count; None when
+    not available. `signed` writes a change (+12, -¥3.00, +1.5 pp)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    sign = "+" if signed and value > 0 else ""
+    if unit == "money":
+        return sign + money(int(value))
+    if unit == "share":
+        return f"{sign}{value * 100:.1f}{' pp' if signed else '%'}"
+    if unit == "minutes":
+        return f"{sign}{value:,.1f} min"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{sign}{value:,.3f}"
+    return f"{sign}{int(value):,}"
+
+
 _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
     Action: {
         "pass": N_("Pass"),

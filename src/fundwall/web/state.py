@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends
@@ -18,6 +19,10 @@ class ConsoleConfig:
     library: PackLibrary
     demo_notice: str | None
     """Shown on the sign-in page in the demo: the demo users and their password."""
+    data_dir: Path | None = None
+    """Where the engine keeps stored backtests (`<data_dir>/backtests`)."""
+    poll_seconds: int = 5
+    """How often the overview refreshes itself."""
 
 
 def console_config(request: Request) -> ConsoleConfig:

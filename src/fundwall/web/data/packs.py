@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +35,25 @@ class PackFile:
     path: Path | None
 
 
+@lru_cache(maxsize=64)
+def _read_pack(path: Path, modified_ns: int, size: int) -> PackFile | InvalidInput:
+    """A pack file, compiled once per version of the file (its time and size are the key):
+    compiling takes longer than a page."""
+    try:
+        return PackFile(load_pack(path), path)
+    except InvalidInput as error:
+        return error
+
+
 class PackLibrary:
     """The default pack and the packs in `folder`, re-read when a file changes."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self._cache: dict[Path, tuple[float, PackFile | InvalidInput]] = {}
 
     def _read(self, path: Path) -> PackFile | InvalidInput:
-        stamp = path.stat().st_mtime
-        cached = self._cache.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        try:
-            found: PackFile | InvalidInput = PackFile(load_pack(path), path)
-        except InvalidInput as error:
-            found = error
-        self._cache[path] = (stamp, found)
-        return found
+        stat = path.stat()
+        return _read_pack(path, stat.st_mtime_ns, stat.st_size)
 
     def scan(self) -> tuple[list[PackFile], list[InvalidInput]]:
         """Every readable pack (the default first, then files by name) and the problems of

@@ -25,7 +25,6 @@ from fundwall.web.i18n import request_language, translator
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleConfig, ConsoleDep
 
-POLL_SECONDS: Final = 5
 ACTION_COLOURS: Final = {
     Action.PASS: "#9aa5b1",
     Action.ALERT: "#f0b429",
@@ -78,7 +77,7 @@ def _context(
     return {
         "data": data,
         "charts": chart_data(data, config.library, language),
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": config.poll_seconds,
         "member_view": actor.customer_member is not None,
     }
 

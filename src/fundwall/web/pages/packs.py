@@ -17,8 +17,10 @@ from fundwall.auth.roles import Permission
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import catalogue
 from fundwall.engine.rules import TYPOLOGIES
+from fundwall.web.data.backtests import side_by_side, stored_backtests
 from fundwall.web.data.packs import compare_shadow, disagreements, pack_use
 from fundwall.web.data.params import Params
+from fundwall.web.formatting import figure
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 
@@ -87,6 +89,43 @@ def pack_compare_page(
             "comparison": compare_shadow(uow.session, actor, shadow),
             "disagreements": disagreements(uow.session, actor, shadow),
         },
+        session=session,
+    )
+
+
+@router.get("/packs/backtests")
+def backtests_page(
+    request: Request,
+    actor: Reader,
+    session: SessionDep,
+    config: ConsoleDep,
+) -> Response:
+    """Stored backtests, and a form to put two on the same region side by side."""
+    stored = stored_backtests(actor, config.data_dir)
+    regions = sorted({entry.region for entry in stored})
+    return page(
+        request,
+        "backtests.html",
+        {"stored": stored, "regions": regions},
+        session=session,
+    )
+
+
+@router.get("/packs/backtests/compare")
+def backtest_compare_page(
+    request: Request,
+    actor: Reader,
+    session: SessionDep,
+    config: ConsoleDep,
+) -> Response:
+    params = Params(request.query_params)
+    region, base, other = params.text("region"), params.text("base"), params.text("other")
+    if region is None or base is None or other is None:
+        raise InvalidInput("choose a region and two pack versions", "region")
+    return page(
+        request,
+        "backtest_compare.html",
+        {"result": side_by_side(actor, config.data_dir, region, base, other), "figure": figure},
         session=session,
     )
 

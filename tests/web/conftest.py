@@ -1,0 +1,149 @@
+"""Fixtures of the console tests: the tiny region (built once), an app per test over a private
+copy of its database, and clients signed in as the demo users."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from fundwall.api import create_app
+from fundwall.auth import Passwords, demo_notice
+from fundwall.clock import FixedClock
+from fundwall.config import load_settings
+from fundwall.crypto import Keyring
+from fundwall.store import UnitOfWork, open_engine
+from fundwall.web import install_console
+
+from .region import NOW, PASSWORD, Region, build_region, trial_pack_text
+from .service import StoredDecisions
+
+with warnings.catch_warnings():
+    # Starlette asks for the httpx2 package for its test client; httpx works the same here.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+BASE_URL = "https://testserver"
+_LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+@pytest.fixture(scope="session")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Region:
+    return build_region(tmp_path_factory.mktemp("console_region"))
+
+
+@dataclass
+class Console:
+    """An app over a private copy of the region's database."""
+
+    app: FastAPI
+    engine: Engine
+    clock: FixedClock
+    region: Region
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, clock=self.clock)
+
+
+def make_console(region: Region, folder: Path, *, demo: bool = False) -> Iterator[Console]:
+    url = region.copy_to(folder)
+    packs = folder / "packs"
+    packs.mkdir()
+    (packs / "trial.yaml").write_text(trial_pack_text(), encoding="utf-8")
+    engine = open_engine(url)
+    clock = FixedClock(NOW)
+    app = create_app(StoredDecisions(engine), load_settings(config_file=None), clock=clock)
+    install_console(
+        app,
+        engine=engine,
+        keyring=Keyring.load(region.keys),
+        packs_dir=packs,
+        data_dir=region.data_dir,
+        clock=clock,
+        passwords=Passwords.fast_for_tests(),
+        demo_notice=demo_notice(region.first_bank, region.second_bank) if demo else None,
+    )
+    try:
+        yield Console(app, engine, clock, region)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def console(region: Region, tmp_path: Path) -> Iterator[Console]:
+    yield from make_console(region, tmp_path)
+
+
+@pytest.fixture
+def demo_console(region: Region, tmp_path: Path) -> Iterator[Console]:
+    """A console as the demo runs it: open transaction API, demo users on the sign-in page."""
+    yield from make_console(region, tmp_path, demo=True)
+
+
+class Browser(TestClient):
+    """A test client that knows its session's CSRF token once signed in."""
+
+    csrf: str = ""
+
+    def post_form(self, path: str, data: dict[str, str], **kwargs: object) -> object:
+        return self.post(path, data={"csrf_token": self.csrf, **data}, **kwargs)  # type: ignore[arg-type]
+
+
+def open_client(app: FastAPI) -> Browser:
+    return Browser(app, base_url=BASE_URL, raise_server_exceptions=False, follow_redirects=False)
+
+
+def sign_in(client: Browser, username: str, password: str = PASSWORD) -> Browser:
+    """Sign in through the form, as a person would; keeps the session's CSRF token."""
+    form = client.get("/login")
+    token = _LOGIN_TOKEN.search(form.text)
+    assert token is not None, form.text
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": password, "login_token": token.group(1)},
+    )
+    assert answer.status_code == 303, answer.text
+    page = client.get("/", follow_redirects=True)
+    found = _CSRF.search(page.text)
+    assert found is not None, page.text
+    client.csrf = found.group(1)
+    return client
+
+
+def _clients(console: Console) -> Iterator[Callable[[str], Browser]]:
+    opened: dict[str, Browser] = {}
+
+    def client_for(username: str) -> Browser:
+        if username not in opened:
+            opened[username] = sign_in(open_client(console.app), username)
+        return opened[username]
+
+    yield client_for
+    for client in opened.values():
+        client.close()
+
+
+@pytest.fixture
+def as_user(console: Console) -> Iterator[Callable[[str], Browser]]:
+    """Clients signed in as the given user on the test's own console, closed after it."""
+    yield from _clients(console)
+
+
+@pytest.fixture(scope="module")
+def shared_console(region: Region, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """One console for a module's tests that only read."""
+    yield from make_console(region, tmp_path_factory.mktemp("shared_console"))
+
+
+@pytest.fixture(scope="module")
+def viewer(shared_console: Console) -> Iterator[Callable[[str], Browser]]:
+    """Clients on the module's shared console, one per user, signed in once: only for
+    tests that change nothing (and do not switch the language back and forth)."""
+    yield from _clients(shared_console)
