@@ -113,7 +113,7 @@ def _flags(body: Mapping[str, Any], values: Mapping[str, Any], flags: str) -> Ta
     table = Table(
         Column("class", no_wrap=True),
         "fraud",
-        "flagged",
+        "hits",
         "precision",
         "recall",
         "prec. ¥",

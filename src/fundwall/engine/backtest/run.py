@@ -11,6 +11,7 @@ import pyarrow as pa
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.metrics import evaluate
 from fundwall.engine.backtest.result import Backtest, Region
+from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack
 from fundwall.sim.schema import read_table
 
@@ -35,10 +36,12 @@ def region_of(folder: Path) -> Region:
     return Region(name=folder.resolve().name, source=source)
 
 
-def backtest_region(folder: Path, pack: RulePack, replay: Replay) -> Backtest:
-    """Replay the folder's transactions through `pack` and score the decisions."""
+def backtest_region(folder: Path, pack: RulePack, decide: Replay = replay) -> Backtest:
+    """Replay the folder's transactions through `pack` (as the live pack: each pack of a
+    comparison gets its own replay, since what one pack blocks changes the balances and
+    limits the next transactions meet) and score the decisions."""
     region = region_of(folder)
     transactions = read_table(folder, "transactions")
     tx_labels = read_table(folder, "tx_labels")
     account_labels = read_table(folder, "account_labels")
-    return evaluate(replay(folder, pack), transactions, tx_labels, account_labels, region)
+    return evaluate(decide(folder, pack), transactions, tx_labels, account_labels, region)
