@@ -85,3 +85,9 @@ def test_timestamps_need_a_time_zone() -> None:
 def test_batch_size_must_be_positive() -> None:
     with pytest.raises(InvalidInput, match="batch size"):
         compute_bulk(table_of(EVENTS), batch_rows=0)
+
+
+def test_a_history_of_deposits_only_has_no_payer_at_all() -> None:
+    result = compute_bulk(table_of([tx(0, None, "A", 5), tx(1, None, "B", 6)]))
+    assert result["payee_in_sum_1h"].to_pylist() == [0, 0]
+    assert result["payer_balance"].to_pylist() == [0, 0]

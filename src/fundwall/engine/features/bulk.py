@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,7 @@ from fundwall.engine.features.catalog import (
     WINDOWS,
     Measure,
     Role,
+    Stream,
     aggregate_feature,
     catalogue,
     stream_measures,
@@ -39,8 +40,14 @@ from fundwall.engine.features.encode import Encoded, TableLike, encode
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
+I8 = npt.NDArray[np.int8]
 
 DEFAULT_BATCH_ROWS: Final = 1 << 16
+
+
+_FIRSTS: Final = {Stream.ACCOUNT_OUT: 0, Stream.DEVICE: 1}
+"""Streams whose first (owner, counterpart) pairs are features: new_payee (payer → payee) and
+payer_new_device / device_accounts (device → payer). Row 2 of the flags is (payer, city)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class _StreamPlan:
     cols: I64
     distinct: bool
     maximum: bool
+    first_row: int
+    """Row of `_Run.firsts` that receives the stream's first-pair flags (-1: none)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ def _plan() -> _Plan:
                 cols=cols,
                 distinct=Measure.DISTINCT in stream_measures(spec.stream),
                 maximum=Measure.MAX in stream_measures(spec.stream),
+                first_row=_FIRSTS.get(spec.stream, -1),
             )
         )
     singles = [int_row.get(f.name, -1) for f in SINGLES]
@@ -105,11 +115,40 @@ def bulk_schema() -> pa.Schema:
     return pa.schema([(f.name, pa.float64() if f.is_float else pa.int64()) for f in catalogue()])
 
 
-def _aligned_rows(n: int, width: int) -> I32:
-    """An int32 matrix whose rows start on 64-byte cache lines (numpy aligns to 16 only)."""
-    flat = np.empty(n * width + 16, dtype=np.int32)
-    skip = (-flat.ctypes.data % 64) // 4
+def _aligned(dtype: type[np.int32] | type[np.int64], n: int, width: int) -> Any:
+    """An n × width matrix starting on a 64-byte cache line (numpy aligns to 16 bytes only),
+    so rows of 64 bytes sit on one line each."""
+    size = np.dtype(dtype).itemsize
+    flat = np.empty(n * width + 64 // size, dtype=dtype)
+    skip = (-flat.ctypes.data % 64) // size
     return flat[skip : skip + n * width].reshape(n, width)
+
+
+def _account_rows(enc: Encoded, directory: AccountDirectory) -> I64:
+    """One cache line per account: balance and last activity (state), then directory facts."""
+    rows = _aligned(np.int64, enc.n_entities[Role.PAYER], 8)
+    rows[:] = 0
+    rows[:, kernels.LAST_SEEN] = NEVER
+    rows[:, kernels.OPENED] = NEVER
+    rows[:, kernels.CLASS] = -1
+    rows[:, kernels.PARTY] = -1
+    known = np.flatnonzero(enc.account_row >= 0)
+    row = enc.account_row[known]
+    rows[known, kernels.BALANCE] = directory.opening_balance[row]
+    rows[known, kernels.LAST_SEEN] = directory.last_active_us[row]
+    rows[known, kernels.OPENED] = directory.opened_us[row]
+    rows[known, kernels.CLASS] = directory.account_class[row]
+    rows[known, kernels.PARTY] = directory.party_of[row]
+    return rows
+
+
+def _party_rows(directory: AccountDirectory) -> I64:
+    rows = _aligned(np.int64, len(directory.party_birth), 4)
+    rows[:, kernels.BIRTH] = directory.party_birth
+    rows[:, kernels.PHONES] = directory.party_phone_parties
+    rows[:, kernels.FIRST_ACCOUNT] = directory.party_start[:-1]
+    rows[:, kernels.END_ACCOUNT] = directory.party_start[1:]
+    return rows
 
 
 class _Stream:
@@ -121,10 +160,11 @@ class _Stream:
         self.n_owner = enc.n_entities[plan.owner]
         m = int(np.count_nonzero(self.owner >= 0))
         self.starts = np.zeros(self.n_owner + 1, dtype=np.int64)
-        self.evt = np.empty((m + 1, kernels.evt_width(plan.distinct, plan.maximum)), np.int64)
+        paired = plan.distinct or plan.first_row >= 0
+        self.evt = np.empty((m + 1, kernels.evt_width(paired, plan.maximum)), np.int64)
         self.ent = np.empty((0, 0), dtype=np.int32)
 
-    def lay_out(self, enc: Encoded) -> None:
+    def lay_out(self, enc: Encoded, firsts: I8) -> None:
         plan = self.plan
         kernels.layout_stream(
             self.owner,
@@ -135,9 +175,10 @@ class _Stream:
             enc.n_entities[plan.counterpart],
             self.starts,
             self.evt,
+            firsts[plan.first_row] if plan.first_row >= 0 else np.zeros(0, np.int8),
         )
         nw = len(WINDOWS)
-        ent = _aligned_rows(self.n_owner, kernels.row_width(nw))
+        ent = _aligned(np.int32, self.n_owner, kernels.row_width(nw))
         ent[:, :nw] = self.starts[:-1, None]
         ent[:, nw : 2 * nw] = 0
         ent[:, 2 * nw : 3 * nw] = -1
@@ -153,27 +194,16 @@ class _Run:
         self.directory = directory
         self.streams = [_Stream(sp, enc) for sp in _plan().streams]
         self.firsts = np.zeros((3, len(enc)), dtype=np.int8)
-        n_accounts = enc.n_entities[Role.PAYER]
-        self.balance = np.zeros(n_accounts, dtype=np.int64)
-        known = enc.account_row >= 0
-        self.balance[known] = directory.opening_balance[enc.account_row[known]]
-        self.last_seen = np.full(n_accounts, NEVER, dtype=np.int64)
-        self.last_seen[known] = directory.last_active_us[enc.account_row[known]]
-        self.device_accounts = np.zeros(enc.n_entities[Role.DEVICE], dtype=np.int64)
+        self.account = _account_rows(enc, directory)
+        self.party = _party_rows(directory)
+        self.device_accounts = np.zeros((enc.n_entities[Role.DEVICE], 1), dtype=np.int64)
 
     def lay_out(self, pool: ThreadPoolExecutor) -> None:
         enc = self.enc
         n = enc.n_entities
-        pairs = (
-            (Role.PAYER, enc.roles[Role.PAYEE], n[Role.PAYEE]),
-            (Role.DEVICE, enc.roles[Role.PAYER], n[Role.PAYER]),
-            (Role.PAYER, enc.city, enc.n_cities),
-        )
-        jobs = [pool.submit(stream.lay_out, enc) for stream in self.streams]
-        jobs += [
-            pool.submit(kernels.first_pairs, enc.roles[owner], cp, n[owner], n_cp, first)
-            for (owner, cp, n_cp), first in zip(pairs, self.firsts, strict=True)
-        ]
+        jobs = [pool.submit(stream.lay_out, enc, self.firsts) for stream in self.streams]
+        city = (enc.roles[Role.PAYER], enc.city, n[Role.PAYER], enc.n_cities, self.firsts[2])
+        jobs.append(pool.submit(kernels.first_pairs, *city))
         for job in jobs:
             job.result()
 
@@ -211,17 +241,11 @@ class _Run:
                 enc.amount,
                 enc.roles,
                 enc.flags,
-                enc.account_row,
-                d.account_class,
-                d.opened_us,
-                d.party_birth,
-                d.party_phone_parties,
-                d.party_start,
+                self.firsts,
+                self.account,
+                self.party,
                 d.party_opened,
                 d.party_banks,
-                self.firsts,
-                self.balance,
-                self.last_seen,
                 self.device_accounts,
                 plan.single_cols,
                 plan.share_col,

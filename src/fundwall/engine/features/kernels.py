@@ -128,10 +128,12 @@ def first_pairs(owner: I32, cp: I32, n_owner: int, n_cp: int, first: I8) -> None
 @_jit
 def layout_stream(
     owner: I32, cp: I32, ts: I64, amount: I64, n_owner: int, n_cp: int, starts: I64, evt: I64,
+    first: I8,
 ) -> None:  # fmt: skip
     """Fill `starts` (n_owner + 1) and `evt` (m + 1 rows, `evt_width` columns; the extra
     row closes the last segment): time, running total and, when wide enough, pair links
-    (PREV: sorted position, -1 first, -2 null counterpart; LATER: row of the next one)."""
+    (PREV: sorted position, -1 first, -2 null counterpart; LATER: row of the next one) and
+    first[i] = 1 for the row that opens each pair (when `first` is not empty)."""
     group_starts, order = _group(owner, n_owner)
     starts[:] = group_starts
     m = order.shape[0]
@@ -161,6 +163,8 @@ def layout_stream(
                 evt[latest[c], LATER] = order[p]
             else:
                 evt[p, PREV] = -1
+                if first.shape[0] > 0:
+                    first[order[p]] = 1
             if c >= 0:
                 stamp[c] = g
                 latest[c] = p
@@ -284,68 +288,81 @@ def stream_pass(
             _add(e, evt, starts, ent, nw)
 
 
+BALANCE, LAST_SEEN, OPENED, CLASS, PARTY = range(5)
+"""Columns of an account's row in the single-value pass (a 64-byte row: one cache line)."""
+BIRTH, PHONES, FIRST_ACCOUNT, END_ACCOUNT = range(4)
+"""Columns of a party's row."""
+
+
 @_jit
 def scalar_pass(
-    start: int, stop: int, ts: I64, amount: I64, roles: I32, flags: I8,
-    account_row: I64, klass: I64, opened: I64, party_birth: I64, party_phones: I64,
-    party_start: I64, party_opened: I64, party_banks: I64,
-    firsts: I8,
-    balance: I64, last_seen: I64, device_accounts: I64, cols: I64, share_col: int,
-    out: I64, out_float: F64,
+    start: int, stop: int, ts: I64, amount: I64, roles: I32, flags: I8, firsts: I8,
+    account: I64, party: I64, party_opened: I64, party_banks: I64, device_accounts: I64,
+    cols: I64, share_col: int, out: I64, out_float: F64,
 ) -> None:  # fmt: skip
     """Rows [start, stop) of the single-value features, in `SINGLES` order through `cols`.
 
     flags rows: 0 cross bank, 1 ATM, 2 non-counter, 3 withdrawal; firsts rows: first (payer,
-    payee), (device, payer) and (payer, city) pair. `balance`, `last_seen`
-    (INT64 min: never) and `device_accounts` carry over from one chunk to the next.
+    payee), (device, payer) and (payer, city) pair. `account` rows hold the balance and last
+    activity (NEVER: none), which carry over from chunk to chunk, and the directory facts
+    (OPENED is NEVER for an unknown account); device_accounts[d, 0] counts payers seen on d.
     """
     never = np.iinfo(np.int64).min
+    n = ts.shape[0]
     for i in range(start, stop):
+        if i + 2 * AHEAD < n:
+            for side in range(2):
+                far = roles[side, i + 2 * AHEAD]
+                if far >= 0:
+                    _prefetch(account, far)
+        if i + AHEAD < n:
+            near = roles[4, i + AHEAD]
+            if near >= 0:
+                _prefetch(party, near)
+            near = roles[2, i + AHEAD]
+            if near >= 0:
+                _prefetch(device_accounts, near)
         t = ts[i]
         r = i - start
         a = amount[i]
         payer = roles[0, i]
         payee = roles[1, i]
         device = roles[2, i]
-        party = roles[4, i]
-        payer_row = account_row[payer] if payer >= 0 else -1
-        payee_row = account_row[payee] if payee >= 0 else -1
+        holder = roles[4, i]
         out[cols[0], r] = a
         out[cols[1], r] = is_night(t)
         out[cols[2], r] = local_hour(t)
-        out[cols[3], r] = days_since(t, opened[payer_row]) if payer_row >= 0 else -1
-        out[cols[4], r] = days_since(t, opened[payee_row]) if payee_row >= 0 else -1
-        seen = last_seen[payer] if payer >= 0 else never
-        out[cols[5], r] = days_since(t, seen) if seen != never else -1
-        seen = last_seen[payee] if payee >= 0 else never
-        out[cols[6], r] = days_since(t, seen) if seen != never else -1
+        for side in range(2):
+            who = roles[side, i]
+            opened = account[who, OPENED] if who >= 0 else never
+            out[cols[3 + side], r] = days_since(t, opened) if opened != never else -1
+            seen = account[who, LAST_SEEN] if who >= 0 else never
+            out[cols[5 + side], r] = days_since(t, seen) if seen != never else -1
+            out[cols[14 + side], r] = account[who, CLASS] if who >= 0 else -1
         out[cols[7], r] = firsts[0, i]
-        held = balance[payer] if payer >= 0 else 0
+        held = account[payer, BALANCE] if payer >= 0 else 0
         out[cols[8], r] = held
         out_float[share_col, r] = balance_share(a, held) if payer >= 0 else 0.0
         for f in range(4):
             out[cols[10 + f], r] = flags[f, i]
-        out[cols[14], r] = klass[payer_row] if payer_row >= 0 else -1
-        out[cols[15], r] = klass[payee_row] if payee_row >= 0 else -1
-        if party >= 0:
-            lo = party_start[party]
-            k = np.searchsorted(party_opened[lo : party_start[party + 1]], t, side="right")
-            out[cols[16], r] = age_years(t, party_birth[party])
+        if holder >= 0:
+            lo = party[holder, FIRST_ACCOUNT]
+            k = np.searchsorted(party_opened[lo : party[holder, END_ACCOUNT]], t, side="right")
+            out[cols[16], r] = age_years(t, party[holder, BIRTH])
             out[cols[17], r] = k
             out[cols[18], r] = party_banks[lo + k - 1] if k > 0 else 0
-            out[cols[19], r] = party_phones[party]
+            out[cols[19], r] = party[holder, PHONES]
         else:
             for f in range(16, 20):
                 out[cols[f], r] = -1
-        out[cols[20], r] = device_accounts[device] if device >= 0 else 0
-        first_on_device = firsts[1, i] == 1
-        out[cols[21], r] = 1 if first_on_device else 0
+        out[cols[20], r] = device_accounts[device, 0] if device >= 0 else 0
+        out[cols[21], r] = firsts[1, i]
         out[cols[22], r] = firsts[2, i]
-        if first_on_device:
-            device_accounts[device] += 1
+        if firsts[1, i] == 1:
+            device_accounts[device, 0] += 1
         if payer >= 0:
-            balance[payer] -= a
-            last_seen[payer] = t
+            account[payer, BALANCE] -= a
+            account[payer, LAST_SEEN] = t
         if payee >= 0:
-            balance[payee] += a
-            last_seen[payee] = t
+            account[payee, BALANCE] += a
+            account[payee, LAST_SEEN] = t
