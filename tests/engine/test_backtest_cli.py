@@ -110,11 +110,14 @@ def test_vs_puts_both_packs_side_by_side(
     rows = cells(
         shown(render_comparison(hand_result(default_pack()), hand_result(load_pack(other))))
     )
-    assert ["victim money · first hop", "¥50.00", "¥150.00", "+¥100.00"] in rows
-    assert ["victim money · first hop share", "33.33%", "100.00%", "+66.67 pp"] in rows
-    assert ["actions · block · count", "2", "3", "+1"] in rows
+    assert ["victim money", "", "", ""] in rows
+    assert ["first hop", "¥50.00", "¥150.00", "+¥100.00"] in rows
+    assert ["first hop share", "33.33%", "100.00%", "+66.67 pp"] in rows
+    assert ["block · count", "2", "3", "+1"] in rows
+    assert ["intercepted · minutes to flag · median", "5.0", "0.0", "-5.0"] in rows
     # Flags per role repeat those of all fraud: shown once.
-    assert not [row for row in rows if row and row[0] == "detected · layering · flagged"]
+    assert ["fraud · flagged", "7", "8", "+1"] in rows
+    assert not [row for row in rows if row and row[0] == "layering · flagged"]
 
 
 def test_region_without_victims_reads_not_available(

@@ -19,7 +19,7 @@ from rich.table import Column, Table
 
 from fundwall.clock import SystemClock
 from fundwall.config import get_settings
-from fundwall.engine.backtest import Backtest, compare, difference, figures, leaves
+from fundwall.engine.backtest import Backtest, compare, difference, figures
 from fundwall.engine.backtest.run import Replay, backtest_region
 from fundwall.engine.backtest.storage import save_backtest
 from fundwall.engine.replay import replay
@@ -200,20 +200,27 @@ def _accounts(body: Mapping[str, Any], values: Mapping[str, Any]) -> Table:
 
 
 def render_comparison(base: Backtest, other: Backtest) -> Table:
-    """Two packs side by side, one row per figure, with other − base."""
+    """Two packs side by side, one row per figure under a row per part, with other − base."""
     mine, theirs = base.to_dict(), other.to_dict()
-    left, right = dict(leaves(mine)), dict(leaves(theirs))
-    delta = difference(mine, theirs)
-    table = Table("figure", _version(mine), _version(theirs), "difference", title=_title(mine))
+    left, right = figures(mine), figures(theirs)
+    table = Table(
+        "figure",
+        Column("base", no_wrap=True),
+        Column("other", no_wrap=True),
+        Column("difference", no_wrap=True),
+        title=f"{_title(mine)}: base {_version(mine)}, other {_version(theirs)}",
+    )
     section = ""
-    for path, change in delta.items():
+    for path, change in difference(mine, theirs).items():
         if path in _SKIPPED:
             continue
-        if path.split(".")[0] != section:
-            section = path.split(".")[0]
+        part, rest = path.split(".", 1)
+        if part != section:
+            section = part
             table.add_section()
+            table.add_row(f"[bold]{_label(part)}[/]", "", "", "")
         table.add_row(
-            _label(path),
+            _label(rest),
             format_value(path, left[path]),
             format_value(path, right.get(path)),
             format_value(path, change, signed=True),
