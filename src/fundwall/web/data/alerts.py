@@ -179,7 +179,7 @@ def alert_counts(session: Session, actor: Actor) -> dict[AlertStatus, int]:
     """How many of the member's alerts are in each status."""
     actor.require(Permission.VIEW_CUSTOMER_DATA)
     rows = session.execute(
-        select(status_of(), func.count())
+        select(AlertWorkRow.status, func.count())
         .select_from(DecisionRow)
         .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
         .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
@@ -188,11 +188,11 @@ def alert_counts(session: Session, actor: Actor) -> dict[AlertStatus, int]:
             decisions_visible(actor),
             DecisionRow.id == live_decision_id(DecisionRow.tx_id),
         )
-        .group_by(status_of())
+        .group_by(AlertWorkRow.status)
     ).all()
     counts = dict.fromkeys(AlertStatus, 0)
     for status, count in rows:
-        counts[AlertStatus(status)] = count
+        counts[AlertStatus(status or AlertStatus.NEW.value)] += count
     return counts
 
 

@@ -67,21 +67,29 @@ def update_alert(
 ) -> Response:
     """Apply the analyst's change. HTMX gets the work panel back (with the problem, if the
     change was refused); a plain form post returns to the transaction page."""
-    error = ""
+    fragment = bool(request.headers.get("hx-request"))
     try:
         alert = work_alert(uow, actor, tx_id, AlertChange.read(form))
     except (InvalidInput, Conflict) as refused:
+        if not fragment:
+            raise
         uow.rollback()
-        error = refused.message()
-        alert = get_alert(uow.session, actor, tx_id)
-    if not request.headers.get("hx-request"):
-        if error:
-            raise InvalidInput(error, "alert")
+        return page(
+            request,
+            "alert_work.html",
+            {
+                "alert": get_alert(uow.session, actor, tx_id),
+                "colleagues": colleagues(uow.session, actor),
+                "work_error": refused.message(),
+            },
+            session=session,
+            status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+    if not fragment:
         return RedirectResponse(f"/transactions/{tx_id}", status_code=HTTPStatus.SEE_OTHER)
     return page(
         request,
         "alert_work.html",
-        {"alert": alert, "colleagues": colleagues(uow.session, actor), "work_error": error},
+        {"alert": alert, "colleagues": colleagues(uow.session, actor), "work_error": ""},
         session=session,
-        status_code=HTTPStatus.UNPROCESSABLE_ENTITY if error else HTTPStatus.OK,
     )
