@@ -1,11 +1,13 @@
 """The columnar form: every feature of a whole history, one column per feature.
 
-`iter_bulk` encodes the table once, links each stream's pairs, then walks the history in
+`iter_bulk` encodes the table once (entities to dense ints), lays each event stream out owner
+by owner (`kernels.layout_stream`, all streams side by side), then walks the history in
 chunks: per chunk the five stream passes and the single-value pass run side by side on a
-thread pool (the kernels release the GIL), and the chunk becomes one Arrow record batch. State
-carries over between chunks, so memory holds one chunk of output at a time; `compute_bulk`
-collects the batches into one table. The passes are planned from the catalogue's tables
-(`AGGREGATES` × `WINDOWS`, `SINGLES`), the same declarations the online form loops over.
+thread pool (the kernels release the GIL), and the chunk becomes one Arrow record batch.
+State carries over between chunks, so memory holds one chunk of output at a time;
+`compute_bulk` collects the batches into one table. The passes are planned from the
+catalogue's tables (`AGGREGATES` × `WINDOWS`, `SINGLES`), the same declarations the online
+form loops over: adding a window or a measure there adds it here.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 
 DEFAULT_BATCH_ROWS: Final = 1 << 16
+"""64k rows × 108 features is ~55 MB of output per batch: small enough for the allocator to
+hand the same memory back batch after batch (fresh pages cost more than the kernels)."""
 
 
 _FIRSTS: Final = {Stream.ACCOUNT_OUT: 0, Stream.DEVICE: 1}
@@ -52,6 +56,9 @@ payer_new_device / device_accounts (device → payer). Row 2 of the flags is (pa
 
 @dataclass(frozen=True)
 class _StreamPlan:
+    """One stream's pass: roles of its owner and counterpart, the roles it is queried by,
+    where each (query, measure, window) value goes, and which extras its events carry."""
+
     owner: int
     counterpart: int
     query_roles: I64
@@ -115,7 +122,7 @@ def bulk_schema() -> pa.Schema:
     return pa.schema([(f.name, pa.float64() if f.is_float else pa.int64()) for f in catalogue()])
 
 
-def _aligned(dtype: type[np.int32] | type[np.int64], n: int, width: int) -> Any:
+def _aligned(dtype: type[np.int32] | type[np.int64], n: int, width: int) -> npt.NDArray[Any]:
     """An n × width matrix starting on a 64-byte cache line (numpy aligns to 16 bytes only),
     so rows of 64 bytes sit on one line each."""
     size = np.dtype(dtype).itemsize
@@ -126,7 +133,7 @@ def _aligned(dtype: type[np.int32] | type[np.int64], n: int, width: int) -> Any:
 
 def _account_rows(enc: Encoded, directory: AccountDirectory) -> I64:
     """One cache line per account: balance and last activity (state), then directory facts."""
-    rows = _aligned(np.int64, enc.n_entities[Role.PAYER], 8)
+    rows: I64 = _aligned(np.int64, enc.n_entities[Role.PAYER], 8)
     rows[:] = 0
     rows[:, kernels.LAST_SEEN] = NEVER
     rows[:, kernels.OPENED] = NEVER
@@ -143,7 +150,7 @@ def _account_rows(enc: Encoded, directory: AccountDirectory) -> I64:
 
 
 def _party_rows(directory: AccountDirectory) -> I64:
-    rows = _aligned(np.int64, len(directory.party_birth), 4)
+    rows: I64 = _aligned(np.int64, len(directory.party_birth), 4)
     rows[:, kernels.BIRTH] = directory.party_birth
     rows[:, kernels.PHONES] = directory.party_phone_parties
     rows[:, kernels.FIRST_ACCOUNT] = directory.party_start[:-1]

@@ -51,10 +51,17 @@ _PLAN: Final = tuple(
     for a in AGGREGATES
 )
 """Per aggregate: stream, key role, a reader per measure, and the zeros of a new entity."""
-_STREAM_SHAPE: Final = tuple(
-    (Measure.DISTINCT in stream_measures(s.stream), Measure.MAX in stream_measures(s.stream))
+_FOLD: Final = tuple(
+    (
+        int(s.owner),
+        int(s.counterpart),
+        Measure.DISTINCT in stream_measures(s.stream),
+        Measure.MAX in stream_measures(s.stream),
+    )
     for s in STREAMS
 )
+"""Per stream: owner role, counterpart role, and whether its tracks keep distinct counts and
+maxima."""
 
 
 class FeatureVector(Sequence[int | float]):
@@ -232,17 +239,17 @@ class OnlineFeatureState:
         party = payer.party if payer is not None and payer.party >= 0 else None
         keys: tuple[Key | None, ...] = (payer_no, payee_no, device, tx.ip, party)
         counterparts = (payer_no, payee_no)
-        for spec, (distinct, maximum), tracks in zip(
-            STREAMS, _STREAM_SHAPE, self._tracks, strict=True
+        for (owner_role, counterpart_role, distinct, maximum), tracks in zip(
+            _FOLD, self._tracks, strict=True
         ):
-            owner = keys[spec.owner]
+            owner = keys[owner_role]
             if owner is None:
                 continue
             track = tracks.get(owner)
             if track is None:
                 track = tracks[owner] = Track(distinct, maximum)
             track.advance(t)
-            track.add(t, amount, counterparts[spec.counterpart])
+            track.add(t, amount, counterparts[counterpart_role])
         if payer is not None:
             payer.balance -= amount
             payer.last_ts = t
