@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from fundwall.cli import app, main
 from fundwall.cli.backtest import format_value, render, render_comparison, run
 from fundwall.config import get_settings
+from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest import Backtest, Region, evaluate
 from fundwall.engine.rules import RulePack, default_pack, load_pack
 from fundwall.sim.schema import FILES, SCHEMAS, write_manifest, write_table
@@ -201,3 +202,15 @@ def test_the_command_replays_a_simulated_region(tmp_path: Path) -> None:
     assert body["accounts"]["mules"] > 0
     assert body["score"]["pr_auc"] > body["score"]["prevalence"]
     shutil.rmtree(region)
+
+
+def test_a_bad_second_pack_fails_before_any_replay(hand: Path, tmp_path: Path) -> None:
+    replays: list[str] = []
+
+    def decide(folder: Path, pack: RulePack) -> pa.Table:
+        replays.append(pack.version)
+        return fake_replay(folder, pack)
+
+    with pytest.raises(InvalidInput, match=r"absent\.yaml"):
+        run(hand, "default", str(tmp_path / "absent.yaml"), False, False, decide)
+    assert replays == []

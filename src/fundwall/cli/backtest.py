@@ -237,8 +237,10 @@ def run(
     decide: Replay,
 ) -> None:
     """The command's work, with the replay passed in."""
-    result = backtest_region(folder, _pack(rules), decide)
-    other = None if vs is None else backtest_region(folder, _pack(vs), decide)
+    # Both packs load before the first replay, so a bad second pack fails at once.
+    base_pack, other_pack = _pack(rules), None if vs is None else _pack(vs)
+    result = backtest_region(folder, base_pack, decide)
+    other = None if other_pack is None else backtest_region(folder, other_pack, decide)
     if save:
         settings = get_settings()
         for done in (result, other):
