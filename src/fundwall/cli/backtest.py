@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
@@ -150,7 +151,7 @@ def render(result: Backtest) -> Group:
     values = figures(body)
     tx = body["transactions"]
     head = (
-        f"[bold]{_title(body)}[/], pack {_version(body)}: {tx['total']:,} transactions, "
+        f"[bold]{escape(_title(body))}[/], pack {_version(body)}: {tx['total']:,} transactions, "
         f"{tx['decided']:,} decided, {tx['fraud']:,} fraud ({_yuan(tx['fraud_amount_fen'])}); "
         f"score PR-AUC {format_value('pr_auc', body['score']['pr_auc'])} "
         f"(prevalence {format_value('prevalence', body['score']['prevalence'])})"
