@@ -209,7 +209,7 @@ def render_comparison(base: Backtest, other: Backtest) -> Table:
         Column("base", no_wrap=True),
         Column("other", no_wrap=True),
         Column("difference", no_wrap=True),
-        title=f"{_title(mine)}: base {_version(mine)}, other {_version(theirs)}",
+        title=f"{escape(_title(mine))}: base {_version(mine)}, other {_version(theirs)}",
     )
     section = ""
     for path, change in difference(mine, theirs).items():
