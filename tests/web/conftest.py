@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,10 @@ class Console:
         return UnitOfWork(self.engine, clock=self.clock)
 
 
-def make_console(region: Region, folder: Path, *, demo: bool = False) -> Iterator[Console]:
+@contextmanager
+def make_console(
+    region: Region, folder: Path, *, demo: bool = False, poll_seconds: int = 5
+) -> Iterator[Console]:
     url = region.copy_to(folder)
     packs = folder / "packs"
     packs.mkdir()
@@ -69,6 +73,7 @@ def make_console(region: Region, folder: Path, *, demo: bool = False) -> Iterato
         clock=clock,
         passwords=Passwords.fast_for_tests(),
         demo_notice=demo_notice(region.first_bank, region.second_bank) if demo else None,
+        poll_seconds=poll_seconds,
     )
     try:
         yield Console(app, engine, clock, region)
@@ -78,13 +83,15 @@ def make_console(region: Region, folder: Path, *, demo: bool = False) -> Iterato
 
 @pytest.fixture
 def console(region: Region, tmp_path: Path) -> Iterator[Console]:
-    yield from make_console(region, tmp_path)
+    with make_console(region, tmp_path) as made:
+        yield made
 
 
 @pytest.fixture
 def demo_console(region: Region, tmp_path: Path) -> Iterator[Console]:
     """A console as the demo runs it: open transaction API, demo users on the sign-in page."""
-    yield from make_console(region, tmp_path, demo=True)
+    with make_console(region, tmp_path, demo=True) as made:
+        yield made
 
 
 class Browser(TestClient):
@@ -139,7 +146,8 @@ def as_user(console: Console) -> Iterator[Callable[[str], Browser]]:
 @pytest.fixture(scope="module")
 def shared_console(region: Region, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """One console for a module's tests that only read."""
-    yield from make_console(region, tmp_path_factory.mktemp("shared_console"))
+    with make_console(region, tmp_path_factory.mktemp("shared_console")) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
