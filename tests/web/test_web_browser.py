@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = os.environ.get("FUNDWALL_SCREENSHOTS")
+ANIMATION_MS = 1500
+"""ECharts grows the bars for about a second after the first drawing."""
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -49,9 +51,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Pyt
 
 @pytest.fixture(scope="module")
 def live(region: Region, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Console]]:
-    """The console served by uvicorn on a free port of this machine, polling every second."""
+    """The console served by uvicorn on a free port of this machine, polling every 2 s."""
     folder = tmp_path_factory.mktemp("browser")
-    with make_console(region, folder, poll_seconds=1) as console:
+    with make_console(region, folder, poll_seconds=2) as console:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -143,9 +145,6 @@ def test_an_analyst_signs_in_and_opens_every_page(session_as: Any, region: Regio
     assert analyst.page.url.endswith("/")
     _charts_drawn(analyst, '[data-chart="timeline"]')
     _charts_drawn(analyst, '[data-chart="rules"]')
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        analyst.page.screenshot(path=str(Path(SCREENSHOTS) / "overview.png"))
     pages = {
         "/transactions": "交易",
         f"/accounts/{region.first_account}": "账户画像",
@@ -170,9 +169,6 @@ def test_a_blocked_transaction_is_explained(session_as: Any, region: Region) -> 
     assert verdict.startswith("拦截：得分") and "拦截阈值100" in verdict
     assert analyst.page.locator("article.reason").count() >= 1
     assert analyst.page.locator("table.values td.num").first.inner_text()
-    if SCREENSHOTS:
-        analyst.page.locator("#explanation").scroll_into_view_if_needed()
-        analyst.page.screenshot(path=str(Path(SCREENSHOTS) / "decision.png"), full_page=True)
     assert analyst.errors == []
 
 
@@ -214,6 +210,25 @@ def test_unmasking_and_alert_work_swap_in_place(session_as: Any, region: Region)
     analyst.page.wait_for_selector("#alert-work h2:has-text('处理中')")
     assert analyst.page.url.endswith(f"/transactions/{region.blocked_tx}")
     assert analyst.errors == []
+
+
+def test_the_readme_screenshots_are_taken_from_the_live_console(
+    session_as: Any, region: Region, tmp_path: Path
+) -> None:
+    """The region's overview as the hub sees it, and a blocked payment explained; written to
+    $FUNDWALL_SCREENSHOTS (docs/screenshots) when set."""
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    hub = session_as("supervisor")
+    _charts_drawn(hub, '[data-chart="timeline"]')
+    hub.page.wait_for_timeout(ANIMATION_MS)  # let the bars finish growing
+    hub.page.screenshot(path=str(folder / "overview.png"), full_page=True)
+    analyst = session_as("analyst1")
+    analyst.open(f"/transactions/{region.blocked_tx}")
+    analyst.page.screenshot(path=str(folder / "decision.png"), full_page=True)
+    for name in ("overview.png", "decision.png"):
+        assert (folder / name).read_bytes().startswith(b"\x89PNG"), name
+    assert hub.errors == [] and analyst.errors == []
 
 
 def test_the_overview_refreshes_itself_while_decisions_arrive(
