@@ -1,5 +1,5 @@
-"""Tables of the decision engine: rule-pack registry, account restrictions, the shared risk
-list and the punishment list.
+"""Tables of the decision engine: rule-pack registry, account restrictions and status
+changes, the shared risk list, the punishment list and snapshots of the engine's state.
 
 Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
 end), created by migration 0002. These are the narrow doors through which workflows change
@@ -72,6 +72,22 @@ class AccountRestrictionRow(Base):
     created_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
     lifted_at: Mapped[datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(AUDIT_ACTOR))
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class AccountStatusChangeRow(Base):
+    """A change of `accounts.status` made through the engine's door, so the running engine
+    learns of it (it reads `accounts.status` once, at start) and the change has a history."""
+
+    __tablename__ = "account_status_changes"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    account_no: Mapped[str] = mapped_column(String(ID), index=True)
+    status: Mapped[str] = mapped_column(String(ENUM))
+    previous: Mapped[str] = mapped_column(String(ENUM))
+    reason: Mapped[str] = mapped_column(String(REASON))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
     revision: Mapped[int] = mapped_column(BigInteger, index=True)
 
 

@@ -1,5 +1,5 @@
-"""Decision engine: rule-pack registry, account restrictions, shared risk list, punishment
-list, engine state snapshots.
+"""Decision engine: rule-pack registry, account restrictions and status changes, shared risk
+list, punishment list, engine state snapshots.
 
 Revision ID: 0002
 Revises: 0001
@@ -72,6 +72,21 @@ def upgrade() -> None:
     _index("account_restrictions", "revision")
 
     op.create_table(
+        "account_status_changes",
+        sa.Column("id", SURROGATE_KEY, autoincrement=True, nullable=False),
+        sa.Column("account_no", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("previous", sa.String(32), nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("changed_at", TIMESTAMP, nullable=False),
+        sa.Column("changed_by", sa.String(128), nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_status_changes")),
+    )
+    _index("account_status_changes", "account_no")
+    _index("account_status_changes", "revision")
+
+    op.create_table(
         "risk_list_entries",
         sa.Column("id", SURROGATE_KEY, autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
@@ -123,6 +138,7 @@ def downgrade() -> None:
         "engine_snapshots",
         "punishment_list",
         "risk_list_entries",
+        "account_status_changes",
         "account_restrictions",
         "rule_packs",
     ):

@@ -1,0 +1,264 @@
+"""`fundwall replay`, `fundwall decide` and `fundwall packs`: the decision engine's commands.
+
+`replay` decides a whole region (or file) in bulk; `decide` decides JSON lines one by one
+through the durable decision service over the store; `packs` manages the rule-pack registry
+(changes are audited as `system:cli`, the operator who holds the database).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fundwall.config import get_settings
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.rules import RulePack, default_pack, load_pack
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from fundwall.store import UnitOfWork
+
+ACTOR: Final = "system:cli"
+DEFAULT: Final = "default"
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+packs_app = typer.Typer(
+    name="packs",
+    help="The rule-pack registry: list versions, register a file, promote, run in shadow.",
+    no_args_is_help=True,
+)
+
+
+def _pack(name: str) -> RulePack:
+    """A pack file, 'default', or a version registered in the store."""
+    if name == DEFAULT:
+        return default_pack()
+    if Path(name).is_file():
+        return load_pack(Path(name))
+    if ":" not in name:
+        raise InvalidInput(f"no such file: {name}", "pack")
+    from fundwall.engine.registry import get_pack
+    from fundwall.store import UnitOfWork, open_engine
+
+    engine = open_engine(get_settings().database_url)
+    try:
+        with UnitOfWork(engine) as uow:
+            return get_pack(uow.session, name)
+    finally:
+        engine.dispose()
+
+
+PackOption = Annotated[
+    str, typer.Option(help="A rule pack file, 'default', or a registered version.")
+]
+
+
+def replay_command(
+    source: Annotated[Path, typer.Argument(help="A region folder, or a CSV/Parquet file.")],
+    rules: PackOption = DEFAULT,
+    shadow: Annotated[
+        str | None, typer.Option(help="A pack to run in shadow beside --rules.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Parquet file for the decisions.")] = Path(
+        "decisions.parquet"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Decide every transaction of SOURCE in bulk, as the online path would, to Parquet."""
+    from fundwall.engine.replay import replay
+
+    live = _pack(rules)
+    trial = _pack(shadow) if shadow is not None else None
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("replay", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        table = replay(source, live, trial, out=out, progress=tick)
+    seconds = time.perf_counter() - started
+    summary: dict[str, object] = {
+        "source": str(source),
+        "out": str(out),
+        "transactions": table.num_rows,
+        "seconds": round(seconds, 3),
+        "tx_per_s": round(table.num_rows / seconds) if seconds > 0 else None,
+        "pack_version": live.version,
+        "actions": _actions(table, "action"),
+    }
+    if trial is not None:
+        summary["shadow_pack_version"] = trial.version
+        summary["shadow_actions"] = _actions(table, "shadow_action")
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    grid = Table(title=f"Replay of {source} with {live.version} → {out}")
+    grid.add_column("action")
+    grid.add_column("live", justify="right")
+    if trial is not None:
+        grid.add_column(f"shadow {trial.version}", justify="right")
+    for action in ("pass", "alert", "warn", "delay", "block"):
+        row = [action, f"{summary['actions'][action]:,}"]  # type: ignore[index]
+        if trial is not None:
+            row.append(f"{summary['shadow_actions'][action]:,}")  # type: ignore[index]
+        grid.add_row(*row)
+    console.print(grid)
+    console.print(
+        f"{table.num_rows:,} transactions in {seconds:.2f} s ({summary['tx_per_s']:,} tx/s)"
+    )
+
+
+def _actions(table: object, column: str) -> dict[str, int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    assert isinstance(table, pa.Table)
+    counts = {action: 0 for action in ("pass", "alert", "warn", "delay", "block")}
+    for item in pc.value_counts(table[column].cast(pa.string())).to_pylist():
+        counts[item["values"]] = item["counts"]
+    return counts
+
+
+def decide_command(
+    source: Annotated[
+        Path | None, typer.Argument(help="JSON lines of transactions; stdin when absent.")
+    ] = None,
+    snapshot_every: Annotated[
+        int | None,
+        typer.Option(help="Save the engine's state after this many transactions.", min=1),
+    ] = None,
+) -> None:
+    """Decide JSON lines of transactions through the durable service over the store; print
+    one JSON decision per line, each once it is logged."""
+    from fundwall.api.models import decision_json
+    from fundwall.engine.decide import DecisionService
+    from fundwall.ingest import parse_transaction
+
+    service = DecisionService.open(get_settings(), snapshot_every=snapshot_every)
+    try:
+        lines = source.open(encoding="utf-8") if source is not None else sys.stdin
+        with lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    tx = parse_transaction(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise InvalidInput(f"not JSON: {error.msg}", record=f"line {number}") from None
+                except InvalidInput as error:
+                    raise error.at(f"line {number}") from None
+                decision = service.decide(tx)
+                sys.stdout.write(json.dumps(decision_json(decision), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+    finally:
+        service.close()
+
+
+def _uow() -> tuple[Engine, UnitOfWork]:
+    from fundwall.store import UnitOfWork, open_engine
+    from fundwall.store.migrate import require_current
+
+    engine = open_engine(get_settings().database_url)
+    require_current(engine)
+    return engine, UnitOfWork(engine)
+
+
+@packs_app.command("list")
+def list_command() -> None:
+    """Every registered pack version with its status."""
+    from fundwall.engine.registry import list_packs
+
+    engine, uow = _uow()
+    try:
+        with uow:
+            records = list_packs(uow.session)
+    finally:
+        engine.dispose()
+    grid = Table("version", "pack", "status", "rules", "registered", "promoted", "source")
+    for r in records:
+        promoted = f"{r.promoted_at:%Y-%m-%d %H:%M} {r.promoted_by}" if r.promoted_at else ""
+        grid.add_row(
+            r.version,
+            r.pack_id,
+            r.status.value,
+            str(r.rules),
+            f"{r.registered_at:%Y-%m-%d %H:%M} {r.registered_by}",
+            promoted,
+            r.source,
+        )
+    console.print(grid)
+
+
+@packs_app.command("register")
+def register_command(
+    file: Annotated[Path, typer.Argument(help="A rule pack YAML file.")],
+) -> None:
+    """Validate FILE and register its version (registering it again changes nothing)."""
+    from fundwall.engine.registry import register_pack
+
+    engine, uow = _uow()
+    try:
+        with uow:
+            record = register_pack(uow, ACTOR, file)
+    finally:
+        engine.dispose()
+    console.print(f"registered {record.version} ({record.rules} rules), status {record.status}")
+
+
+@packs_app.command("promote")
+def promote_command(version: Annotated[str, typer.Argument(help="A registered version.")]) -> None:
+    """Make VERSION the live pack; the running service switches on its next transaction."""
+    from fundwall.engine.registry import promote
+
+    engine, uow = _uow()
+    try:
+        with uow:
+            record = promote(uow, ACTOR, version)
+    finally:
+        engine.dispose()
+    console.print(f"{record.version} is live")
+
+
+@packs_app.command("shadow")
+def shadow_command(
+    version: Annotated[
+        str | None, typer.Argument(help="A registered version; none to stop the shadow.")
+    ] = None,
+) -> None:
+    """Run VERSION in shadow beside the live pack (logged, never enforced)."""
+    from fundwall.engine.registry import set_shadow
+
+    engine, uow = _uow()
+    try:
+        with uow:
+            record = set_shadow(uow, ACTOR, version)
+    finally:
+        engine.dispose()
+    console.print(f"{record.version} runs in shadow" if record else "no shadow pack")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the `fundwall` application."""
+    app.command("replay")(replay_command)
+    app.command("decide")(decide_command)
+    app.add_typer(packs_app, name="packs")

@@ -1,0 +1,45 @@
+"""Hard controls (硬性管控): account statuses and restrictions, class limits, the punishment
+list and the shared risk list. They come before the rule pack, are not scores, force their
+action and state their reason in both languages.
+
+Two executions with the same answers (a property test holds them to it): `OnlineControls`
+per transaction, `BulkControls` over a whole history for replay. Both read a `ControlBook`,
+filled from a region's accounts or from the store, where the narrow doors of `doors`
+(`set_account_status`, `restrict`, `list_risk`, `punish` …) change it with an audit record.
+"""
+
+from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry
+from fundwall.engine.controls.bulk import BulkControls
+from fundwall.engine.controls.model import (
+    CONTROL_IDS,
+    CONTROLS,
+    Control,
+    Evidence,
+    Hit,
+    ListKind,
+    ListRole,
+    RestrictionKind,
+    RiskCategory,
+    is_control_id,
+)
+from fundwall.engine.controls.online import OnlineControls, strongest_action
+
+__all__ = [
+    "CONTROLS",
+    "CONTROL_IDS",
+    "BulkControls",
+    "Control",
+    "ControlBook",
+    "Evidence",
+    "Hit",
+    "ListKind",
+    "ListRole",
+    "Listing",
+    "OnlineControls",
+    "Restriction",
+    "RestrictionKind",
+    "RiskCategory",
+    "RiskEntry",
+    "is_control_id",
+    "strongest_action",
+]

@@ -1,0 +1,154 @@
+"""The control book: every fact the hard controls read, in memory.
+
+Account statuses that are not normal, the account each Class II/III account is bound to, the
+keyed hashes of each account holder's ID number and phone (to match the risk and punishment
+lists), account restrictions, risk list entries and punishment listings. Restrictions and
+listings carry their period as µs since the epoch, `[start_us, end_us)`, where the end is the
+earlier of the planned end and the moment they were lifted or retracted; so a replay of old
+transactions sees what was in effect at their time, and an expired order stops by itself.
+
+The book is filled from a region's accounts table (`from_accounts`) or from the store
+(`fundwall.engine.controls.doors.load_book`), and updated in place as the store changes
+(`put_*`, `set_status`): entries are keyed by id, so reading a changed row again replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from fundwall.domain.accounts import AccountStatus
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.controls.model import (
+    NEVER_US,
+    Evidence,
+    ListKind,
+    RestrictionKind,
+    RiskCategory,
+)
+from fundwall.engine.features.inputs import micros
+
+PartyKeys = tuple[str | None, str | None]
+"""(ID number hash, phone hash) of an account's holder; None where unknown."""
+
+
+def period_us(start: datetime, *ends: datetime | None) -> tuple[int, int]:
+    """[start, end) in µs, the end being the earliest of the given ends (None: open)."""
+    given = [micros(end, "period") for end in ends if end is not None]
+    return micros(start, "period"), min(given, default=NEVER_US)
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A stop-payment, freeze or non-counter suspension of one account for a period."""
+
+    id: int
+    account_no: str
+    kind: RestrictionKind
+    amount_fen: int | None
+    start_us: int
+    end_us: int
+    reference: str | None = None
+
+    def active(self, t: int) -> bool:
+        return self.start_us <= t < self.end_us
+
+    @property
+    def whole(self) -> bool:
+        """Holds the whole account rather than an amount."""
+        return self.amount_fen is None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEntry:
+    """One entry of the shared risk list."""
+
+    id: int
+    kind: ListKind
+    key: str
+    category: RiskCategory
+    evidence: Evidence
+    member: str
+    start_us: int
+    end_us: int
+
+    def active(self, t: int) -> bool:
+        return self.start_us <= t < self.end_us
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A person on the punishment list, by the keyed hash of the ID number."""
+
+    id: int
+    id_hash: str
+    start_us: int
+    end_us: int
+
+    def active(self, t: int) -> bool:
+        return self.start_us <= t < self.end_us
+
+
+@dataclass(eq=False)
+class ControlBook:
+    """What the hard controls know; see the module docstring."""
+
+    statuses: dict[str, AccountStatus] = field(default_factory=dict)
+    bound: dict[str, str] = field(default_factory=dict)
+    party_keys: dict[str, PartyKeys] = field(default_factory=dict)
+    restrictions: dict[str, dict[int, Restriction]] = field(default_factory=dict)
+    entries: dict[ListKind, dict[str, dict[int, RiskEntry]]] = field(
+        default_factory=lambda: {kind: {} for kind in ListKind}
+    )
+    punished: dict[str, dict[int, Listing]] = field(default_factory=dict)
+
+    @classmethod
+    def from_accounts(
+        cls, accounts: pa.Table, party_keys: Mapping[str, PartyKeys] | None = None
+    ) -> ControlBook:
+        """Statuses and bound accounts from an accounts table (columns `account_no`, `status`,
+        `bound_account`, as in accounts.parquet); `party_keys` by account number."""
+        for name in ("account_no", "status", "bound_account"):
+            if name not in accounts.column_names:
+                raise InvalidInput(f"accounts table has no column '{name}'", field=name)
+        book = cls(party_keys=dict(party_keys or {}))
+        numbers = accounts["account_no"].to_pylist()
+        for number, status in zip(numbers, accounts["status"].to_pylist(), strict=True):
+            if status is not None and status != AccountStatus.NORMAL.value:
+                book.set_status(number, AccountStatus(status))
+        for number, bound in zip(numbers, accounts["bound_account"].to_pylist(), strict=True):
+            if bound is not None:
+                book.bound[number] = bound
+        return book
+
+    def set_status(self, account_no: str, status: AccountStatus) -> None:
+        if status is AccountStatus.NORMAL:
+            self.statuses.pop(account_no, None)
+        else:
+            self.statuses[account_no] = status
+
+    def put_restriction(self, restriction: Restriction) -> None:
+        self.restrictions.setdefault(restriction.account_no, {})[restriction.id] = restriction
+
+    def put_entry(self, entry: RiskEntry) -> None:
+        self.entries[entry.kind].setdefault(entry.key, {})[entry.id] = entry
+
+    def put_listing(self, listing: Listing) -> None:
+        self.punished.setdefault(listing.id_hash, {})[listing.id] = listing
+
+    def all_restrictions(self) -> list[Restriction]:
+        return [r for by_id in self.restrictions.values() for r in by_id.values()]
+
+    def all_entries(self) -> list[RiskEntry]:
+        return [
+            e
+            for by_key in self.entries.values()
+            for by_id in by_key.values()
+            for e in by_id.values()
+        ]
+
+    def all_listings(self) -> list[Listing]:
+        return [listing for by_id in self.punished.values() for listing in by_id.values()]

@@ -1,0 +1,169 @@
+"""The decision core, in memory: hard controls, online features, the live and shadow packs.
+
+`DecisionEngine.decide(tx)` gives the live decision and, when a shadow pack is set, the shadow
+one; it folds the transaction into the features (every decided transaction counts, blocked
+ones too, as an attempt) and books it in the controls' ledger when it was not blocked.
+`fold(tx, live_action)` does the same for a transaction already decided (rebuilding the state
+from the decision log). No I/O: `DecisionService` adds the log, idempotency and the store.
+
+Time only moves forward: a transaction stamped before the latest one decided is decided as of
+that latest time (its features see the history up to then; the log keeps its own stamp), so
+small clock differences between members never fail a decision, and folding the log in its
+order gives the very same state.
+"""
+
+from __future__ import annotations
+
+import marshal
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from fundwall.config import PolicySettings
+from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.domain.transactions import Transaction
+from fundwall.engine.controls import ControlBook, Hit, OnlineControls, strongest_action
+from fundwall.engine.features import (
+    AccountDirectory,
+    OnlineFeatureState,
+    TxEvent,
+    feature_names,
+)
+from fundwall.engine.features.inputs import micros
+from fundwall.engine.rules import Evaluation, RulePack
+
+STATE_VERSION: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The live decision on a transaction and, with a shadow pack, the shadow decision."""
+
+    decision: Decision
+    shadow: Decision | None
+
+
+def event_of(tx: Transaction | TxEvent, ts: datetime) -> TxEvent:
+    """The transaction as the features and controls read it, stamped `ts`."""
+    if isinstance(tx, TxEvent):
+        return tx if tx.ts is ts else TxEvent(
+            tx.tx_id, ts, tx.kind, tx.payer_account, tx.payee_account, tx.payer_bank,
+            tx.payee_bank, tx.amount_fen, tx.channel, tx.device_id, tx.ip, tx.city,
+        )  # fmt: skip
+    return TxEvent(
+        tx.tx_id, ts, tx.kind.value, tx.payer_account, tx.payee_account, tx.payer_bank,
+        tx.payee_bank, tx.amount.fen, tx.channel.value, tx.device_id, tx.ip, tx.city,
+    )  # fmt: skip
+
+
+def _combined(evaluation: Evaluation, hits: list[Hit]) -> tuple[Action, tuple[Reason, ...]]:
+    forced = strongest_action(hits)
+    action = evaluation.action if evaluation.action.severity >= forced.severity else forced
+    reasons = tuple(hit.reason for hit in hits) + evaluation.reasons()
+    return action, reasons
+
+
+class DecisionEngine:
+    """Decides on transactions in time order over one account directory and control book."""
+
+    def __init__(
+        self,
+        directory: AccountDirectory,
+        book: ControlBook,
+        policy: PolicySettings,
+        live: RulePack,
+        shadow: RulePack | None = None,
+    ) -> None:
+        self.directory = directory
+        self.book = book
+        self.policy = policy
+        self.features = OnlineFeatureState(directory)
+        self.controls = OnlineControls(book, directory, policy)
+        self.clock_us: int | None = None
+        self._clock_ts: datetime | None = None
+        self.set_packs(live, shadow)
+
+    def set_packs(self, live: RulePack, shadow: RulePack | None) -> None:
+        """Decide with `live` from now on, and try `shadow` beside it (None: no shadow)."""
+        if shadow is not None and shadow.version == live.version:
+            raise Conflict(f"pack {live.version} cannot be live and shadow at once")
+        layout = feature_names()
+        self.live = live
+        self.shadow = shadow
+        self._live = live.bind(layout)
+        self._shadow = shadow.bind(layout) if shadow is not None else None
+
+    def _time(self, tx: Transaction | TxEvent) -> tuple[int, datetime]:
+        t = micros(tx.ts, tx.tx_id)
+        if self.clock_us is not None and t < self.clock_us:
+            assert self._clock_ts is not None
+            return self.clock_us, self._clock_ts
+        return t, tx.ts
+
+    def decide(self, tx: Transaction | TxEvent) -> Outcome:
+        """Decide on `tx` and fold it into the state."""
+        started = time.perf_counter_ns()
+        t, ts = self._time(tx)
+        event = event_of(tx, ts)
+        hits = self.controls.check(event, t)
+        vector = self.features.observe(event)
+        self.clock_us, self._clock_ts = t, ts
+        evaluation = self._live(vector)
+        action, reasons = _combined(evaluation, hits)
+        self.controls.settle(event, t, action is not Action.BLOCK)
+        decision = Decision(
+            tx.tx_id,
+            action,
+            evaluation.score,
+            reasons,
+            self.live.version,
+            latency_us=(time.perf_counter_ns() - started) // 1000,
+        )
+        if self._shadow is None or self.shadow is None:
+            return Outcome(decision, None)
+        started = time.perf_counter_ns()
+        trial = self._shadow(vector)
+        shadow_action, shadow_reasons = _combined(trial, hits)
+        shadow = Decision(
+            tx.tx_id,
+            shadow_action,
+            trial.score,
+            shadow_reasons,
+            self.shadow.version,
+            latency_us=(time.perf_counter_ns() - started) // 1000,
+            shadow=True,
+        )
+        return Outcome(decision, shadow)
+
+    def fold(self, tx: Transaction | TxEvent, live_action: Action | None) -> None:
+        """Fold a transaction decided before (`live_action`; None for history loaded without
+        a decision, which counts as having gone through)."""
+        t, ts = self._time(tx)
+        event = event_of(tx, ts)
+        self.features.apply(event)
+        self.clock_us, self._clock_ts = t, ts
+        self.controls.settle(event, t, live_action is not Action.BLOCK)
+
+    def snapshot(self) -> bytes:
+        """The features, the ledger and the clock as bytes (plain data, no code)."""
+        clock = None if self._clock_ts is None else (self.clock_us, self._clock_ts.isoformat())
+        return marshal.dumps(
+            (STATE_VERSION, self.features.snapshot(), self.controls.snapshot(), clock)
+        )
+
+    def restore(self, data: bytes) -> None:
+        """Replace the state with one from `snapshot()` taken over the same directory."""
+        try:
+            version, features, ledger, clock = marshal.loads(data)
+        except (EOFError, ValueError, TypeError) as error:
+            raise InvalidInput(f"not an engine snapshot ({error})", "snapshot") from error
+        if version != STATE_VERSION:
+            raise InvalidInput(f"engine snapshot version {version} is not {STATE_VERSION}")
+        self.features = OnlineFeatureState.restore(features, self.directory)
+        self.controls.restore(ledger)
+        if clock is None:
+            self.clock_us, self._clock_ts = None, None
+        else:
+            self.clock_us, self._clock_ts = clock[0], datetime.fromisoformat(clock[1])

@@ -1,0 +1,276 @@
+"""The decision log: the store's `transactions` and `decisions` tables, as the engine uses them.
+
+`append` writes each decided transaction and its decisions (live, and shadow when tried) in
+one database transaction, so a decision is durable before it is answered. The log's order is
+the order the engine folds it in after a restart (`history`): first the transactions that have
+no decision (history loaded with `fundwall load`) by time and id, then the decided ones in the
+order of their first live decision. `directory` builds the account directory the features read
+from `accounts` and `parties`, with the opening balance each account had before that history
+(`balance_fen`, the balance after the loaded history, minus its net flow); engine decisions
+never change `balance_fen`. Snapshots of the engine's state let a restart fold only the tail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import pyarrow as pa
+from sqlalchemy import Engine, exists, func, insert, literal, select, union_all
+from sqlalchemy.sql import Select
+
+from fundwall.clock import Clock
+from fundwall.crypto import Keyring
+from fundwall.domain.decisions import Action, Decision
+from fundwall.domain.identity import ResidentId
+from fundwall.domain.transactions import Transaction
+from fundwall.engine.features import AccountDirectory, TxEvent
+from fundwall.store.engine_tables import EngineSnapshotRow
+from fundwall.store.mapping import decision_of
+from fundwall.store.tables import (
+    AccountRow,
+    AuditHeadRow,
+    Base,
+    DecisionRow,
+    PartyRow,
+    TransactionRow,
+)
+
+FETCH_ROWS: Final = 10_000
+_TX = Base.metadata.tables[TransactionRow.__tablename__]
+_DECISIONS = Base.metadata.tables[DecisionRow.__tablename__]
+_SNAPSHOTS = Base.metadata.tables[EngineSnapshotRow.__tablename__]
+_EVENT_COLUMNS: Final = (
+    _TX.c.tx_id, _TX.c.ts, _TX.c.kind, _TX.c.payer_account, _TX.c.payee_account,
+    _TX.c.payer_bank, _TX.c.payee_bank, _TX.c.amount_fen, _TX.c.channel, _TX.c.device_id,
+    _TX.c.ip, _TX.c.city,
+)  # fmt: skip
+_DECIDED = exists().where(_DECISIONS.c.tx_id == _TX.c.tx_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """A transaction of the log: as the engine reads it, its first live action (None for
+    history without a decision) and the id of that decision."""
+
+    event: TxEvent
+    action: Action | None
+    decision_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A saved engine state: where in the log it stands and over which directory."""
+
+    id: int
+    history: int
+    last_decision_id: int
+    directory_digest: str
+    state: bytes
+
+
+def _reason_json(decision: Decision) -> list[dict[str, Any]]:
+    return [
+        {
+            "rule_id": r.rule_id,
+            "text_zh": r.text_zh,
+            "text_en": r.text_en,
+            "values": dict(r.values),
+        }
+        for r in decision.reasons
+    ]
+
+
+class DecisionLog:
+    """The engine's view of the store: append decisions, read them back, fold the history."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def head(self) -> int:
+        """The audit chain's last sequence number: it moves whenever anything audited changes,
+        which includes every change to what the engine enforces."""
+        with self.engine.connect() as connection:
+            seq = connection.scalar(select(AuditHeadRow.seq).where(AuditHeadRow.id == 1))
+        return int(seq or 0)
+
+    def append(self, entries: Sequence[tuple[Transaction, Sequence[Decision]]]) -> None:
+        """Write transactions and their decisions, all in one database transaction."""
+        decided_at = self.clock.now()
+        transactions = [tx.as_row() for tx, _ in entries]
+        decisions = [
+            {
+                "tx_id": d.tx_id,
+                "action": d.action.value,
+                "score": d.score,
+                "reasons": _reason_json(d),
+                "pack_version": d.pack_version,
+                "model_version": d.model_version,
+                "latency_us": d.latency_us,
+                "shadow": d.shadow,
+                "decided_at": decided_at,
+            }
+            for _, made in entries
+            for d in made
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(insert(_TX), transactions)
+            connection.execute(insert(_DECISIONS), decisions)
+
+    def first_decision(self, tx_id: str) -> Decision | None:
+        """The first live decision logged for `tx_id`."""
+        query = (
+            select(DecisionRow)
+            .where(DecisionRow.tx_id == tx_id, DecisionRow.shadow.is_(False))
+            .order_by(DecisionRow.id)
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+        if row is None:
+            return None
+        return decision_of(DecisionRow(**row._asdict()))
+
+    def last_decision_id(self) -> int:
+        """The id of the newest live decision (0 when none)."""
+        query = select(func.max(_DECISIONS.c.id)).where(_DECISIONS.c.shadow.is_(False))
+        with self.engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
+
+    def tx_ids(self) -> set[str]:
+        """Every transaction id in the log."""
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=FETCH_ROWS).execute(select(_TX.c.tx_id))
+            return {tx_id for (tx_id,) in result}
+
+    def history_size(self) -> int:
+        """How many logged transactions have no decision (history loaded, not decided)."""
+        with self.engine.connect() as connection:
+            count = connection.scalar(select(func.count()).select_from(_TX).where(~_DECIDED))
+        return int(count or 0)
+
+    def history(self, after_decision: int | None = None) -> Iterator[Logged]:
+        """The log in folding order; with `after_decision`, only the decided transactions whose
+        first live decision came after that one (the tail after a snapshot)."""
+        if after_decision is None:
+            yield from self._read(
+                select(*_EVENT_COLUMNS, literal(None), literal(None))
+                .where(~_DECIDED)
+                .order_by(_TX.c.ts, _TX.c.tx_id)
+            )
+        first = (
+            select(_DECISIONS.c.tx_id, func.min(_DECISIONS.c.id).label("first_id"))
+            .where(_DECISIONS.c.shadow.is_(False))
+            .group_by(_DECISIONS.c.tx_id)
+            .subquery()
+        )
+        decided = (
+            select(*_EVENT_COLUMNS, _DECISIONS.c.action, _DECISIONS.c.id)
+            .select_from(first)
+            .join(_DECISIONS, _DECISIONS.c.id == first.c.first_id)
+            .join(_TX, _TX.c.tx_id == first.c.tx_id)
+            .where(first.c.first_id > (after_decision or 0))
+            .order_by(first.c.first_id)
+        )
+        yield from self._read(decided)
+
+    def _read(self, query: Select[Any]) -> Iterator[Logged]:
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=FETCH_ROWS).execute(query)
+            for row in result:
+                event = TxEvent(*row[:12])
+                action = Action(row[12]) if row[12] is not None else None
+                yield Logged(event, action, row[13])
+
+    def directory(self, keyring: Keyring | None) -> tuple[AccountDirectory, str]:
+        """The account directory of the store and its digest (see the module docstring).
+
+        Birth dates come from the encrypted ID numbers when `keyring` is given (the holder's
+        age is a feature), else they are unknown."""
+        undecided = ~_DECIDED
+        flows = union_all(
+            select(_TX.c.payer_account.label("account"), (-_TX.c.amount_fen).label("delta"))
+            .where(_TX.c.payer_account.is_not(None), undecided),
+            select(_TX.c.payee_account.label("account"), _TX.c.amount_fen.label("delta"))
+            .where(_TX.c.payee_account.is_not(None), undecided),
+        ).subquery()  # fmt: skip
+        net = select(flows.c.account, func.sum(flows.c.delta)).group_by(flows.c.account)
+        accounts_query = select(
+            AccountRow.account_no,
+            AccountRow.institution_code,
+            AccountRow.party_id,
+            AccountRow.account_class,
+            AccountRow.opened_at,
+            AccountRow.balance_fen,
+        ).order_by(AccountRow.account_no)
+        parties_query = select(
+            PartyRow.party_id, PartyRow.kind, PartyRow.phone_hash, PartyRow.id_number_enc
+        ).order_by(PartyRow.party_id)
+        with self.engine.connect() as connection:
+            moved = {account: int(total) for account, total in connection.execute(net)}
+            accounts = connection.execute(accounts_query).all()
+            parties = connection.execute(parties_query).all()
+        account_table = pa.table(
+            {
+                "account_no": pa.array([a[0] for a in accounts], pa.string()),
+                "bank": pa.array([a[1] for a in accounts], pa.string()),
+                "party_id": pa.array([a[2] for a in accounts], pa.string()),
+                "account_class": pa.array([a[3] for a in accounts], pa.string()),
+                "opened_at": pa.array([a[4] for a in accounts], pa.timestamp("us", tz="UTC")),
+                "opening_balance_fen": pa.array(
+                    [a[5] - moved.get(a[0], 0) for a in accounts], pa.int64()
+                ),
+            }
+        )
+        party_table = pa.table(
+            {
+                "party_id": pa.array([p[0] for p in parties], pa.string()),
+                "phone_key": pa.array([p[2] for p in parties], pa.string()),
+                "birth_date": pa.array([_birth(p[1], p[3], keyring) for p in parties], pa.date32()),
+            }
+        )
+        directory = AccountDirectory.from_tables(account_table, party_table)
+        digest = hashlib.sha256()
+        for table in (account_table, party_table):
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            digest.update(sink.getvalue().to_pybytes())
+        return directory, digest.hexdigest()
+
+    def save_snapshot(
+        self, state: bytes, history: int, last_decision_id: int, directory_digest: str
+    ) -> None:
+        """Keep `state` as the latest snapshot; older ones are deleted."""
+        with self.engine.begin() as connection:
+            connection.execute(_SNAPSHOTS.delete())
+            connection.execute(
+                insert(_SNAPSHOTS),
+                {
+                    "taken_at": self.clock.now(),
+                    "history": history,
+                    "last_decision_id": last_decision_id,
+                    "directory_digest": directory_digest,
+                    "state": state,
+                },
+            )
+
+    def latest_snapshot(self) -> Snapshot | None:
+        query = select(_SNAPSHOTS).order_by(_SNAPSHOTS.c.id.desc()).limit(1)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+        if row is None:
+            return None
+        return Snapshot(
+            row.id, row.history, row.last_decision_id, row.directory_digest, bytes(row.state)
+        )
+
+
+def _birth(kind: str, id_number_enc: bytes, keyring: Keyring | None) -> date | None:
+    if keyring is None or kind != "person":
+        return None
+    return ResidentId(keyring.decrypt(id_number_enc)).birth_date

@@ -1,0 +1,212 @@
+"""Replay (回放): the bulk path. The decisions of a whole history, as the online path would
+have made them one by one.
+
+    table = replay(Path("var/regions/small"), default_pack(), shadow=trial_pack)
+
+The source is a region folder (transactions.parquet, with accounts and parties for the
+directory and the accounts' statuses and bound accounts for the hard controls), a CSV or
+Parquet file of transactions (`fundwall.ingest.read_transactions`; no accounts are known), or
+a transactions table. Chunk by chunk: bulk features (`iter_bulk`), the pack's bulk
+evaluation, then the hard controls' compiled pass, which books what was not blocked in its
+ledger before the next chunk. The result has one row per transaction, in input order:
+
+| column | type | |
+|---|---|---|
+| tx_id | string | |
+| action | dictionary<string> | pass, alert, warn, delay, block |
+| score | int64 | the live pack's score |
+| rules | list<string> | rules that fired, highest score first (ties by id) |
+| controls | list<string> | hard controls that applied (`CONTROL_IDS` order) |
+| pack_version | dictionary<string> | |
+| model_version | string | null (no model yet) |
+| shadow_action, shadow_score, shadow_rules, shadow_pack_version | | with a shadow pack only |
+
+Transactions must be in time order; a transaction stamped before the one before it is decided
+as of that earlier one's time, as online.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fundwall.config import PolicySettings, get_settings
+from fundwall.domain.errors import InvalidInput, NotFound
+from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
+from fundwall.engine.features import AccountDirectory, iter_bulk
+from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
+from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
+from fundwall.ingest import read_transactions
+from fundwall.sim.schema import read_table
+
+Progress = Callable[[int, int], None]
+_ACTIONS: Final = pa.array([action.value for action in ACTIONS_BY_CODE], pa.string())
+_CONTROL_NAMES: Final = pa.array(CONTROL_IDS, pa.string())
+_BITS: Final = np.arange(len(CONTROL_IDS), dtype=np.int64)
+
+
+def _source(
+    source: Path | str | pa.Table,
+    directory: AccountDirectory | None,
+    book: ControlBook | None,
+) -> tuple[pa.Table, AccountDirectory, ControlBook]:
+    if isinstance(source, pa.Table):
+        return source, directory or AccountDirectory.empty(), book or ControlBook()
+    path = Path(source)
+    if path.is_dir():
+        table = read_table(path, "transactions")
+        return (
+            table,
+            directory or AccountDirectory.from_region(path),
+            book or ControlBook.from_accounts(read_table(path, "accounts")),
+        )
+    if not path.is_file():
+        raise NotFound("region folder or transactions file", str(path))
+    table = read_transactions(path)
+    return table, directory or AccountDirectory.empty(), book or ControlBook()
+
+
+def _forward_time(table: pa.Table) -> tuple[pa.Table, npt.NDArray[np.int64]]:
+    """Timestamps in µs that never go back (each at least the one before), and the table
+    restamped with them when any had to move."""
+    column = table["ts"]
+    if not pa.types.is_timestamp(column.type) or column.type.tz is None:
+        raise InvalidInput(f"expected a timestamp with time zone, got {column.type}", "ts")
+    if column.null_count:
+        raise InvalidInput("a transaction has no time", "ts")
+    ts = np.asarray(column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(), np.int64)
+    forward = np.maximum.accumulate(ts) if len(ts) else ts
+    if np.array_equal(forward, ts):
+        return table, ts
+    stamped = pa.array(forward, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    return table.set_column(table.schema.get_field_index("ts"), "ts", stamped), forward
+
+
+def _lists(
+    rows: int, row: npt.NDArray[np.intp], name: npt.NDArray[np.intp], names: pa.Array
+) -> pa.ListArray:
+    """`rows` lists: row `row[k]` holds `names[name[k]]`, pairs already in row order."""
+    offsets = np.zeros(rows + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row, minlength=rows), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), names.take(pa.array(name)))
+
+
+def _control_lists(mask: npt.NDArray[np.int64]) -> pa.ListArray:
+    """The ids of the controls whose bit is set, per row (most rows have none)."""
+    hit_rows = np.flatnonzero(mask)
+    row, bit = np.nonzero((mask[hit_rows, None] >> _BITS) & 1)
+    return _lists(len(mask), hit_rows[row], bit, _CONTROL_NAMES)
+
+
+def _constant(value: str, rows: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows, dtype=np.int8)), pa.array([value], pa.string())
+    )
+
+
+class _PackColumns:
+    """Turns a pack's bulk evaluation of a chunk into result columns."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        scores = {rule.id: rule.score for rule in pack.active}
+        ids = [rule.id for rule in pack.active]
+        shown = sorted(range(len(ids)), key=lambda j: (-scores[ids[j]], ids[j]))
+        self.names = pa.array([ids[j] for j in shown], pa.string())
+        self.rank = np.empty(len(ids), dtype=np.intp)
+        """Where each rule of the pack's evaluation stands in the listing order."""
+        self.rank[shown] = np.arange(len(ids))
+
+    def columns(
+        self, evaluation: BulkEvaluation, actions: npt.NDArray[np.uint8]
+    ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+        rows = len(actions)
+        # `fired` is column-major: its transpose is contiguous, rule by rule.
+        rule, row = np.nonzero(evaluation.fired.T)
+        order = np.lexsort((self.rank[rule], row))
+        return (
+            pa.DictionaryArray.from_arrays(pa.array(actions.astype(np.int8)), _ACTIONS),
+            pa.array(evaluation.scores, pa.int64()),
+            _lists(rows, row[order], self.rank[rule[order]], self.names),
+            _constant(self.pack.version, rows),
+        )
+
+
+def replay(
+    source: Path | str | pa.Table,
+    pack: RulePack | None = None,
+    shadow: RulePack | None = None,
+    *,
+    policy: PolicySettings | None = None,
+    directory: AccountDirectory | None = None,
+    book: ControlBook | None = None,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> pa.Table:
+    """Decide every transaction of `source` with `pack` (the default pack when None) and, if
+    given, `shadow` beside it; write the table to `out` (Parquet) when given."""
+    live = pack if pack is not None else default_pack()
+    table, directory, book = _source(source, directory, book)
+    table, ts = _forward_time(table)
+    controls = BulkControls(
+        book, directory, policy if policy is not None else get_settings().policy, table, ts
+    )
+    packs = [_PackColumns(live)] + ([_PackColumns(shadow)] if shadow is not None else [])
+    wanted = list(dict.fromkeys(n for p in packs for n in p.pack.feature_names))
+    total = table.num_rows
+    chunks: list[pa.RecordBatch] = []
+    start = 0
+    for batch in iter_bulk(table, directory, batch_rows=batch_rows):
+        stop = start + batch.num_rows
+        columns = {name: batch.column(name).to_numpy() for name in wanted}
+        evaluations = [p.pack.evaluate_bulk(columns) for p in packs]
+        mask, forced, final = controls.run(start, stop, evaluations[0].actions)
+        arrays = [table["tx_id"].slice(start, batch.num_rows).combine_chunks()]
+        action, score, rules, version = packs[0].columns(evaluations[0], final)
+        arrays += [
+            action,
+            score,
+            rules,
+            _control_lists(mask),
+            version,
+            pa.nulls(batch.num_rows, pa.string()),
+        ]
+        if shadow is not None:
+            trial = np.maximum(evaluations[1].actions, forced)
+            arrays += packs[1].columns(evaluations[1], trial)
+        chunks.append(pa.RecordBatch.from_arrays(arrays, schema=_schema(shadow is not None)))
+        start = stop
+        if progress is not None:
+            progress(start, total)
+    result = pa.Table.from_batches(chunks, schema=_schema(shadow is not None))
+    if out is not None:
+        pq.write_table(result, out, compression="zstd")
+    return result
+
+
+def _schema(with_shadow: bool) -> pa.Schema:
+    action = pa.dictionary(pa.int8(), pa.string())
+    fields = [
+        ("tx_id", pa.string()),
+        ("action", action),
+        ("score", pa.int64()),
+        ("rules", pa.list_(pa.string())),
+        ("controls", pa.list_(pa.string())),
+        ("pack_version", action),
+        ("model_version", pa.string()),
+    ]
+    if with_shadow:
+        fields += [
+            ("shadow_action", action),
+            ("shadow_score", pa.int64()),
+            ("shadow_rules", pa.list_(pa.string())),
+            ("shadow_pack_version", action),
+        ]
+    return pa.schema(fields)
