@@ -174,41 +174,64 @@ class OnlineFeatureState:
         amount = tx.amount_fen
         device = tx.device_id
         channel = tx.channel
-        party = payer.party if payer is not None else -1
-        out: list[int | float] = [amount, is_night(t), local_hour(t)]
-        for account in (payer, payee):
-            opened = account.opened if account is not None else None
-            out.append(days_since(t, opened) if opened is not None else -1)
-        for account in (payer, payee):
-            last = account.last_ts if account is not None else None
-            out.append(days_since(t, last) if last is not None else -1)
-        payee_no = tx.payee_account
-        out.append(
-            int(payer is not None and payee_no is not None and f"p:{payee_no}" not in payer.seen)
-        )
-        balance = payer.balance if payer is not None else 0
-        out.append(balance)
-        out.append(balance_share(amount, balance) if payer is not None else 0.0)
-        banks = (tx.payer_bank, tx.payee_bank)
-        out.append(int(None not in banks and banks[0] != banks[1]))
-        out.append(int(channel == "atm"))
-        out.append(int(channel is not None and channel != "counter"))
-        out.append(int(tx.kind == "withdrawal"))
-        out.append(payer.klass if payer is not None else -1)
-        out.append(payee.klass if payee is not None else -1)
-        if payer is not None and party >= 0:
-            out.append(age_years(t, payer.birth))
-            out.extend(self.directory.holdings(party, t))
-            out.append(payer.phones)
-        else:
-            out.extend((-1, -1, -1, -1))
-        payers_on_device = self._device_payers.get(device) if device is not None else None
-        out.append(len(payers_on_device) if payers_on_device is not None else 0)
         city = tx.city
-        out.append(
-            int(payer is not None and device is not None and f"d:{device}" not in payer.seen)
-        )
-        out.append(int(payer is not None and city is not None and f"c:{city}" not in payer.seen))
+        payee_no = tx.payee_account
+        payer_bank, payee_bank = tx.payer_bank, tx.payee_bank
+        if payer is not None:
+            party = payer.party
+            seen = payer.seen
+            balance = payer.balance
+            opened, last = payer.opened, payer.last_ts
+            payer_facts = [
+                days_since(t, opened) if opened is not None else -1,
+                days_since(t, last) if last is not None else -1,
+                int(payee_no is not None and f"p:{payee_no}" not in seen),
+                balance,
+                balance_share(amount, balance),
+            ]
+            new_device = int(device is not None and f"d:{device}" not in seen)
+            new_city = int(city is not None and f"c:{city}" not in seen)
+            klass = payer.klass
+        else:
+            party = -1
+            payer_facts = [-1, -1, 0, 0, 0.0]
+            new_device = new_city = 0
+            klass = -1
+        if payee is not None:
+            opened, last = payee.opened, payee.last_ts
+            payee_age = days_since(t, opened) if opened is not None else -1
+            payee_idle = days_since(t, last) if last is not None else -1
+            payee_class = payee.klass
+        else:
+            payee_age = payee_idle = payee_class = -1
+        if payer is not None and party >= 0:
+            accounts, banks = self.directory.holdings(party, t)
+            holder = [age_years(t, payer.birth), accounts, banks, payer.phones]
+        else:
+            holder = [-1, -1, -1, -1]
+        payers_on_device = self._device_payers.get(device) if device is not None else None
+        out: list[int | float] = [
+            amount,
+            is_night(t),
+            local_hour(t),
+            payer_facts[0],
+            payee_age,
+            payer_facts[1],
+            payee_idle,
+            payer_facts[2],
+            payer_facts[3],
+            payer_facts[4],
+            int(payer_bank is not None and payee_bank is not None and payer_bank != payee_bank),
+            int(channel == "atm"),
+            int(channel is not None and channel != "counter"),
+            int(tx.kind == "withdrawal"),
+            klass,
+            payee_class,
+            *holder,
+            len(payers_on_device) if payers_on_device is not None else 0,
+            new_device,
+            new_city,
+        ]
 
         keys: tuple[Key | None, ...] = (
             tx.payer_account,
