@@ -16,6 +16,7 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
 from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
 from fundwall.web.data.params import LOCAL_ZONE
@@ -113,6 +114,12 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "false_positive": N_("False positive"),
     },
     AssigneeFilter: {"anyone": N_("Anyone"), "me": N_("Me"), "nobody": N_("Nobody")},
+    PackStatus: {
+        "registered": N_("Registered"),
+        "live": N_("Live"),
+        "shadow": N_("Shadow"),
+        "retired": N_("Retired"),
+    },
 }
 """Words for each code, by enum class: different enums share values ("online" is a
 channel and an opening channel) with different words."""

@@ -21,6 +21,7 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.registry import PackStatus
 from fundwall.web.data.accounts import mask_account
 from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
 from fundwall.web.formatting import label_for, labels_of, money, when
@@ -52,6 +53,7 @@ _KINDS: Final = {
         AlertStatus,
         Disposition,
         AssigneeFilter,
+        PackStatus,
     )
 }
 

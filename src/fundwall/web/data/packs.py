@@ -1,9 +1,10 @@
 """Rule packs as the console shows them: versions, use in decisions, shadow against live.
 
-`PackLibrary` knows the packs this deployment can name: the default pack and the YAML files
-of a folder (`<data_dir>/packs` unless told otherwise), each by its version
-(`2025.1:90eab11b827f`). Which versions decide live and which run in shadow is read from the
-decisions themselves, so the pages tell what actually happened.
+`PackLibrary` knows the packs this deployment can name, each by its version
+(`2025.1:90eab11b827f`): the default pack, the YAML files of a folder (`<data_dir>/packs`
+unless told otherwise), and the engine's registry of packs (`fundwall.engine.registry`), which
+says which version is live and which runs in shadow. How often each version decided is read
+from the decisions themselves, so the pages tell what actually happened.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import aggregate_scope
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
+from fundwall.engine import registry
 from fundwall.engine.rules import PackDiff, RulePack, default_pack, diff_packs, load_pack
 from fundwall.store.tables import DecisionRow, TransactionRow
 
@@ -72,18 +74,24 @@ class PackLibrary:
     def packs(self) -> list[PackFile]:
         return self.scan()[0]
 
-    def find(self, version: str) -> RulePack | None:
-        """The pack of `version`, if the library has it."""
-        return next((f.pack for f in self.packs() if f.pack.version == version), None)
+    def find(self, version: str, session: Session) -> RulePack | None:
+        """The pack of `version`: a file of the library, else a registered version."""
+        found = next((f.pack for f in self.packs() if f.pack.version == version), None)
+        if found is not None:
+            return found
+        try:
+            return registry.get_pack(session, version)
+        except NotFound:
+            return None
 
-    def get(self, version: str) -> RulePack:
-        found = self.find(version)
+    def get(self, version: str, session: Session) -> RulePack:
+        found = self.find(version, session)
         if found is None:
             raise NotFound("rule pack version", version)
         return found
 
-    def diff(self, before: str, after: str) -> PackDiff:
-        return diff_packs(self.get(before), self.get(after))
+    def diff(self, before: str, after: str, session: Session) -> PackDiff:
+        return diff_packs(self.get(before, session), self.get(after, session))
 
 
 @dataclass(frozen=True, slots=True)

@@ -272,7 +272,7 @@ def transaction_view(
             .order_by(DecisionRow.id)
         )
     )
-    views = [_decision_view(d, library.find(d.pack_version)) for d in decisions]
+    views = [_decision_view(d, library.find(d.pack_version, session)) for d in decisions]
     live = [view for view in views if not view.shadow]
     accounts = [a for a in (row.payer_account, row.payee_account) if a is not None]
     own = frozenset(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import (
     SessionDep,
     UnitOfWorkDep,
+    csrf_protected,
     require,
 )
 from fundwall.auth.roles import Permission
@@ -18,6 +20,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import catalogue
 from fundwall.engine.rules import TYPOLOGIES
 from fundwall.web.data.backtests import side_by_side, stored_backtests
+from fundwall.web.data.pack_registry import pack_entries, promote_version, shadow_version
 from fundwall.web.data.packs import compare_shadow, disagreements, pack_use
 from fundwall.web.data.params import Params
 from fundwall.web.formatting import figure
@@ -26,6 +29,7 @@ from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(require(Permission.VIEW_RULE_PACKS))]
+Promoter = Annotated[Actor, Depends(require(Permission.PROMOTE_RULE_PACKS))]
 
 
 @router.get("/packs")
@@ -36,20 +40,44 @@ def packs_page(
     uow: UnitOfWorkDep,
     config: ConsoleDep,
 ) -> Response:
-    packs, problems = config.library.scan()
+    entries, problems = pack_entries(uow, actor, config.library)
     use = pack_use(uow.session, actor)
-    known = {item.pack.version for item in packs}
+    known = {entry.pack.version for entry in entries}
     return page(
         request,
         "packs.html",
         {
-            "packs": packs,
+            "entries": entries,
             "use": use,
             "unknown_versions": sorted(set(use) - known),
             "problems": problems,
+            "may_promote": actor.can(Permission.PROMOTE_RULE_PACKS),
         },
         session=session,
     )
+
+
+@router.post("/packs/shadow/stop", dependencies=[Depends(csrf_protected)])
+def stop_shadow(actor: Promoter, uow: UnitOfWorkDep, config: ConsoleDep) -> Response:
+    """Run no pack in shadow any more."""
+    shadow_version(uow, actor, config.library, None)
+    return RedirectResponse("/packs", status_code=HTTPStatus.SEE_OTHER)
+
+
+@router.post("/packs/{version}/promote", dependencies=[Depends(csrf_protected)])
+def promote(actor: Promoter, version: str, uow: UnitOfWorkDep, config: ConsoleDep) -> Response:
+    """Make a version the live pack (audited); the engine switches on its next transaction."""
+    promote_version(uow, actor, config.library, version)
+    return RedirectResponse("/packs", status_code=HTTPStatus.SEE_OTHER)
+
+
+@router.post("/packs/{version}/shadow", dependencies=[Depends(csrf_protected)])
+def run_in_shadow(
+    actor: Promoter, version: str, uow: UnitOfWorkDep, config: ConsoleDep
+) -> Response:
+    """Run a version in shadow beside the live pack (audited)."""
+    shadow_version(uow, actor, config.library, version)
+    return RedirectResponse("/packs", status_code=HTTPStatus.SEE_OTHER)
 
 
 @router.get("/packs/diff")
@@ -57,6 +85,7 @@ def pack_diff_page(
     request: Request,
     actor: Reader,
     session: SessionDep,
+    uow: UnitOfWorkDep,
     config: ConsoleDep,
 ) -> Response:
     params = Params(request.query_params)
@@ -66,7 +95,7 @@ def pack_diff_page(
     return page(
         request,
         "pack_diff.html",
-        {"diff": config.library.diff(before, after), "packs": config.library.packs()},
+        {"diff": config.library.diff(before, after, uow.session)},
         session=session,
     )
 
@@ -136,9 +165,11 @@ def pack_page(
     version: str,
     actor: Reader,
     session: SessionDep,
+    uow: UnitOfWorkDep,
     config: ConsoleDep,
 ) -> Response:
-    pack = config.library.get(version)
+    pack = config.library.get(version, uow.session)
+    entries, _ = pack_entries(uow, actor, config.library)
     return page(
         request,
         "pack.html",
@@ -146,7 +177,7 @@ def pack_page(
             "pack": pack,
             "typologies": TYPOLOGIES,
             "meanings": {feature.name: feature for feature in catalogue()},
-            "others": [f.pack.version for f in config.library.packs() if f.pack.version != version],
+            "others": [e.pack.version for e in entries if e.pack.version != version],
         },
         session=session,
     )

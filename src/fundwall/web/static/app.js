@@ -135,6 +135,12 @@
   document.addEventListener("htmx:after:swap", function () { draw(document, false); });
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 
+  // Consequential forms ask first; the question is in the form's data-confirm attribute.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
   document.addEventListener("htmx:config:request", function (event) {
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta && event.detail && event.detail.ctx) {
