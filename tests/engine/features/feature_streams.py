@@ -172,7 +172,7 @@ def run_online(events: Sequence[TxEvent], directory: AccountDirectory) -> list[d
 
 
 def run_bulk(events: Sequence[TxEvent], directory: AccountDirectory) -> list[dict[str, object]]:
-    # Batches of 2 rows so state crossing batch boundaries is exercised on every test.
+    # Batches of 3 rows, so state crossing batch boundaries is exercised by every test.
     rows: list[dict[str, object]] = compute_bulk(
         table_of(events), directory, batch_rows=2
     ).to_pylist()

@@ -22,7 +22,7 @@ def _disagreements(events: list[TxEvent]) -> list[tuple[int, str, object, object
     ]
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams())
 def test_online_and_bulk_features_agree(events: list[TxEvent]) -> None:
     assert _disagreements(events) == []
