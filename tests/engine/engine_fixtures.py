@@ -63,13 +63,36 @@ def quiet_pack() -> RulePack:
     return parse_pack(TEST_PACK, "test.yaml")
 
 
+STRICTER_PACK = TEST_PACK.replace(b'version: "1"', b'version: "2"').replace(
+    b"    score: 30\n", b"    score: 30\n    action: block\n"
+)
+"""The test pack with the alert rule raised to block: a stricter pack under trial."""
+
+
 def shadow_pack() -> RulePack:
-    """The test pack with the alert rule raised to block: a stricter pack under trial."""
-    stricter = TEST_PACK.replace(b'version: "1"', b'version: "2"').replace(
-        b"    score: 30\n", b"    score: 30\n    action: block\n"
-    )
-    assert stricter.count(b"action: block") == 2
-    return parse_pack(stricter, "stricter.yaml")
+    return parse_pack(STRICTER_PACK, "stricter.yaml")
+
+
+COUNTING_PACK = """
+pack:
+  id: counting
+  version: "1"
+  description: {zh: "计数规则包", en: "counting pack"}
+policy:
+  thresholds: {alert: 30, warn: 50, delay: 70, block: 100}
+rules:
+  - id: K002
+    name: {zh: "一小时内第三笔", en: "third transfer in an hour"}
+    typology: velocity
+    when: payer_out_count_1h >= 2
+    score: 30
+    reason: {zh: "近1小时转出{payer_out_count_1h}笔", en: "{payer_out_count_1h} out in 1 h"}
+""".encode()
+"""Alerts when the payer sent two or more transfers in the hour before: counts show."""
+
+
+def counting_pack() -> RulePack:
+    return parse_pack(COUNTING_PACK, "counting.yaml")
 
 
 def directory() -> AccountDirectory:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from fundwall.store import UnitOfWork
 
 ACTOR: Final = "system:cli"
+BEIJING: Final = timezone(timedelta(hours=8))
 DEFAULT: Final = "default"
 
 console = Console(highlight=False, soft_wrap=True)
@@ -194,19 +196,21 @@ def list_command() -> None:
             records = list_packs(uow.session)
     finally:
         engine.dispose()
-    grid = Table("version", "pack", "status", "rules", "registered", "promoted", "source")
+    if not records:
+        console.print("no rule packs registered yet (the service registers the default pack)")
     for r in records:
-        promoted = f"{r.promoted_at:%Y-%m-%d %H:%M} {r.promoted_by}" if r.promoted_at else ""
-        grid.add_row(
-            r.version,
-            r.pack_id,
-            r.status.value,
-            str(r.rules),
-            f"{r.registered_at:%Y-%m-%d %H:%M} {r.registered_by}",
-            promoted,
-            r.source,
+        promoted = ""
+        if r.promoted_at is not None:
+            promoted = f", promoted {_local(r.promoted_at)} by {r.promoted_by}"
+        console.print(
+            f"{r.version}  {r.status.value:<10}  {r.rules} rules  "
+            f"registered {_local(r.registered_at)} by {r.registered_by}{promoted}  ({r.source})"
         )
-    console.print(grid)
+
+
+def _local(moment: datetime) -> str:
+    """Beijing time, as everything is shown."""
+    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}"
 
 
 @packs_app.command("register")

@@ -31,13 +31,13 @@ from fundwall.domain.decisions import Decision
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import ControlBook
+from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.doors import apply_changes, load_book
 from fundwall.engine.decider import DecisionEngine, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
-from fundwall.sim.schema import read_table
 from fundwall.store import UnitOfWork, open_engine
 from fundwall.store.migrate import require_current
 
@@ -70,6 +70,8 @@ class DecisionService:
         self._history = 0
         self._last_decision = 0
         self._since_snapshot = 0
+        self.folded = 0
+        """How many logged transactions the last start folded (after its snapshot, if any)."""
 
     @classmethod
     def from_region(
@@ -85,7 +87,7 @@ class DecisionService:
         memory of decisions lasts as long as the object)."""
         directory = AccountDirectory.from_region(folder)
         if book is None:
-            book = ControlBook.from_accounts(read_table(folder, "accounts"))
+            book = region_book(folder)
         policy = policy if policy is not None else get_settings().policy
         engine = DecisionEngine(directory, book, policy, pack or default_pack(), shadow)
         return cls(engine)
@@ -99,16 +101,36 @@ class DecisionService:
         keyring: Keyring | None = None,
         snapshot_every: int | None = None,
     ) -> DecisionService:
-        """A service over the store of `settings`: packs from the registry, controls from
-        the store, the state folded from the decision log. `snapshot_every` saves the state
-        after that many decided transactions, so a restart folds only the tail."""
+        """A service over the store of `settings` (its schema must be current): packs from
+        the registry, controls from the store, the state folded from the decision log.
+        `snapshot_every` saves the state after that many decided transactions, so a restart
+        folds only the tail."""
         settings = settings if settings is not None else get_settings()
         database = open_engine(settings.database_url)
         require_current(database)
-        keyring = keyring if keyring is not None else Keyring.from_settings(settings)
-        log = DecisionLog(database, clock or SystemClock())
+        return cls.over(
+            DecisionLog(database, clock or SystemClock()),
+            policy=settings.policy,
+            keyring=keyring if keyring is not None else Keyring.from_settings(settings),
+            snapshot_every=snapshot_every,
+        )
+
+    @classmethod
+    def over(
+        cls,
+        log: DecisionLog,
+        *,
+        policy: PolicySettings | None = None,
+        keyring: Keyring | None = None,
+        snapshot_every: int | None = None,
+    ) -> DecisionService:
+        """A service over an open decision log (see `open`); without `keyring` holders' ages
+        are unknown to the features."""
         placeholder = DecisionEngine(
-            AccountDirectory.empty(), ControlBook(), settings.policy, default_pack()
+            AccountDirectory.empty(),
+            ControlBook(),
+            policy if policy is not None else get_settings().policy,
+            default_pack(),
         )
         service = cls(placeholder, log, keyring=keyring, snapshot_every=snapshot_every)
         service._rebuild()
@@ -135,10 +157,13 @@ class DecisionService:
         ):
             engine.restore(snapshot.state)
             after = self._last_decision = snapshot.last_decision_id
+        folded = 0
         for logged in log.history(after):
             engine.fold(logged.event, logged.action)
+            folded += 1
             if logged.decision_id is not None:
                 self._last_decision = logged.decision_id
+        self.folded = folded
         self.engine = engine
         self._seen = log.tx_ids()
         self._recent.clear()

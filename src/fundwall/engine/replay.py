@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from fundwall.config import PolicySettings, get_settings
 from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
+from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
@@ -64,7 +65,7 @@ def _source(
         return (
             table,
             directory or AccountDirectory.from_region(path),
-            book or ControlBook.from_accounts(read_table(path, "accounts")),
+            book or region_book(path),
         )
     if not path.is_file():
         raise NotFound("region folder or transactions file", str(path))

@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pyarrow as pa
 
+from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls.model import (
@@ -30,6 +32,7 @@ from fundwall.engine.controls.model import (
     RiskCategory,
 )
 from fundwall.engine.features.inputs import micros
+from fundwall.sim.schema import read_table
 
 PartyKeys = tuple[str | None, str | None]
 """(ID number hash, phone hash) of an account's holder; None where unknown."""
@@ -152,3 +155,23 @@ class ControlBook:
 
     def all_listings(self) -> list[Listing]:
         return [listing for by_id in self.punished.values() for listing in by_id.values()]
+
+
+def region_book(folder: Path, keyring: Keyring | None = None) -> ControlBook:
+    """The control book of a region folder: its accounts' statuses and bound accounts and,
+    with `keyring`, the keyed hashes of each holder's ID number and phone (so the risk and
+    punishment lists, which hold such hashes, match the region's people)."""
+    accounts = read_table(folder, "accounts")
+    keys: dict[str, PartyKeys] = {}
+    if keyring is not None:
+        parties = read_table(folder, "parties").select(["party_id", "id_number", "phone"])
+        hashed = {
+            p["party_id"]: (
+                keyring.keyed_hash(ID_HASH_KIND, p["id_number"]),
+                keyring.keyed_hash(PHONE_HASH_KIND, p["phone"]) if p["phone"] else None,
+            )
+            for p in parties.to_pylist()
+        }
+        holders = accounts.select(["account_no", "party_id"]).to_pylist()
+        keys = {a["account_no"]: hashed[a["party_id"]] for a in holders if a["party_id"] in hashed}
+    return ControlBook.from_accounts(accounts, keys)

@@ -1,0 +1,100 @@
+"""`fundwall packs` and `fundwall decide` over the configured store, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engine_fixtures import STRICTER_PACK, TEST_PACK
+from engine_store import seed
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from fundwall.cli import app, main
+from fundwall.config import get_settings
+from fundwall.crypto import Keyring
+from fundwall.engine.rules import parse_pack
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
+) -> Iterator[None]:
+    """Settings of this test only: its database, its data directory (keys)."""
+    for name in list(os.environ):
+        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
+    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_packs_register_promote_shadow_and_list(tmp_path: Path) -> None:
+    (tmp_path / "test.yaml").write_bytes(TEST_PACK)
+    (tmp_path / "stricter.yaml").write_bytes(STRICTER_PACK)
+    first = parse_pack(TEST_PACK, "t").version
+    second = parse_pack(STRICTER_PACK, "s").version
+    for args, said in [
+        (["packs", "register", "test.yaml"], f"registered {first} (2 rules), status registered"),
+        (["packs", "register", "stricter.yaml"], f"registered {second}"),
+        (["packs", "promote", first], f"{first} is live"),
+        (["packs", "shadow", second], f"{second} runs in shadow"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert said in result.stdout
+    listing = runner.invoke(app, ["packs", "list"])
+    assert listing.exit_code == 0, listing.output
+    lines = {line.split()[0]: line.split()[1] for line in listing.stdout.splitlines()}
+    assert lines == {first: "live", second: "shadow"}
+    stopped = runner.invoke(app, ["packs", "shadow"])
+    assert "no shadow pack" in stopped.stdout
+
+
+def test_pack_errors_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bad.yaml").write_bytes(TEST_PACK.replace(b"amount ==", b"amout =="))
+    for args, message in [
+        (["packs", "register", "bad.yaml"], "bad.yaml:"),
+        (["packs", "promote", "nosuch:1"], "rule pack version not found: nosuch:1"),
+    ]:
+        monkeypatch.setattr("sys.argv", ["fundwall", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_decide_answers_json_lines_once_logged(engine: Engine, tmp_path: Path) -> None:
+    seed(engine, Keyring.from_settings(get_settings()))
+    sent = [
+        {"tx_id": "J1", "ts": "2024-06-01T16:00:00+08:00", "kind": "transfer",
+         "payer_account": "A1", "payee_account": "B1", "payer_bank": "301",
+         "payee_bank": "301", "amount": "100.00", "channel": "mobile"},
+        {"tx_id": "J2", "ts": "2024-06-01T16:01:00+08:00", "kind": "deposit",
+         "payee_account": "C3", "payee_bank": "303", "amount_fen": 150_000, "channel": "counter"},
+    ]  # fmt: skip
+    lines = "".join(json.dumps(tx) + "\n" for tx in [*sent, sent[0]])
+    result = runner.invoke(app, ["decide"], input=lines)
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["tx_id"] for a in answers] == ["J1", "J2", "J1"]
+    assert answers[2] == answers[0]
+    assert answers[1]["action"] == "block"  # class III: ¥1,000 + ¥1,500 passes the ¥2,000 cap
+    assert answers[1]["reasons"][0]["rule_id"] == "HC17"
+
+
+def test_decide_names_the_bad_line(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"tx_id": "J1"}\n')
+    result = runner.invoke(app, ["decide", "in.jsonl"])
+    assert result.exit_code != 0
+    assert "record line 1" in str(result.exception)
