@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 
 from auth import world  # tests/auth/world.py: the two-bank world of the tenancy tests
 from fundwall.auth import Actor, ActorKind, Passwords, Role, SystemActor, add_user, get_user
 from fundwall.crypto import Keyring
-from fundwall.domain.decisions import Action
+from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.store import UnitOfWork
+from fundwall.store.mapping import decision_row
+from fundwall.store.tables import DecisionRow
 from fundwall.web.data.accounts import account_profile, mask_account, unmask_holder
 from fundwall.web.data.alerts import (
     AlertChange,
@@ -29,7 +32,7 @@ from fundwall.web.data.alerts import (
     work_alert,
 )
 from fundwall.web.data.audit import AuditFilter, audit_records
-from fundwall.web.data.overview import overview
+from fundwall.web.data.overview import OverviewCache, overview
 from fundwall.web.data.packs import compare_shadow, disagreements, pack_use
 from fundwall.web.data.params import Params
 from fundwall.web.data.transactions import TxFilter, search_transactions
@@ -292,3 +295,32 @@ def test_any_query_string_reads_as_filters_or_named_problems(raw: dict[str, str]
 )
 def test_masked_account_numbers_keep_the_issuer_or_the_ends(number: str, masked: str) -> None:
     assert mask_account(number) == masked
+
+
+def test_the_overview_cache_folds_in_new_decisions_and_rebuilds_in_time(stocked: Uow) -> None:
+    now = [0.0]
+    cache = OverviewCache(rebuild_after=timedelta(minutes=5), timer=lambda: now[0])
+    with stocked() as uow:
+        ann = _user(uow, "ann")
+        first = cache.overview(uow.session, ann)
+        reason = Reason("R900", "测试", "test", {"amount": 100_000})
+        later = world.START + timedelta(days=5)
+        uow.session.add(
+            decision_row(
+                Decision("T1", Action.BLOCK, 120, (reason,), world.LIVE_PACK), decided_at=later
+            )
+        )
+        uow.commit()
+        folded = cache.overview(uow.session, ann)
+        fresh = overview(uow.session, ann)
+        uow.session.execute(delete(DecisionRow).where(DecisionRow.decided_at == later))
+        uow.commit()
+        kept = cache.overview(uow.session, ann)
+        now[0] += 5 * 60
+        rebuilt = cache.overview(uow.session, ann)
+    assert first.total(Action.BLOCK).count == 1
+    assert folded == fresh
+    assert folded.total(Action.BLOCK).count == 2 and ("R900", 1) in folded.top_rules
+    assert folded.latest_decision_at == later
+    assert kept.total(Action.BLOCK).count == 2  # counted once, kept until the rebuild
+    assert rebuilt == first

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +10,7 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from fundwall.crypto import Keyring
+from fundwall.web.data.overview import OverviewCache
 from fundwall.web.data.packs import PackLibrary
 
 
@@ -23,6 +24,8 @@ class ConsoleConfig:
     """Where the engine keeps stored backtests (`<data_dir>/backtests`)."""
     poll_seconds: int = 5
     """How often the overview refreshes itself."""
+    overviews: OverviewCache = field(default_factory=OverviewCache)
+    """The overview's tallies, folded forward on each refresh."""
 
 
 def console_config(request: Request) -> ConsoleConfig:

@@ -5,11 +5,21 @@ transaction's time in Beijing, so a replayed history draws its own days. A membe
 count their member's decisions; the hub, the police and auditors count the region's, and
 the hub sees each member's line too. Decisions whose transaction row is not stored are not
 counted (they have no member and no time).
+
+The overview refreshes every few seconds while a replay or traffic runs, and counting a
+region's whole history each time would take seconds. So `OverviewCache` keeps a tally per
+scope and folds in only the decisions logged since (decision ids only grow); alerts waiting
+are counted afresh each time, since analysts change them. A tally is rebuilt from nothing
+every `rebuild_after`, which also picks up any decision committed out of id order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVarTuple
 
@@ -30,6 +40,7 @@ HOURLY_SPAN: Final = timedelta(days=3)
 """Up to this span of history the chart has a bar per hour, beyond it a bar per day."""
 TOP_RULES: Final = 10
 ACTIONS: Final = tuple(Action)
+REBUILD_AFTER: Final = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,26 +81,19 @@ class Overview:
         return sum(total.count for total in self.totals)
 
 
-def _live(scope: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [DecisionRow.shadow.is_(False)]
-    if scope is not None:
-        conditions.append(scope)
-    return conditions
-
-
 def _joined(query: Select[*_Ts]) -> Select[*_Ts]:
     return query.select_from(DecisionRow).join(
         TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id
     )
 
 
-def bucket(dialect: str, column: Any, hourly: bool) -> ColumnElement[str]:
-    """The Beijing hour or day of a UTC time column, as text, on SQLite or PostgreSQL."""
+def hour_of(dialect: str, column: Any) -> ColumnElement[str]:
+    """The Beijing hour of a UTC time column as text ("2024-03-05 14:00"), on SQLite or
+    PostgreSQL."""
     if dialect == "sqlite":
         # Stored as naive UTC text; China has kept UTC+8 without daylight saving since 1991.
-        return func.strftime("%Y-%m-%d %H:00" if hourly else "%Y-%m-%d", column, "+8 hours")
-    pattern = "YYYY-MM-DD HH24:00" if hourly else "YYYY-MM-DD"
-    return func.to_char(func.timezone("Asia/Shanghai", column), pattern)
+        return func.strftime("%Y-%m-%d %H:00", column, "+8 hours")
+    return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD HH24:00")
 
 
 def rule_ids(dialect: str) -> tuple[Any, ColumnElement[str]]:
@@ -103,102 +107,166 @@ def rule_ids(dialect: str) -> tuple[Any, ColumnElement[str]]:
     return each, each.c.value.op("->>")("rule_id")
 
 
+@dataclass
+class _Tally:
+    """Counts of one scope up to decision id `last_id`."""
+
+    started: float
+    last_id: int = 0
+    hours: Counter[tuple[str, Action]] = field(default_factory=Counter)
+    counts: Counter[Action] = field(default_factory=Counter)
+    amounts: Counter[Action] = field(default_factory=Counter)
+    member_decisions: Counter[str] = field(default_factory=Counter)
+    member_blocked: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    latest: datetime | None = None
+
+    def fold(self, session: Session, scope: ColumnElement[bool] | None) -> None:
+        """Add the live decisions logged since `last_id`."""
+        newest = session.scalar(select(func.max(DecisionRow.id)))
+        if newest is None or newest <= self.last_id:
+            return
+        dialect = session.get_bind().dialect.name
+        window = [
+            DecisionRow.shadow.is_(False),
+            DecisionRow.id > self.last_id,
+            DecisionRow.id <= newest,
+        ]
+        if scope is not None:
+            window.append(scope)
+        hour = hour_of(dialect, TransactionRow.ts).label("hour")
+        rows = session.execute(
+            _joined(
+                select(
+                    TransactionRow.payer_bank,
+                    hour,
+                    DecisionRow.action,
+                    func.count(),
+                    func.coalesce(func.sum(TransactionRow.amount_fen), 0),
+                    func.min(TransactionRow.ts),
+                    func.max(TransactionRow.ts),
+                    func.max(DecisionRow.decided_at),
+                )
+            )
+            .where(*window)
+            .group_by(TransactionRow.payer_bank, hour, DecisionRow.action)
+        ).all()
+        for bank, label, code, count, amount, first, last, decided in rows:
+            action = Action(code)
+            self.hours[(label, action)] += count
+            self.counts[action] += count
+            self.amounts[action] += amount
+            if bank is not None:
+                self.member_decisions[bank] += count
+                if action is Action.BLOCK:
+                    self.member_blocked[bank] += amount
+            self.first_ts = first if self.first_ts is None else min(self.first_ts, first)
+            self.last_ts = last if self.last_ts is None else max(self.last_ts, last)
+            self.latest = decided if self.latest is None else max(self.latest, decided)
+        each, rule = rule_ids(dialect)
+        rule = rule.label("rule")
+        fired = session.execute(
+            _joined(select(rule, func.count()))
+            .join(each, true())
+            .where(*window, DecisionRow.action != Action.PASS.value)
+            .group_by(rule)
+        ).all()
+        for name, count in fired:
+            self.rules[str(name)] += count
+        self.last_id = newest
+
+    @property
+    def hourly(self) -> bool:
+        if self.first_ts is None or self.last_ts is None:
+            return True
+        return self.last_ts - self.first_ts <= HOURLY_SPAN
+
+    def series(self) -> tuple[tuple[str, ...], dict[Action, list[int]]]:
+        """Bucket labels and the counts per action, per hour or rolled up per day."""
+        per: Counter[tuple[str, Action]] = Counter()
+        for (label, action), count in self.hours.items():
+            per[(label if self.hourly else label[:10], action)] += count
+        buckets = tuple(sorted({label for label, _ in per}))
+        return buckets, {action: [per[(label, action)] for label in buckets] for action in ACTIONS}
+
+
+class OverviewCache:
+    """Tallies of the overview per scope (a member, or the whole region), folded forward."""
+
+    def __init__(
+        self,
+        rebuild_after: timedelta = REBUILD_AFTER,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rebuild_after = rebuild_after.total_seconds()
+        self._timer = timer
+        self._tallies: dict[str | None, _Tally] = {}
+        self._lock = threading.Lock()
+
+    def overview(self, session: Session, actor: Actor) -> Overview:
+        """The overview as `actor` may see it."""
+        actor.require(Permission.VIEW_OVERVIEW)
+        scope = aggregate_scope(actor)
+        key = actor.member if scope is not None else None
+        with self._lock:
+            tally = self._tallies.get(key)
+            now = self._timer()
+            if tally is None or now - tally.started >= self._rebuild_after:
+                tally = _Tally(started=now)
+            tally.fold(session, scope)
+            self._tallies[key] = tally
+            buckets, series = tally.series()
+            return Overview(
+                totals=tuple(ActionTotal(a, tally.counts[a], tally.amounts[a]) for a in ACTIONS),
+                buckets=buckets,
+                series=series,
+                hourly=tally.hourly,
+                top_rules=tuple(
+                    sorted(tally.rules.items(), key=lambda item: (-item[1], item[0]))[:TOP_RULES]
+                ),
+                alerts_waiting=_waiting(session, scope),
+                members=_members(session, tally) if actor.can(Permission.VIEW_REGION) else (),
+                latest_decision_at=tally.latest,
+            )
+
+
 def overview(session: Session, actor: Actor) -> Overview:
-    """The overview as `actor` may see it."""
-    actor.require(Permission.VIEW_OVERVIEW)
-    scope = aggregate_scope(actor)
-    dialect = session.get_bind().dialect.name
-    live = _live(scope)
+    """The overview as `actor` may see it, counted from nothing."""
+    return OverviewCache().overview(session, actor)
 
-    totals_rows = session.execute(
-        _joined(
-            select(
-                DecisionRow.action,
-                func.count(),
-                func.coalesce(func.sum(TransactionRow.amount_fen), 0),
-            )
-        )
-        .where(*live)
-        .group_by(DecisionRow.action)
-    ).all()
-    found = {Action(action): (count, amount) for action, count, amount in totals_rows}
-    totals = tuple(ActionTotal(a, *found.get(a, (0, 0))) for a in ACTIONS)
 
-    first, last, latest = session.execute(
-        _joined(
-            select(
-                func.min(TransactionRow.ts),
-                func.max(TransactionRow.ts),
-                func.max(DecisionRow.decided_at),
-            )
-        ).where(*live)
-    ).one()
-    hourly = first is not None and last - first <= HOURLY_SPAN
-    label = bucket(dialect, TransactionRow.ts, hourly).label("bucket")
-    counted = session.execute(
-        _joined(select(label, DecisionRow.action, func.count()))
-        .where(*live)
-        .group_by(label, DecisionRow.action)
-        .order_by(label)
-    ).all()
-    buckets = tuple(sorted({row[0] for row in counted}))
-    position = {name: i for i, name in enumerate(buckets)}
-    series = {action: [0] * len(buckets) for action in ACTIONS}
-    for name, action, count in counted:
-        series[Action(action)][position[name]] = count
-
-    each, rule = rule_ids(dialect)
-    rule = rule.label("rule")
-    top = session.execute(
-        _joined(select(rule, func.count().label("fired")))
-        .join(each, true())
-        .where(*live, DecisionRow.action != Action.PASS.value)
-        .group_by(rule)
-        .order_by(func.count().desc(), rule)
-        .limit(TOP_RULES)
-    ).all()
-
-    waiting = session.execute(
-        _joined(select(func.count()))
+def _waiting_query() -> Select[str | None, int]:
+    return (
+        _joined(select(TransactionRow.payer_bank, func.count()))
         .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
-        .where(*live, is_alert(), waiting_clause())
-    ).scalar_one()
-
-    members = _members(session) if actor.can(Permission.VIEW_REGION) else ()
-    return Overview(
-        totals=totals,
-        buckets=buckets,
-        series=series,
-        hourly=hourly,
-        top_rules=tuple((str(name), int(count)) for name, count in top),
-        alerts_waiting=int(waiting),
-        members=members,
-        latest_decision_at=latest,
+        .where(DecisionRow.shadow.is_(False), is_alert(), waiting_clause())
+        .group_by(TransactionRow.payer_bank)
     )
 
 
-def _members(session: Session) -> tuple[MemberLine, ...]:
+def _waiting(session: Session, scope: ColumnElement[bool] | None) -> int:
+    query = _waiting_query() if scope is None else _waiting_query().where(scope)
+    return sum(count for _, count in session.execute(query).all())
+
+
+def _members(session: Session, tally: _Tally) -> tuple[MemberLine, ...]:
     """One line per paying member: its decisions, waiting alerts and blocked amount."""
-    blocked = func.sum(TransactionRow.amount_fen).filter(DecisionRow.action == Action.BLOCK.value)
-    waiting = func.count().filter(is_alert(), waiting_clause())
-    rows = session.execute(
-        _joined(
-            select(
-                TransactionRow.payer_bank,
-                InstitutionRow.name_zh,
-                InstitutionRow.name_en,
-                func.count(),
-                waiting,
-                func.coalesce(blocked, 0),
-            )
-        )
-        .join(InstitutionRow, InstitutionRow.code == TransactionRow.payer_bank)
-        .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
-        .where(DecisionRow.shadow.is_(False))
-        .group_by(TransactionRow.payer_bank, InstitutionRow.name_zh, InstitutionRow.name_en)
-        .order_by(TransactionRow.payer_bank)
-    ).all()
+    waiting = {bank: count for bank, count in session.execute(_waiting_query()).all()}
+    names = {
+        code: (zh, en)
+        for code, zh, en in session.execute(
+            select(InstitutionRow.code, InstitutionRow.name_zh, InstitutionRow.name_en)
+        ).all()
+    }
     return tuple(
-        MemberLine(str(code), name_zh, name_en, decisions, waiting, blocked)
-        for code, name_zh, name_en, decisions, waiting, blocked in rows
+        MemberLine(
+            code,
+            *names.get(code, (code, code)),
+            decisions=tally.member_decisions[code],
+            alerts_waiting=waiting.get(code, 0),
+            blocked_fen=tally.member_blocked[code],
+        )
+        for code in sorted(tally.member_decisions)
     )
