@@ -170,7 +170,8 @@ def test_bad_query_strings_are_reported_never_crash(viewer: AsUser) -> None:
 def test_a_bad_filter_is_named_beside_the_form(viewer: AsUser) -> None:
     page = viewer("analyst1").get("/transactions?min=lots&page=abc").text
     assert '<ul class="problems" role="alert">' in page
-    assert "以元为单位的金额" in page and "页码应在1到" in page
+    assert "<strong>最小金额（元）</strong>: 以元为单位的金额" in page
+    assert "<strong>页码</strong>: 页码应在1到" in page
 
 
 def test_long_lists_come_in_pages(viewer: AsUser) -> None:
