@@ -122,6 +122,8 @@ class AccountDirectory:
     party_banks: I64
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
     _opened_list: list[int] = field(default_factory=list, repr=False)
+    _banks_list: list[int] = field(default_factory=list, repr=False)
+    _start_list: list[int] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_tables(cls, accounts: pa.Table, parties: pa.Table) -> AccountDirectory:
@@ -211,10 +213,19 @@ class AccountDirectory:
     def __len__(self) -> int:
         return len(self.account_no)
 
-    def row_of(self, account_no: str) -> int:
-        """Row of an account, -1 when the directory does not know it."""
+    def prepare_lookups(self) -> None:
+        """Build the Python-side indexes of the per-transaction look-ups (`row_of`,
+        `holdings`) now, so that no decision pays for building them."""
         if not self._rows and len(self.account_no):
             self._rows.update((a, i) for i, a in enumerate(self.account_no.to_pylist()))
+        if not self._opened_list and len(self.party_opened):
+            self._opened_list.extend(self.party_opened.tolist())
+            self._banks_list.extend(self.party_banks.tolist())
+            self._start_list.extend(self.party_start.tolist())
+
+    def row_of(self, account_no: str) -> int:
+        """Row of an account, -1 when the directory does not know it."""
+        self.prepare_lookups()
         return self._rows.get(account_no, -1)
 
     def rows_of(self, accounts: pa.Array) -> I64:
@@ -224,11 +235,10 @@ class AccountDirectory:
 
     def holdings(self, party: int, ts_us: int) -> tuple[int, int]:
         """(accounts, distinct banks) of a party counting accounts opened by `ts_us`."""
-        if not self._opened_list and len(self.party_opened):
-            self._opened_list.extend(self.party_opened.tolist())
-        lo = int(self.party_start[party])
-        k = bisect.bisect_right(self._opened_list, ts_us, lo, int(self.party_start[party + 1]))
-        return k - lo, int(self.party_banks[k - 1]) if k > lo else 0
+        self.prepare_lookups()
+        lo, hi = self._start_list[party], self._start_list[party + 1]
+        k = bisect.bisect_right(self._opened_list, ts_us, lo, hi)
+        return k - lo, self._banks_list[k - 1] if k > lo else 0
 
 
 def _last_active(accounts: pa.Table) -> I64:

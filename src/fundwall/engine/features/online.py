@@ -5,9 +5,10 @@ strictly before it; `apply(tx)` folds the transaction in (alone, it warms the st
 log); `observe(tx)` does both. Transactions must arrive in time order (ties keep arrival
 order, like file order in the columnar form).
 
-Latency: the state allocates no object per event that outlives the call, and per-entity
-containers that only hold strings and ints are plain dicts (untracked by the collector).
-After a warm-up or a restore, call `settle_gc()` so the collector never walks the state again.
+Latency: what the state keeps per event is ints in arrays, lists and dicts of strings and
+ints, none of which the garbage collector tracks, so the objects it must walk grow with the
+entities, not with the events. After a warm-up or a restore, call `settle_gc()` so that a
+collection never walks the state during a decision.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import gc
 import marshal
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Final, overload
 
 from fundwall.domain.errors import InvalidInput
@@ -125,6 +127,7 @@ class OnlineFeatureState:
 
     def __init__(self, directory: AccountDirectory | None = None) -> None:
         self.directory = directory if directory is not None else AccountDirectory.empty()
+        self.directory.prepare_lookups()
         self.clock: int | None = None
         self.applied = 0
         self._tracks: tuple[dict[Key, Track], ...] = tuple({} for _ in STREAMS)
@@ -273,14 +276,14 @@ class OnlineFeatureState:
                 track = tracks[owner] = Track(distinct, maximum)
             track.advance(t)
             track.add(t, amount, counterparts[counterpart_role])
-        if payer is not None:
+        if payer is not None and payer_no is not None:
             payer.balance -= amount
             payer.last_ts = t
             if payee_no is not None:
                 payer.seen[f"p:{payee_no}"] = None
             if device is not None:
                 payer.seen[f"d:{device}"] = None
-                self._device_payers.setdefault(device, {})[payer_no] = None  # type: ignore[index]
+                self._device_payers.setdefault(device, {})[payer_no] = None
             if tx.city is not None:
                 payer.seen[f"c:{tx.city}"] = None
         if payee is not None:
@@ -290,6 +293,10 @@ class OnlineFeatureState:
 
     def snapshot(self) -> bytes:
         """The whole state as bytes (plain data, no code); `restore` reads it back."""
+        with _collector_paused():
+            return self._snapshot()
+
+    def _snapshot(self) -> bytes:
         accounts = {no: (a.balance, a.last_ts, list(a.seen)) for no, a in self._accounts.items()}
         return marshal.dumps(
             (
@@ -304,7 +311,13 @@ class OnlineFeatureState:
 
     @classmethod
     def restore(cls, data: bytes, directory: AccountDirectory | None = None) -> OnlineFeatureState:
-        """A state from `snapshot()` bytes, over the same account directory."""
+        """A state from `snapshot()` bytes. The directory must be the one the state was
+        built over: person tracks are keyed by its party codes."""
+        with _collector_paused():
+            return cls._restore(data, directory)
+
+    @classmethod
+    def _restore(cls, data: bytes, directory: AccountDirectory | None) -> OnlineFeatureState:
         try:
             version, clock, applied, tracks, accounts, devices = marshal.loads(data)
         except (EOFError, ValueError, TypeError) as error:
@@ -353,6 +366,19 @@ def _validate(tx: TransactionLike) -> None:
             "payee_account",
             tx.tx_id,
         )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No collections while millions of acyclic containers are built or walked: each one
+    would scan everything allocated so far, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def settle_gc() -> None:
