@@ -3,15 +3,17 @@
 `install_access(app, AccessConfig(...))` puts the configuration on the app; then routes ask:
 
     @router.get("/v1/accounts/{account_no}")
-    def account(actor: Actor = Depends(api_actor), uow: UnitOfWork = Depends(unit_of_work)):
-        ...
+    def account(account_no: str, actor: ApiActor, uow: UnitOfWorkDep) -> ...: ...
 
-    @router.get("/alerts")
-    def alerts(actor: Actor = Depends(require(Permission.WORK_ALERTS))): ...
+    Analyst = Annotated[Actor, Depends(require(Permission.WORK_ALERTS))]
 
-Console pages use `console_actor` (the session cookie; NotSignedIn sends the browser to the
-sign-in page) and `csrf_protected` on every unsafe method. API routes use `api_actor`: an
-API key (`Authorization: Bearer fwk_…` or `X-API-Key`), or the console session for reads.
+    @router.post("/alerts/{tx_id}", dependencies=[Depends(csrf_protected)])
+    def update(tx_id: str, actor: Analyst, session: SessionDep, form: FormDep) -> ...: ...
+
+Console pages use `ConsoleActor`/`SessionDep` (the session cookie; NotSignedIn sends the
+browser to the sign-in page) and `csrf_protected` on every unsafe method. API routes use
+`ApiActor`: an API key (`Authorization: Bearer fwk_…` or `X-API-Key`), or the console session
+for reads. The engine's transaction routes call `transaction_submitter`.
 """
 
 from __future__ import annotations

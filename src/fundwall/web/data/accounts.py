@@ -20,7 +20,6 @@ from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountClass, AccountStatus, RiskTier
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber
-from fundwall.domain.identity._base import mask_middle
 from fundwall.domain.parties import PartyKind
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import party_of
@@ -37,13 +36,16 @@ PURPOSE_MAX: Final = 200
 
 def mask_account(account_no: str) -> str:
     """A card or account number masked as the domain masks it (622202******1234); other
-    identifiers keep their first and last four characters."""
+    identifiers keep their first and last four characters (short ones only the last half)."""
     try:
         return str(AccountNumber.parse(account_no))
     except InvalidInput:
-        if len(account_no) <= 8:
-            return mask_middle(account_no, head=0, tail=min(4, len(account_no) // 2))
-        return mask_middle(account_no, head=4, tail=4)
+        head, tail = (4, 4) if len(account_no) > 8 else (0, len(account_no) // 2)
+        return (
+            account_no[:head]
+            + "*" * (len(account_no) - head - tail)
+            + account_no[len(account_no) - tail :]
+        )
 
 
 @dataclass(frozen=True, slots=True)
