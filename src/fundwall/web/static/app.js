@@ -56,6 +56,7 @@
         type: "bar",
         data: top.map(function (r) { return r.count; }),
         itemStyle: { color: "#2f6fb5" },
+        barMaxWidth: 22,
         label: { show: true, position: "right" }
       }]
     };
