@@ -172,15 +172,16 @@ def account_profile(
         in_fen=int(totals[0]),
         out_fen=int(totals[1]),
         flows=flows,
-        counterparties=counterparties(session, actor, account_no),
+        counterparties=_counterparties(session, actor, account_no),
         alerts=tuple(alert_item(row) for row in alerts)
         if actor.can(Permission.WORK_ALERTS)
         else (),
     )
 
 
-def counterparties(session: Session, actor: Actor, account_no: str) -> tuple[Counterparty, ...]:
-    """The accounts this one paid or was paid by, largest total first."""
+def _counterparties(session: Session, actor: Actor, account_no: str) -> tuple[Counterparty, ...]:
+    """The accounts this one (which the actor may see) paid or was paid by, largest total
+    first."""
     other = case(
         (TransactionRow.payer_account == account_no, TransactionRow.payee_account),
         else_=TransactionRow.payer_account,
