@@ -108,6 +108,10 @@ class Track:
         self.base += stale
         if self.stack is not None:
             del self.stack[: bisect_left(self.stack, self.base)]
+        # A counterpart last seen before every window reads the same as one never seen, so
+        # forgetting it keeps the map to the counterparts of the longest window.
+        base = self.base
+        self.latest = {party: index for party, index in self.latest.items() if index >= base}
 
     def counts(self) -> list[int]:
         end = self.base + len(self.ts)
