@@ -355,7 +355,3 @@ def feature_index() -> dict[str, int]:
 def stream_measures(stream: Stream) -> frozenset[Measure]:
     """The measures some aggregate reads from `stream`, so each executor keeps only those."""
     return frozenset(m for a in AGGREGATES if a.stream is stream for m in a.measures)
-
-
-def stream_spec(stream: Stream) -> StreamSpec:
-    return STREAMS[stream]

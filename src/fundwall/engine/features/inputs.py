@@ -32,7 +32,6 @@ TRANSACTION_COLUMNS: Final = (
 """Columns the features read (`purpose` is part of the file but no feature uses it)."""
 
 KINDS: Final = ("transfer", "withdrawal", "deposit")
-CHANNELS: Final = ("counter", "atm", "mobile", "online", "pos")
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
