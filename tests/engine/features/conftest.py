@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import pytest
-from feature_streams import run_bulk, run_online
-
-from fundwall.engine.features import AccountDirectory, TxEvent
-
-Run = Callable[[Sequence[TxEvent], AccountDirectory], list[dict[str, object]]]
+from feature_streams import Run, run_bulk, run_online
 
 
 @pytest.fixture(params=["online", "bulk"])

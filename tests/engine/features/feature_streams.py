@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
@@ -12,6 +12,9 @@ from fundwall.engine.features import AccountDirectory, OnlineFeatureState, TxEve
 from fundwall.engine.features.catalog import WINDOWS
 
 T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
+
+Run = Callable[[Sequence[TxEvent], AccountDirectory], list[dict[str, object]]]
+"""Feature rows of a stream of transactions, computed by one of the two executions."""
 
 TX_SCHEMA = pa.schema(
     [

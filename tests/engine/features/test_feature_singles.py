@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from feature_streams import T0, directory_of, tx
+from feature_streams import T0, Run, directory_of, tx
 
-from conftest import Run
 from fundwall.engine.features import AccountDirectory, TxEvent
 
 NOBODY = AccountDirectory.empty()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from feature_streams import T0, directory_of, tx
+from feature_streams import T0, Run, directory_of, tx
 
-from conftest import Run
 from fundwall.engine.features import AccountDirectory
 
 NOBODY = AccountDirectory.empty()
