@@ -9,8 +9,10 @@
 activity, parties with 1–3 accounts at up to 30 banks, shared phones, devices and IPs mostly
 tied to one payer, 10% of payees outside the region, withdrawals and deposits, 30 days.
 Prints one JSON object with wall and CPU time (other work on the machine shows as the gap)
-and the load average. Goals: bulk ≥ 1,000,000 tx/s for the full catalogue; online p50 in the
-tens of µs with no multi-ms pauses.
+and the load average. The pandas baseline is `fundwall.bench.baseline`, as in `fundwall
+bench`; this script adds the feature layer alone (no rules, no controls) and the online
+feature state's latency per event. Goals: bulk ≥ 1,000,000 tx/s for the full catalogue;
+online p50 in the tens of µs with no multi-ms pauses.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from fundwall.bench.baseline import measure_baseline
 from fundwall.engine.features import (
     AccountDirectory,
     OnlineFeatureState,
@@ -36,7 +39,6 @@ from fundwall.engine.features import (
     iter_bulk,
     settle_gc,
 )
-from fundwall.engine.features.baseline import BASELINE_FEATURES, baseline_features
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import simulate
 from fundwall.sim.schema import read_table
@@ -154,21 +156,6 @@ def bench_bulk(table: pa.Table, directory: AccountDirectory) -> dict[str, float]
     }
 
 
-def bench_baseline(table: pa.Table, directory: AccountDirectory, rows: int) -> dict[str, object]:
-    subset = table.slice(0, rows)
-    started = time.perf_counter()
-    baseline = baseline_features(subset)
-    seconds = time.perf_counter() - started
-    bulk = pa.Table.from_batches(iter_bulk(subset, directory)).select(list(BASELINE_FEATURES))
-    return {
-        "rows": subset.num_rows,
-        "features": len(BASELINE_FEATURES),
-        "seconds": round(seconds, 3),
-        "tx_per_s": round(subset.num_rows / seconds),
-        "agrees_with_bulk": baseline.equals(bulk),
-    }
-
-
 def bench_online(
     table: pa.Table, directory: AccountDirectory, warm: int, timed: int
 ) -> dict[str, object]:
@@ -242,11 +229,11 @@ def main() -> None:
         "setup_s": round(setup_s, 1),
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "bulk": bench_bulk(table, directory),
-        "baseline_pandas": bench_baseline(table, directory, args.baseline_rows),
+        "baseline_pandas": measure_baseline(table, directory, args.baseline_rows),
         "online": bench_online(table, directory, args.online_warm, args.online_timed),
     }
     bulk_rate = result["bulk"]["tx_per_s"]  # type: ignore[index]
-    base_rate = result["baseline_pandas"]["tx_per_s"]  # type: ignore[index]
+    base_rate = result["baseline_pandas"]["baseline_tx_per_s"]  # type: ignore[index]
     result["bulk_vs_baseline"] = round(bulk_rate / base_rate, 1)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -66,3 +66,7 @@ _backtest_commands.register(app)
 from fundwall.cli import engine as _engine_commands  # noqa: E402
 
 _engine_commands.register(app)
+
+from fundwall.cli import bench as _bench_commands  # noqa: E402
+
+_bench_commands.register(app)

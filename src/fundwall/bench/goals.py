@@ -1,0 +1,66 @@
+"""The performance goals of the risk engine on a 2-core machine, and their verdicts.
+
+A goal compares one figure of the benchmark's result with a target. Some goals hold for one
+region size only (the memory goal is about `--size large`); on other sizes their verdict is
+None, "not judged", rather than a pass that would mean nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+GIB_IN_MB: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """`key` of the result must be at least (`>=`) or at most (`<=`) `target`."""
+
+    key: str
+    op: Literal[">=", "<="]
+    target: float
+    unit: str
+    label: str
+    size: str | None = None
+    """The region size the goal is about; None: every size."""
+
+    def met(self, value: float) -> bool:
+        return value >= self.target if self.op == ">=" else value <= self.target
+
+    def applies_to(self, size: str) -> bool:
+        return self.size is None or self.size == size
+
+    def describe(self) -> str:
+        where = f" (--size {self.size})" if self.size is not None else ""
+        return f"{self.op} {self.target:,.0f} {self.unit}{where}"
+
+
+GOALS: Final = (
+    Goal("replay_tx_per_s", ">=", 1_000_000, "tx/s", "replay"),
+    Goal("replay_vs_baseline", ">=", 100, "×", "replay ÷ pandas baseline"),
+    Goal("online_p99_us", "<=", 500, "µs", "one decision in process, p99"),
+    Goal("http_decisions_per_s", ">=", 2_500, "decisions/s", "single decisions over HTTP"),
+    Goal("http_p99_ms", "<=", 25, "ms", "single decision over HTTP, p99"),
+    Goal("batch_http_tx_per_s", ">=", 100_000, "tx/s", "batches over HTTP"),
+    Goal("replay_peak_mb", "<=", 6 * GIB_IN_MB, "MB", "replay's peak memory", size="large"),
+)
+
+
+def verdicts(result: Mapping[str, object], size: str) -> dict[str, dict[str, object]]:
+    """Each goal's target and verdict for `result` (True met, False missed, None not judged
+    on this size or not measured)."""
+    judged: dict[str, dict[str, object]] = {}
+    for goal in GOALS:
+        value = result.get(goal.key)
+        met: bool | None = None
+        if goal.applies_to(size) and isinstance(value, int | float):
+            met = goal.met(float(value))
+        judged[goal.key] = {"goal": goal.describe(), "value": value, "met": met}
+    return judged
+
+
+def all_met(judged: Mapping[str, Mapping[str, object]]) -> bool:
+    """True when no judged goal was missed."""
+    return all(verdict["met"] is not False for verdict in judged.values())

@@ -1,0 +1,131 @@
+"""Single decisions and batches over HTTP, against `fundwall serve` and against the same app
+over a trivial decision service (the same run's baseline: what the HTTP shell alone costs).
+
+Each server gets a warm-up of single decisions, then single decisions for `seconds` over
+`connections` connections, then batches of `batch_size` over `batch_connections`. The load
+generator runs in a process of its own; the server's CPU time per transaction is read from
+/proc and is steadier than throughput on a shared machine.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+from fundwall.bench.loadgen import Step, free_port, run_phase
+from fundwall.bench.servers import (
+    engine_command,
+    prepare_store,
+    running,
+    shell_command,
+    store_environment,
+)
+
+TRANSACTION_PATH: Final = "/v1/transactions"
+BATCH_PATH: Final = "/v1/transactions/batch"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpLoad:
+    """How hard and how long to load each server."""
+
+    seconds: float = 8.0
+    warm_up_seconds: float = 2.0
+    warm_up_requests: int = 20_000
+    connections: int = 16
+    max_requests: int = 100_000
+    batch_size: int = 1_000
+    batch_connections: int = 2
+    max_batches: int = 2_000
+
+
+def _steps(region: Path, key: str, load: HttpLoad) -> tuple[Step, Step, Step]:
+    warm_up = Step(
+        TRANSACTION_PATH,
+        1,
+        load.connections,
+        load.warm_up_seconds,
+        load.warm_up_requests,
+        "w",
+        region,
+        key,
+    )
+    single = replace(
+        warm_up,
+        seconds=load.seconds,
+        max_requests=load.max_requests,
+        run="s",
+        first=load.warm_up_requests,
+    )
+    batch = Step(
+        BATCH_PATH,
+        load.batch_size,
+        load.batch_connections,
+        load.seconds,
+        load.max_batches,
+        "b",
+        region,
+        key,
+        first=load.warm_up_requests + load.max_requests,
+    )
+    return warm_up, single, batch
+
+
+def _load_server(
+    command: list[str], port: int, region: Path, data_dir: Path, key: str, load: HttpLoad
+) -> dict[str, float]:
+    warm_up, single, batch = _steps(region, key, load)
+    with (
+        tempfile.TemporaryFile(prefix="fundwall-bench-server-") as log,
+        running(command, port, store_environment(data_dir), log) as server,
+    ):
+        run_phase(port, server.pid, warm_up)
+        singles, single_cpu = run_phase(port, server.pid, single)
+        batches, batch_cpu = run_phase(port, server.pid, batch)
+    return {
+        "decisions": singles.requests,
+        "decisions_per_s": round(singles.requests_per_s),
+        "p50_ms": round(singles.percentile_ms(0.50), 2),
+        "p99_ms": round(singles.percentile_ms(0.99), 2),
+        "server_cpu_us_per_decision": round(single_cpu / singles.requests * 1e6, 1),
+        "client_cpu_us_per_decision": round(singles.client_cpu_seconds / singles.requests * 1e6, 1),
+        "batch_tx": batches.transactions,
+        "batch_tx_per_s": round(batches.transactions_per_s),
+        "batch_p99_ms": round(batches.percentile_ms(0.99), 1),
+        "server_cpu_us_per_batch_tx": round(batch_cpu / batches.transactions * 1e6, 2),
+    }
+
+
+def measure_http(region: Path, load: HttpLoad, *, shell_baseline: bool = True) -> dict[str, object]:
+    """Load `fundwall serve --region REGION`, then (with `shell_baseline`) the same app over
+    `AmountRule`; the figures of both, the engine's under the names the goals use."""
+    with tempfile.TemporaryDirectory(prefix="fundwall-bench-store-") as scratch:
+        data_dir = Path(scratch)
+        key = prepare_store(data_dir, region)
+        port = free_port()
+        engine = _load_server(engine_command(port, region), port, region, data_dir, key, load)
+        shell = None
+        if shell_baseline:
+            port = free_port()
+            shell = _load_server(shell_command(port), port, region, data_dir, key, load)
+    result: dict[str, object] = {
+        "http_connections": load.connections,
+        "http_decisions": engine["decisions"],
+        "http_decisions_per_s": engine["decisions_per_s"],
+        "http_p50_ms": engine["p50_ms"],
+        "http_p99_ms": engine["p99_ms"],
+        "http_server_cpu_us_per_decision": engine["server_cpu_us_per_decision"],
+        "http_client_cpu_us_per_decision": engine["client_cpu_us_per_decision"],
+        "batch_size": load.batch_size,
+        "batch_http_tx": engine["batch_tx"],
+        "batch_http_tx_per_s": engine["batch_tx_per_s"],
+        "batch_http_p99_ms": engine["batch_p99_ms"],
+        "batch_http_server_cpu_us_per_tx": engine["server_cpu_us_per_batch_tx"],
+    }
+    if shell is not None:
+        result["http_shell"] = shell
+        result["http_vs_shell"] = round(engine["decisions_per_s"] / shell["decisions_per_s"], 3)
+        result["batch_http_vs_shell"] = round(engine["batch_tx_per_s"] / shell["batch_tx_per_s"], 3)
+    return result

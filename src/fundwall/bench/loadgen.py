@@ -1,0 +1,211 @@
+"""A load generator for the HTTP API, run in a process of its own.
+
+A small asyncio client speaking HTTP/1.1 over raw keep-alive sockets (far lighter than an
+HTTP library, so the machine's cores go to the server), with a fixed number of connections,
+each sending its next request when the last is answered. The load is a region's own
+transactions in time order, each under a new id, so no answer comes from the idempotency
+cache. It only ever connects to 127.0.0.1, and each phase is bounded in time and in count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import uvloop
+
+from fundwall.sim.schema import read_table
+
+HOST: Final = "127.0.0.1"
+TICKS_PER_SECOND: Final = os.sysconf("SC_CLK_TCK")
+BUILT_RATE: Final = 20_000
+"""Single requests are built ahead for this rate (8× the goal) over the phase, no more."""
+GRACE_SECONDS: Final = 120.0
+"""Beyond its own length, how long a phase may take to build its requests and finish."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One phase of load: `per_request` transactions a request over `connections`, for at
+    most `seconds` and at most `max_requests` requests."""
+
+    path: str
+    per_request: int
+    connections: int
+    seconds: float
+    max_requests: int
+    run: str
+    """Prefix of the transaction ids, so that every phase sends new ones."""
+    region: Path
+    """Send this region's own transactions, in time order, from the `first` on (wrapping)."""
+    api_key: str
+    first: int = 0
+
+    def requests(self) -> Iterator[bytes]:
+        """Up to `max_requests` requests, each transaction with a new id. The region is
+        read now; the requests are made as they are taken."""
+        return self._requests(region_records(read_table(self.region, "transactions"), self.first))
+
+    def _requests(self, records: Iterator[str]) -> Iterator[bytes]:
+        for number in range(self.max_requests):
+            start = number * self.per_request
+            batch = [
+                next(records).replace("{tx_id}", f"{self.run}-{serial}")
+                for serial in range(start, start + self.per_request)
+            ]
+            body = batch[0] if self.per_request == 1 else "[" + ",".join(batch) + "]"
+            yield http_request(self.path, body.encode(), self.api_key)
+
+
+def region_records(table: pa.Table, first: int, chunk: int = 1_000) -> Iterator[str]:
+    """The region's transactions as JSON from the `first` on, in time order, starting over
+    at the end, with `{tx_id}` standing for the id; `chunk` rows are converted at a time."""
+    if table.num_rows == 0:
+        raise RuntimeError("the region has no transactions to send")
+    position = first % table.num_rows
+    while True:
+        for row in table.slice(position, chunk).to_pylist():
+            row["ts"] = row["ts"].isoformat()
+            row["tx_id"] = "{tx_id}"
+            yield json.dumps({key: value for key, value in row.items() if value is not None})
+        position = position + chunk if position + chunk < table.num_rows else 0
+
+
+def http_request(path: str, body: bytes, api_key: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {api_key}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+@dataclass
+class Phase:
+    """What one phase of load measured."""
+
+    requests: int = 0
+    transactions: int = 0
+    seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
+    latencies_ns: list[int] = field(default_factory=list)
+
+    def percentile_ms(self, share: float) -> float:
+        """The latency below which `share` of the requests were answered, in ms."""
+        ordered = sorted(self.latencies_ns)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] / 1e6
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def transactions_per_s(self) -> float:
+        return self.transactions / self.seconds
+
+
+async def _connection(
+    port: int, step: Step, requests: Iterator[bytes], deadline: float, phase: Phase
+) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        for request in requests:
+            started = time.perf_counter_ns()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if head[9:12] != b"200":
+                raise RuntimeError(f"{step.path} answered {head[:12]!r}")
+            start = head.lower().index(b"content-length:") + 15
+            await reader.readexactly(int(head[start : head.index(b"\r\n", start)]))
+            phase.latencies_ns.append(time.perf_counter_ns() - started)
+            phase.requests += 1
+            phase.transactions += step.per_request
+            if time.perf_counter() >= deadline:
+                break
+    finally:
+        writer.close()
+
+
+async def _load(port: int, step: Step, requests: Iterator[bytes]) -> Phase:
+    phase = Phase()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    deadline = started + step.seconds
+    await asyncio.gather(
+        *(_connection(port, step, requests, deadline, phase) for _ in range(step.connections))
+    )
+    phase.seconds = time.perf_counter() - started
+    phase.client_cpu_seconds = time.process_time() - cpu
+    return phase
+
+
+def _generator(port: int, step: Step, out: Connection) -> None:
+    """The load generator's process: send the step's requests, report what it measured.
+
+    Single requests are built before the clock starts, so that the client stays light (as
+    many as the phase could send at `BUILT_RATE`); a batch is built when it is sent (a few ms
+    against the server's hundreds), to bound memory. The connections take their next
+    request from one shared iterator.
+    """
+    requests = step.requests()
+    if step.per_request == 1:
+        ahead = math.ceil(step.seconds * BUILT_RATE) + step.connections
+        requests = iter(list(itertools.islice(requests, ahead)))
+    out.send("ready")
+    out.send(uvloop.run(_load(port, step, requests)))
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface just now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+
+
+def _receive(receiver: Connection, timeout: float) -> object:
+    if not receiver.poll(timeout):
+        raise RuntimeError(f"the load generator gave no answer in {timeout:.0f} s")
+    try:
+        return receiver.recv()
+    except EOFError:
+        raise RuntimeError("the load generator failed (its error is printed above)") from None
+
+
+def run_phase(port: int, server_pid: int, step: Step) -> tuple[Phase, float]:
+    """One phase from a fresh load-generator process, and the server's CPU seconds in it."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    generator = context.Process(target=_generator, args=(port, step, sender), daemon=True)
+    generator.start()
+    # Only the child writes: once it is gone, a read here ends instead of waiting for ever.
+    sender.close()
+    try:
+        _receive(receiver, GRACE_SECONDS)  # requests built: the phase starts now
+        before = cpu_seconds(server_pid)
+        phase = _receive(receiver, step.seconds + GRACE_SECONDS)
+        spent = cpu_seconds(server_pid) - before
+    finally:
+        generator.join(timeout=GRACE_SECONDS)
+        if generator.is_alive():
+            generator.kill()
+            generator.join()
+    if not isinstance(phase, Phase):
+        raise RuntimeError(f"the load generator answered {phase!r}")
+    return phase, spent

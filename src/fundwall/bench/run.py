@@ -1,0 +1,130 @@
+"""The whole benchmark over one region folder: replay, pandas baseline, online, HTTP.
+
+`run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
+same run's baselines and ratios, the goals' verdicts, then the details of each measurement
+and the machine's state (the machines are shared: the load average says how much of the two
+cores the benchmark had).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fundwall.bench.baseline import measure_baseline
+from fundwall.bench.goals import all_met, verdicts
+from fundwall.bench.http import HttpLoad, measure_http
+from fundwall.bench.online import measure_online
+from fundwall.bench.replay import measure_replay
+from fundwall.engine.features import AccountDirectory
+from fundwall.sim.schema import read_table
+
+Step = Callable[[str], None]
+
+HEADLINE = (
+    "replay_tx_per_s",
+    "baseline_tx_per_s",
+    "baseline_rows",
+    "replay_vs_baseline",
+    "online_p50_us",
+    "online_p99_us",
+    "http_decisions_per_s",
+    "http_p99_ms",
+    "batch_http_tx_per_s",
+    "replay_peak_mb",
+)
+"""The figures the issue asks for, first in the result in this order."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    """What to run and how much of it. Counts are capped by the region's size."""
+
+    size: str
+    """The size the region was simulated at (judges the size-specific goals)."""
+    seed: int | None = None
+    baseline_rows: int = 200_000
+    online_warm_up: int = 200_000
+    online_decisions: int = 20_000
+    http: HttpLoad = field(default_factory=HttpLoad)
+    shell_baseline: bool = True
+    replay_timeout: float = 1_800.0
+
+
+def _machine() -> dict[str, object]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _number(figures: dict[str, object], key: str) -> float:
+    value = figures[key]
+    if not isinstance(value, int | float):
+        raise TypeError(f"{key} is not a number: {value!r}")
+    return float(value)
+
+
+def run_benchmark(
+    region: Path, options: BenchOptions, step: Step | None = None
+) -> dict[str, object]:
+    """Measure everything over the region folder `region`; see the module docstring."""
+    tell = step or (lambda _name: None)
+    started = datetime.now(UTC)
+    load_before = _load_average()
+    table = read_table(region, "transactions")
+    rows = table.num_rows
+
+    tell("replay (child process)")
+    replay = measure_replay(region, timeout=options.replay_timeout)
+    tell("pandas baseline")
+    baseline = measure_baseline(
+        table, AccountDirectory.from_region(region), min(options.baseline_rows, rows)
+    )
+    tell("online decisions")
+    warm_up = min(options.online_warm_up, rows // 2)
+    online = measure_online(
+        region, table, warm_up=warm_up, timed=min(options.online_decisions, rows - warm_up)
+    )
+    del table
+    tell("HTTP (fundwall serve" + (", then the shell baseline)" if options.shell_baseline else ")"))
+    http = measure_http(region, options.http, shell_baseline=options.shell_baseline)
+
+    figures: dict[str, object] = {**replay, **baseline, **online, **http}
+    ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
+    figures["replay_vs_baseline"] = round(ratio, 1)
+    judged = verdicts(figures, options.size)
+    result: dict[str, object] = {
+        "size": options.size,
+        "seed": options.seed,
+        "region": str(region),
+        "transactions": rows,
+        "date": started.isoformat(timespec="seconds"),
+    }
+    result.update({key: figures[key] for key in HEADLINE})
+    result["goals"] = judged
+    result["goals_met"] = all_met(judged)
+    result.update({key: value for key, value in figures.items() if key not in result})
+    result["machine"] = _machine()
+    result["load_average_before"] = load_before
+    result["load_average_after"] = _load_average()
+    result["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    return result

@@ -1,0 +1,167 @@
+"""The servers the HTTP benchmark loads: `fundwall serve`, and the same API over a trivial
+decision service as the same run's baseline.
+
+Both run in child processes on a free loopback port, over a store of their own in a
+temporary data directory (SQLite) that holds one member bank of the region and its API key,
+so every request is authenticated exactly as in a deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Final
+
+from fundwall.bench.child import python_code
+from fundwall.bench.loadgen import HOST
+from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.transactions import Transaction
+
+STARTUP_SECONDS: Final = 180.0
+"""A large region's directory takes a while to build before the server answers."""
+STOP_SECONDS: Final = 30.0
+BENCH_ACTOR: Final = "bench"
+
+_FUNDWALL: Final = "from fundwall.cli import main; main()"
+_SHELL: Final = (
+    "import sys; from fundwall.bench.servers import serve_shell; serve_shell(int(sys.argv[1]))"
+)
+
+
+def store_environment(data_dir: Path) -> dict[str, str]:
+    """This process's environment with the data directory and database moved to `data_dir`."""
+    return {
+        **os.environ,
+        "FUNDWALL_DATA_DIR": str(data_dir),
+        "FUNDWALL_DATABASE_URL": f"sqlite:///{data_dir / 'fundwall.db'}",
+    }
+
+
+def prepare_store(data_dir: Path, region: Path) -> str:
+    """Create the store in `data_dir` with the region's first member bank and an API key for
+    it; return the key."""
+    from fundwall.auth import SystemActor, create_api_key
+    from fundwall.sim.schema import read_table
+    from fundwall.store import UnitOfWork, migrate, open_engine
+    from fundwall.store.tables import InstitutionRow
+
+    url = store_environment(data_dir)["FUNDWALL_DATABASE_URL"]
+    migrate.upgrade(url)
+    banks = [row for row in read_table(region, "institutions").to_pylist() if row["kind"] == "bank"]
+    if not banks:
+        raise RuntimeError(f"{region} has no bank to hold the benchmark's API key")
+    bank = banks[0]
+    engine = open_engine(url)
+    try:
+        with UnitOfWork(engine) as uow:
+            uow.session.add(
+                InstitutionRow(
+                    code=bank["code"],
+                    name_zh=bank["name_zh"],
+                    name_en=bank["name_en"],
+                    kind=bank["kind"],
+                    region=bank["region_code"],
+                )
+            )
+            uow.commit()
+        with UnitOfWork(engine) as uow:
+            _, key = create_api_key(uow, SystemActor(BENCH_ACTOR), bank["code"], "benchmark")
+    finally:
+        engine.dispose()
+    return key
+
+
+def engine_command(port: int, region: Path) -> list[str]:
+    """`fundwall serve` over the region, in memory."""
+    return python_code(
+        _FUNDWALL, "serve", "--host", HOST, "--port", str(port), "--region", str(region)
+    )
+
+
+def shell_command(port: int) -> list[str]:
+    """The same app over `AmountRule`: what the HTTP shell costs without the engine."""
+    return python_code(_SHELL, str(port))
+
+
+@contextmanager
+def running(
+    command: Sequence[str], port: int, env: Mapping[str, str], log: IO[bytes]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server, wait until it answers `/healthz`, stop it on the way out."""
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=dict(env))
+    try:
+        _wait_until_up(server, port, log)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_until_up(server: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-2_000:]
+            raise RuntimeError(f"the server exited with {server.returncode}:\n{tail}")
+        try:
+            with socket.create_connection((HOST, port), timeout=1) as probe:
+                probe.sendall(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+                if probe.recv(12).endswith(b"200"):
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer on port {port} in {STARTUP_SECONDS:.0f} s")
+
+
+class AmountRule:
+    """A decision service that decides by the amount alone: the baseline's engine."""
+
+    def decide(self, tx: Transaction) -> Decision:
+        amount = tx.amount.fen
+        if amount < 5_000_000:
+            return Decision(tx.tx_id, Action.PASS, amount // 100_000, (), "amount-rule")
+        reason = Reason("A1", "大额转账", "a large transfer", {"amount": amount})
+        return Decision(tx.tx_id, Action.ALERT, 50, (reason,), "amount-rule")
+
+    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
+        return [self.decide(tx) for tx in txs]
+
+
+def serve_shell(port: int) -> None:
+    """The baseline server: the app `fundwall serve` builds (API, console, API keys), under
+    the same uvicorn settings, deciding with `AmountRule`."""
+    import uvicorn
+
+    from fundwall.api import create_app
+    from fundwall.config import get_settings
+    from fundwall.crypto import Keyring
+    from fundwall.store import open_engine
+    from fundwall.web import install_console
+
+    settings = get_settings()
+    app = create_app(AmountRule(), settings)
+    install_console(
+        app,
+        engine=open_engine(settings.database_url),
+        keyring=Keyring.from_settings(settings),
+        packs_dir=settings.data_dir / "packs",
+    )
+    uvicorn.run(
+        app,
+        host=HOST,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        server_header=False,
+    )

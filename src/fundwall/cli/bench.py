@@ -1,0 +1,103 @@
+"""`fundwall bench`: the risk engine's performance benchmark, judged against its goals.
+
+Without `--region` it benchmarks the simulated region of `--size` and `--seed`, kept where
+`fundwall demo` keeps it (`<data_dir>/demo/region-SIZE-seedSEED`) and simulated first when
+missing. All traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+
+from fundwall.config import get_settings
+from fundwall.sim.params import SIZES
+
+DEFAULT_SEED: Final = 7
+SIMULATE_SECONDS: Final = 1_800.0
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _region(size: str, seed: int) -> Path:
+    """The demo's region of this size and seed, simulated (in a child process) if missing."""
+    from fundwall.bench.child import run_python
+    from fundwall.cli.demo import MANIFEST, region_folder
+
+    folder = region_folder(get_settings().data_dir, size, seed)
+    if not (folder / MANIFEST).is_file():
+        err_console.print(f"bench: simulating {size} (seed {seed}) into {folder}")
+        run_python(
+            "from fundwall.cli import main; main()",
+            *("sim", "--size", size, "--seed", str(seed), "--out", str(folder)),
+            timeout=SIMULATE_SECONDS,
+        )
+    return folder
+
+
+def bench(
+    size: Annotated[
+        str, typer.Option(help=f"Region size, one of {', '.join(SIZES)}; large checks memory.")
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="Seed of the simulated region.")] = DEFAULT_SEED,
+    region: Annotated[
+        Path | None,
+        typer.Option(
+            help="Benchmark this region folder instead (--size then only names the goals).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    seconds: Annotated[
+        float, typer.Option(help="Length of each HTTP phase.", min=0.1, max=600)
+    ] = 8.0,
+    baseline_rows: Annotated[
+        int, typer.Option(help="Transactions the pandas baseline computes.", min=1)
+    ] = 200_000,
+    online_decisions: Annotated[
+        int, typer.Option(help="Decisions timed one by one in process.", min=1)
+    ] = 20_000,
+    shell_baseline: Annotated[
+        bool,
+        typer.Option(help="Also load the same app over a trivial decision service."),
+    ] = True,
+) -> None:
+    """Measure replay, online and HTTP throughput and latency against the goals."""
+    from dataclasses import replace
+
+    from fundwall.bench.http import HttpLoad
+    from fundwall.bench.report import render
+    from fundwall.bench.run import BenchOptions, run_benchmark
+    from fundwall.domain.errors import InvalidInput
+
+    if size not in SIZES:
+        raise InvalidInput(f"one of {', '.join(SIZES)}", "size")
+    folder = region if region is not None else _region(size, seed)
+    options = BenchOptions(
+        size=size,
+        seed=None if region is not None else seed,
+        baseline_rows=baseline_rows,
+        online_decisions=online_decisions,
+        http=replace(HttpLoad(), seconds=seconds, warm_up_seconds=min(2.0, seconds)),
+        shell_baseline=shell_baseline,
+    )
+
+    def step(name: str) -> None:
+        err_console.print(f"bench: {name}")
+
+    result = run_benchmark(folder, options, step)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    console.print(render(result))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `fundwall bench` to the application."""
+    app.command("bench")(bench)

@@ -1,0 +1,110 @@
+"""`fundwall bench` end to end on the tiny region: every figure there, each one sane.
+
+No figure is held to a speed: the machines are shared, and the goals are judged by the
+benchmark itself, not by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from fundwall.bench.goals import GOALS
+from fundwall.bench.report import render
+from fundwall.bench.run import HEADLINE
+
+_FUNDWALL = "from fundwall.cli import main; main()"
+QUICK = ("--seconds", "0.3", "--baseline-rows", "2000", "--online-decisions", "300")
+
+
+def fundwall(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _FUNDWALL, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FUNDWALL_DATA_DIR": str(data_dir)},
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    data_dir = tmp_path_factory.mktemp("bench-data")
+    done = fundwall(data_dir, "bench", "--size", "tiny", "--json", *QUICK)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert isinstance(result, dict)
+    return data_dir, result
+
+
+def _number(result: dict[str, object], key: str) -> float:
+    value = result[key]
+    assert isinstance(value, int | float) and not isinstance(value, bool), (key, value)
+    return float(value)
+
+
+@pytest.mark.slow
+def test_the_json_has_every_figure_with_a_sane_value(
+    run: tuple[Path, dict[str, object]],
+) -> None:
+    data_dir, result = run
+    assert list(result)[5 : 5 + len(HEADLINE)] == list(HEADLINE)
+    rows = _number(result, "transactions")
+    assert rows > 1_000
+    assert (result["size"], result["seed"]) == ("tiny", 7)
+    assert (data_dir / "demo" / "region-tiny-seed7" / "manifest.json").is_file()
+    for key in HEADLINE:
+        assert _number(result, key) > 0, key
+    assert result["replay_rows"] == rows
+    assert result["baseline_rows"] == 2_000
+    assert result["baseline_agrees"] is True
+    ratio = _number(result, "replay_tx_per_s") / _number(result, "baseline_tx_per_s")
+    assert _number(result, "replay_vs_baseline") == pytest.approx(ratio, rel=0.01)
+    assert _number(result, "online_p50_us") <= _number(result, "online_p99_us")
+    assert result["online_decisions"] == 300
+    assert _number(result, "http_p50_ms") <= _number(result, "http_p99_ms")
+    assert _number(result, "http_decisions") >= 16
+    assert _number(result, "batch_http_tx") >= 1_000
+    # The replay child holds Python, numba and pyarrow at least; a tiny region adds little.
+    assert 50 < _number(result, "replay_peak_mb") < 2_000
+    assert _number(result, "http_vs_shell") > 0
+    shell = result["http_shell"]
+    assert isinstance(shell, dict) and shell["decisions_per_s"] > 0
+    goals = result["goals"]
+    assert isinstance(goals, dict) and set(goals) == {goal.key for goal in GOALS}
+    assert goals["replay_peak_mb"]["met"] is None  # a goal of --size large only
+    judged = [goal["met"] for key, goal in goals.items() if key != "replay_peak_mb"]
+    assert all(isinstance(met, bool) for met in judged)
+    assert result["goals_met"] == all(judged)
+    assert len(result["load_average_before"]) == 3  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_the_table_shows_every_goal_and_its_verdict(run: tuple[Path, dict[str, object]]) -> None:
+    _, result = run
+    console = Console(record=True, width=200)
+    console.print(render(result))
+    text = console.export_text()
+    goals = result["goals"]
+    assert isinstance(goals, dict)
+    words = {True: "met", False: "missed", None: "not judged"}
+    for goal in GOALS:
+        (row,) = [line for line in text.splitlines() if f"({goal.key})" in line]
+        assert row.rstrip(" │").endswith(words[goals[goal.key]["met"]]), row
+    assert text.rstrip().endswith(
+        "every judged goal met" if result["goals_met"] else "some goals missed"
+    )
+
+
+def test_an_unknown_size_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = fundwall(tmp_path, "bench", "--size", "huge")
+    assert done.returncode == 2
+    assert "one of tiny, small, large" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,42 @@
+"""Goals and their verdicts: met, missed, and not judged on a size the goal is not about."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fundwall.bench.goals import GOALS, all_met, verdicts
+from fundwall.bench.run import HEADLINE
+
+
+def _figures(value: float) -> dict[str, object]:
+    return {goal.key: value for goal in GOALS}
+
+
+def test_every_goal_judges_a_headline_figure_or_the_ratio() -> None:
+    assert {goal.key for goal in GOALS} <= set(HEADLINE)
+
+
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
+def test_a_verdict_compares_the_figure_with_the_target(value: float) -> None:
+    judged = verdicts(_figures(value), "large")
+    for goal in GOALS:
+        expected = value >= goal.target if goal.op == ">=" else value <= goal.target
+        assert judged[goal.key] == {"goal": goal.describe(), "value": value, "met": expected}
+    assert all_met(judged) == all(verdict["met"] for verdict in judged.values())
+
+
+def test_the_memory_goal_is_judged_on_the_large_region_only() -> None:
+    small = verdicts({"replay_peak_mb": 100}, "small")["replay_peak_mb"]
+    large = verdicts({"replay_peak_mb": 100}, "large")["replay_peak_mb"]
+    too_big = verdicts({"replay_peak_mb": 7_000}, "large")["replay_peak_mb"]
+    assert (small["met"], large["met"], too_big["met"]) == (None, True, False)
+    assert small["goal"] == "<= 6,144 MB (--size large)"
+
+
+def test_a_figure_not_measured_is_not_judged_and_misses_nothing() -> None:
+    judged = verdicts({"replay_tx_per_s": 2_000_000}, "small")
+    assert judged["replay_tx_per_s"]["met"] is True
+    assert judged["online_p99_us"] == {"goal": "<= 500 µs", "value": None, "met": None}
+    assert all_met(judged)
+    assert not all_met(verdicts({"replay_tx_per_s": 10}, "small"))
