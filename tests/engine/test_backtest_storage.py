@@ -12,7 +12,7 @@ from test_backtest_metrics import ACCOUNTS, ROWS, region_tables
 
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import InvalidInput, NotFound
-from fundwall.engine.backtest import Backtest, Region, evaluate
+from fundwall.engine.backtest import Backtest, Region, difference, evaluate, figures
 from fundwall.engine.backtest.storage import (
     backtest_path,
     list_backtests,
@@ -70,6 +70,16 @@ def test_names_sharing_a_file_name_are_told_apart(tmp_path: Path) -> None:
     assert backtest_path(tmp_path, "a_b", "small7") == backtest_path(tmp_path, "a:b", "small7")
     with pytest.raises(NotFound):
         load_backtest(tmp_path, "a_b", "small7")
+
+
+def test_stored_results_compare_like_the_results_themselves(tmp_path: Path) -> None:
+    base, other = result(), result(version="2025.2:def")
+    save_backtest(base, tmp_path, FixedClock(NOW))
+    save_backtest(other, tmp_path, FixedClock(datetime(2025, 2, 1, tzinfo=UTC)))
+    mine = load_backtest(tmp_path, "2025.1:abc", "small7")
+    theirs = load_backtest(tmp_path, "2025.2:def", "small7")
+    assert figures(mine) == figures(base.to_dict())
+    assert difference(mine, theirs) == difference(base.to_dict(), other.to_dict())
 
 
 def test_result_without_pack_version_is_refused(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from typing import Any, Final
 
 FORMAT: Final = "fundwall-backtest/1"
 COMPARISON_FORMAT: Final = "fundwall-backtest-comparison/1"
+SAVED_AT: Final = "saved_at"
+"""The key a stored result adds (`fundwall.engine.backtest.storage`): when it was saved."""
 
 
 def ratio(numerator: int, denominator: int) -> float | None:
@@ -184,8 +186,9 @@ def leaves(body: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any
 
 
 _TEXT_PATHS: Final = frozenset(
-    {"format", "region.name", "region.source", "pack_version", "model_version"}
+    {"format", "region.name", "region.source", "pack_version", "model_version", SAVED_AT}
 )
+"""Leaves that are not figures: names, and the stored result's time stamp."""
 
 
 def _compared(path: str) -> bool:
@@ -194,7 +197,8 @@ def _compared(path: str) -> bool:
 
 
 def figures(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The figures of a result (every number, None where not available) by dotted path."""
+    """The figures of a result (every number, None where not available) by dotted path;
+    a stored result (with `saved_at`) has the same figures as the result itself."""
     return {path: value for path, value in leaves(body) if _compared(path)}
 
 

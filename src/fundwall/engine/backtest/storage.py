@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from fundwall.clock import Clock
 from fundwall.domain.errors import InvalidInput, NotFound
-from fundwall.engine.backtest.result import FORMAT, Backtest
+from fundwall.engine.backtest.result import FORMAT, SAVED_AT, Backtest
 
 FOLDER: Final = "backtests"
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]")
@@ -49,7 +49,7 @@ def save_backtest(result: Backtest, data_dir: Path, clock: Clock) -> Path:
         raise InvalidInput("the decisions name no pack version to file the result under")
     path = backtest_path(data_dir, result.pack_version, result.region.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {**result.to_dict(), "saved_at": clock.now().isoformat()}
+    body = {**result.to_dict(), SAVED_AT: clock.now().isoformat()}
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
     ) as out:
@@ -75,7 +75,7 @@ def _entry(path: Path, body: dict[str, Any]) -> StoredBacktest:
             pack_version=str(body["pack_version"]),
             region=str(body["region"]["name"]),
             source=body["region"]["source"],
-            saved_at=datetime.fromisoformat(body["saved_at"]),
+            saved_at=datetime.fromisoformat(body[SAVED_AT]),
             path=path,
         )
     except (KeyError, TypeError, ValueError) as error:

@@ -89,10 +89,6 @@ class SideBySide:
     every: tuple[Figure, ...]
 
 
-def _figures(stored: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in stored.items() if key != "saved_at"}
-
-
 def stored_backtests(actor: Actor, data_dir: Path | None) -> list[StoredBacktest]:
     """Every stored result (none without a data directory)."""
     actor.require(Permission.VIEW_RULE_PACKS)
@@ -106,9 +102,8 @@ def side_by_side(
     actor.require(Permission.VIEW_RULE_PACKS)
     if data_dir is None:
         raise InvalidInput("this console has no data directory with backtests", "region")
-    # `saved_at` is the storage's stamp, not a figure of the result.
-    mine = _figures(load_backtest(data_dir, base, region))
-    theirs = _figures(load_backtest(data_dir, other, region))
+    mine = load_backtest(data_dir, base, region)
+    theirs = load_backtest(data_dir, other, region)
     values_mine, values_theirs = dict(leaves(mine)), dict(leaves(theirs))
     changes = difference(mine, theirs)
     labels = dict(KEY_FIGURES)
