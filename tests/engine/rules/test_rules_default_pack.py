@@ -257,3 +257,58 @@ def _timed(pack: RulePack, columns: dict[str, np.ndarray]) -> float:
     start = time.perf_counter()
     pack.evaluate_bulk(columns)
     return time.perf_counter() - start
+
+
+YOUNG_ACCOUNT_RULES = {
+    "payer_age_days": {"R016", "R017", "R046"},
+    "payee_age_days": {"R006", "R007", "R029", "R045"},
+}
+"""The rules about a young paying or receiving account, by the age they read."""
+OLD_ACCOUNT_RULES = {"R015", "R025"}
+"""The rules that want an old paying account (`payer_age_days >= N`)."""
+
+BOTH_YOUNG = ordinary(
+    amount=50_000_00,
+    payer_balance=60_000_00,
+    new_payee=1,
+    cross_bank=1,
+    payer_age_days=2,
+    payer_in_sum_24h=60_000_00,
+    payer_out_sum_24h=10_000_00,
+    payer_in_sum_7d=60_000_00,
+    payee_age_days=2,
+    payee_in_sum_24h=60_000_00,
+    payee_out_sum_24h=60_000_00,
+    payee_in_distinct_1h=6,
+)
+"""A transfer from a two-day-old account into a two-day-old pass-through account."""
+
+
+def test_every_rule_that_reads_an_account_age_is_listed(pack: RulePack) -> None:
+    for age, listed in YOUNG_ACCOUNT_RULES.items():
+        reading = {rule.id for rule in pack.active if age in features_of(rule.when)}
+        assert reading - OLD_ACCOUNT_RULES == listed, age
+
+
+def test_young_accounts_are_named_with_their_age_in_both_languages(pack: RulePack) -> None:
+    result = pack.evaluate(BOTH_YOUNG)
+    fired = {f.rule_id: f for f in result.fired}
+    assert set().union(*YOUNG_ACCOUNT_RULES.values()) <= set(fired)
+    for rule_id in set().union(*YOUNG_ACCOUNT_RULES.values()):
+        assert "2天" in fired[rule_id].reason("zh"), rule_id
+        assert "2 days" in fired[rule_id].reason("en"), rule_id
+
+
+@pytest.mark.parametrize("age", list(YOUNG_ACCOUNT_RULES))
+def test_an_unknown_account_age_is_not_a_young_account(pack: RulePack, age: str) -> None:
+    """-1 is an account the region does not hold (a payee at a bank outside the region, the
+    missing side of a cash deposit or withdrawal): its age is unknown, not under a day."""
+    result = pack.evaluate({**BOTH_YOUNG, age: -1})
+    fired = {f.rule_id for f in result.fired}
+    assert fired.isdisjoint(YOUNG_ACCOUNT_RULES[age]), fired
+    other = next(name for name in YOUNG_ACCOUNT_RULES if name != age)
+    assert YOUNG_ACCOUNT_RULES[other] <= fired
+    for each in result.fired:
+        for language, words in (("zh", ("无", "未知")), ("en", ("none", "unknown"))):
+            text = each.reason(language)
+            assert not any(word in text for word in words), (each.rule_id, text)
