@@ -11,10 +11,18 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
-from fundwall.cli.serve import docs_url
+from fundwall.auth import Actor, ActorKind, Role
+from fundwall.cli.serve import build_app, docs_url
+from fundwall.config import load_settings
+from fundwall.engine.backtest import FORMAT
+from fundwall.engine.backtest.storage import backtest_path
 from fundwall.sim.run import simulate
+from fundwall.web.data.backtests import stored_backtests
+
+from .service import RuleOfThumbService
 
 
 @pytest.mark.parametrize(
@@ -28,6 +36,25 @@ from fundwall.sim.run import simulate
 )
 def test_the_docs_url_is_one_a_browser_here_can_open(host: str, expected: str) -> None:
     assert docs_url(host, 8000) == expected
+
+
+def test_the_console_reads_the_backtests_of_the_data_directory(tmp_path: Path) -> None:
+    stored = backtest_path(tmp_path, "2025.1:abc", "small7")
+    stored.parent.mkdir()
+    body = {
+        "format": FORMAT,
+        "region": {"name": "small7", "source": "sim"},
+        "pack_version": "2025.1:abc",
+        "saved_at": "2025-01-02T03:04:05+00:00",
+    }
+    stored.write_bytes(orjson.dumps(body))
+    app = build_app(RuleOfThumbService(), load_settings(config_file=None, data_dir=tmp_path))
+    try:
+        hub = Actor(ActorKind.USER, "supervisor", Role.HUB_SUPERVISOR)
+        listed = stored_backtests(hub, app.state.fundwall_console.data_dir)
+        assert [(each.pack_version, each.region) for each in listed] == [("2025.1:abc", "small7")]
+    finally:
+        app.state.fundwall_access.engine.dispose()
 
 
 def free_port() -> int:

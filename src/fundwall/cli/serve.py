@@ -16,6 +16,9 @@ from rich.console import Console
 from fundwall.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from fundwall.api import DecisionServiceProtocol
     from fundwall.engine.decide import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
@@ -42,6 +45,24 @@ def open_service(settings: Settings, region: Path | None) -> DecisionService:
     return DecisionService.open(settings)
 
 
+def build_app(service: DecisionServiceProtocol, settings: Settings) -> FastAPI:
+    """The API over `service` with the console, over the store and data directory of
+    `settings` (stored backtests in `<data_dir>/backtests`, pack files in `<data_dir>/packs`)."""
+    from fundwall.api import create_app
+    from fundwall.crypto import Keyring
+    from fundwall.store import open_engine
+    from fundwall.web import install_console
+
+    app = create_app(service, settings)
+    install_console(
+        app,
+        engine=open_engine(settings.database_url),
+        keyring=Keyring.from_settings(settings),
+        data_dir=settings.data_dir,
+    )
+    return app
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
@@ -60,21 +81,12 @@ def serve(
     # to import, and every other command would pay for them.
     import uvicorn
 
-    from fundwall.api import create_app
-    from fundwall.crypto import Keyring
-    from fundwall.store import display_url, open_engine
-    from fundwall.web import install_console
+    from fundwall.store import display_url
 
     settings = get_settings()
     service = open_service(settings, region)
     try:
-        app = create_app(service, settings)
-        install_console(
-            app,
-            engine=open_engine(settings.database_url),
-            keyring=Keyring.from_settings(settings),
-            packs_dir=settings.data_dir / "packs",
-        )
+        app = build_app(service, settings)
         source = region if region is not None else display_url(settings.database_url)
         console.print(f"Fundwall deciding over {source}")
         console.print(f"API docs: {docs_url(host, port)}")

@@ -2,7 +2,7 @@
 
     app = create_app(service, settings)                       # the HTTP API
     install_console(app, engine=engine, keyring=keyring,      # + console, users, API data
-                    packs_dir=settings.data_dir / "packs")
+                    data_dir=settings.data_dir)
 
 The console's pages sit beside the API's routes in one app, on one port. Its static files
 are under /static, its JSON reads of member data under /v1/ (with the API's problem
