@@ -289,7 +289,8 @@ def test_a_restart_from_a_snapshot_and_its_tail_equals_a_full_fold(
     service = open_service(snapshot_every=2)
     for payer, payee in [("A1", "B1"), ("B1", "C2"), ("C2", "C3"), ("D1", "A1"), ("A1", "F1")]:
         service.decide(stream(payer, payee, 1_000_00))
-    service.close()
+    assert service.log is not None
+    service.log.close()  # gone without saving its state, as in a crash
     assert rows(engine, EngineSnapshotRow.__tablename__) == 1
     restarted = open_service()
     assert restarted.folded == 1  # the snapshot was taken after the fourth
@@ -298,6 +299,18 @@ def test_a_restart_from_a_snapshot_and_its_tail_equals_a_full_fold(
     full = open_service()
     assert full.folded == 5
     assert state_of(full) == state_of(restarted)
+
+
+def test_closing_saves_the_state_so_the_next_start_folds_nothing(
+    open_service: Callable[..., DecisionService], stream: Stream
+) -> None:
+    service = open_service()
+    decision = service.decide(stream("A1", "B1", 100))
+    service.close()
+    again = open_service()
+    assert again.folded == 0
+    assert again.decide(stream("A1", "B1", 100)).tx_id != decision.tx_id
+    assert again.engine.controls.balance("A1") == 100_000_00 - 200
 
 
 def state_of(service: DecisionService) -> tuple[object, ...]:

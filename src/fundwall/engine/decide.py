@@ -170,7 +170,7 @@ class DecisionService:
         self._revision = revision
         self._digest = digest
         self._history = history
-        self._since_snapshot = 0
+        self._since_snapshot = folded
         self._stale = False
         settle_gc()
 
@@ -278,6 +278,11 @@ class DecisionService:
         return self.engine.shadow
 
     def close(self) -> None:
-        """Release the database connections."""
-        if self.log is not None:
-            self.log.engine.dispose()
+        """Save the state when it holds transactions no snapshot has (so the next start folds
+        nothing), then release the database connections."""
+        if self.log is None:
+            return
+        with self._lock:
+            if self._since_snapshot and not self._stale:
+                self._save_snapshot()
+        self.log.close()

@@ -19,7 +19,8 @@ from datetime import date
 from typing import Any, Final
 
 import pyarrow as pa
-from sqlalchemy import Engine, exists, func, insert, literal, select, union_all
+from sqlalchemy import Connection, Engine, exists, func, insert, literal, select, union_all
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
 from fundwall.clock import Clock
@@ -49,6 +50,7 @@ _EVENT_COLUMNS: Final = (
     _TX.c.ip, _TX.c.city,
 )  # fmt: skip
 _DECIDED = exists().where(_DECISIONS.c.tx_id == _TX.c.tx_id)
+_HEAD = select(AuditHeadRow.seq).where(AuditHeadRow.id == 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +92,29 @@ class DecisionLog:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
+        self._watch: Connection | None = None
 
     def head(self) -> int:
         """The audit chain's last sequence number: it moves whenever anything audited changes,
-        which includes every change to what the engine enforces."""
-        with self.engine.connect() as connection:
-            seq = connection.scalar(select(AuditHeadRow.seq).where(AuditHeadRow.id == 1))
+        which includes every change to what the engine enforces.
+
+        Asked before every decision, so it runs on a connection of its own in autocommit
+        mode: no pool checkout, no transaction to begin and end, always the latest commit."""
+        if self._watch is None:
+            self._watch = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            seq = self._watch.scalar(_HEAD)
+        except DBAPIError:
+            self.close()
+            raise
         return int(seq or 0)
+
+    def close(self) -> None:
+        """Close the connection `head` keeps and the engine's pool."""
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self.engine.dispose()
 
     def append(self, entries: Sequence[tuple[Transaction, Sequence[Decision]]]) -> None:
         """Write transactions and their decisions, all in one database transaction."""

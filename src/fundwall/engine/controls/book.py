@@ -107,6 +107,8 @@ class ControlBook:
         default_factory=lambda: {kind: {} for kind in ListKind}
     )
     punished: dict[str, dict[int, Listing]] = field(default_factory=dict)
+    listed: bool = False
+    """Whether the risk list has any entry (most decisions then skip eight look-ups)."""
 
     @classmethod
     def from_accounts(
@@ -138,6 +140,7 @@ class ControlBook:
 
     def put_entry(self, entry: RiskEntry) -> None:
         self.entries[entry.kind].setdefault(entry.key, {})[entry.id] = entry
+        self.listed = True
 
     def put_listing(self, listing: Listing) -> None:
         self.punished.setdefault(listing.id_hash, {})[listing.id] = listing

@@ -135,7 +135,8 @@ class OnlineControls:
             self._check_payer(hits, payer, payee, amount, non_counter, t)
         if payee is not None:
             self._check_payee(hits, payer, payee, amount, t)
-        self._check_lists(hits, tx, t)
+        if self.book.listed:
+            self._check_lists(hits, tx, t)
         if len(hits) > 1:
             hits.sort(key=lambda hit: hit.control)
         return hits
