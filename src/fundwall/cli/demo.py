@@ -1,27 +1,41 @@
-"""`fundwall demo`: the main job on the embedded default, from nothing to a working region.
+"""`fundwall demo`: the main job on the embedded default, from nothing to a working console.
 
-Each step is idempotent, so running the demo again reuses what the last run left in the data
-directory: the schema is upgraded, the simulated region is made once per size and seed, and
-loading it twice changes nothing.
+The demo simulates a region once, loads its institutions, people and accounts at their opening
+balances, creates the documented demo users, and serves the API and the console while the
+region's transfers go through the decision engine in time order, as live traffic would: the
+console's overview fills up as they are decided. Every step is idempotent, so running the demo
+again reuses what the last run left in the data directory and decides only what is left.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
+from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, build_app, docs_url, run_server
 from fundwall.cli.sim import load, sim
-from fundwall.config import get_settings
+from fundwall.config import Settings, get_settings
+from fundwall.domain.institutions import InstitutionKind
+from fundwall.domain.transactions import Transaction
 from fundwall.sim.params import SIZES
-from fundwall.store import display_url, migrate
+from fundwall.sim.schema import read_table
+from fundwall.store import UnitOfWork, migrate, open_engine
+from fundwall.store.tables import InstitutionRow
+
+if TYPE_CHECKING:
+    from fundwall.engine.decide import DecisionService
+
+console = Console(highlight=False, soft_wrap=True)
 
 # The simulator moves a region into place only when complete, so its manifest marks one.
 MANIFEST = "manifest.json"
-
-console = Console(highlight=False, soft_wrap=True)
+FEED_BATCH = 2_000
+"""Transfers per engine call while the demo feeds the region: one commit each."""
 
 
 def region_folder(data_dir: Path, size: str, seed: int) -> Path:
@@ -32,11 +46,18 @@ def region_folder(data_dir: Path, size: str, seed: int) -> Path:
 def demo(
     size: Annotated[str, typer.Option(help=f"Region size, one of {', '.join(SIZES)}.")] = "small",
     seed: Annotated[int, typer.Option(help="Seed of the simulated region.")] = 7,
+    host: Annotated[str, typer.Option(help="Address the console listens on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port of the console.", min=1, max=65535)] = (
+        DEFAULT_PORT
+    ),
+    serve: Annotated[
+        bool, typer.Option(help="Serve the console; --no-serve decides the region and stops.")
+    ] = True,
 ) -> None:
-    """Set up the embedded default and run the demo: simulate a region and load it."""
+    """Simulate a region, load it, create the demo users and serve the console while the
+    region's transfers are decided."""
     settings = get_settings()
     console.print(f"[bold]Fundwall demo[/] — data in {settings.data_dir}")
-
     console.print(f"1. database: {migrate.upgrade(settings.database_url).summary()}")
 
     folder = region_folder(settings.data_dir, size, seed)
@@ -46,8 +67,80 @@ def demo(
         console.print(f"2. region: simulating {size} (seed {seed}) into {folder}")
         sim(out=folder, size=size, seed=seed)
 
-    console.print(f"3. store: loading the region into {display_url(settings.database_url)}")
-    load(folder)
+    console.print("3. store: institutions, people and accounts at their opening balances")
+    load(folder, transactions=False)
+
+    first, second = _first_two_banks(settings)
+    notice = _demo_users(settings, first, second)
+    console.print(f"4. users: {notice}")
+
+    # Imported here: the engine and the server take seconds to import.
+    from fundwall.engine.decide import DecisionService
+
+    service = DecisionService.open(settings)
+    try:
+        if not serve:
+            _feed(service, folder)
+            return
+        app = build_app(service, settings, demo_notice=notice)
+        console.print(
+            f"5. console: http://{host}:{port}/ (API docs: {docs_url(host, port)}); "
+            "the region's transfers are decided in the background — Ctrl-C stops"
+        )
+        threading.Thread(target=_feed, args=(service, folder), name="feed", daemon=True).start()
+        run_server(app, host, port)
+    finally:
+        service.close()
+
+
+def _first_two_banks(settings: Settings) -> tuple[str, str]:
+    engine = open_engine(settings.database_url)
+    try:
+        with UnitOfWork(engine) as uow:
+            codes = uow.session.scalars(
+                select(InstitutionRow.code)
+                .where(InstitutionRow.kind == InstitutionKind.BANK.value)
+                .order_by(InstitutionRow.code)
+                .limit(2)
+            ).all()
+    finally:
+        engine.dispose()
+    if len(codes) < 2:
+        raise typer.BadParameter("the region has fewer than two banks for the demo users")
+    return codes[0], codes[1]
+
+
+def _demo_users(settings: Settings, first: str, second: str) -> str:
+    from fundwall.auth import create_demo_users, demo_notice
+
+    engine = open_engine(settings.database_url)
+    try:
+        with UnitOfWork(engine) as uow:
+            create_demo_users(uow, first, second)
+    finally:
+        engine.dispose()
+    return demo_notice(first, second)
+
+
+def _feed(service: DecisionService, folder: Path) -> None:
+    """Send the region's transfers not yet logged through the engine, in time order."""
+    assert service.log is not None
+    logged = service.log.tx_ids()
+    table = read_table(folder, "transactions")
+    total = table.num_rows
+    done = 0
+    counts = dict.fromkeys(("pass", "alert", "warn", "delay", "block"), 0)
+    for batch in table.to_batches(max_chunksize=FEED_BATCH):
+        txs = [Transaction.from_mapping(row) for row in batch.to_pylist()]
+        fresh = [tx for tx in txs if tx.tx_id not in logged]
+        if fresh:
+            for decision in service.decide_batch(fresh):
+                counts[decision.action.value] += 1
+        done += len(txs)
+        if done % (FEED_BATCH * 25) < FEED_BATCH or done == total:
+            flagged = sum(n for action, n in counts.items() if action != "pass")
+            console.print(f"   decided {done:,} of {total:,} transfers ({flagged:,} not passed)")
+    console.print("   region decided: " + ", ".join(f"{a} {n:,}" for a, n in counts.items()))
 
 
 def register(app: typer.Typer) -> None:

@@ -45,9 +45,12 @@ def open_service(settings: Settings, region: Path | None) -> DecisionService:
     return DecisionService.open(settings)
 
 
-def build_app(service: DecisionServiceProtocol, settings: Settings) -> FastAPI:
+def build_app(
+    service: DecisionServiceProtocol, settings: Settings, *, demo_notice: str | None = None
+) -> FastAPI:
     """The API over `service` with the console, over the store and data directory of
-    `settings` (stored backtests in `<data_dir>/backtests`, pack files in `<data_dir>/packs`)."""
+    `settings` (stored backtests in `<data_dir>/backtests`, pack files in `<data_dir>/packs`).
+    `demo_notice` (the demo only) names the demo users on the sign-in page."""
     from fundwall.api import create_app
     from fundwall.crypto import Keyring
     from fundwall.store import open_engine
@@ -59,8 +62,24 @@ def build_app(service: DecisionServiceProtocol, settings: Settings) -> FastAPI:
         engine=open_engine(settings.database_url),
         keyring=Keyring.from_settings(settings),
         data_dir=settings.data_dir,
+        demo_notice=demo_notice,
     )
     return app
+
+
+def run_server(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` until Ctrl-C: one uvicorn worker on uvloop with the httptools parser."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        server_header=False,
+    )
 
 
 def serve(
@@ -79,8 +98,6 @@ def serve(
     """Serve the HTTP API (documented at /docs) and the console, until Ctrl-C."""
     # Imported here, not with the module: the engine, the console and the server take seconds
     # to import, and every other command would pay for them.
-    import uvicorn
-
     from fundwall.store import display_url
 
     settings = get_settings()
@@ -90,15 +107,7 @@ def serve(
         source = region if region is not None else display_url(settings.database_url)
         console.print(f"Fundwall deciding over {source}")
         console.print(f"API docs: {docs_url(host, port)}")
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,
-            server_header=False,
-        )
+        run_server(app, host, port)
     finally:
         service.close()
 

@@ -117,6 +117,14 @@ def paysim(
 
 def load(
     folder: Annotated[Path, typer.Argument(help="A region folder (from sim or import).")],
+    transactions: Annotated[
+        bool,
+        typer.Option(
+            help="Load the transactions as decided-nothing history; --no-transactions loads "
+            "the reference data only, accounts at their opening balances, so that the "
+            "region's transfers can be sent through the engine."
+        ),
+    ] = True,
 ) -> None:
     """Load a region folder into the configured database (upgrading its schema first).
 
@@ -133,7 +141,9 @@ def load(
                     tasks[table] = bar.add_task(f"loading {table}", total=total, stage="")
                 bar.update(tasks[table], completed=done)
 
-            result = load_region(folder, engine, Keyring.from_settings(settings), tick)
+            result = load_region(
+                folder, engine, Keyring.from_settings(settings), tick, transactions=transactions
+            )
     finally:
         engine.dispose()
     table = Table(title=f"Loaded {folder} into {display_url(settings.database_url)}")

@@ -46,9 +46,17 @@ class LoadResult:
 
 
 def load_region(
-    folder: Path, engine: Engine, keyring: Keyring, progress: Progress | None = None
+    folder: Path,
+    engine: Engine,
+    keyring: Keyring,
+    progress: Progress | None = None,
+    *,
+    transactions: bool = True,
 ) -> LoadResult:
-    """Load institutions, parties, accounts, devices, logins and transactions of `folder`."""
+    """Load institutions, parties, accounts, devices, logins and transactions of `folder`.
+
+    With `transactions=False` only the reference data goes in, with each account at its
+    opening balance, ready for the region's transfers to be sent through the engine."""
     missing = [name for name in FILES if not (folder / f"{name}.parquet").is_file()]
     if missing:
         raise InvalidInput(
@@ -59,11 +67,14 @@ def load_region(
     steps: list[tuple[type[Any], str, str, pa.Table, Make]] = [
         (InstitutionRow, "code", "code", read_table(folder, "institutions"), _institution),
         (PartyRow, "party_id", "party_id", read_table(folder, "parties"), _party(keyring)),
-        (AccountRow, "account_no", "account_no", _closing_balances(folder), _account),
+        (AccountRow, "account_no", "account_no", _balances(folder, transactions), _account),
         (DeviceRow, "device_id", "device_id", read_table(folder, "devices"), _device_row),
         (LoginEventRow, "event_id", "login_id", read_table(folder, "logins"), _login),
-        (TransactionRow, "tx_id", "tx_id", read_table(folder, "transactions"), _transaction),
     ]
+    if transactions:
+        steps.append(
+            (TransactionRow, "tx_id", "tx_id", read_table(folder, "transactions"), _transaction)
+        )
     for row_type, key, source_key, rows, make in steps:
         table: Table = row_type.__table__
         inserted, present = _load_table(engine, table, key, source_key, rows, make, tick, folder)
@@ -109,11 +120,14 @@ def _load_table(
     return inserted, present
 
 
-def _closing_balances(folder: Path) -> pa.Table:
+def _balances(folder: Path, after_transactions: bool) -> pa.Table:
     """accounts with `balance_fen`: the opening balance plus every inflow minus every outflow
-    of the folder, i.e. the balance at the end of the period."""
+    of the folder, i.e. the balance at the end of the period (or the opening balance when the
+    transactions are not loaded)."""
     accounts = pl.from_arrow(read_table(folder, "accounts"))
     tx = pl.from_arrow(read_table(folder, "transactions"))
+    if not after_transactions:
+        tx = tx.clear()
     assert isinstance(accounts, pl.DataFrame) and isinstance(tx, pl.DataFrame)
     out = tx.group_by(pl.col("payer_account").alias("account_no")).agg(
         pl.col("amount_fen").sum().alias("out")
