@@ -6,15 +6,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, update
 
 from fundwall.api import create_app
 from fundwall.auth import SystemActor, create_api_key, revoke_api_key
 from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.auth.key_cache import KEY_CACHE_SECONDS, KeyCache
 from fundwall.clock import FixedClock
 from fundwall.config import Settings
 from fundwall.domain.institutions import Institution, InstitutionKind
 from fundwall.store import UnitOfWork
+from fundwall.store.auth_tables import ApiKeyRow
 from fundwall.store.mapping import institution_row
 
 from .pacs import pacs008, transfer
@@ -52,9 +54,13 @@ def guarded(
     clock: FixedClock,
     *,
     required: bool = True,
+    keys: KeyCache | None = None,
 ) -> TestClient:
     app = create_app(service, settings, clock=clock)
-    install_access(app, AccessConfig(engine=engine, clock=clock, api_keys_required=required))
+    config = AccessConfig(
+        engine=engine, clock=clock, api_keys_required=required, keys=keys or KeyCache()
+    )
+    install_access(app, config)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -121,3 +127,56 @@ def test_the_docs_offer_both_ways_to_send_the_key(client: TestClient) -> None:
     operation = spec["paths"]["/v1/transactions"]["post"]
     assert operation["security"] == [{"apiKey": []}, {"apiKeyHeader": []}]
     assert "401" in operation["responses"]
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_checked_key_is_not_read_from_the_database_again_for_30_seconds(
+    service: RuleOfThumbService,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
+    key: str,
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    ticks = Ticks()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    headers = {"x-api-key": key}
+    with guarded(service, settings, engine, clock, keys=KeyCache(monotonic=ticks)) as client:
+        assert client.post("/v1/transactions", json=record("T-1"), headers=headers).is_success
+        assert statements
+        statements.clear()
+        for index in range(2, 6):
+            answer = client.post("/v1/transactions", json=record(f"T-{index}"), headers=headers)
+            assert answer.status_code == 200
+        assert statements == []
+        # Revoked by another process: the key works until its 30 seconds are up.
+        with uow_factory() as uow:
+            uow.session.execute(update(ApiKeyRow).values(revoked_at=clock.now()))
+            uow.commit()
+        ticks.now = KEY_CACHE_SECONDS - 1
+        assert client.post("/v1/transactions", json=record("T-6"), headers=headers).is_success
+        ticks.now = KEY_CACHE_SECONDS
+        refused = client.post("/v1/transactions", json=record("T-7"), headers=headers)
+        assert refused.status_code == 401
+        assert statements
+
+
+def test_a_key_revoked_in_this_process_stops_at_once(
+    client: TestClient, key: str, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    headers = {"authorization": f"Bearer {key}"}
+    assert client.post("/v1/transactions", json=record("T-1"), headers=headers).is_success
+    assert client.post("/v1/transactions", json=record("T-2"), headers=headers).is_success
+    with uow_factory() as uow:
+        revoke_api_key(uow, OPERATOR, key.split("_")[1])
+    assert client.post("/v1/transactions", json=record("T-3"), headers=headers).status_code == 401

@@ -4,7 +4,8 @@ A key reads `fwk_<key id>_<secret>`. The key id is public (it names the key in l
 the audit log); the secret is shown once, when the key is made, and only its SM3 digest is
 stored. A key acts as its member with the role `member_system`. Making and revoking keys is
 audited; using one is not (every transaction would add a record), but `last_used_at` says
-when a key last worked.
+when a key last worked. Requests check keys through a short-lived cache
+(`fundwall.auth.key_cache`), so `last_used_at` lags by up to a minute and a half.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Final
 from sqlalchemy import select
 
 from fundwall.auth.actor import Actor, ActorKind
+from fundwall.auth.key_cache import forget_key
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.tokens import digest, new_token, same
 from fundwall.auth.users import Operator, SystemActor
@@ -118,7 +120,17 @@ def revoke_api_key(uow: UnitOfWork, by: Operator, key_id: str) -> ApiKey:
         row.revoked_at = uow.clock.now()
         uow.audit.record(by, "apikey_revoke", f"apikey:{key_id}", {"member": row.member_code})
         uow.commit()
+    forget_key(key_id)
     return ApiKey.of(row)
+
+
+def parse_key(presented: str) -> tuple[str, str] | None:
+    """The key id and secret of a presented key, or None when it is not shaped like one."""
+    match = _KEY.fullmatch(presented.strip())
+    if match is None:
+        return None
+    key_id, secret = match.groups()
+    return key_id, secret
 
 
 def actor_for_key(uow: UnitOfWork, presented: str) -> Actor | None:
@@ -127,10 +139,10 @@ def actor_for_key(uow: UnitOfWork, presented: str) -> Actor | None:
     Records when the key was used (at most once a minute, to spare the database a write per
     request) and commits that.
     """
-    match = _KEY.fullmatch(presented.strip())
-    if match is None:
+    parsed = parse_key(presented)
+    if parsed is None:
         return None
-    key_id, secret = match.groups()
+    key_id, secret = parsed
     row = uow.session.get(ApiKeyRow, key_id)
     if row is None or row.revoked_at is not None or not same(row.secret_hash, digest(secret)):
         return None

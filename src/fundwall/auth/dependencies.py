@@ -30,7 +30,8 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
 from fundwall.auth.actor import Actor
-from fundwall.auth.api_keys import actor_for_key
+from fundwall.auth.api_keys import actor_for_key, parse_key
+from fundwall.auth.key_cache import KeyCache
 from fundwall.auth.passwords import Passwords
 from fundwall.auth.roles import Permission
 from fundwall.auth.sessions import ActiveSession, SessionPolicy, resume
@@ -53,7 +54,8 @@ _CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="fundwall"'}
 class AccessConfig:
     """What the access dependencies need, set once per app by `install_access`.
 
-    `api_keys_required` is False only in the demo, where the transaction API is open.
+    `api_keys_required` is False only in the demo, where the transaction API is open. `keys`
+    holds the API keys validated in the last 30 seconds (`fundwall.auth.key_cache`).
     """
 
     engine: Engine
@@ -61,6 +63,7 @@ class AccessConfig:
     policy: SessionPolicy = field(default_factory=SessionPolicy)
     clock: Clock = field(default_factory=SystemClock)
     api_keys_required: bool = True
+    keys: KeyCache = field(default_factory=KeyCache)
 
 
 @dataclass(eq=False)
@@ -207,28 +210,49 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get(API_KEY_HEADER)
 
 
+def key_actor(config: AccessConfig, presented: str, uow: UnitOfWork | None = None) -> Actor:
+    """The actor of a presented API key, from the cache or else the database (in `uow`, or in
+    a unit of work of its own); 401 with a Bearer challenge when the key is not valid."""
+    parsed = parse_key(presented)
+    if parsed is not None:
+        cached = config.keys.actor(*parsed)
+        if cached is not None:
+            return cached
+        if uow is None:
+            with UnitOfWork(config.engine, clock=config.clock) as own:
+                actor = actor_for_key(own, presented)
+        else:
+            actor = actor_for_key(uow, presented)
+        if actor is not None:
+            config.keys.remember(*parsed, actor)
+            return actor
+    raise HTTPException(
+        HTTPStatus.UNAUTHORIZED, "the API key is not valid or was revoked", _CHALLENGE
+    )
+
+
+def _no_key() -> HTTPException:
+    return HTTPException(
+        HTTPStatus.UNAUTHORIZED,
+        "send an API key: 'Authorization: Bearer fwk_…' or 'X-API-Key: fwk_…'",
+        _CHALLENGE,
+    )
+
+
 def api_actor(request: Request, uow: UnitOfWorkDep) -> Actor:
     """The caller of an API route: an API key, or a console session on a read.
 
     401 with a Bearer challenge when neither is there or the key is not valid.
     """
+    config = access_config(request)
     presented = _presented_key(request)
     if presented is not None:
-        actor = actor_for_key(uow, presented)
-        if actor is None:
-            raise HTTPException(
-                HTTPStatus.UNAUTHORIZED, "the API key is not valid or was revoked", _CHALLENGE
-            )
-        return actor
+        return key_actor(config, presented, uow)
     if request.method in SAFE_METHODS:
-        session = current_session(request, uow, access_config(request))
+        session = current_session(request, uow, config)
         if session is not None:
             return session.actor
-    raise HTTPException(
-        HTTPStatus.UNAUTHORIZED,
-        "send an API key: 'Authorization: Bearer fwk_…' or 'X-API-Key: fwk_…'",
-        _CHALLENGE,
-    )
+    raise _no_key()
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
@@ -236,11 +260,15 @@ ApiActor = Annotated[Actor, Depends(api_actor)]
 
 def transaction_submitter(request: Request, config: AccessDep) -> Actor | None:
     """For the engine's transaction routes: the member's API key, required outside the demo
-    (None in the demo, where the routes are open)."""
+    (None in the demo, where the routes are open). A console session does not submit.
+
+    A key checked in the last 30 seconds is not read from the database again."""
     if not config.api_keys_required:
         return None
-    with UnitOfWork(config.engine, clock=config.clock) as uow:
-        actor = api_actor(request, uow)
+    presented = _presented_key(request)
+    if presented is None:
+        raise _no_key()
+    actor = key_actor(config, presented)
     actor.require(Permission.SUBMIT_TRANSACTIONS)
     return actor
 

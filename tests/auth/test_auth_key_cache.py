@@ -1,0 +1,69 @@
+"""The cache of validated API keys: trusted for 30 seconds, forgotten at once when revoked here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fundwall.auth import Actor, ActorKind, Role, SystemActor, create_api_key, revoke_api_key
+from fundwall.auth.key_cache import KEY_CACHE_SECONDS, KeyCache, forget_key
+from fundwall.store import UnitOfWork
+
+from .conftest import BANK_A
+
+Uow = Callable[[], UnitOfWork]
+ACTOR = Actor(ActorKind.API_KEY, "k1", Role.MEMBER_SYSTEM, BANK_A)
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_confirmed_key_is_trusted_for_30_seconds() -> None:
+    ticks = Ticks()
+    cache = KeyCache(monotonic=ticks)
+    assert cache.actor("k1", "secret") is None
+    cache.remember("k1", "secret", ACTOR)
+    assert cache.actor("k1", "secret") == ACTOR
+    ticks.now += KEY_CACHE_SECONDS - 0.001
+    assert cache.actor("k1", "secret") == ACTOR
+    ticks.now += 0.001
+    assert cache.actor("k1", "secret") is None
+
+
+def test_the_secret_must_match_the_confirmed_one() -> None:
+    cache = KeyCache()
+    cache.remember("k1", "secret", ACTOR)
+    assert cache.actor("k1", "other secret") is None
+    assert cache.actor("k2", "secret") is None
+
+
+def test_a_revocation_reaches_every_cache_and_lasts() -> None:
+    caches = [KeyCache(), KeyCache()]
+    for cache in caches:
+        cache.remember("k1", "secret", ACTOR)
+        cache.remember("k2", "secret", ACTOR)
+    forget_key("k1")
+    for cache in caches:
+        assert cache.actor("k1", "secret") is None
+        assert cache.actor("k2", "secret") == ACTOR
+        # A request that read the key just before the revocation does not bring it back.
+        cache.remember("k1", "secret", ACTOR)
+        assert cache.actor("k1", "secret") is None
+
+
+def test_revoking_a_key_forgets_it_in_this_process(institutions: Uow) -> None:
+    with institutions() as uow:
+        key, text = create_api_key(uow, SystemActor("cli"), BANK_A)
+    secret = text[len(f"fwk_{key.key_id}_") :]
+    actor = Actor(ActorKind.API_KEY, key.key_id, Role.MEMBER_SYSTEM, BANK_A)
+    cache = KeyCache()
+    cache.remember(key.key_id, secret, actor)
+    with institutions() as uow:
+        revoke_api_key(uow, SystemActor("cli"), key.key_id)
+    assert cache.actor(key.key_id, secret) is None
