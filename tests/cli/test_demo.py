@@ -1,0 +1,62 @@
+"""`fundwall demo` on the tiny region: from nothing to a decided region with its demo users,
+and a second run that reuses everything and decides nothing twice."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from fundwall.cli import app
+from fundwall.config import get_settings
+from fundwall.sim.schema import read_table
+from fundwall.store import UnitOfWork, open_engine
+from fundwall.store.auth_tables import UserRow
+from fundwall.store.tables import DecisionRow, TransactionRow
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    for name in list(os.environ):
+        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
+
+
+def _count(url: str, column: object) -> int:
+    engine = open_engine(url)
+    try:
+        with UnitOfWork(engine) as uow:
+            return int(uow.session.scalar(select(func.count(column))) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir: Path) -> None:
+    first = runner.invoke(app, ["demo", "--size", "tiny", "--seed", "2", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "password fundwall-demo" in first.stdout
+    assert "region decided:" in first.stdout
+
+    url = get_settings().database_url
+    region = data_dir / "demo" / "region-tiny-seed2"
+    transfers = read_table(region, "transactions").num_rows
+    assert _count(url, TransactionRow.tx_id) == transfers
+    assert _count(url, DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
+    assert _count(url, UserRow.id) == 5
+
+    again = runner.invoke(app, ["demo", "--size", "tiny", "--seed", "2", "--no-serve"])
+    assert again.exit_code == 0, again.output
+    assert f"reusing {region}" in again.stdout
+    assert "pass 0, alert 0, warn 0, delay 0, block 0" in again.stdout
+    assert _count(url, TransactionRow.tx_id) == transfers
