@@ -332,3 +332,30 @@ def test_late_stamps_are_decided_as_of_the_latest_time(
     with engine.connect() as connection:
         stamped = connection.scalar(select(TransactionRow.ts).where(TransactionRow.tx_id == "LATE"))
     assert stamped == late.ts
+
+
+def test_a_batch_failing_half_way_is_not_counted_twice(
+    open_service: Callable[..., DecisionService],
+    uow_factory: UowFactory,
+    engine: Engine,
+    stream: Stream,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    live(uow_factory, COUNTING_PACK, "counting.yaml")
+    service = open_service()
+    one, two = stream("A1", "B1", 100), stream("A1", "B1", 100)
+    real = service.engine.decide
+
+    def failing(tx: Transaction) -> object:
+        if tx.tx_id == two.tx_id:
+            raise RuntimeError("a rule reason too long to record")
+        return real(tx)
+
+    monkeypatch.setattr(service.engine, "decide", failing)
+    with pytest.raises(RuntimeError):
+        service.decide_batch([one, two])
+    assert rows(engine, "transactions") == 0
+    # The service rebuilt its state from the log: `one` is decided afresh, and counted once.
+    assert [d.action for d in service.decide_batch([one, two])] == [Action.PASS, Action.PASS]
+    assert service.decide(stream("A1", "B1", 100)).action is Action.ALERT
+    assert rows(engine, "transactions") == 3

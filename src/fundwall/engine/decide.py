@@ -222,20 +222,34 @@ class DecisionService:
             answers: list[Decision] = []
             made: dict[str, Decision] = {}
             entries: list[tuple[Transaction, Outcome]] = []
-            for tx in txs:
-                first = made.get(tx.tx_id) or self._first(tx.tx_id)
-                if first is not None:
-                    answers.append(first)
-                    continue
-                outcome = self.engine.decide(tx)
-                made[tx.tx_id] = outcome.decision
-                entries.append((tx, outcome))
-                answers.append(outcome.decision)
+            try:
+                for tx in txs:
+                    first = made.get(tx.tx_id) or self._first(tx.tx_id)
+                    if first is not None:
+                        answers.append(first)
+                        continue
+                    outcome = self.engine.decide(tx)
+                    made[tx.tx_id] = outcome.decision
+                    entries.append((tx, outcome))
+                    answers.append(outcome.decision)
+            except BaseException:
+                # The transactions decided before the failure are in the state, not the log.
+                self._abandon(entries)
+                raise
             if entries:
                 self._write(entries)
             for _, outcome in entries:
                 self._remember(outcome.decision)
             return answers
+
+    def _abandon(self, entries: list[tuple[Transaction, Outcome]]) -> None:
+        """A batch failed half way: over a log, rebuild from it before the next call; in
+        memory, keep the decisions already folded so their repeats are not counted again."""
+        if self.log is not None:
+            self._stale = bool(entries) or self._stale
+            return
+        for _, outcome in entries:
+            self._remember(outcome.decision)
 
     def _write(self, entries: list[tuple[Transaction, Outcome]]) -> None:
         if self.log is None:

@@ -162,16 +162,16 @@ def replay(
     packs = [_PackColumns(live)] + ([_PackColumns(shadow)] if shadow is not None else [])
     wanted = list(dict.fromkeys(n for p in packs for n in p.pack.feature_names))
     total = table.num_rows
-    chunks: list[pa.RecordBatch] = []
+    schema = _schema(shadow is not None)
+    results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     start = 0
     for batch in iter_bulk(table, directory, batch_rows=batch_rows):
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]
         mask, forced, final = controls.run(start, stop, evaluations[0].actions)
-        arrays = [table["tx_id"].slice(start, batch.num_rows).combine_chunks()]
         action, score, rules, version = packs[0].columns(evaluations[0], final)
-        arrays += [
+        arrays = [
             action,
             score,
             rules,
@@ -182,11 +182,23 @@ def replay(
         if shadow is not None:
             trial = np.maximum(evaluations[1].actions, forced)
             arrays += packs[1].columns(evaluations[1], trial)
-        chunks.append(pa.RecordBatch.from_arrays(arrays, schema=_schema(shadow is not None)))
+        for built, array in zip(results, arrays, strict=True):
+            built.append(array)
         start = stop
         if progress is not None:
             progress(start, total)
-    result = pa.Table.from_batches(chunks, schema=_schema(shadow is not None))
+    # The ids are the input's own column, not a copy.
+    tx_ids = table["tx_id"].cast(pa.string())
+    result = pa.table(
+        [
+            tx_ids,
+            *(
+                pa.chunked_array(built, field.type)
+                for built, field in zip(results, list(schema)[1:], strict=True)
+            ),
+        ],
+        schema=schema,
+    )
     if out is not None:
         pq.write_table(result, out, compression="zstd")
     return result

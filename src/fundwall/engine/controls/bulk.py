@@ -54,6 +54,7 @@ from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.scalar import local_yyyymmdd
 
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 B = npt.NDArray[np.bool_]
 Rows = tuple[I64, I64, I64, I64, I64]
@@ -129,12 +130,17 @@ def intervals(
     )
 
 
-def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[npt.NDArray[np.int64], list[str]]:
-    encoded = pc.dictionary_encode(column.cast(pa.string()))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    return np.asarray(codes, dtype=np.int64), encoded.dictionary.to_pylist()
+def _codes(*columns: pa.ChunkedArray) -> tuple[I32, list[str]]:
+    """Dense codes (-1 for null) of the values of `columns` taken as one column, and the
+    values; chunk by chunk, so no column is copied into one buffer first."""
+    chunks = [chunk for column in columns for chunk in column.cast(pa.string()).chunks]
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), []
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.string()))
+    codes = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in encoded.chunks]
+    return np.concatenate(codes).astype(np.int32, copy=False), encoded.chunk(
+        0
+    ).dictionary.to_pylist()
 
 
 class BulkControls:
@@ -151,15 +157,9 @@ class BulkControls:
         n = table.num_rows
         self.ts = ts_us
         self.amount = np.asarray(table["amount_fen"].cast(pa.int64()).to_numpy(), np.int64)
-        both = pa.concat_arrays(
-            [
-                table["payer_account"].cast(pa.string()).combine_chunks(),
-                table["payee_account"].cast(pa.string()).combine_chunks(),
-            ]
-        )
-        account_codes, accounts = _codes(both)
-        self.payer = np.ascontiguousarray(account_codes[:n])
-        self.payee = np.ascontiguousarray(account_codes[n:])
+        account_codes, accounts = _codes(table["payer_account"], table["payee_account"])
+        self.payer = account_codes[:n]
+        self.payee = account_codes[n:]
         self.device, devices = _codes(table["device_id"])
         self.ip, ips = _codes(table["ip"])
         channel = table["channel"].cast(pa.string())
@@ -323,7 +323,7 @@ def _tuple(found: Intervals) -> Rows:
 
 @njit(nogil=True, cache=True)
 def _control_pass(
-    start: int, stop: int, ts: I64, amount: I64, payer: I64, payee: I64, device: I64, ip: I64,
+    start: int, stop: int, ts: I64, amount: I64, payer: I32, payee: I32, device: I32, ip: I32,
     non_counter: B, klass: I64, status: I64, bound: I64, id_hash: I64, phone_hash: I64,
     predicates: I64, restrictions: Rows, punished: Rows, list_keys: I64, l_start: I64,
     l_begin: I64, l_end: I64, l_level: I64, l_only: I64, limits: I64, ledger: I64,
