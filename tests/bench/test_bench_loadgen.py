@@ -1,4 +1,5 @@
-"""The load generator's requests: the region's transactions in order, new ids, the key."""
+"""The load generator's requests: the region's transactions in order, new ids, each sent by
+its own member with that member's key."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from fundwall.bench.loadgen import Phase, Step, http_request, region_records
 from fundwall.sim.run import simulate
+from fundwall.sim.schema import read_table
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +22,14 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _body(request: bytes) -> object:
-    return json.loads(request.split(b"\r\n\r\n", 1)[1])
+def _request(request: bytes) -> tuple[str, object]:
+    head, body = request.split(b"\r\n\r\n", 1)
+    key = head.split(b"Authorization: Bearer ", 1)[1].split(b"\r\n", 1)[0]
+    return key.decode(), json.loads(body)
+
+
+def _owner(tx: dict[str, str]) -> str:
+    return tx["payee_bank"] if tx["kind"] == "deposit" else tx["payer_bank"]
 
 
 def test_records_follow_the_region_in_order_and_start_over_at_its_end() -> None:
@@ -29,28 +37,52 @@ def test_records_follow_the_region_in_order_and_start_over_at_its_end() -> None:
         {
             "tx_id": ["a", "b", "c"],
             "ts": pa.array([1, 2, 3], pa.timestamp("us", tz="UTC")),
+            "kind": ["transfer", "deposit", "withdrawal"],
+            "payer_bank": ["P1", None, "P3"],
+            "payee_bank": ["Q1", "Q2", None],
             "amount_fen": [10, None, 30],
         }
     )
-    records = [json.loads(r) for r in itertools.islice(region_records(table, 1, chunk=2), 5)]
+    pairs = list(itertools.islice(region_records(table, 1, chunk=2), 5))
+    assert [member for member, _ in pairs] == ["Q2", "P3", "P1", "Q2", "P3"]
+    records = [json.loads(record) for _, record in pairs]
     # Nulls are left out, as a member's system would leave out an absent field.
     assert [r.get("amount_fen") for r in records] == [None, 30, 10, None, 30]
     assert {r["tx_id"] for r in records} == {"{tx_id}"}
     assert records[1]["ts"] == "1970-01-01T00:00:00.000003+00:00"
 
 
-def test_steps_send_new_ids_with_the_key(region: Path) -> None:
-    single = Step("/v1/transactions", 1, 1, 1.0, 3, "s", region, "fwk_key")
-    batch = Step("/v1/transactions/batch", 4, 1, 1.0, 2, "b", region, "fwk_key", first=10)
-    singles = list(single.requests())
-    batches = list(batch.requests())
-    assert len(singles) == 3 and len(batches) == 2
-    assert all(b"Authorization: Bearer fwk_key\r\n" in r for r in singles + batches)
-    assert [_body(r)["tx_id"] for r in singles] == ["s-0", "s-1", "s-2"]  # type: ignore[index]
-    sent = [tx for r in batches for tx in _body(r)]  # type: ignore[attr-defined]
-    assert [tx["tx_id"] for tx in sent] == [f"b-{i}" for i in range(8)]
-    times = [tx["ts"] for tx in sent]
-    assert times == sorted(times)
+def test_each_member_sends_its_own_transactions_with_its_key(region: Path) -> None:
+    table = read_table(region, "transactions")
+    members = sorted(
+        {_owner(tx) for tx in table.select(["kind", "payer_bank", "payee_bank"]).to_pylist()}
+    )
+    keys = {member: f"key-{member}" for member in members[:-1]}
+    single = Step("/v1/transactions", 1, 1, 1.0, 30, "s", region, keys)
+    batch = Step("/v1/transactions/batch", 5, 1, 1.0, 6, "b", region, keys, first=10)
+    singles = [_request(r) for r in single.requests()]
+    batches = [_request(r) for r in batch.requests()]
+    assert len(singles) == 30 and len(batches) == 6
+    for key, tx in singles:
+        assert isinstance(tx, dict) and key == f"key-{_owner(tx)}"
+    assert [tx["tx_id"] for _, tx in singles] == [f"s-{i}" for i in range(30)]  # type: ignore[index]
+    sent = []
+    for key, txs in batches:
+        assert isinstance(txs, list) and len(txs) == 5
+        assert {f"key-{_owner(tx)}" for tx in txs} == {key}
+        sent += txs
+    assert sorted(int(tx["tx_id"][2:]) for tx in sent) == list(range(30))
+    # A member without a key (the last) is left out; each member's own stay in time order.
+    assert members[-1] not in {_owner(tx) for tx in sent}
+    for member in members:
+        times = [tx["ts"] for tx in sent if _owner(tx) == member]
+        assert times == sorted(times)
+
+
+def test_a_region_without_a_keyed_member_is_refused(region: Path) -> None:
+    step = Step("/v1/transactions", 1, 1, 1.0, 3, "s", region, {"NOBODY": "k"})
+    with pytest.raises(RuntimeError, match="no transaction of the region belongs"):
+        step.requests()
 
 
 def test_a_request_carries_its_length() -> None:

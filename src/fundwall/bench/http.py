@@ -41,7 +41,7 @@ class HttpLoad:
     max_batches: int = 2_000
 
 
-def _steps(region: Path, key: str, load: HttpLoad) -> tuple[Step, Step, Step]:
+def _steps(region: Path, keys: dict[str, str], load: HttpLoad) -> tuple[Step, Step, Step]:
     warm_up = Step(
         TRANSACTION_PATH,
         1,
@@ -50,7 +50,7 @@ def _steps(region: Path, key: str, load: HttpLoad) -> tuple[Step, Step, Step]:
         load.warm_up_requests,
         "w",
         region,
-        key,
+        keys,
     )
     single = replace(
         warm_up,
@@ -67,16 +67,21 @@ def _steps(region: Path, key: str, load: HttpLoad) -> tuple[Step, Step, Step]:
         load.max_batches,
         "b",
         region,
-        key,
+        keys,
         first=load.warm_up_requests + load.max_requests,
     )
     return warm_up, single, batch
 
 
 def _load_server(
-    command: list[str], port: int, region: Path, data_dir: Path, key: str, load: HttpLoad
+    command: list[str],
+    port: int,
+    region: Path,
+    data_dir: Path,
+    keys: dict[str, str],
+    load: HttpLoad,
 ) -> dict[str, float]:
-    warm_up, single, batch = _steps(region, key, load)
+    warm_up, single, batch = _steps(region, keys, load)
     with (
         tempfile.TemporaryFile(prefix="fundwall-bench-server-") as log,
         running(command, port, store_environment(data_dir), log) as server,
@@ -103,13 +108,13 @@ def measure_http(region: Path, load: HttpLoad, *, shell_baseline: bool = True) -
     `AmountRule`; the figures of both, the engine's under the names the goals use."""
     with tempfile.TemporaryDirectory(prefix="fundwall-bench-store-") as scratch:
         data_dir = Path(scratch)
-        key = prepare_store(data_dir, region)
+        keys = prepare_store(data_dir, region)
         port = free_port()
-        engine = _load_server(engine_command(port, region), port, region, data_dir, key, load)
+        engine = _load_server(engine_command(port, region), port, region, data_dir, keys, load)
         shell = None
         if shell_baseline:
             port = free_port()
-            shell = _load_server(shell_command(port), port, region, data_dir, key, load)
+            shell = _load_server(shell_command(port), port, region, data_dir, keys, load)
     result: dict[str, object] = {
         "http_connections": load.connections,
         "http_decisions": engine["decisions"],

@@ -17,13 +17,14 @@ import multiprocessing
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import uvloop
 
 from fundwall.sim.schema import read_table
@@ -50,36 +51,72 @@ class Step:
     """Prefix of the transaction ids, so that every phase sends new ones."""
     region: Path
     """Send this region's own transactions, in time order, from the `first` on (wrapping)."""
-    api_key: str
+    api_keys: Mapping[str, str]
+    """Each member's API key: a member submits only its own transactions."""
     first: int = 0
 
     def requests(self) -> Iterator[bytes]:
-        """Up to `max_requests` requests, each transaction with a new id. The region is
-        read now; the requests are made as they are taken."""
-        return self._requests(region_records(read_table(self.region, "transactions"), self.first))
+        """Up to `max_requests` requests, each transaction with a new id and sent with its
+        member's key. The region is read now; the requests are made as they are taken."""
+        table = read_table(self.region, "transactions")
+        owners = set(pc.unique(_owners(table)).drop_null().to_pylist())
+        if not owners & set(self.api_keys):
+            raise RuntimeError("no transaction of the region belongs to a member with a key")
+        return self._requests(region_records(table, self.first))
 
-    def _requests(self, records: Iterator[str]) -> Iterator[bytes]:
-        for number in range(self.max_requests):
-            start = number * self.per_request
-            batch = [
-                next(records).replace("{tx_id}", f"{self.run}-{serial}")
-                for serial in range(start, start + self.per_request)
-            ]
-            body = batch[0] if self.per_request == 1 else "[" + ",".join(batch) + "]"
-            yield http_request(self.path, body.encode(), self.api_key)
+    def _requests(self, records: Iterator[tuple[str | None, str]]) -> Iterator[bytes]:
+        waiting: dict[str, list[str]] = {}
+        serial = 0
+        for _ in range(self.max_requests):
+            member, batch = self._take(records, waiting)
+            with_ids = []
+            for record in batch:
+                with_ids.append(record.replace("{tx_id}", f"{self.run}-{serial}"))
+                serial += 1
+            body = with_ids[0] if self.per_request == 1 else "[" + ",".join(with_ids) + "]"
+            yield http_request(self.path, body.encode(), self.api_keys[member])
+
+    def _take(
+        self, records: Iterator[tuple[str | None, str]], waiting: dict[str, list[str]]
+    ) -> tuple[str, list[str]]:
+        """The next `per_request` transactions of one member, as a bank's system would send
+        them: each waits, in the region's order, until its member has a request's worth."""
+        for member, record in records:
+            if member is None or member not in self.api_keys:
+                continue
+            queue = waiting.setdefault(member, [])
+            queue.append(record)
+            if len(queue) == self.per_request:
+                del waiting[member]
+                return member, queue
+        raise RuntimeError("the region's transactions ran out")
 
 
-def region_records(table: pa.Table, first: int, chunk: int = 1_000) -> Iterator[str]:
-    """The region's transactions as JSON from the `first` on, in time order, starting over
-    at the end, with `{tx_id}` standing for the id; `chunk` rows are converted at a time."""
+def _owners(table: pa.Table) -> pa.ChunkedArray:
+    """The member each transaction belongs to, the one that submits it and decides: the
+    payer's bank, the payee's for a cash deposit."""
+    deposit = pc.equal(table["kind"], "deposit")
+    return pc.if_else(deposit, table["payee_bank"], table["payer_bank"])
+
+
+def region_records(
+    table: pa.Table, first: int, chunk: int = 1_000
+) -> Iterator[tuple[str | None, str]]:
+    """The region's transactions from the `first` on, in time order, starting over at the
+    end: each its member and its JSON with `{tx_id}` standing for the id. `chunk` rows are
+    converted at a time."""
     if table.num_rows == 0:
         raise RuntimeError("the region has no transactions to send")
+    owners = _owners(table)
     position = first % table.num_rows
     while True:
-        for row in table.slice(position, chunk).to_pylist():
+        rows = table.slice(position, chunk).to_pylist()
+        members = owners.slice(position, chunk).to_pylist()
+        for member, row in zip(members, rows, strict=True):
             row["ts"] = row["ts"].isoformat()
             row["tx_id"] = "{tx_id}"
-            yield json.dumps({key: value for key, value in row.items() if value is not None})
+            record = json.dumps({key: value for key, value in row.items() if value is not None})
+            yield member, record
         position = position + chunk if position + chunk < table.num_rows else 0
 
 

@@ -2,8 +2,9 @@
 decision service as the same run's baseline.
 
 Both run in child processes on a free loopback port, over a store of their own in a
-temporary data directory (SQLite) that holds one member bank of the region and its API key,
-so every request is authenticated exactly as in a deployment.
+temporary data directory (SQLite) that holds the region's members (banks and payment
+institutions) with an API key each, so every request is authenticated, and every
+transaction submitted by its own member, exactly as in a deployment.
 """
 
 from __future__ import annotations
@@ -42,38 +43,47 @@ def store_environment(data_dir: Path) -> dict[str, str]:
     }
 
 
-def prepare_store(data_dir: Path, region: Path) -> str:
-    """Create the store in `data_dir` with the region's first member bank and an API key for
-    it; return the key."""
+def prepare_store(data_dir: Path, region: Path) -> dict[str, str]:
+    """Create the store in `data_dir` with the region's members and an API key for each;
+    return the keys by member code."""
     from fundwall.auth import SystemActor, create_api_key
+    from fundwall.domain.institutions import InstitutionKind
     from fundwall.sim.schema import read_table
     from fundwall.store import UnitOfWork, migrate, open_engine
     from fundwall.store.tables import InstitutionRow
 
     url = store_environment(data_dir)["FUNDWALL_DATABASE_URL"]
     migrate.upgrade(url)
-    banks = [row for row in read_table(region, "institutions").to_pylist() if row["kind"] == "bank"]
-    if not banks:
-        raise RuntimeError(f"{region} has no bank to hold the benchmark's API key")
-    bank = banks[0]
+    members = [
+        row
+        for row in read_table(region, "institutions").to_pylist()
+        if InstitutionKind(row["kind"]).holds_accounts
+    ]
+    if not members:
+        raise RuntimeError(f"{region} has no bank or payment institution to submit for")
     engine = open_engine(url)
+    keys: dict[str, str] = {}
     try:
         with UnitOfWork(engine) as uow:
-            uow.session.add(
+            uow.session.add_all(
                 InstitutionRow(
-                    code=bank["code"],
-                    name_zh=bank["name_zh"],
-                    name_en=bank["name_en"],
-                    kind=bank["kind"],
-                    region=bank["region_code"],
+                    code=row["code"],
+                    name_zh=row["name_zh"],
+                    name_en=row["name_en"],
+                    kind=row["kind"],
+                    region=row["region_code"],
                 )
+                for row in members
             )
             uow.commit()
-        with UnitOfWork(engine) as uow:
-            _, key = create_api_key(uow, SystemActor(BENCH_ACTOR), bank["code"], "benchmark")
+        for row in members:
+            with UnitOfWork(engine) as uow:
+                _, keys[row["code"]] = create_api_key(
+                    uow, SystemActor(BENCH_ACTOR), row["code"], "benchmark"
+                )
     finally:
         engine.dispose()
-    return key
+    return keys
 
 
 def engine_command(port: int, region: Path) -> list[str]:
