@@ -8,7 +8,12 @@ PACS002 = "{urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10}"
 
 
 def transfer(
-    tx_id: str, amount: str = "100.00", *, currency: str = "CNY", version: str = "08"
+    tx_id: str,
+    amount: str = "100.00",
+    *,
+    currency: str = "CNY",
+    version: str = "08",
+    debtor_agent: str = "ICBKCNBJ",
 ) -> str:
     """One CdtTrfTxInf; version 02 names agents by BIC, later ones by BICFI."""
     bic = "BIC" if version == "02" else "BICFI"
@@ -19,7 +24,7 @@ def transfer(
       <ChrgBr>SLEV</ChrgBr>
       <Dbtr><Nm>Payer</Nm></Dbtr>
       <DbtrAcct><Id><Othr><Id>6222020200112233445</Id></Othr></Id></DbtrAcct>
-      <DbtrAgt><FinInstnId><{bic}>ICBKCNBJ</{bic}></FinInstnId></DbtrAgt>
+      <DbtrAgt><FinInstnId><{bic}>{debtor_agent}</{bic}></FinInstnId></DbtrAgt>
       <CdtrAgt><FinInstnId><{bic}>ABOCCNBJ</{bic}></FinInstnId></CdtrAgt>
       <Cdtr><Nm>Payee</Nm></Cdtr>
       <CdtrAcct><Id><Othr><Id>6228480010203040506</Id></Othr></Id></CdtrAcct>

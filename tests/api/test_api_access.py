@@ -23,11 +23,19 @@ from .pacs import pacs008, transfer
 from .records import record
 from .service import RuleOfThumbService
 
-BANK = "B001"
+BANK = "ICBKCNBJ"
+"""A member registered under its BIC, the debtor agent of the test messages."""
 OPERATOR = SystemActor("test")
+
+
+def own(tx_id: str = "T-1") -> dict[str, object]:
+    """A transfer the member's customer pays."""
+    return record(tx_id, payer_bank=BANK)
+
+
 ROUTES = [
-    ("/v1/transactions", {"json": record()}),
-    ("/v1/transactions/batch", {"json": [record()]}),
+    ("/v1/transactions", {"json": own()}),
+    ("/v1/transactions/batch", {"json": [own()]}),
     (
         "/v1/iso20022/pacs.008",
         {"content": pacs008(transfer("K-1")), "headers": {"content-type": "application/xml"}},
@@ -37,7 +45,7 @@ ROUTES = [
 
 @pytest.fixture
 def key(uow_factory: Callable[[], UnitOfWork]) -> str:
-    """A valid API key of bank B001."""
+    """A valid API key of the member BANK."""
     with uow_factory() as uow:
         uow.session.add(
             institution_row(Institution(BANK, BANK, BANK, InstitutionKind.BANK, "350200"))
@@ -97,7 +105,7 @@ def test_a_member_key_is_let_through(
 
 
 def test_the_key_also_goes_in_its_own_header(client: TestClient, key: str) -> None:
-    response = client.post("/v1/transactions", json=record(), headers={"x-api-key": key})
+    response = client.post("/v1/transactions", json=own(), headers={"x-api-key": key})
     assert response.status_code == 200
 
 
@@ -105,12 +113,12 @@ def test_a_wrong_or_revoked_key_is_refused(
     client: TestClient, key: str, uow_factory: Callable[[], UnitOfWork]
 ) -> None:
     forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
-    response = client.post("/v1/transactions", json=record(), headers={"x-api-key": forged})
+    response = client.post("/v1/transactions", json=own(), headers={"x-api-key": forged})
     assert response.status_code == 401
     assert response.json()["detail"] == "the API key is not valid or was revoked"
     with uow_factory() as uow:
         revoke_api_key(uow, OPERATOR, key.split("_")[1])
-    response = client.post("/v1/transactions", json=record(), headers={"x-api-key": key})
+    response = client.post("/v1/transactions", json=own(), headers={"x-api-key": key})
     assert response.status_code == 401
 
 
@@ -152,11 +160,11 @@ def test_a_checked_key_is_not_read_from_the_database_again_for_30_seconds(
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     headers = {"x-api-key": key}
     with guarded(service, settings, engine, clock, keys=KeyCache(monotonic=ticks)) as client:
-        assert client.post("/v1/transactions", json=record("T-1"), headers=headers).is_success
+        assert client.post("/v1/transactions", json=own("T-1"), headers=headers).is_success
         assert statements
         statements.clear()
         for index in range(2, 6):
-            answer = client.post("/v1/transactions", json=record(f"T-{index}"), headers=headers)
+            answer = client.post("/v1/transactions", json=own(f"T-{index}"), headers=headers)
             assert answer.status_code == 200
         assert statements == []
         # Revoked by another process: the key works until its 30 seconds are up.
@@ -164,9 +172,9 @@ def test_a_checked_key_is_not_read_from_the_database_again_for_30_seconds(
             uow.session.execute(update(ApiKeyRow).values(revoked_at=clock.now()))
             uow.commit()
         ticks.now = KEY_CACHE_SECONDS - 1
-        assert client.post("/v1/transactions", json=record("T-6"), headers=headers).is_success
+        assert client.post("/v1/transactions", json=own("T-6"), headers=headers).is_success
         ticks.now = KEY_CACHE_SECONDS
-        refused = client.post("/v1/transactions", json=record("T-7"), headers=headers)
+        refused = client.post("/v1/transactions", json=own("T-7"), headers=headers)
         assert refused.status_code == 401
         assert statements
 
@@ -175,8 +183,8 @@ def test_a_key_revoked_in_this_process_stops_at_once(
     client: TestClient, key: str, uow_factory: Callable[[], UnitOfWork]
 ) -> None:
     headers = {"authorization": f"Bearer {key}"}
-    assert client.post("/v1/transactions", json=record("T-1"), headers=headers).is_success
-    assert client.post("/v1/transactions", json=record("T-2"), headers=headers).is_success
+    assert client.post("/v1/transactions", json=own("T-1"), headers=headers).is_success
+    assert client.post("/v1/transactions", json=own("T-2"), headers=headers).is_success
     with uow_factory() as uow:
         revoke_api_key(uow, OPERATOR, key.split("_")[1])
-    assert client.post("/v1/transactions", json=record("T-3"), headers=headers).status_code == 401
+    assert client.post("/v1/transactions", json=own("T-3"), headers=headers).status_code == 401

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from fundwall.api import create_app
+from fundwall.api.members import StoredOwners
 from fundwall.auth import Passwords, demo_notice
 from fundwall.clock import FixedClock
 from fundwall.config import load_settings
@@ -63,7 +64,12 @@ def make_console(
     (packs / "trial.yaml").write_text(trial_pack_text(), encoding="utf-8")
     engine = open_engine(url)
     clock = FixedClock(NOW)
-    app = create_app(StoredDecisions(engine), load_settings(config_file=None), clock=clock)
+    app = create_app(
+        StoredDecisions(engine),
+        load_settings(config_file=None),
+        clock=clock,
+        owners=StoredOwners(engine),
+    )
     install_console(
         app,
         engine=engine,

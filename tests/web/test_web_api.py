@@ -163,6 +163,27 @@ def test_the_transaction_api_needs_a_members_key_outside_the_demo(
     assert decided.json()["action"] == "block"
 
 
+def test_another_member_cannot_read_a_decision_by_sending_its_transaction_id(
+    shared_console: Console, region: Region
+) -> None:
+    client = open_client(shared_console.app)
+    mine = {
+        **_transaction(region),
+        "payer_account": region.second_account,
+        "payer_bank": region.second_bank,
+        "payee_bank": region.first_bank,
+    }
+    probe = client.post("/v1/transactions", json=mine, headers=_bearer(region.second_key))
+    assert probe.status_code == 422
+    assert probe.headers["content-type"] == PROBLEM
+    assert probe.json()["reason"] == "transaction id already used"
+    assert "block" not in probe.text and "reasons" not in probe.json()
+    foreign = client.post(
+        "/v1/transactions", json=_transaction(region), headers=_bearer(region.second_key)
+    )
+    assert foreign.status_code == 403
+
+
 def test_a_console_session_cannot_submit_transactions(viewer: AsUser, region: Region) -> None:
     answer = viewer("analyst1").post("/v1/transactions", json=_transaction(region))
     assert answer.status_code == 401

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from fundwall import __version__
 from fundwall.api.bodies import ApiLimits
+from fundwall.api.members import RememberedOwners, TransactionOwners
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
@@ -45,7 +46,9 @@ there were more).
 
 **Access**: with access control installed (as `fundwall serve` does, except in the demo),
 each request carries a member's API key, `Authorization: Bearer fwk_…` or `X-API-Key: fwk_…`;
-without one the answer is a 401 problem.
+without one the answer is a 401 problem. A member submits only its own transactions (those its
+customers pay, and deposits they receive; else 403), and a `tx_id` another member used first
+is refused as invalid input (422, "transaction id already used").
 """
 
 _TAGS: Final = [
@@ -81,12 +84,15 @@ def create_app(
     *,
     clock: Clock | None = None,
     limits: ApiLimits | None = None,
+    owners: TransactionOwners | None = None,
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
 
     `settings` are the deployment's (the policy figures the documentation quotes); `clock`
     stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
-    request bodies.
+    request bodies. `owners` says which member used each transaction id first: in memory by
+    default (right for a service that forgets its decisions when the process ends); give
+    `StoredOwners(engine)` for a service that logs its decisions in that store.
     """
     app = _FundwallAPI(
         title="Fundwall risk engine",
@@ -102,7 +108,11 @@ def create_app(
     )
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
-    app.include_router(decision_router(service, clock or SystemClock(), limits or ApiLimits()))
+    app.include_router(
+        decision_router(
+            service, clock or SystemClock(), limits or ApiLimits(), owners or RememberedOwners()
+        )
+    )
 
     @app.get("/healthz", tags=["health"], summary="Liveness", response_model=HealthOut)
     async def healthz() -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 Each credit transfer that could be read is decided (all of them in one `decide_batch` call, in
 message order); each that could not is rejected with its ISO status reason; a message that
-cannot be accepted as a whole is rejected as a group. See docs/api.md.
+cannot be accepted as a whole is rejected as a group. With a member's API key, a credit
+transfer whose debtor agent is another member is rejected AG01, and one whose id another
+member used first AM05, like a duplicate in the message (`fundwall.api.members`). See
+docs/api.md.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
+from fundwall.api.members import Refusal, TransactionOwners, refusals
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.domain.decisions import Decision
 from fundwall.ingest import (
@@ -83,29 +87,53 @@ def sample_rejection() -> str:
 
 
 def answer_pacs008(
-    service: DecisionServiceProtocol, data: bytes, *, now: datetime, max_bytes: int
+    service: DecisionServiceProtocol,
+    data: bytes,
+    *,
+    now: datetime,
+    max_bytes: int,
+    member: str | None,
+    owners: TransactionOwners,
 ) -> tuple[bytes, bool]:
     """The pacs.002 answering the pacs.008 `data`, and whether the message was accepted.
 
     Not accepted (False) means rejected as a whole: the report's group status is RJCT and no
-    transaction was decided.
+    transaction was decided. With `member` (the submitting member; None when access is open),
+    only its own credit transfers under ids no other member took first (`owners`) are decided.
     """
     try:
         message = parse_pacs008(data, max_bytes=max_bytes)
     except InvalidMessage as error:
         return build_pacs002_rejection(error, created_at=now), False
-    return build_pacs002(message, _outcomes(service, message), created_at=now), True
+    outcomes = _outcomes(service, message, member, owners)
+    return build_pacs002(message, outcomes, created_at=now), True
 
 
-def _outcomes(service: DecisionServiceProtocol, message: Pacs008Message) -> list[Outcome]:
+def _outcomes(
+    service: DecisionServiceProtocol,
+    message: Pacs008Message,
+    member: str | None,
+    owners: TransactionOwners,
+) -> list[Outcome]:
     readable = [item.transaction for item in message.transactions if item.transaction]
-    decisions = iter(service.decide_batch(readable) if readable else ())
+    refused: list[Refusal | None] = [None] * len(readable)
+    if member is not None:
+        refused = refusals(member, readable, owners)
+    decided = [tx for tx, why in zip(readable, refused, strict=True) if why is None]
+    if member is not None:
+        owners.remember(member, [tx.tx_id for tx in decided])
+    decisions = iter(service.decide_batch(decided) if decided else ())
+    reasons = iter(refused)
     outcomes = []
     for item in message.transactions:
         if item.error is not None:
             outcomes.append(Outcome("invalid", item.error.reason))
-        else:
+            continue
+        why = next(reasons)
+        if why is None:
             outcomes.append(_outcome(next(decisions)))
+        else:
+            outcomes.append(Outcome("invalid", why.reason, why.code))
     return outcomes
 
 

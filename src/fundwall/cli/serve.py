@@ -46,20 +46,31 @@ def open_service(settings: Settings, region: Path | None) -> DecisionService:
 
 
 def build_app(
-    service: DecisionServiceProtocol, settings: Settings, *, demo_notice: str | None = None
+    service: DecisionServiceProtocol,
+    settings: Settings,
+    *,
+    demo_notice: str | None = None,
+    in_memory: bool = False,
 ) -> FastAPI:
     """The API over `service` with the console, over the store and data directory of
     `settings` (stored backtests in `<data_dir>/backtests`, pack files in `<data_dir>/packs`).
-    `demo_notice` (the demo only) names the demo users on the sign-in page."""
+    `demo_notice` (the demo only) names the demo users on the sign-in page.
+
+    Which member used a transaction id first is read from the store, where the service logs
+    every transaction; `in_memory` (a service that logs nothing) remembers it in the process.
+    """
     from fundwall.api import create_app
+    from fundwall.api.members import RememberedOwners, StoredOwners
     from fundwall.crypto import Keyring
     from fundwall.store import open_engine
     from fundwall.web import install_console
 
-    app = create_app(service, settings)
+    store = open_engine(settings.database_url)
+    owners = RememberedOwners() if in_memory else StoredOwners(store)
+    app = create_app(service, settings, owners=owners)
     install_console(
         app,
-        engine=open_engine(settings.database_url),
+        engine=store,
         keyring=Keyring.from_settings(settings),
         data_dir=settings.data_dir,
         demo_notice=demo_notice,
@@ -103,7 +114,7 @@ def serve(
     settings = get_settings()
     service = open_service(settings, region)
     try:
-        app = build_app(service, settings)
+        app = build_app(service, settings, in_memory=region is not None)
         source = region if region is not None else display_url(settings.database_url)
         console.print(f"Fundwall deciding over {source}")
         console.print(f"API docs: {docs_url(host, port)}")
