@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import Engine
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fundwall.auth.dependencies import AccessConfig, install_access
 from fundwall.auth.passwords import Passwords
@@ -47,15 +47,30 @@ SECURITY_HEADERS: Final = {
 }
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """Add the security headers to every console response."""
+class SecurityHeaders:
+    """Add the security headers to every console response; API paths pass straight through.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        if is_console(request.url.path):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+    Plain ASGI rather than Starlette's `BaseHTTPMiddleware`, which runs every request in a
+    task of its own with memory streams between the layers: it measured about 350 µs of CPU
+    on each API call that it did not even touch, four times the call itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_console(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def install_console(
