@@ -275,16 +275,18 @@ def iter_bulk(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     workers: int | None = None,
+    encoded: Encoded | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Feature batches of a transactions table sorted by time, in table order.
 
     Each batch holds the next `batch_rows` transactions; only one batch of output is alive
-    at a time unless the caller keeps them.
+    at a time unless the caller keeps them. `encoded` is `encode(table, accounts)` when the
+    caller made it already (replay reads the codes too), so the table is encoded once.
     """
     if batch_rows <= 0:
         raise InvalidInput("batch size must be positive", field="batch_rows")
     directory = accounts if accounts is not None else AccountDirectory.empty()
-    enc = encode(table, directory)
+    enc = encoded if encoded is not None else encode(table, directory)
     run = _Run(enc, directory)
     with ThreadPoolExecutor(
         max_workers=workers or min(os.cpu_count() or 1, len(STREAMS) + 1)

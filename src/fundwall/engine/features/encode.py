@@ -42,6 +42,9 @@ class Encoded:
     account_row: I64
     n_entities: tuple[int, int, int, int, int]
     n_cities: int
+    values: tuple[pa.Array, pa.Array, pa.Array]
+    """What the account, device and IP codes stand for, for callers that look rows up by
+    those values (the hard controls of replay)."""
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -182,6 +185,7 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
             len(directory.party_birth),
         ),
         n_cities=len(cities),
+        values=(account_values, devices, ips),
     )
 
 
