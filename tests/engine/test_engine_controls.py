@@ -3,6 +3,7 @@ when it holds and when it does not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from engine_fixtures import ID_HASH, PHONE_HASH, T0, Run, Verdict, book, tx
@@ -358,3 +359,13 @@ def test_controls_and_rules_combine_to_the_most_severe(run: Run, policy: PolicyS
         (Action.BLOCK, ("HC22",), ("T777",), 10),
         (Action.ALERT, ("HC22",), ("T500",), 30),
     ]
+
+
+def test_a_transaction_without_channel_is_not_a_non_counter_one(
+    run: Run, policy: PolicySettings
+) -> None:
+    """As the feature `is_non_counter` reads it: suspensions and the punishment list bind
+    channels known to be outside a counter."""
+    unknown = replace(tx(1, "B1", "A1", 100), channel=None)
+    verdicts = run([unknown], book({"B1": AccountStatus.NON_COUNTER_SUSPENDED}), policy)
+    assert outcome(verdicts) == [PASS]

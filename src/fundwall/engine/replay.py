@@ -42,6 +42,7 @@ from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
+from fundwall.engine.features.encode import encode
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
 from fundwall.ingest import read_transactions
 from fundwall.sim.schema import read_table
@@ -73,20 +74,19 @@ def _source(
     return table, directory or AccountDirectory.empty(), book or ControlBook()
 
 
-def _forward_time(table: pa.Table) -> tuple[pa.Table, npt.NDArray[np.int64]]:
-    """Timestamps in µs that never go back (each at least the one before), and the table
-    restamped with them when any had to move."""
+def _forward_time(table: pa.Table) -> pa.Table:
+    """The table with timestamps that never go back (each at least the one before): restamped
+    when any has to move, else as it is."""
     column = table["ts"]
     if not pa.types.is_timestamp(column.type) or column.type.tz is None:
         raise InvalidInput(f"expected a timestamp with time zone, got {column.type}", "ts")
     if column.null_count:
         raise InvalidInput("a transaction has no time", "ts")
     ts = np.asarray(column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(), np.int64)
-    forward = np.maximum.accumulate(ts) if len(ts) else ts
-    if np.array_equal(forward, ts):
-        return table, ts
-    stamped = pa.array(forward, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    return table.set_column(table.schema.get_field_index("ts"), "ts", stamped), forward
+    if len(ts) < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+        return table
+    stamped = pa.array(np.maximum.accumulate(ts), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    return table.set_column(table.schema.get_field_index("ts"), "ts", stamped)
 
 
 def _lists(
@@ -155,9 +155,10 @@ def replay(
     given, `shadow` beside it; write the table to `out` (Parquet) when given."""
     live = pack if pack is not None else default_pack()
     table, directory, book = _source(source, directory, book)
-    table, ts = _forward_time(table)
+    table = _forward_time(table)
+    encoded = encode(table, directory)
     controls = BulkControls(
-        book, directory, policy if policy is not None else get_settings().policy, table, ts
+        book, directory, policy if policy is not None else get_settings().policy, encoded
     )
     packs = [_PackColumns(live)] + ([_PackColumns(shadow)] if shadow is not None else [])
     wanted = list(dict.fromkeys(n for p in packs for n in p.pack.feature_names))
@@ -165,7 +166,7 @@ def replay(
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     start = 0
-    for batch in iter_bulk(table, directory, batch_rows=batch_rows):
+    for batch in iter_bulk(table, directory, batch_rows=batch_rows, encoded=encoded):
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]

@@ -1,7 +1,8 @@
 """The bulk form of the hard controls: a compiled pass over a whole history in time order.
 
-`BulkControls(book, directory, policy, table)` encodes the control book against a
-transactions table once: accounts, devices, IPs and holders' hashes become dense codes, each
+`BulkControls(book, directory, policy, encoded)` encodes the control book against a
+transactions table as the feature pass encoded it: accounts, devices, IPs (the feature
+pass's codes) and holders' hashes are dense codes, each
 kind of restriction and list entry a compressed row of intervals per code (most codes have
 none), and the status predicates of the domain (`can_pay_out`, `allows_non_counter`,
 `can_receive`) small lookup tables. `run(start, stop, rule_codes)` then walks the rows in
@@ -19,8 +20,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
 from numba import njit
 
 from fundwall.config import PolicySettings
@@ -50,7 +49,9 @@ from fundwall.engine.controls.model import (
     RestrictionKind,
 )
 from fundwall.engine.controls.online import Limits
+from fundwall.engine.features.catalog import Role
 from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.encode import Encoded
 from fundwall.engine.features.scalar import local_yyyymmdd
 
 I64 = npt.NDArray[np.int64]
@@ -72,6 +73,9 @@ _KIND_CODE: Final = {
     RestrictionKind.NON_COUNTER_SUSPENSION: 2,
 }
 BLOCK: Final = Action.BLOCK.severity
+NON_COUNTER_FLAG: Final = 2
+"""Row of `Encoded.flags` that says the channel is not the counter (the feature
+`is_non_counter`: a missing channel is not a non-counter one)."""
 _LIST_KINDS: Final = (
     ListKind.ACCOUNT,
     ListKind.DEVICE,
@@ -130,19 +134,6 @@ def intervals(
     )
 
 
-def _codes(*columns: pa.ChunkedArray) -> tuple[I32, list[str]]:
-    """Dense codes (-1 for null) of the values of `columns` taken as one column, and the
-    values; chunk by chunk, so no column is copied into one buffer first."""
-    chunks = [chunk for column in columns for chunk in column.cast(pa.string()).chunks]
-    if not chunks:
-        return np.zeros(0, dtype=np.int32), []
-    encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.string()))
-    codes = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in encoded.chunks]
-    return np.concatenate(codes).astype(np.int32, copy=False), encoded.chunk(
-        0
-    ).dictionary.to_pylist()
-
-
 class BulkControls:
     """The hard controls over one transactions table, run chunk by chunk in order."""
 
@@ -151,25 +142,21 @@ class BulkControls:
         book: ControlBook,
         directory: AccountDirectory,
         policy: PolicySettings,
-        table: pa.Table,
-        ts_us: I64,
+        enc: Encoded,
     ) -> None:
-        n = table.num_rows
-        self.ts = ts_us
-        self.amount = np.asarray(table["amount_fen"].cast(pa.int64()).to_numpy(), np.int64)
-        account_codes, accounts = _codes(table["payer_account"], table["payee_account"])
-        self.payer = account_codes[:n]
-        self.payee = account_codes[n:]
-        self.device, devices = _codes(table["device_id"])
-        self.ip, ips = _codes(table["ip"])
-        channel = table["channel"].cast(pa.string())
-        self.non_counter = np.asarray(
-            pc.fill_null(pc.not_equal(channel, "counter"), False).to_numpy(zero_copy_only=False),
-            np.bool_,
-        )
+        """Over a table as the features encoded it (`fundwall.engine.features.encode`), so
+        accounts, devices and IPs have the same codes here as in the feature pass."""
+        self.ts = enc.ts
+        self.amount = enc.amount
+        self.payer = enc.roles[Role.PAYER]
+        self.payee = enc.roles[Role.PAYEE]
+        self.device = enc.roles[Role.DEVICE]
+        self.ip = enc.roles[Role.IP]
+        self.non_counter = enc.flags[NON_COUNTER_FLAG].astype(np.bool_)
+        accounts, devices, ips = (values.to_pylist() for values in enc.values)
         code_of = {account: i for i, account in enumerate(accounts)}
         n_acc = len(accounts)
-        rows = directory.rows_of(pa.array(accounts, pa.string()))
+        rows = enc.account_row
         known = rows >= 0
         self.klass = np.full(n_acc, -1, dtype=np.int64)
         self.klass[known] = directory.account_class[rows[known]]

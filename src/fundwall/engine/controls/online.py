@@ -130,7 +130,8 @@ class OnlineControls:
         payer = tx.payer_account
         payee = tx.payee_account
         amount = tx.amount_fen
-        non_counter = tx.channel != "counter"
+        channel = tx.channel
+        non_counter = channel is not None and channel != "counter"
         if payer is not None:
             self._check_payer(hits, payer, payee, amount, non_counter, t)
         if payee is not None:
