@@ -29,7 +29,7 @@ from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
-from fundwall.domain.errors import NotFound
+from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import (
     ControlBook,
@@ -190,3 +190,8 @@ def test_replay_command_shows_live_and_shadow_side_by_side(region: Path, tmp_pat
     )
     assert result.exit_code == 0, result.output
     assert "shadow" in result.stdout and "block" in result.stdout and "tx/s" in result.stdout
+
+
+def test_a_failure_in_the_feature_pass_reaches_the_caller(policy: PolicySettings) -> None:
+    with pytest.raises(InvalidInput, match="batch size must be positive"):
+        replay(table_of([tx(1, "A1", "B1", 100)]), quiet_pack(), policy=policy, batch_rows=0)

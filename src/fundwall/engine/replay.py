@@ -27,7 +27,9 @@ as of that earlier one's time, as online.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -166,7 +168,7 @@ def replay(
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     start = 0
-    for batch in iter_bulk(table, directory, batch_rows=batch_rows, encoded=encoded):
+    for batch in _ahead(iter_bulk(table, directory, batch_rows=batch_rows, encoded=encoded)):
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]
@@ -203,6 +205,47 @@ def replay(
     if out is not None:
         pq.write_table(result, out, compression="zstd")
     return result
+
+
+def _ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches, each next one computed on a thread of its own while the caller works on
+    the current one (the feature kernels release the GIL). A failure in the features is
+    raised here; a caller that stops early stops the thread and closes the batches."""
+    ready: queue.Queue[pa.RecordBatch | Exception | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item: pa.RecordBatch | Exception | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not hand(batch):
+                    return
+            hand(None)
+        except Exception as error:  # noqa: BLE001 - raised again by the consumer below
+            hand(error)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="replay-features", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _schema(with_shadow: bool) -> pa.Schema:
