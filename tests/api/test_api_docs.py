@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -33,6 +34,27 @@ def test_the_docs_page_loads_the_openapi_document(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/openapi.json" in response.text
+
+
+def test_the_docs_page_needs_nothing_from_outside_the_app(client: TestClient) -> None:
+    page = client.get("/docs")
+    addresses = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert addresses and all(a.startswith("/docs/assets/") for a in addresses), addresses
+    for address in addresses:
+        asset = client.get(address)
+        assert asset.status_code == 200 and asset.content, address
+    assert '"validatorUrl": null' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self' 'sha256-" in policy and "connect-src 'self'" in policy
+    assert "https:" not in policy and "http:" not in policy
+
+
+def test_the_docs_follow_a_root_path(service: RuleOfThumbService, settings: Settings) -> None:
+    app = create_app(service, settings)
+    with TestClient(app, root_path="/risk") as behind_a_proxy:
+        page = behind_a_proxy.get("/docs").text
+    assert "url: '/risk/openapi.json'" in page
+    assert 'src="/risk/docs/assets/swagger-ui-bundle.js"' in page
 
 
 def test_every_route_is_documented(openapi: dict[str, Any]) -> None:

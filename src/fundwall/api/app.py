@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from fundwall import __version__
 from fundwall.api.bodies import ApiLimits
+from fundwall.api.docs import install_docs
 from fundwall.api.members import RememberedOwners, TransactionOwners
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
@@ -21,7 +22,6 @@ from fundwall.config import Settings
 from fundwall.domain.errors import FundwallError
 from fundwall.ingest import TransactionIn
 
-DOCS_PATH: Final = "/docs"
 OPENAPI_PATH: Final = "/openapi.json"
 
 _DESCRIPTION: Final = """\
@@ -102,12 +102,13 @@ def create_app(
         ),
         openapi_tags=_TAGS,
         openapi_url=OPENAPI_PATH,
-        docs_url=DOCS_PATH,
+        docs_url=None,  # served from the app's own files by install_docs, not from a CDN
         redoc_url=None,
         license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
+    install_docs(app, OPENAPI_PATH)
     app.include_router(
         decision_router(
             service, clock or SystemClock(), limits or ApiLimits(), owners or RememberedOwners()
