@@ -359,3 +359,18 @@ def test_a_batch_failing_half_way_is_not_counted_twice(
     assert [d.action for d in service.decide_batch([one, two])] == [Action.PASS, Action.PASS]
     assert service.decide(stream("A1", "B1", 100)).action is Action.ALERT
     assert rows(engine, "transactions") == 3
+
+
+def test_a_transaction_logged_by_another_process_is_a_conflict(
+    open_service: Callable[..., DecisionService], engine: Engine, stream: Stream
+) -> None:
+    service = open_service()
+    tx = stream("A1", "B1", 100)
+    with engine.begin() as connection:
+        connection.execute(insert(Base.metadata.tables[TransactionRow.__tablename__]), tx.as_row())
+    with pytest.raises(Conflict, match="in the log already"):
+        service.decide(tx)
+    # Rebuilt from the log, the service knows it as history now.
+    with pytest.raises(Conflict, match="history loaded without a decision"):
+        service.decide(tx)
+    assert service.decide(stream("A1", "B1", 100)).action is Action.PASS

@@ -20,15 +20,17 @@ from typing import Any, Final
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, exists, func, insert, literal, select, union_all
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Select
 
 from fundwall.clock import Clock
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
+from fundwall.domain.errors import Conflict
 from fundwall.domain.identity import ResidentId
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.features import AccountDirectory, TxEvent
+from fundwall.store.engine import DatabaseUnavailableError, reachable
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.mapping import decision_of
 from fundwall.store.tables import (
@@ -93,6 +95,7 @@ class DecisionLog:
         self.engine = engine
         self.clock = clock
         self._watch: Connection | None = None
+        self._url = engine.url.render_as_string(hide_password=False)
 
     def head(self) -> int:
         """The audit chain's last sequence number: it moves whenever anything audited changes,
@@ -100,14 +103,23 @@ class DecisionLog:
 
         Asked before every decision, so it runs on a connection of its own in autocommit
         mode: no pool checkout, no transaction to begin and end, always the latest commit."""
-        if self._watch is None:
-            self._watch = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
-            seq = self._watch.scalar(_HEAD)
-        except DBAPIError:
-            self.close()
+            with reachable(self._url):
+                if self._watch is None:
+                    self._watch = self.engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    )
+                seq = self._watch.scalar(_HEAD)
+        except (DBAPIError, DatabaseUnavailableError):
+            # A broken connection is opened again on the next call.
+            self._drop_watch()
             raise
         return int(seq or 0)
+
+    def _drop_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.invalidate()
+            self._watch = None
 
     def close(self) -> None:
         """Close the connection `head` keeps and the engine's pool."""
@@ -135,9 +147,15 @@ class DecisionLog:
             for _, made in entries
             for d in made
         ]
-        with self.engine.begin() as connection:
-            connection.execute(insert(_TX), transactions)
-            connection.execute(insert(_DECISIONS), decisions)
+        try:
+            with reachable(self._url), self.engine.begin() as connection:
+                connection.execute(insert(_TX), transactions)
+                connection.execute(insert(_DECISIONS), decisions)
+        except IntegrityError:
+            raise Conflict(
+                "a transaction of this call is in the log already, written by another "
+                "process; the engine rebuilds from the log, send the call again"
+            ) from None
 
     def first_decision(self, tx_id: str) -> Decision | None:
         """The first live decision logged for `tx_id`."""
