@@ -29,5 +29,6 @@ def measure_baseline(table: pa.Table, directory: AccountDirectory, rows: int) ->
         "baseline_seconds": round(seconds, 3),
         "baseline_cpu_seconds": round(cpu_s, 3),
         "baseline_tx_per_s": round(subset.num_rows / seconds),
+        "baseline_tx_per_cpu_s": round(subset.num_rows / cpu_s),
         "baseline_agrees": baseline.equals(bulk),
     }
