@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,9 @@ def test_the_json_has_every_figure_with_a_sane_value(
     assert all(isinstance(met, bool) for met in judged)
     assert result["goals_met"] == all(judged)
     assert len(result["load_average_before"]) == 3  # type: ignore[arg-type]
+    # The source tree's commit, when the package runs from a git checkout.
+    commit = result.get("commit")
+    assert commit is None or re.fullmatch(r"[0-9a-f]{7,40}", str(commit))
 
 
 @pytest.mark.slow

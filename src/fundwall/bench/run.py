@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,6 +73,27 @@ def _machine() -> dict[str, object]:
     }
 
 
+def _source_tree() -> dict[str, object]:
+    """The commit of the source tree the package runs from, and whether files differ from
+    it; nothing when it is not a git checkout."""
+    here = Path(__file__).parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=here, capture_output=True, text=True, timeout=30, check=False
+            )
+        except OSError:
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit is None:
+        return {}
+    changes = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "tree_changed": bool(changes)}
+
+
 def _load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -128,6 +150,7 @@ def run_benchmark(
     result["goals_met"] = all_met(judged)
     result.update({key: value for key, value in figures.items() if key not in result})
     result["machine"] = _machine()
+    result.update(_source_tree())
     result["load_average_before"] = load_before
     result["load_average_after"] = _load_average()
     result["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
