@@ -85,6 +85,8 @@ def test_the_documentation_lists_every_rule(pack: RulePack) -> None:
         row = next((line for line in text.splitlines() if line.startswith(f"| {rule.id} |")), None)
         assert row is not None, f"{rule.id} is missing from docs/rules.md"
         assert f"| {rule.score} |" in row, f"{rule.id}'s score in docs/rules.md is stale"
+        condition = " ".join(rule.when_text.split())
+        assert f"`{condition}`" in row, f"{rule.id}'s condition in docs/rules.md is stale"
 
 
 MULE_TRANSFER = ordinary(
