@@ -47,6 +47,8 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert first.exit_code == 0, first.output
     assert "password fundwall-demo" in first.stdout
     assert "region decided:" in first.stdout
+    assert "backtest of" in first.stdout
+    assert list((data_dir / "backtests").glob("*.json"))
 
     url = get_settings().database_url
     region = data_dir / "demo" / "region-tiny-seed2"
