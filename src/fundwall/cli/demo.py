@@ -55,8 +55,10 @@ def demo(
         bool, typer.Option(help="Serve the console; --no-serve decides the region and stops.")
     ] = True,
 ) -> None:
-    """Simulate a region, load it, create the demo users and serve the console while the
-    region's transfers are decided."""
+    """Run the demo: a simulated region decided live, with the console on port 8000.
+
+    Simulates a region, loads it, creates the demo users, backtests the live pack and serves
+    the console while the region's transfers are decided."""
     settings = get_settings()
     console.print(f"[bold]Fundwall demo[/] — data in {settings.data_dir}")
     console.print(f"1. database: {migrate.upgrade(settings.database_url).summary()}")

@@ -150,8 +150,9 @@ def decide_command(
         typer.Option(help="Save the engine's state after this many transactions.", min=1),
     ] = None,
 ) -> None:
-    """Decide JSON lines of transactions through the durable service over the store; print
-    one JSON decision per line, each once it is logged."""
+    """Decide JSON lines of transactions through the durable service over the store.
+
+    Prints one JSON decision per line, each once it is logged."""
     from fundwall.api.models import decision_json
     from fundwall.engine.decide import DecisionService
     from fundwall.ingest import parse_transaction
