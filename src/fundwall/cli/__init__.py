@@ -39,7 +39,7 @@ from fundwall.cli import db as _db_commands  # noqa: E402
 app.add_typer(_db_commands.app, name="db")
 app.add_typer(_audit_commands.app, name="audit")
 
-from fundwall.engine.rules import commands as _rules_commands  # noqa: E402
+from fundwall.cli import rules as _rules_commands  # noqa: E402
 
 app.add_typer(_rules_commands.app, name="rules")
 
