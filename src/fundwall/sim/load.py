@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Table, insert, select
 
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.errors import InvalidInput
+from fundwall.domain.transactions import COLUMNS as TRANSACTION_COLUMNS
 from fundwall.sim.schema import FILES, read_table
 from fundwall.store import UnitOfWork
 from fundwall.store.tables import (
@@ -203,22 +204,5 @@ def _login(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_TX_COLUMNS = (
-    "tx_id",
-    "ts",
-    "kind",
-    "payer_account",
-    "payee_account",
-    "payer_bank",
-    "payee_bank",
-    "amount_fen",
-    "channel",
-    "device_id",
-    "ip",
-    "city",
-    "purpose",
-)
-
-
 def _transaction(r: dict[str, Any]) -> dict[str, Any]:
-    return {c: r[c] for c in _TX_COLUMNS}
+    return {c: r[c] for c in TRANSACTION_COLUMNS}

@@ -14,21 +14,9 @@ from typing import Final, Protocol
 import pyarrow as pa
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.domain.transactions import COLUMNS
 
-TRANSACTION_COLUMNS: Final = (
-    "tx_id",
-    "ts",
-    "kind",
-    "payer_account",
-    "payee_account",
-    "payer_bank",
-    "payee_bank",
-    "amount_fen",
-    "channel",
-    "device_id",
-    "ip",
-    "city",
-)
+TRANSACTION_COLUMNS: Final = tuple(column for column in COLUMNS if column != "purpose")
 """Columns the features read (`purpose` is part of the file but no feature uses it)."""
 
 KINDS: Final = ("transfer", "withdrawal", "deposit")
