@@ -102,6 +102,8 @@ def test_the_table_shows_every_goal_and_its_verdict(run: tuple[Path, dict[str, o
     for goal in GOALS:
         (row,) = [line for line in text.splitlines() if f"({goal.key})" in line]
         assert row.rstrip(" │").endswith(words[goals[goal.key]["met"]]), row
+    if "commit" in result:
+        assert f"commit {result['commit']}" in text
     assert text.rstrip().endswith(
         "every judged goal met" if result["goals_met"] else "some goals missed"
     )

@@ -70,6 +70,9 @@ def _context(result: Mapping[str, object]) -> Table:
             table.add_row(label, _figure(result[key]))
     table.add_row("transactions in the region", _figure(result["transactions"]))
     table.add_row("date (UTC)", str(result["date"]))
+    if "commit" in result:
+        changed = " with files changed" if result.get("tree_changed") else ""
+        table.add_row("source tree", f"commit {result['commit']}{changed}")
     before, after = result["load_average_before"], result["load_average_after"]
     assert isinstance(before, list) and isinstance(after, list)
     table.add_row("load average before / after", f"{before[0]:.2f} / {after[0]:.2f}")
