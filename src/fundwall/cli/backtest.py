@@ -20,6 +20,7 @@ from rich.table import Column, Table
 
 from fundwall.clock import SystemClock
 from fundwall.config import get_settings
+from fundwall.domain.money import Money
 from fundwall.engine.backtest import Backtest, compare, difference, figures
 from fundwall.engine.backtest.run import Replay, backtest_region
 from fundwall.engine.backtest.storage import save_backtest
@@ -41,9 +42,7 @@ def _pack(name: str) -> RulePack:
 
 
 def _yuan(fen: int, signed: bool = False) -> str:
-    sign = "-" if fen < 0 else ("+" if signed and fen > 0 else "")
-    fen = abs(fen)
-    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+    return ("+" if signed and fen > 0 else "") + str(Money(int(fen)))
 
 
 def _is_percent(name: str) -> bool:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from fundwall.config import get_settings
 from fundwall.crypto import Keyring
+from fundwall.domain.money import Money
 from fundwall.sim.importers import ImportResult, import_amlsim, import_paysim
 from fundwall.sim.load import load_region
 from fundwall.sim.params import SIZES
@@ -27,10 +28,6 @@ import_app = typer.Typer(
     help="Convert public research data sets (AMLSim, PaySim) into a region folder.",
     no_args_is_help=True,
 )
-
-
-def _yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
 
 
 def _progress() -> Progress:
@@ -67,10 +64,10 @@ def _print_summary(out: Path, s: Summary) -> None:
     table.add_row("ordinary transactions dropped (unaffordable)", f"{s.dropped:,}")
     table.add_row("fraud transactions", f"{s.fraud_transactions:,} ({s.fraud_share:.2%})")
     table.add_row("scams", f"{s.scams:,}")
-    table.add_row("victim losses", _yuan(s.losses_fen))
-    table.add_row("cashed out by gangs", _yuan(s.cashed_out_fen))
+    table.add_row("victim losses", str(Money(int(s.losses_fen))))
+    table.add_row("cashed out by gangs", str(Money(int(s.cashed_out_fen))))
     table.add_row("mule accounts (sold or handed over)", f"{s.mules:,} ({s.sold:,})")
-    table.add_row("scam money still in mule accounts", _yuan(s.still_in_mules_fen))
+    table.add_row("scam money still in mule accounts", str(Money(int(s.still_in_mules_fen))))
     console.print(table)
 
 

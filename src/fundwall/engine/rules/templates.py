@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.domain.money import Money
 from fundwall.engine.features.catalog import Kind
 from fundwall.engine.rules.vocabulary import Catalogue
 
@@ -89,10 +90,8 @@ def _flush(literal: list[str]) -> list[str]:
 
 
 def format_money(fen: int) -> str:
-    """¥1,234.56 for 123456 fen."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
+    """¥1,234.56 for 123456 fen (the domain's own formatting)."""
+    return str(Money(int(fen)))
 
 
 def format_value(value: float, kind: Kind, language: Language) -> str:
