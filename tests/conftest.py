@@ -22,6 +22,19 @@ def pytest_runtest_makereport(
         report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, None]:
+    """A whole module skipped at collection (e.g. no browser) fails under CI=true too."""
+    outcome = yield
+    report: pytest.CollectReport = outcome.get_result()  # type: ignore[assignment]
+    if IN_CI and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Database fixtures: every test that uses one of them runs twice, on SQLite and on PostgreSQL.
 #
