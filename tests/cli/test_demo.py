@@ -50,9 +50,11 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "backtest of" in first.stdout
     assert list((data_dir / "backtests").glob("*.json"))
 
+    assert "reported now); ¥12,000 from it the next day: block (class II" in first.stdout
+
     url = get_settings().database_url
     region = data_dir / "demo" / "region-tiny-seed2"
-    transfers = read_table(region, "transactions").num_rows
+    transfers = read_table(region, "transactions").num_rows + 1  # and the new account's
     assert _count(url, TransactionRow.tx_id) == transfers
     assert _count(url, DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
     assert _count(url, UserRow.id) == 5
@@ -61,4 +63,5 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert again.exit_code == 0, again.output
     assert f"reusing {region}" in again.stdout
     assert "pass 0, alert 0, warn 0, delay 0, block 0" in again.stdout
+    assert "reported in an earlier run); ¥12,000 from it the next day: block" in again.stdout
     assert _count(url, TransactionRow.tx_id) == transfers

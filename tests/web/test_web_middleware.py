@@ -17,6 +17,7 @@ from fundwall.config import load_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.admission import Refusal
 from fundwall.store import open_engine
 from fundwall.web import install_console
 from fundwall.web.console import SECURITY_HEADERS
@@ -60,10 +61,15 @@ def test_api_responses_are_left_alone(console: Console) -> None:
 class Passes:
     """Every transaction passes: the cheapest service, so the app's own cost shows."""
 
-    def decide(self, tx: Transaction) -> Decision:
+    def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
+        return [None] * len(txs)
+
+    def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
         return Decision(tx.tx_id, Action.PASS, 0, (), "test-1")
 
-    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
+    def decide_batch(
+        self, txs: Sequence[Transaction], *, member: str | None = None
+    ) -> list[Decision]:
         return [self.decide(tx) for tx in txs]
 
 

@@ -11,8 +11,9 @@ again reuses what the last run left in the data directory and decides only what 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
@@ -84,14 +85,16 @@ def demo(
     try:
         _backtest(service, folder, settings)
         if not serve:
-            _feed(service, folder)
+            _feed(service, folder, settings, first)
             return
         app = build_app(service, settings, demo_notice=notice)
         console.print(
             f"6. console: http://{host}:{port}/ (API docs: {docs_url(host, port)}); "
             "the region's transfers are decided in the background — Ctrl-C stops"
         )
-        threading.Thread(target=_feed, args=(service, folder), name="feed", daemon=True).start()
+        threading.Thread(
+            target=_feed, args=(service, folder, settings, first), name="feed", daemon=True
+        ).start()
         run_server(app, host, port)
     finally:
         service.close()
@@ -144,8 +147,9 @@ def _backtest(service: DecisionService, folder: Path, settings: Settings) -> Non
     )
 
 
-def _feed(service: DecisionService, folder: Path) -> None:
-    """Send the region's transfers not yet logged through the engine, in time order."""
+def _feed(service: DecisionService, folder: Path, settings: Settings, member: str) -> None:
+    """Send the region's transfers not yet logged through the engine, in time order; then a
+    member reports an account it opened and pays from it."""
     assert service.log is not None
     logged = service.log.tx_ids()
     table = read_table(folder, "transactions")
@@ -163,6 +167,73 @@ def _feed(service: DecisionService, folder: Path) -> None:
             flagged = sum(n for action, n in counts.items() if action != "pass")
             console.print(f"   decided {done:,} of {total:,} transfers ({flagged:,} not passed)")
     console.print("   region decided: " + ", ".join(f"{a} {n:,}" for a, n in counts.items()))
+    last = table["ts"][total - 1].as_py() if total else datetime.now(UTC)
+    _new_account(service, folder, settings, member, last + timedelta(minutes=1))
+
+
+DEMO_HOLDER_ID: Final = "11010519491231002X"
+"""The sample resident ID number of the national standard (GB 11643), a holder for the demo."""
+
+
+def _new_account(
+    service: DecisionService, folder: Path, settings: Settings, member: str, when: datetime
+) -> None:
+    """The member reports a class II account it opened (the engine knows it at once) and its
+    customer sends ¥12,000 from it: more than a class II account may pay out in a day."""
+    from fundwall.accounts import AccountOpening, Holder, open_account, view_account
+    from fundwall.auth import Actor, ActorKind, Role
+    from fundwall.crypto import Keyring
+    from fundwall.domain.accounts import AccountClass, OpeningChannel
+    from fundwall.domain.errors import NotFound
+    from fundwall.domain.identity import AccountNumber, ResidentId
+    from fundwall.domain.identity.account_number import luhn_check_digit
+    from fundwall.domain.money import Money
+    from fundwall.domain.parties import PartyKind
+    from fundwall.domain.transactions import Channel, TransactionKind
+
+    institutions = read_table(folder, "institutions").to_pylist()
+    issuer = next(row["bin"] for row in institutions if row["code"] == member)
+    number = issuer + "990000000001"
+    card = AccountNumber.parse(number + luhn_check_digit(number), card=True)
+    accounts = read_table(folder, "accounts").select(["account_no", "bank"]).to_pylist()
+    payee = next(row for row in accounts if row["bank"] != member)
+    actor = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, member)
+    engine = open_engine(settings.database_url)
+    try:
+        with UnitOfWork(engine) as uow:
+            try:
+                view_account(uow, actor, card.number)
+                told = "reported in an earlier run"
+            except NotFound:
+                opening = AccountOpening(
+                    account_no=card,
+                    account_class=AccountClass.CLASS_II,
+                    opened_at=when - timedelta(days=1),
+                    opening_channel=OpeningChannel.MOBILE,
+                    holder=Holder(PartyKind.PERSON, ResidentId.parse(DEMO_HOLDER_ID), "示例"),
+                    balance_fen=Money.parse("20000").fen,
+                )
+                open_account(uow, actor, opening, Keyring.from_settings(settings))
+                told = "reported now"
+    finally:
+        engine.dispose()
+    transfer = Transaction(
+        tx_id=f"DEMO-{member}-NEW-ACCOUNT",
+        ts=when,
+        kind=TransactionKind.TRANSFER,
+        payer_account=card.number,
+        payer_bank=member,
+        payee_account=payee["account_no"],
+        payee_bank=payee["bank"],
+        amount=Money.parse("12000"),
+        channel=Channel.MOBILE,
+    )
+    decision = service.decide(transfer, member=member)
+    why = "; ".join(reason.text_en for reason in decision.reasons) or "no reason"
+    console.print(
+        f"7. accounts: bank {member} opened class II account {card} ({told}); ¥12,000 from "
+        f"it the next day: {decision.action.value} ({why})"
+    )
 
 
 def register(app: typer.Typer) -> None:
