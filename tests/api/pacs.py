@@ -14,6 +14,9 @@ def transfer(
     currency: str = "CNY",
     version: str = "08",
     debtor_agent: str = "ICBKCNBJ",
+    debtor_account: str = "6222020200112233445",
+    creditor_agent: str = "ABOCCNBJ",
+    creditor_account: str = "6228480010203040506",
 ) -> str:
     """One CdtTrfTxInf; version 02 names agents by BIC, later ones by BICFI."""
     bic = "BIC" if version == "02" else "BICFI"
@@ -23,11 +26,11 @@ def transfer(
       <IntrBkSttlmAmt Ccy="{currency}">{amount}</IntrBkSttlmAmt>
       <ChrgBr>SLEV</ChrgBr>
       <Dbtr><Nm>Payer</Nm></Dbtr>
-      <DbtrAcct><Id><Othr><Id>6222020200112233445</Id></Othr></Id></DbtrAcct>
+      <DbtrAcct><Id><Othr><Id>{debtor_account}</Id></Othr></Id></DbtrAcct>
       <DbtrAgt><FinInstnId><{bic}>{debtor_agent}</{bic}></FinInstnId></DbtrAgt>
-      <CdtrAgt><FinInstnId><{bic}>ABOCCNBJ</{bic}></FinInstnId></CdtrAgt>
+      <CdtrAgt><FinInstnId><{bic}>{creditor_agent}</{bic}></FinInstnId></CdtrAgt>
       <Cdtr><Nm>Payee</Nm></Cdtr>
-      <CdtrAcct><Id><Othr><Id>6228480010203040506</Id></Othr></Id></CdtrAcct>
+      <CdtrAcct><Id><Othr><Id>{creditor_account}</Id></Othr></Id></CdtrAcct>
     </CdtTrfTxInf>"""
 
 

@@ -2,15 +2,17 @@
 
 It decides deterministically (so a test can predict each action), keeps the first decision
 for each transaction id (as the engine does), and records every call, so a test can tell what
-reached the service and what did not.
+reached the service and what did not. With a member it admits as the engine's service does
+(`fundwall.engine.admission`), over the accounts and banks a test gives it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.admission import Refusal, admit, refusals
 
 PACK_VERSION = "rule-of-thumb-1"
 
@@ -26,16 +28,39 @@ THRESHOLDS: tuple[tuple[int, Action], ...] = (
 class RuleOfThumbService:
     """Decides by the amount alone; idempotent by tx_id; records what it was asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, holders: Mapping[str, str] | None = None, banks: Iterable[str] = ()) -> None:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
         self.seen: list[Transaction] = []
+        self.holders = dict(holders or {})
+        """The bank of each account of the region (the account directory)."""
+        self.banks = set(banks)
+        """The region's banks and payment institutions."""
         self._decided: dict[str, Decision] = {}
+        self._first: dict[str, Transaction] = {}
 
-    def decide(self, tx: Transaction) -> Decision:
+    def bank_of(self, account_no: str) -> str | None:
+        return self.holders.get(account_no)
+
+    def holds_accounts(self, code: str) -> bool:
+        return code in self.banks
+
+    def first_transaction(self, tx_id: str) -> Transaction | None:
+        return self._first.get(tx_id)
+
+    def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
+        return refusals(member, txs, self)
+
+    def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
+        if member is not None:
+            admit(member, [tx], self, batch=False)
         self.calls.append(("decide", (tx.tx_id,)))
         return self._decide(tx)
 
-    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
+    def decide_batch(
+        self, txs: Sequence[Transaction], *, member: str | None = None
+    ) -> list[Decision]:
+        if member is not None:
+            admit(member, txs, self, batch=True)
         self.calls.append(("decide_batch", tuple(tx.tx_id for tx in txs)))
         return [self._decide(tx) for tx in txs]
 
@@ -43,6 +68,7 @@ class RuleOfThumbService:
         first = self._decided.get(tx.tx_id)
         if first is not None:
             return first
+        self._first[tx.tx_id] = tx
         self.seen.append(tx)
         action = next(
             (action for floor, action in THRESHOLDS if tx.amount.fen >= floor), Action.PASS

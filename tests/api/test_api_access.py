@@ -29,8 +29,15 @@ OPERATOR = SystemActor("test")
 
 
 def own(tx_id: str = "T-1") -> dict[str, object]:
-    """A transfer the member's customer pays."""
-    return record(tx_id, payer_bank=BANK)
+    """A transfer the member's customer pays to a bank outside the region."""
+    return record(tx_id, payer_bank=BANK, payee_bank="ABOCCNBJ")
+
+
+@pytest.fixture
+def service() -> RuleOfThumbService:
+    """The rule of thumb over a directory in which BANK holds the test payer's account."""
+    payer = str(own()["payer_account"])
+    return RuleOfThumbService({payer: BANK}, (BANK,))
 
 
 ROUTES = [

@@ -25,6 +25,7 @@ from fundwall.domain.errors import (
     PermissionDenied,
 )
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.admission import Refusal
 from fundwall.store.engine import DatabaseUnavailableError
 
 from .records import batch, record
@@ -39,10 +40,15 @@ class RaisingService:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def decide(self, tx: Transaction) -> Decision:
+    def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         raise self.error
 
-    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
+    def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
+        raise self.error
+
+    def decide_batch(
+        self, txs: Sequence[Transaction], *, member: str | None = None
+    ) -> list[Decision]:
         raise self.error
 
 

@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from fundwall.api import create_app
-from fundwall.api.members import StoredOwners
 from fundwall.auth import Passwords, demo_notice
 from fundwall.clock import FixedClock
 from fundwall.config import load_settings
@@ -68,7 +67,6 @@ def make_console(
         StoredDecisions(engine),
         load_settings(config_file=None),
         clock=clock,
-        owners=StoredOwners(engine),
     )
     install_console(
         app,

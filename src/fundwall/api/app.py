@@ -10,9 +10,9 @@ from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
 from fundwall import __version__
+from fundwall.api.accounts import AccountChangeIn, AccountOpeningIn, AccountReports, account_router
 from fundwall.api.bodies import ApiLimits
 from fundwall.api.docs import install_docs
-from fundwall.api.members import RememberedOwners, TransactionOwners
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
@@ -46,9 +46,13 @@ there were more).
 
 **Access**: with access control installed (as `fundwall serve` does, except in the demo),
 each request carries a member's API key, `Authorization: Bearer fwk_…` or `X-API-Key: fwk_…`;
-without one the answer is a 401 problem. A member submits only its own transactions (those its
-customers pay, and deposits they receive; else 403), and a `tx_id` another member used first
-is refused as invalid input (422, "transaction id already used").
+without one the answer is a 401 problem. An account is (bank, number): a member submits only
+transactions paid from accounts it holds in the account directory, and cash deposits into them
+(else 403); it reports the accounts it opens, and their changes, at `/v1/accounts`. The
+counterparty's bank must be a bank or payment institution of the region, or a bank outside it
+as a 12-digit CNAPS code or a BIC, and an account of the region must be at the bank named
+(else 422). A `tx_id` another member used first is refused as invalid input (422, "transaction
+id already used"); one the member sent before with other content is a 409 naming the fields.
 """
 
 _TAGS: Final = [
@@ -56,6 +60,10 @@ _TAGS: Final = [
     {
         "name": "ISO 20022",
         "description": "Decide on pacs.008 credit transfers; answered with pacs.002.",
+    },
+    {
+        "name": "accounts",
+        "description": "A member reports its accounts' opening, class, status and closure.",
     },
     {"name": "health", "description": "Is the service up."},
 ]
@@ -69,7 +77,15 @@ class _FundwallAPI(FastAPI):
         if self.openapi_schema is None:
             spec = super().openapi()
             _, found = models_json_schema(
-                [(model, "validation") for model in (TransactionIn, InvalidInputProblem)],
+                [
+                    (model, "validation")
+                    for model in (
+                        TransactionIn,
+                        InvalidInputProblem,
+                        AccountOpeningIn,
+                        AccountChangeIn,
+                    )
+                ],
                 ref_template="#/components/schemas/{model}",
             )
             components = spec.setdefault("components", {})
@@ -84,15 +100,14 @@ def create_app(
     *,
     clock: Clock | None = None,
     limits: ApiLimits | None = None,
-    owners: TransactionOwners | None = None,
+    accounts: AccountReports | None = None,
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
 
     `settings` are the deployment's (the policy figures the documentation quotes); `clock`
     stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
-    request bodies. `owners` says which member used each transaction id first: in memory by
-    default (right for a service that forgets its decisions when the process ends); give
-    `StoredOwners(engine)` for a service that logs its decisions in that store.
+    request bodies. With `accounts`, members report their accounts at `/v1/accounts` to the
+    store the decision service reads.
     """
     app = _FundwallAPI(
         title="Fundwall risk engine",
@@ -100,7 +115,7 @@ def create_app(
         description=_DESCRIPTION.format(
             delay_hours=settings.policy.atm_transfer_delay_hours, problem_base=PROBLEM_BASE
         ),
-        openapi_tags=_TAGS,
+        openapi_tags=[t for t in _TAGS if accounts is not None or t["name"] != "accounts"],
         openapi_url=OPENAPI_PATH,
         docs_url=None,  # served from the app's own files by install_docs, not from a CDN
         redoc_url=None,
@@ -109,11 +124,9 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
-    app.include_router(
-        decision_router(
-            service, clock or SystemClock(), limits or ApiLimits(), owners or RememberedOwners()
-        )
-    )
+    app.include_router(decision_router(service, clock or SystemClock(), limits or ApiLimits()))
+    if accounts is not None:
+        app.include_router(account_router(accounts))
 
     @app.get("/healthz", tags=["health"], summary="Liveness", response_model=HealthOut)
     async def healthz() -> dict[str, str]:

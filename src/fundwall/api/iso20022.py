@@ -3,9 +3,10 @@
 Each credit transfer that could be read is decided (all of them in one `decide_batch` call, in
 message order); each that could not is rejected with its ISO status reason; a message that
 cannot be accepted as a whole is rejected as a group. With a member's API key, a credit
-transfer whose debtor agent is another member is rejected AG01, and one whose id another
-member used first AM05, like a duplicate in the message (`fundwall.api.members`). See
-docs/api.md.
+transfer the member may not have decided is rejected alone with the ISO reason admission gives
+(`fundwall.engine.admission`: AG01 another member's account or agent, RC01 an unknown agent,
+AC03 an account the creditor agent does not hold, AM05 an id used before by another member or
+with other content). See docs/api.md.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from fundwall.api.members import Refusal, TransactionOwners, refusals
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.domain.decisions import Decision
+from fundwall.engine.admission import Refusal
 from fundwall.ingest import (
     InvalidMessage,
     Outcome,
@@ -93,19 +94,18 @@ def answer_pacs008(
     now: datetime,
     max_bytes: int,
     member: str | None,
-    owners: TransactionOwners,
 ) -> tuple[bytes, bool]:
     """The pacs.002 answering the pacs.008 `data`, and whether the message was accepted.
 
     Not accepted (False) means rejected as a whole: the report's group status is RJCT and no
     transaction was decided. With `member` (the submitting member; None when access is open),
-    only its own credit transfers under ids no other member took first (`owners`) are decided.
+    only the credit transfers it may have decided are (see the module docstring).
     """
     try:
         message = parse_pacs008(data, max_bytes=max_bytes)
     except InvalidMessage as error:
         return build_pacs002_rejection(error, created_at=now), False
-    outcomes = _outcomes(service, message, member, owners)
+    outcomes = _outcomes(service, message, member)
     return build_pacs002(message, outcomes, created_at=now), True
 
 
@@ -113,16 +113,13 @@ def _outcomes(
     service: DecisionServiceProtocol,
     message: Pacs008Message,
     member: str | None,
-    owners: TransactionOwners,
 ) -> list[Outcome]:
     readable = [item.transaction for item in message.transactions if item.transaction]
     refused: list[Refusal | None] = [None] * len(readable)
-    if member is not None:
-        refused = refusals(member, readable, owners)
+    if member is not None and readable:
+        refused = service.screen(member, readable)
     decided = [tx for tx, why in zip(readable, refused, strict=True) if why is None]
-    if member is not None:
-        owners.remember(member, [tx.tx_id for tx in decided])
-    decisions = iter(service.decide_batch(decided) if decided else ())
+    decisions = iter(service.decide_batch(decided, member=member) if decided else ())
     reasons = iter(refused)
     outcomes = []
     for item in message.transactions:

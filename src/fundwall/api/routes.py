@@ -20,14 +20,12 @@ from pydantic import Field, TypeAdapter
 
 from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, read_body
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
-from fundwall.api.members import TransactionOwners, admit
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
 from fundwall.domain.errors import PermissionDenied
-from fundwall.domain.transactions import Transaction
 from fundwall.ingest import (
     MAX_BATCH,
     TransactionIn,
@@ -54,7 +52,7 @@ class DirectRoute(APIRoute):
         return endpoint
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problems_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problems a route may answer (schemas in `problem_schemas`)."""
     return {
         status: {
@@ -121,16 +119,23 @@ SECURITY_SCHEMES: Final = {
 _SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
 
 
-def _json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """The OpenAPI request body of a JSON route (the route reads the body itself)."""
-    return {
-        "security": _SECURITY,
-        "requestBody": {
+def security_doc(
+    schema: dict[str, Any] | None = None,
+    description: str = "",
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI extras of a route that takes an API key: its JSON request body (the route
+    reads the body itself) and its parameters, when it has them."""
+    extra: dict[str, Any] = {"security": _SECURITY}
+    if schema is not None:
+        extra["requestBody"] = {
             "required": True,
             "description": description,
             "content": {"application/json": {"schema": schema}},
-        },
-    }
+        }
+    if parameters:
+        extra["parameters"] = parameters
+    return extra
 
 
 _ONE: Final = TypeAdapter(TransactionIn)
@@ -140,38 +145,33 @@ _MANY: Final = TypeAdapter(
 _TRANSACTION_SCHEMA: Final = {"$ref": "#/components/schemas/TransactionIn"}
 
 
-def _json(content: Any) -> Response:
-    return Response(orjson.dumps(content), media_type="application/json")
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """`content` as JSON written by orjson."""
+    return Response(orjson.dumps(content), status_code=status_code, media_type="application/json")
 
 
 def decision_router(
     service: DecisionServiceProtocol,
     clock: Clock,
     limits: ApiLimits,
-    owners: TransactionOwners,
 ) -> APIRouter:
     """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
 
     The routes read and parse their bodies themselves (`fundwall.api.bodies`) and answer
     bytes that orjson wrote: with `DirectRoute` this measured less than half the CPU per
     request of FastAPI's body parameters, dependencies and response validation.
-    `response_model` still documents the answer. A member submits only its own transactions,
-    under ids no other member used first (`fundwall.api.members`, with `owners`).
+    `response_model` still documents the answer. The service admits only what the submitting
+    member may have decided (`fundwall.engine.admission`).
     """
     router = APIRouter(route_class=DirectRoute)
-
-    def admitted(member: str | None, txs: list[Transaction], *, batch: bool) -> None:
-        if member is not None:
-            admit(member, txs, owners, batch=batch)
-            owners.remember(member, [tx.tx_id for tx in txs])
 
     @router.post(
         TRANSACTION_PATH,
         tags=["decisions"],
         summary="Decide on one transaction",
         response_model=DecisionOut,
-        responses=_problems(401, 403, 413, 415, 422),
-        openapi_extra=_json_body(_TRANSACTION_SCHEMA, "One transaction."),
+        responses=problems_doc(401, 403, 413, 415, 422),
+        openapi_extra=security_doc(_TRANSACTION_SCHEMA, "One transaction."),
     )
     async def decide_transaction(request: Request) -> Response:
         """Decide on one transfer before it settles. A `tx_id` sent again gets the decision
@@ -179,16 +179,15 @@ def decision_router(
         member = authorise(request)
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
-        admitted(member, [tx], batch=False)
-        return _json(decision_json(service.decide(tx)))
+        return json_response(decision_json(service.decide(tx, member=member)))
 
     @router.post(
         BATCH_PATH,
         tags=["decisions"],
         summary="Decide on a batch of transactions",
         response_model=list[DecisionOut],
-        responses=_problems(401, 403, 413, 415, 422),
-        openapi_extra=_json_body(
+        responses=problems_doc(401, 403, 413, 415, 422),
+        openapi_extra=security_doc(
             {
                 "type": "array",
                 "items": _TRANSACTION_SCHEMA,
@@ -206,8 +205,9 @@ def decision_router(
         member = authorise(request)
         body = await read_body(request, limits.batch_bytes, JSON_TYPES)
         txs = parse_batch(parse_json(body, _MANY))
-        admitted(member, txs, batch=True)
-        return _json([decision_json(each) for each in service.decide_batch(txs)])
+        return json_response(
+            [decision_json(each) for each in service.decide_batch(txs, member=member)]
+        )
 
     @router.post(
         PACS008_PATH,
@@ -225,7 +225,7 @@ def decision_router(
                 "GrpSts RJCT and the ISO status reason (FF01, AM18, AM10); nothing decided.",
                 "content": {XML_MEDIA_TYPE: {"example": sample_rejection()}},
             },
-            **_problems(401, 403, 413, 415),
+            **problems_doc(401, 403, 413, 415),
         },
         openapi_extra={
             "security": _SECURITY,
@@ -255,7 +255,6 @@ def decision_router(
             now=clock.now(),
             max_bytes=limits.xml_bytes,
             member=member,
-            owners=owners,
         )
         status = HTTPStatus.OK if accepted else HTTPStatus.UNPROCESSABLE_ENTITY
         return Response(report, status_code=status, media_type=XML_MEDIA_TYPE)

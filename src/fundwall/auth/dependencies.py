@@ -265,12 +265,17 @@ def transaction_submitter(request: Request, config: AccessDep) -> Actor | None:
     A key checked in the last 30 seconds is not read from the database again."""
     if not config.api_keys_required:
         return None
+    actor = presented_key_actor(request, config)
+    actor.require(Permission.SUBMIT_TRANSACTIONS)
+    return actor
+
+
+def presented_key_actor(request: Request, config: AccessConfig) -> Actor:
+    """The actor of the API key the request presents; 401 without a valid one."""
     presented = _presented_key(request)
     if presented is None:
         raise _no_key()
-    actor = key_actor(config, presented)
-    actor.require(Permission.SUBMIT_TRANSACTIONS)
-    return actor
+    return key_actor(config, presented)
 
 
 def require(permission: Permission) -> Callable[..., Actor]:

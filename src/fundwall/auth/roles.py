@@ -37,6 +37,8 @@ class Permission(StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     SUBMIT_TRANSACTIONS = "submit_transactions"
     """Send transactions to the engine through the API."""
+    REPORT_ACCOUNTS = "report_accounts"
+    """Report the member's own accounts' life (opening, class, status, closure)."""
 
 
 class Role(StrEnum):
@@ -107,7 +109,11 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
         Role.POLICE_OFFICER: frozenset({Permission.VIEW_OVERVIEW}),
         Role.AUDITOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_RULE_PACKS}),
         Role.MEMBER_SYSTEM: frozenset(
-            {Permission.SUBMIT_TRANSACTIONS, Permission.VIEW_CUSTOMER_DATA}
+            {
+                Permission.SUBMIT_TRANSACTIONS,
+                Permission.REPORT_ACCOUNTS,
+                Permission.VIEW_CUSTOMER_DATA,
+            }
         ),
     }
 )

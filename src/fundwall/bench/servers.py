@@ -22,6 +22,7 @@ from fundwall.bench.child import python_code
 from fundwall.bench.loadgen import HOST
 from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.admission import Refusal
 
 STARTUP_SECONDS: Final = 180.0
 """A large region's directory takes a while to build before the server answers."""
@@ -134,16 +135,22 @@ def _wait_until_up(server: subprocess.Popen[bytes], port: int, log: IO[bytes]) -
 
 
 class AmountRule:
-    """A decision service that decides by the amount alone: the baseline's engine."""
+    """A decision service that decides by the amount alone: the baseline's engine. It admits
+    whatever a member sends (the baseline measures the server around the engine)."""
 
-    def decide(self, tx: Transaction) -> Decision:
+    def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
+        return [None] * len(txs)
+
+    def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
         amount = tx.amount.fen
         if amount < 5_000_000:
             return Decision(tx.tx_id, Action.PASS, amount // 100_000, (), "amount-rule")
         reason = Reason("A1", "大额转账", "a large transfer", {"amount": amount})
         return Decision(tx.tx_id, Action.ALERT, 50, (reason,), "amount-rule")
 
-    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
+    def decide_batch(
+        self, txs: Sequence[Transaction], *, member: str | None = None
+    ) -> list[Decision]:
         return [self.decide(tx) for tx in txs]
 
 

@@ -56,22 +56,24 @@ def build_app(
     `settings` (stored backtests in `<data_dir>/backtests`, pack files in `<data_dir>/packs`).
     `demo_notice` (the demo only) names the demo users on the sign-in page.
 
-    Which member used a transaction id first is read from the store, where the service logs
-    every transaction; `in_memory` (a service that logs nothing) remembers it in the process.
+    Members report their accounts (`/v1/accounts`) to the store the service reads; a service
+    that decides `in_memory` over a region folder reads no store, so that server has no
+    account routes.
     """
     from fundwall.api import create_app
-    from fundwall.api.members import RememberedOwners, StoredOwners
+    from fundwall.api.accounts import AccountReports
     from fundwall.crypto import Keyring
     from fundwall.store import open_engine
     from fundwall.web import install_console
 
     store = open_engine(settings.database_url)
-    owners = RememberedOwners() if in_memory else StoredOwners(store)
-    app = create_app(service, settings, owners=owners)
+    keyring = Keyring.from_settings(settings)
+    accounts = None if in_memory else AccountReports(store, keyring)
+    app = create_app(service, settings, accounts=accounts)
     install_console(
         app,
         engine=store,
-        keyring=Keyring.from_settings(settings),
+        keyring=keyring,
         data_dir=settings.data_dir,
         demo_notice=demo_notice,
     )

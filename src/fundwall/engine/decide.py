@@ -3,14 +3,17 @@
     service = DecisionService.open(settings)          # over the store: durable, restartable
     service = DecisionService.from_region(folder)      # in memory, for replay-like use
     decision = service.decide(tx)
-    decisions = service.decide_batch(txs)
+    decisions = service.decide_batch(txs, member="301")   # a member's own transactions only
 
-Per call: idempotency first (a transaction id seen before gets its first decision back and is
+Per call: with a `member`, admission first (`fundwall.engine.admission`: the member's own
+accounts, real banks, ids used once; the service is the admission's register), then
+idempotency (a transaction id seen before gets its first decision back and is
 not counted again), then hard controls, online features, the live pack and the shadow pack
 (`DecisionEngine`). Over the store, each call commits its transactions and decisions (a batch
 commits once) before answering, and starts by checking whether anything the engine enforces
 changed (the audit head moved): new restrictions, list entries and status changes are read,
-and a newly promoted or shadowed pack replaces the running one. A restart folds the logged
+accounts that members reported (opened or changed) join the directory, and a newly promoted
+or shadowed pack replaces the running one. A restart folds the logged
 transactions in log order (from the latest snapshot when there is one), so nothing answered is
 lost or counted twice. If the store fails while writing, the state in memory may be ahead of
 the log; the service then rebuilds it from the log before the next decision.
@@ -29,7 +32,9 @@ from fundwall.config import PolicySettings, Settings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.errors import Conflict
+from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.admission import Refusal, admit, refusals
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.doors import apply_changes, load_book
@@ -38,6 +43,7 @@ from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
+from fundwall.sim.schema import read_table
 from fundwall.store import UnitOfWork, open_engine
 from fundwall.store.migrate import require_current
 
@@ -55,15 +61,18 @@ class DecisionService:
         *,
         keyring: Keyring | None = None,
         snapshot_every: int | None = None,
+        account_holders: frozenset[str] = frozenset(),
     ) -> None:
-        """Use `open` or `from_region`; this wires parts already built."""
+        """Use `open` or `from_region`; this wires parts already built. `account_holders`
+        are the codes of the region's banks and payment institutions."""
         self.engine = engine
         self.log = log
+        self._account_holders = account_holders
         self._keyring = keyring
         self._snapshot_every = snapshot_every
         self._lock = threading.Lock()
         self._seen: set[str] = set()
-        self._recent: OrderedDict[str, Decision] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[Transaction, Decision]] = OrderedDict()
         self._revision = 0
         self._stale = False
         self._digest = ""
@@ -90,7 +99,11 @@ class DecisionService:
             book = region_book(folder)
         policy = policy if policy is not None else get_settings().policy
         engine = DecisionEngine(directory, book, policy, pack or default_pack(), shadow)
-        return cls(engine)
+        institutions = read_table(folder, "institutions").to_pylist()
+        holders = frozenset(
+            row["code"] for row in institutions if InstitutionKind(row["kind"]).holds_accounts
+        )
+        return cls(engine, account_holders=holders)
 
     @classmethod
     def open(
@@ -145,6 +158,7 @@ class DecisionService:
             live, shadow = ensure_live(uow)
             book = load_book(uow.session)
         directory, digest = log.directory(self._keyring)
+        self._account_holders = log.account_holders()
         engine = DecisionEngine(directory, book, self.engine.policy, live, shadow)
         history = log.history_size()
         snapshot = log.latest_snapshot()
@@ -187,16 +201,40 @@ class DecisionService:
             return
         with UnitOfWork(log.engine, clock=log.clock) as uow:
             apply_changes(uow.session, self.engine.book, self._revision)
+            for account, bound, keys in log.account_reports(self._revision, self._keyring):
+                self.engine.report_account(account)
+                self.engine.book.party_keys[account.account_no] = keys
+                if bound is not None:
+                    self.engine.book.bound[account.account_no] = bound
             if last_revision(uow.session) > self._revision:
                 live, shadow = running_packs(uow.session)
                 if live is not None:
                     self.engine.set_packs(live, shadow)
         self._revision = head
 
+    def bank_of(self, account_no: str) -> str | None:
+        """The bank holding an account in the engine's directory (admission's register)."""
+        return self.engine.directory.bank_of(account_no)
+
+    def holds_accounts(self, code: str) -> bool:
+        """Whether `code` is a bank or payment institution of the region."""
+        return code in self._account_holders
+
+    def first_transaction(self, tx_id: str) -> Transaction | None:
+        """The transaction first decided under `tx_id`, None for a new id."""
+        known = self._recent.get(tx_id)
+        if known is not None:
+            return known[0]
+        if tx_id not in self._seen or self.log is None:
+            return None
+        return self.log.first_transaction(tx_id)
+
     def _first(self, tx_id: str) -> Decision | None:
         known = self._recent.get(tx_id)
-        if known is not None or tx_id not in self._seen or self.log is None:
-            return known
+        if known is not None:
+            return known[1]
+        if tx_id not in self._seen or self.log is None:
+            return None
         first = self.log.first_decision(tx_id)
         if first is None:
             raise Conflict(
@@ -205,20 +243,37 @@ class DecisionService:
             )
         return first
 
-    def _remember(self, decision: Decision) -> None:
+    def _remember(self, tx: Transaction, decision: Decision) -> None:
         self._seen.add(decision.tx_id)
-        self._recent[decision.tx_id] = decision
+        self._recent[decision.tx_id] = (tx, decision)
         if self.log is not None and len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 
-    def decide(self, tx: Transaction) -> Decision:
+    def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
         """The decision on one transaction (its first decision if its id was seen)."""
-        return self.decide_batch([tx])[0]
+        return self._decide([tx], member, batch=False)[0]
 
-    def decide_batch(self, txs: Sequence[Transaction]) -> list[Decision]:
-        """One decision per transaction, in order; the batch is logged in one commit."""
+    def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
+        """Why `member` may not have each transaction decided (None: it may), as of now."""
         with self._lock:
             self._refresh()
+            return refusals(member, txs, self)
+
+    def decide_batch(
+        self, txs: Sequence[Transaction], *, member: str | None = None
+    ) -> list[Decision]:
+        """One decision per transaction, in order; the batch is logged in one commit. With
+        `member`, the batch is refused whole unless the member may have each decided (the
+        refusal names the record by its index)."""
+        return self._decide(txs, member, batch=True)
+
+    def _decide(
+        self, txs: Sequence[Transaction], member: str | None, *, batch: bool
+    ) -> list[Decision]:
+        with self._lock:
+            self._refresh()
+            if member is not None:
+                admit(member, txs, self, batch=batch)
             answers: list[Decision] = []
             made: dict[str, Decision] = {}
             entries: list[tuple[Transaction, Outcome]] = []
@@ -238,8 +293,8 @@ class DecisionService:
                 raise
             if entries:
                 self._write(entries)
-            for _, outcome in entries:
-                self._remember(outcome.decision)
+            for tx, outcome in entries:
+                self._remember(tx, outcome.decision)
             return answers
 
     def _abandon(self, entries: list[tuple[Transaction, Outcome]]) -> None:
@@ -248,8 +303,8 @@ class DecisionService:
         if self.log is not None:
             self._stale = bool(entries) or self._stale
             return
-        for _, outcome in entries:
-            self._remember(outcome.decision)
+        for tx, outcome in entries:
+            self._remember(tx, outcome.decision)
 
     def _write(self, entries: list[tuple[Transaction, Outcome]]) -> None:
         if self.log is None:

@@ -31,6 +31,7 @@ from fundwall.engine.features import (
     TxEvent,
     feature_names,
 )
+from fundwall.engine.features.directory import ReportedAccount
 from fundwall.engine.features.inputs import micros
 from fundwall.engine.rules import Evaluation, RulePack
 
@@ -136,6 +137,13 @@ class DecisionEngine:
             shadow=True,
         )
         return Outcome(decision, shadow)
+
+    def report_account(self, account: ReportedAccount) -> None:
+        """Know an account its member reported (opened or changed) from the next decision on."""
+        was_known = self.directory.facts(account.account_no) is not None
+        self.directory.report(account)
+        self.features.refresh_account(account.account_no)
+        self.controls.refresh_account(account.account_no, was_known)
 
     def fold(self, tx: Transaction | TxEvent, live_action: Action | None) -> None:
         """Fold a transaction decided before (`live_action`; None for history loaded without

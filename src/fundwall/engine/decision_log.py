@@ -19,7 +19,17 @@ from datetime import date
 from typing import Any, Final
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, exists, func, insert, literal, select, union_all
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Select
 
@@ -28,16 +38,20 @@ from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.errors import Conflict
 from fundwall.domain.identity import ResidentId
+from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.features import AccountDirectory, TxEvent
+from fundwall.engine.features.directory import CLASS_CODES, ReportedAccount
+from fundwall.engine.features.inputs import micros
 from fundwall.store.engine import DatabaseUnavailableError, reachable
 from fundwall.store.engine_tables import EngineSnapshotRow
-from fundwall.store.mapping import decision_of
+from fundwall.store.mapping import decision_of, transaction_of
 from fundwall.store.tables import (
     AccountRow,
     AuditHeadRow,
     Base,
     DecisionRow,
+    InstitutionRow,
     PartyRow,
     TransactionRow,
 )
@@ -170,6 +184,69 @@ class DecisionLog:
         if row is None:
             return None
         return decision_of(DecisionRow(**row._asdict()))
+
+    def first_transaction(self, tx_id: str) -> Transaction | None:
+        """The transaction logged under `tx_id`, None when there is none."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(TransactionRow).where(_TX.c.tx_id == tx_id)).first()
+        return None if row is None else transaction_of(TransactionRow(**row._asdict()))
+
+    def account_holders(self) -> frozenset[str]:
+        """The codes of the banks and payment institutions in the store."""
+        kinds = [kind.value for kind in InstitutionKind if kind.holds_accounts]
+        query = select(InstitutionRow.code).where(InstitutionRow.kind.in_(kinds))
+        with self.engine.connect() as connection:
+            return frozenset(connection.scalars(query))
+
+    def account_reports(
+        self, since: int, keyring: Keyring | None
+    ) -> list[tuple[ReportedAccount, str | None, tuple[str, str | None]]]:
+        """Accounts members reported after revision `since`, in report order: each as the
+        directory takes it, with its bound account and its holder's (ID hash, phone hash)."""
+        query = (
+            select(
+                AccountRow.account_no,
+                AccountRow.institution_code,
+                AccountRow.party_id,
+                AccountRow.account_class,
+                AccountRow.opened_at,
+                AccountRow.balance_fen,
+                AccountRow.bound_account,
+                PartyRow.kind,
+                PartyRow.id_number_enc,
+                PartyRow.id_number_hash,
+                PartyRow.phone_hash,
+            )
+            .join(PartyRow, PartyRow.party_id == AccountRow.party_id)
+            .where(AccountRow.revision > since)
+            .order_by(AccountRow.revision)
+        )
+        sharing = (
+            select(func.count())
+            .select_from(PartyRow)
+            .where(PartyRow.phone_hash == bindparam("phone"))
+        )
+        reports = []
+        with self.engine.connect() as connection:
+            for row in connection.execute(query).all():
+                birth = _birth(row.kind, row.id_number_enc, keyring)
+                phones = (
+                    int(connection.scalar(sharing, {"phone": row.phone_hash}) or 0)
+                    if row.phone_hash is not None
+                    else -1
+                )
+                account = ReportedAccount(
+                    row.account_no,
+                    row.institution_code,
+                    row.party_id,
+                    CLASS_CODES[row.account_class.lower()],
+                    micros(row.opened_at, "opened_at"),
+                    row.balance_fen,
+                    birth.year * 10000 + birth.month * 100 + birth.day if birth else -1,
+                    phones,
+                )
+                reports.append((account, row.bound_account, (row.id_number_hash, row.phone_hash)))
+        return reports
 
     def last_decision_id(self) -> int:
         """The id of the newest live decision (0 when none)."""

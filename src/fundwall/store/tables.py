@@ -97,6 +97,9 @@ class AccountRow(Base):
     opening_channel: Mapped[str] = mapped_column(String(ENUM))
     bound_account: Mapped[str | None] = mapped_column(String(ID))
     balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    revision: Mapped[int | None] = mapped_column(BigInteger, index=True, default=None)
+    """The audit sequence number of the member's last report of this account (None for
+    accounts loaded with the region), so the running engine reads reports above it."""
 
 
 class DeviceRow(Base):

@@ -55,7 +55,8 @@ def reference(value: str, field: str) -> str:
     return value
 
 
-def _reason(text: str) -> str:
+def stated_reason(text: str) -> str:
+    """A reason as the doors keep it: stripped, not empty, printable, at most REASON long."""
     stripped = text.strip()
     if not stripped:
         raise InvalidInput("say why: the reason is empty", "reason")
@@ -85,7 +86,7 @@ def set_account_status(
             "a partial freeze needs an amount: use restrict with kind freeze and amount_fen",
             "status",
         )
-    why = _reason(reason)
+    why = stated_reason(reason)
     row = uow.session.get(AccountRow, account_no)
     if row is None:
         raise NotFound("account", masked(account_no))
@@ -129,7 +130,7 @@ def restrict(
     suspension. Returns the restriction's id (for `lift_restriction`)."""
     kind = RestrictionKind(kind)
     reference(account_no, "account_no")
-    why = _reason(reason)
+    why = stated_reason(reason)
     if amount_fen is not None:
         if type(amount_fen) is not int or amount_fen <= 0:
             raise InvalidInput("a whole, positive number of fen", "amount_fen")
@@ -172,7 +173,7 @@ def restrict(
 
 def lift_restriction(uow: UnitOfWork, actor: Actor, restriction_id: int, reason: str) -> None:
     """End a restriction now (解除止付/解冻, or an appeal upheld)."""
-    why = _reason(reason)
+    why = stated_reason(reason)
     row = uow.session.get(AccountRestrictionRow, restriction_id)
     if row is None:
         raise NotFound("account restriction", str(restriction_id))
@@ -276,7 +277,7 @@ def punish(
 ) -> int:
     """Put a person (by the keyed hash of the ID number) on the punishment list (联合惩戒)."""
     normal = _list_key(ListKind.ID_HASH, id_hash)
-    why = _reason(reason)
+    why = stated_reason(reason)
     _period(listed_from, listed_until, "listed_until")
     record = uow.audit.record(
         actor,
@@ -302,7 +303,7 @@ def punish(
 
 def lift_punishment(uow: UnitOfWork, actor: Actor, listing_id: int, reason: str) -> None:
     """End a punishment listing now (an appeal upheld)."""
-    why = _reason(reason)
+    why = stated_reason(reason)
     row = uow.session.get(PunishmentRow, listing_id)
     if row is None:
         raise NotFound("punishment listing", str(listing_id))

@@ -105,8 +105,8 @@ class OnlineControls:
     def _account(self, account_no: str) -> list[int]:
         entry = self._ledger.get(account_no)
         if entry is None:
-            row = self.directory.row_of(account_no)
-            balance = int(self.directory.opening_balance[row]) if row >= 0 else 0
+            facts = self.directory.facts(account_no)
+            balance = facts.opening_balance if facts is not None else 0
             entry = self._ledger[account_no] = [balance, 0, 0, 0, 0, 0, 0]
         return entry
 
@@ -114,11 +114,18 @@ class OnlineControls:
         """0 corporate, 1–3 class I–III, -1 unknown (as the features code it)."""
         klass = self._class.get(account_no)
         if klass is None:
-            row = self.directory.row_of(account_no)
-            klass = self._class[account_no] = (
-                int(self.directory.account_class[row]) if row >= 0 else -1
-            )
+            facts = self.directory.facts(account_no)
+            klass = self._class[account_no] = facts.klass if facts is not None else -1
         return klass
+
+    def refresh_account(self, account_no: str, was_known: bool) -> None:
+        """Read an account's class again after its member reported it; an account unknown
+        until now gets its reported opening balance added to what it settled."""
+        self._class.pop(account_no, None)
+        entry = self._ledger.get(account_no)
+        facts = self.directory.facts(account_no)
+        if entry is not None and not was_known and facts is not None:
+            entry[BALANCE] += facts.opening_balance
 
     def balance(self, account_no: str) -> int:
         """The settled balance of an account (opening balance plus what was not blocked)."""

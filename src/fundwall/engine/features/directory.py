@@ -8,6 +8,11 @@ or before the transaction, so a backtest does not see accounts from its future.
 A party's phone only serves to count parties sharing it: `phone_key` (a keyed hash) is used
 when present, else the region file's raw `phone`. An account's optional `last_active_at`
 (activity before the history starts) is where its idle days count from until it moves.
+
+Accounts that members report after the directory was built (`report`: an opening, a class
+change) are kept beside the arrays, so the online form knows them at once without a rebuild;
+the columnar form reads only the arrays (a bulk run builds its directory from the files or the
+store, which hold every account).
 """
 
 from __future__ import annotations
@@ -43,6 +48,35 @@ NEVER: Final = np.iinfo(np.int64).min
 
 CLASS_CODES: Final = {"corporate": 0, "i": 1, "ii": 2, "iii": 3, "0": 0, "1": 1, "2": 2, "3": 3}
 """Spellings of account classes (I/II/III personal, corporate) and their feature codes."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What the directory knows of one account, as the online form reads it."""
+
+    bank: str
+    klass: int
+    opened_us: int
+    opening_balance: int
+    last_active_us: int
+    party: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedAccount:
+    """An account as its member reports it: opened after the directory was built, or changed.
+
+    `birth` (YYYYMMDD, -1 unknown) and `phone_parties` (-1 unknown) describe the holder and are
+    used only when the holder is new to the directory."""
+
+    account_no: str
+    bank: str
+    party_id: str
+    klass: int
+    opened_us: int
+    opening_balance: int
+    birth: int = -1
+    phone_parties: int = -1
 
 
 def _require(table: pa.Table, columns: tuple[str, ...], what: str) -> None:
@@ -110,6 +144,9 @@ class AccountDirectory:
     """
 
     account_no: pa.Array
+    account_bank: I64
+    """Index into `banks` of each account's bank."""
+    banks: tuple[str, ...]
     account_class: I64
     opened_us: I64
     opening_balance: I64
@@ -120,7 +157,15 @@ class AccountDirectory:
     party_start: I64
     party_opened: I64
     party_banks: I64
+    party_bank: I64
+    """Index into `banks` of each account in `party_opened` order."""
+    party_ids: pa.Array
+    """The party id of each party code (holders missing from the parties table included)."""
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _reported: dict[str, AccountFacts] = field(default_factory=dict, repr=False)
+    _party_codes: dict[str, int] = field(default_factory=dict, repr=False)
+    _new_parties: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    _reported_holdings: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
     _opened_list: list[int] = field(default_factory=list, repr=False)
     _banks_list: list[int] = field(default_factory=list, repr=False)
     _start_list: list[int] = field(default_factory=list, repr=False)
@@ -171,6 +216,8 @@ class AccountDirectory:
         np.cumsum(np.bincount(party_of[order], minlength=n_party), out=start[1:])
         return cls(
             account_no=account_no,
+            account_bank=bank_code,
+            banks=tuple(str(code) for code in bank.dictionary.to_pylist()),
             account_class=_class_codes(accounts["account_class"]),
             opened_us=opened,
             opening_balance=np.asarray(accounts["opening_balance_fen"].to_numpy(), np.int64),
@@ -181,6 +228,8 @@ class AccountDirectory:
             party_start=start,
             party_opened=opened[order],
             party_banks=_prefix_distinct(party_of[order], bank_code[order], len(bank.dictionary)),
+            party_bank=bank_code[order],
+            party_ids=codes.dictionary,
         )
 
     @classmethod
@@ -236,9 +285,81 @@ class AccountDirectory:
     def holdings(self, party: int, ts_us: int) -> tuple[int, int]:
         """(accounts, distinct banks) of a party counting accounts opened by `ts_us`."""
         self.prepare_lookups()
-        lo, hi = self._start_list[party], self._start_list[party + 1]
+        base = party < len(self._start_list) - 1
+        lo, hi = (self._start_list[party], self._start_list[party + 1]) if base else (0, 0)
         k = bisect.bisect_right(self._opened_list, ts_us, lo, hi)
-        return k - lo, self._banks_list[k - 1] if k > lo else 0
+        reported = self._reported_holdings.get(party)
+        if reported is None:
+            return k - lo, self._banks_list[k - 1] if k > lo else 0
+        banks = {self.banks[code] for code in self.party_bank[lo:k].tolist()}
+        later = [bank for opened, bank in reported if opened <= ts_us]
+        return k - lo + len(later), len(banks.union(later))
+
+    def facts(self, account_no: str) -> AccountFacts | None:
+        """What the directory knows of an account, None when it does not know it."""
+        reported = self._reported.get(account_no)
+        if reported is not None:
+            return reported
+        row = self.row_of(account_no)
+        if row < 0:
+            return None
+        return AccountFacts(
+            self.banks[self.account_bank[row]],
+            int(self.account_class[row]),
+            int(self.opened_us[row]),
+            int(self.opening_balance[row]),
+            int(self.last_active_us[row]),
+            int(self.party_of[row]),
+        )
+
+    def bank_of(self, account_no: str) -> str | None:
+        """The bank holding an account, None when the directory does not know it."""
+        reported = self._reported.get(account_no)
+        if reported is not None:
+            return reported.bank
+        row = self.row_of(account_no)
+        return self.banks[self.account_bank[row]] if row >= 0 else None
+
+    def holder(self, party: int) -> tuple[int, int]:
+        """(birth as YYYYMMDD, parties sharing the phone) of a party code; -1 where unknown."""
+        known = len(self.party_birth)
+        if party < known:
+            return int(self.party_birth[party]), int(self.party_phone_parties[party])
+        return self._new_parties[party - known]
+
+    def report(self, account: ReportedAccount) -> None:
+        """Know an account opened after the directory was built, or an account's new class.
+
+        Its holder keeps the party code it has here (a new holder gets the next free code), so
+        the online state's per-party history stays where it is."""
+        before = self.facts(account.account_no)
+        if before is not None:
+            changed = AccountFacts(
+                before.bank,
+                account.klass,
+                before.opened_us,
+                before.opening_balance,
+                before.last_active_us,
+                before.party,
+            )
+            self._reported[account.account_no] = changed
+            return
+        party = self._party_code(account)
+        self._reported[account.account_no] = AccountFacts(
+            account.bank, account.klass, account.opened_us, account.opening_balance, NEVER, party
+        )
+        self._reported_holdings.setdefault(party, []).append((account.opened_us, account.bank))
+
+    def _party_code(self, account: ReportedAccount) -> int:
+        if not self._party_codes:
+            self._party_codes.update((p, i) for i, p in enumerate(self.party_ids.to_pylist()))
+        code = self._party_codes.get(account.party_id)
+        if code is None:
+            code = self._party_codes[account.party_id] = len(self.party_birth) + len(
+                self._new_parties
+            )
+            self._new_parties.append((account.birth, account.phone_parties))
+        return code
 
 
 def _last_active(accounts: pa.Table) -> I64:

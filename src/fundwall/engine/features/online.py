@@ -106,16 +106,14 @@ class _Account:
     __slots__ = ("balance", "birth", "klass", "last_ts", "opened", "party", "phones", "seen")
 
     def __init__(self, directory: AccountDirectory, account_no: str) -> None:
-        row = directory.row_of(account_no)
-        known = row >= 0
-        party = int(directory.party_of[row]) if known else -1
-        self.klass = int(directory.account_class[row]) if known else -1
-        self.opened = int(directory.opened_us[row]) if known else None
-        self.balance = int(directory.opening_balance[row]) if known else 0
+        facts = directory.facts(account_no)
+        party = facts.party if facts is not None else -1
+        self.klass = facts.klass if facts is not None else -1
+        self.opened = facts.opened_us if facts is not None else None
+        self.balance = facts.opening_balance if facts is not None else 0
         self.party = party
-        self.birth = int(directory.party_birth[party]) if party >= 0 else -1
-        self.phones = int(directory.party_phone_parties[party]) if party >= 0 else -1
-        active = int(directory.last_active_us[row]) if known else NEVER
+        self.birth, self.phones = directory.holder(party) if party >= 0 else (-1, -1)
+        active = facts.last_active_us if facts is not None else NEVER
         self.last_ts: int | None = active if active != NEVER else None
         # Payees paid, devices and cities used, keyed "p:…", "d:…", "c:…" in one dict of
         # strings, which the collector does not track.
@@ -141,6 +139,18 @@ class OnlineFeatureState:
         if account is None:
             account = self._accounts[account_no] = _Account(self.directory, account_no)
         return account
+
+    def refresh_account(self, account_no: str) -> None:
+        """Read an account's directory facts again after its member reported it (opened or
+        changed); what its transactions built up here (history, balance moved) stays."""
+        account = self._accounts.get(account_no)
+        if account is None:
+            return
+        fresh = _Account(self.directory, account_no)
+        if account.opened is None:  # unknown until now: its opening balance was not counted
+            account.balance += fresh.balance
+        account.klass, account.opened, account.party = fresh.klass, fresh.opened, fresh.party
+        account.birth, account.phones = fresh.birth, fresh.phones
 
     def _begin(self, tx: TransactionLike) -> tuple[int, _Account | None, _Account | None]:
         t = micros(tx.ts, tx.tx_id)

@@ -1,0 +1,218 @@
+"""Members report their own accounts' life (账户开立、变更、销户) to the account directory.
+
+The account directory says which bank holds each account of the region; the engine admits a
+member's transactions only from accounts it holds there, and reads each account's class,
+opening date and holder from it. So a member reports each account it opens, each change of
+class, and each change of standing status it makes itself (非柜面暂停, 久悬, 销户); stop-payments
+and freezes come from police orders, not from the member. Each use case takes the actor,
+checks its permission and that the account is the actor's member's, writes the account and an
+audit record in one transaction, and stamps the account with the record's sequence number
+(`revision`), so the running decision service reads the report at its next decision.
+
+Another member's account reads as unknown (404), exactly as an account no one holds, so a
+member cannot learn which accounts other members hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select
+
+from fundwall.auth.actor import Actor
+from fundwall.auth.roles import Permission
+from fundwall.crypto import ID_HASH_KIND, Keyring
+from fundwall.domain.accounts import (
+    Account,
+    AccountClass,
+    AccountStatus,
+    OpeningChannel,
+    RiskTier,
+)
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
+from fundwall.domain.parties import Party, PartyKind
+from fundwall.engine.controls.doors import masked, set_account_status, stated_reason
+from fundwall.store.mapping import account_of, account_row, party_row
+from fundwall.store.tables import AccountRow, PartyRow
+from fundwall.store.uow import UnitOfWork
+
+MEMBER_STATUSES: Final = frozenset(
+    {
+        AccountStatus.NORMAL,
+        AccountStatus.NON_COUNTER_SUSPENDED,
+        AccountStatus.DORMANT,
+        AccountStatus.CLOSED,
+    }
+)
+"""Statuses a member sets itself; stop-payments and freezes are police orders."""
+CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far ahead of the server's clock an opening time may lie (members' clocks differ)."""
+PARTY_PREFIX: Final = "H"
+PARTY_HASH_CHARS: Final = 24
+"""A reported holder's party id: "H" and the first characters of the ID number's keyed hash
+(no raw ID in an identifier; 96 bits keep distinct holders apart)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who holds a reported account: a person by resident ID or a firm by credit code."""
+
+    kind: PartyKind
+    id_number: ResidentId | CreditCode
+    name: str
+    phone: MobilePhone | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOpening:
+    """An account a member opened (账户开立)."""
+
+    account_no: AccountNumber
+    account_class: AccountClass
+    opened_at: datetime
+    opening_channel: OpeningChannel
+    holder: Holder
+    bound_account: AccountNumber | None = None
+    balance_fen: int = 0
+
+
+def _member(actor: Actor) -> str:
+    actor.require(Permission.REPORT_ACCOUNTS)
+    if actor.member is None:
+        raise PermissionDenied(f"report accounts without a member ({actor.audit_id})")
+    return actor.member
+
+
+def _own_row(uow: UnitOfWork, member: str, account_no: str) -> AccountRow:
+    row = uow.session.get(AccountRow, account_no)
+    if row is None or row.institution_code != member:
+        raise NotFound("account", masked(account_no))
+    return row
+
+
+def _party_id(uow: UnitOfWork, holder: Holder, keyring: Keyring) -> tuple[str, bool]:
+    """The holder's party id, and whether the party is new to the store."""
+    id_hash = keyring.keyed_hash(ID_HASH_KIND, holder.id_number.number)
+    found = uow.session.scalar(select(PartyRow.party_id).where(PartyRow.id_number_hash == id_hash))
+    if found is not None:
+        return found, False
+    return PARTY_PREFIX + id_hash[:PARTY_HASH_CHARS], True
+
+
+def open_account(
+    uow: UnitOfWork, actor: Actor, opening: AccountOpening, keyring: Keyring
+) -> Account:
+    """Put an account the actor's member opened into the directory (账户开立)."""
+    member = _member(actor)
+    number = opening.account_no.number
+    if uow.session.get(AccountRow, number) is not None:
+        raise Conflict(f"account {masked(number)} is already in the account directory")
+    now = uow.clock.now()
+    if opening.opened_at > now + CLOCK_SKEW:
+        raise InvalidInput("an account cannot be opened in the future", "opened_at")
+    if type(opening.balance_fen) is not int or opening.balance_fen < 0:
+        raise InvalidInput("a whole, non-negative number of fen", "balance_fen")
+    party_id, new_party = _party_id(uow, opening.holder, keyring)
+    bound = opening.bound_account.number if opening.bound_account is not None else None
+    account = Account(
+        account_no=number,
+        institution_code=member,
+        party_id=party_id,
+        account_class=opening.account_class,
+        status=AccountStatus.NORMAL,
+        risk_tier=RiskTier.LOW,
+        opened_at=opening.opened_at,
+        opening_channel=opening.opening_channel,
+        bound_account=bound,
+    )
+    record = uow.audit.record(
+        actor,
+        "open_account",
+        f"account:{masked(number)}",
+        {
+            "class": account.account_class.value,
+            "opened_at": account.opened_at.isoformat(),
+            "channel": account.opening_channel.value,
+            "holder": f"party:{party_id}",
+            "new_holder": new_party,
+        },
+    )
+    if new_party:
+        holder = opening.holder
+        party = Party(
+            party_id=party_id,
+            kind=holder.kind,
+            name=holder.name,
+            id_number=holder.id_number,
+            phone=holder.phone,
+            home_region=holder.id_number.region_code,
+        )
+        uow.session.add(party_row(party, keyring))
+        uow.session.flush()
+    row = account_row(account, balance_fen=opening.balance_fen)
+    row.revision = record.seq
+    uow.session.add(row)
+    uow.commit()
+    return account
+
+
+def change_account(
+    uow: UnitOfWork,
+    actor: Actor,
+    account_no: str,
+    *,
+    reason: str,
+    account_class: AccountClass | None = None,
+    status: AccountStatus | None = None,
+) -> Account:
+    """Change the class (账户分类变更) or the standing status (非柜面暂停, 久悬, 销户) of an
+    account the actor's member holds; both in one transaction."""
+    member = _member(actor)
+    why = stated_reason(reason)
+    if account_class is None and status is None:
+        raise InvalidInput("say what changes: account_class or status", "account_class")
+    row = _own_row(uow, member, account_no)
+    current = AccountStatus(row.status)
+    if status is not None and status is not current:
+        if current is AccountStatus.CLOSED:
+            raise Conflict(f"account {masked(account_no)} is closed; a closure is final")
+        if current not in MEMBER_STATUSES:
+            raise Conflict(
+                f"account {masked(account_no)} is {current.value} by a police order; the "
+                "order's end or lifting changes that, not the member"
+            )
+        if status not in MEMBER_STATUSES:
+            raise InvalidInput(
+                "a member sets normal, non_counter_suspended, dormant or closed; stop-payments "
+                "and freezes are police orders",
+                "status",
+            )
+    if account_class is not None and account_class.value != row.account_class:
+        if (account_class is AccountClass.CORPORATE) != (row.account_class == "corporate"):
+            raise InvalidInput(
+                "a personal account cannot become a company account or the other way round",
+                "account_class",
+            )
+        record = uow.audit.record(
+            actor,
+            "change_account_class",
+            f"account:{masked(account_no)}",
+            {"from": row.account_class, "to": account_class.value, "reason": why},
+        )
+        row.account_class = account_class.value
+        if not account_class.may_be_bound:
+            row.bound_account = None
+        row.revision = record.seq
+    if status is not None and status is not current:
+        set_account_status(uow, actor, account_no, status, why)
+    else:
+        uow.commit()
+    return account_of(row)
+
+
+def view_account(uow: UnitOfWork, actor: Actor, account_no: str) -> Account:
+    """An account of the actor's member as the directory holds it (404 for any other)."""
+    return account_of(_own_row(uow, _member(actor), account_no))

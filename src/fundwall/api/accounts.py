@@ -1,0 +1,262 @@
+"""`/v1/accounts`: a member reports its accounts' life, so the engine knows them at once.
+
+The routes read and check the body (size first, as the decision routes do), find the member's
+API key, and call the use cases of `fundwall.accounts`; rights, tenancy and the audit record
+live there. Another member's account answers 404, like an account nobody holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from sqlalchemy import Engine
+
+from fundwall.accounts import (
+    AccountOpening,
+    Holder,
+    change_account,
+    open_account,
+    view_account,
+)
+from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
+from fundwall.api.routes import DirectRoute, json_response, problems_doc, security_doc
+from fundwall.auth.actor import Actor
+from fundwall.auth.dependencies import presented_key_actor
+from fundwall.clock import Clock, SystemClock
+from fundwall.crypto import Keyring
+from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel
+from fundwall.domain.errors import InvalidInput, PermissionDenied
+from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
+from fundwall.domain.parties import PartyKind
+from fundwall.store.uow import UnitOfWork
+
+ACCOUNTS_PATH: Final = "/v1/accounts"
+ACCOUNT_BODY_BYTES: Final = 8 * 1024
+"""An account report is a few hundred bytes; anything larger is not one."""
+
+Short = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class HolderIn(BaseModel):
+    """The account's holder: a person by resident ID number or a firm by credit code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: PartyKind = Field(PartyKind.PERSON, description="`person` or `firm`")
+    id_number: Short = Field(description="18-character resident ID or credit code")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    phone: Short | None = Field(None, description="mainland mobile number, if known")
+
+    def to_holder(self) -> Holder:
+        identity: ResidentId | CreditCode = (
+            ResidentId.parse(self.id_number, field="holder.id_number")
+            if self.kind is PartyKind.PERSON
+            else CreditCode.parse(self.id_number, field="holder.id_number")
+        )
+        phone = None if self.phone is None else MobilePhone.parse(self.phone, field="holder.phone")
+        return Holder(self.kind, identity, self.name, phone)
+
+
+class AccountOpeningIn(BaseModel):
+    """An account the member opened (账户开立)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_no": "6222021234567890128",
+                    "account_class": "II",
+                    "opened_at": "2026-12-04T09:30:00+08:00",
+                    "opening_channel": "mobile",
+                    "holder": {
+                        "kind": "person",
+                        "id_number": "11010519491231002X",
+                        "name": "张三",
+                        "phone": "13812345678",
+                    },
+                    "bound_account": "6228480012345678",
+                }
+            ]
+        },
+    )
+
+    account_no: Short = Field(description="card (16–19 digits, Luhn) or account number")
+    account_class: AccountClass
+    opened_at: AwareDatetime
+    opening_channel: OpeningChannel = OpeningChannel.COUNTER
+    holder: HolderIn
+    bound_account: Short | None = Field(
+        None, description="the holder's account a class II or III account is bound to"
+    )
+    balance_fen: int = Field(0, ge=0, le=10**15, description="balance at opening, in fen")
+
+    def to_opening(self) -> AccountOpening:
+        bound = self.bound_account
+        return AccountOpening(
+            account_no=AccountNumber.parse(self.account_no, field="account_no"),
+            account_class=self.account_class,
+            opened_at=self.opened_at,
+            opening_channel=self.opening_channel,
+            holder=self.holder.to_holder(),
+            bound_account=(
+                None if bound is None else AccountNumber.parse(bound, field="bound_account")
+            ),
+            balance_fen=self.balance_fen,
+        )
+
+
+class AccountChangeIn(BaseModel):
+    """A change of class or standing status (销户: `closed`) of one of the member's accounts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_class: AccountClass | None = None
+    status: (
+        Literal[
+            AccountStatus.NORMAL,
+            AccountStatus.NON_COUNTER_SUSPENDED,
+            AccountStatus.DORMANT,
+            AccountStatus.CLOSED,
+        ]
+        | None
+    ) = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class AccountOut(BaseModel):
+    """One of the member's accounts as the account directory holds it."""
+
+    account_no: str
+    bank: str
+    account_class: AccountClass
+    status: AccountStatus
+    opened_at: datetime
+    opening_channel: OpeningChannel
+    bound_account: str | None
+
+    @classmethod
+    def of(cls, account: Account) -> dict[str, Any]:
+        return cls(
+            account_no=account.account_no,
+            bank=account.institution_code,
+            account_class=account.account_class,
+            status=account.status,
+            opened_at=account.opened_at,
+            opening_channel=account.opening_channel,
+            bound_account=account.bound_account,
+        ).model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class AccountReports:
+    """What the account routes need: the store the decision service reads, and the keyring
+    that encrypts and hashes a new holder's identity."""
+
+    engine: Engine
+    keyring: Keyring
+    clock: Clock = field(default_factory=SystemClock)
+
+
+_OPENING: Final = TypeAdapter(AccountOpeningIn)
+_CHANGE: Final = TypeAdapter(AccountChangeIn)
+
+
+def _member_key(request: Request) -> Actor:
+    config = getattr(request.app.state, "fundwall_access", None)
+    if config is None:
+        raise PermissionDenied("report accounts without access control (no API keys here)")
+    return presented_key_actor(request, config)
+
+
+def _account_no(request: Request) -> str:
+    number = str(request.path_params["account_no"])
+    if not 0 < len(number) <= 64:
+        raise InvalidInput("1 to 64 characters", "account_no")
+    return number
+
+
+def account_router(reports: AccountReports) -> APIRouter:
+    """The account routes over the store of `reports`."""
+    router = APIRouter(route_class=DirectRoute, tags=["accounts"])
+    opening_doc = {"$ref": "#/components/schemas/AccountOpeningIn"}
+    change_doc = {"$ref": "#/components/schemas/AccountChangeIn"}
+    number_doc = [
+        {
+            "name": "account_no",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+        }
+    ]
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(reports.engine, clock=reports.clock)
+
+    @router.post(
+        ACCOUNTS_PATH,
+        status_code=201,
+        summary="Report an account the member opened",
+        response_model=AccountOut,
+        responses=problems_doc(401, 403, 409, 413, 415, 422),
+        openapi_extra=security_doc(opening_doc, "The account and its holder."),
+    )
+    async def report_opening(request: Request) -> Response:
+        """Put an account the member opened into the account directory: from the next
+        decision on, the engine admits the member's transactions from it and reads its class,
+        age and holder. 409 when the number is already in the directory."""
+        actor = _member_key(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        opening = parse_json(body, _OPENING).to_opening()
+        with uow() as work:
+            account = open_account(work, actor, opening, reports.keyring)
+        return json_response(AccountOut.of(account), status_code=201)
+
+    @router.patch(
+        ACCOUNTS_PATH + "/{account_no}",
+        summary="Report a change of an account's class or status",
+        response_model=AccountOut,
+        responses=problems_doc(401, 403, 404, 409, 413, 415, 422),
+        openapi_extra=security_doc(change_doc, "What changes, and why.", number_doc),
+    )
+    async def report_change(request: Request) -> Response:
+        """Change the class of one of the member's accounts, or its standing status
+        (`non_counter_suspended` 非柜面暂停, `dormant` 久悬, `closed` 销户, back to `normal`).
+        Stop-payments and freezes are police orders: a member neither sets nor lifts them."""
+        actor = _member_key(request)
+        number = _account_no(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        change = parse_json(body, _CHANGE)
+        with uow() as work:
+            account = change_account(
+                work,
+                actor,
+                number,
+                reason=change.reason,
+                account_class=change.account_class,
+                status=change.status,
+            )
+        return json_response(AccountOut.of(account))
+
+    @router.get(
+        ACCOUNTS_PATH + "/{account_no}",
+        summary="One of the member's accounts",
+        response_model=AccountOut,
+        responses=problems_doc(401, 403, 404, 422),
+        openapi_extra=security_doc(parameters=number_doc),
+    )
+    async def read_account(request: Request) -> Response:
+        """The account as the directory holds it; 404 for any account the member does not
+        hold."""
+        actor = _member_key(request)
+        number = _account_no(request)
+        with uow() as work:
+            account = view_account(work, actor, number)
+        return json_response(AccountOut.of(account))
+
+    return router
