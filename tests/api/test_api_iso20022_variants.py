@@ -30,6 +30,13 @@ XML = {"content-type": "application/xml"}
 JSON = {"content-type": "application/json"}
 FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
 MEMBER = "ICBKCNBJ"
+OTHER = "ABOCCNBJ"
+DIRECTORY = {
+    "6222020200112233445": MEMBER,
+    "6222020200112233446": MEMBER,
+    "6228480010203040506": OTHER,
+}
+"""The accounts of the sample messages and their banks."""
 
 
 def fixture(name: str) -> bytes:
@@ -195,11 +202,17 @@ def member_key(uow_factory: Callable[[], UnitOfWork]) -> dict[str, str]:
 
 
 @pytest.fixture
+def directory_service() -> RuleOfThumbService:
+    """The rule of thumb over the directory of the sample messages' accounts."""
+    return RuleOfThumbService(DIRECTORY, (MEMBER, OTHER))
+
+
+@pytest.fixture
 def guarded(
-    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+    directory_service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
 ) -> Iterator[TestClient]:
     """A client of the app with access control: API keys required."""
-    app = create_app(service, settings, clock=clock)
+    app = create_app(directory_service, settings, clock=clock)
     install_access(app, AccessConfig(engine=engine, clock=clock, api_keys_required=True))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -214,19 +227,23 @@ def guarded(
         ("pacs008_v10_latin1.xml", ["MSG-L1-0001-TX"]),
     ],
 )
-def test_a_members_message_in_any_accepted_form_is_read(
-    guarded: TestClient, member_key: dict[str, str], name: str, ids: list[str | None]
+def test_a_members_message_in_any_accepted_form_is_decided(
+    guarded: TestClient,
+    member_key: dict[str, str],
+    directory_service: RuleOfThumbService,
+    name: str,
+    ids: list[str | None],
 ) -> None:
     response = guarded.post(PATH, content=fixture(name), headers={**XML, **member_key})
     assert response.status_code == 200, response.text
-    assert [tx_id for tx_id, _, _ in statuses(response.content)] == ids
-    assert group(response.content).findtext(f"{PACS002}OrgnlCreDtTm") is not None
+    assert statuses(response.content) == [(tx_id, "ACSC", None) for tx_id in ids]
+    assert len(directory_service.seen) == len(ids)
 
 
 def test_a_members_json_with_a_byte_order_mark_is_read_and_utf16_refused(
     guarded: TestClient, member_key: dict[str, str]
 ) -> None:
-    body = record("K-1", payer_bank=MEMBER)
+    body = record("K-1", payer_bank=MEMBER, payee_bank=OTHER)
     headers = {**JSON, **member_key}
     marked = guarded.post(
         "/v1/transactions", content=b"\xef\xbb\xbf" + json.dumps(body).encode(), headers=headers
