@@ -58,7 +58,7 @@ def test_an_envelope_must_hold_one_message_and_at_most_one_app_header() -> None:
     start = single.index(b"<FedNowCustomerCreditTransfer>")
     end = single.index(b"</FedNowCustomerCreditTransfer>") + len(b"</FedNowCustomerCreditTransfer>")
     twice = single[:end] + single[start:end] + single[end:]
-    with pytest.raises(InvalidMessage, match="holds 2 and 2 AppHdr") as caught:
+    with pytest.raises(InvalidMessage, match="holds 2 of them and 2 AppHdr") as caught:
         parse_pacs008(twice)
     assert caught.value.field == "FedNowIncoming"
     assert caught.value.status_reason == "FF01"
@@ -83,6 +83,9 @@ def test_a_bare_message_element_in_a_namespace_has_that_version() -> None:
     message = parse_pacs008(bare)
     assert message.message_name == "pacs.008.001.11"
     assert [tx.tx_id for tx in message.require_valid()] == ["T1"]
+    with pytest.raises(InvalidMessage, match="unsupported message namespace") as caught:
+        parse_pacs008(bare.replace(b"pacs.008.001.11", b"pacs.009.001.11"))
+    assert caught.value.field == "FIToFICstmrCdtTrf"
 
 
 def test_a_bare_message_without_namespace_takes_its_version_from_the_app_header() -> None:
@@ -251,7 +254,7 @@ def test_deep_nesting_is_refused_quickly_and_its_fault_shown_by_the_innermost_el
     depth = 100_000
     nested = "<a>" * depth + "</a>" * depth
     started = time.perf_counter()
-    with pytest.raises(InvalidMessage, match="holds 0 and 0 AppHdr"):
+    with pytest.raises(InvalidMessage, match="holds 0 of them and 0 AppHdr"):
         parse_pacs008(nested.encode("utf-16"))
     broken = ("<a>" * depth + "\x01").encode("utf-16")
     with pytest.raises(InvalidMessage) as caught:

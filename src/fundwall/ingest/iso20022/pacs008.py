@@ -35,6 +35,7 @@ from fundwall.ingest.iso20022.xmlsafe import (
     APP_HEADER,
     DOCUMENT,
     MAX_XML_BYTES,
+    MESSAGE_ELEMENT,
     InvalidMessage,
     Node,
     parse_decimal,
@@ -47,7 +48,6 @@ _HEAD001 = re.compile(r"urn:iso:std:iso:20022:tech:xsd:head\.001\.001\.[0-9]{2}"
 _COUNT = re.compile(r"[0-9]{1,15}")
 SUPPORTED_VERSIONS = range(2, 14)
 """pacs.008.001.02 … pacs.008.001.13."""
-MESSAGE_ELEMENT: Final = "FIToFICstmrCdtTrf"
 UNKNOWN_VERSION: Final = "pacs.008"
 """The message name of a FIToFICstmrCdtTrf in no namespace, when no AppHdr names its version."""
 MESSAGE_PATHS: Final = (f"{DOCUMENT}/{MESSAGE_ELEMENT}", MESSAGE_ELEMENT)
@@ -116,7 +116,7 @@ def parse_pacs008(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> Pacs008Mess
     root = parse_xml(data, max_bytes=max_bytes)
     element, app_header = _locate_message(root)
     namespace, local = split_tag(element.tag)
-    name = _message_name(namespace, app_header)
+    name = _message_name(namespace, local, app_header)
     top = Node(element, local, namespace)
     transfer = top.find(MESSAGE_ELEMENT) if local == DOCUMENT else top
     msg_id = None if transfer is None else transfer.text("GrpHdr", "MsgId")
@@ -156,18 +156,19 @@ def _locate_message(root: Element) -> tuple[Element, AppHeader | None]:
         _, local = split_tag(root.tag)
         raise InvalidMessage(
             f"expected one {DOCUMENT} or {MESSAGE_ELEMENT}, as the root or in an envelope "
-            f"with at most one {APP_HEADER}; <{local}> holds {len(messages)} and "
+            f"with at most one {APP_HEADER}; <{local}> holds {len(messages)} of them and "
             f"{len(headers)} {APP_HEADER}",
             field=local,
         )
     return messages[0], (_read_app_header(headers[0]) if headers else None)
 
 
-def _message_name(namespace: str, app_header: AppHeader | None) -> str:
-    """pacs.008.001.xx from the namespace; in no namespace, from the AppHdr if it names one."""
+def _message_name(namespace: str, element: str, app_header: AppHeader | None) -> str:
+    """pacs.008.001.xx from the namespace of the message `element`; in no namespace, from the
+    AppHdr if it names one."""
     declared = None if app_header is None else app_header.message_definition_id
     if namespace:
-        name = _supported(namespace, f"unsupported message namespace '{namespace}'", DOCUMENT)
+        name = _supported(namespace, f"unsupported message namespace '{namespace}'", element)
     elif declared is not None:
         name = _supported(
             f"urn:iso:std:iso:20022:tech:xsd:{declared}",
@@ -178,7 +179,7 @@ def _message_name(namespace: str, app_header: AppHeader | None) -> str:
         return UNKNOWN_VERSION
     if declared not in (None, name):
         raise InvalidMessage(
-            f"AppHdr names {declared} but the Document is {name}",
+            f"AppHdr names {declared} but the message is {name}",
             field=f"{APP_HEADER}/MsgDefIdr",
             original_msg_name=name,
         )

@@ -31,7 +31,8 @@ MAX_XML_BYTES = 5 * 1024 * 1024
 
 DOCUMENT: Final = "Document"
 APP_HEADER: Final = "AppHdr"
-PATH_ROOTS: Final = frozenset({DOCUMENT, APP_HEADER, "FIToFICstmrCdtTrf"})
+MESSAGE_ELEMENT: Final = "FIToFICstmrCdtTrf"
+PATH_ROOTS: Final = frozenset({DOCUMENT, APP_HEADER, MESSAGE_ELEMENT})
 """Where element paths begin: the ISO 20022 elements, not the envelope around them."""
 MAX_PATH_ELEMENTS: Final = 12
 """Elements shown of the path to a fault: a pacs.008 is under ten deep; a hostile nesting of
