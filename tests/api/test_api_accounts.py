@@ -1,0 +1,186 @@
+"""`/v1/accounts` over the decision service and the store: a member reports the accounts it
+opens and changes, and the engine admits and decides on them from the next request on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from fundwall.api import create_app
+from fundwall.api.accounts import ACCOUNT_BODY_BYTES, AccountReports
+from fundwall.auth import SystemActor, create_api_key
+from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.clock import FixedClock
+from fundwall.config import PolicySettings, Settings
+from fundwall.crypto import Keyring
+from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.engine.decide import DecisionService
+from fundwall.engine.decision_log import DecisionLog
+from fundwall.store import UnitOfWork
+from fundwall.store.mapping import institution_row
+
+MINE, THEIRS = "301", "302"
+CARD = "6222021234567890128"
+
+
+@pytest.fixture
+def keys(uow_factory: Callable[[], UnitOfWork]) -> dict[str, dict[str, str]]:
+    with uow_factory() as uow:
+        for code in (MINE, THEIRS):
+            uow.session.add(
+                institution_row(Institution(code, code, code, InstitutionKind.BANK, "350200"))
+            )
+        uow.commit()
+        return {
+            code: {"authorization": f"Bearer {create_api_key(uow, SystemActor('t'), code)[1]}"}
+            for code in (MINE, THEIRS)
+        }
+
+
+@pytest.fixture
+def client(
+    engine: Engine, keyring: Keyring, clock: FixedClock, settings: Settings, keys: object
+) -> Iterator[TestClient]:
+    service = DecisionService.over(
+        DecisionLog(engine, clock), policy=PolicySettings(), keyring=keyring
+    )
+    app = create_app(
+        service, settings, clock=clock, accounts=AccountReports(engine, keyring, clock)
+    )
+    install_access(app, AccessConfig(engine=engine, clock=clock))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        service.close()
+
+
+def opening(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "account_no": CARD,
+        "account_class": "III",
+        "opened_at": "2024-06-01T07:00:00+00:00",
+        "opening_channel": "mobile",
+        "holder": {"kind": "person", "id_number": "11010519491231002X", "name": "张三"},
+        "bound_account": "6222020200112233445",
+        "balance_fen": 300_000,
+    }
+    body.update(changes)
+    return body
+
+
+def spend(clock: FixedClock, tx_id: str, fen: int = 250_000) -> dict[str, Any]:
+    return {
+        "tx_id": tx_id,
+        "ts": (clock.now() - timedelta(minutes=1)).isoformat(),
+        "kind": "transfer",
+        "payer_account": CARD,
+        "payer_bank": MINE,
+        "payee_account": "88001234567",
+        "payee_bank": "BKCHCNBJ",
+        "amount_fen": fen,
+        "channel": "mobile",
+    }
+
+
+def test_a_reported_account_is_admitted_and_decided_at_once(
+    client: TestClient, keys: dict[str, dict[str, str]], clock: FixedClock
+) -> None:
+    before = client.post("/v1/transactions", json=spend(clock, "T-1"), headers=keys[MINE])
+    assert before.status_code == 403
+    opened = client.post("/v1/accounts", json=opening(), headers=keys[MINE])
+    assert opened.status_code == 201, opened.text
+    assert opened.json() | {"opened_at": None} == {
+        "account_no": CARD,
+        "bank": MINE,
+        "account_class": "III",
+        "status": "normal",
+        "opened_at": None,
+        "opening_channel": "mobile",
+        "bound_account": "6222020200112233445",
+    }
+    decided = client.post("/v1/transactions", json=spend(clock, "T-1"), headers=keys[MINE])
+    assert decided.status_code == 200
+    assert decided.json()["action"] == "block"  # class III: ¥2,000 a day at most
+    assert "HC13" in [reason["rule_id"] for reason in decided.json()["reasons"]]
+
+
+def test_another_members_account_is_not_found_whatever_it_asks(
+    client: TestClient, keys: dict[str, dict[str, str]]
+) -> None:
+    assert client.post("/v1/accounts", json=opening(), headers=keys[MINE]).status_code == 201
+    assert client.get(f"/v1/accounts/{CARD}", headers=keys[MINE]).status_code == 200
+    for answer in (
+        client.get(f"/v1/accounts/{CARD}", headers=keys[THEIRS]),
+        client.get("/v1/accounts/6222020000000000001", headers=keys[MINE]),
+        client.patch(
+            f"/v1/accounts/{CARD}", json={"status": "closed", "reason": "x"}, headers=keys[THEIRS]
+        ),
+    ):
+        assert answer.status_code == 404
+        assert answer.json()["title"] == "Not found"
+        assert "张" not in answer.text and "normal" not in answer.text
+    again = client.post("/v1/accounts", json=opening(), headers=keys[THEIRS])
+    assert again.status_code == 409
+
+
+def test_a_closed_account_pays_nothing(
+    client: TestClient, keys: dict[str, dict[str, str]], clock: FixedClock
+) -> None:
+    client.post(
+        "/v1/accounts", json=opening(account_class="I", bound_account=None), headers=keys[MINE]
+    )
+    assert (
+        client.post("/v1/transactions", json=spend(clock, "T-1"), headers=keys[MINE]).json()[
+            "action"
+        ]
+        != "block"
+    )
+    closed = client.patch(
+        f"/v1/accounts/{CARD}", json={"status": "closed", "reason": "销户"}, headers=keys[MINE]
+    )
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    after = client.post("/v1/transactions", json=spend(clock, "T-2"), headers=keys[MINE])
+    assert after.json()["action"] == "block"
+    police_only = client.patch(
+        f"/v1/accounts/{CARD}", json={"status": "frozen_full", "reason": "x"}, headers=keys[MINE]
+    )
+    assert police_only.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (opening(account_no="123"), "account_no"),
+        (opening(holder={"id_number": "110105194912310021", "name": "x"}), "holder.id_number"),
+        (opening(opened_at="2099-01-01T00:00:00+00:00"), "opened_at"),
+        (opening(account_class="IV"), "account_class"),
+        (opening(surprise=1), "surprise"),
+    ],
+)
+def test_a_bad_report_names_its_field_and_changes_nothing(
+    client: TestClient, keys: dict[str, dict[str, str]], body: dict[str, Any], field: str
+) -> None:
+    refused = client.post("/v1/accounts", json=body, headers=keys[MINE])
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == field
+    assert client.get(f"/v1/accounts/{CARD}", headers=keys[MINE]).status_code == 404
+
+
+def test_account_routes_need_a_key_and_a_small_body(
+    client: TestClient, keys: dict[str, dict[str, str]]
+) -> None:
+    assert client.post("/v1/accounts", json=opening()).status_code == 401
+    assert client.get(f"/v1/accounts/{CARD}").status_code == 401
+    huge = b"{" + b" " * (ACCOUNT_BODY_BYTES + 1) + b"}"
+    too_large = client.post(
+        "/v1/accounts",
+        content=huge,
+        headers={**keys[MINE], "content-type": "application/json"},
+    )
+    assert too_large.status_code == 413
