@@ -134,7 +134,7 @@ def test_several_bad_fields_are_all_listed(client: TestClient) -> None:
         (b'{"tx_id": "T-1"}\n  oops', "malformed JSON: trailing characters at line 2 column 3"),
         (b"[1, 2]", "expected a JSON object, got an array"),
         (b'"text"', "expected a JSON object, got a string"),
-        (b"\xff\xfe", "malformed JSON"),
+        (b"\xff\xff", "malformed JSON"),
     ],
 )
 def test_a_body_that_is_no_transaction_is_refused(

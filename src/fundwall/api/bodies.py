@@ -3,7 +3,9 @@
 A body is refused before it is read when its type is wrong (415) or its Content-Length is over
 the route's limit (413); a body sent without a length (chunked) is counted as it arrives and
 refused as soon as it passes the limit, so no request holds more than the limit in memory.
-JSON is parsed and checked in one pass by pydantic's Rust core, straight from the bytes.
+JSON is parsed and checked in one pass by pydantic's Rust core, straight from the bytes. It
+must be UTF-8 (RFC 8259, section 8.1), whose byte-order mark is skipped; JSON in UTF-16 or
+UTF-32 is refused (415) before parsing, saying so, rather than reported as malformed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 
 from fundwall.ingest import MAX_XML_BYTES
+from fundwall.ingest.unicode import sniff_unicode
 
 JSON_TYPES: Final = ("application/json",)
 XML_TYPES: Final = ("application/xml", "text/xml")
@@ -64,10 +67,17 @@ async def read_body(request: Request, limit: int, media_types: Sequence[str]) ->
 
 
 def parse_json(body: bytes, model: TypeAdapter[T]) -> T:
-    """`body` read as JSON into `model`; pydantic's problems are located under "body" as
-    FastAPI locates them, so the one handler reports both alike."""
+    """`body` read as UTF-8 JSON into `model` (a 415 HTTPException in another encoding);
+    pydantic's problems are located under "body" as FastAPI locates them, so the one handler
+    reports both alike."""
+    encoding, mark_length = sniff_unicode(body)
+    if encoding not in (None, "UTF-8"):
+        raise HTTPException(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"JSON must be sent in UTF-8 (RFC 8259), and this body is {encoding}",
+        )
     try:
-        return model.validate_json(body)
+        return model.validate_json(body[mark_length:] if mark_length else body)
     except ValidationError as error:
         problems = error.errors(include_url=False)
         for problem in problems:

@@ -156,7 +156,12 @@ def test_invalid_transaction_is_rejected_with_the_code_its_error_carries() -> No
     bad = message.transactions[1].error
     assert bad is not None
     document = report(message, [("pass", ""), ("invalid", bad.reason)])
-    assert statuses(document)[1] == ("T2", "RJCT", "AM11", "currency must be CNY, got USD")
+    assert statuses(document)[1] == (
+        "T2",
+        "RJCT",
+        "AM11",
+        "IntrBkSttlmAmt/@Ccy: currency must be CNY, got USD",
+    )
 
 
 def test_invalid_without_a_parse_error_is_ch16() -> None:

@@ -263,7 +263,7 @@ def test_app_header_naming_another_message_is_refused() -> None:
 
 
 def test_envelope_without_a_single_document_is_refused() -> None:
-    with pytest.raises(InvalidMessage, match="neither a Document nor an envelope"):
+    with pytest.raises(InvalidMessage, match="expected one Document or FIToFICstmrCdtTrf"):
         parse_pacs008(b"<BizMsg><AppHdr/></BizMsg>")
 
 

@@ -66,11 +66,12 @@ class CreditTransfer:
     """One CdtTrfTxInf: its identifications, its mapping, and the outcome of reading it.
 
     Exactly one of `transaction` and `error` is set. `index` is the 1-based position in the
-    message, as in the element path `CdtTrfTxInf[index]`. `amount` is IntrBkSttlmAmt as
-    written (whatever its currency), None when it is not a number.
+    message, as in its element `path` (`Document/FIToFICstmrCdtTrf/CdtTrfTxInf[index]`).
+    `amount` is IntrBkSttlmAmt as written (whatever its currency), None when it is not a number.
     """
 
     index: int
+    path: str
     instruction_id: str | None
     end_to_end_id: str | None
     tx_id: str | None
@@ -84,6 +85,18 @@ class CreditTransfer:
     def id(self) -> str | None:
         """The transaction id used: TxId, else UETR, else a provided EndToEndId."""
         return self.tx_id or self.uetr or _provided(self.end_to_end_id)
+
+    @property
+    def id_field(self) -> str:
+        """The element the id is read from (PmtId itself when there is none)."""
+        for name, value in (
+            ("TxId", self.tx_id),
+            ("UETR", self.uetr),
+            ("EndToEndId", _provided(self.end_to_end_id)),
+        ):
+            if value is not None:
+                return f"{self.path}/PmtId/{name}"
+        return f"{self.path}/PmtId"
 
     @property
     def record(self) -> str:
@@ -144,6 +157,7 @@ def read_credit_transfer(node: Node, index: int, created_at: datetime) -> Credit
             amount = None  # reported with its status reason when the mapping is built
     item = CreditTransfer(
         index=index,
+        path=node.path,
         instruction_id=node.text("PmtId", "InstrId"),
         end_to_end_id=node.text("PmtId", "EndToEndId"),
         tx_id=node.text("PmtId", "TxId"),
@@ -182,7 +196,7 @@ def _mapping(
             f"no transaction id: PmtId has no TxId, no UETR and no EndToEndId but {NOT_PROVIDED}",
             field=f"{node.path}/PmtId",
         )
-    sources.paths["tx_id"] = f"{node.path}/PmtId"
+    sources.paths["tx_id"] = item.id_field
     payer_account, sources.paths["payer_account"] = _account(node, "DbtrAcct")
     payee_account, sources.paths["payee_account"] = _account(node, "CdtrAcct")
     payer_bank, payer_bank_path = agent_id(node.find("DbtrAgt", "FinInstnId"))

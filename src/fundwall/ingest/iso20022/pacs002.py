@@ -24,8 +24,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.ingest.iso20022.credit_transfer import CreditTransfer
-from fundwall.ingest.iso20022.pacs008 import Pacs008Message
-from fundwall.ingest.iso20022.xmlsafe import InvalidMessage
+from fundwall.ingest.iso20022.pacs008 import MESSAGE_PATHS, Pacs008Message
+from fundwall.ingest.iso20022.xmlsafe import InvalidMessage, located
 
 PACS002_NAMESPACE: Final = "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"
 MAX_TEXT: Final = 105
@@ -64,7 +64,8 @@ def build_pacs002(
     """A pacs.002.001.10 answering `message`, one outcome per credit transfer, in order.
 
     A credit transfer that could not be read (`CreditTransfer.error`) must have the action
-    `invalid`; it is rejected with the status reason its error carries.
+    `invalid`; it is rejected with the status reason its error carries, and its text is that
+    error's, naming the element (`Cdtr/Nm: …`) whatever reason the outcome gives.
     """
     if len(outcomes) != len(message.transactions):
         raise ValueError(
@@ -81,10 +82,10 @@ def build_pacs002(
     original = SubElement(report, _tag("OrgnlGrpInfAndSts"))
     _text(original, "OrgnlMsgId", header.msg_id)
     _text(original, "OrgnlMsgNmId", message.message_name)
-    _text(original, "OrgnlCreDtTm", _iso(header.created_at))
+    _text(original, "OrgnlCreDtTm", header.created_at_text)
     _text(original, "OrgnlNbOfTxs", str(header.nb_of_txs))
-    if header.ctrl_sum is not None:
-        _text(original, "OrgnlCtrlSum", str(header.ctrl_sum))
+    if header.ctrl_sum_text is not None:
+        _text(original, "OrgnlCtrlSum", header.ctrl_sum_text)
     _text(original, "GrpSts", group)
     for status, count in counts.items():
         per_status = SubElement(original, _tag("NbOfTxsPerSts"))
@@ -124,7 +125,7 @@ def build_pacs002_rejection(
     _text(original, "OrgnlMsgId", original_id or UNKNOWN_ID)
     _text(original, "OrgnlMsgNmId", original_name or "pacs.008")
     _text(original, "GrpSts", "RJCT")
-    _reason(original, code, error.message())
+    _reason(original, code, located(error, *MESSAGE_PATHS))
     return _serialise(document)
 
 
@@ -138,7 +139,8 @@ def _status(item: CreditTransfer, outcome: Outcome) -> tuple[str, str | None, st
         )
     status, code = _STATUS[outcome.action]
     if item.error is not None:
-        code = item.error.status_reason
+        text = located(item.error, item.path, *MESSAGE_PATHS)
+        return status, outcome.code or item.error.status_reason, text
     return status, outcome.code or code, outcome.reason
 
 

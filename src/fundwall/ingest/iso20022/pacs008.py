@@ -1,8 +1,11 @@
 """ISO 20022 pacs.008 (FIToFICustomerCreditTransfer) → domain transactions.
 
-Accepts versions pacs.008.001.02 to .13, as a bare `Document` or wrapped in an envelope (any
-root element) that holds a head.001 business application header (`AppHdr`) beside the
-`Document`. Problems with the message as a whole (unsafe or malformed XML, wrong message,
+Accepts versions pacs.008.001.02 to .13 as a `Document`, or as the bare message element
+`FIToFICstmrCdtTrf` (as the ISO message definitions print their examples; without a namespace
+the version is unknown unless an AppHdr names it), either alone or inside an envelope: any
+elements around it, at any depth (e.g. FedNow's `FedNowIncoming/FedNowIncomingMessage/
+FedNowCustomerCreditTransfer`), with at most one head.001 business application header
+(`AppHdr`). Problems with the message as a whole (unsafe or malformed XML, wrong message,
 group header missing or inconsistent with the transactions) raise `InvalidMessage`; a problem
 inside one transaction is kept on that transaction, so the status report can reject it alone.
 The field mapping is in docs/ingest.md.
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 from xml.etree.ElementTree import Element
 
 from fundwall.domain.errors import InvalidInput
@@ -28,7 +32,10 @@ from fundwall.ingest.iso20022.credit_transfer import (
     read_credit_transfer,
 )
 from fundwall.ingest.iso20022.xmlsafe import (
+    APP_HEADER,
+    DOCUMENT,
     MAX_XML_BYTES,
+    MESSAGE_ELEMENT,
     InvalidMessage,
     Node,
     parse_decimal,
@@ -41,6 +48,10 @@ _HEAD001 = re.compile(r"urn:iso:std:iso:20022:tech:xsd:head\.001\.001\.[0-9]{2}"
 _COUNT = re.compile(r"[0-9]{1,15}")
 SUPPORTED_VERSIONS = range(2, 14)
 """pacs.008.001.02 … pacs.008.001.13."""
+UNKNOWN_VERSION: Final = "pacs.008"
+"""The message name of a FIToFICstmrCdtTrf in no namespace, when no AppHdr names its version."""
+MESSAGE_PATHS: Final = (f"{DOCUMENT}/{MESSAGE_ELEMENT}", MESSAGE_ELEMENT)
+"""The element paths of the message element, in a Document or bare."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,12 @@ class GroupHeader:
 
     msg_id: str
     created_at: datetime
+    created_at_text: str
+    """CreDtTm as written, which the status report echoes unchanged."""
     nb_of_txs: int
     ctrl_sum: Decimal | None
+    ctrl_sum_text: str | None
+    """CtrlSum as written, which the status report echoes unchanged."""
     total_amount: Decimal | None
     settlement_date: date | None
     settlement_method: str | None
@@ -74,6 +89,7 @@ class Pacs008Message:
     """A pacs.008 read safely: its headers and each credit transfer with its own outcome."""
 
     message_name: str
+    """e.g. pacs.008.001.08; `UNKNOWN_VERSION` for a message in no namespace."""
     app_header: AppHeader | None
     group_header: GroupHeader
     transactions: tuple[CreditTransfer, ...]
@@ -98,26 +114,14 @@ def parse_pacs008(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> Pacs008Mess
     transfer do not raise: they are on `CreditTransfer.error`.
     """
     root = parse_xml(data, max_bytes=max_bytes)
-    document, app_header = _locate_document(root)
-    namespace, _ = split_tag(document.tag)
-    match = _PACS008.fullmatch(namespace)
-    if match is None or int(match[2]) not in SUPPORTED_VERSIONS:
-        raise InvalidMessage(
-            f"unsupported message namespace '{namespace}': "
-            "expected pacs.008.001.02 to pacs.008.001.13",
-            field="Document",
-        )
-    name = match[1]
-    if app_header is not None and app_header.message_definition_id not in (None, name):
-        raise InvalidMessage(
-            f"AppHdr names {app_header.message_definition_id} but the Document is {name}",
-            field="AppHdr/MsgDefIdr",
-            original_msg_name=name,
-        )
-    body = Node(document, "Document", namespace)
-    msg_id = body.text("FIToFICstmrCdtTrf", "GrpHdr", "MsgId")
+    element, app_header = _locate_message(root)
+    namespace, local = split_tag(element.tag)
+    name = _message_name(namespace, local, app_header)
+    top = Node(element, local, namespace)
+    transfer = top.find(MESSAGE_ELEMENT) if local == DOCUMENT else top
+    msg_id = None if transfer is None else transfer.text("GrpHdr", "MsgId")
     try:
-        transfer = body.need("FIToFICstmrCdtTrf")
+        transfer = top.need(MESSAGE_ELEMENT) if transfer is None else transfer
         header = _read_group_header(transfer.need("GrpHdr"))
     except InvalidInput as error:
         raise InvalidMessage(
@@ -133,20 +137,61 @@ def parse_pacs008(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> Pacs008Mess
     return Pacs008Message(name, app_header, header, tuple(transactions))
 
 
-def _locate_document(root: Element) -> tuple[Element, AppHeader | None]:
-    """The pacs.008 Document: the root itself, or a child of an envelope beside an AppHdr."""
-    _, local = split_tag(root.tag)
-    if local == "Document":
-        return root, None
-    documents = [child for child in root if split_tag(child.tag)[1] == "Document"]
-    headers = [child for child in root if split_tag(child.tag)[1] == "AppHdr"]
-    if len(documents) != 1 or len(headers) > 1:
+def _locate_message(root: Element) -> tuple[Element, AppHeader | None]:
+    """The Document (or bare FIToFICstmrCdtTrf): the root itself, or the one element of that
+    name inside the envelope the root is, beside at most one AppHdr anywhere in it."""
+    messages: list[Element] = []
+    headers: list[Element] = []
+    pending = [root]
+    while pending:  # a loop, not recursion: an envelope may nest deeper than the stack
+        element = pending.pop()
+        local = split_tag(element.tag)[1]
+        if local in (DOCUMENT, MESSAGE_ELEMENT):
+            messages.append(element)
+        elif local == APP_HEADER:
+            headers.append(element)
+        else:
+            pending.extend(element)
+    if len(messages) != 1 or len(headers) > 1:
+        _, local = split_tag(root.tag)
         raise InvalidMessage(
-            f"root element <{local}> is neither a Document nor an envelope holding one "
-            "Document and at most one AppHdr",
+            f"expected one {DOCUMENT} or {MESSAGE_ELEMENT}, as the root or in an envelope "
+            f"with at most one {APP_HEADER}; <{local}> holds {len(messages)} of them and "
+            f"{len(headers)} {APP_HEADER}",
             field=local,
         )
-    return documents[0], (_read_app_header(headers[0]) if headers else None)
+    return messages[0], (_read_app_header(headers[0]) if headers else None)
+
+
+def _message_name(namespace: str, element: str, app_header: AppHeader | None) -> str:
+    """pacs.008.001.xx from the namespace of the message `element`; in no namespace, from the
+    AppHdr if it names one."""
+    declared = None if app_header is None else app_header.message_definition_id
+    if namespace:
+        name = _supported(namespace, f"unsupported message namespace '{namespace}'", element)
+    elif declared is not None:
+        name = _supported(
+            f"urn:iso:std:iso:20022:tech:xsd:{declared}",
+            f"AppHdr names the unsupported message '{declared}'",
+            f"{APP_HEADER}/MsgDefIdr",
+        )
+    else:
+        return UNKNOWN_VERSION
+    if declared not in (None, name):
+        raise InvalidMessage(
+            f"AppHdr names {declared} but the message is {name}",
+            field=f"{APP_HEADER}/MsgDefIdr",
+            original_msg_name=name,
+        )
+    return name
+
+
+def _supported(namespace: str, problem: str, field: str) -> str:
+    """The message name in a supported pacs.008 `namespace`; else `problem` at `field`."""
+    match = _PACS008.fullmatch(namespace)
+    if match is None or int(match[2]) not in SUPPORTED_VERSIONS:
+        raise InvalidMessage(f"{problem}: expected pacs.008.001.02 to pacs.008.001.13", field=field)
+    return match[1]
 
 
 def _read_app_header(element: Element) -> AppHeader:
@@ -154,9 +199,9 @@ def _read_app_header(element: Element) -> AppHeader:
     if _HEAD001.fullmatch(namespace) is None:
         raise InvalidMessage(
             f"AppHdr namespace '{namespace}' is not a head.001 business application header",
-            field="AppHdr",
+            field=APP_HEADER,
         )
-    node = Node(element, "AppHdr", namespace)
+    node = Node(element, APP_HEADER, namespace)
     return AppHeader(
         business_message_id=node.text("BizMsgIdr"),
         message_definition_id=node.text("MsgDefIdr"),
@@ -178,11 +223,14 @@ def _read_group_header(node: Node) -> GroupHeader:
             f"{total.path}/@Ccy",
         )
     settlement_date = node.text("IntrBkSttlmDt")
+    created_at = node.need_text("CreDtTm")
     return GroupHeader(
         msg_id=node.need_text("MsgId"),
-        created_at=parse_datetime(node.need_text("CreDtTm"), f"{node.path}/CreDtTm"),
+        created_at=parse_datetime(created_at, f"{node.path}/CreDtTm"),
+        created_at_text=created_at,
         nb_of_txs=int(count),
         ctrl_sum=None if ctrl_sum is None else parse_decimal(ctrl_sum, f"{node.path}/CtrlSum"),
+        ctrl_sum_text=ctrl_sum,
         total_amount=(
             None
             if total_text is None
@@ -217,7 +265,7 @@ def _unique(transactions: list[CreditTransfer]) -> list[CreditTransfer]:
             item = item.rejected(
                 InvalidTransaction(
                     f"duplicate transaction id, first used by transaction {first[item.id]}",
-                    field=f"Document/FIToFICstmrCdtTrf/CdtTrfTxInf[{item.index}]/PmtId",
+                    field=item.id_field,
                     status_reason="AM05",
                 )
             )
