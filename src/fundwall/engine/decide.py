@@ -14,6 +14,13 @@ and a newly promoted or shadowed pack replaces the running one. A restart folds 
 transactions in log order (from the latest snapshot when there is one), so nothing answered is
 lost or counted twice. If the store fails while writing, the state in memory may be ahead of
 the log; the service then rebuilds it from the log before the next decision.
+
+Over the store, the service reads its clock once per call: that instant caps the time of every
+transaction of the call (one stamped later is decided as of now, so no client's stamp moves the
+engine's clock ahead of the service's) and is the decisions' `decided_at`, which a restart
+folds with. The in-memory service has no clock and no cap: it decides a region's simulated
+history on that history's own time, and a stamp far ahead moves its clock (its callers check
+times before, or replay what they trust).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -33,7 +41,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.doors import apply_changes, load_book
-from fundwall.engine.decider import DecisionEngine, Outcome
+from fundwall.engine.decider import DecisionEngine, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
@@ -159,7 +167,8 @@ class DecisionService:
             after = self._last_decision = snapshot.last_decision_id
         folded = 0
         for logged in log.history(after):
-            engine.fold(logged.event, logged.action)
+            until = None if logged.decided_at is None else Instant.of(logged.decided_at)
+            engine.fold(logged.event, logged.action, until)
             folded += 1
             if logged.decision_id is not None:
                 self._last_decision = logged.decision_id
@@ -219,6 +228,7 @@ class DecisionService:
         """One decision per transaction, in order; the batch is logged in one commit."""
         with self._lock:
             self._refresh()
+            until = None if self.log is None else Instant.of(self.log.clock.now())
             answers: list[Decision] = []
             made: dict[str, Decision] = {}
             entries: list[tuple[Transaction, Outcome]] = []
@@ -228,7 +238,7 @@ class DecisionService:
                     if first is not None:
                         answers.append(first)
                         continue
-                    outcome = self.engine.decide(tx)
+                    outcome = self.engine.decide(tx, until)
                     made[tx.tx_id] = outcome.decision
                     entries.append((tx, outcome))
                     answers.append(outcome.decision)
@@ -236,8 +246,8 @@ class DecisionService:
                 # The transactions decided before the failure are in the state, not the log.
                 self._abandon(entries)
                 raise
-            if entries:
-                self._write(entries)
+            if entries and until is not None:  # over a log: `until` is when it decided
+                self._write(entries, until.ts)
             for _, outcome in entries:
                 self._remember(outcome.decision)
             return answers
@@ -251,15 +261,15 @@ class DecisionService:
         for _, outcome in entries:
             self._remember(outcome.decision)
 
-    def _write(self, entries: list[tuple[Transaction, Outcome]]) -> None:
-        if self.log is None:
-            return
+    def _write(self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime) -> None:
+        assert self.log is not None
         try:
             self.log.append(
                 [
                     (tx, (o.decision,) if o.shadow is None else (o.decision, o.shadow))
                     for tx, o in entries
-                ]
+                ],
+                decided_at=decided_at,
             )
         except BaseException:
             # The state already holds these transactions and the log does not.
