@@ -82,7 +82,7 @@ def of_member(tx_id: str, when: datetime, payer: str, payee: str, fen: int = 100
     return dataclasses.replace(transaction(tx_id, when, payer, payee, fen), payer_bank=bank)
 
 
-def quoted(decision: Decision) -> dict[str, float]:
+def quoted(decision: Decision) -> dict[str, int | float | str]:
     (reason,) = decision.reasons
     return dict(reason.values)
 

@@ -17,6 +17,7 @@ from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.timing import TimeWindow
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
 from fundwall.domain.errors import FundwallError
@@ -88,8 +89,9 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
 
-    `settings` are the deployment's (the policy figures the documentation quotes); `clock`
-    stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
+    `settings` are the deployment's (the policy figures the documentation quotes, the time
+    window `settings.api`); `clock` is the time transactions must lie near and stamps the ISO
+    20022 status reports (the system clock by default); `limits` bound the
     request bodies. `owners` says which member used each transaction id first: in memory by
     default (right for a service that forgets its decisions when the process ends); give
     `StoredOwners(engine)` for a service that logs its decisions in that store.
@@ -109,9 +111,14 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
+    clock = clock or SystemClock()
     app.include_router(
         decision_router(
-            service, clock or SystemClock(), limits or ApiLimits(), owners or RememberedOwners()
+            service,
+            clock,
+            limits or ApiLimits(),
+            owners or RememberedOwners(),
+            TimeWindow(settings.api, clock),
         )
     )
 

@@ -4,8 +4,8 @@ Each credit transfer that could be read is decided (all of them in one `decide_b
 message order); each that could not is rejected with its ISO status reason; a message that
 cannot be accepted as a whole is rejected as a group. With a member's API key, a credit
 transfer whose debtor agent is another member is rejected AG01, and one whose id another
-member used first AM05, like a duplicate in the message (`fundwall.api.members`). See
-docs/api.md.
+member used first AM05, like a duplicate in the message (`fundwall.api.members`); one stamped
+outside the time window DT01 (`fundwall.api.timing`). See docs/api.md.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Final
 
 from fundwall.api.members import Refusal, TransactionOwners, refusals
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.timing import TimeWindow
 from fundwall.domain.decisions import Decision
 from fundwall.ingest import (
     InvalidMessage,
@@ -94,6 +95,7 @@ def answer_pacs008(
     max_bytes: int,
     member: str | None,
     owners: TransactionOwners,
+    window: TimeWindow,
 ) -> tuple[bytes, bool]:
     """The pacs.002 answering the pacs.008 `data`, and whether the message was accepted.
 
@@ -105,7 +107,7 @@ def answer_pacs008(
         message = parse_pacs008(data, max_bytes=max_bytes)
     except InvalidMessage as error:
         return build_pacs002_rejection(error, created_at=now), False
-    outcomes = _outcomes(service, message, member, owners)
+    outcomes = _outcomes(service, message, member, owners, window)
     return build_pacs002(message, outcomes, created_at=now), True
 
 
@@ -114,11 +116,13 @@ def _outcomes(
     message: Pacs008Message,
     member: str | None,
     owners: TransactionOwners,
+    window: TimeWindow,
 ) -> list[Outcome]:
     readable = [item.transaction for item in message.transactions if item.transaction]
     refused: list[Refusal | None] = [None] * len(readable)
     if member is not None:
         refused = refusals(member, readable, owners)
+    refused = [why or late for why, late in zip(refused, window.refusals(readable), strict=True)]
     decided = [tx for tx, why in zip(readable, refused, strict=True) if why is None]
     if member is not None:
         owners.remember(member, [tx.tx_id for tx in decided])

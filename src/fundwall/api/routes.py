@@ -24,6 +24,7 @@ from fundwall.api.members import TransactionOwners, admit
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
 from fundwall.domain.errors import PermissionDenied
@@ -149,6 +150,7 @@ def decision_router(
     clock: Clock,
     limits: ApiLimits,
     owners: TransactionOwners,
+    window: TimeWindow,
 ) -> APIRouter:
     """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
 
@@ -156,7 +158,8 @@ def decision_router(
     bytes that orjson wrote: with `DirectRoute` this measured less than half the CPU per
     request of FastAPI's body parameters, dependencies and response validation.
     `response_model` still documents the answer. A member submits only its own transactions,
-    under ids no other member used first (`fundwall.api.members`, with `owners`).
+    under ids no other member used first (`fundwall.api.members`, with `owners`), stamped
+    within the time `window` (`fundwall.api.timing`).
     """
     router = APIRouter(route_class=DirectRoute)
 
@@ -179,6 +182,7 @@ def decision_router(
         member = authorise(request)
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
+        window.admit([tx], batch=False)
         admitted(member, [tx], batch=False)
         return _json(decision_json(service.decide(tx)))
 
@@ -206,6 +210,7 @@ def decision_router(
         member = authorise(request)
         body = await read_body(request, limits.batch_bytes, JSON_TYPES)
         txs = parse_batch(parse_json(body, _MANY))
+        window.admit(txs, batch=True)
         admitted(member, txs, batch=True)
         return _json([decision_json(each) for each in service.decide_batch(txs)])
 
@@ -246,7 +251,7 @@ def decision_router(
         """Each credit transfer that can be read is decided and reported with its status
         (pass → ACSC, warn → ACCP, alert and delay → PDNG, block → RJCT FRAD); one that
         cannot is rejected alone with its ISO reason code (AM05, AM11, AM12, AC02, AC03,
-        RC01, DT01, CH16). See docs/api.md for the mapping."""
+        RC01, DT01 also for a time outside the window, CH16). See docs/api.md for the mapping."""
         member = authorise(request)
         body = await read_body(request, limits.xml_bytes, XML_TYPES)
         report, accepted = answer_pacs008(
@@ -256,6 +261,7 @@ def decision_router(
             max_bytes=limits.xml_bytes,
             member=member,
             owners=owners,
+            window=window,
         )
         status = HTTPStatus.OK if accepted else HTTPStatus.UNPROCESSABLE_ENTITY
         return Response(report, status_code=status, media_type=XML_MEDIA_TYPE)
