@@ -228,3 +228,12 @@ def test_a_window_out_of_bounds_is_refused(name: str, value: int) -> None:
     with pytest.raises(InvalidInput) as raised:
         load_settings(config_file=None, api={name: value})
     assert raised.value.field == f"api.{name}"
+
+
+def test_the_api_documentation_states_the_window() -> None:
+    def described(**api: Any) -> str:
+        app = create_app(RuleOfThumbService(), load_settings(config_file=None, api=api))
+        return str(app.openapi()["info"]["description"])
+
+    assert "more than 5 minutes ahead of the service's clock or more than 24 hours" in described()
+    assert "ahead of the service's clock" not in described(check_time=False)

@@ -36,7 +36,7 @@ ids and the figures they saw, in Chinese and English) and the rule-pack and mode
   status report.
 
 Money is integer **fen** (`amount_fen`), or yuan as text (`amount`, `"1234.56"`); times are ISO
-8601 with a UTC offset. A `tx_id` sent again gets the decision first made for it.
+8601 with a UTC offset.{time_window} A `tx_id` sent again gets the decision first made for it.
 
 **Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`
 and `detail`. `type` is a URI under `{problem_base}` (`invalid-input`, `not-found`,
@@ -96,11 +96,15 @@ def create_app(
     default (right for a service that forgets its decisions when the process ends); give
     `StoredOwners(engine)` for a service that logs its decisions in that store.
     """
+    clock = clock or SystemClock()
+    window = TimeWindow(settings.api, clock)
     app = _FundwallAPI(
         title="Fundwall risk engine",
         version=__version__,
         description=_DESCRIPTION.format(
-            delay_hours=settings.policy.atm_transfer_delay_hours, problem_base=PROBLEM_BASE
+            delay_hours=settings.policy.atm_transfer_delay_hours,
+            problem_base=PROBLEM_BASE,
+            time_window=window.describe(),
         ),
         openapi_tags=_TAGS,
         openapi_url=OPENAPI_PATH,
@@ -111,15 +115,8 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
-    clock = clock or SystemClock()
     app.include_router(
-        decision_router(
-            service,
-            clock,
-            limits or ApiLimits(),
-            owners or RememberedOwners(),
-            TimeWindow(settings.api, clock),
-        )
+        decision_router(service, clock, limits or ApiLimits(), owners or RememberedOwners(), window)
     )
 
     @app.get("/healthz", tags=["health"], summary="Liveness", response_model=HealthOut)

@@ -43,6 +43,17 @@ class TimeWindow:
         self._ahead = timedelta(seconds=settings.max_ahead_seconds)
         self._late = timedelta(seconds=settings.max_late_seconds)
 
+    def describe(self) -> str:
+        """The window in a sentence, for the API's documentation ("" when off)."""
+        if not self._settings.check_time:
+            return ""
+        ahead = _span(self._settings.max_ahead_seconds)
+        late = _span(self._settings.max_late_seconds)
+        return (
+            f" A `ts` more than {ahead} ahead of the service's clock or more than {late} "
+            "before it is refused (`ts` in the problem; DT01 in pacs.002)."
+        )
+
     def reasons(self, txs: Sequence[Transaction]) -> list[str | None]:
         """Why each transaction's `ts` is outside the window (None: inside), read at one
         instant of the clock."""
