@@ -5,6 +5,8 @@ Sources, strongest first: keyword arguments to `load_settings`, environment vari
 `FUNDWALL_POLICY__STOP_PAYMENT_HOURS`), the TOML file (path in `FUNDWALL_CONFIG`, else
 `./fundwall.toml` when it exists), then the defaults below.
 
+`api` holds what the HTTP API accepts from members (the time window of a transaction).
+
 `policy` holds every figure of the rules that a bank or region may set differently
 (REGULATIONS.md): limits in fen, durations in the unit the rule is written in. Rules written
 in months or years keep calendar months (`*_months`), because a freeze "for 6 months" ends on
@@ -26,6 +28,7 @@ from typing import Any, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     PositiveInt,
     SecretStr,
     ValidationError,
@@ -129,6 +132,33 @@ class PolicySettings(BaseModel):
         return self
 
 
+MINUTE = 60  # seconds
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+
+class ApiSettings(BaseModel):
+    """What the HTTP API admits: a transaction's `ts` lies within [now − max_late_seconds,
+    now + max_ahead_seconds] of the API's clock, else it is refused (422, field `ts`).
+
+    A member's clock runs a little ahead or behind the hub's (NTP keeps them within
+    seconds, a misconfigured host within minutes), hence 5 minutes ahead; a member that was
+    cut off, or sends a late batch file, submits transactions accepted hours ago, hence
+    24 hours late. Anything further off is a wrong clock or a lie, and a time far ahead
+    would otherwise move the engine's clock for every member. `check_time = false` turns the
+    window off for an in-memory replay of a past region (`fundwall serve --region`, the
+    benchmark); never on a service that decides live traffic. Bounds: at most an hour ahead
+    (no member's clock is further off when it works) and a week late (the longest public
+    holiday), beyond which the window no longer tells a late file from a forged time.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check_time: bool = True
+    max_ahead_seconds: int = Field(default=5 * MINUTE, ge=0, le=HOUR)
+    max_late_seconds: int = Field(default=DAY, ge=0, le=7 * DAY)
+
+
 _HEX = frozenset(string.hexdigits)
 
 
@@ -211,6 +241,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     keys: KeySettings = KeySettings()
+    api: ApiSettings = ApiSettings()
     policy: PolicySettings = PolicySettings()
 
     @field_validator("data_dir")

@@ -27,7 +27,10 @@ def service() -> RuleOfThumbService:
 
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings(config_file=None)
+    """The default settings without the time window: these tests send the documentation's
+    times of 2024 to apps on the system clock (the window has tests of its own, in
+    test_api_time_window.py)."""
+    return load_settings(config_file=None, api={"check_time": False})
 
 
 @pytest.fixture

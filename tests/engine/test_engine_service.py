@@ -27,6 +27,7 @@ from fundwall.engine.controls.doors import (
     set_account_status,
 )
 from fundwall.engine.decide import DecisionService
+from fundwall.engine.decider import Instant
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.registry import (
     ENGINE_ACTOR,
@@ -248,7 +249,7 @@ def test_a_failed_write_counts_nothing(
     assert service.log is not None
     append = service.log.append
 
-    def fail(entries: object) -> None:
+    def fail(entries: object, *, decided_at: object) -> None:
         raise DatabaseUnavailableError("sqlite://", "disk I/O error")
 
     monkeypatch.setattr(service.log, "append", fail)
@@ -346,10 +347,10 @@ def test_a_batch_failing_half_way_is_not_counted_twice(
     one, two = stream("A1", "B1", 100), stream("A1", "B1", 100)
     real = service.engine.decide
 
-    def failing(tx: Transaction) -> object:
+    def failing(tx: Transaction, until: Instant | None = None) -> object:
         if tx.tx_id == two.tx_id:
             raise RuntimeError("a rule reason too long to record")
-        return real(tx)
+        return real(tx, until)
 
     monkeypatch.setattr(service.engine, "decide", failing)
     with pytest.raises(RuntimeError):

@@ -17,6 +17,7 @@ from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.timing import TimeWindow
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
 from fundwall.domain.errors import FundwallError
@@ -35,7 +36,7 @@ ids and the figures they saw, in Chinese and English) and the rule-pack and mode
   status report.
 
 Money is integer **fen** (`amount_fen`), or yuan as text (`amount`, `"1234.56"`); times are ISO
-8601 with a UTC offset. A `tx_id` sent again gets the decision first made for it.
+8601 with a UTC offset.{time_window} A `tx_id` sent again gets the decision first made for it.
 
 **Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`
 and `detail`. `type` is a URI under `{problem_base}` (`invalid-input`, `not-found`,
@@ -104,16 +105,21 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
 
-    `settings` are the deployment's (the policy figures the documentation quotes); `clock`
-    stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
-    request bodies. With `accounts`, members report their accounts at `/v1/accounts` to the
-    store the decision service reads.
+    `settings` are the deployment's (the policy figures the documentation quotes, the time
+    window `settings.api`); `clock` is the time transactions must lie near and stamps the ISO
+    20022 status reports (the system clock by default); `limits` bound the request bodies.
+    With `accounts`, members report their accounts at `/v1/accounts` to the store the decision
+    service reads.
     """
+    clock = clock or SystemClock()
+    window = TimeWindow(settings.api, clock)
     app = _FundwallAPI(
         title="Fundwall risk engine",
         version=__version__,
         description=_DESCRIPTION.format(
-            delay_hours=settings.policy.atm_transfer_delay_hours, problem_base=PROBLEM_BASE
+            delay_hours=settings.policy.atm_transfer_delay_hours,
+            problem_base=PROBLEM_BASE,
+            time_window=window.describe(),
         ),
         openapi_tags=[t for t in _TAGS if accounts is not None or t["name"] != "accounts"],
         openapi_url=OPENAPI_PATH,
@@ -124,7 +130,7 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
-    app.include_router(decision_router(service, clock or SystemClock(), limits or ApiLimits()))
+    app.include_router(decision_router(service, clock, limits or ApiLimits(), window))
     if accounts is not None:
         app.include_router(account_router(accounts))
 

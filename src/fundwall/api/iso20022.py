@@ -6,7 +6,8 @@ cannot be accepted as a whole is rejected as a group. With a member's API key, a
 transfer the member may not have decided is rejected alone with the ISO reason admission gives
 (`fundwall.engine.admission`: AG01 another member's account or agent, RC01 an unknown agent,
 AC03 an account the creditor agent does not hold, AM05 an id used before by another member or
-with other content). See docs/api.md.
+with other content); one stamped outside the time window DT01 (`fundwall.api.timing`). See
+docs/api.md.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Final
 
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.timing import TimeWindow
 from fundwall.domain.decisions import Decision
-from fundwall.engine.admission import Refusal
 from fundwall.ingest import (
     InvalidMessage,
     Outcome,
@@ -94,6 +95,7 @@ def answer_pacs008(
     now: datetime,
     max_bytes: int,
     member: str | None,
+    window: TimeWindow,
 ) -> tuple[bytes, bool]:
     """The pacs.002 answering the pacs.008 `data`, and whether the message was accepted.
 
@@ -105,7 +107,7 @@ def answer_pacs008(
         message = parse_pacs008(data, max_bytes=max_bytes)
     except InvalidMessage as error:
         return build_pacs002_rejection(error, created_at=now), False
-    outcomes = _outcomes(service, message, member)
+    outcomes = _outcomes(service, message, member, window)
     return build_pacs002(message, outcomes, created_at=now), True
 
 
@@ -113,11 +115,13 @@ def _outcomes(
     service: DecisionServiceProtocol,
     message: Pacs008Message,
     member: str | None,
+    window: TimeWindow,
 ) -> list[Outcome]:
     readable = [item.transaction for item in message.transactions if item.transaction]
-    refused: list[Refusal | None] = [None] * len(readable)
+    refused = window.refusals(readable)
     if member is not None and readable:
-        refused = service.screen(member, readable)
+        admitted = service.screen(member, readable)
+        refused = [late or why for late, why in zip(refused, admitted, strict=True)]
     decided = [tx for tx, why in zip(readable, refused, strict=True) if why is None]
     decisions = iter(service.decide_batch(decided, member=member) if decided else ())
     reasons = iter(refused)
@@ -130,7 +134,8 @@ def _outcomes(
         if why is None:
             outcomes.append(_outcome(next(decisions)))
         else:
-            outcomes.append(Outcome("invalid", why.reason, why.code))
+            where = f"{why.field}: " if why.field else ""
+            outcomes.append(Outcome("invalid", where + why.reason, why.code))
     return outcomes
 
 

@@ -23,6 +23,7 @@ from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejecti
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
 from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
 from fundwall.domain.errors import PermissionDenied
@@ -154,6 +155,7 @@ def decision_router(
     service: DecisionServiceProtocol,
     clock: Clock,
     limits: ApiLimits,
+    window: TimeWindow,
 ) -> APIRouter:
     """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
 
@@ -161,7 +163,8 @@ def decision_router(
     bytes that orjson wrote: with `DirectRoute` this measured less than half the CPU per
     request of FastAPI's body parameters, dependencies and response validation.
     `response_model` still documents the answer. The service admits only what the submitting
-    member may have decided (`fundwall.engine.admission`).
+    member may have decided (`fundwall.engine.admission`), stamped within the time `window`
+    (`fundwall.api.timing`).
     """
     router = APIRouter(route_class=DirectRoute)
 
@@ -179,6 +182,7 @@ def decision_router(
         member = authorise(request)
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
+        window.admit([tx], batch=False)
         return json_response(decision_json(service.decide(tx, member=member)))
 
     @router.post(
@@ -205,9 +209,9 @@ def decision_router(
         member = authorise(request)
         body = await read_body(request, limits.batch_bytes, JSON_TYPES)
         txs = parse_batch(parse_json(body, _MANY))
-        return json_response(
-            [decision_json(each) for each in service.decide_batch(txs, member=member)]
-        )
+        window.admit(txs, batch=True)
+        decisions = service.decide_batch(txs, member=member)
+        return json_response([decision_json(each) for each in decisions])
 
     @router.post(
         PACS008_PATH,
@@ -231,8 +235,8 @@ def decision_router(
             "security": _SECURITY,
             "requestBody": {
                 "required": True,
-                "description": "A pacs.008.001.02 to .13 (FIToFICstmrCdtTrf), a bare Document "
-                "or in an envelope with a head.001 AppHdr.",
+                "description": "A pacs.008.001.02 to .13: a Document or a bare "
+                "FIToFICstmrCdtTrf, alone or in an envelope with a head.001 AppHdr.",
                 "content": {
                     XML_MEDIA_TYPE: {
                         "schema": {"type": "string"},
@@ -246,7 +250,7 @@ def decision_router(
         """Each credit transfer that can be read is decided and reported with its status
         (pass → ACSC, warn → ACCP, alert and delay → PDNG, block → RJCT FRAD); one that
         cannot is rejected alone with its ISO reason code (AM05, AM11, AM12, AC02, AC03,
-        RC01, DT01, CH16). See docs/api.md for the mapping."""
+        RC01, DT01 also for a time outside the window, CH16). See docs/api.md for the mapping."""
         member = authorise(request)
         body = await read_body(request, limits.xml_bytes, XML_TYPES)
         report, accepted = answer_pacs008(
@@ -255,6 +259,7 @@ def decision_router(
             now=clock.now(),
             max_bytes=limits.xml_bytes,
             member=member,
+            window=window,
         )
         status = HTTPStatus.OK if accepted else HTTPStatus.UNPROCESSABLE_ENTITY
         return Response(report, status_code=status, media_type=XML_MEDIA_TYPE)

@@ -17,6 +17,13 @@ or shadowed pack replaces the running one. A restart folds the logged
 transactions in log order (from the latest snapshot when there is one), so nothing answered is
 lost or counted twice. If the store fails while writing, the state in memory may be ahead of
 the log; the service then rebuilds it from the log before the next decision.
+
+Over the store, the service reads its clock once per call: that instant caps the time of every
+transaction of the call (one stamped later is decided as of now, so no client's stamp moves the
+engine's clock ahead of the service's) and is the decisions' `decided_at`, which a restart
+folds with. The in-memory service has no clock and no cap: it decides a region's simulated
+history on that history's own time, and a stamp far ahead moves its clock (its callers check
+times before, or replay what they trust).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -38,7 +46,7 @@ from fundwall.engine.admission import Refusal, admit, refusals
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.doors import apply_changes, load_book
-from fundwall.engine.decider import DecisionEngine, Outcome
+from fundwall.engine.decider import DecisionEngine, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
@@ -173,7 +181,8 @@ class DecisionService:
             after = self._last_decision = snapshot.last_decision_id
         folded = 0
         for logged in log.history(after):
-            engine.fold(logged.event, logged.action)
+            until = None if logged.decided_at is None else Instant.of(logged.decided_at)
+            engine.fold(logged.event, logged.action, until)
             folded += 1
             if logged.decision_id is not None:
                 self._last_decision = logged.decision_id
@@ -274,6 +283,7 @@ class DecisionService:
             self._refresh()
             if member is not None:
                 admit(member, txs, self, batch=batch)
+            until = None if self.log is None else Instant.of(self.log.clock.now())
             answers: list[Decision] = []
             made: dict[str, Decision] = {}
             entries: list[tuple[Transaction, Outcome]] = []
@@ -283,7 +293,7 @@ class DecisionService:
                     if first is not None:
                         answers.append(first)
                         continue
-                    outcome = self.engine.decide(tx)
+                    outcome = self.engine.decide(tx, until)
                     made[tx.tx_id] = outcome.decision
                     entries.append((tx, outcome))
                     answers.append(outcome.decision)
@@ -291,8 +301,8 @@ class DecisionService:
                 # The transactions decided before the failure are in the state, not the log.
                 self._abandon(entries)
                 raise
-            if entries:
-                self._write(entries)
+            if entries and until is not None:  # over a log: `until` is when it decided
+                self._write(entries, until.ts)
             for tx, outcome in entries:
                 self._remember(tx, outcome.decision)
             return answers
@@ -306,15 +316,15 @@ class DecisionService:
         for tx, outcome in entries:
             self._remember(tx, outcome.decision)
 
-    def _write(self, entries: list[tuple[Transaction, Outcome]]) -> None:
-        if self.log is None:
-            return
+    def _write(self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime) -> None:
+        assert self.log is not None
         try:
             self.log.append(
                 [
                     (tx, (o.decision,) if o.shadow is None else (o.decision, o.shadow))
                     for tx, o in entries
-                ]
+                ],
+                decided_at=decided_at,
             )
         except BaseException:
             # The state already holds these transactions and the log does not.

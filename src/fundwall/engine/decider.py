@@ -10,6 +10,11 @@ Time only moves forward: a transaction stamped before the latest one decided is 
 that latest time (its features see the history up to then; the log keeps its own stamp), so
 small clock differences between members never fail a decision, and folding the log in its
 order gives the very same state.
+
+No stamp moves the clock past `until`: with `until` (the service's clock when it decided, the
+`decided_at` of the log) a transaction stamped later is decided as of `until`, so one member's
+transaction dated far ahead cannot age every other account. A transaction's time is therefore
+max(engine clock, min(ts, until)); folding with the same `until` gives the same state.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import marshal
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from fundwall.config import PolicySettings
 from fundwall.domain.decisions import Action, Decision, Reason
@@ -36,6 +41,17 @@ from fundwall.engine.features.inputs import micros
 from fundwall.engine.rules import Evaluation, RulePack
 
 STATE_VERSION: Final = 1
+
+
+class Instant(NamedTuple):
+    """A moment as the engine compares it (µs since the epoch) and as events carry it."""
+
+    us: int
+    ts: datetime
+
+    @classmethod
+    def of(cls, moment: datetime) -> Instant:
+        return cls(micros(moment, "until"), moment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +112,19 @@ class DecisionEngine:
         self._live = live.bind(layout)
         self._shadow = shadow.bind(layout) if shadow is not None else None
 
-    def _time(self, tx: Transaction | TxEvent) -> tuple[int, datetime]:
-        t = micros(tx.ts, tx.tx_id)
+    def _time(self, tx: Transaction | TxEvent, until: Instant | None) -> tuple[int, datetime]:
+        t, ts = micros(tx.ts, tx.tx_id), tx.ts
+        if until is not None and t > until.us:
+            t, ts = until
         if self.clock_us is not None and t < self.clock_us:
             assert self._clock_ts is not None
             return self.clock_us, self._clock_ts
-        return t, tx.ts
+        return t, ts
 
-    def decide(self, tx: Transaction | TxEvent) -> Outcome:
-        """Decide on `tx` and fold it into the state."""
+    def decide(self, tx: Transaction | TxEvent, until: Instant | None = None) -> Outcome:
+        """Decide on `tx` as of its time, at most `until`, and fold it into the state."""
         started = time.perf_counter_ns()
-        t, ts = self._time(tx)
+        t, ts = self._time(tx, until)
         event = event_of(tx, ts)
         hits = self.controls.check(event, t)
         vector = self.features.observe(event)
@@ -145,10 +163,13 @@ class DecisionEngine:
         self.features.refresh_account(account.account_no)
         self.controls.refresh_account(account.account_no, was_known)
 
-    def fold(self, tx: Transaction | TxEvent, live_action: Action | None) -> None:
+    def fold(
+        self, tx: Transaction | TxEvent, live_action: Action | None, until: Instant | None = None
+    ) -> None:
         """Fold a transaction decided before (`live_action`; None for history loaded without
-        a decision, which counts as having gone through)."""
-        t, ts = self._time(tx)
+        a decision, which counts as having gone through) with the `until` it was decided
+        with (None for that history: it folds at its own time)."""
+        t, ts = self._time(tx, until)
         event = event_of(tx, ts)
         self.features.apply(event)
         self.clock_us, self._clock_ts = t, ts

@@ -4,7 +4,9 @@
 one database transaction, so a decision is durable before it is answered. The log's order is
 the order the engine folds it in after a restart (`history`): first the transactions that have
 no decision (history loaded with `fundwall load`) by time and id, then the decided ones in the
-order of their first live decision. `directory` builds the account directory the features read
+order of their first live decision, each with that decision's `decided_at`, the service's
+clock the engine capped the transaction's time at (see `fundwall.engine.decider`), so the fold
+gives each the time it was decided as. `directory` builds the account directory the features read
 from `accounts` and `parties`, with the opening balance each account had before that history
 (`balance_fen`, the balance after the loaded history, minus its net flow); engine decisions
 never change `balance_fen`. Snapshots of the engine's state let a restart fold only the tail.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 import pyarrow as pa
@@ -72,11 +74,12 @@ _HEAD = select(AuditHeadRow.seq).where(AuditHeadRow.id == 1)
 @dataclass(frozen=True, slots=True)
 class Logged:
     """A transaction of the log: as the engine reads it, its first live action (None for
-    history without a decision) and the id of that decision."""
+    history without a decision), the id of that decision and when it was made."""
 
     event: TxEvent
     action: Action | None
     decision_id: int | None
+    decided_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +145,14 @@ class DecisionLog:
             self._watch = None
         self.engine.dispose()
 
-    def append(self, entries: Sequence[tuple[Transaction, Sequence[Decision]]]) -> None:
-        """Write transactions and their decisions, all in one database transaction."""
-        decided_at = self.clock.now()
+    def append(
+        self,
+        entries: Sequence[tuple[Transaction, Sequence[Decision]]],
+        *,
+        decided_at: datetime,
+    ) -> None:
+        """Write transactions and their decisions, all in one database transaction; the
+        decisions were made at `decided_at` (the instant the engine capped their times at)."""
         transactions = [tx.as_row() for tx, _ in entries]
         decisions = [
             {
@@ -271,7 +279,7 @@ class DecisionLog:
         first live decision came after that one (the tail after a snapshot)."""
         if after_decision is None:
             yield from self._read(
-                select(*_EVENT_COLUMNS, literal(None), literal(None))
+                select(*_EVENT_COLUMNS, literal(None), literal(None), literal(None))
                 .where(~_DECIDED)
                 .order_by(_TX.c.ts, _TX.c.tx_id)
             )
@@ -282,7 +290,7 @@ class DecisionLog:
             .subquery()
         )
         decided = (
-            select(*_EVENT_COLUMNS, _DECISIONS.c.action, _DECISIONS.c.id)
+            select(*_EVENT_COLUMNS, _DECISIONS.c.action, _DECISIONS.c.id, _DECISIONS.c.decided_at)
             .select_from(first)
             .join(_DECISIONS, _DECISIONS.c.id == first.c.first_id)
             .join(_TX, _TX.c.tx_id == first.c.tx_id)
@@ -297,7 +305,7 @@ class DecisionLog:
             for row in result:
                 event = TxEvent(*row[:12])
                 action = Action(row[12]) if row[12] is not None else None
-                yield Logged(event, action, row[13])
+                yield Logged(event, action, row[13], row[14])
 
     def directory(self, keyring: Keyring | None) -> tuple[AccountDirectory, str]:
         """The account directory of the store and its digest (see the module docstring).

@@ -1,7 +1,9 @@
 """The overview (总览): decisions per action over time, interceptions, top rules, alerts.
 
-Counts cover live decisions (not shadow) joined to their transactions, and time is the
-transaction's time in Beijing, so a replayed history draws its own days. A member's users
+Counts cover live decisions (not shadow) joined to their transactions, and time is the time
+the engine decided the transaction as, in Beijing: its own time, or when it was decided if it
+was stamped later (`decided_as`). So a replayed history draws its own days, and a stamp far
+ahead (9999-12-31) cannot stretch the axis past the latest decision. A member's users
 count their member's decisions; the hub, the police and auditors count the region's, and
 the hub sees each member's line too. Decisions whose transaction row is not stored are not
 counted (they have no member and no time).
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
@@ -87,6 +89,15 @@ def _joined(query: Select[*_Ts]) -> Select[*_Ts]:
     )
 
 
+def decided_as() -> ColumnElement[datetime]:
+    """The transaction's time, but never after its decision: the engine caps a stamp at the
+    service's clock the same way (`fundwall.engine.decider`)."""
+    return case(
+        (TransactionRow.ts > DecisionRow.decided_at, DecisionRow.decided_at),
+        else_=TransactionRow.ts,
+    )
+
+
 def hour_of(dialect: str, column: Any) -> ColumnElement[str]:
     """The Beijing hour of a UTC time column as text ("2024-03-05 14:00"), on SQLite or
     PostgreSQL."""
@@ -136,7 +147,8 @@ class _Tally:
         ]
         if scope is not None:
             window.append(scope)
-        hour = hour_of(dialect, TransactionRow.ts).label("hour")
+        when = decided_as()
+        hour = hour_of(dialect, when).label("hour")
         rows = session.execute(
             _joined(
                 select(
@@ -145,8 +157,8 @@ class _Tally:
                     DecisionRow.action,
                     func.count(),
                     func.coalesce(func.sum(TransactionRow.amount_fen), 0),
-                    func.min(TransactionRow.ts),
-                    func.max(TransactionRow.ts),
+                    func.min(when),
+                    func.max(when),
                     func.max(DecisionRow.decided_at),
                 )
             )
