@@ -16,7 +16,7 @@ from fundwall.api.members import RememberedOwners, TransactionOwners
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import AccountHolders, DecisionServiceProtocol, NoHolders
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
 from fundwall.domain.errors import FundwallError
@@ -85,6 +85,7 @@ def create_app(
     clock: Clock | None = None,
     limits: ApiLimits | None = None,
     owners: TransactionOwners | None = None,
+    holders: AccountHolders | None = None,
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
 
@@ -92,7 +93,11 @@ def create_app(
     stamps the ISO 20022 status reports (the system clock by default); `limits` bound the
     request bodies. `owners` says which member used each transaction id first: in memory by
     default (right for a service that forgets its decisions when the process ends); give
-    `StoredOwners(engine)` for a service that logs its decisions in that store.
+    `StoredOwners(engine)` for a service that logs its decisions in that store. `holders`
+    says which member holds each account, so that a decision quotes a payee's figures only
+    to the member holding that account: by default the service's own `bank_of` (the engine's
+    account directory), and for a service without one, no account is known and no payee's
+    figures are shown to anyone through the API.
     """
     app = _FundwallAPI(
         title="Fundwall risk engine",
@@ -109,9 +114,15 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
+    if holders is None:
+        holders = service if isinstance(service, AccountHolders) else NoHolders()
     app.include_router(
         decision_router(
-            service, clock or SystemClock(), limits or ApiLimits(), owners or RememberedOwners()
+            service,
+            clock or SystemClock(),
+            limits or ApiLimits(),
+            owners or RememberedOwners(),
+            holders,
         )
     )
 

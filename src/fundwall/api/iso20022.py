@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from fundwall.api.members import Refusal, TransactionOwners, refusals
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
 from fundwall.domain.decisions import Decision
 from fundwall.ingest import (
     InvalidMessage,
@@ -94,18 +94,20 @@ def answer_pacs008(
     max_bytes: int,
     member: str | None,
     owners: TransactionOwners,
+    holders: AccountHolders,
 ) -> tuple[bytes, bool]:
     """The pacs.002 answering the pacs.008 `data`, and whether the message was accepted.
 
     Not accepted (False) means rejected as a whole: the report's group status is RJCT and no
     transaction was decided. With `member` (the submitting member; None when access is open),
     only its own credit transfers under ids no other member took first (`owners`) are decided.
+    A status's reasons are the submitting member's reading (`as_submitted`, with `holders`).
     """
     try:
         message = parse_pacs008(data, max_bytes=max_bytes)
     except InvalidMessage as error:
         return build_pacs002_rejection(error, created_at=now), False
-    outcomes = _outcomes(service, message, member, owners)
+    outcomes = _outcomes(service, message, member, owners, holders)
     return build_pacs002(message, outcomes, created_at=now), True
 
 
@@ -114,6 +116,7 @@ def _outcomes(
     message: Pacs008Message,
     member: str | None,
     owners: TransactionOwners,
+    holders: AccountHolders,
 ) -> list[Outcome]:
     readable = [item.transaction for item in message.transactions if item.transaction]
     refused: list[Refusal | None] = [None] * len(readable)
@@ -122,7 +125,10 @@ def _outcomes(
     decided = [tx for tx, why in zip(readable, refused, strict=True) if why is None]
     if member is not None:
         owners.remember(member, [tx.tx_id for tx in decided])
-    decisions = iter(service.decide_batch(decided) if decided else ())
+    made = service.decide_batch(decided) if decided else []
+    decisions = iter(
+        as_submitted(decision, tx, holders) for decision, tx in zip(made, decided, strict=True)
+    )
     reasons = iter(refused)
     outcomes = []
     for item in message.transactions:

@@ -23,7 +23,7 @@ from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejecti
 from fundwall.api.members import TransactionOwners, admit
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
 from fundwall.domain.errors import PermissionDenied
@@ -149,6 +149,7 @@ def decision_router(
     clock: Clock,
     limits: ApiLimits,
     owners: TransactionOwners,
+    holders: AccountHolders,
 ) -> APIRouter:
     """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
 
@@ -156,7 +157,8 @@ def decision_router(
     bytes that orjson wrote: with `DirectRoute` this measured less than half the CPU per
     request of FastAPI's body parameters, dependencies and response validation.
     `response_model` still documents the answer. A member submits only its own transactions,
-    under ids no other member used first (`fundwall.api.members`, with `owners`).
+    under ids no other member used first (`fundwall.api.members`, with `owners`), and reads
+    each decision without the figures of a payee account another member holds (`holders`).
     """
     router = APIRouter(route_class=DirectRoute)
 
@@ -180,7 +182,7 @@ def decision_router(
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
         admitted(member, [tx], batch=False)
-        return _json(decision_json(service.decide(tx)))
+        return _json(decision_json(as_submitted(service.decide(tx), tx, holders)))
 
     @router.post(
         BATCH_PATH,
@@ -207,7 +209,13 @@ def decision_router(
         body = await read_body(request, limits.batch_bytes, JSON_TYPES)
         txs = parse_batch(parse_json(body, _MANY))
         admitted(member, txs, batch=True)
-        return _json([decision_json(each) for each in service.decide_batch(txs)])
+        decisions = service.decide_batch(txs)
+        return _json(
+            [
+                decision_json(as_submitted(decision, tx, holders))
+                for decision, tx in zip(decisions, txs, strict=True)
+            ]
+        )
 
     @router.post(
         PACS008_PATH,
@@ -256,6 +264,7 @@ def decision_router(
             max_bytes=limits.xml_bytes,
             member=member,
             owners=owners,
+            holders=holders,
         )
         status = HTTPStatus.OK if accepted else HTTPStatus.UNPROCESSABLE_ENTITY
         return Response(report, status_code=status, media_type=XML_MEDIA_TYPE)

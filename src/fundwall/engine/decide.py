@@ -283,6 +283,11 @@ class DecisionService:
         log.save_snapshot(self.engine.snapshot(), self._history, self._last_decision, self._digest)
         self._since_snapshot = 0
 
+    def bank_of(self, account_no: str) -> str | None:
+        """The member holding an account per the account directory (None: unknown), which
+        decides how much of a decision the submitting member reads (`Decision.seen_by`)."""
+        return self.engine.directory.bank_of(account_no)
+
     @property
     def live_pack(self) -> RulePack:
         return self.engine.live

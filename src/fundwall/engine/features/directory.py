@@ -110,6 +110,8 @@ class AccountDirectory:
     """
 
     account_no: pa.Array
+    bank: pa.DictionaryArray
+    """The institution holding each account (dictionary-encoded: a few codes, many rows)."""
     account_class: I64
     opened_us: I64
     opening_balance: I64
@@ -121,6 +123,7 @@ class AccountDirectory:
     party_opened: I64
     party_banks: I64
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _bank_list: list[str] = field(default_factory=list, repr=False)
     _opened_list: list[int] = field(default_factory=list, repr=False)
     _banks_list: list[int] = field(default_factory=list, repr=False)
     _start_list: list[int] = field(default_factory=list, repr=False)
@@ -171,6 +174,7 @@ class AccountDirectory:
         np.cumsum(np.bincount(party_of[order], minlength=n_party), out=start[1:])
         return cls(
             account_no=account_no,
+            bank=bank,
             account_class=_class_codes(accounts["account_class"]),
             opened_us=opened,
             opening_balance=np.asarray(accounts["opening_balance_fen"].to_numpy(), np.int64),
@@ -215,9 +219,11 @@ class AccountDirectory:
 
     def prepare_lookups(self) -> None:
         """Build the Python-side indexes of the per-transaction look-ups (`row_of`,
-        `holdings`) now, so that no decision pays for building them."""
+        `bank_of`, `holdings`) now, so that no decision pays for building them."""
         if not self._rows and len(self.account_no):
             self._rows.update((a, i) for i, a in enumerate(self.account_no.to_pylist()))
+            names = self.bank.dictionary.to_pylist()
+            self._bank_list.extend(names[code] for code in self.bank.indices.to_pylist())
         if not self._opened_list and len(self.party_opened):
             self._opened_list.extend(self.party_opened.tolist())
             self._banks_list.extend(self.party_banks.tolist())
@@ -227,6 +233,11 @@ class AccountDirectory:
         """Row of an account, -1 when the directory does not know it."""
         self.prepare_lookups()
         return self._rows.get(account_no, -1)
+
+    def bank_of(self, account_no: str) -> str | None:
+        """The institution holding an account, None when the directory does not know it."""
+        row = self.row_of(account_no)
+        return self._bank_list[row] if row >= 0 else None
 
     def rows_of(self, accounts: pa.Array) -> I64:
         """Rows of many accounts at once (-1 for unknown ones), for the columnar form."""
