@@ -262,8 +262,7 @@ def test_a_payee_the_directory_does_not_know_counts_as_another_members(
 ) -> None:
     """A burst of payments into an account outside the region: its count and sum stay out."""
     burst = [
-        transfer(f"O-{n}", 20 + n, (FEEDER_1, FEEDER_2)[n % 2], OUTSIDE, 3_000_00)
-        for n in range(5)
+        transfer(f"O-{n}", 20 + n, (FEEDER_1, FEEDER_2)[n % 2], OUTSIDE, 3_000_00) for n in range(5)
     ]
     service.decide_batch([Transaction.from_mapping(record) for record in burst])
     record = transfer("A-5", 26, PAYER, OUTSIDE, 1_000_00)
@@ -279,7 +278,9 @@ def test_a_payee_the_directory_does_not_know_counts_as_another_members(
 def test_another_members_class_ii_inflow_limit_is_stated_without_what_it_received(
     client: TestClient, service: DecisionService
 ) -> None:
-    first = client.post("/v1/transactions", json=transfer("A-6", 30, PAYER, THEIR_CLASS_II, 9_000_00))
+    first = client.post(
+        "/v1/transactions", json=transfer("A-6", 30, PAYER, THEIR_CLASS_II, 9_000_00)
+    )
     assert first.status_code == 200, first.text
     record = transfer("A-7", 31, PAYER, THEIR_CLASS_II, 2_000_00)
     answer = client.post("/v1/transactions", json=record)
