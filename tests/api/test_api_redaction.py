@@ -32,7 +32,7 @@ from fundwall.engine.controls import ControlBook
 from fundwall.engine.decide import DecisionService
 from fundwall.engine.decider import DecisionEngine
 from fundwall.engine.features import AccountDirectory
-from fundwall.engine.features.catalog import Role, features_about
+from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import institution_row
@@ -61,7 +61,8 @@ ACCOUNTS = (
     (FEEDER_2, C, "I", 400, 1_000_000_00),
     (SINK, C, "I", 400, 0),
 )
-PAYEE = features_about(Role.PAYEE)
+PAYEE = {name for name in feature_names() if name.startswith("payee_")}
+"""The features of the receiving account (as the catalogue declares them by role)."""
 MULE_FIGURES = ("¥60,000.00", "¥55,000.00", "30天", "30 days", "Ⅰ类户", "class I")
 """How the pass-through accounts' figures read: 24-hour in and out, age, class."""
 

@@ -20,8 +20,7 @@ from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
-from fundwall.engine.features.catalog import Role as FeatureRole
-from fundwall.engine.features.catalog import feature_names, features_about
+from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_of, decision_row, transaction_row
@@ -30,7 +29,7 @@ from fundwall.web.data.packs import PackLibrary
 from fundwall.web.data.transactions import DecisionView, transaction_view
 
 Uow = Callable[[], UnitOfWork]
-PAYEE = features_about(FeatureRole.PAYEE)
+PAYEE = {name for name in feature_names() if name.startswith("payee_")}
 FIGURES = ("¥60,000.00", "¥55,000.00", "30天", "30 days")
 """The payee accounts' 24-hour inflow and outflow and age, as the reasons write them."""
 PAYMENTS = {"T6": ("B1", world.BANK_B), "T7": ("A2", world.BANK_A)}
