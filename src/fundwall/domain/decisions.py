@@ -180,7 +180,12 @@ class Reason:
             for key in ("text_zh", "text_en"):
                 if key not in redaction:
                     raise InvalidInput("missing", f"redaction.{key}")
-            redaction = Redaction(redaction["text_zh"], redaction["text_en"], frozenset(withheld))
+            try:
+                redaction = Redaction(
+                    redaction["text_zh"], redaction["text_en"], frozenset(withheld)
+                )
+            except InvalidInput as error:
+                raise InvalidInput(error.reason, f"redaction.{error.field}") from None
         return cls(
             record["rule_id"], record["text_zh"], record["text_en"], record["values"], redaction
         )

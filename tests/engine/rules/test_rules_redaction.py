@@ -232,7 +232,8 @@ def test_a_reason_record_keeps_its_redaction() -> None:
     ("redaction", "field"),
     [
         ({"text_zh": "文字", "text_en": "words", "withheld": "payee_class"}, "redaction.withheld"),
-        ({"text_zh": "文字", "text_en": "words", "withheld": []}, "withheld"),
+        ({"text_zh": "文字", "text_en": "words", "withheld": []}, "redaction.withheld"),
+        ({"text_zh": "", "text_en": "words", "withheld": ["amount"]}, "redaction.text_zh"),
         ({"text_zh": "文字", "withheld": ["amount"]}, "redaction.text_en"),
         ({"text_zh": "文字", "text_en": "words", "withheld": ["other"]}, "redaction.withheld"),
         ("hidden", "redaction"),
