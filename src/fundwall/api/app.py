@@ -16,7 +16,7 @@ from fundwall.api.docs import install_docs
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import AccountHolders, DecisionServiceProtocol, NoHolders
 from fundwall.api.timing import TimeWindow
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
@@ -102,6 +102,7 @@ def create_app(
     clock: Clock | None = None,
     limits: ApiLimits | None = None,
     accounts: AccountReports | None = None,
+    holders: AccountHolders | None = None,
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
 
@@ -109,7 +110,10 @@ def create_app(
     window `settings.api`); `clock` is the time transactions must lie near and stamps the ISO
     20022 status reports (the system clock by default); `limits` bound the request bodies.
     With `accounts`, members report their accounts at `/v1/accounts` to the store the decision
-    service reads.
+    service reads. `holders` says which member holds each account, so that a decision quotes a
+    payee's figures only to the member holding that account: by default the service's own
+    `bank_of` (the engine's account directory), and for a service without one, no account is
+    known and no payee's figures are shown to anyone through the API.
     """
     clock = clock or SystemClock()
     window = TimeWindow(settings.api, clock)
@@ -130,7 +134,9 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
-    app.include_router(decision_router(service, clock, limits or ApiLimits(), window))
+    if holders is None:
+        holders = service if isinstance(service, AccountHolders) else NoHolders()
+    app.include_router(decision_router(service, clock, limits or ApiLimits(), window, holders))
     if accounts is not None:
         app.include_router(account_router(accounts))
 

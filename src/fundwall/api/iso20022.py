@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
 from fundwall.api.timing import TimeWindow
 from fundwall.domain.decisions import Decision
 from fundwall.ingest import (
@@ -96,18 +96,20 @@ def answer_pacs008(
     max_bytes: int,
     member: str | None,
     window: TimeWindow,
+    holders: AccountHolders,
 ) -> tuple[bytes, bool]:
     """The pacs.002 answering the pacs.008 `data`, and whether the message was accepted.
 
     Not accepted (False) means rejected as a whole: the report's group status is RJCT and no
     transaction was decided. With `member` (the submitting member; None when access is open),
-    only the credit transfers it may have decided are (see the module docstring).
+    only the credit transfers it may have decided are (see the module docstring). A status's
+    reasons are the submitting member's reading (`as_submitted`, with `holders`).
     """
     try:
         message = parse_pacs008(data, max_bytes=max_bytes)
     except InvalidMessage as error:
         return build_pacs002_rejection(error, created_at=now), False
-    outcomes = _outcomes(service, message, member, window)
+    outcomes = _outcomes(service, message, member, window, holders)
     return build_pacs002(message, outcomes, created_at=now), True
 
 
@@ -116,6 +118,7 @@ def _outcomes(
     message: Pacs008Message,
     member: str | None,
     window: TimeWindow,
+    holders: AccountHolders,
 ) -> list[Outcome]:
     readable = [item.transaction for item in message.transactions if item.transaction]
     refused = window.refusals(readable)
@@ -123,7 +126,10 @@ def _outcomes(
         admitted = service.screen(member, readable)
         refused = [late or why for late, why in zip(refused, admitted, strict=True)]
     decided = [tx for tx, why in zip(readable, refused, strict=True) if why is None]
-    decisions = iter(service.decide_batch(decided, member=member) if decided else ())
+    made = service.decide_batch(decided, member=member) if decided else []
+    decisions = iter(
+        as_submitted(decision, tx, holders) for decision, tx in zip(made, decided, strict=True)
+    )
     reasons = iter(refused)
     outcomes = []
     for item in message.transactions:

@@ -31,7 +31,11 @@ _DECISION_EXAMPLE: Final[dict[str, Any]] = {
 
 
 class ReasonOut(BaseModel):
-    """Why a rule or model fired, in Chinese and English, with the figures it saw."""
+    """Why a rule or model fired, in Chinese and English, with the figures it saw.
+
+    When the payee's account is held by another member (or a bank outside the region), the
+    texts and values leave out that account's figures (`Decision.seen_by`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -39,7 +43,10 @@ class ReasonOut(BaseModel):
     text_zh: str = Field(description="the reason in Chinese")
     text_en: str = Field(description="the reason in English")
     values: dict[str, int | float | str] = Field(
-        description="the feature values the texts refer to; money in whole fen"
+        description=(
+            "the feature values the texts refer to; money in whole fen; none of a payee "
+            "account held by another member"
+        )
     )
 
 
@@ -71,7 +78,9 @@ class HealthOut(BaseModel):
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
-    """A decision as the plain data of `DecisionOut` (the domain values are already checked)."""
+    """A decision as the plain data of `DecisionOut` (the domain values are already checked):
+    give it the submitting member's reading (`fundwall.api.service.as_submitted`); the
+    reasons' redactions themselves are never written out."""
     return {
         "tx_id": decision.tx_id,
         "action": decision.action.value,

@@ -22,7 +22,7 @@ from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, re
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
 from fundwall.api.models import DecisionOut, decision_json
 from fundwall.api.problems import PROBLEM_MEDIA_TYPE
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
 from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
@@ -156,6 +156,7 @@ def decision_router(
     clock: Clock,
     limits: ApiLimits,
     window: TimeWindow,
+    holders: AccountHolders,
 ) -> APIRouter:
     """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
 
@@ -164,7 +165,8 @@ def decision_router(
     request of FastAPI's body parameters, dependencies and response validation.
     `response_model` still documents the answer. The service admits only what the submitting
     member may have decided (`fundwall.engine.admission`), stamped within the time `window`
-    (`fundwall.api.timing`).
+    (`fundwall.api.timing`); the member reads each decision without the figures of a payee
+    account another member holds (`holders`).
     """
     router = APIRouter(route_class=DirectRoute)
 
@@ -183,7 +185,8 @@ def decision_router(
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
         window.admit([tx], batch=False)
-        return json_response(decision_json(service.decide(tx, member=member)))
+        decision = service.decide(tx, member=member)
+        return json_response(decision_json(as_submitted(decision, tx, holders)))
 
     @router.post(
         BATCH_PATH,
@@ -211,7 +214,12 @@ def decision_router(
         txs = parse_batch(parse_json(body, _MANY))
         window.admit(txs, batch=True)
         decisions = service.decide_batch(txs, member=member)
-        return json_response([decision_json(each) for each in decisions])
+        return json_response(
+            [
+                decision_json(as_submitted(decision, tx, holders))
+                for decision, tx in zip(decisions, txs, strict=True)
+            ]
+        )
 
     @router.post(
         PACS008_PATH,
@@ -260,6 +268,7 @@ def decision_router(
             max_bytes=limits.xml_bytes,
             member=member,
             window=window,
+            holders=holders,
         )
         status = HTTPStatus.OK if accepted else HTTPStatus.UNPROCESSABLE_ENTITY
         return Response(report, status_code=status, media_type=XML_MEDIA_TYPE)

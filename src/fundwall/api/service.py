@@ -8,11 +8,11 @@ the API can be built and tested without knowing how the engine decides.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from fundwall.domain.decisions import Decision
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.admission import Refusal
+from fundwall.engine.admission import Refusal, owner_of
 
 
 class DecisionServiceProtocol(Protocol):
@@ -38,3 +38,27 @@ class DecisionServiceProtocol(Protocol):
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         """Why `member` may not have each transaction decided (None: it may)."""
         ...
+
+
+@runtime_checkable
+class AccountHolders(Protocol):
+    """Who holds an account, from the account directory (`DecisionService.bank_of`)."""
+
+    def bank_of(self, account_no: str) -> str | None:
+        """The member holding `account_no`; None when the directory does not know it."""
+        ...
+
+
+class NoHolders:
+    """Knows no account, so every payee counts as another member's customer."""
+
+    def bank_of(self, account_no: str) -> str | None:
+        return None
+
+
+def as_submitted(decision: Decision, tx: Transaction, holders: AccountHolders) -> Decision:
+    """The decision as the member submitting `tx` may read it (`Decision.seen_by`): the
+    member whose transaction it is (the payer's bank; the payee's for a deposit), without
+    the figures of a payee account another member holds."""
+    payee_holder = holders.bank_of(tx.payee_account) if tx.payee_account is not None else None
+    return decision.seen_by(owner_of(tx.kind, tx.payer_bank, tx.payee_bank), payee_holder)

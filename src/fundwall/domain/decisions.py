@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from fundwall.domain._fields import (
     finite_number,
@@ -59,17 +59,45 @@ def most_severe(actions: Iterable[Action]) -> Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Redaction:
+    """A reason as a member that does not hold the payee's account reads it.
+
+    The texts quote none of that account's figures (e.g. "the payee account looks like a
+    pass-through account" instead of its 24-hour totals); `withheld` names the `values` of
+    the reason that describe that account, which such a member does not receive either.
+    """
+
+    text_zh: str
+    text_en: str
+    withheld: frozenset[str]
+
+    def __post_init__(self) -> None:
+        set_field(self, "text_zh", text(self.text_zh, "text_zh", max_len=REASON_TEXT_MAX))
+        set_field(self, "text_en", text(self.text_en, "text_en", max_len=REASON_TEXT_MAX))
+        if not isinstance(self.withheld, frozenset):
+            raise InvalidInput(
+                f"expected a frozenset, got {type(self.withheld).__name__}", "withheld"
+            )
+        if not self.withheld:
+            raise InvalidInput("a redaction withholds at least one value", "withheld")
+        for name in self.withheld:
+            reference(name, "withheld")
+
+
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why a rule or model fired, in both languages, with the figures it saw.
 
     `values` holds the numbers and words the texts refer to (e.g. in_amount_1h); money in it
-    is whole fen. It is stored read-only.
+    is whole fen. It is stored read-only. `redaction` is how the reason reads to a member that
+    does not hold the payee's account; None when the reason says nothing about that account.
     """
 
     rule_id: str
     text_zh: str
     text_en: str
     values: Mapping[str, int | float | str]
+    redaction: Redaction | None = None
 
     def __post_init__(self) -> None:
         set_field(self, "rule_id", reference(self.rule_id, "rule_id"))
@@ -87,9 +115,80 @@ class Reason:
                 else finite_number(value, where)
             )
         set_field(self, "values", MappingProxyType(checked))
+        if self.redaction is not None:
+            if not isinstance(self.redaction, Redaction):
+                raise InvalidInput(
+                    f"expected a Redaction, got {type(self.redaction).__name__}", "redaction"
+                )
+            unknown = sorted(self.redaction.withheld - checked.keys())
+            if unknown:
+                raise InvalidInput(
+                    f"withholds {', '.join(unknown)}, which the reason does not have",
+                    "redaction.withheld",
+                )
 
     def __hash__(self) -> int:
-        return hash((self.rule_id, self.text_zh, self.text_en, frozenset(self.values.items())))
+        return hash(
+            (
+                self.rule_id,
+                self.text_zh,
+                self.text_en,
+                frozenset(self.values.items()),
+                self.redaction,
+            )
+        )
+
+    def redacted(self) -> Reason:
+        """The reason as a member that does not hold the payee's account reads it."""
+        redaction = self.redaction
+        if redaction is None:
+            return self
+        kept = {k: v for k, v in self.values.items() if k not in redaction.withheld}
+        return Reason(self.rule_id, redaction.text_zh, redaction.text_en, kept)
+
+    def as_record(self) -> dict[str, Any]:
+        """The reason as plain JSON data, as the decision log stores it (redaction included)."""
+        record: dict[str, Any] = {
+            "rule_id": self.rule_id,
+            "text_zh": self.text_zh,
+            "text_en": self.text_en,
+            "values": dict(self.values),
+        }
+        if self.redaction is not None:
+            record["redaction"] = {
+                "text_zh": self.redaction.text_zh,
+                "text_en": self.redaction.text_en,
+                "withheld": sorted(self.redaction.withheld),
+            }
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Reason:
+        """Read back what `as_record` wrote; InvalidInput naming the field that is wrong."""
+        if not isinstance(record, Mapping):
+            raise InvalidInput(f"expected a reason record, got {type(record).__name__}")
+        for key in ("rule_id", "text_zh", "text_en", "values"):
+            if key not in record:
+                raise InvalidInput("missing", key)
+        redaction = record.get("redaction")
+        if redaction is not None:
+            if not isinstance(redaction, Mapping):
+                raise InvalidInput("expected a mapping", "redaction")
+            withheld = redaction.get("withheld")
+            if not isinstance(withheld, list | tuple):
+                raise InvalidInput("expected a list of value names", "redaction.withheld")
+            for key in ("text_zh", "text_en"):
+                if key not in redaction:
+                    raise InvalidInput("missing", f"redaction.{key}")
+            try:
+                redaction = Redaction(
+                    redaction["text_zh"], redaction["text_en"], frozenset(withheld)
+                )
+            except InvalidInput as error:
+                raise InvalidInput(error.reason, f"redaction.{error.field}") from None
+        return cls(
+            record["rule_id"], record["text_zh"], record["text_en"], record["values"], redaction
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +230,19 @@ class Decision:
         if self.latency_us is not None:
             set_field(self, "latency_us", whole_number(self.latency_us, "latency_us", minimum=0))
         set_field(self, "shadow", flag(self.shadow, "shadow"))
+
+    def seen_by(self, member: str | None, payee_holder: str | None) -> Decision:
+        """The decision as `member` may read it, the member that submitted the transaction.
+
+        A member reads another member's customer only as far as the rules need to say: unless
+        it holds the payee's account (`payee_holder`, the member holding it per the account
+        directory; None when the directory does not know it, e.g. an account at a bank
+        outside the region), each reason reads as its `redaction`, without that account's
+        figures. A `member` of None holds no account. The decision as logged, which the hub
+        and the holding member read, keeps every figure. A pass has no reasons: no work.
+        """
+        if member is not None and member == payee_holder:
+            return self
+        if all(reason.redaction is None for reason in self.reasons):
+            return self
+        return replace(self, reasons=tuple(reason.redacted() for reason in self.reasons))

@@ -222,7 +222,8 @@ class DecisionService:
         self._revision = head
 
     def bank_of(self, account_no: str) -> str | None:
-        """The bank holding an account in the engine's directory (admission's register)."""
+        """The bank holding an account in the engine's directory: for admission, and for how
+        much of a decision the submitting member reads (`Decision.seen_by`)."""
         return self.engine.directory.bank_of(account_no)
 
     def holds_accounts(self, code: str) -> bool:

@@ -93,18 +93,6 @@ class Snapshot:
     state: bytes
 
 
-def _reason_json(decision: Decision) -> list[dict[str, Any]]:
-    return [
-        {
-            "rule_id": r.rule_id,
-            "text_zh": r.text_zh,
-            "text_en": r.text_en,
-            "values": dict(r.values),
-        }
-        for r in decision.reasons
-    ]
-
-
 class DecisionLog:
     """The engine's view of the store: append decisions, read them back, fold the history."""
 
@@ -159,7 +147,7 @@ class DecisionLog:
                 "tx_id": d.tx_id,
                 "action": d.action.value,
                 "score": d.score,
-                "reasons": _reason_json(d),
+                "reasons": [reason.as_record() for reason in d.reasons],
                 "pack_version": d.pack_version,
                 "model_version": d.model_version,
                 "latency_us": d.latency_us,

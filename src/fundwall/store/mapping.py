@@ -10,7 +10,6 @@ the database surfaces as InvalidInput rather than as a wrong object.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
@@ -186,22 +185,13 @@ def transaction_of(row: TransactionRow) -> Transaction:
     )
 
 
-def _reason_json(reason: Reason) -> dict[str, Any]:
-    return {
-        "rule_id": reason.rule_id,
-        "text_zh": reason.text_zh,
-        "text_en": reason.text_en,
-        "values": dict(reason.values),
-    }
-
-
 def decision_row(decision: Decision, *, decided_at: datetime) -> DecisionRow:
     """The decision as logged at `decided_at` (from the service's clock)."""
     return DecisionRow(
         tx_id=decision.tx_id,
         action=decision.action.value,
         score=decision.score,
-        reasons=[_reason_json(reason) for reason in decision.reasons],
+        reasons=[reason.as_record() for reason in decision.reasons],
         pack_version=decision.pack_version,
         model_version=decision.model_version,
         latency_us=decision.latency_us,
@@ -215,15 +205,7 @@ def decision_of(row: DecisionRow) -> Decision:
         tx_id=row.tx_id,
         action=Action(row.action),
         score=row.score,
-        reasons=tuple(
-            Reason(
-                rule_id=item["rule_id"],
-                text_zh=item["text_zh"],
-                text_en=item["text_en"],
-                values=item["values"],
-            )
-            for item in row.reasons
-        ),
+        reasons=tuple(Reason.from_record(item) for item in row.reasons),
         pack_version=row.pack_version,
         model_version=row.model_version,
         latency_us=row.latency_us,

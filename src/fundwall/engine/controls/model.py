@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from fundwall.domain.decisions import Action, Reason
+from fundwall.domain.decisions import Action, Reason, Redaction
 from fundwall.engine.rules.templates import format_money
 
 NEVER_US: Final = 2**62
@@ -332,7 +332,18 @@ def limit_hit(control: int, used: int, amount: int, limit: int) -> Hit:
         f"{format_money(amount)} would pass the {per_en} limit of {format_money(limit)}"
     )
     values: dict[str, int | float | str] = {"used_fen": used, "amount": amount, "limit_fen": limit}
-    return Hit(control, Action.BLOCK, Reason(CONTROLS[control].id, zh, en, values))
+    redaction = None
+    if control in (C2_IN_DAY, C2_IN_YEAR):
+        # The receiving account's: its holder's figures are not the paying member's to read.
+        redaction = Redaction(
+            f"收款{klass_zh}{flow_zh}本笔{format_money(amount)}后将超过{per_zh}累计限额"
+            f"{format_money(limit)}",
+            f"receiving {klass_en} account: this {format_money(amount)} would pass the "
+            f"{per_en} limit of {format_money(limit)} on money {flow_en}",
+            frozenset({"used_fen"}),
+        )
+    reason = Reason(CONTROLS[control].id, zh, en, values, redaction)
+    return Hit(control, Action.BLOCK, reason)
 
 
 def balance_cap_hit(balance: int, amount: int, cap: int) -> Hit:
@@ -350,7 +361,14 @@ def balance_cap_hit(balance: int, amount: int, cap: int) -> Hit:
         "amount": amount,
         "limit_fen": cap,
     }
-    return Hit(C3_BALANCE, Action.BLOCK, Reason(CONTROLS[C3_BALANCE].id, zh, en, values))
+    redaction = Redaction(
+        f"收款Ⅲ类户转入{format_money(amount)}后将超过余额上限{format_money(cap)}",
+        f"receiving class III account: this {format_money(amount)} would take it above the "
+        f"balance cap of {format_money(cap)}",
+        frozenset({"payee_balance"}),
+    )
+    reason = Reason(CONTROLS[C3_BALANCE].id, zh, en, values, redaction)
+    return Hit(C3_BALANCE, Action.BLOCK, reason)
 
 
 def list_hit(role: ListRole, category: RiskCategory, evidence: Evidence, member: str) -> Hit:

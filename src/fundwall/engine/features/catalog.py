@@ -196,12 +196,19 @@ AGGREGATES: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """One column of the catalogue."""
+    """One column of the catalogue.
+
+    `role` is the entity the value describes: the paying or the receiving account, the
+    device, the IP address or the payer's party; None for the transaction itself (its amount,
+    time, channel). A reason shows a member the values about an account only when it holds
+    that account (`fundwall.domain.decisions.Decision.seen_by`).
+    """
 
     name: str
     kind: Kind
     en: str
     zh: str
+    role: Role | None
 
     @property
     def is_float(self) -> bool:
@@ -210,94 +217,128 @@ class Feature:
 
 
 SINGLES: Final = (
-    Feature("amount", Kind.MONEY, "Amount of the transaction", "交易金额"),
-    Feature("is_night", Kind.FLAG, "Initiated at night (00:00–05:59 Beijing time)", "夜间交易"),
-    Feature("hour", Kind.HOUR, "Local hour of the transaction (Beijing time)", "交易时段"),
+    Feature("amount", Kind.MONEY, "Amount of the transaction", "交易金额", None),
     Feature(
-        "payer_age_days", Kind.DAYS, "Days since the paying account was opened", "付款账户开户天数"
+        "is_night", Kind.FLAG, "Initiated at night (00:00–05:59 Beijing time)", "夜间交易", None
+    ),
+    Feature("hour", Kind.HOUR, "Local hour of the transaction (Beijing time)", "交易时段", None),
+    Feature(
+        "payer_age_days",
+        Kind.DAYS,
+        "Days since the paying account was opened",
+        "付款账户开户天数",
+        Role.PAYER,
     ),
     Feature(
         "payee_age_days",
         Kind.DAYS,
         "Days since the receiving account was opened",
         "收款账户开户天数",
+        Role.PAYEE,
     ),
     Feature(
         "payer_idle_days",
         Kind.DAYS,
         "Days since the paying account last moved money (-1: never)",
         "付款账户距上次交易天数",
+        Role.PAYER,
     ),
     Feature(
         "payee_idle_days",
         Kind.DAYS,
         "Days since the receiving account last moved money (-1: never)",
         "收款账户距上次交易天数",
+        Role.PAYEE,
     ),
     Feature(
-        "new_payee", Kind.FLAG, "First transfer from this payer to this payee", "首次向该收款方转账"
+        "new_payee",
+        Kind.FLAG,
+        "First transfer from this payer to this payee",
+        "首次向该收款方转账",
+        Role.PAYER,
     ),
     Feature(
         "payer_balance",
         Kind.MONEY,
         "Balance of the paying account before the transfer",
         "付款账户交易前余额",
+        Role.PAYER,
     ),
     Feature(
         "balance_share",
         Kind.RATIO,
         "Share of the payer's balance the transfer takes (1 when the balance is 0)",
         "转账金额占余额比例",
+        Role.PAYER,
     ),
-    Feature("cross_bank", Kind.FLAG, "Payer and payee are at different institutions", "跨行交易"),
-    Feature("is_atm", Kind.FLAG, "Made at an ATM", "ATM交易"),
-    Feature("is_non_counter", Kind.FLAG, "Made outside a bank counter", "非柜面交易"),
-    Feature("is_withdrawal", Kind.FLAG, "Cash withdrawal", "取现"),
+    Feature(
+        "cross_bank", Kind.FLAG, "Payer and payee are at different institutions", "跨行交易", None
+    ),
+    Feature("is_atm", Kind.FLAG, "Made at an ATM", "ATM交易", None),
+    Feature("is_non_counter", Kind.FLAG, "Made outside a bank counter", "非柜面交易", None),
+    Feature("is_withdrawal", Kind.FLAG, "Cash withdrawal", "取现", None),
     Feature(
         "payer_class",
         Kind.CLASS,
         "Class of the paying account (0 corporate, 1–3; -1 unknown)",
         "付款账户类别",
+        Role.PAYER,
     ),
     Feature(
         "payee_class",
         Kind.CLASS,
         "Class of the receiving account (0 corporate, 1–3; -1 unknown)",
         "收款账户类别",
+        Role.PAYEE,
     ),
     Feature(
         "payer_holder_age",
         Kind.YEARS,
         "Age of the paying holder in years (-1: unknown or firm)",
         "付款人年龄",
+        Role.PAYER,
     ),
     Feature(
-        "person_accounts", Kind.COUNT, "Accounts held by the payer's party", "付款人名下账户数"
+        "person_accounts",
+        Kind.COUNT,
+        "Accounts held by the payer's party",
+        "付款人名下账户数",
+        Role.PERSON,
     ),
     Feature(
         "person_banks",
         Kind.COUNT,
         "Institutions holding the payer's party's accounts",
         "付款人开户机构数",
+        Role.PERSON,
     ),
-    Feature("phone_parties", Kind.COUNT, "Parties sharing the payer's phone", "共用手机号的客户数"),
+    Feature(
+        "phone_parties",
+        Kind.COUNT,
+        "Parties sharing the payer's phone",
+        "共用手机号的客户数",
+        Role.PERSON,
+    ),
     Feature(
         "device_accounts",
         Kind.COUNT,
         "Distinct paying accounts ever seen on the device",
         "设备关联账户数",
+        Role.DEVICE,
     ),
     Feature(
         "payer_new_device",
         Kind.FLAG,
         "The payer never used this device before",
         "付款账户首次使用该设备",
+        Role.PAYER,
     ),
     Feature(
         "payer_new_city",
         Kind.FLAG,
         "The payer never transacted from this city before",
         "付款账户首次在该城市交易",
+        Role.PAYER,
     ),
 )
 
@@ -320,7 +361,7 @@ def aggregate_feature(aggregate: Aggregate, measure: Measure, window: Window) ->
     name = f"{aggregate.prefix}_{measure.name.lower()}_{window.name}"
     en = _MEASURE_EN[measure].format(s=aggregate.en, w=window.name, d=aggregate.distinct_en)
     zh = _MEASURE_ZH[measure].format(s=aggregate.zh, w=window.zh, d=aggregate.distinct_zh)
-    return Feature(name, MEASURE_KIND[measure], en, zh)
+    return Feature(name, MEASURE_KIND[measure], en, zh, aggregate.key)
 
 
 @cache
@@ -344,6 +385,12 @@ def feature_names() -> tuple[str, ...]:
 def column_names() -> list[str]:
     """Column names of the table `compute_bulk` returns (the feature names, in order)."""
     return list(feature_names())
+
+
+@cache
+def features_about(role: Role) -> frozenset[str]:
+    """Names of the features that describe the entity in `role` of a transaction."""
+    return frozenset(feature.name for feature in catalogue() if feature.role is role)
 
 
 @cache

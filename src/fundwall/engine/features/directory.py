@@ -264,7 +264,7 @@ class AccountDirectory:
 
     def prepare_lookups(self) -> None:
         """Build the Python-side indexes of the per-transaction look-ups (`row_of`,
-        `holdings`) now, so that no decision pays for building them."""
+        `bank_of`, `holdings`) now, so that no decision pays for building them."""
         if not self._rows and len(self.account_no):
             self._rows.update((a, i) for i, a in enumerate(self.account_no.to_pylist()))
         if not self._opened_list and len(self.party_opened):

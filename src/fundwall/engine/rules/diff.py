@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fundwall.engine.rules.pack import Rule, RulePack, Text
 from fundwall.engine.rules.policy import THRESHOLD_ACTIONS
+from fundwall.engine.rules.templates import LANGUAGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ def _rule_changes(a: Rule, b: Rule) -> tuple[FieldChange, ...]:
         ("typology", a.typology, b.typology, a.typology == b.typology),
         ("reason.zh", a.reason.zh.text, b.reason.zh.text, None),
         ("reason.en", a.reason.en.text, b.reason.en.text, None),
+        *_redacted_pairs(a, b),
         ("action", _action(a), _action(b), None),
         ("enabled", str(a.enabled).lower(), str(b.enabled).lower(), None),
         *_text_pairs("intent", a.intent, b.intent),
@@ -83,6 +85,18 @@ def _text_pairs(name: str, a: Text | None, b: Text | None) -> list[tuple[str, st
     return [
         (f"{name}.{language}", a[language] if a else "", b[language] if b else "", None)
         for language in ("zh", "en")
+    ]
+
+
+def _redacted_pairs(a: Rule, b: Rule) -> list[tuple[str, str, str, None]]:
+    return [
+        (
+            f"reason_redacted.{language}",
+            a.reason_redacted[language].text if a.reason_redacted else "",
+            b.reason_redacted[language].text if b.reason_redacted else "",
+            None,
+        )
+        for language in LANGUAGES
     ]
 
 

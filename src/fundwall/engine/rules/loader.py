@@ -19,6 +19,7 @@ import yaml
 
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import Role, features_about
 from fundwall.engine.rules.errors import ExpressionError, Problem, RulePackError
 from fundwall.engine.rules.nodes import Node, features_of
 from fundwall.engine.rules.pack import TYPOLOGIES, ReasonTemplate, Rule, RulePack, Text
@@ -35,7 +36,7 @@ _ID_SHAPE = "1 to 24 letters, digits, '.', '_' or '-', starting with a letter"
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,23}")
 _VERSION_SHAPE = "1 to 24 letters, digits, '.', '_' or '-'"
 _RULE_REQUIRED = ("id", "name", "when", "score", "typology", "reason")
-_RULE_OPTIONAL = ("action", "enabled", "intent")
+_RULE_OPTIONAL = ("action", "enabled", "intent", "reason_redacted")
 _FORCED = {action.value: action for action in THRESHOLD_ACTIONS}
 
 T = TypeVar("T")
@@ -83,6 +84,7 @@ class _PackReader(NodeReader):
         super().__init__(source)
         self.text = text
         self.catalogue = catalogue
+        self.payee = features_about(Role.PAYEE)
 
     def pack(self, root: yaml.Node | None, digest: str) -> RulePack | None:
         if root is None:
@@ -198,6 +200,7 @@ class _PackReader(NodeReader):
         action = self.field(fields, "action", lambda n: self.choice(n, f"{label} action", _FORCED))
         enabled = self.field(fields, "enabled", lambda n: self.boolean(n, f"{label} enabled"))
         intent = self.field(fields, "intent", lambda n: self.bilingual(n, f"{label} intent"))
+        redacted = self.field(fields, "reason_redacted", lambda n: self.redacted(n, label, reason))
         if score == 0 and action is None and "action" not in fields:
             self.problem(fields["score"], f"{label}: a rule with score 0 must force an action")
         if len(self.problems) > before or rule_id is None or name is None or when is None:
@@ -215,6 +218,7 @@ class _PackReader(NodeReader):
             action=action,
             enabled=True if enabled is None else enabled,
             intent=intent,
+            reason_redacted=redacted,
             line=node.start_mark.line + 1,
         )
 
@@ -240,13 +244,38 @@ class _PackReader(NodeReader):
             return None
         return condition, text
 
-    def reason(self, node: yaml.Node, label: str) -> ReasonTemplate | None:
-        fields = self.mapping(node, f"{label} reason", ("zh", "en"), ())
+    def reason(self, node: yaml.Node, label: str, key: str = "reason") -> ReasonTemplate | None:
+        fields = self.mapping(node, f"{label} {key}", ("zh", "en"), ())
         if fields is None:
             return None
-        zh = self.field(fields, "zh", lambda n: self.template(n, f"{label} reason (zh)"))
-        en = self.field(fields, "en", lambda n: self.template(n, f"{label} reason (en)"))
+        zh = self.field(fields, "zh", lambda n: self.template(n, f"{label} {key} (zh)"))
+        en = self.field(fields, "en", lambda n: self.template(n, f"{label} {key} (en)"))
         return ReasonTemplate(zh, en) if zh is not None and en is not None else None
+
+    def redacted(
+        self, node: yaml.Node, label: str, reason: ReasonTemplate | None
+    ) -> ReasonTemplate | None:
+        """The reason for members that do not hold the payee's account: it may quote every
+        feature but those of that account, and only a reason that quotes them needs one."""
+        redacted = self.reason(node, label, "reason_redacted")
+        if redacted is None:
+            return None
+        quoted = [name for name in redacted.features if name in self.payee]
+        if quoted:
+            self.problem(
+                node,
+                f"{label} reason_redacted quotes {', '.join(f'{{{n}}}' for n in quoted)}: "
+                "figures of the payee's account, which this wording is for leaving out",
+            )
+            return None
+        if reason is not None and not any(name in self.payee for name in reason.features):
+            self.problem(
+                node,
+                f"{label} reason_redacted is never shown: the reason quotes no figure of the "
+                "payee's account, so every member reads it as it is",
+            )
+            return None
+        return redacted
 
     def template(self, node: yaml.Node, where: str) -> Template | None:
         text = self.string(node, where)

@@ -11,15 +11,27 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
-from fundwall.domain.decisions import Action, Reason, most_severe
+from fundwall.domain.decisions import Action, Reason, Redaction, most_severe
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.features.catalog import Kind
+from fundwall.engine.features.catalog import Kind, Role, features_about
 from fundwall.engine.rules.bulk import Array, evaluate_columns
 from fundwall.engine.rules.nodes import Node, features_of
 from fundwall.engine.rules.online import Evaluator, compile_online
 from fundwall.engine.rules.policy import ACTIONS_BY_CODE, Policy
 from fundwall.engine.rules.templates import Language, Template
 from fundwall.engine.rules.vocabulary import Catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """The same words in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def __getitem__(self, language: Language) -> str:
+        return self.zh if language == "zh" else self.en
+
 
 TYPOLOGIES: Mapping[str, str] = MappingProxyType(
     {
@@ -39,16 +51,53 @@ TYPOLOGIES: Mapping[str, str] = MappingProxyType(
 )
 """The typologies a rule may name, with what each covers."""
 
+REDACTED_BY_TYPOLOGY: Mapping[str, Text] = MappingProxyType(
+    {
+        "mule": Text("收款账户疑似过渡账户", "the payee account looks like a pass-through account"),
+        "layering": Text(
+            "收款账户疑似用于资金快速分层转移",
+            "the payee account looks like a stage of money moved on in layers",
+        ),
+        "cash_out": Text(
+            "收款账户疑似用于取现", "the payee account looks like it is used to take money out"
+        ),
+        "victim": Text(
+            "收款账户符合诈骗收款账户的特征",
+            "the payee account fits the profile of an account collecting scam money",
+        ),
+        "account_trading": Text(
+            "收款账户疑似已被出售、出租或出借",
+            "the payee account may have been sold, rented or lent",
+        ),
+        "dormant": Text(
+            "收款账户长期未使用后突然启用", "the payee account was long idle and has woken up"
+        ),
+        "batch_opening": Text(
+            "收款账户疑似批量开立或控制的账户",
+            "the payee account may be one of many opened or held together",
+        ),
+        "shared_identity": Text(
+            "收款账户与其他客户共用身份要素",
+            "the payee account shares identifying details with other customers",
+        ),
+        "velocity": Text(
+            "收款账户短时间内交易异常频繁", "the payee account shows a burst of transactions"
+        ),
+        "structuring": Text(
+            "收款账户的交易金额疑似为规避限额而拆分",
+            "the payee account's amounts look shaped to stay under limits",
+        ),
+        "limits": Text(
+            "收款账户已接近其账户类别限额", "the payee account is near its account-class limits"
+        ),
+        "night": Text("收款账户夜间交易异常", "the payee account is unusually active at night"),
+    }
+)
+"""For each typology, the words of a reason that a member not holding the payee's account
+reads when the rule quotes that account's figures and declares no `reason_redacted`."""
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    """The same words in Chinese and English."""
 
-    zh: str
-    en: str
-
-    def __getitem__(self, language: Language) -> str:
-        return self.zh if language == "zh" else self.en
+_PAYEE_FEATURES = features_about(Role.PAYEE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +127,27 @@ class Rule:
     action: Action | None = None
     enabled: bool = True
     intent: Text | None = None
+    reason_redacted: ReasonTemplate | None = None
+    """The reason for a member that does not hold the payee's account (None: the wording of
+    the rule's typology, `REDACTED_BY_TYPOLOGY`); it quotes none of that account's figures."""
     line: int = field(default=0, compare=False)
+    payee_values: frozenset[str] = field(init=False, compare=False, repr=False)
+    """The features the rule reads that describe the payee's account: the values a member
+    that does not hold that account does not receive."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "payee_values", frozenset(self.features) & _PAYEE_FEATURES)
 
     @property
     def features(self) -> tuple[str, ...]:
-        """Features the rule reads in its condition and its reason, first use first."""
-        return tuple(dict.fromkeys(features_of(self.when) + self.reason.features))
+        """Features the rule reads in its condition and its reasons, first use first."""
+        redacted = self.reason_redacted.features if self.reason_redacted else ()
+        return tuple(dict.fromkeys(features_of(self.when) + self.reason.features + redacted))
+
+    @property
+    def quotes_payee(self) -> bool:
+        """Whether the reason's text quotes a figure of the payee's account."""
+        return not self.payee_values.isdisjoint(self.reason.features)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +173,28 @@ class FiredRule:
         """The rule's reason in words, values in their units (¥1,234.56, 95%, 3天)."""
         return self.rule.reason[language].render(self.values, self.kinds, language)
 
+    def redacted_reason(self, language: Language) -> str:
+        """The reason without the payee account's figures: the rule's `reason_redacted`, or
+        the wording of its typology when it declares none."""
+        declared = self.rule.reason_redacted
+        if declared is None:
+            return REDACTED_BY_TYPOLOGY[self.rule.typology][language]
+        return declared[language].render(self.values, self.kinds, language)
+
     def to_reason(self) -> Reason:
-        """The domain Reason a decision carries."""
-        return Reason(self.rule.id, self.reason("zh"), self.reason("en"), dict(self.values))
+        """The domain Reason a decision carries, with its redaction when the rule reads the
+        payee's account (`Decision.seen_by`)."""
+        zh, en = self.reason("zh"), self.reason("en")
+        redaction = None
+        withheld = self.rule.payee_values
+        if withheld:
+            if self.rule.quotes_payee:
+                redaction = Redaction(
+                    self.redacted_reason("zh"), self.redacted_reason("en"), withheld
+                )
+            else:
+                redaction = Redaction(zh, en, withheld)
+        return Reason(self.rule.id, zh, en, dict(self.values), redaction)
 
 
 @dataclass(frozen=True, slots=True)

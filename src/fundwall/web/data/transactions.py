@@ -26,6 +26,7 @@ from fundwall.auth.tenancy import (
 from fundwall.domain.decisions import Action
 from fundwall.engine.features.catalog import Feature, catalogue
 from fundwall.engine.rules import Language, RulePack, Text, format_value
+from fundwall.store.mapping import decision_of
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.web.data.alerts import AlertItem, get_alert, live_decision_id
 from fundwall.web.data.packs import PackLibrary
@@ -187,30 +188,34 @@ class DecisionView:
         return explain(self, language)
 
 
-def _decision_view(row: DecisionRow, pack: RulePack | None) -> DecisionView:
+def _decision_view(
+    row: DecisionRow, pack: RulePack | None, member: str | None, payee_holder: str | None
+) -> DecisionView:
+    """The logged decision as `member` may read it (`Decision.seen_by`)."""
+    decision = decision_of(row).seen_by(member, payee_holder)
     reasons = []
-    for item in row.reasons or []:
+    for reason in decision.reasons:
         rule = None
         if pack is not None:
-            rule = next((r for r in pack.rules if r.id == item["rule_id"]), None)
+            rule = next((r for r in pack.rules if r.id == reason.rule_id), None)
         reasons.append(
             ReasonView(
-                rule_id=item["rule_id"],
+                rule_id=reason.rule_id,
                 rule_name=rule.name if rule is not None else None,
                 score=rule.score if rule is not None else None,
-                text=Text(item["text_zh"], item["text_en"]),
-                values=tuple(FeatureValue.of(k, v) for k, v in item["values"].items()),
+                text=Text(reason.text_zh, reason.text_en),
+                values=tuple(FeatureValue.of(k, v) for k, v in reason.values.items()),
             )
         )
     thresholds = dict(pack.policy.thresholds) if pack is not None else None
     return DecisionView(
-        action=Action(row.action),
-        score=row.score,
-        pack_version=row.pack_version,
-        model_version=row.model_version,
-        latency_us=row.latency_us,
+        action=decision.action,
+        score=decision.score,
+        pack_version=decision.pack_version,
+        model_version=decision.model_version,
+        latency_us=decision.latency_us,
         decided_at=row.decided_at,
-        shadow=row.shadow,
+        shadow=decision.shadow,
         reasons=tuple(reasons),
         thresholds=thresholds,
     )
@@ -262,7 +267,8 @@ class TransactionView:
 def transaction_view(
     session: Session, actor: Actor, library: PackLibrary, tx_id: str
 ) -> TransactionView:
-    """One transaction the actor may see, with the decisions its member made on it."""
+    """One transaction the actor may see, with the decisions its member made on it, read
+    without the figures of a payee account another member holds."""
     row = visible_transaction(session, actor, tx_id)
     decisions = list(
         session.scalars(
@@ -272,7 +278,17 @@ def transaction_view(
             .order_by(DecisionRow.id)
         )
     )
-    views = [_decision_view(d, library.find(d.pack_version, session)) for d in decisions]
+    payee_holder = None
+    if row.payee_account is not None:
+        payee_holder = session.scalar(
+            select(AccountRow.institution_code).where(AccountRow.account_no == row.payee_account)
+        )
+    views = [
+        _decision_view(
+            d, library.find(d.pack_version, session), actor.customer_member, payee_holder
+        )
+        for d in decisions
+    ]
     live = [view for view in views if not view.shadow]
     accounts = [a for a in (row.payer_account, row.payee_account) if a is not None]
     own = frozenset(
