@@ -335,7 +335,9 @@ def check_checkpoints(
         for item in batch:
             problem = _checkpoint_problem(connection, report.records, item, stored)
             if problem is not None:
-                return replace(report, problem=problem, checkpoints=count, checkpointed_seq=highest)
+                # A forged line leaves the chain sound; a mismatch puts the break at its seq.
+                records = report.records if problem.line else min(report.records, problem.seq - 1)
+                return ChainReport(records, report.head_hash, problem, count, highest)
             count += 1
             highest = max(highest, item.seq)
     return replace(report, checkpoints=count, checkpointed_seq=highest)
