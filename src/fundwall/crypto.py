@@ -190,8 +190,8 @@ def audit_key(settings: Settings, *, create: bool = True) -> bytes:
 
     A key of its own, not the keyed-hash key: the audit chain must stay checkable when the
     field keys are rotated, and a leak of one key must not forge the other's output.
-    Without `create` a missing file is an error, so that verifying with a wrong `keys_dir`
-    says so instead of making a fresh key that no record matches.
+    Without `create` a missing file is an error, so that a lost key or a wrong `keys_dir`
+    says so instead of making a fresh key that no keyed record matches.
     """
     configured = settings.keys.audit_key
     if configured is not None:
@@ -199,8 +199,8 @@ def audit_key(settings: Settings, *, create: bool = True) -> bytes:
     path = settings.keys_dir / AUDIT_KEY_FILE
     if not create and not path.exists():
         raise InvalidInput(
-            f"the audit key file {path} does not exist, so the keyed audit chain cannot be "
-            "checked; restore it or set keys.audit_key",
+            f"the audit key file {path} does not exist, but the audit chain was keyed with "
+            "it: restore it, or set keys.audit_key",
             field="keys.audit_key",
         )
     settings.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

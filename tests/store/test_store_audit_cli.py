@@ -115,7 +115,7 @@ def test_checkpoint_signs_the_verified_head_only(engine: Engine, deployment: Pat
     assert len(checkpoints.read_text().splitlines()) == 3
 
 
-def test_verify_without_the_key_file_says_so_and_makes_no_new_key(
+def test_a_lost_key_file_is_reported_and_never_replaced_by_a_new_key(
     engine: Engine,
     deployment: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -126,9 +126,13 @@ def test_verify_without_the_key_file_says_so_and_makes_no_new_key(
     key.unlink()
     assert run_main(monkeypatch, "audit", "verify") == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith("error: field 'keys.audit_key': the audit key file ")
-    assert "does not exist" in error
+    assert error.startswith(f"error: field 'keys.audit_key': the audit key file {key} does not")
+    assert "restore it, or set keys.audit_key" in error
     assert len(error.splitlines()) == 1
+    # Appending does not make a fresh key either: checkpoints were signed with the lost one.
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInput, match="the audit chain was keyed with it"):
+        append(engine, 1)
     assert not key.exists()
 
 

@@ -173,7 +173,7 @@ def test_chain_cut_back_and_written_on_differs_from_its_checkpoints(
 
 def forge_with_another_key(seal: AuditSeal, report: ChainReport) -> None:
     other = AuditSeal(bytes(32), seal.checkpoints)
-    other.append(other.sign(report.records, report.head_hash, EPOCH))
+    other.append(other.checkpoint(report.records, report.head_hash, EPOCH))
 
 
 def alter_last_hash(seal: AuditSeal, report: ChainReport) -> None:

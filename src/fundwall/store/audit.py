@@ -88,7 +88,7 @@ class AuditRecord:
     details: dict[str, Any]
     prev_hash: str
     hash: str
-    version: int = KEYED_VERSION
+    version: int
 
     @classmethod
     def of(cls, row: AuditRow) -> AuditRecord:
@@ -171,6 +171,7 @@ class AuditLog:
             subject=subject,
             details=json.loads(details_json),
             prev_hash=prev_hash,
+            version=KEYED_VERSION,
             hash=keyed_hash(
                 seal,
                 seq=seq,
@@ -215,7 +216,7 @@ class AuditLog:
         first, last, hash = appended
         seal = self.seal
         if seal.checkpoint_due(first, last):
-            seal.append_after_commit(seal.sign(last, hash, self._clock.now()))
+            seal.append_after_commit(seal.checkpoint(last, hash, self._clock.now()))
 
     def _forget_uncommitted(self, _session: Session) -> None:
         self._uncommitted = None
@@ -239,6 +240,6 @@ class AuditLog:
         if not report.intact or report.records == 0:
             return report, None
         seal = self.seal
-        checkpoint = seal.sign(report.records, report.head_hash, self._clock.now())
+        checkpoint = seal.checkpoint(report.records, report.head_hash, self._clock.now())
         seal.append(checkpoint)
         return report, checkpoint

@@ -258,7 +258,7 @@ def verify_chain(
     report = _check_beyond_head(connection, count, prev_hash)
     if report.problem is not None:
         return report
-    return check_checkpoints(connection, seal, report, checkpoint_bytes)
+    return _check_checkpoints(connection, seal, report, checkpoint_bytes)
 
 
 def _walk(
@@ -314,7 +314,7 @@ def _check_beyond_head(connection: Connection, count: int, head_hash: str) -> Ch
     return ChainReport(count, head_hash, None)
 
 
-def check_checkpoints(
+def _check_checkpoints(
     connection: Connection, seal: AuditSeal, report: ChainReport, size: int
 ) -> ChainReport:
     """Hold an intact chain (`report`) against the first `size` bytes of the checkpoint file:

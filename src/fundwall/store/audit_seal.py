@@ -94,13 +94,19 @@ class AuditSeal:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create_key: bool = True) -> AuditSeal:
-        """The seal `settings` describe. Without `create_key`, a missing key file is an error
-        when the key is first needed (to verify), instead of a fresh key."""
-        return cls(
-            lambda: audit_key(settings, create=create_key),
-            settings.audit_checkpoints,
-            checkpoint_every=settings.audit.checkpoint_every,
-        )
+        """The seal `settings` describe; the key is read when first needed.
+
+        A missing key file is created only with `create_key` and while the checkpoint file
+        is empty: once checkpoints were signed, the key that signed them is lost, not new,
+        and appending under a fresh key would make every keyed record read as altered.
+        """
+        checkpoints = settings.audit_checkpoints
+
+        def load() -> bytes:
+            fresh = create_key and not _has_content(checkpoints)
+            return audit_key(settings, create=fresh)
+
+        return cls(load, checkpoints, checkpoint_every=settings.audit.checkpoint_every)
 
     @property
     def key(self) -> bytes:
@@ -121,7 +127,8 @@ class AuditSeal:
         every = self.checkpoint_every
         return last_seq // every > (first_seq - 1) // every
 
-    def sign(self, seq: int, hash: str, time: datetime) -> Checkpoint:
+    def checkpoint(self, seq: int, hash: str, time: datetime) -> Checkpoint:
+        """The checkpoint of record `seq` with `hash` at `time`, to `append` (which signs it)."""
         return Checkpoint(seq, hash, time.astimezone(UTC).isoformat(timespec="microseconds"))
 
     def append(self, checkpoint: Checkpoint) -> None:
@@ -233,6 +240,13 @@ class AuditSeal:
     def _signature(self, seq: int, hash: str, time: str) -> str:
         message = json.dumps([seq, hash, time], separators=(",", ":"), ensure_ascii=True)
         return self.mac(CHECKPOINT_LABEL, message.encode("ascii"))
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def _skip_line(lines: BinaryIO, left: int) -> int:
