@@ -61,6 +61,7 @@ from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from fundwall.clock import FixedClock  # noqa: E402
+from fundwall.config import get_settings  # noqa: E402
 from fundwall.crypto import Keyring  # noqa: E402
 from fundwall.store import UnitOfWork, open_engine  # noqa: E402
 from fundwall.store.audit_chain import GENESIS_HASH  # noqa: E402
@@ -74,6 +75,38 @@ TEST_EPOCH = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 """Where the `clock` fixture starts: Saturday 2024-06-01 16:00 in Asia/Shanghai."""
 
 _schema_numbers = itertools.count(1)
+_checkpoint_files = itertools.count(1)
+
+SUITE_AUDIT_KEY = "a5" * 32
+"""The audit key of every test that does not choose its own (hex, as in FUNDWALL_KEYS__AUDIT_KEY):
+so no test writes a key file into the working directory, and databases built once per session
+verify in every test. Tests of the key files remove the FUNDWALL_* variables."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_audit_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    checkpoints = tmp_path_factory.getbasetemp() / "audit-checkpoints" / "session.jsonl"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FUNDWALL_KEYS__AUDIT_KEY", SUITE_AUDIT_KEY)
+        patch.setenv("FUNDWALL_AUDIT__CHECKPOINTS", str(checkpoints))
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_of_the_test(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Each test signs the audit chain's checkpoints into a file of its own: tests copy and
+    empty databases, which one shared checkpoint file would rightly report as chains cut back."""
+    folder = tmp_path_factory.getbasetemp() / "audit-checkpoints"
+    monkeypatch.setenv(
+        "FUNDWALL_AUDIT__CHECKPOINTS", str(folder / f"{next(_checkpoint_files)}.jsonl")
+    )
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -175,10 +175,12 @@ def _check_hex_key(value: SecretStr | None, name: str, sizes: range) -> None:
 
 
 class KeySettings(BaseModel):
-    """Where the field-encryption and keyed-hash keys come from.
+    """Where the field-encryption, keyed-hash and audit keys come from.
 
-    Either both keys are given here (hex), or neither and they live as files in `dir`
-    (default `<data_dir>/keys`), created on first run.
+    Either both field keys are given here (hex), or neither and they live as files in `dir`
+    (default `<data_dir>/keys`), created on first run. The audit chain's key is separate:
+    `audit_key` (hex) here, else the file `audit.key` in `dir`, created on the first audit
+    record. It keys the audit chain and signs its checkpoints, and nothing else.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -187,6 +189,7 @@ class KeySettings(BaseModel):
     sm4_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
     retired_sm4_keys: tuple[SecretStr, ...] = ()
+    audit_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _keys_well_formed(self) -> Self:
@@ -197,6 +200,29 @@ class KeySettings(BaseModel):
         for retired in self.retired_sm4_keys:
             _check_hex_key(retired, "retired_sm4_keys entry", range(16, 17))
         return self
+
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_key_well_formed(cls, value: SecretStr | None) -> SecretStr | None:
+        _check_hex_key(value, "audit_key", range(16, 65))
+        return value
+
+
+class AuditSettings(BaseModel):
+    """The signed checkpoints of the audit chain's head (docs/design.md, "Audit chain").
+
+    `checkpoints` is the append-only file they go to (default
+    `<data_dir>/audit-checkpoints.jsonl`); keep it where the database's writers cannot
+    rewrite it. `checkpoint_every`: a checkpoint is written after each commit whose audit
+    records cross a multiple of this many records; 1 (the default) checkpoints every commit
+    that audits anything, at the cost of one fsync'ed line per such commit (measured, and
+    why it is the default: docs/design.md, "Audit chain").
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    checkpoints: Path | None = None
+    checkpoint_every: PositiveInt = 1
 
 
 _explicit_config_file: ContextVar[Path | None] = ContextVar("fundwall_config_file", default=None)
@@ -242,6 +268,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     keys: KeySettings = KeySettings()
     api: ApiSettings = ApiSettings()
+    audit: AuditSettings = AuditSettings()
     policy: PolicySettings = PolicySettings()
 
     @field_validator("data_dir")
@@ -266,6 +293,13 @@ class Settings(BaseSettings):
         if self.keys.dir is None:
             return self.data_dir / "keys"
         return self.keys.dir.expanduser().absolute()
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """The audit chain's checkpoint file: `audit.checkpoints`, else in `data_dir`."""
+        if self.audit.checkpoints is None:
+            return self.data_dir / "audit-checkpoints.jsonl"
+        return self.audit.checkpoints.expanduser().absolute()
 
     @classmethod
     def settings_customise_sources(

@@ -37,8 +37,10 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 KEY_ID_BYTES = 4
 HEADER_BYTES = 1 + KEY_ID_BYTES
+AUDIT_KEY_BYTES = 32
 SM4_KEY_FILE = "sm4.key"
 HMAC_KEY_FILE = "hmac.key"
+AUDIT_KEY_FILE = "audit.key"
 
 # Keyed-hash kinds of identifiers matched across the platform (parties, the risk list).
 ID_HASH_KIND = "id"
@@ -180,6 +182,29 @@ class Keyring:
         mac = hmac.HMAC(self._hmac_key, hashes.SM3())
         mac.update(b"fundwall/keyed-hash/v1\x00" + kind.encode() + b"\x00" + text.encode("utf-8"))
         return mac.finalize().hex()
+
+
+def audit_key(settings: Settings, *, create: bool = True) -> bytes:
+    """The key of the audit chain and its checkpoints: `keys.audit_key` (hex), else the file
+    `audit.key` under `keys_dir`, created on first use (0600) when `create` is set.
+
+    A key of its own, not the keyed-hash key: the audit chain must stay checkable when the
+    field keys are rotated, and a leak of one key must not forge the other's output.
+    Without `create` a missing file is an error, so that a lost key or a wrong `keys_dir`
+    says so instead of making a fresh key that no keyed record matches.
+    """
+    configured = settings.keys.audit_key
+    if configured is not None:
+        return bytes.fromhex(configured.get_secret_value())
+    path = settings.keys_dir / AUDIT_KEY_FILE
+    if not create and not path.exists():
+        raise InvalidInput(
+            f"the audit key file {path} does not exist, but the audit chain was keyed with "
+            "it: restore it, or set keys.audit_key",
+            field="keys.audit_key",
+        )
+    settings.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return _read_or_create_key(path, AUDIT_KEY_BYTES)
 
 
 def _read_or_create_key(path: Path, size: int) -> bytes:

@@ -1,14 +1,17 @@
 """The hash-chained audit log: appends link up, and any alteration, deletion, reordering or
-insertion behind its back is found and named, on SQLite and PostgreSQL."""
+insertion behind its back is found and named, on SQLite and PostgreSQL. (The key and the
+signed checkpoints against whole-chain rewrites and cut tails: test_store_audit_seal.py.)"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +19,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from fundwall.clock import FixedClock
 from fundwall.domain.errors import InvalidInput
-from fundwall.store import ChainBreak, ChainReport, UnitOfWork, audit_chain
-from fundwall.store.audit_chain import GENESIS_HASH, canonical_json, record_hash
+from fundwall.store import AuditSeal, ChainBreak, ChainReport, UnitOfWork, audit_chain
+from fundwall.store.audit_chain import GENESIS_HASH, canonical_json, keyed_hash
 from fundwall.store.tables import AuditRow
 
 UowFactory = Callable[[], UnitOfWork]
+KEY = bytes(range(32))
+
+
+@pytest.fixture
+def seal(tmp_path: Path) -> AuditSeal:
+    return AuditSeal(KEY, tmp_path / "audit-checkpoints.jsonl")
+
+
+@pytest.fixture
+def uow_factory(engine: Engine, clock: FixedClock, seal: AuditSeal) -> UowFactory:
+    """Units of work keying the chain with this module's key and checkpoint file."""
+    return lambda: UnitOfWork(engine, clock=clock, audit_seal=seal)
 
 
 def append(uow_factory: UowFactory, count: int, start: int = 1) -> None:
@@ -69,16 +85,21 @@ def test_records_link_from_the_genesis_hash(uow_factory: UowFactory) -> None:
     assert records[1].details == {"n": 2, "id_hash": f"{2:064x}", "shown": "3502**********1234"}
 
 
-def test_hash_is_sm3_over_the_documented_canonical_encoding(uow_factory: UowFactory) -> None:
+def test_hash_is_hmac_sm3_over_the_documented_canonical_encoding(
+    uow_factory: UowFactory,
+) -> None:
     with uow_factory() as uow:
         record = uow.audit.record("user:a", "freeze", "account:6222…1234", {"b": 1, "a": "冻结"})
     fields = ["account:6222…1234", '{"a":"冻结","b":1}', GENESIS_HASH]
     encoded = json.dumps(
-        [1, 1, record.ts.isoformat(timespec="microseconds"), "user:a", "freeze", *fields],
+        [2, 1, record.ts.isoformat(timespec="microseconds"), "user:a", "freeze", *fields],
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()
-    assert record.hash == hashlib.new("sm3", encoded).hexdigest()
+    label = b"fundwall/audit-record/v2\x00"
+    assert record.version == 2
+    assert record.hash == hmac.new(KEY, label + encoded, "sm3").hexdigest()
+    assert record.hash != hashlib.new("sm3", encoded).hexdigest()
 
 
 def test_verify_on_an_empty_and_on_an_intact_log(uow_factory: UowFactory) -> None:
@@ -127,11 +148,13 @@ def test_any_altered_field_is_found(
 
 
 def test_altered_and_rehashed_record_is_named_by_its_successor(
-    five: UowFactory, engine: Engine
+    five: UowFactory, engine: Engine, seal: AuditSeal
 ) -> None:
+    # Even whoever holds the key cannot re-hash one record alone: its successor links to it.
     with five() as uow:
         row = uow.session.get_one(AuditRow, 3)
-        forged = record_hash(
+        forged = keyed_hash(
+            seal,
             seq=3,
             ts=row.ts,
             actor="user:forger",
@@ -147,11 +170,12 @@ def test_altered_and_rehashed_record_is_named_by_its_successor(
 
 
 def test_rehashed_last_record_is_found_through_the_chain_head(
-    five: UowFactory, engine: Engine
+    five: UowFactory, engine: Engine, seal: AuditSeal
 ) -> None:
     with five() as uow:
         row = uow.session.get_one(AuditRow, 5)
-        forged = record_hash(
+        forged = keyed_hash(
+            seal,
             seq=5,
             ts=row.ts,
             actor=row.actor,
@@ -252,12 +276,14 @@ def test_intact_log_stays_intact_while_verification_runs_alongside_appends(
     assert verify(five).records == 7
 
 
-def test_concurrent_writers_cannot_fork_the_chain(engine: Engine, uow_factory: UowFactory) -> None:
+def test_concurrent_writers_cannot_fork_the_chain(
+    engine: Engine, uow_factory: UowFactory, seal: AuditSeal
+) -> None:
     writers, each = 4, 10
 
     def write(number: int) -> None:
         for n in range(each):
-            with UnitOfWork(engine) as uow:
+            with UnitOfWork(engine, audit_seal=seal) as uow:
                 uow.audit.record(f"user:w{number}", "write", f"item:{n}")
                 uow.commit()
 
@@ -265,7 +291,9 @@ def test_concurrent_writers_cannot_fork_the_chain(engine: Engine, uow_factory: U
         for done in [pool.submit(write, number) for number in range(writers)]:
             done.result()  # re-raises a writer's failure here
     report = verify(uow_factory)
+    # Every commit signed a checkpoint, in whatever order the writers got to the file.
     assert (report.intact, report.records) == (True, writers * each)
+    assert (report.checkpoints, report.checkpointed_seq) == (writers * each, writers * each)
 
 
 @pytest.mark.parametrize(
@@ -361,6 +389,7 @@ def test_canonical_json_does_not_depend_on_key_order(details: dict[str, Any]) ->
     st.text(min_size=1, max_size=5),
 )
 def test_every_field_is_under_the_hash(field: str, suffix: str) -> None:
+    seal = AuditSeal(KEY, Path("unused"))
     base: dict[str, Any] = {
         "seq": 7,
         "ts": datetime(2024, 6, 1, tzinfo=UTC),
@@ -371,4 +400,4 @@ def test_every_field_is_under_the_hash(field: str, suffix: str) -> None:
         "prev_hash": GENESIS_HASH,
     }
     changed = {**base, field: base[field] + 1 if field == "seq" else base[field] + suffix}
-    assert record_hash(**changed) != record_hash(**base)
+    assert keyed_hash(seal, **changed) != keyed_hash(seal, **base)

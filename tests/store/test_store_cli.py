@@ -84,8 +84,8 @@ def test_db_upgrade_to_an_unknown_revision_is_invalid_input(
 def test_audit_verify_on_an_intact_log(
     migrated_database_url: str, uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    append(uow_factory, 3)
     use(monkeypatch, migrated_database_url)
+    append(uow_factory, 3)
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("audit log intact: 3 records")
@@ -114,11 +114,11 @@ def test_audit_verify_fails_naming_the_first_bad_record(
     tamper: list[str],
     named: str,
 ) -> None:
+    use(monkeypatch, migrated_database_url)
     append(uow_factory, 4)
     with engine.begin() as connection:
         for statement in tamper:
             connection.execute(text(statement))
-    use(monkeypatch, migrated_database_url)
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert named in result.stderr

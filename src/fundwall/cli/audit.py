@@ -1,4 +1,5 @@
-"""`fundwall audit`: verify the hash chain of the audit log, show its latest records."""
+"""`fundwall audit`: verify the keyed hash chain of the audit log against its signed
+checkpoints, sign a checkpoint of its head, show its latest records."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from fundwall.config import get_settings
-from fundwall.store import UnitOfWork, open_engine
+from fundwall.store import AuditSeal, ChainReport, UnitOfWork, open_engine
 from fundwall.store.engine import reachable
 from fundwall.store.migrate import require_current
 
@@ -19,23 +20,29 @@ SHOWN_IN = ZoneInfo("Asia/Shanghai")
 
 app = typer.Typer(
     name="audit",
-    help="The tamper-evident audit log: verify its chain, show its latest records.",
+    help="The tamper-evident audit log: verify its chain, sign its head, show its latest records.",
     no_args_is_help=True,
 )
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _seal() -> AuditSeal:
+    # Checking never creates the audit key: a missing key file must read as missing.
+    return AuditSeal.from_settings(get_settings(), create_key=False)
+
+
 @app.command()
 def verify() -> None:
-    """Walk the whole chain; exit 1 naming the first altered, deleted or moved record."""
+    """Walk the whole chain with the audit key and hold it against every signed checkpoint;
+    exit 1 naming the first altered, deleted, moved or inserted record or forged checkpoint."""
     url = get_settings().database_url
     engine = open_engine(url)
     try:
         require_current(engine)
         with (
             reachable(url),
-            UnitOfWork(engine) as uow,
+            UnitOfWork(engine, audit_seal=_seal()) as uow,
             Progress(
                 SpinnerColumn(),
                 TextColumn("checked {task.completed} records"),
@@ -47,13 +54,53 @@ def verify() -> None:
             report = uow.audit.verify(on_progress=lambda n: progress.update(task, completed=n))
     finally:
         engine.dispose()
-    if report.problem is None:
-        console.print(f"audit log intact: {report.records} records, head hash {report.head_hash}")
-        return
-    err_console.print(
-        f"[bold red]audit log broken:[/] {report.problem} "
-        f"(the {report.records} records before it are intact)"
+    _exit_unless_intact(report)
+    console.print(
+        f"audit log intact: {report.records} records, head hash {report.head_hash}; "
+        f"{_checkpoint_summary(report)}"
     )
+
+
+@app.command()
+def checkpoint() -> None:
+    """Verify the chain, then sign its head into the checkpoint file (run it from cron to
+    bound how long the newest records go without a checkpoint when few are written)."""
+    settings = get_settings()
+    engine = open_engine(settings.database_url)
+    try:
+        require_current(engine)
+        with reachable(settings.database_url), UnitOfWork(engine, audit_seal=_seal()) as uow:
+            report, signed = uow.audit.checkpoint()
+    finally:
+        engine.dispose()
+    _exit_unless_intact(report)
+    if signed is None:
+        console.print("the audit log is empty: nothing to checkpoint")
+        return
+    console.print(
+        f"checkpoint written to {settings.audit_checkpoints}: seq {signed.seq}, hash {signed.hash}"
+    )
+
+
+def _checkpoint_summary(report: ChainReport) -> str:
+    if report.checkpoints == 0:
+        return "no signed checkpoint yet"
+    lag = report.records - report.checkpointed_seq
+    behind = f", {lag} records since" if lag > 0 else ""
+    return (
+        f"held against {report.checkpoints} signed checkpoints "
+        f"(the highest at seq {report.checkpointed_seq}{behind})"
+    )
+
+
+def _exit_unless_intact(report: ChainReport) -> None:
+    if report.problem is None:
+        return
+    if report.problem.line is None:
+        sound = f"the {report.records} records before it are intact"
+    else:
+        sound = f"the chain's {report.records} records pass the key check"
+    err_console.print(f"[bold red]audit log broken:[/] {report.problem} ({sound})")
     raise typer.Exit(1)
 
 

@@ -7,6 +7,7 @@ create or upgrade the schema (`fundwall.store.migrate`).
 
 from fundwall.store.audit import AuditActor, AuditLog, AuditRecord
 from fundwall.store.audit_chain import ChainBreak, ChainReport, verify_chain
+from fundwall.store.audit_seal import AuditSeal
 from fundwall.store.engine import DatabaseUnavailableError, display_url, open_engine
 from fundwall.store.uow import UnitOfWork
 
@@ -14,6 +15,7 @@ __all__ = [
     "AuditActor",
     "AuditLog",
     "AuditRecord",
+    "AuditSeal",
     "ChainBreak",
     "ChainReport",
     "DatabaseUnavailableError",

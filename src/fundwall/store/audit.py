@@ -2,10 +2,20 @@
 
 Each record carries `seq` (1, 2, 3 … without gaps), `ts` (UTC), `actor`, `action`,
 `subject`, `details` (canonical JSON), `prev_hash` (the hash of record seq-1, or 64 zeros
-for the first) and `hash`, the SM3 digest of the canonical encoding of all of these:
+for the first), `version` and `hash`, the HMAC-SM3 under the audit key (which is kept outside
+the database, see `fundwall.store.audit_seal`) of the label "fundwall/audit-record/v2", a zero
+byte and the canonical encoding of all of these:
 
-    JSON array [1, seq, ts, actor, action, subject, details, prev_hash]
+    JSON array [2, seq, ts, actor, action, subject, details, prev_hash]
     with ts as "YYYY-MM-DDTHH:MM:SS.ffffff+00:00", no spaces, UTF-8
+
+Records written before the chain was keyed keep version 1: plain SM3 of the same array with
+1 in front, verified as before.
+
+After each commit that appended records (or every `audit.checkpoint_every` records), the new
+head is signed into the checkpoint file outside the database, so that a chain cut short
+and moved back shows. Written after the commit, never before: a rolled-back record must not
+be vouched for.
 
 SM3 rather than SHA-256: the rest of Fundwall's protection of data already uses the national
 algorithms (SM3-HMAC, SM4-GCM) that Chinese financial regulators expect in a commercial
@@ -26,18 +36,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.clock import Clock
 from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.store.audit_chain import (
+    KEYED_VERSION,
     ChainReport,
     ProgressCallback,
     canonical_json,
-    record_hash,
+    keyed_hash,
     verify_chain,
 )
+from fundwall.store.audit_seal import AuditSeal, Checkpoint, deployment_seal
 from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.tables import AuditHeadRow, AuditRow, Base
 
@@ -76,11 +88,13 @@ class AuditRecord:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    version: int
 
     @classmethod
     def of(cls, row: AuditRow) -> AuditRecord:
         return cls(
             seq=row.seq,
+            version=row.version,
             ts=row.ts,
             actor=row.actor,
             action=row.action,
@@ -101,11 +115,25 @@ def _checked_text(name: str, value: str) -> str:
 
 
 class AuditLog:
-    """The audit log as seen from one unit of work: `uow.audit`."""
+    """The audit log as seen from one unit of work: `uow.audit`.
 
-    def __init__(self, session: Session, clock: Clock) -> None:
+    `seal` holds the audit key and the checkpoint file; by default the deployment's
+    (`fundwall.store.audit_seal.deployment_seal`), read when first needed.
+    """
+
+    def __init__(self, session: Session, clock: Clock, seal: AuditSeal | None = None) -> None:
         self._session = session
         self._clock = clock
+        self._seal = seal
+        # (first seq, last seq, last hash) appended in the open transaction.
+        self._uncommitted: tuple[int, int, str] | None = None
+        self._hooked = False
+
+    @property
+    def seal(self) -> AuditSeal:
+        if self._seal is None:
+            self._seal = deployment_seal()
+        return self._seal
 
     def record(
         self,
@@ -127,6 +155,7 @@ class AuditLog:
         details_json = canonical_json(details or {})
         ensure_no_personal_data(json.loads(details_json), "details")
         ts = self._clock.now().astimezone(UTC)
+        seal = self.seal
 
         # Core statements built once: appending sits on every audited service call.
         connection = self._session.connection()
@@ -142,7 +171,9 @@ class AuditLog:
             subject=subject,
             details=json.loads(details_json),
             prev_hash=prev_hash,
-            hash=record_hash(
+            version=KEYED_VERSION,
+            hash=keyed_hash(
+                seal,
                 seq=seq,
                 ts=ts,
                 actor=actor_id,
@@ -156,6 +187,7 @@ class AuditLog:
             _INSERT_RECORD,
             {
                 "seq": seq,
+                "version": KEYED_VERSION,
                 "ts": ts,
                 "actor": actor_id,
                 "action": action,
@@ -166,7 +198,28 @@ class AuditLog:
             },
         )
         connection.execute(_MOVE_HEAD, {"new_hash": record.hash})
+        self._remember_for_checkpoint(seq, record.hash)
         return record
+
+    def _remember_for_checkpoint(self, seq: int, hash: str) -> None:
+        first = seq if self._uncommitted is None else self._uncommitted[0]
+        self._uncommitted = (first, seq, hash)
+        if not self._hooked:
+            event.listen(self._session, "after_commit", self._checkpoint_committed)
+            event.listen(self._session, "after_rollback", self._forget_uncommitted)
+            self._hooked = True
+
+    def _checkpoint_committed(self, _session: Session) -> None:
+        appended, self._uncommitted = self._uncommitted, None
+        if appended is None:
+            return
+        first, last, hash = appended
+        seal = self.seal
+        if seal.checkpoint_due(first, last):
+            seal.append_after_commit(seal.checkpoint(last, hash, self._clock.now()))
+
+    def _forget_uncommitted(self, _session: Session) -> None:
+        self._uncommitted = None
 
     def tail(self, count: int = 20) -> list[AuditRecord]:
         """The latest `count` records, oldest first."""
@@ -176,5 +229,17 @@ class AuditLog:
         return [AuditRecord.of(row) for row in reversed(rows.all())]
 
     def verify(self, on_progress: ProgressCallback | None = None) -> ChainReport:
-        """Walk the whole chain; see `fundwall.store.audit_verify.verify_chain`."""
-        return verify_chain(self._session.connection(), on_progress=on_progress)
+        """Walk the whole chain and hold it against the signed checkpoints; see
+        `fundwall.store.audit_chain.verify_chain`."""
+        return verify_chain(self._session.connection(), seal=self.seal, on_progress=on_progress)
+
+    def checkpoint(self) -> tuple[ChainReport, Checkpoint | None]:
+        """Verify the chain, then sign its head into the checkpoint file: never vouch for a
+        chain that is not intact. No checkpoint when it is broken or empty."""
+        report = self.verify()
+        if not report.intact or report.records == 0:
+            return report, None
+        seal = self.seal
+        checkpoint = seal.checkpoint(report.records, report.head_hash, self._clock.now())
+        seal.append(checkpoint)
+        return report, checkpoint

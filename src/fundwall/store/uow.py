@@ -21,14 +21,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from fundwall.clock import Clock, SystemClock
 from fundwall.domain.errors import Conflict
 from fundwall.store.audit import AuditLog
+from fundwall.store.audit_seal import AuditSeal
 
 
 class UnitOfWork:
     """A session, its audit log and a clock; commit explicitly, roll back on any way out."""
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, audit_seal: AuditSeal | None = None
+    ) -> None:
+        """`audit_seal`: the audit key and checkpoint file; default the deployment's."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self._audit_seal = audit_seal
         self._session: Session | None = None
         self._audit: AuditLog | None = None
 
@@ -36,7 +41,7 @@ class UnitOfWork:
         if self._session is not None:
             raise Conflict("this unit of work is already in use; open a new one")
         self._session = self._sessions()
-        self._audit = AuditLog(self._session, self.clock)
+        self._audit = AuditLog(self._session, self.clock, self._audit_seal)
         return self
 
     def __exit__(
