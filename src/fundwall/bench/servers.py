@@ -174,4 +174,5 @@ def serve_shell(port: int) -> None:
         http="httptools",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
     )
