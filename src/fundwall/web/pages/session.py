@@ -119,7 +119,9 @@ def login(
         secure=cookie_secure(request),
         samesite="lax",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, secure=cookie_secure(request), httponly=True, samesite="strict"
+    )
     return response
 
 
