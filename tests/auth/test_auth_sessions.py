@@ -4,6 +4,7 @@ and the audit record of each."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -187,6 +188,22 @@ def test_a_success_resets_the_count_of_failures(alice: Uow, passwords: Passwords
             _sign_in(alice, passwords, WRONG)
     assert all("user_waits_until" not in details for details in _refusals(alice, 4))
     assert _sign_in(alice, passwords)
+
+
+def test_wrong_passwords_sent_at_the_same_moment_are_all_counted(
+    alice: Uow, passwords: Passwords
+) -> None:
+    def guess(number: int) -> None:
+        with alice() as uow, pytest.raises(LoginFailed):
+            _attempt(uow, passwords, AddressThrottle.of(SETTINGS), password=f"guess {number}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(guess, range(8)))
+    with alice() as uow:
+        counted = uow.session.scalars(select(UserRow.failed_logins)).one()
+        refused = [record.details["why"] for record in uow.audit.tail(8)]
+    assert counted == refused.count("wrong password") >= SETTINGS.user_free_failures
+    assert set(refused) <= {"wrong password", "user waits"}
 
 
 def test_failures_from_one_address_make_it_wait_whatever_the_names(

@@ -113,7 +113,12 @@ def sign_in(
     if addresses.waits_until(ip, now) is not None:
         passwords.waste_time(password)
         raise _refuse(uow, name, "address waits", ip, {})
-    row = uow.session.scalars(select(UserRow).where(UserRow.username == name)).one_or_none()
+    # Locked on PostgreSQL: sign-ins of one name at the same moment take turns, so each sees
+    # the count and the wait the one before left. SQLite has no row locks; there the count,
+    # incremented in SQL below, still loses no failure.
+    row = uow.session.scalars(
+        select(UserRow).where(UserRow.username == name).with_for_update()
+    ).one_or_none()
     waits: dict[str, str] = {}
     if row is None:
         passwords.waste_time(password)
@@ -126,7 +131,8 @@ def sign_in(
         reason = "disabled"
     elif not passwords.verify(row.password_hash, password):
         reason = "wrong password"
-        row.failed_logins += 1
+        row.failed_logins = UserRow.failed_logins + 1  # in SQL: no failure lost to a race
+        uow.session.flush()
         wait = policy.user_waits.wait_after(row.failed_logins)
         row.locked_until = now + wait if wait else None
         if row.locked_until is not None:
