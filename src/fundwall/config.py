@@ -6,6 +6,8 @@ Sources, strongest first: keyword arguments to `load_settings`, environment vari
 `./fundwall.toml` when it exists), then the defaults below.
 
 `api` holds what the HTTP API accepts from members (the time window of a transaction).
+`security` holds the figures of sign-in, sessions and the HTTP front (trusted proxies, TLS,
+form size) that the console installs for the whole app.
 
 `policy` holds every figure of the rules that a bank or region may set differently
 (REGULATIONS.md): limits in fen, durations in the unit the rule is written in. Rules written
@@ -29,6 +31,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     PositiveInt,
     SecretStr,
     ValidationError,
@@ -159,6 +162,60 @@ class ApiSettings(BaseModel):
     max_late_seconds: int = Field(default=DAY, ge=0, le=7 * DAY)
 
 
+class SecuritySettings(BaseModel):
+    """Sign-in, console sessions and the HTTP front. Durations in the unit of their name.
+
+    A wrong password does not lock a user: after `user_free_failures` in a row, the next
+    sign-in of that user waits `user_first_wait_seconds`, twice as long after each further
+    failure, never more than `user_longest_wait_seconds`, so a stranger who knows a name can
+    delay its owner by minutes, not lock them out. Failures from one source address, whatever
+    the names, wait the same way after `address_free_failures`; an address's count is
+    forgotten `address_memory_minutes` after its last failure.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    session_idle_minutes: PositiveInt = 30
+    session_lifetime_hours: PositiveInt = 12
+    session_touch_seconds: PositiveInt = 60
+    """How stale a session's last-seen time may get before a request writes it again."""
+
+    user_free_failures: PositiveInt = 5
+    user_first_wait_seconds: PositiveInt = 1
+    user_longest_wait_seconds: PositiveInt = 300
+    address_free_failures: PositiveInt = 20
+    address_first_wait_seconds: PositiveInt = 1
+    address_longest_wait_seconds: PositiveInt = 900
+    address_memory_minutes: PositiveInt = 60
+    addresses_remembered: PositiveInt = 100_000
+    """Addresses whose failures are counted at once; beyond, the longest quiet is forgotten."""
+
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
+    """Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed."""
+    tls: bool = False
+    """Served over TLS (e.g. by a proxy in front): HSTS and Secure cookies on every answer."""
+    hsts_seconds: PositiveInt = 365 * 24 * 3600
+    form_max_bytes: PositiveInt = 64 * 1024
+    """Largest console form body; a larger one is refused (413) before it is read."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        # Pairs (smaller, larger) of the same unit that only make sense in this order.
+        ordered = [
+            ("user_first_wait_seconds", "user_longest_wait_seconds", 1),
+            ("address_first_wait_seconds", "address_longest_wait_seconds", 1),
+            ("address_longest_wait_seconds", "address_memory_minutes", 60),
+            ("session_idle_minutes", "session_lifetime_hours", 60),
+        ]
+        for small, large, scale in ordered:
+            if getattr(self, small) > getattr(self, large) * scale:
+                raise ValueError(
+                    f"{small} ({getattr(self, small)}) must not exceed {large} "
+                    f"({getattr(self, large)})"
+                )
+        return self
+
+
 _HEX = frozenset(string.hexdigits)
 
 
@@ -270,6 +327,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     audit: AuditSettings = AuditSettings()
     policy: PolicySettings = PolicySettings()
+    security: SecuritySettings = SecuritySettings()
 
     @field_validator("data_dir")
     @classmethod

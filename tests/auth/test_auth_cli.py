@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fundwall.auth import LoginFailed, SessionPolicy, actor_for_key, sign_in
+from fundwall.auth import (
+    AddressThrottle,
+    LoginFailed,
+    SessionPolicy,
+    SignedIn,
+    actor_for_key,
+    sign_in,
+)
 from fundwall.auth.passwords import Passwords
 from fundwall.cli import app, main
 from fundwall.config import get_settings
@@ -22,6 +29,18 @@ from .conftest import BANK_A
 runner = CliRunner()
 Uow = Callable[[], UnitOfWork]
 NEW_PASSWORD = "a new long password"
+
+
+def _sign_in_clerk(uow: UnitOfWork) -> SignedIn:
+    return sign_in(
+        uow,
+        Passwords(),
+        "clerk",
+        NEW_PASSWORD,
+        ip=None,
+        policy=SessionPolicy.of(),
+        addresses=AddressThrottle.of(),
+    )
 
 
 @pytest.fixture
@@ -71,11 +90,11 @@ def test_users_are_added_listed_and_given_new_passwords(cli: Uow) -> None:
     assert "boss" not in _invoke("user", "list", "--member", BANK_A)
     _invoke("user", "passwd", "clerk", "--password-stdin", stdin=f"{NEW_PASSWORD}\n")
     with cli() as uow:
-        signed = sign_in(uow, Passwords(), "clerk", NEW_PASSWORD, ip=None, policy=SessionPolicy())
+        signed = _sign_in_clerk(uow)
     assert signed.user.member == BANK_A
     _invoke("user", "disable", "clerk")
     with cli() as uow, pytest.raises(LoginFailed):
-        sign_in(uow, Passwords(), "clerk", NEW_PASSWORD, ip=None, policy=SessionPolicy())
+        _sign_in_clerk(uow)
     _invoke("user", "enable", "clerk")
     assert _invoke("user", "unlock", "clerk").strip() == "clerk unlocked"
     with cli() as uow:

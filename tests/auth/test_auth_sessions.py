@@ -1,36 +1,43 @@
-"""Sessions: sign-in with lock-out, resuming from the cookie's token, expiry, sign-out, and the
-audit record of each."""
+"""Sessions: sign-in with waits that grow, resuming from the cookie's token, expiry, sign-out,
+and the audit record of each."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from fundwall.auth import (
+    AddressThrottle,
     LoginFailed,
     Passwords,
     Role,
     SessionPolicy,
+    SignedIn,
     SystemActor,
     add_user,
     resume,
     set_disabled,
     sign_in,
     sign_out,
+    unlock_user,
 )
 from fundwall.auth.tokens import digest
 from fundwall.clock import FixedClock
+from fundwall.config import SecuritySettings
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import ConsoleSessionRow, UserRow
 
 from .conftest import BANK_A, PASSWORD
 
 Uow = Callable[[], UnitOfWork]
-POLICY = SessionPolicy()
+SETTINGS = SecuritySettings()
+POLICY = SessionPolicy.of(SETTINGS)
+WRONG = "wrong password 1"
 
 
 @pytest.fixture
@@ -42,9 +49,38 @@ def alice(institutions: Uow, passwords: Passwords) -> Uow:
     return institutions
 
 
-def _sign_in(uow_factory: Uow, passwords: Passwords, password: str = PASSWORD) -> str:
+@pytest.fixture
+def addresses() -> AddressThrottle:
+    return AddressThrottle.of(SETTINGS)
+
+
+def _attempt(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    addresses: AddressThrottle,
+    username: str = "alice",
+    password: str = PASSWORD,
+    ip: str | None = "10.0.0.7",
+) -> SignedIn:
+    return sign_in(uow, passwords, username, password, ip=ip, policy=POLICY, addresses=addresses)
+
+
+def _sign_in(
+    uow_factory: Uow, passwords: Passwords, password: str = PASSWORD, ip: str = "10.0.0.7"
+) -> str:
+    """Alice's sign-in from `ip`, each test on a fresh address table."""
     with uow_factory() as uow:
-        return sign_in(uow, passwords, "alice", password, ip="10.0.0.7", policy=POLICY).token
+        return _attempt(
+            uow, passwords, AddressThrottle.of(SETTINGS), password=password, ip=ip
+        ).token
+
+
+def _refusals(uow_factory: Uow, count: int) -> list[dict[str, str]]:
+    """The details of the last `count` audit records, which must all be refused sign-ins."""
+    with uow_factory() as uow:
+        records = uow.audit.tail(count)
+    assert {record.action for record in records} == {"login_failed"}
+    return [dict(record.details) for record in records]
 
 
 def test_signing_in_stores_only_the_tokens_digest_and_audits_the_login(
@@ -68,7 +104,7 @@ def test_the_name_is_read_without_case_or_surrounding_spaces(
     alice: Uow, passwords: Passwords
 ) -> None:
     with alice() as uow:
-        signed = sign_in(uow, passwords, "  Alice ", PASSWORD, ip=None, policy=POLICY)
+        signed = _attempt(uow, passwords, AddressThrottle.of(), "  Alice ")
     assert signed.user.username == "alice"
 
 
@@ -89,43 +125,109 @@ def test_a_resumed_session_is_the_users_actor(alice: Uow, passwords: Passwords) 
         assert resume(uow, "t" * 500, policy=POLICY) is None
 
 
-def test_five_wrong_passwords_lock_the_user_out_for_a_while(
+def test_wrong_passwords_make_the_next_sign_in_wait_longer_each_time_up_to_a_cap(
     alice: Uow, passwords: Passwords, clock: FixedClock
 ) -> None:
-    for attempt in range(1, 5):
-        with pytest.raises(LoginFailed) as failed:
-            _sign_in(alice, passwords, "wrong password 1")
-        assert failed.value.locked_until is None, attempt
-        assert failed.value.message() == "wrong user name or password"
-    with pytest.raises(LoginFailed) as locked:
-        _sign_in(alice, passwords, "wrong password 1")
-    assert locked.value.locked_until == clock.now() + POLICY.lockout
-    # Locked: even the right password is refused, the same way.
-    with pytest.raises(LoginFailed, match="locked until"):
-        _sign_in(alice, passwords)
-    clock.advance(POLICY.lockout)
+    for attempt in range(1, SETTINGS.user_free_failures):
+        with pytest.raises(LoginFailed):
+            _sign_in(alice, passwords, WRONG)
+        assert _refusals(alice, 1) == [{"why": "wrong password"}], attempt
+    waits = []
+    for _ in range(14):
+        with pytest.raises(LoginFailed):
+            _sign_in(alice, passwords, WRONG)
+        (details,) = _refusals(alice, 1)
+        assert details["why"] == "wrong password"
+        wait = datetime.fromisoformat(details["user_waits_until"]) - clock.now()
+        waits.append(wait.total_seconds())
+        clock.advance(wait)
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300, 300]
     assert _sign_in(alice, passwords)
+    # The success forgot the failures: the next wrong password does not wait.
+    with pytest.raises(LoginFailed):
+        _sign_in(alice, passwords, WRONG)
+    assert _refusals(alice, 1) == [{"why": "wrong password"}]
+
+
+def test_while_a_user_waits_even_the_right_password_is_refused_and_not_counted(
+    alice: Uow, passwords: Passwords, clock: FixedClock
+) -> None:
+    for _ in range(SETTINGS.user_free_failures):
+        with pytest.raises(LoginFailed):
+            _sign_in(alice, passwords, WRONG)
+    for _ in range(10):  # a stranger keeps trying: the wait does not grow
+        with pytest.raises(LoginFailed) as refused:
+            _sign_in(alice, passwords)
+        assert refused.value.message() == "wrong user name or password"
+    assert _refusals(alice, 10) == [{"why": "user waits"}] * 10
+    clock.advance(timedelta(seconds=1))
+    assert _sign_in(alice, passwords)
+
+
+def test_an_administrator_lifts_a_wait_at_once(
+    alice: Uow, passwords: Passwords, clock: FixedClock
+) -> None:
+    for _ in range(SETTINGS.user_free_failures + 3):
+        clock.advance(timedelta(seconds=10))
+        with pytest.raises(LoginFailed):
+            _sign_in(alice, passwords, WRONG)
+    with pytest.raises(LoginFailed):
+        _sign_in(alice, passwords)
     with alice() as uow:
-        actions = [(r.action, r.details.get("why")) for r in uow.audit.tail(9)]
-    assert actions == [
-        ("user_add", None),
-        *[("login_failed", "wrong password")] * 4,
-        ("user_locked", None),
-        ("login_failed", "wrong password"),
-        ("login_failed", "locked"),
-        ("login", None),
-    ]
+        unlock_user(uow, SystemActor("cli"), "alice")
+    assert _sign_in(alice, passwords)
 
 
 def test_a_success_resets_the_count_of_failures(alice: Uow, passwords: Passwords) -> None:
-    for _ in range(4):
+    for _ in range(SETTINGS.user_free_failures - 1):
         with pytest.raises(LoginFailed):
-            _sign_in(alice, passwords, "wrong password 1")
+            _sign_in(alice, passwords, WRONG)
     _sign_in(alice, passwords)
-    for _ in range(4):
-        with pytest.raises(LoginFailed) as failed:
-            _sign_in(alice, passwords, "wrong password 1")
-        assert failed.value.locked_until is None
+    for _ in range(SETTINGS.user_free_failures - 1):
+        with pytest.raises(LoginFailed):
+            _sign_in(alice, passwords, WRONG)
+    assert all("user_waits_until" not in details for details in _refusals(alice, 4))
+    assert _sign_in(alice, passwords)
+
+
+def test_wrong_passwords_sent_at_the_same_moment_are_all_counted(
+    alice: Uow, passwords: Passwords
+) -> None:
+    def guess(number: int) -> None:
+        with alice() as uow, pytest.raises(LoginFailed):
+            _attempt(uow, passwords, AddressThrottle.of(SETTINGS), password=f"guess {number}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(guess, range(8)))
+    with alice() as uow:
+        counted = uow.session.scalars(select(UserRow.failed_logins)).one()
+        refused = [record.details["why"] for record in uow.audit.tail(8)]
+    assert counted == refused.count("wrong password") >= SETTINGS.user_free_failures
+    assert set(refused) <= {"wrong password", "user waits"}
+
+
+def test_failures_from_one_address_make_it_wait_whatever_the_names(
+    alice: Uow, passwords: Passwords, addresses: AddressThrottle, clock: FixedClock
+) -> None:
+    for number in range(SETTINGS.address_free_failures):
+        with alice() as uow, pytest.raises(LoginFailed):
+            _attempt(uow, passwords, addresses, f"name{number}", WRONG, ip="198.51.100.7")
+    (last,) = _refusals(alice, 1)
+    assert last == {
+        "why": "unknown user",
+        "address_waits_until": (clock.now() + timedelta(seconds=1)).isoformat(),
+    }
+    # The address waits, even for a real user's right password; another address does not.
+    with alice() as uow, pytest.raises(LoginFailed):
+        _attempt(uow, passwords, addresses, ip="198.51.100.7")
+    assert _refusals(alice, 1) == [{"why": "address waits"}]
+    with alice() as uow:
+        assert _attempt(uow, passwords, addresses, ip="203.0.113.5")
+    clock.advance(timedelta(seconds=1))
+    with alice() as uow, pytest.raises(LoginFailed):
+        _attempt(uow, passwords, addresses, "name99", WRONG, ip="198.51.100.7")
+    (details,) = _refusals(alice, 1)
+    assert details["address_waits_until"] == (clock.now() + timedelta(seconds=2)).isoformat()
 
 
 def test_unknown_and_disabled_users_are_refused_alike_and_audited(
@@ -135,7 +237,7 @@ def test_unknown_and_disabled_users_are_refused_alike_and_audited(
         set_disabled(uow, SystemActor("test"), "alice", disabled=True)
     for name, why in (("alice", "disabled"), ("nobody", "unknown user")):
         with alice() as uow, pytest.raises(LoginFailed) as failed:
-            sign_in(uow, passwords, name, PASSWORD, ip=None, policy=POLICY)
+            _attempt(uow, passwords, AddressThrottle.of(), name, ip=None)
         assert failed.value.message() == "wrong user name or password"
         with alice() as uow:
             (record,) = uow.audit.tail(1)
@@ -150,7 +252,7 @@ def test_a_name_that_holds_a_phone_number_never_reaches_the_audit_log(
     alice: Uow, passwords: Passwords
 ) -> None:
     with alice() as uow, pytest.raises(LoginFailed):
-        sign_in(uow, passwords, "13812345678", PASSWORD, ip=None, policy=POLICY)
+        _attempt(uow, passwords, AddressThrottle.of(), "13812345678")
     with alice() as uow:
         (record,) = uow.audit.tail(1)
     assert record.subject == "user:(not a user name)"
@@ -220,7 +322,7 @@ def test_a_hash_of_an_older_cost_is_upgraded_at_sign_in(alice: Uow) -> None:
         uow.commit()
     current = Passwords.fast_for_tests()
     with alice() as uow:
-        sign_in(uow, current, "alice", PASSWORD, ip=None, policy=POLICY)
+        _attempt(uow, current, AddressThrottle.of())
         stored = uow.session.scalars(select(UserRow.password_hash)).one()
     assert not current.needs_rehash(stored)
     assert current.verify(stored, PASSWORD)

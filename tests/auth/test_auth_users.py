@@ -25,6 +25,8 @@ from fundwall.auth import (
     unlock_user,
 )
 from fundwall.auth.sessions import LoginFailed, SessionPolicy, sign_in
+from fundwall.auth.throttle import AddressThrottle
+from fundwall.config import SecuritySettings
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import ConsoleSessionRow, UserRow
@@ -141,7 +143,15 @@ def test_demo_users_are_created_once_with_the_documented_password(
         again = create_demo_users(uow, BANK_A, BANK_B, passwords)
         assert [user.id for user in again] == [user.id for user in made]
         assert len(list_users(uow)) == 5
-        signed = sign_in(uow, passwords, "analyst2", DEMO_PASSWORD, ip=None, policy=SessionPolicy())
+        signed = sign_in(
+            uow,
+            passwords,
+            "analyst2",
+            DEMO_PASSWORD,
+            ip=None,
+            policy=SessionPolicy.of(),
+            addresses=AddressThrottle.of(),
+        )
     assert signed.user.member == BANK_B
     notice = demo_notice(BANK_A, BANK_B)
     assert DEMO_PASSWORD in notice
@@ -158,17 +168,29 @@ def test_demo_users_refuse_a_database_where_a_name_has_another_role(
         create_demo_users(uow, BANK_A, BANK_A, passwords)
 
 
-def test_a_new_password_unlocks_and_disabling_ends_the_sessions(
+def test_a_new_password_lifts_the_wait_and_disabling_ends_the_sessions(
     institutions: Uow, passwords: Passwords
 ) -> None:
     _add(institutions, passwords, "alice", Role.AUDITOR, None)
-    policy = SessionPolicy(max_failures=1)
-    with institutions() as uow, pytest.raises(LoginFailed, match="locked until"):
-        sign_in(uow, passwords, "alice", "wrong password!", ip=None, policy=policy)
+    policy = SessionPolicy.of(SecuritySettings(user_free_failures=1))
+    addresses = AddressThrottle.of()
+    with institutions() as uow, pytest.raises(LoginFailed):
+        sign_in(
+            uow, passwords, "alice", "wrong password!", ip=None, policy=policy, addresses=addresses
+        )
     with institutions() as uow:
+        assert get_user(uow, "alice").locked_until is not None
         set_password(uow, CLI, "alice", "a brand new password", passwords)
         assert get_user(uow, "alice").locked_until is None
-        sign_in(uow, passwords, "alice", "a brand new password", ip=None, policy=policy)
+        sign_in(
+            uow,
+            passwords,
+            "alice",
+            "a brand new password",
+            ip=None,
+            policy=policy,
+            addresses=addresses,
+        )
         assert len(uow.session.scalars(select(ConsoleSessionRow)).all()) == 1
         set_disabled(uow, CLI, "alice", disabled=True)
         assert uow.session.scalars(select(ConsoleSessionRow)).all() == []

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from fundwall.api import create_app
 from fundwall.auth import Passwords, demo_notice
 from fundwall.clock import FixedClock
-from fundwall.config import load_settings
+from fundwall.config import SecuritySettings, load_settings
 from fundwall.crypto import Keyring
 from fundwall.store import UnitOfWork, open_engine
 from fundwall.web import install_console
@@ -55,7 +55,12 @@ class Console:
 
 @contextmanager
 def make_console(
-    region: Region, folder: Path, *, demo: bool = False, poll_seconds: int = 5
+    region: Region,
+    folder: Path,
+    *,
+    demo: bool = False,
+    poll_seconds: int = 5,
+    security: SecuritySettings | None = None,
 ) -> Iterator[Console]:
     url = region.copy_to(folder)
     packs = folder / "packs"
@@ -79,6 +84,7 @@ def make_console(
         passwords=Passwords.fast_for_tests(),
         demo_notice=demo_notice(region.first_bank, region.second_bank) if demo else None,
         poll_seconds=poll_seconds,
+        security=security,
     )
     try:
         yield Console(app, engine, clock, region)
@@ -108,8 +114,15 @@ class Browser(TestClient):
         return self.post(path, data={"csrf_token": self.csrf, **data}, **kwargs)  # type: ignore[arg-type]
 
 
-def open_client(app: FastAPI) -> Browser:
-    return Browser(app, base_url=BASE_URL, raise_server_exceptions=False, follow_redirects=False)
+def open_client(app: FastAPI, peer: str = "testclient") -> Browser:
+    """A client of `app`, connecting from the address `peer`."""
+    return Browser(
+        app,
+        base_url=BASE_URL,
+        raise_server_exceptions=False,
+        follow_redirects=False,
+        client=(peer, 50000),
+    )
 
 
 def sign_in(client: Browser, username: str, password: str = PASSWORD) -> Browser:

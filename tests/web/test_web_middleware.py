@@ -1,4 +1,4 @@
-"""The console's middleware: security headers on console responses, nothing in the API's way."""
+"""The app's HTTP front: security headers on every answer, at almost no cost to the API."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal
 from fundwall.store import open_engine
 from fundwall.web import install_console
-from fundwall.web.console import SECURITY_HEADERS
+from fundwall.web.middleware import SECURITY_HEADERS
 
 from .conftest import Console, open_client
 
@@ -47,13 +47,17 @@ def test_console_responses_carry_the_security_headers(console: Console) -> None:
             assert answer.headers[name] == value, (path, name)
 
 
-def test_api_responses_are_left_alone(console: Console) -> None:
+def test_api_responses_are_not_kept_nor_sniffed_and_carry_no_page_headers(
+    console: Console,
+) -> None:
     client = open_client(console.app)
     for answer in (
         client.get("/healthz"),
         client.get("/openapi.json"),
         client.post("/v1/transactions", content=TRANSACTION),
     ):
+        assert answer.headers.get_list("cache-control") == ["no-store"]
+        assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
         assert "content-security-policy" not in answer.headers
         assert "x-frame-options" not in answer.headers
 

@@ -1,15 +1,19 @@
-"""Signing in and out of the console: cookies, CSRF, lock-out, language, security headers."""
+"""Signing in and out of the console: cookies, CSRF, sign-in waits, language, security headers."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
+
+from httpx import Response
 
 from .conftest import Browser, Console, open_client, sign_in
 from .region import PASSWORD
 
 AsUser = Callable[[str], Browser]
 TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
+USERNAME = re.compile(r'name="username" value="([^"]*)"')
 
 
 def _token(client: Browser) -> str:
@@ -62,34 +66,66 @@ def test_the_demo_over_plain_http_on_this_machine_gets_a_cookie_it_can_send_back
         assert client.get("/").status_code == 200
 
 
-def test_a_wrong_password_says_so_and_five_lock_the_user(console: Console) -> None:
-    with open_client(console.app) as client:
-        for _ in range(4):
-            answer = client.post(
-                "/login",
-                data={
-                    "username": "analyst1",
-                    "password": "wrong password",
-                    "login_token": _token(client),
-                },
-            )
-            assert answer.status_code == 401
-            assert "用户名或密码错误" in answer.text
-            assert "fundwall_session" not in answer.headers.get("set-cookie", "")
-        locked = client.post(
-            "/login",
-            data={
-                "username": "analyst1",
-                "password": "wrong password",
-                "login_token": _token(client),
-            },
-        )
-        assert "已被暂时锁定" in locked.text
-        again = client.post(
-            "/login",
-            data={"username": "analyst1", "password": PASSWORD, "login_token": _token(client)},
-        )
-        assert again.status_code == 401
+def _attempt(client: Browser, username: str, password: str) -> Response:
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "login_token": _token(client)},
+    )
+
+
+def _refusal(answer: Response) -> tuple[int, str, list[str]]:
+    """A refused sign-in without what differs by design: the form's token, the name typed."""
+    assert answer.status_code == 401, answer.status_code
+    text = TOKEN.sub("", answer.text).replace('value="' + USERNAME.search(answer.text)[1], "")
+    cookies = sorted(cookie.partition("=")[0] for cookie in answer.headers.get_list("set-cookie"))
+    return answer.status_code, text, cookies
+
+
+def _why(console: Console, count: int) -> list[tuple[str, str]]:
+    """(actor, why) of the last `count` audit records."""
+    with console.uow() as uow:
+        return [(record.actor, record.details.get("why", "")) for record in uow.audit.tail(count)]
+
+
+def test_unknown_names_wrong_passwords_and_waits_are_answered_alike(console: Console) -> None:
+    with open_client(console.app, "198.51.100.7") as client:
+        unknown = _refusal(_attempt(client, "nobody", "wrong password"))
+        wrong = _refusal(_attempt(client, "analyst1", "wrong password"))
+        for _ in range(5):
+            _attempt(client, "analyst2", "wrong password")
+        user_waits = _refusal(_attempt(client, "analyst2", PASSWORD))
+        for number in range(20):
+            _attempt(client, f"name{number}", "wrong password")
+        address_waits = _refusal(_attempt(client, "analyst1", PASSWORD))
+    assert unknown == wrong == user_waits == address_waits
+    assert "用户名或密码错误" in unknown[1]
+    assert _why(console, 1) == [("anonymous:198.51.100.7", "address waits")]
+
+
+def test_sixty_names_from_one_address_wait_while_a_user_elsewhere_signs_in(
+    console: Console,
+) -> None:
+    with open_client(console.app, "198.51.100.7") as stranger:
+        names = ["analyst1", "analyst2", "supervisor", *(f"user{n}" for n in range(57))]
+        for name in names:
+            assert _attempt(stranger, name, "wrong password").status_code == 401
+        # Even a right password is refused from there now, answered alike.
+        assert _attempt(stranger, "police", PASSWORD).status_code == 401
+    whys = [why for _, why in _why(console, 61)]
+    assert whys[:20] == ["wrong password"] * 3 + ["unknown user"] * 17
+    assert whys[20:] == ["address waits"] * 41
+    with open_client(console.app, "203.0.113.5") as colleague:
+        assert _attempt(colleague, "analyst1", PASSWORD).status_code == 303
+
+
+def test_a_stranger_delays_a_user_by_seconds_not_a_lock_out(console: Console) -> None:
+    with open_client(console.app, "198.51.100.7") as stranger:
+        for _ in range(30):
+            _attempt(stranger, "analyst1", "wrong password")
+    with open_client(console.app, "203.0.113.5") as owner:
+        assert _attempt(owner, "analyst1", PASSWORD).status_code == 401
+        console.clock.advance(timedelta(seconds=1))
+        assert _attempt(owner, "analyst1", PASSWORD).status_code == 303
 
 
 def test_a_sign_in_without_its_form_token_or_from_another_site_is_refused(

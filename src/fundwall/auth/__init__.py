@@ -33,6 +33,7 @@ from fundwall.auth.tenancy import (
     visible_account,
     visible_transaction,
 )
+from fundwall.auth.throttle import AddressThrottle, Backoff
 from fundwall.auth.users import (
     DEMO_PASSWORD,
     Operator,
@@ -55,7 +56,9 @@ __all__ = [
     "ActiveSession",
     "Actor",
     "ActorKind",
+    "AddressThrottle",
     "ApiKey",
+    "Backoff",
     "LoginFailed",
     "Operator",
     "Passwords",

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the unit of work, the signed-in Actor, API keys, permissions, CSRF.
+"""FastAPI dependencies: the unit of work, the signed-in Actor, API keys, permissions.
 
 `install_access(app, AccessConfig(...))` puts the configuration on the app; then routes ask:
 
@@ -7,11 +7,11 @@
 
     Analyst = Annotated[Actor, Depends(require(Permission.WORK_ALERTS))]
 
-    @router.post("/alerts/{tx_id}", dependencies=[Depends(csrf_protected)])
-    def update(tx_id: str, actor: Analyst, session: SessionDep, form: FormDep) -> ...: ...
+    @router.get("/alerts")
+    def alerts(actor: Analyst, session: SessionDep) -> ...: ...
 
 Console pages use `ConsoleActor`/`SessionDep` (the session cookie; NotSignedIn sends the
-browser to the sign-in page) and `csrf_protected` on every unsafe method. API routes use
+browser to the sign-in page), and `fundwall.web.forms` for their forms and CSRF. API routes use
 `ApiActor`: an API key (`Authorization: Bearer fwk_…` or `X-API-Key`), or the console session
 for reads. The engine's transaction routes call `transaction_submitter`.
 """
@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from ipaddress import ip_address
 from typing import Annotated, Final
-from urllib.parse import parse_qsl
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
@@ -35,18 +34,14 @@ from fundwall.auth.key_cache import KeyCache
 from fundwall.auth.passwords import Passwords
 from fundwall.auth.roles import Permission
 from fundwall.auth.sessions import ActiveSession, SessionPolicy, resume
-from fundwall.auth.tokens import same
+from fundwall.auth.throttle import AddressThrottle
 from fundwall.clock import Clock, SystemClock
-from fundwall.domain.errors import FundwallError, InvalidInput, PermissionDenied
+from fundwall.domain.errors import FundwallError, PermissionDenied
 from fundwall.store import UnitOfWork
 
 SESSION_COOKIE: Final = "fundwall_session"
-CSRF_HEADER: Final = "X-CSRF-Token"
-CSRF_FIELD: Final = "csrf_token"
 API_KEY_HEADER: Final = "X-API-Key"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
-MAX_FORM_FIELDS: Final = 100
 _CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="fundwall"'}
 
 
@@ -55,12 +50,14 @@ class AccessConfig:
     """What the access dependencies need, set once per app by `install_access`.
 
     `api_keys_required` is False only in the demo, where the transaction API is open. `keys`
-    holds the API keys validated in the last 30 seconds (`fundwall.auth.key_cache`).
+    holds the API keys validated in the last 30 seconds (`fundwall.auth.key_cache`);
+    `addresses` the failed sign-ins per source address (`fundwall.auth.throttle`).
     """
 
     engine: Engine
     passwords: Passwords = field(default_factory=Passwords)
-    policy: SessionPolicy = field(default_factory=SessionPolicy)
+    policy: SessionPolicy = field(default_factory=SessionPolicy.of)
+    addresses: AddressThrottle = field(default_factory=AddressThrottle.of)
     clock: Clock = field(default_factory=SystemClock)
     api_keys_required: bool = True
     keys: KeyCache = field(default_factory=KeyCache)
@@ -74,18 +71,6 @@ class NotSignedIn(FundwallError):
 
     def message(self) -> str:
         return "please sign in"
-
-
-@dataclass(eq=False)
-class CsrfRejected(FundwallError):
-    """An unsafe request without the session's CSRF token, or from another origin."""
-
-    reason: str
-
-    kind = "csrf-rejected"
-
-    def message(self) -> str:
-        return f"request refused: {self.reason}"
 
 
 def install_access(app: FastAPI, config: AccessConfig) -> None:
@@ -110,12 +95,15 @@ UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
 def client_ip(request: Request) -> str | None:
+    """The client's address: the peer's, or the one a trusted proxy names (the console's
+    `TrustedFront` puts it in the scope; `X-Forwarded-For` from anyone else is ignored)."""
     return request.client.host if request.client else None
 
 
 def cookie_secure(request: Request) -> bool:
     """Secure cookies, except over plain HTTP to this machine (the demo on 127.0.0.1),
-    where a browser would not send them back."""
+    where a browser would not send them back. A deployment served over TLS says so
+    (`security.tls`, or a trusted proxy's `X-Forwarded-Proto`), and the scheme is https."""
     if request.url.scheme == "https":
         return True
     host = request.url.hostname or ""
@@ -159,47 +147,6 @@ def console_actor(session: SessionDep) -> Actor:
 
 
 ConsoleActor = Annotated[Actor, Depends(console_actor)]
-
-
-async def submitted_form(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form body (first value of each), parsed once per request.
-
-    HTMX and plain forms both send this encoding; anything else gives no fields.
-    """
-    cached: dict[str, str] | None = getattr(request.state, "form", None)
-    if cached is not None:
-        return cached
-    form: dict[str, str] = {}
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if request.method not in SAFE_METHODS and content_type == FORM_MEDIA_TYPE:
-        body = (await request.body()).decode("utf-8", errors="replace")
-        try:
-            pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-        except ValueError:
-            raise InvalidInput(f"more than {MAX_FORM_FIELDS} form fields", "form") from None
-        for name, value in pairs:
-            form.setdefault(name, value)
-    request.state.form = form
-    return form
-
-
-FormDep = Annotated[dict[str, str], Depends(submitted_form)]
-
-
-def csrf_protected(request: Request, form: FormDep, session: MaybeSessionDep) -> None:
-    """Refuse an unsafe request from another origin or without the session's CSRF token,
-    sent in the `X-CSRF-Token` header (HTMX requests, set by app.js) or the form field
-    `csrf_token`."""
-    if request.method in SAFE_METHODS:
-        return
-    origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        raise CsrfRejected("it came from another site")
-    if session is None:
-        raise NotSignedIn()
-    presented = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD, "")
-    if not presented or not same(presented, session.csrf_token):
-        raise CsrfRejected("the form has expired; reload the page and try again")
 
 
 def _presented_key(request: Request) -> str | None:

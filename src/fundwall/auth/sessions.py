@@ -1,10 +1,11 @@
-"""Console sessions (会话): sign in with lock-out, resume from the cookie, sign out.
+"""Console sessions (会话): sign in with waits that grow, resume from the cookie, sign out.
 
 A session is a row keyed by the SM3 digest of a random token that only the browser's cookie
 holds; it carries the session's CSRF token. It ends after `idle_timeout` without a request or
 `lifetime` after sign-in, whichever comes first, and at sign-out. Signing in always makes a
-new token (no session fixation). `max_failures` wrong passwords in a row lock the user out
-for `lockout`; every sign-in, refusal, lock-out and sign-out is audited.
+new token (no session fixation). Wrong passwords make the user's next sign-in wait, failures
+from one address make that address's wait (`fundwall.auth.throttle`); a refusal reads the
+same whatever its cause. Every sign-in, refusal and sign-out is audited.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from sqlalchemy import delete, select
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.passwords import Passwords
+from fundwall.auth.throttle import AddressThrottle, Backoff
 from fundwall.auth.tokens import digest, new_token
 from fundwall.auth.users import USERNAME_PATTERN, User
+from fundwall.config import SecuritySettings
 from fundwall.domain.errors import FundwallError
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import ConsoleSessionRow, UserRow
@@ -27,28 +30,37 @@ from fundwall.store.tables import InstitutionRow
 
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
-    """Lock-out and session lifetimes."""
+    """Session lifetimes and the user's sign-in waits, from the `security` settings."""
 
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
-    idle_timeout: timedelta = timedelta(minutes=30)
-    lifetime: timedelta = timedelta(hours=12)
-    touch_every: timedelta = timedelta(minutes=1)
+    idle_timeout: timedelta
+    lifetime: timedelta
+    touch_every: timedelta
     """How stale `last_seen_at` may get before a request writes it again (fewer writes)."""
+    user_waits: Backoff
+
+    @classmethod
+    def of(cls, settings: SecuritySettings | None = None) -> SessionPolicy:
+        settings = settings or SecuritySettings()
+        return cls(
+            idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_lifetime_hours),
+            touch_every=timedelta(seconds=settings.session_touch_seconds),
+            user_waits=Backoff(
+                settings.user_free_failures,
+                timedelta(seconds=settings.user_first_wait_seconds),
+                timedelta(seconds=settings.user_longest_wait_seconds),
+            ),
+        )
 
 
 @dataclass(eq=False)
 class LoginFailed(FundwallError):
-    """Sign-in refused. One message for a wrong name or password, so names cannot be
-    probed; a lock-out says until when."""
-
-    locked_until: datetime | None = None
+    """Sign-in refused. One message whatever the cause (unknown name, wrong password,
+    disabled user, a user or an address that must wait), so nothing can be probed."""
 
     kind = "login-failed"
 
     def message(self) -> str:
-        if self.locked_until is not None:
-            return f"too many failed sign-ins: locked until {self.locked_until.isoformat()}"
         return "wrong user name or password"
 
 
@@ -80,16 +92,6 @@ def _audit_subject(username: str) -> str:
     return "user:(not a user name)"
 
 
-def _refuse(
-    uow: UnitOfWork, username: str, reason: str, ip: str | None, locked_until: datetime | None
-) -> LoginFailed:
-    uow.audit.record(
-        f"anonymous:{ip or 'unknown'}", "login_failed", _audit_subject(username), {"why": reason}
-    )
-    uow.commit()
-    return LoginFailed(locked_until)
-
-
 def sign_in(
     uow: UnitOfWork,
     passwords: Passwords,
@@ -98,33 +100,73 @@ def sign_in(
     *,
     ip: str | None,
     policy: SessionPolicy,
+    addresses: AddressThrottle,
 ) -> SignedIn:
-    """Check the password and open a session, committing either way; LoginFailed if not."""
+    """Check the password and open a session, committing either way; LoginFailed if not.
+
+    A refusal costs one password verification whatever its cause, so that its timing tells
+    nothing either. Every refusal counts against the address, except one refused because
+    the address already waits; only a wrong password counts against the user.
+    """
     now = uow.clock.now()
     name = username.strip().lower()
-    row = uow.session.scalars(select(UserRow).where(UserRow.username == name)).one_or_none()
+    if addresses.waits_until(ip, now) is not None:
+        passwords.waste_time(password)
+        raise _refuse(uow, name, "address waits", ip, {})
+    # Locked on PostgreSQL: sign-ins of one name at the same moment take turns, so each sees
+    # the count and the wait the one before left. SQLite has no row locks; there the count,
+    # incremented in SQL below, still loses no failure.
+    row = uow.session.scalars(
+        select(UserRow).where(UserRow.username == name).with_for_update()
+    ).one_or_none()
+    waits: dict[str, str] = {}
     if row is None:
         passwords.waste_time(password)
-        raise _refuse(uow, name, "unknown user", ip, None)
-    if row.locked_until is not None and row.locked_until > now:
+        reason = "unknown user"
+    elif row.locked_until is not None and row.locked_until > now:
         passwords.waste_time(password)
-        raise _refuse(uow, name, "locked", ip, row.locked_until)
-    if row.disabled:
+        reason = "user waits"
+    elif row.disabled:
         passwords.waste_time(password)
-        raise _refuse(uow, name, "disabled", ip, None)
-    if not passwords.verify(row.password_hash, password):
-        row.failed_logins += 1
-        if row.failed_logins < policy.max_failures:
-            raise _refuse(uow, name, "wrong password", ip, None)
-        row.failed_logins = 0
-        row.locked_until = now + policy.lockout
-        uow.audit.record(
-            "system:lockout",
-            "user_locked",
-            f"user:{name}",
-            {"failures": policy.max_failures, "until": row.locked_until.isoformat()},
-        )
-        raise _refuse(uow, name, "wrong password", ip, row.locked_until)
+        reason = "disabled"
+    elif not passwords.verify(row.password_hash, password):
+        reason = "wrong password"
+        row.failed_logins = UserRow.failed_logins + 1  # in SQL: no failure lost to a race
+        uow.session.flush()
+        wait = policy.user_waits.wait_after(row.failed_logins)
+        row.locked_until = now + wait if wait else None
+        if row.locked_until is not None:
+            waits["user_waits_until"] = row.locked_until.isoformat()
+    else:
+        return _open_session(uow, passwords, row, password, ip, policy)
+    address_waits = addresses.failed(ip, now)
+    if address_waits is not None:
+        waits["address_waits_until"] = address_waits.isoformat()
+    raise _refuse(uow, name, reason, ip, waits)
+
+
+def _refuse(
+    uow: UnitOfWork, username: str, reason: str, ip: str | None, waits: dict[str, str]
+) -> LoginFailed:
+    uow.audit.record(
+        f"anonymous:{ip or 'unknown'}",
+        "login_failed",
+        _audit_subject(username),
+        {"why": reason, **waits},
+    )
+    uow.commit()
+    return LoginFailed()
+
+
+def _open_session(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    row: UserRow,
+    password: str,
+    ip: str | None,
+    policy: SessionPolicy,
+) -> SignedIn:
+    now = uow.clock.now()
     row.failed_logins = 0
     row.locked_until = None
     row.last_login_at = now
@@ -145,7 +187,7 @@ def sign_in(
         )
     )
     user = User.of(row)
-    uow.audit.record(user.actor(), "login", f"user:{name}", {"ip": ip})
+    uow.audit.record(user.actor(), "login", f"user:{row.username}", {"ip": ip})
     uow.commit()
     return SignedIn(user, token, csrf, expires_at)
 

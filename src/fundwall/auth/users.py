@@ -1,4 +1,4 @@
-"""Users (用户): create, list, change passwords, lock out and unlock, and the demo users.
+"""Users (用户): create, list, change passwords, lift sign-in waits, and the demo users.
 
 Each change is one unit of work with its audit record. A change is made by an `Actor` with
 the right to manage users (a member admin only inside its member) or by a `SystemActor`,
@@ -53,6 +53,7 @@ class User:
     member: str | None
     disabled: bool
     locked_until: datetime | None
+    """Until when the user's sign-ins wait, after wrong passwords (`fundwall.auth.throttle`)."""
     last_login_at: datetime | None
     created_at: datetime
 
@@ -174,7 +175,7 @@ def get_user(uow: UnitOfWork, username: str) -> User:
 def set_password(
     uow: UnitOfWork, by: Operator, username: str, password: str, passwords: Passwords
 ) -> None:
-    """Give a user a new password (and unlock it), then commit."""
+    """Give a user a new password (and lift any sign-in wait), then commit."""
     row = _row(uow, username)
     _require_user_admin(by, Role(row.role), row.member_code)
     check_password(password, username)
@@ -187,7 +188,7 @@ def set_password(
 
 
 def unlock_user(uow: UnitOfWork, by: Operator, username: str) -> None:
-    """Lift a lock-out before it ends by itself, then commit."""
+    """Lift a sign-in wait before it ends by itself, and forget the failures; commit."""
     row = _row(uow, username)
     _require_user_admin(by, Role(row.role), row.member_code)
     row.failed_logins = 0

@@ -183,4 +183,5 @@ def serve_shell(port: int) -> None:
         http="httptools",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
     )

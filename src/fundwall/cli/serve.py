@@ -75,6 +75,7 @@ def build_app(
         engine=store,
         keyring=keyring,
         data_dir=settings.data_dir,
+        security=settings.security,
         demo_notice=demo_notice,
     )
     return app
@@ -92,6 +93,9 @@ def run_server(app: FastAPI, host: str, port: int) -> None:
         http="httptools",
         access_log=False,
         server_header=False,
+        # The app alone decides whose X-Forwarded-For to believe (security.trusted_proxies);
+        # uvicorn's own handling would believe any caller on 127.0.0.1.
+        proxy_headers=False,
     )
 
 

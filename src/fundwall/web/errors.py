@@ -21,9 +21,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from fundwall.auth.dependencies import CsrfRejected, NotSignedIn
+from fundwall.auth.dependencies import NotSignedIn
 from fundwall.domain.errors import Conflict, FundwallError, InvalidInput, NotFound, PermissionDenied
 from fundwall.store.engine import DatabaseUnavailableError
+from fundwall.web.forms import CsrfRejected
 from fundwall.web.i18n import N_
 from fundwall.web.render import page
 
@@ -38,6 +39,7 @@ _TITLES: Final = {
     HTTPStatus.NOT_FOUND: N_("Not found"),
     HTTPStatus.METHOD_NOT_ALLOWED: N_("Not available here"),
     HTTPStatus.CONFLICT: N_("This clashes with the current state"),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: N_("This form is too large"),
     HTTPStatus.SERVICE_UNAVAILABLE: N_("The database is not available"),
     HTTPStatus.INTERNAL_SERVER_ERROR: N_("Something went wrong"),
 }
@@ -47,6 +49,9 @@ _HINTS: Final = {
     ),
     HTTPStatus.NOT_FOUND: N_(
         "It does not exist, or it belongs to another member and is not shown to you."
+    ),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: N_(
+        "The console refused it without reading it. Shorten what you typed and send it again."
     ),
     HTTPStatus.SERVICE_UNAVAILABLE: N_("Try again in a moment; if it persists, tell the operator."),
     HTTPStatus.INTERNAL_SERVER_ERROR: N_(
@@ -78,7 +83,7 @@ def _status_of(error: Exception) -> HTTPStatus:
         return HTTPStatus.CONFLICT
     if isinstance(error, DatabaseUnavailableError):
         return HTTPStatus.SERVICE_UNAVAILABLE
-    if isinstance(error, HTTPException) and error.status_code in (404, 405):
+    if isinstance(error, HTTPException) and error.status_code in (404, 405, 413):
         return HTTPStatus(error.status_code)
     return HTTPStatus.INTERNAL_SERVER_ERROR
 

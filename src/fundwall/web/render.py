@@ -27,9 +27,6 @@ from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 
-NO_STORE: Final = {"Cache-Control": "no-store"}
-"""Console pages show customer data: no browser or proxy keeps a copy."""
-
 NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
@@ -118,4 +115,4 @@ def page(
         "with_query": lambda **changes: with_query(request, **changes),
     }
     body = environment.get_template(template).render({**shared, **(context or {})})
-    return HTMLResponse(body, status_code=status_code, headers=NO_STORE)
+    return HTMLResponse(body, status_code=status_code)

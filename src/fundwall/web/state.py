@@ -20,6 +20,8 @@ class ConsoleConfig:
     library: PackLibrary
     demo_notice: str | None
     """Shown on the sign-in page in the demo: the demo users and their password."""
+    form_max_bytes: int
+    """The largest form body a console route reads (`security.form_max_bytes`)."""
     data_dir: Path | None = None
     """Where the engine keeps stored backtests (`<data_dir>/backtests`)."""
     poll_seconds: int = 5

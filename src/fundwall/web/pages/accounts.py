@@ -10,10 +10,8 @@ from starlette.responses import Response
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import (
-    FormDep,
     SessionDep,
     UnitOfWorkDep,
-    csrf_protected,
     require,
 )
 from fundwall.auth.roles import Permission
@@ -25,6 +23,7 @@ from fundwall.web.data.accounts import (
     unmask_holder,
 )
 from fundwall.web.data.params import Params
+from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 

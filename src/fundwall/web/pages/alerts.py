@@ -10,10 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import (
-    FormDep,
     SessionDep,
     UnitOfWorkDep,
-    csrf_protected,
     require,
 )
 from fundwall.auth.roles import Permission
@@ -28,6 +26,7 @@ from fundwall.web.data.alerts import (
     work_alert,
 )
 from fundwall.web.data.params import Params
+from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)

@@ -12,7 +12,6 @@ from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import (
     SessionDep,
     UnitOfWorkDep,
-    csrf_protected,
     require,
 )
 from fundwall.auth.roles import Permission
@@ -24,6 +23,7 @@ from fundwall.web.data.pack_registry import pack_entries, promote_version, shado
 from fundwall.web.data.packs import compare_shadow, disagreements, pack_use
 from fundwall.web.data.params import Params
 from fundwall.web.formatting import figure
+from fundwall.web.forms import csrf_protected
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 

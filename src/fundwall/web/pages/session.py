@@ -15,16 +15,15 @@ from starlette.responses import RedirectResponse, Response
 from fundwall.auth.dependencies import (
     SESSION_COOKIE,
     AccessDep,
-    FormDep,
     MaybeSessionDep,
     UnitOfWorkDep,
     client_ip,
     cookie_secure,
-    csrf_protected,
 )
 from fundwall.auth.sessions import LoginFailed, sign_in, sign_out
 from fundwall.auth.tokens import new_token, same
 from fundwall.web.errors import safe_next
+from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleConfig, ConsoleDep
@@ -107,15 +106,10 @@ def login(
             form.get("password", ""),
             ip=client_ip(request),
             policy=access.policy,
+            addresses=access.addresses,
         )
-    except LoginFailed as failed:
-        return _login_page(
-            request,
-            config,
-            form.get("next"),
-            error="locked" if failed.locked_until is not None else "wrong",
-            username=username,
-        )
+    except LoginFailed:
+        return _login_page(request, config, form.get("next"), error="wrong", username=username)
     response = RedirectResponse(safe_next(form.get("next")), status_code=HTTPStatus.SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
@@ -125,7 +119,9 @@ def login(
         secure=cookie_secure(request),
         samesite="lax",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, secure=cookie_secure(request), httponly=True, samesite="strict"
+    )
     return response
 
 
