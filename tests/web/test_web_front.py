@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
+from fundwall.api.bodies import DRAIN_BYTES
 from fundwall.cli.serve import run_server
 from fundwall.config import SecuritySettings
 
@@ -25,19 +27,20 @@ TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 
 
 class Upload:
-    """A request body of `size` bytes handed to the app one chunk at a time, counting what
-    the app took: a server that refuses a body without reading it takes nothing."""
+    """A request body of `size` bytes handed to the app one fresh chunk at a time, counting
+    what the app took: a server that refuses a body without reading it takes nothing, and one
+    that keeps what it takes holds new memory for each chunk."""
 
     def __init__(self, size: int) -> None:
-        self.chunks = iter([b"a" * CHUNK] * (size // CHUNK))
+        self.left = size // CHUNK
         self.taken = 0
 
     async def receive(self) -> Message:
-        chunk = next(self.chunks, None)
-        if chunk is None:
+        if not self.left:
             return {"type": "http.request", "body": b"", "more_body": False}
+        self.left -= 1
         self.taken += 1
-        return {"type": "http.request", "body": chunk, "more_body": True}
+        return {"type": "http.request", "body": bytes(CHUNK), "more_body": True}
 
 
 def _post(
@@ -74,14 +77,27 @@ def _post(
     return statuses[0]
 
 
-def test_a_20_mb_sign_in_form_is_refused_without_being_read(console: Console) -> None:
+def test_a_20_mb_sign_in_form_is_refused_and_never_held(console: Console) -> None:
+    """Refused at once by its declared length; then dropped chunk by chunk (so a client that
+    sends it whole before reading reads the 413), never parsed nor kept."""
     size = 20 * 1024 * 1024
-    declared = Upload(size)
-    assert _post(console.app, "/login", declared, declared=size) == 413
-    assert declared.taken == 0
-    streamed = Upload(size)  # chunked: no length to refuse by, so it is counted as it comes
-    assert _post(console.app, "/login", streamed, declared=None) == 413
-    assert streamed.taken <= SecuritySettings().form_max_bytes // CHUNK + 1
+    tracemalloc.start()
+    try:
+        declared = Upload(size)
+        assert _post(console.app, "/login", declared, declared=size) == 413
+        streamed = Upload(size)  # chunked: no length to refuse by, so it is counted as it comes
+        assert _post(console.app, "/login", streamed, declared=None) == 413
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert declared.taken == streamed.taken == size // CHUNK
+    assert peak < size // 4
+
+
+def test_a_body_past_what_is_dropped_is_cut_off_unread(console: Console) -> None:
+    huge = Upload(DRAIN_BYTES + CHUNK)
+    assert _post(console.app, "/login", huge, declared=DRAIN_BYTES + CHUNK) == 413
+    assert huge.taken == 0
 
 
 def test_signing_out_reads_no_body_without_a_session_and_no_large_one_with(
