@@ -13,9 +13,12 @@ from datetime import datetime, timedelta
 
 import pytest
 from engine_store import seed
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from fundwall.accounts import AccountOpening, Holder, change_account, open_account
+from fundwall.accounts.reports import new_party_id
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.clock import FixedClock
 from fundwall.config import PolicySettings
@@ -31,6 +34,7 @@ from fundwall.engine.admission import ALREADY_USED
 from fundwall.engine.decide import DecisionService
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.store import UnitOfWork
+from fundwall.store.personal_data import personal_data_in
 from fundwall.store.tables import TransactionRow
 
 NEW_ACCOUNT = "6222021234567890128"
@@ -270,3 +274,10 @@ def test_opening_an_account_someone_holds_is_a_conflict(
     analyst = Actor(ActorKind.USER, "a", Role.MEMBER_ANALYST, "301")
     with uow_factory() as uow, pytest.raises(PermissionDenied, match="report_accounts"):
         open_account(uow, analyst, opening(), keyring)
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_a_new_holders_party_id_never_reads_as_personal_data(digest: bytes) -> None:
+    """The audit log refuses records holding what looks like an ID or mobile number; a party
+    id made from the ID number's keyed hash must never look like one."""
+    assert personal_data_in(new_party_id(digest.hex())) is None
