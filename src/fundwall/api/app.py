@@ -14,7 +14,7 @@ from fundwall.api.bodies import ApiLimits
 from fundwall.api.docs import install_docs
 from fundwall.api.members import RememberedOwners, TransactionOwners
 from fundwall.api.models import HealthOut
-from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
+from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.clock import Clock, SystemClock
@@ -69,7 +69,7 @@ class _FundwallAPI(FastAPI):
         if self.openapi_schema is None:
             spec = super().openapi()
             _, found = models_json_schema(
-                [(model, "validation") for model in (TransactionIn, InvalidInputProblem)],
+                [(model, "validation") for model in (TransactionIn, Problem, InvalidInputProblem)],
                 ref_template="#/components/schemas/{model}",
             )
             components = spec.setdefault("components", {})

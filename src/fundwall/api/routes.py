@@ -22,7 +22,7 @@ from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, re
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
 from fundwall.api.members import TransactionOwners, admit
 from fundwall.api.models import DecisionOut, decision_json
-from fundwall.api.problems import PROBLEM_MEDIA_TYPE
+from fundwall.api.problems import problem_responses
 from fundwall.api.service import DecisionServiceProtocol
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
@@ -52,24 +52,6 @@ class DirectRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
         return endpoint
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer (schemas in `problem_schemas`)."""
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase,
-            "content": {
-                PROBLEM_MEDIA_TYPE: {
-                    "schema": {
-                        "$ref": "#/components/schemas/"
-                        + ("InvalidInputProblem" if status == 422 else "Problem")
-                    }
-                }
-            },
-        }
-        for status in statuses
-    }
 
 
 _BATCH_EXAMPLE: Final = [
@@ -118,13 +100,13 @@ SECURITY_SCHEMES: Final = {
         "description": "The same key in the `X-API-Key` header.",
     },
 }
-_SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
+API_KEY_SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
 
 
 def _json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     """The OpenAPI request body of a JSON route (the route reads the body itself)."""
     return {
-        "security": _SECURITY,
+        "security": API_KEY_SECURITY,
         "requestBody": {
             "required": True,
             "description": description,
@@ -170,7 +152,7 @@ def decision_router(
         tags=["decisions"],
         summary="Decide on one transaction",
         response_model=DecisionOut,
-        responses=_problems(401, 403, 413, 415, 422),
+        responses=problem_responses(401, 403, 413, 415, 422),
         openapi_extra=_json_body(_TRANSACTION_SCHEMA, "One transaction."),
     )
     async def decide_transaction(request: Request) -> Response:
@@ -187,7 +169,7 @@ def decision_router(
         tags=["decisions"],
         summary="Decide on a batch of transactions",
         response_model=list[DecisionOut],
-        responses=_problems(401, 403, 413, 415, 422),
+        responses=problem_responses(401, 403, 413, 415, 422),
         openapi_extra=_json_body(
             {
                 "type": "array",
@@ -225,10 +207,10 @@ def decision_router(
                 "GrpSts RJCT and the ISO status reason (FF01, AM18, AM10); nothing decided.",
                 "content": {XML_MEDIA_TYPE: {"example": sample_rejection()}},
             },
-            **_problems(401, 403, 413, 415),
+            **problem_responses(401, 403, 413, 415),
         },
         openapi_extra={
-            "security": _SECURITY,
+            "security": API_KEY_SECURITY,
             "requestBody": {
                 "required": True,
                 "description": "A pacs.008.001.02 to .13 (FIToFICstmrCdtTrf), a bare Document "
