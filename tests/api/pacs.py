@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element, fromstring
 
+from fundwall.api.iso20022 import SAMPLE_PACS008
+
 PACS002 = "{urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10}"
 
 
@@ -86,3 +88,19 @@ def group(report: bytes) -> Element:
     found = fromstring(report).find(f"{PACS002}FIToFIPmtStsRpt/{PACS002}OrgnlGrpInfAndSts")
     assert found is not None
     return found
+
+
+def member_pacs008(tx_id: str, debtor_agent: str, debtor_account: str, created: str) -> str:
+    """The documented sample pacs.008 (`SAMPLE_PACS008`) as a member's own: its transaction id,
+    debtor agent (the member's code), debtor account and creation time."""
+    replacements = {
+        "T20240501-000001": tx_id,
+        "ICBKCNBJ": debtor_agent,
+        "6222020200112233445": debtor_account,
+        "2024-05-01T09:30:00+08:00": created,
+    }
+    text = SAMPLE_PACS008
+    for sample, value in replacements.items():
+        assert sample in text, sample
+        text = text.replace(sample, value)
+    return text

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from fundwall.api import create_app
+from fundwall.api.accounts import AccountReports
 from fundwall.auth import Passwords, demo_notice
 from fundwall.clock import FixedClock
 from fundwall.config import SecuritySettings, load_settings
@@ -73,6 +74,7 @@ def make_console(
         # The region's transactions, sent again, are days older than NOW: no time window.
         load_settings(config_file=None, api={"check_time": False}),
         clock=clock,
+        accounts=AccountReports(engine, Keyring.load(region.keys), clock),
     )
     install_console(
         app,

@@ -5,7 +5,6 @@ from fundwall.accounts.reports import (
     Holder,
     change_account,
     open_account,
-    view_account,
 )
 
-__all__ = ["AccountOpening", "Holder", "change_account", "open_account", "view_account"]
+__all__ = ["AccountOpening", "Holder", "change_account", "open_account"]

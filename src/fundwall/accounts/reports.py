@@ -219,8 +219,3 @@ def change_account(
     else:
         uow.commit()
     return account_of(row)
-
-
-def view_account(uow: UnitOfWork, actor: Actor, account_no: str) -> Account:
-    """An account of the actor's member as the directory holds it (404 for any other)."""
-    return account_of(_own_row(uow, _member(actor), account_no))

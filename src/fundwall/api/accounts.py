@@ -1,5 +1,8 @@
 """`/v1/accounts`: a member reports its accounts' life, so the engine knows them at once.
 
+Reading an account is the member-data API's (`GET /v1/accounts/{account_no}`, with its
+balance and holder, in `fundwall.web.data_api`); these routes only write.
+
 The routes read and check the body (size first, as the decision routes do), find the member's
 API key, and call the use cases of `fundwall.accounts`; rights, tenancy and the audit record
 live there. Another member's account answers 404, like an account nobody holds.
@@ -21,10 +24,10 @@ from fundwall.accounts import (
     Holder,
     change_account,
     open_account,
-    view_account,
 )
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
-from fundwall.api.routes import DirectRoute, json_response, problems_doc, security_doc
+from fundwall.api.problems import problem_responses
+from fundwall.api.routes import DirectRoute, json_response, security_doc
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import presented_key_actor
 from fundwall.clock import Clock, SystemClock
@@ -203,7 +206,7 @@ def account_router(reports: AccountReports) -> APIRouter:
         status_code=201,
         summary="Report an account the member opened",
         response_model=AccountOut,
-        responses=problems_doc(401, 403, 409, 413, 415, 422),
+        responses=problem_responses(401, 403, 409, 413, 415, 422),
         openapi_extra=security_doc(opening_doc, "The account and its holder."),
     )
     async def report_opening(request: Request) -> Response:
@@ -221,7 +224,7 @@ def account_router(reports: AccountReports) -> APIRouter:
         ACCOUNTS_PATH + "/{account_no}",
         summary="Report a change of an account's class or status",
         response_model=AccountOut,
-        responses=problems_doc(401, 403, 404, 409, 413, 415, 422),
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
         openapi_extra=security_doc(change_doc, "What changes, and why.", number_doc),
     )
     async def report_change(request: Request) -> Response:
@@ -241,22 +244,6 @@ def account_router(reports: AccountReports) -> APIRouter:
                 account_class=change.account_class,
                 status=change.status,
             )
-        return json_response(AccountOut.of(account))
-
-    @router.get(
-        ACCOUNTS_PATH + "/{account_no}",
-        summary="One of the member's accounts",
-        response_model=AccountOut,
-        responses=problems_doc(401, 403, 404, 422),
-        openapi_extra=security_doc(parameters=number_doc),
-    )
-    async def read_account(request: Request) -> Response:
-        """The account as the directory holds it; 404 for any account the member does not
-        hold."""
-        actor = _member_key(request)
-        number = _account_no(request)
-        with uow() as work:
-            account = view_account(work, actor, number)
         return json_response(AccountOut.of(account))
 
     return router

@@ -14,7 +14,7 @@ from fundwall.api.accounts import AccountChangeIn, AccountOpeningIn, AccountRepo
 from fundwall.api.bodies import ApiLimits
 from fundwall.api.docs import install_docs
 from fundwall.api.models import HealthOut
-from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, problem_response
+from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem, problem_response
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
 from fundwall.api.service import AccountHolders, DecisionServiceProtocol, NoHolders
 from fundwall.api.timing import TimeWindow
@@ -82,6 +82,7 @@ class _FundwallAPI(FastAPI):
                     (model, "validation")
                     for model in (
                         TransactionIn,
+                        Problem,
                         InvalidInputProblem,
                         AccountOpeningIn,
                         AccountChangeIn,

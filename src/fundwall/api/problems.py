@@ -138,6 +138,25 @@ class InvalidInputProblem(Problem):
     more: bool = Field(description="true when there were more than `errors` lists")
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems a route may answer: `InvalidInputProblem`
+    for 422, `Problem` for the others (both in the document's components)."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {
+                        "$ref": "#/components/schemas/"
+                        + ("InvalidInputProblem" if status == 422 else "Problem")
+                    }
+                }
+            },
+        }
+        for status in statuses
+    }
+
+
 def problem_body(
     status: int, detail: str, slug: str | None = None, **extensions: Any
 ) -> dict[str, Any]:

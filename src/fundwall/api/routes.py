@@ -21,7 +21,7 @@ from pydantic import Field, TypeAdapter
 from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, read_body
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
 from fundwall.api.models import DecisionOut, decision_json
-from fundwall.api.problems import PROBLEM_MEDIA_TYPE
+from fundwall.api.problems import problem_responses
 from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
 from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import transaction_submitter
@@ -51,24 +51,6 @@ class DirectRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
         return endpoint
-
-
-def problems_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer (schemas in `problem_schemas`)."""
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase,
-            "content": {
-                PROBLEM_MEDIA_TYPE: {
-                    "schema": {
-                        "$ref": "#/components/schemas/"
-                        + ("InvalidInputProblem" if status == 422 else "Problem")
-                    }
-                }
-            },
-        }
-        for status in statuses
-    }
 
 
 _BATCH_EXAMPLE: Final = [
@@ -117,7 +99,7 @@ SECURITY_SCHEMES: Final = {
         "description": "The same key in the `X-API-Key` header.",
     },
 }
-_SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
+API_KEY_SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
 
 
 def security_doc(
@@ -127,7 +109,7 @@ def security_doc(
 ) -> dict[str, Any]:
     """The OpenAPI extras of a route that takes an API key: its JSON request body (the route
     reads the body itself) and its parameters, when it has them."""
-    extra: dict[str, Any] = {"security": _SECURITY}
+    extra: dict[str, Any] = {"security": API_KEY_SECURITY}
     if schema is not None:
         extra["requestBody"] = {
             "required": True,
@@ -175,7 +157,7 @@ def decision_router(
         tags=["decisions"],
         summary="Decide on one transaction",
         response_model=DecisionOut,
-        responses=problems_doc(401, 403, 413, 415, 422),
+        responses=problem_responses(401, 403, 409, 413, 415, 422),
         openapi_extra=security_doc(_TRANSACTION_SCHEMA, "One transaction."),
     )
     async def decide_transaction(request: Request) -> Response:
@@ -193,7 +175,7 @@ def decision_router(
         tags=["decisions"],
         summary="Decide on a batch of transactions",
         response_model=list[DecisionOut],
-        responses=problems_doc(401, 403, 413, 415, 422),
+        responses=problem_responses(401, 403, 409, 413, 415, 422),
         openapi_extra=security_doc(
             {
                 "type": "array",
@@ -237,10 +219,10 @@ def decision_router(
                 "GrpSts RJCT and the ISO status reason (FF01, AM18, AM10); nothing decided.",
                 "content": {XML_MEDIA_TYPE: {"example": sample_rejection()}},
             },
-            **problems_doc(401, 403, 413, 415),
+            **problem_responses(401, 403, 413, 415),
         },
         openapi_extra={
-            "security": _SECURITY,
+            "security": API_KEY_SECURITY,
             "requestBody": {
                 "required": True,
                 "description": "A pacs.008.001.02 to .13: a Document or a bare "

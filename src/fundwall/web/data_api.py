@@ -7,11 +7,13 @@ console user. Another member's record answers 404, as one that does not exist.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from fundwall.api.problems import problem_responses
+from fundwall.api.routes import API_KEY_SECURITY
 from fundwall.auth.dependencies import (
     ApiActor,
     UnitOfWorkDep,
@@ -116,10 +118,23 @@ class AlertPage(PageOut):
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
 
 
+_RECORD_PROBLEMS: Final = problem_responses(401, 403, 404, 422)
+"""A read of one record: no key (401), a console role without customer data (403), a record
+that does not exist or is another member's (404), a bad parameter (422)."""
+_LIST_PROBLEMS: Final = problem_responses(401, 403, 422)
+_KEYED: Final = {"security": API_KEY_SECURITY}
+"""Members' systems send their API key; a signed-in console user reads with the session."""
+
+
 def data_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=[TAG])
 
-    @router.get("/accounts/{account_no}", response_model=AccountOut)
+    @router.get(
+        "/accounts/{account_no}",
+        response_model=AccountOut,
+        responses=_RECORD_PROBLEMS,
+        openapi_extra=_KEYED,
+    )
     def get_account(
         account_no: str,
         actor: ApiActor,
@@ -148,7 +163,12 @@ def data_router() -> APIRouter:
             },
         }
 
-    @router.get("/accounts/{account_no}/transactions", response_model=TransactionPage)
+    @router.get(
+        "/accounts/{account_no}/transactions",
+        response_model=TransactionPage,
+        responses=_RECORD_PROBLEMS,
+        openapi_extra=_KEYED,
+    )
     def get_account_transactions(
         account_no: str,
         actor: ApiActor,
@@ -162,7 +182,12 @@ def data_router() -> APIRouter:
             page=flows.number, more=flows.more, items=[TransactionOut.of(i) for i in flows.items]
         )
 
-    @router.get("/transactions/{tx_id}", response_model=TransactionDetailOut)
+    @router.get(
+        "/transactions/{tx_id}",
+        response_model=TransactionDetailOut,
+        responses=_RECORD_PROBLEMS,
+        openapi_extra=_KEYED,
+    )
     def get_transaction(
         tx_id: str,
         actor: ApiActor,
@@ -193,7 +218,7 @@ def data_router() -> APIRouter:
         ]
         return TransactionDetailOut(**TransactionOut.of(view.tx).model_dump(), decisions=decisions)
 
-    @router.get("/alerts", response_model=AlertPage)
+    @router.get("/alerts", response_model=AlertPage, responses=_LIST_PROBLEMS, openapi_extra=_KEYED)
     def get_alerts(
         actor: ApiActor,
         uow: UnitOfWorkDep,

@@ -1,0 +1,290 @@
+"""What the route access test needs: who asks, about whose records, what each route expects,
+and how an answer is judged. The table of routes and the tests are in test_route_access.py.
+
+A principal is an anonymous visitor, a console user or a member's API key. Each request is
+about one member's `Records` (an account, an alerted transaction), named by the path's
+placeholders or carried in the query, form or body. An answer is judged by its `Door`: shut
+(refused: 401, 403, 404, or sent to sign in first), open (let in), or ajar (refused, or
+answered without anything that is not the principal's). "Anything" is a transaction id or
+an account number that the principal's member never dealt with (`hidden_from`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from enum import Enum
+from typing import Any, Final
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import Engine, or_, select
+from starlette.routing import Mount, Route
+
+from fundwall.auth import Role
+from fundwall.auth.dependencies import SAFE_METHODS
+from fundwall.auth.roles import ROLE_PERMISSIONS, Permission
+from fundwall.engine.rules import default_pack
+from fundwall.store import UnitOfWork
+from fundwall.store.mapping import transaction_of
+from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
+from fundwall.web.data.alerts import is_alert
+from fundwall.web.errors import is_console
+
+from .conftest import Browser, open_client, sign_in
+from .region import ADMIN, Region
+
+SECOND_ADMIN: Final = "admin2"
+"""The second member's admin, which the region does not create (the first's is ADMIN)."""
+REFUSALS: Final = frozenset({401, 403, 404})
+SIGN_IN_FIRST: Final = "/login?next="
+"""Where the console sends a request without a session."""
+RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}")
+"""Path placeholders that name a member's record."""
+
+
+@dataclass(frozen=True)
+class Records:
+    """One member's records a request is about, as values of placeholders (`{account_no}`,
+    `{tx_id}`, `{version}` …), and the stored transaction, which the decision routes resend."""
+
+    bank: str
+    values: Mapping[str, str]
+    transaction: Mapping[str, Any]
+
+    def fill(self, template: str, **more: str) -> str:
+        return template.format_map({**self.values, **more})
+
+
+Body = Callable[[Records], dict[str, Any]]
+"""A request body for a member's records: `json=` or `content=` of httpx's request."""
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Who may use a route (`permission`; None: any signed-in user, or anyone if `public`)
+    and what a request carries: query and form fields (templates filled from the records),
+    a body, and the route's own path placeholders (`fill`: a static file's name)."""
+
+    permission: Permission | None
+    params: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, str] = field(default_factory=dict)
+    body: Body | None = None
+    public: bool = False
+    ends_session: bool = False
+    fill: Mapping[str, str] = field(default_factory=dict)
+
+    def request(self, method: str, template: str, records: Records) -> tuple[str, dict[str, Any]]:
+        """The URL and httpx's keyword arguments of a request about `records`."""
+        url = records.fill(template, **self.fill)
+        kwargs: dict[str, Any] = self.body(records) if self.body is not None else {}
+        if self.params:
+            kwargs["params"] = {name: records.fill(v) for name, v in self.params.items()}
+        if self.data:
+            kwargs["data"] = {name: records.fill(v) for name, v in self.data.items()}
+        return url, kwargs
+
+
+def public(**fill: str) -> Expect:
+    return Expect(None, public=True, fill=fill)
+
+
+def needs(
+    permission: Permission | None,
+    *,
+    params: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | None = None,
+    body: Body | None = None,
+) -> Expect:
+    return Expect(permission, params or {}, data or {}, body)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who asks: an anonymous visitor (no role), a console user or a member's API key."""
+
+    label: str
+    role: Role | None
+    member: str | None
+    username: str | None = None
+    key: str | None = None
+
+    def may(self, method: str, path: str, expect: Expect) -> bool:
+        """Whether the route lets this principal in. Console pages take a session; the API
+        reads with a key or a session and takes anything else only with a key."""
+        if expect.public:
+            return True
+        if self.role is None:
+            return False
+        if is_console(path):
+            door = self.username is not None
+        else:
+            door = method in SAFE_METHODS or self.key is not None
+        permitted = expect.permission is None or expect.permission in ROLE_PERMISSIONS[self.role]
+        return door and permitted
+
+
+def principals(region: Region) -> dict[str, Principal]:
+    """Every role, and every member role for both members, by label."""
+    first, second = region.first_bank, region.second_bank
+    every = [
+        Principal("anonymous", None, None),
+        Principal("admin of the first", Role.MEMBER_ADMIN, first, username=ADMIN),
+        Principal("admin of the second", Role.MEMBER_ADMIN, second, username=SECOND_ADMIN),
+        Principal("analyst of the first", Role.MEMBER_ANALYST, first, username="analyst1"),
+        Principal("analyst of the second", Role.MEMBER_ANALYST, second, username="analyst2"),
+        Principal("key of the first", Role.MEMBER_SYSTEM, first, key=region.first_key),
+        Principal("key of the second", Role.MEMBER_SYSTEM, second, key=region.second_key),
+        Principal("hub supervisor", Role.HUB_SUPERVISOR, None, username="supervisor"),
+        Principal("police officer", Role.POLICE_OFFICER, None, username="police"),
+        Principal("auditor", Role.AUDITOR, None, username="auditor"),
+    ]
+    return {principal.label: principal for principal in every}
+
+
+def hidden_from(engine: Engine, member: str | None) -> frozenset[str]:
+    """Transaction ids and account numbers a principal of `member` must never be shown: of
+    the transactions and accounts its member has nothing to do with (all of them for a
+    principal of no member)."""
+    tx = TransactionRow
+    with engine.connect() as connection:
+        if member is None:
+            txs = set(connection.scalars(select(tx.tx_id)))
+            return frozenset(txs | set(connection.scalars(select(AccountRow.account_no))))
+        unrelated = select(tx.tx_id).where(
+            tx.payer_bank.is_distinct_from(member), tx.payee_bank.is_distinct_from(member)
+        )
+        others = select(AccountRow.account_no).where(AccountRow.institution_code != member)
+        dealt_with = select(tx.payer_account, tx.payee_account).where(
+            or_(tx.payer_bank == member, tx.payee_bank == member)
+        )
+        counterparts = {account for pair in connection.execute(dealt_with) for account in pair}
+        accounts = set(connection.scalars(others)) - counterparts
+        return frozenset(set(connection.scalars(unrelated)) | accounts)
+
+
+def records_of(engine: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:
+    """An alerted transaction the member's customer paid from an account the other member
+    never dealt with (`private`: what the other must not be shown), and that account."""
+    tx = TransactionRow
+    alerted = (
+        select(tx)
+        .join(DecisionRow, DecisionRow.tx_id == tx.tx_id)
+        .where(is_alert(), tx.payer_bank == bank)
+        .order_by(tx.ts)
+    )
+    with UnitOfWork(engine) as uow:
+        row = next(row for row in uow.session.scalars(alerted) if row.payer_account in private)
+        stored = transaction_of(row).as_row()
+    transaction = {name: value for name, value in stored.items() if value is not None}
+    transaction["ts"] = stored["ts"].astimezone(UTC).isoformat()
+    values = {
+        "account_no": str(stored["payer_account"]),
+        "tx_id": str(stored["tx_id"]),
+        "bank": bank,
+        "version": region.shadow_version,
+        "live": default_pack().version,
+        "region": region.folder.name,
+        "language": "en",
+    }
+    return Records(bank, values, transaction)
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves; a mount's files as `{path}` below it."""
+    found: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, Mount):
+            found.add(("GET", f"{route.path}/{{path}}"))
+        elif isinstance(route, Route) or context.methods:
+            found |= {
+                (method, context.path) for method in context.methods or () if method != "HEAD"
+            }
+        else:
+            found.add(("?", repr(route)))
+    return found
+
+
+class Caller:
+    """A principal's client: signed in for a user, the key in every request for a key."""
+
+    def __init__(self, app: FastAPI, principal: Principal) -> None:
+        self.app = app
+        self.principal = principal
+        self.client = self._open()
+
+    def _open(self) -> Browser:
+        client = open_client(self.app)
+        if self.principal.username is not None:
+            return sign_in(client, self.principal.username)
+        if self.principal.key is not None:
+            client.headers["Authorization"] = f"Bearer {self.principal.key}"
+        return client
+
+    def send(self, method: str, url: str, request: dict[str, Any]) -> httpx.Response:
+        """The request, with the session's CSRF token on a console form."""
+        if method not in SAFE_METHODS and is_console(url):
+            data = {**request.get("data", {}), "csrf_token": self.client.csrf}
+            request = {**request, "data": data}
+        return self.client.request(method, url, **request)
+
+    def start_again(self) -> None:
+        """A new session, after a route that ended the last one."""
+        self.client.close()
+        self.client = self._open()
+
+
+class Door(Enum):
+    """What a route should do with a request."""
+
+    SHUT = "refuse it"
+    OPEN = "let it in (the principal's own records)"
+    AJAR = "refuse it or answer without anything that is not the principal's"
+
+
+def door(principal: Principal, method: str, template: str, expect: Expect, *, mine: bool) -> Door:
+    """What the route should do with the principal's request about its own member's records
+    (`mine`) or the other's. A path that names another member's record is refused."""
+    if expect.public:
+        return Door.AJAR
+    if not principal.may(method, template, expect):
+        return Door.SHUT
+    if mine:
+        return Door.OPEN
+    if any(placeholder in template for placeholder in RECORD_PLACEHOLDERS):
+        return Door.SHUT
+    return Door.AJAR
+
+
+_TOKEN: Final = re.compile(r"[0-9A-Za-z]+")
+
+
+def _tokens(text: str) -> set[str]:
+    return set(_TOKEN.findall(text))
+
+
+def refused(answer: httpx.Response) -> bool:
+    """Refused outright, or sent to sign in first (and brought back after)."""
+    if answer.status_code in REFUSALS:
+        return True
+    return answer.is_redirect and answer.headers.get("location", "").startswith(SIGN_IN_FIRST)
+
+
+def judge(answer: httpx.Response, asked: str, hidden: frozenset[str], expected: Door) -> list[str]:
+    """What is wrong with `answer` to the request `asked` (its method, URL and content). What
+    the request itself names is not held against the answer that repeats it."""
+    problems = []
+    if answer.status_code >= 500:
+        problems.append(f"server error {answer.status_code}")
+    shown = sorted((_tokens(answer.text) & hidden) - _tokens(asked))
+    if shown:
+        problems.append(f"shows what is not the principal's: {shown[:5]}")
+    if expected is Door.SHUT and not refused(answer):
+        problems.append(f"not refused: {answer.status_code}")
+    if expected is Door.OPEN and refused(answer):
+        problems.append(f"its own records refused: {answer.status_code}")
+    return problems

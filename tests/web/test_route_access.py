@@ -1,0 +1,236 @@
+"""Every route of `fundwall serve`, for every role and both members: nobody reaches what is
+not theirs.
+
+The routes come from the app's own route table, and `ROUTES` says for each, in one line, who
+may use it (public, any signed-in user, or the holders of a permission) and what a request
+carries; a route missing from `ROUTES` fails the first test, so a new route cannot go
+unchecked. Then, for each principal (anonymous; an admin, an analyst and an API key of each
+of two members; the hub supervisor, a police officer and an auditor), each route is asked
+about the principal's own member's records and about the other member's (see access.py):
+
+* a principal the route does not admit is refused: 401, 403, 404, or sent to sign in;
+* one it admits is let in for its own member's records;
+* a path naming another member's account or transaction is refused;
+* no answer shows a transaction id or an account number the principal's member never dealt
+  with (for a principal of no member, any customer's at all);
+* nothing answers with a server error.
+
+The police see what their orders cover, and there are no orders yet: an officer sees no
+customer data at all, which the fourth check holds. Member objects that police scopes will
+grant then become the officer's own records here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+import pytest
+
+from api.pacs import member_pacs008  # tests/api/pacs.py
+from fundwall.auth import Passwords, Role, SystemActor, add_user
+from fundwall.auth.roles import Permission
+from fundwall.domain.identity.account_number import luhn_check_digit
+from fundwall.store import open_engine
+
+from .access import (
+    SECOND_ADMIN,
+    Caller,
+    Expect,
+    Records,
+    app_routes,
+    door,
+    hidden_from,
+    judge,
+    needs,
+    principals,
+    public,
+    records_of,
+)
+from .conftest import Console
+from .region import NOW, PASSWORD, Region
+
+
+def _transaction(records: Records) -> dict[str, Any]:
+    return {"json": dict(records.transaction)}
+
+
+def _batch(records: Records) -> dict[str, Any]:
+    return {"json": [dict(records.transaction)]}
+
+
+def _pacs008(records: Records) -> dict[str, Any]:
+    values = records.values
+    created = NOW.isoformat(timespec="seconds")
+    message = member_pacs008(values["tx_id"], records.bank, values["account_no"], created)
+    return {"content": message, "headers": {"content-type": "application/xml"}}
+
+
+def _opening(records: Records) -> dict[str, Any]:
+    """A card the member opens, numbered after the records' bank (the key's member opens it)."""
+    payload = "6222020" + records.bank.zfill(11)[-11:]
+    return {
+        "json": {
+            "account_no": payload + luhn_check_digit(payload),
+            "account_class": "I",
+            "opened_at": NOW.isoformat(),
+            "holder": {"kind": "person", "id_number": "11010519491231002X", "name": "张三"},
+        }
+    }
+
+
+def _change(records: Records) -> dict[str, Any]:
+    return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
+
+
+P = Permission
+ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
+    # Public: the health check, the API documentation, static files, signing in, language.
+    ("GET", "/healthz"): public(),
+    ("GET", "/openapi.json"): public(),
+    ("GET", "/docs"): public(),
+    ("GET", "/docs/assets/{path}"): public(path="swagger-ui.css"),
+    ("GET", "/static/{path}"): public(path="app.js"),
+    ("GET", "/login"): public(),
+    ("POST", "/login"): public(),
+    ("GET", "/lang/{language}"): public(),
+    # The engine's API: a member's key submits its own transactions.
+    ("POST", "/v1/transactions"): needs(P.SUBMIT_TRANSACTIONS, body=_transaction),
+    ("POST", "/v1/transactions/batch"): needs(P.SUBMIT_TRANSACTIONS, body=_batch),
+    ("POST", "/v1/iso20022/pacs.008"): needs(P.SUBMIT_TRANSACTIONS, body=_pacs008),
+    # A member's key reports its accounts' life.
+    ("POST", "/v1/accounts"): needs(P.REPORT_ACCOUNTS, body=_opening),
+    ("PATCH", "/v1/accounts/{account_no}"): needs(P.REPORT_ACCOUNTS, body=_change),
+    # The member-data API: a key, or a console session, reads its member's records.
+    ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/transactions/{tx_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/alerts"): needs(P.VIEW_CUSTOMER_DATA),
+    # The console.
+    ("POST", "/logout"): Expect(None, ends_session=True),
+    ("GET", "/"): needs(None),
+    ("GET", "/overview/live"): needs(P.VIEW_OVERVIEW),
+    ("GET", "/transactions"): needs(P.VIEW_CUSTOMER_DATA, params={"account": "{account_no}"}),
+    ("GET", "/transactions/{tx_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/accounts/{account_no}/unmask"): needs(
+        P.UNMASK_PERSONAL_DATA, data={"purpose": "fraud report 24-117"}
+    ),
+    ("GET", "/alerts"): needs(P.WORK_ALERTS),
+    ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
+    ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
+    ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),
+    ("GET", "/packs/diff"): needs(
+        P.VIEW_RULE_PACKS, params={"before": "{live}", "after": "{version}"}
+    ),
+    ("GET", "/packs/compare"): needs(P.VIEW_RULE_PACKS, params={"shadow": "{version}"}),
+    ("GET", "/packs/backtests"): needs(P.VIEW_RULE_PACKS),
+    ("GET", "/packs/backtests/compare"): needs(
+        P.VIEW_RULE_PACKS, params={"region": "{region}", "base": "{live}", "other": "{version}"}
+    ),
+    ("POST", "/packs/{version}/shadow"): needs(P.PROMOTE_RULE_PACKS),
+    ("POST", "/packs/shadow/stop"): needs(P.PROMOTE_RULE_PACKS),
+    ("POST", "/packs/{version}/promote"): needs(P.PROMOTE_RULE_PACKS),
+    ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
+    ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
+}
+"""Every route of the app, one line each. Placeholders in the path, query and form are
+filled from the records a request is about: `{account_no}` and `{tx_id}` (the member's),
+`{bank}`, `{version}` (the shadow pack), `{live}` (the live pack), `{region}`, `{language}`."""
+
+PRINCIPALS: Final = [
+    "anonymous",
+    "admin of the first",
+    "admin of the second",
+    "analyst of the first",
+    "analyst of the second",
+    "key of the first",
+    "key of the second",
+    "hub supervisor",
+    "police officer",
+    "auditor",
+]
+
+
+@pytest.fixture(scope="module")
+def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None, frozenset[str]]]]:
+    """Each member's records, and what a principal of each member (or of none) must not be
+    shown."""
+    engine = open_engine(f"sqlite:///{region.database}")
+    try:
+        first, second = region.first_bank, region.second_bank
+        hidden = {member: hidden_from(engine, member) for member in (first, second, None)}
+        records = {
+            first: records_of(engine, region, first, hidden[second]),
+            second: records_of(engine, region, second, hidden[first]),
+        }
+        yield records, hidden
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def served(console: Console, region: Region) -> Console:
+    """The console of the test, with an admin for the second member too."""
+    with console.uow() as uow:
+        add_user(
+            uow,
+            SystemActor("test"),
+            SECOND_ADMIN,
+            Role.MEMBER_ADMIN,
+            region.second_bank,
+            PASSWORD,
+            Passwords.fast_for_tests(),
+        )
+    return console
+
+
+def test_every_route_is_in_the_table(served: Console) -> None:
+    found = app_routes(served.app)
+    missing = sorted(found - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - found)
+    assert not missing, f"routes without a line in ROUTES (add one each): {missing}"
+    assert not stale, f"lines in ROUTES for routes the app does not have: {stale}"
+
+
+def test_the_principals_cover_every_role_and_both_members(region: Region) -> None:
+    every = principals(region).values()
+    assert {p.role for p in every} == {*Role, None}
+    for role in (Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM):
+        members = {p.member for p in every if p.role is role}
+        assert members == {region.first_bank, region.second_bank}, role
+    assert {p.label for p in every} == set(PRINCIPALS)
+
+
+@pytest.mark.parametrize("label", PRINCIPALS)
+def test_no_principal_reaches_what_is_not_its_own(
+    label: str,
+    served: Console,
+    region: Region,
+    world: tuple[dict[str, Records], dict[str | None, frozenset[str]]],
+) -> None:
+    records, hidden = world
+    principal = principals(region)[label]
+    first, second = region.first_bank, region.second_bank
+    own = principal.member or first  # a principal of no member has none: the first's, then
+    other = second if own == first else first
+    caller = Caller(served.app, principal)
+    problems: list[str] = []
+    try:
+        for (method, template), expect in ROUTES.items():
+            asked_before: set[str] = set()
+            for member in (own, other):
+                url, request = expect.request(method, template, records[member])
+                asked = f"{method} {url} {request}"
+                if asked in asked_before:
+                    continue  # the route names no record: asked once
+                asked_before.add(asked)
+                answer = caller.send(method, url, request)
+                expected = door(principal, method, template, expect, mine=member == own)
+                found = judge(answer, asked, hidden[principal.member], expected)
+                problems += [f"{asked[:160]}: {problem}" for problem in found]
+                if expect.ends_session:
+                    caller.start_again()
+    finally:
+        caller.client.close()
+    assert not problems, f"{label}:\n" + "\n".join(problems)
