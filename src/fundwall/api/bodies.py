@@ -10,7 +10,7 @@ UTF-32 is refused (415) before parsing, saying so, rather than reported as malfo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final, TypeVar
@@ -57,26 +57,27 @@ async def read_body(request: Request, limit: int, media_types: Sequence[str]) ->
             f"send the body as {' or '.join(media_types)}, not {shown}",
         )
     declared = request.headers.get("content-length", "")
+    stream = request.stream()
     if declared.isdigit() and int(declared) > limit:
         if int(declared) <= DRAIN_BYTES:
-            await _drain(request, 0)
+            await _drain(stream, 0)
         raise _too_large(request, limit)
     chunks = []
     received = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         received += len(chunk)
         if received > limit:
-            await _drain(request, received)
+            await _drain(stream, received)
             raise _too_large(request, limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-async def _drain(request: Request, size: int) -> None:
+async def _drain(stream: AsyncIterator[bytes], size: int) -> None:
     """Read and drop the rest of a refused body (`size` bytes read so far) up to DRAIN_BYTES in
     all, so a client that sends a body whole before it reads (no `Expect: 100-continue`) reads
     the 413 instead of a connection reset; a larger one is cut off."""
-    async for chunk in request.stream():
+    async for chunk in stream:
         size += len(chunk)
         if size > DRAIN_BYTES:
             return
