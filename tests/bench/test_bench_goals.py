@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fundwall.bench.goals import GOALS, all_met, verdicts
+from fundwall.bench.goals import GOALS, SOAK_GOALS, Goal, all_met, verdicts
 from fundwall.bench.run import HEADLINE
 
 
@@ -21,7 +21,7 @@ def test_every_goal_judges_a_headline_figure_or_the_ratio() -> None:
 def test_a_verdict_compares_the_figure_with_the_target(value: float) -> None:
     judged = verdicts(_figures(value), "large")
     for goal in GOALS:
-        expected = value >= goal.target if goal.op == ">=" else value <= goal.target
+        expected = {">=": value >= goal.target, "<=": value <= goal.target}[goal.op]
         assert judged[goal.key] == {"goal": goal.describe(), "value": value, "met": expected}
     assert all_met(judged) == all(verdict["met"] for verdict in judged.values())
 
@@ -40,3 +40,19 @@ def test_a_figure_not_measured_is_not_judged_and_misses_nothing() -> None:
     assert judged["online_p99_us"] == {"goal": "<= 500 µs", "value": None, "met": None}
     assert all_met(judged)
     assert not all_met(verdicts({"replay_tx_per_s": 10}, "small"))
+
+
+def test_a_goal_under_a_target_is_missed_at_the_target() -> None:
+    under = Goal("growth", "<", 10, "%", "growth")
+    assert (under.met(9.9), under.met(10), under.met(10.1)) == (True, False, False)
+    assert under.describe() == "< 10 %"
+    assert Goal("ratio", "<=", 1.5, "×", "ratio").describe() == "<= 1.5 ×"
+
+
+def test_the_soak_is_judged_on_its_own_goals() -> None:
+    judged = verdicts({"soak_memory_growth_pct": 12.0, "soak_p99_ratio": 1.1}, "small", SOAK_GOALS)
+    assert {key: verdict["met"] for key, verdict in judged.items()} == {
+        "soak_memory_growth_pct": False,
+        "soak_p99_ratio": True,
+    }
+    assert not all_met(judged)

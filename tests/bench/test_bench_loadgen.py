@@ -32,7 +32,7 @@ def _owner(tx: dict[str, str]) -> str:
     return tx["payee_bank"] if tx["kind"] == "deposit" else tx["payer_bank"]
 
 
-def test_records_follow_the_region_in_order_and_start_over_at_its_end() -> None:
+def test_records_follow_the_region_in_order_and_start_over_at_its_end_a_day_later() -> None:
     table = pa.table(
         {
             "tx_id": ["a", "b", "c"],
@@ -49,7 +49,17 @@ def test_records_follow_the_region_in_order_and_start_over_at_its_end() -> None:
     # Nulls are left out, as a member's system would leave out an absent field.
     assert [r.get("amount_fen") for r in records] == [None, 30, 10, None, 30]
     assert {r["tx_id"] for r in records} == {"{tx_id}"}
-    assert records[1]["ts"] == "1970-01-01T00:00:00.000003+00:00"
+    # Each pass is later by the region's length in whole days (here less than one), so
+    # time only moves forward, at the same hours of the day.
+    assert [r["ts"] for r in records] == [
+        "1970-01-01T00:00:00.000002+00:00",
+        "1970-01-01T00:00:00.000003+00:00",
+        "1970-01-02T00:00:00.000001+00:00",
+        "1970-01-02T00:00:00.000002+00:00",
+        "1970-01-02T00:00:00.000003+00:00",
+    ]
+    later = json.loads(next(region_records(table, 7))[1])
+    assert later["ts"] == "1970-01-03T00:00:00.000002+00:00"
 
 
 def test_each_member_sends_its_own_transactions_with_its_key(region: Path) -> None:

@@ -7,7 +7,7 @@ None, "not judged", rather than a pass that would mean nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -16,10 +16,10 @@ GIB_IN_MB: Final = 1024
 
 @dataclass(frozen=True, slots=True)
 class Goal:
-    """`key` of the result must be at least (`>=`) or at most (`<=`) `target`."""
+    """`key` of the result must be at least (`>=`), at most (`<=`) or under (`<`) `target`."""
 
     key: str
-    op: Literal[">=", "<="]
+    op: Literal[">=", "<=", "<"]
     target: float
     unit: str
     label: str
@@ -27,14 +27,17 @@ class Goal:
     """The region size the goal is about; None: every size."""
 
     def met(self, value: float) -> bool:
-        return value >= self.target if self.op == ">=" else value <= self.target
+        if self.op == ">=":
+            return value >= self.target
+        return value <= self.target if self.op == "<=" else value < self.target
 
     def applies_to(self, size: str) -> bool:
         return self.size is None or self.size == size
 
     def describe(self) -> str:
         where = f" (--size {self.size})" if self.size is not None else ""
-        return f"{self.op} {self.target:,.0f} {self.unit}{where}"
+        target = f"{self.target:,.0f}" if float(self.target).is_integer() else f"{self.target:,}"
+        return f"{self.op} {target} {self.unit}{where}"
 
 
 GOALS: Final = (
@@ -48,11 +51,21 @@ GOALS: Final = (
 )
 
 
-def verdicts(result: Mapping[str, object], size: str) -> dict[str, dict[str, object]]:
+SOAK_GOALS: Final = (
+    Goal("soak_memory_growth_pct", "<", 10, "%", "server memory growth after the warm-up"),
+    Goal("soak_p99_ratio", "<=", 1.5, "×", "last interval's p99 ÷ first after the warm-up"),
+)
+"""The soak's goals (`fundwall bench --soak`, `fundwall.bench.soak`): memory flat, p99
+steady."""
+
+
+def verdicts(
+    result: Mapping[str, object], size: str, goals: Sequence[Goal] = GOALS
+) -> dict[str, dict[str, object]]:
     """Each goal's target and verdict for `result` (True met, False missed, None not judged
     on this size or not measured)."""
     judged: dict[str, dict[str, object]] = {}
-    for goal in GOALS:
+    for goal in goals:
         value = result.get(goal.key)
         met: bool | None = None
         if goal.applies_to(size) and isinstance(value, int | float):

@@ -17,8 +17,10 @@ import multiprocessing
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Final
@@ -99,25 +101,37 @@ def _owners(table: pa.Table) -> pa.ChunkedArray:
     return pc.if_else(deposit, table["payee_bank"], table["payer_bank"])
 
 
+def pass_length(table: pa.Table) -> timedelta:
+    """How far each pass over the region moves its timestamps: whole days, at least the time
+    its transactions cover, so hours of the day stay as they were."""
+    span = pc.max(table["ts"]).as_py() - pc.min(table["ts"]).as_py()
+    return timedelta(days=span // timedelta(days=1) + 1)
+
+
 def region_records(
     table: pa.Table, first: int, chunk: int = 1_000
 ) -> Iterator[tuple[str | None, str]]:
     """The region's transactions from the `first` on, in time order, starting over at the
-    end: each its member and its JSON with `{tx_id}` standing for the id. `chunk` rows are
-    converted at a time."""
+    end, each pass later by `pass_length` so that time only moves forward: each its member
+    and its JSON with `{tx_id}` standing for the id. `chunk` rows are converted at a time."""
     if table.num_rows == 0:
         raise RuntimeError("the region has no transactions to send")
     owners = _owners(table)
-    position = first % table.num_rows
+    passes, position = divmod(first, table.num_rows)
+    length = pass_length(table)
+    shift = length * passes
     while True:
         rows = table.slice(position, chunk).to_pylist()
         members = owners.slice(position, chunk).to_pylist()
         for member, row in zip(members, rows, strict=True):
-            row["ts"] = row["ts"].isoformat()
+            row["ts"] = (row["ts"] + shift).isoformat()
             row["tx_id"] = "{tx_id}"
             record = json.dumps({key: value for key, value in row.items() if value is not None})
             yield member, record
-        position = position + chunk if position + chunk < table.num_rows else 0
+        position += chunk
+        if position >= table.num_rows:
+            position = 0
+            shift += length
 
 
 def http_request(path: str, body: bytes, api_key: str) -> bytes:
@@ -125,6 +139,12 @@ def http_request(path: str, body: bytes, api_key: str) -> bytes:
         f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {api_key}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
+
+
+def percentile_ms(latencies_ns: Sequence[int], share: float) -> float:
+    """The latency below which `share` of `latencies_ns` lie, in ms."""
+    ordered = sorted(latencies_ns)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] / 1e6
 
 
 @dataclass
@@ -139,8 +159,7 @@ class Phase:
 
     def percentile_ms(self, share: float) -> float:
         """The latency below which `share` of the requests were answered, in ms."""
-        ordered = sorted(self.latencies_ns)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] / 1e6
+        return percentile_ms(self.latencies_ns, share)
 
     @property
     def requests_per_s(self) -> float:
@@ -151,9 +170,11 @@ class Phase:
         return self.transactions / self.seconds
 
 
-async def _connection(
+async def keep_sending(
     port: int, step: Step, requests: Iterator[bytes], deadline: float, phase: Phase
 ) -> None:
+    """Send requests over one connection, each once the last is answered, until they run out
+    or `deadline` (perf_counter seconds) passes; counts and latencies go into `phase`."""
     reader, writer = await asyncio.open_connection(HOST, port)
     try:
         for request in requests:
@@ -179,7 +200,7 @@ async def _load(port: int, step: Step, requests: Iterator[bytes]) -> Phase:
     started = time.perf_counter()
     deadline = started + step.seconds
     await asyncio.gather(
-        *(_connection(port, step, requests, deadline, phase) for _ in range(step.connections))
+        *(keep_sending(port, step, requests, deadline, phase) for _ in range(step.connections))
     )
     phase.seconds = time.perf_counter() - started
     phase.client_cpu_seconds = time.process_time() - cpu
@@ -216,7 +237,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
 
 
-def _receive(receiver: Connection, timeout: float) -> object:
+def receive(receiver: Connection, timeout: float) -> object:
     if not receiver.poll(timeout):
         raise RuntimeError(f"the load generator gave no answer in {timeout:.0f} s")
     try:
@@ -225,24 +246,32 @@ def _receive(receiver: Connection, timeout: float) -> object:
         raise RuntimeError("the load generator failed (its error is printed above)") from None
 
 
-def run_phase(port: int, server_pid: int, step: Step) -> tuple[Phase, float]:
-    """One phase from a fresh load-generator process, and the server's CPU seconds in it."""
+@contextmanager
+def generator_process(target: Callable[..., None], *args: object) -> Iterator[Connection]:
+    """Run `target(*args, sender)` in a fresh process; yield the end of the pipe that reads
+    what it sends. On the way out the process is joined, or killed once `GRACE_SECONDS` pass."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    generator = context.Process(target=_generator, args=(port, step, sender), daemon=True)
+    generator = context.Process(target=target, args=(*args, sender), daemon=True)
     generator.start()
     # Only the child writes: once it is gone, a read here ends instead of waiting for ever.
     sender.close()
     try:
-        _receive(receiver, GRACE_SECONDS)  # requests built: the phase starts now
-        before = cpu_seconds(server_pid)
-        phase = _receive(receiver, step.seconds + GRACE_SECONDS)
-        spent = cpu_seconds(server_pid) - before
+        yield receiver
     finally:
         generator.join(timeout=GRACE_SECONDS)
         if generator.is_alive():
             generator.kill()
             generator.join()
+
+
+def run_phase(port: int, server_pid: int, step: Step) -> tuple[Phase, float]:
+    """One phase from a fresh load-generator process, and the server's CPU seconds in it."""
+    with generator_process(_generator, port, step) as receiver:
+        receive(receiver, GRACE_SECONDS)  # requests built: the phase starts now
+        before = cpu_seconds(server_pid)
+        phase = receive(receiver, step.seconds + GRACE_SECONDS)
+        spent = cpu_seconds(server_pid) - before
     if not isinstance(phase, Phase):
         raise RuntimeError(f"the load generator answered {phase!r}")
     return phase, spent

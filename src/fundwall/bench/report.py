@@ -3,13 +3,13 @@ same run's baselines and ratios, and when and under what load it ran."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from fundwall.bench.goals import GOALS
+from fundwall.bench.goals import GOALS, SOAK_GOALS, Goal
 
 _VERDICTS = {True: Text("met", "bold green"), False: Text("missed", "bold red")}
 _NOT_JUDGED = Text("not judged", "dim")
@@ -25,15 +25,15 @@ def _figure(value: object) -> str:
     return str(value)
 
 
-def _goals(result: Mapping[str, object]) -> Table:
+def _goals(result: Mapping[str, object], goals: Sequence[Goal], title: str) -> Table:
     judged = result["goals"]
     assert isinstance(judged, Mapping)
-    table = Table(title=f"fundwall bench --size {result['size']}", title_justify="left")
+    table = Table(title=title, title_justify="left")
     table.add_column("measure")
     table.add_column("figure", justify="right")
     table.add_column("goal")
     table.add_column("verdict")
-    for goal in GOALS:
+    for goal in goals:
         verdict = judged[goal.key]
         table.add_row(
             f"{goal.label} ({goal.key})",
@@ -61,11 +61,11 @@ _CONTEXT = (
 )
 
 
-def _context(result: Mapping[str, object]) -> Table:
+def _context(result: Mapping[str, object], rows: Sequence[tuple[str, str]]) -> Table:
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_column(style="dim")
     table.add_column(justify="right")
-    for key, label in _CONTEXT:
+    for key, label in rows:
         if key in result:
             table.add_row(label, _figure(result[key]))
     table.add_row("transactions in the region", _figure(result["transactions"]))
@@ -82,7 +82,61 @@ def _context(result: Mapping[str, object]) -> Table:
     return table
 
 
+def _verdict(result: Mapping[str, object]) -> Text:
+    return Text("every judged goal met" if result["goals_met"] else "some goals missed", "bold")
+
+
 def render(result: Mapping[str, object]) -> Group:
     """The result of `run_benchmark` as rich renderables."""
-    verdict = "every judged goal met" if result["goals_met"] else "some goals missed"
-    return Group(_goals(result), _context(result), Text(verdict, style="bold"))
+    title = f"fundwall bench --size {result['size']}"
+    return Group(_goals(result, GOALS, title), _context(result, _CONTEXT), _verdict(result))
+
+
+_SOAK_CONTEXT = (
+    ("server", "server"),
+    ("soak_decisions", "decisions answered"),
+    ("soak_warm_up_decisions", "warm-up: decisions (the recent-decision cache full)"),
+    ("soak_warm_up_seconds", "warm-up: seconds"),
+    ("soak_rss_idle_mb", "server memory before the load, MB"),
+    ("soak_rss_warm_up_mb", "server memory at the end of the warm-up, MB"),
+    ("soak_rss_end_mb", "server memory at the end, MB"),
+    ("soak_rss_peak_mb", "server memory, highest sample, MB"),
+    ("soak_growth_bytes_per_decision", "memory growth after the warm-up, bytes per decision"),
+    ("soak_p99_first_ms", "p99 of the first interval after the warm-up, ms"),
+    ("soak_p99_last_ms", "p99 of the last interval, ms"),
+    ("soak_region_time_reached", "region time reached (shifted past the history)"),
+)
+_INTERVAL_COLUMNS = (
+    ("end_seconds", "end, s"),
+    ("decisions", "decisions"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("rss_mb", "server RSS MB"),
+    ("server_cpu_us_per_decision", "server CPU µs/decision"),
+    ("load_average_1m", "load 1 min"),
+)
+
+
+def _intervals(result: Mapping[str, object]) -> Table:
+    intervals = result["soak_intervals"]
+    warm_up = result["soak_warm_up_seconds"]
+    assert isinstance(intervals, list) and isinstance(warm_up, int | float)
+    table = Table(title="per interval", title_justify="left")
+    for _, label in _INTERVAL_COLUMNS:
+        table.add_column(label, justify="right")
+    table.add_column("")
+    for interval in intervals:
+        cells = [_figure(interval[key]) for key, _ in _INTERVAL_COLUMNS]
+        table.add_row(*cells, "warm-up" if interval["end_seconds"] <= warm_up else "")
+    return table
+
+
+def render_soak(result: Mapping[str, object]) -> Group:
+    """The result of `run_soak` as rich renderables."""
+    title = f"fundwall bench --soak {result['soak_seconds']:,.0f} --size {result['size']}"
+    return Group(
+        _goals(result, SOAK_GOALS, title),
+        _intervals(result),
+        _context(result, _SOAK_CONTEXT),
+        _verdict(result),
+    )

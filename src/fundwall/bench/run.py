@@ -8,9 +8,6 @@ cores the benchmark had).
 
 from __future__ import annotations
 
-import os
-import platform
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +16,7 @@ from pathlib import Path
 from fundwall.bench.baseline import measure_baseline
 from fundwall.bench.goals import all_met, verdicts
 from fundwall.bench.http import HttpLoad, measure_http
+from fundwall.bench.machine import load_average, machine, source_tree
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.engine.features import AccountDirectory
@@ -56,48 +54,6 @@ class BenchOptions:
     replay_timeout: float = 1_800.0
 
 
-def _machine() -> dict[str, object]:
-    model = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def _source_tree() -> dict[str, object]:
-    """The commit of the source tree the package runs from, and whether files differ from
-    it; nothing when it is not a git checkout."""
-    here = Path(__file__).parent
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", *args], cwd=here, capture_output=True, text=True, timeout=30, check=False
-            )
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--short", "HEAD")
-    if commit is None:
-        return {}
-    changes = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "tree_changed": bool(changes)}
-
-
-def _load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def _number(figures: dict[str, object], key: str) -> float:
     value = figures[key]
     if not isinstance(value, int | float):
@@ -111,7 +67,7 @@ def run_benchmark(
     """Measure everything over the region folder `region`; see the module docstring."""
     tell = step or (lambda _name: None)
     started = datetime.now(UTC)
-    load_before = _load_average()
+    load_before = load_average()
     table = read_table(region, "transactions")
     rows = table.num_rows
 
@@ -149,9 +105,9 @@ def run_benchmark(
     result["goals"] = judged
     result["goals_met"] = all_met(judged)
     result.update({key: value for key, value in figures.items() if key not in result})
-    result["machine"] = _machine()
-    result.update(_source_tree())
+    result["machine"] = machine()
+    result.update(source_tree())
     result["load_average_before"] = load_before
-    result["load_average_after"] = _load_average()
+    result["load_average_after"] = load_average()
     result["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     return result

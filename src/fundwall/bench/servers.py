@@ -4,7 +4,8 @@ decision service as the same run's baseline.
 Both run in child processes on a free loopback port, over a store of their own in a
 temporary data directory (SQLite) that holds the region's members (banks and payment
 institutions) with an API key each, so every request is authenticated, and every
-transaction submitted by its own member, exactly as in a deployment.
+transaction submitted by its own member, exactly as in a deployment. For the soak, that
+store holds the whole region and `fundwall serve` decides over it, as deployed.
 """
 
 from __future__ import annotations
@@ -36,21 +37,28 @@ _SHELL: Final = (
 
 
 def store_environment(data_dir: Path) -> dict[str, str]:
-    """This process's environment with the data directory and database moved to `data_dir`."""
+    """This process's environment with the data directory and database moved to `data_dir`.
+
+    The API's check of a transaction's time against the server's clock is off: the benchmark
+    replays a past region (2024) at full speed, far outside any window around today."""
     return {
         **os.environ,
         "FUNDWALL_DATA_DIR": str(data_dir),
         "FUNDWALL_DATABASE_URL": f"sqlite:///{data_dir / 'fundwall.db'}",
-        # The benchmark replays a past region at full speed: its stamps are years old.
         "FUNDWALL_API__CHECK_TIME": "false",
     }
 
 
-def prepare_store(data_dir: Path, region: Path) -> dict[str, str]:
+def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[str, str]:
     """Create the store in `data_dir` with the region's members and an API key for each;
-    return the keys by member code."""
+    return the keys by member code. With `whole`, the store holds the whole region as
+    `fundwall load` puts it (reference data, and the transactions as history), for
+    `fundwall serve` to decide over."""
     from fundwall.auth import SystemActor, create_api_key
+    from fundwall.config import load_settings
+    from fundwall.crypto import Keyring
     from fundwall.domain.institutions import InstitutionKind
+    from fundwall.sim.load import load_region
     from fundwall.sim.schema import read_table
     from fundwall.store import UnitOfWork, migrate, open_engine
     from fundwall.store.tables import InstitutionRow
@@ -67,18 +75,22 @@ def prepare_store(data_dir: Path, region: Path) -> dict[str, str]:
     engine = open_engine(url)
     keys: dict[str, str] = {}
     try:
-        with UnitOfWork(engine) as uow:
-            uow.session.add_all(
-                InstitutionRow(
-                    code=row["code"],
-                    name_zh=row["name_zh"],
-                    name_en=row["name_en"],
-                    kind=row["kind"],
-                    region=row["region_code"],
+        if whole:
+            settings = load_settings(config_file=None, data_dir=data_dir, database_url=url)
+            load_region(region, engine, Keyring.from_settings(settings))
+        else:
+            with UnitOfWork(engine) as uow:
+                uow.session.add_all(
+                    InstitutionRow(
+                        code=row["code"],
+                        name_zh=row["name_zh"],
+                        name_en=row["name_en"],
+                        kind=row["kind"],
+                        region=row["region_code"],
+                    )
+                    for row in members
                 )
-                for row in members
-            )
-            uow.commit()
+                uow.commit()
         for row in members:
             with UnitOfWork(engine) as uow:
                 _, keys[row["code"]] = create_api_key(
@@ -89,11 +101,10 @@ def prepare_store(data_dir: Path, region: Path) -> dict[str, str]:
     return keys
 
 
-def engine_command(port: int, region: Path) -> list[str]:
-    """`fundwall serve` over the region, in memory."""
-    return python_code(
-        _FUNDWALL, "serve", "--host", HOST, "--port", str(port), "--region", str(region)
-    )
+def engine_command(port: int, region: Path | None) -> list[str]:
+    """`fundwall serve` over the region in memory, or over the store (None)."""
+    where = () if region is None else ("--region", str(region))
+    return python_code(_FUNDWALL, "serve", "--host", HOST, "--port", str(port), *where)
 
 
 def shell_command(port: int) -> list[str]:

@@ -2,7 +2,9 @@
 
 Without `--region` it benchmarks the simulated region of `--size` and `--seed`, kept where
 `fundwall demo` keeps it (`<data_dir>/demo/region-SIZE-seedSEED`) and simulated first when
-missing. All traffic stays on 127.0.0.1.
+missing. `--soak SECONDS` runs the soak instead (`fundwall.bench.soak`): single decisions
+against `fundwall serve` for that long, judged on memory and p99 over time. All traffic stays
+on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from fundwall.sim.params import SIZES
 
 DEFAULT_SEED: Final = 7
 SIMULATE_SECONDS: Final = 1_800.0
+SOAK_INTERVAL_SECONDS: Final = 60.0
+MAX_SOAK_SECONDS: Final = 24 * 3_600
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -67,6 +71,19 @@ def bench(
         bool,
         typer.Option(help="Also load the same app over a trivial decision service."),
     ] = True,
+    soak: Annotated[
+        float | None,
+        typer.Option(
+            help="Instead, soak `fundwall serve` with single decisions for this many seconds: "
+            "memory flat, p99 steady.",
+            min=1,
+            max=MAX_SOAK_SECONDS,
+        ),
+    ] = None,
+    soak_interval: Annotated[
+        float,
+        typer.Option(help="Length of each interval of the soak, in seconds.", min=0.5),
+    ] = SOAK_INTERVAL_SECONDS,
 ) -> None:
     """Measure replay, online and HTTP throughput and latency against the goals."""
     from dataclasses import replace
@@ -79,6 +96,9 @@ def bench(
     if size not in SIZES:
         raise InvalidInput(f"one of {', '.join(SIZES)}", "size")
     folder = region if region is not None else _region(size, seed)
+    if soak is not None:
+        _soak(folder, size, None if region is not None else seed, soak, soak_interval, as_json)
+        return
     options = BenchOptions(
         size=size,
         seed=None if region is not None else seed,
@@ -96,6 +116,22 @@ def bench(
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
     console.print(render(result))
+
+
+def _soak(
+    folder: Path, size: str, seed: int | None, seconds: float, interval: float, as_json: bool
+) -> None:
+    from fundwall.bench.report import render_soak
+    from fundwall.bench.soak import SoakLoad, run_soak
+
+    load = SoakLoad(seconds, min(interval, seconds))
+    result = run_soak(
+        folder, load, size=size, seed=seed, tell=lambda name: err_console.print(f"bench: {name}")
+    )
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    console.print(render_soak(result))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,415 @@
+"""`fundwall serve` killed with SIGKILL 20 times under load loses nothing it answered and
+decides nothing twice, and its state is always the decision log folded.
+
+Several member systems send their own customers' transactions at once, one by one and in
+batches, stamped with the time they are sent, to a server over a SQLite store (the schema
+upgraded, a tiny region loaded without its transactions, an API key per member). Each round
+the server is killed once some answers have come back, with requests in flight, and started
+again. Then every answer received so far is in the log as answered, no transaction has two
+live decisions, and sent again each transaction gets the decision the log holds (those that
+died with the server unanswered are decided once now). At the end the server is stopped
+gently, so it saves the state it held: that state equals the log folded from scratch, and
+every logged decision is the one a server that never stopped would have made, in the same
+order. The same design as `test_engine_crash`, with its checks from `crash_checks`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Final
+
+import pytest
+from crash_checks import (
+    decided,
+    essence,
+    forget_snapshots,
+    live_decisions,
+    logged_transactions,
+    open_service,
+    probe,
+    state,
+)
+
+from fundwall.api.models import decision_json
+from fundwall.auth import SystemActor, create_api_key
+from fundwall.bench.loadgen import free_port
+from fundwall.config import load_settings
+from fundwall.crypto import Keyring
+from fundwall.domain.decisions import Decision
+from fundwall.sim.load import load_region
+from fundwall.sim.schema import read_table
+from fundwall.store import UnitOfWork, open_engine
+from fundwall.store.migrate import upgrade
+
+ROUNDS: Final = 20
+SYSTEMS: Final = 4
+"""Member systems sending at once, each for its own members (a thread each)."""
+BATCH: Final = 8
+ANSWERS_BEFORE_KILL: Final = (5, 30)
+"""A round kills the server after a random number of answers in this range."""
+RESEND_BATCH: Final = 500
+WAIT_SECONDS: Final = 90.0
+"""The longest any one step may take: a start, a round, a request."""
+HOST: Final = "127.0.0.1"
+SEED: Final = 8
+_FUNDWALL: Final = "from fundwall.cli import main; main()"
+
+Record = dict[str, Any]
+
+
+def prepare_store(data_dir: Path, region: Path) -> tuple[str, Keyring, dict[str, str]]:
+    """What an operator does before `fundwall serve`: `fundwall db upgrade`, `fundwall load
+    REGION --no-transactions` and `fundwall apikey add --member M` for each member that holds
+    accounts; returns the database URL, the keys of the data directory and each API key."""
+    url = f"sqlite:///{data_dir / 'fundwall.db'}"
+    upgrade(url)
+    keyring = Keyring.from_settings(load_settings(config_file=None, data_dir=data_dir))
+    members = sorted(set(read_table(region, "accounts")["bank"].to_pylist()))
+    engine = open_engine(url)
+    keys: dict[str, str] = {}
+    try:
+        load_region(region, engine, keyring, transactions=False)
+        for member in members:
+            with UnitOfWork(engine) as uow:
+                _, keys[member] = create_api_key(uow, SystemActor("test"), member, "crash test")
+    finally:
+        engine.dispose()
+    return url, keyring, keys
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database, WAL included."""
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)
+
+
+class Customers:
+    """The region's accounts by bank, and its devices: what the member systems pay from."""
+
+    def __init__(self, region: Path) -> None:
+        self.by_bank: dict[str, list[str]] = {}
+        self.bank_of: dict[str, str] = {}
+        for row in read_table(region, "accounts").to_pylist():
+            if row["status"] == "normal":
+                self.by_bank.setdefault(row["bank"], []).append(row["account_no"])
+                self.bank_of[row["account_no"]] = row["bank"]
+        self.accounts = list(self.bank_of)
+        self.devices = [
+            (row["device_id"], row["ip"]) for row in read_table(region, "devices").to_pylist()
+        ]
+
+
+class Traffic:
+    """What the member systems sent and were answered, shared by their threads."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.sent: dict[str, tuple[str, Record]] = {}
+        """Every transaction sent: its member and the record."""
+        self.answered: dict[str, Record] = {}
+        """Every decision received with a 200, by transaction id."""
+        self.unanswered: list[str] = []
+        """Sent when the server died: no answer, maybe decided."""
+        self.refused: list[str] = []
+        """Answers other than 200: each one fails the test."""
+        self.answers = 0
+        """Requests answered in this round."""
+        self.running = 0
+
+    def sending(self, member: str, records: Sequence[Record]) -> None:
+        with self.changed:
+            self.sent.update((r["tx_id"], (member, r)) for r in records)
+
+    def answer(self, records: Sequence[Record], decisions: Sequence[Record]) -> None:
+        with self.changed:
+            assert [d["tx_id"] for d in decisions] == [r["tx_id"] for r in records]
+            self.answered.update((d["tx_id"], d) for d in decisions)
+            self.answers += 1
+            self.changed.notify_all()
+
+    def end(self, records: Sequence[Record], refusal: str | None) -> None:
+        """A system stops: its last request got no answer (the server died), or a refusal."""
+        with self.changed:
+            self.running -= 1
+            self.unanswered.extend(r["tx_id"] for r in records)
+            if refusal is not None:
+                self.refused.append(refusal)
+            self.changed.notify_all()
+
+    def wait_for(self, answers: int) -> None:
+        """Until this round has `answers` answers; fails on a refusal or when all stopped."""
+        with self.changed:
+            done = self.changed.wait_for(
+                lambda: self.answers >= answers or self.refused or not self.running,
+                timeout=WAIT_SECONDS,
+            )
+            assert not self.refused, self.refused
+            assert done and self.answers >= answers, f"{self.answers} answers of {answers}"
+
+
+def post(
+    connection: http.client.HTTPConnection, path: str, body: object, key: str
+) -> tuple[int, Any]:
+    connection.request(
+        "POST",
+        path,
+        json.dumps(body),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+class MemberSystem(threading.Thread):
+    """A system sending its members' transactions, alone or in batches, until the server
+    stops answering: each transfer or withdrawal paid from an account of the member, each
+    deposit into one, to an account of the region, at the time it is sent."""
+
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        members: Sequence[str],
+        keys: Mapping[str, str],
+        customers: Customers,
+        traffic: Traffic,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.port, self.members, self.keys = port, members, keys
+        self.customers, self.traffic = customers, traffic
+        self.random = random.Random(f"{SEED}-{name}")
+        self.serial = itertools.count()
+        self.last = datetime.now(UTC)
+
+    def record(self, member: str) -> Record:
+        pick = self.random.choice
+        now = datetime.now(UTC)
+        self.last = now if now > self.last else self.last + timedelta(microseconds=1)
+        own = pick(self.customers.by_bank[member])
+        record: Record = {
+            "tx_id": f"{self.name}-{next(self.serial)}",
+            "ts": self.last.isoformat(),
+            "amount_fen": self.random.randint(100, 2_000_000),
+        }
+        kind = self.random.choices(("transfer", "withdrawal", "deposit"), (18, 1, 1))[0]
+        if kind == "deposit":
+            record.update(kind=kind, payee_account=own, payee_bank=member, channel="counter")
+            return record
+        record.update(kind=kind, payer_account=own, payer_bank=member, channel="atm")
+        if kind == "transfer":
+            payee = own
+            while payee == own:
+                payee = pick(self.customers.accounts)
+            device, ip = pick(self.customers.devices)
+            record.update(payee_account=payee, payee_bank=self.customers.bank_of[payee],
+                          channel="mobile", device_id=device, ip=ip, city="Xiamen")  # fmt: skip
+        return record
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=WAIT_SECONDS)
+        records: list[Record] = []
+        try:
+            for member in itertools.cycle(self.members):
+                single = self.random.random() < 0.5
+                records = [self.record(member) for _ in range(1 if single else BATCH)]
+                self.traffic.sending(member, records)
+                try:
+                    status, body = post(
+                        connection,
+                        "/v1/transactions" if single else "/v1/transactions/batch",
+                        records[0] if single else records,
+                        self.keys[member],
+                    )
+                except (OSError, http.client.HTTPException):
+                    self.traffic.end(records, None)
+                    return
+                if status != 200:
+                    self.traffic.end(records, f"{status}: {body}")
+                    return
+                self.traffic.answer(records, [body] if single else body)
+        except BaseException as error:
+            self.traffic.end(records, f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            connection.close()
+
+
+class Server:
+    """`fundwall serve` over the store of `env`, in a child process."""
+
+    def __init__(self, port: int, env: Mapping[str, str], log: IO[bytes]) -> None:
+        self.port, self.log = port, log
+        command = [sys.executable, "-c", _FUNDWALL, "serve", "--host", HOST, "--port", str(port)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=log, env=dict(env)
+        )
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"the server exited: {self.tail()}"
+            connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
+            try:
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+            finally:
+                connection.close()
+        pytest.fail(f"the server did not answer in {WAIT_SECONDS:.0f} s: {self.tail()}")
+
+    def tail(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-3_000:]
+
+    def stop(self, sig: signal.Signals) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=WAIT_SECONDS)
+
+
+@contextmanager
+def serving(port: int, env: Mapping[str, str], log: IO[bytes]) -> Iterator[list[Server]]:
+    """A list holding the running server (the test replaces it); killed on the way out."""
+    servers = [Server(port, env, log)]
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                server.stop(signal.SIGKILL)
+
+
+def resend(
+    port: int, keys: Mapping[str, str], traffic: Traffic, tx_ids: list[str]
+) -> dict[str, Record]:
+    """Send these transactions again, each by its member, in batches; their answers."""
+    by_member: dict[str, list[Record]] = {}
+    for tx_id in dict.fromkeys(tx_ids):
+        member, record = traffic.sent[tx_id]
+        by_member.setdefault(member, []).append(record)
+    answers: dict[str, Record] = {}
+    connection = http.client.HTTPConnection(HOST, port, timeout=WAIT_SECONDS)
+    try:
+        for member, records in by_member.items():
+            for start in range(0, len(records), RESEND_BATCH):
+                chunk = records[start : start + RESEND_BATCH]
+                status, body = post(connection, "/v1/transactions/batch", chunk, keys[member])
+                assert status == 200, body
+                answers.update((d["tx_id"], d) for d in body)
+    finally:
+        connection.close()
+    return answers
+
+
+class Crashes:
+    """The server, its store and the member systems' traffic, round after round."""
+
+    def __init__(self, data_dir: Path, url: str, keys: dict[str, str], region: Path) -> None:
+        self.url, self.keys = url, keys
+        self.customers = Customers(region)
+        self.members = sorted(keys)
+        self.traffic = Traffic()
+        self.port = free_port()
+        self.env = {**os.environ, "FUNDWALL_DATA_DIR": str(data_dir), "FUNDWALL_DATABASE_URL": url}
+        self.chance = random.Random(SEED)
+
+    def load_then_kill(self, server: Server, round_no: int) -> None:
+        """Load the server from every member system at once; kill it with requests in
+        flight once a random number of answers came back."""
+        traffic = self.traffic
+        traffic.answers, traffic.running = 0, SYSTEMS
+        systems = [
+            MemberSystem(f"r{round_no}s{i}", self.port, self.members[i::SYSTEMS], self.keys,
+                         self.customers, traffic)
+            for i in range(SYSTEMS)
+        ]  # fmt: skip
+        for system in systems:
+            system.start()
+        traffic.wait_for(self.chance.randint(*ANSWERS_BEFORE_KILL))
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+        for system in systems:
+            system.join(WAIT_SECONDS)
+        assert not traffic.refused, traffic.refused
+
+    def check_log(self) -> dict[str, Decision]:
+        """Every answer received is in the log as answered; none is decided twice."""
+        logged = live_decisions(self.url)
+        for tx_id, answer in self.traffic.answered.items():
+            assert decision_json(logged[tx_id]) == answer, tx_id
+        return logged
+
+    def send_again(self, answered: list[str], logged: Mapping[str, Decision]) -> None:
+        """Send again the transactions `answered` and those that died unanswered: the first
+        get their answers again, the others the decision logged if any, else one now."""
+        traffic = self.traffic
+        unanswered, traffic.unanswered = traffic.unanswered, []
+        again = resend(self.port, self.keys, traffic, answered + unanswered)
+        for tx_id in answered:
+            assert again[tx_id] == traffic.answered[tx_id], tx_id
+        for tx_id in unanswered:
+            if tx_id in logged:
+                assert again[tx_id] == decision_json(logged[tx_id]), tx_id
+            traffic.answered[tx_id] = again[tx_id]
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice(
+    region: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    url, keyring, keys = prepare_store(data_dir, region)
+    reference = tmp_path / "reference.db"
+    copy_database(data_dir / "fundwall.db", reference)
+    crashes = Crashes(data_dir, url, keys, region)
+    traffic = crashes.traffic
+
+    with (
+        (tmp_path / "server.log").open("w+b") as log,
+        serving(crashes.port, crashes.env, log) as servers,
+    ):
+        servers[0].wait_until_up()
+        for round_no in range(ROUNDS):
+            before = set(traffic.answered)
+            crashes.load_then_kill(servers[0], round_no)
+            # Started again at once: the log is read while the server starts.
+            servers[0] = Server(crashes.port, crashes.env, log)
+            logged = crashes.check_log()
+            servers[0].wait_until_up()
+            crashes.send_again([tx_id for tx_id in traffic.answered if tx_id not in before], logged)
+        crashes.send_again(list(traffic.answered), crashes.check_log())
+        # Ctrl-C: the server stops and saves the state it holds. (Not SIGTERM, on which
+        # uvicorn ends the process once shut down, before `fundwall serve` saves anything.)
+        assert servers[0].stop(signal.SIGINT) == 0, servers[0].tail()
+
+    logged = crashes.check_log()
+    assert logged.keys() == traffic.answered.keys()
+    txs = logged_transactions(url)
+    held = open_service(url, keyring)
+    assert held.folded == 0  # restored from the state the server saved
+    forget_snapshots(url)
+    folded = open_service(url, keyring)
+    assert folded.folded == len(txs) == len(logged)
+    after, never_stopped = decided(f"sqlite:///{reference}", keyring, txs)
+    assert [essence(d) for d in after] == [essence(logged[tx.tx_id]) for tx in txs]
+    try:
+        assert state(held.engine) == state(folded.engine) == state(never_stopped)
+        assert probe(held.engine, txs) == probe(folded.engine, txs) == probe(never_stopped, txs)
+    finally:
+        held.close()
+        folded.close()
