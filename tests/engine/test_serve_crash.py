@@ -347,11 +347,19 @@ class Crashes:
             system.join(WAIT_SECONDS)
         assert not traffic.refused, traffic.refused
 
+    def as_answered(self, decision: Decision) -> Record:
+        """A logged decision as its member reads it (without the figures of a payee another
+        member holds, `Decision.seen_by`)."""
+        member, record = self.traffic.sent[decision.tx_id]
+        payee = record.get("payee_account")
+        holder = self.customers.bank_of.get(payee) if payee is not None else None
+        return decision_json(decision.seen_by(member, holder))
+
     def check_log(self) -> dict[str, Decision]:
         """Every answer received is in the log as answered; none is decided twice."""
         logged = live_decisions(self.url)
         for tx_id, answer in self.traffic.answered.items():
-            assert decision_json(logged[tx_id]) == answer, tx_id
+            assert self.as_answered(logged[tx_id]) == answer, tx_id
         return logged
 
     def send_again(self, answered: list[str], logged: Mapping[str, Decision]) -> None:
@@ -364,7 +372,7 @@ class Crashes:
             assert again[tx_id] == traffic.answered[tx_id], tx_id
         for tx_id in unanswered:
             if tx_id in logged:
-                assert again[tx_id] == decision_json(logged[tx_id]), tx_id
+                assert again[tx_id] == self.as_answered(logged[tx_id]), tx_id
             traffic.answered[tx_id] = again[tx_id]
 
 
