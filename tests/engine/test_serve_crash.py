@@ -22,15 +22,12 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import pytest
 from crash_checks import (
@@ -43,6 +40,7 @@ from crash_checks import (
     probe,
     state,
 )
+from serve_process import HOST, WAIT_SECONDS, Server, serving
 
 from fundwall.api.models import decision_json
 from fundwall.auth import SystemActor, create_api_key
@@ -62,11 +60,7 @@ BATCH: Final = 8
 ANSWERS_BEFORE_KILL: Final = (5, 30)
 """A round kills the server after a random number of answers in this range."""
 RESEND_BATCH: Final = 500
-WAIT_SECONDS: Final = 90.0
-"""The longest any one step may take: a start, a round, a request."""
-HOST: Final = "127.0.0.1"
 SEED: Final = 8
-_FUNDWALL: Final = "from fundwall.cli import main; main()"
 
 Record = dict[str, Any]
 
@@ -248,53 +242,6 @@ class MemberSystem(threading.Thread):
             connection.close()
 
 
-class Server:
-    """`fundwall serve` over the store of `env`, in a child process."""
-
-    def __init__(self, port: int, env: Mapping[str, str], log: IO[bytes]) -> None:
-        self.port, self.log = port, log
-        command = [sys.executable, "-c", _FUNDWALL, "serve", "--host", HOST, "--port", str(port)]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=log, env=dict(env)
-        )
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the server exited: {self.tail()}"
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
-            try:
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.05)
-            finally:
-                connection.close()
-        pytest.fail(f"the server did not answer in {WAIT_SECONDS:.0f} s: {self.tail()}")
-
-    def tail(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-3_000:]
-
-    def stop(self, sig: signal.Signals) -> int:
-        self.process.send_signal(sig)
-        return self.process.wait(timeout=WAIT_SECONDS)
-
-
-@contextmanager
-def serving(port: int, env: Mapping[str, str], log: IO[bytes]) -> Iterator[list[Server]]:
-    """A list holding the running server (the test replaces it); killed on the way out."""
-    servers = [Server(port, env, log)]
-    try:
-        yield servers
-    finally:
-        for server in servers:
-            if server.process.poll() is None:
-                server.stop(signal.SIGKILL)
-
-
 def resend(
     port: int, keys: Mapping[str, str], traffic: Traffic, tx_ids: list[str]
 ) -> dict[str, Record]:
@@ -406,7 +353,7 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
         assert servers[0].stop(signal.SIGINT) == 0, servers[0].tail()
 
     logged = crashes.check_log()
-    assert logged.keys() == traffic.answered.keys()
+    assert logged.keys() == traffic.answered.keys()  # and nothing else was decided
     txs = logged_transactions(url)
     held = open_service(url, keyring)
     assert held.folded == 0  # restored from the state the server saved
