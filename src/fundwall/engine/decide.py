@@ -51,6 +51,7 @@ from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
+from fundwall.engine.seen import SeenIds
 from fundwall.sim.schema import read_table
 from fundwall.store import UnitOfWork, open_engine
 from fundwall.store.migrate import require_current
@@ -79,7 +80,8 @@ class DecisionService:
         self._keyring = keyring
         self._snapshot_every = snapshot_every
         self._lock = threading.Lock()
-        self._seen: set[str] = set()
+        self._seen = SeenIds()
+        """Ids the log may hold, so a new id (the common case) needs no read of the log."""
         self._recent: OrderedDict[str, tuple[Transaction, Decision]] = OrderedDict()
         self._revision = 0
         self._stale = False
@@ -188,7 +190,7 @@ class DecisionService:
                 self._last_decision = logged.decision_id
         self.folded = folded
         self.engine = engine
-        self._seen = log.tx_ids()
+        self._seen = SeenIds(log.tx_ids())
         self._recent.clear()
         self._revision = revision
         self._digest = digest
@@ -247,6 +249,8 @@ class DecisionService:
             return None
         first = self.log.first_decision(tx_id)
         if first is None:
+            if self.log.first_transaction(tx_id) is None:
+                return None  # not logged after all: the filter's rare false "maybe seen"
             raise Conflict(
                 f"transaction {tx_id} is in the history loaded without a decision; "
                 "send new transactions with new ids"
