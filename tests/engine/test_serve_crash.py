@@ -368,3 +368,27 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
     finally:
         held.close()
         folded.close()
+
+
+def test_sigterm_stops_the_server_as_ctrl_c_does_and_it_saves_its_state(
+    region: Path, tmp_path: Path
+) -> None:
+    """What systemd and docker send: the server stops cleanly (exit 0) and saves the state it
+    holds, so the next start folds nothing."""
+    data_dir = tmp_path / "data"
+    url, keyring, keys = prepare_store(data_dir, region)
+    port = free_port()
+    env = {**os.environ, "FUNDWALL_DATA_DIR": str(data_dir), "FUNDWALL_DATABASE_URL": url}
+    member = sorted(keys)[0]
+    system = MemberSystem("term", port, [member], keys, Customers(region), Traffic())
+    with (tmp_path / "server.log").open("w+b") as log, serving(port, env, log) as servers:
+        servers[0].wait_until_up()
+        with closing(http.client.HTTPConnection(HOST, port, timeout=WAIT_SECONDS)) as connection:
+            status, _ = post(connection, "/v1/transactions", system.record(member), keys[member])
+        assert status == 200
+        assert servers[0].stop(signal.SIGTERM) == 0, servers[0].tail()
+    restarted = open_service(url, keyring)
+    try:
+        assert restarted.folded == 0
+    finally:
+        restarted.close()

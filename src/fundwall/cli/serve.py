@@ -7,6 +7,8 @@ state. uvicorn runs on uvloop with the httptools parser, the fastest pair measur
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -81,10 +83,21 @@ def build_app(
     return app
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_server(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` until Ctrl-C: one uvicorn worker on uvloop with the httptools parser."""
+    """Serve `app` until Ctrl-C or SIGTERM: one uvicorn worker on uvloop with the httptools
+    parser.
+
+    uvicorn shuts down on SIGTERM (what systemd and docker send) and then raises the signal
+    again with the handler it found; the default one would end the process before the caller
+    saves the engine's state, so the handler found is one that returns as Ctrl-C does."""
     import uvicorn
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
     uvicorn.run(
         app,
         host=host,
