@@ -19,7 +19,7 @@ from rich.console import Console
 from fundwall.bench.goals import SOAK_GOALS, all_met, verdicts
 from fundwall.bench.loadgen import pass_length
 from fundwall.bench.report import render_soak
-from fundwall.bench.soak import Interval, judge, region_time
+from fundwall.bench.soak import Interval, judge, region_time, warm_up_decisions
 from fundwall.engine.decide import RECENT
 from fundwall.sim.run import simulate
 from fundwall.sim.schema import read_table
@@ -142,7 +142,8 @@ def test_a_short_soak_measures_every_interval(region: Path, tmp_path: Path) -> N
     assert result["soak_rss_idle_mb"] > 50
     assert result["soak_rss_end_mb"] == measured[-1]["rss_mb"]
     # Three seconds cannot warm the server up (50,000 decisions): nothing judged, no verdict.
-    assert result["soak_warm_up_decisions"] == RECENT
+    transactions = read_table(region, "transactions").num_rows
+    assert result["soak_warm_up_decisions"] == max(RECENT, transactions)
     # It sent the region again after its history, 14 days later, long before today.
     assert result["soak_region_time_reached"] > "2024-"
     assert result["soak_region_time_capped"] is False
@@ -154,3 +155,9 @@ def test_a_short_soak_measures_every_interval(region: Path, tmp_path: Path) -> N
     text = console.export_text()
     assert "fundwall bench --soak 3 --size tiny" in text
     assert text.count("warm-up") >= 3 and "not judged" in text
+
+
+def test_the_warm_up_is_a_pass_of_the_region_and_a_full_cache() -> None:
+    """The longest window turns over once in a pass; the cache of recent decisions fills."""
+    assert warm_up_decisions(490_351, RECENT) == 490_351
+    assert warm_up_decisions(3_000, RECENT) == RECENT
