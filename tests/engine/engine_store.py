@@ -3,16 +3,22 @@ database, domain transactions, a region loaded as accounts only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from engine_fixtures import ACCOUNTS, BOUND
 from sqlalchemy import Engine, bindparam, delete, insert, update
 
+from fundwall.clock import FixedClock
+from fundwall.config import PolicySettings
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.identity.resident_id import resident_id_check_char
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
+from fundwall.engine.decide import DecisionService
+from fundwall.engine.decision_log import DecisionLog
 from fundwall.sim.load import load_region
 from fundwall.sim.schema import read_table
 from fundwall.store.tables import AccountRow, Base, InstitutionRow, PartyRow, TransactionRow
@@ -124,3 +130,28 @@ def load_accounts(region: Path, engine: Engine, keyring: Keyring) -> None:
             .values(balance_fen=bindparam("fen")),
             [{"no": r["account_no"], "fen": r["opening_balance_fen"]} for r in opening.to_pylist()],
         )
+
+
+@contextmanager
+def service_opener(
+    engine: Engine, clock: FixedClock, keyring: Keyring
+) -> Iterator[Callable[..., DecisionService]]:
+    """Opens decision services over the log of `engine` (options as `DecisionService.over`
+    takes them); closes every one on the way out."""
+    opened: list[DecisionService] = []
+
+    def make(**options: object) -> DecisionService:
+        service = DecisionService.over(
+            DecisionLog(engine, clock),
+            policy=PolicySettings(),
+            keyring=keyring,
+            **options,  # type: ignore[arg-type]
+        )
+        opened.append(service)
+        return service
+
+    try:
+        yield make
+    finally:
+        for service in opened:
+            service.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from engine_store import seed
+from engine_store import seed, service_opener
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
@@ -21,7 +21,6 @@ from fundwall.accounts import AccountOpening, Holder, change_account, open_accou
 from fundwall.accounts.reports import new_party_id
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.clock import FixedClock
-from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
@@ -32,7 +31,6 @@ from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.admission import ALREADY_USED
 from fundwall.engine.decide import DecisionService
-from fundwall.engine.decision_log import DecisionLog
 from fundwall.store import UnitOfWork
 from fundwall.store.personal_data import personal_data_in
 from fundwall.store.tables import TransactionRow
@@ -47,18 +45,8 @@ def open_service(
     engine: Engine, keyring: Keyring, clock: FixedClock
 ) -> Iterator[Callable[[], DecisionService]]:
     seed(engine, keyring)
-    opened: list[DecisionService] = []
-
-    def make() -> DecisionService:
-        service = DecisionService.over(
-            DecisionLog(engine, clock), policy=PolicySettings(), keyring=keyring
-        )
-        opened.append(service)
-        return service
-
-    yield make
-    for service in opened:
-        service.close()
+    with service_opener(engine, clock, keyring) as make:
+        yield make
 
 
 def key_of(member: str) -> Actor:

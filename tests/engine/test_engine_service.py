@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import pytest
 from engine_fixtures import COUNTING_PACK, STRICTER_PACK, TEST_PACK
-from engine_store import seed, transaction
+from engine_store import seed, service_opener, transaction
 from sqlalchemy import Engine, func, insert, select
 
 from fundwall.clock import FixedClock
-from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action, Decision
@@ -28,7 +27,6 @@ from fundwall.engine.controls.doors import (
 )
 from fundwall.engine.decide import DecisionService
 from fundwall.engine.decider import Instant
-from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.registry import (
     ENGINE_ACTOR,
     PackStatus,
@@ -56,21 +54,8 @@ def open_service(
     engine: Engine, keyring: Keyring, clock: FixedClock, hashes: dict[str, tuple[str, str]]
 ) -> Iterator[Callable[..., DecisionService]]:
     """Opens services over the test database; closes them at the end."""
-    opened: list[DecisionService] = []
-
-    def make(**options: object) -> DecisionService:
-        service = DecisionService.over(
-            DecisionLog(engine, clock),
-            policy=PolicySettings(),
-            keyring=keyring,
-            **options,  # type: ignore[arg-type]
-        )
-        opened.append(service)
-        return service
-
-    yield make
-    for service in opened:
-        service.close()
+    with service_opener(engine, clock, keyring) as make:
+        yield make
 
 
 def live(uow_factory: UowFactory, content: bytes, name: str) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from engine_fixtures import ACCOUNTS, book, directory, quiet_pack, tx
-from engine_store import seed, transaction
+from engine_store import seed, service_opener, transaction
 from sqlalchemy import Engine, select
 
 from fundwall.clock import FixedClock
@@ -21,7 +21,6 @@ from fundwall.domain.decisions import Decision
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.decide import DecisionService
 from fundwall.engine.decider import DecisionEngine, Instant
-from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features.inputs import micros
 from fundwall.engine.registry import promote, register_pack
 from fundwall.store import UnitOfWork
@@ -62,18 +61,8 @@ def open_service(
         version = register_pack(uow, "user:officer@PSB350200", CLOCK_PACK, name="clock").version
     with UnitOfWork(engine, clock=clock) as uow:
         promote(uow, "user:officer@PSB350200", version)
-    opened: list[DecisionService] = []
-
-    def make() -> DecisionService:
-        service = DecisionService.over(
-            DecisionLog(engine, clock), policy=PolicySettings(), keyring=keyring
-        )
-        opened.append(service)
-        return service
-
-    yield make
-    for service in opened:
-        service.close()
+    with service_opener(engine, clock, keyring) as make:
+        yield make
 
 
 def of_member(tx_id: str, when: datetime, payer: str, payee: str, fen: int = 100_00) -> Transaction:
