@@ -63,7 +63,7 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 from fundwall.clock import FixedClock  # noqa: E402
 from fundwall.config import get_settings  # noqa: E402
 from fundwall.crypto import Keyring  # noqa: E402
-from fundwall.store import UnitOfWork, open_engine  # noqa: E402
+from fundwall.store import UnitOfWork, open_database  # noqa: E402
 from fundwall.store.audit_chain import GENESIS_HASH  # noqa: E402
 from fundwall.store.migrate import upgrade  # noqa: E402
 from fundwall.store.tables import Base  # noqa: E402
@@ -184,9 +184,9 @@ def _migrated_postgres_schema(postgres_database_url: str) -> str:
 
 def _empty_postgres_tables(url: str) -> None:
     # DELETE, not TRUNCATE: on tables this small it is many times faster (no new files).
-    engine = create_engine(url)
+    database = create_engine(url)
     try:
-        with engine.begin() as connection:
+        with database.begin() as connection:
             # A test that left a transaction open fails here instead of hanging the run.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             for table in reversed(Base.metadata.sorted_tables):
@@ -196,7 +196,7 @@ def _empty_postgres_tables(url: str) -> None:
                 {"genesis": GENESIS_HASH},
             )
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 @pytest.fixture(params=DATABASE_BACKENDS)
@@ -219,11 +219,11 @@ def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str
 
 
 @pytest.fixture
-def engine(migrated_database_url: str) -> Iterator[Engine]:
+def database(migrated_database_url: str) -> Iterator[Engine]:
     """An Engine on `migrated_database_url` (SQLite: foreign keys and WAL on), disposed after."""
-    engine = open_engine(migrated_database_url)
-    yield engine
-    engine.dispose()
+    database = open_database(migrated_database_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
@@ -233,9 +233,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def uow_factory(engine: Engine, clock: FixedClock) -> Callable[[], UnitOfWork]:
+def uow_factory(database: Engine, clock: FixedClock) -> Callable[[], UnitOfWork]:
     """Makes units of work on `engine` with the test's `clock`: `with uow_factory() as uow:`."""
-    return lambda: UnitOfWork(engine, clock=clock)
+    return lambda: UnitOfWork(database, clock=clock)
 
 
 @pytest.fixture

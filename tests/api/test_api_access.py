@@ -65,7 +65,7 @@ def key(uow_factory: Callable[[], UnitOfWork]) -> str:
 def guarded(
     service: RuleOfThumbService,
     settings: Settings,
-    engine: Engine,
+    database: Engine,
     clock: FixedClock,
     *,
     required: bool = True,
@@ -73,7 +73,7 @@ def guarded(
 ) -> TestClient:
     app = create_app(service, settings, clock=clock)
     config = AccessConfig(
-        engine=engine, clock=clock, api_keys_required=required, keys=keys or KeyCache()
+        database=database, clock=clock, api_keys_required=required, keys=keys or KeyCache()
     )
     install_access(app, config)
     return TestClient(app, raise_server_exceptions=False)
@@ -81,9 +81,9 @@ def guarded(
 
 @pytest.fixture
 def client(
-    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
 ) -> Iterator[TestClient]:
-    with guarded(service, settings, engine, clock) as test_client:
+    with guarded(service, settings, database, clock) as test_client:
         yield test_client
 
 
@@ -130,9 +130,9 @@ def test_a_wrong_or_revoked_key_is_refused(
 
 
 def test_the_demo_takes_transactions_without_a_key(
-    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
 ) -> None:
-    with guarded(service, settings, engine, clock, required=False) as open_client:
+    with guarded(service, settings, database, clock, required=False) as open_client:
         assert open_client.post("/v1/transactions", json=record()).status_code == 200
 
 
@@ -157,16 +157,16 @@ class Ticks:
 def test_a_checked_key_is_not_read_from_the_database_again_for_30_seconds(
     service: RuleOfThumbService,
     settings: Settings,
-    engine: Engine,
+    database: Engine,
     clock: FixedClock,
     key: str,
     uow_factory: Callable[[], UnitOfWork],
 ) -> None:
     ticks = Ticks()
     statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(database, "before_cursor_execute", lambda *args: statements.append(args[2]))
     headers = {"x-api-key": key}
-    with guarded(service, settings, engine, clock, keys=KeyCache(monotonic=ticks)) as client:
+    with guarded(service, settings, database, clock, keys=KeyCache(monotonic=ticks)) as client:
         assert client.post("/v1/transactions", json=own("T-1"), headers=headers).is_success
         assert statements
         statements.clear()

@@ -19,8 +19,8 @@ from fundwall.clock import FixedClock
 from fundwall.config import PolicySettings, Settings
 from fundwall.crypto import Keyring
 from fundwall.domain.institutions import Institution, InstitutionKind
-from fundwall.engine.decide import DecisionService
 from fundwall.engine.decision_log import DecisionLog
+from fundwall.engine.service import DecisionService
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import institution_row
 from fundwall.store.tables import AccountRow
@@ -45,15 +45,15 @@ def keys(uow_factory: Callable[[], UnitOfWork]) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def client(
-    engine: Engine, keyring: Keyring, clock: FixedClock, settings: Settings, keys: object
+    database: Engine, keyring: Keyring, clock: FixedClock, settings: Settings, keys: object
 ) -> Iterator[TestClient]:
     service = DecisionService.over(
-        DecisionLog(engine, clock), policy=PolicySettings(), keyring=keyring
+        DecisionLog(database, clock), policy=PolicySettings(), keyring=keyring
     )
     app = create_app(
-        service, settings, clock=clock, accounts=AccountReports(engine, keyring, clock)
+        service, settings, clock=clock, accounts=AccountReports(database, keyring, clock)
     )
-    install_access(app, AccessConfig(engine=engine, clock=clock))
+    install_access(app, AccessConfig(database=database, clock=clock))
     try:
         with TestClient(app, raise_server_exceptions=False) as test_client:
             yield test_client
@@ -164,14 +164,14 @@ def test_a_closed_account_pays_nothing(
 def test_a_bad_report_names_its_field_and_changes_nothing(
     client: TestClient,
     keys: dict[str, dict[str, str]],
-    engine: Engine,
+    database: Engine,
     body: dict[str, Any],
     field: str,
 ) -> None:
     refused = client.post("/v1/accounts", json=body, headers=keys[MINE])
     assert refused.status_code == 422, refused.text
     assert refused.json()["field"] == field
-    with engine.connect() as connection:
+    with database.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(AccountRow)) == 0
 
 

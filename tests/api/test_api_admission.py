@@ -60,21 +60,21 @@ def service() -> RuleOfThumbService:
 def app_client(
     service: RuleOfThumbService,
     settings: Settings,
-    engine: Engine,
+    database: Engine,
     clock: FixedClock,
     *,
     required: bool = True,
 ) -> TestClient:
     app = create_app(service, settings, clock=clock)
-    install_access(app, AccessConfig(engine=engine, clock=clock, api_keys_required=required))
+    install_access(app, AccessConfig(database=database, clock=clock, api_keys_required=required))
     return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
 def client(
-    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
 ) -> Iterator[TestClient]:
-    with app_client(service, settings, engine, clock) as test_client:
+    with app_client(service, settings, database, clock) as test_client:
         yield test_client
 
 
@@ -202,10 +202,10 @@ def test_a_pacs008_decides_only_the_members_own_transfers_under_free_ids(
 
 
 def test_the_demo_has_no_members(
-    service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
 ) -> None:
     """Without API keys there is no member to check: anyone may send anything (the demo)."""
-    with app_client(service, settings, engine, clock, required=False) as open_client:
+    with app_client(service, settings, database, clock, required=False) as open_client:
         first = open_client.post("/v1/transactions", json=paid_by(FIRST))
         again = open_client.post("/v1/transactions", json=paid_by(SECOND))
     assert first.status_code == again.status_code == 200

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from fundwall.api import DecisionOut, create_app
 from fundwall.config import Settings
 from fundwall.domain.decisions import Action
-from fundwall.engine.decide import DecisionService
+from fundwall.engine.service import DecisionService
 from fundwall.sim.run import simulate
 
 from .pacs import PACS002, pacs008, statuses

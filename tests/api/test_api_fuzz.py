@@ -41,8 +41,8 @@ from sqlalchemy import select
 from fundwall.api.routes import BATCH_PATH, PACS008_PATH, TRANSACTION_PATH
 from fundwall.cli.serve import build_app
 from fundwall.config import load_settings
-from fundwall.engine.decide import DecisionService
-from fundwall.store import open_engine
+from fundwall.engine.service import DecisionService
+from fundwall.store import open_database
 from fundwall.store.tables import AccountRow
 from web.region import Region, build_region  # tests/web/region.py: the console tests' region
 
@@ -101,13 +101,13 @@ schemathesis.serializer("application/xml", "text/xml")(_xml_as_written)
 
 def _accounts(database_url: str) -> list[tuple[str, str]]:
     """(account number, bank) of every account in the store."""
-    engine = open_engine(database_url)
+    database = open_database(database_url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             query = select(AccountRow.account_no, AccountRow.institution_code)
             return sorted((number, bank) for number, bank in connection.execute(query))
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def _own_bodies(member: str, accounts: list[tuple[str, str]]) -> dict[str, st.SearchStrategy[Any]]:

@@ -209,11 +209,11 @@ def directory_service() -> RuleOfThumbService:
 
 @pytest.fixture
 def guarded(
-    directory_service: RuleOfThumbService, settings: Settings, engine: Engine, clock: FixedClock
+    directory_service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
 ) -> Iterator[TestClient]:
     """A client of the app with access control: API keys required."""
     app = create_app(directory_service, settings, clock=clock)
-    install_access(app, AccessConfig(engine=engine, clock=clock, api_keys_required=True))
+    install_access(app, AccessConfig(database=database, clock=clock, api_keys_required=True))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

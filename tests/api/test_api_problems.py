@@ -26,7 +26,7 @@ from fundwall.domain.errors import (
 )
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal
-from fundwall.store.engine import DatabaseUnavailableError
+from fundwall.store.database import DatabaseUnavailableError
 
 from .records import batch, record
 from .service import RuleOfThumbService

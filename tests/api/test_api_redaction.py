@@ -29,11 +29,11 @@ from fundwall.domain.decisions import Decision
 from fundwall.domain.institutions import Institution, InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import ControlBook
-from fundwall.engine.decide import DecisionService
-from fundwall.engine.decider import DecisionEngine
+from fundwall.engine.core import DecisionCore
 from fundwall.engine.features import AccountDirectory
 from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
+from fundwall.engine.service import DecisionService
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import institution_row
 
@@ -111,8 +111,8 @@ def transfer(
 def service(settings: Settings) -> DecisionService:
     """The engine with two pass-through accounts, one at A and one at B: each received
     ¥60,000 from two payers at C and sent ¥55,000 on within the hour."""
-    engine = DecisionEngine(directory(), ControlBook(), settings.policy, default_pack())
-    decisions = DecisionService(engine)
+    database = DecisionCore(directory(), ControlBook(), settings.policy, default_pack())
+    decisions = DecisionService(database)
     for n, mule in enumerate((OWN_MULE, THEIR_MULE)):
         history = [
             transfer(f"H{n}-1", 1, FEEDER_1, mule, 30_000_00),
@@ -301,7 +301,7 @@ def keyed(
     service: DecisionService,
     settings: Settings,
     clock: FixedClock,
-    engine: Engine,
+    database: Engine,
     uow_factory: Callable[[], UnitOfWork],
 ) -> Iterator[tuple[TestClient, str]]:
     """The API with access control, and member A's API key."""
@@ -310,7 +310,7 @@ def keyed(
         uow.commit()
         _, key = create_api_key(uow, SystemActor("test"), A)
     app = create_app(service, settings, clock=clock)
-    install_access(app, AccessConfig(engine=engine, clock=clock, keys=KeyCache()))
+    install_access(app, AccessConfig(database=database, clock=clock, keys=KeyCache()))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client, key
 

@@ -58,7 +58,7 @@ MakeMember = Callable[..., Member]
 
 
 @pytest.fixture
-def make_member(uow_factory: Callable[[], UnitOfWork], engine: Engine) -> Iterator[MakeMember]:
+def make_member(uow_factory: Callable[[], UnitOfWork], database: Engine) -> Iterator[MakeMember]:
     """Builds an app over a rule-of-thumb service for MEMBER's key, with `api` settings."""
     with uow_factory() as uow:
         uow.session.add(
@@ -73,7 +73,7 @@ def make_member(uow_factory: Callable[[], UnitOfWork], engine: Engine) -> Iterat
         service, clock = RuleOfThumbService({payer: MEMBER}, (MEMBER,)), FixedClock(NOW)
         settings = load_settings(config_file=None, api=api)
         app = create_app(service, settings, clock=clock)
-        install_access(app, AccessConfig(engine=engine, clock=clock))
+        install_access(app, AccessConfig(database=database, clock=clock))
         client = TestClient(app, raise_server_exceptions=False)
         clients.append(client)
         return Member(client, {"authorization": f"Bearer {key}"}, service, clock)

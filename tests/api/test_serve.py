@@ -54,7 +54,7 @@ def test_the_console_reads_the_backtests_of_the_data_directory(tmp_path: Path) -
         listed = stored_backtests(hub, app.state.fundwall_console.data_dir)
         assert [(each.pack_version, each.region) for each in listed] == [("2025.1:abc", "small7")]
     finally:
-        app.state.fundwall_access.engine.dispose()
+        app.state.fundwall_access.database.dispose()
 
 
 @pytest.mark.parametrize("in_memory", [False, True], ids=["store", "region"])
@@ -73,7 +73,7 @@ def test_members_report_accounts_only_to_a_server_over_the_store(
     try:
         assert ("/v1/accounts" in app.openapi()["paths"]) is not in_memory
     finally:
-        app.state.fundwall_access.engine.dispose()
+        app.state.fundwall_access.database.dispose()
 
 
 def free_port() -> int:

@@ -116,7 +116,11 @@ def test_aggregates_are_the_members_own_or_the_whole_region() -> None:
 
 def test_roles_hold_the_documented_rights() -> None:
     member_roles = {Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM}
+    assert ROLE_PERMISSIONS[Role.OPERATOR] == frozenset(Permission)
+    assert not Role.OPERATOR.assignable and not Role.OPERATOR.needs_member
     for role, rights in ROLE_PERMISSIONS.items():
+        if role is Role.OPERATOR:
+            continue
         assert (Permission.VIEW_CUSTOMER_DATA in rights) == (role in member_roles), role
         assert (Permission.PROMOTE_RULE_PACKS in rights) == (role is Role.HUB_SUPERVISOR), role
         assert (Permission.VIEW_AUDIT_LOG in rights) == (role is Role.AUDITOR), role

@@ -20,7 +20,7 @@ from fundwall.bench.goals import SOAK_GOALS, all_met, verdicts
 from fundwall.bench.loadgen import pass_length
 from fundwall.bench.report import render_soak
 from fundwall.bench.soak import Interval, judge, region_time, warm_up_decisions
-from fundwall.engine.decide import RECENT
+from fundwall.engine.service import RECENT
 from fundwall.sim.run import simulate
 from fundwall.sim.schema import read_table
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from fundwall.cli import app
 from fundwall.config import get_settings
 from fundwall.sim.schema import read_table
-from fundwall.store import UnitOfWork, open_engine
+from fundwall.store import UnitOfWork, open_database
 from fundwall.store.auth_tables import UserRow
 from fundwall.store.tables import DecisionRow, TransactionRow
 
@@ -34,12 +34,12 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 
 
 def _count(url: str, column: object) -> int:
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(database) as uow:
             return int(uow.session.scalar(select(func.count(column))) or 0)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir: Path) -> None:

@@ -15,11 +15,11 @@ from fundwall.clock import SystemClock
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.decide import DecisionService
-from fundwall.engine.decider import DecisionEngine
+from fundwall.engine.core import DecisionCore
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import TxEvent
-from fundwall.store import open_engine
+from fundwall.engine.service import DecisionService
+from fundwall.store import open_database
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.mapping import decision_of, transaction_of
 from fundwall.store.tables import DecisionRow, TransactionRow
@@ -30,9 +30,9 @@ LIVE = DecisionRow.shadow.is_(False)
 def live_decisions(url: str) -> dict[str, Decision]:
     """The live decision of each transaction in the log; fails if one has two, or if a logged
     transaction has none (the history is loaded without transactions)."""
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             twice = connection.execute(
                 select(DecisionRow.tx_id, func.count())
                 .where(LIVE)
@@ -42,7 +42,7 @@ def live_decisions(url: str) -> dict[str, Decision]:
             rows = connection.execute(select(DecisionRow).where(LIVE)).all()
             logged = connection.scalar(select(func.count()).select_from(TransactionRow))
     finally:
-        engine.dispose()
+        database.dispose()
     assert twice == [], f"decided twice: {twice}"
     decisions = {row.tx_id: decision_of(DecisionRow(**row._asdict())) for row in rows}
     assert len(decisions) == logged, "a logged transaction has no live decision"
@@ -63,55 +63,55 @@ def logged_transactions(url: str) -> list[Transaction]:
         .join(first, first.c.tx_id == TransactionRow.tx_id)
         .order_by(first.c.first_id)
     )
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             rows = connection.execute(query).all()
     finally:
-        engine.dispose()
+        database.dispose()
     return [transaction_of(TransactionRow(**row._asdict())) for row in rows]
 
 
 def open_service(url: str, keyring: Keyring) -> DecisionService:
     """The service a (re)start builds over the store at `url`: the log folded, from the
     latest snapshot when there is one."""
-    return DecisionService.over(DecisionLog(open_engine(url), SystemClock()), keyring=keyring)
+    return DecisionService.over(DecisionLog(open_database(url), SystemClock()), keyring=keyring)
 
 
 def decided(
     url: str, keyring: Keyring, txs: Sequence[Transaction]
-) -> tuple[list[Decision], DecisionEngine]:
+) -> tuple[list[Decision], DecisionCore]:
     """Decisions of a service started on `url` for `txs`, and its engine afterwards."""
     service = open_service(url, keyring)
     try:
-        return [service.decide(tx) for tx in txs], service.engine
+        return [service.decide(tx) for tx in txs], service.core
     finally:
         service.close()
 
 
 def forget_snapshots(url: str) -> None:
     """Delete the saved engine states, so the next start folds the whole log."""
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with engine.begin() as connection:
+        with database.begin() as connection:
             connection.execute(delete(EngineSnapshotRow))
     finally:
-        engine.dispose()
+        database.dispose()
 
 
-def state(engine: DecisionEngine) -> object:
-    """Everything the engine holds as plain data (accounts, devices, the controls' ledger,
-    the clock), as far as it can tell a restarted engine from one that never stopped:
+def state(core: DecisionCore) -> object:
+    """Everything the core holds as plain data (accounts, devices, the controls' ledger,
+    the clock), as far as it can tell a restarted core from one that never stopped:
 
     - not the windows' raw arrays: how far a window has dropped its old events depends on
       when it was last read, not on what it reads; `probe` compares their readings;
     - not the ledger entries that a decision read but did not book (a blocked payment), which
       hold the account's opening balance and nothing else, exactly as a missing entry reads.
     """
-    version, features, ledger, clock = marshal.loads(engine.snapshot())
+    version, features, ledger, clock = marshal.loads(core.snapshot())
     feature_version, feature_clock, applied, _windows, accounts, devices = marshal.loads(features)
     ledger_version, entries = marshal.loads(ledger)
-    directory = engine.directory
+    directory = core.directory
     booked = {}
     for account, entry in entries.items():
         row = directory.row_of(account)
@@ -122,10 +122,10 @@ def state(engine: DecisionEngine) -> object:
     return version, held, (ledger_version, booked), clock
 
 
-def probe(engine: DecisionEngine, txs: Sequence[Transaction]) -> list[list[int | float]]:
+def probe(core: DecisionCore, txs: Sequence[Transaction]) -> list[list[int | float]]:
     """Feature vectors of payments a second after the last of `txs`, from every account,
     device and IP address they name (each account once as payer, once as payee): every
-    window, count, balance and habit the state holds for them. Moves the engine's clock."""
+    window, count, balance and habit the state holds for them. Moves the core's clock."""
     when = max(tx.ts for tx in txs) + timedelta(seconds=1)
     accounts = list(
         dict.fromkeys(a for tx in txs for a in (tx.payer_account, tx.payee_account) if a)
@@ -134,7 +134,7 @@ def probe(engine: DecisionEngine, txs: Sequence[Transaction]) -> list[list[int |
     ips = list(dict.fromkeys(tx.ip for tx in txs)) or [None]
     probes = max(len(accounts), len(devices), len(ips))
     return [
-        list(engine.features.compute(TxEvent(
+        list(core.features.compute(TxEvent(
             f"probe-{i}", when, "transfer", accounts[i % len(accounts)],
             accounts[(i + 1) % len(accounts)], "301", "302", 100, "mobile",
             devices[i % len(devices)], ips[i % len(ips)], "Xiamen",

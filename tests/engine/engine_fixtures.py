@@ -13,7 +13,7 @@ from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.engine.controls import ControlBook, is_control_id
-from fundwall.engine.decider import DecisionEngine
+from fundwall.engine.core import DecisionCore
 from fundwall.engine.features import AccountDirectory, TxEvent
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack, parse_pack
@@ -203,10 +203,10 @@ def run_online(
     pack: RulePack | None = None,
     directory_: AccountDirectory | None = None,
 ) -> list[Verdict]:
-    engine = DecisionEngine(directory_ or directory(), control_book, policy, pack or quiet_pack())
+    core = DecisionCore(directory_ or directory(), control_book, policy, pack or quiet_pack())
     verdicts = []
     for event in events:
-        decision = engine.decide(event).decision
+        decision = core.decide(event).decision
         ids = [reason.rule_id for reason in decision.reasons]
         verdicts.append(
             Verdict(

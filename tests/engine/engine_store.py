@@ -17,8 +17,8 @@ from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.identity.resident_id import resident_id_check_char
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
-from fundwall.engine.decide import DecisionService
 from fundwall.engine.decision_log import DecisionLog
+from fundwall.engine.service import DecisionService
 from fundwall.sim.load import load_region
 from fundwall.sim.schema import read_table
 from fundwall.store.tables import AccountRow, Base, InstitutionRow, PartyRow, TransactionRow
@@ -37,7 +37,7 @@ def phone(party: str) -> str:
     return f"1380000000{PARTIES.index(party) + 1}"
 
 
-def seed(engine: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
+def seed(database: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
     """Insert the banks, parties and accounts of `engine_fixtures.ACCOUNTS` (balance = the
     opening balance, no history); returns each party's (ID hash, phone hash)."""
     banks = sorted({a[1] for a in ACCOUNTS})
@@ -80,7 +80,7 @@ def seed(engine: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
         }
         for a in ACCOUNTS
     ]
-    with engine.begin() as connection:
+    with database.begin() as connection:
         connection.execute(insert(Base.metadata.tables[InstitutionRow.__tablename__]), institutions)
         connection.execute(insert(Base.metadata.tables[PartyRow.__tablename__]), parties)
         connection.execute(insert(ACCOUNTS_TABLE), accounts)
@@ -117,12 +117,12 @@ def transaction(
     )
 
 
-def load_accounts(region: Path, engine: Engine, keyring: Keyring) -> None:
+def load_accounts(region: Path, database: Engine, keyring: Keyring) -> None:
     """Load a region, then keep its accounts and parties only: no transactions, each balance
     back at its opening balance, so the engine starts where the region starts."""
-    load_region(region, engine, keyring)
+    load_region(region, database, keyring)
     opening = read_table(region, "accounts").select(["account_no", "opening_balance_fen"])
-    with engine.begin() as connection:
+    with database.begin() as connection:
         connection.execute(delete(Base.metadata.tables[TransactionRow.__tablename__]))
         connection.execute(
             update(ACCOUNTS_TABLE)
@@ -134,7 +134,7 @@ def load_accounts(region: Path, engine: Engine, keyring: Keyring) -> None:
 
 @contextmanager
 def service_opener(
-    engine: Engine, clock: FixedClock, keyring: Keyring
+    database: Engine, clock: FixedClock, keyring: Keyring
 ) -> Iterator[Callable[..., DecisionService]]:
     """Opens decision services over the log of `engine` (options as `DecisionService.over`
     takes them); closes every one on the way out."""
@@ -142,7 +142,7 @@ def service_opener(
 
     def make(**options: object) -> DecisionService:
         service = DecisionService.over(
-            DecisionLog(engine, clock),
+            DecisionLog(database, clock),
             policy=PolicySettings(),
             keyring=keyring,
             **options,  # type: ignore[arg-type]

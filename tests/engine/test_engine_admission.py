@@ -30,7 +30,7 @@ from fundwall.domain.money import Money
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.admission import ALREADY_USED
-from fundwall.engine.decide import DecisionService
+from fundwall.engine.service import DecisionService
 from fundwall.store import UnitOfWork
 from fundwall.store.personal_data import personal_data_in
 from fundwall.store.tables import TransactionRow
@@ -42,10 +42,10 @@ HOLDER = Holder(PartyKind.PERSON, ResidentId.parse("11010519491231002X"), "张�
 
 @pytest.fixture
 def open_service(
-    engine: Engine, keyring: Keyring, clock: FixedClock
+    database: Engine, keyring: Keyring, clock: FixedClock
 ) -> Iterator[Callable[[], DecisionService]]:
-    seed(engine, keyring)
-    with service_opener(engine, clock, keyring) as make:
+    seed(database, keyring)
+    with service_opener(database, clock, keyring) as make:
         yield make
 
 
@@ -74,13 +74,13 @@ def paid(
     )
 
 
-def logged(engine: Engine) -> int:
-    with engine.connect() as connection:
+def logged(database: Engine) -> int:
+    with database.connect() as connection:
         return int(connection.scalar(select(func.count()).select_from(TransactionRow)) or 0)
 
 
 def test_a_member_cannot_spend_another_members_customers_limit(
-    open_service: Callable[[], DecisionService], engine: Engine, clock: FixedClock
+    open_service: Callable[[], DecisionService], database: Engine, clock: FixedClock
 ) -> None:
     """The finding: 301 declared itself payer bank of 302's class II account C2 and used up
     its daily limit, so 302's own ¥500 was then blocked (HC11)."""
@@ -89,7 +89,7 @@ def test_a_member_cannot_spend_another_members_customers_limit(
     stolen = paid("H-1", when, ("C2", "301"), ("D1", "305"), 9_900_00)
     with pytest.raises(PermissionDenied, match="payer_account: not an account of member 301"):
         service.decide(stolen, member="301")
-    assert logged(engine) == 0
+    assert logged(database) == 0
     own = paid("O-1", when + timedelta(minutes=1), ("C2", "302"), ("D1", "305"), 500_00)
     decision = service.decide(own, member="302")
     assert decision.action is not Action.BLOCK
@@ -175,7 +175,7 @@ def test_an_id_sent_again_with_other_content_is_a_conflict_naming_the_fields(
 
 
 def test_a_batch_is_refused_whole_and_names_the_record(
-    open_service: Callable[[], DecisionService], engine: Engine, clock: FixedClock
+    open_service: Callable[[], DecisionService], database: Engine, clock: FixedClock
 ) -> None:
     service = open_service()
     when = clock.now() - timedelta(hours=1)
@@ -184,7 +184,7 @@ def test_a_batch_is_refused_whole_and_names_the_record(
     with pytest.raises(InvalidInput) as raised:
         service.decide_batch([good, bad], member="301")
     assert (raised.value.record, raised.value.field) == ("1", "payee_bank")
-    assert logged(engine) == 0
+    assert logged(database) == 0
     refused = service.screen("301", [good, bad, paid("B-2", when, ("C2", "301"), ("D1", "305"), 1)])
     assert [r.code if r else None for r in refused] == [None, "RC01", "AG01"]
 

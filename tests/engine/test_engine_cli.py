@@ -74,8 +74,8 @@ def test_pack_errors_are_one_line_and_exit_2(
         assert message in capsys.readouterr().err
 
 
-def test_decide_answers_json_lines_once_logged(engine: Engine, tmp_path: Path) -> None:
-    seed(engine, Keyring.from_settings(get_settings()))
+def test_decide_answers_json_lines_once_logged(database: Engine, tmp_path: Path) -> None:
+    seed(database, Keyring.from_settings(get_settings()))
     sent = [
         {"tx_id": "J1", "ts": "2024-06-01T16:00:00+08:00", "kind": "transfer",
          "payer_account": "A1", "payee_account": "B1", "payer_bank": "301",

@@ -19,7 +19,7 @@ from fundwall.config import load_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.transactions import Transaction
 from fundwall.sim.schema import read_table
-from fundwall.store import open_engine
+from fundwall.store import open_database
 from fundwall.store.migrate import upgrade
 
 SENT = 900
@@ -31,11 +31,11 @@ def store(folder: Path, region: Path) -> tuple[str, Keyring]:
     url = f"sqlite:///{folder / 'fundwall.db'}"
     upgrade(url)
     keyring = Keyring.from_settings(load_settings(config_file=None, data_dir=folder))
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        load_accounts(region, engine, keyring)
+        load_accounts(region, database, keyring)
     finally:
-        engine.dispose()
+        database.dispose()
     return url, keyring
 
 

@@ -42,8 +42,8 @@ OFFICER = "user:officer@PSB350200"
 
 
 @pytest.fixture
-def hashes(engine: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
-    return seed(engine, keyring)
+def hashes(database: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
+    return seed(database, keyring)
 
 
 def book(uow_factory: UowFactory) -> ControlBook:

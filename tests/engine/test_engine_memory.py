@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from fundwall.clock import FixedClock
 from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
-from fundwall.engine.decide import DecisionService
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features.catalog import WINDOWS
 from fundwall.engine.features.tracks import Track
 from fundwall.engine.seen import FIRST_CAPACITY, SeenIds
+from fundwall.engine.service import DecisionService
 
 LONGEST_US = max(window.micros for window in WINDOWS)
 
@@ -43,12 +43,12 @@ def test_a_quiet_entity_keeps_few_events_that_left_every_window() -> None:
 
 
 def test_an_id_the_filter_thinks_it_saw_is_decided_as_new(
-    engine: Engine, keyring: Keyring, clock: FixedClock
+    database: Engine, keyring: Keyring, clock: FixedClock
 ) -> None:
     """A false "maybe seen" costs a read of the log, which says the id is new."""
-    seed(engine, keyring)
+    seed(database, keyring)
     service = DecisionService.over(
-        DecisionLog(engine, clock), policy=PolicySettings(), keyring=keyring
+        DecisionLog(database, clock), policy=PolicySettings(), keyring=keyring
     )
     try:
         new = transaction("N-1", clock.now() - timedelta(minutes=5), "A1", "C2", 100_00)

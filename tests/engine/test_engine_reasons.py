@@ -23,13 +23,13 @@ from fundwall.engine.controls import (
     RiskEntry,
 )
 from fundwall.engine.controls.model import APPEAL_EN, APPEAL_ZH, NEVER_US, local_time
-from fundwall.engine.decider import DecisionEngine
+from fundwall.engine.core import DecisionCore
 from fundwall.engine.features.inputs import micros
 
 
 def decide(control_book: ControlBook, *events: object) -> list[Decision]:
-    engine = DecisionEngine(directory(), control_book, PolicySettings(), quiet_pack())
-    return [engine.decide(event).decision for event in events]  # type: ignore[arg-type]
+    core = DecisionCore(directory(), control_book, PolicySettings(), quiet_pack())
+    return [core.decide(event).decision for event in events]  # type: ignore[arg-type]
 
 
 def only_reason(decision: Decision) -> tuple[str, str, str, dict[str, object]]:

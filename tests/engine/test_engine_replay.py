@@ -44,9 +44,9 @@ from fundwall.engine.controls import (
 )
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.model import NEVER_US
-from fundwall.engine.decide import DecisionService
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack, default_pack, parse_pack
+from fundwall.engine.service import DecisionService
 from fundwall.sim.schema import read_table
 
 runner = CliRunner()
@@ -122,7 +122,7 @@ def test_replay_reproduces_the_online_decisions(region: Path, keyring: Keyring) 
         ), sent.tx_id
         assert row["controls"] == [i for i in ids if is_control_id(i)], sent.tx_id
         assert row["rules"] == [i for i in ids if not is_control_id(i)], sent.tx_id
-        tried = shadow.engine.decide(sent).shadow
+        tried = shadow.core.decide(sent).shadow
         assert tried is not None
         assert (row["shadow_action"], row["shadow_score"], row["shadow_pack_version"]) == (
             tried.action.value,

@@ -25,8 +25,7 @@ from fundwall.engine.controls.doors import (
     restrict,
     set_account_status,
 )
-from fundwall.engine.decide import DecisionService
-from fundwall.engine.decider import Instant
+from fundwall.engine.core import Instant
 from fundwall.engine.registry import (
     ENGINE_ACTOR,
     PackStatus,
@@ -36,6 +35,7 @@ from fundwall.engine.registry import (
     set_shadow,
 )
 from fundwall.engine.rules import default_pack
+from fundwall.engine.service import DecisionService
 from fundwall.store import DatabaseUnavailableError, UnitOfWork
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.tables import Base, DecisionRow, TransactionRow
@@ -45,16 +45,16 @@ ACTOR = "user:officer@PSB350200"
 
 
 @pytest.fixture
-def hashes(engine: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
-    return seed(engine, keyring)
+def hashes(database: Engine, keyring: Keyring) -> dict[str, tuple[str, str]]:
+    return seed(database, keyring)
 
 
 @pytest.fixture
 def open_service(
-    engine: Engine, keyring: Keyring, clock: FixedClock, hashes: dict[str, tuple[str, str]]
+    database: Engine, keyring: Keyring, clock: FixedClock, hashes: dict[str, tuple[str, str]]
 ) -> Iterator[Callable[..., DecisionService]]:
     """Opens services over the test database; closes them at the end."""
-    with service_opener(engine, clock, keyring) as make:
+    with service_opener(database, clock, keyring) as make:
         yield make
 
 
@@ -86,8 +86,8 @@ def stream(clock: FixedClock) -> Stream:
     return Stream(clock)
 
 
-def rows(engine: Engine, table: str) -> int:
-    with engine.connect() as connection:
+def rows(database: Engine, table: str) -> int:
+    with database.connect() as connection:
         return int(
             connection.scalar(select(func.count()).select_from(Base.metadata.tables[table])) or 0
         )
@@ -109,7 +109,7 @@ def test_default_pack_goes_live_on_first_use(
 def test_a_repeated_id_gets_its_first_decision_and_counts_once(
     open_service: Callable[..., DecisionService],
     uow_factory: UowFactory,
-    engine: Engine,
+    database: Engine,
     stream: Stream,
 ) -> None:
     live(uow_factory, COUNTING_PACK, "counting.yaml")
@@ -121,24 +121,24 @@ def test_a_repeated_id_gets_its_first_decision_and_counts_once(
     # Counted once: the next transfer has one earlier transfer in its hour, not three.
     assert service.decide(stream("A1", "B1", 100)).action is Action.PASS
     assert service.decide(stream("A1", "B1", 100)).action is Action.ALERT
-    assert rows(engine, "transactions") == rows(engine, "decisions") == 3
+    assert rows(database, "transactions") == rows(database, "decisions") == 3
 
 
 def test_a_batch_is_logged_at_once_and_repeats_inside_it_get_the_first_decision(
-    open_service: Callable[..., DecisionService], engine: Engine, stream: Stream
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
 ) -> None:
     service = open_service()
     one, two = stream("A1", "B1", 100), stream("B1", "A1", 200)
     answers = service.decide_batch([one, two, one])
     assert [a.tx_id for a in answers] == [one.tx_id, two.tx_id, one.tx_id]
     assert answers[2] is answers[0]
-    assert rows(engine, "transactions") == 2
+    assert rows(database, "transactions") == 2
 
 
 def test_shadow_pack_is_logged_and_never_enforced(
     open_service: Callable[..., DecisionService],
     uow_factory: UowFactory,
-    engine: Engine,
+    database: Engine,
     stream: Stream,
 ) -> None:
     live_version = live(uow_factory, TEST_PACK, "test.yaml")
@@ -155,7 +155,7 @@ def test_shadow_pack_is_logged_and_never_enforced(
         live_version,
         False,
     )
-    with engine.connect() as connection:
+    with database.connect() as connection:
         logged = connection.execute(
             select(DecisionRow.action, DecisionRow.pack_version, DecisionRow.shadow)
             .where(DecisionRow.tx_id == tx.tx_id)
@@ -224,7 +224,7 @@ def test_a_promoted_pack_decides_the_next_transaction(
 def test_a_failed_write_counts_nothing(
     open_service: Callable[..., DecisionService],
     uow_factory: UowFactory,
-    engine: Engine,
+    database: Engine,
     stream: Stream,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -244,25 +244,25 @@ def test_a_failed_write_counts_nothing(
     assert service.decide(tx).action is Action.PASS
     # tx counted once: the next one sees one earlier transfer, not two.
     assert service.decide(stream("A1", "B1", 100)).action is Action.PASS
-    assert rows(engine, "transactions") == 2
+    assert rows(database, "transactions") == 2
 
 
 def test_history_without_decisions_is_folded_but_not_decided_again(
     open_service: Callable[..., DecisionService],
     uow_factory: UowFactory,
-    engine: Engine,
+    database: Engine,
     stream: Stream,
 ) -> None:
     live(uow_factory, COUNTING_PACK, "counting.yaml")
     loaded = stream("A1", "B1", 30_000_00)
-    with engine.begin() as connection:
+    with database.begin() as connection:
         connection.execute(
             insert(Base.metadata.tables[TransactionRow.__tablename__]), loaded.as_row()
         )
     service = open_service()
     # accounts.balance_fen is the balance after the loaded history.
-    assert service.engine.controls.balance("A1") == 100_000_00
-    assert service.engine.controls.balance("B1") == 50_000_00
+    assert service.core.controls.balance("A1") == 100_000_00
+    assert service.core.controls.balance("B1") == 50_000_00
     assert service.decide(stream("A1", "B1", 100)).action is Action.PASS
     assert service.decide(stream("A1", "B1", 100)).action is Action.ALERT
     with pytest.raises(Conflict, match="history loaded without a decision"):
@@ -270,17 +270,17 @@ def test_history_without_decisions_is_folded_but_not_decided_again(
 
 
 def test_a_restart_from_a_snapshot_and_its_tail_equals_a_full_fold(
-    open_service: Callable[..., DecisionService], engine: Engine, stream: Stream
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
 ) -> None:
     service = open_service(snapshot_every=2)
     for payer, payee in [("A1", "B1"), ("B1", "C2"), ("C2", "C3"), ("D1", "A1"), ("A1", "F1")]:
         service.decide(stream(payer, payee, 1_000_00))
     assert service.log is not None
     service.log.close()  # gone without saving its state, as in a crash
-    assert rows(engine, EngineSnapshotRow.__tablename__) == 1
+    assert rows(database, EngineSnapshotRow.__tablename__) == 1
     restarted = open_service()
     assert restarted.folded == 1  # the snapshot was taken after the fourth
-    with engine.begin() as connection:
+    with database.begin() as connection:
         connection.execute(Base.metadata.tables[EngineSnapshotRow.__tablename__].delete())
     full = open_service()
     assert full.folded == 5
@@ -296,17 +296,17 @@ def test_closing_saves_the_state_so_the_next_start_folds_nothing(
     again = open_service()
     assert again.folded == 0
     assert again.decide(stream("A1", "B1", 100)).tx_id != decision.tx_id
-    assert again.engine.controls.balance("A1") == 100_000_00 - 200
+    assert again.core.controls.balance("A1") == 100_000_00 - 200
 
 
 def state_of(service: DecisionService) -> tuple[object, ...]:
     """The engine's state as plain values (snapshot bytes differ with object identity)."""
-    version, features, ledger, clock = marshal.loads(service.engine.snapshot())
+    version, features, ledger, clock = marshal.loads(service.core.snapshot())
     return version, marshal.loads(features), marshal.loads(ledger), clock
 
 
 def test_late_stamps_are_decided_as_of_the_latest_time(
-    open_service: Callable[..., DecisionService], engine: Engine, clock: FixedClock
+    open_service: Callable[..., DecisionService], database: Engine, clock: FixedClock
 ) -> None:
     service = open_service()
     now = clock.now()
@@ -315,7 +315,7 @@ def test_late_stamps_are_decided_as_of_the_latest_time(
         [transaction("ON-TIME", now, "A1", "B1", 100), late]
     )
     assert [d.action for d in decisions] == [Action.PASS, Action.PASS]
-    with engine.connect() as connection:
+    with database.connect() as connection:
         stamped = connection.scalar(select(TransactionRow.ts).where(TransactionRow.tx_id == "LATE"))
     assert stamped == late.ts
 
@@ -323,36 +323,36 @@ def test_late_stamps_are_decided_as_of_the_latest_time(
 def test_a_batch_failing_half_way_is_not_counted_twice(
     open_service: Callable[..., DecisionService],
     uow_factory: UowFactory,
-    engine: Engine,
+    database: Engine,
     stream: Stream,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     live(uow_factory, COUNTING_PACK, "counting.yaml")
     service = open_service()
     one, two = stream("A1", "B1", 100), stream("A1", "B1", 100)
-    real = service.engine.decide
+    real = service.core.decide
 
     def failing(tx: Transaction, until: Instant | None = None) -> object:
         if tx.tx_id == two.tx_id:
             raise RuntimeError("a rule reason too long to record")
         return real(tx, until)
 
-    monkeypatch.setattr(service.engine, "decide", failing)
+    monkeypatch.setattr(service.core, "decide", failing)
     with pytest.raises(RuntimeError):
         service.decide_batch([one, two])
-    assert rows(engine, "transactions") == 0
+    assert rows(database, "transactions") == 0
     # The service rebuilt its state from the log: `one` is decided afresh, and counted once.
     assert [d.action for d in service.decide_batch([one, two])] == [Action.PASS, Action.PASS]
     assert service.decide(stream("A1", "B1", 100)).action is Action.ALERT
-    assert rows(engine, "transactions") == 3
+    assert rows(database, "transactions") == 3
 
 
 def test_a_transaction_logged_by_another_process_is_a_conflict(
-    open_service: Callable[..., DecisionService], engine: Engine, stream: Stream
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
 ) -> None:
     service = open_service()
     tx = stream("A1", "B1", 100)
-    with engine.begin() as connection:
+    with database.begin() as connection:
         connection.execute(insert(Base.metadata.tables[TransactionRow.__tablename__]), tx.as_row())
     with pytest.raises(Conflict, match="in the log already"):
         service.decide(tx)

@@ -19,10 +19,10 @@ from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.decide import DecisionService
-from fundwall.engine.decider import DecisionEngine, Instant
+from fundwall.engine.core import DecisionCore, Instant
 from fundwall.engine.features.inputs import micros
 from fundwall.engine.registry import promote, register_pack
+from fundwall.engine.service import DecisionService
 from fundwall.store import UnitOfWork
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.tables import Base, DecisionRow
@@ -53,15 +53,15 @@ OPENED = datetime(2023, 1, 1, tzinfo=UTC)
 
 @pytest.fixture
 def open_service(
-    engine: Engine, keyring: Keyring, clock: FixedClock
+    database: Engine, keyring: Keyring, clock: FixedClock
 ) -> Iterator[Callable[[], DecisionService]]:
     """Opens services over the seeded test database with CLOCK_PACK live."""
-    seed(engine, keyring)
-    with UnitOfWork(engine, clock=clock) as uow:
+    seed(database, keyring)
+    with UnitOfWork(database, clock=clock) as uow:
         version = register_pack(uow, "user:officer@PSB350200", CLOCK_PACK, name="clock").version
-    with UnitOfWork(engine, clock=clock) as uow:
+    with UnitOfWork(database, clock=clock) as uow:
         promote(uow, "user:officer@PSB350200", version)
-    with service_opener(engine, clock, keyring) as make:
+    with service_opener(database, clock, keyring) as make:
         yield make
 
 
@@ -76,10 +76,10 @@ def quoted(decision: Decision) -> dict[str, int | float | str]:
     return dict(reason.values)
 
 
-def state_of(service: DecisionService | DecisionEngine) -> tuple[object, ...]:
+def state_of(service: DecisionService | DecisionCore) -> tuple[object, ...]:
     """The engine's state as plain values (snapshot bytes differ with object identity)."""
-    engine = service.engine if isinstance(service, DecisionService) else service
-    version, features, ledger, clock = marshal.loads(engine.snapshot())
+    core = service.core if isinstance(service, DecisionService) else service
+    version, features, ledger, clock = marshal.loads(core.snapshot())
     return version, marshal.loads(features), marshal.loads(ledger), clock
 
 
@@ -89,11 +89,11 @@ def test_a_transaction_an_hour_ahead_does_not_move_the_clock_of_another_member(
     service = open_service()
     now = clock.now()  # 16:00 in Beijing
     service.decide(of_member("AHEAD", now + timedelta(hours=1), "A1", "B1"))
-    assert service.engine.clock_us == micros(now, "now")
+    assert service.core.clock_us == micros(now, "now")
     clock.advance(timedelta(minutes=1))
     other = service.decide(of_member("OTHER", clock.now(), "D1", "C3"))
     assert quoted(other)["hour"] == 16
-    assert service.engine.clock_us == micros(clock.now(), "now")
+    assert service.core.clock_us == micros(clock.now(), "now")
 
 
 def test_a_transaction_dated_9999_ages_no_account(
@@ -109,7 +109,7 @@ def test_a_transaction_dated_9999_ages_no_account(
 
 
 def test_the_log_keeps_the_stamp_sent_and_the_instant_decided(
-    open_service: Callable[[], DecisionService], clock: FixedClock, engine: Engine
+    open_service: Callable[[], DecisionService], clock: FixedClock, database: Engine
 ) -> None:
     service = open_service()
     service.decide_batch(
@@ -122,13 +122,13 @@ def test_the_log_keeps_the_stamp_sent_and_the_instant_decided(
     logged = {each.event.tx_id: each for each in service.log.history()}
     assert logged["AHEAD"].event.ts == FAR_AHEAD
     assert logged["AHEAD"].decided_at == logged["ON-TIME"].decided_at == clock.now()
-    with engine.connect() as connection:
+    with database.connect() as connection:
         stamps = set(connection.scalars(select(DecisionRow.decided_at)))
     assert stamps == {clock.now()}
 
 
 def test_a_restart_folds_capped_transactions_at_the_time_they_were_decided_as(
-    open_service: Callable[[], DecisionService], clock: FixedClock, engine: Engine
+    open_service: Callable[[], DecisionService], clock: FixedClock, database: Engine
 ) -> None:
     service = open_service()
     service.decide(of_member("AHEAD", FAR_AHEAD, "A1", "B1"))
@@ -138,11 +138,11 @@ def test_a_restart_folds_capped_transactions_at_the_time_they_were_decided_as(
     service.decide(of_member("ON-TIME", clock.now(), "D1", "A1"))
     assert service.log is not None
     service.log.close()  # gone without saving its state, as in a crash
-    assert not _snapshots(engine)
+    assert not _snapshots(database)
     restarted = open_service()
     assert restarted.folded == 3
     assert state_of(restarted) == state_of(service)
-    assert restarted.engine.clock_us == micros(clock.now(), "now")
+    assert restarted.core.clock_us == micros(clock.now(), "now")
     clock.advance(timedelta(minutes=1))
     after = restarted.decide(of_member("AFTER", clock.now(), "C2", "B1"))
     assert quoted(after)["payer_age_days"] == (clock.now() - OPENED).days
@@ -157,34 +157,34 @@ def test_a_service_clock_set_back_never_moves_the_engine_back(
     clock.set(now - timedelta(hours=2))  # the machine's clock was corrected
     second = service.decide(of_member("SECOND", now + timedelta(minutes=1), "D1", "C3"))
     assert quoted(second)["hour"] == 16  # as of the engine's time, not 14:00
-    assert service.engine.clock_us == micros(now, "now")
+    assert service.core.clock_us == micros(now, "now")
     assert service.log is not None
     service.log.close()
     assert state_of(open_service()) == state_of(service)
 
 
-def _snapshots(engine: Engine) -> int:
+def _snapshots(database: Engine) -> int:
     table = Base.metadata.tables[EngineSnapshotRow.__tablename__]
-    with engine.connect() as connection:
+    with database.connect() as connection:
         return len(connection.execute(select(table.c.id)).all())
 
 
 def test_the_engine_caps_a_time_at_until_and_never_goes_back(policy: PolicySettings) -> None:
-    engine = DecisionEngine(directory(), book(), policy, quiet_pack())
+    core = DecisionCore(directory(), book(), policy, quiet_pack())
     until = Instant.of(tx(10, "A1", "B1", 100).ts)
-    engine.decide(tx(60, "A1", "B1", 100), until)
-    assert engine.clock_us == until.us
-    engine.decide(tx(5, "D1", "C3", 100), until)  # late: as of the engine's time
-    assert engine.clock_us == until.us
-    engine.decide(tx(20, "D1", "C3", 100))  # no `until`, as in memory: its own time
-    assert engine.clock_us == micros(tx(20, "D1", "C3", 100).ts, "x")
+    core.decide(tx(60, "A1", "B1", 100), until)
+    assert core.clock_us == until.us
+    core.decide(tx(5, "D1", "C3", 100), until)  # late: as of the engine's time
+    assert core.clock_us == until.us
+    core.decide(tx(20, "D1", "C3", 100))  # no `until`, as in memory: its own time
+    assert core.clock_us == micros(tx(20, "D1", "C3", 100).ts, "x")
 
 
 def test_folding_with_the_same_until_gives_the_same_state(policy: PolicySettings) -> None:
     events = [tx(60 * 24 * 365, "A1", "B1", 100), tx(2, "D1", "C3", 100), tx(3, "B1", "C2", 5)]
     until = Instant.of(tx(1, "A1", "B1", 100).ts)
-    decided = DecisionEngine(directory(), book(), policy, quiet_pack())
-    folded = DecisionEngine(directory(), book(), policy, quiet_pack())
+    decided = DecisionCore(directory(), book(), policy, quiet_pack())
+    folded = DecisionCore(directory(), book(), policy, quiet_pack())
     for event in events:
         decided.decide(event, until)
         folded.fold(event, None, until)

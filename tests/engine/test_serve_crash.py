@@ -50,7 +50,7 @@ from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.sim.load import load_region
 from fundwall.sim.schema import read_table
-from fundwall.store import UnitOfWork, open_engine
+from fundwall.store import UnitOfWork, open_database
 from fundwall.store.migrate import upgrade
 
 ROUNDS: Final = 20
@@ -73,15 +73,15 @@ def prepare_store(data_dir: Path, region: Path) -> tuple[str, Keyring, dict[str,
     upgrade(url)
     keyring = Keyring.from_settings(load_settings(config_file=None, data_dir=data_dir))
     members = sorted(set(read_table(region, "accounts")["bank"].to_pylist()))
-    engine = open_engine(url)
+    database = open_database(url)
     keys: dict[str, str] = {}
     try:
-        load_region(region, engine, keyring, transactions=False)
+        load_region(region, database, keyring, transactions=False)
         for member in members:
-            with UnitOfWork(engine) as uow:
+            with UnitOfWork(database) as uow:
                 _, keys[member] = create_api_key(uow, SystemActor("test"), member, "crash test")
     finally:
-        engine.dispose()
+        database.dispose()
     return url, keyring, keys
 
 
@@ -363,8 +363,8 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
     after, never_stopped = decided(f"sqlite:///{reference}", keyring, txs)
     assert [essence(d) for d in after] == [essence(logged[tx.tx_id]) for tx in txs]
     try:
-        assert state(held.engine) == state(folded.engine) == state(never_stopped)
-        assert probe(held.engine, txs) == probe(folded.engine, txs) == probe(never_stopped, txs)
+        assert state(held.database) == state(folded.database) == state(never_stopped)
+        assert probe(held.database, txs) == probe(folded.database, txs) == probe(never_stopped, txs)
     finally:
         held.close()
         folded.close()

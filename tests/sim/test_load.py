@@ -32,35 +32,35 @@ TABLES = {
 }
 
 
-def _count(engine: Engine, row_type: type) -> int:
-    with engine.connect() as connection:
+def _count(database: Engine, row_type: type) -> int:
+    with database.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(row_type)).scalar_one())
 
 
 def test_loading_twice_inserts_everything_once(
-    tiny: Path, engine: Engine, keyring: Keyring
+    tiny: Path, database: Engine, keyring: Keyring
 ) -> None:
-    first = load_region(tiny, engine, keyring)
+    first = load_region(tiny, database, keyring)
     for name, row_type in TABLES.items():
         rows = read_table(tiny, name).num_rows
-        assert _count(engine, row_type) == rows, name
+        assert _count(database, row_type) == rows, name
         assert first.inserted[row_type.__tablename__] == rows
-    audit = _count(engine, AuditRow)
+    audit = _count(database, AuditRow)
     assert audit == len(TABLES)
-    second = load_region(tiny, engine, keyring)
+    second = load_region(tiny, database, keyring)
     assert set(second.inserted.values()) == {0}
     assert second.present == first.inserted
-    assert _count(engine, AuditRow) == audit
+    assert _count(database, AuditRow) == audit
     for name, row_type in TABLES.items():
-        assert _count(engine, row_type) == read_table(tiny, name).num_rows
+        assert _count(database, row_type) == read_table(tiny, name).num_rows
 
 
 def test_personal_data_is_encrypted_and_hashed(
-    tiny: Path, engine: Engine, keyring: Keyring
+    tiny: Path, database: Engine, keyring: Keyring
 ) -> None:
-    load_region(tiny, engine, keyring)
+    load_region(tiny, database, keyring)
     party = read_table(tiny, "parties").slice(0, 1).to_pylist()[0]
-    with engine.connect() as connection:
+    with database.connect() as connection:
         row = connection.execute(
             select(PartyRow).where(PartyRow.party_id == party["party_id"])
         ).one()
@@ -75,9 +75,9 @@ def test_personal_data_is_encrypted_and_hashed(
 
 
 def test_account_balances_are_the_closing_balances(
-    tiny: Path, engine: Engine, keyring: Keyring
+    tiny: Path, database: Engine, keyring: Keyring
 ) -> None:
-    load_region(tiny, engine, keyring)
+    load_region(tiny, database, keyring)
     tx = pl.from_arrow(read_table(tiny, "transactions"))
     accounts = pl.from_arrow(read_table(tiny, "accounts"))
     assert isinstance(tx, pl.DataFrame) and isinstance(accounts, pl.DataFrame)
@@ -85,7 +85,7 @@ def test_account_balances_are_the_closing_balances(
     opening = accounts.filter(pl.col("account_no") == busiest)["opening_balance_fen"][0]
     paid = tx.filter(pl.col("payer_account") == busiest)["amount_fen"].sum()
     got = tx.filter(pl.col("payee_account") == busiest)["amount_fen"].sum()
-    with engine.connect() as connection:
+    with database.connect() as connection:
         stored = connection.execute(
             select(AccountRow.balance_fen).where(AccountRow.account_no == busiest)
         ).scalar_one()
@@ -93,14 +93,14 @@ def test_account_balances_are_the_closing_balances(
 
 
 def test_a_folder_that_is_not_a_region_is_refused(
-    tmp_path: Path, engine: Engine, keyring: Keyring
+    tmp_path: Path, database: Engine, keyring: Keyring
 ) -> None:
     with pytest.raises(InvalidInput, match="not a region folder"):
-        load_region(tmp_path, engine, keyring)
-    assert _count(engine, PartyRow) == 0
+        load_region(tmp_path, database, keyring)
+    assert _count(database, PartyRow) == 0
 
 
-def test_an_imported_folder_loads_too(tmp_path: Path, engine: Engine, keyring: Keyring) -> None:
+def test_an_imported_folder_loads_too(tmp_path: Path, database: Engine, keyring: Keyring) -> None:
     from fundwall.sim.importers import import_paysim
 
     src = tmp_path / "p.csv"
@@ -111,10 +111,10 @@ def test_an_imported_folder_loads_too(tmp_path: Path, engine: Engine, keyring: K
         "2,CASH_OUT,5,C3,5,0,C4,0,0,1,0\n"
     )
     import_paysim(src, tmp_path / "region")
-    result = load_region(tmp_path / "region", engine, keyring)
+    result = load_region(tmp_path / "region", database, keyring)
     assert result.inserted["accounts"] == 4
     assert result.inserted["transactions"] == 3
-    with engine.connect() as connection:
+    with database.connect() as connection:
         rows = connection.execute(select(AccountRow.account_no, AccountRow.balance_fen))
         balances = {number: balance for number, balance in rows}
     assert balances == {"C1": 0, "M2": 500, "C3": 0, "C4": 0}

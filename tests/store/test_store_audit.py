@@ -35,9 +35,9 @@ def seal(tmp_path: Path) -> AuditSeal:
 
 
 @pytest.fixture
-def uow_factory(engine: Engine, clock: FixedClock, seal: AuditSeal) -> UowFactory:
+def uow_factory(database: Engine, clock: FixedClock, seal: AuditSeal) -> UowFactory:
     """Units of work keying the chain with this module's key and checkpoint file."""
-    return lambda: UnitOfWork(engine, clock=clock, audit_seal=seal)
+    return lambda: UnitOfWork(database, clock=clock, audit_seal=seal)
 
 
 def append(uow_factory: UowFactory, count: int, start: int = 1) -> None:
@@ -63,8 +63,8 @@ def problem_of(uow_factory: UowFactory) -> ChainBreak:
     return problem
 
 
-def sql(engine: Engine, statement: str, **params: object) -> None:
-    with engine.begin() as connection:
+def sql(database: Engine, statement: str, **params: object) -> None:
+    with database.begin() as connection:
         connection.execute(text(statement), params)
 
 
@@ -121,8 +121,8 @@ def test_verify_reports_progress_in_batches(
     assert seen == [10, 20]
 
 
-def test_altered_details_are_found(five: UowFactory, engine: Engine) -> None:
-    sql(engine, "UPDATE audit_log SET details = :d WHERE seq = 3", d='{"n":333}')
+def test_altered_details_are_found(five: UowFactory, database: Engine) -> None:
+    sql(database, "UPDATE audit_log SET details = :d WHERE seq = 3", d='{"n":333}')
     problem = problem_of(five)
     assert (problem.seq, problem.kind) == (3, "altered")
     assert str(problem) == "record 3 altered: its stored hash does not match its contents"
@@ -138,17 +138,17 @@ def test_altered_details_are_found(five: UowFactory, engine: Engine) -> None:
     ],
 )
 def test_any_altered_field_is_found(
-    five: UowFactory, engine: Engine, column: str, value: object
+    five: UowFactory, database: Engine, column: str, value: object
 ) -> None:
-    if column == "ts" and engine.dialect.name == "sqlite":
+    if column == "ts" and database.dialect.name == "sqlite":
         value = "2020-01-01 00:00:00.000000"
-    sql(engine, f"UPDATE audit_log SET {column} = :v WHERE seq = 2", v=value)
+    sql(database, f"UPDATE audit_log SET {column} = :v WHERE seq = 2", v=value)
     problem = problem_of(five)
     assert (problem.seq, problem.kind) == (2, "altered")
 
 
 def test_altered_and_rehashed_record_is_named_by_its_successor(
-    five: UowFactory, engine: Engine, seal: AuditSeal
+    five: UowFactory, database: Engine, seal: AuditSeal
 ) -> None:
     # Even whoever holds the key cannot re-hash one record alone: its successor links to it.
     with five() as uow:
@@ -163,14 +163,14 @@ def test_altered_and_rehashed_record_is_named_by_its_successor(
             details=row.details,
             prev_hash=row.prev_hash,
         )
-    sql(engine, "UPDATE audit_log SET actor = 'user:forger', hash = :h WHERE seq = 3", h=forged)
+    sql(database, "UPDATE audit_log SET actor = 'user:forger', hash = :h WHERE seq = 3", h=forged)
     problem = problem_of(five)
     assert (problem.seq, problem.kind) == (3, "altered")
     assert "record 4 links to" in problem.detail
 
 
 def test_rehashed_last_record_is_found_through_the_chain_head(
-    five: UowFactory, engine: Engine, seal: AuditSeal
+    five: UowFactory, database: Engine, seal: AuditSeal
 ) -> None:
     with five() as uow:
         row = uow.session.get_one(AuditRow, 5)
@@ -184,7 +184,11 @@ def test_rehashed_last_record_is_found_through_the_chain_head(
             details=row.details,
             prev_hash=row.prev_hash,
         )
-    sql(engine, "UPDATE audit_log SET action = 'nothing_to_see', hash = :h WHERE seq = 5", h=forged)
+    sql(
+        database,
+        "UPDATE audit_log SET action = 'nothing_to_see', hash = :h WHERE seq = 5",
+        h=forged,
+    )
     report = verify(five)
     assert report.records == 4
     assert str(report.problem) == (
@@ -194,48 +198,48 @@ def test_rehashed_last_record_is_found_through_the_chain_head(
 
 @pytest.mark.parametrize(("deleted", "named"), [(3, "seq 3 missing"), (1, "seq 1 missing")])
 def test_deleted_record_is_found(
-    five: UowFactory, engine: Engine, deleted: int, named: str
+    five: UowFactory, database: Engine, deleted: int, named: str
 ) -> None:
-    sql(engine, "DELETE FROM audit_log WHERE seq = :s", s=deleted)
+    sql(database, "DELETE FROM audit_log WHERE seq = :s", s=deleted)
     problem = problem_of(five)
     assert (problem.seq, problem.kind) == (deleted, "deleted")
     assert named in problem.detail
 
 
-def test_several_deleted_records_are_named_as_a_range(five: UowFactory, engine: Engine) -> None:
-    sql(engine, "DELETE FROM audit_log WHERE seq IN (2, 3)")
+def test_several_deleted_records_are_named_as_a_range(five: UowFactory, database: Engine) -> None:
+    sql(database, "DELETE FROM audit_log WHERE seq IN (2, 3)")
     assert str(problem_of(five)) == "record 2 deleted: seq 2–3 missing before record 4"
 
 
 def test_deleted_last_record_is_found_through_the_chain_head(
-    five: UowFactory, engine: Engine
+    five: UowFactory, database: Engine
 ) -> None:
-    sql(engine, "DELETE FROM audit_log WHERE seq = 5")
+    sql(database, "DELETE FROM audit_log WHERE seq = 5")
     assert verify(five).records == 4
     assert (problem_of(five).seq, problem_of(five).kind) == (5, "deleted")
 
 
-def test_deleted_chain_head_is_found(five: UowFactory, engine: Engine) -> None:
-    sql(engine, "DELETE FROM audit_head")
+def test_deleted_chain_head_is_found(five: UowFactory, database: Engine) -> None:
+    sql(database, "DELETE FROM audit_head")
     assert problem_of(five).kind == "deleted"
     with five() as uow, pytest.raises(Exception, match="chain head is missing"):
         uow.audit.record("user:a", "x", "y")
 
 
-def test_records_swapped_by_seq_are_found_as_reordered(five: UowFactory, engine: Engine) -> None:
-    sql(engine, "UPDATE audit_log SET seq = -3 WHERE seq = 3")
-    sql(engine, "UPDATE audit_log SET seq = 3 WHERE seq = 5")
-    sql(engine, "UPDATE audit_log SET seq = 5 WHERE seq = -3")
+def test_records_swapped_by_seq_are_found_as_reordered(five: UowFactory, database: Engine) -> None:
+    sql(database, "UPDATE audit_log SET seq = -3 WHERE seq = 3")
+    sql(database, "UPDATE audit_log SET seq = 3 WHERE seq = 5")
+    sql(database, "UPDATE audit_log SET seq = 5 WHERE seq = -3")
     problem = problem_of(five)
     assert (problem.seq, problem.kind) == (3, "reordered")
     assert problem.detail == "it links to record 4, so it belongs at seq 5, not after record 2"
 
 
 def test_adjacent_records_with_swapped_contents_are_found_as_reordered(
-    five: UowFactory, engine: Engine
+    five: UowFactory, database: Engine
 ) -> None:
     columns = ["ts", "actor", "action", "subject", "details", "prev_hash", "hash"]
-    with engine.begin() as connection:
+    with database.begin() as connection:
         rows = {
             seq: connection.execute(
                 text(f"SELECT {', '.join(columns)} FROM audit_log WHERE seq = :s"), {"s": seq}
@@ -252,10 +256,10 @@ def test_adjacent_records_with_swapped_contents_are_found_as_reordered(
     assert (problem.seq, problem.kind) == (2, "reordered")
 
 
-def test_record_added_behind_the_logs_back_is_found(five: UowFactory, engine: Engine) -> None:
-    ts = "2024-06-01 08:00:00.000000" if engine.dialect.name == "sqlite" else "2024-06-01T08:00Z"
+def test_record_added_behind_the_logs_back_is_found(five: UowFactory, database: Engine) -> None:
+    ts = "2024-06-01 08:00:00.000000" if database.dialect.name == "sqlite" else "2024-06-01T08:00Z"
     sql(
-        engine,
+        database,
         "INSERT INTO audit_log (seq, ts, actor, action, subject, details, prev_hash, hash) "
         "VALUES (6, :ts, 'user:x', 'x', 'x', '{}', :p, :h)",
         ts=ts,
@@ -277,13 +281,13 @@ def test_intact_log_stays_intact_while_verification_runs_alongside_appends(
 
 
 def test_concurrent_writers_cannot_fork_the_chain(
-    engine: Engine, uow_factory: UowFactory, seal: AuditSeal
+    database: Engine, uow_factory: UowFactory, seal: AuditSeal
 ) -> None:
     writers, each = 4, 10
 
     def write(number: int) -> None:
         for n in range(each):
-            with UnitOfWork(engine, audit_seal=seal) as uow:
+            with UnitOfWork(database, audit_seal=seal) as uow:
                 uow.audit.record(f"user:w{number}", "write", f"item:{n}")
                 uow.commit()
 

@@ -40,10 +40,10 @@ def deployment(
     get_settings.cache_clear()
 
 
-def append(engine: Engine, count: int) -> None:
+def append(database: Engine, count: int) -> None:
     """Records written as a service writes them: the deployment's key and checkpoint file."""
     for n in range(count):
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(database) as uow:
             uow.audit.record("user:clerk@B001", "view_account", f"account:A{n}")
             uow.commit()
 
@@ -56,9 +56,9 @@ def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
 
 
 def test_verify_holds_a_clean_chain_against_its_checkpoints(
-    engine: Engine, deployment: Path
+    database: Engine, deployment: Path
 ) -> None:
-    append(engine, 3)
+    append(database, 3)
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("audit log intact: 3 records, head hash ")
@@ -69,26 +69,26 @@ def test_verify_holds_a_clean_chain_against_its_checkpoints(
     assert len((deployment / "audit-checkpoints.jsonl").read_text().splitlines()) == 3
 
 
-def test_verify_fails_on_a_chain_rehashed_with_public_sm3(engine: Engine) -> None:
-    append(engine, 4)
-    rehash_from(engine, 2, version=2, edit=2)
+def test_verify_fails_on_a_chain_rehashed_with_public_sm3(database: Engine) -> None:
+    append(database, 4)
+    rehash_from(database, 2, version=2, edit=2)
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "record 2 altered: its stored hash does not match its contents" in result.stderr
     assert "intact:" not in result.stdout
 
 
-def test_verify_fails_on_a_tail_cut_with_the_head_moved_back(engine: Engine) -> None:
-    append(engine, 4)
-    cut_tail(engine, keep=2)
+def test_verify_fails_on_a_tail_cut_with_the_head_moved_back(database: Engine) -> None:
+    append(database, 4)
+    cut_tail(database, keep=2)
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "record 3 deleted: the chain ends at seq 2, but checkpoint line 3" in result.stderr
     assert "(the 2 records before it are intact)" in result.stderr
 
 
-def test_verify_fails_on_a_forged_checkpoint(engine: Engine, deployment: Path) -> None:
-    append(engine, 2)
+def test_verify_fails_on_a_forged_checkpoint(database: Engine, deployment: Path) -> None:
+    append(database, 2)
     with (deployment / "audit-checkpoints.jsonl").open("a", encoding="ascii") as out:
         out.write('{"seq":9,"hash":"' + "a" * 64 + '","time":"2030-01-01","sig":"' + "b" * 64)
         out.write('"}\n')
@@ -98,17 +98,17 @@ def test_verify_fails_on_a_forged_checkpoint(engine: Engine, deployment: Path) -
     assert "(the chain's 2 records pass the key check)" in result.stderr
 
 
-def test_checkpoint_signs_the_verified_head_only(engine: Engine, deployment: Path) -> None:
+def test_checkpoint_signs_the_verified_head_only(database: Engine, deployment: Path) -> None:
     empty = runner.invoke(app, ["audit", "checkpoint"])
     assert (empty.exit_code, empty.stdout) == (0, "the audit log is empty: nothing to checkpoint\n")
-    append(engine, 2)
+    append(database, 2)
     checkpoints = deployment / "audit-checkpoints.jsonl"
     written = runner.invoke(app, ["audit", "checkpoint"])
     assert written.exit_code == 0, written.output
     assert written.stdout.startswith(f"checkpoint written to {checkpoints}: seq 2, hash ")
     assert len(checkpoints.read_text().splitlines()) == 3
 
-    rehash_from(engine, 1, version=2, edit=1)
+    rehash_from(database, 1, version=2, edit=1)
     refused = runner.invoke(app, ["audit", "checkpoint"])
     assert refused.exit_code == 1
     assert "record 1 altered" in refused.stderr
@@ -116,12 +116,12 @@ def test_checkpoint_signs_the_verified_head_only(engine: Engine, deployment: Pat
 
 
 def test_a_lost_key_file_is_reported_and_never_replaced_by_a_new_key(
-    engine: Engine,
+    database: Engine,
     deployment: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    append(engine, 1)
+    append(database, 1)
     key = deployment / "keys" / "audit.key"
     key.unlink()
     assert run_main(monkeypatch, "audit", "verify") == 2
@@ -132,18 +132,18 @@ def test_a_lost_key_file_is_reported_and_never_replaced_by_a_new_key(
     # Appending does not make a fresh key either: checkpoints were signed with the lost one.
     get_settings.cache_clear()
     with pytest.raises(InvalidInput, match="the audit chain was keyed with it"):
-        append(engine, 1)
+        append(database, 1)
     assert not key.exists()
 
 
 def test_key_and_checkpoint_file_may_come_from_configuration(
-    engine: Engine, deployment: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    database: Engine, deployment: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     elsewhere = tmp_path / "worm" / "fundwall-audit.jsonl"
     monkeypatch.setenv("FUNDWALL_KEYS__AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("FUNDWALL_AUDIT__CHECKPOINTS", str(elsewhere))
     get_settings.cache_clear()
-    append(engine, 2)
+    append(database, 2)
     assert not (deployment / "keys").exists()
     assert len(elsewhere.read_text().splitlines()) == 2
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import Conflict, InvalidInput
-from fundwall.store import AuditSeal, ChainBreak, ChainReport, UnitOfWork, open_engine
+from fundwall.store import AuditSeal, ChainBreak, ChainReport, UnitOfWork, open_database
 from fundwall.store.audit_chain import GENESIS_HASH
 from fundwall.store.migrate import alembic_config, upgrade
 from fundwall.store.tables import AuditHeadRow, AuditRow
@@ -34,8 +34,8 @@ def seal(tmp_path: Path) -> AuditSeal:
 
 
 @pytest.fixture
-def uow_factory(engine: Engine, clock: FixedClock, seal: AuditSeal) -> UowFactory:
-    return lambda: UnitOfWork(engine, clock=clock, audit_seal=seal)
+def uow_factory(database: Engine, clock: FixedClock, seal: AuditSeal) -> UowFactory:
+    return lambda: UnitOfWork(database, clock=clock, audit_seal=seal)
 
 
 def append(uow_factory: UowFactory, commits: int, *, per_commit: int = 1) -> None:
@@ -73,10 +73,10 @@ def public_sm3(version: int, row: Mapping[str, object], prev_hash: str) -> str:
     return hashlib.new("sm3", encoded).hexdigest()
 
 
-def rehash_from(engine: Engine, first: int, *, version: int, edit: int) -> None:
+def rehash_from(database: Engine, first: int, *, version: int, edit: int) -> None:
     """Edit record `edit`, then re-hash every record from `first` on with the public SM3 and
     move the chain head to the new last hash, as a database writer without the key would."""
-    with engine.begin() as connection:
+    with database.begin() as connection:
         rows = connection.execute(select(AuditRow).order_by(AuditRow.seq)).all()
         prev_hash = GENESIS_HASH if first == 1 else rows[first - 2].hash
         for row in rows[first - 1 :]:
@@ -91,9 +91,9 @@ def rehash_from(engine: Engine, first: int, *, version: int, edit: int) -> None:
         connection.execute(update(AuditHeadRow).values(hash=prev_hash))
 
 
-def cut_tail(engine: Engine, keep: int) -> None:
+def cut_tail(database: Engine, keep: int) -> None:
     """Delete every record after `keep` and move the chain head back onto record `keep`."""
-    with engine.begin() as connection:
+    with database.begin() as connection:
         kept = connection.scalar(select(AuditRow.hash).where(AuditRow.seq == keep))
         connection.execute(AuditRow.__table__.delete().where(AuditRow.seq > keep))
         connection.execute(update(AuditHeadRow).values(seq=keep, hash=kept or GENESIS_HASH))
@@ -129,16 +129,18 @@ def test_a_clean_chain_verifies_against_every_checkpoint(
     ],
 )
 def test_chain_rehashed_with_public_sm3_after_an_edit_is_found(
-    uow_factory: UowFactory, engine: Engine, first: int, version: int, named: str
+    uow_factory: UowFactory, database: Engine, first: int, version: int, named: str
 ) -> None:
     append(uow_factory, 5)
-    rehash_from(engine, first, version=version, edit=3)
+    rehash_from(database, first, version=version, edit=3)
     assert str(problem_of(uow_factory)).startswith(named)
 
 
-def test_tail_deleted_and_head_moved_back_is_found(uow_factory: UowFactory, engine: Engine) -> None:
+def test_tail_deleted_and_head_moved_back_is_found(
+    uow_factory: UowFactory, database: Engine
+) -> None:
     append(uow_factory, 5)
-    cut_tail(engine, keep=3)
+    cut_tail(database, keep=3)
     report = verify(uow_factory)
     assert report.records == 3
     assert str(report.problem) == (
@@ -149,20 +151,20 @@ def test_tail_deleted_and_head_moved_back_is_found(uow_factory: UowFactory, engi
 
 
 def test_whole_chain_deleted_and_head_reset_is_found(
-    uow_factory: UowFactory, engine: Engine
+    uow_factory: UowFactory, database: Engine
 ) -> None:
     append(uow_factory, 2)
-    cut_tail(engine, keep=0)
+    cut_tail(database, keep=0)
     assert (problem_of(uow_factory).seq, problem_of(uow_factory).kind) == (1, "deleted")
 
 
 def test_chain_cut_back_and_written_on_differs_from_its_checkpoints(
-    uow_factory: UowFactory, engine: Engine, clock: FixedClock
+    uow_factory: UowFactory, database: Engine, clock: FixedClock
 ) -> None:
     # As a restore from an older copy followed by new work: a sound keyed chain, but not the
     # one the checkpoints signed.
     append(uow_factory, 5)
-    cut_tail(engine, keep=3)
+    cut_tail(database, keep=3)
     clock.advance(timedelta(minutes=5))
     append(uow_factory, 3)
     problem = problem_of(uow_factory)
@@ -227,20 +229,20 @@ def test_a_checkpoint_follows_each_commit_not_each_record(
 
 
 def test_checkpoint_every_n_records_signs_when_a_multiple_is_crossed(
-    engine: Engine, clock: FixedClock, tmp_path: Path
+    database: Engine, clock: FixedClock, tmp_path: Path
 ) -> None:
     sparse = AuditSeal(KEY, tmp_path / "sparse.jsonl", checkpoint_every=5)
-    append(lambda: UnitOfWork(engine, clock=clock, audit_seal=sparse), 5, per_commit=2)
+    append(lambda: UnitOfWork(database, clock=clock, audit_seal=sparse), 5, per_commit=2)
     assert [line["seq"] for line in checkpoint_lines(sparse)] == [6, 10]
 
 
 def test_a_checkpoint_that_cannot_be_written_leaves_the_commit_and_says_why(
-    engine: Engine, clock: FixedClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    database: Engine, clock: FixedClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("not a directory", encoding="ascii")
     unwritable = AuditSeal(KEY, blocked / "audit-checkpoints.jsonl")
-    factory: UowFactory = lambda: UnitOfWork(engine, clock=clock, audit_seal=unwritable)  # noqa: E731
+    factory: UowFactory = lambda: UnitOfWork(database, clock=clock, audit_seal=unwritable)  # noqa: E731
     with caplog.at_level(logging.ERROR, logger="fundwall.store.audit_seal"):
         append(factory, 1)
     assert "audit checkpoint of seq 1 not written to" in caplog.text
@@ -251,7 +253,7 @@ def test_a_checkpoint_that_cannot_be_written_leaves_the_commit_and_says_why(
     assert caught.value.field == "audit.checkpoints"
 
 
-def test_checkpoint_on_request_verifies_first(uow_factory: UowFactory, engine: Engine) -> None:
+def test_checkpoint_on_request_verifies_first(uow_factory: UowFactory, database: Engine) -> None:
     with uow_factory() as uow:
         assert uow.audit.checkpoint() == (verify(uow_factory), None)  # empty: nothing to sign
     append(uow_factory, 2)
@@ -259,14 +261,14 @@ def test_checkpoint_on_request_verifies_first(uow_factory: UowFactory, engine: E
         report, checkpoint = uow.audit.checkpoint()
     assert checkpoint is not None
     assert (checkpoint.seq, checkpoint.hash) == (2, report.head_hash)
-    rehash_from(engine, 2, version=2, edit=2)
+    rehash_from(database, 2, version=2, edit=2)
     with uow_factory() as uow:
         broken, refused = uow.audit.checkpoint()
     assert (broken.intact, refused) == (False, None)
 
 
 def test_checkpoints_written_while_verifying_are_left_for_the_next_run(
-    uow_factory: UowFactory, seal: AuditSeal, engine: Engine
+    uow_factory: UowFactory, seal: AuditSeal, database: Engine
 ) -> None:
     append(uow_factory, 2)
     with uow_factory() as reader:
@@ -283,9 +285,9 @@ def test_checkpoints_written_while_verifying_are_left_for_the_next_run(
 
 def legacy_records(url: str, count: int) -> None:
     """Records as the code before revision 0004 wrote them: plain SM3, no version column."""
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with engine.begin() as connection:
+        with database.begin() as connection:
             prev_hash = GENESIS_HASH
             for seq in range(1, count + 1):
                 values: dict[str, object] = {
@@ -301,7 +303,7 @@ def legacy_records(url: str, count: int) -> None:
                 connection.execute(insert(AuditRow.__table__), values)
             connection.execute(update(AuditHeadRow).values(seq=count, hash=prev_hash))
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_chain_made_before_keying_verifies_and_goes_on_keyed(
@@ -311,8 +313,8 @@ def test_chain_made_before_keying_verifies_and_goes_on_keyed(
     legacy_records(database_url, 3)
     upgrade(database_url)
     seal = AuditSeal(KEY, tmp_path / "audit-checkpoints.jsonl")
-    engine = open_engine(database_url)
-    factory: UowFactory = lambda: UnitOfWork(engine, audit_seal=seal)  # noqa: E731
+    database = open_database(database_url)
+    factory: UowFactory = lambda: UnitOfWork(database, audit_seal=seal)  # noqa: E731
     try:
         before = verify(factory)
         assert (before.intact, before.records, before.checkpoints) == (True, 3, 0)
@@ -321,24 +323,24 @@ def test_chain_made_before_keying_verifies_and_goes_on_keyed(
         assert (after.intact, after.records, after.checkpoints) == (True, 5, 2)
         with factory() as uow:
             assert [record.version for record in uow.audit.tail(5)] == [1, 1, 1, 2, 2]
-        with engine.begin() as connection:
+        with database.begin() as connection:
             connection.execute(update(AuditRow).where(AuditRow.seq == 2).values(actor="user:x"))
         assert str(problem_of(factory)).startswith("record 2 altered")
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_downgrade_below_keying_is_refused_once_records_are_keyed(
     database_url: str, tmp_path: Path
 ) -> None:
     upgrade(database_url)
-    engine = open_engine(database_url)
+    database = open_database(database_url)
     try:
-        append(lambda: UnitOfWork(engine, audit_seal=AuditSeal(KEY, tmp_path / "c.jsonl")), 1)
+        append(lambda: UnitOfWork(database, audit_seal=AuditSeal(KEY, tmp_path / "c.jsonl")), 1)
         with (
-            engine.begin() as connection,
+            database.begin() as connection,
             pytest.raises(Conflict, match="1 audit records are keyed"),
         ):
             command.downgrade(alembic_config(connection), "0003")
     finally:
-        engine.dispose()
+        database.dispose()

@@ -109,14 +109,14 @@ def test_audit_verify_on_an_intact_log(
 def test_audit_verify_fails_naming_the_first_bad_record(
     migrated_database_url: str,
     uow_factory: UowFactory,
-    engine: Engine,
+    database: Engine,
     monkeypatch: pytest.MonkeyPatch,
     tamper: list[str],
     named: str,
 ) -> None:
     use(monkeypatch, migrated_database_url)
     append(uow_factory, 4)
-    with engine.begin() as connection:
+    with database.begin() as connection:
         for statement in tamper:
             connection.execute(text(statement))
     result = runner.invoke(app, ["audit", "verify"])

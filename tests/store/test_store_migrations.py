@@ -12,8 +12,8 @@ from alembic.util import CommandError
 from sqlalchemy import inspect, text
 
 from fundwall.domain.errors import Conflict, InvalidInput
-from fundwall.store import DatabaseUnavailableError, open_engine
-from fundwall.store.engine import display_url, parse_url, reachable
+from fundwall.store import DatabaseUnavailableError, open_database
+from fundwall.store.database import display_url, parse_url, reachable
 from fundwall.store.migrate import (
     alembic_config,
     database_revision,
@@ -40,14 +40,14 @@ def test_upgrade_from_empty_creates_every_table_and_the_chain_head(database_url:
     assert database_revision(database_url) is None
     result = upgrade(database_url)
     assert (result.before, result.after) == (None, head_revision())
-    engine = open_engine(database_url)
+    database = open_database(database_url)
     try:
-        assert set(inspect(engine).get_table_names()) >= TABLES
-        with engine.connect() as connection:
+        assert set(inspect(database).get_table_names()) >= TABLES
+        with database.connect() as connection:
             head = connection.execute(text("SELECT id, seq, hash FROM audit_head")).all()
         assert [tuple(row) for row in head] == [(1, 0, "0" * 64)]
     finally:
-        engine.dispose()
+        database.dispose()
     assert database_revision(database_url) == head_revision()
 
 
@@ -59,24 +59,24 @@ def test_upgrade_twice_changes_nothing_and_says_so(database_url: str) -> None:
 
 
 def test_models_and_migrations_describe_the_same_schema(migrated_database_url: str) -> None:
-    engine = open_engine(migrated_database_url)
+    database = open_database(migrated_database_url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds(database_url: str) -> None:
     upgrade(database_url)
-    engine = open_engine(database_url)
+    database = open_database(database_url)
     try:
-        with engine.begin() as connection:
+        with database.begin() as connection:
             command.downgrade(alembic_config(connection), "base")
-        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert set(inspect(database).get_table_names()) <= {"alembic_version"}
     finally:
-        engine.dispose()
+        database.dispose()
     assert upgrade(database_url).after == head_revision()
 
 
@@ -87,13 +87,13 @@ def test_sqlite_file_and_directory_are_created_with_wal_and_foreign_keys(tmp_pat
     assert path.is_file()
     assert result.created_database
     assert result.summary() == f"upgraded {url} from a new database to revision {head_revision()}"
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             assert connection.scalar(text("PRAGMA foreign_keys")) == 1
             assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_revision_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
@@ -102,14 +102,14 @@ def test_revision_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> No
 
 
 def test_code_refuses_a_database_without_its_schema(database_url: str) -> None:
-    engine = open_engine(database_url)
+    database = open_database(database_url)
     try:
         with pytest.raises(Conflict, match=r"has no Fundwall schema.*run `fundwall db upgrade`"):
-            require_current(engine)
+            require_current(database)
         upgrade(database_url)
-        require_current(engine)
+        require_current(database)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def test_unknown_revision_is_reported_by_alembic(database_url: str) -> None:

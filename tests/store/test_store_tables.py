@@ -317,8 +317,8 @@ def test_longest_domain_values_fit_their_columns(uow_factory: UowFactory, keyrin
         uow.commit()
 
 
-def test_lookups_have_indexes(engine: Engine) -> None:
-    inspector = inspect(engine)
+def test_lookups_have_indexes(database: Engine) -> None:
+    inspector = inspect(database)
 
     def indexed(table: str) -> set[tuple[str, ...]]:
         return {

@@ -104,8 +104,8 @@ def test_audit_time_comes_from_the_injected_clock(
     assert record.ts == later
 
 
-def test_without_a_clock_the_system_clock_is_used(engine: Engine) -> None:
-    with UnitOfWork(engine) as uow:
+def test_without_a_clock_the_system_clock_is_used(database: Engine) -> None:
+    with UnitOfWork(database) as uow:
         before = uow.clock.now()
         record = uow.audit.record("system:test", "ping", "system")
         assert before <= record.ts <= uow.clock.now()

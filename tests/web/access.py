@@ -145,12 +145,12 @@ def principals(region: Region) -> dict[str, Principal]:
     return {principal.label: principal for principal in every}
 
 
-def hidden_from(engine: Engine, member: str | None) -> frozenset[str]:
+def hidden_from(database: Engine, member: str | None) -> frozenset[str]:
     """Transaction ids and account numbers a principal of `member` must never be shown: of
     the transactions and accounts its member has nothing to do with (all of them for a
     principal of no member)."""
     tx = TransactionRow
-    with engine.connect() as connection:
+    with database.connect() as connection:
         if member is None:
             txs = set(connection.scalars(select(tx.tx_id)))
             return frozenset(txs | set(connection.scalars(select(AccountRow.account_no))))
@@ -166,7 +166,7 @@ def hidden_from(engine: Engine, member: str | None) -> frozenset[str]:
         return frozenset(set(connection.scalars(unrelated)) | accounts)
 
 
-def records_of(engine: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:
+def records_of(database: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:
     """An alerted transaction the member's customer paid from an account the other member
     never dealt with (`private`: what the other must not be shown), and that account."""
     tx = TransactionRow
@@ -176,7 +176,7 @@ def records_of(engine: Engine, region: Region, bank: str, private: frozenset[str
         .where(is_alert(), tx.payer_bank == bank)
         .order_by(tx.ts)
     )
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(database) as uow:
         row = next(row for row in uow.session.scalars(alerted) if row.payer_account in private)
         stored = transaction_of(row).as_row()
     transaction = {name: value for name, value in stored.items() if value is not None}

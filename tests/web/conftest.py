@@ -20,7 +20,7 @@ from fundwall.auth import Passwords, demo_notice
 from fundwall.clock import FixedClock
 from fundwall.config import SecuritySettings, load_settings
 from fundwall.crypto import Keyring
-from fundwall.store import UnitOfWork, open_engine
+from fundwall.store import UnitOfWork, open_database
 from fundwall.web import install_console
 
 from .region import NOW, PASSWORD, Region, build_region, trial_pack_text
@@ -46,12 +46,12 @@ class Console:
     """An app over a private copy of the region's database."""
 
     app: FastAPI
-    engine: Engine
+    database: Engine
     clock: FixedClock
     region: Region
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, clock=self.clock)
+        return UnitOfWork(self.database, clock=self.clock)
 
 
 @contextmanager
@@ -67,18 +67,18 @@ def make_console(
     packs = folder / "packs"
     packs.mkdir()
     (packs / "trial.yaml").write_text(trial_pack_text(), encoding="utf-8")
-    engine = open_engine(url)
+    database = open_database(url)
     clock = FixedClock(NOW)
     app = create_app(
-        StoredDecisions(engine),
+        StoredDecisions(database),
         # The region's transactions, sent again, are days older than NOW: no time window.
         load_settings(config_file=None, api={"check_time": False}),
         clock=clock,
-        accounts=AccountReports(engine, Keyring.load(region.keys), clock),
+        accounts=AccountReports(database, Keyring.load(region.keys), clock),
     )
     install_console(
         app,
-        engine=engine,
+        database=database,
         keyring=Keyring.load(region.keys),
         packs_dir=packs,
         data_dir=region.data_dir,
@@ -89,9 +89,9 @@ def make_console(
         security=security,
     )
     try:
-        yield Console(app, engine, clock, region)
+        yield Console(app, database, clock, region)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 @pytest.fixture

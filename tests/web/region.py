@@ -33,7 +33,7 @@ from fundwall.engine.rules import BulkEvaluation, RulePack, default_pack, parse_
 from fundwall.sim.load import load_region
 from fundwall.sim.run import simulate
 from fundwall.sim.schema import read_table
-from fundwall.store import UnitOfWork, open_engine
+from fundwall.store import UnitOfWork, open_database
 from fundwall.store.mapping import decision_row
 from fundwall.store.migrate import upgrade
 from fundwall.store.tables import DecisionRow, TransactionRow
@@ -96,7 +96,7 @@ def _features(folder: Path) -> tuple[pa.Table, pa.Table]:
     return transactions, compute_bulk(transactions, directory)
 
 
-def _decide(engine: Engine, folder: Path, data_dir: Path) -> Counter[tuple[str, str]]:
+def _decide(database: Engine, folder: Path, data_dir: Path) -> Counter[tuple[str, str]]:
     """Decide every transaction live (default pack) and in shadow (trial pack), keep each
     pack's backtest on the region under `data_dir`; returns the count of live actions per
     paying bank."""
@@ -134,7 +134,7 @@ def _decide(engine: Engine, folder: Path, data_dir: Path) -> Counter[tuple[str, 
                 actions[(transactions["payer_bank"][index].as_py(), decision.action.value)] += 1
     for row in rows:
         row.pop("id")
-    with engine.begin() as connection:
+    with database.begin() as connection:
         connection.execute(insert(DecisionRow), rows)
     return actions
 
@@ -164,21 +164,21 @@ def _keep_backtest(
 def build_region(root: Path) -> Region:
     folder = root / "region"
     simulate("tiny", SEED, folder)
-    database = root / "template.db"
-    upgrade(f"sqlite:///{database}")
+    db_file = root / "template.db"
+    upgrade(f"sqlite:///{db_file}")
     keys = root / "keys"
     keyring = Keyring.load(keys)
-    engine = open_engine(f"sqlite:///{database}")
+    database = open_database(f"sqlite:///{db_file}")
     try:
-        load_region(folder, engine, keyring)
-        actions = _decide(engine, folder, root)
+        load_region(folder, database, keyring)
+        actions = _decide(database, folder, root)
         alerting = Counter(
             {bank: n for (bank, action), n in actions.items() if action in ("block", "delay")}
         )
         first_bank, second_bank = (bank for bank, _ in alerting.most_common(2))
         tx = read_table(folder, "transactions")
-        facts = _pick(engine, tx, first_bank, second_bank)
-        with UnitOfWork(engine, clock=FixedClock(NOW)) as uow:
+        facts = _pick(database, tx, first_bank, second_bank)
+        with UnitOfWork(database, clock=FixedClock(NOW)) as uow:
             passwords = Passwords.fast_for_tests()
             create_demo_users(uow, first_bank, second_bank, passwords)
             add_user(
@@ -187,11 +187,11 @@ def build_region(root: Path) -> Region:
             _, first_key = create_api_key(uow, SystemActor("test"), first_bank)
             _, second_key = create_api_key(uow, SystemActor("test"), second_bank)
     finally:
-        engine.dispose()
+        database.dispose()
     return Region(
         folder=folder,
         data_dir=root,
-        database=database,
+        database=db_file,
         keys=keys,
         first_bank=first_bank,
         second_bank=second_bank,
@@ -202,8 +202,8 @@ def build_region(root: Path) -> Region:
     )
 
 
-def _pick(engine: Engine, tx: pa.Table, first: str, second: str) -> dict[str, str]:
-    with engine.connect() as connection:
+def _pick(database: Engine, tx: pa.Table, first: str, second: str) -> dict[str, str]:
+    with database.connect() as connection:
         blocked = connection.execute(
             select(TransactionRow.tx_id, TransactionRow.payer_account)
             .join(DecisionRow, DecisionRow.tx_id == TransactionRow.tx_id)

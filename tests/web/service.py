@@ -22,8 +22,8 @@ from fundwall.store.tables import AccountRow, DecisionRow, InstitutionRow, Trans
 
 
 class StoredDecisions:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, database: Engine) -> None:
+        self._engine = database
 
     def bank_of(self, account_no: str) -> str | None:
         with self._engine.connect() as connection:

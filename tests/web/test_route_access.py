@@ -31,7 +31,7 @@ from api.pacs import member_pacs008  # tests/api/pacs.py
 from fundwall.auth import Passwords, Role, SystemActor, add_user
 from fundwall.auth.roles import Permission
 from fundwall.domain.identity.account_number import luhn_check_digit
-from fundwall.store import open_engine
+from fundwall.store import open_database
 
 from .access import (
     SECOND_ADMIN,
@@ -156,17 +156,17 @@ PRINCIPALS: Final = [
 def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None, frozenset[str]]]]:
     """Each member's records, and what a principal of each member (or of none) must not be
     shown."""
-    engine = open_engine(f"sqlite:///{region.database}")
+    database = open_database(f"sqlite:///{region.database}")
     try:
         first, second = region.first_bank, region.second_bank
-        hidden = {member: hidden_from(engine, member) for member in (first, second, None)}
+        hidden = {member: hidden_from(database, member) for member in (first, second, None)}
         records = {
-            first: records_of(engine, region, first, hidden[second]),
-            second: records_of(engine, region, second, hidden[first]),
+            first: records_of(database, region, first, hidden[second]),
+            second: records_of(database, region, second, hidden[first]),
         }
         yield records, hidden
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from fundwall.auth import SystemActor, revoke_api_key
-from fundwall.store import open_engine
+from fundwall.store import open_database
 from fundwall.store.mapping import transaction_of
 from fundwall.store.tables import TransactionRow
 
@@ -141,14 +141,14 @@ def test_a_revoked_key_stops_at_once(console: Console, region: Region) -> None:
 
 def _transaction(region: Region) -> dict[str, Any]:
     """The region's blocked payment at the first bank, as its member sent it."""
-    engine = open_engine(f"sqlite:///{region.database}")
+    database = open_database(f"sqlite:///{region.database}")
     try:
-        with engine.connect() as connection:
+        with database.connect() as connection:
             row = connection.execute(
                 select(TransactionRow).where(TransactionRow.tx_id == region.blocked_tx)
             ).one()
     finally:
-        engine.dispose()
+        database.dispose()
     body = transaction_of(TransactionRow(**row._mapping)).as_row()
     body["ts"] = row.ts.isoformat()
     return {key: value for key, value in body.items() if value is not None}

@@ -18,7 +18,7 @@ from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal
-from fundwall.store import open_engine
+from fundwall.store import open_database
 from fundwall.web import install_console
 from fundwall.web.middleware import SECURITY_HEADERS
 
@@ -85,7 +85,7 @@ def _apps(folder: Path) -> tuple[FastAPI, FastAPI]:
     full = create_app(Passes(), settings)
     install_console(
         full,
-        engine=open_engine(f"sqlite:///{folder / 'unused.db'}"),
+        database=open_database(f"sqlite:///{folder / 'unused.db'}"),
         keyring=Keyring.load(folder / "keys"),
         demo_notice="demo",
     )

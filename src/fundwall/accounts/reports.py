@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
+from fundwall.auth.usecase import use_case
 from fundwall.crypto import ID_HASH_KIND, Keyring
 from fundwall.domain.accounts import (
     Account,
@@ -82,7 +83,6 @@ class AccountOpening:
 
 
 def _member(actor: Actor) -> str:
-    actor.require(Permission.REPORT_ACCOUNTS)
     if actor.member is None:
         raise PermissionDenied(f"report accounts without a member ({actor.audit_id})")
     return actor.member
@@ -110,6 +110,7 @@ def _party_id(uow: UnitOfWork, holder: Holder, keyring: Keyring) -> tuple[str, b
     return new_party_id(id_hash), True
 
 
+@use_case(Permission.REPORT_ACCOUNTS)
 def open_account(
     uow: UnitOfWork, actor: Actor, opening: AccountOpening, keyring: Keyring
 ) -> Account:
@@ -167,6 +168,7 @@ def open_account(
     return account
 
 
+@use_case(Permission.REPORT_ACCOUNTS)
 def change_account(
     uow: UnitOfWork,
     actor: Actor,

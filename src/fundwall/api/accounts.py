@@ -161,7 +161,7 @@ class AccountReports:
     """What the account routes need: the store the decision service reads, and the keyring
     that encrypts and hashes a new holder's identity."""
 
-    engine: Engine
+    database: Engine
     keyring: Keyring
     clock: Clock = field(default_factory=SystemClock)
 
@@ -199,7 +199,7 @@ def account_router(reports: AccountReports) -> APIRouter:
     ]
 
     def uow() -> UnitOfWork:
-        return UnitOfWork(reports.engine, clock=reports.clock)
+        return UnitOfWork(reports.database, clock=reports.clock)
 
     @router.post(
         ACCOUNTS_PATH,

@@ -33,7 +33,7 @@ from fundwall.domain.errors import (
     PermissionDenied,
 )
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
-from fundwall.store.engine import DatabaseUnavailableError
+from fundwall.store.database import DatabaseUnavailableError
 
 PROBLEM_BASE: Final = "https://fundwall.example/problems/"
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"

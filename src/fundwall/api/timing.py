@@ -1,7 +1,7 @@
 """The time window: a member's transaction is stamped near the service's clock, or refused.
 
 A transaction's `ts` comes from the member and can be wrong or a lie. The engine never lets a
-stamp move its clock past the service's own (`fundwall.engine.decider`), but a stamp far off
+stamp move its clock past the service's own (`fundwall.engine.core`), but a stamp far off
 still says nothing true about the transfer, so every route refuses it before anything is
 decided or remembered: `ts` must lie within [now − `max_late_seconds`, now +
 `max_ahead_seconds`] of the API's clock (`fundwall.config.ApiSettings`), both ends included.

@@ -17,11 +17,12 @@ from fundwall.domain.errors import PermissionDenied
 class ActorKind(StrEnum):
     USER = "user"
     API_KEY = "apikey"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """A signed-in user or an API key.
+    """A signed-in user, an API key, or the server's operator (`Actor.operator`).
 
     `name` is the user name or the key id; `member` the institution code the actor belongs
     to (None for the hub, auditors, and police officers without a unit); `user_id` is set
@@ -33,6 +34,12 @@ class Actor:
     role: Role
     member: str | None = None
     user_id: int | None = None
+
+    @classmethod
+    def operator(cls, name: str) -> Actor:
+        """Whoever runs `fundwall` on the server (`system:cli`, `system:demo`): every
+        permission, no member, so no member's customer data."""
+        return cls(ActorKind.SYSTEM, name, Role.OPERATOR)
 
     @property
     def permissions(self) -> frozenset[Permission]:

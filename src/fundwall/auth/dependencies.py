@@ -54,7 +54,7 @@ class AccessConfig:
     `addresses` the failed sign-ins per source address (`fundwall.auth.throttle`).
     """
 
-    engine: Engine
+    database: Engine
     passwords: Passwords = field(default_factory=Passwords)
     policy: SessionPolicy = field(default_factory=SessionPolicy.of)
     addresses: AddressThrottle = field(default_factory=AddressThrottle.of)
@@ -87,7 +87,7 @@ AccessDep = Annotated[AccessConfig, Depends(access_config)]
 
 def unit_of_work(config: AccessDep) -> Iterator[UnitOfWork]:
     """One unit of work per request, closed (and rolled back unless committed) after it."""
-    with UnitOfWork(config.engine, clock=config.clock) as uow:
+    with UnitOfWork(config.database, clock=config.clock) as uow:
         yield uow
 
 
@@ -166,7 +166,7 @@ def key_actor(config: AccessConfig, presented: str, uow: UnitOfWork | None = Non
         if cached is not None:
             return cached
         if uow is None:
-            with UnitOfWork(config.engine, clock=config.clock) as own:
+            with UnitOfWork(config.database, clock=config.clock) as own:
                 actor = actor_for_key(own, presented)
         else:
             actor = actor_for_key(uow, presented)

@@ -3,8 +3,10 @@
 Five roles sign in to the console. Member roles belong to a bank or payment institution and
 see only its customers; the hub supervisor sees the region in aggregate and runs the rule
 packs; the police officer sees what the police orders cover (none yet, so no customer data);
-the auditor reads the audit log. A sixth, `member_system`, is never given to a person: it is
-what an API key acts as, for its member's systems.
+the auditor reads the audit log. Two more are never given to a person: `member_system` is what
+an API key acts as, for its member's systems, and `operator` is whoever runs `fundwall` on the
+server itself (the command line, the demo, the benchmarks), who holds the database and the keys
+already and so holds every permission.
 """
 
 from __future__ import annotations
@@ -54,11 +56,14 @@ class Role(StrEnum):
     """Reads the hash-chained audit log (审计员)."""
     MEMBER_SYSTEM = "member_system"
     """A member's system calling the API with an API key; never a person's role."""
+    OPERATOR = "operator"
+    """The server's operator at the command line (本机运维); never a console role."""
 
     @property
     def assignable(self) -> bool:
-        """Whether a user may be given this role (API keys hold `member_system`)."""
-        return self is not Role.MEMBER_SYSTEM
+        """Whether a user may be given this role (API keys hold `member_system`; the command
+        line acts as `operator`)."""
+        return self not in (Role.MEMBER_SYSTEM, Role.OPERATOR)
 
     @property
     def member_kinds(self) -> frozenset[InstitutionKind]:
@@ -80,6 +85,7 @@ _MEMBER_KINDS: Final[Mapping[Role, frozenset[InstitutionKind]]] = MappingProxyTy
         Role.POLICE_OFFICER: frozenset({InstitutionKind.POLICE_UNIT}),
         Role.AUDITOR: frozenset(),
         Role.MEMBER_SYSTEM: _HOLDERS,
+        Role.OPERATOR: frozenset(),
     }
 )
 
@@ -115,6 +121,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.VIEW_CUSTOMER_DATA,
             }
         ),
+        Role.OPERATOR: frozenset(Permission),
     }
 )
 """What each role may do. Tenancy (whose rows) is separate: see `fundwall.auth.tenancy`."""

@@ -110,27 +110,27 @@ def measure_http(region: Path, load: HttpLoad, *, shell_baseline: bool = True) -
         data_dir = Path(scratch)
         keys = prepare_store(data_dir, region)
         port = free_port()
-        engine = _load_server(engine_command(port, region), port, region, data_dir, keys, load)
+        served = _load_server(engine_command(port, region), port, region, data_dir, keys, load)
         shell = None
         if shell_baseline:
             port = free_port()
             shell = _load_server(shell_command(port), port, region, data_dir, keys, load)
     result: dict[str, object] = {
         "http_connections": load.connections,
-        "http_decisions": engine["decisions"],
-        "http_decisions_per_s": engine["decisions_per_s"],
-        "http_p50_ms": engine["p50_ms"],
-        "http_p99_ms": engine["p99_ms"],
-        "http_server_cpu_us_per_decision": engine["server_cpu_us_per_decision"],
-        "http_client_cpu_us_per_decision": engine["client_cpu_us_per_decision"],
+        "http_decisions": served["decisions"],
+        "http_decisions_per_s": served["decisions_per_s"],
+        "http_p50_ms": served["p50_ms"],
+        "http_p99_ms": served["p99_ms"],
+        "http_server_cpu_us_per_decision": served["server_cpu_us_per_decision"],
+        "http_client_cpu_us_per_decision": served["client_cpu_us_per_decision"],
         "batch_size": load.batch_size,
-        "batch_http_tx": engine["batch_tx"],
-        "batch_http_tx_per_s": engine["batch_tx_per_s"],
-        "batch_http_p99_ms": engine["batch_p99_ms"],
-        "batch_http_server_cpu_us_per_tx": engine["server_cpu_us_per_batch_tx"],
+        "batch_http_tx": served["batch_tx"],
+        "batch_http_tx_per_s": served["batch_tx_per_s"],
+        "batch_http_p99_ms": served["batch_p99_ms"],
+        "batch_http_server_cpu_us_per_tx": served["server_cpu_us_per_batch_tx"],
     }
     if shell is not None:
         result["http_shell"] = shell
-        result["http_vs_shell"] = round(engine["decisions_per_s"] / shell["decisions_per_s"], 3)
-        result["batch_http_vs_shell"] = round(engine["batch_tx_per_s"] / shell["batch_tx_per_s"], 3)
+        result["http_vs_shell"] = round(served["decisions_per_s"] / shell["decisions_per_s"], 3)
+        result["batch_http_vs_shell"] = round(served["batch_tx_per_s"] / shell["batch_tx_per_s"], 3)
     return result

@@ -17,8 +17,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.decide import DecisionService
 from fundwall.engine.features import events_from_table, settle_gc
+from fundwall.engine.service import DecisionService
 
 
 def _percentiles(prefix: str, ns: npt.NDArray[np.int64]) -> dict[str, float]:
@@ -36,7 +36,7 @@ def measure_online(folder: Path, table: pa.Table, *, warm_up: int, timed: int) -
     the decisions on the next `timed`."""
     service = DecisionService.from_region(folder)
     for event in events_from_table(table.slice(0, warm_up)):
-        service.engine.fold(event, None)
+        service.core.fold(event, None)
     rows = table.slice(warm_up, timed).to_pylist()
     transactions = [Transaction.from_mapping(row) for row in rows]
     wall = np.empty(len(transactions), dtype=np.int64)

@@ -60,7 +60,7 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     from fundwall.domain.institutions import InstitutionKind
     from fundwall.sim.load import load_region
     from fundwall.sim.schema import read_table
-    from fundwall.store import UnitOfWork, migrate, open_engine
+    from fundwall.store import UnitOfWork, migrate, open_database
     from fundwall.store.tables import InstitutionRow
 
     url = store_environment(data_dir)["FUNDWALL_DATABASE_URL"]
@@ -72,14 +72,14 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     ]
     if not members:
         raise RuntimeError(f"{region} has no bank or payment institution to submit for")
-    engine = open_engine(url)
+    database = open_database(url)
     keys: dict[str, str] = {}
     try:
         if whole:
             settings = load_settings(config_file=None, data_dir=data_dir, database_url=url)
-            load_region(region, engine, Keyring.from_settings(settings))
+            load_region(region, database, Keyring.from_settings(settings))
         else:
-            with UnitOfWork(engine) as uow:
+            with UnitOfWork(database) as uow:
                 uow.session.add_all(
                     InstitutionRow(
                         code=row["code"],
@@ -92,12 +92,12 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
                 )
                 uow.commit()
         for row in members:
-            with UnitOfWork(engine) as uow:
+            with UnitOfWork(database) as uow:
                 _, keys[row["code"]] = create_api_key(
                     uow, SystemActor(BENCH_ACTOR), row["code"], "benchmark"
                 )
     finally:
-        engine.dispose()
+        database.dispose()
     return keys
 
 
@@ -175,14 +175,14 @@ def serve_shell(port: int) -> None:
     from fundwall.api import create_app
     from fundwall.config import get_settings
     from fundwall.crypto import Keyring
-    from fundwall.store import open_engine
+    from fundwall.store import open_database
     from fundwall.web import install_console
 
     settings = get_settings()
     app = create_app(AmountRule(), settings)
     install_console(
         app,
-        engine=open_engine(settings.database_url),
+        database=open_database(settings.database_url),
         keyring=Keyring.from_settings(settings),
         packs_dir=settings.data_dir / "packs",
     )

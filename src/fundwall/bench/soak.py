@@ -211,7 +211,7 @@ def measure_soak(
 ) -> dict[str, object]:
     """Soak `fundwall serve` over a store holding the whole region: the intervals and the
     figures `judge` makes of them."""
-    from fundwall.engine.decide import RECENT
+    from fundwall.engine.service import RECENT
 
     table = read_table(region, "transactions").select(["ts"])
     with tempfile.TemporaryDirectory(prefix="fundwall-bench-soak-") as scratch:

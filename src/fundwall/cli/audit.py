@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from fundwall.config import get_settings
-from fundwall.store import AuditSeal, ChainReport, UnitOfWork, open_engine
-from fundwall.store.engine import reachable
+from fundwall.store import AuditSeal, ChainReport, UnitOfWork, open_database
+from fundwall.store.database import reachable
 from fundwall.store.migrate import require_current
 
 SHOWN_IN = ZoneInfo("Asia/Shanghai")
@@ -37,12 +37,12 @@ def verify() -> None:
     """Walk the whole chain with the audit key and hold it against every signed checkpoint;
     exit 1 naming the first altered, deleted, moved or inserted record or forged checkpoint."""
     url = get_settings().database_url
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        require_current(engine)
+        require_current(database)
         with (
             reachable(url),
-            UnitOfWork(engine, audit_seal=_seal()) as uow,
+            UnitOfWork(database, audit_seal=_seal()) as uow,
             Progress(
                 SpinnerColumn(),
                 TextColumn("checked {task.completed} records"),
@@ -53,7 +53,7 @@ def verify() -> None:
             task = progress.add_task("verify", total=None)
             report = uow.audit.verify(on_progress=lambda n: progress.update(task, completed=n))
     finally:
-        engine.dispose()
+        database.dispose()
     _exit_unless_intact(report)
     console.print(
         f"audit log intact: {report.records} records, head hash {report.head_hash}; "
@@ -66,13 +66,13 @@ def checkpoint() -> None:
     """Verify the chain, then sign its head into the checkpoint file (run it from cron to
     bound how long the newest records go without a checkpoint when few are written)."""
     settings = get_settings()
-    engine = open_engine(settings.database_url)
+    database = open_database(settings.database_url)
     try:
-        require_current(engine)
-        with reachable(settings.database_url), UnitOfWork(engine, audit_seal=_seal()) as uow:
+        require_current(database)
+        with reachable(settings.database_url), UnitOfWork(database, audit_seal=_seal()) as uow:
             report, signed = uow.audit.checkpoint()
     finally:
-        engine.dispose()
+        database.dispose()
     _exit_unless_intact(report)
     if signed is None:
         console.print("the audit log is empty: nothing to checkpoint")
@@ -112,13 +112,13 @@ def tail(
 ) -> None:
     """Show the latest records, oldest first, times in Asia/Shanghai."""
     url = get_settings().database_url
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        require_current(engine)
-        with reachable(url), UnitOfWork(engine) as uow:
+        require_current(database)
+        with reachable(url), UnitOfWork(database) as uow:
             records = uow.audit.tail(lines)
     finally:
-        engine.dispose()
+        database.dispose()
     if not records:
         console.print("the audit log is empty")
         return

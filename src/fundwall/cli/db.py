@@ -11,7 +11,7 @@ from rich.console import Console
 from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
 from fundwall.store import migrate
-from fundwall.store.engine import display_url
+from fundwall.store.database import display_url
 
 app = typer.Typer(
     name="db",

@@ -26,11 +26,11 @@ from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.sim.params import SIZES
 from fundwall.sim.schema import read_table
-from fundwall.store import UnitOfWork, migrate, open_engine
+from fundwall.store import UnitOfWork, migrate, open_database
 from fundwall.store.tables import InstitutionRow
 
 if TYPE_CHECKING:
-    from fundwall.engine.decide import DecisionService
+    from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -79,7 +79,7 @@ def demo(
     console.print(f"4. users: {notice}")
 
     # Imported here: the engine and the server take seconds to import.
-    from fundwall.engine.decide import DecisionService
+    from fundwall.engine.service import DecisionService
 
     service = DecisionService.open(settings)
     try:
@@ -101,9 +101,9 @@ def demo(
 
 
 def _first_two_banks(settings: Settings) -> tuple[str, str]:
-    engine = open_engine(settings.database_url)
+    database = open_database(settings.database_url)
     try:
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(database) as uow:
             codes = uow.session.scalars(
                 select(InstitutionRow.code)
                 .where(InstitutionRow.kind == InstitutionKind.BANK.value)
@@ -111,7 +111,7 @@ def _first_two_banks(settings: Settings) -> tuple[str, str]:
                 .limit(2)
             ).all()
     finally:
-        engine.dispose()
+        database.dispose()
     if len(codes) < 2:
         raise typer.BadParameter("the region has fewer than two banks for the demo users")
     return codes[0], codes[1]
@@ -120,12 +120,12 @@ def _first_two_banks(settings: Settings) -> tuple[str, str]:
 def _demo_users(settings: Settings, first: str, second: str) -> str:
     from fundwall.auth import create_demo_users, demo_notice
 
-    engine = open_engine(settings.database_url)
+    database = open_database(settings.database_url)
     try:
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(database) as uow:
             create_demo_users(uow, first, second)
     finally:
-        engine.dispose()
+        database.dispose()
     return demo_notice(first, second)
 
 
@@ -198,7 +198,7 @@ def _new_account(
     accounts = read_table(folder, "accounts").select(["account_no", "bank"]).to_pylist()
     payee = next(row for row in accounts if row["bank"] != member)
     actor = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, member)
-    engine = open_engine(settings.database_url)
+    database = open_database(settings.database_url)
     try:
         opening = AccountOpening(
             account_no=card,
@@ -208,14 +208,14 @@ def _new_account(
             holder=Holder(PartyKind.PERSON, ResidentId.parse(DEMO_HOLDER_ID), "示例"),
             balance_fen=Money.parse("20000").fen,
         )
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(database) as uow:
             try:
                 open_account(uow, actor, opening, Keyring.from_settings(settings))
                 told = "reported now"
             except Conflict:  # the demo ran before on this data directory
                 told = "reported in an earlier run"
     finally:
-        engine.dispose()
+        database.dispose()
     transfer = Transaction(
         tx_id=f"DEMO-{member}-NEW-ACCOUNT",
         ts=when,

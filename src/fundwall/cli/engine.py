@@ -51,14 +51,14 @@ def _pack(name: str) -> RulePack:
     if ":" not in name:
         raise InvalidInput(f"no such file: {name}", "pack")
     from fundwall.engine.registry import get_pack
-    from fundwall.store import UnitOfWork, open_engine
+    from fundwall.store import UnitOfWork, open_database
 
-    engine = open_engine(get_settings().database_url)
+    database = open_database(get_settings().database_url)
     try:
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(database) as uow:
             return get_pack(uow.session, name)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 PackOption = Annotated[
@@ -154,7 +154,7 @@ def decide_command(
 
     Prints one JSON decision per line, each once it is logged."""
     from fundwall.api.models import decision_json
-    from fundwall.engine.decide import DecisionService
+    from fundwall.engine.service import DecisionService
     from fundwall.ingest import parse_transaction
 
     service = DecisionService.open(get_settings(), snapshot_every=snapshot_every)
@@ -178,12 +178,12 @@ def decide_command(
 
 
 def _uow() -> tuple[Engine, UnitOfWork]:
-    from fundwall.store import UnitOfWork, open_engine
+    from fundwall.store import UnitOfWork, open_database
     from fundwall.store.migrate import require_current
 
-    engine = open_engine(get_settings().database_url)
-    require_current(engine)
-    return engine, UnitOfWork(engine)
+    database = open_database(get_settings().database_url)
+    require_current(database)
+    return database, UnitOfWork(database)
 
 
 @packs_app.command("list")
@@ -191,12 +191,12 @@ def list_command() -> None:
     """Every registered pack version with its status."""
     from fundwall.engine.registry import list_packs
 
-    engine, uow = _uow()
+    database, uow = _uow()
     try:
         with uow:
             records = list_packs(uow.session)
     finally:
-        engine.dispose()
+        database.dispose()
     if not records:
         console.print("no rule packs registered yet (the service registers the default pack)")
     for r in records:
@@ -221,12 +221,12 @@ def register_command(
     """Validate FILE and register its version (registering it again changes nothing)."""
     from fundwall.engine.registry import register_pack
 
-    engine, uow = _uow()
+    database, uow = _uow()
     try:
         with uow:
             record = register_pack(uow, ACTOR, file)
     finally:
-        engine.dispose()
+        database.dispose()
     console.print(f"registered {record.version} ({record.rules} rules), status {record.status}")
 
 
@@ -235,12 +235,12 @@ def promote_command(version: Annotated[str, typer.Argument(help="A registered ve
     """Make VERSION the live pack; the running service switches on its next transaction."""
     from fundwall.engine.registry import promote
 
-    engine, uow = _uow()
+    database, uow = _uow()
     try:
         with uow:
             record = promote(uow, ACTOR, version)
     finally:
-        engine.dispose()
+        database.dispose()
     console.print(f"{record.version} is live")
 
 
@@ -253,12 +253,12 @@ def shadow_command(
     """Run VERSION in shadow beside the live pack (logged, never enforced)."""
     from fundwall.engine.registry import set_shadow
 
-    engine, uow = _uow()
+    database, uow = _uow()
     try:
         with uow:
             record = set_shadow(uow, ACTOR, version)
     finally:
-        engine.dispose()
+        database.dispose()
     console.print(f"{record.version} runs in shadow" if record else "no shadow pack")
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from fundwall.api import DecisionServiceProtocol
-    from fundwall.engine.decide import DecisionService
+    from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -40,7 +40,7 @@ def docs_url(host: str, port: int) -> str:
 def open_service(settings: Settings, region: Path | None) -> DecisionService:
     """The decision service: over the configured store (durable: decisions are logged and
     survive a restart), or in memory over a region folder's accounts (nothing logged)."""
-    from fundwall.engine.decide import DecisionService
+    from fundwall.engine.service import DecisionService
 
     if region is not None:
         return DecisionService.from_region(region, policy=settings.policy)
@@ -65,16 +65,16 @@ def build_app(
     from fundwall.api import create_app
     from fundwall.api.accounts import AccountReports
     from fundwall.crypto import Keyring
-    from fundwall.store import open_engine
+    from fundwall.store import open_database
     from fundwall.web import install_console
 
-    store = open_engine(settings.database_url)
+    store = open_database(settings.database_url)
     keyring = Keyring.from_settings(settings)
     accounts = None if in_memory else AccountReports(store, keyring)
     app = create_app(service, settings, accounts=accounts)
     install_console(
         app,
-        engine=store,
+        database=store,
         keyring=keyring,
         data_dir=settings.data_dir,
         security=settings.security,

@@ -18,7 +18,7 @@ from fundwall.sim.importers import ImportResult, import_amlsim, import_paysim
 from fundwall.sim.load import load_region
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import STAGES, Summary, simulate
-from fundwall.store import display_url, migrate, open_engine
+from fundwall.store import display_url, migrate, open_database
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -128,7 +128,7 @@ def load(
     Loading twice changes nothing: rows already present are left alone."""
     settings = get_settings()
     migrate.upgrade(settings.database_url)
-    engine = open_engine(settings.database_url)
+    database = open_database(settings.database_url)
     try:
         with _progress() as bar:
             tasks: dict[str, TaskID] = {}
@@ -139,10 +139,10 @@ def load(
                 bar.update(tasks[table], completed=done)
 
             result = load_region(
-                folder, engine, Keyring.from_settings(settings), tick, transactions=transactions
+                folder, database, Keyring.from_settings(settings), tick, transactions=transactions
             )
     finally:
-        engine.dispose()
+        database.dispose()
     table = Table(title=f"Loaded {folder} into {display_url(settings.database_url)}")
     table.add_column("table")
     table.add_column("inserted", justify="right")

@@ -33,8 +33,8 @@ from fundwall.auth import (
 )
 from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
-from fundwall.store import UnitOfWork, open_engine
-from fundwall.store.engine import reachable
+from fundwall.store import UnitOfWork, open_database
+from fundwall.store.database import reachable
 from fundwall.store.migrate import require_current
 
 OPERATOR = SystemActor("cli")
@@ -62,13 +62,13 @@ Member = Annotated[str | None, typer.Option(help="Institution code of the member
 @contextmanager
 def _unit_of_work() -> Iterator[UnitOfWork]:
     url = get_settings().database_url
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        require_current(engine)
-        with reachable(url), UnitOfWork(engine) as uow:
+        require_current(database)
+        with reachable(url), UnitOfWork(database) as uow:
             yield uow
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def _run(change: Callable[[UnitOfWork], T]) -> T:

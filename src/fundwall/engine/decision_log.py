@@ -5,7 +5,7 @@ one database transaction, so a decision is durable before it is answered. The lo
 the order the engine folds it in after a restart (`history`): first the transactions that have
 no decision (history loaded with `fundwall load`) by time and id, then the decided ones in the
 order of their first live decision, each with that decision's `decided_at`, the service's
-clock the engine capped the transaction's time at (see `fundwall.engine.decider`), so the fold
+clock the engine capped the transaction's time at (see `fundwall.engine.core`), so the fold
 gives each the time it was decided as. `directory` builds the account directory the features read
 from `accounts` and `parties`, with the opening balance each account had before that history
 (`balance_fen`, the balance after the loaded history, minus its net flow); engine decisions
@@ -45,7 +45,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.features import AccountDirectory, TxEvent
 from fundwall.engine.features.directory import CLASS_CODES, ReportedAccount
 from fundwall.engine.features.inputs import micros
-from fundwall.store.engine import DatabaseUnavailableError, reachable
+from fundwall.store.database import DatabaseUnavailableError, reachable
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.mapping import decision_of, transaction_of
 from fundwall.store.tables import (
@@ -96,11 +96,11 @@ class Snapshot:
 class DecisionLog:
     """The engine's view of the store: append decisions, read them back, fold the history."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self.engine = engine
+    def __init__(self, database: Engine, clock: Clock) -> None:
+        self.database = database
         self.clock = clock
         self._watch: Connection | None = None
-        self._url = engine.url.render_as_string(hide_password=False)
+        self._url = database.url.render_as_string(hide_password=False)
 
     def head(self) -> int:
         """The audit chain's last sequence number: it moves whenever anything audited changes,
@@ -111,7 +111,7 @@ class DecisionLog:
         try:
             with reachable(self._url):
                 if self._watch is None:
-                    self._watch = self.engine.connect().execution_options(
+                    self._watch = self.database.connect().execution_options(
                         isolation_level="AUTOCOMMIT"
                     )
                 seq = self._watch.scalar(_HEAD)
@@ -131,7 +131,7 @@ class DecisionLog:
         if self._watch is not None:
             self._watch.close()
             self._watch = None
-        self.engine.dispose()
+        self.database.dispose()
 
     def append(
         self,
@@ -158,7 +158,7 @@ class DecisionLog:
             for d in made
         ]
         try:
-            with reachable(self._url), self.engine.begin() as connection:
+            with reachable(self._url), self.database.begin() as connection:
                 connection.execute(insert(_TX), transactions)
                 connection.execute(insert(_DECISIONS), decisions)
         except IntegrityError:
@@ -175,7 +175,7 @@ class DecisionLog:
             .order_by(DecisionRow.id)
             .limit(1)
         )
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             row = connection.execute(query).one_or_none()
         if row is None:
             return None
@@ -183,7 +183,7 @@ class DecisionLog:
 
     def first_transaction(self, tx_id: str) -> Transaction | None:
         """The transaction logged under `tx_id`, None when there is none."""
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             row = connection.execute(select(TransactionRow).where(_TX.c.tx_id == tx_id)).first()
         return None if row is None else transaction_of(TransactionRow(**row._asdict()))
 
@@ -191,7 +191,7 @@ class DecisionLog:
         """The codes of the banks and payment institutions in the store."""
         kinds = [kind.value for kind in InstitutionKind if kind.holds_accounts]
         query = select(InstitutionRow.code).where(InstitutionRow.kind.in_(kinds))
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             return frozenset(connection.scalars(query))
 
     def account_reports(
@@ -223,7 +223,7 @@ class DecisionLog:
             .where(PartyRow.phone_hash == bindparam("phone"))
         )
         reports = []
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             for row in connection.execute(query).all():
                 birth = _birth(row.kind, row.id_number_enc, keyring)
                 phones = (
@@ -247,18 +247,18 @@ class DecisionLog:
     def last_decision_id(self) -> int:
         """The id of the newest live decision (0 when none)."""
         query = select(func.max(_DECISIONS.c.id)).where(_DECISIONS.c.shadow.is_(False))
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             return int(connection.scalar(query) or 0)
 
     def tx_ids(self) -> set[str]:
         """Every transaction id in the log."""
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             result = connection.execution_options(yield_per=FETCH_ROWS).execute(select(_TX.c.tx_id))
             return {tx_id for (tx_id,) in result}
 
     def history_size(self) -> int:
         """How many logged transactions have no decision (history loaded, not decided)."""
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             count = connection.scalar(select(func.count()).select_from(_TX).where(~_DECIDED))
         return int(count or 0)
 
@@ -288,7 +288,7 @@ class DecisionLog:
         yield from self._read(decided)
 
     def _read(self, query: Select[Any]) -> Iterator[Logged]:
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             result = connection.execution_options(yield_per=FETCH_ROWS).execute(query)
             for row in result:
                 event = TxEvent(*row[:12])
@@ -319,7 +319,7 @@ class DecisionLog:
         parties_query = select(
             PartyRow.party_id, PartyRow.kind, PartyRow.phone_hash, PartyRow.id_number_enc
         ).order_by(PartyRow.party_id)
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             moved = {account: int(total) for account, total in connection.execute(net)}
             accounts = connection.execute(accounts_query).all()
             parties = connection.execute(parties_query).all()
@@ -355,7 +355,7 @@ class DecisionLog:
         self, state: bytes, history: int, last_decision_id: int, directory_digest: str
     ) -> None:
         """Keep `state` as the latest snapshot; older ones are deleted."""
-        with self.engine.begin() as connection:
+        with self.database.begin() as connection:
             connection.execute(_SNAPSHOTS.delete())
             connection.execute(
                 insert(_SNAPSHOTS),
@@ -370,7 +370,7 @@ class DecisionLog:
 
     def latest_snapshot(self) -> Snapshot | None:
         query = select(_SNAPSHOTS).order_by(_SNAPSHOTS.c.id.desc()).limit(1)
-        with self.engine.connect() as connection:
+        with self.database.connect() as connection:
             row = connection.execute(query).one_or_none()
         if row is None:
             return None

@@ -48,7 +48,7 @@ class LoadResult:
 
 def load_region(
     folder: Path,
-    engine: Engine,
+    database: Engine,
     keyring: Keyring,
     progress: Progress | None = None,
     *,
@@ -78,14 +78,14 @@ def load_region(
         )
     for row_type, key, source_key, rows, make in steps:
         table: Table = row_type.__table__
-        inserted, present = _load_table(engine, table, key, source_key, rows, make, tick, folder)
+        inserted, present = _load_table(database, table, key, source_key, rows, make, tick, folder)
         result.inserted[table.name] = inserted
         result.present[table.name] = present
     return result
 
 
 def _load_table(
-    engine: Engine,
+    database: Engine,
     table: Table,
     key: str,
     source_key: str,
@@ -98,7 +98,7 @@ def _load_table(
     work; only new rows are converted (and, for parties, encrypted)."""
     inserted = present = 0
     column = table.c[key]
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(database) as uow:
         connection = uow.session.connection()
         for batch in rows.to_batches(max_chunksize=CHUNK):
             source = batch.to_pylist()

@@ -8,7 +8,7 @@ create or upgrade the schema (`fundwall.store.migrate`).
 from fundwall.store.audit import AuditActor, AuditLog, AuditRecord
 from fundwall.store.audit_chain import ChainBreak, ChainReport, verify_chain
 from fundwall.store.audit_seal import AuditSeal
-from fundwall.store.engine import DatabaseUnavailableError, display_url, open_engine
+from fundwall.store.database import DatabaseUnavailableError, display_url, open_database
 from fundwall.store.uow import UnitOfWork
 
 __all__ = [
@@ -21,6 +21,6 @@ __all__ = [
     "DatabaseUnavailableError",
     "UnitOfWork",
     "display_url",
-    "open_engine",
+    "open_database",
     "verify_chain",
 ]

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from fundwall.domain.errors import Conflict
-from fundwall.store.engine import display_url, open_engine, reachable, sqlite_path
+from fundwall.store.database import display_url, open_database, reachable, sqlite_path
 
 SCRIPT_LOCATION = "fundwall.store:migrations"
 
@@ -64,9 +64,9 @@ def upgrade(url: str, revision: str = "head") -> UpgradeResult:
     """Bring the database at `url` to `revision`, creating the SQLite file if missing."""
     path = sqlite_path(url)
     created = path is not None and not path.exists()
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with reachable(url), engine.begin() as connection:
+        with reachable(url), database.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Two processes upgrading at once would both try to create the same tables.
                 connection.execute(
@@ -76,7 +76,7 @@ def upgrade(url: str, revision: str = "head") -> UpgradeResult:
             command.upgrade(alembic_config(connection), revision)
             after = current_revision(connection)
     finally:
-        engine.dispose()
+        database.dispose()
     return UpgradeResult(url=url, before=before, after=after, created_database=created)
 
 
@@ -85,22 +85,22 @@ def database_revision(url: str) -> str | None:
     path = sqlite_path(url)
     if path is not None and not path.exists():
         return None
-    engine = open_engine(url)
+    database = open_database(url)
     try:
-        with reachable(url), engine.connect() as connection:
+        with reachable(url), database.connect() as connection:
             return current_revision(connection)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
-def require_current(engine: Engine) -> None:
+def require_current(database: Engine) -> None:
     """Conflict unless the database has this code's schema: say to run `fundwall db upgrade`."""
-    with reachable(engine.url.render_as_string(hide_password=False)), engine.connect() as conn:
+    with reachable(database.url.render_as_string(hide_password=False)), database.connect() as conn:
         current = current_revision(conn)
     head = head_revision()
     if current == head:
         return
-    where = engine.url.render_as_string(hide_password=True)
+    where = database.url.render_as_string(hide_password=True)
     found = "has no Fundwall schema" if current is None else f"is at revision {current}"
     raise Conflict(
         f"the database {where} {found}, this code needs {head}: run `fundwall db upgrade`"

@@ -28,10 +28,10 @@ class UnitOfWork:
     """A session, its audit log and a clock; commit explicitly, roll back on any way out."""
 
     def __init__(
-        self, engine: Engine, *, clock: Clock | None = None, audit_seal: AuditSeal | None = None
+        self, database: Engine, *, clock: Clock | None = None, audit_seal: AuditSeal | None = None
     ) -> None:
         """`audit_seal`: the audit key and checkpoint file; default the deployment's."""
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = sessionmaker(database, expire_on_commit=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._audit_seal = audit_seal
         self._session: Session | None = None

@@ -36,7 +36,7 @@ from fundwall.web.state import ConsoleConfig
 def install_console(
     app: FastAPI,
     *,
-    engine: Engine,
+    database: Engine,
     keyring: Keyring,
     data_dir: Path | None = None,
     packs_dir: Path | None = None,
@@ -60,7 +60,7 @@ def install_console(
     install_access(
         app,
         AccessConfig(
-            engine=engine,
+            database=database,
             passwords=passwords or Passwords(),
             policy=SessionPolicy.of(security),
             addresses=AddressThrottle.of(security),

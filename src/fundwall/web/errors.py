@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fundwall.auth.dependencies import NotSignedIn
 from fundwall.domain.errors import Conflict, FundwallError, InvalidInput, NotFound, PermissionDenied
-from fundwall.store.engine import DatabaseUnavailableError
+from fundwall.store.database import DatabaseUnavailableError
 from fundwall.web.forms import CsrfRejected
 from fundwall.web.i18n import N_
 from fundwall.web.render import page

@@ -30,14 +30,14 @@ def _main() -> None:
         _run(connection)
         return
     from fundwall.config import get_settings
-    from fundwall.store.engine import open_engine
+    from fundwall.store.database import open_database
 
-    engine = open_engine(get_settings().database_url)
+    database = open_database(get_settings().database_url)
     try:
-        with engine.connect() as fresh:
+        with database.connect() as fresh:
             _run(fresh)
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 _main()

@@ -91,7 +91,7 @@ def _joined(query: Select[*_Ts]) -> Select[*_Ts]:
 
 def decided_as() -> ColumnElement[datetime]:
     """The transaction's time, but never after its decision: the engine caps a stamp at the
-    service's clock the same way (`fundwall.engine.decider`)."""
+    service's clock the same way (`fundwall.engine.core`)."""
     return case(
         (TransactionRow.ts > DecisionRow.decided_at, DecisionRow.decided_at),
         else_=TransactionRow.ts,

@@ -61,7 +61,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_engine(url: str, *, echo: bool = False) -> Engine:
+def open_database(url: str, *, echo: bool = False) -> Engine:
     """An Engine for `url`, with SQLite set up for foreign keys and WAL.
 
     A missing SQLite directory is created, so a fresh data directory just works.
@@ -73,10 +73,10 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
-    engine = create_engine(parsed, echo=echo, connect_args=connect_args)
+    database = create_engine(parsed, echo=echo, connect_args=connect_args)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _on_sqlite_connect)
-    return engine
+        event.listen(database, "connect", _on_sqlite_connect)
+    return database
 
 
 # Not frozen, like the domain errors: contextlib sets __traceback__ on exceptions it re-raises.

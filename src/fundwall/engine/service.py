@@ -9,7 +9,7 @@ Per call: with a `member`, admission first (`fundwall.engine.admission`: the mem
 accounts, real banks, ids used once; the service is the admission's register), then
 idempotency (a transaction id seen before gets its first decision back and is
 not counted again), then hard controls, online features, the live pack and the shadow pack
-(`DecisionEngine`). Over the store, each call commits its transactions and decisions (a batch
+(`DecisionCore`). Over the store, each call commits its transactions and decisions (a batch
 commits once) before answering, and starts by checking whether anything the engine enforces
 changed (the audit head moved): new restrictions, list entries and status changes are read,
 accounts that members reported (opened or changed) join the directory, and a newly promoted
@@ -46,14 +46,14 @@ from fundwall.engine.admission import Refusal, admit, refusals
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.doors import apply_changes, load_book
-from fundwall.engine.decider import DecisionEngine, Instant, Outcome
+from fundwall.engine.core import DecisionCore, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.seen import SeenIds
 from fundwall.sim.schema import read_table
-from fundwall.store import UnitOfWork, open_engine
+from fundwall.store import UnitOfWork, open_database
 from fundwall.store.migrate import require_current
 
 RECENT: Final = 50_000
@@ -65,7 +65,7 @@ class DecisionService:
 
     def __init__(
         self,
-        engine: DecisionEngine,
+        core: DecisionCore,
         log: DecisionLog | None = None,
         *,
         keyring: Keyring | None = None,
@@ -74,7 +74,7 @@ class DecisionService:
     ) -> None:
         """Use `open` or `from_region`; this wires parts already built. `account_holders`
         are the codes of the region's banks and payment institutions."""
-        self.engine = engine
+        self.core = core
         self.log = log
         self._account_holders = account_holders
         self._keyring = keyring
@@ -108,12 +108,12 @@ class DecisionService:
         if book is None:
             book = region_book(folder)
         policy = policy if policy is not None else get_settings().policy
-        engine = DecisionEngine(directory, book, policy, pack or default_pack(), shadow)
+        core = DecisionCore(directory, book, policy, pack or default_pack(), shadow)
         institutions = read_table(folder, "institutions").to_pylist()
         holders = frozenset(
             row["code"] for row in institutions if InstitutionKind(row["kind"]).holds_accounts
         )
-        return cls(engine, account_holders=holders)
+        return cls(core, account_holders=holders)
 
     @classmethod
     def open(
@@ -129,7 +129,7 @@ class DecisionService:
         `snapshot_every` saves the state after that many decided transactions, so a restart
         folds only the tail."""
         settings = settings if settings is not None else get_settings()
-        database = open_engine(settings.database_url)
+        database = open_database(settings.database_url)
         require_current(database)
         return cls.over(
             DecisionLog(database, clock or SystemClock()),
@@ -149,7 +149,7 @@ class DecisionService:
     ) -> DecisionService:
         """A service over an open decision log (see `open`); without `keyring` holders' ages
         are unknown to the features."""
-        placeholder = DecisionEngine(
+        placeholder = DecisionCore(
             AccountDirectory.empty(),
             ControlBook(),
             policy if policy is not None else get_settings().policy,
@@ -164,12 +164,12 @@ class DecisionService:
         log = self.log
         assert log is not None
         revision = log.head()
-        with UnitOfWork(log.engine, clock=log.clock) as uow:
+        with UnitOfWork(log.database, clock=log.clock) as uow:
             live, shadow = ensure_live(uow)
             book = load_book(uow.session)
         directory, digest = log.directory(self._keyring)
         self._account_holders = log.account_holders()
-        engine = DecisionEngine(directory, book, self.engine.policy, live, shadow)
+        core = DecisionCore(directory, book, self.core.policy, live, shadow)
         history = log.history_size()
         snapshot = log.latest_snapshot()
         after: int | None = None
@@ -179,17 +179,17 @@ class DecisionService:
             and snapshot.directory_digest == digest
             and snapshot.history == history
         ):
-            engine.restore(snapshot.state)
+            core.restore(snapshot.state)
             after = self._last_decision = snapshot.last_decision_id
         folded = 0
         for logged in log.history(after):
             until = None if logged.decided_at is None else Instant.of(logged.decided_at)
-            engine.fold(logged.event, logged.action, until)
+            core.fold(logged.event, logged.action, until)
             folded += 1
             if logged.decision_id is not None:
                 self._last_decision = logged.decision_id
         self.folded = folded
-        self.engine = engine
+        self.core = core
         self._seen = SeenIds(log.tx_ids())
         self._recent.clear()
         self._revision = revision
@@ -210,23 +210,23 @@ class DecisionService:
         head = log.head()
         if head == self._revision:
             return
-        with UnitOfWork(log.engine, clock=log.clock) as uow:
-            apply_changes(uow.session, self.engine.book, self._revision)
+        with UnitOfWork(log.database, clock=log.clock) as uow:
+            apply_changes(uow.session, self.core.book, self._revision)
             for account, bound, keys in log.account_reports(self._revision, self._keyring):
-                self.engine.report_account(account)
-                self.engine.book.party_keys[account.account_no] = keys
+                self.core.report_account(account)
+                self.core.book.party_keys[account.account_no] = keys
                 if bound is not None:
-                    self.engine.book.bound[account.account_no] = bound
+                    self.core.book.bound[account.account_no] = bound
             if last_revision(uow.session) > self._revision:
                 live, shadow = running_packs(uow.session)
                 if live is not None:
-                    self.engine.set_packs(live, shadow)
+                    self.core.set_packs(live, shadow)
         self._revision = head
 
     def bank_of(self, account_no: str) -> str | None:
         """The bank holding an account in the engine's directory: for admission, and for how
         much of a decision the submitting member reads (`Decision.seen_by`)."""
-        return self.engine.directory.bank_of(account_no)
+        return self.core.directory.bank_of(account_no)
 
     def holds_accounts(self, code: str) -> bool:
         """Whether `code` is a bank or payment institution of the region."""
@@ -298,7 +298,7 @@ class DecisionService:
                     if first is not None:
                         answers.append(first)
                         continue
-                    outcome = self.engine.decide(tx, until)
+                    outcome = self.core.decide(tx, until)
                     made[tx.tx_id] = outcome.decision
                     entries.append((tx, outcome))
                     answers.append(outcome.decision)
@@ -350,16 +350,16 @@ class DecisionService:
             return
         # The service is the log's only writer, so the newest live decision is its own.
         self._last_decision = log.last_decision_id()
-        log.save_snapshot(self.engine.snapshot(), self._history, self._last_decision, self._digest)
+        log.save_snapshot(self.core.snapshot(), self._history, self._last_decision, self._digest)
         self._since_snapshot = 0
 
     @property
     def live_pack(self) -> RulePack:
-        return self.engine.live
+        return self.core.live
 
     @property
     def shadow_pack(self) -> RulePack | None:
-        return self.engine.shadow
+        return self.core.shadow
 
     def close(self) -> None:
         """Save the state when it holds transactions no snapshot has (so the next start folds

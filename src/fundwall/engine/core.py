@@ -1,6 +1,6 @@
 """The decision core, in memory: hard controls, online features, the live and shadow packs.
 
-`DecisionEngine.decide(tx)` gives the live decision and, when a shadow pack is set, the shadow
+`DecisionCore.decide(tx)` gives the live decision and, when a shadow pack is set, the shadow
 one; it folds the transaction into the features (every decided transaction counts, blocked
 ones too, as an attempt) and books it in the controls' ledger when it was not blocked.
 `fold(tx, live_action)` does the same for a transaction already decided (rebuilding the state
@@ -82,7 +82,7 @@ def _combined(evaluation: Evaluation, hits: list[Hit]) -> tuple[Action, tuple[Re
     return action, reasons
 
 
-class DecisionEngine:
+class DecisionCore:
     """Decides on transactions in time order over one account directory and control book."""
 
     def __init__(
