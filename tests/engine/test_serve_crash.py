@@ -363,8 +363,8 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
     after, never_stopped = decided(f"sqlite:///{reference}", keyring, txs)
     assert [essence(d) for d in after] == [essence(logged[tx.tx_id]) for tx in txs]
     try:
-        assert state(held.database) == state(folded.database) == state(never_stopped)
-        assert probe(held.database, txs) == probe(folded.database, txs) == probe(never_stopped, txs)
+        assert state(held.core) == state(folded.core) == state(never_stopped)
+        assert probe(held.core, txs) == probe(folded.core, txs) == probe(never_stopped, txs)
     finally:
         held.close()
         folded.close()
