@@ -39,9 +39,9 @@ from fundwall.engine.features import (
     iter_bulk,
     settle_gc,
 )
+from fundwall.region import read_table
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import simulate
-from fundwall.sim.schema import read_table
 
 START_US = int(datetime(2024, 3, 3, 16, tzinfo=UTC).timestamp() * 1_000_000)
 DAY_US = 86_400 * 1_000_000

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 
 from fundwall.bench.loadgen import Phase, Step, http_request, region_records
+from fundwall.region import read_table
 from fundwall.sim.run import simulate
-from fundwall.sim.schema import read_table
 
 
 @pytest.fixture(scope="module")

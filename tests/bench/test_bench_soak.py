@@ -21,8 +21,8 @@ from fundwall.bench.loadgen import pass_length
 from fundwall.bench.report import render_soak
 from fundwall.bench.soak import Interval, judge, region_time, warm_up_decisions
 from fundwall.engine.service import RECENT
+from fundwall.region import read_table
 from fundwall.sim.run import simulate
-from fundwall.sim.schema import read_table
 
 _FUNDWALL = "from fundwall.cli import main; main()"
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from fundwall.cli import app
 from fundwall.config import get_settings
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 from fundwall.store import UnitOfWork, open_database
 from fundwall.store.auth_tables import UserRow
 from fundwall.store.tables import DecisionRow, TransactionRow

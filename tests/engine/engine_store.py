@@ -19,8 +19,8 @@ from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.service import DecisionService
+from fundwall.region import read_table
 from fundwall.sim.load import load_region
-from fundwall.sim.schema import read_table
 from fundwall.store.tables import AccountRow, Base, InstitutionRow, PartyRow, TransactionRow
 
 PARTIES = ("P1", "P2", "P3", "P4")

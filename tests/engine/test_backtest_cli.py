@@ -23,7 +23,7 @@ from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest import Backtest, Region, evaluate
 from fundwall.engine.rules import RulePack, default_pack, load_pack
-from fundwall.sim.schema import FILES, SCHEMAS, write_manifest, write_table
+from fundwall.region import FILES, SCHEMAS, write_manifest, write_table
 
 runner = CliRunner()
 

@@ -26,7 +26,7 @@ import pytest
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest import Backtest, Detection, Region, evaluate
-from fundwall.sim.schema import SCHEMAS
+from fundwall.region import SCHEMAS
 
 T0 = datetime(2024, 3, 4, 2, 0, tzinfo=UTC)
 

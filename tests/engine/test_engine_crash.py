@@ -18,7 +18,7 @@ from fundwall.api.models import decision_json
 from fundwall.config import load_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.transactions import Transaction
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 from fundwall.store import open_database
 from fundwall.store.migrate import upgrade
 

@@ -47,7 +47,7 @@ from fundwall.engine.controls.model import NEVER_US
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack, default_pack, parse_pack
 from fundwall.engine.service import DecisionService
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 runner = CliRunner()
 

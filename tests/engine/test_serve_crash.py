@@ -48,8 +48,8 @@ from fundwall.bench.loadgen import free_port
 from fundwall.config import load_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
+from fundwall.region import read_table
 from fundwall.sim.load import load_region
-from fundwall.sim.schema import read_table
 from fundwall.store import UnitOfWork, open_database
 from fundwall.store.migrate import upgrade
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from fundwall.region import read_table
 from fundwall.sim.ledger import CLASS_III_BALANCE_CAP_FEN
-from fundwall.sim.schema import read_table
 
 
 def _movements(folder: Path) -> pl.DataFrame:

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.region import FILES, SCHEMAS, read_table
 from fundwall.sim.run import Summary, simulate
-from fundwall.sim.schema import FILES, SCHEMAS, read_table
 from fundwall.sim.writer import fixed_ids
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from fundwall.region import read_table
 from fundwall.sim.params import BEHAVIOUR, START
-from fundwall.sim.schema import read_table
 
 
 def _frame(folder: Path, name: str) -> pl.DataFrame:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 
 def test_parties_carry_valid_ids_and_phones(tiny: Path) -> None:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import CreditCode, MobilePhone, ResidentId
+from fundwall.region import FILES, read_table
 from fundwall.sim.importers import import_amlsim, import_paysim
 from fundwall.sim.importers.common import fen
-from fundwall.sim.schema import FILES, read_table
 
 AMLSIM = Path(__file__).parents[2] / ".." / "shared" / "data" / "amlsim" / "20K_fanin200cycle200"
 PAYSIM_HEADER = (

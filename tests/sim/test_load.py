@@ -10,8 +10,8 @@ from sqlalchemy import Engine, func, select
 
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.errors import InvalidInput
+from fundwall.region import read_table
 from fundwall.sim.load import load_region
-from fundwall.sim.schema import read_table
 from fundwall.store.tables import (
     AccountRow,
     AuditRow,

@@ -30,9 +30,9 @@ from fundwall.engine.backtest.storage import save_backtest
 from fundwall.engine.features.bulk import compute_bulk
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.rules import BulkEvaluation, RulePack, default_pack, parse_pack
+from fundwall.region import read_table
 from fundwall.sim.load import load_region
 from fundwall.sim.run import simulate
-from fundwall.sim.schema import read_table
 from fundwall.store import UnitOfWork, open_database
 from fundwall.store.mapping import decision_row
 from fundwall.store.migrate import upgrade

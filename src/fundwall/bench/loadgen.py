@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import uvloop
 
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 HOST: Final = "127.0.0.1"
 TICKS_PER_SECOND: Final = os.sysconf("SC_CLK_TCK")

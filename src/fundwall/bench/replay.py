@@ -28,7 +28,7 @@ def child(folder: str) -> None:
     from fundwall.engine.controls.book import region_book
     from fundwall.engine.features import AccountDirectory
     from fundwall.engine.replay import replay
-    from fundwall.sim.schema import read_table
+    from fundwall.region import read_table
 
     region = Path(folder)
     started = time.perf_counter()

@@ -20,7 +20,7 @@ from fundwall.bench.machine import load_average, machine, source_tree
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.engine.features import AccountDirectory
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 Step = Callable[[str], None]
 

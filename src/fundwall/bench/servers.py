@@ -58,8 +58,8 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     from fundwall.config import load_settings
     from fundwall.crypto import Keyring
     from fundwall.domain.institutions import InstitutionKind
+    from fundwall.region import read_table
     from fundwall.sim.load import load_region
-    from fundwall.sim.schema import read_table
     from fundwall.store import UnitOfWork, migrate, open_database
     from fundwall.store.tables import InstitutionRow
 

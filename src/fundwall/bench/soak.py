@@ -62,7 +62,7 @@ from fundwall.bench.loadgen import (
 )
 from fundwall.bench.machine import load_average, machine, source_tree
 from fundwall.bench.servers import engine_command, prepare_store, running, store_environment
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 CONNECTIONS: Final = 16
 

@@ -24,8 +24,8 @@ from fundwall.cli.sim import load, sim
 from fundwall.config import Settings, get_settings
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
+from fundwall.region import read_table
 from fundwall.sim.params import SIZES
-from fundwall.sim.schema import read_table
 from fundwall.store import UnitOfWork, migrate, open_database
 from fundwall.store.tables import InstitutionRow
 

@@ -47,7 +47,7 @@ from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
 from fundwall.engine.features.encode import encode
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
 from fundwall.ingest import read_transactions
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 Progress = Callable[[int, int], None]
 _ACTIONS: Final = pa.array([action.value for action in ACTIONS_BY_CODE], pa.string())

@@ -52,7 +52,7 @@ from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.seen import SeenIds
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 from fundwall.store import UnitOfWork, open_database
 from fundwall.store.migrate import require_current
 

@@ -10,13 +10,13 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from fundwall.region import write_chunks, write_table
 from fundwall.sim.accounts import Accounts
 from fundwall.sim.fraud import Fraud
 from fundwall.sim.ledger import Settled
 from fundwall.sim.mules import SOURCES
 from fundwall.sim.params import Behaviour
 from fundwall.sim.registry import PHONE_ISSUES, Registry
-from fundwall.sim.schema import write_chunks, write_table
 from fundwall.sim.txbuf import CASH_OUT, ROLES
 from fundwall.sim.writer import Names, fixed_ids, strings_at, timestamps
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, Table, insert, select
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import COLUMNS as TRANSACTION_COLUMNS
-from fundwall.sim.schema import FILES, read_table
+from fundwall.region import FILES, read_table
 from fundwall.store import UnitOfWork
 from fundwall.store.tables import (
     AccountRow,

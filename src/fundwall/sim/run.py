@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.region import write_manifest
 from fundwall.sim.accounts import START_US, make_accounts
 from fundwall.sim.devices import make_devices
 from fundwall.sim.firms import assign_employers, make_firms
@@ -29,7 +30,6 @@ from fundwall.sim.params import BEHAVIOUR, SCALES, SIZES, START
 from fundwall.sim.people import make_people
 from fundwall.sim.region import institutions
 from fundwall.sim.registry import make_registry
-from fundwall.sim.schema import write_manifest
 from fundwall.sim.txbuf import CASH_OUT, NORMAL, VICTIM_PAYMENT
 from fundwall.sim.writer import names, write_region
 

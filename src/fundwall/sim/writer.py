@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.domain.identity import luhn_check_digit
+from fundwall.region import ROW_GROUP, write_chunks, write_table
 from fundwall.sim.accounts import CLASS_NAMES, CORPORATE, NO_TIME, OPENING_CHANNELS, Accounts
 from fundwall.sim.devices import PLATFORMS, Devices
 from fundwall.sim.firms import Firms
@@ -26,7 +27,6 @@ from fundwall.sim.logins import Logins
 from fundwall.sim.people import People
 from fundwall.sim.region import CITIES, DISTRICTS, Institution, ip_addresses
 from fundwall.sim.registry import Registry
-from fundwall.sim.schema import ROW_GROUP, write_chunks, write_table
 from fundwall.sim.txbuf import CHANNELS, KINDS, PURPOSES
 
 I64 = npt.NDArray[np.int64]

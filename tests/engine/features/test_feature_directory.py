@@ -12,7 +12,7 @@ from feature_streams import directory_of
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import AccountDirectory
-from fundwall.sim.schema import SCHEMAS
+from fundwall.region import SCHEMAS
 
 OPENED = datetime(2023, 1, 1, tzinfo=UTC)
 

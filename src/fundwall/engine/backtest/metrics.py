@@ -2,7 +2,7 @@
 
 `evaluate(decisions, transactions, tx_labels, account_labels, region)` takes the replay's
 decision table (tx_id, action, score, optionally pack_version and model_version) and the
-region's files as read by `fundwall.sim.schema.read_table`; docs/backtest.md defines each
+region's files as read by `fundwall.region.read_table`; docs/backtest.md defines each
 figure.
 """
 

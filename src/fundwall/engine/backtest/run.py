@@ -13,7 +13,7 @@ from fundwall.engine.backtest.metrics import evaluate
 from fundwall.engine.backtest.result import Backtest, Region
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 Replay = Callable[[Path, RulePack], pa.Table]
 """Decides every transaction of a region folder with a pack: a table with tx_id, action,

@@ -32,7 +32,7 @@ from fundwall.engine.controls.model import (
     RiskCategory,
 )
 from fundwall.engine.features.inputs import micros
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 PartyKeys = tuple[str | None, str | None]
 """(ID number hash, phone hash) of an account's holder; None where unknown."""

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import LOCAL_OFFSET_US, US_PER_DAY
-from fundwall.sim.schema import read_table
+from fundwall.region import read_table
 
 I64 = npt.NDArray[np.int64]
 

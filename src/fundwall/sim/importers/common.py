@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.region import FILES, SCHEMAS, write_manifest, write_table
 from fundwall.sim.firms import credit_code
 from fundwall.sim.params import BEHAVIOUR
 from fundwall.sim.people import (
@@ -27,7 +28,6 @@ from fundwall.sim.people import (
     resident_ids,
 )
 from fundwall.sim.region import DISTRICTS
-from fundwall.sim.schema import FILES, SCHEMAS, write_manifest, write_table
 
 MAX_FEN = 999_999_999_999_999
 _CENT = Decimal("0.01")

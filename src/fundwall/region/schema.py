@@ -1,25 +1,13 @@
-"""The Arrow schema of every file of a region folder (docs/data-layout.md explains each column).
-
-The simulator and both importers write through `write_table`, so every region folder has the
-same columns, types and bytes for the same content: rows in a fixed order, zstd compression,
-no time of writing anywhere in the file.
-"""
+"""The Arrow schema of every file of a region folder (docs/data-layout.md explains each column)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-
-from fundwall.domain.errors import InvalidInput
 
 FORMAT: Final = "fundwall-region/1"
 TS: Final = pa.timestamp("us", tz="UTC")
-ROW_GROUP: Final = 1_000_000
 
 SCHEMAS: Final[dict[str, pa.Schema]] = {
     "institutions": pa.schema(
@@ -174,95 +162,3 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
     ),
 }
 FILES: Final = tuple(SCHEMAS)
-_LOW_CARDINALITY: Final = frozenset(
-    {
-        "kind",
-        "channel",
-        "city",
-        "purpose",
-        "payer_bank",
-        "payee_bank",
-        "bank",
-        "role",
-        "account_class",
-        "status",
-        "risk_tier",
-        "opening_channel",
-        "face_check",
-        "os",
-        "model",
-        "scam_type",
-        "police_unit",
-        "victim_bank",
-        "mule_source",
-        "gang_id",
-        "phone_issue",
-        "sex",
-        "region_code",
-        "home_district",
-    }
-)
-"""Columns with few distinct values: dictionary-encoded. Identifiers are not, since a
-dictionary of millions of ids only costs time (zstd compresses them as well either way)."""
-
-
-def _options(schema: pa.Schema) -> dict[str, Any]:
-    return {
-        "compression": "zstd",
-        "compression_level": 1,
-        "use_dictionary": [f.name for f in schema if f.name in _LOW_CARDINALITY],
-        "write_statistics": True,
-    }
-
-
-def write_table(out: Path, name: str, columns: dict[str, Any]) -> int:
-    """Write one file of the folder with its fixed schema; returns the row count."""
-    schema = SCHEMAS[name]
-    table = pa.table({f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema)
-    pq.write_table(table, out / f"{name}.parquet", row_group_size=ROW_GROUP, **_options(schema))
-    return int(table.num_rows)
-
-
-def write_chunks(out: Path, name: str, chunks: Iterable[dict[str, Any]]) -> int:
-    """Write a large file one row group at a time, so only one chunk of strings is built in
-    memory at once; returns the row count."""
-    schema = SCHEMAS[name]
-    rows = 0
-    with pq.ParquetWriter(out / f"{name}.parquet", schema, **_options(schema)) as writer:
-        for columns in chunks:
-            table = pa.table(
-                {f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema
-            )
-            writer.write_table(table, row_group_size=ROW_GROUP)
-            rows += table.num_rows
-    return rows
-
-
-def _array(values: Any, kind: pa.DataType) -> pa.Array:
-    if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values.cast(kind) if values.type != kind else values
-    return pa.array(values, type=kind)
-
-
-def write_manifest(out: Path, **fields: Any) -> None:
-    """manifest.json: format, source and period of the folder; keys sorted, no write time."""
-    body = {"format": FORMAT, "files": [f"{name}.parquet" for name in FILES], **fields}
-    (out / "manifest.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
-
-
-def read_table(folder: Path, name: str) -> pa.Table:
-    """Read one file of a region folder; InvalidInput if its columns are not the layout's."""
-    path = folder / f"{name}.parquet"
-    if not path.is_file():
-        raise InvalidInput(f"{folder} has no {name}.parquet", "folder")
-    expected = SCHEMAS[name]
-    found = pq.read_schema(path)
-    missing = [f.name for f in expected if found.get_field_index(f.name) < 0]
-    if missing:
-        raise InvalidInput(f"{path.name} lacks the column(s) {', '.join(missing)}", "folder")
-    try:
-        return pq.read_table(path, columns=expected.names, schema=expected)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        raise InvalidInput(
-            f"{path.name} does not have the layout's column types: {error}", "folder"
-        ) from None
