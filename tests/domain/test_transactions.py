@@ -7,7 +7,15 @@ import pytest
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import MAX_FEN, Money
-from fundwall.domain.transactions import COLUMNS, Channel, Transaction, TransactionKind
+from fundwall.domain.spec import FieldKind, FieldSpec
+from fundwall.domain.transactions import (
+    COLUMNS,
+    REQUIRED,
+    TRANSACTION_FIELDS,
+    Channel,
+    Transaction,
+    TransactionKind,
+)
 
 BEIJING = timezone(timedelta(hours=8))
 TS = datetime(2024, 5, 1, 9, 30, tzinfo=BEIJING)
@@ -247,3 +255,103 @@ def test_first_problem_in_column_order_is_reported() -> None:
     with pytest.raises(InvalidInput) as caught:
         Transaction.from_mapping(json_record(channel=..., kind=..., tx_id=...))
     assert caught.value.field == "tx_id"
+
+
+# The declaration of the transaction: the domain enforces exactly what it declares.
+
+_VALID_TEXT = {
+    FieldKind.REFERENCE: "A",
+    FieldKind.DEVICE: "D",
+    FieldKind.TEXT: "厦",
+}
+
+
+def _declared(*kinds: FieldKind) -> list[FieldSpec]:
+    return [field for field in TRANSACTION_FIELDS if field.kind in kinds]
+
+
+def test_the_declaration_is_the_record_in_column_order() -> None:
+    assert list(Transaction.from_mapping(json_record()).as_row()) == list(COLUMNS)
+    assert REQUIRED == ("tx_id", "ts", "kind", "channel")
+
+
+@pytest.mark.parametrize("field", _declared(*_VALID_TEXT), ids=lambda field: field.name)
+def test_text_fields_hold_up_to_their_declared_length(field: FieldSpec) -> None:
+    assert field.max_len is not None
+    longest = _VALID_TEXT[field.kind] * field.max_len
+    kept = Transaction.from_mapping(json_record(**{field.name: longest})).as_row()[field.name]
+    assert kept == longest
+    with pytest.raises(InvalidInput, match=f"longer than {field.max_len}") as error:
+        Transaction.from_mapping(json_record(**{field.name: longest + _VALID_TEXT[field.kind]}))
+    assert error.value.field == field.name
+
+
+def test_an_ip_address_fits_its_declared_length() -> None:
+    (field,) = _declared(FieldKind.IP)
+    widest = "0000:0000:0000:0000:0000:ffff:255.255.255.255"
+    assert field.max_len == len(widest)
+    assert Transaction.from_mapping(json_record(ip=widest)).ip is not None
+
+
+@pytest.mark.parametrize("field", _declared(FieldKind.CHOICE), ids=lambda field: field.name)
+def test_choice_fields_take_exactly_their_declared_values(field: FieldSpec) -> None:
+    for choice in field.choices:
+        record = json_record(**{field.name: choice})
+        if field.name == "kind" and choice != "transfer":
+            side = "payee" if choice == "withdrawal" else "payer"
+            record = json_record(
+                **{field.name: choice, f"{side}_account": ..., f"{side}_bank": ...}
+            )
+        assert Transaction.from_mapping(record).as_row()[field.name] == choice
+    with pytest.raises(InvalidInput, match="unknown value") as error:
+        Transaction.from_mapping(json_record(**{field.name: "other"}))
+    assert error.value.field == field.name
+
+
+@pytest.mark.parametrize(
+    "field",
+    [f for f in TRANSACTION_FIELDS if not f.nullable and f.kind != FieldKind.FEN],
+    ids=lambda field: field.name,
+)
+def test_fields_declared_not_null_are_required(field: FieldSpec) -> None:
+    with pytest.raises(InvalidInput, match="missing") as error:
+        Transaction.from_mapping(json_record(**{field.name: None}))
+    assert error.value.field == field.name
+
+
+@pytest.mark.parametrize(
+    "field",
+    [f for f in TRANSACTION_FIELDS if f.nullable],
+    ids=lambda field: field.name,
+)
+def test_fields_declared_nullable_may_be_left_out(field: FieldSpec) -> None:
+    if field.name.startswith(("payer_", "payee_")):
+        side = field.name.partition("_")[0]
+        kind = "deposit" if side == "payer" else "withdrawal"
+        record = json_record(kind=kind, **{f"{side}_account": ..., f"{side}_bank": ...})
+    else:
+        record = json_record(**{field.name: ...})
+    assert Transaction.from_mapping(record).as_row()[field.name] is None
+
+
+def test_the_amount_is_declared_as_fen_up_to_the_largest_amount() -> None:
+    (field,) = _declared(FieldKind.FEN)
+    assert (field.name, field.nullable, field.python_type) == ("amount_fen", False, int)
+    assert Transaction.from_mapping(json_record(amount_fen=MAX_FEN)).amount == Money(MAX_FEN)
+    for wrong in (0, MAX_FEN + 1):
+        with pytest.raises(InvalidInput):
+            Transaction.from_mapping(json_record(amount_fen=wrong))
+
+
+def test_a_declaration_states_its_limits_consistently() -> None:
+    assert FieldSpec("x", FieldKind.REFERENCE).max_len == 64
+    assert FieldSpec("x", FieldKind.CHOICE, choices=("ab", "abc")).max_len == 3
+    for wrong in (
+        lambda: FieldSpec("x", FieldKind.TEXT),
+        lambda: FieldSpec("x", FieldKind.REFERENCE, max_len=10),
+        lambda: FieldSpec("x", FieldKind.CHOICE),
+        lambda: FieldSpec("x", FieldKind.TEXT, max_len=5, choices=("a",)),
+        lambda: FieldSpec("x", FieldKind.TIME, max_len=5),
+    ):
+        with pytest.raises(ValueError):
+            wrong()

@@ -17,6 +17,7 @@ from fundwall.engine.core import DecisionCore
 from fundwall.engine.features import AccountDirectory, TxEvent
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack, parse_pack
+from fundwall.region import TRANSACTIONS
 
 T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
 """Monday 2024-03-04 09:00 in Beijing."""
@@ -158,28 +159,9 @@ def tx(
     )
 
 
-TX_SCHEMA = pa.schema(
-    [
-        ("tx_id", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("kind", pa.string()),
-        ("payer_account", pa.string()),
-        ("payee_account", pa.string()),
-        ("payer_bank", pa.string()),
-        ("payee_bank", pa.string()),
-        ("amount_fen", pa.int64()),
-        ("channel", pa.string()),
-        ("device_id", pa.string()),
-        ("ip", pa.string()),
-        ("city", pa.string()),
-        ("purpose", pa.string()),
-    ]
-)
-
-
 def table_of(events: Sequence[TxEvent]) -> pa.Table:
-    columns = {name: [getattr(e, name, None) for e in events] for name in TX_SCHEMA.names}
-    return pa.table(columns, schema=TX_SCHEMA)
+    columns = {name: [getattr(e, name, None) for e in events] for name in TRANSACTIONS.names}
+    return pa.table(columns, schema=TRANSACTIONS)
 
 
 @dataclass(frozen=True)

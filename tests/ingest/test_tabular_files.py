@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.ingest.columnar import TRANSACTIONS_SCHEMA
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
 from fundwall.ingest.tabular import read_transactions
+from fundwall.region import TRANSACTIONS
 
 HEADER = "tx_id,ts,kind,payer_account,payee_account,payer_bank,payee_bank,amount_fen,channel"
 
@@ -36,7 +36,7 @@ def write(tmp_path: Path, *lines: str, name: str = "t.csv", bom: bool = False) -
 def test_csv_rows_come_back_in_the_contract_layout_and_file_order(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER, row("T2"), row("T1", "5", "deposit"), bom=True)
     table = read_transactions(path)
-    assert table.schema == TRANSACTIONS_SCHEMA
+    assert table.schema == TRANSACTIONS
     assert table.column("tx_id").to_pylist() == ["T2", "T1"]
     first, second = table.to_pylist()
     assert first["ts"] == datetime(2024, 5, 1, 1, 30, tzinfo=UTC)
@@ -115,7 +115,7 @@ def test_errors_stop_at_the_limit(tmp_path: Path) -> None:
 def test_header_only_file_gives_an_empty_table(tmp_path: Path) -> None:
     table = read_transactions(write(tmp_path, HEADER))
     assert table.num_rows == 0
-    assert table.schema == TRANSACTIONS_SCHEMA
+    assert table.schema == TRANSACTIONS
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_parquet_with_native_types_is_read_and_converted(tmp_path: Path) -> None
     path = tmp_path / "t.parquet"
     pq.write_table(table, path)
     result = read_transactions(path)
-    assert result.schema == TRANSACTIONS_SCHEMA
+    assert result.schema == TRANSACTIONS
     assert result.column("ts").to_pylist() == [datetime(2024, 5, 1, 1, 30, tzinfo=UTC)] * 2
     assert result.column("amount_fen").to_pylist() == [100, 2_000_000]
     assert result.column("payee_account").to_pylist() == ["6228480010203040506", None]

@@ -17,7 +17,7 @@ from fundwall.domain.errors import InvalidInput
 
 REFERENCE_MAX: Final = 64
 _REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]+", re.ASCII)
-_DEVICE_MAX: Final = 128
+DEVICE_MAX: Final = 128
 _VISIBLE_ASCII: Final = re.compile(r"[!-~]+", re.ASCII)
 
 E = TypeVar("E", bound=StrEnum)
@@ -55,8 +55,8 @@ def device_id(value: object, field: str) -> str:
     text = _text_type(value, field)
     if not text:
         raise InvalidInput("empty device id", field)
-    if len(text) > _DEVICE_MAX:
-        raise InvalidInput(f"longer than {_DEVICE_MAX} characters ({len(text)})", field)
+    if len(text) > DEVICE_MAX:
+        raise InvalidInput(f"longer than {DEVICE_MAX} characters ({len(text)})", field)
     if _VISIBLE_ASCII.fullmatch(text) is None:
         raise InvalidInput("may hold only visible ASCII characters, no spaces", field)
     return text

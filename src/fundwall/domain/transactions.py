@@ -1,4 +1,9 @@
-"""Transactions, exactly the rows of `transactions.parquet` (see docs/design.md)."""
+"""Transactions: the fields of a transaction, declared once, and the domain's `Transaction`.
+
+`TRANSACTION_FIELDS` is the transaction record: the columns of `transactions.parquet` (see
+docs/design.md) and of the store's `transactions` table, what ingest reads and checks, what
+the engine's events carry. Every layer derives its form from it or is held to it by a test.
+"""
 
 from __future__ import annotations
 
@@ -21,30 +26,11 @@ from fundwall.domain._fields import (
 )
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import Money
+from fundwall.domain.spec import FieldKind, FieldSpec, choices_of
 
 CITY_MAX: Final = 64
 PURPOSE_MAX: Final = 200
-
-COLUMNS: Final = (
-    "tx_id",
-    "ts",
-    "kind",
-    "payer_account",
-    "payee_account",
-    "payer_bank",
-    "payee_bank",
-    "amount_fen",
-    "channel",
-    "device_id",
-    "ip",
-    "city",
-    "purpose",
-)
-"""The columns of transactions.parquet, in order."""
-
-_REQUIRED: Final = ("tx_id", "ts", "kind", "channel")
 _AMOUNT_KEYS: Final = ("amount", "amount_fen")
-_KNOWN_KEYS: Final = frozenset(COLUMNS) | {"amount"}
 # Enough digits for any int64; longer digit strings are refused before int() reads them.
 _FEN_DIGITS_MAX: Final = 19
 
@@ -76,6 +62,33 @@ class Channel(StrEnum):
     def is_non_counter(self) -> bool:
         """非柜面: every channel but the counter, which suspensions and limits target."""
         return self != Channel.COUNTER
+
+
+TRANSACTION_FIELDS: Final = (
+    FieldSpec("tx_id", FieldKind.REFERENCE),
+    FieldSpec("ts", FieldKind.TIME),
+    FieldSpec("kind", FieldKind.CHOICE, choices=choices_of(TransactionKind)),
+    FieldSpec("payer_account", FieldKind.REFERENCE, nullable=True),
+    FieldSpec("payee_account", FieldKind.REFERENCE, nullable=True),
+    FieldSpec("payer_bank", FieldKind.REFERENCE, nullable=True),
+    FieldSpec("payee_bank", FieldKind.REFERENCE, nullable=True),
+    FieldSpec("amount_fen", FieldKind.FEN),
+    FieldSpec("channel", FieldKind.CHOICE, choices=choices_of(Channel)),
+    FieldSpec("device_id", FieldKind.DEVICE, nullable=True),
+    FieldSpec("ip", FieldKind.IP, nullable=True),
+    FieldSpec("city", FieldKind.TEXT, nullable=True, max_len=CITY_MAX),
+    FieldSpec("purpose", FieldKind.TEXT, nullable=True, max_len=PURPOSE_MAX),
+)
+"""The transaction record, in column order. Whether the payer's and payee's fields are null
+depends on the kind (a deposit has no payer, a withdrawal no payee): `Transaction` checks it."""
+
+COLUMNS: Final = tuple(field.name for field in TRANSACTION_FIELDS)
+"""The columns of transactions.parquet, in order."""
+REQUIRED: Final = tuple(
+    field.name for field in TRANSACTION_FIELDS if not field.nullable and field.kind != FieldKind.FEN
+)
+"""Fields every record gives; besides, the amount as `amount_fen` (fen) or `amount` (yuan)."""
+_KNOWN_KEYS: Final = frozenset(COLUMNS) | {"amount"}
 
 
 def _check_party(kind: TransactionKind, side: str, account: str | None, bank: str | None) -> None:
@@ -152,7 +165,7 @@ class Transaction:
             if key not in _KNOWN_KEYS:
                 raise InvalidInput("unknown field", str(key)[:40])
         values = {key: _blank_to_none(data.get(key)) for key in COLUMNS if key != "amount_fen"}
-        for key in _REQUIRED:
+        for key in REQUIRED:
             if values[key] is None:
                 raise InvalidInput("missing", key)
         values["ts"] = parse_time(values["ts"], "ts")

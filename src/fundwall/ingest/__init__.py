@@ -6,7 +6,7 @@ is (batch index, file line, XML element path) and assembles the result, all or n
 See docs/ingest.md.
 """
 
-from fundwall.ingest.columnar import TRANSACTIONS_SCHEMA, validate_table
+from fundwall.ingest.columnar import validate_table
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
 from fundwall.ingest.iso20022 import (
     MAX_XML_BYTES,
@@ -32,7 +32,6 @@ __all__ = [
     "MAX_BATCH",
     "MAX_ERRORS",
     "MAX_XML_BYTES",
-    "TRANSACTIONS_SCHEMA",
     "CreditTransfer",
     "InvalidMessage",
     "InvalidRecords",

@@ -1,14 +1,15 @@
 """Columnar validation of transaction tables: vectorised checks, the domain for the rest.
 
 Files hold millions of rows, so calling `Transaction.from_mapping` on each would take minutes.
-Instead each field has a fast check written with `pyarrow.compute` that accepts only values
-the domain certainly accepts, in their already normal spelling (e.g. `2024-05-01T09:30:00+08:00`,
-`1234.56`, `mobile`, an IPv4 address). A row any fast check does not vouch for is handed to
-`Transaction.from_mapping` itself, which either accepts it (an unusual but valid spelling, such
-as `MOBILE` or an IPv6 address, normalised by the domain) or says what is wrong in its own
-words. So the rules live once, in the domain; the fast checks only decide how much work the
-domain is spared, and the test suite checks that they never accept what the domain refuses.
-Duplicate transaction ids within the table are found with a hash count over the column.
+Instead each declared field (`TRANSACTION_FIELDS`) has a fast check for its kind, written with
+`pyarrow.compute`, that accepts only values the domain certainly accepts, in their already
+normal spelling (e.g. `2024-05-01T09:30:00+08:00`, `1234.56`, `mobile`, an IPv4 address). A
+row any fast check does not vouch for is handed to `Transaction.from_mapping` itself, which
+either accepts it (an unusual but valid spelling, such as `MOBILE` or an IPv6 address,
+normalised by the domain) or says what is wrong in its own words. So the rules live once, in
+the domain; the fast checks only decide how much work the domain is spared, and the test suite
+checks that they never accept what the domain refuses. Duplicate transaction ids within the
+table are found with a hash count over the column.
 """
 
 from __future__ import annotations
@@ -27,46 +28,25 @@ import pyarrow.compute as pc
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import MAX_FEN
+from fundwall.domain.spec import FieldKind, FieldSpec
 from fundwall.domain.transactions import (
-    CITY_MAX,
     COLUMNS,
-    PURPOSE_MAX,
-    Channel,
+    TRANSACTION_FIELDS,
     Transaction,
     TransactionKind,
 )
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
-
-TRANSACTIONS_SCHEMA: Final = pa.schema(
-    [
-        ("tx_id", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("kind", pa.string()),
-        ("payer_account", pa.string()),
-        ("payee_account", pa.string()),
-        ("payer_bank", pa.string()),
-        ("payee_bank", pa.string()),
-        ("amount_fen", pa.int64()),
-        ("channel", pa.string()),
-        ("device_id", pa.string()),
-        ("ip", pa.string()),
-        ("city", pa.string()),
-        ("purpose", pa.string()),
-    ]
-)
-"""The columns of transactions.parquet (docs/design.md), as validation returns them."""
+from fundwall.region import TRANSACTIONS
 
 INPUT_COLUMNS: Final = frozenset(COLUMNS) | {"amount"}
 """Columns an input table may have: the contract's, plus `amount` (yuan as text)."""
 
-_REFERENCE: Final = r"^[A-Za-z0-9._:-]{1,64}$"
 _TIMESTAMP: Final = (
     r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
     r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$"
 )
 _FEN_DIGITS: Final = r"^[0-9]{1,15}$"
 _YUAN: Final = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
-_DEVICE: Final = r"^[!-~]{1,128}$"
 _OCTET: Final = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4: Final = rf"^{_OCTET}(\.{_OCTET}){{3}}$"
 # Printable ASCII and the CJK Unified Ideographs, no whitespace at either end: text the
@@ -93,7 +73,8 @@ class _Column:
 
 
 def validate_table(table: pa.Table, locate: Locate, *, max_errors: int = MAX_ERRORS) -> pa.Table:
-    """The transactions of `table` in the contract's schema and row order, or one error.
+    """The transactions of `table` in the contract's schema (`fundwall.region.TRANSACTIONS`)
+    and row order, or one error.
 
     `table` has a subset of `INPUT_COLUMNS` (absent optional columns are null) with any
     types; text is read as the domain reads it. Up to `max_errors` bad rows are reported,
@@ -121,39 +102,47 @@ def validate_table(table: pa.Table, locate: Locate, *, max_errors: int = MAX_ERR
         raise InvalidRecords.of(found[:max_errors], more=len(found) > max_errors)
     result = pa.table({name: _replace(checked[name].values, fixes, name) for name in COLUMNS})
     return pa.Table.from_batches(result.to_batches(max_chunksize=1 << 20), result.schema).cast(
-        TRANSACTIONS_SCHEMA
+        TRANSACTIONS
     )
 
 
 def _fast_checks(table: pa.Table, rows: int) -> dict[str, _Column]:
+    """Each declared field's fast check, by its kind; then the parties' check across fields."""
+
     def raw(name: str) -> pa.Array:
         if name in table.column_names:
             return table.column(name).combine_chunks()
         return pa.nulls(rows, pa.large_string())
 
-    sides = ("payer_account", "payer_bank", "payee_account", "payee_bank")
-    checks: dict[str, Callable[[], _Column]] = {
-        "tx_id": lambda: _matching(raw("tx_id"), _REFERENCE, required=True),
-        "ts": lambda: _timestamp(raw("ts")),
-        "kind": lambda: _member(raw("kind"), TransactionKind),
-        "channel": lambda: _member(raw("channel"), Channel),
-        "device_id": lambda: _matching(raw("device_id"), _DEVICE),
-        "ip": lambda: _matching(raw("ip"), _IPV4),
-        "city": lambda: _plain_text(raw("city"), CITY_MAX),
-        "purpose": lambda: _plain_text(raw("purpose"), PURPOSE_MAX),
-        "amount_fen": lambda: _amount(raw("amount_fen"), raw("amount")),
-    }
-    for name in sides:
-        checks[name] = partial(_matching, raw(name), _REFERENCE)
+    def check(field: FieldSpec) -> _Column:
+        if field.kind == FieldKind.FEN:
+            return _amount(raw(field.name), raw("amount"))
+        return _CHECKS[field.kind](raw(field.name), field)
+
+    checks = {field.name: partial(check, field) for field in TRANSACTION_FIELDS}
     if rows < _PARALLEL_ROWS:
-        checked = {name: check() for name, check in checks.items()}
+        checked = {name: run() for name, run in checks.items()}
     else:
         # Arrow's kernels release the GIL, so big columns are checked side by side.
         with ThreadPoolExecutor(max_workers=min(len(checks), os.cpu_count() or 1)) as pool:
-            futures = {name: pool.submit(check) for name, check in checks.items()}
+            futures = {name: pool.submit(run) for name, run in checks.items()}
             checked = {name: future.result() for name, future in futures.items()}
+    sides = ("payer_account", "payer_bank", "payee_account", "payee_bank")
     checked["parties"] = _parties(checked["kind"].values, *(checked[n].values for n in sides))
     return checked
+
+
+def _reference(array: pa.Array, field: FieldSpec) -> _Column:
+    pattern = rf"^[A-Za-z0-9._:-]{{1,{field.max_len}}}$"
+    return _matching(array, pattern, required=not field.nullable)
+
+
+def _device(array: pa.Array, field: FieldSpec) -> _Column:
+    return _matching(array, rf"^[!-~]{{1,{field.max_len}}}$", required=not field.nullable)
+
+
+def _ip(array: pa.Array, field: FieldSpec) -> _Column:
+    return _matching(array, _IPV4, required=not field.nullable)
 
 
 def _text(array: pa.Array) -> pa.Array | None:
@@ -180,23 +169,25 @@ def _matching(array: pa.Array, pattern: str, *, required: bool = False) -> _Colu
     return _Column(text, ok)
 
 
-def _member(array: pa.Array, enum: type[TransactionKind] | type[Channel]) -> _Column:
-    """Enum values in any ASCII case with ASCII blanks around, as the domain's `member` reads."""
+def _member(array: pa.Array, field: FieldSpec) -> _Column:
+    """A choice in any ASCII case with ASCII blanks around, as the domain's `member` reads;
+    a null is left to the domain."""
     text = _text(array)
     if text is None:
         return _Column(pa.nulls(len(array), pa.large_string()), _none(len(array)))
     values = pc.ascii_lower(pc.ascii_trim_whitespace(text))
-    allowed = pa.array([item.value for item in enum], pa.large_string())
+    allowed = pa.array(field.choices, pa.large_string())
     return _Column(values, pc.is_in(values, value_set=allowed).fill_null(False))
 
 
-def _plain_text(array: pa.Array, max_len: int) -> _Column:
-    column = _matching(array, _PLAIN_TEXT)
-    short = pc.less_equal(pc.utf8_length(column.values), max_len)
+def _plain_text(array: pa.Array, field: FieldSpec) -> _Column:
+    column = _matching(array, _PLAIN_TEXT, required=not field.nullable)
+    short = pc.less_equal(pc.utf8_length(column.values), field.max_len)
     return _Column(column.values, pc.and_(column.ok, _null_or(column.values, short)))
 
 
-def _timestamp(array: pa.Array) -> _Column:
+def _timestamp(array: pa.Array, _field: FieldSpec) -> _Column:
+    """An aware timestamp column, or ISO text with an offset; a null is left to the domain."""
     target = pa.timestamp("us", tz="UTC")
     if pa.types.is_timestamp(array.type) and array.type.tz is not None:
         values = array.cast(target, safe=False)
@@ -265,6 +256,17 @@ def _yuan_to_fen(text: pa.Array) -> pa.Array:
     """Plain decimal yuan ('12', '12.3', '12.34'; at most 13 whole digits) to fen, exactly."""
     hundredths = text.cast(pa.decimal128(15, 2))
     return pc.multiply(hundredths, pa.scalar(100, pa.decimal128(3, 0))).cast(pa.int64())
+
+
+_CHECKS: Final[dict[FieldKind, Callable[[pa.Array, FieldSpec], _Column]]] = {
+    FieldKind.REFERENCE: _reference,
+    FieldKind.TIME: _timestamp,
+    FieldKind.CHOICE: _member,
+    FieldKind.DEVICE: _device,
+    FieldKind.IP: _ip,
+    FieldKind.TEXT: _plain_text,
+}
+"""The fast check of each kind of field but the amount, which has two columns to read."""
 
 
 def _parties(

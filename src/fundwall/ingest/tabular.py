@@ -19,11 +19,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.domain.transactions import REQUIRED
 from fundwall.ingest.columnar import INPUT_COLUMNS, validate_table
 from fundwall.ingest.errors import MAX_ERRORS
-
-REQUIRED_COLUMNS: Final = ("tx_id", "ts", "kind", "channel")
-"""Columns every file has; besides, one of `amount_fen` and `amount`."""
 
 FORMATS: Final = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _CSV_BLOCK: Final = 1 << 22
@@ -34,7 +32,7 @@ def read_transactions(
 ) -> pa.Table:
     """Read and validate a CSV or Parquet file of transactions (format from the suffix).
 
-    Returns the rows in file order in `TRANSACTIONS_SCHEMA`, or raises `InvalidInput` (an
+    Returns the rows in file order in `fundwall.region.TRANSACTIONS`, or raises `InvalidInput` (an
     `InvalidRecords` when several rows are bad) naming each bad row, its field and why.
     """
     path = Path(path)
@@ -68,7 +66,7 @@ def check_columns(names: list[str]) -> None:
         raise InvalidInput(
             f"unknown column; the columns are {', '.join(sorted(INPUT_COLUMNS))}", unknown[0]
         )
-    for name in REQUIRED_COLUMNS:
+    for name in REQUIRED:
         if name not in names:
             raise InvalidInput("required column is missing", name)
     if "amount_fen" not in names and "amount" not in names:

@@ -7,13 +7,14 @@ domain's field declaration), `files` reads and writes them.
 """
 
 from fundwall.region.files import ROW_GROUP, read_table, write_chunks, write_manifest, write_table
-from fundwall.region.schema import FILES, FORMAT, SCHEMAS, TS
+from fundwall.region.schema import FILES, FORMAT, SCHEMAS, TRANSACTIONS, TS
 
 __all__ = [
     "FILES",
     "FORMAT",
     "ROW_GROUP",
     "SCHEMAS",
+    "TRANSACTIONS",
     "TS",
     "read_table",
     "write_chunks",

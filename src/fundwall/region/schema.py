@@ -1,13 +1,37 @@
-"""The Arrow schema of every file of a region folder (docs/data-layout.md explains each column)."""
+"""The Arrow schema of every file of a region folder (docs/data-layout.md explains each column).
+
+The transactions' schema is derived from the domain's declaration of the transaction
+(`TRANSACTION_FIELDS`). Every column is nullable as Arrow sees it, so that files from any
+writer read alike; which values may be null is the declaration's, checked by ingest, by the
+domain and by the store's constraints.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 import pyarrow as pa
 
+from fundwall.domain.spec import FieldKind, FieldSpec
+from fundwall.domain.transactions import TRANSACTION_FIELDS
+
 FORMAT: Final = "fundwall-region/1"
 TS: Final = pa.timestamp("us", tz="UTC")
+_ARROW_TYPES: Final = {FieldKind.TIME: TS, FieldKind.FEN: pa.int64()}
+
+
+def arrow_type(field: FieldSpec) -> pa.DataType:
+    """A declared field as a column: times as `TS`, money as int64 fen, the rest as text."""
+    return _ARROW_TYPES.get(field.kind, pa.string())
+
+
+def arrow_schema(fields: Iterable[FieldSpec]) -> pa.Schema:
+    return pa.schema([(field.name, arrow_type(field)) for field in fields])
+
+
+TRANSACTIONS: Final = arrow_schema(TRANSACTION_FIELDS)
+"""transactions.parquet, as the simulator and importers write it and ingest returns it."""
 
 SCHEMAS: Final[dict[str, pa.Schema]] = {
     "institutions": pa.schema(
@@ -76,23 +100,7 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
             ("success", pa.bool_()),
         ]
     ),
-    "transactions": pa.schema(
-        [
-            ("tx_id", pa.string()),
-            ("ts", TS),
-            ("kind", pa.string()),
-            ("payer_account", pa.string()),
-            ("payee_account", pa.string()),
-            ("payer_bank", pa.string()),
-            ("payee_bank", pa.string()),
-            ("amount_fen", pa.int64()),
-            ("channel", pa.string()),
-            ("device_id", pa.string()),
-            ("ip", pa.string()),
-            ("city", pa.string()),
-            ("purpose", pa.string()),
-        ]
-    ),
+    "transactions": TRANSACTIONS,
     "tx_labels": pa.schema(
         [
             ("tx_id", pa.string()),

@@ -10,29 +10,15 @@ from hypothesis import strategies as st
 
 from fundwall.engine.features import AccountDirectory, OnlineFeatureState, TxEvent, compute_bulk
 from fundwall.engine.features.catalog import WINDOWS
+from fundwall.region import TRANSACTIONS
 
 T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
 
 Run = Callable[[Sequence[TxEvent], AccountDirectory], list[dict[str, object]]]
 """Feature rows of a stream of transactions, computed by one of the two executions."""
 
-TX_SCHEMA = pa.schema(
-    [
-        ("tx_id", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("kind", pa.string()),
-        ("payer_account", pa.string()),
-        ("payee_account", pa.string()),
-        ("payer_bank", pa.string()),
-        ("payee_bank", pa.string()),
-        ("amount_fen", pa.int64()),
-        ("channel", pa.string()),
-        ("device_id", pa.string()),
-        ("ip", pa.string()),
-        ("city", pa.string()),
-        ("purpose", pa.string()),
-    ]
-)
+TX_SCHEMA = TRANSACTIONS
+"""The columns of transactions.parquet, as the region layout declares them."""
 
 
 def tx(
