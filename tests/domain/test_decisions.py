@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fundwall.domain.decisions import Action, Decision, Reason, most_severe
+from fundwall.domain.decisions import Action, Decision, Reason, Redaction, most_severe
 from fundwall.domain.errors import InvalidInput
 
 QUICK_IN_OUT = Reason(
@@ -129,3 +129,56 @@ def test_decision_errors_name_the_field(change: dict[str, object], field: str) -
 def test_a_restriction_must_state_its_reason() -> None:
     with pytest.raises(InvalidInput, match="a block decision must state a reason"):
         decision(action=Action.BLOCK, reasons=())
+
+
+REDACTED = Reason(
+    "R020",
+    "收款账户24小时转入¥90,000.00",
+    "the payee account received ¥90,000.00 in 24 hours",
+    {"payee_in_sum_24h": 9_000_000, "amount": 100},
+    Redaction("收款账户疑似过渡账户", "the payee account looks like a pass-through account",
+              frozenset({"payee_in_sum_24h"})),
+)  # fmt: skip
+
+
+def test_to_dict_is_the_answer_without_what_only_the_log_keeps() -> None:
+    decision = Decision("T1", Action.BLOCK, 130, (QUICK_IN_OUT, REDACTED), "p1", "m1", 412)
+    assert decision.to_dict() == {
+        "tx_id": "T1",
+        "action": "block",
+        "score": 130,
+        "reasons": [
+            {
+                "rule_id": reason.rule_id,
+                "text_zh": reason.text_zh,
+                "text_en": reason.text_en,
+                "values": dict(reason.values),
+            }
+            for reason in (QUICK_IN_OUT, REDACTED)
+        ],
+        "pack_version": "p1",
+        "model_version": "m1",
+        "latency_us": 412,
+    }
+    logged = decision.to_dict(as_logged=True)
+    assert logged["shadow"] is False
+    assert logged["reasons"][1]["redaction"]["withheld"] == ["payee_in_sum_24h"]
+    assert "redaction" not in logged["reasons"][0]
+
+
+def test_from_dict_reads_back_what_to_dict_wrote() -> None:
+    decision = Decision("T1", Action.DELAY, 80, (REDACTED,), "p1", shadow=True)
+    assert Decision.from_dict(decision.to_dict(as_logged=True)) == decision
+    answered = Decision.from_dict(decision.to_dict())
+    assert answered.shadow is False and answered.reasons[0].redaction is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"tx_id": ...}, "tx_id"), ({"reasons": "R1"}, "reasons"), ({"score": "9"}, "score")],
+)
+def test_from_dict_names_what_is_wrong(change: dict[str, object], field: str) -> None:
+    data = Decision("T1", Action.PASS, 0, (), "p1").to_dict() | change
+    with pytest.raises(InvalidInput) as error:
+        Decision.from_dict({k: v for k, v in data.items() if v is not ...})
+    assert error.value.field == field

@@ -14,7 +14,6 @@ from pathlib import Path
 from crash_checks import decided, essence, live_decisions, probe, state
 from engine_store import load_accounts
 
-from fundwall.api.models import decision_json
 from fundwall.config import load_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.transactions import Transaction
@@ -80,14 +79,14 @@ def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(
     logged = live_decisions(url)
     assert len(logged) >= KILLED_AFTER
     for answer in answered:
-        assert decision_json(logged[answer["tx_id"]]) == answer
+        assert logged[answer["tx_id"]].to_dict() == answer
 
     # Restarted, the service repeats the answers and carries on; a service that never
     # stopped, over a fresh store, decides every transaction the same and ends in the same
     # state: nothing was lost, nothing counted twice.
     after, restarted = decided(url, keyring, txs)
     for answer, decision in zip(answered, after, strict=False):
-        assert decision_json(decision) == answer
+        assert decision.to_dict() == answer
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()
     clean_url, clean_keyring = store(clean_dir, region)

@@ -42,7 +42,6 @@ from crash_checks import (
 )
 from serve_process import HOST, WAIT_SECONDS, Server, serving
 
-from fundwall.api.models import decision_json
 from fundwall.auth import SystemActor, create_api_key
 from fundwall.bench.loadgen import free_port
 from fundwall.config import load_settings
@@ -300,7 +299,7 @@ class Crashes:
         member, record = self.traffic.sent[decision.tx_id]
         payee = record.get("payee_account")
         holder = self.customers.bank_of.get(payee) if payee is not None else None
-        return decision_json(decision.seen_by(member, holder))
+        return decision.seen_by(member, holder).to_dict()
 
     def check_log(self) -> dict[str, Decision]:
         """Every answer received is in the log as answered; none is decided twice."""

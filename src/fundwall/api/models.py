@@ -1,7 +1,7 @@
 """Response bodies of the HTTP API, as pydantic models so that /docs shows them.
 
 The routes write the answers straight from the domain's (already checked) decisions with
-`decision_json` and orjson; these models document them and the tests hold the two together.
+`Decision.to_dict` and orjson; these models document them and the tests hold the two together.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fundwall.domain.decisions import Action, Decision
+from fundwall.domain.decisions import Action
 
 _DECISION_EXAMPLE: Final[dict[str, Any]] = {
     "tx_id": "T20240501-000001",
@@ -76,25 +76,3 @@ class HealthOut(BaseModel):
 
     status: str = Field(examples=["ok"])
 
-
-def decision_json(decision: Decision) -> dict[str, Any]:
-    """A decision as the plain data of `DecisionOut` (the domain values are already checked):
-    give it the submitting member's reading (`fundwall.api.service.as_submitted`); the
-    reasons' redactions themselves are never written out."""
-    return {
-        "tx_id": decision.tx_id,
-        "action": decision.action.value,
-        "score": decision.score,
-        "reasons": [
-            {
-                "rule_id": reason.rule_id,
-                "text_zh": reason.text_zh,
-                "text_en": reason.text_en,
-                "values": dict(reason.values),
-            }
-            for reason in decision.reasons
-        ],
-        "pack_version": decision.pack_version,
-        "model_version": decision.model_version,
-        "latency_us": decision.latency_us,
-    }

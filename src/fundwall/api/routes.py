@@ -20,7 +20,7 @@ from pydantic import Field, TypeAdapter
 
 from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, read_body
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
-from fundwall.api.models import DecisionOut, decision_json
+from fundwall.api.models import DecisionOut
 from fundwall.api.problems import problem_responses
 from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
 from fundwall.api.timing import TimeWindow
@@ -168,7 +168,7 @@ def decision_router(
         tx = parse_transaction(parse_json(body, _ONE))
         window.admit([tx], batch=False)
         decision = service.decide(tx, member=member)
-        return json_response(decision_json(as_submitted(decision, tx, holders)))
+        return json_response(as_submitted(decision, tx, holders).to_dict())
 
     @router.post(
         BATCH_PATH,
@@ -198,7 +198,7 @@ def decision_router(
         decisions = service.decide_batch(txs, member=member)
         return json_response(
             [
-                decision_json(as_submitted(decision, tx, holders))
+                as_submitted(decision, tx, holders).to_dict()
                 for decision, tx in zip(decisions, txs, strict=True)
             ]
         )

@@ -153,7 +153,6 @@ def decide_command(
     """Decide JSON lines of transactions through the durable service over the store.
 
     Prints one JSON decision per line, each once it is logged."""
-    from fundwall.api.models import decision_json
     from fundwall.engine.service import DecisionService
     from fundwall.ingest import parse_transaction
 
@@ -171,7 +170,7 @@ def decide_command(
                 except InvalidInput as error:
                     raise error.at(f"line {number}") from None
                 decision = service.decide(tx)
-                sys.stdout.write(json.dumps(decision_json(decision), ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
     finally:
         service.close()

@@ -146,15 +146,15 @@ class Reason:
         kept = {k: v for k, v in self.values.items() if k not in redaction.withheld}
         return Reason(self.rule_id, redaction.text_zh, redaction.text_en, kept)
 
-    def as_record(self) -> dict[str, Any]:
-        """The reason as plain JSON data, as the decision log stores it (redaction included)."""
+    def as_record(self, *, with_redaction: bool = True) -> dict[str, Any]:
+        """The reason as plain JSON data; with its redaction, as the decision log keeps it."""
         record: dict[str, Any] = {
             "rule_id": self.rule_id,
             "text_zh": self.text_zh,
             "text_en": self.text_en,
             "values": dict(self.values),
         }
-        if self.redaction is not None:
+        if with_redaction and self.redaction is not None:
             record["redaction"] = {
                 "text_zh": self.redaction.text_zh,
                 "text_en": self.redaction.text_en,
@@ -230,6 +230,49 @@ class Decision:
         if self.latency_us is not None:
             set_field(self, "latency_us", whole_number(self.latency_us, "latency_us", minimum=0))
         set_field(self, "shadow", flag(self.shadow, "shadow"))
+
+    def to_dict(self, *, as_logged: bool = False) -> dict[str, Any]:
+        """The decision as plain JSON data: what the API answers and `fundwall decide` prints
+        (`fundwall.api.models.DecisionOut` documents it).
+
+        `as_logged` adds what only the decision log keeps: `shadow`, and each reason's
+        redaction (how it reads to a member that does not hold the payee's account), which no
+        member is ever sent. `from_dict` reads either form back.
+        """
+        data: dict[str, Any] = {
+            "tx_id": self.tx_id,
+            "action": self.action.value,
+            "score": self.score,
+            "reasons": [reason.as_record(with_redaction=as_logged) for reason in self.reasons],
+            "pack_version": self.pack_version,
+            "model_version": self.model_version,
+            "latency_us": self.latency_us,
+        }
+        if as_logged:
+            data["shadow"] = self.shadow
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
+        """Read back what `to_dict` wrote; InvalidInput naming the field that is wrong."""
+        if not isinstance(data, Mapping):
+            raise InvalidInput(f"expected a decision record, got {type(data).__name__}")
+        for key in ("tx_id", "action", "score", "reasons", "pack_version"):
+            if key not in data:
+                raise InvalidInput("missing", key)
+        reasons = data["reasons"]
+        if not isinstance(reasons, list | tuple):
+            raise InvalidInput("expected a list of reasons", "reasons")
+        return cls(
+            data["tx_id"],
+            data["action"],
+            data["score"],
+            tuple(Reason.from_record(record) for record in reasons),
+            data["pack_version"],
+            data.get("model_version"),
+            data.get("latency_us"),
+            data.get("shadow", False),
+        )
 
     def seen_by(self, member: str | None, payee_holder: str | None) -> Decision:
         """The decision as `member` may read it, the member that submitted the transaction.

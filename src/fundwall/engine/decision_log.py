@@ -44,10 +44,15 @@ from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.features import AccountDirectory, TxEvent
 from fundwall.engine.features.directory import CLASS_CODES, ReportedAccount
-from fundwall.engine.features.inputs import micros
+from fundwall.engine.features.inputs import TRANSACTION_COLUMNS, micros
 from fundwall.store.database import DatabaseUnavailableError, reachable
 from fundwall.store.engine_tables import EngineSnapshotRow
-from fundwall.store.mapping import decision_of, transaction_of
+from fundwall.store.mapping import (
+    decision_of,
+    decision_values,
+    transaction_of,
+    transaction_values,
+)
 from fundwall.store.tables import (
     AccountRow,
     AuditHeadRow,
@@ -62,11 +67,9 @@ FETCH_ROWS: Final = 10_000
 _TX = Base.metadata.tables[TransactionRow.__tablename__]
 _DECISIONS = Base.metadata.tables[DecisionRow.__tablename__]
 _SNAPSHOTS = Base.metadata.tables[EngineSnapshotRow.__tablename__]
-_EVENT_COLUMNS: Final = (
-    _TX.c.tx_id, _TX.c.ts, _TX.c.kind, _TX.c.payer_account, _TX.c.payee_account,
-    _TX.c.payer_bank, _TX.c.payee_bank, _TX.c.amount_fen, _TX.c.channel, _TX.c.device_id,
-    _TX.c.ip, _TX.c.city,
-)  # fmt: skip
+_EVENT_COLUMNS: Final = tuple(_TX.c[name] for name in TRANSACTION_COLUMNS)
+"""The columns of a `TxEvent`, in its order: a row's first `_EVENT_WIDTH` values build one."""
+_EVENT_WIDTH: Final = len(_EVENT_COLUMNS)
 _DECIDED = exists().where(_DECISIONS.c.tx_id == _TX.c.tx_id)
 _HEAD = select(AuditHeadRow.seq).where(AuditHeadRow.id == 1)
 
@@ -141,21 +144,11 @@ class DecisionLog:
     ) -> None:
         """Write transactions and their decisions, all in one database transaction; the
         decisions were made at `decided_at` (the instant the engine capped their times at)."""
-        transactions = [tx.as_row() for tx, _ in entries]
+        transactions = [transaction_values(tx) for tx, _ in entries]
         decisions = [
-            {
-                "tx_id": d.tx_id,
-                "action": d.action.value,
-                "score": d.score,
-                "reasons": [reason.as_record() for reason in d.reasons],
-                "pack_version": d.pack_version,
-                "model_version": d.model_version,
-                "latency_us": d.latency_us,
-                "shadow": d.shadow,
-                "decided_at": decided_at,
-            }
+            decision_values(decision, decided_at=decided_at)
             for _, made in entries
-            for d in made
+            for decision in made
         ]
         try:
             with reachable(self._url), self.database.begin() as connection:
@@ -291,9 +284,11 @@ class DecisionLog:
         with self.database.connect() as connection:
             result = connection.execution_options(yield_per=FETCH_ROWS).execute(query)
             for row in result:
-                event = TxEvent(*row[:12])
-                action = Action(row[12]) if row[12] is not None else None
-                yield Logged(event, action, row[13], row[14])
+                event = TxEvent(*row[:_EVENT_WIDTH])
+                action, decision_id, decided_at = row[_EVENT_WIDTH:]
+                yield Logged(
+                    event, Action(action) if action is not None else None, decision_id, decided_at
+                )
 
     def directory(self, keyring: Keyring | None) -> tuple[AccountDirectory, str]:
         """The account directory of the store and its digest (see the module docstring).
