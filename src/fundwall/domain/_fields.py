@@ -124,6 +124,10 @@ def member(enum: type[E], value: object, field: str) -> E:
     if isinstance(value, enum):
         return value
     if isinstance(value, str):
+        try:
+            return enum(value)  # spelt as the value, as nearly always: a lookup, not a scan
+        except ValueError:
+            pass
         wanted = value.strip().lower()
         for item in enum:
             if item.value.lower() == wanted:
