@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fundwall.domain._fields import ip_address
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.regions import parse_region_code
@@ -95,3 +97,23 @@ def test_time_at_the_edge_of_the_calendar_is_refused_cleanly() -> None:
             }
         )
     assert caught.value.field == "ts"
+
+
+@given(
+    st.one_of(
+        st.ip_addresses(v=4).map(str),
+        st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,4}){2,4}", fullmatch=True),
+        st.text(alphabet="0123456789.:abcdef \n", max_size=20),
+    )
+)
+def test_ip_addresses_are_spelt_as_the_standard_library_spells_them(text: str) -> None:
+    """The shortcut for addresses already in canonical IPv4 spelling changes nothing."""
+    try:
+        expected: str | None = str(ipaddress.ip_address(text))
+    except ValueError:
+        expected = None
+    try:
+        got: str | None = ip_address(text, "ip")
+    except InvalidInput:
+        got = None
+    assert got == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.errors import InvalidInput
-from fundwall.region import read_table
+from fundwall.region import read_table, write_table
 from fundwall.sim.load import load_region
 from fundwall.store.tables import (
     AccountRow,
@@ -118,3 +119,22 @@ def test_an_imported_folder_loads_too(tmp_path: Path, database: Engine, keyring:
         rows = connection.execute(select(AccountRow.account_no, AccountRow.balance_fen))
         balances = {number: balance for number, balance in rows}
     assert balances == {"C1": 0, "M2": 500, "C3": 0, "C4": 0}
+
+
+def test_a_row_the_domain_refuses_stops_the_load_and_is_named(
+    tiny: Path, tmp_path: Path, database: Engine, keyring: Keyring
+) -> None:
+    folder = tmp_path / "region"
+    shutil.copytree(tiny, folder)
+    logins = read_table(tiny, "logins")
+    bad = logins.column("ip").to_pylist()
+    bad[3] = "300.1.1.1"
+    write_table(folder, "logins", {**logins.to_pydict(), "ip": bad})
+    with pytest.raises(InvalidInput) as error:
+        load_region(folder, database, keyring)
+    assert (error.value.record, error.value.field) == (
+        f"login_events {logins.column('login_id')[3].as_py()}",
+        "ip",
+    )
+    assert _count(database, DeviceRow) == read_table(tiny, "devices").num_rows
+    assert _count(database, LoginEventRow) == 0

@@ -19,6 +19,8 @@ REFERENCE_MAX: Final = 64
 _REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]+", re.ASCII)
 DEVICE_MAX: Final = 128
 _VISIBLE_ASCII: Final = re.compile(r"[!-~]+", re.ASCII)
+_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}", re.ASCII)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -85,6 +87,8 @@ def optional_text(value: object, field: str, *, max_len: int) -> str | None:
 def ip_address(value: object, field: str) -> str:
     """An IPv4 or IPv6 address in its canonical (compressed) spelling."""
     raw = _text_type(value, field)
+    if _CANONICAL_IPV4.fullmatch(raw) is not None:
+        return raw  # as ipaddress spells it: a match is ten times faster than a parse
     try:
         return str(ipaddress.ip_address(raw))
     except ValueError:

@@ -118,16 +118,15 @@ def _load_table(
     with UnitOfWork(database) as uow:
         connection = uow.session.connection()
         for batch in rows.to_batches(max_chunksize=CHUNK):
-            source = batch.to_pylist()
-            keys = [r[source_key] for r in source]
+            keys = batch.column(source_key).to_pylist()
             found = set(connection.execute(select(column).where(column.in_(keys))).scalars())
             new = []
-            for r in source:
-                if r[source_key] not in found:
+            for row_key, r in zip(keys, batch.to_pylist(), strict=True):
+                if row_key not in found:
                     try:
                         new.append(make(r))
                     except InvalidInput as error:
-                        raise error.at(f"{table.name} {r[source_key]}") from None
+                        raise error.at(f"{table.name} {row_key}") from None
             if new:
                 connection.execute(insert(table), new)
             inserted += len(new)
