@@ -30,7 +30,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import CreditCode, MobilePhone, ResidentId
 from fundwall.domain.institutions import Institution
 from fundwall.domain.parties import Party, PartyKind
-from fundwall.region import FILES, read_table
+from fundwall.region import FILES, TRANSACTIONS, read_table
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import (
     account_values,
@@ -81,17 +81,17 @@ def load_region(
         )
     tick = progress or (lambda _table, _done, _total: None)
     result = LoadResult()
+    history = read_table(folder, "transactions")
+    accounts = _balances(read_table(folder, "accounts"), history if transactions else None)
     steps: list[tuple[type[Any], str, str, pa.Table, Make]] = [
         (InstitutionRow, "code", "code", read_table(folder, "institutions"), _institution),
         (PartyRow, "party_id", "party_id", read_table(folder, "parties"), _party(keyring)),
-        (AccountRow, "account_no", "account_no", _balances(folder, transactions), _account),
+        (AccountRow, "account_no", "account_no", accounts, _account),
         (DeviceRow, "device_id", "device_id", read_table(folder, "devices"), _device),
         (LoginEventRow, "event_id", "login_id", read_table(folder, "logins"), _login),
     ]
     if transactions:
-        steps.append(
-            (TransactionRow, "tx_id", "tx_id", read_table(folder, "transactions"), _transaction)
-        )
+        steps.append((TransactionRow, "tx_id", "tx_id", history, _transaction))
     for row_type, key, source_key, rows, make in steps:
         table: Table = row_type.__table__
         inserted, present = _load_table(database, table, key, source_key, rows, make, tick, folder)
@@ -143,14 +143,12 @@ def _load_table(
     return inserted, present
 
 
-def _balances(folder: Path, after_transactions: bool) -> pa.Table:
+def _balances(accounts_table: pa.Table, history: pa.Table | None) -> pa.Table:
     """accounts with `balance_fen`: the opening balance plus every inflow minus every outflow
-    of the folder, i.e. the balance at the end of the period (or the opening balance when the
-    transactions are not loaded)."""
-    accounts = pl.from_arrow(read_table(folder, "accounts"))
-    tx = pl.from_arrow(read_table(folder, "transactions"))
-    if not after_transactions:
-        tx = tx.clear()
+    of the `history` (the folder's transactions), i.e. the balance at the end of the period;
+    the opening balance without it (the transactions are not loaded)."""
+    accounts = pl.from_arrow(accounts_table)
+    tx = pl.from_arrow(history if history is not None else TRANSACTIONS.empty_table())
     assert isinstance(accounts, pl.DataFrame) and isinstance(tx, pl.DataFrame)
     out = tx.group_by(pl.col("payer_account").alias("account_no")).agg(
         pl.col("amount_fen").sum().alias("out")
