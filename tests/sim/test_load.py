@@ -138,3 +138,18 @@ def test_a_row_the_domain_refuses_stops_the_load_and_is_named(
     )
     assert _count(database, DeviceRow) == read_table(tiny, "devices").num_rows
     assert _count(database, LoginEventRow) == 0
+
+
+def test_rows_already_in_a_table_are_skipped_and_the_rest_loaded(
+    tiny: Path, database: Engine, keyring: Keyring
+) -> None:
+    first = read_table(tiny, "institutions").slice(0, 1).to_pylist()[0]
+    with database.begin() as connection:
+        connection.execute(
+            InstitutionRow.__table__.insert(),
+            {**{k: first[k] for k in ("code", "name_zh", "name_en", "kind")}, "region": "350200"},
+        )
+    result = load_region(tiny, database, keyring)
+    total = read_table(tiny, "institutions").num_rows
+    assert (result.inserted["institutions"], result.present["institutions"]) == (total - 1, 1)
+    assert _count(database, InstitutionRow) == total

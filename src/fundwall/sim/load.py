@@ -112,14 +112,22 @@ def _load_table(
 ) -> tuple[int, int]:
     """Insert the rows whose key is not in the table yet, chunk by chunk, in one unit of
     work; only new rows are converted (and, for parties, encrypted). A row the domain refuses
-    stops the load, naming the table, the row's key, the field and why."""
+    stops the load, naming the table, the row's key, the field and why.
+
+    A table that was empty before holds none of the keys (a folder's keys are unique): it is
+    filled without looking them up."""
     inserted = present = 0
     column = table.c[key]
     with UnitOfWork(database) as uow:
         connection = uow.session.connection()
+        empty = connection.execute(select(column).limit(1)).first() is None
         for batch in rows.to_batches(max_chunksize=CHUNK):
             keys = batch.column(source_key).to_pylist()
-            found = set(connection.execute(select(column).where(column.in_(keys))).scalars())
+            found: set[Any] = (
+                set()
+                if empty
+                else set(connection.execute(select(column).where(column.in_(keys))).scalars())
+            )
             new = []
             for row_key, r in zip(keys, batch.to_pylist(), strict=True):
                 if row_key not in found:
