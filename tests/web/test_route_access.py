@@ -28,9 +28,10 @@ from typing import Any, Final
 import pytest
 
 from api.pacs import member_pacs008  # tests/api/pacs.py
-from fundwall.auth import Passwords, Role, SystemActor, add_user
+from fundwall.auth import Actor, Passwords, Role
 from fundwall.auth.roles import Permission
 from fundwall.domain.identity.account_number import luhn_check_digit
+from fundwall.members import add_user
 from fundwall.store import open_database
 
 from .access import (
@@ -175,7 +176,7 @@ def served(console: Console, region: Region) -> Console:
     with console.uow() as uow:
         add_user(
             uow,
-            SystemActor("test"),
+            Actor.operator("test"),
             SECOND_ADMIN,
             Role.MEMBER_ADMIN,
             region.second_bank,

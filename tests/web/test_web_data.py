@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from auth import world  # tests/auth/world.py: the two-bank world of the tenancy tests
-from fundwall.auth import Actor, ActorKind, Passwords, Role, SystemActor, add_user, get_user
+from fundwall.auth import Actor, ActorKind, Passwords, Role
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.members import add_user, get_user
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_row
 from fundwall.store.tables import DecisionRow
@@ -39,6 +40,7 @@ from fundwall.web.data.transactions import TxFilter, search_transactions
 
 Uow = Callable[[], UnitOfWork]
 FAST = Passwords.fast_for_tests()
+OPERATOR = Actor.operator("test")
 
 
 @pytest.fixture
@@ -47,21 +49,13 @@ def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
         world.build(uow, keyring)
     with uow_factory() as uow:
         for name, role in (("ann", Role.MEMBER_ANALYST), ("amy", Role.MEMBER_ADMIN)):
-            add_user(uow, SystemActor("test"), name, role, world.BANK_A, "long enough pass", FAST)
-        add_user(
-            uow,
-            SystemActor("test"),
-            "bob",
-            Role.MEMBER_ANALYST,
-            world.BANK_B,
-            "long enough pass",
-            FAST,
-        )
+            add_user(uow, OPERATOR, name, role, world.BANK_A, "long enough pass", FAST)
+        add_user(uow, OPERATOR, "bob", Role.MEMBER_ANALYST, world.BANK_B, "long enough pass", FAST)
     return uow_factory
 
 
 def _user(uow: UnitOfWork, name: str) -> Actor:
-    return get_user(uow, name).actor()
+    return get_user(uow, OPERATOR, name).actor()
 
 
 HUB = Actor(ActorKind.USER, "hub", Role.HUB_SUPERVISOR, None, 99)

@@ -12,14 +12,12 @@ from fastapi import FastAPI
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.types import Message
 
+from fundwall import bootstrap
 from fundwall.api import create_app
 from fundwall.config import load_settings
-from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal
-from fundwall.store import open_database
-from fundwall.web import install_console
 from fundwall.web.middleware import SECURITY_HEADERS
 
 from .conftest import Console, open_client
@@ -81,14 +79,9 @@ def _apps(folder: Path) -> tuple[FastAPI, FastAPI]:
     """The API alone, and the API with the console as the demo installs it (no API key)."""
     # TRANSACTION is stamped in 2024 and the apps run on the system clock: no time window.
     settings = load_settings(config_file=None, data_dir=folder, api={"check_time": False})
-    bare = create_app(Passes(), settings)
-    full = create_app(Passes(), settings)
-    install_console(
-        full,
-        database=open_database(f"sqlite:///{folder / 'unused.db'}"),
-        keyring=Keyring.load(folder / "keys"),
-        demo_notice="demo",
-    )
+    bare = create_app(Passes(), settings, api_keys_required=False)
+    with bootstrap.opened(settings, check_schema=False) as platform:  # no database is read
+        full = platform.app(Passes(), accounts=False, api_keys_required=False, demo_notice="demo")
     return bare, full
 
 

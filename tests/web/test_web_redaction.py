@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from auth import world  # tests/auth/world.py: the two-bank world of the tenancy tests
-from fundwall.auth import Actor, Passwords, Role, SystemActor, add_user, get_user
+from fundwall.auth import Actor, Passwords, Role
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
+from fundwall.members import add_user, get_user
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_of, decision_row, transaction_row
 from fundwall.store.tables import DecisionRow
@@ -29,6 +30,7 @@ from fundwall.web.data.packs import PackLibrary
 from fundwall.web.data.transactions import DecisionView, transaction_view
 
 Uow = Callable[[], UnitOfWork]
+OPERATOR = Actor.operator("test")
 PAYEE = {name for name in feature_names() if name.startswith("payee_")}
 FIGURES = ("¥60,000.00", "¥55,000.00", "30天", "30 days")
 """The payee accounts' 24-hour inflow and outflow and age, as the reasons write them."""
@@ -58,9 +60,7 @@ def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
     with uow_factory() as uow:
         fast = Passwords.fast_for_tests()
         for name, bank in (("ann", world.BANK_A), ("bob", world.BANK_B)):
-            add_user(
-                uow, SystemActor("test"), name, Role.MEMBER_ANALYST, bank, "long enough pass", fast
-            )
+            add_user(uow, OPERATOR, name, Role.MEMBER_ANALYST, bank, "long enough pass", fast)
         ts = world.START + timedelta(hours=30)
         for tx_id, (payee, payee_bank) in PAYMENTS.items():
             tx = Transaction(
@@ -81,7 +81,7 @@ def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
 
 
 def view_of(uow: UnitOfWork, username: str, tx_id: str) -> DecisionView | None:
-    actor: Actor = get_user(uow, username).actor()
+    actor: Actor = get_user(uow, OPERATOR, username).actor()
     return transaction_view(uow.session, actor, PackLibrary(None), tx_id).live
 
 

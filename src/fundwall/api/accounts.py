@@ -28,12 +28,11 @@ from fundwall.accounts import (
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
-from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import presented_key_actor
 from fundwall.clock import Clock, SystemClock
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel
-from fundwall.domain.errors import InvalidInput, PermissionDenied
+from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.store.uow import UnitOfWork
@@ -170,13 +169,6 @@ _OPENING: Final = TypeAdapter(AccountOpeningIn)
 _CHANGE: Final = TypeAdapter(AccountChangeIn)
 
 
-def _member_key(request: Request) -> Actor:
-    config = getattr(request.app.state, "fundwall_access", None)
-    if config is None:
-        raise PermissionDenied("report accounts without access control (no API keys here)")
-    return presented_key_actor(request, config)
-
-
 def _account_no(request: Request) -> str:
     number = str(request.path_params["account_no"])
     if not 0 < len(number) <= 64:
@@ -213,7 +205,7 @@ def account_router(reports: AccountReports) -> APIRouter:
         """Put an account the member opened into the account directory: from the next
         decision on, the engine admits the member's transactions from it and reads its class,
         age and holder. 409 when the number is already in the directory."""
-        actor = _member_key(request)
+        actor = presented_key_actor(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         opening = parse_json(body, _OPENING).to_opening()
         with uow() as work:
@@ -231,7 +223,7 @@ def account_router(reports: AccountReports) -> APIRouter:
         """Change the class of one of the member's accounts, or its standing status
         (`non_counter_suspended` 非柜面暂停, `dormant` 久悬, `closed` 销户, back to `normal`).
         Stop-payments and freezes are police orders: a member neither sets nor lifts them."""
-        actor = _member_key(request)
+        actor = presented_key_actor(request)
         number = _account_no(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         change = parse_json(body, _CHANGE)
