@@ -29,6 +29,10 @@ _SIDE_BANK: Final[Mapping[Side, InstrumentedAttribute[str | None]]] = {
     Side.PAYER: TransactionRow.payer_bank,
     Side.PAYEE: TransactionRow.payee_bank,
 }
+_SIDE_ACCOUNT: Final[Mapping[Side, InstrumentedAttribute[str | None]]] = {
+    Side.PAYER: TransactionRow.payer_account,
+    Side.PAYEE: TransactionRow.payee_account,
+}
 
 
 def _kinds(side: Side) -> list[str]:
@@ -43,15 +47,29 @@ def owner_bank() -> ColumnElement[Any]:
     )
 
 
-def owned_by(member: str) -> ColumnElement[bool]:
-    """WHERE clause on `transactions`: those that belong to `member` (`owner_bank() ==
-    member`, written side by side so the indexes on payer_bank and payee_bank serve it)."""
+def _on_owning_side(
+    columns: Mapping[Side, InstrumentedAttribute[str | None]], value: str
+) -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: the owning side's column (of `columns`) is `value`,
+    written side by side so the indexes on each column serve it."""
     return or_(
         *(
-            and_(TransactionRow.kind.in_(_kinds(side)), bank == member)
-            for side, bank in _SIDE_BANK.items()
+            and_(TransactionRow.kind.in_(_kinds(side)), column == value)
+            for side, column in columns.items()
         )
     )
+
+
+def owned_by(member: str) -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: those that belong to `member` (`owner_bank() ==
+    member`)."""
+    return _on_owning_side(_SIDE_BANK, member)
+
+
+def owned_through(account_no: str) -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: those its owner answers for by `account_no`, the
+    payer's account (the payee's of a deposit)."""
+    return _on_owning_side(_SIDE_ACCOUNT, account_no)
 
 
 def accounts_visible(actor: Actor) -> ColumnElement[bool]:
