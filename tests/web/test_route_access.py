@@ -116,7 +116,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/accounts/{account_no}/unmask"): needs(
         P.UNMASK_PERSONAL_DATA, data={"purpose": "fraud report 24-117"}
     ),
-    ("GET", "/alerts"): needs(P.WORK_ALERTS),
+    ("GET", "/alerts"): needs(P.VIEW_CUSTOMER_DATA),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),

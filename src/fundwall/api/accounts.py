@@ -1,7 +1,7 @@
 """`/v1/accounts`: a member reports its accounts' life, so the engine knows them at once.
 
 Reading an account is the member-data API's (`GET /v1/accounts/{account_no}`, with its
-balance and holder, in `fundwall.web.data_api`); these routes only write.
+balance and holder, in `fundwall.api.member_data`); these routes only write.
 
 The routes read and check the body (size first, as the decision routes do), find the member's
 API key, and call the use cases of `fundwall.accounts`; rights, tenancy and the audit record

@@ -10,7 +10,7 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from fundwall.crypto import Keyring
-from fundwall.web.data.overview import OverviewCache
+from fundwall.monitoring.overview import OverviewCache
 from fundwall.web.data.packs import PackLibrary
 
 
