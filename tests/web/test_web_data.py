@@ -1,5 +1,5 @@
-"""The console's queries on SQLite and PostgreSQL: overview, alert work, searches, accounts,
-shadow comparison and the audit log, over the small two-bank world of tests/auth/world.py."""
+"""The console's queries on SQLite and PostgreSQL: overview, alert work, searches, accounts
+and the audit log, over the small two-bank world of tests/auth/world.py."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ from fundwall.web.data.alerts import (
 )
 from fundwall.web.data.audit import AuditFilter, audit_records
 from fundwall.web.data.overview import OverviewCache, overview
-from fundwall.web.data.packs import compare_shadow, disagreements, pack_use
 from fundwall.web.data.params import Params
 from fundwall.web.data.transactions import TxFilter, search_transactions
 
@@ -233,24 +232,6 @@ def test_unmasking_is_for_a_stated_purpose_and_audited_without_the_raw_values(
         "P1",
     )
     assert holder.id_number not in str(record.details)
-
-
-def test_shadow_against_live_counts_agreements_and_lists_differences(stocked: Uow) -> None:
-    with stocked() as uow:
-        ann = _user(uow, "ann")
-        region = compare_shadow(uow.session, HUB, world.SHADOW_PACK)
-        mine = compare_shadow(uow.session, ann, world.SHADOW_PACK)
-        apart = disagreements(uow.session, ann, world.SHADOW_PACK)
-        hidden = disagreements(uow.session, HUB, world.SHADOW_PACK)
-        use = pack_use(uow.session, HUB)
-        use_b = pack_use(uow.session, _user(uow, "bob"))
-    assert region.matrix == {(Action.BLOCK, Action.BLOCK): 1, (Action.ALERT, Action.WARN): 1}
-    assert region.agreeing() == 1 and region.blocked_fen("live") == region.blocked_fen("shadow")
-    assert mine.transactions == 2
-    assert [(d.tx_id, d.live, d.shadow) for d in apart] == [("T2", Action.ALERT, Action.WARN)]
-    assert hidden == []
-    assert (use[world.LIVE_PACK].live, use[world.SHADOW_PACK].shadow) == (5, 2)
-    assert world.SHADOW_PACK not in use_b and use_b[world.LIVE_PACK].live == 3
 
 
 def test_the_audit_log_filters_by_actor_prefix_action_and_subject(stocked: Uow) -> None:

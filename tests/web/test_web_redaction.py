@@ -22,10 +22,10 @@ from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_of, decision_row, transaction_row
 from fundwall.store.tables import DecisionRow
-from fundwall.web.data.packs import PackLibrary
 from fundwall.web.data.transactions import DecisionView, transaction_view
 
 Uow = Callable[[], UnitOfWork]

@@ -26,10 +26,10 @@ from fundwall.auth.tenancy import (
 from fundwall.domain.decisions import Action
 from fundwall.engine.features.catalog import Feature, catalogue
 from fundwall.engine.rules import Language, RulePack, Text, format_value
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store.mapping import decision_of
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.web.data.alerts import AlertItem, get_alert, live_decision_id
-from fundwall.web.data.packs import PackLibrary
 from fundwall.web.data.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.web.data.params import Params
 
