@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from fundwall.cli import app, main
 from fundwall.config import get_settings
 from fundwall.engine.registry import shipped_content
-from fundwall.engine.rules import parse_pack
+from fundwall.engine.rules import default_pack, parse_pack
 from fundwall.store import UnitOfWork, open_database
 
 runner = CliRunner()
@@ -86,7 +86,7 @@ def test_pack_errors_are_one_line_and_exit_2(
         assert message in capsys.readouterr().err
 
 
-def test_replay_runs_a_registered_version(tmp_path: Path) -> None:
+def test_a_registered_version_is_replayed_shown_and_compared(tmp_path: Path) -> None:
     (tmp_path / "first.yaml").write_bytes(pack_text("2025.7"))
     version = parse_pack(pack_text("2025.7"), "f").version
     assert runner.invoke(app, ["packs", "register", "first.yaml"]).exit_code == 0
@@ -100,3 +100,9 @@ def test_replay_runs_a_registered_version(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["pack_version"] == version
     unknown = runner.invoke(app, ["replay", "transactions.csv", "--rules", "nosuch:1"])
     assert "rule pack version not found: nosuch:1" in str(unknown.exception)
+    shown = runner.invoke(app, ["rules", "show", version, "--lang", "en"])
+    assert shown.exit_code == 0, shown.output
+    assert f"pack default version {version}" in shown.stdout
+    diff = runner.invoke(app, ["rules", "diff", "default", version])
+    assert diff.exit_code == 0, diff.output
+    assert f"{default_pack().version} → {version}\nno differences" in diff.stdout

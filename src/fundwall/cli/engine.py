@@ -21,12 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fundwall import bootstrap
+from fundwall.cli.rules import DEFAULT, named_pack
 from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.rules import RulePack, default_pack, load_pack
 
 BEIJING: Final = timezone(timedelta(hours=8))
-DEFAULT: Final = "default"
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,21 +35,6 @@ packs_app = typer.Typer(
     help="The rule-pack registry: list versions, register a file, promote, run in shadow.",
     no_args_is_help=True,
 )
-
-
-def _pack(name: str) -> RulePack:
-    """A pack file, 'default', or a version registered in the store."""
-    if name == DEFAULT:
-        return default_pack()
-    if Path(name).is_file():
-        return load_pack(Path(name))
-    if ":" not in name:
-        raise InvalidInput(f"no such file: {name}", "pack")
-    from fundwall.rulepacks.library import PackLibrary
-    from fundwall.rulepacks.views import pack_of
-
-    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
-        return pack_of(uow, platform.operator, PackLibrary(None), name)
 
 
 PackOption = Annotated[
@@ -72,8 +56,8 @@ def replay_command(
     """Decide every transaction of SOURCE in bulk, as the online path would, to Parquet."""
     from fundwall.engine.replay import replay
 
-    live = _pack(rules)
-    trial = _pack(shadow) if shadow is not None else None
+    live = named_pack(rules)
+    trial = named_pack(shadow) if shadow is not None else None
     started = time.perf_counter()
     with Progress(
         TextColumn("[bold]replaying"),
