@@ -8,6 +8,7 @@ an audit record in one transaction (`register_rule_pack`, `promote_rule_pack`,
 transaction. Given the console's `PackLibrary`, promoting or shadowing a version that is a
 file of the library but not registered yet registers it first, in the same transaction.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
