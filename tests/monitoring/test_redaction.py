@@ -23,10 +23,10 @@ from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
 from fundwall.monitoring.transactions import DecisionView, transaction_view
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_of, decision_row, transaction_row
 from fundwall.store.tables import DecisionRow
-from fundwall.web.data.packs import PackLibrary
 
 Uow = Callable[[], UnitOfWork]
 PAYEE = {name for name in feature_names() if name.startswith("payee_")}

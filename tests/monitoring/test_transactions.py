@@ -13,8 +13,8 @@ from fundwall.auth import Actor, ActorKind, Role, get_user
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import NotFound, PermissionDenied
 from fundwall.monitoring.transactions import TxFilter, search_transactions, transaction_view
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store import UnitOfWork
-from fundwall.web.data.packs import PackLibrary
 
 Uow = Callable[[], UnitOfWork]
 

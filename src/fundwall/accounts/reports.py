@@ -22,6 +22,7 @@ from typing import Final
 
 from sqlalchemy import select
 
+from fundwall.accounts.controls import check_member_status, own_account, write_status
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
@@ -33,23 +34,14 @@ from fundwall.domain.accounts import (
     OpeningChannel,
     RiskTier,
 )
-from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import Party, PartyKind
-from fundwall.engine.controls.doors import masked, set_account_status, stated_reason
+from fundwall.engine.controls.changes import masked, stated_reason
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
 
-MEMBER_STATUSES: Final = frozenset(
-    {
-        AccountStatus.NORMAL,
-        AccountStatus.NON_COUNTER_SUSPENDED,
-        AccountStatus.DORMANT,
-        AccountStatus.CLOSED,
-    }
-)
-"""Statuses a member sets itself; stop-payments and freezes are police orders."""
 CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far ahead of the server's clock an opening time may lie (members' clocks differ)."""
 PARTY_PREFIX: Final = "H"
@@ -86,13 +78,6 @@ def _member(actor: Actor) -> str:
     if actor.member is None:
         raise PermissionDenied(f"report accounts without a member ({actor.audit_id})")
     return actor.member
-
-
-def _own_row(uow: UnitOfWork, member: str, account_no: str) -> AccountRow:
-    row = uow.session.get(AccountRow, account_no)
-    if row is None or row.institution_code != member:
-        raise NotFound("account", masked(account_no))
-    return row
 
 
 def new_party_id(id_hash: str) -> str:
@@ -184,22 +169,10 @@ def change_account(
     why = stated_reason(reason)
     if account_class is None and status is None:
         raise InvalidInput("say what changes: account_class or status", "account_class")
-    row = _own_row(uow, member, account_no)
+    row = own_account(uow, member, account_no)
     current = AccountStatus(row.status)
     if status is not None and status is not current:
-        if current is AccountStatus.CLOSED:
-            raise Conflict(f"account {masked(account_no)} is closed; a closure is final")
-        if current not in MEMBER_STATUSES:
-            raise Conflict(
-                f"account {masked(account_no)} is {current.value} by a police order; the "
-                "order's end or lifting changes that, not the member"
-            )
-        if status not in MEMBER_STATUSES:
-            raise InvalidInput(
-                "a member sets normal, non_counter_suspended, dormant or closed; stop-payments "
-                "and freezes are police orders",
-                "status",
-            )
+        check_member_status(account_no, current, status)
     if account_class is not None and account_class.value != row.account_class:
         if (account_class is AccountClass.CORPORATE) != (row.account_class == "corporate"):
             raise InvalidInput(
@@ -217,7 +190,7 @@ def change_account(
             row.bound_account = None
         row.revision = record.seq
     if status is not None and status is not current:
-        set_account_status(uow, actor, account_no, status, why)
+        write_status(uow, actor, row, status, why)
     else:
         uow.commit()
     return account_of(row)

@@ -26,7 +26,7 @@ from fundwall.auth.throttle import AddressThrottle
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import SecuritySettings
 from fundwall.crypto import Keyring
-from fundwall.web.data.packs import PackLibrary
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.web.errors import install_error_pages
 from fundwall.web.middleware import STATIC_PATH, SecurityHeaders, TrustedFront
 from fundwall.web.pages import console_routers

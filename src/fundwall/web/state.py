@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from fundwall.crypto import Keyring
 from fundwall.monitoring.overview import OverviewCache
-from fundwall.web.data.packs import PackLibrary
+from fundwall.rulepacks.library import PackLibrary
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from fundwall.auth.roles import Permission
 from fundwall.domain.decisions import Action
 from fundwall.engine.rules import Language
 from fundwall.monitoring.overview import Overview, overview
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store import UnitOfWork
-from fundwall.web.data.packs import PackLibrary
 from fundwall.web.formatting import label_for
 from fundwall.web.i18n import request_language, translator
 from fundwall.web.render import page
