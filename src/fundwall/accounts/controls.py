@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
+from fundwall.accounts.queries import write_status
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
@@ -28,7 +29,7 @@ from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.engine.controls.changes import check_period, masked, reference, stated_reason
 from fundwall.engine.controls.model import RestrictionKind
-from fundwall.store.engine_tables import AccountRestrictionRow, AccountStatusChangeRow
+from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
@@ -69,35 +70,6 @@ def check_member_status(account_no: str, current: AccountStatus, status: Account
             "and freezes are police orders",
             "status",
         )
-
-
-def write_status(
-    uow: UnitOfWork, actor: Actor, row: AccountRow, status: AccountStatus, reason: str
-) -> AccountStatus:
-    """Write an account's new status, its history row and the audit record, and commit;
-    returns the previous status. The callers (`set_account_status`, and `change_account`
-    for a member's report) have checked the actor and the change."""
-    previous = AccountStatus(row.status)
-    record = uow.audit.record(
-        actor,
-        "set_account_status",
-        f"account:{masked(row.account_no)}",
-        {"from": previous.value, "to": status.value, "reason": reason},
-    )
-    row.status = status.value
-    uow.session.add(
-        AccountStatusChangeRow(
-            account_no=row.account_no,
-            status=status.value,
-            previous=previous.value,
-            reason=reason,
-            changed_at=record.ts,
-            changed_by=record.actor,
-            revision=record.seq,
-        )
-    )
-    uow.commit()
-    return previous
 
 
 @use_case(Permission.RESTRICT_ACCOUNTS)

@@ -22,7 +22,8 @@ from typing import Final
 
 from sqlalchemy import select
 
-from fundwall.accounts.controls import check_member_status, own_account, write_status
+from fundwall.accounts.controls import check_member_status, own_account
+from fundwall.accounts.queries import write_status
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case

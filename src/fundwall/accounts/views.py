@@ -30,7 +30,8 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, RiskTier
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber
 from fundwall.domain.parties import PartyKind
-from fundwall.monitoring.transactions import TxItem, decided_join, tx_item
+from fundwall.monitoring.queries import decided_join
+from fundwall.monitoring.transactions import TxItem, tx_item
 from fundwall.store.mapping import party_of
 from fundwall.store.paging import Page, fetch_page
 from fundwall.store.tables import AccountRow, InstitutionRow, PartyRow, TransactionRow

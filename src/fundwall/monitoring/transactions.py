@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
@@ -26,10 +26,11 @@ from fundwall.auth.tenancy import (
 )
 from fundwall.auth.usecase import use_case
 from fundwall.cases.model import AlertItem
-from fundwall.cases.queries import find_alert, live_decision_id
+from fundwall.cases.queries import find_alert
 from fundwall.domain.decisions import Action
 from fundwall.engine.features.catalog import Feature, catalogue
 from fundwall.engine.rules import Language, RulePack, Text, format_value
+from fundwall.monitoring.queries import decided_join
 from fundwall.store.mapping import decision_of
 from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
@@ -68,17 +69,6 @@ class TxItem:
     action: Action | None
     """The live decision, when the actor's member made it."""
     score: int | None
-
-
-def decided_join(actor: Actor) -> tuple[Any, Any]:
-    """The live decision of each transaction, joined when the actor's member decided it."""
-    decision = aliased(DecisionRow)
-    condition = (
-        (decision.tx_id == TransactionRow.tx_id)
-        & (decision.id == live_decision_id(TransactionRow.tx_id))
-        & decisions_visible(actor)
-    )
-    return decision, condition
 
 
 @use_case(Permission.VIEW_CUSTOMER_DATA)
