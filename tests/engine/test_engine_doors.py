@@ -27,7 +27,6 @@ from fundwall.engine.controls.doors import (
     lift_restriction,
     list_risk,
     load_book,
-    masked,
     punish,
     restrict,
     retract_risk,
@@ -76,7 +75,7 @@ def test_status_changes_are_audited_and_reach_a_running_book(
         apply_changes(uow.session, running, revision)
     assert previous is AccountStatus.NORMAL
     assert running.statuses == {"A1": AccountStatus.CLOSED}
-    assert (record.action, record.subject) == ("set_account_status", "account:A1")
+    assert (record.action, record.subject) == ("set_account_status", "account:*1")
     assert record.details == {"from": "normal", "to": "closed", "reason": "销户申请"}
     assert book(uow_factory).statuses == {"A1": AccountStatus.CLOSED}
 
@@ -95,7 +94,7 @@ def test_restrictions_are_time_bounded_and_lifted(
             starts_at=now + timedelta(hours=1),
         )  # fmt: skip
         (record,) = uow.audit.tail(1)
-    assert record.subject == "account:A1"
+    assert record.subject == "account:*1"
     with uow_factory() as uow:
         first = uow.audit.tail(2)[0]
     assert first.subject == "account:6222***********0123"
@@ -192,7 +191,7 @@ def test_unknown_rows_are_not_found(
     uow_factory: UowFactory, hashes: dict[str, tuple[str, str]]
 ) -> None:
     with uow_factory() as uow:
-        with pytest.raises(NotFound, match="account not found: NO\\*\\*"):
+        with pytest.raises(NotFound, match=r"account not found: \*\*\*UCH"):
             set_account_status(uow, OFFICER, "NOSUCH", AccountStatus.CLOSED, "x")
         with pytest.raises(NotFound):
             lift_restriction(uow, OFFICER, 12345, "x")
@@ -207,9 +206,3 @@ def test_a_reason_with_a_raw_id_number_never_enters_the_audit_log(
 ) -> None:
     with uow_factory() as uow, pytest.raises(InvalidInput, match="ID number in the clear"):
         restrict(uow, OFFICER, "A1", RestrictionKind.FREEZE, reason="holder 11010519491231002X")
-
-
-def test_masked_account_numbers() -> None:
-    assert masked("6222021234567890123") == "6222***********0123"
-    assert masked("A1") == "A1"
-    assert masked("ACCT1234") == "AC******"

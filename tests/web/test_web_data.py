@@ -16,10 +16,11 @@ from fundwall.auth import Actor, ActorKind, Passwords, Role, SystemActor, add_us
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.identity import mask_account
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_row
 from fundwall.store.tables import DecisionRow
-from fundwall.web.data.accounts import account_profile, mask_account, unmask_holder
+from fundwall.web.data.accounts import account_profile, unmask_holder
 from fundwall.web.data.alerts import (
     AlertChange,
     AlertFilter,
@@ -282,19 +283,6 @@ def test_any_query_string_reads_as_filters_or_named_problems(raw: dict[str, str]
     assert all(problem.english() for problem in params.problems)
     named = {problem.param for problem in params.problems}
     assert named <= set(raw)
-
-
-@pytest.mark.parametrize(
-    ("number", "masked"),
-    [
-        ("6222020200112233446", "622202*********3446"),  # a card: the issuer's six digits
-        ("6222020200112233445", "6222***********3445"),  # no card (check digit): four and four
-        ("ACC-000123-XYZ", "ACC-******-XYZ"),  # an imported identifier
-        ("X9", "*9"),
-    ],
-)
-def test_masked_account_numbers_keep_the_issuer_or_the_ends(number: str, masked: str) -> None:
-    assert mask_account(number) == masked
 
 
 def test_the_overview_cache_folds_in_new_decisions_and_rebuilds_in_time(stocked: Uow) -> None:

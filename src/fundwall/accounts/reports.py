@@ -35,8 +35,9 @@ from fundwall.domain.accounts import (
 )
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
+from fundwall.domain.identity import mask_account as masked
 from fundwall.domain.parties import Party, PartyKind
-from fundwall.engine.controls.doors import masked, set_account_status, stated_reason
+from fundwall.engine.controls.doors import set_account_status, stated_reason
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork

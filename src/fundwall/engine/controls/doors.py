@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
+from fundwall.domain.identity import mask_account as masked
 from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry, period_us
 from fundwall.engine.controls.model import Evidence, ListKind, RestrictionKind, RiskCategory
 from fundwall.store.audit import AuditActor
@@ -39,13 +40,6 @@ Actor = str | AuditActor
 _HASH: Final = re.compile(r"[0-9a-f]{64}")
 _REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _DEVICE: Final = re.compile(r"[!-~]{1,128}")
-
-
-def masked(account_no: str) -> str:
-    """An account number as the audit log names it: first 4 and last 4 characters."""
-    if len(account_no) <= 8:
-        return account_no[:2] + "*" * (len(account_no) - 2)
-    return account_no[:4] + "*" * (len(account_no) - 8) + account_no[-4:]
 
 
 def reference(value: str, field: str) -> str:
