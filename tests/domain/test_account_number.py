@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from stdnum import luhn
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import (
@@ -39,11 +36,6 @@ def test_luhn_check_digit_refuses_non_digits(bad: object) -> None:
     with pytest.raises(InvalidInput) as caught:
         luhn_check_digit(bad)  # type: ignore[arg-type]
     assert caught.value.field == "payload"
-
-
-@given(st.from_regex(r"[0-9]{1,30}", fullmatch=True))
-def test_luhn_agrees_with_python_stdnum(payload: str) -> None:
-    assert luhn_check_digit(payload) == luhn.calc_check_digit(payload)
 
 
 @pytest.mark.parametrize("number", [CARD16, CARD19])

@@ -7,7 +7,11 @@ Two rules, and every parsed number says which one it passed:
 - `AccountRule.ACCOUNT`: any other account number, e.g. a corporate settlement account
   (对公结算账户), of 8 to 32 digits with no check digit to verify.
 
-Spaces and hyphens are ignored.
+Spaces and hyphens are ignored. The Luhn arithmetic is python-stdnum's (`stdnum.luhn`); ours
+adds the guards in front of it: ASCII digits only (stdnum reads `str()` of whatever it is
+given) and at least two of them, because a lone digit is a check digit with no number to
+check. That is the one difference `tests/domain/test_identity_vs_stdnum.py` allows: stdnum's
+`luhn.is_valid("0")` is true.
 
 `mask_account` is how every screen, API answer, audit record and error message shows an
 account: the same characters for the same number wherever it appears. A card number keeps its
@@ -23,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+
+from stdnum import luhn
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
@@ -40,31 +46,17 @@ class AccountRule(StrEnum):
     ACCOUNT = "account"
 
 
-def _luhn_sum(digits: str) -> int:
-    """Luhn sum of digits that will be followed by a check digit (so the last one doubles)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 0:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total
-
-
 def luhn_check_digit(payload: str) -> str:
     """The digit that, appended to `payload`, makes a number pass the Luhn check."""
     if not isinstance(payload, str) or not is_digits(payload):
         raise InvalidInput("the Luhn check digit is computed from digits only", "payload")
-    return str(-_luhn_sum(payload) % 10)
+    return luhn.calc_check_digit(payload)
 
 
 def luhn_valid(number: str) -> bool:
-    """Whether a string of digits ends in the right Luhn check digit."""
+    """Whether a string of at least two digits ends in the right Luhn check digit."""
     return (
-        isinstance(number, str)
-        and len(number) > 1
-        and is_digits(number)
-        and luhn_check_digit(number[:-1]) == number[-1]
+        isinstance(number, str) and len(number) > 1 and is_digits(number) and luhn.is_valid(number)
     )
 
 
