@@ -47,7 +47,7 @@ def test_status_changes_are_audited_and_reach_a_running_book(stocked: Uow) -> No
     assert (record.actor, record.action, record.subject) == (
         "system:test",
         "set_account_status",
-        "account:A1",
+        "account:*1",
     )
     assert record.details == {"from": "normal", "to": "closed", "reason": "销户申请"}
     assert book(stocked).statuses == {"A1": AccountStatus.CLOSED}
@@ -67,7 +67,7 @@ def test_restrictions_are_time_bounded_and_lifted(stocked: Uow, clock: FixedCloc
         first, second = uow.audit.tail(2)
     assert first.subject == "account:6222***********0123"
     assert first.details["reference"] == "ZF-2024-42"
-    assert second.subject == "account:A1"
+    assert second.subject == "account:*1"
     loaded = book(stocked)
     (stopped,) = loaded.restrictions["6222021234567890123"].values()
     assert (stopped.start_us, stopped.end_us) == (us(now), us(now + timedelta(hours=48)))
@@ -117,7 +117,7 @@ def test_bad_changes_are_refused_naming_the_field(
 
 def test_unknown_rows_are_not_found(stocked: Uow) -> None:
     with stocked() as uow:
-        with pytest.raises(NotFound, match="account not found: NO\\*\\*"):
+        with pytest.raises(NotFound, match=r"account not found: \*\*\*UCH"):
             set_account_status(uow, OPERATOR, "NOSUCH", AccountStatus.CLOSED, "x")
         with pytest.raises(NotFound):
             lift_restriction(uow, OPERATOR, 12345, "x")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from fundwall.crypto import Keyring
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls import ListKind
-from fundwall.engine.controls.changes import list_key, load_book, masked
+from fundwall.engine.controls.changes import list_key, load_book
 from fundwall.store import UnitOfWork
 
 
@@ -31,9 +31,3 @@ def test_list_keys_take_the_form_the_book_matches() -> None:
     assert list_key(ListKind.ACCOUNT, "6222021234567890123") == "6222021234567890123"
     with pytest.raises(InvalidInput, match="keyed hash"):
         list_key(ListKind.PHONE_HASH, "A" * 64)
-
-
-def test_masked_account_numbers() -> None:
-    assert masked("6222021234567890123") == "6222***********0123"
-    assert masked("A1") == "A1"
-    assert masked("ACCT1234") == "AC******"

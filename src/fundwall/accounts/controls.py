@@ -27,7 +27,8 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from fundwall.engine.controls.changes import check_period, masked, reference, stated_reason
+from fundwall.domain.identity import mask_account
+from fundwall.engine.controls.changes import check_period, reference, stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
@@ -50,7 +51,7 @@ def own_account(uow: UnitOfWork, member: str, account_no: str) -> AccountRow:
     """The account if `member` holds it; NotFound otherwise, as if it did not exist."""
     row = uow.session.get(AccountRow, account_no)
     if row is None or row.institution_code != member:
-        raise NotFound("account", masked(account_no))
+        raise NotFound("account", mask_account(account_no))
     return row
 
 
@@ -58,10 +59,10 @@ def check_member_status(account_no: str, current: AccountStatus, status: Account
     """Refuse a status change a member may not make: from closed (final), from a status a
     legal order set, or to a status only a legal order sets."""
     if current is AccountStatus.CLOSED:
-        raise Conflict(f"account {masked(account_no)} is closed; a closure is final")
+        raise Conflict(f"account {mask_account(account_no)} is closed; a closure is final")
     if current not in MEMBER_STATUSES:
         raise Conflict(
-            f"account {masked(account_no)} is {current.value} by a police order; the "
+            f"account {mask_account(account_no)} is {current.value} by a police order; the "
             "order's end or lifting changes that, not the member"
         )
     if status not in MEMBER_STATUSES:
@@ -93,7 +94,7 @@ def set_account_status(
     else:
         found = uow.session.get(AccountRow, account_no)
         if found is None:
-            raise NotFound("account", masked(account_no))
+            raise NotFound("account", mask_account(account_no))
         row = found
     return write_status(uow, actor, row, status, why)
 
@@ -136,7 +137,7 @@ def restrict(
     record = uow.audit.record(
         actor,
         "restrict_account",
-        f"account:{masked(account_no)}",
+        f"account:{mask_account(account_no)}",
         {
             "kind": kind.value,
             "amount_fen": amount_fen,
@@ -183,7 +184,7 @@ def lift_restriction(uow: UnitOfWork, actor: Actor, restriction_id: int, reason:
     record = uow.audit.record(
         actor,
         "lift_restriction",
-        f"account:{masked(row.account_no)}",
+        f"account:{mask_account(row.account_no)}",
         {"restriction": restriction_id, "kind": row.kind, "reason": why},
     )
     row.lifted_at = record.ts

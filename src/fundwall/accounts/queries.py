@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fundwall.auth.actor import Actor
 from fundwall.domain.accounts import AccountStatus
-from fundwall.engine.controls.changes import masked
+from fundwall.domain.identity import mask_account
 from fundwall.store.engine_tables import AccountStatusChangeRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
@@ -21,7 +21,7 @@ def write_status(
     record = uow.audit.record(
         actor,
         "set_account_status",
-        f"account:{masked(row.account_no)}",
+        f"account:{mask_account(row.account_no)}",
         {"from": previous.value, "to": status.value, "reason": reason},
     )
     row.status = status.value

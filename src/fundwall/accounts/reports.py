@@ -36,9 +36,15 @@ from fundwall.domain.accounts import (
     RiskTier,
 )
 from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
-from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
+from fundwall.domain.identity import (
+    AccountNumber,
+    CreditCode,
+    MobilePhone,
+    ResidentId,
+    mask_account,
+)
 from fundwall.domain.parties import Party, PartyKind
-from fundwall.engine.controls.changes import masked, stated_reason
+from fundwall.engine.controls.changes import stated_reason
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
@@ -104,7 +110,7 @@ def open_account(
     member = _member(actor)
     number = opening.account_no.number
     if uow.session.get(AccountRow, number) is not None:
-        raise Conflict(f"account {masked(number)} is already in the account directory")
+        raise Conflict(f"account {mask_account(number)} is already in the account directory")
     now = uow.clock.now()
     if opening.opened_at > now + CLOCK_SKEW:
         raise InvalidInput("an account cannot be opened in the future", "opened_at")
@@ -126,7 +132,7 @@ def open_account(
     record = uow.audit.record(
         actor,
         "open_account",
-        f"account:{masked(number)}",
+        f"account:{mask_account(number)}",
         {
             "class": account.account_class.value,
             "opened_at": account.opened_at.isoformat(),
@@ -183,7 +189,7 @@ def change_account(
         record = uow.audit.record(
             actor,
             "change_account_class",
-            f"account:{masked(account_no)}",
+            f"account:{mask_account(account_no)}",
             {"from": row.account_class, "to": account_class.value, "reason": why},
         )
         row.account_class = account_class.value

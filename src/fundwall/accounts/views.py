@@ -28,7 +28,7 @@ from fundwall.cases.queries import alert_item, alert_rows
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountClass, AccountStatus, RiskTier
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity import AccountNumber
+from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.monitoring.queries import decided_join
 from fundwall.monitoring.transactions import TxItem, tx_item
@@ -41,20 +41,6 @@ FLOWS_PAGE: Final = 20
 GRAPH_COUNTERPARTIES: Final = 25
 ACCOUNT_ALERTS: Final = 20
 PURPOSE_MAX: Final = 200
-
-
-def mask_account(account_no: str) -> str:
-    """A card or account number masked as the domain masks it (622202******1234); other
-    identifiers keep their first and last four characters (short ones only the last half)."""
-    try:
-        return str(AccountNumber.parse(account_no))
-    except InvalidInput:
-        head, tail = (4, 4) if len(account_no) > 8 else (0, len(account_no) // 2)
-        return (
-            account_no[:head]
-            + "*" * (len(account_no) - head - tail)
-            + account_no[len(account_no) - tail :]
-        )
 
 
 @dataclass(frozen=True, slots=True)

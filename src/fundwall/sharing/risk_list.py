@@ -17,7 +17,8 @@ from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.errors import Conflict, NotFound
-from fundwall.engine.controls.changes import check_period, list_key, masked, reference
+from fundwall.domain.identity import mask_account
+from fundwall.engine.controls.changes import check_period, list_key, reference
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.store.engine_tables import RiskListEntryRow
 from fundwall.store.uow import UnitOfWork
@@ -44,7 +45,7 @@ def list_risk(
     member = reference(reporting_member, "reporting_member")
     start = valid_from if valid_from is not None else uow.clock.now()
     check_period(start, valid_until, "valid_until")
-    shown = masked(normal) if kind is ListKind.ACCOUNT else normal
+    shown = mask_account(normal) if kind is ListKind.ACCOUNT else normal
     record = uow.audit.record(
         actor,
         "list_risk",

@@ -15,12 +15,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from fundwall.accounts.views import mask_account
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
 from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
+from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus

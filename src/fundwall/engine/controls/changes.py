@@ -38,13 +38,6 @@ _REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _DEVICE: Final = re.compile(r"[!-~]{1,128}")
 
 
-def masked(account_no: str) -> str:
-    """An account number as the audit log names it: first 4 and last 4 characters."""
-    if len(account_no) <= 8:
-        return account_no[:2] + "*" * (len(account_no) - 2)
-    return account_no[:4] + "*" * (len(account_no) - 8) + account_no[-4:]
-
-
 def reference(value: str, field: str) -> str:
     """An account number, member code or order number: 1 to 64 of A-Z a-z 0-9 . _ : -"""
     if not isinstance(value, str) or _REFERENCE.fullmatch(value) is None:
