@@ -136,7 +136,7 @@ class Platform:
             access=self.access,
             api_keys_required=api_keys_required,
             clock=self.clock,
-            accounts=AccountReports(self.database, self.keyring, self.clock) if accounts else None,
+            accounts=AccountReports(self.unit_of_work, self.keyring) if accounts else None,
         )
         install_console(
             app,

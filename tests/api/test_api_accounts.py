@@ -47,7 +47,7 @@ def client(platform: Platform, settings: Settings, keys: object) -> Iterator[Tes
         settings,
         access=platform.access,
         clock=platform.clock,
-        accounts=AccountReports(platform.database, platform.keyring, platform.clock),
+        accounts=AccountReports(platform.unit_of_work, platform.keyring),
     )
     try:
         with TestClient(app, raise_server_exceptions=False) as test_client:

@@ -20,9 +20,9 @@ from fundwall.cli.serve import docs_url
 from fundwall.config import load_settings
 from fundwall.engine.backtest import FORMAT
 from fundwall.engine.backtest.storage import backtest_path
+from fundwall.rulepacks.backtests import stored_backtests
 from fundwall.sim.run import simulate
 from fundwall.store.migrate import upgrade
-from fundwall.web.data.backtests import stored_backtests
 
 from .service import RuleOfThumbService
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
 from fundwall import bootstrap
 from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, docs_url, run_server
@@ -28,7 +27,6 @@ from fundwall.domain.transactions import Transaction
 from fundwall.sim.params import SIZES
 from fundwall.sim.schema import read_table
 from fundwall.store import migrate
-from fundwall.store.tables import InstitutionRow
 
 if TYPE_CHECKING:
     from fundwall.bootstrap import Platform
@@ -79,7 +77,7 @@ def demo(
     load(folder, transactions=False)
 
     with bootstrap.opened(settings, operator=DEMO_OPERATOR) as platform:
-        first, second = _first_two_banks(platform)
+        first, second = _first_two_banks(folder)
         notice = _demo_users(platform, first, second)
         console.print(f"4. users: {notice}")
         service = platform.decision_service()
@@ -101,14 +99,10 @@ def demo(
             service.close()
 
 
-def _first_two_banks(platform: Platform) -> tuple[str, str]:
-    with platform.unit_of_work() as uow:
-        codes = uow.session.scalars(
-            select(InstitutionRow.code)
-            .where(InstitutionRow.kind == InstitutionKind.BANK.value)
-            .order_by(InstitutionRow.code)
-            .limit(2)
-        ).all()
+def _first_two_banks(folder: Path) -> tuple[str, str]:
+    """The region's two banks of the lowest codes: the demo analysts' members."""
+    institutions = read_table(folder, "institutions").to_pylist()
+    codes = sorted(row["code"] for row in institutions if row["kind"] == InstitutionKind.BANK)
     if len(codes) < 2:
         raise typer.BadParameter("the region has fewer than two banks for the demo users")
     return codes[0], codes[1]

@@ -45,7 +45,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal, admit, refusals
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
-from fundwall.engine.controls.doors import apply_changes, load_book
+from fundwall.engine.controls.changes import apply_changes, load_book
 from fundwall.engine.core import DecisionCore, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc

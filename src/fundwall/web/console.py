@@ -19,11 +19,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from fundwall.api.member_data import member_data_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import SecuritySettings
 from fundwall.crypto import Keyring
-from fundwall.web.data.packs import PackLibrary
-from fundwall.web.data_api import data_router
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.web.errors import install_error_pages
 from fundwall.web.middleware import STATIC_PATH, SecurityHeaders, TrustedFront
 from fundwall.web.pages import console_routers
@@ -55,15 +55,16 @@ def install_console(
     security = security or SecuritySettings()
     if packs_dir is None and data_dir is not None:
         packs_dir = data_dir / "packs"
+    library = PackLibrary(packs_dir)
     app.state.fundwall_console = ConsoleConfig(
         keyring,
-        PackLibrary(packs_dir),
+        library,
         demo_notice,
         security.form_max_bytes,
         data_dir,
         poll_seconds,
     )
-    app.include_router(data_router())
+    app.include_router(member_data_router(keyring, library))
     for router in console_routers():
         app.include_router(router)
     static = Path(__file__).parent / "static"

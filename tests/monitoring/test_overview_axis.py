@@ -12,9 +12,9 @@ from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
+from fundwall.monitoring.overview import overview
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_row, transaction_row
-from fundwall.web.data.overview import overview
 
 HUB = Actor(ActorKind.USER, "hub", Role.HUB_SUPERVISOR, None, 99)
 
@@ -35,7 +35,7 @@ def test_a_stamp_far_ahead_is_drawn_when_it_was_decided(
         decision = Decision("AHEAD", Action.PASS, 0, (), world.LIVE_PACK)
         uow.session.add(decision_row(decision, decided_at=decided))
         uow.commit()
-        drawn = overview(uow.session, HUB)
+        drawn = overview(uow, HUB)
     assert drawn.hourly
     assert drawn.buckets[0] == "2024-03-05 09:00"  # T1, at its own time (decided a second later)
     assert drawn.buckets[-1] == "2024-03-06 05:00"

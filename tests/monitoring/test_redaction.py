@@ -1,4 +1,4 @@
-"""The console shows a member's analysts no figure of another member's customer.
+"""A transaction's view shows a member's analysts no figure of another member's customer.
 
 In the two-bank world of tests/auth/world.py, B001's customer A1 pays two young accounts
 that passed on most of the ¥60,000 they received today: B1, held by B002, and A2, held by
@@ -15,22 +15,20 @@ import pytest
 from sqlalchemy import select
 
 from auth import world  # tests/auth/world.py: the two-bank world of the tenancy tests
-from fundwall.auth import Actor, Passwords, Role
+from fundwall.auth import Actor
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
-from fundwall.members import add_user, get_user
+from fundwall.monitoring.transactions import DecisionView, transaction_view
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import decision_of, decision_row, transaction_row
 from fundwall.store.tables import DecisionRow
-from fundwall.web.data.packs import PackLibrary
-from fundwall.web.data.transactions import DecisionView, transaction_view
 
 Uow = Callable[[], UnitOfWork]
-OPERATOR = Actor.operator("test")
 PAYEE = {name for name in feature_names() if name.startswith("payee_")}
 FIGURES = ("¥60,000.00", "¥55,000.00", "30天", "30 days")
 """The payee accounts' 24-hour inflow and outflow and age, as the reasons write them."""
@@ -58,9 +56,7 @@ def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
     with uow_factory() as uow:
         world.build(uow, keyring)
     with uow_factory() as uow:
-        fast = Passwords.fast_for_tests()
-        for name, bank in (("ann", world.BANK_A), ("bob", world.BANK_B)):
-            add_user(uow, OPERATOR, name, Role.MEMBER_ANALYST, bank, "long enough pass", fast)
+        world.add_users(uow)
         ts = world.START + timedelta(hours=30)
         for tx_id, (payee, payee_bank) in PAYMENTS.items():
             tx = Transaction(
@@ -81,8 +77,8 @@ def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
 
 
 def view_of(uow: UnitOfWork, username: str, tx_id: str) -> DecisionView | None:
-    actor: Actor = get_user(uow, OPERATOR, username).actor()
-    return transaction_view(uow.session, actor, PackLibrary(None), tx_id).live
+    actor: Actor = world.user_actor(uow, username)
+    return transaction_view(uow, actor, tx_id, PackLibrary(None)).live
 
 
 def shows_figures(view: DecisionView) -> bool:

@@ -1,7 +1,8 @@
 """Transactions of a member: search, and one transaction with its decision explained.
 
 The explanation says which rules fired, with the feature values each saw and what they mean,
-the score against the pack's thresholds, and the pack and model versions that decided.
+the score against the pack's thresholds, and the pack and model versions that decided. Both
+reads are use cases (`fundwall.auth.usecase`) for actors with the member's customer data.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
@@ -23,15 +24,24 @@ from fundwall.auth.tenancy import (
     transactions_visible,
     visible_transaction,
 )
+from fundwall.auth.usecase import use_case
+from fundwall.cases.model import AlertItem
+from fundwall.cases.queries import find_alert
 from fundwall.domain.decisions import Action
 from fundwall.engine.features.catalog import Feature, catalogue
 from fundwall.engine.rules import Language, RulePack, Text, format_value
+from fundwall.monitoring.queries import decided_join
 from fundwall.store.mapping import decision_of
+from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
-from fundwall.web.data.alerts import AlertItem, get_alert, live_decision_id
-from fundwall.web.data.packs import PackLibrary
-from fundwall.web.data.paging import PAGE_SIZE, Page, fetch_page
-from fundwall.web.data.params import Params
+from fundwall.store.uow import UnitOfWork
+
+
+class PackFinder(Protocol):
+    """Finds the rule pack that made a decision, to name its rules and thresholds (the
+    console's pack library)."""
+
+    def find(self, version: str, session: Session) -> RulePack | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +53,6 @@ class TxFilter:
     max_fen: int | None = None
     action: Action | None = None
     page: int = 1
-
-    @classmethod
-    def read(cls, params: Params) -> TxFilter:
-        return cls(
-            account=params.text("account"),
-            start=params.moment("from"),
-            end=params.moment("to", end_of_day=True),
-            min_fen=params.money_fen("min"),
-            max_fen=params.money_fen("max"),
-            action=params.choice("action", Action),
-            page=params.page(),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +71,9 @@ class TxItem:
     score: int | None
 
 
-def decided_join(actor: Actor) -> tuple[Any, Any]:
-    """The live decision of each transaction, joined when the actor's member decided it."""
-    decision = aliased(DecisionRow)
-    condition = (
-        (decision.tx_id == TransactionRow.tx_id)
-        & (decision.id == live_decision_id(TransactionRow.tx_id))
-        & decisions_visible(actor)
-    )
-    return decision, condition
-
-
-def search_transactions(session: Session, actor: Actor, wanted: TxFilter) -> Page[TxItem]:
+@use_case(Permission.VIEW_CUSTOMER_DATA)
+def search_transactions(uow: UnitOfWork, actor: Actor, wanted: TxFilter) -> Page[TxItem]:
     """The member's transactions matching `wanted`, newest first."""
-    actor.require(Permission.VIEW_CUSTOMER_DATA)
     decision, condition = decided_join(actor)
     query = (
         select(TransactionRow, decision.action, decision.score)
@@ -113,7 +100,7 @@ def search_transactions(session: Session, actor: Actor, wanted: TxFilter) -> Pag
     elif wanted.action is not None:
         query = query.where(decision.action == wanted.action.value)
     query = query.order_by(TransactionRow.ts.desc(), TransactionRow.tx_id.desc())
-    return fetch_page(session, query, wanted.page, PAGE_SIZE, tx_item)
+    return fetch_page(uow.session, query, wanted.page, PAGE_SIZE, tx_item)
 
 
 def tx_item(row: Any) -> TxItem:
@@ -264,11 +251,13 @@ class TransactionView:
     alert: AlertItem | None
 
 
+@use_case(Permission.VIEW_CUSTOMER_DATA)
 def transaction_view(
-    session: Session, actor: Actor, library: PackLibrary, tx_id: str
+    uow: UnitOfWork, actor: Actor, tx_id: str, packs: PackFinder
 ) -> TransactionView:
     """One transaction the actor may see, with the decisions its member made on it, read
     without the figures of a payee account another member holds."""
+    session = uow.session
     row = visible_transaction(session, actor, tx_id)
     decisions = list(
         session.scalars(
@@ -284,9 +273,7 @@ def transaction_view(
             select(AccountRow.institution_code).where(AccountRow.account_no == row.payee_account)
         )
     views = [
-        _decision_view(
-            d, library.find(d.pack_version, session), actor.customer_member, payee_holder
-        )
+        _decision_view(d, packs.find(d.pack_version, session), actor.customer_member, payee_holder)
         for d in decisions
     ]
     live = [view for view in views if not view.shadow]
@@ -300,7 +287,7 @@ def transaction_view(
     )
     alert = None
     if live and live[-1].action is not Action.PASS and actor.can(Permission.WORK_ALERTS):
-        alert = get_alert(session, actor, tx_id)
+        alert = find_alert(session, actor, tx_id)
     item = tx_item((row, live[-1].action if live else None, live[-1].score if live else None))
     return TransactionView(
         tx=item,

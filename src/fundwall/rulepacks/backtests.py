@@ -1,8 +1,9 @@
 """Stored backtest results (回测) side by side, for judging a pack before promoting it.
 
 The engine keeps each result as JSON under `<data_dir>/backtests` (`fundwall backtest
---save`); this module lists them and lines up two results on the same region figure by
-figure: the figures a reviewer reads first, then every figure the result holds.
+--save`); these use cases list them and line up two results on the same region figure by
+figure: the figures a reviewer reads first (`KEY_FIGURES`), then every figure the result
+holds.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any, Final
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
+from fundwall.auth.usecase import use_case
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest import difference, leaves
 from fundwall.engine.backtest.storage import StoredBacktest, list_backtests, load_backtest
-from fundwall.web.i18n import N_
 
 
 class Unit(StrEnum):
@@ -29,29 +30,29 @@ class Unit(StrEnum):
 
 
 KEY_FIGURES: Final = (
-    ("transactions.total", N_("Transactions")),
-    ("transactions.fraud", N_("Fraud transactions")),
-    ("transactions.fraud_amount_fen", N_("Fraud money")),
-    ("actions.alert.count", N_("Alerts")),
-    ("actions.warn.count", N_("Warnings")),
-    ("actions.delay.count", N_("Delayed transactions")),
-    ("actions.block.count", N_("Blocked transactions")),
-    ("actions.block.amount_fen", N_("Blocked money")),
-    ("score.pr_auc", N_("Score ranking (average precision)")),
-    ("detected.fraud.precision", N_("Precision of flags (alert or worse)")),
-    ("detected.fraud.recall", N_("Fraud transactions flagged")),
-    ("detected.fraud.recall_by_amount", N_("Fraud money flagged")),
-    ("intercepted.fraud.precision", N_("Precision of interceptions (delay, block)")),
-    ("intercepted.fraud.recall", N_("Fraud transactions intercepted")),
-    ("intercepted.fraud.hits_amount_fen", N_("Fraud money intercepted")),
-    ("victim_money.first_hop_share", N_("Victim money held at the first hop")),
-    ("victim_money.chain_share", N_("Victim money held anywhere in the chain")),
-    ("accounts.pr_auc", N_("Mule account ranking (average precision)")),
-    ("accounts.detected.recall", N_("Mule accounts flagged")),
-    ("accounts.detected.precision", N_("Precision of flagged accounts")),
-    ("accounts.detected.minutes_to_flag.median", N_("Minutes to flag a mule (median)")),
+    "transactions.total",
+    "transactions.fraud",
+    "transactions.fraud_amount_fen",
+    "actions.alert.count",
+    "actions.warn.count",
+    "actions.delay.count",
+    "actions.block.count",
+    "actions.block.amount_fen",
+    "score.pr_auc",
+    "detected.fraud.precision",
+    "detected.fraud.recall",
+    "detected.fraud.recall_by_amount",
+    "intercepted.fraud.precision",
+    "intercepted.fraud.recall",
+    "intercepted.fraud.hits_amount_fen",
+    "victim_money.first_hop_share",
+    "victim_money.chain_share",
+    "accounts.pr_auc",
+    "accounts.detected.recall",
+    "accounts.detected.precision",
+    "accounts.detected.minutes_to_flag.median",
 )
-"""The figures shown first, with their labels; docs/backtest.md defines each."""
+"""The figures a reviewer reads first, in order; docs/backtest.md defines each."""
 
 _SHARES: Final = ("precision", "recall", "rate", "share", "pr_auc", "prevalence", "by_amount")
 
@@ -71,8 +72,6 @@ def unit_of(path: str) -> Unit:
 @dataclass(frozen=True, slots=True)
 class Figure:
     path: str
-    label: str
-    """English label (translated where shown); the path when the figure has none."""
     unit: Unit
     base: Any
     other: Any
@@ -89,29 +88,27 @@ class SideBySide:
     every: tuple[Figure, ...]
 
 
+@use_case(Permission.VIEW_RULE_PACKS)
 def stored_backtests(actor: Actor, data_dir: Path | None) -> list[StoredBacktest]:
     """Every stored result (none without a data directory)."""
-    actor.require(Permission.VIEW_RULE_PACKS)
     return list_backtests(data_dir) if data_dir is not None else []
 
 
+@use_case(Permission.VIEW_RULE_PACKS)
 def side_by_side(
     actor: Actor, data_dir: Path | None, region: str, base: str, other: str
 ) -> SideBySide:
     """Two packs' results on one region, figure by figure; NotFound if either is missing."""
-    actor.require(Permission.VIEW_RULE_PACKS)
     if data_dir is None:
         raise InvalidInput("this console has no data directory with backtests", "region")
     mine = load_backtest(data_dir, base, region)
     theirs = load_backtest(data_dir, other, region)
     values_mine, values_theirs = dict(leaves(mine)), dict(leaves(theirs))
     changes = difference(mine, theirs)
-    labels = dict(KEY_FIGURES)
 
     def figure(path: str) -> Figure:
         return Figure(
             path,
-            labels.get(path, path),
             unit_of(path),
             values_mine.get(path),
             values_theirs.get(path),
@@ -122,6 +119,6 @@ def side_by_side(
         region=region,
         base=mine,
         other=theirs,
-        key=tuple(figure(path) for path, _ in KEY_FIGURES),
+        key=tuple(figure(path) for path in KEY_FIGURES),
         every=tuple(figure(path) for path in changes),
     )

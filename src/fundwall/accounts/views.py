@@ -1,7 +1,8 @@
 """The account profile (账户画像): holder, class, status, risk, flows, counterparties, alerts.
 
 The holder shows masked. Showing it in full is a separate, deliberate request with a stated
-purpose, and each one is audited with who asked, for which account and why.
+purpose, and each one is audited with who asked, for which account and why. Each read is a
+use case (`fundwall.auth.usecase`) for the member's own accounts only.
 """
 
 from __future__ import annotations
@@ -15,18 +16,26 @@ from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
-from fundwall.auth.tenancy import accounts_visible, transactions_visible, visible_account
+from fundwall.auth.tenancy import (
+    accounts_visible,
+    owned_through,
+    transactions_visible,
+    visible_account,
+)
+from fundwall.auth.usecase import use_case
+from fundwall.cases.model import AlertItem
+from fundwall.cases.queries import alert_item, alert_rows
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountClass, AccountStatus, RiskTier
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.identity import AccountNumber
+from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
-from fundwall.store import UnitOfWork
+from fundwall.monitoring.queries import decided_join
+from fundwall.monitoring.transactions import TxItem, tx_item
 from fundwall.store.mapping import party_of
+from fundwall.store.paging import Page, fetch_page
 from fundwall.store.tables import AccountRow, InstitutionRow, PartyRow, TransactionRow
-from fundwall.web.data.alerts import AlertItem, alert_item, alert_query
-from fundwall.web.data.paging import Page, fetch_page
-from fundwall.web.data.transactions import TxItem, decided_join, tx_item
+from fundwall.store.uow import UnitOfWork
 
 FLOWS_PAGE: Final = 20
 GRAPH_COUNTERPARTIES: Final = 25
@@ -34,22 +43,8 @@ ACCOUNT_ALERTS: Final = 20
 PURPOSE_MAX: Final = 200
 
 
-def mask_account(account_no: str) -> str:
-    """A card or account number masked as the domain masks it (622202******1234); other
-    identifiers keep their first and last four characters (short ones only the last half)."""
-    try:
-        return str(AccountNumber.parse(account_no))
-    except InvalidInput:
-        head, tail = (4, 4) if len(account_no) > 8 else (0, len(account_no) // 2)
-        return (
-            account_no[:head]
-            + "*" * (len(account_no) - head - tail)
-            + account_no[len(account_no) - tail :]
-        )
-
-
 @dataclass(frozen=True, slots=True)
-class Holder:
+class HolderView:
     """The account holder, masked unless unmasked on purpose."""
 
     party_id: str
@@ -77,7 +72,7 @@ class AccountProfile:
     account_no: str
     member: str
     member_name: tuple[str, str]
-    holder: Holder
+    holder: HolderView
     account_class: AccountClass
     status: AccountStatus
     risk_tier: RiskTier
@@ -92,10 +87,10 @@ class AccountProfile:
     alerts: tuple[AlertItem, ...]
 
 
-def _holder(row: PartyRow, keyring: Keyring, *, unmasked: bool) -> Holder:
+def _holder(row: PartyRow, keyring: Keyring, *, unmasked: bool) -> HolderView:
     party = party_of(row, keyring)
     if unmasked:
-        return Holder(
+        return HolderView(
             party.party_id,
             party.kind,
             party.name,
@@ -103,7 +98,7 @@ def _holder(row: PartyRow, keyring: Keyring, *, unmasked: bool) -> Holder:
             party.phone.number if party.phone else None,
             party.home_region,
         )
-    return Holder(
+    return HolderView(
         party.party_id,
         party.kind,
         party.shown_name,
@@ -113,10 +108,13 @@ def _holder(row: PartyRow, keyring: Keyring, *, unmasked: bool) -> Holder:
     )
 
 
+@use_case(Permission.VIEW_CUSTOMER_DATA)
 def account_profile(
-    session: Session, actor: Actor, keyring: Keyring, account_no: str, flows_page: int = 1
+    uow: UnitOfWork, actor: Actor, account_no: str, keyring: Keyring, flows_page: int = 1
 ) -> AccountProfile:
-    """The profile of an account the actor's member holds; NotFound for any other."""
+    """The profile of an account the actor's member holds; NotFound for any other. Its alerts
+    are those raised on what the member answers for by it: its payments, cash into it."""
+    session = uow.session
     account = visible_account(session, actor, account_no)
     party = session.get(PartyRow, account.party_id)
     institution = session.get(InstitutionRow, account.institution_code)
@@ -151,9 +149,9 @@ def account_profile(
             ),
         ).where(touches)
     ).one()
-    query, _ = alert_query(actor)
+    query, _ = alert_rows(actor)
     alerts = session.execute(
-        query.where(TransactionRow.payer_account == account_no)
+        query.where(owned_through(account_no))
         .order_by(TransactionRow.ts.desc())
         .limit(ACCOUNT_ALERTS)
     ).all()
@@ -232,23 +230,24 @@ def _counterparties(session: Session, actor: Actor, account_no: str) -> tuple[Co
     )
 
 
-def masked_holder(session: Session, actor: Actor, keyring: Keyring, account_no: str) -> Holder:
+@use_case(Permission.VIEW_CUSTOMER_DATA)
+def masked_holder(uow: UnitOfWork, actor: Actor, account_no: str, keyring: Keyring) -> HolderView:
     """The holder of a visible account, masked."""
-    account = visible_account(session, actor, account_no)
-    party = session.get(PartyRow, account.party_id)
+    account = visible_account(uow.session, actor, account_no)
+    party = uow.session.get(PartyRow, account.party_id)
     assert party is not None  # foreign key
     return _holder(party, keyring, unmasked=False)
 
 
+@use_case(Permission.UNMASK_PERSONAL_DATA)
 def unmask_holder(
-    uow: UnitOfWork, actor: Actor, keyring: Keyring, account_no: str, purpose: str
-) -> Holder:
+    uow: UnitOfWork, actor: Actor, account_no: str, purpose: str, keyring: Keyring
+) -> HolderView:
     """The holder of an account in full, for a stated purpose; audited and committed.
 
     The audit record names the account (masked), the fields shown and the purpose; the
     purpose itself must not contain an ID or phone number.
     """
-    actor.require(Permission.UNMASK_PERSONAL_DATA)
     purpose = purpose.strip()
     if len(purpose) < 2:
         raise InvalidInput("say why the holder's details are needed", "purpose")

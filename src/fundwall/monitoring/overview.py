@@ -4,9 +4,10 @@ Counts cover live decisions (not shadow) joined to their transactions, and time 
 the engine decided the transaction as, in Beijing: its own time, or when it was decided if it
 was stamped later (`decided_as`). So a replayed history draws its own days, and a stamp far
 ahead (9999-12-31) cannot stretch the axis past the latest decision. A member's users
-count their member's decisions; the hub, the police and auditors count the region's, and
-the hub sees each member's line too. Decisions whose transaction row is not stored are not
-counted (they have no member and no time).
+count their member's decisions (on the transactions that belong to it: its customers'
+payments and the cash they deposit, `fundwall.domain.ownership`); the hub, the police and
+auditors count the region's, and the hub sees each member's line too. Decisions whose
+transaction row is not stored are not counted (they have no member and no time).
 
 The overview refreshes every few seconds while a replay or traffic runs, and counting a
 region's whole history each time would take seconds. So `OverviewCache` keeps a tally per
@@ -20,7 +21,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVarTuple
@@ -30,11 +32,13 @@ from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
-from fundwall.auth.tenancy import aggregate_scope
+from fundwall.auth.tenancy import aggregate_scope, owner_bank
+from fundwall.auth.usecase import use_case
+from fundwall.cases.queries import is_alert, waiting_clause
 from fundwall.domain.decisions import Action
 from fundwall.store.auth_tables import AlertWorkRow
 from fundwall.store.tables import DecisionRow, InstitutionRow, TransactionRow
-from fundwall.web.data.alerts import is_alert, waiting_clause
+from fundwall.store.uow import UnitOfWork
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -149,10 +153,11 @@ class _Tally:
             window.append(scope)
         when = decided_as()
         hour = hour_of(dialect, when).label("hour")
+        owner = owner_bank().label("owner")
         rows = session.execute(
             _joined(
                 select(
-                    TransactionRow.payer_bank,
+                    owner,
                     hour,
                     DecisionRow.action,
                     func.count(),
@@ -163,7 +168,7 @@ class _Tally:
                 )
             )
             .where(*window)
-            .group_by(TransactionRow.payer_bank, hour, DecisionRow.action)
+            .group_by(owner, hour, DecisionRow.action)
         ).all()
         for bank, label, code, count, amount, first, last, decided in rows:
             action = Action(code)
@@ -217,44 +222,49 @@ class OverviewCache:
         self._tallies: dict[str | None, _Tally] = {}
         self._lock = threading.Lock()
 
-    def overview(self, session: Session, actor: Actor) -> Overview:
-        """The overview as `actor` may see it."""
-        actor.require(Permission.VIEW_OVERVIEW)
-        scope = aggregate_scope(actor)
-        key = actor.member if scope is not None else None
+    @contextmanager
+    def _tally(self, key: str | None) -> Iterator[_Tally]:
+        """The tally of scope `key` (a new one when due), alone while the block runs."""
         with self._lock:
             tally = self._tallies.get(key)
             now = self._timer()
             if tally is None or now - tally.started >= self._rebuild_after:
                 tally = _Tally(started=now)
-            tally.fold(session, scope)
             self._tallies[key] = tally
-            buckets, series = tally.series()
-            return Overview(
-                totals=tuple(ActionTotal(a, tally.counts[a], tally.amounts[a]) for a in ACTIONS),
-                buckets=buckets,
-                series=series,
-                hourly=tally.hourly,
-                top_rules=tuple(
-                    sorted(tally.rules.items(), key=lambda item: (-item[1], item[0]))[:TOP_RULES]
-                ),
-                alerts_waiting=_waiting(session, scope),
-                members=_members(session, tally) if actor.can(Permission.VIEW_REGION) else (),
-                latest_decision_at=tally.latest,
-            )
+            yield tally
 
 
-def overview(session: Session, actor: Actor) -> Overview:
-    """The overview as `actor` may see it, counted from nothing."""
-    return OverviewCache().overview(session, actor)
+@use_case(Permission.VIEW_OVERVIEW)
+def overview(uow: UnitOfWork, actor: Actor, cache: OverviewCache | None = None) -> Overview:
+    """The overview as `actor` may see it: folded forward from the tallies in `cache`, or
+    counted from nothing without one."""
+    session = uow.session
+    scope = aggregate_scope(actor)
+    key = actor.member if scope is not None else None
+    with (cache or OverviewCache())._tally(key) as tally:
+        tally.fold(session, scope)
+        buckets, series = tally.series()
+        return Overview(
+            totals=tuple(ActionTotal(a, tally.counts[a], tally.amounts[a]) for a in ACTIONS),
+            buckets=buckets,
+            series=series,
+            hourly=tally.hourly,
+            top_rules=tuple(
+                sorted(tally.rules.items(), key=lambda item: (-item[1], item[0]))[:TOP_RULES]
+            ),
+            alerts_waiting=_waiting(session, scope),
+            members=_members(session, tally) if actor.can(Permission.VIEW_REGION) else (),
+            latest_decision_at=tally.latest,
+        )
 
 
-def _waiting_query() -> Select[str | None, int]:
+def _waiting_query() -> Select[Any, int]:
+    owner = owner_bank().label("owner")
     return (
-        _joined(select(TransactionRow.payer_bank, func.count()))
+        _joined(select(owner, func.count()))
         .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
         .where(DecisionRow.shadow.is_(False), is_alert(), waiting_clause())
-        .group_by(TransactionRow.payer_bank)
+        .group_by(owner)
     )
 
 
@@ -264,7 +274,7 @@ def _waiting(session: Session, scope: ColumnElement[bool] | None) -> int:
 
 
 def _members(session: Session, tally: _Tally) -> tuple[MemberLine, ...]:
-    """One line per paying member: its decisions, waiting alerts and blocked amount."""
+    """One line per member: its decisions, waiting alerts and blocked amount."""
     waiting = {bank: count for bank, count in session.execute(_waiting_query()).all()}
     names = {
         code: (zh, en)

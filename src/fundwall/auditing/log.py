@@ -1,5 +1,5 @@
 """The audit log as auditors read it: newest first, narrowed by actor, action or subject,
-and the chain verified on request."""
+and the chain verified on request. Both are use cases for `VIEW_AUDIT_LOG`."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
+from fundwall.auth.usecase import use_case
 from fundwall.store import AuditRecord, ChainReport, verify_chain
+from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.tables import AuditRow
-from fundwall.web.data.paging import PAGE_SIZE, Page, fetch_page
-from fundwall.web.data.params import Params
+from fundwall.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,26 +26,15 @@ class AuditFilter:
     end: datetime | None = None
     page: int = 1
 
-    @classmethod
-    def read(cls, params: Params) -> AuditFilter:
-        return cls(
-            actor=params.text("actor", 128),
-            action=params.text("action"),
-            subject=params.text("subject", 256),
-            start=params.moment("from"),
-            end=params.moment("to", end_of_day=True),
-            page=params.page(),
-        )
-
 
 def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def audit_records(session: Session, actor: Actor, wanted: AuditFilter) -> Page[AuditRecord]:
+@use_case(Permission.VIEW_AUDIT_LOG)
+def audit_records(uow: UnitOfWork, actor: Actor, wanted: AuditFilter) -> Page[AuditRecord]:
     """Audit records matching `wanted`, newest first. Actor and subject match as prefixes
     ("user:analyst1" finds every record of that user)."""
-    actor.require(Permission.VIEW_AUDIT_LOG)
     query = select(AuditRow).order_by(AuditRow.seq.desc())
     if wanted.actor is not None:
         query = query.where(AuditRow.actor.like(f"{_escaped(wanted.actor)}%", escape="\\"))
@@ -57,10 +46,12 @@ def audit_records(session: Session, actor: Actor, wanted: AuditFilter) -> Page[A
         query = query.where(AuditRow.ts >= wanted.start)
     if wanted.end is not None:
         query = query.where(AuditRow.ts < wanted.end)
-    return fetch_page(session, query, wanted.page, PAGE_SIZE, lambda row: AuditRecord.of(row[0]))
+    return fetch_page(
+        uow.session, query, wanted.page, PAGE_SIZE, lambda row: AuditRecord.of(row[0])
+    )
 
 
-def verify(session: Session, actor: Actor) -> ChainReport:
+@use_case(Permission.VIEW_AUDIT_LOG)
+def verify_audit_chain(uow: UnitOfWork, actor: Actor) -> ChainReport:
     """Walk the whole chain (see `fundwall.store.audit_chain`)."""
-    actor.require(Permission.VIEW_AUDIT_LOG)
-    return verify_chain(session.connection())
+    return verify_chain(uow.session.connection())

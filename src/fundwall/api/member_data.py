@@ -1,7 +1,8 @@
 """The member-data API: accounts, their transactions, transactions and alerts, as JSON.
 
-The same reads as the console's pages, for a member's systems (API key) or a signed-in
-console user. Another member's record answers 404, as one that does not exist.
+The same use cases as the console's pages, for a member's systems (API key) or a signed-in
+console user; they refuse an actor without the member's customer data (403). Another
+member's record answers 404, as one that does not exist.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from fundwall.accounts.views import account_profile
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import API_KEY_SECURITY
 from fundwall.auth.dependencies import (
     ApiActor,
     UnitOfWorkDep,
 )
+from fundwall.cases import AlertFilter, AlertStatus, AssigneeFilter, alert_queue
+from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action
-from fundwall.web.data.accounts import account_profile
-from fundwall.web.data.alerts import AlertFilter, AlertStatus, AssigneeFilter, alert_queue
-from fundwall.web.data.paging import MAX_PAGE
-from fundwall.web.data.transactions import TxItem, transaction_view
-from fundwall.web.state import ConsoleDep
+from fundwall.monitoring.transactions import PackFinder, TxItem, transaction_view
+from fundwall.store.paging import MAX_PAGE
 
 TAG = "member data"
 
@@ -126,7 +127,8 @@ _KEYED: Final = {"security": API_KEY_SECURITY}
 """Members' systems send their API key; a signed-in console user reads with the session."""
 
 
-def data_router() -> APIRouter:
+def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
+    """The routes, reading holders with `keyring` and naming rules from `packs`."""
     router = APIRouter(prefix="/v1", tags=[TAG])
 
     @router.get(
@@ -139,10 +141,9 @@ def data_router() -> APIRouter:
         account_no: str,
         actor: ApiActor,
         uow: UnitOfWorkDep,
-        config: ConsoleDep,
     ) -> dict[str, Any]:
         """One of the member's accounts, its holder masked."""
-        profile = account_profile(uow.session, actor, config.keyring, account_no)
+        profile = account_profile(uow, actor, account_no, keyring)
         holder = profile.holder
         return {
             "account_no": profile.account_no,
@@ -173,11 +174,10 @@ def data_router() -> APIRouter:
         account_no: str,
         actor: ApiActor,
         uow: UnitOfWorkDep,
-        config: ConsoleDep,
         page: PageNumber = 1,
     ) -> TransactionPage:
         """Money in and out of one of the member's accounts, newest first."""
-        flows = account_profile(uow.session, actor, config.keyring, account_no, page).flows
+        flows = account_profile(uow, actor, account_no, keyring, page).flows
         return TransactionPage(
             page=flows.number, more=flows.more, items=[TransactionOut.of(i) for i in flows.items]
         )
@@ -192,10 +192,10 @@ def data_router() -> APIRouter:
         tx_id: str,
         actor: ApiActor,
         uow: UnitOfWorkDep,
-        config: ConsoleDep,
     ) -> TransactionDetailOut:
-        """A transaction the member pays or receives, with the decisions the member made."""
-        view = transaction_view(uow.session, actor, config.library, tx_id)
+        """A transaction the member pays or receives, with the decisions the member made
+        (on those that belong to it: its customers' payments and the cash they deposit)."""
+        view = transaction_view(uow, actor, tx_id, packs)
         decisions = [
             DecisionOut(
                 action=d.action,
@@ -227,9 +227,7 @@ def data_router() -> APIRouter:
         page: PageNumber = 1,
     ) -> AlertPage:
         """The member's alerts, newest first."""
-        found = alert_queue(
-            uow.session, actor, AlertFilter(status, action, AssigneeFilter.ANYONE, page)
-        )
+        found = alert_queue(uow, actor, AlertFilter(status, action, AssigneeFilter.ANYONE, page))
         return AlertPage(
             page=found.number,
             more=found.more,
