@@ -22,7 +22,6 @@ from rich.table import Table
 
 from fundwall import bootstrap
 from fundwall.cli.rules import DEFAULT, named_pack
-from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
 
 BEIJING: Final = timezone(timedelta(hours=8))
@@ -130,27 +129,29 @@ def decide_command(
 
     Prints one JSON decision per line, each once it is logged."""
     from fundwall.api.models import decision_json
-    from fundwall.engine.service import DecisionService
     from fundwall.ingest import parse_transaction
 
-    service = DecisionService.open(get_settings(), snapshot_every=snapshot_every)
-    try:
-        lines = source.open(encoding="utf-8") if source is not None else sys.stdin
-        with lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    tx = parse_transaction(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise InvalidInput(f"not JSON: {error.msg}", record=f"line {number}") from None
-                except InvalidInput as error:
-                    raise error.at(f"line {number}") from None
-                decision = service.decide(tx)
-                sys.stdout.write(json.dumps(decision_json(decision), ensure_ascii=False) + "\n")
-                sys.stdout.flush()
-    finally:
-        service.close()
+    with bootstrap.opened() as platform:
+        service = platform.decision_service(snapshot_every=snapshot_every)
+        try:
+            lines = source.open(encoding="utf-8") if source is not None else sys.stdin
+            with lines:
+                for number, line in enumerate(lines, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        tx = parse_transaction(json.loads(line))
+                    except json.JSONDecodeError as error:
+                        raise InvalidInput(
+                            f"not JSON: {error.msg}", record=f"line {number}"
+                        ) from None
+                    except InvalidInput as error:
+                        raise error.at(f"line {number}") from None
+                    decision = service.decide(tx)
+                    sys.stdout.write(json.dumps(decision_json(decision), ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+        finally:
+            service.close()
 
 
 @packs_app.command("list")
