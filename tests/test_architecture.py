@@ -96,7 +96,6 @@ def _imports(module: str, path: Path) -> Iterator[Import]:
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            yield Import(module, base, node.lineno)
             for alias in node.names:
                 yield Import(module, f"{base}.{alias.name}", node.lineno)
 
