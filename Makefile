@@ -33,11 +33,14 @@ test: lint
 bench: install
 	$(BIN)/python benchmarks/run.py
 
-# Re-pin every dependency after changing pyproject.toml (needs the network).
+# Re-pin after changing pyproject.toml (needs the network): the runtime dependencies and the
+# bench and dev extras. The current pins are kept (they constrain the resolution), so only what
+# was added or dropped changes; delete requirements.lock first to move every pin to the newest.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install -q -e '.[dev]' setuptools
-	{ echo "# Pinned dependencies of fundwall (runtime and development). Regenerate with: make lock"; \
+	.lock-venv/bin/pip install -q $(if $(wildcard requirements.lock),-c requirements.lock) \
+	  -e '.[bench,dev]' setuptools
+	{ echo "# Pinned dependencies of fundwall (runtime, bench and dev extras). Regenerate with: make lock"; \
 	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^fundwall' ; \
 	  .lock-venv/bin/pip freeze --all | grep '^setuptools=='; } > requirements.lock
 	rm -rf .lock-venv

@@ -44,9 +44,10 @@ def pytest_make_collect_report(
 #           uow.audit.record("system:test", "load", "region:R1")
 #           uow.commit()
 #
-# `database_url` is an empty database (for migration tests); `migrated_database_url`, `engine`
-# and `uow_factory` give a database at the newest schema with empty tables, fast: migrations
-# run once per session and each test gets a copy (SQLite) or emptied tables (PostgreSQL).
+# `database_url` is an empty database (for migration tests); `migrated_database_url`,
+# `platform` (the composition root over it), `database` and `uow_factory` give a database at
+# the newest schema with empty tables, fast: migrations run once per session and each test
+# gets a copy (SQLite) or emptied tables (PostgreSQL).
 # Select one backend with `-k sqlite` or `-k postgresql`; `-m "not postgres"` skips PostgreSQL.
 
 import itertools  # noqa: E402
@@ -60,11 +61,16 @@ from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
+from fundwall import bootstrap  # noqa: E402
+from fundwall.auth.passwords import Passwords  # noqa: E402
+from fundwall.bootstrap import Platform  # noqa: E402
 from fundwall.clock import FixedClock  # noqa: E402
-from fundwall.config import get_settings  # noqa: E402
+from fundwall.config import get_settings, load_settings  # noqa: E402
 from fundwall.crypto import Keyring  # noqa: E402
-from fundwall.store import UnitOfWork, open_database  # noqa: E402
+from fundwall.domain.institutions import Institution, InstitutionKind  # noqa: E402
+from fundwall.store import UnitOfWork  # noqa: E402
 from fundwall.store.audit_chain import GENESIS_HASH  # noqa: E402
+from fundwall.store.mapping import institution_row  # noqa: E402
 from fundwall.store.migrate import upgrade  # noqa: E402
 from fundwall.store.tables import Base  # noqa: E402
 
@@ -73,6 +79,8 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 TEST_EPOCH = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 """Where the `clock` fixture starts: Saturday 2024-06-01 16:00 in Asia/Shanghai."""
+TEST_OPERATOR = "test"
+"""The `platform` fixture's operator: `system:test` in the audit log."""
 
 _schema_numbers = itertools.count(1)
 _checkpoint_files = itertools.count(1)
@@ -207,7 +215,7 @@ def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str
     file in tmp_path. PostgreSQL: one migrated schema per session, its tables emptied and
     the audit chain head reset before each test (surrogate ids keep counting). So do not
     change its schema in a test (use `database_url` for that), and close your sessions (the
-    `engine` fixture disposes its pool).
+    `platform` fixture disposes its pool).
     """
     if request.param == "sqlite":
         path = tmp_path / "fundwall.db"
@@ -219,26 +227,59 @@ def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str
 
 
 @pytest.fixture
-def database(migrated_database_url: str) -> Iterator[Engine]:
-    """An Engine on `migrated_database_url` (SQLite: foreign keys and WAL on), disposed after."""
-    database = open_database(migrated_database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def clock() -> FixedClock:
     """A FixedClock at TEST_EPOCH (2024-06-01 08:00 UTC); move it with `.advance(...)`."""
     return FixedClock(TEST_EPOCH)
 
 
 @pytest.fixture
-def uow_factory(database: Engine, clock: FixedClock) -> Callable[[], UnitOfWork]:
-    """Makes units of work on `engine` with the test's `clock`: `with uow_factory() as uow:`."""
-    return lambda: UnitOfWork(database, clock=clock)
+def platform(migrated_database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Platform]:
+    """The platform (`fundwall.bootstrap`) over `migrated_database_url`, on the test's `clock`,
+    acting as `system:test`, with cheap password hashing and tmp_path as its data directory
+    (so its keyring is the `keyring` fixture's key files); disposed after the test."""
+    settings = load_settings(
+        config_file=None, data_dir=tmp_path, database_url=migrated_database_url
+    )
+    with bootstrap.opened(
+        settings,
+        clock=clock,
+        operator=TEST_OPERATOR,
+        passwords=Passwords.fast_for_tests(),
+        check_schema=False,  # migrated just now
+    ) as opened:
+        yield opened
+
+
+@pytest.fixture
+def database(platform: Platform) -> Engine:
+    """The platform's database (SQLite: foreign keys and WAL on)."""
+    return platform.database
+
+
+@pytest.fixture
+def uow_factory(platform: Platform) -> Callable[[], UnitOfWork]:
+    """Makes units of work on `database` with the test's `clock`: `with uow_factory() as uow:`."""
+    return platform.unit_of_work
 
 
 @pytest.fixture
 def keyring(tmp_path: Path) -> Keyring:
     """A Keyring with fresh random key files under tmp_path/keys."""
     return Keyring.load(tmp_path / "keys")
+
+
+@pytest.fixture
+def institutions(uow_factory: Callable[[], UnitOfWork]) -> Callable[[], UnitOfWork]:
+    """The test's units of work, on a database holding two banks (B001, B002), the hub (HUB1)
+    and a police unit (PSB1)."""
+    kinds = {
+        "B001": InstitutionKind.BANK,
+        "B002": InstitutionKind.BANK,
+        "HUB1": InstitutionKind.HUB,
+        "PSB1": InstitutionKind.POLICE_UNIT,
+    }
+    with uow_factory() as uow:
+        for code, kind in kinds.items():
+            uow.session.add(institution_row(Institution(code, code, code, kind, "350200")))
+        uow.commit()
+    return uow_factory

@@ -17,6 +17,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, CheckConstraint, String
 
+from fundwall.api.member_data import TransactionOut
 from fundwall.domain.money import Money
 from fundwall.domain.spec import FieldKind, FieldSpec, choices_of
 from fundwall.domain.transactions import COLUMNS, TRANSACTION_FIELDS, Transaction
@@ -25,7 +26,6 @@ from fundwall.ingest.json_api import TransactionIn
 from fundwall.region import SCHEMAS, TS
 from fundwall.store.tables import TransactionRow
 from fundwall.store.types import UtcDateTime
-from fundwall.web.data_api import TransactionOut
 
 SPEC = {field.name: field for field in TRANSACTION_FIELDS}
 

@@ -5,9 +5,16 @@ fixtures) builds the parts it needs here, once, instead of wiring them itself.
         with platform.unit_of_work() as uow:
             record = promote(uow, platform.operator, version)
 
-`Platform` holds the settings, the database, the clock and the keyring; it disposes of the
-database when the block ends. Workflows' use cases take the unit of work and the actor from
-their caller; nothing below this module opens a database of its own.
+    with bootstrap.opened() as platform:          # what `fundwall serve` runs
+        service = platform.decision_service()
+        app = platform.app(service)
+
+`Platform` holds the settings, the database, the clock, the password hasher and the keyring,
+and builds from them the access control, the decision service and the app (the HTTP API with
+its API keys, and the console); it disposes of the database when the block ends. Workflows'
+use cases take the unit of work and the actor from their caller; nothing below this module
+opens a database of its own. Heavy parts (the engine, the web app) are imported when first
+asked for, so a command that needs only the database starts fast.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fundwall.auth.actor import Actor
@@ -23,9 +31,15 @@ from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from fundwall.api import DecisionServiceProtocol
+    from fundwall.auth.dependencies import AccessConfig
+    from fundwall.auth.passwords import Passwords
     from fundwall.crypto import Keyring
+    from fundwall.engine.service import DecisionService
+    from fundwall.store.audit_seal import AuditSeal
     from fundwall.store.uow import UnitOfWork
 
 CLI_OPERATOR = "cli"
@@ -38,6 +52,8 @@ class Platform:
 
     settings: Settings
     database: Engine
+    passwords: Passwords
+    """Hashes and checks the console users' passwords."""
     clock: Clock = field(default_factory=SystemClock)
     operator: Actor = field(default_factory=lambda: Actor.operator(CLI_OPERATOR))
     """Who acts when the server's own operator runs a command."""
@@ -49,14 +65,101 @@ class Platform:
 
         return Keyring.from_settings(self.settings)
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work over the database, on the platform's clock."""
+    @cached_property
+    def access(self) -> AccessConfig:
+        """Access control over the database's users, sessions and API keys, with the
+        deployment's sign-in and session settings; one key cache and sign-in throttle."""
+        from fundwall.auth.dependencies import AccessConfig
+        from fundwall.auth.sessions import SessionPolicy
+        from fundwall.auth.throttle import AddressThrottle
+
+        security = self.settings.security
+        return AccessConfig(
+            database=self.database,
+            passwords=self.passwords,
+            policy=SessionPolicy.of(security),
+            addresses=AddressThrottle.of(security),
+            clock=self.clock,
+        )
+
+    def unit_of_work(self, *, audit_seal: AuditSeal | None = None) -> UnitOfWork:
+        """A new unit of work over the database, on the platform's clock (`audit_seal`: the
+        audit key and checkpoint file, by default the deployment's)."""
         from fundwall.store.uow import UnitOfWork
 
-        return UnitOfWork(self.database, clock=self.clock)
+        return UnitOfWork(self.database, clock=self.clock, audit_seal=audit_seal)
+
+    def decision_service(
+        self, *, region: Path | None = None, snapshot_every: int | None = None
+    ) -> DecisionService:
+        """The decision service: over the store (durable: decisions are logged and survive a
+        restart; `snapshot_every` saves the state after that many transactions), or in memory
+        over a region folder's accounts (nothing logged). Close it when done."""
+        if region is not None:
+            return region_service(region, self.settings)
+        from fundwall.engine.decision_log import DecisionLog
+        from fundwall.engine.service import DecisionService
+
+        return DecisionService.over(
+            DecisionLog(self.database, self.clock),
+            policy=self.settings.policy,
+            keyring=self.keyring,
+            snapshot_every=snapshot_every,
+        )
+
+    def app(
+        self,
+        service: DecisionServiceProtocol,
+        *,
+        accounts: bool = True,
+        api_keys_required: bool = True,
+        demo_notice: str | None = None,
+        packs_dir: Path | None = None,
+        poll_seconds: int = 5,
+    ) -> FastAPI:
+        """The HTTP API over `service`, with API keys and the console, as `fundwall serve`
+        runs it: stored backtests from `<data_dir>/backtests`, pack files from `packs_dir`
+        (default `<data_dir>/packs`), the overview refreshed every `poll_seconds`.
+
+        With `accounts`, members report their accounts at `/v1/accounts` to the store the
+        service reads; a service deciding in memory over a region folder reads no store, so
+        its server has no account routes. `api_keys_required=False` (the demo alone) takes
+        transactions without a key; `demo_notice` names the demo users on the sign-in page.
+        """
+        from fundwall.api import create_app
+        from fundwall.api.accounts import AccountReports
+        from fundwall.web import install_console
+
+        app = create_app(
+            service,
+            self.settings,
+            access=self.access,
+            api_keys_required=api_keys_required,
+            clock=self.clock,
+            accounts=AccountReports(self.unit_of_work, self.keyring) if accounts else None,
+        )
+        install_console(
+            app,
+            keyring=self.keyring,
+            data_dir=self.settings.data_dir,
+            packs_dir=packs_dir,
+            security=self.settings.security,
+            demo_notice=demo_notice,
+            poll_seconds=poll_seconds,
+        )
+        return app
 
     def close(self) -> None:
         self.database.dispose()
+
+
+def region_service(folder: Path, settings: Settings | None = None) -> DecisionService:
+    """An in-memory decision service over a region folder's accounts, on the policy of
+    `settings` (default: the process's); it needs no database."""
+    from fundwall.engine.service import DecisionService
+
+    settings = settings if settings is not None else get_settings()
+    return DecisionService.from_region(folder, policy=settings.policy)
 
 
 @contextmanager
@@ -65,24 +168,31 @@ def opened(
     *,
     clock: Clock | None = None,
     operator: str = CLI_OPERATOR,
+    passwords: Passwords | None = None,
     check_schema: bool = True,
 ) -> Iterator[Platform]:
     """The platform over `settings` (default: the process's), disposed of at the end.
+
     `check_schema` refuses a database that is not at the newest migration, with the command
-    that fixes it."""
-    from fundwall.store.database import open_database
+    that fixes it. A database that fails (down, locked, wrong password) anywhere in the block
+    is one `DatabaseUnavailableError` naming it. `passwords` is the hasher (the standard
+    cost by default; tests pass a cheap one)."""
+    from fundwall.auth.passwords import Passwords
+    from fundwall.store.database import open_database, reachable
     from fundwall.store.migrate import require_current
 
     settings = settings if settings is not None else get_settings()
     platform = Platform(
         settings,
         open_database(settings.database_url),
+        passwords if passwords is not None else Passwords(),
         clock if clock is not None else SystemClock(),
         Actor.operator(operator),
     )
     try:
-        if check_schema:
-            require_current(platform.database)
-        yield platform
+        with reachable(settings.database_url):
+            if check_schema:
+                require_current(platform.database)
+            yield platform
     finally:
         platform.close()

@@ -37,8 +37,9 @@ def settings() -> Settings:
 def client(
     service: RuleOfThumbService, settings: Settings, clock: FixedClock
 ) -> Iterator[TestClient]:
-    """A client of the app with small body limits, so that limit tests send little."""
+    """A client of the app with small body limits, so that limit tests send little, and
+    open as the demo's (these tests are of bodies and answers; test_api_access.py tests keys)."""
     limits = ApiLimits(transaction_bytes=4096, batch_bytes=64 * 1024, xml_bytes=32 * 1024)
-    app = create_app(service, settings, clock=clock, limits=limits)
+    app = create_app(service, settings, api_keys_required=False, clock=clock, limits=limits)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

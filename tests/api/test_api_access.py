@@ -1,20 +1,22 @@
-"""Access to the decision routes: a member's API key, once access control is installed."""
+"""Access to the decision routes: a member's API key, always; no key opens them but the demo's
+explicit `api_keys_required=False`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, update
+from sqlalchemy import event, update
 
 from fundwall.api import create_app
-from fundwall.auth import SystemActor, create_api_key, revoke_api_key
-from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.auth import Actor
 from fundwall.auth.key_cache import KEY_CACHE_SECONDS, KeyCache
-from fundwall.clock import FixedClock
+from fundwall.bootstrap import Platform
 from fundwall.config import Settings
 from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.members import create_api_key, revoke_api_key
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import ApiKeyRow
 from fundwall.store.mapping import institution_row
@@ -25,7 +27,7 @@ from .service import RuleOfThumbService
 
 BANK = "ICBKCNBJ"
 """A member registered under its BIC, the debtor agent of the test messages."""
-OPERATOR = SystemActor("test")
+OPERATOR = Actor.operator("test")
 
 
 def own(tx_id: str = "T-1") -> dict[str, object]:
@@ -63,27 +65,19 @@ def key(uow_factory: Callable[[], UnitOfWork]) -> str:
 
 
 def guarded(
-    service: RuleOfThumbService,
-    settings: Settings,
-    database: Engine,
-    clock: FixedClock,
-    *,
-    required: bool = True,
-    keys: KeyCache | None = None,
+    service: RuleOfThumbService, settings: Settings, platform: Platform, *, keys: KeyCache
 ) -> TestClient:
-    app = create_app(service, settings, clock=clock)
-    config = AccessConfig(
-        database=database, clock=clock, api_keys_required=required, keys=keys or KeyCache()
-    )
-    install_access(app, config)
+    """A client of the app over the platform's keys, with a key cache of the test's own."""
+    access = replace(platform.access, keys=keys)
+    app = create_app(service, settings, access=access, clock=platform.clock)
     return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
 def client(
-    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, platform: Platform
 ) -> Iterator[TestClient]:
-    with guarded(service, settings, database, clock) as test_client:
+    with guarded(service, settings, platform, keys=KeyCache()) as test_client:
         yield test_client
 
 
@@ -129,10 +123,28 @@ def test_a_wrong_or_revoked_key_is_refused(
     assert response.status_code == 401
 
 
-def test_the_demo_takes_transactions_without_a_key(
-    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
+@pytest.mark.parametrize(("path", "request_args"), ROUTES)
+def test_an_app_built_by_create_app_alone_knows_no_key(
+    service: RuleOfThumbService, settings: Settings, path: str, request_args: dict[str, object]
 ) -> None:
-    with guarded(service, settings, database, clock, required=False) as open_client:
+    """Without access control there is no store of keys: nothing submits, with or without a
+    key, until the app is given one (or opened on purpose, as the demo is)."""
+    forged = "fwk_abcdefghijkl_" + "A" * 43
+    with TestClient(create_app(service, settings), raise_server_exceptions=False) as alone:
+        args = dict(request_args)  # the parameters are shared by every run of the test
+        headers: dict[str, str] = args.pop("headers", {})  # type: ignore[assignment]
+        for presented in ({}, {"x-api-key": forged}, {"authorization": f"Bearer {forged}"}):
+            response = alone.post(path, headers={**headers, **presented}, **args)  # type: ignore[arg-type]
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == 'Bearer realm="fundwall"'
+    assert service.calls == []
+
+
+def test_the_demo_takes_transactions_without_a_key(
+    service: RuleOfThumbService, settings: Settings, platform: Platform
+) -> None:
+    app = create_app(service, settings, access=platform.access, api_keys_required=False)
+    with TestClient(app, raise_server_exceptions=False) as open_client:
         assert open_client.post("/v1/transactions", json=record()).status_code == 200
 
 
@@ -157,16 +169,17 @@ class Ticks:
 def test_a_checked_key_is_not_read_from_the_database_again_for_30_seconds(
     service: RuleOfThumbService,
     settings: Settings,
-    database: Engine,
-    clock: FixedClock,
+    platform: Platform,
     key: str,
     uow_factory: Callable[[], UnitOfWork],
 ) -> None:
     ticks = Ticks()
     statements: list[str] = []
-    event.listen(database, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(
+        platform.database, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
     headers = {"x-api-key": key}
-    with guarded(service, settings, database, clock, keys=KeyCache(monotonic=ticks)) as client:
+    with guarded(service, settings, platform, keys=KeyCache(monotonic=ticks)) as client:
         assert client.post("/v1/transactions", json=own("T-1"), headers=headers).is_success
         assert statements
         statements.clear()
@@ -176,7 +189,7 @@ def test_a_checked_key_is_not_read_from_the_database_again_for_30_seconds(
         assert statements == []
         # Revoked by another process: the key works until its 30 seconds are up.
         with uow_factory() as uow:
-            uow.session.execute(update(ApiKeyRow).values(revoked_at=clock.now()))
+            uow.session.execute(update(ApiKeyRow).values(revoked_at=platform.clock.now()))
             uow.commit()
         ticks.now = KEY_CACHE_SECONDS - 1
         assert client.post("/v1/transactions", json=own("T-6"), headers=headers).is_success

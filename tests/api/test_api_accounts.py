@@ -3,25 +3,21 @@ opens and changes, and the engine admits and decides on them from the next reque
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from fundwall.api import create_app
 from fundwall.api.accounts import ACCOUNT_BODY_BYTES, AccountReports
-from fundwall.auth import SystemActor, create_api_key
-from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
-from fundwall.config import PolicySettings, Settings
-from fundwall.crypto import Keyring
+from fundwall.config import Settings
 from fundwall.domain.institutions import Institution, InstitutionKind
-from fundwall.engine.decision_log import DecisionLog
-from fundwall.engine.service import DecisionService
-from fundwall.store import UnitOfWork
+from fundwall.members import create_api_key
 from fundwall.store.mapping import institution_row
 from fundwall.store.tables import AccountRow
 
@@ -30,30 +26,29 @@ CARD = "6222021234567890128"
 
 
 @pytest.fixture
-def keys(uow_factory: Callable[[], UnitOfWork]) -> dict[str, dict[str, str]]:
-    with uow_factory() as uow:
+def keys(platform: Platform) -> dict[str, dict[str, str]]:
+    with platform.unit_of_work() as uow:
         for code in (MINE, THEIRS):
             uow.session.add(
                 institution_row(Institution(code, code, code, InstitutionKind.BANK, "350200"))
             )
         uow.commit()
         return {
-            code: {"authorization": f"Bearer {create_api_key(uow, SystemActor('t'), code)[1]}"}
+            code: {"authorization": f"Bearer {create_api_key(uow, platform.operator, code)[1]}"}
             for code in (MINE, THEIRS)
         }
 
 
 @pytest.fixture
-def client(
-    database: Engine, keyring: Keyring, clock: FixedClock, settings: Settings, keys: object
-) -> Iterator[TestClient]:
-    service = DecisionService.over(
-        DecisionLog(database, clock), policy=PolicySettings(), keyring=keyring
-    )
+def client(platform: Platform, settings: Settings, keys: object) -> Iterator[TestClient]:
+    service = platform.decision_service()
     app = create_app(
-        service, settings, clock=clock, accounts=AccountReports(database, keyring, clock)
+        service,
+        settings,
+        access=platform.access,
+        clock=platform.clock,
+        accounts=AccountReports(platform.unit_of_work, platform.keyring),
     )
-    install_access(app, AccessConfig(database=database, clock=clock))
     try:
         with TestClient(app, raise_server_exceptions=False) as test_client:
             yield test_client
@@ -164,14 +159,14 @@ def test_a_closed_account_pays_nothing(
 def test_a_bad_report_names_its_field_and_changes_nothing(
     client: TestClient,
     keys: dict[str, dict[str, str]],
-    database: Engine,
+    platform: Platform,
     body: dict[str, Any],
     field: str,
 ) -> None:
     refused = client.post("/v1/accounts", json=body, headers=keys[MINE])
     assert refused.status_code == 422, refused.text
     assert refused.json()["field"] == field
-    with database.connect() as connection:
+    with platform.database.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(AccountRow)) == 0
 
 

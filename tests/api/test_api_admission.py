@@ -3,21 +3,18 @@ it alone uses; it never reads another member's decision by sending that transact
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from fundwall.api import create_app
-from fundwall.auth import SystemActor, create_api_key
-from fundwall.auth.dependencies import AccessConfig, install_access
-from fundwall.clock import FixedClock
+from fundwall.bootstrap import Platform
 from fundwall.config import Settings
 from fundwall.domain.institutions import Institution, InstitutionKind
 from fundwall.engine.admission import ALREADY_USED
-from fundwall.store import UnitOfWork
+from fundwall.members import create_api_key
 from fundwall.store.mapping import institution_row
 
 from .pacs import pacs008, statuses, transfer
@@ -37,16 +34,16 @@ XML = {"content-type": "application/xml"}
 
 
 @pytest.fixture
-def keys(uow_factory: Callable[[], UnitOfWork]) -> dict[str, dict[str, str]]:
+def keys(platform: Platform) -> dict[str, dict[str, str]]:
     """The headers carrying an API key of each of the two members."""
     headers = {}
-    with uow_factory() as uow:
+    with platform.unit_of_work() as uow:
         for code in (FIRST, SECOND):
             institution = Institution(code, code, code, InstitutionKind.BANK, "350200")
             uow.session.add(institution_row(institution))
         uow.commit()
         for code in (FIRST, SECOND):
-            _, text = create_api_key(uow, SystemActor("test"), code)
+            _, text = create_api_key(uow, platform.operator, code)
             headers[code] = {"authorization": f"Bearer {text}"}
     return headers
 
@@ -58,23 +55,23 @@ def service() -> RuleOfThumbService:
 
 
 def app_client(
-    service: RuleOfThumbService,
-    settings: Settings,
-    database: Engine,
-    clock: FixedClock,
-    *,
-    required: bool = True,
+    service: RuleOfThumbService, settings: Settings, platform: Platform, *, required: bool = True
 ) -> TestClient:
-    app = create_app(service, settings, clock=clock)
-    install_access(app, AccessConfig(database=database, clock=clock, api_keys_required=required))
+    app = create_app(
+        service,
+        settings,
+        access=platform.access,
+        api_keys_required=required,
+        clock=platform.clock,
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
 def client(
-    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, platform: Platform
 ) -> Iterator[TestClient]:
-    with app_client(service, settings, database, clock) as test_client:
+    with app_client(service, settings, platform) as test_client:
         yield test_client
 
 
@@ -202,10 +199,10 @@ def test_a_pacs008_decides_only_the_members_own_transfers_under_free_ids(
 
 
 def test_the_demo_has_no_members(
-    service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
+    service: RuleOfThumbService, settings: Settings, platform: Platform
 ) -> None:
     """Without API keys there is no member to check: anyone may send anything (the demo)."""
-    with app_client(service, settings, database, clock, required=False) as open_client:
+    with app_client(service, settings, platform, required=False) as open_client:
         first = open_client.post("/v1/transactions", json=paid_by(FIRST))
         again = open_client.post("/v1/transactions", json=paid_by(SECOND))
     assert first.status_code == again.status_code == 200

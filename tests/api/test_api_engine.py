@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fundwall.api import DecisionOut, create_app
+from fundwall.bootstrap import region_service
 from fundwall.config import Settings
 from fundwall.domain.decisions import Action
 from fundwall.engine.service import DecisionService
@@ -41,12 +42,13 @@ def history(region: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def engine_service(region: Path, settings: Settings) -> DecisionService:
-    return DecisionService.from_region(region, policy=settings.policy)
+    return region_service(region, settings)
 
 
 @pytest.fixture
 def engine_client(engine_service: DecisionService, settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(engine_service, settings)) as test_client:
+    app = create_app(engine_service, settings, api_keys_required=False)
+    with TestClient(app) as test_client:
         yield test_client
 
 

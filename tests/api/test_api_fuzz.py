@@ -36,13 +36,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
+from fundwall import bootstrap
 from fundwall.api.routes import BATCH_PATH, PACS008_PATH, TRANSACTION_PATH
-from fundwall.cli.serve import build_app
 from fundwall.config import load_settings
-from fundwall.engine.service import DecisionService
-from fundwall.store import open_database
 from fundwall.store.tables import AccountRow
 from web.region import Region, build_region  # tests/web/region.py: the console tests' region
 
@@ -99,15 +97,11 @@ def _xml_as_written(context: SerializationContext, value: Any) -> bytes:
 schemathesis.serializer("application/xml", "text/xml")(_xml_as_written)
 
 
-def _accounts(database_url: str) -> list[tuple[str, str]]:
+def _accounts(database: Engine) -> list[tuple[str, str]]:
     """(account number, bank) of every account in the store."""
-    database = open_database(database_url)
-    try:
-        with database.connect() as connection:
-            query = select(AccountRow.account_no, AccountRow.institution_code)
-            return sorted((number, bank) for number, bank in connection.execute(query))
-    finally:
-        database.dispose()
+    with database.connect() as connection:
+        query = select(AccountRow.account_no, AccountRow.institution_code)
+        return sorted((number, bank) for number, bank in connection.execute(query))
 
 
 def _own_bodies(member: str, accounts: list[tuple[str, str]]) -> dict[str, st.SearchStrategy[Any]]:
@@ -169,22 +163,23 @@ def fuzzed(fuzz_region: Region, tmp_path_factory: pytest.TempPathFactory) -> Ite
     conf = load_settings(
         config_file=None, data_dir=root, database_url=url, keys={"dir": str(fuzz_region.keys)}
     )
-    service = DecisionService.open(conf)
-    try:
-        schema = schemathesis.openapi.from_asgi("/openapi.json", build_app(service, conf))
-        accounts = _accounts(url)
-        own = [number for number, bank in accounts if bank == fuzz_region.first_bank]
-        yield Fuzzed(
-            schema,
-            fuzz_region.first_key,
-            _own_bodies(fuzz_region.first_bank, accounts),
-            {
-                "account_no": [*own[:5], fuzz_region.second_account],
-                "tx_id": [fuzz_region.blocked_tx, fuzz_region.second_tx],
-            },
-        )
-    finally:
-        service.close()
+    with bootstrap.opened(conf) as platform:
+        service = platform.decision_service()
+        try:
+            schema = schemathesis.openapi.from_asgi("/openapi.json", platform.app(service))
+            accounts = _accounts(platform.database)
+            own = [number for number, bank in accounts if bank == fuzz_region.first_bank]
+            yield Fuzzed(
+                schema,
+                fuzz_region.first_key,
+                _own_bodies(fuzz_region.first_bank, accounts),
+                {
+                    "account_no": [*own[:5], fuzz_region.second_account],
+                    "tx_id": [fuzz_region.blocked_tx, fuzz_region.second_tx],
+                },
+            )
+        finally:
+            service.close()
 
 
 def _requests(fuzzed: Fuzzed, operation: APIOperation) -> st.SearchStrategy[Case]:

@@ -4,21 +4,18 @@ encodings, faults named by element, the group header echoed, JSON with a byte-or
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import fromstring
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from fundwall.api import create_app
-from fundwall.auth import SystemActor, create_api_key
-from fundwall.auth.dependencies import AccessConfig, install_access
-from fundwall.clock import FixedClock
+from fundwall.bootstrap import Platform
 from fundwall.config import Settings
 from fundwall.domain.institutions import Institution, InstitutionKind
-from fundwall.store import UnitOfWork
+from fundwall.members import create_api_key
 from fundwall.store.mapping import institution_row
 
 from .pacs import PACS002, group, pacs008, statuses, transfer
@@ -190,14 +187,14 @@ def test_json_in_another_unicode_encoding_is_a_415_problem(
 
 
 @pytest.fixture
-def member_key(uow_factory: Callable[[], UnitOfWork]) -> dict[str, str]:
+def member_key(platform: Platform) -> dict[str, str]:
     """The header carrying an API key of the member bank MEMBER."""
-    with uow_factory() as uow:
+    with platform.unit_of_work() as uow:
         uow.session.add(
             institution_row(Institution(MEMBER, MEMBER, MEMBER, InstitutionKind.BANK, "350200"))
         )
         uow.commit()
-        _, text = create_api_key(uow, SystemActor("test"), MEMBER)
+        _, text = create_api_key(uow, platform.operator, MEMBER)
     return {"authorization": f"Bearer {text}"}
 
 
@@ -209,11 +206,10 @@ def directory_service() -> RuleOfThumbService:
 
 @pytest.fixture
 def guarded(
-    directory_service: RuleOfThumbService, settings: Settings, database: Engine, clock: FixedClock
+    directory_service: RuleOfThumbService, settings: Settings, platform: Platform
 ) -> Iterator[TestClient]:
     """A client of the app with access control: API keys required."""
-    app = create_app(directory_service, settings, clock=clock)
-    install_access(app, AccessConfig(database=database, clock=clock, api_keys_required=True))
+    app = create_app(directory_service, settings, access=platform.access, clock=platform.clock)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -54,7 +54,8 @@ class RaisingService:
 
 def client_of(error: Exception, app_settings: Settings) -> TestClient:
     return TestClient(
-        create_app(RaisingService(error), app_settings), raise_server_exceptions=False
+        create_app(RaisingService(error), app_settings, api_keys_required=False),
+        raise_server_exceptions=False,
     )
 
 

@@ -9,7 +9,7 @@ made it (what the log keeps for the hub) keeps them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import fromstring
@@ -17,12 +17,9 @@ from xml.etree.ElementTree import fromstring
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from fundwall.api import create_app
-from fundwall.auth import SystemActor, create_api_key
-from fundwall.auth.dependencies import AccessConfig, install_access
-from fundwall.auth.key_cache import KeyCache
+from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.config import Settings
 from fundwall.domain.decisions import Decision
@@ -34,7 +31,7 @@ from fundwall.engine.features import AccountDirectory
 from fundwall.engine.features.catalog import feature_names
 from fundwall.engine.rules import default_pack
 from fundwall.engine.service import DecisionService
-from fundwall.store import UnitOfWork
+from fundwall.members import create_api_key
 from fundwall.store.mapping import institution_row
 
 from .pacs import PACS002
@@ -130,7 +127,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def client(service: DecisionService, settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
-    with TestClient(create_app(service, settings, clock=clock)) as test_client:
+    app = create_app(service, settings, api_keys_required=False, clock=clock)
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -298,19 +296,14 @@ def test_another_members_class_ii_inflow_limit_is_stated_without_what_it_receive
 
 @pytest.fixture
 def keyed(
-    service: DecisionService,
-    settings: Settings,
-    clock: FixedClock,
-    database: Engine,
-    uow_factory: Callable[[], UnitOfWork],
+    service: DecisionService, settings: Settings, platform: Platform
 ) -> Iterator[tuple[TestClient, str]]:
     """The API with access control, and member A's API key."""
-    with uow_factory() as uow:
+    with platform.unit_of_work() as uow:
         uow.session.add(institution_row(Institution(A, A, A, InstitutionKind.BANK, "350200")))
         uow.commit()
-        _, key = create_api_key(uow, SystemActor("test"), A)
-    app = create_app(service, settings, clock=clock)
-    install_access(app, AccessConfig(database=database, clock=clock, keys=KeyCache()))
+        _, key = create_api_key(uow, platform.operator, A)
+    app = create_app(service, settings, access=platform.access, clock=platform.clock)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client, key
 

@@ -10,16 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from fundwall.api import create_app
-from fundwall.auth import SystemActor, create_api_key
-from fundwall.auth.dependencies import AccessConfig, install_access
+from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.config import load_settings
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.institutions import Institution, InstitutionKind
-from fundwall.store import UnitOfWork
+from fundwall.members import create_api_key
 from fundwall.store.mapping import institution_row
 
 from .pacs import pacs008, statuses, transfer
@@ -58,22 +56,21 @@ MakeMember = Callable[..., Member]
 
 
 @pytest.fixture
-def make_member(uow_factory: Callable[[], UnitOfWork], database: Engine) -> Iterator[MakeMember]:
+def make_member(platform: Platform) -> Iterator[MakeMember]:
     """Builds an app over a rule-of-thumb service for MEMBER's key, with `api` settings."""
-    with uow_factory() as uow:
+    with platform.unit_of_work() as uow:
         uow.session.add(
             institution_row(Institution(MEMBER, MEMBER, MEMBER, InstitutionKind.BANK, "350200"))
         )
         uow.commit()
-        _, key = create_api_key(uow, SystemActor("test"), MEMBER)
+        _, key = create_api_key(uow, platform.operator, MEMBER)
     clients: list[TestClient] = []
 
     def make(**api: Any) -> Member:
         payer = str(mine()["payer_account"])
         service, clock = RuleOfThumbService({payer: MEMBER}, (MEMBER,)), FixedClock(NOW)
         settings = load_settings(config_file=None, api=api)
-        app = create_app(service, settings, clock=clock)
-        install_access(app, AccessConfig(database=database, clock=clock))
+        app = create_app(service, settings, access=platform.access, clock=clock)
         client = TestClient(app, raise_server_exceptions=False)
         clients.append(client)
         return Member(client, {"authorization": f"Bearer {key}"}, service, clock)

@@ -14,13 +14,15 @@ import httpx
 import orjson
 import pytest
 
+from fundwall import bootstrap
 from fundwall.auth import Actor, ActorKind, Role
-from fundwall.cli.serve import build_app, docs_url
+from fundwall.cli.serve import docs_url
 from fundwall.config import load_settings
 from fundwall.engine.backtest import FORMAT
 from fundwall.engine.backtest.storage import backtest_path
+from fundwall.rulepacks.backtests import stored_backtests
 from fundwall.sim.run import simulate
-from fundwall.web.data.backtests import stored_backtests
+from fundwall.store.migrate import upgrade
 
 from .service import RuleOfThumbService
 
@@ -48,32 +50,23 @@ def test_the_console_reads_the_backtests_of_the_data_directory(tmp_path: Path) -
         "saved_at": "2025-01-02T03:04:05+00:00",
     }
     stored.write_bytes(orjson.dumps(body))
-    app = build_app(RuleOfThumbService(), load_settings(config_file=None, data_dir=tmp_path))
-    try:
-        hub = Actor(ActorKind.USER, "supervisor", Role.HUB_SUPERVISOR)
-        listed = stored_backtests(hub, app.state.fundwall_console.data_dir)
-        assert [(each.pack_version, each.region) for each in listed] == [("2025.1:abc", "small7")]
-    finally:
-        app.state.fundwall_access.database.dispose()
+    settings = load_settings(config_file=None, data_dir=tmp_path)
+    # The console reads the backtests from files: no database is read, so none is migrated.
+    with bootstrap.opened(settings, check_schema=False) as platform:
+        app = platform.app(RuleOfThumbService())
+    hub = Actor(ActorKind.USER, "supervisor", Role.HUB_SUPERVISOR)
+    listed = stored_backtests(hub, app.state.fundwall_console.data_dir)
+    assert [(each.pack_version, each.region) for each in listed] == [("2025.1:abc", "small7")]
 
 
 @pytest.mark.parametrize("in_memory", [False, True], ids=["store", "region"])
 def test_members_report_accounts_only_to_a_server_over_the_store(
-    tmp_path: Path, migrated_database_url: str, in_memory: bool
+    platform: bootstrap.Platform, in_memory: bool
 ) -> None:
     """A service deciding in memory over a region folder reads no store, so the server it
     runs in has no account routes (it would take reports its engine never reads)."""
-    settings = load_settings(
-        config_file=None,
-        data_dir=tmp_path,
-        database_url=migrated_database_url,
-        api={"check_time": False},  # the records are stamped in 2024
-    )
-    app = build_app(RuleOfThumbService(), settings, in_memory=in_memory)
-    try:
-        assert ("/v1/accounts" in app.openapi()["paths"]) is not in_memory
-    finally:
-        app.state.fundwall_access.database.dispose()
+    app = platform.app(RuleOfThumbService(), accounts=not in_memory)
+    assert ("/v1/accounts" in app.openapi()["paths"]) is not in_memory
 
 
 def free_port() -> int:
@@ -89,6 +82,16 @@ def test_serve_starts_the_api_and_prints_its_docs_url(tmp_path: Path) -> None:
     port = free_port()
     fundwall = Path(sys.executable).with_name("fundwall")
     environment = {**os.environ, "FUNDWALL_DATA_DIR": str(tmp_path / "data")}
+    refused = subprocess.run(
+        [str(fundwall), "serve", "--port", str(port), "--region", str(region)],
+        capture_output=True,
+        env=environment,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "run `fundwall db upgrade`" in refused.stderr
+    upgrade(f"sqlite:///{tmp_path / 'data' / 'fundwall.db'}")
     server = subprocess.Popen(
         [str(fundwall), "serve", "--port", str(port), "--region", str(region)],
         stdout=subprocess.PIPE,

@@ -6,9 +6,11 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from fundwall.auth import (
@@ -23,6 +25,7 @@ from fundwall.auth.passwords import Passwords
 from fundwall.cli import app, main
 from fundwall.config import get_settings
 from fundwall.store import UnitOfWork
+from fundwall.store.auth_tables import UserRow
 
 from .conftest import BANK_A
 
@@ -58,7 +61,8 @@ def cli(
 
 
 def _invoke(*args: str, stdin: str | None = None) -> str:
-    result = runner.invoke(app, list(args), input=stdin)
+    # A wide terminal, so that no cell of a table is wrapped.
+    result = runner.invoke(app, list(args), input=stdin, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -96,10 +100,31 @@ def test_users_are_added_listed_and_given_new_passwords(cli: Uow) -> None:
     with cli() as uow, pytest.raises(LoginFailed):
         _sign_in_clerk(uow)
     _invoke("user", "enable", "clerk")
-    assert _invoke("user", "unlock", "clerk").strip() == "clerk unlocked"
+    assert _invoke("user", "unlock", "clerk").strip() == "sign-ins of clerk no longer wait"
     with cli() as uow:
         actors = {record.actor for record in uow.audit.tail(10)}
     assert "system:cli" in actors
+
+
+def test_the_list_says_until_when_a_users_sign_ins_wait(cli: Uow) -> None:
+    _invoke(
+        "user",
+        "add",
+        "clerk",
+        "--role",
+        "auditor",
+        "--password-stdin",
+        stdin="first long password\n",
+    )
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    with cli() as uow:
+        uow.session.execute(update(UserRow).values(locked_until=until))
+        uow.commit()
+    listed = _invoke("user", "list")
+    assert f"sign-ins wait until {until.isoformat(timespec='seconds')}" in listed
+    assert "locked" not in listed
+    _invoke("user", "unlock", "clerk")
+    assert "active" in _invoke("user", "list")
 
 
 @pytest.mark.parametrize(

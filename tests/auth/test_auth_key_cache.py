@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fundwall.auth import Actor, ActorKind, Role, SystemActor, create_api_key, revoke_api_key
+from fundwall.auth import Actor, ActorKind, Role
 from fundwall.auth.key_cache import KEY_CACHE_SECONDS, KeyCache, forget_key
+from fundwall.members import create_api_key, revoke_api_key
 from fundwall.store import UnitOfWork
 
-from .conftest import BANK_A
+from .conftest import BANK_A, OPERATOR
 
 Uow = Callable[[], UnitOfWork]
 ACTOR = Actor(ActorKind.API_KEY, "k1", Role.MEMBER_SYSTEM, BANK_A)
@@ -59,11 +60,11 @@ def test_a_revocation_reaches_every_cache_and_lasts() -> None:
 
 def test_revoking_a_key_forgets_it_in_this_process(institutions: Uow) -> None:
     with institutions() as uow:
-        key, text = create_api_key(uow, SystemActor("cli"), BANK_A)
+        key, text = create_api_key(uow, OPERATOR, BANK_A)
     secret = text[len(f"fwk_{key.key_id}_") :]
     actor = Actor(ActorKind.API_KEY, key.key_id, Role.MEMBER_SYSTEM, BANK_A)
     cache = KeyCache()
     cache.remember(key.key_id, secret, actor)
     with institutions() as uow:
-        revoke_api_key(uow, SystemActor("cli"), key.key_id)
+        revoke_api_key(uow, OPERATOR, key.key_id)
     assert cache.actor(key.key_id, secret) is None

@@ -18,21 +18,18 @@ from fundwall.auth import (
     Role,
     SessionPolicy,
     SignedIn,
-    SystemActor,
-    add_user,
     resume,
-    set_disabled,
     sign_in,
     sign_out,
-    unlock_user,
 )
 from fundwall.auth.tokens import digest
 from fundwall.clock import FixedClock
 from fundwall.config import SecuritySettings
+from fundwall.members import add_user, set_disabled, unlock_user
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import ConsoleSessionRow, UserRow
 
-from .conftest import BANK_A, PASSWORD
+from .conftest import BANK_A, OPERATOR, PASSWORD
 
 Uow = Callable[[], UnitOfWork]
 SETTINGS = SecuritySettings()
@@ -43,9 +40,7 @@ WRONG = "wrong password 1"
 @pytest.fixture
 def alice(institutions: Uow, passwords: Passwords) -> Uow:
     with institutions() as uow:
-        add_user(
-            uow, SystemActor("test"), "alice", Role.MEMBER_ANALYST, BANK_A, PASSWORD, passwords
-        )
+        add_user(uow, OPERATOR, "alice", Role.MEMBER_ANALYST, BANK_A, PASSWORD, passwords)
     return institutions
 
 
@@ -174,7 +169,7 @@ def test_an_administrator_lifts_a_wait_at_once(
     with pytest.raises(LoginFailed):
         _sign_in(alice, passwords)
     with alice() as uow:
-        unlock_user(uow, SystemActor("cli"), "alice")
+        unlock_user(uow, OPERATOR, "alice")
     assert _sign_in(alice, passwords)
 
 
@@ -234,7 +229,7 @@ def test_unknown_and_disabled_users_are_refused_alike_and_audited(
     alice: Uow, passwords: Passwords
 ) -> None:
     with alice() as uow:
-        set_disabled(uow, SystemActor("test"), "alice", disabled=True)
+        set_disabled(uow, OPERATOR, "alice", disabled=True)
     for name, why in (("alice", "disabled"), ("nobody", "unknown user")):
         with alice() as uow, pytest.raises(LoginFailed) as failed:
             _attempt(uow, passwords, AddressThrottle.of(), name, ip=None)

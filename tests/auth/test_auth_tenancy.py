@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -16,12 +18,17 @@ from fundwall.auth import (
     accounts_visible,
     aggregate_scope,
     decisions_visible,
+    owned_by,
+    owned_through,
+    owner_bank,
     transactions_visible,
     visible_account,
     visible_transaction,
 )
 from fundwall.crypto import Keyring
 from fundwall.domain.errors import NotFound, PermissionDenied
+from fundwall.domain.ownership import owner_of
+from fundwall.domain.transactions import TransactionKind
 from fundwall.store import UnitOfWork
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 
@@ -83,6 +90,25 @@ def test_each_actor_sees_exactly_its_members_rows(
     )
 
 
+def test_a_deposit_is_decided_by_and_visible_to_the_payees_bank_alone(stocked: Uow) -> None:
+    def decided_for(actor: Actor) -> set[str]:
+        return set(
+            uow.session.scalars(
+                select(DecisionRow.tx_id)
+                .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
+                .where(decisions_visible(actor))
+            )
+        )
+
+    with stocked() as uow:
+        world.add_deposit(uow)
+        assert world.DEPOSIT in decided_for(ADMIN_B)
+        assert world.DEPOSIT not in decided_for(ANALYST_A)
+        assert visible_transaction(uow.session, ADMIN_B, world.DEPOSIT).payer_bank is None
+        with pytest.raises(NotFound):
+            visible_transaction(uow.session, ANALYST_A, world.DEPOSIT)
+
+
 def test_another_members_records_are_not_found_like_missing_ones(stocked: Uow) -> None:
     with stocked() as uow:
         assert visible_account(uow.session, ANALYST_A, "A1").account_no == "A1"
@@ -111,7 +137,61 @@ def test_aggregates_are_the_members_own_or_the_whole_region() -> None:
     assert aggregate_scope(AUDITOR) is None
     scope = aggregate_scope(ANALYST_A)
     assert scope is not None
-    assert scope.compare(TransactionRow.payer_bank == world.BANK_A)
+    assert scope.compare(owned_by(world.BANK_A))
+
+
+BANKS = (None, world.BANK_A, world.BANK_B)
+OWNERSHIP_CASES = [
+    (kind, payer, payee)
+    for kind in TransactionKind
+    for payer, payee in itertools.product(BANKS, BANKS)
+]
+"""Every kind with every pair of banks, even pairs a valid transaction does not have (a
+deposit with a payer's bank): the SQL must agree with the rule on any row."""
+
+
+def test_the_sql_owner_is_the_domains_owner_on_every_row(uow_factory: Uow) -> None:
+    expected = {
+        f"O{n}": owner_of(kind, payer, payee)
+        for n, (kind, payer, payee) in enumerate(OWNERSHIP_CASES)
+    }
+    with uow_factory() as uow:
+        for n, (kind, payer, payee) in enumerate(OWNERSHIP_CASES):
+            # Each bank's account is named after it, so the owner's account follows the owner.
+            uow.session.add(
+                TransactionRow(
+                    tx_id=f"O{n}",
+                    ts=datetime(2024, 3, 5, tzinfo=UTC),
+                    kind=kind.value,
+                    payer_account=payer and f"ACC-{payer}",
+                    payee_account=payee and f"ACC-{payee}",
+                    payer_bank=payer,
+                    payee_bank=payee,
+                    amount_fen=1,
+                    channel="mobile",
+                )
+            )
+        uow.commit()
+        owners = {
+            tx_id: owner
+            for tx_id, owner in uow.session.execute(select(TransactionRow.tx_id, owner_bank()))
+        }
+        owned = {
+            member: set(uow.session.scalars(select(TransactionRow.tx_id).where(owned_by(member))))
+            for member in (world.BANK_A, world.BANK_B)
+        }
+        through = {
+            member: set(
+                uow.session.scalars(
+                    select(TransactionRow.tx_id).where(owned_through(f"ACC-{member}"))
+                )
+            )
+            for member in (world.BANK_A, world.BANK_B)
+        }
+    assert owners == expected
+    for member, tx_ids in owned.items():
+        assert tx_ids == {tx_id for tx_id, owner in expected.items() if owner == member}, member
+        assert through[member] == tx_ids, member
 
 
 def test_roles_hold_the_documented_rights() -> None:

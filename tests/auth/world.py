@@ -8,6 +8,10 @@ region. Transactions (times a few hours apart on 2024-03-05, Beijing):
     T3  B1 → A2   B002 → B001   ¥3,000     live delay (R016)
     T4  B1 → B2   B002 → B002   ¥4,000     live warn (R022)
     T5  B2 → X9   B002 → X999   ¥5,000     live pass
+
+`add_deposit` adds a cash deposit, which belongs to the payee's bank (it has no payer):
+
+    D1  cash → B1        → B002   ¥6,000     live delay (R030)
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from fundwall.auth import Actor, Passwords, Role
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action, Decision, Reason
@@ -23,6 +28,7 @@ from fundwall.domain.institutions import Institution, InstitutionKind
 from fundwall.domain.money import Money
 from fundwall.domain.parties import Party, PartyKind
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
+from fundwall.members import add_user, get_user
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import (
     account_row,
@@ -51,6 +57,18 @@ LIVE = {
     "T5": (Action.PASS, 0, ()),
 }
 SHADOW = {"T1": (Action.BLOCK, 130, ("R001", "R046")), "T2": (Action.WARN, 55, ("R019",))}
+DEPOSIT = "D1"
+DEPOSIT_FEN = 600_000
+DEPOSIT_AT = START + timedelta(hours=18)
+"""Between T4 and T5."""
+USERS = {
+    "ann": (Role.MEMBER_ANALYST, BANK_A),
+    "amy": (Role.MEMBER_ADMIN, BANK_A),
+    "bob": (Role.MEMBER_ANALYST, BANK_B),
+}
+"""Console users of the banks: `add_users` creates them."""
+OPERATOR = Actor.operator("test")
+"""Who creates them."""
 LIVE_PACK = "2025.1:live"
 SHADOW_PACK = "2025.1:trial"
 
@@ -137,3 +155,34 @@ def build(uow: UnitOfWork, keyring: Keyring) -> None:
             )
             uow.session.add(decision_row(decision, decided_at=ts + timedelta(seconds=1)))
     uow.commit()
+
+
+def add_deposit(uow: UnitOfWork) -> None:
+    """Store D1, cash into B1 at the counter, and its live decision (delay); commit."""
+    deposit = Transaction(
+        DEPOSIT,
+        DEPOSIT_AT,
+        TransactionKind.DEPOSIT,
+        None,
+        "B1",
+        None,
+        BANK_B,
+        Money(DEPOSIT_FEN),
+        Channel.COUNTER,
+    )
+    uow.session.add(transaction_row(deposit))
+    decision = Decision(DEPOSIT, Action.DELAY, 70, (_reason("R030"),), LIVE_PACK)
+    uow.session.add(decision_row(decision, decided_at=DEPOSIT_AT + timedelta(seconds=1)))
+    uow.commit()
+
+
+def add_users(uow: UnitOfWork) -> None:
+    """Create the banks' users (`USERS`), each committed."""
+    passwords = Passwords.fast_for_tests()
+    for name, (role, bank) in USERS.items():
+        add_user(uow, OPERATOR, name, role, bank, "long enough pass", passwords)
+
+
+def user_actor(uow: UnitOfWork, name: str) -> Actor:
+    """The actor of one of the banks' users (`USERS`), as its sign-in makes it."""
+    return get_user(uow, OPERATOR, name).actor()

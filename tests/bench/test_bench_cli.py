@@ -76,6 +76,11 @@ def test_the_json_has_every_figure_with_a_sane_value(
     # The replay child holds Python, numba and pyarrow at least; a tiny region adds little.
     assert 50 < _number(result, "replay_peak_mb") < 2_000
     assert _number(result, "http_vs_shell") > 0
+    assert (result["rules_rows"], result["ingest_rows"]) == (rows, rows)
+    assert result["rules_online_decisions"] == min(20_000, rows)
+    assert _number(result, "rules_online_p50_us") <= _number(result, "rules_online_p99_us")
+    ratio = _number(result, "api_call_with_console_us") / _number(result, "api_call_alone_us")
+    assert _number(result, "console_api_ratio") == pytest.approx(ratio, abs=0.01)
     shell = result["http_shell"]
     assert isinstance(shell, dict) and shell["decisions_per_s"] > 0
     goals = result["goals"]

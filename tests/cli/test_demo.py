@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from fundwall import bootstrap
 from fundwall.cli import app
 from fundwall.config import get_settings
 from fundwall.region import read_table
-from fundwall.store import UnitOfWork, open_database
 from fundwall.store.auth_tables import UserRow
 from fundwall.store.tables import DecisionRow, TransactionRow
 
@@ -33,13 +33,9 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
-def _count(url: str, column: object) -> int:
-    database = open_database(url)
-    try:
-        with UnitOfWork(database) as uow:
-            return int(uow.session.scalar(select(func.count(column))) or 0)
-    finally:
-        database.dispose()
+def _count(column: object) -> int:
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        return int(uow.session.scalar(select(func.count(column))) or 0)
 
 
 def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir: Path) -> None:
@@ -52,16 +48,15 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
 
     assert "reported now); ¥12,000 from it the next day: block (class II" in first.stdout
 
-    url = get_settings().database_url
     region = data_dir / "demo" / "region-tiny-seed2"
     transfers = read_table(region, "transactions").num_rows + 1  # and the new account's
-    assert _count(url, TransactionRow.tx_id) == transfers
-    assert _count(url, DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
-    assert _count(url, UserRow.id) == 5
+    assert _count(TransactionRow.tx_id) == transfers
+    assert _count(DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
+    assert _count(UserRow.id) == 5
 
     again = runner.invoke(app, ["demo", "--size", "tiny", "--seed", "2", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert f"reusing {region}" in again.stdout
     assert "pass 0, alert 0, warn 0, delay 0, block 0" in again.stdout
     assert "reported in an earlier run); ¥12,000 from it the next day: block" in again.stdout
-    assert _count(url, TransactionRow.tx_id) == transfers
+    assert _count(TransactionRow.tx_id) == transfers

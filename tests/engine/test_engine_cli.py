@@ -1,4 +1,4 @@
-"""`fundwall packs` and `fundwall decide` over the configured store, SQLite and PostgreSQL."""
+"""`fundwall decide` over the configured store, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_fixtures import STRICTER_PACK, TEST_PACK
 from engine_store import seed
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from fundwall.cli import app, main
+from fundwall.cli import app
 from fundwall.config import get_settings
 from fundwall.crypto import Keyring
-from fundwall.engine.rules import parse_pack
 
 runner = CliRunner()
 
@@ -35,43 +33,6 @@ def configured(
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-def test_packs_register_promote_shadow_and_list(tmp_path: Path) -> None:
-    (tmp_path / "test.yaml").write_bytes(TEST_PACK)
-    (tmp_path / "stricter.yaml").write_bytes(STRICTER_PACK)
-    first = parse_pack(TEST_PACK, "t").version
-    second = parse_pack(STRICTER_PACK, "s").version
-    for args, said in [
-        (["packs", "register", "test.yaml"], f"registered {first} (2 rules), status registered"),
-        (["packs", "register", "stricter.yaml"], f"registered {second}"),
-        (["packs", "promote", first], f"{first} is live"),
-        (["packs", "shadow", second], f"{second} runs in shadow"),
-    ]:
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, result.output
-        assert said in result.stdout
-    listing = runner.invoke(app, ["packs", "list"])
-    assert listing.exit_code == 0, listing.output
-    lines = {line.split()[0]: line.split()[1] for line in listing.stdout.splitlines()}
-    assert lines == {first: "live", second: "shadow"}
-    stopped = runner.invoke(app, ["packs", "shadow"])
-    assert "no shadow pack" in stopped.stdout
-
-
-def test_pack_errors_are_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "bad.yaml").write_bytes(TEST_PACK.replace(b"amount ==", b"amout =="))
-    for args, message in [
-        (["packs", "register", "bad.yaml"], "bad.yaml:"),
-        (["packs", "promote", "nosuch:1"], "rule pack version not found: nosuch:1"),
-    ]:
-        monkeypatch.setattr("sys.argv", ["fundwall", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-        assert exited.value.code == 2
-        assert message in capsys.readouterr().err
 
 
 def test_decide_answers_json_lines_once_logged(database: Engine, tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from engine_fixtures import COUNTING_PACK, STRICTER_PACK, TEST_PACK
 from engine_store import seed, service_opener, transaction
 from sqlalchemy import Engine, func, insert, select
 
+from fundwall.accounts.controls import lift_restriction, restrict, set_account_status
+from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountStatus
@@ -19,29 +21,18 @@ from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Channel, Transaction
 from fundwall.engine.controls import Evidence, ListKind, RestrictionKind, RiskCategory
-from fundwall.engine.controls.doors import (
-    lift_restriction,
-    list_risk,
-    restrict,
-    set_account_status,
-)
 from fundwall.engine.core import Instant
-from fundwall.engine.registry import (
-    ENGINE_ACTOR,
-    PackStatus,
-    list_packs,
-    promote,
-    register_pack,
-    set_shadow,
-)
+from fundwall.engine.registry import ENGINE_ACTOR, PackStatus, pack_records
 from fundwall.engine.rules import default_pack
 from fundwall.engine.service import DecisionService
+from fundwall.rulepacks.registry import promote, register_pack, set_shadow
+from fundwall.sharing.risk_list import list_risk
 from fundwall.store import DatabaseUnavailableError, UnitOfWork
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.tables import Base, DecisionRow, TransactionRow
 
 UowFactory = Callable[[], UnitOfWork]
-ACTOR = "user:officer@PSB350200"
+ACTOR = Actor.operator("test")
 
 
 @pytest.fixture
@@ -100,7 +91,7 @@ def test_default_pack_goes_live_on_first_use(
     assert service.live_pack.version == default_pack().version
     assert service.shadow_pack is None
     with uow_factory() as uow:
-        (record,) = list_packs(uow.session)
+        (record,) = pack_records(uow.session)
         actions = [(r.actor, r.action) for r in uow.audit.tail(5)]
     assert (record.status, record.promoted_by) == (PackStatus.LIVE, ENGINE_ACTOR)
     assert actions == [(ENGINE_ACTOR, "register_rule_pack"), (ENGINE_ACTOR, "promote_rule_pack")]
@@ -183,7 +174,7 @@ def test_restart_folds_the_log_and_answers_repeats_from_it(
     assert third.reasons[0].values == {"payer_out_count_1h": 2}
 
 
-def test_changes_through_the_doors_hold_from_the_next_transaction(
+def test_changes_to_the_controls_hold_from_the_next_transaction(
     open_service: Callable[..., DecisionService],
     uow_factory: UowFactory,
     stream: Stream,

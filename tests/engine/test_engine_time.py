@@ -14,6 +14,7 @@ from engine_fixtures import ACCOUNTS, book, directory, quiet_pack, tx
 from engine_store import seed, service_opener, transaction
 from sqlalchemy import Engine, select
 
+from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
 from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
@@ -21,8 +22,8 @@ from fundwall.domain.decisions import Decision
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.core import DecisionCore, Instant
 from fundwall.engine.features.inputs import micros
-from fundwall.engine.registry import promote, register_pack
 from fundwall.engine.service import DecisionService
+from fundwall.rulepacks.registry import promote, register_pack
 from fundwall.store import UnitOfWork
 from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.tables import Base, DecisionRow
@@ -58,9 +59,9 @@ def open_service(
     """Opens services over the seeded test database with CLOCK_PACK live."""
     seed(database, keyring)
     with UnitOfWork(database, clock=clock) as uow:
-        version = register_pack(uow, "user:officer@PSB350200", CLOCK_PACK, name="clock").version
+        version = register_pack(uow, Actor.operator("test"), CLOCK_PACK, name="clock").version
     with UnitOfWork(database, clock=clock) as uow:
-        promote(uow, "user:officer@PSB350200", version)
+        promote(uow, Actor.operator("test"), version)
     with service_opener(database, clock, keyring) as make:
         yield make
 

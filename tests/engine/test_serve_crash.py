@@ -42,16 +42,18 @@ from crash_checks import (
 )
 from serve_process import HOST, WAIT_SECONDS, Server, serving
 
-from fundwall.auth import SystemActor, create_api_key
+from fundwall.auth import Actor
 from fundwall.bench.loadgen import free_port
 from fundwall.config import load_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
+from fundwall.members import create_api_key
 from fundwall.region import read_table
 from fundwall.sim.load import load_region
 from fundwall.store import UnitOfWork, open_database
 from fundwall.store.migrate import upgrade
 
+OPERATOR: Final = Actor.operator("test")
 ROUNDS: Final = 20
 SYSTEMS: Final = 4
 """Member systems sending at once, each for its own members (a thread each)."""
@@ -78,7 +80,7 @@ def prepare_store(data_dir: Path, region: Path) -> tuple[str, Keyring, dict[str,
         load_region(region, database, keyring, transactions=False)
         for member in members:
             with UnitOfWork(database) as uow:
-                _, keys[member] = create_api_key(uow, SystemActor("test"), member, "crash test")
+                _, keys[member] = create_api_key(uow, OPERATOR, member, "crash test")
     finally:
         database.dispose()
     return url, keyring, keys

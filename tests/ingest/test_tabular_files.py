@@ -247,7 +247,8 @@ def test_missing_file_and_explicit_format(tmp_path: Path) -> None:
     assert read_transactions(path, file_format="csv").num_rows == 1
 
 
-def test_a_large_file_is_validated_in_seconds(tmp_path: Path) -> None:
+def test_a_large_file_is_validated_whole(tmp_path: Path) -> None:
+    # How fast: `fundwall bench` (`ingest_rows_per_s`, fundwall.bench.ingest).
     rows = 200_000
     table = pa.table(
         {
@@ -265,10 +266,8 @@ def test_a_large_file_is_validated_in_seconds(tmp_path: Path) -> None:
     )
     path = tmp_path / "big.parquet"
     pq.write_table(table, path)
-    started = datetime.now(UTC)
     result = read_transactions(path)
     assert result.num_rows == rows
-    assert datetime.now(UTC) - started < timedelta(seconds=20)
 
 
 def test_nanosecond_timestamps_are_cut_to_microseconds_even_for_rows_the_domain_judges(

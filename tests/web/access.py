@@ -27,11 +27,11 @@ from starlette.routing import Mount, Route
 from fundwall.auth import Role
 from fundwall.auth.dependencies import SAFE_METHODS
 from fundwall.auth.roles import ROLE_PERMISSIONS, Permission
+from fundwall.cases.queries import is_alert
 from fundwall.engine.rules import default_pack
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import transaction_of
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
-from fundwall.web.data.alerts import is_alert
 from fundwall.web.errors import is_console
 
 from .conftest import Browser, open_client, sign_in

@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
-from fundwall.api import create_app
-from fundwall.api.accounts import AccountReports
-from fundwall.auth import Passwords, demo_notice
+from fundwall import bootstrap
+from fundwall.auth import Passwords
+from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.config import SecuritySettings, load_settings
-from fundwall.crypto import Keyring
-from fundwall.store import UnitOfWork, open_database
-from fundwall.web import install_console
+from fundwall.members import demo_notice
+from fundwall.store import UnitOfWork
 
 from .region import NOW, PASSWORD, Region, build_region, trial_pack_text
 from .service import StoredDecisions
@@ -46,12 +44,12 @@ class Console:
     """An app over a private copy of the region's database."""
 
     app: FastAPI
-    database: Engine
+    platform: Platform
     clock: FixedClock
     region: Region
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.database, clock=self.clock)
+        return self.platform.unit_of_work()
 
 
 @contextmanager
@@ -63,35 +61,30 @@ def make_console(
     poll_seconds: int = 5,
     security: SecuritySettings | None = None,
 ) -> Iterator[Console]:
-    url = region.copy_to(folder)
     packs = folder / "packs"
     packs.mkdir()
     (packs / "trial.yaml").write_text(trial_pack_text(), encoding="utf-8")
-    database = open_database(url)
-    clock = FixedClock(NOW)
-    app = create_app(
-        StoredDecisions(database),
-        # The region's transactions, sent again, are days older than NOW: no time window.
-        load_settings(config_file=None, api={"check_time": False}),
-        clock=clock,
-        accounts=AccountReports(database, Keyring.load(region.keys), clock),
-    )
-    install_console(
-        app,
-        database=database,
-        keyring=Keyring.load(region.keys),
-        packs_dir=packs,
+    settings = load_settings(
+        config_file=None,
         data_dir=region.data_dir,
-        clock=clock,
-        passwords=Passwords.fast_for_tests(),
-        demo_notice=demo_notice(region.first_bank, region.second_bank) if demo else None,
-        poll_seconds=poll_seconds,
-        security=security,
+        database_url=region.copy_to(folder),
+        keys={"dir": str(region.keys)},
+        # The region's transactions, sent again, are days older than NOW: no time window.
+        api={"check_time": False},
+        security=security or SecuritySettings(),
     )
-    try:
-        yield Console(app, database, clock, region)
-    finally:
-        database.dispose()
+    clock = FixedClock(NOW)
+    with bootstrap.opened(
+        settings, clock=clock, passwords=Passwords.fast_for_tests(), check_schema=False
+    ) as platform:
+        app = platform.app(
+            StoredDecisions(platform.database),
+            api_keys_required=not demo,
+            demo_notice=demo_notice(region.first_bank, region.second_bank) if demo else None,
+            packs_dir=packs,
+            poll_seconds=poll_seconds,
+        )
+        yield Console(app, platform, clock, region)
 
 
 @pytest.fixture

@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, insert, select
 
-from fundwall.auth import Passwords, Role, SystemActor, add_user, create_api_key, create_demo_users
+from fundwall import bootstrap
+from fundwall.auth import Passwords, Role
 from fundwall.clock import FixedClock
-from fundwall.crypto import Keyring
+from fundwall.config import load_settings
 from fundwall.domain.decisions import Action, Decision
 from fundwall.engine.backtest import Region as BacktestRegion
 from fundwall.engine.backtest import evaluate
@@ -30,10 +31,10 @@ from fundwall.engine.backtest.storage import save_backtest
 from fundwall.engine.features.bulk import compute_bulk
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.rules import BulkEvaluation, RulePack, default_pack, parse_pack
+from fundwall.members import add_user, create_api_key, create_demo_users
 from fundwall.region import read_table
 from fundwall.sim.load import load_region
 from fundwall.sim.run import simulate
-from fundwall.store import UnitOfWork, open_database
 from fundwall.store.mapping import decision_row
 from fundwall.store.migrate import upgrade
 from fundwall.store.tables import DecisionRow, TransactionRow
@@ -165,34 +166,31 @@ def build_region(root: Path) -> Region:
     folder = root / "region"
     simulate("tiny", SEED, folder)
     db_file = root / "template.db"
-    upgrade(f"sqlite:///{db_file}")
-    keys = root / "keys"
-    keyring = Keyring.load(keys)
-    database = open_database(f"sqlite:///{db_file}")
-    try:
-        load_region(folder, database, keyring)
-        actions = _decide(database, folder, root)
+    url = f"sqlite:///{db_file}"
+    upgrade(url)
+    settings = load_settings(config_file=None, data_dir=root, database_url=url)
+    with bootstrap.opened(
+        settings, clock=FixedClock(NOW), operator="test", passwords=Passwords.fast_for_tests()
+    ) as platform:
+        load_region(folder, platform.database, platform.keyring)
+        actions = _decide(platform.database, folder, root)
         alerting = Counter(
             {bank: n for (bank, action), n in actions.items() if action in ("block", "delay")}
         )
         first_bank, second_bank = (bank for bank, _ in alerting.most_common(2))
         tx = read_table(folder, "transactions")
-        facts = _pick(database, tx, first_bank, second_bank)
-        with UnitOfWork(database, clock=FixedClock(NOW)) as uow:
-            passwords = Passwords.fast_for_tests()
-            create_demo_users(uow, first_bank, second_bank, passwords)
-            add_user(
-                uow, SystemActor("test"), ADMIN, Role.MEMBER_ADMIN, first_bank, PASSWORD, passwords
-            )
-            _, first_key = create_api_key(uow, SystemActor("test"), first_bank)
-            _, second_key = create_api_key(uow, SystemActor("test"), second_bank)
-    finally:
-        database.dispose()
+        facts = _pick(platform.database, tx, first_bank, second_bank)
+        operator, passwords = platform.operator, platform.passwords
+        with platform.unit_of_work() as uow:
+            create_demo_users(uow, operator, first_bank, second_bank, passwords)
+            add_user(uow, operator, ADMIN, Role.MEMBER_ADMIN, first_bank, PASSWORD, passwords)
+            _, first_key = create_api_key(uow, operator, first_bank)
+            _, second_key = create_api_key(uow, operator, second_bank)
     return Region(
         folder=folder,
         data_dir=root,
         database=db_file,
-        keys=keys,
+        keys=settings.keys_dir,
         first_bank=first_bank,
         second_bank=second_bank,
         first_key=first_key,

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fundwall.auth import SystemActor, revoke_api_key
+from fundwall.auth import Actor
+from fundwall.members import revoke_api_key
 from fundwall.store import open_database
 from fundwall.store.mapping import transaction_of
 from fundwall.store.tables import TransactionRow
@@ -135,7 +136,7 @@ def test_a_revoked_key_stops_at_once(console: Console, region: Region) -> None:
     path = f"/v1/accounts/{region.first_account}"
     assert client.get(path, headers=_bearer(region.first_key)).status_code == 200
     with console.uow() as uow:
-        revoke_api_key(uow, SystemActor("test"), key_id)
+        revoke_api_key(uow, Actor.operator("test"), key_id)
     assert client.get(path, headers=_bearer(region.first_key)).status_code == 401
 
 

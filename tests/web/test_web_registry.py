@@ -1,14 +1,15 @@
-"""Promoting rule packs and running them in shadow from the console, through the engine's
-registry: the hub supervisor's right, audited, visible on the packs page."""
+"""Promoting rule packs and running them in shadow from the console, through the registry's
+use cases: the hub supervisor's right, audited, visible on the packs page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import quote
 
-from fundwall.engine import registry
-from fundwall.engine.registry import PackStatus
+from fundwall.auth.actor import Actor
+from fundwall.engine.registry import PackStatus, pack_records
 from fundwall.engine.rules import default_pack
+from fundwall.rulepacks.registry import register_pack
 
 from .conftest import Browser, Console
 from .region import Region, trial_pack_text
@@ -18,7 +19,7 @@ AsUser = Callable[[str], Browser]
 
 def _statuses(console: Console) -> dict[str, PackStatus]:
     with console.uow() as uow:
-        return {record.version: record.status for record in registry.list_packs(uow.session)}
+        return {record.version: record.status for record in pack_records(uow.session)}
 
 
 def test_the_supervisor_promotes_a_pack_file_and_runs_another_in_shadow(
@@ -65,7 +66,7 @@ def test_a_version_only_in_the_registry_is_listed_shown_and_compared(
 ) -> None:
     text = trial_pack_text().replace('version: "2025.1-trial"', 'version: "2025.2"')
     with console.uow() as uow:
-        record = registry.register_pack(uow, "system:test", text.encode(), name="upload.yaml")
+        record = register_pack(uow, Actor.operator("test"), text.encode(), name="upload.yaml")
     client = as_user("supervisor")
     assert record.version in client.get("/packs").text
     assert "命中条件" in client.get(f"/packs/{quote(record.version)}").text

@@ -1,4 +1,6 @@
-"""Account governance: members report their accounts' life to the account directory."""
+"""Account governance: members report their accounts' life to the account directory
+(`reports`); restrictions and standing statuses (`controls`); the punishment list
+(`punishments`, 惩戒)."""
 
 from fundwall.accounts.reports import (
     AccountOpening,

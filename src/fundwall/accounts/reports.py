@@ -22,6 +22,8 @@ from typing import Final
 
 from sqlalchemy import select
 
+from fundwall.accounts.controls import check_member_status, own_account
+from fundwall.accounts.queries import write_status
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
@@ -33,23 +35,20 @@ from fundwall.domain.accounts import (
     OpeningChannel,
     RiskTier,
 )
-from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
+from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
+from fundwall.domain.identity import (
+    AccountNumber,
+    CreditCode,
+    MobilePhone,
+    ResidentId,
+    mask_account,
+)
 from fundwall.domain.parties import Party, PartyKind
-from fundwall.engine.controls.doors import masked, set_account_status, stated_reason
+from fundwall.engine.controls.changes import stated_reason
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
 
-MEMBER_STATUSES: Final = frozenset(
-    {
-        AccountStatus.NORMAL,
-        AccountStatus.NON_COUNTER_SUSPENDED,
-        AccountStatus.DORMANT,
-        AccountStatus.CLOSED,
-    }
-)
-"""Statuses a member sets itself; stop-payments and freezes are police orders."""
 CLOCK_SKEW: Final = timedelta(minutes=5)
 """How far ahead of the server's clock an opening time may lie (members' clocks differ)."""
 PARTY_PREFIX: Final = "H"
@@ -88,13 +87,6 @@ def _member(actor: Actor) -> str:
     return actor.member
 
 
-def _own_row(uow: UnitOfWork, member: str, account_no: str) -> AccountRow:
-    row = uow.session.get(AccountRow, account_no)
-    if row is None or row.institution_code != member:
-        raise NotFound("account", masked(account_no))
-    return row
-
-
 def new_party_id(id_hash: str) -> str:
     """The party id of a holder new to the store, from the keyed hash of its ID number."""
     encoded = base64.b32encode(bytes.fromhex(id_hash)).decode()
@@ -118,7 +110,7 @@ def open_account(
     member = _member(actor)
     number = opening.account_no.number
     if uow.session.get(AccountRow, number) is not None:
-        raise Conflict(f"account {masked(number)} is already in the account directory")
+        raise Conflict(f"account {mask_account(number)} is already in the account directory")
     now = uow.clock.now()
     if opening.opened_at > now + CLOCK_SKEW:
         raise InvalidInput("an account cannot be opened in the future", "opened_at")
@@ -140,7 +132,7 @@ def open_account(
     record = uow.audit.record(
         actor,
         "open_account",
-        f"account:{masked(number)}",
+        f"account:{mask_account(number)}",
         {
             "class": account.account_class.value,
             "opened_at": account.opened_at.isoformat(),
@@ -184,22 +176,10 @@ def change_account(
     why = stated_reason(reason)
     if account_class is None and status is None:
         raise InvalidInput("say what changes: account_class or status", "account_class")
-    row = _own_row(uow, member, account_no)
+    row = own_account(uow, member, account_no)
     current = AccountStatus(row.status)
     if status is not None and status is not current:
-        if current is AccountStatus.CLOSED:
-            raise Conflict(f"account {masked(account_no)} is closed; a closure is final")
-        if current not in MEMBER_STATUSES:
-            raise Conflict(
-                f"account {masked(account_no)} is {current.value} by a police order; the "
-                "order's end or lifting changes that, not the member"
-            )
-        if status not in MEMBER_STATUSES:
-            raise InvalidInput(
-                "a member sets normal, non_counter_suspended, dormant or closed; stop-payments "
-                "and freezes are police orders",
-                "status",
-            )
+        check_member_status(account_no, current, status)
     if account_class is not None and account_class.value != row.account_class:
         if (account_class is AccountClass.CORPORATE) != (row.account_class == "corporate"):
             raise InvalidInput(
@@ -209,7 +189,7 @@ def change_account(
         record = uow.audit.record(
             actor,
             "change_account_class",
-            f"account:{masked(account_no)}",
+            f"account:{mask_account(account_no)}",
             {"from": row.account_class, "to": account_class.value, "reason": why},
         )
         row.account_class = account_class.value
@@ -217,7 +197,7 @@ def change_account(
             row.bound_account = None
         row.revision = record.seq
     if status is not None and status is not current:
-        set_account_status(uow, actor, account_no, status, why)
+        write_status(uow, actor, row, status, why)
     else:
         uow.commit()
     return account_of(row)

@@ -1,7 +1,7 @@
 """`/v1/accounts`: a member reports its accounts' life, so the engine knows them at once.
 
 Reading an account is the member-data API's (`GET /v1/accounts/{account_no}`, with its
-balance and holder, in `fundwall.web.data_api`); these routes only write.
+balance and holder, in `fundwall.api.member_data`); these routes only write.
 
 The routes read and check the body (size first, as the decision routes do), find the member's
 API key, and call the use cases of `fundwall.accounts`; rights, tenancy and the audit record
@@ -10,14 +10,14 @@ live there. Another member's account answers 404, like an account nobody holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
-from sqlalchemy import Engine
 
 from fundwall.accounts import (
     AccountOpening,
@@ -28,12 +28,10 @@ from fundwall.accounts import (
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
-from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import presented_key_actor
-from fundwall.clock import Clock, SystemClock
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel
-from fundwall.domain.errors import InvalidInput, PermissionDenied
+from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.store.uow import UnitOfWork
@@ -158,23 +156,16 @@ class AccountOut(BaseModel):
 
 @dataclass(frozen=True)
 class AccountReports:
-    """What the account routes need: the store the decision service reads, and the keyring
-    that encrypts and hashes a new holder's identity."""
+    """What the account routes need: units of work over the store the decision service reads
+    (`fundwall.bootstrap.Platform.unit_of_work`), and the keyring that encrypts and hashes a
+    new holder's identity."""
 
-    database: Engine
+    unit_of_work: Callable[[], UnitOfWork]
     keyring: Keyring
-    clock: Clock = field(default_factory=SystemClock)
 
 
 _OPENING: Final = TypeAdapter(AccountOpeningIn)
 _CHANGE: Final = TypeAdapter(AccountChangeIn)
-
-
-def _member_key(request: Request) -> Actor:
-    config = getattr(request.app.state, "fundwall_access", None)
-    if config is None:
-        raise PermissionDenied("report accounts without access control (no API keys here)")
-    return presented_key_actor(request, config)
 
 
 def _account_no(request: Request) -> str:
@@ -198,9 +189,6 @@ def account_router(reports: AccountReports) -> APIRouter:
         }
     ]
 
-    def uow() -> UnitOfWork:
-        return UnitOfWork(reports.database, clock=reports.clock)
-
     @router.post(
         ACCOUNTS_PATH,
         status_code=201,
@@ -213,10 +201,10 @@ def account_router(reports: AccountReports) -> APIRouter:
         """Put an account the member opened into the account directory: from the next
         decision on, the engine admits the member's transactions from it and reads its class,
         age and holder. 409 when the number is already in the directory."""
-        actor = _member_key(request)
+        actor = presented_key_actor(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         opening = parse_json(body, _OPENING).to_opening()
-        with uow() as work:
+        with reports.unit_of_work() as work:
             account = open_account(work, actor, opening, reports.keyring)
         return json_response(AccountOut.of(account), status_code=201)
 
@@ -231,11 +219,11 @@ def account_router(reports: AccountReports) -> APIRouter:
         """Change the class of one of the member's accounts, or its standing status
         (`non_counter_suspended` 非柜面暂停, `dormant` 久悬, `closed` 销户, back to `normal`).
         Stop-payments and freezes are police orders: a member neither sets nor lifts them."""
-        actor = _member_key(request)
+        actor = presented_key_actor(request)
         number = _account_no(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         change = parse_json(body, _CHANGE)
-        with uow() as work:
+        with reports.unit_of_work() as work:
             account = change_account(
                 work,
                 actor,

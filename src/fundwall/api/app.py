@@ -18,6 +18,7 @@ from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem, pr
 from fundwall.api.routes import SECURITY_SCHEMES, decision_router
 from fundwall.api.service import AccountHolders, DecisionServiceProtocol, NoHolders
 from fundwall.api.timing import TimeWindow
+from fundwall.auth.dependencies import AccessConfig, install_access
 from fundwall.clock import Clock, SystemClock
 from fundwall.config import Settings
 from fundwall.domain.errors import FundwallError
@@ -45,9 +46,9 @@ match on it. Invalid input adds `record` (the 0-based index in a batch), `field`
 and `errors`, a list of every bad record and field found (up to 20; `more` is true when
 there were more).
 
-**Access**: with access control installed (as `fundwall serve` does, except in the demo),
-each request carries a member's API key, `Authorization: Bearer fwk_…` or `X-API-Key: fwk_…`;
-without one the answer is a 401 problem. An account is (bank, number): a member submits only
+**Access**: each request carries a member's API key, `Authorization: Bearer fwk_…` or
+`X-API-Key: fwk_…`; without a valid one the answer is a 401 problem (only the demo, `fundwall
+demo`, takes transactions without a key). An account is (bank, number): a member submits only
 transactions paid from accounts it holds in the account directory, and cash deposits into them
 (else 403); it reports the accounts it opens, and their changes, at `/v1/accounts`. The
 counterparty's bank must be a bank or payment institution of the region, or a bank outside it
@@ -100,12 +101,20 @@ def create_app(
     service: DecisionServiceProtocol,
     settings: Settings,
     *,
+    access: AccessConfig | None = None,
+    api_keys_required: bool = True,
     clock: Clock | None = None,
     limits: ApiLimits | None = None,
     accounts: AccountReports | None = None,
     holders: AccountHolders | None = None,
 ) -> FastAPI:
     """The HTTP API over `service`, documented at /docs (OpenAPI at /openapi.json).
+
+    Every transaction and account route asks for a member's API key, checked against the
+    store of `access` (`fundwall.bootstrap` builds it; the console signs in through it too).
+    Without `access` no key is known, so those routes answer 401 to everyone. Only an
+    explicit `api_keys_required=False` (the demo) opens the transaction routes to callers
+    without a key.
 
     `settings` are the deployment's (the policy figures the documentation quotes, the time
     window `settings.api`); `clock` is the time transactions must lie near and stamps the ISO
@@ -135,9 +144,20 @@ def create_app(
     for raised in (FundwallError, RequestValidationError, HTTPException, Exception):
         app.add_exception_handler(raised, problem_response)
     install_docs(app, OPENAPI_PATH)
+    if access is not None:
+        install_access(app, access)
     if holders is None:
         holders = service if isinstance(service, AccountHolders) else NoHolders()
-    app.include_router(decision_router(service, clock, limits or ApiLimits(), window, holders))
+    app.include_router(
+        decision_router(
+            service,
+            clock,
+            limits or ApiLimits(),
+            window,
+            holders,
+            api_keys_required=api_keys_required,
+        )
+    )
     if accounts is not None:
         app.include_router(account_router(accounts))
 

@@ -75,4 +75,3 @@ class HealthOut(BaseModel):
     """The process is up and answers requests."""
 
     status: str = Field(examples=["ok"])
-

@@ -68,22 +68,16 @@ _BATCH_EXAMPLE: Final = [
 ]
 
 
-def authorise(request: Request) -> str | None:
-    """The member whose API key submits, refused without one allowed to (401, 403).
-
-    Access control is installed with the console (`fundwall.web.install_console`); an app
-    without it, or the demo, takes transactions from anyone who can reach it (None: no
-    member, so no member's checks either).
-    """
-    config = getattr(request.app.state, "fundwall_access", None)
-    if config is None:
-        return None
-    actor = transaction_submitter(request, config)
-    if actor is None:
-        return None
+def submitting_member(request: Request) -> str:
+    """The member whose API key submits, refused without one allowed to (401, 403)."""
+    actor = transaction_submitter(request)
     if actor.member is None:
         raise PermissionDenied(f"submit transactions without a member ({actor.audit_id})")
     return actor.member
+
+
+def anyone(request: Request) -> None:
+    """The demo's open transaction routes: no key, no member, so no member's checks."""
 
 
 SECURITY_SCHEMES: Final = {
@@ -139,6 +133,8 @@ def decision_router(
     limits: ApiLimits,
     window: TimeWindow,
     holders: AccountHolders,
+    *,
+    api_keys_required: bool = True,
 ) -> APIRouter:
     """The decision routes over `service`: JSON, one or a batch, and ISO 20022 pacs.008.
 
@@ -148,8 +144,11 @@ def decision_router(
     `response_model` still documents the answer. The service admits only what the submitting
     member may have decided (`fundwall.engine.admission`), stamped within the time `window`
     (`fundwall.api.timing`); the member reads each decision without the figures of a payee
-    account another member holds (`holders`).
+    account another member holds (`holders`). Each request carries a member's API key
+    (`submitting_member`), unless `api_keys_required` is False (the demo): then the routes
+    take transactions from anyone who can reach them.
     """
+    authorise: Callable[[Request], str | None] = submitting_member if api_keys_required else anyone
     router = APIRouter(route_class=DirectRoute)
 
     @router.post(

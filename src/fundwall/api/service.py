@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from fundwall.domain.decisions import Decision
+from fundwall.domain.ownership import owner_of
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.admission import Refusal, owner_of
+from fundwall.engine.admission import Refusal
 
 
 class DecisionServiceProtocol(Protocol):

@@ -1,6 +1,7 @@
 """FastAPI dependencies: the unit of work, the signed-in Actor, API keys, permissions.
 
-`install_access(app, AccessConfig(...))` puts the configuration on the app; then routes ask:
+`create_app(..., access=AccessConfig(...))` puts the configuration on the app
+(`install_access`); then routes ask:
 
     @router.get("/v1/accounts/{account_no}")
     def account(account_no: str, actor: ApiActor, uow: UnitOfWorkDep) -> ...: ...
@@ -47,11 +48,12 @@ _CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="fundwall"'}
 
 @dataclass(frozen=True)
 class AccessConfig:
-    """What the access dependencies need, set once per app by `install_access`.
+    """What the access dependencies need, set once per app by `install_access`
+    (`fundwall.bootstrap` builds it from the settings).
 
-    `api_keys_required` is False only in the demo, where the transaction API is open. `keys`
-    holds the API keys validated in the last 30 seconds (`fundwall.auth.key_cache`);
-    `addresses` the failed sign-ins per source address (`fundwall.auth.throttle`).
+    `database` holds the users, sessions and API keys; `keys` the API keys validated in the
+    last 30 seconds (`fundwall.auth.key_cache`); `addresses` the failed sign-ins per source
+    address (`fundwall.auth.throttle`).
     """
 
     database: Engine
@@ -59,7 +61,6 @@ class AccessConfig:
     policy: SessionPolicy = field(default_factory=SessionPolicy.of)
     addresses: AddressThrottle = field(default_factory=AddressThrottle.of)
     clock: Clock = field(default_factory=SystemClock)
-    api_keys_required: bool = True
     keys: KeyCache = field(default_factory=KeyCache)
 
 
@@ -75,6 +76,12 @@ class NotSignedIn(FundwallError):
 
 def install_access(app: FastAPI, config: AccessConfig) -> None:
     app.state.fundwall_access = config
+
+
+def installed_access(app: FastAPI) -> AccessConfig | None:
+    """The access control of `app`; None for an app built without one (it knows no key)."""
+    config: AccessConfig | None = getattr(app.state, "fundwall_access", None)
+    return config
 
 
 def access_config(request: Request) -> AccessConfig:
@@ -173,7 +180,11 @@ def key_actor(config: AccessConfig, presented: str, uow: UnitOfWork | None = Non
         if actor is not None:
             config.keys.remember(*parsed, actor)
             return actor
-    raise HTTPException(
+    raise _invalid_key()
+
+
+def _invalid_key() -> HTTPException:
+    return HTTPException(
         HTTPStatus.UNAUTHORIZED, "the API key is not valid or was revoked", _CHALLENGE
     )
 
@@ -205,23 +216,25 @@ def api_actor(request: Request, uow: UnitOfWorkDep) -> Actor:
 ApiActor = Annotated[Actor, Depends(api_actor)]
 
 
-def transaction_submitter(request: Request, config: AccessDep) -> Actor | None:
-    """For the engine's transaction routes: the member's API key, required outside the demo
-    (None in the demo, where the routes are open). A console session does not submit.
+def transaction_submitter(request: Request) -> Actor:
+    """For the engine's transaction routes: the member's API key (401 without a valid one,
+    403 without the right to submit). A console session does not submit.
 
     A key checked in the last 30 seconds is not read from the database again."""
-    if not config.api_keys_required:
-        return None
-    actor = presented_key_actor(request, config)
+    actor = presented_key_actor(request)
     actor.require(Permission.SUBMIT_TRANSACTIONS)
     return actor
 
 
-def presented_key_actor(request: Request, config: AccessConfig) -> Actor:
-    """The actor of the API key the request presents; 401 without a valid one."""
+def presented_key_actor(request: Request) -> Actor:
+    """The actor of the API key the request presents; 401 without a valid one (and with any
+    key at all in an app without access control, which knows no key)."""
     presented = _presented_key(request)
     if presented is None:
         raise _no_key()
+    config = installed_access(request.app)
+    if config is None:
+        raise _invalid_key()
     return key_actor(config, presented)
 
 

@@ -2,8 +2,9 @@
 
 A key that the database confirmed is trusted for `KEY_CACHE_SECONDS` (30 s) from that check;
 then it is read from the database again, which also records when it was last used. Revoking a
-key through this process (`revoke_api_key`) forgets it at once in every cache of the process;
-revoked by another process (`fundwall apikey revoke`), it stops working within 30 seconds.
+key through this process (`fundwall.members.revoke_api_key`) forgets it at once in every cache
+of the process; revoked by another process (`fundwall apikey revoke`), it stops working within
+30 seconds.
 Only valid keys are kept, so unknown keys sent at random cannot fill a cache.
 """
 

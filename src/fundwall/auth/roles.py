@@ -1,8 +1,10 @@
 """Roles (角色) and the permissions each one holds.
 
 Five roles sign in to the console. Member roles belong to a bank or payment institution and
-see only its customers; the hub supervisor sees the region in aggregate and runs the rule
-packs; the police officer sees what the police orders cover (none yet, so no customer data);
+see only its customers; a member's admin may also restrict the member's own accounts (a
+bank's own measures). The hub supervisor (the central-bank branch) sees the region in
+aggregate and runs the rule packs, the shared risk list and the punishment list; the police
+officer sees what the police orders cover (none yet, so no customer data);
 the auditor reads the audit log. Two more are never given to a person: `member_system` is what
 an API key acts as, for its member's systems, and `operator` is whoever runs `fundwall` on the
 server itself (the command line, the demo, the benchmarks), who holds the database and the keys
@@ -32,7 +34,9 @@ class Permission(StrEnum):
     WORK_ALERTS = "work_alerts"
     """Take, close and annotate the member's alerts."""
     VIEW_RULE_PACKS = "view_rule_packs"
+    """The rule packs, their use in decisions, shadow against live, stored backtests."""
     PROMOTE_RULE_PACKS = "promote_rule_packs"
+    """Register rule packs, promote one to live, run one in shadow."""
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
     """Create users and reset passwords (a member admin: only within the member)."""
@@ -41,6 +45,15 @@ class Permission(StrEnum):
     """Send transactions to the engine through the API."""
     REPORT_ACCOUNTS = "report_accounts"
     """Report the member's own accounts' life (opening, class, status, closure)."""
+    RESTRICT_ACCOUNTS = "restrict_accounts"
+    """Restrict an account (stop-payment, freeze, non-counter suspension), lift a
+    restriction, set an account's standing status. An actor of a member: only the member's
+    own accounts and only the measures a bank takes itself (non-counter suspension, the
+    statuses it reports); stop-payments and freezes are legal orders."""
+    MANAGE_RISK_LIST = "manage_risk_list"
+    """Put identifiers on the shared risk list (风险名单) and retract entries."""
+    PUNISH = "punish"
+    """Put persons on the punishment list (联合惩戒) and lift listings."""
 
 
 class Role(StrEnum):
@@ -108,9 +121,12 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.VIEW_RULE_PACKS,
                 Permission.PROMOTE_RULE_PACKS,
                 Permission.MANAGE_USERS,
+                Permission.MANAGE_RISK_LIST,
+                Permission.PUNISH,
             }
         ),
-        Role.MEMBER_ADMIN: _ANALYST | {Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS},
+        Role.MEMBER_ADMIN: _ANALYST
+        | {Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS, Permission.RESTRICT_ACCOUNTS},
         Role.MEMBER_ANALYST: _ANALYST,
         Role.POLICE_OFFICER: frozenset({Permission.VIEW_OVERVIEW}),
         Role.AUDITOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_RULE_PACKS}),

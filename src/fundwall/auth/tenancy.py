@@ -1,10 +1,11 @@
 """Tenancy (数据隔离) in the query: which rows an actor may see at all.
 
 A member's actors see the accounts it holds, the transactions in which one of its accounts
-pays or receives, and the decisions and alerts on the transactions its customers pay (the
-paying member is the one that decides). Everyone else sees no customer rows: the hub works
-with aggregates, the auditor with the audit log, and the police with what their orders
-cover, which arrives with the orders.
+pays or receives, and the decisions and alerts on the transactions that belong to it: those
+it submits and decides, its customers' payments and the cash they deposit
+(`fundwall.domain.ownership`). Everyone else sees no customer rows: the hub works with
+aggregates, the auditor with the audit log, and the police with what their orders cover,
+which arrives with the orders.
 
 Services filter with these clauses, so a row of another member is simply not found: asking
 for it by id raises NotFound, exactly as for an id that does not exist.
@@ -12,13 +13,63 @@ for it by id raises NotFound, exactly as for an id that does not exist.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
-from sqlalchemy.orm import Session
+from collections.abc import Mapping
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, and_, case, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.domain.errors import NotFound
+from fundwall.domain.ownership import OWNING_SIDE, Side
 from fundwall.store.tables import AccountRow, TransactionRow
+
+_SIDE_BANK: Final[Mapping[Side, InstrumentedAttribute[str | None]]] = {
+    Side.PAYER: TransactionRow.payer_bank,
+    Side.PAYEE: TransactionRow.payee_bank,
+}
+_SIDE_ACCOUNT: Final[Mapping[Side, InstrumentedAttribute[str | None]]] = {
+    Side.PAYER: TransactionRow.payer_account,
+    Side.PAYEE: TransactionRow.payee_account,
+}
+
+
+def _kinds(side: Side) -> list[str]:
+    return [kind.value for kind, owning in OWNING_SIDE.items() if owning is side]
+
+
+def owner_bank() -> ColumnElement[Any]:
+    """SQL on `transactions`: the member each transaction belongs to, built from the table
+    `fundwall.domain.ownership.owner_of` reads (to group aggregates by member)."""
+    return case(
+        *((TransactionRow.kind.in_(_kinds(side)), bank) for side, bank in _SIDE_BANK.items())
+    )
+
+
+def _on_owning_side(
+    columns: Mapping[Side, InstrumentedAttribute[str | None]], value: str
+) -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: the owning side's column (of `columns`) is `value`,
+    written side by side so the indexes on each column serve it."""
+    return or_(
+        *(
+            and_(TransactionRow.kind.in_(_kinds(side)), column == value)
+            for side, column in columns.items()
+        )
+    )
+
+
+def owned_by(member: str) -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: those that belong to `member` (`owner_bank() ==
+    member`)."""
+    return _on_owning_side(_SIDE_BANK, member)
+
+
+def owned_through(account_no: str) -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: those its owner answers for by `account_no`, the
+    payer's account (the payee's of a deposit)."""
+    return _on_owning_side(_SIDE_ACCOUNT, account_no)
 
 
 def accounts_visible(actor: Actor) -> ColumnElement[bool]:
@@ -39,19 +90,19 @@ def transactions_visible(actor: Actor) -> ColumnElement[bool]:
 
 def decisions_visible(actor: Actor) -> ColumnElement[bool]:
     """WHERE clause on `transactions` joined to `decisions`: the decisions the actor's
-    member made, i.e. on transactions its customers pay."""
+    member made, i.e. on the transactions that belong to it."""
     member = actor.customer_member
     if member is None:
         return false()
-    return TransactionRow.payer_bank == member
+    return owned_by(member)
 
 
 def aggregate_scope(actor: Actor) -> ColumnElement[bool] | None:
     """WHERE clause on `transactions` joined to `decisions` for counts and sums: a member's
-    actor counts its member's decisions; anyone else (hub, police, auditor) the region's,
-    in aggregate only. None means the whole region."""
+    actor counts its member's decisions (on the transactions that belong to it); anyone else
+    (hub, police, auditor) the region's, in aggregate only. None means the whole region."""
     if actor.member is not None and actor.customer_member is not None:
-        return TransactionRow.payer_bank == actor.member
+        return owned_by(actor.member)
     return None
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import uvloop
 
+from fundwall.domain.ownership import OWNING_SIDE
 from fundwall.region import read_table
 
 HOST: Final = "127.0.0.1"
@@ -95,10 +96,12 @@ class Step:
 
 
 def _owners(table: pa.Table) -> pa.ChunkedArray:
-    """The member each transaction belongs to, the one that submits it and decides: the
-    payer's bank, the payee's for a cash deposit."""
-    deposit = pc.equal(table["kind"], "deposit")
-    return pc.if_else(deposit, table["payee_bank"], table["payer_bank"])
+    """The member each transaction belongs to, the one that submits it and decides
+    (`fundwall.domain.ownership`, column by column)."""
+    owners: pa.Array | pa.ChunkedArray = pa.nulls(table.num_rows, pa.string())
+    for kind, side in OWNING_SIDE.items():
+        owners = pc.if_else(pc.equal(table["kind"], kind.value), table[f"{side}_bank"], owners)
+    return owners
 
 
 def pass_length(table: pa.Table) -> timedelta:

@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from fundwall.bootstrap import region_service
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.features import events_from_table, settle_gc
-from fundwall.engine.service import DecisionService
 
 
 def _percentiles(prefix: str, ns: npt.NDArray[np.int64]) -> dict[str, float]:
@@ -34,7 +34,7 @@ def _percentiles(prefix: str, ns: npt.NDArray[np.int64]) -> dict[str, float]:
 def measure_online(folder: Path, table: pa.Table, *, warm_up: int, timed: int) -> dict[str, object]:
     """Fold the first `warm_up` transactions of `table` (the region of `folder`), then time
     the decisions on the next `timed`."""
-    service = DecisionService.from_region(folder)
+    service = region_service(folder)
     for event in events_from_table(table.slice(0, warm_up)):
         service.core.fold(event, None)
     rows = table.slice(warm_up, timed).to_pylist()

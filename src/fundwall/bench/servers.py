@@ -54,13 +54,13 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     return the keys by member code. With `whole`, the store holds the whole region as
     `fundwall load` puts it (reference data, and the transactions as history), for
     `fundwall serve` to decide over."""
-    from fundwall.auth import SystemActor, create_api_key
+    from fundwall import bootstrap
     from fundwall.config import load_settings
-    from fundwall.crypto import Keyring
     from fundwall.domain.institutions import InstitutionKind
+    from fundwall.members import create_api_key
     from fundwall.region import read_table
     from fundwall.sim.load import load_region
-    from fundwall.store import UnitOfWork, migrate, open_database
+    from fundwall.store import migrate
     from fundwall.store.tables import InstitutionRow
 
     url = store_environment(data_dir)["FUNDWALL_DATABASE_URL"]
@@ -72,14 +72,13 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     ]
     if not members:
         raise RuntimeError(f"{region} has no bank or payment institution to submit for")
-    database = open_database(url)
+    settings = load_settings(config_file=None, data_dir=data_dir, database_url=url)
     keys: dict[str, str] = {}
-    try:
+    with bootstrap.opened(settings, operator=BENCH_ACTOR) as platform:
         if whole:
-            settings = load_settings(config_file=None, data_dir=data_dir, database_url=url)
-            load_region(region, database, Keyring.from_settings(settings))
+            load_region(region, platform.database, platform.keyring)
         else:
-            with UnitOfWork(database) as uow:
+            with platform.unit_of_work() as uow:
                 uow.session.add_all(
                     InstitutionRow(
                         code=row["code"],
@@ -92,12 +91,10 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
                 )
                 uow.commit()
         for row in members:
-            with UnitOfWork(database) as uow:
+            with platform.unit_of_work() as uow:
                 _, keys[row["code"]] = create_api_key(
-                    uow, SystemActor(BENCH_ACTOR), row["code"], "benchmark"
+                    uow, platform.operator, row["code"], "benchmark"
                 )
-    finally:
-        database.dispose()
     return keys
 
 
@@ -170,29 +167,8 @@ class AmountRule:
 def serve_shell(port: int) -> None:
     """The baseline server: the app `fundwall serve` builds (API, console, API keys), under
     the same uvicorn settings, deciding with `AmountRule`."""
-    import uvicorn
+    from fundwall import bootstrap
+    from fundwall.cli.serve import run_server
 
-    from fundwall.api import create_app
-    from fundwall.config import get_settings
-    from fundwall.crypto import Keyring
-    from fundwall.store import open_database
-    from fundwall.web import install_console
-
-    settings = get_settings()
-    app = create_app(AmountRule(), settings)
-    install_console(
-        app,
-        database=open_database(settings.database_url),
-        keyring=Keyring.from_settings(settings),
-        packs_dir=settings.data_dir / "packs",
-    )
-    uvicorn.run(
-        app,
-        host=HOST,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    with bootstrap.opened() as platform:
+        run_server(platform.app(AmountRule(), accounts=False), HOST, port)

@@ -4,6 +4,8 @@ checkpoints, sign a checkpoint of its head, show its latest records."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -11,10 +13,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from fundwall.config import get_settings
-from fundwall.store import AuditSeal, ChainReport, UnitOfWork, open_database
-from fundwall.store.database import reachable
-from fundwall.store.migrate import require_current
+from fundwall import bootstrap
+from fundwall.bootstrap import Platform
+from fundwall.store import AuditSeal, ChainReport, UnitOfWork
 
 SHOWN_IN = ZoneInfo("Asia/Shanghai")
 
@@ -27,33 +28,31 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _seal() -> AuditSeal:
-    # Checking never creates the audit key: a missing key file must read as missing.
-    return AuditSeal.from_settings(get_settings(), create_key=False)
+@contextmanager
+def _checking() -> Iterator[tuple[Platform, UnitOfWork]]:
+    """The platform and a unit of work that checks the chain with the audit key (and never
+    creates it: a missing key file must read as missing)."""
+    with bootstrap.opened() as platform:
+        seal = AuditSeal.from_settings(platform.settings, create_key=False)
+        with platform.unit_of_work(audit_seal=seal) as uow:
+            yield platform, uow
 
 
 @app.command()
 def verify() -> None:
     """Walk the whole chain with the audit key and hold it against every signed checkpoint;
     exit 1 naming the first altered, deleted, moved or inserted record or forged checkpoint."""
-    url = get_settings().database_url
-    database = open_database(url)
-    try:
-        require_current(database)
-        with (
-            reachable(url),
-            UnitOfWork(database, audit_seal=_seal()) as uow,
-            Progress(
-                SpinnerColumn(),
-                TextColumn("checked {task.completed} records"),
-                console=err_console,
-                transient=True,
-            ) as progress,
-        ):
-            task = progress.add_task("verify", total=None)
-            report = uow.audit.verify(on_progress=lambda n: progress.update(task, completed=n))
-    finally:
-        database.dispose()
+    with (
+        _checking() as (_, uow),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("checked {task.completed} records"),
+            console=err_console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("verify", total=None)
+        report = uow.audit.verify(on_progress=lambda n: progress.update(task, completed=n))
     _exit_unless_intact(report)
     console.print(
         f"audit log intact: {report.records} records, head hash {report.head_hash}; "
@@ -65,21 +64,14 @@ def verify() -> None:
 def checkpoint() -> None:
     """Verify the chain, then sign its head into the checkpoint file (run it from cron to
     bound how long the newest records go without a checkpoint when few are written)."""
-    settings = get_settings()
-    database = open_database(settings.database_url)
-    try:
-        require_current(database)
-        with reachable(settings.database_url), UnitOfWork(database, audit_seal=_seal()) as uow:
-            report, signed = uow.audit.checkpoint()
-    finally:
-        database.dispose()
+    with _checking() as (platform, uow):
+        report, signed = uow.audit.checkpoint()
+        checkpoints = platform.settings.audit_checkpoints
     _exit_unless_intact(report)
     if signed is None:
         console.print("the audit log is empty: nothing to checkpoint")
         return
-    console.print(
-        f"checkpoint written to {settings.audit_checkpoints}: seq {signed.seq}, hash {signed.hash}"
-    )
+    console.print(f"checkpoint written to {checkpoints}: seq {signed.seq}, hash {signed.hash}")
 
 
 def _checkpoint_summary(report: ChainReport) -> str:
@@ -111,14 +103,8 @@ def tail(
     ] = 20,
 ) -> None:
     """Show the latest records, oldest first, times in Asia/Shanghai."""
-    url = get_settings().database_url
-    database = open_database(url)
-    try:
-        require_current(database)
-        with reachable(url), UnitOfWork(database) as uow:
-            records = uow.audit.tail(lines)
-    finally:
-        database.dispose()
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        records = uow.audit.tail(lines)
     if not records:
         console.print("the audit log is empty")
         return

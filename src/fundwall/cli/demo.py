@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
-from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, build_app, docs_url, run_server
+from fundwall import bootstrap
+from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, docs_url, run_server
 from fundwall.cli.sim import load, sim
-from fundwall.config import Settings, get_settings
+from fundwall.config import get_settings
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.region import read_table
 from fundwall.sim.params import SIZES
-from fundwall.store import UnitOfWork, migrate, open_database
-from fundwall.store.tables import InstitutionRow
+from fundwall.store import migrate
 
 if TYPE_CHECKING:
+    from fundwall.bootstrap import Platform
     from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
@@ -38,6 +38,8 @@ console = Console(highlight=False, soft_wrap=True)
 MANIFEST = "manifest.json"
 FEED_BATCH = 2_000
 """Transfers per engine call while the demo feeds the region: one commit each."""
+DEMO_OPERATOR: Final = "demo"
+"""How the audit log names the demo's own changes (`system:demo`)."""
 
 
 def region_folder(data_dir: Path, size: str, seed: int) -> Path:
@@ -74,70 +76,54 @@ def demo(
     console.print("3. store: institutions, people and accounts at their opening balances")
     load(folder, transactions=False)
 
-    first, second = _first_two_banks(settings)
-    notice = _demo_users(settings, first, second)
-    console.print(f"4. users: {notice}")
-
-    # Imported here: the engine and the server take seconds to import.
-    from fundwall.engine.service import DecisionService
-
-    service = DecisionService.open(settings)
-    try:
-        _backtest(service, folder, settings)
-        if not serve:
-            _feed(service, folder, settings, first)
-            return
-        app = build_app(service, settings, demo_notice=notice)
-        console.print(
-            f"6. console: http://{host}:{port}/ (API docs: {docs_url(host, port)}); "
-            "the region's transfers are decided in the background — Ctrl-C stops"
-        )
-        threading.Thread(
-            target=_feed, args=(service, folder, settings, first), name="feed", daemon=True
-        ).start()
-        run_server(app, host, port)
-    finally:
-        service.close()
+    with bootstrap.opened(settings, operator=DEMO_OPERATOR) as platform:
+        first, second = _first_two_banks(folder)
+        notice = _demo_users(platform, first, second)
+        console.print(f"4. users: {notice}")
+        service = platform.decision_service()
+        try:
+            _backtest(service, folder, platform)
+            if not serve:
+                _feed(service, folder, platform, first)
+                return
+            app = platform.app(service, api_keys_required=False, demo_notice=notice)
+            console.print(
+                f"6. console: http://{host}:{port}/ (API docs: {docs_url(host, port)}); "
+                "the region's transfers are decided in the background — Ctrl-C stops"
+            )
+            threading.Thread(
+                target=_feed, args=(service, folder, platform, first), name="feed", daemon=True
+            ).start()
+            run_server(app, host, port)
+        finally:
+            service.close()
 
 
-def _first_two_banks(settings: Settings) -> tuple[str, str]:
-    database = open_database(settings.database_url)
-    try:
-        with UnitOfWork(database) as uow:
-            codes = uow.session.scalars(
-                select(InstitutionRow.code)
-                .where(InstitutionRow.kind == InstitutionKind.BANK.value)
-                .order_by(InstitutionRow.code)
-                .limit(2)
-            ).all()
-    finally:
-        database.dispose()
+def _first_two_banks(folder: Path) -> tuple[str, str]:
+    """The region's two banks of the lowest codes: the demo analysts' members."""
+    institutions = read_table(folder, "institutions").to_pylist()
+    codes = sorted(row["code"] for row in institutions if row["kind"] == InstitutionKind.BANK)
     if len(codes) < 2:
         raise typer.BadParameter("the region has fewer than two banks for the demo users")
     return codes[0], codes[1]
 
 
-def _demo_users(settings: Settings, first: str, second: str) -> str:
-    from fundwall.auth import create_demo_users, demo_notice
+def _demo_users(platform: Platform, first: str, second: str) -> str:
+    from fundwall.members import create_demo_users, demo_notice
 
-    database = open_database(settings.database_url)
-    try:
-        with UnitOfWork(database) as uow:
-            create_demo_users(uow, first, second)
-    finally:
-        database.dispose()
+    with platform.unit_of_work() as uow:
+        create_demo_users(uow, platform.operator, first, second, platform.passwords)
     return demo_notice(first, second)
 
 
-def _backtest(service: DecisionService, folder: Path, settings: Settings) -> None:
+def _backtest(service: DecisionService, folder: Path, platform: Platform) -> None:
     """Replay the region in bulk with the live pack, score it against the region's labels and
     keep the result for the console's rule-pack pages."""
-    from fundwall.clock import SystemClock
     from fundwall.engine.backtest.run import backtest_region
     from fundwall.engine.backtest.storage import save_backtest
 
     result = backtest_region(folder, service.live_pack)
-    save_backtest(result, settings.data_dir, SystemClock())
+    save_backtest(result, platform.settings.data_dir, platform.clock)
     body = result.to_dict()
     fraud = body["intercepted"]["fraud"]
     console.print(
@@ -147,7 +133,7 @@ def _backtest(service: DecisionService, folder: Path, settings: Settings) -> Non
     )
 
 
-def _feed(service: DecisionService, folder: Path, settings: Settings, member: str) -> None:
+def _feed(service: DecisionService, folder: Path, platform: Platform, member: str) -> None:
     """Send the region's transfers not yet logged through the engine, in time order; then a
     member reports an account it opened and pays from it."""
     assert service.log is not None
@@ -168,7 +154,7 @@ def _feed(service: DecisionService, folder: Path, settings: Settings, member: st
             console.print(f"   decided {done:,} of {total:,} transfers ({flagged:,} not passed)")
     console.print("   region decided: " + ", ".join(f"{a} {n:,}" for a, n in counts.items()))
     last = table["ts"][total - 1].as_py() if total else datetime.now(UTC)
-    _new_account(service, folder, settings, member, last + timedelta(minutes=1))
+    _new_account(service, folder, platform, member, last + timedelta(minutes=1))
 
 
 DEMO_HOLDER_ID: Final = "11010519491231002X"
@@ -176,13 +162,12 @@ DEMO_HOLDER_ID: Final = "11010519491231002X"
 
 
 def _new_account(
-    service: DecisionService, folder: Path, settings: Settings, member: str, when: datetime
+    service: DecisionService, folder: Path, platform: Platform, member: str, when: datetime
 ) -> None:
     """The member reports a class II account it opened (the engine knows it at once) and its
     customer sends ¥12,000 from it: more than a class II account may pay out in a day."""
     from fundwall.accounts import AccountOpening, Holder, open_account
     from fundwall.auth import Actor, ActorKind, Role
-    from fundwall.crypto import Keyring
     from fundwall.domain.accounts import AccountClass, OpeningChannel
     from fundwall.domain.errors import Conflict
     from fundwall.domain.identity import AccountNumber, ResidentId
@@ -198,24 +183,20 @@ def _new_account(
     accounts = read_table(folder, "accounts").select(["account_no", "bank"]).to_pylist()
     payee = next(row for row in accounts if row["bank"] != member)
     actor = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, member)
-    database = open_database(settings.database_url)
-    try:
-        opening = AccountOpening(
-            account_no=card,
-            account_class=AccountClass.CLASS_II,
-            opened_at=when - timedelta(days=1),
-            opening_channel=OpeningChannel.MOBILE,
-            holder=Holder(PartyKind.PERSON, ResidentId.parse(DEMO_HOLDER_ID), "示例"),
-            balance_fen=Money.parse("20000").fen,
-        )
-        with UnitOfWork(database) as uow:
-            try:
-                open_account(uow, actor, opening, Keyring.from_settings(settings))
-                told = "reported now"
-            except Conflict:  # the demo ran before on this data directory
-                told = "reported in an earlier run"
-    finally:
-        database.dispose()
+    opening = AccountOpening(
+        account_no=card,
+        account_class=AccountClass.CLASS_II,
+        opened_at=when - timedelta(days=1),
+        opening_channel=OpeningChannel.MOBILE,
+        holder=Holder(PartyKind.PERSON, ResidentId.parse(DEMO_HOLDER_ID), "示例"),
+        balance_fen=Money.parse("20000").fen,
+    )
+    with platform.unit_of_work() as uow:
+        try:
+            open_account(uow, actor, opening, platform.keyring)
+            told = "reported now"
+        except Conflict:  # the demo ran before on this data directory
+            told = "reported in an earlier run"
     transfer = Transaction(
         tx_id=f"DEMO-{member}-NEW-ACCOUNT",
         ts=when,

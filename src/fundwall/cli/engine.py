@@ -2,7 +2,8 @@
 
 `replay` decides a whole region (or file) in bulk; `decide` decides JSON lines one by one
 through the durable decision service over the store; `packs` manages the rule-pack registry
-(changes are audited as `system:cli`, the operator who holds the database).
+through the use cases of `fundwall.rulepacks` (changes are audited as `system:cli`, the
+operator who holds the database).
 """
 
 from __future__ import annotations
@@ -12,25 +13,18 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fundwall.config import get_settings
+from fundwall import bootstrap
+from fundwall.cli.rules import DEFAULT, named_pack
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.rules import RulePack, default_pack, load_pack
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from fundwall.store import UnitOfWork
-
-ACTOR: Final = "system:cli"
 BEIJING: Final = timezone(timedelta(hours=8))
-DEFAULT: Final = "default"
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,25 +34,6 @@ packs_app = typer.Typer(
     help="The rule-pack registry: list versions, register a file, promote, run in shadow.",
     no_args_is_help=True,
 )
-
-
-def _pack(name: str) -> RulePack:
-    """A pack file, 'default', or a version registered in the store."""
-    if name == DEFAULT:
-        return default_pack()
-    if Path(name).is_file():
-        return load_pack(Path(name))
-    if ":" not in name:
-        raise InvalidInput(f"no such file: {name}", "pack")
-    from fundwall.engine.registry import get_pack
-    from fundwall.store import UnitOfWork, open_database
-
-    database = open_database(get_settings().database_url)
-    try:
-        with UnitOfWork(database) as uow:
-            return get_pack(uow.session, name)
-    finally:
-        database.dispose()
 
 
 PackOption = Annotated[
@@ -80,8 +55,8 @@ def replay_command(
     """Decide every transaction of SOURCE in bulk, as the online path would, to Parquet."""
     from fundwall.engine.replay import replay
 
-    live = _pack(rules)
-    trial = _pack(shadow) if shadow is not None else None
+    live = named_pack(rules)
+    trial = named_pack(shadow) if shadow is not None else None
     started = time.perf_counter()
     with Progress(
         TextColumn("[bold]replaying"),
@@ -153,49 +128,38 @@ def decide_command(
     """Decide JSON lines of transactions through the durable service over the store.
 
     Prints one JSON decision per line, each once it is logged."""
-    from fundwall.engine.service import DecisionService
     from fundwall.ingest import parse_transaction
 
-    service = DecisionService.open(get_settings(), snapshot_every=snapshot_every)
-    try:
-        lines = source.open(encoding="utf-8") if source is not None else sys.stdin
-        with lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    tx = parse_transaction(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise InvalidInput(f"not JSON: {error.msg}", record=f"line {number}") from None
-                except InvalidInput as error:
-                    raise error.at(f"line {number}") from None
-                decision = service.decide(tx)
-                sys.stdout.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
-                sys.stdout.flush()
-    finally:
-        service.close()
-
-
-def _uow() -> tuple[Engine, UnitOfWork]:
-    from fundwall.store import UnitOfWork, open_database
-    from fundwall.store.migrate import require_current
-
-    database = open_database(get_settings().database_url)
-    require_current(database)
-    return database, UnitOfWork(database)
+    with bootstrap.opened() as platform:
+        service = platform.decision_service(snapshot_every=snapshot_every)
+        try:
+            lines = source.open(encoding="utf-8") if source is not None else sys.stdin
+            with lines:
+                for number, line in enumerate(lines, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        tx = parse_transaction(json.loads(line))
+                    except json.JSONDecodeError as error:
+                        raise InvalidInput(
+                            f"not JSON: {error.msg}", record=f"line {number}"
+                        ) from None
+                    except InvalidInput as error:
+                        raise error.at(f"line {number}") from None
+                    decision = service.decide(tx)
+                    sys.stdout.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+        finally:
+            service.close()
 
 
 @packs_app.command("list")
 def list_command() -> None:
     """Every registered pack version with its status."""
-    from fundwall.engine.registry import list_packs
+    from fundwall.rulepacks.registry import list_packs
 
-    database, uow = _uow()
-    try:
-        with uow:
-            records = list_packs(uow.session)
-    finally:
-        database.dispose()
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        records = list_packs(uow, platform.operator)
     if not records:
         console.print("no rule packs registered yet (the service registers the default pack)")
     for r in records:
@@ -218,28 +182,20 @@ def register_command(
     file: Annotated[Path, typer.Argument(help="A rule pack YAML file.")],
 ) -> None:
     """Validate FILE and register its version (registering it again changes nothing)."""
-    from fundwall.engine.registry import register_pack
+    from fundwall.rulepacks.registry import register_pack
 
-    database, uow = _uow()
-    try:
-        with uow:
-            record = register_pack(uow, ACTOR, file)
-    finally:
-        database.dispose()
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        record = register_pack(uow, platform.operator, file)
     console.print(f"registered {record.version} ({record.rules} rules), status {record.status}")
 
 
 @packs_app.command("promote")
 def promote_command(version: Annotated[str, typer.Argument(help="A registered version.")]) -> None:
     """Make VERSION the live pack; the running service switches on its next transaction."""
-    from fundwall.engine.registry import promote
+    from fundwall.rulepacks.registry import promote
 
-    database, uow = _uow()
-    try:
-        with uow:
-            record = promote(uow, ACTOR, version)
-    finally:
-        database.dispose()
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        record = promote(uow, platform.operator, version)
     console.print(f"{record.version} is live")
 
 
@@ -250,14 +206,10 @@ def shadow_command(
     ] = None,
 ) -> None:
     """Run VERSION in shadow beside the live pack (logged, never enforced)."""
-    from fundwall.engine.registry import set_shadow
+    from fundwall.rulepacks.registry import set_shadow
 
-    database, uow = _uow()
-    try:
-        with uow:
-            record = set_shadow(uow, ACTOR, version)
-    finally:
-        database.dispose()
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        record = set_shadow(uow, platform.operator, version)
     console.print(f"{record.version} runs in shadow" if record else "no shadow pack")
 
 

@@ -1,4 +1,8 @@
-"""`fundwall rules`: check rule pack files, list their rules, compare two packs."""
+"""`fundwall rules`: check rule pack files, list their rules, compare two packs.
+
+Where a command takes a pack, it takes a file, `default` (the shipped pack) or a version
+registered in the store (`2025.2:3f1c…`), read through the `pack_of` use case as the
+operator."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fundwall import bootstrap
 from fundwall.engine.rules.diff import diff_packs
 from fundwall.engine.rules.errors import RulePackError
 from fundwall.engine.rules.loader import default_pack, load_pack
@@ -27,12 +32,25 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PackArg = Annotated[
-    str, typer.Argument(help=f"A rule pack file, or '{DEFAULT}' for the shipped pack.")
+    str,
+    typer.Argument(
+        help=f"A rule pack file, '{DEFAULT}' for the shipped pack, or a registered version."
+    ),
 ]
 
 
-def _open(name: str) -> RulePack:
-    return default_pack() if name == DEFAULT else load_pack(Path(name))
+def named_pack(name: str) -> RulePack:
+    """A pack file, `default`, or a version registered in the store (a name with ':' that is
+    not a file)."""
+    if name == DEFAULT:
+        return default_pack()
+    if ":" not in name or Path(name).is_file():
+        return load_pack(Path(name))
+    from fundwall.rulepacks.library import PackLibrary
+    from fundwall.rulepacks.views import pack_of
+
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        return pack_of(uow, platform.operator, PackLibrary(None), name)
 
 
 def _summary(pack: RulePack) -> str:
@@ -68,7 +86,7 @@ def show(
 ) -> None:
     """List a pack's policy and rules."""
     language = _language(lang)
-    loaded = _open(pack)
+    loaded = named_pack(pack)
     console.print(_summary(loaded))
     thresholds = ", ".join(f"{a.value} ≥ {s}" for a, s in loaded.policy.thresholds.items())
     console.print(f"policy: {thresholds}")
@@ -88,7 +106,7 @@ def show(
 @app.command()
 def diff(before: PackArg, after: PackArg) -> None:
     """Show rules added, removed and changed (field by field) from BEFORE to AFTER."""
-    change = diff_packs(_open(before), _open(after))
+    change = diff_packs(named_pack(before), named_pack(after))
     console.print(f"{change.before_version} → {change.after_version}")
     if change.empty:
         console.print("no differences in rules or policy")

@@ -15,13 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 
-from fundwall.config import Settings, get_settings
-
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-    from fundwall.api import DecisionServiceProtocol
-    from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -35,52 +30,6 @@ def docs_url(host: str, port: int) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}/docs"
-
-
-def open_service(settings: Settings, region: Path | None) -> DecisionService:
-    """The decision service: over the configured store (durable: decisions are logged and
-    survive a restart), or in memory over a region folder's accounts (nothing logged)."""
-    from fundwall.engine.service import DecisionService
-
-    if region is not None:
-        return DecisionService.from_region(region, policy=settings.policy)
-    return DecisionService.open(settings)
-
-
-def build_app(
-    service: DecisionServiceProtocol,
-    settings: Settings,
-    *,
-    demo_notice: str | None = None,
-    in_memory: bool = False,
-) -> FastAPI:
-    """The API over `service` with the console, over the store and data directory of
-    `settings` (stored backtests in `<data_dir>/backtests`, pack files in `<data_dir>/packs`).
-    `demo_notice` (the demo only) names the demo users on the sign-in page.
-
-    Members report their accounts (`/v1/accounts`) to the store the service reads; a service
-    that decides `in_memory` over a region folder reads no store, so that server has no
-    account routes.
-    """
-    from fundwall.api import create_app
-    from fundwall.api.accounts import AccountReports
-    from fundwall.crypto import Keyring
-    from fundwall.store import open_database
-    from fundwall.web import install_console
-
-    store = open_database(settings.database_url)
-    keyring = Keyring.from_settings(settings)
-    accounts = None if in_memory else AccountReports(store, keyring)
-    app = create_app(service, settings, accounts=accounts)
-    install_console(
-        app,
-        database=store,
-        keyring=keyring,
-        data_dir=settings.data_dir,
-        security=settings.security,
-        demo_notice=demo_notice,
-    )
-    return app
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -127,19 +76,20 @@ def serve(
 ) -> None:
     """Serve the HTTP API (documented at /docs) and the console, until Ctrl-C."""
     # Imported here, not with the module: the engine, the console and the server take seconds
-    # to import, and every other command would pay for them.
+    # to import (the platform imports them when asked), and every other command would pay.
+    from fundwall import bootstrap
     from fundwall.store import display_url
 
-    settings = get_settings()
-    service = open_service(settings, region)
-    try:
-        app = build_app(service, settings, in_memory=region is not None)
-        source = region if region is not None else display_url(settings.database_url)
-        console.print(f"Fundwall deciding over {source}")
-        console.print(f"API docs: {docs_url(host, port)}")
-        run_server(app, host, port)
-    finally:
-        service.close()
+    with bootstrap.opened() as platform:
+        service = platform.decision_service(region=region)
+        try:
+            app = platform.app(service, accounts=region is None)
+            source = region if region is not None else display_url(platform.settings.database_url)
+            console.print(f"Fundwall deciding over {source}")
+            console.print(f"API docs: {docs_url(host, port)}")
+            run_server(app, host, port)
+        finally:
+            service.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -11,14 +11,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fundwall import bootstrap
 from fundwall.config import get_settings
-from fundwall.crypto import Keyring
 from fundwall.domain.money import Money
 from fundwall.sim.importers import ImportResult, import_amlsim, import_paysim
 from fundwall.sim.load import load_region
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import STAGES, Summary, simulate
-from fundwall.store import display_url, migrate, open_database
+from fundwall.store import display_url, migrate
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -128,21 +128,17 @@ def load(
     Loading twice changes nothing: rows already present are left alone."""
     settings = get_settings()
     migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url)
-    try:
-        with _progress() as bar:
-            tasks: dict[str, TaskID] = {}
+    with bootstrap.opened(settings) as platform, _progress() as bar:
+        tasks: dict[str, TaskID] = {}
 
-            def tick(table: str, done: int, total: int) -> None:
-                if table not in tasks:
-                    tasks[table] = bar.add_task(f"loading {table}", total=total, stage="")
-                bar.update(tasks[table], completed=done)
+        def tick(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"loading {table}", total=total, stage="")
+            bar.update(tasks[table], completed=done)
 
-            result = load_region(
-                folder, database, Keyring.from_settings(settings), tick, transactions=transactions
-            )
-    finally:
-        database.dispose()
+        result = load_region(
+            folder, platform.database, platform.keyring, tick, transactions=transactions
+        )
     table = Table(title=f"Loaded {folder} into {display_url(settings.database_url)}")
     table.add_column("table")
     table.add_column("inserted", justify="right")

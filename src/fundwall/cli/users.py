@@ -9,19 +9,19 @@ password anywhere.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall.auth import (
+from fundwall import bootstrap
+from fundwall.auth import Role
+from fundwall.bootstrap import Platform
+from fundwall.domain.errors import InvalidInput
+from fundwall.members import (
     ApiKey,
-    Passwords,
-    Role,
-    SystemActor,
     add_user,
     create_api_key,
     list_api_keys,
@@ -31,13 +31,8 @@ from fundwall.auth import (
     set_password,
     unlock_user,
 )
-from fundwall.config import get_settings
-from fundwall.domain.errors import InvalidInput
-from fundwall.store import UnitOfWork, open_database
-from fundwall.store.database import reachable
-from fundwall.store.migrate import require_current
+from fundwall.store import UnitOfWork
 
-OPERATOR = SystemActor("cli")
 T = TypeVar("T")
 
 user_app = typer.Typer(
@@ -59,21 +54,10 @@ PasswordStdin = Annotated[
 Member = Annotated[str | None, typer.Option(help="Institution code of the member.")]
 
 
-@contextmanager
-def _unit_of_work() -> Iterator[UnitOfWork]:
-    url = get_settings().database_url
-    database = open_database(url)
-    try:
-        require_current(database)
-        with reachable(url), UnitOfWork(database) as uow:
-            yield uow
-    finally:
-        database.dispose()
-
-
-def _run(change: Callable[[UnitOfWork], T]) -> T:
-    with _unit_of_work() as uow:
-        return change(uow)
+def _run(change: Callable[[UnitOfWork, Platform], T]) -> T:
+    """`change` in a unit of work of the configured platform, which acts as its operator."""
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        return change(uow, platform)
 
 
 def _password(from_stdin: bool) -> str:
@@ -110,21 +94,29 @@ def user_add(
     """Create a user; member roles need --member (a bank or payment institution)."""
     chosen = _role(role)
     password = _password(password_stdin)
-    user = _run(lambda uow: add_user(uow, OPERATOR, name, chosen, member, password, Passwords()))
+    user = _run(
+        lambda uow, p: add_user(uow, p.operator, name, chosen, member, password, p.passwords)
+    )
     where = f" of {user.member}" if user.member else ""
     console.print(f"user {user.username} added: {user.role.value}{where}")
 
 
 @user_app.command("list")
 def user_list(member: Member = None) -> None:
-    """Every user (or a member's), with role, lock and last sign-in."""
-    users, now = _run(lambda uow: (list_users(uow, member), uow.clock.now()))
+    """Every user (or a member's), with role, state and last sign-in."""
+    users, now = _run(lambda uow, p: (list_users(uow, p.operator, member), uow.clock.now()))
     if not users:
         console.print("no users")
         return
     table = Table("user", "role", "member", "state", "last sign-in")
     for user in users:
-        state = "disabled" if user.disabled else ("locked" if user.locked_at(now) else "active")
+        waits = user.waits_until(now)
+        if user.disabled:
+            state = "disabled"
+        elif waits is not None:
+            state = f"sign-ins wait until {waits.isoformat(timespec='seconds')}"
+        else:
+            state = "active"
         last = user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "never"
         table.add_row(user.username, user.role.value, user.member or "", state, last)
     console.print(table)
@@ -135,30 +127,30 @@ def user_passwd(
     name: Annotated[str, typer.Argument(help="User name.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Give a user a new password (and lift any lock-out)."""
+    """Give a user a new password (and lift any sign-in wait)."""
     password = _password(password_stdin)
-    _run(lambda uow: set_password(uow, OPERATOR, name, password, Passwords()))
+    _run(lambda uow, p: set_password(uow, p.operator, name, password, p.passwords))
     console.print(f"password of {name} changed")
 
 
 @user_app.command("unlock")
 def user_unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
-    """Lift a lock-out after too many failed sign-ins."""
-    _run(lambda uow: unlock_user(uow, OPERATOR, name))
-    console.print(f"{name} unlocked")
+    """Lift the wait on a user's sign-ins after wrong passwords, before it ends by itself."""
+    _run(lambda uow, p: unlock_user(uow, p.operator, name))
+    console.print(f"sign-ins of {name} no longer wait")
 
 
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Stop a user from signing in and end its sessions."""
-    _run(lambda uow: set_disabled(uow, OPERATOR, name, disabled=True))
+    _run(lambda uow, p: set_disabled(uow, p.operator, name, disabled=True))
     console.print(f"{name} disabled")
 
 
 @user_app.command("enable")
 def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Let a disabled user sign in again."""
-    _run(lambda uow: set_disabled(uow, OPERATOR, name, disabled=False))
+    _run(lambda uow, p: set_disabled(uow, p.operator, name, disabled=False))
     console.print(f"{name} enabled")
 
 
@@ -168,7 +160,7 @@ def apikey_add(
     label: Annotated[str, typer.Option(help="What the key is for.")] = "system",
 ) -> None:
     """Make an API key for a member and print it: it is shown this once, never again."""
-    key, text = _run(lambda uow: create_api_key(uow, OPERATOR, member, label))
+    key, text = _run(lambda uow, p: create_api_key(uow, p.operator, member, label))
     console.print(
         f"API key {key.key_id} for {key.member} ({key.label}); keep it now, it is not shown again:"
     )
@@ -178,7 +170,7 @@ def apikey_add(
 @apikey_app.command("list")
 def apikey_list(member: Member = None) -> None:
     """Keys (never their secrets) with member, label and use."""
-    keys: list[ApiKey] = _run(lambda uow: list_api_keys(uow, member))
+    keys: list[ApiKey] = _run(lambda uow, p: list_api_keys(uow, p.operator, member))
     if not keys:
         console.print("no API keys")
         return
@@ -198,7 +190,7 @@ def apikey_list(member: Member = None) -> None:
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key id (not the key).")]) -> None:
     """Revoke a key for good."""
-    _run(lambda uow: revoke_api_key(uow, OPERATOR, key_id))
+    _run(lambda uow, p: revoke_api_key(uow, p.operator, key_id))
     console.print(f"API key {key_id} revoked")
 
 

@@ -3,7 +3,7 @@ used once.
 
 An account is (bank, number): the account directory says which bank holds each account number
 of the region. A member submits the transfers and withdrawals paid from accounts it holds and
-the cash deposits into them (`owner_of`), so:
+the cash deposits into them (`fundwall.domain.ownership.owner_of`), so:
 
 - the account it answers for (the payer's; the payee's for a deposit) must be held by it in
   the directory (403, pacs.008 AG01): a member never spends, or fills up the limits of, another
@@ -29,6 +29,7 @@ from typing import Final, NamedTuple, Protocol
 
 from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import AccountNumber
+from fundwall.domain.ownership import OWNING_SIDE, Side, owner_of
 from fundwall.domain.transactions import Transaction, TransactionKind
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
 
@@ -54,13 +55,6 @@ class Register(Protocol):
         ...
 
 
-def owner_of(
-    kind: TransactionKind | str, payer_bank: str | None, payee_bank: str | None
-) -> str | None:
-    """The member a transaction belongs to: the payer's bank, the payee's for a deposit."""
-    return payee_bank if kind == TransactionKind.DEPOSIT else payer_bank
-
-
 class Refusal(NamedTuple):
     """Why one transaction is not decided for a member: the answer's status, the field, the
     reason and the ISO 20022 status reason code."""
@@ -71,11 +65,12 @@ class Refusal(NamedTuple):
     code: str
 
 
-def _own_side(tx: Transaction) -> tuple[str, str | None, str | None]:
-    """(field of the member's account, that account, its declared bank)."""
-    if tx.kind is TransactionKind.DEPOSIT:
-        return "payee_account", tx.payee_account, tx.payee_bank
-    return "payer_account", tx.payer_account, tx.payer_bank
+def _own_side(tx: Transaction) -> tuple[Side, str | None, str | None]:
+    """(the side the member answers for, its account, its declared bank)."""
+    side = OWNING_SIDE[tx.kind]
+    if side is Side.PAYEE:
+        return side, tx.payee_account, tx.payee_bank
+    return side, tx.payer_account, tx.payer_bank
 
 
 def _counterparty(tx: Transaction) -> tuple[str, str | None, str | None] | None:
@@ -92,12 +87,11 @@ def different_fields(first: Transaction, again: Transaction) -> list[str]:
 
 def refusal(member: str, tx: Transaction, register: Register) -> Refusal | None:
     """Why `member` may not have `tx` decided, None when it may."""
-    field, account, bank = _own_side(tx)
+    side, account, bank = _own_side(tx)
     if bank != member:
-        bank_field = "payee_bank" if tx.kind is TransactionKind.DEPOSIT else "payer_bank"
         return Refusal(
             403,
-            bank_field,
+            f"{side}_bank",
             f"{bank}: this API key is member {member}'s, which submits the "
             "transfers and withdrawals its customers pay and the deposits they receive",
             "AG01",
@@ -105,7 +99,7 @@ def refusal(member: str, tx: Transaction, register: Register) -> Refusal | None:
     if account is None or register.bank_of(account) != member:
         return Refusal(
             403,
-            field,
+            f"{side}_account",
             f"not an account of member {member} in the account directory "
             "(report new accounts through /v1/accounts)",
             "AG01",

@@ -2,9 +2,13 @@
 decides live and which one runs in shadow beside it.
 
 A pack is registered from its YAML file (validated completely, stored byte for byte with its
-SHA-256), then promoted to live or set as the shadow pack. Each change is one audited unit of
-work; the row carries the audit record's sequence number as its `revision`, so a running
-decision service notices it and switches packs on the next transaction. Statuses:
+SHA-256), then promoted to live or set as the shadow pack. This module is the registry's
+storage: what the engine reads (`running_packs`, `last_revision`, `get_pack`) and the row
+changes, each stamped with the audit record its caller wrote. The changes are made by the use
+cases of `fundwall.rulepacks.registry`, which check the actor's right, and, on first use, by
+`ensure_live`. The row carries the audit record's sequence number as its `revision`, so a
+running decision service notices a change and switches packs on the next transaction.
+Statuses:
 
 - `registered`: known, not running;
 - `live`: decides (exactly one once the engine has run; the shipped default pack is
@@ -21,22 +25,22 @@ from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from importlib.resources import files
-from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fundwall.domain.errors import Conflict, InvalidInput, NotFound
+from fundwall.domain.errors import NotFound
 from fundwall.engine.rules import RulePack, parse_pack
 from fundwall.engine.rules.loader import DEFAULT_PACK
-from fundwall.store.audit import AuditActor
+from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import SOURCE, RulePackRow
 from fundwall.store.uow import UnitOfWork
 
 ENGINE_ACTOR: Final = "system:engine"
 """Who registers and promotes the shipped default pack on first use."""
-Actor = str | AuditActor
+SHIPPED_SOURCE: Final = f"fundwall/engine/rules/{DEFAULT_PACK}"
+"""How the registry names the shipped pack's source."""
 
 
 class PackStatus(StrEnum):
@@ -84,41 +88,46 @@ def _parsed(content: bytes, source: str) -> RulePack:
     return parse_pack(content, source)
 
 
-def _content(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, bytes):
-        return source, name or "uploaded pack"
-    path = Path(source)
-    try:
-        return path.read_bytes(), name or str(path)
-    except OSError as error:
-        raise InvalidInput(f"cannot read rule pack {path}: {error.strerror}", "source") from None
+def registration_details(pack: RulePack, source: str) -> dict[str, Any]:
+    """What the audit record of a registration says about the pack."""
+    return {"pack": pack.id, "digest": pack.digest, "rules": len(pack.active), "source": source}
 
 
-def register_pack(
-    uow: UnitOfWork, actor: Actor, source: str | Path | bytes, *, name: str | None = None
-) -> PackRecord:
-    """Validate a pack file (a path, or its bytes named `name`) and register its version.
+def pack_records(session: Session) -> list[PackRecord]:
+    """Every registered version, oldest first."""
+    rows = session.scalars(select(RulePackRow).order_by(RulePackRow.registered_at))
+    return [PackRecord.of(row) for row in rows]
 
-    Registering the same content again changes nothing and returns its record.
-    """
-    content, shown = _content(source, name)
-    pack = parse_pack(content, shown)
-    known = uow.session.scalar(select(RulePackRow).where(RulePackRow.digest == pack.digest))
-    if known is not None:
-        return PackRecord.of(known)
-    record = uow.audit.record(
-        actor,
-        "register_rule_pack",
-        f"rule_pack:{pack.version}",
-        {"pack": pack.id, "digest": pack.digest, "rules": len(pack.active), "source": shown},
-    )
+
+def pack_row(session: Session, version: str) -> RulePackRow:
+    """The row of a registered version; NotFound otherwise."""
+    row = session.get(RulePackRow, version)
+    if row is None:
+        raise NotFound("rule pack version", version)
+    return row
+
+
+def row_of_digest(session: Session, digest: str) -> RulePackRow | None:
+    """The row holding exactly this content (by its SHA-256), if registered."""
+    return session.scalar(select(RulePackRow).where(RulePackRow.digest == digest))
+
+
+def holder(session: Session, status: PackStatus) -> RulePackRow | None:
+    """The live or the shadow pack's row (None where there is none)."""
+    return session.scalar(select(RulePackRow).where(RulePackRow.status == status.value))
+
+
+def add_pack(
+    session: Session, pack: RulePack, content: bytes, source: str, record: AuditRecord
+) -> RulePackRow:
+    """Store a validated pack as registered, stamped with `record` (its registration)."""
     row = RulePackRow(
         version=pack.version,
         pack_id=pack.id,
         declared_version=pack.declared_version,
         digest=pack.digest,
         content=content,
-        source=shown[-SOURCE:],
+        source=source[-SOURCE:],
         status=PackStatus.REGISTERED.value,
         registered_at=record.ts,
         registered_by=record.actor,
@@ -126,35 +135,13 @@ def register_pack(
         promoted_by=None,
         revision=record.seq,
     )
-    uow.session.add(row)
-    uow.commit()
-    return PackRecord.of(row)
-
-
-def _row(session: Session, version: str) -> RulePackRow:
-    row = session.get(RulePackRow, version)
-    if row is None:
-        raise NotFound("rule pack version", version)
+    session.add(row)
     return row
 
 
-def _holder(session: Session, status: PackStatus) -> RulePackRow | None:
-    return session.scalar(select(RulePackRow).where(RulePackRow.status == status.value))
-
-
-def promote(uow: UnitOfWork, actor: Actor, version: str) -> PackRecord:
-    """Make `version` the live pack; the previous live pack is retired."""
-    session = uow.session
-    row = _row(session, version)
-    if row.status == PackStatus.LIVE:
-        raise Conflict(f"rule pack {version} is live already")
-    previous = _holder(session, PackStatus.LIVE)
-    record = uow.audit.record(
-        actor,
-        "promote_rule_pack",
-        f"rule_pack:{version}",
-        {"previous": previous.version if previous else None, "was": row.status},
-    )
+def make_live(row: RulePackRow, previous: RulePackRow | None, record: AuditRecord) -> None:
+    """Make `row` the live pack and retire `previous` (the live one until now), stamped with
+    `record` (the promotion)."""
     if previous is not None:
         previous.status = PackStatus.RETIRED.value
         previous.revision = record.seq
@@ -162,51 +149,28 @@ def promote(uow: UnitOfWork, actor: Actor, version: str) -> PackRecord:
     row.promoted_at = record.ts
     row.promoted_by = record.actor
     row.revision = record.seq
-    uow.commit()
-    return PackRecord.of(row)
 
 
-def set_shadow(uow: UnitOfWork, actor: Actor, version: str | None) -> PackRecord | None:
-    """Run `version` in shadow beside the live pack (None: no shadow pack); the previous
-    shadow pack goes back to registered."""
-    session = uow.session
-    row = _row(session, version) if version is not None else None
-    if row is not None and row.status == PackStatus.LIVE:
-        raise Conflict(f"rule pack {version} is live; a shadow pack runs beside the live one")
-    previous = _holder(session, PackStatus.SHADOW)
-    if previous is row:
-        return PackRecord.of(row) if row is not None else None
-    record = uow.audit.record(
-        actor,
-        "set_shadow_rule_pack",
-        f"rule_pack:{version or 'none'}",
-        {"previous": previous.version if previous else None},
-    )
+def make_shadow(row: RulePackRow | None, previous: RulePackRow | None, record: AuditRecord) -> None:
+    """Run `row` in shadow (None: no pack) and send `previous` (the shadow pack until now)
+    back to registered, stamped with `record`."""
     if previous is not None:
         previous.status = PackStatus.REGISTERED.value
         previous.revision = record.seq
     if row is not None:
         row.status = PackStatus.SHADOW.value
         row.revision = record.seq
-    uow.commit()
-    return PackRecord.of(row) if row is not None else None
-
-
-def list_packs(session: Session) -> list[PackRecord]:
-    """Every registered version, oldest first."""
-    rows = session.scalars(select(RulePackRow).order_by(RulePackRow.registered_at))
-    return [PackRecord.of(row) for row in rows]
 
 
 def get_pack(session: Session, version: str) -> RulePack:
     """The compiled pack of a registered version."""
-    row = _row(session, version)
+    row = pack_row(session, version)
     return _parsed(row.content, row.source)
 
 
 def running_packs(session: Session) -> tuple[RulePack | None, RulePack | None]:
     """The live and the shadow pack (None where there is none)."""
-    live, shadow = (_holder(session, status) for status in (PackStatus.LIVE, PackStatus.SHADOW))
+    live, shadow = (holder(session, status) for status in (PackStatus.LIVE, PackStatus.SHADOW))
     return (
         _parsed(live.content, live.source) if live is not None else None,
         _parsed(shadow.content, shadow.source) if shadow is not None else None,
@@ -218,15 +182,38 @@ def last_revision(session: Session) -> int:
     return int(session.scalar(select(func.max(RulePackRow.revision))) or 0)
 
 
+def shipped_content() -> bytes:
+    """The YAML of the pack Fundwall ships (the default pack)."""
+    return files("fundwall.engine.rules").joinpath(DEFAULT_PACK).read_bytes()
+
+
 def ensure_live(uow: UnitOfWork) -> tuple[RulePack, RulePack | None]:
-    """The live and shadow packs; on first use, the shipped default pack is registered and
-    promoted so the engine always has a live pack."""
+    """The live and shadow packs; on first use, the shipped default pack is registered (if
+    it is not) and promoted by `ENGINE_ACTOR`, audited, so the engine always has a live
+    pack."""
     live, shadow = running_packs(uow.session)
     if live is not None:
         return live, shadow
-    content = files("fundwall.engine.rules").joinpath(DEFAULT_PACK).read_bytes()
-    record = register_pack(uow, ENGINE_ACTOR, content, name=f"fundwall/engine/rules/{DEFAULT_PACK}")
-    promote(uow, ENGINE_ACTOR, record.version)
-    live, shadow = running_packs(uow.session)
+    session = uow.session
+    content = shipped_content()
+    pack = parse_pack(content, SHIPPED_SOURCE)
+    row = row_of_digest(session, pack.digest)
+    if row is None:
+        registered = uow.audit.record(
+            ENGINE_ACTOR,
+            "register_rule_pack",
+            f"rule_pack:{pack.version}",
+            registration_details(pack, SHIPPED_SOURCE),
+        )
+        row = add_pack(session, pack, content, SHIPPED_SOURCE, registered)
+    promoted = uow.audit.record(
+        ENGINE_ACTOR,
+        "promote_rule_pack",
+        f"rule_pack:{row.version}",
+        {"previous": None, "was": row.status},
+    )
+    make_live(row, None, promoted)
+    uow.commit()
+    live, shadow = running_packs(session)
     assert live is not None
     return live, shadow

@@ -1,6 +1,6 @@
 """The decision service (决策服务): the online path, what the API and `fundwall decide` call.
 
-    service = DecisionService.open(settings)          # over the store: durable, restartable
+    service = platform.decision_service()              # over the store (fundwall.bootstrap)
     service = DecisionService.from_region(folder)      # in memory, for replay-like use
     decision = service.decide(tx)
     decisions = service.decide_batch(txs, member="301")   # a member's own transactions only
@@ -35,8 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from fundwall.clock import Clock, SystemClock
-from fundwall.config import PolicySettings, Settings, get_settings
+from fundwall.config import PolicySettings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
 from fundwall.domain.errors import Conflict
@@ -45,7 +44,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal, admit, refusals
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
-from fundwall.engine.controls.doors import apply_changes, load_book
+from fundwall.engine.controls.changes import apply_changes, load_book
 from fundwall.engine.core import DecisionCore, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
@@ -53,8 +52,7 @@ from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.seen import SeenIds
 from fundwall.region import read_table
-from fundwall.store import UnitOfWork, open_database
-from fundwall.store.migrate import require_current
+from fundwall.store import UnitOfWork
 
 RECENT: Final = 50_000
 """Decisions kept in memory for quick repeats; older repeats are read from the log."""
@@ -116,29 +114,6 @@ class DecisionService:
         return cls(core, account_holders=holders)
 
     @classmethod
-    def open(
-        cls,
-        settings: Settings | None = None,
-        *,
-        clock: Clock | None = None,
-        keyring: Keyring | None = None,
-        snapshot_every: int | None = None,
-    ) -> DecisionService:
-        """A service over the store of `settings` (its schema must be current): packs from
-        the registry, controls from the store, the state folded from the decision log.
-        `snapshot_every` saves the state after that many decided transactions, so a restart
-        folds only the tail."""
-        settings = settings if settings is not None else get_settings()
-        database = open_database(settings.database_url)
-        require_current(database)
-        return cls.over(
-            DecisionLog(database, clock or SystemClock()),
-            policy=settings.policy,
-            keyring=keyring if keyring is not None else Keyring.from_settings(settings),
-            snapshot_every=snapshot_every,
-        )
-
-    @classmethod
     def over(
         cls,
         log: DecisionLog,
@@ -147,8 +122,8 @@ class DecisionService:
         keyring: Keyring | None = None,
         snapshot_every: int | None = None,
     ) -> DecisionService:
-        """A service over an open decision log (see `open`); without `keyring` holders' ages
-        are unknown to the features."""
+        """A service over an open decision log (`fundwall.bootstrap` opens one); without
+        `keyring` holders' ages are unknown to the features."""
         placeholder = DecisionCore(
             AccountDirectory.empty(),
             ControlBook(),

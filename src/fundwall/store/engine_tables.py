@@ -3,11 +3,13 @@ changes, the shared risk list, the punishment list and snapshots of the engine's
 
 Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
 end), created by migration 0002. These are the narrow doors through which workflows change
-what the engine enforces (ARCHITECTURE.md): every row is written by a function of
-`fundwall.engine.controls.doors` or `fundwall.engine.registry`, together with an audit record,
-and carries that record's sequence number as its `revision`. The running decision service
-notices a new audit head and reads the rows whose revision is above the last it saw, so a
-change takes effect on the next transaction without a restart.
+what the engine enforces (ARCHITECTURE.md): every row is written by a use case of a workflow
+(`fundwall.accounts.controls`, `fundwall.accounts.punishments`, `fundwall.sharing.risk_list`,
+`fundwall.rulepacks.registry`; the shipped pack on first use by
+`fundwall.engine.registry.ensure_live`), together with an audit record, and carries that
+record's sequence number as its `revision`. The running decision service notices a new audit
+head and reads the rows whose revision is above the last it saw, so a change takes effect on
+the next transaction without a restart.
 
 No foreign keys to accounts or institutions: a restriction or a list entry may name an account
 or a member that this hub has no row for (a counterparty at a bank outside the region).

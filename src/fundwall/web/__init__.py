@@ -1,7 +1,7 @@
 """The web console (控制台): FastAPI pages with Jinja2, HTMX and ECharts, in Chinese and English.
 
-    app = create_app(service, settings)
-    install_console(app, engine=engine, keyring=keyring, data_dir=settings.data_dir)
+    app = create_app(service, settings, access=access)
+    install_console(app, keyring=keyring, data_dir=settings.data_dir)
 
 See docs/console.md.
 """

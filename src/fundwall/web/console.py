@@ -1,8 +1,10 @@
 """Putting the console into the API's FastAPI app.
 
-    app = create_app(service, settings)                       # the HTTP API
-    install_console(app, engine=engine, keyring=keyring,      # + console, users, API data
+    app = create_app(service, settings, access=access)        # the HTTP API, API keys
+    install_console(app, keyring=keyring,                      # + console, users, API data
                     data_dir=settings.data_dir)
+
+`fundwall.bootstrap` (`Platform.app`) assembles both as `fundwall serve` runs them.
 
 The console's pages sit beside the API's routes in one app, on one port. Its static files
 are under /static, its JSON reads of member data under /v1/ (with the API's problem
@@ -15,18 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 from starlette.staticfiles import StaticFiles
 
-from fundwall.auth.dependencies import AccessConfig, install_access
-from fundwall.auth.passwords import Passwords
-from fundwall.auth.sessions import SessionPolicy
-from fundwall.auth.throttle import AddressThrottle
-from fundwall.clock import Clock, SystemClock
+from fundwall.api.member_data import member_data_router
+from fundwall.auth.dependencies import installed_access
 from fundwall.config import SecuritySettings
 from fundwall.crypto import Keyring
-from fundwall.web.data.packs import PackLibrary
-from fundwall.web.data_api import data_router
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.web.errors import install_error_pages
 from fundwall.web.middleware import STATIC_PATH, SecurityHeaders, TrustedFront
 from fundwall.web.pages import console_routers
@@ -36,49 +33,38 @@ from fundwall.web.state import ConsoleConfig
 def install_console(
     app: FastAPI,
     *,
-    database: Engine,
     keyring: Keyring,
     data_dir: Path | None = None,
     packs_dir: Path | None = None,
-    clock: Clock | None = None,
-    passwords: Passwords | None = None,
     security: SecuritySettings | None = None,
     demo_notice: str | None = None,
     poll_seconds: int = 5,
 ) -> None:
-    """Add the console, sign-in and the member-data API to `app`.
+    """Add the console, sign-in and the member-data API to `app`, an app `create_app` made
+    with `access` (the users, sessions and keys the console signs in with).
 
     `data_dir` is the deployment's data directory: stored backtests are read from
     `<data_dir>/backtests`, and rule pack files shown beside the default pack from
     `packs_dir` (default `<data_dir>/packs`). `demo_notice` (the demo only) is shown on the
-    sign-in page, and also opens the engine's transaction API without an API key.
-    `poll_seconds` is how often the overview refreshes. `security` are the deployment's
-    sign-in, session, proxy and TLS settings (the defaults if not given). Call before the app
-    serves.
+    sign-in page. `poll_seconds` is how often the overview refreshes. `security` are the
+    deployment's form, proxy and TLS settings (the defaults if not given). Call before the
+    app serves.
     """
+    if installed_access(app) is None:
+        raise TypeError("install_console needs an app made by create_app(..., access=...)")
     security = security or SecuritySettings()
-    install_access(
-        app,
-        AccessConfig(
-            database=database,
-            passwords=passwords or Passwords(),
-            policy=SessionPolicy.of(security),
-            addresses=AddressThrottle.of(security),
-            clock=clock or SystemClock(),
-            api_keys_required=demo_notice is None,
-        ),
-    )
     if packs_dir is None and data_dir is not None:
         packs_dir = data_dir / "packs"
+    library = PackLibrary(packs_dir)
     app.state.fundwall_console = ConsoleConfig(
         keyring,
-        PackLibrary(packs_dir),
+        library,
         demo_notice,
         security.form_max_bytes,
         data_dir,
         poll_seconds,
     )
-    app.include_router(data_router())
+    app.include_router(member_data_router(keyring, library))
     for router in console_routers():
         app.include_router(router)
     static = Path(__file__).parent / "static"

@@ -12,13 +12,13 @@ from enum import StrEnum
 from typing import Final
 
 from fundwall.auth.roles import Role
+from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
-from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
 from fundwall.web.data.params import LOCAL_ZONE
 from fundwall.web.i18n import N_
 

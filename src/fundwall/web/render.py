@@ -17,13 +17,13 @@ from starlette.responses import HTMLResponse
 
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
+from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
+from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
-from fundwall.web.data.accounts import mask_account
-from fundwall.web.data.alerts import AlertStatus, AssigneeFilter, Disposition
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 

@@ -10,8 +10,8 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from fundwall.crypto import Keyring
-from fundwall.web.data.overview import OverviewCache
-from fundwall.web.data.packs import PackLibrary
+from fundwall.monitoring.overview import OverviewCache
+from fundwall.rulepacks.library import PackLibrary
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from fundwall.ingest.iso20022 import MAX_XML_BYTES, InvalidMessage, parse_pacs008
@@ -45,11 +43,11 @@ PARAMETER_ENTITY = b"""<?xml version="1.0"?>
     [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD, PARAMETER_ENTITY],
     ids=["billion-laughs", "external-entity", "external-dtd", "parameter-entity"],
 )
-def test_document_type_declarations_are_refused_quickly(payload: bytes) -> None:
-    started = time.perf_counter()
+def test_document_type_declarations_are_refused_before_any_entity_is_expanded(
+    payload: bytes,
+) -> None:
     with pytest.raises(InvalidMessage) as caught:
         parse_pacs008(payload)
-    assert time.perf_counter() - started < 1.0
     assert "document type declaration" in caught.value.reason
     assert caught.value.status_reason == "FF01"
     assert "root:" not in str(caught.value)

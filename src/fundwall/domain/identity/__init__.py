@@ -15,6 +15,7 @@ from fundwall.domain.identity.account_number import (
     AccountRule,
     luhn_check_digit,
     luhn_valid,
+    mask_account,
 )
 from fundwall.domain.identity.credit_code import (
     CreditCode,
@@ -40,6 +41,7 @@ __all__ = [
     "credit_code_check_char",
     "luhn_check_digit",
     "luhn_valid",
+    "mask_account",
     "organisation_code_check_char",
     "resident_id_check_char",
     "upgrade_legacy_id",

@@ -8,6 +8,20 @@ V or Z):
 - 3-8: division code of the registering authority (GB/T 2260), 100000 for national bodies;
 - 9-17: organisation code (组织机构代码, GB 11714): eight characters and their check character;
 - 18: check character, weighted sum modulo 31 (GB/T 17710).
+
+The final check character is python-stdnum's (`stdnum.cn.uscc`). Its validation differs from
+ours on purpose, and `tests/domain/test_identity_vs_stdnum.py` holds the two to these
+differences and no others:
+
+- The organisation code: ours verifies its own check character (GB 11714); stdnum verifies
+  only the final one, so a code with a wrong organisation code passes it.
+- Registration authorities with letter codes: GB 32100-2015 and its later additions give A
+  (中央军委改革和编制办公室), N (农业) and Y (其他); stdnum wants digits in the first eight
+  characters and refuses them, ours accepts them.
+- Ours refuses an authority or entity type the standard does not list and a region code of
+  no province-level division; stdnum checks neither.
+- Ours takes the 18 characters as printed on the licence; stdnum also drops spaces and
+  hyphens inside the code and reads full-width characters as ASCII.
 """
 
 from __future__ import annotations
@@ -17,6 +31,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from stdnum.cn import uscc
+
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
 from fundwall.domain.regions import NATIONAL_REGION, PROVINCES, province_name
@@ -24,7 +40,6 @@ from fundwall.domain.regions import NATIONAL_REGION, PROVINCES, province_name
 LENGTH: Final = 18
 ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
-_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(LENGTH - 1))
 _ORGANISATION_WEIGHTS: Final = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORGANISATION_BODY: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -79,8 +94,7 @@ def credit_code_check_char(first17: str) -> str:
             "the check character is computed from 17 characters of 0-9 A-H J-N P Q R T U W X Y",
             "first17",
         )
-    total = sum(ALPHABET.index(char) * w for char, w in zip(first17, _WEIGHTS, strict=True))
-    return ALPHABET[-total % 31]
+    return uscc.calc_check_digit(first17)
 
 
 def organisation_code_check_char(first8: str) -> str:

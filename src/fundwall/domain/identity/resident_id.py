@@ -8,6 +8,25 @@ Numbers issued before 1999 had 15 digits (two-digit year, no check character). T
 longer valid on their own: `ResidentId.parse` refuses them and says how to convert, and
 `upgrade_legacy_id` performs the conversion, so a caller that knows its data is old can
 upgrade on purpose instead of having it happen silently.
+
+The check character is python-stdnum's (`stdnum.cn.ric`). Its validation differs from ours
+on purpose, and `tests/domain/test_identity_vs_stdnum.py` holds the two to these differences
+and no others:
+
+- County codes. Ours checks the province-level division; stdnum looks the six-digit code up in
+  its county table (from Wikipedia) with the years each code was in use, and refuses a code
+  not in use in the birth year. But the code names the place where the number was first
+  issued, not where the holder was born: people born before the numbers began (1984) and
+  people who moved their household registration carry codes younger than themselves, such as
+  Pudong's 310115 (1992) on the number of someone born in 1936, and stdnum refuses them. The
+  other way round, a code retired before the birth year is one no office could have issued;
+  stdnum refuses it and ours accepts it, as it accepts codes missing from stdnum's table
+  (for which stdnum raises KeyError rather than refusing). We keep no county table on purpose:
+  the check character catches typing errors, and a table that misses a code refuses real
+  people.
+- Birth dates before 1900 or in the future: ours refuses them, stdnum sets no bounds.
+- Full-width digits: stdnum reads them as ASCII; ours, as every identity type, takes ASCII
+  digits only and says so.
 """
 
 from __future__ import annotations
@@ -17,6 +36,8 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Final
 
+from stdnum.cn import ric
+
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity._base import MaskedIdentity, clean, is_digits, mask_middle
 from fundwall.domain.regions import PROVINCES, city_name
@@ -24,11 +45,6 @@ from fundwall.domain.regions import PROVINCES, city_name
 LENGTH: Final = 18
 LEGACY_LENGTH: Final = 15
 EARLIEST_BIRTH: Final = date(1900, 1, 1)
-
-# ISO 7064 MOD 11-2: position i (0-based, left to right) weighs 2^(17-i) mod 11, and the
-# remainder of the weighted sum picks the character that brings the total to 1 mod 11.
-_WEIGHTS: Final = tuple(pow(2, 17 - i, 11) for i in range(LENGTH - 1))
-_CHECK_CHARS: Final = "10X98765432"
 _CHINA_TIME: Final = timezone(timedelta(hours=8))
 
 
@@ -41,8 +57,8 @@ def resident_id_check_char(first17: str) -> str:
     """The check character (0-9 or X) for the first 17 digits of an ID number."""
     if not isinstance(first17, str) or len(first17) != LENGTH - 1 or not is_digits(first17):
         raise InvalidInput("the check character is computed from exactly 17 digits", "first17")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    # ISO 7064 MOD 11-2. stdnum takes a whole number and ignores its last character.
+    return ric.calc_check_digit(first17 + "0")
 
 
 def upgrade_legacy_id(number15: str, *, field: str = "id_number") -> str:

@@ -4,8 +4,9 @@ action and state their reason in both languages.
 
 Two executions with the same answers (a property test holds them to it): `OnlineControls`
 per transaction, `BulkControls` over a whole history for replay. Both read a `ControlBook`,
-filled from a region's accounts or from the store, where the narrow doors of `doors`
-(`set_account_status`, `restrict`, `list_risk`, `punish` …) change it with an audit record.
+filled from a region's accounts or from the store (`changes.load_book`), where the workflows'
+use cases (`fundwall.accounts.controls.restrict`, `fundwall.sharing.risk_list.list_risk`,
+`fundwall.accounts.punishments.punish` …) change it with an audit record.
 """
 
 from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry

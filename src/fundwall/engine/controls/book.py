@@ -8,7 +8,7 @@ earlier of the planned end and the moment they were lifted or retracted; so a re
 transactions sees what was in effect at their time, and an expired order stops by itself.
 
 The book is filled from a region's accounts table (`from_accounts`) or from the store
-(`fundwall.engine.controls.doors.load_book`), and updated in place as the store changes
+(`fundwall.engine.controls.changes.load_book`), and updated in place as the store changes
 (`put_*`, `set_status`): entries are keyed by id, so reading a changed row again replaces it.
 """
 

@@ -26,7 +26,7 @@ APPEAL_EN: Final = "to object, appeal to the bank holding the account"
 
 
 class RestrictionKind(StrEnum):
-    """A time-bounded order on an account (see `fundwall.engine.controls.doors.restrict`)."""
+    """A time-bounded order on an account (see `fundwall.accounts.controls.restrict`)."""
 
     STOP_PAYMENT = "stop_payment"
     """紧急止付: money may come in, nothing (or nothing beyond the free balance) goes out."""

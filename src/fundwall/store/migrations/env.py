@@ -29,15 +29,10 @@ def _main() -> None:
     if connection is not None:
         _run(connection)
         return
-    from fundwall.config import get_settings
-    from fundwall.store.database import open_database
+    from fundwall import bootstrap
 
-    database = open_database(get_settings().database_url)
-    try:
-        with database.connect() as fresh:
-            _run(fresh)
-    finally:
-        database.dispose()
+    with bootstrap.opened(check_schema=False) as platform, platform.database.connect() as fresh:
+        _run(fresh)
 
 
 _main()

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import Money
-from fundwall.web.data.paging import MAX_PAGE
+from fundwall.store.paging import MAX_PAGE
 from fundwall.web.i18n import N_
 
 LOCAL_ZONE: Final = ZoneInfo("Asia/Shanghai")

@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from fundwall.auth.actor import Actor
-from fundwall.auth.dependencies import (
-    SessionDep,
-    UnitOfWorkDep,
-    require,
-)
-from fundwall.auth.roles import Permission
-from fundwall.domain.errors import InvalidInput
-from fundwall.web.data.accounts import (
+from fundwall.accounts.views import (
     AccountProfile,
     account_profile,
     masked_holder,
     unmask_holder,
 )
+from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
+from fundwall.domain.errors import InvalidInput
 from fundwall.web.data.params import Params
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Actor, Depends(require(Permission.VIEW_CUSTOMER_DATA))]
-Unmasker = Annotated[Actor, Depends(require(Permission.UNMASK_PERSONAL_DATA))]
 
 
 def graph_data(profile: AccountProfile) -> dict[str, Any]:
@@ -62,13 +54,13 @@ def graph_data(profile: AccountProfile) -> dict[str, Any]:
 def account_page(
     request: Request,
     account_no: str,
-    actor: Viewer,
+    actor: ConsoleActor,
     session: SessionDep,
     uow: UnitOfWorkDep,
     config: ConsoleDep,
 ) -> Response:
     params = Params(request.query_params)
-    profile = account_profile(uow.session, actor, config.keyring, account_no, params.page())
+    profile = account_profile(uow, actor, account_no, config.keyring, params.page())
     return page(
         request,
         "account.html",
@@ -81,7 +73,7 @@ def account_page(
 def unmask(
     request: Request,
     account_no: str,
-    actor: Unmasker,
+    actor: ConsoleActor,
     session: SessionDep,
     form: FormDep,
     uow: UnitOfWorkDep,
@@ -89,14 +81,14 @@ def unmask(
 ) -> Response:
     """The holder in full, as a fragment replacing the masked one; audited."""
     try:
-        holder = unmask_holder(uow, actor, config.keyring, account_no, form.get("purpose", ""))
+        holder = unmask_holder(uow, actor, account_no, form.get("purpose", ""), config.keyring)
     except InvalidInput as refused:
         uow.rollback()
         return page(
             request,
             "holder.html",
             {
-                "holder": masked_holder(uow.session, actor, config.keyring, account_no),
+                "holder": masked_holder(uow, actor, account_no, config.keyring),
                 "account_no": account_no,
                 "unmasked": False,
                 "error": refused.message(),

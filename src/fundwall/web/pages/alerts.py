@@ -3,51 +3,36 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from fundwall.auth.actor import Actor
-from fundwall.auth.dependencies import (
-    SessionDep,
-    UnitOfWorkDep,
-    require,
-)
-from fundwall.auth.roles import Permission
+from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
+from fundwall.cases import alert_counts, alert_queue, colleagues, get_alert, work_alert
 from fundwall.domain.errors import Conflict, InvalidInput
-from fundwall.web.data.alerts import (
-    AlertChange,
-    AlertFilter,
-    alert_counts,
-    alert_queue,
-    colleagues,
-    get_alert,
-    work_alert,
-)
 from fundwall.web.data.params import Params
+from fundwall.web.filters import alert_change, alert_filter
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)
-Analyst = Annotated[Actor, Depends(require(Permission.WORK_ALERTS))]
 
 
 @router.get("/alerts")
 def alerts_page(
     request: Request,
-    actor: Analyst,
+    actor: ConsoleActor,
     session: SessionDep,
     uow: UnitOfWorkDep,
 ) -> Response:
     params = Params(request.query_params)
-    wanted = AlertFilter.read(params)
+    wanted = alert_filter(params)
     return page(
         request,
         "alerts.html",
         {
-            "results": alert_queue(uow.session, actor, wanted),
-            "counts": alert_counts(uow.session, actor),
+            "results": alert_queue(uow, actor, wanted),
+            "counts": alert_counts(uow, actor),
             "problems": params.problems,
             "form": request.query_params,
         },
@@ -59,7 +44,7 @@ def alerts_page(
 def update_alert(
     request: Request,
     tx_id: str,
-    actor: Analyst,
+    actor: ConsoleActor,
     session: SessionDep,
     form: FormDep,
     uow: UnitOfWorkDep,
@@ -68,7 +53,7 @@ def update_alert(
     change was refused); a plain form post returns to the transaction page."""
     fragment = bool(request.headers.get("hx-request"))
     try:
-        alert = work_alert(uow, actor, tx_id, AlertChange.read(form))
+        alert = work_alert(uow, actor, tx_id, alert_change(form))
     except (InvalidInput, Conflict) as refused:
         if not fragment:
             raise
@@ -77,8 +62,8 @@ def update_alert(
             request,
             "alert_work.html",
             {
-                "alert": get_alert(uow.session, actor, tx_id),
-                "colleagues": colleagues(uow.session, actor),
+                "alert": get_alert(uow, actor, tx_id),
+                "colleagues": colleagues(uow, actor),
                 "work_error": refused.message(),
             },
             session=session,
@@ -89,6 +74,6 @@ def update_alert(
     return page(
         request,
         "alert_work.html",
-        {"alert": alert, "colleagues": colleagues(uow.session, actor), "work_error": ""},
+        {"alert": alert, "colleagues": colleagues(uow, actor), "work_error": ""},
         session=session,
     )

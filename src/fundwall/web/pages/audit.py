@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from fundwall.auth.actor import Actor
-from fundwall.auth.dependencies import (
-    SessionDep,
-    UnitOfWorkDep,
-    require,
-)
-from fundwall.auth.roles import Permission
-from fundwall.web.data.audit import AuditFilter, audit_records, verify
+from fundwall.auditing import audit_records, verify_audit_chain
+from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.web.data.params import Params
+from fundwall.web.filters import audit_filter
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)
-AuditorActor = Annotated[Actor, Depends(require(Permission.VIEW_AUDIT_LOG))]
 
 
 @router.get("/audit")
 def audit_page(
     request: Request,
-    actor: AuditorActor,
+    actor: ConsoleActor,
     session: SessionDep,
     uow: UnitOfWorkDep,
 ) -> Response:
     params = Params(request.query_params)
-    wanted = AuditFilter.read(params)
+    wanted = audit_filter(params)
     return page(
         request,
         "audit.html",
         {
-            "results": audit_records(uow.session, actor, wanted),
+            "results": audit_records(uow, actor, wanted),
             "problems": params.problems,
             "form": request.query_params,
         },
@@ -46,8 +38,8 @@ def audit_page(
 @router.get("/audit/verify")
 def audit_verify(
     request: Request,
-    actor: AuditorActor,
+    actor: ConsoleActor,
     uow: UnitOfWorkDep,
 ) -> Response:
     """The chain walked end to end, as a fragment (it may take a while on a long log)."""
-    return page(request, "audit_verify.html", {"report": verify(uow.session, actor)})
+    return page(request, "audit_verify.html", {"report": verify_audit_chain(uow, actor)})

@@ -17,9 +17,9 @@ from fundwall.auth.dependencies import (
 from fundwall.auth.roles import Permission
 from fundwall.domain.decisions import Action
 from fundwall.engine.rules import Language
+from fundwall.monitoring.overview import Overview, overview
+from fundwall.rulepacks.library import PackLibrary
 from fundwall.store import UnitOfWork
-from fundwall.web.data.overview import Overview
-from fundwall.web.data.packs import PackLibrary
 from fundwall.web.formatting import label_for
 from fundwall.web.i18n import request_language, translator
 from fundwall.web.render import page
@@ -72,7 +72,7 @@ def chart_data(data: Overview, library: PackLibrary, language: Language) -> dict
 def _context(
     request: Request, actor: Actor, uow: UnitOfWork, config: ConsoleConfig
 ) -> dict[str, Any]:
-    data = config.overviews.overview(uow.session, actor)
+    data = overview(uow, actor, config.overviews)
     language = request_language(request)
     return {
         "data": data,

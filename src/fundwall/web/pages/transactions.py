@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from fundwall.auth.actor import Actor
-from fundwall.auth.dependencies import (
-    SessionDep,
-    UnitOfWorkDep,
-    require,
-)
-from fundwall.auth.roles import Permission
-from fundwall.web.data.alerts import colleagues
+from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
+from fundwall.cases import colleagues
+from fundwall.monitoring.transactions import search_transactions, transaction_view
 from fundwall.web.data.params import Params
-from fundwall.web.data.transactions import TxFilter, search_transactions, transaction_view
+from fundwall.web.filters import tx_filter
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Actor, Depends(require(Permission.VIEW_CUSTOMER_DATA))]
 
 
 @router.get("/transactions")
 def transactions_page(
     request: Request,
-    actor: Viewer,
+    actor: ConsoleActor,
     session: SessionDep,
     uow: UnitOfWorkDep,
 ) -> Response:
     params = Params(request.query_params)
-    wanted = TxFilter.read(params)
+    wanted = tx_filter(params)
     return page(
         request,
         "transactions.html",
         {
-            "results": search_transactions(uow.session, actor, wanted),
+            "results": search_transactions(uow, actor, wanted),
             "problems": params.problems,
             "form": request.query_params,
         },
@@ -49,18 +41,18 @@ def transactions_page(
 def transaction_page(
     request: Request,
     tx_id: str,
-    actor: Viewer,
+    actor: ConsoleActor,
     session: SessionDep,
     uow: UnitOfWorkDep,
     config: ConsoleDep,
 ) -> Response:
-    view = transaction_view(uow.session, actor, config.library, tx_id)
+    view = transaction_view(uow, actor, tx_id, config.library)
     return page(
         request,
         "transaction.html",
         {
             "view": view,
-            "colleagues": colleagues(uow.session, actor) if view.alert is not None else [],
+            "colleagues": colleagues(uow, actor) if view.alert is not None else [],
             "work_error": "",
         },
         session=session,

@@ -1,0 +1,157 @@
+"""The rows through which workflows change what the hard controls enforce, and how the
+engine reads them back.
+
+The workflows' use cases (`fundwall.accounts.controls`, `fundwall.accounts.punishments`,
+`fundwall.sharing.risk_list`, and `fundwall.accounts.reports` for a member's own status
+changes) write restrictions, status changes, risk list entries and punishment listings, each
+with an audit record in the same unit of work, and stamp the row with the record's sequence
+number (`revision`). The checks here say what such a row may hold. The running decision
+service sees the audit head move and reads the rows above the last revision it knew
+(`apply_changes`), so a change holds from the next transaction on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fundwall.domain.accounts import AccountStatus
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry, period_us
+from fundwall.engine.controls.model import Evidence, ListKind, RestrictionKind, RiskCategory
+from fundwall.store.engine_tables import (
+    REASON,
+    AccountRestrictionRow,
+    AccountStatusChangeRow,
+    PunishmentRow,
+    RiskListEntryRow,
+)
+from fundwall.store.tables import AccountRow, PartyRow
+
+_HASH: Final = re.compile(r"[0-9a-f]{64}")
+_REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_DEVICE: Final = re.compile(r"[!-~]{1,128}")
+
+
+def reference(value: str, field: str) -> str:
+    """An account number, member code or order number: 1 to 64 of A-Z a-z 0-9 . _ : -"""
+    if not isinstance(value, str) or _REFERENCE.fullmatch(value) is None:
+        raise InvalidInput("1 to 64 letters, digits, '.', '_', ':' or '-'", field)
+    return value
+
+
+def stated_reason(text: str) -> str:
+    """A reason as a change keeps it: stripped, not empty, printable, at most REASON long."""
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidInput("say why: the reason is empty", "reason")
+    if len(stripped) > REASON or not stripped.isprintable():
+        raise InvalidInput(f"at most {REASON} printable characters", "reason")
+    return stripped
+
+
+def check_period(start: datetime, end: datetime | None, field: str) -> None:
+    """InvalidInput unless both times carry a UTC offset and `end` (if any) comes after
+    `start`; `field` names the end."""
+    for value, name in ((start, "start"), (end, field)):
+        if value is not None and value.utcoffset() is None:
+            raise InvalidInput("time has no UTC offset; give one, e.g. +08:00", name)
+    if end is not None and end <= start:
+        raise InvalidInput("the end must come after the start", field)
+
+
+def list_key(kind: ListKind, key: str) -> str:
+    """A list key as the book matches it: an account number, a keyed hash (64 lower-case hex
+    digits), an IP address in its canonical form, or a device id."""
+    if kind is ListKind.ACCOUNT:
+        return reference(key, "key")
+    if kind in (ListKind.ID_HASH, ListKind.PHONE_HASH):
+        if _HASH.fullmatch(key) is None:
+            raise InvalidInput("a keyed hash is 64 lower-case hex digits", "key")
+        return key
+    if kind is ListKind.IP:
+        try:
+            return str(ipaddress.ip_address(key))
+        except ValueError:
+            raise InvalidInput("not an IPv4 or IPv6 address", "key") from None
+    if _DEVICE.fullmatch(key) is None:
+        raise InvalidInput("a device id is 1 to 128 visible ASCII characters", "key")
+    return key
+
+
+def _restriction(row: AccountRestrictionRow) -> Restriction:
+    start, end = period_us(row.starts_at, row.ends_at, row.lifted_at)
+    return Restriction(
+        row.id, row.account_no, RestrictionKind(row.kind), row.amount_fen, start, end, row.reference
+    )
+
+
+def _entry(row: RiskListEntryRow) -> RiskEntry:
+    start, end = period_us(row.valid_from, row.valid_until, row.retracted_at)
+    return RiskEntry(
+        row.id,
+        ListKind(row.kind),
+        row.key,
+        RiskCategory(row.category),
+        Evidence(row.evidence),
+        row.reporting_member,
+        start,
+        end,
+    )
+
+
+def _listing(row: PunishmentRow) -> Listing:
+    start, end = period_us(row.listed_from, row.listed_until, row.lifted_at)
+    return Listing(row.id, row.id_hash, start, end)
+
+
+def load_book(session: Session) -> ControlBook:
+    """Every control fact in the store: statuses, bound accounts and holders' hashes from
+    accounts and parties, and all restrictions and list entries (expired ones included, so a
+    replay of older transactions sees them)."""
+    book = ControlBook()
+    query = select(
+        AccountRow.account_no,
+        AccountRow.status,
+        AccountRow.bound_account,
+        PartyRow.id_number_hash,
+        PartyRow.phone_hash,
+    ).join(PartyRow, PartyRow.party_id == AccountRow.party_id)
+    for account_no, status, bound, id_hash, phone_hash in session.execute(query):
+        book.set_status(account_no, AccountStatus(status))
+        if bound is not None:
+            book.bound[account_no] = bound
+        book.party_keys[account_no] = (id_hash, phone_hash)
+    apply_changes(session, book, since=0, statuses=False)
+    return book
+
+
+def apply_changes(session: Session, book: ControlBook, since: int, *, statuses: bool = True) -> int:
+    """Read into `book` the rows changed after revision `since`; returns how many."""
+    changed = 0
+    for restriction in session.scalars(
+        select(AccountRestrictionRow).where(AccountRestrictionRow.revision > since)
+    ):
+        book.put_restriction(_restriction(restriction))
+        changed += 1
+    for entry in session.scalars(select(RiskListEntryRow).where(RiskListEntryRow.revision > since)):
+        book.put_entry(_entry(entry))
+        changed += 1
+    for listing in session.scalars(select(PunishmentRow).where(PunishmentRow.revision > since)):
+        book.put_listing(_listing(listing))
+        changed += 1
+    if statuses:
+        query = (
+            select(AccountStatusChangeRow)
+            .where(AccountStatusChangeRow.revision > since)
+            .order_by(AccountStatusChangeRow.revision)
+        )
+        for change in session.scalars(query):
+            book.set_status(change.account_no, AccountStatus(change.status))
+            changed += 1
+    return changed
