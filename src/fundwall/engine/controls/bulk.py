@@ -34,9 +34,10 @@ from fundwall.engine.controls.model import (
     RestrictionKind,
 )
 from fundwall.engine.controls.online import Limits
-from fundwall.engine.features.catalog import Role
+from fundwall.engine.features.catalog import Fact, Role
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.encode import Encoded
+from fundwall.engine.features.flags import FLAG_ROW
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
@@ -53,9 +54,6 @@ _KIND_CODE: Final = {
     RestrictionKind.FREEZE: 1,
     RestrictionKind.NON_COUNTER_SUSPENSION: 2,
 }
-NON_COUNTER_FLAG: Final = 2
-"""Row of `Encoded.flags` that says the channel is not the counter (the feature
-`is_non_counter`: a missing channel is not a non-counter one)."""
 _LIST_KINDS: Final = (
     ListKind.ACCOUNT,
     ListKind.DEVICE,
@@ -116,7 +114,7 @@ class BulkControls:
         self.payee = enc.roles[Role.PAYEE]
         self.device = enc.roles[Role.DEVICE]
         self.ip = enc.roles[Role.IP]
-        self.non_counter = enc.flags[NON_COUNTER_FLAG].astype(np.bool_)
+        self.non_counter = enc.flags[FLAG_ROW[Fact.NON_COUNTER]].astype(np.bool_)
         accounts, devices, ips = (values.to_pylist() for values in enc.values)
         code_of = {account: i for i, account in enumerate(accounts)}
         n_acc = len(accounts)

@@ -48,6 +48,7 @@ from fundwall.engine.controls.model import (
     restriction_hit,
 )
 from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.flags import is_non_counter
 from fundwall.engine.features.inputs import TransactionLike
 from fundwall.engine.features.scalar import local_yyyymmdd
 
@@ -137,8 +138,7 @@ class OnlineControls:
         payer = tx.payer_account
         payee = tx.payee_account
         amount = tx.amount_fen
-        channel = tx.channel
-        non_counter = channel is not None and channel != "counter"
+        non_counter = is_non_counter(tx.channel)
         if payer is not None:
             self._check_payer(hits, payer, payee, amount, non_counter, t)
         if payee is not None:
