@@ -2,10 +2,12 @@
 list and the shared risk list. They come before the rule pack, are not scores, force their
 action and state their reason in both languages.
 
-Two executions with the same answers (a property test holds them to it): `OnlineControls`
-per transaction, `BulkControls` over a whole history for replay. Both read a `ControlBook`,
-filled from a region's accounts or from the store, where the narrow doors of `doors`
-(`set_account_status`, `restrict`, `list_risk`, `punish` …) change it with an audit record.
+Each control is declared once, in the table `CONTROLS` (`model.py`): what it checks and what
+it forces. Two executions read it and give the same answers (a property test holds them to
+it): `OnlineControls` per transaction, `BulkControls` over a whole history for replay. Both
+read a `ControlBook`, filled from a region's accounts or from the store, where the narrow
+doors of `doors` (`set_account_status`, `restrict`, `list_risk`, `punish` …) change it with
+an audit record.
 """
 
 from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry
