@@ -37,12 +37,13 @@ from fundwall.engine.controls.model import (
     PUNISHMENT,
     RESTRICTION_CONTROLS,
     STATUS_CONTROLS,
+    AmountCheck,
     ListKind,
     ListRole,
     RestrictionKind,
     Side,
+    amount_checks,
 )
-from fundwall.engine.controls.online import AmountCheck, amount_checks
 from fundwall.engine.features.catalog import Fact, Role
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.encode import Encoded

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action, Reason
 
@@ -470,3 +471,29 @@ LEDGER_USED: Final = {
     (Flow.IN, Period.YEAR): YEAR_IN,
 }
 """The ledger column of the period a limit counts in, and of the money it counts."""
+AmountCheck = tuple[int, bool, int, int, bool, int]
+"""A LIMIT or BALANCE_CAP control as the executions run it: the control, whether it is a
+cap, the ledger columns of the money it counts and of its period, whether the period is a
+day, and the limit."""
+
+
+def amount_checks(policy: PolicySettings) -> dict[tuple[Side, int], tuple[AmountCheck, ...]]:
+    """The LIMIT and BALANCE_CAP controls of each side and account class, with the policy's
+    limits (both executions read them so)."""
+    checks: dict[tuple[Side, int], tuple[AmountCheck, ...]] = {}
+    for key, controls in AMOUNT_CONTROLS.items():
+        rows: list[AmountCheck] = []
+        for c in controls:
+            control = CONTROLS[c]
+            assert control.limit is not None
+            limit = getattr(policy, control.limit)
+            if control.check is Check.BALANCE_CAP:
+                rows.append((c, True, BALANCE, -1, False, limit))
+            else:
+                assert control.flow is not None and control.period is not None
+                used = LEDGER_USED[control.flow, control.period]
+                period = LEDGER_PERIOD[control.period]
+                rows.append((c, False, used, period, control.period is Period.DAY, limit))
+        if rows:
+            checks[key] = tuple(rows)
+    return checks

@@ -23,7 +23,6 @@ from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.engine.controls.book import ControlBook, RiskEntry
 from fundwall.engine.controls.model import (
-    AMOUNT_CONTROLS,
     BALANCE,
     CONTROLS,
     DAY,
@@ -31,8 +30,6 @@ from fundwall.engine.controls.model import (
     DAY_OUT,
     FREE_BALANCE,
     LEDGER_COLUMNS,
-    LEDGER_PERIOD,
-    LEDGER_USED,
     NEVER_US,
     NON_COUNTER_ONLY,
     PUNISHMENT,
@@ -41,12 +38,11 @@ from fundwall.engine.controls.model import (
     YEAR,
     YEAR_IN,
     YEAR_OUT,
-    Check,
     Hit,
     ListKind,
     ListRole,
-    Period,
     Side,
+    amount_checks,
 )
 from fundwall.engine.controls.reasons import (
     balance_cap_hit,
@@ -70,32 +66,6 @@ _RESTRICTIONS: Final = {
 _FREE_SIDE: Final = CONTROLS[FREE_BALANCE].side
 _HOLDS: Final = CONTROLS[FREE_BALANCE].holds
 _HOLDS_ALL: Final = CONTROLS[FREE_BALANCE].statuses
-AmountCheck = tuple[int, bool, int, int, bool, int]
-"""A LIMIT or BALANCE_CAP control as `check` runs it: the control, whether it is a cap, the
-ledger columns of the money it counts and of its period, whether the period is a day, and
-the limit."""
-
-
-def amount_checks(policy: PolicySettings) -> dict[tuple[Side, int], tuple[AmountCheck, ...]]:
-    """The LIMIT and BALANCE_CAP controls of each side and account class, with the policy's
-    limits (the bulk execution reads the same list)."""
-    checks: dict[tuple[Side, int], tuple[AmountCheck, ...]] = {}
-    for key, controls in AMOUNT_CONTROLS.items():
-        rows = []
-        for c in controls:
-            control = CONTROLS[c]
-            assert control.limit is not None
-            limit = getattr(policy, control.limit)
-            if control.check is Check.BALANCE_CAP:
-                rows.append((c, True, BALANCE, -1, False, limit))
-            else:
-                assert control.flow is not None and control.period is not None
-                used = LEDGER_USED[control.flow, control.period]
-                period = LEDGER_PERIOD[control.period]
-                rows.append((c, False, used, period, control.period is Period.DAY, limit))
-        if rows:
-            checks[key] = tuple(rows)
-    return checks
 
 
 class OnlineControls:

@@ -34,7 +34,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from fundwall.engine.features.catalog import Fact, Role
+from fundwall.engine.features.catalog import Fact, Measure, Role
 from fundwall.engine.features.scalar import civil_date, integer_value, local_day, ratio_value
 
 # numba's code-generation helpers carry partial type hints that do not fit the way they are
@@ -266,7 +266,7 @@ def stream_pass(
             e = roles[query_roles[q], i]
             if e < 0:
                 for w in range(nw):
-                    for m in range(4):
+                    for m in range(cols.shape[1]):
                         if cols[q, m, w] >= 0:
                             out[cols[q, m, w], r] = 0
                 continue
@@ -274,16 +274,16 @@ def stream_pass(
             head = ent[e, 3 * nw]
             for w in range(nw):
                 tail = ent[e, w]
-                if cols[q, 0, w] >= 0:
-                    out[cols[q, 0, w], r] = head - tail
-                if cols[q, 1, w] >= 0:
-                    out[cols[q, 1, w], r] = evt[head, CUM] - evt[tail, CUM]
-                if cols[q, 2, w] >= 0:
+                if cols[q, Measure.COUNT, w] >= 0:
+                    out[cols[q, Measure.COUNT, w], r] = head - tail
+                if cols[q, Measure.SUM, w] >= 0:
+                    out[cols[q, Measure.SUM, w], r] = evt[head, CUM] - evt[tail, CUM]
+                if cols[q, Measure.MAX, w] >= 0:
                     front = ent[e, 2 * nw + w]
                     biggest = evt[front + 1, CUM] - evt[front, CUM] if front >= 0 else 0
-                    out[cols[q, 2, w], r] = biggest
-                if cols[q, 3, w] >= 0:
-                    out[cols[q, 3, w], r] = ent[e, nw + w]
+                    out[cols[q, Measure.MAX, w], r] = biggest
+                if cols[q, Measure.DISTINCT, w] >= 0:
+                    out[cols[q, Measure.DISTINCT, w], r] = ent[e, nw + w]
         e = roles[owner_role, i]
         if e >= 0:
             _advance(e, t, i, evt, ent, windows)
