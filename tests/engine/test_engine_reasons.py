@@ -22,7 +22,8 @@ from fundwall.engine.controls import (
     RiskCategory,
     RiskEntry,
 )
-from fundwall.engine.controls.model import APPEAL_EN, APPEAL_ZH, NEVER_US, local_time
+from fundwall.engine.controls.model import NEVER_US
+from fundwall.engine.controls.reasons import APPEAL_EN, APPEAL_ZH, local_time
 from fundwall.engine.core import DecisionCore
 from fundwall.engine.features.inputs import micros
 

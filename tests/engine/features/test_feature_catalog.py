@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from fundwall.engine.features import Kind, bulk_schema, catalogue, column_names, feature_names
-from fundwall.engine.features.catalog import WINDOWS
+from fundwall.engine.features.catalog import FACTS_OF, FLOAT_FORMULAS, SINGLES, WINDOWS
 
 AGREED_WINDOWED = [
     "payer_out_count",
@@ -87,3 +87,14 @@ def test_ratios_are_float_columns_and_everything_else_int() -> None:
     floats = [f.name for f in bulk_schema() if f.type == pa.float64()]
     assert floats == ["balance_share"]
     assert all(f.type in (pa.int64(), pa.float64()) for f in bulk_schema())
+
+
+def test_each_single_value_reads_a_fact_its_entity_has() -> None:
+    for single in SINGLES:
+        assert single.fact in FACTS_OF[single.feature.role], single.feature.name
+
+
+def test_float_formulas_make_exactly_the_float_features() -> None:
+    for single in SINGLES:
+        made_float = single.formula in FLOAT_FORMULAS
+        assert made_float is single.feature.is_float, single.feature.name

@@ -2,11 +2,13 @@
 list and the shared risk list. They come before the rule pack, are not scores, force their
 action and state their reason in both languages.
 
-Two executions with the same answers (a property test holds them to it): `OnlineControls`
-per transaction, `BulkControls` over a whole history for replay. Both read a `ControlBook`,
-filled from a region's accounts or from the store (`changes.load_book`), where the workflows'
-use cases (`fundwall.accounts.controls.restrict`, `fundwall.sharing.risk_list.list_risk`,
-`fundwall.accounts.punishments.punish` …) change it with an audit record.
+Each control is declared once, in the table `CONTROLS` (`model.py`): what it checks and what
+it forces. Two executions read it and give the same answers (a property test holds them to
+it): `OnlineControls` per transaction, `BulkControls` over a whole history for replay. Both
+read a `ControlBook`, filled from a region's accounts or from the store
+(`changes.load_book`), where the workflows' use cases (`fundwall.accounts.controls.restrict`,
+`fundwall.sharing.risk_list.list_risk`, `fundwall.accounts.punishments.punish` …) change it
+with an audit record.
 """
 
 from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry

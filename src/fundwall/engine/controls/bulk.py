@@ -2,10 +2,11 @@
 
 `BulkControls(book, directory, policy, encoded)` encodes the control book against a
 transactions table as the feature pass encoded it: accounts, devices, IPs (the feature
-pass's codes) and holders' hashes are dense codes, each
-kind of restriction and list entry a compressed row of intervals per code (most codes have
-none), and the status predicates of the domain (`can_pay_out`, `allows_non_counter`,
-`can_receive`) small lookup tables. `run(start, stop, rule_codes)` then walks the rows in
+pass's codes) and holders' hashes are dense codes, each kind of restriction and list entry a
+compressed row of intervals per code (most codes have none), and the control table
+(`model.CONTROLS`, the one `OnlineControls` reads) small arrays: the control each status and
+each kind of restriction triggers, the amount checks with the policy's limits, the control
+of each risk list key. `run(start, stop, rule_codes)` then walks the rows in
 order with the ledger (settled balance, calendar-day and calendar-year limit usage per
 account) carried over between calls, exactly as `OnlineControls.check` and `settle` do one
 transaction at a time. It needs the live rule pack's action per row, because only what was
@@ -23,39 +24,106 @@ import numpy.typing as npt
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
+from fundwall.engine.controls import kernel
 from fundwall.engine.controls.book import ControlBook
-from fundwall.engine.controls.kernel import KEY_CONTROL, Rows, control_pass
+from fundwall.engine.controls.kernel import Rows, control_pass
 from fundwall.engine.controls.model import (
-    PAYER_CLOSED,
-    PAYER_DORMANT,
-    PAYER_FROZEN,
-    PAYER_STOP_PAID,
+    BALANCE,
+    CONTROLS,
+    FREE_BALANCE,
+    LEDGER_COLUMNS,
+    LIST_CONTROLS,
+    NON_COUNTER_ONLY,
+    PUNISHMENT,
+    RESTRICTION_CONTROLS,
+    STATUS_CONTROLS,
+    AmountCheck,
     ListKind,
+    ListRole,
     RestrictionKind,
+    Side,
+    amount_checks,
 )
-from fundwall.engine.controls.online import Limits
-from fundwall.engine.features.catalog import Role
+from fundwall.engine.features.catalog import Fact, Role
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.encode import Encoded
+from fundwall.engine.features.flags import FLAG_ROW
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
 
 STATUSES: Final = tuple(AccountStatus)
-_STATUS_WHOLE: Final = {
-    AccountStatus.CLOSED: PAYER_CLOSED,
-    AccountStatus.STOP_PAID: PAYER_STOP_PAID,
-    AccountStatus.FROZEN_FULL: PAYER_FROZEN,
-    AccountStatus.DORMANT: PAYER_DORMANT,
-}
-_KIND_CODE: Final = {
-    RestrictionKind.STOP_PAYMENT: 0,
-    RestrictionKind.FREEZE: 1,
-    RestrictionKind.NON_COUNTER_SUSPENSION: 2,
-}
-NON_COUNTER_FLAG: Final = 2
-"""Row of `Encoded.flags` that says the channel is not the counter (the feature
-`is_non_counter`: a missing channel is not a non-counter one)."""
+KINDS: Final = tuple(RestrictionKind)
+_SIDES: Final = {Side.PAYER: kernel.PAYER, Side.PAYEE: kernel.PAYEE}
+_CLASSES: Final = 5
+"""Account classes as the features code them: -1 unknown, 0 corporate, 1–3."""
+_KEYS: Final = (
+    ListRole.PAYER_ACCOUNT,
+    ListRole.PAYEE_ACCOUNT,
+    ListRole.DEVICE,
+    ListRole.IP,
+    ListRole.PAYER_PARTY,
+    ListRole.PAYER_PARTY,
+    ListRole.PAYEE_PARTY,
+    ListRole.PAYEE_PARTY,
+)
+"""The role of each key a row is looked up by on the risk list: payer, payee, device, IP,
+payer's ID and phone hashes, payee's ID and phone hashes (`BulkControls._list_keys`)."""
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The control table as the kernel reads it (see `kernel.control_pass`)."""
+
+    by_status: I64
+    by_kind: I64
+    severity_of: I64
+    non_counter_only: int
+    keys: I64
+
+
+def _table() -> _Table:
+    # The compiled pass reads restrictions, holds and the punishment list of the payer only.
+    paying = {CONTROLS[c].side for c in (FREE_BALANCE, PUNISHMENT, *RESTRICTION_CONTROLS.values())}
+    assert paying == {Side.PAYER}, paying
+    by_status = np.full((3, len(STATUSES)), -1, dtype=np.int64)
+    for side, controls in STATUS_CONTROLS.items():
+        for status, control in controls.items():
+            by_status[_SIDES[side], STATUSES.index(status)] = control
+    by_status[kernel.HOLDS_ALL] = [s in CONTROLS[FREE_BALANCE].statuses for s in STATUSES]
+    by_kind = np.full((2, len(KINDS)), -1, dtype=np.int64)
+    for kind, control in RESTRICTION_CONTROLS.items():
+        assert kind is not None
+        by_kind[kernel.CONTROL, KINDS.index(kind)] = control
+    by_kind[kernel.HOLDS] = [kind in CONTROLS[FREE_BALANCE].holds for kind in KINDS]
+    keys = np.array(
+        [(LIST_CONTROLS[role], role.payer_side) for role in _KEYS], dtype=np.int64
+    ).reshape(-1, 2)
+    return _Table(
+        by_status=by_status,
+        by_kind=by_kind,
+        severity_of=np.array(
+            [-1 if c.action is None else c.action.severity for c in CONTROLS], dtype=np.int64
+        ),
+        non_counter_only=sum(1 << c for c in NON_COUNTER_ONLY),
+        keys=keys,
+    )
+
+
+def _amounts(policy: PolicySettings) -> tuple[I64, I64]:
+    """The LIMIT and BALANCE_CAP controls with the policy's limits (`kernel` columns), by
+    side and account class, and where each side's and class's rows start."""
+    checks = amount_checks(policy)
+    rows: list[AmountCheck] = []
+    starts = np.zeros((2, _CLASSES + 1), dtype=np.int64)
+    for side in Side:
+        for k, klass in enumerate(range(-1, _CLASSES - 1)):
+            starts[_SIDES[side], k] = len(rows)
+            rows += checks.get((side, klass), ())
+        starts[_SIDES[side], _CLASSES] = len(rows)
+    return np.array(rows, dtype=np.int64).reshape(-1, 6), starts
+
+
 _LIST_KINDS: Final = (
     ListKind.ACCOUNT,
     ListKind.DEVICE,
@@ -116,7 +184,7 @@ class BulkControls:
         self.payee = enc.roles[Role.PAYEE]
         self.device = enc.roles[Role.DEVICE]
         self.ip = enc.roles[Role.IP]
-        self.non_counter = enc.flags[NON_COUNTER_FLAG].astype(np.bool_)
+        self.non_counter = enc.flags[FLAG_ROW[Fact.NON_COUNTER]].astype(np.bool_)
         accounts, devices, ips = (values.to_pylist() for values in enc.values)
         code_of = {account: i for i, account in enumerate(accounts)}
         n_acc = len(accounts)
@@ -151,7 +219,7 @@ class BulkControls:
                 (
                     r.start_us,
                     r.end_us,
-                    _KIND_CODE[r.kind],
+                    KINDS.index(r.kind),
                     -1 if r.amount_fen is None else r.amount_fen,
                 )
                 for r in book.all_restrictions()
@@ -190,22 +258,10 @@ class BulkControls:
                 for e in entries
             ],
         )
-        self.predicates = np.array(
-            [
-                [
-                    int(s.can_pay_out),
-                    int(s.allows_non_counter),
-                    int(s.can_receive),
-                    _STATUS_WHOLE.get(s, -1),
-                    int(s is AccountStatus.FROZEN_PARTIAL),
-                ]
-                for s in STATUSES
-            ],
-            dtype=np.int64,
-        )
-        self.limits = np.array(Limits(policy).as_tuple(), dtype=np.int64)
-        self.ledger = np.zeros((n_acc, 7), dtype=np.int64)
-        self.ledger[known, 0] = directory.opening_balance[rows[known]]
+        self.table = _table()
+        self.amounts, self.amount_rows = _amounts(policy)
+        self.ledger = np.zeros((n_acc, LEDGER_COLUMNS), dtype=np.int64)
+        self.ledger[known, BALANCE] = directory.opening_balance[rows[known]]
 
     def run(self, start: int, stop: int, rule_codes: U8) -> tuple[I64, U8, U8]:
         """Controls of rows `start:stop` given the live pack's action codes of those rows:
@@ -229,13 +285,19 @@ class BulkControls:
             self.status,
             self.bound,
             self.id_hash,
-            self.phone_hash,
-            self.predicates,
+            self.table.by_status,
+            self.table.by_kind,
+            FREE_BALANCE,
+            PUNISHMENT,
+            self.amounts,
+            self.amount_rows,
+            self.table.severity_of,
+            self.table.non_counter_only,
             _tuple(self.restrictions),
             _tuple(self.punished),
+            self.table.keys,
             self._list_keys(start, stop),
             *_tuple(self.lists),
-            self.limits,
             self.ledger,
             np.ascontiguousarray(rule_codes, dtype=np.uint8),
             mask,
@@ -245,12 +307,12 @@ class BulkControls:
         return mask, forced, final
 
     def _list_keys(self, start: int, stop: int) -> I64:
-        """Per row of `start:stop`, the list codes of its eight keys (`KEY_CONTROL` order),
-        -1 where absent; no rows at all when the list is empty."""
+        """Per row of `start:stop`, the list codes of its eight keys (`_KEYS` order), -1
+        where absent; no rows at all when the list is empty."""
         if not len(self.lists.begin):
             return np.zeros((0, stop - start), dtype=np.int64)
         payer, payee = self.payer[start:stop], self.payee[start:stop]
-        keys = np.full((len(KEY_CONTROL), stop - start), -1, dtype=np.int64)
+        keys = np.full((len(_KEYS), stop - start), -1, dtype=np.int64)
         columns = (
             (payer, None, 0),
             (payee, None, 0),

@@ -1,4 +1,8 @@
-"""The compiled pass of the bulk hard controls (see `fundwall.engine.controls.bulk`)."""
+"""The compiled pass of the bulk hard controls (see `fundwall.engine.controls.bulk`).
+
+It knows no control by name: what each one checks comes in as rows of numbers made from the
+control table (`model.CONTROLS`) by `BulkControls`, the same table `OnlineControls` reads.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,13 @@ from numba import njit
 
 from fundwall.domain.decisions import Action
 from fundwall.engine.controls.model import (
-    C2_IN_DAY,
-    C2_OUT_DAY,
-    C3_BALANCE,
-    C3_OUT_DAY,
-    FREE_BALANCE,
-    LIST_DEVICE,
-    LIST_IP,
-    LIST_PAYEE_ACCOUNT,
-    LIST_PAYEE_PARTY,
-    LIST_PAYER_ACCOUNT,
-    LIST_PAYER_PARTY,
-    NON_COUNTER,
-    PAYEE_CLOSED,
-    PAYER_CLOSED,
-    PAYER_DORMANT,
-    PAYER_FROZEN,
-    PAYER_STOP_PAID,
-    PUNISHED,
+    BALANCE,
+    DAY,
+    DAY_IN,
+    DAY_OUT,
+    YEAR,
+    YEAR_IN,
+    YEAR_OUT,
 )
 from fundwall.engine.features.scalar import local_yyyymmdd
 
@@ -39,34 +32,36 @@ Rows = tuple[I64, I64, I64, I64, I64]
 """Intervals by code: start per code, then begin, end, value and extra per interval."""
 
 BLOCK: Final = Action.BLOCK.severity
-KEY_CONTROL: Final = np.array(
-    [
-        LIST_PAYER_ACCOUNT,
-        LIST_PAYEE_ACCOUNT,
-        LIST_DEVICE,
-        LIST_IP,
-        LIST_PAYER_PARTY,
-        LIST_PAYER_PARTY,
-        LIST_PAYEE_PARTY,
-        LIST_PAYEE_PARTY,
-    ],
-    dtype=np.int64,
-)
-"""The control of each key a row is looked up by: payer, payee, device, IP, payer's ID and
-phone hashes, payee's ID and phone hashes."""
-_PAYER_SIDE: Final = np.array([1, 0, 1, 1, 1, 1, 0, 0], dtype=np.bool_)
+PAYER, PAYEE = range(2)
+"""Sides of a transaction, as rows of `by_status` and values of an amount check's SIDE."""
+HOLDS_ALL = 2
+"""Row of `by_status`: 1 where the status holds the whole balance (FREE_BALANCE)."""
+CONTROL, HOLDS = range(2)
+"""Rows of `by_kind`, per kind of restriction: the control a whole-account restriction
+triggers, and 1 where one of an amount holds that amount (FREE_BALANCE)."""
+AMOUNT_CONTROL, CAP, USED, PERIOD, DAILY, LIMIT = range(6)
+"""Columns of an amount check (a LIMIT or BALANCE_CAP control; `online.amount_checks`): the
+checks of an account of class k on a side are rows amount_rows[side, k + 1] up to
+amount_rows[side, k + 2] (classes -1, unknown, to 3)."""
+KEY_CONTROL, KEY_PAYER_SIDE = range(2)
+"""Columns of `keys`, per key a row is looked up by on the risk list: the control, and 1
+when the key is on the paying side."""
 
 
 @njit(nogil=True, cache=True)
 def control_pass(
     start: int, stop: int, ts: I64, amount: I64, payer: I32, payee: I32, device: I32, ip: I32,
-    non_counter: B, klass: I64, status: I64, bound: I64, id_hash: I64, phone_hash: I64,
-    predicates: I64, restrictions: Rows, punished: Rows, list_keys: I64, l_start: I64,
-    l_begin: I64, l_end: I64, l_level: I64, l_only: I64, limits: I64, ledger: I64,
+    non_counter: B, klass: I64, status: I64, bound: I64, id_hash: I64, by_status: I64,
+    by_kind: I64, free_balance: int, punishment: int, amounts: I64, amount_rows: I64,
+    severity_of: I64,
+    non_counter_only: int, restrictions: Rows, punished: Rows, keys: I64, list_keys: I64,
+    l_start: I64, l_begin: I64, l_end: I64, l_level: I64, l_only: I64, ledger: I64,
     rule_codes: U8, mask: I64, forced: U8, final: U8,
 ) -> None:  # fmt: skip
     """See `BulkControls.run`; `ledger[account]` = balance, day, day out, day in, year, year
-    out, year in (the online ledger's layout)."""
+    out, year in (the online ledger's layout). `severity_of[c]` is what control c forces
+    (-1: the risk list entry says); `non_counter_only` the bits of the controls that apply
+    only outside a counter."""
     r_start, r_begin, r_end, r_kind, r_amount = restrictions
     p_start, p_begin, p_end, _, _ = punished
     for i in range(start, stop):
@@ -81,72 +76,59 @@ def control_pass(
         year = day // 10000
         if p >= 0:
             s = status[p]
-            whole = predicates[s, 3]
-            if whole >= 0:
-                hits |= 1 << whole
-            suspended = predicates[s, 0] == 1 and predicates[s, 1] == 0
+            if by_status[PAYER, s] >= 0:
+                hits |= 1 << by_status[PAYER, s]
             held = 0
             for k in range(r_start[p], r_start[p + 1]):
                 if not (r_begin[k] <= t < r_end[k]):
                     continue
-                if r_kind[k] == 2:
-                    suspended = True
-                elif r_amount[k] < 0:
-                    hits |= 1 << (PAYER_STOP_PAID if r_kind[k] == 0 else PAYER_FROZEN)
-                else:
+                kind = r_kind[k]
+                if r_amount[k] >= 0 and by_kind[HOLDS, kind] == 1:
                     held += r_amount[k]
-            whole_mask = (
-                (1 << PAYER_CLOSED)
-                | (1 << PAYER_STOP_PAID)
-                | (1 << PAYER_FROZEN)
-                | (1 << PAYER_DORMANT)
-            )
-            if hits & whole_mask == 0:
-                balance = ledger[p, 0]
-                if predicates[s, 4] == 1 and held == 0:
+                elif by_kind[CONTROL, kind] >= 0:
+                    hits |= 1 << by_kind[CONTROL, kind]
+            if (hits & ~non_counter_only) == 0:  # nothing stops every payment already
+                balance = ledger[p, BALANCE]
+                if by_status[HOLDS_ALL, s] == 1 and held == 0:
                     held = max(balance, 1)
                 if held > 0 and a > balance - held:
-                    hits |= 1 << FREE_BALANCE
-            if non_counter[i] and suspended:
-                hits |= 1 << NON_COUNTER
-            if non_counter[i]:
-                h = id_hash[p]
-                if h >= 0:
-                    for k in range(p_start[h], p_start[h + 1]):
-                        if p_begin[k] <= t < p_end[k]:
-                            hits |= 1 << PUNISHED
-            c = klass[p]
-            if (c == 2 or c == 3) and (q < 0 or bound[p] != q):
-                base = C2_OUT_DAY if c == 2 else C3_OUT_DAY
-                limit = 0 if c == 2 else 4
-                used_day = ledger[p, 2] if ledger[p, 1] == day else 0
-                used_year = ledger[p, 5] if ledger[p, 4] == year else 0
-                if used_day + a > limits[limit]:
-                    hits |= 1 << base
-                if used_year + a > limits[limit + 1]:
-                    hits |= 1 << (base + 1)
-        if q >= 0:
-            if predicates[status[q], 2] == 0:
-                hits |= 1 << PAYEE_CLOSED
-            c = klass[q]
-            if c == 2 and (p < 0 or bound[q] != p):
-                used_day = ledger[q, 3] if ledger[q, 1] == day else 0
-                used_year = ledger[q, 6] if ledger[q, 4] == year else 0
-                if used_day + a > limits[2]:
-                    hits |= 1 << C2_IN_DAY
-                if used_year + a > limits[3]:
-                    hits |= 1 << (C2_IN_DAY + 1)
-            elif c == 3 and ledger[q, 0] + a > limits[6]:
-                hits |= 1 << C3_BALANCE
+                    hits |= 1 << free_balance
+            h = id_hash[p]
+            if h >= 0 and (non_counter[i] or ((non_counter_only >> punishment) & 1) == 0):
+                for k in range(p_start[h], p_start[h + 1]):
+                    if p_begin[k] <= t < p_end[k]:
+                        hits |= 1 << punishment
+        if q >= 0 and by_status[PAYEE, status[q]] >= 0:
+            hits |= 1 << by_status[PAYEE, status[q]]
+        for side, account, other in ((PAYER, p, q), (PAYEE, q, p)):
+            if account < 0:
+                continue
+            k = klass[account] + 1
+            for c in range(amount_rows[side, k], amount_rows[side, k + 1]):
+                if amounts[c, CAP] == 1:
+                    used = ledger[account, BALANCE]
+                elif other >= 0 and bound[account] == other:
+                    continue  # the holder's own money going home or coming from home
+                else:
+                    now = day if amounts[c, DAILY] == 1 else year
+                    used = ledger[account, amounts[c, USED]]
+                    if ledger[account, amounts[c, PERIOD]] != now:
+                        used = 0
+                if used + a > amounts[c, LIMIT]:
+                    hits |= 1 << amounts[c, AMOUNT_CONTROL]
+        if not non_counter[i]:
+            hits &= ~non_counter_only
         if hits:
-            severity = BLOCK
+            for c in range(severity_of.shape[0]):
+                if (hits >> c) & 1:
+                    severity = max(severity, severity_of[c])
         for k in range(list_keys.shape[0]):
             code = list_keys[k, out]
             if code < 0:
                 continue
             for e in range(l_start[code], l_start[code + 1]):
-                if l_begin[e] <= t < l_end[e] and (_PAYER_SIDE[k] or l_only[e] == 0):
-                    hits |= 1 << KEY_CONTROL[k]
+                if l_begin[e] <= t < l_end[e] and (keys[k, KEY_PAYER_SIDE] == 1 or l_only[e] == 0):
+                    hits |= 1 << keys[k, KEY_CONTROL]
                     severity = max(severity, l_level[e])
         mask[out] = hits
         forced[out] = severity
@@ -154,18 +136,21 @@ def control_pass(
         final[out] = action
         if action == BLOCK:
             continue
-        for account, sign, slot, other in ((p, -1, 2, q), (q, 1, 3, p)):
+        for account, sign, day_at, year_at, other in (
+            (p, -1, DAY_OUT, YEAR_OUT, q),
+            (q, 1, DAY_IN, YEAR_IN, p),
+        ):
             if account < 0:
                 continue
-            ledger[account, 0] += sign * a
-            if ledger[account, 1] != day:
-                ledger[account, 1] = day
-                ledger[account, 2] = 0
-                ledger[account, 3] = 0
-            if ledger[account, 4] != year:
-                ledger[account, 4] = year
-                ledger[account, 5] = 0
-                ledger[account, 6] = 0
+            ledger[account, BALANCE] += sign * a
+            if ledger[account, DAY] != day:
+                ledger[account, DAY] = day
+                ledger[account, DAY_OUT] = 0
+                ledger[account, DAY_IN] = 0
+            if ledger[account, YEAR] != year:
+                ledger[account, YEAR] = year
+                ledger[account, YEAR_OUT] = 0
+                ledger[account, YEAR_IN] = 0
             if other < 0 or bound[account] != other:
-                ledger[account, slot] += a
-                ledger[account, slot + 3] += a
+                ledger[account, day_at] += a
+                ledger[account, year_at] += a

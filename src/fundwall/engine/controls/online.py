@@ -23,23 +23,28 @@ from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.engine.controls.book import ControlBook, RiskEntry
 from fundwall.engine.controls.model import (
-    C2_IN_DAY,
-    C2_IN_YEAR,
-    C2_OUT_DAY,
-    C2_OUT_YEAR,
-    C3_OUT_DAY,
-    C3_OUT_YEAR,
+    BALANCE,
+    CONTROLS,
+    DAY,
+    DAY_IN,
+    DAY_OUT,
+    FREE_BALANCE,
+    LEDGER_COLUMNS,
     NEVER_US,
-    NON_COUNTER,
-    PAYEE_CLOSED,
-    PAYER_CLOSED,
-    PAYER_DORMANT,
-    PAYER_FROZEN,
-    PAYER_STOP_PAID,
+    NON_COUNTER_ONLY,
+    PUNISHMENT,
+    RESTRICTION_CONTROLS,
+    STATUS_CONTROLS,
+    YEAR,
+    YEAR_IN,
+    YEAR_OUT,
     Hit,
     ListKind,
     ListRole,
-    RestrictionKind,
+    Side,
+    amount_checks,
+)
+from fundwall.engine.controls.reasons import (
     balance_cap_hit,
     free_balance_hit,
     limit_hit,
@@ -48,46 +53,19 @@ from fundwall.engine.controls.model import (
     restriction_hit,
 )
 from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.flags import is_non_counter
 from fundwall.engine.features.inputs import TransactionLike
 from fundwall.engine.features.scalar import local_yyyymmdd
 
 LEDGER_VERSION: Final = 1
-BALANCE, DAY, DAY_OUT, DAY_IN, YEAR, YEAR_OUT, YEAR_IN = range(7)
-_STATUS_CONTROL: Final = {
-    AccountStatus.CLOSED: PAYER_CLOSED,
-    AccountStatus.STOP_PAID: PAYER_STOP_PAID,
-    AccountStatus.FROZEN_FULL: PAYER_FROZEN,
-    AccountStatus.DORMANT: PAYER_DORMANT,
+_RESTRICTIONS: Final = {
+    side: {kind: c for kind, c in RESTRICTION_CONTROLS.items() if CONTROLS[c].side is side}
+    for side in Side
 }
-"""Statuses that allow no payment out at all (`not status.can_pay_out`) and their control."""
-_WHOLE_CONTROL: Final = {
-    RestrictionKind.STOP_PAYMENT: PAYER_STOP_PAID,
-    RestrictionKind.FREEZE: PAYER_FROZEN,
-}
-
-
-class Limits:
-    """The class limits of the policy, in fen."""
-
-    __slots__ = ("c2_in", "c2_out", "c3_cap", "c3_out")
-
-    def __init__(self, policy: PolicySettings) -> None:
-        self.c2_out = (
-            policy.class_ii_outflow_daily_limit_fen,
-            policy.class_ii_outflow_yearly_limit_fen,
-        )
-        self.c2_in = (
-            policy.class_ii_inflow_daily_limit_fen,
-            policy.class_ii_inflow_yearly_limit_fen,
-        )
-        self.c3_out = (
-            policy.class_iii_outflow_daily_limit_fen,
-            policy.class_iii_outflow_yearly_limit_fen,
-        )
-        self.c3_cap = policy.class_iii_balance_cap_fen
-
-    def as_tuple(self) -> tuple[int, ...]:
-        return (*self.c2_out, *self.c2_in, *self.c3_out, self.c3_cap)
+"""Per side, the STATUS control each kind of whole-account restriction triggers."""
+_FREE_SIDE: Final = CONTROLS[FREE_BALANCE].side
+_HOLDS: Final = CONTROLS[FREE_BALANCE].holds
+_HOLDS_ALL: Final = CONTROLS[FREE_BALANCE].statuses
 
 
 class OnlineControls:
@@ -98,7 +76,7 @@ class OnlineControls:
     ) -> None:
         self.book = book
         self.directory = directory
-        self.limits = Limits(policy)
+        self.amount_checks = amount_checks(policy)
         self._ledger: dict[str, list[int]] = {}
         self._class: dict[str, int] = {}
 
@@ -107,7 +85,8 @@ class OnlineControls:
         if entry is None:
             facts = self.directory.facts(account_no)
             balance = facts.opening_balance if facts is not None else 0
-            entry = self._ledger[account_no] = [balance, 0, 0, 0, 0, 0, 0]
+            entry = self._ledger[account_no] = [0] * LEDGER_COLUMNS
+            entry[BALANCE] = balance
         return entry
 
     def account_class(self, account_no: str) -> int:
@@ -137,78 +116,57 @@ class OnlineControls:
         payer = tx.payer_account
         payee = tx.payee_account
         amount = tx.amount_fen
-        channel = tx.channel
-        non_counter = channel is not None and channel != "counter"
+        # At a counter (or through no channel named) the non-counter controls do not apply.
+        everywhere = not is_non_counter(tx.channel)
         if payer is not None:
-            self._check_payer(hits, payer, payee, amount, non_counter, t)
+            self._check_status(hits, Side.PAYER, payer, amount, t)
+            if not (everywhere and PUNISHMENT in NON_COUNTER_ONLY):
+                self._check_punished(hits, payer, t)
+            self._check_amounts(hits, Side.PAYER, payer, payee, amount, t)
         if payee is not None:
-            self._check_payee(hits, payer, payee, amount, t)
+            self._check_status(hits, Side.PAYEE, payee, amount, t)
+            self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t)
         if self.book.listed:
             self._check_lists(hits, tx, t)
+        if everywhere and hits:
+            hits = [hit for hit in hits if hit.control not in NON_COUNTER_ONLY]
         if len(hits) > 1:
             hits.sort(key=lambda hit: hit.control)
         return hits
 
-    def _check_payer(
-        self,
-        hits: list[Hit],
-        payer: str,
-        payee: str | None,
-        amount: int,
-        non_counter: bool,
-        t: int,
-    ) -> None:
-        book = self.book
-        status = book.statuses.get(payer, AccountStatus.NORMAL)
-        whole: dict[int, tuple[int, str | None]] = {}
-        if not status.can_pay_out:
-            whole[_STATUS_CONTROL[status]] = (NEVER_US, None)
+    def _check_status(self, hits: list[Hit], side: Side, account: str, amount: int, t: int) -> None:
+        """STATUS controls of the account (its status, whole-account restrictions) and, on
+        the side it checks, FREE_BALANCE (restrictions of an amount)."""
+        status = self.book.statuses.get(account, AccountStatus.NORMAL)
+        found: dict[int, tuple[int, str | None]] = {}
+        control = STATUS_CONTROLS[side].get(status)
+        if control is not None:
+            found[control] = (NEVER_US, None)
         held = 0
-        suspended: tuple[int, str | None] | None = None
-        if not status.allows_non_counter and status.can_pay_out:
-            suspended = (NEVER_US, None)
-        restrictions = book.restrictions.get(payer)
+        kinds = _RESTRICTIONS[side]
+        restrictions = self.book.restrictions.get(account) if kinds else None
         if restrictions:
             for r in sorted(restrictions.values(), key=lambda r: r.id):
                 if not r.active(t):
                     continue
-                if r.kind is RestrictionKind.NON_COUNTER_SUSPENSION:
-                    if suspended is None or r.end_us > suspended[0]:
-                        suspended = (r.end_us, r.reference)
-                elif r.amount_fen is None:
-                    control = _WHOLE_CONTROL[r.kind]
-                    known = whole.get(control)
-                    if known is None or r.end_us > known[0]:
-                        whole[control] = (r.end_us, r.reference)
-                else:
+                if r.amount_fen is not None and r.kind in _HOLDS:
                     held += r.amount_fen
-        for control, (end, reference) in whole.items():
+                    continue
+                control = kinds[r.kind]
+                known = found.get(control)
+                if known is None or r.end_us > known[0]:
+                    found[control] = (r.end_us, r.reference)
+        stopped = False
+        for control, (end, reference) in found.items():
             hits.append(restriction_hit(control, end, reference))
-        if not whole:
-            balance = self._account(payer)[BALANCE]
-            if status is AccountStatus.FROZEN_PARTIAL and not held:
-                # A partial freeze recorded as a status has no amount: nothing is known to be free.
-                held = max(balance, 1)
-            if held and amount > balance - held:
-                hits.append(free_balance_hit(amount, balance, held))
-        if non_counter and suspended is not None:
-            hits.append(restriction_hit(NON_COUNTER, *suspended))
-        if non_counter:
-            self._check_punished(hits, payer, t)
-        klass = self.account_class(payer)
-        if klass in (2, 3) and (payee is None or book.bound.get(payer) != payee):
-            entry = self._account(payer)
-            day, year = _periods(t)
-            used_day = entry[DAY_OUT] if entry[DAY] == day else 0
-            used_year = entry[YEAR_OUT] if entry[YEAR] == year else 0
-            limits, controls = (
-                (self.limits.c2_out, (C2_OUT_DAY, C2_OUT_YEAR))
-                if klass == 2
-                else (self.limits.c3_out, (C3_OUT_DAY, C3_OUT_YEAR))
-            )
-            for used, limit, control in zip((used_day, used_year), limits, controls, strict=True):
-                if used + amount > limit:
-                    hits.append(limit_hit(control, used, amount, limit))
+            stopped = stopped or control not in NON_COUNTER_ONLY
+        if stopped or side is not _FREE_SIDE:
+            return  # a control stops every payment already, or nothing is held on this side
+        balance = self._account(account)[BALANCE]
+        if status in _HOLDS_ALL and not held:
+            held = max(balance, 1)
+        if held and amount > balance - held:
+            hits.append(free_balance_hit(amount, balance, held))
 
     def _check_punished(self, hits: list[Hit], payer: str, t: int) -> None:
         keys = self.book.party_keys.get(payer)
@@ -221,27 +179,25 @@ class OnlineControls:
         if ends:
             hits.append(punished_hit(max(ends)))
 
-    def _check_payee(
-        self, hits: list[Hit], payer: str | None, payee: str, amount: int, t: int
+    def _check_amounts(
+        self, hits: list[Hit], side: Side, account: str, other: str | None, amount: int, t: int
     ) -> None:
-        book = self.book
-        if not book.statuses.get(payee, AccountStatus.NORMAL).can_receive:
-            hits.append(restriction_hit(PAYEE_CLOSED, NEVER_US, None))
-        klass = self.account_class(payee)
-        if klass == 2 and (payer is None or book.bound.get(payee) != payer):
-            entry = self._account(payee)
-            day, year = _periods(t)
-            used_day = entry[DAY_IN] if entry[DAY] == day else 0
-            used_year = entry[YEAR_IN] if entry[YEAR] == year else 0
-            for used, limit, control in zip(
-                (used_day, used_year), self.limits.c2_in, (C2_IN_DAY, C2_IN_YEAR), strict=True
-            ):
+        """LIMIT and BALANCE_CAP controls of the account's class."""
+        checks = self.amount_checks.get((side, self.account_class(account)))
+        if checks is None:
+            return
+        entry = self._account(account)
+        bound = other is not None and self.book.bound.get(account) == other
+        day, year = _periods(t)
+        for control, cap, used_at, period_at, daily, limit in checks:
+            if cap:
+                balance = entry[BALANCE]
+                if balance + amount > limit:
+                    hits.append(balance_cap_hit(control, balance, amount, limit))
+            elif not bound:
+                used = entry[used_at] if entry[period_at] == (day if daily else year) else 0
                 if used + amount > limit:
                     hits.append(limit_hit(control, used, amount, limit))
-        elif klass == 3:
-            balance = self._account(payee)[BALANCE]
-            if balance + amount > self.limits.c3_cap:
-                hits.append(balance_cap_hit(balance, amount, self.limits.c3_cap))
 
     def _check_lists(self, hits: list[Hit], tx: TransactionLike, t: int) -> None:
         entries = self.book.entries

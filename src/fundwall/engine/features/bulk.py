@@ -27,18 +27,21 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import kernels
 from fundwall.engine.features.catalog import (
     AGGREGATES,
+    NEVER,
     SINGLES,
     STREAMS,
     WINDOWS,
     Measure,
     Role,
+    Single,
     Stream,
     aggregate_feature,
     catalogue,
     stream_measures,
 )
-from fundwall.engine.features.directory import NEVER, AccountDirectory
+from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.encode import Encoded, TableLike, encode
+from fundwall.engine.features.flags import FLAGS
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -49,9 +52,9 @@ DEFAULT_BATCH_ROWS: Final = 1 << 16
 hand the same memory back batch after batch (fresh pages cost more than the kernels)."""
 
 
-_FIRSTS: Final = {Stream.ACCOUNT_OUT: 0, Stream.DEVICE: 1}
-"""Streams whose first (owner, counterpart) pairs are features: new_payee (payer → payee) and
-payer_new_device / device_accounts (device → payer). Row 2 of the flags is (payer, city)."""
+_FIRSTS: Final = {Stream.ACCOUNT_OUT: kernels.FIRST_PAYEE, Stream.DEVICE: kernels.FIRST_DEVICE}
+"""Streams whose first (owner, counterpart) pairs are facts: NEW_PAYEE (payer → payee) and
+NEW_DEVICE / DEVICE_PAYERS (device → payer). The (payer, city) pairs are laid out apart."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,11 @@ class _Plan:
     int_row: dict[str, int]
     float_row: dict[str, int]
     streams: tuple[_StreamPlan, ...]
-    single_cols: I64
-    share_col: int
+    integers: I64
+    ratios: I64
+    """The single-value features with int and float values, as `kernels.scalar_pass` reads
+    them (`_single_plan`)."""
+    flag_facts: I64
     windows: I64
 
 
@@ -106,15 +112,31 @@ def _plan() -> _Plan:
                 first_row=_FIRSTS.get(spec.stream, -1),
             )
         )
-    singles = [int_row.get(f.name, -1) for f in SINGLES]
+    integers = [single for single in SINGLES if not single.feature.is_float]
+    ratios = [single for single in SINGLES if single.feature.is_float]
     return _Plan(
         int_row=int_row,
         float_row=float_row,
         streams=tuple(streams),
-        single_cols=np.array(singles, dtype=np.int64),
-        share_col=float_row["balance_share"],
+        integers=_single_plan(integers, int_row),
+        ratios=_single_plan(ratios, float_row),
+        flag_facts=np.array([flag.fact for flag in FLAGS], dtype=np.int64),
         windows=np.array([w.micros for w in WINDOWS], dtype=np.int64),
     )
+
+
+def _single_plan(singles: list[Single], out_row: dict[str, int]) -> I64:
+    """The kernel's plan of some single-value features (columns OUT_ROW … ABSENT)."""
+    plan = np.empty((len(singles), 5), dtype=np.int64)
+    for s, single in enumerate(singles):
+        feature = single.feature
+        who = kernels.TRANSACTION if feature.role is None else int(feature.role)
+        plan[s, kernels.OUT_ROW] = out_row[feature.name]
+        plan[s, kernels.WHO] = who
+        plan[s, kernels.SLOT] = kernels.fact_slot(who, single.fact)
+        plan[s, kernels.FORMULA] = single.formula
+        plan[s, kernels.ABSENT] = single.absent
+    return plan
 
 
 def bulk_schema() -> pa.Schema:
@@ -200,7 +222,7 @@ class _Run:
         self.enc = enc
         self.directory = directory
         self.streams = [_Stream(sp, enc) for sp in _plan().streams]
-        self.firsts = np.zeros((3, len(enc)), dtype=np.int8)
+        self.firsts = np.zeros((len(kernels.FIRST_ROWS), len(enc)), dtype=np.int8)
         self.account = _account_rows(enc, directory)
         self.party = _party_rows(directory)
         self.device_accounts = np.zeros((enc.n_entities[Role.DEVICE], 1), dtype=np.int64)
@@ -209,7 +231,13 @@ class _Run:
         enc = self.enc
         n = enc.n_entities
         jobs = [pool.submit(stream.lay_out, enc, self.firsts) for stream in self.streams]
-        city = (enc.roles[Role.PAYER], enc.city, n[Role.PAYER], enc.n_cities, self.firsts[2])
+        city = (
+            enc.roles[Role.PAYER],
+            enc.city,
+            n[Role.PAYER],
+            enc.n_cities,
+            self.firsts[kernels.FIRST_CITY],
+        )
         jobs.append(pool.submit(kernels.first_pairs, *city))
         for job in jobs:
             job.result()
@@ -248,14 +276,15 @@ class _Run:
                 enc.amount,
                 enc.roles,
                 enc.flags,
+                plan.flag_facts,
                 self.firsts,
                 self.account,
                 self.party,
                 d.party_opened,
                 d.party_banks,
                 self.device_accounts,
-                plan.single_cols,
-                plan.share_col,
+                plan.integers,
+                plan.ratios,
                 out,
                 out_float,
             )

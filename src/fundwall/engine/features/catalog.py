@@ -2,9 +2,12 @@
 
 A window aggregate is a row of `AGGREGATES` (which entity, which event stream, which measures)
 crossed with `WINDOWS`; the online state (`online.py`) and the columnar kernels (`kernels.py`)
-both loop over these tables, so adding a window or a measure here adds it to both. The
-single-value features are `SINGLES`. `feature_names()` is the one stable order of a feature
-vector and of the bulk table's columns.
+both loop over these tables, so adding a window or a measure here adds it to both. A
+single-value feature is a row of `SINGLES`: which fact (`Fact`) of the transaction or of the
+entity in its role it reads, and the formula (`Formula`) that makes its value; both
+executions fetch every fact once per transaction and loop over this table
+(`online_singles.py`, `kernels.scalar_pass`). `feature_names()` is the one stable order of a
+feature vector and of the bulk table's columns.
 
 Window aggregates describe history strictly before the transaction: an earlier event is in
 window W of a transaction at time t when `t - W <= event.ts` (the left edge is inclusive), and
@@ -26,6 +29,8 @@ LOCAL_OFFSET_US: Final = 8 * US_PER_HOUR
 
 NIGHT_HOURS: Final = range(6)
 """Local hours counted as night (00:00–05:59)."""
+NEVER: Final = -(2**63)
+"""A time that never was (the smallest int64): an account never active, or unknown."""
 
 
 class Kind(StrEnum):
@@ -216,131 +221,316 @@ class Feature:
         return self.kind is Kind.RATIO
 
 
+class Fact(IntEnum):
+    """What a single-value feature reads: a fact of the transaction, or of the entity in the
+    feature's role (`FACTS_OF` says which entity has which facts).
+
+    Each executor fetches every fact its own way, once per transaction: the online state from
+    its per-account state and the directory (`online.py`), the columnar pass from the encoded
+    columns and its state rows (`kernels.scalar_pass`). A new fact is added here, to
+    `FACTS_OF` and to both fetches.
+    """
+
+    AMOUNT = 0
+    TIME = 1
+    """µs since the epoch (UTC)."""
+    CROSS_BANK = 2
+    ATM = 3
+    NON_COUNTER = 4
+    WITHDRAWAL = 5
+    OPENED = 6
+    """When the account was opened, µs; `NEVER` when the directory does not know it."""
+    LAST_ACTIVE = 7
+    """When the account last moved money, µs; `NEVER` when it never did."""
+    BALANCE = 8
+    """The balance before this transaction, counting every earlier one as settled."""
+    CLASS = 9
+    """0 corporate, 1–3 class I–III, -1 unknown."""
+    NEW_PAYEE = 10
+    """1 when the payer never paid this payee before."""
+    NEW_DEVICE = 11
+    """1 when the payer never used this device before."""
+    NEW_CITY = 12
+    """1 when the payer never transacted from this city before."""
+    HOLDER_BIRTH = 13
+    """The account holder's birth date as YYYYMMDD; -1 unknown (a firm, or no holder known)."""
+    ACCOUNTS = 14
+    """Accounts of the party opened by the time of the transaction."""
+    BANKS = 15
+    """Institutions holding those accounts."""
+    PHONE_PARTIES = 16
+    """Parties sharing the party's phone, -1 unknown."""
+    DEVICE_PAYERS = 17
+    """Distinct paying accounts seen on the device before."""
+
+
+ACCOUNT_FACTS: Final = (Fact.OPENED, Fact.LAST_ACTIVE, Fact.BALANCE, Fact.CLASS)
+FACTS_OF: Final[dict[Role | None, tuple[Fact, ...]]] = {
+    None: (
+        Fact.AMOUNT,
+        Fact.TIME,
+        Fact.CROSS_BANK,
+        Fact.ATM,
+        Fact.NON_COUNTER,
+        Fact.WITHDRAWAL,
+    ),
+    Role.PAYER: (
+        *ACCOUNT_FACTS,
+        Fact.NEW_PAYEE,
+        Fact.NEW_DEVICE,
+        Fact.NEW_CITY,
+        Fact.HOLDER_BIRTH,
+    ),
+    Role.PAYEE: ACCOUNT_FACTS,
+    Role.PERSON: (Fact.ACCOUNTS, Fact.BANKS, Fact.PHONE_PARTIES),
+    Role.DEVICE: (Fact.DEVICE_PAYERS,),
+}
+"""The facts each executor fetches for the transaction (None) and for the entity in each role,
+when the transaction has that entity."""
+
+
+class Formula(IntEnum):
+    """How a single-value feature's value is made of its fact (`scalar.py` writes each one)."""
+
+    VALUE = 0
+    """The fact as it is."""
+    NIGHT = 1
+    """1 when the time (the fact) falls in `NIGHT_HOURS`, Beijing time."""
+    HOUR = 2
+    """The local hour of the time."""
+    DAYS_SINCE = 3
+    """Whole days from the fact (a time) to the transaction, never below 0; -1 for `NEVER`."""
+    AGE = 4
+    """Whole years from the fact (a birth date) to the transaction's local date; -1 unknown."""
+    SHARE = 5
+    """The amount over the fact (a balance), a float; 1 when the balance is 0 or less."""
+
+
+FLOAT_FORMULAS: Final = frozenset({Formula.SHARE})
+"""Formulas whose values are floats (the feature's kind is then `RATIO`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Single:
+    """A single-value feature: which fact of the entity in its role (`feature.role`, None:
+    the transaction) it reads, the formula that makes its value, and its value when the
+    transaction has no such entity (a deposit has no payer, a withdrawal no payee)."""
+
+    feature: Feature
+    fact: Fact
+    formula: Formula = Formula.VALUE
+    absent: int = -1
+
+
 SINGLES: Final = (
-    Feature("amount", Kind.MONEY, "Amount of the transaction", "交易金额", None),
-    Feature(
-        "is_night", Kind.FLAG, "Initiated at night (00:00–05:59 Beijing time)", "夜间交易", None
+    Single(
+        Feature("amount", Kind.MONEY, "Amount of the transaction", "交易金额", None), Fact.AMOUNT
     ),
-    Feature("hour", Kind.HOUR, "Local hour of the transaction (Beijing time)", "交易时段", None),
-    Feature(
-        "payer_age_days",
-        Kind.DAYS,
-        "Days since the paying account was opened",
-        "付款账户开户天数",
-        Role.PAYER,
+    Single(
+        Feature(
+            "is_night", Kind.FLAG, "Initiated at night (00:00–05:59 Beijing time)", "夜间交易", None
+        ),
+        Fact.TIME,
+        Formula.NIGHT,
     ),
-    Feature(
-        "payee_age_days",
-        Kind.DAYS,
-        "Days since the receiving account was opened",
-        "收款账户开户天数",
-        Role.PAYEE,
+    Single(
+        Feature(
+            "hour", Kind.HOUR, "Local hour of the transaction (Beijing time)", "交易时段", None
+        ),
+        Fact.TIME,
+        Formula.HOUR,
     ),
-    Feature(
-        "payer_idle_days",
-        Kind.DAYS,
-        "Days since the paying account last moved money (-1: never)",
-        "付款账户距上次交易天数",
-        Role.PAYER,
+    Single(
+        Feature(
+            "payer_age_days",
+            Kind.DAYS,
+            "Days since the paying account was opened",
+            "付款账户开户天数",
+            Role.PAYER,
+        ),
+        Fact.OPENED,
+        Formula.DAYS_SINCE,
     ),
-    Feature(
-        "payee_idle_days",
-        Kind.DAYS,
-        "Days since the receiving account last moved money (-1: never)",
-        "收款账户距上次交易天数",
-        Role.PAYEE,
+    Single(
+        Feature(
+            "payee_age_days",
+            Kind.DAYS,
+            "Days since the receiving account was opened",
+            "收款账户开户天数",
+            Role.PAYEE,
+        ),
+        Fact.OPENED,
+        Formula.DAYS_SINCE,
     ),
-    Feature(
-        "new_payee",
-        Kind.FLAG,
-        "First transfer from this payer to this payee",
-        "首次向该收款方转账",
-        Role.PAYER,
+    Single(
+        Feature(
+            "payer_idle_days",
+            Kind.DAYS,
+            "Days since the paying account last moved money (-1: never)",
+            "付款账户距上次交易天数",
+            Role.PAYER,
+        ),
+        Fact.LAST_ACTIVE,
+        Formula.DAYS_SINCE,
     ),
-    Feature(
-        "payer_balance",
-        Kind.MONEY,
-        "Balance of the paying account before the transfer",
-        "付款账户交易前余额",
-        Role.PAYER,
+    Single(
+        Feature(
+            "payee_idle_days",
+            Kind.DAYS,
+            "Days since the receiving account last moved money (-1: never)",
+            "收款账户距上次交易天数",
+            Role.PAYEE,
+        ),
+        Fact.LAST_ACTIVE,
+        Formula.DAYS_SINCE,
     ),
-    Feature(
-        "balance_share",
-        Kind.RATIO,
-        "Share of the payer's balance the transfer takes (1 when the balance is 0)",
-        "转账金额占余额比例",
-        Role.PAYER,
+    Single(
+        Feature(
+            "new_payee",
+            Kind.FLAG,
+            "First transfer from this payer to this payee",
+            "首次向该收款方转账",
+            Role.PAYER,
+        ),
+        Fact.NEW_PAYEE,
+        absent=0,
     ),
-    Feature(
-        "cross_bank", Kind.FLAG, "Payer and payee are at different institutions", "跨行交易", None
+    Single(
+        Feature(
+            "payer_balance",
+            Kind.MONEY,
+            "Balance of the paying account before the transfer",
+            "付款账户交易前余额",
+            Role.PAYER,
+        ),
+        Fact.BALANCE,
+        absent=0,
     ),
-    Feature("is_atm", Kind.FLAG, "Made at an ATM", "ATM交易", None),
-    Feature("is_non_counter", Kind.FLAG, "Made outside a bank counter", "非柜面交易", None),
-    Feature("is_withdrawal", Kind.FLAG, "Cash withdrawal", "取现", None),
-    Feature(
-        "payer_class",
-        Kind.CLASS,
-        "Class of the paying account (0 corporate, 1–3; -1 unknown)",
-        "付款账户类别",
-        Role.PAYER,
+    Single(
+        Feature(
+            "balance_share",
+            Kind.RATIO,
+            "Share of the payer's balance the transfer takes (1 when the balance is 0)",
+            "转账金额占余额比例",
+            Role.PAYER,
+        ),
+        Fact.BALANCE,
+        Formula.SHARE,
+        absent=0,
     ),
-    Feature(
-        "payee_class",
-        Kind.CLASS,
-        "Class of the receiving account (0 corporate, 1–3; -1 unknown)",
-        "收款账户类别",
-        Role.PAYEE,
+    Single(
+        Feature(
+            "cross_bank",
+            Kind.FLAG,
+            "Payer and payee are at different institutions",
+            "跨行交易",
+            None,
+        ),
+        Fact.CROSS_BANK,
     ),
-    Feature(
-        "payer_holder_age",
-        Kind.YEARS,
-        "Age of the paying holder in years (-1: unknown or firm)",
-        "付款人年龄",
-        Role.PAYER,
+    Single(Feature("is_atm", Kind.FLAG, "Made at an ATM", "ATM交易", None), Fact.ATM),
+    Single(
+        Feature("is_non_counter", Kind.FLAG, "Made outside a bank counter", "非柜面交易", None),
+        Fact.NON_COUNTER,
     ),
-    Feature(
-        "person_accounts",
-        Kind.COUNT,
-        "Accounts held by the payer's party",
-        "付款人名下账户数",
-        Role.PERSON,
+    Single(Feature("is_withdrawal", Kind.FLAG, "Cash withdrawal", "取现", None), Fact.WITHDRAWAL),
+    Single(
+        Feature(
+            "payer_class",
+            Kind.CLASS,
+            "Class of the paying account (0 corporate, 1–3; -1 unknown)",
+            "付款账户类别",
+            Role.PAYER,
+        ),
+        Fact.CLASS,
     ),
-    Feature(
-        "person_banks",
-        Kind.COUNT,
-        "Institutions holding the payer's party's accounts",
-        "付款人开户机构数",
-        Role.PERSON,
+    Single(
+        Feature(
+            "payee_class",
+            Kind.CLASS,
+            "Class of the receiving account (0 corporate, 1–3; -1 unknown)",
+            "收款账户类别",
+            Role.PAYEE,
+        ),
+        Fact.CLASS,
     ),
-    Feature(
-        "phone_parties",
-        Kind.COUNT,
-        "Parties sharing the payer's phone",
-        "共用手机号的客户数",
-        Role.PERSON,
+    Single(
+        Feature(
+            "payer_holder_age",
+            Kind.YEARS,
+            "Age of the paying holder in years (-1: unknown or firm)",
+            "付款人年龄",
+            Role.PAYER,
+        ),
+        Fact.HOLDER_BIRTH,
+        Formula.AGE,
     ),
-    Feature(
-        "device_accounts",
-        Kind.COUNT,
-        "Distinct paying accounts ever seen on the device",
-        "设备关联账户数",
-        Role.DEVICE,
+    Single(
+        Feature(
+            "person_accounts",
+            Kind.COUNT,
+            "Accounts held by the payer's party",
+            "付款人名下账户数",
+            Role.PERSON,
+        ),
+        Fact.ACCOUNTS,
     ),
-    Feature(
-        "payer_new_device",
-        Kind.FLAG,
-        "The payer never used this device before",
-        "付款账户首次使用该设备",
-        Role.PAYER,
+    Single(
+        Feature(
+            "person_banks",
+            Kind.COUNT,
+            "Institutions holding the payer's party's accounts",
+            "付款人开户机构数",
+            Role.PERSON,
+        ),
+        Fact.BANKS,
     ),
-    Feature(
-        "payer_new_city",
-        Kind.FLAG,
-        "The payer never transacted from this city before",
-        "付款账户首次在该城市交易",
-        Role.PAYER,
+    Single(
+        Feature(
+            "phone_parties",
+            Kind.COUNT,
+            "Parties sharing the payer's phone",
+            "共用手机号的客户数",
+            Role.PERSON,
+        ),
+        Fact.PHONE_PARTIES,
+    ),
+    Single(
+        Feature(
+            "device_accounts",
+            Kind.COUNT,
+            "Distinct paying accounts ever seen on the device",
+            "设备关联账户数",
+            Role.DEVICE,
+        ),
+        Fact.DEVICE_PAYERS,
+        absent=0,
+    ),
+    Single(
+        Feature(
+            "payer_new_device",
+            Kind.FLAG,
+            "The payer never used this device before",
+            "付款账户首次使用该设备",
+            Role.PAYER,
+        ),
+        Fact.NEW_DEVICE,
+        absent=0,
+    ),
+    Single(
+        Feature(
+            "payer_new_city",
+            Kind.FLAG,
+            "The payer never transacted from this city before",
+            "付款账户首次在该城市交易",
+            Role.PAYER,
+        ),
+        Fact.NEW_CITY,
+        absent=0,
     ),
 )
+"""The single-value features in catalogue order: one declaration each, read by both
+executors (`online.py` and `bulk.py`/`kernels.scalar_pass`)."""
 
 _MEASURE_EN: Final = {
     Measure.COUNT: "Number of {s} in the last {w}",
@@ -373,7 +563,7 @@ def catalogue() -> tuple[Feature, ...]:
         for measure in aggregate.measures
         for window in WINDOWS
     )
-    return SINGLES + windowed
+    return tuple(single.feature for single in SINGLES) + windowed
 
 
 @cache

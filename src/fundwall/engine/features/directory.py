@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.features.catalog import LOCAL_OFFSET_US, US_PER_DAY
+from fundwall.engine.features.catalog import LOCAL_OFFSET_US, NEVER, US_PER_DAY
 from fundwall.region import read_table
 
 I64 = npt.NDArray[np.int64]
@@ -43,8 +43,6 @@ ACCOUNT_COLUMNS: Final = (
 )
 PARTY_COLUMNS: Final = ("party_id", "birth_date")
 PHONE_COLUMNS: Final = ("phone_key", "phone")
-NEVER: Final = np.iinfo(np.int64).min
-"""`last_active_us` of an account with no known activity."""
 
 CLASS_CODES: Final = {"corporate": 0, "i": 1, "ii": 2, "iii": 3, "0": 0, "1": 1, "2": 2, "3": 3}
 """Spellings of account classes (I/II/III personal, corporate) and their feature codes."""

@@ -1,9 +1,9 @@
 """Turn a transactions table into the integer columns the kernels read.
 
 Accounts (payer and payee share one code space), devices, IPs and cities are dictionary-encoded
-to dense ints (-1 for null); time becomes int64 µs; the flag features come straight from
-Arrow compute. Every check the online state makes per transaction is made here per column,
-with the first offending transaction named in the error.
+to dense ints (-1 for null); time becomes int64 µs; the flags (`flags.FLAGS`) come straight
+from Arrow compute. Every check the online state makes per transaction is made here per
+column, with the first offending transaction named in the error.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import Role
 from fundwall.engine.features.directory import AccountDirectory
+from fundwall.engine.features.flags import FLAGS
 from fundwall.engine.features.inputs import KINDS, TRANSACTION_COLUMNS
 
 I64 = npt.NDArray[np.int64]
@@ -39,6 +41,7 @@ class Encoded:
     roles: I32
     city: I32
     flags: I8
+    """One row per flag, in `flags.FLAGS` order (`FLAG_ROW`)."""
     account_row: I64
     n_entities: tuple[int, int, int, int, int]
     n_cities: int
@@ -190,16 +193,8 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
 
 
 def _flags(table: pa.Table) -> I8:
-    channel = _string(table, "channel")
-    payer_bank = _string(table, "payer_bank")
-    payee_bank = _string(table, "payee_bank")
-    rows = (
-        pc.not_equal(payer_bank, payee_bank),
-        pc.equal(channel, "atm"),
-        pc.not_equal(channel, "counter"),
-        pc.equal(_string(table, "kind"), "withdrawal"),
-    )
-    flags = np.empty((len(rows), table.num_rows), dtype=np.int8)
-    for i, row in enumerate(rows):
-        flags[i] = pc.fill_null(row, False).to_numpy(zero_copy_only=False)
+    column = cache(lambda name: _string(table, name))
+    flags = np.empty((len(FLAGS), table.num_rows), dtype=np.int8)
+    for row, flag in enumerate(FLAGS):
+        flags[row] = pc.fill_null(flag.column(column), False).to_numpy(zero_copy_only=False)
     return flags

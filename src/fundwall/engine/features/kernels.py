@@ -16,6 +16,12 @@ owner's stack of suffix maxima (events larger than every later one) inside the w
 These are other algorithms than the online form's (binary search over per-entity arrays,
 flags counted per eviction, maxima found by bisecting the stack), so the property test
 compares two executions, not one.
+
+The single-value pass (`scalar_pass`) walks BLOCK transactions in time order, fetching each
+one's facts (balances and last activity carry over from one to the next), then makes every
+feature of its plan (`catalog.SINGLES` as rows of numbers) for the whole block: the loop
+over the plan runs once per block, not once per transaction, and each feature writes a
+stretch of its own column.
 """
 
 from __future__ import annotations
@@ -28,13 +34,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from fundwall.engine.features.scalar import (
-    age_years,
-    balance_share,
-    days_since,
-    is_night,
-    local_hour,
-)
+from fundwall.engine.features.catalog import Fact, Measure, Role
+from fundwall.engine.features.scalar import civil_date, integer_value, local_day, ratio_value
 
 # numba's code-generation helpers carry partial type hints that do not fit the way they are
 # meant to be called; the prefetch intrinsic uses them through Any.
@@ -45,6 +46,7 @@ I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
 
 TS, CUM, PREV, LATER, SP, SN = range(6)
 """Columns of a stream's event matrix (row = sorted position)."""
@@ -264,7 +266,7 @@ def stream_pass(
             e = roles[query_roles[q], i]
             if e < 0:
                 for w in range(nw):
-                    for m in range(4):
+                    for m in range(cols.shape[1]):
                         if cols[q, m, w] >= 0:
                             out[cols[q, m, w], r] = 0
                 continue
@@ -272,16 +274,16 @@ def stream_pass(
             head = ent[e, 3 * nw]
             for w in range(nw):
                 tail = ent[e, w]
-                if cols[q, 0, w] >= 0:
-                    out[cols[q, 0, w], r] = head - tail
-                if cols[q, 1, w] >= 0:
-                    out[cols[q, 1, w], r] = evt[head, CUM] - evt[tail, CUM]
-                if cols[q, 2, w] >= 0:
+                if cols[q, Measure.COUNT, w] >= 0:
+                    out[cols[q, Measure.COUNT, w], r] = head - tail
+                if cols[q, Measure.SUM, w] >= 0:
+                    out[cols[q, Measure.SUM, w], r] = evt[head, CUM] - evt[tail, CUM]
+                if cols[q, Measure.MAX, w] >= 0:
                     front = ent[e, 2 * nw + w]
                     biggest = evt[front + 1, CUM] - evt[front, CUM] if front >= 0 else 0
-                    out[cols[q, 2, w], r] = biggest
-                if cols[q, 3, w] >= 0:
-                    out[cols[q, 3, w], r] = ent[e, nw + w]
+                    out[cols[q, Measure.MAX, w], r] = biggest
+                if cols[q, Measure.DISTINCT, w] >= 0:
+                    out[cols[q, Measure.DISTINCT, w], r] = ent[e, nw + w]
         e = roles[owner_role, i]
         if e >= 0:
             _advance(e, t, i, evt, ent, windows)
@@ -292,77 +294,129 @@ BALANCE, LAST_SEEN, OPENED, CLASS, PARTY = range(5)
 """Columns of an account's row in the single-value pass (a 64-byte row: one cache line)."""
 BIRTH, PHONES, FIRST_ACCOUNT, END_ACCOUNT = range(4)
 """Columns of a party's row."""
+FIRST_ROWS: Final = range(3)
+FIRST_PAYEE, FIRST_DEVICE, FIRST_CITY = FIRST_ROWS
+"""Rows of the first-pair flags: first (payer, payee), (device, payer) and (payer, city)."""
+OUT_ROW, WHO, SLOT, FORMULA, ABSENT = range(5)
+"""Columns of a single-value plan, one row per feature: its row of the output, whose fact it
+reads (a `Role`, or TRANSACTION), where the pass keeps that fact (`fact_slot`), its
+`Formula`, and its value when the transaction has no such entity."""
+TRANSACTION: Final = len(Role)
+"""The `WHO` of the transaction's own facts."""
+_FACTS: Final = len(Fact)
+BLOCK: Final = 256
+"""Transactions whose facts the single-value pass gathers before it makes their features: a
+feature is then made for a run of transactions at a time, writing one stretch of its column
+(rather than one value in each of 23 columns per transaction), and its formula is known for
+the whole run."""
+
+
+def fact_slot(who: int, fact: Fact) -> int:
+    """The row of the single-value pass's facts that holds the fact of `who`."""
+    return who * _FACTS + int(fact)
+
+
+@_inline
+def _make(
+    value: Any, plan: I64, fact: I64, present: B, ts: I64, date: I64, amount: I64, first: int,
+    rows: int, out: npt.NDArray[Any], column: int,
+) -> None:  # fmt: skip
+    """The features of `plan` for the `rows` transactions from `first`, from their facts,
+    by `value` (`integer_value` or `ratio_value`)."""
+    for s in range(plan.shape[0]):
+        row, who, slot = plan[s, OUT_ROW], plan[s, WHO], plan[s, SLOT]
+        formula, absent = plan[s, FORMULA], plan[s, ABSENT]
+        for j in range(rows):
+            i = first + j
+            made = value(formula, fact[slot, j], ts[i], date[j], amount[i])
+            out[row, column + j] = made if present[who, j] else absent
 
 
 @_jit
 def scalar_pass(
-    start: int, stop: int, ts: I64, amount: I64, roles: I32, flags: I8, firsts: I8,
-    account: I64, party: I64, party_opened: I64, party_banks: I64, device_accounts: I64,
-    cols: I64, share_col: int, out: I64, out_float: F64,
+    start: int, stop: int, ts: I64, amount: I64, roles: I32, flags: I8, flag_facts: I64,
+    firsts: I8, account: I64, party: I64, party_opened: I64, party_banks: I64,
+    device_accounts: I64, integers: I64, ratios: I64, out: I64, out_float: F64,
 ) -> None:  # fmt: skip
-    """Rows [start, stop) of the single-value features, in `SINGLES` order through `cols`.
+    """Rows [start, stop) of the single-value features, BLOCK transactions at a time: fetch
+    every fact of each transaction and of its entities (`catalog.FACTS_OF`) in time order,
+    then make each feature of the plans `integers` (into `out`) and `ratios` (`out_float`)
+    from its fact (`scalar.integer_value`, `ratio_value`).
 
-    flags rows: 0 cross bank, 1 ATM, 2 non-counter, 3 withdrawal; firsts rows: first (payer,
-    payee), (device, payer) and (payer, city) pair. `account` rows hold the balance and last
-    activity (NEVER: none), which carry over from chunk to chunk, and the directory facts
-    (OPENED is NEVER for an unknown account); device_accounts[d, 0] counts payers seen on d.
+    flags[f] is the flag fact flag_facts[f]; firsts rows: FIRST_PAYEE, FIRST_DEVICE,
+    FIRST_CITY. `account` rows hold the balance and last activity (NEVER: none), which carry
+    over from chunk to chunk, and the directory facts (OPENED is NEVER for an unknown
+    account); device_accounts[d, 0] counts payers seen on d.
     """
-    never = np.iinfo(np.int64).min
     n = ts.shape[0]
-    for i in range(start, stop):
-        if i + 2 * AHEAD < n:
-            for side in range(2):
-                far = roles[side, i + 2 * AHEAD]
-                if far >= 0:
-                    _prefetch(account, far)
-        if i + AHEAD < n:
-            near = roles[4, i + AHEAD]
-            if near >= 0:
-                _prefetch(party, near)
-            near = roles[2, i + AHEAD]
-            if near >= 0:
-                _prefetch(device_accounts, near)
-        t = ts[i]
-        r = i - start
-        a = amount[i]
-        payer = roles[0, i]
-        payee = roles[1, i]
-        device = roles[2, i]
-        holder = roles[4, i]
-        out[cols[0], r] = a
-        out[cols[1], r] = is_night(t)
-        out[cols[2], r] = local_hour(t)
-        for side in range(2):
-            who = roles[side, i]
-            opened = account[who, OPENED] if who >= 0 else never
-            out[cols[3 + side], r] = days_since(t, opened) if opened != never else -1
-            seen = account[who, LAST_SEEN] if who >= 0 else never
-            out[cols[5 + side], r] = days_since(t, seen) if seen != never else -1
-            out[cols[14 + side], r] = account[who, CLASS] if who >= 0 else -1
-        out[cols[7], r] = firsts[0, i]
-        held = account[payer, BALANCE] if payer >= 0 else 0
-        out[cols[8], r] = held
-        out_float[share_col, r] = balance_share(a, held) if payer >= 0 else 0.0
-        for f in range(4):
-            out[cols[10 + f], r] = flags[f, i]
-        if holder >= 0:
-            lo = party[holder, FIRST_ACCOUNT]
-            k = np.searchsorted(party_opened[lo : party[holder, END_ACCOUNT]], t, side="right")
-            out[cols[16], r] = age_years(t, party[holder, BIRTH])
-            out[cols[17], r] = k
-            out[cols[18], r] = party_banks[lo + k - 1] if k > 0 else 0
-            out[cols[19], r] = party[holder, PHONES]
-        else:
-            for f in range(16, 20):
-                out[cols[f], r] = -1
-        out[cols[20], r] = device_accounts[device, 0] if device >= 0 else 0
-        out[cols[21], r] = firsts[1, i]
-        out[cols[22], r] = firsts[2, i]
-        if firsts[1, i] == 1:
-            device_accounts[device, 0] += 1
-        if payer >= 0:
-            account[payer, BALANCE] -= a
-            account[payer, LAST_SEEN] = t
-        if payee >= 0:
-            account[payee, BALANCE] += a
-            account[payee, LAST_SEEN] = t
+    fact = np.zeros(((TRANSACTION + 1) * _FACTS, BLOCK), dtype=np.int64)
+    present = np.ones((TRANSACTION + 1, BLOCK), dtype=np.bool_)
+    date = np.zeros(BLOCK, dtype=np.int64)
+    day = np.iinfo(np.int64).min
+    today = 0
+    tx = TRANSACTION * _FACTS
+    for first in range(start, stop, BLOCK):
+        rows = min(BLOCK, stop - first)
+        for j in range(rows):
+            i = first + j
+            if i + 2 * AHEAD < n:
+                for side in (Role.PAYER, Role.PAYEE):
+                    far = roles[side, i + 2 * AHEAD]
+                    if far >= 0:
+                        _prefetch(account, far)
+            if i + AHEAD < n:
+                near = roles[Role.PERSON, i + AHEAD]
+                if near >= 0:
+                    _prefetch(party, near)
+                near = roles[Role.DEVICE, i + AHEAD]
+                if near >= 0:
+                    _prefetch(device_accounts, near)
+            t = ts[i]
+            a = amount[i]
+            if local_day(t) != day:  # time order: the date moves on now and then
+                day = local_day(t)
+                today = civil_date(day)
+            date[j] = today
+            fact[tx + Fact.AMOUNT, j] = a
+            fact[tx + Fact.TIME, j] = t
+            for f in range(flags.shape[0]):
+                fact[tx + flag_facts[f], j] = flags[f, i]
+            for side in (Role.PAYER, Role.PAYEE):
+                who = roles[side, i]
+                present[side, j] = who >= 0
+                if who >= 0:
+                    at = side * _FACTS
+                    fact[at + Fact.OPENED, j] = account[who, OPENED]
+                    fact[at + Fact.LAST_ACTIVE, j] = account[who, LAST_SEEN]
+                    fact[at + Fact.BALANCE, j] = account[who, BALANCE]
+                    fact[at + Fact.CLASS, j] = account[who, CLASS]
+            payer = Role.PAYER * _FACTS
+            fact[payer + Fact.NEW_PAYEE, j] = firsts[FIRST_PAYEE, i]
+            fact[payer + Fact.NEW_DEVICE, j] = firsts[FIRST_DEVICE, i]
+            fact[payer + Fact.NEW_CITY, j] = firsts[FIRST_CITY, i]
+            holder = roles[Role.PERSON, i]
+            present[Role.PERSON, j] = holder >= 0
+            if holder >= 0:
+                person = Role.PERSON * _FACTS
+                lo = party[holder, FIRST_ACCOUNT]
+                k = np.searchsorted(party_opened[lo : party[holder, END_ACCOUNT]], t, side="right")
+                fact[payer + Fact.HOLDER_BIRTH, j] = party[holder, BIRTH]
+                fact[person + Fact.ACCOUNTS, j] = k
+                fact[person + Fact.BANKS, j] = party_banks[lo + k - 1] if k > 0 else 0
+                fact[person + Fact.PHONE_PARTIES, j] = party[holder, PHONES]
+            else:
+                fact[payer + Fact.HOLDER_BIRTH, j] = -1
+            device = roles[Role.DEVICE, i]
+            present[Role.DEVICE, j] = device >= 0
+            if device >= 0:
+                fact[Role.DEVICE * _FACTS + Fact.DEVICE_PAYERS, j] = device_accounts[device, 0]
+                if firsts[FIRST_DEVICE, i] == 1:
+                    device_accounts[device, 0] += 1
+            for side, sign in ((Role.PAYER, -1), (Role.PAYEE, 1)):
+                who = roles[side, i]
+                if who >= 0:
+                    account[who, BALANCE] += sign * a
+                    account[who, LAST_SEEN] = t
+        column = first - start
+        _make(integer_value, integers, fact, present, ts, date, amount, first, rows, out, column)
+        _make(ratio_value, ratios, fact, present, ts, date, amount, first, rows, out_float, column)

@@ -30,15 +30,9 @@ from fundwall.engine.features.catalog import (
     feature_names,
     stream_measures,
 )
-from fundwall.engine.features.directory import NEVER, AccountDirectory
+from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.inputs import KINDS, TransactionLike, micros
-from fundwall.engine.features.scalar import (
-    age_years,
-    balance_share,
-    days_since,
-    is_night,
-    local_hour,
-)
+from fundwall.engine.features.online_singles import AccountState, SingleValues
 from fundwall.engine.features.tracks import READERS, Track
 
 SNAPSHOT_VERSION: Final = 1
@@ -100,26 +94,6 @@ class FeatureVector(Sequence[int | float]):
         return dict(zip(feature_names(), self.values, strict=True))
 
 
-class _Account:
-    """What the state knows about one account: directory facts, balance, habits."""
-
-    __slots__ = ("balance", "birth", "klass", "last_ts", "opened", "party", "phones", "seen")
-
-    def __init__(self, directory: AccountDirectory, account_no: str) -> None:
-        facts = directory.facts(account_no)
-        party = facts.party if facts is not None else -1
-        self.klass = facts.klass if facts is not None else -1
-        self.opened = facts.opened_us if facts is not None else None
-        self.balance = facts.opening_balance if facts is not None else 0
-        self.party = party
-        self.birth, self.phones = directory.holder(party) if party >= 0 else (-1, -1)
-        active = facts.last_active_us if facts is not None else NEVER
-        self.last_ts: int | None = active if active != NEVER else None
-        # Payees paid, devices and cities used, keyed "p:…", "d:…", "c:…" in one dict of
-        # strings, which the collector does not track.
-        self.seen: dict[str, None] = {}
-
-
 class OnlineFeatureState:
     """Feature state of every entity, updated per transaction (在线特征)."""
 
@@ -129,15 +103,16 @@ class OnlineFeatureState:
         self.clock: int | None = None
         self.applied = 0
         self._tracks: tuple[dict[Key, Track], ...] = tuple({} for _ in STREAMS)
-        self._accounts: dict[str, _Account] = {}
+        self._accounts: dict[str, AccountState] = {}
         self._device_payers: dict[str, dict[str, None]] = {}
+        self._singles = SingleValues()
 
-    def _account(self, account_no: str | None) -> _Account | None:
+    def _account(self, account_no: str | None) -> AccountState | None:
         if account_no is None:
             return None
         account = self._accounts.get(account_no)
         if account is None:
-            account = self._accounts[account_no] = _Account(self.directory, account_no)
+            account = self._accounts[account_no] = AccountState(self.directory, account_no)
         return account
 
     def refresh_account(self, account_no: str) -> None:
@@ -146,13 +121,13 @@ class OnlineFeatureState:
         account = self._accounts.get(account_no)
         if account is None:
             return
-        fresh = _Account(self.directory, account_no)
+        fresh = AccountState(self.directory, account_no)
         if account.opened is None:  # unknown until now: its opening balance was not counted
             account.balance += fresh.balance
         account.klass, account.opened, account.party = fresh.klass, fresh.opened, fresh.party
         account.birth, account.phones = fresh.birth, fresh.phones
 
-    def _begin(self, tx: TransactionLike) -> tuple[int, _Account | None, _Account | None]:
+    def _begin(self, tx: TransactionLike) -> tuple[int, AccountState | None, AccountState | None]:
         t = micros(tx.ts, tx.tx_id)
         if self.clock is not None and t < self.clock:
             raise InvalidInput(
@@ -182,74 +157,14 @@ class OnlineFeatureState:
         return vector
 
     def _features(
-        self, tx: TransactionLike, t: int, payer: _Account | None, payee: _Account | None
+        self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
     ) -> FeatureVector:
-        amount = tx.amount_fen
-        device = tx.device_id
-        channel = tx.channel
-        city = tx.city
-        payee_no = tx.payee_account
-        payer_bank, payee_bank = tx.payer_bank, tx.payee_bank
-        if payer is not None:
-            party = payer.party
-            seen = payer.seen
-            balance = payer.balance
-            opened, last = payer.opened, payer.last_ts
-            payer_facts = [
-                days_since(t, opened) if opened is not None else -1,
-                days_since(t, last) if last is not None else -1,
-                int(payee_no is not None and f"p:{payee_no}" not in seen),
-                balance,
-                balance_share(amount, balance),
-            ]
-            new_device = int(device is not None and f"d:{device}" not in seen)
-            new_city = int(city is not None and f"c:{city}" not in seen)
-            klass = payer.klass
-        else:
-            party = -1
-            payer_facts = [-1, -1, 0, 0, 0.0]
-            new_device = new_city = 0
-            klass = -1
-        if payee is not None:
-            opened, last = payee.opened, payee.last_ts
-            payee_age = days_since(t, opened) if opened is not None else -1
-            payee_idle = days_since(t, last) if last is not None else -1
-            payee_class = payee.klass
-        else:
-            payee_age = payee_idle = payee_class = -1
-        if payer is not None and party >= 0:
-            accounts, banks = self.directory.holdings(party, t)
-            holder = [age_years(t, payer.birth), accounts, banks, payer.phones]
-        else:
-            holder = [-1, -1, -1, -1]
-        payers_on_device = self._device_payers.get(device) if device is not None else None
-        out: list[int | float] = [
-            amount,
-            is_night(t),
-            local_hour(t),
-            payer_facts[0],
-            payee_age,
-            payer_facts[1],
-            payee_idle,
-            payer_facts[2],
-            payer_facts[3],
-            payer_facts[4],
-            int(payer_bank is not None and payee_bank is not None and payer_bank != payee_bank),
-            int(channel == "atm"),
-            int(channel is not None and channel != "counter"),
-            int(tx.kind == "withdrawal"),
-            klass,
-            payee_class,
-            *holder,
-            len(payers_on_device) if payers_on_device is not None else 0,
-            new_device,
-            new_city,
-        ]
-
+        out = self._singles.values(tx, t, payer, payee, self.directory, self._device_payers)
+        party = payer.party if payer is not None else -1
         keys: tuple[Key | None, ...] = (
             tx.payer_account,
-            payee_no,
-            device,
+            tx.payee_account,
+            tx.device_id,
             tx.ip,
             party if party >= 0 else None,
         )
@@ -266,7 +181,7 @@ class OnlineFeatureState:
         return FeatureVector(out)
 
     def _fold(
-        self, tx: TransactionLike, t: int, payer: _Account | None, payee: _Account | None
+        self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
     ) -> None:
         amount = tx.amount_fen
         payer_no = tx.payer_account
