@@ -76,7 +76,8 @@ def test_the_flags_of_a_transaction_and_of_a_column_agree() -> None:
 
 
 def test_a_transaction_without_a_channel_is_not_a_non_counter_one() -> None:
-    assert [is_non_counter(channel) for channel in CHANNELS] == [
+    made = [TxEvent("t", MOMENT, "transfer", "A", "B", "1", "2", 1, c) for c in CHANNELS]
+    assert [is_non_counter(tx) for tx in made] == [
         False,
         True,
         True,

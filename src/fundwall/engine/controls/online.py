@@ -117,7 +117,7 @@ class OnlineControls:
         payee = tx.payee_account
         amount = tx.amount_fen
         # At a counter (or through no channel named) the non-counter controls do not apply.
-        everywhere = not is_non_counter(tx.channel)
+        everywhere = not is_non_counter(tx)
         if payer is not None:
             self._check_status(hits, Side.PAYER, payer, amount, t)
             if not (everywhere and PUNISHMENT in NON_COUNTER_ONLY):

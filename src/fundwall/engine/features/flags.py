@@ -24,8 +24,9 @@ ATM: Final = Channel.ATM.value
 WITHDRAWAL: Final = TransactionKind.WITHDRAWAL.value
 
 
-def is_non_counter(channel: str | None) -> bool:
+def is_non_counter(tx: TransactionLike) -> bool:
     """非柜面: made through a channel other than the counter (a missing channel is not one)."""
+    channel = tx.channel
     return channel is not None and channel != COUNTER
 
 
@@ -57,11 +58,7 @@ FLAGS: Final = (
         lambda column: pc.not_equal(column("payer_bank"), column("payee_bank")),
     ),
     Flag(Fact.ATM, lambda tx: tx.channel == ATM, lambda column: pc.equal(column("channel"), ATM)),
-    Flag(
-        Fact.NON_COUNTER,
-        lambda tx: is_non_counter(tx.channel),
-        lambda column: non_counter_column(column("channel")),
-    ),
+    Flag(Fact.NON_COUNTER, is_non_counter, lambda column: non_counter_column(column("channel"))),
     Flag(
         Fact.WITHDRAWAL,
         lambda tx: tx.kind == WITHDRAWAL,
