@@ -15,6 +15,7 @@ from fundwall.domain.transactions import (
     Channel,
     Transaction,
     TransactionKind,
+    is_non_counter,
 )
 
 BEIJING = timezone(timedelta(hours=8))
@@ -246,7 +247,8 @@ def test_same_account_number_at_different_banks_is_allowed() -> None:
 
 
 def test_non_counter_channels() -> None:
-    assert [c.value for c in Channel if not c.is_non_counter] == ["counter"]
+    assert [c.value for c in Channel if not is_non_counter(c.value)] == ["counter"]
+    assert not is_non_counter(None)
     assert TransactionKind.DEPOSIT.has_payee and not TransactionKind.DEPOSIT.has_payer
     assert TransactionKind.WITHDRAWAL.has_payer and not TransactionKind.WITHDRAWAL.has_payee
 

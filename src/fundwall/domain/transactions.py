@@ -58,10 +58,12 @@ class Channel(StrEnum):
     ONLINE = "online"
     POS = "pos"
 
-    @property
-    def is_non_counter(self) -> bool:
-        """非柜面: every channel but the counter, which suspensions and limits target."""
-        return self != Channel.COUNTER
+
+def is_non_counter(channel: str | None) -> bool:
+    """非柜面: made through any channel but the counter, which non-counter suspensions and
+    the punishment list target; a transaction that names no channel is not a non-counter
+    one."""
+    return channel is not None and channel != Channel.COUNTER.value
 
 
 TRANSACTION_FIELDS: Final = (

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.domain.transactions import is_non_counter as non_counter_channel
 from fundwall.engine.features.catalog import Fact
 from fundwall.engine.features.inputs import TransactionLike
 
@@ -25,9 +26,8 @@ WITHDRAWAL: Final = TransactionKind.WITHDRAWAL.value
 
 
 def is_non_counter(tx: TransactionLike) -> bool:
-    """非柜面: made through a channel other than the counter (a missing channel is not one)."""
-    channel = tx.channel
-    return channel is not None and channel != COUNTER
+    """非柜面 (`fundwall.domain.transactions.is_non_counter` of its channel)."""
+    return non_counter_channel(tx.channel)
 
 
 def non_counter_column(channel: pa.Array) -> pa.Array:
