@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from fundwall.cases import AlertChange, AlertStatus, Disposition
 from fundwall.domain.errors import InvalidInput
-from fundwall.web.data.params import Params
 from fundwall.web.filters import alert_change, alert_filter, audit_filter, tx_filter
+from fundwall.web.params import Params
 
 
 @settings(max_examples=200, deadline=None)

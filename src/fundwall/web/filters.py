@@ -13,7 +13,7 @@ from fundwall.cases import AlertChange, AlertFilter, AlertStatus, AssigneeFilter
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.monitoring.transactions import TxFilter
-from fundwall.web.data.params import Params
+from fundwall.web.params import Params
 
 
 def tx_filter(params: Params) -> TxFilter:

@@ -19,8 +19,8 @@ from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
-from fundwall.web.data.params import LOCAL_ZONE
 from fundwall.web.i18n import N_
+from fundwall.web.params import LOCAL_ZONE
 
 
 def money(fen: int | None) -> str:

@@ -16,8 +16,8 @@ from fundwall.accounts.views import (
 )
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.domain.errors import InvalidInput
-from fundwall.web.data.params import Params
 from fundwall.web.forms import FormDep, csrf_protected
+from fundwall.web.params import Params
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 

@@ -10,9 +10,9 @@ from starlette.responses import RedirectResponse, Response
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.cases import alert_counts, alert_queue, colleagues, get_alert, work_alert
 from fundwall.domain.errors import Conflict, InvalidInput
-from fundwall.web.data.params import Params
 from fundwall.web.filters import alert_change, alert_filter
 from fundwall.web.forms import FormDep, csrf_protected
+from fundwall.web.params import Params
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)

@@ -7,8 +7,8 @@ from starlette.responses import Response
 
 from fundwall.auditing import audit_records, verify_audit_chain
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
-from fundwall.web.data.params import Params
 from fundwall.web.filters import audit_filter
+from fundwall.web.params import Params
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)

@@ -17,10 +17,10 @@ from fundwall.rulepacks.backtests import side_by_side, stored_backtests
 from fundwall.rulepacks.registry import promote, set_shadow
 from fundwall.rulepacks.shadow import compare_shadow, disagreements
 from fundwall.rulepacks.views import pack_diff, pack_library, pack_of, pack_use
-from fundwall.web.data.params import Params
 from fundwall.web.formatting import figure
 from fundwall.web.forms import csrf_protected
 from fundwall.web.i18n import N_
+from fundwall.web.params import Params
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 

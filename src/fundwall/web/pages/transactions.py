@@ -8,8 +8,8 @@ from starlette.responses import Response
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.cases import colleagues
 from fundwall.monitoring.transactions import search_transactions, transaction_view
-from fundwall.web.data.params import Params
 from fundwall.web.filters import tx_filter
+from fundwall.web.params import Params
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 
