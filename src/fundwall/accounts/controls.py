@@ -28,7 +28,7 @@ from fundwall.auth.usecase import use_case
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import mask_account
-from fundwall.engine.controls.changes import check_period, reference, stated_reason
+from fundwall.engine.controls.changes import check_period, commit_change, reference, stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
@@ -155,14 +155,8 @@ def restrict(
         ends_at=ends_at,
         reason=why,
         reference=order_reference,
-        created_at=record.ts,
-        created_by=record.actor,
-        revision=record.seq,
     )
-    uow.session.add(row)
-    uow.session.flush()
-    uow.commit()
-    return row.id
+    return commit_change(uow, row, record)
 
 
 @use_case(Permission.RESTRICT_ACCOUNTS)

@@ -16,7 +16,7 @@ from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.errors import Conflict, NotFound
-from fundwall.engine.controls.changes import check_period, list_key, stated_reason
+from fundwall.engine.controls.changes import check_period, commit_change, list_key, stated_reason
 from fundwall.engine.controls.model import ListKind
 from fundwall.store.engine_tables import PunishmentRow
 from fundwall.store.uow import UnitOfWork
@@ -49,14 +49,8 @@ def punish(
         listed_from=listed_from,
         listed_until=listed_until,
         lifted_at=None,
-        created_at=record.ts,
-        created_by=record.actor,
-        revision=record.seq,
     )
-    uow.session.add(row)
-    uow.session.flush()
-    uow.commit()
-    return row.id
+    return commit_change(uow, row, record)
 
 
 @use_case(Permission.PUNISH)

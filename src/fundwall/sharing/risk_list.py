@@ -18,7 +18,7 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.errors import Conflict, NotFound
 from fundwall.domain.identity import mask_account
-from fundwall.engine.controls.changes import check_period, list_key, reference
+from fundwall.engine.controls.changes import check_period, commit_change, list_key, reference
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.store.engine_tables import RiskListEntryRow
 from fundwall.store.uow import UnitOfWork
@@ -61,14 +61,8 @@ def list_risk(
         valid_from=start,
         valid_until=valid_until,
         retracted_at=None,
-        created_at=record.ts,
-        created_by=record.actor,
-        revision=record.seq,
     )
-    uow.session.add(row)
-    uow.session.flush()
-    uow.commit()
-    return row.id
+    return commit_change(uow, row, record)
 
 
 @use_case(Permission.MANAGE_RISK_LIST)

@@ -24,6 +24,7 @@ from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry, period_us
 from fundwall.engine.controls.model import Evidence, ListKind, RestrictionKind, RiskCategory
+from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import (
     REASON,
     AccountRestrictionRow,
@@ -32,6 +33,7 @@ from fundwall.store.engine_tables import (
     RiskListEntryRow,
 )
 from fundwall.store.tables import AccountRow, PartyRow
+from fundwall.store.uow import UnitOfWork
 
 _HASH: Final = re.compile(r"[0-9a-f]{64}")
 _REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -82,6 +84,20 @@ def list_key(kind: ListKind, key: str) -> str:
     if _DEVICE.fullmatch(key) is None:
         raise InvalidInput("a device id is 1 to 128 visible ASCII characters", "key")
     return key
+
+
+def commit_change(
+    uow: UnitOfWork,
+    row: AccountRestrictionRow | RiskListEntryRow | PunishmentRow,
+    record: AuditRecord,
+) -> int:
+    """Stamp a new control row with its audit record (time, actor, and the record's sequence
+    number as the revision `apply_changes` reads from), write both, and return the row's id."""
+    row.created_at, row.created_by, row.revision = record.ts, record.actor, record.seq
+    uow.session.add(row)
+    uow.session.flush()
+    uow.commit()
+    return row.id
 
 
 def _restriction(row: AccountRestrictionRow) -> Restriction:
