@@ -283,3 +283,20 @@ def institutions(uow_factory: Callable[[], UnitOfWork]) -> Callable[[], UnitOfWo
             uow.session.add(institution_row(Institution(code, code, code, kind, "350200")))
         uow.commit()
     return uow_factory
+
+
+@pytest.fixture
+def configured_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
+) -> Iterator[str]:
+    """A command's settings of this test only: no FUNDWALL_* from outside, the test's migrated
+    database and data directory (keys), run from that directory; yields the database URL."""
+    for name in list(os.environ):
+        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
+    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield migrated_database_url
+    get_settings.cache_clear()

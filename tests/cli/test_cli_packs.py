@@ -4,15 +4,12 @@ cases, acted on as the operator (`system:cli`)."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fundwall.cli import app, main
-from fundwall.config import get_settings
 from fundwall.engine.registry import shipped_content
 from fundwall.engine.rules import default_pack, parse_pack
 from fundwall.store import UnitOfWork, open_database
@@ -26,19 +23,9 @@ def pack_text(version: str) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def configured(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
-) -> Iterator[str]:
-    """Settings of this test only: its database, its data directory (keys)."""
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
-    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield migrated_database_url
-    get_settings.cache_clear()
+def configured(configured_store: str) -> str:
+    """Every test here runs with its own settings and store."""
+    return configured_store
 
 
 def test_packs_register_promote_shadow_and_list(tmp_path: Path, configured: str) -> None:

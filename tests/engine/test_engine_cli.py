@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +17,7 @@ from fundwall.crypto import Keyring
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def configured(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
-) -> Iterator[None]:
-    """Settings of this test only: its database, its data directory (keys)."""
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
-    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("configured_store")
 
 
 def test_decide_answers_json_lines_once_logged(database: Engine, tmp_path: Path) -> None:
