@@ -286,17 +286,24 @@ def institutions(uow_factory: Callable[[], UnitOfWork]) -> Callable[[], UnitOfWo
 
 
 @pytest.fixture
-def configured_store(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
-) -> Iterator[str]:
-    """A command's settings of this test only: no FUNDWALL_* from outside, the test's migrated
-    database and data directory (keys), run from that directory; yields the database URL."""
+def own_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
+    """Settings read anew from this test's environment alone (no FUNDWALL_* from outside),
+    run from `tmp_path`; set what the test needs with the monkeypatch it yields."""
     for name in list(os.environ):
         if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
-    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
-    yield migrated_database_url
+    yield monkeypatch
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def configured_store(
+    own_settings: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
+) -> str:
+    """A command's settings of this test only: the test's migrated database and data
+    directory (keys); the database URL."""
+    own_settings.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
+    return migrated_database_url

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -23,7 +21,6 @@ from fundwall.auth import (
 )
 from fundwall.auth.passwords import Passwords
 from fundwall.cli import app, main
-from fundwall.config import get_settings
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import UserRow
 
@@ -47,17 +44,9 @@ def _sign_in_clerk(uow: UnitOfWork) -> SignedIn:
 
 
 @pytest.fixture
-def cli(
-    institutions: Uow, migrated_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Uow]:
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
-    get_settings.cache_clear()
-    yield institutions
-    get_settings.cache_clear()
+def cli(institutions: Uow, migrated_database_url: str, own_settings: pytest.MonkeyPatch) -> Uow:
+    own_settings.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
+    return institutions
 
 
 def _invoke(*args: str, stdin: str | None = None) -> str:

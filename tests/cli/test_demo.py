@@ -3,8 +3,6 @@ and a second run that reuses everything and decides nothing twice."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ from typer.testing import CliRunner
 
 from fundwall import bootstrap
 from fundwall.cli import app
-from fundwall.config import get_settings
 from fundwall.region import read_table
 from fundwall.store.auth_tables import UserRow
 from fundwall.store.tables import DecisionRow, TransactionRow
@@ -22,15 +19,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path / "var"
-    get_settings.cache_clear()
+def data_dir(own_settings: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "var"))
+    return tmp_path / "var"
 
 
 def _count(column: object) -> int:

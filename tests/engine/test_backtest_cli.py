@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import sys
-from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,7 +17,6 @@ from typer.testing import CliRunner
 
 from fundwall.cli import app, main
 from fundwall.cli.backtest import format_value, render, render_comparison, run
-from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest import Backtest, Region, evaluate
 from fundwall.engine.rules import RulePack, default_pack, load_pack
@@ -141,15 +138,9 @@ def test_region_without_victims_reads_not_available(
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
+def data_dir(tmp_path: Path, own_settings: pytest.MonkeyPatch) -> Path:
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
 
 
 def test_save_keeps_each_pack_for_the_console(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -55,24 +54,14 @@ def test_errors_become_one_line_and_exit_2(
     assert "no such file" in capsys.readouterr().err
 
 
-def test_load_command_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fundwall.config import get_settings
-
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    try:
-        region = tmp_path / "region"
-        assert runner.invoke(app, ["sim", "--seed", "2", "--out", str(region)]).exit_code == 0
-        first = runner.invoke(app, ["load", str(region)])
-        assert first.exit_code == 0, first.output
-        second = runner.invoke(app, ["load", str(region)])
-        assert second.exit_code == 0, second.output
-        assert "already present" in second.output
-        lines = [line for line in second.output.splitlines() if "transactions" in line]
-        assert lines and lines[0].split("│")[2].strip() == "0"
-    finally:
-        get_settings.cache_clear()
+def test_load_command_is_idempotent(tmp_path: Path, own_settings: pytest.MonkeyPatch) -> None:
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "data"))
+    region = tmp_path / "region"
+    assert runner.invoke(app, ["sim", "--seed", "2", "--out", str(region)]).exit_code == 0
+    first = runner.invoke(app, ["load", str(region)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["load", str(region)])
+    assert second.exit_code == 0, second.output
+    assert "already present" in second.output
+    lines = [line for line in second.output.splitlines() if "transactions" in line]
+    assert lines and lines[0].split("│")[2].strip() == "0"

@@ -5,10 +5,8 @@ forged checkpoint fail the run."""
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,17 +25,11 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def deployment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
-) -> Iterator[Path]:
+    own_settings: pytest.MonkeyPatch, tmp_path: Path, migrated_database_url: str
+) -> Path:
     """This test's deployment: settings from the environment alone, data in tmp_path/var."""
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
-    get_settings.cache_clear()
-    yield tmp_path / "var"
-    get_settings.cache_clear()
+    own_settings.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
+    return tmp_path / "var"
 
 
 def append(database: Engine, count: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from fundwall.cli import app, main
-from fundwall.config import get_settings
 from fundwall.store import UnitOfWork
 from fundwall.store.migrate import head_revision
 
@@ -21,16 +20,7 @@ UowFactory = Callable[[], UnitOfWork]
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Settings read anew from this test's environment, in its own working directory."""
-    for name in list(os.environ):
-        if name.startswith("FUNDWALL_") and name != "FUNDWALL_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("own_settings")
 
 
 def use(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
