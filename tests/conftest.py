@@ -307,3 +307,15 @@ def configured_store(
     own_settings.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
     own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
     return migrated_database_url
+
+
+@pytest.fixture
+def stocked(uow_factory: Callable[[], UnitOfWork], keyring: Keyring) -> Callable[[], UnitOfWork]:
+    """The two-bank world of tests/auth/world.py with its users, on SQLite and PostgreSQL (a
+    module overrides it where it needs another world)."""
+    from auth import world
+
+    with uow_factory() as uow:
+        world.build(uow, keyring)
+        world.add_users(uow)
+    return uow_factory

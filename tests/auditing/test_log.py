@@ -9,20 +9,11 @@ import pytest
 from auth import world  # tests/auth/world.py: the two-bank world of the tenancy tests
 from fundwall.auditing import AuditFilter, audit_records, verify_audit_chain
 from fundwall.auth import Actor, ActorKind, Role
-from fundwall.crypto import Keyring
 from fundwall.domain.errors import PermissionDenied
 from fundwall.store import UnitOfWork
 
 Uow = Callable[[], UnitOfWork]
 AUDITOR = Actor(ActorKind.USER, "aud", Role.AUDITOR, None, 98)
-
-
-@pytest.fixture
-def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
-    with uow_factory() as uow:
-        world.build(uow, keyring)
-        world.add_users(uow)
-    return uow_factory
 
 
 def test_the_audit_log_filters_by_actor_prefix_action_and_subject(stocked: Uow) -> None:

@@ -22,7 +22,6 @@ from fundwall.cases import (
     get_alert,
     work_alert,
 )
-from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.monitoring.overview import overview
@@ -33,14 +32,6 @@ Uow = Callable[[], UnitOfWork]
 HUB = Actor(ActorKind.USER, "hub", Role.HUB_SUPERVISOR, None, 99)
 AUDITOR = Actor(ActorKind.USER, "aud", Role.AUDITOR, None, 98)
 KEY_A = Actor(ActorKind.API_KEY, "k", Role.MEMBER_SYSTEM, world.BANK_A)
-
-
-@pytest.fixture
-def stocked(uow_factory: Uow, keyring: Keyring) -> Uow:
-    with uow_factory() as uow:
-        world.build(uow, keyring)
-        world.add_users(uow)
-    return uow_factory
 
 
 def _user(uow: UnitOfWork, name: str) -> Actor:

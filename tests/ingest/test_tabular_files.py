@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from fundwall.bench.ingest import upload
 from fundwall.domain.errors import InvalidInput
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
 from fundwall.ingest.tabular import read_transactions
@@ -250,20 +251,7 @@ def test_missing_file_and_explicit_format(tmp_path: Path) -> None:
 def test_a_large_file_is_validated_whole(tmp_path: Path) -> None:
     # How fast: `fundwall bench` (`ingest_rows_per_s`, fundwall.bench.ingest).
     rows = 200_000
-    table = pa.table(
-        {
-            "tx_id": [f"T{i}" for i in range(rows)],
-            "ts": ["2024-05-01T09:30:00+08:00"] * rows,
-            "kind": ["transfer"] * rows,
-            "payer_account": [f"62220202{i % 5000:08d}" for i in range(rows)],
-            "payee_account": [f"62284800{i % 7000:08d}" for i in range(rows)],
-            "payer_bank": ["ICBC"] * rows,
-            "payee_bank": ["ABC"] * rows,
-            "amount": [f"{i % 100000 + 1}.{i % 100:02d}" for i in range(rows)],
-            "channel": ["mobile"] * rows,
-            "ip": [f"10.0.{i % 256}.{i % 199}" for i in range(rows)],
-        }
-    )
+    table = upload(rows)
     path = tmp_path / "big.parquet"
     pq.write_table(table, path)
     result = read_transactions(path)
