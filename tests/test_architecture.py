@@ -33,8 +33,10 @@ WORKFLOWS: Final = (
     "accounts",
     "auditing",
     "cases",
+    "clues",
     "members",
     "monitoring",
+    "police",
     "rulepacks",
     "sharing",
 )
@@ -57,6 +59,7 @@ ENTRYPOINT_FORBIDDEN: Final = (
     "fundwall.store.tables",
     "fundwall.store.engine_tables",
     "fundwall.store.auth_tables",
+    "fundwall.store.police_tables",
     "fundwall.auth.tenancy",
 )
 """Modules that mean talking to the database directly (and each workflow's `queries`)."""

@@ -162,6 +162,20 @@ class ApiSettings(BaseModel):
     max_late_seconds: int = Field(default=DAY, ge=0, le=7 * DAY)
 
 
+class CaseSettings(BaseModel):
+    """The banks' case work: the deadline of a new case by its kind (SLA, in hours) and what
+    an evidence file may be. Filled in by the cases workflow (`fundwall.cases`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrderSettings(BaseModel):
+    """How the police orders' timers are kept (the legal periods themselves are `policy`).
+    Filled in by the police workflow (`fundwall.police`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class SecuritySettings(BaseModel):
     """Sign-in, console sessions and the HTTP front. Durations in the unit of their name.
 
@@ -328,6 +342,8 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     policy: PolicySettings = PolicySettings()
     security: SecuritySettings = SecuritySettings()
+    cases: CaseSettings = CaseSettings()
+    orders: OrderSettings = OrderSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -69,6 +69,11 @@ def _sm3(data: bytes) -> bytes:
     return digest.finalize()
 
 
+def sm3_hex(data: bytes) -> str:
+    """The SM3 digest of `data` in hex (an evidence file's fingerprint)."""
+    return _sm3(data).hex()
+
+
 def _key_id(key: bytes) -> bytes:
     return _sm3(b"fundwall/sm4-key-id\x00" + key)[:KEY_ID_BYTES]
 
@@ -141,15 +146,24 @@ class Keyring:
 
     def encrypt(self, plaintext: str) -> bytes:
         """SM4-GCM encrypt `plaintext` under the active key with a fresh random nonce."""
+        return self.encrypt_bytes(plaintext.encode("utf-8"))
+
+    def encrypt_bytes(self, plaintext: bytes) -> bytes:
+        """SM4-GCM encrypt bytes (a file) as `encrypt` does text."""
         header = bytes([FORMAT_VERSION]) + self._active_id
         nonce = os.urandom(NONCE_BYTES)
         encryptor = Cipher(algorithms.SM4(self._sm4[self._active_id]), modes.GCM(nonce)).encryptor()
         encryptor.authenticate_additional_data(header)
-        body = encryptor.update(plaintext.encode("utf-8")) + encryptor.finalize()
+        body = encryptor.update(plaintext) + encryptor.finalize()
         return header + nonce + body + encryptor.tag
 
     def decrypt(self, blob: bytes) -> str:
         """Open a value made by `encrypt`; DecryptionError if it was altered or is foreign."""
+        return self.decrypt_bytes(blob).decode("utf-8")
+
+    def decrypt_bytes(self, blob: bytes) -> bytes:
+        """Open bytes made by `encrypt_bytes` (or `encrypt`); DecryptionError if they were
+        altered or are foreign."""
         if len(blob) < HEADER_BYTES + NONCE_BYTES + TAG_BYTES:
             raise DecryptionError(f"too short ({len(blob)} bytes) to be an encrypted value")
         if blob[0] != FORMAT_VERSION:
@@ -166,7 +180,7 @@ class Keyring:
             plain = decryptor.update(body) + decryptor.finalize()
         except InvalidTag:
             raise DecryptionError("authentication failed: the value was altered") from None
-        return plain.decode("utf-8")
+        return plain
 
     def keyed_hash(self, kind: str, value: str) -> str:
         """SM3-HMAC of the normalised `value`, separated by `kind` ("id", "phone", "name" …).

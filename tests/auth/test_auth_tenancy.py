@@ -122,7 +122,15 @@ def test_another_members_records_are_not_found_like_missing_ones(stocked: Uow) -
                 visible_transaction(uow.session, ANALYST_A, tx_id)
 
 
-@pytest.mark.parametrize("actor", [HUB, POLICE, AUDITOR])
+def test_an_officer_without_orders_or_clues_finds_no_account(stocked: Uow) -> None:
+    with stocked() as uow:
+        with pytest.raises(NotFound):
+            visible_account(uow.session, POLICE, "A1")
+        with pytest.raises(NotFound):
+            visible_transaction(uow.session, POLICE, "T1")
+
+
+@pytest.mark.parametrize("actor", [HUB, AUDITOR])
 def test_actors_without_customer_data_are_refused_outright(stocked: Uow, actor: Actor) -> None:
     with stocked() as uow:
         with pytest.raises(PermissionDenied):
@@ -196,16 +204,20 @@ def test_the_sql_owner_is_the_domains_owner_on_every_row(uow_factory: Uow) -> No
 
 def test_roles_hold_the_documented_rights() -> None:
     member_roles = {Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM}
+    police_roles = {Role.POLICE_OFFICER, Role.POLICE_SYSTEM}
     assert ROLE_PERMISSIONS[Role.OPERATOR] == frozenset(Permission)
     assert not Role.OPERATOR.assignable and not Role.OPERATOR.needs_member
     for role, rights in ROLE_PERMISSIONS.items():
         if role is Role.OPERATOR:
             continue
-        assert (Permission.VIEW_CUSTOMER_DATA in rights) == (role in member_roles), role
+        customer_data = role in member_roles | police_roles
+        assert (Permission.VIEW_CUSTOMER_DATA in rights) == customer_data, role
+        assert (Permission.ISSUE_ORDERS in rights) == (role in police_roles), role
+        assert role.is_police == (role in police_roles), role
         assert (Permission.PROMOTE_RULE_PACKS in rights) == (role is Role.HUB_SUPERVISOR), role
         assert (Permission.VIEW_AUDIT_LOG in rights) == (role is Role.AUDITOR), role
         assert (Permission.SUBMIT_TRANSACTIONS in rights) == (role is Role.MEMBER_SYSTEM), role
-        assert role.needs_member == (role in member_roles), role
+        assert role.needs_member == (role in member_roles | police_roles), role
     assert set(ROLE_PERMISSIONS) == set(Role)
     with pytest.raises(PermissionDenied, match="unmask_personal_data"):
         HUB.require(Permission.UNMASK_PERSONAL_DATA)

@@ -43,7 +43,6 @@ def _add(uow_factory: Uow, passwords: Passwords, name: str, role: Role, member: 
         (Role.HUB_SUPERVISOR, None),
         (Role.MEMBER_ADMIN, BANK_A),
         (Role.MEMBER_ANALYST, BANK_B),
-        (Role.POLICE_OFFICER, None),
         (Role.POLICE_OFFICER, POLICE),
         (Role.AUDITOR, None),
     ],
@@ -162,24 +161,24 @@ def test_a_role_without_the_right_manages_no_user(institutions: Uow, passwords: 
         with institutions() as uow, pytest.raises(PermissionDenied, match="manage_users"):
             set_password(uow, someone, "alice", "a brand new password", passwords)
         with institutions() as uow, pytest.raises(PermissionDenied, match="manage_users"):
-            create_demo_users(uow, someone, BANK_A, BANK_B, passwords)
+            create_demo_users(uow, someone, BANK_A, BANK_B, POLICE, passwords)
 
 
 def test_demo_users_are_created_once_with_the_documented_password(
     institutions: Uow, passwords: Passwords
 ) -> None:
     with institutions() as uow:
-        made = create_demo_users(uow, OPERATOR, BANK_A, BANK_B, passwords)
+        made = create_demo_users(uow, OPERATOR, BANK_A, BANK_B, POLICE, passwords)
     expected = {
         "supervisor": (Role.HUB_SUPERVISOR, None),
         "analyst1": (Role.MEMBER_ANALYST, BANK_A),
         "analyst2": (Role.MEMBER_ANALYST, BANK_B),
-        "police": (Role.POLICE_OFFICER, None),
+        "police": (Role.POLICE_OFFICER, POLICE),
         "auditor": (Role.AUDITOR, None),
     }
     assert {user.username: (user.role, user.member) for user in made} == expected
     with institutions() as uow:
-        again = create_demo_users(uow, OPERATOR, BANK_A, BANK_B, passwords)
+        again = create_demo_users(uow, OPERATOR, BANK_A, BANK_B, POLICE, passwords)
         assert [user.id for user in again] == [user.id for user in made]
         assert len(list_users(uow, OPERATOR)) == 5
         signed = sign_in(
@@ -192,7 +191,7 @@ def test_demo_users_are_created_once_with_the_documented_password(
             addresses=AddressThrottle.of(),
         )
     assert signed.user.member == BANK_B
-    notice = demo_notice(BANK_A, BANK_B)
+    notice = demo_notice(BANK_A, BANK_B, POLICE)
     assert DEMO_PASSWORD in notice
     assert all(name in notice for name in expected)
 
@@ -202,9 +201,9 @@ def test_demo_users_refuse_a_database_where_a_name_has_another_role(
 ) -> None:
     _add(institutions, passwords, "analyst1", Role.MEMBER_ANALYST, BANK_B)
     with institutions() as uow, pytest.raises(Conflict, match="fresh database"):
-        create_demo_users(uow, OPERATOR, BANK_A, BANK_B, passwords)
+        create_demo_users(uow, OPERATOR, BANK_A, BANK_B, POLICE, passwords)
     with institutions() as uow, pytest.raises(InvalidInput, match="must differ"):
-        create_demo_users(uow, OPERATOR, BANK_A, BANK_A, passwords)
+        create_demo_users(uow, OPERATOR, BANK_A, BANK_A, POLICE, passwords)
 
 
 def test_a_new_password_lifts_the_wait_and_disabling_ends_the_sessions(

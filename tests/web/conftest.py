@@ -80,7 +80,9 @@ def make_console(
         app = platform.app(
             StoredDecisions(platform.database),
             api_keys_required=not demo,
-            demo_notice=demo_notice(region.first_bank, region.second_bank) if demo else None,
+            demo_notice=demo_notice(region.first_bank, region.second_bank, region.police_unit)
+            if demo
+            else None,
             packs_dir=packs,
             poll_seconds=poll_seconds,
         )

@@ -57,6 +57,8 @@ class Region:
     keys: Path
     first_bank: str
     second_bank: str
+    police_unit: str
+    """The demo officer's police unit."""
     first_account: str
     """An account of the first bank with a blocked or delayed payment."""
     second_account: str
@@ -182,7 +184,12 @@ def build_region(root: Path) -> Region:
         facts = _pick(platform.database, tx, first_bank, second_bank)
         operator, passwords = platform.operator, platform.passwords
         with platform.unit_of_work() as uow:
-            create_demo_users(uow, operator, first_bank, second_bank, passwords)
+            police_unit = min(
+                row["code"]
+                for row in read_table(folder, "institutions").to_pylist()
+                if row["kind"] == "police_unit"
+            )
+            create_demo_users(uow, operator, first_bank, second_bank, police_unit, passwords)
             add_user(uow, operator, ADMIN, Role.MEMBER_ADMIN, first_bank, PASSWORD, passwords)
             _, first_key = create_api_key(uow, operator, first_bank)
             _, second_key = create_api_key(uow, operator, second_bank)
@@ -193,6 +200,7 @@ def build_region(root: Path) -> Region:
         keys=settings.keys_dir,
         first_bank=first_bank,
         second_bank=second_bank,
+        police_unit=police_unit,
         first_key=first_key,
         second_key=second_key,
         shadow_version=trial_pack().version,

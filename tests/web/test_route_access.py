@@ -106,7 +106,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/transactions/{tx_id}"): needs(P.VIEW_CUSTOMER_DATA),
-    ("GET", "/v1/alerts"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/alerts"): needs(P.VIEW_ALERTS),
     # The console.
     ("POST", "/logout"): Expect(None, ends_session=True),
     ("GET", "/"): needs(None),
@@ -117,7 +117,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/accounts/{account_no}/unmask"): needs(
         P.UNMASK_PERSONAL_DATA, data={"purpose": "fraud report 24-117"}
     ),
-    ("GET", "/alerts"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),

@@ -119,7 +119,7 @@ def test_no_key_or_a_bad_key_is_a_401_with_a_challenge(
         assert detail in answer.json()["detail"]
 
 
-@pytest.mark.parametrize("user", ["supervisor", "police", "auditor"])
+@pytest.mark.parametrize("user", ["supervisor", "auditor"])
 def test_roles_without_customer_data_are_refused_by_the_api(
     viewer: AsUser, region: Region, user: str
 ) -> None:

@@ -21,14 +21,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from fundwall.accounts.queries import write_status
+from fundwall.accounts.queries import (
+    end_restriction,
+    write_restriction,
+    write_status,
+)
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import mask_account
-from fundwall.engine.controls.changes import check_period, commit_change, reference, stated_reason
+from fundwall.engine.controls.changes import check_period, reference, stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
@@ -134,29 +138,19 @@ def restrict(
         if kind not in MEMBER_MEASURES:
             raise PermissionDenied(f"a {kind.value} is a legal order, not a member's measure")
         own_account(uow, actor.member, account_no)
-    record = uow.audit.record(
+    row = write_restriction(
+        uow,
         actor,
-        "restrict_account",
-        f"account:{mask_account(account_no)}",
-        {
-            "kind": kind.value,
-            "amount_fen": amount_fen,
-            "starts_at": start.isoformat(),
-            "ends_at": ends_at.isoformat() if ends_at else None,
-            "reference": order_reference,
-            "reason": why,
-        },
-    )
-    row = AccountRestrictionRow(
-        account_no=account_no,
-        kind=kind.value,
-        amount_fen=amount_fen,
+        account_no,
+        kind,
+        reason=why,
         starts_at=start,
         ends_at=ends_at,
-        reason=why,
-        reference=order_reference,
+        amount_fen=amount_fen,
+        order_reference=order_reference,
     )
-    return commit_change(uow, row, record)
+    uow.commit()
+    return row.id
 
 
 @use_case(Permission.RESTRICT_ACCOUNTS)
@@ -175,13 +169,5 @@ def lift_restriction(uow: UnitOfWork, actor: Actor, restriction_id: int, reason:
         raise NotFound("account restriction", str(restriction_id))
     if row.lifted_at is not None:
         raise Conflict(f"restriction {restriction_id} was lifted already")
-    record = uow.audit.record(
-        actor,
-        "lift_restriction",
-        f"account:{mask_account(row.account_no)}",
-        {"restriction": restriction_id, "kind": row.kind, "reason": why},
-    )
-    row.lifted_at = record.ts
-    row.lifted_by = record.actor
-    row.revision = record.seq
+    end_restriction(uow, actor, row, why)
     uow.commit()

@@ -1,12 +1,18 @@
-"""The account rows the accounts use cases share; entrypoints never import them
-(tests/test_architecture.py)."""
+"""The account rows the accounts use cases share, and the writes of restrictions that the
+police orders make too; entrypoints never import them (tests/test_architecture.py).
+
+The writers here check nothing of the actor: their callers are use cases that have."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from fundwall.auth.actor import Actor
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.identity import mask_account
-from fundwall.store.engine_tables import AccountStatusChangeRow
+from fundwall.engine.controls.changes import stamp_change
+from fundwall.engine.controls.model import RestrictionKind
+from fundwall.store.engine_tables import AccountRestrictionRow, AccountStatusChangeRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
@@ -38,3 +44,77 @@ def write_status(
     )
     uow.commit()
     return previous
+
+
+def write_restriction(
+    uow: UnitOfWork,
+    actor: Actor,
+    account_no: str,
+    kind: RestrictionKind,
+    *,
+    reason: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    amount_fen: int | None,
+    order_reference: str | None,
+) -> AccountRestrictionRow:
+    """Write a restriction and its audit record, not yet committed (the caller commits it
+    with whatever else belongs to the same change, such as a police order)."""
+    record = uow.audit.record(
+        actor,
+        "restrict_account",
+        f"account:{mask_account(account_no)}",
+        {
+            "kind": kind.value,
+            "amount_fen": amount_fen,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat() if ends_at else None,
+            "reference": order_reference,
+            "reason": reason,
+        },
+    )
+    row = AccountRestrictionRow(
+        account_no=account_no,
+        kind=kind.value,
+        amount_fen=amount_fen,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        reference=order_reference,
+    )
+    stamp_change(uow, row, record)
+    return row
+
+
+def end_restriction(uow: UnitOfWork, actor: Actor, row: AccountRestrictionRow, reason: str) -> None:
+    """Lift a restriction now, audited, not yet committed; the engine stops enforcing it
+    from its next transaction."""
+    record = uow.audit.record(
+        actor,
+        "lift_restriction",
+        f"account:{mask_account(row.account_no)}",
+        {"restriction": row.id, "kind": row.kind, "reason": reason},
+    )
+    row.lifted_at = record.ts
+    row.lifted_by = record.actor
+    row.revision = record.seq
+
+
+def extend_restriction(
+    uow: UnitOfWork, actor: Actor, row: AccountRestrictionRow, ends_at: datetime, reason: str
+) -> None:
+    """Move a restriction's end to `ends_at` (a renewal), audited, not yet committed."""
+    record = uow.audit.record(
+        actor,
+        "extend_restriction",
+        f"account:{mask_account(row.account_no)}",
+        {
+            "restriction": row.id,
+            "kind": row.kind,
+            "from": row.ends_at.isoformat() if row.ends_at else None,
+            "to": ends_at.isoformat(),
+            "reason": reason,
+        },
+    )
+    row.ends_at = ends_at
+    row.revision = record.seq

@@ -61,7 +61,12 @@ class Actor:
 
     @property
     def customer_member(self) -> str | None:
-        """The member whose customer data this actor may read, or None for none at all."""
-        if self.member is not None and self.can(Permission.VIEW_CUSTOMER_DATA):
+        """The member whose customer data this actor may read, or None for none at all (a
+        police unit holds no customers: its actors read the police scope instead)."""
+        if (
+            self.member is not None
+            and not self.role.is_police
+            and self.can(Permission.VIEW_CUSTOMER_DATA)
+        ):
             return self.member
         return None

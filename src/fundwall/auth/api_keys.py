@@ -2,7 +2,8 @@
 
 A key reads `fwk_<key id>_<secret>`. The key id is public (it names the key in lists and in
 the audit log); the secret is shown once, when the key is made, and only its SM3 digest is
-stored. A key acts as its member with the role `member_system`. Making and revoking keys
+stored. A key acts as its member with the role `member_system`, or for a police unit with
+the role `police_system`. Making and revoking keys
 (use cases of `fundwall.members`) is audited; using one is not (every transaction would add a
 record), but `last_used_at` says when a key last worked. Requests check keys through a
 short-lived cache (`fundwall.auth.key_cache`), so `last_used_at` lags by up to a minute and
@@ -20,8 +21,10 @@ from typing import Final
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.auth.tokens import digest, new_token, same
+from fundwall.domain.institutions import InstitutionKind
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import ApiKeyRow
+from fundwall.store.tables import InstitutionRow
 
 PREFIX: Final = "fwk"
 _KEY: Final = re.compile(rf"{PREFIX}_([a-z0-9]{{12}})_([A-Za-z0-9_-]{{43}})")
@@ -72,4 +75,7 @@ def actor_for_key(uow: UnitOfWork, presented: str) -> Actor | None:
     if row.last_used_at is None or now - row.last_used_at >= USE_RECORDED_EVERY:
         row.last_used_at = now
         uow.commit()
-    return Actor(ActorKind.API_KEY, key_id, Role.MEMBER_SYSTEM, row.member_code)
+    institution = uow.session.get(InstitutionRow, row.member_code)
+    police = institution is not None and institution.kind == InstitutionKind.POLICE_UNIT.value
+    role = Role.POLICE_SYSTEM if police else Role.MEMBER_SYSTEM
+    return Actor(ActorKind.API_KEY, key_id, role, row.member_code)

@@ -4,11 +4,13 @@ Five roles sign in to the console. Member roles belong to a bank or payment inst
 see only its customers; a member's admin may also restrict the member's own accounts (a
 bank's own measures). The hub supervisor (the central-bank branch) sees the region in
 aggregate and runs the rule packs, the shared risk list and the punishment list; the police
-officer sees what the police orders cover (none yet, so no customer data);
-the auditor reads the audit log. Two more are never given to a person: `member_system` is what
-an API key acts as, for its member's systems, and `operator` is whoever runs `fundwall` on the
-server itself (the command line, the demo, the benchmarks), who holds the database and the keys
-already and so holds every permission.
+officer issues orders and answers clues for a police unit, and sees the customer data its
+unit's orders and accepted clues cover (the police scope, `fundwall.auth.tenancy`); the
+auditor reads the audit log. Three more are never given to a person: `member_system` is what
+an API key acts as, for its member's systems, `police_system` what a police unit's API key
+acts as, and `operator` is whoever runs `fundwall` on the server itself (the command line,
+the demo, the benchmarks), who holds the database and the keys already and so holds every
+permission.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class Permission(StrEnum):
     """Aggregates across every member, member by member."""
     VIEW_CUSTOMER_DATA = "view_customer_data"
     """The member's own customers: accounts, transactions, decisions and alerts."""
+    VIEW_ALERTS = "view_alerts"
+    """The member's alerts: the decisions on its transactions that raised one (never the
+    police's: decisions and alerts are the banks')."""
     UNMASK_PERSONAL_DATA = "unmask_personal_data"
     """Show a holder's name, ID and phone in full, on purpose and audited."""
     WORK_ALERTS = "work_alerts"
@@ -54,6 +59,20 @@ class Permission(StrEnum):
     """Put identifiers on the shared risk list (风险名单) and retract entries."""
     PUNISH = "punish"
     """Put persons on the punishment list (联合惩戒) and lift listings."""
+    WORK_CASES = "work_cases"
+    """Group the member's alerts into cases, work the case queue (assign, prioritise, note,
+    add evidence, merge, split) and close cases with an outcome."""
+    SEND_CLUES = "send_clues"
+    """Send a clue from one of the member's cases to a police unit (线索移送)."""
+    ANSWER_CLUES = "answer_clues"
+    """The police unit's clue inbox: receive, accept, reject, report a result."""
+    ISSUE_ORDERS = "issue_orders"
+    """Issue police orders (公安指令) for the officer's unit: query, stop-payment, freeze,
+    renewal, release."""
+    EXECUTE_ORDERS = "execute_orders"
+    """The member's orders inbox: answer an order routed to it (executed or refused)."""
+    EXPORT_LABELS = "export_labels"
+    """Export closed cases' outcomes as labels (accounts and transactions of every member)."""
 
 
 class Role(StrEnum):
@@ -69,6 +88,8 @@ class Role(StrEnum):
     """Reads the hash-chained audit log (审计员)."""
     MEMBER_SYSTEM = "member_system"
     """A member's system calling the API with an API key; never a person's role."""
+    POLICE_SYSTEM = "police_system"
+    """A police unit's system calling the API with an API key; never a person's role."""
     OPERATOR = "operator"
     """The server's operator at the command line (本机运维); never a console role."""
 
@@ -76,7 +97,7 @@ class Role(StrEnum):
     def assignable(self) -> bool:
         """Whether a user may be given this role (API keys hold `member_system`; the command
         line acts as `operator`)."""
-        return self not in (Role.MEMBER_SYSTEM, Role.OPERATOR)
+        return self not in (Role.MEMBER_SYSTEM, Role.POLICE_SYSTEM, Role.OPERATOR)
 
     @property
     def member_kinds(self) -> frozenset[InstitutionKind]:
@@ -86,7 +107,18 @@ class Role(StrEnum):
     @property
     def needs_member(self) -> bool:
         """Whether a user of this role must belong to an institution."""
-        return self in (Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM)
+        return self in (
+            Role.MEMBER_ADMIN,
+            Role.MEMBER_ANALYST,
+            Role.MEMBER_SYSTEM,
+            Role.POLICE_OFFICER,
+            Role.POLICE_SYSTEM,
+        )
+
+    @property
+    def is_police(self) -> bool:
+        """Whether the role acts for a police unit (its data is the police scope)."""
+        return self in (Role.POLICE_OFFICER, Role.POLICE_SYSTEM)
 
 
 _HOLDERS: Final = frozenset({InstitutionKind.BANK, InstitutionKind.PAYMENT_INSTITUTION})
@@ -98,6 +130,7 @@ _MEMBER_KINDS: Final[Mapping[Role, frozenset[InstitutionKind]]] = MappingProxyTy
         Role.POLICE_OFFICER: frozenset({InstitutionKind.POLICE_UNIT}),
         Role.AUDITOR: frozenset(),
         Role.MEMBER_SYSTEM: _HOLDERS,
+        Role.POLICE_SYSTEM: frozenset({InstitutionKind.POLICE_UNIT}),
         Role.OPERATOR: frozenset(),
     }
 )
@@ -106,9 +139,21 @@ _ANALYST: Final = frozenset(
     {
         Permission.VIEW_OVERVIEW,
         Permission.VIEW_CUSTOMER_DATA,
+        Permission.VIEW_ALERTS,
         Permission.UNMASK_PERSONAL_DATA,
         Permission.WORK_ALERTS,
         Permission.VIEW_RULE_PACKS,
+        Permission.WORK_CASES,
+        Permission.SEND_CLUES,
+        Permission.EXECUTE_ORDERS,
+    }
+)
+_POLICE: Final = frozenset(
+    {
+        Permission.VIEW_CUSTOMER_DATA,
+        Permission.UNMASK_PERSONAL_DATA,
+        Permission.ANSWER_CLUES,
+        Permission.ISSUE_ORDERS,
     }
 )
 
@@ -128,15 +173,18 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
         Role.MEMBER_ADMIN: _ANALYST
         | {Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS, Permission.RESTRICT_ACCOUNTS},
         Role.MEMBER_ANALYST: _ANALYST,
-        Role.POLICE_OFFICER: frozenset({Permission.VIEW_OVERVIEW}),
+        Role.POLICE_OFFICER: _POLICE | {Permission.VIEW_OVERVIEW},
         Role.AUDITOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_RULE_PACKS}),
         Role.MEMBER_SYSTEM: frozenset(
             {
                 Permission.SUBMIT_TRANSACTIONS,
                 Permission.REPORT_ACCOUNTS,
                 Permission.VIEW_CUSTOMER_DATA,
+                Permission.VIEW_ALERTS,
+                Permission.EXECUTE_ORDERS,
             }
         ),
+        Role.POLICE_SYSTEM: _POLICE,
         Role.OPERATOR: frozenset(Permission),
     }
 )

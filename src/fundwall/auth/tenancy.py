@@ -3,9 +3,11 @@
 A member's actors see the accounts it holds, the transactions in which one of its accounts
 pays or receives, and the decisions and alerts on the transactions that belong to it: those
 it submits and decides, its customers' payments and the cash they deposit
-(`fundwall.domain.ownership`). Everyone else sees no customer rows: the hub works with
-aggregates, the auditor with the audit log, and the police with what their orders cover,
-which arrives with the orders.
+(`fundwall.domain.ownership`). A police unit's actors see the police scope: the accounts its
+orders name (all but refused ones) and those of the clues it accepted, the holders of those
+accounts and the transactions in which one of them pays or receives; never a bank's
+decisions or alerts. Everyone else sees no customer rows: the hub works with aggregates, the
+auditor with the audit log.
 
 Services filter with these clauses, so a row of another member is simply not found: asking
 for it by id raises NotFound, exactly as for an id that does not exist.
@@ -16,13 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, case, false, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, and_, case, false, or_, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.domain.errors import NotFound
 from fundwall.domain.ownership import OWNING_SIDE, Side
+from fundwall.domain.police import IN_SCOPE_CLUE_STATUSES, IN_SCOPE_ORDER_STATUSES
+from fundwall.store.police_tables import ClueAccountRow, ClueRow, PoliceOrderRow
 from fundwall.store.tables import AccountRow, TransactionRow
 
 _SIDE_BANK: Final[Mapping[Side, InstrumentedAttribute[str | None]]] = {
@@ -72,8 +76,34 @@ def owned_through(account_no: str) -> ColumnElement[bool]:
     return _on_owning_side(_SIDE_ACCOUNT, account_no)
 
 
+def police_scope(unit: str) -> CompoundSelect[tuple[str]]:
+    """The account numbers in police unit `unit`'s scope: named by its orders (but refused
+    ones) or by the clues it accepted."""
+    return union(
+        select(PoliceOrderRow.account_no).where(
+            PoliceOrderRow.police_unit == unit,
+            PoliceOrderRow.status.in_([status.value for status in IN_SCOPE_ORDER_STATUSES]),
+        ),
+        select(ClueAccountRow.account_no)
+        .join(ClueRow, ClueRow.id == ClueAccountRow.clue_id)
+        .where(
+            ClueRow.police_unit == unit,
+            ClueRow.status.in_([status.value for status in IN_SCOPE_CLUE_STATUSES]),
+        ),
+    )
+
+
+def _police_unit(actor: Actor) -> str | None:
+    """The police unit whose scope the actor reads, or None for an actor of no police unit."""
+    police = actor.role.is_police and actor.can(Permission.VIEW_CUSTOMER_DATA)
+    return actor.member if police else None
+
+
 def accounts_visible(actor: Actor) -> ColumnElement[bool]:
     """WHERE clause on `accounts`: the accounts the actor may see."""
+    unit = _police_unit(actor)
+    if unit is not None:
+        return AccountRow.account_no.in_(police_scope(unit))
     member = actor.customer_member
     if member is None:
         return false()
@@ -81,7 +111,14 @@ def accounts_visible(actor: Actor) -> ColumnElement[bool]:
 
 
 def transactions_visible(actor: Actor) -> ColumnElement[bool]:
-    """WHERE clause on `transactions`: those in which the actor's member pays or receives."""
+    """WHERE clause on `transactions`: those in which the actor's member pays or receives
+    (for the police: in which an account of the scope does)."""
+    unit = _police_unit(actor)
+    if unit is not None:
+        return or_(
+            TransactionRow.payer_account.in_(police_scope(unit)),
+            TransactionRow.payee_account.in_(police_scope(unit)),
+        )
     member = actor.customer_member
     if member is None:
         return false()

@@ -31,7 +31,7 @@ from fundwall.store.tables import DecisionRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
 
-@use_case(Permission.VIEW_CUSTOMER_DATA)
+@use_case(Permission.VIEW_ALERTS)
 def alert_queue(uow: UnitOfWork, actor: Actor, wanted: AlertFilter) -> Page[AlertItem]:
     """The member's alerts, newest first, narrowed by `wanted`."""
     query, assignee = alert_rows(actor)
@@ -47,7 +47,7 @@ def alert_queue(uow: UnitOfWork, actor: Actor, wanted: AlertFilter) -> Page[Aler
     return fetch_page(uow.session, query, wanted.page, PAGE_SIZE, alert_item)
 
 
-@use_case(Permission.VIEW_CUSTOMER_DATA)
+@use_case(Permission.VIEW_ALERTS)
 def alert_counts(uow: UnitOfWork, actor: Actor) -> dict[AlertStatus, int]:
     """How many of the member's alerts are in each status."""
     rows = uow.session.execute(
@@ -68,7 +68,7 @@ def alert_counts(uow: UnitOfWork, actor: Actor) -> dict[AlertStatus, int]:
     return counts
 
 
-@use_case(Permission.VIEW_CUSTOMER_DATA)
+@use_case(Permission.VIEW_ALERTS)
 def get_alert(uow: UnitOfWork, actor: Actor, tx_id: str) -> AlertItem:
     """One of the member's alerts; NotFound if the transaction raised none the actor sees."""
     return _alert(uow.session, actor, tx_id)

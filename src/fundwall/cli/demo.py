@@ -77,8 +77,8 @@ def demo(
     load(folder, transactions=False)
 
     with bootstrap.opened(settings, operator=DEMO_OPERATOR) as platform:
-        first, second = _first_two_banks(folder)
-        notice = _demo_users(platform, first, second)
+        first, second, police_unit = _demo_members(folder)
+        notice = _demo_users(platform, first, second, police_unit)
         console.print(f"4. users: {notice}")
         service = platform.decision_service()
         try:
@@ -99,21 +99,27 @@ def demo(
             service.close()
 
 
-def _first_two_banks(folder: Path) -> tuple[str, str]:
-    """The region's two banks of the lowest codes: the demo analysts' members."""
+def _demo_members(folder: Path) -> tuple[str, str, str]:
+    """The region's two banks of the lowest codes (the demo analysts' members) and its police
+    unit of the lowest code (the demo officer's)."""
     institutions = read_table(folder, "institutions").to_pylist()
-    codes = sorted(row["code"] for row in institutions if row["kind"] == InstitutionKind.BANK)
-    if len(codes) < 2:
+    banks = sorted(row["code"] for row in institutions if row["kind"] == InstitutionKind.BANK)
+    if len(banks) < 2:
         raise typer.BadParameter("the region has fewer than two banks for the demo users")
-    return codes[0], codes[1]
+    units = sorted(
+        row["code"] for row in institutions if row["kind"] == InstitutionKind.POLICE_UNIT
+    )
+    if not units:
+        raise typer.BadParameter("the region has no police unit for the demo officer")
+    return banks[0], banks[1], units[0]
 
 
-def _demo_users(platform: Platform, first: str, second: str) -> str:
+def _demo_users(platform: Platform, first: str, second: str, police_unit: str) -> str:
     from fundwall.members import create_demo_users, demo_notice
 
     with platform.unit_of_work() as uow:
-        create_demo_users(uow, platform.operator, first, second, platform.passwords)
-    return demo_notice(first, second)
+        create_demo_users(uow, platform.operator, first, second, police_unit, platform.passwords)
+    return demo_notice(first, second, police_unit)
 
 
 def _backtest(service: DecisionService, folder: Path, platform: Platform) -> None:

@@ -72,10 +72,11 @@ def create_api_key(
     institution = uow.session.get(InstitutionRow, member)
     if institution is None:
         raise NotFound("institution", member)
-    if not InstitutionKind(institution.kind).holds_accounts:
+    kind = InstitutionKind(institution.kind)
+    if not kind.holds_accounts and kind is not InstitutionKind.POLICE_UNIT:
         raise InvalidInput(
-            f"API keys are for member banks and payment institutions; {member} is a "
-            f"{institution.kind}",
+            f"API keys are for member banks, payment institutions and police units; {member} "
+            f"is a {institution.kind}",
             "member",
         )
     label = label.strip()

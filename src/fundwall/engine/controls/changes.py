@@ -86,18 +86,29 @@ def list_key(kind: ListKind, key: str) -> str:
     return key
 
 
-def commit_change(
+def stamp_change(
     uow: UnitOfWork,
     row: AccountRestrictionRow | RiskListEntryRow | PunishmentRow,
     record: AuditRecord,
 ) -> int:
     """Stamp a new control row with its audit record (time, actor, and the record's sequence
-    number as the revision `apply_changes` reads from), write both, and return the row's id."""
+    number as the revision `apply_changes` reads from) and add it to the unit of work, not yet
+    committed; returns the row's id."""
     row.created_at, row.created_by, row.revision = record.ts, record.actor, record.seq
     uow.session.add(row)
     uow.session.flush()
-    uow.commit()
     return row.id
+
+
+def commit_change(
+    uow: UnitOfWork,
+    row: AccountRestrictionRow | RiskListEntryRow | PunishmentRow,
+    record: AuditRecord,
+) -> int:
+    """`stamp_change`, then write the row and its audit record at once."""
+    row_id = stamp_change(uow, row, record)
+    uow.commit()
+    return row_id
 
 
 def _restriction(row: AccountRestrictionRow) -> Restriction:
