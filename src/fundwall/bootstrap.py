@@ -82,12 +82,14 @@ class Platform:
             clock=self.clock,
         )
 
-    def unit_of_work(self, *, audit_seal: AuditSeal | None = None) -> UnitOfWork:
-        """A new unit of work over the database, on the platform's clock (`audit_seal`: the
-        audit key and checkpoint file, by default the deployment's)."""
+    def unit_of_work(
+        self, *, audit_seal: AuditSeal | None = None, clock: Clock | None = None
+    ) -> UnitOfWork:
+        """A new unit of work over the database, on the platform's clock unless `clock` is
+        given (`audit_seal`: the audit key and checkpoint file, by default the deployment's)."""
         from fundwall.store.uow import UnitOfWork
 
-        return UnitOfWork(self.database, clock=self.clock, audit_seal=audit_seal)
+        return UnitOfWork(self.database, clock=clock or self.clock, audit_seal=audit_seal)
 
     def decision_service(
         self, *, region: Path | None = None, snapshot_every: int | None = None

@@ -1,0 +1,237 @@
+"""The demo's bank–police collaboration, told with the simulated region's own data.
+
+Once the region is decided, the two demo banks group their alerts into cases; the first sends
+a case to the demo officer's police unit as a clue, which the unit accepts; the second closes
+a case. The unit's victim reports become police cases: the first-level accounts the victims
+paid are stop-paid (two of those orders were issued the day before, so they expire within
+the next 24 hours), the account that took most is frozen, and one is queried; the banks that
+hold them execute the orders. Everything goes through the use cases, as the demo users and the
+banks' systems, so the console shows it as theirs. Running the demo again adds nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from fundwall.auth import Actor, ActorKind, Role
+from fundwall.auth.users import User
+from fundwall.bootstrap import Platform
+from fundwall.clock import FixedClock
+from fundwall.domain.errors import FundwallError
+from fundwall.domain.money import format_money
+from fundwall.domain.police import OrderKind
+from fundwall.region import read_table
+
+STOP_PAYMENTS: Final = 6
+"""First-level accounts of the unit's victim reports that the demo officer stop-pays."""
+ISSUED_EARLIER: Final = 2
+"""Of those, how many were issued the day before (they expire within 24 hours)."""
+EARLIER: Final = timedelta(hours=30)
+"""How long before the demo those were issued."""
+POLICE_CASE_NO: Final = "A3502035100002024030001"
+"""The police case number (立案编号) the demo unit gives the clue it accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCast:
+    """Who acts in the story: the demo users of the two banks and the police unit."""
+
+    first_analyst: User
+    second_analyst: User
+    officer: User
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A victim's report line: the first-level account paid, its bank, the amount, when."""
+
+    report_id: str
+    account: str
+    bank: str
+    amount_fen: int
+    paid_at: datetime
+
+
+def tell(platform: Platform, folder: Path, cast: DemoCast, say: Callable[[str], None]) -> None:
+    """Play the collaboration on the decided region and say what happened."""
+    say("8. bank–police collaboration:")
+    for analyst in (cast.first_analyst, cast.second_analyst):
+        say("   " + _bank_cases(platform, analyst.actor))
+    say("   " + _clue(platform, cast.first_analyst.actor, cast.officer.actor))
+    say("   " + _close_one(platform, cast.second_analyst.actor))
+    say("   " + _orders(platform, folder, cast.officer.actor))
+
+
+def _bank_cases(platform: Platform, analyst: Actor) -> str:
+    from fundwall.cases import CaseKind, group_alerts
+
+    with platform.unit_of_work() as uow:
+        opened = group_alerts(uow, analyst, CaseKind.NETWORK)
+    return (
+        f"bank {analyst.member}: {analyst.name} grouped the new alerts into "
+        f"{len(opened)} network case(s) (跑分 networks: accounts and collectors together)"
+    )
+
+
+def _first_case(platform: Platform, analyst: Actor) -> int | None:
+    """The member's open case with the most alerts' money behind it: the queue's first."""
+    from fundwall.cases import CaseFilter, CaseStatus, case_queue
+
+    with platform.unit_of_work() as uow:
+        page = case_queue(uow, analyst, CaseFilter(status=CaseStatus.OPEN))
+    return page.items[0].id if page.items else None
+
+
+def _clue(platform: Platform, analyst: Actor, officer: Actor) -> str:
+    from fundwall.clues import ClueAnswer, answer_clue, case_clues, send_clue
+    from fundwall.domain.police import ClueStatus
+
+    case_id = _first_case(platform, analyst)
+    if case_id is None:
+        return f"bank {analyst.member}: no open case to send to the police"
+    with platform.unit_of_work() as uow:
+        sent = case_clues(uow, analyst, case_id)
+    if sent:
+        return f"bank {analyst.member}: case {case_id} was sent as clue {sent[0].id} already"
+    assert officer.member is not None  # a police officer belongs to its unit
+    with platform.unit_of_work() as uow:
+        clue = send_clue(
+            uow,
+            analyst,
+            case_id,
+            officer.member,
+            "Many small inflows from unrelated payers, paid on within minutes to accounts at "
+            "other banks: a suspected 跑分 network. Accounts, transfers and evidence attached.",
+        )
+    with platform.unit_of_work() as uow:
+        answer_clue(uow, officer, clue.item.id, ClueAnswer(ClueStatus.RECEIVED))
+    with platform.unit_of_work() as uow:
+        answer_clue(
+            uow,
+            officer,
+            clue.item.id,
+            ClueAnswer(ClueStatus.ACCEPTED, police_case_no=POLICE_CASE_NO),
+        )
+    return (
+        f"bank {analyst.member}: case {case_id} sent as clue {clue.item.id} to {officer.member}, "
+        f"which accepted it as police case {POLICE_CASE_NO}"
+    )
+
+
+def _close_one(platform: Platform, analyst: Actor) -> str:
+    from fundwall.cases import Outcome, close_case
+
+    case_id = _first_case(platform, analyst)
+    if case_id is None:
+        return f"bank {analyst.member}: no open case to close"
+    with platform.unit_of_work() as uow:
+        close_case(
+            uow,
+            analyst,
+            case_id,
+            Outcome.FALSE_POSITIVE,
+            "Payroll of a small firm paid through a new account; the employer confirmed it.",
+        )
+    return f"bank {analyst.member}: case {case_id} closed as a false positive (a label now)"
+
+
+def _reports(folder: Path, unit: str) -> list[Report]:
+    """The unit's victim reports, one per first-level account, in the order they came in."""
+    rows = read_table(folder, "victim_reports").to_pylist()
+    seen: dict[str, Report] = {}
+    for row in sorted(rows, key=lambda r: (r["reported_at"], r["report_id"], r["line"])):
+        if row["police_unit"] == unit and row["payee_account"] not in seen:
+            seen[row["payee_account"]] = Report(
+                row["report_id"],
+                row["payee_account"],
+                row["payee_bank"],
+                row["amount_fen"],
+                row["paid_at"],
+            )
+    return list(seen.values())
+
+
+def _orders(platform: Platform, folder: Path, officer: Actor) -> str:
+    from fundwall.police import OrderFilter, list_orders
+
+    assert officer.member is not None  # a police officer belongs to its unit
+    with platform.unit_of_work() as uow:
+        if list_orders(uow, officer, OrderFilter()).items:
+            return f"police {officer.member}: its orders were issued in an earlier run"
+    reports = _reports(folder, officer.member)
+    if not reports:
+        return f"police {officer.member}: no victim report to act on"
+    now = platform.clock.now()
+    stopped: list[Report] = []
+    held = 0
+    for index, report in enumerate(reports[:STOP_PAYMENTS]):
+        when = now - EARLIER if index < ISSUED_EARLIER else now
+        held += _issue_and_execute(
+            platform,
+            officer,
+            when,
+            OrderKind.STOP_PAYMENT,
+            report,
+            f"厦公反诈止字〔2024〕{index + 1:04d}号",
+        )
+        stopped.append(report)
+    largest = max(stopped, key=lambda report: report.amount_fen)
+    held += _issue_and_execute(
+        platform, officer, now, OrderKind.FREEZE, largest, "厦公反诈冻字〔2024〕0001号"
+    )
+    _issue_and_execute(
+        platform, officer, now, OrderKind.QUERY, largest, "厦公反诈查字〔2024〕0001号"
+    )
+    return (
+        f"police {officer.member}: {len(stopped)} victim reports → {len(stopped)} stop-payments "
+        f"on the first-level accounts ({ISSUED_EARLIER} issued yesterday expire within 24 h), "
+        f"a freeze on {largest.account} (took {format_money(largest.amount_fen)}) and a query "
+        f"of it; the holding banks executed them, holding {format_money(held)}"
+    )
+
+
+def _issue_and_execute(
+    platform: Platform,
+    officer: Actor,
+    when: datetime,
+    kind: OrderKind,
+    report: Report,
+    document_no: str,
+) -> int:
+    """Issue an order at `when` and have the holding bank's system execute it; returns what
+    the bank holds (0 when the order could not be issued, e.g. the account was closed)."""
+    from fundwall.police import OrderAnswer, OrderRequest, answer_order, issue_order
+    from fundwall.store.uow import UnitOfWork
+
+    request = OrderRequest(
+        kind=kind,
+        document_no=document_no,
+        officers="张警官, 李警官",
+        police_case_no=POLICE_CASE_NO,
+        legal_basis="《反电信网络诈骗法》第二十条; report " + report.report_id,
+        account_no=report.account,
+        amount_fen=report.amount_fen if kind is OrderKind.STOP_PAYMENT else None,
+        period_from=report.paid_at - timedelta(days=1) if kind is OrderKind.QUERY else None,
+        period_to=report.paid_at + timedelta(days=2) if kind is OrderKind.QUERY else None,
+    )
+    bank = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, report.bank)
+    clock = FixedClock(when)
+    try:
+        with UnitOfWork(platform.database, clock=clock) as uow:
+            order = issue_order(uow, officer, request, settings=platform.settings)
+        with UnitOfWork(platform.database, clock=clock) as uow:
+            done = answer_order(
+                uow,
+                bank,
+                order.item.id,
+                OrderAnswer(executed=True),
+                platform.keyring,
+                settings=platform.settings,
+            )
+    except FundwallError:
+        return 0
+    return done.held_fen or 0
