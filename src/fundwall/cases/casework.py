@@ -231,9 +231,9 @@ def merge_cases(uow: UnitOfWork, actor: Actor, case_id: int, into: int) -> CaseV
     evidence move over, `into` keeps the earlier deadline and the higher priority, and
     `case_id` is closed as merged (no outcome of its own). Returns the merged case."""
     session = uow.session
+    source = _open_row(session, actor, case_id)
     if case_id == into:
         raise InvalidInput("a case cannot be merged into itself", "into")
-    source = _open_row(session, actor, case_id)
     target = _open_row(session, actor, into)
     now = uow.clock.now()
     accounts = sorted(accounts_in(session, case_id))
