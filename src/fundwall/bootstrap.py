@@ -146,6 +146,7 @@ class Platform:
             data_dir=self.settings.data_dir,
             packs_dir=packs_dir,
             security=self.settings.security,
+            cases=self.settings.cases,
             demo_notice=demo_notice,
             poll_seconds=poll_seconds,
         )

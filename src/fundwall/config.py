@@ -25,7 +25,7 @@ import tomllib
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -162,11 +162,43 @@ class ApiSettings(BaseModel):
     max_late_seconds: int = Field(default=DAY, ge=0, le=7 * DAY)
 
 
+EvidenceMediaType = Literal["application/pdf", "image/png", "image/jpeg", "text/csv"]
+"""The kinds of evidence file the cases workflow can check by their content."""
+MIB = 1024 * 1024
+
+
 class CaseSettings(BaseModel):
     """The banks' case work: the deadline of a new case by its kind (SLA, in hours) and what
-    an evidence file may be. Filled in by the cases workflow (`fundwall.cases`)."""
+    an evidence file may be.
+
+    A case's deadline is its opening time plus the hours of its kind. A scam case (a victim's
+    report) gets 24 hours: the money is still moving, and the police's emergency stop-payment
+    lasts 48 hours, so the bank's findings must come well within it. An account case gets
+    72 hours (three days to look at one account and its holder), a person's 120 hours (all
+    their accounts, at this bank and the counterparties'), a network's 168 hours (a week to
+    map a 跑分 network's mules and collectors). Each lies between one hour and 30 days: a
+    deadline beyond a month is no deadline. Evidence files (statements, screenshots, chat
+    exports) are at most `evidence_max_bytes`, 10 MiB by default (a scanned statement of a
+    few dozen pages), never above 50 MiB (the console holds an upload in memory); their types
+    are among PDF, PNG, JPEG and CSV, each checked by its content, not its name.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account_sla_hours: int = Field(default=72, ge=1, le=30 * 24)
+    person_sla_hours: int = Field(default=120, ge=1, le=30 * 24)
+    scam_sla_hours: int = Field(default=24, ge=1, le=30 * 24)
+    network_sla_hours: int = Field(default=168, ge=1, le=30 * 24)
+    evidence_max_bytes: int = Field(default=10 * MIB, ge=1024, le=50 * MIB)
+    evidence_media_types: tuple[EvidenceMediaType, ...] = Field(
+        default=("application/pdf", "image/png", "image/jpeg", "text/csv"), min_length=1
+    )
+
+    def sla_hours(self, kind: str) -> int:
+        """The hours a case of `kind` (a `fundwall.cases.CaseKind` value) has until its
+        deadline."""
+        hours: int = getattr(self, f"{kind}_sla_hours")
+        return hours
 
 
 class OrderSettings(BaseModel):

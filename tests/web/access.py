@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from enum import Enum
 from typing import Any, Final
@@ -42,7 +42,7 @@ SECOND_ADMIN: Final = "admin2"
 REFUSALS: Final = frozenset({401, 403, 404})
 SIGN_IN_FIRST: Final = "/login?next="
 """Where the console sends a request without a session."""
-RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}")
+RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{case_id}")
 """Path placeholders that name a member's record."""
 
 
@@ -57,6 +57,10 @@ class Records:
 
     def fill(self, template: str, **more: str) -> str:
         return template.format_map({**self.values, **more})
+
+    def adding(self, **more: str) -> Records:
+        """These records and more placeholders' values (records the test's console made)."""
+        return replace(self, values={**self.values, **more})
 
 
 Body = Callable[[Records], dict[str, Any]]

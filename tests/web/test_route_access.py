@@ -30,8 +30,9 @@ import pytest
 from api.pacs import member_pacs008  # tests/api/pacs.py
 from fundwall.auth import Actor, Passwords, Role
 from fundwall.auth.roles import Permission
+from fundwall.cases import CaseKind, add_evidence, open_case
 from fundwall.domain.identity.account_number import luhn_check_digit
-from fundwall.members import add_user
+from fundwall.members import add_user, list_users
 from fundwall.store import open_database
 
 from .access import (
@@ -84,6 +85,10 @@ def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
 
+def _evidence(records: Records) -> dict[str, Any]:
+    return {"files": {"file": ("list.csv", b"account,amount\n", "text/csv")}}
+
+
 P = Permission
 ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # Public: the health check, the API documentation, static files, signing in, language.
@@ -119,6 +124,18 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
+    ("GET", "/cases"): needs(P.WORK_CASES),
+    ("POST", "/cases/group"): needs(P.WORK_CASES, data={"by": "account"}),
+    ("GET", "/cases/{case_id}"): needs(P.WORK_CASES),
+    ("POST", "/cases/{case_id}"): needs(P.WORK_CASES, data={"priority": "high"}),
+    ("POST", "/cases/{case_id}/notes"): needs(P.WORK_CASES, data={"body": "called the bank"}),
+    ("POST", "/cases/{case_id}/evidence"): needs(P.WORK_CASES, body=_evidence),
+    ("GET", "/cases/{case_id}/evidence/{evidence_id}"): needs(P.WORK_CASES),
+    ("POST", "/cases/{case_id}/merge"): needs(P.WORK_CASES, data={"into": "{case_id}"}),
+    ("POST", "/cases/{case_id}/split"): needs(P.WORK_CASES, data={"title": "part"}),
+    ("POST", "/cases/{case_id}/close"): needs(
+        P.WORK_CASES, data={"outcome": "mule", "reason": "sold the card"}
+    ),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/diff"): needs(
@@ -137,7 +154,9 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
 }
 """Every route of the app, one line each. Placeholders in the path, query and form are
 filled from the records a request is about: `{account_no}` and `{tx_id}` (the member's),
-`{bank}`, `{version}` (the shadow pack), `{live}` (the live pack), `{region}`, `{language}`."""
+`{case_id}` and `{evidence_id}` (a case of the member's with that alert and account, and an
+evidence file of it, opened in the test's console), `{bank}`, `{version}` (the shadow pack),
+`{live}` (the live pack), `{region}`, `{language}`."""
 
 PRINCIPALS: Final = [
     "anonymous",
@@ -186,6 +205,33 @@ def served(console: Console, region: Region) -> Console:
     return console
 
 
+def _with_cases(console: Console, records: dict[str, Records]) -> dict[str, Records]:
+    """The records with a case of each member in `console`: its alert and account, and an
+    evidence file."""
+    cased = {}
+    with console.uow() as uow:
+        for bank, mine in records.items():
+            analyst = next(
+                user.actor()
+                for user in list_users(uow, Actor.operator("test"), bank)
+                if user.role is Role.MEMBER_ANALYST
+            )
+            values = mine.values
+            case = open_case(
+                uow,
+                analyst,
+                CaseKind.ACCOUNT,
+                values["account_no"],
+                title="case",
+                tx_ids=[values["tx_id"]],
+            ).case.id
+            evidence = add_evidence(
+                uow, analyst, case, "a.csv", "text/csv", b"a,b\n", console.platform.keyring
+            ).id
+            cased[bank] = mine.adding(case_id=str(case), evidence_id=str(evidence))
+    return cased
+
+
 def test_every_route_is_in_the_table(served: Console) -> None:
     found = app_routes(served.app)
     missing = sorted(found - ROUTES.keys())
@@ -212,6 +258,7 @@ def test_no_principal_reaches_what_is_not_its_own(
     world: tuple[dict[str, Records], dict[str | None, frozenset[str]]],
 ) -> None:
     records, hidden = world
+    records = _with_cases(served, records)
     principal = principals(region)[label]
     first, second = region.first_bank, region.second_bank
     own = principal.member or first  # a principal of no member has none: the first's, then

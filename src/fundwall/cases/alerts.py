@@ -11,20 +11,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
-from fundwall.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import decisions_visible
 from fundwall.auth.usecase import use_case
 from fundwall.cases.model import AlertChange, AlertFilter, AlertItem, AlertStatus, AssigneeFilter
 from fundwall.cases.queries import (
     alert_item,
     alert_rows,
+    colleagues_holding,
     find_alert,
     is_alert,
     live_decision_id,
     status_of,
+    user_id_of,
 )
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
-from fundwall.store.auth_tables import NOTE, AlertWorkRow, UserRow
+from fundwall.store.auth_tables import NOTE, AlertWorkRow
 from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.tables import DecisionRow, TransactionRow
@@ -127,20 +129,7 @@ def _alert(session: Session, actor: Actor, tx_id: str) -> AlertItem:
 
 
 def _colleagues(session: Session, actor: Actor) -> list[str]:
-    if actor.member is None:
-        return []
-    roles = [role.value for role in Role if Permission.WORK_ALERTS in ROLE_PERMISSIONS[role]]
-    return list(
-        session.scalars(
-            select(UserRow.username)
-            .where(
-                UserRow.member_code == actor.member,
-                UserRow.role.in_(roles),
-                UserRow.disabled.is_(False),
-            )
-            .order_by(UserRow.username)
-        )
-    )
+    return colleagues_holding(session, actor, Permission.WORK_ALERTS)
 
 
 def _assignee_id(session: Session, actor: Actor, username: str | None) -> int | None:
@@ -148,5 +137,4 @@ def _assignee_id(session: Session, actor: Actor, username: str | None) -> int | 
         return None
     if username not in _colleagues(session, actor):
         raise InvalidInput(f"{username} is not an analyst of member {actor.member}", "assignee")
-    found: int = session.scalars(select(UserRow.id).where(UserRow.username == username)).one()
-    return found
+    return user_id_of(session, username)

@@ -70,3 +70,7 @@ _engine_commands.register(app)
 from fundwall.cli import bench as _bench_commands  # noqa: E402
 
 _bench_commands.register(app)
+
+from fundwall.cli import labels as _labels_commands  # noqa: E402
+
+_labels_commands.register(app)

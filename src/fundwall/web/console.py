@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from fundwall.api.member_data import member_data_router
 from fundwall.auth.dependencies import installed_access
-from fundwall.config import SecuritySettings
+from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
 from fundwall.rulepacks.library import PackLibrary
 from fundwall.web.errors import install_error_pages
@@ -37,6 +37,7 @@ def install_console(
     data_dir: Path | None = None,
     packs_dir: Path | None = None,
     security: SecuritySettings | None = None,
+    cases: CaseSettings | None = None,
     demo_notice: str | None = None,
     poll_seconds: int = 5,
 ) -> None:
@@ -47,8 +48,8 @@ def install_console(
     `<data_dir>/backtests`, and rule pack files shown beside the default pack from
     `packs_dir` (default `<data_dir>/packs`). `demo_notice` (the demo only) is shown on the
     sign-in page. `poll_seconds` is how often the overview refreshes. `security` are the
-    deployment's form, proxy and TLS settings (the defaults if not given). Call before the
-    app serves.
+    deployment's form, proxy and TLS settings, `cases` its case work settings (the defaults
+    if not given). Call before the app serves.
     """
     if installed_access(app) is None:
         raise TypeError("install_console needs an app made by create_app(..., access=...)")
@@ -63,6 +64,7 @@ def install_console(
         security.form_max_bytes,
         data_dir,
         poll_seconds,
+        cases=cases or CaseSettings(),
     )
     app.include_router(member_data_router(keyring, library))
     for router in console_routers():

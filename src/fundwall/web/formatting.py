@@ -12,7 +12,15 @@ from enum import StrEnum
 from typing import Final
 
 from fundwall.auth.roles import Role
-from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
+from fundwall.cases import (
+    AlertStatus,
+    AssigneeFilter,
+    CaseKind,
+    CaseStatus,
+    Disposition,
+    Outcome,
+    Priority,
+)
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
@@ -114,6 +122,25 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "false_positive": N_("False positive"),
     },
     AssigneeFilter: {"anyone": N_("Anyone"), "me": N_("Me"), "nobody": N_("Nobody")},
+    CaseKind: {
+        "account": N_("By account"),
+        "person": N_("By holder"),
+        "scam": N_("By scam type"),
+        "network": N_("By network"),
+    },
+    CaseStatus: {"open": N_("Open"), "in_progress": N_("In progress"), "closed": N_("Closed")},
+    Priority: {
+        "low": N_("Low"),
+        "normal": N_("Normal"),
+        "high": N_("High"),
+        "urgent": N_("Urgent"),
+    },
+    Outcome: {
+        "confirmed_fraud": N_("Confirmed fraud"),
+        "mule": N_("Mule"),
+        "false_positive": N_("False positive"),
+        "inconclusive": N_("Inconclusive"),
+    },
     PackStatus: {
         "registered": N_("Registered"),
         "live": N_("Live"),

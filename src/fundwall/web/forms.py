@@ -12,6 +12,8 @@ request without a session is refused before its body is read at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Annotated, Final
 from urllib.parse import parse_qsl
 
@@ -26,7 +28,17 @@ from fundwall.web.state import console_config
 CSRF_HEADER: Final = "X-CSRF-Token"
 CSRF_FIELD: Final = "csrf_token"
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
+UPLOAD_MEDIA_TYPE: Final = "multipart/form-data"
 MAX_FORM_FIELDS: Final = 100
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file of an upload form, as the browser named and typed it (neither is trusted)."""
+
+    filename: str
+    media_type: str
+    content: bytes
 
 
 @dataclass(eq=False)
@@ -51,7 +63,10 @@ async def submitted_form(request: Request) -> dict[str, str]:
     if cached is not None:
         return cached
     form: dict[str, str] = {}
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    files: dict[str, UploadedFile] = {}
+    given = request.headers.get("content-type", "")
+    content_type = given.partition(";")[0].strip().lower()
+    upload_limit: int | None = getattr(request.state, "upload_limit", None)
     if request.method not in SAFE_METHODS and content_type == FORM_MEDIA_TYPE:
         limit = console_config(request).form_max_bytes
         body = (await read_body(request, limit, (FORM_MEDIA_TYPE,))).decode(errors="replace")
@@ -61,11 +76,55 @@ async def submitted_form(request: Request) -> dict[str, str]:
             raise InvalidInput(f"more than {MAX_FORM_FIELDS} form fields", "form") from None
         for name, value in pairs:
             form.setdefault(name, value)
+    elif (
+        request.method not in SAFE_METHODS
+        and content_type == UPLOAD_MEDIA_TYPE
+        and upload_limit is not None
+    ):
+        upload = await read_body(request, upload_limit, (UPLOAD_MEDIA_TYPE,))
+        form, files = _multipart(given, upload)
     request.state.form = form
+    request.state.files = files
     return form
 
 
+def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedFile]]:
+    """The fields and files of a multipart/form-data body (first of each name)."""
+    header = b"Content-Type: " + content_type.encode("latin-1", errors="replace") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        raise InvalidInput("the upload is not a well-formed multipart form", "form")
+    form: dict[str, str] = {}
+    files: dict[str, UploadedFile] = {}
+    for count, part in enumerate(message.iter_parts(), start=1):
+        if count > MAX_FORM_FIELDS:
+            raise InvalidInput(f"more than {MAX_FORM_FIELDS} form fields", "form")
+        name = str(part.get_param("name", "", header="content-disposition"))
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files.setdefault(name, UploadedFile(filename, part.get_content_type(), content))
+        else:
+            form.setdefault(name, content.decode(errors="replace"))
+    return form, files
+
+
+def takes_upload(request: Request) -> None:
+    """Let this route read a file upload, up to the console's upload limit (declare it
+    before `csrf_protected`, which reads the form)."""
+    request.state.upload_limit = console_config(request).upload_max_bytes
+
+
+async def submitted_files(request: Request) -> dict[str, UploadedFile]:
+    """The files of an upload form (none for any other body), by field name."""
+    await submitted_form(request)
+    files: dict[str, UploadedFile] = request.state.files
+    return files
+
+
 FormDep = Annotated[dict[str, str], Depends(submitted_form)]
+FilesDep = Annotated[dict[str, UploadedFile], Depends(submitted_files)]
 
 
 async def csrf_protected(request: Request, session: MaybeSessionDep) -> None:

@@ -17,7 +17,15 @@ from starlette.responses import HTMLResponse
 
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
-from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
+from fundwall.cases import (
+    AlertStatus,
+    AssigneeFilter,
+    CaseKind,
+    CaseStatus,
+    Disposition,
+    Outcome,
+    Priority,
+)
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
@@ -31,6 +39,7 @@ NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
+    ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
@@ -50,6 +59,10 @@ _KINDS: Final = {
         AlertStatus,
         Disposition,
         AssigneeFilter,
+        CaseKind,
+        CaseStatus,
+        Priority,
+        Outcome,
         PackStatus,
     )
 }

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from fundwall.config import CaseSettings
 from fundwall.crypto import Keyring
 from fundwall.monitoring.overview import OverviewCache
 from fundwall.rulepacks.library import PackLibrary
@@ -28,6 +29,13 @@ class ConsoleConfig:
     """How often the overview refreshes itself."""
     overviews: OverviewCache = field(default_factory=OverviewCache)
     """The overview's tallies, folded forward on each refresh."""
+    cases: CaseSettings = field(default_factory=CaseSettings)
+    """Case work: deadlines and what an evidence file may be."""
+
+    @property
+    def upload_max_bytes(self) -> int:
+        """The largest upload form: an evidence file of the largest size, and the form."""
+        return self.cases.evidence_max_bytes + self.form_max_bytes
 
 
 def console_config(request: Request) -> ConsoleConfig:
