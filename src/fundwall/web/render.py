@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
 from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
+from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
@@ -31,6 +32,7 @@ NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
+    ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
@@ -51,6 +53,8 @@ _KINDS: Final = {
         Disposition,
         AssigneeFilter,
         PackStatus,
+        OrderKind,
+        OrderStatus,
     )
 }
 
