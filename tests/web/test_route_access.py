@@ -15,9 +15,11 @@ about the principal's own member's records and about the other member's (see acc
   with (for a principal of no member, any customer's at all);
 * nothing answers with a server error.
 
-The police see what their orders cover, and there are no orders yet: an officer sees no
-customer data at all, which the fourth check holds. Member objects that police scopes will
-grant then become the officer's own records here.
+The police see what their orders cover (the police scope): the officer's unit and its API
+key have an order on an account of the first member, and that account, its transactions
+and the order are their own records; the members' records are another unit's orders, on
+accounts the police unit's order never touches, which the police must not reach. A member's
+own records include the order routed to it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from fundwall.members import add_user
 from fundwall.store import open_database
 
 from .access import (
+    QUERY_PERIOD,
     SECOND_ADMIN,
     Caller,
     Expect,
@@ -42,8 +45,10 @@ from .access import (
     app_routes,
     door,
     hidden_from,
+    issue_orders,
     judge,
     needs,
+    police_scope_of,
     principals,
     public,
     records_of,
@@ -80,6 +85,25 @@ def _opening(records: Records) -> dict[str, Any]:
     }
 
 
+def _order(records: Records) -> dict[str, Any]:
+    return {
+        "json": {
+            "kind": "query",
+            "document_no": "ROUTE-API-0001",
+            "officers": "王警官",
+            "police_case_no": "A3502002024030001",
+            "legal_basis": "《反电信网络诈骗法》第三十二条",
+            "account_no": records.values["account_no"],
+            "period_from": QUERY_PERIOD[0].isoformat(),
+            "period_to": QUERY_PERIOD[1].isoformat(),
+        }
+    }
+
+
+def _answer(records: Records) -> dict[str, Any]:
+    return {"json": {"executed": True}}
+
+
 def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
@@ -107,6 +131,15 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/transactions/{tx_id}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/alerts"): needs(P.VIEW_ALERTS),
+    # Police orders: a unit issues and reads its own, a bank reads and answers those routed
+    # to it.
+    ("POST", "/v1/orders"): needs(P.ISSUE_ORDERS, body=_order),
+    ("GET", "/v1/orders"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/orders/expiring"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/orders/{order_id}/notice.pdf"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/v1/orders/{order_id}/answer"): needs(P.EXECUTE_ORDERS, body=_answer),
+    ("GET", "/v1/orders/{order_id}/receipt.pdf"): needs(P.VIEW_CUSTOMER_DATA),
     # The console.
     ("POST", "/logout"): Expect(None, ends_session=True),
     ("GET", "/"): needs(None),
@@ -119,6 +152,18 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
+    ("GET", "/orders"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/orders/new"): needs(P.ISSUE_ORDERS),
+    ("POST", "/orders"): needs(
+        P.ISSUE_ORDERS,
+        data={
+            "kind": "query", "document_no": "ROUTE-CONSOLE-0001", "officers": "王警官",
+            "police_case_no": "A3502002024030001", "legal_basis": "第三十二条",
+            "account_no": "{account_no}", "period_from": "2024-03-01", "period_to": "2024-03-09",
+        },
+    ),  # fmt: skip
+    ("GET", "/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/orders/{order_id}/answer"): needs(P.EXECUTE_ORDERS, data={"result": "executed"}),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/diff"): needs(
@@ -136,7 +181,8 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
 """Every route of the app, one line each. Placeholders in the path, query and form are
-filled from the records a request is about: `{account_no}` and `{tx_id}` (the member's),
+filled from the records a request is about: `{account_no}`, `{tx_id}` and `{order_id}` (the
+member's, or the police unit's),
 `{bank}`, `{version}` (the shadow pack), `{live}` (the live pack), `{region}`, `{language}`."""
 
 PRINCIPALS: Final = [
@@ -149,6 +195,7 @@ PRINCIPALS: Final = [
     "key of the second",
     "hub supervisor",
     "police officer",
+    "police key",
     "auditor",
 ]
 
@@ -159,20 +206,42 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
     shown."""
     database = open_database(f"sqlite:///{region.database}")
     try:
-        first, second = region.first_bank, region.second_bank
+        first, second, unit = region.first_bank, region.second_bank, region.police_unit
         hidden = {member: hidden_from(database, member) for member in (first, second, None)}
         records = {
             first: records_of(database, region, first, hidden[second]),
             second: records_of(database, region, second, hidden[first]),
         }
+        members_accounts = frozenset(r.values["account_no"] for r in records.values())
+        account, tx_id, hidden[unit] = police_scope_of(database, members_accounts)
+        # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's).
+        for order_id, member in enumerate((first, second), start=1):
+            records[member] = replace_values(records[member], order_id=str(order_id))
+        records[unit] = replace_values(
+            records[first], account_no=account, tx_id=tx_id, order_id="3", bank=unit
+        )
         yield records, hidden
     finally:
         database.dispose()
 
 
+def replace_values(records: Records, **values: str) -> Records:
+    return Records(records.bank, {**records.values, **values}, records.transaction)
+
+
 @pytest.fixture
-def served(console: Console, region: Region) -> Console:
-    """The console of the test, with an admin for the second member too."""
+def served(
+    console: Console,
+    region: Region,
+    world: tuple[dict[str, Records], dict[str | None, frozenset[str]]],
+) -> Console:
+    """The console of the test, with an admin for the second member too, and the police
+    orders the records name."""
+    records = world[0]
+    with console.uow() as uow:
+        accounts = [records[m].values["account_no"]
+                    for m in (region.first_bank, region.second_bank, region.police_unit)]  # fmt: skip
+        assert issue_orders(uow, region, accounts) == [1, 2, 3]
     with console.uow() as uow:
         add_user(
             uow,
