@@ -74,7 +74,9 @@ def test_an_order_goes_from_the_unit_to_the_bank_and_back(
             missing = client.get(url, headers=headers)
             assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
     assert client.post(f"{path}/answer", json={"executed": True}, headers=police).status_code == 403
-    assert client.post("/v1/orders", json=freeze(document_no="X-1"), headers=bank).status_code == 403
+    assert (
+        client.post("/v1/orders", json=freeze(document_no="X-1"), headers=bank).status_code == 403
+    )
     assert client.post(f"{path}/answer", json={"executed": True}).status_code == 401
     assert client.get(f"{path}/receipt.pdf", headers=police).status_code == 409
     answered = client.post(f"{path}/answer", json={"executed": True}, headers=bank)

@@ -25,7 +25,9 @@ def test_a_freezes_notice_and_receipt_carry_its_facts_in_chinese(
 ) -> None:
     with stocked() as uow:
         freeze = issue_order(
-            uow, OFFICER, request(OrderKind.FREEZE, amount_fen=600_000, document_no="厦公冻〔2024〕77号")
+            uow,
+            OFFICER,
+            request(OrderKind.FREEZE, amount_fen=600_000, document_no="厦公冻〔2024〕77号"),
         )
         notice = _text(order_document(uow, OFFICER, freeze.id, DocumentKind.NOTICE))
         answer_order(uow, BANK_A, freeze.id, OrderAnswer(True, held_fen=550_000), keyring)
@@ -45,5 +47,12 @@ def test_a_freezes_notice_and_receipt_carry_its_facts_in_chinese(
         "反电信网络诈骗法",
     ):
         assert expected in notice, expected
-    for expected in ("回执", "厦公冻〔2024〕77号", "已执行", "¥5,500.00", "答复时间", "user:ann@B001"):
+    for expected in (
+        "回执",
+        "厦公冻〔2024〕77号",
+        "已执行",
+        "¥5,500.00",
+        "答复时间",
+        "user:ann@B001",
+    ):
         assert expected in receipt, expected

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from auth import world  # tests/auth/world.py
 from fundwall.clock import FixedClock
+from fundwall.crypto import Keyring
 from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.police import (
     OrderAnswer,
@@ -20,7 +21,6 @@ from fundwall.police import (
     list_orders,
 )
 from fundwall.police.model import add_months
-from fundwall.crypto import Keyring
 
 from .conftest import (
     BALANCE,

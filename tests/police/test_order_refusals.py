@@ -13,8 +13,7 @@ from fundwall.accounts.controls import set_account_status
 from fundwall.bootstrap import Platform
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountStatus
-from fundwall.domain.errors import Conflict, FundwallError, InvalidInput, NotFound
-from fundwall.domain.errors import PermissionDenied
+from fundwall.domain.errors import Conflict, FundwallError, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.police import OrderKind
 from fundwall.police import (
     DocumentKind,
@@ -210,7 +209,9 @@ def test_each_side_sees_and_answers_only_its_own_orders(stocked: Uow, keyring: K
         stop = issue_order(uow, OFFICER, STOP_A1)
         by_key = issue_order(uow, POLICE_KEY, request(OrderKind.FREEZE, account_no="B1"))
         by_operator = issue_order(
-            uow, OPERATOR, request(OrderKind.FREEZE, account_no="A2", police_unit="PSB1", amount_fen=100)
+            uow,
+            OPERATOR,
+            request(OrderKind.FREEZE, account_no="A2", police_unit="PSB1", amount_fen=100),
         )
     with stocked() as uow:
         assert {o.id for o in list_orders(uow, OFFICER, OrderFilter()).items} == {

@@ -108,6 +108,18 @@ def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
 
+CONSOLE_ORDER: Final = {
+    "kind": "query",
+    "document_no": "ROUTE-CONSOLE-0001",
+    "officers": "王警官",
+    "police_case_no": "A3502002024030001",
+    "legal_basis": "第三十二条",
+    "account_no": "{account_no}",
+    "period_from": "2024-03-01",
+    "period_to": "2024-03-09",
+}
+"""The officer's order form: an account query on the records' account."""
+
 P = Permission
 ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # Public: the health check, the API documentation, static files, signing in, language.
@@ -154,14 +166,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
     ("GET", "/orders"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/orders/new"): needs(P.ISSUE_ORDERS),
-    ("POST", "/orders"): needs(
-        P.ISSUE_ORDERS,
-        data={
-            "kind": "query", "document_no": "ROUTE-CONSOLE-0001", "officers": "王警官",
-            "police_case_no": "A3502002024030001", "legal_basis": "第三十二条",
-            "account_no": "{account_no}", "period_from": "2024-03-01", "period_to": "2024-03-09",
-        },
-    ),  # fmt: skip
+    ("POST", "/orders"): needs(P.ISSUE_ORDERS, data=CONSOLE_ORDER),
     ("GET", "/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
     ("POST", "/orders/{order_id}/answer"): needs(P.EXECUTE_ORDERS, data={"result": "executed"}),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
@@ -239,8 +244,8 @@ def served(
     orders the records name."""
     records = world[0]
     with console.uow() as uow:
-        accounts = [records[m].values["account_no"]
-                    for m in (region.first_bank, region.second_bank, region.police_unit)]  # fmt: skip
+        owners = (region.first_bank, region.second_bank, region.police_unit)
+        accounts = [records[owner].values["account_no"] for owner in owners]
         assert issue_orders(uow, region, accounts) == [1, 2, 3]
     with console.uow() as uow:
         add_user(

@@ -139,7 +139,7 @@ class OrderPage(BaseModel):
 
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
 _KEYED: Final = {"security": API_KEY_SECURITY}
-_PDF: Final = {200: {"content": {"application/pdf": {}}, "description": "the document as PDF"}}
+_PDF: Final[dict[int | str, dict[str, Any]]] = {200: {"content": {"application/pdf": {}}, "description": "the document as PDF"}}
 
 
 def order_router(keyring: Keyring) -> APIRouter:
@@ -200,9 +200,7 @@ def order_router(keyring: Keyring) -> APIRouter:
         "/{order_id}/answer", response_model=OrderOut,
         responses=problem_responses(401, 403, 404, 409, 422), openapi_extra=_KEYED,
     )  # fmt: skip
-    def post_answer(
-        order_id: int, body: AnswerIn, actor: ApiActor, uow: UnitOfWorkDep
-    ) -> OrderOut:
+    def post_answer(order_id: int, body: AnswerIn, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
         """The bank's answer to an order routed to it."""
         answer = OrderAnswer(body.executed, body.held_fen, body.reason)
         return OrderOut.of_view(answer_order(uow, actor, order_id, answer, keyring))

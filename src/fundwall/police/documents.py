@@ -108,9 +108,7 @@ def receipt_lines(order: OrderView, unit_name: str, bank_name: str) -> list[tupl
     return lines
 
 
-def render(
-    order: OrderView, kind: DocumentKind, unit_name: str, bank_name: str
-) -> bytes:
+def render(order: OrderView, kind: DocumentKind, unit_name: str, bank_name: str) -> bytes:
     """The PDF of `kind` for `order`, naming its parties by `unit_name` and `bank_name`."""
     if kind is DocumentKind.NOTICE:
         title = NOTICE_TITLE[order.item.kind]

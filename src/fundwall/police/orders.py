@@ -36,8 +36,15 @@ from fundwall.domain.police import RESTRICTING_ORDERS, OrderKind, OrderStatus
 from fundwall.engine.controls.changes import reference, stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.police.answers import query_answer
-from fundwall.police.model import OrderAnswer, OrderFilter, OrderItem, OrderRequest, OrderView
-from fundwall.police.model import add_months, document_number
+from fundwall.police.model import (
+    OrderAnswer,
+    OrderFilter,
+    OrderItem,
+    OrderRequest,
+    OrderView,
+    add_months,
+    document_number,
+)
 from fundwall.police.queries import (
     add_event,
     in_force_clause,
@@ -205,9 +212,7 @@ def list_orders(uow: UnitOfWork, actor: Actor, wanted: OrderFilter) -> Page[Orde
     query = query.order_by(PoliceOrderRow.issued_at.desc(), PoliceOrderRow.id.desc())
     now = uow.clock.now()
     page = fetch_page(uow.session, query, wanted.page, PAGE_SIZE, lambda r: r)
-    return Page(
-        [order_item(row[0], now) for row in page.items], page.number, page.size, page.more
-    )
+    return Page([order_item(row[0], now) for row in page.items], page.number, page.size, page.more)
 
 
 @use_case(Permission.VIEW_CUSTOMER_DATA)
@@ -290,9 +295,7 @@ def _on_account(
     row.starts_at = now
 
 
-def _period(
-    request: OrderRequest, settings: Settings, now: datetime
-) -> tuple[datetime, datetime]:
+def _period(request: OrderRequest, settings: Settings, now: datetime) -> tuple[datetime, datetime]:
     start, end = request.period_from, request.period_to
     if start is None or end is None:
         raise InvalidInput("a query names its period: from and to", "period_from")
@@ -339,7 +342,7 @@ def _on_target(
             "target_document_no",
         )
     wanted = document_number(request.target_document_no, "target_document_no")
-    target = uow.session.scalars(
+    target: PoliceOrderRow | None = uow.session.scalars(
         visible_orders(actor).where(
             PoliceOrderRow.document_no == wanted, PoliceOrderRow.police_unit == row.police_unit
         )
@@ -352,8 +355,7 @@ def _on_target(
     target_kind = OrderKind(target.kind)
     if target_kind not in RESTRICTING_ORDERS:
         raise InvalidInput(
-            f"{wanted} is a {target_kind.value}; a {kind.value} acts on a stop-payment or "
-            "freeze",
+            f"{wanted} is a {target_kind.value}; a {kind.value} acts on a stop-payment or freeze",
             "target_document_no",
         )
     if request.account_no not in (None, "", target.account_no):
@@ -364,9 +366,7 @@ def _on_target(
     if target.status not in (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value):
         raise Conflict(f"order {wanted} is {target.status}; it is no longer in force")
     if target.ends_at <= now:
-        raise Conflict(
-            f"order {wanted} expired at {target.ends_at.isoformat()}; issue a new order"
-        )
+        raise Conflict(f"order {wanted} expired at {target.ends_at.isoformat()}; issue a new order")
     restriction = uow.session.get(AccountRestrictionRow, target.restriction_id)
     assert restriction is not None  # written with the order
     row.account_no, row.bank_code, row.target_order_id = (
@@ -425,9 +425,7 @@ def _end_with_renewals(
         add_event(uow, ended, "released", now, actor.audit_id, by=by)
 
 
-def _held(
-    session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None
-) -> int | None:
+def _held(session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None) -> int | None:
     """The balance held: what the bank states, else what the ledger holds (the balance, up to
     the order's amount). A query or release holds nothing; a renewal keeps what was held."""
     if kind not in RESTRICTING_ORDERS:

@@ -37,13 +37,15 @@ def orders_visible(actor: Actor) -> ColumnElement[bool]:
     return PoliceOrderRow.bank_code == actor.member
 
 
-def visible_orders(actor: Actor) -> Select[tuple[PoliceOrderRow]]:
+def visible_orders(actor: Actor) -> Select[Any]:
     return select(PoliceOrderRow).where(orders_visible(actor))
 
 
 def visible_order(session: Session, actor: Actor, order_id: int) -> PoliceOrderRow:
     """The order if the actor may see it; NotFound otherwise, as if it did not exist."""
-    row = session.scalars(visible_orders(actor).where(PoliceOrderRow.id == order_id)).one_or_none()
+    row: PoliceOrderRow | None = session.scalars(
+        visible_orders(actor).where(PoliceOrderRow.id == order_id)
+    ).one_or_none()
     if row is None:
         raise NotFound("order", str(order_id))
     return row

@@ -13,10 +13,10 @@ from typing import Final
 
 from fundwall.auth.roles import Role
 from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
-from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
+from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money

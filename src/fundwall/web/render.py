@@ -18,11 +18,11 @@ from starlette.responses import HTMLResponse
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
 from fundwall.cases import AlertStatus, AssigneeFilter, Disposition
-from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
+from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.web.formatting import label_for, labels_of, money, when

@@ -136,9 +136,7 @@ def create_order(
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
         values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _form(
-            request, session, values, refused.message(), HTTPStatus.UNPROCESSABLE_ENTITY
-        )
+        return _form(request, session, values, refused.message(), HTTPStatus.UNPROCESSABLE_ENTITY)
     return RedirectResponse(f"/orders/{view.id}", status_code=HTTPStatus.SEE_OTHER)
 
 
