@@ -139,7 +139,9 @@ class OrderPage(BaseModel):
 
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
 _KEYED: Final = {"security": API_KEY_SECURITY}
-_PDF: Final[dict[int | str, dict[str, Any]]] = {200: {"content": {"application/pdf": {}}, "description": "the document as PDF"}}
+_PDF: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {"application/pdf": {}}, "description": "the document as PDF"}
+}
 
 
 def order_router(keyring: Keyring) -> APIRouter:
