@@ -222,6 +222,9 @@ def test_each_side_sees_and_answers_only_its_own_orders(stocked: Uow, keyring: K
         }  # fmt: skip
         assert [o.id for o in list_orders(uow, BANK_B, OrderFilter()).items] == [by_key.id]
         assert list_orders(uow, OTHER_UNIT, OrderFilter()).items == []
+        for beyond in (0, -1, 2**63, 2**70):  # ids no database column holds: no order
+            with pytest.raises(NotFound):
+                get_order(uow, OPERATOR, beyond)
         for actor, order in ((BANK_B, stop.id), (OTHER_UNIT, stop.id), (BANK_A, by_key.id)):
             with pytest.raises(NotFound):
                 get_order(uow, actor, order)

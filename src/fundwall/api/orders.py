@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
@@ -37,6 +37,9 @@ from fundwall.police import (
 from fundwall.store.paging import MAX_PAGE
 
 TAG = "police orders"
+ACCOUNT_NO: Final = r"^[A-Za-z0-9._:-]{1,64}$"
+"""An account number as the account directory writes it."""
+OrderId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the order's id")]
 TEXT: Final = 500
 """The longest text field a body may carry (the store's bound on reasons and bases)."""
 
@@ -52,7 +55,7 @@ class OrderIn(BaseModel):
     officers: str = Field(max_length=200, description="the officers in charge (承办民警)")
     police_case_no: str = Field(max_length=64, description="the police case number (案件编号)")
     legal_basis: str = Field(max_length=TEXT, description="the legal basis (法律依据)")
-    account_no: str | None = Field(default=None, max_length=64)
+    account_no: str | None = Field(default=None, pattern=ACCOUNT_NO)
     amount_fen: int | None = Field(
         default=None, gt=0, description="a stop-payment's or freeze's amount; none: the whole"
     )
@@ -152,7 +155,7 @@ def order_router(keyring: Keyring) -> APIRouter:
         "",
         status_code=201,
         response_model=OrderOut,
-        responses=problem_responses(401, 403, 409, 422),
+        responses=problem_responses(400, 401, 403, 409, 422),
         openapi_extra=_KEYED,
     )
     def create_order(body: OrderIn, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
@@ -168,7 +171,7 @@ def order_router(keyring: Keyring) -> APIRouter:
         uow: UnitOfWorkDep,
         kind: OrderKind | None = None,
         status: OrderStatus | None = None,
-        account_no: Annotated[str | None, Query(max_length=64)] = None,
+        account_no: Annotated[str | None, Query(pattern=ACCOUNT_NO)] = None,
         page: PageNumber = 1,
     ) -> OrderPage:
         """The unit's orders, or those routed to the bank, newest first."""
@@ -194,15 +197,17 @@ def order_router(keyring: Keyring) -> APIRouter:
         "/{order_id}", response_model=OrderOut,
         responses=problem_responses(401, 403, 404, 422), openapi_extra=_KEYED,
     )  # fmt: skip
-    def read_order(order_id: int, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
+    def read_order(order_id: OrderId, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
         """One order with its answer and its history."""
         return OrderOut.of_view(get_order(uow, actor, order_id))
 
     @router.post(
         "/{order_id}/answer", response_model=OrderOut,
-        responses=problem_responses(401, 403, 404, 409, 422), openapi_extra=_KEYED,
+        responses=problem_responses(400, 401, 403, 404, 409, 422), openapi_extra=_KEYED,
     )  # fmt: skip
-    def post_answer(order_id: int, body: AnswerIn, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
+    def post_answer(
+        order_id: OrderId, body: AnswerIn, actor: ApiActor, uow: UnitOfWorkDep
+    ) -> OrderOut:
         """The bank's answer to an order routed to it."""
         answer = OrderAnswer(body.executed, body.held_fen, body.reason)
         return OrderOut.of_view(answer_order(uow, actor, order_id, answer, keyring))
@@ -221,7 +226,7 @@ def _document_route(router: APIRouter, kind: DocumentKind) -> None:
         name=f"order_{kind.value}",
         summary=f"The order's {kind.value} as PDF",
     )
-    def document(order_id: int, actor: ApiActor, uow: UnitOfWorkDep) -> Response:
+    def document(order_id: OrderId, actor: ApiActor, uow: UnitOfWorkDep) -> Response:
         """The notice of assistance (notice) or the bank's receipt, as PDF, in Chinese."""
         pdf = order_document(uow, actor, order_id, kind)
         filename = f"order-{order_id}-{kind.value}.pdf"

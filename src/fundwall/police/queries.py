@@ -22,6 +22,8 @@ from fundwall.police.model import OrderEvent, OrderItem, OrderView
 from fundwall.store.police_tables import OrderEventRow, PoliceOrderRow
 from fundwall.store.uow import UnitOfWork
 
+MAX_ID = 2**63 - 1
+"""The largest id a database column holds; a larger one names no order."""
 IN_FORCE_STATUSES = (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value)
 """An order in one of these statuses holds until its `ends_at` (or a release)."""
 
@@ -43,6 +45,8 @@ def visible_orders(actor: Actor) -> Select[Any]:
 
 def visible_order(session: Session, actor: Actor, order_id: int) -> PoliceOrderRow:
     """The order if the actor may see it; NotFound otherwise, as if it did not exist."""
+    if not 1 <= order_id <= MAX_ID:
+        raise NotFound("order", str(order_id))
     row: PoliceOrderRow | None = session.scalars(
         visible_orders(actor).where(PoliceOrderRow.id == order_id)
     ).one_or_none()
