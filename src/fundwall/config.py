@@ -203,9 +203,26 @@ class CaseSettings(BaseModel):
 
 class OrderSettings(BaseModel):
     """How the police orders' timers are kept (the legal periods themselves are `policy`).
-    Filled in by the police workflow (`fundwall.police`)."""
+
+    `expiry_interval_seconds`: how often `fundwall serve` marks the orders whose time ran out
+    as expired. The engine stops enforcing a restriction at its end by itself (the row carries
+    it), so the sweep only writes the order's status, history and audit record: a minute late
+    at most by default, at least 5 s (a tighter loop only loads the database), at most an hour
+    (an officer's list must not show an order in force an hour after it ended).
+    `expiring_within_hours`: how far ahead the officer's warning list looks (24 h, a working
+    day to renew; at most 30 days). `query_max_days`: the longest period an account query may
+    ask for. The law sets no figure; a year (366 days) covers a fraud case's money trail and
+    keeps one answer bounded, a longer trail is asked for in several queries.
+    `query_max_transactions`: at most this many transactions in one query's answer (the
+    answer says when more exist), so an answer stays a document, not a dump.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    expiry_interval_seconds: int = Field(default=MINUTE, ge=5, le=HOUR)
+    expiring_within_hours: int = Field(default=24, ge=1, le=30 * 24)
+    query_max_days: int = Field(default=366, ge=1, le=5 * 366)
+    query_max_transactions: int = Field(default=1_000, ge=1, le=10_000)
 
 
 class SecuritySettings(BaseModel):

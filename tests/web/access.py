@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
@@ -42,8 +42,10 @@ SECOND_ADMIN: Final = "admin2"
 REFUSALS: Final = frozenset({401, 403, 404})
 SIGN_IN_FIRST: Final = "/login?next="
 """Where the console sends a request without a session."""
-RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{case_id}")
+RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{case_id}", "{order_id}")
 """Path placeholders that name a member's record."""
+QUERY_PERIOD: Final = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 10, tzinfo=UTC))
+"""The period of the police orders `issue_orders` issues (account queries)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,8 @@ def principals(region: Region) -> dict[str, Principal]:
         Principal("key of the first", Role.MEMBER_SYSTEM, first, key=region.first_key),
         Principal("key of the second", Role.MEMBER_SYSTEM, second, key=region.second_key),
         Principal("hub supervisor", Role.HUB_SUPERVISOR, None, username="supervisor"),
-        Principal("police officer", Role.POLICE_OFFICER, None, username="police"),
+        Principal("police officer", Role.POLICE_OFFICER, region.police_unit, username="police"),
+        Principal("police key", Role.POLICE_SYSTEM, region.police_unit, key=region.police_key),
         Principal("auditor", Role.AUDITOR, None, username="auditor"),
     ]
     return {principal.label: principal for principal in every}
@@ -168,6 +171,55 @@ def hidden_from(database: Engine, member: str | None) -> frozenset[str]:
         counterparts = {account for pair in connection.execute(dealt_with) for account in pair}
         accounts = set(connection.scalars(others)) - counterparts
         return frozenset(set(connection.scalars(unrelated)) | accounts)
+
+
+def police_scope_of(database: Engine, avoid: frozenset[str]) -> tuple[str, str, frozenset[str]]:
+    """An account for the police unit's order, a transaction of it, and what the unit must
+    not be shown once its order covers that account: every transaction not touching it, and
+    every account but it and its counterparties. The account is one that never dealt with
+    the accounts of `avoid` (the members' records), so those stay out of the scope."""
+    tx = TransactionRow
+    with database.connect() as connection:
+        pairs = connection.execute(select(tx.tx_id, tx.payer_account, tx.payee_account)).all()
+        accounts = set(connection.scalars(select(AccountRow.account_no)))
+    touched = {a for _, payer, payee in pairs if {payer, payee} & avoid for a in (payer, payee)}
+    account, tx_id = next(
+        (payer, tx_id)
+        for tx_id, payer, payee in sorted(pairs)
+        if payer in accounts and payer not in touched and payee not in avoid
+    )
+    mine = {t for t, payer, payee in pairs if account in (payer, payee)}
+    counterparts = {a for t, payer, payee in pairs if t in mine for a in (payer, payee)}
+    hidden = ({t for t, _, _ in pairs} - mine) | (accounts - counterparts)
+    return account, tx_id, frozenset(hidden)
+
+
+def issue_orders(uow: UnitOfWork, region: Region, accounts: list[str]) -> list[int]:
+    """Account queries of the second police unit on all but the last of `accounts` and of
+    the officer's unit on the last (what it then sees); the orders' ids."""
+    from fundwall.auth import Actor
+    from fundwall.domain.police import OrderKind
+    from fundwall.police import OrderRequest, issue_order
+
+    units = [region.second_police_unit] * (len(accounts) - 1) + [region.police_unit]
+    return [
+        issue_order(
+            uow,
+            Actor.operator("test"),
+            OrderRequest(
+                OrderKind.QUERY,
+                f"查〔2024〕{n:04d}号",
+                "王警官",
+                "A3502002024030001",
+                "《反电信网络诈骗法》第三十二条",
+                account_no=account,
+                period_from=QUERY_PERIOD[0],
+                period_to=QUERY_PERIOD[1],
+                police_unit=unit,
+            ),
+        ).id
+        for n, (account, unit) in enumerate(zip(accounts, units, strict=True), start=1)
+    ]
 
 
 def records_of(database: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:

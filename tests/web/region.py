@@ -59,6 +59,8 @@ class Region:
     second_bank: str
     police_unit: str
     """The demo officer's police unit."""
+    second_police_unit: str
+    """Another police unit of the region (no user of its own)."""
     first_account: str
     """An account of the first bank with a blocked or delayed payment."""
     second_account: str
@@ -69,6 +71,8 @@ class Region:
     """A transaction paid by a customer of the second bank (and not received by the first)."""
     first_key: str
     second_key: str
+    police_key: str
+    """An API key of the demo officer's unit (`police_system`)."""
     shadow_version: str
 
     def copy_to(self, folder: Path) -> str:
@@ -184,15 +188,16 @@ def build_region(root: Path) -> Region:
         facts = _pick(platform.database, tx, first_bank, second_bank)
         operator, passwords = platform.operator, platform.passwords
         with platform.unit_of_work() as uow:
-            police_unit = min(
+            police_unit, second_police_unit = sorted(
                 row["code"]
                 for row in read_table(folder, "institutions").to_pylist()
                 if row["kind"] == "police_unit"
-            )
+            )[:2]
             create_demo_users(uow, operator, first_bank, second_bank, police_unit, passwords)
             add_user(uow, operator, ADMIN, Role.MEMBER_ADMIN, first_bank, PASSWORD, passwords)
             _, first_key = create_api_key(uow, operator, first_bank)
             _, second_key = create_api_key(uow, operator, second_bank)
+            _, police_key = create_api_key(uow, operator, police_unit)
     return Region(
         folder=folder,
         data_dir=root,
@@ -201,8 +206,10 @@ def build_region(root: Path) -> Region:
         first_bank=first_bank,
         second_bank=second_bank,
         police_unit=police_unit,
+        second_police_unit=second_police_unit,
         first_key=first_key,
         second_key=second_key,
+        police_key=police_key,
         shadow_version=trial_pack().version,
         **facts,
     )

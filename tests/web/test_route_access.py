@@ -15,9 +15,11 @@ about the principal's own member's records and about the other member's (see acc
   with (for a principal of no member, any customer's at all);
 * nothing answers with a server error.
 
-The police see what their orders cover, and there are no orders yet: an officer sees no
-customer data at all, which the fourth check holds. Member objects that police scopes will
-grant then become the officer's own records here.
+The police see what their orders cover (the police scope): the officer's unit and its API
+key have an order on an account of the first member, and that account, its transactions
+and the order are their own records; the members' records are another unit's orders, on
+accounts the police unit's order never touches, which the police must not reach. A member's
+own records include the order routed to it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fundwall.members import add_user, list_users
 from fundwall.store import open_database
 
 from .access import (
+    QUERY_PERIOD,
     SECOND_ADMIN,
     Caller,
     Expect,
@@ -43,8 +46,10 @@ from .access import (
     app_routes,
     door,
     hidden_from,
+    issue_orders,
     judge,
     needs,
+    police_scope_of,
     principals,
     public,
     records_of,
@@ -81,6 +86,25 @@ def _opening(records: Records) -> dict[str, Any]:
     }
 
 
+def _order(records: Records) -> dict[str, Any]:
+    return {
+        "json": {
+            "kind": "query",
+            "document_no": "ROUTE-API-0001",
+            "officers": "王警官",
+            "police_case_no": "A3502002024030001",
+            "legal_basis": "《反电信网络诈骗法》第三十二条",
+            "account_no": records.values["account_no"],
+            "period_from": QUERY_PERIOD[0].isoformat(),
+            "period_to": QUERY_PERIOD[1].isoformat(),
+        }
+    }
+
+
+def _answer(records: Records) -> dict[str, Any]:
+    return {"json": {"executed": True}}
+
+
 def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
@@ -88,6 +112,18 @@ def _change(records: Records) -> dict[str, Any]:
 def _evidence(records: Records) -> dict[str, Any]:
     return {"files": {"file": ("list.csv", b"account,amount\n", "text/csv")}}
 
+
+CONSOLE_ORDER: Final = {
+    "kind": "query",
+    "document_no": "ROUTE-CONSOLE-0001",
+    "officers": "王警官",
+    "police_case_no": "A3502002024030001",
+    "legal_basis": "第三十二条",
+    "account_no": "{account_no}",
+    "period_from": "2024-03-01",
+    "period_to": "2024-03-09",
+}
+"""The officer's order form: an account query on the records' account."""
 
 P = Permission
 ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
@@ -112,6 +148,15 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/transactions/{tx_id}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/alerts"): needs(P.VIEW_ALERTS),
+    # Police orders: a unit issues and reads its own, a bank reads and answers those routed
+    # to it.
+    ("POST", "/v1/orders"): needs(P.ISSUE_ORDERS, body=_order),
+    ("GET", "/v1/orders"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/orders/expiring"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/orders/{order_id}/notice.pdf"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/v1/orders/{order_id}/answer"): needs(P.EXECUTE_ORDERS, body=_answer),
+    ("GET", "/v1/orders/{order_id}/receipt.pdf"): needs(P.VIEW_CUSTOMER_DATA),
     # The console.
     ("POST", "/logout"): Expect(None, ends_session=True),
     ("GET", "/"): needs(None),
@@ -136,6 +181,11 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/cases/{case_id}/close"): needs(
         P.WORK_CASES, data={"outcome": "mule", "reason": "sold the card"}
     ),
+    ("GET", "/orders"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/orders/new"): needs(P.ISSUE_ORDERS),
+    ("POST", "/orders"): needs(P.ISSUE_ORDERS, data=CONSOLE_ORDER),
+    ("GET", "/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/orders/{order_id}/answer"): needs(P.EXECUTE_ORDERS, data={"result": "executed"}),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/diff"): needs(
@@ -153,10 +203,10 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
 """Every route of the app, one line each. Placeholders in the path, query and form are
-filled from the records a request is about: `{account_no}` and `{tx_id}` (the member's),
-`{case_id}` and `{evidence_id}` (a case of the member's with that alert and account, and an
-evidence file of it, opened in the test's console), `{bank}`, `{version}` (the shadow pack),
-`{live}` (the live pack), `{region}`, `{language}`."""
+filled from the records a request is about: `{account_no}`, `{tx_id}` and `{order_id}` (the
+member's, or the police unit's), `{case_id}` and `{evidence_id}` (a case of the member's with
+that alert and account, and an evidence file of it, opened in the test's console), `{bank}`,
+`{version}` (the shadow pack), `{live}` (the live pack), `{region}`, `{language}`."""
 
 PRINCIPALS: Final = [
     "anonymous",
@@ -168,6 +218,7 @@ PRINCIPALS: Final = [
     "key of the second",
     "hub supervisor",
     "police officer",
+    "police key",
     "auditor",
 ]
 
@@ -178,20 +229,42 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
     shown."""
     database = open_database(f"sqlite:///{region.database}")
     try:
-        first, second = region.first_bank, region.second_bank
+        first, second, unit = region.first_bank, region.second_bank, region.police_unit
         hidden = {member: hidden_from(database, member) for member in (first, second, None)}
         records = {
             first: records_of(database, region, first, hidden[second]),
             second: records_of(database, region, second, hidden[first]),
         }
+        members_accounts = frozenset(r.values["account_no"] for r in records.values())
+        account, tx_id, hidden[unit] = police_scope_of(database, members_accounts)
+        # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's).
+        for order_id, member in enumerate((first, second), start=1):
+            records[member] = replace_values(records[member], order_id=str(order_id))
+        records[unit] = replace_values(
+            records[first], account_no=account, tx_id=tx_id, order_id="3", bank=unit
+        )
         yield records, hidden
     finally:
         database.dispose()
 
 
+def replace_values(records: Records, **values: str) -> Records:
+    return Records(records.bank, {**records.values, **values}, records.transaction)
+
+
 @pytest.fixture
-def served(console: Console, region: Region) -> Console:
-    """The console of the test, with an admin for the second member too."""
+def served(
+    console: Console,
+    region: Region,
+    world: tuple[dict[str, Records], dict[str | None, frozenset[str]]],
+) -> Console:
+    """The console of the test, with an admin for the second member too, and the police
+    orders the records name."""
+    records = world[0]
+    with console.uow() as uow:
+        owners = (region.first_bank, region.second_bank, region.police_unit)
+        accounts = [records[owner].values["account_no"] for owner in owners]
+        assert issue_orders(uow, region, accounts) == [1, 2, 3]
     with console.uow() as uow:
         add_user(
             uow,
@@ -211,6 +284,8 @@ def _with_cases(console: Console, records: dict[str, Records]) -> dict[str, Reco
     cased = {}
     with console.uow() as uow:
         for bank, mine in records.items():
+            if bank == console.region.police_unit:
+                continue
             analyst = next(
                 user.actor()
                 for user in list_users(uow, Actor.operator("test"), bank)
@@ -229,6 +304,11 @@ def _with_cases(console: Console, records: dict[str, Records]) -> dict[str, Reco
                 uow, analyst, case, "a.csv", "text/csv", b"a,b\n", console.platform.keyring
             ).id
             cased[bank] = mine.adding(case_id=str(case), evidence_id=str(evidence))
+    # The police hold no case: their records name the first member's, which they may not work.
+    first = next(iter(cased.values())).values
+    for owner, mine in records.items():
+        if owner not in cased:
+            cased[owner] = mine.adding(case_id=first["case_id"], evidence_id=first["evidence_id"])
     return cased
 
 

@@ -51,6 +51,10 @@ from fundwall.cli import users as _user_commands  # noqa: E402
 
 _user_commands.register(app)
 
+from fundwall.cli import orders as _order_commands  # noqa: E402
+
+_order_commands.register(app)
+
 from fundwall.cli import demo as _demo_commands  # noqa: E402
 
 _demo_commands.register(app)

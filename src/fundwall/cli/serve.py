@@ -18,6 +18,8 @@ from rich.console import Console
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from fundwall.bootstrap import Platform
+
 console = Console(highlight=False, soft_wrap=True)
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -61,6 +63,39 @@ def run_server(app: FastAPI, host: str, port: int) -> None:
     )
 
 
+class OrderExpiry(threading.Thread):
+    """The police orders' timer inside `fundwall serve`: every `interval` seconds it marks
+    the orders whose time has run out as expired (`fundwall.police.expire_orders`, as the
+    operator). The engine stops enforcing an order at its end by itself; this writes the
+    order's status, history and audit record, so both sides see it ended."""
+
+    def __init__(self, platform: Platform, interval: float) -> None:
+        super().__init__(name="order-expiry", daemon=True)
+        self.platform, self.interval = platform, interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.sweep()
+
+    def sweep(self) -> list[int]:
+        """Expire what is due now; the ids. A failure is printed and the next sweep retries:
+        the server goes on deciding whatever the timer meets."""
+        from fundwall.police import expire_orders
+
+        try:
+            with self.platform.unit_of_work() as uow:
+                return expire_orders(uow, self.platform.operator)
+        except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad sweep
+            console.print(f"[red]order expiry failed, retrying later:[/] {error}")
+            return []
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.is_alive():
+            self.join()
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
@@ -82,13 +117,17 @@ def serve(
 
     with bootstrap.opened() as platform:
         service = platform.decision_service(region=region)
+        expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
         try:
             app = platform.app(service, accounts=region is None)
             source = region if region is not None else display_url(platform.settings.database_url)
             console.print(f"Fundwall deciding over {source}")
             console.print(f"API docs: {docs_url(host, port)}")
+            if region is None:  # orders live in the store; a region folder has none
+                expiry.start()
             run_server(app, host, port)
         finally:
+            expiry.stop()
             service.close()
 
 

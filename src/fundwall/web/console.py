@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from fundwall.api.member_data import member_data_router
+from fundwall.api.orders import order_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
@@ -67,6 +68,7 @@ def install_console(
         cases=cases or CaseSettings(),
     )
     app.include_router(member_data_router(keyring, library))
+    app.include_router(order_router(keyring))
     for router in console_routers():
         app.include_router(router)
     static = Path(__file__).parent / "static"

@@ -24,6 +24,7 @@ from fundwall.cases import (
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
+from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
@@ -63,6 +64,20 @@ def figure(unit: str, value: object, *, signed: bool = False) -> str | None:
 
 
 _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
+    OrderKind: {
+        "query": N_("Account query"),
+        "stop_payment": N_("Emergency stop-payment"),
+        "freeze": N_("Freeze"),
+        "renewal": N_("Renewal"),
+        "release": N_("Release"),
+    },
+    OrderStatus: {
+        "issued": N_("Issued"),
+        "executed": N_("Executed"),
+        "refused": N_("Refused"),
+        "expired": N_("Expired"),
+        "released": N_("Released"),
+    },
     Action: {
         "pass": N_("Pass"),
         "alert": N_("Alert"),

@@ -30,6 +30,7 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
+from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.web.formatting import label_for, labels_of, money, when
@@ -40,6 +41,7 @@ NAVIGATION: Final = (
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
+    ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
@@ -64,6 +66,8 @@ _KINDS: Final = {
         Priority,
         Outcome,
         PackStatus,
+        OrderKind,
+        OrderStatus,
     )
 }
 

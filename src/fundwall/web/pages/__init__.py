@@ -9,6 +9,7 @@ from fundwall.web.pages import (
     alerts,
     audit,
     cases,
+    orders,
     overview,
     packs,
     session,
@@ -24,6 +25,7 @@ def console_routers() -> list[APIRouter]:
         accounts.router,
         alerts.router,
         cases.router,
+        orders.router,
         packs.router,
         audit.router,
     ]

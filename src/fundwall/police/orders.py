@@ -1,0 +1,447 @@
+"""Police orders (公安指令): issued by a police unit's officer, routed to the bank holding the
+account, in force at once, answered by the bank.
+
+    view = issue_order(uow, officer, OrderRequest(OrderKind.FREEZE, "厦公冻字〔2024〕42号",
+                       officers="王警官", police_case_no="A3502002024060001",
+                       legal_basis="《反电信网络诈骗法》第三十二条", account_no="6222…",
+                       amount_fen=5_000_00))
+    answer_order(uow, bank_analyst, view.id, OrderAnswer(executed=True), keyring)
+
+A stop-payment or freeze writes the account's restriction (`fundwall.accounts.queries`, the
+engine's one door) in the same commit as the order, its history and its audit record: a
+crash leaves the order wholly in force and recorded, or nothing. A renewal moves the end of
+the order it names (by that order's document number); a release ends it now. Each use case
+refuses an actor without its permission, reads only the actor's orders (a unit its own, a
+bank those routed to it; any other is NotFound) and commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from fundwall.accounts.queries import end_restriction, extend_restriction, write_restriction
+from fundwall.auth.actor import Actor
+from fundwall.auth.roles import Permission
+from fundwall.auth.usecase import use_case
+from fundwall.config import Settings, get_settings
+from fundwall.crypto import Keyring
+from fundwall.domain.accounts import AccountStatus
+from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
+from fundwall.domain.identity import mask_account
+from fundwall.domain.institutions import InstitutionKind
+from fundwall.domain.police import RESTRICTING_ORDERS, OrderKind, OrderStatus
+from fundwall.engine.controls.changes import reference, stated_reason
+from fundwall.engine.controls.model import RestrictionKind
+from fundwall.police.answers import query_answer
+from fundwall.police.model import (
+    OrderAnswer,
+    OrderFilter,
+    OrderItem,
+    OrderRequest,
+    OrderView,
+    add_months,
+    document_number,
+)
+from fundwall.police.queries import (
+    add_event,
+    in_force_clause,
+    order_item,
+    order_view,
+    visible_order,
+    visible_orders,
+)
+from fundwall.store.engine_tables import AccountRestrictionRow
+from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
+from fundwall.store.personal_data import ensure_no_personal_data
+from fundwall.store.police_tables import OFFICERS, REASON, PoliceOrderRow
+from fundwall.store.tables import AccountRow, InstitutionRow
+from fundwall.store.uow import UnitOfWork
+
+ON_ACCOUNT: Final = frozenset({OrderKind.QUERY, OrderKind.STOP_PAYMENT, OrderKind.FREEZE})
+"""Orders that name their account; a renewal or release takes its target's."""
+RESTRICTION_OF: Final = {
+    OrderKind.STOP_PAYMENT: RestrictionKind.STOP_PAYMENT,
+    OrderKind.FREEZE: RestrictionKind.FREEZE,
+}
+TITLE_ZH: Final = {
+    OrderKind.QUERY: "协助查询",
+    OrderKind.STOP_PAYMENT: "紧急止付",
+    OrderKind.FREEZE: "协助冻结",
+    OrderKind.RENEWAL: "继续止付/续冻",
+    OrderKind.RELEASE: "解除止付/解冻",
+}
+
+
+@use_case(Permission.ISSUE_ORDERS)
+def issue_order(
+    uow: UnitOfWork, actor: Actor, request: OrderRequest, *, settings: Settings | None = None
+) -> OrderView:
+    """Check, route and put in force an order of the actor's unit; audited and committed.
+
+    Refusals (nothing changed): a missing, malformed or used document number, an account
+    not in the directory, a restriction on a closed account, a second stop-payment on an
+    account stopped already, a query's period beyond `orders.query_max_days`, a renewal or
+    release of an unknown order, or of one no longer in force, a stop-payment renewed
+    `policy.stop_payment_max_renewals` times already."""
+    settings = settings or get_settings()
+    session, now = uow.session, uow.clock.now()
+    kind = OrderKind(request.kind)
+    unit = _unit(uow, actor, request.police_unit)
+    document_no = document_number(request.document_no)
+    if session.scalars(
+        select(PoliceOrderRow.id).where(PoliceOrderRow.document_no == document_no)
+    ).first():
+        raise Conflict(f"document number {document_no} is used by another order already")
+    row = PoliceOrderRow(
+        document_no=document_no,
+        kind=kind.value,
+        police_unit=unit,
+        officers=_text(request.officers, "officers", OFFICERS),
+        police_case_no=document_number(request.police_case_no, "police_case_no"),
+        legal_basis=_text(request.legal_basis, "legal_basis", REASON),
+        major_case=bool(request.major_case),
+        renewals=0,
+        status=OrderStatus.ISSUED.value,
+        issued_at=now,
+        issued_by=actor.audit_id,
+    )
+    if kind in ON_ACCOUNT:
+        _on_account(uow, row, kind, request, settings, now)
+    else:
+        _on_target(uow, actor, row, kind, request, settings, now)
+    session.add(row)
+    session.flush()
+    if kind in RESTRICTING_ORDERS:
+        restriction = write_restriction(
+            uow,
+            actor,
+            row.account_no,
+            RESTRICTION_OF[kind],
+            reason=f"{TITLE_ZH[kind]} {document_no}",
+            starts_at=now,
+            ends_at=row.ends_at,
+            amount_fen=row.amount_fen,
+            order_reference=document_no,
+        )
+        row.restriction_id = restriction.id
+    add_event(uow, row, "issued", now, actor.audit_id, ends_at=_iso(row.ends_at))
+    uow.audit.record(
+        actor,
+        "issue_order",
+        f"order:{row.id}",
+        {
+            "kind": kind.value,
+            "document_no": document_no,
+            "account": mask_account(row.account_no),
+            "bank": row.bank_code,
+            "amount_fen": row.amount_fen,
+            "target": row.target_order_id,
+            "ends_at": _iso(row.ends_at),
+        },
+    )
+    uow.commit()
+    return order_view(session, row, now)
+
+
+@use_case(Permission.EXECUTE_ORDERS)
+def answer_order(
+    uow: UnitOfWork,
+    actor: Actor,
+    order_id: int,
+    answer: OrderAnswer,
+    keyring: Keyring,
+    *,
+    settings: Settings | None = None,
+) -> OrderView:
+    """The bank's answer to an order routed to it: executed (a query's answer is built from
+    the store: the holder masked, the balance, the period's transactions; a restriction's
+    `held_fen` defaults to what the ledger holds) or refused with a reason (a stop-payment's
+    or freeze's restriction is lifted). Audited and committed."""
+    settings = settings or get_settings()
+    session, now = uow.session, uow.clock.now()
+    row = visible_order(session, actor, order_id)
+    kind = OrderKind(row.kind)
+    if row.status != OrderStatus.ISSUED.value:
+        raise Conflict(f"order {row.document_no} is {row.status}; only an issued order is answered")
+    if row.ends_at is not None and row.ends_at <= now:
+        raise Conflict(f"order {row.document_no} ended at {row.ends_at.isoformat()}")
+    details: dict[str, Any] = {"executed": answer.executed}
+    if answer.executed:
+        row.held_fen = _held(session, row, kind, answer.held_fen)
+        if kind is OrderKind.QUERY:
+            row.answer = query_answer(session, row, keyring, settings.orders.query_max_transactions)
+        row.status = OrderStatus.EXECUTED.value
+        details["held_fen"] = row.held_fen
+    else:
+        if kind not in ON_ACCOUNT:
+            raise InvalidInput(
+                "a renewal or release acts on an order the bank executed already; the bank "
+                "confirms it (executed)",
+                "executed",
+            )
+        if answer.held_fen is not None:
+            raise InvalidInput("a refusal holds nothing", "held_fen")
+        row.refusal_reason = stated_reason(answer.reason or "")
+        ensure_no_personal_data(row.refusal_reason, "reason")
+        if row.restriction_id is not None:
+            restriction = session.get(AccountRestrictionRow, row.restriction_id)
+            if restriction is not None and restriction.lifted_at is None:
+                end_restriction(uow, actor, restriction, f"银行拒绝执行 {row.document_no}")
+        row.status, row.ended_at = OrderStatus.REFUSED.value, now
+        details["reason"] = row.refusal_reason
+    row.answered_at, row.answered_by = now, actor.audit_id
+    add_event(uow, row, row.status, now, actor.audit_id, **details)
+    uow.audit.record(actor, "answer_order", f"order:{row.id}", details)
+    uow.commit()
+    return order_view(session, row, now)
+
+
+@use_case(Permission.VIEW_CUSTOMER_DATA)
+def list_orders(uow: UnitOfWork, actor: Actor, wanted: OrderFilter) -> Page[OrderItem]:
+    """The actor's orders (a unit its own, a bank those routed to it), newest first."""
+    query = visible_orders(actor)
+    if wanted.kind is not None:
+        query = query.where(PoliceOrderRow.kind == OrderKind(wanted.kind).value)
+    if wanted.status is not None:
+        query = query.where(PoliceOrderRow.status == OrderStatus(wanted.status).value)
+    if wanted.account_no:
+        query = query.where(PoliceOrderRow.account_no == wanted.account_no)
+    query = query.order_by(PoliceOrderRow.issued_at.desc(), PoliceOrderRow.id.desc())
+    now = uow.clock.now()
+    page = fetch_page(uow.session, query, wanted.page, PAGE_SIZE, lambda r: r)
+    return Page([order_item(row[0], now) for row in page.items], page.number, page.size, page.more)
+
+
+@use_case(Permission.VIEW_CUSTOMER_DATA)
+def get_order(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderView:
+    """One of the actor's orders with its history; NotFound for any other."""
+    return order_view(uow.session, visible_order(uow.session, actor, order_id), uow.clock.now())
+
+
+def _unit(uow: UnitOfWork, actor: Actor, asked: str | None) -> str:
+    """The police unit the order is of: the officer's own; the operator names one."""
+    if actor.role.is_police:
+        if actor.member is None:
+            raise PermissionDenied("an officer of no police unit issues no orders")
+        if asked not in (None, actor.member):
+            raise PermissionDenied(f"an officer issues orders of unit {actor.member} only")
+        return actor.member
+    if asked is None:
+        raise InvalidInput("name the police unit the order is of", "police_unit")
+    institution = uow.session.get(InstitutionRow, asked)
+    if institution is None or institution.kind != InstitutionKind.POLICE_UNIT.value:
+        raise InvalidInput(f"{asked} is not a police unit of the region", "police_unit")
+    return asked
+
+
+def _text(value: str, field: str, longest: int) -> str:
+    stripped = (value or "").strip()
+    if not stripped:
+        raise InvalidInput("missing", field)
+    if len(stripped) > longest or not stripped.isprintable():
+        raise InvalidInput(f"at most {longest} printable characters", field)
+    ensure_no_personal_data(stripped, field)
+    return stripped
+
+
+def _on_account(
+    uow: UnitOfWork,
+    row: PoliceOrderRow,
+    kind: OrderKind,
+    request: OrderRequest,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """A query, stop-payment or freeze: its account, amount, period and end."""
+    if request.target_document_no is not None:
+        raise InvalidInput(f"a {kind.value} names an account, not an order", "target_document_no")
+    if not request.account_no:
+        raise InvalidInput("name the account", "account_no")
+    account_no = reference(request.account_no, "account_no")
+    account = uow.session.get(AccountRow, account_no)
+    if account is None:
+        raise InvalidInput(
+            f"no account {mask_account(account_no)} in the account directory", "account_no"
+        )
+    row.account_no, row.bank_code = account_no, account.institution_code
+    if kind is OrderKind.QUERY:
+        if request.amount_fen is not None:
+            raise InvalidInput("a query has no amount", "amount_fen")
+        row.period_from, row.period_to = _period(request, settings, now)
+        return
+    if account.status == AccountStatus.CLOSED.value:
+        raise Conflict(f"account {mask_account(account_no)} is closed; nothing to restrict")
+    if request.period_from is not None or request.period_to is not None:
+        raise InvalidInput("only a query has a period", "period_from")
+    if request.amount_fen is not None and (
+        type(request.amount_fen) is not int or request.amount_fen <= 0
+    ):
+        raise InvalidInput("a whole, positive number of fen", "amount_fen")
+    row.amount_fen = request.amount_fen
+    policy = settings.policy
+    if kind is OrderKind.STOP_PAYMENT:
+        if _stopped(uow, account_no, now):
+            raise Conflict(
+                f"account {mask_account(account_no)} is stopped already; renew that "
+                "stop-payment instead"
+            )
+        row.ends_at = now + timedelta(hours=policy.stop_payment_hours)
+    else:
+        months = policy.freeze_major_case_months if row.major_case else policy.freeze_months
+        row.ends_at = add_months(now, months)
+    row.starts_at = now
+
+
+def _period(request: OrderRequest, settings: Settings, now: datetime) -> tuple[datetime, datetime]:
+    start, end = request.period_from, request.period_to
+    if start is None or end is None:
+        raise InvalidInput("a query names its period: from and to", "period_from")
+    for value, field in ((start, "period_from"), (end, "period_to")):
+        if value.utcoffset() is None:
+            raise InvalidInput("time has no UTC offset; give one, e.g. +08:00", field)
+    if end <= start:
+        raise InvalidInput("the period ends after it starts", "period_to")
+    if end > now:
+        raise InvalidInput("the period ends in the future", "period_to")
+    longest = settings.orders.query_max_days
+    if end - start > timedelta(days=longest):
+        raise InvalidInput(f"a query covers at most {longest} days", "period_from")
+    return start, end
+
+
+def _stopped(uow: UnitOfWork, account_no: str, now: datetime) -> bool:
+    """Whether a stop-payment (an order's or any other) holds the account now."""
+    found = uow.session.scalars(
+        select(AccountRestrictionRow.id).where(
+            AccountRestrictionRow.account_no == account_no,
+            AccountRestrictionRow.kind == RestrictionKind.STOP_PAYMENT.value,
+            AccountRestrictionRow.lifted_at.is_(None),
+            AccountRestrictionRow.starts_at <= now,
+            (AccountRestrictionRow.ends_at.is_(None)) | (AccountRestrictionRow.ends_at > now),
+        )
+    ).first()
+    return found is not None
+
+
+def _on_target(
+    uow: UnitOfWork,
+    actor: Actor,
+    row: PoliceOrderRow,
+    kind: OrderKind,
+    request: OrderRequest,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """A renewal or release: the order it acts on, checked in force, renewed or ended."""
+    if not request.target_document_no:
+        raise InvalidInput(
+            f"a {kind.value} names the order it acts on by its document number",
+            "target_document_no",
+        )
+    wanted = document_number(request.target_document_no, "target_document_no")
+    target: PoliceOrderRow | None = uow.session.scalars(
+        visible_orders(actor).where(
+            PoliceOrderRow.document_no == wanted, PoliceOrderRow.police_unit == row.police_unit
+        )
+    ).one_or_none()
+    if target is None:
+        raise InvalidInput(
+            f"no order of unit {row.police_unit} has document number {wanted}",
+            "target_document_no",
+        )
+    target_kind = OrderKind(target.kind)
+    if target_kind not in RESTRICTING_ORDERS:
+        raise InvalidInput(
+            f"{wanted} is a {target_kind.value}; a {kind.value} acts on a stop-payment or freeze",
+            "target_document_no",
+        )
+    if request.account_no not in (None, "", target.account_no):
+        raise InvalidInput(f"order {wanted} is on another account", "account_no")
+    if request.amount_fen is not None or request.period_from or request.period_to:
+        raise InvalidInput(f"a {kind.value} keeps the amount of the order", "amount_fen")
+    assert target.ends_at is not None  # a stop-payment or freeze always ends
+    if target.status not in (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value):
+        raise Conflict(f"order {wanted} is {target.status}; it is no longer in force")
+    if target.ends_at <= now:
+        raise Conflict(f"order {wanted} expired at {target.ends_at.isoformat()}; issue a new order")
+    restriction = uow.session.get(AccountRestrictionRow, target.restriction_id)
+    assert restriction is not None  # written with the order
+    row.account_no, row.bank_code, row.target_order_id = (
+        target.account_no,
+        target.bank_code,
+        target.id,
+    )
+    row.amount_fen, row.starts_at = target.amount_fen, now
+    policy = settings.policy
+    if kind is OrderKind.RELEASE:
+        end_restriction(uow, actor, restriction, f"{TITLE_ZH[kind]} {row.document_no}")
+        _end_with_renewals(uow, actor, target, now, row.document_no)
+        return
+    if target_kind is OrderKind.STOP_PAYMENT:
+        if target.renewals >= policy.stop_payment_max_renewals:
+            raise Conflict(
+                f"stop-payment {wanted} was renewed {target.renewals} times, the most the law "
+                "allows; freeze the account instead"
+            )
+        new_end = target.ends_at + timedelta(hours=policy.stop_payment_hours)
+    else:
+        major = row.major_case or target.major_case
+        row.major_case = major
+        months = policy.freeze_major_case_months if major else policy.freeze_months
+        new_end = add_months(target.ends_at, months)
+    extend_restriction(uow, actor, restriction, new_end, f"{TITLE_ZH[kind]} {row.document_no}")
+    row.starts_at, row.ends_at = target.ends_at, new_end
+    uow.session.flush()
+    add_event(
+        uow,
+        target,
+        "renewed",
+        now,
+        actor.audit_id,
+        by=row.document_no,
+        previous_end=_iso(target.ends_at),
+        ends_at=_iso(new_end),
+    )
+    target.renewals += 1
+    target.ends_at = new_end
+
+
+def _end_with_renewals(
+    uow: UnitOfWork, actor: Actor, target: PoliceOrderRow, now: datetime, by: str
+) -> None:
+    """Mark `target` and its renewals in force released by the order `by`."""
+    renewals = uow.session.scalars(
+        select(PoliceOrderRow).where(
+            PoliceOrderRow.target_order_id == target.id,
+            PoliceOrderRow.kind == OrderKind.RENEWAL.value,
+            in_force_clause(now),
+        )
+    )
+    for ended in (target, *renewals):
+        ended.status, ended.ended_at = OrderStatus.RELEASED.value, now
+        add_event(uow, ended, "released", now, actor.audit_id, by=by)
+
+
+def _held(session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None) -> int | None:
+    """The balance held: what the bank states, else what the ledger holds (the balance, up to
+    the order's amount). A query or release holds nothing; a renewal keeps what was held."""
+    if kind not in RESTRICTING_ORDERS:
+        if stated is not None:
+            raise InvalidInput(f"a {kind.value} holds no money of its own", "held_fen")
+        return None
+    if stated is not None:
+        if type(stated) is not int or stated < 0:
+            raise InvalidInput("a whole number of fen, zero or more", "held_fen")
+        if row.amount_fen is not None and stated > row.amount_fen:
+            raise InvalidInput("more than the order's amount", "held_fen")
+        return stated
+    account = session.get(AccountRow, row.account_no)
+    balance = max(0, account.balance_fen) if account is not None else 0
+    return balance if row.amount_fen is None else min(balance, row.amount_fen)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
