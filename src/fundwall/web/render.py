@@ -22,6 +22,7 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
+from fundwall.domain.police import ClueStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.web.formatting import label_for, labels_of, money, when
@@ -31,6 +32,9 @@ NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
+    ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
+    ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
+    ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
@@ -51,6 +55,7 @@ _KINDS: Final = {
         Disposition,
         AssigneeFilter,
         PackStatus,
+        ClueStatus,
     )
 }
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fundwall.web.pages import accounts, alerts, audit, overview, packs, session, transactions
+from fundwall.web.pages import (
+    accounts,
+    alerts,
+    audit,
+    clues,
+    overview,
+    packs,
+    session,
+    transactions,
+)
 
 
 def console_routers() -> list[APIRouter]:
@@ -14,6 +23,7 @@ def console_routers() -> list[APIRouter]:
         transactions.router,
         accounts.router,
         alerts.router,
+        clues.router,
         packs.router,
         audit.router,
     ]
