@@ -34,6 +34,7 @@ from fundwall.store.mapping import transaction_of
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.web.errors import is_console
 
+from .clue_records import clue_values
 from .conftest import Browser, open_client, sign_in
 from .region import ADMIN, Region
 
@@ -42,7 +43,7 @@ SECOND_ADMIN: Final = "admin2"
 REFUSALS: Final = frozenset({401, 403, 404})
 SIGN_IN_FIRST: Final = "/login?next="
 """Where the console sends a request without a session."""
-RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}")
+RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{clue_id}", "{case_id}")
 """Path placeholders that name a member's record."""
 
 
@@ -67,7 +68,8 @@ Body = Callable[[Records], dict[str, Any]]
 class Expect:
     """Who may use a route (`permission`; None: any signed-in user, or anyone if `public`)
     and what a request carries: query and form fields (templates filled from the records),
-    a body, and the route's own path placeholders (`fill`: a static file's name)."""
+    a body, and the route's own path placeholders (`fill`: a static file's name, or a
+    placeholder naming another of the records, as `{police_clue_id}`)."""
 
     permission: Permission | None
     params: Mapping[str, str] = field(default_factory=dict)
@@ -79,7 +81,7 @@ class Expect:
 
     def request(self, method: str, template: str, records: Records) -> tuple[str, dict[str, Any]]:
         """The URL and httpx's keyword arguments of a request about `records`."""
-        url = records.fill(template, **self.fill)
+        url = records.fill(template, **{name: records.fill(v) for name, v in self.fill.items()})
         kwargs: dict[str, Any] = self.body(records) if self.body is not None else {}
         if self.params:
             kwargs["params"] = {name: records.fill(v) for name, v in self.params.items()}
@@ -98,8 +100,9 @@ def needs(
     params: Mapping[str, str] | None = None,
     data: Mapping[str, str] | None = None,
     body: Body | None = None,
+    fill: Mapping[str, str] | None = None,
 ) -> Expect:
-    return Expect(permission, params or {}, data or {}, body)
+    return Expect(permission, params or {}, data or {}, body, fill=fill or {})
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ def records_of(database: Engine, region: Region, bank: str, private: frozenset[s
     with UnitOfWork(database) as uow:
         row = next(row for row in uow.session.scalars(alerted) if row.payer_account in private)
         stored = transaction_of(row).as_row()
+        clues = clue_values(uow, bank, region.police_unit)
     transaction = {name: value for name, value in stored.items() if value is not None}
     transaction["ts"] = stored["ts"].astimezone(UTC).isoformat()
     values = {
@@ -189,6 +193,7 @@ def records_of(database: Engine, region: Region, bank: str, private: frozenset[s
         "live": default_pack().version,
         "region": region.folder.name,
         "language": "en",
+        **clues,
     }
     return Records(bank, values, transaction)
 

@@ -39,6 +39,8 @@ from fundwall.store.mapping import decision_row
 from fundwall.store.migrate import upgrade
 from fundwall.store.tables import DecisionRow, TransactionRow
 
+from .clue_records import add_clues
+
 SEED = 1
 PASSWORD = "fundwall-demo"
 ADMIN = "admin1"
@@ -193,6 +195,14 @@ def build_region(root: Path) -> Region:
             add_user(uow, operator, ADMIN, Role.MEMBER_ADMIN, first_bank, PASSWORD, passwords)
             _, first_key = create_api_key(uow, operator, first_bank)
             _, second_key = create_api_key(uow, operator, second_bank)
+        add_clues(
+            platform,
+            {
+                first_bank: (facts["first_account"], "analyst1"),
+                second_bank: (facts["second_account"], "analyst2"),
+            },
+            police_unit,
+        )
     return Region(
         folder=folder,
         data_dir=root,

@@ -1,7 +1,8 @@
 """`/v1/clues`: clue transfer (线索移送) for the banks' and the police's systems.
 
-A bank's system (its API key) sends a clue from one of its cases and reads its outbox; a
-police unit's system (its key, acting as `police_system`) reads the unit's inbox, a clue's
+A bank's system (its API key) sends a clue from one of its cases and reads its outbox
+(`GET /v1/clues`); a police unit's system (its key, acting as `police_system`) reads the
+unit's inbox (`GET /v1/clues/inbox`), a clue's
 package with the holders in full (each read audited) and answers. A signed-in console user
 reads with the session. Another member's or unit's clue answers 404, as one that does not
 exist; an answer that cannot follow the clue's status 409.
@@ -43,6 +44,7 @@ from fundwall.clues.model import (
 )
 from fundwall.crypto import Keyring
 from fundwall.domain.police import ClueStatus
+from fundwall.store.paging import Page
 
 TAG = "clues"
 CLUE_BODY_BYTES: Final = 256 * 1024
@@ -249,25 +251,36 @@ def clue_router(keyring: Keyring) -> APIRouter:
         )
         return ClueOut.of_view(view)
 
+    def page_of(found: Page[ClueItem]) -> CluePage:
+        return CluePage(
+            page=found.number, more=found.more, items=[ClueItemOut.of(i) for i in found.items]
+        )
+
     @router.get(
         "",
-        summary="The bank's sent clues, or the police unit's incoming ones",
+        summary="The clues the member sent (its outbox)",
         response_model=CluePage,
         responses=problem_responses(401, 403, 422),
         openapi_extra=_KEYED,
     )
-    def list_clues(
+    def list_sent(
         actor: ApiActor, uow: UnitOfWorkDep, status: ClueStatus | None = None, page: PageNumber = 1
     ) -> CluePage:
-        """A police unit's inbox, a bank's outbox: latest change first."""
-        wanted = ClueFilter(status, page)
-        if actor.can(Permission.ANSWER_CLUES):
-            found = clue_inbox(uow, actor, wanted)
-        else:
-            found = clue_outbox(uow, actor, wanted)
-        return CluePage(
-            page=found.number, more=found.more, items=[ClueItemOut.of(i) for i in found.items]
-        )
+        """A bank's clues, latest change first."""
+        return page_of(clue_outbox(uow, actor, ClueFilter(status, page)))
+
+    @router.get(
+        "/inbox",
+        summary="The clues sent to the police unit (its inbox)",
+        response_model=CluePage,
+        responses=problem_responses(401, 403, 422),
+        openapi_extra=_KEYED,
+    )
+    def list_received(
+        actor: ApiActor, uow: UnitOfWorkDep, status: ClueStatus | None = None, page: PageNumber = 1
+    ) -> CluePage:
+        """A police unit's incoming clues, latest change first."""
+        return page_of(clue_inbox(uow, actor, ClueFilter(status, page)))
 
     @router.get(
         "/{clue_id}",
