@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
-from fundwall.api.member_data import PageNumber, PageOut
+from fundwall.api.member_data import PageNumber, PageOut, TransactionOut
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import API_KEY_SECURITY, security_doc
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep, presented_key_actor
@@ -136,18 +136,6 @@ class ClueAccountOut(BaseModel):
     )
 
 
-class ClueTransactionOut(BaseModel):
-    tx_id: str
-    ts: datetime
-    kind: str
-    payer_account: str | None
-    payee_account: str | None
-    payer_bank: str | None
-    payee_bank: str | None
-    amount_fen: int
-    channel: str
-
-
 class ClueEvidenceOut(BaseModel):
     evidence_id: int
     filename: str
@@ -168,7 +156,7 @@ class PackageOut(BaseModel):
     """What the clue sent: accounts, transactions, evidence files."""
 
     accounts: list[ClueAccountOut]
-    transactions: list[ClueTransactionOut]
+    transactions: list[TransactionOut] = Field(description="without decisions")
     evidence: list[ClueEvidenceOut]
 
 
@@ -203,9 +191,7 @@ class ClueOut(ClueItemOut):
                     )
                     for a in view.accounts
                 ],
-                transactions=[
-                    ClueTransactionOut(**fields(t, ClueTransactionOut)) for t in view.transactions
-                ],
+                transactions=[TransactionOut.of(t) for t in view.transactions],
                 evidence=[ClueEvidenceOut(**fields(e, ClueEvidenceOut)) for e in view.evidence],
             ),
             history=[ClueEventOut(**fields(e, ClueEventOut)) for e in view.history],

@@ -13,7 +13,6 @@ from fundwall.clues.model import (
     ClueFilter,
     ClueHolder,
     ClueItem,
-    ClueTransaction,
     ClueView,
 )
 from fundwall.clues.transfer import answer_clue, send_clue
@@ -37,7 +36,6 @@ __all__ = [
     "ClueFilter",
     "ClueHolder",
     "ClueItem",
-    "ClueTransaction",
     "ClueView",
     "answer_clue",
     "case_clues",

@@ -15,6 +15,7 @@ from typing import Final
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus
+from fundwall.monitoring.transactions import TxItem
 
 SUMMARY_MIN: Final = 10
 SUMMARY_MAX: Final = 4000
@@ -104,19 +105,6 @@ class ClueAccount:
 
 
 @dataclass(frozen=True, slots=True)
-class ClueTransaction:
-    tx_id: str
-    ts: datetime
-    kind: str
-    payer_account: str | None
-    payee_account: str | None
-    payer_bank: str | None
-    payee_bank: str | None
-    amount_fen: int
-    channel: str
-
-
-@dataclass(frozen=True, slots=True)
 class ClueEvidence:
     """An evidence file of the package (its content is read with `clue_evidence`)."""
 
@@ -150,7 +138,8 @@ class ClueView:
     recovered_fen: int | None
     sent_by: str
     accounts: tuple[ClueAccount, ...]
-    transactions: tuple[ClueTransaction, ...]
+    transactions: tuple[TxItem, ...]
+    """Without decisions: those are the banks' own."""
     evidence: tuple[ClueEvidence, ...]
     history: tuple[ClueEvent, ...]
     answers: tuple[ClueStatus, ...] = field(default=())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, false, func, null, select
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
@@ -20,11 +20,11 @@ from fundwall.clues.model import (
     ClueEvidence,
     ClueFilter,
     ClueItem,
-    ClueTransaction,
     ClueView,
 )
 from fundwall.domain.errors import NotFound
 from fundwall.domain.police import ClueStatus
+from fundwall.monitoring.transactions import TxItem, tx_item
 from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.police_tables import (
     CaseEvidenceRow,
@@ -111,26 +111,14 @@ def plain_accounts(session: Session, clue: ClueRow) -> tuple[ClueAccount, ...]:
     )
 
 
-def package_transactions(session: Session, clue: ClueRow) -> tuple[ClueTransaction, ...]:
-    rows = session.scalars(
-        select(TransactionRow)
+def package_transactions(session: Session, clue: ClueRow) -> tuple[TxItem, ...]:
+    """The clue's transactions in time order, without decisions (the banks' own)."""
+    rows = session.execute(
+        select(TransactionRow, null(), null())
         .where(TransactionRow.tx_id.in_(list(clue.package["tx_ids"])))
         .order_by(TransactionRow.ts, TransactionRow.tx_id)
-    )
-    return tuple(
-        ClueTransaction(
-            tx.tx_id,
-            tx.ts,
-            tx.kind,
-            tx.payer_account,
-            tx.payee_account,
-            tx.payer_bank,
-            tx.payee_bank,
-            tx.amount_fen,
-            tx.channel,
-        )
-        for tx in rows
-    )
+    ).all()
+    return tuple(tx_item(row) for row in rows)
 
 
 def evidence_of(row: CaseEvidenceRow) -> ClueEvidence:
