@@ -34,6 +34,7 @@ from fundwall.store.mapping import transaction_of
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.web.errors import is_console
 
+from .clue_records import clue_values
 from .conftest import Browser, open_client, sign_in
 from .region import ADMIN, Region
 
@@ -42,7 +43,7 @@ SECOND_ADMIN: Final = "admin2"
 REFUSALS: Final = frozenset({401, 403, 404})
 SIGN_IN_FIRST: Final = "/login?next="
 """Where the console sends a request without a session."""
-RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{case_id}", "{order_id}")
+RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{case_id}", "{order_id}", "{clue_id}")
 """Path placeholders that name a member's record."""
 QUERY_PERIOD: Final = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 10, tzinfo=UTC))
 """The period of the police orders `issue_orders` issues (account queries)."""
@@ -73,7 +74,8 @@ Body = Callable[[Records], dict[str, Any]]
 class Expect:
     """Who may use a route (`permission`; None: any signed-in user, or anyone if `public`)
     and what a request carries: query and form fields (templates filled from the records),
-    a body, and the route's own path placeholders (`fill`: a static file's name)."""
+    a body, and the route's own path placeholders (`fill`: a static file's name, or a
+    placeholder naming another of the records, as `{police_clue_id}`)."""
 
     permission: Permission | None
     params: Mapping[str, str] = field(default_factory=dict)
@@ -85,7 +87,7 @@ class Expect:
 
     def request(self, method: str, template: str, records: Records) -> tuple[str, dict[str, Any]]:
         """The URL and httpx's keyword arguments of a request about `records`."""
-        url = records.fill(template, **self.fill)
+        url = records.fill(template, **{name: records.fill(v) for name, v in self.fill.items()})
         kwargs: dict[str, Any] = self.body(records) if self.body is not None else {}
         if self.params:
             kwargs["params"] = {name: records.fill(v) for name, v in self.params.items()}
@@ -104,8 +106,9 @@ def needs(
     params: Mapping[str, str] | None = None,
     data: Mapping[str, str] | None = None,
     body: Body | None = None,
+    fill: Mapping[str, str] | None = None,
 ) -> Expect:
-    return Expect(permission, params or {}, data or {}, body)
+    return Expect(permission, params or {}, data or {}, body, fill=fill or {})
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ def records_of(database: Engine, region: Region, bank: str, private: frozenset[s
     with UnitOfWork(database) as uow:
         row = next(row for row in uow.session.scalars(alerted) if row.payer_account in private)
         stored = transaction_of(row).as_row()
+        clues = clue_values(uow, bank, region.police_unit)
     transaction = {name: value for name, value in stored.items() if value is not None}
     transaction["ts"] = stored["ts"].astimezone(UTC).isoformat()
     values = {
@@ -245,6 +249,7 @@ def records_of(database: Engine, region: Region, bank: str, private: frozenset[s
         "live": default_pack().version,
         "region": region.folder.name,
         "language": "en",
+        **clues,
     }
     return Records(bank, values, transaction)
 

@@ -39,6 +39,8 @@ from fundwall.store.mapping import decision_row
 from fundwall.store.migrate import upgrade
 from fundwall.store.tables import DecisionRow, TransactionRow
 
+from .clue_records import add_clues
+
 SEED = 1
 PASSWORD = "fundwall-demo"
 ADMIN = "admin1"
@@ -198,6 +200,14 @@ def build_region(root: Path) -> Region:
             _, first_key = create_api_key(uow, operator, first_bank)
             _, second_key = create_api_key(uow, operator, second_bank)
             _, police_key = create_api_key(uow, operator, police_unit)
+        add_clues(
+            platform,
+            {
+                first_bank: (facts["first_account"], "analyst1"),
+                second_bank: (facts["second_account"], "analyst2"),
+            },
+            police_unit,
+        )
     return Region(
         folder=folder,
         data_dir=root,

@@ -125,6 +125,23 @@ CONSOLE_ORDER: Final = {
 }
 """The officer's order form: an account query on the records' account."""
 
+
+def _clue(records: Records) -> dict[str, Any]:
+    values = records.values
+    summary = "sent again to the unit"
+    return {
+        "json": {
+            "case_id": int(values["case_id"]),
+            "police_unit": values["police_unit"],
+            "summary": summary,
+        }
+    }
+
+
+def _answer(records: Records) -> dict[str, Any]:
+    return {"json": {"status": "received"}}
+
+
 P = Permission
 ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # Public: the health check, the API documentation, static files, signing in, language.
@@ -199,6 +216,29 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/packs/{version}/shadow"): needs(P.PROMOTE_RULE_PACKS),
     ("POST", "/packs/shadow/stop"): needs(P.PROMOTE_RULE_PACKS),
     ("POST", "/packs/{version}/promote"): needs(P.PROMOTE_RULE_PACKS),
+    # Clues: the bank's outbox, its clue's page and sending from a case; the police unit's
+    # inbox, answer and evidence (of the clue the demo officer's unit has); the hub's counts.
+    ("GET", "/clues/outbox"): needs(P.SEND_CLUES),
+    ("GET", "/clues/{clue_id}"): needs(P.SEND_CLUES),
+    ("POST", "/cases/{case_id}/clue"): needs(
+        P.SEND_CLUES, data={"police_unit": "{police_unit}", "summary": "sent again to the unit"}
+    ),
+    ("GET", "/clues/inbox"): needs(P.ANSWER_CLUES),
+    ("POST", "/clues/{clue_id}/answer"): needs(
+        P.ANSWER_CLUES, data={"status": "received"}, fill={"clue_id": "{police_clue_id}"}
+    ),
+    ("GET", "/clues/{clue_id}/evidence/{evidence_id}"): needs(
+        P.ANSWER_CLUES,
+        fill={"clue_id": "{police_clue_id}", "evidence_id": "{police_evidence_id}"},
+    ),
+    ("GET", "/clues/counts"): needs(P.VIEW_REGION),
+    ("POST", "/v1/clues"): needs(P.SEND_CLUES, body=_clue),
+    ("GET", "/v1/clues"): needs(P.SEND_CLUES),
+    ("GET", "/v1/clues/inbox"): needs(P.ANSWER_CLUES),
+    ("GET", "/v1/clues/{clue_id}"): needs(P.SEND_CLUES),
+    ("POST", "/v1/clues/{clue_id}/answer"): needs(
+        P.ANSWER_CLUES, body=_answer, fill={"clue_id": "{police_clue_id}"}
+    ),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }

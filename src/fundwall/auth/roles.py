@@ -181,6 +181,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.REPORT_ACCOUNTS,
                 Permission.VIEW_CUSTOMER_DATA,
                 Permission.VIEW_ALERTS,
+                Permission.SEND_CLUES,
                 Permission.EXECUTE_ORDERS,
             }
         ),

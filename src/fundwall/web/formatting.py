@@ -24,7 +24,7 @@ from fundwall.cases import (
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
-from fundwall.domain.police import OrderKind, OrderStatus
+from fundwall.domain.police import ClueStatus, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
@@ -161,6 +161,13 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "live": N_("Live"),
         "shadow": N_("Shadow"),
         "retired": N_("Retired"),
+    },
+    ClueStatus: {
+        "sent": N_("Sent"),
+        "received": N_("Received"),
+        "accepted": N_("Accepted (case opened)"),
+        "rejected": N_("Rejected"),
+        "result": N_("Result reported"),
     },
 }
 """Words for each code, by enum class: different enums share values ("online" is a

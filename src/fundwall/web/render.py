@@ -30,7 +30,7 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
-from fundwall.domain.police import OrderKind, OrderStatus
+from fundwall.domain.police import ClueStatus, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.web.formatting import label_for, labels_of, money, when
@@ -42,6 +42,9 @@ NAVIGATION: Final = (
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
+    ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
+    ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
+    ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
@@ -68,6 +71,7 @@ _KINDS: Final = {
         PackStatus,
         OrderKind,
         OrderStatus,
+        ClueStatus,
     )
 }
 

@@ -9,6 +9,7 @@ from fundwall.web.pages import (
     alerts,
     audit,
     cases,
+    clues,
     orders,
     overview,
     packs,
@@ -26,6 +27,7 @@ def console_routers() -> list[APIRouter]:
         alerts.router,
         cases.router,
         orders.router,
+        clues.router,
         packs.router,
         audit.router,
     ]
