@@ -13,6 +13,7 @@ from fundwall import bootstrap
 from fundwall.cli import app
 from fundwall.region import read_table
 from fundwall.store.auth_tables import UserRow
+from fundwall.store.police_tables import ClueRow, PoliceOrderRow
 from fundwall.store.tables import DecisionRow, TransactionRow
 
 runner = CliRunner()
@@ -45,9 +46,22 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert _count(DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
     assert _count(UserRow.id) == 5
 
+    # The banks grouped their alerts into cases, one went to the police, who accepted it;
+    # the officer's unit stop-paid the accounts its victims paid, froze and queried one.
+    assert "8. bank–police collaboration:" in first.stdout
+    assert "which accepted it as police case A3502035100002024030001" in first.stdout
+    assert "closed as a false positive" in first.stdout
+    assert "stop-payments on the first-level accounts" in first.stdout
+    assert "refused" not in first.stdout
+    orders = _count(PoliceOrderRow.id)
+    assert orders >= 3  # at least one stop-payment, the freeze and the query
+    assert _count(ClueRow.id) == 1
+
     again = runner.invoke(app, ["demo", "--size", "tiny", "--seed", "2", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert f"reusing {region}" in again.stdout
     assert "pass 0, alert 0, warn 0, delay 0, block 0" in again.stdout
     assert "reported in an earlier run); ¥12,000 from it the next day: block" in again.stdout
+    assert "its orders were issued in an earlier run" in again.stdout
+    assert (_count(PoliceOrderRow.id), _count(ClueRow.id)) == (orders, 1)
     assert _count(TransactionRow.tx_id) == transfers

@@ -31,6 +31,7 @@ from fundwall.cases.queries import is_alert
 from fundwall.engine.rules import default_pack
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import transaction_of
+from fundwall.store.police_tables import ClueAccountRow, ClueRow
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.web.errors import is_console
 
@@ -174,6 +175,18 @@ def hidden_from(database: Engine, member: str | None) -> frozenset[str]:
         counterparts = {account for pair in connection.execute(dealt_with) for account in pair}
         accounts = set(connection.scalars(others)) - counterparts
         return frozenset(set(connection.scalars(unrelated)) | accounts)
+
+
+def clue_accounts_of(database: Engine, unit: str) -> frozenset[str]:
+    """The accounts named by the clues sent to police unit `unit`."""
+    with database.connect() as connection:
+        return frozenset(
+            connection.scalars(
+                select(ClueAccountRow.account_no)
+                .join(ClueRow, ClueRow.id == ClueAccountRow.clue_id)
+                .where(ClueRow.police_unit == unit)
+            )
+        )
 
 
 def police_scope_of(database: Engine, avoid: frozenset[str]) -> tuple[str, str, frozenset[str]]:

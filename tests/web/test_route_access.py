@@ -44,6 +44,7 @@ from .access import (
     Expect,
     Records,
     app_routes,
+    clue_accounts_of,
     door,
     hidden_from,
     issue_orders,
@@ -138,7 +139,7 @@ def _clue(records: Records) -> dict[str, Any]:
     }
 
 
-def _answer(records: Records) -> dict[str, Any]:
+def _clue_answer(records: Records) -> dict[str, Any]:
     return {"json": {"status": "received"}}
 
 
@@ -237,7 +238,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/v1/clues/inbox"): needs(P.ANSWER_CLUES),
     ("GET", "/v1/clues/{clue_id}"): needs(P.SEND_CLUES),
     ("POST", "/v1/clues/{clue_id}/answer"): needs(
-        P.ANSWER_CLUES, body=_answer, fill={"clue_id": "{police_clue_id}"}
+        P.ANSWER_CLUES, body=_clue_answer, fill={"clue_id": "{police_clue_id}"}
     ),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
@@ -276,7 +277,9 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
             second: records_of(database, region, second, hidden[first]),
         }
         members_accounts = frozenset(r.values["account_no"] for r in records.values())
-        account, tx_id, hidden[unit] = police_scope_of(database, members_accounts)
+        account, tx_id, unseen = police_scope_of(database, members_accounts)
+        # A clue a bank sends to the unit discloses its accounts to the unit.
+        hidden[unit] = unseen - clue_accounts_of(database, unit)
         # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's).
         for order_id, member in enumerate((first, second), start=1):
             records[member] = replace_values(records[member], order_id=str(order_id))

@@ -11,6 +11,7 @@ again reuses what the last run left in the data directory and decides only what 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 
 from fundwall import bootstrap
+from fundwall.cli.demo_collaboration import DemoCast, tell
 from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, docs_url, run_server
 from fundwall.cli.sim import load, sim
 from fundwall.config import get_settings
@@ -78,13 +80,13 @@ def demo(
 
     with bootstrap.opened(settings, operator=DEMO_OPERATOR) as platform:
         first, second, police_unit = _demo_members(folder)
-        notice = _demo_users(platform, first, second, police_unit)
+        notice, cast = _demo_users(platform, first, second, police_unit)
         console.print(f"4. users: {notice}")
         service = platform.decision_service()
         try:
             _backtest(service, folder, platform)
             if not serve:
-                _feed(service, folder, platform, first)
+                _feed(service, folder, platform, cast)
                 return
             app = platform.app(service, api_keys_required=False, demo_notice=notice)
             console.print(
@@ -92,7 +94,7 @@ def demo(
                 "the region's transfers are decided in the background — Ctrl-C stops"
             )
             threading.Thread(
-                target=_feed, args=(service, folder, platform, first), name="feed", daemon=True
+                target=_feed, args=(service, folder, platform, cast), name="feed", daemon=True
             ).start()
             run_server(app, host, port)
         finally:
@@ -100,8 +102,8 @@ def demo(
 
 
 def _demo_members(folder: Path) -> tuple[str, str, str]:
-    """The region's two banks of the lowest codes (the demo analysts' members) and its police
-    unit of the lowest code (the demo officer's)."""
+    """The region's two banks of the lowest codes (the demo analysts' members) and the police
+    unit most victims reported to (the demo officer's)."""
     institutions = read_table(folder, "institutions").to_pylist()
     banks = sorted(row["code"] for row in institutions if row["kind"] == InstitutionKind.BANK)
     if len(banks) < 2:
@@ -111,15 +113,23 @@ def _demo_members(folder: Path) -> tuple[str, str, str]:
     )
     if not units:
         raise typer.BadParameter("the region has no police unit for the demo officer")
-    return banks[0], banks[1], units[0]
+    reported = Counter(read_table(folder, "victim_reports")["police_unit"].to_pylist())
+    return banks[0], banks[1], max(units, key=lambda unit: (reported[unit], unit))
 
 
-def _demo_users(platform: Platform, first: str, second: str, police_unit: str) -> str:
+def _demo_users(
+    platform: Platform, first: str, second: str, police_unit: str
+) -> tuple[str, DemoCast]:
+    """Create the demo users; returns the notice naming them and the cast of the story."""
     from fundwall.members import create_demo_users, demo_notice
 
     with platform.unit_of_work() as uow:
-        create_demo_users(uow, platform.operator, first, second, police_unit, platform.passwords)
-    return demo_notice(first, second, police_unit)
+        users = create_demo_users(
+            uow, platform.operator, first, second, police_unit, platform.passwords
+        )
+    named = {user.username: user for user in users}
+    cast = DemoCast(named["analyst1"], named["analyst2"], named["police"])
+    return demo_notice(first, second, police_unit), cast
 
 
 def _backtest(service: DecisionService, folder: Path, platform: Platform) -> None:
@@ -139,9 +149,10 @@ def _backtest(service: DecisionService, folder: Path, platform: Platform) -> Non
     )
 
 
-def _feed(service: DecisionService, folder: Path, platform: Platform, member: str) -> None:
+def _feed(service: DecisionService, folder: Path, platform: Platform, cast: DemoCast) -> None:
     """Send the region's transfers not yet logged through the engine, in time order; then a
-    member reports an account it opened and pays from it."""
+    member reports an account it opened and pays from it, and the banks and the police work
+    together on what was decided."""
     assert service.log is not None
     logged = service.log.tx_ids()
     table = read_table(folder, "transactions")
@@ -160,7 +171,10 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, member: st
             console.print(f"   decided {done:,} of {total:,} transfers ({flagged:,} not passed)")
     console.print("   region decided: " + ", ".join(f"{a} {n:,}" for a, n in counts.items()))
     last = table["ts"][total - 1].as_py() if total else datetime.now(UTC)
+    member = cast.first_analyst.member
+    assert member is not None  # an analyst belongs to its bank
     _new_account(service, folder, platform, member, last + timedelta(minutes=1))
+    tell(platform, folder, cast, console.print)
 
 
 DEMO_HOLDER_ID: Final = "11010519491231002X"

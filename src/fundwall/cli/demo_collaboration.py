@@ -22,8 +22,8 @@ from fundwall.auth.users import User
 from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import FundwallError
-from fundwall.domain.money import format_money
 from fundwall.domain.police import OrderKind
+from fundwall.engine.rules import format_money
 from fundwall.region import read_table
 
 STOP_PAYMENTS: Final = 6
@@ -59,11 +59,15 @@ class Report:
 def tell(platform: Platform, folder: Path, cast: DemoCast, say: Callable[[str], None]) -> None:
     """Play the collaboration on the decided region and say what happened."""
     say("8. bank–police collaboration:")
-    for analyst in (cast.first_analyst, cast.second_analyst):
-        say("   " + _bank_cases(platform, analyst.actor))
-    say("   " + _clue(platform, cast.first_analyst.actor, cast.officer.actor))
-    say("   " + _close_one(platform, cast.second_analyst.actor))
-    say("   " + _orders(platform, folder, cast.officer.actor))
+    first, second, officer = (
+        user.actor() for user in (cast.first_analyst, cast.second_analyst, cast.officer)
+    )
+    for analyst in (first, second):
+        say("   " + _bank_cases(platform, analyst))
+    say("   " + _clue(platform, first, officer))
+    say("   " + _close_one(platform, second))
+    for line in _orders(platform, folder, officer):
+        say("   " + line)
 
 
 def _bank_cases(platform: Platform, analyst: Actor) -> str:
@@ -78,7 +82,7 @@ def _bank_cases(platform: Platform, analyst: Actor) -> str:
 
 
 def _first_case(platform: Platform, analyst: Actor) -> int | None:
-    """The member's open case with the most alerts' money behind it: the queue's first."""
+    """The first open case of the member's queue."""
     from fundwall.cases import CaseFilter, CaseStatus, case_queue
 
     with platform.unit_of_work() as uow:
@@ -96,7 +100,7 @@ def _clue(platform: Platform, analyst: Actor, officer: Actor) -> str:
     with platform.unit_of_work() as uow:
         sent = case_clues(uow, analyst, case_id)
     if sent:
-        return f"bank {analyst.member}: case {case_id} was sent as clue {sent[0].id} already"
+        return f"bank {analyst.member}: case {case_id} was sent as clue {sent[0].clue_id} already"
     assert officer.member is not None  # a police officer belongs to its unit
     with platform.unit_of_work() as uow:
         clue = send_clue(
@@ -108,23 +112,26 @@ def _clue(platform: Platform, analyst: Actor, officer: Actor) -> str:
             "other banks: a suspected 跑分 network. Accounts, transfers and evidence attached.",
         )
     with platform.unit_of_work() as uow:
-        answer_clue(uow, officer, clue.item.id, ClueAnswer(ClueStatus.RECEIVED))
+        answer_clue(uow, officer, clue.item.clue_id, ClueAnswer(ClueStatus.RECEIVED))
     with platform.unit_of_work() as uow:
         answer_clue(
             uow,
             officer,
-            clue.item.id,
+            clue.item.clue_id,
             ClueAnswer(ClueStatus.ACCEPTED, police_case_no=POLICE_CASE_NO),
         )
     return (
-        f"bank {analyst.member}: case {case_id} sent as clue {clue.item.id} to {officer.member}, "
-        f"which accepted it as police case {POLICE_CASE_NO}"
+        f"bank {analyst.member}: case {case_id} sent as clue {clue.item.clue_id} to "
+        f"{officer.member}, which accepted it as police case {POLICE_CASE_NO}"
     )
 
 
 def _close_one(platform: Platform, analyst: Actor) -> str:
-    from fundwall.cases import Outcome, close_case
+    from fundwall.cases import CaseStatus, Outcome, case_counts, close_case
 
+    with platform.unit_of_work() as uow:
+        if case_counts(uow, analyst)[CaseStatus.CLOSED.value]:
+            return f"bank {analyst.member}: a case was closed in an earlier run"
     case_id = _first_case(platform, analyst)
     if case_id is None:
         return f"bank {analyst.member}: no open case to close"
@@ -155,43 +162,48 @@ def _reports(folder: Path, unit: str) -> list[Report]:
     return list(seen.values())
 
 
-def _orders(platform: Platform, folder: Path, officer: Actor) -> str:
+def _orders(platform: Platform, folder: Path, officer: Actor) -> list[str]:
     from fundwall.police import OrderFilter, list_orders
 
     assert officer.member is not None  # a police officer belongs to its unit
     with platform.unit_of_work() as uow:
         if list_orders(uow, officer, OrderFilter()).items:
-            return f"police {officer.member}: its orders were issued in an earlier run"
-    reports = _reports(folder, officer.member)
+            return [f"police {officer.member}: its orders were issued in an earlier run"]
+    reports = _reports(folder, officer.member)[:STOP_PAYMENTS]
     if not reports:
-        return f"police {officer.member}: no victim report to act on"
+        return [f"police {officer.member}: no victim report to act on"]
     now = platform.clock.now()
-    stopped: list[Report] = []
+    refusals: list[str] = []
     held = 0
-    for index, report in enumerate(reports[:STOP_PAYMENTS]):
+    for index, report in enumerate(reports):
         when = now - EARLIER if index < ISSUED_EARLIER else now
-        held += _issue_and_execute(
-            platform,
-            officer,
-            when,
-            OrderKind.STOP_PAYMENT,
-            report,
-            f"厦公反诈止字〔2024〕{index + 1:04d}号",
+        document_no = f"厦公反诈止字〔2024〕{index + 1:04d}号"
+        outcome = _issue_and_execute(
+            platform, officer, when, OrderKind.STOP_PAYMENT, report, document_no
         )
-        stopped.append(report)
-    largest = max(stopped, key=lambda report: report.amount_fen)
-    held += _issue_and_execute(
-        platform, officer, now, OrderKind.FREEZE, largest, "厦公反诈冻字〔2024〕0001号"
+        held += _held(outcome, document_no, refusals)
+    largest = max(reports, key=lambda report: report.amount_fen)
+    for kind, document_no in (
+        (OrderKind.FREEZE, "厦公反诈冻字〔2024〕0001号"),
+        (OrderKind.QUERY, "厦公反诈查字〔2024〕0001号"),
+    ):
+        outcome = _issue_and_execute(platform, officer, now, kind, largest, document_no)
+        held += _held(outcome, document_no, refusals)
+    told = (
+        f"police {officer.member}: {len(reports)} victim reports → stop-payments on the "
+        f"first-level accounts they paid ({ISSUED_EARLIER} issued yesterday expire within "
+        f"24 h), a freeze on {largest.account} (it took {format_money(largest.amount_fen)}) "
+        f"and a query of it; the holding banks executed them, holding {format_money(held)}"
     )
-    _issue_and_execute(
-        platform, officer, now, OrderKind.QUERY, largest, "厦公反诈查字〔2024〕0001号"
-    )
-    return (
-        f"police {officer.member}: {len(stopped)} victim reports → {len(stopped)} stop-payments "
-        f"on the first-level accounts ({ISSUED_EARLIER} issued yesterday expire within 24 h), "
-        f"a freeze on {largest.account} (took {format_money(largest.amount_fen)}) and a query "
-        f"of it; the holding banks executed them, holding {format_money(held)}"
-    )
+    return [told, *refusals]
+
+
+def _held(outcome: int | str, document_no: str, refusals: list[str]) -> int:
+    """What an executed order holds; a refused one is told (e.g. an account closed since)."""
+    if isinstance(outcome, str):
+        refusals.append(f"  order {document_no} refused: {outcome}")
+        return 0
+    return outcome
 
 
 def _issue_and_execute(
@@ -201,12 +213,12 @@ def _issue_and_execute(
     kind: OrderKind,
     report: Report,
     document_no: str,
-) -> int:
+) -> int | str:
     """Issue an order at `when` and have the holding bank's system execute it; returns what
-    the bank holds (0 when the order could not be issued, e.g. the account was closed)."""
+    the bank holds, or why the order was refused."""
     from fundwall.police import OrderAnswer, OrderRequest, answer_order, issue_order
-    from fundwall.store.uow import UnitOfWork
 
+    query = kind is OrderKind.QUERY
     request = OrderRequest(
         kind=kind,
         document_no=document_no,
@@ -215,15 +227,15 @@ def _issue_and_execute(
         legal_basis="《反电信网络诈骗法》第二十条; report " + report.report_id,
         account_no=report.account,
         amount_fen=report.amount_fen if kind is OrderKind.STOP_PAYMENT else None,
-        period_from=report.paid_at - timedelta(days=1) if kind is OrderKind.QUERY else None,
-        period_to=report.paid_at + timedelta(days=2) if kind is OrderKind.QUERY else None,
+        period_from=report.paid_at - timedelta(days=1) if query else None,
+        period_to=report.paid_at + timedelta(days=2) if query else None,
     )
     bank = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, report.bank)
     clock = FixedClock(when)
     try:
-        with UnitOfWork(platform.database, clock=clock) as uow:
+        with platform.unit_of_work(clock=clock) as uow:
             order = issue_order(uow, officer, request, settings=platform.settings)
-        with UnitOfWork(platform.database, clock=clock) as uow:
+        with platform.unit_of_work(clock=clock) as uow:
             done = answer_order(
                 uow,
                 bank,
@@ -232,6 +244,6 @@ def _issue_and_execute(
                 platform.keyring,
                 settings=platform.settings,
             )
-    except FundwallError:
-        return 0
+    except FundwallError as refused:
+        return refused.message()
     return done.held_fen or 0

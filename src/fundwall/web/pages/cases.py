@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
+from fundwall.auth.roles import Permission
 from fundwall.cases import (
     CaseKind,
     Outcome,
@@ -31,6 +32,7 @@ from fundwall.cases import (
     split_case,
     update_case,
 )
+from fundwall.clues import case_clues, police_units
 from fundwall.domain.errors import InvalidInput
 from fundwall.web.filters import (
     case_change,
@@ -85,11 +87,15 @@ def group(actor: ConsoleActor, form: FormDep, uow: UnitOfWorkDep, config: Consol
 def case_page(
     request: Request, case_id: int, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
+    sends = actor.can(Permission.SEND_CLUES)
     return page(
         request,
         "case.html",
         {
             "view": get_case(uow, actor, case_id),
+            "case_id": case_id,
+            "police_units": police_units(uow, actor) if sends else [],
+            "case_clues": case_clues(uow, actor, case_id) if sends else [],
             "colleagues": case_colleagues(uow, actor),
             "priorities": list(Priority),
             "outcomes": list(Outcome),
