@@ -7,12 +7,10 @@ an export of the member's data.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from fundwall.domain.errors import InvalidInput
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus
 from fundwall.monitoring.transactions import TxItem
@@ -26,10 +24,6 @@ MAX_EVIDENCE: Final = 50
 MAX_RECOVERED_FEN: Final = 10**15
 MAX_SUSPECTS: Final = 100_000
 
-POLICE_CASE_NO: Final = re.compile(r"[A-Z][0-9]{12,30}")
-"""A police case number (立案编号): a letter and 12 to 30 digits, as in
-A3502035100002024030001 (the letter, the unit's 12-digit code, year, month, a sequence)."""
-
 ANSWERS: Final[dict[ClueStatus, frozenset[ClueStatus]]] = {
     ClueStatus.RECEIVED: frozenset({ClueStatus.SENT}),
     ClueStatus.ACCEPTED: frozenset({ClueStatus.SENT, ClueStatus.RECEIVED}),
@@ -37,17 +31,6 @@ ANSWERS: Final[dict[ClueStatus, frozenset[ClueStatus]]] = {
     ClueStatus.RESULT: frozenset({ClueStatus.ACCEPTED}),
 }
 """Each answer of the police and the statuses it may follow; anything else is a Conflict."""
-
-
-def parse_police_case_no(text: str, field_name: str = "police_case_no") -> str:
-    """The police case number, upper-cased; InvalidInput naming `field_name` if malformed."""
-    number = text.strip().upper()
-    if not POLICE_CASE_NO.fullmatch(number):
-        raise InvalidInput(
-            "a police case number is a letter and 12 to 30 digits, such as A3502035100002024030001",
-            field_name,
-        )
-    return number
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,12 +25,11 @@ from fundwall.clues.model import (
     SUMMARY_MIN,
     ClueAnswer,
     ClueView,
-    parse_police_case_no,
 )
 from fundwall.clues.queries import find_clue, plain_accounts, sent_to_unit, view_of
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
 from fundwall.domain.institutions import InstitutionKind
-from fundwall.domain.police import ClueStatus
+from fundwall.domain.police import ClueStatus, police_case_number
 from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.police_tables import (
     REASON,
@@ -302,7 +301,7 @@ def _answer_detail(answer: ClueAnswer) -> dict[str, object]:
             raise InvalidInput(f"not part of answering {answer.status.value}", name)
     detail: dict[str, object] = {}
     if answer.police_case_no is not None:
-        detail["police_case_no"] = parse_police_case_no(answer.police_case_no)
+        detail["police_case_no"] = police_case_number(answer.police_case_no)
     if answer.reason is not None:
         reason = answer.reason.strip()
         if not 2 <= len(reason) <= REASON:

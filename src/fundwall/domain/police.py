@@ -9,8 +9,27 @@ recovered).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Final
+
+from fundwall.domain.errors import InvalidInput
+
+POLICE_CASE_NO: Final = re.compile(r"[A-Z][0-9]{12,30}")
+"""A police case number (案件编号): a letter and 12 to 30 digits, as in
+A3502035100002024030001 (the letter, the unit's 12-digit code, year, month, a sequence)."""
+
+
+def police_case_number(text: str, field: str = "police_case_no") -> str:
+    """The police case number, upper-cased; InvalidInput naming `field` if malformed. The
+    same number names the case on the police's orders and on the clues they accept."""
+    number = text.strip().upper() if isinstance(text, str) else ""
+    if not POLICE_CASE_NO.fullmatch(number):
+        raise InvalidInput(
+            "a police case number is a letter and 12 to 30 digits, such as A3502035100002024030001",
+            field,
+        )
+    return number
 
 
 class OrderKind(StrEnum):

@@ -32,7 +32,7 @@ from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.domain.institutions import InstitutionKind
-from fundwall.domain.police import RESTRICTING_ORDERS, OrderKind, OrderStatus
+from fundwall.domain.police import RESTRICTING_ORDERS, OrderKind, OrderStatus, police_case_number
 from fundwall.engine.controls.changes import reference, stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.police.answers import query_answer
@@ -100,7 +100,7 @@ def issue_order(
         kind=kind.value,
         police_unit=unit,
         officers=_text(request.officers, "officers", OFFICERS),
-        police_case_no=document_number(request.police_case_no, "police_case_no"),
+        police_case_no=police_case_number(request.police_case_no),
         legal_basis=_text(request.legal_basis, "legal_basis", REASON),
         major_case=bool(request.major_case),
         renewals=0,
