@@ -22,6 +22,7 @@ from fundwall.auth.users import User
 from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import FundwallError
+from fundwall.domain.identity import mask_account
 from fundwall.domain.police import OrderKind
 from fundwall.engine.rules import format_money
 from fundwall.region import read_table
@@ -192,8 +193,9 @@ def _orders(platform: Platform, folder: Path, officer: Actor) -> list[str]:
     told = (
         f"police {officer.member}: {len(reports)} victim reports → stop-payments on the "
         f"first-level accounts they paid ({ISSUED_EARLIER} issued yesterday expire within "
-        f"24 h), a freeze on {largest.account} (it took {format_money(largest.amount_fen)}) "
-        f"and a query of it; the holding banks executed them, holding {format_money(held)}"
+        f"24 h), a freeze on {mask_account(largest.account)} (it took "
+        f"{format_money(largest.amount_fen)}) and a query of it; the holding banks executed "
+        f"them, holding {format_money(held)}"
     )
     return [told, *refusals]
 
