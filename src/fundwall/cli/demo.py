@@ -21,7 +21,7 @@ from rich.console import Console
 
 from fundwall import bootstrap
 from fundwall.cli.demo_collaboration import DemoCast, tell
-from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, docs_url, run_server
+from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, OrderExpiry, docs_url, run_server
 from fundwall.cli.sim import load, sim
 from fundwall.config import get_settings
 from fundwall.domain.institutions import InstitutionKind
@@ -83,6 +83,7 @@ def demo(
         notice, cast = _demo_users(platform, first, second, police_unit)
         console.print(f"4. users: {notice}")
         service = platform.decision_service()
+        expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
         try:
             _backtest(service, folder, platform)
             if not serve:
@@ -96,8 +97,10 @@ def demo(
             threading.Thread(
                 target=_feed, args=(service, folder, platform, cast), name="feed", daemon=True
             ).start()
+            expiry.start()  # the orders issued "yesterday" end while the demo runs
             run_server(app, host, port)
         finally:
+            expiry.stop()
             service.close()
 
 
