@@ -281,7 +281,8 @@ def _on_target(
 
 def _held(session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None) -> int | None:
     """The balance held: what the bank states, else what the ledger holds (the balance, up to
-    the order's amount). A query or release holds nothing; a renewal keeps what was held."""
+    the order's amount). A query, renewal or release holds nothing of its own (the order a
+    renewal renews keeps what it holds)."""
     if kind not in RESTRICTING_ORDERS:
         if stated is not None:
             raise InvalidInput(f"a {kind.value} holds no money of its own", "held_fen")
