@@ -12,15 +12,15 @@ engine's one door) in the same commit as the order, its history and its audit re
 crash leaves the order wholly in force and recorded, or nothing. A renewal moves the end of
 the order it names (by that order's document number); a release ends it now. Each use case
 refuses an actor without its permission, reads only the actor's orders (a unit its own, a
-bank those routed to it; any other is NotFound) and commits once.
+bank those routed to it; any other is NotFound) and commits once. The checks of what an
+order names are `fundwall.police.terms` (an account) and `fundwall.police.targets` (the
+order a renewal or release acts on).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
-
-from sqlalchemy import select
 
 from fundwall.accounts.queries import end_restriction, extend_restriction, write_restriction
 from fundwall.auth.actor import Actor
@@ -28,12 +28,11 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.config import Settings, get_settings
 from fundwall.crypto import Keyring
-from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.police import RESTRICTING_ORDERS, OrderKind, OrderStatus, police_case_number
-from fundwall.engine.controls.changes import reference, stated_reason
+from fundwall.engine.controls.changes import stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.police.answers import query_answer
 from fundwall.police.model import (
@@ -42,16 +41,14 @@ from fundwall.police.model import (
     OrderItem,
     OrderRequest,
     OrderView,
-    add_months,
-    document_number,
 )
-from fundwall.police.queries import (
-    add_event,
-    in_force_clause,
-    order_item,
-    order_view,
-    visible_order,
-    visible_orders,
+from fundwall.police.queries import add_event, order_item, order_view, visible_order, visible_orders
+from fundwall.police.targets import checked_target, released_with, renewed_end, target_document
+from fundwall.police.terms import (
+    ON_ACCOUNT,
+    checked_text,
+    set_account_terms,
+    unused_document_number,
 )
 from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
@@ -60,8 +57,6 @@ from fundwall.store.police_tables import OFFICERS, REASON, PoliceOrderRow
 from fundwall.store.tables import AccountRow, InstitutionRow
 from fundwall.store.uow import UnitOfWork
 
-ON_ACCOUNT: Final = frozenset({OrderKind.QUERY, OrderKind.STOP_PAYMENT, OrderKind.FREEZE})
-"""Orders that name their account; a renewal or release takes its target's."""
 RESTRICTION_OF: Final = {
     OrderKind.STOP_PAYMENT: RestrictionKind.STOP_PAYMENT,
     OrderKind.FREEZE: RestrictionKind.FREEZE,
@@ -90,18 +85,14 @@ def issue_order(
     session, now = uow.session, uow.clock.now()
     kind = OrderKind(request.kind)
     unit = _unit(uow, actor, request.police_unit)
-    document_no = document_number(request.document_no)
-    if session.scalars(
-        select(PoliceOrderRow.id).where(PoliceOrderRow.document_no == document_no)
-    ).first():
-        raise Conflict(f"document number {document_no} is used by another order already")
+    document_no = unused_document_number(session, request.document_no)
     row = PoliceOrderRow(
         document_no=document_no,
         kind=kind.value,
         police_unit=unit,
-        officers=_text(request.officers, "officers", OFFICERS),
+        officers=checked_text(request.officers, "officers", OFFICERS),
         police_case_no=police_case_number(request.police_case_no),
-        legal_basis=_text(request.legal_basis, "legal_basis", REASON),
+        legal_basis=checked_text(request.legal_basis, "legal_basis", REASON),
         major_case=bool(request.major_case),
         renewals=0,
         status=OrderStatus.ISSUED.value,
@@ -109,7 +100,7 @@ def issue_order(
         issued_by=actor.audit_id,
     )
     if kind in ON_ACCOUNT:
-        _on_account(uow, row, kind, request, settings, now)
+        set_account_terms(session, row, kind, request, settings, now)
     else:
         _on_target(uow, actor, row, kind, request, settings, now)
     session.add(row)
@@ -237,95 +228,6 @@ def _unit(uow: UnitOfWork, actor: Actor, asked: str | None) -> str:
     return asked
 
 
-def _text(value: str, field: str, longest: int) -> str:
-    stripped = (value or "").strip()
-    if not stripped:
-        raise InvalidInput("missing", field)
-    if len(stripped) > longest or not stripped.isprintable():
-        raise InvalidInput(f"at most {longest} printable characters", field)
-    ensure_no_personal_data(stripped, field)
-    return stripped
-
-
-def _on_account(
-    uow: UnitOfWork,
-    row: PoliceOrderRow,
-    kind: OrderKind,
-    request: OrderRequest,
-    settings: Settings,
-    now: datetime,
-) -> None:
-    """A query, stop-payment or freeze: its account, amount, period and end."""
-    if request.target_document_no is not None:
-        raise InvalidInput(f"a {kind.value} names an account, not an order", "target_document_no")
-    if not request.account_no:
-        raise InvalidInput("name the account", "account_no")
-    account_no = reference(request.account_no, "account_no")
-    account = uow.session.get(AccountRow, account_no)
-    if account is None:
-        raise InvalidInput(
-            f"no account {mask_account(account_no)} in the account directory", "account_no"
-        )
-    row.account_no, row.bank_code = account_no, account.institution_code
-    if kind is OrderKind.QUERY:
-        if request.amount_fen is not None:
-            raise InvalidInput("a query has no amount", "amount_fen")
-        row.period_from, row.period_to = _period(request, settings, now)
-        return
-    if account.status == AccountStatus.CLOSED.value:
-        raise Conflict(f"account {mask_account(account_no)} is closed; nothing to restrict")
-    if request.period_from is not None or request.period_to is not None:
-        raise InvalidInput("only a query has a period", "period_from")
-    if request.amount_fen is not None and (
-        type(request.amount_fen) is not int or request.amount_fen <= 0
-    ):
-        raise InvalidInput("a whole, positive number of fen", "amount_fen")
-    row.amount_fen = request.amount_fen
-    policy = settings.policy
-    if kind is OrderKind.STOP_PAYMENT:
-        if _stopped(uow, account_no, now):
-            raise Conflict(
-                f"account {mask_account(account_no)} is stopped already; renew that "
-                "stop-payment instead"
-            )
-        row.ends_at = now + timedelta(hours=policy.stop_payment_hours)
-    else:
-        months = policy.freeze_major_case_months if row.major_case else policy.freeze_months
-        row.ends_at = add_months(now, months)
-    row.starts_at = now
-
-
-def _period(request: OrderRequest, settings: Settings, now: datetime) -> tuple[datetime, datetime]:
-    start, end = request.period_from, request.period_to
-    if start is None or end is None:
-        raise InvalidInput("a query names its period: from and to", "period_from")
-    for value, field in ((start, "period_from"), (end, "period_to")):
-        if value.utcoffset() is None:
-            raise InvalidInput("time has no UTC offset; give one, e.g. +08:00", field)
-    if end <= start:
-        raise InvalidInput("the period ends after it starts", "period_to")
-    if end > now:
-        raise InvalidInput("the period ends in the future", "period_to")
-    longest = settings.orders.query_max_days
-    if end - start > timedelta(days=longest):
-        raise InvalidInput(f"a query covers at most {longest} days", "period_from")
-    return start, end
-
-
-def _stopped(uow: UnitOfWork, account_no: str, now: datetime) -> bool:
-    """Whether a stop-payment (an order's or any other) holds the account now."""
-    found = uow.session.scalars(
-        select(AccountRestrictionRow.id).where(
-            AccountRestrictionRow.account_no == account_no,
-            AccountRestrictionRow.kind == RestrictionKind.STOP_PAYMENT.value,
-            AccountRestrictionRow.lifted_at.is_(None),
-            AccountRestrictionRow.starts_at <= now,
-            (AccountRestrictionRow.ends_at.is_(None)) | (AccountRestrictionRow.ends_at > now),
-        )
-    ).first()
-    return found is not None
-
-
 def _on_target(
     uow: UnitOfWork,
     actor: Actor,
@@ -335,38 +237,15 @@ def _on_target(
     settings: Settings,
     now: datetime,
 ) -> None:
-    """A renewal or release: the order it acts on, checked in force, renewed or ended."""
-    if not request.target_document_no:
-        raise InvalidInput(
-            f"a {kind.value} names the order it acts on by its document number",
-            "target_document_no",
-        )
-    wanted = document_number(request.target_document_no, "target_document_no")
-    target: PoliceOrderRow | None = uow.session.scalars(
+    """A renewal or release: the actor's order it acts on, renewed or ended with its
+    restriction (`fundwall.police.targets` checks it and works out the new end)."""
+    wanted = target_document(kind, request)
+    found = uow.session.scalars(
         visible_orders(actor).where(
             PoliceOrderRow.document_no == wanted, PoliceOrderRow.police_unit == row.police_unit
         )
     ).one_or_none()
-    if target is None:
-        raise InvalidInput(
-            f"no order of unit {row.police_unit} has document number {wanted}",
-            "target_document_no",
-        )
-    target_kind = OrderKind(target.kind)
-    if target_kind not in RESTRICTING_ORDERS:
-        raise InvalidInput(
-            f"{wanted} is a {target_kind.value}; a {kind.value} acts on a stop-payment or freeze",
-            "target_document_no",
-        )
-    if request.account_no not in (None, "", target.account_no):
-        raise InvalidInput(f"order {wanted} is on another account", "account_no")
-    if request.amount_fen is not None or request.period_from or request.period_to:
-        raise InvalidInput(f"a {kind.value} keeps the amount of the order", "amount_fen")
-    assert target.ends_at is not None  # a stop-payment or freeze always ends
-    if target.status not in (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value):
-        raise Conflict(f"order {wanted} is {target.status}; it is no longer in force")
-    if target.ends_at <= now:
-        raise Conflict(f"order {wanted} expired at {target.ends_at.isoformat()}; issue a new order")
+    target = checked_target(found, kind, request, row.police_unit, wanted, now)
     restriction = uow.session.get(AccountRestrictionRow, target.restriction_id)
     assert restriction is not None  # written with the order
     row.account_no, row.bank_code, row.target_order_id = (
@@ -375,24 +254,15 @@ def _on_target(
         target.id,
     )
     row.amount_fen, row.starts_at = target.amount_fen, now
-    policy = settings.policy
+    reason = f"{TITLE_ZH[kind]} {row.document_no}"
     if kind is OrderKind.RELEASE:
-        end_restriction(uow, actor, restriction, f"{TITLE_ZH[kind]} {row.document_no}")
-        _end_with_renewals(uow, actor, target, now, row.document_no)
+        end_restriction(uow, actor, restriction, reason)
+        for ended in released_with(uow.session, target, now):
+            ended.status, ended.ended_at = OrderStatus.RELEASED.value, now
+            add_event(uow, ended, "released", now, actor.audit_id, by=row.document_no)
         return
-    if target_kind is OrderKind.STOP_PAYMENT:
-        if target.renewals >= policy.stop_payment_max_renewals:
-            raise Conflict(
-                f"stop-payment {wanted} was renewed {target.renewals} times, the most the law "
-                "allows; freeze the account instead"
-            )
-        new_end = target.ends_at + timedelta(hours=policy.stop_payment_hours)
-    else:
-        major = row.major_case or target.major_case
-        row.major_case = major
-        months = policy.freeze_major_case_months if major else policy.freeze_months
-        new_end = add_months(target.ends_at, months)
-    extend_restriction(uow, actor, restriction, new_end, f"{TITLE_ZH[kind]} {row.document_no}")
+    new_end = renewed_end(row, target, settings.policy)
+    extend_restriction(uow, actor, restriction, new_end, reason)
     row.starts_at, row.ends_at = target.ends_at, new_end
     uow.session.flush()
     add_event(
@@ -409,25 +279,10 @@ def _on_target(
     target.ends_at = new_end
 
 
-def _end_with_renewals(
-    uow: UnitOfWork, actor: Actor, target: PoliceOrderRow, now: datetime, by: str
-) -> None:
-    """Mark `target` and its renewals in force released by the order `by`."""
-    renewals = uow.session.scalars(
-        select(PoliceOrderRow).where(
-            PoliceOrderRow.target_order_id == target.id,
-            PoliceOrderRow.kind == OrderKind.RENEWAL.value,
-            in_force_clause(now),
-        )
-    )
-    for ended in (target, *renewals):
-        ended.status, ended.ended_at = OrderStatus.RELEASED.value, now
-        add_event(uow, ended, "released", now, actor.audit_id, by=by)
-
-
 def _held(session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None) -> int | None:
     """The balance held: what the bank states, else what the ledger holds (the balance, up to
-    the order's amount). A query or release holds nothing; a renewal keeps what was held."""
+    the order's amount). A query, renewal or release holds nothing of its own (the order a
+    renewal renews keeps what it holds)."""
     if kind not in RESTRICTING_ORDERS:
         if stated is not None:
             raise InvalidInput(f"a {kind.value} holds no money of its own", "held_fen")

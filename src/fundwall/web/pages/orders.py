@@ -2,7 +2,8 @@
 officer's order form, an order's page with its history and documents, and the bank's answer.
 
 The police see their unit's orders, a bank the orders routed to it (the use cases decide).
-Times left are computed on the server, by its clock.
+Times left are computed on the server, by its clock; the page counts them down from there
+(static/app.js), marking the last `SOON_SECONDS`.
 """
 
 from __future__ import annotations
@@ -34,16 +35,23 @@ from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
 FORM_TEXT: Final = 500
+SOON_SECONDS: Final = 24 * 3600
+"""A timer this close to its end is marked (the orders expiring within 24 hours)."""
 
 
 def time_left(seconds: int | None) -> str:
-    """A timer as the lists show it: 1d 02:03:04, or 02:03:04 under a day."""
+    """A timer as the lists show it: 1d 02:03:04, or 02:03:04 under a day (app.js draws the
+    same as it counts down)."""
     if seconds is None:
         return "—"
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3600)
     clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
     return f"{days}d {clock}" if days else clock
+
+
+TIMERS: Final = {"time_left": time_left, "soon_seconds": SOON_SECONDS}
+"""What order_macros.html's countdown needs of a page's context."""
 
 
 @router.get("/orders")
@@ -65,7 +73,7 @@ def orders_page(
             "expiring": expiring_orders(uow, actor),
             "problems": params.problems,
             "form": request.query_params,
-            "time_left": time_left,
+            **TIMERS,
             "may_issue": actor.can(Permission.ISSUE_ORDERS),
         },
         session=session,
@@ -150,7 +158,7 @@ def order_page(
         "order.html",
         {
             "order": order,
-            "time_left": time_left,
+            **TIMERS,
             "may_answer": actor.can(Permission.EXECUTE_ORDERS)
             and order.status is OrderStatus.ISSUED,
         },

@@ -1,5 +1,5 @@
-// Fundwall console: draws the ECharts charts described by data attributes, and sends the
-// session's CSRF token with every HTMX request. No inline scripts anywhere (the console's
+// Fundwall console: draws the ECharts charts described by data attributes, counts the police
+// orders' timers down, and sends the session's CSRF token with every HTMX request. No inline scripts anywhere (the console's
 // Content-Security-Policy forbids them), so everything starts here.
 (function () {
   "use strict";
@@ -135,6 +135,55 @@
   // Polled panels are redrawn without animation, so numbers change without flicker.
   document.addEventListener("htmx:after:swap", function () { draw(document, false); });
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+
+  // An order's timer (.countdown) counts down from the seconds left the server computed by its
+  // own clock (data-seconds): the browser's clock, which can be wrong, only measures the time
+  // since the page came. Drawn as the server draws it (fundwall.web.pages.orders.time_left);
+  // the last data-soon seconds are marked "soon"; at zero it reads data-expired.
+  var timers = [];
+
+  function pad(number) { return String(number).padStart(2, "0"); }
+
+  function timeLeft(seconds) {
+    var days = Math.floor(seconds / 86400);
+    var rest = seconds % 86400;
+    var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor(rest % 3600 / 60)) + ":" +
+      pad(rest % 60);
+    return days ? days + "d " + clock : clock;
+  }
+
+  function startTimers(root) {
+    root.querySelectorAll(".countdown[data-seconds]").forEach(function (el) {
+      if (el.classList.contains("expired")) { return; }
+      if (timers.some(function (timer) { return timer.el === el; })) { return; }
+      timers.push({
+        el: el,
+        seconds: Number(el.getAttribute("data-seconds")),
+        soon: Number(el.getAttribute("data-soon")),
+        since: performance.now()
+      });
+    });
+  }
+
+  function tick() {
+    var now = performance.now();
+    timers = timers.filter(function (timer) {
+      var left = Math.max(0, timer.seconds - Math.floor((now - timer.since) / 1000));
+      if (left === 0) {
+        timer.el.textContent = timer.el.getAttribute("data-expired");
+        timer.el.classList.remove("soon");
+        timer.el.classList.add("expired");
+        return false;
+      }
+      timer.el.textContent = timeLeft(left);
+      timer.el.classList.toggle("soon", left <= timer.soon);
+      return timer.el.isConnected;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { startTimers(document); });
+  document.addEventListener("htmx:after:swap", function () { startTimers(document); });
+  window.setInterval(tick, 250);
 
   // Consequential forms ask first; the question is in the form's data-confirm attribute.
   document.addEventListener("submit", function (event) {
