@@ -78,7 +78,7 @@ def test_an_order_walks_from_issue_to_execution_to_expiry(
     police.open(order_path)
     assert "已到期" in police.page.locator(".page-head").inner_text()
     history = police.page.locator("ol.history").inner_text()
-    assert "issued" in history and "executed" in history and "expired" in history
+    assert "已签发" in history and "已执行" in history and "已到期" in history
     assert police.errors == [] and bank.errors == []
     police.close()
     bank.close()

@@ -62,6 +62,17 @@ class OrderStatus(StrEnum):
     """Ended early by a release order."""
 
 
+class OrderEventKind(StrEnum):
+    """A step of an order's history: its statuses, and a renewal (which leaves the status)."""
+
+    ISSUED = "issued"
+    EXECUTED = "executed"
+    REFUSED = "refused"
+    RENEWED = "renewed"
+    EXPIRED = "expired"
+    RELEASED = "released"
+
+
 IN_SCOPE_ORDER_STATUSES: Final = frozenset(OrderStatus) - {OrderStatus.REFUSED}
 """Orders whose account is in their police unit's scope: all but refused ones (an expired or
 released order's account stays open to the case that ordered it)."""

@@ -31,7 +31,13 @@ from fundwall.crypto import Keyring
 from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.domain.institutions import InstitutionKind
-from fundwall.domain.police import RESTRICTING_ORDERS, OrderKind, OrderStatus, police_case_number
+from fundwall.domain.police import (
+    RESTRICTING_ORDERS,
+    OrderEventKind,
+    OrderKind,
+    OrderStatus,
+    police_case_number,
+)
 from fundwall.engine.controls.changes import stated_reason
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.police.answers import query_answer
@@ -118,7 +124,7 @@ def issue_order(
             order_reference=document_no,
         )
         row.restriction_id = restriction.id
-    add_event(uow, row, "issued", now, actor.audit_id, ends_at=_iso(row.ends_at))
+    add_event(uow, row, OrderEventKind.ISSUED, now, actor.audit_id, ends_at=_iso(row.ends_at))
     uow.audit.record(
         actor,
         "issue_order",
@@ -184,7 +190,7 @@ def answer_order(
         row.status, row.ended_at = OrderStatus.REFUSED.value, now
         details["reason"] = row.refusal_reason
     row.answered_at, row.answered_by = now, actor.audit_id
-    add_event(uow, row, row.status, now, actor.audit_id, **details)
+    add_event(uow, row, OrderEventKind(row.status), now, actor.audit_id, **details)
     uow.audit.record(actor, "answer_order", f"order:{row.id}", details)
     uow.commit()
     return order_view(session, row, now)
@@ -259,7 +265,7 @@ def _on_target(
         end_restriction(uow, actor, restriction, reason)
         for ended in released_with(uow.session, target, now):
             ended.status, ended.ended_at = OrderStatus.RELEASED.value, now
-            add_event(uow, ended, "released", now, actor.audit_id, by=row.document_no)
+            add_event(uow, ended, OrderEventKind.RELEASED, now, actor.audit_id, by=row.document_no)
         return
     new_end = renewed_end(row, target, settings.policy)
     extend_restriction(uow, actor, restriction, new_end, reason)
@@ -268,7 +274,7 @@ def _on_target(
     add_event(
         uow,
         target,
-        "renewed",
+        OrderEventKind.RENEWED,
         now,
         actor.audit_id,
         by=row.document_no,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Role
 from fundwall.domain.errors import NotFound
-from fundwall.domain.police import OrderKind, OrderStatus
+from fundwall.domain.police import OrderEventKind, OrderKind, OrderStatus
 from fundwall.police.model import OrderEvent, OrderItem, OrderView
 from fundwall.store.police_tables import OrderEventRow, PoliceOrderRow
 from fundwall.store.uow import UnitOfWork
@@ -114,7 +114,14 @@ def order_view(session: Session, row: PoliceOrderRow, now: datetime) -> OrderVie
 
 
 def add_event(
-    uow: UnitOfWork, row: PoliceOrderRow, event: str, at: datetime, actor: str, **detail: Any
+    uow: UnitOfWork,
+    row: PoliceOrderRow,
+    event: OrderEventKind,
+    at: datetime,
+    actor: str,
+    **detail: Any,
 ) -> None:
     """One step of the order's history, not yet committed."""
-    uow.session.add(OrderEventRow(order_id=row.id, event=event, detail=detail, at=at, actor=actor))
+    uow.session.add(
+        OrderEventRow(order_id=row.id, event=event.value, detail=detail, at=at, actor=actor)
+    )

@@ -19,7 +19,7 @@ from fundwall.auth.usecase import use_case
 from fundwall.config import Settings, get_settings
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import mask_account
-from fundwall.domain.police import RESTRICTING_ORDERS, OrderStatus
+from fundwall.domain.police import RESTRICTING_ORDERS, OrderEventKind, OrderStatus
 from fundwall.police.model import OrderItem
 from fundwall.police.queries import IN_FORCE_STATUSES, add_event, order_item, orders_visible
 from fundwall.store.police_tables import PoliceOrderRow
@@ -48,7 +48,9 @@ def expire_orders(uow: UnitOfWork, actor: Actor) -> list[int]:
     for row in due:
         assert row.ends_at is not None  # selected by it
         row.status, row.ended_at = OrderStatus.EXPIRED.value, row.ends_at
-        add_event(uow, row, "expired", now, actor.audit_id, ended_at=row.ends_at.isoformat())
+        add_event(
+            uow, row, OrderEventKind.EXPIRED, now, actor.audit_id, ended_at=row.ends_at.isoformat()
+        )
         uow.audit.record(
             actor,
             "expire_order",

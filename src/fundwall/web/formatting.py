@@ -24,7 +24,7 @@ from fundwall.cases import (
 from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
-from fundwall.domain.police import ClueStatus, OrderKind, OrderStatus
+from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
@@ -75,6 +75,14 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "issued": N_("Issued"),
         "executed": N_("Executed"),
         "refused": N_("Refused"),
+        "expired": N_("Expired"),
+        "released": N_("Released"),
+    },
+    OrderEventKind: {
+        "issued": N_("Issued"),
+        "executed": N_("Executed"),
+        "refused": N_("Refused"),
+        "renewed": N_("Renewed"),
         "expired": N_("Expired"),
         "released": N_("Released"),
     },

@@ -30,7 +30,7 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
-from fundwall.domain.police import ClueStatus, OrderKind, OrderStatus
+from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.web.formatting import label_for, labels_of, money, when
@@ -71,6 +71,7 @@ _KINDS: Final = {
         PackStatus,
         OrderKind,
         OrderStatus,
+        OrderEventKind,
         ClueStatus,
     )
 }
