@@ -26,6 +26,7 @@ from fundwall.clues import (
     ClueAnswer,
     ClueFilter,
     ClueItem,
+    ClueListing,
     ClueView,
     answer_clue,
     clue_inbox,
@@ -44,7 +45,6 @@ from fundwall.clues.model import (
 )
 from fundwall.crypto import Keyring
 from fundwall.domain.police import ClueStatus
-from fundwall.store.paging import Page
 
 TAG = "clues"
 CLUE_BODY_BYTES: Final = 256 * 1024
@@ -237,36 +237,41 @@ def clue_router(keyring: Keyring) -> APIRouter:
         )
         return ClueOut.of_view(view)
 
-    def page_of(found: Page[ClueItem]) -> CluePage:
-        return CluePage(
-            page=found.number, more=found.more, items=[ClueItemOut.of(i) for i in found.items]
+    def add_listing(path: str, summary: str, description: str, listing: ClueListing) -> None:
+        def list_clues(
+            actor: ApiActor,
+            uow: UnitOfWorkDep,
+            status: ClueStatus | None = None,
+            page: PageNumber = 1,
+        ) -> CluePage:
+            found = listing(uow, actor, ClueFilter(status, page))
+            return CluePage(
+                page=found.number, more=found.more, items=[ClueItemOut.of(i) for i in found.items]
+            )
+
+        router.add_api_route(
+            path,
+            list_clues,
+            methods=["GET"],
+            summary=summary,
+            description=description,
+            response_model=CluePage,
+            responses=problem_responses(401, 403, 422),
+            openapi_extra=_KEYED,
         )
 
-    @router.get(
+    add_listing(
         "",
-        summary="The clues the member sent (its outbox)",
-        response_model=CluePage,
-        responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        "The clues the member sent (its outbox)",
+        "A bank's clues, latest change first.",
+        clue_outbox,
     )
-    def list_sent(
-        actor: ApiActor, uow: UnitOfWorkDep, status: ClueStatus | None = None, page: PageNumber = 1
-    ) -> CluePage:
-        """A bank's clues, latest change first."""
-        return page_of(clue_outbox(uow, actor, ClueFilter(status, page)))
-
-    @router.get(
+    add_listing(
         "/inbox",
-        summary="The clues sent to the police unit (its inbox)",
-        response_model=CluePage,
-        responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        "The clues sent to the police unit (its inbox)",
+        "A police unit's incoming clues, latest change first.",
+        clue_inbox,
     )
-    def list_received(
-        actor: ApiActor, uow: UnitOfWorkDep, status: ClueStatus | None = None, page: PageNumber = 1
-    ) -> CluePage:
-        """A police unit's incoming clues, latest change first."""
-        return page_of(clue_inbox(uow, actor, ClueFilter(status, page)))
 
     @router.get(
         "/{clue_id}",
