@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
+from fundwall.api.cases import EvidenceOut
 from fundwall.api.member_data import PageNumber, PageOut, TransactionOut
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import API_KEY_SECURITY, security_doc
@@ -136,15 +137,6 @@ class ClueAccountOut(BaseModel):
     )
 
 
-class ClueEvidenceOut(BaseModel):
-    evidence_id: int
-    filename: str
-    media_type: str
-    size_bytes: int
-    sm3: str = Field(description="SM3 digest of the file, hex")
-    added_at: datetime
-
-
 class ClueEventOut(BaseModel):
     status: ClueStatus
     at: datetime
@@ -157,7 +149,7 @@ class PackageOut(BaseModel):
 
     accounts: list[ClueAccountOut]
     transactions: list[TransactionOut] = Field(description="without decisions")
-    evidence: list[ClueEvidenceOut]
+    evidence: list[EvidenceOut]
 
 
 class ClueOut(ClueItemOut):
@@ -192,7 +184,7 @@ class ClueOut(ClueItemOut):
                     for a in view.accounts
                 ],
                 transactions=[TransactionOut.of(t) for t in view.transactions],
-                evidence=[ClueEvidenceOut(**fields(e, ClueEvidenceOut)) for e in view.evidence],
+                evidence=[EvidenceOut(**fields(e, EvidenceOut)) for e in view.evidence],
             ),
             history=[ClueEventOut(**fields(e, ClueEventOut)) for e in view.history],
             answers=list(view.answers),
