@@ -213,6 +213,9 @@ def test_roles_hold_the_documented_rights() -> None:
         customer_data = role in member_roles | police_roles
         assert (Permission.VIEW_CUSTOMER_DATA in rights) == customer_data, role
         assert (Permission.ISSUE_ORDERS in rights) == (role in police_roles), role
+        # Reading a member's cases is its own people's and its systems'; working them, people's.
+        assert (Permission.VIEW_CASES in rights) == (role in member_roles), role
+        assert (Permission.WORK_CASES in rights) == (role in member_roles - {Role.MEMBER_SYSTEM})
         assert role.is_police == (role in police_roles), role
         assert (Permission.PROMOTE_RULE_PACKS in rights) == (role is Role.HUB_SUPERVISOR), role
         assert (Permission.VIEW_AUDIT_LOG in rights) == (role is Role.AUDITOR), role

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auth import world  # tests/auth/world.py
-from fundwall.auth import Actor
+from fundwall.auth import Actor, ActorKind, Role
 from fundwall.cases import (
     AssigneeFilter,
     CaseChange,
@@ -40,7 +40,7 @@ from fundwall.cases import (
 from fundwall.clock import FixedClock
 from fundwall.config import CaseSettings
 from fundwall.crypto import Keyring, sm3_hex
-from fundwall.domain.errors import Conflict, InvalidInput, NotFound
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.store import UnitOfWork
 from fundwall.store.police_tables import CaseEvidenceRow, CaseRow
 
@@ -104,6 +104,21 @@ def test_an_open_case_about_the_same_subject_gets_the_new_alerts(stocked: Uow) -
         case = get_case(uow, ann, by_hand.case.id)
     assert sorted(alert.tx_id for alert in case.alerts) == ["T1", "T2"]
     assert case.accounts == ("A1",)
+
+
+def test_a_members_system_reads_its_cases_and_works_none(stocked: Uow) -> None:
+    key_a = Actor(ActorKind.API_KEY, "k", Role.MEMBER_SYSTEM, world.BANK_A)
+    key_b = Actor(ActorKind.API_KEY, "k", Role.MEMBER_SYSTEM, world.BANK_B)
+    with stocked() as uow:
+        case_id = open_case(uow, _ann(uow), CaseKind.ACCOUNT, "A1", title="A1").case.id
+        queue = case_queue(uow, key_a, CaseFilter(status=CaseStatus.OPEN))
+        read = get_case(uow, key_a, case_id)
+        with pytest.raises(NotFound):
+            get_case(uow, key_b, case_id)
+        with pytest.raises(PermissionDenied):
+            add_note(uow, key_a, case_id, "a system does not work cases")
+    assert [c.id for c in queue.items] == [case_id]
+    assert read.accounts == ("A1",) and read.case.status is CaseStatus.OPEN
 
 
 def test_cases_merge_and_split_with_everything_in_them(stocked: Uow, keyring: Keyring) -> None:

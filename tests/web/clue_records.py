@@ -1,54 +1,38 @@
 """Clues in the console tests' region: what the route access test asks about.
 
-Each bank sends a clue from a case about its own account to a police unit that is not the
-demo officer's (so the officer finds neither). The first bank also sends one, from another
-case about the same account with one evidence file, to the demo officer's unit: the clue
-the officer answers and downloads from (answering shows no account: it returns to the page).
-Cases are table rows written here (the case workflow has its own tests); clues go through
-`send_clue`.
+Each bank's analyst opens a case about the bank's own account and sends a clue from it to a
+police unit that is not the demo officer's (so the officer finds neither). The first bank's
+analyst also opens another case about the same account, adds an evidence file and sends
+that case's clue to the demo officer's unit: the clue the officer answers and downloads from
+(answering shows no account: it returns to the page). Everything goes through the use cases
+the console and the API call (`open_case`, `add_evidence`, `send_clue`), as the analysts.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
+from fundwall.auth import Actor
 from fundwall.bootstrap import Platform
+from fundwall.cases import CaseKind, add_evidence, open_case
 from fundwall.clues import send_clue
-from fundwall.crypto import sm3_hex
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.members import get_user
 from fundwall.store import UnitOfWork
-from fundwall.store.police_tables import CaseAccountRow, CaseEvidenceRow, CaseRow, ClueRow
+from fundwall.store.police_tables import ClueRow
 from fundwall.store.tables import InstitutionRow
 
 SUMMARY = "The account took in scam money and paid it straight on."
-EVIDENCE = b"bank statement of the case"
+EVIDENCE = b"date,account,amount\n2024-03-01,statement of the case,100.00\n"
 
 
-def _case(uow: UnitOfWork, member: str, account_no: str) -> int:
-    now = uow.clock.now()
-    case = CaseRow(
-        member_code=member,
-        kind="account",
-        subject=account_no,
-        title="Clue route test",
-        status="open",
-        priority="normal",
-        opened_at=now,
-        opened_by="system:test",
-        deadline=now + timedelta(days=3),
-        updated_at=now,
-    )
-    uow.session.add(case)
-    uow.session.flush()
-    uow.session.add(CaseAccountRow(case_id=case.id, account_no=account_no))
-    return case.id
+def _case(uow: UnitOfWork, analyst: Actor, account_no: str) -> int:
+    """A case of the analyst's bank about its account `account_no`, with no alert."""
+    return open_case(uow, analyst, CaseKind.ACCOUNT, account_no, title="Clue route test").case.id
 
 
 def add_clues(platform: Platform, banks: dict[str, tuple[str, str]], police_unit: str) -> None:
-    """`banks`: each bank's code → (its account, the user who sends)."""
+    """`banks`: each bank's code → (its account, the analyst who opens and sends)."""
     with platform.unit_of_work() as uow:
         other_unit = uow.session.scalars(
             select(InstitutionRow.code).where(
@@ -57,27 +41,22 @@ def add_clues(platform: Platform, banks: dict[str, tuple[str, str]], police_unit
             )
         ).first()
         assert other_unit is not None, "the region has one police unit only"
-        cases = {bank: _case(uow, bank, account) for bank, (account, _) in banks.items()}
         first = next(iter(banks))
-        police_case = _case(uow, first, banks[first][0])
-        uow.session.add(
-            CaseEvidenceRow(
-                case_id=police_case,
-                filename="statement.txt",
-                media_type="text/plain",
-                size_bytes=len(EVIDENCE),
-                sm3=sm3_hex(EVIDENCE),
-                content_enc=platform.keyring.encrypt_bytes(EVIDENCE),
-                added_at=uow.clock.now(),
-                added_by="system:test",
-            )
-        )
-        uow.commit()
-        for bank, (_, user) in banks.items():
-            sender = get_user(uow, platform.operator, user).actor()
-            send_clue(uow, sender, cases[bank], other_unit, SUMMARY, tx_ids=[])
+        for bank, (account, user) in banks.items():
+            analyst = get_user(uow, platform.operator, user).actor()
+            send_clue(uow, analyst, _case(uow, analyst, account), other_unit, SUMMARY, tx_ids=[])
             if bank == first:
-                send_clue(uow, sender, police_case, police_unit, SUMMARY, tx_ids=[])
+                police_case = _case(uow, analyst, account)
+                add_evidence(
+                    uow,
+                    analyst,
+                    police_case,
+                    "statement.csv",
+                    "text/csv",
+                    EVIDENCE,
+                    platform.keyring,
+                )
+                send_clue(uow, analyst, police_case, police_unit, SUMMARY, tx_ids=[])
 
 
 def clue_values(uow: UnitOfWork, bank: str, police_unit: str) -> dict[str, str]:

@@ -233,6 +233,8 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
         fill={"clue_id": "{police_clue_id}", "evidence_id": "{police_evidence_id}"},
     ),
     ("GET", "/clues/counts"): needs(P.VIEW_REGION),
+    ("GET", "/v1/cases"): needs(P.VIEW_CASES, params={"status": "open"}),
+    ("GET", "/v1/cases/{case_id}"): needs(P.VIEW_CASES),
     ("POST", "/v1/clues"): needs(P.SEND_CLUES, body=_clue),
     ("GET", "/v1/clues"): needs(P.SEND_CLUES),
     ("GET", "/v1/clues/inbox"): needs(P.ANSWER_CLUES),

@@ -4,9 +4,14 @@ evidence uploaded and downloaded, in Chinese by default."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from fundwall.crypto import sm3_hex
+
+from .clue_records import EVIDENCE, clue_values
 from .conftest import Console, open_client, sign_in
 
+PROBLEM = "application/problem+json"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 
 
@@ -68,3 +73,44 @@ def test_a_plain_form_route_does_not_read_an_upload(console: Console) -> None:
         files={"file": ("a.csv", b"a\n", "text/csv")},
     )
     assert answer.status_code == 403
+
+
+def test_a_banks_system_reads_its_cases_over_the_api(console: Console) -> None:
+    """The region's first bank has two cases (tests/web/clue_records.py), one with an
+    evidence file; the second bank one."""
+    region = console.region
+    with console.uow() as uow:
+        first = clue_values(uow, region.first_bank, region.police_unit)
+        second = clue_values(uow, region.second_bank, region.police_unit)
+    bank = open_client(console.app)
+    bank.headers["Authorization"] = f"Bearer {region.first_key}"
+    queue = bank.get("/v1/cases")
+    assert queue.status_code == 200, queue.text
+    listed = queue.json()["items"]
+    assert int(first["case_id"]) in {c["id"] for c in listed}
+    assert int(second["case_id"]) not in {c["id"] for c in listed}
+    assert {(c["status"], c["overdue"]) for c in listed} == {("open", False)}
+    assert bank.get("/v1/cases", params={"status": "closed"}).json()["items"] == []
+    assert bank.get("/v1/cases", params={"overdue": "true"}).json()["items"] == []
+    reads = [bank.get(f"/v1/cases/{c['id']}") for c in listed]
+    reply = next(r for r in reads if r.json()["evidence"])
+    with_file = reply.json()
+    assert with_file["accounts"] == [region.first_account]
+    assert with_file["case"]["kind"] == "account" and with_file["opened_by"].startswith(
+        "user:analyst1@"
+    )
+    evidence = with_file["evidence"][0]
+    assert evidence["evidence_id"] == int(first["police_evidence_id"])
+    assert evidence["sm3"] == sm3_hex(EVIDENCE) and EVIDENCE.decode() not in reply.text
+    missing = bank.get(f"/v1/cases/{second['case_id']}")
+    assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
+    bad = bank.get("/v1/cases", params={"status": "shelved"})
+    assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+    console.clock.advance(timedelta(days=4))  # past the account cases' 72-hour deadline
+    late = bank.get("/v1/cases", params={"overdue": "true"}).json()["items"]
+    assert {c["id"] for c in late} == {c["id"] for c in listed}
+    assert all(c["overdue"] for c in late)
+    spec = bank.get("/openapi.json").json()
+    listing, case = (spec["paths"][p]["get"] for p in ("/v1/cases", "/v1/cases/{case_id}"))
+    assert listing["tags"] == case["tags"] == ["cases"]
+    assert {"401", "403", "422"} <= set(listing["responses"]) and "404" in case["responses"]

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
+from fundwall.api.cases import EvidenceOut
 from fundwall.api.member_data import PageNumber, PageOut, TransactionOut
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import API_KEY_SECURITY, security_doc
@@ -26,6 +27,7 @@ from fundwall.clues import (
     ClueAnswer,
     ClueFilter,
     ClueItem,
+    ClueListing,
     ClueView,
     answer_clue,
     clue_inbox,
@@ -44,7 +46,6 @@ from fundwall.clues.model import (
 )
 from fundwall.crypto import Keyring
 from fundwall.domain.police import ClueStatus
-from fundwall.store.paging import Page
 
 TAG = "clues"
 CLUE_BODY_BYTES: Final = 256 * 1024
@@ -136,15 +137,6 @@ class ClueAccountOut(BaseModel):
     )
 
 
-class ClueEvidenceOut(BaseModel):
-    evidence_id: int
-    filename: str
-    media_type: str
-    size_bytes: int
-    sm3: str = Field(description="SM3 digest of the file, hex")
-    added_at: datetime
-
-
 class ClueEventOut(BaseModel):
     status: ClueStatus
     at: datetime
@@ -157,7 +149,7 @@ class PackageOut(BaseModel):
 
     accounts: list[ClueAccountOut]
     transactions: list[TransactionOut] = Field(description="without decisions")
-    evidence: list[ClueEvidenceOut]
+    evidence: list[EvidenceOut]
 
 
 class ClueOut(ClueItemOut):
@@ -192,7 +184,7 @@ class ClueOut(ClueItemOut):
                     for a in view.accounts
                 ],
                 transactions=[TransactionOut.of(t) for t in view.transactions],
-                evidence=[ClueEvidenceOut(**fields(e, ClueEvidenceOut)) for e in view.evidence],
+                evidence=[EvidenceOut(**fields(e, EvidenceOut)) for e in view.evidence],
             ),
             history=[ClueEventOut(**fields(e, ClueEventOut)) for e in view.history],
             answers=list(view.answers),
@@ -237,36 +229,41 @@ def clue_router(keyring: Keyring) -> APIRouter:
         )
         return ClueOut.of_view(view)
 
-    def page_of(found: Page[ClueItem]) -> CluePage:
-        return CluePage(
-            page=found.number, more=found.more, items=[ClueItemOut.of(i) for i in found.items]
+    def add_listing(path: str, summary: str, description: str, listing: ClueListing) -> None:
+        def list_clues(
+            actor: ApiActor,
+            uow: UnitOfWorkDep,
+            status: ClueStatus | None = None,
+            page: PageNumber = 1,
+        ) -> CluePage:
+            found = listing(uow, actor, ClueFilter(status, page))
+            return CluePage(
+                page=found.number, more=found.more, items=[ClueItemOut.of(i) for i in found.items]
+            )
+
+        router.add_api_route(
+            path,
+            list_clues,
+            methods=["GET"],
+            summary=summary,
+            description=description,
+            response_model=CluePage,
+            responses=problem_responses(401, 403, 422),
+            openapi_extra=_KEYED,
         )
 
-    @router.get(
+    add_listing(
         "",
-        summary="The clues the member sent (its outbox)",
-        response_model=CluePage,
-        responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        "The clues the member sent (its outbox)",
+        "A bank's clues, latest change first.",
+        clue_outbox,
     )
-    def list_sent(
-        actor: ApiActor, uow: UnitOfWorkDep, status: ClueStatus | None = None, page: PageNumber = 1
-    ) -> CluePage:
-        """A bank's clues, latest change first."""
-        return page_of(clue_outbox(uow, actor, ClueFilter(status, page)))
-
-    @router.get(
+    add_listing(
         "/inbox",
-        summary="The clues sent to the police unit (its inbox)",
-        response_model=CluePage,
-        responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        "The clues sent to the police unit (its inbox)",
+        "A police unit's incoming clues, latest change first.",
+        clue_inbox,
     )
-    def list_received(
-        actor: ApiActor, uow: UnitOfWorkDep, status: ClueStatus | None = None, page: PageNumber = 1
-    ) -> CluePage:
-        """A police unit's incoming clues, latest change first."""
-        return page_of(clue_inbox(uow, actor, ClueFilter(status, page)))
 
     @router.get(
         "/{clue_id}",

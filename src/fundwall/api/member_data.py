@@ -20,7 +20,7 @@ from fundwall.auth.dependencies import (
     ApiActor,
     UnitOfWorkDep,
 )
-from fundwall.cases import AlertFilter, AlertStatus, AssigneeFilter, alert_queue
+from fundwall.cases import AlertFilter, AlertItem, AlertStatus, AssigneeFilter, alert_queue
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action
 from fundwall.monitoring.transactions import PackFinder, TxItem, transaction_view
@@ -101,6 +101,13 @@ class AlertOut(BaseModel):
     status: AlertStatus
     assignee: str | None
     disposition: str | None
+
+    @classmethod
+    def of(cls, item: AlertItem) -> AlertOut:
+        return cls(
+            **{name: getattr(item, name) for name in cls.model_fields if name != "disposition"},
+            disposition=item.disposition.value if item.disposition else None,
+        )
 
 
 class PageOut(BaseModel):
@@ -231,22 +238,7 @@ def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
         return AlertPage(
             page=found.number,
             more=found.more,
-            items=[
-                AlertOut(
-                    tx_id=a.tx_id,
-                    ts=a.ts,
-                    payer_account=a.payer_account,
-                    payee_account=a.payee_account,
-                    amount_fen=a.amount_fen,
-                    action=a.action,
-                    score=a.score,
-                    top_rule=a.top_rule,
-                    status=a.status,
-                    assignee=a.assignee,
-                    disposition=a.disposition.value if a.disposition else None,
-                )
-                for a in found.items
-            ],
+            items=[AlertOut.of(a) for a in found.items],
         )
 
     return router

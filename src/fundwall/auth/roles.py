@@ -59,6 +59,9 @@ class Permission(StrEnum):
     """Put identifiers on the shared risk list (风险名单) and retract entries."""
     PUNISH = "punish"
     """Put persons on the punishment list (联合惩戒) and lift listings."""
+    VIEW_CASES = "view_cases"
+    """Read the member's cases: the queue and its counts, a case with its alerts, accounts,
+    notes and evidence list (not the evidence files, which are read to work the case)."""
     WORK_CASES = "work_cases"
     """Group the member's alerts into cases, work the case queue (assign, prioritise, note,
     add evidence, merge, split) and close cases with an outcome."""
@@ -143,6 +146,7 @@ _ANALYST: Final = frozenset(
         Permission.UNMASK_PERSONAL_DATA,
         Permission.WORK_ALERTS,
         Permission.VIEW_RULE_PACKS,
+        Permission.VIEW_CASES,
         Permission.WORK_CASES,
         Permission.SEND_CLUES,
         Permission.EXECUTE_ORDERS,
@@ -181,6 +185,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.REPORT_ACCOUNTS,
                 Permission.VIEW_CUSTOMER_DATA,
                 Permission.VIEW_ALERTS,
+                Permission.VIEW_CASES,
                 Permission.SEND_CLUES,
                 Permission.EXECUTE_ORDERS,
             }

@@ -27,6 +27,7 @@ from fundwall.cases.evidence import add_evidence, evidence_file
 from fundwall.cases.grouping import group_alerts
 from fundwall.cases.labels import LABEL_SCHEMA, export_labels
 from fundwall.cases.model import (
+    GROUPINGS,
     AlertChange,
     AlertFilter,
     AlertItem,
@@ -46,6 +47,7 @@ from fundwall.cases.model import (
 )
 
 __all__ = [
+    "GROUPINGS",
     "LABEL_SCHEMA",
     "AlertChange",
     "AlertFilter",

@@ -7,12 +7,11 @@ change writes its audit record in the same transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
-from fundwall.auth.tenancy import decisions_visible
 from fundwall.auth.usecase import use_case
 from fundwall.cases.model import AlertChange, AlertFilter, AlertItem, AlertStatus, AssigneeFilter
 from fundwall.cases.queries import (
@@ -20,8 +19,7 @@ from fundwall.cases.queries import (
     alert_rows,
     colleagues_holding,
     find_alert,
-    is_alert,
-    live_decision_id,
+    live_alerts,
     status_of,
     user_id_of,
 )
@@ -53,16 +51,7 @@ def alert_queue(uow: UnitOfWork, actor: Actor, wanted: AlertFilter) -> Page[Aler
 def alert_counts(uow: UnitOfWork, actor: Actor) -> dict[AlertStatus, int]:
     """How many of the member's alerts are in each status."""
     rows = uow.session.execute(
-        select(AlertWorkRow.status, func.count())
-        .select_from(DecisionRow)
-        .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
-        .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
-        .where(
-            is_alert(),
-            decisions_visible(actor),
-            DecisionRow.id == live_decision_id(DecisionRow.tx_id),
-        )
-        .group_by(AlertWorkRow.status)
+        live_alerts(actor, AlertWorkRow.status, func.count()).group_by(AlertWorkRow.status)
     ).all()
     counts = dict.fromkeys(AlertStatus, 0)
     for status, count in rows:

@@ -105,7 +105,7 @@ def open_case(
     return _view(uow, actor, row.id)
 
 
-@use_case(Permission.WORK_CASES)
+@use_case(Permission.VIEW_CASES)
 def case_queue(uow: UnitOfWork, actor: Actor, wanted: CaseFilter) -> Page[CaseItem]:
     """The member's cases, the nearest deadline first (closed ones after the open, the latest
     closed first), narrowed by `wanted`."""
@@ -126,7 +126,7 @@ def case_queue(uow: UnitOfWork, actor: Actor, wanted: CaseFilter) -> Page[CaseIt
     return fetch_page(uow.session, query, wanted.page, PAGE_SIZE, lambda row: case_item(row, now))
 
 
-@use_case(Permission.WORK_CASES)
+@use_case(Permission.VIEW_CASES)
 def case_counts(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
     """How many of the member's cases are in each status, and how many are overdue
     (`overdue`)."""
@@ -146,7 +146,7 @@ def case_counts(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
     return counts
 
 
-@use_case(Permission.WORK_CASES)
+@use_case(Permission.VIEW_CASES)
 def get_case(uow: UnitOfWork, actor: Actor, case_id: int) -> CaseView:
     """One of the member's cases with its alerts, accounts, notes and evidence list."""
     return _view(uow, actor, case_id)
@@ -336,11 +336,6 @@ def _view(uow: UnitOfWork, actor: Actor, case_id: int) -> CaseView:
     row = case_row(session, actor, case_id)
     query, _ = case_rows(actor)
     item = case_item(session.execute(query.where(CaseRow.id == case_id)).one(), uow.clock.now())
-    accounts = session.scalars(
-        select(CaseAccountRow.account_no)
-        .where(CaseAccountRow.case_id == case_id)
-        .order_by(CaseAccountRow.account_no)
-    )
     notes = session.scalars(
         select(CaseNoteRow).where(CaseNoteRow.case_id == case_id).order_by(CaseNoteRow.id)
     )
@@ -350,7 +345,7 @@ def _view(uow: UnitOfWork, actor: Actor, case_id: int) -> CaseView:
         outcome_reason=row.outcome_reason,
         closed_by=row.closed_by,
         alerts=tuple(alerts_of_case(session, actor, case_id)),
-        accounts=tuple(accounts),
+        accounts=tuple(sorted(accounts_in(session, case_id))),
         notes=tuple(NoteItem(n.id, n.body, n.created_at, n.created_by) for n in notes),
         evidence=tuple(evidence_items(session, case_id)),
     )

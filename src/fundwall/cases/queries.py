@@ -66,36 +66,42 @@ def waiting_clause() -> ColumnElement[bool]:
     return or_(AlertWorkRow.status.is_(None), AlertWorkRow.status != AlertStatus.CLOSED.value)
 
 
-def alert_rows(actor: Actor) -> tuple[Select[Any], Any]:
-    """The alerts the actor's member may see, one row each (its latest live decision), and
-    the alias of the assignee's user row (to filter by it)."""
-    assignee = aliased(UserRow)
-    query = (
-        select(
-            TransactionRow.tx_id,
-            TransactionRow.ts,
-            TransactionRow.payer_account,
-            TransactionRow.payee_account,
-            TransactionRow.payee_bank,
-            TransactionRow.amount_fen,
-            DecisionRow.action,
-            DecisionRow.score,
-            DecisionRow.reasons,
-            status_of().label("status"),
-            assignee.username,
-            AlertWorkRow.disposition,
-            AlertWorkRow.note,
-        )
+def live_alerts(actor: Actor, *columns: Any) -> Select[Any]:
+    """`columns` of the alerts the actor's member may see, one row each (its latest live
+    decision), joined to their transaction and outer-joined to their work row."""
+    return (
+        select(*columns)
         .select_from(DecisionRow)
         .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
         .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
-        .outerjoin(assignee, assignee.id == AlertWorkRow.assignee_id)
         .where(
             is_alert(),
             decisions_visible(actor),
             DecisionRow.id == live_decision_id(DecisionRow.tx_id),
         )
     )
+
+
+def alert_rows(actor: Actor) -> tuple[Select[Any], Any]:
+    """The alerts the actor's member may see as `alert_item` reads them, and the alias of
+    the assignee's user row (to filter by it)."""
+    assignee = aliased(UserRow)
+    query = live_alerts(
+        actor,
+        TransactionRow.tx_id,
+        TransactionRow.ts,
+        TransactionRow.payer_account,
+        TransactionRow.payee_account,
+        TransactionRow.payee_bank,
+        TransactionRow.amount_fen,
+        DecisionRow.action,
+        DecisionRow.score,
+        DecisionRow.reasons,
+        status_of().label("status"),
+        assignee.username,
+        AlertWorkRow.disposition,
+        AlertWorkRow.note,
+    ).outerjoin(assignee, assignee.id == AlertWorkRow.assignee_id)
     return query, assignee
 
 
@@ -136,27 +142,19 @@ def alerts_of_case(session: Session, actor: Actor, case_id: int) -> list[AlertIt
     return [alert_item(row) for row in session.execute(query)]
 
 
-def ungrouped_alerts(actor: Actor) -> Select[str, str, str | None, str | None]:
+def ungrouped_alerts(actor: Actor) -> Select[Any]:
     """The member's alerts not closed and in no case: tx_id, kind, payer's and payee's
     account, oldest first."""
     return (
-        select(
+        live_alerts(
+            actor,
             TransactionRow.tx_id,
             TransactionRow.kind,
             TransactionRow.payer_account,
             TransactionRow.payee_account,
         )
-        .select_from(DecisionRow)
-        .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
-        .outerjoin(AlertWorkRow, AlertWorkRow.tx_id == DecisionRow.tx_id)
         .outerjoin(CaseAlertRow, CaseAlertRow.tx_id == DecisionRow.tx_id)
-        .where(
-            is_alert(),
-            decisions_visible(actor),
-            DecisionRow.id == live_decision_id(DecisionRow.tx_id),
-            waiting_clause(),
-            CaseAlertRow.tx_id.is_(None),
-        )
+        .where(waiting_clause(), CaseAlertRow.tx_id.is_(None))
         .order_by(TransactionRow.ts, TransactionRow.tx_id)
     )
 

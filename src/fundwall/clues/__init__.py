@@ -17,6 +17,7 @@ from fundwall.clues.model import (
 )
 from fundwall.clues.transfer import answer_clue, send_clue
 from fundwall.clues.views import (
+    ClueListing,
     case_clues,
     clue_counts,
     clue_evidence,
@@ -36,6 +37,7 @@ __all__ = [
     "ClueFilter",
     "ClueHolder",
     "ClueItem",
+    "ClueListing",
     "ClueView",
     "answer_clue",
     "case_clues",

@@ -14,6 +14,7 @@ from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import transactions_visible
 from fundwall.auth.usecase import use_case
+from fundwall.cases.queries import accounts_in, alerts_in, evidence_items
 from fundwall.clues.model import (
     ANSWERS,
     MAX_ACCOUNTS,
@@ -33,9 +34,6 @@ from fundwall.domain.police import ClueStatus, police_case_number
 from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.police_tables import (
     REASON,
-    CaseAccountRow,
-    CaseAlertRow,
-    CaseEvidenceRow,
     CaseRow,
     ClueAccountRow,
     ClueEventRow,
@@ -199,13 +197,7 @@ def _accounts(
     """The accounts of the package: each held by the member, or a party to one of the
     transactions it pays or receives (a counterparty it dealt with)."""
     if given is None:
-        given = list(
-            session.scalars(
-                select(CaseAccountRow.account_no)
-                .where(CaseAccountRow.case_id == case.id)
-                .order_by(CaseAccountRow.account_no)
-            )
-        )
+        given = sorted(accounts_in(session, case.id))
     numbers = _distinct(given, "accounts", MAX_ACCOUNTS)
     if not numbers:
         raise InvalidInput("a clue names at least one account", "accounts")
@@ -233,13 +225,7 @@ def _transactions(
     session: Session, actor: Actor, case: CaseRow, given: Sequence[str] | None
 ) -> list[str]:
     if given is None:
-        given = list(
-            session.scalars(
-                select(CaseAlertRow.tx_id)
-                .where(CaseAlertRow.case_id == case.id)
-                .order_by(CaseAlertRow.tx_id)
-            )
-        )
+        given = sorted(alerts_in(session, case.id))
     tx_ids = _distinct(given, "tx_ids", MAX_TRANSACTIONS)
     visible = set(
         session.scalars(
@@ -258,13 +244,7 @@ def _transactions(
 
 
 def _evidence(session: Session, case: CaseRow, given: Sequence[int] | None) -> list[int]:
-    of_case = list(
-        session.scalars(
-            select(CaseEvidenceRow.id)
-            .where(CaseEvidenceRow.case_id == case.id)
-            .order_by(CaseEvidenceRow.id)
-        )
-    )
+    of_case = [item.id for item in evidence_items(session, case.id)]
     if given is None:
         return of_case
     if len(given) > MAX_EVIDENCE:

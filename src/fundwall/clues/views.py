@@ -9,6 +9,8 @@ its own account pages); the hub reads counts only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 
 from fundwall.auth.actor import Actor
@@ -45,6 +47,9 @@ from fundwall.store.paging import Page
 from fundwall.store.police_tables import CaseEvidenceRow, ClueAccountRow, ClueRow
 from fundwall.store.tables import InstitutionRow, PartyRow
 from fundwall.store.uow import UnitOfWork
+
+ClueListing = Callable[[UnitOfWork, Actor, ClueFilter], Page[ClueItem]]
+"""`clue_outbox` or `clue_inbox`: the entrypoints list either the same way."""
 
 
 @use_case(Permission.SEND_CLUES)

@@ -19,6 +19,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from fundwall.api.cases import case_router
 from fundwall.api.clues import clue_router
 from fundwall.api.member_data import member_data_router
 from fundwall.api.orders import order_router
@@ -71,6 +72,7 @@ def install_console(
     app.include_router(member_data_router(keyring, library))
     app.include_router(order_router(keyring))
     app.include_router(clue_router(keyring))
+    app.include_router(case_router())
     for router in console_routers():
         app.include_router(router)
     static = Path(__file__).parent / "static"

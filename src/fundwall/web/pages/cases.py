@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.auth.roles import Permission
 from fundwall.cases import (
-    CaseKind,
+    GROUPINGS,
     Outcome,
     Priority,
     add_evidence,
@@ -71,7 +71,7 @@ def cases_page(
             "counts": case_counts(uow, actor),
             "problems": params.problems,
             "form": request.query_params,
-            "groupings": [CaseKind.ACCOUNT, CaseKind.PERSON, CaseKind.NETWORK],
+            "groupings": GROUPINGS,
         },
         session=session,
     )

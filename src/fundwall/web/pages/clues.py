@@ -23,6 +23,7 @@ from fundwall.auth.sessions import ActiveSession
 from fundwall.clues import (
     ClueAnswer,
     ClueFilter,
+    ClueListing,
     ClueView,
     answer_clue,
     clue_counts,
@@ -44,18 +45,21 @@ from fundwall.web.state import ConsoleConfig, ConsoleDep
 router = APIRouter(include_in_schema=False)
 
 
-def _filter(params: Params) -> ClueFilter:
-    return ClueFilter(status=params.choice("status", ClueStatus), page=params.page())
-
-
 def _list_page(
-    request: Request, session: ActiveSession, results: object, params: Params, mode: str
+    request: Request,
+    actor: Actor,
+    session: ActiveSession,
+    uow: UnitOfWork,
+    listing: ClueListing,
+    mode: str,
 ) -> Response:
+    params = Params(request.query_params)
+    wanted = ClueFilter(status=params.choice("status", ClueStatus), page=params.page())
     return page(
         request,
         "clues.html",
         {
-            "results": results,
+            "results": listing(uow, actor, wanted),
             "mode": mode,
             "problems": params.problems,
             "form": request.query_params,
@@ -68,18 +72,14 @@ def _list_page(
 def outbox_page(
     request: Request, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
-    params = Params(request.query_params)
-    results = clue_outbox(uow, actor, _filter(params))
-    return _list_page(request, session, results, params, "outbox")
+    return _list_page(request, actor, session, uow, clue_outbox, "outbox")
 
 
 @router.get("/clues/inbox")
 def inbox_page(
     request: Request, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
-    params = Params(request.query_params)
-    results = clue_inbox(uow, actor, _filter(params))
-    return _list_page(request, session, results, params, "inbox")
+    return _list_page(request, actor, session, uow, clue_inbox, "inbox")
 
 
 @router.get("/clues/counts")
