@@ -298,3 +298,23 @@ def test_an_alert_is_in_one_case_at_most(stocked: Uow) -> None:
         open_case(uow, ann, CaseKind.ACCOUNT, "A1", title="A1", tx_ids=["T1"])
         with pytest.raises(Conflict, match="T1"):
             open_case(uow, ann, CaseKind.SCAM, "刷单返利", title="x", tx_ids=["T1"])
+
+
+def test_the_queue_puts_what_to_take_next_first(stocked: Uow) -> None:
+    """Open before closed, then the most urgent, the nearest deadline, the most alerts."""
+    with stocked() as uow:
+        ann = _ann(uow)
+        few = open_case(uow, ann, CaseKind.ACCOUNT, "A2", title="few").case.id
+        many = open_case(
+            uow, ann, CaseKind.ACCOUNT, "A1", title="many", tx_ids=["T1", "T2"]
+        ).case.id
+        soon = open_case(uow, ann, CaseKind.SCAM, "刷单返利", title="soon").case.id
+        urgent = open_case(
+            uow, ann, CaseKind.ACCOUNT, "A1", title="urgent", priority=Priority.URGENT
+        ).case.id
+        done = open_case(uow, ann, CaseKind.SCAM, "冒充客服", title="done").case.id
+        close_case(uow, ann, done, Outcome.INCONCLUSIVE, "no answer from the customer")
+        queue = case_queue(uow, ann, CaseFilter())
+    # The scam case's SLA (24 h) is shorter than an account case's (72 h); "few" and "many"
+    # share a deadline and a priority, and "many" holds the alerts though opened later.
+    assert [item.id for item in queue.items] == [urgent, soon, many, few, done]

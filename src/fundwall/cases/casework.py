@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
@@ -107,8 +107,8 @@ def open_case(
 
 @use_case(Permission.VIEW_CASES)
 def case_queue(uow: UnitOfWork, actor: Actor, wanted: CaseFilter) -> Page[CaseItem]:
-    """The member's cases, the nearest deadline first (closed ones after the open, the latest
-    closed first), narrowed by `wanted`."""
+    """The member's cases, narrowed by `wanted`: open ones before closed ones, then the most
+    urgent, the nearest deadline and the most alerts first (what an analyst takes next)."""
     now = uow.clock.now()
     query, assignee = case_rows(actor)
     if wanted.status is not None:
@@ -122,7 +122,13 @@ def case_queue(uow: UnitOfWork, actor: Actor, wanted: CaseFilter) -> Page[CaseIt
     if wanted.overdue:
         query = query.where(overdue_clause(now))
     closed = CaseRow.status == CaseStatus.CLOSED.value
-    query = query.order_by(closed, CaseRow.deadline, CaseRow.id)
+    urgency = case(
+        *((CaseRow.priority == p.value, rank) for rank, p in enumerate(PRIORITY_ORDER)),
+        else_=0,
+    )
+    query = query.order_by(
+        closed, urgency.desc(), CaseRow.deadline, query.selected_columns.alerts.desc(), CaseRow.id
+    )
     return fetch_page(uow.session, query, wanted.page, PAGE_SIZE, lambda row: case_item(row, now))
 
 

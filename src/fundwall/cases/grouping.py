@@ -147,7 +147,8 @@ def _by_network(
     for tx_id, account_no in owned.items():
         accounts = members[root(account_no)]
         subject = min(accounts)
-        title = f"{mask_account(subject)} +{len(accounts) - 1}"
+        others = len(accounts) - 1
+        title = f"{mask_account(subject)} +{others}" if others else mask_account(subject)
         group = groups.setdefault(subject, _Group(subject, title, accounts=accounts))
         group.tx_ids.append(tx_id)
     return list(groups.values())
