@@ -34,11 +34,13 @@ WORKFLOWS: Final = (
     "auditing",
     "cases",
     "clues",
+    "fund_returns",
     "members",
     "monitoring",
     "police",
     "rulepacks",
     "sharing",
+    "tracing",
 )
 """One package a workflow: its use cases and the queries they read through."""
 ENTRYPOINTS: Final = ("api", "web", "cli")
