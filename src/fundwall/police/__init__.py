@@ -13,7 +13,7 @@ from fundwall.police.model import (
     OrderRequest,
     OrderView,
 )
-from fundwall.police.orders import answer_order, get_order, issue_order, list_orders
+from fundwall.police.orders import answer_order, get_order, issue_order, issue_orders, list_orders
 from fundwall.police.timers import expire_orders, expiring_orders
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "expiring_orders",
     "get_order",
     "issue_order",
+    "issue_orders",
     "list_orders",
     "order_document",
 ]

@@ -19,6 +19,7 @@ order a renewal or release acts on).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -28,9 +29,8 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.config import Settings, get_settings
 from fundwall.crypto import Keyring
-from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
+from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.domain.identity import mask_account
-from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.police import (
     RESTRICTING_ORDERS,
     OrderEventKind,
@@ -48,7 +48,14 @@ from fundwall.police.model import (
     OrderRequest,
     OrderView,
 )
-from fundwall.police.queries import add_event, order_item, order_view, visible_order, visible_orders
+from fundwall.police.queries import (
+    acting_unit,
+    add_event,
+    order_item,
+    order_view,
+    visible_order,
+    visible_orders,
+)
 from fundwall.police.targets import checked_target, released_with, renewed_end, target_document
 from fundwall.police.terms import (
     ON_ACCOUNT,
@@ -60,13 +67,15 @@ from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.police_tables import OFFICERS, REASON, PoliceOrderRow
-from fundwall.store.tables import AccountRow, InstitutionRow
+from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
 RESTRICTION_OF: Final = {
     OrderKind.STOP_PAYMENT: RestrictionKind.STOP_PAYMENT,
     OrderKind.FREEZE: RestrictionKind.FREEZE,
 }
+MAX_BATCH: Final = 500
+"""Orders one batch issues at most (a trace's stops: one per account still holding money)."""
 TITLE_ZH: Final = {
     OrderKind.QUERY: "协助查询",
     OrderKind.STOP_PAYMENT: "紧急止付",
@@ -87,10 +96,37 @@ def issue_order(
     account stopped already, a query's period beyond `orders.query_max_days`, a renewal or
     release of an unknown order, or of one no longer in force, a stop-payment renewed
     `policy.stop_payment_max_renewals` times already."""
+    return issue_orders(uow, actor, (request,), settings=settings)[0]
+
+
+@use_case(Permission.ISSUE_ORDERS)
+def issue_orders(
+    uow: UnitOfWork,
+    actor: Actor,
+    requests: Sequence[OrderRequest],
+    *,
+    settings: Settings | None = None,
+) -> tuple[OrderView, ...]:
+    """Several orders in one commit, all issued or none (a trace's batch stop-payment): each
+    checked as `issue_order` checks one, in order, so a document number used twice in the
+    batch is refused like one used before. The commit takes with it what the caller wrote in
+    the unit of work before (the trace the batch confirms)."""
+    if not 1 <= len(requests) <= MAX_BATCH:
+        raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} orders", "orders")
     settings = settings or get_settings()
-    session, now = uow.session, uow.clock.now()
+    now = uow.clock.now()
+    rows = [_issued(uow, actor, request, settings, now) for request in requests]
+    uow.commit()
+    return tuple(order_view(uow.session, row, now) for row in rows)
+
+
+def _issued(
+    uow: UnitOfWork, actor: Actor, request: OrderRequest, settings: Settings, now: datetime
+) -> PoliceOrderRow:
+    """One order checked, routed, in force and audited; not yet committed."""
+    session = uow.session
     kind = OrderKind(request.kind)
-    unit = _unit(uow, actor, request.police_unit)
+    unit = acting_unit(uow, actor, request.police_unit)
     document_no = unused_document_number(session, request.document_no)
     row = PoliceOrderRow(
         document_no=document_no,
@@ -139,8 +175,7 @@ def issue_order(
             "ends_at": _iso(row.ends_at),
         },
     )
-    uow.commit()
-    return order_view(session, row, now)
+    return row
 
 
 @use_case(Permission.EXECUTE_ORDERS)
@@ -216,22 +251,6 @@ def list_orders(uow: UnitOfWork, actor: Actor, wanted: OrderFilter) -> Page[Orde
 def get_order(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderView:
     """One of the actor's orders with its history; NotFound for any other."""
     return order_view(uow.session, visible_order(uow.session, actor, order_id), uow.clock.now())
-
-
-def _unit(uow: UnitOfWork, actor: Actor, asked: str | None) -> str:
-    """The police unit the order is of: the officer's own; the operator names one."""
-    if actor.role.is_police:
-        if actor.member is None:
-            raise PermissionDenied("an officer of no police unit issues no orders")
-        if asked not in (None, actor.member):
-            raise PermissionDenied(f"an officer issues orders of unit {actor.member} only")
-        return actor.member
-    if asked is None:
-        raise InvalidInput("name the police unit the order is of", "police_unit")
-    institution = uow.session.get(InstitutionRow, asked)
-    if institution is None or institution.kind != InstitutionKind.POLICE_UNIT.value:
-        raise InvalidInput(f"{asked} is not a police unit of the region", "police_unit")
-    return asked
 
 
 def _on_target(

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Role
-from fundwall.domain.errors import NotFound
+from fundwall.domain.errors import InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.police import OrderEventKind, OrderKind, OrderStatus
 from fundwall.police.model import OrderEvent, OrderItem, OrderView
 from fundwall.store.police_tables import OrderEventRow, PoliceOrderRow
+from fundwall.store.tables import InstitutionRow
 from fundwall.store.uow import UnitOfWork
 
 MAX_ID = 2**63 - 1
@@ -125,3 +127,19 @@ def add_event(
     uow.session.add(
         OrderEventRow(order_id=row.id, event=event.value, detail=detail, at=at, actor=actor)
     )
+
+
+def acting_unit(uow: UnitOfWork, actor: Actor, asked: str | None) -> str:
+    """The police unit an order (or a trace) is of: the officer's own; the operator names one."""
+    if actor.role.is_police:
+        if actor.member is None:
+            raise PermissionDenied("an officer of no police unit issues no orders")
+        if asked not in (None, actor.member):
+            raise PermissionDenied(f"an officer issues orders of unit {actor.member} only")
+        return actor.member
+    if asked is None:
+        raise InvalidInput("name the police unit the order is of", "police_unit")
+    institution = uow.session.get(InstitutionRow, asked)
+    if institution is None or institution.kind != InstitutionKind.POLICE_UNIT.value:
+        raise InvalidInput(f"{asked} is not a police unit of the region", "police_unit")
+    return asked
