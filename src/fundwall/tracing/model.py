@@ -16,19 +16,26 @@ from typing import Final
 
 MAX_HOPS: Final = 10
 """The longest chain followed (real cases reached the 10th level, REGULATIONS.md)."""
-MAX_STARTS: Final = 500
-"""Victim payments one trace starts from at most (several reports of one gang at once)."""
+MAX_STARTS: Final = 10_000
+"""Victim payments one trace starts from at most (every report of a region at once)."""
 
 
 class AttributionRule(StrEnum):
     """How the money leaving an account is told apart (docs/tracing.md).
 
     FIFO: the money that came in first goes out first, so an outgoing payment carries the
-    oldest money in the account. PROPORTIONAL (the "haircut" rule): an outgoing payment carries
-    each source's share of the balance it leaves from."""
+    oldest money in the account. LIFO: the money that came in last goes out first, as a mule
+    passes on what it was just sent. PROPORTIONAL (the "haircut" rule): an outgoing payment
+    carries each source's share of the balance it leaves from."""
 
     FIFO = "fifo"
+    LIFO = "lifo"
     PROPORTIONAL = "proportional"
+
+
+DEFAULT_RULE: Final = AttributionRule.LIFO
+"""The rule a trace uses unless told: a mule holds money briefly and passes on what it was
+just sent (TYPOLOGIES.md, "How the money moves"); docs/tracing.md compares the three."""
 
 
 class ExitKind(StrEnum):
@@ -38,6 +45,8 @@ class ExitKind(StrEnum):
     """Withdrawn in cash (ATM, counter)."""
     OUTSIDE = "outside"
     """Paid to an account at a bank outside the region (or one the directory does not know)."""
+    BEYOND = "beyond"
+    """Paid on past the trace's last hop: followed no further."""
 
 
 @dataclass(frozen=True, slots=True)
