@@ -114,16 +114,13 @@ def ledger_accounts(session: Session) -> list[tuple[str, str, int]]:
                TransactionRow.amount_fen.label("delta"))
         .where(TransactionRow.payee_account.is_not(None), undecided),
     ).subquery()  # fmt: skip
-    moved = dict(
-        session.execute(select(flows.c.account, func.sum(flows.c.delta)).group_by(flows.c.account))
-        .tuples()
-        .all()
-    )
+    net = select(flows.c.account, func.sum(flows.c.delta)).group_by(flows.c.account)
+    moved = {account: int(total) for account, total in session.execute(net)}
     rows = session.execute(
         select(AccountRow.account_no, AccountRow.institution_code, AccountRow.balance_fen)
         .order_by(AccountRow.account_no)
-    ).tuples()  # fmt: skip
-    return [(number, bank, balance - int(moved.get(number, 0))) for number, bank, balance in rows]
+    )  # fmt: skip
+    return [(number, bank, balance - moved.get(number, 0)) for number, bank, balance in rows]
 
 
 def decided_since(session: Session, after_decision: int) -> list[tuple[Any, ...]]:
