@@ -23,6 +23,7 @@ from fundwall.api.cases import case_router
 from fundwall.api.clues import clue_router
 from fundwall.api.member_data import member_data_router
 from fundwall.api.orders import order_router
+from fundwall.api.traces import trace_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
@@ -71,6 +72,7 @@ def install_console(
     )
     app.include_router(member_data_router(keyring, library))
     app.include_router(order_router(keyring))
+    app.include_router(trace_router())
     app.include_router(clue_router(keyring))
     app.include_router(case_router())
     for router in console_routers():
