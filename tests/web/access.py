@@ -44,7 +44,14 @@ SECOND_ADMIN: Final = "admin2"
 REFUSALS: Final = frozenset({401, 403, 404})
 SIGN_IN_FIRST: Final = "/login?next="
 """Where the console sends a request without a session."""
-RECORD_PLACEHOLDERS: Final = ("{account_no}", "{tx_id}", "{case_id}", "{order_id}", "{clue_id}")
+RECORD_PLACEHOLDERS: Final = (
+    "{account_no}",
+    "{tx_id}",
+    "{case_id}",
+    "{order_id}",
+    "{clue_id}",
+    "{trace_id}",
+)
 """Path placeholders that name a member's record."""
 QUERY_PERIOD: Final = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 10, tzinfo=UTC))
 """The period of the police orders `issue_orders` issues (account queries)."""
@@ -236,6 +243,17 @@ def issue_orders(uow: UnitOfWork, region: Region, accounts: list[str]) -> list[i
         ).id
         for n, (account, unit) in enumerate(zip(accounts, units, strict=True), start=1)
     ]
+
+
+def store_trace(uow: UnitOfWork, region: Region, records: Records) -> int:
+    """A trace of the officer's unit from a payment into its records' account (its id)."""
+    from fundwall.auth import Actor
+    from fundwall.tracing.model import AttributionRule, TraceStart
+    from fundwall.tracing.traces import start_trace
+
+    start = TraceStart("报案-R", records.values["account_no"], QUERY_PERIOD[0], 100)
+    actor = Actor.operator("test")
+    return start_trace(uow, actor, [start], AttributionRule.LIFO, police_unit=region.police_unit).id
 
 
 def records_of(database: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:

@@ -54,6 +54,7 @@ from .access import (
     principals,
     public,
     records_of,
+    store_trace,
 )
 from .conftest import Console
 from .region import NOW, PASSWORD, Region
@@ -114,6 +115,24 @@ def _evidence(records: Records) -> dict[str, Any]:
     return {"files": {"file": ("list.csv", b"account,amount\n", "text/csv")}}
 
 
+def _trace(records: Records) -> dict[str, Any]:
+    start = {"source": "报案-R", "account_no": records.values["account_no"],
+             "at": QUERY_PERIOD[0].isoformat(), "amount_fen": 100}  # fmt: skip
+    return {"json": {"starts": [start]}}
+
+
+def _trace_batch(records: Records) -> dict[str, Any]:
+    return {"json": {key: value for key, value in CONSOLE_BATCH.items()}}
+
+
+CONSOLE_TRACE: Final = {"starts": "报案-R, {account_no}, 2024-03-01T10:00, 1.00", "rule": "lifo"}
+"""The officer's trace form: one victim's payment into the records' account."""
+CONSOLE_BATCH: Final = {
+    "document_prefix": "ROUTE-BATCH",
+    "officers": "王警官",
+    "police_case_no": "A3502002024030001",
+    "legal_basis": "第三十二条",
+}
 CONSOLE_ORDER: Final = {
     "kind": "query",
     "document_no": "ROUTE-CONSOLE-0001",
@@ -169,6 +188,11 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # Police orders: a unit issues and reads its own, a bank reads and answers those routed
     # to it.
     ("POST", "/v1/orders"): needs(P.ISSUE_ORDERS, body=_order),
+    # Funds-chain traces: a police unit's own (the route never shows another unit's).
+    ("POST", "/v1/traces"): needs(P.ISSUE_ORDERS, body=_trace),
+    ("GET", "/v1/traces"): needs(P.ISSUE_ORDERS),
+    ("GET", "/v1/traces/{trace_id}"): needs(P.ISSUE_ORDERS),
+    ("POST", "/v1/traces/{trace_id}/batch"): needs(P.ISSUE_ORDERS, body=_trace_batch),
     ("GET", "/v1/orders"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/orders/expiring"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
@@ -204,6 +228,11 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/orders"): needs(P.ISSUE_ORDERS, data=CONSOLE_ORDER),
     ("GET", "/orders/{order_id}"): needs(P.VIEW_CUSTOMER_DATA),
     ("POST", "/orders/{order_id}/answer"): needs(P.EXECUTE_ORDERS, data={"result": "executed"}),
+    ("GET", "/traces"): needs(P.ISSUE_ORDERS),
+    ("GET", "/traces/new"): needs(P.ISSUE_ORDERS),
+    ("POST", "/traces"): needs(P.ISSUE_ORDERS, data=CONSOLE_TRACE),
+    ("GET", "/traces/{trace_id}"): needs(P.ISSUE_ORDERS),
+    ("POST", "/traces/{trace_id}/batch"): needs(P.ISSUE_ORDERS, data=CONSOLE_BATCH),
     ("GET", "/packs"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/{version}"): needs(P.VIEW_RULE_PACKS),
     ("GET", "/packs/diff"): needs(
@@ -288,6 +317,8 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
         records[unit] = replace_values(
             records[first], account_no=account, tx_id=tx_id, order_id="3", bank=unit
         )
+        for owner in records:  # the trace `served` stores, the unit's
+            records[owner] = replace_values(records[owner], trace_id="1")
         yield records, hidden
     finally:
         database.dispose()
@@ -310,6 +341,8 @@ def served(
         owners = (region.first_bank, region.second_bank, region.police_unit)
         accounts = [records[owner].values["account_no"] for owner in owners]
         assert issue_orders(uow, region, accounts) == [1, 2, 3]
+    with console.uow() as uow:
+        assert store_trace(uow, region, records[region.police_unit]) == 1
     with console.uow() as uow:
         add_user(
             uow,

@@ -104,14 +104,14 @@ def start_trace(
     return trace_view(uow.session, actor, row, now)
 
 
-@use_case(Permission.VIEW_CUSTOMER_DATA)
+@use_case(Permission.ISSUE_ORDERS)
 def get_trace(uow: UnitOfWork, actor: Actor, trace_id: int) -> TraceView:
     """One of the actor's traces, with each account's standing now; NotFound for any other."""
     now = uow.clock.now()
     return trace_view(uow.session, actor, visible_trace(uow.session, actor, trace_id), now)
 
 
-@use_case(Permission.VIEW_CUSTOMER_DATA)
+@use_case(Permission.ISSUE_ORDERS)
 def list_traces(uow: UnitOfWork, actor: Actor, page: int = 1) -> Page[TraceItem]:
     """The actor's traces (a unit its own), newest first."""
     query = visible_traces(actor).order_by(TraceRow.created_at.desc(), TraceRow.id.desc())

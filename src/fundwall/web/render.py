@@ -42,6 +42,7 @@ NAVIGATION: Final = (
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
+    ("/traces", N_("Funds traces"), Permission.ISSUE_ORDERS),
     ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
     ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
     ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),

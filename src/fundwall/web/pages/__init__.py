@@ -14,6 +14,7 @@ from fundwall.web.pages import (
     overview,
     packs,
     session,
+    traces,
     transactions,
 )
 
@@ -27,6 +28,7 @@ def console_routers() -> list[APIRouter]:
         alerts.router,
         cases.router,
         orders.router,
+        traces.router,
         clues.router,
         packs.router,
         audit.router,

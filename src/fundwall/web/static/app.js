@@ -103,7 +103,42 @@
     };
   }
 
+  var STANDING_COLOURS = { stopped: "#2e8b57", frozen: "#2f6fb5", open: "#d64545", exit: "#9aa5b1" };
+
+  // A trace's chain as a Sankey: hops left to right (node depth), links as wide as the traced
+  // money they carried, each account in the colour of its standing.
+  function chain(data, animate) {
+    return {
+      animation: animate,
+      tooltip: {
+        formatter: function (p) {
+          var text = echarts.format.encodeHTML;
+          if (p.dataType === "edge") {
+            return text(p.data.source) + " → " + text(p.data.target) + "<br>" + yuan(p.data.value);
+          }
+          return text(p.data.name) + (p.data.bank ? " (" + text(p.data.bank) + ")" : "") +
+            "<br>" + text(p.data.label) + " " + yuan(p.data.held);
+        }
+      },
+      series: [{
+        type: "sankey",
+        nodeAlign: "left",
+        layoutIterations: 0,
+        label: { fontSize: 10 },
+        lineStyle: { color: "source", opacity: 0.4 },
+        data: data.nodes.map(function (n) {
+          return {
+            name: n.name, depth: n.depth, bank: n.bank, held: n.held, label: n.label,
+            itemStyle: { color: STANDING_COLOURS[n.standing] }
+          };
+        }),
+        links: data.links
+      }]
+    };
+  }
+
   var BUILDERS = {
+    chain: function (el, animate) { return chain(readData(el, "data-chart-data"), animate); },
     timeline: function (el, animate) { return timeline(readData(el, "data-charts"), animate); },
     rules: function (el, animate) { return rules(readData(el, "data-charts"), animate); },
     graph: function (el, animate) { return graph(readData(el, "data-chart-data"), animate); }
