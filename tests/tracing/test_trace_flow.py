@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from fundwall.auth.tenancy import police_scope
 from fundwall.clock import FixedClock
-from fundwall.domain.errors import Conflict, InvalidInput, NotFound
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.police import OrderKind
 from fundwall.police import OrderFilter, issue_order, list_orders
 from fundwall.store import UnitOfWork
@@ -59,7 +59,7 @@ def test_another_unit_sees_no_trace_of_ours(stocked: Uow) -> None:
         with pytest.raises(NotFound):
             confirm_batch(uow, OTHER_UNIT, trace_id, batch())
         assert list_traces(uow, OTHER_UNIT).items == []
-        with pytest.raises(NotFound):
+        with pytest.raises(PermissionDenied):  # tracing is the police's
             get_trace(uow, BANK_A, trace_id)
 
 

@@ -245,15 +245,20 @@ def issue_orders(uow: UnitOfWork, region: Region, accounts: list[str]) -> list[i
     ]
 
 
-def store_trace(uow: UnitOfWork, region: Region, records: Records) -> int:
-    """A trace of the officer's unit from a payment into its records' account (its id)."""
+def store_trace(uow: UnitOfWork, region: Region, records: Records) -> tuple[int, frozenset[str]]:
+    """A trace of the officer's unit from a payment into its records' account: its id, and
+    the accounts and transactions it shows the unit (following the money is what a trace is
+    for: the unit sees where it went before it orders anything there)."""
     from fundwall.auth import Actor
     from fundwall.tracing.model import AttributionRule, TraceStart
     from fundwall.tracing.traces import start_trace
 
     start = TraceStart("报案-R", records.values["account_no"], QUERY_PERIOD[0], 100)
     actor = Actor.operator("test")
-    return start_trace(uow, actor, [start], AttributionRule.LIFO, police_unit=region.police_unit).id
+    view = start_trace(uow, actor, [start], AttributionRule.LIFO, police_unit=region.police_unit)
+    shown = {account.account_no for account in view.result.accounts}
+    shown |= {transfer.tx_id for transfer in view.result.transfers}
+    return view.id, frozenset(shown)
 
 
 def records_of(database: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:
