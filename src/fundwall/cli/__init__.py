@@ -78,3 +78,7 @@ _bench_commands.register(app)
 from fundwall.cli import labels as _labels_commands  # noqa: E402
 
 _labels_commands.register(app)
+
+from fundwall.cli import trace as _trace_commands  # noqa: E402
+
+_trace_commands.register(app)

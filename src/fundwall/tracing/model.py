@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 MAX_HOPS: Final = 10
 """The longest chain followed (real cases reached the 10th level, REGULATIONS.md)."""
@@ -156,3 +156,51 @@ def proposed_stops(result: TraceResult, minimum_fen: int = 1) -> tuple[ProposedS
         )
         for account in held
     )
+
+
+def result_dict(result: TraceResult) -> dict[str, Any]:
+    """The trace as plain JSON values (money in fen, times in ISO 8601): what is stored, sent
+    by the API and printed by `fundwall trace --json`."""
+
+    def shares(values: tuple[Share, ...]) -> dict[str, int]:
+        return {share.source: share.amount_fen for share in values}
+
+    return {
+        "rule": result.rule.value,
+        "as_of": result.as_of.isoformat(),
+        "starts": [
+            {
+                "source": start.source,
+                "account_no": start.account_no,
+                "at": start.at.isoformat(),
+                "amount_fen": start.amount_fen,
+                "tx_id": start.tx_id,
+            }
+            for start in result.starts
+        ],
+        "accounts": [
+            {
+                "account_no": account.account_no,
+                "bank": account.bank,
+                "hop": account.hop,
+                "reached_at": account.reached_at.isoformat(),
+                "attributed": shares(account.attributed),
+                "held": shares(account.held),
+            }
+            for account in result.accounts
+        ],
+        "transfers": [
+            {
+                "tx_id": transfer.tx_id,
+                "ts": transfer.ts.isoformat(),
+                "payer_account": transfer.payer_account,
+                "payee_account": transfer.payee_account,
+                "payee_bank": transfer.payee_bank,
+                "amount_fen": transfer.amount_fen,
+                "hop": transfer.hop,
+                "carried": shares(transfer.carried),
+                "exit": transfer.exit.value if transfer.exit else None,
+            }
+            for transfer in result.transfers
+        ],
+    }
