@@ -52,7 +52,9 @@ def trace_starts(text: str) -> list[TraceStart]:
 
 def chain_chart(view: TraceView) -> dict[str, Any]:
     """The Sankey app.js draws: an account a node at its hop's depth, coloured by standing;
-    a link per pair of accounts with the traced money it carried; exits one node past."""
+    a link per pair of accounts with the traced money it carried; exits one node past. A
+    Sankey flows one way, so money sent back to an account reached as early or earlier (a
+    round trip between mules) is not drawn; the trace's table lists every transfer."""
     nodes: dict[str, dict[str, Any]] = {}
     for account in view.result.accounts:
         standing = view.standing.get(account.account_no, Standing.OPEN)
@@ -67,13 +69,16 @@ def chain_chart(view: TraceView) -> dict[str, Any]:
     links: dict[tuple[str, str], int] = {}
     deepest = max((account.hop for account in view.result.accounts), default=0)
     for transfer in view.result.transfers:
-        target = transfer.payee_account or transfer.exit or EXIT_NODE
+        target = transfer.payee_account or EXIT_NODE
         if transfer.exit is not None:
-            target = f"{target} ({transfer.exit.value})"
+            where = transfer.payee_account
+            target = f"{where} ({transfer.exit.value})" if where else transfer.exit.value
             exit_node = {"name": target, "depth": deepest, "bank": transfer.payee_bank,
                          "held": 0, "standing": EXIT_NODE, "label": EXIT_NODE}  # fmt: skip
             nodes.setdefault(target, exit_node)
-        if transfer.carried_fen > 0 and transfer.payer_account in nodes and target in nodes:
+        source = nodes.get(transfer.payer_account)
+        ahead = target in nodes and source is not None and nodes[target]["depth"] > source["depth"]
+        if transfer.carried_fen > 0 and ahead:
             key = (transfer.payer_account, target)
             links[key] = links.get(key, 0) + transfer.carried_fen
     return {
