@@ -76,8 +76,6 @@ def draft_plan(uow: UnitOfWork, actor: Actor, draft: PlanDraft) -> PlanView:
         created_by=actor.audit_id,
         updated_at=now,
     )
-    session.add(row)
-    session.flush()
     details = _share(uow, row, order, frozen, draft.victims)
     uow.audit.record(actor, "draft_return_plan", f"return_plan:{row.id}", details)
     uow.commit()
@@ -210,8 +208,8 @@ def _share(
     frozen: int,
     victims: tuple[VictimLoss, ...],
 ) -> dict[str, object]:
-    """Allocate `frozen` among the victims into the plan's shares (flushed, not committed);
-    the audit record's details."""
+    """Allocate `frozen` among the victims into the plan (added if new) and its shares,
+    flushed, not committed; the audit record's details."""
     for index, victim in enumerate(victims):
         account = reference(victim.victim_account, f"victims[{index}].victim_account")
         if account == order.account_no:
@@ -221,6 +219,8 @@ def _share(
     allocation = allocate(frozen, victims)
     row.method, row.frozen_fen = allocation.method.value, frozen
     row.returned_fen, row.residual_fen = allocation.returned_fen, allocation.residual_fen
+    uow.session.add(row)
+    uow.session.flush()
     uow.session.add_all(
         ReturnAllocationRow(plan_id=row.id, victim_account=share.victim_account,
                             loss_fen=share.loss_fen, amount_fen=share.amount_fen)
