@@ -81,8 +81,8 @@ def test_objections_come_in_the_period_and_are_decided_before_approval(
         with pytest.raises(Conflict, match="in its objection period until"):
             execute_return(uow, BANK_A, published.id, published.allocations[0].id, "RT-1")
         with pytest.raises(InvalidInput, match="in the clear"):
-            record_objection(uow, OFFICER, published.id,
-                             ObjectionIn(Objector.VICTIM, "本人身份证 110101199003074514"))  # fmt: skip
+            with_id = ObjectionIn(Objector.VICTIM, "本人身份证 110101199003074514")
+            record_objection(uow, OFFICER, published.id, with_id)
         objected = record_objection(uow, OFFICER, published.id, objection)
     clock.advance(timedelta(days=30))
     with stocked() as uow:
