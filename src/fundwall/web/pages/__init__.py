@@ -13,6 +13,7 @@ from fundwall.web.pages import (
     orders,
     overview,
     packs,
+    returns,
     session,
     transactions,
 )
@@ -28,6 +29,7 @@ def console_routers() -> list[APIRouter]:
         cases.router,
         orders.router,
         clues.router,
+        returns.router,
         packs.router,
         audit.router,
     ]
