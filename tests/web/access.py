@@ -31,7 +31,7 @@ from fundwall.cases.queries import is_alert
 from fundwall.engine.rules import default_pack
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import transaction_of
-from fundwall.store.police_tables import ClueAccountRow, ClueRow
+from fundwall.store.police_tables import ClueAccountRow, ClueRow, PoliceOrderRow
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.web.errors import is_console
 
@@ -51,6 +51,7 @@ RECORD_PLACEHOLDERS: Final = (
     "{order_id}",
     "{clue_id}",
     "{trace_id}",
+    "{plan_id}",
 )
 """Path placeholders that name a member's record."""
 QUERY_PERIOD: Final = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 10, tzinfo=UTC))
@@ -259,6 +260,36 @@ def store_trace(uow: UnitOfWork, region: Region, records: Records) -> tuple[int,
     shown = {account.account_no for account in view.result.accounts}
     shown |= {transfer.tx_id for transfer in view.result.transfers}
     return view.id, frozenset(shown)
+
+
+def add_return_plans(uow: UnitOfWork, order_ids: list[int]) -> list[int]:
+    """A draft return plan on each order, of its unit on its account, with one share and one
+    objection (written directly: the plans' own tests hold their use cases; here only whose
+    they are matters); the plans' ids, the same as their shares' and objections'."""
+    from fundwall.store.return_tables import (
+        ReturnAllocationRow,
+        ReturnObjectionRow,
+        ReturnPlanRow,
+    )
+
+    now, plans = datetime(2024, 3, 10, tzinfo=UTC), []
+    for order_id in order_ids:
+        order = uow.session.get(PoliceOrderRow, order_id)
+        assert order is not None
+        plan = ReturnPlanRow(
+            police_unit=order.police_unit, order_id=order.id, account_no=order.account_no,
+            bank_code=order.bank_code, method="direct", frozen_fen=100, returned_fen=100,
+            residual_fen=0, status="draft", created_at=now, created_by="test", updated_at=now,
+        )  # fmt: skip
+        uow.session.add(plan)
+        uow.session.flush()
+        uow.session.add(ReturnAllocationRow(plan_id=plan.id, victim_account=order.account_no,
+                                            loss_fen=100, amount_fen=100))  # fmt: skip
+        uow.session.add(ReturnObjectionRow(plan_id=plan.id, objector="other", text="异议",
+                                           recorded_at=now, recorded_by="test"))  # fmt: skip
+        plans.append(plan.id)
+    uow.commit()
+    return plans
 
 
 def records_of(database: Engine, region: Region, bank: str, private: frozenset[str]) -> Records:

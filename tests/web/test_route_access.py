@@ -43,6 +43,7 @@ from .access import (
     Caller,
     Expect,
     Records,
+    add_return_plans,
     app_routes,
     clue_accounts_of,
     door,
@@ -162,6 +163,23 @@ def _clue_answer(records: Records) -> dict[str, Any]:
     return {"json": {"status": "received"}}
 
 
+def _plan(records: Records) -> dict[str, Any]:
+    victims = [{"victim_account": "V1", "loss_fen": 100}]
+    return {"json": {"order_id": int(records.values["order_id"]), "victims": victims}}
+
+
+def _objection(records: Records) -> dict[str, Any]:
+    return {"json": {"objector": "victim", "text": "异议"}}
+
+
+def _decision(records: Records) -> dict[str, Any]:
+    return {"json": {"decision": "dismissed", "reason": "不成立"}}
+
+
+def _execution(records: Records) -> dict[str, Any]:
+    return {"json": {"transfer_ref": "RT-1"}}
+
+
 P = Permission
 ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # Public: the health check, the API documentation, static files, signing in, language.
@@ -271,6 +289,39 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/v1/clues/{clue_id}/answer"): needs(
         P.ANSWER_CLUES, body=_clue_answer, fill={"clue_id": "{police_clue_id}"}
     ),
+    # Fund returns: a unit manages its plans, its unit or the holding bank records
+    # objections, the bank executes; each plan has one share and one objection of the same id.
+    ("POST", "/v1/returns"): needs(P.RETURN_FUNDS, body=_plan),
+    ("GET", "/v1/returns"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/v1/returns/{plan_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/v1/returns/{plan_id}/amend"): needs(P.RETURN_FUNDS, body=_plan),
+    ("POST", "/v1/returns/{plan_id}/publish"): needs(P.RETURN_FUNDS),
+    ("POST", "/v1/returns/{plan_id}/objections"): needs(P.VIEW_CUSTOMER_DATA, body=_objection),
+    ("POST", "/v1/returns/{plan_id}/objections/{objection_id}/decision"): needs(
+        P.RETURN_FUNDS, body=_decision, fill={"objection_id": "{plan_id}"}
+    ),
+    ("POST", "/v1/returns/{plan_id}/approve"): needs(P.RETURN_FUNDS),
+    ("POST", "/v1/returns/{plan_id}/shares/{share_id}/execute"): needs(
+        P.EXECUTE_ORDERS, body=_execution, fill={"share_id": "{plan_id}"}
+    ),
+    ("GET", "/v1/returns/{plan_id}/shares/{share_id}/receipt.pdf"): needs(
+        P.VIEW_CUSTOMER_DATA, fill={"share_id": "{plan_id}"}
+    ),
+    ("GET", "/returns"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/returns/{plan_id}"): needs(P.VIEW_CUSTOMER_DATA),
+    ("POST", "/returns/{plan_id}/publish"): needs(P.RETURN_FUNDS),
+    ("POST", "/returns/{plan_id}/approve"): needs(P.RETURN_FUNDS),
+    ("POST", "/returns/{plan_id}/objections"): needs(
+        P.VIEW_CUSTOMER_DATA, data={"objector": "victim", "text": "异议"}
+    ),
+    ("POST", "/returns/{plan_id}/objections/{objection_id}/decision"): needs(
+        P.RETURN_FUNDS,
+        data={"decision": "dismissed", "reason": "不成立"},
+        fill={"objection_id": "{plan_id}"},
+    ),
+    ("POST", "/returns/{plan_id}/shares/{share_id}/execute"): needs(
+        P.EXECUTE_ORDERS, data={"transfer_ref": "RT-1"}, fill={"share_id": "{plan_id}"}
+    ),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
@@ -311,11 +362,13 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
         account, tx_id, unseen = police_scope_of(database, members_accounts)
         # A clue a bank sends to the unit discloses its accounts to the unit.
         hidden[unit] = unseen - clue_accounts_of(database, unit)
-        # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's).
+        # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's),
+        # and a return plan on each, of the same id.
         for order_id, member in enumerate((first, second), start=1):
-            records[member] = replace_values(records[member], order_id=str(order_id))
+            number = str(order_id)
+            records[member] = replace_values(records[member], order_id=number, plan_id=number)
         records[unit] = replace_values(
-            records[first], account_no=account, tx_id=tx_id, order_id="3", bank=unit
+            records[first], account_no=account, tx_id=tx_id, order_id="3", plan_id="3", bank=unit
         )
         for owner in records:  # the trace `served` stores, the unit's
             records[owner] = replace_values(records[owner], trace_id="1")
@@ -341,6 +394,7 @@ def served(
         owners = (region.first_bank, region.second_bank, region.police_unit)
         accounts = [records[owner].values["account_no"] for owner in owners]
         assert issue_orders(uow, region, accounts) == [1, 2, 3]
+        assert add_return_plans(uow, [1, 2, 3]) == [1, 2, 3]
     with console.uow() as uow:
         trace_id, shown = store_trace(uow, region, records[region.police_unit])
         assert trace_id == 1

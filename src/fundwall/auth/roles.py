@@ -74,6 +74,9 @@ class Permission(StrEnum):
     renewal, release."""
     EXECUTE_ORDERS = "execute_orders"
     """The member's orders inbox: answer an order routed to it (executed or refused)."""
+    RETURN_FUNDS = "return_funds"
+    """Return frozen money (资金返还) for the officer's unit: draft a return plan on one of the
+    unit's freezes, publish it for objections, decide the objections, approve it."""
     EXPORT_LABELS = "export_labels"
     """Export closed cases' outcomes as labels (accounts and transactions of every member)."""
 
@@ -158,6 +161,7 @@ _POLICE: Final = frozenset(
         Permission.UNMASK_PERSONAL_DATA,
         Permission.ANSWER_CLUES,
         Permission.ISSUE_ORDERS,
+        Permission.RETURN_FUNDS,
     }
 )
 

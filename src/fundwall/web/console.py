@@ -24,6 +24,7 @@ from fundwall.api.clues import clue_router
 from fundwall.api.member_data import member_data_router
 from fundwall.api.orders import order_router
 from fundwall.api.traces import trace_router
+from fundwall.api.returns import router as return_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
@@ -75,6 +76,7 @@ def install_console(
     app.include_router(trace_router())
     app.include_router(clue_router(keyring))
     app.include_router(case_router())
+    app.include_router(return_router)
     for router in console_routers():
         app.include_router(router)
     static = Path(__file__).parent / "static"

@@ -28,6 +28,8 @@ from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderS
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
+from fundwall.fund_returns.allocation import AllocationMethod
+from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
 from fundwall.web.i18n import N_
 from fundwall.web.params import LOCAL_ZONE
 
@@ -176,6 +178,26 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "accepted": N_("Accepted (case opened)"),
         "rejected": N_("Rejected"),
         "result": N_("Result reported"),
+    },
+    PlanStatus: {
+        "draft": N_("Draft"),
+        "published": N_("In its objection period"),
+        "approved": N_("Approved"),
+        "executing": N_("Partly executed"),
+        "executed": N_("Executed"),
+    },
+    AllocationMethod: {
+        "direct": N_("Returned directly"),
+        "proportional": N_("In proportion to the losses"),
+    },
+    Objector: {
+        "victim": N_("Victim"),
+        "account_holder": N_("Holder of the frozen account"),
+        "other": N_("Other party"),
+    },
+    ObjectionDecision: {
+        "upheld": N_("Upheld"),
+        "dismissed": N_("Dismissed"),
     },
 }
 """Words for each code, by enum class: different enums share values ("online" is a

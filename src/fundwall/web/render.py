@@ -33,6 +33,7 @@ from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
+from fundwall.fund_returns import AllocationMethod, ObjectionDecision, Objector, PlanStatus
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 
@@ -43,6 +44,7 @@ NAVIGATION: Final = (
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/traces", N_("Funds traces"), Permission.ISSUE_ORDERS),
+    ("/returns", N_("Fund returns"), Permission.VIEW_CUSTOMER_DATA),
     ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
     ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
     ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
@@ -74,6 +76,10 @@ _KINDS: Final = {
         OrderStatus,
         OrderEventKind,
         ClueStatus,
+        PlanStatus,
+        AllocationMethod,
+        Objector,
+        ObjectionDecision,
     )
 }
 

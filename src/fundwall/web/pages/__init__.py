@@ -13,6 +13,7 @@ from fundwall.web.pages import (
     orders,
     overview,
     packs,
+    returns,
     session,
     traces,
     transactions,
@@ -30,6 +31,7 @@ def console_routers() -> list[APIRouter]:
         orders.router,
         traces.router,
         clues.router,
+        returns.router,
         packs.router,
         audit.router,
     ]
