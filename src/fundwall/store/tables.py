@@ -221,8 +221,8 @@ from fundwall.store import engine_tables as _engine_tables  # noqa: E402, F401
 # The bank–police collaboration's tables (cases, clues, police orders) join it as well.
 from fundwall.store import police_tables as _police_tables  # noqa: E402, F401
 
-# The police's funds-chain traces join it too.
-from fundwall.store import trace_tables as _trace_tables  # noqa: E402, F401
-
 # The return of frozen money's tables (return plans, shares, objections) join it last.
 from fundwall.store import return_tables as _return_tables  # noqa: E402, F401
+
+# The police's funds-chain traces join it too.
+from fundwall.store import trace_tables as _trace_tables  # noqa: E402, F401

@@ -23,8 +23,8 @@ from fundwall.api.cases import case_router
 from fundwall.api.clues import clue_router
 from fundwall.api.member_data import member_data_router
 from fundwall.api.orders import order_router
-from fundwall.api.traces import trace_router
 from fundwall.api.returns import router as return_router
+from fundwall.api.traces import trace_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
