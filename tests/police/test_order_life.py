@@ -50,7 +50,10 @@ def test_a_stop_payment_holds_at_once_is_renewed_twice_and_expires_on_time(
     assert STOP not in payer.pays(100, account="B1")
     with stocked() as uow:
         executed = answer_order(uow, BANK_A, stop.id, EXECUTE, keyring)
-    assert (executed.status, executed.held_fen) == (OrderStatus.EXECUTED, BALANCE)
+    # What A1 holds now: its balance, less T2's ¥2,000 and the ¥1 paid before the stop (T1
+    # and the ¥1 stopped were blocked: they moved nothing).
+    settled = BALANCE - 200_000 - 100
+    assert (executed.status, executed.held_fen) == (OrderStatus.EXECUTED, settled)
     assert STOP in payer.pays(100)
     ends = stop.item.ends_at
     assert ends is not None
@@ -189,7 +192,7 @@ def test_a_query_is_answered_with_holder_balance_and_the_periods_transactions(
         answered = answer_order(uow, BANK_A, query.id, EXECUTE, keyring)
     answer = answered.answer
     assert answer is not None
-    assert answer["balance_fen"] == BALANCE
+    assert answer["balance_fen"] == BALANCE - 200_000  # T2 moved ¥2,000; T1 was blocked
     assert answer["holder"]["id_number"].startswith("3502") and "*" in answer["holder"]["id_number"]
     assert world.person(1).id_number not in str(answer)
     assert [(t["tx_id"], t["direction"]) for t in answer["transactions"]] == [

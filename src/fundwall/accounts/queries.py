@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import and_, case, exists, func, or_, select
+
 from fundwall.auth.actor import Actor
 from fundwall.domain.accounts import AccountStatus
+from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.engine.controls.changes import stamp_change
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.store.engine_tables import AccountRestrictionRow, AccountStatusChangeRow
-from fundwall.store.tables import AccountRow
+from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
 
@@ -118,3 +121,27 @@ def extend_restriction(
     )
     row.ends_at = ends_at
     row.revision = record.seq
+
+
+def settled_balance(uow: UnitOfWork, account: AccountRow) -> int:
+    """What the account holds now, as the engine's ledger counts it: its balance after the
+    loaded history (`balance_fen`; decisions never change it) plus what the decided
+    transactions moved in and out, but those the engine blocked (they moved nothing)."""
+    blocked = exists().where(
+        DecisionRow.tx_id == TransactionRow.tx_id,
+        DecisionRow.shadow.is_(False),
+        DecisionRow.action == Action.BLOCK.value,
+    )
+    decided = exists().where(DecisionRow.tx_id == TransactionRow.tx_id)
+    number = account.account_no
+    delta = case(
+        (TransactionRow.payee_account == number, TransactionRow.amount_fen),
+        else_=-TransactionRow.amount_fen,
+    )
+    moved = uow.session.scalar(
+        select(func.coalesce(func.sum(delta), 0)).where(
+            or_(TransactionRow.payer_account == number, TransactionRow.payee_account == number),
+            and_(decided, ~blocked),
+        )
+    )
+    return account.balance_fen + int(moved or 0)

@@ -20,6 +20,7 @@ from typing import Final
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.auth.users import User
 from fundwall.bootstrap import Platform
+from fundwall.cli.demo_tracing import trace_and_return
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import FundwallError
 from fundwall.domain.identity import mask_account
@@ -67,7 +68,7 @@ def tell(platform: Platform, folder: Path, cast: DemoCast, say: Callable[[str], 
         say("   " + _bank_cases(platform, analyst))
     say("   " + _clue(platform, first, officer))
     say("   " + _close_one(platform, second))
-    for line in _orders(platform, folder, officer):
+    for line in [*_orders(platform, folder, officer), *trace_and_return(platform, folder, officer)]:
         say("   " + line)
 
 

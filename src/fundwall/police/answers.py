@@ -10,20 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
+from fundwall.accounts.queries import settled_balance
 from fundwall.crypto import Keyring
 from fundwall.domain.identity import mask_account
 from fundwall.store.mapping import party_of
 from fundwall.store.police_tables import PoliceOrderRow
 from fundwall.store.tables import AccountRow, PartyRow, TransactionRow
+from fundwall.store.uow import UnitOfWork
 
 
 def query_answer(
-    session: Session, row: PoliceOrderRow, keyring: Keyring, most: int
+    uow: UnitOfWork, row: PoliceOrderRow, keyring: Keyring, most: int
 ) -> dict[str, Any]:
-    """Holder, balance and the transactions of the order's period (at most `most`, oldest
-    first; `more` says when the period held more)."""
+    """Holder, the balance held now, and the transactions of the order's period (at most
+    `most`, oldest first; `more` says when the period held more)."""
+    session = uow.session
     account = session.get(AccountRow, row.account_no)
     assert account is not None  # checked when the order was issued
     party = session.get(PartyRow, account.party_id)
@@ -63,7 +65,7 @@ def query_answer(
             "id_number": str(holder.id_number),
             "phone": str(holder.phone) if holder.phone else None,
         },
-        "balance_fen": account.balance_fen,
+        "balance_fen": settled_balance(uow, account),
         "status": account.status,
         "transactions": transactions,
         "more": len(found) > most,

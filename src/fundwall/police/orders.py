@@ -23,7 +23,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from fundwall.accounts.queries import end_restriction, extend_restriction, write_restriction
+from fundwall.accounts.queries import (
+    end_restriction,
+    extend_restriction,
+    settled_balance,
+    write_restriction,
+)
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
@@ -202,9 +207,9 @@ def answer_order(
         raise Conflict(f"order {row.document_no} ended at {row.ends_at.isoformat()}")
     details: dict[str, Any] = {"executed": answer.executed}
     if answer.executed:
-        row.held_fen = _held(session, row, kind, answer.held_fen)
+        row.held_fen = _held(uow, row, kind, answer.held_fen)
         if kind is OrderKind.QUERY:
-            row.answer = query_answer(session, row, keyring, settings.orders.query_max_transactions)
+            row.answer = query_answer(uow, row, keyring, settings.orders.query_max_transactions)
         row.status = OrderStatus.EXECUTED.value
         details["held_fen"] = row.held_fen
     else:
@@ -304,10 +309,10 @@ def _on_target(
     target.ends_at = new_end
 
 
-def _held(session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None) -> int | None:
-    """The balance held: what the bank states, else what the ledger holds (the balance, up to
-    the order's amount). A query, renewal or release holds nothing of its own (the order a
-    renewal renews keeps what it holds)."""
+def _held(uow: UnitOfWork, row: PoliceOrderRow, kind: OrderKind, stated: int | None) -> int | None:
+    """The balance held: what the bank states, else what the ledger holds (the settled
+    balance, up to the order's amount). A query, renewal or release holds nothing of its own
+    (the order a renewal renews keeps what it holds)."""
     if kind not in RESTRICTING_ORDERS:
         if stated is not None:
             raise InvalidInput(f"a {kind.value} holds no money of its own", "held_fen")
@@ -318,8 +323,8 @@ def _held(session: Any, row: PoliceOrderRow, kind: OrderKind, stated: int | None
         if row.amount_fen is not None and stated > row.amount_fen:
             raise InvalidInput("more than the order's amount", "held_fen")
         return stated
-    account = session.get(AccountRow, row.account_no)
-    balance = max(0, account.balance_fen) if account is not None else 0
+    account = uow.session.get(AccountRow, row.account_no)
+    balance = max(0, settled_balance(uow, account)) if account is not None else 0
     return balance if row.amount_fen is None else min(balance, row.amount_fen)
 
 
