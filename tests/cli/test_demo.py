@@ -53,6 +53,10 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "closed as a false positive" in first.stdout
     assert "stop-payments on the first-level accounts" in first.stdout
     assert "refused" not in first.stdout
+    # One report traced through the region, its chain stopped in one batch, the account
+    # holding most frozen and the return of its money published for objections.
+    assert "traced (lifo)" in first.stdout and "one batch stopped" in first.stdout
+    assert "back to the victim's account" in first.stdout
     orders = _count(PoliceOrderRow.id)
     assert orders >= 3  # at least one stop-payment, the freeze and the query
     assert _count(ClueRow.id) == 1
@@ -63,5 +67,6 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "pass 0, alert 0, warn 0, delay 0, block 0" in again.stdout
     assert "reported in an earlier run); ¥12,000 from it the next day: block" in again.stdout
     assert "its orders were issued in an earlier run" in again.stdout
+    assert "its trace was made in an earlier run" in again.stdout
     assert (_count(PoliceOrderRow.id), _count(ClueRow.id)) == (orders, 1)
     assert _count(TransactionRow.tx_id) == transfers
