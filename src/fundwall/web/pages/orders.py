@@ -161,6 +161,9 @@ def order_page(
             **TIMERS,
             "may_answer": actor.can(Permission.EXECUTE_ORDERS)
             and order.status is OrderStatus.ISSUED,
+            "may_plan_return": actor.can(Permission.RETURN_FUNDS)
+            and order.item.kind is OrderKind.FREEZE
+            and order.status is OrderStatus.EXECUTED,
         },
         session=session,
     )

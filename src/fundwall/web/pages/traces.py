@@ -16,6 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.auth.roles import Permission
 from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.domain.police import OrderKind, OrderStatus
+from fundwall.police import OrderFilter, list_orders
 from fundwall.tracing.model import DEFAULT_RULE, AttributionRule, TraceStart
 from fundwall.tracing.traces import confirm_batch, get_trace, list_traces, start_trace
 from fundwall.tracing.views import BatchRequest, Standing, TraceView
@@ -143,13 +145,29 @@ def create_trace(
 def trace_page(
     request: Request, trace_id: int, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
-    return _trace(request, session, actor, get_trace(uow, actor, trace_id), {}, "")
+    return _trace(request, session, actor, uow, get_trace(uow, actor, trace_id), {}, "")
+
+
+def executed_freezes(uow: UnitOfWorkDep, actor: ConsoleActor, view: TraceView) -> dict[str, int]:
+    """The actor's freeze the bank executed on each traced account that stands frozen, by
+    account: where the officer plans the return of the money (none without the permission)."""
+    if not actor.can(Permission.RETURN_FUNDS):
+        return {}
+    found = {}
+    for account, standing in view.standing.items():
+        if standing is Standing.FROZEN:
+            wanted = OrderFilter(OrderKind.FREEZE, OrderStatus.EXECUTED, account)
+            freezes = list_orders(uow, actor, wanted).items
+            if freezes:
+                found[account] = freezes[0].id
+    return found
 
 
 def _trace(
     request: Request,
     session: SessionDep,
     actor: ConsoleActor,
+    uow: UnitOfWorkDep,
     view: TraceView,
     values: dict[str, str],
     error: str,
@@ -161,6 +179,7 @@ def _trace(
         {
             "trace": view,
             "chart": chain_chart(view),
+            "freezes": executed_freezes(uow, actor, view),
             "values": values,
             "error": error,
             "may_confirm": actor.can(Permission.ISSUE_ORDERS) and view.batch is None,
@@ -194,6 +213,6 @@ def batch_page(
         uow.rollback()
         view = get_trace(uow, actor, trace_id)
         values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _trace(request, session, actor, view, values, refused.message(),
+        return _trace(request, session, actor, uow, view, values, refused.message(),
                       HTTPStatus.UNPROCESSABLE_ENTITY)  # fmt: skip
     return RedirectResponse(f"/traces/{trace_id}", status_code=HTTPStatus.SEE_OTHER)
