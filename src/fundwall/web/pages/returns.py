@@ -36,13 +36,13 @@ from fundwall.fund_returns import (
     publish_plan,
     record_objection,
 )
-from fundwall.police import OrderView, get_order
+from fundwall.police import get_order
 from fundwall.tracing.traces import get_trace
 from fundwall.tracing.views import TraceView
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.pages.orders import TIMERS
 from fundwall.web.params import Params
-from fundwall.web.render import page
+from fundwall.web.render import form_page, page
 
 router = APIRouter(include_in_schema=False)
 FORM_TEXT: Final = 500
@@ -128,7 +128,7 @@ def plan_form(
     if order is not None and trace_id is not None:
         values["victims"] = traced_losses(get_trace(uow, actor, trace_id), order.item.account_no)
         values["trace"] = str(trace_id)
-    return _form(request, session, order, values, "")
+    return form_page(request, "return_form.html", values, "", session=session, order=order)
 
 
 def _record_id(raw: Mapping[str, str], name: str) -> int | None:
@@ -139,23 +139,6 @@ def _record_id(raw: Mapping[str, str], name: str) -> int | None:
     if not (value.isascii() and value.isdigit() and len(value) <= ID_DIGITS):
         raise InvalidInput("a record's number", name)
     return int(value)
-
-
-def _form(
-    request: Request,
-    session: SessionDep,
-    order: OrderView | None,
-    values: dict[str, str],
-    error: str,
-    status_code: int = HTTPStatus.OK,
-) -> Response:
-    return page(
-        request,
-        "return_form.html",
-        {"order": order, "values": values, "error": error},
-        session=session,
-        status_code=status_code,
-    )
 
 
 @router.post("/returns", dependencies=CSRF)
@@ -178,9 +161,8 @@ def create_plan(
         plan = draft_plan(uow, actor, PlanDraft(order_id, victims, amount))
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
-        values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _form(request, session, order, values, refused.message(),
-                     HTTPStatus.UNPROCESSABLE_ENTITY)  # fmt: skip
+        return form_page(request, "return_form.html", form, refused.message(), session=session,
+                         status_code=HTTPStatus.UNPROCESSABLE_ENTITY, order=order)  # fmt: skip
     return _back(plan.id)
 
 

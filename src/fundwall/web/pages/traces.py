@@ -23,13 +23,14 @@ from fundwall.tracing.traces import confirm_batch, get_trace, list_traces, start
 from fundwall.tracing.views import BatchRequest, Standing, TraceView
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.params import Params
-from fundwall.web.render import page
+from fundwall.web.render import form_page, page
 
 router = APIRouter(include_in_schema=False)
 FORM_TEXT: Final = 500
 MAX_LINES: Final = 100
 """Victims' payments the console's form takes at once (the API takes more)."""
 EXIT_NODE: Final = "exit"
+RULES: Final = tuple(AttributionRule)
 
 
 def trace_starts(text: str) -> list[TraceStart]:
@@ -106,23 +107,8 @@ def traces_page(
 @router.get("/traces/new")
 def trace_form(request: Request, actor: ConsoleActor, session: SessionDep) -> Response:
     actor.require(Permission.ISSUE_ORDERS)
-    return _form(request, session, {"rule": DEFAULT_RULE.value}, "")
-
-
-def _form(
-    request: Request,
-    session: SessionDep,
-    values: dict[str, str],
-    error: str,
-    status_code: int = HTTPStatus.OK,
-) -> Response:
-    return page(
-        request,
-        "trace_form.html",
-        {"values": values, "error": error, "rules": list(AttributionRule)},
-        session=session,
-        status_code=status_code,
-    )
+    return form_page(request, "trace_form.html", {"rule": DEFAULT_RULE.value}, "",
+                     session=session, rules=RULES)  # fmt: skip
 
 
 @router.post("/traces", dependencies=[Depends(csrf_protected)])
@@ -136,8 +122,8 @@ def create_trace(
         view = start_trace(uow, actor, trace_starts(form.get("starts", "")), rule)
     except InvalidInput as refused:
         uow.rollback()
-        values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _form(request, session, values, refused.message(), HTTPStatus.UNPROCESSABLE_ENTITY)
+        return form_page(request, "trace_form.html", form, refused.message(), session=session,
+                         status_code=HTTPStatus.UNPROCESSABLE_ENTITY, rules=RULES)  # fmt: skip
     return RedirectResponse(f"/traces/{view.id}", status_code=HTTPStatus.SEE_OTHER)
 
 
