@@ -308,6 +308,12 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
         P.VIEW_CUSTOMER_DATA, fill={"share_id": "{plan_id}"}
     ),
     ("GET", "/returns"): needs(P.VIEW_CUSTOMER_DATA),
+    ("GET", "/returns/new"): needs(
+        P.RETURN_FUNDS, params={"order": "{order_id}", "trace": "{trace_id}"}
+    ),
+    ("POST", "/returns"): needs(
+        P.RETURN_FUNDS, data={"order": "{order_id}", "victims": "6222020000000001, 1.00"}
+    ),
     ("GET", "/returns/{plan_id}"): needs(P.VIEW_CUSTOMER_DATA),
     ("POST", "/returns/{plan_id}/publish"): needs(P.RETURN_FUNDS),
     ("POST", "/returns/{plan_id}/approve"): needs(P.RETURN_FUNDS),

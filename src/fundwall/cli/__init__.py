@@ -82,3 +82,7 @@ _labels_commands.register(app)
 from fundwall.cli import trace as _trace_commands  # noqa: E402
 
 _trace_commands.register(app)
+
+from fundwall.cli import traces as _traces_commands  # noqa: E402
+
+_traces_commands.register(app)

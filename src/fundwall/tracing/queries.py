@@ -181,6 +181,7 @@ def trace_item(row: TraceRow) -> TraceItem:
         len(accounts),
         sum(amount for account in accounts for _, amount in account["held"]),
         row.batch_confirmed_at is not None,
+        row.police_unit,
     )
 
 

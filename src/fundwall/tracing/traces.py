@@ -112,9 +112,15 @@ def get_trace(uow: UnitOfWork, actor: Actor, trace_id: int) -> TraceView:
 
 
 @use_case(Permission.ISSUE_ORDERS)
-def list_traces(uow: UnitOfWork, actor: Actor, page: int = 1) -> Page[TraceItem]:
-    """The actor's traces (a unit its own), newest first."""
-    query = visible_traces(actor).order_by(TraceRow.created_at.desc(), TraceRow.id.desc())
+def list_traces(
+    uow: UnitOfWork, actor: Actor, page: int = 1, *, police_unit: str | None = None
+) -> Page[TraceItem]:
+    """The actor's traces (a unit its own; the operator's, of `police_unit` if named),
+    newest first."""
+    query = visible_traces(actor)
+    if police_unit is not None:
+        query = query.where(TraceRow.police_unit == police_unit)
+    query = query.order_by(TraceRow.created_at.desc(), TraceRow.id.desc())
     return fetch_page(uow.session, query, page, PAGE_SIZE, lambda found: trace_item(found[0]))
 
 

@@ -76,6 +76,7 @@ class TraceItem:
     accounts: int
     held_fen: int
     confirmed: bool
+    police_unit: str
 
 
 @dataclass(frozen=True, slots=True)

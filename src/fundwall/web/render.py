@@ -145,3 +145,25 @@ def page(
     }
     body = environment.get_template(template).render({**shared, **(context or {})})
     return HTMLResponse(body, status_code=status_code)
+
+
+def form_page(
+    request: Request,
+    template: str,
+    typed: Mapping[str, str],
+    error: str,
+    *,
+    session: ActiveSession | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A form's page filled in with what was `typed` (the CSRF token left out) and the
+    reason it was refused, if it was."""
+    values = {name: value for name, value in typed.items() if name != "csrf_token"}
+    return page(
+        request,
+        template,
+        {"values": values, "error": error, **context},
+        session=session,
+        status_code=status_code,
+    )

@@ -30,7 +30,7 @@ from fundwall.police import (
 )
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.params import Params
-from fundwall.web.render import page
+from fundwall.web.render import form_page, page
 from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
@@ -85,23 +85,7 @@ def order_form(
     request: Request, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
     actor.require(Permission.ISSUE_ORDERS)
-    return _form(request, session, dict(request.query_params), "")
-
-
-def _form(
-    request: Request,
-    session: SessionDep,
-    values: dict[str, str],
-    error: str,
-    status_code: int = HTTPStatus.OK,
-) -> Response:
-    return page(
-        request,
-        "order_form.html",
-        {"values": values, "error": error},
-        session=session,
-        status_code=status_code,
-    )
+    return form_page(request, "order_form.html", request.query_params, "", session=session)
 
 
 def order_request(form: dict[str, str]) -> OrderRequest:
@@ -143,8 +127,8 @@ def create_order(
         view = issue_order(uow, actor, order_request(form))
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
-        values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _form(request, session, values, refused.message(), HTTPStatus.UNPROCESSABLE_ENTITY)
+        return form_page(request, "order_form.html", form, refused.message(), session=session,
+                         status_code=HTTPStatus.UNPROCESSABLE_ENTITY)  # fmt: skip
     return RedirectResponse(f"/orders/{view.id}", status_code=HTTPStatus.SEE_OTHER)
 
 
@@ -161,6 +145,9 @@ def order_page(
             **TIMERS,
             "may_answer": actor.can(Permission.EXECUTE_ORDERS)
             and order.status is OrderStatus.ISSUED,
+            "may_plan_return": actor.can(Permission.RETURN_FUNDS)
+            and order.item.kind is OrderKind.FREEZE
+            and order.status is OrderStatus.EXECUTED,
         },
         session=session,
     )

@@ -16,18 +16,21 @@ from starlette.responses import RedirectResponse, Response
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.auth.roles import Permission
 from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.domain.police import OrderKind, OrderStatus
+from fundwall.police import OrderFilter, list_orders
 from fundwall.tracing.model import DEFAULT_RULE, AttributionRule, TraceStart
 from fundwall.tracing.traces import confirm_batch, get_trace, list_traces, start_trace
 from fundwall.tracing.views import BatchRequest, Standing, TraceView
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.params import Params
-from fundwall.web.render import page
+from fundwall.web.render import form_page, page
 
 router = APIRouter(include_in_schema=False)
 FORM_TEXT: Final = 500
 MAX_LINES: Final = 100
 """Victims' payments the console's form takes at once (the API takes more)."""
 EXIT_NODE: Final = "exit"
+RULES: Final = tuple(AttributionRule)
 
 
 def trace_starts(text: str) -> list[TraceStart]:
@@ -104,23 +107,8 @@ def traces_page(
 @router.get("/traces/new")
 def trace_form(request: Request, actor: ConsoleActor, session: SessionDep) -> Response:
     actor.require(Permission.ISSUE_ORDERS)
-    return _form(request, session, {"rule": DEFAULT_RULE.value}, "")
-
-
-def _form(
-    request: Request,
-    session: SessionDep,
-    values: dict[str, str],
-    error: str,
-    status_code: int = HTTPStatus.OK,
-) -> Response:
-    return page(
-        request,
-        "trace_form.html",
-        {"values": values, "error": error, "rules": list(AttributionRule)},
-        session=session,
-        status_code=status_code,
-    )
+    return form_page(request, "trace_form.html", {"rule": DEFAULT_RULE.value}, "",
+                     session=session, rules=RULES)  # fmt: skip
 
 
 @router.post("/traces", dependencies=[Depends(csrf_protected)])
@@ -134,8 +122,8 @@ def create_trace(
         view = start_trace(uow, actor, trace_starts(form.get("starts", "")), rule)
     except InvalidInput as refused:
         uow.rollback()
-        values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _form(request, session, values, refused.message(), HTTPStatus.UNPROCESSABLE_ENTITY)
+        return form_page(request, "trace_form.html", form, refused.message(), session=session,
+                         status_code=HTTPStatus.UNPROCESSABLE_ENTITY, rules=RULES)  # fmt: skip
     return RedirectResponse(f"/traces/{view.id}", status_code=HTTPStatus.SEE_OTHER)
 
 
@@ -143,13 +131,29 @@ def create_trace(
 def trace_page(
     request: Request, trace_id: int, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
-    return _trace(request, session, actor, get_trace(uow, actor, trace_id), {}, "")
+    return _trace(request, session, actor, uow, get_trace(uow, actor, trace_id), {}, "")
+
+
+def executed_freezes(uow: UnitOfWorkDep, actor: ConsoleActor, view: TraceView) -> dict[str, int]:
+    """The actor's freeze the bank executed on each traced account that stands frozen, by
+    account: where the officer plans the return of the money (none without the permission)."""
+    if not actor.can(Permission.RETURN_FUNDS):
+        return {}
+    found = {}
+    for account, standing in view.standing.items():
+        if standing is Standing.FROZEN:
+            wanted = OrderFilter(OrderKind.FREEZE, OrderStatus.EXECUTED, account)
+            freezes = list_orders(uow, actor, wanted).items
+            if freezes:
+                found[account] = freezes[0].id
+    return found
 
 
 def _trace(
     request: Request,
     session: SessionDep,
     actor: ConsoleActor,
+    uow: UnitOfWorkDep,
     view: TraceView,
     values: dict[str, str],
     error: str,
@@ -161,6 +165,7 @@ def _trace(
         {
             "trace": view,
             "chart": chain_chart(view),
+            "freezes": executed_freezes(uow, actor, view),
             "values": values,
             "error": error,
             "may_confirm": actor.can(Permission.ISSUE_ORDERS) and view.batch is None,
@@ -194,6 +199,6 @@ def batch_page(
         uow.rollback()
         view = get_trace(uow, actor, trace_id)
         values = {name: value for name, value in form.items() if name != "csrf_token"}
-        return _trace(request, session, actor, view, values, refused.message(),
+        return _trace(request, session, actor, uow, view, values, refused.message(),
                       HTTPStatus.UNPROCESSABLE_ENTITY)  # fmt: skip
     return RedirectResponse(f"/traces/{trace_id}", status_code=HTTPStatus.SEE_OTHER)
