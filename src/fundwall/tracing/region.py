@@ -17,15 +17,12 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-import numpy as np
+import pyarrow as pa
 
 from fundwall.region import read_table
 from fundwall.tracing.index import Columns, Directory, TransferIndex
 from fundwall.tracing.model import AttributionRule, TraceResult, TraceStart
 from fundwall.tracing.trace import trace
-
-_US = np.dtype("datetime64[us]")
-
 
 def region_index(folder: Path) -> TransferIndex:
     """The index of a region folder: its accounts at their opening balances and every
@@ -34,21 +31,21 @@ def region_index(folder: Path) -> TransferIndex:
     directory = Directory(
         accounts["account_no"].to_pylist(),
         accounts["bank"].to_pylist(),
-        accounts["opening_balance_fen"].to_pylist(),
+        accounts["opening_balance_fen"].to_numpy(),
     )
     tx = read_table(folder, "transactions").select(
         ["tx_id", "ts", "payer_account", "payee_account", "payee_bank", "amount_fen"]
     )
-    ts = tx["ts"].to_numpy().astype(_US).astype(np.int64)
+    # Column by column, never a Python object per transaction.
     return TransferIndex.of(
         directory,
         Columns(
-            tx["tx_id"].to_pylist(),
-            ts.tolist(),
-            tx["payer_account"].to_pylist(),
-            tx["payee_account"].to_pylist(),
-            tx["payee_bank"].to_pylist(),
-            tx["amount_fen"].to_pylist(),
+            tx["tx_id"],
+            tx["ts"].cast(pa.timestamp("us", "UTC")).cast(pa.int64()),
+            tx["payer_account"],
+            tx["payee_account"],
+            tx["payee_bank"],
+            tx["amount_fen"],
         ),
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -151,13 +152,16 @@ def _check(starts: list[TraceStart] | tuple[TraceStart, ...], max_hops: int) -> 
 
 class _Walk:
     """One trace's state: the reached accounts' holdings and the movements still to take, in
-    time order (a heap of (time, arrival) keys)."""
+    time order: a heap of (time, arrival, account) keys holding the next movement of each
+    reached account (its cursor moves on when that one is taken, so a busy account's later
+    movements are read one by one, never queued all at once)."""
 
     def __init__(self, index: TransferIndex, rule: AttributionRule, hops: int, as_us: int):
         self.index, self.rule, self.max_hops, self.as_us = index, rule, hops, as_us
         self.holdings: dict[int, _Holding] = {}
-        self.pending: list[tuple[int, int]] = []
-        self.queued: set[int] = set()
+        self.pending: list[tuple[int, int, int]] = []
+        self.cursors: dict[int, Iterator[int]] = {}
+        self.taken: set[int] = set()
         self.injected: dict[int, dict[str, int]] = {}
         """Victims' payments met by the walk: what of each source they bring."""
         self.transfers: list[TracedTransfer] = []
@@ -180,16 +184,19 @@ class _Walk:
         self._reach(account, 1, (index.ts_us[seq], seq))
         # The booked amount, not the remembered one: the statement is exact.
         self.injected[seq] = {start.source: index.amount_fen[seq]}
-        if seq not in self.queued:
-            self.queued.add(seq)
-            heapq.heappush(self.pending, (index.ts_us[seq], seq))
+        heapq.heappush(self.pending, (index.ts_us[seq], seq, NO_ACCOUNT))
 
     def run(self) -> None:
         index = self.index
         while self.pending:
-            ts_us, seq = heapq.heappop(self.pending)
+            ts_us, seq, account = heapq.heappop(self.pending)
             if ts_us > self.as_us:
                 break
+            if account != NO_ACCOUNT:
+                self._advance(account)
+            if seq in self.taken:
+                continue  # met again in the other party's movements
+            self.taken.add(seq)
             payer, payee, amount = index.payer[seq], index.payee[seq], index.amount_fen[seq]
             paying = self.holdings.get(payer) if payer != NO_ACCOUNT else None
             carried = paying.take(self.rule, amount) if paying is not None else {}
@@ -238,13 +245,17 @@ class _Walk:
         before = max(index.balance_before(account, *key), 0)
         holding.put(self.rule, {}, before)
         self.holdings[account] = holding
-        for seq in index.events_after(account, *key):
-            if index.ts_us[seq] > self.as_us:
-                break
-            if seq not in self.queued:
-                self.queued.add(seq)
-                heapq.heappush(self.pending, (index.ts_us[seq], seq))
+        self.cursors[account] = index.events_after(account, *key)
+        self._advance(account)
         return holding
+
+    def _advance(self, account: int) -> None:
+        """Queue the next movement of `account` up to the trace's moment."""
+        seq = next(self.cursors[account], None)
+        if seq is None or self.index.ts_us[seq] > self.as_us:
+            del self.cursors[account]
+            return
+        heapq.heappush(self.pending, (self.index.ts_us[seq], seq, account))
 
     def _victims_payment(self, account: int, start: TraceStart, at_us: int) -> int | None:
         """The movement into `account` that is the victim's payment: by its id when given,
@@ -253,12 +264,13 @@ class _Walk:
         `REPORT_AMOUNT_SLACK`, not taken by another start."""
         index = self.index
         if start.tx_id is not None:
-            seq = index.find(start.tx_id)
-            return seq if seq is not None and index.payee[seq] == account else None
+            return index.find_paid_into(account, start.tx_id)
         best: tuple[float, int] | None = None
-        for seq in index.events(account):
+        for seq in index.events_after(account, at_us - TIME_SLACK_US, -1):
+            if index.ts_us[seq] > at_us + TIME_SLACK_US:
+                break
             off_us = abs(index.ts_us[seq] - at_us)
-            if index.payee[seq] != account or seq in self.injected or off_us > TIME_SLACK_US:
+            if index.payee[seq] != account or seq in self.injected:
                 continue
             off_fen = abs(index.amount_fen[seq] - start.amount_fen) / start.amount_fen
             if off_fen > REPORT_AMOUNT_SLACK:

@@ -1,0 +1,134 @@
+"""Growable columns for the transfer index: whole numbers in one numpy array that doubles when
+full, and text in Arrow arrays (one per batch added, joined when the index folds its tail), so
+ten million movements take a few bytes each instead of a Python object each.
+
+Reading one entry gives a plain Python value; a slice gives a numpy array (numbers) or a list
+(text), which `Columns` accepts back.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_FIRST_CAPACITY = 1_024
+
+
+class IntColumn:
+    """Whole numbers of one numpy dtype, appended in batches."""
+
+    def __init__(self, dtype: type[np.signedinteger[Any]]) -> None:
+        self._data: npt.NDArray[np.signedinteger[Any]] = np.zeros(_FIRST_CAPACITY, dtype=dtype)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, at: int) -> int: ...
+    @overload
+    def __getitem__(self, at: slice) -> npt.NDArray[np.signedinteger[Any]]: ...
+    def __getitem__(self, at: int | slice) -> int | npt.NDArray[np.signedinteger[Any]]:
+        if isinstance(at, slice):
+            return self.values[at]
+        if at < 0:
+            at += self._size
+        if not 0 <= at < self._size:
+            raise IndexError(at)
+        return int(self._data[at])
+
+    @property
+    def values(self) -> npt.NDArray[np.signedinteger[Any]]:
+        """The column as a numpy array (a view: valid until the next `append`)."""
+        return self._data[: self._size]
+
+    def append(self, values: npt.ArrayLike) -> None:
+        batch = np.asarray(values, dtype=self._data.dtype)
+        end = self._size + len(batch)
+        if end > len(self._data):
+            grown = np.zeros(max(end, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+        self._data[self._size : end] = batch
+        self._size = end
+
+
+class StringColumn:
+    """Text (or None), appended in batches kept as Arrow arrays."""
+
+    def __init__(self) -> None:
+        self._chunks: list[pa.Array] = []
+        self._starts: list[int] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, at: int) -> str | None: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[str | None]: ...
+    def __getitem__(self, at: int | slice) -> str | None | list[str | None]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(self._size))]
+        if at < 0:
+            at += self._size
+        if not 0 <= at < self._size:
+            raise IndexError(at)
+        chunk = bisect.bisect_right(self._starts, at) - 1
+        value: str | None = self._chunks[chunk][at - self._starts[chunk]].as_py()
+        return value
+
+    def append(self, values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> None:
+        batch = as_strings(values)
+        if len(batch):
+            self._starts.append(self._size)
+            self._chunks.append(batch)
+            self._size += len(batch)
+
+    def join(self) -> None:
+        """Make one array of the batches (done when the index folds its tail)."""
+        if len(self._chunks) > 1:
+            self._chunks = [pa.concat_arrays(self._chunks)]
+            self._starts = [0]
+
+    def find(self, value: str) -> int | None:
+        """The first position holding `value` (a vectorised scan)."""
+        for start, chunk in zip(self._starts, self._chunks, strict=True):
+            found = pc.index(chunk, pa.scalar(value, chunk.type)).as_py()
+            if found >= 0:
+                return start + int(found)
+        return None
+
+    def find_among(self, value: str, positions: npt.NDArray[np.int64]) -> int | None:
+        """The first of `positions` holding `value` (vectorised over them alone)."""
+        for start, chunk in zip(self._starts, self._chunks, strict=True):
+            inside = np.sort(positions[(positions >= start) & (positions < start + len(chunk))])
+            if not len(inside):
+                continue
+            same = pc.fill_null(pc.equal(chunk.take(inside - start), value), False)
+            hits = np.flatnonzero(same.to_numpy(zero_copy_only=False))
+            if len(hits):
+                return int(inside[hits[0]])
+        return None
+
+
+def as_strings(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
+    """`values` as one Arrow array of large strings."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array(list(values), pa.large_string())
+    return values.cast(pa.large_string())
+
+
+def as_ints(values: pa.Array | pa.ChunkedArray | Sequence[int]) -> npt.NDArray[np.int64]:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return np.asarray(values.to_numpy(), dtype=np.int64)
+    return np.asarray(values, dtype=np.int64)
