@@ -48,6 +48,10 @@ class IntColumn:
         """The column as a numpy array (a view: valid until the next `append`)."""
         return self._data[: self._size]
 
+    @property
+    def capacity_bytes(self) -> int:
+        return int(self._data.nbytes)
+
     def append(self, values: npt.ArrayLike) -> None:
         batch = np.asarray(values, dtype=self._data.dtype)
         end = self._size + len(batch)
@@ -91,6 +95,10 @@ class StringColumn:
             self._starts.append(self._size)
             self._chunks.append(batch)
             self._size += len(batch)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(chunk.nbytes for chunk in self._chunks)
 
     def join(self) -> None:
         """Make one array of the batches (done when the index folds its tail)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -183,6 +184,18 @@ class TransferIndex:
     def accounts(self) -> int:
         return len(self.account_no)
 
+    def memory_bytes(self) -> int:
+        """What the index holds in memory: its arrays, and its directory's Python objects."""
+        arrays = [self._offsets, self._events, self._event_ts, self._sums, self.opening_fen]
+        columns = (self.ts_us, self.payer, self.payee, self.amount_fen)
+        held = sum(a.nbytes for a in arrays) + sum(c.capacity_bytes for c in columns)
+        held += self.tx_id.nbytes + self.payee_bank.nbytes
+        held += sum(map(sys.getsizeof, self.account_no)) + sum(map(sys.getsizeof, self.bank))
+        held += sys.getsizeof(self.account_no) + sys.getsizeof(self.bank)
+        held += sys.getsizeof(self.position) + 32 * len(self.position)  # its int values
+        tails = sum(sys.getsizeof(t.keys) + sys.getsizeof(t.deltas) for t in self._tail.values())
+        return held + tails + 150 * self._tail_size  # a key tuple, its ints, a delta
+
     def extend(self, movements: Columns) -> None:
         """Add movements that arrived; each account's tail stays in time order."""
         start = len(self)
@@ -216,8 +229,11 @@ class TransferIndex:
         keep = owner != NO_ACCOUNT
         owner, both = owner[keep], both[keep]
         # Each movement's rank in (time, arrival) order makes (account, time, arrival) one key.
-        rank = np.empty(count, dtype=np.int64)
-        rank[np.argsort(ts, kind="stable")] = seqs
+        if np.all(ts[1:] >= ts[:-1]):
+            rank = seqs  # arrived in time order, as a region's file is
+        else:
+            rank = np.empty(count, dtype=np.int64)
+            rank[np.argsort(ts, kind="stable")] = seqs
         order = np.argsort(owner.astype(np.int64) * max(count, 1) + rank[both])
         del rank
         self._events = both[order]
