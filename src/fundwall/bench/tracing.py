@@ -97,8 +97,10 @@ def child(folder: str, reports: int, extend_rows: int) -> None:
         "extend_seconds": extend_s,
         "reports": len(chosen),
         "rule": DEFAULT_RULE.value,
-        "timings": {rule: [_quantile_ms(s, 0.5), _quantile_ms(s, 0.99), _quantile_ms(s, 1.0)]
-                    for rule, s in timings.items()},
+        "timings": {
+            rule: [_quantile_ms(s, 0.5), _quantile_ms(s, 0.99), _quantile_ms(s, 1.0)]
+            for rule, s in timings.items()
+        },
         "load_average_1m": load_before,
     }
     print(json.dumps(figures))

@@ -78,7 +78,7 @@ class StringColumn:
     def __getitem__(self, at: int) -> str | None: ...
     @overload
     def __getitem__(self, at: slice) -> list[str | None]: ...
-    def __getitem__(self, at: int | slice) -> str | None | list[str | None]:
+    def __getitem__(self, at: int | slice) -> str | list[str | None] | None:
         if isinstance(at, slice):
             return [self[i] for i in range(*at.indices(self._size))]
         if at < 0:

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, overload
+from typing import Final, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +47,8 @@ _READ_AHEAD: Final = 256
 """Base events turned into Python values at a time as `events_after` is read."""
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
-Texts = Sequence[str | None] | pa.Array | pa.ChunkedArray
-Numbers = Sequence[int] | npt.NDArray[np.integer] | pa.Array | pa.ChunkedArray
+Texts: TypeAlias = Sequence[str | None] | pa.Array | pa.ChunkedArray
+Numbers: TypeAlias = Sequence[int] | npt.NDArray[np.integer] | pa.Array | pa.ChunkedArray
 
 
 def to_us(moment: datetime) -> int:
@@ -136,7 +136,7 @@ class PayeeAccounts:
     def __getitem__(self, at: int) -> str | None: ...
     @overload
     def __getitem__(self, at: slice) -> list[str | None]: ...
-    def __getitem__(self, at: int | slice) -> str | None | list[str | None]:
+    def __getitem__(self, at: int | slice) -> str | list[str | None] | None:
         if isinstance(at, slice):
             return [self[i] for i in range(*at.indices(len(self)))]
         if at < 0:

@@ -24,6 +24,7 @@ from fundwall.tracing.index import Columns, Directory, TransferIndex
 from fundwall.tracing.model import AttributionRule, TraceResult, TraceStart
 from fundwall.tracing.trace import trace
 
+
 def region_index(folder: Path) -> TransferIndex:
     """The index of a region folder: its accounts at their opening balances and every
     transaction, in one sort."""
