@@ -62,6 +62,7 @@ _CONTEXT = (
     ("api_call_alone_us", "API call in process without the console, µs"),
     ("api_call_with_console_us", "API call in process with the console, µs"),
     ("trace_p50_ms", "6-hop trace of a victim report, p50 ms"),
+    ("trace_cpu_p99_ms", "6-hop trace of a victim report, CPU time p99 ms"),
     ("trace_reports", "victim reports traced (each rule)"),
     ("trace_index_build_seconds", "trace index built from the region, s"),
     ("trace_index_mb", "trace index in memory, MB"),
