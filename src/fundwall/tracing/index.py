@@ -34,7 +34,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fundwall.tracing.columns import IntColumn, StringColumn, as_ints, as_strings
+from fundwall.tracing.columns import IntColumn, Names, StringColumn, as_ints, as_strings
 
 I64 = npt.NDArray[np.int64]
 NO_ACCOUNT: Final = -1
@@ -97,8 +97,8 @@ class Columns:
 class Directory:
     """The accounts the region's banks hold: number, bank, balance at the index's start."""
 
-    account_no: Sequence[str]
-    bank: Sequence[str]
+    account_no: Sequence[str] | pa.Array | pa.ChunkedArray
+    bank: Sequence[str] | pa.Array | pa.ChunkedArray
     opening_fen: Sequence[int] | npt.NDArray[np.integer]
 
 
@@ -149,10 +149,12 @@ class TransferIndex:
     """Accounts and their movements in time order; see the module's docstring."""
 
     def __init__(self, directory: Directory) -> None:
-        self.account_no: list[str] = list(directory.account_no)
-        self.bank: list[str] = list(directory.bank)
+        self.account_no = Names(directory.account_no)
+        self.bank = Names(directory.bank)
         self.opening_fen: I64 = np.asarray(directory.opening_fen, dtype=np.int64)
-        self.position: dict[str, int] = {number: i for i, number in enumerate(self.account_no)}
+        # Only strings and ints: a dict the garbage collector does not track.
+        numbers = self.account_no.to_list()
+        self.position: dict[str, int] = dict(zip(numbers, range(len(numbers)), strict=True))
         self.tx_id = StringColumn()
         self.ts_us = IntColumn(np.int64)
         self.payer = IntColumn(np.int32)
@@ -160,7 +162,6 @@ class TransferIndex:
         self.amount_fen = IntColumn(np.int64)
         self.payee_bank = StringColumn()
         self.payee_account = PayeeAccounts(self)
-        self._numbers: pa.Array | None = None
         self._offsets: I64 = np.zeros(len(self.account_no) + 1, dtype=np.int64)
         self._events: I64 = np.zeros(0, dtype=np.int64)
         self._event_ts: I64 = np.zeros(0, dtype=np.int64)
@@ -185,14 +186,14 @@ class TransferIndex:
         return len(self.account_no)
 
     def memory_bytes(self) -> int:
-        """What the index holds in memory: its arrays, and its directory's Python objects."""
+        """What the index holds in memory: its arrays and tail, and the dict of positions."""
         arrays = [self._offsets, self._events, self._event_ts, self._sums, self.opening_fen]
         columns = (self.ts_us, self.payer, self.payee, self.amount_fen)
         held = sum(a.nbytes for a in arrays) + sum(c.capacity_bytes for c in columns)
         held += self.tx_id.nbytes + self.payee_bank.nbytes
-        held += sum(map(sys.getsizeof, self.account_no)) + sum(map(sys.getsizeof, self.bank))
-        held += sys.getsizeof(self.account_no) + sys.getsizeof(self.bank)
-        held += sys.getsizeof(self.position) + 32 * len(self.position)  # its int values
+        held += int(self.account_no.arrow.nbytes) + int(self.bank.arrow.nbytes)
+        held += sys.getsizeof(self.position) + sum(map(sys.getsizeof, self.position))
+        held += 32 * len(self.position)  # its int values
         tails = sum(sys.getsizeof(t.keys) + sys.getsizeof(t.deltas) for t in self._tail.values())
         return held + tails + 150 * self._tail_size  # a key tuple, its ints, a delta
 
@@ -353,9 +354,7 @@ class TransferIndex:
                 [position.get(n, NO_ACCOUNT) if n else NO_ACCOUNT for n in numbers.to_pylist()],
                 dtype=np.int32,
             )
-        if self._numbers is None:
-            self._numbers = pa.array(self.account_no, pa.large_string())
-        found = pc.index_in(numbers, value_set=self._numbers)
+        found = pc.index_in(numbers, value_set=self.account_no.arrow)
         positions = np.array(pc.fill_null(found, NO_ACCOUNT).to_numpy(), dtype=np.int32)
         positions[pc.fill_null(pc.equal(numbers, ""), False).to_numpy(zero_copy_only=False)] = (
             NO_ACCOUNT

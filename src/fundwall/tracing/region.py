@@ -39,9 +39,7 @@ def region_movements(folder: Path) -> tuple[Directory, Columns]:
     column, never a Python object per transaction."""
     accounts = read_table(folder, "accounts", ["account_no", "bank", "opening_balance_fen"])
     directory = Directory(
-        accounts["account_no"].to_pylist(),
-        accounts["bank"].to_pylist(),
-        accounts["opening_balance_fen"].to_numpy(),
+        accounts["account_no"], accounts["bank"], accounts["opening_balance_fen"].to_numpy()
     )
     tx = read_table(
         folder,
