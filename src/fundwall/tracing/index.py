@@ -270,6 +270,37 @@ class TransferIndex:
         tail = self._tail.get(account)
         return balance + tail.sum_before((ts_us, seq)) if tail else balance
 
+    def movement_count(self, account: int) -> int:
+        tail = self._tail.get(account)
+        base = int(self._offsets[account + 1] - self._offsets[account])
+        return base + (len(tail.keys) if tail else 0)
+
+    def span(
+        self,
+        account: int,
+        after: tuple[int, int],
+        before: tuple[int, int],
+        limit: int | None = None,
+    ) -> I64:
+        """The movements of `account` after the key `after` and before `before` ((time,
+        arrival) keys), in order, each once (a payment to itself is two of its movements), at
+        most `limit` of them: a numpy array, for a walk that passes over many at once."""
+        start = self._base_start(account, after[0], after[1] + 1)
+        end = self._base_start(account, *before)
+        if limit is not None:
+            end = min(end, start + limit)
+        seqs = self._events[start:end]
+        tail = self._tail.get(account)
+        keys = tail.keys[bisect.bisect_right(tail.keys, after) :] if tail else []
+        keys = keys[: bisect.bisect_left(keys, before)]
+        if keys:
+            times = np.concatenate([self._event_ts[start:end], [ts for ts, _ in keys]])
+            seqs = np.concatenate([seqs, [seq for _, seq in keys]])
+            seqs = seqs[np.lexsort((seqs, times))][:limit]
+        if len(seqs) > 1:
+            seqs = seqs[np.concatenate([[True], seqs[1:] != seqs[:-1]])]
+        return seqs
+
     def movement(self, seq: int) -> Movement:
         return Movement(
             seq,
