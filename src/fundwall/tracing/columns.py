@@ -65,7 +65,33 @@ class IntColumn:
         self._size = end
 
 
-class StringColumn:
+class TextColumn:
+    """Read-only text by position: one entry as `str | None`, a slice as a list."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def entry(self, at: int) -> str | None:
+        """The entry at `at`, which is within the column."""
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, at: int) -> str | None: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[str | None]: ...
+    def __getitem__(self, at: int | slice) -> str | list[str | None] | None:
+        size = len(self)
+        if isinstance(at, slice):
+            return [self.entry(i) for i in range(*at.indices(size))]
+        at = operator.index(at)
+        if at < 0:
+            at += size
+        if not 0 <= at < size:
+            raise IndexError(at)
+        return self.entry(at)
+
+
+class StringColumn(TextColumn):
     """Text (or None), appended in batches kept as Arrow arrays."""
 
     def __init__(self) -> None:
@@ -76,18 +102,7 @@ class StringColumn:
     def __len__(self) -> int:
         return self._size
 
-    @overload
-    def __getitem__(self, at: int) -> str | None: ...
-    @overload
-    def __getitem__(self, at: slice) -> list[str | None]: ...
-    def __getitem__(self, at: int | slice) -> str | list[str | None] | None:
-        if isinstance(at, slice):
-            return [self[i] for i in range(*at.indices(self._size))]
-        if at < 0:
-            at += self._size
-        if not 0 <= at < self._size:
-            raise IndexError(at)
-        at = operator.index(at)
+    def entry(self, at: int) -> str | None:
         chunk = bisect.bisect_right(self._starts, at) - 1
         value: str | None = self._chunks[chunk][at - self._starts[chunk]].as_py()
         return value

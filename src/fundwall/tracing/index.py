@@ -27,14 +27,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, TypeAlias, overload
+from typing import Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fundwall.tracing.columns import IntColumn, Names, StringColumn, as_ints, as_strings
+from fundwall.tracing.columns import (
+    IntColumn,
+    Names,
+    StringColumn,
+    TextColumn,
+    as_ints,
+    as_strings,
+)
 
 I64 = npt.NDArray[np.int64]
 NO_ACCOUNT: Final = -1
@@ -121,7 +128,7 @@ class _Tail:
         return sum(self.deltas[: bisect.bisect_left(self.keys, key)])
 
 
-class PayeeAccounts:
+class PayeeAccounts(TextColumn):
     """The payee's account number of each movement: the directory's number of the payee, or
     the number kept for a payee outside the region (None for cash)."""
 
@@ -132,15 +139,7 @@ class PayeeAccounts:
     def __len__(self) -> int:
         return len(self._index)
 
-    @overload
-    def __getitem__(self, at: int) -> str | None: ...
-    @overload
-    def __getitem__(self, at: slice) -> list[str | None]: ...
-    def __getitem__(self, at: int | slice) -> str | list[str | None] | None:
-        if isinstance(at, slice):
-            return [self[i] for i in range(*at.indices(len(self)))]
-        if at < 0:
-            at += len(self)
+    def entry(self, at: int) -> str | None:
         payee = self._index.payee[at]
         return self._index.account_no[payee] if payee != NO_ACCOUNT else self.outside.get(at)
 
