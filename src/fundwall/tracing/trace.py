@@ -107,6 +107,10 @@ class _Walk:
 
     def __init__(self, index: TransferIndex, rule: AttributionRule, hops: int, as_us: int):
         self.index, self.rule, self.max_hops, self.as_us = index, rule, hops, as_us
+        # The columns as numpy arrays (`.item` gives a Python int fastest): the index does not
+        # change during a trace.
+        self.ts, self.amount = index.ts_us.values, index.amount_fen.values
+        self.payer, self.payee = index.payer.values, index.payee.values
         self.holdings: dict[int, Holding] = {}
         self.pending: list[tuple[int, int, int, int, int]] = []
         self.cursors: dict[int, Iterator[int]] = {}
@@ -162,19 +166,21 @@ class _Walk:
 
     def _move(self, ts_us: int, seq: int) -> None:
         """Take one movement: the busy parties brought up to it first, planned again after."""
-        index = self.index
-        parties = {index.payer[seq], index.payee[seq]}
-        for account in parties & self.plans.keys():
-            self._sync(account, (ts_us, seq))
+        parties = {self.payer.item(seq), self.payee.item(seq)}
+        if self.plans:
+            for account in parties & self.plans.keys():
+                self._sync(account, (ts_us, seq))
         self._take(ts_us, seq)
+        if not self.plans:
+            return
         for account in parties & self.plans.keys():
             plan = self.plans[account]
             plan.synced = max(plan.synced, (ts_us, seq))
             self._plan(account)
 
     def _take(self, ts_us: int, seq: int) -> None:
-        index = self.index
-        payer, payee, amount = index.payer[seq], index.payee[seq], index.amount_fen[seq]
+        payer, payee = self.payer.item(seq), self.payee.item(seq)
+        amount = self.amount.item(seq)
         paying = self.holdings.get(payer) if payer != NO_ACCOUNT else None
         carried = paying.take(self.rule, amount) if paying is not None else {}
         if paying is not None and carried:
@@ -234,10 +240,10 @@ class _Walk:
     def _advance(self, account: int) -> None:
         """Queue the next movement of `account` up to the trace's moment."""
         seq = next(self.cursors[account], None)
-        if seq is None or self.index.ts_us[seq] > self.as_us:
+        if seq is None or self.ts.item(seq) > self.as_us:
             del self.cursors[account]
             return
-        heapq.heappush(self.pending, (self.index.ts_us[seq], seq, 0, account, 0))
+        heapq.heappush(self.pending, (self.ts.item(seq), seq, 0, account, 0))
 
     def _plan(self, account: int, *, grow: bool = False) -> None:
         """Queue the first movement of a busy account after where it is synced that may
@@ -292,12 +298,13 @@ class _Walk:
             return index.find_paid_into(account, start.tx_id)
         best: tuple[float, int] | None = None
         for seq in index.events_after(account, at_us - TIME_SLACK_US, -1):
-            if index.ts_us[seq] > at_us + TIME_SLACK_US:
+            ts_us = self.ts.item(seq)
+            if ts_us > at_us + TIME_SLACK_US:
                 break
-            off_us = abs(index.ts_us[seq] - at_us)
-            if index.payee[seq] != account or seq in self.injected:
+            off_us = abs(ts_us - at_us)
+            if self.payee.item(seq) != account or seq in self.injected:
                 continue
-            off_fen = abs(index.amount_fen[seq] - start.amount_fen) / start.amount_fen
+            off_fen = abs(self.amount.item(seq) - start.amount_fen) / start.amount_fen
             if off_fen > REPORT_AMOUNT_SLACK:
                 continue
             distance = off_us / TIME_SLACK_US + off_fen / REPORT_AMOUNT_SLACK
