@@ -52,6 +52,7 @@ GOALS: Final = (
     Goal("rules_bulk_tx_per_s", ">=", 1_000_000, "tx/s", "default pack alone, in bulk"),
     Goal("console_api_ratio", "<=", 1.5, "×", "API call with the console ÷ without"),
     Goal("ingest_rows_per_s", ">=", 10_000, "rows/s", "a Parquet upload read and validated"),
+    Goal("trace_p99_ms", "<=", 50, "ms", "6-hop trace of a victim report, index built, p99"),
 )
 
 

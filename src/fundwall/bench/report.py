@@ -61,6 +61,13 @@ _CONTEXT = (
     ("rules_online_p50_us", "default pack alone, one transaction, p50 µs"),
     ("api_call_alone_us", "API call in process without the console, µs"),
     ("api_call_with_console_us", "API call in process with the console, µs"),
+    ("trace_p50_ms", "6-hop trace of a victim report, p50 ms"),
+    ("trace_cpu_p99_ms", "6-hop trace of a victim report, CPU time p99 ms"),
+    ("trace_reports", "victim reports traced (each rule)"),
+    ("trace_index_build_seconds", "trace index built from the region, s"),
+    ("trace_index_mb", "trace index in memory, MB"),
+    ("trace_index_rss_mb", "trace index: resident memory growth while built, MB"),
+    ("trace_extend_seconds_per_10k", "trace index extended, s per 10,000 movements"),
 )
 
 

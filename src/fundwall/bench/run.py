@@ -1,5 +1,5 @@
 """The whole benchmark over one region folder: replay, pandas baseline, online, the rule
-pack alone, the console's cost to an API call, file validation, HTTP.
+pack alone, the console's cost to an API call, file validation, HTTP, funds-chain tracing.
 
 `run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
 same run's baselines and ratios, the goals' verdicts, then the details of each measurement
@@ -23,6 +23,7 @@ from fundwall.bench.machine import load_average, machine, source_tree
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.bench.rules import measure_rules
+from fundwall.bench.tracing import measure_tracing
 from fundwall.engine.features import AccountDirectory
 from fundwall.region import read_table
 
@@ -43,6 +44,7 @@ HEADLINE = (
     "rules_bulk_tx_per_s",
     "console_api_ratio",
     "ingest_rows_per_s",
+    "trace_p99_ms",
 )
 """The figures the goals judge, with their baselines, first in the result in this order."""
 
@@ -61,6 +63,8 @@ class BenchOptions:
     rules_online: int = 20_000
     ingest_rows: int = 200_000
     console_calls: int = 200
+    trace_reports: int = 2_000
+    trace_extend_rows: int = 20_000
     http: HttpLoad = field(default_factory=HttpLoad)
     shell_baseline: bool = True
     replay_timeout: float = 1_800.0
@@ -85,6 +89,13 @@ def run_benchmark(
 
     tell("replay (child process)")
     replay = measure_replay(region, timeout=options.replay_timeout)
+    tell("tracing: the index built and extended, victim reports traced (child process)")
+    tracing = measure_tracing(
+        region,
+        reports=options.trace_reports,
+        extend_rows=options.trace_extend_rows,
+        timeout=options.replay_timeout,
+    )
     tell("pandas baseline")
     directory = AccountDirectory.from_region(region)
     baseline = measure_baseline(table, directory, min(options.baseline_rows, rows))
@@ -105,6 +116,7 @@ def run_benchmark(
 
     figures: dict[str, object] = {**replay, **baseline, **online, **rules, **console, **ingest}
     figures.update(http)
+    figures.update(tracing)
     ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
     figures["replay_vs_baseline"] = round(ratio, 1)
     # CPU time hardly counts the waits that other work on the machine causes; the replay's

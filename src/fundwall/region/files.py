@@ -8,7 +8,7 @@ no time of writing anywhere in the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -95,8 +95,9 @@ def write_manifest(out: Path, **fields: Any) -> None:
     (out / "manifest.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
 
 
-def read_table(folder: Path, name: str) -> pa.Table:
-    """Read one file of a region folder; InvalidInput if its columns are not the layout's."""
+def read_table(folder: Path, name: str, columns: Sequence[str] | None = None) -> pa.Table:
+    """Read one file of a region folder (only `columns` of it, when given); InvalidInput if
+    its columns are not the layout's."""
     path = folder / f"{name}.parquet"
     if not path.is_file():
         raise InvalidInput(f"{folder} has no {name}.parquet", "folder")
@@ -106,7 +107,8 @@ def read_table(folder: Path, name: str) -> pa.Table:
     if missing:
         raise InvalidInput(f"{path.name} lacks the column(s) {', '.join(missing)}", "folder")
     try:
-        return pq.read_table(path, columns=expected.names, schema=expected)
+        names = expected.names if columns is None else list(columns)
+        return pq.read_table(path, columns=names, schema=expected)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise InvalidInput(
             f"{path.name} does not have the layout's column types: {error}", "folder"
