@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from fundwall.auth import Actor, ActorKind, Role
+from fundwall.auth import Actor
 from fundwall.auth.users import User
 from fundwall.bootstrap import Platform
-from fundwall.cli.demo_tracing import trace_and_return
+from fundwall.cli.demo_tracing import execute_order, trace_and_return
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import FundwallError
 from fundwall.domain.identity import mask_account
@@ -219,7 +219,7 @@ def _issue_and_execute(
 ) -> int | str:
     """Issue an order at `when` and have the holding bank's system execute it; returns what
     the bank holds, or why the order was refused."""
-    from fundwall.police import OrderAnswer, OrderRequest, answer_order, issue_order
+    from fundwall.police import OrderRequest, issue_order
 
     query = kind is OrderKind.QUERY
     request = OrderRequest(
@@ -233,20 +233,10 @@ def _issue_and_execute(
         period_from=report.paid_at - timedelta(days=1) if query else None,
         period_to=report.paid_at + timedelta(days=2) if query else None,
     )
-    bank = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, report.bank)
     clock = FixedClock(when)
     try:
         with platform.unit_of_work(clock=clock) as uow:
             order = issue_order(uow, officer, request, settings=platform.settings)
-        with platform.unit_of_work(clock=clock) as uow:
-            done = answer_order(
-                uow,
-                bank,
-                order.item.id,
-                OrderAnswer(executed=True),
-                platform.keyring,
-                settings=platform.settings,
-            )
+        return execute_order(platform, order.item.id, report.bank, clock)
     except FundwallError as refused:
         return refused.message()
-    return done.held_fen or 0

@@ -15,6 +15,7 @@ from typing import Final
 
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.bootstrap import Platform
+from fundwall.clock import Clock
 from fundwall.domain.identity import mask_account
 from fundwall.domain.police import OrderKind
 from fundwall.engine.rules import format_money
@@ -74,7 +75,7 @@ def trace_and_return(platform: Platform, folder: Path, officer: Actor) -> list[s
         confirmed = confirm_batch(uow, officer, traced.id, request, settings=platform.settings)
     assert confirmed.batch is not None  # just confirmed
     held = sum(
-        _execute(platform, order.order_id, order.bank)
+        execute_order(platform, order.order_id, order.bank)
         for order in confirmed.batch.orders
         if order.order_id is not None
     )
@@ -88,12 +89,15 @@ def trace_and_return(platform: Platform, folder: Path, officer: Actor) -> list[s
     return told + _freeze_and_plan(platform, officer, top, victim_account)
 
 
-def _execute(platform: Platform, order_id: int, bank: str | None) -> int:
-    """The holding bank's system executes the order; what it holds."""
+def execute_order(
+    platform: Platform, order_id: int, bank: str | None, clock: Clock | None = None
+) -> int:
+    """The holding bank's system executes the order (at `clock`'s time, by default now);
+    what it holds."""
     from fundwall.police import OrderAnswer, answer_order
 
     system = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, bank)
-    with platform.unit_of_work() as uow:
+    with platform.unit_of_work(clock=clock) as uow:
         done = answer_order(
             uow,
             system,
@@ -123,7 +127,7 @@ def _freeze_and_plan(
     )
     with platform.unit_of_work() as uow:
         order = issue_order(uow, officer, freeze, settings=platform.settings)
-    frozen = _execute(platform, order.item.id, top.bank)
+    frozen = execute_order(platform, order.item.id, top.bank)
     draft = PlanDraft(order.item.id, (VictimLoss(victim_account, top.amount_fen),))
     with platform.unit_of_work() as uow:
         plan = draft_plan(uow, officer, draft)
