@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
@@ -65,15 +66,16 @@ class IntColumn:
         self._size = end
 
 
-class TextColumn:
-    """Read-only text by position: one entry as `str | None`, a slice as a list."""
+class TextColumn(ABC):
+    """Read-only text by position: one entry as `str | None`, a slice as a list. Subclasses
+    say how long they are and what one entry is."""
 
-    def __len__(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def __len__(self) -> int: ...
 
+    @abstractmethod
     def entry(self, at: int) -> str | None:
         """The entry at `at`, which is within the column."""
-        raise NotImplementedError
 
     @overload
     def __getitem__(self, at: int) -> str | None: ...
