@@ -9,14 +9,14 @@ case stays on the console. Another member's case answers 404, as one that does n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Final
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from fundwall.api.member_data import AlertOut, PageNumber, PageOut
 from fundwall.api.problems import problem_responses
-from fundwall.api.routes import API_KEY_SECURITY
+from fundwall.api.routes import KEYED
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep
 from fundwall.cases import (
     CaseFilter,
@@ -32,7 +32,6 @@ from fundwall.cases import (
 
 TAG = "cases"
 CaseId = Annotated[int, Path(ge=1, le=2**62, description="the case's number")]
-_KEYED: Final = {"security": API_KEY_SECURITY}
 
 
 class CaseItemOut(BaseModel):
@@ -128,7 +127,7 @@ def case_router() -> APIRouter:
         summary="The member's case queue",
         response_model=CasePage,
         responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def list_cases(
         actor: ApiActor,
@@ -149,7 +148,7 @@ def case_router() -> APIRouter:
         summary="A case with its alerts, accounts, notes and evidence list",
         response_model=CaseOut,
         responses=problem_responses(401, 403, 404, 422),
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def read_case(case_id: CaseId, actor: ApiActor, uow: UnitOfWorkDep) -> CaseOut:
         """404 for a case that is not the member's. The evidence is listed with its SM3

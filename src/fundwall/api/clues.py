@@ -20,7 +20,7 @@ from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.cases import EvidenceOut
 from fundwall.api.member_data import PageNumber, PageOut, TransactionOut
 from fundwall.api.problems import problem_responses
-from fundwall.api.routes import API_KEY_SECURITY, security_doc
+from fundwall.api.routes import KEYED, security_doc
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep, presented_key_actor
 from fundwall.auth.roles import Permission
 from fundwall.clues import (
@@ -197,7 +197,6 @@ class CluePage(PageOut):
 
 _CLUE: Final = TypeAdapter(ClueIn)
 _ANSWER: Final = TypeAdapter(AnswerIn)
-_KEYED: Final = {"security": API_KEY_SECURITY}
 
 
 def clue_router(keyring: Keyring) -> APIRouter:
@@ -249,7 +248,7 @@ def clue_router(keyring: Keyring) -> APIRouter:
             description=description,
             response_model=CluePage,
             responses=problem_responses(401, 403, 422),
-            openapi_extra=_KEYED,
+            openapi_extra=KEYED,
         )
 
     add_listing(
@@ -270,7 +269,7 @@ def clue_router(keyring: Keyring) -> APIRouter:
         summary="A clue with its package and history",
         response_model=ClueOut,
         responses=problem_responses(401, 403, 404, 422),
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def read_clue(clue_id: ClueId, actor: ApiActor, uow: UnitOfWorkDep) -> ClueOut:
         """For the police unit it was sent to: the holders of the accounts the sending member

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from fundwall.accounts.views import account_profile
 from fundwall.api.problems import problem_responses
-from fundwall.api.routes import API_KEY_SECURITY
+from fundwall.api.routes import KEYED
 from fundwall.auth.dependencies import (
     ApiActor,
     UnitOfWorkDep,
@@ -130,8 +130,6 @@ _RECORD_PROBLEMS: Final = problem_responses(401, 403, 404, 422)
 """A read of one record: no key (401), a console role without customer data (403), a record
 that does not exist or is another member's (404), a bad parameter (422)."""
 _LIST_PROBLEMS: Final = problem_responses(401, 403, 422)
-_KEYED: Final = {"security": API_KEY_SECURITY}
-"""Members' systems send their API key; a signed-in console user reads with the session."""
 
 
 def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
@@ -142,7 +140,7 @@ def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
         "/accounts/{account_no}",
         response_model=AccountOut,
         responses=_RECORD_PROBLEMS,
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def get_account(
         account_no: str,
@@ -175,7 +173,7 @@ def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
         "/accounts/{account_no}/transactions",
         response_model=TransactionPage,
         responses=_RECORD_PROBLEMS,
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def get_account_transactions(
         account_no: str,
@@ -193,7 +191,7 @@ def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
         "/transactions/{tx_id}",
         response_model=TransactionDetailOut,
         responses=_RECORD_PROBLEMS,
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def get_transaction(
         tx_id: str,
@@ -225,7 +223,7 @@ def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
         ]
         return TransactionDetailOut(**TransactionOut.of(view.tx).model_dump(), decisions=decisions)
 
-    @router.get("/alerts", response_model=AlertPage, responses=_LIST_PROBLEMS, openapi_extra=_KEYED)
+    @router.get("/alerts", response_model=AlertPage, responses=_LIST_PROBLEMS, openapi_extra=KEYED)
     def get_alerts(
         actor: ApiActor,
         uow: UnitOfWorkDep,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from fundwall.api.problems import problem_responses
-from fundwall.api.routes import API_KEY_SECURITY
+from fundwall.api.routes import KEYED
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep
 from fundwall.crypto import Keyring
 from fundwall.domain.police import OrderKind, OrderStatus
@@ -141,7 +141,6 @@ class OrderPage(BaseModel):
 
 
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
-_KEYED: Final = {"security": API_KEY_SECURITY}
 _PDF: Final[dict[int | str, dict[str, Any]]] = {
     200: {"content": {"application/pdf": {}}, "description": "the document as PDF"}
 }
@@ -156,7 +155,7 @@ def order_router(keyring: Keyring) -> APIRouter:
         status_code=201,
         response_model=OrderOut,
         responses=problem_responses(400, 401, 403, 409, 422),
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )
     def create_order(body: OrderIn, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
         """Issue an order of the key's police unit; a stop-payment or freeze holds at once."""
@@ -164,7 +163,7 @@ def order_router(keyring: Keyring) -> APIRouter:
 
     @router.get(
         "", response_model=OrderPage, responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )  # fmt: skip
     def get_orders(
         actor: ApiActor,
@@ -182,7 +181,7 @@ def order_router(keyring: Keyring) -> APIRouter:
 
     @router.get(
         "/expiring", response_model=list[OrderItemOut],
-        responses=problem_responses(401, 403, 422), openapi_extra=_KEYED,
+        responses=problem_responses(401, 403, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def get_expiring(
         actor: ApiActor,
@@ -195,7 +194,7 @@ def order_router(keyring: Keyring) -> APIRouter:
 
     @router.get(
         "/{order_id}", response_model=OrderOut,
-        responses=problem_responses(401, 403, 404, 422), openapi_extra=_KEYED,
+        responses=problem_responses(401, 403, 404, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def read_order(order_id: OrderId, actor: ApiActor, uow: UnitOfWorkDep) -> OrderOut:
         """One order with its answer and its history."""
@@ -203,7 +202,7 @@ def order_router(keyring: Keyring) -> APIRouter:
 
     @router.post(
         "/{order_id}/answer", response_model=OrderOut,
-        responses=problem_responses(400, 401, 403, 404, 409, 422), openapi_extra=_KEYED,
+        responses=problem_responses(400, 401, 403, 404, 409, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def post_answer(
         order_id: OrderId, body: AnswerIn, actor: ApiActor, uow: UnitOfWorkDep
@@ -222,7 +221,7 @@ def _document_route(router: APIRouter, kind: DocumentKind) -> None:
         f"/{{order_id}}/{kind.value}.pdf",
         response_class=Response,
         responses={**_PDF, **problem_responses(401, 403, 404, 409, 422)},
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
         name=f"order_{kind.value}",
         summary=f"The order's {kind.value} as PDF",
     )

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from fundwall.api.orders import ACCOUNT_NO, TEXT
 from fundwall.api.problems import problem_responses
-from fundwall.api.routes import API_KEY_SECURITY
+from fundwall.api.routes import KEYED
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep
 from fundwall.domain.money import MAX_FEN
 from fundwall.fund_returns import (
@@ -50,7 +50,6 @@ KEY: Final = 2**63 - 1
 PlanId = Annotated[int, Path(ge=1, le=KEY, description="the plan's id")]
 ShareId = Annotated[int, Path(ge=1, le=KEY, description="the share's id")]
 ObjectionId = Annotated[int, Path(ge=1, le=KEY, description="the objection's id")]
-_KEYED: Final = {"security": API_KEY_SECURITY}
 _WRITE: Final = problem_responses(400, 401, 403, 404, 409, 422)
 
 
@@ -180,14 +179,14 @@ def _item(item: PlanItem) -> PlanItemOut:
 router = APIRouter(prefix="/v1/returns", tags=[TAG])
 
 
-@router.post("", status_code=201, response_model=PlanOut, responses=_WRITE, openapi_extra=_KEYED)
+@router.post("", status_code=201, response_model=PlanOut, responses=_WRITE, openapi_extra=KEYED)
 def create_plan(body: PlanIn, actor: ApiActor, uow: UnitOfWorkDep) -> PlanOut:
     """Draft a return plan on one of the key's unit's executed freezes."""
     return PlanOut.of(draft_plan(uow, actor, body.to_draft()))
 
 
 @router.get(
-    "", response_model=PlanPage, responses=problem_responses(401, 403, 422), openapi_extra=_KEYED
+    "", response_model=PlanPage, responses=problem_responses(401, 403, 422), openapi_extra=KEYED
 )
 def get_plans(
     actor: ApiActor,
@@ -202,28 +201,26 @@ def get_plans(
 
 @router.get(
     "/{plan_id}", response_model=PlanOut, responses=problem_responses(401, 403, 404, 422),
-    openapi_extra=_KEYED,
+    openapi_extra=KEYED,
 )  # fmt: skip
 def read_plan(plan_id: PlanId, actor: ApiActor, uow: UnitOfWorkDep) -> PlanOut:
     """One plan with its shares and objections."""
     return PlanOut.of(get_plan(uow, actor, plan_id))
 
 
-@router.post("/{plan_id}/amend", response_model=PlanOut, responses=_WRITE, openapi_extra=_KEYED)
+@router.post("/{plan_id}/amend", response_model=PlanOut, responses=_WRITE, openapi_extra=KEYED)
 def post_amend(plan_id: PlanId, body: PlanIn, actor: ApiActor, uow: UnitOfWorkDep) -> PlanOut:
     """Replace a draft plan's victims and amount."""
     return PlanOut.of(amend_plan(uow, actor, plan_id, body.to_draft()))
 
 
-@router.post("/{plan_id}/publish", response_model=PlanOut, responses=_WRITE, openapi_extra=_KEYED)
+@router.post("/{plan_id}/publish", response_model=PlanOut, responses=_WRITE, openapi_extra=KEYED)
 def post_publish(plan_id: PlanId, actor: ApiActor, uow: UnitOfWorkDep) -> PlanOut:
     """Publish a draft plan: its objection period starts now."""
     return PlanOut.of(publish_plan(uow, actor, plan_id))
 
 
-@router.post(
-    "/{plan_id}/objections", response_model=PlanOut, responses=_WRITE, openapi_extra=_KEYED
-)
+@router.post("/{plan_id}/objections", response_model=PlanOut, responses=_WRITE, openapi_extra=KEYED)
 def post_objection(
     plan_id: PlanId, body: ObjectionBody, actor: ApiActor, uow: UnitOfWorkDep
 ) -> PlanOut:
@@ -234,7 +231,7 @@ def post_objection(
 
 @router.post(
     "/{plan_id}/objections/{objection_id}/decision", response_model=PlanOut,
-    responses=_WRITE, openapi_extra=_KEYED,
+    responses=_WRITE, openapi_extra=KEYED,
 )  # fmt: skip
 def post_decision(
     plan_id: PlanId, objection_id: ObjectionId, body: DecisionIn, actor: ApiActor,
@@ -246,7 +243,7 @@ def post_decision(
     )
 
 
-@router.post("/{plan_id}/approve", response_model=PlanOut, responses=_WRITE, openapi_extra=_KEYED)
+@router.post("/{plan_id}/approve", response_model=PlanOut, responses=_WRITE, openapi_extra=KEYED)
 def post_approve(plan_id: PlanId, actor: ApiActor, uow: UnitOfWorkDep) -> PlanOut:
     """Approve a plan after its objection period; the bank's working days start."""
     return PlanOut.of(approve_plan(uow, actor, plan_id))
@@ -254,7 +251,7 @@ def post_approve(plan_id: PlanId, actor: ApiActor, uow: UnitOfWorkDep) -> PlanOu
 
 @router.post(
     "/{plan_id}/shares/{share_id}/execute", response_model=PlanOut, responses=_WRITE,
-    openapi_extra=_KEYED,
+    openapi_extra=KEYED,
 )  # fmt: skip
 def post_execute(
     plan_id: PlanId, share_id: ShareId, body: ExecutionIn, actor: ApiActor, uow: UnitOfWorkDep
@@ -270,7 +267,7 @@ _PDF: Final[dict[int | str, dict[str, Any]]] = {
 
 @router.get(
     "/{plan_id}/shares/{share_id}/receipt.pdf", response_class=Response,
-    responses={**_PDF, **problem_responses(401, 403, 404, 409, 422)}, openapi_extra=_KEYED,
+    responses={**_PDF, **problem_responses(401, 403, 404, 409, 422)}, openapi_extra=KEYED,
 )  # fmt: skip
 def get_receipt(
     plan_id: PlanId, share_id: ShareId, actor: ApiActor, uow: UnitOfWorkDep

@@ -94,6 +94,9 @@ SECURITY_SCHEMES: Final = {
     },
 }
 API_KEY_SECURITY: Final[list[dict[str, list[str]]]] = [{"apiKey": []}, {"apiKeyHeader": []}]
+KEYED: Final = {"security": API_KEY_SECURITY}
+"""`openapi_extra` of a route that members' and police units' systems call with their API key
+(a signed-in console user reads with the session)."""
 
 
 def security_doc(

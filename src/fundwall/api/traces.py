@@ -11,14 +11,14 @@ naming the field; a second confirmation, or an order of the batch refused, a 409
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fundwall.api.orders import ACCOUNT_NO, TEXT
 from fundwall.api.problems import problem_responses
-from fundwall.api.routes import API_KEY_SECURITY
+from fundwall.api.routes import KEYED
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep
 from fundwall.store.paging import MAX_PAGE
 from fundwall.tracing.model import (
@@ -34,7 +34,6 @@ from fundwall.tracing.views import BatchRequest, Standing, TraceView
 
 TAG = "funds-chain traces"
 TraceId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the trace's id")]
-_KEYED: Final = {"security": API_KEY_SECURITY}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -213,7 +212,7 @@ def trace_router() -> APIRouter:
 
     @router.post(
         "", status_code=201, response_model=TraceOut,
-        responses=problem_responses(400, 401, 403, 422), openapi_extra=_KEYED,
+        responses=problem_responses(400, 401, 403, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def create_trace(body: TraceIn, actor: ApiActor, uow: UnitOfWorkDep) -> TraceOut:
         """Trace victims' payments forward as of now; stored as a trace of the key's unit."""
@@ -222,7 +221,7 @@ def trace_router() -> APIRouter:
 
     @router.get(
         "", response_model=TracePage, responses=problem_responses(401, 403, 422),
-        openapi_extra=_KEYED,
+        openapi_extra=KEYED,
     )  # fmt: skip
     def get_traces(
         actor: ApiActor,
@@ -236,7 +235,7 @@ def trace_router() -> APIRouter:
 
     @router.get(
         "/{trace_id}", response_model=TraceOut,
-        responses=problem_responses(401, 403, 404, 422), openapi_extra=_KEYED,
+        responses=problem_responses(401, 403, 404, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def read_trace(trace_id: TraceId, actor: ApiActor, uow: UnitOfWorkDep) -> TraceOut:
         """One trace: accounts reached, transfers, exits, proposed stops, standing now."""
@@ -244,7 +243,7 @@ def trace_router() -> APIRouter:
 
     @router.post(
         "/{trace_id}/batch", response_model=TraceOut,
-        responses=problem_responses(400, 401, 403, 404, 409, 422), openapi_extra=_KEYED,
+        responses=problem_responses(400, 401, 403, 404, 409, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def post_batch(
         trace_id: TraceId, body: BatchIn, actor: ApiActor, uow: UnitOfWorkDep
