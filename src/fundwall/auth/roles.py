@@ -77,6 +77,10 @@ class Permission(StrEnum):
     RETURN_FUNDS = "return_funds"
     """Return frozen money (资金返还) for the officer's unit: draft a return plan on one of the
     unit's freezes, publish it for objections, decide the objections, approve it."""
+    VIEW_MODELS = "view_models"
+    """The model registry: each model's card, features, held-out figures and state."""
+    PROMOTE_MODELS = "promote_models"
+    """Register models and move them between states (shadow, challenger, champion)."""
     EXPORT_LABELS = "export_labels"
     """Export closed cases' outcomes as labels (accounts and transactions of every member)."""
 
@@ -149,6 +153,7 @@ _ANALYST: Final = frozenset(
         Permission.UNMASK_PERSONAL_DATA,
         Permission.WORK_ALERTS,
         Permission.VIEW_RULE_PACKS,
+        Permission.VIEW_MODELS,
         Permission.VIEW_CASES,
         Permission.WORK_CASES,
         Permission.SEND_CLUES,
@@ -173,6 +178,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.VIEW_REGION,
                 Permission.VIEW_RULE_PACKS,
                 Permission.PROMOTE_RULE_PACKS,
+                Permission.VIEW_MODELS,
+                Permission.PROMOTE_MODELS,
                 Permission.MANAGE_USERS,
                 Permission.MANAGE_RISK_LIST,
                 Permission.PUNISH,
@@ -182,7 +189,9 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
         | {Permission.MANAGE_USERS, Permission.MANAGE_API_KEYS, Permission.RESTRICT_ACCOUNTS},
         Role.MEMBER_ANALYST: _ANALYST,
         Role.POLICE_OFFICER: _POLICE | {Permission.VIEW_OVERVIEW},
-        Role.AUDITOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_RULE_PACKS}),
+        Role.AUDITOR: frozenset(
+            {Permission.VIEW_AUDIT_LOG, Permission.VIEW_RULE_PACKS, Permission.VIEW_MODELS}
+        ),
         Role.MEMBER_SYSTEM: frozenset(
             {
                 Permission.SUBMIT_TRANSACTIONS,

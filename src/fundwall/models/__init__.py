@@ -1,0 +1,1 @@
+"""Learned models: training, the compiled trees that score online and in bulk, the registry."""
