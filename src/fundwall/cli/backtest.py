@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,9 +27,11 @@ from fundwall.engine.backtest import Backtest, compare, difference, figures
 from fundwall.engine.backtest.run import Replay, backtest_region
 from fundwall.engine.backtest.storage import save_backtest
 from fundwall.engine.replay import replay
-from fundwall.engine.rules import RulePack, default_pack, load_pack
+from fundwall.engine.rules import RulePack, default_pack, empty_pack, load_pack
+from fundwall.models.artifact import Model, read_model
 
 DEFAULT = "default"
+NO_RULES = "none"
 NOT_AVAILABLE = "not available"
 SHORT_NOT_AVAILABLE = "n/a"
 """What the narrow columns of the one-pack tables show instead; a note below says it."""
@@ -38,7 +42,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _pack(name: str) -> RulePack:
-    return default_pack() if name == DEFAULT else load_pack(Path(name))
+    if name == DEFAULT:
+        return default_pack()
+    return empty_pack() if name == NO_RULES else load_pack(Path(name))
 
 
 def _yuan(fen: int, signed: bool = False) -> str:
@@ -235,12 +241,13 @@ def run(
     as_json: bool,
     save: bool,
     decide: Replay,
+    since: datetime | None = None,
 ) -> None:
     """The command's work, with the replay passed in."""
     # Both packs load before the first replay, so a bad second pack fails at once.
     base_pack, other_pack = _pack(rules), None if vs is None else _pack(vs)
-    result = backtest_region(folder, base_pack, decide)
-    other = None if other_pack is None else backtest_region(folder, other_pack, decide)
+    result = backtest_region(folder, base_pack, decide, since=since)
+    other = None if other_pack is None else backtest_region(folder, other_pack, decide, since=since)
     if save:
         settings = get_settings()
         for done in (result, other):
@@ -256,8 +263,9 @@ def run(
         console.print(render_comparison(result, other))
 
 
-def replay_with_progress(folder: Path, pack: RulePack) -> pa.Table:
-    """The replay, with a progress bar on stderr that is gone before anything is printed."""
+def replay_with_progress(folder: Path, pack: RulePack, model: Model | None = None) -> pa.Table:
+    """The replay (with `model` scoring beside the pack when given), with a progress bar on
+    stderr that is gone before anything is printed."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -271,7 +279,7 @@ def replay_with_progress(folder: Path, pack: RulePack) -> pa.Table:
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return replay(folder, pack, progress=step)
+        return replay(folder, pack, progress=step, model=model)
 
 
 def backtest(
@@ -286,9 +294,36 @@ def backtest(
     save: Annotated[
         bool, typer.Option("--save", help="Keep the result(s) under <data_dir>/backtests.")
     ] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="A model folder (fundwall train) scoring beside the pack(s)."),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from",
+            help="Score only the transactions at or after this time (ISO 8601, UTC if no zone).",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
+    ] = None,
 ) -> None:
-    """Replay a region through a rule pack and score the decisions against its labels."""
-    run(folder, rules, vs, as_json, save, replay_with_progress)
+    """Replay a region through a rule pack (and a model) and score the decisions against its
+    labels. `--rules none` leaves the model (and the hard controls) alone."""
+    scoring = None if model is None else read_model(model)
+    run(
+        folder,
+        rules,
+        vs,
+        as_json,
+        save,
+        partial(replay_with_progress, model=scoring),
+        None if since is None else aware(since),
+    )
+
+
+def aware(moment: datetime) -> datetime:
+    """A time given without a zone is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def register(app: typer.Typer) -> None:

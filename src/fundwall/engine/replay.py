@@ -18,7 +18,8 @@ ledger before the next chunk. The result has one row per transaction, in input o
 | rules | list<string> | rules that fired, highest score first (ties by id) |
 | controls | list<string> | hard controls that applied (`CONTROL_IDS` order) |
 | pack_version | dictionary<string> | |
-| model_version | string | null (no model yet) |
+| model_version | dictionary<string> | the model's version; null without a model |
+| model_score | float64 | the model's probability; null without a model |
 | shadow_action, shadow_score, shadow_rules, shadow_pack_version | | with a shadow pack only |
 
 Transactions must be in time order; a transaction stamped before the one before it is decided
@@ -31,7 +32,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -42,12 +43,16 @@ from fundwall.config import PolicySettings, get_settings
 from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
 from fundwall.engine.controls.book import region_book
-from fundwall.engine.features import AccountDirectory, iter_bulk
+from fundwall.engine.features import AccountDirectory, feature_names, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
 from fundwall.engine.features.encode import encode
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
 from fundwall.ingest import read_transactions
 from fundwall.region import read_table
+
+if TYPE_CHECKING:
+    from fundwall.models.artifact import Model
+    from fundwall.models.scoring import ModelScorer
 
 Progress = Callable[[int, int], None]
 _ACTIONS: Final = pa.array([action.value for action in ACTIONS_BY_CODE], pa.string())
@@ -89,6 +94,16 @@ def _forward_time(table: pa.Table) -> pa.Table:
         return table
     stamped = pa.array(np.maximum.accumulate(ts), pa.int64()).cast(pa.timestamp("us", tz="UTC"))
     return table.set_column(table.schema.get_field_index("ts"), "ts", stamped)
+
+
+def region_features(
+    source: Path | str | pa.Table, directory: AccountDirectory | None = None
+) -> tuple[pa.Table, Iterator[pa.RecordBatch]]:
+    """The transactions of `source` as replay decides them (time never going back) and their
+    feature batches, in table order: what a model is trained on is what replay scores."""
+    table, directory, _ = _source(source, directory, ControlBook())
+    table = _forward_time(table)
+    return table, iter_bulk(table, directory)
 
 
 def _lists(
@@ -152,9 +167,11 @@ def replay(
     out: Path | None = None,
     progress: Progress | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    model: Model | None = None,
 ) -> pa.Table:
-    """Decide every transaction of `source` with `pack` (the default pack when None) and, if
-    given, `shadow` beside it; write the table to `out` (Parquet) when given."""
+    """Decide every transaction of `source` with `pack` (the default pack when None), with
+    `model` scoring beside the rules when given, and `shadow` beside it when given; write the
+    table to `out` (Parquet) when given."""
     live = pack if pack is not None else default_pack()
     table, directory, book = _source(source, directory, book)
     table = _forward_time(table)
@@ -163,7 +180,10 @@ def replay(
         book, directory, policy if policy is not None else get_settings().policy, encoded
     )
     packs = [_PackColumns(live)] + ([_PackColumns(shadow)] if shadow is not None else [])
-    wanted = list(dict.fromkeys(n for p in packs for n in p.pack.feature_names))
+    scorer = _scorer(model)
+    wanted = list(dict.fromkeys(["amount", *(n for p in packs for n in p.pack.feature_names)]))
+    if scorer is not None:
+        wanted = list(dict.fromkeys([*wanted, *scorer.model.card.features]))
     total = table.num_rows
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
@@ -172,18 +192,26 @@ def replay(
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]
-        mask, forced, final = controls.run(start, stop, evaluations[0].actions)
+        if scorer is None:
+            modelled = np.zeros(batch.num_rows, np.uint8)
+            model_columns = [
+                pa.nulls(batch.num_rows, pa.dictionary(pa.int8(), pa.string())),
+                pa.nulls(batch.num_rows, pa.float64()),
+            ]
+        else:
+            probabilities = scorer.probabilities(columns)
+            modelled = scorer.action_codes(probabilities)
+            model_columns = [
+                _constant(scorer.version, batch.num_rows),
+                pa.array(probabilities, pa.float64()),
+            ]
+        mask, forced, final = controls.run(
+            start, stop, np.maximum(evaluations[0].actions, modelled)
+        )
         action, score, rules, version = packs[0].columns(evaluations[0], final)
-        arrays = [
-            action,
-            score,
-            rules,
-            _control_lists(mask),
-            version,
-            pa.nulls(batch.num_rows, pa.string()),
-        ]
+        arrays = [action, score, rules, _control_lists(mask), version, *model_columns]
         if shadow is not None:
-            trial = np.maximum(evaluations[1].actions, forced)
+            trial = np.maximum(np.maximum(evaluations[1].actions, modelled), forced)
             arrays += packs[1].columns(evaluations[1], trial)
         for built, array in zip(results, arrays, strict=True):
             built.append(array)
@@ -205,6 +233,14 @@ def replay(
     if out is not None:
         pq.write_table(result, out, compression="zstd")
     return result
+
+
+def _scorer(model: Model | None) -> ModelScorer | None:
+    if model is None:
+        return None
+    from fundwall.models.scoring import ModelScorer
+
+    return ModelScorer(model, feature_names())
 
 
 def _ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -257,7 +293,8 @@ def _schema(with_shadow: bool) -> pa.Schema:
         ("rules", pa.list_(pa.string())),
         ("controls", pa.list_(pa.string())),
         ("pack_version", action),
-        ("model_version", pa.string()),
+        ("model_version", action),
+        ("model_score", pa.float64()),
     ]
     if with_shadow:
         fields += [

@@ -191,7 +191,7 @@ CASES = {
     "rules not a list": (
         "rules:\n",
         "rules: none  #!\nrest:\n",
-        "'rules' must be a non-empty list of rules",
+        "'rules' must be a list of rules",
     ),
     "condition is a number": (
         "when: new_payee\n",

@@ -126,6 +126,11 @@ def _severities(decisions: pa.Table) -> npt.NDArray[np.int8]:
 
 
 def _scores(decisions: pa.Table) -> npt.NDArray[np.float64]:
+    """The model's probabilities when a model scored every decision, else the packs' scores."""
+    if "model_score" in decisions.column_names:
+        probabilities = _column(decisions, "model_score")
+        if len(probabilities) and probabilities.null_count == 0:
+            return np.asarray(probabilities.cast(pa.float64()).to_numpy(), np.float64)
     scores = _column(decisions, "score")
     if not pa.types.is_integer(scores.type):
         raise InvalidInput(f"scores must be whole numbers, not {scores.type}", "score")

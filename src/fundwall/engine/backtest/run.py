@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.metrics import evaluate
@@ -36,12 +38,28 @@ def region_of(folder: Path) -> Region:
     return Region(name=folder.resolve().name, source=source)
 
 
-def backtest_region(folder: Path, pack: RulePack, decide: Replay = replay) -> Backtest:
+def backtest_region(
+    folder: Path,
+    pack: RulePack,
+    decide: Replay = replay,
+    *,
+    since: datetime | None = None,
+) -> Backtest:
     """Replay the folder's transactions through `pack` (as the live pack: each pack of a
     comparison gets its own replay, since what one pack blocks changes the balances and
-    limits the next transactions meet) and score the decisions."""
+    limits the next transactions meet) and score the decisions; with `since`, only the
+    transactions at or after it are scored (the whole history is still replayed, so the
+    features and balances of that period are what they were)."""
     region = region_of(folder)
     transactions = read_table(folder, "transactions")
     tx_labels = read_table(folder, "tx_labels")
     account_labels = read_table(folder, "account_labels")
-    return evaluate(decide(folder, pack), transactions, tx_labels, account_labels, region)
+    decisions = decide(folder, pack)
+    if since is not None:
+        kept = pc.greater_equal(transactions["ts"], pa.scalar(since, transactions["ts"].type))
+        if not pc.any(kept).as_py():
+            raise InvalidInput(f"no transaction at or after {since.isoformat()}", "from")
+        transactions = transactions.filter(kept)
+        tx_labels = tx_labels.filter(kept)
+        decisions = decisions.filter(pc.is_in(decisions["tx_id"], transactions["tx_id"]))
+    return evaluate(decisions, transactions, tx_labels, account_labels, region)

@@ -7,7 +7,7 @@ evaluates one transaction (`RulePack.evaluate`) or whole feature columns at once
 
 from fundwall.engine.rules.diff import FieldChange, PackDiff, RuleChange, diff_packs
 from fundwall.engine.rules.errors import ExpressionError, Problem, RulePackError
-from fundwall.engine.rules.loader import default_pack, load_pack, parse_pack
+from fundwall.engine.rules.loader import default_pack, empty_pack, load_pack, parse_pack
 from fundwall.engine.rules.nodes import features_of, unparse
 from fundwall.engine.rules.pack import (
     TYPOLOGIES,
@@ -41,6 +41,7 @@ __all__ = [
     "Text",
     "default_pack",
     "diff_packs",
+    "empty_pack",
     "features_of",
     "format_money",
     "format_value",

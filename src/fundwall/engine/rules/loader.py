@@ -31,6 +31,7 @@ from fundwall.engine.rules.yamlnodes import NodeReader
 
 MAX_SCORE = 1000
 DEFAULT_PACK = "packs/default.yaml"
+EMPTY_PACK = "packs/none.yaml"
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,23}")
 _ID_SHAPE = "1 to 24 letters, digits, '.', '_' or '-', starting with a letter"
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,23}")
@@ -56,6 +57,13 @@ def default_pack() -> RulePack:
     """The pack Fundwall ships, validated against the engine's feature catalogue."""
     resource = files("fundwall.engine.rules").joinpath(DEFAULT_PACK)
     return parse_pack(resource.read_bytes(), f"fundwall/engine/rules/{DEFAULT_PACK}")
+
+
+@cache
+def empty_pack() -> RulePack:
+    """The shipped pack of no rules: the hard controls and a model decide alone."""
+    resource = files("fundwall.engine.rules").joinpath(EMPTY_PACK)
+    return parse_pack(resource.read_bytes(), f"fundwall/engine/rules/{EMPTY_PACK}")
 
 
 def parse_pack(content: bytes, source: str, catalogue: Catalogue | None = None) -> RulePack:
@@ -159,8 +167,9 @@ class _PackReader(NodeReader):
         return self.attempt(policy["thresholds"], "'policy.thresholds'", lambda: Policy(thresholds))
 
     def rules(self, node: yaml.Node) -> list[Rule]:
-        if not isinstance(node, yaml.SequenceNode) or not node.value:
-            self.problem(node, "'rules' must be a non-empty list of rules")
+        # An empty list is a pack of no rules: the hard controls and a model decide alone.
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, "'rules' must be a list of rules")
             return []
         rules: list[Rule] = []
         first_line: dict[str, int] = {}

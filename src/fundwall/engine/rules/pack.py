@@ -345,7 +345,10 @@ class RulePack:
             raise InvalidInput(
                 "feature columns must be one-dimensional and of equal length", "columns"
             )
-        rows = next(iter(shapes))[0] if shapes else 0
+        if shapes:
+            rows = next(iter(shapes))[0]
+        else:  # a pack of no rules reads nothing: any column given tells the row count
+            rows = len(np.asarray(next(iter(columns.values())))) if columns else 0
         fired = np.zeros((rows, len(self.active)), dtype=np.bool_, order="F")
         # int32 sums are exact (at most 1000 points a rule) and add twice as fast as int64.
         total = np.zeros(rows, np.int32)

@@ -1,0 +1,66 @@
+"""`fundwall train`: a LightGBM model of a labelled region, trained before a moment and judged
+on the time after it (docs/models.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from fundwall.cli.backtest import aware
+from fundwall.models.artifact import Target, write_model
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _figure(value: object) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def train(
+    folder: Annotated[Path, typer.Argument(help="A labelled region folder (sim or import).")],
+    out: Annotated[Path, typer.Option(help="Folder to write the model into.")],
+    target: Annotated[
+        Target, typer.Option(help="What the model scores: transactions or accounts.")
+    ] = Target.TRANSACTIONS,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Train on the history before this time (ISO 8601, UTC if no zone); "
+            "default: the 80% point of the region's time.",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,
+) -> None:
+    """Train a model on a region's labels and the engine's own features."""
+    from fundwall.models.training import train_region
+
+    err_console.print(f"training a {target.value} model on {folder.name} …")
+    model = train_region(folder, target, until=None if until is None else aware(until))
+    write_model(out, model)
+    if as_json:
+        typer.echo(json.dumps(model.card.to_dict(), ensure_ascii=False, indent=2))
+        return
+    card = model.card
+    console.print(
+        f"[bold]{model.version}[/] written to {out}: {card.rows:,} rows before {card.until} "
+        f"({card.positives:,} positive), {len(card.features)} features, "
+        f"{card.params.get('rounds')} trees"
+    )
+    for period, figures in card.metrics.items():
+        shown = ", ".join(f"{name} {_figure(value)}" for name, value in figures.items())
+        console.print(f"  {period}: {shown}")
+    thresholds = ", ".join(f"{a} ≥ {p:.3f}" for a, p in card.policy.to_dict().items())
+    console.print(f"  policy: {thresholds}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
