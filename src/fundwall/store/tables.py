@@ -226,3 +226,6 @@ from fundwall.store import return_tables as _return_tables  # noqa: E402, F401
 
 # The police's funds-chain traces join it too.
 from fundwall.store import trace_tables as _trace_tables  # noqa: E402, F401
+
+# The model registry's tables (learned models and their state changes) join it too.
+from fundwall.store import model_tables as _model_tables  # noqa: E402, F401
