@@ -86,3 +86,7 @@ _trace_commands.register(app)
 from fundwall.cli import traces as _traces_commands  # noqa: E402
 
 _traces_commands.register(app)
+
+from fundwall.cli import models as _models_commands  # noqa: E402
+
+_models_commands.register(app)
