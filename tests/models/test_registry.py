@@ -183,6 +183,21 @@ def test_one_shadow_model_per_target_beside_the_champion(uow_factory: UowFactory
         assert running_models(uow.session, Target.TRANSACTIONS) == {ModelState.SHADOW: third}
 
 
+def test_two_changes_at_once_never_leave_two_champions(
+    uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = register(uow_factory)
+    move(uow_factory, first, ModelState.CHAMPION)
+    # The second change read the target's models before the first one committed.
+    monkeypatch.setattr("fundwall.models.registry._holder", lambda *_: None)
+    with uow_factory() as uow, pytest.raises(Conflict, match="changed at the same time"):
+        set_state(uow, SUPERVISOR, second, ModelState.CHAMPION)
+    assert states(uow_factory) == {first: ModelState.CHAMPION, second: ModelState.REGISTERED}
+    with uow_factory() as uow:
+        assert uow.audit.tail(1)[0].details["state"] == "champion"  # the first change's
+        assert uow.audit.tail(1)[0].subject == f"model:{first}"
+
+
 def test_each_change_moves_the_revision_the_engine_reads(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
         assert last_model_revision(uow.session) == 0

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from fundwall.auth.actor import Actor
@@ -45,7 +46,7 @@ from fundwall.domain.errors import Conflict, InvalidInput, NotFound
 from fundwall.models.artifact import Model, ModelCard, Target, read_model
 from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import REASON
-from fundwall.store.model_tables import ModelEventRow, ModelRow
+from fundwall.store.model_tables import RUNNING_STATES, ModelEventRow, ModelRow
 from fundwall.store.uow import UnitOfWork
 
 
@@ -57,8 +58,9 @@ class ModelState(StrEnum):
     RETIRED = "retired"
 
 
-RUNNING: Final = (ModelState.CHAMPION, ModelState.SHADOW)
-"""The states the engine scores online; each is held by at most one model per target."""
+RUNNING: Final = tuple(ModelState(state) for state in RUNNING_STATES)
+"""The states the engine scores online (champion, shadow); each is held by at most one model
+per target, which a unique index of the table also ensures."""
 _DISPLACED_TO: Final = {
     ModelState.CHAMPION: ModelState.RETIRED,
     ModelState.SHADOW: ModelState.REGISTERED,
@@ -285,20 +287,20 @@ def set_state(
     why = _reason(reason)
     session = uow.session
     row = _row(session, version)
-    was = ModelState(row.state)
+    target, was = row.target, ModelState(row.state)
     if was is state:
         raise Conflict(f"model {version} is {state.value} already")
     if was is ModelState.CHAMPION and state is not ModelState.RETIRED:
         raise Conflict(
             f"model {version} is the champion: promote another model in its place, or retire it"
         )
-    displaced = _holder(session, row.target, state) if state in RUNNING else None
+    displaced = _holder(session, target, state) if state in RUNNING else None
     record = uow.audit.record(
         actor,
         "set_model_state",
         _subject(version),
         {
-            "target": row.target,
+            "target": target,
             "state": state.value,
             "was": was.value,
             "displaced": displaced.version if displaced is not None else None,
@@ -307,8 +309,15 @@ def set_state(
     )
     if displaced is not None:
         _move(session, displaced, _DISPLACED_TO[state], why, record)
+        session.flush()  # the place is free before the model takes it (the unique index)
     _move(session, row, state, why, record)
-    uow.commit()
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        raise Conflict(
+            f"the {target} models changed at the same time; look again and retry"
+        ) from None
     return ModelRecord.of(row)
 
 

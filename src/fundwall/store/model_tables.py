@@ -11,12 +11,18 @@ service notices a change and reads the rows above the revision it last saw.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundwall.store.engine_tables import AUDIT_ACTOR, REASON
 from fundwall.store.tables import ENUM, HASH_HEX, ID, Base, SurrogateKey
+
+RUNNING_STATES: Final = ("champion", "shadow")
+"""The states a model runs in, each held by at most one model per target (the registry's
+`ModelState.CHAMPION` and `SHADOW`)."""
+_RUNNING = text(f"state IN ({', '.join(repr(state) for state in RUNNING_STATES)})")
 
 
 class ModelRow(Base):
@@ -27,17 +33,24 @@ class ModelRow(Base):
     reading a model recomputes its version from the two parts, and a JSON column may give
     numbers back in another form (PostgreSQL's JSONB writes 1e20 as an integer). `text` is
     loaded only when asked for: a listing reads the cards alone. `sha256` is the SHA-256 of
-    the trees, as `sha256sum model.txt` prints it.
+    the trees, as `sha256sum model.txt` prints it. A unique index on the target and the
+    state of the running models keeps two changes made at once from leaving a target with
+    two champions.
     """
 
     __tablename__ = "models"
+    __table_args__ = (
+        Index(
+            None, "target", "state", unique=True, sqlite_where=_RUNNING, postgresql_where=_RUNNING
+        ),
+    )
 
     version: Mapped[str] = mapped_column(String(ID), primary_key=True)
     target: Mapped[str] = mapped_column(String(ENUM), index=True)
     text: Mapped[str] = mapped_column(Text, deferred=True)
     card: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(HASH_HEX))
-    state: Mapped[str] = mapped_column(String(ENUM), index=True)
+    state: Mapped[str] = mapped_column(String(ENUM))
     registered_at: Mapped[datetime]
     registered_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
     changed_at: Mapped[datetime | None]

@@ -39,7 +39,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("version", name=op.f("pk_models")),
     )
     op.create_index(op.f("ix_models_target"), "models", ["target"], unique=False)
-    op.create_index(op.f("ix_models_state"), "models", ["state"], unique=False)
+    running = sa.text("state IN ('champion', 'shadow')")
+    op.create_index(
+        op.f("ix_models_target_state"),
+        "models",
+        ["target", "state"],
+        unique=True,
+        sqlite_where=running,
+        postgresql_where=running,
+    )
     op.create_index(op.f("ix_models_revision"), "models", ["revision"], unique=False)
 
     op.create_table(
