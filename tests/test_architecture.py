@@ -36,6 +36,7 @@ WORKFLOWS: Final = (
     "clues",
     "fund_returns",
     "members",
+    "models",
     "monitoring",
     "police",
     "rulepacks",

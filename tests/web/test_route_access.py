@@ -35,7 +35,9 @@ from fundwall.auth.roles import Permission
 from fundwall.cases import CaseKind, add_evidence, open_case
 from fundwall.domain.identity.account_number import luhn_check_digit
 from fundwall.members import add_user, list_users
+from fundwall.models.registry import register_model
 from fundwall.store import open_database
+from models.factory import make_model  # tests/models/factory.py
 
 from .access import (
     QUERY_PERIOD,
@@ -264,6 +266,13 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/packs/{version}/shadow"): needs(P.PROMOTE_RULE_PACKS),
     ("POST", "/packs/shadow/stop"): needs(P.PROMOTE_RULE_PACKS),
     ("POST", "/packs/{version}/promote"): needs(P.PROMOTE_RULE_PACKS),
+    # The model registry: a registered transaction model (`{model}`).
+    ("GET", "/models"): needs(P.VIEW_MODELS),
+    ("GET", "/models/compare"): needs(P.VIEW_MODELS, params={"version": "{model}"}),
+    ("GET", "/models/{version}"): needs(P.VIEW_MODELS, fill={"version": "{model}"}),
+    ("POST", "/models/{version}/promote"): needs(
+        P.PROMOTE_MODELS, data={"state": "shadow", "reason": "trial"}, fill={"version": "{model}"}
+    ),
     # Clues: the bank's outbox, its clue's page and sending from a case; the police unit's
     # inbox, answer and evidence (of the clue the demo officer's unit has); the hub's counts.
     ("GET", "/clues/outbox"): needs(P.SEND_CLUES),
@@ -335,7 +344,8 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
 filled from the records a request is about: `{account_no}`, `{tx_id}` and `{order_id}` (the
 member's, or the police unit's), `{case_id}` and `{evidence_id}` (a case of the member's with
 that alert and account, and an evidence file of it, opened in the test's console), `{bank}`,
-`{version}` (the shadow pack), `{live}` (the live pack), `{region}`, `{language}`."""
+`{version}` (the shadow pack), `{live}` (the live pack), `{model}` (a registered model),
+`{region}`, `{language}`."""
 
 PRINCIPALS: Final = [
     "anonymous",
@@ -406,6 +416,10 @@ def served(
         assert trace_id == 1
     hidden = world[1]
     hidden[region.police_unit] = hidden[region.police_unit] - shown
+    with console.uow() as uow:
+        model = register_model(uow, Actor.operator("test"), make_model()).version
+    for owner in records:
+        records[owner] = records[owner].adding(model=model)
     with console.uow() as uow:
         add_user(
             uow,

@@ -30,6 +30,8 @@ from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
 from fundwall.fund_returns.allocation import AllocationMethod
 from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
+from fundwall.models.artifact import Target
+from fundwall.models.registry import ModelState
 from fundwall.web.i18n import N_
 from fundwall.web.params import LOCAL_ZONE
 
@@ -171,6 +173,17 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "live": N_("Live"),
         "shadow": N_("Shadow"),
         "retired": N_("Retired"),
+    },
+    ModelState: {
+        "registered": N_("Registered"),
+        "challenger": N_("Challenger"),
+        "shadow": N_("Shadow"),
+        "champion": N_("Champion"),
+        "retired": N_("Retired"),
+    },
+    Target: {
+        "transactions": N_("Transaction models"),
+        "accounts": N_("Account models"),
     },
     ClueStatus: {
         "sent": N_("Sent"),

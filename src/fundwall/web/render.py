@@ -34,6 +34,8 @@ from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderS
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.registry import PackStatus
 from fundwall.fund_returns import AllocationMethod, ObjectionDecision, Objector, PlanStatus
+from fundwall.models.artifact import Target
+from fundwall.models.registry import ModelState
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 
@@ -49,6 +51,7 @@ NAVIGATION: Final = (
     ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
     ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
+    ("/models", N_("Models"), Permission.VIEW_MODELS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
 
@@ -72,6 +75,8 @@ _KINDS: Final = {
         Priority,
         Outcome,
         PackStatus,
+        ModelState,
+        Target,
         OrderKind,
         OrderStatus,
         OrderEventKind,

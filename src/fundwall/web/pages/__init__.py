@@ -10,6 +10,7 @@ from fundwall.web.pages import (
     audit,
     cases,
     clues,
+    models,
     orders,
     overview,
     packs,
@@ -33,5 +34,6 @@ def console_routers() -> list[APIRouter]:
         clues.router,
         returns.router,
         packs.router,
+        models.router,
         audit.router,
     ]

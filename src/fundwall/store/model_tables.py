@@ -1,0 +1,75 @@
+"""The model registry's tables (模型库): every registered model version, and each change of
+its state.
+
+Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
+end), created by migration 0009. Written by the use cases of `fundwall.models.registry`,
+each change with an audit record; like a rule pack's row, a model's row carries the sequence
+number of the audit record of its last change as its `revision`, so a running decision
+service notices a change and reads the rows above the revision it last saw.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fundwall.store.engine_tables import AUDIT_ACTOR, REASON
+from fundwall.store.tables import ENUM, HASH_HEX, ID, Base, SurrogateKey
+
+RUNNING_STATES: Final = ("champion", "shadow")
+"""The states a model runs in, each held by at most one model per target (the registry's
+`ModelState.CHAMPION` and `SHADOW`)."""
+_RUNNING = text(f"state IN ({', '.join(repr(state) for state in RUNNING_STATES)})")
+
+
+class ModelRow(Base):
+    """One registered model version (`tx-3f1c0a9b2e4d`) and its state.
+
+    `text` is the trees in LightGBM's text format and `card` the model card's JSON, both as
+    registered (`fundwall.models.artifact`); the card is kept as text, not as JSON, because
+    reading a model recomputes its version from the two parts, and a JSON column may give
+    numbers back in another form (PostgreSQL's JSONB writes 1e20 as an integer). `text` is
+    loaded only when asked for: a listing reads the cards alone. `sha256` is the SHA-256 of
+    the trees, as `sha256sum model.txt` prints it. A unique index on the target and the
+    state of the running models keeps two changes made at once from leaving a target with
+    two champions.
+    """
+
+    __tablename__ = "models"
+    __table_args__ = (
+        Index(
+            None, "target", "state", unique=True, sqlite_where=_RUNNING, postgresql_where=_RUNNING
+        ),
+    )
+
+    version: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    target: Mapped[str] = mapped_column(String(ENUM), index=True)
+    text: Mapped[str] = mapped_column(Text, deferred=True)
+    card: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(HASH_HEX))
+    state: Mapped[str] = mapped_column(String(ENUM))
+    registered_at: Mapped[datetime]
+    registered_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
+    changed_at: Mapped[datetime | None]
+    changed_by: Mapped[str | None] = mapped_column(String(AUDIT_ACTOR))
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ModelEventRow(Base):
+    """A model's registration (`previous` null) or a change of its state, with the reason
+    given; a change that displaces another model (a new champion retires the old one) writes
+    an event for each, under the same revision."""
+
+    __tablename__ = "model_events"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(ID), ForeignKey("models.version"), index=True)
+    state: Mapped[str] = mapped_column(String(ENUM))
+    previous: Mapped[str | None] = mapped_column(String(ENUM))
+    reason: Mapped[str] = mapped_column(String(REASON))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
+    revision: Mapped[int] = mapped_column(BigInteger)
