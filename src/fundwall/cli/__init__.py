@@ -90,6 +90,7 @@ _traces_commands.register(app)
 from fundwall.cli import train as _train_commands  # noqa: E402
 
 _train_commands.register(app)
+
 from fundwall.cli import models as _models_commands  # noqa: E402
 
 _models_commands.register(app)
