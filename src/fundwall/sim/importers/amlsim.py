@@ -2,7 +2,7 @@
 
 Mapping choices (docs/data-layout.md, "Imported folders"):
 
-- Each account is `AML` + its AMLSim id padded to 8 characters (`AML00000042`) at one bank
+- Each account is `AML` + its AMLSim id, a number on 8 digits (`AML00000042`), at one bank
   `AML`, held by party `A` + its customer id (`CUSTOMER_ID`) or, without one, its own id;
   Class I, opening balance `init_balance`. AMLSim has no people: each party gets a generated
   identity (common.synthetic_parties). `opened_at` is `open_dt` when the source gives an
@@ -71,10 +71,10 @@ def import_amlsim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportR
 
 
 def _tables(data: Source) -> dict[str, dict[str, Any]]:
-    keys = sorted(data.accounts, key=lambda k: f"{k:0>8}")
+    keys = sorted(data.accounts, key=_account_number)
     index = {k: i for i, k in enumerate(keys)}
     accounts = [data.accounts[k] for k in keys]
-    account = [f"{BANK}{k:0>8}" for k in keys]
+    account = [_account_number(k) for k in keys]
     labelled = np.array([a.laundering for a in accounts], dtype=bool)
     t = data.transfers
     line = np.array([x.line for x in t], dtype=np.int64)
@@ -162,6 +162,11 @@ def _tables(data: Source) -> dict[str, dict[str, Any]]:
         },
         "scams": _scams(scam[order], amount[order], ts[order], role[order]),
     }
+
+
+def _account_number(key: str) -> str:
+    """`AML` + a numeric id on 8 digits (`AML00000042`), or + any other id as it is."""
+    return f"{BANK}{int(key):08d}" if key.isdigit() else f"{BANK}{key}"
 
 
 def _patterns(src: Any, dst: Any, laundering: Any, alerts: list[int | None], order: Any) -> Any:

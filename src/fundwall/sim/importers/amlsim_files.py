@@ -113,10 +113,11 @@ def read_amlsim(folder: Path, bad: list[BadRow]) -> Source:
 
 
 def _id(text: str, what: str) -> str:
+    """An account or customer id; a number is read as one, so `042` is `42`."""
     key = text.strip()
     if not key or len(key) > 20 or not key.isascii() or not key.isalnum():
         raise InvalidInput(f"{what} must be a short id of letters and digits", what)
-    return key
+    return str(int(key)) if key.isdigit() else key
 
 
 def _read_graph(nodes_csv: Path, edges_csv: Path, bad: list[BadRow]) -> Source:
