@@ -166,7 +166,11 @@ def test_another_members_pass_through_payee_is_named_without_its_figures(
     assert_withheld(decision)
     r006 = reason_of(decision, "R006")
     assert "pass-through account" in r006["text_en"] and "过渡账户" in r006["text_zh"]
-    assert reason_of(decision, "R045")["values"] == {"amount": 2_000_00}
+    # R045 keeps the payer's own figures (the amount, and the balance its money condition
+    # reads) and none of the payee's.
+    r045 = reason_of(decision, "R045")["values"]
+    assert set(r045) == {"amount", "payer_balance", "balance_share"}
+    assert r045["amount"] == 2_000_00
     full = full_decision(service, record)
     assert (full.action.value, full.score) == (decision["action"], decision["score"])
     logged = next(reason for reason in full.reasons if reason.rule_id == "R006")

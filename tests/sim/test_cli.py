@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fundwall.cli import app, main
+from fundwall.domain.errors import InvalidInput
 
 runner = CliRunner()
 
@@ -65,3 +66,49 @@ def test_load_command_is_idempotent(tmp_path: Path, own_settings: pytest.MonkeyP
     assert "already present" in second.output
     lines = [line for line in second.output.splitlines() if "transactions" in line]
     assert lines and lines[0].split("│")[2].strip() == "0"
+
+
+def test_import_that_skips_every_row_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,"
+        "newbalanceDest,isFraud,isFlaggedFraud\n"
+        "1,PAYMENT,-5,C1,10,5,M2,0,0,0,0\n1,PAYMENT,5,C1,10,5,M2,0,0,0,maybe\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", "paysim", str(src), "--out", str(out), "--skip-bad"])
+    assert result.exit_code == 2
+    assert "p.csv line 3: field 'isFlaggedFraud'" in result.output
+    assert "no transaction could be imported (2 bad row(s) skipped)" in result.output
+    assert not out.exists()
+
+
+def test_import_amlsim_reads_the_accounts_layout(tmp_path: Path) -> None:
+    src = tmp_path / "aml"
+    src.mkdir()
+    (src / "accounts.csv").write_text(
+        "acct_id,prior_sar_count,initial_deposit\n1,False,5\n2,True,0\n"
+    )
+    (src / "transactions.csv").write_text(
+        "tran_id,orig_acct,bene_acct,base_amt,tran_timestamp,is_sar\n1,1,2,3.5,1,True\n"
+    )
+    result = runner.invoke(app, ["import", "amlsim", str(src), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 rows" in result.output
+
+
+def test_load_refuses_accounts_whose_opening_is_unknown(
+    tmp_path: Path, own_settings: pytest.MonkeyPatch
+) -> None:
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path / "data"))
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "step,type,amount,nameOrig,oldbalanceOrg,nameDest,oldbalanceDest,isFraud\n"
+        "1,PAYMENT,5,C1,10,M2,0,0\n"
+    )
+    region = tmp_path / "region"
+    assert runner.invoke(app, ["import", "paysim", str(src), "--out", str(region)]).exit_code == 0
+    result = runner.invoke(app, ["load", str(region)])
+    assert isinstance(result.exception, InvalidInput)
+    assert result.exception.field == "opened_at"
+    assert "2 accounts have no opening time (the first: C1)" in result.exception.reason

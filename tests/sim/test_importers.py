@@ -1,4 +1,5 @@
-"""AMLSim and PaySim imports: counts, mapping choices, labels, and bad rows by line."""
+"""PaySim imports and what every import shares: mapping choices, labels, header and flag
+spellings, bad rows by line, and unknown account ages."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import CreditCode, MobilePhone, ResidentId
-from fundwall.region import FILES, read_table
-from fundwall.sim.importers import import_amlsim, import_paysim
-from fundwall.sim.importers.common import fen
+from fundwall.engine.features import AccountDirectory
+from fundwall.engine.features.bulk import compute_bulk
+from fundwall.engine.replay import replay
+from fundwall.engine.rules import default_pack, features_of
+from fundwall.region import read_table
+from fundwall.sim.importers import import_paysim
+from fundwall.sim.importers.common import fen, flag
 
-AMLSIM = Path(__file__).parents[2] / ".." / "shared" / "data" / "amlsim" / "20K_fanin200cycle200"
+from .paysim_like import write_paysim_like
+
 PAYSIM_HEADER = (
     "step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,"
     "newbalanceDest,isFraud,isFlaggedFraud"
@@ -37,75 +43,6 @@ def _frame(folder: Path, name: str) -> pl.DataFrame:
     frame = pl.from_arrow(read_table(folder, name))
     assert isinstance(frame, pl.DataFrame)
     return frame
-
-
-@pytest.fixture(scope="module")
-def amlsim_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (AMLSIM / "nodes.csv").is_file():
-        pytest.skip(f"the AMLSim sample is not at {AMLSIM.resolve()} (../shared/data/amlsim)")
-    out = tmp_path_factory.mktemp("amlsim") / "region"
-    result = import_amlsim(AMLSIM, out)
-    assert result.bad == []
-    return out
-
-
-def test_amlsim_sample_imports_every_account_transfer_and_label(amlsim_folder: Path) -> None:
-    with (AMLSIM / "nodes.csv").open() as f:
-        nodes = list(csv.DictReader(f))
-    with (AMLSIM / "transactions.csv").open() as f:
-        transfers = list(csv.DictReader(f))
-    accounts = _frame(amlsim_folder, "accounts")
-    tx = _frame(amlsim_folder, "transactions")
-    labels = _frame(amlsim_folder, "account_labels")
-    assert accounts.height == len(nodes) == 20_000
-    assert tx.height == len(transfers) == 120_558
-    # nodes.csv marks 1,804 accounts isFraud=1 (its metadata.txt says 1,803): every one is kept.
-    assert labels["is_mule"].sum() == sum(n["isFraud"] == "1" for n in nodes)
-    assert tx["amount_fen"].sum() == sum(int(Decimal(t["value"]) * 100) for t in transfers)
-    assert tx.sort("ts", "tx_id")["tx_id"].to_list() == tx["tx_id"].to_list()
-    assert set(FILES) <= {p.stem for p in amlsim_folder.iterdir()}
-
-
-def test_amlsim_roles_follow_labels_and_fraud_step(amlsim_folder: Path) -> None:
-    tx = _frame(amlsim_folder, "transactions").join(_frame(amlsim_folder, "tx_labels"), on="tx_id")
-    mules = set(_frame(amlsim_folder, "account_labels").filter(pl.col("is_mule"))["account_no"])
-    laundering = tx.filter(pl.col("role") != "normal")
-    assert set(laundering["role"]) == {"layering", "cash_out"}
-    assert laundering["scam_id"].null_count() == 0
-    assert set(laundering["payer_account"]) <= mules
-    layering = laundering.filter(pl.col("role") == "layering")
-    assert set(layering["payee_account"]) <= mules
-    assert not set(laundering.filter(pl.col("role") == "cash_out")["payee_account"]) & mules
-    assert layering.height == 3_540
-    scams = _frame(amlsim_folder, "scams")
-    assert scams["payments"].sum() == laundering.height
-
-
-def test_a_missing_amlsim_node_is_a_bad_row_and_nothing_is_written(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "nodes.csv").write_text(
-        "nodeid,isFraud,init_balance,fraudStep\n0,0,10.00,-1\n1,1,5.5,3\n2,2,1,-1\n"
-    )
-    (src / "transactions.csv").write_text(
-        "sourceNodeId,targetNodeId,value,time\n0,1,2.5,3\n1,7,1,3\n1,0,-4,3\n1,0,1.005,3\n"
-    )
-    out = tmp_path / "out"
-    result = import_amlsim(src, out)
-    assert [(b.file, b.line) for b in result.bad] == [
-        ("nodes.csv", 4),
-        ("transactions.csv", 3),
-        ("transactions.csv", 4),
-    ]
-    assert "isFraud must be 0 or 1" in str(result.bad[0])
-    assert "node 7 is not in nodes.csv" in str(result.bad[1])
-    assert "value must be positive" in str(result.bad[2])
-    assert not out.exists()
-    kept = import_amlsim(src, out, skip_bad=True)
-    assert kept.counts["transactions"] == 2
-    assert _frame(out, "transactions")["amount_fen"].to_list() == [250, 101]
-    roles = _frame(out, "tx_labels")["role"].to_list()
-    assert roles == ["normal", "cash_out"]
 
 
 @pytest.fixture()
@@ -200,11 +137,23 @@ def test_paysim_bad_rows_are_reported_by_line(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_a_wrong_header_or_used_output_folder_is_refused(tmp_path: Path) -> None:
+def test_a_header_without_a_required_column_names_it(tmp_path: Path) -> None:
     src = tmp_path / "wrong.csv"
-    src.write_text("a,b\n1,2\n")
-    with pytest.raises(InvalidInput, match="expected the header"):
+    src.write_text(PAYSIM_HEADER.replace(",isFraud", "") + "\n")
+    with pytest.raises(InvalidInput, match="no column isFraud") as caught:
         import_paysim(src, tmp_path / "out")
+    assert caught.value.field == "isFraud"
+    src.write_text("a,b\n1,2\n")
+    with pytest.raises(InvalidInput, match="no column step; the header is a,b"):
+        import_paysim(src, tmp_path / "out")
+    src.write_text(PAYSIM_HEADER + ",ISFRAUD\n")
+    with pytest.raises(InvalidInput, match="'isFraud' and 'ISFRAUD' both give isFraud"):
+        import_paysim(src, tmp_path / "out")
+
+
+def test_a_used_output_folder_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text("\n".join([PAYSIM_HEADER, *PAYSIM_ROWS]) + "\n")
     used = tmp_path / "used"
     used.mkdir()
     (used / "x").write_text("")
@@ -224,8 +173,141 @@ def test_imported_parties_get_valid_generated_identities(paysim_folder: Path) ->
     assert set(accounts["party_id"]) == set(parties["party_id"])
     for row in parties.iter_rows(named=True):
         if row["kind"] == "person":
-            assert ResidentId.parse(row["id_number"]).birth_date == row["birth_date"]
+            ResidentId.parse(row["id_number"])
         else:
             CreditCode.parse(row["id_number"])
         MobilePhone.parse(row["phone"])
     assert parties["id_number"].n_unique() == parties.height
+    # The generated ID's birth date is not the holder's: no age is invented.
+    assert parties["birth_date"].null_count() == parties["sex"].null_count() == parties.height
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("0", False), ("1", True), (" 1 ", True), ("0.0", False), ("1.0", True), ("true", True),
+     ("FALSE", False), ("True", True), (" false ", False)],
+)  # fmt: skip
+def test_flags_are_read_in_the_spellings_data_sets_use(text: str, value: bool) -> None:
+    assert flag(text, "isFraud") is value
+
+
+@pytest.mark.parametrize("text", ["2", "yes", "0.5", "", "-1", "01", "t", "1.0.0"])
+def test_other_flags_are_refused_naming_the_field(text: str) -> None:
+    with pytest.raises(InvalidInput, match="isFraud must be 0 or 1") as caught:
+        flag(text, "isFraud")
+    assert caught.value.field == "isFraud"
+
+
+def _paysim_csv(tmp_path: Path, header: str, rows: list[str]) -> Path:
+    src = tmp_path / "variant.csv"
+    src.write_text("\n".join([header, *rows]) + "\n")
+    return src
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        PAYSIM_HEADER.lower(),
+        PAYSIM_HEADER.upper(),
+        " " + PAYSIM_HEADER.replace(",", " , ").replace("step", "Step") + " ",
+    ],
+)
+def test_paysim_headers_in_other_cases_and_spacing_read_alike(tmp_path: Path, header: str) -> None:
+    published = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, PAYSIM_ROWS), tmp_path / "a")
+    variant = import_paysim(_paysim_csv(tmp_path, header, PAYSIM_ROWS), tmp_path / "b")
+    assert published.bad == variant.bad == []
+    for name in ("transactions", "tx_labels", "accounts"):
+        assert _frame(tmp_path / "a", name).equals(_frame(tmp_path / "b", name))
+
+
+def test_paysim_optional_columns_may_be_missing_and_columns_reordered(tmp_path: Path) -> None:
+    keep = ["isFraud", "nameDest", "oldbalanceDest", "step", "type", "amount", "nameOrig",
+            "oldbalanceOrg"]  # fmt: skip
+    names = PAYSIM_HEADER.split(",")
+    rows = [dict(zip(names, row.split(","), strict=True)) for row in PAYSIM_ROWS]
+    reordered = [",".join(" " + r[k] + " " for k in keep) for r in rows]
+    variant = import_paysim(_paysim_csv(tmp_path, ",".join(keep), reordered), tmp_path / "b")
+    published = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, PAYSIM_ROWS), tmp_path / "a")
+    assert variant.bad == [] and variant.counts == published.counts
+    assert _frame(tmp_path / "a", "tx_labels").equals(_frame(tmp_path / "b", "tx_labels"))
+
+
+def test_paysim_flags_as_floats_or_words_read_alike(tmp_path: Path) -> None:
+    def spelled(row: str, yes: str, no: str) -> str:
+        *head, fraud, _ = row.split(",")
+        return ",".join([*head, yes if fraud == "1" else no, no])
+
+    words = [spelled(r, " TRUE", "false ") for r in PAYSIM_ROWS]
+    floats = [spelled(r, "1.0", "0.0") for r in PAYSIM_ROWS]
+    import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, PAYSIM_ROWS), tmp_path / "a")
+    for name, rows in (("w", words), ("f", floats)):
+        assert import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, rows), tmp_path / name).bad == []
+        assert _frame(tmp_path / "a", "tx_labels").equals(_frame(tmp_path / name, "tx_labels"))
+    bad = [spelled(PAYSIM_ROWS[0], "Y", "N")]
+    result = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, bad), tmp_path / "x")
+    assert [str(b) for b in result.bad] == [
+        "variant.csv line 2: field 'isFraud': isFraud must be 0 or 1 (or true/false), got 'N'"
+    ]
+
+
+def test_skipping_every_paysim_row_writes_nothing(tmp_path: Path) -> None:
+    src = _paysim_csv(tmp_path, PAYSIM_HEADER, ["1,REFUND,5,C1,0,0,C2,0,0,0,0"])
+    result = import_paysim(src, tmp_path / "out", skip_bad=True)
+    assert len(result.bad) == 1 and not result.written
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def paysim_like(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A PaySim-format file of about 20,000 rows (tests/sim/paysim_like.py) and its import."""
+    folder = tmp_path_factory.mktemp("paysim_like")
+    src = write_paysim_like(folder / "paysim.csv", rows=20_000, seed=11)
+    result = import_paysim(src, folder / "region")
+    assert result.bad == []
+    return src, folder / "region"
+
+
+def test_the_paysim_reproduction_keeps_paysims_mechanics(paysim_like: tuple[Path, Path]) -> None:
+    with paysim_like[0].open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert 19_000 < len(rows) < 21_000
+    assert [int(r["step"]) for r in rows] == sorted(int(r["step"]) for r in rows)
+    balance: dict[str, Decimal] = {}
+    for r in rows:
+        for side, old, new in (("nameOrig", "oldbalanceOrg", "newbalanceOrig"),
+                               ("nameDest", "oldbalanceDest", "newbalanceDest")):  # fmt: skip
+            name = r[side]
+            if name.startswith("M"):
+                assert r[old] == r[new] == "0.00"
+                continue
+            assert balance.get(name, Decimal(r[old])) == Decimal(r[old]), r
+            balance[name] = Decimal(r[new])
+    fraud = [r for r in rows if r["isFraud"] == "1"]
+    assert fraud and len(fraud) % 2 == 0
+    for transfer, cash_out in zip(fraud[::2], fraud[1::2], strict=True):
+        assert (transfer["type"], cash_out["type"]) == ("TRANSFER", "CASH_OUT")
+        assert transfer["newbalanceOrig"] == "0.00"  # the whole balance
+        assert transfer["amount"] == transfer["oldbalanceOrg"] == cash_out["amount"]
+        assert transfer["step"] == cash_out["step"]
+        assert cash_out["nameOrig"] == transfer["nameDest"]
+
+
+def test_paysim_accounts_have_an_unknown_age_and_no_young_account_rule_fires(
+    paysim_like: tuple[Path, Path],
+) -> None:
+    region = paysim_like[1]
+    assert _frame(region, "accounts")["opened_at"].null_count() == _frame(region, "accounts").height
+    features = compute_bulk(
+        read_table(region, "transactions"), AccountDirectory.from_region(region)
+    )
+    assert set(features["payer_age_days"].to_pylist()) == {-1}
+    assert set(features["payee_age_days"].to_pylist()) == {-1}
+    pack = default_pack()
+    reading_age = {
+        rule.id
+        for rule in pack.active
+        if {"payer_age_days", "payee_age_days"} & set(features_of(rule.when))
+    }
+    decisions = replay(region, pack)
+    fired = {rule for rules in decisions["rules"].to_pylist() for rule in rules}
+    assert reading_age and fired and not fired & reading_age

@@ -80,6 +80,12 @@ def _finish(result: ImportResult, out: Path, skip_bad: bool) -> None:
             "(fix them, or pass --skip-bad to import the rest)"
         )
         sys.exit(2)
+    if not result.written:
+        skipped = f" ({len(result.bad)} bad row(s) skipped)" if result.bad else ""
+        err_console.print(
+            f"[bold red]error:[/] no transaction could be imported{skipped}; nothing written"
+        )
+        sys.exit(2)
     if result.bad:
         err_console.print(f"skipped {len(result.bad)} bad row(s)")
     table = Table(title=f"Imported {result.rows:,} rows → {out}", show_header=False)
@@ -94,11 +100,15 @@ Out = Annotated[Path, typer.Option(help="Folder to write (must not exist or be e
 
 @import_app.command("amlsim")
 def amlsim(
-    src_dir: Annotated[Path, typer.Argument(help="Folder with nodes.csv and transactions.csv.")],
+    src_dir: Annotated[
+        Path,
+        typer.Argument(help="Folder with nodes.csv or accounts.csv, and transactions.csv."),
+    ],
     out: Out,
     skip_bad: SkipBad = False,
 ) -> None:
-    """Import an IBM AMLSim sample (nodes.csv, transactions.csv)."""
+    """Import IBM AMLSim output: a graph sample (nodes.csv, transactions.csv) or a converted
+    run (accounts.csv, transactions.csv)."""
     _finish(import_amlsim(src_dir, out, skip_bad=skip_bad), out, skip_bad)
 
 

@@ -284,3 +284,53 @@ def test_an_unknown_account_age_is_not_a_young_account(pack: RulePack, age: str)
         for language, words in (("zh", ("无", "未知")), ("en", ("none", "unknown"))):
             text = each.reason(language)
             assert not any(word in text for word in words), (each.rule_id, text)
+
+
+SMALL_MULE = ordinary(
+    **{
+        name: MULE_TRANSFER[name] / 100
+        for name in ("amount", "payer_balance", "payer_in_sum_1h", "payer_in_sum_10m",
+                     "payer_in_sum_24h", "payer_in_sum_7d")
+    },
+    **{
+        name: MULE_TRANSFER[name]
+        for name in ("payer_age_days", "payer_in_count_1h", "payer_in_count_24h",
+                     "payer_in_count_30d", "new_payee", "cross_bank", "payer_new_device",
+                     "is_night", "hour", "payee_age_days")
+    },
+)  # fmt: skip
+"""MULE_TRANSFER at a hundredth of the sums: ¥480 in from six payers, ¥470 straight on."""
+
+
+def test_a_mule_is_stopped_at_any_scale_judged_against_its_own_balance(pack: RulePack) -> None:
+    result = pack.evaluate(SMALL_MULE)
+    assert result.action is Action.BLOCK, [f.rule_id for f in result.fired]
+    # Below the sums in yuan, the rules fire on the account's own measure: the balance is
+    # mostly fresh money (R001, R003, R046) and the payment takes nearly all of it.
+    assert {"R001", "R003", "R046", "R013", "R029"} <= {f.rule_id for f in result.fired}
+
+
+def test_pocket_money_passed_on_to_a_known_payee_passes(
+    pack: RulePack,
+) -> None:
+    pocket_money_to_a_friend = ordinary(
+        amount=280_00, payer_balance=300_00, payer_in_sum_1h=300_00, payer_in_count_24h=1,
+        payer_in_sum_24h=300_00,
+    )  # fmt: skip
+    assert pack.evaluate(pocket_money_to_a_friend).action is Action.PASS
+
+
+def test_a_payment_is_compared_with_the_payers_habit_only_when_it_has_one(pack: RulePack) -> None:
+    first_ever = ordinary(new_payee=1, amount=8_000_00, payer_out_count_30d=0, payer_out_max_30d=0)
+    assert "R026" not in {f.rule_id for f in pack.evaluate(first_ever).fired}
+    usual = ordinary(new_payee=1, amount=8_000_00, payer_out_max_30d=2_000_00)
+    assert "R026" in {f.rule_id for f in pack.evaluate(usual).fired}
+
+
+def test_a_negative_balance_is_no_measure_of_a_payment(pack: RulePack) -> None:
+    """Imported data can overdraw (AMLSim): a share of a balance at or below 0 reads 1, which
+    says nothing, so the balance conditions want a positive balance."""
+    overdrawn = ordinary(
+        amount=100_00, payer_balance=-500_00, balance_share=1.0, new_payee=1, is_night=1, hour=2
+    )
+    assert pack.evaluate(overdrawn).fired == ()

@@ -75,7 +75,15 @@ def test_the_payers_own_figures_stay_in_the_redacted_reason() -> None:
     )
     shown = reason.redacted()
     assert "¥25,000.00" in shown.text_en and "¥25,000.00" in shown.text_zh
-    assert shown.values == {"amount": 25_000_00, "new_payee": 1, "cross_bank": 1}
+    # The payer's balance is read too (a payment is also large when it takes the whole
+    # balance); it is the payer's own figure and stays.
+    assert shown.values == {
+        "amount": 25_000_00,
+        "new_payee": 1,
+        "cross_bank": 1,
+        "payer_balance": 0,
+        "balance_share": 0,
+    }
 
 
 def test_a_reason_that_reads_the_payee_only_in_its_condition_keeps_its_words() -> None:

@@ -5,6 +5,11 @@ into flat numpy arrays, so the online state and the columnar kernels read the ve
 numbers. Point-in-time counts (accounts and banks of a party) only count accounts opened at
 or before the transaction, so a backtest does not see accounts from its future.
 
+An account whose opening the source does not give (`opened_at` null, as imports of public
+data sets write it) has an unknown age: its opening is `NEVER`, so its age features read -1
+and no rule on a young account fires on it; it counts among its holder's accounts at every
+time.
+
 A party's phone only serves to count parties sharing it: `phone_key` (a keyed hash) is used
 when present, else the region file's raw `phone`. An account's optional `last_active_at`
 (activity before the history starts) is where its idle days count from until it moves.
@@ -170,15 +175,15 @@ class AccountDirectory:
 
     @classmethod
     def from_tables(cls, accounts: pa.Table, parties: pa.Table) -> AccountDirectory:
-        """Build from an accounts table (ACCOUNT_COLUMNS, optionally `last_active_at`) and a
-        parties table (PARTY_COLUMNS and `phone_key` or `phone`; phone and birth date may be
-        null)."""
+        """Build from an accounts table (ACCOUNT_COLUMNS, optionally `last_active_at`; both
+        times may be null: unknown, never used) and a parties table (PARTY_COLUMNS and
+        `phone_key` or `phone`; phone and birth date may be null)."""
         _require(accounts, ACCOUNT_COLUMNS, "accounts")
         _require(parties, PARTY_COLUMNS, "parties")
         phone_column = next((c for c in PHONE_COLUMNS if c in parties.column_names), None)
         if phone_column is None:
             raise InvalidInput("parties table has no column 'phone_key'", field="phone_key")
-        for name in ("account_no", "bank", "opened_at", "opening_balance_fen"):
+        for name in ("account_no", "bank", "opening_balance_fen"):
             _no_nulls(accounts[name], name)
         _no_nulls(parties["party_id"], "party_id")
         account_no = accounts["account_no"].cast(pa.string()).combine_chunks()
@@ -205,7 +210,7 @@ class AccountDirectory:
         sharing = np.bincount(phone_code[has_phone], minlength=len(phones.dictionary))
         phone_parties[: len(party_ids)][has_phone] = sharing[phone_code[has_phone]]
 
-        opened = _micros(accounts["opened_at"], "opened_at")
+        opened = _micros_or_never(accounts["opened_at"], "opened_at")
         bank = accounts["bank"].cast(pa.string()).combine_chunks().dictionary_encode()
         bank_code = np.asarray(bank.indices.to_numpy(), dtype=np.int64)
         held = np.flatnonzero(party_of >= 0)
@@ -363,11 +368,15 @@ class AccountDirectory:
 def _last_active(accounts: pa.Table) -> I64:
     if "last_active_at" not in accounts.column_names:
         return np.full(accounts.num_rows, NEVER, dtype=np.int64)
-    column = accounts["last_active_at"]
+    return _micros_or_never(accounts["last_active_at"], "last_active_at")
+
+
+def _micros_or_never(column: pa.ChunkedArray, name: str) -> I64:
+    """A timestamp or date column as in `_micros`, `NEVER` where it is null (unknown)."""
     known = ~np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    result = np.full(accounts.num_rows, NEVER, dtype=np.int64)
+    result = np.full(len(column), NEVER, dtype=np.int64)
     if known.any():
-        result[known] = _micros(column.filter(pa.array(known)), "last_active_at")
+        result[known] = _micros(column.filter(pa.array(known)), name)
     return result
 
 

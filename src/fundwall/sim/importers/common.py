@@ -77,8 +77,8 @@ def fen(text: str, what: str, *, positive: bool) -> int:
     return amount
 
 
-def whole(text: str, what: str, *, minimum: int) -> int:
-    """A whole number (no sign other than a leading minus, no decimals) ≥ minimum."""
+def whole(text: str, what: str, *, minimum: int, maximum: int | None = None) -> int:
+    """A whole number (no sign other than a leading minus, no decimals) in minimum..maximum."""
     stripped = text.strip()
     digits = stripped[1:] if stripped.startswith("-") else stripped
     if not digits.isascii() or not digits.isdigit():
@@ -86,34 +86,87 @@ def whole(text: str, what: str, *, minimum: int) -> int:
     value = int(stripped)
     if value < minimum:
         raise InvalidInput(f"{what} must be at least {minimum}, got {value}", what)
+    if maximum is not None and value > maximum:
+        raise InvalidInput(f"{what} must be at most {maximum}, got {value}", what)
     return value
 
 
+_FLAGS = {"0": False, "1": True, "0.0": False, "1.0": True, "false": False, "true": True}
+
+
 def flag(text: str, what: str) -> bool:
-    """0 or 1."""
-    stripped = text.strip()
-    if stripped not in ("0", "1"):
-        raise InvalidInput(f"{what} must be 0 or 1, got {stripped[:30]!r}", what)
-    return stripped == "1"
+    """A yes/no label as the data sets and their re-exports write it: `0`/`1`, `0.0`/`1.0`
+    (a column that went through a float), `true`/`false` in any case (Java and pandas)."""
+    value = _FLAGS.get(text.strip().casefold())
+    if value is None:
+        raise InvalidInput(
+            f"{what} must be 0 or 1 (or true/false), got {text.strip()[:30]!r}", what
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column an importer reads: its name, the other names sources give it, and whether a
+    file without it can be imported. Header cells match case-insensitively, spaces trimmed."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+def _key(text: str) -> str:
+    return text.strip().casefold()
+
+
+def has_columns(path: Path, columns: tuple[Column, ...]) -> bool:
+    """Whether the header of `path` names every required column (to tell layouts apart)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header = {_key(cell) for cell in next(csv.reader(handle), [])}
+    return all(
+        any(_key(s) in header for s in column.spellings()) for column in columns if column.required
+    )
+
+
+def _positions(path: Path, header: list[str], columns: tuple[Column, ...]) -> dict[str, int]:
+    """Where each column is in the header; a missing required column or a column given
+    twice is an error for the whole file."""
+    cells = [_key(cell) for cell in header]
+    found = ",".join(cell.strip() for cell in header)[:200] or "an empty file"
+    positions: dict[str, int] = {}
+    for column in columns:
+        names = {_key(s) for s in column.spellings()}
+        at = [i for i, cell in enumerate(cells) if cell in names]
+        if len(at) > 1:
+            twice = " and ".join(repr(header[i].strip()) for i in at)
+            raise InvalidInput(f"{path.name}: {twice} both give {column.name}", column.name)
+        if at:
+            positions[column.name] = at[0]
+        elif column.required:
+            others = f" (or {', '.join(column.aliases)})" if column.aliases else ""
+            raise InvalidInput(
+                f"{path.name}: no column {column.name}{others}; the header is {found}",
+                column.name,
+            )
+    return positions
 
 
 def csv_rows(
-    path: Path, header: tuple[str, ...], bad: list[BadRow]
-) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each data row; a wrong header is an error for the whole
-    file, a row with the wrong number of fields is a bad row."""
+    path: Path, columns: tuple[Column, ...], bad: list[BadRow]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column name: text}) of each data row, in file order; an optional
+    column the file lacks is absent from the dict, and columns the importer does not read
+    are ignored. A header without a required column is an error for the whole file; a row
+    with another number of fields than the header is a bad row."""
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}", "source")
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        first = next(reader, None)
-        found = tuple(h.strip() for h in first) if first else ()
-        if found != header:
-            raise InvalidInput(
-                f"{path.name}: expected the header {','.join(header)}, found "
-                f"{','.join(found)[:200] or 'an empty file'}",
-                "header",
-            )
+        header = next(reader, [])
+        positions = _positions(path, header, columns)
         for row in reader:
             line = reader.line_num
             if not row or row == [""]:
@@ -123,7 +176,7 @@ def csv_rows(
                     BadRow(path.name, line, f"expected {len(header)} fields, got {len(row)}")
                 )
                 continue
-            yield line, row
+            yield line, {name: row[at] for name, at in positions.items()}
 
 
 def ensure_free(out: Path) -> None:
@@ -157,6 +210,8 @@ def synthetic_parties(party_ids: list[str], firm: list[bool], seed: int) -> dict
     each party (ID number or credit code, name, phone, home district), drawn from a fixed
     seed so an import is reproducible. The sources are anonymous; these identities only let
     an imported folder meet the same contract as a simulated one (and load into the store).
+    The birth date and sex inside a generated ID number are not the holder's: `birth_date`
+    and `sex` are null (unknown), so no feature reads an invented age.
     """
     rng = np.random.Generator(np.random.PCG64(seed))
     persons = [i for i, f in enumerate(firm) if not f]
@@ -179,8 +234,6 @@ def synthetic_parties(party_ids: list[str], firm: list[bool], seed: int) -> dict
     for k, i in enumerate(persons):
         cols["id_number"][i] = ids[k]
         cols["name"][i] = names[k]
-        cols["birth_date"][i] = birth[k]
-        cols["sex"][i] = "male" if male[k] else "female"
         cols["region_code"][i] = codes[k]
         cols["home_district"][i] = DISTRICTS[int(district[k])][0]
     serials = rng.choice(90_000_000, size=max(n - len(persons), 1), replace=False)

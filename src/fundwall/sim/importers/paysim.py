@@ -7,8 +7,12 @@ Mapping choices (docs/data-layout.md, "Imported folders"):
 - Every name (`C…` customers, `M…` merchants) is an account at one payment institution `PAYSIM`
   held by its own party; customers are Class I persons, merchants corporate firms. The
   opening balance is the old balance of the account's first row (0 for merchants, which
-  PaySim does not track). PaySim has no people: each party gets a generated identity
-  (common.synthetic_parties).
+  PaySim does not track). PaySim does not say when an account was opened: `opened_at` is
+  null (unknown), never the start of the log, which would make every account days old.
+  PaySim has no people: each party gets a generated identity (common.synthetic_parties).
+- The header is matched by name, case-insensitively (`isfraud`, `Step`), in any order;
+  `newbalanceOrig`, `newbalanceDest` and `isFlaggedFraud` may be missing. Flags may be
+  written 0/1, 0.0/1.0 or true/false.
 - Types: TRANSFER → `transfer` (mobile); PAYMENT → `transfer` to the merchant (mobile,
   purpose `payment`); CASH_IN → `deposit` into nameOrig (counter); CASH_OUT → `withdrawal`
   from nameOrig (counter); DEBIT → `withdrawal` from nameOrig to a bank account (online). For
@@ -32,6 +36,7 @@ import numpy as np
 from fundwall.domain.errors import InvalidInput
 from fundwall.sim.importers.common import (
     BadRow,
+    Column,
     ImportResult,
     csv_rows,
     ensure_free,
@@ -46,19 +51,23 @@ from fundwall.sim.params import START, US_PER_H
 from fundwall.sim.writer import timestamps
 
 START_US = int(START.timestamp()) * 1_000_000
-HEADER = (
-    "step",
-    "type",
-    "amount",
-    "nameOrig",
-    "oldbalanceOrg",
-    "newbalanceOrig",
-    "nameDest",
-    "oldbalanceDest",
-    "newbalanceDest",
-    "isFraud",
-    "isFlaggedFraud",
+COLUMNS = (
+    Column("step"),
+    Column("type"),
+    Column("amount"),
+    Column("nameOrig"),
+    Column("oldbalanceOrg", ("oldbalanceOrig",)),
+    Column("newbalanceOrig", ("newbalanceOrg",), required=False),
+    Column("nameDest"),
+    Column("oldbalanceDest"),
+    Column("newbalanceDest", required=False),
+    Column("isFraud"),
+    Column("isFlaggedFraud", required=False),
 )
+"""The published header, in its order; other orders, cases and the optional columns' absence
+are accepted."""
+MAX_STEP = 10 * 366 * 24
+"""Ten years of hourly steps (PaySim's published log has 743): keeps every time in range."""
 BANK = "PAYSIM"
 NONE = np.iinfo(np.int64).min
 SEED = 20_160_101  # fixes the generated identities of the parties
@@ -79,44 +88,51 @@ def _name(text: str, what: str) -> str:
     return name
 
 
+def _type(text: str) -> str:
+    """The type as PaySim writes it; other cases and `-` for `_` (CASH-OUT) are accepted."""
+    kind = text.strip().upper().replace("-", "_")
+    if kind not in TYPES:
+        raise InvalidInput(
+            f"type must be one of {', '.join(TYPES)}, got {text.strip()[:20]!r}", "type"
+        )
+    return kind
+
+
 def _read(path: Path, bad: list[BadRow]) -> list[tuple[Any, ...]]:
     rows = []
-    for line, row in csv_rows(path, HEADER, bad):
+    for line, row in csv_rows(path, COLUMNS, bad):
         try:
-            kind = row[1].strip()
-            if kind not in TYPES:
-                raise InvalidInput(
-                    f"type must be one of {', '.join(TYPES)}, got {kind[:20]!r}", "type"
-                )
-            rows.append(
-                (
-                    line,
-                    whole(row[0], "step", minimum=1),
-                    kind,
-                    fen(row[2], "amount", positive=True),
-                    _name(row[3], "nameOrig"),
-                    fen(row[4], "oldbalanceOrg", positive=False),
-                    _name(row[6], "nameDest"),
-                    fen(row[7], "oldbalanceDest", positive=False),
-                    flag(row[9], "isFraud"),
-                )
+            record = (
+                line,
+                whole(row["step"], "step", minimum=1, maximum=MAX_STEP),
+                _type(row["type"]),
+                fen(row["amount"], "amount", positive=True),
+                _name(row["nameOrig"], "nameOrig"),
+                fen(row["oldbalanceOrg"], "oldbalanceOrg", positive=False),
+                _name(row["nameDest"], "nameDest"),
+                fen(row["oldbalanceDest"], "oldbalanceDest", positive=False),
+                flag(row["isFraud"], "isFraud"),
             )
-            fen(row[5], "newbalanceOrig", positive=False)
-            fen(row[8], "newbalanceDest", positive=False)
-            flag(row[10], "isFlaggedFraud")
+            for optional in ("newbalanceOrig", "newbalanceDest"):
+                if optional in row:
+                    fen(row[optional], optional, positive=False)
+            if "isFlaggedFraud" in row:
+                flag(row["isFlaggedFraud"], "isFlaggedFraud")
         except InvalidInput as error:
             bad.append(BadRow(path.name, line, error.message()))
+            continue
+        rows.append(record)
     return rows
 
 
 def import_paysim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportResult:
     """Read a PaySim CSV; write the region folder unless bad rows were found and `skip_bad`
-    is false."""
+    is false, or no row could be used (`result.written` tells)."""
     ensure_free(out)
     result = ImportResult()
     rows = _read(source, result.bad)
     result.rows = len(rows)
-    if result.bad and not skip_bad:
+    if (result.bad and not skip_bad) or not rows:
         return result
     result.counts = write_folder(
         out,
@@ -243,7 +259,7 @@ def _folder(
             "account_class": ["corporate" if f else "I" for f in firm],
             "status": ["normal"] * n,
             "risk_tier": ["low"] * n,
-            "opened_at": timestamps(np.full(n, START_US)),
+            "opened_at": timestamps(np.full(n, NONE)),
             **{
                 c: [None] * n
                 for c in ("opening_channel", "opening_device_id", "opening_agent", "bound_account")
