@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fundwall.cli import app, main
-from fundwall.models.artifact import CARD_FILE, MODEL_FILE, write_model
+from fundwall.engine.models.artifact import CARD_FILE, MODEL_FILE, write_model
 from fundwall.store import UnitOfWork, open_database
 from models.factory import make_model  # tests/models/factory.py
 

@@ -16,7 +16,7 @@ import lightgbm as lgb
 import numpy as np
 
 from fundwall.domain.decisions import Action
-from fundwall.models.artifact import Model, ModelCard, ModelPolicy, Target
+from fundwall.engine.models.artifact import Model, ModelCard, ModelPolicy, Target
 
 ROWS: Final = 400
 TRAINING_ROWS: Final = 300

@@ -15,15 +15,19 @@ from sqlalchemy import update
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from fundwall.models.artifact import CARD_FILE, MAX_MODEL_BYTES, MODEL_FILE, Target, write_model
+from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
+from fundwall.engine.models.artifact import (
+    CARD_FILE,
+    MAX_MODEL_BYTES,
+    MODEL_FILE,
+    Target,
+    write_model,
+)
 from fundwall.models.registry import (
-    ModelState,
     get_model,
-    last_model_revision,
     list_models,
     model_history,
     register_model,
-    running_models,
     set_state,
 )
 from fundwall.models.views import compare_models, feature_words

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from fundwall.auth.actor import Actor
-from fundwall.models.artifact import Target
+from fundwall.engine.models.artifact import Target
 from fundwall.models.registry import ModelState, list_models, register_model
 from models.factory import make_model  # tests/models/factory.py
 

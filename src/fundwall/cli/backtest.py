@@ -26,9 +26,9 @@ from fundwall.domain.money import Money
 from fundwall.engine.backtest import Backtest, compare, difference, figures
 from fundwall.engine.backtest.run import Replay, backtest_region
 from fundwall.engine.backtest.storage import save_backtest
+from fundwall.engine.models.artifact import Model, read_model
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack, default_pack, empty_pack, load_pack
-from fundwall.models.artifact import Model, read_model
 
 DEFAULT = "default"
 NO_RULES = "none"

@@ -16,12 +16,12 @@ import typer
 from rich.console import Console
 
 from fundwall import bootstrap
+from fundwall.engine.model_registry import ModelState
+from fundwall.engine.models.artifact import ModelCard, Target
 from fundwall.engine.rules.templates import Language
-from fundwall.models.artifact import ModelCard, Target
 from fundwall.models.registry import (
     ModelEvent,
     ModelRecord,
-    ModelState,
     get_model,
     list_models,
     model_history,

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from fundwall.cli.backtest import aware
-from fundwall.models.artifact import Target, write_model
+from fundwall.engine.models.artifact import Target, write_model
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import marshal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, NamedTuple
 
 from fundwall.config import PolicySettings
-from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.decisions import Action, Decision, Reason, most_severe
 from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import ControlBook, Hit, OnlineControls, strongest_action
@@ -38,6 +39,8 @@ from fundwall.engine.features import (
 )
 from fundwall.engine.features.directory import ReportedAccount
 from fundwall.engine.features.inputs import micros
+from fundwall.engine.models.artifact import Model
+from fundwall.engine.models.scoring import ModelScorer
 from fundwall.engine.rules import Evaluation, RulePack
 
 STATE_VERSION: Final = 1
@@ -75,11 +78,23 @@ def event_of(tx: Transaction | TxEvent, ts: datetime) -> TxEvent:
     )  # fmt: skip
 
 
-def _combined(evaluation: Evaluation, hits: list[Hit]) -> tuple[Action, tuple[Reason, ...]]:
-    forced = strongest_action(hits)
-    action = evaluation.action if evaluation.action.severity >= forced.severity else forced
+def _combined(
+    evaluation: Evaluation,
+    hits: list[Hit],
+    scorer: ModelScorer | None = None,
+    vector: Sequence[float] = (),
+) -> tuple[Action, tuple[Reason, ...]]:
+    """The policy: the most severe of the rules' action, the model's and the controls';
+    control reasons, then rule reasons, then the model's when the decision is not a pass."""
+    action = most_severe((evaluation.action, strongest_action(hits)))
     reasons = tuple(hit.reason for hit in hits) + evaluation.reasons()
-    return action, reasons
+    if scorer is None:
+        return action, reasons
+    probability, modelled = scorer.score(vector)
+    action = most_severe((action, modelled))
+    if action is Action.PASS:
+        return action, reasons
+    return action, (*reasons, scorer.reason(vector, probability, modelled))
 
 
 class DecisionCore:
@@ -92,6 +107,7 @@ class DecisionCore:
         policy: PolicySettings,
         live: RulePack,
         shadow: RulePack | None = None,
+        model: Model | None = None,
     ) -> None:
         self.directory = directory
         self.book = book
@@ -101,6 +117,12 @@ class DecisionCore:
         self.clock_us: int | None = None
         self._clock_ts: datetime | None = None
         self.set_packs(live, shadow)
+        self.set_model(model)
+
+    def set_model(self, model: Model | None) -> None:
+        """Score with `model` (the champion) from now on beside the rules; None: rules alone."""
+        self.model = model
+        self._scorer = None if model is None else ModelScorer(model, feature_names())
 
     def set_packs(self, live: RulePack, shadow: RulePack | None) -> None:
         """Decide with `live` from now on, and try `shadow` beside it (None: no shadow)."""
@@ -130,27 +152,31 @@ class DecisionCore:
         vector = self.features.observe(event)
         self.clock_us, self._clock_ts = t, ts
         evaluation = self._live(vector)
-        action, reasons = _combined(evaluation, hits)
+        scorer = self._scorer
+        action, reasons = _combined(evaluation, hits, scorer, vector)
         self.controls.settle(event, t, action is not Action.BLOCK)
+        model_version = None if scorer is None else scorer.version
         decision = Decision(
             tx.tx_id,
             action,
             evaluation.score,
             reasons,
             self.live.version,
+            model_version,
             latency_us=(time.perf_counter_ns() - started) // 1000,
         )
         if self._shadow is None or self.shadow is None:
             return Outcome(decision, None)
         started = time.perf_counter_ns()
         trial = self._shadow(vector)
-        shadow_action, shadow_reasons = _combined(trial, hits)
+        shadow_action, shadow_reasons = _combined(trial, hits, scorer, vector)
         shadow = Decision(
             tx.tx_id,
             shadow_action,
             trial.score,
             shadow_reasons,
             self.shadow.version,
+            model_version,
             latency_us=(time.perf_counter_ns() - started) // 1000,
             shadow=True,
         )

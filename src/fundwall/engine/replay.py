@@ -51,8 +51,8 @@ from fundwall.ingest import read_transactions
 from fundwall.region import read_table
 
 if TYPE_CHECKING:
-    from fundwall.models.artifact import Model
-    from fundwall.models.scoring import ModelScorer
+    from fundwall.engine.models.artifact import Model
+    from fundwall.engine.models.scoring import ModelScorer
 
 Progress = Callable[[int, int], None]
 _ACTIONS: Final = pa.array([action.value for action in ACTIONS_BY_CODE], pa.string())
@@ -238,7 +238,7 @@ def replay(
 def _scorer(model: Model | None) -> ModelScorer | None:
     if model is None:
         return None
-    from fundwall.models.scoring import ModelScorer
+    from fundwall.engine.models.scoring import ModelScorer
 
     return ModelScorer(model, feature_names())
 

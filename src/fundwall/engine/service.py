@@ -35,6 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy.orm import Session
+
 from fundwall.config import PolicySettings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
@@ -48,6 +50,8 @@ from fundwall.engine.controls.changes import apply_changes, load_book
 from fundwall.engine.core import DecisionCore, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features import AccountDirectory, settle_gc
+from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
+from fundwall.engine.models.artifact import Model, Target
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.seen import SeenIds
@@ -99,14 +103,15 @@ class DecisionService:
         shadow: RulePack | None = None,
         policy: PolicySettings | None = None,
         book: ControlBook | None = None,
+        model: Model | None = None,
     ) -> DecisionService:
         """An in-memory service over a region folder's accounts and parties (no log: its
-        memory of decisions lasts as long as the object)."""
+        memory of decisions lasts as long as the object), scoring with `model` when given."""
         directory = AccountDirectory.from_region(folder)
         if book is None:
             book = region_book(folder)
         policy = policy if policy is not None else get_settings().policy
-        core = DecisionCore(directory, book, policy, pack or default_pack(), shadow)
+        core = DecisionCore(directory, book, policy, pack or default_pack(), shadow, model)
         institutions = read_table(folder, "institutions").to_pylist()
         holders = frozenset(
             row["code"] for row in institutions if InstitutionKind(row["kind"]).holds_accounts
@@ -142,9 +147,10 @@ class DecisionService:
         with UnitOfWork(log.database, clock=log.clock) as uow:
             live, shadow = ensure_live(uow)
             book = load_book(uow.session)
+            champion = _champion(uow.session)
         directory, digest = log.directory(self._keyring)
         self._account_holders = log.account_holders()
-        core = DecisionCore(directory, book, self.core.policy, live, shadow)
+        core = DecisionCore(directory, book, self.core.policy, live, shadow, champion)
         history = log.history_size()
         snapshot = log.latest_snapshot()
         after: int | None = None
@@ -196,6 +202,8 @@ class DecisionService:
                 live, shadow = running_packs(uow.session)
                 if live is not None:
                     self.core.set_packs(live, shadow)
+            if last_model_revision(uow.session) > self._revision:
+                self.core.set_model(_champion(uow.session))
         self._revision = head
 
     def bank_of(self, account_no: str) -> str | None:
@@ -345,3 +353,8 @@ class DecisionService:
             if self._since_snapshot and not self._stale:
                 self._save_snapshot()
         self.log.close()
+
+
+def _champion(session: Session) -> Model | None:
+    """The transactions model that scores beside the rules, if the registry has one."""
+    return running_models(session, Target.TRANSACTIONS).get(ModelState.CHAMPION)

@@ -1,6 +1,6 @@
 """The model registry (模型库): every learned model the engine may run, and its state.
 
-A model is registered from its folder (`fundwall.models.artifact`: model.txt and card.json,
+A model is registered from its folder (`fundwall.engine.models.artifact`: model.txt and card.json,
 both checked) or as a `Model`, and stored with both parts. Its version (`tx-3f1c0a9b2e4d`)
 is computed from them, so the same model registers once, and a card edited by hand after
 training (its version no longer that of its content) is refused. A model then moves between
@@ -20,7 +20,7 @@ Registering and changing states are the hub supervisor's right (`PROMOTE_MODELS`
 the registry is `VIEW_MODELS`. Each change writes its rows, an event with the reason given,
 and an audit record (`register_model`, `set_model_state`) in one transaction. The rows carry
 the audit record's sequence number as their `revision`, so a running decision service sees
-a change on its next transaction (`running_models`, `last_model_revision`: the engine's
+a change on its next transaction (`fundwall.engine.model_registry`: the engine's
 readers, which take a session and no actor, like those of the rule-pack registry). The
 console's model pages and `fundwall models` call these same use cases.
 """
@@ -31,36 +31,24 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
-from fundwall.models.artifact import Model, ModelCard, Target, read_model
+from fundwall.engine.model_registry import RUNNING, ModelState, card_of, model_of
+from fundwall.engine.models.artifact import Model, ModelCard, Target, read_model
 from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import REASON
-from fundwall.store.model_tables import RUNNING_STATES, ModelEventRow, ModelRow
+from fundwall.store.model_tables import ModelEventRow, ModelRow
 from fundwall.store.uow import UnitOfWork
 
-
-class ModelState(StrEnum):
-    REGISTERED = "registered"
-    CHALLENGER = "challenger"
-    SHADOW = "shadow"
-    CHAMPION = "champion"
-    RETIRED = "retired"
-
-
-RUNNING: Final = tuple(ModelState(state) for state in RUNNING_STATES)
-"""The states the engine scores online (champion, shadow); each is held by at most one model
-per target, which a unique index of the table also ensures."""
 _DISPLACED_TO: Final = {
     ModelState.CHAMPION: ModelState.RETIRED,
     ModelState.SHADOW: ModelState.REGISTERED,
@@ -97,7 +85,7 @@ class ModelRecord:
             version=row.version,
             target=Target(row.target),
             state=ModelState(row.state),
-            card=_card_of(row),
+            card=card_of(row),
             sha256=row.sha256,
             registered_at=row.registered_at,
             registered_by=row.registered_by,
@@ -163,19 +151,6 @@ class ModelEvent:
     reason: str
     at: datetime
     by: str
-
-
-def _card_of(row: ModelRow) -> ModelCard:
-    return ModelCard.from_dict(json.loads(row.card))
-
-
-def _model_of(row: ModelRow, card: ModelCard) -> Model:
-    """The stored model, checked again: stored parts that no longer give their version (a
-    row edited in the database) are refused."""
-    try:
-        return Model.from_parts(row.text, card)
-    except InvalidInput as error:
-        raise error.at(f"stored model {row.version}") from None
 
 
 def _row(session: Session, version: str) -> ModelRow:
@@ -339,7 +314,7 @@ def get_model(uow: UnitOfWork, actor: Actor, version: str) -> tuple[ModelRecord,
     """A registered model's record and the model itself (its trees checked again)."""
     row = _row(uow.session, version)
     record = ModelRecord.of(row)
-    return record, _model_of(row, record.card)
+    return record, model_of(row, record.card)
 
 
 @use_case(Permission.VIEW_MODELS)
@@ -359,18 +334,3 @@ def model_history(uow: UnitOfWork, actor: Actor, version: str) -> list[ModelEven
         )
         for row in rows
     ]
-
-
-def running_models(session: Session, target: Target) -> dict[ModelState, Model]:
-    """The champion and the shadow model of `target`, where it has them."""
-    rows = session.scalars(
-        select(ModelRow)
-        .where(ModelRow.target == target.value, ModelRow.state.in_([s.value for s in RUNNING]))
-        .options(undefer(ModelRow.text))
-    )
-    return {ModelState(row.state): _model_of(row, _card_of(row)) for row in rows}
-
-
-def last_model_revision(session: Session) -> int:
-    """The revision of the latest change to the model registry (0 when empty)."""
-    return int(session.scalar(select(func.max(ModelRow.revision))) or 0)

@@ -37,8 +37,8 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.ranking import average_precision
 from fundwall.engine.features import feature_names
+from fundwall.engine.models.artifact import Model, ModelCard, ModelPolicy, Target
 from fundwall.engine.replay import region_features
-from fundwall.models.artifact import Model, ModelCard, ModelPolicy, Target
 from fundwall.region import read_table
 
 F64 = npt.NDArray[np.float64]

@@ -13,7 +13,7 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.engine.features.catalog import catalogue
-from fundwall.models.artifact import ModelCard, Target
+from fundwall.engine.models.artifact import ModelCard, Target
 from fundwall.models.registry import ModelRecord, list_models
 from fundwall.store.uow import UnitOfWork
 

@@ -29,7 +29,7 @@ class ModelRow(Base):
     """One registered model version (`tx-3f1c0a9b2e4d`) and its state.
 
     `text` is the trees in LightGBM's text format and `card` the model card's JSON, both as
-    registered (`fundwall.models.artifact`); the card is kept as text, not as JSON, because
+    registered (`fundwall.engine.models.artifact`); the card is kept as text, not as JSON, because
     reading a model recomputes its version from the two parts, and a JSON column may give
     numbers back in another form (PostgreSQL's JSONB writes 1e20 as an integer). `text` is
     loaded only when asked for: a listing reads the cards alone. `sha256` is the SHA-256 of

@@ -26,12 +26,12 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.model_registry import ModelState
+from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
 from fundwall.fund_returns.allocation import AllocationMethod
 from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
-from fundwall.models.artifact import Target
-from fundwall.models.registry import ModelState
 from fundwall.web.i18n import N_
 from fundwall.web.params import LOCAL_ZONE
 

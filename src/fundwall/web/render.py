@@ -32,10 +32,10 @@ from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.model_registry import ModelState
+from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
 from fundwall.fund_returns import AllocationMethod, ObjectionDecision, Objector, PlanStatus
-from fundwall.models.artifact import Target
-from fundwall.models.registry import ModelState
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 

@@ -15,14 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.auth.roles import Permission
 from fundwall.domain.errors import Conflict, InvalidInput
-from fundwall.models.artifact import Target
-from fundwall.models.registry import (
-    ModelState,
-    get_model,
-    list_models,
-    model_history,
-    set_state,
-)
+from fundwall.engine.model_registry import ModelState
+from fundwall.engine.models.artifact import Target
+from fundwall.models.registry import get_model, list_models, model_history, set_state
 from fundwall.models.views import MAX_COMPARED, compare_models, feature_words
 from fundwall.web.formatting import when
 from fundwall.web.forms import FormDep, csrf_protected

@@ -25,8 +25,8 @@ import numpy.typing as npt
 from fundwall.domain.decisions import Action, Reason, Redaction
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import Kind, Role, catalogue
+from fundwall.engine.models.artifact import Model
 from fundwall.engine.rules.templates import Language, format_value
-from fundwall.models.artifact import Model
 
 F64 = npt.NDArray[np.float64]
 MODEL_REASON: Final = "MODEL"
