@@ -26,6 +26,7 @@ from fundwall.sim.labels import write_labels
 from fundwall.sim.ledger import settle
 from fundwall.sim.life import World, ordinary_life
 from fundwall.sim.logins import make_logins
+from fundwall.sim.paofen import network_rng, plant_networks
 from fundwall.sim.params import BEHAVIOUR, SCALES, SIZES, START
 from fundwall.sim.people import make_people
 from fundwall.sim.region import institutions
@@ -33,7 +34,16 @@ from fundwall.sim.registry import make_registry
 from fundwall.sim.txbuf import CASH_OUT, NORMAL, VICTIM_PAYMENT
 from fundwall.sim.writer import names, write_region
 
-STAGES = ("people", "accounts", "ordinary life", "fraud", "settling", "logins", "writing")
+STAGES = (
+    "people",
+    "accounts",
+    "ordinary life",
+    "fraud",
+    "跑分 networks",
+    "settling",
+    "logins",
+    "writing",
+)
 Progress = Callable[[str], None]
 
 
@@ -93,12 +103,22 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         accounts.balance[account] = max(int(accounts.balance[account]), cushion)
     buffer.add_rows(fraud.rows)
     step("fraud")
+    cast = set(accounts.party[accounts.mule_candidates()].tolist())
+    cast.update(scam.victim for scam in fraud.scams)
+    stream = network_rng(seed)
+    networks = plant_networks(world, stream, cast, START_US)
+    # Gamblers stake their own savings, like scam victims: at least 1.05-1.6x what they pay.
+    for account, total in sorted(networks.reserved.items()):
+        cushion = int(total * stream.uniform(1.05, 1.6))
+        accounts.balance[account] = max(int(accounts.balance[account]), cushion)
+    buffer.extend(networks.buffer)
+    step("跑分 networks")
     settled = settle(
         buffer.columns(),
         accounts.cls,
         accounts.opened_at,
         accounts.balance,
-        fraud.reserved,
+        fraud.reserved | networks.reserved,
         fraud.gangs.state.sold_at,
     )
     step("settling")
@@ -116,7 +136,9 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         counts = write_region(
             staging, n, insts, people, firms, accounts, status, devices, registry, logins, settled
         )
-        counts |= write_labels(staging, n, accounts, fraud, settled, registry, b, people.count)
+        counts |= write_labels(
+            staging, n, accounts, fraud, networks, settled, registry, b, people.count
+        )
         end = START + timedelta(days=scale.days)
         write_manifest(
             staging,
