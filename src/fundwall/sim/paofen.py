@@ -45,7 +45,7 @@ NETWORK_SOURCES = ("paofen_collection", "paofen_collector")
 STREAM = 1
 """The spawn key of the networks' random stream (the region's main stream is the seed's)."""
 HOME = CITY_INDEX[HOME_CITY]
-_PLATFORMS = ("online casino", "sports betting site", "lottery app", "live baccarat room")
+_PLATFORMS = ("an online casino", "a sports betting site", "a lottery app", "a live baccarat room")
 _PLACES = ("Phnom Penh", "Sihanoukville", "Manila", "Myawaddy", "Shenzhen")
 
 
@@ -59,13 +59,14 @@ class Network:
     """Ground truth of one network."""
 
     operator: str
+    exchange: int
+    """The cash-out merchant its collectors pay on to."""
     collection: list[int] = field(default_factory=list)
     """Collection accounts that received at least one stake, in order of first use."""
     rented_at: dict[int, int] = field(default_factory=dict)
     """Collection account → start of its rental."""
     collectors: list[int] = field(default_factory=list)
     """Collector accounts that received at least one forwarding."""
-    exchange: int = -1
 
 
 @dataclass(slots=True)
@@ -170,9 +171,8 @@ def plant_networks(
         begin = start_us + int(rng.uniform(0, b.network_start_share * w.scale.days) * US_PER_DAY)
         accounts = [int(spare[p]) for p in holders]
         rent = _rentals(w, rng, len(accounts), begin, end)
-        net = Network(f"collects deposits for an {platform}; operator in {place}")
-        net.exchange = int(exchanges[n % len(exchanges)])
-        networks.append(net)
+        operator = f"collects deposits for {platform}; operator in {place}"
+        networks.append(Network(operator, int(exchanges[n % len(exchanges)])))
         plans.append((begin, holders, accounts, rent, collectors))
     gamblers = _gamblers(w, rng, taken, [len(plan[2]) for plan in plans])
     reserved: dict[int, int] = {}
@@ -257,7 +257,7 @@ def _collectors(
     firms = w.firms
     merchants = np.flatnonzero(firms.kind == MERCHANT)
     small = merchants[firms.size[merchants] <= np.median(firms.size[merchants])]
-    persons = np.flatnonzero(_free(w, taken, (22, 46)) & (acc.secondary >= 0))
+    persons = np.flatnonzero(_free(w, taken, b.collector_ages) & (acc.secondary >= 0))
     banks: set[int] = set()
     out: list[tuple[int, int]] = []
     for _ in range(wanted):
@@ -304,7 +304,8 @@ def _gamblers(
     weight = np.where(w.people.male[pool], b.gambler_male_weight, 1.0)
     chosen = _pick(rng, pool, weight, w.scale.gamblers)
     taken.update(chosen)
-    share = np.array(sizes, dtype=np.float64) + 1e-9
+    # A network that found no holders still draws gamblers, who then find no account open.
+    share = np.maximum(np.array(sizes, dtype=np.float64), 1.0)
     platform = rng.choice(len(sizes), size=len(chosen), p=share / share.sum())
     return [
         [p for p, n in zip(chosen, platform.tolist(), strict=True) if n == k]
@@ -312,7 +313,7 @@ def _gamblers(
     ]
 
 
-def stake_amounts(rng: np.random.Generator, count: int, b: Behaviour) -> I64:
+def _stake_amounts(rng: np.random.Generator, count: int, b: Behaviour) -> I64:
     """Stakes in fen: lognormal, most snapped to a tier and put just off it (¥1,999, ¥2,003)
     so the platform can tell whose deposit arrived."""
     lo, hi = b.stake_range_yuan
@@ -357,7 +358,7 @@ def _stakes(
     payer = np.repeat(np.array(players, dtype=np.int64), counts)
     day = rng.integers((begin - start) // US_PER_DAY, w.scale.days, len(payer))
     ts = instants(rng, day, b.stake_hours)
-    amount = stake_amounts(rng, len(payer), b)
+    amount = _stake_amounts(rng, len(payer), b)
     order = np.lexsort((payer, ts))
     order = order[(ts[order] >= begin) & (ts[order] < end - US_PER_H)]
     class2 = w.accounts.cls[np.array(accounts, dtype=np.int64)] == CLASS_II

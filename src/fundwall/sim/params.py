@@ -182,6 +182,7 @@ class Behaviour:
     renter_weight: float = 3.0
     spare_class1_weight: float = 3.0
     corporate_collector_share: float = 0.5
+    collector_ages: tuple[int, int] = (22, 46)
     gambler_ages: tuple[int, int] = (20, 56)
     gambler_male_weight: float = 3.0
     stakes_per_day: float = 0.33
