@@ -89,8 +89,11 @@ def _table(name: str, columns: dict[str, Any]) -> pa.Table:
     given = {f.name: _array(columns[f.name], f.type) for f in schema if f.name in columns}
     rows = len(next(iter(given.values()))) if given else 0
     for f in schema:
-        if f.name not in given and f.name in NULL_WHEN_ABSENT.get(name, ()):
-            given[f.name] = pa.nulls(rows, f.type)
+        if f.name in given:
+            continue
+        if f.name not in NULL_WHEN_ABSENT.get(name, ()):
+            raise KeyError(f"{name}.parquet needs the column {f.name}")
+        given[f.name] = pa.nulls(rows, f.type)
     return pa.table({f.name: given[f.name] for f in schema}, schema=schema)
 
 

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.region import write_chunks, write_table
-from fundwall.sim.accounts import Accounts
+from fundwall.sim.accounts import NO_TIME, Accounts
 from fundwall.sim.fraud import Fraud
 from fundwall.sim.ledger import Settled
 from fundwall.sim.mules import SOURCES
@@ -37,7 +37,6 @@ PARTY_ROLES = (
 )
 _SOURCE_ROLE = {"sold": 2, "dealer": 3, "batch": 4, "dormant": 5, "shell": 6, "cashout_merchant": 7}
 _MULE_SOURCES = pa.array(SOURCES + NETWORK_SOURCES)
-_NO_TIME = np.iinfo(np.int64).min
 
 
 def write_labels(
@@ -88,11 +87,11 @@ def write_labels(
 
 
 def _first_network_inflow(c: dict[str, Any], count: int) -> I64:
-    """Per account, the time of the first 跑分 money it received (_NO_TIME: none)."""
+    """Per account, the time of the first 跑分 money it received (NO_TIME: none)."""
     first = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
     rows = np.isin(c["role"], (COLLECTION, FORWARDING))
     np.minimum.at(first, c["payee"][rows].astype(np.int64), c["ts"][rows])
-    first[first == np.iinfo(np.int64).max] = _NO_TIME
+    first[first == np.iinfo(np.int64).max] = NO_TIME
     return first
 
 
@@ -107,9 +106,9 @@ def _accounts(
 ) -> dict[str, Any]:
     s = fraud.gangs.state
     count = accounts.count
-    since = np.full(count, _NO_TIME, dtype=np.int64)
+    since = np.full(count, NO_TIME, dtype=np.int64)
     level = np.full(count, -1, dtype=np.int64)
-    sold_at = np.full(count, _NO_TIME, dtype=np.int64)
+    sold_at = np.full(count, NO_TIME, dtype=np.int64)
     source = np.full(count, -1, dtype=np.int64)
     gang = np.full(count, -1, dtype=np.int64)
     for a, t in s.since.items():
@@ -125,7 +124,7 @@ def _accounts(
             source[a] = SOURCES.index("cashout_merchant")
     # 跑分 money: collection accounts are level 1, collectors 2, and the exchange that
     # turns it into goods (a cash-out merchant outside every network) one past them.
-    paid = first_in != _NO_TIME
+    paid = first_in != NO_TIME
     since[paid] = first_in[paid]
     level[paid] = np.where(kind[paid] >= 0, 1 + kind[paid], 3)
     source[paid] = np.where(
@@ -134,13 +133,13 @@ def _accounts(
     for net in networks.networks:
         for a, rented in net.rented_at.items():
             sold_at[a] = rented
-    mule = since != _NO_TIME
+    mule = since != NO_TIME
     return {
         "account_no": n.account,
         "is_mule": mule,
         "mule_since": timestamps(since),
         "mule_level": pa.array(level, mask=level < 0, type=pa.int8()),
-        "sold": sold_at != _NO_TIME,
+        "sold": sold_at != NO_TIME,
         "sold_at": timestamps(sold_at),
         "mule_source": strings_at(_MULE_SOURCES, source),
         "gang_id": strings_at(fixed_ids("G", 1, max(fraud.gangs.count, 1), 3), gang),
@@ -164,7 +163,7 @@ def _networks(networks: Networks, network: I64, c: dict[str, Any]) -> dict[str, 
     exchanged = (c["role"] == FORWARDING) & (out_of >= 0) & (into < 0)
     first = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, into[stake], c["ts"][stake])
-    first[first == np.iinfo(np.int64).max] = _NO_TIME
+    first[first == np.iinfo(np.int64).max] = NO_TIME
     payers = [np.unique(payer[stake & (into == k)]).size for k in range(count)]
     return {
         "network_id": _network_ids(networks)[:count],

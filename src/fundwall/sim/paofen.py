@@ -300,6 +300,8 @@ def _gamblers(
     """The gamblers of each network (one platform each), men above all; a network's share of
     them follows its number of collection accounts."""
     b = w.behaviour
+    if not sizes:
+        return []
     pool = np.flatnonzero(_free(w, taken, b.gambler_ages))
     weight = np.where(w.people.male[pool], b.gambler_male_weight, 1.0)
     chosen = _pick(rng, pool, weight, w.scale.gamblers)

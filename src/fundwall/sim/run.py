@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.region import write_manifest
@@ -73,6 +75,15 @@ class Summary:
         return self.fraud_transactions / total if total else 0.0
 
 
+def _cushion(
+    balance: npt.NDArray[np.int64], reserved: dict[int, int], rng: np.random.Generator
+) -> None:
+    """Scam victims and gamblers pay from savings: each gets an opening balance of at least
+    1.05-1.6x what they will pay."""
+    for account, total in sorted(reserved.items()):
+        balance[account] = max(int(balance[account]), int(total * rng.uniform(1.05, 1.6)))
+
+
 def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) -> Summary:
     """Simulate a region of the given size and write it to `out` (created if missing)."""
     if size not in SIZES:
@@ -98,19 +109,14 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
     buffer = ordinary_life(world)
     step("ordinary life")
     fraud = make_fraud(world, START_US)
-    for account, total in sorted(fraud.reserved.items()):
-        cushion = int(total * rng.uniform(1.05, 1.6))
-        accounts.balance[account] = max(int(accounts.balance[account]), cushion)
+    _cushion(accounts.balance, fraud.reserved, rng)
     buffer.add_rows(fraud.rows)
     step("fraud")
     cast = set(accounts.party[accounts.mule_candidates()].tolist())
     cast.update(scam.victim for scam in fraud.scams)
     stream = network_rng(seed)
     networks = plant_networks(world, stream, cast, START_US)
-    # Gamblers stake their own savings, like scam victims: at least 1.05-1.6x what they pay.
-    for account, total in sorted(networks.reserved.items()):
-        cushion = int(total * stream.uniform(1.05, 1.6))
-        accounts.balance[account] = max(int(accounts.balance[account]), cushion)
+    _cushion(accounts.balance, networks.reserved, stream)
     buffer.extend(networks.buffer)
     step("跑分 networks")
     settled = settle(
@@ -118,7 +124,7 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         accounts.cls,
         accounts.opened_at,
         accounts.balance,
-        fraud.reserved | networks.reserved,
+        dict(Counter(fraud.reserved) + Counter(networks.reserved)),
         fraud.gangs.state.sold_at,
     )
     step("settling")

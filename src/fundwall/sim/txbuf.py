@@ -20,8 +20,8 @@ CHANNELS = ("counter", "atm", "mobile", "online", "pos")
 COUNTER, ATM, MOBILE, ONLINE, POS = 0, 1, 2, 3, 4
 ROLES = ("normal", "victim_payment", "layering", "cash_out", "collection", "forwarding")
 NORMAL, VICTIM_PAYMENT, LAYERING, CASH_OUT, COLLECTION, FORWARDING = range(6)
-SCAM_ROLES = (VICTIM_PAYMENT, LAYERING, CASH_OUT)
-"""The roles of a scam's money; `collection` and `forwarding` are a 跑分 network's."""
+"""`victim_payment`, `layering` and `cash_out` move a scam's money; `collection` and
+`forwarding` a 跑分 network's."""
 PURPOSES = (
     "salary",
     "pension",

@@ -100,6 +100,7 @@ class Labels:
 
 
 def account_labels_of(f: Frame, account_labels: pa.Table) -> Labels:
+    """Line up account_labels (account_no, is_mule, mule_since) with the frame's accounts."""
     numbers = account_labels.column("account_no").combine_chunks()
     labelled = np.asarray(
         pc.index_in(numbers, value_set=f.accounts).fill_null(-1).to_numpy(), np.int64
