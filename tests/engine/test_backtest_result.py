@@ -50,6 +50,7 @@ def test_json_object_starts_with_its_format_and_round_trips() -> None:
         "intercepted",
         "victim_money",
         "accounts",
+        "networks",
     ]
     assert json.loads(json.dumps(body)) == body
     assert body["detected"]["actions"] == ["alert", "warn", "delay", "block"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.region import FILES, SCHEMAS, read_table
+from fundwall.sim import run
+from fundwall.sim.params import SCALES
 from fundwall.sim.run import Summary, simulate
 from fundwall.sim.writer import fixed_ids
 
@@ -37,6 +40,21 @@ def test_another_seed_gives_another_region(
     assert (tiny / "transactions.parquet").read_bytes() != (
         other / "transactions.parquet"
     ).read_bytes()
+
+
+def test_the_networks_leave_every_other_draw_as_it_was(
+    tiny_region: tuple[Path, Summary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny, summary = tiny_region
+    bare = replace(SCALES["tiny"], networks=0, gamblers=0)
+    monkeypatch.setattr(run, "SCALES", {**SCALES, "tiny": bare})
+    without = tmp_path / "without"
+    simulate("tiny", summary.seed, without)
+    assert read_table(without, "networks").num_rows == 0
+    for name in ("parties", "devices", "logins", "phone_registry", "scams", "victim_reports"):
+        assert (tiny / f"{name}.parquet").read_bytes() == (
+            without / f"{name}.parquet"
+        ).read_bytes(), name
 
 
 def test_every_file_has_its_documented_schema(tiny: Path) -> None:

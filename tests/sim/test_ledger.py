@@ -16,7 +16,7 @@ from fundwall.sim.ledger import (
     settle,
 )
 from fundwall.sim.params import US_PER_DAY
-from fundwall.sim.txbuf import LAYERING, NORMAL, VICTIM_PAYMENT, TxBuffer
+from fundwall.sim.txbuf import COLLECTION, FORWARDING, LAYERING, NORMAL, VICTIM_PAYMENT, TxBuffer
 
 
 def _stream(
@@ -146,3 +146,68 @@ def test_ordinary_use_after_a_handover_is_dropped() -> None:
         {0: START_US + 20},
     )
     assert settled.columns["ts"].tolist() == [START_US + 10]
+
+
+def test_illicit_money_that_arrives_is_kept_from_the_holders_spending() -> None:
+    # Account 1, a rented collection account holding 300 of its holder's own, takes a 1,000
+    # stake; before it is forwarded the holder tries to spend 500: dropped, since only 300
+    # is theirs, and the forwarding of 970 minutes later finds the money still there.
+    buf = TxBuffer()
+    t = START_US + 3_600_000_000
+    buf.add(
+        np.array([t, t + 1, t + 2]),
+        kind=0,
+        payer=np.array([0, 1, 1]),
+        payee=np.array([1, 2, 2]),
+        amount=np.array([1_000, 500, 970]),
+        channel=2,
+        role=np.array([COLLECTION, NORMAL, FORWARDING]),
+    )
+    cls = np.array([CLASS_I, CLASS_I, CLASS_I], dtype=np.int64)
+    opened = np.full(3, NO_TIME, dtype=np.int64)
+    settled = settle(buf.columns(), cls, opened, np.array([1_000, 300, 0]), {0: 1_000}, {})
+    assert settled.columns["role"].tolist() == [COLLECTION, FORWARDING]
+    assert settled.dropped == 1
+
+
+def test_illicit_outflows_count_against_a_class_ii_daily_limit() -> None:
+    cls = np.array([CLASS_I, CLASS_II, CLASS_I], dtype=np.int64)
+    opened = np.full(3, NO_TIME, dtype=np.int64)
+    big = CLASS_II_DAILY_OUT_FEN
+    buf = TxBuffer()
+    t = START_US + 3_600_000_000
+    buf.add(
+        np.array([t]), kind=0, payer=0, payee=1, amount=np.array([big]), channel=2, role=COLLECTION
+    )
+    buf.add(
+        np.array([t + 1, t + 2]),
+        kind=0,
+        payer=1,
+        payee=2,
+        amount=np.array([big - 50, 100]),
+        channel=2,
+        role=np.array([FORWARDING, NORMAL]),
+    )
+    settled = settle(buf.columns(), cls, opened, np.array([big, 1_000, 0]), {}, {})
+    assert settled.columns["role"].tolist() == [COLLECTION, FORWARDING]
+    over = TxBuffer()
+    over.add(
+        np.array([t]),
+        kind=0,
+        payer=0,
+        payee=1,
+        amount=np.array([big + 1]),
+        channel=2,
+        role=COLLECTION,
+    )
+    over.add(
+        np.array([t + 1]),
+        kind=0,
+        payer=1,
+        payee=2,
+        amount=np.array([big + 1]),
+        channel=2,
+        role=FORWARDING,
+    )
+    with pytest.raises(RuntimeError, match="class limit"):
+        settle(over.columns(), cls, opened, np.array([big + 1, 0, 0]), {}, {})

@@ -85,11 +85,16 @@ _CLASSES = (
     ("layering", "layering"),
     ("cash_out", "cash-out"),
 )
+_NETWORK_CLASSES = (
+    ("collection", "跑分 collection"),
+    ("forwarding", "跑分 forwarding"),
+)
+"""Shown in the one-pack tables only when the region has 跑分 money (imports have none)."""
 _FLAG_SETS = {"detected": "≥ alert", "intercepted": "≥ delay"}
 _SKIPPED = frozenset(
     f"{flags}.{role}.{name}"
     for flags in ("detected", "intercepted")
-    for role in ("victim_payment", "layering", "cash_out")
+    for role, _ in (*_CLASSES[1:], *_NETWORK_CLASSES)
     for name in ("flagged", "flagged_amount_fen")
 )
 """Figures the same for every role as for all fraud; the comparison shows them once."""
@@ -127,7 +132,8 @@ def _flags(body: Mapping[str, Any], values: Mapping[str, Any], flags: str) -> Ta
         title=f"{flags.capitalize()} ({', '.join(body[flags]['actions'])})",
     )
     names = ("positives", "hits", "precision", "recall", "precision_by_amount", "recall_by_amount")
-    for key, label in _CLASSES:
+    shown = (*_CLASSES, *(_NETWORK_CLASSES if _has_paofen(body, flags) else ()))
+    for key, label in shown:
         table.add_row(label, *_cells(values, f"{flags}.{key}", names))
     return table
 
@@ -151,7 +157,8 @@ def _victim_money(values: Mapping[str, Any]) -> Table:
 
 
 def render(result: Backtest) -> Group:
-    """One pack's figures as a few tables: actions, detection, victim money, accounts."""
+    """One pack's figures as a few tables: actions, detection, victim money, accounts and,
+    where the region has them, 跑分 networks."""
     body = result.to_dict()
     values = figures(body)
     tx = body["transactions"]
@@ -170,9 +177,26 @@ def render(result: Backtest) -> Group:
         _victim_money(values),
         _accounts(body, values),
     ]
-    if None in values.values():
+    if body["networks"]["planted"]:
+        parts.append(_networks(body, values))
+    hidden = _hidden(body)
+    if any(value is None and not path.startswith(hidden) for path, value in values.items()):
         parts.append(f"{SHORT_NOT_AVAILABLE}: {NOT_AVAILABLE} (nothing of the kind to divide by)")
     return Group(*parts)
+
+
+def _hidden(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """Path prefixes of the figures the tables leave out: the 跑分 ones where the region
+    has no networks."""
+    hidden = [] if body["networks"]["planted"] else ["networks."]
+    for flags in _FLAG_SETS:
+        if not _has_paofen(body, flags):
+            hidden += [f"{flags}.{key}." for key, _ in _NETWORK_CLASSES]
+    return tuple(hidden)
+
+
+def _has_paofen(body: Mapping[str, Any], flags: str) -> bool:
+    return any(body[flags][key]["positives"] for key, _ in _NETWORK_CLASSES)
 
 
 def _accounts(body: Mapping[str, Any], values: Mapping[str, Any]) -> Table:
@@ -201,6 +225,36 @@ def _accounts(body: Mapping[str, Any], values: Mapping[str, Any]) -> Table:
             _FLAG_SETS[flags],
             *_cells(values, prefix, ("flagged", "flagged_mules", "precision", "recall")),
             *_cells(values, lag, ("median", "p90", "flagged_before_start")),
+        )
+    return table
+
+
+def _networks(body: Mapping[str, Any], values: Mapping[str, Any]) -> Table:
+    networks = body["networks"]
+    table = Table(
+        Column("actions", no_wrap=True),
+        "acc.",
+        "recall",
+        "cov.",
+        "cov. share",
+        "prec.",
+        "day 1 acc.",
+        "day 1 recall",
+        "day 1 cov.",
+        title=(
+            f"跑分 networks: {networks['planted']:,} planted, {networks['accounts']:,} accounts "
+            "(collection accounts and collectors); recall is the mean share of a network's "
+            "accounts flagged, covered means ≥ 90% of them, day 1 counts flags within a day "
+            "of the network's first payment"
+        ),
+    )
+    for flags in ("detected", "intercepted"):
+        prefix = f"networks.{flags}"
+        names = ("accounts_flagged", "recall", "networks_covered", "covered_share")
+        table.add_row(
+            _FLAG_SETS[flags],
+            *_cells(values, prefix, (*names, "precision")),
+            *_cells(values, f"{prefix}.within_a_day", names[:3]),
         )
     return table
 

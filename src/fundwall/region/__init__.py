@@ -7,11 +7,12 @@ domain's field declaration), `files` reads and writes them.
 """
 
 from fundwall.region.files import ROW_GROUP, read_table, write_chunks, write_manifest, write_table
-from fundwall.region.schema import FILES, FORMAT, SCHEMAS, TRANSACTIONS, TS
+from fundwall.region.schema import FILES, FORMAT, NULL_WHEN_ABSENT, SCHEMAS, TRANSACTIONS, TS
 
 __all__ = [
     "FILES",
     "FORMAT",
+    "NULL_WHEN_ABSENT",
     "ROW_GROUP",
     "SCHEMAS",
     "TRANSACTIONS",

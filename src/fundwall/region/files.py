@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.region.schema import FILES, FORMAT, SCHEMAS
+from fundwall.region.schema import FILES, FORMAT, NULL_WHEN_ABSENT, SCHEMAS
 
 ROW_GROUP: Final = 1_000_000
 _LOW_CARDINALITY: Final = frozenset(
@@ -41,6 +41,7 @@ _LOW_CARDINALITY: Final = frozenset(
         "victim_bank",
         "mule_source",
         "gang_id",
+        "network_id",
         "phone_issue",
         "sex",
         "region_code",
@@ -63,7 +64,7 @@ def _options(schema: pa.Schema) -> dict[str, Any]:
 def write_table(out: Path, name: str, columns: dict[str, Any]) -> int:
     """Write one file of the folder with its fixed schema; returns the row count."""
     schema = SCHEMAS[name]
-    table = pa.table({f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema)
+    table = _table(name, columns)
     pq.write_table(table, out / f"{name}.parquet", row_group_size=ROW_GROUP, **_options(schema))
     return int(table.num_rows)
 
@@ -75,12 +76,25 @@ def write_chunks(out: Path, name: str, chunks: Iterable[dict[str, Any]]) -> int:
     rows = 0
     with pq.ParquetWriter(out / f"{name}.parquet", schema, **_options(schema)) as writer:
         for columns in chunks:
-            table = pa.table(
-                {f.name: _array(columns[f.name], f.type) for f in schema}, schema=schema
-            )
+            table = _table(name, columns)
             writer.write_table(table, row_group_size=ROW_GROUP)
             rows += table.num_rows
     return rows
+
+
+def _table(name: str, columns: dict[str, Any]) -> pa.Table:
+    """The columns as a table of the file's schema; a column of NULL_WHEN_ABSENT that the
+    writer left out is all null."""
+    schema = SCHEMAS[name]
+    given = {f.name: _array(columns[f.name], f.type) for f in schema if f.name in columns}
+    rows = len(next(iter(given.values()))) if given else 0
+    for f in schema:
+        if f.name in given:
+            continue
+        if f.name not in NULL_WHEN_ABSENT.get(name, ()):
+            raise KeyError(f"{name}.parquet needs the column {f.name}")
+        given[f.name] = pa.nulls(rows, f.type)
+    return pa.table({f.name: given[f.name] for f in schema}, schema=schema)
 
 
 def _array(values: Any, kind: pa.DataType) -> pa.Array:

@@ -118,6 +118,7 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
             ("sold_at", TS),
             ("mule_source", pa.string()),
             ("gang_id", pa.string()),
+            ("network_id", pa.string()),
         ]
     ),
     "party_labels": pa.schema(
@@ -141,6 +142,19 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
             ("levels", pa.int8()),
             ("cashed_out_fen", pa.int64()),
             ("report_id", pa.string()),
+        ]
+    ),
+    "networks": pa.schema(
+        [
+            ("network_id", pa.string()),
+            ("operator", pa.string()),
+            ("first_payment_at", TS),
+            ("collection_accounts", pa.int32()),
+            ("collectors", pa.int32()),
+            ("payers", pa.int32()),
+            ("payments", pa.int32()),
+            ("collected_fen", pa.int64()),
+            ("exchanged_fen", pa.int64()),
         ]
     ),
     "victim_reports": pa.schema(
@@ -170,3 +184,8 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
     ),
 }
 FILES: Final = tuple(SCHEMAS)
+NULL_WHEN_ABSENT: Final[dict[str, frozenset[str]]] = {
+    "account_labels": frozenset({"network_id"}),
+}
+"""Columns that a writer whose source has nothing of the kind may leave out: they are
+written null (public data sets have no 跑分 networks)."""

@@ -134,6 +134,11 @@ class Accounts:
     def count(self) -> int:
         return len(self.bank)
 
+    def mule_candidates(self) -> I64:
+        """Persons' accounts the gangs may turn into mules: card sellers' spare accounts,
+        dealers' and batch accounts, and long-dormant accounts."""
+        return np.concatenate([self.sellers, self.dealer, self.batch, self.dormant])
+
 
 def _frozen(ledger: Ledger) -> dict[str, I64]:
     return {

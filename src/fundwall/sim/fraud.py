@@ -134,18 +134,7 @@ def make_fraud(w: World, start_us: int) -> Fraud:
             ),
         ]
     )
-    mule_holders = set(
-        w.accounts.party[
-            np.concatenate(
-                [
-                    w.accounts.sellers,
-                    w.accounts.dealer,
-                    w.accounts.batch,
-                    w.accounts.dormant,
-                ]
-            )
-        ].tolist()
-    )
+    mule_holders = set(w.accounts.party[w.accounts.mule_candidates()].tolist())
     victims = _victims(w, kinds, mule_holders)
     day = w.rng.integers(1, max(w.scale.days - 1, 2), size=len(kinds))
     hour = w.rng.choice(24, size=len(kinds), p=np.asarray(b.transfer_hours))

@@ -1,5 +1,5 @@
 """Ground truth: the role of every transaction, the mule history of every account, the
-planted role of every party, every scam and every victim's report."""
+planted role of every party, every scam and every victim's report, every 跑分 network."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.region import write_chunks, write_table
-from fundwall.sim.accounts import Accounts
+from fundwall.sim.accounts import NO_TIME, Accounts
 from fundwall.sim.fraud import Fraud
 from fundwall.sim.ledger import Settled
 from fundwall.sim.mules import SOURCES
+from fundwall.sim.paofen import NETWORK_SOURCES, Networks
 from fundwall.sim.params import Behaviour
 from fundwall.sim.registry import PHONE_ISSUES, Registry
-from fundwall.sim.txbuf import CASH_OUT, ROLES
+from fundwall.sim.txbuf import CASH_OUT, COLLECTION, FORWARDING, ROLES
 from fundwall.sim.writer import Names, fixed_ids, strings_at, timestamps
 
 I64 = npt.NDArray[np.int64]
@@ -30,8 +31,12 @@ PARTY_ROLES = (
     "dormant_seller",
     "shell_owner",
     "cashout_merchant",
+    "gambler",
+    "paofen_renter",
+    "paofen_collector",
 )
 _SOURCE_ROLE = {"sold": 2, "dealer": 3, "batch": 4, "dormant": 5, "shell": 6, "cashout_merchant": 7}
+_MULE_SOURCES = pa.array(SOURCES + NETWORK_SOURCES)
 
 
 def write_labels(
@@ -39,6 +44,7 @@ def write_labels(
     n: Names,
     accounts: Accounts,
     fraud: Fraud,
+    networks: Networks,
     settled: Settled,
     registry: Registry,
     behaviour: Behaviour,
@@ -46,6 +52,8 @@ def write_labels(
 ) -> dict[str, int]:
     counts = {}
     c = settled.columns
+    network, kind = networks.account_network(accounts.count)
+    first_in = _first_network_inflow(c, accounts.count)
     total = len(c["ts"])
     scam_ids = fixed_ids("S", 1, len(fraud.scams), 6)
     chunk = 1_000_000
@@ -61,10 +69,13 @@ def write_labels(
             for lo in range(0, total, chunk)
         ),
     )
-    counts["account_labels"] = write_table(out, "account_labels", _accounts(n, accounts, fraud))
-    counts["party_labels"] = write_table(
-        out, "party_labels", _parties(n, accounts, fraud, registry, persons)
+    counts["account_labels"] = write_table(
+        out, "account_labels", _accounts(n, accounts, fraud, networks, network, kind, first_in)
     )
+    counts["party_labels"] = write_table(
+        out, "party_labels", _parties(n, accounts, fraud, networks, registry, persons)
+    )
+    counts["networks"] = write_table(out, "networks", _networks(networks, network, c))
     cashed = np.zeros(len(fraud.scams), dtype=np.int64)
     out_rows = c["role"] == CASH_OUT
     np.add.at(cashed, c["scam"][out_rows], c["amount"][out_rows])
@@ -75,12 +86,29 @@ def write_labels(
     return counts
 
 
-def _accounts(n: Names, accounts: Accounts, fraud: Fraud) -> dict[str, Any]:
+def _first_network_inflow(c: dict[str, Any], count: int) -> I64:
+    """Per account, the time of the first 跑分 money it received (NO_TIME: none)."""
+    first = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    rows = np.isin(c["role"], (COLLECTION, FORWARDING))
+    np.minimum.at(first, c["payee"][rows].astype(np.int64), c["ts"][rows])
+    first[first == np.iinfo(np.int64).max] = NO_TIME
+    return first
+
+
+def _accounts(
+    n: Names,
+    accounts: Accounts,
+    fraud: Fraud,
+    networks: Networks,
+    network: I64,
+    kind: I64,
+    first_in: I64,
+) -> dict[str, Any]:
     s = fraud.gangs.state
     count = accounts.count
-    since = np.full(count, np.iinfo(np.int64).min, dtype=np.int64)
+    since = np.full(count, NO_TIME, dtype=np.int64)
     level = np.full(count, -1, dtype=np.int64)
-    sold_at = np.full(count, np.iinfo(np.int64).min, dtype=np.int64)
+    sold_at = np.full(count, NO_TIME, dtype=np.int64)
     source = np.full(count, -1, dtype=np.int64)
     gang = np.full(count, -1, dtype=np.int64)
     for a, t in s.since.items():
@@ -94,21 +122,76 @@ def _accounts(n: Names, accounts: Accounts, fraud: Fraud) -> dict[str, Any]:
     for a in s.since:
         if source[a] < 0:
             source[a] = SOURCES.index("cashout_merchant")
-    mule = since != np.iinfo(np.int64).min
+    # 跑分 money: collection accounts are level 1, collectors 2, and the exchange that
+    # turns it into goods (a cash-out merchant outside every network) one past them.
+    paid = first_in != NO_TIME
+    since[paid] = first_in[paid]
+    level[paid] = np.where(kind[paid] >= 0, 1 + kind[paid], 3)
+    source[paid] = np.where(
+        kind[paid] >= 0, len(SOURCES) + kind[paid], SOURCES.index("cashout_merchant")
+    )
+    for net in networks.networks:
+        for a, rented in net.rented_at.items():
+            sold_at[a] = rented
+    mule = since != NO_TIME
     return {
         "account_no": n.account,
         "is_mule": mule,
         "mule_since": timestamps(since),
         "mule_level": pa.array(level, mask=level < 0, type=pa.int8()),
-        "sold": sold_at != np.iinfo(np.int64).min,
+        "sold": sold_at != NO_TIME,
         "sold_at": timestamps(sold_at),
-        "mule_source": strings_at(pa.array(SOURCES), source),
+        "mule_source": strings_at(_MULE_SOURCES, source),
         "gang_id": strings_at(fixed_ids("G", 1, max(fraud.gangs.count, 1), 3), gang),
+        "network_id": strings_at(_network_ids(networks), network),
     }
 
 
+def _network_ids(networks: Networks) -> pa.StringArray:
+    return fixed_ids("N", 1, max(len(networks.networks), 1), 3)
+
+
+def _networks(networks: Networks, network: I64, c: dict[str, Any]) -> dict[str, Any]:
+    """One row per network: who runs it, when it first took a stake, its accounts, what it
+    collected and what its collectors paid on to the exchange."""
+    count = len(networks.networks)
+    payer = c["payer"].astype(np.int64)
+    payee = c["payee"].astype(np.int64)
+    into = np.append(network, -1)[payee]
+    out_of = np.append(network, -1)[payer]
+    stake = (c["role"] == COLLECTION) & (into >= 0)
+    exchanged = (c["role"] == FORWARDING) & (out_of >= 0) & (into < 0)
+    first = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, into[stake], c["ts"][stake])
+    first[first == np.iinfo(np.int64).max] = NO_TIME
+    payers = [np.unique(payer[stake & (into == k)]).size for k in range(count)]
+    return {
+        "network_id": _network_ids(networks)[:count],
+        "operator": [net.operator for net in networks.networks],
+        "first_payment_at": timestamps(first),
+        "collection_accounts": [len(net.collection) for net in networks.networks],
+        "collectors": [len(net.collectors) for net in networks.networks],
+        "payers": payers,
+        "payments": np.bincount(into[stake], minlength=count),
+        "collected_fen": _sums(into[stake], c["amount"][stake], count),
+        "exchanged_fen": _sums(out_of[exchanged], c["amount"][exchanged], count),
+    }
+
+
+def _sums(group: I64, amount: I64, count: int) -> I64:
+    """Exact per-group sums of fen (no float weights)."""
+    total = np.zeros(count, dtype=np.int64)
+    np.add.at(total, group, amount)
+    return total
+
+
 def _parties(
-    n: Names, accounts: Accounts, fraud: Fraud, registry: Registry, persons: int
+    n: Names,
+    accounts: Accounts,
+    fraud: Fraud,
+    networks: Networks,
+    registry: Registry,
+    persons: int,
 ) -> dict[str, Any]:
     parties = len(n.party)
     role = np.zeros(parties, dtype=np.int64)
@@ -118,6 +201,10 @@ def _parties(
         role[int(accounts.party[a])] = _SOURCE_ROLE[src]
     for scam in fraud.scams:
         role[scam.victim] = 1
+    role[networks.gamblers] = PARTY_ROLES.index("gambler")
+    for net in networks.networks:
+        role[accounts.party[net.collection]] = PARTY_ROLES.index("paofen_renter")
+        role[accounts.party[net.collectors]] = PARTY_ROLES.index("paofen_collector")
     issue = np.zeros(parties, dtype=np.int64)
     issue[:persons] = registry.issue
     return {

@@ -1,10 +1,12 @@
 """Put every transaction in time order and settle it against balances (conservation).
 
 Ordinary transactions that the payer cannot afford, that break a Class II/III limit, or that
-touch an account before it was opened or after it changed hands are dropped; scam transfers
-are never dropped, and the pass fails loudly if one would overdraw, since that would be a bug
-in the fraud generator. Money a victim will lose is reserved in the victim's account from
-the start, so ordinary spending cannot eat it first.
+touch an account before it was opened or after it changed hands are dropped; illicit transfers
+(scams and 跑分 networks: every role but `normal`) are never dropped, and the pass fails
+loudly if one would overdraw or break a class limit, since that would be a bug in the
+generator. Money a victim or a gambler will pay is reserved in their account from the start,
+and illicit money that arrives in an account is reserved there, so ordinary spending cannot
+eat either first (a rented collection account's holder keeps spending their own money).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from numba import njit
 
 from fundwall.sim.accounts import CLASS_II, CLASS_III
 from fundwall.sim.params import START, US_PER_DAY
-from fundwall.sim.txbuf import NORMAL, VICTIM_PAYMENT
+from fundwall.sim.txbuf import NORMAL
 
 I64 = npt.NDArray[np.int64]
 START_US = int(START.timestamp()) * 1_000_000
@@ -60,34 +62,36 @@ def _settle(
         a = payer[i]
         b = payee[i]
         x = amount[i]
+        c = cls[a] if a >= 0 else -1
+        limited = CLASS_II <= c <= CLASS_III  # the classes with daily limits
+        if limited and out_day[a] != day[i]:
+            out_day[a] = day[i]
+            out_sum[a] = 0
         if role[i] != NORMAL:
             if a >= 0:
-                if balance[a] < x:
+                if balance[a] < x or (limited and out_sum[a] + x > limits[c]):
                     return keep, i
                 balance[a] -= x
-                if role[i] == VICTIM_PAYMENT:
-                    reserve[a] -= x
+                reserve[a] = max(reserve[a] - x, 0)
+                if limited:
+                    out_sum[a] += x
             if b >= 0:
                 balance[b] += x
+                reserve[b] += x
             continue
         if a >= 0:
             if balance[a] - reserve[a] < x:
                 keep[i] = False
                 continue
-            c = cls[a]
-            if CLASS_II <= c <= CLASS_III:  # the classes with daily limits
-                if out_day[a] != day[i]:
-                    out_day[a] = day[i]
-                    out_sum[a] = 0
-                if out_sum[a] + x > limits[c]:
-                    keep[i] = False
-                    continue
+            if limited and out_sum[a] + x > limits[c]:
+                keep[i] = False
+                continue
         if b >= 0 and cls[b] == CLASS_III and balance[b] + x > limits[_CAP]:
             keep[i] = False
             continue
         if a >= 0:
             balance[a] -= x
-            if CLASS_II <= cls[a] <= CLASS_III:
+            if limited:
                 out_sum[a] += x
         if b >= 0:
             balance[b] += x
@@ -141,7 +145,8 @@ def settle(
     )
     if failed >= 0:
         raise RuntimeError(
-            f"scam transfer {failed} would overdraw account {int(cut['payer'][failed])}"
+            f"illicit transfer {failed} would overdraw account {int(cut['payer'][failed])} "
+            "or break its class limit"
         )
     dropped = int(len(ts) - keep.sum())
     kept = {name: col[keep] for name, col in cut.items()}

@@ -41,6 +41,10 @@ class Scale:
     batches: int
     dormant_pool: int
     shells: int
+    networks: int
+    """跑分 (score-running) networks of illegal payment operators."""
+    gamblers: int
+    """Residents who pay gambling stakes into the networks' collection accounts."""
 
 
 SCALES: Final = {
@@ -58,6 +62,8 @@ SCALES: Final = {
         batches=2,
         dormant_pool=8,
         shells=3,
+        networks=1,
+        gamblers=60,
     ),
     "small": Scale(
         name="small",
@@ -73,6 +79,8 @@ SCALES: Final = {
         batches=10,
         dormant_pool=120,
         shells=30,
+        networks=4,
+        gamblers=600,
     ),
     "large": Scale(
         name="large",
@@ -88,6 +96,8 @@ SCALES: Final = {
         batches=150,
         dormant_pool=2_000,
         shells=500,
+        networks=60,
+        gamblers=12_000,
     ),
 }
 
@@ -161,6 +171,42 @@ class Behaviour:
     mule_cities: tuple[str, ...] = field(
         default=("Nanning", "Kunming", "Haikou", "Guiyang", "Fangchenggang")
     )
+    collection_accounts: tuple[int, int] = (10, 40)
+    collectors: tuple[int, int] = (2, 5)
+    network_start_share: float = 1 / 3
+    first_wave_share: float = 0.4
+    rental_median_days: float = 10.0
+    rental_sigma: float = 0.6
+    rental_min_days: float = 2.0
+    renter_ages: tuple[int, int] = (18, 36)
+    renter_weight: float = 3.0
+    spare_class1_weight: float = 3.0
+    corporate_collector_share: float = 0.5
+    collector_ages: tuple[int, int] = (22, 46)
+    gambler_ages: tuple[int, int] = (20, 56)
+    gambler_male_weight: float = 3.0
+    stakes_per_day: float = 0.33
+    stakes_rate_shape: float = 1.5
+    stake_median_yuan: float = 400.0
+    stake_sigma: float = 1.0
+    stake_range_yuan: tuple[int, int] = (50, 5_000)
+    stake_tiers_yuan: tuple[int, ...] = (50, 100, 200, 300, 500, 1_000, 2_000, 3_000, 5_000)
+    stake_tier_share: float = 0.6
+    stake_offset_max_yuan: int = 9
+    stake_hours: tuple[float, ...] = _hours(
+        5, 4.5, 4, 3, 2.5, 2, 2, 2.5, 3, 3.5, 4, 4, 4, 4, 4, 4, 4.5, 5, 5.5, 6, 6.5, 7, 7, 6
+    )
+    class2_daily_quota_yuan: int = 4_000
+    forward_median_min: float = 10.0
+    forward_sigma: float = 0.8
+    commission: tuple[float, float] = (0.01, 0.05)
+    primary_collector_share: float = 0.8
+    sweep_threshold_yuan: tuple[int, int] = (20_000, 60_000)
+    sweep_unit_yuan: int = 10_000
+    sweep_median_min: float = 30.0
+    own_use_per_day: float = 0.3
+    own_use_median_yuan: float = 40.0
+    own_use_max_yuan: int = 500
 
 
 BEHAVIOUR: Final = Behaviour()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.region import write_manifest
@@ -26,6 +28,7 @@ from fundwall.sim.labels import write_labels
 from fundwall.sim.ledger import settle
 from fundwall.sim.life import World, ordinary_life
 from fundwall.sim.logins import make_logins
+from fundwall.sim.paofen import network_rng, plant_networks
 from fundwall.sim.params import BEHAVIOUR, SCALES, SIZES, START
 from fundwall.sim.people import make_people
 from fundwall.sim.region import institutions
@@ -33,7 +36,16 @@ from fundwall.sim.registry import make_registry
 from fundwall.sim.txbuf import CASH_OUT, NORMAL, VICTIM_PAYMENT
 from fundwall.sim.writer import names, write_region
 
-STAGES = ("people", "accounts", "ordinary life", "fraud", "settling", "logins", "writing")
+STAGES = (
+    "people",
+    "accounts",
+    "ordinary life",
+    "fraud",
+    "跑分 networks",
+    "settling",
+    "logins",
+    "writing",
+)
 Progress = Callable[[str], None]
 
 
@@ -63,6 +75,15 @@ class Summary:
         return self.fraud_transactions / total if total else 0.0
 
 
+def _cushion(
+    balance: npt.NDArray[np.int64], reserved: dict[int, int], rng: np.random.Generator
+) -> None:
+    """Scam victims and gamblers pay from savings: each gets an opening balance of at least
+    1.05-1.6x what they will pay."""
+    for account, total in sorted(reserved.items()):
+        balance[account] = max(int(balance[account]), int(total * rng.uniform(1.05, 1.6)))
+
+
 def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) -> Summary:
     """Simulate a region of the given size and write it to `out` (created if missing)."""
     if size not in SIZES:
@@ -88,17 +109,22 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
     buffer = ordinary_life(world)
     step("ordinary life")
     fraud = make_fraud(world, START_US)
-    for account, total in sorted(fraud.reserved.items()):
-        cushion = int(total * rng.uniform(1.05, 1.6))
-        accounts.balance[account] = max(int(accounts.balance[account]), cushion)
+    _cushion(accounts.balance, fraud.reserved, rng)
     buffer.add_rows(fraud.rows)
     step("fraud")
+    cast = set(accounts.party[accounts.mule_candidates()].tolist())
+    cast.update(scam.victim for scam in fraud.scams)
+    stream = network_rng(seed)
+    networks = plant_networks(world, stream, cast, START_US)
+    _cushion(accounts.balance, networks.reserved, stream)
+    buffer.extend(networks.buffer)
+    step("跑分 networks")
     settled = settle(
         buffer.columns(),
         accounts.cls,
         accounts.opened_at,
         accounts.balance,
-        fraud.reserved,
+        dict(Counter(fraud.reserved) + Counter(networks.reserved)),
         fraud.gangs.state.sold_at,
     )
     step("settling")
@@ -116,7 +142,9 @@ def simulate(size: str, seed: int, out: Path, progress: Progress | None = None) 
         counts = write_region(
             staging, n, insts, people, firms, accounts, status, devices, registry, logins, settled
         )
-        counts |= write_labels(staging, n, accounts, fraud, settled, registry, b, people.count)
+        counts |= write_labels(
+            staging, n, accounts, fraud, networks, settled, registry, b, people.count
+        )
         end = START + timedelta(days=scale.days)
         write_manifest(
             staging,

@@ -18,8 +18,10 @@ KINDS = ("transfer", "withdrawal", "deposit")
 TRANSFER, WITHDRAWAL, DEPOSIT = 0, 1, 2
 CHANNELS = ("counter", "atm", "mobile", "online", "pos")
 COUNTER, ATM, MOBILE, ONLINE, POS = 0, 1, 2, 3, 4
-ROLES = ("normal", "victim_payment", "layering", "cash_out")
-NORMAL, VICTIM_PAYMENT, LAYERING, CASH_OUT = 0, 1, 2, 3
+ROLES = ("normal", "victim_payment", "layering", "cash_out", "collection", "forwarding")
+NORMAL, VICTIM_PAYMENT, LAYERING, CASH_OUT, COLLECTION, FORWARDING = range(6)
+"""`victim_payment`, `layering` and `cash_out` move a scam's money; `collection` and
+`forwarding` a 跑分 network's."""
 PURPOSES = (
     "salary",
     "pension",

@@ -7,6 +7,7 @@ first flagged at the earliest such transfer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -56,10 +57,16 @@ def _minutes_to_flag(first_flag: Ints, start: Ints, mule: Mask) -> MinutesToFlag
     )
 
 
+def first_flagged(f: Frame, labelled: Ints, actions: tuple[Action, ...]) -> Ints:
+    """Per labelled account, when a transfer in or out first got one of `actions` (NEVER:
+    not flagged)."""
+    return _lookup(_earliest(f, f.flagged(actions)), labelled, NEVER)
+
+
 def _account_flags(
     f: Frame, labelled: Ints, mule: Mask, start: Ints, actions: tuple[Action, ...]
 ) -> AccountFlags:
-    first_flag = _lookup(_earliest(f, f.flagged(actions)), labelled, NEVER)
+    first_flag = first_flagged(f, labelled, actions)
     flagged = first_flag != NEVER
     flagged_mules = int(np.count_nonzero(flagged & mule))
     count = int(np.count_nonzero(flagged))
@@ -81,13 +88,19 @@ def _lookup(values: Ints, labelled: Ints, missing: int) -> Ints:
     return found
 
 
-def account_report(
-    f: Frame,
-    account_labels: pa.Table,
-    detected: tuple[Action, ...],
-    intercepted: tuple[Action, ...],
-) -> AccountReport:
-    """Mule detection against account_labels (is_mule, mule_since)."""
+@dataclass(frozen=True)
+class Labels:
+    """account_labels lined up with the frame: one entry per labelled account."""
+
+    labelled: Ints
+    """Index into `Frame.accounts`, -1 for an account that never transacts."""
+    mule: Mask
+    start: Ints
+    """First mule activity: mule_since, else the first fraud transfer in or out, else NEVER."""
+
+
+def account_labels_of(f: Frame, account_labels: pa.Table) -> Labels:
+    """Line up account_labels (account_no, is_mule, mule_since) with the frame's accounts."""
     numbers = account_labels.column("account_no").combine_chunks()
     labelled = np.asarray(
         pc.index_in(numbers, value_set=f.accounts).fill_null(-1).to_numpy(), np.int64
@@ -99,16 +112,26 @@ def account_report(
         .to_numpy(zero_copy_only=False),
         np.bool_,
     )
+    since = account_labels.column("mule_since").combine_chunks().cast(pa.int64())
+    first_fraud = _lookup(_earliest(f, f.fraud), labelled, NEVER)
+    start = np.asarray(since.fill_null(NEVER).to_numpy(), np.int64)
+    return Labels(labelled, mule, np.where(start == NEVER, first_fraud, start))
+
+
+def account_report(
+    f: Frame,
+    labels: Labels,
+    detected: tuple[Action, ...],
+    intercepted: tuple[Action, ...],
+) -> AccountReport:
+    """Mule detection against account_labels (is_mule, mule_since)."""
+    labelled, mule, start = labels.labelled, labels.mule, labels.start
     score = np.full(len(f.accounts), -np.inf)
     account, row = _both_ends(f, f.decided)
     np.maximum.at(score, account, f.score[row])
     account_score = np.full(labelled.size, -np.inf)
     known = labelled >= 0
     account_score[known] = score[labelled[known]]
-    since = account_labels.column("mule_since").combine_chunks().cast(pa.int64())
-    first_fraud = _lookup(_earliest(f, f.fraud), labelled, NEVER)
-    start = np.asarray(since.fill_null(NEVER).to_numpy(), np.int64)
-    start = np.where(start == NEVER, first_fraud, start)
     seen = np.zeros(len(f.accounts), np.bool_)
     seen[labelled[known]] = True
     mules = int(np.count_nonzero(mule))

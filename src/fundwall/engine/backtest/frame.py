@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 
-ROLES: Final = ("normal", "victim_payment", "layering", "cash_out")
+ROLES: Final = ("normal", "victim_payment", "layering", "cash_out", "collection", "forwarding")
 """tx_labels roles; a row's role code is its index here (0 normal)."""
 UNDECIDED: Final = -1
 """Severity code of a transaction without a decision: below pass, never flagged."""

@@ -15,8 +15,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.domain.decisions import Action
-from fundwall.engine.backtest.accounts import account_report
+from fundwall.engine.backtest.accounts import account_labels_of, account_report
 from fundwall.engine.backtest.frame import ACTIONS, ROLES, Frame, frame
+from fundwall.engine.backtest.networks import network_report
 from fundwall.engine.backtest.ranking import average_precision
 from fundwall.engine.backtest.result import (
     ActionCount,
@@ -77,6 +78,8 @@ def flag_report(f: Frame, actions: tuple[Action, ...]) -> FlagReport:
         victim_payment=by_role["victim_payment"],
         layering=by_role["layering"],
         cash_out=by_role["cash_out"],
+        collection=by_role["collection"],
+        forwarding=by_role["forwarding"],
     )
 
 
@@ -127,6 +130,7 @@ def evaluate(
 ) -> Backtest:
     """Score one pack's decisions on a region against its labels."""
     f = frame(decisions, transactions, tx_labels)
+    labels = account_labels_of(f, account_labels)
     fraud = f.fraud
     return Backtest(
         region=region,
@@ -146,5 +150,6 @@ def evaluate(
         detected=flag_report(f, DETECTED),
         intercepted=flag_report(f, INTERCEPTED),
         victim_money=victim_money(f),
-        accounts=account_report(f, account_labels, DETECTED, INTERCEPTED),
+        accounts=account_report(f, labels, DETECTED, INTERCEPTED),
+        networks=network_report(f, account_labels, labels, DETECTED, INTERCEPTED),
     )

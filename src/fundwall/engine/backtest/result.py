@@ -85,6 +85,8 @@ class FlagReport:
     victim_payment: Detection
     layering: Detection
     cash_out: Detection
+    collection: Detection
+    forwarding: Detection
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,44 @@ class AccountReport:
 
 
 @dataclass(frozen=True)
+class NetworkWindow:
+    """The network figures counting only flags at most a day after a network's first payment."""
+
+    accounts_flagged: int
+    recall: float | None
+    networks_covered: int
+    covered_share: float | None
+
+
+@dataclass(frozen=True)
+class NetworkFlags:
+    """Network accounts (collection accounts and collectors) with a flagged transfer."""
+
+    actions: tuple[str, ...]
+    accounts_flagged: int
+    recall: float | None
+    """Mean over networks of the share of the network's accounts flagged."""
+    networks_covered: int
+    """Networks with at least 90% of their accounts flagged."""
+    covered_share: float | None
+    precision: float | None
+    """Flagged network accounts / flagged accounts that are network or ordinary accounts
+    (mules of the scams are neither for nor against)."""
+    within_a_day: NetworkWindow
+
+
+@dataclass(frozen=True)
+class NetworkReport:
+    """跑分 networks (account_labels.network_id): found as wholes, not account by account."""
+
+    planted: int
+    accounts: int
+    """Accounts of a network: its collection accounts and collectors."""
+    detected: NetworkFlags
+    intercepted: NetworkFlags
+
+
+@dataclass(frozen=True)
 class Backtest:
     """One rule pack's decisions on one region, scored against the region's labels."""
 
@@ -159,6 +199,7 @@ class Backtest:
     intercepted: FlagReport
     victim_money: VictimMoney
     accounts: AccountReport
+    networks: NetworkReport
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: `format` first, then the fields in declaration order."""
