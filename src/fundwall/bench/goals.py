@@ -49,6 +49,7 @@ GOALS: Final = (
     Goal("batch_http_tx_per_s", ">=", 100_000, "tx/s", "batches over HTTP"),
     Goal("replay_peak_mb", "<=", 6 * GIB_IN_MB, "MB", "replay's peak memory", size="large"),
     Goal("rules_online_p99_us", "<=", 100, "µs", "default pack alone, one transaction, p99"),
+    Goal("model_p99_us", "<=", 100, "µs", "the champion model's part of a decision, p99"),
     Goal("rules_bulk_tx_per_s", ">=", 1_000_000, "tx/s", "default pack alone, in bulk"),
     Goal("console_api_ratio", "<=", 1.5, "×", "API call with the console ÷ without"),
     Goal("ingest_rows_per_s", ">=", 10_000, "rows/s", "a Parquet upload read and validated"),

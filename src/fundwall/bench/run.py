@@ -20,6 +20,7 @@ from fundwall.bench.goals import all_met, verdicts
 from fundwall.bench.http import HttpLoad, measure_http
 from fundwall.bench.ingest import measure_ingest
 from fundwall.bench.machine import load_average, machine, source_tree
+from fundwall.bench.model import measure_model
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.bench.rules import measure_rules
@@ -41,6 +42,7 @@ HEADLINE = (
     "batch_http_tx_per_s",
     "replay_peak_mb",
     "rules_online_p99_us",
+    "model_p99_us",
     "rules_bulk_tx_per_s",
     "console_api_ratio",
     "ingest_rows_per_s",
@@ -61,6 +63,8 @@ class BenchOptions:
     online_decisions: int = 20_000
     rules_rows: int = 200_000
     rules_online: int = 20_000
+    model_rows: int = 300_000
+    model_online: int = 20_000
     ingest_rows: int = 200_000
     console_calls: int = 200
     trace_reports: int = 2_000
@@ -108,13 +112,23 @@ def run_benchmark(
     rules = measure_rules(
         table, directory, rows=min(options.rules_rows, rows), online=options.rules_online
     )
+    tell("the model's part of a decision (trained on the region first)")
+    model = measure_model(region, rows=options.model_rows, online=options.model_online)
     console = measure_console(options.console_calls)
     ingest = measure_ingest(min(options.ingest_rows, rows))
     del table, directory
     tell("HTTP (fundwall serve" + (", then the shell baseline)" if options.shell_baseline else ")"))
     http = measure_http(region, options.http, shell_baseline=options.shell_baseline)
 
-    figures: dict[str, object] = {**replay, **baseline, **online, **rules, **console, **ingest}
+    figures: dict[str, object] = {
+        **replay,
+        **baseline,
+        **online,
+        **rules,
+        **model,
+        **console,
+        **ingest,
+    }
     figures.update(http)
     figures.update(tracing)
     ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
