@@ -18,11 +18,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from fundwall.models.trees import CompiledTrees
 
 FORMAT: Final = "fundwall-model/1"
 MODEL_FILE: Final = "model.txt"
@@ -231,6 +235,13 @@ class Model:
     @property
     def target(self) -> Target:
         return self.card.target
+
+    @cached_property
+    def trees(self) -> CompiledTrees:
+        """The trees compiled for scoring, made on first use and kept with the model."""
+        from fundwall.models.trees import CompiledTrees
+
+        return CompiledTrees.from_model_string(self.text)
 
     @classmethod
     def from_parts(cls, text: str, card: ModelCard) -> Model:
