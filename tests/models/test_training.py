@@ -22,7 +22,7 @@ from fundwall.engine.models.scoring import MODEL_REASON
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import default_pack, empty_pack
 from fundwall.engine.service import DecisionService
-from fundwall.models.training import transaction_examples, train_region
+from fundwall.models.training import train_region, transaction_examples
 from fundwall.region import read_table
 
 runner = CliRunner()

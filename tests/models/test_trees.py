@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.models.artifact import Model, ModelCard, ModelPolicy, Target
-from fundwall.models.trees import ZERO_THRESHOLD, CompiledTrees
+from fundwall.engine.models.artifact import Model, ModelCard, ModelPolicy, Target
+from fundwall.engine.models.trees import ZERO_THRESHOLD, CompiledTrees
 
 F64 = npt.NDArray[np.float64]
 RAW_TOLERANCE = 1e-9

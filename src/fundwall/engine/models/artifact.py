@@ -26,7 +26,7 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from fundwall.models.trees import CompiledTrees
+    from fundwall.engine.models.trees import CompiledTrees
 
 FORMAT: Final = "fundwall-model/1"
 MODEL_FILE: Final = "model.txt"
@@ -239,7 +239,7 @@ class Model:
     @cached_property
     def trees(self) -> CompiledTrees:
         """The trees compiled for scoring, made on first use and kept with the model."""
-        from fundwall.models.trees import CompiledTrees
+        from fundwall.engine.models.trees import CompiledTrees
 
         return CompiledTrees.from_model_string(self.text)
 
