@@ -46,6 +46,19 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert _count(DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
     assert _count(UserRow.id) == 5
 
+    # A model trained on the region is the champion: it scored every live decision, and the
+    # flagged ones carry its score and main factors among their reasons.
+    assert "is the champion" in first.stdout
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        scored = uow.session.scalar(
+            select(func.count(DecisionRow.id)).where(DecisionRow.model_version.is_not(None))
+        )
+        reasons = uow.session.scalars(
+            select(DecisionRow.reasons).where(DecisionRow.action != "pass")
+        ).all()
+    assert scored is not None and scored >= transfers - 1  # the new account's transfer too
+    assert any(r["rule_id"] == "MODEL" and "模型评分" in r["text_zh"] for rs in reasons for r in rs)
+
     # The banks grouped their alerts into cases, one went to the police, who accepted it;
     # the officer's unit stop-paid the accounts its victims paid, froze and queried one.
     assert "8. bank–police collaboration:" in first.stdout

@@ -86,6 +86,7 @@ def demo(
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
         try:
             _backtest(service, folder, platform)
+            _champion(folder, platform)
             if not serve:
                 _feed(service, folder, platform, cast)
                 return
@@ -149,6 +150,40 @@ def _backtest(service: DecisionService, folder: Path, platform: Platform) -> Non
         f"5. backtest of {service.live_pack.version} (bulk replay against the labels): "
         f"intercepts {fraud['recall']:.1%} of fraud transfers at {fraud['precision']:.1%} "
         f"precision; victim money held in the chain {body['victim_money']['chain_share']:.1%}"
+    )
+
+
+def _champion(folder: Path, platform: Platform) -> None:
+    """Train a transactions model on the region's labels (once: the folder is kept), register
+    it and make it the champion, which scores every transfer decided from then on."""
+    from fundwall.engine.model_registry import ModelState
+    from fundwall.engine.models.artifact import Target, read_model, write_model
+    from fundwall.models.registry import register_model, set_state
+
+    kept = folder.parent / f"model-{folder.name}"
+    if (kept / "card.json").is_file():
+        model = read_model(kept)
+    else:
+        from fundwall.models.training import train_region
+
+        console.print("   training a transactions model on the region's labels …")
+        model = train_region(folder, Target.TRANSACTIONS)
+        write_model(kept, model)
+    with platform.unit_of_work() as uow:
+        record = register_model(uow, platform.operator, model)
+        if record.state is not ModelState.CHAMPION:
+            set_state(
+                uow,
+                platform.operator,
+                model.version,
+                ModelState.CHAMPION,
+                "the demo's model, trained on the simulated region",
+            )
+    holdout = model.card.metrics.get("holdout", {})
+    console.print(
+        f"   model {model.version} is the champion: trained before {model.card.until}, "
+        f"held-out PR-AUC {holdout.get('pr_auc') or 0:.3f}; its score and main factors join "
+        "each flagged decision's reasons"
     )
 
 
