@@ -2,9 +2,9 @@
 
 `CompiledTrees.from_model_string(text)` reads LightGBM's text format through LightGBM's own
 parser (`Booster(model_str=...).dump_model()`), keeps only numpy arrays and lets the Booster
-go. Every node of every tree sits in one record array (`NODE`), tree after tree; `roots[t]` is
-the first node of tree t and a node's children are indices into the same array, so a score is
-a walk over one block of memory with no Python in it.
+go. Every node of every tree sits in one set of arrays (`Forest`, one array per field), tree
+after tree; `roots[t]` is the first node of tree t and a split's children are the nodes
+`left[i]` and `left[i] + 1`, so a score is a walk over flat memory with no Python in it.
 
 Scores follow LightGBM's predictor exactly (include/LightGBM/tree.h `NumericalDecision`, and
 c_api.cpp, which passes a value within ±kZeroThreshold of zero as 0.0):
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import lightgbm
 import numpy as np
@@ -37,26 +37,9 @@ from fundwall.domain.errors import InvalidInput
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
-Nodes = npt.NDArray[np.void]
+I8 = npt.NDArray[np.int8]
 
-NODE: Final = np.dtype(
-    [
-        ("threshold", np.float64),
-        ("value", np.float64),  # the leaf's output (shrinkage already in it); 0 at a split
-        ("cover", np.float64),  # training rows through the node: LightGBM's data count
-        ("feature", np.int32),  # the split's feature; LEAF at a leaf
-        ("left", np.int32),
-        ("right", np.int32),
-        ("missing", np.int8),  # MISSING_NONE, MISSING_ZERO or MISSING_NAN
-        ("default_left", np.int8),
-    ],
-    align=True,
-)
-"""One node of a compiled tree (40 bytes)."""
 LEAF: Final = -1
-Row = tuple[float, float, float, int, int, int, int, int]
-"""A node's fields in NODE's order."""
-_UNFILLED: Final[Row] = (0.0, 0.0, 0.0, LEAF, 0, 0, 0, 0)
 MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
 MISSING_TYPES: Final = {"None": MISSING_NONE, "Zero": MISSING_ZERO, "NaN": MISSING_NAN}
 ZERO_THRESHOLD: Final = float(np.float32(1e-35))
@@ -67,7 +50,29 @@ REGRESSION_OBJECTIVES: Final = frozenset(
 )
 """Objectives whose raw score is the prediction itself."""
 
+
+class Forest(NamedTuple):
+    """Every node of every tree, tree after tree, one array per field (node i is entry i)."""
+
+    roots: I32
+    """The first node of each tree."""
+    feature: I32
+    """The split's feature; LEAF at a leaf."""
+    threshold: F64
+    missing: I8
+    """MISSING_NONE, MISSING_ZERO or MISSING_NAN."""
+    default_left: I8
+    """1 when a missing value goes left."""
+    left: I32
+    """The left child; the right child is the next node (a split's children sit together)."""
+    value: F64
+    """A leaf's output (shrinkage already in it); 0 at a split."""
+    cover: F64
+    """Training rows through the node (LightGBM's internal_count and leaf_count)."""
+
+
 _jit = njit(nogil=True, cache=True)
+_inline = njit(nogil=True, cache=True, inline="always")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -80,8 +85,7 @@ class CompiledTrees:
     """
 
     feature_names: tuple[str, ...]
-    roots: I32
-    nodes: Nodes
+    forest: Forest
     depth: int
     """The deepest leaf's depth over all trees (sizes the TreeSHAP path)."""
     bias: float
@@ -93,7 +97,7 @@ class CompiledTrees:
 
     @property
     def n_trees(self) -> int:
-        return int(self.roots.shape[0])
+        return int(self.forest.roots.shape[0])
 
     @classmethod
     def from_model_string(cls, text: str) -> CompiledTrees:
@@ -111,41 +115,36 @@ class CompiledTrees:
             raise InvalidInput(
                 f"{len(names)} feature names for {n_features} features", "feature_names"
             )
-        rows: list[Row] = []
+        nodes = _Nodes()
         roots: list[int] = []
         depth = 0
         bias = 0.0
         for index, tree in enumerate(dump["tree_info"]):
             if int(tree.get("num_cat", 0)) > 0:
                 raise _categorical(index)
-            roots.append(len(rows))
-            depth = max(depth, _flatten(index, tree["tree_structure"], rows))
+            roots.append(len(nodes.feature))
+            depth = max(depth, nodes.add_tree(index, tree["tree_structure"]))
             bias += _expected_value(tree["tree_structure"])
-        nodes = np.array(rows, dtype=NODE)
-        return cls(names, np.array(roots, dtype=np.int32), nodes, depth, bias)
+        return cls(names, nodes.forest(roots), depth, bias)
 
     def raw_one(self, vector: npt.ArrayLike) -> float:
         """The raw score of one vector of `n_features` values (NaN for a missing one)."""
-        return float(raw_one(self._vector(vector), self.roots, self.nodes))
+        return float(raw_one(self._vector(vector), self.forest))
 
     def raw_many(self, matrix: npt.ArrayLike) -> F64:
         """The raw score of each row of an (n, n_features) matrix."""
-        result: F64 = raw_many(self._matrix(matrix), self.roots, self.nodes)
+        result: F64 = raw_many(self._matrix(matrix), self.forest)
         return result
 
     def contributions_one(self, vector: npt.ArrayLike) -> F64:
         """Each feature's SHAP value for one vector, then the expected value (n_features + 1
         numbers that add up to the raw score)."""
-        result: F64 = contributions_one(
-            self._vector(vector), self.roots, self.nodes, self.depth, self.bias
-        )
+        result: F64 = contributions_one(self._vector(vector), self.forest, self.depth, self.bias)
         return result
 
     def contributions_many(self, matrix: npt.ArrayLike) -> F64:
         """`contributions_one` of each row: an (n, n_features + 1) matrix."""
-        result: F64 = contributions_many(
-            self._matrix(matrix), self.roots, self.nodes, self.depth, self.bias
-        )
+        result: F64 = contributions_many(self._matrix(matrix), self.forest, self.depth, self.bias)
         return result
 
     def _vector(self, vector: npt.ArrayLike) -> F64:
@@ -176,7 +175,7 @@ def _check_model(dump: Mapping[str, Any]) -> None:
             "model is scored",
             "num_class",
         )
-    name, *options = str(dump.get("objective", "")).split()
+    name, *options = str(dump.get("objective") or "none").split()
     if name == "binary":
         sigmoids = [option for option in options if option.startswith("sigmoid:")]
         if any(float(option.removeprefix("sigmoid:")) != 1.0 for option in sigmoids):
@@ -193,8 +192,8 @@ def _check_model(dump: Mapping[str, Any]) -> None:
         )
     if dump.get("average_output"):
         raise InvalidInput(
-            "a random forest (average_output) is not supported: LightGBM's own contributions "
-            "do not average, so they would not add up to its score",
+            "a random forest (average_output) is not supported: its prediction averages the "
+            "trees, while LightGBM's raw score and contributions add them up",
             "average_output",
         )
 
@@ -207,46 +206,71 @@ def _categorical(tree: int) -> InvalidInput:
     )
 
 
-def _flatten(
-    tree: int,
-    structure: Mapping[str, Any],
-    rows: list[Row],
-) -> int:
-    """Append one tree's nodes to `rows` (a split's two children side by side) and return its
-    deepest leaf's depth."""
-    pending: list[tuple[Mapping[str, Any], int, int]] = [(structure, len(rows), 0)]
-    rows.append(_UNFILLED)
-    deepest = 0
-    while pending:
-        node, at, depth = pending.pop()
-        if "leaf_value" in node:
-            if "leaf_coeff" in node or "leaf_const" in node:
-                raise InvalidInput(
-                    "linear trees are not supported: their leaves are models of their own",
-                    "is_linear",
-                    record=f"tree {tree}",
-                )
-            rows[at] = (0.0, float(node["leaf_value"]), float(node["leaf_count"]), LEAF, 0, 0,
-                        0, 0)  # fmt: skip
-            deepest = max(deepest, depth)
-            continue
-        if node["decision_type"] != "<=":
-            raise _categorical(tree)
-        left, right = len(rows), len(rows) + 1
-        rows.extend((_UNFILLED, _UNFILLED))
-        rows[at] = (
-            float(node["threshold"]),
-            0.0,
-            float(node["internal_count"]),
-            int(node["split_feature"]),
-            left,
-            right,
-            MISSING_TYPES[node["missing_type"]],
-            int(bool(node["default_left"])),
+class _Nodes:
+    """The forest's arrays as lists while trees are added."""
+
+    def __init__(self) -> None:
+        self.feature: list[int] = []
+        self.threshold: list[float] = []
+        self.missing: list[int] = []
+        self.default_left: list[int] = []
+        self.left: list[int] = []
+        self.value: list[float] = []
+        self.cover: list[float] = []
+
+    def add_tree(self, tree: int, structure: Mapping[str, Any]) -> int:
+        """Append one tree's nodes; return its deepest leaf's depth."""
+        pending: list[tuple[Mapping[str, Any], int, int]] = [(structure, self._new(), 0)]
+        deepest = 0
+        while pending:
+            node, at, depth = pending.pop()
+            if "leaf_value" in node:
+                if "leaf_coeff" in node or "leaf_const" in node:
+                    raise InvalidInput(
+                        "linear trees are not supported: their leaves are models of their own",
+                        "is_linear",
+                        record=f"tree {tree}",
+                    )
+                self.value[at] = float(node["leaf_value"])
+                self.cover[at] = float(node["leaf_count"])
+                deepest = max(deepest, depth)
+                continue
+            if node["decision_type"] != "<=":
+                raise _categorical(tree)
+            left = self._new()
+            self._new()
+            self.feature[at] = int(node["split_feature"])
+            self.threshold[at] = float(node["threshold"])
+            self.missing[at] = MISSING_TYPES[node["missing_type"]]
+            self.default_left[at] = int(bool(node["default_left"]))
+            self.left[at] = left
+            self.cover[at] = float(node["internal_count"])
+            pending.append((node["right_child"], left + 1, depth + 1))
+            pending.append((node["left_child"], left, depth + 1))
+        return deepest
+
+    def _new(self) -> int:
+        """A new node, a leaf until filled in."""
+        self.feature.append(LEAF)
+        self.threshold.append(0.0)
+        self.missing.append(MISSING_NONE)
+        self.default_left.append(0)
+        self.left.append(0)
+        self.value.append(0.0)
+        self.cover.append(0.0)
+        return len(self.feature) - 1
+
+    def forest(self, roots: list[int]) -> Forest:
+        return Forest(
+            roots=np.array(roots, dtype=np.int32),
+            feature=np.array(self.feature, dtype=np.int32),
+            threshold=np.array(self.threshold, dtype=np.float64),
+            missing=np.array(self.missing, dtype=np.int8),
+            default_left=np.array(self.default_left, dtype=np.int8),
+            left=np.array(self.left, dtype=np.int32),
+            value=np.array(self.value, dtype=np.float64),
+            cover=np.array(self.cover, dtype=np.float64),
         )
-        pending.append((node["right_child"], right, depth + 1))
-        pending.append((node["left_child"], left, depth + 1))
-    return deepest
 
 
 def _expected_value(structure: Mapping[str, Any]) -> float:
@@ -272,38 +296,40 @@ def _expected_value(structure: Mapping[str, Any]) -> float:
 # --- kernels ---------------------------------------------------------------------------------
 
 
-@_jit
-def _child(nodes: Nodes, node: int, value: float) -> int:
+@_inline
+def _child(forest: Forest, node: int, value: float) -> int:
     """The child of split `node` that `value` goes to (LightGBM's NumericalDecision)."""
-    split = nodes[node]
+    left = int(forest.left[node])
+    missing = forest.missing[node]
     if np.isnan(value):
-        if split.missing == MISSING_NAN:
-            return int(split.left if split.default_left else split.right)
+        if missing == MISSING_NAN:
+            return left if forest.default_left[node] else left + 1
         value = 0.0
     elif abs(value) <= ZERO_THRESHOLD:
         value = 0.0
-    if split.missing == MISSING_ZERO and value == 0.0:
-        return int(split.left if split.default_left else split.right)
-    return int(split.left if value <= split.threshold else split.right)
+    if missing == MISSING_ZERO and value == 0.0:
+        return left if forest.default_left[node] else left + 1
+    return left if value <= forest.threshold[node] else left + 1
 
 
 @_jit
-def raw_one(vector: F64, roots: I32, nodes: Nodes) -> float:
+def raw_one(vector: F64, forest: Forest) -> float:
     """The sum of the trees' leaves that `vector` reaches, tree after tree."""
+    feature = forest.feature
     total = 0.0
-    for tree in range(roots.shape[0]):
-        node = roots[tree]
-        while nodes[node].feature != LEAF:
-            node = _child(nodes, node, vector[nodes[node].feature])
-        total += nodes[node].value
+    for tree in range(forest.roots.shape[0]):
+        node = int(forest.roots[tree])
+        while feature[node] != LEAF:
+            node = _child(forest, node, vector[feature[node]])
+        total += forest.value[node]
     return total
 
 
 @_jit
-def raw_many(matrix: F64, roots: I32, nodes: Nodes) -> F64:
+def raw_many(matrix: F64, forest: Forest) -> F64:
     scores = np.empty(matrix.shape[0], dtype=np.float64)
     for row in range(matrix.shape[0]):
-        scores[row] = raw_one(matrix[row], roots, nodes)
+        scores[row] = raw_one(matrix[row], forest)
     return scores
 
 
@@ -366,7 +392,7 @@ def _unwound_sum(zero: F64, one: F64, weight: F64, base: int, depth: int, index:
 
 @_jit
 def _tree_shap(
-    vector: F64, nodes: Nodes, root: int, phi: F64, path_feature: I32, zero: F64, one: F64,
+    vector: F64, forest: Forest, root: int, phi: F64, path_feature: I32, zero: F64, one: F64,
     weight: F64, stack_node: I32, stack_depth: I32, stack_base: I32, stack_zero: F64,
     stack_one: F64, stack_feature: I32,
 ) -> None:  # fmt: skip
@@ -389,18 +415,20 @@ def _tree_shap(
             weight[base + i] = weight[parent_base + i]
         _extend(path_feature, zero, one, weight, base, depth, stack_zero[top], stack_one[top],
                 stack_feature[top])  # fmt: skip
-        here = nodes[node]
-        if here.feature == LEAF:
+        feature = forest.feature[node]
+        if feature == LEAF:
             for i in range(1, depth + 1):
                 share = _unwound_sum(zero, one, weight, base, depth, i)
-                phi[path_feature[base + i]] += share * (one[base + i] - zero[base + i]) * here.value
+                phi[path_feature[base + i]] += (
+                    share * (one[base + i] - zero[base + i]) * forest.value[node]
+                )
             continue
-        hot = _child(nodes, node, vector[here.feature])
-        cold = here.right if hot == here.left else here.left
+        hot = _child(forest, node, vector[feature])
+        cold = hot + 1 if hot == forest.left[node] else hot - 1
         incoming_zero, incoming_one = 1.0, 1.0
         # A feature split on again is unwound from the path and extended anew here.
         for index in range(depth + 1):
-            if path_feature[base + index] == here.feature:
+            if path_feature[base + index] == feature:
                 incoming_zero, incoming_one = zero[base + index], one[base + index]
                 _unwind(path_feature, zero, one, weight, base, depth, index)
                 depth -= 1
@@ -408,15 +436,13 @@ def _tree_shap(
         # The cold child is pushed first so that the hot one is visited first, as in LightGBM.
         for child, one_fraction in ((cold, 0.0), (hot, incoming_one)):
             stack_node[top], stack_depth[top], stack_base[top] = child, depth + 1, base
-            stack_zero[top] = nodes[child].cover / here.cover * incoming_zero
-            stack_one[top], stack_feature[top] = one_fraction, here.feature
+            stack_zero[top] = forest.cover[child] / forest.cover[node] * incoming_zero
+            stack_one[top], stack_feature[top] = one_fraction, feature
             top += 1
 
 
 @_jit
-def _contributions_into(
-    vector: F64, roots: I32, nodes: Nodes, depth: int, bias: float, phi: F64
-) -> None:
+def _contributions_into(vector: F64, forest: Forest, depth: int, bias: float, phi: F64) -> None:
     path_size = (depth + 1) * (depth + 2) // 2
     path_feature = np.empty(path_size, dtype=np.int32)
     zero = np.empty(path_size, dtype=np.float64)
@@ -430,24 +456,25 @@ def _contributions_into(
     stack_one = np.empty(stack_size, dtype=np.float64)
     stack_feature = np.empty(stack_size, dtype=np.int32)
     phi[:] = 0.0
-    for tree in range(roots.shape[0]):
-        if nodes[roots[tree]].feature != LEAF:
-            _tree_shap(vector, nodes, roots[tree], phi, path_feature, zero, one, weight,
+    for tree in range(forest.roots.shape[0]):
+        root = forest.roots[tree]
+        if forest.feature[root] != LEAF:
+            _tree_shap(vector, forest, root, phi, path_feature, zero, one, weight,
                        stack_node, stack_depth, stack_base, stack_zero, stack_one,
                        stack_feature)  # fmt: skip
     phi[vector.shape[0]] = bias
 
 
 @_jit
-def contributions_one(vector: F64, roots: I32, nodes: Nodes, depth: int, bias: float) -> F64:
+def contributions_one(vector: F64, forest: Forest, depth: int, bias: float) -> F64:
     phi = np.empty(vector.shape[0] + 1, dtype=np.float64)
-    _contributions_into(vector, roots, nodes, depth, bias, phi)
+    _contributions_into(vector, forest, depth, bias, phi)
     return phi
 
 
 @_jit
-def contributions_many(matrix: F64, roots: I32, nodes: Nodes, depth: int, bias: float) -> F64:
+def contributions_many(matrix: F64, forest: Forest, depth: int, bias: float) -> F64:
     phi = np.empty((matrix.shape[0], matrix.shape[1] + 1), dtype=np.float64)
     for row in range(matrix.shape[0]):
-        _contributions_into(matrix[row], roots, nodes, depth, bias, phi[row])
+        _contributions_into(matrix[row], forest, depth, bias, phi[row])
     return phi
