@@ -58,7 +58,7 @@ def train(
     for period, figures in card.metrics.items():
         shown = ", ".join(f"{name} {_figure(value)}" for name, value in figures.items())
         console.print(f"  {period}: {shown}")
-    thresholds = ", ".join(f"{a} ≥ {p:.3f}" for a, p in card.policy.to_dict().items())
+    thresholds = ", ".join(f"{a} ≥ {p:.6g}" for a, p in card.policy.to_dict().items())
     console.print(f"  policy: {thresholds}")
 
 

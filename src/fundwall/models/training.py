@@ -49,7 +49,8 @@ period: the last fifth of each is what the next step is judged on."""
 PARAMS: Final[dict[str, Any]] = {
     "objective": "binary",
     "learning_rate": 0.1,
-    "num_leaves": 31,
+    "num_leaves": 15,
+    "max_depth": 6,
     "max_bin": 63,
     "min_data_in_leaf": 50,
     "feature_fraction": 0.8,

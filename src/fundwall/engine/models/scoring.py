@@ -15,6 +15,7 @@ alone never warns (warning speaks to the customer, which the rules decide).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -101,7 +102,7 @@ class ModelScorer:
     def score(self, vector: Sequence[float]) -> tuple[float, Action]:
         """The probability of one vector and the action the model's thresholds give it."""
         raw = self.trees.raw_one(self._row(vector))
-        probability = float(_sigmoid(np.array([raw]))[0])
+        probability = 1.0 / (1.0 + math.exp(-raw)) if raw > -700.0 else 0.0
         return probability, self.policy.action_for(probability)
 
     def reason(self, vector: Sequence[float], probability: float, action: Action) -> Reason:
