@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text, update
 
+from fundwall.crypto import Keyring
+from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.domain.identity import ResidentId
+from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.domain.parties import Party, PartyKind
 from fundwall.store import DatabaseUnavailableError, open_database
 from fundwall.store.database import display_url, parse_url, reachable
+from fundwall.store.mapping import account_values, institution_values, party_values
 from fundwall.store.migrate import (
     alembic_config,
     database_revision,
@@ -78,6 +85,52 @@ def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds(database_url:
     finally:
         database.dispose()
     assert upgrade(database_url).after == head_revision()
+
+
+def test_downgrade_below_unknown_openings_is_refused_while_one_is_unknown(
+    database_url: str, keyring: Keyring
+) -> None:
+    upgrade(database_url)
+    bank = Institution(
+        "B001", "厦门示例银行", "Xiamen Example Bank", InstitutionKind.BANK, "350200"
+    )
+    holder = Party("P1", PartyKind.PERSON, "张三", ResidentId("11010519491231002X"), None, "350203")
+    account = Account(
+        "6222020000000001",
+        "B001",
+        "P1",
+        AccountClass.CLASS_I,
+        AccountStatus.NORMAL,
+        RiskTier.LOW,
+        opened_at=None,
+        opening_channel=OpeningChannel.COUNTER,
+    )
+    accounts = Base.metadata.tables["accounts"]
+    database = open_database(database_url)
+    try:
+        with database.begin() as connection:
+            connection.execute(
+                insert(Base.metadata.tables["institutions"]), institution_values(bank)
+            )
+            connection.execute(
+                insert(Base.metadata.tables["parties"]), party_values(holder, keyring)
+            )
+            connection.execute(insert(accounts), account_values(account))
+        with (
+            database.begin() as connection,
+            pytest.raises(Conflict, match="1 accounts have an unknown opening"),
+        ):
+            command.downgrade(alembic_config(connection), "0009")
+        with database.begin() as connection:
+            connection.execute(update(accounts).values(opened_at=datetime(2023, 3, 1, tzinfo=UTC)))
+            command.downgrade(alembic_config(connection), "0009")
+        opened = next(
+            c for c in inspect(database).get_columns("accounts") if c["name"] == "opened_at"
+        )
+        assert opened["nullable"] is False
+    finally:
+        database.dispose()
+    assert database_revision(database_url) == "0009"
 
 
 def test_sqlite_file_and_directory_are_created_with_wal_and_foreign_keys(tmp_path: Path) -> None:
