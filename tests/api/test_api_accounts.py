@@ -16,9 +16,18 @@ from fundwall.api.accounts import ACCOUNT_BODY_BYTES, AccountReports
 from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.config import Settings
+from fundwall.domain.accounts import (
+    Account,
+    AccountClass,
+    AccountStatus,
+    OpeningChannel,
+    RiskTier,
+)
+from fundwall.domain.identity import ResidentId
 from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.domain.parties import Party, PartyKind
 from fundwall.members import create_api_key
-from fundwall.store.mapping import institution_row
+from fundwall.store.mapping import account_row, institution_row, party_row
 from fundwall.store.tables import AccountRow
 
 MINE, THEIRS = "301", "302"
@@ -144,6 +153,37 @@ def test_a_closed_account_pays_nothing(
         f"/v1/accounts/{CARD}", json={"status": "frozen_full", "reason": "x"}, headers=keys[MINE]
     )
     assert police_only.status_code == 422
+
+
+def test_an_account_loaded_without_its_opening_answers_it_as_unknown(
+    client: TestClient, keys: dict[str, dict[str, str]], platform: Platform, clock: FixedClock
+) -> None:
+    """As `fundwall load` stores an imported account: its opening null, never a stand-in."""
+    holder = Party(
+        "P1", PartyKind.PERSON, "张三", ResidentId.parse("11010519491231002X"), None, "110105"
+    )
+    account = Account(
+        CARD,
+        MINE,
+        "P1",
+        AccountClass.CLASS_I,
+        AccountStatus.NORMAL,
+        RiskTier.LOW,
+        opened_at=None,
+        opening_channel=OpeningChannel.COUNTER,
+    )
+    with platform.unit_of_work() as uow:
+        uow.session.add(party_row(holder, platform.keyring))
+        uow.session.flush()
+        uow.session.add(account_row(account, balance_fen=300_000))
+        uow.commit()
+    changed = client.patch(
+        f"/v1/accounts/{CARD}", json={"account_class": "II", "reason": "降级"}, headers=keys[MINE]
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["opened_at"] is None and changed.json()["account_class"] == "II"
+    decided = client.post("/v1/transactions", json=spend(clock, "T-1"), headers=keys[MINE])
+    assert decided.status_code == 200, decided.text
 
 
 @pytest.mark.parametrize(

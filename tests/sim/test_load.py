@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 from sqlalchemy import Engine, func, select
 
+from fundwall.auth.actor import Actor
+from fundwall.bootstrap import Platform
+from fundwall.clock import FixedClock
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.errors import InvalidInput
+from fundwall.domain.money import Money
+from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.region import read_table, write_table
+from fundwall.rulepacks.registry import promote, register_pack
 from fundwall.sim.load import load_region
+from fundwall.sim.params import START
 from fundwall.store.tables import (
     AccountRow,
     AuditRow,
@@ -101,25 +109,87 @@ def test_a_folder_that_is_not_a_region_is_refused(
     assert _count(database, PartyRow) == 0
 
 
-def test_an_imported_folder_is_refused_before_anything_is_written(
-    tmp_path: Path, database: Engine, keyring: Keyring
-) -> None:
-    """Imports leave the accounts' openings unknown, which the store cannot hold yet; a
-    stand-in opening would make every such account look newly opened to the engine."""
-    from fundwall.sim.importers import import_paysim
+AMLSIM_ACCOUNTS = (
+    "acct_id,dsply_nm,type,acct_stat,acct_rptng_crncy,prior_sar_count,branch_id,open_dt,"
+    "close_dt,initial_deposit,tx_behavior_id,bank_id\n"
+    "10,C_10,SAV,A,USD,False,1,2017-01-01T00:00:00Z,2019-09-28T00:00:00Z,500.0,1,default\n"
+    "11,C_11,SAV,A,USD,True,1,2017-01-11T00:00:00Z,2019-09-28T00:00:00Z,600.0,1,default\n"
+)
+"""AMLSim's converter layout: account 10 opens on the first day (AMLSim's default, which says
+nothing of its age: unknown), account 11 ten days into the period (a real opening)."""
+AMLSIM_TRANSACTIONS = (
+    "tran_id,orig_acct,bene_acct,tx_type,base_amt,tran_timestamp,is_sar,alert_id,is_frgn_trxn\n"
+    "1,10,11,TRANSFER,100.5,2017-01-01T00:00:00Z,False,-1,false\n"
+    "2,11,10,TRANSFER,99.0,2017-01-12T00:00:00Z,True,3,false\n"
+)
+AGE_PACK = """
+pack:
+  id: ages
+  version: "1"
+  description: {zh: "报告账龄", en: "report account ages"}
+policy:
+  thresholds: {alert: 30, warn: 50, delay: 70, block: 100}
+rules:
+  - id: AGE1
+    name: {zh: "报告账龄", en: "report the age"}
+    typology: mule
+    when: amount > 0
+    score: 30
+    reason: {zh: "开户{payer_age_days}", en: "opened {payer_age_days}"}
+""".encode()
+"""Alerts on every transaction and quotes the payer's age."""
 
-    src = tmp_path / "p.csv"
-    src.write_text(
-        "step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,"
-        "newbalanceDest,isFraud,isFlaggedFraud\n"
-        "1,PAYMENT,5,C1,10,5,M2,0,0,0,0\n2,TRANSFER,5,C1,5,0,C3,0,5,1,0\n"
-        "2,CASH_OUT,5,C3,5,0,C4,0,0,1,0\n"
+
+def test_an_imported_folder_loads_too(
+    tmp_path: Path, platform: Platform, database: Engine, keyring: Keyring, clock: FixedClock
+) -> None:
+    """An import's unknown openings are stored as null, never as a stand-in time, and a
+    decision over the store reads such an account's age as unknown (-1)."""
+    from fundwall.sim.importers import import_amlsim
+
+    src = tmp_path / "aml"
+    src.mkdir()
+    (src / "accounts.csv").write_text(AMLSIM_ACCOUNTS)
+    (src / "transactions.csv").write_text(AMLSIM_TRANSACTIONS)
+    assert import_amlsim(src, tmp_path / "region").bad == []
+    result = load_region(tmp_path / "region", database, keyring)
+    assert (result.inserted["accounts"], result.inserted["transactions"]) == (2, 2)
+    with database.connect() as connection:
+        rows = connection.execute(
+            select(AccountRow.account_no, AccountRow.opened_at, AccountRow.balance_fen)
+        )
+        stored = {number: (opened, balance) for number, opened, balance in rows}
+    opened = START + timedelta(days=10)
+    assert stored == {"AML00000010": (None, 49_850), "AML00000011": (opened, 60_150)}
+
+    with platform.unit_of_work() as uow:
+        version = register_pack(uow, Actor.operator("test"), AGE_PACK, name="ages").version
+    with platform.unit_of_work() as uow:
+        promote(uow, Actor.operator("test"), version)
+    service = platform.decision_service()
+    try:
+        ages = {
+            payer: dict(service.decide(_transfer(payer, payee, clock.now())).reasons[0].values)
+            for payer, payee in (("AML00000010", "AML00000011"), ("AML00000011", "AML00000010"))
+        }
+    finally:
+        service.close()
+    assert ages["AML00000010"]["payer_age_days"] == -1
+    assert ages["AML00000011"]["payer_age_days"] == (clock.now() - opened).days
+
+
+def _transfer(payer: str, payee: str, when: datetime) -> Transaction:
+    return Transaction(
+        tx_id=f"T-{payer}",
+        ts=when,
+        kind=TransactionKind.TRANSFER,
+        payer_account=payer,
+        payee_account=payee,
+        payer_bank="AML",
+        payee_bank="AML",
+        amount=Money.of_fen(100),
+        channel=Channel.MOBILE,
     )
-    import_paysim(src, tmp_path / "region")
-    with pytest.raises(InvalidInput, match="4 accounts have no opening time") as error:
-        load_region(tmp_path / "region", database, keyring)
-    assert error.value.field == "opened_at"
-    assert _count(database, InstitutionRow) == _count(database, PartyRow) == 0
 
 
 def test_a_row_the_domain_refuses_stops_the_load_and_is_named(

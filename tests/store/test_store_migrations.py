@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,23 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
+from fundwall.crypto import Keyring
+from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
+from fundwall.domain.devices import FaceCheck, LoginEvent
 from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.domain.identity import ResidentId
+from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.domain.parties import Party, PartyKind
 from fundwall.store import DatabaseUnavailableError, open_database
 from fundwall.store.database import display_url, parse_url, reachable
+from fundwall.store.mapping import (
+    account_values,
+    institution_values,
+    login_event_values,
+    party_values,
+)
 from fundwall.store.migrate import (
     alembic_config,
     database_revision,
@@ -78,6 +91,92 @@ def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds(database_url:
     finally:
         database.dispose()
     assert upgrade(database_url).after == head_revision()
+
+
+OPENED = datetime(2023, 3, 1, tzinfo=UTC)
+ACCOUNT_NO = "6222020000000001"
+
+
+def _an_account_and_its_login(url: str, keyring: Keyring, opened_at: datetime | None) -> None:
+    """One account, as the code writes it, and a login referencing it."""
+    bank = Institution("B001", "厦门银行", "Xiamen Bank", InstitutionKind.BANK, "350200")
+    holder = Party("P1", PartyKind.PERSON, "张三", ResidentId("11010519491231002X"), None, "350203")
+    account = Account(
+        ACCOUNT_NO,
+        "B001",
+        "P1",
+        AccountClass.CLASS_I,
+        AccountStatus.NORMAL,
+        RiskTier.LOW,
+        opened_at=opened_at,
+        opening_channel=OpeningChannel.COUNTER,
+    )
+    login = LoginEvent("L1", ACCOUNT_NO, OPENED, None, None, None, FaceCheck.PASSED)
+    tables = Base.metadata.tables
+    database = open_database(url)
+    try:
+        with database.begin() as connection:
+            connection.execute(insert(tables["institutions"]), institution_values(bank))
+            connection.execute(insert(tables["parties"]), party_values(holder, keyring))
+            connection.execute(insert(tables["accounts"]), account_values(account))
+            connection.execute(insert(tables["login_events"]), login_event_values(login))
+    finally:
+        database.dispose()
+
+
+def _opened_at_nullable(url: str) -> bool:
+    database = open_database(url)
+    try:
+        columns = inspect(database).get_columns("accounts")
+    finally:
+        database.dispose()
+    return bool(next(c for c in columns if c["name"] == "opened_at")["nullable"])
+
+
+def test_upgrade_to_unknown_openings_keeps_accounts_other_rows_reference(
+    database_url: str, keyring: Keyring
+) -> None:
+    """SQLite rebuilds the accounts table for 0010: the logins referencing it stay valid."""
+    upgrade(database_url, "0009")
+    _an_account_and_its_login(database_url, keyring, OPENED)
+    assert upgrade(database_url).after == head_revision()
+    assert _opened_at_nullable(database_url)
+    database = open_database(database_url)
+    try:
+        with database.connect() as connection:
+            joined = connection.execute(
+                text(
+                    "SELECT a.opened_at FROM login_events l "
+                    "JOIN accounts a ON a.account_no = l.account_no"
+                )
+            ).all()
+    finally:
+        database.dispose()
+    assert len(joined) == 1 and joined[0][0] is not None
+
+
+def test_downgrade_below_unknown_openings_is_refused_while_one_is_unknown(
+    database_url: str, keyring: Keyring
+) -> None:
+    upgrade(database_url)
+    _an_account_and_its_login(database_url, keyring, None)
+    accounts = Base.metadata.tables["accounts"]
+    database = open_database(database_url)
+    try:
+        with (
+            database.begin() as connection,
+            pytest.raises(Conflict, match="1 accounts have an unknown opening"),
+        ):
+            command.downgrade(alembic_config(connection), "0009")
+        with database.begin() as connection:
+            connection.execute(Base.metadata.tables["login_events"].delete())
+            connection.execute(accounts.delete())
+        with database.begin() as connection:
+            command.downgrade(alembic_config(connection), "0009")
+    finally:
+        database.dispose()
+    assert database_revision(database_url) == "0009"
+    assert not _opened_at_nullable(database_url)
 
 
 def test_sqlite_file_and_directory_are_created_with_wal_and_foreign_keys(tmp_path: Path) -> None:

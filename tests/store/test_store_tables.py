@@ -6,6 +6,7 @@ Round trips go domain object → row → database → row → domain object, thr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -116,6 +117,19 @@ def test_firm_without_phone_round_trips(uow_factory: UowFactory, keyring: Keyrin
         stored = uow.session.get_one(PartyRow, "F1")
         assert (stored.phone_enc, stored.phone_hash, stored.birth_year) == (None, None, None)
         assert party_of(stored, keyring) == FIRM
+
+
+def test_an_unknown_opening_is_stored_as_unknown(uow_factory: UowFactory, keyring: Keyring) -> None:
+    """Imported accounts' openings are unknown: null in the store, None again when read."""
+    seed(uow_factory, keyring)
+    imported = dataclasses.replace(ACCOUNT, account_no="6222020000000002", opened_at=None)
+    with uow_factory() as uow:
+        uow.session.add(account_row(imported))
+        uow.commit()
+    with uow_factory() as uow:
+        stored = uow.session.get_one(AccountRow, imported.account_no)
+        assert stored.opened_at is None
+        assert account_of(stored) == imported
 
 
 def test_personal_data_is_stored_encrypted_and_found_by_keyed_hash(

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
-from fundwall.store.tables import DecisionRow
+from fundwall.store.tables import AccountRow, DecisionRow
 
 from .conftest import Browser, Console, open_client
 from .region import Region
@@ -129,6 +129,29 @@ def test_the_account_profile_masks_the_holder_until_unmasked_on_purpose(
     assert record.actor == f"user:analyst1@{region.first_bank}"
     assert record.details["purpose"] == "call-back on a blocked payment"
     assert region.first_account not in record.subject  # the account number is masked there
+
+
+def test_an_account_whose_opening_is_unknown_reads_so_on_its_page_and_in_the_api(
+    as_user: AsUser, console: Console, region: Region
+) -> None:
+    """As `fundwall load` stores an imported account: its opening null, never shown as a time."""
+    with console.uow() as uow:
+        uow.session.execute(
+            update(AccountRow)
+            .where(AccountRow.account_no == region.first_account)
+            .values(opened_at=None)
+        )
+        uow.commit()
+    client = as_user("analyst1")
+    assert "<dt>开户</dt><dd>未知 · " in client.get(f"/accounts/{region.first_account}").text
+    client.get("/lang/en")
+    english = client.get(f"/accounts/{region.first_account}").text
+    assert "<dt>Opened</dt><dd>unknown · " in english
+    answer = open_client(console.app).get(
+        f"/v1/accounts/{region.first_account}",
+        headers={"Authorization": f"Bearer {region.first_key}"},
+    )
+    assert answer.status_code == 200 and answer.json()["opened_at"] is None
 
 
 def test_the_hub_cannot_unmask_and_the_police_only_in_their_scope(

@@ -135,7 +135,7 @@ def open_account(
         f"account:{mask_account(number)}",
         {
             "class": account.account_class.value,
-            "opened_at": account.opened_at.isoformat(),
+            "opened_at": opening.opened_at.isoformat(),
             "channel": account.opening_channel.value,
             "holder": f"party:{party_id}",
             "new_holder": new_party,

@@ -76,7 +76,8 @@ class AccountProfile:
     account_class: AccountClass
     status: AccountStatus
     risk_tier: RiskTier
-    opened_at: datetime
+    opened_at: datetime | None
+    """None when the source does not say (accounts loaded from imported public data)."""
     opening_channel: str
     bound_account: str | None
     balance_fen: int

@@ -137,7 +137,9 @@ class AccountOut(BaseModel):
     bank: str
     account_class: AccountClass
     status: AccountStatus
-    opened_at: datetime
+    opened_at: datetime | None = Field(
+        description="null when unknown (accounts loaded from imported public data)"
+    )
     opening_channel: OpeningChannel
     bound_account: str | None
 

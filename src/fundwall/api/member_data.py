@@ -43,7 +43,9 @@ class AccountOut(BaseModel):
     account_class: str
     status: str
     risk_tier: str
-    opened_at: datetime
+    opened_at: datetime | None = Field(
+        description="null when unknown (accounts loaded from imported public data)"
+    )
     balance_fen: int
     in_fen: int = Field(description="money received in the stored history")
     out_fen: int = Field(description="money paid out in the stored history")

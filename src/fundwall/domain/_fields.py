@@ -111,6 +111,10 @@ def aware_utc(value: object, field: str) -> datetime:
         raise InvalidInput("time is outside the calendar once converted to UTC", field) from None
 
 
+def optional_aware_utc(value: object, field: str) -> datetime | None:
+    return None if value is None else aware_utc(value, field)
+
+
 def parse_time(value: object, field: str) -> datetime:
     """An ISO-8601 date and time with a UTC offset (or an aware datetime), in UTC."""
     if isinstance(value, str):

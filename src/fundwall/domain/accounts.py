@@ -7,8 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from fundwall.domain._fields import (
-    aware_utc,
     member,
+    optional_aware_utc,
     optional_reference,
     reference,
     set_field,
@@ -94,7 +94,9 @@ class OpeningChannel(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """An account at an institution; `opened_at` is aware and stored in UTC.
+    """An account at an institution; `opened_at` is aware and stored in UTC, or None when
+    the source does not say (imported public data): its age is then unknown, never taken as
+    new.
 
     Only Class II and III accounts have a `bound_account` (the holder's account they are
     tied to, e.g. a Class I account at another bank); it is never the account itself.
@@ -106,7 +108,7 @@ class Account:
     account_class: AccountClass
     status: AccountStatus
     risk_tier: RiskTier
-    opened_at: datetime
+    opened_at: datetime | None
     opening_channel: OpeningChannel
     bound_account: str | None = None
 
@@ -117,7 +119,7 @@ class Account:
         set_field(self, "account_class", member(AccountClass, self.account_class, "account_class"))
         set_field(self, "status", member(AccountStatus, self.status, "status"))
         set_field(self, "risk_tier", member(RiskTier, self.risk_tier, "risk_tier"))
-        set_field(self, "opened_at", aware_utc(self.opened_at, "opened_at"))
+        set_field(self, "opened_at", optional_aware_utc(self.opened_at, "opened_at"))
         set_field(
             self, "opening_channel", member(OpeningChannel, self.opening_channel, "opening_channel")
         )

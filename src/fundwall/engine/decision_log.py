@@ -43,6 +43,7 @@ from fundwall.domain.identity import ResidentId
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.features import AccountDirectory, TxEvent
+from fundwall.engine.features.catalog import NEVER
 from fundwall.engine.features.directory import CLASS_CODES, ReportedAccount
 from fundwall.engine.features.inputs import TRANSACTION_COLUMNS, micros
 from fundwall.store.database import DatabaseUnavailableError, reachable
@@ -191,7 +192,8 @@ class DecisionLog:
         self, since: int, keyring: Keyring | None
     ) -> list[tuple[ReportedAccount, str | None, tuple[str, str | None]]]:
         """Accounts members reported after revision `since`, in report order: each as the
-        directory takes it, with its bound account and its holder's (ID hash, phone hash)."""
+        directory takes it (an unknown opening as `NEVER`, as the directory reads a null one),
+        with its bound account and its holder's (ID hash, phone hash)."""
         query = (
             select(
                 AccountRow.account_no,
@@ -229,7 +231,7 @@ class DecisionLog:
                     row.institution_code,
                     row.party_id,
                     CLASS_CODES[row.account_class.lower()],
-                    micros(row.opened_at, "opened_at"),
+                    NEVER if row.opened_at is None else micros(row.opened_at, "opened_at"),
                     row.balance_fen,
                     birth.year * 10000 + birth.month * 100 + birth.day if birth else -1,
                     phones,

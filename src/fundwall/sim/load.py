@@ -82,9 +82,7 @@ def load_region(
     tick = progress or (lambda _table, _done, _total: None)
     result = LoadResult()
     history = read_table(folder, "transactions")
-    accounts_table = read_table(folder, "accounts")
-    _require_openings(accounts_table)
-    accounts = _balances(accounts_table, history if transactions else None)
+    accounts = _balances(read_table(folder, "accounts"), history if transactions else None)
     steps: list[tuple[type[Any], str, str, pa.Table, Make]] = [
         (InstitutionRow, "code", "code", read_table(folder, "institutions"), _institution),
         (PartyRow, "party_id", "party_id", read_table(folder, "parties"), _party(keyring)),
@@ -153,20 +151,6 @@ def _load_table(
     return inserted, present
 
 
-def _require_openings(accounts: pa.Table) -> None:
-    """Refuse, before anything is written, a folder whose accounts' openings are unknown
-    (imports of public data sets): the store's accounts need an opening time, and writing
-    any stand-in would make every such account look newly opened to the engine."""
-    unknown = accounts["opened_at"].null_count
-    if unknown:
-        first = accounts.filter(accounts["opened_at"].is_null())["account_no"][0].as_py()
-        raise InvalidInput(
-            f"{unknown:,} accounts have no opening time (the first: {first}); the store "
-            "cannot hold an unknown opening yet. Replay or backtest the folder directly.",
-            "opened_at",
-        )
-
-
 def _balances(accounts_table: pa.Table, history: pa.Table | None) -> pa.Table:
     """accounts with `balance_fen`: the opening balance plus every inflow minus every outflow
     of the `history` (the folder's transactions), i.e. the balance at the end of the period;
@@ -207,7 +191,8 @@ def _party(keyring: Keyring) -> Make:
 
 
 def _account(r: dict[str, Any]) -> dict[str, Any]:
-    """Imported accounts do not say how they were opened: as at the counter."""
+    """Imported accounts do not say how they were opened: as at the counter. Nor when: their
+    opening stays unknown (null), never a stand-in time that would make them look new."""
     account = Account(
         r["account_no"],
         r["bank"],

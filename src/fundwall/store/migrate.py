@@ -67,17 +67,37 @@ def upgrade(url: str, revision: str = "head") -> UpgradeResult:
     database = open_database(url)
     try:
         with reachable(url), database.begin() as connection:
-            if connection.dialect.name == "postgresql":
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Batch mode rebuilds a table and drops the original, whose implicit DELETE
+                # fails on every row another table references while foreign keys are on.
+                # SQLite ignores this pragma inside a transaction, so it comes first; the
+                # engine is disposed below, so no connection keeps it; the check after the
+                # migrations stands in for the enforcement.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            else:
                 # Two processes upgrading at once would both try to create the same tables.
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK}
                 )
             before = current_revision(connection)
             command.upgrade(alembic_config(connection), revision)
+            if sqlite:
+                _require_foreign_keys(connection)
             after = current_revision(connection)
     finally:
         database.dispose()
     return UpgradeResult(url=url, before=before, after=after, created_database=created)
+
+
+def _require_foreign_keys(connection: Connection) -> None:
+    """Conflict when a SQLite row references a row that is not there."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+    if broken is not None:
+        table, rowid, parent, _ = broken
+        raise Conflict(
+            f"after the upgrade, row {rowid} of {table} references a missing row of {parent}"
+        )
 
 
 def database_revision(url: str) -> str | None:

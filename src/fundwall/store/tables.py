@@ -95,7 +95,8 @@ class AccountRow(Base):
     account_class: Mapped[str] = mapped_column(String(ENUM))
     status: Mapped[str] = mapped_column(String(ENUM))
     risk_tier: Mapped[str] = mapped_column(String(ENUM))
-    opened_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    """None when the source does not say (imported public data): the age is unknown."""
     opening_channel: Mapped[str] = mapped_column(String(ENUM))
     bound_account: Mapped[str | None] = mapped_column(String(ID))
     balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
