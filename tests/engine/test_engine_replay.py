@@ -143,6 +143,7 @@ def test_a_transactions_file_is_replayed_without_accounts(tmp_path: Path) -> Non
     table = replay(path, quiet_pack(), shadow_pack(), out=out)
     assert table.column_names == [
         "tx_id", "action", "score", "rules", "controls", "pack_version", "model_version",
+        "model_score",
         "shadow_action", "shadow_score", "shadow_rules", "shadow_pack_version",
     ]  # fmt: skip
     assert table.select(["action", "rules", "shadow_action"]).to_pylist() == [
