@@ -42,8 +42,8 @@ def test_hours_since_the_receiving_account_was_taken_over_from_a_new_device(
     rows = features(
         [tx(5 * HOUR, "A", "B", 1), tx(22 * HOUR + 59 * 60, "A", "B", 1)], NOBODY, logins
     )
-    # The owner's first login is from a device new to the account: its first one ever.
-    assert rows[0]["payee_takeover_hours"] == rows[0]["payee_new_device_login_hours"] == 5
+    # The account's first device is its owner's: no change of hands.
+    assert rows[0]["payee_takeover_hours"] == rows[0]["payee_new_device_login_hours"] == -1
     assert rows[1]["payee_takeover_hours"] == rows[1]["payee_new_device_login_hours"] == 2
     assert rows[1]["payer_takeover_hours"] == -1
 
@@ -57,7 +57,7 @@ def test_a_failed_face_check_is_a_takeover_sign_from_a_known_device(features: Ru
     ]
     (row,) = features([tx(33 * HOUR, "A", "B", 1)], NOBODY, logins)
     assert row["payee_takeover_hours"] == 2  # the failed check at 31h, without a device
-    assert row["payee_new_device_login_hours"] == 33
+    assert row["payee_new_device_login_hours"] == -1
     assert row["payee_face_fail_7d"] == 2
 
 
@@ -67,7 +67,11 @@ def test_a_device_the_account_paid_from_before_is_not_new(features: Run) -> None
         tx(3 * HOUR, "A", "B", 1),
         tx(3 * HOUR, "A", "C", 1),
     ]
-    logins = [login(HOUR, "B", "PHONE"), login(2 * HOUR, "C", "PHONE")]
+    logins = [
+        login(HOUR, "B", "PHONE"),
+        login(HOUR / 2, "C", "HOME"),
+        login(2 * HOUR, "C", "PHONE"),
+    ]
     rows = features(events, NOBODY, logins)
     assert rows[1]["payee_new_device_login_hours"] == -1  # B paid from PHONE at 0h
     assert rows[1]["payer_new_device_login_hours"] == -1  # A never logged in
@@ -79,7 +83,11 @@ def test_events_at_the_same_microsecond_do_not_make_each_other_old(features: Run
     # B pays from PHONE in the very µs it logs in from PHONE: the login still shows a new
     # device. Two logins in one µs from one device are both new.
     events = [tx(HOUR, "B", "C", 1, device="PHONE"), tx(2 * HOUR, "A", "B", 1)]
-    logins = [login(HOUR, "B", "PHONE"), login(HOUR, "B", "PHONE", login_id="again")]
+    logins = [
+        login(0, "B", "HOME"),
+        login(HOUR, "B", "PHONE"),
+        login(HOUR, "B", "PHONE", login_id="again"),
+    ]
     rows = features(events, NOBODY, logins)
     assert rows[1]["payee_new_device_login_hours"] == 1
 
@@ -106,12 +114,16 @@ def test_failed_face_checks_count_over_seven_days_edge_included(features: Run) -
 
 def test_logins_long_gone_still_say_when_the_account_was_taken_over(features: Run) -> None:
     """Logins older than the longest window are summed up online; the hours still count."""
-    logins = [login(0, "B", "OLD"), login(DAY, "B", "OLD", "failed")]
-    logins += [login(DAY + i * HOUR, "B", "OLD", "passed") for i in range(1, 40)]
+    logins = [login(0, "B", "OLD"), login(HOUR, "B", "NEW"), login(DAY, "B", "NEW", "failed")]
+    logins += [login(DAY + i * HOUR, "B", "NEW", "passed") for i in range(1, 40)]
     events = [tx(20 * DAY + i * DAY, "A", "B", 1) for i in range(3)]
     rows = features(events, NOBODY, logins)
     assert [r["payee_takeover_hours"] for r in rows] == [19 * 24, 20 * 24, 21 * 24]
-    assert [r["payee_new_device_login_hours"] for r in rows] == [20 * 24, 21 * 24, 22 * 24]
+    assert [r["payee_new_device_login_hours"] for r in rows] == [
+        20 * 24 - 1,
+        21 * 24 - 1,
+        22 * 24 - 1,
+    ]
     assert {r["payee_face_fail_7d"] for r in rows} == {0}
 
 

@@ -548,10 +548,11 @@ FACE_CHECKS: Final = frozenset(check.value for check in FaceCheck)
 class Signal(IntEnum):
     """Which logins of an account a login feature reads.
 
-    A login is from a *new device* when the account never showed that device before it: not
-    in an earlier login of the account, nor as the device of an earlier transaction the account
-    paid (strictly earlier: events at the same µs do not make each other old). A login without
-    a device is from no new device.
+    A login is from a *new device* when the account had shown another device before it and
+    never this one: not in an earlier login of the account, nor as the device of an earlier
+    transaction the account paid (strictly earlier: events at the same µs do not make each
+    other old). An account's first device is no change of hands, and a login without a device
+    is from no new device.
     """
 
     RISKY = 0

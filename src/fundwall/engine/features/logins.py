@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,17 @@ I64 = npt.NDArray[np.int64]
 _RISKY, _NEW_DEVICE, _FACE_FAILED = (int(s) for s in Signal)
 _HOURS_SINCE: Final = int(LoginMeasure.HOURS_SINCE)
 RoleRows = tuple[tuple[int, int, int], ...]
+
+
+class DeviceUse(Protocol):
+    """The devices an account paid from (`online_singles.AccountState`)."""
+
+    seen: dict[str, int | None]
+    """"d:<device>" → when the account first paid from the device."""
+    device_since: int | None
+    """When the account first paid from any device."""
+
+
 """Login features of one role: (signal, measure, window µs), in catalogue order."""
 
 
@@ -70,10 +81,10 @@ def is_bad_face(face_check: str) -> bool:
 
 
 class LoginHistory:
-    """The logins of one account: those not yet past the horizon, sorted by time (ties in
-    arrival order), and the latest time of each signal among those dropped."""
+    """The logins of one account: those not yet past the horizon, sorted by time and id, and
+    the latest time of each signal among those dropped."""
 
-    __slots__ = ("bad", "devices", "first", "ids", "older", "ts")
+    __slots__ = ("bad", "devices", "first", "ids", "older", "since", "ts")
 
     def __init__(self) -> None:
         self.ts: list[int] = []
@@ -82,16 +93,20 @@ class LoginHistory:
         self.bad = bytearray()
         self.first: dict[str, int] = {}
         """Each device's earliest login to the account, of every login folded."""
+        self.since: int | None = None
+        """The earliest login with a device."""
         self.older = [NEVER] * len(Signal)
 
     def add(self, login_id: str, t: int, device: str | None, bad: bool) -> bool:
-        """Insert a login in its place; False (nothing changes) when a login of that id at
-        that time is here already."""
+        """Insert a login in its place (ties by id, so the order does not depend on arrival);
+        False (nothing changes) when a login of that id at that time is here already."""
         ts = self.ts
-        at = bisect_right(ts, t)
         ids = self.ids
-        if any(ids[k] == login_id for k in range(bisect_left(ts, t, 0, at), at)):
+        at, end = bisect_left(ts, t), bisect_right(ts, t)
+        if any(ids[k] == login_id for k in range(at, end)):
             return False
+        while at < end and ids[at] < login_id:
+            at += 1
         ts.insert(at, t)
         ids.insert(at, login_id)
         self.devices.insert(at, device)
@@ -100,28 +115,33 @@ class LoginHistory:
             first = self.first.get(device)
             if first is None or t < first:
                 self.first[device] = t
+            if self.since is None or t < self.since:
+                self.since = t
         return True
 
-    def _new_device(self, k: int, paid_from: dict[str, Any]) -> bool:
-        """Whether login k shows a device the account never showed before it: `paid_from`
-        holds "d:<device>" → when the account first paid from it (`AccountState.seen`)."""
+    def _new_device(self, k: int, account: DeviceUse) -> bool:
+        """Whether login k shows a device new to the account: one it never showed before,
+        while it had shown another (so an account's first device is no change)."""
         device = self.devices[k]
         if device is None:
             return False
         t = self.ts[k]
         if self.first[device] < t:
             return False
-        used = paid_from.get("d:" + device)
-        return used is None or used >= t
+        paid = account.seen.get("d:" + device)
+        if paid is not None and paid < t:
+            return False
+        since, paid_since = self.since, account.device_since
+        return (since is not None and since < t) or (paid_since is not None and paid_since < t)
 
-    def _has(self, signal: int, k: int, paid_from: dict[str, Any]) -> bool:
+    def _has(self, signal: int, k: int, account: DeviceUse) -> bool:
         if signal == _FACE_FAILED:
             return self.bad[k] == 1
         if signal == _RISKY and self.bad[k]:
             return True
-        return self._new_device(k, paid_from)
+        return self._new_device(k, account)
 
-    def prune(self, horizon: int, paid_from: dict[str, Any]) -> int:
+    def prune(self, horizon: int, account: DeviceUse) -> int:
         """Drop the logins before `horizon`, keeping the latest time of each signal among them;
         how many were dropped."""
         ts = self.ts
@@ -131,35 +151,37 @@ class LoginHistory:
         older = self.older
         for signal in range(len(older)):
             for k in range(n - 1, -1, -1):
-                if self._has(signal, k, paid_from):
+                if self._has(signal, k, account):
                     older[signal] = max(older[signal], ts[k])
                     break
         del ts[:n], self.ids[:n], self.devices[:n], self.bad[:n]
         return n
 
-    def values(self, t: int, rows: RoleRows, paid_from: dict[str, Any], out: list[Any]) -> None:
+    def values(self, t: int, rows: RoleRows, account: DeviceUse, out: list[Any]) -> None:
         """Append the features of `rows` for a transaction at `t`."""
         ts = self.ts
         end = bisect_right(ts, t)
         for signal, measure, window in rows:
             if measure == _HOURS_SINCE:
                 k = end - 1
-                while k >= 0 and not self._has(signal, k, paid_from):
+                while k >= 0 and not self._has(signal, k, account):
                     k -= 1
                 out.append(hours_since(t, ts[k] if k >= 0 else self.older[signal]))
             else:
                 start = bisect_left(ts, t - window, 0, end)
-                out.append(sum(1 for k in range(start, end) if self._has(signal, k, paid_from)))
+                out.append(sum(1 for k in range(start, end) if self._has(signal, k, account)))
 
     def dump(self) -> tuple[Any, ...]:
-        return (self.ts, self.ids, self.devices, bytes(self.bad), self.first, self.older)
+        return (
+            self.ts, self.ids, self.devices, bytes(self.bad), self.first, self.since, self.older
+        )  # fmt: skip
 
     @classmethod
     def load(cls, data: tuple[Any, ...]) -> LoginHistory:
         history = cls.__new__(cls)
-        ts, ids, devices, bad, first, older = data
-        history.ts, history.ids, history.devices = ts, ids, devices
-        history.bad, history.first, history.older = bytearray(bad), first, older
+        ts, ids, devices, bad, first, since, older = data
+        history.ts, history.ids, history.devices, history.bad = ts, ids, devices, bytearray(bad)
+        history.first, history.since, history.older = first, since, older
         return history
 
 
@@ -253,7 +275,7 @@ def _new_device(
     ts: I64,
 ) -> npt.NDArray[np.bool_]:  # fmt: skip
     """Per login: its device was never shown by its account strictly before it, in a login or
-    as the device of a transaction the account paid."""
+    as the device of a transaction the account paid, while another device was."""
     shown = (account >= 0) & (device >= 0)
     payer = enc.roles[Role.PAYER].astype(np.int64)
     tx_device = enc.roles[Role.DEVICE]
@@ -269,6 +291,10 @@ def _new_device(
     opens[1:] = sorted_keys[1:] != sorted_keys[:-1]
     unique_keys, earliest = sorted_keys[opens], times[order][opens]
     mine = np.searchsorted(unique_keys, account[shown] * width + device[shown])
+    # The earliest device each account showed, of any device.
+    owners = sorted_keys // width
+    any_device = np.full(enc.n_entities[Role.PAYER], np.iinfo(np.int64).max)
+    np.minimum.at(any_device, owners[opens], earliest)
     new = np.zeros(len(account), dtype=bool)
-    new[shown] = earliest[mine] >= ts[shown]
+    new[shown] = (earliest[mine] >= ts[shown]) & (any_device[account[shown]] < ts[shown])
     return new

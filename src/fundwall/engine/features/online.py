@@ -220,8 +220,8 @@ class OnlineFeatureState:
             out += absent
             return
         assert account is not None
-        self.logins_dropped += history.prune(t - LOGIN_HORIZON_US, account.seen)
-        history.values(t, rows, account.seen, out)
+        self.logins_dropped += history.prune(t - LOGIN_HORIZON_US, account)
+        history.values(t, rows, account, out)
 
     def _fold(
         self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
@@ -253,6 +253,8 @@ class OnlineFeatureState:
                 key = f"d:{device}"
                 if key not in payer.seen:  # when it first paid from the device (logins read it)
                     payer.seen[key] = t
+                    if payer.device_since is None:
+                        payer.device_since = t
                 self._device_payers.setdefault(device, {})[payer_no] = None
             if tx.city is not None:
                 payer.seen[f"c:{tx.city}"] = None
@@ -292,7 +294,7 @@ class OnlineFeatureState:
         if history.add(login.event_id, t, login.device_id, is_bad_face(login.face_check)):
             self.logins += 1
         if self.clock is not None:
-            self.logins_dropped += history.prune(self.clock - LOGIN_HORIZON_US, account.seen)
+            self.logins_dropped += history.prune(self.clock - LOGIN_HORIZON_US, account)
 
     def login_horizon(self) -> int | None:
         """The earliest time (µs) a login may have and still be folded; None: any time."""
@@ -310,9 +312,9 @@ class OnlineFeatureState:
             logins = a.logins
             if logins is not None and horizon is not None:
                 # Dropped as of the clock, so equal states give equal snapshots.
-                self.logins_dropped += logins.prune(horizon, a.seen)
+                self.logins_dropped += logins.prune(horizon, a)
             saved = None if logins is None else logins.dump()
-            accounts[no] = (a.balance, a.last_ts, a.seen, saved)
+            accounts[no] = (a.balance, a.last_ts, a.seen, a.device_since, saved)
         return marshal.dumps(
             (
                 SNAPSHOT_VERSION,
@@ -351,12 +353,13 @@ class OnlineFeatureState:
         state.logins, state.logins_dropped = logins, dropped
         for mine, saved in zip(state._tracks, tracks, strict=True):
             mine.update((key, Track.load(dump)) for key, dump in saved.items())
-        for no, (balance, last_ts, seen, saved_logins) in accounts.items():
+        for no, (balance, last_ts, seen, device_since, saved_logins) in accounts.items():
             account = state._account(no)
             assert account is not None
             account.balance = balance
             account.last_ts = last_ts
             account.seen = seen
+            account.device_since = device_since
             if saved_logins is not None:
                 account.logins = LoginHistory.load(saved_logins)
         state._device_payers = {device: dict.fromkeys(payers) for device, payers in devices.items()}

@@ -99,6 +99,7 @@ class AccountState:
     __slots__ = (
         "balance",
         "birth",
+        "device_since",
         "klass",
         "last_ts",
         "logins",
@@ -122,6 +123,8 @@ class AccountState:
         # strings and ints, which the collector does not track; a device's value is when the
         # account first paid from it (a login from it later is from no new device).
         self.seen: dict[str, int | None] = {}
+        self.device_since: int | None = None
+        """When the account first paid from a device (of any)."""
         self.logins: LoginHistory | None = None
 
 
