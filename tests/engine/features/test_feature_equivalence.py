@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 from feature_streams import (
     random_directory,
@@ -17,7 +18,17 @@ from feature_streams import (
 from hypothesis import HealthCheck, given, settings
 
 from fundwall.domain.devices import LoginEvent
-from fundwall.engine.features import OnlineFeatureState, TxEvent, compute_bulk, feature_names
+from fundwall.engine.features import (
+    AccountDirectory,
+    OnlineFeatureState,
+    TxEvent,
+    compute_bulk,
+    events_from_table,
+    feature_names,
+)
+from fundwall.engine.features.catalog import LOGIN_FEATURES
+from fundwall.engine.features.inputs import logins_from_table
+from fundwall.region import read_table
 
 DIRECTORY = random_directory()
 
@@ -103,3 +114,17 @@ def test_warm_up_with_apply_then_compute_matches_bulk() -> None:
         state.apply(event)
     last = state.compute(events[-1])
     assert last.as_dict() == run_bulk(events, DIRECTORY)[-1]
+
+
+def test_online_and_bulk_agree_on_a_simulated_region_with_its_logins(region: Path) -> None:
+    """The simulator's takeovers (sold accounts logged into from the gang's phones, failing
+    the face check) read the same online and in bulk."""
+    directory = AccountDirectory.from_region(region)
+    transactions = read_table(region, "transactions")
+    logins = logins_from_table(read_table(region, "logins"))
+    bulk = compute_bulk(transactions, directory, logins=read_table(region, "logins")).to_pylist()
+    online = run_online(events_from_table(transactions), directory, logins)
+    assert online == bulk
+    takeovers = [row for row in bulk if row["payee_takeover_hours"] >= 0]
+    assert takeovers and any(row["payee_face_fail_7d"] for row in bulk)
+    assert {row.feature.name for row in LOGIN_FEATURES} <= set(bulk[0])
