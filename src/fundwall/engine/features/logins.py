@@ -44,7 +44,10 @@ from fundwall.engine.features.inputs import LOGIN_COLUMNS
 from fundwall.engine.features.scalar import hours_since
 
 I64 = npt.NDArray[np.int64]
-_RISKY, _NEW_DEVICE, _FACE_FAILED = (int(s) for s in Signal)
+_NEW_BIT: Final = 1 << Signal.NEW_DEVICE
+_NEW_BITS: Final = _NEW_BIT | 1 << Signal.RISKY
+"""The signals of a login from a new device: both a new device and a risky login."""
+_FAILED_BITS: Final = 1 << Signal.FACE_FAILED | 1 << Signal.RISKY
 _HOURS_SINCE: Final = int(LoginMeasure.HOURS_SINCE)
 RoleRows = tuple[tuple[int, int, int], ...]
 
@@ -119,27 +122,31 @@ class LoginHistory:
                 self.since = t
         return True
 
-    def _new_device(self, k: int, account: DeviceUse) -> bool:
-        """Whether login k shows a device new to the account: one it never showed before,
-        while it had shown another (so an account's first device is no change)."""
-        device = self.devices[k]
-        if device is None:
-            return False
-        t = self.ts[k]
-        if self.first[device] < t:
-            return False
-        paid = account.seen.get("d:" + device)
-        if paid is not None and paid < t:
-            return False
-        since, paid_since = self.since, account.device_since
-        return (since is not None and since < t) or (paid_since is not None and paid_since < t)
-
-    def _has(self, signal: int, k: int, account: DeviceUse) -> bool:
-        if signal == _FACE_FAILED:
-            return self.bad[k] == 1
-        if signal == _RISKY and self.bad[k]:
-            return True
-        return self._new_device(k, account)
+    def _signals(self, stop: int, account: DeviceUse) -> bytearray:
+        """The signals of each of the first `stop` logins, bit `1 << signal` each. A login is
+        from a new device when the account never showed that device before it, while it had
+        shown another: an account's first device is no change of hands."""
+        ts, devices, bad, first = self.ts, self.devices, self.bad, self.first
+        paid_from, since, paid_since = account.seen, self.since, account.device_since
+        signals = bytearray(stop)
+        for k in range(stop):
+            t = ts[k]
+            device = devices[k]
+            new = (
+                device is not None
+                and first[device] >= t
+                and (
+                    (since is not None and since < t) or (paid_since is not None and paid_since < t)
+                )
+            )
+            if new:
+                paid = paid_from.get("d:" + device)  # type: ignore[operator]
+                new = paid is None or paid >= t
+            if bad[k]:
+                signals[k] = _FAILED_BITS | (_NEW_BIT if new else 0)
+            elif new:
+                signals[k] = _NEW_BITS
+        return signals
 
     def prune(self, horizon: int, account: DeviceUse) -> int:
         """Drop the logins before `horizon`, keeping the latest time of each signal among them;
@@ -148,10 +155,12 @@ class LoginHistory:
         n = bisect_left(ts, horizon)
         if n == 0:
             return 0
+        signals = self._signals(n, account)
         older = self.older
         for signal in range(len(older)):
+            bit = 1 << signal
             for k in range(n - 1, -1, -1):
-                if self._has(signal, k, account):
+                if signals[k] & bit:
                     older[signal] = max(older[signal], ts[k])
                     break
         del ts[:n], self.ids[:n], self.devices[:n], self.bad[:n]
@@ -161,15 +170,20 @@ class LoginHistory:
         """Append the features of `rows` for a transaction at `t`."""
         ts = self.ts
         end = bisect_right(ts, t)
+        signals = self._signals(end, account)
         for signal, measure, window in rows:
+            bit = 1 << signal
             if measure == _HOURS_SINCE:
                 k = end - 1
-                while k >= 0 and not self._has(signal, k, account):
+                while k >= 0 and not signals[k] & bit:
                     k -= 1
                 out.append(hours_since(t, ts[k] if k >= 0 else self.older[signal]))
             else:
-                start = bisect_left(ts, t - window, 0, end)
-                out.append(sum(1 for k in range(start, end) if self._has(signal, k, account)))
+                count = 0
+                for k in range(bisect_left(ts, t - window, 0, end), end):
+                    if signals[k] & bit:
+                        count += 1
+                out.append(count)
 
     def dump(self) -> tuple[Any, ...]:
         return (
@@ -255,11 +269,11 @@ def login_index(enc: Encoded, table: pa.Table) -> LoginIndex:
     bad = pc.is_in(_string(table, "face_check"), pa.array(sorted(BAD_FACE_CHECKS)))
     bad_rows = np.asarray(bad.to_numpy(zero_copy_only=False), bool)
     new = _new_device(enc, to_merged, n_devices, account, device, ts)
-    signals = {_RISKY: bad_rows | new, _NEW_DEVICE: new, _FACE_FAILED: bad_rows}
+    signals = {Signal.RISKY: bad_rows | new, Signal.NEW_DEVICE: new, Signal.FACE_FAILED: bad_rows}
     starts = np.zeros((len(Signal), n_accounts + 1), np.int64)
     parts = []
     offset = 0
-    for signal in range(len(Signal)):
+    for signal in Signal:
         keep = signals[signal] & (account >= 0)
         owner, when = account[keep], ts[keep]
         order = np.lexsort((when, owner))

@@ -220,7 +220,9 @@ class OnlineFeatureState:
             out += absent
             return
         assert account is not None
-        self.logins_dropped += history.prune(t - LOGIN_HORIZON_US, account)
+        ts = history.ts
+        if ts and ts[0] < t - LOGIN_HORIZON_US:
+            self.logins_dropped += history.prune(t - LOGIN_HORIZON_US, account)
         history.values(t, rows, account, out)
 
     def _fold(
