@@ -203,8 +203,7 @@ class OnlineFeatureState:
                 out += reader(track)
         self._login_values(t, payer, PAYER_ROWS, PAYER_ABSENT, out)
         self._login_values(t, payee, PAYEE_ROWS, PAYEE_ABSENT, out)
-        for numerator, denominator in _RATIOS:
-            out.append(ratio_of(out[numerator], out[denominator]))
+        out += [ratio_of(out[numerator], out[denominator]) for numerator, denominator in _RATIOS]
         return FeatureVector(out)
 
     def _login_values(
