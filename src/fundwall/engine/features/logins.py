@@ -50,18 +50,16 @@ _NEW_BITS: Final = _NEW_BIT | 1 << Signal.RISKY
 _FAILED_BITS: Final = 1 << Signal.FACE_FAILED | 1 << Signal.RISKY
 _HOURS_SINCE: Final = int(LoginMeasure.HOURS_SINCE)
 RoleRows = tuple[tuple[int, int, int], ...]
+"""Login features of one role: (signal, measure, window µs), in catalogue order."""
 
 
 class DeviceUse(Protocol):
     """The devices an account paid from (`online_singles.AccountState`)."""
 
     seen: dict[str, int | None]
-    """"d:<device>" → when the account first paid from the device."""
+    """`d:<device>` → when the account first paid from the device."""
     device_since: int | None
     """When the account first paid from any device."""
-
-
-"""Login features of one role: (signal, measure, window µs), in catalogue order."""
 
 
 def _rows(role: Role) -> RoleRows:
