@@ -100,8 +100,9 @@ def forget_snapshots(url: str) -> None:
 
 
 def state(core: DecisionCore) -> object:
-    """Everything the core holds as plain data (accounts, devices, the controls' ledger,
-    the clock), as far as it can tell a restarted core from one that never stopped:
+    """Everything the core holds as plain data (accounts with their logins, devices, the
+    controls' ledger, the clock), as far as it can tell a restarted core from one that never
+    stopped:
 
     - not the windows' raw arrays: how far a window has dropped its old events depends on
       when it was last read, not on what it reads; `probe` compares their readings;
@@ -109,7 +110,9 @@ def state(core: DecisionCore) -> object:
       hold the account's opening balance and nothing else, exactly as a missing entry reads.
     """
     version, features, ledger, clock = marshal.loads(core.snapshot())
-    feature_version, feature_clock, applied, _windows, accounts, devices = marshal.loads(features)
+    feature_version, feature_clock, applied, _windows, accounts, devices, logins = marshal.loads(
+        features
+    )
     ledger_version, entries = marshal.loads(ledger)
     directory = core.directory
     booked = {}
@@ -118,7 +121,7 @@ def state(core: DecisionCore) -> object:
         opening = int(directory.opening_balance[row]) if row >= 0 else 0
         if entry != [opening] + [0] * (len(entry) - 1):
             booked[account] = entry
-    held = (feature_version, feature_clock, applied, accounts, devices)
+    held = (feature_version, feature_clock, applied, accounts, devices, logins)
     return version, held, (ledger_version, booked), clock
 
 

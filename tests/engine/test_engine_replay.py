@@ -44,6 +44,7 @@ from fundwall.engine.controls import (
 )
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.model import NEVER_US
+from fundwall.engine.features.inputs import logins_from_table
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack, default_pack, parse_pack
 from fundwall.engine.service import DecisionService
@@ -133,6 +134,65 @@ def test_replay_reproduces_the_online_decisions(region: Path, keyring: Keyring) 
     # The region exercises the controls, not only the rules.
     assert {"HC01", "HC02", "HC03", "HC04", "HC06", "HC08", "HC21", "HC22"} <= controls_seen
     assert set(pc.unique(table["action"].cast(pa.string())).to_pylist()) >= {"pass", "block"}
+
+
+ACCOUNT_TRADING_PACK = """
+pack:
+  id: account-trading
+  version: "1"
+  description: {zh: "断卡规则包", en: "account trading pack"}
+policy:
+  thresholds: {alert: 30, warn: 50, delay: 70, block: 100}
+rules:
+  - id: AT01
+    name: {zh: "收款账户刚易主", en: "receiving account just changed hands"}
+    typology: account_trading
+    when: payee_takeover_hours >= 0 and payee_takeover_hours < 72
+    score: 40
+    reason:
+      zh: "收款账户{payee_takeover_hours}前易主"
+      en: "payee taken over {payee_takeover_hours} ago"
+  - id: AT02
+    name: {zh: "付款账户刚易主", en: "paying account just changed hands"}
+    typology: account_trading
+    when: payer_takeover_hours >= 0 and payer_takeover_hours < 72 and payer_face_fail_7d >= 1
+    score: 60
+    reason:
+      zh: "付款账户{payer_takeover_hours}前易主"
+      en: "payer taken over {payer_takeover_hours} ago"
+  - id: AT03
+    name: {zh: "转出刚转入的钱", en: "passing on what just came in"}
+    typology: mule
+    when: amount_to_payer_in_24h >= 0.8 and payee_out_to_in_24h >= 0
+    score: 30
+    reason:
+      zh: "转出近24小时转入的{amount_to_payer_in_24h}"
+      en: "{amount_to_payer_in_24h} of the day's inflow"
+""".encode()
+"""Rules on the login features and the ratios, to hold both executions to the same decisions."""
+
+
+def test_replay_reproduces_the_online_decisions_with_the_regions_logins(region: Path) -> None:
+    """Replay reads the region's logins.parquet; the online service takes the same logins,
+    each before the first transaction at or after its time."""
+    policy = PolicySettings()
+    pack = parse_pack(ACCOUNT_TRADING_PACK, "account-trading.yaml")
+    table = replay(region, pack, policy=policy, batch_rows=1000)
+    online = DecisionService.from_region(region, pack=pack, policy=policy)
+    logins = sorted(logins_from_table(read_table(region, "logins")), key=lambda each: each.ts)
+    fired: set[str] = set()
+    next_login = 0
+    for row, sent in zip(table.to_pylist(), transactions_of(region), strict=True):
+        arrived = next_login
+        while next_login < len(logins) and logins[next_login].ts <= sent.ts:
+            next_login += 1
+        if next_login > arrived:
+            online.observe_logins(logins[arrived:next_login])
+        decision = online.decide(sent)
+        assert (row["action"], row["score"]) == (decision.action.value, decision.score), sent.tx_id
+        assert row["rules"] == [r.rule_id for r in decision.reasons if not is_control_id(r.rule_id)]
+        fired.update(row["rules"])
+    assert {"AT01", "AT03"} <= fired
 
 
 def test_a_transactions_file_is_replayed_without_accounts(tmp_path: Path) -> None:

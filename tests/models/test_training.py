@@ -17,6 +17,7 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.backtest.run import backtest_region
+from fundwall.engine.features.inputs import logins_from_table
 from fundwall.engine.models.artifact import Model, Target, read_model, write_model
 from fundwall.engine.models.scoring import MODEL_REASON
 from fundwall.engine.replay import replay
@@ -92,6 +93,10 @@ def test_online_decisions_score_as_replay_does(tiny_region: Path, tiny_model: Mo
     the same actions."""
     bulk = replay(tiny_region, default_pack(), model=tiny_model)
     service = DecisionService.from_region(tiny_region, pack=default_pack(), model=tiny_model)
+    # A login is a fact at its own time, read by the transactions at or after it: the
+    # region's logins may all arrive first.
+    for login in logins_from_table(read_table(tiny_region, "logins")):
+        service.core.observe_login(login)
     table = read_table(tiny_region, "transactions")
     by_id = {row: i for i, row in enumerate(bulk["tx_id"].to_pylist())}
     actions = bulk["action"].to_pylist()

@@ -9,7 +9,7 @@ from fundwall.api.app import create_app
 from fundwall.api.bodies import ApiLimits
 from fundwall.api.models import DecisionOut, ReasonOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem
-from fundwall.api.service import DecisionServiceProtocol
+from fundwall.api.service import DecisionServiceProtocol, LoginObserver
 
 __all__ = [
     "PROBLEM_BASE",
@@ -17,6 +17,7 @@ __all__ = [
     "DecisionOut",
     "DecisionServiceProtocol",
     "InvalidInputProblem",
+    "LoginObserver",
     "Problem",
     "ReasonOut",
     "create_app",

@@ -13,10 +13,16 @@ from fundwall import __version__
 from fundwall.api.accounts import AccountChangeIn, AccountOpeningIn, AccountReports, account_router
 from fundwall.api.bodies import ApiLimits
 from fundwall.api.docs import install_docs
+from fundwall.api.logins import LoginIn, login_router
 from fundwall.api.models import HealthOut
 from fundwall.api.problems import PROBLEM_BASE, InvalidInputProblem, Problem, problem_response
-from fundwall.api.routes import SECURITY_SCHEMES, decision_router
-from fundwall.api.service import AccountHolders, DecisionServiceProtocol, NoHolders
+from fundwall.api.routes import SECURITY_SCHEMES, anyone, decision_router, submitting_member
+from fundwall.api.service import (
+    AccountHolders,
+    DecisionServiceProtocol,
+    LoginObserver,
+    NoHolders,
+)
 from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import AccessConfig, install_access
 from fundwall.clock import Clock, SystemClock
@@ -55,6 +61,8 @@ counterparty's bank must be a bank or payment institution of the region, or a ba
 as a 12-digit CNAPS code or a BIC, and an account of the region must be at the bank named
 (else 422). A `tx_id` another member used first is refused as invalid input (422, "transaction
 id already used"); one the member sent before with other content is a 409 naming the fields.
+A member sends its accounts' login events (with the face check) at `/v1/logins`, under the
+same rules.
 """
 
 _TAGS: Final = [
@@ -62,6 +70,10 @@ _TAGS: Final = [
     {
         "name": "ISO 20022",
         "description": "Decide on pacs.008 credit transfers; answered with pacs.002.",
+    },
+    {
+        "name": "logins",
+        "description": "A member sends its accounts' logins and face checks (断卡 signs).",
     },
     {
         "name": "accounts",
@@ -83,6 +95,7 @@ class _FundwallAPI(FastAPI):
                     (model, "validation")
                     for model in (
                         TransactionIn,
+                        LoginIn,
                         Problem,
                         InvalidInputProblem,
                         AccountOpeningIn,
@@ -120,7 +133,8 @@ def create_app(
     window `settings.api`); `clock` is the time transactions must lie near and stamps the ISO
     20022 status reports (the system clock by default); `limits` bound the request bodies.
     With `accounts`, members report their accounts at `/v1/accounts` to the store the decision
-    service reads. `holders` says which member holds each account, so that a decision quotes a
+    service reads; a service that takes login events (`LoginObserver`) gets `/v1/logins`.
+    `holders` says which member holds each account, so that a decision quotes a
     payee's figures only to the member holding that account: by default the service's own
     `bank_of` (the engine's account directory), and for a service without one, no account is
     known and no payee's figures are shown to anyone through the API.
@@ -135,7 +149,12 @@ def create_app(
             problem_base=PROBLEM_BASE,
             time_window=window.describe(),
         ),
-        openapi_tags=[t for t in _TAGS if accounts is not None or t["name"] != "accounts"],
+        openapi_tags=[
+            t
+            for t in _TAGS
+            if (accounts is not None or t["name"] != "accounts")
+            and (isinstance(service, LoginObserver) or t["name"] != "logins")
+        ],
         openapi_url=OPENAPI_PATH,
         docs_url=None,  # served from the app's own files by install_docs, not from a CDN
         redoc_url=None,
@@ -158,6 +177,10 @@ def create_app(
             api_keys_required=api_keys_required,
         )
     )
+    if isinstance(service, LoginObserver):
+        authorise = submitting_member if api_keys_required else anyone
+        limit = (limits or ApiLimits()).login_bytes
+        app.include_router(login_router(service, limit, window, authorise))
     if accounts is not None:
         app.include_router(account_router(accounts))
 

@@ -42,6 +42,8 @@ class ApiLimits:
     """A JSON batch: room for 10,000 transactions of about 1.6 KB each."""
     xml_bytes: int = MAX_XML_BYTES
     """A pacs.008 message (ingest refuses larger ones too)."""
+    login_bytes: int = 4 * 1024 * 1024
+    """Login events: room for 10,000 of about 400 bytes each."""
 
 
 async def read_body(request: Request, limit: int, media_types: Sequence[str]) -> bytes:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from fundwall.domain.decisions import Decision
+from fundwall.domain.devices import LoginEvent
 from fundwall.domain.ownership import owner_of
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal
@@ -38,6 +39,17 @@ class DecisionServiceProtocol(Protocol):
 
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         """Why `member` may not have each transaction decided (None: it may)."""
+        ...
+
+
+@runtime_checkable
+class LoginObserver(Protocol):
+    """Takes in the accounts' login events (the engine's decision service does); an app over
+    a service that has this method serves `/v1/logins`."""
+
+    def observe_logins(self, logins: Sequence[LoginEvent], *, member: str | None = None) -> int:
+        """Take in login events, all or nothing (with `member`, only of its own accounts);
+        how many were new."""
         ...
 
 

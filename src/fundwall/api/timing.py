@@ -1,4 +1,5 @@
-"""The time window: a member's transaction is stamped near the service's clock, or refused.
+"""The time window: a member's transaction (or login event) is stamped near the service's
+clock, or refused.
 
 A transaction's `ts` comes from the member and can be wrong or a lie. The engine never lets a
 stamp move its clock past the service's own (`fundwall.engine.core`), but a stamp far off
@@ -12,8 +13,8 @@ pacs.008 rejects the credit transfer alone, RJCT DT01, as it does an unreadable 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, timedelta
-from typing import Final
+from datetime import UTC, datetime, timedelta
+from typing import Final, Protocol
 
 from fundwall.clock import Clock
 from fundwall.config import ApiSettings
@@ -21,6 +22,14 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
+
+
+class Stamped(Protocol):
+    """Anything a member stamps with a time: a transaction, a login event."""
+
+    @property
+    def ts(self) -> datetime: ...
+
 
 INVALID_DATE: Final = "DT01"
 """The ISO 20022 status reason for an invalid date, as for a date that cannot be read."""
@@ -54,9 +63,9 @@ class TimeWindow:
             "before it is refused (`ts` in the problem; DT01 in pacs.002)."
         )
 
-    def reasons(self, txs: Sequence[Transaction]) -> list[str | None]:
-        """Why each transaction's `ts` is outside the window (None: inside), read at one
-        instant of the clock."""
+    def reasons(self, txs: Sequence[Stamped]) -> list[str | None]:
+        """Why each record's `ts` is outside the window (None: inside), read at one instant of
+        the clock."""
         if not self._settings.check_time:
             return [None] * len(txs)
         now = self._clock.now()
@@ -73,7 +82,7 @@ class TimeWindow:
             for tx in txs
         ]
 
-    def admit(self, txs: Sequence[Transaction], *, batch: bool) -> None:
+    def admit(self, txs: Sequence[Stamped], *, batch: bool) -> None:
         """Refuse the whole request when a `ts` is outside the window (InvalidInput, 422,
         naming each record up to MAX_ERRORS)."""
         bad = [

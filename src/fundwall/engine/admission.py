@@ -18,15 +18,20 @@ the cash deposits into them (`fundwall.domain.ownership.owner_of`), so:
   and gets its first decision, unless the content differs: then a 409 names the fields.
 
 Nothing of a refused request reaches the engine: the checks run before any decision.
+
+Login events (`admit_logins`) follow the same rules: a member sends the logins of accounts it
+holds in the directory (403), and a login id used by another member is refused as "login id
+already used" (422), one it sent before with other content is a 409 naming the fields.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Final, NamedTuple, Protocol
 
+from fundwall.domain.devices import LoginEvent
 from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import AccountNumber
 from fundwall.domain.ownership import OWNING_SIDE, Side, owner_of
@@ -34,6 +39,9 @@ from fundwall.domain.transactions import Transaction, TransactionKind
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
 
 ALREADY_USED: Final = "transaction id already used"
+LOGIN_ALREADY_USED: Final = "login id already used"
+LOGIN_FIELDS: Final = {"event_id": "login_id"}
+"""The login event's fields as members send them, where the names differ."""
 OUTSIDE_BANK: Final = re.compile(r"[0-9]{12}|[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 """A bank outside the region: a CNAPS bank code of 12 digits, or a BIC of 8 or 11 characters."""
 
@@ -164,6 +172,63 @@ def admit(member: str, txs: Sequence[Transaction], register: Register, *, batch:
     another member's account, 409 for an id sent again with other content, else 422 naming
     every bad record and field (up to `MAX_ERRORS`)."""
     found = [(index, r) for index, tx in enumerate(txs) if (r := refusal(member, tx, register))]
+    refuse(found, batch=batch)
+
+
+def login_refusal(
+    member: str, login: LoginEvent, register: Register, first: LoginEvent | None
+) -> Refusal | None:
+    """Why `member` may not send `login` (`first`: the login logged under its id before, if
+    any), None when it may."""
+    if register.bank_of(login.account_no) != member:
+        return Refusal(
+            403,
+            "account_no",
+            f"not an account of member {member} in the account directory "
+            "(report new accounts through /v1/accounts)",
+            "AG01",
+        )
+    if first is None:
+        return None
+    if register.bank_of(first.account_no) != member:
+        return Refusal(422, "login_id", LOGIN_ALREADY_USED, "AM05")
+    changed = login_changes(first, login)
+    return None if changed is None else Refusal(409, "login_id", changed, "AM05")
+
+
+def login_changes(first: LoginEvent, again: LoginEvent) -> str | None:
+    """What differs in a login sent again under the same id (None: nothing), in members'
+    field names."""
+    changed = [
+        LOGIN_FIELDS.get(f.name, f.name)
+        for f in fields(LoginEvent)
+        if getattr(first, f.name) != getattr(again, f.name)
+    ]
+    if not changed:
+        return None
+    return f"login id sent before with other content: {', '.join(changed)} differ"
+
+
+def admit_logins(
+    member: str,
+    logins: Sequence[LoginEvent],
+    register: Register,
+    first: Mapping[str, LoginEvent],
+) -> None:
+    """Refuse the whole request, as `admit` does, when `member` may not send one of `logins`
+    (`first`: the logins logged before under their ids)."""
+    found = [
+        (index, r)
+        for index, login in enumerate(logins)
+        if (r := login_refusal(member, login, register, first.get(login.event_id)))
+    ]
+    refuse(found, batch=True)
+
+
+def refuse(found: Sequence[tuple[int, Refusal]], *, batch: bool) -> None:
+    """Raise for the refusals of a request ((index, refusal) of each refused record): the first
+    403 as PermissionDenied, else the first 409 as Conflict, else every 422 as InvalidRecords;
+    nothing when there are none."""
     if not found:
         return
     for status, error in ((403, PermissionDenied), (409, Conflict)):

@@ -38,7 +38,7 @@ from fundwall.engine.features import (
     feature_names,
 )
 from fundwall.engine.features.directory import ReportedAccount
-from fundwall.engine.features.inputs import micros
+from fundwall.engine.features.inputs import LoginLike, micros
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer
 from fundwall.engine.rules import Evaluation, RulePack
@@ -201,8 +201,14 @@ class DecisionCore:
         self.clock_us, self._clock_ts = t, ts
         self.controls.settle(event, t, live_action is not Action.BLOCK)
 
+    def observe_login(self, login: LoginLike) -> None:
+        """Fold a login event into the features: a fact at its own time, read by the
+        transactions at or after it; it moves no clock (`OnlineFeatureState.observe_login`)."""
+        self.features.observe_login(login)
+
     def snapshot(self) -> bytes:
-        """The features, the ledger and the clock as bytes (plain data, no code)."""
+        """The features (with the logins), the ledger and the clock as bytes (plain data, no
+        code)."""
         clock = None if self._clock_ts is None else (self.clock_us, self._clock_ts.isoformat())
         return marshal.dumps(
             (STATE_VERSION, self.features.snapshot(), self.controls.snapshot(), clock)

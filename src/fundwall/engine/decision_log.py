@@ -1,23 +1,30 @@
-"""The decision log: the store's `transactions` and `decisions` tables, as the engine uses them.
+"""The decision log: the store's `transactions`, `decisions` and `login_events` tables, as the
+engine uses them.
 
 `append` writes each decided transaction and its decisions (live, and shadow when tried) in
-one database transaction, so a decision is durable before it is answered. The log's order is
+one database transaction, so a decision is durable before it is answered; `append_logins`
+writes the login events a call brings, in one database transaction too. The log's order is
 the order the engine folds it in after a restart (`history`): first the transactions that have
 no decision (history loaded with `fundwall load`) by time and id, then the decided ones in the
 order of their first live decision, each with that decision's `decided_at`, the service's
 clock the engine capped the transaction's time at (see `fundwall.engine.core`), so the fold
-gives each the time it was decided as. `directory` builds the account directory the features read
-from `accounts` and `parties`, with the opening balance each account had before that history
-(`balance_fen`, the balance after the loaded history, minus its net flow); engine decisions
-never change `balance_fen`. Snapshots of the engine's state let a restart fold only the tail.
+gives each the time it was decided as. The logins go in between by time: each before the
+first transaction folded at or after its time. (A login is a fact at its own time, so the
+state does not depend on where exactly it is folded, as long as it is not folded long after
+its time; see `fundwall.engine.features.logins`.)
+
+`directory` builds the account directory the features read from `accounts` and `parties`, with
+the opening balance each account had before that history (`balance_fen`, the balance after the
+loaded history, minus its net flow); engine decisions never change `balance_fen`. Snapshots of
+the engine's state let a restart fold only the tail.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import pyarrow as pa
@@ -38,6 +45,7 @@ from sqlalchemy.sql import Select
 from fundwall.clock import Clock
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
+from fundwall.domain.devices import Device, DeviceKind, LoginEvent
 from fundwall.domain.errors import Conflict
 from fundwall.domain.identity import ResidentId
 from fundwall.domain.institutions import InstitutionKind
@@ -51,6 +59,9 @@ from fundwall.store.engine_tables import EngineSnapshotRow
 from fundwall.store.mapping import (
     decision_of,
     decision_values,
+    device_values,
+    login_event_of,
+    login_event_values,
     transaction_of,
     transaction_values,
 )
@@ -59,7 +70,9 @@ from fundwall.store.tables import (
     AuditHeadRow,
     Base,
     DecisionRow,
+    DeviceRow,
     InstitutionRow,
+    LoginEventRow,
     PartyRow,
     TransactionRow,
 )
@@ -68,6 +81,9 @@ FETCH_ROWS: Final = 10_000
 _TX = Base.metadata.tables[TransactionRow.__tablename__]
 _DECISIONS = Base.metadata.tables[DecisionRow.__tablename__]
 _SNAPSHOTS = Base.metadata.tables[EngineSnapshotRow.__tablename__]
+_LOGINS = Base.metadata.tables[LoginEventRow.__tablename__]
+_DEVICES = Base.metadata.tables[DeviceRow.__tablename__]
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _EVENT_COLUMNS: Final = tuple(_TX.c[name] for name in TRANSACTION_COLUMNS)
 """The columns of a `TxEvent`, in its order: a row's first `_EVENT_WIDTH` values build one."""
 _EVENT_WIDTH: Final = len(_EVENT_COLUMNS)
@@ -160,6 +176,64 @@ class DecisionLog:
                 "a transaction of this call is in the log already, written by another "
                 "process; the engine rebuilds from the log, send the call again"
             ) from None
+
+    def append_logins(self, logins: Sequence[LoginEvent]) -> None:
+        """Write login events, all in one database transaction. A device the store has not
+        seen joins `devices` (kind `other`: a login does not say what the device is), first
+        seen at its earliest login here."""
+        first_seen: dict[str, datetime] = {}
+        for login in logins:
+            if login.device_id is not None:
+                seen = first_seen.get(login.device_id)
+                first_seen[login.device_id] = login.ts if seen is None else min(seen, login.ts)
+        try:
+            with reachable(self._url), self.database.begin() as connection:
+                known = set(
+                    connection.scalars(
+                        select(_DEVICES.c.device_id).where(
+                            _DEVICES.c.device_id.in_(list(first_seen))
+                        )
+                    )
+                )
+                devices = [
+                    device_values(Device(device, DeviceKind.OTHER, when))
+                    for device, when in first_seen.items()
+                    if device not in known
+                ]
+                if devices:
+                    connection.execute(insert(_DEVICES), devices)
+                connection.execute(insert(_LOGINS), [login_event_values(each) for each in logins])
+        except IntegrityError:
+            raise Conflict(
+                "a login of this call is in the log already, written by another process; the "
+                "engine rebuilds from the log, send the call again"
+            ) from None
+
+    def logins_with_ids(self, login_ids: Iterable[str]) -> dict[str, LoginEvent]:
+        """The logged login events of these ids, by id."""
+        wanted = list(login_ids)
+        query = select(LoginEventRow).where(_LOGINS.c.event_id.in_(wanted))
+        with self.database.connect() as connection:
+            rows = connection.execute(query).all() if wanted else []
+        return {row.event_id: login_event_of(LoginEventRow(**row._asdict())) for row in rows}
+
+    def logins_before(self, horizon_us: int | None) -> int:
+        """How many logged logins are older than `horizon_us` (none when None)."""
+        if horizon_us is None:
+            return 0
+        query = select(func.count()).select_from(_LOGINS).where(_LOGINS.c.ts < _moment(horizon_us))
+        with self.database.connect() as connection:
+            return int(connection.scalar(query) or 0)
+
+    def _logins(self, since_us: int | None) -> Iterator[LoginEvent]:
+        """The logged logins at or after `since_us` (all when None), by time and id."""
+        query = select(LoginEventRow).order_by(_LOGINS.c.ts, _LOGINS.c.event_id)
+        if since_us is not None:
+            query = query.where(_LOGINS.c.ts >= _moment(since_us))
+        with self.database.connect() as connection:
+            result = connection.execution_options(yield_per=FETCH_ROWS).execute(query)
+            for row in result:
+                yield login_event_of(LoginEventRow(**row._asdict()))
 
     def first_decision(self, tx_id: str) -> Decision | None:
         """The first live decision logged for `tx_id`."""
@@ -257,9 +331,32 @@ class DecisionLog:
             count = connection.scalar(select(func.count()).select_from(_TX).where(~_DECIDED))
         return int(count or 0)
 
-    def history(self, after_decision: int | None = None) -> Iterator[Logged]:
-        """The log in folding order; with `after_decision`, only the decided transactions whose
-        first live decision came after that one (the tail after a snapshot)."""
+    def history(
+        self, after_decision: int | None = None, *, logins_since: int | None = None
+    ) -> Iterator[Logged | LoginEvent]:
+        """The log in folding order, the logins at or after `logins_since` (µs; all when None)
+        among the transactions by time; with `after_decision`, only the decided transactions
+        whose first live decision came after that one (the tail after a snapshot)."""
+        logins = self._logins(logins_since)
+        pending = next(logins, None)
+        # The latest time a transaction so far is folded at (capped as `fundwall.engine.core`
+        # caps it; a snapshot's clock aside): a login goes before the first transaction folded
+        # at or after its time.
+        folded_to: datetime | None = None
+        for logged in self._transactions(after_decision):
+            ts = logged.event.ts
+            if logged.decided_at is not None:
+                ts = min(ts, logged.decided_at)
+            folded_to = ts if folded_to is None else max(folded_to, ts)
+            while pending is not None and pending.ts <= folded_to:
+                yield pending
+                pending = next(logins, None)
+            yield logged
+        if pending is not None:
+            yield pending
+            yield from logins
+
+    def _transactions(self, after_decision: int | None) -> Iterator[Logged]:
         if after_decision is None:
             yield from self._read(
                 select(*_EVENT_COLUMNS, literal(None), literal(None), literal(None))
@@ -374,6 +471,10 @@ class DecisionLog:
         return Snapshot(
             row.id, row.history, row.last_decision_id, row.directory_digest, bytes(row.state)
         )
+
+
+def _moment(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
 
 def _birth(kind: str, id_number_enc: bytes, keyring: Keyring | None) -> date | None:

@@ -4,7 +4,8 @@ have made them one by one.
     table = replay(Path("var/regions/small"), default_pack(), shadow=trial_pack)
 
 The source is a region folder (transactions.parquet, with accounts and parties for the
-directory and the accounts' statuses and bound accounts for the hard controls), a CSV or
+directory, the accounts' statuses and bound accounts for the hard controls, and
+logins.parquet, when there is one, for the login features), a CSV or
 Parquet file of transactions (`fundwall.ingest.read_transactions`; no accounts are known), or
 a transactions table. Chunk by chunk: bulk features (`iter_bulk`), the pack's bulk
 evaluation, then the hard controls' compiled pass, which books what was not blocked in its
@@ -81,6 +82,13 @@ def _source(
     return table, directory or AccountDirectory.empty(), book or ControlBook()
 
 
+def _region_logins(source: Path | str | pa.Table) -> pa.Table | None:
+    """logins.parquet of a region folder, when the source is one that has it."""
+    if isinstance(source, pa.Table) or not (Path(source) / "logins.parquet").is_file():
+        return None
+    return read_table(Path(source), "logins")
+
+
 def _forward_time(table: pa.Table) -> pa.Table:
     """The table with timestamps that never go back (each at least the one before): restamped
     when any has to move, else as it is."""
@@ -100,10 +108,12 @@ def region_features(
     source: Path | str | pa.Table, directory: AccountDirectory | None = None
 ) -> tuple[pa.Table, Iterator[pa.RecordBatch]]:
     """The transactions of `source` as replay decides them (time never going back) and their
-    feature batches, in table order: what a model is trained on is what replay scores."""
+    feature batches, in table order (with a region folder's logins): what a model is trained on
+    is what replay scores."""
+    logins = _region_logins(source)
     table, directory, _ = _source(source, directory, ControlBook())
     table = _forward_time(table)
-    return table, iter_bulk(table, directory)
+    return table, iter_bulk(table, directory, logins=logins)
 
 
 def _lists(
@@ -167,12 +177,16 @@ def replay(
     out: Path | None = None,
     progress: Progress | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    logins: pa.Table | None = None,
     model: Model | None = None,
 ) -> pa.Table:
     """Decide every transaction of `source` with `pack` (the default pack when None), with
     `model` scoring beside the rules when given, and `shadow` beside it when given; write the
-    table to `out` (Parquet) when given."""
+    table to `out` (Parquet) when given. `logins` are the accounts' login events
+    (logins.parquet's columns); a region folder's are read when not given."""
     live = pack if pack is not None else default_pack()
+    if logins is None:
+        logins = _region_logins(source)
     table, directory, book = _source(source, directory, book)
     table = _forward_time(table)
     encoded = encode(table, directory)
@@ -188,7 +202,9 @@ def replay(
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     start = 0
-    for batch in _ahead(iter_bulk(table, directory, batch_rows=batch_rows, encoded=encoded)):
+    for batch in _ahead(
+        iter_bulk(table, directory, logins=logins, batch_rows=batch_rows, encoded=encoded)
+    ):
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]

@@ -4,6 +4,7 @@
     service = DecisionService.from_region(folder)      # in memory, for replay-like use
     decision = service.decide(tx)
     decisions = service.decide_batch(txs, member="301")   # a member's own transactions only
+    service.observe_logins(logins, member="301")          # its own accounts' login events
 
 Per call: with a `member`, admission first (`fundwall.engine.admission`: the member's own
 accounts, real banks, ids used once; the service is the admission's register), then
@@ -17,6 +18,10 @@ or shadowed pack replaces the running one. A restart folds the logged
 transactions in log order (from the latest snapshot when there is one), so nothing answered is
 lost or counted twice. If the store fails while writing, the state in memory may be ahead of
 the log; the service then rebuilds it from the log before the next decision.
+
+Login events (`observe_logins`: the accounts' logins with their face checks, which the login
+features read) pass the same admission, are committed to `login_events` in one database
+transaction, then folded; a restart folds them among the transactions by time.
 
 Over the store, the service reads its clock once per call: that instant caps the time of every
 transaction of the call (one stamped later is decided as of now, so no client's stamp moves the
@@ -40,21 +45,23 @@ from sqlalchemy.orm import Session
 from fundwall.config import PolicySettings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Decision
-from fundwall.domain.errors import Conflict
+from fundwall.domain.devices import LoginEvent
+from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.admission import Refusal, admit, refusals
+from fundwall.engine.admission import Refusal, admit, admit_logins, login_changes, refusals
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.changes import apply_changes, load_book
 from fundwall.engine.core import DecisionCore, Instant, Outcome
-from fundwall.engine.decision_log import DecisionLog
+from fundwall.engine.decision_log import DecisionLog, Logged
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.seen import SeenIds
+from fundwall.ingest import MAX_ERRORS, InvalidRecords
 from fundwall.region import read_table
 from fundwall.store import UnitOfWork
 
@@ -85,6 +92,8 @@ class DecisionService:
         self._seen = SeenIds()
         """Ids the log may hold, so a new id (the common case) needs no read of the log."""
         self._recent: OrderedDict[str, tuple[Transaction, Decision]] = OrderedDict()
+        self._logins: dict[str, LoginEvent] = {}
+        """Every login of the in-memory service, by id (over a log, the log holds them)."""
         self._revision = 0
         self._stale = False
         self._digest = ""
@@ -154,16 +163,23 @@ class DecisionService:
         history = log.history_size()
         snapshot = log.latest_snapshot()
         after: int | None = None
+        logins_since: int | None = None
         self._last_decision = 0
         if (
             snapshot is not None
             and snapshot.directory_digest == digest
             and snapshot.history == history
         ):
-            core.restore(snapshot.state)
-            after = self._last_decision = snapshot.last_decision_id
+            restored = DecisionCore(directory, book, self.core.policy, live, shadow)
+            if _restores(restored, snapshot.state, log):
+                core = restored
+                after = self._last_decision = snapshot.last_decision_id
+                logins_since = core.features.login_horizon()
         folded = 0
-        for logged in log.history(after):
+        for logged in log.history(after, logins_since=logins_since):
+            if not isinstance(logged, Logged):
+                core.observe_login(logged)
+                continue
             until = None if logged.decided_at is None else Instant.of(logged.decided_at)
             core.fold(logged.event, logged.action, until)
             folded += 1
@@ -295,6 +311,67 @@ class DecisionService:
                 self._remember(tx, outcome.decision)
             return answers
 
+    def observe_logins(self, logins: Sequence[LoginEvent], *, member: str | None = None) -> int:
+        """Take in login events (any time order): with `member`, refused whole unless they are
+        of the member's accounts and their ids are its own (`fundwall.engine.admission`); over
+        the store, committed in one database transaction before they are folded. A login id
+        sent again with the same content is taken once, with other content it is a Conflict.
+        How many logins were new."""
+        with self._lock:
+            self._refresh()
+            first = self._first_logins(logins)
+            if member is not None:
+                admit_logins(member, logins, self, first)
+            new = self._new_logins(logins, first)
+            if new and self.log is not None:
+                self.log.append_logins(new)
+            try:
+                for login in new:
+                    self.core.observe_login(login)
+            except BaseException:
+                if self.log is not None:  # logged, and not all of them folded
+                    self._stale = True
+                raise
+            if self.log is None:
+                self._logins.update((login.event_id, login) for login in new)
+            return len(new)
+
+    def _first_logins(self, logins: Sequence[LoginEvent]) -> dict[str, LoginEvent]:
+        """The logins taken before under the ids of `logins`."""
+        ids = {login.event_id for login in logins}
+        if self.log is not None:
+            return self.log.logins_with_ids(ids)
+        return {i: self._logins[i] for i in ids if i in self._logins}
+
+    def _new_logins(
+        self, logins: Sequence[LoginEvent], first: dict[str, LoginEvent]
+    ) -> list[LoginEvent]:
+        """The logins not taken before (`first`: those taken before under their ids), each
+        checked as the features will fold it: every bad one is named by its index
+        (InvalidRecords); an id sent again with other content is a Conflict."""
+        taken = dict(first)
+        new: list[LoginEvent] = []
+        errors: list[InvalidInput] = []
+        for index, login in enumerate(logins):
+            before = taken.setdefault(login.event_id, login)
+            if before is not login:
+                changed = login_changes(before, login)
+                if changed is not None:
+                    raise Conflict(f"record {index}, login_id: {changed}")
+                continue
+            try:
+                if self.log is not None and self.bank_of(login.account_no) is None:
+                    # The log keeps logins of the directory's accounts only.
+                    raise InvalidInput("not an account of the account directory", "account_no")
+                self.core.features.check_login(login)
+            except InvalidInput as error:
+                errors.append(error.at(index))
+                continue
+            new.append(login)
+        if errors:
+            raise InvalidRecords.of(errors[:MAX_ERRORS], more=len(errors) > MAX_ERRORS)
+        return new
+
     def _abandon(self, entries: list[tuple[Transaction, Outcome]]) -> None:
         """A batch failed half way: over a log, rebuild from it before the next call; in
         memory, keep the decisions already folded so their repeats are not counted again."""
@@ -353,6 +430,18 @@ class DecisionService:
             if self._since_snapshot and not self._stale:
                 self._save_snapshot()
         self.log.close()
+
+
+def _restores(core: DecisionCore, state: bytes, log: DecisionLog) -> bool:
+    """Whether `core` took the snapshot `state`, and the log holds no login older than the
+    state's login horizon that the state has not folded (loaded after the snapshot): then the
+    logins from the horizon on, with the tail of the log, complete it."""
+    try:
+        core.restore(state)
+    except InvalidInput:  # a snapshot of another version of the state: fold the whole log
+        return False
+    features = core.features
+    return log.logins_before(features.login_horizon()) == features.logins_dropped
 
 
 def _champion(session: Session) -> Model | None:

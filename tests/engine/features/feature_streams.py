@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 import pyarrow as pa
 from hypothesis import strategies as st
 
+from fundwall.domain.devices import FaceCheck, LoginEvent
 from fundwall.engine.features import AccountDirectory, OnlineFeatureState, TxEvent, compute_bulk
 from fundwall.engine.features.catalog import WINDOWS
-from fundwall.region import TRANSACTIONS
+from fundwall.region import SCHEMAS, TRANSACTIONS
 
 T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
 
-Run = Callable[[Sequence[TxEvent], AccountDirectory], list[dict[str, object]]]
-"""Feature rows of a stream of transactions, computed by one of the two executions."""
+
+class Run(Protocol):
+    """Feature rows of a stream of transactions (and the accounts' logins), computed by one
+    of the two executions."""
+
+    def __call__(
+        self,
+        events: Sequence[TxEvent],
+        directory: AccountDirectory,
+        logins: Sequence[LoginEvent] = (),
+    ) -> list[dict[str, object]]: ...
+
 
 TX_SCHEMA = TRANSACTIONS
 """The columns of transactions.parquet, as the region layout declares them."""
@@ -58,6 +70,44 @@ def tx(
 def table_of(events: Sequence[TxEvent]) -> pa.Table:
     columns = {name: [getattr(e, name, None) for e in events] for name in TX_SCHEMA.names}
     return pa.table(columns, schema=TX_SCHEMA)
+
+
+def login(
+    seconds: float,
+    account: str,
+    device: str | None = None,
+    face: str = "not_done",
+    *,
+    login_id: str | None = None,
+) -> LoginEvent:
+    """A login to `account` `seconds` after T0."""
+    return LoginEvent(
+        login_id or f"L{seconds}-{account}-{device}-{face}",
+        account,
+        T0 + timedelta(seconds=seconds),
+        device,
+        None,
+        None,
+        FaceCheck(face),
+    )
+
+
+def logins_table(logins: Sequence[LoginEvent]) -> pa.Table:
+    """The logins as logins.parquet holds them."""
+    schema = SCHEMAS["logins"]
+    values = {
+        "login_id": [each.event_id for each in logins],
+        "ts": [each.ts for each in logins],
+        "account_no": [each.account_no for each in logins],
+        "bank": ["301"] * len(logins),
+        "device_id": [each.device_id for each in logins],
+        "ip": [each.ip for each in logins],
+        "city": [each.city for each in logins],
+        "channel": ["mobile"] * len(logins),
+        "face_check": [each.face_check.value for each in logins],
+        "success": [each.face_check.value not in ("failed", "mismatch") for each in logins],
+    }
+    return pa.table(values, schema=schema)
 
 
 def directory_of(
@@ -133,6 +183,42 @@ def streams(draw: st.DrawFn) -> list[TxEvent]:
     return events
 
 
+_LOGIN_OFFSETS = st.one_of(
+    st.sampled_from([0, -1, 1] + [-w.micros for w in WINDOWS] + [-w.micros - 1 for w in WINDOWS]),
+    st.integers(-10 * 86_400 * 1_000_000, 10 * 86_400 * 1_000_000),
+)
+
+
+@st.composite
+def logins_for(draw: st.DrawFn, events: Sequence[TxEvent]) -> list[LoginEvent]:
+    """Logins of the streams' accounts, most of them at or near a transaction's time (on the
+    µs, one µs off, a window's length before), on the streams' devices and new ones, with every
+    face check; in time order."""
+    n = draw(st.integers(0, 40))
+    anchors = [e.ts for e in events] or [T0]
+    logins = []
+    for i in range(n):
+        moment = draw(st.sampled_from(anchors)) + timedelta(microseconds=draw(_LOGIN_OFFSETS))
+        logins.append(
+            LoginEvent(
+                f"l{i}",
+                draw(st.sampled_from([*ACCOUNTS, "EXT9"])),
+                moment,
+                draw(st.sampled_from([None, "D1", "D2", "D3", "D4"])),
+                None,
+                None,
+                draw(st.sampled_from(list(FaceCheck))),
+            )
+        )
+    return sorted(logins, key=lambda each: each.ts)
+
+
+@st.composite
+def streams_with_logins(draw: st.DrawFn) -> tuple[list[TxEvent], list[LoginEvent]]:
+    events = draw(streams())
+    return events, draw(logins_for(events))
+
+
 def random_directory() -> AccountDirectory:
     """Directory for `streams()`: A0–A5 known (A6 and EXT9 are not), parties with shared
     phones, one firm without birth date, accounts opened inside the streams' time span."""
@@ -155,14 +241,34 @@ def random_directory() -> AccountDirectory:
     )
 
 
-def run_online(events: Sequence[TxEvent], directory: AccountDirectory) -> list[dict[str, object]]:
+def in_time_order(
+    events: Sequence[TxEvent], logins: Sequence[LoginEvent]
+) -> list[TxEvent | LoginEvent]:
+    """Transactions and logins merged by time, a login before a transaction of the same µs."""
+    keyed = [(e.ts, 1, i, e) for i, e in enumerate(events)]
+    keyed += [(each.ts, 0, i, each) for i, each in enumerate(logins)]
+    return [item for *_, item in sorted(keyed, key=lambda k: k[:3])]
+
+
+def run_online(
+    events: Sequence[TxEvent], directory: AccountDirectory, logins: Sequence[LoginEvent] = ()
+) -> list[dict[str, object]]:
+    """Transactions and logins fed to the online state in time order."""
     state = OnlineFeatureState(directory)
-    return [dict(state.observe(event).as_dict()) for event in events]
+    rows = []
+    for item in in_time_order(events, logins):
+        if isinstance(item, LoginEvent):
+            state.observe_login(item)
+        else:
+            rows.append(dict(state.observe(item).as_dict()))
+    return rows
 
 
-def run_bulk(events: Sequence[TxEvent], directory: AccountDirectory) -> list[dict[str, object]]:
-    # Batches of 3 rows, so state crossing batch boundaries is exercised by every test.
+def run_bulk(
+    events: Sequence[TxEvent], directory: AccountDirectory, logins: Sequence[LoginEvent] = ()
+) -> list[dict[str, object]]:
+    # Batches of 2 rows, so state crossing batch boundaries is exercised by every test.
     rows: list[dict[str, object]] = compute_bulk(
-        table_of(events), directory, batch_rows=2
+        table_of(events), directory, logins=logins_table(logins), batch_rows=2
     ).to_pylist()
     return rows

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import marshal
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import pytest
-from feature_streams import random_directory, run_online, tx
+from feature_streams import login, random_directory, run_bulk, run_online, tx
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import OnlineFeatureState, feature_names
-from fundwall.engine.features.catalog import Stream
+from fundwall.engine.features.catalog import LOGIN_HORIZON_US, Stream
 
 DIRECTORY = random_directory()
 HISTORY = [
     tx(i * 97.0, f"A{i % 6}", f"A{(i * 5 + 1) % 7}" if i % 9 else None, 10 + i, device=f"D{i % 3}")
     for i in range(400)
 ]
+LOGINS = [
+    login(i * 97.0 * 5 - 30, f"A{i % 7}", f"D{i % 5}", ("passed", "failed", "mismatch")[i % 3])
+    for i in range(80)
+]
+"""A login every five transactions, on devices old and new, with failed face checks."""
+HORIZON_S = LOGIN_HORIZON_US / 1e6
 
 
 def test_compute_does_not_fold_the_transaction_in() -> None:
@@ -44,6 +52,84 @@ def test_a_restored_snapshot_continues_exactly_like_the_original() -> None:
     assert restored.entities(Stream.DEVICE) == state.entities(Stream.DEVICE) == 3
     for event in HISTORY[250:]:
         assert restored.observe(event) == state.observe(event)
+
+
+def test_a_restored_snapshot_continues_exactly_with_logins() -> None:
+    """The logins, the devices the accounts paid from and what was summed up survive."""
+    state = OnlineFeatureState(DIRECTORY)
+    logins = iter(LOGINS)
+    pending = next(logins)
+    for event in HISTORY[:250]:
+        while pending is not None and pending.ts <= event.ts:
+            state.observe_login(pending)
+            pending = next(logins, None)
+        state.observe(event)
+    restored = OnlineFeatureState.restore(state.snapshot(), DIRECTORY)
+    assert (restored.logins, restored.logins_dropped) == (state.logins, state.logins_dropped)
+    rest = [each for each in LOGINS if each.ts > HISTORY[249].ts]
+    for each in rest:
+        restored.observe_login(each)
+        state.observe_login(each)
+    for event in HISTORY[250:]:
+        assert restored.observe(event) == state.observe(event)
+    # Equal states, equal values (the bytes differ with the objects' identity).
+    assert marshal.loads(restored.snapshot()) == marshal.loads(state.snapshot())
+
+
+def test_a_login_sent_twice_counts_once() -> None:
+    twice = OnlineFeatureState(DIRECTORY)
+    once = OnlineFeatureState(DIRECTORY)
+    failed = login(0, "A1", "D9", "failed")
+    for each in (failed, failed):
+        twice.observe_login(each)
+    once.observe_login(failed)
+    assert twice.logins == once.logins == 1
+    assert twice.observe(HISTORY[1]) == once.observe(HISTORY[1])
+
+
+def test_a_login_older_than_the_longest_window_is_refused() -> None:
+    state = OnlineFeatureState(DIRECTORY)
+    state.apply(tx(HORIZON_S + 10, "A1", "A2", 1))
+    state.observe_login(login(10, "A1", "D1"))  # exactly at the horizon: still counted
+    stale = login(10 - 1e-6, "A1", "D1", login_id="stale")
+    with pytest.raises(InvalidInput, match="7 days before") as caught:
+        state.observe_login(stale)
+    assert (caught.value.field, caught.value.record) == ("ts", "stale")
+    assert state.logins == 1
+
+
+@dataclass(frozen=True)
+class PlainLogin:
+    """A login as another system may hand it over: plain strings, checked by nobody yet."""
+
+    event_id: str
+    account_no: str
+    ts: datetime
+    device_id: str | None
+    face_check: str
+
+
+def test_a_login_with_an_unknown_face_check_is_refused() -> None:
+    odd = PlainLogin("L1", "A1", login(0, "A1").ts, "D1", "blurry")
+    with pytest.raises(InvalidInput) as caught:
+        OnlineFeatureState(DIRECTORY).observe_login(odd)
+    assert (caught.value.field, caught.value.record) == ("face_check", "L1")
+
+
+def test_an_account_keeps_only_the_logins_of_its_longest_window() -> None:
+    """A year of daily logins: the online state keeps about a week of them per account and
+    still agrees with the bulk pass."""
+    logins = [login(day * 86_400.0, "A1", f"D{day % 9}", "failed") for day in range(365)]
+    events = [tx(day * 86_400.0 + 1, "A1", "A2", 1) for day in range(0, 365, 30)]
+    state = OnlineFeatureState(DIRECTORY)
+    run = run_online(events, DIRECTORY, logins)
+    assert run == run_bulk(events, DIRECTORY, logins)
+    for each in logins:
+        state.observe_login(each)
+        state.apply(tx((each.ts - logins[0].ts).total_seconds() + 1, "A1", "A2", 1))
+    history = state._account("A1").logins  # type: ignore[union-attr]
+    assert history is not None and len(history.ts) <= 8
+    assert state.logins == 365 and state.logins_dropped == 365 - len(history.ts)
 
 
 def test_snapshot_of_a_fresh_state_restores_to_a_fresh_state() -> None:

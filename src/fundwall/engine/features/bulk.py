@@ -6,8 +6,13 @@ chunks: per chunk the five stream passes and the single-value pass run side by s
 thread pool (the kernels release the GIL), and the chunk becomes one Arrow record batch.
 State carries over between chunks, so memory holds one chunk of output at a time;
 `compute_bulk` collects the batches into one table. The passes are planned from the
-catalogue's tables (`AGGREGATES` × `WINDOWS`, `SINGLES`), the same declarations the online
-form loops over: adding a window or a measure there adds it here.
+catalogue's tables (`AGGREGATES` × `WINDOWS`, `SINGLES`, `LOGIN_FEATURES`, `RATIOS`), the same
+declarations the online form loops over: adding a window or a measure there adds it here.
+
+Logins are a second input beside the transactions (`logins`, the columns of logins.parquet in
+any order): the login pass reads them as of each transaction's time (`logins.login_index`,
+`kernels.login_pass`), beside the stream passes; the ratios are made last, of the chunk's
+other columns (`kernels.ratio_pass`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import kernels
 from fundwall.engine.features.catalog import (
     AGGREGATES,
+    LOGIN_ABSENT,
+    LOGIN_FEATURES,
     NEVER,
+    RATIOS,
     SINGLES,
     STREAMS,
     WINDOWS,
@@ -42,13 +50,14 @@ from fundwall.engine.features.catalog import (
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.encode import Encoded, TableLike, encode
 from fundwall.engine.features.flags import FLAGS
+from fundwall.engine.features.logins import LoginIndex, login_index
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 
 DEFAULT_BATCH_ROWS: Final = 1 << 16
-"""64k rows × 108 features is ~55 MB of output per batch: small enough for the allocator to
+"""64k rows × 120 features is ~63 MB of output per batch: small enough for the allocator to
 hand the same memory back batch after batch (fresh pages cost more than the kernels)."""
 
 
@@ -83,6 +92,11 @@ class _Plan:
     them (`_single_plan`)."""
     flag_facts: I64
     windows: I64
+    logins: I64
+    """The login features, as `kernels.login_pass` reads them (`_login_plan`)."""
+    ratios_of: I64
+    """Per ratio: the rows of its numerator and denominator in the integer output, and its row
+    of the float output."""
 
 
 @cache
@@ -122,7 +136,28 @@ def _plan() -> _Plan:
         ratios=_single_plan(ratios, float_row),
         flag_facts=np.array([flag.fact for flag in FLAGS], dtype=np.int64),
         windows=np.array([w.micros for w in WINDOWS], dtype=np.int64),
+        logins=_login_plan(int_row),
+        ratios_of=np.array(
+            [
+                (int_row[r.numerator], int_row[r.denominator], float_row[r.feature.name])
+                for r in RATIOS
+            ],
+            dtype=np.int64,
+        ).reshape(len(RATIOS), 3),
     )
+
+
+def _login_plan(int_row: dict[str, int]) -> I64:
+    plan = np.empty((len(LOGIN_FEATURES), 6), dtype=np.int64)
+    for k, row in enumerate(LOGIN_FEATURES):
+        assert row.feature.role is not None
+        plan[k, kernels.LOGIN_OUT_ROW] = int_row[row.feature.name]
+        plan[k, kernels.LOGIN_WHO] = int(row.feature.role)
+        plan[k, kernels.LOGIN_SIGNAL] = int(row.signal)
+        plan[k, kernels.LOGIN_MEASURE] = int(row.measure)
+        plan[k, kernels.LOGIN_WINDOW] = row.window.micros if row.window is not None else 0
+        plan[k, kernels.LOGIN_ABSENT] = LOGIN_ABSENT[row.measure]
+    return plan
 
 
 def _single_plan(singles: list[Single], out_row: dict[str, int]) -> I64:
@@ -218,9 +253,10 @@ class _Stream:
 class _Run:
     """The state of one columnar pass over one encoded history."""
 
-    def __init__(self, enc: Encoded, directory: AccountDirectory) -> None:
+    def __init__(self, enc: Encoded, directory: AccountDirectory, logins: LoginIndex) -> None:
         self.enc = enc
         self.directory = directory
+        self.logins = logins
         self.streams = [_Stream(sp, enc) for sp in _plan().streams]
         self.firsts = np.zeros((len(kernels.FIRST_ROWS), len(enc)), dtype=np.int8)
         self.account = _account_rows(enc, directory)
@@ -289,8 +325,22 @@ class _Run:
                 out_float,
             )
         )
+        jobs.append(
+            pool.submit(
+                kernels.login_pass,
+                start,
+                stop,
+                enc.ts,
+                enc.roles,
+                plan.logins,
+                self.logins.starts,
+                self.logins.times,
+                out,
+            )
+        )
         for job in jobs:
             job.result()
+        kernels.ratio_pass(plan.ratios_of, out, out_float)
         columns = [
             pa.array(out_float[plan.float_row[f.name]] if f.is_float else out[plan.int_row[f.name]])
             for f in catalogue()
@@ -302,6 +352,7 @@ def iter_bulk(
     table: TableLike,
     accounts: AccountDirectory | None = None,
     *,
+    logins: pa.Table | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     workers: int | None = None,
     encoded: Encoded | None = None,
@@ -309,14 +360,21 @@ def iter_bulk(
     """Feature batches of a transactions table sorted by time, in table order.
 
     Each batch holds the next `batch_rows` transactions; only one batch of output is alive
-    at a time unless the caller keeps them. `encoded` is `encode(table, accounts)` when the
-    caller made it already (replay reads the codes too), so the table is encoded once.
+    at a time unless the caller keeps them. `logins` are the accounts' login events (the
+    columns of logins.parquet, in any order); without them no account has logged in.
+    `encoded` is `encode(table, accounts)` when the caller made it already (replay reads the
+    codes too), so the table is encoded once.
     """
     if batch_rows <= 0:
         raise InvalidInput("batch size must be positive", field="batch_rows")
     directory = accounts if accounts is not None else AccountDirectory.empty()
     enc = encoded if encoded is not None else encode(table, directory)
-    run = _Run(enc, directory)
+    index = (
+        login_index(enc, logins)
+        if logins is not None
+        else LoginIndex.empty(enc.n_entities[Role.PAYER])
+    )
+    run = _Run(enc, directory, index)
     with ThreadPoolExecutor(
         max_workers=workers or min(os.cpu_count() or 1, len(STREAMS) + 1)
     ) as pool:
@@ -329,12 +387,16 @@ def compute_bulk(
     table: TableLike,
     accounts: AccountDirectory | None = None,
     *,
+    logins: pa.Table | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     workers: int | None = None,
 ) -> pa.Table:
     """Every feature of every transaction: one column per feature (`column_names()` order),
     one row per transaction in table order. The table must be sorted by `ts` (ties in file
-    order). Needs about 8 bytes × features × rows for the result; use `iter_bulk` to stream.
+    order); `logins` as `iter_bulk` takes them. Needs about 8 bytes × features × rows for the
+    result; use `iter_bulk` to stream.
     """
-    batches = list(iter_bulk(table, accounts, batch_rows=batch_rows, workers=workers))
+    batches = list(
+        iter_bulk(table, accounts, logins=logins, batch_rows=batch_rows, workers=workers)
+    )
     return pa.Table.from_batches(batches, schema=bulk_schema())

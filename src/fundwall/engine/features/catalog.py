@@ -6,8 +6,11 @@ both loop over these tables, so adding a window or a measure here adds it to bot
 single-value feature is a row of `SINGLES`: which fact (`Fact`) of the transaction or of the
 entity in its role it reads, and the formula (`Formula`) that makes its value; both
 executions fetch every fact once per transaction and loop over this table
-(`online_singles.py`, `kernels.scalar_pass`). `feature_names()` is the one stable order of a
-feature vector and of the bulk table's columns.
+(`online_singles.py`, `kernels.scalar_pass`). Login features
+(`LOGIN_FEATURES`: account-trading signs, 断卡) read the login events of the paying and the
+receiving account, and ratios (`RATIOS`) divide two features of the same vector, each made
+after the vector. `feature_names()` is the one stable order of a feature vector and of the
+bulk table's columns.
 
 Window aggregates describe history strictly before the transaction: an earlier event is in
 window W of a transaction at time t when `t - W <= event.ts` (the left edge is inclusive), and
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import cache
 from typing import Final
+
+from fundwall.domain.devices import FaceCheck
 
 US_PER_MIN: Final = 60_000_000
 US_PER_HOUR: Final = 60 * US_PER_MIN
@@ -39,6 +44,8 @@ class Kind(StrEnum):
     MONEY = "money"
     COUNT = "count"
     DAYS = "days"
+    HOURS = "hours"
+    """Whole hours since something happened; -1 when it never did."""
     YEARS = "years"
     RATIO = "ratio"
     FLAG = "flag"
@@ -532,6 +539,204 @@ SINGLES: Final = (
 """The single-value features in catalogue order: one declaration each, read by both
 executors (`online.py` and `bulk.py`/`kernels.scalar_pass`)."""
 
+
+BAD_FACE_CHECKS: Final = frozenset({FaceCheck.FAILED.value, FaceCheck.MISMATCH.value})
+"""Face checks that failed (no usable face) or saw another face than the holder's."""
+FACE_CHECKS: Final = frozenset(check.value for check in FaceCheck)
+
+
+class Signal(IntEnum):
+    """Which logins of an account a login feature reads.
+
+    A login is from a *new device* when the account had shown another device before it and
+    never this one: not in an earlier login of the account, nor as the device of an earlier
+    transaction the account paid (strictly earlier: events at the same µs do not make each
+    other old). An account's first device is no change of hands, and a login without a device
+    is from no new device.
+    """
+
+    RISKY = 0
+    """From a new device, or with a failed or mismatched face check: how a sold account looks
+    when it is taken over."""
+    NEW_DEVICE = 1
+    FACE_FAILED = 2
+    """Face check failed or mismatched (`BAD_FACE_CHECKS`)."""
+
+
+class LoginMeasure(IntEnum):
+    """How a login feature makes its value of the account's logins with its signal, counting
+    the logins at or before the transaction (a login at the same µs counts as before it)."""
+
+    HOURS_SINCE = 0
+    """Whole hours from the latest such login to the transaction; -1 when there is none."""
+    COUNT = 1
+    """Such logins in the window: `t - W <= login.ts <= t`."""
+
+
+LOGIN_ABSENT: Final = {LoginMeasure.HOURS_SINCE: -1, LoginMeasure.COUNT: 0}
+"""The value of a login feature for an account without such logins (or a transaction
+without the account: a deposit has no payer, a withdrawal no payee)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoginFeature:
+    """A feature of the logins of the account in its role (payer or payee)."""
+
+    feature: Feature
+    signal: Signal
+    measure: LoginMeasure
+    window: Window | None = None
+    """The window of a COUNT."""
+
+
+def _window(name: str) -> Window:
+    return next(window for window in WINDOWS if window.name == name)
+
+
+def _login_features(role: Role, en: str, zh: str) -> tuple[LoginFeature, ...]:
+    side = "payer" if role is Role.PAYER else "payee"
+    return (
+        LoginFeature(
+            Feature(
+                f"{side}_takeover_hours",
+                Kind.HOURS,
+                f"Hours since the latest login to the {en} from a new device or with a failed "
+                "face check (-1: none)",
+                f"{zh}距上次新设备或人脸核验失败登录小时数",
+                role,
+            ),
+            Signal.RISKY,
+            LoginMeasure.HOURS_SINCE,
+        ),
+        LoginFeature(
+            Feature(
+                f"{side}_new_device_login_hours",
+                Kind.HOURS,
+                f"Hours since the latest login to the {en} from a device new to it (-1: none)",
+                f"{zh}距上次新设备登录小时数",
+                role,
+            ),
+            Signal.NEW_DEVICE,
+            LoginMeasure.HOURS_SINCE,
+        ),
+        LoginFeature(
+            Feature(
+                f"{side}_face_fail_7d",
+                Kind.COUNT,
+                f"Logins to the {en} with a failed or mismatched face check in the last 7d",
+                f"近7天{zh}人脸核验失败登录次数",
+                role,
+            ),
+            Signal.FACE_FAILED,
+            LoginMeasure.COUNT,
+            _window("7d"),
+        ),
+    )
+
+
+LOGIN_FEATURES: Final = _login_features(Role.PAYER, "paying account", "付款账户") + _login_features(
+    Role.PAYEE, "receiving account", "收款账户"
+)
+"""The login features in catalogue order, the paying account's first (each role's rows stay
+together: both executions read an account's logins once per transaction)."""
+LOGIN_HORIZON_US: Final = max(
+    (row.window.micros for row in LOGIN_FEATURES if row.window is not None), default=0
+)
+"""How far before the engine's clock a login can still change a feature: the longest login
+window. Older logins are summed up (the latest of each signal), and the online state refuses a
+login that arrives older than this (`OnlineFeatureState.observe_login`)."""
+
+
+NO_HISTORY: Final = -1.0
+"""A ratio's value when its denominator is 0: the account has no such history to compare with
+(never inf or NaN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A float feature: one integer feature of the vector over another, made after the vector;
+    `NO_HISTORY` when the denominator is 0."""
+
+    feature: Feature
+    numerator: str
+    denominator: str
+
+
+RATIOS: Final = (
+    Ratio(
+        Feature(
+            "amount_to_payer_max_30d",
+            Kind.RATIO,
+            "The amount over the largest transfer out of the paying account in the last 30d "
+            "(-1: none)",
+            "转账金额与付款账户近30天最大单笔之比",
+            Role.PAYER,
+        ),
+        "amount",
+        "payer_out_max_30d",
+    ),
+    Ratio(
+        Feature(
+            "amount_to_payer_in_24h",
+            Kind.RATIO,
+            "The amount over the money into the paying account in the last 24h: passing on "
+            "what just came in (-1: nothing came in)",
+            "转账金额与付款账户近24小时转入金额之比",
+            Role.PAYER,
+        ),
+        "amount",
+        "payer_in_sum_24h",
+    ),
+    Ratio(
+        Feature(
+            "payer_out_count_1h_to_24h",
+            Kind.RATIO,
+            "Share of the paying account's transfers of the last 24h made in the last hour "
+            "(-1: none)",
+            "付款账户近1小时转出笔数占近24小时之比",
+            Role.PAYER,
+        ),
+        "payer_out_count_1h",
+        "payer_out_count_24h",
+    ),
+    Ratio(
+        Feature(
+            "payer_out_sum_24h_to_30d",
+            Kind.RATIO,
+            "Share of the paying account's outflow of the last 30d sent in the last 24h (-1: none)",
+            "付款账户近24小时转出金额占近30天之比",
+            Role.PAYER,
+        ),
+        "payer_out_sum_24h",
+        "payer_out_sum_30d",
+    ),
+    Ratio(
+        Feature(
+            "payee_in_count_1h_to_24h",
+            Kind.RATIO,
+            "Share of the receiving account's inflows of the last 24h received in the last hour "
+            "(-1: none)",
+            "收款账户近1小时转入笔数占近24小时之比",
+            Role.PAYEE,
+        ),
+        "payee_in_count_1h",
+        "payee_in_count_24h",
+    ),
+    Ratio(
+        Feature(
+            "payee_out_to_in_24h",
+            Kind.RATIO,
+            "The receiving account's outflow over its inflow in the last 24h: how much of what "
+            "it received it passed on (-1: nothing came in)",
+            "收款账户近24小时转出与转入金额之比",
+            Role.PAYEE,
+        ),
+        "payee_out_sum_24h",
+        "payee_in_sum_24h",
+    ),
+)
+"""The ratios in catalogue order, after every other feature."""
+
 _MEASURE_EN: Final = {
     Measure.COUNT: "Number of {s} in the last {w}",
     Measure.SUM: "Total amount of {s} in the last {w}",
@@ -556,14 +761,20 @@ def aggregate_feature(aggregate: Aggregate, measure: Measure, window: Window) ->
 
 @cache
 def catalogue() -> tuple[Feature, ...]:
-    """Every feature in the stable order: single values, then aggregates, measure by window."""
+    """Every feature in the stable order: single values, then aggregates (measure by window),
+    login features, ratios."""
     windowed = tuple(
         aggregate_feature(aggregate, measure, window)
         for aggregate in AGGREGATES
         for measure in aggregate.measures
         for window in WINDOWS
     )
-    return tuple(single.feature for single in SINGLES) + windowed
+    return (
+        tuple(single.feature for single in SINGLES)
+        + windowed
+        + tuple(row.feature for row in LOGIN_FEATURES)
+        + tuple(ratio.feature for ratio in RATIOS)
+    )
 
 
 @cache

@@ -61,11 +61,11 @@ def as_table(data: TableLike) -> pa.Table:
     return pa.table(dict(data))
 
 
-def _codes(column: pa.Array) -> tuple[I32, pa.Array]:
+def codes(column: pa.Array) -> tuple[I32, pa.Array]:
     """Dense codes (-1 for null) and the values they stand for."""
     encoded = column.dictionary_encode()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    return np.asarray(codes, dtype=np.int32), encoded.dictionary
+    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return np.asarray(indices, dtype=np.int32), encoded.dictionary
 
 
 def _string(table: pa.Table, name: str) -> pa.Array:
@@ -126,8 +126,8 @@ def _accounts(
     pool: ThreadPoolExecutor, table: pa.Table
 ) -> tuple[Future[tuple[I32, pa.Array]], Future[tuple[I32, pa.Array]]]:
     return (
-        pool.submit(_codes, _string(table, "payer_account")),
-        pool.submit(_codes, _string(table, "payee_account")),
+        pool.submit(codes, _string(table, "payer_account")),
+        pool.submit(codes, _string(table, "payee_account")),
     )
 
 
@@ -137,15 +137,15 @@ def _one_code_space(
     """Payer and payee codes over one dictionary of accounts (each side was encoded on its
     own thread; their two dictionaries are merged and the codes mapped through)."""
     (payer_codes, payer_values), (payee_codes, payee_values) = payer, payee
-    merged, values = _codes(pa.concat_arrays([payer_values, payee_values]))
+    merged, values = codes(pa.concat_arrays([payer_values, payee_values]))
     to_payer, to_payee = merged[: len(payer_values)], merged[len(payer_values) :]
     return _remap(payer_codes, to_payer), _remap(payee_codes, to_payee), values
 
 
-def _remap(codes: I32, mapping: I32) -> I32:
-    out = np.full(codes.shape[0], -1, dtype=np.int32)
-    present = codes >= 0
-    out[present] = mapping[codes[present]]
+def _remap(indices: I32, mapping: I32) -> I32:
+    out = np.full(indices.shape[0], -1, dtype=np.int32)
+    present = indices >= 0
+    out[present] = mapping[indices[present]]
     return out
 
 
@@ -158,9 +158,9 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     roles = np.full((len(Role), n), -1, dtype=np.int32)
     with ThreadPoolExecutor(max_workers=2) as pool:
         payer_job, payee_job = _accounts(pool, table)
-        device_job = pool.submit(_codes, _string(table, "device_id"))
-        ip_job = pool.submit(_codes, _string(table, "ip"))
-        city_job = pool.submit(_codes, _string(table, "city"))
+        device_job = pool.submit(codes, _string(table, "device_id"))
+        ip_job = pool.submit(codes, _string(table, "ip"))
+        city_job = pool.submit(codes, _string(table, "city"))
         flags_job = pool.submit(_flags, table)
         payer, payee, account_values = _one_code_space(payer_job.result(), payee_job.result())
         roles[Role.PAYER], roles[Role.PAYEE] = payer, payee

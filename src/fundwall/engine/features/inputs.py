@@ -1,8 +1,10 @@
-"""What the feature layer reads from a transaction: the columns of transactions.parquet.
+"""What the feature layer reads from a transaction (the columns of transactions.parquet) and
+from a login event (of logins.parquet).
 
-The online state accepts any object with these attributes (`TransactionLike`), so a domain
-transaction works as it is; `TxEvent` is the plain carrier, and `events_from_table` turns a
-transactions table into events for replaying it through the online state.
+The online state accepts any object with these attributes (`TransactionLike`, `LoginLike`), so
+a domain transaction or login event works as it is; `TxEvent` is the plain carrier of a
+transaction, `events_from_table` turns a transactions table into events and `logins_from_table`
+a logins table into the domain's login events, for feeding them to the online state.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Final, Protocol
 
 import pyarrow as pa
 
+from fundwall.domain.devices import LoginEvent
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import COLUMNS
 
@@ -20,6 +23,8 @@ TRANSACTION_COLUMNS: Final = tuple(column for column in COLUMNS if column != "pu
 """Columns the features read (`purpose` is part of the file but no feature uses it)."""
 
 KINDS: Final = ("transfer", "withdrawal", "deposit")
+LOGIN_COLUMNS: Final = ("login_id", "ts", "account_no", "device_id", "face_check")
+"""Columns of logins.parquet the features read."""
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
@@ -86,3 +91,36 @@ def events_from_table(table: pa.Table) -> list[TxEvent]:
         raise InvalidInput(f"transactions table has no column '{missing[0]}'", field=missing[0])
     columns = [table[name].to_pylist() for name in TRANSACTION_COLUMNS]
     return [TxEvent(*row) for row in zip(*columns, strict=True)]
+
+
+class LoginLike(Protocol):
+    """A login event as the features see it (`fundwall.domain.devices.LoginEvent`)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def account_no(self) -> str: ...
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def device_id(self) -> str | None: ...
+    @property
+    def face_check(self) -> str: ...
+
+
+def logins_from_table(table: pa.Table) -> list[LoginEvent]:
+    """The rows of a logins table (logins.parquet: `login_id`, `ts`, `account_no`,
+    `device_id`, `ip`, `city`, `face_check`) as login events, in table order; a bad row is
+    named by its login id."""
+    names = ("login_id", "account_no", "ts", "device_id", "ip", "city", "face_check")
+    missing = [name for name in names if name not in table.column_names]
+    if missing:
+        raise InvalidInput(f"logins table has no column '{missing[0]}'", field=missing[0])
+    columns = [table[name].to_pylist() for name in names]
+    events = []
+    for row in zip(*columns, strict=True):
+        try:
+            events.append(LoginEvent(*row))
+        except InvalidInput as error:
+            raise error.at(str(row[0])) from None
+    return events

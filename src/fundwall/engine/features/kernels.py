@@ -22,6 +22,12 @@ one's facts (balances and last activity carry over from one to the next), then m
 feature of its plan (`catalog.SINGLES` as rows of numbers) for the whole block: the loop
 over the plan runs once per block, not once per transaction, and each feature writes a
 stretch of its own column.
+
+The login pass (`login_pass`) reads, per transaction and login feature, the times of the
+account's logins with the feature's signal (`logins.LoginIndex`) by binary search: logins are
+facts at their own times and carry nothing over from one transaction to the next. The ratio
+pass (`ratio_pass`) divides two rows of the integer output into a float row, once every other
+pass of the chunk is done.
 """
 
 from __future__ import annotations
@@ -34,8 +40,15 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from fundwall.engine.features.catalog import Fact, Measure, Role
-from fundwall.engine.features.scalar import civil_date, integer_value, local_day, ratio_value
+from fundwall.engine.features.catalog import Fact, LoginMeasure, Measure, Role
+from fundwall.engine.features.scalar import (
+    civil_date,
+    hours_since,
+    integer_value,
+    local_day,
+    ratio_of,
+    ratio_value,
+)
 
 # numba's code-generation helpers carry partial type hints that do not fit the way they are
 # meant to be called; the prefetch intrinsic uses them through Any.
@@ -420,3 +433,45 @@ def scalar_pass(
         column = first - start
         _make(integer_value, integers, fact, present, ts, date, amount, first, rows, out, column)
         _make(ratio_value, ratios, fact, present, ts, date, amount, first, rows, out_float, column)
+
+
+LOGIN_OUT_ROW, LOGIN_WHO, LOGIN_SIGNAL, LOGIN_MEASURE, LOGIN_WINDOW, LOGIN_ABSENT = range(6)
+"""Columns of the login plan, one row per login feature: its row of the output, the role of
+its account, its `Signal`, its `LoginMeasure`, its window (µs) and its value without logins."""
+_HOURS_SINCE: Final = int(LoginMeasure.HOURS_SINCE)
+
+
+@_jit
+def login_pass(
+    start: int, stop: int, ts: I64, roles: I32, plan: I64, starts: I64, times: I64, out: I64
+) -> None:
+    """Rows [start, stop) of the login features: for the account in each feature's role, the
+    logins with its signal at or before the transaction (`times[starts[s, a]:starts[s, a+1]]`,
+    sorted)."""
+    for i in range(start, stop):
+        t = ts[i]
+        r = i - start
+        for k in range(plan.shape[0]):
+            row = plan[k, LOGIN_OUT_ROW]
+            a = roles[plan[k, LOGIN_WHO], i]
+            signal = plan[k, LOGIN_SIGNAL]
+            if a < 0 or starts[signal, a] == starts[signal, a + 1]:
+                out[row, r] = plan[k, LOGIN_ABSENT]
+                continue
+            mine = times[starts[signal, a] : starts[signal, a + 1]]
+            end = np.searchsorted(mine, t, side="right")
+            if plan[k, LOGIN_MEASURE] == _HOURS_SINCE:
+                out[row, r] = hours_since(t, mine[end - 1]) if end > 0 else plan[k, LOGIN_ABSENT]
+            else:
+                begin = np.searchsorted(mine, t - plan[k, LOGIN_WINDOW], side="left")
+                out[row, r] = end - begin
+
+
+@_jit
+def ratio_pass(rows: I64, out: I64, out_float: F64) -> None:
+    """out_float[rows[k, 2]] = ratio_of(out[rows[k, 0]], out[rows[k, 1]]) for every ratio k
+    (numerator row, denominator row, float row), over the chunk's columns."""
+    for k in range(rows.shape[0]):
+        numerator, denominator, target = rows[k, 0], rows[k, 1], rows[k, 2]
+        for j in range(out.shape[1]):
+            out_float[target, j] = ratio_of(out[numerator, j], out[denominator, j])

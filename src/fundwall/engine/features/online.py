@@ -3,7 +3,10 @@
 `OnlineFeatureState.compute(tx)` gives the feature vector of a transaction from history
 strictly before it; `apply(tx)` folds the transaction in (alone, it warms the state up from a
 log); `observe(tx)` does both. Transactions must arrive in time order (ties keep arrival
-order, like file order in the columnar form).
+order, like file order in the columnar form). `observe_login(login)` folds a login event
+(`logins.py`): logins are facts at their own times, read by the transactions at or after
+them, and do not move the state's clock; one that arrives more than `LOGIN_HORIZON_US` before
+the clock is refused.
 
 Latency: what the state keeps per event is ints in arrays, lists and dicts of strings and
 ints, none of which the garbage collector tracks, so the objects it must walk grow with the
@@ -22,6 +25,9 @@ from typing import Final, overload
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import (
     AGGREGATES,
+    FACE_CHECKS,
+    LOGIN_HORIZON_US,
+    RATIOS,
     STREAMS,
     WINDOWS,
     Measure,
@@ -31,11 +37,20 @@ from fundwall.engine.features.catalog import (
     stream_measures,
 )
 from fundwall.engine.features.directory import AccountDirectory
-from fundwall.engine.features.inputs import KINDS, TransactionLike, micros
+from fundwall.engine.features.inputs import KINDS, LoginLike, TransactionLike, micros
+from fundwall.engine.features.logins import (
+    PAYEE_ABSENT,
+    PAYEE_ROWS,
+    PAYER_ABSENT,
+    PAYER_ROWS,
+    LoginHistory,
+    is_bad_face,
+)
 from fundwall.engine.features.online_singles import AccountState, SingleValues
+from fundwall.engine.features.scalar import ratio_of
 from fundwall.engine.features.tracks import READERS, Track
 
-SNAPSHOT_VERSION: Final = 1
+SNAPSHOT_VERSION: Final = 2
 Key = str | int
 _PLAN: Final = tuple(
     (
@@ -58,6 +73,10 @@ _FOLD: Final = tuple(
 )
 """Per stream: owner role, counterpart role, and whether its tracks keep distinct counts and
 maxima."""
+_RATIOS: Final = tuple(
+    (feature_index()[r.numerator], feature_index()[r.denominator]) for r in RATIOS
+)
+"""Per ratio: the positions of its numerator and denominator in the vector."""
 
 
 class FeatureVector(Sequence[int | float]):
@@ -106,6 +125,10 @@ class OnlineFeatureState:
         self._accounts: dict[str, AccountState] = {}
         self._device_payers: dict[str, dict[str, None]] = {}
         self._singles = SingleValues()
+        self.logins = 0
+        """Logins folded (a login sent twice counts once)."""
+        self.logins_dropped = 0
+        """Logins folded that were older than the horizon, and are only summed up now."""
 
     def _account(self, account_no: str | None) -> AccountState | None:
         if account_no is None:
@@ -178,7 +201,28 @@ class OnlineFeatureState:
             track.advance(t)
             for reader in readers:
                 out += reader(track)
+        self._login_values(t, payer, PAYER_ROWS, PAYER_ABSENT, out)
+        self._login_values(t, payee, PAYEE_ROWS, PAYEE_ABSENT, out)
+        out += [ratio_of(out[numerator], out[denominator]) for numerator, denominator in _RATIOS]
         return FeatureVector(out)
+
+    def _login_values(
+        self,
+        t: int,
+        account: AccountState | None,
+        rows: tuple[tuple[int, int, int], ...],
+        absent: list[int],
+        out: list[int | float],
+    ) -> None:
+        history = account.logins if account is not None else None
+        if history is None:
+            out += absent
+            return
+        assert account is not None
+        ts = history.ts
+        if ts and ts[0] < t - LOGIN_HORIZON_US:
+            self.logins_dropped += history.prune(t - LOGIN_HORIZON_US, account)
+        history.values(t, rows, account, out)
 
     def _fold(
         self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
@@ -207,7 +251,11 @@ class OnlineFeatureState:
             if payee_no is not None:
                 payer.seen[f"p:{payee_no}"] = None
             if device is not None:
-                payer.seen[f"d:{device}"] = None
+                key = f"d:{device}"
+                if key not in payer.seen:  # when it first paid from the device (logins read it)
+                    payer.seen[key] = t
+                    if payer.device_since is None:
+                        payer.device_since = t
                 self._device_payers.setdefault(device, {})[payer_no] = None
             if tx.city is not None:
                 payer.seen[f"c:{tx.city}"] = None
@@ -216,13 +264,58 @@ class OnlineFeatureState:
             payee.last_ts = t
         self.applied += 1
 
+    def check_login(self, login: LoginLike) -> int:
+        """The login's time in µs, if the state would fold it; else InvalidInput naming the
+        login and the field (a face check not known, a login older than the horizon)."""
+        t = micros(login.ts, login.event_id)
+        if login.face_check not in FACE_CHECKS:
+            raise InvalidInput(
+                f"face check is one of {', '.join(sorted(FACE_CHECKS))}",
+                "face_check",
+                login.event_id,
+            )
+        if self.clock is not None and t < self.clock - LOGIN_HORIZON_US:
+            raise InvalidInput(
+                f"a login more than {LOGIN_HORIZON_US // 86_400_000_000} days before the "
+                "engine's latest transaction can no longer be counted",
+                "ts",
+                login.event_id,
+            )
+        return t
+
+    def observe_login(self, login: LoginLike) -> None:
+        """Fold a login event (any time order; a login id already folded at the same time
+        changes nothing)."""
+        t = self.check_login(login)
+        account = self._account(login.account_no)
+        assert account is not None
+        history = account.logins
+        if history is None:
+            history = account.logins = LoginHistory()
+        if history.add(login.event_id, t, login.device_id, is_bad_face(login.face_check)):
+            self.logins += 1
+        if self.clock is not None:
+            self.logins_dropped += history.prune(self.clock - LOGIN_HORIZON_US, account)
+
+    def login_horizon(self) -> int | None:
+        """The earliest time (µs) a login may have and still be folded; None: any time."""
+        return None if self.clock is None else self.clock - LOGIN_HORIZON_US
+
     def snapshot(self) -> bytes:
         """The whole state as bytes (plain data, no code); `restore` reads it back."""
         with _collector_paused():
             return self._snapshot()
 
     def _snapshot(self) -> bytes:
-        accounts = {no: (a.balance, a.last_ts, list(a.seen)) for no, a in self._accounts.items()}
+        horizon = self.login_horizon()
+        accounts = {}
+        for no, a in self._accounts.items():
+            logins = a.logins
+            if logins is not None and horizon is not None:
+                # Dropped as of the clock, so equal states give equal snapshots.
+                self.logins_dropped += logins.prune(horizon, a)
+            saved = None if logins is None else logins.dump()
+            accounts[no] = (a.balance, a.last_ts, a.seen, a.device_since, saved)
         return marshal.dumps(
             (
                 SNAPSHOT_VERSION,
@@ -231,6 +324,7 @@ class OnlineFeatureState:
                 [{key: track.dump() for key, track in tracks.items()} for tracks in self._tracks],
                 accounts,
                 {device: list(payers) for device, payers in self._device_payers.items()},
+                (self.logins, self.logins_dropped),
             )
         )
 
@@ -244,7 +338,7 @@ class OnlineFeatureState:
     @classmethod
     def _restore(cls, data: bytes, directory: AccountDirectory | None) -> OnlineFeatureState:
         try:
-            version, clock, applied, tracks, accounts, devices = marshal.loads(data)
+            version, *rest = marshal.loads(data)
         except (EOFError, ValueError, TypeError) as error:
             raise InvalidInput(
                 f"not a feature state snapshot ({error})", field="snapshot"
@@ -253,17 +347,22 @@ class OnlineFeatureState:
             raise InvalidInput(
                 f"snapshot version {version} is not {SNAPSHOT_VERSION}", field="snapshot"
             )
+        clock, applied, tracks, accounts, devices, (logins, dropped) = rest
         state = cls(directory)
         state.clock = clock
         state.applied = applied
+        state.logins, state.logins_dropped = logins, dropped
         for mine, saved in zip(state._tracks, tracks, strict=True):
             mine.update((key, Track.load(dump)) for key, dump in saved.items())
-        for no, (balance, last_ts, seen) in accounts.items():
+        for no, (balance, last_ts, seen, device_since, saved_logins) in accounts.items():
             account = state._account(no)
             assert account is not None
             account.balance = balance
             account.last_ts = last_ts
-            account.seen = dict.fromkeys(seen)
+            account.seen = seen
+            account.device_since = device_since
+            if saved_logins is not None:
+                account.logins = LoginHistory.load(saved_logins)
         state._device_payers = {device: dict.fromkeys(payers) for device, payers in devices.items()}
         return state
 

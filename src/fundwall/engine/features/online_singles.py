@@ -17,6 +17,7 @@ from fundwall.engine.features.catalog import ACCOUNT_FACTS, NEVER, SINGLES, Fact
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.flags import FLAGS
 from fundwall.engine.features.inputs import TransactionLike
+from fundwall.engine.features.logins import LoginHistory
 from fundwall.engine.features.scalar import FORMULAS, civil_date, local_day
 
 Made = tuple[tuple[int, int, Callable[[int, int, int, int], int | float]], ...]
@@ -92,9 +93,21 @@ _DEVICE_PAYERS: Final = int(Fact.DEVICE_PAYERS)
 
 
 class AccountState:
-    """What the online state knows about one account: directory facts, balance, habits."""
+    """What the online state knows about one account: directory facts, balance, habits,
+    logins."""
 
-    __slots__ = ("balance", "birth", "klass", "last_ts", "opened", "party", "phones", "seen")
+    __slots__ = (
+        "balance",
+        "birth",
+        "device_since",
+        "klass",
+        "last_ts",
+        "logins",
+        "opened",
+        "party",
+        "phones",
+        "seen",
+    )
 
     def __init__(self, directory: AccountDirectory, account_no: str) -> None:
         facts = directory.facts(account_no)
@@ -107,8 +120,12 @@ class AccountState:
         active = facts.last_active_us if facts is not None else NEVER
         self.last_ts: int | None = active if active != NEVER else None
         # Payees paid, devices and cities used, keyed "p:…", "d:…", "c:…" in one dict of
-        # strings, which the collector does not track.
-        self.seen: dict[str, None] = {}
+        # strings and ints, which the collector does not track; a device's value is when the
+        # account first paid from it (a login from it later is from no new device).
+        self.seen: dict[str, int | None] = {}
+        self.device_since: int | None = None
+        """When the account first paid from a device (of any)."""
+        self.logins: LoginHistory | None = None
 
 
 class SingleValues:

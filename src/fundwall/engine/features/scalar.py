@@ -18,6 +18,7 @@ from fundwall.engine.features.catalog import (
     LOCAL_OFFSET_US,
     NEVER,
     NIGHT_HOURS,
+    NO_HISTORY,
     US_PER_DAY,
     US_PER_HOUR,
     Formula,
@@ -115,6 +116,23 @@ def share_of(fact: int, ts_us: int, date_yyyymmdd: int, amount_fen: int) -> floa
     if fact <= 0:
         return 1.0
     return float(amount_fen) / float(fact)
+
+
+@_dual
+def hours_since(ts_us: int, then_us: int) -> int:
+    """Whole hours from `then_us` (an earlier time; NEVER gives -1) to `ts_us`."""
+    if then_us == NEVER:
+        return -1
+    return (ts_us - then_us) // US_PER_HOUR
+
+
+@_dual
+def ratio_of(numerator: float, denominator: float) -> float:
+    """numerator / denominator as floats (as numpy divides); NO_HISTORY when the denominator is
+    0 (`catalog.RATIOS`)."""
+    if denominator == 0:
+        return NO_HISTORY
+    return float(numerator) / float(denominator)
 
 
 FORMULAS: Final[dict[Formula, Callable[[int, int, int, int], int | float]]] = {

@@ -2,8 +2,9 @@
 
 A template is parsed once, when the pack loads, by a small parser of its own (never
 `str.format`, which would let a template reach attributes). Values read with their units:
-money as ¥1,234.56, ratios as percentages, days and years with their unit, the hour as a
-clock time, an account class by its name. `{{` and `}}` are literal braces.
+money as ¥1,234.56, ratios as percentages (a ratio without history, -1, as none), hours,
+days and years with their unit (-1 as none or unknown), the hour as a clock time, an account
+class by its name. `{{` and `}}` are literal braces.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _CLASS_NAMES = {
     3: ("Ⅲ类户", "class III"),
 }
 _UNKNOWN = {"zh": "未知", "en": "unknown"}
+_NONE = {"zh": "无", "en": "none"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,8 @@ def format_value(value: float, kind: Kind, language: Language) -> str:
         case Kind.MONEY:
             return format_money(round(value))
         case Kind.RATIO:
+            if value < 0:
+                return _NONE[language]
             percent = f"{value * 100:.1f}".removesuffix(".0")
             return f"{percent}%"
         case Kind.FLAG:
@@ -114,16 +118,19 @@ def format_value(value: float, kind: Kind, language: Language) -> str:
             if names is None:
                 return _UNKNOWN[language]
             return names[0] if zh else names[1]
-        case Kind.DAYS | Kind.YEARS:
+        case Kind.HOURS | Kind.DAYS | Kind.YEARS:
             return _with_unit(round(value), kind, language)
         case _:
             return f"{round(value):,}"
 
 
+_UNITS = {Kind.HOURS: ("小时", "hour"), Kind.DAYS: ("天", "day"), Kind.YEARS: ("岁", "year")}
+
+
 def _with_unit(number: int, kind: Kind, language: Language) -> str:
     if number < 0:
-        return _UNKNOWN[language] if kind is Kind.YEARS else ("无" if language == "zh" else "none")
+        return _UNKNOWN[language] if kind is Kind.YEARS else _NONE[language]
+    zh, en = _UNITS[kind]
     if language == "zh":
-        return f"{number:,}{'天' if kind is Kind.DAYS else '岁'}"
-    unit = "day" if kind is Kind.DAYS else "year"
-    return f"{number:,} {unit}{'' if number == 1 else 's'}"
+        return f"{number:,}{zh}"
+    return f"{number:,} {en}{'' if number == 1 else 's'}"
