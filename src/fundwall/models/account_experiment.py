@@ -16,6 +16,7 @@ training command builds on; `evaluate_accounts` runs the whole protocol on a reg
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -109,8 +110,23 @@ def _is_in(accounts: pa.Array | pa.ChunkedArray, names: set[str]) -> npt.NDArray
     return np.asarray(found.to_numpy(zero_copy_only=False), np.bool_)
 
 
-def evaluate_accounts(folder: Path, cut_share: float = 0.7) -> dict[str, Any]:
-    """Run the time-split protocol on a region folder; figures and timings in a dict."""
+@dataclass(frozen=True, eq=False)
+class TimeSplit:
+    """A model trained at the cut and how it did on the whole history."""
+
+    booster: lgb.Booster
+    cut: int
+    seeds: frozenset[str]
+    threshold: float
+    """The score that flags `FLAG_SHARE` of the accounts on the whole history."""
+    metrics: dict[str, Any]
+
+
+FLAG_SHARE: Final = 0.01
+
+
+def time_split(folder: Path, cut_share: float = 0.7) -> TimeSplit:
+    """Run the time-split protocol on a region folder."""
     started = time.perf_counter()
     inputs = AccountInputs.from_region(folder)
     labels = read_table(folder, "account_labels")
@@ -124,26 +140,77 @@ def evaluate_accounts(folder: Path, cut_share: float = 0.7) -> dict[str, Any]:
     clock = time.perf_counter()
     test = account_features(inputs, seeds=seeds)
     test_seconds = time.perf_counter() - clock
-    mule = _is_in(
-        test["account_no"], set(labels["account_no"].filter(labels["is_mule"]).to_pylist())
-    )
+    mule = _is_in(test["account_no"], _mules(labels))
     active = _is_in(test["account_no"], active_from(inputs.transactions, cut))
     score = score_accounts(booster, test)
     unseeded = active & ~_is_in(test["account_no"], seeds)
     importance = booster.feature_importance("gain")
-    top = np.argsort(importance)[::-1][:10]
     names = account_feature_names()
-    return {
+    metrics = {
         "cut": cut,
         "train_accounts": int(train.num_rows),
         "train_positives": int(positive.sum()),
         "test_accounts": int(active.sum()),
         "test_mules": int((mule & active).sum()),
         "pr_auc": average_precision(score[active], mule[active]),
-        "pr_auc_unseeded": average_precision(score[unseeded], mule[unseeded]),
         "unseeded_mules": int((mule & unseeded).sum()),
+        "pr_auc_unseeded": average_precision(score[unseeded], mule[unseeded]),
         "features_seconds_train": round(train_seconds, 2),
         "features_seconds_test": round(test_seconds, 2),
         "seconds": round(time.perf_counter() - started, 2),
-        "top_features": [(names[i], round(float(importance[i]), 1)) for i in top],
+        "top_features": [
+            (names[i], round(float(importance[i]), 1)) for i in np.argsort(importance)[::-1][:10]
+        ],
     }
+    threshold = float(np.quantile(score, 1 - FLAG_SHARE))
+    return TimeSplit(booster, cut, frozenset(seeds), threshold, metrics)
+
+
+def evaluate_accounts(folder: Path, cut_share: float = 0.7) -> dict[str, Any]:
+    """The time-split protocol's figures on a region folder (`time_split`)."""
+    return time_split(folder, cut_share).metrics
+
+
+def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -> dict[str, Any]:
+    """How many mules of `source` (account_labels.mule_source) the model flags before their
+    first fraud inflow: each is scored on the features at its `mule_since` (seeds: the mules
+    known by then, and never any after the cut) against the split's threshold."""
+    inputs = AccountInputs.from_region(folder)
+    labels = read_table(folder, "account_labels")
+    chosen = labels.filter(
+        pc.and_(
+            pc.fill_null(pc.equal(labels["mule_source"], source), False),
+            labels["mule_since"].is_valid(),
+        )
+    )
+    flagged = held_out = held_out_flagged = 0
+    for number, since in zip(
+        chosen["account_no"].to_pylist(),
+        micros(chosen["mule_since"], "mule_since").tolist(),
+        strict=True,
+    ):
+        features = account_features(
+            inputs, until_us=since, seeds=mules_before(labels, min(since, split.cut))
+        )
+        row = _is_in(features["account_no"], {number})
+        hit = (
+            bool(row.any())
+            and float(score_accounts(split.booster, features)[row][0]) >= split.threshold
+        )
+        flagged += hit
+        if since >= split.cut:
+            held_out += 1
+            held_out_flagged += hit
+    return {
+        "source": source,
+        "mules": chosen.num_rows,
+        "flagged": flagged,
+        "share": flagged / chosen.num_rows if chosen.num_rows else None,
+        "after_cut": held_out,
+        "after_cut_flagged": held_out_flagged,
+        "threshold": split.threshold,
+    }
+
+
+def _mules(labels: pa.Table) -> set[str]:
+    return set(labels["account_no"].filter(pc.fill_null(labels["is_mule"], False)).to_pylist())

@@ -87,8 +87,27 @@ ACCOUNT_FEATURES: Final = tuple(
         ("cash_out_share", R, "Share of the outflow withdrawn as cash", "取现占转出比例"),
         ("active_days", C, "Days with a transaction", "交易天数"),
         ("busiest_day_events", C, "Transactions on the busiest day", "单日最多交易笔数"),
+        (
+            "busiest_day_share",
+            R,
+            "Share of all transactions made on the busiest day",
+            "最忙一天交易占比",
+        ),
+        ("events_per_active_day", R, "Transactions per active day", "活跃日均交易笔数"),
         ("burstiness", R, "Burstiness of the transaction times", "交易时间突发性"),
         ("amount_cv", R, "Spread of the amounts (coefficient of variation)", "金额离散系数"),
+        (
+            "min_vs_median_amount",
+            R,
+            "Smallest amount over the median amount",
+            "最小金额/金额中位数",
+        ),
+        (
+            "small_amount_share",
+            R,
+            "Share of amounts below a tenth of the account's median",
+            "低于自身中位金额十分之一的交易占比",
+        ),
         ("max_in_vs_median", R, "Largest inflow over the median inflow", "最大转入/转入中位数"),
         ("balance_vs_peak", R, "Balance now over its peak", "当前余额/峰值余额"),
         (

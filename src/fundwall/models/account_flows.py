@@ -39,6 +39,8 @@ ROUND_FEN: Final = 100_00
 """A round amount is a whole multiple of ¥100."""
 DRAIN_US: Final = US_PER_HOUR
 """Inflow forwarded within this long of arriving counts as drained at once."""
+SMALL_PART: Final = 10
+"""An amount is small for its account below a tenth of the account's median amount."""
 RECENT_US: Final = 7 * US_PER_DAY
 """The recent window: the last 7 days before the moment."""
 
@@ -96,11 +98,17 @@ def _aggregates(events: pl.DataFrame, moment: int) -> pl.DataFrame:
             (pl.col("amount").filter(outflow & ~known).sum() / out_sum).alias("cash_out_share"),
             pl.col("day").n_unique().alias("active_days"),
             pl.col("day").unique_counts().max().alias("busiest_day_events"),
+            (pl.col("day").unique_counts().max() / pl.len()).alias("busiest_day_share"),
+            (pl.len() / pl.col("day").n_unique()).alias("events_per_active_day"),
             ((gaps.std(ddof=0) - gaps.mean()) / (gaps.std(ddof=0) + gaps.mean())).alias(
                 "burstiness"
             ),
             pl.len().alias("events"),
             (pl.col("amount").std(ddof=0) / pl.col("amount").mean()).alias("amount_cv"),
+            (pl.col("amount").min() / pl.col("amount").median()).alias("min_vs_median_amount"),
+            (pl.col("amount") * SMALL_PART < pl.col("amount").median())
+            .mean()
+            .alias("small_amount_share"),
             (
                 pl.col("amount").filter(inflow).max() / pl.col("amount").filter(inflow).median()
             ).alias("max_in_vs_median"),
@@ -233,8 +241,12 @@ AGGREGATE_FEATURES: Final = (
     "cash_out_share",
     "active_days",
     "busiest_day_events",
+    "busiest_day_share",
+    "events_per_active_day",
     "burstiness",
     "amount_cv",
+    "min_vs_median_amount",
+    "small_amount_share",
     "max_in_vs_median",
     "in_count_7d",
     "payers_7d",

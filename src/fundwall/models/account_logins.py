@@ -7,9 +7,10 @@ Per account, in time order over its logins and its own transactions:
 - a login is from a **new device** or a **new city** when the account was seen before (an
   earlier login, or an outflow made from a device or city) and never from that device or
   city; an account's very first sighting sets what is known, it is not new;
-- a login is **away** when its city is not the holder's usual city: the city the holder's
-  logins and outflows (over all of their accounts) come from most often; an account whose
-  holder is unknown is its own holder;
+- a login is **away** when its city is not the holder's usual city: the city of the holder's
+  first login or outflow that names one, over all of their accounts (a buyer arrives after the
+  holder, and may soon log in more often than the holder ever did, so the most frequent city
+  would follow the buyer); an account whose holder is unknown is its own holder;
 - a login is **risky** when it is new-device, new-city, away, or its face check failed or did
   not match; the hours from the latest risky login to the first inflow after it, and from it
   to the moment, measure "taken over, then used";
@@ -166,7 +167,7 @@ def login_features(history: History, logins: pa.Table | None, holder: I64) -> di
         }
     ).filter(pl.col("account") >= 0)
     frame = frame.with_columns(owner=pl.Series(owner)[frame["account"]])
-    usual = _usual_city(frame, n, owner)
+    usual = _usual_city(frame, owner)
     frame = frame.with_row_index("order").sort(["account", "ts", "order"])
     account = frame["account"].to_numpy()
     start = np.r_[0, np.flatnonzero(np.diff(account)) + 1, account.size].astype(np.int64)
@@ -191,16 +192,14 @@ def login_features(history: History, logins: pa.Table | None, holder: I64) -> di
     return values
 
 
-def _usual_city(frame: pl.DataFrame, n: int, owner: I64) -> I64:
-    """Per account row: the city its holder's logins and outflows come from most often."""
-    counts = (
+def _usual_city(frame: pl.DataFrame, owner: I64) -> I64:
+    """Per account row: the city its holder was first seen in (a login or an outflow)."""
+    first = (
         frame.filter((pl.col("kind") != INFLOW) & (pl.col("city") >= 0))
-        .group_by("owner", "city")
-        .len()
-        .sort(["owner", "len", "city"], descending=[False, True, False])
+        .sort(["owner", "ts", "city"])
         .unique("owner", keep="first")
     )
-    by_owner = dict(zip(counts["owner"].to_list(), counts["city"].to_list(), strict=True))
+    by_owner = dict(zip(first["owner"].to_list(), first["city"].to_list(), strict=True))
     return np.asarray([by_owner.get(int(o), -1) for o in owner.tolist()], np.int64)
 
 
