@@ -26,7 +26,6 @@ from .account_tables import (
     DAY,
     HOUR,
     MINUTE,
-    T0,
     Account,
     Login,
     Tx,
