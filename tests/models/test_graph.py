@@ -140,3 +140,23 @@ def test_without_seeds_the_risk_is_unknown() -> None:
     values = features_of(_chain(("A", "B")))
     for name in ("seed_rank_downstream", "seed_rank_upstream", "seed_share_1hop"):
         assert math.isnan(values["A"][name])
+
+
+def test_counterparties_behaviour_is_summarised() -> None:
+    inputs = AccountInputs(
+        transactions(
+            [
+                Tx(0, "Y", "B"),
+                Tx(HOUR, "X", "A"),
+                Tx(2 * HOUR, "X", "B"),
+                Tx(3 * HOUR, "Y", "B"),
+            ]
+        )
+    )
+    values = features_of(inputs)
+    assert values["A"]["new_payer_share"] == 1
+    assert values["B"]["new_payer_share"] == pytest.approx(2 / 3)
+    assert values["X"]["counterparty_new_payer_share_mean"] == pytest.approx(5 / 6)
+    assert values["X"]["counterparty_new_payer_share_max"] == 1
+    # X and Y received nothing: their shares are unknown and summarise to unknown.
+    assert math.isnan(values["A"]["counterparty_new_payer_share_mean"])

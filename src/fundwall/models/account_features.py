@@ -40,7 +40,7 @@ from fundwall.models.account_facts import FACT_FEATURES, directory_of, fact_feat
 from fundwall.models.account_flows import AGGREGATE_FEATURES, SEQUENCE_FEATURES, flow_features
 from fundwall.models.account_history import I64, History, codes, micros
 from fundwall.models.account_logins import LOGIN_FEATURES, login_features
-from fundwall.models.graph import GRAPH_FEATURES, graph_features
+from fundwall.models.graph import BEHAVIOUR, COUNTERPARTY_FEATURES, GRAPH_FEATURES, graph_features
 from fundwall.region import read_table
 
 C, M, R, D, F = Kind.COUNT, Kind.MONEY, Kind.RATIO, Kind.DAYS, Kind.FLAG
@@ -56,7 +56,7 @@ class AccountFeature:
     zh: str
 
 
-ACCOUNT_FEATURES: Final = tuple(
+_BASE: Final = tuple(
     AccountFeature(name, kind, en, zh)
     for name, kind, en, zh in (
         # flows
@@ -206,6 +206,17 @@ ACCOUNT_FEATURES: Final = tuple(
         ),
     )
 )
+ACCOUNT_FEATURES: Final = _BASE + tuple(
+    AccountFeature(
+        f"counterparty_{base.name}_{stat}",
+        base.kind,
+        f"{base.en}: {label_en} over its counterparties",
+        f"交易对手{base.zh}{label_zh}",
+    )
+    for base in _BASE
+    if base.name in BEHAVIOUR
+    for stat, label_en, label_zh in (("mean", "mean", "均值"), ("max", "largest", "最大值"))
+)
 """Every account feature, once, in the order of the feature table's columns."""
 
 
@@ -220,6 +231,7 @@ FAMILY_FEATURES: Final = frozenset(
         *LOGIN_FEATURES,
         *FACT_FEATURES,
         *GRAPH_FEATURES,
+        *COUNTERPARTY_FEATURES,
     )
 )
 
@@ -269,11 +281,12 @@ def account_features(
     seed_rows = history.rows_of(pa.array(sorted(seeds), pa.string()))
     seed[seed_rows[seed_rows >= 0]] = True
     members, attributes = _shared_attributes(history, inputs, holder)
+    flows = flow_features(history, opening)
     values = {
-        **flow_features(history, opening),
+        **flows,
         **login_features(history, inputs.logins, holder),
         **fact_features(history, inputs.accounts, directory),
-        **graph_features(history, seed, members, attributes, holder),
+        **graph_features(history, seed, members, attributes, holder, flows),
     }
     columns: dict[str, pa.Array] = {"account_no": history.accounts}
     for name in account_feature_names():

@@ -71,6 +71,17 @@ GRAPH_FEATURES: Final = (
     "seed_share_1hop",
     "seed_share_2hop",
 )
+BEHAVIOUR: Final = (
+    "small_amount_share",
+    "busiest_day_share",
+    "drained_1h_share",
+    "new_payer_share",
+)
+"""Flow features summarised over each account's counterparties: how mule-like the accounts it
+deals with behave, whether or not any of them is a known seed."""
+COUNTERPARTY_FEATURES: Final = tuple(
+    f"counterparty_{name}_{stat}" for name in BEHAVIOUR for stat in ("mean", "max")
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -271,14 +282,43 @@ def _communities(n: int, members: I64, attributes: I64, holder: I64) -> tuple[F6
     return size, holders
 
 
+@njit(cache=True)
+def _over_counterparties(
+    out_start: I64, out_node: I64, in_start: I64, in_node: I64, values: F64, result: F64
+) -> None:
+    """Mean and largest known value (`result` rows 0, 1) over each node's distinct
+    counterparties; NaN where none has a value."""
+    n = out_start.size - 1
+    seen = np.full(n, -1, np.int64)
+    for v in range(n):
+        total, count, largest = 0.0, 0, -np.inf
+        for start, node in ((out_start, out_node), (in_start, in_node)):
+            for i in range(start[v], start[v + 1]):
+                u = node[i]
+                if seen[u] == v or np.isnan(values[u]):
+                    continue
+                seen[u] = v
+                total += values[u]
+                count += 1
+                largest = max(largest, values[u])
+        if count:
+            result[0, v] = total / count
+            result[1, v] = largest
+
+
 def graph_features(
-    history: History, seed: Mask, members: I64, attributes: I64, holder: I64
+    history: History,
+    seed: Mask,
+    members: I64,
+    attributes: I64,
+    holder: I64,
+    behaviour: dict[str, F64],
 ) -> dict[str, F64]:
     """Every graph feature per history row.
 
     `seed` marks the seed rows; (`members`, `attributes`) pair account rows with codes of the
     attributes they share beyond counterparties (holder, phone, devices); `holder` is each
-    row's party code (-1 unknown)."""
+    row's party code (-1 unknown); `behaviour` holds the flow features named in BEHAVIOUR."""
     adjacency = Adjacency.of(history)
     n = adjacency.n
     reach = np.zeros((7, n))
@@ -331,7 +371,18 @@ def graph_features(
         )
     if not known_seeds:
         values["seed_share_1hop"] = values["seed_share_2hop"] = np.full(n, np.nan)
-    return {name: values[name] for name in GRAPH_FEATURES}
+    for name in BEHAVIOUR:
+        summary = np.full((2, n), np.nan)
+        _over_counterparties(
+            adjacency.out_start,
+            adjacency.out_node,
+            adjacency.in_start,
+            adjacency.in_node,
+            np.asarray(behaviour[name], np.float64),
+            summary,
+        )
+        values[f"counterparty_{name}_mean"], values[f"counterparty_{name}_max"] = summary
+    return {name: values[name] for name in (*GRAPH_FEATURES, *COUNTERPARTY_FEATURES)}
 
 
 def _shared_counterparties(adjacency: Adjacency, neighbours: F64) -> tuple[I64, I64]:
