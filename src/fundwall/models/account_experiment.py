@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fundwall.engine.backtest.ranking import average_precision
-from fundwall.engine.features.catalog import Kind
+from fundwall.engine.features.catalog import US_PER_DAY, Kind
 from fundwall.models.account_features import (
     ACCOUNT_FEATURES,
     AccountInputs,
@@ -54,6 +54,12 @@ PARAMS: Final[dict[str, Any]] = {
 """LightGBM's usual settings for a few tens of thousands of rows; not tuned to any region."""
 ROUNDS: Final = 300
 CATEGORICAL: Final = tuple(f.name for f in ACCOUNT_FEATURES if f.kind is Kind.CLASS)
+FLAG_SHARE: Final = 0.01
+"""The share of accounts a model's review threshold flags."""
+SNAPSHOT_STEP: Final = 7 * US_PER_DAY
+HORIZON: Final = 7 * US_PER_DAY
+"""A snapshot's positives are the accounts whose fraud starts within a week: an account is
+bought to be used, within days (docs/models-accounts.md)."""
 
 
 def _matrix(features: pa.Table) -> npt.NDArray[np.float64]:
@@ -110,6 +116,29 @@ def _is_in(accounts: pa.Array | pa.ChunkedArray, names: set[str]) -> npt.NDArray
     return np.asarray(found.to_numpy(zero_copy_only=False), np.bool_)
 
 
+def training_set(
+    inputs: AccountInputs, labels: pa.Table, cut: int, snapshots: int = 0
+) -> tuple[pa.Table, npt.NDArray[np.bool_]]:
+    """Feature rows and labels to train on, all known at the cut.
+
+    The first rows describe every account at the cut, positive when its fraud started before
+    it. With `snapshots`, rows at `SNAPSHOT_STEP` intervals before the cut follow: at moment
+    m, an account is positive when its fraud started before m + `HORIZON` (and before the
+    cut), so the model also sees accounts shortly before their first fraud inflow — bought,
+    logged into from the buyer's phone, not yet used."""
+    tables, labelled = [], []
+    start = int(micros(inputs.transactions["ts"], "ts").min())
+    for k in range(snapshots + 1):
+        moment = cut - k * SNAPSHOT_STEP
+        if moment <= start:
+            break
+        features = account_features(inputs, until_us=moment, seeds=mules_before(labels, moment))
+        horizon = cut if k == 0 else min(moment + HORIZON, cut)
+        tables.append(features)
+        labelled.append(_is_in(features["account_no"], mules_before(labels, horizon)))
+    return pa.concat_tables(tables), np.concatenate(labelled)
+
+
 @dataclass(frozen=True, eq=False)
 class TimeSplit:
     """A model trained at the cut and how it did on the whole history."""
@@ -122,20 +151,16 @@ class TimeSplit:
     metrics: dict[str, Any]
 
 
-FLAG_SHARE: Final = 0.01
-
-
-def time_split(folder: Path, cut_share: float = 0.7) -> TimeSplit:
-    """Run the time-split protocol on a region folder."""
+def time_split(folder: Path, cut_share: float = 0.7, *, snapshots: int = 0) -> TimeSplit:
+    """Run the time-split protocol on a region folder (`training_set` for `snapshots`)."""
     started = time.perf_counter()
     inputs = AccountInputs.from_region(folder)
     labels = read_table(folder, "account_labels")
     cut = cut_at(inputs.transactions, cut_share)
     seeds = mules_before(labels, cut)
     clock = time.perf_counter()
-    train = account_features(inputs, until_us=cut, seeds=seeds)
+    train, positive = training_set(inputs, labels, cut, snapshots)
     train_seconds = time.perf_counter() - clock
-    positive = _is_in(train["account_no"], seeds)
     booster = train_accounts(train, positive)
     clock = time.perf_counter()
     test = account_features(inputs, seeds=seeds)
@@ -162,7 +187,7 @@ def time_split(folder: Path, cut_share: float = 0.7) -> TimeSplit:
             (names[i], round(float(importance[i]), 1)) for i in np.argsort(importance)[::-1][:10]
         ],
     }
-    threshold = float(np.quantile(score, 1 - FLAG_SHARE))
+    threshold = float(np.quantile(score, 1 - FLAG_SHARE, method="higher"))
     return TimeSplit(booster, cut, frozenset(seeds), threshold, metrics)
 
 
@@ -174,7 +199,8 @@ def evaluate_accounts(folder: Path, cut_share: float = 0.7) -> dict[str, Any]:
 def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -> dict[str, Any]:
     """How many mules of `source` (account_labels.mule_source) the model flags before their
     first fraud inflow: each is scored on the features at its `mule_since` (seeds: the mules
-    known by then, and never any after the cut) against the split's threshold."""
+    known by then, and never any after the cut) against the split's threshold; and how many
+    rank among the top `FLAG_SHARE` of all accounts scored at that same moment."""
     inputs = AccountInputs.from_region(folder)
     labels = read_table(folder, "account_labels")
     chosen = labels.filter(
@@ -183,7 +209,7 @@ def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -
             labels["mule_since"].is_valid(),
         )
     )
-    flagged = held_out = held_out_flagged = 0
+    flagged = top = held_out = held_out_flagged = 0
     for number, since in zip(
         chosen["account_no"].to_pylist(),
         micros(chosen["mule_since"], "mule_since").tolist(),
@@ -193,11 +219,13 @@ def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -
             inputs, until_us=since, seeds=mules_before(labels, min(since, split.cut))
         )
         row = _is_in(features["account_no"], {number})
-        hit = (
-            bool(row.any())
-            and float(score_accounts(split.booster, features)[row][0]) >= split.threshold
-        )
+        if not row.any():
+            continue
+        scores = score_accounts(split.booster, features)
+        mine = float(scores[row][0])
+        hit = mine >= split.threshold
         flagged += hit
+        top += float(np.mean(scores > mine)) < FLAG_SHARE
         if since >= split.cut:
             held_out += 1
             held_out_flagged += hit
@@ -206,6 +234,7 @@ def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -
         "mules": chosen.num_rows,
         "flagged": flagged,
         "share": flagged / chosen.num_rows if chosen.num_rows else None,
+        "in_top_share_then": top,
         "after_cut": held_out,
         "after_cut_flagged": held_out_flagged,
         "threshold": split.threshold,

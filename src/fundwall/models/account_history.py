@@ -132,6 +132,7 @@ class History:
         cls, transactions: pa.Table, accounts: pa.Table | None, until: int | None
     ) -> History:
         _require(transactions, TRANSACTION_COLUMNS, "transactions")
+        transactions = transactions.select(list(TRANSACTION_COLUMNS))
         all_ts = micros(transactions["ts"], "ts")
         kept = transactions if until is None else transactions.filter(pa.array(all_ts < until))
         _check(kept)

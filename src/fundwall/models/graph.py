@@ -271,14 +271,17 @@ def _communities(n: int, members: I64, attributes: I64, holder: I64) -> tuple[F6
     n_attributes = int(attributes.max(initial=-1)) + 1
     graph.add_nodes_from([None] * (n + n_attributes))
     graph.extend_from_edge_list(list(zip(members.tolist(), (attributes + n).tolist(), strict=True)))
-    size = np.ones(n)
-    holders = np.ones(n)
-    for component in rx.connected_components(graph):
-        accounts = np.fromiter((v for v in component if v < n), np.int64)
-        if accounts.size > 1:
-            size[accounts] = accounts.size
-            known = holder[accounts]
-            holders[accounts] = np.unique(known[known >= 0]).size + np.count_nonzero(known < 0)
+    label = np.full(n + n_attributes, -1, np.int64)
+    for number, component in enumerate(rx.connected_components(graph)):
+        if len(component) > 1:
+            label[list(component)] = number
+    label = label[:n]
+    # An account alone in its component, or without a known holder, counts as its own holder.
+    label = np.where(label >= 0, label, label.max(initial=0) + 1 + np.arange(n))
+    size = np.bincount(label)[label].astype(np.float64)
+    own = np.where(holder >= 0, holder, holder.max(initial=-1) + 1 + np.arange(n))
+    pairs = np.unique(np.stack([label, own]), axis=1)
+    holders = np.bincount(pairs[0], minlength=label.max() + 1)[label].astype(np.float64)
     return size, holders
 
 
