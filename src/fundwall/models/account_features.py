@@ -307,7 +307,9 @@ def _shared_attributes(history: History, inputs: AccountInputs, holder: I64) -> 
         if "opening_device_id" in accounts.column_names:
             pairs.append((row, _tagged("device", accounts["opening_device_id"])))
         if inputs.parties is not None:
-            phone = pc.index_in(accounts["party_id"], value_set=inputs.parties["party_id"])
+            phone = pc.index_in(
+                accounts["party_id"], value_set=inputs.parties["party_id"].combine_chunks()
+            )
             phones = inputs.parties["phone"].combine_chunks().take(phone)
             pairs.append((row, _tagged("phone", phones)))
     if inputs.logins is not None:

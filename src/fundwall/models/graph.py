@@ -14,11 +14,14 @@ payee pair that moved money before the moment, weighted by the amount moved. Per
 - **risk from seeds** (accounts known to be fraudulent before the moment): personalised
   PageRank restarting at the seeds, along the money (downstream: the account received from
   them) and against it (upstream: it paid into them), each edge weighted by its share of the
-  payer's outflow; and the share of seeds among its neighbours within one and within two hops.
+  payer's outflow; and the share of seeds among its neighbours within one and within two hops;
+- **counterparties' behaviour**: the mean and the largest of a few flow features (`BEHAVIOUR`)
+  over its counterparties: how mule-like the accounts it deals with behave, known or not.
 
 rustworkx computes the strongly connected components, the components of the shared-attribute
-graph and PageRank: it is a Rust library with Python bindings, an order of magnitude faster
-than networkx on graphs of this size, takes its edges as plain integer lists straight from
+graph and PageRank: it is a Rust library with Python bindings, far faster than networkx's
+pure Python on graphs of this size (PageRank over the small region's 400,000 edges takes a
+tenth of a second), takes its edges as plain integer lists straight from
 numpy arrays and is Apache-2.0 licensed (igraph's Python bindings are GPL). Counting bounded
 cycles and two-hop reach, which it has no function for, are numba passes over the same
 adjacency arrays.
@@ -53,7 +56,7 @@ CYCLE_BUDGET: Final = 20_000
 SHARED_COUNTERPARTY_MAX: Final = 5
 SEED_FOLDS: Final = 5
 PAGERANK_ALPHA: Final = 0.85
-"""The usual damping: a walk from a seed goes on for about 6–7 steps on average."""
+"""The usual damping: a walk from a seed goes on for about 5–6 steps on average."""
 
 GRAPH_FEATURES: Final = (
     "fan_in_2hop",
