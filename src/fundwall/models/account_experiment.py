@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fundwall.engine.backtest.ranking import average_precision
-from fundwall.engine.features.catalog import US_PER_DAY, Kind
+from fundwall.engine.features.catalog import Kind
 from fundwall.models.account_features import (
     ACCOUNT_FEATURES,
     AccountInputs,
@@ -56,10 +56,6 @@ ROUNDS: Final = 300
 CATEGORICAL: Final = tuple(f.name for f in ACCOUNT_FEATURES if f.kind is Kind.CLASS)
 FLAG_SHARE: Final = 0.01
 """The share of accounts a model's review threshold flags."""
-SNAPSHOT_STEP: Final = 7 * US_PER_DAY
-HORIZON: Final = 7 * US_PER_DAY
-"""A snapshot's positives are the accounts whose fraud starts within a week: an account is
-bought to be used, within days (docs/models-accounts.md)."""
 
 
 def _matrix(features: pa.Table) -> npt.NDArray[np.float64]:
@@ -117,26 +113,13 @@ def _is_in(accounts: pa.Array | pa.ChunkedArray, names: set[str]) -> npt.NDArray
 
 
 def training_set(
-    inputs: AccountInputs, labels: pa.Table, cut: int, snapshots: int = 0
+    inputs: AccountInputs, labels: pa.Table, cut: int
 ) -> tuple[pa.Table, npt.NDArray[np.bool_]]:
-    """Feature rows and labels to train on, all known at the cut.
-
-    The first rows describe every account at the cut, positive when its fraud started before
-    it. With `snapshots`, rows at `SNAPSHOT_STEP` intervals before the cut follow: at moment
-    m, an account is positive when its fraud started before m + `HORIZON` (and before the
-    cut), so the model also sees accounts shortly before their first fraud inflow — bought,
-    logged into from the buyer's phone, not yet used."""
-    tables, labelled = [], []
-    start = int(micros(inputs.transactions["ts"], "ts").min())
-    for k in range(snapshots + 1):
-        moment = cut - k * SNAPSHOT_STEP
-        if moment <= start:
-            break
-        features = account_features(inputs, until_us=moment, seeds=mules_before(labels, moment))
-        horizon = cut if k == 0 else min(moment + HORIZON, cut)
-        tables.append(features)
-        labelled.append(_is_in(features["account_no"], mules_before(labels, horizon)))
-    return pa.concat_tables(tables), np.concatenate(labelled)
+    """Every account at the cut, positive when its fraud started before it; those mules are
+    the seeds, so nothing after the cut is read."""
+    seeds = mules_before(labels, cut)
+    features = account_features(inputs, until_us=cut, seeds=seeds)
+    return features, _is_in(features["account_no"], seeds)
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,15 +134,15 @@ class TimeSplit:
     metrics: dict[str, Any]
 
 
-def time_split(folder: Path, cut_share: float = 0.7, *, snapshots: int = 0) -> TimeSplit:
-    """Run the time-split protocol on a region folder (`training_set` for `snapshots`)."""
+def time_split(folder: Path, cut_share: float = 0.7) -> TimeSplit:
+    """Run the time-split protocol on a region folder."""
     started = time.perf_counter()
     inputs = AccountInputs.from_region(folder)
     labels = read_table(folder, "account_labels")
     cut = cut_at(inputs.transactions, cut_share)
     seeds = mules_before(labels, cut)
     clock = time.perf_counter()
-    train, positive = training_set(inputs, labels, cut, snapshots)
+    train, positive = training_set(inputs, labels, cut)
     train_seconds = time.perf_counter() - clock
     booster = train_accounts(train, positive)
     clock = time.perf_counter()
