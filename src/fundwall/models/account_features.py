@@ -268,9 +268,11 @@ def account_features(
     inputs: AccountInputs, *, until_us: int | None = None, seeds: Collection[str] = ()
 ) -> pa.Table:
     """One row per account existing before `until_us` (µs since the epoch, exclusive; None:
-    after the whole history), sorted by account number: `account_no`, then the features."""
+    just after the last transaction or login), sorted by account number: `account_no`,
+    then the features."""
     directory = directory_of(inputs.accounts, inputs.parties)
-    history = History.before(inputs.transactions, inputs.accounts, until_us)
+    until = _end_of(inputs) if until_us is None else until_us
+    history = History.before(inputs.transactions, inputs.accounts, until)
     row = directory.rows_of(history.accounts)
     known = row >= 0
     opening = np.full(len(history), -1, np.int64)
@@ -292,6 +294,14 @@ def account_features(
     for name in account_feature_names():
         columns[name] = pa.array(np.asarray(values[name], np.float64), pa.float64())
     return pa.table(columns)
+
+
+def _end_of(inputs: AccountInputs) -> int:
+    """Just after the last transaction or login: the moment of "the whole history"."""
+    last = [micros(inputs.transactions["ts"], "ts").max(initial=0)]
+    if inputs.logins is not None:
+        last.append(micros(inputs.logins["ts"], "ts").max(initial=0))
+    return int(max(last)) + 1
 
 
 def _shared_attributes(history: History, inputs: AccountInputs, holder: I64) -> tuple[I64, I64]:

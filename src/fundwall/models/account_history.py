@@ -1,7 +1,7 @@
 """A region's history as of a moment: the account index and event arrays the account features read.
 
 `History.before(transactions, accounts, until)` keeps only the transactions strictly before
-`until` (µs since the epoch, exclusive; None: all of them), in time order, with payer and payee
+`until` (µs since the epoch, exclusive), in time order, with payer and payee
 as rows of one sorted index of accounts: every account that transacts before the moment, and
 every account of the accounts table opened before it. Every
 feature family reads this one view, so no family can see a later event than another.
@@ -101,8 +101,7 @@ class History:
     accounts: pa.Array
     """Account numbers, sorted; row i of every per-account array is `accounts[i]`."""
     moment: int
-    """The moment the features describe, µs: `until`, or just after the last transaction."""
-    until: int | None
+    """The moment the features describe, µs (exclusive: nothing at or after it is read)."""
     ts: I64
     payer: I64
     """Row of the paying account, -1 for a deposit."""
@@ -124,17 +123,15 @@ class History:
         return _rows(self.accounts, values)
 
     def is_before(self, ts: I64) -> Mask:
-        """Which of these times fall before the moment (all of them when there is no until)."""
-        return np.ones(ts.size, np.bool_) if self.until is None else ts < self.until
+        """Which of these times fall before the moment."""
+        return ts < self.moment
 
     @classmethod
-    def before(
-        cls, transactions: pa.Table, accounts: pa.Table | None, until: int | None
-    ) -> History:
+    def before(cls, transactions: pa.Table, accounts: pa.Table | None, until: int) -> History:
         _require(transactions, TRANSACTION_COLUMNS, "transactions")
         transactions = transactions.select(list(TRANSACTION_COLUMNS))
         all_ts = micros(transactions["ts"], "ts")
-        kept = transactions if until is None else transactions.filter(pa.array(all_ts < until))
+        kept = transactions.filter(pa.array(all_ts < until))
         _check(kept)
         ts = micros(kept["ts"], "ts")
         order = np.argsort(ts, kind="stable")
@@ -151,17 +148,14 @@ class History:
                 row = int(np.flatnonzero(missing)[0])
                 raise InvalidInput("empty value", field="opened_at", record=str(number[row]))
             opened = micros(accounts["opened_at"], "opened_at")
-            keep = np.ones(opened.size, np.bool_) if until is None else opened < until
-            names.append(number.filter(pa.array(keep)).drop_null())
+            names.append(number.filter(pa.array(opened < until)).drop_null())
         index = pc.unique(pa.chunked_array(names, pa.string()).combine_chunks())
         index = pc.take(index, pc.sort_indices(index))
-        moment = until if until is not None else (int(ts[-1]) + 1 if ts.size else 0)
         device = kept["device_id"].cast(pa.string()).combine_chunks().dictionary_encode()
         city = kept["city"].cast(pa.string()).combine_chunks().dictionary_encode()
         return cls(
             accounts=index,
-            moment=moment,
-            until=until,
+            moment=until,
             ts=ts,
             payer=_rows(index, payer),
             payee=_rows(index, payee),

@@ -125,8 +125,9 @@ def login_features(history: History, logins: pa.Table | None, holder: I64) -> di
     if logins is None or logins.num_rows == 0:
         return values
     ts = micros(logins["ts"], "ts")
-    logins = logins.filter(pa.array(history.is_before(ts)))
-    ts = ts[history.is_before(ts)]
+    before = history.is_before(ts)
+    logins = logins.filter(pa.array(before))
+    ts = ts[before]
     row = history.rows_of(logins["account_no"])
     devices = pc.unique(
         pa.concat_arrays([history.devices, logins["device_id"].cast(pa.string()).combine_chunks()])
