@@ -27,9 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fundwall.engine.backtest.ranking import average_precision
-from fundwall.engine.features.catalog import Kind
 from fundwall.models.account_features import (
-    ACCOUNT_FEATURES,
     AccountInputs,
     account_feature_names,
     account_features,
@@ -53,7 +51,6 @@ PARAMS: Final[dict[str, Any]] = {
 }
 """LightGBM's usual settings for a few tens of thousands of rows; not tuned to any region."""
 ROUNDS: Final = 300
-CATEGORICAL: Final = tuple(f.name for f in ACCOUNT_FEATURES if f.kind is Kind.CLASS)
 FLAG_SHARE: Final = 0.01
 """The share of accounts a model's review threshold flags."""
 
@@ -71,7 +68,6 @@ def train_accounts(
         _matrix(features),
         label=positive.astype(np.float64),
         feature_name=list(account_feature_names()),
-        categorical_feature=list(CATEGORICAL),
         free_raw_data=True,
     )
     return lgb.train(PARAMS, data, num_boost_round=rounds)
