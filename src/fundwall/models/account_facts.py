@@ -96,7 +96,9 @@ def fact_features(
     known = row >= 0
     values = {name: np.full(n, np.nan) for name in FACT_FEATURES}
     opened = directory.opened_us[row[known]]
-    values["age_days"][known] = (history.moment - opened) / US_PER_DAY
+    dated = np.zeros(n, np.bool_)
+    dated[known] = opened != NEVER  # an unknown opening leaves the age unknown
+    values["age_days"][dated] = (history.moment - directory.opened_us[row[dated]]) / US_PER_DAY
     values["account_class"][known] = directory.account_class[row[known]]
     party = np.full(n, -1, np.int64)
     party[known] = directory.party_of[row[known]]
@@ -113,7 +115,7 @@ def fact_features(
         np.minimum.at(first, side[has], history.ts[has])
     started = np.full(n, NEVER, np.int64)
     started[known] = np.maximum(opened, directory.last_active_us[row[known]])
-    usable = known & (first < LATER)
+    usable = known & (first < LATER) & (started != NEVER)
     values["idle_days_before_first"][usable] = (first[usable] - started[usable]) / US_PER_DAY
     if accounts is not None:
         siblings = _batch_siblings(history, accounts, directory).astype(np.float64)

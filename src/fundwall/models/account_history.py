@@ -143,12 +143,10 @@ class History:
         if accounts is not None:
             _require(accounts, ("account_no", "opened_at"), "accounts")
             number = accounts["account_no"].cast(pa.string())
-            missing = ~present(accounts["opened_at"])
-            if missing.any():
-                row = int(np.flatnonzero(missing)[0])
-                raise InvalidInput("empty value", field="opened_at", record=str(number[row]))
+            # An account whose opening is unknown (imported data) exists at every moment.
+            unknown = ~present(accounts["opened_at"])
             opened = micros(accounts["opened_at"], "opened_at")
-            names.append(number.filter(pa.array(opened < until)).drop_null())
+            names.append(number.filter(pa.array(unknown | (opened < until))).drop_null())
         index = pc.unique(pa.chunked_array(names, pa.string()).combine_chunks())
         index = pc.take(index, pc.sort_indices(index))
         device = kept["device_id"].cast(pa.string()).combine_chunks().dictionary_encode()
