@@ -23,6 +23,7 @@ from fundwall.engine.models.scoring import MODEL_REASON
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import default_pack, empty_pack
 from fundwall.engine.service import DecisionService
+from fundwall.models.account_features import AccountInputs, account_feature_names, account_features
 from fundwall.models.training import train_region, transaction_examples
 from fundwall.region import read_table
 
@@ -178,3 +179,19 @@ def test_the_since_moment_without_zone_is_utc() -> None:
     from fundwall.cli.backtest import aware
 
     assert aware(datetime(2024, 3, 1)).tzinfo is UTC
+
+
+def test_an_accounts_model_is_trained_and_judged_on_later_time(tiny_region: Path) -> None:
+    model = train_region(tiny_region, Target.ACCOUNTS)
+    card = model.card
+    assert model.version.startswith("acct-")
+    assert card.features == account_feature_names()
+    assert card.positives > 0 and card.rows >= card.positives
+    holdout = card.metrics["holdout"]
+    assert holdout["positives"] and holdout["pr_auc"] is not None
+    # The compiled trees score the account rows as LightGBM does.
+    inputs = AccountInputs.from_region(tiny_region)
+    table = account_features(inputs)
+    matrix = np.column_stack([table[name].to_numpy() for name in card.features])
+    raw = model.trees.raw_many(matrix)
+    assert np.all(np.isfinite(raw))

@@ -103,7 +103,7 @@ def active_from(transactions: pa.Table, moment: int) -> set[str]:
     return set(pc.unique(ends.drop_null()).to_pylist())
 
 
-def _is_in(accounts: pa.Array | pa.ChunkedArray, names: set[str]) -> npt.NDArray[np.bool_]:
+def is_in(accounts: pa.Array | pa.ChunkedArray, names: set[str]) -> npt.NDArray[np.bool_]:
     found = pc.is_in(accounts, value_set=pa.array(sorted(names), pa.string()))
     return np.asarray(found.to_numpy(zero_copy_only=False), np.bool_)
 
@@ -115,7 +115,7 @@ def training_set(
     the seeds, so nothing after the cut is read."""
     seeds = mules_before(labels, cut)
     features = account_features(inputs, until_us=cut, seeds=seeds)
-    return features, _is_in(features["account_no"], seeds)
+    return features, is_in(features["account_no"], seeds)
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,10 +144,10 @@ def time_split(folder: Path, cut_share: float = 0.7) -> TimeSplit:
     clock = time.perf_counter()
     test = account_features(inputs, seeds=seeds)
     test_seconds = time.perf_counter() - clock
-    mule = _is_in(test["account_no"], _mules(labels))
-    active = _is_in(test["account_no"], active_from(inputs.transactions, cut))
+    mule = is_in(test["account_no"], mules_of(labels))
+    active = is_in(test["account_no"], active_from(inputs.transactions, cut))
     score = score_accounts(booster, test)
-    unseeded = active & ~_is_in(test["account_no"], seeds)
+    unseeded = active & ~is_in(test["account_no"], seeds)
     importance = booster.feature_importance("gain")
     names = account_feature_names()
     metrics = {
@@ -197,7 +197,7 @@ def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -
         features = account_features(
             inputs, until_us=since, seeds=mules_before(labels, min(since, split.cut))
         )
-        row = _is_in(features["account_no"], {number})
+        row = is_in(features["account_no"], {number})
         if not row.any():
             continue
         scores = score_accounts(split.booster, features)
@@ -220,5 +220,5 @@ def flagged_before_fraud(folder: Path, split: TimeSplit, source: str = "sold") -
     }
 
 
-def _mules(labels: pa.Table) -> set[str]:
+def mules_of(labels: pa.Table) -> set[str]:
     return set(labels["account_no"].filter(pc.fill_null(labels["is_mule"], False)).to_pylist())

@@ -39,6 +39,14 @@ from fundwall.engine.backtest.ranking import average_precision
 from fundwall.engine.features import feature_names
 from fundwall.engine.models.artifact import Model, ModelCard, ModelPolicy, Target
 from fundwall.engine.replay import region_features
+from fundwall.models.account_experiment import (
+    active_from,
+    is_in,
+    mules_before,
+    mules_of,
+    training_set,
+)
+from fundwall.models.account_features import AccountInputs, account_feature_names, account_features
 from fundwall.region import read_table
 
 F64 = npt.NDArray[np.float64]
@@ -336,6 +344,100 @@ def _words(target: Target, region: str) -> tuple[dict[str, str], dict[str, tuple
     return purpose, limits
 
 
+def _stacked(parts: Sequence[tuple[pa.Table, npt.NDArray[np.bool_]]]) -> Examples:
+    """Account rows of several moments as one set of examples (`ts` numbers the part)."""
+    names = account_feature_names()
+    matrices = [
+        np.column_stack([table[name].to_numpy() for name in names]).astype(np.float64)
+        for table, _ in parts
+    ]
+    return Examples(
+        names,
+        np.concatenate(matrices),
+        np.concatenate([labels for _, labels in parts]),
+        np.concatenate([np.full(len(labels), i, np.int64) for i, (_, labels) in enumerate(parts)]),
+    )
+
+
+def train_accounts_region(
+    folder: Path, *, until: datetime | None = None, goals: Goals | None = None
+) -> Model:
+    """The accounts model (mule score) of a labelled region, by the same protocol in time:
+
+    - fitting: every account as of the validation moment (80% of the way to `until`), positive
+      when its fraud started before that moment;
+    - validation: the accounts active between that moment and `until`, as of `until`, positive
+      when their fraud started before `until` (stops the boosting, sets the thresholds);
+    - the trees are fitted again on every account as of `until`;
+    - held out: the accounts active at or after `until`, on the whole history, against their
+      labels; the risk seeds are always the mules known at `until`, never later ones.
+    """
+    inputs = AccountInputs.from_region(folder)
+    labels = read_table(folder, "account_labels")
+    ts = np.asarray(
+        inputs.transactions["ts"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()), np.int64
+    )
+    if ts.size == 0:
+        raise InvalidInput("nothing to train on: the region has no transactions", "region")
+    cut = int(until.timestamp() * 1_000_000) if until is not None else _moment(ts, TRAIN_SHARE)
+    start = int(ts.min())
+    if cut <= start:
+        raise InvalidInput("no history before --until: nothing to train on", "until")
+    valid_from = int(start + TRAIN_SHARE * (cut - start))
+    fitting = training_set(inputs, labels, valid_from)
+    at_cut, known = training_set(inputs, labels, cut)
+    recent = is_in(at_cut["account_no"], active_from(inputs.transactions, valid_from))
+    examples = _stacked([fitting, (at_cut.filter(pa.array(recent)), known[recent])])
+    fit, valid = examples.ts == 0, examples.ts == 1
+    for rows, what in ((fit, "fitting"), (valid, "validation")):
+        if not examples.labels[rows].any():
+            raise InvalidInput(
+                f"the {what} period before --until holds no labelled mule: move --until later",
+                "until",
+            )
+    trial = _fit(examples, fit, MAX_ROUNDS, valid)
+    rounds = max(1, trial.best_iteration or MAX_ROUNDS)
+    refit = _stacked([(at_cut, known)])
+    booster = _fit(refit, np.ones(len(known), np.bool_), rounds, None)
+    checked = np.asarray(trial.predict(examples.matrix[valid]), np.float64)
+    policy = _thresholds(checked, examples.labels[valid], goals or DEFAULT_GOALS)
+    metrics: dict[str, dict[str, float | int | str | None]] = {
+        "validation": {
+            "from": _iso(valid_from),
+            **_figures(checked, examples.labels[valid], policy),
+        }
+    }
+    seeds = mules_before(labels, cut)
+    whole = account_features(inputs, seeds=seeds)
+    later = is_in(whole["account_no"], active_from(inputs.transactions, cut))
+    if later.any():
+        held = _stacked(
+            [(whole.filter(pa.array(later)), is_in(whole["account_no"], mules_of(labels))[later])]
+        )
+        metrics["holdout"] = {
+            "from": _iso(cut),
+            **_figures(np.asarray(booster.predict(held.matrix), np.float64), held.labels, policy),
+        }
+    purpose, limits = _words(Target.ACCOUNTS, folder.resolve().name)
+    files = [folder / "transactions.parquet", folder / "account_labels.parquet"]
+    card = ModelCard(
+        target=Target.ACCOUNTS,
+        features=refit.features,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        region=folder.resolve().name,
+        fingerprint=fingerprint(files, until),
+        until=_iso(cut),
+        rows=len(known),
+        positives=int(np.count_nonzero(known)),
+        params={**PARAMS, "rounds": rounds},
+        metrics=metrics,
+        policy=policy,
+        purpose=purpose,
+        limits=limits,
+    )
+    return Model.from_parts(booster.model_to_string(), card)
+
+
 def train_region(
     folder: Path,
     target: Target = Target.TRANSACTIONS,
@@ -344,8 +446,8 @@ def train_region(
     goals: Goals | None = None,
 ) -> Model:
     """`fundwall train`: a model of a labelled region folder."""
-    if target is not Target.TRANSACTIONS:
-        raise InvalidInput("only the transactions target is trained from a region here", "target")
+    if target is Target.ACCOUNTS:
+        return train_accounts_region(folder, until=until, goals=goals)
     examples = transaction_examples(folder)
     files: Sequence[Path] = [folder / "transactions.parquet", folder / "tx_labels.parquet"]
     return train(
