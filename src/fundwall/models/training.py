@@ -241,6 +241,76 @@ def _figures(
     }
 
 
+@dataclass(frozen=True)
+class _Learned:
+    """Trees fitted in time: the refit booster, its policy and the validation figures."""
+
+    booster: lgb.Booster
+    policy: ModelPolicy
+    rounds: int
+    metrics: dict[str, dict[str, float | int | str | None]]
+
+
+def _learn(
+    examples: Examples,
+    fit: npt.NDArray[np.bool_],
+    valid: npt.NDArray[np.bool_],
+    refit: Examples,
+    refit_rows: npt.NDArray[np.bool_],
+    *,
+    valid_from: int,
+    goals: Goals | None,
+    positives: str,
+) -> _Learned:
+    """Fit on `fit` with early stopping on `valid`, choose the thresholds on `valid`, then fit
+    `refit_rows` of `refit` again with as many rounds."""
+    for rows, what in ((fit, "fitting"), (valid, "validation")):
+        if not examples.labels[rows].any():
+            raise InvalidInput(
+                f"the {what} period before --until holds no labelled {positives}: "
+                "move --until later",
+                "until",
+            )
+    trial = _fit(examples, fit, MAX_ROUNDS, valid)
+    rounds = max(1, trial.best_iteration or MAX_ROUNDS)
+    booster = _fit(refit, refit_rows, rounds, None)
+    checked = np.asarray(trial.predict(examples.matrix[valid]), np.float64)
+    policy = _thresholds(checked, examples.labels[valid], goals or DEFAULT_GOALS)
+    figures = _figures(checked, examples.labels[valid], policy)
+    return _Learned(booster, policy, rounds, {"validation": {"from": _iso(valid_from), **figures}})
+
+
+def _model(
+    target: Target,
+    features: tuple[str, ...],
+    learned: _Learned,
+    *,
+    region: str,
+    data_fingerprint: str,
+    until: int,
+    rows: int,
+    positives: int,
+    words: tuple[dict[str, str], dict[str, tuple[str, ...]]] | None = None,
+) -> Model:
+    purpose, limits = words or _words(target, region)
+    card = ModelCard(
+        target=target,
+        features=features,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        region=region,
+        fingerprint=data_fingerprint,
+        until=_iso(until),
+        rows=rows,
+        positives=positives,
+        params={**PARAMS, "rounds": learned.rounds},
+        metrics=learned.metrics,
+        policy=learned.policy,
+        purpose=purpose,
+        limits=limits,
+    )
+    return Model.from_parts(learned.booster.model_to_string(), card)
+
+
 def train(
     examples: Examples,
     target: Target,
@@ -263,50 +333,34 @@ def train(
     valid_from = int(start + TRAIN_SHARE * (until - start))
     fit = before & (examples.ts < valid_from)
     valid = before & ~fit
-    for rows, what in ((fit, "fitting"), (valid, "validation")):
-        if int(np.count_nonzero(examples.labels[rows])) == 0:
-            raise InvalidInput(
-                f"the {what} period before --until holds no labelled fraud: move --until later",
-                "until",
-            )
-    trial = _fit(examples, fit, MAX_ROUNDS, valid)
-    rounds = max(1, trial.best_iteration or MAX_ROUNDS)
-    booster = _fit(examples, before, rounds, None)
-    checked = np.asarray(trial.predict(examples.matrix[valid]), np.float64)
-    policy = _thresholds(checked, examples.labels[valid], goals or DEFAULT_GOALS)
-    metrics: dict[str, dict[str, float | int | str | None]] = {
-        "validation": {
-            "from": _iso(valid_from),
-            **_figures(checked, examples.labels[valid], policy),
-        },
-    }
+    learned = _learn(
+        examples,
+        fit,
+        valid,
+        examples,
+        before,
+        valid_from=valid_from,
+        goals=goals,
+        positives="fraud",
+    )
     after = ~before
     if after.any():
-        metrics["holdout"] = {
+        probabilities = np.asarray(learned.booster.predict(examples.matrix[after]), np.float64)
+        learned.metrics["holdout"] = {
             "from": _iso(until),
-            **_figures(
-                np.asarray(booster.predict(examples.matrix[after]), np.float64),
-                examples.labels[after],
-                policy,
-            ),
+            **_figures(probabilities, examples.labels[after], learned.policy),
         }
-    purpose, limits = words or _words(target, region)
-    card = ModelCard(
-        target=target,
-        features=examples.features,
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    return _model(
+        target,
+        examples.features,
+        learned,
         region=region,
-        fingerprint=data_fingerprint,
-        until=_iso(until),
+        data_fingerprint=data_fingerprint,
+        until=until,
         rows=int(np.count_nonzero(before)),
         positives=int(np.count_nonzero(examples.labels[before])),
-        params={**PARAMS, "rounds": rounds},
-        metrics=metrics,
-        policy=policy,
-        purpose=purpose,
-        limits=limits,
+        words=words,
     )
-    return Model.from_parts(booster.model_to_string(), card)
 
 
 def _iso(us: int) -> str:
@@ -388,54 +442,38 @@ def train_accounts_region(
     at_cut, known = training_set(inputs, labels, cut)
     recent = is_in(at_cut["account_no"], active_from(inputs.transactions, valid_from))
     examples = _stacked([fitting, (at_cut.filter(pa.array(recent)), known[recent])])
-    fit, valid = examples.ts == 0, examples.ts == 1
-    for rows, what in ((fit, "fitting"), (valid, "validation")):
-        if not examples.labels[rows].any():
-            raise InvalidInput(
-                f"the {what} period before --until holds no labelled mule: move --until later",
-                "until",
-            )
-    trial = _fit(examples, fit, MAX_ROUNDS, valid)
-    rounds = max(1, trial.best_iteration or MAX_ROUNDS)
     refit = _stacked([(at_cut, known)])
-    booster = _fit(refit, np.ones(len(known), np.bool_), rounds, None)
-    checked = np.asarray(trial.predict(examples.matrix[valid]), np.float64)
-    policy = _thresholds(checked, examples.labels[valid], goals or DEFAULT_GOALS)
-    metrics: dict[str, dict[str, float | int | str | None]] = {
-        "validation": {
-            "from": _iso(valid_from),
-            **_figures(checked, examples.labels[valid], policy),
-        }
-    }
-    seeds = mules_before(labels, cut)
-    whole = account_features(inputs, seeds=seeds)
+    learned = _learn(
+        examples,
+        examples.ts == 0,
+        examples.ts == 1,
+        refit,
+        np.ones(len(known), np.bool_),
+        valid_from=valid_from,
+        goals=goals,
+        positives="mule",
+    )
+    whole = account_features(inputs, seeds=mules_before(labels, cut))
     later = is_in(whole["account_no"], active_from(inputs.transactions, cut))
     if later.any():
-        held = _stacked(
-            [(whole.filter(pa.array(later)), is_in(whole["account_no"], mules_of(labels))[later])]
-        )
-        metrics["holdout"] = {
+        mules = is_in(whole["account_no"], mules_of(labels))[later]
+        held = _stacked([(whole.filter(pa.array(later)), mules)])
+        probabilities = np.asarray(learned.booster.predict(held.matrix), np.float64)
+        learned.metrics["holdout"] = {
             "from": _iso(cut),
-            **_figures(np.asarray(booster.predict(held.matrix), np.float64), held.labels, policy),
+            **_figures(probabilities, held.labels, learned.policy),
         }
-    purpose, limits = _words(Target.ACCOUNTS, folder.resolve().name)
     files = [folder / "transactions.parquet", folder / "account_labels.parquet"]
-    card = ModelCard(
-        target=Target.ACCOUNTS,
-        features=refit.features,
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    return _model(
+        Target.ACCOUNTS,
+        refit.features,
+        learned,
         region=folder.resolve().name,
-        fingerprint=fingerprint(files, until),
-        until=_iso(cut),
+        data_fingerprint=fingerprint(files, until),
+        until=cut,
         rows=len(known),
         positives=int(np.count_nonzero(known)),
-        params={**PARAMS, "rounds": rounds},
-        metrics=metrics,
-        policy=policy,
-        purpose=purpose,
-        limits=limits,
     )
-    return Model.from_parts(booster.model_to_string(), card)
 
 
 def train_region(
