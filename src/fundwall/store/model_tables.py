@@ -2,10 +2,11 @@
 its state; and the accounts' mule scores the accounts champion gives (账户风险评分).
 
 Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
-end), created by migrations 0009 (the registry) and 0011 (the scores). Written by the use cases of `fundwall.models.registry`,
-each change with an audit record; like a rule pack's row, a model's row carries the sequence
-number of the audit record of its last change as its `revision`, so a running decision
-service notices a change and reads the rows above the revision it last saw.
+end), created by migrations 0009 (the registry) and 0011 (the scores). Written by the use
+cases of `fundwall.models.registry`, each change with an audit record; like a rule pack's
+row, a model's row carries the sequence number of the audit record of its last change as its
+`revision`, so a running decision service notices a change and reads the rows above the
+revision it last saw.
 """
 
 from __future__ import annotations
