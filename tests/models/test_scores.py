@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from fundwall import bootstrap
 from fundwall.auth import Passwords
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
+from fundwall.cli import app
+from fundwall.cli.serve import ScoreRefresh
 from fundwall.clock import FixedClock
 from fundwall.config import load_settings
 from fundwall.domain.decisions import Action
@@ -165,7 +168,7 @@ def _scores_of_one_account(platform: Platform) -> str:
 
 
 def test_without_a_champion_refresh_says_so(bare: Platform) -> None:
-    with bare.unit_of_work() as uow, pytest.raises(NotFound, match="accounts champion"):
+    with bare.unit_of_work() as uow, pytest.raises(NotFound, match="champion model of accounts"):
         refresh_account_scores(uow, bare.operator)
 
 
@@ -196,3 +199,40 @@ def test_an_account_without_a_score_reads_none(store: Platform) -> None:
         bank = uow.session.get(AccountRow, account_no)
         assert bank is not None
         assert account_score(uow, _analyst(bank.institution_code), account_no) is None
+
+
+def test_the_command_refreshes_as_the_operator(
+    store: Platform, tmp_path: Path, own_settings: pytest.MonkeyPatch
+) -> None:
+    own_settings.setenv("FUNDWALL_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["scores", "refresh", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.output)
+    assert run["accounts"] == len(_scores(store)) and run["cases"]
+    again = CliRunner().invoke(app, ["scores", "refresh"])
+    assert again.exit_code == 0 and "0 cases opened" in again.output
+
+
+def test_the_command_without_a_champion_fails_clearly(
+    bare: Platform, tmp_path: Path, own_settings: pytest.MonkeyPatch
+) -> None:
+    own_settings.setenv("FUNDWALL_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    own_settings.setenv("FUNDWALL_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["scores", "refresh"])
+    assert isinstance(result.exception, NotFound)  # `fundwall` prints it and exits with 2
+    assert "champion model of accounts" in str(result.exception)
+
+
+def test_the_servers_timer_refreshes_and_outlives_a_failure(
+    store: Platform, template: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "other").mkdir()
+    with _platform(template, tmp_path / "other") as bare:
+        assert ScoreRefresh(bare, 3600).sweep() is None  # no champion: the next sweep retries
+    timer = ScoreRefresh(store, 3600)
+    timer.start()
+    run = timer.sweep()
+    timer.stop()
+    assert not timer.is_alive()
+    assert run is not None and run.accounts == len(_scores(store))

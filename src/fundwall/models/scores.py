@@ -106,7 +106,7 @@ class AccountScore:
 def _champion(uow: UnitOfWork) -> Model:
     champion = running_models(uow.session, Target.ACCOUNTS).get(ModelState.CHAMPION)
     if champion is None:
-        raise NotFound("accounts champion model", "none promoted (fundwall models promote)")
+        raise NotFound("champion model of accounts", "promote one (fundwall models)")
     return champion
 
 
