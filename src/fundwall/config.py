@@ -225,6 +225,22 @@ class OrderSettings(BaseModel):
     query_max_transactions: int = Field(default=1_000, ge=1, le=10_000)
 
 
+class ModelSettings(BaseModel):
+    """How the learned models' results are kept current.
+
+    `score_refresh_seconds`: how often `fundwall serve` refreshes every account's mule score
+    (`fundwall.models.scores`). A refresh reads the whole history and scores every account,
+    seconds on a city's accounts, so it runs on a timer rather than per transaction: hourly by
+    default (an account turned mule is flagged within the hour, while the engine's rules and
+    transaction model act on each payment meanwhile), at least 5 minutes (a tighter loop only
+    reads the same history again), at most a day.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    score_refresh_seconds: int = Field(default=HOUR, ge=5 * MINUTE, le=24 * HOUR)
+
+
 class SecuritySettings(BaseModel):
     """Sign-in, console sessions and the HTTP front. Durations in the unit of their name.
 
@@ -393,6 +409,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     cases: CaseSettings = CaseSettings()
     orders: OrderSettings = OrderSettings()
+    models: ModelSettings = ModelSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -12,7 +12,6 @@ that holds any of its accounts) gets the new alerts instead of a new case.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -21,7 +20,14 @@ from sqlalchemy.orm import Session
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.cases.model import GROUPINGS, CaseKind, CaseStatus, Priority, answering_account
+from fundwall.cases.model import (
+    GROUPINGS,
+    CaseKind,
+    CaseStatus,
+    Priority,
+    answering_account,
+    connected_groups,
+)
 from fundwall.cases.queries import (
     attach,
     cases_visible,
@@ -129,23 +135,14 @@ def _by_network(
         holders_of(session, actor.customer_member or "", (c for c in counterparts.values() if c))
     )
     nodes = set(owned.values()) | at_member
-    parent = {account_no: account_no for account_no in nodes}
-
-    def root(account_no: str) -> str:
-        while parent[account_no] != account_no:
-            parent[account_no] = parent[parent[account_no]]
-            account_no = parent[account_no]
-        return account_no
-
-    for payer, payee in links_among(session, nodes):
-        first, second = sorted((root(payer), root(payee)))
-        parent[second] = first
-    members: dict[str, set[str]] = defaultdict(set)
-    for account_no in nodes:
-        members[root(account_no)].add(account_no)
+    group_of = {
+        account_no: accounts
+        for accounts in connected_groups(nodes, links_among(session, nodes))
+        for account_no in accounts
+    }
     groups: dict[str, _Group] = {}
     for tx_id, account_no in owned.items():
-        accounts = members[root(account_no)]
+        accounts = group_of[account_no]
         subject = min(accounts)
         others = len(accounts) - 1
         title = f"{mask_account(subject)} +{others}" if others else mask_account(subject)

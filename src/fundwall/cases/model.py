@@ -3,6 +3,8 @@ queue lists it, and an analyst's change to one."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -195,3 +197,23 @@ class CaseChange:
 
     assignee: str | None
     priority: Priority
+
+
+def connected_groups(nodes: Iterable[str], links: Iterable[tuple[str, str]]) -> list[set[str]]:
+    """The connected groups of `nodes` (accounts) joined by `links` (transfers between two of
+    them), each node in exactly one group; groups in the order of their smallest node."""
+    parent = {node: node for node in nodes}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for one, other in links:
+        first, second = sorted((root(one), root(other)))
+        parent[second] = first
+    groups: dict[str, set[str]] = defaultdict(set)
+    for node in parent:
+        groups[root(node)].add(node)
+    return sorted(groups.values(), key=min)

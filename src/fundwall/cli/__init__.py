@@ -94,3 +94,7 @@ _train_commands.register(app)
 from fundwall.cli import models as _models_commands  # noqa: E402
 
 _models_commands.register(app)
+
+from fundwall.cli import scores as _scores_commands  # noqa: E402
+
+_scores_commands.register(app)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from fundwall.bootstrap import Platform
+    from fundwall.models.scores import ScoreRun
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -63,20 +64,36 @@ def run_server(app: FastAPI, host: str, port: int) -> None:
     )
 
 
-class OrderExpiry(threading.Thread):
-    """The police orders' timer inside `fundwall serve`: every `interval` seconds it marks
-    the orders whose time has run out as expired (`fundwall.police.expire_orders`, as the
-    operator). The engine stops enforcing an order at its end by itself; this writes the
-    order's status, history and audit record, so both sides see it ended."""
+class Periodic(threading.Thread):
+    """A timer inside `fundwall serve`: every `interval` seconds it runs `sweep`, until
+    stopped. A daemon thread, so a sweep under way never holds up the server's exit."""
 
-    def __init__(self, platform: Platform, interval: float) -> None:
-        super().__init__(name="order-expiry", daemon=True)
+    def __init__(self, name: str, platform: Platform, interval: float) -> None:
+        super().__init__(name=name, daemon=True)
         self.platform, self.interval = platform, interval
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
             self.sweep()
+
+    def sweep(self) -> object:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.is_alive():
+            self.join()
+
+
+class OrderExpiry(Periodic):
+    """The police orders' timer: every `interval` seconds it marks the orders whose time has
+    run out as expired (`fundwall.police.expire_orders`, as the operator). The engine stops
+    enforcing an order at its end by itself; this writes the order's status, history and
+    audit record, so both sides see it ended."""
+
+    def __init__(self, platform: Platform, interval: float) -> None:
+        super().__init__("order-expiry", platform, interval)
 
     def sweep(self) -> list[int]:
         """Expire what is due now; the ids. A failure is printed and the next sweep retries:
@@ -90,10 +107,26 @@ class OrderExpiry(threading.Thread):
             console.print(f"[red]order expiry failed, retrying later:[/] {error}")
             return []
 
-    def stop(self) -> None:
-        self.stopped.set()
-        if self.is_alive():
-            self.join()
+
+class ScoreRefresh(Periodic):
+    """The mule scores' timer: every `interval` seconds it scores every account again with
+    the accounts champion (`fundwall.models.scores.refresh_account_scores`, as the operator),
+    raising cases for the accounts newly flagged."""
+
+    def __init__(self, platform: Platform, interval: float) -> None:
+        super().__init__("score-refresh", platform, interval)
+
+    def sweep(self) -> ScoreRun | None:
+        """Refresh now; what it did, or None when it could not (no accounts champion yet, or
+        a failure, printed): the next sweep tries again."""
+        from fundwall.models.scores import refresh_account_scores
+
+        try:
+            with self.platform.unit_of_work() as uow:
+                return refresh_account_scores(uow, self.platform.operator)
+        except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad sweep
+            console.print(f"[red]mule score refresh failed, retrying later:[/] {error}")
+            return None
 
 
 def serve(
@@ -118,15 +151,18 @@ def serve(
     with bootstrap.opened() as platform:
         service = platform.decision_service(region=region)
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
+        refresh = ScoreRefresh(platform, platform.settings.models.score_refresh_seconds)
         try:
             app = platform.app(service, accounts=region is None)
             source = region if region is not None else display_url(platform.settings.database_url)
             console.print(f"Fundwall deciding over {source}")
             console.print(f"API docs: {docs_url(host, port)}")
-            if region is None:  # orders live in the store; a region folder has none
+            if region is None:  # orders and scores live in the store; a region folder has none
                 expiry.start()
+                refresh.start()
             run_server(app, host, port)
         finally:
+            refresh.stop()
             expiry.stop()
             service.close()
 

@@ -1,11 +1,12 @@
 """The model registry's tables (模型库): every registered model version, and each change of
-its state.
+its state; and the accounts' mule scores the accounts champion gives (账户风险评分).
 
 Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
-end), created by migration 0009. Written by the use cases of `fundwall.models.registry`,
-each change with an audit record; like a rule pack's row, a model's row carries the sequence
-number of the audit record of its last change as its `revision`, so a running decision
-service notices a change and reads the rows above the revision it last saw.
+end), created by migrations 0009 (the registry) and 0011 (the scores). Written by the use
+cases of `fundwall.models.registry`, each change with an audit record; like a rule pack's
+row, a model's row carries the sequence number of the audit record of its last change as its
+`revision`, so a running decision service notices a change and reads the rows above the
+revision it last saw.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundwall.store.engine_tables import AUDIT_ACTOR, REASON
@@ -73,3 +74,25 @@ class ModelEventRow(Base):
     changed_at: Mapped[datetime]
     changed_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
     revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountScoreRow(Base):
+    """An account's latest mule score (涉诈账户风险评分), replaced on every refresh
+    (`fundwall.models.scores`).
+
+    `action` is what the model's policy gives the probability (pass, alert, delay, block).
+    `contributions` is JSON text, a list of the features that pushed the score up most, each
+    `{"name", "value", "contribution"}`, largest first; null for an account scored below the
+    alert threshold, whose contributions are not computed (they cost about a millisecond an
+    account, and nobody reads them for an account nobody is asked to look at).
+    """
+
+    __tablename__ = "account_scores"
+
+    account_no: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    bank: Mapped[str] = mapped_column(String(ID), index=True)
+    model_version: Mapped[str] = mapped_column(String(ID))
+    probability: Mapped[float] = mapped_column(Float)
+    action: Mapped[str] = mapped_column(String(ENUM))
+    contributions: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[datetime]

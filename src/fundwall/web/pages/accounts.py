@@ -16,7 +16,10 @@ from fundwall.accounts.views import (
 )
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.rules.templates import Language, format_value
+from fundwall.models.scores import AccountScore, account_score
 from fundwall.web.forms import FormDep, csrf_protected
+from fundwall.web.i18n import request_language
 from fundwall.web.params import Params
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
@@ -50,6 +53,21 @@ def graph_data(profile: AccountProfile) -> dict[str, Any]:
     return {"nodes": nodes, "links": links}
 
 
+def score_reasons(score: AccountScore | None, language: Language) -> list[dict[str, str]]:
+    """The features that raised an account's mule score most, in words: the feature, its
+    value in its unit, and how much it added to the score's log-odds."""
+    if score is None or not score.contributions:
+        return []
+    return [
+        {
+            "feature": item.zh if language == "zh" else item.en,
+            "value": "" if item.value is None else format_value(item.value, item.kind, language),
+            "contribution": f"+{item.contribution:.3f}",
+        }
+        for item in score.contributions
+    ]
+
+
 @router.get("/accounts/{account_no}")
 def account_page(
     request: Request,
@@ -61,10 +79,17 @@ def account_page(
 ) -> Response:
     params = Params(request.query_params)
     profile = account_profile(uow, actor, account_no, config.keyring, params.page())
+    score = account_score(uow, actor, account_no)
     return page(
         request,
         "account.html",
-        {"profile": profile, "graph": graph_data(profile), "problems": params.problems},
+        {
+            "profile": profile,
+            "graph": graph_data(profile),
+            "score": score,
+            "score_reasons": score_reasons(score, request_language(request)),
+            "problems": params.problems,
+        },
         session=session,
     )
 

@@ -1,0 +1,48 @@
+"""`fundwall scores`: the accounts' mule scores (涉诈账户风险评分) from the command line.
+
+`refresh` scores every account with the accounts champion now, as the operator who holds the
+database (`system:cli` in the audit log), as `fundwall serve` does every
+`models.score_refresh_seconds` (docs/models-scores.md).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from fundwall import bootstrap
+from fundwall.models.scores import refresh_account_scores
+
+app = typer.Typer(
+    name="scores",
+    help="The accounts' mule scores: refresh them with the accounts champion.",
+    no_args_is_help=True,
+)
+console = Console(highlight=False, soft_wrap=True)
+
+
+@app.command("refresh")
+def refresh_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON value.")] = False,
+) -> None:
+    """Score every account now, replace the stored scores and raise cases for the accounts
+    flagged (alert or more) that are in no open case."""
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        run = refresh_account_scores(uow, platform.operator)
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), ensure_ascii=False, indent=2))
+        return
+    actions = ", ".join(f"{count:,} {action}" for action, count in run.actions.items())
+    console.print(
+        f"scored {run.accounts:,} accounts with {run.model_version} ({actions}); "
+        f"{run.explained:,} explained, {run.seeds:,} known fraud on the risk list, "
+        f"{len(run.cases):,} cases opened"
+    )
+
+
+def register(main: typer.Typer) -> None:
+    """Add `fundwall scores` to the `fundwall` application."""
+    main.add_typer(app, name="scores")
