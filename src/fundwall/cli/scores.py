@@ -2,7 +2,7 @@
 
 `refresh` scores every account with the accounts champion now, as the operator who holds the
 database (`system:cli` in the audit log), as `fundwall serve` does every
-`models.score_refresh_seconds` (docs/models-scores.md).
+`models.score_refresh_seconds` (docs/models.md, "Account scores").
 """
 
 from __future__ import annotations
