@@ -49,6 +49,7 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     # A model trained on the region is the champion: it scored every live decision, and the
     # flagged ones carry its score and main factors among their reasons.
     assert "is the champion" in first.stdout
+    assert "9. mule scores" in first.stdout and "accounts: " in first.stdout
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         scored = uow.session.scalar(
             select(func.count(DecisionRow.id)).where(DecisionRow.model_version.is_not(None))

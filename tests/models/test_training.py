@@ -116,6 +116,9 @@ def test_online_decisions_score_as_replay_does(tiny_region: Path, tiny_model: Mo
         reason = model_reasons[0]
         assert reason.values["model_score"] == pytest.approx(scores[i], abs=1e-4)
         assert "模型评分" in reason.text_zh and "Model score" in reason.text_en
+        # The main factors are named only when the model's own score reached a threshold.
+        reached = tiny_model.card.policy.action_for(scores[i]) is not Action.PASS
+        assert ("主要因素" in reason.text_zh) is (reached and len(reason.values) > 1)
         explained += 1
     assert explained > 0
 

@@ -86,7 +86,7 @@ def demo(
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
         try:
             _backtest(service, folder, platform)
-            _champion(folder, platform)
+            _champion(folder, platform, "transactions")
             if not serve:
                 _feed(service, folder, platform, cast)
                 return
@@ -153,21 +153,22 @@ def _backtest(service: DecisionService, folder: Path, platform: Platform) -> Non
     )
 
 
-def _champion(folder: Path, platform: Platform) -> None:
-    """Train a transactions model on the region's labels (once: the folder is kept), register
-    it and make it the champion, which scores every transfer decided from then on."""
+def _champion(folder: Path, platform: Platform, target: str) -> None:
+    """Train a model of `target` on the region's labels (once: the folder is kept), register
+    it and make it the champion: the transactions model scores every transfer decided from
+    then on, the accounts model every account's mule score."""
     from fundwall.engine.model_registry import ModelState
     from fundwall.engine.models.artifact import Target, read_model, write_model
     from fundwall.models.registry import register_model, set_state
 
-    kept = folder.parent / f"model-{folder.name}"
+    kept = folder.parent / f"model-{target}-{folder.name}"
     if (kept / "card.json").is_file():
         model = read_model(kept)
     else:
         from fundwall.models.training import train_region
 
-        console.print("   training a transactions model on the region's labels …")
-        model = train_region(folder, Target.TRANSACTIONS)
+        console.print(f"   training the {target} model on the region's labels …")
+        model = train_region(folder, Target(target))
         write_model(kept, model)
     with platform.unit_of_work() as uow:
         record = register_model(uow, platform.operator, model)
@@ -182,8 +183,12 @@ def _champion(folder: Path, platform: Platform) -> None:
     holdout = model.card.metrics.get("holdout", {})
     console.print(
         f"   model {model.version} is the champion: trained before {model.card.until}, "
-        f"held-out PR-AUC {holdout.get('pr_auc') or 0:.3f}; its score and main factors join "
-        "each flagged decision's reasons"
+        f"held-out PR-AUC {holdout.get('pr_auc') or 0:.3f}"
+        + (
+            "; its score and main factors join each flagged decision's reasons"
+            if target == "transactions"
+            else ""
+        )
     )
 
 
@@ -213,6 +218,24 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     assert member is not None  # an analyst belongs to its bank
     _new_account(service, folder, platform, member, last + timedelta(minutes=1))
     tell(platform, folder, cast, console.print)
+    _mule_scores(folder, platform)
+
+
+def _mule_scores(folder: Path, platform: Platform) -> None:
+    """The hub scores every account with an accounts model trained on the region; the banks
+    get a case for each group of flagged accounts (a network) in no case yet."""
+    from fundwall.models.scores import refresh_account_scores
+
+    console.print("9. mule scores (涉诈账户风险评分):")
+    _champion(folder, platform, "accounts")
+    with platform.unit_of_work() as uow:
+        run = refresh_account_scores(uow, platform.operator)
+    flagged = sum(count for action, count in run.actions.items() if action != "pass")
+    console.print(
+        f"   scored {run.accounts:,} accounts: {flagged:,} flagged, {run.explained:,} with "
+        f"their main factors on the account page; {len(run.cases):,} case(s) opened at the "
+        "banks holding them"
+    )
 
 
 DEMO_HOLDER_ID: Final = "11010519491231002X"

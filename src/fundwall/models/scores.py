@@ -1,4 +1,5 @@
-"""Every account's mule score (涉诈账户风险评分), kept current by the hub (docs/models.md, "Account scores").
+"""Every account's mule score (涉诈账户风险评分), kept current by the hub (docs/models.md,
+"Account scores").
 
 `refresh_account_scores` reads the store's history (`fundwall.models.queries.store_inputs`),
 computes every account's features as of now with the accounts on the shared risk list as

@@ -106,28 +106,29 @@ class ModelScorer:
         return probability, self.policy.action_for(probability)
 
     def reason(self, vector: Sequence[float], probability: float, action: Action) -> Reason:
-        """The model's reason: its score, the threshold it reached (if any) and the features
-        that pushed the score up most, with their values."""
+        """The model's reason: its score and, when the score reached a threshold (`action`
+        is not pass), that threshold and the features that pushed the score up most."""
         row = self._row(vector)
-        contributions = self.trees.contributions_one(row)[:-1]
-        order = [int(i) for i in np.argsort(-contributions, kind="stable")[:TOP_FEATURES]]
-        top = [i for i in order if contributions[i] > 0]
         values: dict[str, int | float | str] = {"model_score": round(probability, 4)}
+        top: list[int] = []
+        if action is not Action.PASS:
+            contributions = self.trees.contributions_one(row)[:-1]
+            order = np.argsort(-contributions, kind="stable")[:TOP_FEATURES]
+            top = [int(i) for i in order if contributions[i] > 0]
         for i in top:
             value = float(row[i])
-            kind = self._words[i].kind
-            values[self._names[i]] = (
-                value if kind is Kind.RATIO or not value.is_integer() else int(value)
-            )
-        zh = self._text("zh", probability, action, [(i, row[i]) for i in top])
-        en = self._text("en", probability, action, [(i, row[i]) for i in top])
+            exact = self._words[i].kind is Kind.RATIO or not value.is_integer()
+            values[self._names[i]] = value if exact else int(value)
+        shown = [(i, float(row[i])) for i in top]
+        zh = self._text("zh", probability, action, shown)
+        en = self._text("en", probability, action, shown)
         payee = frozenset(self._names[i] for i in top if self._words[i].about_payee)
         redaction = None
         if payee:
-            shown = [(i, row[i]) for i in top if not self._words[i].about_payee]
+            kept = [(i, value) for i, value in shown if not self._words[i].about_payee]
             redaction = Redaction(
-                self._text("zh", probability, action, shown, hidden=True),
-                self._text("en", probability, action, shown, hidden=True),
+                self._text("zh", probability, action, kept, hidden=True),
+                self._text("en", probability, action, kept, hidden=True),
                 payee,
             )
         return Reason(MODEL_REASON, zh, en, values, redaction)
