@@ -296,3 +296,19 @@ def test_a_tiny_region_runs_in_a_moment(tiny: Path) -> None:
     )
     assert table["logins"].to_numpy().sum() == inputs.logins.num_rows
     assert np.isnan(table["seed_rank_downstream"].to_numpy()).all()  # no seed is known
+
+
+def test_an_unknown_opening_leaves_the_age_unknown_and_the_account_present() -> None:
+    table = accounts([Account("A", "P1"), Account("B", "P2")])
+    opened = pa.array([None, table["opened_at"][1].as_py()], table.schema.field("opened_at").type)
+    table = table.set_column(table.schema.get_field_index("opened_at"), "opened_at", opened)
+    inputs = AccountInputs(
+        transactions([Tx(0, "B", "X")]),
+        accounts=table,
+        parties=parties({"P1": "13800000001", "P2": "13800000002"}),
+    )
+    at_start = features_of(inputs, until=-DAY)
+    assert "A" in at_start  # it exists, since when is not known
+    assert math.isnan(at_start["A"]["age_days"])
+    assert math.isnan(at_start["A"]["idle_days_before_first"])
+    assert at_start["B"]["age_days"] == pytest.approx(399)
