@@ -143,12 +143,12 @@ class ModelScorer:
         hidden: bool = False,
     ) -> str:
         zh = language == "zh"
-        head = f"模型评分{probability:.2f}" if zh else f"Model score {probability:.2f}"
+        head = f"模型评分{probability:.4f}" if zh else f"Model score {probability:.4f}"
         threshold = self.policy.thresholds.get(action)
         if threshold is not None:
             word = _ACTION_WORDS[action][0 if zh else 1]
             head += (
-                f"（{word}阈值{threshold:.2f}）" if zh else f" ({word} threshold {threshold:.2f})"
+                f"（{word}阈值{threshold:.4f}）" if zh else f" ({word} threshold {threshold:.4f})"
             )
         parts = [
             f"{self._words[i].zh if zh else self._words[i].en} "
