@@ -29,6 +29,7 @@ from fundwall.cases.model import AlertItem
 from fundwall.cases.queries import find_alert
 from fundwall.domain.decisions import Action
 from fundwall.engine.features.catalog import Feature, catalogue
+from fundwall.engine.models.scoring import MODEL_REASON
 from fundwall.engine.rules import Language, RulePack, Text, format_value
 from fundwall.monitoring.queries import decided_join
 from fundwall.store.mapping import decision_of
@@ -222,18 +223,26 @@ def explain(decision: DecisionView, language: Language) -> str:
     3 rules fired." """
     zh = language == "zh"
     words = _ACTION_WORDS[decision.action][language]
-    fired = len(decision.reasons)
+    modelled = any(reason.rule_id == MODEL_REASON for reason in decision.reasons)
+    fired = len(decision.reasons) - modelled
     threshold = (decision.thresholds or {}).get(decision.action)
+    # The pack's threshold explains the action only when its score reached it; else the
+    # model's score or a hard control decided (their reasons say which).
+    reached = threshold is not None and decision.score >= threshold
     if zh:
         parts = [f"{words}：得分{decision.score}"]
-        if threshold is not None:
+        if reached:
             parts.append(f"达到{words}阈值{threshold}")
         parts.append(f"命中{fired}条规则" if fired else "未命中规则")
+        if modelled:
+            parts.append("另见模型评分")
         return "，".join(parts) + "。"
     parts = [f"{words.capitalize()}: score {decision.score}"]
-    if threshold is not None:
+    if reached:
         parts.append(f"reached the {decision.action.value} threshold {threshold}")
     parts.append(f"{fired} rule{'s' if fired != 1 else ''} fired" if fired else "no rule fired")
+    if modelled:
+        parts.append("see also the model's score")
     return ", ".join(parts) + "."
 
 
