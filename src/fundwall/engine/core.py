@@ -1,8 +1,10 @@
-"""The decision core, in memory: hard controls, online features, the live and shadow packs.
+"""The decision core, in memory: hard controls, online features, the live and shadow packs
+and models.
 
-`DecisionCore.decide(tx)` gives the live decision and, when a shadow pack is set, the shadow
-one; it folds the transaction into the features (every decided transaction counts, blocked
-ones too, as an attempt) and books it in the controls' ledger when it was not blocked.
+`DecisionCore.decide(tx)` gives the live decision and, when a shadow pack or a shadow model
+is set, the shadow one; it folds the transaction into the features (every decided
+transaction counts, blocked ones too, as an attempt) and books it in the controls' ledger
+when it was not blocked.
 `fold(tx, live_action)` does the same for a transaction already decided (rebuilding the state
 from the decision log). No I/O: `DecisionService` adds the log, idempotency and the store.
 
@@ -59,7 +61,7 @@ class Instant(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The live decision on a transaction and, with a shadow pack, the shadow decision."""
+    """The live decision on a transaction and, with a shadow pack or model, the shadow one."""
 
     decision: Decision
     shadow: Decision | None
@@ -119,10 +121,15 @@ class DecisionCore:
         self.set_packs(live, shadow)
         self.set_model(model)
 
-    def set_model(self, model: Model | None) -> None:
-        """Score with `model` (the champion) from now on beside the rules; None: rules alone."""
+    def set_model(self, model: Model | None, shadow: Model | None = None) -> None:
+        """Score with `model` (the champion) from now on beside the rules (None: rules alone),
+        and try `shadow` in the shadow decision in its place (None: no shadow model)."""
+        if model is not None and shadow is not None and model.version == shadow.version:
+            raise Conflict(f"model {model.version} cannot be champion and shadow at once")
         self.model = model
+        self.shadow_model = shadow
         self._scorer = None if model is None else ModelScorer(model, feature_names())
+        self._shadow_scorer = None if shadow is None else ModelScorer(shadow, feature_names())
 
     def set_packs(self, live: RulePack, shadow: RulePack | None) -> None:
         """Decide with `live` from now on, and try `shadow` beside it (None: no shadow)."""
@@ -165,18 +172,21 @@ class DecisionCore:
             model_version,
             latency_us=(time.perf_counter_ns() - started) // 1000,
         )
-        if self._shadow is None or self.shadow is None:
+        if self._shadow is None and self._shadow_scorer is None:
             return Outcome(decision, None)
+        # The trial: the shadow pack (else the live one) with the shadow model (else the
+        # champion), on the same vector and control hits; logged, never enforced.
         started = time.perf_counter_ns()
-        trial = self._shadow(vector)
-        shadow_action, shadow_reasons = _combined(trial, hits, scorer, vector)
+        trial = evaluation if self._shadow is None else self._shadow(vector)
+        trial_scorer = self._shadow_scorer or scorer
+        shadow_action, shadow_reasons = _combined(trial, hits, trial_scorer, vector)
         shadow = Decision(
             tx.tx_id,
             shadow_action,
             trial.score,
             shadow_reasons,
-            self.shadow.version,
-            model_version,
+            (self.shadow or self.live).version,
+            None if trial_scorer is None else trial_scorer.version,
             latency_us=(time.perf_counter_ns() - started) // 1000,
             shadow=True,
         )

@@ -156,10 +156,11 @@ class DecisionService:
         with UnitOfWork(log.database, clock=log.clock) as uow:
             live, shadow = ensure_live(uow)
             book = load_book(uow.session)
-            champion = _champion(uow.session)
+            champion, trial = _running(uow.session)
         directory, digest = log.directory(self._keyring)
         self._account_holders = log.account_holders()
-        core = DecisionCore(directory, book, self.core.policy, live, shadow, champion)
+        core = DecisionCore(directory, book, self.core.policy, live, shadow)
+        core.set_model(champion, trial)
         history = log.history_size()
         snapshot = log.latest_snapshot()
         after: int | None = None
@@ -219,7 +220,7 @@ class DecisionService:
                 if live is not None:
                     self.core.set_packs(live, shadow)
             if last_model_revision(uow.session) > self._revision:
-                self.core.set_model(_champion(uow.session))
+                self.core.set_model(*_running(uow.session))
         self._revision = head
 
     def bank_of(self, account_no: str) -> str | None:
@@ -444,6 +445,8 @@ def _restores(core: DecisionCore, state: bytes, log: DecisionLog) -> bool:
     return log.logins_before(features.login_horizon()) == features.logins_dropped
 
 
-def _champion(session: Session) -> Model | None:
-    """The transactions model that scores beside the rules, if the registry has one."""
-    return running_models(session, Target.TRANSACTIONS).get(ModelState.CHAMPION)
+def _running(session: Session) -> tuple[Model | None, Model | None]:
+    """The transactions models the registry runs: the champion, which decides beside the
+    rules, and the shadow model, tried in the shadow decision (each None when there is none)."""
+    running = running_models(session, Target.TRANSACTIONS)
+    return running.get(ModelState.CHAMPION), running.get(ModelState.SHADOW)
