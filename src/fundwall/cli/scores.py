@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 
 from fundwall import bootstrap
-from fundwall.models.scores import refresh_account_scores
 
 app = typer.Typer(
     name="scores",
@@ -30,6 +29,9 @@ def refresh_command(
 ) -> None:
     """Score every account now, replace the stored scores and raise cases for the accounts
     flagged (alert or more) that are in no open case."""
+    # The account features and the graph load only when a command scores.
+    from fundwall.models.scores import refresh_account_scores
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         run = refresh_account_scores(uow, platform.operator)
     if as_json:
