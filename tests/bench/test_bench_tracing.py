@@ -33,7 +33,9 @@ def test_the_index_is_built_once_extended_and_traced(small: Path) -> None:
     assert (figures["trace_rule"], figures["trace_hops"]) == (DEFAULT_RULE.value, TRACE_HOPS)
     p50, p99, slowest = (_number(figures, f"trace_{q}_ms") for q in ("p50", "p99", "max"))
     assert 0 < p50 <= p99 <= slowest
-    assert 0 < _number(figures, "trace_cpu_p99_ms") <= slowest
+    # CPU time is at most the wall time, within the two clocks' resolution and the rounding
+    # of both figures to 0.01 ms.
+    assert 0 < _number(figures, "trace_cpu_p99_ms") <= slowest + 0.05
     by_rule = figures["trace_p99_ms_by_rule"]
     assert isinstance(by_rule, dict) and set(by_rule) == {rule.value for rule in AttributionRule}
     assert by_rule[DEFAULT_RULE.value] == p99

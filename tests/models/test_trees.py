@@ -280,3 +280,41 @@ def test_a_model_compiles_its_trees_once_on_first_use() -> None:
     assert abs(model.trees.raw_one(row[0]) - booster.predict(row, raw_score=True)[0]) <= (
         RAW_TOLERANCE
     )
+
+
+@pytest.mark.parametrize(("depth", "leaves"), [(3, 8), (6, 15), (6, 31)])
+def test_leaf_tables_give_exactly_the_treeshap_of_algorithm_2(depth: int, leaves: int) -> None:
+    from fundwall.engine.models.trees import contributions_many as algorithm_2
+
+    rng = np.random.default_rng(depth * 100 + leaves)
+    x = rng.normal(size=(3_000, 12))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x[rng.random(x.shape) < 0.05] = 0.0
+    y = (np.nan_to_num(x[:, :4]).sum(1) + rng.logistic(size=len(x)) > 0).astype(float)
+    params = {"objective": "binary", "num_leaves": leaves, "max_depth": depth, "verbose": -1}
+    booster = lightgbm.train(params, lightgbm.Dataset(x, y), num_boost_round=40)
+    trees = CompiledTrees.from_model_string(booster.model_to_string())
+    assert trees.tables is not None
+    rows = x[:300]
+    fast = trees.contributions_many(rows)
+    np.testing.assert_allclose(fast, booster.predict(rows, pred_contrib=True), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        fast, algorithm_2(rows, trees.forest, trees.depth, trees.bias), rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(fast.sum(axis=1), trees.raw_many(rows), rtol=0, atol=1e-9)
+
+
+def test_a_path_of_too_many_features_keeps_algorithm_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fundwall.engine.models import leaf_shap
+
+    monkeypatch.setattr(leaf_shap, "MAX_PATH", 2)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2_000, 6))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype(float)
+    params = {"objective": "binary", "num_leaves": 15, "max_depth": 5, "verbose": -1}
+    booster = lightgbm.train(params, lightgbm.Dataset(x, y), num_boost_round=10)
+    trees = CompiledTrees.from_model_string(booster.model_to_string())
+    assert trees.tables is None
+    np.testing.assert_allclose(
+        trees.contributions_many(x[:50]), booster.predict(x[:50], pred_contrib=True), atol=1e-7
+    )

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from numba import njit
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.models.leaf_shap import LeafTables, leaf_tables
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
@@ -90,6 +91,8 @@ class CompiledTrees:
     """The deepest leaf's depth over all trees (sizes the TreeSHAP path)."""
     bias: float
     """The expected value: the sum over trees of each tree's count-weighted mean leaf."""
+    tables: LeafTables | None = None
+    """The leaf tables that give the contributions fast (`leaf_shap`); None: Algorithm 2."""
 
     @property
     def n_features(self) -> int:
@@ -125,7 +128,8 @@ class CompiledTrees:
             roots.append(len(nodes.feature))
             depth = max(depth, nodes.add_tree(index, tree["tree_structure"]))
             bias += _expected_value(tree["tree_structure"])
-        return cls(names, nodes.forest(roots), depth, bias)
+        forest = nodes.forest(roots)
+        return cls(names, forest, depth, bias, leaf_tables(forest))
 
     def raw_one(self, vector: npt.ArrayLike) -> float:
         """The raw score of one vector of `n_features` values (NaN for a missing one)."""
@@ -139,12 +143,22 @@ class CompiledTrees:
     def contributions_one(self, vector: npt.ArrayLike) -> F64:
         """Each feature's SHAP value for one vector, then the expected value (n_features + 1
         numbers that add up to the raw score)."""
+        if self.tables is not None:
+            phi = np.empty(self.n_features + 1, dtype=np.float64)
+            went = np.empty(self.forest.feature.shape[0], dtype=np.int8)
+            _table_contributions_into(self._vector(vector), self.forest, self.tables, self.bias,
+                                      phi, went)  # fmt: skip
+            return phi
         result: F64 = contributions_one(self._vector(vector), self.forest, self.depth, self.bias)
         return result
 
     def contributions_many(self, matrix: npt.ArrayLike) -> F64:
         """`contributions_one` of each row: an (n, n_features + 1) matrix."""
-        result: F64 = contributions_many(self._matrix(matrix), self.forest, self.depth, self.bias)
+        values = self._matrix(matrix)
+        if self.tables is not None:
+            many: F64 = _table_contributions_many(values, self.forest, self.tables, self.bias)
+            return many
+        result: F64 = contributions_many(values, self.forest, self.depth, self.bias)
         return result
 
     def _vector(self, vector: npt.ArrayLike) -> F64:
@@ -477,4 +491,40 @@ def contributions_many(matrix: F64, forest: Forest, depth: int, bias: float) -> 
     phi = np.empty((matrix.shape[0], matrix.shape[1] + 1), dtype=np.float64)
     for row in range(matrix.shape[0]):
         _contributions_into(matrix[row], forest, depth, bias, phi[row])
+    return phi
+
+
+@_jit
+def _table_contributions_into(
+    vector: F64, forest: Forest, tables: LeafTables, bias: float, phi: F64, went: I8
+) -> None:
+    """Contributions from the leaf tables: each split decided once, then per leaf the set of
+    its path features the vector follows picks its row of the table."""
+    phi[:] = 0.0
+    for tree in range(tables.tree_leaves.shape[0] - 1):
+        for k in range(tables.tree_nodes[tree], tables.tree_nodes[tree + 1]):
+            node = tables.nodes[k]
+            chosen = _child(forest, node, vector[forest.feature[node]])
+            went[node] = 1 if chosen == forest.left[node] else 0
+        for leaf in range(tables.tree_leaves[tree], tables.tree_leaves[tree + 1]):
+            width = tables.leaf_width[leaf]
+            if width == 0:
+                continue
+            followed = (1 << width) - 1
+            for split in range(tables.split_start[leaf], tables.split_start[leaf + 1]):
+                if went[tables.split_node[split]] != tables.split_left[split]:
+                    followed &= ~(1 << tables.split_player[split])
+            base = tables.table_start[leaf] + followed * width
+            value = tables.leaf_value[leaf]
+            for i in range(width):
+                phi[tables.leaf_features[leaf, i]] += value * tables.table[base + i]
+    phi[vector.shape[0]] = bias
+
+
+@_jit
+def _table_contributions_many(matrix: F64, forest: Forest, tables: LeafTables, bias: float) -> F64:
+    phi = np.empty((matrix.shape[0], matrix.shape[1] + 1), dtype=np.float64)
+    went = np.empty(forest.feature.shape[0], dtype=np.int8)
+    for row in range(matrix.shape[0]):
+        _table_contributions_into(matrix[row], forest, tables, bias, phi[row], went)
     return phi
