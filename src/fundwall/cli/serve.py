@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -64,7 +65,7 @@ def run_server(app: FastAPI, host: str, port: int) -> None:
     )
 
 
-class Periodic(threading.Thread):
+class Periodic(threading.Thread, metaclass=ABCMeta):
     """A timer inside `fundwall serve`: every `interval` seconds it runs `sweep`, until
     stopped. A daemon thread, so a sweep under way never holds up the server's exit."""
 
@@ -77,8 +78,9 @@ class Periodic(threading.Thread):
         while not self.stopped.wait(self.interval):
             self.sweep()
 
+    @abstractmethod
     def sweep(self) -> object:
-        raise NotImplementedError
+        """One round of the timer's work."""
 
     def stop(self) -> None:
         self.stopped.set()
