@@ -43,17 +43,16 @@ def measure_model(region: Path, *, rows: int, online: int) -> dict[str, object]:
         raise AssertionError("the examples are not laid out as the engine's vectors")
     vectors: list[list[float]] = examples.matrix[cut : cut + online].tolist()
     for vector in vectors[:_WARM_UP]:
-        probability, action = scorer.score(vector)
-        scorer.reason(vector, probability, action)
+        scorer.score(vector).reason()
     ns = np.empty(len(vectors), dtype=np.int64)
     explained = 0
     clock = time.perf_counter_ns
     settle_gc()
     for i, vector in enumerate(vectors):
         began = clock()
-        probability, action = scorer.score(vector)
-        if action is not Action.PASS:
-            scorer.reason(vector, probability, action)
+        scored = scorer.score(vector)
+        if scored.action is not Action.PASS:
+            scored.reason()
             explained += 1
         ns[i] = clock() - began
     us = ns / 1000.0

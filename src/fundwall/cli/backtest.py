@@ -32,6 +32,8 @@ from fundwall.engine.rules import RulePack, default_pack, empty_pack, load_pack
 
 DEFAULT = "default"
 NO_RULES = "none"
+TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+"""How `--from` and `fundwall train --until` may be written (no zone: UTC, `aware`)."""
 NOT_AVAILABLE = "not available"
 SHORT_NOT_AVAILABLE = "n/a"
 """What the narrow columns of the one-pack tables show instead; a note below says it."""
@@ -357,7 +359,7 @@ def backtest(
         typer.Option(
             "--from",
             help="Score only the transactions at or after this time (ISO 8601, UTC if no zone).",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+            formats=TIME_FORMATS,
         ),
     ] = None,
 ) -> None:

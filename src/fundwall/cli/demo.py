@@ -26,6 +26,7 @@ from fundwall.cli.sim import load, sim
 from fundwall.config import get_settings
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.models.artifact import Target
 from fundwall.region import read_table
 from fundwall.sim.params import SIZES
 from fundwall.store import migrate
@@ -86,7 +87,7 @@ def demo(
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
         try:
             _backtest(service, folder, platform)
-            _champion(folder, platform, "transactions")
+            _champion(folder, platform, Target.TRANSACTIONS)
             if not serve:
                 _feed(service, folder, platform, cast)
                 return
@@ -153,22 +154,22 @@ def _backtest(service: DecisionService, folder: Path, platform: Platform) -> Non
     )
 
 
-def _champion(folder: Path, platform: Platform, target: str) -> None:
+def _champion(folder: Path, platform: Platform, target: Target) -> None:
     """Train a model of `target` on the region's labels (once: the folder is kept), register
     it and make it the champion: the transactions model scores every transfer decided from
     then on, the accounts model every account's mule score."""
     from fundwall.engine.model_registry import ModelState
-    from fundwall.engine.models.artifact import Target, read_model, write_model
+    from fundwall.engine.models.artifact import read_model, write_model
     from fundwall.models.registry import register_model, set_state
 
-    kept = folder.parent / f"model-{target}-{folder.name}"
+    kept = folder.parent / f"model-{target.value}-{folder.name}"
     if (kept / "card.json").is_file():
         model = read_model(kept)
     else:
         from fundwall.models.training import train_region
 
-        console.print(f"   training the {target} model on the region's labels …")
-        model = train_region(folder, Target(target))
+        console.print(f"   training the {target.value} model on the region's labels …")
+        model = train_region(folder, target)
         write_model(kept, model)
     with platform.unit_of_work() as uow:
         record = register_model(uow, platform.operator, model)
@@ -186,7 +187,7 @@ def _champion(folder: Path, platform: Platform, target: str) -> None:
         f"held-out PR-AUC {holdout.get('pr_auc') or 0:.3f}"
         + (
             "; its score and main factors join each flagged decision's reasons"
-            if target == "transactions"
+            if target is Target.TRANSACTIONS
             else ""
         )
     )
@@ -227,7 +228,7 @@ def _mule_scores(folder: Path, platform: Platform) -> None:
     from fundwall.models.scores import refresh_account_scores
 
     console.print("9. mule scores (涉诈账户风险评分):")
-    _champion(folder, platform, "accounts")
+    _champion(folder, platform, Target.ACCOUNTS)
     with platform.unit_of_work() as uow:
         run = refresh_account_scores(uow, platform.operator)
     flagged = sum(count for action, count in run.actions.items() if action != "pass")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fundwall.cli.backtest import aware
+from fundwall.cli.backtest import TIME_FORMATS, aware
 from fundwall.engine.models.artifact import Target, write_model
 
 console = Console(highlight=False, soft_wrap=True)
@@ -35,7 +35,7 @@ def train(
         typer.Option(
             help="Train on the history before this time (ISO 8601, UTC if no zone); "
             "default: the 80% point of the region's time.",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+            formats=TIME_FORMATS,
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,

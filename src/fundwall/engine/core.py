@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import marshal
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, NamedTuple
@@ -42,7 +41,7 @@ from fundwall.engine.features import (
 from fundwall.engine.features.directory import ReportedAccount
 from fundwall.engine.features.inputs import LoginLike, micros
 from fundwall.engine.models.artifact import Model
-from fundwall.engine.models.scoring import ModelScorer
+from fundwall.engine.models.scoring import ModelScorer, Scored
 from fundwall.engine.rules import Evaluation, RulePack
 
 STATE_VERSION: Final = 1
@@ -81,22 +80,18 @@ def event_of(tx: Transaction | TxEvent, ts: datetime) -> TxEvent:
 
 
 def _combined(
-    evaluation: Evaluation,
-    hits: list[Hit],
-    scorer: ModelScorer | None = None,
-    vector: Sequence[float] = (),
+    evaluation: Evaluation, hits: list[Hit], scored: Scored | None = None
 ) -> tuple[Action, tuple[Reason, ...]]:
     """The policy: the most severe of the rules' action, the model's and the controls';
     control reasons, then rule reasons, then the model's when the decision is not a pass."""
     action = most_severe((evaluation.action, strongest_action(hits)))
     reasons = tuple(hit.reason for hit in hits) + evaluation.reasons()
-    if scorer is None:
+    if scored is None:
         return action, reasons
-    probability, modelled = scorer.score(vector)
-    action = most_severe((action, modelled))
+    action = most_severe((action, scored.action))
     if action is Action.PASS:
         return action, reasons
-    return action, (*reasons, scorer.reason(vector, probability, modelled))
+    return action, (*reasons, scored.reason())
 
 
 class DecisionCore:
@@ -159,10 +154,10 @@ class DecisionCore:
         vector = self.features.observe(event)
         self.clock_us, self._clock_ts = t, ts
         evaluation = self._live(vector)
-        scorer = self._scorer
-        action, reasons = _combined(evaluation, hits, scorer, vector)
+        scored = None if self._scorer is None else self._scorer.score(vector)
+        action, reasons = _combined(evaluation, hits, scored)
         self.controls.settle(event, t, action is not Action.BLOCK)
-        model_version = None if scorer is None else scorer.version
+        model_version = None if scored is None else scored.scorer.version
         decision = Decision(
             tx.tx_id,
             action,
@@ -178,15 +173,15 @@ class DecisionCore:
         # champion), on the same vector and control hits; logged, never enforced.
         started = time.perf_counter_ns()
         trial = evaluation if self._shadow is None else self._shadow(vector)
-        trial_scorer = self._shadow_scorer or scorer
-        shadow_action, shadow_reasons = _combined(trial, hits, trial_scorer, vector)
+        tried = scored if self._shadow_scorer is None else self._shadow_scorer.score(vector)
+        shadow_action, shadow_reasons = _combined(trial, hits, tried)
         shadow = Decision(
             tx.tx_id,
             shadow_action,
             trial.score,
             shadow_reasons,
             (self.shadow or self.live).version,
-            None if trial_scorer is None else trial_scorer.version,
+            None if tried is None else tried.scorer.version,
             latency_us=(time.perf_counter_ns() - started) // 1000,
             shadow=True,
         )

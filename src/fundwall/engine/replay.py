@@ -33,7 +33,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -47,13 +47,11 @@ from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, feature_names, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
 from fundwall.engine.features.encode import encode
+from fundwall.engine.models.artifact import Model
+from fundwall.engine.models.scoring import ModelScorer
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
 from fundwall.ingest import read_transactions
 from fundwall.region import read_table
-
-if TYPE_CHECKING:
-    from fundwall.engine.models.artifact import Model
-    from fundwall.engine.models.scoring import ModelScorer
 
 Progress = Callable[[int, int], None]
 _ACTIONS: Final = pa.array([action.value for action in ACTIONS_BY_CODE], pa.string())
@@ -194,10 +192,12 @@ def replay(
         book, directory, policy if policy is not None else get_settings().policy, encoded
     )
     packs = [_PackColumns(live)] + ([_PackColumns(shadow)] if shadow is not None else [])
-    scorer = _scorer(model)
-    wanted = list(dict.fromkeys(["amount", *(n for p in packs for n in p.pack.feature_names)]))
+    scorer = None if model is None else ModelScorer(model, feature_names())
+    read = [n for p in packs for n in p.pack.feature_names]
     if scorer is not None:
-        wanted = list(dict.fromkeys([*wanted, *scorer.model.card.features]))
+        read += scorer.model.card.features
+    # "amount" tells the row count to a pack that reads no feature.
+    wanted = list(dict.fromkeys(["amount", *read]))
     total = table.num_rows
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
@@ -249,14 +249,6 @@ def replay(
     if out is not None:
         pq.write_table(result, out, compression="zstd")
     return result
-
-
-def _scorer(model: Model | None) -> ModelScorer | None:
-    if model is None:
-        return None
-    from fundwall.engine.models.scoring import ModelScorer
-
-    return ModelScorer(model, feature_names())
 
 
 def _ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

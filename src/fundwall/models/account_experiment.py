@@ -31,6 +31,7 @@ from fundwall.models.account_features import (
     AccountInputs,
     account_feature_names,
     account_features,
+    feature_matrix,
 )
 from fundwall.models.account_history import micros
 from fundwall.region import read_table
@@ -55,17 +56,12 @@ FLAG_SHARE: Final = 0.01
 """The share of accounts a model's review threshold flags."""
 
 
-def _matrix(features: pa.Table) -> npt.NDArray[np.float64]:
-    names = account_feature_names()
-    return np.column_stack([features[name].to_numpy() for name in names]).astype(np.float64)
-
-
 def train_accounts(
     features: pa.Table, positive: npt.NDArray[np.bool_], *, rounds: int = ROUNDS
 ) -> lgb.Booster:
     """A binary LightGBM model of `positive` on the feature table's columns."""
     data = lgb.Dataset(
-        _matrix(features),
+        feature_matrix(features),
         label=positive.astype(np.float64),
         feature_name=list(account_feature_names()),
         free_raw_data=True,
@@ -75,7 +71,7 @@ def train_accounts(
 
 def score_accounts(booster: lgb.Booster, features: pa.Table) -> npt.NDArray[np.float64]:
     """The model's probability per row of the feature table."""
-    return np.asarray(booster.predict(_matrix(features)), np.float64)
+    return np.asarray(booster.predict(feature_matrix(features)), np.float64)
 
 
 def cut_at(transactions: pa.Table, share: float) -> int:

@@ -26,12 +26,13 @@ region, no inflow to take a share of) is NaN, never 0.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -222,6 +223,15 @@ ACCOUNT_FEATURES: Final = _BASE + tuple(
 
 def account_feature_names() -> tuple[str, ...]:
     return tuple(feature.name for feature in ACCOUNT_FEATURES)
+
+
+def feature_matrix(
+    features: pa.Table, names: Sequence[str] | None = None
+) -> npt.NDArray[np.float64]:
+    """Columns `names` (default: every account feature, in order) of an `account_features`
+    table as a float64 matrix, one row per account: what a model is fitted on and scores."""
+    chosen = account_feature_names() if names is None else names
+    return np.column_stack([features[name].to_numpy() for name in chosen]).astype(np.float64)
 
 
 FAMILY_FEATURES: Final = frozenset(

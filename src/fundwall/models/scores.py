@@ -32,7 +32,7 @@ from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.engine.features.catalog import Kind
 from fundwall.engine.model_registry import ModelState, running_models
 from fundwall.engine.models.artifact import Model, Target
-from fundwall.models.account_features import ACCOUNT_FEATURES, account_features
+from fundwall.models.account_features import ACCOUNT_FEATURES, account_features, feature_matrix
 from fundwall.models.queries import (
     contributions_of,
     known_fraud,
@@ -119,9 +119,7 @@ def _matrix(features: pa.Table, model: Model) -> np.ndarray:
             + ", ".join(missing[:5]),
             "features",
         )
-    return np.column_stack(
-        [features[name].to_numpy().astype(np.float64) for name in model.card.features]
-    )
+    return feature_matrix(features, model.card.features)
 
 
 def _top(names: tuple[str, ...], row: np.ndarray, phi: np.ndarray) -> list[dict[str, Any]]:

@@ -46,7 +46,13 @@ from fundwall.models.account_experiment import (
     mules_of,
     training_set,
 )
-from fundwall.models.account_features import AccountInputs, account_feature_names, account_features
+from fundwall.models.account_features import (
+    AccountInputs,
+    account_feature_names,
+    account_features,
+    feature_matrix,
+)
+from fundwall.models.account_history import micros
 from fundwall.region import read_table
 
 F64 = npt.NDArray[np.float64]
@@ -147,8 +153,7 @@ def transaction_examples(folder: Path) -> Examples:
         raise InvalidInput(f"transaction {missing} has no label in tx_labels", "tx_labels")
     roles = labels["role"].combine_chunks().take(where)
     fraud = np.asarray(pc.not_equal(roles, "normal").to_numpy(zero_copy_only=False), np.bool_)
-    ts = np.asarray(table["ts"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()), np.int64)
-    return Examples(names, matrix, fraud, ts)
+    return Examples(names, matrix, fraud, micros(table["ts"], "ts"))
 
 
 def _moment(ts: npt.NDArray[np.int64], share: float) -> int:
@@ -400,14 +405,9 @@ def _words(target: Target, region: str) -> tuple[dict[str, str], dict[str, tuple
 
 def _stacked(parts: Sequence[tuple[pa.Table, npt.NDArray[np.bool_]]]) -> Examples:
     """Account rows of several moments as one set of examples (`ts` numbers the part)."""
-    names = account_feature_names()
-    matrices = [
-        np.column_stack([table[name].to_numpy() for name in names]).astype(np.float64)
-        for table, _ in parts
-    ]
     return Examples(
-        names,
-        np.concatenate(matrices),
+        account_feature_names(),
+        np.concatenate([feature_matrix(table) for table, _ in parts]),
         np.concatenate([labels for _, labels in parts]),
         np.concatenate([np.full(len(labels), i, np.int64) for i, (_, labels) in enumerate(parts)]),
     )
@@ -428,9 +428,7 @@ def train_accounts_region(
     """
     inputs = AccountInputs.from_region(folder)
     labels = read_table(folder, "account_labels")
-    ts = np.asarray(
-        inputs.transactions["ts"].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()), np.int64
-    )
+    ts = micros(inputs.transactions["ts"], "ts")
     if ts.size == 0:
         raise InvalidInput("nothing to train on: the region has no transactions", "region")
     cut = int(until.timestamp() * 1_000_000) if until is not None else _moment(ts, TRAIN_SHARE)

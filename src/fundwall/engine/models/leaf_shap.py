@@ -22,11 +22,14 @@ features keeps Algorithm 2 (`leaf_tables` returns None).
 from __future__ import annotations
 
 import math
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
+
+if TYPE_CHECKING:
+    from fundwall.engine.models.trees import Forest
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
@@ -66,14 +69,14 @@ class LeafTables(NamedTuple):
     nodes: I32
 
 
-def leaf_tables(forest: object) -> LeafTables | None:
+def leaf_tables(forest: Forest) -> LeafTables | None:
     """The tables of a compiled forest (`trees.Forest`), or None when a path is too long or
     the tables too large."""
-    roots = forest.roots  # type: ignore[attr-defined]
-    feature = forest.feature  # type: ignore[attr-defined]
-    left = forest.left  # type: ignore[attr-defined]
-    cover = forest.cover  # type: ignore[attr-defined]
-    value = forest.value  # type: ignore[attr-defined]
+    roots = forest.roots
+    feature = forest.feature
+    left = forest.left
+    cover = forest.cover
+    value = forest.value
     leaf_value: list[float] = []
     widths: list[int] = []
     leaf_features: list[list[int]] = []

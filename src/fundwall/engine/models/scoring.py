@@ -3,9 +3,9 @@
 `ModelScorer(model, layout)` reads the model's features out of a vector in `layout` order (the
 engine's `feature_names()`), so online and bulk score the very same values:
 
-- online, `score(vector)` → (probability, action) for one transaction, and
-  `reason(vector, probability, action)` → a `Reason` naming the features that pushed the score
-  up most (tree SHAP contributions), with their values in words;
+- online, `score(vector)` → `Scored` (probability, action) for one transaction, whose
+  `reason()` names the features that pushed the score up most (tree SHAP contributions), with
+  their values in words;
 - in bulk, `probabilities(columns)` over a batch's columns and `action_codes(probabilities)`.
 
 The policy: a decision's action is the most severe of the rules', the model's (its
@@ -15,7 +15,6 @@ alone never warns (warning speaks to the customer, which the rules decide).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -62,6 +61,24 @@ def _sigmoid(raw: F64) -> F64:
     return result
 
 
+@dataclass(slots=True)
+class Scored:
+    """One vector's score: made once per decision, read by its live and shadow decisions."""
+
+    scorer: ModelScorer
+    row: F64
+    probability: float
+    action: Action
+    _reason: Reason | None = None
+
+    def reason(self) -> Reason:
+        """The model's reason (`ModelScorer` words it), computed on first use only: its
+        contributions cost more than the score."""
+        if self._reason is None:
+            self._reason = self.scorer._reason(self.row, self.probability, self.action)
+        return self._reason
+
+
 class ModelScorer:
     """Scores vectors laid out in `layout` with `model`."""
 
@@ -99,16 +116,15 @@ class ModelScorer:
         row: F64 = np.asarray(vector, np.float64)[self._take]
         return row
 
-    def score(self, vector: Sequence[float]) -> tuple[float, Action]:
+    def score(self, vector: Sequence[float]) -> Scored:
         """The probability of one vector and the action the model's thresholds give it."""
-        raw = self.trees.raw_one(self._row(vector))
-        probability = 1.0 / (1.0 + math.exp(-raw)) if raw > -700.0 else 0.0
-        return probability, self.policy.action_for(probability)
+        row = self._row(vector)
+        probability = self.model.probability(self.trees.raw_one(row))
+        return Scored(self, row, probability, self.policy.action_for(probability))
 
-    def reason(self, vector: Sequence[float], probability: float, action: Action) -> Reason:
+    def _reason(self, row: F64, probability: float, action: Action) -> Reason:
         """The model's reason: its score and, when the score reached a threshold (`action`
         is not pass), that threshold and the features that pushed the score up most."""
-        row = self._row(vector)
         values: dict[str, int | float | str] = {"model_score": round(probability, 4)}
         top: list[int] = []
         if action is not Action.PASS:
