@@ -216,7 +216,7 @@ def replay(
             ]
         else:
             probabilities = scorer.probabilities(columns)
-            modelled = scorer.action_codes(probabilities)
+            modelled = scorer.policy.codes_for(probabilities)
             model_columns = [
                 _constant(scorer.version, batch.num_rows),
                 pa.array(probabilities, pa.float64()),

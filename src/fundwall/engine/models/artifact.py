@@ -22,6 +22,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+import numpy.typing as npt
+
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
 
@@ -85,6 +88,15 @@ class ModelPolicy:
             if value is not None and probability >= value:
                 reached = action
         return reached
+
+    def codes_for(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
+        """`action_for` over a column of probabilities, as `Action.severity` codes (0 pass)."""
+        codes = np.zeros(probabilities.shape, np.uint8)
+        for action in MODEL_ACTIONS:  # in severity order: a higher threshold overwrites
+            value = self.thresholds.get(action)
+            if value is not None:
+                codes[probabilities >= value] = action.severity
+        return codes
 
     def to_dict(self) -> dict[str, float]:
         return {action.value: float(value) for action, value in self.thresholds.items()}

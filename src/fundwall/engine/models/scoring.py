@@ -6,7 +6,8 @@ engine's `feature_names()`), so online and bulk score the very same values:
 - online, `score(vector)` → `Scored` (probability, action) for one transaction, whose
   `reason()` names the features that pushed the score up most (tree SHAP contributions), with
   their values in words;
-- in bulk, `probabilities(columns)` over a batch's columns and `action_codes(probabilities)`.
+- in bulk, `probabilities(columns)` over a batch's columns, and the policy's
+  `ModelPolicy.codes_for(probabilities)`.
 
 The policy: a decision's action is the most severe of the rules', the model's (its
 probability against the model's thresholds, `ModelPolicy`) and the hard controls'. A model
@@ -106,11 +107,6 @@ class ModelScorer:
         self._words = tuple(
             known.get(name, FeatureWords(Kind.COUNT, name, name)) for name in self._names
         )
-        # The thresholds as bulk compares them: one per action, in severity order.
-        self._bounds = tuple(
-            (action.severity, value)
-            for action, value in sorted(self.policy.thresholds.items(), key=lambda i: i[0].severity)
-        )
 
     def _row(self, vector: Sequence[float]) -> F64:
         row: F64 = np.asarray(vector, np.float64)[self._take]
@@ -185,10 +181,3 @@ class ModelScorer:
         """The probability of every row of a batch given as feature columns."""
         matrix = np.column_stack([np.asarray(columns[name], np.float64) for name in self._names])
         return _sigmoid(self.trees.raw_many(np.ascontiguousarray(matrix)))
-
-    def action_codes(self, probabilities: F64) -> npt.NDArray[np.uint8]:
-        """The severity code of the model's action per row (0 pass)."""
-        codes = np.zeros(probabilities.shape, np.uint8)
-        for severity, bound in self._bounds:
-            codes[probabilities >= bound] = severity
-        return codes
