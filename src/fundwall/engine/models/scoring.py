@@ -131,27 +131,35 @@ class ModelScorer:
             value = float(row[i])
             exact = self._words[i].kind is Kind.RATIO or not value.is_integer()
             values[self._names[i]] = value if exact else int(value)
-        shown = [(i, float(row[i])) for i in top]
-        zh = self._text("zh", probability, action, shown)
-        en = self._text("en", probability, action, shown)
+        parts = {language: self._parts(language, row, top) for language in ("zh", "en")}
+        zh = self._text("zh", probability, action, parts["zh"])
+        en = self._text("en", probability, action, parts["en"])
         payee = frozenset(self._names[i] for i in top if self._words[i].about_payee)
         redaction = None
         if payee:
-            kept = [(i, value) for i, value in shown if not self._words[i].about_payee]
+            kept = [k for k, i in enumerate(top) if not self._words[i].about_payee]
             redaction = Redaction(
-                self._text("zh", probability, action, kept, hidden=True),
-                self._text("en", probability, action, kept, hidden=True),
+                self._text("zh", probability, action, [parts["zh"][k] for k in kept], True),
+                self._text("en", probability, action, [parts["en"][k] for k in kept], True),
                 payee,
             )
         return Reason(MODEL_REASON, zh, en, values, redaction)
+
+    def _parts(self, language: Language, row: F64, top: list[int]) -> list[str]:
+        """Each named feature with its value, in `language` ("近7天收款方数 35")."""
+        zh = language == "zh"
+        return [
+            f"{self._words[i].zh if zh else self._words[i].en} "
+            f"{format_value(float(row[i]), self._words[i].kind, language)}"
+            for i in top
+        ]
 
     def _text(
         self,
         language: Language,
         probability: float,
         action: Action,
-        shown: list[tuple[int, float]],
-        *,
+        parts: list[str],
         hidden: bool = False,
     ) -> str:
         zh = language == "zh"
@@ -162,13 +170,8 @@ class ModelScorer:
             head += (
                 f"（{word}阈值{threshold:.4f}）" if zh else f" ({word} threshold {threshold:.4f})"
             )
-        parts = [
-            f"{self._words[i].zh if zh else self._words[i].en} "
-            f"{format_value(float(value), self._words[i].kind, language)}"
-            for i, value in shown
-        ]
         if hidden:
-            parts.append("收款账户的特征" if zh else "features of the receiving account")
+            parts = [*parts, "收款账户的特征" if zh else "features of the receiving account"]
         if not parts:
             return head
         return (

@@ -38,6 +38,7 @@ from fundwall.engine.models.leaf_shap import LeafTables, leaf_tables
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 
 LEAF: Final = -1
@@ -145,9 +146,10 @@ class CompiledTrees:
         numbers that add up to the raw score)."""
         if self.tables is not None:
             phi = np.empty(self.n_features + 1, dtype=np.float64)
-            went = np.empty(self.forest.feature.shape[0], dtype=np.int8)
+            scratch = np.empty(self.n_features, dtype=np.float64)
+            code = np.empty(self.tables.tree_size, dtype=np.int64)
             _table_contributions_into(self._vector(vector), self.forest, self.tables, self.bias,
-                                      phi, went)  # fmt: skip
+                                      phi, scratch, code)  # fmt: skip
             return phi
         result: F64 = contributions_one(self._vector(vector), self.forest, self.depth, self.bias)
         return result
@@ -496,35 +498,41 @@ def contributions_many(matrix: F64, forest: Forest, depth: int, bias: float) -> 
 
 @_jit
 def _table_contributions_into(
-    vector: F64, forest: Forest, tables: LeafTables, bias: float, phi: F64, went: I8
+    vector: F64, forest: Forest, tables: LeafTables, bias: float, phi: F64, scratch: F64, code: I64
 ) -> None:
-    """Contributions from the leaf tables: each split decided once, then per leaf the set of
-    its path features the vector follows picks its row of the table."""
+    """Contributions from the leaf tables (`leaf_shap`): each tree's splits in pre-order
+    hand their children the path codes, each leaf's code picks its row."""
+    for f in range(vector.shape[0]):
+        value = vector[f]
+        scratch[f] = 0.0 if np.isnan(value) or abs(value) <= ZERO_THRESHOLD else value
     phi[:] = 0.0
     for tree in range(tables.tree_leaves.shape[0] - 1):
+        code[0] = 0
         for k in range(tables.tree_nodes[tree], tables.tree_nodes[tree + 1]):
-            node = tables.nodes[k]
-            chosen = _child(forest, node, vector[forest.feature[node]])
-            went[node] = 1 if chosen == forest.left[node] else 0
+            if tables.split_simple[k]:
+                goes_left = np.int64(scratch[tables.split_feature[k]] <= tables.split_threshold[k])
+            else:
+                node = tables.split_node[k]
+                chosen = _child(forest, node, vector[tables.split_feature[k]])
+                goes_left = np.int64(chosen == forest.left[node])
+            child = tables.split_left[k]
+            shifted = 2 * code[tables.split_at[k]]
+            code[child] = shifted + goes_left
+            code[child + 1] = shifted + 1 - goes_left
         for leaf in range(tables.tree_leaves[tree], tables.tree_leaves[tree + 1]):
-            width = tables.leaf_width[leaf]
-            if width == 0:
-                continue
-            followed = (1 << width) - 1
-            for split in range(tables.split_start[leaf], tables.split_start[leaf + 1]):
-                if went[tables.split_node[split]] != tables.split_left[split]:
-                    followed &= ~(1 << tables.split_player[split])
-            base = tables.table_start[leaf] + followed * width
-            value = tables.leaf_value[leaf]
+            start = tables.player_start[leaf]
+            width = tables.player_start[leaf + 1] - start
+            row = tables.table_start[leaf] + code[tables.leaf_at[leaf]] * width
             for i in range(width):
-                phi[tables.leaf_features[leaf, i]] += value * tables.table[base + i]
+                phi[tables.player_feature[start + i]] += tables.table[row + i]
     phi[vector.shape[0]] = bias
 
 
 @_jit
 def _table_contributions_many(matrix: F64, forest: Forest, tables: LeafTables, bias: float) -> F64:
     phi = np.empty((matrix.shape[0], matrix.shape[1] + 1), dtype=np.float64)
-    went = np.empty(forest.feature.shape[0], dtype=np.int8)
+    scratch = np.empty(matrix.shape[1], dtype=np.float64)
+    code = np.empty(tables.tree_size, dtype=np.int64)
     for row in range(matrix.shape[0]):
-        _table_contributions_into(matrix[row], forest, tables, bias, phi[row], went)
+        _table_contributions_into(matrix[row], forest, tables, bias, phi[row], scratch, code)
     return phi
