@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.devices import LoginEvent
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.admission import Refusal, admit, refusals
+from fundwall.engine.admission import Refusal, admit, admit_logins, refusals
 
 PACK_VERSION = "rule-of-thumb-1"
 
@@ -37,6 +38,7 @@ class RuleOfThumbService:
         """The region's banks and payment institutions."""
         self._decided: dict[str, Decision] = {}
         self._first: dict[str, Transaction] = {}
+        self._logins: dict[str, LoginEvent] = {}
 
     def bank_of(self, account_no: str) -> str | None:
         return self.holders.get(account_no)
@@ -63,6 +65,15 @@ class RuleOfThumbService:
             admit(member, txs, self, batch=True)
         self.calls.append(("decide_batch", tuple(tx.tx_id for tx in txs)))
         return [self._decide(tx) for tx in txs]
+
+    def observe_logins(self, logins: Sequence[LoginEvent], *, member: str | None = None) -> int:
+        """Keeps each login id's first event, admitting as the engine does."""
+        if member is not None:
+            admit_logins(member, logins, self, self._logins)
+        self.calls.append(("observe_logins", tuple(login.event_id for login in logins)))
+        new = [login for login in logins if login.event_id not in self._logins]
+        self._logins.update((login.event_id, login) for login in new)
+        return len(new)
 
     def _decide(self, tx: Transaction) -> Decision:
         first = self._decided.get(tx.tx_id)

@@ -49,6 +49,19 @@ ROUTES = [
         "/v1/iso20022/pacs.008",
         {"content": pacs008(transfer("K-1")), "headers": {"content-type": "application/xml"}},
     ),
+    (
+        "/v1/logins",
+        {
+            "json": [
+                {
+                    "login_id": "L-1",
+                    "ts": "2024-03-01T09:00:00+08:00",
+                    "account_no": own()["payer_account"],
+                    "face_check": "passed",
+                }
+            ]
+        },
+    ),
 ]
 
 
