@@ -17,6 +17,7 @@ ROUTES = {
     "/v1/transactions": "post",
     "/v1/transactions/batch": "post",
     "/v1/iso20022/pacs.008": "post",
+    "/v1/logins": "post",
     "/healthz": "get",
 }
 
@@ -60,7 +61,12 @@ def test_the_docs_follow_a_root_path(service: RuleOfThumbService, settings: Sett
 def test_every_route_is_documented(openapi: dict[str, Any]) -> None:
     assert openapi["info"]["title"] == "Fundwall risk engine"
     assert {path: next(iter(item)) for path, item in openapi["paths"].items()} == ROUTES
-    assert [tag["name"] for tag in openapi["tags"]] == ["decisions", "ISO 20022", "health"]
+    assert [tag["name"] for tag in openapi["tags"]] == [
+        "decisions",
+        "ISO 20022",
+        "logins",
+        "health",
+    ]
     for path, method in ROUTES.items():
         operation = openapi["paths"][path][method]
         assert operation["summary"] and operation["tags"]

@@ -104,6 +104,7 @@ def test_the_docs_draw_every_operation_offline(base_url: str) -> None:
         ("POST", "/v1/transactions"),
         ("POST", "/v1/transactions/batch"),
         ("POST", "/v1/iso20022/pacs.008"),
+        ("POST", "/v1/logins"),
         ("GET", "/healthz"),
     }
     assert title.startswith("Fundwall risk engine")
