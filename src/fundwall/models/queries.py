@@ -29,6 +29,7 @@ import pyarrow as pa
 from sqlalchemy import (
     CompoundSelect,
     Select,
+    and_,
     delete,
     exists,
     func,
@@ -190,12 +191,22 @@ def listed_fraud(now: datetime) -> Select[str]:
 
 
 def confirmed_mules(now: datetime) -> Select[str]:
-    """The accounts of the cases closed as mules by `now` (a merged case has no outcome of
-    its own; its accounts went with it). A case closed as confirmed fraud is not read: the
-    account it is about may be the victim's, whose payment its member answers for."""
+    """The accounts that cases closed as mules by `now` name, where the case's member holds
+    the account: a member answers for its own customers, and a case naming another member's
+    account (a counterparty) would let one member mark another's customer; that goes through
+    the shared risk list, which the hub keeps. A merged case has no outcome of its own (its
+    accounts went with it). A case closed as confirmed fraud is not read: the account it is
+    about may be the victim's, whose payment its member answers for."""
     return (
         select(CaseAccountRow.account_no)
         .join(CaseRow, CaseRow.id == CaseAccountRow.case_id)
+        .join(
+            AccountRow,
+            and_(
+                AccountRow.account_no == CaseAccountRow.account_no,
+                AccountRow.institution_code == CaseRow.member_code,
+            ),
+        )
         .where(
             CaseRow.status == CaseStatus.CLOSED.value,
             CaseRow.outcome == Outcome.MULE.value,

@@ -62,19 +62,29 @@
     };
   }
 
-  var NODE_COLOURS = { self: "#d64545", own: "#2f6fb5", other: "#9aa5b1" };
+  // An account's counterparties (fundwall.web.pages.accounts.graph_data): a node's colour is
+  // its risk (a known fraud account, an own account its mule score flags) else whose it is;
+  // this account is ringed; a link is as wide as its money and red where it carried money from
+  // or to known fraud.
+  var RISK_COLOURS = { fraud: "#a61b1b", flagged: "#f7813f" };
+  var OWNER_COLOURS = { self: "#2f6fb5", own: "#2f6fb5", other: "#9aa5b1" };
 
   function graph(data, animate) {
     var largest = Math.max.apply(null, data.nodes.map(function (n) { return n.value; }).concat([1]));
+    var links = Math.max.apply(null, data.links.map(function (l) { return l.value; }).concat([1]));
+    var names = {};
+    data.nodes.forEach(function (n) { names[n.id] = n.name; });
     return {
       animation: animate,
       tooltip: {
         formatter: function (p) {
           var text = echarts.format.encodeHTML;
           if (p.dataType === "edge") {
-            return text(p.data.source) + " → " + text(p.data.target) + "<br>" + yuan(p.data.value);
+            return text(names[p.data.source]) + " → " + text(names[p.data.target]) + "<br>" +
+              yuan(p.data.value);
           }
           return text(p.data.name) + (p.data.bank ? " (" + text(p.data.bank) + ")" : "") +
+            (p.data.note ? "<br>" + text(p.data.note) : "") +
             (p.data.value ? "<br>" + yuan(p.data.value) : "");
         }
       },
@@ -83,21 +93,34 @@
         layout: "force",
         roam: true,
         draggable: true,
-        force: { repulsion: 260, edgeLength: [80, 180] },
+        force: { repulsion: 320, edgeLength: [70, 170], gravity: 0.08 },
         edgeSymbol: ["none", "arrow"],
         edgeSymbolSize: 8,
-        label: { show: true, position: "bottom", fontSize: 10 },
-        lineStyle: { color: "source", opacity: 0.6, curveness: 0.15 },
+        label: { show: true, position: "bottom", fontSize: 10, color: "#3e4c59" },
+        lineStyle: { curveness: 0.15 },
         data: data.nodes.map(function (n) {
+          var self = n.kind === "self";
           return {
-            id: n.id, name: n.name, value: n.value, bank: n.bank, link: n.link,
-            symbolSize: n.kind === "self" ? 36 : 10 + 26 * Math.sqrt(n.value / largest),
-            itemStyle: { color: NODE_COLOURS[n.kind] }
+            id: n.id, name: n.name, value: n.value, bank: n.bank, link: n.link, note: n.note,
+            symbolSize: self ? 38 : 12 + 26 * Math.sqrt(n.value / largest),
+            itemStyle: {
+              color: RISK_COLOURS[n.risk] || OWNER_COLOURS[n.kind],
+              borderColor: self ? "#1f2933" : "#ffffff",
+              borderWidth: self ? 4 : 1
+            },
+            label: self ? { fontWeight: "bold", fontSize: 11 } : undefined,
+            z: n.risk === "fraud" ? 3 : 2
           };
         }),
         links: data.links.map(function (l) {
-          var width = 1 + 5 * Math.sqrt(l.value / largest);
-          return { source: l.source, target: l.target, value: l.value, lineStyle: { width: width } };
+          return {
+            source: l.source, target: l.target, value: l.value,
+            lineStyle: {
+              width: 1 + 6 * Math.sqrt(l.value / links),
+              color: l.risk ? "#d64545" : "#bcccdc",
+              opacity: l.risk ? 0.9 : 0.7
+            }
+          };
         })
       }]
     };
