@@ -8,26 +8,24 @@ import html
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from fundwall.domain.identity import mask_account
-from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
+from fundwall.engine.controls.model import RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.models.account_features import ACCOUNT_FEATURES, account_feature_names
 from fundwall.models.registry import register_model, set_state
 from fundwall.models.scores import refresh_account_scores
-from fundwall.sharing.risk_list import list_risk
 from fundwall.store.mapping import party_of
 from fundwall.store.model_tables import AccountScoreRow
-from fundwall.store.tables import AccountRow, PartyRow, TransactionRow
+from fundwall.store.tables import AccountRow, PartyRow
 from models.factory import make_model  # tests/models/factory.py
 
 from .conftest import Browser, Console
-from .region import NOW, Region
+from .region import Region
 
 AsUser = Callable[[str], Browser]
 ZH_WORDS = {feature.zh for feature in ACCOUNT_FEATURES}
@@ -73,20 +71,6 @@ def test_the_account_page_shows_the_mule_score_and_its_reasons(
     assert "Mule score" in english and "Raises the score by" in english
 
 
-def _fraud_counterparty(console: Console) -> tuple[str, str]:
-    """An account of the first bank and an account of the second bank that paid it: the
-    second bank's customer whom the first bank's analyst must see only masked."""
-    first, second = console.region.first_bank, console.region.second_bank
-    with console.uow() as uow:
-        mine, theirs = uow.session.execute(
-            select(TransactionRow.payee_account, TransactionRow.payer_account)
-            .where(TransactionRow.payee_bank == first, TransactionRow.payer_bank == second)
-            .order_by(TransactionRow.ts)
-            .limit(1)
-        ).one()
-    return str(mine), str(theirs)
-
-
 def _holder_of(console: Console, account_no: str) -> list[str]:
     """The holder's name, ID and phone in full, as only its own bank may unmask them."""
     with console.uow() as uow:
@@ -107,19 +91,9 @@ def _graph_json(page: str) -> dict[str, Any]:
 def test_the_graph_shows_a_listed_counterparty_and_the_money_it_sent(
     as_user: AsUser, console: Console
 ) -> None:
-    mine, theirs = _fraud_counterparty(console)
     _refresh(console)
+    mine, theirs = console.list_a_payer()
     with console.uow() as uow:
-        list_risk(
-            uow,
-            console.platform.operator,
-            ListKind.ACCOUNT,
-            theirs,
-            RiskCategory.MULE,
-            Evidence.POLICE_CONFIRMED,
-            console.region.second_bank,
-            valid_from=NOW - timedelta(days=30),
-        )
         refresh_account_scores(uow, console.platform.operator)
     page = as_user("analyst1").get(f"/accounts/{mine}").text
     graph = _graph_json(page)
@@ -141,19 +115,9 @@ def test_a_member_never_reads_another_members_customer_on_its_graph(
 ) -> None:
     """Member A's page shows member B's customer as a masked number, its institution and the
     shared-list fact: never its full number, its holder, or its mule score."""
-    mine, theirs = _fraud_counterparty(console)
     _refresh(console)
+    mine, theirs = console.list_a_payer(RiskCategory.FRAUD_ACCOUNT)
     with console.uow() as uow:
-        list_risk(
-            uow,
-            console.platform.operator,
-            ListKind.ACCOUNT,
-            theirs,
-            RiskCategory.FRAUD_ACCOUNT,
-            Evidence.POLICE_CONFIRMED,
-            console.region.second_bank,
-            valid_from=NOW - timedelta(days=30),
-        )
         refresh_account_scores(uow, console.platform.operator)
         uow.session.execute(
             update(AccountScoreRow)

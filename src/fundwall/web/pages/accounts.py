@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -50,6 +50,7 @@ KNOWN_FRAUD = N_("known fraud account")
 MULE_SCORE = N_("mule score: %(action)s")
 TIMES = N_("%(value)s×")
 UNKNOWN = N_("unknown")
+SEED_RANKS: Final = ("seed_rank_downstream", "seed_rank_upstream")
 
 
 def _note(account: GraphAccount, translate: Callable[..., str]) -> str:
@@ -65,15 +66,17 @@ def _note(account: GraphAccount, translate: Callable[..., str]) -> str:
 
 
 def graph_data(graph: AccountGraph, language: Language) -> dict[str, Any]:
-    """Nodes and links for the ECharts graph (app.js `graph`): the account in the middle, its
-    counterparties sized by the money exchanged, coloured by risk; links as wide as the money,
-    marked `risk` where money came from or went to a known fraud account, directly or through
-    the member's own account on a path."""
+    """Nodes and links for the ECharts graph (app.js `graph`): the account in the middle (ring
+    0), its counterparties around it (ring 1) sized by the money exchanged and coloured by
+    risk, the known fraud accounts that reached it through the member's own accounts outside
+    them (ring 2, beside the account they paid: `anchor`); links as wide as the money,
+    marked `risk` where money came from or went to a known fraud account, directly or on a
+    path."""
     translate = translator(language)
     centre = graph.account
     nodes: dict[str, dict[str, Any]] = {}
 
-    def node(account: GraphAccount, money: int) -> None:
+    def node(account: GraphAccount, money: int, ring: int, anchor: str = "") -> None:
         if account.key in nodes:
             nodes[account.key]["value"] += money
             return
@@ -85,17 +88,19 @@ def graph_data(graph: AccountGraph, language: Language) -> dict[str, Any]:
             "risk": _risk(account),
             "note": _note(account, translate),
             "value": money,
+            "ring": ring,
+            "anchor": anchor,
             "link": f"/accounts/{quote(account.shown)}"
             if account.own and account.key != centre.key
             else "",
         }
 
-    node(centre, 0)
+    node(centre, 0, 0)
     tainted = {path.via.key for path in graph.risk_paths}
     links = []
     for other in graph.counterparties:
         account = other.account
-        node(account, other.in_fen + other.out_fen)
+        node(account, other.in_fen + other.out_fen, 1)
         if other.in_fen:
             risky = account.known_fraud or account.key in tainted
             links.append(
@@ -111,7 +116,7 @@ def graph_data(graph: AccountGraph, language: Language) -> dict[str, Any]:
                 }
             )
     for path in graph.risk_paths:
-        node(path.source, 0)
+        node(path.source, 0, 2, path.via.key)
         links.append(
             {
                 "source": path.source.key,
@@ -135,22 +140,28 @@ def risk_summary(graph: AccountGraph) -> dict[str, int]:
     }
 
 
+def feature_value(name: str, value: float | None, kind: Kind, language: Language) -> str:
+    """An account feature's value as the page reads it: in its unit, the PageRank figures
+    (`seed_rank_*`) as multiples of an account reached by chance (12.3×)."""
+    translate = translator(language)
+    if value is None:
+        return translate(UNKNOWN)
+    if name in SEED_RANKS:
+        return translate(TIMES, value=f"{value:.1f}")
+    return format_value(value, kind, language)
+
+
 def risk_flow(score: AccountScore | None, language: Language) -> list[dict[str, str]]:
-    """The account's risk-flow features from its latest score, in words: the PageRank
-    figures as multiples of an account reached by chance, the shares as percentages."""
+    """The account's risk-flow features from its latest score, in words."""
     if score is None:
         return []
-    translate = translator(language)
-    shown = []
-    for figure in score.risk_flow:
-        if figure.value is None:
-            value = translate(UNKNOWN)
-        elif figure.kind is Kind.RATIO:
-            value = format_value(figure.value, figure.kind, language)
-        else:
-            value = translate(TIMES, value=f"{figure.value:.1f}")
-        shown.append({"feature": figure.zh if language == "zh" else figure.en, "value": value})
-    return shown
+    return [
+        {
+            "feature": figure.zh if language == "zh" else figure.en,
+            "value": feature_value(figure.name, figure.value, figure.kind, language),
+        }
+        for figure in score.risk_flow
+    ]
 
 
 def score_reasons(score: AccountScore | None, language: Language) -> list[dict[str, str]]:
@@ -161,7 +172,9 @@ def score_reasons(score: AccountScore | None, language: Language) -> list[dict[s
     return [
         {
             "feature": item.zh if language == "zh" else item.en,
-            "value": "" if item.value is None else format_value(item.value, item.kind, language),
+            "value": ""
+            if item.value is None
+            else feature_value(item.name, item.value, item.kind, language),
             "contribution": f"+{item.contribution:.3f}",
         }
         for item in score.contributions
