@@ -102,8 +102,6 @@ class AccountGraph:
     """Received from known fraud accounts, over its whole history."""
     fraud_out_fen: int
     """Paid to known fraud accounts, over its whole history."""
-    computed_at: datetime
-    """The moment the known fraud accounts were read at."""
 
 
 @use_case(Permission.VIEW_CUSTOMER_DATA)
@@ -115,7 +113,6 @@ def account_graph(uow: UnitOfWork, actor: Actor, account_no: str) -> AccountGrap
     now = uow.clock.now()
     seeds = known_fraud_accounts(now).subquery()
     tx = TransactionRow
-    touches = or_(tx.payer_account == account_no, tx.payee_account == account_no)
     other = _other(account_no)
     known = other.in_(select(seeds.c[0]))
     fraud_in, fraud_out, fraud_counterparties = session.execute(
@@ -123,7 +120,7 @@ def account_graph(uow: UnitOfWork, actor: Actor, account_no: str) -> AccountGrap
             func.coalesce(func.sum(tx.amount_fen).filter(tx.payee_account == account_no, known), 0),
             func.coalesce(func.sum(tx.amount_fen).filter(tx.payer_account == account_no, known), 0),
             func.count(distinct(other)).filter(known),
-        ).where(touches)
+        ).where(_touches(account_no))
     ).one()
     rows = _counterparty_rows(session, account_no, known)
     payers = [number for number, _, received, _, _ in rows if received]
@@ -145,7 +142,13 @@ def account_graph(uow: UnitOfWork, actor: Actor, account_no: str) -> AccountGrap
         fraud_counterparties=int(fraud_counterparties),
         fraud_in_fen=int(fraud_in),
         fraud_out_fen=int(fraud_out),
-        computed_at=now,
+    )
+
+
+def _touches(account_no: str) -> ColumnElement[bool]:
+    """SQL on `transactions`: those the account pays or receives."""
+    return or_(
+        TransactionRow.payer_account == account_no, TransactionRow.payee_account == account_no
     )
 
 
@@ -169,7 +172,7 @@ def _counterparty_rows(
     rows = session.execute(
         select(other, func.max(other_bank), received, paid, func.count())
         .where(
-            or_(tx.payer_account == account_no, tx.payee_account == account_no),
+            _touches(account_no),
             tx.payer_account.is_not(None),
             tx.payee_account.is_not(None),
         )

@@ -2,15 +2,16 @@
 "Account scores").
 
 `refresh_account_scores` reads the store's history (`fundwall.models.queries.store_inputs`),
-computes every account's features as of now with the accounts on the shared risk list as
-fraud accounts or mules as the known fraud they spread from, scores them all with the accounts
-champion, and replaces the stored scores. An account at or above the model's alert threshold
-also gets the features that pushed its score up most (tree SHAP contributions, about a
-millisecond an account, so only for those), and the accounts flagged so become cases of the
-members holding them (`fundwall.cases.scoring`). Each refresh is recorded with what it read
-(`score_runs`: `fundwall.models.queries.DataMark`), so `refresh_if_due`, which the server's
-timer calls every minute or so, refreshes only when the data, the known fraud or the model
-changed, or the scores have grown old. `account_score` is a member's reading of one of its
+computes every account's features as of now from the known fraud accounts (listed on the
+shared risk list as fraud accounts or mules, or closed as mules in their member's case:
+`fundwall.models.queries.known_fraud`), scores them all with the accounts champion, and
+replaces the stored scores. An account at or above the model's alert threshold also gets the
+features that pushed its score up most (tree SHAP contributions, about a millisecond an
+account, so only for those), and the accounts flagged so become cases of the members holding
+them (`fundwall.cases.scoring`). Each refresh is recorded with what it read (`score_runs`:
+`fundwall.models.queries.DataMark`), so `refresh_if_due`, which the server's timer calls
+every minute or so, refreshes only when the data, the known fraud or the model changed, or
+the scores have grown old. `account_score` is a member's reading of one of its
 accounts' score, as the account page shows it.
 """
 

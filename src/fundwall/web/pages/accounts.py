@@ -28,6 +28,14 @@ from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
 
+LISTED: Final = N_("known fraud account, on the shared risk list")
+KNOWN_FRAUD: Final = N_("known fraud account")
+MULE_SCORE: Final = N_("mule score: %(action)s")
+TIMES: Final = N_("%(value)s×")
+UNKNOWN: Final = N_("unknown")
+SEED_RANKS: Final = ("seed_rank_downstream", "seed_rank_upstream")
+"""The PageRank features, read as multiples of an account reached by chance."""
+
 
 def _node_kind(account: GraphAccount, centre: GraphAccount) -> str:
     if account.key == centre.key:
@@ -43,14 +51,6 @@ def _risk(account: GraphAccount) -> str:
     if account.action is not None and account.action is not Action.PASS:
         return "flagged"
     return "none"
-
-
-LISTED = N_("known fraud account, on the shared risk list")
-KNOWN_FRAUD = N_("known fraud account")
-MULE_SCORE = N_("mule score: %(action)s")
-TIMES = N_("%(value)s×")
-UNKNOWN = N_("unknown")
-SEED_RANKS: Final = ("seed_rank_downstream", "seed_rank_upstream")
 
 
 def _note(account: GraphAccount, translate: Callable[..., str]) -> str:
