@@ -228,16 +228,22 @@ class OrderSettings(BaseModel):
 class ModelSettings(BaseModel):
     """How the learned models' results are kept current.
 
-    `score_refresh_seconds`: how often `fundwall serve` refreshes every account's mule score
-    (`fundwall.models.scores`). A refresh reads the whole history and scores every account,
-    seconds on a city's accounts, so it runs on a timer rather than per transaction: hourly by
-    default (an account turned mule is flagged within the hour, while the engine's rules and
-    transaction model act on each payment meanwhile), at least 5 minutes (a tighter loop only
-    reads the same history again), at most a day.
+    `score_check_seconds`: how often `fundwall serve` looks whether the mule scores
+    (`fundwall.models.scores`) are due: a few counts, milliseconds. They are refreshed when
+    transactions, logins, accounts, the known fraud accounts or the accounts champion changed
+    since the last refresh. A refresh reads the whole history and scores every account
+    (seconds to tens of seconds on a city's accounts, docs/models.md), so while data keeps
+    arriving the scores trail it by at most a check and a refresh; at least 10 seconds, at
+    most an hour.
+
+    `score_refresh_seconds`: the longest the scores go without a refresh when nothing arrives
+    (features as of now age with time: the last 7 days' window moves on): hourly by default,
+    at least 5 minutes, at most a day.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    score_check_seconds: int = Field(default=MINUTE, ge=10, le=HOUR)
     score_refresh_seconds: int = Field(default=HOUR, ge=5 * MINUTE, le=24 * HOUR)
 
 

@@ -32,9 +32,7 @@ def _user(uow: UnitOfWork, name: str) -> Actor:
     return world.user_actor(uow, name)
 
 
-def test_an_account_profile_shows_flows_counterparties_and_alerts(
-    stocked: Uow, keyring: Keyring
-) -> None:
+def test_an_account_profile_shows_flows_and_alerts(stocked: Uow, keyring: Keyring) -> None:
     with stocked() as uow:
         ann = _user(uow, "ann")
         profile = account_profile(uow, ann, "A1", keyring)
@@ -44,10 +42,6 @@ def test_an_account_profile_shows_flows_counterparties_and_alerts(
     assert "*" in profile.holder.id_number and "*" in (profile.holder.phone or "")
     assert [t.tx_id for t in profile.flows.items] == ["T2", "T1"]
     assert (profile.in_fen, profile.out_fen) == (0, 300_000)
-    assert [(c.account_no, c.shown, c.own, c.out_fen) for c in profile.counterparties] == [
-        ("B1", "*1", False, 200_000),
-        ("A2", "A2", True, 100_000),
-    ]
     assert [a.tx_id for a in profile.alerts] == ["T2", "T1"]
 
 

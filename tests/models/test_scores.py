@@ -6,7 +6,8 @@ import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from fundwall.auth import Passwords
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
+from fundwall.cases.casework import close_case
+from fundwall.cases.model import Outcome
 from fundwall.cli import app
 from fundwall.cli.serve import ScoreRefresh
 from fundwall.clock import FixedClock
@@ -29,14 +32,21 @@ from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.models.account_features import account_feature_names
+from fundwall.models.queries import known_fraud
 from fundwall.models.registry import register_model, set_state
-from fundwall.models.scores import account_score, refresh_account_scores
+from fundwall.models.scores import (
+    RISK_FLOW,
+    account_score,
+    refresh_account_scores,
+    refresh_if_due,
+)
 from fundwall.sharing.risk_list import list_risk
 from fundwall.sim.load import load_region
+from fundwall.store import UnitOfWork
 from fundwall.store.migrate import upgrade
-from fundwall.store.model_tables import AccountScoreRow
+from fundwall.store.model_tables import AccountScoreRow, ScoreRunRow
 from fundwall.store.police_tables import CaseAccountRow, CaseRow
-from fundwall.store.tables import AccountRow
+from fundwall.store.tables import AccountRow, LoginEventRow, TransactionRow
 
 from .factory import make_model
 
@@ -224,15 +234,142 @@ def test_the_command_without_a_champion_fails_clearly(
     assert "champion model of accounts" in str(result.exception)
 
 
-def test_the_servers_timer_refreshes_and_outlives_a_failure(
-    store: Platform, template: Path, tmp_path: Path
+def test_the_servers_timer_refreshes_when_due_and_outlives_a_failure(
+    store: Platform, template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "other").mkdir()
     with _platform(template, tmp_path / "other") as bare:
-        assert ScoreRefresh(bare, 3600).sweep() is None  # no champion: the next sweep retries
-    timer = ScoreRefresh(store, 3600)
+        idle = ScoreRefresh(bare, 60, 3600)
+        assert idle.sweep() is None and idle.sweep() is None  # no champion: the next retries
+    assert capsys.readouterr().out.count("champion model of accounts") == 1  # printed once
+    timer = ScoreRefresh(store, 60, 3600)
     timer.start()
     run = timer.sweep()
+    assert timer.sweep() is None  # nothing arrived since
     timer.stop()
     assert not timer.is_alive()
     assert run is not None and run.accounts == len(_scores(store))
+
+
+def _clock(platform: Platform) -> FixedClock:
+    assert isinstance(platform.clock, FixedClock)
+    return platform.clock
+
+
+def _add_transfer(platform: Platform, ts: datetime) -> None:
+    """A copy of the first transfer, under a new id and at `ts`."""
+    with platform.unit_of_work() as uow:
+        first = uow.session.scalars(
+            select(TransactionRow).where(TransactionRow.kind == "transfer").limit(1)
+        ).one()
+        columns = {c.name: getattr(first, c.name) for c in TransactionRow.__table__.columns}
+        uow.session.add(TransactionRow(**{**columns, "tx_id": f"NEW-{ts:%H%M%S}", "ts": ts}))
+        uow.commit()
+
+
+def test_a_refresh_is_due_when_the_data_the_seeds_or_the_time_say_so(store: Platform) -> None:
+    hour = timedelta(hours=1)
+    due = partial(refresh_if_due, actor=store.operator, max_age=hour)
+    with store.unit_of_work() as uow:
+        first = due(uow)
+        assert first is not None
+        assert due(uow) is None
+    # A transfer dated before the latest one still counts: it is new to the scores.
+    _add_transfer(store, datetime(2024, 3, 2, tzinfo=UTC))
+    with store.unit_of_work() as uow:
+        assert due(uow) is not None and due(uow) is None
+    with store.unit_of_work() as uow:
+        list_risk(
+            uow,
+            store.operator,
+            ListKind.ACCOUNT,
+            _scores_of_one_account(store),
+            RiskCategory.FRAUD_ACCOUNT,
+            Evidence.POLICE_CONFIRMED,
+            "301",
+        )
+        listed = due(uow)
+        assert listed is not None and listed.seeds == first.seeds + 1
+    _clock(store).advance(hour)
+    with store.unit_of_work() as uow:
+        assert due(uow) is not None  # an hour old: the features' windows moved on
+
+
+def test_a_refresh_records_what_it_read_and_each_accounts_risk_flow(store: Platform) -> None:
+    with store.unit_of_work() as uow:
+        run = refresh_account_scores(uow, store.operator)
+        latest = max(
+            uow.session.scalar(select(func.max(table.ts)))
+            for table in (TransactionRow, LoginEventRow)
+        )
+        runs = uow.session.execute(
+            select(ScoreRunRow.id, ScoreRunRow.computed_at, ScoreRunRow.data_until)
+        ).all()
+    (run_id, computed_at, data_until), *others = runs
+    assert (computed_at, data_until, others) == (NOW, latest, [])
+    assert run.data_until == latest and run.seconds > 0
+    rows = _scores(store)
+    assert {row.run_id for row in rows} == {run_id}
+    # Without known fraud the risk flow is unknown; the share of fraud among them is not 0.
+    assert all(row.seed_rank_downstream is None for row in rows)
+    with store.unit_of_work() as uow:
+        list_risk(
+            uow,
+            store.operator,
+            ListKind.ACCOUNT,
+            _busiest_account(uow),
+            RiskCategory.MULE,
+            Evidence.POLICE_CONFIRMED,
+            "301",
+            valid_from=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+        refresh_account_scores(uow, store.operator)
+    rows = _scores(store)
+    assert any(row.seed_rank_downstream for row in rows)
+    assert any(row.seed_share_1hop for row in rows)
+    reached = max(rows, key=lambda row: row.seed_rank_downstream or 0)
+    with store.unit_of_work() as uow:
+        score = account_score(uow, _analyst(reached.bank), reached.account_no)
+    assert score is not None and score.data_until == latest
+    assert [figure.name for figure in score.risk_flow] == list(RISK_FLOW)
+    assert score.risk_flow[0].value == pytest.approx(reached.seed_rank_downstream)
+    assert score.risk_flow[0].zh == "来自涉诈账户的资金关联度"
+
+
+def _busiest_account(uow: UnitOfWork) -> str:
+    """The account that paid the most transfers: one whose risk reaches many others."""
+    return str(
+        uow.session.execute(
+            select(TransactionRow.payer_account)
+            .where(TransactionRow.kind == "transfer")
+            .group_by(TransactionRow.payer_account)
+            .order_by(func.count().desc(), TransactionRow.payer_account)
+            .limit(1)
+        ).scalar_one()
+    )
+
+
+def test_accounts_of_cases_closed_as_mules_are_known_fraud(store: Platform) -> None:
+    with store.unit_of_work() as uow:
+        opened = refresh_account_scores(uow, store.operator).cases
+    assert len(opened) >= 2
+    mule, fraud = opened[:2]
+    with store.unit_of_work() as uow:
+        accounts = {
+            case_id: set(
+                uow.session.scalars(
+                    select(CaseAccountRow.account_no).where(CaseAccountRow.case_id == case_id)
+                )
+            )
+            for case_id in (mule, fraud)
+        }
+        members = {
+            case_id: uow.session.get(CaseRow, case_id).member_code  # type: ignore[union-attr]
+            for case_id in (mule, fraud)
+        }
+        before = known_fraud(uow.session, NOW)
+        close_case(uow, _analyst(members[mule]), mule, Outcome.MULE, "sold the account")
+        close_case(uow, _analyst(members[fraud]), fraud, Outcome.CONFIRMED_FRAUD, "the victim")
+        assert known_fraud(uow.session, NOW - timedelta(seconds=1)) == before  # not yet closed
+        assert known_fraud(uow.session, NOW) == before | accounts[mule]
+    assert not accounts[mule] & before

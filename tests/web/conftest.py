@@ -8,18 +8,23 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from fundwall import bootstrap
 from fundwall.auth import Passwords
 from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.config import SecuritySettings, load_settings
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.members import demo_notice
+from fundwall.sharing.risk_list import list_risk
 from fundwall.store import UnitOfWork
+from fundwall.store.tables import TransactionRow
 
 from .region import NOW, PASSWORD, Region, build_region, trial_pack_text
 from .service import StoredDecisions
@@ -50,6 +55,30 @@ class Console:
 
     def uow(self) -> UnitOfWork:
         return self.platform.unit_of_work()
+
+    def list_a_payer(self, category: RiskCategory = RiskCategory.MULE) -> tuple[str, str]:
+        """An account of the first bank and an account of the second bank that paid it, now
+        on the shared risk list (`category`): the second bank's customer the first bank's
+        analyst may know as listed, and must otherwise see only masked."""
+        first, second = self.region.first_bank, self.region.second_bank
+        with self.uow() as uow:
+            mine, theirs = uow.session.execute(
+                select(TransactionRow.payee_account, TransactionRow.payer_account)
+                .where(TransactionRow.payee_bank == first, TransactionRow.payer_bank == second)
+                .order_by(TransactionRow.ts)
+                .limit(1)
+            ).one()
+            list_risk(
+                uow,
+                self.platform.operator,
+                ListKind.ACCOUNT,
+                theirs,
+                category,
+                Evidence.POLICE_CONFIRMED,
+                second,
+                valid_from=NOW - timedelta(days=30),
+            )
+        return str(mine), str(theirs)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from fundwall.domain.decisions import Action, Decision, Reason
+from fundwall.domain.identity import mask_account
 from fundwall.store.mapping import decision_row
 from fundwall.store.tables import TransactionRow
 
@@ -159,6 +160,31 @@ def test_an_analyst_signs_in_and_opens_every_page(session_as: Any, region: Regio
         assert heading in analyst.page.locator("h1").first.inner_text(), path
     analyst.open(f"/accounts/{region.first_account}")
     _charts_drawn(analyst, '[data-chart="graph"]')
+    assert analyst.errors == []
+
+
+def test_the_account_graph_draws_the_risk_from_a_listed_counterparty(
+    session_as: Any, live: tuple[str, Console]
+) -> None:
+    mine, theirs = live[1].list_a_payer()
+    analyst = session_as("analyst1")
+    analyst.open(f"/accounts/{mine}")
+    _charts_drawn(analyst, '[data-chart="graph"]')
+    drawn = analyst.page.evaluate(
+        """() => {
+          const series = echarts.getInstanceByDom(
+            document.querySelector('[data-chart="graph"]')).getOption().series[0];
+          const red = series.links.filter(l => l.lineStyle.color === "#d64545").length;
+          const fraud = series.data.filter(n => n.itemStyle.color === "#a61b1b");
+          return {red: red, fraud: fraud.map(n => n.name), laid: series.data.every(
+            n => Number.isFinite(n.x) && Number.isFinite(n.y))};
+        }"""
+    )
+    assert drawn["fraud"] == [mask_account(theirs)] and drawn["red"] >= 1 and drawn["laid"]
+    words = analyst.page.locator("#risk-flow").inner_text()
+    assert words.startswith("传导至本账户的风险") and "交易对手中有1个涉诈账户" in words
+    legend = analyst.page.locator("#counterparties .graph-legend").inner_text()
+    assert "涉诈账户（共享风险名单或案件认定）" in legend and "与涉诈账户之间的资金" in legend
     assert analyst.errors == []
 
 

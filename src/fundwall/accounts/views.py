@@ -1,4 +1,5 @@
-"""The account profile (账户画像): holder, class, status, risk, flows, counterparties, alerts.
+"""The account profile (账户画像): holder, class, status, risk, flows, alerts. Its
+counterparties, as a graph with the risk reaching it, are `fundwall.accounts.graph`'s.
 
 The holder shows masked. Showing it in full is a separate, deliberate request with a stated
 purpose, and each one is audited with who asked, for which account and why. Each read is a
@@ -11,13 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import (
-    accounts_visible,
     owned_through,
     transactions_visible,
     visible_account,
@@ -34,11 +33,10 @@ from fundwall.monitoring.queries import decided_join
 from fundwall.monitoring.transactions import TxItem, tx_item
 from fundwall.store.mapping import party_of
 from fundwall.store.paging import Page, fetch_page
-from fundwall.store.tables import AccountRow, InstitutionRow, PartyRow, TransactionRow
+from fundwall.store.tables import InstitutionRow, PartyRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
 FLOWS_PAGE: Final = 20
-GRAPH_COUNTERPARTIES: Final = 25
 ACCOUNT_ALERTS: Final = 20
 PURPOSE_MAX: Final = 200
 
@@ -53,18 +51,6 @@ class HolderView:
     id_number: str
     phone: str | None
     home_region: str
-
-
-@dataclass(frozen=True, slots=True)
-class Counterparty:
-    account_no: str
-    shown: str
-    """Full for the member's own accounts (which link to their page), masked otherwise."""
-    bank: str | None
-    own: bool
-    in_fen: int
-    out_fen: int
-    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +70,6 @@ class AccountProfile:
     in_fen: int
     out_fen: int
     flows: Page[TxItem]
-    counterparties: tuple[Counterparty, ...]
     alerts: tuple[AlertItem, ...]
 
 
@@ -171,63 +156,9 @@ def account_profile(
         in_fen=int(totals[0]),
         out_fen=int(totals[1]),
         flows=flows,
-        counterparties=_counterparties(session, actor, account_no),
         alerts=tuple(alert_item(row) for row in alerts)
         if actor.can(Permission.WORK_ALERTS)
         else (),
-    )
-
-
-def _counterparties(session: Session, actor: Actor, account_no: str) -> tuple[Counterparty, ...]:
-    """The accounts this one (which the actor may see) paid or was paid by, largest total
-    first."""
-    other = case(
-        (TransactionRow.payer_account == account_no, TransactionRow.payee_account),
-        else_=TransactionRow.payer_account,
-    ).label("other")
-    other_bank = case(
-        (TransactionRow.payer_account == account_no, TransactionRow.payee_bank),
-        else_=TransactionRow.payer_bank,
-    ).label("other_bank")
-    received = func.coalesce(
-        func.sum(TransactionRow.amount_fen).filter(TransactionRow.payee_account == account_no), 0
-    )
-    paid = func.coalesce(
-        func.sum(TransactionRow.amount_fen).filter(TransactionRow.payer_account == account_no), 0
-    )
-    rows = session.execute(
-        select(other, func.max(other_bank), received, paid, func.count())
-        .where(
-            or_(
-                TransactionRow.payer_account == account_no,
-                TransactionRow.payee_account == account_no,
-            ),
-            TransactionRow.payer_account.is_not(None),
-            TransactionRow.payee_account.is_not(None),
-        )
-        .group_by(other)
-        .order_by((received + paid).desc(), other)
-        .limit(GRAPH_COUNTERPARTIES)
-    ).all()
-    numbers = [row[0] for row in rows]
-    own = set(
-        session.scalars(
-            select(AccountRow.account_no).where(
-                AccountRow.account_no.in_(numbers), accounts_visible(actor)
-            )
-        )
-    )
-    return tuple(
-        Counterparty(
-            account_no=number,
-            shown=number if number in own else mask_account(number),
-            bank=bank,
-            own=number in own,
-            in_fen=int(into),
-            out_fen=int(out),
-            count=int(count),
-        )
-        for number, bank, into, out, count in rows
     )
 
 

@@ -1,8 +1,8 @@
 """`fundwall scores`: the accounts' mule scores (涉诈账户风险评分) from the command line.
 
 `refresh` scores every account with the accounts champion now, as the operator who holds the
-database (`system:cli` in the audit log), as `fundwall serve` does every
-`models.score_refresh_seconds` (docs/models.md, "Account scores").
+database (`system:cli` in the audit log), whatever changed since the last refresh; `fundwall
+serve` refreshes by itself when the data changed (docs/models.md, "Account scores").
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ def refresh_command(
         typer.echo(json.dumps(run.to_dict(), ensure_ascii=False, indent=2))
         return
     actions = ", ".join(f"{count:,} {action}" for action, count in run.actions.items())
+    until = run.data_until.isoformat() if run.data_until else "no data"
     console.print(
-        f"scored {run.accounts:,} accounts with {run.model_version} ({actions}); "
-        f"{run.explained:,} explained, {run.seeds:,} known fraud on the risk list, "
-        f"{len(run.cases):,} cases opened"
+        f"scored {run.accounts:,} accounts with {run.model_version} ({actions}) over the "
+        f"data up to {until} in {run.seconds:.1f} s; {run.explained:,} explained, "
+        f"{run.seeds:,} known fraud accounts, {len(run.cases):,} cases opened"
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 from abc import ABCMeta, abstractmethod
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -111,24 +112,33 @@ class OrderExpiry(Periodic):
 
 
 class ScoreRefresh(Periodic):
-    """The mule scores' timer: every `interval` seconds it scores every account again with
-    the accounts champion (`fundwall.models.scores.refresh_account_scores`, as the operator),
-    raising cases for the accounts newly flagged."""
+    """The mule scores' timer: every `interval` seconds it looks whether the scores are due
+    and refreshes them if so (`fundwall.models.scores.refresh_if_due`, as the operator):
+    when transactions, logins, accounts, the known fraud accounts or the accounts champion
+    changed since the last refresh, or the last one is `max_age` seconds old. A refresh
+    raises cases for the accounts newly flagged."""
 
-    def __init__(self, platform: Platform, interval: float) -> None:
+    def __init__(self, platform: Platform, interval: float, max_age: float) -> None:
         super().__init__("score-refresh", platform, interval)
+        self.max_age = timedelta(seconds=max_age)
+        self.failure: str | None = None
+        """The last failure printed: the same one is not printed again every check."""
 
     def sweep(self) -> ScoreRun | None:
-        """Refresh now; what it did, or None when it could not (no accounts champion yet, or
-        a failure, printed): the next sweep tries again."""
-        from fundwall.models.scores import refresh_account_scores
+        """Refresh if due; what the refresh did, or None when nothing was due or it could not
+        (no accounts champion yet, or a failure, printed once): the next check tries again."""
+        from fundwall.models.scores import refresh_if_due
 
         try:
             with self.platform.unit_of_work() as uow:
-                return refresh_account_scores(uow, self.platform.operator)
+                run = refresh_if_due(uow, self.platform.operator, self.max_age)
         except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad sweep
-            console.print(f"[red]mule score refresh failed, retrying later:[/] {error}")
+            if str(error) != self.failure:
+                console.print(f"[red]mule score refresh failed, retrying later:[/] {error}")
+            self.failure = str(error)
             return None
+        self.failure = None
+        return run
 
 
 def serve(
@@ -153,7 +163,8 @@ def serve(
     with bootstrap.opened() as platform:
         service = platform.decision_service(region=region)
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
-        refresh = ScoreRefresh(platform, platform.settings.models.score_refresh_seconds)
+        models = platform.settings.models
+        refresh = ScoreRefresh(platform, models.score_check_seconds, models.score_refresh_seconds)
         try:
             app = platform.app(service, accounts=region is None)
             source = region if region is not None else display_url(platform.settings.database_url)

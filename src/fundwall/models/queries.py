@@ -1,5 +1,6 @@
 """The store as the account scores read and write it: the region's tables as Arrow tables,
-the accounts known as fraudulent, and the `account_scores` rows.
+the accounts known as fraudulent, what a refresh read (`DataMark`, `score_runs`), and the
+`account_scores` rows.
 
 `store_inputs` gives the account features (`fundwall.models.account_features`) the tables they
 read from a region folder, under the region layout's column names (docs/data-layout.md), out
@@ -17,21 +18,37 @@ not keep stays out, so the features read it as unknown rather than as a made-up 
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
 import pyarrow as pa
-from sqlalchemy import delete, exists, func, insert, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.tenancy import visible_account
+from fundwall.cases.model import CaseStatus, Outcome
 from fundwall.engine.controls.model import ListKind, RiskCategory
 from fundwall.models.account_features import AccountInputs
 from fundwall.store.engine_tables import RiskListEntryRow
-from fundwall.store.model_tables import AccountScoreRow
+from fundwall.store.model_tables import AccountScoreRow, ScoreRunRow
+from fundwall.store.police_tables import CaseAccountRow, CaseRow
 from fundwall.store.tables import AccountRow, DecisionRow, LoginEventRow, PartyRow, TransactionRow
 
 TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
@@ -162,19 +179,127 @@ def store_inputs(session: Session) -> AccountInputs:
     )
 
 
-def known_fraud(session: Session, now: datetime) -> set[str]:
-    """Accounts on the shared risk list as fraud accounts or mules, in force at `now`."""
-    return set(
-        session.scalars(
-            select(RiskListEntryRow.key).where(
-                RiskListEntryRow.kind == ListKind.ACCOUNT.value,
-                RiskListEntryRow.category.in_([c.value for c in SEED_CATEGORIES]),
-                RiskListEntryRow.valid_from <= now,
-                or_(RiskListEntryRow.valid_until.is_(None), RiskListEntryRow.valid_until > now),
-                RiskListEntryRow.retracted_at.is_(None),
-            )
+def listed_fraud(now: datetime) -> Select[str]:
+    """The accounts on the shared risk list as fraud accounts or mules, in force at `now`."""
+    return select(RiskListEntryRow.key).where(
+        RiskListEntryRow.kind == ListKind.ACCOUNT.value,
+        RiskListEntryRow.category.in_([c.value for c in SEED_CATEGORIES]),
+        RiskListEntryRow.valid_from <= now,
+        or_(RiskListEntryRow.valid_until.is_(None), RiskListEntryRow.valid_until > now),
+        RiskListEntryRow.retracted_at.is_(None),
+    )
+
+
+def confirmed_mules(now: datetime) -> Select[str]:
+    """The accounts that cases closed as mules by `now` name, where the case's member holds
+    the account: a member answers for its own customers, and a case naming another member's
+    account (a counterparty) would let one member mark another's customer; that goes through
+    the shared risk list, which the hub keeps. A merged case has no outcome of its own (its
+    accounts went with it). A case closed as confirmed fraud is not read: the account it is
+    about may be the victim's, whose payment its member answers for."""
+    return (
+        select(CaseAccountRow.account_no)
+        .join(CaseRow, CaseRow.id == CaseAccountRow.case_id)
+        .join(
+            AccountRow,
+            and_(
+                AccountRow.account_no == CaseAccountRow.account_no,
+                AccountRow.institution_code == CaseRow.member_code,
+            ),
+        )
+        .where(
+            CaseRow.status == CaseStatus.CLOSED.value,
+            CaseRow.outcome == Outcome.MULE.value,
+            CaseRow.merged_into.is_(None),
+            CaseRow.closed_at <= now,
         )
     )
+
+
+def known_fraud_accounts(now: datetime) -> CompoundSelect[str]:
+    """The accounts known as fraudulent at `now`, as SQL: listed (`listed_fraud`) or
+    confirmed in a case (`confirmed_mules`). The seeds the graph features spread from."""
+    return union(listed_fraud(now), confirmed_mules(now))
+
+
+def known_fraud(session: Session, now: datetime) -> set[str]:
+    """The accounts known as fraudulent at `now` (`known_fraud_accounts`)."""
+    return set(session.scalars(known_fraud_accounts(now)))
+
+
+@dataclass(frozen=True, slots=True)
+class DataMark:
+    """What a refresh reads, in figures cheap to take (a count, the end of an index): while
+    none of them changes, a refresh would read the same data. Transactions and logins are
+    only ever added, so a count and the latest time catch a new one, even one dated in the
+    past; the known fraud accounts are compared whole (by a digest), since an entry can be
+    retracted, expire or start as time passes."""
+
+    model_version: str
+    transactions: int
+    latest_transaction: datetime | None
+    logins: int
+    latest_login: datetime | None
+    accounts: int
+    seeds: int
+    seeds_digest: str
+
+    @property
+    def data_until(self) -> datetime | None:
+        """The latest time of the transactions and logins read (None: none yet)."""
+        times = [t for t in (self.latest_transaction, self.latest_login) if t is not None]
+        return max(times, default=None)
+
+    def same_as(self, run: ScoreRunRow) -> bool:
+        """Whether `run` read exactly this."""
+        return all(getattr(run, field.name) == getattr(self, field.name) for field in fields(self))
+
+
+def data_mark(session: Session, model_version: str, seeds: Collection[str]) -> DataMark:
+    """The `DataMark` of the store now, for a refresh by `model_version` from `seeds`."""
+    transactions, latest_transaction = session.execute(
+        select(func.count(), func.max(TransactionRow.ts))
+    ).one()
+    logins, latest_login = session.execute(select(func.count(), func.max(LoginEventRow.ts))).one()
+    accounts = session.scalar(select(func.count()).select_from(AccountRow)) or 0
+    digest = hashlib.sha256("\n".join(sorted(seeds)).encode()).hexdigest()
+    return DataMark(
+        model_version=model_version,
+        transactions=int(transactions),
+        latest_transaction=latest_transaction,
+        logins=int(logins),
+        latest_login=latest_login,
+        accounts=int(accounts),
+        seeds=len(seeds),
+        seeds_digest=digest,
+    )
+
+
+def latest_run(session: Session) -> ScoreRunRow | None:
+    """The last refresh recorded, if any."""
+    return session.scalars(select(ScoreRunRow).order_by(ScoreRunRow.id.desc()).limit(1)).first()
+
+
+def record_run(session: Session, mark: DataMark, computed_at: datetime) -> ScoreRunRow:
+    """Add the row of a refresh reading `mark` (not committed; `scored` and `seconds` are
+    set by the caller once known), with its id."""
+    row = ScoreRunRow(
+        model_version=mark.model_version,
+        computed_at=computed_at,
+        data_until=mark.data_until,
+        transactions=mark.transactions,
+        latest_transaction=mark.latest_transaction,
+        logins=mark.logins,
+        latest_login=mark.latest_login,
+        accounts=mark.accounts,
+        seeds=mark.seeds,
+        seeds_digest=mark.seeds_digest,
+        scored=0,
+        seconds=0.0,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def replace_scores(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -185,11 +310,16 @@ def replace_scores(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(AccountScoreRow), rows)
 
 
-def score_row(session: Session, actor: Actor, account_no: str) -> AccountScoreRow | None:
-    """The score of an account the actor's member holds (NotFound for any other account,
-    as if it did not exist); None when it has no score yet."""
+def score_row(
+    session: Session, actor: Actor, account_no: str
+) -> tuple[AccountScoreRow, ScoreRunRow | None] | None:
+    """The score of an account the actor's member holds, with the refresh that computed it
+    (NotFound for any other account, as if it did not exist); None when it has no score yet."""
     visible_account(session, actor, account_no)
-    return session.get(AccountScoreRow, account_no)
+    row = session.get(AccountScoreRow, account_no)
+    if row is None:
+        return None
+    return row, session.get(ScoreRunRow, row.run_id) if row.run_id is not None else None
 
 
 def contributions_of(row: AccountScoreRow) -> list[dict[str, Any]] | None:

@@ -2,22 +2,27 @@
 "Account scores").
 
 `refresh_account_scores` reads the store's history (`fundwall.models.queries.store_inputs`),
-computes every account's features as of now with the accounts on the shared risk list as
-fraud accounts or mules as the known fraud they spread from, scores them all with the accounts
-champion, and replaces the stored scores. An account at or above the model's alert threshold
-also gets the features that pushed its score up most (tree SHAP contributions, about a
-millisecond an account, so only for those), and the accounts flagged so become cases of the
-members holding them (`fundwall.cases.scoring`). `account_score` is a member's reading of
-one of its accounts' score, as the account page shows it.
+computes every account's features as of now from the known fraud accounts (listed on the
+shared risk list as fraud accounts or mules, or closed as mules in their member's case:
+`fundwall.models.queries.known_fraud`), scores them all with the accounts champion, and
+replaces the stored scores. An account at or above the model's alert threshold also gets the
+features that pushed its score up most (tree SHAP contributions, about a millisecond an
+account, so only for those), and the accounts flagged so become cases of the members holding
+them (`fundwall.cases.scoring`). Each refresh is recorded with what it read (`score_runs`:
+`fundwall.models.queries.DataMark`), so `refresh_if_due`, which the server's timer calls
+every minute or so, refreshes only when the data, the known fraud or the model changed, or
+the scores have grown old. `account_score` is a member's reading of one of its
+accounts' score, as the account page shows it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -34,8 +39,12 @@ from fundwall.engine.model_registry import ModelState, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.models.account_features import ACCOUNT_FEATURES, account_features, feature_matrix
 from fundwall.models.queries import (
+    DataMark,
     contributions_of,
+    data_mark,
     known_fraud,
+    latest_run,
+    record_run,
     replace_scores,
     score_row,
     store_inputs,
@@ -44,6 +53,14 @@ from fundwall.store.uow import UnitOfWork
 
 TOP_CONTRIBUTIONS: Final = 5
 """Features a score names: enough to say why, few enough to read at a glance."""
+RISK_FLOW: Final = (
+    "seed_rank_downstream",
+    "seed_rank_upstream",
+    "seed_share_1hop",
+    "seed_share_2hop",
+)
+"""The graph features saying how money flows between an account and the known fraud accounts,
+kept with every score for the account page."""
 _WORDS: Final = {feature.name: feature for feature in ACCOUNT_FEATURES}
 
 
@@ -60,20 +77,26 @@ class ScoreRun:
     explained: int
     """Accounts whose contributions were computed (those at or above the alert threshold)."""
     seeds: int
-    """Accounts on the shared risk list read as known fraud."""
+    """Accounts known as fraud (listed, or confirmed as mules in a case): the seeds."""
     cases: tuple[int, ...]
     """The cases opened."""
+    data_until: datetime | None
+    """The latest time of the transactions and logins scored over."""
+    seconds: float
+    """How long the refresh took."""
 
     def to_dict(self) -> dict[str, Any]:
         """What `fundwall scores refresh --json` prints."""
         return {
             "model_version": self.model_version,
             "computed_at": self.computed_at.isoformat(),
+            "data_until": self.data_until.isoformat() if self.data_until else None,
             "accounts": self.accounts,
             "actions": self.actions,
             "explained": self.explained,
             "seeds": self.seeds,
             "cases": list(self.cases),
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -91,6 +114,17 @@ class ScoreContribution:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskFlowFigure:
+    """One of the account's risk-flow features (`RISK_FLOW`) in words; None when unknown."""
+
+    name: str
+    zh: str
+    en: str
+    kind: Kind
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountScore:
     """An account's latest mule score."""
 
@@ -102,6 +136,10 @@ class AccountScore:
     contributions: tuple[ScoreContribution, ...] | None
     """Largest first; None when not computed (scored below the alert threshold)."""
     computed_at: datetime
+    data_until: datetime | None
+    """The latest time of the data the refresh read; None when not recorded."""
+    risk_flow: tuple[RiskFlowFigure, ...]
+    """The account's risk-flow features at the refresh, in `RISK_FLOW`'s order."""
 
 
 def _champion(uow: UnitOfWork) -> Model:
@@ -141,10 +179,36 @@ def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
     """Score every account with the accounts champion, replace the stored scores and raise
     cases for the accounts flagged (alert or more) that are in no open case."""
     model = _champion(uow)
+    seeds = known_fraud(uow.session, uow.clock.now())
+    return _refresh(uow, actor, model, seeds, data_mark(uow.session, model.version, seeds))
+
+
+@use_case(Permission.PROMOTE_MODELS)
+def refresh_if_due(uow: UnitOfWork, actor: Actor, max_age: timedelta) -> ScoreRun | None:
+    """Refresh the scores (`refresh_account_scores`) when what a refresh reads changed since
+    the last one — transactions, logins, accounts, the known fraud accounts or the champion —
+    or when the last one is `max_age` old (features as of now age with time: the last 7 days'
+    window moves on); None, having read a few counts, when nothing is due."""
+    model = _champion(uow)
+    now = uow.clock.now()
+    seeds = known_fraud(uow.session, now)
+    mark = data_mark(uow.session, model.version, seeds)
+    last = latest_run(uow.session)
+    if last is not None and mark.same_as(last) and now - last.computed_at < max_age:
+        return None
+    return _refresh(uow, actor, model, seeds, mark)
+
+
+def _refresh(
+    uow: UnitOfWork, actor: Actor, model: Model, seeds: set[str], mark: DataMark
+) -> ScoreRun:
+    """Score every account over what `mark` took stock of (read after it: what arrives
+    meanwhile is scored too, and the next check sees it as new) and record the run."""
+    started = time.perf_counter()
     session = uow.session
     now = uow.clock.now()
+    run = record_run(session, mark, now)
     inputs = store_inputs(session)
-    seeds = known_fraud(session, now)
     features = account_features(inputs, seeds=seeds)
     assert inputs.accounts is not None  # store_inputs always reads the accounts
     bank_of = dict(
@@ -167,6 +231,7 @@ def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
         for row, i in enumerate(flagged):
             top = _top(model.card.features, matrix[i], phi[row])
             explained[i] = json.dumps(top, ensure_ascii=False)
+    flow = {name: _known(features[name].to_numpy(zero_copy_only=False)) for name in RISK_FLOW}
     rows = [
         {
             "account_no": account_no,
@@ -176,23 +241,31 @@ def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
             "action": actions[i].value,
             "contributions": explained.get(i),
             "computed_at": now,
+            "run_id": run.id,
+            **{name: values[i] for name, values in flow.items()},
         }
         for i, account_no in enumerate(accounts)
         if account_no in bank_of  # an account no member holds has nobody to answer for it
     ]
     replace_scores(session, rows)
     counts = Counter(row["action"] for row in rows)
+    run.scored = len(rows)
     uow.audit.record(
         actor,
         "refresh_account_scores",
         f"model:{model.version}",
-        {"accounts": len(rows), "actions": dict(sorted(counts.items())), "seeds": len(seeds)},
+        {
+            "accounts": len(rows),
+            "actions": dict(sorted(counts.items())),
+            "seeds": len(seeds),
+            "data_until": mark.data_until.isoformat() if mark.data_until else None,
+        },
     )
-    cases = open_score_cases(
-        uow,
-        actor,
-        {row["account_no"]: row["bank"] for row in rows if row["action"] != Action.PASS.value},
-    )
+    flagged_banks = {
+        row["account_no"]: row["bank"] for row in rows if row["action"] != Action.PASS.value
+    }
+    run.seconds = seconds = time.perf_counter() - started
+    cases = open_score_cases(uow, actor, flagged_banks)
     return ScoreRun(
         model_version=model.version,
         computed_at=now,
@@ -201,7 +274,14 @@ def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
         explained=sum(1 for row in rows if row["contributions"] is not None),
         seeds=len(seeds),
         cases=tuple(cases),
+        data_until=mark.data_until,
+        seconds=seconds,
     )
+
+
+def _known(values: np.ndarray) -> list[float | None]:
+    """Feature values as stored: NaN (unknown) as null."""
+    return [None if math.isnan(value) else float(value) for value in values.tolist()]
 
 
 def _contribution(item: dict[str, Any]) -> ScoreContribution:
@@ -223,9 +303,10 @@ def _contribution(item: dict[str, Any]) -> ScoreContribution:
 def account_score(uow: UnitOfWork, actor: Actor, account_no: str) -> AccountScore | None:
     """The latest mule score of an account the actor's member holds (NotFound for any other);
     None when it has none yet."""
-    row = score_row(uow.session, actor, account_no)
-    if row is None:
+    found = score_row(uow.session, actor, account_no)
+    if found is None:
         return None
+    row, run = found
     stored = contributions_of(row)
     contributions = None
     if stored is not None:
@@ -238,4 +319,15 @@ def account_score(uow: UnitOfWork, actor: Actor, account_no: str) -> AccountScor
         action=Action(row.action),
         contributions=contributions,
         computed_at=row.computed_at,
+        data_until=run.data_until if run is not None else None,
+        risk_flow=tuple(
+            RiskFlowFigure(
+                name=name,
+                zh=_WORDS[name].zh,
+                en=_WORDS[name].en,
+                kind=_WORDS[name].kind,
+                value=getattr(row, name),
+            )
+            for name in RISK_FLOW
+        ),
     )

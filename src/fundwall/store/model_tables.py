@@ -1,8 +1,10 @@
 """The model registry's tables (模型库): every registered model version, and each change of
-its state; and the accounts' mule scores the accounts champion gives (账户风险评分).
+its state; and the accounts' mule scores the accounts champion gives (账户风险评分), with the
+refreshes that computed them.
 
 Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
-end), created by migrations 0009 (the registry) and 0011 (the scores). Written by the use
+end), created by migrations 0009 (the registry), 0011 (the scores) and 0012 (the refreshes
+and the scores' risk-flow figures). Written by the use
 cases of `fundwall.models.registry`, each change with an audit record; like a rule pack's
 row, a model's row carries the sequence number of the audit record of its last change as its
 `revision`, so a running decision service notices a change and reads the rows above the
@@ -76,6 +78,30 @@ class ModelEventRow(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
 
 
+class ScoreRunRow(Base):
+    """One refresh of the mule scores (`fundwall.models.scores`) and what it read: the counts
+    and latest times of the transactions and logins, the accounts, the known fraud accounts
+    (their number and the SHA-256 of their sorted numbers), the model. A refresh is due when
+    these differ from the last run's; `data_until` is the latest time of the data read."""
+
+    __tablename__ = "score_runs"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    model_version: Mapped[str] = mapped_column(String(ID))
+    computed_at: Mapped[datetime]
+    data_until: Mapped[datetime | None]
+    transactions: Mapped[int] = mapped_column(BigInteger)
+    latest_transaction: Mapped[datetime | None]
+    logins: Mapped[int] = mapped_column(BigInteger)
+    latest_login: Mapped[datetime | None]
+    accounts: Mapped[int] = mapped_column(BigInteger)
+    seeds: Mapped[int] = mapped_column(BigInteger)
+    seeds_digest: Mapped[str] = mapped_column(String(HASH_HEX))
+    scored: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float)
+    """How long the refresh took, from reading the store to writing the scores."""
+
+
 class AccountScoreRow(Base):
     """An account's latest mule score (涉诈账户风险评分), replaced on every refresh
     (`fundwall.models.scores`).
@@ -84,7 +110,10 @@ class AccountScoreRow(Base):
     `contributions` is JSON text, a list of the features that pushed the score up most, each
     `{"name", "value", "contribution"}`, largest first; null for an account scored below the
     alert threshold, whose contributions are not computed (they cost about a millisecond an
-    account, and nobody reads them for an account nobody is asked to look at).
+    account, and nobody reads them for an account nobody is asked to look at). The `seed_*`
+    columns are the account's risk-flow features at the refresh (null where unknown: no known
+    fraud account to start from), which the account page puts in words beside its graph;
+    `run_id` is the refresh (null for a score kept from before refreshes were recorded).
     """
 
     __tablename__ = "account_scores"
@@ -96,3 +125,8 @@ class AccountScoreRow(Base):
     action: Mapped[str] = mapped_column(String(ENUM))
     contributions: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(SurrogateKey, ForeignKey("score_runs.id"))
+    seed_rank_downstream: Mapped[float | None] = mapped_column(Float)
+    seed_rank_upstream: Mapped[float | None] = mapped_column(Float)
+    seed_share_1hop: Mapped[float | None] = mapped_column(Float)
+    seed_share_2hop: Mapped[float | None] = mapped_column(Float)

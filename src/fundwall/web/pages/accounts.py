@@ -1,56 +1,167 @@
-"""The account profile (账户画像) and unmasking its holder on purpose."""
+"""The account profile (账户画像), its counterparties as a graph with the risk reaching it, and
+unmasking its holder on purpose."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from fundwall.accounts.views import (
-    AccountProfile,
-    account_profile,
-    masked_holder,
-    unmask_holder,
-)
+from fundwall.accounts.graph import AccountGraph, GraphAccount, account_graph
+from fundwall.accounts.views import account_profile, masked_holder, unmask_holder
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
+from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import Kind
 from fundwall.engine.rules.templates import Language, format_value
 from fundwall.models.scores import AccountScore, account_score
+from fundwall.web.formatting import label_for
 from fundwall.web.forms import FormDep, csrf_protected
-from fundwall.web.i18n import request_language
+from fundwall.web.i18n import N_, request_language, translator
 from fundwall.web.params import Params
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
 
+LISTED: Final = N_("known fraud account, on the shared risk list")
+KNOWN_FRAUD: Final = N_("known fraud account")
+MULE_SCORE: Final = N_("mule score: %(action)s")
+TIMES: Final = N_("%(value)s×")
+UNKNOWN: Final = N_("unknown")
+SEED_RANKS: Final = ("seed_rank_downstream", "seed_rank_upstream")
+"""The PageRank features, read as multiples of an account reached by chance."""
 
-def graph_data(profile: AccountProfile) -> dict[str, Any]:
-    """Nodes and links for the ECharts counterparty graph: the account in the middle, each
-    counterparty sized by the money exchanged; only the member's own accounts link."""
-    nodes: list[dict[str, Any]] = [
-        {"id": profile.account_no, "name": profile.account_no, "kind": "self", "value": 0}
-    ]
+
+def _node_kind(account: GraphAccount, centre: GraphAccount) -> str:
+    if account.key == centre.key:
+        return "self"
+    return "own" if account.own else "other"
+
+
+def _risk(account: GraphAccount) -> str:
+    """What the node's colour says: a known fraud account, one of the member's accounts its
+    mule score flags, or neither."""
+    if account.known_fraud:
+        return "fraud"
+    if account.action is not None and account.action is not Action.PASS:
+        return "flagged"
+    return "none"
+
+
+def _note(account: GraphAccount, translate: Callable[..., str]) -> str:
+    """The node's tooltip words beyond its number and institution."""
+    words = []
+    if account.listed:
+        words.append(translate(LISTED))
+    elif account.known_fraud:
+        words.append(translate(KNOWN_FRAUD))
+    if account.action is not None:
+        words.append(translate(MULE_SCORE, action=translate(label_for(Action, account.action))))
+    return " · ".join(words)
+
+
+def graph_data(graph: AccountGraph, language: Language) -> dict[str, Any]:
+    """Nodes and links for the ECharts graph (app.js `graph`): the account in the middle (ring
+    0), its counterparties around it (ring 1) sized by the money exchanged and coloured by
+    risk, the known fraud accounts that reached it through the member's own accounts outside
+    them (ring 2, beside the account they paid: `anchor`); links as wide as the money,
+    marked `risk` where money came from or went to a known fraud account, directly or on a
+    path."""
+    translate = translator(language)
+    centre = graph.account
+    nodes: dict[str, dict[str, Any]] = {}
+
+    def node(account: GraphAccount, money: int, ring: int, anchor: str = "") -> None:
+        if account.key in nodes:
+            nodes[account.key]["value"] += money
+            return
+        nodes[account.key] = {
+            "id": account.key,
+            "name": account.shown,
+            "bank": account.bank or "",
+            "kind": _node_kind(account, centre),
+            "risk": _risk(account),
+            "note": _note(account, translate),
+            "value": money,
+            "ring": ring,
+            "anchor": anchor,
+            "link": f"/accounts/{quote(account.shown)}"
+            if account.own and account.key != centre.key
+            else "",
+        }
+
+    node(centre, 0, 0)
+    tainted = {path.via.key for path in graph.risk_paths}
     links = []
-    for other in profile.counterparties:
-        nodes.append(
+    for other in graph.counterparties:
+        account = other.account
+        node(account, other.in_fen + other.out_fen, 1)
+        if other.in_fen:
+            risky = account.known_fraud or account.key in tainted
+            links.append(
+                {"source": account.key, "target": centre.key, "value": other.in_fen, "risk": risky}
+            )
+        if other.out_fen:
+            links.append(
+                {
+                    "source": centre.key,
+                    "target": account.key,
+                    "value": other.out_fen,
+                    "risk": account.known_fraud,
+                }
+            )
+    for path in graph.risk_paths:
+        node(path.source, 0, 2, path.via.key)
+        links.append(
             {
-                "id": other.account_no if other.own else other.shown,
-                "name": other.shown,
-                "bank": other.bank or "",
-                "kind": "own" if other.own else "other",
-                "value": other.in_fen + other.out_fen,
-                "link": f"/accounts/{other.account_no}" if other.own else "",
+                "source": path.source.key,
+                "target": path.via.key,
+                "value": path.amount_fen,
+                "risk": True,
             }
         )
-        target = other.account_no if other.own else other.shown
-        if other.in_fen:
-            links.append({"source": target, "target": profile.account_no, "value": other.in_fen})
-        if other.out_fen:
-            links.append({"source": profile.account_no, "target": target, "value": other.out_fen})
-    return {"nodes": nodes, "links": links}
+    return {"nodes": list(nodes.values()), "links": links}
+
+
+def risk_summary(graph: AccountGraph) -> dict[str, int]:
+    """The figures the page puts in words beside the picture."""
+    return {
+        "fraud_counterparties": graph.fraud_counterparties,
+        "fraud_in_fen": graph.fraud_in_fen,
+        "fraud_out_fen": graph.fraud_out_fen,
+        "path_sources": len({path.source.key for path in graph.risk_paths}),
+        "path_vias": len({path.via.key for path in graph.risk_paths}),
+        "path_fen": sum(path.amount_fen for path in graph.risk_paths),
+    }
+
+
+def feature_value(name: str, value: float | None, kind: Kind, language: Language) -> str:
+    """An account feature's value as the page reads it: in its unit, the PageRank figures
+    (`seed_rank_*`) as multiples of an account reached by chance (12.3×)."""
+    translate = translator(language)
+    if value is None:
+        return translate(UNKNOWN)
+    if name in SEED_RANKS:
+        return translate(TIMES, value=f"{value:.1f}")
+    return format_value(value, kind, language)
+
+
+def risk_flow(score: AccountScore | None, language: Language) -> list[dict[str, str]]:
+    """The account's risk-flow features from its latest score, in words."""
+    if score is None:
+        return []
+    return [
+        {
+            "feature": figure.zh if language == "zh" else figure.en,
+            "value": feature_value(figure.name, figure.value, figure.kind, language),
+        }
+        for figure in score.risk_flow
+    ]
 
 
 def score_reasons(score: AccountScore | None, language: Language) -> list[dict[str, str]]:
@@ -61,7 +172,9 @@ def score_reasons(score: AccountScore | None, language: Language) -> list[dict[s
     return [
         {
             "feature": item.zh if language == "zh" else item.en,
-            "value": "" if item.value is None else format_value(item.value, item.kind, language),
+            "value": ""
+            if item.value is None
+            else feature_value(item.name, item.value, item.kind, language),
             "contribution": f"+{item.contribution:.3f}",
         }
         for item in score.contributions
@@ -79,15 +192,20 @@ def account_page(
 ) -> Response:
     params = Params(request.query_params)
     profile = account_profile(uow, actor, account_no, config.keyring, params.page())
+    graph = account_graph(uow, actor, account_no)
     score = account_score(uow, actor, account_no)
+    language = request_language(request)
     return page(
         request,
         "account.html",
         {
             "profile": profile,
-            "graph": graph_data(profile),
+            "graph": graph,
+            "graph_data": graph_data(graph, language),
+            "risk": risk_summary(graph),
+            "risk_flow": risk_flow(score, language),
             "score": score,
-            "score_reasons": score_reasons(score, request_language(request)),
+            "score_reasons": score_reasons(score, language),
             "problems": params.problems,
         },
         session=session,

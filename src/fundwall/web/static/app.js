@@ -62,42 +62,110 @@
     };
   }
 
-  var NODE_COLOURS = { self: "#d64545", own: "#2f6fb5", other: "#9aa5b1" };
+  // An account's counterparties (fundwall.web.pages.accounts.graph_data), laid out in rings:
+  // the account in the middle, its counterparties around it (as the table lists them, known
+  // fraud first), and the known fraud accounts that reached it through the member's own
+  // accounts outside, beside the account they paid. A node's colour is its risk (a known
+  // fraud account, an own account its mule score flags) else whose it is; this account is
+  // ringed; a link is as wide as its money and red where it carried money from or to known
+  // fraud.
+  var RISK_COLOURS = { fraud: "#a61b1b", flagged: "#f7813f" };
+  var OWNER_COLOURS = { self: "#2f6fb5", own: "#2f6fb5", other: "#9aa5b1" };
+  var RING_RADIUS = [0, 1, 1.75];
+
+  function ringPositions(nodes) {
+    var inner = nodes.filter(function (n) { return n.ring === 1; });
+    var angle = {};
+    var at = {};
+    inner.forEach(function (n, i) {
+      angle[n.id] = -Math.PI / 2 + 2 * Math.PI * i / inner.length;
+    });
+    var outer = {};
+    nodes.forEach(function (n) {
+      if (n.ring === 2) { (outer[n.anchor] = outer[n.anchor] || []).push(n); }
+    });
+    nodes.forEach(function (n) {
+      if (n.ring === 0) { at[n.id] = [0, 0]; return; }
+      var a = angle[n.id];
+      var r = RING_RADIUS[1];
+      if (n.ring === 2) {
+        var group = outer[n.anchor];
+        var j = group.indexOf(n);
+        // Spread a via's sources over its share of the circle, alternating two radii so
+        // their labels have room.
+        var share = Math.min(2 * Math.PI / Math.max(inner.length, 1), Math.PI / 2);
+        a = angle[n.anchor] + share * 0.9 * ((j + 0.5) / group.length - 0.5);
+        r = RING_RADIUS[2] + (group.length > 6 ? 0.18 * (j % 2) : 0);
+      }
+      at[n.id] = [r * Math.cos(a), r * Math.sin(a)];
+    });
+    return at;
+  }
+
+  // A label on the far side of its node from the middle, clear of the links.
+  function outward(point) {
+    if (Math.abs(point[0]) > 0.45) { return point[0] > 0 ? "right" : "left"; }
+    return point[1] < 0 ? "top" : "bottom";
+  }
 
   function graph(data, animate) {
     var largest = Math.max.apply(null, data.nodes.map(function (n) { return n.value; }).concat([1]));
+    var links = Math.max.apply(null, data.links.map(function (l) { return l.value; }).concat([1]));
+    var names = {};
+    data.nodes.forEach(function (n) { names[n.id] = n.name; });
+    var at = ringPositions(data.nodes);
+    var crowded = data.nodes.filter(function (n) { return n.ring === 2; }).length > 12;
     return {
       animation: animate,
       tooltip: {
         formatter: function (p) {
           var text = echarts.format.encodeHTML;
           if (p.dataType === "edge") {
-            return text(p.data.source) + " → " + text(p.data.target) + "<br>" + yuan(p.data.value);
+            return text(names[p.data.source]) + " → " + text(names[p.data.target]) + "<br>" +
+              yuan(p.data.value);
           }
           return text(p.data.name) + (p.data.bank ? " (" + text(p.data.bank) + ")" : "") +
+            (p.data.note ? "<br>" + text(p.data.note) : "") +
             (p.data.value ? "<br>" + yuan(p.data.value) : "");
         }
       },
       series: [{
         type: "graph",
-        layout: "force",
+        layout: "none",
         roam: true,
-        draggable: true,
-        force: { repulsion: 260, edgeLength: [80, 180] },
+        top: 36, bottom: 36, left: 110, right: 110,
+        preserveAspect: true,
         edgeSymbol: ["none", "arrow"],
-        edgeSymbolSize: 8,
-        label: { show: true, position: "bottom", fontSize: 10 },
-        lineStyle: { color: "source", opacity: 0.6, curveness: 0.15 },
+        edgeSymbolSize: 7,
+        label: { show: true, position: "bottom", fontSize: 10, color: "#3e4c59" },
+        labelLayout: { hideOverlap: true },
+        lineStyle: { curveness: 0.12 },
+        emphasis: { focus: "adjacency", label: { show: true } },
         data: data.nodes.map(function (n) {
+          var self = n.kind === "self";
           return {
-            id: n.id, name: n.name, value: n.value, bank: n.bank, link: n.link,
-            symbolSize: n.kind === "self" ? 36 : 10 + 26 * Math.sqrt(n.value / largest),
-            itemStyle: { color: NODE_COLOURS[n.kind] }
+            id: n.id, name: n.name, value: n.value, bank: n.bank, link: n.link, note: n.note,
+            x: at[n.id][0], y: at[n.id][1],
+            symbolSize: self ? 38 : n.ring === 2 ? 10 : 12 + 24 * Math.sqrt(n.value / largest),
+            itemStyle: {
+              color: RISK_COLOURS[n.risk] || OWNER_COLOURS[n.kind],
+              borderColor: self ? "#1f2933" : "#ffffff",
+              borderWidth: self ? 4 : 1
+            },
+            label: self ? { fontWeight: "bold", fontSize: 11 } :
+              n.ring === 2 && crowded ? { show: false } : { position: outward(at[n.id]) },
+            z: n.risk === "fraud" ? 3 : 2
           };
         }),
         links: data.links.map(function (l) {
-          var width = 1 + 5 * Math.sqrt(l.value / largest);
-          return { source: l.source, target: l.target, value: l.value, lineStyle: { width: width } };
+          return {
+            source: l.source, target: l.target, value: l.value,
+            lineStyle: {
+              width: 1 + 6 * Math.sqrt(l.value / links),
+              color: l.risk ? "#d64545" : "#bcccdc",
+              opacity: l.risk ? 0.9 : 0.7
+            }
+          };
         })
       }]
     };
