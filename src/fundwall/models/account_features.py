@@ -94,7 +94,7 @@ _BASE: Final = tuple(
             "Share of all transactions made on the busiest day",
             "最忙一天交易占比",
         ),
-        ("events_per_active_day", R, "Transactions per active day", "活跃日均交易笔数"),
+        ("events_per_active_day", C, "Transactions per active day", "活跃日均交易笔数"),
         ("burstiness", R, "Burstiness of the transaction times", "交易时间突发性"),
         ("amount_cv", R, "Spread of the amounts (coefficient of variation)", "金额离散系数"),
         (
