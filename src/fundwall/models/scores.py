@@ -7,7 +7,9 @@ fraud accounts or mules as the known fraud they spread from, scores them all wit
 champion, and replaces the stored scores. An account at or above the model's alert threshold
 also gets the features that pushed its score up most (tree SHAP contributions, about a
 millisecond an account, so only for those), and the accounts flagged so become cases of the
-members holding them (`fundwall.cases.scoring`). `account_score` is a member's reading of
+members holding them (`fundwall.cases.scoring`), a detected network (flagged accounts tied
+by money over every member's transfers, `fundwall.models.account_networks`) one case at each
+member holding part of it. `account_score` is a member's reading of
 one of its accounts' score, as the account page shows it.
 """
 
@@ -21,6 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.auth.actor import Actor
@@ -33,6 +36,7 @@ from fundwall.engine.features.catalog import Kind
 from fundwall.engine.model_registry import ModelState, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.models.account_features import ACCOUNT_FEATURES, account_features, feature_matrix
+from fundwall.models.account_networks import flagged_networks, passes_through
 from fundwall.models.queries import (
     contributions_of,
     known_fraud,
@@ -111,7 +115,8 @@ def _champion(uow: UnitOfWork) -> Model:
     return champion
 
 
-def _matrix(features: pa.Table, model: Model) -> np.ndarray:
+def model_matrix(features: pa.Table, model: Model) -> npt.NDArray[np.float64]:
+    """The columns of an `account_features` table that `model` reads, in its order."""
     missing = [name for name in model.card.features if name not in features.column_names]
     if missing:
         raise InvalidInput(
@@ -120,6 +125,14 @@ def _matrix(features: pa.Table, model: Model) -> np.ndarray:
             "features",
         )
     return feature_matrix(features, model.card.features)
+
+
+def probabilities_of(model: Model, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The model's probability for each row of `matrix`, scored in bulk."""
+    if not len(matrix):
+        return np.empty(0)
+    raw = model.trees.raw_many(matrix)
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(raw, -700.0, 700.0))), np.float64)
 
 
 def _top(names: tuple[str, ...], row: np.ndarray, phi: np.ndarray) -> list[dict[str, Any]]:
@@ -155,9 +168,8 @@ def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
         )
     )
     accounts = features["account_no"].to_pylist()
-    matrix = _matrix(features, model)
-    raw = model.trees.raw_many(matrix) if len(accounts) else np.empty(0)
-    probabilities = 1.0 / (1.0 + np.exp(-np.clip(raw, -700.0, 700.0)))
+    matrix = model_matrix(features, model)
+    probabilities = probabilities_of(model, matrix)
     policy = model.card.policy
     actions = [policy.action_for(float(p)) for p in probabilities]
     flagged = [i for i, action in enumerate(actions) if action is not Action.PASS]
@@ -188,11 +200,11 @@ def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
         f"model:{model.version}",
         {"accounts": len(rows), "actions": dict(sorted(counts.items())), "seeds": len(seeds)},
     )
-    cases = open_score_cases(
-        uow,
-        actor,
-        {row["account_no"]: row["bank"] for row in rows if row["action"] != Action.PASS.value},
-    )
+    flagged_at = {
+        row["account_no"]: row["bank"] for row in rows if row["action"] != Action.PASS.value
+    }
+    networks = flagged_networks(inputs.transactions, flagged_at, passes_through(features))
+    cases = open_score_cases(uow, actor, flagged_at, networks)
     return ScoreRun(
         model_version=model.version,
         computed_at=now,
