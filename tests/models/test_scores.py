@@ -19,21 +19,21 @@ from fundwall.auth import Passwords
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
+from fundwall.cases.casework import case_queue, get_case
+from fundwall.cases.model import CaseFilter
+from fundwall.cases.scoring import open_score_cases
 from fundwall.cli import app
 from fundwall.cli.serve import ScoreRefresh
 from fundwall.clock import FixedClock
 from fundwall.config import load_settings
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import NotFound, PermissionDenied
+from fundwall.domain.identity.account_number import mask_account
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.models.account_features import account_feature_names
 from fundwall.models.registry import register_model, set_state
-from fundwall.cases.casework import case_queue, get_case
-from fundwall.cases.model import CaseFilter
-from fundwall.cases.scoring import open_score_cases
-from fundwall.domain.identity.account_number import mask_account
 from fundwall.models.scores import account_score, refresh_account_scores
 from fundwall.sharing.risk_list import list_risk
 from fundwall.sim.load import load_region
