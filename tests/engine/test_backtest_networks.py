@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pytest
 from test_backtest_cli import cells, shown, write_region
 from test_backtest_metrics import at, region_tables, table
+from test_backtest_result import DOCS, keys
 
 from fundwall.cli.backtest import render, render_comparison, run
 from fundwall.domain.decisions import Action
@@ -304,3 +306,10 @@ def test_the_mule_score_figures_are_shown_and_compared_without_their_lists(
         "1 (1 found)",
         "75.00%",
     ] in cells(out)
+
+
+def test_every_mule_score_key_is_documented() -> None:
+    documented = set(re.findall(r"`([a-z0-9_]+)`", DOCS.read_text(encoding="utf-8")))
+    body = evaluate(*tables(), Region("nets", "sim"), score_flags()).to_dict()
+    per_network = body["networks"]["mule_score"]["detected"]["per_network"][0]
+    assert (keys(body) | keys(per_network)) - documented == set()

@@ -86,7 +86,6 @@ def refreshed_flags(
     history = History.before(inputs.transactions, inputs.accounts, end)
     accounts = history.accounts
     first = {action: np.full(len(accounts), NEVER, np.int64) for action in FLAG_SETS}
-    features = None
     for done, moment in enumerate(moments):
         features = account_features(inputs, until_us=moment, seeds=seeds)
         codes = model.card.policy.codes_for(probabilities_of(model, model_matrix(features, model)))
