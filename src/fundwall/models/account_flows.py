@@ -165,9 +165,7 @@ def _new_payers(events: pl.DataFrame, since: int) -> pl.DataFrame:
         .group_by("account", "counterpart")
         .agg(pl.col("ts").min().alias("first"))
     )
-    return firsts.group_by("account").agg(
-        (pl.col("first") >= since).sum().alias("new_payers_1d")
-    )
+    return firsts.group_by("account").agg((pl.col("first") >= since).sum().alias("new_payers_1d"))
 
 
 @njit(cache=True)
