@@ -155,10 +155,12 @@ class _Planted:
     begins: Ints
     begun: Mask
     """Per network: its first payment is in the judged period."""
+    deadline: Ints
+    """Per account, a day after its network's first payment when the network began in the
+    judged period, else -1."""
     first_day: Mask
     """Accounts of a begun network active within a day of its first payment."""
     ordinary: Mask
-    mule: Mask
     labelled_in_scores: Ints
     """Per labelled account, its index into `ScoreFlags.accounts`, -1 if never scored."""
 
@@ -185,9 +187,9 @@ def _scored(
         judged=judged,
         begins=begins,
         begun=begun,
+        deadline=deadline,
         first_day=member & (labels.start <= deadline),
         ordinary=~member & ~labels.mule,
-        mule=labels.mule,
         labelled_in_scores=np.asarray(where.fill_null(-1).to_numpy(), np.int64),
     )
     judged_networks = np.bincount(network[judged], minlength=count) > 0
@@ -229,8 +231,7 @@ def _scored_flags(
     judged_networks = size > 0
     recall, covered = _window(hit / np.maximum(size, 1), judged_networks)
     day_size = np.bincount(p.network[p.first_day], minlength=count)
-    deadline = np.append(np.where(p.begun, p.begins + WINDOW_US, -1), -1)[p.network]
-    early = p.first_day & (first <= deadline)
+    early = p.first_day & (first <= p.deadline)
     day_hit = np.bincount(p.network[early], minlength=count)
     day_networks = p.begun & judged_networks & (day_size > 0)
     day_recall, day_covered = _window(day_hit / np.maximum(day_size, 1), day_networks)
