@@ -9,8 +9,8 @@ one network share the subject `network:<key>`, by which the hub and the police s
 one. The title says the network's size and how many institutions hold it, never another
 member's account. The key is the one of an open case already holding an account of the
 network (a network found again at the next refresh keeps its key), else a new one made of
-the refresh's time and the network's place in it. A flagged account in no network is an
-account case of its own, about `mule-score:<account>`.
+the refresh's time (to the second) and the network's place in it. A flagged account in no
+network is an account case of its own, about `mule-score:<account>`.
 
 An account already in an open case of its member (of any kind: an analyst is looking at it
 already) is raised no more, so refreshing every hour does not pile up cases; a network that
@@ -145,17 +145,17 @@ def _plan(
     raised: list[_Raised] = []
     grouped: set[str] = set()
     for number, network in enumerate(networks, start=1):
-        members = [account_no for account_no in network if account_no in flagged]
-        grouped.update(members)
-        new = [account_no for account_no in members if account_no in fresh]
+        accounts = [account_no for account_no in network if account_no in flagged]
+        grouped.update(accounts)
+        new = [account_no for account_no in accounts if account_no in fresh]
         if not new:
             continue
-        known = _network_keys(session, members)
-        key = min(known.values()) if known else f"{now:%Y%m%d%H%M}-{number}"
-        institutions = len({flagged[account_no] for account_no in members})
+        known = _network_keys(session, accounts)
+        key = min(known.values()) if known else f"{now:%Y%m%d%H%M%S}-{number}"
+        institutions = len({flagged[account_no] for account_no in accounts})
         for member in sorted({flagged[account_no] for account_no in new}):
             mine = frozenset(a for a in new if flagged[a] == member)
-            title = _network_title(key, len(members), institutions, mine)
+            title = _network_title(key, len(accounts), institutions, mine)
             raised.append(
                 _Raised(member, CaseKind.NETWORK, f"{NETWORK_PREFIX}{key}", title, mine, key)
             )
