@@ -19,19 +19,27 @@ N1 begins at minute 0 (C1's first stake), N2 at minute 20 (D1's).
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from test_backtest_cli import cells, shown, write_region
 from test_backtest_metrics import at, region_tables, table
+from test_backtest_result import DOCS, keys
 
 from fundwall.cli.backtest import render, render_comparison, run
+from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest import Backtest, NetworkFlags, Region, evaluate
+from fundwall.engine.backtest.accounts import NEVER
+from fundwall.engine.backtest.networks import ScoreFlags
+from fundwall.engine.backtest.result import DetectedNetworks, ScoredNetworks
 from fundwall.engine.rules import RulePack
 
 ROWS: list[tuple[str, int, str | None, str | None, int, str, str | None, str, int]] = [
@@ -184,3 +192,124 @@ def test_vs_lists_the_network_figures(tmp_path: Path, capsys: pytest.CaptureFixt
     assert ["networks", "", "", ""] in rows
     assert ["detected · within a day · recall", "58.33%", "58.33%", "+0.00 pp"] in rows
     assert not [row for row in rows if row and row[0] == "collection · flagged"]
+
+
+# The mule score at its refreshes (minutes; None: never): C1, K1 and the gambler G1 from
+# minute 60, C2 late (2000), K2 at 2100 and the ordinary O2 at 3000; only C1 reaches delay.
+# Detected networks under alert: {C1, C2, K1, G1} and {K2, O2}.
+ALERT_AT = {"C1": 60, "C2": 2000, "K1": 60, "K2": 2100, "G1": 60, "O2": 3000}
+GROUPS = {"C1": 0, "C2": 0, "K1": 0, "G1": 0, "K2": 1, "O2": 1}
+
+
+def _minutes(minute: int | None) -> int:
+    return NEVER if minute is None else int(at(minute).timestamp() * 1_000_000)
+
+
+def score_flags() -> ScoreFlags:
+    names = sorted(no for no, *_ in ACCOUNTS)
+    return ScoreFlags(
+        model_version="acct-test",
+        since_us=_minutes(0),
+        every_us=60 * 60_000_000,
+        refreshes=51,
+        accounts=pa.array(names),
+        first_flagged={
+            Action.ALERT: np.array([_minutes(ALERT_AT.get(no)) for no in names], np.int64),
+            Action.DELAY: np.array([_minutes(60 if no == "C1" else None) for no in names]),
+        },
+        network={
+            Action.ALERT: np.array([GROUPS.get(no, -1) for no in names], np.int64),
+            Action.DELAY: np.full(len(names), -1, np.int64),
+        },
+    )
+
+
+def scored() -> ScoredNetworks:
+    found = evaluate(*tables(), Region("nets", "sim"), score_flags()).networks.mule_score
+    assert found is not None
+    return found
+
+
+def test_without_an_account_model_there_are_no_mule_score_figures() -> None:
+    assert run_hand().networks.mule_score is None
+    assert run_hand().to_dict()["networks"]["mule_score"] is None
+
+
+def test_networks_against_the_mule_score() -> None:
+    found = scored()
+    assert (found.judged, found.begun, found.refreshes, found.refresh_hours) == (2, 2, 51, 1.0)
+    assert found.judged_from == at(0).isoformat()
+    alert = found.detected
+    # N1: C1, C2, K1 flagged (3 of 3); N2: K2 of D1, K2. Against: G1 and O2; M is a mule.
+    assert (alert.accounts_flagged, alert.networks_covered, alert.ordinary_flagged) == (4, 1, 2)
+    assert alert.recall == pytest.approx(0.75)
+    assert alert.covered_share == 0.5
+    assert alert.precision == pytest.approx(4 / 6)
+    # First day: N1's C1, C2, K1 (C2 flagged late), N2's D1 (never); K2 starts at 2000.
+    day = alert.within_a_day
+    assert (day.accounts_flagged, day.networks_covered) == (2, 0)
+    assert day.recall == pytest.approx((2 / 3 + 0) / 2)
+    # {C1, C2, K1, G1} is N1's (3 of 4); {K2, O2} is half N2's, so no one's.
+    assert alert.networks == DetectedNetworks(
+        detected=2, matching=1, planted_found=1, largest_share=0.75
+    )
+    assert [
+        (n.network_id, n.judged_accounts, n.flagged, n.first_day_accounts, n.first_day_flagged)
+        for n in alert.per_network
+    ] == [("N1", 3, 3, 3, 2), ("N2", 2, 1, 1, 0)]
+    assert [(n.detected_networks, n.largest_share) for n in alert.per_network] == [
+        (1, 1.0),
+        (1, 0.5),
+    ]
+    held = found.intercepted
+    assert (held.accounts_flagged, held.precision, held.within_a_day.accounts_flagged) == (1, 1, 1)
+    assert held.recall == pytest.approx(1 / 6)
+    assert held.networks == DetectedNetworks(0, 0, 0, 0.0)
+
+
+def test_a_network_that_began_before_the_judged_period_has_no_first_day() -> None:
+    flags = dataclasses.replace(score_flags(), since_us=_minutes(10))
+    found = evaluate(*tables(), Region("nets", "sim"), flags).networks.mule_score
+    assert found is not None
+    assert found.begun == 1  # N2 (minute 20); N1 began at minute 0
+    assert found.detected.within_a_day.recall == 0.0
+    assert [n.first_day_accounts for n in found.detected.per_network] == [0, 1]
+
+
+def test_the_mule_score_figures_are_shown_and_compared_without_their_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_region(tmp_path / "nets", tables(), "sim")
+
+    def decide(folder: Path, pack: RulePack) -> pa.Table:
+        return tables()[0].set_column(3, "pack_version", pa.array([pack.version] * len(ROWS)))
+
+    run(folder, "default", "default", True, False, decide, None, score_flags())
+    body = json.loads(capsys.readouterr().out)
+    assert body["base"]["networks"]["mule_score"]["detected"]["per_network"][0]["flagged"] == 3
+    assert body["difference"]["networks.mule_score.detected.recall"] == 0
+    assert not [path for path in body["difference"] if path.endswith(".per_network")]
+    assert "networks.mule_score.model_version" not in body["difference"]
+    result = evaluate(*tables(), Region("nets", "sim"), score_flags())
+    out = shown(render(result))
+    assert "跑分 networks by mule score acct-test: refreshed every 1 h" in out
+    assert [
+        "≥ alert",
+        "4",
+        "75.00%",
+        "1",
+        "66.67%",
+        "2",
+        "2",
+        "33.33%",
+        "2",
+        "1 (1 found)",
+        "75.00%",
+    ] in cells(out)
+
+
+def test_every_mule_score_key_is_documented() -> None:
+    documented = set(re.findall(r"`([a-z0-9_]+)`", DOCS.read_text(encoding="utf-8")))
+    body = evaluate(*tables(), Region("nets", "sim"), score_flags()).to_dict()
+    per_network = body["networks"]["mule_score"]["detected"]["per_network"][0]
+    assert (keys(body) | keys(per_network)) - documented == set()

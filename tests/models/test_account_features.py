@@ -312,3 +312,30 @@ def test_an_unknown_opening_leaves_the_age_unknown_and_the_account_present() -> 
     assert math.isnan(at_start["A"]["age_days"])
     assert math.isnan(at_start["A"]["idle_days_before_first"])
     assert at_start["B"]["age_days"] == pytest.approx(399)
+
+
+def test_the_last_day_against_the_account_s_own_past() -> None:
+    # R is a quiet spare account: two purchases at S on days 1 and 5. Rented on day 9 (T0 is
+    # midnight in Beijing): six strangers pay it at six different hours, P1 twice, and it
+    # sends nearly all on to K within minutes, twice.
+    rented = 9 * DAY
+    rows = [Tx(1 * DAY + 12 * HOUR, "R", "S", 5_000), Tx(5 * DAY + 12 * HOUR, "R", "S", 5_000)]
+    rows += [Tx(rented + h * HOUR, f"P{h}", "R", 40_000) for h in (0, 3, 7, 11, 15, 19)]
+    rows += [Tx(rented + 20 * HOUR, "P0", "R", 20_000)]
+    rows += [
+        Tx(rented + 7 * HOUR + 10 * MINUTE, "R", "K", 118_000),
+        Tx(rented + 20 * HOUR + 5 * MINUTE, "R", "K", 137_000),
+    ]
+    values = features_of(AccountInputs(transactions(rows)), until=rented + 21 * HOUR)
+    r = values["R"]
+    assert (r["in_count_1d"], r["payers_1d"], r["new_payers_1d"], r["payees_1d"]) == (7, 6, 6, 1)
+    assert r["hours_1d"] == 7  # 0, 3, 7, 11, 15, 19 and 20 h, Beijing time
+    assert r["out_in_ratio_1d"] == pytest.approx(255_000 / 260_000)
+    # 9 transactions in the last day against 2 in the 7 3/8 days from the first to its start.
+    assert r["day_rate_vs_before"] == pytest.approx(9 / (2 / 7.375))
+    # A day later, nothing new: last-day counts are 0 and the ratio of nothing is unknown.
+    later = features_of(AccountInputs(transactions(rows)), until=rented + 3 * DAY)["R"]
+    assert (later["in_count_1d"], later["new_payers_1d"], later["hours_1d"]) == (0, 0, 0)
+    assert math.isnan(later["out_in_ratio_1d"])
+    # K has no past before the last day: no rate against it.
+    assert math.isnan(values["K"]["day_rate_vs_before"])

@@ -20,14 +20,16 @@ from fundwall.auth import Passwords
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
-from fundwall.cases.casework import close_case
-from fundwall.cases.model import Outcome
+from fundwall.cases.casework import case_queue, close_case, get_case
+from fundwall.cases.model import CaseFilter, Outcome
+from fundwall.cases.scoring import open_score_cases
 from fundwall.cli import app
 from fundwall.cli.serve import ScoreRefresh
 from fundwall.clock import FixedClock
 from fundwall.config import load_settings
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import NotFound, PermissionDenied
+from fundwall.domain.identity.account_number import mask_account
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
@@ -144,11 +146,14 @@ def test_flagged_accounts_become_cases_once(store: Platform) -> None:
     assert set(named) == set(flagged)  # every flagged account in exactly one case
     for case in cases:
         mine = sorted(a for a, case_id in named.items() if case_id == case.id)
-        assert case.subject == f"mule-score:{mine[0]}"
-        assert case.kind == ("network" if len(mine) > 1 else "account")
+        if case.kind == "network":
+            assert case.subject.startswith("network:")
+            assert "Mule network" in case.title and "涉诈账户网络" in case.title
+        else:
+            assert case.subject == f"mule-score:{mine[0]}" and len(mine) == 1
+            assert "Mule score" in case.title and "涉诈账户风险评分" in case.title
         assert {flagged[a] for a in mine} == {case.member_code}
         assert case.opened_by == f"system:mule-score@{case.member_code}"
-        assert "Mule score" in case.title and "涉诈账户风险评分" in case.title
     with store.unit_of_work() as uow:
         second = refresh_account_scores(uow, store.operator)
     assert second.cases == ()
@@ -373,3 +378,93 @@ def test_accounts_of_cases_closed_as_mules_are_known_fraud(store: Platform) -> N
         assert known_fraud(uow.session, NOW - timedelta(seconds=1)) == before  # not yet closed
         assert known_fraud(uow.session, NOW) == before | accounts[mule]
     assert not accounts[mule] & before
+
+
+def _bank(platform: Platform, account_no: str) -> str:
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(AccountRow, account_no)
+        assert row is not None
+        return row.institution_code
+
+
+def _accounts_of_two_members(platform: Platform) -> tuple[list[str], list[str]]:
+    with platform.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(AccountRow.account_no, AccountRow.institution_code).order_by(
+                AccountRow.account_no
+            )
+        ).all()
+    banks = sorted({bank for _, bank in rows})[:2]
+    return (
+        [no for no, bank in rows if bank == banks[0]][:4],
+        [no for no, bank in rows if bank == banks[1]][:2],
+    )
+
+
+def _cases(platform: Platform, ids: list[int]) -> list[tuple[Any, list[str]]]:
+    with platform.unit_of_work() as uow:
+        cases = uow.session.execute(
+            select(*CaseRow.__table__.columns).where(CaseRow.id.in_(ids)).order_by(CaseRow.id)
+        ).all()
+        held = uow.session.execute(select(CaseAccountRow.case_id, CaseAccountRow.account_no))
+        accounts: dict[int, list[str]] = {}
+        for case_id, account_no in held:
+            accounts.setdefault(case_id, []).append(account_no)
+    return [(case, sorted(accounts.get(case.id, []))) for case in cases]
+
+
+def test_a_network_across_members_is_one_case_at_each_naming_only_its_own_accounts(
+    bare: Platform,
+) -> None:
+    mine, theirs = _accounts_of_two_members(bare)
+    a_bank, b_bank = _bank(bare, mine[0]), _bank(bare, theirs[0])
+    flagged = {mine[0]: a_bank, mine[1]: a_bank, mine[2]: a_bank, theirs[0]: b_bank}
+    network = {mine[0], mine[1], theirs[0]}
+    with bare.unit_of_work() as uow:
+        ids = open_score_cases(uow, bare.operator, flagged, [network])
+    opened = _cases(bare, ids)
+    assert [(case.member_code, case.kind, accounts) for case, accounts in opened] == [
+        (a_bank, "network", sorted(mine[:2])),
+        (b_bank, "network", [theirs[0]]),
+        (a_bank, "account", [mine[2]]),
+    ]
+    first, second, alone = (case for case, _ in opened)
+    assert first.subject == second.subject and first.subject.startswith("network:")
+    assert alone.subject == f"mule-score:{mine[2]}"
+    for case, accounts in opened[:2]:
+        assert "3 accounts at 2 institutions" in case.title
+        assert "3个账户，2家机构" in case.title
+        others = [no for no in flagged if no not in accounts]
+        for other in others:
+            # Not another member's account, nor its masked form, nor the member's own
+            # accounts of another case.
+            assert other not in case.title and mask_account(other) not in case.title
+    assert mask_account(min(mine[:2])) in first.title
+    # The network grows at both members: the new accounts only, under the same key.
+    grown = {**flagged, mine[3]: a_bank, theirs[1]: b_bank}
+    with bare.unit_of_work() as uow:
+        again = open_score_cases(uow, bare.operator, grown, [network | {mine[3], theirs[1]}])
+    later = _cases(bare, again)
+    assert [(case.member_code, accounts) for case, accounts in later] == [
+        (a_bank, [mine[3]]),
+        (b_bank, [theirs[1]]),
+    ]
+    assert {case.subject for case, _ in later} == {first.subject}
+    assert "5 accounts at 2 institutions" in later[0][0].title
+    with bare.unit_of_work() as uow:
+        assert open_score_cases(uow, bare.operator, grown, [network | {mine[3], theirs[1]}]) == []
+
+
+def test_a_member_sees_only_its_own_part_of_a_network(bare: Platform) -> None:
+    mine, theirs = _accounts_of_two_members(bare)
+    banks = {no: _bank(bare, no) for no in (mine[0], theirs[0])}
+    with bare.unit_of_work() as uow:
+        open_score_cases(uow, bare.operator, banks, [set(banks)])
+    for account_no, bank in banks.items():
+        with bare.unit_of_work() as uow:
+            queue = case_queue(uow, _analyst(bank), CaseFilter())
+        seen = [case for case in queue.items if case.subject.startswith("network:")]
+        assert len(seen) == 1
+        with bare.unit_of_work() as uow:
+            detail = get_case(uow, _analyst(bank), seen[0].id)
+        assert list(detail.accounts) == [account_no]

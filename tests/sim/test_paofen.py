@@ -237,3 +237,14 @@ def test_gamblers_pay_from_their_own_savings(tiny: Path, tx: pl.DataFrame) -> No
     assert (stakes["ts"] >= START).all()
     victims = set(_role(tx, "victim_payment")["payer_account"])
     assert not victims & set(stakes["payer_account"])
+
+
+def test_networks_begin_in_their_slice_of_the_period(tiny: Path) -> None:
+    """Network n of N begins in the n-th of N equal slices of the first
+    `network_start_share` of the period, so the starts cover the whole period."""
+    networks = _frame(tiny, "networks").sort("network_id")
+    count = SCALES["tiny"].networks
+    span = timedelta(days=BEHAVIOUR.network_start_share * SCALES["tiny"].days / count)
+    for n, begins in enumerate(networks["first_payment_at"].to_list()):
+        # The first stake follows the start by the hours until a gambler plays.
+        assert START + n * span <= begins < START + (n + 1) * span + timedelta(days=1)

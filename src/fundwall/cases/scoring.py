@@ -1,12 +1,20 @@
 """Cases raised by the mule scores (涉诈账户风险评分): the hub's refresh of the account scores
-(`fundwall.models.scores`) hands over the accounts its model flags, and each member that holds
-some gets cases about them.
+(`fundwall.models.scores`) hands over the accounts its model flags, and the detected networks
+among them (`fundwall.models.account_networks`: flagged accounts tied by money over every
+member's transfers), and each member that holds some gets cases about them.
 
-The flagged accounts of one member are grouped by transfers between them: one case per
-connected group, a network case for several accounts, an account case for one, about
-`mule-score:<first account>`. An account already in an open case of its member (of any kind:
-an analyst is looking at it already) is raised no more, so refreshing every hour does not
-pile up cases.
+A detected network is one case at each member holding part of it: a member sees its own
+customers only, so the case holds that member's accounts of the network, and the cases of
+one network share the subject `network:<key>`, by which the hub and the police see them as
+one. The title says the network's size and how many institutions hold it, never another
+member's account. The key is the one of an open case already holding an account of the
+network (a network found again at the next refresh keeps its key), else a new one made of
+the refresh's time (to the second) and the network's place in it. A flagged account in no
+network is an account case of its own, about `mule-score:<account>`.
+
+An account already in an open case of its member (of any kind: an analyst is looking at it
+already) is raised no more, so refreshing every hour does not pile up cases; a network that
+grew since its cases were opened gets a case for the new accounts only, under its key.
 
 A case belongs to a member, and the refresh is the hub's, made with no member. Each case is
 written for its member by the scorer (`system:mule-score@<member>`, its opener on the case),
@@ -19,7 +27,9 @@ written in one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import select
@@ -28,8 +38,8 @@ from sqlalchemy.orm import Session
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.usecase import use_case
-from fundwall.cases.model import CaseKind, CaseStatus, Priority, connected_groups
-from fundwall.cases.queries import attach, cases_visible, insert_case, links_among
+from fundwall.cases.model import CaseKind, CaseStatus, Priority
+from fundwall.cases.queries import attach, cases_visible, insert_case
 from fundwall.config import CaseSettings, get_settings
 from fundwall.domain.identity.account_number import mask_account
 from fundwall.store.police_tables import CaseAccountRow, CaseRow
@@ -38,6 +48,9 @@ from fundwall.store.uow import UnitOfWork
 SCORER: Final = "mule-score"
 """The name the scorer writes cases under, for each member (`system:mule-score@301`)."""
 SUBJECT_PREFIX: Final = "mule-score:"
+"""The subject of an account case: `mule-score:<account>`."""
+NETWORK_PREFIX: Final = "network:"
+"""The subject shared by the cases of one detected network, one at each member."""
 _CHUNK: Final = 500
 """Account numbers per IN (...) list: well below SQLite's limit on bound parameters."""
 
@@ -65,10 +78,99 @@ def _in_open_cases(session: Session, member: Actor, accounts: Collection[str]) -
     return found
 
 
-def _title(accounts: Collection[str]) -> str:
+def _network_keys(session: Session, accounts: Collection[str]) -> dict[str, str]:
+    """Account → the key of an open network case holding it (any member's: the key is the
+    hub's, and no member is shown another's case through it)."""
+    wanted = sorted(accounts)
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(CaseAccountRow.account_no, CaseRow.subject)
+            .join(CaseRow, CaseRow.id == CaseAccountRow.case_id)
+            .where(
+                CaseRow.status != CaseStatus.CLOSED.value,
+                CaseRow.subject.startswith(NETWORK_PREFIX),
+                CaseAccountRow.account_no.in_(wanted[start : start + _CHUNK]),
+            )
+        )
+        for account_no, subject in rows:
+            key = subject.removeprefix(NETWORK_PREFIX)
+            found[account_no] = min(key, found.get(account_no, key))
+    return found
+
+
+def _shown(accounts: Collection[str]) -> str:
     first, others = min(accounts), len(accounts) - 1
-    shown = f"{mask_account(first)} +{others}" if others else mask_account(first)
-    return f"涉诈账户风险评分 Mule score: {shown}"
+    return f"{mask_account(first)} +{others}" if others else mask_account(first)
+
+
+def _account_title(account_no: str) -> str:
+    return f"涉诈账户风险评分 Mule score: {mask_account(account_no)}"
+
+
+def _network_title(key: str, size: int, institutions: int, mine: Collection[str]) -> str:
+    return (
+        f"涉诈账户网络 {key}：{size}个账户，{institutions}家机构；本机构 {_shown(mine)} · "
+        f"Mule network {key}: {size} accounts at {institutions} institutions; "
+        f"here {_shown(mine)}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    """A case to open: for whom, about what, which accounts."""
+
+    member: str
+    kind: CaseKind
+    subject: str
+    title: str
+    accounts: frozenset[str]
+    network: str | None
+
+
+def _plan(
+    session: Session,
+    flagged: Mapping[str, str],
+    networks: Sequence[Collection[str]],
+    now: datetime,
+) -> list[_Raised]:
+    by_member: dict[str, set[str]] = defaultdict(set)
+    for account_no, member in flagged.items():
+        by_member[member].add(account_no)
+    fresh = {
+        account_no
+        for member, accounts in by_member.items()
+        for account_no in accounts - _in_open_cases(session, scorer_of(member), accounts)
+    }
+    raised: list[_Raised] = []
+    grouped: set[str] = set()
+    for number, network in enumerate(networks, start=1):
+        accounts = [account_no for account_no in network if account_no in flagged]
+        grouped.update(accounts)
+        new = [account_no for account_no in accounts if account_no in fresh]
+        if not new:
+            continue
+        known = _network_keys(session, accounts)
+        key = min(known.values()) if known else f"{now:%Y%m%d%H%M%S}-{number}"
+        institutions = len({flagged[account_no] for account_no in accounts})
+        for member in sorted({flagged[account_no] for account_no in new}):
+            mine = frozenset(a for a in new if flagged[a] == member)
+            title = _network_title(key, len(accounts), institutions, mine)
+            raised.append(
+                _Raised(member, CaseKind.NETWORK, f"{NETWORK_PREFIX}{key}", title, mine, key)
+            )
+    for account_no in sorted(fresh - grouped):
+        raised.append(
+            _Raised(
+                flagged[account_no],
+                CaseKind.ACCOUNT,
+                f"{SUBJECT_PREFIX}{account_no}",
+                _account_title(account_no),
+                frozenset({account_no}),
+                None,
+            )
+        )
+    return raised
 
 
 @use_case(Permission.PROMOTE_MODELS)
@@ -76,41 +178,43 @@ def open_score_cases(
     uow: UnitOfWork,
     actor: Actor,
     flagged: Mapping[str, str],
+    networks: Sequence[Collection[str]] = (),
     *,
     settings: CaseSettings | None = None,
 ) -> list[int]:
     """Open the cases of the `flagged` accounts (account number → the member holding it)
-    that are in no open case; commits the unit of work (with whatever the caller wrote in
-    it) and returns the ids of the cases opened."""
+    that are in no open case of their member: one case per detected network (`networks`,
+    groups of flagged accounts) at each member holding part of it, one per other account;
+    commits the unit of work (with whatever the caller wrote in it) and returns the ids of
+    the cases opened."""
     session = uow.session
     sla = settings or get_settings().cases
     now = uow.clock.now()
-    by_member: dict[str, set[str]] = defaultdict(set)
-    for account_no, member in flagged.items():
-        by_member[member].add(account_no)
     opened = []
-    for member in sorted(by_member):
-        scorer = scorer_of(member)
-        fresh = by_member[member] - _in_open_cases(session, scorer, by_member[member])
-        for accounts in connected_groups(fresh, links_among(session, fresh)):
-            kind = CaseKind.NETWORK if len(accounts) > 1 else CaseKind.ACCOUNT
-            row = insert_case(
-                session,
-                scorer,
-                kind,
-                f"{SUBJECT_PREFIX}{min(accounts)}",
-                _title(accounts),
-                priority=Priority.NORMAL,
-                now=now,
-                sla_hours=sla.sla_hours(kind.value),
-            )
-            attach(session, row, (), sorted(accounts), now)
-            uow.audit.record(
-                actor,
-                "case_open",
-                f"case:{row.id}",
-                {"kind": kind.value, "member": member, "accounts": len(accounts), "by": SCORER},
-            )
-            opened.append(row.id)
+    for case in _plan(session, flagged, networks, now):
+        row = insert_case(
+            session,
+            scorer_of(case.member),
+            case.kind,
+            case.subject,
+            case.title,
+            priority=Priority.NORMAL,
+            now=now,
+            sla_hours=sla.sla_hours(case.kind.value),
+        )
+        attach(session, row, (), sorted(case.accounts), now)
+        uow.audit.record(
+            actor,
+            "case_open",
+            f"case:{row.id}",
+            {
+                "kind": case.kind.value,
+                "member": case.member,
+                "accounts": len(case.accounts),
+                "network": case.network,
+                "by": SCORER,
+            },
+        )
+        opened.append(row.id)
     uow.commit()
     return opened

@@ -133,6 +133,33 @@ _BASE: Final = tuple(
             "Transactions a day in the last 7 days over the rate before",
             "近7天日均交易/此前日均",
         ),
+        ("in_count_1d", C, "Inflows in the last 24 hours", "近24小时转入笔数"),
+        ("payers_1d", C, "Payers in the last 24 hours", "近24小时付款方数"),
+        (
+            "new_payers_1d",
+            C,
+            "Payers new to the account in the last 24 hours",
+            "近24小时新付款方数",
+        ),
+        ("payees_1d", C, "Payees in the last 24 hours", "近24小时收款方数"),
+        (
+            "hours_1d",
+            C,
+            "Hours of the day with a transaction in the last 24 hours",
+            "近24小时有交易的小时数",
+        ),
+        (
+            "out_in_ratio_1d",
+            R,
+            "Money sent over money received in the last 24 hours",
+            "近24小时转出转入比",
+        ),
+        (
+            "day_rate_vs_before",
+            R,
+            "Transactions in the last 24 hours over the daily rate before",
+            "近24小时交易笔数/此前日均",
+        ),
         # account trading (断卡)
         ("logins", C, "Mobile-banking logins", "手机银行登录次数"),
         ("new_device_logins", C, "Logins from a device new to the account", "新设备登录次数"),

@@ -43,6 +43,9 @@ SMALL_PART: Final = 10
 """An amount is small for its account below a tenth of the account's median amount."""
 RECENT_US: Final = 7 * US_PER_DAY
 """The recent window: the last 7 days before the moment."""
+DAY_US: Final = US_PER_DAY
+"""The last day before the moment: what a rented collection account shows on its first day
+(many new payers, at every hour, nearly all of it sent on), against the account's own past."""
 
 
 def _events(history: History) -> pl.DataFrame:
@@ -65,6 +68,7 @@ def _events(history: History) -> pl.DataFrame:
             "incoming": incoming[order],
             "counterpart": counterpart[order],
             "night": np.isin((local // US_PER_HOUR) % 24, np.asarray(NIGHT_HOURS)),
+            "hour": (local // US_PER_HOUR) % 24,
             "round": amount % ROUND_FEN == 0,
             "day": local // US_PER_DAY,
         }
@@ -73,8 +77,10 @@ def _events(history: History) -> pl.DataFrame:
 
 def _aggregates(events: pl.DataFrame, moment: int) -> pl.DataFrame:
     recent_from = moment - RECENT_US
+    day_from = moment - DAY_US
     inflow, outflow = pl.col("incoming"), ~pl.col("incoming")
     recent = pl.col("ts") >= recent_from
+    today = pl.col("ts") >= day_from
     known = pl.col("counterpart") >= 0
     gaps = pl.col("ts").diff().drop_nulls().cast(pl.Float64)
     in_sum = pl.col("amount").filter(inflow).sum().cast(pl.Float64)
@@ -82,6 +88,9 @@ def _aggregates(events: pl.DataFrame, moment: int) -> pl.DataFrame:
     in_count = inflow.sum().cast(pl.Float64)
     out_count = outflow.sum().cast(pl.Float64)
     earlier_days = (recent_from - pl.col("ts").min()) / US_PER_DAY
+    before_day = (day_from - pl.col("ts").min()) / US_PER_DAY
+    in_day = pl.col("amount").filter(inflow & today).sum().cast(pl.Float64)
+    out_day = pl.col("amount").filter(outflow & today).sum().cast(pl.Float64)
     return (
         events.group_by("account")
         .agg(
@@ -120,6 +129,13 @@ def _aggregates(events: pl.DataFrame, moment: int) -> pl.DataFrame:
             ((recent.sum() / (RECENT_US / US_PER_DAY)) / ((~recent).sum() / earlier_days)).alias(
                 "recent_rate_vs_before"
             ),
+            (inflow & today).sum().alias("in_count_1d"),
+            pl.col("counterpart").filter(inflow & today & known).n_unique().alias("payers_1d"),
+            pl.col("counterpart").filter(outflow & today & known).n_unique().alias("payees_1d"),
+            pl.col("hour").filter(today).n_unique().alias("hours_1d"),
+            (out_day / in_day).alias("out_in_ratio_1d"),
+            (~today).sum().alias("events_before_day"),
+            (today.sum() / ((~today).sum() / before_day)).alias("day_rate_vs_before"),
         )
         .with_columns(
             # Burstiness needs two gaps, a spread two amounts, a rate against the account's
@@ -130,8 +146,26 @@ def _aggregates(events: pl.DataFrame, moment: int) -> pl.DataFrame:
             .alias("recent_rate_vs_before"),
             pl.when(pl.col("events") >= 2).then(pl.col("amount_cv")).alias("amount_cv"),
             pl.when(pl.col("in_amount") > 0).then(pl.col("out_in_ratio")).alias("out_in_ratio"),
+            pl.when(pl.col("in_count_1d") > 0)
+            .then(pl.col("out_in_ratio_1d"))
+            .alias("out_in_ratio_1d"),
+            pl.when(pl.col("events_before_day") > 0)
+            .then(pl.col("day_rate_vs_before"))
+            .alias("day_rate_vs_before"),
         )
+        .join(_new_payers(events, day_from), on="account", how="left")
+        .with_columns(pl.col("new_payers_1d").fill_null(0))
     )
+
+
+def _new_payers(events: pl.DataFrame, since: int) -> pl.DataFrame:
+    """Per account, the payers whose first payment to it came at or after `since`."""
+    firsts = (
+        events.filter(pl.col("incoming") & (pl.col("counterpart") >= 0))
+        .group_by("account", "counterpart")
+        .agg(pl.col("ts").min().alias("first"))
+    )
+    return firsts.group_by("account").agg((pl.col("first") >= since).sum().alias("new_payers_1d"))
 
 
 @njit(cache=True)
@@ -253,6 +287,13 @@ AGGREGATE_FEATURES: Final = (
     "payees_7d",
     "in_amount_7d_share",
     "recent_rate_vs_before",
+    "in_count_1d",
+    "payers_1d",
+    "new_payers_1d",
+    "payees_1d",
+    "hours_1d",
+    "out_in_ratio_1d",
+    "day_rate_vs_before",
 )
 COUNTS: Final = frozenset(
     {
@@ -268,6 +309,11 @@ COUNTS: Final = frozenset(
         "payers_7d",
         "payees_7d",
         "new_payers_7d",
+        "in_count_1d",
+        "payers_1d",
+        "new_payers_1d",
+        "payees_1d",
+        "hours_1d",
     }
 )
 """Features that are 0, not unknown, for an account without events."""

@@ -8,7 +8,9 @@ shared risk list as fraud accounts or mules, or closed as mules in their member'
 replaces the stored scores. An account at or above the model's alert threshold also gets the
 features that pushed its score up most (tree SHAP contributions, about a millisecond an
 account, so only for those), and the accounts flagged so become cases of the members holding
-them (`fundwall.cases.scoring`). Each refresh is recorded with what it read (`score_runs`:
+them (`fundwall.cases.scoring`), a detected network (flagged accounts tied by money over every
+member's transfers, `fundwall.models.account_networks`) one case at each member holding part
+of it. Each refresh is recorded with what it read (`score_runs`:
 `fundwall.models.queries.DataMark`), so `refresh_if_due`, which the server's timer calls
 every minute or so, refreshes only when the data, the known fraud or the model changed, or
 the scores have grown old. `account_score` is a member's reading of one of its
@@ -26,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.auth.actor import Actor
@@ -38,6 +41,7 @@ from fundwall.engine.features.catalog import Kind
 from fundwall.engine.model_registry import ModelState, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.models.account_features import ACCOUNT_FEATURES, account_features, feature_matrix
+from fundwall.models.account_networks import flagged_networks, passes_through
 from fundwall.models.queries import (
     DataMark,
     contributions_of,
@@ -149,7 +153,8 @@ def _champion(uow: UnitOfWork) -> Model:
     return champion
 
 
-def _matrix(features: pa.Table, model: Model) -> np.ndarray:
+def model_matrix(features: pa.Table, model: Model) -> npt.NDArray[np.float64]:
+    """The columns of an `account_features` table that `model` reads, in its order."""
     missing = [name for name in model.card.features if name not in features.column_names]
     if missing:
         raise InvalidInput(
@@ -158,6 +163,14 @@ def _matrix(features: pa.Table, model: Model) -> np.ndarray:
             "features",
         )
     return feature_matrix(features, model.card.features)
+
+
+def probabilities_of(model: Model, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The model's probability for each row of `matrix`, scored in bulk."""
+    if not len(matrix):
+        return np.empty(0)
+    raw = model.trees.raw_many(matrix)
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(raw, -700.0, 700.0))), np.float64)
 
 
 def _top(names: tuple[str, ...], row: np.ndarray, phi: np.ndarray) -> list[dict[str, Any]]:
@@ -219,9 +232,8 @@ def _refresh(
         )
     )
     accounts = features["account_no"].to_pylist()
-    matrix = _matrix(features, model)
-    raw = model.trees.raw_many(matrix) if len(accounts) else np.empty(0)
-    probabilities = 1.0 / (1.0 + np.exp(-np.clip(raw, -700.0, 700.0)))
+    matrix = model_matrix(features, model)
+    probabilities = probabilities_of(model, matrix)
     policy = model.card.policy
     actions = [policy.action_for(float(p)) for p in probabilities]
     flagged = [i for i, action in enumerate(actions) if action is not Action.PASS]
@@ -261,11 +273,12 @@ def _refresh(
             "data_until": mark.data_until.isoformat() if mark.data_until else None,
         },
     )
-    flagged_banks = {
+    flagged_at = {
         row["account_no"]: row["bank"] for row in rows if row["action"] != Action.PASS.value
     }
+    networks = flagged_networks(inputs.transactions, flagged_at, passes_through(features))
     run.seconds = seconds = time.perf_counter() - started
-    cases = open_score_cases(uow, actor, flagged_banks)
+    cases = open_score_cases(uow, actor, flagged_at, networks)
     return ScoreRun(
         model_version=model.version,
         computed_at=now,

@@ -168,7 +168,10 @@ def plant_networks(
         wanted = int(rng.integers(*b.collection_accounts, endpoint=True))
         holders = _renters(w, rng, spare, taken, wanted)
         collectors = _collectors(w, rng, taken, int(rng.integers(*b.collectors, endpoint=True)))
-        begin = start_us + int(rng.uniform(0, b.network_start_share * w.scale.days) * US_PER_DAY)
+        # Network n begins in the n-th of equal slices of the start span, so the starts cover
+        # the whole period at any seed (a time split judges networks that begin after its cut).
+        slice_days = b.network_start_share * w.scale.days / w.scale.networks
+        begin = start_us + int((n + rng.uniform(0, 1)) * slice_days * US_PER_DAY)
         accounts = [int(spare[p]) for p in holders]
         rent = _rentals(w, rng, len(accounts), begin, end)
         operator = f"collects deposits for {platform}; operator in {place}"

@@ -173,7 +173,7 @@ class Behaviour:
     )
     collection_accounts: tuple[int, int] = (10, 40)
     collectors: tuple[int, int] = (2, 5)
-    network_start_share: float = 1 / 3
+    network_start_share: float = 0.85
     first_wave_share: float = 0.4
     rental_median_days: float = 10.0
     rental_sigma: float = 0.6

@@ -4,6 +4,7 @@
 """
 
 from fundwall.engine.backtest.metrics import DETECTED, INTERCEPTED, evaluate
+from fundwall.engine.backtest.networks import ScoreFlags
 from fundwall.engine.backtest.ranking import average_precision, quantile
 from fundwall.engine.backtest.result import (
     COMPARISON_FORMAT,
@@ -12,13 +13,17 @@ from fundwall.engine.backtest.result import (
     AccountReport,
     ActionCount,
     Backtest,
+    DetectedNetworks,
     Detection,
     FlagReport,
     MinutesToFlag,
     NetworkFlags,
     NetworkReport,
     NetworkWindow,
+    PlantedNetwork,
     Region,
+    ScoredNetworkFlags,
+    ScoredNetworks,
     ScoreRanking,
     TransactionCounts,
     VictimMoney,
@@ -37,14 +42,19 @@ __all__ = [
     "AccountReport",
     "ActionCount",
     "Backtest",
+    "DetectedNetworks",
     "Detection",
     "FlagReport",
     "MinutesToFlag",
     "NetworkFlags",
     "NetworkReport",
     "NetworkWindow",
+    "PlantedNetwork",
     "Region",
+    "ScoreFlags",
     "ScoreRanking",
+    "ScoredNetworkFlags",
+    "ScoredNetworks",
     "TransactionCounts",
     "VictimMoney",
     "average_precision",

@@ -57,10 +57,15 @@ def _minutes_to_flag(first_flag: Ints, start: Ints, mule: Mask) -> MinutesToFlag
     )
 
 
+def first_of(f: Frame, labelled: Ints, rows: Mask) -> Ints:
+    """Per labelled account, the earliest of the selected transfers in or out (NEVER: none)."""
+    return _lookup(_earliest(f, rows), labelled, NEVER)
+
+
 def first_flagged(f: Frame, labelled: Ints, actions: tuple[Action, ...]) -> Ints:
     """Per labelled account, when a transfer in or out first got one of `actions` (NEVER:
     not flagged)."""
-    return _lookup(_earliest(f, f.flagged(actions)), labelled, NEVER)
+    return first_of(f, labelled, f.flagged(actions))
 
 
 def _account_flags(
@@ -113,7 +118,7 @@ def account_labels_of(f: Frame, account_labels: pa.Table) -> Labels:
         np.bool_,
     )
     since = account_labels.column("mule_since").combine_chunks().cast(pa.int64())
-    first_fraud = _lookup(_earliest(f, f.fraud), labelled, NEVER)
+    first_fraud = first_of(f, labelled, f.fraud)
     start = np.asarray(since.fill_null(NEVER).to_numpy(), np.int64)
     return Labels(labelled, mule, np.where(start == NEVER, first_fraud, start))
 

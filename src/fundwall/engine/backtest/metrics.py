@@ -17,7 +17,7 @@ import pyarrow as pa
 from fundwall.domain.decisions import Action
 from fundwall.engine.backtest.accounts import account_labels_of, account_report
 from fundwall.engine.backtest.frame import ACTIONS, ROLES, Frame, frame
-from fundwall.engine.backtest.networks import network_report
+from fundwall.engine.backtest.networks import ScoreFlags, network_report
 from fundwall.engine.backtest.ranking import average_precision
 from fundwall.engine.backtest.result import (
     ActionCount,
@@ -127,8 +127,10 @@ def evaluate(
     tx_labels: pa.Table,
     account_labels: pa.Table,
     region: Region,
+    scores: ScoreFlags | None = None,
 ) -> Backtest:
-    """Score one pack's decisions on a region against its labels."""
+    """Score one pack's decisions on a region against its labels (and, given `scores`, its
+    跑分 networks against an accounts model's refreshed mule score)."""
     f = frame(decisions, transactions, tx_labels)
     labels = account_labels_of(f, account_labels)
     fraud = f.fraud
@@ -151,5 +153,5 @@ def evaluate(
         intercepted=flag_report(f, INTERCEPTED),
         victim_money=victim_money(f),
         accounts=account_report(f, labels, DETECTED, INTERCEPTED),
-        networks=network_report(f, account_labels, labels, DETECTED, INTERCEPTED),
+        networks=network_report(f, account_labels, labels, DETECTED, INTERCEPTED, scores),
     )

@@ -174,6 +174,84 @@ class NetworkFlags:
 
 
 @dataclass(frozen=True)
+class PlantedNetwork:
+    """One planted network against the accounts a mule score flagged."""
+
+    network_id: str
+    begins: str
+    """Its first payment (ISO 8601, UTC)."""
+    judged_accounts: int
+    """Its accounts with a 跑分 transfer in or out in the judged period."""
+    flagged: int
+    """Of those, flagged at a refresh of the judged period."""
+    first_day_accounts: int
+    """Its accounts whose first 跑分 transfer is within a day of its first payment (0 when
+    it began before the judged period: its first day is not judged)."""
+    first_day_flagged: int
+    """Of those, flagged at most a day after its first payment."""
+    detected_networks: int
+    """Detected networks holding at least one of its accounts."""
+    largest_share: float | None
+    """Share of its judged accounts in the detected network holding most of them: how much of
+    it one case sees."""
+
+
+@dataclass(frozen=True)
+class DetectedNetworks:
+    """Flagged accounts grouped over the whole transfer graph, against the planted networks."""
+
+    detected: int
+    """Groups of two or more flagged accounts joined by money."""
+    matching: int
+    """Detected networks more than half of whose accounts belong to one planted network."""
+    planted_found: int
+    """Judged planted networks that at least one detected network matches."""
+    largest_share: float | None
+    """Mean over judged planted networks of `PlantedNetwork.largest_share`."""
+
+
+@dataclass(frozen=True)
+class ScoredNetworkFlags:
+    """Network accounts flagged by the mule score (an action of the set at a refresh)."""
+
+    actions: tuple[str, ...]
+    accounts_flagged: int
+    """Judged network accounts flagged."""
+    recall: float | None
+    """Mean over judged networks of the share of their judged accounts flagged."""
+    networks_covered: int
+    """Judged networks with at least 90% of their judged accounts flagged."""
+    covered_share: float | None
+    precision: float | None
+    """Flagged network accounts / flagged network or ordinary accounts (scam mules are
+    neither for nor against)."""
+    ordinary_flagged: int
+    within_a_day: NetworkWindow
+    """Over the networks that begin in the judged period: of their accounts active in their
+    first day, those flagged by the end of it."""
+    networks: DetectedNetworks
+    per_network: tuple[PlantedNetwork, ...]
+
+
+@dataclass(frozen=True)
+class ScoredNetworks:
+    """跑分 networks against an accounts model's mule score, refreshed over the judged period
+    as production refreshes it."""
+
+    model_version: str
+    judged_from: str
+    """Start of the judged period (ISO 8601, UTC): the model's training cut or later."""
+    refresh_hours: float
+    refreshes: int
+    judged: int
+    """Planted networks with an account judged (a 跑分 transfer in the judged period)."""
+    begun: int
+    """Of those, networks whose first payment is in the judged period."""
+    detected: ScoredNetworkFlags
+    intercepted: ScoredNetworkFlags
+
+
+@dataclass(frozen=True)
 class NetworkReport:
     """跑分 networks (account_labels.network_id): found as wholes, not account by account."""
 
@@ -182,6 +260,9 @@ class NetworkReport:
     """Accounts of a network: its collection accounts and collectors."""
     detected: NetworkFlags
     intercepted: NetworkFlags
+    mule_score: ScoredNetworks | None = None
+    """The networks against an accounts model's refreshed mule score (`--account-model`);
+    None without one."""
 
 
 @dataclass(frozen=True)
@@ -227,14 +308,27 @@ def leaves(body: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any
 
 
 _TEXT_PATHS: Final = frozenset(
-    {"format", "region.name", "region.source", "pack_version", "model_version", SAVED_AT}
+    {
+        "format",
+        "region.name",
+        "region.source",
+        "pack_version",
+        "model_version",
+        "networks.mule_score.model_version",
+        "networks.mule_score.judged_from",
+        SAVED_AT,
+    }
 )
 """Leaves that are not figures: names, and the stored result's time stamp."""
 
 
+_LISTS: Final = (".actions", ".per_network")
+"""Leaves that are lists (names, one entry per planted network): shown, not compared."""
+
+
 def _compared(path: str) -> bool:
     # Decided by the path, not the value, so the keys of `difference` never depend on data.
-    return path not in _TEXT_PATHS and not path.endswith(".actions")
+    return path not in _TEXT_PATHS and not path.endswith(_LISTS)
 
 
 def figures(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.metrics import evaluate
+from fundwall.engine.backtest.networks import ScoreFlags
 from fundwall.engine.backtest.result import Backtest, Region
 from fundwall.engine.replay import replay
 from fundwall.engine.rules import RulePack
@@ -44,12 +45,14 @@ def backtest_region(
     decide: Replay = replay,
     *,
     since: datetime | None = None,
+    scores: ScoreFlags | None = None,
 ) -> Backtest:
     """Replay the folder's transactions through `pack` (as the live pack: each pack of a
     comparison gets its own replay, since what one pack blocks changes the balances and
     limits the next transactions meet) and score the decisions; with `since`, only the
     transactions at or after it are scored (the whole history is still replayed, so the
-    features and balances of that period are what they were)."""
+    features and balances of that period are what they were); `scores` adds the 跑分
+    networks against an accounts model's mule score (`fundwall.models.score_backtest`)."""
     region = region_of(folder)
     transactions = read_table(folder, "transactions")
     tx_labels = read_table(folder, "tx_labels")
@@ -62,4 +65,4 @@ def backtest_region(
         transactions = transactions.filter(kept)
         tx_labels = tx_labels.filter(kept)
         decisions = decisions.filter(pc.is_in(decisions["tx_id"], transactions["tx_id"]))
-    return evaluate(decisions, transactions, tx_labels, account_labels, region)
+    return evaluate(decisions, transactions, tx_labels, account_labels, region, scores)

@@ -1,0 +1,118 @@
+"""Detected networks: the accounts a mule score flags, grouped over the whole transfer graph.
+
+A 跑分 network rents collection accounts at many banks, each forwarding to one of a few
+collectors; a case per flagged account, or per member's connected accounts, splits it into
+as many cases as it has banks. Here a flagged account that passes money through — an inflow
+is usually followed by an outflow within the hour, and it sends on at least half of what
+it receives (`passes_through`) — is tied to each account it pays that
+
+- received from it at least what it sends its average payee, and
+- received most of its money from flagged accounts.
+
+A detected network is a connected group of two or more flagged accounts (an account the
+score missed may tie them, as a collector fed by the network's collection accounts does,
+without being part of the network).
+
+Why these tests, each relative to the accounts' own money rather than a number fitted to a
+region:
+
+- the payer passes money through: a collection account forwards each stake within minutes,
+  to its own collector and now and then to the network's others, which ties the whole
+  network together. A gambler, a victim or a customer pays from their own money, so one
+  flagged by mistake ties nothing, however many networks it paid; and a collector, which
+  gathers money for hours before paying it out, does not tie the networks that share its
+  exchange (money ends somewhere, and the place it ends may serve several operators);
+- the payment is substantial for the payer: a collection account's holder still buys things
+  with it, and a shop it pays may be another network's collector (a complicit merchant);
+- the payee is mostly fed by flagged accounts: a shop or an employer, whose money comes
+  mostly from ordinary customers, never ties the few flagged ones that pay it.
+
+The graph is every member's transfers, so a network reaching across banks is found as one;
+what each member may see of it is the cases' business (`fundwall.cases.scoring`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import rustworkx as rx
+
+from fundwall.engine.features.catalog import US_PER_MIN
+from fundwall.models.account_flows import DRAIN_US
+from fundwall.models.account_history import I64, History, Mask
+from fundwall.models.graph import Adjacency
+
+PASSING_MINUTES: Final = DRAIN_US / US_PER_MIN
+"""An account passes money through when its inflows are followed by an outflow within this
+long (the median): the hour the flow features call "drained"."""
+
+
+def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
+    """Per account row of `history`, the number of its detected network (0, 1, …, in the
+    order of the network's first account row), -1 for an account that is not flagged or is
+    flagged alone. `passing`: the accounts that pass money through (`passes_through`)."""
+    graph = Adjacency.of(history)
+    n = graph.n
+    source, target, amount = graph.source, graph.target, graph.amount
+    money_in = np.bincount(target, weights=amount, minlength=n)
+    money_out = np.bincount(source, weights=amount, minlength=n)
+    from_flagged = np.bincount(target, weights=amount * flagged[source], minlength=n)
+    fed = 2 * from_flagged > money_in
+    payees = np.bincount(source, minlength=n)
+    # At least what the payer sends its average payee: a collection account's collector, not
+    # the shop it buys a snack at (which may be another network's collector).
+    substantial = amount * payees[source] >= money_out[source]
+    joined = flagged[source] & passing[source] & substantial & fed[target]
+    links: rx.PyGraph[None, None] = rx.PyGraph()
+    links.add_nodes_from([None] * n)
+    edges = zip(source[joined].tolist(), target[joined].tolist(), strict=True)
+    links.extend_from_edge_list(list(edges))
+    label = np.full(n, -1, np.int64)
+    components = []
+    for component in rx.connected_components(links):
+        members = [row for row in component if flagged[row]]
+        if len(members) > 1:
+            components.append(sorted(members))
+    for number, members in enumerate(sorted(components)):
+        label[members] = number
+    return label
+
+
+def passes_through(features: pa.Table) -> pa.Array:
+    """The account numbers of an `account_features` table that pass money through: half an
+    inflow's next outflow follows within the hour (`pass_through_minutes_median`), and they
+    send on at least half of what they receive (`out_in_ratio`). Unknown: they do not."""
+    quick = pc.less_equal(features["pass_through_minutes_median"], PASSING_MINUTES)
+    onward = pc.greater_equal(features["out_in_ratio"], 0.5)
+    passing = pc.fill_null(pc.and_(quick, onward), False)
+    return features["account_no"].filter(passing).combine_chunks()
+
+
+def flagged_networks(
+    transactions: pa.Table, flagged: Collection[str], passing: pa.Array
+) -> list[set[str]]:
+    """The detected networks of the `flagged` account numbers over every transaction of the
+    table (two or more accounts each, in the order of their smallest account number);
+    `passing` as `passes_through` gives it."""
+    history = History.before(transactions, None, np.iinfo(np.int64).max)
+    label = network_labels(
+        history,
+        _mask(history, pa.array(sorted(flagged), pa.string())),
+        _mask(history, passing),
+    )
+    numbers = history.accounts.to_pylist()
+    groups: list[set[str]] = [set() for _ in range(int(label.max(initial=-1)) + 1)]
+    for row in np.flatnonzero(label >= 0).tolist():
+        groups[label[row]].add(numbers[row])
+    return groups
+
+
+def _mask(history: History, accounts: pa.Array) -> Mask:
+    rows = history.rows_of(accounts)
+    mask = np.zeros(len(history), np.bool_)
+    mask[rows[rows >= 0]] = True
+    return mask
