@@ -250,8 +250,15 @@ def test_networks_against_the_mule_score() -> None:
     assert (day.accounts_flagged, day.networks_covered) == (2, 0)
     assert day.recall == pytest.approx((2 / 3 + 0) / 2)
     # {C1, C2, K1, G1} is N1's (3 of 4); {K2, O2} is half N2's, so no one's.
+    # Inside them: C1, C2, K1, K2 of networks; G1 and O2 ordinary.
     assert alert.networks == DetectedNetworks(
-        detected=2, matching=1, planted_found=1, largest_share=0.75
+        detected=2,
+        matching=1,
+        planted_found=1,
+        largest_share=0.75,
+        network_accounts=4,
+        ordinary_accounts=2,
+        precision=pytest.approx(4 / 6),
     )
     assert [
         (n.network_id, n.judged_accounts, n.flagged, n.first_day_accounts, n.first_day_flagged)
@@ -264,7 +271,7 @@ def test_networks_against_the_mule_score() -> None:
     held = found.intercepted
     assert (held.accounts_flagged, held.precision, held.within_a_day.accounts_flagged) == (1, 1, 1)
     assert held.recall == pytest.approx(1 / 6)
-    assert held.networks == DetectedNetworks(0, 0, 0, 0.0)
+    assert held.networks == DetectedNetworks(0, 0, 0, 0.0, 0, 0, None)
 
 
 def test_a_network_that_began_before_the_judged_period_has_no_first_day() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -48,6 +49,18 @@ def test_training_reads_only_what_is_known_at_the_cut(tiny: Path) -> None:
     assert features.column_names == expected.column_names
     for name in features.column_names:
         np.testing.assert_array_equal(features[name].to_numpy(), expected[name].to_numpy())
+
+
+def test_a_mule_label_without_a_start_is_known_at_any_moment() -> None:
+    labels = pa.table(
+        {
+            "account_no": ["DATED-EARLY", "DATED-LATE", "UNDATED", "ORDINARY"],
+            "is_mule": [True, True, True, False],
+            "mule_since": pa.array([100, 300, None, None], pa.timestamp("us", "UTC")),
+        }
+    )
+    assert mules_before(labels, 200) == {"DATED-EARLY", "UNDATED"}
+    assert mules_before(labels, 50) == {"UNDATED"}
 
 
 def test_the_protocol_gives_its_figures(tiny: Path) -> None:

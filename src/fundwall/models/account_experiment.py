@@ -81,12 +81,16 @@ def cut_at(transactions: pa.Table, share: float) -> int:
 
 
 def mules_before(labels: pa.Table, moment: int) -> set[str]:
-    """Accounts labelled mules whose fraud started before `moment` (known at that moment)."""
+    """Accounts labelled mules whose fraud started before `moment` (known at that moment).
+
+    A mule label without a start (`mule_since` null: a public data set's flag on the account,
+    e.g. AMLSim's `isSAR` on an account no dated laundering touches) is the account's for the
+    whole period, so it is known at any moment: the data says the account is fraudulent and
+    gives no time at which it became so. docs/models.md gives the figures of the stricter
+    reading as well."""
     since = labels["mule_since"]
-    known = pc.and_(
-        pc.fill_null(labels["is_mule"], False),
-        pc.fill_null(pc.less(since.cast(pa.int64()), moment), False),
-    )
+    started = pc.fill_null(pc.less(since.cast(pa.int64()), moment), True)
+    known = pc.and_(pc.fill_null(labels["is_mule"], False), started)
     return set(labels["account_no"].filter(known).to_pylist())
 
 

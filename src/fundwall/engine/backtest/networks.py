@@ -296,12 +296,17 @@ def _detected(
         for n in range(count)
         if judged_networks[n]
     )
+    network_accounts = int(np.count_nonzero(grouped))
+    ordinary_accounts = int(np.count_nonzero(p.ordinary & (group >= 0)))
     return (
         DetectedNetworks(
             detected=groups,
             matching=int(np.count_nonzero(matches.any(axis=0))),
             planted_found=int(np.count_nonzero(matches.any(axis=1) & judged_networks)),
             largest_share=float(largest[judged_networks].mean()) if judged_networks.any() else None,
+            network_accounts=network_accounts,
+            ordinary_accounts=ordinary_accounts,
+            precision=ratio(network_accounts, network_accounts + ordinary_accounts),
         ),
         per_network,
     )

@@ -208,6 +208,13 @@ class DetectedNetworks:
     """Judged planted networks that at least one detected network matches."""
     largest_share: float | None
     """Mean over judged planted networks of `PlantedNetwork.largest_share`."""
+    network_accounts: int
+    """Accounts of planted networks inside a detected network."""
+    ordinary_accounts: int
+    """Ordinary accounts (neither a network's nor a mule) inside a detected network."""
+    precision: float | None
+    """network_accounts / (network_accounts + ordinary_accounts): how much of what the
+    detected networks put before an analyst is a network (scam mules, fraud too, left out)."""
 
 
 @dataclass(frozen=True)
