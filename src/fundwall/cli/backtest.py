@@ -17,9 +17,9 @@ import pyarrow as pa
 import typer
 from rich.console import Console, Group
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from fundwall.cli.progress import progress_steps
 from fundwall.clock import SystemClock
 from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
@@ -400,19 +400,7 @@ def run(
 def replay_with_progress(folder: Path, pack: RulePack, model: Model | None = None) -> pa.Table:
     """The replay (with `model` scoring beside the pack when given), with a progress bar on
     stderr that is gone before anything is printed."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"replaying {folder.name} with {pack.version}", total=None)
-
-        def step(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_steps(err_console, f"replaying {folder.name} with {pack.version}") as step:
         return replay(folder, pack, progress=step, model=model)
 
 
@@ -479,19 +467,7 @@ def refreshes_with_progress(
     """The mule score's refreshes over the judged period, with a progress bar on stderr."""
     if not 0 < hours <= MAX_REFRESH_HOURS:
         raise InvalidInput(f"between 0 and {MAX_REFRESH_HOURS} hours", "refresh_hours")
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"refreshing the mule score of {model.version}", total=None)
-
-        def step(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_steps(err_console, f"refreshing the mule score of {model.version}") as step:
         return refreshed_flags(
             folder,
             model,

@@ -17,10 +17,10 @@ from typing import Annotated, Final
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fundwall import bootstrap
+from fundwall.cli.progress import progress_steps
 from fundwall.cli.rules import DEFAULT, named_pack
 from fundwall.domain.errors import InvalidInput
 
@@ -58,20 +58,7 @@ def replay_command(
     live = named_pack(rules)
     trial = named_pack(shadow) if shadow is not None else None
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]replaying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("replay", total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_steps(err_console, "replaying", disable=as_json) as tick:
         table = replay(source, live, trial, out=out, progress=tick)
     seconds = time.perf_counter() - started
     summary: dict[str, object] = {
