@@ -91,6 +91,8 @@ where moderate trees cost nothing a payment waits for."""
 def params_for(target: Target) -> dict[str, Any]:
     """LightGBM's settings for a target's model."""
     return {**PARAMS, **TREE_SHAPES[target]}
+
+
 MAX_ROUNDS: Final = 300
 EARLY_STOP: Final = 30
 MAX_NEGATIVES: Final = 100_000
