@@ -50,8 +50,9 @@ CREDIT_CODE_HASH_KIND = "credit_code"
 SHARE_KEY_BYTES = 32
 SHARE_KEYS_DIR = "share"
 """The regional sharing keys live in `<keys_dir>/share/v<N>.key`, one file a version."""
-_SHARED_HASH = re.compile(r"v([1-9][0-9]{0,5}):([0-9a-f]{64})")
+_SHARED_HASH = re.compile(r"v(?P<v>[1-9][0-9]{0,5}):(?P<h>[0-9a-f]{64})")
 SHARED_HASH_PATTERN = _SHARED_HASH.pattern
+SHARED_HASH_FORM = "a shared hash is written vN:<64 lower-case hex digits> (N the key version)"
 
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
@@ -214,9 +215,7 @@ def parse_shared_hash(text: str, field: str = "key") -> tuple[int, str]:
     """(version, 64 hex digits) of a shared hash written `vN:<64 lower-case hex>`."""
     found = _SHARED_HASH.fullmatch(text) if isinstance(text, str) else None
     if found is None:
-        raise InvalidInput(
-            "a shared hash is written vN:<64 lower-case hex digits> (N the key version)", field
-        )
+        raise InvalidInput(SHARED_HASH_FORM, field)
     return int(found.group(1)), found.group(2)
 
 

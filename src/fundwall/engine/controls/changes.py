@@ -46,14 +46,16 @@ from fundwall.store.sharing_tables import ShareKeyRow
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
 
-_REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_DEVICE: Final = re.compile(r"[!-~]{1,128}")
+REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+REFERENCE_FORM: Final = "1 to 64 letters, digits, '.', '_', ':' or '-'"
+DEVICE: Final = re.compile(r"[!-~]{1,128}")
+DEVICE_FORM: Final = "a device id is 1 to 128 visible ASCII characters"
 
 
 def reference(value: str, field: str) -> str:
     """An account number, member code or order number: 1 to 64 of A-Z a-z 0-9 . _ : -"""
-    if not isinstance(value, str) or _REFERENCE.fullmatch(value) is None:
-        raise InvalidInput("1 to 64 letters, digits, '.', '_', ':' or '-'", field)
+    if not isinstance(value, str) or REFERENCE.fullmatch(value) is None:
+        raise InvalidInput(REFERENCE_FORM, field)
     return value
 
 
@@ -92,8 +94,8 @@ def list_key(kind: ListKind, key: str) -> str:
             return str(ipaddress.ip_address(key))
         except ValueError:
             raise InvalidInput("not an IPv4 or IPv6 address", "key") from None
-    if _DEVICE.fullmatch(key) is None:
-        raise InvalidInput("a device id is 1 to 128 visible ASCII characters", "key")
+    if DEVICE.fullmatch(key) is None:
+        raise InvalidInput(DEVICE_FORM, "key")
     return key
 
 
