@@ -211,7 +211,7 @@ def test_rotation_keeps_old_entries_until_re_keyed_and_retirement_retracts_them(
         assert retire_sharing_key(uow, HUB, 1, "rotated a month ago") == 1
     with hub() as uow:
         assert read_entry(uow, HUB, still).status is EntryStatus.RETRACTED
-        with pytest.raises(InvalidInput, match="retired on .*hash it again with v2") as caught:
+        with pytest.raises(InvalidInput, match=r"retired on .*hash it again with v2") as caught:
             query_identifier(uow, BANK_B, ListKind.PHONE_HASH, old)
         assert caught.value.field == "key"
         versions = sharing_key_versions(uow, BANK_B)
