@@ -79,8 +79,9 @@ class _Problems:
 
 
 def _text(table: pa.Table, name: str) -> pa.Array:
-    column = table.column(name) if name in table.column_names else pa.nulls(table.num_rows)
-    return pc.cast(column, pa.string()).combine_chunks()
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    return pc.cast(table.column(name), pa.string()).combine_chunks()
 
 
 def probes_of(index: RiskIndex, file: TableFile, versions: dict[int, datetime | None]) -> Probes:
