@@ -98,7 +98,8 @@ class Feed:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """What a publication wrote: how many entries, their ids, the entries re-keyed."""
+    """What a publication wrote: how many entries, their ids (ascending), how many of the
+    member's older entries they re-keyed."""
 
     entries: int
     ids: list[int]

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
@@ -140,8 +140,8 @@ def write_events(
 ) -> None:
     """One feed event per (entry, kind), at `record`'s time and revision."""
     if events:
-        uow.session.execute(
-            insert(RiskListEventRow),
+        uow.session.connection().execute(
+            RiskListEventRow.metadata.tables[RiskListEventRow.__tablename__].insert(),
             [
                 {
                     "entry_id": entry_id,

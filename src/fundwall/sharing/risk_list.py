@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select
+from sqlalchemy import case, func, or_, select
 
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
@@ -233,10 +233,9 @@ def _publish(
     stamp = {"created_at": record.ts, "created_by": record.actor, "revision": record.seq}
     for row in rows:
         row.update(stamp)
-    statement = insert(RiskListEntryRow).returning(
-        RiskListEntryRow.id, sort_by_parameter_order=True
-    )
-    ids = list(uow.session.scalars(statement, rows))
+    table = RiskListEntryRow.metadata.tables[RiskListEntryRow.__tablename__]
+    inserted = uow.session.connection().execute(table.insert().returning(table.c.id), rows)
+    ids = sorted(inserted.scalars())
     events = [(entry_id, EventKind.PUBLISHED) for entry_id in ids]
     if old:
         mark_retracted(uow, record, old, REKEYED)
