@@ -281,3 +281,16 @@ def test_the_hub_counts_entries_by_category_member_and_month(hub: Uow) -> None:
         ("B001", "fraud_account", "2024-06", 2, 2),
         ("B002", "mule", "2024-06", 1, 1),
     ]
+
+
+def test_a_hash_that_holds_a_run_of_phone_like_digits_is_published_and_queried(
+    hub: Uow,
+) -> None:
+    """The audit log's guard refuses a run of 11 digits starting 13–19 (a phone number); a
+    shared hash may hold one by chance, so the log records a hash by its first digits."""
+    key = "v1:ab" + "13912345678" + "c" * 51
+    with hub() as uow:
+        (entry,) = publish_entries(uow, BANK_A, [NewEntry(ListKind.PHONE_HASH, key, VICTIM,
+                                                          VERIFIED)]).ids  # fmt: skip
+        assert [e.id for e in query_identifier(uow, BANK_B, ListKind.PHONE_HASH, key)] == [entry]
+        assert uow.audit.tail(1)[0].details["key"] == "v1:ab139123…"

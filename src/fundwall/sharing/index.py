@@ -1,13 +1,14 @@
 """The hub's in-memory index of the risk list, for bulk matching (批量比对).
 
-Every entry not retracted or expired when read is held as fixed-width columns: a 128-bit
-fingerprint of its (kind, key), its kind, key version, bank, category, evidence, reporting
-member, validity and id. A shared hash's fingerprint is the first 128 bits of the hash itself
-(already a keyed SM3 output; the version and kind are compared besides); a key that travels
-raw (account, device, IP, merchant) is fingerprinted with BLAKE2b-128. Matching a file is
-then array work: fingerprint the file's keys, `searchsorted` them in the sorted fingerprints,
-and compare the few candidates' low halves, kinds, versions, banks and validity; no Python
-per row for shared hashes.
+Every entry not retracted or expired when read is held as fixed-width columns: a 256-bit
+digest of its key, its kind, key version, bank, category, evidence, reporting member,
+validity and id. A shared hash's digest is the hash itself (the version and kind are compared
+besides); a key that travels raw (account, device, IP, merchant) is digested with
+BLAKE2b-256, separated by its kind. So a match is exact: a member cannot make one hash hit
+another's entry by sharing a prefix with it. Matching a file is then array work: digest the
+file's keys, `searchsorted` their first words (sorted first) in the index's sorted first
+words, and compare the few candidates' other words, kinds, versions, banks and validity; no
+Python per row for shared hashes.
 
 The index keeps current by revision, as the decision service does: each use refreshes it
 with the entries whose revision is above the last it read. A changed entry's old copy is
@@ -51,38 +52,68 @@ for _i, _c in enumerate(b"0123456789abcdef"):
     _HEX[_c] = _i
 
 
-def hash_words(digits: pa.Array) -> tuple[U64, U64]:
-    """The first 128 bits of 64-hex-digit strings (all valid, none null) as two uint64."""
-    fixed = pc.cast(digits, pa.binary(64))
-    data = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
-    start = fixed.offset * 64
-    chars = data[start : start + 64 * len(fixed)].reshape(-1, 64)
-    nibbles = _HEX[chars[:, :32]].astype(np.uint64)
-    words = []
-    for half in (nibbles[:, :16], nibbles[:, 16:]):
-        word = np.zeros(len(fixed), dtype=np.uint64)
-        for column in range(16):
-            word = (word << np.uint64(4)) | half[:, column]
-        words.append(word)
-    return words[0], words[1]
+@dataclass(frozen=True)
+class SharedKeys:
+    """Shared hashes (`vN:<64 hex>`) read as arrays: which were well formed, their version,
+    and each hash's 256 bits as its first uint64 and the three others (zero where not well
+    formed)."""
+
+    valid: npt.NDArray[np.bool_]
+    version: I32
+    hi: U64
+    rest: U64
+
+
+def shared_keys(keys: pa.Array) -> SharedKeys:
+    """Check and decode a column of shared hashes (no nulls) with numpy over its bytes: the
+    keys of each length (one, usually) form a matrix of characters, checked and decoded by
+    lookup tables, without a Python step per key."""
+    n = len(keys)
+    valid = np.zeros(n, dtype=np.bool_)
+    version = np.zeros(n, dtype=np.int32)
+    words = np.zeros((n, 4), dtype=np.uint64)
+    strings = pc.cast(keys, pa.string())
+    lengths = pc.utf8_length(strings).to_numpy(zero_copy_only=False)
+    for length in np.unique(lengths):
+        digits = int(length) - 66  # "v", the version's digits, ":", 64 hex digits
+        if not 1 <= digits <= 6:
+            continue
+        rows = np.flatnonzero(lengths == length)
+        part = strings if len(rows) == n else pc.take(strings, pa.array(rows))
+        offsets = np.frombuffer(part.buffers()[1], dtype=np.int32)[part.offset :]
+        data = np.frombuffer(part.buffers()[2], dtype=np.uint8)
+        chars = data[offsets[0] : offsets[0] + int(length) * len(part)].reshape(-1, int(length))
+        number = chars[:, 1 : 1 + digits].astype(np.int32) - ord("0")
+        nibbles = _HEX[chars[:, 2 + digits :]]
+        ok = (chars[:, 0] == ord("v")) & (chars[:, 1 + digits] == ord(":"))
+        ok &= ((number >= 0) & (number <= 9)).all(axis=1) & (number[:, 0] != 0)
+        ok &= (nibbles < 16).all(axis=1)
+        value = np.zeros(len(rows), dtype=np.int32)
+        for column in range(digits):
+            value = value * 10 + number[:, column]
+        halves = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
+        decoded = np.ascontiguousarray(halves).view(">u8").astype(np.uint64)
+        valid[rows], version[rows] = ok, np.where(ok, value, 0)
+        words[rows] = np.where(ok[:, None], decoded, 0)
+    return SharedKeys(valid, version, words[:, 0].copy(), words[:, 1:].copy())
 
 
 def raw_words(kind: ListKind, keys: Sequence[str]) -> tuple[U64, U64]:
-    """BLAKE2b-128 of each raw key, separated by its kind, as two uint64."""
+    """BLAKE2b-256 of each raw key, separated by its kind, as its first uint64 and the three
+    others."""
     label = kind.value.encode() + b"\x00"
-    joined = b"".join(
-        hashlib.blake2b(label + key.encode("utf-8"), digest_size=16).digest() for key in keys
-    )
-    pairs = np.frombuffer(joined, dtype=">u8").reshape(-1, 2).astype(np.uint64)
-    return np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    joined = b"".join(hashlib.blake2b(label + key.encode("utf-8")).digest()[:32] for key in keys)
+    words = np.frombuffer(joined, dtype=">u8").reshape(-1, 4).astype(np.uint64)
+    return np.ascontiguousarray(words[:, 0]), np.ascontiguousarray(words[:, 1:])
 
 
 @dataclass(frozen=True)
 class Columns:
-    """Entries as the index holds them, one array each, aligned."""
+    """Entries as the index holds them, one array each, aligned: the first uint64 of the
+    key's 256-bit digest (`hi`, what the index is sorted by) and its other three (`rest`)."""
 
     hi: U64
-    lo: U64
+    rest: U64
     kind: U8
     version: I32
     bank: I32
@@ -104,7 +135,7 @@ class Columns:
         return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
     def sorted(self) -> Columns:
-        return self.take(np.lexsort((self.lo, self.hi)))
+        return self.take(np.argsort(self.hi, kind="stable"))
 
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
@@ -113,7 +144,7 @@ class Columns:
 def _empty() -> Columns:
     return Columns(
         np.zeros(0, np.uint64),
-        np.zeros(0, np.uint64),
+        np.zeros((0, 3), np.uint64),
         np.zeros(0, np.uint8),
         np.zeros(0, np.int32),
         np.zeros(0, np.int32),
@@ -128,12 +159,12 @@ def _empty() -> Columns:
 
 @dataclass(frozen=True)
 class Probes:
-    """Identifiers to look up, aligned: their row in the input, fingerprint, kind, version
+    """Identifiers to look up, aligned: their row in the input, digest, kind, version
     (0 for raw kinds) and bank code (-1: none given; -2: a bank no entry names)."""
 
     row: I64
     hi: U64
-    lo: U64
+    rest: U64
     kind: U8
     version: I32
     bank: I32
@@ -150,7 +181,10 @@ class Found:
 class RiskIndex:
     """The risk list in memory for bulk matching; see the module docstring. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, merge_at_least: int = _MERGE_AT_LEAST) -> None:
+        """`merge_at_least`: the recent segment is merged into the base once it holds more
+        entries than this and than a twentieth of the base."""
+        self._merge_at_least = merge_at_least
         self._lock = threading.Lock()
         self.revision = -1
         self._base = _empty()
@@ -208,7 +242,7 @@ class RiskIndex:
             for row in live:
                 self._recent[row[0]] = tuple(row)
             self.revision = head
-            if len(self._recent) > max(_MERGE_AT_LEAST, len(self._base) // _MERGE_SHARE):
+            if len(self._recent) > max(self._merge_at_least, len(self._base) // _MERGE_SHARE):
                 kept = self._base.take(~np.isin(self._base.entry, self._stale))
                 self._base = Columns.concat([kept, self._columns(list(self._recent.values()))])
                 self._base = self._base.sorted()
@@ -229,7 +263,7 @@ class RiskIndex:
         if not n:
             return _empty()
         hi = np.zeros(n, dtype=np.uint64)
-        lo = np.zeros(n, dtype=np.uint64)
+        rest = np.zeros((n, 3), dtype=np.uint64)
         kinds = np.fromiter((KINDS.index(ListKind(r[1])) for r in rows), np.uint8, n)
         keys = [str(r[2]) for r in rows]
         for k, kind in enumerate(KINDS):
@@ -238,13 +272,13 @@ class RiskIndex:
                 continue
             chosen = [keys[i] for i in where]
             if kind.hash_kind is not None:
-                digits = pa.array([key.partition(":")[2] for key in chosen], pa.string())
-                hi[where], lo[where] = hash_words(digits)
+                decoded = shared_keys(pa.array(chosen, pa.string()))
+                hi[where], rest[where] = decoded.hi, decoded.rest
             else:
-                hi[where], lo[where] = raw_words(kind, chosen)
+                hi[where], rest[where] = raw_words(kind, chosen)
         return Columns(
             hi,
-            lo,
+            rest,
             kinds,
             np.fromiter((r[3] or 0 for r in rows), np.int32, n),
             np.fromiter((self._code(self.banks, r[4]) for r in rows), np.int32, n),
@@ -272,21 +306,24 @@ class RiskIndex:
             base, recent, stale = self._base, self._recent_columns, self._stale
         rows: list[I64] = []
         found: list[Columns] = []
+        order = np.argsort(probes.hi, kind="stable")  # sorted needles: a cache-friendly search
+        wanted = probes.hi[order]
         for segment, masked in ((base, stale), (recent, None)):
             if not len(segment):
                 continue
-            left = np.searchsorted(segment.hi, probes.hi, side="left")
-            right = np.searchsorted(segment.hi, probes.hi, side="right")
-            counts = right - left
-            total = int(counts.sum())
-            if not total:
+            left = np.searchsorted(segment.hi, wanted, side="left")
+            inside = left < len(segment)
+            seen = np.flatnonzero(inside)[segment.hi[left[inside]] == wanted[inside]]
+            if not len(seen):
                 continue
-            which = np.repeat(np.arange(len(counts)), counts)
-            firsts = np.repeat(left - (np.cumsum(counts) - counts), counts)
-            positions = firsts + np.arange(total)
+            first = left[seen]
+            counts = np.searchsorted(segment.hi, wanted[seen], side="right") - first
+            which = order[np.repeat(seen, counts)]
+            total = int(counts.sum())
+            positions = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(total)
             hits = segment.take(positions)
             keep = (
-                (hits.lo == probes.lo[which])
+                (hits.rest == probes.rest[which]).all(axis=1)
                 & (hits.kind == probes.kind[which])
                 & (hits.version == probes.version[which])
                 & (hits.start <= now_us)

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.crypto import SHARED_HASH_FORM, SHARED_HASH_PATTERN
+from fundwall.crypto import SHARED_HASH_FORM
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls.changes import DEVICE, DEVICE_FORM, REFERENCE, REFERENCE_FORM
 from fundwall.engine.controls.model import ListKind
@@ -39,14 +39,13 @@ from fundwall.sharing.index import (
     NO_END,
     Probes,
     RiskIndex,
-    hash_words,
     raw_words,
+    shared_keys,
 )
 from fundwall.sharing.model import MATCH_MAX_ROWS
 from fundwall.sharing.queries import check_versions, key_versions, sees_all
 from fundwall.store.uow import UnitOfWork
 
-_SHARED: Final = f"^{SHARED_HASH_PATTERN}$"
 _REFERENCE: Final = f"^{REFERENCE.pattern}$"
 _DEVICE: Final = f"^{DEVICE.pattern}$"
 _DIGIT_RUN: Final = r"[0-9]{11}"
@@ -85,7 +84,7 @@ def _text(table: pa.Table, name: str) -> pa.Array:
 
 
 def probes_of(index: RiskIndex, file: TableFile, versions: dict[int, datetime | None]) -> Probes:
-    """The file's identifiers checked and fingerprinted (see the module docstring)."""
+    """The file's identifiers checked and digested (see the module docstring)."""
     table = file.table
     n = table.num_rows
     if n > MATCH_MAX_ROWS:
@@ -102,28 +101,27 @@ def probes_of(index: RiskIndex, file: TableFile, versions: dict[int, datetime | 
     problems.add(np.flatnonzero(~ok.to_numpy(zero_copy_only=False)), "ref", _REF_FORM)
     problems.raise_any()
     parts: list[Probes] = []
-    kind_values = kinds.to_numpy(zero_copy_only=False)
     has_bank = banks.is_valid().to_numpy(zero_copy_only=False)
     for code, kind in enumerate(KINDS):
-        rows = np.flatnonzero(kind_values == kind.value)
+        of_kind = pc.fill_null(pc.equal(kinds, kind.value), False)
+        rows = np.flatnonzero(of_kind.to_numpy(zero_copy_only=False))
         if not len(rows):
             continue
-        chosen = keys.take(pa.array(rows))
+        chosen = keys if len(rows) == n else keys.take(pa.array(rows))
         if kind is not ListKind.ACCOUNT:
             problems.add(rows[has_bank[rows]], "bank", "only an account names a bank")
         if kind.hash_kind is not None:
-            parsed = pc.extract_regex(chosen, _SHARED)
-            valid = parsed.is_valid().to_numpy(zero_copy_only=False)
-            problems.add(rows[~valid], "key", SHARED_HASH_FORM)
+            decoded = shared_keys(chosen)
+            problems.add(rows[~decoded.valid], "key", SHARED_HASH_FORM)
             problems.raise_any()
-            version = pc.cast(parsed.field("v"), pa.int32()).to_numpy().astype(np.int32)
+            version = decoded.version
             for used in np.unique(version):
                 try:
                     check_versions(versions, (int(used),), "key")
                 except InvalidInput as error:
                     problems.add(rows[version == used], "key", error.reason)
             problems.raise_any()
-            hi, lo = hash_words(parsed.field("h"))
+            hi, rest = decoded.hi, decoded.rest
         else:
             pattern = {ListKind.DEVICE: _DEVICE, ListKind.IP: None}.get(kind, _REFERENCE)
             values = chosen.to_pylist()
@@ -136,13 +134,13 @@ def probes_of(index: RiskIndex, file: TableFile, versions: dict[int, datetime | 
                 problems.add(rows[~ok], "key", reason)
             problems.raise_any()
             version = np.zeros(len(rows), dtype=np.int32)
-            hi, lo = raw_words(kind, values)
+            hi, rest = raw_words(kind, values)
         bank = np.full(len(rows), -1, dtype=np.int32)
         if kind is ListKind.ACCOUNT:
             given = banks.take(pa.array(rows)).to_pylist()
             bank = np.fromiter((index.bank_code(b) for b in given), np.int32, len(rows))
         kind_codes = np.full(len(rows), code, np.uint8)
-        parts.append(Probes(rows.astype(np.int64), hi, lo, kind_codes, version, bank))
+        parts.append(Probes(rows.astype(np.int64), hi, rest, kind_codes, version, bank))
     problems.raise_any()
     if not parts:
         raise InvalidInput("no identifiers to match", "file")

@@ -58,6 +58,7 @@ from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.sharing_tables import PublishingSuspensionRow, RiskListEventRow
 from fundwall.store.uow import UnitOfWork
 
+HASH_PREFIX = 8
 REKEYED = "re-published under a newer sharing key version (the entry naming it in `replaces`)"
 Locate = Callable[[int], str]
 """How an input names its i-th record ("line 7", "row 5", "entries[3]")."""
@@ -166,7 +167,14 @@ def entries_of(records: Sequence[Mapping[str, Any]], locate: Locate = _index) ->
 
 
 def _shown(kind: ListKind, key: str) -> str:
-    return mask_account(key) if kind in (ListKind.ACCOUNT, ListKind.MERCHANT) else key
+    """A key as the audit log records it: an account or merchant masked; a shared hash by its
+    version and first 8 hex digits (enough to find the entry; a whole hash can hold a run of
+    digits that the audit log's guard takes for a phone number); a device or IP whole."""
+    if kind in (ListKind.ACCOUNT, ListKind.MERCHANT):
+        return mask_account(key)
+    if kind.hash_kind is not None:
+        return key[: key.index(":") + 1 + HASH_PREFIX] + "…"
+    return key
 
 
 def _publish(
