@@ -8,7 +8,7 @@ with the reason, so their history stays and the feed says nothing of them.
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2027-01-05
+Create Date: 2026-12-22
 """
 
 from __future__ import annotations
