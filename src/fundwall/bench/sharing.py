@@ -185,7 +185,7 @@ def measure_sharing(*, entries: int, identifiers: int, timeout: float) -> dict[s
         "share_baseline_hits": int(figures["baseline_hits"]),
         "share_index_entries": int(figures["index_entries"]),
         "share_index_build_seconds": round(float(figures["index_build_seconds"]), 1),
-        "share_index_mb": round(int(figures["index_bytes"]) / MIB),
+        "share_index_mb": round(int(figures["index_bytes"]) / MIB, 1),
         "share_index_rss_mb": round(
             float(figures["resident_built_mb"]) - float(figures["resident_before_mb"])
         ),
