@@ -18,7 +18,9 @@ from fundwall.crypto import (
     SM4_KEY_FILE,
     DecryptionError,
     Keyring,
+    SharingKeys,
     normalise,
+    parse_shared_hash,
 )
 from fundwall.domain.errors import InvalidInput
 
@@ -189,3 +191,37 @@ def test_keys_from_files_in_the_data_directory_with_configured_retired_keys(
 def test_repr_shows_no_key_material() -> None:
     assert repr(FIXED) == f"Keyring(key_id={FIXED.key_id}, retired=0)"
     assert bytes(range(16)).hex() not in repr(FIXED)
+
+
+def test_sharing_keys_hash_by_version_and_kind(tmp_path: Path) -> None:
+    for version in (1, 2):
+        SharingKeys.create(tmp_path, version)
+    keys = SharingKeys.load(tmp_path, (1, 2))
+    assert keys.current == 2
+    same = keys.hash("phone", "+86 138-1234-5678", 1)
+    assert same == keys.hash("phone", "13812345678", 1) and same.startswith("v1:")
+    assert parse_shared_hash(same)[0] == 1
+    assert keys.hash("phone", "13812345678") != same  # v2, another key
+    assert keys.hash("id", "13812345678", 1) != same  # another kind
+    assert keys.hashes("phone", "13812345678") == (same, keys.hash("phone", "13812345678"))
+    with pytest.raises(InvalidInput, match="exists already"):
+        SharingKeys.create(tmp_path, 2)
+    with pytest.raises(InvalidInput, match="version 3 is missing"):
+        SharingKeys.load(tmp_path, (3,))
+
+
+def test_an_exported_sharing_key_hashes_alike_and_must_be_private(tmp_path: Path) -> None:
+    SharingKeys.create(tmp_path, 1)
+    keys = SharingKeys.load(tmp_path, (1,))
+    exported = tmp_path / "member.key"
+    exported.write_text(keys.export(1), encoding="ascii")
+    exported.chmod(0o644)
+    with pytest.raises(InvalidInput, match="may be read by others"):
+        SharingKeys.read_export(exported)
+    exported.chmod(0o600)
+    member = SharingKeys.read_export(exported)
+    assert member.versions == (1,)
+    assert member.hash("id", "11010519491231002X") == keys.hash("id", "11010519491231002x")
+    exported.write_text("not a key\n", encoding="ascii")
+    with pytest.raises(InvalidInput, match="not an exported sharing key"):
+        SharingKeys.read_export(exported)

@@ -106,6 +106,7 @@ class Platform:
             DecisionLog(self.database, self.clock),
             policy=self.settings.policy,
             keyring=self.keyring,
+            keys_dir=self.settings.keys_dir,
             snapshot_every=snapshot_every,
         )
 

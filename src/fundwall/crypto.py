@@ -19,7 +19,7 @@ import re
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,14 @@ AUDIT_KEY_FILE = "audit.key"
 # Keyed-hash kinds of identifiers matched across the platform (parties, the risk list).
 ID_HASH_KIND = "id"
 PHONE_HASH_KIND = "phone"
+CREDIT_CODE_HASH_KIND = "credit_code"
+
+SHARE_KEY_BYTES = 32
+SHARE_KEYS_DIR = "share"
+"""The regional sharing keys live in `<keys_dir>/share/v<N>.key`, one file a version."""
+_SHARED_HASH = re.compile(r"v(?P<v>[1-9][0-9]{0,5}):(?P<h>[0-9a-f]{64})")
+SHARED_HASH_PATTERN = _SHARED_HASH.pattern
+SHARED_HASH_FORM = "a shared hash is written vN:<64 lower-case hex digits> (N the key version)"
 
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
@@ -188,14 +196,132 @@ class Keyring:
         The same value under two kinds hashes differently, so an ID hash can never match a
         phone hash. Returns 64 hex digits.
         """
-        if not _KIND.fullmatch(kind):
-            raise InvalidInput(f"hash kind must be a short lower-case word, not {kind!r}", "kind")
-        text = normalise(kind, value)
-        if not text:
-            raise InvalidInput("nothing to hash: the value is empty", kind)
-        mac = hmac.HMAC(self._hmac_key, hashes.SM3())
-        mac.update(b"fundwall/keyed-hash/v1\x00" + kind.encode() + b"\x00" + text.encode("utf-8"))
-        return mac.finalize().hex()
+        return _keyed_hash(self._hmac_key, b"fundwall/keyed-hash/v1", kind, value).hex()
+
+
+def _keyed_hash(key: bytes, label: bytes, kind: str, value: str) -> bytes:
+    """SM3-HMAC under `key` of `label`, `kind` and the normalised `value`, each separated."""
+    if not _KIND.fullmatch(kind):
+        raise InvalidInput(f"hash kind must be a short lower-case word, not {kind!r}", "kind")
+    text = normalise(kind, value)
+    if not text:
+        raise InvalidInput("nothing to hash: the value is empty", kind)
+    mac = hmac.HMAC(key, hashes.SM3())
+    mac.update(label + b"\x00" + kind.encode() + b"\x00" + text.encode("utf-8"))
+    return mac.finalize()
+
+
+def parse_shared_hash(text: str, field: str = "key") -> tuple[int, str]:
+    """(version, 64 hex digits) of a shared hash written `vN:<64 lower-case hex>`."""
+    found = _SHARED_HASH.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        raise InvalidInput(SHARED_HASH_FORM, field)
+    return int(found.group(1)), found.group(2)
+
+
+class SharingKeys:
+    """The regional sharing keys (区域共享密钥), by version: what members hash resident ID
+    numbers, credit codes and phone numbers with before they send them to the hub, so the
+    hub matches without receiving them raw.
+
+    A hash is SM3-HMAC under the version's key of a label, the kind (`id`, `phone`,
+    `credit_code`: the same value under two kinds hashes differently) and the normalised
+    value, written `vN:<64 hex>`. The hub creates a version per rotation
+    (`fundwall share key rotate`) and exports it to members (`fundwall share key export`);
+    which versions it accepts is the store's (`share_keys`), the key material these files.
+    """
+
+    LABEL = b"fundwall/shared-hash/v1"
+
+    def __init__(self, keys: Mapping[int, bytes]) -> None:
+        for version, key in keys.items():
+            if version < 1 or len(key) != SHARE_KEY_BYTES:
+                raise InvalidInput(
+                    f"sharing key v{version}: a version is >= 1 and a key {SHARE_KEY_BYTES} bytes",
+                    "keys",
+                )
+        self._keys = dict(sorted(keys.items()))
+
+    def __repr__(self) -> str:
+        return f"SharingKeys(versions={list(self._keys)})"
+
+    @property
+    def versions(self) -> tuple[int, ...]:
+        return tuple(self._keys)
+
+    @property
+    def current(self) -> int | None:
+        """The newest version, which new hashes use; None without any."""
+        return max(self._keys, default=None)
+
+    def hash(self, kind: str, value: str, version: int | None = None) -> str:
+        """`vN:<hex>` of `value` under version `version` (the current one by default)."""
+        chosen = self.current if version is None else version
+        key = self._keys.get(chosen) if chosen is not None else None
+        if key is None:
+            raise InvalidInput(f"no sharing key of version {chosen}", "version")
+        return f"v{chosen}:{_keyed_hash(key, self.LABEL, kind, value).hex()}"
+
+    def hashes(self, kind: str, value: str) -> tuple[str, ...]:
+        """`value` hashed under every version held, oldest first."""
+        return tuple(self.hash(kind, value, version) for version in self._keys)
+
+    @classmethod
+    def load(cls, keys_dir: Path, versions: Iterable[int]) -> SharingKeys:
+        """The key files of `versions` under `keys_dir/share`; a missing one is an error."""
+        folder = keys_dir / SHARE_KEYS_DIR
+        keys: dict[int, bytes] = {}
+        for version in versions:
+            path = folder / f"v{version}.key"
+            if not path.exists():
+                raise InvalidInput(
+                    f"the sharing key file {path} of version {version} is missing: restore "
+                    "it, or retire the version",
+                    "keys",
+                )
+            keys[version] = _read_or_create_key(path, SHARE_KEY_BYTES)
+        return cls(keys)
+
+    @staticmethod
+    def create(keys_dir: Path, version: int) -> Path:
+        """A new random key file for `version` (0600); refused if one exists."""
+        folder = keys_dir / SHARE_KEYS_DIR
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / f"v{version}.key"
+        if path.exists():
+            raise InvalidInput(f"a sharing key of version {version} exists already: {path}")
+        _create_key_file(path, os.urandom(SHARE_KEY_BYTES))
+        return path
+
+    def export(self, version: int) -> str:
+        """The text of an exported key file (what a member's `fundwall share hash` reads)."""
+        key = self._keys.get(version)
+        if key is None:
+            raise InvalidInput(f"no sharing key of version {version}", "version")
+        return f"{EXPORT_HEADER}\nversion={version}\nkey={key.hex()}\n"
+
+    @classmethod
+    def read_export(cls, path: Path) -> SharingKeys:
+        """The key of an exported key file, refused when others may read it."""
+        if not path.is_file():
+            raise InvalidInput(f"no such key file: {path}", "key_file")
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise InvalidInput(
+                f"key file {path} may be read by others (mode {mode:04o}); run: chmod 600 {path}",
+                "key_file",
+            )
+        lines = path.read_text(encoding="ascii").split()
+        fields = dict(line.partition("=")[::2] for line in lines[1:])
+        try:
+            if lines[0] != EXPORT_HEADER:
+                raise ValueError("header")
+            return cls({int(fields["version"]): bytes.fromhex(fields["key"])})
+        except (ValueError, KeyError, IndexError):
+            raise InvalidInput(f"{path} is not an exported sharing key", "key_file") from None
+
+
+EXPORT_HEADER = "fundwall-sharing-key"
 
 
 def audit_key(settings: Settings, *, create: bool = True) -> bytes:

@@ -21,7 +21,10 @@ from fundwall.bench.report import render
 from fundwall.bench.run import HEADLINE
 
 _FUNDWALL = "from fundwall.cli import main; main()"
-QUICK = ("--seconds", "0.3", "--baseline-rows", "2000", "--online-decisions", "300")
+QUICK = (
+    *("--seconds", "0.3", "--baseline-rows", "2000", "--online-decisions", "300"),
+    *("--share-entries", "2000", "--share-identifiers", "1000"),
+)
 
 
 def fundwall(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ import pyarrow as pa
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
-from fundwall.engine.controls import ControlBook, is_control_id
+from fundwall.engine.controls import ControlBook, ListKind, PartyKeys, is_control_id
 from fundwall.engine.core import DecisionCore
 from fundwall.engine.features import AccountDirectory, TxEvent
 from fundwall.engine.replay import replay
@@ -23,6 +23,15 @@ T0 = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
 """Monday 2024-03-04 09:00 in Beijing."""
 ID_HASH = {party: f"{i:064x}" for i, party in enumerate(("P1", "P2", "P3", "P4"), start=1)}
 PHONE_HASH = {party: f"{i:064x}" for i, party in enumerate(("P1", "P2", "P3", "P4"), start=11)}
+SHARED_ID = {
+    party: (f"v1:{i:064x}", f"v2:{i + 100:064x}")
+    for i, party in enumerate(("P1", "P2", "P3", "P4"), start=1)
+}
+"""Each holder's ID number under two sharing key versions, as the risk list names it."""
+SHARED_PHONE = {
+    party: (f"v1:{i:064x}", f"v2:{i + 100:064x}")
+    for i, party in enumerate(("P1", "P2", "P3", "P4"), start=11)
+}
 
 ACCOUNTS = (
     # account, bank, party, class, opening balance (fen)
@@ -119,11 +128,18 @@ def directory() -> AccountDirectory:
     return AccountDirectory.from_tables(accounts, parties)
 
 
+def party_keys(party: str) -> PartyKeys:
+    """A holder's keys: the server's ID hash and the shared hashes under both versions."""
+    shared = [(ListKind.ID_HASH, key) for key in SHARED_ID[party]]
+    shared += [(ListKind.PHONE_HASH, key) for key in SHARED_PHONE[party]]
+    return PartyKeys(ID_HASH[party], tuple(shared))
+
+
 def book(statuses: dict[str, AccountStatus] | None = None) -> ControlBook:
     """The accounts' bound accounts and holders' hashes, with the given statuses."""
     control_book = ControlBook(
         bound=dict(BOUND),
-        party_keys={a[0]: (ID_HASH[a[2]], PHONE_HASH[a[2]]) for a in ACCOUNTS},
+        party_keys={a[0]: party_keys(a[2]) for a in ACCOUNTS},
     )
     for account, status in (statuses or {}).items():
         control_book.set_status(account, status)

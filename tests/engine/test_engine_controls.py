@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from engine_fixtures import ID_HASH, PHONE_HASH, T0, Run, Verdict, book, tx
+from engine_fixtures import ID_HASH, SHARED_ID, SHARED_PHONE, T0, Run, Verdict, book, tx
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
@@ -288,8 +288,8 @@ def test_risk_list_hits_act_by_category_and_side(run: Run, policy: PolicySetting
         (ListKind.ACCOUNT, "F1", RiskCategory.MULE),
         (ListKind.DEVICE, "DEV-9", RiskCategory.CARD_DEALER),
         (ListKind.IP, "10.9.9.9", RiskCategory.AT_RISK_VICTIM),
-        (ListKind.PHONE_HASH, PHONE_HASH["P1"], RiskCategory.AT_RISK_VICTIM),
-        (ListKind.ID_HASH, ID_HASH["P2"], RiskCategory.FRAUD_ACCOUNT),
+        (ListKind.PHONE_HASH, SHARED_PHONE["P1"][0], RiskCategory.AT_RISK_VICTIM),
+        (ListKind.ID_HASH, SHARED_ID["P2"][1], RiskCategory.FRAUD_ACCOUNT),
     ]
     for i, (kind, key, category) in enumerate(entries, start=1):
         listed.put_entry(

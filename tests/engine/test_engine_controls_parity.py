@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine_fixtures import ACCOUNTS, ID_HASH, PHONE_HASH, T0, book, run_bulk, run_online
+from engine_fixtures import (
+    ACCOUNTS,
+    ID_HASH,
+    SHARED_ID,
+    SHARED_PHONE,
+    T0,
+    book,
+    run_bulk,
+    run_online,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,8 +78,11 @@ def books(draw: st.DrawFn) -> ControlBook:
         ListKind.ACCOUNT: NUMBERS,
         ListKind.DEVICE: [d for d in DEVICES if d],
         ListKind.IP: [a for a in IPS if a],
-        ListKind.ID_HASH: list(ID_HASH.values()),
-        ListKind.PHONE_HASH: list(PHONE_HASH.values()),
+        ListKind.ID_HASH: [key for keys in SHARED_ID.values() for key in keys],
+        ListKind.PHONE_HASH: [key for keys in SHARED_PHONE.values() for key in keys],
+        # The same strings as the ID hashes: an entry of another kind must not match them.
+        ListKind.CREDIT_CODE_HASH: [key for keys in SHARED_ID.values() for key in keys],
+        ListKind.MERCHANT: ["M-0001"],
     }
     for i in range(draw(st.integers(0, 5))):
         kind = draw(st.sampled_from(list(ListKind)))

@@ -126,12 +126,12 @@ def test_punishment_and_list_reasons() -> None:
     assert local_time(micros(T0, "t") + 10**12) in zh
     rule_id, zh, en, values = only_reason(hit)
     assert rule_id == "HC22"
-    assert zh.startswith("收款账户在共享风险名单上：涉诈账户（公安机关确认，报送机构PSB350200）")
+    assert zh.startswith("收款账户在共享风险名单上：涉诈账户（公安机关确认）")
+    assert "PSB350200" not in zh + en  # who reported an entry is not told to other members
     assert en.startswith("the receiving account is on the shared risk list: fraud account")
     assert values == {
         "category": "fraud_account",
         "evidence": "police_confirmed",
-        "reporting_member": "PSB350200",
     }
 
 

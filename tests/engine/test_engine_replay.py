@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from fundwall.cli import app
 from fundwall.config import PolicySettings
-from fundwall.crypto import Keyring
+from fundwall.crypto import Keyring, SharingKeys
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
@@ -55,8 +55,10 @@ runner = CliRunner()
 
 def region_controls(region: Path, keyring: Keyring) -> ControlBook:
     """The region's own statuses plus orders and list entries on accounts that move money:
-    stops and freezes from the middle of the period, mules listed, a dealer punished."""
-    book = region_book(region, keyring)
+    stops and freezes from the middle of the period, mules listed, a dealer punished, a
+    holder listed by the shared hash of the ID number under an older of two key versions."""
+    sharing = SharingKeys({1: b"\x01" * 32, 2: b"\x02" * 32})
+    book = region_book(region, keyring, sharing)
     transactions = read_table(region, "transactions")
     ts = transactions["ts"].cast(pa.int64()).to_numpy()
     middle, late = int(ts[len(ts) // 2]), int(ts[3 * len(ts) // 4])
@@ -83,9 +85,15 @@ def region_controls(region: Path, keyring: Keyring) -> ControlBook:
             RiskEntry(i, ListKind.ACCOUNT, account, category, Evidence.POLICE_CONFIRMED, "301",
                       middle, NEVER_US)
         )  # fmt: skip
-    id_hash = book.party_keys[payers[2]][0]
+    id_hash = book.party_keys[payers[2]].id_hash
     assert id_hash is not None
     book.put_listing(Listing(1, id_hash, ts[0], NEVER_US))
+    (kind, shared), *_ = book.party_keys[payers[3]].shared
+    assert shared.startswith("v1:")
+    book.put_entry(
+        RiskEntry(50, kind, shared, RiskCategory.MULE, Evidence.MEMBER_VERIFIED, "301",
+                  middle, NEVER_US)
+    )  # fmt: skip
     return book
 
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 import marshal
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from engine_fixtures import COUNTING_PACK, STRICTER_PACK, TEST_PACK
-from engine_store import seed, service_opener, transaction
+from engine_store import phone, seed, service_opener, transaction
 from sqlalchemy import Engine, func, insert, select
 
 from fundwall.accounts.controls import lift_restriction, restrict, set_account_status
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
-from fundwall.crypto import Keyring
+from fundwall.crypto import Keyring, SharingKeys
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.errors import Conflict
@@ -26,6 +27,7 @@ from fundwall.engine.registry import ENGINE_ACTOR, PackStatus, pack_records
 from fundwall.engine.rules import default_pack
 from fundwall.engine.service import DecisionService
 from fundwall.rulepacks.registry import promote, register_pack, set_shadow
+from fundwall.sharing.keys import rotate_sharing_key
 from fundwall.sharing.risk_list import list_risk
 from fundwall.store import DatabaseUnavailableError, UnitOfWork
 from fundwall.store.engine_tables import EngineSnapshotRow
@@ -179,9 +181,11 @@ def test_changes_to_the_controls_hold_from_the_next_transaction(
     uow_factory: UowFactory,
     stream: Stream,
     hashes: dict[str, tuple[str, str]],
+    tmp_path: Path,
 ) -> None:
     live(uow_factory, TEST_PACK, "test.yaml")
-    service = open_service()
+    keys_dir = tmp_path / "keys"
+    service = open_service(keys_dir=keys_dir)
     assert service.decide(stream("A1", "B1", 100)).action is Action.PASS
     with uow_factory() as uow:
         stop = restrict(uow, ACTOR, "A1", RestrictionKind.STOP_PAYMENT, reason="止付令 2024-7")
@@ -193,9 +197,13 @@ def test_changes_to_the_controls_hold_from_the_next_transaction(
     with uow_factory() as uow:
         set_account_status(uow, ACTOR, "B1", AccountStatus.CLOSED, "closed online")
     assert service.decide(stream("A1", "B1", 100)).reasons[0].rule_id == "HC07"
+    # A sharing key made while the service runs: it hashes its customers under it at once.
+    with uow_factory() as uow:
+        version = rotate_sharing_key(uow, ACTOR, keys_dir)
+    shared = SharingKeys.load(keys_dir, (version,)).hash("phone", phone("P4"))
     with uow_factory() as uow:
         list_risk(
-            uow, ACTOR, ListKind.PHONE_HASH, hashes["P4"][1], RiskCategory.AT_RISK_VICTIM,
+            uow, ACTOR, ListKind.PHONE_HASH, shared, RiskCategory.AT_RISK_VICTIM,
             Evidence.MEMBER_VERIFIED, "301",
         )  # fmt: skip
     warned = service.decide(stream("D1", "A1", 100))

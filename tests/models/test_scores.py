@@ -163,6 +163,7 @@ def test_flagged_accounts_become_cases_once(store: Platform) -> None:
 def test_accounts_on_the_risk_list_are_the_known_fraud(store: Platform) -> None:
     listed = _scores_of_one_account(store)
     with store.unit_of_work() as uow:
+        bank = uow.session.get_one(AccountRow, listed).institution_code
         list_risk(
             uow,
             store.operator,
@@ -171,6 +172,7 @@ def test_accounts_on_the_risk_list_are_the_known_fraud(store: Platform) -> None:
             RiskCategory.MULE,
             Evidence.POLICE_CONFIRMED,
             "301",
+            bank=bank,
             valid_from=datetime(2024, 1, 1, tzinfo=UTC),
         )
         run = refresh_account_scores(uow, store.operator)

@@ -32,7 +32,7 @@ def test_entries_round_trip_and_are_retracted(uow_factory: Uow, clock: FixedCloc
             valid_until=now + timedelta(days=30),
         )  # fmt: skip
         account = list_risk(
-            uow, HUB, ListKind.ACCOUNT, "6222021234567890123", MULE, VERIFIED, "301"
+            uow, HUB, ListKind.ACCOUNT, "6222021234567890123", MULE, VERIFIED, "301", bank="301"
         )
     with uow_factory() as uow:
         loaded = load_book(uow.session)
@@ -40,20 +40,23 @@ def test_entries_round_trip_and_are_retracted(uow_factory: Uow, clock: FixedCloc
     (ip,) = loaded.entries[ListKind.IP]["10.0.0.9"].values()
     assert (ip.category, ip.evidence, ip.member) == (MULE, VERIFIED, "301")
     assert ip.end_us == micros(now + timedelta(days=30), "t")
-    assert (first.actor, first.action, first.subject) == ("user:hub", "list_risk", "risk_list:ip")
+    assert (first.actor, first.action, first.subject) == ("user:hub", "list_risk", "risk_list:301")
     assert second.details["key"] == "6222***********0123"
     clock.advance(timedelta(days=1))
     with uow_factory() as uow:
-        retract_risk(uow, OPERATOR, entry)
+        retract_risk(uow, OPERATOR, entry, "reported in error")
         (record,) = uow.audit.tail(1)
         reloaded = load_book(uow.session)
-    assert (record.action, record.details) == ("retract_risk", {"entry": entry})
+    assert (record.action, record.details) == (
+        "retract_risk",
+        {"entry": entry, "member": "301", "reason": "reported in error"},
+    )
     assert reloaded.entries[ListKind.IP]["10.0.0.9"][entry].end_us == micros(clock.now(), "t")
     with uow_factory() as uow:
         with pytest.raises(Conflict, match="retracted already"):
-            retract_risk(uow, HUB, entry)
+            retract_risk(uow, HUB, entry, "again")
         with pytest.raises(NotFound):
-            retract_risk(uow, HUB, 12345)
+            retract_risk(uow, HUB, 12345, "no such entry")
     assert account != entry
 
 
@@ -84,5 +87,5 @@ def test_only_actors_with_the_right_keep_the_list(uow_factory: Uow) -> None:
             with pytest.raises(PermissionDenied, match="manage_risk_list"):
                 list_risk(uow, actor, ListKind.DEVICE, "dev-2", MULE, VERIFIED, "301")
             with pytest.raises(PermissionDenied, match="manage_risk_list"):
-                retract_risk(uow, actor, entry)
+                retract_risk(uow, actor, entry, "not mine to retract")
             assert [r.action for r in uow.audit.tail(2)] == ["list_risk"]

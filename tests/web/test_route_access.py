@@ -34,8 +34,11 @@ from fundwall.auth import Actor, Passwords, Role
 from fundwall.auth.roles import Permission
 from fundwall.cases import CaseKind, add_evidence, open_case
 from fundwall.domain.identity.account_number import luhn_check_digit
+from fundwall.engine.controls import Evidence, ListKind, RiskCategory
 from fundwall.members import add_user, list_users
 from fundwall.models.registry import register_model
+from fundwall.sharing.model import NewEntry
+from fundwall.sharing.risk_list import publish_entries
 from fundwall.store import open_database
 from models.factory import make_model  # tests/models/factory.py
 
@@ -122,6 +125,30 @@ def _trace(records: Records) -> dict[str, Any]:
     start = {"source": "报案-R", "account_no": records.values["account_no"],
              "at": QUERY_PERIOD[0].isoformat(), "amount_fen": 100}  # fmt: skip
     return {"json": {"starts": [start]}}
+
+
+LISTED: Final = "6222029999999991"
+"""An account outside the region that both members list (entries 1 and 2)."""
+
+
+def _share_entries(records: Records) -> dict[str, Any]:
+    entry = {"kind": "account", "key": "6222029999999992", "bank": "B9",
+             "category": "mule", "evidence": "member_verified"}  # fmt: skip
+    return {"json": {"entries": [entry]}}
+
+
+def _share_file(records: Records) -> dict[str, Any]:
+    text = "kind,key,bank,category,evidence\naccount,6222029999999993,B9,mule,member_verified\n"
+    return {"content": text.encode(), "headers": {"content-type": "text/csv"}}
+
+
+def _share_match(records: Records) -> dict[str, Any]:
+    text = f"kind,key,bank\naccount,{LISTED},B9\n"
+    return {"content": text.encode(), "headers": {"content-type": "text/csv"}}
+
+
+def _share_retract(records: Records) -> dict[str, Any]:
+    return {"json": {"reason": "reported in error"}}
 
 
 def _trace_batch(records: Records) -> dict[str, Any]:
@@ -337,6 +364,22 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/returns/{plan_id}/shares/{share_id}/execute"): needs(
         P.EXECUTE_ORDERS, data={"transfer_ref": "RT-1"}, fill={"share_id": "{plan_id}"}
     ),
+    # The sharing hub: entries 1 and 2 are the members' own (`{share_entry}`, published by the
+    # served console).
+    ("POST", "/v1/share/entries"): needs(P.PUBLISH_RISK, body=_share_entries),
+    ("POST", "/v1/share/entries/file"): needs(P.PUBLISH_RISK, body=_share_file),
+    ("GET", "/v1/share/entries/{entry_id}"): needs(
+        P.QUERY_RISK_LIST, fill={"entry_id": "{share_entry}"}
+    ),
+    ("POST", "/v1/share/entries/{entry_id}/retract"): needs(
+        P.PUBLISH_RISK, body=_share_retract, fill={"entry_id": "{share_entry}"}
+    ),
+    ("GET", "/v1/share/query"): needs(P.QUERY_RISK_LIST, params={"kind": "account", "key": LISTED}),
+    ("POST", "/v1/share/match"): needs(P.QUERY_RISK_LIST, body=_share_match),
+    ("GET", "/v1/share/feed"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/v1/share/events"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/v1/share/keys"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/v1/share/rekey"): needs(P.PUBLISH_RISK),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
@@ -420,6 +463,18 @@ def served(
         _, also_shown = store_trace(uow, region, records[region.first_bank])
     hidden = world[1]
     hidden[region.police_unit] = hidden[region.police_unit] - shown - also_shown
+    with console.uow() as uow:
+        for number, bank in enumerate((region.first_bank, region.second_bank), start=1):
+            listed = NewEntry(
+                ListKind.ACCOUNT, LISTED, RiskCategory.MULE, Evidence.MEMBER_VERIFIED, bank="B9"
+            )
+            published = publish_entries(uow, Actor.operator("test"), [listed], member=bank)
+            assert published.ids == [number]
+    for owner in records:  # each member's own entry; the police unit's is the first's
+        records[owner] = records[owner].adding(
+            share_entry="2" if owner == region.second_bank else "1"
+        )
+    console.app.state.share_event_seconds = 0  # the event stream answers what it has, and ends
     with console.uow() as uow:
         model = register_model(uow, Actor.operator("test"), make_model()).version
     for owner in records:

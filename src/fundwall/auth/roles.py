@@ -56,7 +56,15 @@ class Permission(StrEnum):
     own accounts and only the measures a bank takes itself (non-counter suspension, the
     statuses it reports); stop-payments and freezes are legal orders."""
     MANAGE_RISK_LIST = "manage_risk_list"
-    """Put identifiers on the shared risk list (风险名单) and retract entries."""
+    """Keep the shared risk list (风险名单) as the hub: list identifiers for a member, retract
+    any entry, suspend a member's publishing, rotate and retire the sharing keys, see the
+    counts by category, member and month."""
+    PUBLISH_RISK = "publish_risk"
+    """Publish the member's identifiers to the shared risk list (one, or a file of many),
+    retract the member's own entries, list its entries to re-key."""
+    QUERY_RISK_LIST = "query_risk_list"
+    """Read the shared risk list: query one identifier, bulk-match a file, follow the feed of
+    new and retracted entries (an entry's reporter and notes only of the member's own)."""
     PUNISH = "punish"
     """Put persons on the punishment list (联合惩戒) and lift listings."""
     VIEW_CASES = "view_cases"
@@ -158,6 +166,8 @@ _ANALYST: Final = frozenset(
         Permission.WORK_CASES,
         Permission.SEND_CLUES,
         Permission.EXECUTE_ORDERS,
+        Permission.PUBLISH_RISK,
+        Permission.QUERY_RISK_LIST,
     }
 )
 _POLICE: Final = frozenset(
@@ -182,6 +192,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.PROMOTE_MODELS,
                 Permission.MANAGE_USERS,
                 Permission.MANAGE_RISK_LIST,
+                Permission.QUERY_RISK_LIST,
                 Permission.PUNISH,
             }
         ),
@@ -201,6 +212,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.VIEW_CASES,
                 Permission.SEND_CLUES,
                 Permission.EXECUTE_ORDERS,
+                Permission.PUBLISH_RISK,
+                Permission.QUERY_RISK_LIST,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,

@@ -54,6 +54,13 @@ GOALS: Final = (
     Goal("console_api_ratio", "<=", 1.5, "×", "API call with the console ÷ without"),
     Goal("ingest_rows_per_s", ">=", 10_000, "rows/s", "a Parquet upload read and validated"),
     Goal("trace_p99_ms", "<=", 50, "ms", "6-hop trace of a victim report, index built, p99"),
+    Goal(
+        "share_match_ids_per_s",
+        ">=",
+        1_000_000,
+        "ids/s",
+        "bulk match of hashed ids against the risk list, file to file",
+    ),
 )
 
 

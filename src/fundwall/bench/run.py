@@ -1,5 +1,6 @@
 """The whole benchmark over one region folder: replay, pandas baseline, online, the rule
-pack alone, the console's cost to an API call, file validation, HTTP, funds-chain tracing.
+pack alone, the console's cost to an API call, file validation, HTTP, funds-chain tracing,
+and the sharing hub (publishing, bulk matching; it needs no region).
 
 `run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
 same run's baselines and ratios, the goals' verdicts, then the details of each measurement
@@ -24,6 +25,7 @@ from fundwall.bench.model import measure_model
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.bench.rules import measure_rules
+from fundwall.bench.sharing import measure_sharing
 from fundwall.bench.tracing import measure_tracing
 from fundwall.engine.features import AccountDirectory
 from fundwall.region import read_table
@@ -47,6 +49,11 @@ HEADLINE = (
     "console_api_ratio",
     "ingest_rows_per_s",
     "trace_p99_ms",
+    "share_match_ids_per_s",
+    "share_match_baseline_ids_per_s",
+    "share_match_vs_baseline",
+    "share_publish_per_s",
+    "share_index_mb",
 )
 """The figures the goals judge, with their baselines, first in the result in this order."""
 
@@ -69,6 +76,9 @@ class BenchOptions:
     console_calls: int = 200
     trace_reports: int = 2_000
     trace_extend_rows: int = 20_000
+    share_entries: int = 2_500_000
+    """Entries of the sharing hub's list (the seed's branch shared 2.5 million)."""
+    share_identifiers: int = 1_000_000
     http: HttpLoad = field(default_factory=HttpLoad)
     shell_baseline: bool = True
     replay_timeout: float = 1_800.0
@@ -98,6 +108,12 @@ def run_benchmark(
         region,
         reports=options.trace_reports,
         extend_rows=options.trace_extend_rows,
+        timeout=options.replay_timeout,
+    )
+    tell("sharing hub: publishing, the index, bulk matching (child process)")
+    sharing = measure_sharing(
+        entries=options.share_entries,
+        identifiers=options.share_identifiers,
         timeout=options.replay_timeout,
     )
     tell("pandas baseline")
@@ -131,6 +147,7 @@ def run_benchmark(
     }
     figures.update(http)
     figures.update(tracing)
+    figures.update(sharing)
     ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
     figures["replay_vs_baseline"] = round(ratio, 1)
     # CPU time hardly counts the waits that other work on the machine causes; the replay's

@@ -98,3 +98,7 @@ _models_commands.register(app)
 from fundwall.cli import scores as _scores_commands  # noqa: E402
 
 _scores_commands.register(app)
+
+from fundwall.cli import share as _share_commands  # noqa: E402
+
+_share_commands.register(app)

@@ -67,6 +67,12 @@ def bench(
     online_decisions: Annotated[
         int, typer.Option(help="Decisions timed one by one in process.", min=1)
     ] = 20_000,
+    share_entries: Annotated[
+        int, typer.Option(help="Entries of the sharing hub's list.", min=10)
+    ] = 2_500_000,
+    share_identifiers: Annotated[
+        int, typer.Option(help="Hashed identifiers of the member's file it matches.", min=10)
+    ] = 1_000_000,
     shell_baseline: Annotated[
         bool,
         typer.Option(help="Also load the same app over a trivial decision service."),
@@ -104,6 +110,8 @@ def bench(
         seed=None if region is not None else seed,
         baseline_rows=baseline_rows,
         online_decisions=online_decisions,
+        share_entries=share_entries,
+        share_identifiers=share_identifiers,
         http=replace(HttpLoad(), seconds=seconds, warm_up_seconds=min(2.0, seconds)),
         shell_baseline=shell_baseline,
     )

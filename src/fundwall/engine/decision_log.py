@@ -50,6 +50,7 @@ from fundwall.domain.errors import Conflict
 from fundwall.domain.identity import ResidentId
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.controls.book import PartyHasher, PartyKeys
 from fundwall.engine.features import AccountDirectory, TxEvent
 from fundwall.engine.features.catalog import NEVER
 from fundwall.engine.features.directory import CLASS_CODES, ReportedAccount
@@ -263,11 +264,11 @@ class DecisionLog:
             return frozenset(connection.scalars(query))
 
     def account_reports(
-        self, since: int, keyring: Keyring | None
-    ) -> list[tuple[ReportedAccount, str | None, tuple[str, str | None]]]:
+        self, since: int, keyring: Keyring | None, hasher: PartyHasher | None = None
+    ) -> list[tuple[ReportedAccount, str | None, PartyKeys]]:
         """Accounts members reported after revision `since`, in report order: each as the
         directory takes it (an unknown opening as `NEVER`, as the directory reads a null one),
-        with its bound account and its holder's (ID hash, phone hash)."""
+        with its bound account and its holder's keys (with `hasher`, the shared hashes too)."""
         query = (
             select(
                 AccountRow.account_no,
@@ -281,6 +282,7 @@ class DecisionLog:
                 PartyRow.id_number_enc,
                 PartyRow.id_number_hash,
                 PartyRow.phone_hash,
+                PartyRow.phone_enc,
             )
             .join(PartyRow, PartyRow.party_id == AccountRow.party_id)
             .where(AccountRow.revision > since)
@@ -310,7 +312,12 @@ class DecisionLog:
                     birth.year * 10000 + birth.month * 100 + birth.day if birth else -1,
                     phones,
                 )
-                reports.append((account, row.bound_account, (row.id_number_hash, row.phone_hash)))
+                keys = (
+                    hasher.of_stored(row.kind, row.id_number_hash, row.id_number_enc, row.phone_enc)
+                    if hasher is not None
+                    else PartyKeys(row.id_number_hash)
+                )
+                reports.append((account, row.bound_account, keys))
         return reports
 
     def last_decision_id(self) -> int:

@@ -51,8 +51,13 @@ from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal, admit, admit_logins, login_changes, refusals
 from fundwall.engine.controls import ControlBook
-from fundwall.engine.controls.book import region_book
-from fundwall.engine.controls.changes import apply_changes, load_book
+from fundwall.engine.controls.book import PartyHasher, region_book
+from fundwall.engine.controls.changes import (
+    apply_changes,
+    last_share_key_revision,
+    load_book,
+    sharing_keys,
+)
 from fundwall.engine.core import DecisionCore, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog, Logged
 from fundwall.engine.features import AccountDirectory, settle_gc
@@ -78,15 +83,19 @@ class DecisionService:
         log: DecisionLog | None = None,
         *,
         keyring: Keyring | None = None,
+        keys_dir: Path | None = None,
         snapshot_every: int | None = None,
         account_holders: frozenset[str] = frozenset(),
     ) -> None:
         """Use `open` or `from_region`; this wires parts already built. `account_holders`
-        are the codes of the region's banks and payment institutions."""
+        are the codes of the region's banks and payment institutions; `keys_dir` holds the
+        regional sharing keys' files."""
         self.core = core
         self.log = log
         self._account_holders = account_holders
         self._keyring = keyring
+        self._keys_dir = keys_dir
+        self._hasher: PartyHasher | None = None
         self._snapshot_every = snapshot_every
         self._lock = threading.Lock()
         self._seen = SeenIds()
@@ -134,17 +143,22 @@ class DecisionService:
         *,
         policy: PolicySettings | None = None,
         keyring: Keyring | None = None,
+        keys_dir: Path | None = None,
         snapshot_every: int | None = None,
     ) -> DecisionService:
         """A service over an open decision log (`fundwall.bootstrap` opens one); without
-        `keyring` holders' ages are unknown to the features."""
+        `keyring` holders' ages are unknown to the features, and without `keyring` and
+        `keys_dir` (the sharing keys' files) the risk list's ID, credit code and phone
+        entries match nobody."""
         placeholder = DecisionCore(
             AccountDirectory.empty(),
             ControlBook(),
             policy if policy is not None else get_settings().policy,
             default_pack(),
         )
-        service = cls(placeholder, log, keyring=keyring, snapshot_every=snapshot_every)
+        service = cls(
+            placeholder, log, keyring=keyring, keys_dir=keys_dir, snapshot_every=snapshot_every
+        )
         service._rebuild()
         return service
 
@@ -155,7 +169,8 @@ class DecisionService:
         revision = log.head()
         with UnitOfWork(log.database, clock=log.clock) as uow:
             live, shadow = ensure_live(uow)
-            book = load_book(uow.session)
+            self._hasher = self._party_hasher(uow.session)
+            book = load_book(uow.session, self._hasher)
             champion, trial = _running(uow.session)
         directory, digest = log.directory(self._keyring)
         self._account_holders = log.account_holders()
@@ -209,8 +224,15 @@ class DecisionService:
         if head == self._revision:
             return
         with UnitOfWork(log.database, clock=log.clock) as uow:
+            rekeyed = last_share_key_revision(uow.session) > self._revision
+        if rekeyed:
+            # A sharing key version came or went: every holder's shared hashes change.
+            self._rebuild()
+            return
+        with UnitOfWork(log.database, clock=log.clock) as uow:
             apply_changes(uow.session, self.core.book, self._revision)
-            for account, bound, keys in log.account_reports(self._revision, self._keyring):
+            reports = log.account_reports(self._revision, self._keyring, self._hasher)
+            for account, bound, keys in reports:
                 self.core.report_account(account)
                 self.core.book.party_keys[account.account_no] = keys
                 if bound is not None:
@@ -222,6 +244,13 @@ class DecisionService:
             if last_model_revision(uow.session) > self._revision:
                 self.core.set_model(*_running(uow.session))
         self._revision = head
+
+    def _party_hasher(self, session: Session) -> PartyHasher | None:
+        """What makes holders' list keys: the keyring and the accepted sharing keys."""
+        if self._keyring is None:
+            return None
+        sharing = None if self._keys_dir is None else sharing_keys(session, self._keys_dir)
+        return PartyHasher(self._keyring, sharing)
 
     def bank_of(self, account_no: str) -> str | None:
         """The bank holding an account in the engine's directory: for admission, and for how

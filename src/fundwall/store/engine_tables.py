@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundwall.store.tables import DEVICE, ENUM, HASH_HEX, ID, Base, SurrogateKey
@@ -94,21 +94,34 @@ class AccountStatusChangeRow(Base):
 
 
 class RiskListEntryRow(Base):
-    """An entry of the shared risk list (风险名单): an account, a keyed hash of an ID number or
-    a phone, a device or an IP, with its category, evidence level and reporting member."""
+    """An entry of the shared risk list (风险名单): an account (with its bank), the shared hash
+    of a resident ID, a credit code or a phone (`vN:<hex>`, `key_version` N), a device, an IP
+    or a merchant, with its category, evidence level and reporting member.
+
+    `reference` and `note` are the reporting member's own (only it reads them); a retraction
+    says who and why; `replaces` names the entry a re-keyed publication took the place of.
+    The change history is `risk_list_events` (`fundwall.store.sharing_tables`).
+    """
 
     __tablename__ = "risk_list_entries"
-    __table_args__ = (Index(None, "kind", "key"),)
+    __table_args__ = (Index(None, "kind", "key"), Index(None, "reporting_member", "created_at"))
 
     id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(ENUM))
     key: Mapped[str] = mapped_column(String(DEVICE))
+    bank: Mapped[str | None] = mapped_column(String(ID))
+    key_version: Mapped[int | None] = mapped_column(Integer, index=True)
     category: Mapped[str] = mapped_column(String(ENUM))
     evidence: Mapped[str] = mapped_column(String(ENUM))
     reporting_member: Mapped[str] = mapped_column(String(ID))
+    reference: Mapped[str | None] = mapped_column(String(ID))
+    note: Mapped[str | None] = mapped_column(String(REASON))
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime | None]
     retracted_at: Mapped[datetime | None]
+    retracted_by: Mapped[str | None] = mapped_column(String(AUDIT_ACTOR))
+    retract_reason: Mapped[str | None] = mapped_column(String(REASON))
+    replaces: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
     revision: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -24,11 +24,13 @@ from fundwall.api.clues import clue_router
 from fundwall.api.member_data import member_data_router
 from fundwall.api.orders import order_router
 from fundwall.api.returns import router as return_router
+from fundwall.api.sharing import share_router
 from fundwall.api.traces import trace_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
 from fundwall.rulepacks.library import PackLibrary
+from fundwall.sharing.index import RiskIndex
 from fundwall.web.errors import install_error_pages
 from fundwall.web.middleware import STATIC_PATH, SecurityHeaders, TrustedFront
 from fundwall.web.pages import console_routers
@@ -75,6 +77,8 @@ def install_console(
     app.include_router(order_router(keyring))
     app.include_router(trace_router())
     app.include_router(clue_router(keyring))
+    app.state.fundwall_risk_index = RiskIndex()
+    app.include_router(share_router(app.state.fundwall_risk_index))
     app.include_router(case_router())
     app.include_router(return_router)
     for router in console_routers():

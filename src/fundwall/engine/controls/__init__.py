@@ -11,7 +11,14 @@ read a `ControlBook`, filled from a region's accounts or from the store
 with an audit record.
 """
 
-from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry
+from fundwall.engine.controls.book import (
+    ControlBook,
+    Listing,
+    PartyHasher,
+    PartyKeys,
+    Restriction,
+    RiskEntry,
+)
 from fundwall.engine.controls.bulk import BulkControls
 from fundwall.engine.controls.model import (
     CONTROL_IDS,
@@ -39,6 +46,8 @@ __all__ = [
     "ListRole",
     "Listing",
     "OnlineControls",
+    "PartyHasher",
+    "PartyKeys",
     "Restriction",
     "RestrictionKind",
     "RiskCategory",

@@ -10,6 +10,12 @@ transactions sees what was in effect at their time, and an expired order stops b
 The book is filled from a region's accounts table (`from_accounts`) or from the store
 (`fundwall.engine.controls.changes.load_book`), and updated in place as the store changes
 (`put_*`, `set_status`): entries are keyed by id, so reading a changed row again replaces it.
+
+A holder is known to the punishment list by the keyed hash of the ID number under the
+server's own key (the hub keeps that list), and to the shared risk list by the shared hashes
+of the ID number (or a firm's credit code) and the phone under every sharing key version the
+hub accepts (`PartyHasher`): an entry published under an older version still matches until
+that version is retired.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 import pyarrow as pa
 
-from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
+from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring, SharingKeys
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls.model import (
@@ -34,8 +41,56 @@ from fundwall.engine.controls.model import (
 from fundwall.engine.features.inputs import micros
 from fundwall.region import read_table
 
-PartyKeys = tuple[str | None, str | None]
-"""(ID number hash, phone hash) of an account's holder; None where unknown."""
+PERSON: Final = "person"
+"""The party kind whose identity is a resident ID (a firm's is a unified credit code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyKeys:
+    """What the lists know an account's holder by: the keyed hash of the ID number under
+    the server's key (the punishment list; None where unknown), and the risk list's keys,
+    (kind, `vN:<hex>`) of the ID number or credit code and of the phone under every accepted
+    sharing key version."""
+
+    id_hash: str | None = None
+    shared: tuple[tuple[ListKind, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PartyHasher:
+    """Makes holders' `PartyKeys`: the server's keyed hash with `keyring`, the shared hashes
+    with `sharing` (every version it holds); stored identities are decrypted with `keyring`
+    first. Without sharing keys a holder has no risk list keys."""
+
+    keyring: Keyring | None
+    sharing: SharingKeys | None
+
+    def of_raw(
+        self, kind: str, id_number: str, phone: str | None, id_hash: str | None = None
+    ) -> PartyKeys:
+        """The keys of a holder from the raw ID number (or credit code) and phone;
+        `id_hash` when the server's hash is known already."""
+        if id_hash is None and self.keyring is not None:
+            id_hash = self.keyring.keyed_hash(ID_HASH_KIND, id_number)
+        shared: list[tuple[ListKind, str]] = []
+        if self.sharing is not None:
+            id_kind = ListKind.ID_HASH if kind == PERSON else ListKind.CREDIT_CODE_HASH
+            assert id_kind.hash_kind is not None
+            shared += [(id_kind, h) for h in self.sharing.hashes(id_kind.hash_kind, id_number)]
+            if phone:
+                shared += [
+                    (ListKind.PHONE_HASH, h) for h in self.sharing.hashes(PHONE_HASH_KIND, phone)
+                ]
+        return PartyKeys(id_hash, tuple(shared))
+
+    def of_stored(
+        self, kind: str, id_hash: str | None, id_number_enc: bytes, phone_enc: bytes | None
+    ) -> PartyKeys:
+        """The keys of a stored holder (identity encrypted, server hash beside it)."""
+        if self.keyring is None or self.sharing is None or not self.sharing.versions:
+            return PartyKeys(id_hash)
+        phone = None if phone_enc is None else self.keyring.decrypt(phone_enc)
+        return self.of_raw(kind, self.keyring.decrypt(id_number_enc), phone, id_hash)
 
 
 def period_us(start: datetime, *ends: datetime | None) -> tuple[int, int]:
@@ -160,19 +215,19 @@ class ControlBook:
         return [listing for by_id in self.punished.values() for listing in by_id.values()]
 
 
-def region_book(folder: Path, keyring: Keyring | None = None) -> ControlBook:
+def region_book(
+    folder: Path, keyring: Keyring | None = None, sharing: SharingKeys | None = None
+) -> ControlBook:
     """The control book of a region folder: its accounts' statuses and bound accounts and,
-    with `keyring`, the keyed hashes of each holder's ID number and phone (so the risk and
-    punishment lists, which hold such hashes, match the region's people)."""
+    with `keyring` and `sharing`, each holder's keys (so the punishment list, by the server's
+    keyed hash, and the risk list, by shared hashes, match the region's people)."""
     accounts = read_table(folder, "accounts")
     keys: dict[str, PartyKeys] = {}
-    if keyring is not None:
-        parties = read_table(folder, "parties").select(["party_id", "id_number", "phone"])
+    if keyring is not None or sharing is not None:
+        hasher = PartyHasher(keyring, sharing)
+        parties = read_table(folder, "parties").select(["party_id", "kind", "id_number", "phone"])
         hashed = {
-            p["party_id"]: (
-                keyring.keyed_hash(ID_HASH_KIND, p["id_number"]),
-                keyring.keyed_hash(PHONE_HASH_KIND, p["phone"]) if p["phone"] else None,
-            )
+            p["party_id"]: hasher.of_raw(p["kind"], p["id_number"], p["phone"])
             for p in parties.to_pylist()
         }
         holders = accounts.select(["account_no", "party_id"]).to_pylist()

@@ -124,14 +124,19 @@ def _amounts(policy: PolicySettings) -> tuple[I64, I64]:
     return np.array(rows, dtype=np.int64).reshape(-1, 6), starts
 
 
-_LIST_KINDS: Final = (
-    ListKind.ACCOUNT,
-    ListKind.DEVICE,
-    ListKind.IP,
-    ListKind.ID_HASH,
-    ListKind.PHONE_HASH,
-)
-"""The order of the key spaces in the combined code space of list entries."""
+_SPACES: Final = 5
+_LIST_SPACE: Final = {
+    ListKind.ACCOUNT: 0,
+    ListKind.DEVICE: 1,
+    ListKind.IP: 2,
+    ListKind.ID_HASH: 3,
+    ListKind.CREDIT_CODE_HASH: 3,
+    ListKind.PHONE_HASH: 4,
+}
+"""The key space of each kind in the combined code space of list entries (a holder's ID and
+credit code hashes share the identity codes); a merchant names nothing a transaction has."""
+_HOLDER_SPACES: Final = 3
+"""The spaces from this one on are holders' (identity, phone), keyed by kind and key."""
 
 
 @dataclass(frozen=True)
@@ -200,18 +205,22 @@ class BulkControls:
         for account, bound in book.bound.items():
             if account in code_of:
                 self.bound[code_of[account]] = code_of.get(bound, -1)
+        # A holder's identity (the server's ID hash and the shared hashes of the ID or credit
+        # code under every version) is one code; so is a phone under every version.
         id_code: dict[str, int] = {}
         phone_code: dict[str, int] = {}
         self.id_hash = np.full(n_acc, -1, dtype=np.int64)
         self.phone_hash = np.full(n_acc, -1, dtype=np.int64)
-        for account, (id_hash, phone_hash) in book.party_keys.items():
+        for account, keys in book.party_keys.items():
             code = code_of.get(account)
             if code is None:
                 continue
-            if id_hash is not None:
-                self.id_hash[code] = id_code.setdefault(id_hash, len(id_code))
-            if phone_hash is not None:
-                self.phone_hash[code] = phone_code.setdefault(phone_hash, len(phone_code))
+            identity = [_keyed(k, key) for k, key in keys.shared if k is not ListKind.PHONE_HASH]
+            phones = [_keyed(k, key) for k, key in keys.shared if k is ListKind.PHONE_HASH]
+            if keys.id_hash is not None:
+                identity.insert(0, keys.id_hash)
+            self.id_hash[code] = _code_of(id_code, identity)
+            self.phone_hash[code] = _code_of(phone_code, phones)
         self.restrictions = intervals(
             n_acc,
             [code_of.get(r.account_no, -1) for r in book.all_restrictions()],
@@ -231,28 +240,28 @@ class BulkControls:
             [id_code.get(listing.id_hash, -1) for listing in listings],
             [(listing.start_us, listing.end_us, 0, 0) for listing in listings],
         )
-        spaces = {
-            ListKind.ACCOUNT: code_of,
-            ListKind.DEVICE: {d: i for i, d in enumerate(devices)},
-            ListKind.IP: {a: i for i, a in enumerate(ips)},
-            ListKind.ID_HASH: id_code,
-            ListKind.PHONE_HASH: phone_code,
-        }
-        # One code space for every kind of key: each kind's codes shifted past the previous.
-        entries = book.all_entries()
-        self.list_base = np.zeros(len(_LIST_KINDS), dtype=np.int64)
+        spaces = (
+            code_of,
+            {d: i for i, d in enumerate(devices)},
+            {a: i for i, a in enumerate(ips)},
+            id_code,
+            phone_code,
+        )
+        # One code space for every kind of key: each space's codes shifted past the previous.
+        entries = [e for e in book.all_entries() if e.kind in _LIST_SPACE]
+        self.list_base = np.zeros(_SPACES, dtype=np.int64)
         total = 0
-        for k, kind in enumerate(_LIST_KINDS):
+        for k, space in enumerate(spaces):
             self.list_base[k] = total
-            total += len(spaces[kind])
+            total += len(space)
+        codes = []
+        for e in entries:
+            k = _LIST_SPACE[e.kind]
+            found = spaces[k].get(e.key if k < _HOLDER_SPACES else _keyed(e.kind, e.key))
+            codes.append(-1 if found is None else int(self.list_base[k]) + found)
         self.lists = intervals(
             total,
-            [
-                int(self.list_base[_LIST_KINDS.index(e.kind)]) + spaces[e.kind][e.key]
-                if e.key in spaces[e.kind]
-                else -1
-                for e in entries
-            ],
+            codes,
             [
                 (e.start_us, e.end_us, e.category.action.severity, int(e.category.payer_side_only))
                 for e in entries
@@ -328,6 +337,23 @@ class BulkControls:
             found = codes[present] if through is None else through[codes[present]]
             keys[k, present] = np.where(found >= 0, found + self.list_base[space], -1)
         return keys
+
+
+def _keyed(kind: ListKind, key: str) -> str:
+    """A holder's shared key with its kind, as the holder spaces key them (an entry of one
+    kind never matches a key of another, as online)."""
+    return f"{kind.value}|{key}"
+
+
+def _code_of(codes: dict[str, int], keys: Sequence[str]) -> int:
+    """The one code of `keys` (the same thing's keys): the code any of them has already,
+    else a new one; -1 without keys."""
+    if not keys:
+        return -1
+    code = next((codes[key] for key in keys if key in codes), len(codes))
+    for key in keys:
+        codes.setdefault(key, code)
+    return code
 
 
 def _tuple(found: Intervals) -> Rows:

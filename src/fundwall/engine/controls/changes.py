@@ -15,14 +15,24 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fundwall.crypto import SharingKeys, parse_shared_hash
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.controls.book import ControlBook, Listing, Restriction, RiskEntry, period_us
+from fundwall.engine.controls.book import (
+    ControlBook,
+    Listing,
+    PartyHasher,
+    PartyKeys,
+    Restriction,
+    RiskEntry,
+    period_us,
+)
 from fundwall.engine.controls.model import Evidence, ListKind, RestrictionKind, RiskCategory
 from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import (
@@ -32,18 +42,20 @@ from fundwall.store.engine_tables import (
     PunishmentRow,
     RiskListEntryRow,
 )
+from fundwall.store.sharing_tables import ShareKeyRow
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
 
-_HASH: Final = re.compile(r"[0-9a-f]{64}")
-_REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_DEVICE: Final = re.compile(r"[!-~]{1,128}")
+REFERENCE: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+REFERENCE_FORM: Final = "1 to 64 letters, digits, '.', '_', ':' or '-'"
+DEVICE: Final = re.compile(r"[!-~]{1,128}")
+DEVICE_FORM: Final = "a device id is 1 to 128 visible ASCII characters"
 
 
 def reference(value: str, field: str) -> str:
     """An account number, member code or order number: 1 to 64 of A-Z a-z 0-9 . _ : -"""
-    if not isinstance(value, str) or _REFERENCE.fullmatch(value) is None:
-        raise InvalidInput("1 to 64 letters, digits, '.', '_', ':' or '-'", field)
+    if not isinstance(value, str) or REFERENCE.fullmatch(value) is None:
+        raise InvalidInput(REFERENCE_FORM, field)
     return value
 
 
@@ -68,21 +80,22 @@ def check_period(start: datetime, end: datetime | None, field: str) -> None:
 
 
 def list_key(kind: ListKind, key: str) -> str:
-    """A list key as the book matches it: an account number, a keyed hash (64 lower-case hex
-    digits), an IP address in its canonical form, or a device id."""
-    if kind is ListKind.ACCOUNT:
+    """A list key as the book matches it: an account or merchant number, a shared hash
+    (`vN:<64 lower-case hex>`), an IP address in its canonical form, or a device id."""
+    if not isinstance(key, str):
+        raise InvalidInput("give the identifier as text", "key")
+    if kind in (ListKind.ACCOUNT, ListKind.MERCHANT):
         return reference(key, "key")
-    if kind in (ListKind.ID_HASH, ListKind.PHONE_HASH):
-        if _HASH.fullmatch(key) is None:
-            raise InvalidInput("a keyed hash is 64 lower-case hex digits", "key")
+    if kind.hash_kind is not None:
+        parse_shared_hash(key)
         return key
     if kind is ListKind.IP:
         try:
             return str(ipaddress.ip_address(key))
         except ValueError:
             raise InvalidInput("not an IPv4 or IPv6 address", "key") from None
-    if _DEVICE.fullmatch(key) is None:
-        raise InvalidInput("a device id is 1 to 128 visible ASCII characters", "key")
+    if DEVICE.fullmatch(key) is None:
+        raise InvalidInput(DEVICE_FORM, "key")
     return key
 
 
@@ -137,23 +150,52 @@ def _listing(row: PunishmentRow) -> Listing:
     return Listing(row.id, row.id_hash, start, end)
 
 
-def load_book(session: Session) -> ControlBook:
-    """Every control fact in the store: statuses, bound accounts and holders' hashes from
-    accounts and parties, and all restrictions and list entries (expired ones included, so a
-    replay of older transactions sees them)."""
+def accepted_share_versions(session: Session) -> tuple[int, ...]:
+    """The sharing key versions the hub accepts (created, not retired), oldest first."""
+    query = select(ShareKeyRow.version).where(ShareKeyRow.retired_at.is_(None))
+    return tuple(sorted(session.scalars(query)))
+
+
+def last_share_key_revision(session: Session) -> int:
+    """The revision of the newest change to the sharing key versions (0: none)."""
+    return int(session.scalar(select(func.max(ShareKeyRow.revision))) or 0)
+
+
+def sharing_keys(session: Session, keys_dir: Path) -> SharingKeys:
+    """The sharing keys of every accepted version, from their files under `keys_dir`."""
+    return SharingKeys.load(keys_dir, accepted_share_versions(session))
+
+
+def load_book(session: Session, hasher: PartyHasher | None = None) -> ControlBook:
+    """Every control fact in the store: statuses and bound accounts from accounts, holders'
+    keys from parties (with `hasher`, the shared hashes too), and all restrictions and list
+    entries (expired ones included, so a replay of older transactions sees them)."""
     book = ControlBook()
     query = select(
         AccountRow.account_no,
         AccountRow.status,
         AccountRow.bound_account,
+        PartyRow.party_id,
+        PartyRow.kind,
         PartyRow.id_number_hash,
-        PartyRow.phone_hash,
+        PartyRow.id_number_enc,
+        PartyRow.phone_enc,
     ).join(PartyRow, PartyRow.party_id == AccountRow.party_id)
-    for account_no, status, bound, id_hash, phone_hash in session.execute(query):
+    holders: dict[str, PartyKeys] = {}
+    for account_no, status, bound, party, kind, id_hash, id_enc, phone_enc in session.execute(
+        query
+    ):
         book.set_status(account_no, AccountStatus(status))
         if bound is not None:
             book.bound[account_no] = bound
-        book.party_keys[account_no] = (id_hash, phone_hash)
+        keys = holders.get(party)
+        if keys is None:
+            keys = holders[party] = (
+                hasher.of_stored(kind, id_hash, id_enc, phone_enc)
+                if hasher is not None
+                else PartyKeys(id_hash)
+            )
+        book.party_keys[account_no] = keys
     apply_changes(session, book, since=0, statuses=False)
     return book
 

@@ -37,15 +37,33 @@ class RestrictionKind(StrEnum):
 
 
 class ListKind(StrEnum):
-    """What a shared risk list entry names."""
+    """What a shared risk list entry names. A resident ID, a credit code and a phone are
+    named by their shared hash (`vN:<hex>`, `fundwall.crypto.SharingKeys`), never raw."""
 
     ACCOUNT = "account"
+    """An account number (with the bank holding it, `bank`)."""
     ID_HASH = "id_hash"
-    """SM3-HMAC keyed hash of an ID number (`Keyring.keyed_hash("id", …)`)."""
+    """The shared hash of a resident ID number (`SharingKeys.hash("id", …)`)."""
     PHONE_HASH = "phone_hash"
-    """SM3-HMAC keyed hash of a mobile number (`Keyring.keyed_hash("phone", …)`)."""
+    """The shared hash of a mobile number (`SharingKeys.hash("phone", …)`)."""
+    CREDIT_CODE_HASH = "credit_code_hash"
+    """The shared hash of a firm's unified credit code (`SharingKeys.hash("credit_code", …)`)."""
     DEVICE = "device"
     IP = "ip"
+    MERCHANT = "merchant"
+    """A merchant number: matched by queries and bulk matches (a transaction names none)."""
+
+    @property
+    def hash_kind(self) -> str | None:
+        """The keyed-hash kind its keys are made with; None for a kind that travels raw."""
+        return _HASH_KINDS.get(self)
+
+
+_HASH_KINDS: Final = {
+    ListKind.ID_HASH: "id",
+    ListKind.PHONE_HASH: "phone",
+    ListKind.CREDIT_CODE_HASH: "credit_code",
+}
 
 
 class RiskCategory(StrEnum):
@@ -59,6 +77,9 @@ class RiskCategory(StrEnum):
     """卡商: trades accounts; an analyst looks (alert)."""
     AT_RISK_VICTIM = "at_risk_victim"
     """潜在受害人: likely being scammed; warn them before they pay (payer side only)."""
+    PUNISHED_PERSON = "punished_person"
+    """惩戒对象: a member reports a person or firm under joint punishment; an analyst looks
+    (the binding restriction is the hub's punishment list, HC08)."""
 
     @property
     def action(self) -> Action:
@@ -75,6 +96,7 @@ _CATEGORY_ACTION: Final = {
     RiskCategory.MULE: Action.BLOCK,
     RiskCategory.CARD_DEALER: Action.ALERT,
     RiskCategory.AT_RISK_VICTIM: Action.WARN,
+    RiskCategory.PUNISHED_PERSON: Action.ALERT,
 }
 
 

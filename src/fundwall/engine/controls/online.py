@@ -57,6 +57,8 @@ from fundwall.engine.features.flags import is_non_counter
 from fundwall.engine.features.inputs import TransactionLike
 from fundwall.engine.features.scalar import local_yyyymmdd
 
+Probes = tuple[tuple[ListKind, str | None], ...]
+"""The (kind, key) pairs a transaction's identifier at one role is looked up by."""
 LEDGER_VERSION: Final = 1
 _RESTRICTIONS: Final = {
     side: {kind: c for kind, c in RESTRICTION_CONTROLS.items() if CONTROLS[c].side is side}
@@ -170,9 +172,9 @@ class OnlineControls:
 
     def _check_punished(self, hits: list[Hit], payer: str, t: int) -> None:
         keys = self.book.party_keys.get(payer)
-        if keys is None or keys[0] is None:
+        if keys is None or keys.id_hash is None:
             return
-        listings = self.book.punished.get(keys[0])
+        listings = self.book.punished.get(keys.id_hash)
         if not listings:
             return
         ends = [listing.end_us for listing in listings.values() if listing.active(t)]
@@ -204,13 +206,13 @@ class OnlineControls:
         party_keys = self.book.party_keys
         payer_keys = party_keys.get(tx.payer_account) if tx.payer_account else None
         payee_keys = party_keys.get(tx.payee_account) if tx.payee_account else None
-        probes = (
+        probes: tuple[tuple[ListRole, Probes], ...] = (
             (ListRole.PAYER_ACCOUNT, ((ListKind.ACCOUNT, tx.payer_account),)),
             (ListRole.PAYEE_ACCOUNT, ((ListKind.ACCOUNT, tx.payee_account),)),
             (ListRole.DEVICE, ((ListKind.DEVICE, tx.device_id),)),
             (ListRole.IP, ((ListKind.IP, tx.ip),)),
-            (ListRole.PAYER_PARTY, _party_probes(payer_keys)),
-            (ListRole.PAYEE_PARTY, _party_probes(payee_keys)),
+            (ListRole.PAYER_PARTY, payer_keys.shared if payer_keys is not None else ()),
+            (ListRole.PAYEE_PARTY, payee_keys.shared if payee_keys is not None else ()),
         )
         for role, keys in probes:
             found: list[RiskEntry] = []
@@ -221,7 +223,7 @@ class OnlineControls:
                         found.extend(by_id.values())
             best = _strongest(found, role.payer_side, t)
             if best is not None:
-                hits.append(list_hit(role, best.category, best.evidence, best.member))
+                hits.append(list_hit(role, best.category, best.evidence))
 
     def settle(self, tx: TransactionLike, t: int, settled: bool) -> None:
         """Book `tx` in the ledger when its decision let the money move."""
@@ -292,14 +294,6 @@ def _book(
     if counts:
         entry[day_at] += amount
         entry[year_at] += amount
-
-
-def _party_probes(
-    keys: tuple[str | None, str | None] | None,
-) -> tuple[tuple[ListKind, str | None], ...]:
-    if keys is None:
-        return ()
-    return ((ListKind.ID_HASH, keys[0]), (ListKind.PHONE_HASH, keys[1]))
 
 
 def _strongest(found: list[RiskEntry], payer_side: bool, t: int) -> RiskEntry | None:

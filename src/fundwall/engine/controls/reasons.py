@@ -36,6 +36,7 @@ CATEGORY_WORDS: Final = {
     RiskCategory.MULE: ("涉案过渡账户", "mule"),
     RiskCategory.CARD_DEALER: ("卡商", "card dealer"),
     RiskCategory.AT_RISK_VICTIM: ("潜在受害人", "likely scam victim"),
+    RiskCategory.PUNISHED_PERSON: ("惩戒对象", "under joint punishment"),
 }
 EVIDENCE_WORDS: Final = {
     Evidence.POLICE_CONFIRMED: ("公安机关确认", "confirmed by police"),
@@ -181,22 +182,20 @@ def balance_cap_hit(control: int, balance: int, amount: int, cap: int) -> Hit:
     return _blocks(control, Reason(declared.id, zh, en, values, redaction))
 
 
-def list_hit(role: ListRole, category: RiskCategory, evidence: Evidence, member: str) -> Hit:
-    """An identifier of the transaction is on the shared risk list."""
+def list_hit(role: ListRole, category: RiskCategory, evidence: Evidence) -> Hit:
+    """An identifier of the transaction is on the shared risk list. The reason does not name
+    the reporting member: members see an entry's category and evidence, never who reported
+    it (docs/sharing.md)."""
     role_zh, role_en = ROLE_WORDS[role]
     category_zh, category_en = CATEGORY_WORDS[category]
     evidence_zh, evidence_en = EVIDENCE_WORDS[evidence]
-    zh = f"{role_zh}在共享风险名单上：{category_zh}（{evidence_zh}，报送机构{member}）"
-    en = (
-        f"the {role_en} is on the shared risk list: {category_en} ({evidence_en}, "
-        f"reported by {member})"
-    )
+    zh = f"{role_zh}在共享风险名单上：{category_zh}（{evidence_zh}）"
+    en = f"the {role_en} is on the shared risk list: {category_en} ({evidence_en})"
     if category.action.restricts:
         zh, en = f"{zh}；{APPEAL_ZH}", f"{en}; {APPEAL_EN}"
     control = LIST_CONTROLS[role]
     values: dict[str, int | float | str] = {
         "category": category.value,
         "evidence": evidence.value,
-        "reporting_member": member,
     }
     return Hit(control, category.action, Reason(CONTROLS[control].id, zh, en, values))
