@@ -54,6 +54,8 @@ _SHARED_HASH = re.compile(r"v(?P<v>[1-9][0-9]{0,5}):(?P<h>[0-9a-f]{64})")
 SHARED_HASH_PATTERN = _SHARED_HASH.pattern
 SHARED_HASH_FORM = "a shared hash is written vN:<64 lower-case hex digits> (N the key version)"
 
+KEYED_HASH = re.compile(r"[0-9a-f]{64}")
+"""What `Keyring.keyed_hash` returns: 64 lower-case hex digits (the server's own key)."""
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _PHONE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 

@@ -58,7 +58,7 @@ def test_a_raw_id_number_is_not_a_listing(stocked: Uow, clock: FixedClock) -> No
             uow, OPERATOR, world.person(2).id_number, "x",
             listed_from=now, listed_until=now + timedelta(days=1),
         )  # fmt: skip
-    assert caught.value.field == "key"
+    assert caught.value.field == "id_hash"
 
 
 def test_only_actors_with_the_right_punish_or_lift(stocked: Uow, clock: FixedClock) -> None:

@@ -87,6 +87,7 @@ def risky(uow_factory: Uow, keyring: Keyring) -> Uow:
             RiskCategory.MULE,
             Evidence.POLICE_CONFIRMED,
             world.BANK_B,
+            bank=world.BANK_B,
             valid_from=world.START - timedelta(days=1),
         )
     return uow_factory

@@ -286,14 +286,16 @@ def test_a_refresh_is_due_when_the_data_the_seeds_or_the_time_say_so(store: Plat
     with store.unit_of_work() as uow:
         assert due(uow) is not None and due(uow) is None
     with store.unit_of_work() as uow:
+        account = _scores_of_one_account(store)
         list_risk(
             uow,
             store.operator,
             ListKind.ACCOUNT,
-            _scores_of_one_account(store),
+            account,
             RiskCategory.FRAUD_ACCOUNT,
             Evidence.POLICE_CONFIRMED,
             "301",
+            bank=uow.session.get_one(AccountRow, account).institution_code,
         )
         listed = due(uow)
         assert listed is not None and listed.seeds == first.seeds + 1
@@ -320,14 +322,16 @@ def test_a_refresh_records_what_it_read_and_each_accounts_risk_flow(store: Platf
     # Without known fraud the risk flow is unknown; the share of fraud among them is not 0.
     assert all(row.seed_rank_downstream is None for row in rows)
     with store.unit_of_work() as uow:
+        busiest = _busiest_account(uow)
         list_risk(
             uow,
             store.operator,
             ListKind.ACCOUNT,
-            _busiest_account(uow),
+            busiest,
             RiskCategory.MULE,
             Evidence.POLICE_CONFIRMED,
             "301",
+            bank=uow.session.get_one(AccountRow, busiest).institution_code,
             valid_from=datetime(2024, 1, 1, tzinfo=UTC),
         )
         refresh_account_scores(uow, store.operator)

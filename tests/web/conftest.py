@@ -76,6 +76,7 @@ class Console:
                 category,
                 Evidence.POLICE_CONFIRMED,
                 second,
+                bank=second,
                 valid_from=NOW - timedelta(days=30),
             )
         return str(mine), str(theirs)

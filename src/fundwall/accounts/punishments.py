@@ -15,9 +15,9 @@ from datetime import datetime
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.domain.errors import Conflict, NotFound
-from fundwall.engine.controls.changes import check_period, commit_change, list_key, stated_reason
-from fundwall.engine.controls.model import ListKind
+from fundwall.crypto import KEYED_HASH
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound
+from fundwall.engine.controls.changes import check_period, commit_change, stated_reason
 from fundwall.store.engine_tables import PunishmentRow
 from fundwall.store.uow import UnitOfWork
 
@@ -34,13 +34,15 @@ def punish(
 ) -> int:
     """Put a person (by the keyed hash of the ID number) on the punishment list from
     `listed_from` until `listed_until`; returns the listing's id."""
-    normal = list_key(ListKind.ID_HASH, id_hash)
+    if not isinstance(id_hash, str) or KEYED_HASH.fullmatch(id_hash) is None:
+        raise InvalidInput("a keyed hash is 64 lower-case hex digits", "id_hash")
+    normal = id_hash
     why = stated_reason(reason)
     check_period(listed_from, listed_until, "listed_until")
     record = uow.audit.record(
         actor,
         "punish",
-        f"punishment_list:{normal[:16]}",
+        f"punishment_list:{normal[:8]}",
         {"from": listed_from.isoformat(), "until": listed_until.isoformat(), "reason": why},
     )
     row = PunishmentRow(
@@ -63,7 +65,7 @@ def lift_punishment(uow: UnitOfWork, actor: Actor, listing_id: int, reason: str)
     if row.lifted_at is not None:
         raise Conflict(f"punishment listing {listing_id} was lifted already")
     record = uow.audit.record(
-        actor, "lift_punishment", f"punishment_list:{row.id_hash[:16]}", {"reason": why}
+        actor, "lift_punishment", f"punishment_list:{row.id_hash[:8]}", {"reason": why}
     )
     row.lifted_at = record.ts
     row.revision = record.seq

@@ -6,8 +6,8 @@ Entries of an ID or a phone made before this revision were keyed with the server
 hash key, which no member holds and the engine no longer matches; they are retracted here,
 with the reason, so their history stays and the feed says nothing of them.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-22
 """
 
@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
