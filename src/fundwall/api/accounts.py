@@ -34,6 +34,7 @@ from fundwall.domain.accounts import Account, AccountClass, AccountStatus, Openi
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
+from fundwall.phones.registry import TelecomRegistry
 from fundwall.store.uow import UnitOfWork
 
 ACCOUNTS_PATH: Final = "/v1/accounts"
@@ -159,11 +160,13 @@ class AccountOut(BaseModel):
 @dataclass(frozen=True)
 class AccountReports:
     """What the account routes need: units of work over the store the decision service reads
-    (`fundwall.bootstrap.Platform.unit_of_work`), and the keyring that encrypts and hashes a
-    new holder's identity."""
+    (`fundwall.bootstrap.Platform.unit_of_work`), the keyring that encrypts and hashes a
+    new holder's identity, and the telecom registry that checks the phones members bind
+    (None: opening checks no phone and the phone route is absent)."""
 
     unit_of_work: Callable[[], UnitOfWork]
     keyring: Keyring
+    registry: TelecomRegistry | None = None
 
 
 _OPENING: Final = TypeAdapter(AccountOpeningIn)
