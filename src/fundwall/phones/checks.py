@@ -223,7 +223,7 @@ def recheck_bound_phones(
         )
     now = uow.clock.now()
     results: Counter[str] = Counter()
-    for binding, party_row in uow.session.execute(query).tuples():
+    for binding, party_row in uow.session.execute(query):
         party = party_of(party_row, keyring)
         assert isinstance(party.id_number, ResidentId)  # a person
         phone = MobilePhone(keyring.decrypt(binding.phone_enc))
@@ -262,5 +262,5 @@ def holder_phone_checks(
         .join(PhoneCheckRow, PhoneCheckRow.binding_id == PhoneBindingRow.id)
         .where(PhoneBindingRow.member == member, PhoneBindingRow.party_id == account.party_id)
         .order_by(PhoneCheckRow.id.desc())
-    ).tuples()
+    )
     return tuple(phone_check(binding, check, keyring) for binding, check in rows)

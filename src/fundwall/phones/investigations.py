@@ -143,11 +143,12 @@ def _customers(
         .order_by(AccountRow.account_no)
     ):
         accounts[party_id].append(number)
-    names = dict(
-        session.execute(
+    names = {
+        party_id: name_enc
+        for party_id, name_enc in session.execute(
             select(PartyRow.party_id, PartyRow.name_enc).where(PartyRow.party_id.in_(accounts))
-        ).tuples()
-    )
+        )
+    }
     return {
         party_id: Customer(party_id, mask_name(keyring.decrypt(names[party_id])), tuple(numbers))
         for party_id, numbers in accounts.items()
@@ -295,7 +296,7 @@ def recycled_still_bound(
             PhoneCheckRow.result == PhoneResult.RECYCLED.value,
             PhoneCheckRow.released_at.is_(None) | (PhoneCheckRow.released_at >= since),
         )
-    ).tuples()
+    )
     found_rows = list(rows)
     elsewhere: dict[str, set[str]] = defaultdict(set)
     for phone_hash, at in session.execute(

@@ -169,7 +169,10 @@ def _load_bindings(
     table = _table_of(PhoneBindingRow)
     with UnitOfWork(database) as uow:
         connection = uow.session.connection()
-        known = set(connection.execute(select(table.c.member, table.c.party_id)).tuples())
+        known = set(
+            (member, party)
+            for member, party in connection.execute(select(table.c.member, table.c.party_id))
+        )
         new = []
         for r in pairs.iter_rows(named=True):
             if (r["bank"], r["party_id"]) in known:
