@@ -45,8 +45,8 @@ from fundwall.domain.identity import (
 )
 from fundwall.domain.parties import Party, PartyKind
 from fundwall.engine.controls.changes import stated_reason
-from fundwall.phones.queries import CheckTrigger, bind, current_binding, record_check
-from fundwall.phones.registry import TelecomRegistry
+from fundwall.phones.queries import bind, current_binding, record_check
+from fundwall.phones.registry import CheckTrigger, TelecomRegistry
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork

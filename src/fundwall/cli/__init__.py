@@ -98,3 +98,7 @@ _models_commands.register(app)
 from fundwall.cli import scores as _scores_commands  # noqa: E402
 
 _scores_commands.register(app)
+
+from fundwall.cli import phones as _phones_commands  # noqa: E402
+
+_phones_commands.register(app)

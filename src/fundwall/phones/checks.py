@@ -24,13 +24,12 @@ from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import MobilePhone, ResidentId, mask_account
 from fundwall.domain.parties import Party, PartyKind
 from fundwall.phones.queries import (
-    CheckTrigger,
     bind,
     current_binding,
     is_customer,
     record_check,
 )
-from fundwall.phones.registry import PhoneResult, TelecomRegistry
+from fundwall.phones.registry import CheckTrigger, PhoneResult, TelecomRegistry
 from fundwall.store.mapping import party_of
 from fundwall.store.phone_tables import PhoneBindingRow, PhoneCheckRow
 from fundwall.store.tables import PartyRow

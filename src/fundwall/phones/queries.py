@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from fundwall.crypto import PHONE_HASH_KIND, Keyring
 from fundwall.domain.identity import MobilePhone
-from fundwall.phones.registry import RegistryAnswer
+from fundwall.phones.registry import CheckTrigger, RegistryAnswer
 from fundwall.store.phone_tables import PhoneBindingRow, PhoneCheckRow
 from fundwall.store.tables import AccountRow
-
-
-class CheckTrigger(StrEnum):
-    """Why a binding was checked."""
-
-    OPEN_ACCOUNT = "open_account"
-    BIND_PHONE = "bind_phone"
-    RECHECK = "recheck"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,14 @@ class PhoneResult(StrEnum):
     RECYCLED = "recycled"
 
 
+class CheckTrigger(StrEnum):
+    """Why a binding was checked."""
+
+    OPEN_ACCOUNT = "open_account"
+    BIND_PHONE = "bind_phone"
+    RECHECK = "recheck"
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryAnswer:
     """A registry's answer: the result, when the person gave the number up (`recycled`
