@@ -38,6 +38,7 @@ WORKFLOWS: Final = (
     "members",
     "models",
     "monitoring",
+    "phones",
     "police",
     "rulepacks",
     "sharing",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from fundwall.auth.passwords import Passwords
     from fundwall.crypto import Keyring
     from fundwall.engine.service import DecisionService
+    from fundwall.phones.registry import TelecomRegistry
     from fundwall.store.audit_seal import AuditSeal
     from fundwall.store.uow import UnitOfWork
 
@@ -64,6 +65,13 @@ class Platform:
         from fundwall.crypto import Keyring
 
         return Keyring.from_settings(self.settings)
+
+    @cached_property
+    def telecom_registry(self) -> TelecomRegistry:
+        """The telecom real-name registry the phone checks ask (`phones.registry`)."""
+        from fundwall.phones.adapters import configured_registry
+
+        return configured_registry(self.settings.phones, self.database, self.keyring, self.clock)
 
     @cached_property
     def access(self) -> AccessConfig:
@@ -139,7 +147,11 @@ class Platform:
             access=self.access,
             api_keys_required=api_keys_required,
             clock=self.clock,
-            accounts=AccountReports(self.unit_of_work, self.keyring) if accounts else None,
+            accounts=(
+                AccountReports(self.unit_of_work, self.keyring, self.telecom_registry)
+                if accounts
+                else None
+            ),
         )
         install_console(
             app,

@@ -396,6 +396,39 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"cannot read config file: {error.strerror}", record=str(path)) from None
 
 
+class PhoneSettings(BaseModel):
+    """Phone real-name verification (手机实名验证, docs/phones.md).
+
+    `registry` selects the telecom registry adapter: `local` (the registry held in the
+    store, loaded from a region's `phone_registry`) or `http` (a telecom operator's
+    verification API at `http_url`, with the bearer token `http_token`). An HTTP call waits
+    at most `http_timeout_seconds` and is tried again `http_retries` times after a timeout, a
+    network failure or a 5xx answer (waiting 0.2 s, then twice as long each time), so a check
+    takes at most about (retries + 1) × timeout before it is refused as unavailable.
+    `recycled_days`: how far back a number given up still counts as recently recycled in the
+    investigation of recycled numbers still bound (a carrier holds a cancelled number about
+    90 days before reissuing it; a year covers the reissue and the first months of the new
+    holder).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    registry: Literal["local", "http"] = "local"
+    http_url: str | None = None
+    http_token: SecretStr | None = None
+    http_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    http_retries: int = Field(default=2, ge=0, le=5)
+    recycled_days: int = Field(default=365, ge=1, le=10 * 366)
+
+    @model_validator(mode="after")
+    def _http_needs_a_url(self) -> Self:
+        if self.registry == "http":
+            url = self.http_url or ""
+            if not url.startswith(("https://", "http://")):
+                raise ValueError("registry = http needs http_url, an http:// or https:// URL")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything a deployment configures. Build with `load_settings` or `get_settings`."""
 
@@ -416,6 +449,7 @@ class Settings(BaseSettings):
     cases: CaseSettings = CaseSettings()
     orders: OrderSettings = OrderSettings()
     models: ModelSettings = ModelSettings()
+    phones: PhoneSettings = PhoneSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -117,6 +117,10 @@ def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
 
+def _phone(records: Records) -> dict[str, Any]:
+    return {"json": {"phone": "13812345678"}}
+
+
 def _evidence(records: Records) -> dict[str, Any]:
     return {"files": {"file": ("list.csv", b"account,amount\n", "text/csv")}}
 
@@ -227,6 +231,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # A member's key reports its accounts' life.
     ("POST", "/v1/accounts"): needs(P.REPORT_ACCOUNTS, body=_opening),
     ("PATCH", "/v1/accounts/{account_no}"): needs(P.REPORT_ACCOUNTS, body=_change),
+    ("POST", "/v1/accounts/{account_no}/phone"): needs(P.REPORT_ACCOUNTS, body=_phone),
     # The member-data API: a key, or a console session, reads its member's records.
     ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),

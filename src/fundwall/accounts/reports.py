@@ -45,6 +45,8 @@ from fundwall.domain.identity import (
 )
 from fundwall.domain.parties import Party, PartyKind
 from fundwall.engine.controls.changes import stated_reason
+from fundwall.phones.queries import bind, current_binding, record_check
+from fundwall.phones.registry import CheckTrigger, TelecomRegistry
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
@@ -104,9 +106,19 @@ def _party_id(uow: UnitOfWork, holder: Holder, keyring: Keyring) -> tuple[str, b
 
 @use_case(Permission.REPORT_ACCOUNTS)
 def open_account(
-    uow: UnitOfWork, actor: Actor, opening: AccountOpening, keyring: Keyring
+    uow: UnitOfWork,
+    actor: Actor,
+    opening: AccountOpening,
+    keyring: Keyring,
+    registry: TelecomRegistry | None = None,
 ) -> Account:
-    """Put an account the actor's member opened into the directory (账户开立)."""
+    """Put an account the actor's member opened into the directory (账户开立).
+
+    With a telecom `registry`, a person's phone given with the opening is checked against
+    it (手机实名验证) and bound to the holder at the member, the check kept with the binding
+    (`fundwall.phones`); the registry is asked before anything is written, so one that does
+    not answer refuses the opening whole. A firm's phone is its owner's and is not checked
+    here."""
     member = _member(actor)
     number = opening.account_no.number
     if uow.session.get(AccountRow, number) is not None:
@@ -117,6 +129,17 @@ def open_account(
     if type(opening.balance_fen) is not int or opening.balance_fen < 0:
         raise InvalidInput("a whole, non-negative number of fen", "balance_fen")
     party_id, new_party = _party_id(uow, opening.holder, keyring)
+    holder = opening.holder
+    phone_answer = None
+    if (
+        registry is not None
+        and holder.phone is not None
+        and isinstance(holder.id_number, ResidentId)
+        and _phone_changes(uow, member, party_id, holder.phone, keyring)
+    ):
+        phone_answer = registry.verify(
+            holder.phone, holder.id_number, holder.name, opening.opened_at
+        )
     bound = opening.bound_account.number if opening.bound_account is not None else None
     account = Account(
         account_no=number,
@@ -139,10 +162,14 @@ def open_account(
             "channel": account.opening_channel.value,
             "holder": f"party:{party_id}",
             "new_holder": new_party,
+            **(
+                {"phone_check": phone_answer.result.value, "registry": registry.name}
+                if phone_answer is not None and registry is not None
+                else {}
+            ),
         },
     )
     if new_party:
-        holder = opening.holder
         party = Party(
             party_id=party_id,
             kind=holder.kind,
@@ -156,8 +183,38 @@ def open_account(
     row = account_row(account, balance_fen=opening.balance_fen)
     row.revision = record.seq
     uow.session.add(row)
+    if phone_answer is not None and registry is not None and holder.phone is not None:
+        uow.session.flush()
+        binding = bind(
+            uow.session,
+            keyring,
+            member=member,
+            party_id=party_id,
+            phone=holder.phone,
+            at=record.ts,
+            by=actor.audit_id,
+            revision=record.seq,
+        )
+        record_check(
+            uow.session,
+            binding,
+            phone_answer,
+            registry=registry.name,
+            trigger=CheckTrigger.OPEN_ACCOUNT,
+            at=record.ts,
+            by=actor.audit_id,
+        )
     uow.commit()
     return account
+
+
+def _phone_changes(
+    uow: UnitOfWork, member: str, party_id: str, phone: MobilePhone, keyring: Keyring
+) -> bool:
+    """Whether `phone` is not yet the one the member has bound to the party (a second
+    account of a customer, opened with the same phone, checks nothing again)."""
+    current = current_binding(uow.session, member, party_id)
+    return current is None or keyring.decrypt(current.phone_enc) != phone.number
 
 
 @use_case(Permission.REPORT_ACCOUNTS)

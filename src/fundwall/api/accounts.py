@@ -34,6 +34,8 @@ from fundwall.domain.accounts import Account, AccountClass, AccountStatus, Openi
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
+from fundwall.phones.checks import bind_phone
+from fundwall.phones.registry import CheckTrigger, PhoneResult, TelecomRegistry
 from fundwall.store.uow import UnitOfWork
 
 ACCOUNTS_PATH: Final = "/v1/accounts"
@@ -130,6 +132,35 @@ class AccountChangeIn(BaseModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class PhoneBindingIn(BaseModel):
+    """The phone to bind to the account's holder (手机号绑定/变更)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"phone": "13812345678"}]}
+    )
+
+    phone: Short = Field(description="mainland mobile number")
+
+
+class PhoneCheckOut(BaseModel):
+    """A telecom registry's check of the phone bound to the holder."""
+
+    check_id: int
+    phone: str = Field(description="masked")
+    bound_at: datetime | None
+    current: bool
+    result: PhoneResult = Field(
+        description="`match`, `mismatch` (someone else's), `not_found`, `recycled` (the "
+        "holder gave the number up)"
+    )
+    released_at: datetime | None = Field(description="when the holder gave it up, if known")
+    name_checked: bool
+    answered_by: str
+    answered_at: datetime = Field(description="the registry's own time of answering")
+    checked_at: datetime
+    trigger: CheckTrigger
+
+
 class AccountOut(BaseModel):
     """One of the member's accounts as the account directory holds it."""
 
@@ -159,15 +190,18 @@ class AccountOut(BaseModel):
 @dataclass(frozen=True)
 class AccountReports:
     """What the account routes need: units of work over the store the decision service reads
-    (`fundwall.bootstrap.Platform.unit_of_work`), and the keyring that encrypts and hashes a
-    new holder's identity."""
+    (`fundwall.bootstrap.Platform.unit_of_work`), the keyring that encrypts and hashes a
+    new holder's identity, and the telecom registry that checks the phones members bind
+    (None: opening checks no phone and the phone route is absent)."""
 
     unit_of_work: Callable[[], UnitOfWork]
     keyring: Keyring
+    registry: TelecomRegistry | None = None
 
 
 _OPENING: Final = TypeAdapter(AccountOpeningIn)
 _CHANGE: Final = TypeAdapter(AccountChangeIn)
+_PHONE: Final = TypeAdapter(PhoneBindingIn)
 
 
 def _account_no(request: Request) -> str:
@@ -207,7 +241,7 @@ def account_router(reports: AccountReports) -> APIRouter:
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         opening = parse_json(body, _OPENING).to_opening()
         with reports.unit_of_work() as work:
-            account = open_account(work, actor, opening, reports.keyring)
+            account = open_account(work, actor, opening, reports.keyring, reports.registry)
         return json_response(AccountOut.of(account), status_code=201)
 
     @router.patch(
@@ -235,5 +269,31 @@ def account_router(reports: AccountReports) -> APIRouter:
                 status=change.status,
             )
         return json_response(AccountOut.of(account))
+
+    registry = reports.registry
+    if registry is None:
+        return router
+    phone_doc = {"$ref": "#/components/schemas/PhoneBindingIn"}
+
+    @router.post(
+        ACCOUNTS_PATH + "/{account_no}/phone",
+        status_code=201,
+        summary="Bind or change the phone of an account's holder, checked by the registry",
+        response_model=PhoneCheckOut,
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 503),
+        openapi_extra=security_doc(phone_doc, "The phone.", number_doc),
+    )
+    async def report_phone(request: Request) -> Response:
+        """Bind a phone to the holder of one of the member's accounts (the phone bound
+        before is kept in the history), checked at once against the telecom registry
+        (手机实名验证): the answer says whether the number is the holder's. 409 when it is
+        bound already; 503 when the registry does not answer (nothing is bound)."""
+        actor = presented_key_actor(request)
+        number = _account_no(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        phone = MobilePhone.parse(parse_json(body, _PHONE).phone, field="phone")
+        with reports.unit_of_work() as work:
+            check = bind_phone(work, actor, number, phone, registry, reports.keyring)
+        return json_response(check.to_dict(), status_code=201)
 
     return router

@@ -10,7 +10,13 @@ from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
 from fundwall import __version__
-from fundwall.api.accounts import AccountChangeIn, AccountOpeningIn, AccountReports, account_router
+from fundwall.api.accounts import (
+    AccountChangeIn,
+    AccountOpeningIn,
+    AccountReports,
+    PhoneBindingIn,
+    account_router,
+)
 from fundwall.api.bodies import ApiLimits
 from fundwall.api.docs import install_docs
 from fundwall.api.logins import LoginIn, login_router
@@ -100,6 +106,7 @@ class _FundwallAPI(FastAPI):
                         InvalidInputProblem,
                         AccountOpeningIn,
                         AccountChangeIn,
+                        PhoneBindingIn,
                     )
                 ],
                 ref_template="#/components/schemas/{model}",

@@ -33,6 +33,7 @@ from fundwall.domain.errors import (
     PermissionDenied,
 )
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
+from fundwall.phones.registry import RegistryRefused, RegistryUnavailable
 from fundwall.store.database import DatabaseUnavailableError
 
 PROBLEM_BASE: Final = "https://fundwall.example/problems/"
@@ -45,6 +46,8 @@ _DOMAIN_STATUS: Final[Sequence[tuple[type[FundwallError], HTTPStatus]]] = (
     (NotFound, HTTPStatus.NOT_FOUND),
     (PermissionDenied, HTTPStatus.FORBIDDEN),
     (Conflict, HTTPStatus.CONFLICT),
+    (RegistryUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (RegistryRefused, HTTPStatus.BAD_GATEWAY),
 )
 _TITLES: Final = {
     "invalid-input": "Invalid input",
@@ -57,6 +60,8 @@ _TITLES: Final = {
     "method-not-allowed": "Method not allowed",
     "internal-error": "Internal server error",
     "service-unavailable": "Service unavailable",
+    "registry-unavailable": "Telecom registry unavailable",
+    "registry-refused": "Telecom registry refused the check",
 }
 _SLUG_BY_STATUS: Final = {
     HTTPStatus.UNAUTHORIZED: "unauthorized",

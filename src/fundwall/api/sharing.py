@@ -350,7 +350,7 @@ def share_router(index: RiskIndex) -> APIRouter:
     @router.get(
         "/events",
         summary="New and retracted entries as server-sent events",
-        responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(401, 403)},
+        responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(401, 403, 422)},
         openapi_extra=KEYED,
     )
     async def get_events(

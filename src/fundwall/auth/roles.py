@@ -91,6 +91,9 @@ class Permission(StrEnum):
     """Register models and move them between states (shadow, challenger, champion)."""
     EXPORT_LABELS = "export_labels"
     """Export closed cases' outcomes as labels (accounts and transactions of every member)."""
+    VERIFY_PHONES = "verify_phones"
+    """Check the phones bound to the member's customers against the telecom registry again
+    (手机实名验证): one holder's, or all of them."""
 
 
 class Role(StrEnum):
@@ -168,6 +171,7 @@ _ANALYST: Final = frozenset(
         Permission.EXECUTE_ORDERS,
         Permission.PUBLISH_RISK,
         Permission.QUERY_RISK_LIST,
+        Permission.VERIFY_PHONES,
     }
 )
 _POLICE: Final = frozenset(
@@ -214,6 +218,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.EXECUTE_ORDERS,
                 Permission.PUBLISH_RISK,
                 Permission.QUERY_RISK_LIST,
+                Permission.VERIFY_PHONES,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,

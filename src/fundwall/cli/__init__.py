@@ -102,3 +102,7 @@ _scores_commands.register(app)
 from fundwall.cli import share as _share_commands  # noqa: E402
 
 _share_commands.register(app)
+
+from fundwall.cli import phones as _phones_commands  # noqa: E402
+
+_phones_commands.register(app)

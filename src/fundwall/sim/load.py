@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,10 @@ from fundwall.store.mapping import (
     institution_values,
     login_event_values,
     party_values,
+    phone_binding_values,
+    phone_registration_values,
 )
+from fundwall.store.phone_tables import PhoneBindingRow, PhoneRegistrationRow
 from fundwall.store.tables import (
     AccountRow,
     DeviceRow,
@@ -70,7 +74,9 @@ def load_region(
     *,
     transactions: bool = True,
 ) -> LoadResult:
-    """Load institutions, parties, accounts, devices, logins and transactions of `folder`.
+    """Load institutions, parties, accounts, devices, logins and transactions of `folder`,
+    then its telecom registry (keyed hashes) and the phone each person declared, bound at
+    each member holding one of their accounts (`fundwall.phones`).
 
     With `transactions=False` only the reference data goes in, with each account at its
     opening balance, ready for the region's transfers to be sent through the engine."""
@@ -97,7 +103,108 @@ def load_region(
         inserted, present = _load_table(database, table, key, source_key, rows, make, tick, folder)
         result.inserted[table.name] = inserted
         result.present[table.name] = present
+    registry = _load_registry(database, read_table(folder, "phone_registry"), keyring, folder)
+    result.inserted["phone_registry"], result.present["phone_registry"] = registry
+    bindings = _load_bindings(
+        database, read_table(folder, "parties"), read_table(folder, "accounts"), keyring, folder
+    )
+    result.inserted["phone_bindings"], result.present["phone_bindings"] = bindings
     return result
+
+
+def _load_registry(
+    database: Engine, rows: pa.Table, keyring: Keyring, folder: Path
+) -> tuple[int, int]:
+    """The telecom registry as keyed hashes (`fundwall.phones.local`): the registrations not
+    there yet (a phone, an ID and a registration time name one)."""
+    table = _table_of(PhoneRegistrationRow)
+    with UnitOfWork(database) as uow:
+        connection = uow.session.connection()
+        known = {
+            (phone, holder, at.replace(tzinfo=UTC) if at.tzinfo is None else at)
+            for phone, holder, at in connection.execute(
+                select(table.c.phone_hash, table.c.id_number_hash, table.c.registered_at)
+            )
+        }
+        new = []
+        for number, r in enumerate(rows.to_pylist()):
+            try:
+                values = phone_registration_values(
+                    MobilePhone(r["phone"]),
+                    ResidentId(r["id_number"]),
+                    r["registered_at"],
+                    r["deregistered_at"],
+                    keyring,
+                )
+            except InvalidInput as error:
+                raise error.at(f"phone_registry row {number}") from None
+            if (values["phone_hash"], values["id_number_hash"], r["registered_at"]) not in known:
+                new.append(values)
+        for start in range(0, len(new), CHUNK):
+            connection.execute(insert(table), new[start : start + CHUNK])
+        _audit_load(uow, folder, table.name, len(new), len(rows) - len(new))
+    return len(new), len(rows) - len(new)
+
+
+def _load_bindings(
+    database: Engine, parties: pa.Table, accounts: pa.Table, keyring: Keyring, folder: Path
+) -> tuple[int, int]:
+    """The phone each person declared, bound at each member holding one of their accounts
+    from the first opening there (unknown when an opening time is): for the pairs of member
+    and person without a binding yet. A firm's phone is its owner's and is not bound."""
+    people = pl.from_arrow(parties.select(["party_id", "kind", "phone"]))
+    held = pl.from_arrow(accounts.select(["bank", "party_id", "opened_at"]))
+    assert isinstance(people, pl.DataFrame) and isinstance(held, pl.DataFrame)
+    pairs = (
+        held.group_by("bank", "party_id")
+        .agg(
+            pl.when(pl.col("opened_at").null_count() == 0)
+            .then(pl.col("opened_at").min())
+            .alias("bound_at")
+        )
+        .join(people, on="party_id")
+        .filter((pl.col("kind") == PartyKind.PERSON.value) & pl.col("phone").is_not_null())
+        .sort("bank", "party_id")
+    )
+    table = _table_of(PhoneBindingRow)
+    with UnitOfWork(database) as uow:
+        connection = uow.session.connection()
+        known = set(
+            (member, party)
+            for member, party in connection.execute(select(table.c.member, table.c.party_id))
+        )
+        new = []
+        for r in pairs.iter_rows(named=True):
+            if (r["bank"], r["party_id"]) in known:
+                continue
+            try:
+                phone = MobilePhone(r["phone"])
+            except InvalidInput as error:
+                raise error.at(f"parties {r['party_id']}") from None
+            new.append(
+                phone_binding_values(r["bank"], r["party_id"], phone, r["bound_at"], ACTOR, keyring)
+            )
+        for start in range(0, len(new), CHUNK):
+            connection.execute(insert(table), new[start : start + CHUNK])
+        _audit_load(uow, folder, table.name, len(new), len(pairs) - len(new))
+    return len(new), len(pairs) - len(new)
+
+
+def _table_of(row_type: type[Any]) -> Table:
+    table: Table = row_type.__table__
+    return table
+
+
+def _audit_load(uow: UnitOfWork, folder: Path, table: str, inserted: int, present: int) -> None:
+    """Record and commit a table's load; a load that inserted nothing writes nothing."""
+    if inserted:
+        uow.audit.record(
+            ACTOR,
+            "load_region",
+            f"region:{folder.name}",
+            {"table": table, "inserted": inserted, "present": present},
+        )
+        uow.commit()
 
 
 def _load_table(
@@ -140,14 +247,7 @@ def _load_table(
             inserted += len(new)
             present += len(found)
             tick(table.name, inserted + present, len(rows))
-        if inserted:
-            uow.audit.record(
-                ACTOR,
-                "load_region",
-                f"region:{folder.name}",
-                {"table": table.name, "inserted": inserted, "present": present},
-            )
-            uow.commit()
+        _audit_load(uow, folder, table.name, inserted, present)
     return inserted, present
 
 

@@ -206,3 +206,40 @@ def decision_row(decision: Decision, *, decided_at: datetime) -> DecisionRow:
 
 def decision_of(row: DecisionRow) -> Decision:
     return Decision.from_dict({name: getattr(row, name) for name in _DECISION_COLUMNS})
+
+
+def phone_registration_values(
+    phone: MobilePhone,
+    id_number: ResidentId,
+    registered_at: datetime,
+    deregistered_at: datetime | None,
+    keyring: Keyring,
+) -> dict[str, Any]:
+    """A registration of the local telecom registry: both numbers as keyed hashes only."""
+    return {
+        "phone_hash": keyring.keyed_hash(PHONE_HASH_KIND, phone.number),
+        "id_number_hash": keyring.keyed_hash(ID_HASH_KIND, id_number.number),
+        "registered_at": registered_at,
+        "deregistered_at": deregistered_at,
+    }
+
+
+def phone_binding_values(
+    member: str,
+    party_id: str,
+    phone: MobilePhone,
+    bound_at: datetime | None,
+    bound_by: str,
+    keyring: Keyring,
+) -> dict[str, Any]:
+    """A phone bound to a member's customer: encrypted beside its keyed hash."""
+    return {
+        "member": member,
+        "party_id": party_id,
+        "phone_enc": keyring.encrypt(phone.number),
+        "phone_hash": keyring.keyed_hash(PHONE_HASH_KIND, phone.number),
+        "bound_at": bound_at,
+        "unbound_at": None,
+        "bound_by": bound_by,
+        "revision": None,
+    }

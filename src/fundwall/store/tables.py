@@ -222,6 +222,9 @@ from fundwall.store import engine_tables as _engine_tables  # noqa: E402, F401
 # The model registry's tables (learned models and their state changes) join it too.
 from fundwall.store import model_tables as _model_tables  # noqa: E402, F401
 
+# Phone real-name verification's tables (the local registry, bindings, checks) join it too.
+from fundwall.store import phone_tables as _phone_tables  # noqa: E402, F401
+
 # The bank–police collaboration's tables (cases, clues, police orders) join it as well.
 from fundwall.store import police_tables as _police_tables  # noqa: E402, F401
 

@@ -1,0 +1,100 @@
+"""`POST /v1/accounts/{account_no}/phone` and the phone check at opening, over HTTP with API
+keys: the answer, another member's account (404), a bad phone (422), a silent registry
+(503, nothing bound)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from fundwall.api import create_app
+from fundwall.api.accounts import AccountReports
+from fundwall.bootstrap import Platform
+from fundwall.config import load_settings
+from fundwall.domain.identity import MobilePhone, ResidentId
+from fundwall.domain.institutions import Institution, InstitutionKind
+from fundwall.members import create_api_key
+from fundwall.phones.local import LocalRegistry
+from fundwall.phones.registry import TelecomRegistry
+from fundwall.store.mapping import institution_row
+from fundwall.store.phone_tables import PhoneBindingRow
+from fundwall.store.tables import AccountRow
+from phones.conftest import register
+from phones.test_phones_checks import Silent
+
+MINE, THEIRS = "301", "302"
+CARD = "6222021234567890128"
+PERSON = ResidentId("11010519491231002X")
+PHONE = MobilePhone("13812345678")
+OPENING = {
+    "account_no": CARD,
+    "account_class": "II",
+    "opened_at": "2024-06-01T07:00:00+00:00",
+    "holder": {"id_number": PERSON.number, "name": "张三", "phone": PHONE.number},
+}
+
+
+def _client(platform: Platform, registry: TelecomRegistry) -> Iterator[TestClient]:
+    settings = load_settings(config_file=None, data_dir=platform.settings.data_dir)
+    service = platform.decision_service()
+    app = create_app(
+        service,
+        settings,
+        access=platform.access,
+        clock=platform.clock,
+        accounts=AccountReports(platform.unit_of_work, platform.keyring, registry),
+    )
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        service.close()
+
+
+@pytest.fixture
+def keys(platform: Platform) -> dict[str, dict[str, str]]:
+    with platform.unit_of_work() as uow:
+        for code in (MINE, THEIRS):
+            uow.session.add(
+                institution_row(Institution(code, code, code, InstitutionKind.BANK, "350200"))
+            )
+        uow.commit()
+        register(uow, platform.keyring, PHONE, PERSON)
+        return {
+            code: {"authorization": f"Bearer {create_api_key(uow, platform.operator, code)[1]}"}
+            for code in (MINE, THEIRS)
+        }
+
+
+def test_opening_and_binding_answer_the_registrys_check(
+    platform: Platform, keys: dict[str, dict[str, str]]
+) -> None:
+    for client in _client(
+        platform, LocalRegistry(platform.database, platform.keyring, platform.clock)
+    ):
+        assert client.post("/v1/accounts", json=OPENING, headers=keys[MINE]).status_code == 201
+        path = f"/v1/accounts/{CARD}/phone"
+        bound = client.post(path, json={"phone": "13900000001"}, headers=keys[MINE])
+        assert bound.status_code == 201, bound.text
+        assert bound.json()["result"] == "not_found" and bound.json()["phone"] == "139****0001"
+        again = client.post(path, json={"phone": "13900000001"}, headers=keys[MINE])
+        assert again.status_code == 409
+        theirs = client.post(path, json={"phone": "13900000002"}, headers=keys[THEIRS])
+        assert theirs.status_code == 404
+        bad = client.post(path, json={"phone": "12345"}, headers=keys[MINE])
+        assert bad.status_code == 422 and bad.json()["field"] == "phone"
+
+
+def test_a_silent_registry_is_a_503_and_binds_nothing(
+    platform: Platform, keys: dict[str, dict[str, str]]
+) -> None:
+    for client in _client(platform, Silent()):
+        opened = client.post("/v1/accounts", json=OPENING, headers=keys[MINE])
+        assert opened.status_code == 503
+        assert opened.json()["type"].endswith("registry-unavailable")
+    with platform.unit_of_work() as uow:
+        assert uow.session.get(AccountRow, CARD) is None
+        assert uow.session.scalar(select(func.count()).select_from(PhoneBindingRow)) == 0
