@@ -13,6 +13,7 @@ from fundwall import bootstrap
 from fundwall.cli import app
 from fundwall.region import read_table
 from fundwall.store.auth_tables import UserRow
+from fundwall.store.engine_tables import RiskListEntryRow
 from fundwall.store.police_tables import ClueRow, PoliceOrderRow
 from fundwall.store.tables import DecisionRow, TransactionRow
 
@@ -74,6 +75,19 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     orders = _count(PoliceOrderRow.id)
     assert orders >= 3  # at least one stop-payment, the freeze and the query
     assert _count(ClueRow.id) == 1
+    # The first bank shares its mule accounts and their holders' ID hashes with the hub; the
+    # second matches its customers' ID hashes against them. The hub holds hashes, not IDs.
+    assert "10. sharing hub" in first.stdout and " published " in first.stdout
+    assert "customers' ID hashes:" in first.stdout
+    entries = _count(RiskListEntryRow.id)
+    assert entries > 0
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        keys = uow.session.scalars(select(RiskListEntryRow.key)).all()
+    region_ids = set(
+        read_table(data_dir / "demo" / "region-tiny-seed2", "parties")["id_number"].to_pylist()
+    )
+    assert not region_ids & set(keys)  # no raw ID number
+    assert any(key.startswith("v1:") for key in keys)  # the holders' IDs, as shared hashes
 
     again = runner.invoke(app, ["demo", "--size", "tiny", "--seed", "2", "--no-serve"])
     assert again.exit_code == 0, again.output
@@ -83,4 +97,6 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "its orders were issued in an earlier run" in again.stdout
     assert "its trace was made in an earlier run" in again.stdout
     assert (_count(PoliceOrderRow.id), _count(ClueRow.id)) == (orders, 1)
+    assert "had published in an earlier run" in again.stdout
+    assert _count(RiskListEntryRow.id) == entries
     assert _count(TransactionRow.tx_id) == transfers
