@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 from typing import Final
 
@@ -56,19 +57,24 @@ def _parquet_row(row: int) -> str:
     return f"row {row}"
 
 
-def check_columns(names: list[str]) -> None:
-    """The header names known columns, each once, with the required ones and an amount."""
+def check_header(names: list[str], columns: Collection[str], required: Collection[str]) -> None:
+    """The header names only `columns`, each once, and every one of `required`."""
     repeated = [name for name, count in Counter(names).items() if count > 1]
     if repeated:
         raise InvalidInput("column named more than once", repeated[0])
-    unknown = [name for name in names if name not in INPUT_COLUMNS]
+    unknown = [name for name in names if name not in columns]
     if unknown:
         raise InvalidInput(
-            f"unknown column; the columns are {', '.join(sorted(INPUT_COLUMNS))}", unknown[0]
+            f"unknown column; the columns are {', '.join(sorted(columns))}", unknown[0]
         )
-    for name in REQUIRED:
+    for name in required:
         if name not in names:
             raise InvalidInput("required column is missing", name)
+
+
+def check_columns(names: list[str]) -> None:
+    """The header names known columns, each once, with the required ones and an amount."""
+    check_header(names, INPUT_COLUMNS, REQUIRED)
     if "amount_fen" not in names and "amount" not in names:
         raise InvalidInput("give the amount as an amount_fen or an amount column", "amount_fen")
 

@@ -18,6 +18,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.ingest.tabular import check_header
 
 FORMATS: Final = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 ENTRY_COLUMNS: Final = frozenset(
@@ -82,22 +83,8 @@ def read_file(
         table = pq.read_table(readable)
     except (pa.ArrowInvalid, OSError) as error:
         raise InvalidInput(f"not a readable Parquet file: {error}", "file") from None
-    _check_columns(table.column_names, columns, required)
+    check_header(table.column_names, columns, required)
     return TableFile(table, "parquet")
-
-
-def _check_columns(names: list[str], columns: Collection[str], required: Collection[str]) -> None:
-    repeated = [name for name in names if names.count(name) > 1]
-    if repeated:
-        raise InvalidInput("column named more than once", repeated[0])
-    unknown = [name for name in names if name not in columns]
-    if unknown:
-        raise InvalidInput(
-            f"unknown column; the columns are {', '.join(sorted(columns))}", unknown[0]
-        )
-    for name in required:
-        if name not in names:
-            raise InvalidInput("required column is missing", name)
 
 
 def _read_csv(
@@ -113,7 +100,7 @@ def _read_csv(
     if not header:
         raise InvalidInput("the file is empty: a CSV file starts with a header row").at("line 1")
     header = [name.strip() for name in header]
-    _check_columns(header, columns, required)
+    check_header(header, columns, required)
     readable = source if isinstance(source, Path) else io.BytesIO(source)
     try:
         return pa_csv.read_csv(
