@@ -51,6 +51,13 @@ class ChildRun:
         return self.peak_rss_bytes / MIB
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (VmRSS), in MiB."""
+    with open("/proc/self/status") as status:
+        kib = next(line.split()[1] for line in status if line.startswith("VmRSS:"))
+    return int(kib) / 1024
+
+
 def python_code(code: str, *args: str) -> list[str]:
     """The command that runs `code` in this interpreter, with `args` in `sys.argv[1:]`."""
     return [sys.executable, "-c", code, *args]

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from fundwall.bench.child import MIB, run_python
+from fundwall.bench.child import MIB, resident_mb, run_python
 
 PUBLISH_FILE_ROWS: Final = 500_000
 LISTED_SHARE: Final = 10
@@ -35,12 +35,6 @@ _CHILD: Final = (
     "import sys; from fundwall.bench.sharing import child; "
     "child(int(sys.argv[1]), int(sys.argv[2]))"
 )
-
-
-def _resident_mb() -> float:
-    with open("/proc/self/status") as status:
-        kib = next(line.split()[1] for line in status if line.startswith("VmRSS:"))
-    return int(kib) / 1024
 
 
 def _hashes(count: int) -> list[str]:
@@ -108,14 +102,14 @@ def child(entries: int, identifiers: int) -> None:
             del table, phones, accounts
             gc.collect()
 
-            resident_before = _resident_mb()
+            resident_before = resident_mb()
             index = RiskIndex()
             began = time.perf_counter()
             with hub.unit_of_work() as uow:
                 index.refresh(uow.session, uow.clock.now())
             build_seconds = time.perf_counter() - began
             gc.collect()
-            resident_built = _resident_mb()
+            resident_built = resident_mb()
 
             listed = ids[: identifiers // LISTED_SHARE]
             asked = pa.table(

@@ -21,7 +21,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Final
 
-from fundwall.bench.child import MIB, run_python
+from fundwall.bench.child import MIB, resident_mb, run_python
 
 TRACE_HOPS: Final = 6
 EXTEND_BATCH: Final = 1_000
@@ -30,12 +30,6 @@ _CHILD: Final = (
     "import sys; from fundwall.bench.tracing import child; "
     "child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))"
 )
-
-
-def _resident_mb() -> float:
-    with open("/proc/self/status") as status:
-        kib = next(line.split()[1] for line in status if line.startswith("VmRSS:"))
-    return int(kib) / 1024
 
 
 def _quantile_ms(seconds: list[float], q: float) -> float:
@@ -53,7 +47,7 @@ def child(folder: str, reports: int, extend_rows: int) -> None:
     from fundwall.tracing.trace import trace
 
     region = Path(folder)
-    resident_before = _resident_mb()
+    resident_before = resident_mb()
     started = time.perf_counter()
     directory, columns = region_movements(region)
     held_out = min(extend_rows, len(columns) // 2)
@@ -66,7 +60,7 @@ def child(folder: str, reports: int, extend_rows: int) -> None:
     pa.default_memory_pool().release_unused()
     build_s = time.perf_counter() - started
     gc.collect()
-    resident_built = _resident_mb()
+    resident_built = resident_mb()
 
     started = time.perf_counter()
     for start in range(0, held_out, EXTEND_BATCH):

@@ -34,7 +34,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    or_,
     select,
     union,
     union_all,
@@ -46,6 +45,7 @@ from fundwall.auth.tenancy import visible_account
 from fundwall.cases.model import CaseStatus, Outcome
 from fundwall.engine.controls.model import ListKind, RiskCategory
 from fundwall.models.account_features import AccountInputs
+from fundwall.sharing.queries import in_force
 from fundwall.store.engine_tables import RiskListEntryRow
 from fundwall.store.model_tables import AccountScoreRow, ScoreRunRow
 from fundwall.store.police_tables import CaseAccountRow, CaseRow
@@ -184,9 +184,7 @@ def listed_fraud(now: datetime) -> Select[str]:
     return select(RiskListEntryRow.key).where(
         RiskListEntryRow.kind == ListKind.ACCOUNT.value,
         RiskListEntryRow.category.in_([c.value for c in SEED_CATEGORIES]),
-        RiskListEntryRow.valid_from <= now,
-        or_(RiskListEntryRow.valid_until.is_(None), RiskListEntryRow.valid_until > now),
-        RiskListEntryRow.retracted_at.is_(None),
+        in_force(now),
     )
 
 
