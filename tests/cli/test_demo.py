@@ -3,6 +3,7 @@ and a second run that reuses everything and decides nothing twice."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,8 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "reported now); ¥12,000 from it the next day: block (class II" in first.stdout
 
     region = data_dir / "demo" / "region-tiny-seed2"
-    transfers = read_table(region, "transactions").num_rows + 1  # and the new account's
+    # and the new account's, and the payments to and from accounts on the shared list
+    transfers = read_table(region, "transactions").num_rows + 3
     assert _count(TransactionRow.tx_id) == transfers
     assert _count(DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
     assert _count(UserRow.id) == 5
@@ -79,6 +81,14 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     # second matches its customers' ID hashes against them. The hub holds hashes, not IDs.
     assert "10. sharing hub" in first.stdout and " published " in first.stdout
     assert "customers' ID hashes:" in first.stdout
+    # Every bound phone checked; the recycled numbers and the phones bound to many people
+    # published; the engine blocks a payment to a listed mule account and alerts on one from
+    # an account bound to a recycled number.
+    assert re.search(r"published [1-9]\d* recycled numbers", first.stdout)
+    assert "¥500 to a listed mule account: block (the receiving account is on the shared" in (
+        first.stdout
+    )
+    assert "recycled number: alert (the payer (by ID number or phone) is on the" in first.stdout
     entries = _count(RiskListEntryRow.id)
     assert entries > 0
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -98,5 +108,7 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "its trace was made in an earlier run" in again.stdout
     assert (_count(PoliceOrderRow.id), _count(ClueRow.id)) == (orders, 1)
     assert "had published in an earlier run" in again.stdout
+    assert "published 0 recycled numbers" in again.stdout and "on the list already" in again.stdout
+    assert "¥500 to a listed mule account: block" in again.stdout
     assert _count(RiskListEntryRow.id) == entries
     assert _count(TransactionRow.tx_id) == transfers

@@ -8,15 +8,17 @@ B002 bound W to P1; B002 bound V to P4, a number P4 gave up."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from auth import world
-from fundwall.crypto import Keyring
+from fundwall.auth.actor import Actor
+from fundwall.crypto import PHONE_HASH_KIND, Keyring, SharingKeys
 from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
-from fundwall.domain.errors import InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone
-from fundwall.engine.controls.model import Evidence, ListKind
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.phones.checks import bind_phone
 from fundwall.phones.investigations import (
     many_phones,
@@ -24,8 +26,10 @@ from fundwall.phones.investigations import (
     recycled_still_bound,
     shared_phones,
 )
-from fundwall.phones.listing import Finding, listing_draft
+from fundwall.phones.listing import Finding, listing_draft, publish_finding
 from fundwall.phones.local import LocalRegistry
+from fundwall.sharing.keys import rotate_sharing_key
+from fundwall.sharing.risk_list import query_identifier
 from fundwall.store.mapping import account_row
 from phones.conftest import (
     ANALYST_A,
@@ -160,7 +164,37 @@ def test_a_finding_becomes_a_shared_list_draft_for_its_member_only(
         V.number,
         Evidence.MEMBER_VERIFIED,
     )
-    assert draft.category == "recycled_phone" and "2024-04-01" in draft.reason
+    assert draft.category is RiskCategory.RECYCLED_PHONE and "2024-04-01" in draft.reason
     assert V.number not in repr(draft)
     assert (person.kind, person.identifier) == (ListKind.ID_HASH, world.person(1).id_number)
-    assert person.evidence is Evidence.MEMBER_SUSPECTED
+    assert (person.category, person.evidence) == (
+        RiskCategory.CARD_DEALER,
+        Evidence.MEMBER_SUSPECTED,
+    )
+
+
+def test_a_finding_is_published_hashed_on_the_members_side_and_only_by_its_member(
+    region: Uow, keyring: Keyring, tmp_path: Path
+) -> None:
+    with region() as uow:
+        version = rotate_sharing_key(uow, Actor.operator("test"), tmp_path)
+    keys = SharingKeys.load(tmp_path, (version,))
+    with region() as uow:
+        (recycled,) = recycled_still_bound(uow, ANALYST_B, keyring)
+        with pytest.raises(NotFound):
+            publish_finding(uow, ANALYST_A, Finding.RECYCLED_PHONE, recycled.binding_id,
+                            keyring, keys)  # fmt: skip
+        published = publish_finding(
+            uow, ANALYST_B, Finding.RECYCLED_PHONE, recycled.binding_id, keyring, keys
+        )
+        with pytest.raises(Conflict, match=f"entry {published.ids[0]}"):
+            publish_finding(uow, ANALYST_B, Finding.RECYCLED_PHONE, recycled.binding_id,
+                            keyring, keys)  # fmt: skip
+    key = keys.hash(PHONE_HASH_KIND, V.number)
+    with region() as uow:
+        (seen_by_a,) = query_identifier(uow, ANALYST_A, ListKind.PHONE_HASH, key)
+        (own,) = query_identifier(uow, ANALYST_B, ListKind.PHONE_HASH, key)
+    assert published.entries == 1 and seen_by_a.id == published.ids[0]
+    assert seen_by_a.category is RiskCategory.RECYCLED_PHONE
+    assert seen_by_a.note is None and seen_by_a.reporting_member is None
+    assert own.note is not None and "2024-04-01" in own.note and V.number not in own.note

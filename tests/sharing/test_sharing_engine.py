@@ -123,6 +123,23 @@ def test_an_entry_under_an_older_key_version_still_matches_after_a_rotation(
     assert (warned.action, warned.reasons[0].rule_id) == (Action.WARN, "HC25")
 
 
+def test_a_recycled_number_alerts_when_its_holder_pays_not_when_they_are_paid(
+    world: DecisionService, institutions: Uow, clock: FixedClock, tmp_path: Path
+) -> None:
+    keys = sharing(tmp_path / "keys", 1)
+    recycled = RiskCategory.RECYCLED_PHONE
+    with institutions() as uow:
+        payee = NewEntry(ListKind.PHONE_HASH, keys.hash("phone", phone(2)), recycled, VERIFIED)
+        publish_entries(uow, BANK_B, [payee])
+    assert world.decide(_pay(clock, 1), member="B001").action is Action.PASS
+    with institutions() as uow:
+        payer = NewEntry(ListKind.PHONE_HASH, keys.hash("phone", phone(1)), recycled, VERIFIED)
+        publish_entries(uow, BANK_A, [payer])
+    alerted = world.decide(_pay(clock, 2), member="B001")
+    assert alerted.action is Action.ALERT
+    assert "二次号" in alerted.reasons[0].text_zh
+
+
 def test_the_hubs_database_holds_no_raw_id_phone_or_credit_code(
     world: DecisionService, institutions: Uow, platform: Platform, tmp_path: Path
 ) -> None:

@@ -221,7 +221,10 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     tell(platform, folder, cast, console.print)
     _mule_scores(folder, platform)
     assert cast.second_analyst.member is not None
-    _sharing(folder, platform, member, cast.second_analyst.member)
+    from fundwall.cli.demo_sharing import share
+
+    members = (member, cast.second_analyst.member)
+    share(service, folder, platform, members, console.print)
 
 
 def _mule_scores(folder: Path, platform: Platform) -> None:
@@ -238,84 +241,6 @@ def _mule_scores(folder: Path, platform: Platform) -> None:
         f"   scored {run.accounts:,} accounts: {flagged:,} flagged, {run.explained:,} with "
         f"their main factors on the account page; {len(run.cases):,} case(s) opened at the "
         "banks holding them"
-    )
-
-
-def _sharing(folder: Path, platform: Platform, first: str, second: str) -> None:
-    """Bank `first` publishes the mule accounts it holds and their holders' IDs, hashed on its
-    side with the regional sharing key; bank `second` hashes its own customers' IDs the same
-    way and bulk-matches them: the hub finds who holds a mule account elsewhere without
-    either bank or the hub seeing the other's raw IDs."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from fundwall.auth import Actor, ActorKind, Role
-    from fundwall.crypto import ID_HASH_KIND, SharingKeys
-    from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
-    from fundwall.sharing.files import TableFile
-    from fundwall.sharing.index import RiskIndex
-    from fundwall.sharing.keys import rotate_sharing_key, sharing_key_versions
-    from fundwall.sharing.matching import match_identifiers
-    from fundwall.sharing.model import NewEntry
-    from fundwall.sharing.risk_list import publish_entries, query_identifier
-
-    console.print("10. sharing hub (风险信息共享):")
-    keys_dir = platform.settings.keys_dir
-    with platform.unit_of_work() as uow:
-        versions = [v.version for v in sharing_key_versions(uow, platform.operator)]
-        if not versions:
-            versions = [rotate_sharing_key(uow, platform.operator, keys_dir)]
-    keys = SharingKeys.load(keys_dir, versions)
-    labels = read_table(folder, "account_labels").select(["account_no", "is_mule"])
-    accounts = read_table(folder, "accounts").select(["account_no", "bank", "party_id"])
-    parties = read_table(folder, "parties")
-    ids = dict(zip(parties["party_id"].to_pylist(), parties["id_number"].to_pylist(), strict=True))
-    mule = set(labels.filter(pc.fill_null(labels["is_mule"], False))["account_no"].to_pylist())
-    held = [
-        row for row in accounts.to_pylist() if row["bank"] == first and row["account_no"] in mule
-    ]
-    holders = sorted({ids[row["party_id"]] for row in held if ids.get(row["party_id"])})
-    entries = [
-        NewEntry(ListKind.ACCOUNT, row["account_no"], RiskCategory.MULE, Evidence.MEMBER_VERIFIED,
-                 bank=first)
-        for row in held
-    ] + [
-        NewEntry(ListKind.ID_HASH, keys.hash(ID_HASH_KIND, number), RiskCategory.MULE,
-                 Evidence.MEMBER_VERIFIED)
-        for number in holders
-    ]  # fmt: skip
-    publisher = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, first)
-    with platform.unit_of_work() as uow:
-        earlier = bool(held) and any(
-            entry.own
-            for entry in query_identifier(
-                uow, publisher, ListKind.ACCOUNT, held[0]["account_no"], bank=first
-            )
-        )
-        if entries and not earlier:
-            publish_entries(uow, publisher, entries)
-    customers = sorted(
-        {ids[row["party_id"]] for row in accounts.to_pylist() if row["bank"] == second} - {None}
-    )
-    file = TableFile(
-        pa.table(
-            {
-                "kind": [ListKind.ID_HASH.value] * len(customers),
-                "key": [keys.hash(ID_HASH_KIND, number) for number in customers],
-            }
-        ),
-        "parquet",
-    )
-    matcher = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, second)
-    with platform.unit_of_work() as uow:
-        result = match_identifiers(uow, matcher, RiskIndex(), file)
-    told = "published" if not earlier else "had published in an earlier run"
-    console.print(
-        f"   bank {first} {told} {len(entries):,} entries: {len(held):,} mule accounts and "
-        f"their {len(holders):,} holders' ID hashes (key v{keys.current}); payments to them "
-        f"are blocked at every bank from now on\n"
-        f"   bank {second} matched its {len(customers):,} customers' ID hashes: "
-        f"{result.hits.num_rows:,} hold a mule account at bank {first}"
     )
 
 

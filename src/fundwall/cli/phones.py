@@ -3,7 +3,8 @@
 `recheck` checks every current binding against the configured telecom registry (a periodic
 job: numbers are given up and reissued after they were bound); `overview` prints the
 region's counts; `shared`, `many` and `recycled` print a member's investigations
-(`--member`, acting as the operator for that member). All act as the operator
+(`--member`, acting as the operator for that member), and `publish` puts one of their rows
+on the shared risk list (hashed here under the current sharing key). All act as the operator
 (`system:cli`) and are audited like the console's and the API's calls.
 """
 
@@ -143,6 +144,31 @@ def recycled_command(member: Member, days: int | None = None) -> None:
             str(row.other_members),
         )
     console.print(table)
+
+
+@app.command("publish")
+def publish_command(
+    finding: Annotated[str, typer.Argument(help="shared_phone, many_phones or recycled_phone.")],
+    binding: Annotated[int, typer.Argument(help="The binding id the investigation shows.")],
+    member: Member,
+    reference: Annotated[
+        str | None, typer.Option(help="The member's own reference for the entry.")
+    ] = None,
+) -> None:
+    """Publish one investigation row to the shared risk list, for the member."""
+    from fundwall.domain.errors import InvalidInput
+    from fundwall.engine.controls.changes import sharing_keys
+    from fundwall.phones.listing import Finding, publish_finding
+
+    if finding not in set(Finding):
+        raise InvalidInput(f"one of {', '.join(Finding)}", "finding")
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        keys = sharing_keys(uow.session, platform.settings.keys_dir)
+        published = publish_finding(
+            uow, _for_member(platform, member), Finding(finding), binding, platform.keyring,
+            keys, reference=reference,
+        )  # fmt: skip
+    console.print(f"published entry {published.ids[0]} for {member} (key v{keys.current})")
 
 
 def register(root: typer.Typer) -> None:

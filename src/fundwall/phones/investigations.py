@@ -36,6 +36,9 @@ from fundwall.store.uow import UnitOfWork
 MAX_ROWS: Final = 500
 """At most this many rows in one view, most striking first; a view is a work list."""
 MAX_THRESHOLD: Final = 100
+MAX_DAYS: Final = 10 * 366
+"""The longest look-back over recycled numbers (a number given up longer ago than that has
+almost surely been re-checked since)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,8 +283,8 @@ def recycled_still_bound(
     messages and verification codes for the account reach whoever holds the number now.
     Newest given up first."""
     member = _member(actor)
-    if type(days) is not int or not 1 <= days <= 10 * 366:
-        raise InvalidInput("a whole number of days from 1 to 3660", "days")
+    if type(days) is not int or not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"a whole number of days from 1 to {MAX_DAYS}", "days")
     session = uow.session
     since = uow.clock.now() - timedelta(days=days)
     newest = latest_checks().subquery()
@@ -331,8 +334,8 @@ def phone_overview(uow: UnitOfWork, actor: Actor, *, days: int = 365) -> PhoneOv
     """The region's counts for the hub: current bindings and their newest checks by result,
     phones bound to several people, people with several phones, recycled numbers (given up
     within `days`) still bound; per member its bindings and checks. No customer, no phone."""
-    if type(days) is not int or not 1 <= days <= 10 * 366:
-        raise InvalidInput("a whole number of days from 1 to 3660", "days")
+    if type(days) is not int or not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"a whole number of days from 1 to {MAX_DAYS}", "days")
     session = uow.session
     since = uow.clock.now() - timedelta(days=days)
     newest = latest_checks().subquery()

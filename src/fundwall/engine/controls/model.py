@@ -80,6 +80,10 @@ class RiskCategory(StrEnum):
     PUNISHED_PERSON = "punished_person"
     """惩戒对象: a member reports a person or firm under joint punishment; an analyst looks
     (the binding restriction is the hub's punishment list, HC08)."""
+    RECYCLED_PHONE = "recycled_phone"
+    """二次号: a phone number its holder gave up while a bank still has it bound to them;
+    verification codes for their accounts reach whoever holds it now, so an analyst looks at
+    what those accounts pay (payer side only: the number's new holder is paid as anyone)."""
 
     @property
     def action(self) -> Action:
@@ -87,8 +91,9 @@ class RiskCategory(StrEnum):
 
     @property
     def payer_side_only(self) -> bool:
-        """A victim's entry matters when they pay, not when they are paid."""
-        return self is RiskCategory.AT_RISK_VICTIM
+        """A victim's entry, or a recycled number's, matters when they pay, not when they
+        are paid."""
+        return self in (RiskCategory.AT_RISK_VICTIM, RiskCategory.RECYCLED_PHONE)
 
 
 _CATEGORY_ACTION: Final = {
@@ -97,6 +102,7 @@ _CATEGORY_ACTION: Final = {
     RiskCategory.CARD_DEALER: Action.ALERT,
     RiskCategory.AT_RISK_VICTIM: Action.WARN,
     RiskCategory.PUNISHED_PERSON: Action.ALERT,
+    RiskCategory.RECYCLED_PHONE: Action.ALERT,
 }
 
 

@@ -37,6 +37,7 @@ CATEGORY_WORDS: Final = {
     RiskCategory.CARD_DEALER: ("卡商", "card dealer"),
     RiskCategory.AT_RISK_VICTIM: ("潜在受害人", "likely scam victim"),
     RiskCategory.PUNISHED_PERSON: ("惩戒对象", "under joint punishment"),
+    RiskCategory.RECYCLED_PHONE: ("二次号（已被回收的手机号）", "recycled phone number"),
 }
 EVIDENCE_WORDS: Final = {
     Evidence.POLICE_CONFIRMED: ("公安机关确认", "confirmed by police"),
