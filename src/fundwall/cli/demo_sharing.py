@@ -17,7 +17,6 @@ from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
 
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.bootstrap import Platform
@@ -27,17 +26,17 @@ from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.service import DecisionService
+from fundwall.monitoring.transactions import TxFilter, search_transactions
 from fundwall.phones.checks import recheck_bound_phones
 from fundwall.phones.investigations import MAX_DAYS, recycled_still_bound, shared_phones
 from fundwall.phones.listing import Finding, publish_finding
 from fundwall.region import read_table
 from fundwall.sharing.files import TableFile
 from fundwall.sharing.index import RiskIndex
-from fundwall.sharing.keys import rotate_sharing_key, sharing_key_versions
+from fundwall.sharing.keys import accepted_sharing_keys, rotate_sharing_key
 from fundwall.sharing.matching import match_identifiers
 from fundwall.sharing.model import NewEntry
 from fundwall.sharing.risk_list import publish_entries, query_identifier
-from fundwall.store.tables import TransactionRow
 
 DEALER_MIN_PEOPLE: Final = 4
 """A phone bound to this many people or more is published as a card dealer's sign."""
@@ -69,12 +68,14 @@ def share(
 
 
 def _keys(platform: Platform) -> SharingKeys:
+    """The accepted sharing keys; the first version made when there is none yet."""
     keys_dir = platform.settings.keys_dir
     with platform.unit_of_work() as uow:
-        versions = [v.version for v in sharing_key_versions(uow, platform.operator)]
-        if not versions:
-            versions = [rotate_sharing_key(uow, platform.operator, keys_dir)]
-    return SharingKeys.load(keys_dir, versions)
+        keys = accepted_sharing_keys(uow, platform.operator, keys_dir)
+        if keys.current is None:
+            rotate_sharing_key(uow, platform.operator, keys_dir)
+            keys = accepted_sharing_keys(uow, platform.operator, keys_dir)
+    return keys
 
 
 def _ids(folder: Path) -> dict[str, str | None]:
@@ -223,9 +224,8 @@ def _decisions(
     for n, (what, payer, payee) in enumerate(cases, start=1):
         tx_id = f"DEMO-SHARED-LIST-{n}"
         with platform.unit_of_work() as uow:
-            earlier = uow.session.scalar(
-                select(TransactionRow.ts).where(TransactionRow.tx_id == tx_id)
-            )
+            newest = search_transactions(uow, _bank(payer["bank"]), TxFilter(payer["account_no"]))
+        earlier = next((item.ts for item in newest.items if item.tx_id == tx_id), None)
         transfer = Transaction(
             tx_id=tx_id,
             ts=earlier or platform.clock.now(),

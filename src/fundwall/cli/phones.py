@@ -157,15 +157,16 @@ def publish_command(
 ) -> None:
     """Publish one investigation row to the shared risk list, for the member."""
     from fundwall.domain.errors import InvalidInput
-    from fundwall.engine.controls.changes import sharing_keys
     from fundwall.phones.listing import Finding, publish_finding
+    from fundwall.sharing.keys import accepted_sharing_keys
 
     if finding not in set(Finding):
         raise InvalidInput(f"one of {', '.join(Finding)}", "finding")
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
-        keys = sharing_keys(uow.session, platform.settings.keys_dir)
+        actor = _for_member(platform, member)
+        keys = accepted_sharing_keys(uow, actor, platform.settings.keys_dir)
         published = publish_finding(
-            uow, _for_member(platform, member), Finding(finding), binding, platform.keyring,
+            uow, actor, Finding(finding), binding, platform.keyring,
             keys, reference=reference,
         )  # fmt: skip
     console.print(f"published entry {published.ids[0]} for {member} (key v{keys.current})")

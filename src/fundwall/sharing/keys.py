@@ -22,7 +22,7 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.crypto import SharingKeys
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
-from fundwall.engine.controls.changes import stated_reason
+from fundwall.engine.controls.changes import sharing_keys, stated_reason
 from fundwall.sharing.model import EventKind, KeyVersion
 from fundwall.sharing.queries import in_force, mark_retracted, write_events
 from fundwall.store.engine_tables import RiskListEntryRow
@@ -112,6 +112,13 @@ def sharing_key_versions(uow: UnitOfWork, actor: Actor) -> list[KeyVersion]:
         )
         for row in rows
     ]
+
+
+@use_case(Permission.QUERY_RISK_LIST)
+def accepted_sharing_keys(uow: UnitOfWork, actor: Actor, keys_dir: Path) -> SharingKeys:
+    """The keys of the versions the hub accepts, from `keys_dir`: what a member's process
+    beside the hub hashes with (a member elsewhere holds their exported files)."""
+    return sharing_keys(uow.session, keys_dir)
 
 
 @use_case(Permission.MANAGE_RISK_LIST)
