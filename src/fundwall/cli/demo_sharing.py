@@ -1,16 +1,17 @@
 """The demo's sharing hub and phone checks (风险信息共享, 手机实名验证), on the region's own data.
 
 Bank `first` publishes the mule accounts it holds and their holders' ID hashes (hashed on its
-side with the regional sharing key); bank `second` hashes its customers' IDs the same way and
-bulk-matches them. Every bound phone is checked against the telecom registry, and the banks
-publish what the investigations found: numbers their customers gave up (二次号) and phones
-bound to many people (a card dealer's sign). Then the engine acts on the list: a payment to a
-listed mule account is blocked, and one from an account bound to a recycled number raises an
-alert. Running the demo again publishes nothing twice.
+side with the regional sharing key). Every bound phone is checked against the telecom
+registry, and the banks publish what the investigations found: numbers their customers gave
+up (二次号) and phones bound to many people (a card dealer's sign). Bank `second` hashes its
+customers' IDs and phones the same way and bulk-matches them. Then the engine acts on the
+list: a payment to a listed mule account is blocked, and one from an account bound to a
+recycled number raises an alert. Running the demo again publishes nothing twice.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.bootstrap import Platform
-from fundwall.crypto import ID_HASH_KIND, SharingKeys
+from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, SharingKeys
 from fundwall.domain.errors import Conflict
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
@@ -62,8 +63,8 @@ def share(
     say("10. sharing hub (风险信息共享) and phone checks (手机实名验证):")
     keys = _keys(platform)
     mule_accounts = _publish_mules(folder, platform, keys, first, say)
-    _match(folder, platform, keys, first, second, say)
     recycled = _phone_findings(folder, platform, keys, (first, second), say)
+    _match(folder, platform, keys, second, say)
     _decisions(service, folder, platform, mule_accounts, recycled, say)
 
 
@@ -123,33 +124,31 @@ def _publish_mules(
     return held
 
 
-def _match(
-    folder: Path, platform: Platform, keys: SharingKeys, first: str, second: str, say: Say
-) -> None:
-    """Bank `second` bulk-matches its customers' ID hashes against the list."""
+def _match(folder: Path, platform: Platform, keys: SharingKeys, second: str, say: Say) -> None:
+    """Bank `second` hashes its customers' ID numbers and phones and bulk-matches them."""
     accounts = read_table(folder, "accounts").select(["bank", "party_id"])
-    ids = _ids(folder)
-    customers = sorted(
-        {
-            number
-            for row in accounts.to_pylist()
-            if row["bank"] == second and (number := ids.get(row["party_id"]))
-        }
-    )
+    parties = read_table(folder, "parties").select(["party_id", "id_number", "phone"])
+    own = {row["party_id"] for row in accounts.to_pylist() if row["bank"] == second}
+    customers = [row for row in parties.to_pylist() if row["party_id"] in own]
+    probes = [(ListKind.ID_HASH, keys.hash(ID_HASH_KIND, c["id_number"])) for c in customers
+              if c["id_number"]] + [
+        (ListKind.PHONE_HASH, keys.hash(PHONE_HASH_KIND, c["phone"])) for c in customers
+        if c["phone"]
+    ]  # fmt: skip
     file = TableFile(
-        pa.table(
-            {
-                "kind": [ListKind.ID_HASH.value] * len(customers),
-                "key": [keys.hash(ID_HASH_KIND, number) for number in customers],
-            }
-        ),
+        pa.table({"kind": [k.value for k, _ in probes], "key": [key for _, key in probes]}),
         "parquet",
     )
     with platform.unit_of_work() as uow:
         result = match_identifiers(uow, _bank(second), RiskIndex(), file)
+    others = pc.invert(result.hits["own"])
+    hits = result.hits.filter(others)
+    rows = hits["row"].to_pylist()
+    by_category = Counter(dict(zip(rows, hits["category"].to_pylist(), strict=True)).values())
+    found = ", ".join(f"{n:,} {category}" for category, n in sorted(by_category.items()))
     say(
-        f"   bank {second} matched its {len(customers):,} customers' ID hashes: "
-        f"{result.hits.num_rows:,} hold a mule account at bank {first}"
+        f"   bank {second} bulk-matched its {len(customers):,} customers' ID and phone hashes: "
+        f"{len(set(rows)):,} are on other banks' entries" + (f" ({found})" if found else "")
     )
 
 
