@@ -20,6 +20,7 @@ A bad value anywhere becomes one `InvalidInput` line naming the setting, never a
 from __future__ import annotations
 
 import os
+import re
 import string
 import tomllib
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ from pydantic import (
     ConfigDict,
     Field,
     IPvAnyNetwork,
+    NonNegativeInt,
     PositiveInt,
     SecretStr,
     ValidationError,
@@ -53,6 +55,19 @@ DEFAULT_CONFIG_FILE = Path("fundwall.toml")
 ENV_PREFIX = "FUNDWALL_"
 
 YUAN = 100  # fen per yuan
+BANK_CODE_FORM = "1 to 64 letters, digits, '.', '_', ':' or '-'"
+_BANK_CODE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class DormancyOverride(BaseModel):
+    """One bank's own dormancy policy (REGULATIONS.md leaves it to each bank): the figures
+    given replace the region's `dormant_*` defaults for that bank's accounts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    personal_months: PositiveInt | None = None
+    personal_max_balance_fen: NonNegativeInt | None = None
+    company_months: PositiveInt | None = None
 
 
 class PolicySettings(BaseModel):
@@ -86,6 +101,17 @@ class PolicySettings(BaseModel):
     dormant_personal_months: PositiveInt = 12
     dormant_personal_max_balance_fen: PositiveInt = 10 * YUAN
     dormant_company_months: PositiveInt = 12
+    dormant_by_bank: dict[str, DormancyOverride] = Field(default_factory=dict)
+    """Per bank code, its own dormancy figures (`[policy.dormant_by_bank.302]`)."""
+
+    # Account-base screening (存量账户排查).
+    max_class_i_accounts_in_region: PositiveInt = 5
+    """A person with Class I accounts at more than this many banks of the region is screened
+    (one Class I per bank, so the count of its Class I accounts)."""
+    batch_opening_window_hours: int = Field(default=24, ge=1, le=30 * 24)
+    batch_opening_min_holders: int = Field(default=3, ge=2)
+    """Accounts of at least this many people opened through one device, IP, phone or agent
+    within the window are a batch."""
 
     # Emergency stop-payment (紧急止付) and freeze (冻结).
     stop_payment_hours: PositiveInt = 48
@@ -109,6 +135,14 @@ class PolicySettings(BaseModel):
     card_dealer_min_cards: PositiveInt = 3
     card_dealer_min_times: PositiveInt = 3
     card_dealer_min_counterparties: PositiveInt = 3
+
+    @field_validator("dormant_by_bank")
+    @classmethod
+    def _bank_codes(cls, value: dict[str, DormancyOverride]) -> dict[str, DormancyOverride]:
+        for code in value:
+            if not _BANK_CODE.fullmatch(code):
+                raise ValueError(f"a bank code is {BANK_CODE_FORM}, got {code!r}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -9,6 +9,8 @@ from enum import StrEnum
 from fundwall.domain._fields import (
     member,
     optional_aware_utc,
+    optional_device_id,
+    optional_ip_address,
     optional_reference,
     reference,
     set_field,
@@ -100,6 +102,11 @@ class Account:
 
     Only Class II and III accounts have a `bound_account` (the holder's account they are
     tied to, e.g. a Class I account at another bank); it is never the account itself.
+
+    How it was opened, where known: the device (the holder's phone in an app, an agent's
+    tablet), the IP address and the agent (代理见证) — what shows accounts opened in a batch.
+    `last_active_at` is the holder's last transaction before the store's own history began
+    (a loaded region's; None: never, or not known), which dormancy is measured from.
     """
 
     account_no: str
@@ -111,6 +118,10 @@ class Account:
     opened_at: datetime | None
     opening_channel: OpeningChannel
     bound_account: str | None = None
+    opening_device: str | None = None
+    opening_ip: str | None = None
+    opening_agent: str | None = None
+    last_active_at: datetime | None = None
 
     def __post_init__(self) -> None:
         set_field(self, "account_no", reference(self.account_no, "account_no"))
@@ -124,6 +135,14 @@ class Account:
             self, "opening_channel", member(OpeningChannel, self.opening_channel, "opening_channel")
         )
         set_field(self, "bound_account", optional_reference(self.bound_account, "bound_account"))
+        set_field(
+            self, "opening_device", optional_device_id(self.opening_device, "opening_device")
+        )
+        set_field(self, "opening_ip", optional_ip_address(self.opening_ip, "opening_ip"))
+        set_field(self, "opening_agent", optional_reference(self.opening_agent, "opening_agent"))
+        set_field(
+            self, "last_active_at", optional_aware_utc(self.last_active_at, "last_active_at")
+        )
         if self.bound_account is not None:
             if not self.account_class.may_be_bound:
                 raise InvalidInput(

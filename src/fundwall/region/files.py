@@ -43,6 +43,8 @@ _LOW_CARDINALITY: Final = frozenset(
         "gang_id",
         "network_id",
         "phone_issue",
+        "check",
+        "planted",
         "sex",
         "region_code",
         "home_district",

@@ -182,6 +182,13 @@ SCHEMAS: Final[dict[str, pa.Schema]] = {
             ("deregistered_at", TS),
         ]
     ),
+    "screening_labels": pa.schema(
+        [
+            ("account_no", pa.string()),
+            ("check", pa.string()),
+            ("planted", pa.string()),
+        ]
+    ),
 }
 FILES: Final = tuple(SCHEMAS)
 NULL_WHEN_ABSENT: Final[dict[str, frozenset[str]]] = {

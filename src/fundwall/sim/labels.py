@@ -1,5 +1,6 @@
 """Ground truth: the role of every transaction, the mule history of every account, the
-planted role of every party, every scam and every victim's report, every 跑分 network."""
+planted role of every party, every scam and every victim's report, every 跑分 network, and
+the accounts account-base screening should find."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from fundwall.domain.screening import Check
 from fundwall.region import write_chunks, write_table
 from fundwall.sim.accounts import NO_TIME, Accounts
 from fundwall.sim.fraud import Fraud
@@ -17,8 +19,8 @@ from fundwall.sim.ledger import Settled
 from fundwall.sim.mules import SOURCES
 from fundwall.sim.paofen import NETWORK_SOURCES, Networks
 from fundwall.sim.params import Behaviour
-from fundwall.sim.registry import PHONE_ISSUES, Registry
-from fundwall.sim.txbuf import CASH_OUT, COLLECTION, FORWARDING, ROLES
+from fundwall.sim.registry import PHONE_ISSUES, SHARED, Registry
+from fundwall.sim.txbuf import CASH_OUT, COLLECTION, DEPOSIT, FORWARDING, ROLES
 from fundwall.sim.writer import Names, fixed_ids, strings_at, timestamps
 
 I64 = npt.NDArray[np.int64]
@@ -83,7 +85,36 @@ def write_labels(
     counts["victim_reports"] = write_table(
         out, "victim_reports", _reports(n, accounts, fraud, behaviour)
     )
+    counts["screening_labels"] = write_table(
+        out, "screening_labels", _screening(n, accounts, c, registry)
+    )
     return counts
+
+
+def _screening(
+    n: Names, accounts: Accounts, c: dict[str, Any], registry: Registry
+) -> dict[str, Any]:
+    """The planted accounts each screening check should find at the end of the period, from
+    what was drawn (no draw of its own): long-dormant accounts no one used in the period,
+    accounts opened in a batch, every account of a card dealer (one person's accounts at
+    many banks), every account of a person whose declared phone others declare too."""
+    used = np.zeros(accounts.count, dtype=bool)
+    used[c["payer"][c["payer"] >= 0]] = True
+    used[c["payee"][c["kind"] == DEPOSIT]] = True
+    dealers = np.unique(accounts.party[accounts.dealer])
+    sharing = np.flatnonzero(registry.issue == SHARED)
+    planted = [
+        (Check.DORMANT, "dormant", np.sort(accounts.dormant[~used[accounts.dormant]])),
+        (Check.BATCH_OPENED, "batch", np.sort(accounts.batch)),
+        (Check.MANY_ACCOUNTS, "dealer", np.flatnonzero(np.isin(accounts.party, dealers))),
+        (Check.SHARED_PHONE, "shared_phone", np.flatnonzero(np.isin(accounts.party, sharing))),
+    ]
+    rows = np.concatenate([found for _, _, found in planted]).astype(np.int64)
+    return {
+        "account_no": strings_at(n.account, rows),
+        "check": [check.value for check, _, found in planted for _ in range(len(found))],
+        "planted": [source for _, source, found in planted for _ in range(len(found))],
+    }
 
 
 def _first_network_inflow(c: dict[str, Any], count: int) -> I64:

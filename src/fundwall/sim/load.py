@@ -31,7 +31,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import CreditCode, MobilePhone, ResidentId
 from fundwall.domain.institutions import Institution
 from fundwall.domain.parties import Party, PartyKind
-from fundwall.region import FILES, TRANSACTIONS, read_table
+from fundwall.region import TRANSACTIONS, read_table
 from fundwall.store import UnitOfWork
 from fundwall.store.mapping import (
     account_values,
@@ -54,6 +54,17 @@ from fundwall.store.tables import (
 
 CHUNK = 5_000
 ACTOR = "system:region-load"
+LOADED = (
+    "institutions",
+    "parties",
+    "accounts",
+    "devices",
+    "logins",
+    "transactions",
+    "phone_registry",
+)
+"""The files a load reads; the ground truth stays in the folder (a folder written before a
+label file was added still loads)."""
 Progress = Callable[[str, int, int], None]
 Make = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -80,7 +91,7 @@ def load_region(
 
     With `transactions=False` only the reference data goes in, with each account at its
     opening balance, ready for the region's transfers to be sent through the engine."""
-    missing = [name for name in FILES if not (folder / f"{name}.parquet").is_file()]
+    missing = [name for name in LOADED if not (folder / f"{name}.parquet").is_file()]
     if missing:
         raise InvalidInput(
             f"{folder} is not a region folder: missing {', '.join(missing)}", "folder"
@@ -303,6 +314,9 @@ def _account(r: dict[str, Any]) -> dict[str, Any]:
         r["opened_at"],
         r["opening_channel"] or OpeningChannel.COUNTER,
         r["bound_account"],
+        opening_device=r["opening_device_id"],
+        opening_agent=r["opening_agent"],
+        last_active_at=r["last_active_at"],
     )
     return account_values(account, balance_fen=r["balance_fen"])
 

@@ -115,6 +115,10 @@ def account_values(account: Account, *, balance_fen: int = 0) -> dict[str, Any]:
         "opening_channel": account.opening_channel.value,
         "bound_account": account.bound_account,
         "balance_fen": balance_fen,
+        "opening_device_id": account.opening_device,
+        "opening_ip": account.opening_ip,
+        "opening_agent": account.opening_agent,
+        "last_active_at": account.last_active_at,
     }
 
 
@@ -133,6 +137,10 @@ def account_of(row: AccountRow) -> Account:
         opened_at=row.opened_at,
         opening_channel=OpeningChannel(row.opening_channel),
         bound_account=row.bound_account,
+        opening_device=row.opening_device_id,
+        opening_ip=row.opening_ip,
+        opening_agent=row.opening_agent,
+        last_active_at=row.last_active_at,
     )
 
 

@@ -103,6 +103,12 @@ class AccountRow(Base):
     revision: Mapped[int | None] = mapped_column(BigInteger, index=True, default=None)
     """The audit sequence number of the member's last report of this account (None for
     accounts loaded with the region), so the running engine reads reports above it."""
+    opening_device_id: Mapped[str | None] = mapped_column(String(DEVICE), default=None)
+    opening_ip: Mapped[str | None] = mapped_column(String(45), default=None)
+    opening_agent: Mapped[str | None] = mapped_column(String(ID), default=None)
+    last_active_at: Mapped[datetime | None] = mapped_column(default=None)
+    """The last transaction before the store's history (a loaded region's); later activity
+    is in `transactions`. Screening (`fundwall.screening`) measures dormancy from both."""
 
 
 class DeviceRow(Base):
@@ -236,3 +242,6 @@ from fundwall.store import sharing_tables as _sharing_tables  # noqa: E402, F401
 
 # The police's funds-chain traces join it too.
 from fundwall.store import trace_tables as _trace_tables  # noqa: E402, F401
+
+# Account-base screening's runs, work lists, actions and notices join it too.
+from fundwall.store import screening_tables as _screening_tables  # noqa: E402, F401
