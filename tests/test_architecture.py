@@ -41,6 +41,7 @@ WORKFLOWS: Final = (
     "phones",
     "police",
     "rulepacks",
+    "screening",
     "sharing",
     "tracing",
 )

@@ -130,7 +130,8 @@ class Platform:
     ) -> FastAPI:
         """The HTTP API over `service`, with API keys and the console, as `fundwall serve`
         runs it: stored backtests from `<data_dir>/backtests`, pack files from `packs_dir`
-        (default `<data_dir>/packs`), the overview refreshed every `poll_seconds`.
+        (default `<data_dir>/packs`), the overview refreshed every `poll_seconds`, and the
+        screening routes on the deployment's policy.
 
         With `accounts`, members report their accounts at `/v1/accounts` to the store the
         service reads; a service deciding in memory over a region folder reads no store, so
@@ -139,6 +140,7 @@ class Platform:
         """
         from fundwall.api import create_app
         from fundwall.api.accounts import AccountReports
+        from fundwall.api.screening import screening_router
         from fundwall.web import install_console
 
         app = create_app(
@@ -163,6 +165,7 @@ class Platform:
             demo_notice=demo_notice,
             poll_seconds=poll_seconds,
         )
+        app.include_router(screening_router(self.settings.policy))
         return app
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from fundwall.auth.actor import Actor
 from fundwall.domain.accounts import AccountStatus
@@ -123,16 +123,22 @@ def extend_restriction(
     row.revision = record.seq
 
 
-def settled_balance(uow: UnitOfWork, account: AccountRow) -> int:
-    """What the account holds now, as the engine's ledger counts it: its balance after the
-    loaded history (`balance_fen`; decisions never change it) plus what the decided
-    transactions moved in and out, but those the engine blocked (they moved nothing)."""
+def moved_money() -> ColumnElement[bool]:
+    """WHERE clause on `transactions`: those that moved money after the loaded history, the
+    decided ones but those the engine blocked (they moved nothing). A balance is the
+    account's `balance_fen` (after the loaded history; decisions never change it) plus
+    what these moved in and out."""
     blocked = exists().where(
         DecisionRow.tx_id == TransactionRow.tx_id,
         DecisionRow.shadow.is_(False),
         DecisionRow.action == Action.BLOCK.value,
     )
     decided = exists().where(DecisionRow.tx_id == TransactionRow.tx_id)
+    return and_(decided, ~blocked)
+
+
+def settled_balance(uow: UnitOfWork, account: AccountRow) -> int:
+    """What the account holds now, as the engine's ledger counts it (`moved_money`)."""
     number = account.account_no
     delta = case(
         (TransactionRow.payee_account == number, TransactionRow.amount_fen),
@@ -141,7 +147,7 @@ def settled_balance(uow: UnitOfWork, account: AccountRow) -> int:
     moved = uow.session.scalar(
         select(func.coalesce(func.sum(delta), 0)).where(
             or_(TransactionRow.payer_account == number, TransactionRow.payee_account == number),
-            and_(decided, ~blocked),
+            moved_money(),
         )
     )
     return account.balance_fen + int(moved or 0)

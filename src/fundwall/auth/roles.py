@@ -94,6 +94,14 @@ class Permission(StrEnum):
     VERIFY_PHONES = "verify_phones"
     """Check the phones bound to the member's customers against the telecom registry again
     (手机实名验证): one holder's, or all of them."""
+    VIEW_SCREENING = "view_screening"
+    """Read screening runs (存量账户排查), their work lists, actions and figures: a member its
+    own runs and its own part of the hub's; the hub every run, account numbers masked."""
+    SCREEN_ACCOUNTS = "screen_accounts"
+    """Screen the member's own accounts and act on its part of a work list: notify holders;
+    restrictions, statuses and closures also need restrict_accounts (or report_accounts)."""
+    SCREEN_REGION = "screen_region"
+    """Screen the whole region's accounts as the hub: every member's part of one work list."""
 
 
 class Role(StrEnum):
@@ -172,6 +180,8 @@ _ANALYST: Final = frozenset(
         Permission.PUBLISH_RISK,
         Permission.QUERY_RISK_LIST,
         Permission.VERIFY_PHONES,
+        Permission.VIEW_SCREENING,
+        Permission.SCREEN_ACCOUNTS,
     }
 )
 _POLICE: Final = frozenset(
@@ -198,6 +208,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.MANAGE_RISK_LIST,
                 Permission.QUERY_RISK_LIST,
                 Permission.PUNISH,
+                Permission.VIEW_SCREENING,
+                Permission.SCREEN_REGION,
             }
         ),
         Role.MEMBER_ADMIN: _ANALYST
@@ -219,6 +231,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.PUBLISH_RISK,
                 Permission.QUERY_RISK_LIST,
                 Permission.VERIFY_PHONES,
+                Permission.VIEW_SCREENING,
+                Permission.SCREEN_ACCOUNTS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,

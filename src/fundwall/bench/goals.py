@@ -61,6 +61,13 @@ GOALS: Final = (
         "ids/s",
         "bulk match of hashed ids against the risk list, file to file",
     ),
+    Goal(
+        "screen_accounts_per_s",
+        ">=",
+        1_000_000,
+        "accounts/s",
+        "every screening check over the account base, the slowest",
+    ),
 )
 
 

@@ -68,6 +68,9 @@ _CONTEXT = (
     ("trace_index_mb", "trace index in memory, MB"),
     ("trace_index_rss_mb", "trace index: resident memory growth while built, MB"),
     ("trace_extend_seconds_per_10k", "trace index extended, s per 10,000 movements"),
+    ("screen_baseline_accounts_per_s", "screening, pandas baseline's slowest check, accounts/s"),
+    ("screen_vs_baseline", "screening ÷ pandas baseline, all checks"),
+    ("screen_base_seconds", "screening: the account base read from the region, s"),
 )
 
 

@@ -1,6 +1,6 @@
 """The whole benchmark over one region folder: replay, pandas baseline, online, the rule
 pack alone, the console's cost to an API call, file validation, HTTP, funds-chain tracing,
-and the sharing hub (publishing, bulk matching; it needs no region).
+account-base screening, and the sharing hub (publishing, bulk matching; it needs no region).
 
 `run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
 same run's baselines and ratios, the goals' verdicts, then the details of each measurement
@@ -25,6 +25,7 @@ from fundwall.bench.model import measure_model
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.bench.rules import measure_rules
+from fundwall.bench.screening import measure_screening
 from fundwall.bench.sharing import measure_sharing
 from fundwall.bench.tracing import measure_tracing
 from fundwall.engine.features import AccountDirectory
@@ -54,6 +55,9 @@ HEADLINE = (
     "share_match_vs_baseline",
     "share_publish_per_s",
     "share_index_mb",
+    "screen_accounts_per_s",
+    "screen_baseline_accounts_per_s",
+    "screen_vs_baseline",
 )
 """The figures the goals judge, with their baselines, first in the result in this order."""
 
@@ -110,6 +114,8 @@ def run_benchmark(
         extend_rows=options.trace_extend_rows,
         timeout=options.replay_timeout,
     )
+    tell("account-base screening: every check over the accounts (child process)")
+    screening = measure_screening(region, timeout=options.replay_timeout)
     tell("sharing hub: publishing, the index, bulk matching (child process)")
     sharing = measure_sharing(
         entries=options.share_entries,
@@ -147,6 +153,7 @@ def run_benchmark(
     }
     figures.update(http)
     figures.update(tracing)
+    figures.update(screening)
     figures.update(sharing)
     ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
     figures["replay_vs_baseline"] = round(ratio, 1)

@@ -106,3 +106,7 @@ _share_commands.register(app)
 from fundwall.cli import phones as _phones_commands  # noqa: E402
 
 _phones_commands.register(app)
+
+from fundwall.cli import screen as _screen_commands  # noqa: E402
+
+_screen_commands.register(app)

@@ -33,6 +33,12 @@ class Check(StrEnum):
     """一号多人: the phone bound to the holder is bound to other people too."""
 
 
+PLANTED_CHECKS: Final = frozenset(
+    {Check.DORMANT, Check.MANY_ACCOUNTS, Check.BATCH_OPENED, Check.SHARED_PHONE}
+)
+"""The checks whose accounts the simulator plants and labels (`screening_labels.parquet`);
+it plants no new-account idling and no punishment list."""
+
 CHECK_WORDS: Final[Mapping[Check, tuple[str, str]]] = MappingProxyType(
     {
         Check.DORMANT: ("长期不动户", "long-dormant account"),
