@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from fundwall.config import PolicySettings, Settings, get_settings, load_settings
+from fundwall.config import (
+    DormancyOverride,
+    PolicySettings,
+    Settings,
+    get_settings,
+    load_settings,
+)
 from fundwall.domain.errors import InvalidInput
 
 
@@ -72,12 +78,39 @@ def test_policy_defaults_are_the_figures_of_the_regulations() -> None:
     assert policy.punishment_total_cap_months == 60
     assert (policy.card_dealer_min_cards, policy.card_dealer_min_times) == (3, 3)
     assert policy.card_dealer_min_counterparties == 3
+    assert policy.dormant_by_bank == {}
+    assert policy.max_class_i_accounts_in_region == 5
+    assert policy.batch_opening_window_hours == 24
+    assert policy.batch_opening_min_holders == 3
 
 
 def test_every_policy_figure_is_an_integer() -> None:
     # Money is integer fen and durations whole units; a float here would be a bug.
     for name, value in PolicySettings().model_dump().items():
+        if name == "dormant_by_bank":  # each bank's own figures, the same kind
+            continue
         assert type(value) is int, name
+
+
+def test_a_bank_has_its_own_dormancy_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path / "fundwall.toml",
+        "[policy.dormant_by_bank.302]\npersonal_months = 36\npersonal_max_balance_fen = 10000\n",
+    )
+    monkeypatch.setenv("FUNDWALL_POLICY__DORMANT_BY_BANK__303__COMPANY_MONTHS", "24")
+    own = load_settings().policy.dormant_by_bank
+    assert own["302"] == DormancyOverride(personal_months=36, personal_max_balance_fen=10_000)
+    assert own["303"] == DormancyOverride(company_months=24)
+    for figures in own.values():
+        assert all(type(v) is int or v is None for v in figures.model_dump().values())
+    with pytest.raises(InvalidInput) as caught:
+        load_settings(policy={"dormant_by_bank": {"3 02": {"personal_months": 36}}})
+    assert caught.value.field == "policy.dormant_by_bank" and "'3 02'" in caught.value.reason
+    with pytest.raises(InvalidInput) as caught:
+        load_settings(policy={"dormant_by_bank": {"302": {"personal_months": 0}}})
+    assert caught.value.field == "policy.dormant_by_bank.302.personal_months"
 
 
 def test_environment_sets_top_level_and_nested_settings(monkeypatch: pytest.MonkeyPatch) -> None:

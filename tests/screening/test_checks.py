@@ -14,12 +14,11 @@ import pytest
 from fundwall.config import DormancyOverride, PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.errors import InvalidInput
-from fundwall.domain.screening import PLANTED_CHECKS, Check, parse_checks
+from fundwall.domain.screening import PLANTED_CHECKS, Check, ScreeningAction, parse_checks
 from fundwall.screening.base import BASE_SCHEMA, AccountBase, base_from_region
 from fundwall.screening.checks import CHECKS, Finding, screen
 from fundwall.screening.evaluation import evaluate_region
 from fundwall.screening.reasons import finding_details, notice, reason
-from fundwall.domain.screening import ScreeningAction
 
 AS_OF = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 POLICY = PolicySettings()
@@ -183,8 +182,9 @@ def test_every_reason_says_why_in_both_languages(tiny_base: AccountBase) -> None
         for details in finding_details(check, finding)[:3]:
             zh, en = reason(check, details)
             assert zh and en and zh != en, (check, details)
-    dormant = reason(Check.DORMANT, {"idle_days": 400, "never_used": False, "balance_fen": 320,
-                                     "company": False, "months": 12, "ceiling_fen": 1000})  # fmt: skip
+    figures = {"idle_days": 400, "never_used": False, "balance_fen": 320, "company": False,
+               "months": 12, "ceiling_fen": 1000}  # fmt: skip
+    dormant = reason(Check.DORMANT, figures)
     assert dormant == (
         "12个月以上未发生主动交易（最近一次在400天前），余额¥3.20不超过¥10.00",
         "no transaction by the holder for over 12 months (the last 400 days ago) and a balance "
@@ -208,5 +208,6 @@ def test_an_unknown_check_or_a_bad_base_is_refused_naming_the_field() -> None:
         AccountBase.of_table(pa.table({"account_no": ["A1"]}), AS_OF)
     assert caught.value.field == "table"
     empty = base_of()
-    assert all(isinstance(f, Finding) and len(f) == 0 for f in screen(empty, POLICY,
-                                                                        list(Check)).values())
+    assert all(
+        isinstance(f, Finding) and len(f) == 0 for f in screen(empty, POLICY, list(Check)).values()
+    )

@@ -143,9 +143,8 @@ def test_a_member_never_screens_another_members_accounts(loaded: Platform) -> No
 def test_bad_input_is_refused_naming_the_field(
     loaded: Platform, call: Callable[..., object], field: str
 ) -> None:
-    with loaded.unit_of_work() as uow:
-        with pytest.raises(InvalidInput) as caught:
-            call(uow, loaded.settings.policy)
+    with loaded.unit_of_work() as uow, pytest.raises(InvalidInput) as caught:
+        call(uow, loaded.settings.policy)
     assert caught.value.field == field
 
 
@@ -159,8 +158,14 @@ def test_a_holder_on_the_punishment_list_is_found_at_each_bank(
     id_number = next(row["id_number"] for row in parties if row["party_id"] == party)
     now = loaded.clock.now()
     with loaded.unit_of_work() as uow:
-        punish(uow, OPERATOR, loaded.keyring.keyed_hash(ID_HASH_KIND, id_number), "卡商",
-               listed_from=now - timedelta(days=1), listed_until=now + timedelta(days=730))
+        punish(
+            uow,
+            OPERATOR,
+            loaded.keyring.keyed_hash(ID_HASH_KIND, id_number),
+            "卡商",
+            listed_from=now - timedelta(days=1),
+            listed_until=now + timedelta(days=730),
+        )
         run = screen_region(uow, HUB, loaded.settings.policy, checks=["punished"])
         found = by_check(whole_list(uow, OPERATOR, run.id))[Check.PUNISHED]
     held = {row["account_no"] for row in accounts if row["party_id"] == party}

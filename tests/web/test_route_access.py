@@ -30,13 +30,16 @@ from typing import Any, Final
 import pytest
 
 from api.pacs import member_pacs008  # tests/api/pacs.py
-from fundwall.auth import Actor, Passwords, Role
+from fundwall.auth import Actor, ActorKind, Passwords, Role
 from fundwall.auth.roles import Permission
 from fundwall.cases import CaseKind, add_evidence, open_case
 from fundwall.domain.identity.account_number import luhn_check_digit
+from fundwall.domain.screening import Check
 from fundwall.engine.controls import Evidence, ListKind, RiskCategory
 from fundwall.members import add_user, list_users
 from fundwall.models.registry import register_model
+from fundwall.screening.actions import carry_out_action, request_action
+from fundwall.screening.runs import screen_accounts
 from fundwall.sharing.model import NewEntry
 from fundwall.sharing.risk_list import publish_entries
 from fundwall.store import open_database
@@ -153,6 +156,15 @@ def _share_match(records: Records) -> dict[str, Any]:
 
 def _share_retract(records: Records) -> dict[str, Any]:
     return {"json": {"reason": "reported in error"}}
+
+
+def _screening_run(records: Records) -> dict[str, Any]:
+    return {"json": {"checks": ["dormant", "shared_phone"]}}
+
+
+def _screening_action(records: Records) -> dict[str, Any]:
+    every = [check.value for check in Check]
+    return {"json": {"action": "notify", "checks": every, "reason": "存量账户排查"}}
 
 
 def _trace_batch(records: Records) -> dict[str, Any]:
@@ -385,6 +397,17 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/v1/share/events"): needs(P.QUERY_RISK_LIST),
     ("GET", "/v1/share/keys"): needs(P.QUERY_RISK_LIST),
     ("GET", "/v1/share/rekey"): needs(P.PUBLISH_RISK),
+    # Screening: a run and an action of each member (`{run_id}`, `{action_id}`, made by the
+    # served console); the hub reads every run with account numbers masked.
+    ("POST", "/v1/screening/runs"): needs(P.SCREEN_ACCOUNTS, body=_screening_run),
+    ("GET", "/v1/screening/runs"): needs(P.VIEW_SCREENING),
+    ("GET", "/v1/screening/runs/{run_id}"): needs(P.VIEW_SCREENING),
+    ("GET", "/v1/screening/runs/{run_id}/items"): needs(P.VIEW_SCREENING),
+    ("POST", "/v1/screening/runs/{run_id}/actions"): needs(
+        P.SCREEN_ACCOUNTS, body=_screening_action
+    ),
+    ("GET", "/v1/screening/actions/{action_id}"): needs(P.VIEW_SCREENING),
+    ("GET", "/v1/screening/figures"): needs(P.VIEW_SCREENING),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
@@ -480,6 +503,18 @@ def served(
             share_entry="2" if owner == region.second_bank else "1"
         )
     console.app.state.share_event_seconds = 0  # the event stream answers what it has, and ends
+    for bank in (region.first_bank, region.second_bank):
+        system = Actor(ActorKind.API_KEY, f"screening-{bank}", Role.MEMBER_SYSTEM, bank)
+        with console.uow() as uow:
+            run = screen_accounts(uow, system, console.platform.settings.policy)
+            action = request_action(
+                uow, system, run.id, "notify", reason="存量账户排查", checks=list(Check)
+            )
+        with console.uow() as uow:
+            carry_out_action(uow, system, action.id)
+        for owner in records:  # the police unit's records are the first's
+            if owner == bank or (owner == region.police_unit and bank == region.first_bank):
+                records[owner] = records[owner].adding(run_id=str(run.id), action_id=str(action.id))
     with console.uow() as uow:
         model = register_model(uow, Actor.operator("test"), make_model()).version
     for owner in records:

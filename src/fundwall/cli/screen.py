@@ -119,7 +119,9 @@ def _moment(text: str | None) -> datetime | None:
     return moment
 
 
-def _evaluate(folder: Path, checks: list[str] | None, as_of: datetime | None, as_json: bool) -> None:
+def _evaluate(
+    folder: Path, checks: list[str] | None, as_of: datetime | None, as_json: bool
+) -> None:
     from fundwall.config import get_settings
     from fundwall.screening.evaluation import evaluate_region
 

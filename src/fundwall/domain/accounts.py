@@ -135,14 +135,10 @@ class Account:
             self, "opening_channel", member(OpeningChannel, self.opening_channel, "opening_channel")
         )
         set_field(self, "bound_account", optional_reference(self.bound_account, "bound_account"))
-        set_field(
-            self, "opening_device", optional_device_id(self.opening_device, "opening_device")
-        )
+        set_field(self, "opening_device", optional_device_id(self.opening_device, "opening_device"))
         set_field(self, "opening_ip", optional_ip_address(self.opening_ip, "opening_ip"))
         set_field(self, "opening_agent", optional_reference(self.opening_agent, "opening_agent"))
-        set_field(
-            self, "last_active_at", optional_aware_utc(self.last_active_at, "last_active_at")
-        )
+        set_field(self, "last_active_at", optional_aware_utc(self.last_active_at, "last_active_at"))
         if self.bound_account is not None:
             if not self.account_class.may_be_bound:
                 raise InvalidInput(

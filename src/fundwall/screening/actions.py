@@ -188,9 +188,7 @@ def carry_out_action(
     row = visible_action(session, actor, action_id)
     kind = ScreeningAction(row.action)
     _able(actor, kind)
-    total = session.scalar(
-        select(func.count()).where(ScreeningTargetRow.action_id == row.id)
-    ) or 0
+    total = session.scalar(select(func.count()).where(ScreeningTargetRow.action_id == row.id)) or 0
     pending = list(
         session.scalars(
             select(ScreeningTargetRow.id)
@@ -273,9 +271,7 @@ def _apply(
     """Change the account through the accounts workflow (each commits the target's outcome
     and notice with its own change); the restriction's id for a restrict action."""
     if kind is ScreeningAction.RESTRICT:
-        return restrict(
-            uow, actor, account_no, RestrictionKind.NON_COUNTER_SUSPENSION, reason=why
-        )
+        return restrict(uow, actor, account_no, RestrictionKind.NON_COUNTER_SUSPENSION, reason=why)
     status = STATUSES[kind]
     if actor.can(Permission.RESTRICT_ACCOUNTS):
         set_account_status(uow, actor, account_no, status, why)
@@ -348,9 +344,7 @@ def _already(
                 AccountRestrictionRow.kind == RestrictionKind.NON_COUNTER_SUSPENSION.value,
                 AccountRestrictionRow.lifted_at.is_(None),
                 AccountRestrictionRow.starts_at <= now,
-                or_(
-                    AccountRestrictionRow.ends_at.is_(None), AccountRestrictionRow.ends_at > now
-                ),
+                or_(AccountRestrictionRow.ends_at.is_(None), AccountRestrictionRow.ends_at > now),
             )
         )
         if held:
@@ -402,8 +396,6 @@ def action_progress(
 ) -> ActionView:
     """An action the actor sees (a member: its own), its outcomes counted, and a page of
     its accounts (of one `outcome` when given)."""
-    session = uow.session
-    row = visible_action(session, actor, action_id)
     only = None
     if outcome is not None:
         try:
@@ -411,7 +403,8 @@ def action_progress(
         except ValueError:
             names = ", ".join(o.value for o in Outcome)
             raise InvalidInput(f"one of {names}", "outcome") from None
-    return _view(session, actor, row, page, only)
+    session = uow.session
+    return _view(session, actor, visible_action(session, actor, action_id), page, only)
 
 
 def _view(

@@ -206,7 +206,9 @@ def _bursts(
     size = len(line)
     first = np.searchsorted(line, starts, side="left")
     last = np.searchsorted(line, starts + window, side="right")
-    inside = np.cumsum(np.bincount(first, minlength=size + 1) - np.bincount(last, minlength=size + 1))
+    inside = np.cumsum(
+        np.bincount(first, minlength=size + 1) - np.bincount(last, minlength=size + 1)
+    )
     hit = inside[:size] > 0
     around = np.searchsorted(kept, line + window, side="right") - np.searchsorted(
         kept, line - window, side="left"
@@ -241,17 +243,15 @@ def shared_phone(base: AccountBase, policy: PolicySettings) -> Finding:
     )
 
 
-CHECKS: Final[Mapping[Check, Callable[[AccountBase, PolicySettings], Finding]]] = (
-    MappingProxyType(
-        {
-            Check.DORMANT: dormant,
-            Check.NEW_IDLE: new_idle,
-            Check.MANY_ACCOUNTS: many_accounts,
-            Check.BATCH_OPENED: batch_opened,
-            Check.PUNISHED: punished,
-            Check.SHARED_PHONE: shared_phone,
-        }
-    )
+CHECKS: Final[Mapping[Check, Callable[[AccountBase, PolicySettings], Finding]]] = MappingProxyType(
+    {
+        Check.DORMANT: dormant,
+        Check.NEW_IDLE: new_idle,
+        Check.MANY_ACCOUNTS: many_accounts,
+        Check.BATCH_OPENED: batch_opened,
+        Check.PUNISHED: punished,
+        Check.SHARED_PHONE: shared_phone,
+    }
 )
 
 

@@ -9,6 +9,7 @@ account and to the operator; the hub reads them masked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,8 @@ from fundwall.auth.roles import Role
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import NotFound
 from fundwall.domain.identity import mask_account
-from fundwall.domain.screening import Outcome, ScreeningAction
 from fundwall.domain.parties import PartyKind
+from fundwall.domain.screening import Outcome, ScreeningAction
 from fundwall.domain.transactions import TransactionKind
 from fundwall.screening.base import BASE_SCHEMA
 from fundwall.screening.model import TargetView
@@ -67,32 +68,40 @@ def base_table(session: Session, as_of: datetime, member: str | None) -> pa.Tabl
     tx = TransactionRow
     paid_here = [tx.payer_bank == member] if member is not None else []
     received_here = [tx.payee_bank == member] if member is not None else []
-    activity = _frame(
-        session.execute(
-            select(tx.payer_account, func.max(tx.ts))
-            .where(tx.payer_account.is_not(None), tx.ts <= as_of, *paid_here)
-            .group_by(tx.payer_account)
-            .union_all(
-                select(tx.payee_account, func.max(tx.ts))
-                .where(tx.kind == TransactionKind.DEPOSIT.value, tx.ts <= as_of, *received_here)
-                .group_by(tx.payee_account)
-            )
-        ).all(),
-        {"account_no": pl.String, "last": _TIME},
-    ).group_by("account_no").agg(pl.col("last").max())
-    moves = _frame(
-        session.execute(
-            select(tx.payee_account, func.sum(tx.amount_fen))
-            .where(tx.payee_account.is_not(None), moved_money(), *received_here)
-            .group_by(tx.payee_account)
-            .union_all(
-                select(tx.payer_account, -func.sum(tx.amount_fen))
-                .where(tx.payer_account.is_not(None), moved_money(), *paid_here)
+    activity = (
+        _frame(
+            session.execute(
+                select(tx.payer_account, func.max(tx.ts))
+                .where(tx.payer_account.is_not(None), tx.ts <= as_of, *paid_here)
                 .group_by(tx.payer_account)
-            )
-        ).all(),
-        {"account_no": pl.String, "moved": pl.Int64},
-    ).group_by("account_no").agg(pl.col("moved").sum())
+                .union_all(
+                    select(tx.payee_account, func.max(tx.ts))
+                    .where(tx.kind == TransactionKind.DEPOSIT.value, tx.ts <= as_of, *received_here)
+                    .group_by(tx.payee_account)
+                )
+            ).all(),
+            {"account_no": pl.String, "last": _TIME},
+        )
+        .group_by("account_no")
+        .agg(pl.col("last").max())
+    )
+    moves = (
+        _frame(
+            session.execute(
+                select(tx.payee_account, func.sum(tx.amount_fen))
+                .where(tx.payee_account.is_not(None), moved_money(), *received_here)
+                .group_by(tx.payee_account)
+                .union_all(
+                    select(tx.payer_account, -func.sum(tx.amount_fen))
+                    .where(tx.payer_account.is_not(None), moved_money(), *paid_here)
+                    .group_by(tx.payer_account)
+                )
+            ).all(),
+            {"account_no": pl.String, "moved": pl.Int64},
+        )
+        .group_by("account_no")
+        .agg(pl.col("moved").sum())
+    )
     b = PhoneBindingRow
     bindings = _frame(
         session.execute(
@@ -140,8 +149,8 @@ def base_table(session: Session, as_of: datetime, member: str | None) -> pa.Tabl
     return table.to_arrow().cast(BASE_SCHEMA)
 
 
-def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=schema, orient="row")
 
 
 def runs_visible(actor: Actor) -> ColumnElement[bool]:
@@ -193,7 +202,7 @@ def shown_account(actor: Actor, member: str, account_no: str) -> str:
     return mask_account(account_no)
 
 
-def items_of(run_id: int, actor: Actor) -> Select[tuple[ScreeningItemRow]]:
+def items_of(run_id: int, actor: Actor) -> Select[ScreeningItemRow]:
     """The run's items the actor sees, in the order they were found."""
     return (
         select(ScreeningItemRow)

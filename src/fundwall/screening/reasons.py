@@ -63,8 +63,7 @@ def finding_details(check: Check, finding: Finding) -> list[Details]:
         columns["account_class"] = [CLASSES[code].value for code in columns["account_class"]]
     if check is Check.BATCH_OPENED:
         columns["links"] = [
-            [name for bit, name in enumerate(LINKS) if mask >> bit & 1]
-            for mask in columns["links"]
+            [name for bit, name in enumerate(LINKS) if mask >> bit & 1] for mask in columns["links"]
         ]
     if check is Check.PUNISHED:
         columns["until"] = [_local_day(us) for us in columns.pop("until_us")]

@@ -104,9 +104,7 @@ def _check_member(session: Session, member: str) -> None:
         raise InvalidInput("a member's institution code", "member")
     kind = session.scalar(select(InstitutionRow.kind).where(InstitutionRow.code == member))
     if kind not in _HOLDERS:
-        raise InvalidInput(
-            f"no bank or payment institution has the code {member[:64]!r}", "member"
-        )
+        raise InvalidInput(f"no bank or payment institution has the code {member[:64]!r}", "member")
 
 
 def _run(
@@ -232,9 +230,7 @@ def _view(session: Session, actor: Actor, run: ScreeningRunRow) -> RunView:
     by_member = {
         code: MemberCounts(
             screened=screened.get(code, 0),
-            found={
-                Check(check): int(count) for owner, check, count in found if owner == code
-            },
+            found={Check(check): int(count) for owner, check, count in found if owner == code},
             items=int(items.get(code, 0)),
         )
         for code in sorted(set(screened) | set(items))

@@ -82,9 +82,7 @@ class ScreeningActionRow(Base):
     __tablename__ = "screening_actions"
 
     id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(
-        SurrogateKey, ForeignKey("screening_runs.id"), index=True
-    )
+    run_id: Mapped[int] = mapped_column(SurrogateKey, ForeignKey("screening_runs.id"), index=True)
     member: Mapped[str | None] = mapped_column(String(ID), index=True)
     action: Mapped[str] = mapped_column(String(ENUM))
     reason: Mapped[str] = mapped_column(String(REASON))
@@ -103,9 +101,7 @@ class ScreeningTargetRow(Base):
 
     id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
     action_id: Mapped[int] = mapped_column(SurrogateKey, ForeignKey("screening_actions.id"))
-    item_id: Mapped[int] = mapped_column(
-        SurrogateKey, ForeignKey("screening_items.id"), index=True
-    )
+    item_id: Mapped[int] = mapped_column(SurrogateKey, ForeignKey("screening_items.id"), index=True)
     member: Mapped[str] = mapped_column(String(ID))
     account_no: Mapped[str] = mapped_column(String(ID), index=True)
     outcome: Mapped[str] = mapped_column(String(ENUM))

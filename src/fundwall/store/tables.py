@@ -237,11 +237,11 @@ from fundwall.store import police_tables as _police_tables  # noqa: E402, F401
 # The return of frozen money's tables (return plans, shares, objections) join it last.
 from fundwall.store import return_tables as _return_tables  # noqa: E402, F401
 
+# Account-base screening's runs, work lists, actions and notices join it too.
+from fundwall.store import screening_tables as _screening_tables  # noqa: E402, F401
+
 # The sharing hub's tables (the risk list's events, sharing keys, suspensions) join it too.
 from fundwall.store import sharing_tables as _sharing_tables  # noqa: E402, F401
 
 # The police's funds-chain traces join it too.
 from fundwall.store import trace_tables as _trace_tables  # noqa: E402, F401
-
-# Account-base screening's runs, work lists, actions and notices join it too.
-from fundwall.store import screening_tables as _screening_tables  # noqa: E402, F401
