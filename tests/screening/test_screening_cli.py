@@ -31,10 +31,11 @@ def test_a_member_and_the_region_are_screened_over_the_store(
     assert code == 0, said
     run = json.loads(said)
     assert run["member"] == "302" and set(run["found"]) == {"dormant", "shared_phone"}
-    assert run["screened"] > 0 and run["duration_ms"] >= 0 and run["as_of"] and run["run"] == 1
+    assert run["screened"] > 0 and run["duration_ms"] >= 0 and run["as_of"] and run["items"] > 0
     code, said = _run("screen")
     assert code == 0, said
-    assert "run 2: screened 909 accounts of the whole region" in said
+    # PostgreSQL's ids keep counting across the session's tests: the next run's, whatever.
+    assert f"run {run['run'] + 1}: screened 909 accounts of the whole region" in said
     assert all(check.value in said for check in Check)
     assert _run("screen", "--member", "999") == (
         2,

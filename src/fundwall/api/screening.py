@@ -210,7 +210,7 @@ def screening_router(policy: PolicySettings) -> APIRouter:
 
     @router.post(
         "/runs", status_code=201, response_model=RunOut,
-        responses=problem_responses(401, 403, 422), openapi_extra=KEYED,
+        responses=problem_responses(400, 401, 403, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def post_run(body: RunIn, actor: ApiActor, uow: UnitOfWorkDep) -> RunOut:
         """Screen the member's accounts now with the checks named (all by default)."""
@@ -252,7 +252,7 @@ def screening_router(policy: PolicySettings) -> APIRouter:
 
     @router.post(
         "/runs/{run_id}/actions", status_code=202, response_model=ActionOut,
-        responses=problem_responses(401, 403, 404, 422), openapi_extra=KEYED,
+        responses=problem_responses(400, 401, 403, 404, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def post_action(
         run_id: RunId,

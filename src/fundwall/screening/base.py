@@ -198,23 +198,18 @@ def base_from_region(folder: Path, keyring: Keyring, as_of: datetime | None = No
             dtype=pl.String,
         ),
     )
-    paid = history.filter(pl.col("payer_account").is_not_null()).select(
-        pl.col("payer_account").alias("account_no"), "ts", (-pl.col("amount_fen")).alias("fen")
+    paid = history.group_by(pl.col("payer_account").alias("account_no")).agg(
+        pl.col("amount_fen").sum().alias("out"), pl.col("ts").max().alias("paid")
     )
-    received = history.filter(pl.col("payee_account").is_not_null()).select(
-        pl.col("payee_account").alias("account_no"), "ts", pl.col("amount_fen").alias("fen"),
-        (pl.col("kind") == TransactionKind.DEPOSIT.value).alias("own"),
-    )  # fmt: skip
-    moves = pl.concat(
-        [paid.with_columns(pl.lit(True).alias("own")), received], how="vertical_relaxed"
-    )
-    per_account = moves.group_by("account_no").agg(
-        pl.col("fen").sum().alias("moved"), pl.col("ts").filter(pl.col("own")).max().alias("last")
+    deposit = pl.col("kind") == TransactionKind.DEPOSIT.value
+    received = history.group_by(pl.col("payee_account").alias("account_no")).agg(
+        pl.col("amount_fen").sum().alias("in"), pl.col("ts").filter(deposit).max().alias("cash")
     )
     table = (
         accounts.filter(pl.col("opened_at").is_null() | (pl.col("opened_at") <= moment))
         .join(holders, on="party_id", how="left")
-        .join(per_account, on="account_no", how="left")
+        .join(paid, on="account_no", how="left")
+        .join(received, on="account_no", how="left")
         .select(
             "account_no",
             pl.col("bank").alias("member"),
@@ -224,8 +219,12 @@ def base_from_region(folder: Path, keyring: Keyring, as_of: datetime | None = No
             "account_class",
             (pl.col("status") == AccountStatus.CLOSED.value).alias("closed"),
             "opened_at",
-            pl.max_horizontal("last_active_at", "last").alias("active_at"),
-            (pl.col("opening_balance_fen") + pl.col("moved").fill_null(0)).alias("balance_fen"),
+            pl.max_horizontal("last_active_at", "paid", "cash").alias("active_at"),
+            (
+                pl.col("opening_balance_fen")
+                + pl.col("in").fill_null(0)
+                - pl.col("out").fill_null(0)
+            ).alias("balance_fen"),
             pl.col("opening_device_id").alias("device"),
             pl.lit(None, pl.String).alias("ip"),
             "phone",
