@@ -194,6 +194,8 @@ def test_an_account_loaded_without_its_opening_answers_it_as_unknown(
         (opening(opened_at="2099-01-01T00:00:00+00:00"), "opened_at"),
         (opening(account_class="IV"), "account_class"),
         (opening(surprise=1), "surprise"),
+        (opening(opening_ip="203.0.113"), "opening_ip"),
+        (opening(opening_device="tablet 7"), "opening_device"),
     ],
 )
 def test_a_bad_report_names_its_field_and_changes_nothing(
@@ -208,6 +210,18 @@ def test_a_bad_report_names_its_field_and_changes_nothing(
     assert refused.json()["field"] == field
     with platform.database.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(AccountRow)) == 0
+
+
+def test_an_opening_keeps_the_device_ip_and_agent_it_was_opened_through(
+    client: TestClient, keys: dict[str, dict[str, str]], platform: Platform
+) -> None:
+    through = {"opening_device": "TAB-77", "opening_ip": "203.0.113.7", "opening_agent": "AG7"}
+    opened = client.post("/v1/accounts", json=opening(**through), headers=keys[MINE])
+    assert opened.status_code == 201, opened.text
+    with platform.unit_of_work() as uow:
+        row = uow.session.get_one(AccountRow, CARD)
+        kept = (row.opening_device_id, row.opening_ip, row.opening_agent, row.last_active_at)
+    assert kept == ("TAB-77", "203.0.113.7", "AG7", None)
 
 
 def test_account_routes_need_a_key_and_a_small_body(

@@ -72,7 +72,8 @@ class Holder:
 
 @dataclass(frozen=True, slots=True)
 class AccountOpening:
-    """An account a member opened (账户开立)."""
+    """An account a member opened (账户开立), and how: the device, IP address and agent it
+    was opened through, where known (what shows accounts opened in a batch)."""
 
     account_no: AccountNumber
     account_class: AccountClass
@@ -81,6 +82,9 @@ class AccountOpening:
     holder: Holder
     bound_account: AccountNumber | None = None
     balance_fen: int = 0
+    opening_device: str | None = None
+    opening_ip: str | None = None
+    opening_agent: str | None = None
 
 
 def _member(actor: Actor) -> str:
@@ -151,6 +155,9 @@ def open_account(
         opened_at=opening.opened_at,
         opening_channel=opening.opening_channel,
         bound_account=bound,
+        opening_device=opening.opening_device,
+        opening_ip=opening.opening_ip,
+        opening_agent=opening.opening_agent,
     )
     record = uow.audit.record(
         actor,

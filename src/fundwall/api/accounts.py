@@ -98,6 +98,15 @@ class AccountOpeningIn(BaseModel):
         None, description="the holder's account a class II or III account is bound to"
     )
     balance_fen: int = Field(0, ge=0, le=10**15, description="balance at opening, in fen")
+    opening_device: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = (
+        Field(None, description="the device it was opened through: the app's phone, a tablet")
+    )
+    opening_ip: Annotated[str, StringConstraints(min_length=2, max_length=45)] | None = Field(
+        None, description="the IP address it was opened from"
+    )
+    opening_agent: Short | None = Field(
+        None, description="the agent (代理见证) who opened it off-site, face to face"
+    )
 
     def to_opening(self) -> AccountOpening:
         bound = self.bound_account
@@ -111,6 +120,9 @@ class AccountOpeningIn(BaseModel):
                 None if bound is None else AccountNumber.parse(bound, field="bound_account")
             ),
             balance_fen=self.balance_fen,
+            opening_device=self.opening_device,
+            opening_ip=self.opening_ip,
+            opening_agent=self.opening_agent,
         )
 
 
