@@ -98,8 +98,8 @@ class AccountOpeningIn(BaseModel):
         None, description="the holder's account a class II or III account is bound to"
     )
     balance_fen: int = Field(0, ge=0, le=10**15, description="balance at opening, in fen")
-    opening_device: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = (
-        Field(None, description="the device it was opened through: the app's phone, a tablet")
+    opening_device: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        None, description="the device it was opened through: the app's phone, a tablet"
     )
     opening_ip: Annotated[str, StringConstraints(min_length=2, max_length=45)] | None = Field(
         None, description="the IP address it was opened from"
