@@ -148,7 +148,9 @@ class Platform:
             api_keys_required=api_keys_required,
             clock=self.clock,
             accounts=(
-                AccountReports(self.unit_of_work, self.keyring, self.telecom_registry)
+                AccountReports(
+                    self.unit_of_work, self.keyring, self.settings.policy, self.telecom_registry
+                )
                 if accounts
                 else None
             ),

@@ -73,6 +73,10 @@ class PolicySettings(BaseModel):
     class_iii_outflow_yearly_limit_fen: PositiveInt = 50_000 * YUAN
     class_iii_balance_cap_fen: PositiveInt = 2_000 * YUAN
 
+    # Risk tiers (风险等级): a medium-risk account pays out at most this a day outside a
+    # counter; a high-risk one pays only at a counter, after identity is checked again.
+    medium_tier_outflow_daily_cap_fen: PositiveInt = 5_000 * YUAN
+
     # Non-counter transfers (非柜面转账).
     atm_transfer_delay_hours: PositiveInt = 24
     strong_credential_daily_threshold_fen: PositiveInt = 50_000 * YUAN

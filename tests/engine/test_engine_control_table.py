@@ -6,9 +6,9 @@ from __future__ import annotations
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.engine.controls.model import (
+    CAP_KIND,
     CONTROL_IDS,
     CONTROLS,
-    CAP_KIND,
     RESTRICTION_CONTROLS,
     STATUS_CONTROLS,
     Check,

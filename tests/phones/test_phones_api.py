@@ -45,7 +45,9 @@ def _client(platform: Platform, registry: TelecomRegistry) -> Iterator[TestClien
         settings,
         access=platform.access,
         clock=platform.clock,
-        accounts=AccountReports(platform.unit_of_work, platform.keyring, registry),
+        accounts=AccountReports(
+            platform.unit_of_work, platform.keyring, platform.settings.policy, registry
+        ),
     )
     try:
         with TestClient(app, raise_server_exceptions=False) as client:

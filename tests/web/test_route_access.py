@@ -117,6 +117,10 @@ def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
 
+def _tier(records: Records) -> dict[str, Any]:
+    return {"json": {"tier": "medium", "reason": "screening: many accounts"}}
+
+
 def _phone(records: Records) -> dict[str, Any]:
     return {"json": {"phone": "13812345678"}}
 
@@ -232,6 +236,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/v1/accounts"): needs(P.REPORT_ACCOUNTS, body=_opening),
     ("PATCH", "/v1/accounts/{account_no}"): needs(P.REPORT_ACCOUNTS, body=_change),
     ("POST", "/v1/accounts/{account_no}/phone"): needs(P.REPORT_ACCOUNTS, body=_phone),
+    ("PUT", "/v1/accounts/{account_no}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
     # The member-data API: a key, or a console session, reads its member's records.
     ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),

@@ -25,12 +25,14 @@ from fundwall.accounts import (
     change_account,
     open_account,
 )
+from fundwall.accounts.tiers import TierChange, TierSource, set_risk_tier
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
 from fundwall.auth.dependencies import presented_key_actor
+from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
-from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel
+from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
@@ -132,6 +134,40 @@ class AccountChangeIn(BaseModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class TierIn(BaseModel):
+    """The risk tier (风险等级) to set, and why (the holder's appeal will read it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: RiskTier = Field(
+        description="`low`; `medium` caps what the account pays out a day outside a counter; "
+        "`high` suspends its non-counter business until identity is checked again"
+    )
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TierOut(BaseModel):
+    """A change of an account's risk tier."""
+
+    account_no: str
+    tier: RiskTier
+    previous: RiskTier
+    source: TierSource
+    reason: str
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, change: TierChange) -> dict[str, Any]:
+        return cls(
+            account_no=change.account_no,
+            tier=change.tier,
+            previous=change.previous,
+            source=change.source,
+            reason=change.reason,
+            changed_at=change.changed_at,
+        ).model_dump(mode="json")
+
+
 class PhoneBindingIn(BaseModel):
     """The phone to bind to the account's holder (手机号绑定/变更)."""
 
@@ -196,12 +232,15 @@ class AccountReports:
 
     unit_of_work: Callable[[], UnitOfWork]
     keyring: Keyring
+    policy: PolicySettings
+    """The policy's figures (a risk tier's daily cap)."""
     registry: TelecomRegistry | None = None
 
 
 _OPENING: Final = TypeAdapter(AccountOpeningIn)
 _CHANGE: Final = TypeAdapter(AccountChangeIn)
 _PHONE: Final = TypeAdapter(PhoneBindingIn)
+_TIER: Final = TypeAdapter(TierIn)
 
 
 def _account_no(request: Request) -> str:
@@ -269,6 +308,30 @@ def account_router(reports: AccountReports) -> APIRouter:
                 status=change.status,
             )
         return json_response(AccountOut.of(account))
+
+    tier_doc = {"$ref": "#/components/schemas/TierIn"}
+
+    @router.put(
+        ACCOUNTS_PATH + "/{account_no}/tier",
+        summary="Set an account's risk tier, with the measures that go with it",
+        response_model=TierOut,
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+        openapi_extra=security_doc(tier_doc, "The tier, and why.", number_doc),
+    )
+    async def set_tier(request: Request) -> Response:
+        """Set the risk tier (风险等级) of one of the member's accounts: `medium` caps what it
+        pays out a day outside a counter, `high` suspends its non-counter business until the
+        holder's identity is checked again, `low` lifts both; the engine applies it from the
+        next decision. 409 when the account is closed or in that tier already."""
+        actor = presented_key_actor(request)
+        number = _account_no(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _TIER)
+        with reports.unit_of_work() as work:
+            change = set_risk_tier(
+                work, actor, number, wanted.tier, reports.policy, reason=wanted.reason
+            )
+        return json_response(TierOut.of(change))
 
     registry = reports.registry
     if registry is None:

@@ -94,6 +94,9 @@ class Permission(StrEnum):
     VERIFY_PHONES = "verify_phones"
     """Check the phones bound to the member's customers against the telecom registry again
     (手机实名验证): one holder's, or all of them."""
+    SET_RISK_TIERS = "set_risk_tiers"
+    """Set the risk tier (风险等级) of the member's accounts, with the measures that go with
+    it (a daily outflow cap, a non-counter suspension until identity is checked again)."""
 
 
 class Role(StrEnum):
@@ -172,6 +175,7 @@ _ANALYST: Final = frozenset(
         Permission.PUBLISH_RISK,
         Permission.QUERY_RISK_LIST,
         Permission.VERIFY_PHONES,
+        Permission.SET_RISK_TIERS,
     }
 )
 _POLICE: Final = frozenset(
@@ -219,6 +223,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.PUBLISH_RISK,
                 Permission.QUERY_RISK_LIST,
                 Permission.VERIFY_PHONES,
+                Permission.SET_RISK_TIERS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,
