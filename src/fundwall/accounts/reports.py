@@ -46,7 +46,7 @@ from fundwall.domain.identity import (
 from fundwall.domain.parties import Party, PartyKind
 from fundwall.engine.controls.changes import stated_reason
 from fundwall.phones.queries import bind, current_binding, record_check
-from fundwall.phones.registry import CheckTrigger, TelecomRegistry
+from fundwall.phones.registry import CheckTrigger, RegistryAnswer, TelecomRegistry
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.tables import AccountRow, PartyRow
 from fundwall.store.uow import UnitOfWork
@@ -119,6 +119,23 @@ def open_account(
     (`fundwall.phones`); the registry is asked before anything is written, so one that does
     not answer refuses the opening whole. A firm's phone is its owner's and is not checked
     here."""
+    account = write_opening(uow, actor, opening, keyring, registry)
+    uow.commit()
+    return account
+
+
+def write_opening(
+    uow: UnitOfWork,
+    actor: Actor,
+    opening: AccountOpening,
+    keyring: Keyring,
+    registry: TelecomRegistry | None,
+    *,
+    answer: RegistryAnswer | None = None,
+) -> Account:
+    """`open_account`'s checks and writes, not committed; `answer` is the registry's answer
+    on the holder's phone when the caller asked it already (simplified opening). Its callers
+    are use cases that checked the actor."""
     member = _member(actor)
     number = opening.account_no.number
     if uow.session.get(AccountRow, number) is not None:
@@ -137,7 +154,7 @@ def open_account(
         and isinstance(holder.id_number, ResidentId)
         and _phone_changes(uow, member, party_id, holder.phone, keyring)
     ):
-        phone_answer = registry.verify(
+        phone_answer = answer or registry.verify(
             holder.phone, holder.id_number, holder.name, opening.opened_at
         )
     bound = opening.bound_account.number if opening.bound_account is not None else None
@@ -204,7 +221,7 @@ def open_account(
             at=record.ts,
             by=actor.audit_id,
         )
-    uow.commit()
+    uow.session.flush()
     return account
 
 

@@ -55,6 +55,8 @@ class TierSource(StrEnum):
     MEMBER_SYSTEM = "member_system"
     SCREENING = "screening"
     MODEL = "model"
+    ONBOARDING = "onboarding"
+    """Simplified opening opened the account restricted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def _member(actor: Actor) -> str:
     return actor.member
 
 
-def _set(
+def write_tier(
     uow: UnitOfWork,
     actor: Actor,
     row: AccountRow,
@@ -109,7 +111,8 @@ def _set(
     source: TierSource,
     policy: PolicySettings,
 ) -> TierChange:
-    """Write the change, lift the old tier's measures, write the new one's; not committed."""
+    """Write the change, lift the old tier's measures, write the new one's; not committed.
+    Its callers are use cases that checked the actor and the account."""
     previous = RiskTier(row.risk_tier)
     record = uow.audit.record(
         actor,
@@ -177,7 +180,7 @@ def set_risk_tier(
     why = stated_reason(reason)
     row = own_account(uow, _member(actor), account_no)
     _settable(row, tier)
-    change = _set(uow, actor, row, tier, why, _source(actor, source), policy)
+    change = write_tier(uow, actor, row, tier, why, _source(actor, source), policy)
     uow.commit()
     return change
 
@@ -213,7 +216,7 @@ def set_person_tier(
         raise NotFound("customer", party_id)
     who = _source(actor, source)
     changes = [
-        _set(uow, actor, row, tier, why, who, policy)
+        write_tier(uow, actor, row, tier, why, who, policy)
         for row in rows
         if RiskTier(row.risk_tier) is not tier
     ]

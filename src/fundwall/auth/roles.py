@@ -94,6 +94,8 @@ class Permission(StrEnum):
     VERIFY_PHONES = "verify_phones"
     """Check the phones bound to the member's customers against the telecom registry again
     (手机实名验证): one holder's, or all of them."""
+    ONBOARD_CUSTOMERS = "onboard_customers"
+    """Decide on a simplified opening (简易开户) and open the account it allows."""
     SET_RISK_TIERS = "set_risk_tiers"
     """Set the risk tier (风险等级) of the member's accounts, with the measures that go with
     it (a daily outflow cap, a non-counter suspension until identity is checked again)."""
@@ -176,6 +178,7 @@ _ANALYST: Final = frozenset(
         Permission.QUERY_RISK_LIST,
         Permission.VERIFY_PHONES,
         Permission.SET_RISK_TIERS,
+        Permission.ONBOARD_CUSTOMERS,
     }
 )
 _POLICE: Final = frozenset(
@@ -224,6 +227,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.QUERY_RISK_LIST,
                 Permission.VERIFY_PHONES,
                 Permission.SET_RISK_TIERS,
+                Permission.ONBOARD_CUSTOMERS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,
