@@ -149,7 +149,11 @@ class Platform:
             clock=self.clock,
             accounts=(
                 AccountReports(
-                    self.unit_of_work, self.keyring, self.settings.policy, self.telecom_registry
+                    self.unit_of_work,
+                    self.keyring,
+                    self.settings.policy,
+                    self.telecom_registry,
+                    self.settings.keys_dir,
                 )
                 if accounts
                 else None

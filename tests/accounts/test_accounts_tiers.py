@@ -11,7 +11,8 @@ import pytest
 
 from auth import world
 from fundwall.accounts.controls import set_account_status
-from fundwall.accounts.tiers import TierSource, set_person_tier, set_risk_tier, tier_history
+from fundwall.accounts.model import TierSource
+from fundwall.accounts.tiers import set_person_tier, set_risk_tier, tier_history
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform

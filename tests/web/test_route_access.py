@@ -121,6 +121,11 @@ def _tier(records: Records) -> dict[str, Any]:
     return {"json": {"tier": "medium", "reason": "screening: many accounts"}}
 
 
+def _onboarding(records: Records) -> dict[str, Any]:
+    return {"json": {"applicant": "flexible_worker", "id_number": "11010519491231002X",
+                     "name": "张三", "phone": "13812345678"}}  # fmt: skip
+
+
 def _phone(records: Records) -> dict[str, Any]:
     return {"json": {"phone": "13812345678"}}
 
@@ -237,6 +242,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("PATCH", "/v1/accounts/{account_no}"): needs(P.REPORT_ACCOUNTS, body=_change),
     ("POST", "/v1/accounts/{account_no}/phone"): needs(P.REPORT_ACCOUNTS, body=_phone),
     ("PUT", "/v1/accounts/{account_no}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
+    ("POST", "/v1/onboarding"): needs(P.ONBOARD_CUSTOMERS, body=_onboarding),
     # The member-data API: a key, or a console session, reads its member's records.
     ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),

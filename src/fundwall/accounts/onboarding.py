@@ -34,8 +34,8 @@ from typing import Final
 
 from sqlalchemy import func, select
 
-from fundwall.accounts.reports import AccountOpening, Holder, write_opening
-from fundwall.accounts.tiers import TierSource, write_tier
+from fundwall.accounts.model import AccountOpening, Holder, TierSource
+from fundwall.accounts.queries import write_opening, write_tier
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
@@ -316,7 +316,7 @@ def decide_onboarding(
         opening = AccountOpening(
             number, klass, now, OpeningChannel.ONLINE, who.holder, balance_fen=0
         )
-        account = write_opening(uow, actor, opening, keyring, registry, answer=answer)
+        account = write_opening(uow, actor, member, opening, keyring, registry, answer=answer)
         opened = account.account_no
         if tier is not RiskTier.LOW:
             account_row = uow.session.get(AccountRow, opened)

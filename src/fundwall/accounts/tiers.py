@@ -20,16 +20,11 @@ service reads them at its next decision. A member sets tiers of its own accounts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from typing import Final
-
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from fundwall.accounts.controls import own_account
-from fundwall.accounts.queries import end_restriction, write_restriction
+from fundwall.accounts.model import TierChange, TierSource
+from fundwall.accounts.queries import tier_view, write_tier
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import visible_account
@@ -39,55 +34,9 @@ from fundwall.domain.accounts import AccountStatus, RiskTier
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.engine.controls.changes import stated_reason
-from fundwall.engine.controls.model import RestrictionKind
-from fundwall.store.engine_tables import AccountRestrictionRow, AccountTierChangeRow
+from fundwall.store.engine_tables import AccountTierChangeRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
-
-TIER_REFERENCE: Final = "tier:"
-"""The prefix of the `reference` of a restriction a tier wrote."""
-
-
-class TierSource(StrEnum):
-    """Who set a tier."""
-
-    ANALYST = "analyst"
-    MEMBER_SYSTEM = "member_system"
-    SCREENING = "screening"
-    MODEL = "model"
-    ONBOARDING = "onboarding"
-    """Simplified opening opened the account restricted."""
-
-
-@dataclass(frozen=True, slots=True)
-class TierChange:
-    """One change of an account's tier, as its member sees it."""
-
-    id: int
-    account_no: str
-    tier: RiskTier
-    previous: RiskTier
-    source: TierSource
-    reason: str
-    changed_at: datetime
-    changed_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class Measure:
-    """A restriction a tier brings: its kind and its amount (a cap's, per day)."""
-
-    kind: RestrictionKind
-    amount_fen: int | None
-
-
-def tier_measures(tier: RiskTier, policy: PolicySettings) -> tuple[Measure, ...]:
-    """What `tier` restricts, with the policy's figures."""
-    if tier is RiskTier.MEDIUM:
-        return (Measure(RestrictionKind.OUTFLOW_CAP, policy.medium_tier_outflow_daily_cap_fen),)
-    if tier is RiskTier.HIGH:
-        return (Measure(RestrictionKind.NON_COUNTER_SUSPENSION, None),)
-    return ()
 
 
 def _source(actor: Actor, source: TierSource | None) -> TierSource:
@@ -100,60 +49,6 @@ def _member(actor: Actor) -> str:
     if actor.member is None:
         raise PermissionDenied(f"a risk tier is set by the member holding the account ({actor})")
     return actor.member
-
-
-def write_tier(
-    uow: UnitOfWork,
-    actor: Actor,
-    row: AccountRow,
-    tier: RiskTier,
-    why: str,
-    source: TierSource,
-    policy: PolicySettings,
-) -> TierChange:
-    """Write the change, lift the old tier's measures, write the new one's; not committed.
-    Its callers are use cases that checked the actor and the account."""
-    previous = RiskTier(row.risk_tier)
-    record = uow.audit.record(
-        actor,
-        "set_risk_tier",
-        f"account:{mask_account(row.account_no)}",
-        {"from": previous.value, "to": tier.value, "source": source.value, "reason": why},
-    )
-    change = AccountTierChangeRow(
-        account_no=row.account_no,
-        tier=tier.value,
-        previous=previous.value,
-        source=source.value,
-        reason=why,
-        changed_at=record.ts,
-        changed_by=record.actor,
-        revision=record.seq,
-    )
-    uow.session.add(change)
-    uow.session.flush()
-    row.risk_tier = tier.value
-    for old in uow.session.scalars(
-        select(AccountRestrictionRow).where(
-            AccountRestrictionRow.account_no == row.account_no,
-            AccountRestrictionRow.reference.like(f"{TIER_REFERENCE}%"),
-            AccountRestrictionRow.lifted_at.is_(None),
-        )
-    ):
-        end_restriction(uow, actor, old, f"risk tier now {tier.value}: {why}")
-    for measure in tier_measures(tier, policy):
-        write_restriction(
-            uow,
-            actor,
-            row.account_no,
-            measure.kind,
-            reason=f"risk tier {tier.value}: {why}",
-            starts_at=record.ts,
-            ends_at=None,
-            amount_fen=measure.amount_fen,
-            order_reference=f"{TIER_REFERENCE}{change.id}",
-        )
-    return _view(change)
 
 
 def _settable(row: AccountRow, tier: RiskTier) -> None:
@@ -233,31 +128,7 @@ def tier_history(uow: UnitOfWork, actor: Actor, account_no: str) -> list[TierCha
         .where(AccountTierChangeRow.account_no == account_no)
         .order_by(AccountTierChangeRow.id.desc())
     )
-    return [_view(c) for c in changes]
-
-
-def latest_tier_change(session: Session, account_no: str) -> TierChange | None:
-    """The change that set the account's current tier; None when it was never changed."""
-    row = session.scalars(
-        select(AccountTierChangeRow)
-        .where(AccountTierChangeRow.account_no == account_no)
-        .order_by(AccountTierChangeRow.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else _view(row)
-
-
-def _view(row: AccountTierChangeRow) -> TierChange:
-    return TierChange(
-        row.id,
-        row.account_no,
-        RiskTier(row.tier),
-        RiskTier(row.previous),
-        TierSource(row.source),
-        row.reason,
-        row.changed_at,
-        row.changed_by,
-    )
+    return [tier_view(c) for c in changes]
 
 
 def _tier(value: RiskTier | str) -> RiskTier:

@@ -14,7 +14,8 @@ from typing import Final
 
 from sqlalchemy import func, or_, select
 
-from fundwall.accounts.tiers import TierChange, latest_tier_change
+from fundwall.accounts.model import TierChange
+from fundwall.accounts.queries import latest_tier_change
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import (

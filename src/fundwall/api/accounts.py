@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Request
@@ -25,7 +26,15 @@ from fundwall.accounts import (
     change_account,
     open_account,
 )
-from fundwall.accounts.tiers import TierChange, TierSource, set_risk_tier
+from fundwall.accounts.model import TierChange, TierSource
+from fundwall.accounts.onboarding import (
+    Applicant,
+    Application,
+    OnboardingDecision,
+    Outcome,
+    decide_onboarding,
+)
+from fundwall.accounts.tiers import set_risk_tier
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
@@ -38,6 +47,7 @@ from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, Res
 from fundwall.domain.parties import PartyKind
 from fundwall.phones.checks import bind_phone
 from fundwall.phones.registry import CheckTrigger, PhoneResult, TelecomRegistry
+from fundwall.sharing.keys import accepted_sharing_keys
 from fundwall.store.uow import UnitOfWork
 
 ACCOUNTS_PATH: Final = "/v1/accounts"
@@ -168,6 +178,62 @@ class TierOut(BaseModel):
         ).model_dump(mode="json")
 
 
+class OnboardingIn(BaseModel):
+    """An application for a simplified opening (简易开户)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    applicant: Applicant = Field(
+        description="`flexible_worker` (a personal account) or `micro_firm` (a basic account)"
+    )
+    id_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="the person's resident ID, or the firm's unified credit code"
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    phone: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        description="the person's (the firm's legal representative's) mobile number"
+    )
+    representative_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = (
+        Field(default=None, description="a firm's legal representative's resident ID")
+    )
+    account_no: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="open this account at once when the outcome allows it"
+    )
+
+
+class FindingOut(BaseModel):
+    check: str = Field(description="identity, phone, shared_list, punishment or existing_accounts")
+    outcome: Outcome
+    text_zh: str
+    text_en: str
+
+
+class OnboardingOut(BaseModel):
+    """The decision: open, open restricted (class II, medium risk tier) or refer to a counter,
+    with each check's finding in words."""
+
+    id: int
+    outcome: Outcome
+    account_class: AccountClass | None
+    tier: RiskTier | None
+    account_no: str | None = Field(description="the account opened, if one was")
+    findings: list[FindingOut]
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, decision: OnboardingDecision) -> dict[str, Any]:
+        return cls(
+            id=decision.id,
+            outcome=decision.outcome,
+            account_class=decision.account_class,
+            tier=decision.tier,
+            account_no=decision.account_no,
+            findings=[FindingOut(check=f.check, outcome=f.outcome, text_zh=f.zh, text_en=f.en)
+                      for f in decision.findings],
+            decided_at=decision.decided_at,
+        ).model_dump(mode="json")  # fmt: skip
+
+
 class PhoneBindingIn(BaseModel):
     """The phone to bind to the account's holder (手机号绑定/变更)."""
 
@@ -235,12 +301,15 @@ class AccountReports:
     policy: PolicySettings
     """The policy's figures (a risk tier's daily cap)."""
     registry: TelecomRegistry | None = None
+    keys_dir: Path | None = None
+    """Where the sharing keys are (a simplified opening checks the shared list by them)."""
 
 
 _OPENING: Final = TypeAdapter(AccountOpeningIn)
 _CHANGE: Final = TypeAdapter(AccountChangeIn)
 _PHONE: Final = TypeAdapter(PhoneBindingIn)
 _TIER: Final = TypeAdapter(TierIn)
+_ONBOARDING: Final = TypeAdapter(OnboardingIn)
 
 
 def _account_no(request: Request) -> str:
@@ -358,5 +427,38 @@ def account_router(reports: AccountReports) -> APIRouter:
         with reports.unit_of_work() as work:
             check = bind_phone(work, actor, number, phone, registry, reports.keyring)
         return json_response(check.to_dict(), status_code=201)
+
+    onboarding_doc = {"$ref": "#/components/schemas/OnboardingIn"}
+
+    @router.post(
+        "/v1/onboarding",
+        summary="Decide on a simplified opening, and open the account it allows",
+        response_model=OnboardingOut,
+        responses=problem_responses(401, 403, 409, 413, 415, 422, 503),
+        openapi_extra=security_doc(onboarding_doc, "The applicant."),
+    )
+    async def onboard(request: Request) -> Response:
+        """An instant, explained decision on a flexible worker's or a micro-firm's simplified
+        opening (简易开户): the ID's validity, the phone's real-name check, the shared risk
+        list, the punishment list and the applicant's accounts across the region → `open`,
+        `open_restricted` or `refer` (to a counter). With `account_no`, an outcome that opens
+        opens the account at once. 503 when the telecom registry does not answer."""
+        actor = presented_key_actor(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _ONBOARDING)
+        application = Application(
+            wanted.applicant, wanted.id_number, wanted.name, wanted.phone,
+            wanted.representative_id, wanted.account_no,
+        )  # fmt: skip
+        with reports.unit_of_work() as work:
+            keys = (
+                accepted_sharing_keys(work, actor, reports.keys_dir)
+                if reports.keys_dir is not None
+                else None
+            )
+            decision = decide_onboarding(
+                work, actor, application, reports.keyring, registry, reports.policy, keys
+            )
+        return json_response(OnboardingOut.of(decision))
 
     return router
