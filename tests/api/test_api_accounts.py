@@ -187,6 +187,24 @@ def test_a_high_risk_tier_suspends_non_counter_payments_until_lowered(
     assert "HC06" not in [r["rule_id"] for r in after["reasons"]]
 
 
+def test_an_online_closure_names_what_blocks_it_then_closes(
+    client: TestClient, keys: dict[str, dict[str, str]]
+) -> None:
+    client.post(
+        "/v1/accounts", json=opening(account_class="I", bound_account=None), headers=keys[MINE]
+    )
+    path = f"/v1/accounts/{CARD}/closure"
+    request = {"verification": "member_channel"}
+    assert client.post(path, json=request, headers=keys[THEIRS]).status_code == 404
+    refused = client.post(path, json=request, headers=keys[MINE])
+    assert refused.status_code == 409 and "must be moved out" in refused.json()["detail"]
+    bad = client.post(path, json=request | {"verification": "phone call"}, headers=keys[MINE])
+    assert bad.status_code == 422
+    closed = client.post(path, json=request | {"move_to": "6222020200112233445"},
+                         headers=keys[MINE])  # fmt: skip
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+
+
 def test_an_account_loaded_without_its_opening_answers_it_as_unknown(
     client: TestClient, keys: dict[str, dict[str, str]], platform: Platform, clock: FixedClock
 ) -> None:

@@ -126,6 +126,10 @@ def _onboarding(records: Records) -> dict[str, Any]:
                      "name": "张三", "phone": "13812345678"}}  # fmt: skip
 
 
+def _closure(records: Records) -> dict[str, Any]:
+    return {"json": {"verification": "member_channel", "move_to": "6222020200112233445"}}
+
+
 def _phone(records: Records) -> dict[str, Any]:
     return {"json": {"phone": "13812345678"}}
 
@@ -243,6 +247,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/v1/accounts/{account_no}/phone"): needs(P.REPORT_ACCOUNTS, body=_phone),
     ("PUT", "/v1/accounts/{account_no}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
     ("POST", "/v1/onboarding"): needs(P.ONBOARD_CUSTOMERS, body=_onboarding),
+    ("POST", "/v1/accounts/{account_no}/closure"): needs(P.REPORT_ACCOUNTS, body=_closure),
     # The member-data API: a key, or a console session, reads its member's records.
     ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),

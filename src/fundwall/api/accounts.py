@@ -26,6 +26,7 @@ from fundwall.accounts import (
     change_account,
     open_account,
 )
+from fundwall.accounts.closure import Verification, close_online
 from fundwall.accounts.model import TierChange, TierSource
 from fundwall.accounts.onboarding import (
     Applicant,
@@ -178,6 +179,20 @@ class TierOut(BaseModel):
         ).model_dump(mode="json")
 
 
+class ClosureIn(BaseModel):
+    """An online closure request (线上销户) the holder made and the member verified."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verification: Verification = Field(
+        description="how the holder was verified: `member_channel` (the member's app or site, "
+        "ID number and a code sent to the bound phone) or `public_portal`"
+    )
+    move_to: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="the account the holder moves the balance to"
+    )
+
+
 class OnboardingIn(BaseModel):
     """An application for a simplified opening (简易开户)."""
 
@@ -310,6 +325,7 @@ _CHANGE: Final = TypeAdapter(AccountChangeIn)
 _PHONE: Final = TypeAdapter(PhoneBindingIn)
 _TIER: Final = TypeAdapter(TierIn)
 _ONBOARDING: Final = TypeAdapter(OnboardingIn)
+_CLOSURE: Final = TypeAdapter(ClosureIn)
 
 
 def _account_no(request: Request) -> str:
@@ -377,6 +393,27 @@ def account_router(reports: AccountReports) -> APIRouter:
                 status=change.status,
             )
         return json_response(AccountOut.of(account))
+
+    closure_doc = {"$ref": "#/components/schemas/ClosureIn"}
+
+    @router.post(
+        ACCOUNTS_PATH + "/{account_no}/closure",
+        summary="Close an account online on the holder's verified request",
+        response_model=AccountOut,
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+        openapi_extra=security_doc(closure_doc, "How the holder was verified.", number_doc),
+    )
+    async def close(request: Request) -> Response:
+        """Close one of the member's accounts without a branch visit (线上销户): refused (409),
+        naming every reason at once, while it has a balance not moved out to a named account,
+        a police order or restriction in force, a status other than normal or an open case."""
+        actor = presented_key_actor(request)
+        number = _account_no(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _CLOSURE)
+        with reports.unit_of_work() as work:
+            closure = close_online(work, actor, number, wanted.verification, move_to=wanted.move_to)
+        return json_response(AccountOut.of(closure.account))
 
     tier_doc = {"$ref": "#/components/schemas/TierIn"}
 
