@@ -77,8 +77,6 @@ class Thresholds:
 class PublishOutcome:
     """What publishing one finding came to: the entry published, or why nothing was."""
 
-    finding: Finding
-    binding_id: int
     entry_id: int | None = None
     listed_already: str = ""
     """The refusal of a second listing (the member lists it already), in English."""
@@ -177,13 +175,13 @@ def _publish(
 ) -> PublishOutcome:
     keys = accepted_sharing_keys(uow, actor, config.keys_dir)
     if keys.current is None:
-        return PublishOutcome(finding, binding_id, no_key=True)
+        return PublishOutcome(no_key=True)
     try:
         published = publish_finding(uow, actor, finding, binding_id, config.keyring, keys)
     except Conflict as refused:
         uow.rollback()
-        return PublishOutcome(finding, binding_id, listed_already=refused.message())
-    return PublishOutcome(finding, binding_id, entry_id=published.ids[0])
+        return PublishOutcome(listed_already=refused.message())
+    return PublishOutcome(entry_id=published.ids[0])
 
 
 @router.post("/phones/publish", dependencies=[Depends(csrf_protected)])
