@@ -162,6 +162,9 @@ class Platform:
         install_console(
             app,
             keyring=self.keyring,
+            keys_dir=self.settings.keys_dir,
+            telecom_registry=self.telecom_registry,
+            recycled_days=self.settings.phones.recycled_days,
             data_dir=self.settings.data_dir,
             packs_dir=packs_dir,
             security=self.settings.security,

@@ -401,6 +401,16 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/v1/share/events"): needs(P.QUERY_RISK_LIST),
     ("GET", "/v1/share/keys"): needs(P.QUERY_RISK_LIST),
     ("GET", "/v1/share/rekey"): needs(P.PUBLISH_RISK),
+    # Phone verification: a member's investigations and publishing one of their rows (its
+    # recycled number still bound, `{binding}`), re-checking a holder's phone, the hub's
+    # counts. The investigations are a member's: verify_phones is held by the member roles
+    # alone (the police read customer data, but no customer's phone).
+    ("GET", "/phones"): needs(P.VERIFY_PHONES, params={"finding": "recycled_phone"}),
+    ("POST", "/phones/publish"): needs(
+        P.PUBLISH_RISK, data={"finding": "recycled_phone", "binding": "{binding}"}
+    ),
+    ("POST", "/accounts/{account_no}/phone/recheck"): needs(P.VERIFY_PHONES),
+    ("GET", "/phones/overview"): needs(P.VIEW_REGION),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
@@ -409,7 +419,7 @@ filled from the records a request is about: `{account_no}`, `{tx_id}` and `{orde
 member's, or the police unit's), `{case_id}` and `{evidence_id}` (a case of the member's with
 that alert and account, and an evidence file of it, opened in the test's console), `{bank}`,
 `{version}` (the shadow pack), `{live}` (the live pack), `{model}` (a registered model),
-`{region}`, `{language}`."""
+`{binding}` (the member's recycled number still bound), `{region}`, `{language}`."""
 
 PRINCIPALS: Final = [
     "anonymous",
@@ -442,6 +452,9 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
         account, tx_id, unseen = police_scope_of(database, members_accounts)
         # A clue a bank sends to the unit discloses its accounts to the unit.
         hidden[unit] = unseen - clue_accounts_of(database, unit)
+        for member in (first, second):  # planted by the region (phone_records.py)
+            binding = str(region.phones[member].recycled_binding)
+            records[member] = replace_values(records[member], binding=binding)
         # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's),
         # and a return plan on each, of the same id.
         for order_id, member in enumerate((first, second), start=1):

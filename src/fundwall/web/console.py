@@ -2,6 +2,8 @@
 
     app = create_app(service, settings, access=access)        # the HTTP API, API keys
     install_console(app, keyring=keyring,                      # + console, users, API data
+                    keys_dir=settings.keys_dir, telecom_registry=registry,
+                    recycled_days=settings.phones.recycled_days,
                     data_dir=settings.data_dir)
 
 `fundwall.bootstrap` (`Platform.app`) assembles both as `fundwall serve` runs them.
@@ -29,6 +31,7 @@ from fundwall.api.traces import trace_router
 from fundwall.auth.dependencies import installed_access
 from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
+from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
 from fundwall.sharing.index import RiskIndex
 from fundwall.web.errors import install_error_pages
@@ -41,6 +44,9 @@ def install_console(
     app: FastAPI,
     *,
     keyring: Keyring,
+    keys_dir: Path,
+    telecom_registry: TelecomRegistry,
+    recycled_days: int,
     data_dir: Path | None = None,
     packs_dir: Path | None = None,
     security: SecuritySettings | None = None,
@@ -51,6 +57,9 @@ def install_console(
     """Add the console, sign-in and the member-data API to `app`, an app `create_app` made
     with `access` (the users, sessions and keys the console signs in with).
 
+    `keys_dir` holds the key files (the regional sharing keys a phone finding is hashed with
+    before it is published); `telecom_registry` is the registry a phone re-check asks, and
+    `recycled_days` how far back the recycled-number investigation looks by default.
     `data_dir` is the deployment's data directory: stored backtests are read from
     `<data_dir>/backtests`, and rule pack files shown beside the default pack from
     `packs_dir` (default `<data_dir>/packs`). `demo_notice` (the demo only) is shown on the
@@ -71,6 +80,9 @@ def install_console(
         security.form_max_bytes,
         data_dir,
         poll_seconds,
+        keys_dir=keys_dir,
+        telecom_registry=telecom_registry,
+        recycled_days=recycled_days,
         cases=cases or CaseSettings(),
     )
     app.include_router(member_data_router(keyring, library))

@@ -32,6 +32,7 @@ from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
 from fundwall.fund_returns.allocation import AllocationMethod
 from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
+from fundwall.phones.registry import CheckTrigger, PhoneResult
 from fundwall.web.i18n import N_
 from fundwall.web.params import LOCAL_ZONE
 
@@ -191,6 +192,17 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "accepted": N_("Accepted (case opened)"),
         "rejected": N_("Rejected"),
         "result": N_("Result reported"),
+    },
+    PhoneResult: {
+        "match": N_("Registered to the holder"),
+        "mismatch": N_("Registered to someone else"),
+        "not_found": N_("Not registered to anyone"),
+        "recycled": N_("Given up by the holder"),
+    },
+    CheckTrigger: {
+        "open_account": N_("Account opening"),
+        "bind_phone": N_("Phone bound or changed"),
+        "recheck": N_("Re-check"),
     },
     PlanStatus: {
         "draft": N_("Draft"),

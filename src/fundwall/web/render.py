@@ -36,6 +36,7 @@ from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
 from fundwall.fund_returns import AllocationMethod, ObjectionDecision, Objector, PlanStatus
+from fundwall.phones.registry import CheckTrigger, PhoneResult
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 
@@ -47,6 +48,9 @@ NAVIGATION: Final = (
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/traces", N_("Funds traces"), Permission.ISSUE_ORDERS),
     ("/returns", N_("Fund returns"), Permission.VIEW_CUSTOMER_DATA),
+    # A member's own (the police read customer data, but have no customers' phones).
+    ("/phones", N_("Phone investigations"), Permission.VERIFY_PHONES),
+    ("/phones/overview", N_("Phone verification"), Permission.VIEW_REGION),
     ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
     ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
     ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
@@ -81,6 +85,8 @@ _KINDS: Final = {
         OrderStatus,
         OrderEventKind,
         ClueStatus,
+        PhoneResult,
+        CheckTrigger,
         PlanStatus,
         AllocationMethod,
         Objector,

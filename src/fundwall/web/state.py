@@ -12,6 +12,7 @@ from starlette.requests import Request
 from fundwall.config import CaseSettings
 from fundwall.crypto import Keyring
 from fundwall.monitoring.overview import OverviewCache
+from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
 
 
@@ -23,6 +24,13 @@ class ConsoleConfig:
     """Shown on the sign-in page in the demo: the demo users and their password."""
     form_max_bytes: int
     """The largest form body a console route reads (`security.form_max_bytes`)."""
+    keys_dir: Path = field(kw_only=True)
+    """The key files' directory: the regional sharing keys a phone finding is hashed with
+    before it is published to the shared risk list."""
+    telecom_registry: TelecomRegistry = field(kw_only=True)
+    """The telecom registry a phone re-check asks (`phones.registry`)."""
+    recycled_days: int = field(kw_only=True)
+    """How far back a number given up counts as recently recycled (`phones.recycled_days`)."""
     data_dir: Path | None = None
     """Where the engine keeps stored backtests (`<data_dir>/backtests`)."""
     poll_seconds: int = 5

@@ -22,6 +22,7 @@ from fundwall.models.scores import AccountScore, account_score
 from fundwall.web.formatting import label_for
 from fundwall.web.forms import FormDep, csrf_protected
 from fundwall.web.i18n import N_, request_language, translator
+from fundwall.web.pages.phones import holder_checks
 from fundwall.web.params import Params
 from fundwall.web.render import page
 from fundwall.web.state import ConsoleDep
@@ -206,6 +207,7 @@ def account_page(
             "risk_flow": risk_flow(score, language),
             "score": score,
             "score_reasons": score_reasons(score, language),
+            "phone_checks": holder_checks(uow, actor, profile, config),
             "problems": params.problems,
         },
         session=session,
