@@ -61,6 +61,7 @@ GOALS: Final = (
         "ids/s",
         "bulk match of hashed ids against the risk list, file to file",
     ),
+    Goal("onboarding_p99_ms", "<=", 5, "ms", "one simplified-opening decision in process, p99"),
 )
 
 
