@@ -43,7 +43,6 @@ class TierSource(StrEnum):
     ANALYST = "analyst"
     MEMBER_SYSTEM = "member_system"
     SCREENING = "screening"
-    MODEL = "model"
     ONBOARDING = "onboarding"
     """Simplified opening opened the account restricted."""
 

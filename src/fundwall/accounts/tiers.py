@@ -8,7 +8,7 @@ a member, with the measures each tier brings, enforced by the engine's hard cont
   at a counter; the member then sets a lower tier, saying so.
 
 A tier is set by an analyst or the member's system (`source` from the actor), a screening run
-or a model (their callers say so). Setting one lifts the measures of the tier before and
+or simplified opening (their callers say so). Setting one lifts the measures of the tier before and
 writes the new tier's as account restrictions whose `reference` is `tier:<change id>`, with
 the change's history row and audit records, in one transaction; the running decision
 service reads them at its next decision. A member sets tiers of its own accounts only
