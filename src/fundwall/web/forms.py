@@ -11,6 +11,7 @@ request without a session is refused before its body is read at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -114,6 +115,16 @@ def takes_upload(request: Request) -> None:
     """Let this route read a file upload, up to the console's upload limit (declare it
     before `csrf_protected`, which reads the form)."""
     request.state.upload_limit = console_config(request).upload_max_bytes
+
+
+def takes_upload_of(file_bytes: int) -> Callable[[Request], None]:
+    """Like `takes_upload`, for a route whose file may hold up to `file_bytes` (the limit
+    the API puts on the same file), and the form around it."""
+
+    def dependency(request: Request) -> None:
+        request.state.upload_limit = file_bytes + console_config(request).form_max_bytes
+
+    return dependency
 
 
 async def submitted_files(request: Request) -> dict[str, UploadedFile]:

@@ -16,6 +16,7 @@ from fundwall.web.pages import (
     packs,
     returns,
     session,
+    sharing,
     traces,
     transactions,
 )
@@ -32,6 +33,7 @@ def console_routers() -> list[APIRouter]:
         orders.router,
         traces.router,
         clues.router,
+        sharing.router,
         returns.router,
         packs.router,
         models.router,
