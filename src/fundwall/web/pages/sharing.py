@@ -437,22 +437,37 @@ def _entry_page(
     )
 
 
-@router.post("/share/{entry_id}/retract", dependencies=CSRF)
-def retract(
+def _retract(
+    retract: Callable[[UnitOfWork, Actor, int, str], None],
     request: Request,
-    entry_id: EntryId,
-    actor: ConsoleActor,
-    session: SessionDep,
-    form: FormDep,
-    uow: UnitOfWorkDep,
+    entry_id: int,
+    session: ActiveSession,
+    form: Mapping[str, str],
+    uow: UnitOfWork,
 ) -> Response:
-    """The reporter retracts its own entry, the hub any (as `POST /v1/share/entries/{id}/
-    retract`); another member's is refused (403). Back to the entry's page."""
-    retract_one = retract_risk if actor.can(Permission.MANAGE_RISK_LIST) else retract_entry
+    """Retract the entry, saying why; back to its page, with the refusal (no reason given,
+    retracted already) when there is one."""
+    actor = session.actor
     try:
-        retract_one(uow, actor, entry_id, form.get("reason", ""))
+        retract(uow, actor, entry_id, form.get("reason", ""))
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
         history = entry_history(uow, actor, entry_id)
         return _entry_page(request, session, history, problems_of(refused), _status(refused))
     return RedirectResponse(f"/share/{entry_id}", status_code=HTTPStatus.SEE_OTHER)
+
+
+@router.post("/share/{entry_id}/retract", dependencies=CSRF)
+def retract(
+    request: Request, entry_id: EntryId, session: SessionDep, form: FormDep, uow: UnitOfWorkDep
+) -> Response:
+    """The reporter retracts one of its own entries; another member's is refused (403)."""
+    return _retract(retract_entry, request, entry_id, session, form, uow)
+
+
+@router.post("/share/{entry_id}/hub-retract", dependencies=CSRF)
+def hub_retract(
+    request: Request, entry_id: EntryId, session: SessionDep, form: FormDep, uow: UnitOfWorkDep
+) -> Response:
+    """The hub retracts any entry."""
+    return _retract(retract_risk, request, entry_id, session, form, uow)
