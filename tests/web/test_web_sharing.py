@@ -397,7 +397,9 @@ def test_the_hub_counts_the_list_and_suspends_a_members_publishing(
     hub, analyst = as_user("supervisor"), as_user("analyst1")
     page = hub.get("/share/hub").text
     assert "已共享3条" in page and "生效中3条" in page
-    assert re.search(rf'href="/share\?member={first}">{first}</a></td><td class="num">2<', page)
+    by_member = re.search(r'id="by-member">(.*?)</section>', page, re.S)
+    assert by_member is not None
+    assert re.search(rf'<span class="bank">{first}</span></td><td class="num">2<', by_member.group(1))
     assert "2024-03" in page and "v1" in page and "当前版本" in page
     assert f'action="/share/hub/{first}/suspend"' in page
     empty = _post(hub, f"/share/hub/{first}/suspend", {"reason": ""})

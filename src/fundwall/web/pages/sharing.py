@@ -359,6 +359,7 @@ def _hub_page(
 ) -> Response:
     counts = risk_list_counts(uow, actor)  # newest month first, then member, then category
     per_category = {c: (n, a) for c, n, a in _totals(counts, lambda c: c.category)}
+    members = publishing_members(uow, actor)
     return page(
         request,
         "share_hub.html",
@@ -368,7 +369,8 @@ def _hub_page(
             "by_member": sorted(_totals(counts, lambda c: c.member)),
             "by_month": _totals(counts, lambda c: c.month),
             "keys": sharing_key_versions(uow, actor),
-            "members": publishing_members(uow, actor),
+            "members": members,
+            "names": {m.member: (m.name_zh, m.name_en) for m in members},
             "refused_member": refused_member,
             "problems": problems or [],
         },
