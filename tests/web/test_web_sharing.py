@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -388,6 +389,14 @@ def test_the_feed_page_opens_on_the_latest_changes_and_follows_the_event_stream(
     resumed = analyst.get("/share/feed/events", headers={"Last-Event-ID": str(cursors[2])})
     assert re.findall(r"^id: (\d+)$", resumed.text, re.M) == [str(c) for c in cursors[1::-1]]
     assert analyst.get("/share/feed/events", params={"after": -1}).status_code == 400
+    # The same stream as the API's, read with the session: JSON, as the member may see it.
+    api = analyst.get("/v1/share/events", params={"after": cursors[2]}).text
+    events = [
+        json.loads(line[len("data: ") :]) for line in api.splitlines() if line.startswith("data: ")
+    ]
+    assert [e["cursor"] for e in events] == cursors[1::-1]
+    second = next(e["entry"] for e in events if e["entry"]["id"] == shared.second_device)
+    assert (second["reference"], second["note"], second["reporting_member"]) == (None, None, None)
 
 
 def test_the_hub_counts_the_list_and_suspends_a_members_publishing(
@@ -399,7 +408,9 @@ def test_the_hub_counts_the_list_and_suspends_a_members_publishing(
     assert "已共享3条" in page and "生效中3条" in page
     by_member = re.search(r'id="by-member">(.*?)</section>', page, re.S)
     assert by_member is not None
-    assert re.search(rf'<span class="bank">{first}</span></td><td class="num">2<', by_member.group(1))
+    assert re.search(
+        rf'<span class="bank">{first}</span></td><td class="num">2<', by_member.group(1)
+    )
     assert "2024-03" in page and "v1" in page and "当前版本" in page
     assert f'action="/share/hub/{first}/suspend"' in page
     empty = _post(hub, f"/share/hub/{first}/suspend", {"reason": ""})
