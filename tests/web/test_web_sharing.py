@@ -372,6 +372,25 @@ def test_a_match_without_a_file_is_refused(shared: SharedEntries, as_user: AsUse
     analyst = as_user("analyst1")
     answer = _post(analyst, "/share/match", {"answer": "page"})
     assert answer.status_code == 422 and "<strong>文件</strong>" in answer.text
+    cut = b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nkind'
+    broken = analyst.post(
+        "/share/match",
+        content=cut,
+        headers={"content-type": "multipart/form-data; boundary=B", "X-CSRF-Token": analyst.csrf},
+    )
+    assert broken.status_code == 400 and "multipart" in broken.text
+
+
+def test_a_large_file_is_matched_whole(
+    console: Console, shared: SharedEntries, as_user: AsUser
+) -> None:
+    """A file of 100,000 hashed identifiers (9 MB) goes through the upload form and the
+    match in one piece: the hits are the rows that name listed identifiers."""
+    lines = [f"id_hash,v1:{n:064x},R{n}" for n in range(100_000)]
+    lines[77_777] = f"id_hash,{shared.id_hash},HIT"
+    upload = ("kind,key,ref\n" + "\n".join(lines) + "\n").encode()
+    page = _match(as_user("analyst2"), "customers.csv", upload).text
+    assert "100,000个标识中命中1条" in page and "第77779行" in page and ">HIT<" in page
 
 
 def test_the_feed_page_opens_on_the_latest_changes_and_follows_the_event_stream(
