@@ -5,7 +5,7 @@ whose publishing the hub suspends; another member's reporter fields are never to
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -31,10 +31,18 @@ Uow = Callable[[], UnitOfWork]
 MULE, FRAUD = RiskCategory.MULE, RiskCategory.FRAUD_ACCOUNT
 
 
-def _entry(key: str, category: RiskCategory = MULE, **more: object) -> NewEntry:
+def _entry(
+    key: str,
+    category: RiskCategory = MULE,
+    *,
+    note: str | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> NewEntry:
     return NewEntry(
-        ListKind.DEVICE, key, category, Evidence.MEMBER_VERIFIED, reference="CASE-7", **more
-    )  # type: ignore[arg-type]
+        ListKind.DEVICE, key, category, Evidence.MEMBER_VERIFIED, reference="CASE-7", note=note,
+        valid_from=valid_from, valid_until=valid_until,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -82,9 +90,11 @@ def test_a_page_of_the_list_filters_by_kind_category_status_and_own(
         assert _ids(uow, BANK_B, kind=ListKind.ACCOUNT) == [ids["theirs"]]
         assert _ids(uow, BANK_B, category=FRAUD) == [ids["theirs"], ids["pending"]]
         for status in EntryStatus:
-            expected = [ids["theirs"], ids["active"]] if status is EntryStatus.ACTIVE else [
-                ids[status.value]
-            ]
+            expected = (
+                [ids["theirs"], ids["active"]]
+                if status is EntryStatus.ACTIVE
+                else [ids[status.value]]
+            )
             assert _ids(uow, BANK_B, status=status) == expected, status
         assert _ids(uow, BANK_B, reporter="B002") == [ids["theirs"]]
         assert _ids(uow, HUB, reporter="B001", status=EntryStatus.ACTIVE) == [ids["active"]]

@@ -45,7 +45,8 @@ def shared(console: Console, tmp_path: Path) -> SharedEntries:
 
 def _post(client: Browser, path: str, data: dict[str, str]) -> httpx.Response:
     """A console form as the browser sends it, with the session's CSRF token."""
-    return client.post(path, data={"csrf_token": client.csrf, **data})
+    answer: httpx.Response = client.post(path, data={"csrf_token": client.csrf, **data})
+    return answer
 
 
 def _entry_status(client: Browser, entry_id: int) -> str:
@@ -308,11 +309,12 @@ def test_a_query_finds_the_entries_in_force_and_a_bad_identifier_is_named(
 
 
 def _match(client: Browser, name: str, content: bytes, answer: str = "page") -> httpx.Response:
-    return client.post(
+    sent: httpx.Response = client.post(
         "/share/match",
         data={"csrf_token": client.csrf, "answer": answer},
         files={"file": (name, content, "application/octet-stream")},
     )
+    return sent
 
 
 def test_a_bulk_match_shows_the_hits_and_gives_the_hits_file(
