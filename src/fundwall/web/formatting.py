@@ -229,6 +229,7 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "card_dealer": N_("Card dealer"),
         "at_risk_victim": N_("At-risk victim"),
         "punished_person": N_("Under joint punishment"),
+        "recycled_phone": N_("Recycled phone number"),
     },
     Evidence: {
         "police_confirmed": N_("Confirmed by the police"),
