@@ -168,6 +168,16 @@ def _share_retract(records: Records) -> dict[str, Any]:
     return {"json": {"reason": "reported in error"}}
 
 
+def _share_match_upload(records: Records) -> dict[str, Any]:
+    text = f"kind,key,bank\naccount,{LISTED},B9\n"
+    return {"files": {"file": ("ids.csv", text.encode(), "text/csv")}}
+
+
+CONSOLE_ENTRY: Final = {"kind": "account", "key": "6222029999999994", "bank": "B9",
+                        "category": "mule", "evidence": "member_verified"}  # fmt: skip
+"""The console's publish form: an account outside the region."""
+
+
 def _trace_batch(records: Records) -> dict[str, Any]:
     return {"json": {key: value for key, value in CONSOLE_BATCH.items()}}
 
@@ -385,8 +395,9 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/returns/{plan_id}/shares/{share_id}/execute"): needs(
         P.EXECUTE_ORDERS, data={"transfer_ref": "RT-1"}, fill={"share_id": "{plan_id}"}
     ),
-    # The sharing hub: entries 1 and 2 are the members' own (`{share_entry}`, published by the
-    # served console).
+    # The sharing hub, its API and console pages: entries 1 and 2 are the members' own
+    # (`{share_entry}`, published by the served console); the hub suspends and resumes the
+    # members' publishing (`{bank}`).
     ("POST", "/v1/share/entries"): needs(P.PUBLISH_RISK, body=_share_entries),
     ("POST", "/v1/share/entries/file"): needs(P.PUBLISH_RISK, body=_share_file),
     ("GET", "/v1/share/entries/{entry_id}"): needs(
@@ -411,6 +422,28 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("POST", "/accounts/{account_no}/phone/recheck"): needs(P.VERIFY_PHONES),
     ("GET", "/phones/overview"): needs(P.VIEW_REGION),
+    ("GET", "/share"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/share/new"): needs(P.PUBLISH_RISK),
+    ("POST", "/share"): needs(P.PUBLISH_RISK, data=CONSOLE_ENTRY),
+    ("GET", "/share/query"): needs(P.QUERY_RISK_LIST, params={"kind": "account", "key": LISTED}),
+    ("GET", "/share/match"): needs(P.QUERY_RISK_LIST),
+    ("POST", "/share/match"): needs(P.QUERY_RISK_LIST, body=_share_match_upload),
+    ("GET", "/share/feed"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/share/feed/events"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/share/{entry_id}"): needs(P.QUERY_RISK_LIST, fill={"entry_id": "{share_entry}"}),
+    ("POST", "/share/{entry_id}/retract"): needs(
+        P.PUBLISH_RISK, data={"reason": "reported in error"}, fill={"entry_id": "{share_entry}"}
+    ),
+    ("POST", "/share/{entry_id}/hub-retract"): needs(
+        P.MANAGE_RISK_LIST, data={"reason": "reported in error"}, fill={"entry_id": "{share_entry}"}
+    ),
+    ("GET", "/share/hub"): needs(P.MANAGE_RISK_LIST),
+    ("POST", "/share/hub/{member}/suspend"): needs(
+        P.MANAGE_RISK_LIST, data={"reason": "entries retracted as wrong"}, fill={"member": "{bank}"}
+    ),
+    ("POST", "/share/hub/{member}/resume"): needs(
+        P.MANAGE_RISK_LIST, data={"reason": "reviewed"}, fill={"member": "{bank}"}
+    ),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }

@@ -33,7 +33,6 @@ from fundwall.config import CaseSettings, SecuritySettings
 from fundwall.crypto import Keyring
 from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
-from fundwall.sharing.index import RiskIndex
 from fundwall.web.errors import install_error_pages
 from fundwall.web.middleware import STATIC_PATH, SecurityHeaders, TrustedFront
 from fundwall.web.pages import console_routers
@@ -73,7 +72,7 @@ def install_console(
     if packs_dir is None and data_dir is not None:
         packs_dir = data_dir / "packs"
     library = PackLibrary(packs_dir)
-    app.state.fundwall_console = ConsoleConfig(
+    config = ConsoleConfig(
         keyring,
         library,
         demo_notice,
@@ -85,12 +84,12 @@ def install_console(
         recycled_days=recycled_days,
         cases=cases or CaseSettings(),
     )
+    app.state.fundwall_console = config
     app.include_router(member_data_router(keyring, library))
     app.include_router(order_router(keyring))
     app.include_router(trace_router())
     app.include_router(clue_router(keyring))
-    app.state.fundwall_risk_index = RiskIndex()
-    app.include_router(share_router(app.state.fundwall_risk_index))
+    app.include_router(share_router(config.risk_index))
     app.include_router(case_router())
     app.include_router(return_router)
     for router in console_routers():

@@ -26,6 +26,7 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
@@ -33,6 +34,7 @@ from fundwall.engine.rules import format_money
 from fundwall.fund_returns.allocation import AllocationMethod
 from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
 from fundwall.phones.registry import CheckTrigger, PhoneResult
+from fundwall.sharing.model import EntryStatus, EventKind
 from fundwall.web.i18n import N_
 from fundwall.web.params import LOCAL_ZONE
 
@@ -224,6 +226,35 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "upheld": N_("Upheld"),
         "dismissed": N_("Dismissed"),
     },
+    ListKind: {
+        "account": N_("Account"),
+        "id_hash": N_("Resident ID (hash)"),
+        "phone_hash": N_("Phone (hash)"),
+        "credit_code_hash": N_("Credit code (hash)"),
+        "device": N_("Device"),
+        "ip": N_("IP address"),
+        "merchant": N_("Merchant"),
+    },
+    RiskCategory: {
+        "fraud_account": N_("Fraud account"),
+        "mule": N_("Mule"),
+        "card_dealer": N_("Card dealer"),
+        "at_risk_victim": N_("At-risk victim"),
+        "punished_person": N_("Under joint punishment"),
+        "recycled_phone": N_("Recycled phone number"),
+    },
+    Evidence: {
+        "police_confirmed": N_("Confirmed by the police"),
+        "member_verified": N_("Verified by the member"),
+        "member_suspected": N_("Suspected by the member"),
+    },
+    EntryStatus: {
+        "active": N_("In force"),
+        "pending": N_("Not yet in force"),
+        "expired": N_("Expired"),
+        "retracted": N_("Retracted"),
+    },
+    EventKind: {"published": N_("Publication"), "retracted": N_("Retraction")},
 }
 """Words for each code, by enum class: different enums share values ("online" is a
 channel and an opening channel) with different words."""

@@ -32,11 +32,13 @@ from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
 from fundwall.fund_returns import AllocationMethod, ObjectionDecision, Objector, PlanStatus
 from fundwall.phones.registry import CheckTrigger, PhoneResult
+from fundwall.sharing.model import EntryStatus, EventKind
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 
@@ -54,6 +56,8 @@ NAVIGATION: Final = (
     ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
     ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
     ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
+    ("/share", N_("Risk sharing"), Permission.QUERY_RISK_LIST),
+    ("/share/hub", N_("Sharing hub"), Permission.MANAGE_RISK_LIST),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/models", N_("Models"), Permission.VIEW_MODELS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
@@ -91,6 +95,11 @@ _KINDS: Final = {
         AllocationMethod,
         Objector,
         ObjectionDecision,
+        ListKind,
+        RiskCategory,
+        Evidence,
+        EntryStatus,
+        EventKind,
     )
 }
 
@@ -126,6 +135,19 @@ def page(
 ) -> HTMLResponse:
     """Render `template` with the shared context (for the signed-in `session`, if any)
     and `context`."""
+    body = rendered(request, template, context, session=session)
+    return HTMLResponse(body, status_code=status_code)
+
+
+def rendered(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    session: ActiveSession | None = None,
+) -> str:
+    """`template` rendered as `page` renders it: a page, or a piece of one (a table row a
+    live page receives)."""
     actor = session.actor if session is not None else None
     language = request_language(request)
     translate = translator(language)
@@ -136,6 +158,11 @@ def page(
     def choices(kind: type[Any]) -> list[tuple[str, str]]:
         return [(code, translate(text)) for code, text in labels_of(kind).items()]
 
+    navigation = [
+        (path, translate(text))
+        for path, text, needed in NAVIGATION
+        if actor is not None and actor.can(needed)
+    ]
     shared = {
         "request": request,
         "actor": actor,
@@ -147,15 +174,22 @@ def page(
         "_": translate,
         "label": label,
         "choices": choices,
-        "navigation": [
-            (path, translate(text))
-            for path, text, needed in NAVIGATION
-            if actor is not None and actor.can(needed)
-        ],
+        "navigation": navigation,
+        "current_section": current_section(request.url.path, [path for path, _ in navigation]),
         "with_query": lambda **changes: with_query(request, **changes),
     }
-    body = environment.get_template(template).render({**shared, **(context or {})})
-    return HTMLResponse(body, status_code=status_code)
+    return environment.get_template(template).render({**shared, **(context or {})})
+
+
+def current_section(path: str, sections: list[str]) -> str | None:
+    """The navigation entry a page belongs to: the longest of `sections` that `path` is in
+    ("/share/hub/…" is the hub's, not the list's, though both begin "/share")."""
+    inside = [
+        section
+        for section in sections
+        if path == section or (section != "/" and path.startswith(section + "/"))
+    ]
+    return max(inside, key=len, default=None)
 
 
 def form_page(

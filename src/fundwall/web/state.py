@@ -14,6 +14,7 @@ from fundwall.crypto import Keyring
 from fundwall.monitoring.overview import OverviewCache
 from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
+from fundwall.sharing.index import RiskIndex
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class ConsoleConfig:
     """The overview's tallies, folded forward on each refresh."""
     cases: CaseSettings = field(default_factory=CaseSettings)
     """Case work: deadlines and what an evidence file may be."""
+    risk_index: RiskIndex = field(default_factory=RiskIndex)
+    """The shared risk list in memory for bulk matches, the API's and the console's (one per
+    process)."""
 
     @property
     def upload_max_bytes(self) -> int:

@@ -17,6 +17,7 @@ from fundwall.web.pages import (
     phones,
     returns,
     session,
+    sharing,
     traces,
     transactions,
 )
@@ -33,6 +34,7 @@ def console_routers() -> list[APIRouter]:
         orders.router,
         traces.router,
         clues.router,
+        sharing.router,
         returns.router,
         phones.router,
         packs.router,
