@@ -208,3 +208,25 @@ def test_bad_input_names_its_field_and_records_nothing(
         with pytest.raises(PermissionDenied):
             _apply(uow, keyring, registry, bad[0][0], actor=POLICE)
         assert uow.session.scalar(select(func.count(OnboardingDecisionRow.id))) == 0
+
+
+def test_many_accounts_across_the_region_open_restricted_without_telling_how_many(
+    stocked: Uow, keyring: Keyring, registry: LocalRegistry
+) -> None:
+    from fundwall.domain.accounts import Account, AccountStatus, OpeningChannel
+    from fundwall.store.mapping import account_row
+
+    p1 = world.person(1)  # holds A1 at B001; six more at B002
+    _registered(stocked, keyring, p1.id_number, p1.phone)
+    with stocked() as uow:
+        for n in range(6):
+            uow.session.add(account_row(Account(
+                card(100 + n), world.BANK_B, "P1", AccountClass.CLASS_II, AccountStatus.NORMAL,
+                RiskTier.LOW, world.START - timedelta(days=30), OpeningChannel.MOBILE,
+            )))  # fmt: skip
+        uow.commit()
+        application = Application(Applicant.FLEXIBLE_WORKER, p1.id_number, p1.name, p1.phone)
+        decision = _apply(uow, keyring, registry, application, actor=OTHER_BANK)
+    (many,) = [f for f in decision.findings if f.check == "existing_accounts"]
+    assert (decision.outcome, decision.tier) == (Outcome.OPEN_RESTRICTED, RiskTier.MEDIUM)
+    assert "5 or more accounts" in many.en and "7" not in many.en + many.zh

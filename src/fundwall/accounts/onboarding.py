@@ -218,8 +218,10 @@ def _account_findings(
             Finding(
                 "existing_accounts",
                 Outcome.OPEN_RESTRICTED,
-                f"申请人在本地区已有{total}个账户",
-                f"the applicant holds {total} accounts in the region already",
+                # The threshold, not the count: another bank's customers are not told apart.
+                f"申请人在本地区已有不少于{policy.onboarding_restricted_accounts}个账户",
+                f"the applicant holds {policy.onboarding_restricted_accounts} or more accounts "
+                "in the region already",
             )
         )
     if not firm and here[AccountClass.CLASS_I.value] >= policy.max_class_i_accounts_per_bank:
