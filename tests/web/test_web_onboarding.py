@@ -32,7 +32,9 @@ from .conftest import Browser, Console, open_client
 
 AsUser = Callable[[str], Browser]
 FIRM_CODE = "91350200MA2Y3K4LX9"
-COUNTS = re.compile(r'<span class="kpi-label">([^<]+)</span><span class="kpi-value">([\d,]+)</span>')
+COUNTS = re.compile(
+    r'<span class="kpi-label">([^<]+)</span><span class="kpi-value">([\d,]+)</span>'
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,9 @@ def region_person(console: Console, *, skip: int = 0) -> Person:
                 select(AccountRow.party_id).where(AccountRow.institution_code == bank)
             )
         )
-        persons = set(uow.session.scalars(select(PartyRow.party_id).where(PartyRow.kind == "person")))
+        persons = set(
+            uow.session.scalars(select(PartyRow.party_id).where(PartyRow.kind == "person"))
+        )
     found = []
     for row in read_table(console.region.folder, "parties").to_pylist():
         if row["party_id"] in customers or row["party_id"] not in persons or not row["phone"]:
@@ -75,7 +79,8 @@ def region_person(console: Console, *, skip: int = 0) -> Person:
 
 
 def newcomer(console: Console, n: int) -> Person:
-    """Someone new to the region, their phone registered to them."""
+    """Someone new to the region (n from 1 to 28: their birthday), their phone registered to
+    them."""
     first17 = f"350203199202{n:02d}0{n:02d}"
     person = Person(first17 + resident_id_check_char(first17), "王五", f"1391234{n:04d}")
     with console.uow() as uow:
@@ -213,8 +218,8 @@ def test_a_micro_firm_is_checked_by_its_representative_and_gets_a_basic_account(
     console: Console, as_user: AsUser
 ) -> None:
     representative = region_person(console)
-    form = application(representative, card(4), applicant="micro_firm", id_number=FIRM_CODE,
-                       name="厦门小微科技有限公司", representative_id=representative.id_number)  # fmt: skip
+    firm = {"applicant": "micro_firm", "id_number": FIRM_CODE, "name": "厦门小微科技有限公司"}
+    form = application(representative, card(4), representative_id=representative.id_number, **firm)
     answer = as_user("analyst1").post_form("/onboarding", form)
     assert answer.status_code == 200, answer.text
     assert '<span class="badge outcome-open">准予开户</span>' in answer.text
@@ -236,7 +241,10 @@ def test_a_micro_firm_is_checked_by_its_representative_and_gets_a_basic_account(
         ({"phone": "1234"}, "手机号码"),
         ({"account_no": "6222-abc"}, "开立账号"),
         ({"applicant": "micro_firm", "id_number": FIRM_CODE}, "法定代表人身份证号码"),
-        ({"applicant": "micro_firm", "representative_id": "11010519491231002X"}, "证件号码或统一社会信用代码"),
+        (
+            {"applicant": "micro_firm", "representative_id": "11010519491231002X"},
+            "证件号码或统一社会信用代码",
+        ),
     ],
 )
 def test_bad_input_comes_back_as_the_form_naming_the_field(

@@ -8,6 +8,7 @@ the navigation the actor's role allows, and the formatting helpers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -67,7 +68,7 @@ NAVIGATION: Final = (
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
 
-_KINDS: Final = {
+_KINDS: Final[dict[str, type[StrEnum]]] = {
     kind.__name__: kind
     for kind in (
         Action,

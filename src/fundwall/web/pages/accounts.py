@@ -26,8 +26,8 @@ from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.engine.features.catalog import Kind
 from fundwall.engine.rules.templates import Language, format_value
 from fundwall.models.scores import AccountScore, account_score
-from fundwall.web.formatting import label_for
 from fundwall.store.uow import UnitOfWork
+from fundwall.web.formatting import label_for
 from fundwall.web.forms import FormDep, Refusal, chosen, csrf_protected
 from fundwall.web.i18n import N_, request_language, translator
 from fundwall.web.pages.phones import holder_checks
