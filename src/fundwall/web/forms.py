@@ -33,8 +33,8 @@ FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 UPLOAD_MEDIA_TYPE: Final = "multipart/form-data"
 MAX_FORM_FIELDS: Final = 100
 _HEADERS: Final = HeaderParser(policy=HTTP)
-E = TypeVar("E", bound=StrEnum)
 _BYTES_HEADERS: Final = BytesHeaderParser(policy=HTTP)
+E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True)
