@@ -165,6 +165,7 @@ class Platform:
             keys_dir=self.settings.keys_dir,
             telecom_registry=self.telecom_registry,
             recycled_days=self.settings.phones.recycled_days,
+            policy=self.settings.policy,
             data_dir=self.settings.data_dir,
             packs_dir=packs_dir,
             security=self.settings.security,

@@ -178,6 +178,11 @@ CONSOLE_ENTRY: Final = {"kind": "account", "key": "6222029999999994", "bank": "B
 """The console's publish form: an account outside the region."""
 
 
+CONSOLE_ONBOARDING: Final = {"applicant": "flexible_worker", "id_number": "11010519491231002X",
+                             "name": "张三", "phone": "13812345678"}  # fmt: skip
+"""The simplified opening form: someone new to the region, with no account to open."""
+
+
 def _trace_batch(records: Records) -> dict[str, Any]:
     return {"json": {key: value for key, value in CONSOLE_BATCH.items()}}
 
@@ -287,6 +292,13 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/accounts/{account_no}/unmask"): needs(
         P.UNMASK_PERSONAL_DATA, data={"purpose": "fraud report 24-117"}
     ),
+    # Account governance: a member's tier form on its own accounts; simplified opening (a
+    # stranger's application: decided, nothing opened).
+    ("POST", "/accounts/{account_no}/tier"): needs(
+        P.SET_RISK_TIERS, data={"tier": "high", "reason": "holder lent the account out"}
+    ),
+    ("GET", "/onboarding"): needs(P.ONBOARD_CUSTOMERS),
+    ("POST", "/onboarding"): needs(P.ONBOARD_CUSTOMERS, data=CONSOLE_ONBOARDING),
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
     ("GET", "/cases"): needs(P.WORK_CASES),

@@ -3,7 +3,7 @@
     app = create_app(service, settings, access=access)
     install_console(app, keyring=keyring, keys_dir=settings.keys_dir,
                     telecom_registry=registry, recycled_days=settings.phones.recycled_days,
-                    data_dir=settings.data_dir)
+                    policy=settings.policy, data_dir=settings.data_dir)
 
 See docs/console.md.
 """

@@ -4,7 +4,7 @@
     install_console(app, keyring=keyring,                      # + console, users, API data
                     keys_dir=settings.keys_dir, telecom_registry=registry,
                     recycled_days=settings.phones.recycled_days,
-                    data_dir=settings.data_dir)
+                    policy=settings.policy, data_dir=settings.data_dir)
 
 `fundwall.bootstrap` (`Platform.app`) assembles both as `fundwall serve` runs them.
 
@@ -29,7 +29,7 @@ from fundwall.api.returns import router as return_router
 from fundwall.api.sharing import share_router
 from fundwall.api.traces import trace_router
 from fundwall.auth.dependencies import installed_access
-from fundwall.config import CaseSettings, SecuritySettings
+from fundwall.config import CaseSettings, PolicySettings, SecuritySettings
 from fundwall.crypto import Keyring
 from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
@@ -46,6 +46,7 @@ def install_console(
     keys_dir: Path,
     telecom_registry: TelecomRegistry,
     recycled_days: int,
+    policy: PolicySettings,
     data_dir: Path | None = None,
     packs_dir: Path | None = None,
     security: SecuritySettings | None = None,
@@ -59,6 +60,7 @@ def install_console(
     `keys_dir` holds the key files (the regional sharing keys a phone finding is hashed with
     before it is published); `telecom_registry` is the registry a phone re-check asks, and
     `recycled_days` how far back the recycled-number investigation looks by default.
+    `policy` gives the figures of the risk tiers' measures and of simplified opening.
     `data_dir` is the deployment's data directory: stored backtests are read from
     `<data_dir>/backtests`, and rule pack files shown beside the default pack from
     `packs_dir` (default `<data_dir>/packs`). `demo_notice` (the demo only) is shown on the
@@ -82,6 +84,7 @@ def install_console(
         keys_dir=keys_dir,
         telecom_registry=telecom_registry,
         recycled_days=recycled_days,
+        policy=policy,
         cases=cases or CaseSettings(),
     )
     app.state.fundwall_console = config

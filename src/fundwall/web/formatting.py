@@ -11,6 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from fundwall.accounts.model import TierSource
+from fundwall.accounts.onboarding import Applicant
+from fundwall.accounts.onboarding import Outcome as OnboardingOutcome
 from fundwall.auth.roles import Role
 from fundwall.cases import (
     AlertStatus,
@@ -116,6 +119,18 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "corporate": N_("Corporate"),
     },
     RiskTier: {"low": N_("Low risk"), "medium": N_("Medium risk"), "high": N_("High risk")},
+    TierSource: {
+        "analyst": N_("An analyst"),
+        "member_system": N_("The member's system"),
+        "screening": N_("A screening run"),
+        "onboarding": N_("Simplified opening"),
+    },
+    Applicant: {"flexible_worker": N_("Flexible worker"), "micro_firm": N_("Micro-firm")},
+    OnboardingOutcome: {
+        "open": N_("May open"),
+        "open_restricted": N_("May open, restricted"),
+        "refer": N_("Refer to a counter"),
+    },
     OpeningChannel: {
         "counter": N_("At a counter"),
         "mobile": N_("Mobile app"),

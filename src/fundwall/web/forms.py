@@ -11,11 +11,12 @@ request without a session is refused before its body is read at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser, HeaderParser
 from email.policy import HTTP
-from typing import Annotated, Final
+from enum import StrEnum
+from typing import Annotated, Final, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
@@ -33,6 +34,7 @@ UPLOAD_MEDIA_TYPE: Final = "multipart/form-data"
 MAX_FORM_FIELDS: Final = 100
 _HEADERS: Final = HeaderParser(policy=HTTP)
 _BYTES_HEADERS: Final = BytesHeaderParser(policy=HTTP)
+E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,32 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
             form.setdefault(name, content.decode(errors="replace"))
         at = end + 2
     return form, files
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a form changed nothing, for its page to show at the form: the error's kind
+    (`FundwallError.kind`), the field it names (bad input) and its reason, in English."""
+
+    kind: str
+    field: str | None
+    reason: str
+
+    @classmethod
+    def of(cls, error: FundwallError) -> Refusal:
+        if isinstance(error, InvalidInput):
+            return cls(error.kind, error.field, error.reason)
+        return cls(error.kind, None, error.message())
+
+
+def chosen(form: Mapping[str, str], name: str, kind: type[E]) -> E:
+    """The value of `kind` chosen in the form's field `name`; InvalidInput naming the field
+    when none is, or one that is not of `kind` (a form someone edited)."""
+    try:
+        return kind(form.get(name, "").strip())
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"one of {allowed}", name) from None
 
 
 def takes_upload(request: Request) -> None:

@@ -8,6 +8,7 @@ the navigation the actor's role allows, and the formatting helpers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -15,6 +16,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from fundwall.accounts.model import TierSource
+from fundwall.accounts.onboarding import Applicant
+from fundwall.accounts.onboarding import Outcome as OnboardingOutcome
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
 from fundwall.cases import (
@@ -45,6 +49,7 @@ from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
+    ("/onboarding", N_("Simplified opening"), Permission.ONBOARD_CUSTOMERS),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
@@ -63,13 +68,15 @@ NAVIGATION: Final = (
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
 
-_KINDS: Final = {
+_KINDS: Final[dict[str, type[StrEnum]]] = {
     kind.__name__: kind
     for kind in (
         Action,
         AccountStatus,
         AccountClass,
         RiskTier,
+        TierSource,
+        Applicant,
         OpeningChannel,
         Channel,
         TransactionKind,
@@ -102,6 +109,7 @@ _KINDS: Final = {
         EventKind,
     )
 }
+_KINDS["OnboardingOutcome"] = OnboardingOutcome  # the cases' Outcome has the name already
 
 environment = Environment(
     loader=PackageLoader("fundwall.web", "templates"),

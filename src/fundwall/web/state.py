@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
-from fundwall.config import CaseSettings
+from fundwall.config import CaseSettings, PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.monitoring.overview import OverviewCache
 from fundwall.phones.registry import TelecomRegistry
@@ -32,6 +32,8 @@ class ConsoleConfig:
     """The telecom registry a phone re-check asks (`phones.registry`)."""
     recycled_days: int = field(kw_only=True)
     """How far back a number given up counts as recently recycled (`phones.recycled_days`)."""
+    policy: PolicySettings = field(kw_only=True)
+    """The policy's figures: a risk tier's measures, simplified opening's thresholds."""
     data_dir: Path | None = None
     """Where the engine keeps stored backtests (`<data_dir>/backtests`)."""
     poll_seconds: int = 5
