@@ -150,7 +150,13 @@ class Platform:
             api_keys_required=api_keys_required,
             clock=self.clock,
             accounts=(
-                AccountReports(self.unit_of_work, self.keyring, self.telecom_registry)
+                AccountReports(
+                    self.unit_of_work,
+                    self.keyring,
+                    self.settings.policy,
+                    self.telecom_registry,
+                    self.settings.keys_dir,
+                )
                 if accounts
                 else None
             ),
@@ -158,6 +164,10 @@ class Platform:
         install_console(
             app,
             keyring=self.keyring,
+            keys_dir=self.settings.keys_dir,
+            telecom_registry=self.telecom_registry,
+            recycled_days=self.settings.phones.recycled_days,
+            policy=self.settings.policy,
             data_dir=self.settings.data_dir,
             packs_dir=packs_dir,
             security=self.settings.security,

@@ -88,6 +88,15 @@ class PolicySettings(BaseModel):
     class_iii_outflow_yearly_limit_fen: PositiveInt = 50_000 * YUAN
     class_iii_balance_cap_fen: PositiveInt = 2_000 * YUAN
 
+    # Risk tiers (风险等级): a medium-risk account pays out at most this a day outside a
+    # counter; a high-risk one pays only at a counter, after identity is checked again.
+    medium_tier_outflow_daily_cap_fen: PositiveInt = 5_000 * YUAN
+
+    # Simplified account opening (简易开户): who is referred to a counter or opened restricted.
+    onboarding_min_age: PositiveInt = 16
+    onboarding_restricted_accounts: PositiveInt = 5
+    """Open accounts across the region from which a new one opens restricted."""
+
     # Non-counter transfers (非柜面转账).
     atm_transfer_delay_hours: PositiveInt = 24
     strong_credential_daily_threshold_fen: PositiveInt = 50_000 * YUAN

@@ -56,7 +56,7 @@ def client(platform: Platform, settings: Settings, keys: object) -> Iterator[Tes
         settings,
         access=platform.access,
         clock=platform.clock,
-        accounts=AccountReports(platform.unit_of_work, platform.keyring),
+        accounts=AccountReports(platform.unit_of_work, platform.keyring, platform.settings.policy),
     )
     try:
         with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -153,6 +153,56 @@ def test_a_closed_account_pays_nothing(
         f"/v1/accounts/{CARD}", json={"status": "frozen_full", "reason": "x"}, headers=keys[MINE]
     )
     assert police_only.status_code == 422
+
+
+def test_a_high_risk_tier_suspends_non_counter_payments_until_lowered(
+    client: TestClient, keys: dict[str, dict[str, str]], clock: FixedClock
+) -> None:
+    client.post(
+        "/v1/accounts", json=opening(account_class="I", bound_account=None), headers=keys[MINE]
+    )
+    high = {"tier": "high", "reason": "phone bound to 6 people"}
+    assert (
+        client.put(f"/v1/accounts/{CARD}/tier", json=high, headers=keys[THEIRS]).status_code == 404
+    )
+    answer = client.put(f"/v1/accounts/{CARD}/tier", json=high, headers=keys[MINE])
+    assert answer.status_code == 200, answer.text
+    assert answer.json() | {"changed_at": None} == {
+        "account_no": CARD, "tier": "high", "previous": "low", "source": "member_system",
+        "reason": "phone bound to 6 people", "changed_at": None,
+    }  # fmt: skip
+    clock.advance(timedelta(minutes=2))  # paid after the tier was set
+    blocked = client.post("/v1/transactions", json=spend(clock, "T-1"), headers=keys[MINE]).json()
+    assert blocked["action"] == "block"
+    assert "HC06" in [r["rule_id"] for r in blocked["reasons"]]
+    again = client.put(f"/v1/accounts/{CARD}/tier", json=high, headers=keys[MINE])
+    assert again.status_code == 409
+    bad = client.put(f"/v1/accounts/{CARD}/tier", json={"tier": "severe", "reason": "x"},
+                     headers=keys[MINE])  # fmt: skip
+    assert bad.status_code == 422 and "tier" in bad.text
+    low = {"tier": "low", "reason": "identity checked again at the counter"}
+    assert client.put(f"/v1/accounts/{CARD}/tier", json=low, headers=keys[MINE]).status_code == 200
+    clock.advance(timedelta(minutes=2))
+    after = client.post("/v1/transactions", json=spend(clock, "T-2"), headers=keys[MINE]).json()
+    assert "HC06" not in [r["rule_id"] for r in after["reasons"]]
+
+
+def test_an_online_closure_names_what_blocks_it_then_closes(
+    client: TestClient, keys: dict[str, dict[str, str]]
+) -> None:
+    client.post(
+        "/v1/accounts", json=opening(account_class="I", bound_account=None), headers=keys[MINE]
+    )
+    path = f"/v1/accounts/{CARD}/closure"
+    request = {"verification": "member_channel"}
+    assert client.post(path, json=request, headers=keys[THEIRS]).status_code == 404
+    refused = client.post(path, json=request, headers=keys[MINE])
+    assert refused.status_code == 409 and "must be moved out" in refused.json()["detail"]
+    bad = client.post(path, json=request | {"verification": "phone call"}, headers=keys[MINE])
+    assert bad.status_code == 422
+    closed = client.post(path, json=request | {"move_to": "6222020200112233445"},
+                         headers=keys[MINE])  # fmt: skip
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
 
 
 def test_an_account_loaded_without_its_opening_answers_it_as_unknown(

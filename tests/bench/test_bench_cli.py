@@ -24,6 +24,7 @@ _FUNDWALL = "from fundwall.cli import main; main()"
 QUICK = (
     *("--seconds", "0.3", "--baseline-rows", "2000", "--online-decisions", "300"),
     *("--share-entries", "2000", "--share-identifiers", "1000"),
+    *("--onboarding-decisions", "40"),
 )
 
 
@@ -72,6 +73,10 @@ def test_the_json_has_every_figure_with_a_sane_value(
     ratio = _number(result, "replay_tx_per_s") / _number(result, "baseline_tx_per_s")
     assert _number(result, "replay_vs_baseline") == pytest.approx(ratio, rel=0.01)
     assert _number(result, "online_p50_us") <= _number(result, "online_p99_us")
+    assert _number(result, "onboarding_p50_ms") <= _number(result, "onboarding_p99_ms")
+    assert result["onboarding_decisions"] == 40
+    outcomes = result["onboarding_outcomes"]
+    assert isinstance(outcomes, dict) and sum(outcomes.values()) == 40
     assert result["online_decisions"] == 300
     assert _number(result, "http_p50_ms") <= _number(result, "http_p99_ms")
     assert _number(result, "http_decisions") >= 16

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from fundwall.accounts import AccountOpening, Holder, change_account, open_account
-from fundwall.accounts.reports import new_party_id
+from fundwall.accounts.queries import new_party_id
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.engine.controls.model import (
+    CAP_KIND,
     CONTROL_IDS,
     CONTROLS,
     RESTRICTION_CONTROLS,
@@ -49,8 +50,11 @@ def test_a_status_triggers_at_most_one_control_of_a_side() -> None:
         assert len(named) == len(STATUS_CONTROLS[side])
 
 
-def test_every_kind_of_restriction_on_a_whole_account_triggers_a_control() -> None:
-    assert set(RESTRICTION_CONTROLS) == set(RestrictionKind)
+def test_every_kind_of_restriction_triggers_a_control() -> None:
+    """A whole-account restriction a STATUS control; the outflow cap (always an amount) its
+    own control."""
+    assert set(RESTRICTION_CONTROLS) | {CAP_KIND} == set(RestrictionKind)
+    assert CAP_KIND not in RESTRICTION_CONTROLS
 
 
 def test_each_control_declares_what_its_check_reads() -> None:

@@ -199,6 +199,33 @@ def test_class_ii_daily_outflow_limit_counts_non_bound_flows(
     ]
 
 
+def test_an_outflow_cap_counts_non_bound_outflows_outside_a_counter(
+    run: Run, policy: PolicySettings
+) -> None:
+    """A risk tier's cap of ¥500 a day on class II C2 (bound to A1), the lower of two caps."""
+    capped = book()
+    capped.put_restriction(
+        Restriction(1, "C2", RestrictionKind.OUTFLOW_CAP, 800_00, at(0), NEVER_US)
+    )
+    capped.put_restriction(Restriction(2, "C2", RestrictionKind.OUTFLOW_CAP, 500_00, at(0), at(60)))
+    events = [
+        tx(1, "C2", "B1", 300_00),
+        tx(2, "C2", "B1", 300_00),  # ¥600 would pass ¥500
+        tx(3, "C2", "B1", 300_00, channel="counter"),  # a counter still pays
+        tx(4, "C2", "A1", 2_000_00),  # home to the bound account: not capped
+        tx(61, "C2", "B1", 200_00),  # the ¥500 cap ended; ¥800 holds: 300 + 300 + 200
+        tx(62, "C2", "B1", 1),
+    ]  # fmt: skip
+    assert outcome(run(events, capped, policy)) == [
+        PASS,
+        (Action.BLOCK, ("HC18",)),
+        PASS,
+        PASS,
+        PASS,
+        (Action.BLOCK, ("HC18",)),
+    ]
+
+
 def test_limits_follow_the_beijing_calendar(run: Run) -> None:
     tight = PolicySettings(
         class_ii_outflow_daily_limit_fen=10_000_00, class_ii_outflow_yearly_limit_fen=15_000_00

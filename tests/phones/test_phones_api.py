@@ -45,7 +45,9 @@ def _client(platform: Platform, registry: TelecomRegistry) -> Iterator[TestClien
         settings,
         access=platform.access,
         clock=platform.clock,
-        accounts=AccountReports(platform.unit_of_work, platform.keyring, registry),
+        accounts=AccountReports(
+            platform.unit_of_work, platform.keyring, platform.settings.policy, registry
+        ),
     )
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
@@ -98,3 +100,28 @@ def test_a_silent_registry_is_a_503_and_binds_nothing(
     with platform.unit_of_work() as uow:
         assert uow.session.get(AccountRow, CARD) is None
         assert uow.session.scalar(select(func.count()).select_from(PhoneBindingRow)) == 0
+
+
+def test_a_simplified_opening_is_decided_and_opened_over_the_api(
+    platform: Platform, keys: dict[str, dict[str, str]]
+) -> None:
+    application = {"applicant": "flexible_worker", "id_number": PERSON.number, "name": "张三",
+                   "phone": PHONE.number, "account_no": CARD}  # fmt: skip
+    for client in _client(
+        platform, LocalRegistry(platform.database, platform.keyring, platform.clock)
+    ):
+        bad = client.post("/v1/onboarding", json=application | {"id_number": "123"},
+                          headers=keys[MINE])  # fmt: skip
+        assert bad.status_code == 422 and bad.json()["field"] == "id_number"
+        decided = client.post("/v1/onboarding", json=application, headers=keys[MINE])
+        assert decided.status_code == 200, decided.text
+        body = decided.json()
+        assert (body["outcome"], body["account_class"], body["account_no"]) == ("open", "I", CARD)
+        assert [f["check"] for f in body["findings"]] == ["identity", "phone"]
+        assert "11010519491231002X" not in decided.text
+        again = client.post("/v1/onboarding", json=application, headers=keys[THEIRS])
+        assert again.status_code == 409  # the number is in the directory already
+    for client in _client(platform, Silent()):
+        silent = client.post("/v1/onboarding", json=application | {"account_no": None},
+                             headers=keys[MINE])  # fmt: skip
+        assert silent.status_code == 503

@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -137,8 +139,9 @@ class Browser(TestClient):
 
     csrf: str = ""
 
-    def post_form(self, path: str, data: dict[str, str], **kwargs: object) -> object:
-        return self.post(path, data={"csrf_token": self.csrf, **data}, **kwargs)  # type: ignore[arg-type]
+    def post_form(self, path: str, data: dict[str, str], **kwargs: Any) -> httpx.Response:
+        answer: httpx.Response = self.post(path, data={"csrf_token": self.csrf, **data}, **kwargs)
+        return answer
 
 
 def open_client(app: FastAPI, peer: str = "testclient") -> Browser:

@@ -3,7 +3,9 @@
 Built once per test session (a few seconds): the simulator writes the region, `load_region`
 stores it, the engine's bulk features and the default rule pack decide every transaction
 (live), a trial pack with a lower block threshold decides them again in shadow, and the demo
-users plus a member admin and an API key per demo bank are created. Tests copy the
+users plus a member admin and an API key per demo bank are created; each demo bank gets a
+recycled number still bound and a customer with two phones, and every bound phone is checked
+(phone_records.py). Tests copy the
 database file so that each can write to its own.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -40,6 +43,7 @@ from fundwall.store.migrate import upgrade
 from fundwall.store.tables import DecisionRow, TransactionRow
 
 from .clue_records import add_clues
+from .phone_records import PlantedPhones, plant_phones
 
 SEED = 1
 PASSWORD = "fundwall-demo"
@@ -76,6 +80,8 @@ class Region:
     police_key: str
     """An API key of the demo officer's unit (`police_system`)."""
     shadow_version: str
+    phones: Mapping[str, PlantedPhones]
+    """Each demo bank's planted phone findings (phone_records.py)."""
 
     def copy_to(self, folder: Path) -> str:
         """A private copy of the database in `folder`; its SQLite URL."""
@@ -208,6 +214,7 @@ def build_region(root: Path) -> Region:
             },
             police_unit,
         )
+        phones = plant_phones(platform, [first_bank, second_bank], NOW)
     return Region(
         folder=folder,
         data_dir=root,
@@ -221,6 +228,7 @@ def build_region(root: Path) -> Region:
         second_key=second_key,
         police_key=police_key,
         shadow_version=trial_pack().version,
+        phones=phones,
         **facts,
     )
 

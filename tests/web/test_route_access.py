@@ -120,6 +120,19 @@ def _change(records: Records) -> dict[str, Any]:
     return {"json": {"status": "non_counter_suspended", "reason": "customer asked"}}
 
 
+def _tier(records: Records) -> dict[str, Any]:
+    return {"json": {"tier": "medium", "reason": "screening: many accounts"}}
+
+
+def _onboarding(records: Records) -> dict[str, Any]:
+    return {"json": {"applicant": "flexible_worker", "id_number": "11010519491231002X",
+                     "name": "张三", "phone": "13812345678"}}  # fmt: skip
+
+
+def _closure(records: Records) -> dict[str, Any]:
+    return {"json": {"verification": "member_channel", "move_to": "6222020200112233445"}}
+
+
 def _phone(records: Records) -> dict[str, Any]:
     return {"json": {"phone": "13812345678"}}
 
@@ -165,6 +178,21 @@ def _screening_run(records: Records) -> dict[str, Any]:
 def _screening_action(records: Records) -> dict[str, Any]:
     every = [check.value for check in Check]
     return {"json": {"action": "notify", "checks": every, "reason": "存量账户排查"}}
+
+
+def _share_match_upload(records: Records) -> dict[str, Any]:
+    text = f"kind,key,bank\naccount,{LISTED},B9\n"
+    return {"files": {"file": ("ids.csv", text.encode(), "text/csv")}}
+
+
+CONSOLE_ENTRY: Final = {"kind": "account", "key": "6222029999999994", "bank": "B9",
+                        "category": "mule", "evidence": "member_verified"}  # fmt: skip
+"""The console's publish form: an account outside the region."""
+
+
+CONSOLE_ONBOARDING: Final = {"applicant": "flexible_worker", "id_number": "11010519491231002X",
+                             "name": "张三", "phone": "13812345678"}  # fmt: skip
+"""The simplified opening form: someone new to the region, with no account to open."""
 
 
 def _trace_batch(records: Records) -> dict[str, Any]:
@@ -244,6 +272,9 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/v1/accounts"): needs(P.REPORT_ACCOUNTS, body=_opening),
     ("PATCH", "/v1/accounts/{account_no}"): needs(P.REPORT_ACCOUNTS, body=_change),
     ("POST", "/v1/accounts/{account_no}/phone"): needs(P.REPORT_ACCOUNTS, body=_phone),
+    ("PUT", "/v1/accounts/{account_no}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
+    ("POST", "/v1/onboarding"): needs(P.ONBOARD_CUSTOMERS, body=_onboarding),
+    ("POST", "/v1/accounts/{account_no}/closure"): needs(P.REPORT_ACCOUNTS, body=_closure),
     # The member-data API: a key, or a console session, reads its member's records.
     ("GET", "/v1/accounts/{account_no}"): needs(P.VIEW_CUSTOMER_DATA),
     ("GET", "/v1/accounts/{account_no}/transactions"): needs(P.VIEW_CUSTOMER_DATA),
@@ -273,6 +304,13 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/accounts/{account_no}/unmask"): needs(
         P.UNMASK_PERSONAL_DATA, data={"purpose": "fraud report 24-117"}
     ),
+    # Account governance: a member's tier form on its own accounts; simplified opening (a
+    # stranger's application: decided, nothing opened).
+    ("POST", "/accounts/{account_no}/tier"): needs(
+        P.SET_RISK_TIERS, data={"tier": "high", "reason": "holder lent the account out"}
+    ),
+    ("GET", "/onboarding"): needs(P.ONBOARD_CUSTOMERS),
+    ("POST", "/onboarding"): needs(P.ONBOARD_CUSTOMERS, data=CONSOLE_ONBOARDING),
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
     ("GET", "/cases"): needs(P.WORK_CASES),
@@ -381,8 +419,9 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/returns/{plan_id}/shares/{share_id}/execute"): needs(
         P.EXECUTE_ORDERS, data={"transfer_ref": "RT-1"}, fill={"share_id": "{plan_id}"}
     ),
-    # The sharing hub: entries 1 and 2 are the members' own (`{share_entry}`, published by the
-    # served console).
+    # The sharing hub, its API and console pages: entries 1 and 2 are the members' own
+    # (`{share_entry}`, published by the served console); the hub suspends and resumes the
+    # members' publishing (`{bank}`).
     ("POST", "/v1/share/entries"): needs(P.PUBLISH_RISK, body=_share_entries),
     ("POST", "/v1/share/entries/file"): needs(P.PUBLISH_RISK, body=_share_file),
     ("GET", "/v1/share/entries/{entry_id}"): needs(
@@ -408,6 +447,38 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("GET", "/v1/screening/actions/{action_id}"): needs(P.VIEW_SCREENING),
     ("GET", "/v1/screening/figures"): needs(P.VIEW_SCREENING),
+    # Phone verification: a member's investigations and publishing one of their rows (its
+    # recycled number still bound, `{binding}`), re-checking a holder's phone, the hub's
+    # counts. The investigations are a member's: verify_phones is held by the member roles
+    # alone (the police read customer data, but no customer's phone).
+    ("GET", "/phones"): needs(P.VERIFY_PHONES, params={"finding": "recycled_phone"}),
+    ("POST", "/phones/publish"): needs(
+        P.PUBLISH_RISK, data={"finding": "recycled_phone", "binding": "{binding}"}
+    ),
+    ("POST", "/accounts/{account_no}/phone/recheck"): needs(P.VERIFY_PHONES),
+    ("GET", "/phones/overview"): needs(P.VIEW_REGION),
+    ("GET", "/share"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/share/new"): needs(P.PUBLISH_RISK),
+    ("POST", "/share"): needs(P.PUBLISH_RISK, data=CONSOLE_ENTRY),
+    ("GET", "/share/query"): needs(P.QUERY_RISK_LIST, params={"kind": "account", "key": LISTED}),
+    ("GET", "/share/match"): needs(P.QUERY_RISK_LIST),
+    ("POST", "/share/match"): needs(P.QUERY_RISK_LIST, body=_share_match_upload),
+    ("GET", "/share/feed"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/share/feed/events"): needs(P.QUERY_RISK_LIST),
+    ("GET", "/share/{entry_id}"): needs(P.QUERY_RISK_LIST, fill={"entry_id": "{share_entry}"}),
+    ("POST", "/share/{entry_id}/retract"): needs(
+        P.PUBLISH_RISK, data={"reason": "reported in error"}, fill={"entry_id": "{share_entry}"}
+    ),
+    ("POST", "/share/{entry_id}/hub-retract"): needs(
+        P.MANAGE_RISK_LIST, data={"reason": "reported in error"}, fill={"entry_id": "{share_entry}"}
+    ),
+    ("GET", "/share/hub"): needs(P.MANAGE_RISK_LIST),
+    ("POST", "/share/hub/{member}/suspend"): needs(
+        P.MANAGE_RISK_LIST, data={"reason": "entries retracted as wrong"}, fill={"member": "{bank}"}
+    ),
+    ("POST", "/share/hub/{member}/resume"): needs(
+        P.MANAGE_RISK_LIST, data={"reason": "reviewed"}, fill={"member": "{bank}"}
+    ),
     ("GET", "/audit"): needs(P.VIEW_AUDIT_LOG),
     ("GET", "/audit/verify"): needs(P.VIEW_AUDIT_LOG),
 }
@@ -416,7 +487,7 @@ filled from the records a request is about: `{account_no}`, `{tx_id}` and `{orde
 member's, or the police unit's), `{case_id}` and `{evidence_id}` (a case of the member's with
 that alert and account, and an evidence file of it, opened in the test's console), `{bank}`,
 `{version}` (the shadow pack), `{live}` (the live pack), `{model}` (a registered model),
-`{region}`, `{language}`."""
+`{binding}` (the member's recycled number still bound), `{region}`, `{language}`."""
 
 PRINCIPALS: Final = [
     "anonymous",
@@ -449,6 +520,9 @@ def world(region: Region) -> Iterator[tuple[dict[str, Records], dict[str | None,
         account, tx_id, unseen = police_scope_of(database, members_accounts)
         # A clue a bank sends to the unit discloses its accounts to the unit.
         hidden[unit] = unseen - clue_accounts_of(database, unit)
+        for member in (first, second):  # planted by the region (phone_records.py)
+            binding = str(region.phones[member].recycled_binding)
+            records[member] = replace_values(records[member], binding=binding)
         # The orders `served` issues, in this order: ids 1, 2 (the members'), 3 (the unit's),
         # and a return plan on each, of the same id.
         for order_id, member in enumerate((first, second), start=1):

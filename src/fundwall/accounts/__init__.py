@@ -2,11 +2,7 @@
 (`reports`); restrictions and standing statuses (`controls`); the punishment list
 (`punishments`, 惩戒)."""
 
-from fundwall.accounts.reports import (
-    AccountOpening,
-    Holder,
-    change_account,
-    open_account,
-)
+from fundwall.accounts.model import AccountOpening, Holder
+from fundwall.accounts.reports import change_account, open_account
 
 __all__ = ["AccountOpening", "Holder", "change_account", "open_account"]

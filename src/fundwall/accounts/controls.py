@@ -38,7 +38,9 @@ from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
-MEMBER_MEASURES: Final = frozenset({RestrictionKind.NON_COUNTER_SUSPENSION})
+MEMBER_MEASURES: Final = frozenset(
+    {RestrictionKind.NON_COUNTER_SUSPENSION, RestrictionKind.OUTFLOW_CAP}
+)
 """Restrictions a bank puts on its own accounts by itself; the others are legal orders."""
 MEMBER_STATUSES: Final = frozenset(
     {
@@ -117,8 +119,9 @@ def restrict(
     order_reference: str | None = None,
 ) -> int:
     """Restrict an account from `starts_at` (now by default) until `ends_at` (open when None):
-    a stop-payment or freeze of the whole account or of `amount_fen`, or a non-counter
-    suspension. Returns the restriction's id (for `lift_restriction`).
+    a stop-payment or freeze of the whole account or of `amount_fen`, a non-counter
+    suspension, or a daily outflow cap of `amount_fen`. Returns the restriction's id (for
+    `lift_restriction`).
 
     The account need not be in the directory (an order may name a counterparty outside the
     region), except for an actor of a member, who restricts the member's own accounts."""
@@ -130,6 +133,8 @@ def restrict(
             raise InvalidInput("a whole, positive number of fen", "amount_fen")
         if kind is RestrictionKind.NON_COUNTER_SUSPENSION:
             raise InvalidInput("a non-counter suspension has no amount", "amount_fen")
+    elif kind is RestrictionKind.OUTFLOW_CAP:
+        raise InvalidInput("an outflow cap needs its daily amount", "amount_fen")
     if order_reference is not None:
         reference(order_reference, "order_reference")
     start = starts_at if starts_at is not None else uow.clock.now()

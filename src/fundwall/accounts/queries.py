@@ -1,22 +1,38 @@
-"""The account rows the accounts use cases share, and the writes of restrictions that the
-police orders make too; entrypoints never import them (tests/test_architecture.py).
+"""The account rows the accounts use cases share, and their writes: restrictions (that the
+police orders make too), statuses, openings and risk tiers; entrypoints never import them
+(tests/test_architecture.py).
 
 The writers here check nothing of the actor: their callers are use cases that have."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
 
+from fundwall.accounts.model import AccountOpening, Holder, TierChange, TierSource, tier_measures
 from fundwall.auth.actor import Actor
-from fundwall.domain.accounts import AccountStatus
+from fundwall.config import PolicySettings
+from fundwall.crypto import ID_HASH_KIND, Keyring
+from fundwall.domain.accounts import Account, AccountStatus, RiskTier
 from fundwall.domain.decisions import Action
-from fundwall.domain.identity import mask_account
+from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.domain.identity import MobilePhone, ResidentId, mask_account
+from fundwall.domain.parties import Party
 from fundwall.engine.controls.changes import stamp_change
 from fundwall.engine.controls.model import RestrictionKind
-from fundwall.store.engine_tables import AccountRestrictionRow, AccountStatusChangeRow
-from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
+from fundwall.phones.queries import bind, current_binding, record_check
+from fundwall.phones.registry import CheckTrigger, RegistryAnswer, TelecomRegistry
+from fundwall.store.engine_tables import (
+    AccountRestrictionRow,
+    AccountStatusChangeRow,
+    AccountTierChangeRow,
+)
+from fundwall.store.mapping import account_row, party_row
+from fundwall.store.tables import AccountRow, DecisionRow, PartyRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
 
@@ -151,3 +167,222 @@ def settled_balance(uow: UnitOfWork, account: AccountRow) -> int:
         )
     )
     return account.balance_fen + int(moved or 0)
+
+
+CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far ahead of the server's clock an opening time may lie (members' clocks differ)."""
+PARTY_PREFIX: Final = "H"
+PARTY_HASH_CHARS: Final = 20
+"""A reported holder's party id: "H" and the ID number's keyed hash in base32, cut to 100 bits
+(no raw ID in an identifier; distinct holders stay apart). Base32 has no 0 or 1, so no run of
+its characters reads as an ID or mobile number to the audit log's guard."""
+
+
+def new_party_id(id_hash: str) -> str:
+    """The party id of a holder new to the store, from the keyed hash of its ID number."""
+    encoded = base64.b32encode(bytes.fromhex(id_hash)).decode()
+    return PARTY_PREFIX + encoded[:PARTY_HASH_CHARS]
+
+
+def party_id_of(uow: UnitOfWork, holder: Holder, keyring: Keyring) -> tuple[str, bool]:
+    """The holder's party id, and whether the party is new to the store."""
+    id_hash = keyring.keyed_hash(ID_HASH_KIND, holder.id_number.number)
+    found = uow.session.scalar(select(PartyRow.party_id).where(PartyRow.id_number_hash == id_hash))
+    if found is not None:
+        return found, False
+    return new_party_id(id_hash), True
+
+
+def write_opening(
+    uow: UnitOfWork,
+    actor: Actor,
+    member: str,
+    opening: AccountOpening,
+    keyring: Keyring,
+    registry: TelecomRegistry | None,
+    *,
+    answer: RegistryAnswer | None = None,
+) -> Account:
+    """`open_account`'s checks and writes, not committed; `answer` is the registry's answer
+    on the holder's phone when the caller asked it already (simplified opening). Its callers
+    are use cases that checked the actor and its `member`."""
+    number = opening.account_no.number
+    if uow.session.get(AccountRow, number) is not None:
+        raise Conflict(f"account {mask_account(number)} is already in the account directory")
+    now = uow.clock.now()
+    if opening.opened_at > now + CLOCK_SKEW:
+        raise InvalidInput("an account cannot be opened in the future", "opened_at")
+    if type(opening.balance_fen) is not int or opening.balance_fen < 0:
+        raise InvalidInput("a whole, non-negative number of fen", "balance_fen")
+    party_id, new_party = party_id_of(uow, opening.holder, keyring)
+    holder = opening.holder
+    phone_answer = None
+    if (
+        registry is not None
+        and holder.phone is not None
+        and isinstance(holder.id_number, ResidentId)
+        and phone_changes(uow, member, party_id, holder.phone, keyring)
+    ):
+        phone_answer = answer or registry.verify(
+            holder.phone, holder.id_number, holder.name, opening.opened_at
+        )
+    bound = opening.bound_account.number if opening.bound_account is not None else None
+    account = Account(
+        account_no=number,
+        institution_code=member,
+        party_id=party_id,
+        account_class=opening.account_class,
+        status=AccountStatus.NORMAL,
+        risk_tier=RiskTier.LOW,
+        opened_at=opening.opened_at,
+        opening_channel=opening.opening_channel,
+        bound_account=bound,
+        opening_device=opening.opening_device,
+        opening_ip=opening.opening_ip,
+        opening_agent=opening.opening_agent,
+    )
+    record = uow.audit.record(
+        actor,
+        "open_account",
+        f"account:{mask_account(number)}",
+        {
+            "class": account.account_class.value,
+            "opened_at": opening.opened_at.isoformat(),
+            "channel": account.opening_channel.value,
+            "holder": f"party:{party_id}",
+            "new_holder": new_party,
+            **(
+                {"phone_check": phone_answer.result.value, "registry": registry.name}
+                if phone_answer is not None and registry is not None
+                else {}
+            ),
+        },
+    )
+    if new_party:
+        party = Party(
+            party_id=party_id,
+            kind=holder.kind,
+            name=holder.name,
+            id_number=holder.id_number,
+            phone=holder.phone,
+            home_region=holder.id_number.region_code,
+        )
+        uow.session.add(party_row(party, keyring))
+        uow.session.flush()
+    row = account_row(account, balance_fen=opening.balance_fen)
+    row.revision = record.seq
+    uow.session.add(row)
+    if phone_answer is not None and registry is not None and holder.phone is not None:
+        uow.session.flush()
+        binding = bind(
+            uow.session,
+            keyring,
+            member=member,
+            party_id=party_id,
+            phone=holder.phone,
+            at=record.ts,
+            by=actor.audit_id,
+            revision=record.seq,
+        )
+        record_check(
+            uow.session,
+            binding,
+            phone_answer,
+            registry=registry.name,
+            trigger=CheckTrigger.OPEN_ACCOUNT,
+            at=record.ts,
+            by=actor.audit_id,
+        )
+    uow.session.flush()
+    return account
+
+
+def phone_changes(
+    uow: UnitOfWork, member: str, party_id: str, phone: MobilePhone, keyring: Keyring
+) -> bool:
+    """Whether `phone` is not yet the one the member has bound to the party (a second
+    account of a customer, opened with the same phone, checks nothing again)."""
+    current = current_binding(uow.session, member, party_id)
+    return current is None or keyring.decrypt(current.phone_enc) != phone.number
+
+
+TIER_REFERENCE: Final = "tier:"
+"""The prefix of the `reference` of a restriction a tier wrote."""
+
+
+def write_tier(
+    uow: UnitOfWork,
+    actor: Actor,
+    row: AccountRow,
+    tier: RiskTier,
+    why: str,
+    source: TierSource,
+    policy: PolicySettings,
+) -> TierChange:
+    """Write the change, lift the old tier's measures, write the new one's; not committed.
+    Its callers are use cases that checked the actor and the account."""
+    previous = RiskTier(row.risk_tier)
+    record = uow.audit.record(
+        actor,
+        "set_risk_tier",
+        f"account:{mask_account(row.account_no)}",
+        {"from": previous.value, "to": tier.value, "source": source.value, "reason": why},
+    )
+    change = AccountTierChangeRow(
+        account_no=row.account_no,
+        tier=tier.value,
+        previous=previous.value,
+        source=source.value,
+        reason=why,
+        changed_at=record.ts,
+        changed_by=record.actor,
+        revision=record.seq,
+    )
+    uow.session.add(change)
+    uow.session.flush()
+    row.risk_tier = tier.value
+    for old in uow.session.scalars(
+        select(AccountRestrictionRow).where(
+            AccountRestrictionRow.account_no == row.account_no,
+            AccountRestrictionRow.reference.like(f"{TIER_REFERENCE}%"),
+            AccountRestrictionRow.lifted_at.is_(None),
+        )
+    ):
+        end_restriction(uow, actor, old, f"risk tier now {tier.value}: {why}")
+    for measure in tier_measures(tier, policy):
+        write_restriction(
+            uow,
+            actor,
+            row.account_no,
+            measure.kind,
+            reason=f"risk tier {tier.value}: {why}",
+            starts_at=record.ts,
+            ends_at=None,
+            amount_fen=measure.amount_fen,
+            order_reference=f"{TIER_REFERENCE}{change.id}",
+        )
+    return tier_view(change)
+
+
+def latest_tier_change(session: Session, account_no: str) -> TierChange | None:
+    """The change that set the account's current tier; None when it was never changed."""
+    row = session.scalars(
+        select(AccountTierChangeRow)
+        .where(AccountTierChangeRow.account_no == account_no)
+        .order_by(AccountTierChangeRow.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else tier_view(row)
+
+
+def tier_view(row: AccountTierChangeRow) -> TierChange:
+    return TierChange(
+        row.id,
+        row.account_no,
+        RiskTier(row.tier),
+        RiskTier(row.previous),
+        TierSource(row.source),
+        row.reason,
+        row.changed_at,
+        row.changed_by,
+    )

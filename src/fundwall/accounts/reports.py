@@ -15,97 +15,32 @@ member cannot learn which accounts other members hold.
 
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Final
-
-from sqlalchemy import select
-
 from fundwall.accounts.controls import check_member_status, own_account
-from fundwall.accounts.queries import write_status
+from fundwall.accounts.model import AccountOpening
+from fundwall.accounts.queries import write_opening, write_status
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.crypto import ID_HASH_KIND, Keyring
+from fundwall.crypto import Keyring
 from fundwall.domain.accounts import (
     Account,
     AccountClass,
     AccountStatus,
-    OpeningChannel,
-    RiskTier,
 )
-from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
+from fundwall.domain.errors import InvalidInput, PermissionDenied
 from fundwall.domain.identity import (
-    AccountNumber,
-    CreditCode,
-    MobilePhone,
-    ResidentId,
     mask_account,
 )
-from fundwall.domain.parties import Party, PartyKind
 from fundwall.engine.controls.changes import stated_reason
-from fundwall.phones.queries import bind, current_binding, record_check
-from fundwall.phones.registry import CheckTrigger, TelecomRegistry
-from fundwall.store.mapping import account_of, account_row, party_row
-from fundwall.store.tables import AccountRow, PartyRow
+from fundwall.phones.registry import TelecomRegistry
+from fundwall.store.mapping import account_of
 from fundwall.store.uow import UnitOfWork
-
-CLOCK_SKEW: Final = timedelta(minutes=5)
-"""How far ahead of the server's clock an opening time may lie (members' clocks differ)."""
-PARTY_PREFIX: Final = "H"
-PARTY_HASH_CHARS: Final = 20
-"""A reported holder's party id: "H" and the ID number's keyed hash in base32, cut to 100 bits
-(no raw ID in an identifier; distinct holders stay apart). Base32 has no 0 or 1, so no run of
-its characters reads as an ID or mobile number to the audit log's guard."""
-
-
-@dataclass(frozen=True, slots=True)
-class Holder:
-    """Who holds a reported account: a person by resident ID or a firm by credit code."""
-
-    kind: PartyKind
-    id_number: ResidentId | CreditCode
-    name: str
-    phone: MobilePhone | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AccountOpening:
-    """An account a member opened (账户开立), and how: the device, IP address and agent it
-    was opened through, where known (what shows accounts opened in a batch)."""
-
-    account_no: AccountNumber
-    account_class: AccountClass
-    opened_at: datetime
-    opening_channel: OpeningChannel
-    holder: Holder
-    bound_account: AccountNumber | None = None
-    balance_fen: int = 0
-    opening_device: str | None = None
-    opening_ip: str | None = None
-    opening_agent: str | None = None
 
 
 def _member(actor: Actor) -> str:
     if actor.member is None:
         raise PermissionDenied(f"report accounts without a member ({actor.audit_id})")
     return actor.member
-
-
-def new_party_id(id_hash: str) -> str:
-    """The party id of a holder new to the store, from the keyed hash of its ID number."""
-    encoded = base64.b32encode(bytes.fromhex(id_hash)).decode()
-    return PARTY_PREFIX + encoded[:PARTY_HASH_CHARS]
-
-
-def _party_id(uow: UnitOfWork, holder: Holder, keyring: Keyring) -> tuple[str, bool]:
-    """The holder's party id, and whether the party is new to the store."""
-    id_hash = keyring.keyed_hash(ID_HASH_KIND, holder.id_number.number)
-    found = uow.session.scalar(select(PartyRow.party_id).where(PartyRow.id_number_hash == id_hash))
-    if found is not None:
-        return found, False
-    return new_party_id(id_hash), True
 
 
 @use_case(Permission.REPORT_ACCOUNTS)
@@ -123,105 +58,9 @@ def open_account(
     (`fundwall.phones`); the registry is asked before anything is written, so one that does
     not answer refuses the opening whole. A firm's phone is its owner's and is not checked
     here."""
-    member = _member(actor)
-    number = opening.account_no.number
-    if uow.session.get(AccountRow, number) is not None:
-        raise Conflict(f"account {mask_account(number)} is already in the account directory")
-    now = uow.clock.now()
-    if opening.opened_at > now + CLOCK_SKEW:
-        raise InvalidInput("an account cannot be opened in the future", "opened_at")
-    if type(opening.balance_fen) is not int or opening.balance_fen < 0:
-        raise InvalidInput("a whole, non-negative number of fen", "balance_fen")
-    party_id, new_party = _party_id(uow, opening.holder, keyring)
-    holder = opening.holder
-    phone_answer = None
-    if (
-        registry is not None
-        and holder.phone is not None
-        and isinstance(holder.id_number, ResidentId)
-        and _phone_changes(uow, member, party_id, holder.phone, keyring)
-    ):
-        phone_answer = registry.verify(
-            holder.phone, holder.id_number, holder.name, opening.opened_at
-        )
-    bound = opening.bound_account.number if opening.bound_account is not None else None
-    account = Account(
-        account_no=number,
-        institution_code=member,
-        party_id=party_id,
-        account_class=opening.account_class,
-        status=AccountStatus.NORMAL,
-        risk_tier=RiskTier.LOW,
-        opened_at=opening.opened_at,
-        opening_channel=opening.opening_channel,
-        bound_account=bound,
-        opening_device=opening.opening_device,
-        opening_ip=opening.opening_ip,
-        opening_agent=opening.opening_agent,
-    )
-    record = uow.audit.record(
-        actor,
-        "open_account",
-        f"account:{mask_account(number)}",
-        {
-            "class": account.account_class.value,
-            "opened_at": opening.opened_at.isoformat(),
-            "channel": account.opening_channel.value,
-            "holder": f"party:{party_id}",
-            "new_holder": new_party,
-            **(
-                {"phone_check": phone_answer.result.value, "registry": registry.name}
-                if phone_answer is not None and registry is not None
-                else {}
-            ),
-        },
-    )
-    if new_party:
-        party = Party(
-            party_id=party_id,
-            kind=holder.kind,
-            name=holder.name,
-            id_number=holder.id_number,
-            phone=holder.phone,
-            home_region=holder.id_number.region_code,
-        )
-        uow.session.add(party_row(party, keyring))
-        uow.session.flush()
-    row = account_row(account, balance_fen=opening.balance_fen)
-    row.revision = record.seq
-    uow.session.add(row)
-    if phone_answer is not None and registry is not None and holder.phone is not None:
-        uow.session.flush()
-        binding = bind(
-            uow.session,
-            keyring,
-            member=member,
-            party_id=party_id,
-            phone=holder.phone,
-            at=record.ts,
-            by=actor.audit_id,
-            revision=record.seq,
-        )
-        record_check(
-            uow.session,
-            binding,
-            phone_answer,
-            registry=registry.name,
-            trigger=CheckTrigger.OPEN_ACCOUNT,
-            at=record.ts,
-            by=actor.audit_id,
-        )
+    account = write_opening(uow, actor, _member(actor), opening, keyring, registry)
     uow.commit()
     return account
-
-
-def _phone_changes(
-    uow: UnitOfWork, member: str, party_id: str, phone: MobilePhone, keyring: Keyring
-) -> bool:
-    """Whether `phone` is not yet the one the member has bound to the party (a second
-    account of a customer, opened with the same phone, checks nothing again)."""
-    current = current_binding(uow.session, member, party_id)
-    return current is None or keyring.decrypt(current.phone_enc) != phone.number
 
 
 @use_case(Permission.REPORT_ACCOUNTS)

@@ -14,6 +14,8 @@ from typing import Final
 
 from sqlalchemy import func, or_, select
 
+from fundwall.accounts.model import TierChange
+from fundwall.accounts.queries import latest_tier_change
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.tenancy import (
@@ -62,6 +64,8 @@ class AccountProfile:
     account_class: AccountClass
     status: AccountStatus
     risk_tier: RiskTier
+    tier_change: TierChange | None
+    """The change that set the tier, with its reason (None: the tier it was opened with)."""
     opened_at: datetime | None
     """None when the source does not say (accounts loaded from imported public data)."""
     opening_channel: str
@@ -149,6 +153,7 @@ def account_profile(
         account_class=AccountClass(account.account_class),
         status=AccountStatus(account.status),
         risk_tier=RiskTier(account.risk_tier),
+        tier_change=latest_tier_change(session, account_no),
         opened_at=account.opened_at,
         opening_channel=account.opening_channel,
         bound_account=account.bound_account,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Request
@@ -25,17 +26,29 @@ from fundwall.accounts import (
     change_account,
     open_account,
 )
+from fundwall.accounts.closure import Verification, close_online
+from fundwall.accounts.model import TierChange, TierSource
+from fundwall.accounts.onboarding import (
+    Applicant,
+    Application,
+    OnboardingDecision,
+    Outcome,
+    decide_onboarding,
+)
+from fundwall.accounts.tiers import set_risk_tier
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
 from fundwall.auth.dependencies import presented_key_actor
+from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
-from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel
+from fundwall.domain.accounts import Account, AccountClass, AccountStatus, OpeningChannel, RiskTier
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.phones.checks import bind_phone
 from fundwall.phones.registry import CheckTrigger, PhoneResult, TelecomRegistry
+from fundwall.sharing.keys import accepted_sharing_keys
 from fundwall.store.uow import UnitOfWork
 
 ACCOUNTS_PATH: Final = "/v1/accounts"
@@ -144,6 +157,110 @@ class AccountChangeIn(BaseModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class TierIn(BaseModel):
+    """The risk tier (风险等级) to set, and why (the holder's appeal will read it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: RiskTier = Field(
+        description="`low`; `medium` caps what the account pays out a day outside a counter; "
+        "`high` suspends its non-counter business until identity is checked again"
+    )
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TierOut(BaseModel):
+    """A change of an account's risk tier."""
+
+    account_no: str
+    tier: RiskTier
+    previous: RiskTier
+    source: TierSource
+    reason: str
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, change: TierChange) -> dict[str, Any]:
+        return cls(
+            account_no=change.account_no,
+            tier=change.tier,
+            previous=change.previous,
+            source=change.source,
+            reason=change.reason,
+            changed_at=change.changed_at,
+        ).model_dump(mode="json")
+
+
+class ClosureIn(BaseModel):
+    """An online closure request (线上销户) the holder made and the member verified."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verification: Verification = Field(
+        description="how the holder was verified: `member_channel` (the member's app or site, "
+        "ID number and a code sent to the bound phone) or `public_portal`"
+    )
+    move_to: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="the account the holder moves the balance to"
+    )
+
+
+class OnboardingIn(BaseModel):
+    """An application for a simplified opening (简易开户)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    applicant: Applicant = Field(
+        description="`flexible_worker` (a personal account) or `micro_firm` (a basic account)"
+    )
+    id_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="the person's resident ID, or the firm's unified credit code"
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    phone: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        description="the person's (the firm's legal representative's) mobile number"
+    )
+    representative_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = (
+        Field(default=None, description="a firm's legal representative's resident ID")
+    )
+    account_no: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="open this account at once when the outcome allows it"
+    )
+
+
+class FindingOut(BaseModel):
+    check: str = Field(description="identity, phone, shared_list, punishment or existing_accounts")
+    outcome: Outcome
+    text_zh: str
+    text_en: str
+
+
+class OnboardingOut(BaseModel):
+    """The decision: open, open restricted (class II, medium risk tier) or refer to a counter,
+    with each check's finding in words."""
+
+    id: int
+    outcome: Outcome
+    account_class: AccountClass | None
+    tier: RiskTier | None
+    account_no: str | None = Field(description="the account opened, if one was")
+    findings: list[FindingOut]
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, decision: OnboardingDecision) -> dict[str, Any]:
+        return cls(
+            id=decision.id,
+            outcome=decision.outcome,
+            account_class=decision.account_class,
+            tier=decision.tier,
+            account_no=decision.account_no,
+            findings=[FindingOut(check=f.check, outcome=f.outcome, text_zh=f.zh, text_en=f.en)
+                      for f in decision.findings],
+            decided_at=decision.decided_at,
+        ).model_dump(mode="json")  # fmt: skip
+
+
 class PhoneBindingIn(BaseModel):
     """The phone to bind to the account's holder (手机号绑定/变更)."""
 
@@ -208,12 +325,19 @@ class AccountReports:
 
     unit_of_work: Callable[[], UnitOfWork]
     keyring: Keyring
+    policy: PolicySettings
+    """The policy's figures (a risk tier's daily cap)."""
     registry: TelecomRegistry | None = None
+    keys_dir: Path | None = None
+    """Where the sharing keys are (a simplified opening checks the shared list by them)."""
 
 
 _OPENING: Final = TypeAdapter(AccountOpeningIn)
 _CHANGE: Final = TypeAdapter(AccountChangeIn)
 _PHONE: Final = TypeAdapter(PhoneBindingIn)
+_TIER: Final = TypeAdapter(TierIn)
+_ONBOARDING: Final = TypeAdapter(OnboardingIn)
+_CLOSURE: Final = TypeAdapter(ClosureIn)
 
 
 def _account_no(request: Request) -> str:
@@ -282,6 +406,51 @@ def account_router(reports: AccountReports) -> APIRouter:
             )
         return json_response(AccountOut.of(account))
 
+    closure_doc = {"$ref": "#/components/schemas/ClosureIn"}
+
+    @router.post(
+        ACCOUNTS_PATH + "/{account_no}/closure",
+        summary="Close an account online on the holder's verified request",
+        response_model=AccountOut,
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+        openapi_extra=security_doc(closure_doc, "How the holder was verified.", number_doc),
+    )
+    async def close(request: Request) -> Response:
+        """Close one of the member's accounts without a branch visit (线上销户): refused (409),
+        naming every reason at once, while it has a balance not moved out to a named account,
+        a police order or restriction in force, a status other than normal or an open case."""
+        actor = presented_key_actor(request)
+        number = _account_no(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _CLOSURE)
+        with reports.unit_of_work() as work:
+            closure = close_online(work, actor, number, wanted.verification, move_to=wanted.move_to)
+        return json_response(AccountOut.of(closure.account))
+
+    tier_doc = {"$ref": "#/components/schemas/TierIn"}
+
+    @router.put(
+        ACCOUNTS_PATH + "/{account_no}/tier",
+        summary="Set an account's risk tier, with the measures that go with it",
+        response_model=TierOut,
+        responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+        openapi_extra=security_doc(tier_doc, "The tier, and why.", number_doc),
+    )
+    async def set_tier(request: Request) -> Response:
+        """Set the risk tier (风险等级) of one of the member's accounts: `medium` caps what it
+        pays out a day outside a counter, `high` suspends its non-counter business until the
+        holder's identity is checked again, `low` lifts both; the engine applies it from the
+        next decision. 409 when the account is closed or in that tier already."""
+        actor = presented_key_actor(request)
+        number = _account_no(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _TIER)
+        with reports.unit_of_work() as work:
+            change = set_risk_tier(
+                work, actor, number, wanted.tier, reports.policy, reason=wanted.reason
+            )
+        return json_response(TierOut.of(change))
+
     registry = reports.registry
     if registry is None:
         return router
@@ -307,5 +476,38 @@ def account_router(reports: AccountReports) -> APIRouter:
         with reports.unit_of_work() as work:
             check = bind_phone(work, actor, number, phone, registry, reports.keyring)
         return json_response(check.to_dict(), status_code=201)
+
+    onboarding_doc = {"$ref": "#/components/schemas/OnboardingIn"}
+
+    @router.post(
+        "/v1/onboarding",
+        summary="Decide on a simplified opening, and open the account it allows",
+        response_model=OnboardingOut,
+        responses=problem_responses(401, 403, 409, 413, 415, 422, 503),
+        openapi_extra=security_doc(onboarding_doc, "The applicant."),
+    )
+    async def onboard(request: Request) -> Response:
+        """An instant, explained decision on a flexible worker's or a micro-firm's simplified
+        opening (简易开户): the ID's validity, the phone's real-name check, the shared risk
+        list, the punishment list and the applicant's accounts across the region → `open`,
+        `open_restricted` or `refer` (to a counter). With `account_no`, an outcome that opens
+        opens the account at once. 503 when the telecom registry does not answer."""
+        actor = presented_key_actor(request)
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _ONBOARDING)
+        application = Application(
+            wanted.applicant, wanted.id_number, wanted.name, wanted.phone,
+            wanted.representative_id, wanted.account_no,
+        )  # fmt: skip
+        with reports.unit_of_work() as work:
+            keys = (
+                accepted_sharing_keys(work, actor, reports.keys_dir)
+                if reports.keys_dir is not None
+                else None
+            )
+            decision = decide_onboarding(
+                work, actor, application, reports.keyring, registry, reports.policy, keys
+            )
+        return json_response(OnboardingOut.of(decision))
 
     return router

@@ -27,6 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import KEYED, security_doc
+from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep, access_config, presented_key_actor
 from fundwall.auth.roles import Permission
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
@@ -41,7 +42,7 @@ from fundwall.sharing.files import (
 from fundwall.sharing.index import RiskIndex
 from fundwall.sharing.keys import sharing_key_versions
 from fundwall.sharing.matching import match_identifiers
-from fundwall.sharing.model import FEED_PAGE, EntryStatus, EntryView, EventKind, Feed
+from fundwall.sharing.model import FEED_PAGE, EntryStatus, EntryView, EventKind, Feed, FeedEvent
 from fundwall.sharing.risk_list import (
     entries_of,
     entries_to_rekey,
@@ -155,6 +156,11 @@ class EventOut(BaseModel):
     at: datetime
     entry: EntryOut
 
+    @classmethod
+    def of(cls, event: FeedEvent) -> EventOut:
+        entry = EntryOut.of(event.entry)
+        return cls(cursor=event.cursor, event=event.event, at=event.at, entry=entry)
+
 
 class FeedOut(BaseModel):
     events: list[EventOut]
@@ -163,12 +169,7 @@ class FeedOut(BaseModel):
 
     @classmethod
     def of(cls, feed: Feed) -> FeedOut:
-        return cls(
-            events=[EventOut(cursor=e.cursor, event=e.event, at=e.at, entry=EntryOut.of(e.entry))
-                    for e in feed.events],
-            cursor=feed.cursor,
-            more=feed.more,
-        )  # fmt: skip
+        return cls(events=[EventOut.of(e) for e in feed.events], cursor=feed.cursor, more=feed.more)
 
 
 class KeyVersionOut(BaseModel):
@@ -360,19 +361,7 @@ def share_router(index: RiskIndex) -> APIRouter:
     ) -> StreamingResponse:
         """Each event's `id` is its cursor; reconnecting with `Last-Event-ID` resumes after
         it. The stream closes after five minutes (reconnect)."""
-        last = request.headers.get("last-event-id", "")
-        start = after if after is not None else int(last) if last.isdigit() else 0
-        config = access_config(request)
-
-        def read(cursor: int) -> Feed:
-            with UnitOfWork(config.database, clock=config.clock) as uow:
-                return risk_feed(uow, actor, cursor)
-
-        first = await run_in_threadpool(read, start)  # refused here (403) before streaming
-        lifetime = getattr(request.app.state, "share_event_seconds", EVENT_STREAM_SECONDS)
-        return StreamingResponse(
-            _stream(request, first, read, lifetime), media_type="text/event-stream"
-        )
+        return await feed_event_stream(request, actor, after, _event_json)
 
     @router.get(
         "/keys",
@@ -397,8 +386,38 @@ def share_router(index: RiskIndex) -> APIRouter:
     return router
 
 
+def _event_json(event: FeedEvent) -> bytes:
+    return orjson.dumps(EventOut.of(event).model_dump(mode="json"))
+
+
+async def feed_event_stream(
+    request: Request, actor: Actor, after: int | None, data: Callable[[FeedEvent], bytes]
+) -> StreamingResponse:
+    """The feed for `actor` as server-sent events from cursor `after` (else the request's
+    `Last-Event-ID`, else the start), each event's data written by `data`: the API's JSON,
+    the console's table row. The first read runs before the answer starts, so a refusal is
+    an error answer, not a broken stream."""
+    last = request.headers.get("last-event-id", "")
+    start = after if after is not None else int(last) if last.isdigit() else 0
+    config = access_config(request)
+
+    def read(cursor: int) -> Feed:
+        with UnitOfWork(config.database, clock=config.clock) as uow:
+            return risk_feed(uow, actor, cursor)
+
+    first = await run_in_threadpool(read, start)
+    lifetime = getattr(request.app.state, "share_event_seconds", EVENT_STREAM_SECONDS)
+    return StreamingResponse(
+        _stream(request, first, read, lifetime, data), media_type="text/event-stream"
+    )
+
+
 async def _stream(
-    request: Request, first: Feed, read: Callable[[int], Feed], lifetime: float
+    request: Request,
+    first: Feed,
+    read: Callable[[int], Feed],
+    lifetime: float,
+    data: Callable[[FeedEvent], bytes],
 ) -> AsyncIterator[bytes]:
     """The feed as server-sent events from `first` on, polled every EVENT_POLL_SECONDS,
     until the client leaves or `lifetime` seconds pass."""
@@ -406,10 +425,10 @@ async def _stream(
     ends = loop.time() + lifetime
     feed = first
     while True:
-        for event in FeedOut.of(feed).events:
-            data = orjson.dumps(event.model_dump(mode="json"))
-            head = f"id: {event.cursor}\nevent: {event.event.value}\ndata: ".encode()
-            yield head + data + b"\n\n"
+        for event in feed.events:
+            head = f"id: {event.cursor}\nevent: {event.event.value}\n".encode()
+            lines = b"".join(b"data: " + line + b"\n" for line in data(event).split(b"\n"))
+            yield head + lines + b"\n"
         if loop.time() >= ends or await request.is_disconnected():
             return
         if not feed.more:

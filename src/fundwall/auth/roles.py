@@ -102,6 +102,11 @@ class Permission(StrEnum):
     restrictions, statuses and closures also need restrict_accounts (or report_accounts)."""
     SCREEN_REGION = "screen_region"
     """Screen the whole region's accounts as the hub: every member's part of one work list."""
+    ONBOARD_CUSTOMERS = "onboard_customers"
+    """Decide on a simplified opening (简易开户) and open the account it allows."""
+    SET_RISK_TIERS = "set_risk_tiers"
+    """Set the risk tier (风险等级) of the member's accounts, with the measures that go with
+    it (a daily outflow cap, a non-counter suspension until identity is checked again)."""
 
 
 class Role(StrEnum):
@@ -182,6 +187,8 @@ _ANALYST: Final = frozenset(
         Permission.VERIFY_PHONES,
         Permission.VIEW_SCREENING,
         Permission.SCREEN_ACCOUNTS,
+        Permission.SET_RISK_TIERS,
+        Permission.ONBOARD_CUSTOMERS,
     }
 )
 _POLICE: Final = frozenset(
@@ -233,6 +240,8 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.VERIFY_PHONES,
                 Permission.VIEW_SCREENING,
                 Permission.SCREEN_ACCOUNTS,
+                Permission.SET_RISK_TIERS,
+                Permission.ONBOARD_CUSTOMERS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,

@@ -68,6 +68,7 @@ GOALS: Final = (
         "accounts/s",
         "every screening check over the account base, the slowest",
     ),
+    Goal("onboarding_p99_ms", "<=", 5, "ms", "one simplified-opening decision in process, p99"),
 )
 
 

@@ -1,6 +1,7 @@
 """The whole benchmark over one region folder: replay, pandas baseline, online, the rule
 pack alone, the console's cost to an API call, file validation, HTTP, funds-chain tracing,
-account-base screening, and the sharing hub (publishing, bulk matching; it needs no region).
+account-base screening, the sharing hub (publishing, bulk matching; it needs no region) and
+simplified opening.
 
 `run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
 same run's baselines and ratios, the goals' verdicts, then the details of each measurement
@@ -22,6 +23,7 @@ from fundwall.bench.http import HttpLoad, measure_http
 from fundwall.bench.ingest import measure_ingest
 from fundwall.bench.machine import load_average, machine, source_tree
 from fundwall.bench.model import measure_model
+from fundwall.bench.onboarding import measure_onboarding
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
 from fundwall.bench.rules import measure_rules
@@ -58,6 +60,8 @@ HEADLINE = (
     "screen_accounts_per_s",
     "screen_baseline_accounts_per_s",
     "screen_vs_baseline",
+    "onboarding_p99_ms",
+    "onboarding_vs_commit",
 )
 """The figures the goals judge, with their baselines, first in the result in this order."""
 
@@ -83,6 +87,7 @@ class BenchOptions:
     share_entries: int = 2_500_000
     """Entries of the sharing hub's list (the seed's branch shared 2.5 million)."""
     share_identifiers: int = 1_000_000
+    onboarding_decisions: int = 2_000
     http: HttpLoad = field(default_factory=HttpLoad)
     shell_baseline: bool = True
     replay_timeout: float = 1_800.0
@@ -122,6 +127,10 @@ def run_benchmark(
         identifiers=options.share_identifiers,
         timeout=options.replay_timeout,
     )
+    tell("simplified opening: the region's people apply one at a time (child process)")
+    onboarding = measure_onboarding(
+        region, decisions=options.onboarding_decisions, timeout=options.replay_timeout
+    )
     tell("pandas baseline")
     directory = AccountDirectory.from_region(region)
     baseline = measure_baseline(table, directory, min(options.baseline_rows, rows))
@@ -155,6 +164,7 @@ def run_benchmark(
     figures.update(tracing)
     figures.update(screening)
     figures.update(sharing)
+    figures.update(onboarding)
     ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
     figures["replay_vs_baseline"] = round(ratio, 1)
     # CPU time hardly counts the waits that other work on the machine causes; the replay's

@@ -73,6 +73,9 @@ def bench(
     share_identifiers: Annotated[
         int, typer.Option(help="Hashed identifiers of the member's file it matches.", min=10)
     ] = 1_000_000,
+    onboarding_decisions: Annotated[
+        int, typer.Option(help="Simplified-opening decisions timed one by one.", min=10)
+    ] = 2_000,
     shell_baseline: Annotated[
         bool,
         typer.Option(help="Also load the same app over a trivial decision service."),
@@ -112,6 +115,7 @@ def bench(
         online_decisions=online_decisions,
         share_entries=share_entries,
         share_identifiers=share_identifiers,
+        onboarding_decisions=onboarding_decisions,
         http=replace(HttpLoad(), seconds=seconds, warm_up_seconds=min(2.0, seconds)),
         shell_baseline=shell_baseline,
     )

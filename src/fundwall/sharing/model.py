@@ -21,6 +21,8 @@ MATCH_MAX_ROWS: Final = 2_000_000
 """The most identifiers one bulk match takes (a large bank's customers in a few files)."""
 FEED_PAGE: Final = 1_000
 """The most events one read of the feed returns."""
+LIST_PAGE: Final = 50
+"""Entries on one page of the list."""
 NOTE_MAX: Final = 500
 
 
@@ -80,6 +82,36 @@ class EntryView:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryFilter:
+    """Which entries a page of the list shows: of one kind, category or status, reported by
+    one member (a member may name only itself: who reported another's entry is not its to
+    know)."""
+
+    kind: ListKind | None = None
+    category: RiskCategory | None = None
+    status: EntryStatus | None = None
+    reporter: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EntryEvent:
+    """A change of one entry: its feed cursor, what happened and when; `by` (the audit log's
+    actor) only for the entry's reporter and the hub."""
+
+    cursor: int
+    event: EventKind
+    at: datetime
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryHistory:
+    entry: EntryView
+    events: list[EntryEvent]
+
+
+@dataclass(frozen=True, slots=True)
 class FeedEvent:
     cursor: int
     event: EventKind
@@ -115,6 +147,19 @@ class ListCount:
     month: str
     entries: int
     active: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPublishing:
+    """A member that may publish (a bank or payment institution), and the hub's suspension
+    of its publishing in effect, if any."""
+
+    member: str
+    name_zh: str
+    name_en: str
+    suspended_at: datetime | None
+    suspended_by: str | None
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)

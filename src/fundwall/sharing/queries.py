@@ -7,14 +7,14 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
 from fundwall.crypto import parse_shared_hash
-from fundwall.domain.errors import InvalidInput
+from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
-from fundwall.sharing.model import EntryStatus, EntryView, EventKind
+from fundwall.sharing.model import EntryStatus, EntryView, EventKind, FeedEvent
 from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import RiskListEntryRow
 from fundwall.store.sharing_tables import PublishingSuspensionRow, RiskListEventRow, ShareKeyRow
@@ -38,6 +38,14 @@ def status_of(row: RiskListEntryRow, now: datetime) -> EntryStatus:
     if row.valid_from > now:
         return EntryStatus.PENDING
     return EntryStatus.ACTIVE
+
+
+def entry_row(uow: UnitOfWork, entry_id: int) -> RiskListEntryRow:
+    """The entry `entry_id` (any member's: what the caller may see of it is `entry_view`'s)."""
+    row = uow.session.get(RiskListEntryRow, entry_id)
+    if row is None:
+        raise NotFound("risk list entry", str(entry_id))
+    return row
 
 
 def entry_view(row: RiskListEntryRow, actor: Actor, now: datetime) -> EntryView:
@@ -70,6 +78,19 @@ def in_force(now: datetime) -> ColumnElement[bool]:
         & or_(RiskListEntryRow.valid_until.is_(None), RiskListEntryRow.valid_until > now)
         & RiskListEntryRow.retracted_at.is_(None)
     )
+
+
+def has_status(status: EntryStatus, now: datetime) -> ColumnElement[bool]:
+    """The entries whose status at `now` is `status` (as `status_of` tells it of one)."""
+    entry = RiskListEntryRow
+    if status is EntryStatus.ACTIVE:
+        return in_force(now)
+    if status is EntryStatus.RETRACTED:
+        return entry.retracted_at.is_not(None)
+    expired = entry.valid_until.is_not(None) & (entry.valid_until <= now)
+    if status is EntryStatus.EXPIRED:
+        return entry.retracted_at.is_(None) & expired
+    return entry.retracted_at.is_(None) & ~expired & (entry.valid_from > now)
 
 
 def suspension(session: Session, member: str) -> PublishingSuspensionRow | None:
@@ -118,6 +139,24 @@ def month_of(dialect: str, column: Any) -> ColumnElement[str]:
         # Stored as naive UTC text; China has kept UTC+8 without daylight saving since 1991.
         return func.strftime("%Y-%m", column, "+8 hours")
     return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+
+
+def feed_query() -> Select[RiskListEventRow, RiskListEntryRow]:
+    """The feed's events with their entries (to be filtered and ordered)."""
+    return select(RiskListEventRow, RiskListEntryRow).join(
+        RiskListEntryRow, RiskListEntryRow.id == RiskListEventRow.entry_id
+    )
+
+
+def feed_events(
+    uow: UnitOfWork, actor: Actor, query: Select[RiskListEventRow, RiskListEntryRow]
+) -> list[FeedEvent]:
+    """The events `query` (a `feed_query`) finds, each entry as `actor` may see it."""
+    now = uow.clock.now()
+    return [
+        FeedEvent(event.id, EventKind(event.event), event.at, entry_view(row, actor, now))
+        for event, row in uow.session.execute(query).all()
+    ]
 
 
 def mark_retracted(uow: UnitOfWork, record: AuditRecord, ids: Sequence[int], reason: str) -> None:

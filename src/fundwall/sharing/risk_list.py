@@ -25,7 +25,7 @@ from sqlalchemy import case, func, or_, select
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.engine.controls.changes import check_period, list_key, reference, stated_reason
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
@@ -37,14 +37,16 @@ from fundwall.sharing.model import (
     EntryView,
     EventKind,
     Feed,
-    FeedEvent,
     ListCount,
     NewEntry,
     Published,
 )
 from fundwall.sharing.queries import (
     check_versions,
+    entry_row,
     entry_view,
+    feed_events,
+    feed_query,
     in_force,
     key_version,
     key_versions,
@@ -374,18 +376,11 @@ def _retract(uow: UnitOfWork, actor: Actor, row: RiskListEntryRow, reason: str) 
     uow.commit()
 
 
-def _entry_row(uow: UnitOfWork, entry_id: int) -> RiskListEntryRow:
-    row = uow.session.get(RiskListEntryRow, entry_id)
-    if row is None:
-        raise NotFound("risk list entry", str(entry_id))
-    return row
-
-
 @use_case(Permission.PUBLISH_RISK)
 def retract_entry(uow: UnitOfWork, actor: Actor, entry_id: int, reason: str) -> None:
     """The reporter retracts one of its own entries from now on (撤销), saying why; another
     member's entry is refused (its reporter or the hub retracts it)."""
-    row = _entry_row(uow, entry_id)
+    row = entry_row(uow, entry_id)
     if actor.member is not None and row.reporting_member != actor.member:
         raise PermissionDenied(
             f"retract risk list entry {entry_id}: another member published it, and only its "
@@ -397,7 +392,7 @@ def retract_entry(uow: UnitOfWork, actor: Actor, entry_id: int, reason: str) -> 
 @use_case(Permission.MANAGE_RISK_LIST)
 def retract_risk(uow: UnitOfWork, actor: Actor, entry_id: int, reason: str) -> None:
     """The hub retracts any entry from now on (撤销), saying why."""
-    _retract(uow, actor, _entry_row(uow, entry_id), reason)
+    _retract(uow, actor, entry_row(uow, entry_id), reason)
 
 
 @use_case(Permission.QUERY_RISK_LIST)
@@ -435,7 +430,7 @@ def query_identifier(
 @use_case(Permission.QUERY_RISK_LIST)
 def read_entry(uow: UnitOfWork, actor: Actor, entry_id: int) -> EntryView:
     """One entry, as the actor may see it (retracted and expired ones too)."""
-    return entry_view(_entry_row(uow, entry_id), actor, uow.clock.now())
+    return entry_view(entry_row(uow, entry_id), actor, uow.clock.now())
 
 
 @use_case(Permission.QUERY_RISK_LIST)
@@ -447,19 +442,9 @@ def risk_feed(uow: UnitOfWork, actor: Actor, after: int = 0, limit: int = FEED_P
         raise InvalidInput("a cursor is a number from 0", "after")
     if not 1 <= limit <= FEED_PAGE:
         raise InvalidInput(f"from 1 to {FEED_PAGE}", "limit")
-    query = (
-        select(RiskListEventRow, RiskListEntryRow)
-        .join(RiskListEntryRow, RiskListEntryRow.id == RiskListEventRow.entry_id)
-        .where(RiskListEventRow.id > after)
-        .order_by(RiskListEventRow.id)
-        .limit(limit + 1)
-    )
-    now = uow.clock.now()
-    found = uow.session.execute(query).all()
-    events = [
-        FeedEvent(event.id, EventKind(event.event), event.at, entry_view(row, actor, now))
-        for event, row in found[:limit]
-    ]
+    query = feed_query().where(RiskListEventRow.id > after).order_by(RiskListEventRow.id)
+    found = feed_events(uow, actor, query.limit(limit + 1))
+    events = found[:limit]
     return Feed(events, events[-1].cursor if events else after, len(found) > limit)
 
 

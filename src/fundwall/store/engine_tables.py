@@ -93,6 +93,24 @@ class AccountStatusChangeRow(Base):
     revision: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class AccountTierChangeRow(Base):
+    """A change of `accounts.risk_tier` (风险等级): by whom and why (`source`: an analyst, the
+    member's system, a screening run, a model), and the tier's measures it wrote as account
+    restrictions whose `reference` is `tier:<id>` (the engine enforces those)."""
+
+    __tablename__ = "account_tier_changes"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    account_no: Mapped[str] = mapped_column(String(ID), index=True)
+    tier: Mapped[str] = mapped_column(String(ENUM))
+    previous: Mapped[str] = mapped_column(String(ENUM))
+    source: Mapped[str] = mapped_column(String(ENUM))
+    reason: Mapped[str] = mapped_column(String(REASON))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 class RiskListEntryRow(Base):
     """An entry of the shared risk list (风险名单): an account (with its bank), the shared hash
     of a resident ID, a credit code or a phone (`vN:<hex>`, `key_version` N), a device, an IP

@@ -3,7 +3,7 @@ per account, the bulk actions taken on chosen accounts with each account's outco
 notices written to holders.
 
 Part of the same metadata as `fundwall.store.tables` (that module imports this one at its
-end), created by migration 0015. Every row is written by a use case of the `screening`
+end), created by migration 0017. Every row is written by a use case of the `screening`
 workflow together with an audit record. An action changes an account only through the
 accounts workflow's use cases (statuses and restrictions, the engine's doors); these rows
 keep what was asked, and how it ended for each account. A run's `member` is None for a

@@ -225,6 +225,9 @@ from fundwall.store import auth_tables as _auth_tables  # noqa: E402, F401
 # The decision engine's tables (rule packs, restrictions, lists, snapshots) join it too.
 from fundwall.store import engine_tables as _engine_tables  # noqa: E402, F401
 
+# Account governance's tables (simplified-opening decisions) join it too.
+from fundwall.store import governance_tables as _governance_tables  # noqa: E402, F401
+
 # The model registry's tables (learned models and their state changes) join it too.
 from fundwall.store import model_tables as _model_tables  # noqa: E402, F401
 

@@ -2,7 +2,9 @@
 
     app = create_app(service, settings, access=access)        # the HTTP API, API keys
     install_console(app, keyring=keyring,                      # + console, users, API data
-                    data_dir=settings.data_dir)
+                    keys_dir=settings.keys_dir, telecom_registry=registry,
+                    recycled_days=settings.phones.recycled_days,
+                    policy=settings.policy, data_dir=settings.data_dir)
 
 `fundwall.bootstrap` (`Platform.app`) assembles both as `fundwall serve` runs them.
 
@@ -27,10 +29,10 @@ from fundwall.api.returns import router as return_router
 from fundwall.api.sharing import share_router
 from fundwall.api.traces import trace_router
 from fundwall.auth.dependencies import installed_access
-from fundwall.config import CaseSettings, SecuritySettings
+from fundwall.config import CaseSettings, PolicySettings, SecuritySettings
 from fundwall.crypto import Keyring
+from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
-from fundwall.sharing.index import RiskIndex
 from fundwall.web.errors import install_error_pages
 from fundwall.web.middleware import STATIC_PATH, SecurityHeaders, TrustedFront
 from fundwall.web.pages import console_routers
@@ -41,6 +43,10 @@ def install_console(
     app: FastAPI,
     *,
     keyring: Keyring,
+    keys_dir: Path,
+    telecom_registry: TelecomRegistry,
+    recycled_days: int,
+    policy: PolicySettings,
     data_dir: Path | None = None,
     packs_dir: Path | None = None,
     security: SecuritySettings | None = None,
@@ -51,6 +57,10 @@ def install_console(
     """Add the console, sign-in and the member-data API to `app`, an app `create_app` made
     with `access` (the users, sessions and keys the console signs in with).
 
+    `keys_dir` holds the key files (the regional sharing keys a phone finding is hashed with
+    before it is published); `telecom_registry` is the registry a phone re-check asks, and
+    `recycled_days` how far back the recycled-number investigation looks by default.
+    `policy` gives the figures of the risk tiers' measures and of simplified opening.
     `data_dir` is the deployment's data directory: stored backtests are read from
     `<data_dir>/backtests`, and rule pack files shown beside the default pack from
     `packs_dir` (default `<data_dir>/packs`). `demo_notice` (the demo only) is shown on the
@@ -64,21 +74,25 @@ def install_console(
     if packs_dir is None and data_dir is not None:
         packs_dir = data_dir / "packs"
     library = PackLibrary(packs_dir)
-    app.state.fundwall_console = ConsoleConfig(
+    config = ConsoleConfig(
         keyring,
         library,
         demo_notice,
         security.form_max_bytes,
         data_dir,
         poll_seconds,
+        keys_dir=keys_dir,
+        telecom_registry=telecom_registry,
+        recycled_days=recycled_days,
+        policy=policy,
         cases=cases or CaseSettings(),
     )
+    app.state.fundwall_console = config
     app.include_router(member_data_router(keyring, library))
     app.include_router(order_router(keyring))
     app.include_router(trace_router())
     app.include_router(clue_router(keyring))
-    app.state.fundwall_risk_index = RiskIndex()
-    app.include_router(share_router(app.state.fundwall_risk_index))
+    app.include_router(share_router(config.risk_index))
     app.include_router(case_router())
     app.include_router(return_router)
     for router in console_routers():

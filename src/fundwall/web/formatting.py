@@ -11,6 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from fundwall.accounts.model import TierSource
+from fundwall.accounts.onboarding import Applicant
+from fundwall.accounts.onboarding import Outcome as OnboardingOutcome
 from fundwall.auth.roles import Role
 from fundwall.cases import (
     AlertStatus,
@@ -26,12 +29,15 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
 from fundwall.fund_returns.allocation import AllocationMethod
 from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
+from fundwall.phones.registry import CheckTrigger, PhoneResult
+from fundwall.sharing.model import EntryStatus, EventKind
 from fundwall.web.i18n import N_
 from fundwall.web.params import LOCAL_ZONE
 
@@ -113,6 +119,18 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "corporate": N_("Corporate"),
     },
     RiskTier: {"low": N_("Low risk"), "medium": N_("Medium risk"), "high": N_("High risk")},
+    TierSource: {
+        "analyst": N_("An analyst"),
+        "member_system": N_("The member's system"),
+        "screening": N_("A screening run"),
+        "onboarding": N_("Simplified opening"),
+    },
+    Applicant: {"flexible_worker": N_("Flexible worker"), "micro_firm": N_("Micro-firm")},
+    OnboardingOutcome: {
+        "open": N_("May open"),
+        "open_restricted": N_("May open, restricted"),
+        "refer": N_("Refer to a counter"),
+    },
     OpeningChannel: {
         "counter": N_("At a counter"),
         "mobile": N_("Mobile app"),
@@ -192,6 +210,17 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "rejected": N_("Rejected"),
         "result": N_("Result reported"),
     },
+    PhoneResult: {
+        "match": N_("Registered to the holder"),
+        "mismatch": N_("Registered to someone else"),
+        "not_found": N_("Not registered to anyone"),
+        "recycled": N_("Given up by the holder"),
+    },
+    CheckTrigger: {
+        "open_account": N_("Account opening"),
+        "bind_phone": N_("Phone bound or changed"),
+        "recheck": N_("Re-check"),
+    },
     PlanStatus: {
         "draft": N_("Draft"),
         "published": N_("In its objection period"),
@@ -212,6 +241,35 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "upheld": N_("Upheld"),
         "dismissed": N_("Dismissed"),
     },
+    ListKind: {
+        "account": N_("Account"),
+        "id_hash": N_("Resident ID (hash)"),
+        "phone_hash": N_("Phone (hash)"),
+        "credit_code_hash": N_("Credit code (hash)"),
+        "device": N_("Device"),
+        "ip": N_("IP address"),
+        "merchant": N_("Merchant"),
+    },
+    RiskCategory: {
+        "fraud_account": N_("Fraud account"),
+        "mule": N_("Mule"),
+        "card_dealer": N_("Card dealer"),
+        "at_risk_victim": N_("At-risk victim"),
+        "punished_person": N_("Under joint punishment"),
+        "recycled_phone": N_("Recycled phone number"),
+    },
+    Evidence: {
+        "police_confirmed": N_("Confirmed by the police"),
+        "member_verified": N_("Verified by the member"),
+        "member_suspected": N_("Suspected by the member"),
+    },
+    EntryStatus: {
+        "active": N_("In force"),
+        "pending": N_("Not yet in force"),
+        "expired": N_("Expired"),
+        "retracted": N_("Retracted"),
+    },
+    EventKind: {"published": N_("Publication"), "retracted": N_("Retraction")},
 }
 """Words for each code, by enum class: different enums share values ("online" is a
 channel and an opening channel) with different words."""

@@ -11,10 +11,12 @@ request without a session is refused before its body is read at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, HeaderParser
 from email.policy import HTTP
-from typing import Annotated, Final
+from enum import StrEnum
+from typing import Annotated, Final, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
@@ -30,6 +32,9 @@ CSRF_FIELD: Final = "csrf_token"
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 UPLOAD_MEDIA_TYPE: Final = "multipart/form-data"
 MAX_FORM_FIELDS: Final = 100
+_HEADERS: Final = HeaderParser(policy=HTTP)
+_BYTES_HEADERS: Final = BytesHeaderParser(policy=HTTP)
+E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True)
@@ -89,31 +94,89 @@ async def submitted_form(request: Request) -> dict[str, str]:
 
 
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedFile]]:
-    """The fields and files of a multipart/form-data body (first of each name)."""
-    header = b"Content-Type: " + content_type.encode("latin-1", errors="replace") + b"\r\n\r\n"
-    message = BytesParser(policy=HTTP).parsebytes(header + body)
-    if not message.is_multipart():
-        raise InvalidInput("the upload is not a well-formed multipart form", "form")
+    """The fields and files of a multipart/form-data body (first of each name).
+
+    The body is cut at its boundaries and only each part's headers are parsed: a file costs
+    one copy of its bytes, where parsing the whole body as one message held about eight
+    times its size (a bank's file to bulk-match may be 256 MB)."""
+    malformed = InvalidInput("the upload is not a well-formed multipart form", "form")
+    boundary = _HEADERS.parsestr(f"Content-Type: {content_type}\r\n\r\n").get_param("boundary")
+    if not isinstance(boundary, str) or not boundary:
+        raise malformed
+    dash = b"--" + boundary.encode("latin-1", errors="replace")
+    delimiter = b"\r\n" + dash
+    at = 0 if body.startswith(dash) else body.find(delimiter) + 2  # after a preamble
+    if at == 1:
+        raise malformed  # no boundary at all
     form: dict[str, str] = {}
     files: dict[str, UploadedFile] = {}
-    for count, part in enumerate(message.iter_parts(), start=1):
-        if count > MAX_FORM_FIELDS:
+    parts = 0
+    while not body.startswith(b"--", at + len(dash)):  # until the closing delimiter
+        parts += 1
+        if parts > MAX_FORM_FIELDS:
             raise InvalidInput(f"more than {MAX_FORM_FIELDS} form fields", "form")
+        start = body.find(b"\r\n", at + len(dash)) + 2
+        end = body.find(delimiter, start)
+        if start < 2 or end < 0:
+            raise malformed
+        if body.startswith(b"\r\n", start):
+            head, content = b"", body[start + 2 : end]  # a part without headers
+        else:
+            split = body.find(b"\r\n\r\n", start, end)
+            if split < 0:
+                raise malformed
+            head, content = body[start:split], body[split + 4 : end]
+        part = _BYTES_HEADERS.parsebytes(head)
         name = str(part.get_param("name", "", header="content-disposition"))
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             files.setdefault(name, UploadedFile(filename, part.get_content_type(), content))
         else:
             form.setdefault(name, content.decode(errors="replace"))
+        at = end + 2
     return form, files
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a form changed nothing, for its page to show at the form: the error's kind
+    (`FundwallError.kind`), the field it names (bad input) and its reason, in English."""
+
+    kind: str
+    field: str | None
+    reason: str
+
+    @classmethod
+    def of(cls, error: FundwallError) -> Refusal:
+        if isinstance(error, InvalidInput):
+            return cls(error.kind, error.field, error.reason)
+        return cls(error.kind, None, error.message())
+
+
+def chosen(form: Mapping[str, str], name: str, kind: type[E]) -> E:
+    """The value of `kind` chosen in the form's field `name`; InvalidInput naming the field
+    when none is, or one that is not of `kind` (a form someone edited)."""
+    try:
+        return kind(form.get(name, "").strip())
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"one of {allowed}", name) from None
 
 
 def takes_upload(request: Request) -> None:
     """Let this route read a file upload, up to the console's upload limit (declare it
     before `csrf_protected`, which reads the form)."""
     request.state.upload_limit = console_config(request).upload_max_bytes
+
+
+def takes_upload_of(file_bytes: int) -> Callable[[Request], None]:
+    """Like `takes_upload`, for a route whose file may hold up to `file_bytes` (the limit
+    the API puts on the same file), and the form around it."""
+
+    def dependency(request: Request) -> None:
+        request.state.upload_limit = file_bytes + console_config(request).form_max_bytes
+
+    return dependency
 
 
 async def submitted_files(request: Request) -> dict[str, UploadedFile]:

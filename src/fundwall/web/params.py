@@ -22,6 +22,8 @@ from fundwall.web.i18n import N_
 LOCAL_ZONE: Final = ZoneInfo("Asia/Shanghai")
 """Times are entered and shown in Beijing time; stored UTC."""
 MAX_TEXT: Final = 64
+MAX_DIGITS: Final = 9
+"""The longest whole number read (longer ones are out of every range asked)."""
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -106,9 +108,26 @@ class Params:
         value = self._given(name)
         if value is None:
             return 1
-        if not (value.isascii() and value.isdigit() and len(value) <= 6) or not (
-            1 <= int(value) <= MAX_PAGE
-        ):
+        number = _whole(value, 1, MAX_PAGE)
+        if number is None:
             self._bad(name, N_("a page number from 1 to %(last)s"), last=MAX_PAGE)
             return 1
-        return int(value)
+        return number
+
+    def whole(self, name: str, low: int, high: int) -> int | None:
+        """A whole number from `low` to `high` (a threshold, a number of days)."""
+        value = self._given(name)
+        if value is None:
+            return None
+        number = _whole(value, low, high)
+        if number is None:
+            self._bad(name, N_("a whole number from %(low)s to %(high)s"), low=low, high=high)
+        return number
+
+
+def _whole(value: str, low: int, high: int) -> int | None:
+    """`value` as a whole number from `low` to `high`; None when it is not one."""
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS):
+        return None
+    number = int(value)
+    return number if low <= number <= high else None

@@ -8,6 +8,7 @@ the navigation the actor's role allows, and the formatting helpers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -15,6 +16,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from fundwall.accounts.model import TierSource
+from fundwall.accounts.onboarding import Applicant
+from fundwall.accounts.onboarding import Outcome as OnboardingOutcome
 from fundwall.auth.roles import Permission, Role
 from fundwall.auth.sessions import ActiveSession
 from fundwall.cases import (
@@ -32,36 +36,47 @@ from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
 from fundwall.domain.transactions import Channel, TransactionKind
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
 from fundwall.engine.models.artifact import Target
 from fundwall.engine.registry import PackStatus
 from fundwall.fund_returns import AllocationMethod, ObjectionDecision, Objector, PlanStatus
+from fundwall.phones.registry import CheckTrigger, PhoneResult
+from fundwall.sharing.model import EntryStatus, EventKind
 from fundwall.web.formatting import label_for, labels_of, money, when
 from fundwall.web.i18n import LANGUAGES, N_, request_language, translator
 
 NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
+    ("/onboarding", N_("Simplified opening"), Permission.ONBOARD_CUSTOMERS),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/traces", N_("Funds traces"), Permission.ISSUE_ORDERS),
     ("/returns", N_("Fund returns"), Permission.VIEW_CUSTOMER_DATA),
+    # A member's own (the police read customer data, but have no customers' phones).
+    ("/phones", N_("Phone investigations"), Permission.VERIFY_PHONES),
+    ("/phones/overview", N_("Phone verification"), Permission.VIEW_REGION),
     ("/clues/outbox", N_("Clues sent"), Permission.SEND_CLUES),
     ("/clues/inbox", N_("Clue inbox"), Permission.ANSWER_CLUES),
     ("/clues/counts", N_("Clues"), Permission.VIEW_REGION),
+    ("/share", N_("Risk sharing"), Permission.QUERY_RISK_LIST),
+    ("/share/hub", N_("Sharing hub"), Permission.MANAGE_RISK_LIST),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/models", N_("Models"), Permission.VIEW_MODELS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
 
-_KINDS: Final = {
+_KINDS: Final[dict[str, type[StrEnum]]] = {
     kind.__name__: kind
     for kind in (
         Action,
         AccountStatus,
         AccountClass,
         RiskTier,
+        TierSource,
+        Applicant,
         OpeningChannel,
         Channel,
         TransactionKind,
@@ -81,12 +96,20 @@ _KINDS: Final = {
         OrderStatus,
         OrderEventKind,
         ClueStatus,
+        PhoneResult,
+        CheckTrigger,
         PlanStatus,
         AllocationMethod,
         Objector,
         ObjectionDecision,
+        ListKind,
+        RiskCategory,
+        Evidence,
+        EntryStatus,
+        EventKind,
     )
 }
+_KINDS["OnboardingOutcome"] = OnboardingOutcome  # the cases' Outcome has the name already
 
 environment = Environment(
     loader=PackageLoader("fundwall.web", "templates"),
@@ -120,6 +143,19 @@ def page(
 ) -> HTMLResponse:
     """Render `template` with the shared context (for the signed-in `session`, if any)
     and `context`."""
+    body = rendered(request, template, context, session=session)
+    return HTMLResponse(body, status_code=status_code)
+
+
+def rendered(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    session: ActiveSession | None = None,
+) -> str:
+    """`template` rendered as `page` renders it: a page, or a piece of one (a table row a
+    live page receives)."""
     actor = session.actor if session is not None else None
     language = request_language(request)
     translate = translator(language)
@@ -130,6 +166,11 @@ def page(
     def choices(kind: type[Any]) -> list[tuple[str, str]]:
         return [(code, translate(text)) for code, text in labels_of(kind).items()]
 
+    navigation = [
+        (path, translate(text))
+        for path, text, needed in NAVIGATION
+        if actor is not None and actor.can(needed)
+    ]
     shared = {
         "request": request,
         "actor": actor,
@@ -141,15 +182,22 @@ def page(
         "_": translate,
         "label": label,
         "choices": choices,
-        "navigation": [
-            (path, translate(text))
-            for path, text, needed in NAVIGATION
-            if actor is not None and actor.can(needed)
-        ],
+        "navigation": navigation,
+        "current_section": current_section(request.url.path, [path for path, _ in navigation]),
         "with_query": lambda **changes: with_query(request, **changes),
     }
-    body = environment.get_template(template).render({**shared, **(context or {})})
-    return HTMLResponse(body, status_code=status_code)
+    return environment.get_template(template).render({**shared, **(context or {})})
+
+
+def current_section(path: str, sections: list[str]) -> str | None:
+    """The navigation entry a page belongs to: the longest of `sections` that `path` is in
+    ("/share/hub/…" is the hub's, not the list's, though both begin "/share")."""
+    inside = [
+        section
+        for section in sections
+        if path == section or (section != "/" and path.startswith(section + "/"))
+    ]
+    return max(inside, key=len, default=None)
 
 
 def form_page(

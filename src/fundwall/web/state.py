@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
-from fundwall.config import CaseSettings
+from fundwall.config import CaseSettings, PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.monitoring.overview import OverviewCache
+from fundwall.phones.registry import TelecomRegistry
 from fundwall.rulepacks.library import PackLibrary
+from fundwall.sharing.index import RiskIndex
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,15 @@ class ConsoleConfig:
     """Shown on the sign-in page in the demo: the demo users and their password."""
     form_max_bytes: int
     """The largest form body a console route reads (`security.form_max_bytes`)."""
+    keys_dir: Path = field(kw_only=True)
+    """The key files' directory: the regional sharing keys a phone finding is hashed with
+    before it is published to the shared risk list."""
+    telecom_registry: TelecomRegistry = field(kw_only=True)
+    """The telecom registry a phone re-check asks (`phones.registry`)."""
+    recycled_days: int = field(kw_only=True)
+    """How far back a number given up counts as recently recycled (`phones.recycled_days`)."""
+    policy: PolicySettings = field(kw_only=True)
+    """The policy's figures: a risk tier's measures, simplified opening's thresholds."""
     data_dir: Path | None = None
     """Where the engine keeps stored backtests (`<data_dir>/backtests`)."""
     poll_seconds: int = 5
@@ -31,6 +42,9 @@ class ConsoleConfig:
     """The overview's tallies, folded forward on each refresh."""
     cases: CaseSettings = field(default_factory=CaseSettings)
     """Case work: deadlines and what an evidence file may be."""
+    risk_index: RiskIndex = field(default_factory=RiskIndex)
+    """The shared risk list in memory for bulk matches, the API's and the console's (one per
+    process)."""
 
     @property
     def upload_max_bytes(self) -> int:

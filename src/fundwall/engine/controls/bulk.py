@@ -29,11 +29,13 @@ from fundwall.engine.controls.book import ControlBook
 from fundwall.engine.controls.kernel import Rows, control_pass
 from fundwall.engine.controls.model import (
     BALANCE,
+    CAP_KIND,
     CONTROLS,
     FREE_BALANCE,
     LEDGER_COLUMNS,
     LIST_CONTROLS,
     NON_COUNTER_ONLY,
+    OUTFLOW_CAP,
     PUNISHMENT,
     RESTRICTION_CONTROLS,
     STATUS_CONTROLS,
@@ -84,18 +86,22 @@ class _Table:
 
 def _table() -> _Table:
     # The compiled pass reads restrictions, holds and the punishment list of the payer only.
-    paying = {CONTROLS[c].side for c in (FREE_BALANCE, PUNISHMENT, *RESTRICTION_CONTROLS.values())}
+    paying = {
+        CONTROLS[c].side
+        for c in (FREE_BALANCE, PUNISHMENT, OUTFLOW_CAP, *RESTRICTION_CONTROLS.values())
+    }
     assert paying == {Side.PAYER}, paying
     by_status = np.full((3, len(STATUSES)), -1, dtype=np.int64)
     for side, controls in STATUS_CONTROLS.items():
         for status, control in controls.items():
             by_status[_SIDES[side], STATUSES.index(status)] = control
     by_status[kernel.HOLDS_ALL] = [s in CONTROLS[FREE_BALANCE].statuses for s in STATUSES]
-    by_kind = np.full((2, len(KINDS)), -1, dtype=np.int64)
+    by_kind = np.full((3, len(KINDS)), -1, dtype=np.int64)
     for kind, control in RESTRICTION_CONTROLS.items():
         assert kind is not None
         by_kind[kernel.CONTROL, KINDS.index(kind)] = control
     by_kind[kernel.HOLDS] = [kind in CONTROLS[FREE_BALANCE].holds for kind in KINDS]
+    by_kind[kernel.CAPS] = [kind is CAP_KIND for kind in KINDS]
     keys = np.array(
         [(LIST_CONTROLS[role], role.payer_side) for role in _KEYS], dtype=np.int64
     ).reshape(-1, 2)
@@ -298,6 +304,7 @@ class BulkControls:
             self.table.by_kind,
             FREE_BALANCE,
             PUNISHMENT,
+            OUTFLOW_CAP,
             self.amounts,
             self.amount_rows,
             self.table.severity_of,

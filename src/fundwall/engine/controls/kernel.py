@@ -36,9 +36,10 @@ PAYER, PAYEE = range(2)
 """Sides of a transaction, as rows of `by_status` and values of an amount check's SIDE."""
 HOLDS_ALL = 2
 """Row of `by_status`: 1 where the status holds the whole balance (FREE_BALANCE)."""
-CONTROL, HOLDS = range(2)
+CONTROL, HOLDS, CAPS = range(3)
 """Rows of `by_kind`, per kind of restriction: the control a whole-account restriction
-triggers, and 1 where one of an amount holds that amount (FREE_BALANCE)."""
+triggers, 1 where one of an amount holds that amount (FREE_BALANCE), 1 where its amount caps
+what the account pays out in a day (OUTFLOW_CAP)."""
 AMOUNT_CONTROL, CAP, USED, PERIOD, DAILY, LIMIT = range(6)
 """Columns of an amount check (a LIMIT or BALANCE_CAP control; `online.amount_checks`): the
 checks of an account of class k on a side are rows amount_rows[side, k + 1] up to
@@ -52,7 +53,8 @@ when the key is on the paying side."""
 def control_pass(
     start: int, stop: int, ts: I64, amount: I64, payer: I32, payee: I32, device: I32, ip: I32,
     non_counter: B, klass: I64, status: I64, bound: I64, id_hash: I64, by_status: I64,
-    by_kind: I64, free_balance: int, punishment: int, amounts: I64, amount_rows: I64,
+    by_kind: I64, free_balance: int, punishment: int, outflow_cap: int, amounts: I64,
+    amount_rows: I64,
     severity_of: I64,
     non_counter_only: int, restrictions: Rows, punished: Rows, keys: I64, list_keys: I64,
     l_start: I64, l_begin: I64, l_end: I64, l_level: I64, l_only: I64, ledger: I64,
@@ -79,14 +81,22 @@ def control_pass(
             if by_status[PAYER, s] >= 0:
                 hits |= 1 << by_status[PAYER, s]
             held = 0
+            cap = -1
             for k in range(r_start[p], r_start[p + 1]):
                 if not (r_begin[k] <= t < r_end[k]):
                     continue
                 kind = r_kind[k]
                 if r_amount[k] >= 0 and by_kind[HOLDS, kind] == 1:
                     held += r_amount[k]
+                elif r_amount[k] >= 0 and by_kind[CAPS, kind] == 1:
+                    if cap < 0 or r_amount[k] < cap:
+                        cap = r_amount[k]
                 elif by_kind[CONTROL, kind] >= 0:
                     hits |= 1 << by_kind[CONTROL, kind]
+            if cap >= 0 and not (q >= 0 and bound[p] == q):
+                used = ledger[p, DAY_OUT] if ledger[p, DAY] == day else 0
+                if used + a > cap:
+                    hits |= 1 << outflow_cap
             if (hits & ~non_counter_only) == 0:  # nothing stops every payment already
                 balance = ledger[p, BALANCE]
                 if by_status[HOLDS_ALL, s] == 1 and held == 0:

@@ -34,6 +34,9 @@ class RestrictionKind(StrEnum):
     """冻结: the whole account, or `amount_fen` of it."""
     NON_COUNTER_SUSPENSION = "non_counter_suspension"
     """非柜面业务暂停: business only at a counter, after identity is checked again."""
+    OUTFLOW_CAP = "outflow_cap"
+    """限额管控: outside a counter, at most `amount_fen` a calendar day (Beijing time) paid
+    to accounts other than the bound one (the lower limit of a risk tier)."""
 
 
 class ListKind(StrEnum):
@@ -158,6 +161,10 @@ class Check(StrEnum):
     RISK_LIST = "risk_list"
     """An identifier at `list_role` is on the shared risk list, in effect (a victim's entry
     only on the paying side); the entry's category says what it forces."""
+    OUTFLOW_CAP = "outflow_cap"
+    """A restriction of kind `restriction` in effect caps what the account pays out this
+    calendar day (flows to its bound account not counted): the money it paid out today plus
+    the amount is above the lowest cap in effect."""
 
 
 class Flow(StrEnum):
@@ -418,6 +425,18 @@ CONTROLS: Final = (
         list_role=ListRole.PAYEE_PARTY,
         action=None,
     ),
+    # Last, so the bits of the controls before it keep their places in stored masks.
+    Control(
+        "HC18",
+        "风险账户日累计转出限额",
+        "Daily outflow cap of a risky account",
+        Check.OUTFLOW_CAP,
+        Side.PAYER,
+        restriction=RestrictionKind.OUTFLOW_CAP,
+        non_counter=True,
+        flow=Flow.OUT,
+        period=Period.DAY,
+    ),
 )
 """Every control in decision order; a control's bit in bulk masks is its index here."""
 
@@ -458,6 +477,8 @@ def _only(check: Check) -> int:
 
 FREE_BALANCE: Final = _only(Check.FREE_BALANCE)
 PUNISHMENT: Final = _only(Check.PUNISHMENT)
+OUTFLOW_CAP: Final = _only(Check.OUTFLOW_CAP)
+CAP_KIND: Final = CONTROLS[OUTFLOW_CAP].restriction
 STATUS_CONTROLS: Final = {
     side: {
         status: c

@@ -24,6 +24,7 @@ from fundwall.domain.decisions import Action
 from fundwall.engine.controls.book import ControlBook, RiskEntry
 from fundwall.engine.controls.model import (
     BALANCE,
+    CAP_KIND,
     CONTROLS,
     DAY,
     DAY_IN,
@@ -32,6 +33,7 @@ from fundwall.engine.controls.model import (
     LEDGER_COLUMNS,
     NEVER_US,
     NON_COUNTER_ONLY,
+    OUTFLOW_CAP,
     PUNISHMENT,
     RESTRICTION_CONTROLS,
     STATUS_CONTROLS,
@@ -49,6 +51,7 @@ from fundwall.engine.controls.reasons import (
     free_balance_hit,
     limit_hit,
     list_hit,
+    outflow_cap_hit,
     punished_hit,
     restriction_hit,
 )
@@ -125,6 +128,8 @@ class OnlineControls:
             if not (everywhere and PUNISHMENT in NON_COUNTER_ONLY):
                 self._check_punished(hits, payer, t)
             self._check_amounts(hits, Side.PAYER, payer, payee, amount, t)
+            if not everywhere or OUTFLOW_CAP not in NON_COUNTER_ONLY:
+                self._check_cap(hits, payer, payee, amount, t)
         if payee is not None:
             self._check_status(hits, Side.PAYEE, payee, amount, t)
             self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t)
@@ -154,6 +159,8 @@ class OnlineControls:
                 if r.amount_fen is not None and r.kind in _HOLDS:
                     held += r.amount_fen
                     continue
+                if r.kind is CAP_KIND:
+                    continue  # `_check_cap`'s
                 control = kinds[r.kind]
                 known = found.get(control)
                 if known is None or r.end_us > known[0]:
@@ -169,6 +176,25 @@ class OnlineControls:
             held = max(balance, 1)
         if held and amount > balance - held:
             hits.append(free_balance_hit(amount, balance, held))
+
+    def _check_cap(
+        self, hits: list[Hit], payer: str, payee: str | None, amount: int, t: int
+    ) -> None:
+        """OUTFLOW_CAP: the lowest daily cap in effect on the paying account."""
+        restrictions = self.book.restrictions.get(payer)
+        if not restrictions:
+            return
+        caps = [
+            r.amount_fen
+            for r in restrictions.values()
+            if r.kind is CAP_KIND and r.amount_fen is not None and r.active(t)
+        ]
+        if not caps or (payee is not None and self.book.bound.get(payer) == payee):
+            return
+        entry = self._account(payer)
+        used = entry[DAY_OUT] if entry[DAY] == _periods(t)[0] else 0
+        if used + amount > min(caps):
+            hits.append(outflow_cap_hit(used, amount, min(caps)))
 
     def _check_punished(self, hits: list[Hit], payer: str, t: int) -> None:
         keys = self.book.party_keys.get(payer)

@@ -15,6 +15,7 @@ from fundwall.engine.controls.model import (
     FREE_BALANCE,
     LIST_CONTROLS,
     NEVER_US,
+    OUTFLOW_CAP,
     PUNISHMENT,
     Evidence,
     Flow,
@@ -154,6 +155,21 @@ def limit_hit(control: int, used: int, amount: int, limit: int) -> Hit:
             frozenset({"used_fen"}),
         )
     return _blocks(control, Reason(declared.id, zh, en, values, redaction))
+
+
+def outflow_cap_hit(used: int, amount: int, cap: int) -> Hit:
+    """A capped account (its risk tier's lower limit) would pay out more today than its cap."""
+    zh = (
+        f"付款账户因风险等级被限额，当日已转出{format_money(used)}，本笔{format_money(amount)}"
+        f"将超过每日限额{format_money(cap)}，可到柜面办理；{APPEAL_ZH}"
+    )
+    en = (
+        f"the paying account is capped for its risk: {format_money(used)} paid out today; "
+        f"this {format_money(amount)} would pass its daily cap of {format_money(cap)} (a "
+        f"counter can still pay); {APPEAL_EN}"
+    )
+    values: dict[str, int | float | str] = {"used_fen": used, "amount": amount, "limit_fen": cap}
+    return _blocks(OUTFLOW_CAP, Reason(CONTROLS[OUTFLOW_CAP].id, zh, en, values))
 
 
 def balance_cap_hit(control: int, balance: int, amount: int, cap: int) -> Hit:

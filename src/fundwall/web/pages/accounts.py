@@ -1,30 +1,39 @@
-"""The account profile (账户画像), its counterparties as a graph with the risk reaching it, and
-unmasking its holder on purpose."""
+"""The account profile (账户画像), its counterparties as a graph with the risk reaching it,
+unmasking its holder on purpose, and its risk tier (风险等级): the change that set it, its
+history and, for those who may, the form that sets another."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from fundwall.accounts.graph import AccountGraph, GraphAccount, account_graph
+from fundwall.accounts.model import tier_measures
+from fundwall.accounts.tiers import set_risk_tier, tier_history
 from fundwall.accounts.views import account_profile, masked_holder, unmask_holder
+from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
+from fundwall.auth.roles import Permission
+from fundwall.auth.sessions import ActiveSession
+from fundwall.domain.accounts import RiskTier
 from fundwall.domain.decisions import Action
-from fundwall.domain.errors import InvalidInput
+from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.engine.features.catalog import Kind
 from fundwall.engine.rules.templates import Language, format_value
 from fundwall.models.scores import AccountScore, account_score
+from fundwall.store.uow import UnitOfWork
 from fundwall.web.formatting import label_for
-from fundwall.web.forms import FormDep, csrf_protected
+from fundwall.web.forms import FormDep, Refusal, chosen, csrf_protected
 from fundwall.web.i18n import N_, request_language, translator
+from fundwall.web.pages.phones import holder_checks
 from fundwall.web.params import Params
 from fundwall.web.render import page
-from fundwall.web.state import ConsoleDep
+from fundwall.web.state import ConsoleConfig, ConsoleDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +44,11 @@ TIMES: Final = N_("%(value)s×")
 UNKNOWN: Final = N_("unknown")
 SEED_RANKS: Final = ("seed_rank_downstream", "seed_rank_upstream")
 """The PageRank features, read as multiples of an account reached by chance."""
+TIER_REASON_MAX: Final = 200
+"""The longest reason for a tier, as the API takes it (`PUT /v1/accounts/{no}/tier`): the
+measures' restrictions keep it behind a prefix, within their own column's bound."""
+MAX_CHANGE_ID: Final = 999_999_999
+"""The largest tier change number the page reads back to confirm it."""
 
 
 def _node_kind(account: GraphAccount, centre: GraphAccount) -> str:
@@ -181,20 +195,25 @@ def score_reasons(score: AccountScore | None, language: Language) -> list[dict[s
     ]
 
 
-@router.get("/accounts/{account_no}")
-def account_page(
+def _account_page(
     request: Request,
+    actor: Actor,
+    session: ActiveSession,
+    uow: UnitOfWork,
+    config: ConsoleConfig,
     account_no: str,
-    actor: ConsoleActor,
-    session: SessionDep,
-    uow: UnitOfWorkDep,
-    config: ConsoleDep,
+    *,
+    tier_refusal: Refusal | None = None,
+    tier_typed: Mapping[str, str] | None = None,
+    status_code: int = HTTPStatus.OK,
 ) -> Response:
     params = Params(request.query_params)
     profile = account_profile(uow, actor, account_no, config.keyring, params.page())
     graph = account_graph(uow, actor, account_no)
     score = account_score(uow, actor, account_no)
     language = request_language(request)
+    set_now = params.whole("tier_set", 1, MAX_CHANGE_ID)
+    change = profile.tier_change
     return page(
         request,
         "account.html",
@@ -206,9 +225,75 @@ def account_page(
             "risk_flow": risk_flow(score, language),
             "score": score,
             "score_reasons": score_reasons(score, language),
+            "phone_checks": holder_checks(uow, actor, profile, config),
+            "tier_history": tier_history(uow, actor, account_no),
+            "tier_measures": {tier: tier_measures(tier, config.policy) for tier in RiskTier},
+            "tier_set": change is not None and set_now == change.id,
+            "tier_refusal": tier_refusal,
+            "tier_typed": tier_typed or {},
+            "tier_reason_max": TIER_REASON_MAX,
+            "own_account": actor.member == profile.member,
             "problems": params.problems,
         },
         session=session,
+        status_code=status_code,
+    )
+
+
+@router.get("/accounts/{account_no}")
+def account_page(
+    request: Request,
+    account_no: str,
+    actor: ConsoleActor,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+    config: ConsoleDep,
+) -> Response:
+    """The profile; `tier_set` (a tier change's number) confirms the change the tier form
+    just made, when it is the one that set the tier."""
+    return _account_page(request, actor, session, uow, config, account_no)
+
+
+def _reason(form: Mapping[str, str]) -> str:
+    reason = form.get("reason", "")
+    if len(reason.strip()) > TIER_REASON_MAX:
+        raise InvalidInput(f"at most {TIER_REASON_MAX} characters", "reason")
+    return reason
+
+
+@router.post("/accounts/{account_no}/tier", dependencies=[Depends(csrf_protected)])
+def set_tier(
+    request: Request,
+    account_no: str,
+    actor: ConsoleActor,
+    session: SessionDep,
+    form: FormDep,
+    uow: UnitOfWorkDep,
+    config: ConsoleDep,
+) -> Response:
+    """Set the account's risk tier (its measures with it) and go back to its page, which
+    confirms the change. A refusal (a bad field, the tier the account has already, a closed
+    account) is the page with the reason at the form; another member's account is a 404."""
+    actor.require(Permission.SET_RISK_TIERS)
+    try:
+        change = set_risk_tier(
+            uow, actor, account_no, chosen(form, "tier", RiskTier), config.policy,
+            reason=_reason(form),
+        )  # fmt: skip
+    except (InvalidInput, Conflict) as refused:
+        uow.rollback()
+        status = (
+            HTTPStatus.UNPROCESSABLE_ENTITY
+            if isinstance(refused, InvalidInput)
+            else HTTPStatus.CONFLICT
+        )
+        return _account_page(
+            request, actor, session, uow, config, account_no,
+            tier_refusal=Refusal.of(refused), tier_typed=form, status_code=status,
+        )  # fmt: skip
+    return RedirectResponse(
+        f"/accounts/{quote(account_no)}?tier_set={change.id}#risk-tier",
+        status_code=HTTPStatus.SEE_OTHER,
     )
 
 

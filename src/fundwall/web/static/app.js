@@ -1,6 +1,7 @@
 // Fundwall console: draws the ECharts charts described by data attributes, counts the police
-// orders' timers down, and sends the session's CSRF token with every HTMX request. No inline scripts anywhere (the console's
-// Content-Security-Policy forbids them), so everything starts here.
+// orders' timers down, follows live tables, and sends the session's CSRF token with every
+// HTMX request. No inline scripts anywhere (the console's Content-Security-Policy forbids
+// them), so everything starts here.
 (function () {
   "use strict";
 
@@ -287,6 +288,41 @@
   document.addEventListener("DOMContentLoaded", function () { startTimers(document); });
   document.addEventListener("htmx:after:swap", function () { startTimers(document); });
   window.setInterval(tick, 250);
+
+  // A live table (data-event-source): the server's events (the sharing hub's feed) each carry
+  // a table row it rendered, as the page's own rows are; the newest goes on top, and the table
+  // keeps data-event-keep rows. The element named by data-event-state says whether the stream
+  // is live. The browser reconnects by itself, resuming after the last event's id.
+  function follow(table) {
+    var state = document.querySelector(table.getAttribute("data-event-state"));
+    var keep = Number(table.getAttribute("data-event-keep")) || 50;
+    var body = table.tBodies[0];
+    var source = new EventSource(table.getAttribute("data-event-source"));
+    function show(live) {
+      if (!state) { return; }
+      state.textContent = state.getAttribute(live ? "data-live" : "data-closed");
+      state.classList.toggle("live", live);
+      state.classList.toggle("closed", !live);
+    }
+    function arrive(event) {
+      body.insertAdjacentHTML("afterbegin", event.data);
+      body.rows[0].classList.add("arrived");
+      while (body.rows.length > keep) { body.deleteRow(-1); }
+      var empty = document.getElementById("feed-empty");
+      if (empty) { empty.remove(); }
+    }
+    source.addEventListener("open", function () { show(true); });
+    source.addEventListener("published", arrive);
+    source.addEventListener("retracted", arrive);
+    source.addEventListener("error", function () {
+      // CLOSED: the server refused the stream (signed out); CONNECTING: it will come back.
+      if (source.readyState === EventSource.CLOSED) { show(false); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-event-source]").forEach(follow);
+  });
 
   // Consequential forms ask first; the question is in the form's data-confirm attribute.
   document.addEventListener("submit", function (event) {

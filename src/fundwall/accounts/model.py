@@ -1,0 +1,82 @@
+"""What the account workflows exchange: an account opening and its holder, a risk tier's
+change and the measures each tier brings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from fundwall.config import PolicySettings
+from fundwall.domain.accounts import AccountClass, OpeningChannel, RiskTier
+from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
+from fundwall.domain.parties import PartyKind
+from fundwall.engine.controls.model import RestrictionKind
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who holds a reported account: a person by resident ID or a firm by credit code."""
+
+    kind: PartyKind
+    id_number: ResidentId | CreditCode
+    name: str
+    phone: MobilePhone | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOpening:
+    """An account a member opened (账户开立), and how: the device, IP address and agent it
+    was opened through, where known (what shows accounts opened in a batch)."""
+
+    account_no: AccountNumber
+    account_class: AccountClass
+    opened_at: datetime
+    opening_channel: OpeningChannel
+    holder: Holder
+    bound_account: AccountNumber | None = None
+    balance_fen: int = 0
+    opening_device: str | None = None
+    opening_ip: str | None = None
+    opening_agent: str | None = None
+
+
+class TierSource(StrEnum):
+    """Who set a tier."""
+
+    ANALYST = "analyst"
+    MEMBER_SYSTEM = "member_system"
+    SCREENING = "screening"
+    ONBOARDING = "onboarding"
+    """Simplified opening opened the account restricted."""
+
+
+@dataclass(frozen=True, slots=True)
+class TierChange:
+    """One change of an account's tier, as its member sees it."""
+
+    id: int
+    account_no: str
+    tier: RiskTier
+    previous: RiskTier
+    source: TierSource
+    reason: str
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A restriction a tier brings: its kind and its amount (a cap's, per day)."""
+
+    kind: RestrictionKind
+    amount_fen: int | None
+
+
+def tier_measures(tier: RiskTier, policy: PolicySettings) -> tuple[Measure, ...]:
+    """What `tier` restricts, with the policy's figures."""
+    if tier is RiskTier.MEDIUM:
+        return (Measure(RestrictionKind.OUTFLOW_CAP, policy.medium_tier_outflow_daily_cap_fen),)
+    if tier is RiskTier.HIGH:
+        return (Measure(RestrictionKind.NON_COUNTER_SUSPENSION, None),)
+    return ()

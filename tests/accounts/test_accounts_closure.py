@@ -1,0 +1,72 @@
+"""Online closure on SQLite and PostgreSQL: a verified request closes an account that nothing
+holds; otherwise every blocker is named, the refusal audited and the account left open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from auth import world
+from fundwall.accounts.closure import Verification, close_online
+from fundwall.accounts.controls import restrict
+from fundwall.auth.actor import Actor, ActorKind
+from fundwall.auth.roles import Role
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound
+from fundwall.engine.controls.model import RestrictionKind
+from fundwall.store.police_tables import CaseRow
+from fundwall.store.tables import AccountRow
+
+from .conftest import OPERATOR, Uow
+
+BANK = Actor(ActorKind.API_KEY, "ka", Role.MEMBER_SYSTEM, world.BANK_A)
+OTHER = Actor(ActorKind.API_KEY, "kb", Role.MEMBER_SYSTEM, world.BANK_B)
+HOME = "6222020200112233445"
+APP = Verification.MEMBER_CHANNEL
+
+
+def test_a_verified_request_closes_once_the_balance_has_somewhere_to_go(stocked: Uow) -> None:
+    with stocked() as uow:
+        with pytest.raises(Conflict, match=r"balance of ¥[\d,.]+ must be moved out") as kept:
+            close_online(uow, BANK, "A1", APP)
+        closed = close_online(uow, BANK, "A1", APP, move_to=HOME)
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None and row.status == "closed"
+        refused, status = uow.audit.tail(2)
+    assert "A1" not in str(kept.value) and closed.moved_fen > 0
+    assert closed.account.status.value == "closed"
+    assert refused.action == "closure_refused" and status.action == "set_account_status"
+    assert "online closure" in status.details["reason"] and HOME not in str(status.details)
+
+
+def test_every_blocker_is_named_and_the_account_stays_open(stocked: Uow) -> None:
+    with stocked() as uow:
+        now = uow.clock.now()
+        restrict(uow, OPERATOR, "A2", RestrictionKind.STOP_PAYMENT, reason="紧急止付",
+                 ends_at=now + timedelta(hours=48), order_reference="ZF-1")  # fmt: skip
+        uow.session.add(
+            CaseRow(member_code=world.BANK_A, kind="account", subject="A2", title="mule?",
+                    status="open", priority="normal", opened_at=now, opened_by="user:amy",
+                    deadline=now + timedelta(days=7), updated_at=now)
+        )  # fmt: skip
+        uow.commit()
+        with pytest.raises(Conflict) as refused:
+            close_online(uow, BANK, "A2", APP, move_to=HOME)
+        row = uow.session.get(AccountRow, "A2")
+        assert row is not None and row.status == "normal"
+    said = str(refused.value)
+    assert "stop_payment restriction is in force" in said and "case" in said and "open" in said
+
+
+def test_a_bad_request_is_refused_naming_its_field(stocked: Uow) -> None:
+    with stocked() as uow:
+        with pytest.raises(NotFound):
+            close_online(uow, OTHER, "A1", APP, move_to=HOME)
+        with pytest.raises(InvalidInput, match="verification"):
+            close_online(uow, BANK, "A1", "a phone call", move_to=HOME)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput) as bad:
+            close_online(uow, BANK, "A1", APP, move_to="12")
+        assert bad.value.field == "move_to"
+        close_online(uow, BANK, "A1", APP, move_to=HOME)
+        with pytest.raises(Conflict, match="closed already"):
+            close_online(uow, BANK, "A1", APP, move_to=HOME)
