@@ -12,6 +12,8 @@ from itertools import count
 import pytest
 from sqlalchemy import select
 
+from fundwall.accounts.model import TierSource
+from fundwall.accounts.tiers import tier_history
 from fundwall.bootstrap import Platform
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action, Decision
@@ -54,7 +56,7 @@ def act(platform: Platform, actor: object, run_id: int, action: str, accounts: l
                               accounts=accounts)  # fmt: skip
     assert view.counts[Outcome.PENDING] == len(accounts) and view.finished_at is None
     with platform.unit_of_work() as uow:
-        done = carry_out_action(uow, actor, view.id)  # type: ignore[arg-type]
+        done = carry_out_action(uow, actor, view.id, platform.settings.policy)  # type: ignore[arg-type]
     assert done.counts[Outcome.PENDING] == 0 and done.finished_at is not None
     return view.id
 
@@ -130,6 +132,26 @@ def test_a_restriction_on_chosen_accounts_is_enforced_by_the_engine_at_once(
         (ScreeningAction.RESTRICT, Outcome.DONE)
     ]
     assert tracked[spared] == ()
+
+
+def test_a_screening_sets_risk_tiers_the_engine_enforces(
+    loaded: Platform, engine: DecisionService
+) -> None:
+    run = run_of(loaded, admin(MEMBER), ["shared_phone"])
+    with loaded.unit_of_work() as uow:
+        chosen = [item.account_no for item in items_of(uow, admin(MEMBER), run.id)][:2]
+        with pytest.raises(PermissionDenied, match="member holding the account"):
+            request_action(uow, OPERATOR, run.id, "tier_high", reason="x", accounts=chosen)
+    action_id = act(loaded, admin(MEMBER), run.id, "tier_high", chosen)
+    assert {o for o, _ in outcomes(loaded, admin(MEMBER), action_id).values()} == {Outcome.DONE}
+    blocked = Payer(engine, loaded).pays(chosen[0], Channel.MOBILE)
+    assert blocked.action is Action.BLOCK and NON_COUNTER in fired(blocked)
+    with loaded.unit_of_work() as uow:
+        (change,) = tier_history(uow, admin(MEMBER), chosen[0])
+        tier = uow.session.get_one(AccountRow, chosen[0]).risk_tier
+    assert (tier, change.source, change.reason) == ("high", TierSource.SCREENING, "存量账户排查")
+    again = act(loaded, admin(MEMBER), run.id, "tier_high", chosen[:1])
+    assert outcomes(loaded, admin(MEMBER), again)[chosen[0]] == (Outcome.DONE, "already high risk")
 
 
 def _order(platform: Platform, kind: OrderKind, account_no: str) -> None:
@@ -227,7 +249,7 @@ def test_a_member_never_acts_on_another_members_accounts(
         with pytest.raises(NotFound):
             action_progress(uow, admin(MEMBER), action_id)
         with pytest.raises(NotFound):
-            carry_out_action(uow, admin(MEMBER), action_id)
+            carry_out_action(uow, admin(MEMBER), action_id, loaded.settings.policy)
         seen = action_progress(uow, HUB, action_id)
     assert "*" in seen.targets.items[0].account_no  # the hub reads it masked
     notified = act(loaded, analyst(MEMBER), region.id, "notify", [mine])

@@ -585,7 +585,7 @@ def served(
                 uow, system, run.id, "notify", reason="存量账户排查", checks=list(Check)
             )
         with console.uow() as uow:
-            carry_out_action(uow, system, action.id)
+            carry_out_action(uow, system, action.id, console.platform.settings.policy)
         for owner in records:  # the police unit's records are the first's
             if owner == bank or (owner == region.police_unit and bank == region.first_bank):
                 records[owner] = records[owner].adding(run_id=str(run.id), action_id=str(action.id))

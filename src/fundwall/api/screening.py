@@ -199,9 +199,9 @@ class FiguresOut(BaseModel):
     closed: int
 
 
-def _carry_out(config: AccessConfig, actor: Actor, action_id: int) -> None:
+def _carry_out(config: AccessConfig, actor: Actor, action_id: int, policy: PolicySettings) -> None:
     with UnitOfWork(config.database, clock=config.clock) as uow:
-        carry_out_action(uow, actor, action_id)
+        carry_out_action(uow, actor, action_id, policy)
 
 
 def screening_router(policy: PolicySettings) -> APIRouter:
@@ -268,7 +268,7 @@ def screening_router(policy: PolicySettings) -> APIRouter:
             uow, actor, run_id, body.action, reason=body.reason, accounts=body.accounts,
             checks=body.checks,
         )  # fmt: skip
-        background.add_task(_carry_out, access_config(request), actor, view.id)
+        background.add_task(_carry_out, access_config(request), actor, view.id, policy)
         return ActionOut.of(view)
 
     @router.get(

@@ -64,6 +64,10 @@ class ScreeningAction(StrEnum):
     """The standing status 久悬: money may come in, nothing goes out until reactivated."""
     CLOSE = "close"
     """销户: no business at all; only an empty account is closed."""
+    TIER_MEDIUM = "tier_medium"
+    """The risk tier medium (风险等级中), with its daily cap on payments outside a counter."""
+    TIER_HIGH = "tier_high"
+    """The risk tier high, with non-counter business suspended until identity is verified."""
 
     @property
     def cleans(self) -> bool:
@@ -78,6 +82,8 @@ ACTION_WORDS: Final[Mapping[ScreeningAction, tuple[str, str]]] = MappingProxyTyp
         ScreeningAction.SUSPEND_NON_COUNTER: ("暂停非柜面业务", "suspend non-counter business"),
         ScreeningAction.MARK_DORMANT: ("转久悬户", "mark dormant"),
         ScreeningAction.CLOSE: ("销户", "close"),
+        ScreeningAction.TIER_MEDIUM: ("风险等级调为中", "set the risk tier to medium"),
+        ScreeningAction.TIER_HIGH: ("风险等级调为高", "set the risk tier to high"),
     }
 )
 

@@ -6,7 +6,8 @@ dormant or close, in one step on chosen accounts, tracked per account to the end
 it refuses what must not be done (a police order in force or unanswered, a closed account,
 money still in an account to close), else changes the account through the accounts
 workflow's use cases (`restrict`, `set_account_status`, or `change_account` for a member's
-system reporting the change), so the engine enforces it from its next transaction, and
+system reporting the change; `set_risk_tier` for a tier, its source the screening), so the
+engine enforces it from its next transaction, and
 writes the notice the holder receives (why, what was done, where to appeal). An error of the
 account use case ends that account as refused or failed with its reason; the others go on.
 The API answers at once and carries out in the background (`action_progress` reads how far
@@ -22,12 +23,15 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.controls import restrict, set_account_status
+from fundwall.accounts.model import TierSource
 from fundwall.accounts.queries import settled_balance
 from fundwall.accounts.reports import change_account
+from fundwall.accounts.tiers import set_risk_tier
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.domain.accounts import AccountStatus
+from fundwall.config import PolicySettings
+from fundwall.domain.accounts import AccountStatus, RiskTier
 from fundwall.domain.errors import Conflict, FundwallError, InvalidInput, PermissionDenied
 from fundwall.domain.police import OrderStatus
 from fundwall.domain.screening import Check, Outcome, ScreeningAction, parse_checks
@@ -65,6 +69,7 @@ STATUSES = {
     ScreeningAction.MARK_DORMANT: AccountStatus.DORMANT,
     ScreeningAction.CLOSE: AccountStatus.CLOSED,
 }
+TIERS = {ScreeningAction.TIER_MEDIUM: RiskTier.MEDIUM, ScreeningAction.TIER_HIGH: RiskTier.HIGH}
 LEGAL_ORDERS = (RestrictionKind.STOP_PAYMENT.value, RestrictionKind.FREEZE.value)
 
 
@@ -79,7 +84,14 @@ def _action(value: object) -> ScreeningAction:
 def _able(actor: Actor, action: ScreeningAction) -> None:
     """PermissionDenied unless the actor may change accounts as `action` does: restrict
     with restrict_accounts; set a status with restrict_accounts, or as a member's system
-    reporting it (report_accounts)."""
+    reporting it (report_accounts); set a tier with set_risk_tiers."""
+    if action in TIERS:
+        actor.require(Permission.SET_RISK_TIERS)
+        if actor.member is None:
+            raise PermissionDenied(
+                f"a risk tier is set by the member holding the account ({actor})"
+            )
+        return
     if action is ScreeningAction.NOTIFY or actor.can(Permission.RESTRICT_ACCOUNTS):
         return
     if action in STATUSES and actor.member is not None and actor.can(Permission.REPORT_ACCOUNTS):
@@ -181,9 +193,15 @@ def _named(items: list[ScreeningItemRow], accounts: Sequence[str]) -> list[Scree
 
 @use_case(Permission.SCREEN_ACCOUNTS)
 def carry_out_action(
-    uow: UnitOfWork, actor: Actor, action_id: int, *, progress: Progress | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    action_id: int,
+    policy: PolicySettings,
+    *,
+    progress: Progress | None = None,
 ) -> ActionView:
-    """Carry out the action's pending accounts, one transaction each (see the module)."""
+    """Carry out the action's pending accounts, one transaction each (see the module); a
+    tier's measures take their figures from `policy`."""
     session = uow.session
     row = visible_action(session, actor, action_id)
     kind = ScreeningAction(row.action)
@@ -201,7 +219,7 @@ def carry_out_action(
     )
     finished = total - len(pending)
     for target_id in pending:
-        _carry(uow, actor, row.id, kind, row.reason, target_id)
+        _carry(uow, actor, policy, kind, row.reason, target_id)
         finished += 1
         if progress is not None:
             progress(finished, total)
@@ -222,7 +240,7 @@ def carry_out_action(
 def _carry(
     uow: UnitOfWork,
     actor: Actor,
-    action_id: int,
+    policy: PolicySettings,
     kind: ScreeningAction,
     why: str,
     target_id: int,
@@ -252,7 +270,7 @@ def _carry(
         uow.commit()
         return
     try:
-        restriction = _apply(uow, actor, kind, account.account_no, why)
+        restriction = _apply(uow, actor, policy, kind, account.account_no, why)
     except (Conflict, PermissionDenied) as error:
         _ended_after_error(uow, target_id, Outcome.REFUSED, error)
         return
@@ -266,10 +284,19 @@ def _carry(
 
 
 def _apply(
-    uow: UnitOfWork, actor: Actor, kind: ScreeningAction, account_no: str, why: str
+    uow: UnitOfWork,
+    actor: Actor,
+    policy: PolicySettings,
+    kind: ScreeningAction,
+    account_no: str,
+    why: str,
 ) -> int | None:
     """Change the account through the accounts workflow (each commits the target's outcome
     and notice with its own change); the restriction's id for a restrict action."""
+    if kind in TIERS:
+        tier = TIERS[kind]
+        set_risk_tier(uow, actor, account_no, tier, policy, reason=why, source=TierSource.SCREENING)
+        return None
     if kind is ScreeningAction.RESTRICT:
         return restrict(uow, actor, account_no, RestrictionKind.NON_COUNTER_SUSPENSION, reason=why)
     status = STATUSES[kind]
@@ -337,6 +364,8 @@ def _already(
     a non-counter restriction of the bank is in force."""
     if kind in STATUSES and account.status == STATUSES[kind].value:
         return f"already {account.status}"
+    if kind in TIERS and account.risk_tier == TIERS[kind].value:
+        return f"already {account.risk_tier} risk"
     if kind is ScreeningAction.RESTRICT:
         held = session.scalar(
             select(func.count()).where(

@@ -53,6 +53,16 @@ _MEASURES: Final[Mapping[ScreeningAction, tuple[str, str]]] = {
         "reactivate it at a branch with your identity document.",
     ),
     ScreeningAction.CLOSE: ("该账户已销户。", "The account has been closed."),
+    ScreeningAction.TIER_MEDIUM: (
+        "本行已将该账户的风险等级调为中，非柜面转出设有每日限额。",
+        "The bank has set the account's risk tier to medium: payments outside a counter have a "
+        "daily cap.",
+    ),
+    ScreeningAction.TIER_HIGH: (
+        "本行已将该账户的风险等级调为高，非柜面业务暂停，须本人到柜面重新核实身份。",
+        "The bank has set the account's risk tier to high: non-counter business is suspended "
+        "until you verify your identity again at a counter.",
+    ),
 }
 
 
