@@ -70,6 +70,12 @@ def test_a_member_runs_reads_and_acts_on_its_work_list(
     assert set(acted_on) == set(chosen)
     (figures,) = client.get("/v1/screening/figures", headers=mine).json()
     assert (figures["member"], figures["notified"], figures["cleaned"]) == (MEMBER, 2, 0)
+    later = {"since": "2030-01-01T00:00:00+08:00"}
+    assert client.get("/v1/screening/figures", params=later, headers=mine).json() == []
+    for moment in ("0", "2024-03-01", "2024-13-01T00:00:00+08:00"):
+        answer = client.get("/v1/screening/figures", params={"until": moment}, headers=mine)
+        assert answer.status_code == 422, moment
+        assert answer.json()["field"] in ("query.until", "until"), answer.json()
     listed = client.get("/v1/screening/runs", headers=mine).json()
     assert [r["id"] for r in listed["runs"]] == [run["id"]]
     # Another member's key learns nothing of them.

@@ -18,13 +18,14 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import KEYED
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import AccessConfig, ApiActor, UnitOfWorkDep, access_config
 from fundwall.config import PolicySettings
+from fundwall.domain.errors import InvalidInput
 from fundwall.domain.screening import Check, Outcome, ScreeningAction
 from fundwall.screening.actions import action_progress, carry_out_action, request_action
 from fundwall.screening.model import MAX_TARGETS, ActionView, ItemView, RunView, TargetView
@@ -44,6 +45,21 @@ RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the run's id")]
 ActionId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the action's id")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
 Name = Annotated[str, Field(min_length=1, max_length=64)]
+ISO_MOMENT: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+Moment = Annotated[
+    str | None, Query(pattern=ISO_MOMENT, description="e.g. 2024-06-01T00:00:00+08:00")
+]
+
+
+def _moment(text: str | None, field: str) -> datetime | None:
+    """A period's end as the query gives it: ISO 8601 with its UTC offset (a number of
+    seconds is not taken for a time)."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("not a date and time, e.g. 2024-06-01T00:00:00+08:00", field) from None
 
 
 class RunIn(BaseModel):
@@ -292,13 +308,15 @@ def screening_router(policy: PolicySettings) -> APIRouter:
     def get_figures(
         actor: ApiActor,
         uow: UnitOfWorkDep,
-        since: AwareDatetime | None = None,
-        until: AwareDatetime | None = None,
+        since: Moment = None,
+        until: Moment = None,
     ) -> list[FiguresOut]:
-        """Per member (a member: its own), runs, accounts screened, found and cleaned."""
+        """Per member (a member: its own), runs, accounts screened, found and cleaned, in
+        the period from `since` until `until` (ISO 8601 with the UTC offset; either open)."""
+        period = {"since": _moment(since, "since"), "until": _moment(until, "until")}
         return [
             FiguresOut(**{name: getattr(f, name) for name in FiguresOut.model_fields})
-            for f in screening_figures(uow, actor, since=since, until=until)
+            for f in screening_figures(uow, actor, **period)
         ]
 
     return router
