@@ -122,6 +122,8 @@ def test_a_member_tiers_its_own_open_accounts_only(stocked: Uow) -> None:
             set_risk_tier(uow, POLICE, "A1", RiskTier.HIGH, POLICY, reason="police")
         with pytest.raises(Conflict, match="low risk already"):
             set_risk_tier(uow, ANALYST_A, "A1", RiskTier.LOW, POLICY, reason="again")
+        with pytest.raises(InvalidInput, match="200"):
+            set_risk_tier(uow, ANALYST_A, "A1", RiskTier.HIGH, POLICY, reason="x" * 201)
         with pytest.raises(InvalidInput, match="tier"):
             set_risk_tier(uow, ANALYST_A, "A1", "severe", POLICY, reason="?")  # type: ignore[arg-type]
         set_account_status(uow, OPERATOR, "A2", AccountStatus.CLOSED, "销户")

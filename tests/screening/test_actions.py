@@ -266,6 +266,7 @@ def test_a_member_never_acts_on_another_members_accounts(
         ({"accounts": None, "checks": ["sleepy"]}, "checks"),
         ({"accounts": None, "checks": ["punished"]}, "accounts"),
         ({"twice": True}, "accounts[1]"),
+        ({"action": "tier_high", "reason": "x" * 201}, "reason"),
     ],
 )
 def test_bad_action_input_is_refused_naming_the_field(

@@ -194,7 +194,7 @@ def test_a_card_dealers_phone_opens_restricted_in_the_medium_tier(
     tier = page[page.index('id="risk-tier"') :]
     assert '<span class="badge tier-medium">中风险</span>' in tier
     assert "<dt>设定来源</dt><dd>简易开户" in tier
-    assert "simplified opening: the ID or phone is on the shared risk list (card_dealer)" in tier
+    assert "simplified opening: shared_list" in tier
     assert "非柜面渠道每日向绑定账户以外转出不超过¥5,000.00" in tier
     assert 'id="tier-history"' in tier and "低风险 → " in tier
 

@@ -69,7 +69,7 @@ def test_an_analyst_opens_an_account_by_simplified_opening_and_sees_its_tier(
     tier = analyst.page.locator("#risk-tier")
     assert "中风险" in tier.locator("h2").inner_text()
     assert "简易开户" in tier.locator("dl.facts").inner_text()
-    assert "card_dealer" in tier.locator("dl.facts").inner_text()
+    assert "simplified opening: shared_list" in tier.locator("dl.facts").inner_text()
     assert tier.locator("#tier-history tbody tr").count() == 1
     tier.locator("select[name=tier]").select_option("high")
     tier.locator("input[name=reason]").fill("回访确认卡片已出借")

@@ -344,7 +344,9 @@ def decide_onboarding(
 
 
 def _why(findings: list[Finding]) -> str:
-    return "; ".join(f.en for f in findings if f.outcome is not Outcome.OPEN)
+    """The checks that restricted the opening, by name (the findings' words are the
+    decision's; a tier's reason stays short and in no one language)."""
+    return ", ".join(sorted({f.check for f in findings if f.outcome is not Outcome.OPEN}))
 
 
 def _class_and_tier(

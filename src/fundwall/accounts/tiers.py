@@ -20,6 +20,8 @@ service reads them at its next decision. A member sets tiers of its own accounts
 
 from __future__ import annotations
 
+from typing import Final
+
 from sqlalchemy import select
 
 from fundwall.accounts.controls import own_account
@@ -37,6 +39,16 @@ from fundwall.engine.controls.changes import stated_reason
 from fundwall.store.engine_tables import AccountTierChangeRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
+
+TIER_REASON_MAX: Final = 200
+"""A tier's reason, short enough for its measures' reasons, which add the tier's name."""
+
+
+def _reason(reason: str) -> str:
+    why = stated_reason(reason)
+    if len(why) > TIER_REASON_MAX:
+        raise InvalidInput(f"at most {TIER_REASON_MAX} characters", "reason")
+    return why
 
 
 def _source(actor: Actor, source: TierSource | None) -> TierSource:
@@ -72,7 +84,7 @@ def set_risk_tier(
     """Set the tier of one of the member's accounts with its measures; returns the change.
     Conflict when the account is closed or in that tier already."""
     tier = _tier(tier)
-    why = stated_reason(reason)
+    why = _reason(reason)
     row = own_account(uow, _member(actor), account_no)
     _settable(row, tier)
     change = write_tier(uow, actor, row, tier, why, _source(actor, source), policy)
@@ -94,7 +106,7 @@ def set_person_tier(
     """Set the tier of every open account the person holds at the member (those in that
     tier already keep it); returns the changes. NotFound when the member holds none."""
     tier = _tier(tier)
-    why = stated_reason(reason)
+    why = _reason(reason)
     member = _member(actor)
     rows = list(
         uow.session.scalars(

@@ -26,7 +26,7 @@ from fundwall.accounts.controls import restrict, set_account_status
 from fundwall.accounts.model import TierSource
 from fundwall.accounts.queries import settled_balance
 from fundwall.accounts.reports import change_account
-from fundwall.accounts.tiers import set_risk_tier
+from fundwall.accounts.tiers import TIER_REASON_MAX, set_risk_tier
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
@@ -115,6 +115,8 @@ def request_action(
     both), each pending, with the stated `reason`; carry it out with `carry_out_action`."""
     kind = _action(action)
     why = stated_reason(reason)
+    if kind in TIERS and len(why) > TIER_REASON_MAX:
+        raise InvalidInput(f"a tier's reason is at most {TIER_REASON_MAX} characters", "reason")
     _able(actor, kind)
     session = uow.session
     run = visible_run(session, actor, run_id)
