@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from fundwall.cli import app
 from fundwall.domain.errors import FundwallError
 from fundwall.domain.screening import PLANTED_CHECKS, Check
+from fundwall.screening.base import period_end
 
 runner = CliRunner()
 
@@ -43,6 +44,11 @@ def test_a_member_and_the_region_are_screened_over_the_store(
     )
     code, said = _run("screen", "--checks", "dormant,,sleepy")
     assert code == 2 and "field 'checks'" in said and "sleepy" in said
+    end = period_end(tiny).isoformat()
+    code, said = _run("screen", "--as-of", end, "--checks", "dormant", "--json")
+    assert code == 0 and json.loads(said)["as_of"] == end, said
+    code, said = _run("screen", "--as-of", "2999-01-01T00:00:00+00:00")
+    assert code == 2 and "field 'as_of'" in said and "earlier" in said
 
 
 def test_the_evaluation_prints_precision_and_recall_per_check(tiny: Path) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import KEYED
@@ -70,6 +70,9 @@ class RunIn(BaseModel):
     )
 
     checks: list[Name] | None = Field(default=None, max_length=len(Check))
+    as_of: AwareDatetime | None = Field(
+        default=None, description="screen as of this earlier moment (default: now)"
+    )
 
 
 class ActionIn(BaseModel):
@@ -229,8 +232,9 @@ def screening_router(policy: PolicySettings) -> APIRouter:
         responses=problem_responses(400, 401, 403, 422), openapi_extra=KEYED,
     )  # fmt: skip
     def post_run(body: RunIn, actor: ApiActor, uow: UnitOfWorkDep) -> RunOut:
-        """Screen the member's accounts now with the checks named (all by default)."""
-        return RunOut.of(screen_accounts(uow, actor, policy, checks=body.checks))
+        """Screen the member's accounts with the checks named (all by default), now or as of
+        an earlier moment (a later one is refused, 422)."""
+        return RunOut.of(screen_accounts(uow, actor, policy, checks=body.checks, as_of=body.as_of))
 
     @router.get(
         "/runs", response_model=RunPage, responses=problem_responses(401, 403, 422),

@@ -55,7 +55,8 @@ def screen(
         str | None,
         typer.Option(
             "--as-of",
-            help="With --evaluate: screen as of this ISO 8601 time (default: the period end).",
+            help="Screen as of this earlier ISO 8601 time (default: now; with --evaluate, the "
+            "period end).",
         ),
     ] = None,
 ) -> None:
@@ -66,18 +67,18 @@ def screen(
             raise InvalidInput("a region folder is evaluated as a whole", "member")
         _evaluate(evaluate, _checks(checks), _moment(as_of), as_json)
         return
-    if as_of is not None:
-        raise InvalidInput("a run over the store screens as of now", "as_of")
     from fundwall import bootstrap
     from fundwall.screening.runs import screen_accounts, screen_region
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         policy = platform.settings.policy
-        chosen = _checks(checks)
+        chosen, moment = _checks(checks), _moment(as_of)
         if member is None:
-            run = screen_region(uow, platform.operator, policy, checks=chosen)
+            run = screen_region(uow, platform.operator, policy, checks=chosen, as_of=moment)
         else:
-            run = screen_accounts(uow, platform.operator, policy, member=member, checks=chosen)
+            run = screen_accounts(
+                uow, platform.operator, policy, member=member, checks=chosen, as_of=moment
+            )
     if as_json:
         print(
             json.dumps(

@@ -73,10 +73,11 @@ def screen_accounts(
     *,
     member: str | None = None,
     checks: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> RunView:
-    """Screen a member's accounts with `checks` (every check by default) as of now: the
-    actor's own member's (an actor of a member names no other), or for the operator the
-    member it names."""
+    """Screen a member's accounts with `checks` (every check by default) as of `as_of` (now
+    by default; never later): the actor's own member's (an actor of a member names no
+    other), or for the operator the member it names."""
     chosen = parse_checks(checks)
     if actor.member is not None:
         if member is not None and member != actor.member:
@@ -85,18 +86,36 @@ def screen_accounts(
     if member is None:
         raise InvalidInput("name the member whose accounts to screen", "member")
     _check_member(uow.session, member)
-    return _run(uow, actor, policy, member, chosen)
+    return _run(uow, actor, policy, member, chosen, _as_of(uow, as_of))
 
 
 @use_case(Permission.SCREEN_REGION)
 def screen_region(
-    uow: UnitOfWork, actor: Actor, policy: PolicySettings, *, checks: Sequence[str] | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    policy: PolicySettings,
+    *,
+    checks: Sequence[str] | None = None,
+    as_of: datetime | None = None,
 ) -> RunView:
-    """Screen every member's accounts as the hub, in one run: each member then reads and
-    works its own part of the work list."""
+    """Screen every member's accounts as the hub, in one run, as of `as_of` (now by default):
+    each member then reads and works its own part of the work list."""
     if actor.member is not None:
         raise PermissionDenied(f"whole-region runs are the hub's ({actor.audit_id})")
-    return _run(uow, actor, policy, None, parse_checks(checks))
+    return _run(uow, actor, policy, None, parse_checks(checks), _as_of(uow, as_of))
+
+
+def _as_of(uow: UnitOfWork, as_of: datetime | None) -> datetime:
+    """The moment a run screens as of: now, or an earlier moment (a later one would call
+    accounts idle that may yet be used)."""
+    now = uow.clock.now()
+    if as_of is None:
+        return now
+    if not isinstance(as_of, datetime) or as_of.utcoffset() is None:
+        raise InvalidInput("a time with its UTC offset", "as_of")
+    if as_of > now:
+        raise InvalidInput("a run screens as of now or an earlier moment", "as_of")
+    return as_of
 
 
 def _check_member(session: Session, member: str) -> None:
@@ -113,10 +132,10 @@ def _run(
     policy: PolicySettings,
     member: str | None,
     checks: tuple[Check, ...],
+    as_of: datetime,
 ) -> RunView:
     began = time.perf_counter()
     session = uow.session
-    as_of = uow.clock.now()
     base = AccountBase.of_table(base_table(session, as_of, member), as_of)
     if member is None:
         scope = np.ones(base.count, dtype=np.bool_)
