@@ -89,6 +89,13 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
         first.stdout
     )
     assert "recycled number: alert (the payer (by ID number or phone) is on the" in first.stdout
+    # The hub screens the region as of its end; the first bank acts on its part of the work
+    # list (one action carried out, one left pending); simplified opening tried twice.
+    assert "11. account governance" in first.stdout
+    assert re.search(r"screened the region's [\d,]+ open accounts as of 2024-", first.stdout)
+    assert re.search(r"suspended .*\([1-9][\d,]* done", first.stdout)
+    assert "with their own phone: open" in first.stdout
+    assert "another person's phone: refer" in first.stdout
     entries = _count(RiskListEntryRow.id)
     assert entries > 0
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -110,5 +117,6 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "had published in an earlier run" in again.stdout
     assert "published 0 recycled numbers" in again.stdout and "on the list already" in again.stdout
     assert "¥500 to a listed mule account: block" in again.stdout
+    assert "screened in an earlier run" in again.stdout
     assert _count(RiskListEntryRow.id) == entries
     assert _count(TransactionRow.tx_id) == transfers

@@ -225,6 +225,9 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
 
     members = (member, cast.second_analyst.member)
     share(service, folder, platform, members, console.print)
+    from fundwall.cli.demo_governance import govern
+
+    govern(folder, platform, member, console.print)
 
 
 def _mule_scores(folder: Path, platform: Platform) -> None:
