@@ -95,9 +95,7 @@ def _screening_page(
     params = Params(request.query_params)
     figures = _figures(uow, actor, params)
     runs = list_runs(uow, actor, params.page())
-    ticked = (
-        chosen(typed, CHECK_BOX) if typed is not None else [check.value for check in Check]
-    )
+    ticked = chosen(typed, CHECK_BOX) if typed is not None else [check.value for check in Check]
     return page(
         request,
         "screening.html",
