@@ -437,3 +437,20 @@ def test_signed_out_the_pages_ask_to_sign_in(console: Console) -> None:
     for path in ("/screening", "/screening/runs/1", "/screening/actions/1"):
         answer = client.get(path)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_a_bad_filter_or_number_is_named_or_not_found_never_a_server_error(
+    console: Console, as_user: AsUser
+) -> None:
+    analyst = as_user("analyst1")
+    run_id = _start(analyst)
+    action_id = _act(analyst, run_id, action="notify", reason="排查", **{"check:dormant": "on"})
+    lost = analyst.get(f"/screening/actions/{action_id}?outcome=lost&page=x")
+    assert lost.status_code == 200
+    assert "<strong>结果</strong>" in lost.text and "<strong>页码</strong>" in lost.text
+    assert _outcome_count(lost.text, ScreeningOutcome.DONE) > 0  # every account, then
+    for path in ("/screening/runs/0", "/screening/runs/abc", "/screening/actions/-1"):
+        assert analyst.get(path).status_code == 400, path
+    for path in ("/screening/runs/99999", "/screening/actions/99999"):
+        assert analyst.get(path).status_code == 404, path
+    assert analyst.post_form("/screening/actions/99999/carry-out", {}).status_code == 404

@@ -45,8 +45,7 @@ from fundwall.web.state import ConsoleConfig, ConsoleDep
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(csrf_protected)]
-RunId = Annotated[int, PathParam(ge=1, le=2**62)]
-ActionId = Annotated[int, PathParam(ge=1, le=2**62)]
+RecordId = Annotated[int, PathParam(ge=1, le=2**62)]
 CHECK_BOX: Final = "check:"
 """A ticked check is the field `check:<name>` (forms keep one value per name)."""
 ACCOUNT_BOX: Final = "account:"
@@ -221,7 +220,7 @@ def _run_page(
 
 @router.get("/screening/runs/{run_id}")
 def run_page(
-    request: Request, run_id: RunId, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
+    request: Request, run_id: RecordId, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
 ) -> Response:
     """A run's counts and its work list (a member: its own accounts), of one check or of
     all, with the bulk-action form for those who may act on it."""
@@ -231,7 +230,7 @@ def run_page(
 @router.post("/screening/runs/{run_id}/actions", dependencies=CSRF)
 def act_on_run(
     request: Request,
-    run_id: RunId,
+    run_id: RecordId,
     actor: ConsoleActor,
     session: SessionDep,
     form: FormDep,
@@ -266,7 +265,7 @@ def act_on_run(
 @router.get("/screening/actions/{action_id}")
 def action_page(
     request: Request,
-    action_id: ActionId,
+    action_id: RecordId,
     actor: ConsoleActor,
     session: SessionDep,
     uow: UnitOfWorkDep,
@@ -298,7 +297,7 @@ def action_page(
 
 @router.post("/screening/actions/{action_id}/carry-out", dependencies=CSRF)
 def carry_out_again(
-    action_id: ActionId,
+    action_id: RecordId,
     actor: ConsoleActor,
     uow: UnitOfWorkDep,
     access: AccessDep,
