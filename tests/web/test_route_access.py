@@ -195,6 +195,10 @@ CONSOLE_ONBOARDING: Final = {"applicant": "flexible_worker", "id_number": "11010
 """The simplified opening form: someone new to the region, with no account to open."""
 
 
+CONSOLE_CHECKS: Final = {f"check:{check.value}": "on" for check in Check}
+"""The screening forms' ticked checks: every one."""
+
+
 def _trace_batch(records: Records) -> dict[str, Any]:
     return {"json": {key: value for key, value in CONSOLE_BATCH.items()}}
 
@@ -447,6 +451,17 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("GET", "/v1/screening/actions/{action_id}"): needs(P.VIEW_SCREENING),
     ("GET", "/v1/screening/figures"): needs(P.VIEW_SCREENING),
+    # Screening on the console: the same run and action of each member; a member starts a
+    # run of its own accounts, the hub one of the whole region.
+    ("GET", "/screening"): needs(P.VIEW_SCREENING),
+    ("POST", "/screening/runs"): needs(P.SCREEN_ACCOUNTS, data=CONSOLE_CHECKS),
+    ("POST", "/screening/region"): needs(P.SCREEN_REGION, data=CONSOLE_CHECKS),
+    ("GET", "/screening/runs/{run_id}"): needs(P.VIEW_SCREENING),
+    ("POST", "/screening/runs/{run_id}/actions"): needs(
+        P.SCREEN_ACCOUNTS, data={"action": "notify", "reason": "存量账户排查", **CONSOLE_CHECKS}
+    ),
+    ("GET", "/screening/actions/{action_id}"): needs(P.VIEW_SCREENING),
+    ("POST", "/screening/actions/{action_id}/carry-out"): needs(P.SCREEN_ACCOUNTS),
     # Phone verification: a member's investigations and publishing one of their rows (its
     # recycled number still bound, `{binding}`), re-checking a holder's phone, the hub's
     # counts. The investigations are a member's: verify_phones is held by the member roles

@@ -218,7 +218,11 @@ class FiguresOut(BaseModel):
     closed: int
 
 
-def _carry_out(config: AccessConfig, actor: Actor, action_id: int, policy: PolicySettings) -> None:
+def carry_out_detached(
+    config: AccessConfig, actor: Actor, action_id: int, policy: PolicySettings
+) -> None:
+    """Carry out the action in a unit of work of its own: a background task's, after the
+    request's has closed (the API's and the console's)."""
     with UnitOfWork(config.database, clock=config.clock) as uow:
         carry_out_action(uow, actor, action_id, policy)
 
@@ -288,7 +292,7 @@ def screening_router(policy: PolicySettings) -> APIRouter:
             uow, actor, run_id, body.action, reason=body.reason, accounts=body.accounts,
             checks=body.checks,
         )  # fmt: skip
-        background.add_task(_carry_out, access_config(request), actor, view.id, policy)
+        background.add_task(carry_out_detached, access_config(request), actor, view.id, policy)
         return ActionOut.of(view)
 
     @router.get(

@@ -81,10 +81,11 @@ def _action(value: object) -> ScreeningAction:
         raise InvalidInput(f"one of {names}", "action") from None
 
 
-def _able(actor: Actor, action: ScreeningAction) -> None:
+def require_able(actor: Actor, action: ScreeningAction) -> None:
     """PermissionDenied unless the actor may change accounts as `action` does: restrict
     with restrict_accounts; set a status with restrict_accounts, or as a member's system
-    reporting it (report_accounts); set a tier with set_risk_tiers."""
+    reporting it (report_accounts); set a tier with set_risk_tiers. The console asks it to
+    offer only the actions the actor may take."""
     if action in TIERS:
         actor.require(Permission.SET_RISK_TIERS)
         if actor.member is None:
@@ -117,7 +118,7 @@ def request_action(
     why = stated_reason(reason)
     if kind in TIERS and len(why) > TIER_REASON_MAX:
         raise InvalidInput(f"a tier's reason is at most {TIER_REASON_MAX} characters", "reason")
-    _able(actor, kind)
+    require_able(actor, kind)
     session = uow.session
     run = visible_run(session, actor, run_id)
     if accounts is None and checks is None:
@@ -207,7 +208,7 @@ def carry_out_action(
     session = uow.session
     row = visible_action(session, actor, action_id)
     kind = ScreeningAction(row.action)
-    _able(actor, kind)
+    require_able(actor, kind)
     total = session.scalar(select(func.count()).where(ScreeningTargetRow.action_id == row.id)) or 0
     pending = list(
         session.scalars(

@@ -28,6 +28,8 @@ from fundwall.domain.accounts import AccountClass, AccountStatus, OpeningChannel
 from fundwall.domain.decisions import Action
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
+from fundwall.domain.screening import Check, ScreeningAction
+from fundwall.domain.screening import Outcome as ScreeningOutcome
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
@@ -270,6 +272,31 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "retracted": N_("Retracted"),
     },
     EventKind: {"published": N_("Publication"), "retracted": N_("Retraction")},
+    # In Chinese, the words of `fundwall.domain.screening.CHECK_WORDS` and `ACTION_WORDS`
+    # (tests/web/test_web_screening.py holds them equal).
+    Check: {
+        "dormant": N_("Long-dormant account"),
+        "new_idle": N_("New account unused for six months"),
+        "many_accounts": N_("One person, many accounts"),
+        "batch_opened": N_("Opened in a batch"),
+        "punished": N_("Holder under joint punishment"),
+        "shared_phone": N_("One phone, several people"),
+    },
+    ScreeningAction: {
+        "notify": N_("Notify the holder"),
+        "restrict": N_("Restrict non-counter business"),
+        "suspend_non_counter": N_("Suspend non-counter business"),
+        "mark_dormant": N_("Mark dormant"),
+        "close": N_("Close the account"),
+        "tier_medium": N_("Set the risk tier to medium"),
+        "tier_high": N_("Set the risk tier to high"),
+    },
+    ScreeningOutcome: {
+        "pending": N_("Pending"),
+        "done": N_("Done"),
+        "refused": N_("Refused"),
+        "failed": N_("Failed"),
+    },
 }
 """Words for each code, by enum class: different enums share values ("online" is a
 channel and an opening channel) with different words."""

@@ -35,6 +35,8 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.police import ClueStatus, OrderEventKind, OrderKind, OrderStatus
+from fundwall.domain.screening import Check, ScreeningAction
+from fundwall.domain.screening import Outcome as ScreeningOutcome
 from fundwall.domain.transactions import Channel, TransactionKind
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.model_registry import ModelState
@@ -50,6 +52,7 @@ NAVIGATION: Final = (
     ("/", N_("Overview"), Permission.VIEW_OVERVIEW),
     ("/transactions", N_("Transactions"), Permission.VIEW_CUSTOMER_DATA),
     ("/onboarding", N_("Simplified opening"), Permission.ONBOARD_CUSTOMERS),
+    ("/screening", N_("Account screening"), Permission.VIEW_SCREENING),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
@@ -107,9 +110,13 @@ _KINDS: Final[dict[str, type[StrEnum]]] = {
         Evidence,
         EntryStatus,
         EventKind,
+        Check,
+        ScreeningAction,
     )
 }
-_KINDS["OnboardingOutcome"] = OnboardingOutcome  # the cases' Outcome has the name already
+# The cases' Outcome has the name already.
+_KINDS["OnboardingOutcome"] = OnboardingOutcome
+_KINDS["ScreeningOutcome"] = ScreeningOutcome
 
 environment = Environment(
     loader=PackageLoader("fundwall.web", "templates"),
