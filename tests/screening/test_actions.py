@@ -314,3 +314,30 @@ def test_the_figures_count_accounts_screened_found_and_cleaned_per_member(
     assert len(everyone) == len(region.by_member) and later == []
     assert sum(f.found for f in everyone) == region.items
     assert Check.SHARED_PHONE in figures.by_check
+
+
+def test_two_carriers_at_once_act_on_each_account_once(loaded: Platform) -> None:
+    """The console's button pressed while the background carrier runs: every account is
+    claimed by one of them, one notice each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = run_of(loaded, admin(MEMBER), ["shared_phone"])
+    with loaded.unit_of_work() as uow:
+        chosen = [item.account_no for item in items_of(uow, admin(MEMBER), run.id)[:12]]
+        view = request_action(uow, admin(MEMBER), run.id, "notify", reason="存量账户排查",
+                              accounts=chosen)  # fmt: skip
+
+    def carry(_: int) -> None:
+        with loaded.unit_of_work() as uow:
+            carry_out_action(uow, admin(MEMBER), view.id, loaded.settings.policy)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(carry, range(2)))
+    with loaded.unit_of_work() as uow:
+        noticed = uow.session.scalars(
+            select(HolderNoticeRow.account_no).where(HolderNoticeRow.account_no.in_(chosen))
+        ).all()
+    assert sorted(noticed) == sorted(chosen)
+    assert {outcome for outcome, _ in outcomes(loaded, admin(MEMBER), view.id).values()} == {
+        Outcome.DONE
+    }

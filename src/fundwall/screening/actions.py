@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.controls import restrict, set_account_status
@@ -249,12 +249,21 @@ def _carry(
     target_id: int,
 ) -> None:
     session = uow.session
-    target = session.scalars(
-        select(ScreeningTargetRow).where(ScreeningTargetRow.id == target_id).with_for_update()
-    ).one()
-    if target.outcome != Outcome.PENDING.value:
+    # Claim the account by writing to it first: the write lock (a row lock on PostgreSQL, the
+    # database's on SQLite) makes a second carrier wait, then find it no longer pending.
+    claimed = session.execute(
+        update(ScreeningTargetRow)
+        .where(
+            ScreeningTargetRow.id == target_id,
+            ScreeningTargetRow.outcome == Outcome.PENDING.value,
+        )
+        .values(outcome=Outcome.PENDING.value)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         uow.rollback()  # carried out meanwhile by another process
         return
+    target = session.get_one(ScreeningTargetRow, target_id)
     now = uow.clock.now()
     account = session.get(AccountRow, target.account_no)
     refusal = _refusal(uow, kind, account, now)
