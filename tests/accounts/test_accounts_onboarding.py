@@ -197,6 +197,7 @@ def test_bad_input_names_its_field_and_records_nothing(
         (Application(Applicant.FLEXIBLE_WORKER, id_number, "周", "02512345678"), "phone"),
         (Application(Applicant.FLEXIBLE_WORKER, id_number, " ", phone), "name"),
         (Application(Applicant.MICRO_FIRM, FIRM_CODE, "店", phone), "representative_id"),
+        (Application("student", id_number, "周", phone), "applicant"),  # type: ignore[arg-type]
         (Application(Applicant.FLEXIBLE_WORKER, id_number, "周", phone, account_no="12"),
          "account_no"),
     ]  # fmt: skip

@@ -253,7 +253,10 @@ def decide_onboarding(
     decided); one transaction. Bad input is refused naming the field, nothing recorded; a
     registry that does not answer refuses the decision (RegistryUnavailable)."""
     member = _member(actor)
-    applicant = Applicant(application.applicant)
+    try:
+        applicant = Applicant(application.applicant)
+    except ValueError:
+        raise InvalidInput("flexible_worker or micro_firm", "applicant") from None
     now = uow.clock.now()
     today = (now + timedelta(hours=8)).date()
     who = _parse(application, today)

@@ -81,23 +81,29 @@ def _action(value: object) -> ScreeningAction:
         raise InvalidInput(f"one of {names}", "action") from None
 
 
-def require_able(actor: Actor, action: ScreeningAction) -> None:
-    """PermissionDenied unless the actor may change accounts as `action` does: restrict
-    with restrict_accounts; set a status with restrict_accounts, or as a member's system
-    reporting it (report_accounts); set a tier with set_risk_tiers. The console asks it to
-    offer only the actions the actor may take."""
+def refusal_of(
+    action: ScreeningAction, can: Callable[[Permission], bool], of_member: bool
+) -> str | None:
+    """Why an actor (its permissions `can`, whether it acts for a member) may not change
+    accounts as `action` does, None when it may: restrict with restrict_accounts; set a
+    status with restrict_accounts, or as a member's system reporting it (report_accounts);
+    set a tier with set_risk_tiers, for a member. The console asks it to offer only the
+    actions the actor may take."""
     if action in TIERS:
-        actor.require(Permission.SET_RISK_TIERS)
-        if actor.member is None:
-            raise PermissionDenied(
-                f"a risk tier is set by the member holding the account ({actor})"
-            )
-        return
-    if action is ScreeningAction.NOTIFY or actor.can(Permission.RESTRICT_ACCOUNTS):
-        return
-    if action in STATUSES and actor.member is not None and actor.can(Permission.REPORT_ACCOUNTS):
-        return
-    raise PermissionDenied(f"{Permission.RESTRICT_ACCOUNTS.value} (role {actor.role.value})")
+        if not can(Permission.SET_RISK_TIERS):
+            return f"not allowed: {Permission.SET_RISK_TIERS.value}"
+        return None if of_member else "a risk tier is set by the member holding the account"
+    if action is ScreeningAction.NOTIFY or can(Permission.RESTRICT_ACCOUNTS):
+        return None
+    if action in STATUSES and of_member and can(Permission.REPORT_ACCOUNTS):
+        return None
+    return f"not allowed: {Permission.RESTRICT_ACCOUNTS.value}"
+
+
+def _able(actor: Actor, action: ScreeningAction) -> None:
+    refused = refusal_of(action, actor.can, actor.member is not None)
+    if refused is not None:
+        raise PermissionDenied(f"{refused} ({actor.audit_id})")
 
 
 @use_case(Permission.SCREEN_ACCOUNTS)
@@ -118,7 +124,7 @@ def request_action(
     why = stated_reason(reason)
     if kind in TIERS and len(why) > TIER_REASON_MAX:
         raise InvalidInput(f"a tier's reason is at most {TIER_REASON_MAX} characters", "reason")
-    require_able(actor, kind)
+    _able(actor, kind)
     session = uow.session
     run = visible_run(session, actor, run_id)
     if accounts is None and checks is None:
@@ -208,7 +214,7 @@ def carry_out_action(
     session = uow.session
     row = visible_action(session, actor, action_id)
     kind = ScreeningAction(row.action)
-    require_able(actor, kind)
+    _able(actor, kind)
     total = session.scalar(select(func.count()).where(ScreeningTargetRow.action_id == row.id)) or 0
     pending = list(
         session.scalars(

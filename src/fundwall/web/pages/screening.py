@@ -26,7 +26,7 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.sessions import ActiveSession
 from fundwall.domain.errors import InvalidInput, PermissionDenied
 from fundwall.domain.screening import Check, Outcome, ScreeningAction
-from fundwall.screening.actions import action_progress, request_action, require_able
+from fundwall.screening.actions import action_progress, refusal_of, request_action
 from fundwall.screening.model import MemberFigures
 from fundwall.screening.runs import (
     list_runs,
@@ -62,11 +62,7 @@ def _refused_status(error: InvalidInput | PermissionDenied) -> HTTPStatus:
 
 def _able(actor: Actor, action: ScreeningAction) -> bool:
     """Whether the actor may carry out `action` (the use case's own rule)."""
-    try:
-        require_able(actor, action)
-    except PermissionDenied:
-        return False
-    return True
+    return refusal_of(action, actor.can, actor.member is not None) is None
 
 
 def _figures(uow: UnitOfWork, actor: Actor, params: Params) -> list[MemberFigures]:
@@ -309,6 +305,8 @@ def carry_out_again(
     not take, a 403 (both said here, before the background starts)."""
     actor.require(Permission.SCREEN_ACCOUNTS)
     view = action_progress(uow, actor, action_id)
-    require_able(actor, view.action)
+    refused = refusal_of(view.action, actor.can, actor.member is not None)
+    if refused is not None:  # said now: the background's use case would refuse it unheard
+        raise PermissionDenied(refused)
     background.add_task(carry_out_detached, access, actor, view.id, config.policy)
     return RedirectResponse(f"/screening/actions/{view.id}", status_code=HTTPStatus.SEE_OTHER)
