@@ -11,9 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from fundwall.config import PolicySettings
 from fundwall.domain.screening import Check
 from fundwall.region import write_chunks, write_table
-from fundwall.sim.accounts import NO_TIME, Accounts
+from fundwall.sim.accounts import CLASS_I, NO_TIME, Accounts
 from fundwall.sim.fraud import Fraud
 from fundwall.sim.ledger import Settled
 from fundwall.sim.mules import SOURCES
@@ -96,17 +97,24 @@ def _screening(
 ) -> dict[str, Any]:
     """The planted accounts each screening check should find at the end of the period, from
     what was drawn (no draw of its own): long-dormant accounts no one used in the period,
-    accounts opened in a batch, every account of a card dealer (one person's accounts at
-    many banks), every account of a person whose declared phone others declare too."""
+    accounts opened in a batch, every account of a person given more Class I accounts than
+    the default policy allows in the region (card dealers, and the customers drawn to hold
+    accounts at many banks: 一人多户 is a review, not a verdict of fraud), every account of a
+    person whose declared phone others declare too."""
     used = np.zeros(accounts.count, dtype=bool)
     used[c["payer"][c["payer"] >= 0]] = True
     used[c["payee"][c["kind"] == DEPOSIT]] = True
     dealers = np.unique(accounts.party[accounts.dealer])
+    class_i = np.bincount(accounts.party[accounts.cls == CLASS_I])
+    over = np.flatnonzero(class_i > PolicySettings().max_class_i_accounts_in_region)
+    many = np.flatnonzero(np.isin(accounts.party, over))
+    of_dealer = np.isin(accounts.party[many], dealers)
     sharing = np.flatnonzero(registry.issue == SHARED)
     planted = [
         (Check.DORMANT, "dormant", np.sort(accounts.dormant[~used[accounts.dormant]])),
         (Check.BATCH_OPENED, "batch", np.sort(accounts.batch)),
-        (Check.MANY_ACCOUNTS, "dealer", np.flatnonzero(np.isin(accounts.party, dealers))),
+        (Check.MANY_ACCOUNTS, "dealer", many[of_dealer]),
+        (Check.MANY_ACCOUNTS, "many_accounts", many[~of_dealer]),
         (Check.SHARED_PHONE, "shared_phone", np.flatnonzero(np.isin(accounts.party, sharing))),
     ]
     rows = np.concatenate([found for _, _, found in planted]).astype(np.int64)
