@@ -268,6 +268,22 @@ class OrderSettings(BaseModel):
     query_max_transactions: int = Field(default=1_000, ge=1, le=10_000)
 
 
+class ScreeningSettings(BaseModel):
+    """When `fundwall serve` screens the whole region by itself (存量账户排查 on a schedule).
+
+    `region_every_days`: a whole-region run (every check, as the hub's operator) is due when
+    the newest one is this many days old, or there is none; 0 turns the schedule off. Monthly
+    by default: the campaigns the seed reports were monthly and quarterly, and a run over a
+    city's accounts takes seconds (docs/accounts.md). `check_seconds`: how often the server
+    looks whether one is due (one indexed read).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region_every_days: int = Field(default=30, ge=0, le=366)
+    check_seconds: int = Field(default=HOUR, ge=60, le=24 * HOUR)
+
+
 class ModelSettings(BaseModel):
     """How the learned models' results are kept current.
 
@@ -492,6 +508,7 @@ class Settings(BaseSettings):
     cases: CaseSettings = CaseSettings()
     orders: OrderSettings = OrderSettings()
     models: ModelSettings = ModelSettings()
+    screening: ScreeningSettings = ScreeningSettings()
     phones: PhoneSettings = PhoneSettings()
 
     @field_validator("data_dir")

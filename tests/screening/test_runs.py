@@ -171,3 +171,24 @@ def test_a_holder_on_the_punishment_list_is_found_at_each_bank(
     held = {row["account_no"] for row in accounts if row["party_id"] == party}
     assert found == held and len({bank_of[number] for number in held}) >= 6
     assert run.checks == (Check.PUNISHED,) and run.found == {Check.PUNISHED: len(held)}
+
+
+def test_the_schedule_screens_the_region_when_its_newest_run_is_old_enough(
+    loaded: Platform,
+) -> None:
+    from fundwall.cli.serve import ScreeningSchedule
+    from fundwall.clock import FixedClock
+    from fundwall.screening.runs import screen_region_if_due
+
+    clock = loaded.clock
+    assert isinstance(clock, FixedClock)
+    month = timedelta(days=30)
+    schedule = ScreeningSchedule(loaded, 3600, 30)
+    first = schedule.sweep()  # none yet: due
+    assert first is not None and first.member is None and first.items > 0
+    assert schedule.sweep() is None  # just ran
+    with loaded.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        screen_region_if_due(uow, analyst("302"), loaded.settings.policy, month)
+    clock.advance(month)
+    again = schedule.sweep()
+    assert again is not None and again.id > first.id

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from fundwall.bootstrap import Platform
     from fundwall.models.scores import ScoreRun
+    from fundwall.screening.model import RunView
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -141,6 +142,33 @@ class ScoreRefresh(Periodic):
         return run
 
 
+class ScreeningSchedule(Periodic):
+    """The scheduled screening: every `interval` seconds it looks whether a whole-region run
+    is due (`fundwall.screening.runs.screen_region_if_due`, as the operator): when the newest
+    one is `every_days` old or there is none."""
+
+    def __init__(self, platform: Platform, interval: float, every_days: int) -> None:
+        super().__init__("screening", platform, interval)
+        self.every = timedelta(days=every_days)
+
+    def sweep(self) -> RunView | None:
+        """Screen the region if due; the run, or None when not due or it failed (printed):
+        the next check tries again."""
+        from fundwall.screening.runs import screen_region_if_due
+
+        try:
+            with self.platform.unit_of_work() as uow:
+                run = screen_region_if_due(
+                    uow, self.platform.operator, self.platform.settings.policy, self.every
+                )
+        except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad sweep
+            console.print(f"[red]scheduled screening failed, retrying later:[/] {error}")
+            return None
+        if run is not None:
+            console.print(f"screened the region: run {run.id}, {run.items:,} on the work list")
+        return run
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
@@ -165,6 +193,8 @@ def serve(
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
         models = platform.settings.models
         refresh = ScoreRefresh(platform, models.score_check_seconds, models.score_refresh_seconds)
+        screening = platform.settings.screening
+        schedule = ScreeningSchedule(platform, screening.check_seconds, screening.region_every_days)
         try:
             app = platform.app(service, accounts=region is None)
             source = region if region is not None else display_url(platform.settings.database_url)
@@ -173,8 +203,11 @@ def serve(
             if region is None:  # orders and scores live in the store; a region folder has none
                 expiry.start()
                 refresh.start()
+                if screening.region_every_days:
+                    schedule.start()
             run_server(app, host, port)
         finally:
+            schedule.stop()
             refresh.stop()
             expiry.stop()
             service.close()

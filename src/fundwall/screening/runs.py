@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -103,6 +103,20 @@ def screen_region(
     if actor.member is not None:
         raise PermissionDenied(f"whole-region runs are the hub's ({actor.audit_id})")
     return _run(uow, actor, policy, None, parse_checks(checks), _as_of(uow, as_of))
+
+
+@use_case(Permission.SCREEN_REGION)
+def screen_region_if_due(
+    uow: UnitOfWork, actor: Actor, policy: PolicySettings, every: timedelta
+) -> RunView | None:
+    """The hub's scheduled run: screen the whole region with every check when the newest
+    whole-region run started `every` ago or earlier, or there is none; None when not due."""
+    newest = uow.session.scalar(
+        select(func.max(ScreeningRunRow.started_at)).where(ScreeningRunRow.member.is_(None))
+    )
+    if newest is not None and uow.clock.now() - newest < every:
+        return None
+    return screen_region(uow, actor, policy)
 
 
 def _as_of(uow: UnitOfWork, as_of: datetime | None) -> datetime:
