@@ -91,6 +91,11 @@ class PolicySettings(BaseModel):
     # Risk tiers (风险等级): a medium-risk account pays out at most this a day outside a
     # counter; a high-risk one pays only at a counter, after identity is checked again.
     medium_tier_outflow_daily_cap_fen: PositiveInt = 5_000 * YUAN
+    # The tier an account's mule score (the accounts champion's action for it) leads to: its
+    # intercepting action (delay) puts the account in the medium tier, its blocking one in the
+    # high tier; None leaves that tier to people. The model never lowers a tier it did not set.
+    model_medium_tier_action: Literal["alert", "delay", "block"] | None = "delay"
+    model_high_tier_action: Literal["alert", "delay", "block"] | None = "block"
 
     # Simplified account opening (简易开户): who is referred to a counter or opened restricted.
     onboarding_min_age: PositiveInt = 16

@@ -132,7 +132,9 @@ class ScoreRefresh(Periodic):
 
         try:
             with self.platform.unit_of_work() as uow:
-                run = refresh_if_due(uow, self.platform.operator, self.max_age)
+                run = refresh_if_due(
+                    uow, self.platform.operator, self.max_age, self.platform.settings.policy
+                )
         except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad sweep
             if str(error) != self.failure:
                 console.print(f"[red]mule score refresh failed, retrying later:[/] {error}")
