@@ -38,6 +38,7 @@ WORKFLOWS: Final = (
     "members",
     "models",
     "monitoring",
+    "outreach",
     "phones",
     "police",
     "rulepacks",

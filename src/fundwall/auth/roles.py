@@ -107,6 +107,14 @@ class Permission(StrEnum):
     SET_RISK_TIERS = "set_risk_tiers"
     """Set the risk tier (风险等级) of the member's accounts, with the measures that go with
     it (a daily outflow cap, a non-counter suspension until identity is checked again)."""
+    WORK_DISSUASION = "work_dissuasion"
+    """The member's dissuasion tasks (预警劝阻): the queue, claiming a task, recording the
+    call's outcome, cancelling the warned payment the payer gave up."""
+    RUN_CAMPAIGNS = "run_campaigns"
+    """The member's publicity (反诈宣传): its own SMS templates, campaigns to segments of its
+    customers and their delivery figures, and its on-site and online events."""
+    RECORD_OPT_OUTS = "record_opt_outs"
+    """Record that a phone's holder wants no more campaign messages (退订)."""
 
 
 class Role(StrEnum):
@@ -189,6 +197,9 @@ _ANALYST: Final = frozenset(
         Permission.SCREEN_ACCOUNTS,
         Permission.SET_RISK_TIERS,
         Permission.ONBOARD_CUSTOMERS,
+        Permission.WORK_DISSUASION,
+        Permission.RUN_CAMPAIGNS,
+        Permission.RECORD_OPT_OUTS,
     }
 )
 _POLICE: Final = frozenset(
@@ -242,6 +253,9 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.SCREEN_ACCOUNTS,
                 Permission.SET_RISK_TIERS,
                 Permission.ONBOARD_CUSTOMERS,
+                Permission.WORK_DISSUASION,
+                Permission.RUN_CAMPAIGNS,
+                Permission.RECORD_OPT_OUTS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,
