@@ -244,6 +244,33 @@ class CaseSettings(BaseModel):
         return hours
 
 
+AppealMediaType = Literal["application/pdf", "image/png", "image/jpeg"]
+"""The kinds of file a person may send with an appeal (checked by their content)."""
+
+
+class AppealSettings(BaseModel):
+    """Appeals (异议申诉, docs/public.md): what a person may send with one.
+
+    The deadlines are policy (`policy.appeal_decide_working_days`). A reason is at most
+    `reason_max_chars` (1,000: a page of Chinese, more than any appeal form's box), an answer
+    or an opinion at most `answer_max_chars` (1,000, the same page). At most
+    `evidence_max_files` files (5: an ID card's two sides, a pay slip, a contract, a
+    statement), each at most `evidence_max_bytes` (5 MiB: a phone's photo or a scanned page,
+    half a case's limit because anyone may send them), PDF, PNG or JPEG, each checked by its
+    content; a spreadsheet is no appeal's proof a person photographs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason_max_chars: int = Field(default=1_000, ge=50, le=10_000)
+    answer_max_chars: int = Field(default=1_000, ge=50, le=10_000)
+    evidence_max_files: int = Field(default=5, ge=0, le=20)
+    evidence_max_bytes: int = Field(default=5 * MIB, ge=1024, le=20 * MIB)
+    evidence_media_types: tuple[AppealMediaType, ...] = Field(
+        default=("application/pdf", "image/png", "image/jpeg"), min_length=1
+    )
+
+
 class OrderSettings(BaseModel):
     """How the police orders' timers are kept (the legal periods themselves are `policy`).
 
@@ -510,6 +537,7 @@ class Settings(BaseSettings):
     models: ModelSettings = ModelSettings()
     screening: ScreeningSettings = ScreeningSettings()
     phones: PhoneSettings = PhoneSettings()
+    appeals: AppealSettings = AppealSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -666,7 +666,8 @@ def test_every_route_is_in_the_table(served: Console) -> None:
 def test_the_principals_cover_every_role_and_both_members(region: Region) -> None:
     every = principals(region).values()
     # The operator runs commands on the server; it has no sign-in and no API key, so no route.
-    assert {p.role for p in every} == {*Role, None} - {Role.OPERATOR}
+    # A person (public) signs in to the portal only, never to the console or the API.
+    assert {p.role for p in every} == {*Role, None} - {Role.OPERATOR, Role.PUBLIC}
     for role in (Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM):
         members = {p.member for p in every if p.role is role}
         assert members == {region.first_bank, region.second_bank}, role
