@@ -39,6 +39,7 @@ WORKFLOWS: Final = (
     "members",
     "models",
     "monitoring",
+    "outreach",
     "phones",
     "police",
     "rulepacks",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from fundwall.auth.passwords import Passwords
     from fundwall.crypto import Keyring
     from fundwall.engine.service import DecisionService
+    from fundwall.outreach.gateway import SmsGateway
     from fundwall.phones.registry import TelecomRegistry
     from fundwall.store.audit_seal import AuditSeal
     from fundwall.store.uow import UnitOfWork
@@ -74,6 +75,13 @@ class Platform:
         return configured_registry(self.settings.phones, self.database, self.keyring, self.clock)
 
     @cached_property
+    def sms_gateway(self) -> SmsGateway:
+        """The SMS gateway the outbox sends through (`outreach.gateway`)."""
+        from fundwall.outreach.gateway import configured_gateway
+
+        return configured_gateway(self.settings.outreach)
+
+    @cached_property
     def access(self) -> AccessConfig:
         """Access control over the database's users, sessions and API keys, with the
         deployment's sign-in and session settings; one key cache and sign-in throttle."""
@@ -88,16 +96,20 @@ class Platform:
             policy=SessionPolicy.of(security),
             addresses=AddressThrottle.of(security),
             clock=self.clock,
+            keyring=self.keyring,
         )
 
     def unit_of_work(
         self, *, audit_seal: AuditSeal | None = None, clock: Clock | None = None
     ) -> UnitOfWork:
         """A new unit of work over the database, on the platform's clock unless `clock` is
-        given (`audit_seal`: the audit key and checkpoint file, by default the deployment's)."""
+        given (`audit_seal`: the audit key and checkpoint file, by default the deployment's),
+        with the platform's keyring."""
         from fundwall.store.uow import UnitOfWork
 
-        return UnitOfWork(self.database, clock=clock or self.clock, audit_seal=audit_seal)
+        return UnitOfWork(
+            self.database, clock=clock or self.clock, audit_seal=audit_seal, keyring=self.keyring
+        )
 
     def decision_service(
         self, *, region: Path | None = None, snapshot_every: int | None = None

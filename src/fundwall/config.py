@@ -91,6 +91,11 @@ class PolicySettings(BaseModel):
     # Risk tiers (风险等级): a medium-risk account pays out at most this a day outside a
     # counter; a high-risk one pays only at a counter, after identity is checked again.
     medium_tier_outflow_daily_cap_fen: PositiveInt = 5_000 * YUAN
+    # The tier an account's mule score (the accounts champion's action for it) leads to: its
+    # intercepting action (delay) puts the account in the medium tier, its blocking one in the
+    # high tier; None leaves that tier to people. The model never lowers a tier it did not set.
+    model_medium_tier_action: Literal["alert", "delay", "block"] | None = "delay"
+    model_high_tier_action: Literal["alert", "delay", "block"] | None = "block"
 
     # Simplified account opening (简易开户): who is referred to a counter or opened restricted.
     onboarding_min_age: PositiveInt = 16
@@ -515,6 +520,69 @@ class PhoneSettings(BaseModel):
         return self
 
 
+class OutreachSettings(BaseModel):
+    """The SMS outbox, dissuasion calls and campaigns (预警劝阻, 反诈宣传; docs/outreach.md).
+
+    `gateway` selects where messages go: `local` (delivered inside Fundwall, read back by
+    `fundwall.outreach.delivered_to`: the demo's and the tests' handset) or `http` (an SMS
+    provider's API at `http_url` with the bearer token `http_token`). An HTTP call waits at
+    most `http_timeout_seconds` and is tried again `http_retries` times after a timeout, a
+    network failure or a 5xx (waiting 0.2 s, then twice as long each time); a message the
+    provider did not take is tried again by later rounds, `max_attempts` rounds in all
+    (waiting a minute, then twice as long each round), then failed.
+
+    `dispatch_seconds`: how often `fundwall serve` sends what is queued (a second: a one-time
+    code or a warning must arrive while the person is still at the screen);
+    `dispatch_batch`: at most this many messages a round.
+
+    Rate limits: one phone gets at most `phone_per_hour` messages queued in a rolling hour.
+    Beyond it a one-time code is refused when asked for (nobody can flood a phone with
+    codes) and a campaign message is not sent (`limited`, counted); restriction notices,
+    appeal answers and dissuasion warnings always go. A member's messages go out at most
+    `member_per_minute` a rolling minute, the rest waiting for the next rounds, so one
+    member's campaign never holds up another member's warnings.
+
+    `max_segments`: the longest message, in SMS segments (70 Chinese characters in one
+    segment, 67 a segment when split; the signature counts). Four segments hold the
+    restriction notice with a reason of about 150 characters and the portal's address; a
+    longer text is refused naming the variable that made it long. `signature`: the
+    sender's signature (短信签名) that carriers require before every message.
+
+    `call_within_minutes`: a warned payer is called within this many minutes of the
+    warning (the dissuasion task's deadline): a scam victim transfers again within the
+    hour, so a call after it comes too late. `segment_days` and `new_account_days`: the
+    campaigns' segments (people who paid a new payee in the last 7 days, holders of accounts
+    opened in the last 31 days); `elderly_age`: customers over this age (60).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gateway: Literal["local", "http"] = "local"
+    http_url: str | None = None
+    http_token: SecretStr | None = None
+    http_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    http_retries: int = Field(default=2, ge=0, le=5)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    dispatch_seconds: float = Field(default=1.0, ge=0.2, le=MINUTE)
+    dispatch_batch: int = Field(default=500, ge=1, le=10_000)
+    phone_per_hour: int = Field(default=5, ge=1, le=100)
+    member_per_minute: int = Field(default=600, ge=1, le=100_000)
+    max_segments: int = Field(default=4, ge=1, le=10)
+    signature: str = Field(default="金融反诈", min_length=2, max_length=12)
+    call_within_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    segment_days: int = Field(default=7, ge=1, le=366)
+    new_account_days: int = Field(default=31, ge=1, le=366)
+    elderly_age: int = Field(default=60, ge=18, le=120)
+
+    @model_validator(mode="after")
+    def _http_needs_a_url(self) -> Self:
+        if self.gateway == "http":
+            url = self.http_url or ""
+            if not url.startswith(("https://", "http://")):
+                raise ValueError("gateway = http needs http_url, an http:// or https:// URL")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything a deployment configures. Build with `load_settings` or `get_settings`."""
 
@@ -538,6 +606,7 @@ class Settings(BaseSettings):
     screening: ScreeningSettings = ScreeningSettings()
     phones: PhoneSettings = PhoneSettings()
     appeals: AppealSettings = AppealSettings()
+    outreach: OutreachSettings = OutreachSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -17,8 +17,8 @@ from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.accounts import NEVER
 from fundwall.engine.models.artifact import Model, Target, write_model
-from fundwall.models.account_experiment import mules_before
 from fundwall.models.account_features import AccountInputs, account_features
+from fundwall.models.account_protocol import mules_before
 from fundwall.models.score_backtest import US_PER_HOUR, refreshed_flags
 from fundwall.models.scores import model_matrix, probabilities_of
 from fundwall.models.training import train_region

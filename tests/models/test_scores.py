@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from fundwall import bootstrap
+from fundwall.accounts.model import TierSource, model_tier
+from fundwall.accounts.tiers import set_risk_tier
 from fundwall.auth import Passwords
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
@@ -26,7 +28,8 @@ from fundwall.cases.scoring import open_score_cases
 from fundwall.cli import app
 from fundwall.cli.serve import ScoreRefresh
 from fundwall.clock import FixedClock
-from fundwall.config import load_settings
+from fundwall.config import PolicySettings, load_settings
+from fundwall.domain.accounts import AccountStatus, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import NotFound, PermissionDenied
 from fundwall.domain.identity.account_number import mask_account
@@ -45,6 +48,7 @@ from fundwall.models.scores import (
 from fundwall.sharing.risk_list import list_risk
 from fundwall.sim.load import load_region
 from fundwall.store import UnitOfWork
+from fundwall.store.engine_tables import AccountRestrictionRow, AccountTierChangeRow
 from fundwall.store.migrate import upgrade
 from fundwall.store.model_tables import AccountScoreRow, ScoreRunRow
 from fundwall.store.police_tables import CaseAccountRow, CaseRow
@@ -53,6 +57,7 @@ from fundwall.store.tables import AccountRow, LoginEventRow, TransactionRow
 from .factory import make_model
 
 NOW = datetime(2024, 3, 18, 2, 0, tzinfo=UTC)
+POLICY = PolicySettings()
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +114,7 @@ def _analyst(bank: str) -> Actor:
 
 def test_refresh_scores_every_account_and_explains_only_the_flagged(store: Platform) -> None:
     with store.unit_of_work() as uow:
-        run = refresh_account_scores(uow, store.operator)
+        run = refresh_account_scores(uow, store.operator, POLICY)
         accounts = uow.session.scalar(select(func.count()).select_from(AccountRow))
     rows = _scores(store)
     assert run.accounts == len(rows) == accounts
@@ -130,7 +135,7 @@ def test_refresh_scores_every_account_and_explains_only_the_flagged(store: Platf
 
 def test_flagged_accounts_become_cases_once(store: Platform) -> None:
     with store.unit_of_work() as uow:
-        first = refresh_account_scores(uow, store.operator)
+        first = refresh_account_scores(uow, store.operator, POLICY)
     assert first.cases
     with store.unit_of_work() as uow:
         cases = uow.session.execute(
@@ -155,7 +160,7 @@ def test_flagged_accounts_become_cases_once(store: Platform) -> None:
         assert {flagged[a] for a in mine} == {case.member_code}
         assert case.opened_by == f"system:mule-score@{case.member_code}"
     with store.unit_of_work() as uow:
-        second = refresh_account_scores(uow, store.operator)
+        second = refresh_account_scores(uow, store.operator, POLICY)
     assert second.cases == ()
     assert second.actions == first.actions
 
@@ -175,7 +180,7 @@ def test_accounts_on_the_risk_list_are_the_known_fraud(store: Platform) -> None:
             bank=bank,
             valid_from=datetime(2024, 1, 1, tzinfo=UTC),
         )
-        run = refresh_account_scores(uow, store.operator)
+        run = refresh_account_scores(uow, store.operator, POLICY)
     assert run.seeds == 1
 
 
@@ -186,17 +191,17 @@ def _scores_of_one_account(platform: Platform) -> str:
 
 def test_without_a_champion_refresh_says_so(bare: Platform) -> None:
     with bare.unit_of_work() as uow, pytest.raises(NotFound, match="champion model of accounts"):
-        refresh_account_scores(uow, bare.operator)
+        refresh_account_scores(uow, bare.operator, POLICY)
 
 
 def test_a_member_analyst_cannot_refresh(store: Platform) -> None:
     with store.unit_of_work() as uow, pytest.raises(PermissionDenied, match="promote_models"):
-        refresh_account_scores(uow, _analyst("301"))
+        refresh_account_scores(uow, _analyst("301"), POLICY)
 
 
 def test_a_member_reads_its_own_accounts_scores_only(store: Platform) -> None:
     with store.unit_of_work() as uow:
-        refresh_account_scores(uow, store.operator)
+        refresh_account_scores(uow, store.operator, POLICY)
     flagged = next(row for row in _scores(store) if row.action != "pass")
     other_bank = next(row.bank for row in _scores(store) if row.bank != flagged.bank)
     with store.unit_of_work() as uow:
@@ -276,7 +281,7 @@ def _add_transfer(platform: Platform, ts: datetime) -> None:
 
 def test_a_refresh_is_due_when_the_data_the_seeds_or_the_time_say_so(store: Platform) -> None:
     hour = timedelta(hours=1)
-    due = partial(refresh_if_due, actor=store.operator, max_age=hour)
+    due = partial(refresh_if_due, actor=store.operator, max_age=hour, policy=POLICY)
     with store.unit_of_work() as uow:
         first = due(uow)
         assert first is not None
@@ -306,7 +311,7 @@ def test_a_refresh_is_due_when_the_data_the_seeds_or_the_time_say_so(store: Plat
 
 def test_a_refresh_records_what_it_read_and_each_accounts_risk_flow(store: Platform) -> None:
     with store.unit_of_work() as uow:
-        run = refresh_account_scores(uow, store.operator)
+        run = refresh_account_scores(uow, store.operator, POLICY)
         latest = max(
             uow.session.scalar(select(func.max(table.ts)))
             for table in (TransactionRow, LoginEventRow)
@@ -334,7 +339,7 @@ def test_a_refresh_records_what_it_read_and_each_accounts_risk_flow(store: Platf
             bank=uow.session.get_one(AccountRow, busiest).institution_code,
             valid_from=datetime(2024, 1, 1, tzinfo=UTC),
         )
-        refresh_account_scores(uow, store.operator)
+        refresh_account_scores(uow, store.operator, POLICY)
     rows = _scores(store)
     assert any(row.seed_rank_downstream for row in rows)
     assert any(row.seed_share_1hop for row in rows)
@@ -362,7 +367,7 @@ def _busiest_account(uow: UnitOfWork) -> str:
 
 def test_accounts_of_cases_closed_as_mules_are_known_fraud(store: Platform) -> None:
     with store.unit_of_work() as uow:
-        opened = refresh_account_scores(uow, store.operator).cases
+        opened = refresh_account_scores(uow, store.operator, POLICY).cases
     assert len(opened) >= 2
     mule, fraud = opened[:2]
     with store.unit_of_work() as uow:
@@ -474,3 +479,81 @@ def test_a_member_sees_only_its_own_part_of_a_network(bare: Platform) -> None:
         with bare.unit_of_work() as uow:
             detail = get_case(uow, _analyst(bank), seen[0].id)
         assert list(detail.accounts) == [account_no]
+
+
+def _tiers(platform: Platform) -> dict[str, tuple[str, str]]:
+    with platform.unit_of_work() as uow:
+        return {
+            row.account_no: (row.risk_tier, row.status)
+            for row in uow.session.scalars(select(AccountRow))
+        }
+
+
+def _tier_sources(platform: Platform) -> dict[str, str]:
+    """Each account's latest tier change's source."""
+    with platform.unit_of_work() as uow:
+        changes = select(AccountTierChangeRow).order_by(AccountTierChangeRow.id)
+        return {change.account_no: change.source for change in uow.session.scalars(changes)}
+
+
+def test_scores_set_the_risk_tiers_they_lead_to(store: Platform) -> None:
+    alerts_too = PolicySettings(model_medium_tier_action="alert")
+    with store.unit_of_work() as uow:
+        run = refresh_account_scores(uow, store.operator, alerts_too)
+    tiers = _tiers(store)
+    expected = {
+        row.account_no: model_tier(row.action, alerts_too).value
+        for row in _scores(store)
+        if tiers[row.account_no][1] != AccountStatus.CLOSED.value
+    }
+    raised = {account for account, tier in expected.items() if tier != "low"}
+    assert {"medium", "high"} <= set(expected.values()), run.actions
+    assert run.tiers_changed == len(raised)
+    assert {account: tiers[account][0] for account in expected} == expected
+    assert _tier_sources(store) == dict.fromkeys(raised, TierSource.MODEL.value)
+    with store.unit_of_work() as uow:
+        held = set(
+            uow.session.scalars(
+                select(AccountRestrictionRow.account_no).where(
+                    AccountRestrictionRow.reference.like("tier:%"),
+                    AccountRestrictionRow.lifted_at.is_(None),
+                )
+            )
+        )
+        again = refresh_account_scores(uow, store.operator, alerts_too)
+    assert held == raised
+    assert again.tiers_changed == 0  # the same scores change nothing
+
+
+def test_the_model_lowers_only_the_tiers_it_set(store: Platform) -> None:
+    with store.unit_of_work() as uow:
+        refresh_account_scores(uow, store.operator, POLICY)
+    tiers = _tiers(store)
+    passed = next(
+        row
+        for row in _scores(store)
+        if row.action == "pass" and tiers[row.account_no] == ("low", AccountStatus.NORMAL.value)
+    )
+    with store.unit_of_work() as uow:
+        set_risk_tier(
+            uow, _analyst(passed.bank), passed.account_no, RiskTier.HIGH, POLICY, reason="kyc"
+        )
+    model_set = {account for account, (tier, _) in _tiers(store).items() if tier != "low"}
+    model_set.discard(passed.account_no)
+    people_only = PolicySettings(model_medium_tier_action=None, model_high_tier_action=None)
+    with store.unit_of_work() as uow:
+        run = refresh_account_scores(uow, store.operator, people_only)
+    after = _tiers(store)
+    assert run.tiers_changed == len(model_set) > 0
+    assert all(after[account][0] == "low" for account in model_set)
+    assert after[passed.account_no][0] == "high"  # the analyst's tier stands
+    with store.unit_of_work() as uow:
+        live = set(
+            uow.session.scalars(
+                select(AccountRestrictionRow.account_no).where(
+                    AccountRestrictionRow.reference.like("tier:%"),
+                    AccountRestrictionRow.lifted_at.is_(None),
+                )
+            )
+        )
+    assert live == {passed.account_no}

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from fundwall.config import PolicySettings
 from fundwall.domain.identity import mask_account
 from fundwall.engine.controls.model import RiskCategory
 from fundwall.engine.model_registry import ModelState
@@ -28,6 +29,7 @@ from .conftest import Browser, Console
 from .region import Region
 
 AsUser = Callable[[str], Browser]
+POLICY = PolicySettings()
 ZH_WORDS = {feature.zh for feature in ACCOUNT_FEATURES}
 
 
@@ -39,7 +41,7 @@ def _refresh(console: Console) -> list[tuple[str, str]]:
     with console.uow() as uow:
         register_model(uow, operator, model)
         set_state(uow, operator, model.version, ModelState.CHAMPION, "console test")
-        refresh_account_scores(uow, operator)
+        refresh_account_scores(uow, operator, POLICY)
         return [
             (row.account_no, row.action)
             for row in uow.session.execute(
@@ -94,7 +96,7 @@ def test_the_graph_shows_a_listed_counterparty_and_the_money_it_sent(
     _refresh(console)
     mine, theirs = console.list_a_payer()
     with console.uow() as uow:
-        refresh_account_scores(uow, console.platform.operator)
+        refresh_account_scores(uow, console.platform.operator, POLICY)
     page = as_user("analyst1").get(f"/accounts/{mine}").text
     graph = _graph_json(page)
     (listed,) = [node for node in graph["nodes"] if node["name"] == mask_account(theirs)]
@@ -118,7 +120,7 @@ def test_a_member_never_reads_another_members_customer_on_its_graph(
     _refresh(console)
     mine, theirs = console.list_a_payer(RiskCategory.FRAUD_ACCOUNT)
     with console.uow() as uow:
-        refresh_account_scores(uow, console.platform.operator)
+        refresh_account_scores(uow, console.platform.operator, POLICY)
         uow.session.execute(
             update(AccountScoreRow)
             .where(AccountScoreRow.account_no == theirs)

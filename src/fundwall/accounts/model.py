@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import Account, AccountClass, OpeningChannel, RiskTier
+from fundwall.domain.decisions import Action
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.engine.controls.model import RestrictionKind
@@ -69,6 +71,8 @@ class TierSource(StrEnum):
     """Simplified opening opened the account restricted."""
     APPEAL = "appeal"
     """The member lifted the tier's measures on the holder's appeal (异议申诉)."""
+    MODEL = "model"
+    """The account's mule score (the accounts champion) at a refresh of the scores."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +104,19 @@ def tier_measures(tier: RiskTier, policy: PolicySettings) -> tuple[Measure, ...]
     if tier is RiskTier.HIGH:
         return (Measure(RestrictionKind.NON_COUNTER_SUSPENSION, None),)
     return ()
+
+
+TIER_RANK: Final = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier.HIGH: 2}
+
+
+def model_tier(action: str, policy: PolicySettings) -> RiskTier:
+    """The tier a mule score's action puts its account in (`policy.model_*_tier_action`):
+    high from the high-tier action up, medium from the medium-tier one up, low below both."""
+    severity = Action(action).severity
+    for tier, chosen in (
+        (RiskTier.HIGH, policy.model_high_tier_action),
+        (RiskTier.MEDIUM, policy.model_medium_tier_action),
+    ):
+        if chosen is not None and severity >= Action(chosen).severity:
+            return tier
+    return RiskTier.LOW

@@ -7,6 +7,7 @@ The writers here check nothing of the actor: their callers are use cases that ha
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -14,6 +15,7 @@ from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.model import (
+    TIER_RANK,
     AccountOpening,
     Closure,
     Holder,
@@ -374,6 +376,48 @@ def write_tier(
             order_reference=f"{TIER_REFERENCE}{change.id}",
         )
     return tier_view(change)
+
+
+def write_model_tiers(
+    uow: UnitOfWork,
+    actor: Actor,
+    wanted: Mapping[str, tuple[RiskTier, str]],
+    policy: PolicySettings,
+) -> list[TierChange]:
+    """Set the tiers the mule scores lead to (`wanted`: account → tier and why, for the
+    accounts scored above low); not committed. A score raises an open account's tier; it
+    lowers only a tier the model set itself (an account the model no longer scores that high
+    drops to the tier its score leads to), never one an analyst, the member's system, a
+    screening or an opening set."""
+    model_set = select(AccountTierChangeRow.account_no).where(
+        AccountTierChangeRow.id.in_(
+            select(func.max(AccountTierChangeRow.id)).group_by(AccountTierChangeRow.account_no)
+        ),
+        AccountTierChangeRow.source == TierSource.MODEL.value,
+    )
+    rows = uow.session.scalars(
+        select(AccountRow)
+        .where(
+            AccountRow.status != AccountStatus.CLOSED.value,
+            or_(
+                AccountRow.account_no.in_(list(wanted)),
+                (AccountRow.risk_tier != RiskTier.LOW.value) & AccountRow.account_no.in_(model_set),
+            ),
+        )
+        .order_by(AccountRow.account_no)
+    ).all()
+    set_by_model = set(
+        uow.session.scalars(
+            model_set.where(AccountTierChangeRow.account_no.in_([row.account_no for row in rows]))
+        )
+    )
+    changes = []
+    for row in rows:
+        tier, why = wanted.get(row.account_no, (RiskTier.LOW, "mule score below the tiers"))
+        rank, current = TIER_RANK[tier], TIER_RANK[RiskTier(row.risk_tier)]
+        if rank > current or (rank < current and row.account_no in set_by_model):
+            changes.append(write_tier(uow, actor, row, tier, why, TierSource.MODEL, policy))
+    return changes
 
 
 def latest_tier_change(session: Session, account_no: str) -> TierChange | None:

@@ -37,6 +37,7 @@ from fundwall.auth.roles import Permission
 from fundwall.auth.sessions import ActiveSession, SessionPolicy, resume
 from fundwall.auth.throttle import AddressThrottle
 from fundwall.clock import Clock, SystemClock
+from fundwall.crypto import Keyring
 from fundwall.domain.errors import FundwallError, PermissionDenied
 from fundwall.store import UnitOfWork
 
@@ -53,7 +54,8 @@ class AccessConfig:
 
     `database` holds the users, sessions and API keys; `keys` the API keys validated in the
     last 30 seconds (`fundwall.auth.key_cache`); `addresses` the failed sign-ins per source
-    address (`fundwall.auth.throttle`).
+    address (`fundwall.auth.throttle`); `keyring` the personal-data keys of each request's
+    unit of work (None: the deployment's).
     """
 
     database: Engine
@@ -62,6 +64,7 @@ class AccessConfig:
     addresses: AddressThrottle = field(default_factory=AddressThrottle.of)
     clock: Clock = field(default_factory=SystemClock)
     keys: KeyCache = field(default_factory=KeyCache)
+    keyring: Keyring | None = None
 
 
 @dataclass(eq=False)
@@ -94,7 +97,7 @@ AccessDep = Annotated[AccessConfig, Depends(access_config)]
 
 def unit_of_work(config: AccessDep) -> Iterator[UnitOfWork]:
     """One unit of work per request, closed (and rolled back unless committed) after it."""
-    with UnitOfWork(config.database, clock=config.clock) as uow:
+    with UnitOfWork(config.database, clock=config.clock, keyring=config.keyring) as uow:
         yield uow
 
 

@@ -121,6 +121,14 @@ class Permission(StrEnum):
     answer with an opinion."""
     OVERSEE_APPEALS = "oversee_appeals"
     """The hub: every member's overdue appeals and the appeal figures member by member."""
+    WORK_DISSUASION = "work_dissuasion"
+    """The member's dissuasion tasks (预警劝阻): the queue, claiming a task, recording the
+    call's outcome, cancelling the warned payment the payer gave up."""
+    RUN_CAMPAIGNS = "run_campaigns"
+    """The member's publicity (反诈宣传): its own SMS templates, campaigns to segments of its
+    customers and their delivery figures, and its on-site and online events."""
+    RECORD_OPT_OUTS = "record_opt_outs"
+    """Record that a phone's holder wants no more campaign messages (退订)."""
 
 
 class Role(StrEnum):
@@ -208,6 +216,9 @@ _ANALYST: Final = frozenset(
         Permission.SET_RISK_TIERS,
         Permission.ONBOARD_CUSTOMERS,
         Permission.REVIEW_APPEALS,
+        Permission.WORK_DISSUASION,
+        Permission.RUN_CAMPAIGNS,
+        Permission.RECORD_OPT_OUTS,
     }
 )
 _POLICE: Final = frozenset(
@@ -264,6 +275,9 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.SET_RISK_TIERS,
                 Permission.ONBOARD_CUSTOMERS,
                 Permission.REVIEW_APPEALS,
+                Permission.WORK_DISSUASION,
+                Permission.RUN_CAMPAIGNS,
+                Permission.RECORD_OPT_OUTS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,

@@ -238,12 +238,12 @@ def _mule_scores(folder: Path, platform: Platform) -> None:
     console.print("9. mule scores (涉诈账户风险评分):")
     _champion(folder, platform, Target.ACCOUNTS)
     with platform.unit_of_work() as uow:
-        run = refresh_account_scores(uow, platform.operator)
+        run = refresh_account_scores(uow, platform.operator, platform.settings.policy)
     flagged = sum(count for action, count in run.actions.items() if action != "pass")
     console.print(
         f"   scored {run.accounts:,} accounts: {flagged:,} flagged, {run.explained:,} with "
-        f"their main factors on the account page; {len(run.cases):,} case(s) opened at the "
-        "banks holding them"
+        f"their main factors on the account page; {run.tiers_changed:,} put in the risk tier "
+        f"their score leads to; {len(run.cases):,} case(s) opened at the banks holding them"
     )
 
 

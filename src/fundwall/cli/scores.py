@@ -33,7 +33,7 @@ def refresh_command(
     from fundwall.models.scores import refresh_account_scores
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
-        run = refresh_account_scores(uow, platform.operator)
+        run = refresh_account_scores(uow, platform.operator, platform.settings.policy)
     if as_json:
         typer.echo(json.dumps(run.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -42,7 +42,8 @@ def refresh_command(
     console.print(
         f"scored {run.accounts:,} accounts with {run.model_version} ({actions}) over the "
         f"data up to {until} in {run.seconds:.1f} s; {run.explained:,} explained, "
-        f"{run.seeds:,} known fraud accounts, {len(run.cases):,} cases opened"
+        f"{run.seeds:,} known fraud accounts, {run.tiers_changed:,} risk tiers changed, "
+        f"{len(run.cases):,} cases opened"
     )
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from fundwall.bootstrap import Platform
     from fundwall.models.scores import ScoreRun
+    from fundwall.outreach.model import DispatchCounts
     from fundwall.screening.model import RunView
 
 console = Console(highlight=False, soft_wrap=True)
@@ -132,7 +133,9 @@ class ScoreRefresh(Periodic):
 
         try:
             with self.platform.unit_of_work() as uow:
-                run = refresh_if_due(uow, self.platform.operator, self.max_age)
+                run = refresh_if_due(
+                    uow, self.platform.operator, self.max_age, self.platform.settings.policy
+                )
         except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad sweep
             if str(error) != self.failure:
                 console.print(f"[red]mule score refresh failed, retrying later:[/] {error}")
@@ -169,6 +172,35 @@ class ScreeningSchedule(Periodic):
         return run
 
 
+class OutboxDispatch(Periodic):
+    """The SMS outbox's dispatcher: every `interval` seconds one round of
+    `fundwall.outreach.dispatch_outbox` through the configured gateway."""
+
+    def __init__(self, platform: Platform, interval: float) -> None:
+        super().__init__("sms-outbox", platform, interval)
+        self.failure: str | None = None
+        """The last failure printed: the same one is not printed again every second."""
+
+    def sweep(self) -> DispatchCounts | None:
+        """Send what is due; the round's counts, or None after a failure (printed once):
+        the next round tries again."""
+        from fundwall.outreach import dispatch_outbox
+
+        settings = self.platform.settings.outreach
+        try:
+            with self.platform.unit_of_work() as uow:
+                counts = dispatch_outbox(
+                    uow, self.platform.sms_gateway, limit=settings.dispatch_batch, settings=settings
+                )
+        except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad round
+            if str(error) != self.failure:
+                console.print(f"[red]SMS dispatch failed, retrying:[/] {error}")
+            self.failure = str(error)
+            return None
+        self.failure = None
+        return counts
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
@@ -195,6 +227,7 @@ def serve(
         refresh = ScoreRefresh(platform, models.score_check_seconds, models.score_refresh_seconds)
         screening = platform.settings.screening
         schedule = ScreeningSchedule(platform, screening.check_seconds, screening.region_every_days)
+        outbox = OutboxDispatch(platform, platform.settings.outreach.dispatch_seconds)
         try:
             app = platform.app(service, accounts=region is None)
             source = region if region is not None else display_url(platform.settings.database_url)
@@ -205,8 +238,10 @@ def serve(
                 refresh.start()
                 if screening.region_every_days:
                     schedule.start()
+                outbox.start()
             run_server(app, host, port)
         finally:
+            outbox.stop()
             schedule.stop()
             refresh.stop()
             expiry.stop()

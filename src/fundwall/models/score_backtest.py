@@ -33,10 +33,10 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.accounts import NEVER
 from fundwall.engine.backtest.networks import ScoreFlags
 from fundwall.engine.models.artifact import Model, Target
-from fundwall.models.account_experiment import mules_before
 from fundwall.models.account_features import AccountInputs, account_features
 from fundwall.models.account_history import History, micros
 from fundwall.models.account_networks import network_labels, passes_through
+from fundwall.models.account_protocol import mules_before
 from fundwall.models.scores import model_matrix, probabilities_of
 from fundwall.region import read_table
 

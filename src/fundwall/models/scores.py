@@ -31,10 +31,14 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from fundwall.accounts.model import model_tier
+from fundwall.accounts.queries import write_model_tiers
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
 from fundwall.cases.scoring import open_score_cases
+from fundwall.config import PolicySettings
+from fundwall.domain.accounts import RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
 from fundwall.engine.features.catalog import Kind
@@ -84,6 +88,8 @@ class ScoreRun:
     """Accounts known as fraud (listed, or confirmed as mules in a case): the seeds."""
     cases: tuple[int, ...]
     """The cases opened."""
+    tiers_changed: int
+    """Accounts whose risk tier the scores changed."""
     data_until: datetime | None
     """The latest time of the transactions and logins scored over."""
     seconds: float
@@ -100,6 +106,7 @@ class ScoreRun:
             "explained": self.explained,
             "seeds": self.seeds,
             "cases": list(self.cases),
+            "tiers_changed": self.tiers_changed,
             "seconds": round(self.seconds, 3),
         }
 
@@ -188,16 +195,20 @@ def _top(names: tuple[str, ...], row: np.ndarray, phi: np.ndarray) -> list[dict[
 
 
 @use_case(Permission.PROMOTE_MODELS)
-def refresh_account_scores(uow: UnitOfWork, actor: Actor) -> ScoreRun:
-    """Score every account with the accounts champion, replace the stored scores and raise
-    cases for the accounts flagged (alert or more) that are in no open case."""
+def refresh_account_scores(uow: UnitOfWork, actor: Actor, policy: PolicySettings) -> ScoreRun:
+    """Score every account with the accounts champion, replace the stored scores, set the
+    risk tiers the scores lead to (`policy`) and raise cases for the accounts flagged (alert
+    or more) that are in no open case."""
     model = _champion(uow)
     seeds = known_fraud(uow.session, uow.clock.now())
-    return _refresh(uow, actor, model, seeds, data_mark(uow.session, model.version, seeds))
+    mark = data_mark(uow.session, model.version, seeds)
+    return _refresh(uow, actor, model, seeds, mark, policy)
 
 
 @use_case(Permission.PROMOTE_MODELS)
-def refresh_if_due(uow: UnitOfWork, actor: Actor, max_age: timedelta) -> ScoreRun | None:
+def refresh_if_due(
+    uow: UnitOfWork, actor: Actor, max_age: timedelta, policy: PolicySettings
+) -> ScoreRun | None:
     """Refresh the scores (`refresh_account_scores`) when what a refresh reads changed since
     the last one — transactions, logins, accounts, the known fraud accounts or the champion —
     or when the last one is `max_age` old (features as of now age with time: the last 7 days'
@@ -209,11 +220,16 @@ def refresh_if_due(uow: UnitOfWork, actor: Actor, max_age: timedelta) -> ScoreRu
     last = latest_run(uow.session)
     if last is not None and mark.same_as(last) and now - last.computed_at < max_age:
         return None
-    return _refresh(uow, actor, model, seeds, mark)
+    return _refresh(uow, actor, model, seeds, mark, policy)
 
 
 def _refresh(
-    uow: UnitOfWork, actor: Actor, model: Model, seeds: set[str], mark: DataMark
+    uow: UnitOfWork,
+    actor: Actor,
+    model: Model,
+    seeds: set[str],
+    mark: DataMark,
+    policy: PolicySettings,
 ) -> ScoreRun:
     """Score every account over what `mark` took stock of (read after it: what arrives
     meanwhile is scored too, and the next check sees it as new) and record the run."""
@@ -234,8 +250,7 @@ def _refresh(
     accounts = features["account_no"].to_pylist()
     matrix = model_matrix(features, model)
     probabilities = probabilities_of(model, matrix)
-    policy = model.card.policy
-    actions = [policy.action_for(float(p)) for p in probabilities]
+    actions = [model.card.policy.action_for(float(p)) for p in probabilities]
     flagged = [i for i, action in enumerate(actions) if action is not Action.PASS]
     explained: dict[int, str] = {}
     if flagged:
@@ -276,6 +291,7 @@ def _refresh(
     flagged_at = {
         row["account_no"]: row["bank"] for row in rows if row["action"] != Action.PASS.value
     }
+    tiers = write_model_tiers(uow, actor, _tiers_wanted(rows, policy), policy)
     networks = flagged_networks(inputs.transactions, flagged_at, passes_through(features))
     run.seconds = seconds = time.perf_counter() - started
     cases = open_score_cases(uow, actor, flagged_at, networks)
@@ -287,9 +303,23 @@ def _refresh(
         explained=sum(1 for row in rows if row["contributions"] is not None),
         seeds=len(seeds),
         cases=tuple(cases),
+        tiers_changed=len(tiers),
         data_until=mark.data_until,
         seconds=seconds,
     )
+
+
+def _tiers_wanted(
+    rows: list[dict[str, Any]], policy: PolicySettings
+) -> dict[str, tuple[RiskTier, str]]:
+    """The accounts whose scores lead above the low tier, with the tier and why."""
+    wanted: dict[str, tuple[RiskTier, str]] = {}
+    for row in rows:
+        tier = model_tier(row["action"], policy)
+        if tier is not RiskTier.LOW:
+            why = f"mule score {row['probability']:.2f} ({row['model_version']}): {row['action']}"
+            wanted[row["account_no"]] = (tier, why)
+    return wanted
 
 
 def _known(values: np.ndarray) -> list[float | None]:

@@ -39,13 +39,6 @@ from fundwall.engine.backtest.ranking import average_precision
 from fundwall.engine.features import feature_names
 from fundwall.engine.models.artifact import Model, ModelCard, ModelPolicy, Target
 from fundwall.engine.replay import region_features
-from fundwall.models.account_experiment import (
-    active_from,
-    is_in,
-    mules_before,
-    mules_of,
-    training_set,
-)
 from fundwall.models.account_features import (
     AccountInputs,
     account_feature_names,
@@ -53,6 +46,13 @@ from fundwall.models.account_features import (
     feature_matrix,
 )
 from fundwall.models.account_history import micros
+from fundwall.models.account_protocol import (
+    active_from,
+    is_in,
+    mules_before,
+    mules_of,
+    training_set,
+)
 from fundwall.region import read_table
 
 F64 = npt.NDArray[np.float64]

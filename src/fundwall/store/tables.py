@@ -234,6 +234,9 @@ from fundwall.store import governance_tables as _governance_tables  # noqa: E402
 # The model registry's tables (learned models and their state changes) join it too.
 from fundwall.store import model_tables as _model_tables  # noqa: E402, F401
 
+# Outreach's tables (the SMS outbox, opt-outs, campaign templates, dissuasion) join it too.
+from fundwall.store import outreach_tables as _outreach_tables  # noqa: E402, F401
+
 # Phone real-name verification's tables (the local registry, bindings, checks) join it too.
 from fundwall.store import phone_tables as _phone_tables  # noqa: E402, F401
 

@@ -19,6 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fundwall.clock import Clock, SystemClock
+from fundwall.config import get_settings
+from fundwall.crypto import Keyring
 from fundwall.domain.errors import Conflict
 from fundwall.store.audit import AuditLog
 from fundwall.store.audit_seal import AuditSeal
@@ -28,12 +30,20 @@ class UnitOfWork:
     """A session, its audit log and a clock; commit explicitly, roll back on any way out."""
 
     def __init__(
-        self, database: Engine, *, clock: Clock | None = None, audit_seal: AuditSeal | None = None
+        self,
+        database: Engine,
+        *,
+        clock: Clock | None = None,
+        audit_seal: AuditSeal | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
-        """`audit_seal`: the audit key and checkpoint file; default the deployment's."""
+        """`audit_seal`: the audit key and checkpoint file; `keyring`: the personal-data keys
+        that writers sharing this transaction encrypt with (the SMS outbox); both default to
+        the deployment's."""
         self._sessions = sessionmaker(database, expire_on_commit=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._audit_seal = audit_seal
+        self._keyring = keyring
         self._session: Session | None = None
         self._audit: AuditLog | None = None
 
@@ -68,6 +78,14 @@ class UnitOfWork:
         if self._audit is None:
             raise Conflict("the unit of work is not open: use it in a `with` block")
         return self._audit
+
+    @property
+    def keyring(self) -> Keyring:
+        """The personal-data keys of this unit's writers: the one given, else the
+        deployment's (`Keyring.from_settings(get_settings())`), read when first asked for."""
+        if self._keyring is None:
+            self._keyring = Keyring.from_settings(get_settings())
+        return self._keyring
 
     def commit(self) -> None:
         """Write the change and its audit records at once."""

@@ -2,7 +2,7 @@
 evidence files, the anti-fraud centre's opinion and the bank's decision.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2027-01-05
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,15 +9,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from fundwall.models.account_experiment import (
-    cut_at,
-    flagged_before_fraud,
-    mules_before,
-    time_split,
-    training_set,
-)
+from fundwall.models.account_evaluation import flagged_before_fraud, time_split
 from fundwall.models.account_features import AccountInputs, account_features
 from fundwall.models.account_history import micros
+from fundwall.models.account_protocol import cut_at, mules_before, training_set
 from fundwall.region import read_table
 from fundwall.sim.run import simulate
 
@@ -66,6 +61,8 @@ def test_a_mule_label_without_a_start_is_known_at_any_moment() -> None:
 def test_the_protocol_gives_its_figures(tiny: Path) -> None:
     split = time_split(tiny)
     metrics = split.metrics
+    # the evaluation trains as `fundwall train --target accounts` does: one training
+    assert metrics["pr_auc"] == split.model.card.metrics["holdout"]["pr_auc"]
     assert metrics["train_positives"] > 0 and metrics["test_mules"] > 0
     assert 0 < metrics["pr_auc"] <= 1
     assert metrics["test_accounts"] <= metrics["train_accounts"] + metrics["test_mules"]

@@ -1,0 +1,227 @@
+"""The outbox's dispatcher (短信发送) and the local handset.
+
+`dispatch_outbox` runs in rounds (`fundwall serve` every `outreach.dispatch_seconds`): it
+claims what is due, member by member within each member's rate, urgent purposes first,
+and commits the claim; then offers each message to the gateway with no transaction open
+(a slow provider never holds the database); then records what became of each, with one
+audit record for the round. A claim left by a dispatcher that died is taken back after
+`STALE_CLAIM`; offered again under the same message key, the provider sends it once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from fundwall.config import OutreachSettings, get_settings
+from fundwall.domain.identity import MobilePhone
+from fundwall.outreach.gateway import (
+    GatewayRefused,
+    GatewayUnavailable,
+    LocalGateway,
+    OutgoingSms,
+    SendStatus,
+    SmsGateway,
+)
+from fundwall.outreach.model import DispatchCounts, ReceivedSms, SmsPurpose, SmsStatus
+from fundwall.outreach.queries import phone_hash
+from fundwall.store.engine_tables import REASON
+from fundwall.store.outreach_tables import SmsMessageRow
+from fundwall.store.uow import UnitOfWork
+
+DISPATCHER: Final = "system:outbox"
+"""Who the audit log says sent a round."""
+STALE_CLAIM: Final = timedelta(minutes=5)
+"""A claim older than this was left by a dispatcher that stopped: the longest offer (six
+tries of 30 s with their waits, the settings' bounds) takes about 3 minutes."""
+FIRST_RETRY: Final = timedelta(minutes=1)
+"""A message the gateway did not take waits this long for the next round's offer, twice as
+long after each further failure."""
+RATE_WINDOW: Final = timedelta(minutes=1)
+URGENCY: Final = case(
+    {
+        SmsPurpose.CODE.value: 0,
+        SmsPurpose.WARNING.value: 1,
+        SmsPurpose.NOTICE.value: 2,
+        SmsPurpose.APPEAL.value: 3,
+    },
+    value=SmsMessageRow.purpose,
+    else_=4,
+)
+"""Codes first (someone is waiting at a screen), then warnings, notices, appeal answers,
+and campaigns last."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    row: SmsMessageRow
+    status: SmsStatus
+    provider_id: str | None = None
+    failure: str | None = None
+
+
+def dispatch_outbox(
+    uow: UnitOfWork,
+    gateway: SmsGateway,
+    *,
+    limit: int = 500,
+    settings: OutreachSettings | None = None,
+) -> DispatchCounts:
+    """One round: offer at most `limit` due messages to `gateway` and record what became of
+    them (one audit record when any was offered)."""
+    config = settings if settings is not None else get_settings().outreach
+    session, keyring = uow.session, uow.keyring
+    now = uow.clock.now()
+    _release_stale(session, now)
+    claimed = _claim(session, now, limit, config.member_per_minute)
+    uow.commit()
+    if not claimed:
+        return DispatchCounts()
+    offers = []
+    for row in claimed:
+        message = OutgoingSms(
+            row.id,
+            row.message_key,
+            MobilePhone(keyring.decrypt(row.phone_enc)),
+            keyring.decrypt(row.text_enc),
+            row.segments,
+        )
+        try:
+            result = gateway.send(message)
+        except GatewayRefused as refused:
+            offers.append(_Offer(row, SmsStatus.FAILED, failure=refused.message()))
+            continue
+        except GatewayUnavailable as unavailable:
+            failed = row.attempts >= config.max_attempts
+            status = SmsStatus.FAILED if failed else SmsStatus.QUEUED
+            offers.append(_Offer(row, status, failure=unavailable.message()))
+            continue
+        sent = SmsStatus.DELIVERED if result.status is SendStatus.DELIVERED else SmsStatus.SENT
+        offers.append(_Offer(row, sent, provider_id=result.provider_id))
+    counts = _record(uow.clock.now(), gateway.name, offers)
+    uow.audit.record(DISPATCHER, "sms_dispatch", f"gateway:{gateway.name}", counts.to_dict())
+    uow.commit()
+    return counts
+
+
+def _release_stale(session: Session, now: datetime) -> None:
+    session.execute(
+        update(SmsMessageRow)
+        .where(
+            SmsMessageRow.status == SmsStatus.SENDING.value,
+            SmsMessageRow.claimed_at < now - STALE_CLAIM,
+        )
+        .values(status=SmsStatus.QUEUED.value)
+    )
+
+
+def _claim(session: Session, now: datetime, limit: int, per_minute: int) -> list[SmsMessageRow]:
+    """Claim the due messages, each member's within its rate; the rows claimed."""
+    due = (
+        SmsMessageRow.status == SmsStatus.QUEUED.value,
+        or_(SmsMessageRow.next_attempt_at.is_(None), SmsMessageRow.next_attempt_at <= now),
+    )
+    members = session.scalars(select(SmsMessageRow.member).where(*due).distinct()).all()
+    if not members:
+        return []
+    offered = dict(
+        session.execute(
+            select(SmsMessageRow.member, func.count())
+            .where(SmsMessageRow.claimed_at > now - RATE_WINDOW)
+            .group_by(SmsMessageRow.member)
+        ).all()
+    )
+    wanted: list[int] = []
+    for member in sorted(members, key=lambda code: code or ""):
+        room = min(per_minute - offered.get(member, 0), limit - len(wanted))
+        if room <= 0:
+            continue
+        of_member = (
+            SmsMessageRow.member.is_(None) if member is None else SmsMessageRow.member == member
+        )
+        wanted += session.scalars(
+            select(SmsMessageRow.id)
+            .where(*due, of_member)
+            .order_by(URGENCY, SmsMessageRow.id)
+            .limit(room)
+        ).all()
+    if not wanted:
+        return []
+    # Claimed by writing: of two dispatchers, only one moves a row out of `queued`.
+    ids = session.scalars(
+        update(SmsMessageRow)
+        .where(SmsMessageRow.id.in_(wanted), SmsMessageRow.status == SmsStatus.QUEUED.value)
+        .values(
+            status=SmsStatus.SENDING.value,
+            claimed_at=now,
+            attempts=SmsMessageRow.attempts + 1,
+        )
+        .returning(SmsMessageRow.id)
+    ).all()
+    return list(
+        session.scalars(
+            select(SmsMessageRow)
+            .where(SmsMessageRow.id.in_(ids))
+            .order_by(URGENCY, SmsMessageRow.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _record(now: datetime, gateway: str, offers: list[_Offer]) -> DispatchCounts:
+    counted: Counter[SmsStatus] = Counter()
+    for offer in offers:
+        row = offer.row
+        row.status = offer.status.value
+        row.gateway = gateway
+        if offer.failure is not None:
+            row.failure = offer.failure[:REASON]
+        if offer.status is SmsStatus.QUEUED:
+            row.next_attempt_at = now + FIRST_RETRY * 2 ** (row.attempts - 1)
+        elif offer.status is SmsStatus.FAILED:
+            row.failed_at = now
+        else:
+            row.sent_at = now
+            row.provider_id = offer.provider_id
+            row.failure = None
+            if offer.status is SmsStatus.DELIVERED:
+                row.delivered_at = now
+        counted[offer.status] += 1
+    return DispatchCounts(
+        delivered=counted[SmsStatus.DELIVERED],
+        sent=counted[SmsStatus.SENT],
+        failed=counted[SmsStatus.FAILED],
+        retrying=counted[SmsStatus.QUEUED],
+    )
+
+
+def delivered_to(uow: UnitOfWork, phone: str) -> list[ReceivedSms]:
+    """What `phone` received through the local gateway, oldest first: the embedded handset
+    (the demo and the tests read one-time codes from it)."""
+    mobile = MobilePhone.parse(phone, field="phone")
+    rows = uow.session.scalars(
+        select(SmsMessageRow)
+        .where(
+            SmsMessageRow.phone_hash == phone_hash(uow.keyring, mobile),
+            SmsMessageRow.gateway == LocalGateway.name,
+            SmsMessageRow.status == SmsStatus.DELIVERED.value,
+        )
+        .order_by(SmsMessageRow.delivered_at, SmsMessageRow.id)
+    )
+    return [
+        ReceivedSms(
+            row.id,
+            row.member,
+            SmsPurpose(row.purpose),
+            row.template,
+            uow.keyring.decrypt(row.text_enc),
+            row.delivered_at,
+        )
+        for row in rows
+        if row.delivered_at is not None
+    ]

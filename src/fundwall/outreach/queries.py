@@ -1,0 +1,185 @@
+"""The writes and reads outreach's use cases share, and that other workflows call inside
+their own use cases: queuing an SMS (`queue_sms`), finding a template, whether a phone
+opted out. Nothing here commits or writes an audit record: the caller's use case does both,
+so a message stands or falls with the change it tells of.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from fundwall.auth.actor import Actor
+from fundwall.config import OutreachSettings, get_settings
+from fundwall.crypto import PHONE_HASH_KIND, Keyring
+from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.identity import MobilePhone
+from fundwall.outreach.model import SmsPurpose, SmsStatus
+from fundwall.outreach.templates import BUILT_IN, SmsTemplate, render
+from fundwall.store.outreach_tables import SmsMessageRow, SmsOptOutRow, SmsTemplateRow
+from fundwall.store.tables import AccountRow
+from fundwall.store.uow import UnitOfWork
+
+MAX_IDEMPOTENCY_KEY = 64
+HOUR = timedelta(hours=1)
+LIMITED_PURPOSES = frozenset({SmsPurpose.CODE, SmsPurpose.CAMPAIGN})
+"""The messages a phone's hourly limit holds back; the others are owed to the person."""
+
+
+def find_template(session: Session, name: str, member: str | None) -> SmsTemplate:
+    """The built-in template `name`, else `member`'s own; InvalidInput naming `template`
+    when neither exists (another member's template is not found either)."""
+    built_in = BUILT_IN.get(name)
+    if built_in is not None:
+        return built_in
+    if member is not None:
+        row = session.scalars(
+            select(SmsTemplateRow).where(
+                SmsTemplateRow.member == member, SmsTemplateRow.name == name
+            )
+        ).one_or_none()
+        if row is not None:
+            return SmsTemplate(row.name, SmsPurpose.CAMPAIGN, row.text, row.member)
+    raise InvalidInput(f"no template named {name!r}", "template")
+
+
+def phone_hash(keyring: Keyring, phone: MobilePhone) -> str:
+    return keyring.keyed_hash(PHONE_HASH_KIND, phone.number)
+
+
+def opted_out(session: Session, hashed_phone: str) -> bool:
+    """Whether the phone (by its keyed hash) asked for no campaign messages."""
+    return bool(session.scalar(select(exists().where(SmsOptOutRow.phone_hash == hashed_phone))))
+
+
+def queued_within(session: Session, hashed_phone: str, since: datetime) -> int:
+    """Messages queued for the phone since `since` (those not sent for an opt-out or the
+    limit do not count)."""
+    count = session.scalar(
+        select(func.count()).where(
+            SmsMessageRow.phone_hash == hashed_phone,
+            SmsMessageRow.queued_at >= since,
+            SmsMessageRow.status.not_in([SmsStatus.OPTED_OUT.value, SmsStatus.LIMITED.value]),
+        )
+    )
+    return int(count or 0)
+
+
+def queue_sms(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    phone: str,
+    template: str,
+    variables: Mapping[str, str],
+    member: str | None,
+    purpose: SmsPurpose,
+    party_id: str | None = None,
+    idempotency_key: str | None = None,
+    campaign_id: int | None = None,
+    settings: OutreachSettings | None = None,
+) -> int:
+    """Put one SMS in the outbox, inside the caller's transaction (no commit, no audit
+    record: the caller's use case writes both); the message's id.
+
+    `template` (a built-in or `member`'s own) is rendered with `variables` and must be of
+    `purpose`; `member` is whose message it is (an actor of a member queues its own member's
+    only; None for a message of the hub or the portal), `party_id` the customer it is for
+    (then one of `member`'s). The phone is kept encrypted beside its keyed hash.
+
+    `idempotency_key` (at most 64 characters, unique per member): the same key again
+    returns the message queued with it, and refuses (409) a different message under it.
+    A campaign message to a phone that opted out, or past the phone's hourly limit, is kept
+    as `opted_out` or `limited` and never sent; a one-time code past the limit is refused
+    (409). `campaign_id` ties a campaign's messages to it. InvalidInput names the field:
+    `phone`, `template`, `purpose`, `variables.<name>`, `idempotency_key`, `member`,
+    `party_id`."""
+    config = settings if settings is not None else get_settings().outreach
+    session, keyring, now = uow.session, uow.keyring, uow.clock.now()
+    if member is not None and actor.member is not None and member != actor.member:
+        raise PermissionDenied(f"send messages for member {member} ({actor.audit_id})")
+    mobile = MobilePhone.parse(phone, field="phone")
+    found = find_template(session, template, member)
+    if found.purpose is not purpose:
+        raise InvalidInput(
+            f"template {template} is for {found.purpose.value} messages, not {purpose.value}",
+            "purpose",
+        )
+    rendered = render(
+        found, variables, signature=config.signature, max_segments=config.max_segments
+    )
+    if party_id is not None:
+        if member is None:
+            raise InvalidInput("a customer's message names the member it is from", "member")
+        held = exists().where(
+            AccountRow.institution_code == member, AccountRow.party_id == party_id
+        )
+        if not session.scalar(select(held)):
+            raise NotFound("customer", party_id)
+    key = _scoped_key(member, idempotency_key)
+    hashed = phone_hash(keyring, mobile)
+    if key is not None:
+        existing = session.scalars(
+            select(SmsMessageRow).where(SmsMessageRow.idempotency_key == key)
+        ).one_or_none()
+        if existing is not None:
+            return _same_message(existing, keyring, hashed, found, rendered.text)
+    status = SmsStatus.QUEUED
+    if purpose.respects_opt_out and opted_out(session, hashed):
+        status = SmsStatus.OPTED_OUT
+    elif purpose in LIMITED_PURPOSES and (
+        queued_within(session, hashed, now - HOUR) >= config.phone_per_hour
+    ):
+        if purpose is SmsPurpose.CODE:
+            raise Conflict(
+                f"{mobile} was sent {config.phone_per_hour} messages within the hour; "
+                "ask for a code again later"
+            )
+        status = SmsStatus.LIMITED
+    row = SmsMessageRow(
+        member=member,
+        party_id=party_id,
+        purpose=purpose.value,
+        template=found.name,
+        phone_enc=keyring.encrypt(mobile.number),
+        phone_hash=hashed,
+        text_enc=keyring.encrypt(rendered.text),
+        segments=rendered.segments,
+        idempotency_key=key,
+        message_key=secrets.token_hex(16),
+        status=status.value,
+        attempts=0,
+        queued_at=now,
+        queued_by=actor.audit_id,
+        campaign_id=campaign_id,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _scoped_key(member: str | None, key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise InvalidInput(f"1 to {MAX_IDEMPOTENCY_KEY} printable characters", "idempotency_key")
+    return f"{member or '*'}/{key}"
+
+
+def _same_message(
+    existing: SmsMessageRow, keyring: Keyring, hashed: str, template: SmsTemplate, text: str
+) -> int:
+    same = (
+        existing.phone_hash == hashed
+        and existing.template == template.name
+        and keyring.decrypt(existing.text_enc) == text
+    )
+    if not same:
+        raise Conflict(
+            f"idempotency key already used for message {existing.id}, a different message"
+        )
+    return existing.id
