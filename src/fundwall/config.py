@@ -276,6 +276,34 @@ class AppealSettings(BaseModel):
     )
 
 
+class PortalSettings(BaseModel):
+    """The public portal (docs/public.md): where people reach it, and how it verifies them.
+
+    `public_url`: the address restriction notices and appeal answers give (the portal's
+    pages under it). A one-time code has `code_digits` digits (6: one guess in a million),
+    lives `code_minutes` (5: long enough for an SMS to arrive and be typed, short enough
+    that a code read over a shoulder soon expires) and takes `code_attempts` wrong entries
+    (5) before it is spent: together at most 5 guesses in a million per code. A phone gets at
+    most `outreach.phone_per_hour` messages an hour. One address asks for at most
+    `codes_per_address_per_hour` codes (10: a family sharing a connection, not a script
+    walking ID numbers) and enters at most `entries_per_address_per_hour` codes (30). A
+    verified session lasts `session_minutes` (15) from sign-in, never renewed: a person
+    appeals or closes an account in one sitting. `answer_floor_ms` (400): every sign-in
+    answer waits at least this long, so a known ID and an unknown one take the same time.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public_url: str = "http://127.0.0.1:8000/portal"
+    code_digits: int = Field(default=6, ge=6, le=8)
+    code_minutes: int = Field(default=5, ge=1, le=30)
+    code_attempts: int = Field(default=5, ge=1, le=10)
+    codes_per_address_per_hour: int = Field(default=10, ge=1, le=1000)
+    entries_per_address_per_hour: int = Field(default=30, ge=1, le=1000)
+    session_minutes: int = Field(default=15, ge=5, le=120)
+    answer_floor_ms: int = Field(default=400, ge=0, le=5000)
+
+
 class OrderSettings(BaseModel):
     """How the police orders' timers are kept (the legal periods themselves are `policy`).
 
@@ -606,6 +634,7 @@ class Settings(BaseSettings):
     screening: ScreeningSettings = ScreeningSettings()
     phones: PhoneSettings = PhoneSettings()
     appeals: AppealSettings = AppealSettings()
+    portal: PortalSettings = PortalSettings()
     outreach: OutreachSettings = OutreachSettings()
 
     @field_validator("data_dir")

@@ -45,6 +45,8 @@ from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.engine.service import DecisionService
+from fundwall.outreach.gateway import LocalGateway
+from fundwall.outreach.outbox import delivered_to, dispatch_outbox
 from fundwall.store.tables import AccountRow
 
 from .conftest import (
@@ -247,6 +249,11 @@ def test_the_police_opinion_is_asked_answered_and_read_by_the_bank_not_the_perso
             give_opinion(uow, POLICE, filed.id, "twice")
         seen_by_bank = appeal_detail(uow, ANALYST_A, filed.id, keyring)
         seen_by_person = my_appeal(uow, ann, filed.id, keyring)
+        decide_appeal(uow, ANALYST_A, filed.id, Outcome.LIFTED, "经核实为本人正常使用。", keyring)
+        dispatch_outbox(uow, LocalGateway())
+        received = [sms.text for sms in delivered_to(uow, "13912345678")]
+    assert len(received) == 2 and "已受理" in received[0] and "2024-06-17" in received[0]
+    assert "已解除限制" in received[1] and "经核实为本人正常使用" in received[1]
     assert seen_by_bank.opinion == "未发现涉案线索，同意解除。"
     assert seen_by_bank.status is AppealStatus.OPEN
     assert seen_by_person.opinion is None and seen_by_person.question is None
@@ -263,6 +270,9 @@ def test_a_maintained_appeal_keeps_the_measure_and_a_new_appeal_may_follow(
         decide_appeal(uow, ANALYST_A, filed.id, Outcome.MAINTAINED, answer, keyring)
         (measure,) = my_measures(uow, ann)
         assert measure.open_appeal is None
+        dispatch_outbox(uow, LocalGateway())
+        # No contact phone given and none bound by the bank: the portal alone tells.
+        assert delivered_to(uow, world.person(1).phone) == []
         again = file_appeal(uow, ann, f"r{restriction}", "补充材料", keyring, files=[PAY_SLIP])
         assert again.id != filed.id
     assert service.decide(_pay(clock, 4), member=world.BANK_A).action is Action.BLOCK

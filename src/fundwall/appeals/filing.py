@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +21,7 @@ from fundwall.accounts.queries import write_closure
 from fundwall.appeals.model import AppealStatus, AppealView, Measure
 from fundwall.appeals.queries import (
     measures_of,
+    notify_person,
     person_accounts,
     person_hash,
     stored_measure,
@@ -36,7 +38,7 @@ from fundwall.crypto import Keyring, sm3_hex
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
 from fundwall.domain.identity import MobilePhone, mask_account
-from fundwall.fund_returns.working_days import working_deadline
+from fundwall.fund_returns.working_days import SHANGHAI, working_deadline
 from fundwall.store.appeal_tables import AppealEvidenceRow, AppealRow
 from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
@@ -195,6 +197,8 @@ def file_appeal(
             )
         )
     uow.session.flush()
+    answer_by = row.deadline.astimezone(SHANGHAI) - timedelta(days=1)
+    notify_person(uow, actor, row, "appeal_received", {"answer_by": f"{answer_by:%Y-%m-%d}"})
     (view,) = views(uow.session, [row], keyring, now)
     uow.commit()
     return _as_person(view)

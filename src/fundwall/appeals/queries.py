@@ -39,6 +39,9 @@ from fundwall.domain.accounts import AccountStatus, RiskTier
 from fundwall.domain.errors import NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone, mask_account
 from fundwall.engine.controls.model import RestrictionKind
+from fundwall.outreach.model import SmsPurpose
+from fundwall.outreach.queries import queue_sms
+from fundwall.phones.queries import current_binding
 from fundwall.store.appeal_tables import AppealEvidenceRow, AppealRow
 from fundwall.store.engine_tables import AccountRestrictionRow, AccountStatusChangeRow
 from fundwall.store.police_tables import PoliceOrderRow
@@ -380,3 +383,33 @@ def appeal_figures(
             )
         )
     return figures
+
+
+def notify_person(
+    uow: UnitOfWork,
+    actor: Actor,
+    row: AppealRow,
+    template: str,
+    variables: dict[str, str],
+) -> int | None:
+    """Queue an appeal's SMS (`appeal_received`, `appeal_answer`) in the caller's
+    transaction: to the contact phone the person gave, else the phone the bank bound to
+    them; None when there is neither (the portal shows it all the same)."""
+    if row.contact_enc is not None:
+        phone = uow.keyring.decrypt(row.contact_enc)
+    else:
+        binding = current_binding(uow.session, row.member, row.party_id)
+        if binding is None:
+            return None
+        phone = uow.keyring.decrypt(binding.phone_enc)
+    return queue_sms(
+        uow,
+        actor,
+        phone=phone,
+        template=template,
+        variables={"account_tail": row.account_no[-4:], "appeal_no": str(row.id), **variables},
+        member=row.member,
+        purpose=SmsPurpose.APPEAL,
+        party_id=row.party_id,
+        idempotency_key=f"appeal:{row.id}:{template}",
+    )

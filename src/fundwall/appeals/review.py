@@ -27,6 +27,7 @@ from fundwall.appeals.queries import (
     appeal_figures,
     in_force,
     lift_measure,
+    notify_person,
     overdue,
     views,
     visible_appeal,
@@ -35,7 +36,7 @@ from fundwall.appeals.queries import (
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
-from fundwall.config import AppealSettings, PolicySettings, get_settings
+from fundwall.config import AppealSettings, PolicySettings, PortalSettings, get_settings
 from fundwall.crypto import Keyring, sm3_hex
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import mask_account
@@ -45,6 +46,10 @@ from fundwall.store.tables import InstitutionRow
 from fundwall.store.uow import UnitOfWork
 
 QUEUE_LIMIT = 500
+ANSWER_IN_SMS = 40
+"""The answer's first characters the SMS carries (the portal shows it whole): 40 Chinese
+characters keep the message within its segments."""
+OUTCOME_WORDS = {Outcome.LIFTED: "已解除限制", Outcome.MAINTAINED: "维持原措施"}
 """At most this many appeals a queue page lists (oldest deadline first)."""
 
 
@@ -159,6 +164,7 @@ def decide_appeal(
     *,
     settings: AppealSettings | None = None,
     policy: PolicySettings | None = None,
+    portal: PortalSettings | None = None,
 ) -> AppealView:
     """End one of the member's open appeals: lifted (the measure ends now, in the same
     transaction, so the engine passes the next payment) or maintained (the measure must
@@ -166,6 +172,7 @@ def decide_appeal(
     may be decided: the bank decides, the opinion informs."""
     limits = settings or get_settings().appeals
     rules = policy or get_settings().policy
+    portal = portal or get_settings().portal
     _member(actor)
     try:
         outcome = Outcome(outcome)
@@ -191,6 +198,11 @@ def decide_appeal(
     row.decided_at, row.decided_by = record.ts, record.actor
     row.open_key = None
     row.revision = record.seq
+    brief = said if len(said) <= ANSWER_IN_SMS else said[: ANSWER_IN_SMS - 1] + "…"
+    notify_person(
+        uow, actor, row, "appeal_answer",
+        {"outcome": OUTCOME_WORDS[outcome], "reason": brief, "portal_url": portal.public_url},
+    )  # fmt: skip
     if outcome is Outcome.LIFTED:
         lift_measure(uow, actor, row, f"appeal {appeal_id} upheld (异议申诉)", rules)
     else:
