@@ -82,3 +82,19 @@ class AppealEvidenceRow(Base):
     sm3: Mapped[str] = mapped_column(String(HASH_HEX))
     content_enc: Mapped[bytes] = mapped_column(LargeBinary)
     added_at: Mapped[datetime]
+
+
+class PortalCodeRow(Base):
+    """A one-time code the portal sent to the phones bound to a person's accounts: for whom
+    (`person_hash`), the code's keyed hash (never the code), until when it is good, how many
+    wrong entries it took, and when it was used or spent (None while it is good)."""
+
+    __tablename__ = "portal_codes"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    person_hash: Mapped[str] = mapped_column(String(HASH_HEX), index=True)
+    code_hash: Mapped[str] = mapped_column(String(HASH_HEX))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer)
+    ended_at: Mapped[datetime | None]

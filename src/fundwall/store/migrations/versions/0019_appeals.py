@@ -1,5 +1,6 @@
 """Appeals (异议申诉): a person's appeal against a bank's measure on their account, its
-evidence files, the anti-fraud centre's opinion and the bank's decision.
+evidence files, the anti-fraud centre's opinion and the bank's decision; the portal's
+one-time codes.
 
 Revision ID: 0019
 Revises: 0018
@@ -92,9 +93,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeal_evidence")),
     )
     op.create_index(op.f("ix_appeal_evidence_appeal_id"), "appeal_evidence", ["appeal_id"])
+    op.create_table(
+        "portal_codes",
+        sa.Column("id", KEY, autoincrement=True, nullable=False),
+        sa.Column("person_hash", HASH, nullable=False),
+        sa.Column("code_hash", HASH, nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("expires_at", TIMESTAMP, nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("ended_at", TIMESTAMP, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_codes")),
+    )
+    op.create_index(op.f("ix_portal_codes_person_hash"), "portal_codes", ["person_hash"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_portal_codes_person_hash"), table_name="portal_codes")
+    op.drop_table("portal_codes")
     op.drop_index(op.f("ix_appeal_evidence_appeal_id"), table_name="appeal_evidence")
     op.drop_table("appeal_evidence")
     for index in (
