@@ -31,6 +31,7 @@ from fundwall.domain.errors import PermissionDenied
 SRC: Final = Path(fundwall.__file__).parent
 WORKFLOWS: Final = (
     "accounts",
+    "appeals",
     "auditing",
     "cases",
     "clues",

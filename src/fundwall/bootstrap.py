@@ -152,6 +152,7 @@ class Platform:
         """
         from fundwall.api import create_app
         from fundwall.api.accounts import AccountReports
+        from fundwall.api.appeals import appeals_router
         from fundwall.api.screening import screening_router
         from fundwall.web import install_console
 
@@ -188,6 +189,9 @@ class Platform:
             poll_seconds=poll_seconds,
         )
         app.include_router(screening_router(self.settings.policy))
+        app.include_router(
+            appeals_router(self.keyring, self.settings.appeals, self.settings.policy)
+        )
         return app
 
     def close(self) -> None:

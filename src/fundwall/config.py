@@ -249,6 +249,61 @@ class CaseSettings(BaseModel):
         return hours
 
 
+AppealMediaType = Literal["application/pdf", "image/png", "image/jpeg"]
+"""The kinds of file a person may send with an appeal (checked by their content)."""
+
+
+class AppealSettings(BaseModel):
+    """Appeals (异议申诉, docs/public.md): what a person may send with one.
+
+    The deadlines are policy (`policy.appeal_decide_working_days`). A reason is at most
+    `reason_max_chars` (1,000: a page of Chinese, more than any appeal form's box), an answer
+    or an opinion at most `answer_max_chars` (1,000, the same page). At most
+    `evidence_max_files` files (5: an ID card's two sides, a pay slip, a contract, a
+    statement), each at most `evidence_max_bytes` (5 MiB: a phone's photo or a scanned page,
+    half a case's limit because anyone may send them), PDF, PNG or JPEG, each checked by its
+    content; a spreadsheet is no appeal's proof a person photographs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason_max_chars: int = Field(default=1_000, ge=50, le=10_000)
+    answer_max_chars: int = Field(default=1_000, ge=50, le=10_000)
+    evidence_max_files: int = Field(default=5, ge=0, le=20)
+    evidence_max_bytes: int = Field(default=5 * MIB, ge=1024, le=20 * MIB)
+    evidence_media_types: tuple[AppealMediaType, ...] = Field(
+        default=("application/pdf", "image/png", "image/jpeg"), min_length=1
+    )
+
+
+class PortalSettings(BaseModel):
+    """The public portal (docs/public.md): where people reach it, and how it verifies them.
+
+    `public_url`: the address restriction notices and appeal answers give (the portal's
+    pages under it). A one-time code has `code_digits` digits (6: one guess in a million),
+    lives `code_minutes` (5: long enough for an SMS to arrive and be typed, short enough
+    that a code read over a shoulder soon expires) and takes `code_attempts` wrong entries
+    (5) before it is spent: together at most 5 guesses in a million per code. A phone gets at
+    most `outreach.phone_per_hour` messages an hour. One address asks for at most
+    `codes_per_address_per_hour` codes (10: a family sharing a connection, not a script
+    walking ID numbers) and enters at most `entries_per_address_per_hour` codes (30). A
+    verified session lasts `session_minutes` (15) from sign-in, never renewed: a person
+    appeals or closes an account in one sitting. `answer_floor_ms` (400): every sign-in
+    answer waits at least this long, so a known ID and an unknown one take the same time.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public_url: str = "http://127.0.0.1:8000/portal"
+    code_digits: int = Field(default=6, ge=6, le=8)
+    code_minutes: int = Field(default=5, ge=1, le=30)
+    code_attempts: int = Field(default=5, ge=1, le=10)
+    codes_per_address_per_hour: int = Field(default=10, ge=1, le=1000)
+    entries_per_address_per_hour: int = Field(default=30, ge=1, le=1000)
+    session_minutes: int = Field(default=15, ge=5, le=120)
+    answer_floor_ms: int = Field(default=400, ge=0, le=5000)
+
+
 class OrderSettings(BaseModel):
     """How the police orders' timers are kept (the legal periods themselves are `policy`).
 
@@ -578,6 +633,8 @@ class Settings(BaseSettings):
     models: ModelSettings = ModelSettings()
     screening: ScreeningSettings = ScreeningSettings()
     phones: PhoneSettings = PhoneSettings()
+    appeals: AppealSettings = AppealSettings()
+    portal: PortalSettings = PortalSettings()
     outreach: OutreachSettings = OutreachSettings()
 
     @field_validator("data_dir")

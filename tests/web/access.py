@@ -52,6 +52,7 @@ RECORD_PLACEHOLDERS: Final = (
     "{clue_id}",
     "{trace_id}",
     "{plan_id}",
+    "{appeal_id}",
 )
 """Path placeholders that name a member's record."""
 QUERY_PERIOD: Final = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 10, tzinfo=UTC))

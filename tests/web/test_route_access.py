@@ -30,12 +30,15 @@ from typing import Any, Final
 import pytest
 
 from api.pacs import member_pacs008  # tests/api/pacs.py
+from fundwall.accounts.controls import restrict
+from fundwall.appeals.filing import EvidenceFile, file_appeal
+from fundwall.appeals.queries import person_actor
 from fundwall.auth import Actor, ActorKind, Passwords, Role
 from fundwall.auth.roles import Permission
 from fundwall.cases import CaseKind, add_evidence, open_case
 from fundwall.domain.identity.account_number import luhn_check_digit
 from fundwall.domain.screening import Check
-from fundwall.engine.controls import Evidence, ListKind, RiskCategory
+from fundwall.engine.controls import Evidence, ListKind, RestrictionKind, RiskCategory
 from fundwall.members import add_user, list_users
 from fundwall.models.registry import register_model
 from fundwall.screening.actions import carry_out_action, request_action
@@ -43,6 +46,7 @@ from fundwall.screening.runs import screen_accounts
 from fundwall.sharing.model import NewEntry
 from fundwall.sharing.risk_list import publish_entries
 from fundwall.store import open_database
+from fundwall.store.tables import AccountRow, PartyRow
 from models.factory import make_model  # tests/models/factory.py
 
 from .access import (
@@ -169,6 +173,14 @@ def _share_match(records: Records) -> dict[str, Any]:
 
 def _share_retract(records: Records) -> dict[str, Any]:
     return {"json": {"reason": "reported in error"}}
+
+
+def _appeal_opinion(records: Records) -> dict[str, Any]:
+    return {"json": {"police_unit": records.values["police_unit"], "question": "是否涉案？"}}
+
+
+def _appeal_decision(records: Records) -> dict[str, Any]:
+    return {"json": {"outcome": "lifted", "answer": "经核实为本人正常使用，已解除。"}}
 
 
 def _screening_run(records: Records) -> dict[str, Any]:
@@ -451,6 +463,16 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("GET", "/v1/screening/actions/{action_id}"): needs(P.VIEW_SCREENING),
     ("GET", "/v1/screening/figures"): needs(P.VIEW_SCREENING),
+    # Appeals: a member reviews and decides its own accounts' appeals.
+    ("GET", "/v1/appeals"): needs(P.REVIEW_APPEALS),
+    ("GET", "/v1/appeals/{appeal_id}"): needs(P.REVIEW_APPEALS),
+    ("GET", "/v1/appeals/{appeal_id}/evidence/{evidence_id}"): needs(
+        P.REVIEW_APPEALS, fill={"evidence_id": "{appeal_evidence_id}"}
+    ),
+    ("POST", "/v1/appeals/{appeal_id}/opinion-request"): needs(
+        P.REVIEW_APPEALS, body=_appeal_opinion
+    ),
+    ("POST", "/v1/appeals/{appeal_id}/decision"): needs(P.REVIEW_APPEALS, body=_appeal_decision),
     # Screening on the console: the same run and action of each member; a member starts a
     # run of its own accounts, the hub one of the whole region.
     ("GET", "/screening"): needs(P.VIEW_SCREENING),
@@ -604,6 +626,13 @@ def served(
         for owner in records:  # the police unit's records are the first's
             if owner == bank or (owner == region.police_unit and bank == region.first_bank):
                 records[owner] = records[owner].adding(run_id=str(run.id), action_id=str(action.id))
+    for bank in (region.first_bank, region.second_bank):
+        appeal, evidence = _appeal(console, records[bank].values["account_no"])
+        for owner in records:  # the police unit's records are the first's
+            if owner == bank or (owner == region.police_unit and bank == region.first_bank):
+                records[owner] = records[owner].adding(
+                    appeal_id=appeal, appeal_evidence_id=evidence
+                )
     with console.uow() as uow:
         model = register_model(uow, Actor.operator("test"), make_model()).version
     for owner in records:
@@ -619,6 +648,25 @@ def served(
             Passwords.fast_for_tests(),
         )
     return console
+
+
+def _appeal(console: Console, account_no: str) -> tuple[str, str]:
+    """An appeal of the holder of `account_no` against its bank's suspension of it, with a
+    file: its id and the file's."""
+    keyring = console.platform.keyring
+    with console.uow() as uow:
+        suspension = RestrictionKind.NON_COUNTER_SUSPENSION
+        restriction = restrict(
+            uow, Actor.operator("test"), account_no, suspension, reason="一号多人"
+        )
+        account = uow.session.get(AccountRow, account_no)
+        party = uow.session.get(PartyRow, account.party_id) if account is not None else None
+        assert party is not None
+        holder = party.id_number_hash
+        png = EvidenceFile("slip.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8)
+        filed = file_appeal(uow, person_actor(holder), f"r{restriction}", "本人工资卡", keyring,
+                            files=[png])  # fmt: skip
+    return str(filed.id), str(filed.evidence[0].id)
 
 
 def _with_cases(console: Console, records: dict[str, Records]) -> dict[str, Records]:
@@ -666,7 +714,8 @@ def test_every_route_is_in_the_table(served: Console) -> None:
 def test_the_principals_cover_every_role_and_both_members(region: Region) -> None:
     every = principals(region).values()
     # The operator runs commands on the server; it has no sign-in and no API key, so no route.
-    assert {p.role for p in every} == {*Role, None} - {Role.OPERATOR}
+    # A person (public) signs in to the portal only, never to the console or the API.
+    assert {p.role for p in every} == {*Role, None} - {Role.OPERATOR, Role.PUBLIC}
     for role in (Role.MEMBER_ADMIN, Role.MEMBER_ANALYST, Role.MEMBER_SYSTEM):
         members = {p.member for p in every if p.role is role}
         assert members == {region.first_bank, region.second_bank}, role

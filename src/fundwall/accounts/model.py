@@ -9,11 +9,29 @@ from enum import StrEnum
 from typing import Final
 
 from fundwall.config import PolicySettings
-from fundwall.domain.accounts import AccountClass, OpeningChannel, RiskTier
+from fundwall.domain.accounts import Account, AccountClass, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.engine.controls.model import RestrictionKind
+
+
+class Verification(StrEnum):
+    """How the holder's identity was checked for an online request (线上销户)."""
+
+    MEMBER_CHANNEL = "member_channel"
+    """The member's own app or site: ID number and a code sent to the bound phone."""
+    PUBLIC_PORTAL = "public_portal"
+    """Fundwall's public portal: ID number and a code sent to the bound phone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    account: Account
+    """The account, closed."""
+    moved_fen: int
+    """The balance the holder moved out to `move_to`."""
+    move_to: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +69,8 @@ class TierSource(StrEnum):
     SCREENING = "screening"
     ONBOARDING = "onboarding"
     """Simplified opening opened the account restricted."""
+    APPEAL = "appeal"
+    """The member lifted the tier's measures on the holder's appeal (异议申诉)."""
     MODEL = "model"
     """The account's mule score (the accounts champion) at a refresh of the scores."""
 

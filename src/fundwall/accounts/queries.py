@@ -17,21 +17,26 @@ from sqlalchemy.orm import Session
 from fundwall.accounts.model import (
     TIER_RANK,
     AccountOpening,
+    Closure,
     Holder,
     TierChange,
     TierSource,
+    Verification,
     tier_measures,
 )
 from fundwall.auth.actor import Actor
+from fundwall.cases.model import CaseStatus
 from fundwall.config import PolicySettings
 from fundwall.crypto import ID_HASH_KIND, Keyring
 from fundwall.domain.accounts import Account, AccountStatus, RiskTier
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import Conflict, InvalidInput
-from fundwall.domain.identity import MobilePhone, ResidentId, mask_account
+from fundwall.domain.identity import AccountNumber, MobilePhone, ResidentId, mask_account
 from fundwall.domain.parties import Party
+from fundwall.domain.police import OrderStatus
 from fundwall.engine.controls.changes import stamp_change
 from fundwall.engine.controls.model import RestrictionKind
+from fundwall.engine.rules import format_money
 from fundwall.phones.queries import bind, current_binding, record_check
 from fundwall.phones.registry import CheckTrigger, RegistryAnswer, TelecomRegistry
 from fundwall.store.engine_tables import (
@@ -39,7 +44,8 @@ from fundwall.store.engine_tables import (
     AccountStatusChangeRow,
     AccountTierChangeRow,
 )
-from fundwall.store.mapping import account_row, party_row
+from fundwall.store.mapping import account_of, account_row, party_row
+from fundwall.store.police_tables import CaseAccountRow, CaseRow, PoliceOrderRow
 from fundwall.store.tables import AccountRow, DecisionRow, PartyRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
@@ -436,3 +442,92 @@ def tier_view(row: AccountTierChangeRow) -> TierChange:
         row.changed_at,
         row.changed_by,
     )
+
+
+_ORDERS_IN_FORCE: Final = (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value)
+
+
+def closure_blockers(
+    uow: UnitOfWork, account_no: str, status: AccountStatus, balance: int, move_to: str | None
+) -> list[str]:
+    """Every reason the account cannot be closed now, in words."""
+    now = uow.clock.now()
+    session = uow.session
+    blockers = []
+    if balance > 0 and move_to is None:
+        blockers.append(
+            f"the balance of {format_money(balance)} must be moved out first: name the account "
+            "to move it to"
+        )
+    if status is not AccountStatus.NORMAL:
+        blockers.append(f"the account is {status.value}: that ends with its order or at a counter")
+    orders = session.scalars(
+        select(PoliceOrderRow.document_no).where(
+            PoliceOrderRow.account_no == account_no,
+            PoliceOrderRow.status.in_(_ORDERS_IN_FORCE),
+            or_(PoliceOrderRow.ends_at.is_(None), PoliceOrderRow.ends_at > now),
+        )
+    ).all()
+    blockers += [f"police order {document} is in force on it" for document in orders]
+    restrictions = session.scalars(
+        select(AccountRestrictionRow.kind).where(
+            AccountRestrictionRow.account_no == account_no,
+            AccountRestrictionRow.lifted_at.is_(None),
+            AccountRestrictionRow.starts_at <= now,
+            or_(AccountRestrictionRow.ends_at.is_(None), AccountRestrictionRow.ends_at > now),
+        )
+    ).all()
+    blockers += [f"a {kind} restriction is in force on it" for kind in sorted(set(restrictions))]
+    cases = session.scalars(
+        select(CaseRow.id)
+        .join(CaseAccountRow, CaseAccountRow.case_id == CaseRow.id, isouter=True)
+        .where(
+            CaseRow.status != CaseStatus.CLOSED.value,
+            or_(CaseAccountRow.account_no == account_no, CaseRow.subject == account_no),
+        )
+        .distinct()
+    ).all()
+    blockers += [f"case {case} about it is open" for case in sorted(cases)]
+    return blockers
+
+
+def write_closure(
+    uow: UnitOfWork,
+    actor: Actor,
+    row: AccountRow,
+    verification: Verification,
+    move_to: str | None,
+) -> Closure:
+    """Close the account on its holder's verified request, or audit the refusal naming every
+    blocker and raise Conflict; commits either way. Its callers (`close_online` for the
+    member's channel, `close_my_account` for the portal's person) have checked the actor and
+    that the account is theirs to close."""
+    try:
+        verification = Verification(verification)
+    except ValueError:
+        raise InvalidInput("member_channel or public_portal", "verification") from None
+    target = AccountNumber.parse(move_to, field="move_to").number if move_to is not None else None
+    account_no = row.account_no
+    if target == account_no:
+        raise InvalidInput("the balance cannot move to the account being closed", "move_to")
+    status = AccountStatus(row.status)
+    if status is AccountStatus.CLOSED:
+        raise Conflict(f"account {mask_account(account_no)} is closed already")
+    balance = settled_balance(uow, row)
+    blockers = closure_blockers(uow, account_no, status, balance, target)
+    if blockers:
+        uow.audit.record(
+            actor,
+            "closure_refused",
+            f"account:{mask_account(account_no)}",
+            {"verification": verification.value, "blockers": blockers},
+        )
+        uow.commit()
+        raise Conflict(
+            f"account {mask_account(account_no)} cannot be closed online: " + "; ".join(blockers)
+        )
+    moved = max(balance, 0)
+    shown = mask_account(target) if target else "none"
+    why = f"online closure (线上销户), verified by {verification.value}; balance moved to {shown}"
+    write_status(uow, actor, row, AccountStatus.CLOSED, why)
+    return Closure(account_of(row), moved, target)

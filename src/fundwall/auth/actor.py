@@ -18,6 +18,9 @@ class ActorKind(StrEnum):
     USER = "user"
     API_KEY = "apikey"
     SYSTEM = "system"
+    PERSON = "person"
+    """A member of the public verified by the portal; named by the keyed hash of their ID
+    number (base32), never the number."""
 
 
 @dataclass(frozen=True, slots=True)

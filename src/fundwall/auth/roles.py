@@ -107,6 +107,20 @@ class Permission(StrEnum):
     SET_RISK_TIERS = "set_risk_tiers"
     """Set the risk tier (风险等级) of the member's accounts, with the measures that go with
     it (a daily outflow cap, a non-counter suspension until identity is checked again)."""
+    FILE_APPEALS = "file_appeals"
+    """A verified person (the public portal): read the restrictions on their own accounts,
+    appeal a bank's measure (异议申诉) with evidence, follow their own appeals."""
+    CLOSE_OWN_ACCOUNTS = "close_own_accounts"
+    """A verified person: ask to close one of their own accounts online (线上销户)."""
+    REVIEW_APPEALS = "review_appeals"
+    """The member's appeals: the queue with deadlines, an appeal with its evidence, ask the
+    anti-fraud centre for an opinion, decide (lift the measure or maintain it) with an
+    answer to the person."""
+    GIVE_APPEAL_OPINIONS = "give_appeal_opinions"
+    """A police unit's opinion requests on appeals: read the appeals it was asked about,
+    answer with an opinion."""
+    OVERSEE_APPEALS = "oversee_appeals"
+    """The hub: every member's overdue appeals and the appeal figures member by member."""
     WORK_DISSUASION = "work_dissuasion"
     """The member's dissuasion tasks (预警劝阻): the queue, claiming a task, recording the
     call's outcome, cancelling the warned payment the payer gave up."""
@@ -134,12 +148,15 @@ class Role(StrEnum):
     """A police unit's system calling the API with an API key; never a person's role."""
     OPERATOR = "operator"
     """The server's operator at the command line (本机运维); never a console role."""
+    PUBLIC = "public"
+    """A person verified by the public portal (ID number and a code sent to the phone bound
+    to their accounts); never a console role: only their own restrictions and appeals."""
 
     @property
     def assignable(self) -> bool:
         """Whether a user may be given this role (API keys hold `member_system`; the command
         line acts as `operator`)."""
-        return self not in (Role.MEMBER_SYSTEM, Role.POLICE_SYSTEM, Role.OPERATOR)
+        return self not in (Role.MEMBER_SYSTEM, Role.POLICE_SYSTEM, Role.OPERATOR, Role.PUBLIC)
 
     @property
     def member_kinds(self) -> frozenset[InstitutionKind]:
@@ -174,6 +191,7 @@ _MEMBER_KINDS: Final[Mapping[Role, frozenset[InstitutionKind]]] = MappingProxyTy
         Role.MEMBER_SYSTEM: _HOLDERS,
         Role.POLICE_SYSTEM: frozenset({InstitutionKind.POLICE_UNIT}),
         Role.OPERATOR: frozenset(),
+        Role.PUBLIC: frozenset(),
     }
 )
 
@@ -197,6 +215,7 @@ _ANALYST: Final = frozenset(
         Permission.SCREEN_ACCOUNTS,
         Permission.SET_RISK_TIERS,
         Permission.ONBOARD_CUSTOMERS,
+        Permission.REVIEW_APPEALS,
         Permission.WORK_DISSUASION,
         Permission.RUN_CAMPAIGNS,
         Permission.RECORD_OPT_OUTS,
@@ -204,6 +223,7 @@ _ANALYST: Final = frozenset(
 )
 _POLICE: Final = frozenset(
     {
+        Permission.GIVE_APPEAL_OPINIONS,
         Permission.VIEW_CUSTOMER_DATA,
         Permission.UNMASK_PERSONAL_DATA,
         Permission.ANSWER_CLUES,
@@ -228,6 +248,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.PUNISH,
                 Permission.VIEW_SCREENING,
                 Permission.SCREEN_REGION,
+                Permission.OVERSEE_APPEALS,
             }
         ),
         Role.MEMBER_ADMIN: _ANALYST
@@ -253,6 +274,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.SCREEN_ACCOUNTS,
                 Permission.SET_RISK_TIERS,
                 Permission.ONBOARD_CUSTOMERS,
+                Permission.REVIEW_APPEALS,
                 Permission.WORK_DISSUASION,
                 Permission.RUN_CAMPAIGNS,
                 Permission.RECORD_OPT_OUTS,
@@ -260,6 +282,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
         ),
         Role.POLICE_SYSTEM: _POLICE,
         Role.OPERATOR: frozenset(Permission),
+        Role.PUBLIC: frozenset({Permission.FILE_APPEALS, Permission.CLOSE_OWN_ACCOUNTS}),
     }
 )
 """What each role may do. Tenancy (whose rows) is separate: see `fundwall.auth.tenancy`."""

@@ -7,7 +7,7 @@ by the case's member.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
@@ -86,25 +86,13 @@ def add_evidence(
     row = case_row(uow.session, actor, case_id)
     if row.status == CaseStatus.CLOSED.value:
         raise Conflict(f"case {case_id} is closed")
-    name = _clean_filename(filename)
-    media_type = media_type.partition(";")[0].strip().lower()
-    if media_type not in limits.evidence_media_types:
-        allowed = ", ".join(limits.evidence_media_types)
-        raise InvalidInput(
-            f"a file of type {media_type or 'unknown'} is refused; send {allowed}", "file"
-        )
-    if not name.lower().endswith(EXTENSIONS[media_type]):
-        raise InvalidInput(
-            f"a {media_type} file's name ends in {'/'.join(EXTENSIONS[media_type])}", "file"
-        )
-    if not content:
-        raise InvalidInput("the file is empty", "file")
-    if len(content) > limits.evidence_max_bytes:
-        raise InvalidInput(
-            f"{len(content)} bytes is over the limit of {limits.evidence_max_bytes} bytes", "file"
-        )
-    if not CONTENT_CHECKS[media_type](content):
-        raise InvalidInput(f"the file's content is not {media_type}", "file")
+    name, media_type = checked_file(
+        filename,
+        media_type,
+        content,
+        max_bytes=limits.evidence_max_bytes,
+        media_types=limits.evidence_media_types,
+    )
     now = uow.clock.now()
     evidence = CaseEvidenceRow(
         case_id=case_id,
@@ -156,12 +144,47 @@ def _item(uow: UnitOfWork, case_id: int, evidence_id: int) -> EvidenceItem:
     return next(item for item in evidence_items(uow.session, case_id) if item.id == evidence_id)
 
 
-def _clean_filename(filename: str) -> str:
+def checked_file(
+    filename: str,
+    media_type: str,
+    content: bytes,
+    *,
+    max_bytes: int,
+    media_types: Sequence[str],
+    field: str = "file",
+) -> tuple[str, str]:
+    """The file's clean name and media type, once its type is among `media_types`, its name
+    ends as that type's do, and its content is not empty, at most `max_bytes` and what its
+    type says; InvalidInput naming `field` and why otherwise. Shared with appeals' files."""
+    name = _clean_filename(filename, field)
+    media_type = media_type.partition(";")[0].strip().lower()
+    if media_type not in media_types:
+        allowed = ", ".join(media_types)
+        raise InvalidInput(
+            f"{name}: a file of type {media_type or 'unknown'} is refused; send {allowed}", field
+        )
+    if not name.lower().endswith(EXTENSIONS[media_type]):
+        raise InvalidInput(
+            f"{name}: a {media_type} file's name ends in {'/'.join(EXTENSIONS[media_type])}",
+            field,
+        )
+    if not content:
+        raise InvalidInput(f"{name}: the file is empty", field)
+    if len(content) > max_bytes:
+        raise InvalidInput(
+            f"{name}: {len(content)} bytes is over the limit of {max_bytes} bytes", field
+        )
+    if not CONTENT_CHECKS[media_type](content):
+        raise InvalidInput(f"{name}: the file's content is not {media_type}", field)
+    return name, media_type
+
+
+def _clean_filename(filename: str, field: str) -> str:
     """The file's own name (no folders, no control characters), bounded."""
     name = filename.replace("\\", "/").rpartition("/")[2]
     name = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()
     if not name or name in (".", ".."):
-        raise InvalidInput("the file has no name", "file")
+        raise InvalidInput("the file has no name", field)
     if len(name) > FILENAME:
-        raise InvalidInput(f"a file name has at most {FILENAME} characters", "file")
+        raise InvalidInput(f"a file name has at most {FILENAME} characters", field)
     return name

@@ -219,6 +219,9 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(HASH_HEX))
 
 
+# Appeals (the appeals and their evidence) join this metadata.
+from fundwall.store import appeal_tables as _appeal_tables  # noqa: E402, F401
+
 # The console's tables (users, sessions, API keys, alert work) join this metadata.
 from fundwall.store import auth_tables as _auth_tables  # noqa: E402, F401
 
