@@ -540,6 +540,12 @@ def test_the_model_lowers_only_the_tiers_it_set(store: Platform) -> None:
         )
     model_set = {account for account, (tier, _) in _tiers(store).items() if tier != "low"}
     model_set.discard(passed.account_no)
+    reviewed = min(model_set)
+    with store.unit_of_work() as uow:
+        set_risk_tier(
+            uow, _analyst(_bank_of(store, reviewed)), reviewed, RiskTier.LOW, POLICY, reason="ok"
+        )
+    model_set.discard(reviewed)
     people_only = PolicySettings(model_medium_tier_action=None, model_high_tier_action=None)
     with store.unit_of_work() as uow:
         run = refresh_account_scores(uow, store.operator, people_only)
@@ -557,3 +563,13 @@ def test_the_model_lowers_only_the_tiers_it_set(store: Platform) -> None:
             )
         )
     assert live == {passed.account_no}
+    with store.unit_of_work() as uow:
+        refresh_account_scores(uow, store.operator, POLICY)
+    again = _tiers(store)
+    assert again[reviewed][0] == "low"  # a person's review is not undone by the next refresh
+    assert all(again[account][0] == "high" for account in model_set)
+
+
+def _bank_of(platform: Platform, account_no: str) -> str:
+    with platform.unit_of_work() as uow:
+        return uow.session.get_one(AccountRow, account_no).institution_code

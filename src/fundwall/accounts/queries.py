@@ -378,6 +378,11 @@ def write_tier(
     return tier_view(change)
 
 
+PERSONS_TIERS: Final = frozenset({TierSource.ANALYST, TierSource.MEMBER_SYSTEM, TierSource.APPEAL})
+"""Tiers a person decided (an analyst, the member's system for its staff, an appeal's
+lifting), which a mule score leaves as they are."""
+
+
 def write_model_tiers(
     uow: UnitOfWork,
     actor: Actor,
@@ -385,37 +390,39 @@ def write_model_tiers(
     policy: PolicySettings,
 ) -> list[TierChange]:
     """Set the tiers the mule scores lead to (`wanted`: account → tier and why, for the
-    accounts scored above low); not committed. A score raises an open account's tier; it
-    lowers only a tier the model set itself (an account the model no longer scores that high
-    drops to the tier its score leads to), never one an analyst, the member's system, a
-    screening or an opening set."""
-    model_set = select(AccountTierChangeRow.account_no).where(
-        AccountTierChangeRow.id.in_(
-            select(func.max(AccountTierChangeRow.id)).group_by(AccountTierChangeRow.account_no)
-        ),
-        AccountTierChangeRow.source == TierSource.MODEL.value,
+    accounts scored above low); not committed. A score raises an open account's tier unless a
+    person set it (`PERSONS_TIERS`: a reviewed or appealed account is not re-restricted by the
+    next refresh); it lowers only a tier the model set itself, to the tier the score leads to
+    now."""
+    latest = (
+        select(AccountTierChangeRow.account_no, AccountTierChangeRow.source)
+        .where(
+            AccountTierChangeRow.id.in_(
+                select(func.max(AccountTierChangeRow.id)).group_by(AccountTierChangeRow.account_no)
+            )
+        )
+        .subquery()
     )
-    rows = uow.session.scalars(
-        select(AccountRow)
+    rows = uow.session.execute(
+        select(AccountRow, latest.c.source)
+        .outerjoin(latest, latest.c.account_no == AccountRow.account_no)
         .where(
             AccountRow.status != AccountStatus.CLOSED.value,
             or_(
                 AccountRow.account_no.in_(list(wanted)),
-                (AccountRow.risk_tier != RiskTier.LOW.value) & AccountRow.account_no.in_(model_set),
+                (AccountRow.risk_tier != RiskTier.LOW.value)
+                & (latest.c.source == TierSource.MODEL.value),
             ),
         )
         .order_by(AccountRow.account_no)
     ).all()
-    set_by_model = set(
-        uow.session.scalars(
-            model_set.where(AccountTierChangeRow.account_no.in_([row.account_no for row in rows]))
-        )
-    )
     changes = []
-    for row in rows:
+    for row, source in rows:
+        if source in PERSONS_TIERS:
+            continue
         tier, why = wanted.get(row.account_no, (RiskTier.LOW, "mule score below the tiers"))
         rank, current = TIER_RANK[tier], TIER_RANK[RiskTier(row.risk_tier)]
-        if rank > current or (rank < current and row.account_no in set_by_model):
+        if rank > current or (rank < current and source == TierSource.MODEL.value):
             changes.append(write_tier(uow, actor, row, tier, why, TierSource.MODEL, policy))
     return changes
 

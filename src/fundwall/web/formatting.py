@@ -126,6 +126,7 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "member_system": N_("The member's system"),
         "screening": N_("A screening run"),
         "onboarding": N_("Simplified opening"),
+        "appeal": N_("An appeal"),
         "model": N_("The mule score"),
     },
     Applicant: {"flexible_worker": N_("Flexible worker"), "micro_firm": N_("Micro-firm")},
