@@ -45,11 +45,6 @@ class Scope:
     kind: ScopeKind
     code: str | None = None
 
-    @property
-    def member(self) -> str | None:
-        """The member counted alone, or None for the whole region (police: the unit)."""
-        return self.code
-
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -74,7 +69,8 @@ class Figure:
     zh: str
     en: str
     unit: Unit
-    link: Link | None = None
+    links: tuple[Link, ...] = ()
+    """The lists behind the figure; an actor is shown the first it may read."""
 
     def label(self, language: str) -> str:
         return self.zh if language == "zh" else self.en

@@ -35,7 +35,10 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})[Qq]([1-4])")
 _YEAR = re.compile(r"(\d{4})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
-FORMS: Final = "a month (2024-03), a quarter (2024Q1), a year (2024) or a range of days (2024-03-01..2024-03-15)"
+FORMS: Final = (
+    "a month (2024-03), a quarter (2024Q1), a year (2024) or a range of days "
+    "(2024-03-01..2024-03-15)"
+)
 
 
 class PeriodKind(StrEnum):
