@@ -135,7 +135,10 @@ def to_pdf(report: OfficialFigures, language: str = "zh") -> bytes:
         rightMargin=56,
     )
     story: list[Flowable] = [Paragraph(title, _TITLE)]
-    story += [Paragraph(f"{label}：{value}", _BODY) for label, value in cover(report, language)]
+    colon = "：" if language == "zh" else ": "
+    story += [
+        Paragraph(f"{label}{colon}{value}", _BODY) for label, value in cover(report, language)
+    ]
     for computed in report.sections:
         story += _section(report, computed, language)
     document.build(story)
