@@ -47,7 +47,8 @@
     var money = data.series.some(function (s) { return s.money; });
     var axes = [{ type: "value", minInterval: 1 }];
     if (money) {
-      axes.push({ type: "value", axisLabel: { formatter: function (v) { return yuan(v); } } });
+      // money is in fen: ticks at least a yuan apart
+      axes.push({ type: "value", minInterval: 100, axisLabel: { formatter: function (v) { return yuan(v); } } });
     }
     return {
       animation: animate,
