@@ -3,10 +3,14 @@ for each scope, on SQLite and PostgreSQL; a scope is what its actor may read and
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from auth import world
 from fundwall.domain.errors import InvalidInput, NotFound, PermissionDenied
+from fundwall.domain.police import OrderKind
+from fundwall.police import OrderFilter, list_orders
 from fundwall.reports import official_figures
 from fundwall.reports.model import ScopeKind
 
@@ -180,3 +184,22 @@ def test_links_lead_to_lists_the_actor_may_read(stocked: Uow, seeded: Seeded) ->
     assert hub_links[("interceptions", "blocked")] is None  # no customer data for the hub
     assert hub_links[("sharing", "shared")] == f"/share?member={world.BANK_A}"
     assert police.sections[0].figures[0].link == "/clues/inbox"
+
+
+def test_an_order_figures_link_lists_the_orders_it_counts(stocked: Uow, seeded: Seeded) -> None:
+    with stocked() as uow:
+        june = official_figures(uow, OFFICER, "2024-06")
+        (link,) = [
+            v.link for s in june.sections for v in s.figures
+            if (s.section.key, v.figure.key) == ("orders", "freezes")
+        ]  # fmt: skip
+        in_june = list_orders(uow, OFFICER, OrderFilter(
+            OrderKind.FREEZE, answered_from=june.period.start, answered_until=june.period.end,
+        )).items  # fmt: skip
+        in_july = list_orders(uow, OFFICER, OrderFilter(
+            answered_from=june.period.end, answered_until=june.period.end + timedelta(days=31),
+        )).items  # fmt: skip
+    assert link == "/orders?kind=freeze&answered_from=2024-06-01&answered_to=2024-06-30"
+    # the freeze B001 executed (counted) and the one B002 refused (listed with its status)
+    assert sorted(o.status.value for o in in_june) == ["executed", "refused"]
+    assert in_july == []

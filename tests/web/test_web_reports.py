@@ -110,3 +110,11 @@ def test_the_auditor_is_refused(viewer: Viewer) -> None:
 def _users(console: Console) -> list[Actor]:
     with console.platform.unit_of_work() as uow:
         return [user.actor() for user in list_users(uow, Actor.operator("test"))]
+
+
+def test_a_bad_answered_date_on_the_orders_list_is_named_beside_the_form(
+    viewer: Viewer,
+) -> None:
+    page = viewer("police").get("/orders", params={"answered_from": "2024-02-30"})
+    assert page.status_code == 200
+    assert 'class="problems"' in page.text and "<strong>答复日期自</strong>" in page.text

@@ -17,8 +17,9 @@ from fundwall.store.police_tables import PoliceOrderRow
 
 
 def _link(kind: OrderKind | None) -> tuple[Link, ...]:
-    wanted = f"?kind={kind.value}" if kind is not None else ""
-    return (Link(f"/orders{wanted}", Permission.VIEW_CUSTOMER_DATA),)
+    of_kind = f"kind={kind.value}&" if kind is not None else ""
+    answered = "answered_from={first}&answered_to={last}"
+    return (Link(f"/orders?{of_kind}{answered}", Permission.VIEW_CUSTOMER_DATA),)
 
 
 def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
