@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from auth import world
+from fundwall.clues import ClueFilter, clue_inbox
 from fundwall.domain.errors import InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.police import OrderKind
 from fundwall.police import OrderFilter, list_orders
@@ -179,11 +180,13 @@ def test_links_lead_to_lists_the_actor_may_read(stocked: Uow, seeded: Seeded) ->
     assert links[("interceptions", "blocked")] == (
         "/transactions?action=block&from=2024-03-01&to=2024-03-31"
     )
-    assert links[("clues", "sent")] == "/clues/outbox"
+    assert links[("clues", "sent")] == "/clues/outbox?sent_from=2024-03-01&sent_to=2024-03-31"
     hub_links = {(s.section.key, v.figure.key): v.link for s in hub.sections for v in s.figures}
     assert hub_links[("interceptions", "blocked")] is None  # no customer data for the hub
     assert hub_links[("sharing", "shared")] == f"/share?member={world.BANK_A}"
-    assert police.sections[0].figures[0].link == "/clues/inbox"
+    assert police.sections[0].figures[0].link == (
+        "/clues/inbox?sent_from=2024-03-01&sent_to=2024-03-31"
+    )
 
 
 def test_an_order_figures_link_lists_the_orders_it_counts(stocked: Uow, seeded: Seeded) -> None:
@@ -203,3 +206,15 @@ def test_an_order_figures_link_lists_the_orders_it_counts(stocked: Uow, seeded: 
     # the freeze B001 executed (counted) and the one B002 refused (listed with its status)
     assert sorted(o.status.value for o in in_june) == ["executed", "refused"]
     assert in_july == []
+
+
+def test_a_clue_figures_link_lists_the_clues_it_counts(stocked: Uow, seeded: Seeded) -> None:
+    with stocked() as uow:
+        june = official_figures(uow, OFFICER, "2024-06")
+        window = {"sent_from": june.period.start, "sent_until": june.period.end}
+        in_june = clue_inbox(uow, OFFICER, ClueFilter(**window)).items
+        in_may = clue_inbox(
+            uow, OFFICER, ClueFilter(sent_from=june.period.start - timedelta(days=31),
+                                     sent_until=june.period.start),
+        ).items  # fmt: skip
+    assert len(in_june) == june.value("clues", "sent") == 2 and in_may == []

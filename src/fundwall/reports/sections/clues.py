@@ -14,8 +14,9 @@ from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit
 from fundwall.reports.queries import numbers, scoped, within
 from fundwall.store.police_tables import ClueEventRow, ClueRow
 
-_OUTBOX = Link("/clues/outbox", Permission.SEND_CLUES)
-_INBOX = Link("/clues/inbox", Permission.ANSWER_CLUES)
+_SENT = "?sent_from={first}&sent_to={last}"
+_OUTBOX = Link(f"/clues/outbox{_SENT}", Permission.SEND_CLUES)
+_INBOX = Link(f"/clues/inbox{_SENT}", Permission.ANSWER_CLUES)
 _ACCEPTED = (
     Link("/clues/outbox?status=accepted", Permission.SEND_CLUES),
     Link("/clues/inbox?status=accepted", Permission.ANSWER_CLUES),
