@@ -127,8 +127,8 @@ def _section(
     whole: Window,
     windows: list[Window],
 ) -> SectionFigures:
-    totals = section.compute(session, scope, whole)
-    trends = [section.compute(session, scope, window) for window in windows]
+    (totals,) = section.compute(session, scope, [whole])
+    trends = section.compute(session, scope, windows) if windows else []
     fill = {
         "first": period.first.isoformat(),
         "last": period.last.isoformat(),

@@ -9,7 +9,7 @@ declaration and its query to `fundwall.reports.sections`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -76,8 +76,10 @@ class Figure:
         return self.zh if language == "zh" else self.en
 
 
-Compute = Callable[[Session, Scope, Window], Mapping[str, int]]
-"""A section's query: its figures (by key) for a scope and a window."""
+Compute = Callable[[Session, Scope, Sequence[Window]], list[Mapping[str, int]]]
+"""A section's query: its figures (by key) for a scope, in each of the windows (the period,
+or the buckets of its trend); `fundwall.reports.queries.each_window` makes one from a query
+of one window."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,14 @@ columns that name a record's member and police unit. Entrypoints never import th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, true
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from fundwall.reports.model import Scope, ScopeKind, Window
+from fundwall.reports.model import Compute, Scope, ScopeKind, Window
 
 
 def within(column: InstrumentedAttribute[datetime] | Any, window: Window) -> ColumnElement[bool]:
@@ -38,3 +38,15 @@ def numbers(row: Sequence[Any] | None, keys: Sequence[str]) -> dict[str, int]:
     """A row of counts and sums (None where nothing was summed) as figures by key."""
     values = row if row is not None else (None,) * len(keys)
     return {key: int(value or 0) for key, value in zip(keys, values, strict=True)}
+
+
+def each_window(one: Callable[[Session, Scope, Window], Mapping[str, int]]) -> Compute:
+    """A section's query from a query of one window: asked once per window (a trend of a
+    month asks 31 times; each is a few indexed reads)."""
+
+    def compute(
+        session: Session, scope: Scope, windows: Sequence[Window]
+    ) -> list[Mapping[str, int]]:
+        return [one(session, scope, window) for window in windows]
+
+    return compute

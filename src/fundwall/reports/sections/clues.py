@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fundwall.auth.roles import Permission
 from fundwall.domain.police import ClueStatus
 from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit, Window
-from fundwall.reports.queries import numbers, scoped, within
+from fundwall.reports.queries import each_window, numbers, scoped, within
 from fundwall.store.police_tables import ClueEventRow, ClueRow
 
 _SENT = "?sent_from={first}&sent_to={last}"
@@ -27,7 +27,7 @@ _RESULTS = (
 )
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     clue, event = ClueRow, ClueEventRow
     mine = scoped(scope, clue.member_code, clue.police_unit)
     sent = session.scalar(
@@ -64,7 +64,7 @@ SECTION = Section(
         Figure("recovered_fen", "挽回损失", "Losses recovered", Unit.FEN, _RESULTS),
     ),
     scopes=frozenset(ScopeKind),
-    compute=compute,
+    compute=each_window(_figures),
     definition=(
         "clues by the time they were sent; acceptances (with their distinct police case "
         "numbers) and results (suspects caught, money recovered, as the police reported "

@@ -3,9 +3,9 @@ warned, with their amounts: the banks' own decisions, so no police unit's figure
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fundwall.auth.roles import Permission
@@ -23,36 +23,48 @@ def _link(action: Action) -> tuple[Link, ...]:
     return (Link(_SEARCH.replace("{action}", action.value), Permission.VIEW_CUSTOMER_DATA),)
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+_OF_ACTION = {
+    Action.BLOCK.value: ("blocked", "blocked_fen"),
+    Action.DELAY.value: ("delayed", "delayed_fen"),
+    Action.WARN.value: ("warned", None),
+}
+_KEYS = ("blocked", "blocked_fen", "delayed", "delayed_fen", "warned")
+
+
+def compute(session: Session, scope: Scope, windows: Sequence[Window]) -> list[Mapping[str, int]]:
+    """One pass over the decisions of the windows' span, each counted in its window: a
+    month's trend reads the month's decisions once, not once a day."""
     when = decided_as()
+    window_of = case(
+        *((within(when, window), index) for index, window in enumerate(windows)), else_=-1
+    ).label("window")
+    start = min(window.start for window in windows)
     where = [
         DecisionRow.shadow.is_(False),
         DecisionRow.action.in_([Action.BLOCK.value, Action.DELAY.value, Action.WARN.value]),
         # decided_as is never after the transaction's own time, so this bound holds too and
         # lets the index on transactions.ts narrow the rows.
-        TransactionRow.ts >= window.start,
-        within(when, window),
+        TransactionRow.ts >= start,
+        within(when, Window(start, max(window.end for window in windows))),
     ]
     if scope.kind is ScopeKind.MEMBER and scope.code is not None:
         where.append(owned_by(scope.code))
     rows = session.execute(
-        select(DecisionRow.action, func.count(), func.sum(TransactionRow.amount_fen))
+        select(window_of, DecisionRow.action, func.count(), func.sum(TransactionRow.amount_fen))
         .select_from(DecisionRow)
         .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
         .where(*where)
-        .group_by(DecisionRow.action)
+        .group_by(window_of, DecisionRow.action)
     ).all()
-    found = {action: (int(count), int(amount or 0)) for action, count, amount in rows}
-    blocked, blocked_fen = found.get(Action.BLOCK.value, (0, 0))
-    delayed, delayed_fen = found.get(Action.DELAY.value, (0, 0))
-    warned, _ = found.get(Action.WARN.value, (0, 0))
-    return {
-        "blocked": blocked,
-        "blocked_fen": blocked_fen,
-        "delayed": delayed,
-        "delayed_fen": delayed_fen,
-        "warned": warned,
-    }
+    figures: list[dict[str, int]] = [dict.fromkeys(_KEYS, 0) for _ in windows]
+    for index, action, count, amount in rows:
+        if index < 0:
+            continue  # in the span, between windows that do not touch
+        count_key, amount_key = _OF_ACTION[action]
+        figures[index][count_key] += int(count)
+        if amount_key is not None:
+            figures[index][amount_key] += int(amount or 0)
+    return list(figures)
 
 
 SECTION = Section(

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from fundwall.accounts.onboarding import Applicant
 from fundwall.auth.roles import Permission
 from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit, Window
-from fundwall.reports.queries import numbers, scoped, within
+from fundwall.reports.queries import each_window, numbers, scoped, within
 from fundwall.store.governance_tables import OnboardingDecisionRow
 
 _PAGE = (Link("/onboarding", Permission.ONBOARD_CUSTOMERS),)
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     decision = OnboardingDecisionRow
     opened = decision.account_no.is_not(None)
 
@@ -48,7 +48,7 @@ SECTION = Section(
         Figure("opened_firms", "小微企业基本户", "Micro-firms' basic accounts", Unit.COUNT, _PAGE),
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
-    compute=compute,
+    compute=each_window(_figures),
     definition=(
         "simplified-opening decisions by the time they were made; an account counts as opened "
         "when the decision opened one (its account number recorded), for the applicant's kind"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from fundwall.auth.roles import Permission
 from fundwall.domain.police import OrderKind, OrderStatus
 from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit, Window
-from fundwall.reports.queries import numbers, scoped, within
+from fundwall.reports.queries import each_window, numbers, scoped, within
 from fundwall.store.police_tables import PoliceOrderRow
 
 
@@ -22,7 +22,7 @@ def _link(kind: OrderKind | None) -> tuple[Link, ...]:
     return (Link(f"/orders?{of_kind}{answered}", Permission.VIEW_CUSTOMER_DATA),)
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     order = PoliceOrderRow
 
     def of(
@@ -74,7 +74,7 @@ SECTION = Section(
         ),
     ),
     scopes=frozenset(ScopeKind),
-    compute=compute,
+    compute=each_window(_figures),
     definition=(
         "police orders the holding bank executed (answered and not refused), by the time it "
         "answered: stop-payments and freezes with the balance held (held_fen); distinct "

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from fundwall.auth.roles import Permission
 from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit, Window
-from fundwall.reports.queries import numbers, scoped, within
+from fundwall.reports.queries import each_window, numbers, scoped, within
 from fundwall.store.return_tables import ReturnAllocationRow, ReturnPlanRow
 
 _PLANS = (Link("/returns", Permission.VIEW_CUSTOMER_DATA),)
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     plan, share = ReturnPlanRow, ReturnAllocationRow
     mine = scoped(scope, plan.bank_code, plan.police_unit)
     paid = session.execute(
@@ -41,7 +41,7 @@ SECTION = Section(
         Figure("plans_approved", "批准返还方案", "Return plans approved", Unit.COUNT, _PLANS),
     ),
     scopes=frozenset(ScopeKind),
-    compute=compute,
+    compute=each_window(_figures),
     definition=(
         "each victim's share of a return plan by the time the holding bank paid it "
         "(executed_at), and return plans by the time they were approved; a member's are the "

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from fundwall.auth.roles import Permission
 from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit, Window
+from fundwall.reports.queries import each_window
 from fundwall.screening.queries import member_figures
 
 _FIGURES = (Link("/screening?since={first}&until={last}", Permission.VIEW_SCREENING),)
 _KEYS = ("screened", "found", "notified", "cleaned", "closed")
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     member = scope.code if scope.kind is ScopeKind.MEMBER else None
     figures = member_figures(session, member, window.start, window.end)
     return {key: sum(getattr(line, key) for line in figures) for key in _KEYS}
@@ -33,7 +34,7 @@ SECTION = Section(
         Figure("closed", "销户", "Accounts closed", Unit.COUNT, _FIGURES),
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
-    compute=compute,
+    compute=each_window(_figures),
     definition=(
         "screening runs by the time they started: the accounts the member's latest run of the "
         "window screened, and the distinct accounts its runs found; actions by the time each "

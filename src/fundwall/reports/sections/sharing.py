@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fundwall.auth.roles import Permission
 from fundwall.reports.model import Figure, Link, Scope, ScopeKind, Section, Unit, Window
-from fundwall.reports.queries import scoped, within
+from fundwall.reports.queries import each_window, scoped, within
 from fundwall.store.engine_tables import RiskListEntryRow
 
 _LIST = (
@@ -19,7 +19,7 @@ _LIST = (
 )
 
 
-def compute(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
+def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     entry = RiskListEntryRow
     mine = scoped(scope, entry.reporting_member)
     shared = session.scalar(
@@ -43,7 +43,7 @@ SECTION = Section(
         Figure("retracted", "撤回风险信息", "Risk records retracted", Unit.COUNT, _LIST),
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
-    compute=compute,
+    compute=each_window(_figures),
     definition=(
         "entries of the shared risk list by their reporting member: published by the time "
         "they were created (a re-keyed entry is not counted again), retracted by the time "
