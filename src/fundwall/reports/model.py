@@ -90,8 +90,6 @@ class Section:
     figures: tuple[Figure, ...]
     scopes: frozenset[ScopeKind]
     compute: Compute
-    definition: str
-    """Which records and which of their times count, in a sentence (docs and exports)."""
 
     def title(self, language: str) -> str:
         return self.zh if language == "zh" else self.en

@@ -65,9 +65,4 @@ SECTION = Section(
     ),
     scopes=frozenset(ScopeKind),
     compute=each_window(_figures),
-    definition=(
-        "clues by the time they were sent; acceptances (with their distinct police case "
-        "numbers) and results (suspects caught, money recovered, as the police reported "
-        "them) by the time the police answered"
-    ),
 )

@@ -80,10 +80,4 @@ SECTION = Section(
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
     compute=compute,
-    definition=(
-        "live (not shadow) decisions of block, delay and warn on the transactions that belong "
-        "to the member (its customers' payments and the cash they deposit), by the time the "
-        "engine decided the transaction as (its own time, never after its decision), as the "
-        "overview counts them"
-    ),
 )

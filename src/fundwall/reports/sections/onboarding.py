@@ -49,8 +49,4 @@ SECTION = Section(
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
     compute=each_window(_figures),
-    definition=(
-        "simplified-opening decisions by the time they were made; an account counts as opened "
-        "when the decision opened one (its account number recorded), for the applicant's kind"
-    ),
 )

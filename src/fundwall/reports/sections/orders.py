@@ -75,9 +75,4 @@ SECTION = Section(
     ),
     scopes=frozenset(ScopeKind),
     compute=each_window(_figures),
-    definition=(
-        "police orders the holding bank executed (answered and not refused), by the time it "
-        "answered: stop-payments and freezes with the balance held (held_fen); distinct "
-        "police case numbers of every executed order, queries, renewals and releases included"
-    ),
 )

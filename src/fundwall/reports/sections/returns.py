@@ -42,9 +42,4 @@ SECTION = Section(
     ),
     scopes=frozenset(ScopeKind),
     compute=each_window(_figures),
-    definition=(
-        "each victim's share of a return plan by the time the holding bank paid it "
-        "(executed_at), and return plans by the time they were approved; a member's are the "
-        "plans on its accounts, a police unit's the plans it drew up"
-    ),
 )

@@ -35,9 +35,4 @@ SECTION = Section(
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
     compute=each_window(_figures),
-    definition=(
-        "screening runs by the time they started: the accounts the member's latest run of the "
-        "window screened, and the distinct accounts its runs found; actions by the time each "
-        "account's was done: distinct accounts notified, cleaned (any measure) and closed"
-    ),
 )

@@ -44,9 +44,4 @@ SECTION = Section(
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
     compute=each_window(_figures),
-    definition=(
-        "entries of the shared risk list by their reporting member: published by the time "
-        "they were created (a re-keyed entry is not counted again), retracted by the time "
-        "they were retracted"
-    ),
 )
