@@ -143,7 +143,8 @@ class Platform:
         """The HTTP API over `service`, with API keys and the console, as `fundwall serve`
         runs it: stored backtests from `<data_dir>/backtests`, pack files from `packs_dir`
         (default `<data_dir>/packs`), the overview refreshed every `poll_seconds`, and the
-        screening routes on the deployment's policy.
+        screening routes on the deployment's policy and the official statistics on its report
+        settings.
 
         With `accounts`, members report their accounts at `/v1/accounts` to the store the
         service reads; a service deciding in memory over a region folder reads no store, so
@@ -153,6 +154,7 @@ class Platform:
         from fundwall.api import create_app
         from fundwall.api.accounts import AccountReports
         from fundwall.api.appeals import appeals_router
+        from fundwall.api.reports import reports_router
         from fundwall.api.screening import screening_router
         from fundwall.web import install_console
 
@@ -192,6 +194,7 @@ class Platform:
         app.include_router(
             appeals_router(self.keyring, self.settings.appeals, self.settings.policy)
         )
+        app.include_router(reports_router(self.settings.reports))
         return app
 
     def close(self) -> None:

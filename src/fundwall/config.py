@@ -344,6 +344,21 @@ class ScreeningSettings(BaseModel):
     check_seconds: int = Field(default=HOUR, ge=60, le=24 * HOUR)
 
 
+class ReportSettings(BaseModel):
+    """The official statistics (`fundwall.reports`, docs/reports.md).
+
+    `trend_months`: a quarter's or a year's trend draws this many months, ending with the
+    period's last month (a year of history, the comparison officials make). `max_range_months`:
+    the longest custom range, in calendar months touched: five years keep a trend at most 60
+    bars wide and every figure a bounded number of queries.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trend_months: int = Field(default=12, ge=1, le=36)
+    max_range_months: int = Field(default=60, ge=1, le=120)
+
+
 class ModelSettings(BaseModel):
     """How the learned models' results are kept current.
 
@@ -632,6 +647,7 @@ class Settings(BaseSettings):
     orders: OrderSettings = OrderSettings()
     models: ModelSettings = ModelSettings()
     screening: ScreeningSettings = ScreeningSettings()
+    reports: ReportSettings = ReportSettings()
     phones: PhoneSettings = PhoneSettings()
     appeals: AppealSettings = AppealSettings()
     portal: PortalSettings = PortalSettings()

@@ -37,6 +37,10 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert first.exit_code == 0, first.output
     assert "password fundwall-demo" in first.stdout
     assert "region decided:" in first.stdout
+    assert "12. official statistics" in first.stdout and "Transactions blocked" in first.stdout
+    reports = data_dir / "demo" / "reports"
+    assert (reports / "report.xlsx").stat().st_size > 0
+    assert (reports / "report.pdf").read_bytes().startswith(b"%PDF")
     assert "backtest of" in first.stdout
     assert list((data_dir / "backtests").glob("*.json"))
 

@@ -484,6 +484,11 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ),
     ("GET", "/screening/actions/{action_id}"): needs(P.VIEW_SCREENING),
     ("POST", "/screening/actions/{action_id}/carry-out"): needs(P.SCREEN_ACCOUNTS),
+    # The official statistics: each principal's own scope (the region for the hub, its
+    # member, its police unit's part); the exports carry the same figures.
+    ("GET", "/v1/reports/figures"): needs(P.VIEW_REPORTS, params={"period": "2024"}),
+    ("GET", "/reports"): needs(P.VIEW_REPORTS, params={"period": "2024"}),
+    ("GET", "/reports/export"): needs(P.VIEW_REPORTS, params={"period": "2024", "format": "xlsx"}),
     # Phone verification: a member's investigations and publishing one of their rows (its
     # recycled number still bound, `{binding}`), re-checking a holder's phone, the hub's
     # counts. The investigations are a member's: verify_phones is held by the member roles

@@ -104,6 +104,9 @@ class Permission(StrEnum):
     """Screen the whole region's accounts as the hub: every member's part of one work list."""
     ONBOARD_CUSTOMERS = "onboard_customers"
     """Decide on a simplified opening (简易开户) and open the account it allows."""
+    VIEW_REPORTS = "view_reports"
+    """The official statistics (统计报表) and their exports: the hub the region's and every
+    member's, a member its own, a police unit what it was party to."""
     SET_RISK_TIERS = "set_risk_tiers"
     """Set the risk tier (风险等级) of the member's accounts, with the measures that go with
     it (a daily outflow cap, a non-counter suspension until identity is checked again)."""
@@ -219,6 +222,7 @@ _ANALYST: Final = frozenset(
         Permission.WORK_DISSUASION,
         Permission.RUN_CAMPAIGNS,
         Permission.RECORD_OPT_OUTS,
+        Permission.VIEW_REPORTS,
     }
 )
 _POLICE: Final = frozenset(
@@ -229,6 +233,7 @@ _POLICE: Final = frozenset(
         Permission.ANSWER_CLUES,
         Permission.ISSUE_ORDERS,
         Permission.RETURN_FUNDS,
+        Permission.VIEW_REPORTS,
     }
 )
 
@@ -249,6 +254,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.VIEW_SCREENING,
                 Permission.SCREEN_REGION,
                 Permission.OVERSEE_APPEALS,
+                Permission.VIEW_REPORTS,
             }
         ),
         Role.MEMBER_ADMIN: _ANALYST
@@ -278,6 +284,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = MappingProxyType
                 Permission.WORK_DISSUASION,
                 Permission.RUN_CAMPAIGNS,
                 Permission.RECORD_OPT_OUTS,
+                Permission.VIEW_REPORTS,
             }
         ),
         Role.POLICE_SYSTEM: _POLICE,

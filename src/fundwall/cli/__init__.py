@@ -110,3 +110,7 @@ _phones_commands.register(app)
 from fundwall.cli import screen as _screen_commands  # noqa: E402
 
 _screen_commands.register(app)
+
+from fundwall.cli import report as _report_commands  # noqa: E402
+
+_report_commands.register(app)

@@ -4,8 +4,10 @@ The demo simulates a region once, loads its institutions, people and accounts at
 balances, creates the documented demo users, backtests the live rule pack on the region in
 bulk (kept for the console), and serves the API and the console while the
 region's transfers go through the decision engine in time order, as live traffic would: the
-console's overview fills up as they are decided. Every step is idempotent, so running the demo
-again reuses what the last run left in the data directory and decides only what is left.
+console's overview fills up as they are decided. Its last step prints the region's official
+statistics and writes them to Excel and PDF under `<data_dir>/demo/reports/`. Every step is
+idempotent, so running the demo again reuses what the last run left in the data directory and
+decides only what is left.
 """
 
 from __future__ import annotations
@@ -228,6 +230,9 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     from fundwall.cli.demo_governance import govern
 
     govern(folder, platform, member, console.print)
+    from fundwall.cli.demo_reports import report_figures
+
+    report_figures(folder, platform, console.print)
 
 
 def _mule_scores(folder: Path, platform: Platform) -> None:

@@ -47,8 +47,13 @@ class ClueAnswer:
 
 @dataclass(frozen=True, slots=True)
 class ClueFilter:
+    """Which clues a list shows: in a status, sent from `sent_from` until before `sent_until`;
+    a page of them."""
+
     status: ClueStatus | None = None
     page: int = 1
+    sent_from: datetime | None = None
+    sent_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,10 @@ def clue_page(session: Session, visible: ColumnElement[bool], wanted: ClueFilter
     query: Select[Any] = select(ClueRow, _account_count()).where(visible)
     if wanted.status is not None:
         query = query.where(ClueRow.status == wanted.status.value)
+    if wanted.sent_from is not None:
+        query = query.where(ClueRow.sent_at >= wanted.sent_from)
+    if wanted.sent_until is not None:
+        query = query.where(ClueRow.sent_at < wanted.sent_until)
     query = query.order_by(ClueRow.updated_at.desc(), ClueRow.id.desc())
     return fetch_page(session, query, wanted.page, PAGE_SIZE, clue_item)
 

@@ -153,9 +153,12 @@ class OrderView:
 
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
-    """Which orders a list shows: of a kind, in a status, on an account; a page of them."""
+    """Which orders a list shows: of a kind, in a status, on an account, answered by the bank
+    from `answered_from` until before `answered_until`; a page of them."""
 
     kind: OrderKind | None = None
     status: OrderStatus | None = None
     account_no: str | None = None
     page: int = 1
+    answered_from: datetime | None = None
+    answered_until: datetime | None = None

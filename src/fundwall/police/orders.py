@@ -246,6 +246,10 @@ def list_orders(uow: UnitOfWork, actor: Actor, wanted: OrderFilter) -> Page[Orde
         query = query.where(PoliceOrderRow.status == OrderStatus(wanted.status).value)
     if wanted.account_no:
         query = query.where(PoliceOrderRow.account_no == wanted.account_no)
+    if wanted.answered_from is not None:
+        query = query.where(PoliceOrderRow.answered_at >= wanted.answered_from)
+    if wanted.answered_until is not None:
+        query = query.where(PoliceOrderRow.answered_at < wanted.answered_until)
     query = query.order_by(PoliceOrderRow.issued_at.desc(), PoliceOrderRow.id.desc())
     now = uow.clock.now()
     page = fetch_page(uow.session, query, wanted.page, PAGE_SIZE, lambda r: r)

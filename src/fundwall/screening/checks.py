@@ -234,7 +234,8 @@ def shared_phone(base: AccountBase, policy: PolicySettings) -> Finding:
     holders = max(base.holders, 1)
     pairs = np.sort(phone[bound] * holders + base.holder[bound])
     pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
-    people = np.bincount(pairs // holders, minlength=int(phone.max(initial=-1)) + 1)
+    # at least one slot: with no phone bound at all, every account still indexes slot 0
+    people = np.bincount(pairs // holders, minlength=int(phone.max(initial=0)) + 1)
     count = np.where(bound, people[np.maximum(phone, 0)], 0)
     return _found(
         bound & ~base.closed & (count > policy.max_ids_per_phone),

@@ -9,13 +9,14 @@ account and to the operator; the hub reads them masked.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.queries import moved_money
@@ -25,14 +26,15 @@ from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.errors import NotFound
 from fundwall.domain.identity import mask_account
 from fundwall.domain.parties import PartyKind
-from fundwall.domain.screening import Outcome, ScreeningAction
+from fundwall.domain.screening import Check, Outcome, ScreeningAction
 from fundwall.domain.transactions import TransactionKind
 from fundwall.screening.base import BASE_SCHEMA
-from fundwall.screening.model import TargetView
+from fundwall.screening.model import MemberFigures, TargetView
 from fundwall.store.engine_tables import PunishmentRow
 from fundwall.store.phone_tables import PhoneBindingRow
 from fundwall.store.screening_tables import (
     ScreeningActionRow,
+    ScreeningFindingRow,
     ScreeningItemRow,
     ScreeningRunRow,
     ScreeningTargetRow,
@@ -156,16 +158,27 @@ def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
 def runs_visible(actor: Actor) -> ColumnElement[bool]:
     """WHERE clause on `screening_runs`: a member's own runs and the hub's whole-region
     runs for an actor of a member; every run for an actor of none."""
-    if actor.member is None:
+    return runs_of(actor.member)
+
+
+def runs_of(member: str | None) -> ColumnElement[bool]:
+    """WHERE clause on `screening_runs`: `member`'s own runs and the hub's whole-region runs
+    (every run for None)."""
+    if member is None:
         return true()
-    return or_(ScreeningRunRow.member == actor.member, ScreeningRunRow.member.is_(None))
+    return or_(ScreeningRunRow.member == member, ScreeningRunRow.member.is_(None))
 
 
 def items_visible(actor: Actor) -> ColumnElement[bool]:
     """WHERE clause on `screening_items`: the member's own accounts (all for no member)."""
-    if actor.member is None:
+    return items_of_member(actor.member)
+
+
+def items_of_member(member: str | None) -> ColumnElement[bool]:
+    """WHERE clause on `screening_items`: `member`'s accounts (all for None)."""
+    if member is None:
         return true()
-    return ScreeningItemRow.member == actor.member
+    return ScreeningItemRow.member == member
 
 
 def visible_run(session: Session, actor: Actor, run_id: int) -> ScreeningRunRow:
@@ -232,3 +245,89 @@ def target_view(actor: Actor, target: ScreeningTargetRow, action: str) -> Target
         detail=target.detail,
         done_at=target.done_at,
     )
+
+
+def member_figures(
+    session: Session, member: str | None, since: datetime | None, until: datetime | None
+) -> list[MemberFigures]:
+    """Per member (`member` alone, or every one for None), the screening of the runs started
+    and the actions done from `since` to `until` (either open): what `screening_figures`
+    answers and the official statistics count (`fundwall.reports`)."""
+    run, item, finding = ScreeningRunRow, ScreeningItemRow, ScreeningFindingRow
+    period = []
+    if since is not None:
+        period.append(run.started_at >= since)
+    if until is not None:
+        period.append(run.started_at < until)
+    runs = session.execute(
+        select(run.id, run.screened).where(runs_of(member), *period).order_by(run.id)
+    ).all()
+    run_ids = [run_id for run_id, _ in runs]
+    latest: dict[str, int] = {}
+    run_count: dict[str, int] = defaultdict(int)
+    for _, screened in runs:
+        for code, count in screened.items():
+            if member is None or code == member:
+                latest[code] = count
+                run_count[code] += 1
+    in_runs = (item.run_id.in_(run_ids), items_of_member(member))
+    found = dict(
+        session.execute(
+            select(item.member, func.count(distinct(item.account_no)))
+            .where(*in_runs)
+            .group_by(item.member)
+        ).all()
+    )
+    by_check: dict[str, dict[Check, int]] = defaultdict(dict)
+    for code, check, count in session.execute(
+        select(item.member, finding.check, func.count(distinct(item.account_no)))
+        .join(finding, finding.item_id == item.id)
+        .where(*in_runs)
+        .group_by(item.member, finding.check)
+    ):
+        by_check[code][Check(check)] = int(count)
+    done = _done_accounts(session, member, since, until)
+    codes = sorted(set(latest) | set(found) | set(done))
+    return [
+        MemberFigures(
+            member=code,
+            runs=run_count.get(code, 0),
+            screened=latest.get(code, 0),
+            found=int(found.get(code, 0)),
+            by_check=by_check.get(code, {}),
+            notified=done.get(code, {}).get("notified", 0),
+            cleaned=done.get(code, {}).get("cleaned", 0),
+            closed=done.get(code, {}).get("closed", 0),
+        )
+        for code in codes
+    ]
+
+
+def _done_accounts(
+    session: Session, member: str | None, since: datetime | None, until: datetime | None
+) -> dict[str, dict[str, int]]:
+    """Per member, the distinct accounts notified, cleaned (any measure) and closed by
+    actions done in the period."""
+    target, action = ScreeningTargetRow, ScreeningActionRow
+    period = [target.outcome == Outcome.DONE.value]
+    if since is not None:
+        period.append(target.done_at >= since)
+    if until is not None:
+        period.append(target.done_at < until)
+    if member is not None:
+        period.append(target.member == member)
+    kinds = {
+        "notified": [ScreeningAction.NOTIFY.value],
+        "cleaned": [kind.value for kind in ScreeningAction if kind.cleans],
+        "closed": [ScreeningAction.CLOSE.value],
+    }
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, chosen in kinds.items():
+        for code, count in session.execute(
+            select(target.member, func.count(distinct(target.account_no)))
+            .join(action, action.id == target.action_id)
+            .where(action.action.in_(chosen), *period)
+            .group_by(target.member)
+        ):
+            counts[code][name] = int(count)
+    return counts

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
@@ -30,7 +30,7 @@ from fundwall.auth.usecase import use_case
 from fundwall.config import PolicySettings
 from fundwall.domain.errors import InvalidInput, PermissionDenied
 from fundwall.domain.institutions import InstitutionKind
-from fundwall.domain.screening import Check, Outcome, ScreeningAction, parse_checks
+from fundwall.domain.screening import Check, parse_checks
 from fundwall.screening.base import AccountBase
 from fundwall.screening.checks import screen
 from fundwall.screening.model import (
@@ -45,6 +45,7 @@ from fundwall.screening.queries import (
     base_table,
     items_of,
     items_visible,
+    member_figures,
     runs_visible,
     shown_account,
     targets_of,
@@ -53,7 +54,6 @@ from fundwall.screening.queries import (
 from fundwall.screening.reasons import finding_details, reason
 from fundwall.store.paging import Page, fetch_page
 from fundwall.store.screening_tables import (
-    ScreeningActionRow,
     ScreeningFindingRow,
     ScreeningItemRow,
     ScreeningRunRow,
@@ -348,82 +348,4 @@ def screening_figures(
             raise InvalidInput("a time with its UTC offset", field)
     if since is not None and until is not None and until <= since:
         raise InvalidInput("the end must come after the start", "until")
-    session = uow.session
-    run, item, finding = ScreeningRunRow, ScreeningItemRow, ScreeningFindingRow
-    period = []
-    if since is not None:
-        period.append(run.started_at >= since)
-    if until is not None:
-        period.append(run.started_at < until)
-    runs = session.execute(
-        select(run.id, run.screened).where(runs_visible(actor), *period).order_by(run.id)
-    ).all()
-    run_ids = [run_id for run_id, _ in runs]
-    latest: dict[str, int] = {}
-    run_count: dict[str, int] = defaultdict(int)
-    for _, screened in runs:
-        for code, count in screened.items():
-            if actor.member is None or code == actor.member:
-                latest[code] = count
-                run_count[code] += 1
-    in_runs = (item.run_id.in_(run_ids), items_visible(actor))
-    found = dict(
-        session.execute(
-            select(item.member, func.count(distinct(item.account_no)))
-            .where(*in_runs)
-            .group_by(item.member)
-        ).all()
-    )
-    by_check: dict[str, dict[Check, int]] = defaultdict(dict)
-    for code, check, count in session.execute(
-        select(item.member, finding.check, func.count(distinct(item.account_no)))
-        .join(finding, finding.item_id == item.id)
-        .where(*in_runs)
-        .group_by(item.member, finding.check)
-    ):
-        by_check[code][Check(check)] = int(count)
-    done = _done_accounts(session, actor, since, until)
-    members = sorted(set(latest) | set(found) | set(done))
-    return [
-        MemberFigures(
-            member=code,
-            runs=run_count.get(code, 0),
-            screened=latest.get(code, 0),
-            found=int(found.get(code, 0)),
-            by_check=by_check.get(code, {}),
-            notified=done.get(code, {}).get("notified", 0),
-            cleaned=done.get(code, {}).get("cleaned", 0),
-            closed=done.get(code, {}).get("closed", 0),
-        )
-        for code in members
-    ]
-
-
-def _done_accounts(
-    session: Session, actor: Actor, since: datetime | None, until: datetime | None
-) -> dict[str, dict[str, int]]:
-    """Per member, the distinct accounts notified, cleaned (any measure) and closed by
-    actions done in the period."""
-    target, action = ScreeningTargetRow, ScreeningActionRow
-    period = [target.outcome == Outcome.DONE.value]
-    if since is not None:
-        period.append(target.done_at >= since)
-    if until is not None:
-        period.append(target.done_at < until)
-    if actor.member is not None:
-        period.append(target.member == actor.member)
-    kinds = {
-        "notified": [ScreeningAction.NOTIFY.value],
-        "cleaned": [kind.value for kind in ScreeningAction if kind.cleans],
-        "closed": [ScreeningAction.CLOSE.value],
-    }
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for name, chosen in kinds.items():
-        for code, count in session.execute(
-            select(target.member, func.count(distinct(target.account_no)))
-            .join(action, action.id == target.action_id)
-            .where(action.action.in_(chosen), *period)
-            .group_by(target.member)
-        ):
-            counts[code][name] = int(count)
-    return counts
+    return member_figures(uow.session, actor.member, since, until)

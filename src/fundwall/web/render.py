@@ -68,6 +68,7 @@ NAVIGATION: Final = (
     ("/share/hub", N_("Sharing hub"), Permission.MANAGE_RISK_LIST),
     ("/packs", N_("Rule packs"), Permission.VIEW_RULE_PACKS),
     ("/models", N_("Models"), Permission.VIEW_MODELS),
+    ("/reports", N_("Statistics"), Permission.VIEW_REPORTS),
     ("/audit", N_("Audit log"), Permission.VIEW_AUDIT_LOG),
 )
 

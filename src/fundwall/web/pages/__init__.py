@@ -16,6 +16,7 @@ from fundwall.web.pages import (
     overview,
     packs,
     phones,
+    reports,
     returns,
     screening,
     session,
@@ -43,5 +44,6 @@ def console_routers() -> list[APIRouter]:
         phones.router,
         packs.router,
         models.router,
+        reports.router,
         audit.router,
     ]

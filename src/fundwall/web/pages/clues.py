@@ -54,7 +54,12 @@ def _list_page(
     mode: str,
 ) -> Response:
     params = Params(request.query_params)
-    wanted = ClueFilter(status=params.choice("status", ClueStatus), page=params.page())
+    wanted = ClueFilter(
+        status=params.choice("status", ClueStatus),
+        page=params.page(),
+        sent_from=params.moment("sent_from"),
+        sent_until=params.moment("sent_to", end_of_day=True),
+    )
     return page(
         request,
         "clues.html",

@@ -64,6 +64,8 @@ def orders_page(
         params.choice("status", OrderStatus),
         params.text("account", 64),
         params.page(),
+        answered_from=params.moment("answered_from"),
+        answered_until=params.moment("answered_to", end_of_day=True),
     )
     return page(
         request,

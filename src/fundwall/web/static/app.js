@@ -41,6 +41,34 @@
     };
   }
 
+  // A section of the official statistics (fundwall.web.pages.reports): each figure's trend
+  // as a line, counts on the left axis and money (fen, shown in yuan) on the right.
+  function trend(data, animate) {
+    var money = data.series.some(function (s) { return s.money; });
+    var axes = [{ type: "value", minInterval: 1 }];
+    if (money) {
+      // money is in fen: ticks at least a yuan apart
+      axes.push({ type: "value", minInterval: 100, axisLabel: { formatter: function (v) { return yuan(v); } } });
+    }
+    return {
+      animation: animate,
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, type: "scroll" },
+      grid: { left: 48, right: money ? 96 : 16, top: 36, bottom: 32 },
+      xAxis: { type: "category", data: data.buckets, axisLabel: { hideOverlap: true } },
+      yAxis: axes,
+      series: data.series.map(function (s) {
+        return {
+          name: s.name,
+          type: "line",
+          yAxisIndex: s.money ? 1 : 0,
+          data: s.data,
+          tooltip: s.money ? { valueFormatter: yuan } : {}
+        };
+      })
+    };
+  }
+
   function rules(data, animate) {
     var top = data.rules.slice().reverse();
     return {
@@ -210,7 +238,8 @@
     chain: function (el, animate) { return chain(readData(el, "data-chart-data"), animate); },
     timeline: function (el, animate) { return timeline(readData(el, "data-charts"), animate); },
     rules: function (el, animate) { return rules(readData(el, "data-charts"), animate); },
-    graph: function (el, animate) { return graph(readData(el, "data-chart-data"), animate); }
+    graph: function (el, animate) { return graph(readData(el, "data-chart-data"), animate); },
+    trend: function (el, animate) { return trend(readData(el, "data-chart-data"), animate); }
   };
 
   function draw(root, animate) {
