@@ -523,6 +523,8 @@ class OutreachSettings(BaseModel):
     a call can act on. `segment_days` and `new_account_days`: the
     campaigns' segments (people who paid a new payee in the last 7 days, holders of accounts
     opened in the last 31 days); `elderly_age`: customers over this age (60).
+    `event_max_age_days`: an event is recorded at most this long after it was held (three
+    years, the longest period an annual report looks back over); never before it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -544,6 +546,7 @@ class OutreachSettings(BaseModel):
     segment_days: int = Field(default=7, ge=1, le=366)
     new_account_days: int = Field(default=31, ge=1, le=366)
     elderly_age: int = Field(default=60, ge=18, le=120)
+    event_max_age_days: int = Field(default=3 * 366, ge=1, le=10 * 366)
 
     @model_validator(mode="after")
     def _http_needs_a_url(self) -> Self:
