@@ -228,6 +228,9 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     from fundwall.cli.demo_governance import govern
 
     govern(folder, platform, member, console.print)
+    from fundwall.cli.demo_outreach import reach_out
+
+    reach_out(platform, member, console.print)
 
 
 def _mule_scores(folder: Path, platform: Platform) -> None:
