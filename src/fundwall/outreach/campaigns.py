@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -37,6 +37,7 @@ from fundwall.domain.identity import MobilePhone
 from fundwall.domain.parties import PartyKind
 from fundwall.outreach.model import SmsPurpose, SmsStatus
 from fundwall.outreach.queries import find_template, opted_out, phone_hash, queue_sms
+from fundwall.outreach.templates import render
 from fundwall.phones.queries import current_binding
 from fundwall.store.outreach_tables import CampaignRow, OutreachEventRow, SmsMessageRow
 from fundwall.store.personal_data import ensure_no_personal_data
@@ -46,6 +47,9 @@ from fundwall.store.uow import UnitOfWork
 BEIJING: Final = timedelta(hours=8)
 """Event dates are Beijing dates."""
 TITLE_MAX: Final = 200
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""A segment as of an earlier moment has no records to read (and a year-1 moment would
+overflow the windows before it)."""
 MAX_HEADCOUNT: Final = 100_000_000
 """More people than an event could reach (a national broadcast reaches fewer)."""
 
@@ -172,7 +176,9 @@ def _as_of(uow: UnitOfWork, as_of: datetime | None) -> datetime:
         raise InvalidInput("a time with its zone", "as_of")
     if as_of > now:
         raise InvalidInput("a segment is computed from records as of now or earlier", "as_of")
-    return as_of
+    if as_of < EARLIEST:
+        raise InvalidInput(f"no records before {EARLIEST.date()}", "as_of")
+    return as_of.astimezone(UTC)
 
 
 def _segment(
@@ -294,6 +300,9 @@ def send_campaign(
             raise InvalidInput("the member's own name is used", "variables.bank")
         bank = uow.session.get(InstitutionRow, member)
         given["bank"] = bank.name_zh if bank is not None else member
+    # Checked once whoever is in the segment, so a bad campaign is refused even when no
+    # customer of it has a phone to send to.
+    render(found, given, signature=config.signature, max_segments=config.max_segments)
     recipients = _recipients(uow, member, segment, moment, config)
     record = uow.audit.record(
         actor,
