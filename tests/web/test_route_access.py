@@ -358,6 +358,22 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/onboarding"): needs(P.ONBOARD_CUSTOMERS, data=CONSOLE_ONBOARDING),
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("GET", "/outreach"): needs(P.WORK_DISSUASION),
+    ("GET", "/outreach/campaigns"): needs(P.RUN_CAMPAIGNS, params={"segment": "elderly"}),
+    ("POST", "/outreach/campaigns"): needs(
+        P.RUN_CAMPAIGNS,
+        data={"title": "提醒", "template": "campaign_elderly", "segment": "elderly"},
+    ),
+    ("POST", "/outreach/events"): needs(
+        P.RUN_CAMPAIGNS,
+        data={
+            "kind": "branch",
+            "title": "网点宣传",
+            "held_on": NOW.date().isoformat(),
+            "place": "网点",
+            "attendance": "10",
+            "reach": "20",
+        },
+    ),
     ("GET", "/outreach/tasks/{task_id}"): needs(P.WORK_DISSUASION),
     ("POST", "/outreach/tasks/{task_id}/claim"): needs(P.WORK_DISSUASION),
     ("POST", "/outreach/tasks/{task_id}/outcome"): needs(

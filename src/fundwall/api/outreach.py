@@ -48,8 +48,8 @@ TAG: Final = "outreach"
 PREFIX: Final = "/v1/outreach"
 TaskId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the task's id")]
 CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the campaign's id")]
-READ: Final = problem_responses(401, 403, 404, 422)
-WRITE: Final = problem_responses(401, 403, 404, 409, 422)
+READ: Final = problem_responses(400, 401, 403, 404, 422)
+WRITE: Final = problem_responses(400, 401, 403, 404, 409, 422)
 
 
 class TaskOut(BaseModel):

@@ -1,10 +1,13 @@
-"""Victim warning (预警劝阻) on the console: the member's dissuasion queue, each task counting
-down to its call's deadline (overdue ones flagged), and a task's page where one of the
-staff claims it and records the outcome of the call; a dissuaded payer's payment is
-cancelled with it (`fundwall.outreach.dissuasion`)."""
+"""Outreach on the console. Victim warning (预警劝阻): the member's dissuasion queue, each task
+counting down to its call's deadline (overdue ones flagged), and a task's page where one of
+the staff claims it and records the outcome of the call; a dissuaded payer's payment is
+cancelled with it (`fundwall.outreach.dissuasion`). Publicity (反诈宣传): the member's
+campaigns with their delivery figures, a segment's preview, sending a campaign, and its
+events (`fundwall.outreach.campaigns`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from http import HTTPStatus
 from typing import Final
 
@@ -16,13 +19,24 @@ from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
 from fundwall.auth.roles import Permission
 from fundwall.auth.sessions import ActiveSession
 from fundwall.domain.errors import Conflict, InvalidInput
+from fundwall.outreach.campaigns import (
+    EventKind,
+    Segment,
+    SegmentPreview,
+    list_campaigns,
+    list_events,
+    preview_campaign,
+    record_event,
+    send_campaign,
+)
 from fundwall.outreach.dissuasion import (
     claim_dissuasion_task,
     dissuasion_queue,
     get_dissuasion_task,
     record_dissuasion_outcome,
 )
-from fundwall.outreach.model import DissuasionOutcome, SmsStatus, TaskStatus
+from fundwall.outreach.model import DissuasionOutcome, SmsPurpose, SmsStatus, TaskStatus
+from fundwall.outreach.preferences import sms_templates
 from fundwall.store.uow import UnitOfWork
 from fundwall.web.forms import FormDep, Refusal, chosen, csrf_protected
 from fundwall.web.i18n import N_
@@ -170,3 +184,145 @@ def outcome(
             request, actor, session, uow, task_id, refusal=Refusal.of(refused), status_code=status
         )
     return RedirectResponse(f"/outreach/tasks/{task_id}", status_code=HTTPStatus.SEE_OTHER)
+
+
+SEGMENTS: Final = {
+    Segment.ELDERLY: N_("Customers over 60"),
+    Segment.NEW_PAYEE: N_("Paid a new payee in the last 7 days"),
+    Segment.NEW_ACCOUNT: N_("Opened an account in the last month"),
+}
+EVENT_KINDS: Final = {
+    EventKind.BRANCH: N_("Branch"),
+    EventKind.COMMUNITY: N_("Community"),
+    EventKind.COMPANY: N_("Company"),
+    EventKind.SCHOOL: N_("School"),
+    EventKind.ONLINE: N_("Online"),
+}
+
+
+def _variables(text: str) -> dict[str, str]:
+    """The form's `name=value` lines."""
+    found = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, equals, value = line.partition("=")
+        if not equals:
+            raise InvalidInput(f"line {number}: write name=value", "variables")
+        found[name.strip()] = value.strip()
+    return found
+
+
+def _publicity_page(
+    request: Request,
+    actor: Actor,
+    session: ActiveSession,
+    uow: UnitOfWork,
+    *,
+    preview: SegmentPreview | None = None,
+    refusal: Refusal | None = None,
+    status_code: int = HTTPStatus.OK,
+) -> Response:
+    templates = [t for t in sms_templates(uow, actor) if t.purpose is SmsPurpose.CAMPAIGN]
+    return page(
+        request,
+        "outreach_campaigns.html",
+        {
+            "campaigns": list_campaigns(uow, actor),
+            "events": list_events(uow, actor),
+            "templates": templates,
+            "segments": SEGMENTS,
+            "event_kinds": EVENT_KINDS,
+            "preview": preview,
+            "refusal": refusal,
+        },
+        session=session,
+        status_code=status_code,
+    )
+
+
+@router.get("/outreach/campaigns")
+def publicity_page(
+    request: Request,
+    actor: ConsoleActor,
+    session: SessionDep,
+    uow: UnitOfWorkDep,
+    segment: str | None = None,
+) -> Response:
+    """The member's campaigns with their delivery figures and its events, with the forms to
+    preview a segment, send a campaign and record an event."""
+    actor.require(Permission.RUN_CAMPAIGNS)
+    preview = None
+    if segment:
+        try:
+            preview = preview_campaign(uow, actor, chosen({"segment": segment}, "segment", Segment))
+        except InvalidInput as refused:
+            return _publicity_page(
+                request, actor, session, uow,
+                refusal=Refusal.of(refused), status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+            )  # fmt: skip
+    return _publicity_page(request, actor, session, uow, preview=preview)
+
+
+@router.post("/outreach/campaigns", dependencies=[Depends(csrf_protected)])
+def send(
+    request: Request, actor: ConsoleActor, session: SessionDep, form: FormDep, uow: UnitOfWorkDep
+) -> Response:
+    """Send the form's campaign; a bad field comes back named above the forms, nothing sent."""
+    actor.require(Permission.RUN_CAMPAIGNS)
+    try:
+        send_campaign(
+            uow,
+            actor,
+            form.get("title", ""),
+            form.get("template", ""),
+            chosen(form, "segment", Segment),
+            _variables(form.get("variables", "")),
+        )
+    except InvalidInput as refused:
+        uow.rollback()
+        return _publicity_page(
+            request, actor, session, uow,
+            refusal=Refusal.of(refused), status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        )  # fmt: skip
+    return RedirectResponse("/outreach/campaigns", status_code=HTTPStatus.SEE_OTHER)
+
+
+@router.post("/outreach/events", dependencies=[Depends(csrf_protected)])
+def add_event(
+    request: Request, actor: ConsoleActor, session: SessionDep, form: FormDep, uow: UnitOfWorkDep
+) -> Response:
+    """Record the form's event; a bad field comes back named above the forms."""
+    actor.require(Permission.RUN_CAMPAIGNS)
+    try:
+        record_event(
+            uow,
+            actor,
+            chosen(form, "kind", EventKind),
+            form.get("title", ""),
+            _date(form.get("held_on", "")),
+            form.get("place", ""),
+            _whole(form.get("attendance", ""), "attendance"),
+            _whole(form.get("reach", ""), "reach"),
+        )
+    except InvalidInput as refused:
+        uow.rollback()
+        return _publicity_page(
+            request, actor, session, uow,
+            refusal=Refusal.of(refused), status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        )  # fmt: skip
+    return RedirectResponse("/outreach/campaigns#events", status_code=HTTPStatus.SEE_OTHER)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("a date, e.g. 2024-06-01", "held_on") from None
+
+
+def _whole(text: str, field: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InvalidInput("a whole number", field) from None
