@@ -593,9 +593,13 @@ class OutreachSettings(BaseModel):
 
     `call_within_minutes`: a warned payer is called within this many minutes of the
     warning (the dissuasion task's deadline): a scam victim transfers again within the
-    hour, so a call after it comes too late. `segment_days` and `new_account_days`: the
+    hour, so a call after it comes too late. `task_lookback_hours`: `fundwall serve` makes
+    tasks of the warn decisions of the last day only; an older warning is no longer one
+    a call can act on. `segment_days` and `new_account_days`: the
     campaigns' segments (people who paid a new payee in the last 7 days, holders of accounts
     opened in the last 31 days); `elderly_age`: customers over this age (60).
+    `event_max_age_days`: an event is recorded at most this long after it was held (three
+    years, the longest period an annual report looks back over); never before it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -613,9 +617,11 @@ class OutreachSettings(BaseModel):
     max_segments: int = Field(default=4, ge=1, le=10)
     signature: str = Field(default="金融反诈", min_length=2, max_length=12)
     call_within_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    task_lookback_hours: int = Field(default=24, ge=1, le=7 * 24)
     segment_days: int = Field(default=7, ge=1, le=366)
     new_account_days: int = Field(default=31, ge=1, le=366)
     elderly_age: int = Field(default=60, ge=18, le=120)
+    event_max_age_days: int = Field(default=3 * 366, ge=1, le=10 * 366)
 
     @model_validator(mode="after")
     def _http_needs_a_url(self) -> Self:

@@ -14,7 +14,8 @@ from fundwall import bootstrap
 from fundwall.cli import app
 from fundwall.region import read_table
 from fundwall.store.auth_tables import UserRow
-from fundwall.store.engine_tables import RiskListEntryRow
+from fundwall.store.engine_tables import PaymentCancellationRow, RiskListEntryRow
+from fundwall.store.outreach_tables import CampaignRow, DissuasionTaskRow
 from fundwall.store.police_tables import ClueRow, PoliceOrderRow
 from fundwall.store.tables import DecisionRow, TransactionRow
 
@@ -37,7 +38,7 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert first.exit_code == 0, first.output
     assert "password fundwall-demo" in first.stdout
     assert "region decided:" in first.stdout
-    assert "12. official statistics" in first.stdout and "Transactions blocked" in first.stdout
+    assert "13. official statistics" in first.stdout and "Transactions blocked" in first.stdout
     reports = data_dir / "demo" / "reports"
     assert (reports / "report.xlsx").stat().st_size > 0
     assert (reports / "report.pdf").read_bytes().startswith(b"%PDF")
@@ -100,6 +101,16 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert re.search(r"suspended .*\([1-9][\d,]* done", first.stdout)
     assert "with their own phone: open" in first.stdout
     assert "another person's phone: refer" in first.stdout
+    assert "12. outreach" in first.stdout
+    assert re.search(
+        r"[1-9]\d* payments warned on at bank \w+ became dissuasion tasks", first.stdout
+    )
+    assert re.search(r"task \d+ \(\S+\): dissuaded, the payment cancelled", first.stdout)
+    assert re.search(r"task \d+ \(\S+\): not_reached", first.stdout)
+    assert re.search(r"campaign to customers over 60: [1-9][\d,]* customers, [1-9]", first.stdout)
+    assert "3 publicity events: 506 attending, 20,040 reached" in first.stdout
+    tasks, cancelled = _count(DissuasionTaskRow.id), _count(PaymentCancellationRow.id)
+    assert cancelled == 1
     entries = _count(RiskListEntryRow.id)
     assert entries > 0
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -122,5 +133,8 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "published 0 recycled numbers" in again.stdout and "on the list already" in again.stdout
     assert "¥500 to a listed mule account: block" in again.stdout
     assert "screened in an earlier run" in again.stdout
+    assert "dissuasion tasks from an earlier run" in again.stdout
+    assert (_count(DissuasionTaskRow.id), _count(PaymentCancellationRow.id)) == (tasks, 1)
+    assert _count(CampaignRow.id) == 1
     assert _count(RiskListEntryRow.id) == entries
     assert _count(TransactionRow.tx_id) == transfers

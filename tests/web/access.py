@@ -53,6 +53,8 @@ RECORD_PLACEHOLDERS: Final = (
     "{trace_id}",
     "{plan_id}",
     "{appeal_id}",
+    "{task_id}",
+    "{campaign_id}",
 )
 """Path placeholders that name a member's record."""
 QUERY_PERIOD: Final = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 10, tzinfo=UTC))
@@ -417,3 +419,29 @@ def judge(answer: httpx.Response, asked: str, hidden: frozenset[str], expected: 
     if expected is Door.OPEN and refused(answer):
         problems.append(f"its own records refused: {answer.status_code}")
     return problems
+
+
+def add_dissuasion_task(uow: UnitOfWork, records: Records) -> int:
+    """A dissuasion task of the records' member on its transaction (as a warn decision on it
+    would make); its id."""
+    from fundwall.store.outreach_tables import DissuasionTaskRow
+
+    tx_id = records.values["tx_id"]
+    decision = uow.session.scalars(select(DecisionRow.id).where(DecisionRow.tx_id == tx_id)).first()
+    transaction = uow.session.get(TransactionRow, tx_id)
+    assert decision is not None and transaction is not None
+    now = uow.clock.now()
+    task = DissuasionTaskRow(
+        member=records.bank,
+        decision_id=decision,
+        tx_id=tx_id,
+        payer_account=records.values["account_no"],
+        amount_fen=transaction.amount_fen,
+        warned_at=now,
+        created_at=now,
+        due_at=now,
+        status="open",
+    )
+    uow.session.add(task)
+    uow.commit()
+    return task.id

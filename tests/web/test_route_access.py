@@ -41,6 +41,7 @@ from fundwall.domain.screening import Check
 from fundwall.engine.controls import Evidence, ListKind, RestrictionKind, RiskCategory
 from fundwall.members import add_user, list_users
 from fundwall.models.registry import register_model
+from fundwall.outreach.campaigns import Segment, send_campaign
 from fundwall.screening.actions import carry_out_action, request_action
 from fundwall.screening.runs import screen_accounts
 from fundwall.sharing.model import NewEntry
@@ -55,6 +56,7 @@ from .access import (
     Caller,
     Expect,
     Records,
+    add_dissuasion_task,
     add_return_plans,
     app_routes,
     clue_accounts_of,
@@ -269,6 +271,31 @@ def _execution(records: Records) -> dict[str, Any]:
     return {"json": {"transfer_ref": "RT-1"}}
 
 
+def _outcome(records: Records) -> dict[str, Any]:
+    return {"json": {"outcome": "not_reached", "note": "route check"}}
+
+
+def _cancellation(records: Records) -> dict[str, Any]:
+    return {"json": {"tx_id": records.values["tx_id"], "reason": "the payer called"}}
+
+
+def _campaign(records: Records) -> dict[str, Any]:
+    return {"json": {"title": "提醒", "template": "campaign_elderly", "segment": "elderly"}}
+
+
+def _template(records: Records) -> dict[str, Any]:
+    return {"json": {"name": "route_check", "text": "{bank}提醒：谨防诈骗。回复TD退订"}}
+
+
+def _event(records: Records) -> dict[str, Any]:
+    event = {"kind": "branch", "title": "网点宣传", "held_on": NOW.date().isoformat()}
+    return {"json": event | {"place": "网点", "attendance": 10, "reach": 20}}
+
+
+def _opt_out(records: Records) -> dict[str, Any]:
+    return {"json": {"phone": "13812345678", "channel": "counter"}}
+
+
 P = Permission
 ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     # Public: the health check, the API documentation, static files, signing in, language.
@@ -288,6 +315,20 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/v1/accounts"): needs(P.REPORT_ACCOUNTS, body=_opening),
     ("PATCH", "/v1/accounts/{account_no}"): needs(P.REPORT_ACCOUNTS, body=_change),
     ("POST", "/v1/accounts/{account_no}/phone"): needs(P.REPORT_ACCOUNTS, body=_phone),
+    ("GET", "/v1/outreach/tasks"): needs(P.WORK_DISSUASION),
+    ("GET", "/v1/outreach/tasks/{task_id}"): needs(P.WORK_DISSUASION),
+    ("POST", "/v1/outreach/tasks/{task_id}/claim"): needs(P.WORK_DISSUASION),
+    ("POST", "/v1/outreach/tasks/{task_id}/outcome"): needs(P.WORK_DISSUASION, body=_outcome),
+    ("POST", "/v1/outreach/cancellations"): needs(P.WORK_DISSUASION, body=_cancellation),
+    ("GET", "/v1/outreach/segments/{segment}"): needs(P.RUN_CAMPAIGNS, fill={"segment": "elderly"}),
+    ("GET", "/v1/outreach/campaigns"): needs(P.RUN_CAMPAIGNS),
+    ("POST", "/v1/outreach/campaigns"): needs(P.RUN_CAMPAIGNS, body=_campaign),
+    ("GET", "/v1/outreach/campaigns/{campaign_id}"): needs(P.RUN_CAMPAIGNS),
+    ("GET", "/v1/outreach/templates"): needs(P.RUN_CAMPAIGNS),
+    ("POST", "/v1/outreach/templates"): needs(P.RUN_CAMPAIGNS, body=_template),
+    ("GET", "/v1/outreach/events"): needs(P.RUN_CAMPAIGNS),
+    ("POST", "/v1/outreach/events"): needs(P.RUN_CAMPAIGNS, body=_event),
+    ("POST", "/v1/outreach/opt-outs"): needs(P.RECORD_OPT_OUTS, body=_opt_out),
     ("PUT", "/v1/accounts/{account_no}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
     ("POST", "/v1/onboarding"): needs(P.ONBOARD_CUSTOMERS, body=_onboarding),
     ("POST", "/v1/accounts/{account_no}/closure"): needs(P.REPORT_ACCOUNTS, body=_closure),
@@ -328,6 +369,28 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/onboarding"): needs(P.ONBOARD_CUSTOMERS),
     ("POST", "/onboarding"): needs(P.ONBOARD_CUSTOMERS, data=CONSOLE_ONBOARDING),
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
+    ("GET", "/outreach"): needs(P.WORK_DISSUASION),
+    ("GET", "/outreach/campaigns"): needs(P.RUN_CAMPAIGNS, params={"segment": "elderly"}),
+    ("POST", "/outreach/campaigns"): needs(
+        P.RUN_CAMPAIGNS,
+        data={"title": "提醒", "template": "campaign_elderly", "segment": "elderly"},
+    ),
+    ("POST", "/outreach/events"): needs(
+        P.RUN_CAMPAIGNS,
+        data={
+            "kind": "branch",
+            "title": "网点宣传",
+            "held_on": NOW.date().isoformat(),
+            "place": "网点",
+            "attendance": "10",
+            "reach": "20",
+        },
+    ),
+    ("GET", "/outreach/tasks/{task_id}"): needs(P.WORK_DISSUASION),
+    ("POST", "/outreach/tasks/{task_id}/claim"): needs(P.WORK_DISSUASION),
+    ("POST", "/outreach/tasks/{task_id}/outcome"): needs(
+        P.WORK_DISSUASION, data={"outcome": "not_reached", "note": "route check"}
+    ),
     ("POST", "/alerts/{tx_id}"): needs(P.WORK_ALERTS, data={"status": "in_progress"}),
     ("GET", "/cases"): needs(P.WORK_CASES),
     ("POST", "/cases/group"): needs(P.WORK_CASES, data={"by": "account"}),
@@ -633,10 +696,17 @@ def served(
                 records[owner] = records[owner].adding(run_id=str(run.id), action_id=str(action.id))
     for bank in (region.first_bank, region.second_bank):
         appeal, evidence = _appeal(console, records[bank].values["account_no"])
+        system = Actor(ActorKind.API_KEY, f"outreach-{bank}", Role.MEMBER_SYSTEM, bank)
+        with console.uow() as uow:
+            task = add_dissuasion_task(uow, records[bank])
+            campaign = send_campaign(uow, system, "提醒", "campaign_elderly", Segment.ELDERLY)
         for owner in records:  # the police unit's records are the first's
             if owner == bank or (owner == region.police_unit and bank == region.first_bank):
                 records[owner] = records[owner].adding(
-                    appeal_id=appeal, appeal_evidence_id=evidence
+                    appeal_id=appeal,
+                    appeal_evidence_id=evidence,
+                    task_id=str(task),
+                    campaign_id=str(campaign.id),
                 )
     with console.uow() as uow:
         model = register_model(uow, Actor.operator("test"), make_model()).version

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.model import (
@@ -43,6 +43,7 @@ from fundwall.store.engine_tables import (
     AccountRestrictionRow,
     AccountStatusChangeRow,
     AccountTierChangeRow,
+    PaymentCancellationRow,
 )
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.police_tables import CaseAccountRow, CaseRow, PoliceOrderRow
@@ -155,15 +156,19 @@ def extend_restriction(
 
 def moved_money() -> ColumnElement[bool]:
     """WHERE clause on `transactions`: those that moved money after the loaded history, the
-    decided ones but those the engine blocked (they moved nothing). A balance is the
-    account's `balance_fen` (after the loaded history; decisions never change it) plus
-    what these moved in and out."""
+    decided ones but those the engine blocked and those their payer cancelled (both moved
+    nothing). A balance is the account's `balance_fen` (after the loaded history; decisions
+    never change it) plus what these moved in and out."""
     # One EXISTS on the live decision by its transaction's id: a second one on "blocked" led
-    # SQLite to scan every blocked decision for each transaction (minutes on 500,000).
-    return exists().where(
-        DecisionRow.tx_id == TransactionRow.tx_id,
-        DecisionRow.shadow.is_(False),
-        DecisionRow.action != Action.BLOCK.value,
+    # SQLite to scan every blocked decision for each transaction (minutes on 500,000). The
+    # cancellations are few and looked up by their unique transaction id.
+    return and_(
+        exists().where(
+            DecisionRow.tx_id == TransactionRow.tx_id,
+            DecisionRow.shadow.is_(False),
+            DecisionRow.action != Action.BLOCK.value,
+        ),
+        ~exists().where(PaymentCancellationRow.tx_id == TransactionRow.tx_id),
     )
 
 

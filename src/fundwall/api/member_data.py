@@ -89,6 +89,11 @@ class DecisionOut(BaseModel):
 
 class TransactionDetailOut(TransactionOut):
     decisions: list[DecisionOut]
+    cancelled_at: datetime | None = Field(
+        default=None,
+        description="when the payer cancelled this warned or delayed payment (劝阻止付): "
+        "its money never moved",
+    )
 
 
 class AlertOut(BaseModel):
@@ -223,7 +228,11 @@ def member_data_router(keyring: Keyring, packs: PackFinder) -> APIRouter:
             )
             for d in ([view.live] if view.live else []) + list(view.shadows)
         ]
-        return TransactionDetailOut(**TransactionOut.of(view.tx).model_dump(), decisions=decisions)
+        return TransactionDetailOut(
+            **TransactionOut.of(view.tx).model_dump(),
+            decisions=decisions,
+            cancelled_at=view.cancelled_at,
+        )
 
     @router.get("/alerts", response_model=AlertPage, responses=_LIST_PROBLEMS, openapi_extra=KEYED)
     def get_alerts(

@@ -230,6 +230,9 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     from fundwall.cli.demo_governance import govern
 
     govern(folder, platform, member, console.print)
+    from fundwall.cli.demo_outreach import reach_out
+
+    reach_out(platform, member, console.print)
     from fundwall.cli.demo_reports import report_figures
 
     report_figures(folder, platform, console.print)

@@ -173,8 +173,11 @@ class ScreeningSchedule(Periodic):
 
 
 class OutboxDispatch(Periodic):
-    """The SMS outbox's dispatcher: every `interval` seconds one round of
-    `fundwall.outreach.dispatch_outbox` through the configured gateway."""
+    """Outreach's timer: every `interval` seconds it makes the dissuasion tasks of new warn
+    decisions (`fundwall.outreach.dissuasion.raise_dissuasion_tasks`, as the operator, the
+    last `task_lookback_hours`), then sends one round of the SMS outbox through the
+    configured gateway (`fundwall.outreach.dispatch_outbox`): a warning queued by a task
+    goes out in the same round."""
 
     def __init__(self, platform: Platform, interval: float) -> None:
         super().__init__("sms-outbox", platform, interval)
@@ -182,19 +185,24 @@ class OutboxDispatch(Periodic):
         """The last failure printed: the same one is not printed again every second."""
 
     def sweep(self) -> DispatchCounts | None:
-        """Send what is due; the round's counts, or None after a failure (printed once):
-        the next round tries again."""
+        """Raise the tasks due and send what is due; the round's counts, or None after a
+        failure (printed once): the next round tries again."""
         from fundwall.outreach import dispatch_outbox
+        from fundwall.outreach.dissuasion import raise_dissuasion_tasks
 
         settings = self.platform.settings.outreach
+        lookback = timedelta(hours=settings.task_lookback_hours)
         try:
+            with self.platform.unit_of_work() as uow:
+                since = uow.clock.now() - lookback
+                raise_dissuasion_tasks(uow, self.platform.operator, since=since, settings=settings)
             with self.platform.unit_of_work() as uow:
                 counts = dispatch_outbox(
                     uow, self.platform.sms_gateway, limit=settings.dispatch_batch, settings=settings
                 )
         except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad round
             if str(error) != self.failure:
-                console.print(f"[red]SMS dispatch failed, retrying:[/] {error}")
+                console.print(f"[red]outreach round failed, retrying:[/] {error}")
             self.failure = str(error)
             return None
         self.failure = None

@@ -32,6 +32,7 @@ from fundwall.engine.features.catalog import Feature, catalogue
 from fundwall.engine.models.scoring import MODEL_REASON
 from fundwall.engine.rules import Language, RulePack, Text, format_value
 from fundwall.monitoring.queries import decided_join
+from fundwall.store.engine_tables import PaymentCancellationRow
 from fundwall.store.mapping import decision_of
 from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.tables import AccountRow, DecisionRow, TransactionRow
@@ -258,6 +259,8 @@ class TransactionView:
     live: DecisionView | None
     shadows: tuple[DecisionView, ...]
     alert: AlertItem | None
+    cancelled_at: datetime | None = None
+    """When its payer cancelled the warned or delayed payment (劝阻止付): it moved nothing."""
 
 
 @use_case(Permission.VIEW_CUSTOMER_DATA)
@@ -308,4 +311,7 @@ def transaction_view(
         live=live[-1] if live else None,
         shadows=tuple(view for view in views if view.shadow),
         alert=alert,
+        cancelled_at=session.scalar(
+            select(PaymentCancellationRow.cancelled_at).where(PaymentCancellationRow.tx_id == tx_id)
+        ),
     )

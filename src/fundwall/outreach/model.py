@@ -87,3 +87,102 @@ class DispatchCounts:
             "failed": self.failed,
             "retrying": self.retrying,
         }
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    """Waiting for someone to call the payer."""
+    CLAIMED = "claimed"
+    """Someone is calling."""
+    CLOSED = "closed"
+
+
+class DissuasionOutcome(StrEnum):
+    """How the call ended (劝阻结果)."""
+
+    DISSUADED = "dissuaded"
+    """The payer gave the payment up: it is cancelled."""
+    NOT_REACHED = "not_reached"
+    PAID_ANYWAY = "paid_anyway"
+
+
+@dataclass(frozen=True, slots=True)
+class DissuasionTask:
+    """A dissuasion task as the member's staff read it."""
+
+    id: int
+    member: str
+    tx_id: str
+    payer_account: str
+    payee_account: str | None
+    """Masked: the payee's account is usually another bank's."""
+    amount_fen: int
+    warned_at: datetime
+    created_at: datetime
+    due_at: datetime
+    status: TaskStatus
+    overdue: bool
+    """Not closed, and its deadline passed (or closed after it)."""
+    phone: str | None
+    """The payer's bound phone, masked; None when the member bound none."""
+    sms_status: SmsStatus | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    outcome: DissuasionOutcome | None
+    note: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    cancelled: bool
+    """The payment was cancelled (the payer was dissuaded)."""
+
+    def seconds_left(self, now: datetime) -> int:
+        """Until the deadline (negative once passed)."""
+        return int((self.due_at - now).total_seconds())
+
+    def to_dict(self) -> dict[str, object]:
+        def at(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment is not None else None
+
+        return {
+            "id": self.id,
+            "member": self.member,
+            "tx_id": self.tx_id,
+            "payer_account": self.payer_account,
+            "payee_account": self.payee_account,
+            "amount_fen": self.amount_fen,
+            "warned_at": at(self.warned_at),
+            "created_at": at(self.created_at),
+            "due_at": at(self.due_at),
+            "status": self.status.value,
+            "overdue": self.overdue,
+            "phone": self.phone,
+            "sms_status": self.sms_status.value if self.sms_status else None,
+            "claimed_by": self.claimed_by,
+            "claimed_at": at(self.claimed_at),
+            "outcome": self.outcome.value if self.outcome else None,
+            "note": self.note,
+            "closed_at": at(self.closed_at),
+            "closed_by": self.closed_by,
+            "cancelled": self.cancelled,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DissuasionFigures:
+    """A member's dissuasion tasks of a period (by their creation): how many, by outcome,
+    still open, and closed or still open past their deadline."""
+
+    member: str
+    tasks: int
+    outcomes: dict[DissuasionOutcome, int]
+    open: int
+    overdue: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "member": self.member,
+            "tasks": self.tasks,
+            "outcomes": {outcome.value: n for outcome, n in self.outcomes.items()},
+            "open": self.open,
+            "overdue": self.overdue,
+        }

@@ -1,7 +1,8 @@
 """The writes and reads outreach's use cases share, and that other workflows call inside
 their own use cases: queuing an SMS (`queue_sms`), finding a template, whether a phone
-opted out. Nothing here commits or writes an audit record: the caller's use case does both,
-so a message stands or falls with the change it tells of.
+opted out, cancelling a warned payment (`write_cancellation`). Nothing here commits;
+`queue_sms` writes no audit record either: the caller's use case does both, so a message
+stands or falls with the change it tells of.
 """
 
 from __future__ import annotations
@@ -9,19 +10,24 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor
+from fundwall.auth.tenancy import visible_transaction
 from fundwall.config import OutreachSettings, get_settings
 from fundwall.crypto import PHONE_HASH_KIND, Keyring
+from fundwall.domain.decisions import Action
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone
 from fundwall.outreach.model import SmsPurpose, SmsStatus
 from fundwall.outreach.templates import BUILT_IN, SmsTemplate, render
+from fundwall.store.engine_tables import REASON, PaymentCancellationRow
 from fundwall.store.outreach_tables import SmsMessageRow, SmsOptOutRow, SmsTemplateRow
-from fundwall.store.tables import AccountRow
+from fundwall.store.personal_data import ensure_no_personal_data
+from fundwall.store.tables import AccountRow, DecisionRow
 from fundwall.store.uow import UnitOfWork
 
 MAX_IDEMPOTENCY_KEY = 64
@@ -183,3 +189,72 @@ def _same_message(
             f"idempotency key already used for message {existing.id}, a different message"
         )
     return existing.id
+
+
+CANCELLABLE: Final = frozenset({Action.WARN.value, Action.DELAY.value})
+"""Only a payment the engine held for a warning or delayed has money left to keep: a passed
+one has moved, a blocked one never will."""
+
+
+def live_decision(session: Session, tx_id: str) -> DecisionRow | None:
+    """The transaction's live (enforced) decision."""
+    return session.scalars(
+        select(DecisionRow)
+        .where(DecisionRow.tx_id == tx_id, DecisionRow.shadow.is_(False))
+        .order_by(DecisionRow.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def cancellation_of(session: Session, tx_id: str) -> PaymentCancellationRow | None:
+    return session.scalars(
+        select(PaymentCancellationRow).where(PaymentCancellationRow.tx_id == tx_id)
+    ).one_or_none()
+
+
+def write_cancellation(
+    uow: UnitOfWork, actor: Actor, tx_id: str, reason: str
+) -> PaymentCancellationRow:
+    """Cancel a warned or delayed payment for its payer (劝阻止付), audited, not committed.
+
+    Another member's transaction, and one the actor may not see, is not found; a member
+    that only receives it may not cancel it (403); a payment passed or blocked, or
+    cancelled already, is a conflict (409); the reason is required, at most 500 characters,
+    with no ID or phone number in it."""
+    session = uow.session
+    row = visible_transaction(session, actor, tx_id)
+    member = actor.member if actor.member is not None else row.payer_bank
+    if row.payer_account is None or row.payer_bank != member:
+        raise PermissionDenied(f"only the payer's bank cancels payment {tx_id}")
+    text = reason.strip()
+    if not text or len(text) > REASON:
+        raise InvalidInput(f"1 to {REASON} characters", "reason")
+    ensure_no_personal_data(text, "reason")
+    decision = live_decision(session, tx_id)
+    if decision is None or decision.action not in CANCELLABLE:
+        action = "undecided" if decision is None else decision.action
+        raise Conflict(
+            f"payment {tx_id} was {action}: only a warned or delayed payment can be cancelled"
+        )
+    done = cancellation_of(session, tx_id)
+    if done is not None:
+        raise Conflict(f"payment {tx_id} was cancelled already, at {done.cancelled_at}")
+    assert member is not None  # the payer's bank
+    record = uow.audit.record(
+        actor,
+        "cancel_payment",
+        f"transaction:{tx_id}",
+        {"decision": decision.id, "action": decision.action, "amount_fen": row.amount_fen},
+    )
+    cancellation = PaymentCancellationRow(
+        tx_id=tx_id,
+        decision_id=decision.id,
+        member=member,
+        reason=text,
+        cancelled_at=record.ts,
+        cancelled_by=actor.audit_id,
+        revision=record.seq,
+    )
+    session.add(cancellation)
+    session.flush()
+    return cancellation

@@ -145,6 +145,24 @@ class RiskListEntryRow(Base):
     revision: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class PaymentCancellationRow(Base):
+    """A warned or delayed payment its payer gave up (a dissuaded payment, 劝阻止付): the
+    money never moves. Written by the payer's member through `fundwall.outreach`; balances
+    (`fundwall.accounts.queries.moved_money`) leave the transaction out, and the decision's
+    readers show it cancelled. One per transaction."""
+
+    __tablename__ = "payment_cancellations"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    tx_id: Mapped[str] = mapped_column(String(ID), unique=True)
+    decision_id: Mapped[int] = mapped_column(BigInteger)
+    member: Mapped[str] = mapped_column(String(ID))
+    reason: Mapped[str] = mapped_column(String(REASON))
+    cancelled_at: Mapped[datetime]
+    cancelled_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 class PunishmentRow(Base):
     """A person on the punishment list (联合惩戒名单), by the keyed hash of the ID number."""
 

@@ -11,10 +11,20 @@ delivery by the dispatcher.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundwall.store.engine_tables import AUDIT_ACTOR, REASON
@@ -111,5 +121,57 @@ class SmsTemplateRow(Base):
     member: Mapped[str] = mapped_column(String(ID), ForeignKey("institutions.code"))
     name: Mapped[str] = mapped_column(String(ID))
     text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))
+
+
+class DissuasionTaskRow(Base):
+    """A dissuasion task (预警劝阻任务): a warn decision on a payment by the member's customer,
+    a warning SMS to the payer's bound phone (`sms_id`; None without one) and a call due by
+    `due_at`, claimed by one of the member's staff, closed with its outcome (dissuaded, not
+    reached, paid anyway) and a note."""
+
+    __tablename__ = "dissuasion_tasks"
+    __table_args__ = (Index(None, "member", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    member: Mapped[str] = mapped_column(String(ID), ForeignKey("institutions.code"))
+    decision_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    tx_id: Mapped[str] = mapped_column(String(ID), index=True)
+    payer_account: Mapped[str] = mapped_column(String(ID))
+    party_id: Mapped[str | None] = mapped_column(String(ID), ForeignKey("parties.party_id"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    warned_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    sms_id: Mapped[int | None] = mapped_column(SurrogateKey, ForeignKey("sms_outbox.id"))
+    status: Mapped[str] = mapped_column(String(ENUM))
+    claimed_by: Mapped[str | None] = mapped_column(String(AUDIT_ACTOR))
+    claimed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(ENUM))
+    note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(AUDIT_ACTOR))
+
+
+class OutreachEventRow(Base):
+    """An anti-fraud publicity event (反诈宣传活动) a member held: its kind (branch, community,
+    company, school, online), date, place, the people attending and those reached."""
+
+    __tablename__ = "outreach_events"
+    __table_args__ = (
+        Index(None, "member", "held_on"),
+        CheckConstraint("attendance >= 0", name="attendance"),
+        CheckConstraint("reach >= 0", name="reach"),
+    )
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    member: Mapped[str] = mapped_column(String(ID), ForeignKey("institutions.code"))
+    kind: Mapped[str] = mapped_column(String(ENUM))
+    title: Mapped[str] = mapped_column(String(REASON))
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(REASON))
+    attendance: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(AUDIT_ACTOR))

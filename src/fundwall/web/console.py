@@ -25,6 +25,7 @@ from fundwall.api.cases import case_router
 from fundwall.api.clues import clue_router
 from fundwall.api.member_data import member_data_router
 from fundwall.api.orders import order_router
+from fundwall.api.outreach import outreach_router
 from fundwall.api.returns import router as return_router
 from fundwall.api.sharing import share_router
 from fundwall.api.traces import trace_router
@@ -95,6 +96,7 @@ def install_console(
     app.include_router(share_router(config.risk_index))
     app.include_router(case_router())
     app.include_router(return_router)
+    app.include_router(outreach_router())
     for router in console_routers():
         app.include_router(router)
     static = Path(__file__).parent / "static"

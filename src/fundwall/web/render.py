@@ -54,6 +54,8 @@ NAVIGATION: Final = (
     ("/onboarding", N_("Simplified opening"), Permission.ONBOARD_CUSTOMERS),
     ("/screening", N_("Account screening"), Permission.VIEW_SCREENING),
     ("/alerts", N_("Alerts"), Permission.WORK_ALERTS),
+    ("/outreach", N_("Dissuasion"), Permission.WORK_DISSUASION),
+    ("/outreach/campaigns", N_("Publicity"), Permission.RUN_CAMPAIGNS),
     ("/cases", N_("Cases"), Permission.WORK_CASES),
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/traces", N_("Funds traces"), Permission.ISSUE_ORDERS),
