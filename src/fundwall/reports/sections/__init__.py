@@ -9,10 +9,12 @@ from typing import Final
 
 from fundwall.reports.model import Section
 from fundwall.reports.sections import (
+    appeals,
     clues,
     interceptions,
     onboarding,
     orders,
+    outreach,
     returns,
     screening,
     sharing,
@@ -26,6 +28,8 @@ SECTIONS: Final[tuple[Section, ...]] = (
     sharing.SECTION,
     screening.SECTION,
     onboarding.SECTION,
+    appeals.SECTION,
+    outreach.SECTION,
 )
 """Every section, by its place in a report."""
 
