@@ -12,6 +12,8 @@ figures. Any other member asked for is not found, as another member's record is.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -60,8 +62,13 @@ def official_figures(
     scope = _scope(session, actor, member)
     names = _names(session, scope)
     buckets = chosen.trend(settings.trend_months)
-    whole = Window(chosen.start, chosen.end)
-    windows = [Window(bucket.start, bucket.end) for bucket in buckets]
+    # Nothing is counted after now: a period still running is counted up to now (an appeal
+    # is overdue when its deadline has passed by then), and a record a client stamped in
+    # the future waits for its time.
+    now = uow.clock.now()
+    until = now + timedelta(microseconds=1)  # a window's end is excluded; now is counted
+    whole = Window(chosen.start, min(chosen.end, until))
+    windows = [Window(bucket.start, min(bucket.end, until)) for bucket in buckets]
     computed = tuple(
         _section(session, actor, section, scope, chosen, whole, windows)
         for section in SECTIONS
@@ -73,7 +80,7 @@ def official_figures(
         scope_name=names,
         buckets=buckets,
         sections=computed,
-        generated_at=uow.clock.now(),
+        generated_at=now,
         members=_members(session, actor),
     )
 

@@ -22,8 +22,8 @@ _KEYS = ("filed", "lifted", "maintained", "open", "overdue")
 
 def _figures(session: Session, scope: Scope, window: Window) -> Mapping[str, int]:
     member = scope.code if scope.kind is ScopeKind.MEMBER else None
-    # `now` is the window's end: an appeal counts as overdue when its deadline had passed
-    # then, so a past period's figure does not change as time goes on.
+    # Overdue as of the window's end (never after now): a past period's figure does not
+    # change as time goes on.
     lines = appeal_figures(session, window.start, window.end, window.end, member)
     return {key: sum(getattr(line, key) for line in lines) for key in _KEYS}
 
