@@ -14,6 +14,10 @@ from sqlalchemy import select
 
 from fundwall.accounts.model import TierSource
 from fundwall.accounts.tiers import tier_history
+from fundwall.appeals.filing import file_appeal
+from fundwall.appeals.model import Outcome as AppealOutcome
+from fundwall.appeals.queries import person_actor
+from fundwall.appeals.review import decide_appeal
 from fundwall.bootstrap import Platform
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action, Decision
@@ -28,8 +32,9 @@ from fundwall.screening.actions import action_progress, carry_out_action, reques
 from fundwall.screening.model import ItemView, RunView
 from fundwall.screening.runs import screen_accounts, screen_region, screening_figures, work_list
 from fundwall.store import UnitOfWork
+from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.screening_tables import HolderNoticeRow
-from fundwall.store.tables import AccountRow
+from fundwall.store.tables import AccountRow, PartyRow
 
 from .conftest import HUB, OPERATOR, admin, analyst, key
 
@@ -132,6 +137,34 @@ def test_a_restriction_on_chosen_accounts_is_enforced_by_the_engine_at_once(
         (ScreeningAction.RESTRICT, Outcome.DONE)
     ]
     assert tracked[spared] == ()
+
+
+def test_a_restriction_lifted_on_the_holders_appeal_is_tracked_as_appealed(
+    loaded: Platform, engine: DecisionService
+) -> None:
+    run = run_of(loaded, admin(MEMBER), ["shared_phone"])
+    with loaded.unit_of_work() as uow:
+        chosen = [item.account_no for item in items_of(uow, admin(MEMBER), run.id)[:2]]
+    action_id = act(loaded, admin(MEMBER), run.id, "restrict", chosen)
+    with loaded.unit_of_work() as uow:
+        restriction, holder = uow.session.execute(
+            select(AccountRestrictionRow.id, PartyRow.id_number_hash)
+            .join(AccountRow, AccountRow.account_no == AccountRestrictionRow.account_no)
+            .join(PartyRow, PartyRow.party_id == AccountRow.party_id)
+            .where(AccountRestrictionRow.account_no == chosen[0])
+        ).one()
+        person = person_actor(holder)
+        filed = file_appeal(uow, person, f"r{restriction}", "本人日常使用", loaded.keyring)
+        decide_appeal(
+            uow, admin(MEMBER), filed.id, AppealOutcome.LIFTED, "经核实解除", loaded.keyring
+        )
+    assert outcomes(loaded, admin(MEMBER), action_id) == {
+        chosen[0]: (Outcome.APPEALED, f"lifted on the holder's appeal {filed.id}"),
+        chosen[1]: (Outcome.DONE, ""),
+    }
+    payer = Payer(engine, loaded)
+    assert NON_COUNTER not in fired(payer.pays(chosen[0], Channel.MOBILE))
+    assert NON_COUNTER in fired(payer.pays(chosen[1], Channel.MOBILE))
 
 
 def test_a_screening_sets_risk_tiers_the_engine_enforces(

@@ -38,10 +38,12 @@ from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountStatus, RiskTier
 from fundwall.domain.errors import NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone, mask_account
+from fundwall.domain.screening import ScreeningAction
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.outreach.model import SmsPurpose
 from fundwall.outreach.queries import queue_sms
 from fundwall.phones.queries import current_binding
+from fundwall.screening.queries import undone_on_appeal
 from fundwall.store.appeal_tables import AppealEvidenceRow, AppealRow
 from fundwall.store.engine_tables import AccountRestrictionRow, AccountStatusChangeRow
 from fundwall.store.police_tables import PoliceOrderRow
@@ -224,6 +226,12 @@ def in_force(session: Session, row: AppealRow, now: datetime) -> bool:
     return account is not None and account.status == AccountStatus.NON_COUNTER_SUSPENDED.value
 
 
+_TIER_ACTIONS: Final = frozenset({ScreeningAction.TIER_MEDIUM, ScreeningAction.TIER_HIGH})
+_RESTRICT: Final = frozenset({ScreeningAction.RESTRICT})
+_SUSPEND: Final = frozenset({ScreeningAction.SUSPEND_NON_COUNTER})
+"""The screening actions whose measure each kind of lifting undoes."""
+
+
 def lift_measure(
     uow: UnitOfWork, actor: Actor, row: AppealRow, why: str, policy: PolicySettings
 ) -> None:
@@ -242,12 +250,15 @@ def lift_measure(
             account = uow.session.get(AccountRow, restriction.account_no)
             assert account is not None
             write_tier(uow, actor, account, RiskTier.LOW, why, TierSource.APPEAL, policy)
+            undone_on_appeal(uow.session, account.account_no, _TIER_ACTIONS, None, row.id)
         else:
             end_restriction(uow, actor, restriction, why)
+            undone_on_appeal(uow.session, restriction.account_no, _RESTRICT, restriction.id, row.id)
         uow.commit()
         return
     account = uow.session.get(AccountRow, ref)
     assert account is not None  # in force
+    undone_on_appeal(uow.session, account.account_no, _SUSPEND, None, row.id)
     write_status(uow, actor, account, AccountStatus.NORMAL, why)
 
 

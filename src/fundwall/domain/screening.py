@@ -97,6 +97,8 @@ class Outcome(StrEnum):
     """Not done on purpose: a police order in force, a closed account, money still in it."""
     FAILED = "failed"
     """Could not be done: the account use case raised, with its reason."""
+    APPEALED = "appealed"
+    """Done, then lifted on the holder's appeal (异议申诉): the bank undid the measure."""
 
 
 def parse_checks(values: Iterable[str] | None, field: str = "checks") -> tuple[Check, ...]:

@@ -331,3 +331,31 @@ def _done_accounts(
         ):
             counts[code][name] = int(count)
     return counts
+
+
+def undone_on_appeal(
+    session: Session,
+    account_no: str,
+    actions: frozenset[ScreeningAction],
+    restriction_id: int | None,
+    appeal_id: int,
+) -> int:
+    """Mark the screening measures done on the account that a lifted appeal undid (`actions`,
+    and for a restriction its id) as lifted on the holder's appeal; how many. Not committed:
+    the appeal's decision commits it."""
+    query = (
+        select(ScreeningTargetRow)
+        .join(ScreeningActionRow, ScreeningActionRow.id == ScreeningTargetRow.action_id)
+        .where(
+            ScreeningTargetRow.account_no == account_no,
+            ScreeningTargetRow.outcome == Outcome.DONE.value,
+            ScreeningActionRow.action.in_([action.value for action in actions]),
+        )
+    )
+    if restriction_id is not None:
+        query = query.where(ScreeningTargetRow.restriction_id == restriction_id)
+    targets = session.scalars(query).all()
+    for target in targets:
+        target.outcome = Outcome.APPEALED.value
+        target.detail = f"lifted on the holder's appeal {appeal_id}"
+    return len(targets)

@@ -298,6 +298,7 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
         "done": N_("Done"),
         "refused": N_("Refused"),
         "failed": N_("Failed"),
+        "appealed": N_("Lifted on appeal"),
     },
 }
 """Words for each code, by enum class: different enums share values ("online" is a
