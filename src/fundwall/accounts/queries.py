@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.model import (
+    MEMBER_MEASURES,
     TIER_RANK,
     AccountOpening,
     Closure,
@@ -24,6 +25,7 @@ from fundwall.accounts.model import (
     Verification,
     tier_measures,
 )
+from fundwall.accounts.notices import notify_holder
 from fundwall.auth.actor import Actor
 from fundwall.cases.model import CaseStatus
 from fundwall.config import PolicySettings
@@ -75,6 +77,8 @@ def write_status(
             revision=record.seq,
         )
     )
+    if status is AccountStatus.NON_COUNTER_SUSPENDED and previous is not status:
+        notify_holder(uow, actor, row, status.value, reason)
     uow.commit()
     return previous
 
@@ -92,7 +96,8 @@ def write_restriction(
     order_reference: str | None,
 ) -> AccountRestrictionRow:
     """Write a restriction and its audit record, not yet committed (the caller commits it
-    with whatever else belongs to the same change, such as a police order)."""
+    with whatever else belongs to the same change, such as a police order). A bank's own
+    measure on an account of the directory tells its holder by SMS (`notify_holder`)."""
     record = uow.audit.record(
         actor,
         "restrict_account",
@@ -116,6 +121,10 @@ def write_restriction(
         reference=order_reference,
     )
     stamp_change(uow, row, record)
+    if kind in MEMBER_MEASURES:
+        account = uow.session.get(AccountRow, account_no)
+        if account is not None:
+            notify_holder(uow, actor, account, kind.value, reason)
     return row
 
 
