@@ -140,10 +140,10 @@ class Platform:
         packs_dir: Path | None = None,
         poll_seconds: int = 5,
     ) -> FastAPI:
-        """The HTTP API over `service`, with API keys and the console, as `fundwall serve`
-        runs it: stored backtests from `<data_dir>/backtests`, pack files from `packs_dir`
-        (default `<data_dir>/packs`), the overview refreshed every `poll_seconds`, and the
-        screening routes on the deployment's policy.
+        """The HTTP API over `service`, with API keys, the console and the public portal (at
+        /portal), as `fundwall serve` runs it: stored backtests from `<data_dir>/backtests`,
+        pack files from `packs_dir` (default `<data_dir>/packs`), the overview refreshed
+        every `poll_seconds`, and the screening routes on the deployment's policy.
 
         With `accounts`, members report their accounts at `/v1/accounts` to the store the
         service reads; a service deciding in memory over a region folder reads no store, so
@@ -154,6 +154,7 @@ class Platform:
         from fundwall.api.accounts import AccountReports
         from fundwall.api.appeals import appeals_router
         from fundwall.api.screening import screening_router
+        from fundwall.portal import install_portal
         from fundwall.web import install_console
 
         app = create_app(
@@ -191,6 +192,13 @@ class Platform:
         app.include_router(screening_router(self.settings.policy))
         app.include_router(
             appeals_router(self.keyring, self.settings.appeals, self.settings.policy)
+        )
+        install_portal(
+            app,
+            keyring=self.keyring,
+            settings=self.settings.portal,
+            appeals=self.settings.appeals,
+            policy=self.settings.policy,
         )
         return app
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from auth import world
 from fundwall.accounts.controls import lift_restriction, restrict, set_account_status
-from fundwall.accounts.notices import notify_holder
+from fundwall.accounts.queries import notify_holder
 from fundwall.accounts.tiers import set_risk_tier
 from fundwall.config import PolicySettings, get_settings
 from fundwall.crypto import Keyring

@@ -280,6 +280,9 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/login"): public(),
     ("POST", "/login"): public(),
     ("GET", "/lang/{language}"): public(),
+    # The public portal, a mounted app of its own: its routes, for persons, are held by
+    # tests/portal/test_portal_access.py; here only that no console principal reaches into it.
+    ("GET", "/portal/{path}"): public(path="restrictions"),
     # The engine's API: a member's key submits its own transactions.
     ("POST", "/v1/transactions"): needs(P.SUBMIT_TRANSACTIONS, body=_transaction),
     ("POST", "/v1/transactions/batch"): needs(P.SUBMIT_TRANSACTIONS, body=_batch),

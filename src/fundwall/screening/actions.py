@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 
 from fundwall.accounts.controls import restrict, set_account_status
 from fundwall.accounts.model import TierSource, tier_measures
-from fundwall.accounts.notices import notify_holder
-from fundwall.accounts.queries import settled_balance
+from fundwall.accounts.queries import notify_holder, settled_balance
 from fundwall.accounts.reports import change_account
 from fundwall.accounts.tiers import TIER_REASON_MAX, set_risk_tier
 from fundwall.auth.actor import Actor
