@@ -48,7 +48,7 @@ WORKFLOWS: Final = (
     "tracing",
 )
 """One package a workflow: its use cases and the queries they read through."""
-ENTRYPOINTS: Final = ("api", "web", "cli")
+ENTRYPOINTS: Final = ("api", "web", "cli", "portal")
 CORE: Final = ("domain", "region", "engine", "store", "auth", "ingest", "crypto", "config")
 
 MAY_IMPORT: Final[dict[str, frozenset[str]]] = {

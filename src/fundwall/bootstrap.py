@@ -140,11 +140,11 @@ class Platform:
         packs_dir: Path | None = None,
         poll_seconds: int = 5,
     ) -> FastAPI:
-        """The HTTP API over `service`, with API keys and the console, as `fundwall serve`
-        runs it: stored backtests from `<data_dir>/backtests`, pack files from `packs_dir`
-        (default `<data_dir>/packs`), the overview refreshed every `poll_seconds`, and the
-        screening routes on the deployment's policy and the official statistics on its report
-        settings.
+        """The HTTP API over `service`, with API keys, the console and the public portal (at
+        /portal), as `fundwall serve` runs it: stored backtests from `<data_dir>/backtests`,
+        pack files from `packs_dir` (default `<data_dir>/packs`), the overview refreshed
+        every `poll_seconds`, the screening routes on the deployment's policy and the
+        official statistics on its report settings.
 
         With `accounts`, members report their accounts at `/v1/accounts` to the store the
         service reads; a service deciding in memory over a region folder reads no store, so
@@ -156,6 +156,7 @@ class Platform:
         from fundwall.api.appeals import appeals_router
         from fundwall.api.reports import reports_router
         from fundwall.api.screening import screening_router
+        from fundwall.portal import install_portal
         from fundwall.web import install_console
 
         app = create_app(
@@ -195,6 +196,13 @@ class Platform:
             appeals_router(self.keyring, self.settings.appeals, self.settings.policy)
         )
         app.include_router(reports_router(self.settings.reports))
+        install_portal(
+            app,
+            keyring=self.keyring,
+            settings=self.settings.portal,
+            appeals=self.settings.appeals,
+            policy=self.settings.policy,
+        )
         return app
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert first.exit_code == 0, first.output
     assert "password fundwall-demo" in first.stdout
     assert "region decided:" in first.stdout
-    assert "13. official statistics" in first.stdout and "Transactions blocked" in first.stdout
+    assert "14. official statistics" in first.stdout and "Transactions blocked" in first.stdout
     reports = data_dir / "demo" / "reports"
     assert (reports / "report.xlsx").stat().st_size > 0
     assert (reports / "report.pdf").read_bytes().startswith(b"%PDF")
@@ -48,8 +48,9 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "reported now); ¥12,000 from it the next day: block (class II" in first.stdout
 
     region = data_dir / "demo" / "region-tiny-seed2"
-    # and the new account's, and the payments to and from accounts on the shared list
-    transfers = read_table(region, "transactions").num_rows + 3
+    # and the new account's, the payments to and from accounts on the shared list, and the
+    # appealing holder's before and after the lifting
+    transfers = read_table(region, "transactions").num_rows + 5
     assert _count(TransactionRow.tx_id) == transfers
     assert _count(DecisionRow.id) >= transfers  # live decisions, plus any shadow ones
     assert _count(UserRow.id) == 5
@@ -111,6 +112,19 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "3 publicity events: 506 attending, 20,040 reached" in first.stdout
     tasks, cancelled = _count(DissuasionTaskRow.id), _count(PaymentCancellationRow.id)
     assert cancelled == 1
+    # A holder the first bank restricted is told by SMS, signs in at the portal with the code
+    # the local handset got, and appeals; the police give an opinion; one appeal is lifted
+    # (the payment then passes the running engine), the other maintained.
+    assert "13. appeals and the public portal" in first.stdout
+    step = first.stdout[first.stdout.index("13. appeals") :]
+    assert re.search(r"got the notice by SMS: “【金融反诈】.*暂停非柜面业务.*/portal", step), step
+    assert "with the code their handset got, and appealed" in first.stdout
+    assert "the unit answered" in first.stdout
+    assert re.search(r"lifted: a ¥100 mobile payment was block before, (pass|alert) after", step), (
+        step
+    )
+
+    assert "maintained, with the bank's answer" in first.stdout
     entries = _count(RiskListEntryRow.id)
     assert entries > 0
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -136,5 +150,6 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "dissuasion tasks from an earlier run" in again.stdout
     assert (_count(DissuasionTaskRow.id), _count(PaymentCancellationRow.id)) == (tasks, 1)
     assert _count(CampaignRow.id) == 1
+    assert "appealed in an earlier run" in again.stdout
     assert _count(RiskListEntryRow.id) == entries
     assert _count(TransactionRow.tx_id) == transfers

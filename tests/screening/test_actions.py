@@ -33,6 +33,7 @@ from fundwall.screening.model import ItemView, RunView
 from fundwall.screening.runs import screen_accounts, screen_region, screening_figures, work_list
 from fundwall.store import UnitOfWork
 from fundwall.store.engine_tables import AccountRestrictionRow
+from fundwall.store.outreach_tables import SmsMessageRow
 from fundwall.store.screening_tables import HolderNoticeRow
 from fundwall.store.tables import AccountRow, PartyRow
 
@@ -132,6 +133,17 @@ def test_a_restriction_on_chosen_accounts_is_enforced_by_the_engine_at_once(
         assert "绑定了" in zh and "申诉" in zh and "非柜面" in zh and f"尾号{number[-4:]}" in zh
         assert "bound to" in en and "appeal" in en and "non-counter" in en
         assert number not in zh + en
+    with loaded.unit_of_work() as uow:
+        # One restriction notice SMS each (the screening notice's; the restriction's writer
+        # sends none in the same transaction), to the phone the bank bound.
+        told = uow.session.scalars(
+            select(AccountRow.account_no)
+            .join(SmsMessageRow, SmsMessageRow.party_id == AccountRow.party_id)
+            .where(
+                AccountRow.account_no.in_(chosen), SmsMessageRow.template == "restriction_notice"
+            )
+        ).all()
+    assert sorted(told) == sorted(chosen)
     tracked = {item.account_no: item.actions for item in listed}
     assert [(t.action, t.outcome) for t in tracked[chosen[0]]] == [
         (ScreeningAction.RESTRICT, Outcome.DONE)

@@ -33,6 +33,7 @@ from api.pacs import member_pacs008  # tests/api/pacs.py
 from fundwall.accounts.controls import restrict
 from fundwall.appeals.filing import EvidenceFile, file_appeal
 from fundwall.appeals.queries import person_actor
+from fundwall.appeals.review import ask_opinion
 from fundwall.auth import Actor, ActorKind, Passwords, Role
 from fundwall.auth.roles import Permission
 from fundwall.cases import CaseKind, add_evidence, open_case
@@ -307,6 +308,9 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/login"): public(),
     ("POST", "/login"): public(),
     ("GET", "/lang/{language}"): public(),
+    # The public portal, a mounted app of its own: its routes, for persons, are held by
+    # tests/portal/test_portal_access.py; here only that no console principal reaches into it.
+    ("GET", "/portal/{path}"): public(path="restrictions"),
     # The engine's API: a member's key submits its own transactions.
     ("POST", "/v1/transactions"): needs(P.SUBMIT_TRANSACTIONS, body=_transaction),
     ("POST", "/v1/transactions/batch"): needs(P.SUBMIT_TRANSACTIONS, body=_batch),
@@ -536,6 +540,26 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
         P.REVIEW_APPEALS, body=_appeal_opinion
     ),
     ("POST", "/v1/appeals/{appeal_id}/decision"): needs(P.REVIEW_APPEALS, body=_appeal_decision),
+    # Appeals on the console: the bank's queue, appeal, files, question and decision; the
+    # police unit's opinion requests (the unit asked about the first member's appeal, in
+    # `served`); the hub's overdue list.
+    ("GET", "/appeals"): needs(P.REVIEW_APPEALS),
+    ("GET", "/appeals/overdue"): needs(P.OVERSEE_APPEALS),
+    ("GET", "/appeals/{appeal_id}"): needs(P.REVIEW_APPEALS),
+    ("GET", "/appeals/{appeal_id}/evidence/{evidence_id}"): needs(
+        P.REVIEW_APPEALS, fill={"evidence_id": "{appeal_evidence_id}"}
+    ),
+    ("POST", "/appeals/{appeal_id}/opinion-request"): needs(
+        P.REVIEW_APPEALS, data={"police_unit": "{police_unit}", "question": "是否涉案？"}
+    ),
+    ("POST", "/appeals/{appeal_id}/decision"): needs(
+        P.REVIEW_APPEALS, data={"outcome": "maintained", "answer": "经核实，维持。"}
+    ),
+    ("GET", "/opinions"): needs(P.GIVE_APPEAL_OPINIONS),
+    ("GET", "/opinions/{appeal_id}"): needs(P.GIVE_APPEAL_OPINIONS),
+    ("POST", "/opinions/{appeal_id}"): needs(
+        P.GIVE_APPEAL_OPINIONS, data={"opinion": "未发现涉案线索。"}
+    ),
     # Screening on the console: the same run and action of each member; a member starts a
     # run of its own accounts, the hub one of the whole region.
     ("GET", "/screening"): needs(P.VIEW_SCREENING),
@@ -695,7 +719,9 @@ def served(
             if owner == bank or (owner == region.police_unit and bank == region.first_bank):
                 records[owner] = records[owner].adding(run_id=str(run.id), action_id=str(action.id))
     for bank in (region.first_bank, region.second_bank):
-        appeal, evidence = _appeal(console, records[bank].values["account_no"])
+        # The first member's appeal awaits the officer's unit's opinion: the unit's record.
+        unit = region.police_unit if bank == region.first_bank else None
+        appeal, evidence = _appeal(console, records[bank].values["account_no"], unit)
         system = Actor(ActorKind.API_KEY, f"outreach-{bank}", Role.MEMBER_SYSTEM, bank)
         with console.uow() as uow:
             task = add_dissuasion_task(uow, records[bank])
@@ -725,9 +751,9 @@ def served(
     return console
 
 
-def _appeal(console: Console, account_no: str) -> tuple[str, str]:
+def _appeal(console: Console, account_no: str, unit: str | None) -> tuple[str, str]:
     """An appeal of the holder of `account_no` against its bank's suspension of it, with a
-    file: its id and the file's."""
+    file, asked of police unit `unit` if one is given: its id and the file's."""
     keyring = console.platform.keyring
     with console.uow() as uow:
         suspension = RestrictionKind.NON_COUNTER_SUSPENSION
@@ -741,6 +767,9 @@ def _appeal(console: Console, account_no: str) -> tuple[str, str]:
         png = EvidenceFile("slip.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8)
         filed = file_appeal(uow, person_actor(holder), f"r{restriction}", "本人工资卡", keyring,
                             files=[png])  # fmt: skip
+        if unit is not None:
+            bank = Actor(ActorKind.API_KEY, "route", Role.MEMBER_SYSTEM, account.institution_code)
+            ask_opinion(uow, bank, filed.id, unit, "是否涉案？")
     return str(filed.id), str(filed.evidence[0].id)
 
 

@@ -9,21 +9,25 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+import fundwall.portal
 import fundwall.web
 from fundwall.web.i18n import catalogue_path, translations, translator
 
 WEB = Path(fundwall.web.__file__).parent
+PORTAL = Path(fundwall.portal.__file__).parent
+"""The public portal's templates share the console's catalogue."""
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def _messages() -> dict[str, str]:
     found: dict[str, str] = {}
-    for filename, line, message, _comments, _context in extract_from_dir(
-        str(WEB),
-        method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
-        keywords={"_": None, "N_": None},
-    ):
-        found.setdefault(message, f"{filename}:{line}")
+    for folder in (WEB, PORTAL):
+        for filename, line, message, _comments, _context in extract_from_dir(
+            str(folder),
+            method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
+            keywords={"_": None, "N_": None},
+        ):
+            found.setdefault(message, f"{folder.name}/{filename}:{line}")
     return found
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
+from fundwall.accounts.model import MEMBER_MEASURES
 from fundwall.accounts.queries import (
     end_restriction,
     write_restriction,
@@ -38,10 +39,6 @@ from fundwall.store.engine_tables import AccountRestrictionRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
-MEMBER_MEASURES: Final = frozenset(
-    {RestrictionKind.NON_COUNTER_SUSPENSION, RestrictionKind.OUTFLOW_CAP}
-)
-"""Restrictions a bank puts on its own accounts by itself; the others are legal orders."""
 MEMBER_STATUSES: Final = frozenset(
     {
         AccountStatus.NORMAL,

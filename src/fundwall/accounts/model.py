@@ -106,6 +106,10 @@ def tier_measures(tier: RiskTier, policy: PolicySettings) -> tuple[Measure, ...]
     return ()
 
 
+MEMBER_MEASURES: Final = frozenset(
+    {RestrictionKind.NON_COUNTER_SUSPENSION, RestrictionKind.OUTFLOW_CAP}
+)
+"""Restrictions a bank puts on its own accounts by itself; the others are legal orders."""
 TIER_RANK: Final = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier.HIGH: 2}
 
 

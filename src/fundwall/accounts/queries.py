@@ -1,6 +1,6 @@
 """The account rows the accounts use cases share, and their writes: restrictions (that the
-police orders make too), statuses, openings and risk tiers; entrypoints never import them
-(tests/test_architecture.py).
+police orders make too), statuses, openings, risk tiers and the restriction notice SMS;
+entrypoints never import them (tests/test_architecture.py).
 
 The writers here check nothing of the actor: their callers are use cases that have."""
 
@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.model import (
+    MEMBER_MEASURES,
     TIER_RANK,
     AccountOpening,
     Closure,
@@ -26,7 +27,7 @@ from fundwall.accounts.model import (
 )
 from fundwall.auth.actor import Actor
 from fundwall.cases.model import CaseStatus
-from fundwall.config import PolicySettings
+from fundwall.config import PolicySettings, PortalSettings, get_settings
 from fundwall.crypto import ID_HASH_KIND, Keyring
 from fundwall.domain.accounts import Account, AccountStatus, RiskTier
 from fundwall.domain.decisions import Action
@@ -37,6 +38,8 @@ from fundwall.domain.police import OrderStatus
 from fundwall.engine.controls.changes import stamp_change
 from fundwall.engine.controls.model import RestrictionKind
 from fundwall.engine.rules import format_money
+from fundwall.outreach.model import SmsPurpose
+from fundwall.outreach.queries import queue_sms
 from fundwall.phones.queries import bind, current_binding, record_check
 from fundwall.phones.registry import CheckTrigger, RegistryAnswer, TelecomRegistry
 from fundwall.store.engine_tables import (
@@ -47,7 +50,7 @@ from fundwall.store.engine_tables import (
 )
 from fundwall.store.mapping import account_of, account_row, party_row
 from fundwall.store.police_tables import CaseAccountRow, CaseRow, PoliceOrderRow
-from fundwall.store.tables import AccountRow, DecisionRow, PartyRow, TransactionRow
+from fundwall.store.tables import AccountRow, DecisionRow, InstitutionRow, PartyRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
 
@@ -76,6 +79,8 @@ def write_status(
             revision=record.seq,
         )
     )
+    if status is AccountStatus.NON_COUNTER_SUSPENDED and previous is not status:
+        notify_holder(uow, actor, row, status.value, reason)
     uow.commit()
     return previous
 
@@ -93,7 +98,8 @@ def write_restriction(
     order_reference: str | None,
 ) -> AccountRestrictionRow:
     """Write a restriction and its audit record, not yet committed (the caller commits it
-    with whatever else belongs to the same change, such as a police order)."""
+    with whatever else belongs to the same change, such as a police order). A bank's own
+    measure on an account of the directory tells its holder by SMS (`notify_holder`)."""
     record = uow.audit.record(
         actor,
         "restrict_account",
@@ -117,6 +123,10 @@ def write_restriction(
         reference=order_reference,
     )
     stamp_change(uow, row, record)
+    if kind in MEMBER_MEASURES:
+        account = uow.session.get(AccountRow, account_no)
+        if account is not None:
+            notify_holder(uow, actor, account, kind.value, reason)
     return row
 
 
@@ -543,3 +553,69 @@ def write_closure(
     why = f"online closure (线上销户), verified by {verification.value}; balance moved to {shown}"
     write_status(uow, actor, row, AccountStatus.CLOSED, why)
     return Closure(account_of(row), moved, target)
+
+
+# The restriction notice (告知短信): when a bank puts one of its own measures on an account, or
+# screening tells the holder what it found, the holder gets one SMS saying what, why, what to
+# bring and where to appeal (the public portal). `notify_holder` is the one place that queues
+# it, in the caller's transaction; several writes in one transaction tell the holder once.
+
+MEASURE_WORDS: Final = {
+    RestrictionKind.NON_COUNTER_SUSPENSION.value: "暂停非柜面业务",
+    RestrictionKind.OUTFLOW_CAP.value: "限制非柜面转出额度",
+    AccountStatus.NON_COUNTER_SUSPENDED.value: "暂停非柜面业务",
+    AccountStatus.DORMANT.value: "列为久悬账户",
+    AccountStatus.CLOSED.value: "销户",
+}
+"""What the SMS says was done ("您尾号…的账户已被{measure}"), by restriction kind or status."""
+REVIEW_WORDS: Final = "列入风险排查"
+"""What a notice without a measure (screening's 告知) says was done."""
+REASON_IN_SMS: Final = 30
+"""The reason's first characters the SMS carries (the portal shows it whole): the template,
+a bank's name, the address and 30 characters stay within the outbox's four segments."""
+_NOTIFIED: Final = "fundwall_restriction_notices"
+
+
+def notify_holder(
+    uow: UnitOfWork,
+    actor: Actor,
+    account: AccountRow,
+    measure: str | None,
+    reason: str,
+    *,
+    portal: PortalSettings | None = None,
+) -> int | None:
+    """Queue the `restriction_notice` SMS to the phone the account's bank bound to its holder,
+    in the caller's transaction; the message's id, or None when the holder has no bound phone
+    or was told in this transaction already. `measure` is a restriction kind or a status
+    (MEASURE_WORDS), None for a notice of a review without a measure."""
+    session = uow.session
+    transaction = session.get_transaction()
+    told: tuple[object, set[str]] | None = session.info.get(_NOTIFIED)
+    if told is None or told[0] is not transaction:
+        told = session.info[_NOTIFIED] = (transaction, set())
+    if account.account_no in told[1]:
+        return None
+    binding = current_binding(session, account.institution_code, account.party_id)
+    if binding is None:
+        return None
+    told[1].add(account.account_no)
+    bank = session.get(InstitutionRow, account.institution_code)
+    stated = " ".join(reason.split())
+    brief = stated if len(stated) <= REASON_IN_SMS else stated[: REASON_IN_SMS - 1] + "…"
+    return queue_sms(
+        uow,
+        actor,
+        phone=uow.keyring.decrypt(binding.phone_enc),
+        template="restriction_notice",
+        variables={
+            "bank": bank.name_zh if bank is not None else account.institution_code,
+            "account_tail": account.account_no[-4:],
+            "measure": MEASURE_WORDS.get(measure or "", REVIEW_WORDS),
+            "reason": brief,
+            "portal_url": (portal or get_settings().portal).public_url,
+        },
+        member=account.institution_code,
+        purpose=SmsPurpose.NOTICE,
+        party_id=account.party_id,
+    )

@@ -223,7 +223,7 @@ def carry_out_detached(
 ) -> None:
     """Carry out the action in a unit of work of its own: a background task's, after the
     request's has closed (the API's and the console's)."""
-    with UnitOfWork(config.database, clock=config.clock) as uow:
+    with UnitOfWork(config.database, clock=config.clock, keyring=config.keyring) as uow:
         carry_out_action(uow, actor, action_id, policy)
 
 

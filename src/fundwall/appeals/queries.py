@@ -17,8 +17,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from fundwall.accounts.controls import MEMBER_MEASURES
-from fundwall.accounts.model import TierSource
+from fundwall.accounts.model import MEMBER_MEASURES, TierSource
 from fundwall.accounts.queries import TIER_REFERENCE, end_restriction, write_status, write_tier
 from fundwall.appeals import words
 from fundwall.appeals.model import (

@@ -197,8 +197,8 @@ def _champion(folder: Path, platform: Platform, target: Target) -> None:
 
 def _feed(service: DecisionService, folder: Path, platform: Platform, cast: DemoCast) -> None:
     """Send the region's transfers not yet logged through the engine, in time order; then a
-    member reports an account it opened and pays from it, and the banks and the police work
-    together on what was decided."""
+    member reports an account it opened and pays from it, the banks and the police work
+    together on what was decided, and a restricted holder appeals through the portal."""
     assert service.log is not None
     logged = service.log.tx_ids()
     table = read_table(folder, "transactions")
@@ -233,6 +233,11 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     from fundwall.cli.demo_outreach import reach_out
 
     reach_out(platform, member, console.print)
+    from fundwall.cli.demo_public import walk_appeals
+
+    police_unit = cast.officer.member
+    assert police_unit is not None  # the officer belongs to its unit
+    walk_appeals(service, folder, platform, member, police_unit, console.print)
     from fundwall.cli.demo_reports import report_figures
 
     report_figures(folder, platform, console.print)

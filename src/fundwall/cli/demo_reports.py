@@ -33,7 +33,7 @@ def demo_period(first: date, today: date, max_months: int) -> str:
 
 
 def report_figures(folder: Path, platform: Platform, say: Say) -> None:
-    """Step 13 of the demo: the region's figures, printed and exported."""
+    """Step 14 of the demo: the region's figures, printed and exported."""
     transactions = read_table(folder, "transactions", columns=["ts"])
     now = platform.clock.now().astimezone(BEIJING).date()
     first = transactions["ts"][0].as_py().astimezone(BEIJING).date() if len(transactions) else now
@@ -42,7 +42,7 @@ def report_figures(folder: Path, platform: Platform, say: Say) -> None:
         report = official_figures(
             uow, platform.operator, period, settings=platform.settings.reports
         )
-    say("13. official statistics (统计报表) of the region, as the hub publishes them:")
+    say("14. official statistics (统计报表) of the region, as the hub publishes them:")
     for line in figure_lines(report, "en"):
         say(f"   {line}")
     out = platform.settings.data_dir / "demo" / "reports"

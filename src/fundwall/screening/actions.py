@@ -23,8 +23,8 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fundwall.accounts.controls import restrict, set_account_status
-from fundwall.accounts.model import TierSource
-from fundwall.accounts.queries import settled_balance
+from fundwall.accounts.model import TierSource, tier_measures
+from fundwall.accounts.queries import notify_holder, settled_balance
 from fundwall.accounts.reports import change_account
 from fundwall.accounts.tiers import TIER_REASON_MAX, set_risk_tier
 from fundwall.auth.actor import Actor
@@ -283,7 +283,7 @@ def _carry(
     if already is not None:
         uow.commit()
         return
-    _write_notice(session, actor, kind, target, now)
+    _write_notice(uow, actor, kind, target, account, policy)
     if kind is ScreeningAction.NOTIFY:
         uow.commit()
         return
@@ -400,9 +400,16 @@ def _already(
 
 
 def _write_notice(
-    session: Session, actor: Actor, kind: ScreeningAction, target: ScreeningTargetRow, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: ScreeningAction,
+    target: ScreeningTargetRow,
+    account: AccountRow,
+    policy: PolicySettings,
 ) -> None:
-    """The notice to the holder: the item's reasons, the measure, where to appeal."""
+    """The notice to the holder: the item's reasons, the measure, where to appeal; and its
+    SMS (the one the measure's writer would send, which then sends none)."""
+    session, now = uow.session, uow.clock.now()
     item = session.get_one(ScreeningItemRow, target.item_id)
     bank = session.get_one(InstitutionRow, item.member)
     findings = session.scalars(
@@ -424,6 +431,18 @@ def _write_notice(
         )
     )
     session.flush()
+    why = "；".join(zh for zh, _ in reasons)
+    notify_holder(uow, actor, account, _measure_of(kind, policy), why)
+
+
+def _measure_of(kind: ScreeningAction, policy: PolicySettings) -> str | None:
+    """The restriction kind or status the action puts on the account (None: a notice only)."""
+    if kind is ScreeningAction.RESTRICT:
+        return RestrictionKind.NON_COUNTER_SUSPENSION.value
+    if kind in TIERS:
+        measures = tier_measures(TIERS[kind], policy)
+        return measures[0].kind.value if measures else None
+    return STATUSES[kind].value if kind in STATUSES else None
 
 
 def _counts(session: Session, action_id: int) -> dict[Outcome, int]:

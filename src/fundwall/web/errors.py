@@ -72,7 +72,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _status_of(error: Exception) -> HTTPStatus:
+def status_of(error: Exception) -> HTTPStatus:
     if isinstance(error, InvalidInput | RequestValidationError):
         return HTTPStatus.BAD_REQUEST
     if isinstance(error, PermissionDenied | CsrfRejected):
@@ -96,7 +96,7 @@ def console_error(request: Request, error: Exception) -> Response:
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": location})
         return RedirectResponse(location, status_code=HTTPStatus.SEE_OTHER)
-    status = _status_of(error)
+    status = status_of(error)
     incident = None
     detail = ""
     if status is HTTPStatus.INTERNAL_SERVER_ERROR:

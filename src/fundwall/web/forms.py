@@ -68,7 +68,7 @@ async def submitted_form(request: Request) -> dict[str, str]:
     if cached is not None:
         return cached
     form: dict[str, str] = {}
-    files: dict[str, UploadedFile] = {}
+    every: list[tuple[str, UploadedFile]] = []
     given = request.headers.get("content-type", "")
     content_type = given.partition(";")[0].strip().lower()
     upload_limit: int | None = getattr(request.state, "upload_limit", None)
@@ -87,14 +87,20 @@ async def submitted_form(request: Request) -> dict[str, str]:
         and upload_limit is not None
     ):
         upload = await read_body(request, upload_limit, (UPLOAD_MEDIA_TYPE,))
-        form, files = _multipart(given, upload)
+        form, every = _multipart(given, upload)
     request.state.form = form
-    request.state.files = files
+    request.state.files = {}
+    for name, file in every:
+        request.state.files.setdefault(name, file)
+    request.state.every_file = every
     return form
 
 
-def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedFile]]:
-    """The fields and files of a multipart/form-data body (first of each name).
+def _multipart(
+    content_type: str, body: bytes
+) -> tuple[dict[str, str], list[tuple[str, UploadedFile]]]:
+    """The fields (first of each name) and every file, with its field's name, of a
+    multipart/form-data body.
 
     The body is cut at its boundaries and only each part's headers are parsed: a file costs
     one copy of its bytes, where parsing the whole body as one message held about eight
@@ -109,7 +115,7 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
     if at == 1:
         raise malformed  # no boundary at all
     form: dict[str, str] = {}
-    files: dict[str, UploadedFile] = {}
+    files: list[tuple[str, UploadedFile]] = []
     parts = 0
     while not body.startswith(b"--", at + len(dash)):  # until the closing delimiter
         parts += 1
@@ -130,7 +136,7 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
         name = str(part.get_param("name", "", header="content-disposition"))
         filename = part.get_filename()
         if filename is not None:
-            files.setdefault(name, UploadedFile(filename, part.get_content_type(), content))
+            files.append((name, UploadedFile(filename, part.get_content_type(), content)))
         else:
             form.setdefault(name, content.decode(errors="replace"))
         at = end + 2
@@ -184,6 +190,14 @@ async def submitted_files(request: Request) -> dict[str, UploadedFile]:
     await submitted_form(request)
     files: dict[str, UploadedFile] = request.state.files
     return files
+
+
+async def submitted_files_named(request: Request, name: str) -> list[UploadedFile]:
+    """Every file of an upload form's field `name` (a field taking several files), in the
+    order sent; a file input left empty (no name, no content) is not one."""
+    await submitted_form(request)
+    every: list[tuple[str, UploadedFile]] = request.state.every_file
+    return [file for field, file in every if field == name and (file.filename or file.content)]
 
 
 FormDep = Annotated[dict[str, str], Depends(submitted_form)]

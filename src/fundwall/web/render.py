@@ -60,6 +60,9 @@ NAVIGATION: Final = (
     ("/orders", N_("Police orders"), Permission.VIEW_CUSTOMER_DATA),
     ("/traces", N_("Funds traces"), Permission.ISSUE_ORDERS),
     ("/returns", N_("Fund returns"), Permission.VIEW_CUSTOMER_DATA),
+    ("/appeals", N_("Appeals"), Permission.REVIEW_APPEALS),
+    ("/opinions", N_("Appeal opinions"), Permission.GIVE_APPEAL_OPINIONS),
+    ("/appeals/overdue", N_("Overdue appeals"), Permission.OVERSEE_APPEALS),
     # A member's own (the police read customer data, but have no customers' phones).
     ("/phones", N_("Phone investigations"), Permission.VERIFY_PHONES),
     ("/phones/overview", N_("Phone verification"), Permission.VIEW_REGION),

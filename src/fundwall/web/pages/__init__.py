@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fundwall.web.pages import (
     accounts,
     alerts,
+    appeals,
     audit,
     cases,
     clues,
@@ -43,6 +44,7 @@ def console_routers() -> list[APIRouter]:
         clues.router,
         sharing.router,
         returns.router,
+        appeals.router,
         phones.router,
         packs.router,
         models.router,
