@@ -63,7 +63,7 @@ def test_a_member_runs_reads_and_acts_on_its_work_list(
     assert acted.json()["counts"]["pending"] == 2
     progress = client.get(f"/v1/screening/actions/{acted.json()['id']}", headers=mine).json()
     assert progress["finished_at"] is not None
-    assert progress["counts"] == {"pending": 0, "done": 2, "refused": 0, "failed": 0}
+    assert progress["counts"] == {"pending": 0, "done": 2, "refused": 0, "failed": 0, "appealed": 0}
     assert {target["account_no"] for target in progress["targets"]} == set(chosen)
     after = client.get(f"/v1/screening/runs/{run['id']}/items", headers=mine).json()
     acted_on = {i["account_no"]: i["actions"] for i in after["items"] if i["actions"]}

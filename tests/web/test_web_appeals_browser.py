@@ -6,6 +6,7 @@ contrast, keyboard) and its width on a phone."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -246,8 +247,10 @@ def test_the_portal_is_labelled_legible_and_works_from_the_keyboard(
 
 
 def test_the_portal_fits_a_phone_390_pixels_wide(
-    browser: Any, live: tuple[str, Console], holder: tuple[str, str]
+    browser: Any, live: tuple[str, Console], holder: tuple[str, str], tmp_path: Path
 ) -> None:
+    """With FUNDWALL_SCREENSHOTS=DIR the restrictions page is saved as DIR/portal.png
+    (docs/screenshots, as docs/public.md shows it)."""
     base, console = live
     console.clock.advance(timedelta(hours=1, seconds=1))  # past the phone's hourly limit on codes
     page = _phone_page(browser, base, 390)
@@ -256,4 +259,7 @@ def test_the_portal_fits_a_phone_390_pixels_wide(
         page.goto(base + path)
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll <= inner, (path, scroll, inner)
+    page.goto(base + "/portal/restrictions")
+    folder = Path(os.environ.get("FUNDWALL_SCREENSHOTS") or tmp_path)
+    page.screenshot(path=str(folder / "portal.png"), full_page=True)
     page.context.close()
