@@ -56,6 +56,7 @@ import shutil  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Final  # noqa: E402
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
@@ -81,6 +82,9 @@ TEST_EPOCH = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 """Where the `clock` fixture starts: Saturday 2024-06-01 16:00 in Asia/Shanghai."""
 TEST_OPERATOR = "test"
 """The `platform` fixture's operator: `system:test` in the audit log."""
+TEST_PORTAL: Final = {"answer_floor_ms": 20}
+"""The portal answers its identity forms no sooner than this in tests: long enough for the
+floor to be measured, short enough that signing in often costs the suite little."""
 
 _schema_numbers = itertools.count(1)
 _checkpoint_files = itertools.count(1)
@@ -238,7 +242,10 @@ def platform(migrated_database_url: str, clock: FixedClock, tmp_path: Path) -> I
     acting as `system:test`, with cheap password hashing and tmp_path as its data directory
     (so its keyring is the `keyring` fixture's key files); disposed after the test."""
     settings = load_settings(
-        config_file=None, data_dir=tmp_path, database_url=migrated_database_url
+        config_file=None,
+        data_dir=tmp_path,
+        database_url=migrated_database_url,
+        portal=TEST_PORTAL,
     )
     with bootstrap.opened(
         settings,

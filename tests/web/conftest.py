@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from conftest import TEST_PORTAL  # tests/conftest.py
 from fundwall import bootstrap
 from fundwall.auth import Passwords
 from fundwall.bootstrap import Platform
@@ -104,6 +105,7 @@ def make_console(
         # The region's transactions, sent again, are days older than NOW: no time window.
         api={"check_time": False},
         security=security or SecuritySettings(),
+        portal=TEST_PORTAL,
     )
     clock = FixedClock(NOW)
     with bootstrap.opened(
