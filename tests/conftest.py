@@ -56,12 +56,12 @@ import shutil  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Final  # noqa: E402
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
+from fast_settings import TEST_PORTAL  # noqa: E402
 from fundwall import bootstrap  # noqa: E402
 from fundwall.auth.passwords import Passwords  # noqa: E402
 from fundwall.bootstrap import Platform  # noqa: E402
@@ -82,9 +82,6 @@ TEST_EPOCH = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 """Where the `clock` fixture starts: Saturday 2024-06-01 16:00 in Asia/Shanghai."""
 TEST_OPERATOR = "test"
 """The `platform` fixture's operator: `system:test` in the audit log."""
-TEST_PORTAL: Final = {"answer_floor_ms": 20}
-"""The portal answers its identity forms no sooner than this in tests: long enough for the
-floor to be measured, short enough that signing in often costs the suite little."""
 
 _schema_numbers = itertools.count(1)
 _checkpoint_files = itertools.count(1)

@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from conftest import TEST_PORTAL  # tests/conftest.py
+from fast_settings import TEST_PORTAL  # tests/fast_settings.py
 from fundwall import bootstrap
 from fundwall.auth import Passwords
 from fundwall.bootstrap import Platform
