@@ -71,7 +71,9 @@ class RunIn(BaseModel):
 
     checks: list[Name] | None = Field(default=None, max_length=len(Check))
     as_of: AwareDatetime | None = Field(
-        default=None, description="screen as of this earlier moment (default: now)"
+        default=None,
+        strict=True,  # a text with its offset; a number is not read as seconds since 1970
+        description="screen as of this earlier moment (default: now)",
     )
 
 

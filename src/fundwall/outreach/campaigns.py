@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -34,6 +34,7 @@ from fundwall.auth.usecase import use_case
 from fundwall.config import OutreachSettings, get_settings
 from fundwall.domain.errors import InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone
+from fundwall.domain.moments import past_moment
 from fundwall.domain.parties import PartyKind
 from fundwall.outreach.model import SmsPurpose, SmsStatus
 from fundwall.outreach.queries import find_template, opted_out, phone_hash, queue_sms
@@ -47,9 +48,6 @@ from fundwall.store.uow import UnitOfWork
 BEIJING: Final = timedelta(hours=8)
 """Event dates are Beijing dates."""
 TITLE_MAX: Final = 200
-EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
-"""A segment as of an earlier moment has no records to read (and a year-1 moment would
-overflow the windows before it)."""
 MAX_HEADCOUNT: Final = 100_000_000
 """More people than an event could reach (a national broadcast reaches fewer)."""
 
@@ -168,19 +166,6 @@ def _member(actor: Actor) -> str:
     return member
 
 
-def _as_of(uow: UnitOfWork, as_of: datetime | None) -> datetime:
-    now = uow.clock.now()
-    if as_of is None:
-        return now
-    if as_of.tzinfo is None:
-        raise InvalidInput("a time with its zone", "as_of")
-    if as_of > now:
-        raise InvalidInput("a segment is computed from records as of now or earlier", "as_of")
-    if as_of < EARLIEST:
-        raise InvalidInput(f"no records before {EARLIEST.date()}", "as_of")
-    return as_of.astimezone(UTC)
-
-
 def _segment(
     member: str, segment: Segment, as_of: datetime, config: OutreachSettings
 ) -> Select[str]:
@@ -262,7 +247,7 @@ def preview_campaign(
     a bound phone, and of those opted out; nothing is written."""
     config = settings if settings is not None else get_settings().outreach
     member = _member(actor)
-    moment = _as_of(uow, as_of)
+    moment = past_moment(as_of, uow.clock.now())
     recipients = _recipients(uow, member, segment, moment, config)
     phones = [r.phone for r in recipients if r.phone is not None]
     out = sum(opted_out(uow.session, phone_hash(uow.keyring, MobilePhone(p))) for p in phones)
@@ -286,7 +271,7 @@ def send_campaign(
     record: a bad variable refuses the campaign whole, naming it."""
     config = settings if settings is not None else get_settings().outreach
     member = _member(actor)
-    moment = _as_of(uow, as_of)
+    moment = past_moment(as_of, uow.clock.now())
     text = title.strip()
     if not text or len(text) > TITLE_MAX:
         raise InvalidInput(f"1 to {TITLE_MAX} characters", "title")

@@ -30,6 +30,7 @@ from fundwall.auth.usecase import use_case
 from fundwall.config import PolicySettings
 from fundwall.domain.errors import InvalidInput, PermissionDenied
 from fundwall.domain.institutions import InstitutionKind
+from fundwall.domain.moments import past_moment
 from fundwall.domain.screening import Check, parse_checks
 from fundwall.screening.base import AccountBase
 from fundwall.screening.checks import screen
@@ -86,7 +87,7 @@ def screen_accounts(
     if member is None:
         raise InvalidInput("name the member whose accounts to screen", "member")
     _check_member(uow.session, member)
-    return _run(uow, actor, policy, member, chosen, _as_of(uow, as_of))
+    return _run(uow, actor, policy, member, chosen, past_moment(as_of, uow.clock.now()))
 
 
 @use_case(Permission.SCREEN_REGION)
@@ -102,7 +103,7 @@ def screen_region(
     each member then reads and works its own part of the work list."""
     if actor.member is not None:
         raise PermissionDenied(f"whole-region runs are the hub's ({actor.audit_id})")
-    return _run(uow, actor, policy, None, parse_checks(checks), _as_of(uow, as_of))
+    return _run(uow, actor, policy, None, parse_checks(checks), past_moment(as_of, uow.clock.now()))
 
 
 @use_case(Permission.SCREEN_REGION)
@@ -117,19 +118,6 @@ def screen_region_if_due(
     if newest is not None and uow.clock.now() - newest < every:
         return None
     return screen_region(uow, actor, policy)
-
-
-def _as_of(uow: UnitOfWork, as_of: datetime | None) -> datetime:
-    """The moment a run screens as of: now, or an earlier moment (a later one would call
-    accounts idle that may yet be used)."""
-    now = uow.clock.now()
-    if as_of is None:
-        return now
-    if not isinstance(as_of, datetime) or as_of.utcoffset() is None:
-        raise InvalidInput("a time with its UTC offset", "as_of")
-    if as_of > now:
-        raise InvalidInput("a run screens as of now or an earlier moment", "as_of")
-    return as_of
 
 
 def _check_member(session: Session, member: str) -> None:
