@@ -64,10 +64,16 @@ def walk_appeals(
                       reason="一号多人：绑定手机号被多人共用，需本人到柜面核实")  # fmt: skip
     with platform.unit_of_work() as uow:
         set_risk_tier(uow, bank, capped, RiskTier.MEDIUM, policy, reason="交易对手涉及风险名单")
-    notice = next((t for t in _received(platform, first["phone"]) if "通知：" in t), "")
+    notice = next((t for t in _received(platform, first["phone"]) if "通知：" in t), None)
+    told = (
+        f"got the notice by SMS: “{notice}”"
+        if notice is not None
+        else "has the notice queued (the bank's SMS this minute went to its campaign; the "
+        "outbox sends the notice within the minute)"
+    )
     say(f"   bank {member} put account …{suspended[-4:]} in the high risk tier (non-counter "
         f"business suspended) and …{capped[-4:]} in the medium one (a daily cap); each holder "
-        f"got the notice by SMS: “{notice}”")  # fmt: skip
+        f"{told}")  # fmt: skip
     when = platform.clock.now()  # the measures hold from now: the payments are made now
     before = _pays(service, suspended, member, payee, when, 1)
     second_actor = _sign_in(platform, second)
