@@ -50,6 +50,14 @@ def test_translations_keep_every_placeholder() -> None:
         assert set(PLACEHOLDER.findall(message)) == set(PLACEHOLDER.findall(text)), message
 
 
+def test_each_message_has_one_translation() -> None:
+    """A message written twice in the .po keeps only one of its translations, so two places
+    meaning different things must be two messages."""
+    with catalogue_path("zh").open("r", encoding="utf-8") as handle:
+        ids = [line for line in handle if line.startswith('msgid "') and line != 'msgid ""\n']
+    assert sorted(line for line in set(ids) if ids.count(line) > 1) == []
+
+
 def test_the_catalogue_has_no_stale_messages() -> None:
     assert set(_catalogue()) - set(_messages()) == set()
 
