@@ -9,6 +9,10 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The commands' consoles are made at import and take their width then: a wide one, whatever
+# runs the tests (a terminal, a pipe, a pytest-xdist worker), so no table cell is wrapped.
+os.environ["COLUMNS"] = "200"
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
