@@ -11,6 +11,8 @@ same seeds, against `is_mule`.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -18,6 +20,11 @@ import pyarrow.compute as pc
 
 from fundwall.models.account_features import AccountInputs, account_features
 from fundwall.models.account_history import micros
+
+EARLY_DAYS: Final = 10
+"""Days whose starting mules training sees as they were before their fraud (`early_views`):
+each day costs one computation of every account's features."""
+_DAY_US: Final = 86_400_000_000
 
 
 def cut_at(transactions: pa.Table, share: float) -> int:
@@ -62,6 +69,40 @@ def training_set(
     seeds = mules_before(labels, cut)
     features = account_features(inputs, until_us=cut, seeds=seeds)
     return features, is_in(features["account_no"], seeds)
+
+
+def early_views(
+    inputs: AccountInputs, labels: pa.Table, moment: int, days: int = EARLY_DAYS
+) -> tuple[pa.Table, npt.NDArray[np.bool_]] | None:
+    """Mules known at `moment` as they stood at the start of the day their fraud started,
+    before any of its money moved: all positives. None on a region without logins.
+
+    A mule seen only once its fraud flows teaches a model the flows; a sold account (断卡)
+    shows its takeover — the buyer's logins from a new device or city, failed face checks —
+    hours before the first fraud inflow, and these rows teach that moment. Without logins an
+    account's early view looks like any account's, so there is nothing to teach. The days are
+    the `days` on which the most known mules started (each costs one pass over the features).
+    """
+    if inputs.logins is None:
+        return None
+    dated = labels.filter(
+        pc.and_(pc.fill_null(labels["is_mule"], False), labels["mule_since"].is_valid())
+    )
+    since = micros(dated["mule_since"], "mule_since")
+    starting: dict[int, set[str]] = {}
+    for account, started in zip(dated["account_no"].to_pylist(), since.tolist(), strict=True):
+        if started < moment:
+            starting.setdefault(started // _DAY_US, set()).add(account)
+    busiest = sorted(starting, key=lambda day: (-len(starting[day]), day))[:days]
+    if not busiest:
+        return None
+    views = []
+    for day in sorted(busiest):
+        start = day * _DAY_US
+        features = account_features(inputs, until_us=start, seeds=mules_before(labels, start))
+        views.append(features.filter(pa.array(is_in(features["account_no"], starting[day]))))
+    table = pa.concat_tables(views)
+    return table, np.ones(table.num_rows, np.bool_)
 
 
 def mules_of(labels: pa.Table) -> set[str]:

@@ -48,6 +48,7 @@ from fundwall.models.account_features import (
 from fundwall.models.account_history import micros
 from fundwall.models.account_protocol import (
     active_from,
+    early_views,
     is_in,
     mules_before,
     mules_of,
@@ -432,16 +433,33 @@ def _stacked(parts: Sequence[tuple[pa.Table, npt.NDArray[np.bool_]]]) -> Example
     )
 
 
+def _with_early_views(
+    rows: tuple[pa.Table, npt.NDArray[np.bool_]],
+    inputs: AccountInputs,
+    labels: pa.Table,
+    moment: int,
+) -> tuple[pa.Table, npt.NDArray[np.bool_]]:
+    """The training rows at `moment` and the mules known then as they were before their
+    fraud (`early_views`: positives only, so validation never holds them)."""
+    table, known = rows
+    early = early_views(inputs, labels, moment)
+    if early is None:
+        return table, known
+    return pa.concat_tables([table, early[0]]), np.concatenate([known, early[1]])
+
+
 def train_accounts_region(
     folder: Path, *, until: datetime | None = None, goals: Goals | None = None
 ) -> Model:
     """The accounts model (mule score) of a labelled region, by the same protocol in time:
 
     - fitting: every account as of the validation moment (80% of the way to `until`), positive
-      when its fraud started before that moment;
+      when its fraud started before that moment, and, on a region with logins, those mules as
+      they were before their fraud (`early_views`: a sold account's takeover);
     - validation: the accounts active between that moment and `until`, as of `until`, positive
       when their fraud started before `until` (stops the boosting, sets the thresholds);
-    - the trees are fitted again on every account as of `until`;
+    - the trees are fitted again on every account as of `until` (with the early views of the
+      mules known then);
     - held out: the accounts active at or after `until`, on the whole history, against their
       labels; the risk seeds are always the mules known at `until`, never later ones.
     """
@@ -458,14 +476,19 @@ def train_accounts_region(
     fitting = training_set(inputs, labels, valid_from)
     at_cut, known = training_set(inputs, labels, cut)
     recent = is_in(at_cut["account_no"], active_from(inputs.transactions, valid_from))
-    examples = _stacked([fitting, (at_cut.filter(pa.array(recent)), known[recent])])
-    refit = _stacked([(at_cut, known)])
+    examples = _stacked(
+        [
+            _with_early_views(fitting, inputs, labels, valid_from),
+            (at_cut.filter(pa.array(recent)), known[recent]),
+        ]
+    )
+    refit = _stacked([_with_early_views((at_cut, known), inputs, labels, cut)])
     learned = _learn(
         examples,
         examples.ts == 0,
         examples.ts == 1,
         refit,
-        np.ones(len(known), np.bool_),
+        np.ones(len(refit.labels), np.bool_),
         target=Target.ACCOUNTS,
         valid_from=valid_from,
         goals=goals,
@@ -489,8 +512,8 @@ def train_accounts_region(
         region=folder.resolve().name,
         data_fingerprint=fingerprint(files, until),
         until=cut,
-        rows=len(known),
-        positives=int(np.count_nonzero(known)),
+        rows=len(refit.labels),
+        positives=int(np.count_nonzero(refit.labels)),
     )
 
 
