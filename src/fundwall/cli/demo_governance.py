@@ -1,13 +1,16 @@
 """The demo's account governance (账户管理), on the simulated region's own data.
 
 The hub screens the whole region as of the end of its period (存量账户排查); the first bank
-works its part of the work list: it suspends the non-counter business of its new accounts
-never used and of accounts whose phone several people share (carried out at once, each
-account tracked to done or refused) and asks for its
-long-dormant accounts to be marked dormant (left pending, as a night job would find it: the
-console shows the action in progress). Then the first bank tries simplified opening (简易开户)
-for two people of the region: one whose phone is their own, one giving someone else's.
-Running the demo again screens and acts nothing twice.
+works its part of the work list, each action carried out at once and each account tracked to
+done or refused: it suspends the non-counter business of its new accounts never used and of
+accounts whose phone several people share, closes its accounts over what one person may hold
+or opened in a batch that are empty (one holding money is refused), tells the holders of the
+accounts still over the limit to choose which to keep, and asks for its long-dormant accounts
+to be marked dormant (left pending, as a night job would find it: the console shows the
+action in progress). Then the first bank decides simplified opening (简易开户), opening the
+accounts it accepts: for a worker whose phone is their own, one giving someone else's, and a
+micro-firm of the region by its representative's phone. Running the demo again screens and
+acts nothing twice.
 """
 
 from __future__ import annotations
@@ -90,20 +93,20 @@ _WORK: Final = (
         "no new account of it is idle, no phone of its customers shared",
     ),
     _Work(
+        ScreeningAction.CLOSE,
+        (Check.MANY_ACCOUNTS, Check.BATCH_OPENED),
+        "over what one person may hold (一人多户) or opened in a batch (批量开户), and empty",
+        "{done:,} accounts over what one person may hold or opened in a batch closed, being "
+        "empty (销户); {left:,} left open: money or a police order still on them",
+        "none of its accounts is over what one person may hold or opened in a batch",
+    ),
+    _Work(
         ScreeningAction.NOTIFY,
         (Check.MANY_ACCOUNTS,),
         "more accounts than one person may hold (一人多户): choose at a counter which to keep",
-        "the holders of {done:,} accounts over what one person may hold told to choose which "
-        "to keep (一人多户)",
+        "the holders of {done:,} accounts still over what one person may hold told to choose "
+        "which to keep (一人多户)",
         "none of its customers holds more accounts than allowed",
-    ),
-    _Work(
-        ScreeningAction.CLOSE,
-        (Check.BATCH_OPENED,),
-        "opened in a batch through one device, IP, phone or agent (批量开户), holding nothing",
-        "{done:,} accounts opened in a batch closed (销户), {left:,} left open: money or a "
-        "police order still on them",
-        "none of its accounts was opened in a batch",
     ),
 )
 
