@@ -5,8 +5,12 @@ a case to the demo officer's police unit as a clue, which the unit accepts; the 
 a case. The unit's victim reports become police cases: the first-level accounts the victims
 paid are stop-paid (two of those orders were issued the day before, so they expire within
 the next 24 hours), the account that took most is frozen, and one is queried; the banks that
-hold them execute the orders. Everything goes through the use cases, as the demo users and the
-banks' systems, so the console shows it as theirs. Running the demo again adds nothing twice.
+hold them execute the orders. The unit then traces its reports and returns frozen money
+(`fundwall.cli.demo_tracing`, `fundwall.cli.demo_returns`) and reports the clue's result: the
+holders of its accounts at the sending bank as suspects caught, and what the banks hold under
+the police case it was accepted as as money recovered. Everything goes through the use cases,
+as the demo users and the banks' systems, so the console shows it as theirs. Running the demo
+again adds nothing twice.
 """
 
 from __future__ import annotations
@@ -270,6 +274,7 @@ def _orders(platform: Platform, folder: Path, officer: Actor) -> list[str]:
 
 
 def _add(held: dict[str, int], account: str, fen: int) -> None:
+    """Count what an order holds on an account once, at the most any of its orders holds."""
     held[account] = max(held.get(account, 0), fen)
 
 
