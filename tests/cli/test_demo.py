@@ -98,7 +98,8 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "back to the victim's account" in first.stdout
     # A month-old plan on another report's freeze had no objection: approved, paid back.
     assert re.search(
-        r"a month ago report \S+ was traced, \S+ frozen \(holding ¥[\d,.]+\) and return plan "
+        r"a month ago report \S+ was traced, \S+ queried and frozen \(holding ¥[\d,.]+\) and "
+        r"return plan "
         r"\d+ published; no objection: approved today, bank \w+ paid ¥[1-9][\d,.]* back to",
         first.stdout,
     ), first.stdout

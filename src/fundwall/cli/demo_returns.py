@@ -1,11 +1,11 @@
 """The demo's return of frozen money paid back (资金返还), on the simulated region's own data.
 
 A month ago — the objection period and a day — the demo officer's unit traced its report that
-lost the second most, froze the account holding most of that victim's money and published
-the plan returning it to the account the victim paid from. Nobody objected: today the unit
-approves the plan and the holding bank's system pays the victim back, each share with its
-receipt. The step picks up where it stands (trace, freeze, plan, approval, payment), so
-running the demo again pays nothing twice.
+lost the second most, queried the accounts holding most of that victim's money, froze the
+first holding money and published the plan returning it to the account the victim paid from.
+Nobody objected: today the unit approves the plan and the holding bank's system pays the
+victim back, each share with its receipt. The step picks up where it stands (freeze, plan,
+approval, payment), so running the demo again pays nothing twice.
 """
 
 from __future__ import annotations
@@ -27,18 +27,28 @@ from fundwall.tracing.model import DEFAULT_RULE, ProposedStop, TraceStart
 
 if TYPE_CHECKING:
     from fundwall.fund_returns import PlanView
+    from fundwall.tracing.views import TraceView
 
 FREEZE_DOCUMENT: Final = "厦公反诈冻字〔2024〕0050号"
 """The month-old freeze whose money goes back; the step finds it again by this number."""
+QUERY_DOCUMENT: Final = "厦公反诈查字〔2024〕0050号"
+"""The queries before it are numbered after it: -01, -02 …"""
 CASE_NO: Final = "A3502035100002024020050"
-"""The police case of that report."""
+"""The police case of those orders."""
+REPORTS_TRIED: Final = 3
+STOPS_TRIED: Final = 3
+"""The reports after the largest whose traces the unit follows, and the accounts of each
+holding most of the victim's money it queries, until one holds money on the ledger: a trace
+follows the region's transfers, and the engine blocked some of them, so an account the
+victim's money reached may hold nothing."""
 TRANSFER_PREFIX: Final = "FW-RETURN"
 """The bank's own reference (流水号) of a transfer back: the prefix, the plan and the share."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Frozen:
-    """The month-old freeze: its order, the account and bank, the report, the victim."""
+    """The month-old freeze: its order, the account and bank, the report, the victim and the
+    report's money the trace found in the account."""
 
     order_id: int
     account_no: str
@@ -46,100 +56,150 @@ class _Frozen:
     report: str
     victim_account: str
     traced_fen: int
+    at: datetime
+    """When the freeze was issued."""
 
 
 def pay_back(platform: Platform, folder: Path, officer: Actor) -> list[str]:
-    """Trace, freeze and publish a month ago (if not done yet); approve and pay today. What
-    happened, line by line."""
+    """Trace, query, freeze and publish a month ago (unless done); approve and pay today.
+    What happened, line by line."""
     from fundwall.fund_returns import PlanStatus
 
     unit = officer.member
     assert unit is not None  # a police officer belongs to its unit
-    reports = reports_by_loss(folder, unit)
-    if len(reports) < 2:
+    reports = reports_by_loss(folder, unit)[1 : 1 + REPORTS_TRIED]
+    if not reports:
         return [f"police {unit}: no second victim report to return money from"]
-    starts, victim_account = reports[1]
     then = platform.clock.now() - timedelta(
         days=platform.settings.policy.fund_return_objection_days + 1
     )
     try:
-        frozen = _freeze(platform, officer, starts, victim_account, then)
+        frozen = _frozen_before(platform, officer, reports) or _freeze(
+            platform, officer, reports, then
+        )
         if frozen is None:
-            return [f"police {unit}: report {starts[0].source}: nothing is held any more"]
-        plan = _published(platform, officer, frozen, then + timedelta(hours=1))
+            return [f"police {unit}: no account its traces reach holds money any more"]
+        plan = _published(platform, officer, frozen, frozen.at + timedelta(minutes=30))
         if plan.status is PlanStatus.EXECUTED:
             return [f"police {unit}: return plan {plan.id} was paid back in an earlier run"]
         plan = _paid(platform, officer, plan)
     except FundwallError as refused:
-        return [f"police {unit}: the return of report {starts[0].source} stopped: "
-                f"{refused.message()}"]  # fmt: skip
+        return [f"police {unit}: the month-old return stopped: {refused.message()}"]
     paid = sum(share.amount_fen for share in plan.allocations if share.executed_at is not None)
     return [
         f"police {unit}: a month ago report {frozen.report} was traced, "
-        f"{mask_account(frozen.account_no)} frozen (holding {format_money(plan.item.frozen_fen)})"
-        f" and return plan {plan.id} published; no objection: approved today, bank "
-        f"{frozen.bank} paid {format_money(paid)} back to {mask_account(frozen.victim_account)}"
+        f"{mask_account(frozen.account_no)} queried and frozen (holding "
+        f"{format_money(plan.item.frozen_fen)}) and return plan {plan.id} published; no "
+        f"objection: approved today, bank {frozen.bank} paid {format_money(paid)} back to "
+        f"{mask_account(frozen.victim_account)}"
     ]
 
 
-def _freeze(
+Reports = list[tuple[list[TraceStart], str]]
+"""Reports as trace starts, each with the account its victim paid from."""
+
+
+def _frozen_before(platform: Platform, officer: Actor, reports: Reports) -> _Frozen | None:
+    """The freeze an earlier run made, with the report and stop it was made for."""
+    from fundwall.police import OrderFilter, list_orders
+
+    with platform.unit_of_work() as uow:
+        page = list_orders(uow, officer, OrderFilter(kind=OrderKind.FREEZE))
+    order = next((o for o in page.items if o.document_no == FREEZE_DOCUMENT), None)
+    if order is None:
+        return None
+    for starts, victim_account in reports:
+        traced = _trace(platform, officer, starts, None)
+        for stop in traced.stops if traced is not None else ():
+            if stop.account_no == order.account_no:
+                return _Frozen(order.id, stop.account_no, order.bank_code, starts[0].source,
+                               victim_account, stop.amount_fen, order.issued_at)  # fmt: skip
+    return None
+
+
+def _freeze(platform: Platform, officer: Actor, reports: Reports, then: datetime) -> _Frozen | None:
+    """At `then`: trace the reports one by one, query the accounts holding most of each
+    victim's money, and freeze the first that holds money on the ledger. None when none
+    does."""
+    from fundwall.police import OrderRequest, issue_order
+
+    queries = 0
+    for starts, victim_account in reports:
+        traced = _trace(platform, officer, starts, then)
+        assert traced is not None  # traced now when no earlier run did
+        ranked = sorted(traced.stops, key=lambda stop: (-stop.amount_fen, stop.account_no))
+        for stop in ranked[:STOPS_TRIED]:
+            queries += 1
+            at = then + timedelta(minutes=10 * queries)
+            if _balance(platform, officer, stop, starts, queries, at) <= 0:
+                continue
+            request = OrderRequest(
+                kind=OrderKind.FREEZE,
+                document_no=FREEZE_DOCUMENT,
+                officers=OFFICERS,
+                police_case_no=CASE_NO,
+                legal_basis=f"{LEGAL_BASIS}; report {starts[0].source}",
+                account_no=stop.account_no,
+            )
+            issued = at + timedelta(minutes=5)
+            with platform.unit_of_work(clock=FixedClock(issued)) as uow:
+                order = issue_order(uow, officer, request, settings=platform.settings)
+            bank = order.item.bank_code
+            execute_order(platform, order.item.id, bank, FixedClock(at + timedelta(minutes=8)))
+            return _Frozen(order.item.id, stop.account_no, bank, starts[0].source,
+                           victim_account, stop.amount_fen, issued)  # fmt: skip
+    return None
+
+
+def _balance(
     platform: Platform,
     officer: Actor,
+    stop: ProposedStop,
     starts: list[TraceStart],
-    victim_account: str,
-    then: datetime,
-) -> _Frozen | None:
-    """The freeze of the account holding most of the report's traced money: found, or issued
-    and executed at `then`; None when the report's money is held nowhere any more."""
-    from fundwall.police import OrderFilter, OrderRequest, issue_order, list_orders
+    n: int,
+    at: datetime,
+) -> int:
+    """The unit's `n`th query (at `at`, answered by the holding bank's system a minute later):
+    the account's balance on the ledger, and its transactions around the victim's payments."""
+    from fundwall.police import OrderRequest, get_order, issue_order
 
-    top = _top_stop(platform, officer, starts, then)
-    if top is None:
-        return None
-    report = starts[0].source
+    paid = [start.at for start in starts]
+    request = OrderRequest(
+        kind=OrderKind.QUERY,
+        document_no=f"{QUERY_DOCUMENT}-{n:02d}",
+        officers=OFFICERS,
+        police_case_no=CASE_NO,
+        legal_basis=f"{LEGAL_BASIS}; report {starts[0].source}",
+        account_no=stop.account_no,
+        period_from=min(paid) - timedelta(days=1),
+        period_to=max(paid) + timedelta(days=2),
+    )
+    with platform.unit_of_work(clock=FixedClock(at)) as uow:
+        order = issue_order(uow, officer, request, settings=platform.settings)
+    execute_order(
+        platform, order.item.id, order.item.bank_code, FixedClock(at + timedelta(minutes=1))
+    )
     with platform.unit_of_work() as uow:
-        wanted = OrderFilter(kind=OrderKind.FREEZE, account_no=top.account_no)
-        found = [o for o in list_orders(uow, officer, wanted).items
-                 if o.document_no == FREEZE_DOCUMENT]  # fmt: skip
-    if found:
-        order_id, bank = found[0].id, found[0].bank_code
-    else:
-        request = OrderRequest(
-            kind=OrderKind.FREEZE,
-            document_no=FREEZE_DOCUMENT,
-            officers=OFFICERS,
-            police_case_no=CASE_NO,
-            legal_basis=f"{LEGAL_BASIS}; report {report}",
-            account_no=top.account_no,
-        )
-        with platform.unit_of_work(clock=FixedClock(then + timedelta(minutes=10))) as uow:
-            order = issue_order(uow, officer, request, settings=platform.settings)
-        order_id, bank = order.item.id, order.item.bank_code
-        execute_order(platform, order_id, bank, FixedClock(then + timedelta(minutes=30)))
-    return _Frozen(order_id, top.account_no, bank, report, victim_account, top.amount_fen)
+        answer = get_order(uow, officer, order.item.id).answer or {}
+    return int(answer.get("balance_fen") or 0)
 
 
-def _top_stop(
-    platform: Platform, officer: Actor, starts: list[TraceStart], then: datetime
-) -> ProposedStop | None:
-    """The account holding most of the report's money, by the unit's trace of it (made at
-    `then` unless an earlier run made it)."""
+def _trace(
+    platform: Platform, officer: Actor, starts: list[TraceStart], then: datetime | None
+) -> TraceView | None:
+    """The unit's trace of the report: an earlier run's, or made at `then` (None: found only)."""
     from fundwall.tracing.traces import get_trace, list_traces, start_trace
 
     report = starts[0].source
-    traced = None
     with platform.unit_of_work() as uow:
         for item in list_traces(uow, officer).items:
             view = get_trace(uow, officer, item.id)
             if {start.source for start in view.result.starts} == {report}:
-                traced = view
-                break
-    if traced is None:
-        with platform.unit_of_work(clock=FixedClock(then)) as uow:
-            traced = start_trace(uow, officer, starts, DEFAULT_RULE)
-    if not traced.stops:
+                return view
+    if then is None:
         return None
-    return max(traced.stops, key=lambda stop: (stop.amount_fen, stop.account_no))
+    with platform.unit_of_work(clock=FixedClock(then)) as uow:
+        return start_trace(uow, officer, starts, DEFAULT_RULE)
 
 
 def _published(platform: Platform, officer: Actor, frozen: _Frozen, when: datetime) -> PlanView:
