@@ -38,9 +38,9 @@ CASE_NO: Final = "A3502035100002024020050"
 REPORTS_TRIED: Final = 3
 STOPS_TRIED: Final = 3
 """The reports after the largest whose traces the unit follows, and the accounts of each
-holding most of the victim's money it queries, until one holds money on the ledger: the
-region's payments out of an account go through as simulated even when the engine blocked
-money coming in, so an account the trace says holds the victim's money may hold nothing."""
+holding most of the victim's money it queries, until one holds money on the ledger: a trace
+starts from the payments as the victims reported them, even one the engine blocked (the money
+never arrived), so an account the trace says holds the victim's money may hold nothing."""
 TRANSFER_PREFIX: Final = "FW-RETURN"
 """The bank's own reference (流水号) of a transfer back: the prefix, the plan and the share."""
 
