@@ -1,5 +1,6 @@
-"""`fundwall demo` on the tiny region: from nothing to a decided region with its demo users,
-and a second run that reuses everything and decides nothing twice."""
+"""`fundwall demo` on the tiny region: from nothing to a decided region with its demo users and
+every figure of the official statistics filled, and a second run that reuses everything and
+decides, records and counts nothing twice."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from fundwall import bootstrap
 from fundwall.cli import app
 from fundwall.region import read_table
+from fundwall.reports import official_figures
 from fundwall.store.auth_tables import UserRow
 from fundwall.store.engine_tables import PaymentCancellationRow, RiskListEntryRow
 from fundwall.store.outreach_tables import CampaignRow, DissuasionTaskRow
@@ -33,7 +35,26 @@ def _count(column: object) -> int:
         return int(uow.session.scalar(select(func.count(column))) or 0)
 
 
-def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir: Path) -> None:
+def _period(stdout: str) -> str:
+    """The period of the statistics step 14 printed."""
+    found = re.search(r"/reports\?period=(\S+)", stdout)
+    assert found is not None, stdout
+    return found.group(1)
+
+
+def _figures(period: str) -> dict[str, dict[str, int]]:
+    """The statistics of `period`, as the hub reads them now."""
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        report = official_figures(uow, platform.operator, period)
+    return {key: dict(values) for key, values in report.by_key.items()}
+
+
+def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fewer phone findings of each kind listed than the tiny region has, as in the small one:
+    # the second run must count those listed the first time against the cap.
+    monkeypatch.setattr("fundwall.cli.demo_sharing.FINDINGS_PER_KIND", 1)
     first = runner.invoke(app, ["demo", "--size", "tiny", "--seed", "2", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "password fundwall-demo" in first.stdout
@@ -75,11 +96,22 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "which accepted it as police case A3502035100002024030001" in first.stdout
     assert "closed as a false positive" in first.stdout
     assert "stop-payments on the first-level accounts" in first.stdout
-    assert "refused" not in first.stdout
+    assert "refused" not in first.stdout and "stopped:" not in first.stdout
     # One report traced through the region, its chain stopped in one batch, the account
     # holding most frozen and the return of its money published for objections.
     assert "traced (lifo)" in first.stdout and "one batch stopped" in first.stdout
     assert "back to the victim's account" in first.stdout
+    # A month-old plan on another report's freeze had no objection: approved, paid back.
+    assert re.search(
+        r"a month ago report \S+ was traced, \S+ queried and frozen \(holding ¥[\d,.]+\) and "
+        r"return plan "
+        r"\d+ published; no objection: approved today, bank \w+ paid ¥[1-9][\d,.]* back to",
+        first.stdout,
+    ), first.stdout
+    # The unit reports the clue's result: its accounts' holders caught, the case's money held.
+    assert re.search(
+        r"result of clue 1: [1-9]\d* suspects? caught .*, ¥[1-9][\d,.]* recovered", first.stdout
+    )
     orders = _count(PoliceOrderRow.id)
     assert orders >= 3  # at least one stop-payment, the freeze and the query
     assert _count(ClueRow.id) == 1
@@ -100,14 +132,21 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "11. account governance" in first.stdout
     assert re.search(r"screened the region's [\d,]+ open accounts as of 2024-", first.stdout)
     assert re.search(r"suspended .*\([1-9][\d,]* done", first.stdout)
-    assert "with their own phone: open" in first.stdout
-    assert "another person's phone: refer" in first.stdout
+    assert re.search(r"[1-9][\d,]* accounts over what one person may hold or opened in a batch "
+                     r"closed, being empty \(销户\)", first.stdout)  # fmt: skip
+    assert re.search(r"the holders of [1-9][\d,]* accounts still over what one", first.stdout)
+    assert re.search(r"with their own phone: open, class I account \S+ opened", first.stdout)
+    assert "another person's phone: refer (" in first.stdout
+    assert re.search(
+        r"micro-firm, its representative's phone: open\S*, basic account", first.stdout
+    )
     assert "12. outreach" in first.stdout
     assert re.search(
         r"[1-9]\d* payments warned on at bank \w+ became dissuasion tasks", first.stdout
     )
     assert re.search(r"task \d+ \(\S+\): dissuaded, the payment cancelled", first.stdout)
     assert re.search(r"task \d+ \(\S+\): not_reached", first.stdout)
+    assert re.search(r"task \d+ \(\S+\): paid_anyway", first.stdout)
     assert re.search(r"campaign to customers over 60: [1-9][\d,]* customers, [1-9]", first.stdout)
     assert "3 publicity events: 506 attending, 20,040 reached" in first.stdout
     tasks, cancelled = _count(DissuasionTaskRow.id), _count(PaymentCancellationRow.id)
@@ -120,11 +159,21 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert re.search(r"got the notice by SMS: “【金融反诈】.*暂停非柜面业务.*/portal", step), step
     assert "with the code their handset got, and appealed" in first.stdout
     assert "the unit answered" in first.stdout
-    assert re.search(r"lifted: a ¥100 mobile payment was block before, (pass|alert) after", step), (
-        step
-    )
-
+    assert re.search(
+        r"lifted, its shared entry retracted: a ¥100 mobile payment was block before, "
+        r"(pass|alert) after",
+        step,
+    ), step
     assert "maintained, with the bank's answer" in first.stdout
+    # A third holder appealed a month ago and the bank never answered: open and overdue.
+    assert re.search(r"#3: the holder of …\d{4} appealed .* overdue since", step), step
+
+    # Every figure of the statistics counts something the demo did.
+    period = _period(first.stdout)
+    figures = _figures(period)
+    zero = [f"{section}.{key}" for section, values in figures.items()
+            for key, value in values.items() if not value]  # fmt: skip
+    assert not zero, zero
     entries = _count(RiskListEntryRow.id)
     assert entries > 0
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -142,6 +191,8 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "reported in an earlier run); ¥12,000 from it the next day: block" in again.stdout
     assert "its orders were issued in an earlier run" in again.stdout
     assert "its trace was made in an earlier run" in again.stdout
+    assert re.search(r"return plan \d+ was paid back in an earlier run", again.stdout)
+    assert "the result of clue 1 was reported in an earlier run" in again.stdout
     assert (_count(PoliceOrderRow.id), _count(ClueRow.id)) == (orders, 1)
     assert "had published in an earlier run" in again.stdout
     assert "published 0 recycled numbers" in again.stdout and "on the list already" in again.stdout
@@ -153,3 +204,5 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(data_dir:
     assert "appealed in an earlier run" in again.stdout
     assert _count(RiskListEntryRow.id) == entries
     assert _count(TransactionRow.tx_id) == transfers
+    # Nothing the statistics count was done twice.
+    assert _figures(period) == figures

@@ -271,18 +271,15 @@ def _new_account(
     customer sends ¥12,000 from it: more than a class II account may pay out in a day."""
     from fundwall.accounts import AccountOpening, Holder, open_account
     from fundwall.auth import Actor, ActorKind, Role
+    from fundwall.cli.demo_governance import REPORTED_SERIAL, demo_card
     from fundwall.domain.accounts import AccountClass, OpeningChannel
     from fundwall.domain.errors import Conflict
-    from fundwall.domain.identity import AccountNumber, ResidentId
-    from fundwall.domain.identity.account_number import luhn_check_digit
+    from fundwall.domain.identity import ResidentId
     from fundwall.domain.money import Money
     from fundwall.domain.parties import PartyKind
     from fundwall.domain.transactions import Channel, TransactionKind
 
-    institutions = read_table(folder, "institutions").to_pylist()
-    issuer = next(row["bin"] for row in institutions if row["code"] == member)
-    number = issuer + "990000000001"
-    card = AccountNumber.parse(number + luhn_check_digit(number), card=True)
+    card = demo_card(folder, member, REPORTED_SERIAL)
     accounts = read_table(folder, "accounts").select(["account_no", "bank"]).to_pylist()
     payee = next(row for row in accounts if row["bank"] != member)
     actor = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, member)

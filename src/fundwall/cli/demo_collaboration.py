@@ -5,8 +5,12 @@ a case to the demo officer's police unit as a clue, which the unit accepts; the 
 a case. The unit's victim reports become police cases: the first-level accounts the victims
 paid are stop-paid (two of those orders were issued the day before, so they expire within
 the next 24 hours), the account that took most is frozen, and one is queried; the banks that
-hold them execute the orders. Everything goes through the use cases, as the demo users and the
-banks' systems, so the console shows it as theirs. Running the demo again adds nothing twice.
+hold them execute the orders. The unit then traces its reports and returns frozen money
+(`fundwall.cli.demo_tracing`, `fundwall.cli.demo_returns`) and reports the clue's result: the
+holders of its accounts at the sending bank as suspects caught, and what the banks hold under
+the police case it was accepted as as money recovered. Everything goes through the use cases,
+as the demo users and the banks' systems, so the console shows it as theirs. Running the demo
+again adds nothing twice.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Final
 from fundwall.auth import Actor
 from fundwall.auth.users import User
 from fundwall.bootstrap import Platform
+from fundwall.cli.demo_returns import pay_back
 from fundwall.cli.demo_tracing import execute_order, trace_and_return
 from fundwall.clock import FixedClock
 from fundwall.domain.errors import FundwallError
@@ -68,8 +73,13 @@ def tell(platform: Platform, folder: Path, cast: DemoCast, say: Callable[[str], 
         say("   " + _bank_cases(platform, analyst))
     say("   " + _clue(platform, first, officer))
     say("   " + _close_one(platform, second))
-    for line in [*_orders(platform, folder, officer), *trace_and_return(platform, folder, officer)]:
+    for line in [
+        *_orders(platform, folder, officer),
+        *trace_and_return(platform, folder, officer),
+        *pay_back(platform, folder, officer),
+    ]:
         say("   " + line)
+    say("   " + _clue_result(platform, officer))
 
 
 def _bank_cases(platform: Platform, analyst: Actor) -> str:
@@ -93,16 +103,21 @@ def _first_case(platform: Platform, analyst: Actor) -> int | None:
 
 
 def _clue(platform: Platform, analyst: Actor, officer: Actor) -> str:
-    from fundwall.clues import ClueAnswer, answer_clue, case_clues, send_clue
+    from fundwall.clues import ClueAnswer, ClueFilter, answer_clue, clue_outbox, send_clue
     from fundwall.domain.police import ClueStatus
 
+    with platform.unit_of_work() as uow:
+        # any clue of the bank's: the first open case differs once the earlier one was sent
+        sent = clue_outbox(uow, analyst, ClueFilter()).items
+    if sent:
+        earlier = min(sent, key=lambda item: item.clue_id)
+        return (
+            f"bank {analyst.member}: case {earlier.case_id} was sent as clue {earlier.clue_id} "
+            "already"
+        )
     case_id = _first_case(platform, analyst)
     if case_id is None:
         return f"bank {analyst.member}: no open case to send to the police"
-    with platform.unit_of_work() as uow:
-        sent = case_clues(uow, analyst, case_id)
-    if sent:
-        return f"bank {analyst.member}: case {case_id} was sent as clue {sent[0].clue_id} already"
     assert officer.member is not None  # a police officer belongs to its unit
     with platform.unit_of_work() as uow:
         clue = send_clue(
@@ -126,6 +141,63 @@ def _clue(platform: Platform, analyst: Actor, officer: Actor) -> str:
         f"bank {analyst.member}: case {case_id} sent as clue {clue.item.clue_id} to "
         f"{officer.member}, which accepted it as police case {POLICE_CASE_NO}"
     )
+
+
+def _clue_result(platform: Platform, officer: Actor) -> str:
+    """The unit reports the result of the clue it accepted: the holders of the clue's accounts
+    at the sending bank caught, and the money the banks hold for the victims of the police
+    case it opened (each account once) recovered."""
+    from fundwall.clues import ClueAnswer, ClueFilter, answer_clue, clue_inbox, get_clue
+    from fundwall.domain.police import ClueStatus
+
+    with platform.unit_of_work() as uow:
+        accepted = clue_inbox(uow, officer, ClueFilter(status=ClueStatus.ACCEPTED)).items
+        reported = clue_inbox(uow, officer, ClueFilter(status=ClueStatus.RESULT)).items
+    if not accepted:
+        if reported:
+            return (
+                f"police {officer.member}: the result of clue {reported[0].clue_id} was "
+                "reported in an earlier run"
+            )
+        return f"police {officer.member}: no accepted clue to report a result on"
+    item = min(accepted, key=lambda found: found.clue_id)
+    with platform.unit_of_work() as uow:
+        clue = get_clue(uow, officer, item.clue_id, platform.keyring)
+    holders = {account.holder.party_id for account in clue.accounts if account.holder is not None}
+    recovered = _held_for(platform, officer, item.police_case_no or POLICE_CASE_NO)
+    with platform.unit_of_work() as uow:
+        answer_clue(
+            uow,
+            officer,
+            item.clue_id,
+            ClueAnswer(ClueStatus.RESULT, suspects_caught=len(holders), recovered_fen=recovered),
+        )
+    return (
+        f"police {officer.member}: result of clue {item.clue_id}: {len(holders)} "
+        f"suspect{'' if len(holders) == 1 else 's'} caught (its accounts' holders), "
+        f"{format_money(recovered)} recovered (held for the victims)"
+    )
+
+
+def _held_for(platform: Platform, officer: Actor, police_case_no: str) -> int:
+    """What the banks hold under the unit's executed stop-payments and freezes of the case:
+    an account stop-paid and frozen counts once, at the larger of the two."""
+    from fundwall.police import OrderFilter, get_order, list_orders
+
+    held: dict[str, int] = {}
+    page = 1
+    while True:
+        with platform.unit_of_work() as uow:
+            found = list_orders(uow, officer, OrderFilter(page=page))
+            for item in found.items:
+                if item.kind not in (OrderKind.STOP_PAYMENT, OrderKind.FREEZE):
+                    continue
+                order = get_order(uow, officer, item.id)
+                if order.police_case_no == police_case_no and order.held_fen:
+                    held[item.account_no] = max(held.get(item.account_no, 0), order.held_fen)
+        if not found.more:
+            return sum(held.values())
+        page += 1
 
 
 def _close_one(platform: Platform, analyst: Actor) -> str:
@@ -176,29 +248,34 @@ def _orders(platform: Platform, folder: Path, officer: Actor) -> list[str]:
         return [f"police {officer.member}: no victim report to act on"]
     now = platform.clock.now()
     refusals: list[str] = []
-    held = 0
+    held: dict[str, int] = {}  # by account: a stop-payment and a freeze hold the same money
     for index, report in enumerate(reports):
         when = now - EARLIER if index < ISSUED_EARLIER else now
         document_no = f"厦公反诈止字〔2024〕{index + 1:04d}号"
         outcome = _issue_and_execute(
             platform, officer, when, OrderKind.STOP_PAYMENT, report, document_no
         )
-        held += _held(outcome, document_no, refusals)
+        _add(held, report.account, _held(outcome, document_no, refusals))
     largest = max(reports, key=lambda report: report.amount_fen)
     for kind, document_no in (
         (OrderKind.FREEZE, "厦公反诈冻字〔2024〕0001号"),
         (OrderKind.QUERY, "厦公反诈查字〔2024〕0001号"),
     ):
         outcome = _issue_and_execute(platform, officer, now, kind, largest, document_no)
-        held += _held(outcome, document_no, refusals)
+        _add(held, largest.account, _held(outcome, document_no, refusals))
     told = (
         f"police {officer.member}: {len(reports)} victim reports → stop-payments on the "
         f"first-level accounts they paid ({ISSUED_EARLIER} issued yesterday expire within "
         f"24 h), a freeze on {mask_account(largest.account)} (it took "
         f"{format_money(largest.amount_fen)}) and a query of it; the holding banks executed "
-        f"them, holding {format_money(held)}"
+        f"them, holding {format_money(sum(held.values()))}"
     )
     return [told, *refusals]
+
+
+def _add(held: dict[str, int], account: str, fen: int) -> None:
+    """Count what an order holds on an account once, at the most any of its orders holds."""
+    held[account] = max(held.get(account, 0), fen)
 
 
 def _held(outcome: int | str, document_no: str, refusals: list[str]) -> int:

@@ -2,7 +2,8 @@
 
 The payments the demo's feed warned on at the first bank become dissuasion tasks (a warning
 SMS to each payer's bound phone, a call due within minutes); the bank's staff call the
-first payer, who is dissuaded (the payment is cancelled), and cannot reach the second. The
+first payer, who is dissuaded (the payment is cancelled), cannot reach the second, and the
+third, told the risk, pays anyway (a region with fewer warned payments ends fewer calls). The
 bank sends a campaign to its customers over 60 and records a few publicity events. The
 messages go through the local gateway, whose handset the figures read. Running the demo
 again raises, sends and records nothing twice.
@@ -67,8 +68,16 @@ def reach_out(platform: Platform, member: str, say: Say) -> None:
         )
         for task, outcome, note in zip(
             tasks,
-            (DissuasionOutcome.DISSUADED, DissuasionOutcome.NOT_REACHED),
-            ("冒充客服退款诈骗，付款人已放弃付款", "三次外呼均未接通"),
+            (
+                DissuasionOutcome.DISSUADED,
+                DissuasionOutcome.NOT_REACHED,
+                DissuasionOutcome.PAID_ANYWAY,
+            ),
+            (
+                "冒充客服退款诈骗，付款人已放弃付款",
+                "三次外呼均未接通",
+                "付款人坚称为亲友转账，已告知风险，仍坚持付款",
+            ),
             strict=False,
         ):
             with platform.unit_of_work() as uow:

@@ -1,13 +1,16 @@
 """The demo's appeals and public portal (异议申诉), on the simulated region's own people.
 
-The first bank's system puts two accounts of one of its customers in a risk tier (high: a
-non-counter suspension; medium: a daily cap); for each the holder gets the restriction notice
-by SMS on the phone the bank bound. The holder signs in as the portal does (ID number, and the
-code the local gateway's handset received) and appeals both. The bank asks the police unit's
-opinion on the suspension, which the unit gives; it lifts the suspension (the person's
-payment, refused before, then passes through the running engine) and maintains the cap with
-its answer.
-Running the demo again finds the appeals of the last run and walks nothing twice.
+The first bank's system puts accounts of two of its customers in a risk tier (high: a
+non-counter suspension, the account shared on the risk list as a suspected card dealer's;
+medium: a daily cap); each holder gets the restriction notice by SMS on the phone the bank
+bound, signs in as the portal does (ID number, and the code the local gateway's handset
+received) and appeals. The bank asks the police unit's opinion on the suspension, which the
+unit gives; it lifts the suspension and retracts its shared entry (the person's payment,
+refused before, then passes through the running engine) and maintains the cap with its
+answer.
+A third holder of the bank appealed a cap a month ago and the bank never answered: that
+appeal stays open, overdue, for the supervisors' list. Running the demo again finds the
+bank's appeals of the last run and walks nothing twice.
 """
 
 from __future__ import annotations
@@ -19,22 +22,29 @@ from pathlib import Path
 from typing import Final
 
 from fundwall.accounts.tiers import set_risk_tier
-from fundwall.appeals.filing import file_appeal, my_appeals, my_measures
+from fundwall.appeals.filing import file_appeal, my_measures
 from fundwall.appeals.identity import request_code, verify_code
 from fundwall.appeals.model import Outcome
-from fundwall.appeals.review import ask_opinion, decide_appeal, give_opinion
+from fundwall.appeals.review import appeal_queue, ask_opinion, decide_appeal, give_opinion
 from fundwall.auth import Actor, ActorKind, Role
 from fundwall.bootstrap import Platform
+from fundwall.clock import Clock, FixedClock
 from fundwall.domain.accounts import RiskTier
 from fundwall.domain.decisions import Decision
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
+from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.engine.service import DecisionService
 from fundwall.outreach import delivered_to, dispatch_outbox
 from fundwall.region import read_table
+from fundwall.sharing.model import NewEntry
+from fundwall.sharing.risk_list import publish_entries, retract_entry
 
 Say = Callable[[str], None]
 CODE: Final = re.compile(r"验证码为(\d{4,8})")
+DAYS_A_WORKING_DAY: Final = 3
+"""Calendar days the late appeal goes back per working day of the appeal deadline: past it,
+whatever holidays fall in between."""
 
 
 def walk_appeals(
@@ -49,19 +59,28 @@ def walk_appeals(
     say("13. appeals and the public portal (异议申诉):")
     bank = Actor(ActorKind.API_KEY, "demo", Role.MEMBER_SYSTEM, member)
     police = Actor(ActorKind.API_KEY, "demo", Role.POLICE_SYSTEM, police_unit)
-    (first, suspended), (second, capped), payee = _holders(folder, member)
+    (first, suspended), (second, capped), (third, late), payee = _holders(folder, member)
+    with platform.unit_of_work() as uow:
+        # the bank's queue, not the holder's portal: a sign-in would send a code again
+        earlier = appeal_queue(uow, bank, platform.keyring) or appeal_queue(
+            uow, bank, platform.keyring, decided=True
+        )
+    if earlier:
+        say(f"   the holder of …{suspended[-4:]} appealed in an earlier run: see the portal")
+        return
     first_actor = _sign_in(platform, first)
     if first_actor is None:
         say("   the holder's code did not arrive (the phone's hourly limit): run the demo later")
         return
-    with platform.unit_of_work() as uow:
-        if my_appeals(uow, first_actor, platform.keyring):
-            say(f"   the holder of …{suspended[-4:]} appealed in an earlier run: see the portal")
-            return
     policy = platform.settings.policy
     with platform.unit_of_work() as uow:
         set_risk_tier(uow, bank, suspended, RiskTier.HIGH, policy,
                       reason="一号多人：绑定手机号被多人共用，需本人到柜面核实")  # fmt: skip
+    with platform.unit_of_work() as uow:
+        # the phone many people share is a card dealer's sign: the bank shares its suspicion
+        shared = publish_entries(uow, bank, [NewEntry(
+            ListKind.ACCOUNT, suspended, RiskCategory.CARD_DEALER, Evidence.MEMBER_SUSPECTED,
+            bank=member)]).ids[0]  # fmt: skip
     with platform.unit_of_work() as uow:
         set_risk_tier(uow, bank, capped, RiskTier.MEDIUM, policy, reason="交易对手涉及风险名单")
     notice = next((t for t in _received(platform, first["phone"]) if "通知：" in t), None)
@@ -72,8 +91,8 @@ def walk_appeals(
         "outbox sends the notice within the minute)"
     )
     say(f"   bank {member} put account …{suspended[-4:]} in the high risk tier (non-counter "
-        f"business suspended) and …{capped[-4:]} in the medium one (a daily cap); each holder "
-        f"{told}")  # fmt: skip
+        f"business suspended; shared as a suspected card dealer's) and …{capped[-4:]} in the "
+        f"medium one (a daily cap); each holder {told}")  # fmt: skip
     when = platform.clock.now()  # the measures hold from now: the payments are made now
     before = _pays(service, suspended, member, payee, when, 1)
     second_actor = _sign_in(platform, second)
@@ -91,30 +110,63 @@ def walk_appeals(
     with platform.unit_of_work() as uow:
         decide_appeal(uow, bank, lifting, Outcome.LIFTED,
                       "经核实为本人正常使用，已解除非柜面业务限制。", platform.keyring)  # fmt: skip
+    with platform.unit_of_work() as uow:
+        retract_entry(uow, bank, shared, "申诉成立，经公安核实未涉案，撤销共享风险信息")
     after = _pays(service, suspended, member, payee, when, 2)
-    say(f"   #{lifting} lifted: a ¥100 mobile payment was {before.action.value} before, "
-        f"{after.action.value} after")  # fmt: skip
+    say(f"   #{lifting} lifted, its shared entry retracted: a ¥100 mobile payment was "
+        f"{before.action.value} before, {after.action.value} after")  # fmt: skip
     with platform.unit_of_work() as uow:
         decide_appeal(uow, bank, keeping, Outcome.MAINTAINED,
                       "交易对手仍在风险名单中，维持限额管控，三个月后可再次申请。",
                       platform.keyring)  # fmt: skip
     say(f"   #{keeping} maintained, with the bank's answer in the portal and by SMS")
+    say("   " + _overdue(platform, bank, third, late))
+    _dispatch(platform)  # the answers' SMS go out now
     phone = first["phone"]
     say(f"   the portal: {platform.settings.portal.public_url} (ID {first['id_number']}; the "
         f"code goes to the local handset of {phone[:3]}****{phone[-4:]})")  # fmt: skip
 
 
-def _appeal(platform: Platform, actor: Actor, reason: str) -> int:
-    """The person appeals their (one) measure; the appeal's id."""
+def _overdue(platform: Platform, bank: Actor, person: dict[str, str], account: str) -> str:
+    """A month ago (three days a working day of the deadline) the bank capped another holder's
+    account and the holder appealed at the portal; the bank has not answered since: the
+    appeal is open and overdue."""
+    now, policy = platform.clock.now(), platform.settings.policy
+    then = now - timedelta(days=DAYS_A_WORKING_DAY * policy.appeal_decide_working_days)
+    with platform.unit_of_work(clock=FixedClock(then)) as uow:
+        set_risk_tier(uow, bank, account, RiskTier.MEDIUM, policy, reason="交易对手涉及风险名单")
+    actor = _sign_in(platform, person, FixedClock(then + timedelta(hours=2)))
+    if actor is None:
+        return f"the holder of …{account[-4:]}'s code did not arrive: no late appeal"
+    late = _appeal(platform, actor, "收款方为本人亲属，有户口簿为证。",
+                   FixedClock(then + timedelta(hours=2, minutes=5)))  # fmt: skip
     with platform.unit_of_work() as uow:
+        (view,) = [a for a in appeal_queue(uow, bank, platform.keyring) if a.id == late]
+    due = (
+        f"overdue since {view.deadline:%Y-%m-%d} (on the supervisors' list)"
+        if view.deadline <= now
+        else f"due by {view.deadline:%Y-%m-%d}"
+    )
+    return (
+        f"#{late}: the holder of …{account[-4:]} appealed its cap on {then:%Y-%m-%d}; the bank "
+        f"has not answered: {due}"
+    )
+
+
+def _appeal(platform: Platform, actor: Actor, reason: str, clock: Clock | None = None) -> int:
+    """The person appeals their (one) measure (at `clock`'s time, by default now); the
+    appeal's id."""
+    with platform.unit_of_work(clock=clock) as uow:
         (measure,) = [m for m in my_measures(uow, actor) if m.appealable]
         return file_appeal(uow, actor, measure.key, reason, platform.keyring).id
 
 
-def _holders(
-    folder: Path, member: str
-) -> tuple[tuple[dict[str, str], str], tuple[dict[str, str], str], tuple[str, str]]:
-    """Two persons of the region with a phone of their own, each with an open account at
+Holder = tuple[dict[str, str], str]
+"""A person of the region (their row) and their account at the bank."""
+
+
+def _holders(folder: Path, member: str) -> tuple[Holder, Holder, Holder, tuple[str, str]]:
+    """Three persons of the region with a phone of their own, each with an open account at
     `member`, and an account of another bank to pay (number, bank)."""
     labels = read_table(folder, "party_labels").select(["party_id", "phone_issue"]).to_pylist()
     mules = {
@@ -135,28 +187,37 @@ def _holders(
     for row in sorted(accounts, key=lambda row: row["account_no"]):
         if row["bank"] == member and row["status"] == "normal" and row["party_id"] in people:
             held.setdefault(row["party_id"], row["account_no"])
-    (one, first), (two, second) = list(held.items())[:2]
+    (one, first), (two, second), (three, third) = list(held.items())[:3]
     payee = next((row["account_no"], row["bank"]) for row in accounts if row["bank"] != member)
-    return (people[one], first), (people[two], second), payee
+    return (people[one], first), (people[two], second), (people[three], third), payee
 
 
-def _received(platform: Platform, phone: str) -> list[str]:
-    """What the phone received, after a round of the outbox."""
+def _received(platform: Platform, phone: str, clock: Clock | None = None) -> list[str]:
+    """What the phone received, after a round of the outbox (at `clock`'s time)."""
+    _dispatch(platform, clock)
     with platform.unit_of_work() as uow:
-        dispatch_outbox(uow, platform.sms_gateway)
         return [sms.text for sms in delivered_to(uow, phone)]
 
 
-def _sign_in(platform: Platform, person: dict[str, str]) -> Actor | None:
-    """The person's actor, signed in as the portal signs them in: a code to their phone,
-    read from the local handset."""
+def _dispatch(platform: Platform, clock: Clock | None = None) -> None:
+    """A round of the outbox (at `clock`'s time, by default now)."""
+    with platform.unit_of_work(clock=clock) as uow:
+        dispatch_outbox(uow, platform.sms_gateway)
+
+
+def _sign_in(
+    platform: Platform, person: dict[str, str], clock: Clock | None = None
+) -> Actor | None:
+    """The person's actor, signed in as the portal signs them in (at `clock`'s time, by
+    default now): a code to their phone, read from the local handset."""
     id_number, phone = person["id_number"], person["phone"]
-    with platform.unit_of_work() as uow:
+    with platform.unit_of_work(clock=clock) as uow:
         request_code(uow, id_number, platform.settings.portal)
-    codes = [found.group(1) for text in _received(platform, phone) if (found := CODE.search(text))]
+    received = _received(platform, phone, clock)
+    codes = [found.group(1) for text in received if (found := CODE.search(text))]
     if not codes:
         return None
-    with platform.unit_of_work() as uow:
+    with platform.unit_of_work(clock=clock) as uow:
         return verify_code(uow, id_number, codes[-1], platform.settings.portal)
 
 

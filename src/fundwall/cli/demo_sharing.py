@@ -42,7 +42,8 @@ from fundwall.sharing.risk_list import publish_entries, query_identifier
 DEALER_MIN_PEOPLE: Final = 4
 """A phone bound to this many people or more is published as a card dealer's sign."""
 FINDINGS_PER_KIND: Final = 20
-"""At most this many findings of each kind published (the demo shows the way, not a sweep)."""
+"""At most this many findings of each kind listed, in this run or an earlier one (the demo
+shows the way, not a sweep)."""
 
 Say = Callable[[str], None]
 
@@ -165,6 +166,8 @@ def _phone_findings(
     region_members = sorted(set(read_table(folder, "accounts")["bank"].to_pylist()))
     ordered = [*members, *(m for m in region_members if m not in members)]
     published = {Finding.RECYCLED_PHONE: 0, Finding.SHARED_PHONE: 0}
+    # what the cap counts: published now or in an earlier run (else each run lists 20 more)
+    listed = dict.fromkeys(published, 0)
     earlier = 0
     recycled_accounts: list[str] = []
     for member in ordered:
@@ -178,7 +181,7 @@ def _phone_findings(
         ]
         recycled_accounts += [a for r in recycled for a in r.customer.accounts]
         for finding, binding_id in rows:
-            if published[finding] >= FINDINGS_PER_KIND:
+            if listed[finding] >= FINDINGS_PER_KIND:
                 continue
             with platform.unit_of_work() as uow:
                 try:
@@ -186,6 +189,7 @@ def _phone_findings(
                     published[finding] += 1
                 except Conflict:  # published in an earlier run, or by this bank already
                     earlier += 1
+            listed[finding] += 1
     say(
         f"   the banks published {published[Finding.RECYCLED_PHONE]:,} recycled numbers (二次号) "
         f"still bound to their customers and {published[Finding.SHARED_PHONE]:,} phones bound "

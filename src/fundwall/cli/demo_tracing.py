@@ -30,9 +30,9 @@ LEGAL_BASIS: Final = "《反电信网络诈骗法》第二十条"
 _CASE_NO: Final = "A3502035100002024030100"
 
 
-def largest_report(folder: Path, unit: str) -> tuple[list[TraceStart], str]:
-    """The unit's report that lost most, as trace starts (one a payment line), and the
-    account its victim paid from (where the money goes back)."""
+def reports_by_loss(folder: Path, unit: str) -> list[tuple[list[TraceStart], str]]:
+    """The unit's reports, the one that lost most first, each as trace starts (one a payment
+    line) with the account its victim paid from (where the money goes back)."""
     table = read_table(folder, "victim_reports")
     lines: dict[str, list[TraceStart]] = defaultdict(list)
     paid_from: dict[str, str] = {}
@@ -48,10 +48,15 @@ def largest_report(folder: Path, unit: str) -> tuple[list[TraceStart], str]:
         if unit_of == unit:
             lines[report].append(TraceStart(report, account, at, fen))
             paid_from[report] = victim
-    if not lines:
-        return [], ""
-    report = max(sorted(lines), key=lambda name: sum(s.amount_fen for s in lines[name]))
-    return lines[report], paid_from[report]
+    ordered = sorted(lines, key=lambda name: (-sum(s.amount_fen for s in lines[name]), name))
+    return [(lines[report], paid_from[report]) for report in ordered]
+
+
+def largest_report(folder: Path, unit: str) -> tuple[list[TraceStart], str]:
+    """The unit's report that lost most, as trace starts, and the account its victim paid
+    from; ([], "") when the unit has no report."""
+    reports = reports_by_loss(folder, unit)
+    return reports[0] if reports else ([], "")
 
 
 def trace_and_return(platform: Platform, folder: Path, officer: Actor) -> list[str]:
