@@ -11,6 +11,7 @@ its decisions are committed.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
@@ -214,3 +215,28 @@ def test_a_failed_commit_fails_every_call_decided_after_it_and_counts_nothing(
     # Rebuilt from the log: none of the five counted; two more transfers pass, the third alerts.
     assert [service.decide(tx).action for tx in sent[:2]] == [Action.PASS, Action.PASS]
     assert service.decide(stream()).action is Action.ALERT
+
+
+def test_a_call_blocking_the_event_loop_gets_its_answer(
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
+) -> None:
+    """The pacs.008 route decides without awaiting, on the loop whose turn commits the
+    awaited calls: its own writes, and the repeats it answers, are committed at once."""
+    service = open_service()
+    first, second = stream(), stream()
+
+    async def mixed() -> tuple[list[Decision], list[Decision]]:
+        pending = asyncio.ensure_future(service.decide_durably([first], batch=False))
+        for _ in range(5):  # until `first` is decided and its commit waits for the loop
+            await asyncio.sleep(0)
+        again = service.decide_batch([first, second])
+        return await pending, again
+
+    outcome: list[tuple[list[Decision], list[Decision]]] = []
+    runner = threading.Thread(target=lambda: outcome.append(asyncio.run(mixed())), daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "the blocking call waited for the loop it blocks"
+    ((awaited,), (repeat, other)) = outcome[0]
+    assert repeat == awaited and other.tx_id == second.tx_id
+    assert logged(database, first.tx_id) == logged(database, second.tx_id) == (1, 1)

@@ -94,9 +94,14 @@ class Committer:
             self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
             self._thread.start()
 
-    def submit(self, entries: Entries, decided_at: datetime) -> Future[None]:
+    def submit(
+        self, entries: Entries, decided_at: datetime, *, awaited: bool = False
+    ) -> Future[None]:
         """Queue a call's transactions with their decisions (made at `decided_at`); the future
-        completes once they are committed, or raises why they never will be."""
+        completes once they are committed, or raises why they never will be. `awaited`: the
+        caller awaits the future on the running event loop (inline, the commit then waits
+        for the requests already read); otherwise it blocks on it, and inline the commit is
+        made at once (a caller blocking the loop would wait for ever)."""
         write = _Write(entries, decided_at)
         # Running from the start, so it cannot be cancelled: the state holds its
         # transactions, which are logged whether or not the caller still waits.
@@ -111,7 +116,10 @@ class Committer:
                 self._changed.notify()
         self._last = write.done
         if self._inline:
-            self._schedule()
+            if awaited:
+                self._schedule()
+            else:
+                self._drain()
         return write.done
 
     def _schedule(self) -> None:

@@ -80,6 +80,7 @@ from fundwall.store.tables import (
 )
 
 FETCH_ROWS: Final = 10_000
+CHECKPOINT_SECONDS: Final = 1.0
 _TX = Base.metadata.tables[TransactionRow.__tablename__]
 _DECISIONS = Base.metadata.tables[DecisionRow.__tablename__]
 _SNAPSHOTS = Base.metadata.tables[EngineSnapshotRow.__tablename__]
@@ -126,6 +127,8 @@ class DecisionLog:
         self._head_lock = threading.Lock()
         self._writer: Connection | None = None
         self._write_lock = threading.Lock()
+        self._checkpoints: _Checkpoints | None = None
+        self._driver_error: type[Exception] = database.dialect.loaded_dbapi.Error
         self._head_sql = str(
             _HEAD.compile(dialect=database.dialect, compile_kwargs={"literal_binds": True})
         )
@@ -142,27 +145,32 @@ class DecisionLog:
         mode, straight on the driver's cursor: no pool checkout, no transaction to begin and
         end, no statement to compile (a tenth of the time through SQLAlchemy), always the
         latest commit. Any thread may ask; one at a time."""
-        dbapi = self.database.dialect.loaded_dbapi
         with self._head_lock:
-            try:
-                with reachable(self._url):
-                    if self._watch is None:
+            cursor = self._head_cursor
+            if cursor is not None:
+                try:  # the common case, kept short: one statement on the open cursor
+                    cursor.execute(self._head_sql)
+                    row = cursor.fetchone()
+                except self._driver_error as error:
+                    self._drop_watch()
+                    raise DatabaseUnavailableError(self._url, _first_line(error)) from None
+            else:
+                try:
+                    with reachable(self._url):
                         self._watch = self.database.connect().execution_options(
                             isolation_level="AUTOCOMMIT"
                         )
-                        self._head_cursor = self._watch.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                    try:
-                        self._head_cursor.execute(self._head_sql)
-                        row = self._head_cursor.fetchone()
-                    except dbapi.Error as error:
-                        reason = str(error).strip().splitlines()
-                        raise DatabaseUnavailableError(
-                            self._url, reason[0] if reason else type(error).__name__
-                        ) from None
-            except (DBAPIError, DatabaseUnavailableError):
-                # A broken connection is opened again on the next call.
-                self._drop_watch()
-                raise
+                        cursor = self._watch.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                        cursor.execute(self._head_sql)
+                        row = cursor.fetchone()
+                except self._driver_error as error:
+                    self._drop_watch()
+                    raise DatabaseUnavailableError(self._url, _first_line(error)) from None
+                except (DBAPIError, DatabaseUnavailableError):
+                    # A broken connection is opened again on the next call.
+                    self._drop_watch()
+                    raise
+                self._head_cursor = cursor
         return int(row[0] or 0) if row is not None else 0
 
     def _drop_watch(self) -> None:
@@ -179,6 +187,9 @@ class DecisionLog:
                 self._watch.close()
                 self._watch = None
         with self._write_lock:
+            if self._checkpoints is not None:
+                self._checkpoints.stop()
+                self._checkpoints = None
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
@@ -219,7 +230,7 @@ class DecisionLog:
             try:
                 with reachable(self._url):
                     if self._writer is None:
-                        self._writer = self.database.connect()
+                        self._writer = self._open_writer()
                     with self._writer.begin():
                         self._writer.execute(insert(_TX), transactions)
                         self._writer.execute(insert(_DECISIONS), decisions)
@@ -234,6 +245,19 @@ class DecisionLog:
                     self._writer.invalidate()
                     self._writer = None
                 raise
+
+    def _open_writer(self) -> Connection:
+        """The connection the decisions are written on. On SQLite its commits no longer
+        checkpoint the write-ahead log (copy it into the database file and sync both, every
+        thousand pages: with the indexes a decision touches, every few commits, some
+        milliseconds each, on the event loop); a thread of its own does, once a second."""
+        writer = self.database.connect()
+        if self.embedded:
+            writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            writer.commit()
+            if self._checkpoints is None:
+                self._checkpoints = _Checkpoints(self.database)
+        return writer
 
     def logged_ids(self, tx_ids: Sequence[str]) -> set[str]:
         """Which of `tx_ids` are in the log."""
@@ -560,6 +584,38 @@ class DecisionLog:
         return Snapshot(
             row.id, row.history, row.last_decision_id, row.directory_digest, bytes(row.state)
         )
+
+
+class _Checkpoints(threading.Thread):
+    """Checkpoints a SQLite database's write-ahead log every `CHECKPOINT_SECONDS`, passively
+    (never waiting for readers or the writer), on a connection of its own: the copy and the
+    syncs run beside the server's event loop (the driver releases the GIL meanwhile)."""
+
+    def __init__(self, database: Engine) -> None:
+        super().__init__(name="decision-log-checkpoints", daemon=True)
+        self._database = database
+        self._stopped = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        with self._database.connect() as connection:
+            while not self._stopped.wait(CHECKPOINT_SECONDS):
+                try:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                except DBAPIError as error:  # the next round tries again
+                    if error.connection_invalidated:
+                        return
+                finally:
+                    connection.rollback()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(CHECKPOINT_SECONDS * 10)
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _moment(us: int) -> datetime:

@@ -106,7 +106,9 @@ class SeenIds:
             self.add(tx_id, stamped)
 
     def _slice_of(self, stamped: datetime) -> int:
-        return (_micros(stamped - _EPOCH)) // self._width_us
+        # A float of seconds loses microseconds only for stamps centuries away: a slice
+        # boundary a microsecond off moves no id out of the window.
+        return int(stamped.timestamp() * 1_000_000) // self._width_us
 
     @property
     def horizon(self) -> datetime | None:
@@ -140,7 +142,11 @@ class SeenIds:
         if self._slice_of(stamped) < newest - SLICES:
             return True
         key = hash(tx_id) & _MASK64
-        return any(key in held for held in self._slices.values())
+        for held in self._slices.values():
+            for each in held.filters:
+                if key in each:
+                    return True
+        return False
 
     @property
     def nbytes(self) -> int:

@@ -303,12 +303,12 @@ class DecisionService:
     def _maybe_logged(self, tx_id: str, stamped: datetime | None) -> bool:
         """Whether the log may hold `tx_id` (sent now stamped `stamped`): surely not when the
         window of recent ids says so; else the log is to be read."""
-        log = self.log
-        if log is None:
+        if self.log is None:
             return False
         if stamped is None:
             return True
-        return self._seen.maybe_seen(tx_id, min(stamped, log.clock.now()))
+        # Not capped at the clock as the ids kept are: a stamp ahead is inside the window.
+        return self._seen.maybe_seen(tx_id, stamped)
 
     def _first(self, tx: Transaction) -> Decision | None:
         tx_id = tx.tx_id
@@ -347,9 +347,18 @@ class DecisionService:
         """The decision on one transaction (its first decision if its id was seen), once
         logged."""
         answers, durable = self._decide([tx], member, batch=False)
-        if durable is not None:
-            durable.result()
+        self._wait(durable)
         return answers[0]
+
+    def _wait(self, durable: Future[None] | None) -> None:
+        """Block until `durable` is committed: a write still queued for the event loop's
+        commit (a repeat's first decision) is committed now, as this caller may be blocking
+        that very loop."""
+        if durable is None:
+            return
+        if not durable.done() and self._committer is not None:
+            self._committer.flush()
+        durable.result()
 
     async def decide_durably(
         self, txs: Sequence[Transaction], *, member: str | None = None, batch: bool = True
@@ -363,7 +372,7 @@ class DecisionService:
             if self._head is None:
                 self._head = SharedHead(self.log.head)
             head = await self._head.after_now()
-        answers, durable = self._decide(txs, member, batch=batch, head=head)
+        answers, durable = self._decide(txs, member, batch=batch, head=head, awaited=True)
         if durable is not None:
             await asyncio.wrap_future(durable)
         return answers
@@ -381,8 +390,7 @@ class DecisionService:
         `member`, the batch is refused whole unless the member may have each decided (the
         refusal names the record by its index)."""
         answers, durable = self._decide(txs, member, batch=True)
-        if durable is not None:
-            durable.result()
+        self._wait(durable)
         return answers
 
     def _decide(
@@ -392,6 +400,7 @@ class DecisionService:
         *,
         batch: bool,
         head: int | None = None,
+        awaited: bool = False,
     ) -> tuple[list[Decision], Future[None] | None]:
         """The answers, and the future of the write they wait for (None: nothing to wait
         for): this call's own, or for repeats the last write submitted. `head`: the audit
@@ -420,7 +429,7 @@ class DecisionService:
                 raise
             durable = None
             if entries and until is not None:  # over a log: `until` is when it decided
-                durable = self._write(entries, until.ts)
+                durable = self._write(entries, until.ts, awaited=awaited)
             elif self._committer is not None:
                 durable = self._committer.last
             for tx, outcome in entries:
@@ -498,7 +507,7 @@ class DecisionService:
             self._remember(tx, outcome.decision, None, tx.ts)
 
     def _write(
-        self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime
+        self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime, *, awaited: bool
     ) -> Future[None]:
         """Hand the decided transactions to the committer; the future of their commit."""
         assert self._committer is not None
@@ -508,6 +517,7 @@ class DecisionService:
                 for tx, o in entries
             ],
             decided_at,
+            awaited=awaited,
         )
         self._since_snapshot += len(entries)
         if self._snapshot_every is not None and self._since_snapshot >= self._snapshot_every:
