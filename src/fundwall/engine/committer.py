@@ -2,12 +2,18 @@
 small database transaction that they share, each call answered once its own is committed.
 
 The decision service decides on the caller's thread (the server's event loop) and hands the
-call's transactions and decisions to the committer (`submit`), which returns a future. One
-writer thread takes everything waiting, writes it in one database transaction, commits, and
+call's transactions and decisions to the committer (`submit`), which returns a future. The
+writer takes everything waiting, writes it in one database transaction, commits, and
 completes the futures; while it commits, the next calls are decided and queue up behind it.
 So a commit, the costly part of a durable decision (a write to the disk or a round trip to
-PostgreSQL), is paid once for all the calls that arrived meanwhile, and the event loop never
-waits for the disk.
+PostgreSQL), is paid once for all the calls that arrived meanwhile.
+
+On PostgreSQL the writer is a thread of its own, so the event loop decides while the server
+commits. On SQLite (`inline`) a commit writes to the operating system's cache and costs less
+than a hop to another thread on a busy machine, so the writer runs on the event loop: an
+awaited call's commit waits until the loop has run what was ready (the requests already
+read, which join the same commit); a caller that blocks instead commits at once, since it
+may be blocking that very loop.
 
 Order: writes are committed in the order submitted, so the log holds the decisions in the
 order the engine made them (a restart folds them in that order). A call that only repeats

@@ -15,8 +15,8 @@ commits once) before answering, and starts by checking whether anything the engi
 changed (the audit head moved): new restrictions, list entries and status changes are read,
 accounts that members reported (opened or changed) join the directory, and a newly promoted
 or shadowed pack replaces the running one. The call's transactions and decisions are committed
-by the log's one writer thread (`fundwall.engine.committer`: group commit), together with
-those of the calls decided meanwhile; `decide` and `decide_batch` return once they are
+by the log's one writer (`fundwall.engine.committer`: group commit), together with those of
+the calls decided meanwhile; `decide` and `decide_batch` return once they are
 committed, and the server's routes await `decide_durably`, so the event loop decides the next
 calls during the commit. A restart folds the logged
 transactions in log order (from the latest snapshot when there is one), so nothing answered is
