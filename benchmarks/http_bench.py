@@ -1,12 +1,15 @@
-"""HTTP benchmark alone: single decisions and batches against `fundwall serve --region`, and
-the same app over a trivial decision service (what the HTTP shell costs without the engine).
+"""HTTP benchmark alone: single decisions and batches against `fundwall serve --region`, the
+same app over a trivial decision service (what the HTTP shell costs without the engine), and
+`fundwall serve` over a SQLite and a PostgreSQL store (the durable path, as deployed).
 
     .venv/bin/python benchmarks/http_bench.py --region var/demo/region-small-seed7
-    .venv/bin/python benchmarks/http_bench.py --sim tiny --seconds 2
+    .venv/bin/python benchmarks/http_bench.py --sim tiny --seconds 2 --durable-stores sqlite
 
-The measurement is `fundwall.bench.http` (the HTTP part of `fundwall bench`): servers and the
-load generator in processes of their own, loopback only, each phase bounded in time and
-count. Prints one JSON object.
+The measurement is `fundwall.bench.http` and `fundwall.bench.durable` (the HTTP part of
+`fundwall bench`): servers and the load generator in processes of their own, loopback only,
+each phase bounded in time and count. PostgreSQL is the server of $FUNDWALL_BENCH_POSTGRES_URL
+(default 127.0.0.1:5432, user postgres), in a temporary database created and dropped here.
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from fundwall.bench.durable import STORES, measure_durable
 from fundwall.bench.http import HttpLoad, measure_http
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import simulate
@@ -31,7 +35,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=defaults.connections)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--no-shell-baseline", action="store_true")
+    parser.add_argument(
+        "--durable-stores",
+        default=",".join(STORES),
+        help="comma-separated stores to measure the durable path on ('' for none)",
+    )
     args = parser.parse_args()
+    stores = [store for store in args.durable_stores.split(",") if store]
     load = HttpLoad(seconds=args.seconds, connections=args.connections, batch_size=args.batch_size)
     with tempfile.TemporaryDirectory(prefix="fundwall-http-bench-") as scratch:
         region = args.region
@@ -39,6 +49,7 @@ def main() -> None:
             region = Path(scratch) / "region"
             simulate(args.sim, 7, region)
         result = measure_http(region, load, shell_baseline=not args.no_shell_baseline)
+        result.update(measure_durable(region, load, result, stores))
     print(json.dumps(result, indent=2))
 
 

@@ -141,9 +141,10 @@ def service_opener(
     opened: list[DecisionService] = []
 
     def make(**options: object) -> DecisionService:
+        policy = options.pop("policy", PolicySettings())
         service = DecisionService.over(
             DecisionLog(database, clock),
-            policy=PolicySettings(),
+            policy=policy,  # type: ignore[arg-type]
             keyring=keyring,
             **options,  # type: ignore[arg-type]
         )

@@ -3,7 +3,7 @@ byte each, and a quiet entity keeps few events that left every window."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from engine_store import seed, transaction
 from sqlalchemy import Engine
@@ -22,12 +22,13 @@ LONGEST_US = max(window.micros for window in WINDOWS)
 
 def test_every_id_added_is_seen_and_few_others_are() -> None:
     added = [f"T-{index}" for index in range(3 * FIRST_CAPACITY)]  # grows past its first filter
-    seen = SeenIds(added[:10])
+    stamp = datetime(2024, 6, 1, tzinfo=UTC)
+    seen = SeenIds(timedelta(days=8), [(tx_id, stamp) for tx_id in added[:10]])
     for tx_id in added[10:]:
-        seen.add(tx_id)
-    assert all(tx_id in seen for tx_id in added)
+        seen.add(tx_id, stamp)
+    assert all(seen.maybe_seen(tx_id, stamp) for tx_id in added)
     others = [f"U-{index}" for index in range(50_000)]
-    assert sum(tx_id in seen for tx_id in others) < 0.03 * len(others)
+    assert sum(seen.maybe_seen(tx_id, stamp) for tx_id in others) < 0.03 * len(others)
     assert seen.nbytes < 2 * len(added)  # a set took about 90 bytes an id
 
 
@@ -52,7 +53,7 @@ def test_an_id_the_filter_thinks_it_saw_is_decided_as_new(
     )
     try:
         new = transaction("N-1", clock.now() - timedelta(minutes=5), "A1", "C2", 100_00)
-        service._seen.add(new.tx_id)  # as if its hash collided with logged ids
+        service._seen.add(new.tx_id, new.ts)  # as if its hash collided with logged ids
         decision = service.decide(new)
         assert service.decide(new) == decision
         assert service.log is not None and service.log.first_decision("N-1") == decision

@@ -231,15 +231,15 @@ def test_a_failed_write_counts_nothing(
     service = open_service()
     tx = stream("A1", "B1", 100)
     assert service.log is not None
-    append = service.log.append
+    append = service.log.append_group
 
-    def fail(entries: object, *, decided_at: object) -> None:
+    def fail(writes: object) -> None:
         raise DatabaseUnavailableError("sqlite://", "disk I/O error")
 
-    monkeypatch.setattr(service.log, "append", fail)
+    monkeypatch.setattr(service.log, "append_group", fail)
     with pytest.raises(DatabaseUnavailableError):
         service.decide(tx)
-    monkeypatch.setattr(service.log, "append", append)
+    monkeypatch.setattr(service.log, "append_group", append)
     assert service.decide(tx).action is Action.PASS
     # tx counted once: the next one sees one earlier transfer, not two.
     assert service.decide(stream("A1", "B1", 100)).action is Action.PASS

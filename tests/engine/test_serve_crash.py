@@ -2,8 +2,11 @@
 decides nothing twice, and its state is always the decision log folded.
 
 Several member systems send their own customers' transactions at once, one by one and in
-batches, stamped with the time they are sent, to a server over a SQLite store (the schema
-upgraded, a tiny region loaded without its transactions, an API key per member). Each round
+batches of up to 40, stamped with the time they are sent, to a server over a SQLite store (the
+schema upgraded, a tiny region loaded without its transactions, an API key per member). The
+server logs the decisions of concurrent requests, single and batch, in shared commits
+(`fundwall.engine.committer`), so a kill lands between a call's decision and its commit, with
+other calls' decisions in the same commit. Each round
 the server is killed once some answers have come back, with requests in flight, and started
 again. Then every answer received so far is in the log as answered, no transaction has two
 live decisions, and sent again each transaction gets the decision the log holds (those that
@@ -55,9 +58,10 @@ from fundwall.store.migrate import upgrade
 
 OPERATOR: Final = Actor.operator("test")
 ROUNDS: Final = 20
-SYSTEMS: Final = 4
+SYSTEMS: Final = 6
 """Member systems sending at once, each for its own members (a thread each)."""
-BATCH: Final = 8
+BATCH: Final = 40
+"""The largest batch a system sends (each batch of a random size up to it)."""
 ANSWERS_BEFORE_KILL: Final = (5, 30)
 """A round kills the server after a random number of answers in this range."""
 RESEND_BATCH: Final = 500
@@ -220,7 +224,8 @@ class MemberSystem(threading.Thread):
         try:
             for member in itertools.cycle(self.members):
                 single = self.random.random() < 0.5
-                records = [self.record(member) for _ in range(1 if single else BATCH)]
+                size = 1 if single else self.random.randint(2, BATCH)
+                records = [self.record(member) for _ in range(size)]
                 self.traffic.sending(member, records)
                 try:
                     status, body = post(

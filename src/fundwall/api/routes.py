@@ -2,8 +2,11 @@
 
 Routes are `async def` and call the service inline on the event loop: a decision is CPU work
 of well under a millisecond, a hop to the thread pool measured slower, and one call at a time
-means the engine's online state needs no lock. Errors are raised, never answered here; the
-one handler in `fundwall.api.problems` turns them into problems.
+means the engine's online state needs no lock. A service that logs its decisions
+(`DurableDecisions`) is awaited: it decides inline, and the route waits for the commit of its
+decisions while the loop decides other requests, whose decisions join the same commit. Errors
+are raised, never answered here; the one handler in `fundwall.api.problems` turns them into
+problems.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, re
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
 from fundwall.api.models import DecisionOut
 from fundwall.api.problems import problem_responses
-from fundwall.api.service import AccountHolders, DecisionServiceProtocol, as_submitted
+from fundwall.api.service import (
+    AccountHolders,
+    DecisionServiceProtocol,
+    DurableDecisions,
+    as_submitted,
+)
 from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
@@ -153,6 +161,7 @@ def decision_router(
     """
     authorise: Callable[[Request], str | None] = submitting_member if api_keys_required else anyone
     router = APIRouter(route_class=DirectRoute)
+    durable = service if isinstance(service, DurableDecisions) else None
 
     @router.post(
         TRANSACTION_PATH,
@@ -169,7 +178,10 @@ def decision_router(
         body = await read_body(request, limits.transaction_bytes, JSON_TYPES)
         tx = parse_transaction(parse_json(body, _ONE))
         window.admit([tx], batch=False)
-        decision = service.decide(tx, member=member)
+        if durable is not None:
+            (decision,) = await durable.decide_durably([tx], member=member, batch=False)
+        else:
+            decision = service.decide(tx, member=member)
         return json_response(as_submitted(decision, tx, holders).to_dict())
 
     @router.post(
@@ -197,7 +209,10 @@ def decision_router(
         body = await read_body(request, limits.batch_bytes, JSON_TYPES)
         txs = parse_batch(parse_json(body, _MANY))
         window.admit(txs, batch=True)
-        decisions = service.decide_batch(txs, member=member)
+        if durable is not None:
+            decisions = await durable.decide_durably(txs, member=member)
+        else:
+            decisions = service.decide_batch(txs, member=member)
         return json_response(
             [
                 as_submitted(decision, tx, holders).to_dict()

@@ -43,6 +43,20 @@ class DecisionServiceProtocol(Protocol):
 
 
 @runtime_checkable
+class DurableDecisions(Protocol):
+    """A service that logs its decisions in a shared commit (the engine's decision service
+    over the store, `fundwall.engine.committer`): the routes await its answers, so the event
+    loop decides other requests while a commit is under way."""
+
+    async def decide_durably(
+        self, txs: Sequence[Transaction], *, member: str | None = None, batch: bool = True
+    ) -> list[Decision]:
+        """`decide_batch` (with `batch` False, `decide` of one transaction), answered once
+        the decisions are logged."""
+        ...
+
+
+@runtime_checkable
 class LoginObserver(Protocol):
     """Takes in the accounts' login events (the engine's decision service does); an app over
     a service that has this method serves `/v1/logins`."""

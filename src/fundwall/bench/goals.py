@@ -47,6 +47,40 @@ GOALS: Final = (
     Goal("http_decisions_per_s", ">=", 2_500, "decisions/s", "single decisions over HTTP"),
     Goal("http_p99_ms", "<=", 25, "ms", "single decision over HTTP, p99"),
     Goal("batch_http_tx_per_s", ">=", 100_000, "tx/s", "batches over HTTP"),
+    *(
+        goal
+        for store, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
+        for goal in (
+            Goal(
+                f"durable_http_decisions_per_s_{store}",
+                ">=",
+                2_500,
+                "decisions/s",
+                f"single decisions over HTTP, logged in {name}",
+            ),
+            Goal(
+                f"durable_http_p99_ms_{store}",
+                "<=",
+                25,
+                "ms",
+                f"single decision over HTTP, logged in {name}, p99",
+            ),
+            Goal(
+                f"durable_http_vs_memory_{store}",
+                ">=",
+                0.8,
+                "×",
+                f"single decisions logged in {name} ÷ in memory, same run",
+            ),
+            Goal(
+                f"durable_batch_http_vs_memory_{store}",
+                ">=",
+                0.8,
+                "×",
+                f"batches logged in {name} ÷ in memory, same run",
+            ),
+        )
+    ),
     Goal("replay_peak_mb", "<=", 6 * GIB_IN_MB, "MB", "replay's peak memory", size="large"),
     Goal("rules_online_p99_us", "<=", 100, "µs", "default pack alone, one transaction, p99"),
     Goal("model_p99_us", "<=", 100, "µs", "the champion model's part of a decision, p99"),

@@ -73,18 +73,20 @@ def _steps(region: Path, keys: dict[str, str], load: HttpLoad) -> tuple[Step, St
     return warm_up, single, batch
 
 
-def _load_server(
+def load_server(
     command: list[str],
     port: int,
+    environment: dict[str, str],
     region: Path,
-    data_dir: Path,
     keys: dict[str, str],
     load: HttpLoad,
 ) -> dict[str, float]:
+    """Start the server `command` in `environment`, load it (a warm-up, single decisions,
+    batches), stop it; its figures."""
     warm_up, single, batch = _steps(region, keys, load)
     with (
         tempfile.TemporaryFile(prefix="fundwall-bench-server-") as log,
-        running(command, port, store_environment(data_dir), log) as server,
+        running(command, port, environment, log) as server,
     ):
         run_phase(port, server.pid, warm_up)
         singles, single_cpu = run_phase(port, server.pid, single)
@@ -109,12 +111,13 @@ def measure_http(region: Path, load: HttpLoad, *, shell_baseline: bool = True) -
     with tempfile.TemporaryDirectory(prefix="fundwall-bench-store-") as scratch:
         data_dir = Path(scratch)
         keys = prepare_store(data_dir, region)
+        environment = store_environment(data_dir)
         port = free_port()
-        served = _load_server(engine_command(port, region), port, region, data_dir, keys, load)
+        served = load_server(engine_command(port, region), port, environment, region, keys, load)
         shell = None
         if shell_baseline:
             port = free_port()
-            shell = _load_server(shell_command(port), port, region, data_dir, keys, load)
+            shell = load_server(shell_command(port), port, environment, region, keys, load)
     result: dict[str, object] = {
         "http_connections": load.connections,
         "http_decisions": served["decisions"],

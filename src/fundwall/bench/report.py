@@ -58,6 +58,8 @@ _CONTEXT = (
     ("batch_http_server_cpu_us_per_tx", "server CPU µs per batched transaction"),
     ("http_vs_shell", "single decisions/s ÷ same app without the engine"),
     ("batch_http_vs_shell", "batch tx/s ÷ same app without the engine"),
+    ("durable_batch_http_tx_per_s_sqlite", "batch tx/s over HTTP, logged in SQLite"),
+    ("durable_batch_http_tx_per_s_postgresql", "batch tx/s over HTTP, logged in PostgreSQL"),
     ("rules_online_p50_us", "default pack alone, one transaction, p50 µs"),
     ("api_call_alone_us", "API call in process without the console, µs"),
     ("api_call_with_console_us", "API call in process with the console, µs"),

@@ -1,5 +1,6 @@
 """The whole benchmark over one region folder: replay, pandas baseline, online, the rule
-pack alone, the console's cost to an API call, file validation, HTTP, funds-chain tracing,
+pack alone, the console's cost to an API call, file validation, HTTP (in memory, then
+durable over SQLite and PostgreSQL), funds-chain tracing,
 account-base screening, the sharing hub (publishing, bulk matching; it needs no region) and
 simplified opening.
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from fundwall.bench.baseline import measure_baseline
 from fundwall.bench.console import measure_console
+from fundwall.bench.durable import STORES, measure_durable
 from fundwall.bench.goals import all_met, verdicts
 from fundwall.bench.http import HttpLoad, measure_http
 from fundwall.bench.ingest import measure_ingest
@@ -45,6 +47,17 @@ HEADLINE = (
     "http_decisions_per_s",
     "http_p99_ms",
     "batch_http_tx_per_s",
+    *(
+        f"{key}_{store}"
+        for store in STORES
+        for key in (
+            "durable_http_decisions_per_s",
+            "durable_http_p99_ms",
+            "durable_http_vs_memory",
+            "durable_batch_http_tx_per_s",
+            "durable_batch_http_vs_memory",
+        )
+    ),
     "replay_peak_mb",
     "rules_online_p99_us",
     "model_p99_us",
@@ -90,6 +103,10 @@ class BenchOptions:
     onboarding_decisions: int = 2_000
     http: HttpLoad = field(default_factory=HttpLoad)
     shell_baseline: bool = True
+    durable_stores: tuple[str, ...] = STORES
+    """The stores `fundwall serve` is measured over (the durable path), beside in memory."""
+    postgres_url: str | None = None
+    """The PostgreSQL server to make the temporary database on (`bench.durable`)."""
     replay_timeout: float = 1_800.0
 
 
@@ -150,6 +167,13 @@ def run_benchmark(
     del table, directory
     tell("HTTP (fundwall serve" + (", then the shell baseline)" if options.shell_baseline else ")"))
     http = measure_http(region, options.http, shell_baseline=options.shell_baseline)
+    if options.durable_stores:
+        tell(f"HTTP, durable: fundwall serve over {' and '.join(options.durable_stores)}")
+        http.update(
+            measure_durable(
+                region, options.http, http, options.durable_stores, options.postgres_url
+            )
+        )
 
     figures: dict[str, object] = {
         **replay,

@@ -4,8 +4,10 @@ decision service as the same run's baseline.
 Both run in child processes on a free loopback port, over a store of their own in a
 temporary data directory (SQLite) that holds the region's members (banks and payment
 institutions) with an API key each, so every request is authenticated, and every
-transaction submitted by its own member, exactly as in a deployment. For the soak, that
-store holds the whole region and `fundwall serve` decides over it, as deployed.
+transaction submitted by its own member, exactly as in a deployment. For the durable figures
+the store also holds the region's reference data (its accounts, parties, devices and logins,
+no transactions) and `fundwall serve` decides over it, logging every decision; for the soak
+it holds the whole region, the transactions as history.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, Literal
 
 from fundwall.bench.child import python_code
 from fundwall.bench.loadgen import HOST
@@ -36,23 +38,41 @@ _SHELL: Final = (
 )
 
 
-def store_environment(data_dir: Path) -> dict[str, str]:
-    """This process's environment with the data directory and database moved to `data_dir`.
+Contents = Literal["members", "reference", "whole"]
+"""What a benchmark's store holds besides the members' API keys: the members alone, the
+region's reference data (`fundwall load --no-transactions`), or the whole region."""
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The URL of the SQLite store in `data_dir`."""
+    return f"sqlite:///{data_dir / 'fundwall.db'}"
+
+
+def store_environment(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """This process's environment with the data directory moved to `data_dir` and the
+    database to `database_url` (default: SQLite in `data_dir`).
 
     The API's check of a transaction's time against the server's clock is off: the benchmark
     replays a past region (2024) at full speed, far outside any window around today."""
     return {
         **os.environ,
         "FUNDWALL_DATA_DIR": str(data_dir),
-        "FUNDWALL_DATABASE_URL": f"sqlite:///{data_dir / 'fundwall.db'}",
+        "FUNDWALL_DATABASE_URL": database_url or sqlite_url(data_dir),
         "FUNDWALL_API__CHECK_TIME": "false",
     }
 
 
-def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[str, str]:
-    """Create the store in `data_dir` with the region's members and an API key for each;
-    return the keys by member code. With `whole`, the store holds the whole region as
-    `fundwall load` puts it (reference data, and the transactions as history), for
+def prepare_store(
+    data_dir: Path,
+    region: Path,
+    *,
+    contents: Contents = "members",
+    database_url: str | None = None,
+) -> dict[str, str]:
+    """Create the store (in `data_dir`, or at `database_url`, an empty database) with the
+    region's members and an API key for each; return the keys by member code. With
+    `contents` "reference" it also holds the region's reference data as `fundwall load
+    --no-transactions` puts it, with "whole" the transactions too, as history: for
     `fundwall serve` to decide over."""
     from fundwall import bootstrap
     from fundwall.config import load_settings
@@ -63,7 +83,7 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     from fundwall.store import migrate
     from fundwall.store.tables import InstitutionRow
 
-    url = store_environment(data_dir)["FUNDWALL_DATABASE_URL"]
+    url = database_url or sqlite_url(data_dir)
     migrate.upgrade(url)
     members = [
         row
@@ -75,8 +95,10 @@ def prepare_store(data_dir: Path, region: Path, *, whole: bool = False) -> dict[
     settings = load_settings(config_file=None, data_dir=data_dir, database_url=url)
     keys: dict[str, str] = {}
     with bootstrap.opened(settings, operator=BENCH_ACTOR) as platform:
-        if whole:
-            load_region(region, platform.database, platform.keyring)
+        if contents != "members":
+            load_region(
+                region, platform.database, platform.keyring, transactions=contents == "whole"
+            )
         else:
             with platform.unit_of_work() as uow:
                 uow.session.add_all(

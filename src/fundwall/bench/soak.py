@@ -217,7 +217,7 @@ def measure_soak(
     with tempfile.TemporaryDirectory(prefix="fundwall-bench-soak-") as scratch:
         data_dir = Path(scratch)
         tell("store: the whole region and an API key per member")
-        keys = prepare_store(data_dir, region, whole=True)
+        keys = prepare_store(data_dir, region, contents="whole")
         port = free_port()
         step = Step(
             TRANSACTION_PATH,

@@ -80,6 +80,20 @@ def bench(
         bool,
         typer.Option(help="Also load the same app over a trivial decision service."),
     ] = True,
+    durable_stores: Annotated[
+        str,
+        typer.Option(
+            help="Stores to load `fundwall serve` over, logging every decision, beside the "
+            "in-memory figures: comma-separated, of sqlite and postgresql ('' for none).",
+        ),
+    ] = "sqlite,postgresql",
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL server the durable figures make a temporary database on "
+            "(default $FUNDWALL_BENCH_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432).",
+        ),
+    ] = None,
     soak: Annotated[
         float | None,
         typer.Option(
@@ -97,6 +111,7 @@ def bench(
     """Measure replay, online and HTTP throughput and latency against the goals."""
     from dataclasses import replace
 
+    from fundwall.bench.durable import STORES
     from fundwall.bench.http import HttpLoad
     from fundwall.bench.report import render
     from fundwall.bench.run import BenchOptions, run_benchmark
@@ -104,6 +119,10 @@ def bench(
 
     if size not in SIZES:
         raise InvalidInput(f"one of {', '.join(SIZES)}", "size")
+    stores = tuple(dict.fromkeys(s.strip() for s in durable_stores.split(",") if s.strip()))
+    for store in stores:
+        if store not in STORES:
+            raise InvalidInput(f"one of {', '.join(STORES)}, comma-separated", "durable_stores")
     folder = region if region is not None else _region(size, seed)
     if soak is not None:
         _soak(folder, size, None if region is not None else seed, soak, soak_interval, as_json)
@@ -118,6 +137,8 @@ def bench(
         onboarding_decisions=onboarding_decisions,
         http=replace(HttpLoad(), seconds=seconds, warm_up_seconds=min(2.0, seconds)),
         shell_baseline=shell_baseline,
+        durable_stores=stores,
+        postgres_url=postgres_url,
     )
 
     def step(name: str) -> None:

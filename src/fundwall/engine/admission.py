@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from datetime import datetime
 from typing import Final, NamedTuple, Protocol
 
 from fundwall.domain.devices import LoginEvent
@@ -58,8 +59,9 @@ class Register(Protocol):
         """Whether `code` is a bank or payment institution of the region."""
         ...
 
-    def first_transaction(self, tx_id: str) -> Transaction | None:
-        """The transaction first decided under `tx_id`, None for a new id."""
+    def first_transaction(self, tx_id: str, stamped: datetime | None = None) -> Transaction | None:
+        """The transaction first decided under `tx_id`, None for a new id; `stamped`: the
+        time the id is sent with now, which may spare a read of the log."""
         ...
 
 
@@ -117,7 +119,7 @@ def refusal(member: str, tx: Transaction, register: Register) -> Refusal | None:
         found = _counterparty_refusal(*other, register)
         if found is not None:
             return found
-    first = register.first_transaction(tx.tx_id)
+    first = register.first_transaction(tx.tx_id, tx.ts)
     if first is not None:
         if owner_of(first.kind, first.payer_bank, first.payee_bank) != member:
             return Refusal(422, "tx_id", ALREADY_USED, "AM05")

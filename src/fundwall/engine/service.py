@@ -14,7 +14,11 @@ not counted again), then hard controls, online features, the live pack and the s
 commits once) before answering, and starts by checking whether anything the engine enforces
 changed (the audit head moved): new restrictions, list entries and status changes are read,
 accounts that members reported (opened or changed) join the directory, and a newly promoted
-or shadowed pack replaces the running one. A restart folds the logged
+or shadowed pack replaces the running one. The call's transactions and decisions are committed
+by the log's one writer (`fundwall.engine.committer`: group commit), together with those of
+the calls decided meanwhile; `decide` and `decide_batch` return once they are
+committed, and the server's routes await `decide_durably`, so the event loop decides the next
+calls during the commit. A restart folds the logged
 transactions in log order (from the latest snapshot when there is one), so nothing answered is
 lost or counted twice. If the store fails while writing, the state in memory may be ahead of
 the log; the service then rebuilds it from the log before the next decision.
@@ -33,10 +37,12 @@ times before, or replay what they trust).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime
+from concurrent.futures import Future
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -50,6 +56,7 @@ from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal, admit, admit_logins, login_changes, refusals
+from fundwall.engine.committer import Committer
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.book import PartyHasher, region_book
 from fundwall.engine.controls.changes import (
@@ -61,6 +68,7 @@ from fundwall.engine.controls.changes import (
 from fundwall.engine.core import DecisionCore, Instant, Outcome
 from fundwall.engine.decision_log import DecisionLog, Logged
 from fundwall.engine.features import AccountDirectory, settle_gc
+from fundwall.engine.head import SharedHead
 from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
@@ -98,9 +106,16 @@ class DecisionService:
         self._hasher: PartyHasher | None = None
         self._snapshot_every = snapshot_every
         self._lock = threading.Lock()
-        self._seen = SeenIds()
-        """Ids the log may hold, so a new id (the common case) needs no read of the log."""
-        self._recent: OrderedDict[str, tuple[Transaction, Decision]] = OrderedDict()
+        self._seen = SeenIds(timedelta(days=core.policy.idempotency_window_days))
+        """Ids the log may hold among the recent ones, so a new id (the common case) needs no
+        read of the log; filled over a log only."""
+        self._recent: OrderedDict[str, tuple[Transaction, Decision, Future[None] | None]] = (
+            OrderedDict()
+        )
+        """The latest decisions, each with the future of its write (None in memory): one
+        still being written is never dropped, as the log cannot answer for it yet."""
+        self._committer: Committer | None = None
+        self._head: SharedHead | None = None
         self._logins: dict[str, LoginEvent] = {}
         """Every login of the in-memory service, by id (over a log, the log holds them)."""
         self._revision = 0
@@ -166,6 +181,8 @@ class DecisionService:
         """Build the state from the store: packs, controls, directory, then the log."""
         log = self.log
         assert log is not None
+        if self._committer is not None:
+            self._committer.flush()  # what the state holds is in the log or failed
         revision = log.head()
         with UnitOfWork(log.database, clock=log.clock) as uow:
             live, shadow = ensure_live(uow)
@@ -203,25 +220,36 @@ class DecisionService:
                 self._last_decision = logged.decision_id
         self.folded = folded
         self.core = core
-        self._seen = SeenIds(log.tx_ids())
+        window = timedelta(days=self.core.policy.idempotency_window_days)
+        self._seen = SeenIds(window, log.stamped_ids(window))
         self._recent.clear()
         self._revision = revision
         self._digest = digest
         self._history = history
         self._since_snapshot = folded
         self._stale = False
+        if self._committer is None:
+            self._committer = Committer(log, self._log_failed, inline=log.embedded)
+        else:
+            self._committer.reset()
         settle_gc()
 
-    def _refresh(self) -> None:
-        """Take in what changed in the store since the last call (see the module docstring)."""
+    def _log_failed(self, error: BaseException) -> None:
+        """The committer could not log decisions the state holds (its thread calls this)."""
+        self._stale = True
+
+    def _refresh(self, head: int | None = None) -> None:
+        """Take in what changed in the store since the last call (see the module docstring);
+        `head`: the audit head read since the call arrived, else it is read now."""
         log = self.log
         if log is None:
             return
         if self._stale:
             self._rebuild()
             return
-        head = log.head()
-        if head == self._revision:
+        if head is None:
+            head = log.head()
+        if head <= self._revision:
             return
         with UnitOfWork(log.database, clock=log.clock) as uow:
             rekeyed = last_share_key_revision(uow.session) > self._revision
@@ -261,21 +289,35 @@ class DecisionService:
         """Whether `code` is a bank or payment institution of the region."""
         return code in self._account_holders
 
-    def first_transaction(self, tx_id: str) -> Transaction | None:
-        """The transaction first decided under `tx_id`, None for a new id."""
+    def first_transaction(self, tx_id: str, stamped: datetime | None = None) -> Transaction | None:
+        """The transaction first decided under `tx_id`, None for a new id; `stamped`: the
+        time the id comes with now (without it, the log is read for any id not recent)."""
         known = self._recent.get(tx_id)
         if known is not None:
             return known[0]
-        if tx_id not in self._seen or self.log is None:
+        if not self._maybe_logged(tx_id, stamped):
             return None
+        assert self.log is not None
         return self.log.first_transaction(tx_id)
 
-    def _first(self, tx_id: str) -> Decision | None:
+    def _maybe_logged(self, tx_id: str, stamped: datetime | None) -> bool:
+        """Whether the log may hold `tx_id` (sent now stamped `stamped`): surely not when the
+        window of recent ids says so; else the log is to be read."""
+        if self.log is None:
+            return False
+        if stamped is None:
+            return True
+        # Not capped at the clock as the ids kept are: a stamp ahead is inside the window.
+        return self._seen.maybe_seen(tx_id, stamped)
+
+    def _first(self, tx: Transaction) -> Decision | None:
+        tx_id = tx.tx_id
         known = self._recent.get(tx_id)
         if known is not None:
             return known[1]
-        if tx_id not in self._seen or self.log is None:
+        if not self._maybe_logged(tx_id, tx.ts):
             return None
+        assert self.log is not None
         first = self.log.first_decision(tx_id)
         if first is None:
             if self.log.first_transaction(tx_id) is None:
@@ -286,15 +328,54 @@ class DecisionService:
             )
         return first
 
-    def _remember(self, tx: Transaction, decision: Decision) -> None:
-        self._seen.add(decision.tx_id)
-        self._recent[decision.tx_id] = (tx, decision)
-        if self.log is not None and len(self._recent) > RECENT:
-            self._recent.popitem(last=False)
+    def _remember(
+        self, tx: Transaction, decision: Decision, durable: Future[None] | None, stamped: datetime
+    ) -> None:
+        """Keep `decision` for repeats; `stamped`: the time the engine decided `tx` as."""
+        recent = self._recent
+        recent[decision.tx_id] = (tx, decision, durable)
+        if self.log is None:
+            return  # in memory, `_recent` keeps every decision
+        self._seen.add(decision.tx_id, stamped)
+        while len(recent) > RECENT:
+            writing = next(iter(recent.values()))[2]
+            if writing is not None and not writing.done():
+                break
+            recent.popitem(last=False)
 
     def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
-        """The decision on one transaction (its first decision if its id was seen)."""
-        return self._decide([tx], member, batch=False)[0]
+        """The decision on one transaction (its first decision if its id was seen), once
+        logged."""
+        answers, durable = self._decide([tx], member, batch=False)
+        self._wait(durable)
+        return answers[0]
+
+    def _wait(self, durable: Future[None] | None) -> None:
+        """Block until `durable` is committed: a write still queued for the event loop's
+        commit (a repeat's first decision) is committed now, as this caller may be blocking
+        that very loop."""
+        if durable is None:
+            return
+        if not durable.done() and self._committer is not None:
+            self._committer.flush()
+        durable.result()
+
+    async def decide_durably(
+        self, txs: Sequence[Transaction], *, member: str | None = None, batch: bool = True
+    ) -> list[Decision]:
+        """`decide_batch` (`decide` of one transaction without `batch`) for a caller on an
+        event loop: decided at once, answered once logged, the loop free meanwhile. Over
+        PostgreSQL the audit head is read off the loop, once for the calls waiting
+        (`fundwall.engine.head`)."""
+        head = None
+        if self.log is not None and not self.log.embedded:
+            if self._head is None:
+                self._head = SharedHead(self.log.head)
+            head = await self._head.after_now()
+        answers, durable = self._decide(txs, member, batch=batch, head=head, awaited=True)
+        if durable is not None:
+            await asyncio.wrap_future(durable)
+        return answers
 
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         """Why `member` may not have each transaction decided (None: it may), as of now."""
@@ -308,13 +389,24 @@ class DecisionService:
         """One decision per transaction, in order; the batch is logged in one commit. With
         `member`, the batch is refused whole unless the member may have each decided (the
         refusal names the record by its index)."""
-        return self._decide(txs, member, batch=True)
+        answers, durable = self._decide(txs, member, batch=True)
+        self._wait(durable)
+        return answers
 
     def _decide(
-        self, txs: Sequence[Transaction], member: str | None, *, batch: bool
-    ) -> list[Decision]:
+        self,
+        txs: Sequence[Transaction],
+        member: str | None,
+        *,
+        batch: bool,
+        head: int | None = None,
+        awaited: bool = False,
+    ) -> tuple[list[Decision], Future[None] | None]:
+        """The answers, and the future of the write they wait for (None: nothing to wait
+        for): this call's own, or for repeats the last write submitted. `head`: the audit
+        head read since the call arrived (None: read it now)."""
         with self._lock:
-            self._refresh()
+            self._refresh(head)
             if member is not None:
                 admit(member, txs, self, batch=batch)
             until = None if self.log is None else Instant.of(self.log.clock.now())
@@ -323,7 +415,7 @@ class DecisionService:
             entries: list[tuple[Transaction, Outcome]] = []
             try:
                 for tx in txs:
-                    first = made.get(tx.tx_id) or self._first(tx.tx_id)
+                    first = made.get(tx.tx_id) or self._first(tx)
                     if first is not None:
                         answers.append(first)
                         continue
@@ -335,11 +427,14 @@ class DecisionService:
                 # The transactions decided before the failure are in the state, not the log.
                 self._abandon(entries)
                 raise
+            durable = None
             if entries and until is not None:  # over a log: `until` is when it decided
-                self._write(entries, until.ts)
+                durable = self._write(entries, until.ts, awaited=awaited)
+            elif self._committer is not None:
+                durable = self._committer.last
             for tx, outcome in entries:
-                self._remember(tx, outcome.decision)
-            return answers
+                self._remember(tx, outcome.decision, durable, _capped(tx.ts, until))
+            return answers, durable
 
     def observe_logins(self, logins: Sequence[LoginEvent], *, member: str | None = None) -> int:
         """Take in login events (any time order): with `member`, refused whole unless they are
@@ -409,25 +504,25 @@ class DecisionService:
             self._stale = bool(entries) or self._stale
             return
         for tx, outcome in entries:
-            self._remember(tx, outcome.decision)
+            self._remember(tx, outcome.decision, None, tx.ts)
 
-    def _write(self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime) -> None:
-        assert self.log is not None
-        try:
-            self.log.append(
-                [
-                    (tx, (o.decision,) if o.shadow is None else (o.decision, o.shadow))
-                    for tx, o in entries
-                ],
-                decided_at=decided_at,
-            )
-        except BaseException:
-            # The state already holds these transactions and the log does not.
-            self._stale = True
-            raise
+    def _write(
+        self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime, *, awaited: bool
+    ) -> Future[None]:
+        """Hand the decided transactions to the committer; the future of their commit."""
+        assert self._committer is not None
+        durable = self._committer.submit(
+            [
+                (tx, (o.decision,) if o.shadow is None else (o.decision, o.shadow))
+                for tx, o in entries
+            ],
+            decided_at,
+            awaited=awaited,
+        )
         self._since_snapshot += len(entries)
         if self._snapshot_every is not None and self._since_snapshot >= self._snapshot_every:
             self._save_snapshot()
+        return durable
 
     def snapshot(self) -> None:
         """Save the state, so a restart folds only what is logged after this point."""
@@ -437,6 +532,10 @@ class DecisionService:
     def _save_snapshot(self) -> None:
         log = self.log
         if log is None:
+            return
+        if self._committer is not None:
+            self._committer.flush()
+        if self._stale:  # the state holds what the log could not take: not a state to keep
             return
         # The service is the log's only writer, so the newest live decision is its own.
         self._last_decision = log.last_decision_id()
@@ -459,7 +558,14 @@ class DecisionService:
         with self._lock:
             if self._since_snapshot and not self._stale:
                 self._save_snapshot()
+            if self._committer is not None:
+                self._committer.close()
         self.log.close()
+
+
+def _capped(ts: datetime, until: Instant | None) -> datetime:
+    """The time the engine decides a transaction stamped `ts` as: never after `until`."""
+    return ts if until is None else min(ts, until.ts)
 
 
 def _restores(core: DecisionCore, state: bytes, log: DecisionLog) -> bool:

@@ -1,0 +1,273 @@
+"""Group commit (成组提交) of the decision log: the decisions of concurrent calls written in one
+small database transaction that they share, each call answered once its own is committed.
+
+The decision service decides on the caller's thread (the server's event loop) and hands the
+call's transactions and decisions to the committer (`submit`), which returns a future. The
+writer takes everything waiting, writes it in one database transaction, commits, and
+completes the futures; while it commits, the next calls are decided and queue up behind it.
+So a commit, the costly part of a durable decision (a write to the disk or a round trip to
+PostgreSQL), is paid once for all the calls that arrived meanwhile.
+
+On PostgreSQL the writer is a thread of its own, so the event loop decides while the server
+commits. On SQLite (`inline`) a commit writes to the operating system's cache and costs less
+than a hop to another thread on a busy machine, so the writer runs on the event loop: an
+awaited call's commit waits until the loop has run what was ready (the requests already
+read, which join the same commit); a caller that blocks instead commits at once, since it
+may be blocking that very loop.
+
+Order: writes are committed in the order submitted, so the log holds the decisions in the
+order the engine made them (a restart folds them in that order). A call that only repeats
+decisions waits for the last write submitted before it (`last`): a repeat's first decision
+may still be on its way to the disk, and is never answered before it is there.
+
+Failure: the engine's state already holds every transaction submitted. When a write fails
+(the database is down, or a transaction id is in the log already), the state is ahead of the
+log: the failed write's future raises, so does every write submitted after it (their
+decisions were made on that state), and `on_failure` tells the service, which waits for the
+writer (`flush`), rebuilds its state from the log and `reset`s the committer. Nothing
+acknowledged is lost: an answer goes out only after its commit, and a kill -9 loses only
+writes whose callers had no answer yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Protocol
+
+from fundwall.domain.decisions import Decision
+from fundwall.domain.errors import Conflict
+from fundwall.domain.transactions import Transaction
+from fundwall.store.database import DatabaseUnavailableError
+
+Entries = Sequence[tuple[Transaction, Sequence[Decision]]]
+STOP_SECONDS: Final = 30.0
+
+
+class GroupLog(Protocol):
+    """What the committer writes to (`fundwall.engine.decision_log.DecisionLog`)."""
+
+    def append_group(self, writes: Sequence[tuple[Entries, datetime]]) -> None:
+        """Write every write's transactions and decisions in one database transaction; raise
+        `Conflict` when a transaction id of them is in the log already (nothing written)."""
+        ...
+
+    def logged_ids(self, tx_ids: Sequence[str]) -> set[str]:
+        """Which of `tx_ids` the log holds."""
+        ...
+
+    @property
+    def url(self) -> str:
+        """The database's URL, for errors."""
+        ...
+
+
+@dataclass(slots=True)
+class _Write:
+    entries: Entries
+    decided_at: datetime
+    done: Future[None] = field(default_factory=Future)
+
+
+class Committer:
+    """The decision log's one writer; see the module docstring."""
+
+    def __init__(
+        self, log: GroupLog, on_failure: Callable[[BaseException], None], *, inline: bool = False
+    ) -> None:
+        self._log = log
+        self._inline = inline
+        self._order = threading.Lock()
+        """Held while a group is taken and committed: groups land in the order taken."""
+        self._scheduled = False
+        self._on_failure = on_failure
+        self._changed = threading.Condition()
+        self._waiting: list[_Write] = []
+        self._writing = False
+        self._failed: BaseException | None = None
+        self._closed = False
+        self._last: Future[None] | None = None
+        self.groups = 0
+        """Database transactions committed so far (each holding one or more writes)."""
+        self.writes = 0
+        """Writes committed so far."""
+        self._thread: threading.Thread | None = None
+        if not inline:
+            self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
+            self._thread.start()
+
+    def submit(
+        self, entries: Entries, decided_at: datetime, *, awaited: bool = False
+    ) -> Future[None]:
+        """Queue a call's transactions with their decisions (made at `decided_at`); the future
+        completes once they are committed, or raises why they never will be. `awaited`: the
+        caller awaits the future on the running event loop (inline, the commit then waits
+        for the requests already read); otherwise it blocks on it, and inline the commit is
+        made at once (a caller blocking the loop would wait for ever)."""
+        write = _Write(entries, decided_at)
+        # Running from the start, so it cannot be cancelled: the state holds its
+        # transactions, which are logged whether or not the caller still waits.
+        write.done.set_running_or_notify_cancel()
+        with self._changed:
+            if self._closed:
+                raise RuntimeError("the decision log's writer is closed")
+            if self._failed is not None:
+                write.done.set_exception(_not_logged(self._log.url))
+            else:
+                self._waiting.append(write)
+                self._changed.notify()
+        self._last = write.done
+        if self._inline:
+            if awaited:
+                self._schedule()
+            else:
+                self._drain()
+        return write.done
+
+    def _schedule(self) -> None:
+        """Inline: commit once the event loop has run what is ready (the other requests
+        already read), or at once for a caller without an event loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._drain()
+            return
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._drain_scheduled)
+
+    def _drain_scheduled(self) -> None:
+        self._scheduled = False
+        self._drain()
+
+    @property
+    def last(self) -> Future[None] | None:
+        """The future of the last write submitted, None when that one is committed: what a
+        call that only repeats decisions waits for."""
+        last = self._last
+        if last is not None and last.done() and last.exception() is None:
+            return None
+        return last
+
+    def flush(self) -> None:
+        """Wait until every write submitted is committed or failed."""
+        if self._inline:
+            self._drain()
+            return
+        with self._changed:
+            self._changed.wait_for(lambda: not self._waiting and not self._writing)
+
+    def reset(self) -> None:
+        """After a failure, once the service rebuilt its state from the log: accept writes
+        again."""
+        self.flush()
+        with self._changed:
+            self._failed = None
+        self._last = None
+
+    def close(self) -> None:
+        """Commit what is waiting, then stop the thread."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+        if self._thread is not None:
+            self._thread.join(STOP_SECONDS)
+        else:
+            self._drain()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._waiting or self._closed)
+                if not self._waiting:
+                    return  # closed, nothing left
+            self._drain()
+
+    def _drain(self) -> None:
+        """Commit everything waiting, as one group."""
+        with self._order:
+            with self._changed:
+                group, self._waiting = self._waiting, []
+                if not group:
+                    return
+                self._writing = True
+            try:
+                self._commit(group)
+            finally:
+                with self._changed:
+                    self._writing = False
+                    self._changed.notify_all()
+
+    def _commit(self, group: list[_Write]) -> None:
+        failed = self._failed
+        if failed is not None:  # failed by a write before these: none of them may land
+            _fail(group, _not_logged(self._log.url))
+            return
+        try:
+            self._log.append_group([(write.entries, write.decided_at) for write in group])
+        except Conflict:
+            self._commit_before_reused(group)
+            return
+        except Exception as error:  # noqa: BLE001 - the waiting calls raise it
+            self._failure(group, 0, error)
+            return
+        self.groups += 1
+        self.writes += len(group)
+        for write in group:
+            write.done.set_result(None)
+
+    def _commit_before_reused(self, group: list[_Write]) -> None:
+        """A transaction id of the group is in the log already: a repeat the service could
+        not tell from a new id (sent again beyond its memory of ids, with other content), or
+        one another process logged.
+        The writes before the first such one are committed; it fails as a conflict, and every
+        write after it as not logged (their decisions were made on a state holding it)."""
+        logged = self._log.logged_ids([tx.tx_id for write in group for tx, _ in write.entries])
+        first = next(
+            i for i, write in enumerate(group) if any(tx.tx_id in logged for tx, _ in write.entries)
+        )
+        try:
+            if first:
+                self._log.append_group([(w.entries, w.decided_at) for w in group[:first]])
+        except Exception as error:  # noqa: BLE001 - the waiting calls raise it
+            self._failure(group, 0, error)
+            return
+        if first:
+            self.groups += 1
+            self.writes += first
+            for write in group[:first]:
+                write.done.set_result(None)
+        reused = next(tx.tx_id for tx, _ in group[first].entries if tx.tx_id in logged)
+        self._failure(
+            group,
+            first,
+            Conflict(
+                f"transaction {reused} is in the log already (sent before, or written by another "
+                "process); nothing of this call was decided, the engine reloads its state from "
+                "the log"
+            ),
+        )
+
+    def _failure(self, group: list[_Write], first: int, error: BaseException) -> None:
+        """`group[first]` failed with `error`: it raises that, the rest of the group and every
+        write after it are not logged, and the service hears of it."""
+        with self._changed:
+            self._failed = error
+        group[first].done.set_exception(error)
+        _fail(group[first + 1 :], _not_logged(self._log.url))
+        self._on_failure(error)
+
+
+def _not_logged(url: str) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(
+        url, "an earlier decision could not be logged; the engine reloads its state from the log"
+    )
+
+
+def _fail(writes: Sequence[_Write], error: BaseException) -> None:
+    for write in writes:
+        write.done.set_exception(error)

@@ -1,0 +1,242 @@
+"""Idempotency beyond the window of ids kept in memory, and the decision log's group commit,
+over the store on SQLite and PostgreSQL.
+
+The service keeps the ids of the last `idempotency_window_days` of transactions in memory
+(`fundwall.engine.seen`); beyond, the log answers. A repeated id never gets a new decision:
+not once the window rolled, not after a restart, not when it comes back with another stamp.
+Calls decided while a commit is under way share the next one, and none is answered before
+its decisions are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+
+import pytest
+from engine_fixtures import COUNTING_PACK
+from engine_store import seed, service_opener, transaction
+from sqlalchemy import Engine, func, select
+
+import fundwall.engine.service as service_module
+from fundwall.auth.actor import Actor
+from fundwall.clock import FixedClock
+from fundwall.config import PolicySettings
+from fundwall.crypto import Keyring
+from fundwall.domain.decisions import Action, Decision
+from fundwall.domain.errors import Conflict
+from fundwall.domain.transactions import Transaction
+from fundwall.engine.committer import Entries
+from fundwall.engine.service import DecisionService
+from fundwall.rulepacks.registry import promote, register_pack
+from fundwall.store import DatabaseUnavailableError, UnitOfWork
+from fundwall.store.tables import DecisionRow, TransactionRow
+
+ACTOR = Actor.operator("test")
+ONE_DAY = PolicySettings(idempotency_window_days=1)
+
+
+@pytest.fixture
+def open_service(
+    database: Engine, keyring: Keyring, clock: FixedClock, uow_factory: Callable[[], UnitOfWork]
+) -> Iterator[Callable[..., DecisionService]]:
+    """Opens services over the test database, the counting pack live; closes them."""
+    seed(database, keyring)
+    with uow_factory() as uow:
+        version = register_pack(uow, ACTOR, COUNTING_PACK, name="counting.yaml").version
+    with uow_factory() as uow:
+        promote(uow, ACTOR, version)
+    with service_opener(database, clock, keyring) as make:
+        yield make
+
+
+class Stream:
+    """Transfers from A1 to B1 one minute apart, at the test clock's time."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock, self.count = clock, 0
+
+    def __call__(self, fen: int = 100, prefix: str = "S") -> Transaction:
+        self.count += 1
+        when = self.clock.advance(timedelta(minutes=1))
+        return transaction(f"{prefix}{self.count:04d}", when, "A1", "B1", fen)
+
+
+@pytest.fixture
+def stream(clock: FixedClock) -> Stream:
+    return Stream(clock)
+
+
+def logged(database: Engine, tx_id: str) -> tuple[int, int]:
+    """How many transactions and live decisions the log holds under `tx_id`."""
+    with database.connect() as connection:
+        txs = connection.scalar(
+            select(func.count()).select_from(TransactionRow).where(TransactionRow.tx_id == tx_id)
+        )
+        decisions = connection.scalar(
+            select(func.count())
+            .select_from(DecisionRow)
+            .where(DecisionRow.tx_id == tx_id, DecisionRow.shadow.is_(False))
+        )
+    return int(txs or 0), int(decisions or 0)
+
+
+def roll_window(service: DecisionService, stream: Stream, clock: FixedClock) -> None:
+    """Three days later, a few transfers: the one-day window has moved past what came before."""
+    clock.advance(timedelta(days=3))
+    for _ in range(3):
+        service.decide(stream())
+
+
+def test_a_repeated_id_beyond_the_window_gets_its_first_decision(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(service_module, "RECENT", 2)  # the recent decisions roll too
+    service = open_service(policy=ONE_DAY)
+    first = stream()
+    decision = service.decide(first)
+    roll_window(service, stream, clock)
+    horizon = service._seen.horizon
+    assert horizon is not None and first.ts < horizon
+    assert service.decide(first) == decision
+    assert service.decide_batch([first, first]) == [decision, decision]
+    assert logged(database, first.tx_id) == (1, 1)
+    # Not folded again either: the next transfer counts the three of its hour, no more.
+    (reason,) = service.decide(stream()).reasons
+    assert reason.values == {"payer_out_count_1h": 3}
+
+
+def test_after_a_restart_a_repeat_beyond_the_window_gets_its_first_decision(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    clock: FixedClock,
+) -> None:
+    service = open_service(policy=ONE_DAY)
+    first = stream()
+    decision = service.decide(first)
+    roll_window(service, stream, clock)
+    service.close()
+    again = open_service(policy=ONE_DAY)
+    assert again._seen.horizon is not None and first.ts < again._seen.horizon
+    assert again.decide(first) == decision
+    assert logged(database, first.tx_id) == (1, 1)
+
+
+def test_an_old_id_sent_with_a_new_stamp_never_gets_a_new_decision(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    clock: FixedClock,
+) -> None:
+    """Stamped inside the window, the id is not among the ids in memory (its first stamp was
+    older): the log's unique key refuses it as the decision is written, nothing is answered,
+    and the service, rebuilt from the log, goes on."""
+    service = open_service(policy=ONE_DAY)
+    first = stream()
+    decision = service.decide(first)
+    roll_window(service, stream, clock)
+    service.close()
+    again = open_service(policy=ONE_DAY)
+    reused = transaction(first.tx_id, clock.advance(timedelta(minutes=1)), "A1", "B1", 500)
+    with pytest.raises(Conflict, match="in the log already"):
+        again.decide(reused)
+    assert logged(database, first.tx_id) == (1, 1)
+    assert again.decide(first) == decision  # rebuilt: the first decision, from the log
+    # Nothing of `reused` counted: the next transfer's hour holds the three before it.
+    (reason,) = again.decide(stream()).reasons
+    assert reason.values == {"payer_out_count_1h": 3}
+
+
+def entries_of(writes: Sequence[tuple[Entries, datetime]]) -> list[str]:
+    return [tx.tx_id for entries, _ in writes for tx, _ in entries]
+
+
+def test_concurrent_calls_share_a_commit_and_are_answered_once_committed(
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
+) -> None:
+    service = open_service()
+    assert service.log is not None and service._committer is not None
+    sent = [stream(prefix=f"C{i}-") for i in range(12)]
+    answered_at_commit: list[int] = []
+    append = service.log.append_group
+
+    def watched(writes: Sequence[tuple[Entries, datetime]]) -> None:
+        answered_at_commit.append(sum(task.done() for task in tasks))
+        append(writes)
+
+    service.log.append_group = watched  # type: ignore[method-assign]
+
+    async def send() -> list[list[Decision]]:
+        nonlocal tasks
+        tasks = [asyncio.ensure_future(service.decide_durably([tx], batch=False)) for tx in sent]
+        return await asyncio.gather(*tasks)
+
+    tasks: list[asyncio.Future[list[Decision]]] = []
+    answers = asyncio.run(send())
+    assert [a.tx_id for (a,) in answers] == [tx.tx_id for tx in sent]
+    assert answered_at_commit and set(answered_at_commit) == {0}
+    committer = service._committer
+    assert committer.writes == len(sent) and committer.groups < committer.writes
+    assert all(logged(database, tx.tx_id) == (1, 1) for tx in sent)
+
+
+def test_a_failed_commit_fails_every_call_decided_after_it_and_counts_nothing(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = open_service()
+    assert service.log is not None
+    append = service.log.append_group
+
+    def fail(writes: object) -> None:
+        raise DatabaseUnavailableError("sqlite://", "disk I/O error")
+
+    monkeypatch.setattr(service.log, "append_group", fail)
+    sent = [stream() for _ in range(5)]
+
+    async def send() -> list[object]:
+        return await asyncio.gather(
+            *(service.decide_durably([tx], batch=False) for tx in sent), return_exceptions=True
+        )
+
+    failures = asyncio.run(send())
+    assert all(isinstance(f, DatabaseUnavailableError) for f in failures), failures
+    monkeypatch.setattr(service.log, "append_group", append)
+    assert all(logged(database, tx.tx_id) == (0, 0) for tx in sent)
+    # Rebuilt from the log: none of the five counted; two more transfers pass, the third alerts.
+    assert [service.decide(tx).action for tx in sent[:2]] == [Action.PASS, Action.PASS]
+    assert service.decide(stream()).action is Action.ALERT
+
+
+def test_a_call_blocking_the_event_loop_gets_its_answer(
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
+) -> None:
+    """The pacs.008 route decides without awaiting, on the loop whose turn commits the
+    awaited calls: its own writes, and the repeats it answers, are committed at once."""
+    service = open_service()
+    first, second = stream(), stream()
+
+    async def mixed() -> tuple[list[Decision], list[Decision]]:
+        pending = asyncio.ensure_future(service.decide_durably([first], batch=False))
+        for _ in range(5):  # until `first` is decided and its commit waits for the loop
+            await asyncio.sleep(0)
+        again = service.decide_batch([first, second])
+        return await pending, again
+
+    outcome: list[tuple[list[Decision], list[Decision]]] = []
+    runner = threading.Thread(target=lambda: outcome.append(asyncio.run(mixed())), daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "the blocking call waited for the loop it blocks"
+    ((awaited,), (repeat, other)) = outcome[0]
+    assert repeat == awaited and other.tx_id == second.tx_id
+    assert logged(database, first.tx_id) == logged(database, second.tx_id) == (1, 1)
