@@ -2,10 +2,10 @@
 header, in one byte string. No pickled or marshalled Python objects.
 
 The online state holds millions of small values (event times, running totals, counterparts,
-the places an account paid from). Written one Python object at a time (marshal) a snapshot of
-the small region took seconds each way; here each column is one buffer that numpy or Arrow
-writes and reads in C, so the cost is a few passes over the data, linear in its size, plus the
-Python objects the live state is made of when it is rebuilt.
+the places an account paid from). Each column is one buffer that numpy or Arrow writes and
+reads in C: reading a snapshot costs a few passes over the buffers plus building the Python
+objects the live state is made of, linear in its size; writing one costs reading every
+object of the live state (docs/benchmarks.md has the figures).
 
 Layout (integers little-endian):
 

@@ -107,24 +107,54 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
         part.strings(at + "keys", keys)
     else:
         part.ints(at + "keys", keys)
-    times = list(map(attrgetter("ts"), values))
-    part.ints(at + "events", map(len, times))
+    # One pass over the tracks: in a state folded over time they lie all over the heap, and
+    # each pass costs a cache miss a track (the list extensions copy pointers only).
+    times: list[array[int]] = []
+    flags: list[bytearray] = []
+    events, base, expiry, latest_counts, stack_counts = [], [], [], [], []
+    cum: list[int] = []
+    tails: list[int] = []
+    dist: list[int] = []
+    parties: list[str] = []
+    latest_at: list[int] = []
+    stacks: list[int] = []
+    for track in values:
+        ts = track.ts
+        times.append(ts)
+        events.append(len(ts))
+        cum += track.cum
+        base.append(track.base)
+        expiry.append(track.expiry)
+        tails += track.tails
+        dist += track.dist
+        if track.flags is not None:
+            flags.append(track.flags)
+        latest = track.latest
+        latest_counts.append(len(latest))
+        parties += latest
+        latest_at += latest.values()
+        if track.stack is not None:
+            stack_counts.append(len(track.stack))
+            stacks += track.stack
+    if len(flags) != (len(values) if layout["distinct"] else 0) or len(stack_counts) != (
+        len(values) if layout["maximum"] else 0
+    ):
+        raise ValueError(f"the tracks of stream {at} are not all of one layout")
+    part.ints(at + "events", events)
     part.ints(at + "ts", np.frombuffer(b"".join(times), np.int64))
-    part.ints(at + "cum", chain.from_iterable(map(attrgetter("cum"), values)))
-    part.ints(at + "base", map(attrgetter("base"), values))
-    part.ints(at + "expiry", map(attrgetter("expiry"), values))
-    part.ints(at + "tails", chain.from_iterable(map(attrgetter("tails"), values)))
-    part.ints(at + "dist", chain.from_iterable(map(attrgetter("dist"), values)))
+    part.ints(at + "cum", cum)
+    part.ints(at + "base", base)
+    part.ints(at + "expiry", expiry)
+    part.ints(at + "tails", tails)
+    part.ints(at + "dist", dist)
     if layout["distinct"]:
-        part.bytes(at + "flags", b"".join(map(attrgetter("flags"), values)))
-    latest = list(map(attrgetter("latest"), values))
-    part.ints(at + "latest", map(len, latest))
-    part.strings(at + "latest_party", list(chain.from_iterable(latest)))
-    part.ints(at + "latest_at", chain.from_iterable(map(dict.values, latest)))
+        part.bytes(at + "flags", b"".join(flags))
+    part.ints(at + "latest", latest_counts)
+    part.strings(at + "latest_party", parties)
+    part.ints(at + "latest_at", latest_at)
     if layout["maximum"]:
-        stacks = list(map(attrgetter("stack"), values))
-        part.ints(at + "stack", map(len, stacks))
-        part.ints(at + "stack_at", chain.from_iterable(stacks))
+        part.ints(at + "stack", stack_counts)
+        part.ints(at + "stack_at", stacks)
     return layout
 
 
