@@ -21,6 +21,7 @@ from fundwall.auth import (
 )
 from fundwall.auth.passwords import Passwords
 from fundwall.cli import app, main
+from fundwall.cli import users as user_commands
 from fundwall.store import UnitOfWork
 from fundwall.store.auth_tables import UserRow
 
@@ -46,6 +47,9 @@ def _sign_in_clerk(uow: UnitOfWork) -> SignedIn:
 @pytest.fixture
 def cli(institutions: Uow, migrated_database_url: str, own_settings: pytest.MonkeyPatch) -> Uow:
     own_settings.setenv("FUNDWALL_DATABASE_URL", migrated_database_url)
+    # A wide console whatever COLUMNS was when the module was first imported (80 in an
+    # xdist worker), so that no cell of a table is wrapped.
+    own_settings.setattr(user_commands.console, "width", 200)
     return institutions
 
 

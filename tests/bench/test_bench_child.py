@@ -33,3 +33,13 @@ def test_a_failing_child_is_an_error() -> None:
 def test_a_child_that_outlives_its_time_is_ended() -> None:
     with pytest.raises(RuntimeError, match="did not finish in 1 s"):
         run_python("import time; time.sleep(30)", timeout=1)
+
+
+def test_the_cpu_time_is_the_childs_own() -> None:
+    busy = run_python(
+        "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass",
+        timeout=60,
+    )
+    idle = run_python("import time; time.sleep(0.3)", timeout=60)
+    assert busy.cpu_seconds >= 0.3
+    assert idle.cpu_seconds < 0.25 <= idle.seconds

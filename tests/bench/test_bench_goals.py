@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from fundwall.bench.goals import GOALS, SOAK_GOALS, Goal, all_met, verdicts
 from fundwall.bench.run import HEADLINE
+from fundwall.sim.params import SIZES
 
 
 def _figures(value: float) -> dict[str, object]:
@@ -19,11 +20,20 @@ def test_every_goal_judges_a_headline_figure_or_the_ratio() -> None:
 
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
 def test_a_verdict_compares_the_figure_with_the_target(value: float) -> None:
-    judged = verdicts(_figures(value), "large")
-    for goal in GOALS:
-        expected = {">=": value >= goal.target, "<=": value <= goal.target}[goal.op]
-        assert judged[goal.key] == {"goal": goal.describe(), "value": value, "met": expected}
-    assert all_met(judged) == all(verdict["met"] for verdict in judged.values())
+    for size in ("small", "large"):
+        judged = verdicts(_figures(value), size)
+        for goal in GOALS:
+            expected = {">=": value >= goal.target, "<=": value <= goal.target}[goal.op]
+            met = expected if goal.applies_to(size) else None
+            assert judged[goal.key] == {"goal": goal.describe(), "value": value, "met": met}
+        assert all_met(judged) == all(verdict["met"] is not False for verdict in judged.values())
+
+
+def test_the_state_snapshot_goals_are_judged_on_the_small_region_only() -> None:
+    for key in ("snapshot_s", "restore_s"):
+        judged = {size: verdicts({key: 0.5}, size)[key]["met"] for size in SIZES}
+        assert judged == {"tiny": None, "small": True, "large": None}
+        assert verdicts({key: 1.5}, "small")[key]["met"] is False
 
 
 def test_the_memory_goal_is_judged_on_the_large_region_only() -> None:

@@ -5,11 +5,11 @@ log folded from scratch, deciding as a service that never stopped would have."""
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
+from state_values import engine_values
 
 from fundwall.clock import SystemClock
 from fundwall.crypto import Keyring
@@ -109,11 +109,9 @@ def state(core: DecisionCore) -> object:
     - not the ledger entries that a decision read but did not book (a blocked payment), which
       hold the account's opening balance and nothing else, exactly as a missing entry reads.
     """
-    version, features, ledger, clock = marshal.loads(core.snapshot())
-    feature_version, feature_clock, applied, _windows, accounts, devices, logins = marshal.loads(
-        features
-    )
-    ledger_version, entries = marshal.loads(ledger)
+    values = engine_values(core, with_windows=False)
+    entries = values.pop("ledger")
+    assert isinstance(entries, dict)
     directory = core.directory
     booked = {}
     for account, entry in entries.items():
@@ -121,8 +119,7 @@ def state(core: DecisionCore) -> object:
         opening = int(directory.opening_balance[row]) if row >= 0 else 0
         if entry != [opening] + [0] * (len(entry) - 1):
             booked[account] = entry
-    held = (feature_version, feature_clock, applied, accounts, devices, logins)
-    return version, held, (ledger_version, booked), clock
+    return values, booked
 
 
 def probe(core: DecisionCore, txs: Sequence[Transaction]) -> list[list[int | float]]:

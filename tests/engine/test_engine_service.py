@@ -3,7 +3,6 @@ shadow packs, restarts, snapshots, and changes that take effect on the next tran
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from engine_fixtures import COUNTING_PACK, STRICTER_PACK, TEST_PACK
 from engine_store import phone, seed, service_opener, transaction
 from sqlalchemy import Engine, func, insert, select
+from state_values import engine_values
 
 from fundwall.accounts.controls import lift_restriction, restrict, set_account_status
 from fundwall.auth.actor import Actor
@@ -298,10 +298,9 @@ def test_closing_saves_the_state_so_the_next_start_folds_nothing(
     assert again.core.controls.balance("A1") == 100_000_00 - 200
 
 
-def state_of(service: DecisionService) -> tuple[object, ...]:
-    """The engine's state as plain values (snapshot bytes differ with object identity)."""
-    version, features, ledger, clock = marshal.loads(service.core.snapshot())
-    return version, marshal.loads(features), marshal.loads(ledger), clock
+def state_of(service: DecisionService) -> dict[str, object]:
+    """The engine's state as plain values."""
+    return engine_values(service.core)
 
 
 def test_late_stamps_are_decided_as_of_the_latest_time(

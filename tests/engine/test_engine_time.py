@@ -5,7 +5,6 @@ current time, and a restart folds each at the time it was decided as."""
 from __future__ import annotations
 
 import dataclasses
-import marshal
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ import pytest
 from engine_fixtures import ACCOUNTS, book, directory, quiet_pack, tx
 from engine_store import seed, service_opener, transaction
 from sqlalchemy import Engine, select
+from state_values import engine_values
 
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
@@ -78,11 +78,9 @@ def quoted(decision: Decision) -> dict[str, int | float | str]:
     return dict(reason.values)
 
 
-def state_of(service: DecisionService | DecisionCore) -> tuple[object, ...]:
-    """The engine's state as plain values (snapshot bytes differ with object identity)."""
-    core = service.core if isinstance(service, DecisionService) else service
-    version, features, ledger, clock = marshal.loads(core.snapshot())
-    return version, marshal.loads(features), marshal.loads(ledger), clock
+def state_of(service: DecisionService | DecisionCore) -> dict[str, object]:
+    """The engine's state as plain values."""
+    return engine_values(service.core if isinstance(service, DecisionService) else service)
 
 
 def test_a_transaction_an_hour_ahead_does_not_move_the_clock_of_another_member(

@@ -1,16 +1,18 @@
-"""Run one measured step of Python in a child process: its wall time, its own peak memory
-and its output.
+"""Run one measured step of Python in a child process: its wall time, its CPU time, its own
+peak memory and its output.
 
 The peak is the child's `VmHWM` (high-water mark of its resident set), which the child
 writes as it exits. The kernel's accounting that `wait4` and `RUSAGE_CHILDREN` report would
 not do: a child starts as a copy of its parent, and Linux carries that copy's peak over
 `exec` into the child's figure, so a child of a large process would be credited with the
-parent's memory.
+parent's memory. CPU time is what `RUSAGE_CHILDREN` gained while the child ran (the parent
+waits for one child at a time).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -40,11 +42,13 @@ _atexit.register(_report_peak)
 
 @dataclass(frozen=True, slots=True)
 class ChildRun:
-    """What a child process did: seconds from start to exit, peak RSS in bytes, stdout."""
+    """What a child process did: seconds from start to exit, peak RSS in bytes, stdout, and
+    its CPU seconds (user and system)."""
 
     seconds: float
     peak_rss_bytes: int
     output: str
+    cpu_seconds: float = 0.0
 
     @property
     def peak_rss_mb(self) -> float:
@@ -75,6 +79,7 @@ def run_python(
         peak_file = Path(scratch) / "peak"
         environment = {**(os.environ if env is None else env), PEAK_FILE_VARIABLE: str(peak_file)}
         command = python_code(_REPORT_PEAK + code, *args)
+        before = _children_cpu()
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, env=environment)
         try:
@@ -84,7 +89,13 @@ def run_python(
             process.wait()
             raise RuntimeError(f"the child did not finish in {timeout:.0f} s") from None
         seconds = time.perf_counter() - started
+        cpu = _children_cpu() - before
         if returncode != 0:
             raise RuntimeError(f"the child exited with {returncode}")
         out.seek(0)
-        return ChildRun(seconds, int(peak_file.read_text()) * KIB, out.read())
+        return ChildRun(seconds, int(peak_file.read_text()) * KIB, out.read(), cpu)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -103,6 +103,9 @@ GOALS: Final = (
         "every screening check over the account base, the slowest",
     ),
     Goal("onboarding_p99_ms", "<=", 5, "ms", "one simplified-opening decision in process, p99"),
+    Goal("startup_s", "<=", 0.3, "s", "`fundwall --help` in a fresh interpreter, median"),
+    Goal("snapshot_s", "<=", 1, "s", "the engine's online state written", size="small"),
+    Goal("restore_s", "<=", 1, "s", "the engine's online state read back", size="small"),
 )
 
 

@@ -73,6 +73,15 @@ _CONTEXT = (
     ("screen_baseline_accounts_per_s", "screening, pandas baseline's slowest check, accounts/s"),
     ("screen_vs_baseline", "screening ÷ pandas baseline, all checks"),
     ("screen_base_seconds", "screening: the account base read from the region, s"),
+    ("startup_cpu_s", "fundwall --help, CPU s (median)"),
+    ("startup_mb", "fundwall --help, peak memory MB (median)"),
+    ("startup_baseline_s", "python -c pass, s (median, same run)"),
+    ("startup_baseline_mb", "python -c pass, peak memory MB"),
+    ("snapshot_mb", "engine state snapshot, MB"),
+    ("snapshot_transactions", "engine state: transactions folded"),
+    ("snapshot_logins", "engine state: logins folded"),
+    ("snapshot_cpu_s", "engine state written, CPU s"),
+    ("restore_cpu_s", "engine state read back, CPU s"),
 )
 
 

@@ -1,8 +1,8 @@
-"""The whole benchmark over one region folder: replay, pandas baseline, online, the rule
-pack alone, the console's cost to an API call, file validation, HTTP (in memory, then
-durable over SQLite and PostgreSQL), funds-chain tracing,
-account-base screening, the sharing hub (publishing, bulk matching; it needs no region) and
-simplified opening.
+"""The whole benchmark over one region folder: the command line's start-up, replay, pandas
+baseline, online, the engine state's snapshot and restore, the rule pack alone, the console's
+cost to an API call, file validation, HTTP (in memory, then durable over SQLite and
+PostgreSQL), funds-chain tracing, account-base screening, the sharing hub (publishing, bulk
+matching; it needs no region) and simplified opening.
 
 `run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
 same run's baselines and ratios, the goals' verdicts, then the details of each measurement
@@ -31,6 +31,8 @@ from fundwall.bench.replay import measure_replay
 from fundwall.bench.rules import measure_rules
 from fundwall.bench.screening import measure_screening
 from fundwall.bench.sharing import measure_sharing
+from fundwall.bench.snapshot import measure_snapshot
+from fundwall.bench.startup import RUNS, measure_startup
 from fundwall.bench.tracing import measure_tracing
 from fundwall.engine.features import AccountDirectory
 from fundwall.region import read_table
@@ -75,6 +77,12 @@ HEADLINE = (
     "screen_vs_baseline",
     "onboarding_p99_ms",
     "onboarding_vs_commit",
+    "startup_s",
+    "startup_mb",
+    "startup_baseline_s",
+    "snapshot_s",
+    "restore_s",
+    "snapshot_mb",
 )
 """The figures the goals judge, with their baselines, first in the result in this order."""
 
@@ -101,6 +109,9 @@ class BenchOptions:
     """Entries of the sharing hub's list (the seed's branch shared 2.5 million)."""
     share_identifiers: int = 1_000_000
     onboarding_decisions: int = 2_000
+    startup_runs: int = RUNS
+    snapshot_rows: int = 0
+    """Transactions folded into the state that is snapshotted and restored; 0: all."""
     http: HttpLoad = field(default_factory=HttpLoad)
     shell_baseline: bool = True
     durable_stores: tuple[str, ...] = STORES
@@ -127,6 +138,8 @@ def run_benchmark(
     table = read_table(region, "transactions")
     rows = table.num_rows
 
+    tell("start-up: fundwall --help and python -c pass (child processes)")
+    startup = measure_startup(options.startup_runs)
     tell("replay (child process)")
     replay = measure_replay(region, timeout=options.replay_timeout)
     tell("tracing: the index built and extended, victim reports traced (child process)")
@@ -148,6 +161,8 @@ def run_benchmark(
     onboarding = measure_onboarding(
         region, decisions=options.onboarding_decisions, timeout=options.replay_timeout
     )
+    tell("the engine state: folded, snapshotted and restored (child process)")
+    snapshot = measure_snapshot(region, rows=options.snapshot_rows, timeout=options.replay_timeout)
     tell("pandas baseline")
     directory = AccountDirectory.from_region(region)
     baseline = measure_baseline(table, directory, min(options.baseline_rows, rows))
@@ -189,6 +204,8 @@ def run_benchmark(
     figures.update(screening)
     figures.update(sharing)
     figures.update(onboarding)
+    figures.update(startup)
+    figures.update(snapshot)
     ratio = _number(replay, "replay_tx_per_s") / _number(baseline, "baseline_tx_per_s")
     figures["replay_vs_baseline"] = round(ratio, 1)
     # CPU time hardly counts the waits that other work on the machine causes; the replay's

@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from fundwall import bootstrap
-from fundwall.bootstrap import Platform
-from fundwall.store import AuditSeal, ChainReport, UnitOfWork
+if TYPE_CHECKING:
+    from fundwall.bootstrap import Platform
+    from fundwall.store import ChainReport, UnitOfWork
 
 SHOWN_IN = ZoneInfo("Asia/Shanghai")
 
@@ -32,6 +32,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 def _checking() -> Iterator[tuple[Platform, UnitOfWork]]:
     """The platform and a unit of work that checks the chain with the audit key (and never
     creates it: a missing key file must read as missing)."""
+    from fundwall import bootstrap
+    from fundwall.store import AuditSeal
+
     with bootstrap.opened() as platform:
         seal = AuditSeal.from_settings(platform.settings, create_key=False)
         with platform.unit_of_work(audit_seal=seal) as uow:
@@ -103,6 +106,8 @@ def tail(
     ] = 20,
 ) -> None:
     """Show the latest records, oldest first, times in Asia/Shanghai."""
+    from fundwall import bootstrap
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         records = uow.audit.tail(lines)
     if not records:

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 from rich.console import Console, Group
 from rich.markup import escape
@@ -21,17 +20,18 @@ from rich.table import Column, Table
 
 from fundwall.cli.progress import progress_steps
 from fundwall.clock import SystemClock
-from fundwall.config import get_settings
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import Money
-from fundwall.engine.backtest import Backtest, compare, difference, figures
-from fundwall.engine.backtest.networks import ScoreFlags
-from fundwall.engine.backtest.run import Replay, backtest_region
-from fundwall.engine.backtest.storage import save_backtest
-from fundwall.engine.models.artifact import Model, read_model
-from fundwall.engine.replay import replay
-from fundwall.engine.rules import RulePack, default_pack, empty_pack, load_pack
-from fundwall.models.score_backtest import US_PER_HOUR, refreshed_flags
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from fundwall.engine.backtest import Backtest
+    from fundwall.engine.backtest.networks import ScoreFlags
+    from fundwall.engine.backtest.run import Replay
+    from fundwall.engine.models.artifact import Model
+    from fundwall.engine.rules import RulePack
+
 
 DEFAULT = "default"
 NO_RULES = "none"
@@ -53,6 +53,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _pack(name: str) -> RulePack:
+    from fundwall.engine.rules import default_pack, empty_pack, load_pack
+
     if name == DEFAULT:
         return default_pack()
     return empty_pack() if name == NO_RULES else load_pack(Path(name))
@@ -170,6 +172,8 @@ def _victim_money(values: Mapping[str, Any]) -> Table:
 def render(result: Backtest) -> Group:
     """One pack's figures as a few tables: actions, detection, victim money, accounts and,
     where the region has them, 跑分 networks."""
+    from fundwall.engine.backtest import figures
+
     body = result.to_dict()
     values = figures(body)
     tx = body["transactions"]
@@ -336,6 +340,8 @@ def _scored_networks(scored: Mapping[str, Any]) -> Table:
 
 def render_comparison(base: Backtest, other: Backtest) -> Table:
     """Two packs side by side, one row per figure under a row per part, with other − base."""
+    from fundwall.engine.backtest import difference, figures
+
     mine, theirs = base.to_dict(), other.to_dict()
     left, right = figures(mine), figures(theirs)
     table = Table(
@@ -374,6 +380,11 @@ def run(
     scores: ScoreFlags | None = None,
 ) -> None:
     """The command's work, with the replay (and the mule score's flags) passed in."""
+    from fundwall.config import get_settings
+    from fundwall.engine.backtest import compare
+    from fundwall.engine.backtest.run import backtest_region
+    from fundwall.engine.backtest.storage import save_backtest
+
     # Both packs load before the first replay, so a bad second pack fails at once.
     base_pack, other_pack = _pack(rules), None if vs is None else _pack(vs)
     result = backtest_region(folder, base_pack, decide, since=since, scores=scores)
@@ -400,6 +411,8 @@ def run(
 def replay_with_progress(folder: Path, pack: RulePack, model: Model | None = None) -> pa.Table:
     """The replay (with `model` scoring beside the pack when given), with a progress bar on
     stderr that is gone before anything is printed."""
+    from fundwall.engine.replay import replay
+
     with progress_steps(err_console, f"replaying {folder.name} with {pack.version}") as step:
         return replay(folder, pack, progress=step, model=model)
 
@@ -443,6 +456,8 @@ def backtest(
 ) -> None:
     """Replay a region through a rule pack (and a model) and score the decisions against its
     labels. `--rules none` leaves the model (and the hard controls) alone."""
+    from fundwall.engine.models.artifact import read_model
+
     scoring = None if model is None else read_model(model)
     start = None if since is None else aware(since)
     scores = None
@@ -465,6 +480,8 @@ def refreshes_with_progress(
     folder: Path, model: Model, since: datetime | None, hours: float
 ) -> ScoreFlags:
     """The mule score's refreshes over the judged period, with a progress bar on stderr."""
+    from fundwall.models.score_backtest import US_PER_HOUR, refreshed_flags
+
     if not 0 < hours <= MAX_REFRESH_HOURS:
         raise InvalidInput(f"between 0 and {MAX_REFRESH_HOURS} hours", "refresh_hours")
     with progress_steps(err_console, f"refreshing the mule score of {model.version}") as step:
@@ -480,7 +497,3 @@ def refreshes_with_progress(
 def aware(moment: datetime) -> datetime:
     """A time given without a zone is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("backtest")(backtest)

@@ -16,7 +16,6 @@ from typing import Annotated, Final
 import typer
 from rich.console import Console
 
-from fundwall.config import get_settings
 from fundwall.sim.params import SIZES
 
 DEFAULT_SEED: Final = 7
@@ -32,6 +31,7 @@ def _region(size: str, seed: int) -> Path:
     """The demo's region of this size and seed, simulated (in a child process) if missing."""
     from fundwall.bench.child import run_python
     from fundwall.cli.demo import MANIFEST, region_folder
+    from fundwall.config import get_settings
 
     folder = region_folder(get_settings().data_dir, size, seed)
     if not (folder / MANIFEST).is_file():
@@ -165,8 +165,3 @@ def _soak(
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
     console.print(render_soak(result))
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall bench` to the application."""
-    app.command("bench")(bench)

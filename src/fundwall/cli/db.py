@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from alembic.util import CommandError
 from rich.console import Console
-
-from fundwall.config import get_settings
-from fundwall.domain.errors import InvalidInput
-from fundwall.store import migrate
-from fundwall.store.database import display_url
 
 app = typer.Typer(
     name="db",
@@ -28,6 +22,12 @@ def upgrade(
     ] = "head",
 ) -> None:
     """Create the database if missing and bring its schema to the newest revision."""
+    from alembic.util import CommandError
+
+    from fundwall.config import get_settings
+    from fundwall.domain.errors import InvalidInput
+    from fundwall.store import migrate
+
     url = get_settings().database_url
     try:
         result = migrate.upgrade(url, revision)
@@ -39,6 +39,10 @@ def upgrade(
 @app.command()
 def current() -> None:
     """Show the schema revision of the configured database."""
+    from fundwall.config import get_settings
+    from fundwall.store import migrate
+    from fundwall.store.database import display_url
+
     url = get_settings().database_url
     found = migrate.database_revision(url)
     head = migrate.head_revision()

@@ -21,20 +21,16 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 
-from fundwall import bootstrap
-from fundwall.cli.demo_collaboration import DemoCast, tell
 from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, OrderExpiry, docs_url, run_server
 from fundwall.cli.sim import load, sim
-from fundwall.config import get_settings
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.models.artifact import Target
-from fundwall.region import read_table
+from fundwall.engine.models.kinds import Target
 from fundwall.sim.params import SIZES
-from fundwall.store import migrate
 
 if TYPE_CHECKING:
     from fundwall.bootstrap import Platform
+    from fundwall.cli.demo_collaboration import DemoCast
     from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
@@ -67,6 +63,10 @@ def demo(
 
     Simulates a region, loads it, creates the demo users, backtests the live pack and serves
     the console while the region's transfers are decided."""
+    from fundwall import bootstrap
+    from fundwall.config import get_settings
+    from fundwall.store import migrate
+
     settings = get_settings()
     console.print(f"[bold]Fundwall demo[/] — data in {settings.data_dir}")
     console.print(f"1. database: {migrate.upgrade(settings.database_url).summary()}")
@@ -111,6 +111,8 @@ def demo(
 def _demo_members(folder: Path) -> tuple[str, str, str]:
     """The region's two banks of the lowest codes (the demo analysts' members) and the police
     unit most victims reported to (the demo officer's)."""
+    from fundwall.region import read_table
+
     institutions = read_table(folder, "institutions").to_pylist()
     banks = sorted(row["code"] for row in institutions if row["kind"] == InstitutionKind.BANK)
     if len(banks) < 2:
@@ -128,6 +130,7 @@ def _demo_users(
     platform: Platform, first: str, second: str, police_unit: str
 ) -> tuple[str, DemoCast]:
     """Create the demo users; returns the notice naming them and the cast of the story."""
+    from fundwall.cli.demo_collaboration import DemoCast
     from fundwall.members import create_demo_users, demo_notice
 
     with platform.unit_of_work() as uow:
@@ -199,6 +202,9 @@ def _feed(service: DecisionService, folder: Path, platform: Platform, cast: Demo
     """Send the region's transfers not yet logged through the engine, in time order; then a
     member reports an account it opened and pays from it, the banks and the police work
     together on what was decided, and a restricted holder appeals through the portal."""
+    from fundwall.cli.demo_collaboration import tell
+    from fundwall.region import read_table
+
     assert service.log is not None
     logged = service.log.tx_ids()
     table = read_table(folder, "transactions")
@@ -278,6 +284,7 @@ def _new_account(
     from fundwall.domain.money import Money
     from fundwall.domain.parties import PartyKind
     from fundwall.domain.transactions import Channel, TransactionKind
+    from fundwall.region import read_table
 
     card = demo_card(folder, member, REPORTED_SERIAL)
     accounts = read_table(folder, "accounts").select(["account_no", "bank"]).to_pylist()
@@ -314,8 +321,3 @@ def _new_account(
         f"7. accounts: bank {member} opened class II account {card} ({told}); ¥12,000 from "
         f"it the next day: {decision.action.value} ({why})"
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall demo` to the application."""
-    app.command("demo")(demo)

@@ -19,7 +19,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
 from fundwall.cli.progress import progress_steps
 from fundwall.cli.rules import DEFAULT, named_pack
 from fundwall.domain.errors import InvalidInput
@@ -115,6 +114,7 @@ def decide_command(
     """Decide JSON lines of transactions through the durable service over the store.
 
     Prints one JSON decision per line, each once it is logged."""
+    from fundwall import bootstrap
     from fundwall.ingest import parse_transaction
 
     with bootstrap.opened() as platform:
@@ -143,6 +143,7 @@ def decide_command(
 @packs_app.command("list")
 def list_command() -> None:
     """Every registered pack version with its status."""
+    from fundwall import bootstrap
     from fundwall.rulepacks.registry import list_packs
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -169,6 +170,7 @@ def register_command(
     file: Annotated[Path, typer.Argument(help="A rule pack YAML file.")],
 ) -> None:
     """Validate FILE and register its version (registering it again changes nothing)."""
+    from fundwall import bootstrap
     from fundwall.rulepacks.registry import register_pack
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -179,6 +181,7 @@ def register_command(
 @packs_app.command("promote")
 def promote_command(version: Annotated[str, typer.Argument(help="A registered version.")]) -> None:
     """Make VERSION the live pack; the running service switches on its next transaction."""
+    from fundwall import bootstrap
     from fundwall.rulepacks.registry import promote
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -193,15 +196,9 @@ def shadow_command(
     ] = None,
 ) -> None:
     """Run VERSION in shadow beside the live pack (logged, never enforced)."""
+    from fundwall import bootstrap
     from fundwall.rulepacks.registry import set_shadow
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         record = set_shadow(uow, platform.operator, version)
     console.print(f"{record.version} runs in shadow" if record else "no shadow pack")
-
-
-def register(app: typer.Typer) -> None:
-    """Add these commands to the `fundwall` application."""
-    app.command("replay")(replay_command)
-    app.command("decide")(decide_command)
-    app.add_typer(packs_app, name="packs")

@@ -10,9 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fundwall import bootstrap
-from fundwall.cases import export_labels
-
 app = typer.Typer(
     name="labels",
     help="Labels from closed cases: accounts and transactions with their case's outcome.",
@@ -26,11 +23,9 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="The Parquet file to write (replaced whole).")],
 ) -> None:
     """Write every closed case's accounts and transactions with its outcome to --out."""
+    from fundwall import bootstrap
+    from fundwall.cases import export_labels
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         rows = export_labels(uow, platform.operator, out)
     console.print(f"{rows} label rows written to {out}")
-
-
-def register(main: typer.Typer) -> None:
-    """Add `fundwall labels` to the `fundwall` application."""
-    main.add_typer(app, name="labels")

@@ -10,25 +10,18 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
 
-from fundwall import bootstrap
-from fundwall.engine.model_registry import ModelState
-from fundwall.engine.models.artifact import ModelCard, Target
-from fundwall.engine.rules.templates import Language
-from fundwall.models.registry import (
-    ModelEvent,
-    ModelRecord,
-    get_model,
-    list_models,
-    model_history,
-    register_model,
-    set_state,
-)
-from fundwall.models.views import feature_words
+from fundwall.engine.languages import Language
+from fundwall.engine.models.kinds import ModelState, Target
+
+if TYPE_CHECKING:
+    from fundwall.engine.models.artifact import ModelCard
+    from fundwall.models.registry import ModelEvent, ModelRecord
+
 
 BEIJING: Final = timezone(timedelta(hours=8))
 
@@ -70,6 +63,9 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """Every registered model: by target, the champion first, with its state and figures."""
+    from fundwall import bootstrap
+    from fundwall.models.registry import list_models
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         records = list_models(uow, platform.operator, target)
     if as_json:
@@ -86,6 +82,9 @@ def register_command(
     model_dir: Annotated[Path, typer.Argument(help="A model folder (model.txt, card.json).")],
 ) -> None:
     """Check MODEL_DIR and register its model (registering it again changes nothing)."""
+    from fundwall import bootstrap
+    from fundwall.models.registry import register_model
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         record = register_model(uow, platform.operator, model_dir)
     console.print(
@@ -103,6 +102,9 @@ def promote_command(
     reason: Annotated[str, typer.Option(help="Why, kept with the change.")] = "",
 ) -> None:
     """Move VERSION to a state (champion by default: the previous champion is retired)."""
+    from fundwall import bootstrap
+    from fundwall.models.registry import set_state
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         record = set_state(uow, platform.operator, version, state, reason)
     console.print(f"{record.version} is {record.state.value}")
@@ -115,6 +117,9 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """A model's card in words: purpose, limits, features, figures, state and history."""
+    from fundwall import bootstrap
+    from fundwall.models.registry import get_model, model_history
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         record, model = get_model(uow, platform.operator, version)
         history = model_history(uow, platform.operator, version)
@@ -140,6 +145,8 @@ def show_command(
 
 
 def _card_lines(record: ModelRecord, card: ModelCard, language: Language) -> list[str]:
+    from fundwall.models.views import feature_words
+
     words = card.purpose.get(language) or next(iter(card.purpose.values()), "—")
     until = f", data until {card.until}" if card.until else ""
     lines = [
@@ -172,8 +179,3 @@ def _event_dict(event: ModelEvent) -> dict[str, object]:
         "at": event.at.isoformat(),
         "by": event.by,
     }
-
-
-def register(main: typer.Typer) -> None:
-    """Add `fundwall models` to the `fundwall` application."""
-    main.add_typer(app, name="models")

@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
 from fundwall.domain.police import OrderKind, OrderStatus
 
 app = typer.Typer(
@@ -38,6 +37,7 @@ def list_command(
     page: Annotated[int, typer.Option(min=1, help="Page of 50, newest first.")] = 1,
 ) -> None:
     """The orders, newest first, with the time each has left."""
+    from fundwall import bootstrap
     from fundwall.police import OrderFilter, list_orders
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -63,13 +63,9 @@ def list_command(
 @app.command("expire")
 def expire_command() -> None:
     """Mark every order whose time has run out as expired (idempotent)."""
+    from fundwall import bootstrap
     from fundwall.police import expire_orders
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         expired = expire_orders(uow, platform.operator)
     console.print(f"{len(expired)} orders expired" + (f": {expired}" if expired else ""))
-
-
-def register(root: typer.Typer) -> None:
-    """Add `fundwall orders` to the application."""
-    root.add_typer(app, name="orders")

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
-from fundwall.auth.actor import Actor, ActorKind
-from fundwall.auth.roles import Role
+if TYPE_CHECKING:
+    from fundwall import bootstrap
+    from fundwall.auth.actor import Actor
+
 
 app = typer.Typer(
     name="phones",
@@ -33,6 +34,9 @@ Member = Annotated[str, typer.Option("--member", help="The member whose customer
 
 def _for_member(platform: bootstrap.Platform, member: str | None) -> Actor:
     """The operator, or the operator acting for `member` (its customers only)."""
+    from fundwall.auth.actor import Actor, ActorKind
+    from fundwall.auth.roles import Role
+
     if member is None:
         return platform.operator
     operator = platform.operator
@@ -46,6 +50,7 @@ def recheck_command(
     ] = None,
 ) -> None:
     """Check every current binding (of the region, or of one member) again."""
+    from fundwall import bootstrap
     from fundwall.phones.checks import recheck_bound_phones
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -61,6 +66,7 @@ def overview_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON value.")] = False,
 ) -> None:
     """The region's counts: bindings and their checks, shared phones, recycled still bound."""
+    from fundwall import bootstrap
     from fundwall.phones.investigations import phone_overview
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -81,6 +87,7 @@ def overview_command(
 @app.command("shared")
 def shared_command(member: Member, min_people: int = 2) -> None:
     """A member's customers' phones bound to several people (others as counts)."""
+    from fundwall import bootstrap
     from fundwall.phones.investigations import shared_phones
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -104,6 +111,7 @@ def shared_command(member: Member, min_people: int = 2) -> None:
 @app.command("many")
 def many_command(member: Member, min_phones: int = 2) -> None:
     """A member's customers with several phones (other members' as counts)."""
+    from fundwall import bootstrap
     from fundwall.phones.investigations import many_phones
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -126,6 +134,7 @@ def many_command(member: Member, min_phones: int = 2) -> None:
 @app.command("recycled")
 def recycled_command(member: Member, days: int | None = None) -> None:
     """A member's customers whose bound number they gave up recently (per the last check)."""
+    from fundwall import bootstrap
     from fundwall.phones.investigations import recycled_still_bound
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -156,6 +165,7 @@ def publish_command(
     ] = None,
 ) -> None:
     """Publish one investigation row to the shared risk list, for the member."""
+    from fundwall import bootstrap
     from fundwall.domain.errors import InvalidInput
     from fundwall.phones.listing import Finding, publish_finding
     from fundwall.sharing.keys import accepted_sharing_keys
@@ -170,8 +180,3 @@ def publish_command(
             keys, reference=reference,
         )  # fmt: skip
     console.print(f"published entry {published.ids[0]} for {member} (key v{keys.current})")
-
-
-def register(root: typer.Typer) -> None:
-    """Add `fundwall phones` to the application."""
-    root.add_typer(app, name="phones")

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.reports.files import export_format as export_format_of
-from fundwall.reports.files import exported
-from fundwall.reports.model import OfficialFigures, Unit
-from fundwall.reports.period import BEIJING
+
+if TYPE_CHECKING:
+    from fundwall.reports.model import OfficialFigures
+
 
 console = Console(highlight=False, soft_wrap=True)
 LANGUAGES: Final = ("zh", "en")
@@ -29,6 +29,9 @@ Say = Callable[[str], None]
 
 def figure_lines(report: OfficialFigures, language: str = "en") -> list[str]:
     """The report as lines of text: its scope and period, then each section's figures."""
+    from fundwall.reports.model import Unit
+    from fundwall.reports.period import BEIJING
+
     lines = [
         f"{report.scope_label(language)}, {report.period.label} "
         f"({report.period.first.isoformat()} – {report.period.last.isoformat()}); "
@@ -49,6 +52,8 @@ def figure_lines(report: OfficialFigures, language: str = "en") -> list[str]:
 
 def write_export(report: OfficialFigures, chosen: str, out: Path, language: str) -> int:
     """Write the report as `chosen` (xlsx or pdf) to `out`; the bytes written."""
+    from fundwall.reports.files import exported
+
     content, _ = exported(report, chosen, language)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
@@ -77,6 +82,8 @@ def report(
     language: Annotated[str, typer.Option("--lang", help="zh or en (exports and lines).")] = "zh",
 ) -> None:
     """Print the official statistics of a period, and export them to Excel or PDF."""
+    from fundwall.reports.files import export_format as export_format_of
+
     if language not in LANGUAGES:
         raise InvalidInput(f"one of {', '.join(LANGUAGES)}", "lang")
     given = export_format or (out.suffix.lstrip(".") if out is not None else None)
@@ -95,8 +102,3 @@ def report(
     if chosen is not None and out is not None:
         size = write_export(figures, chosen, out, language)
         console.print(f"wrote {out} ({size:,} bytes, {chosen})")
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall report` to the application."""
-    app.command("report")(report)

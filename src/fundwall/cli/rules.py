@@ -7,18 +7,16 @@ operator."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
-from fundwall.engine.rules.diff import diff_packs
-from fundwall.engine.rules.errors import RulePackError
-from fundwall.engine.rules.loader import default_pack, load_pack
-from fundwall.engine.rules.pack import RulePack
-from fundwall.engine.rules.templates import LANGUAGES, Language
+if TYPE_CHECKING:
+    from fundwall.engine.rules.pack import RulePack
+    from fundwall.engine.rules.templates import Language
+
 
 DEFAULT = "default"
 """Where a command takes a pack file, this word names the pack Fundwall ships."""
@@ -42,6 +40,9 @@ PackArg = Annotated[
 def named_pack(name: str) -> RulePack:
     """A pack file, `default`, or a version registered in the store (a name with ':' that is
     not a file)."""
+    from fundwall import bootstrap
+    from fundwall.engine.rules.loader import default_pack, load_pack
+
     if name == DEFAULT:
         return default_pack()
     if ":" not in name or Path(name).is_file():
@@ -65,6 +66,9 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="Rule pack files to validate.")],
 ) -> None:
     """Validate pack files; list every problem with its file and line, exit 2 if any."""
+    from fundwall.engine.rules.errors import RulePackError
+    from fundwall.engine.rules.loader import load_pack
+
     failed = 0
     for path in files:
         try:
@@ -106,6 +110,8 @@ def show(
 @app.command()
 def diff(before: PackArg, after: PackArg) -> None:
     """Show rules added, removed and changed (field by field) from BEFORE to AFTER."""
+    from fundwall.engine.rules.diff import diff_packs
+
     change = diff_packs(named_pack(before), named_pack(after))
     console.print(f"{change.before_version} → {change.after_version}")
     if change.empty:
@@ -125,6 +131,8 @@ def diff(before: PackArg, after: PackArg) -> None:
 
 
 def _language(text: str) -> Language:
+    from fundwall.engine.rules.templates import LANGUAGES
+
     for language in LANGUAGES:
         if text == language:
             return language

@@ -13,8 +13,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fundwall import bootstrap
-
 app = typer.Typer(
     name="scores",
     help="The accounts' mule scores: refresh them with the accounts champion.",
@@ -30,6 +28,7 @@ def refresh_command(
     """Score every account now, replace the stored scores and raise cases for the accounts
     flagged (alert or more) that are in no open case."""
     # The account features and the graph load only when a command scores.
+    from fundwall import bootstrap
     from fundwall.models.scores import refresh_account_scores
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -45,8 +44,3 @@ def refresh_command(
         f"{run.seeds:,} known fraud accounts, {run.tiers_changed:,} risk tiers changed, "
         f"{len(run.cases):,} cases opened"
     )
-
-
-def register(main: typer.Typer) -> None:
-    """Add `fundwall scores` to the `fundwall` application."""
-    main.add_typer(app, name="scores")

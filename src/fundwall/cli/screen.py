@@ -165,8 +165,3 @@ def _evaluate(
 
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall screen` to the application."""
-    app.command("screen")(screen)

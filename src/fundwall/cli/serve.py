@@ -254,8 +254,3 @@ def serve(
             refresh.stop()
             expiry.stop()
             service.close()
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall serve` to the application."""
-    app.command("serve")(serve)

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
-from fundwall.engine.controls.model import ListKind
-from fundwall.sharing.model import FEED_PAGE, EntryView
+from fundwall.domain.risk_lists import ListKind
+from fundwall.sharing.model import FEED_PAGE
+
+if TYPE_CHECKING:
+    from fundwall.sharing.model import EntryView
+
 
 app = typer.Typer(
     name="share",
@@ -82,6 +85,7 @@ def publish_command(
     file_format: Format = None,
 ) -> None:
     """Publish a file of entries for a member, all or nothing."""
+    from fundwall import bootstrap
     from fundwall.sharing.files import ENTRY_COLUMNS, ENTRY_REQUIRED, format_of, read_file
     from fundwall.sharing.risk_list import entries_of, publish_entries
 
@@ -104,6 +108,7 @@ def query_command(
     bank: Annotated[str | None, typer.Option(help="An account's bank.")] = None,
 ) -> None:
     """The entries in force on one identifier."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import query_identifier
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -118,6 +123,7 @@ def match_command(
     file_format: Format = None,
 ) -> None:
     """Bulk-match a file of identifiers; write the hits."""
+    from fundwall import bootstrap
     from fundwall.sharing.files import (
         IDENTIFIER_COLUMNS,
         IDENTIFIER_REQUIRED,
@@ -143,6 +149,7 @@ def feed_command(
     limit: Annotated[int, typer.Option(min=1, max=FEED_PAGE)] = 100,
 ) -> None:
     """The list's changes after a cursor."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import risk_feed
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -162,6 +169,7 @@ def retract_command(
     entry: Annotated[int, typer.Argument(help="The entry's id.")], reason: Reason
 ) -> None:
     """Retract an entry (as the hub)."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import retract_risk
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -172,6 +180,7 @@ def retract_command(
 @app.command("suspend")
 def suspend_command(member: Annotated[str, typer.Argument()], reason: Reason) -> None:
     """Suspend a member's publishing."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import suspend_publishing
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -182,6 +191,7 @@ def suspend_command(member: Annotated[str, typer.Argument()], reason: Reason) ->
 @app.command("resume")
 def resume_command(member: Annotated[str, typer.Argument()], reason: Reason) -> None:
     """Lift a member's publishing suspension."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import resume_publishing
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -192,6 +202,7 @@ def resume_command(member: Annotated[str, typer.Argument()], reason: Reason) -> 
 @app.command("counts")
 def counts_command() -> None:
     """Entries shared by month, member and category."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import risk_list_counts
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -207,6 +218,7 @@ def counts_command() -> None:
 @app.command("rekey")
 def rekey_command(member: Annotated[str, typer.Option(help="The reporting member.")]) -> None:
     """A member's entries under an older key version, to re-publish with `replaces`."""
+    from fundwall import bootstrap
     from fundwall.sharing.risk_list import entries_to_rekey
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -216,6 +228,7 @@ def rekey_command(member: Annotated[str, typer.Option(help="The reporting member
 @key_app.command("rotate")
 def rotate_command() -> None:
     """Make the next sharing key version; new hashes use it from now on."""
+    from fundwall import bootstrap
     from fundwall.sharing.keys import rotate_sharing_key
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -229,6 +242,7 @@ def export_command(
     out: Annotated[Path, typer.Option(help="The key file to write (0600).")],
 ) -> None:
     """Write a version's key file for the members."""
+    from fundwall import bootstrap
     from fundwall.sharing.keys import export_sharing_key
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -240,6 +254,7 @@ def export_command(
 @key_app.command("retire")
 def retire_command(version: Annotated[int, typer.Argument()], reason: Reason) -> None:
     """Stop accepting a version; its entries still in force are retracted."""
+    from fundwall import bootstrap
     from fundwall.sharing.keys import retire_sharing_key
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -250,6 +265,7 @@ def retire_command(version: Annotated[int, typer.Argument()], reason: Reason) ->
 @key_app.command("list")
 def list_command() -> None:
     """The versions, newest first."""
+    from fundwall import bootstrap
     from fundwall.sharing.keys import sharing_key_versions
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -271,8 +287,3 @@ def _show(entries: list[EntryView]) -> None:
                       e.evidence.value, until, member, reference)  # fmt: skip
     console.print(table)
     console.print(f"{len(entries)} entries")
-
-
-def register(root: typer.Typer) -> None:
-    """Add `fundwall share` to the application."""
-    root.add_typer(app, name="share")

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fundwall import bootstrap
-from fundwall.config import get_settings
 from fundwall.domain.money import Money
-from fundwall.sim.importers import ImportResult, import_amlsim, import_paysim
-from fundwall.sim.load import load_region
 from fundwall.sim.params import SIZES
-from fundwall.sim.run import STAGES, Summary, simulate
-from fundwall.store import display_url, migrate
+
+if TYPE_CHECKING:
+    from fundwall.sim.importers import ImportResult
+    from fundwall.sim.run import Summary
+
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -47,6 +46,8 @@ def sim(
     seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 1,
 ) -> None:
     """Simulate one region's banking life with fraud woven in, and write it as Parquet."""
+    from fundwall.sim.run import STAGES, simulate
+
     with _progress() as bar:
         task = bar.add_task(f"simulating {size}", total=len(STAGES), stage="")
 
@@ -109,6 +110,8 @@ def amlsim(
 ) -> None:
     """Import IBM AMLSim output: a graph sample (nodes.csv, transactions.csv) or a converted
     run (accounts.csv, transactions.csv)."""
+    from fundwall.sim.importers import import_amlsim
+
     _finish(import_amlsim(src_dir, out, skip_bad=skip_bad), out, skip_bad)
 
 
@@ -119,6 +122,8 @@ def paysim(
     skip_bad: SkipBad = False,
 ) -> None:
     """Import a PaySim mobile-money CSV."""
+    from fundwall.sim.importers import import_paysim
+
     _finish(import_paysim(src_file, out, skip_bad=skip_bad), out, skip_bad)
 
 
@@ -136,6 +141,11 @@ def load(
     """Load a region folder into the configured database (upgrading its schema first).
 
     Loading twice changes nothing: rows already present are left alone."""
+    from fundwall import bootstrap
+    from fundwall.config import get_settings
+    from fundwall.sim.load import load_region
+    from fundwall.store import display_url, migrate
+
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     with bootstrap.opened(settings) as platform, _progress() as bar:
@@ -156,10 +166,3 @@ def load(
     for name, count in result.inserted.items():
         table.add_row(name, f"{count:,}", f"{result.present[name]:,}")
     console.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    """Add these commands to the `fundwall` application."""
-    app.command("sim")(sim)
-    app.command("load")(load)
-    app.add_typer(import_app, name="import")

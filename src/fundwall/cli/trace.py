@@ -22,7 +22,6 @@ from rich.table import Table
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import mask_account
-from fundwall.engine.rules import format_money
 from fundwall.tracing.model import (
     DEFAULT_RULE,
     AttributionRule,
@@ -84,6 +83,8 @@ def _end_of(region: Path) -> datetime:
 
 
 def _show(name: str, result: TraceResult) -> None:
+    from fundwall.engine.rules import format_money
+
     table = Table(title=f"{name}: {result.rule.value}, as of {result.as_of:%Y-%m-%d %H:%M}")
     for column in ("hop", "account", "bank", "reached", "received", "still held"):
         table.add_column(
@@ -108,8 +109,3 @@ def _show(name: str, result: TraceResult) -> None:
     held = sum(stop.amount_fen for stop in stops)
     console.print(f"left the chain: {left or 'nothing'}")
     console.print(f"proposed stop-payments: {len(stops)} account(s) holding {format_money(held)}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall trace` to the application."""
-    app.command("trace")(trace)

@@ -15,16 +15,17 @@ amount in yuan. `fundwall trace REGION` traces a region folder instead, without 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
-from fundwall.engine.rules import format_money
 from fundwall.tracing.model import DEFAULT_RULE, AttributionRule
-from fundwall.tracing.views import TraceView
+
+if TYPE_CHECKING:
+    from fundwall.tracing.views import TraceView
+
 
 app = typer.Typer(
     name="traces",
@@ -46,6 +47,7 @@ def start_command(
     ] = DEFAULT_RULE,
 ) -> None:
     """Trace victims' payments forward as of now and store the trace; print it."""
+    from fundwall import bootstrap
     from fundwall.tracing.traces import start_trace
     from fundwall.web.pages.traces import trace_starts  # the console form's line grammar
 
@@ -61,6 +63,8 @@ def list_command(
     page: Annotated[int, typer.Option(min=1, help="Page of 50, newest first.")] = 1,
 ) -> None:
     """The traces, newest first."""
+    from fundwall import bootstrap
+    from fundwall.engine.rules import format_money
     from fundwall.tracing.traces import list_traces
 
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
@@ -93,6 +97,8 @@ def batch_command(
 ) -> None:
     """Issue every stop-payment the trace proposes as one batch of orders, each routed to
     its bank and in force at once; print the orders."""
+    from fundwall import bootstrap
+    from fundwall.engine.rules import format_money
     from fundwall.tracing.traces import confirm_batch
     from fundwall.tracing.views import BatchRequest
 
@@ -110,6 +116,8 @@ def batch_command(
 
 
 def _show(view: TraceView) -> None:
+    from fundwall.engine.rules import format_money
+
     result = view.result
     console.print(f"trace {view.id} of {view.police_unit} ({result.rule.value})")
     table = Table("hop", "account", "bank", "reached", "received", "still held", "standing")
@@ -132,8 +140,3 @@ def _show(view: TraceView) -> None:
     for stop in view.stops:
         amount = format_money(stop.amount_fen)
         console.print(f"  stop {stop.account_no} at {stop.bank or '?'}: {amount}")
-
-
-def register(root: typer.Typer) -> None:
-    """Add `fundwall traces` to the application."""
-    root.add_typer(app, name="traces")

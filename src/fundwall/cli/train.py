@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from fundwall.cli.backtest import TIME_FORMATS, aware
-from fundwall.engine.models.artifact import Target, write_model
+from fundwall.engine.models.kinds import Target
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -41,6 +41,7 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,
 ) -> None:
     """Train a model on a region's labels and the engine's own features."""
+    from fundwall.engine.models.artifact import write_model
     from fundwall.models.training import train_region
 
     err_console.print(f"training a {target.value} model on {folder.name} …")
@@ -60,7 +61,3 @@ def train(
         console.print(f"  {period}: {shown}")
     thresholds = ", ".join(f"{a} ≥ {p:.6g}" for a, p in card.policy.to_dict().items())
     console.print(f"  policy: {thresholds}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("train")(train)

@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundwall import bootstrap
-from fundwall.auth import Role
-from fundwall.bootstrap import Platform
 from fundwall.domain.errors import InvalidInput
-from fundwall.members import (
-    ApiKey,
-    add_user,
-    create_api_key,
-    list_api_keys,
-    list_users,
-    revoke_api_key,
-    set_disabled,
-    set_password,
-    unlock_user,
-)
-from fundwall.store import UnitOfWork
+
+if TYPE_CHECKING:
+    from fundwall.auth import Role
+    from fundwall.bootstrap import Platform
+    from fundwall.members import ApiKey
+    from fundwall.store import UnitOfWork
+
 
 T = TypeVar("T")
 
@@ -56,6 +48,8 @@ Member = Annotated[str | None, typer.Option(help="Institution code of the member
 
 def _run(change: Callable[[UnitOfWork, Platform], T]) -> T:
     """`change` in a unit of work of the configured platform, which acts as its operator."""
+    from fundwall import bootstrap
+
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         return change(uow, platform)
 
@@ -71,6 +65,8 @@ def _password(from_stdin: bool) -> str:
 
 
 def _role(value: str) -> Role:
+    from fundwall.auth import Role
+
     try:
         role = Role(value)
     except ValueError:
@@ -92,6 +88,8 @@ def user_add(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user; member roles need --member (a bank or payment institution)."""
+    from fundwall.members import add_user
+
     chosen = _role(role)
     password = _password(password_stdin)
     user = _run(
@@ -104,6 +102,8 @@ def user_add(
 @user_app.command("list")
 def user_list(member: Member = None) -> None:
     """Every user (or a member's), with role, state and last sign-in."""
+    from fundwall.members import list_users
+
     users, now = _run(lambda uow, p: (list_users(uow, p.operator, member), uow.clock.now()))
     if not users:
         console.print("no users")
@@ -128,6 +128,8 @@ def user_passwd(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Give a user a new password (and lift any sign-in wait)."""
+    from fundwall.members import set_password
+
     password = _password(password_stdin)
     _run(lambda uow, p: set_password(uow, p.operator, name, password, p.passwords))
     console.print(f"password of {name} changed")
@@ -136,6 +138,8 @@ def user_passwd(
 @user_app.command("unlock")
 def user_unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Lift the wait on a user's sign-ins after wrong passwords, before it ends by itself."""
+    from fundwall.members import unlock_user
+
     _run(lambda uow, p: unlock_user(uow, p.operator, name))
     console.print(f"sign-ins of {name} no longer wait")
 
@@ -143,6 +147,8 @@ def user_unlock(name: Annotated[str, typer.Argument(help="User name.")]) -> None
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Stop a user from signing in and end its sessions."""
+    from fundwall.members import set_disabled
+
     _run(lambda uow, p: set_disabled(uow, p.operator, name, disabled=True))
     console.print(f"{name} disabled")
 
@@ -150,6 +156,8 @@ def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> Non
 @user_app.command("enable")
 def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Let a disabled user sign in again."""
+    from fundwall.members import set_disabled
+
     _run(lambda uow, p: set_disabled(uow, p.operator, name, disabled=False))
     console.print(f"{name} enabled")
 
@@ -160,6 +168,8 @@ def apikey_add(
     label: Annotated[str, typer.Option(help="What the key is for.")] = "system",
 ) -> None:
     """Make an API key for a member and print it: it is shown this once, never again."""
+    from fundwall.members import create_api_key
+
     key, text = _run(lambda uow, p: create_api_key(uow, p.operator, member, label))
     console.print(
         f"API key {key.key_id} for {key.member} ({key.label}); keep it now, it is not shown again:"
@@ -170,6 +180,8 @@ def apikey_add(
 @apikey_app.command("list")
 def apikey_list(member: Member = None) -> None:
     """Keys (never their secrets) with member, label and use."""
+    from fundwall.members import list_api_keys
+
     keys: list[ApiKey] = _run(lambda uow, p: list_api_keys(uow, p.operator, member))
     if not keys:
         console.print("no API keys")
@@ -190,11 +202,7 @@ def apikey_list(member: Member = None) -> None:
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key id (not the key).")]) -> None:
     """Revoke a key for good."""
+    from fundwall.members import revoke_api_key
+
     _run(lambda uow, p: revoke_api_key(uow, p.operator, key_id))
     console.print(f"API key {key_id} revoked")
-
-
-def register(app: typer.Typer) -> None:
-    """Add `fundwall user` and `fundwall apikey` to the `fundwall` application."""
-    app.add_typer(user_app, name="user")
-    app.add_typer(apikey_app, name="apikey")

@@ -5,7 +5,6 @@ registry's latest revision (like `engine/registry.py` for rule packs). Changes a
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import func, select
@@ -13,16 +12,8 @@ from sqlalchemy.orm import Session, undefer
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.models.artifact import Model, ModelCard, Target
+from fundwall.engine.models.kinds import ModelState as ModelState
 from fundwall.store.model_tables import RUNNING_STATES, ModelRow
-
-
-class ModelState(StrEnum):
-    REGISTERED = "registered"
-    CHALLENGER = "challenger"
-    SHADOW = "shadow"
-    CHAMPION = "champion"
-    RETIRED = "retired"
-
 
 RUNNING: Final = tuple(ModelState(state) for state in RUNNING_STATES)
 """The states the engine scores online (champion, shadow); each is held by at most one model

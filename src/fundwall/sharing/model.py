@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
+from fundwall.domain.risk_lists import Evidence, ListKind, RiskCategory
 
 PUBLISH_MAX_ROWS: Final = 1_000_000
 """The most entries one file publishes (larger sets go in several files)."""

@@ -36,7 +36,6 @@ from fundwall.store.paging import PAGE_SIZE, Page, fetch_page
 from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.trace_tables import TraceRow
 from fundwall.store.uow import UnitOfWork
-from fundwall.tracing.live_index import traced
 from fundwall.tracing.model import MAX_HOPS, MAX_STARTS, AttributionRule, TraceStart
 from fundwall.tracing.queries import (
     standings,
@@ -76,6 +75,9 @@ def start_trace(
         raise InvalidInput(f"one of {', '.join(AttributionRule)}", "rule") from None
     for i, start in enumerate(starts):
         _check_start(start, f"starts[{i}]", now)
+    # The index (Arrow, numpy) loads with the first trace, not with every reader of traces.
+    from fundwall.tracing.live_index import traced
+
     result = traced(uow, starts, rule, max_hops=max_hops, as_of=now)
     row = TraceRow(
         police_unit=unit,

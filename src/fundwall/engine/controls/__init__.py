@@ -11,28 +11,54 @@ read a `ControlBook`, filled from a region's accounts or from the store
 with an audit record.
 """
 
-from fundwall.engine.controls.book import (
-    ControlBook,
-    Listing,
-    PartyHasher,
-    PartyKeys,
-    Restriction,
-    RiskEntry,
+from typing import TYPE_CHECKING
+
+from fundwall.exports import lazy_exports
+
+if TYPE_CHECKING:
+    from fundwall.engine.controls.book import (
+        ControlBook,
+        Listing,
+        PartyHasher,
+        PartyKeys,
+        Restriction,
+        RiskEntry,
+    )
+    from fundwall.engine.controls.bulk import BulkControls
+    from fundwall.engine.controls.model import (
+        CONTROL_IDS,
+        CONTROLS,
+        Control,
+        Evidence,
+        Hit,
+        ListKind,
+        ListRole,
+        RestrictionKind,
+        RiskCategory,
+        is_control_id,
+    )
+    from fundwall.engine.controls.online import OnlineControls, strongest_action
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "book": ("ControlBook", "Listing", "PartyHasher", "PartyKeys", "Restriction", "RiskEntry"),
+        "bulk": ("BulkControls",),
+        "model": (
+            "CONTROL_IDS",
+            "CONTROLS",
+            "Control",
+            "Evidence",
+            "Hit",
+            "ListKind",
+            "ListRole",
+            "RestrictionKind",
+            "RiskCategory",
+            "is_control_id",
+        ),
+        "online": ("OnlineControls", "strongest_action"),
+    },
 )
-from fundwall.engine.controls.bulk import BulkControls
-from fundwall.engine.controls.model import (
-    CONTROL_IDS,
-    CONTROLS,
-    Control,
-    Evidence,
-    Hit,
-    ListKind,
-    ListRole,
-    RestrictionKind,
-    RiskCategory,
-    is_control_id,
-)
-from fundwall.engine.controls.online import OnlineControls, strongest_action
 
 __all__ = [
     "CONTROLS",

@@ -24,9 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Final
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Final
 
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring, SharingKeys
 from fundwall.domain.accounts import AccountStatus
@@ -39,7 +37,9 @@ from fundwall.engine.controls.model import (
     RiskCategory,
 )
 from fundwall.engine.features.inputs import micros
-from fundwall.region import read_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 PERSON: Final = "person"
 """The party kind whose identity is a resident ID (a firm's is a unified credit code)."""
@@ -221,6 +221,8 @@ def region_book(
     """The control book of a region folder: its accounts' statuses and bound accounts and,
     with `keyring` and `sharing`, each holder's keys (so the punishment list, by the server's
     keyed hash, and the risk list, by shared hashes, match the region's people)."""
+    from fundwall.region import read_table  # Arrow: only a region folder needs it
+
     accounts = read_table(folder, "accounts")
     keys: dict[str, PartyKeys] = {}
     if keyring is not None or sharing is not None:

@@ -15,12 +15,13 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
-import marshal
-from typing import Final
+from itertools import chain
+from typing import Final, cast
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
+from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls.book import ControlBook, RiskEntry
 from fundwall.engine.controls.model import (
     BALANCE,
@@ -59,10 +60,13 @@ from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.flags import is_non_counter
 from fundwall.engine.features.inputs import TransactionLike
 from fundwall.engine.features.scalar import local_yyyymmdd
+from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
 Probes = tuple[tuple[ListKind, str | None], ...]
 """The (kind, key) pairs a transaction's identifier at one role is looked up by."""
-LEDGER_VERSION: Final = 1
+LEDGER_PART: Final = "ledger"
+LEDGER_VERSION: Final = 2
+"""2: columns of a snapshot (1 was marshal)."""
 _RESTRICTIONS: Final = {
     side: {kind: c for kind, c in RESTRICTION_CONTROLS.items() if CONTROLS[c].side is side}
     for side in Side
@@ -283,15 +287,27 @@ class OnlineControls:
                 payer is None or bound.get(payee) != payer,
             )
 
-    def snapshot(self) -> bytes:
-        """The ledger as bytes (plain data), for an engine snapshot."""
-        return marshal.dumps((LEDGER_VERSION, self._ledger))
+    def write_to(self, writer: SnapshotWriter) -> None:
+        """Add the ledger to `writer` as its ledger part (accounts, then their entries as one
+        column of whole numbers)."""
+        part = writer.part(LEDGER_PART, LEDGER_VERSION, columns=LEDGER_COLUMNS)
+        part.strings("accounts", list(self._ledger))
+        part.ints("entries", chain.from_iterable(self._ledger.values()))
 
-    def restore(self, data: bytes) -> None:
-        """Replace the ledger with one from `snapshot()`."""
-        version, ledger = marshal.loads(data)
-        if version != LEDGER_VERSION:
-            raise ValueError(f"ledger snapshot version {version} is not {LEDGER_VERSION}")
+    def read_ledger(self, reader: SnapshotReader) -> dict[str, list[int]]:
+        """The ledger in the ledger part of `reader` (`set_ledger` puts it in place)."""
+        part = reader.part(LEDGER_PART, LEDGER_VERSION)
+        if part.meta["columns"] != LEDGER_COLUMNS:
+            raise InvalidInput(
+                f"ledger of {part.meta['columns']} columns in the snapshot, not {LEDGER_COLUMNS}",
+                "snapshot",
+            )
+        accounts = part.strings("accounts")
+        entries = part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS).tolist()
+        return dict(zip(cast(list[str], accounts), entries, strict=True))
+
+    def set_ledger(self, ledger: dict[str, list[int]]) -> None:
+        """Replace the ledger (with one `read_ledger` read)."""
         self._ledger = ledger
 
 

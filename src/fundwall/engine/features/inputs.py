@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Final, Protocol
 
 from fundwall.domain.devices import LoginEvent
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 TRANSACTION_COLUMNS: Final = tuple(column for column in COLUMNS if column != "purpose")
 """Columns the features read (`purpose` is part of the file but no feature uses it)."""

@@ -183,19 +183,6 @@ class LoginHistory:
                         count += 1
                 out.append(count)
 
-    def dump(self) -> tuple[Any, ...]:
-        return (
-            self.ts, self.ids, self.devices, bytes(self.bad), self.first, self.since, self.older
-        )  # fmt: skip
-
-    @classmethod
-    def load(cls, data: tuple[Any, ...]) -> LoginHistory:
-        history = cls.__new__(cls)
-        ts, ids, devices, bad, first, since, older = data
-        history.ts, history.ids, history.devices, history.bad = ts, ids, devices, bytearray(bad)
-        history.first, history.since, history.older = first, since, older
-        return history
-
 
 @dataclass(frozen=True, eq=False)
 class LoginIndex:

@@ -17,12 +17,12 @@ collection never walks the state during a decision.
 from __future__ import annotations
 
 import gc
-import marshal
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Final, overload
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features import online_snapshot
 from fundwall.engine.features.catalog import (
     AGGREGATES,
     FACE_CHECKS,
@@ -49,8 +49,8 @@ from fundwall.engine.features.logins import (
 from fundwall.engine.features.online_singles import AccountState, SingleValues
 from fundwall.engine.features.scalar import ratio_of
 from fundwall.engine.features.tracks import READERS, Track
+from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter, reading
 
-SNAPSHOT_VERSION: Final = 2
 Key = str | int
 _PLAN: Final = tuple(
     (
@@ -302,68 +302,32 @@ class OnlineFeatureState:
         return None if self.clock is None else self.clock - LOGIN_HORIZON_US
 
     def snapshot(self) -> bytes:
-        """The whole state as bytes (plain data, no code); `restore` reads it back."""
-        with _collector_paused():
-            return self._snapshot()
+        """The whole state as bytes (`engine.snapshot_format`: columns, no code); `restore`
+        reads it back."""
+        writer = SnapshotWriter()
+        self.write_to(writer)
+        return writer.to_bytes()
 
-    def _snapshot(self) -> bytes:
-        horizon = self.login_horizon()
-        accounts = {}
-        for no, a in self._accounts.items():
-            logins = a.logins
-            if logins is not None and horizon is not None:
-                # Dropped as of the clock, so equal states give equal snapshots.
-                self.logins_dropped += logins.prune(horizon, a)
-            saved = None if logins is None else logins.dump()
-            accounts[no] = (a.balance, a.last_ts, a.seen, a.device_since, saved)
-        return marshal.dumps(
-            (
-                SNAPSHOT_VERSION,
-                self.clock,
-                self.applied,
-                [{key: track.dump() for key, track in tracks.items()} for tracks in self._tracks],
-                accounts,
-                {device: list(payers) for device, payers in self._device_payers.items()},
-                (self.logins, self.logins_dropped),
-            )
-        )
+    def write_to(self, writer: SnapshotWriter) -> None:
+        """Add the state to `writer` as its features part (an engine snapshot holds more)."""
+        with collector_paused():
+            online_snapshot.write(self, writer)
 
     @classmethod
     def restore(cls, data: bytes, directory: AccountDirectory | None = None) -> OnlineFeatureState:
-        """A state from `snapshot()` bytes. The directory must be the one the state was
-        built over: person tracks are keyed by its party codes."""
-        with _collector_paused():
-            return cls._restore(data, directory)
+        """A state from `snapshot()` bytes (or an engine snapshot's). The directory must be the
+        one the state was built over: person tracks are keyed by its party codes."""
+        with reading("a feature state"):
+            return cls.read_from(SnapshotReader(data, "a feature state"), directory)
 
     @classmethod
-    def _restore(cls, data: bytes, directory: AccountDirectory | None) -> OnlineFeatureState:
-        try:
-            version, *rest = marshal.loads(data)
-        except (EOFError, ValueError, TypeError) as error:
-            raise InvalidInput(
-                f"not a feature state snapshot ({error})", field="snapshot"
-            ) from error
-        if version != SNAPSHOT_VERSION:
-            raise InvalidInput(
-                f"snapshot version {version} is not {SNAPSHOT_VERSION}", field="snapshot"
-            )
-        clock, applied, tracks, accounts, devices, (logins, dropped) = rest
+    def read_from(
+        cls, reader: SnapshotReader, directory: AccountDirectory | None = None
+    ) -> OnlineFeatureState:
+        """A state from the features part of `reader` (see `restore`)."""
         state = cls(directory)
-        state.clock = clock
-        state.applied = applied
-        state.logins, state.logins_dropped = logins, dropped
-        for mine, saved in zip(state._tracks, tracks, strict=True):
-            mine.update((key, Track.load(dump)) for key, dump in saved.items())
-        for no, (balance, last_ts, seen, device_since, saved_logins) in accounts.items():
-            account = state._account(no)
-            assert account is not None
-            account.balance = balance
-            account.last_ts = last_ts
-            account.seen = seen
-            account.device_since = device_since
-            if saved_logins is not None:
-                account.logins = LoginHistory.load(saved_logins)
-        state._device_payers = {device: dict.fromkeys(payers) for device, payers in devices.items()}
+        with collector_paused():
+            online_snapshot.read(reader, state)
         return state
 
     def entities(self, stream: Stream) -> int:
@@ -393,7 +357,7 @@ def _validate(tx: TransactionLike) -> None:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No collections while millions of acyclic containers are built or walked: each one
     would scan everything allocated so far, for nothing."""
     enabled = gc.isenabled()

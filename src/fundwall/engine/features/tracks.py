@@ -15,14 +15,15 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from fundwall.engine.features.catalog import WINDOWS, Measure
 
 WINDOW_US: Final = tuple(window.micros for window in WINDOWS)
 _SHORTEST: Final = min(WINDOW_US)
 _LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
-_NEVER: Final = 2**63
+_NEVER: Final = 2**63 - 1
+"""After any time (the largest int64, so snapshots store it as one)."""
 _COMPACT_AT: Final = 16
 """Drop events that left every window once at least this many have piled up and they are at
 least half the track: the work stays proportional to the events added, and a quiet entity
@@ -139,35 +140,6 @@ class Track:
 
     def distincts(self) -> list[int]:
         return list(self.dist)
-
-    def dump(self) -> tuple[Any, ...]:
-        return (
-            self.ts.tobytes(),
-            self.cum,
-            self.base,
-            self.tails,
-            self.expiry,
-            bytes(self.flags) if self.flags is not None else None,
-            self.latest,
-            self.dist,
-            self.stack,
-        )
-
-    @classmethod
-    def load(cls, data: tuple[Any, ...]) -> Track:
-        ts, cum, base, tails, expiry, flags, latest, dist, stack = data
-        track = cls.__new__(cls)
-        track.ts = array("q")
-        track.ts.frombytes(ts)
-        track.cum = cum
-        track.base = base
-        track.tails = tails
-        track.expiry = expiry
-        track.flags = bytearray(flags) if flags is not None else None
-        track.latest = latest
-        track.dist = dist
-        track.stack = stack
-        return track
 
 
 READERS: Final[dict[Measure, Callable[[Track], list[int]]]] = {

@@ -17,7 +17,6 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -27,6 +26,7 @@ import numpy.typing as npt
 
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput, NotFound
+from fundwall.engine.models.kinds import Target as Target
 
 if TYPE_CHECKING:
     from fundwall.engine.models.trees import CompiledTrees
@@ -38,17 +38,6 @@ MAX_MODEL_BYTES: Final = 64 * 1024 * 1024
 """A model larger than this is refused: LightGBM models for these features are a few MB."""
 MODEL_ACTIONS: Final = (Action.ALERT, Action.DELAY, Action.BLOCK)
 """The actions a model's thresholds may lead to (warn speaks to the customer: rules decide it)."""
-
-
-class Target(StrEnum):
-    """What a model scores: one transaction, or one account (its mule score)."""
-
-    TRANSACTIONS = "transactions"
-    ACCOUNTS = "accounts"
-
-    @property
-    def short(self) -> str:
-        return "tx" if self is Target.TRANSACTIONS else "acct"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import Money
 from fundwall.engine.features.catalog import Kind
+from fundwall.engine.languages import LANGUAGES as LANGUAGES
+from fundwall.engine.languages import Language as Language
 from fundwall.engine.rules.vocabulary import Catalogue
-
-Language = Literal["zh", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
 _PIECE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|[{}]")
 _CLASS_NAMES = {

@@ -1,0 +1,300 @@
+"""The online feature state as the `features` part of a snapshot (`engine.snapshot_format`).
+
+Each stream's tracks, the accounts (with their logins) and the devices' payers are written as
+columns: per entity its fixed fields, and its variable-length lists (events, counterparts,
+places an account paid from) end to end with a count per entity. Writing gathers them in
+C-level passes (`map`, `chain`, `bytes.join`); reading cuts the columns back into the lists,
+arrays and dicts the live state is made of, leaving one short Python loop per entity.
+
+This module knows the insides of `OnlineFeatureState`, `Track`, `AccountState` and
+`LoginHistory`; they know nothing of the format.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain, repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+import numpy as np
+
+from fundwall.domain.errors import InvalidInput
+from fundwall.engine.features.catalog import STREAMS, WINDOWS, Signal
+from fundwall.engine.features.logins import LoginHistory
+from fundwall.engine.features.online_singles import AccountState
+from fundwall.engine.features.tracks import Track
+from fundwall.engine.snapshot_format import PartReader, PartWriter, SnapshotReader, SnapshotWriter
+
+if TYPE_CHECKING:
+    from fundwall.engine.features.online import OnlineFeatureState
+
+PART: Final = "features"
+VERSION: Final = 3
+"""Version of the features part: 3 is the columnar layout (2 was marshal, with the logins)."""
+_WINDOWS: Final = len(WINDOWS)
+_SIGNALS: Final = len(Signal)
+_ACCOUNT_INTS: Final = ("balance", "klass", "party", "birth", "phones")
+_ACCOUNT_OPTIONAL: Final = ("last_ts", "device_since", "opened")
+T = TypeVar("T")
+
+
+def _bounds(counts: Sequence[int]) -> tuple[list[int], list[int]]:
+    ends = list(accumulate(counts))
+    return [0, *ends[:-1]], ends
+
+
+def _runs(values: Sequence[T], counts: Sequence[int]) -> Iterator[Sequence[T]]:
+    """`values` cut into consecutive runs of `counts` (a list gives new lists)."""
+    return map(values.__getitem__, map(slice, *_bounds(counts)))
+
+
+def _maps(keys: Sequence[Any], values: Sequence[Any], counts: Sequence[int]) -> Iterator[dict]:  # type: ignore[type-arg]
+    """One dict per entity from its run of keys and values."""
+    return map(dict, map(zip, _runs(keys, counts), _runs(values, counts)))
+
+
+def _ints(part: PartReader, name: str) -> list[int]:
+    return cast(list[int], part.ints(name).tolist())
+
+
+def _texts(part: PartReader, name: str) -> list[str]:
+    """A column of strings none of which is None."""
+    return cast(list[str], part.strings(name))
+
+
+# Writing
+
+
+def write(state: OnlineFeatureState, writer: SnapshotWriter) -> None:
+    """Add `state` to `writer` as its features part. Logins past the horizon are folded
+    first (the state changes as it would at its next read), so equal states give equal
+    snapshots."""
+    horizon = state.login_horizon()
+    if horizon is not None:
+        for account in state._accounts.values():
+            if account.logins is not None:
+                state.logins_dropped += account.logins.prune(horizon, account)
+    part = writer.part(
+        PART,
+        VERSION,
+        clock=state.clock,
+        applied=state.applied,
+        logins=state.logins,
+        logins_dropped=state.logins_dropped,
+    )
+    part.meta["streams"] = [
+        _write_tracks(part, f"s{stream}.", tracks) for stream, tracks in enumerate(state._tracks)
+    ]
+    _write_accounts(part, state._accounts)
+    devices = state._device_payers
+    part.strings("devices", list(devices))
+    part.ints("device_payers", map(len, devices.values()))
+    part.strings("device_payer", list(chain.from_iterable(devices.values())))
+
+
+def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[str, bool]:
+    """The stream's tracks as columns `at`*; the stream's layout, for the header."""
+    keys = list(tracks)
+    values = list(tracks.values())
+    layout = {
+        "text_keys": not keys or isinstance(keys[0], str),
+        "distinct": bool(values) and values[0].flags is not None,
+        "maximum": bool(values) and values[0].stack is not None,
+    }
+    if layout["text_keys"]:
+        part.strings(at + "keys", keys)
+    else:
+        part.ints(at + "keys", keys)
+    # One pass over the tracks: in a state folded over time they lie all over the heap, and
+    # each pass costs a cache miss a track (the list extensions copy pointers only).
+    times: list[array[int]] = []
+    flags: list[bytearray] = []
+    events, base, expiry, latest_counts, stack_counts = [], [], [], [], []
+    cum: list[int] = []
+    tails: list[int] = []
+    dist: list[int] = []
+    parties: list[str] = []
+    latest_at: list[int] = []
+    stacks: list[int] = []
+    for track in values:
+        ts = track.ts
+        times.append(ts)
+        events.append(len(ts))
+        cum += track.cum
+        base.append(track.base)
+        expiry.append(track.expiry)
+        tails += track.tails
+        dist += track.dist
+        if track.flags is not None:
+            flags.append(track.flags)
+        latest = track.latest
+        latest_counts.append(len(latest))
+        parties += latest
+        latest_at += latest.values()
+        if track.stack is not None:
+            stack_counts.append(len(track.stack))
+            stacks += track.stack
+    if len(flags) != (len(values) if layout["distinct"] else 0) or len(stack_counts) != (
+        len(values) if layout["maximum"] else 0
+    ):
+        raise ValueError(f"the tracks of stream {at} are not all of one layout")
+    part.ints(at + "events", events)
+    part.ints(at + "ts", np.frombuffer(b"".join(times), np.int64))
+    part.ints(at + "cum", cum)
+    part.ints(at + "base", base)
+    part.ints(at + "expiry", expiry)
+    part.ints(at + "tails", tails)
+    part.ints(at + "dist", dist)
+    if layout["distinct"]:
+        part.bytes(at + "flags", b"".join(flags))
+    part.ints(at + "latest", latest_counts)
+    part.strings(at + "latest_party", parties)
+    part.ints(at + "latest_at", latest_at)
+    if layout["maximum"]:
+        part.ints(at + "stack", stack_counts)
+        part.ints(at + "stack_at", stacks)
+    return layout
+
+
+def _write_accounts(part: PartWriter, accounts: dict[str, AccountState]) -> None:
+    values = list(accounts.values())
+    part.strings("accounts", list(accounts))
+    for field in _ACCOUNT_INTS:
+        part.ints(f"account_{field}", map(attrgetter(field), values))
+    for field in _ACCOUNT_OPTIONAL:
+        part.optional_ints(f"account_{field}", list(map(attrgetter(field), values)))
+    seen = list(map(attrgetter("seen"), values))
+    part.ints("seen", map(len, seen))
+    part.strings("seen_key", list(chain.from_iterable(seen)))
+    part.optional_ints("seen_at", list(chain.from_iterable(map(dict.values, seen))))
+    owners = [row for row, account in enumerate(values) if account.logins is not None]
+    histories = [cast(LoginHistory, values[row].logins) for row in owners]
+    part.ints("login_owner", owners)
+    part.ints("login", map(len, map(attrgetter("ts"), histories)))
+    part.ints("login_ts", chain.from_iterable(map(attrgetter("ts"), histories)))
+    part.strings("login_id", list(chain.from_iterable(map(attrgetter("ids"), histories))))
+    part.strings("login_device", list(chain.from_iterable(map(attrgetter("devices"), histories))))
+    part.bytes("login_bad", b"".join(map(attrgetter("bad"), histories)))
+    firsts = list(map(attrgetter("first"), histories))
+    part.ints("login_first", map(len, firsts))
+    part.strings("login_first_device", list(chain.from_iterable(firsts)))
+    part.ints("login_first_at", chain.from_iterable(map(dict.values, firsts)))
+    part.optional_ints("login_since", list(map(attrgetter("since"), histories)))
+    part.ints("login_older", chain.from_iterable(map(attrgetter("older"), histories)))
+
+
+# Reading
+
+
+def read(reader: SnapshotReader, state: OnlineFeatureState) -> None:
+    """Fill the new, empty `state` (over the directory the snapshot was taken over: person
+    tracks are keyed by its party codes) from the features part of `reader`."""
+    part = reader.part(PART, VERSION)
+    meta = part.meta
+    layouts = meta["streams"]
+    if len(layouts) != len(STREAMS):
+        raise InvalidInput(
+            f"feature state snapshot of {len(layouts)} streams; the catalogue has {len(STREAMS)}",
+            "snapshot",
+        )
+    state.clock = meta["clock"]
+    state.applied = meta["applied"]
+    state.logins, state.logins_dropped = meta["logins"], meta["logins_dropped"]
+    for stream, (tracks, layout) in enumerate(zip(state._tracks, layouts, strict=True)):
+        _read_tracks(part, f"s{stream}.", layout, tracks)
+    state._accounts = _read_accounts(part)
+    payers = _runs(_texts(part, "device_payer"), _ints(part, "device_payers"))
+    devices = _texts(part, "devices")
+    state._device_payers = dict(zip(devices, map(dict.fromkeys, payers), strict=True))
+
+
+def _read_tracks(
+    part: PartReader, at: str, layout: dict[str, bool], tracks: dict[Any, Track]
+) -> None:
+    keys: list[Any] = _texts(part, at + "keys") if layout["text_keys"] else _ints(part, at + "keys")
+    n = len(keys)
+    events = _ints(part, at + "events")
+    starts, ends = _bounds(events)
+    raw = part.ints(at + "ts").data.cast("B")
+    byte_runs = map(raw.__getitem__, map(slice, [8 * s for s in starts], [8 * e for e in ends]))
+    times = map(array, repeat("q"), map(bytes, byte_runs))
+    cums = _runs(_ints(part, at + "cum"), [count + 1 for count in events])
+    flags: Iterable[bytearray | None] = [None] * n
+    if layout["distinct"]:
+        packed = part.bytes(at + "flags")
+        flags = map(bytearray, map(packed.__getitem__, map(slice, starts, ends)))
+    latest_counts = _ints(part, at + "latest")
+    latest = _maps(_texts(part, at + "latest_party"), _ints(part, at + "latest_at"), latest_counts)
+    stacks: Iterable[Sequence[int] | None] = [None] * n
+    if layout["maximum"]:
+        stacks = _runs(_ints(part, at + "stack_at"), _ints(part, at + "stack"))
+    columns = zip(
+        keys,
+        times,
+        cums,
+        _ints(part, at + "base"),
+        part.ints(at + "tails").reshape(n, _WINDOWS).tolist(),
+        _ints(part, at + "expiry"),
+        flags,
+        latest,
+        part.ints(at + "dist").reshape(n, _WINDOWS).tolist(),
+        stacks,
+        strict=True,
+    )
+    new = Track.__new__
+    for key, ts, cum, base, tails, expiry, flag, last, dist, stack in columns:
+        track = new(Track)
+        track.ts, track.cum, track.base, track.tails, track.expiry = ts, cum, base, tails, expiry
+        track.flags, track.latest, track.dist, track.stack = flag, last, dist, stack
+        tracks[key] = track
+
+
+def _read_accounts(part: PartReader) -> dict[str, AccountState]:
+    names = _texts(part, "accounts")
+    histories: list[LoginHistory | None] = [None] * len(names)
+    for row, history in zip(_ints(part, "login_owner"), _read_logins(part), strict=True):
+        histories[row] = history
+    seen_counts = _ints(part, "seen")
+    columns = zip(
+        names,
+        *(_ints(part, f"account_{field}") for field in _ACCOUNT_INTS),
+        *(part.optional_ints(f"account_{field}") for field in _ACCOUNT_OPTIONAL),
+        _maps(_texts(part, "seen_key"), part.optional_ints("seen_at"), seen_counts),
+        histories,
+        strict=True,
+    )
+    new = AccountState.__new__
+    accounts = {}
+    for name, balance, klass, party, birth, phones, last_ts, since, opened, seen, logins in columns:
+        account = new(AccountState)
+        account.balance, account.klass, account.party = balance, klass, party
+        account.birth, account.phones, account.opened = birth, phones, opened
+        account.last_ts, account.device_since, account.seen = last_ts, since, seen
+        account.logins = logins
+        accounts[name] = account
+    return accounts
+
+
+def _read_logins(part: PartReader) -> Iterator[LoginHistory]:
+    counts = _ints(part, "login")
+    packed = part.bytes("login_bad")
+    first_counts = _ints(part, "login_first")
+    older = part.ints("login_older")
+    columns = zip(
+        _runs(_ints(part, "login_ts"), counts),
+        _runs(_texts(part, "login_id"), counts),
+        _runs(part.strings("login_device"), counts),
+        map(bytearray, map(packed.__getitem__, map(slice, *_bounds(counts)))),
+        _maps(_texts(part, "login_first_device"), _ints(part, "login_first_at"), first_counts),
+        part.optional_ints("login_since"),
+        older.reshape(len(counts), _SIGNALS).tolist(),
+        strict=True,
+    )
+    new = LoginHistory.__new__
+    for ts, ids, devices, bad, first, since, old in columns:
+        history = new(LoginHistory)
+        history.ts, history.ids, history.devices, history.bad = ts, ids, devices, bad
+        history.first, history.since, history.older = first, since, old
+        yield history
