@@ -27,8 +27,12 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist): the suite keeps both cores of a CI machine busy; each worker has
+# its own PostgreSQL database and temporary directory (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python benchmarks/run.py
