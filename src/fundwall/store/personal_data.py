@@ -21,6 +21,9 @@ from fundwall.domain.errors import InvalidInput
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86)?1[3-9][0-9]{9}(?![0-9])")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 _DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[\s\-]+(?=[0-9Xx])")
+_HEX_DIGEST = re.compile(r"(?<![0-9A-Z])(?=[0-9]*[A-F])[0-9A-F]{32,}(?![0-9A-Z])")
+"""A hash in hex (32 or more hex digits, a letter among them): what callers are told to
+record, whose digits may by chance run like a phone number (one SHA-256 in a few hundred)."""
 
 
 def _is_id_number(candidate: str) -> bool:
@@ -37,9 +40,9 @@ def personal_data_in(text: str) -> str | None:
     """ "an ID number" or "a phone number" if `text` contains one in the clear, else None.
 
     Digits split by spaces or hyphens ("138 1234 5678") count as well, and full-width digits
-    are read as digits.
+    are read as digits; hex digests (keyed hashes, fingerprints) are not read.
     """
-    normal = unicodedata.normalize("NFKC", text).upper()
+    normal = _HEX_DIGEST.sub(" ", unicodedata.normalize("NFKC", text).upper())
     for variant in (normal, _DIGIT_SEPARATORS.sub("", normal)):
         if any(_is_id_number(m.group()) for m in _ID_NUMBER.finditer(variant)):
             return "an ID number"
