@@ -58,6 +58,7 @@ from .factory import make_model
 
 NOW = datetime(2024, 3, 18, 2, 0, tzinfo=UTC)
 POLICY = PolicySettings()
+SCORED_FEATURES = 68
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +95,9 @@ def bare(template: Path, tmp_path: Path) -> Iterator[Platform]:
 
 @pytest.fixture
 def store(bare: Platform) -> Platform:
-    """The store with an accounts champion trained on the account features."""
-    model = make_model(account_feature_names(), Target.ACCOUNTS)
+    """The store with an accounts champion trained on the account features (the first
+    ones, a fixed set: a feature added later leaves the scores these tests read as they are)."""
+    model = make_model(account_feature_names()[:SCORED_FEATURES], Target.ACCOUNTS)
     with bare.unit_of_work() as uow:
         register_model(uow, bare.operator, model)
         set_state(uow, bare.operator, model.version, ModelState.CHAMPION, "scores test")

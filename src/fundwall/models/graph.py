@@ -79,6 +79,8 @@ BEHAVIOUR: Final = (
     "busiest_day_share",
     "drained_1h_share",
     "new_payer_share",
+    "busiest_day_events",
+    "min_vs_median_amount",
 )
 """Flow features summarised over each account's counterparties: how mule-like the accounts it
 deals with behave, whether or not any of them is a known seed."""
