@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import pyarrow as pa
 from sqlalchemy import (
@@ -91,7 +91,18 @@ _EVENT_COLUMNS: Final = tuple(_TX.c[name] for name in TRANSACTION_COLUMNS)
 """The columns of a `TxEvent`, in its order: a row's first `_EVENT_WIDTH` values build one."""
 _EVENT_WIDTH: Final = len(_EVENT_COLUMNS)
 _DECIDED = exists().where(_DECISIONS.c.tx_id == _TX.c.tx_id)
-_HEAD = select(AuditHeadRow.seq).where(AuditHeadRow.id == 1)
+_HEAD_TABLE: Final = AuditHeadRow.__tablename__
+WATCH_IDS: Final = 500
+"""Ids `DecisionLog.watch` reads with the head in one statement; a call with more reads them
+after it."""
+
+
+class Watch(NamedTuple):
+    """The audit head, and which of the transaction ids asked about the log held, read at one
+    moment (`DecisionLog.watch`)."""
+
+    head: int
+    logged: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +140,8 @@ class DecisionLog:
         self._write_lock = threading.Lock()
         self._checkpoints: _Checkpoints | None = None
         self._driver_error: type[Exception] = database.dialect.loaded_dbapi.Error
-        self._head_sql = str(
-            _HEAD.compile(dialect=database.dialect, compile_kwargs={"literal_binds": True})
-        )
+        self._mark = "?" if database.dialect.paramstyle == "qmark" else "%s"
+        self._watch_statements: dict[int, str] = {}
         self._url = database.url.render_as_string(hide_password=False)
         self.embedded = database.dialect.name == "sqlite"
         """Whether the store is a file of this machine (SQLite), where a read costs
@@ -139,39 +149,67 @@ class DecisionLog:
 
     def head(self) -> int:
         """The audit chain's last sequence number: it moves whenever anything audited changes,
-        which includes every change to what the engine enforces.
+        which includes every change to what the engine enforces."""
+        return self.watch(()).head
 
-        Asked before every decision, so it runs on a connection of its own in autocommit
-        mode, straight on the driver's cursor: no pool checkout, no transaction to begin and
-        end, no statement to compile (a tenth of the time through SQLAlchemy), always the
-        latest commit. Any thread may ask; one at a time."""
+    def watch(self, tx_ids: Collection[str]) -> Watch:
+        """The audit head and which of `tx_ids` the log holds, read together: what the
+        decision service asks before every call (the changes to take in, and the call's ids
+        decided before, which are never decided again).
+
+        Asked before every call, so it runs on a connection of its own in autocommit mode,
+        straight on the driver's cursor: no pool checkout, no transaction to begin and end,
+        no statement to compile (a tenth of the time through SQLAlchemy), always the latest
+        commit; the head and up to `WATCH_IDS` ids in one statement (on PostgreSQL one round
+        trip). Any thread may ask; one at a time."""
+        ids = list(dict.fromkeys(tx_ids))
+        if len(ids) > WATCH_IDS:  # a large batch: its ids in chunks, after the head
+            return Watch(self.watch(()).head, frozenset(self.logged_ids(ids)))
+        rows = self._on_watch(self._watch_sql(len(ids)), ids)
+        head = int(rows[0][0] or 0) if rows else 0
+        return Watch(head, frozenset(row[1] for row in rows if row[1] is not None))
+
+    def _watch_sql(self, count: int) -> str:
+        sql = self._watch_statements.get(count)
+        if sql is None:
+            marks = ", ".join([self._mark] * count)
+            sql = self._watch_statements[count] = (
+                f"SELECT h.seq, t.tx_id FROM (SELECT 1 AS one) AS o "
+                f"LEFT JOIN {_HEAD_TABLE} AS h ON h.id = 1 "
+                f"LEFT JOIN {_TX.name} AS t ON t.tx_id IN ({marks})"
+                if count
+                else f"SELECT h.seq, NULL FROM {_HEAD_TABLE} AS h WHERE h.id = 1"
+            )
+        return sql
+
+    def _on_watch(self, sql: str, params: list[str]) -> list[Any]:
+        """The rows of `sql` run on the watch connection (opened when there is none)."""
         with self._head_lock:
             cursor = self._head_cursor
             if cursor is not None:
                 try:  # the common case, kept short: one statement on the open cursor
-                    cursor.execute(self._head_sql)
-                    row = cursor.fetchone()
+                    cursor.execute(sql, params)
+                    return list(cursor.fetchall())
                 except self._driver_error as error:
                     self._drop_watch()
                     raise DatabaseUnavailableError(self._url, _first_line(error)) from None
-            else:
-                try:
-                    with reachable(self._url):
-                        self._watch = self.database.connect().execution_options(
-                            isolation_level="AUTOCOMMIT"
-                        )
-                        cursor = self._watch.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                        cursor.execute(self._head_sql)
-                        row = cursor.fetchone()
-                except self._driver_error as error:
-                    self._drop_watch()
-                    raise DatabaseUnavailableError(self._url, _first_line(error)) from None
-                except (DBAPIError, DatabaseUnavailableError):
-                    # A broken connection is opened again on the next call.
-                    self._drop_watch()
-                    raise
-                self._head_cursor = cursor
-        return int(row[0] or 0) if row is not None else 0
+            try:
+                with reachable(self._url):
+                    self._watch = self.database.connect().execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    )
+                    cursor = self._watch.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                    cursor.execute(sql, params)
+                    rows = list(cursor.fetchall())
+            except self._driver_error as error:
+                self._drop_watch()
+                raise DatabaseUnavailableError(self._url, _first_line(error)) from None
+            except (DBAPIError, DatabaseUnavailableError):
+                # A broken connection is opened again on the next call.
+                self._drop_watch()
+                raise
+            self._head_cursor = cursor
+            return rows
 
     def _drop_watch(self) -> None:
         self._head_cursor = None
@@ -421,22 +459,6 @@ class DecisionLog:
         with self.database.connect() as connection:
             result = connection.execution_options(yield_per=FETCH_ROWS).execute(select(_TX.c.tx_id))
             return {tx_id for (tx_id,) in result}
-
-    def stamped_ids(self, window: timedelta) -> Iterator[tuple[str, datetime]]:
-        """The ids of the logged transactions stamped within `window` of the newest stamp
-        (stamps after the clock's now count as now, as the engine caps them), each with its
-        stamp so capped: what the service keeps in memory (`fundwall.engine.seen`)."""
-        now = self.clock.now()
-        with self.database.connect() as connection:
-            newest = connection.scalar(select(func.max(_TX.c.ts)))
-        if newest is None:
-            return
-        since = min(newest, now) - window
-        query = select(_TX.c.tx_id, _TX.c.ts).where(_TX.c.ts >= since)
-        with self.database.connect() as connection:
-            result = connection.execution_options(yield_per=FETCH_ROWS).execute(query)
-            for tx_id, ts in result:
-                yield tx_id, min(ts, now)
 
     def history_size(self) -> int:
         """How many logged transactions have no decision (history loaded, not decided)."""
