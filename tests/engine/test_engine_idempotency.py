@@ -299,3 +299,43 @@ def test_a_call_blocking_the_event_loop_gets_its_answer(
     ((awaited,), (repeat, other)) = outcome[0]
     assert repeat == awaited and other.tx_id == second.tx_id
     assert logged(database, first.tx_id) == logged(database, second.tx_id) == (1, 1)
+
+
+def test_a_group_is_logged_whole_or_not_at_all(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch is logged whole; one whose last id another writer logged meanwhile leaves
+    nothing of it in the log, and the next call is logged."""
+    service = open_service()
+    assert service.log is not None
+    batch = [stream() for _ in range(4)]
+    decided = service.decide_batch(batch)
+    assert all(logged(database, tx.tx_id) == (1, 1) for tx in batch)
+    assert [service.log.first_decision(tx.tx_id) for tx in batch] == decided
+    raced = [stream() for _ in range(4)]
+    watch = service.log.watch
+    other = DecisionLog(database, clock)
+
+    def raced_by_another_writer(tx_ids: Collection[str]) -> Watch:
+        read = watch(tx_ids)
+        if raced[-1].tx_id in tx_ids:
+            other.append(
+                [(raced[-1], [replace(decided[0], tx_id=raced[-1].tx_id)])],
+                decided_at=clock.now(),
+            )
+        return read
+
+    monkeypatch.setattr(service.log, "watch", raced_by_another_writer)
+    try:
+        with pytest.raises(Conflict, match="in the log already"):
+            service.decide_batch(raced)
+    finally:
+        other.close()
+    assert [logged(database, tx.tx_id) for tx in raced] == [(0, 0)] * 3 + [(1, 1)]
+    after = stream()  # the writer, opened again, writes on
+    service.decide(after)
+    assert logged(database, after.tx_id) == (1, 1)
