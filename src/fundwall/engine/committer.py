@@ -245,9 +245,9 @@ class Committer:
             group,
             first,
             Conflict(
-                f"transaction {reused} is in the log already (sent before, or written by another "
-                "process); nothing of this call was decided, the engine reloads its state from "
-                "the log"
+                f"transaction {reused} is in the log already (another process wrote it since "
+                "this call arrived); nothing of this call was decided, the engine reloads its "
+                "state from the log"
             ),
         )
 

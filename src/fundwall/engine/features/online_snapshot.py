@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
@@ -59,12 +59,12 @@ def _maps(keys: Sequence[Any], values: Sequence[Any], counts: Sequence[int]) -> 
 
 def _arrays(part: PartReader, name: str, counts: Sequence[int]) -> Iterator[array[int]]:
     """The int column `name` cut into consecutive runs of `counts`, each an `array('q')`."""
-    raw = part.ints(name).data.cast("B")
+    whole = array("q")
+    whole.frombytes(part.ints(name).data.cast("B"))
     starts, ends = _bounds(counts)
-    if (ends[-1] if ends else 0) * 8 != raw.nbytes:
+    if (ends[-1] if ends else 0) != len(whole):
         raise ValueError(f"column {name} does not hold its {sum(counts)} numbers")
-    byte_runs = map(raw.__getitem__, map(slice, [8 * s for s in starts], [8 * e for e in ends]))
-    return map(array, repeat("q"), map(bytes, byte_runs))
+    return map(whole.__getitem__, map(slice, starts, ends))
 
 
 def _ints(part: PartReader, name: str) -> list[int]:
