@@ -227,7 +227,11 @@ def test_concurrent_calls_share_a_commit_and_are_answered_once_committed(
     append = service.log.append_group
 
     def watched(writes: Sequence[tuple[Entries, datetime]]) -> None:
-        answered_at_commit.append(sum(task.done() for task in tasks))
+        # The calls of this commit: none answered yet (calls of an earlier commit may be).
+        committing = set(entries_of(writes))
+        answered_at_commit.append(
+            sum(task.done() for tx, task in zip(sent, tasks, strict=True) if tx.tx_id in committing)
+        )
         append(writes)
 
     service.log.append_group = watched  # type: ignore[method-assign]
@@ -315,7 +319,8 @@ def test_a_group_is_logged_whole_or_not_at_all(
     batch = [stream() for _ in range(4)]
     decided = service.decide_batch(batch)
     assert all(logged(database, tx.tx_id) == (1, 1) for tx in batch)
-    assert [service.log.first_decision(tx.tx_id) for tx in batch] == decided
+    firsts = service.log.firsts([tx.tx_id for tx in batch])
+    assert [firsts[tx.tx_id] for tx in batch] == list(zip(batch, decided, strict=True))
     raced = [stream() for _ in range(4)]
     watch = service.log.watch
     other = DecisionLog(database, clock)
@@ -339,3 +344,32 @@ def test_a_group_is_logged_whole_or_not_at_all(
     after = stream()  # the writer, opened again, writes on
     service.decide(after)
     assert logged(database, after.tx_id) == (1, 1)
+
+
+def test_a_batch_of_old_ids_is_answered_from_one_read_of_the_log(
+    open_service: Callable[..., DecisionService],
+    stream: Stream,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A member resending hundreds of ids no longer in memory costs one read of their first
+    transactions and decisions, not one per id (nor one per id for admission)."""
+    monkeypatch.setattr(service_module, "RECENT", 2)
+    service = open_service()
+    assert service.log is not None
+    old = [
+        transaction(f"M{i}", clock.advance(timedelta(seconds=1)), "A1", "C2", 100)
+        for i in range(60)
+    ]
+    decided = service.decide_batch(old, member=MEMBER)
+    roll_on(service, stream, clock)
+    reads: list[int] = []
+    firsts = service.log.firsts
+
+    def counted(tx_ids: Sequence[str]) -> dict[str, tuple[Transaction, Decision | None]]:
+        reads.append(len(tx_ids))
+        return firsts(tx_ids)
+
+    monkeypatch.setattr(service.log, "firsts", counted)
+    assert service.decide_batch(old, member=MEMBER) == decided
+    assert reads == [len(old)]

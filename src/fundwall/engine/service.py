@@ -79,6 +79,8 @@ from fundwall.ingest import MAX_ERRORS, InvalidRecords
 from fundwall.region import read_table
 from fundwall.store import UnitOfWork
 
+Earlier = dict[str, tuple[Transaction, Decision | None]]
+"""The first transaction and live decision (None: history without one) of logged ids."""
 RECENT: Final = 50_000
 """Decisions kept in memory for quick repeats; older repeats are read from the log."""
 
@@ -287,33 +289,39 @@ class DecisionService:
         """Whether `code` is a bank or payment institution of the region."""
         return code in self._account_holders
 
-    def _first_transaction(self, tx_id: str, logged: frozenset[str]) -> Transaction | None:
-        """The transaction first decided under `tx_id`, None for a new id; `logged`: the
-        call's ids the log held as it arrived (a decision since is among the recent ones)."""
+    def _earlier(self, logged: frozenset[str]) -> Earlier:
+        """The first transaction and decision of each id of `logged` (the call's ids the log
+        held as it arrived) that is not among the recent decisions, read at once."""
+        ids = [tx_id for tx_id in logged if tx_id not in self._recent]
+        if not ids:
+            return {}
+        assert self.log is not None
+        return self.log.firsts(ids)
+
+    def _first_transaction(self, tx_id: str, earlier: Earlier) -> Transaction | None:
+        """The transaction first decided under `tx_id`, None for a new id (`earlier`: the
+        call's logged ids, `_earlier`; a decision since is among the recent ones)."""
         known = self._recent.get(tx_id)
         if known is not None:
             return known[0]
-        if tx_id not in logged:
-            return None
-        assert self.log is not None
-        return self.log.first_transaction(tx_id)
+        logged = earlier.get(tx_id)
+        return None if logged is None else logged[0]
 
-    def _first(self, tx: Transaction, logged: frozenset[str]) -> Decision | None:
-        """The first decision on `tx`'s id, None for a new id (`logged`: as above)."""
+    def _first(self, tx: Transaction, earlier: Earlier) -> Decision | None:
+        """The first decision on `tx`'s id, None for a new id (`earlier`: as above)."""
         tx_id = tx.tx_id
         known = self._recent.get(tx_id)
         if known is not None:
             return known[1]
-        if tx_id not in logged:
+        logged = earlier.get(tx_id)
+        if logged is None:
             return None
-        assert self.log is not None
-        first = self.log.first_decision(tx_id)
-        if first is None:
+        if logged[1] is None:
             raise Conflict(
                 f"transaction {tx_id} is in the history loaded without a decision; "
                 "send new transactions with new ids"
             )
-        return first
+        return logged[1]
 
     def _remember(self, tx: Transaction, decision: Decision, durable: Future[None] | None) -> None:
         """Keep `decision` for repeats."""
@@ -364,8 +372,8 @@ class DecisionService:
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         """Why `member` may not have each transaction decided (None: it may), as of now."""
         with self._lock:
-            logged = self._refresh([tx.tx_id for tx in txs])
-            return refusals(member, txs, _CallRegister(self, logged))
+            earlier = self._earlier(self._refresh([tx.tx_id for tx in txs]))
+            return refusals(member, txs, _CallRegister(self, earlier))
 
     def decide_batch(
         self, txs: Sequence[Transaction], *, member: str | None = None
@@ -390,16 +398,16 @@ class DecisionService:
         for): this call's own, or for repeats the last write submitted. `watch`: the audit
         head and the call's logged ids, read since the call arrived (None: read them now)."""
         with self._lock:
-            logged = self._refresh([tx.tx_id for tx in txs], watch)
+            earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
             if member is not None:
-                admit(member, txs, _CallRegister(self, logged), batch=batch)
+                admit(member, txs, _CallRegister(self, earlier), batch=batch)
             until = None if self.log is None else Instant.of(self.log.clock.now())
             answers: list[Decision] = []
             made: dict[str, Decision] = {}
             entries: list[tuple[Transaction, Outcome]] = []
             try:
                 for tx in txs:
-                    first = made.get(tx.tx_id) or self._first(tx, logged)
+                    first = made.get(tx.tx_id) or self._first(tx, earlier)
                     if first is not None:
                         answers.append(first)
                         continue
@@ -550,12 +558,12 @@ class DecisionService:
 class _CallRegister:
     """Admission's register for one call: the service's directory and institutions, and the
     first content of the call's ids, read from the log only for the ids it held as the call
-    arrived (`DecisionLog.watch`)."""
+    arrived (`DecisionLog.watch`, `DecisionService._earlier`)."""
 
-    __slots__ = ("_logged", "_service")
+    __slots__ = ("_earlier", "_service")
 
-    def __init__(self, service: DecisionService, logged: frozenset[str]) -> None:
-        self._service, self._logged = service, logged
+    def __init__(self, service: DecisionService, earlier: Earlier) -> None:
+        self._service, self._earlier = service, earlier
 
     def bank_of(self, account_no: str) -> str | None:
         return self._service.bank_of(account_no)
@@ -564,7 +572,7 @@ class _CallRegister:
         return self._service.holds_accounts(code)
 
     def first_transaction(self, tx_id: str) -> Transaction | None:
-        return self._service._first_transaction(tx_id, self._logged)
+        return self._service._first_transaction(tx_id, self._earlier)
 
 
 def _restores(core: DecisionCore, state: bytes, log: DecisionLog) -> bool:
