@@ -181,6 +181,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _new_postgres_schema(request.getfixturevalue("postgres_database_url"))
 
 
+@pytest.fixture
+def second_database_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of another empty database of the test's own, on the backend of `database_url`
+    (for a reference store beside the one under test)."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        return f"sqlite:///{tmp_path / 'second.db'}"
+    return _new_postgres_schema(request.getfixturevalue("postgres_database_url"))
+
+
 @pytest.fixture(scope="session")
 def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "fundwall.db"

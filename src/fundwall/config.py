@@ -150,13 +150,6 @@ class PolicySettings(BaseModel):
     card_dealer_min_times: PositiveInt = 3
     card_dealer_min_counterparties: PositiveInt = 3
 
-    # Idempotency (幂等): the decision service keeps in memory the ids of the transactions
-    # stamped within this many days of the newest one it decided; an id stamped earlier is
-    # looked up in the decision log. At least the API's longest lateness (`api.
-    # max_late_seconds`, at most 7 days), so a transaction the API admits is answered from
-    # memory; a bound, so the memory does not grow with every id ever decided.
-    idempotency_window_days: int = Field(default=8, ge=1, le=366)
-
     @field_validator("dormant_by_bank")
     @classmethod
     def _bank_codes(cls, value: dict[str, DormancyOverride]) -> dict[str, DormancyOverride]:

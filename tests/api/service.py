@@ -9,7 +9,6 @@ reached the service and what did not. With a member it admits as the engine's se
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 
 from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.devices import LoginEvent
@@ -47,7 +46,7 @@ class RuleOfThumbService:
     def holds_accounts(self, code: str) -> bool:
         return code in self.banks
 
-    def first_transaction(self, tx_id: str, stamped: datetime | None = None) -> Transaction | None:
+    def first_transaction(self, tx_id: str) -> Transaction | None:
         return self._first.get(tx_id)
 
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:

@@ -1,18 +1,19 @@
-"""Idempotency beyond the window of ids kept in memory, and the decision log's group commit,
-over the store on SQLite and PostgreSQL.
+"""Idempotency over the store on SQLite and PostgreSQL, and the decision log's group commit.
 
-The service keeps the ids of the last `idempotency_window_days` of transactions in memory
-(`fundwall.engine.seen`); beyond, the log answers. A repeated id never gets a new decision:
-not once the window rolled, not after a restart, not when it comes back with another stamp.
-Calls decided while a commit is under way share the next one, and none is answered before
-its decisions are committed.
+The service keeps its latest decisions in memory; before each call it reads which of the
+call's transaction ids the log holds (with the audit head, `DecisionLog.watch`), so a repeated
+id never gets a new decision: not once it left memory, not after a restart, not when it comes
+back with another stamp, and such a repeat costs no rebuild of the state. Calls decided while a
+commit is under way share the next one, and none is answered before its decisions are
+committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,19 +24,20 @@ from sqlalchemy import Engine, func, select
 import fundwall.engine.service as service_module
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
-from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.committer import Entries
+from fundwall.engine.decision_log import DecisionLog, Watch
 from fundwall.engine.service import DecisionService
 from fundwall.rulepacks.registry import promote, register_pack
 from fundwall.store import DatabaseUnavailableError, UnitOfWork
 from fundwall.store.tables import DecisionRow, TransactionRow
 
 ACTOR = Actor.operator("test")
-ONE_DAY = PolicySettings(idempotency_window_days=1)
+MEMBER = "301"
+"""The bank of A1, which pays the stream's transfers."""
 
 
 @pytest.fixture
@@ -83,27 +85,39 @@ def logged(database: Engine, tx_id: str) -> tuple[int, int]:
     return int(txs or 0), int(decisions or 0)
 
 
-def roll_window(service: DecisionService, stream: Stream, clock: FixedClock) -> None:
-    """Three days later, a few transfers: the one-day window has moved past what came before."""
-    clock.advance(timedelta(days=3))
+def roll_on(service: DecisionService, stream: Stream, clock: FixedClock) -> None:
+    """Nine days later, a few transfers: what came before is a week and more old."""
+    clock.advance(timedelta(days=9))
     for _ in range(3):
         service.decide(stream())
 
 
-def test_a_repeated_id_beyond_the_window_gets_its_first_decision(
+def counting_rebuilds(service: DecisionService, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one at each rebuild of `service`'s state from the log."""
+    rebuilds: list[int] = []
+    rebuild = service._rebuild
+
+    def counted() -> None:
+        rebuilds.append(1)
+        rebuild()
+
+    monkeypatch.setattr(service, "_rebuild", counted)
+    return rebuilds
+
+
+def test_a_repeated_id_no_longer_in_memory_gets_its_first_decision(
     open_service: Callable[..., DecisionService],
     database: Engine,
     stream: Stream,
     clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(service_module, "RECENT", 2)  # the recent decisions roll too
-    service = open_service(policy=ONE_DAY)
+    monkeypatch.setattr(service_module, "RECENT", 2)  # the recent decisions roll
+    service = open_service()
     first = stream()
     decision = service.decide(first)
-    roll_window(service, stream, clock)
-    horizon = service._seen.horizon
-    assert horizon is not None and first.ts < horizon
+    roll_on(service, stream, clock)
+    assert first.tx_id not in service._recent
     assert service.decide(first) == decision
     assert service.decide_batch([first, first]) == [decision, decision]
     assert logged(database, first.tx_id) == (1, 1)
@@ -112,46 +126,91 @@ def test_a_repeated_id_beyond_the_window_gets_its_first_decision(
     assert reason.values == {"payer_out_count_1h": 3}
 
 
-def test_after_a_restart_a_repeat_beyond_the_window_gets_its_first_decision(
+def test_after_a_restart_a_repeat_gets_its_first_decision(
     open_service: Callable[..., DecisionService],
     database: Engine,
     stream: Stream,
     clock: FixedClock,
 ) -> None:
-    service = open_service(policy=ONE_DAY)
+    service = open_service()
     first = stream()
     decision = service.decide(first)
-    roll_window(service, stream, clock)
+    roll_on(service, stream, clock)
     service.close()
-    again = open_service(policy=ONE_DAY)
-    assert again._seen.horizon is not None and first.ts < again._seen.horizon
+    again = open_service()
     assert again.decide(first) == decision
     assert logged(database, first.tx_id) == (1, 1)
 
 
-def test_an_old_id_sent_with_a_new_stamp_never_gets_a_new_decision(
+def test_an_old_id_sent_with_a_new_stamp_is_refused_without_a_rebuild(
     open_service: Callable[..., DecisionService],
     database: Engine,
     stream: Stream,
     clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Stamped inside the window, the id is not among the ids in memory (its first stamp was
-    older): the log's unique key refuses it as the decision is written, nothing is answered,
-    and the service, rebuilt from the log, goes on."""
-    service = open_service(policy=ONE_DAY)
-    first = stream()
-    decision = service.decide(first)
-    roll_window(service, stream, clock)
-    service.close()
-    again = open_service(policy=ONE_DAY)
-    reused = transaction(first.tx_id, clock.advance(timedelta(minutes=1)), "A1", "B1", 500)
-    with pytest.raises(Conflict, match="in the log already"):
-        again.decide(reused)
+    """A member sending a week-old id again, stamped now, gets the 409 of an id sent before
+    with other content, alone or in a batch, awaited or not: nothing is decided, the state is
+    the very same object with the very same content, and nothing is rebuilt."""
+    monkeypatch.setattr(service_module, "RECENT", 2)
+    service = open_service()
+    first = transaction("M1", clock.advance(timedelta(minutes=1)), "A1", "C2", 100)
+    decision = service.decide(first, member=MEMBER)
+    roll_on(service, stream, clock)
+    rebuilds = counting_rebuilds(service, monkeypatch)
+    core, state = service.core, service.core.snapshot()
+    reused = transaction(first.tx_id, clock.advance(timedelta(minutes=1)), "A1", "C2", 500)
+    new = transaction("M2", reused.ts, "A1", "C2", 100)
+    content = "transaction id sent before with other content: ts, amount differ"
+    with pytest.raises(Conflict, match=f"^tx_id: {content}$"):
+        service.decide(reused, member=MEMBER)
+    with pytest.raises(Conflict, match=f"^record 1, tx_id: {content}$"):
+        service.decide_batch([new, reused], member=MEMBER)
+    with pytest.raises(Conflict, match=f"^tx_id: {content}$"):
+        asyncio.run(service.decide_durably([reused], member=MEMBER, batch=False))
+    # Without a member (no admission), the id's first decision, decided nothing again.
+    assert service.decide(reused) == decision
+    assert rebuilds == []
+    assert service.core is core and service.core.snapshot() == state
     assert logged(database, first.tx_id) == (1, 1)
-    assert again.decide(first) == decision  # rebuilt: the first decision, from the log
-    # Nothing of `reused` counted: the next transfer's hour holds the three before it.
-    (reason,) = again.decide(stream()).reasons
+    (reason,) = service.decide(stream()).reasons  # the three of the hour, nothing of `reused`
     assert reason.values == {"payer_out_count_1h": 3}
+    assert rebuilds == []
+
+
+def test_an_id_another_process_logs_meanwhile_is_a_conflict_and_the_state_is_rebuilt(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Logged after the call read the log and before its commit (another writer: never a
+    member's request alone), the log's unique key refuses it; the service rebuilds once."""
+    service = open_service()
+    assert service.log is not None
+    decided = [service.decide(stream()) for _ in range(2)]
+    rebuilds = counting_rebuilds(service, monkeypatch)
+    raced = stream()
+    watch = service.log.watch
+    other = DecisionLog(database, clock)
+
+    def raced_by_another_writer(tx_ids: Collection[str]) -> Watch:
+        read = watch(tx_ids)
+        if raced.tx_id in tx_ids:
+            other.append([(raced, [replace(decided[0], tx_id=raced.tx_id)])], decided_at=raced.ts)
+        return read
+
+    monkeypatch.setattr(service.log, "watch", raced_by_another_writer)
+    try:
+        with pytest.raises(Conflict, match="in the log already"):
+            service.decide(raced)
+    finally:
+        other.close()
+    assert rebuilds == []  # rebuilt before the next call, not on the refused one
+    assert service.decide(stream()).tx_id.startswith("S")
+    assert rebuilds == [1]
+    assert logged(database, raced.tx_id) == (1, 1)
 
 
 def entries_of(writes: Sequence[tuple[Entries, datetime]]) -> list[str]:
@@ -168,7 +227,11 @@ def test_concurrent_calls_share_a_commit_and_are_answered_once_committed(
     append = service.log.append_group
 
     def watched(writes: Sequence[tuple[Entries, datetime]]) -> None:
-        answered_at_commit.append(sum(task.done() for task in tasks))
+        # The calls of this commit: none answered yet (calls of an earlier commit may be).
+        committing = set(entries_of(writes))
+        answered_at_commit.append(
+            sum(task.done() for tx, task in zip(sent, tasks, strict=True) if tx.tx_id in committing)
+        )
         append(writes)
 
     service.log.append_group = watched  # type: ignore[method-assign]
@@ -240,3 +303,73 @@ def test_a_call_blocking_the_event_loop_gets_its_answer(
     ((awaited,), (repeat, other)) = outcome[0]
     assert repeat == awaited and other.tx_id == second.tx_id
     assert logged(database, first.tx_id) == logged(database, second.tx_id) == (1, 1)
+
+
+def test_a_group_is_logged_whole_or_not_at_all(
+    open_service: Callable[..., DecisionService],
+    database: Engine,
+    stream: Stream,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch is logged whole; one whose last id another writer logged meanwhile leaves
+    nothing of it in the log, and the next call is logged."""
+    service = open_service()
+    assert service.log is not None
+    batch = [stream() for _ in range(4)]
+    decided = service.decide_batch(batch)
+    assert all(logged(database, tx.tx_id) == (1, 1) for tx in batch)
+    firsts = service.log.firsts([tx.tx_id for tx in batch])
+    assert [firsts[tx.tx_id] for tx in batch] == list(zip(batch, decided, strict=True))
+    raced = [stream() for _ in range(4)]
+    watch = service.log.watch
+    other = DecisionLog(database, clock)
+
+    def raced_by_another_writer(tx_ids: Collection[str]) -> Watch:
+        read = watch(tx_ids)
+        if raced[-1].tx_id in tx_ids:
+            other.append(
+                [(raced[-1], [replace(decided[0], tx_id=raced[-1].tx_id)])],
+                decided_at=clock.now(),
+            )
+        return read
+
+    monkeypatch.setattr(service.log, "watch", raced_by_another_writer)
+    try:
+        with pytest.raises(Conflict, match="in the log already"):
+            service.decide_batch(raced)
+    finally:
+        other.close()
+    assert [logged(database, tx.tx_id) for tx in raced] == [(0, 0)] * 3 + [(1, 1)]
+    after = stream()  # the writer, opened again, writes on
+    service.decide(after)
+    assert logged(database, after.tx_id) == (1, 1)
+
+
+def test_a_batch_of_old_ids_is_answered_from_one_read_of_the_log(
+    open_service: Callable[..., DecisionService],
+    stream: Stream,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A member resending hundreds of ids no longer in memory costs one read of their first
+    transactions and decisions, not one per id (nor one per id for admission)."""
+    monkeypatch.setattr(service_module, "RECENT", 2)
+    service = open_service()
+    assert service.log is not None
+    old = [
+        transaction(f"M{i}", clock.advance(timedelta(seconds=1)), "A1", "C2", 100)
+        for i in range(60)
+    ]
+    decided = service.decide_batch(old, member=MEMBER)
+    roll_on(service, stream, clock)
+    reads: list[int] = []
+    firsts = service.log.firsts
+
+    def counted(tx_ids: Sequence[str]) -> dict[str, tuple[Transaction, Decision | None]]:
+        reads.append(len(tx_ids))
+        return firsts(tx_ids)
+
+    monkeypatch.setattr(service.log, "firsts", counted)
+    assert service.decide_batch(old, member=MEMBER) == decided
+    assert reads == [len(old)]

@@ -2,8 +2,9 @@
 decides nothing twice, and its state is always the decision log folded.
 
 Several member systems send their own customers' transactions at once, one by one and in
-batches of up to 40, stamped with the time they are sent, to a server over a SQLite store (the
-schema upgraded, a tiny region loaded without its transactions, an API key per member). The
+batches of up to 40, stamped with the time they are sent, to a server over a SQLite store,
+then over a PostgreSQL one (the schema upgraded, a tiny region loaded without its
+transactions, an API key per member). The
 server logs the decisions of concurrent requests, single and batch, in shared commits
 (`fundwall.engine.committer`), so a kill lands between a call's decision and its commit, with
 other calls' decisions in the same commit. Each round
@@ -24,7 +25,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import closing
@@ -70,11 +70,11 @@ SEED: Final = 8
 Record = dict[str, Any]
 
 
-def prepare_store(data_dir: Path, region: Path) -> tuple[str, Keyring, dict[str, str]]:
-    """What an operator does before `fundwall serve`: `fundwall db upgrade`, `fundwall load
-    REGION --no-transactions` and `fundwall apikey add --member M` for each member that holds
-    accounts; returns the database URL, the keys of the data directory and each API key."""
-    url = f"sqlite:///{data_dir / 'fundwall.db'}"
+def prepare_store(data_dir: Path, region: Path, url: str) -> tuple[Keyring, dict[str, str]]:
+    """What an operator does before `fundwall serve` over the empty database at `url`:
+    `fundwall db upgrade`, `fundwall load REGION --no-transactions` and `fundwall apikey add
+    --member M` for each member that holds accounts; returns the keys of the data directory
+    and each API key."""
     upgrade(url)
     keyring = Keyring.from_settings(load_settings(config_file=None, data_dir=data_dir))
     members = sorted(set(read_table(region, "accounts")["bank"].to_pylist()))
@@ -87,13 +87,7 @@ def prepare_store(data_dir: Path, region: Path) -> tuple[str, Keyring, dict[str,
                 _, keys[member] = create_api_key(uow, OPERATOR, member, "crash test")
     finally:
         database.dispose()
-    return url, keyring, keys
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite database, WAL included."""
-    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
-        original.backup(copy)
+    return keyring, keys
 
 
 class Customers:
@@ -331,12 +325,13 @@ class Crashes:
 
 @pytest.mark.slow
 def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice(
-    region: Path, tmp_path: Path
+    region: Path, tmp_path: Path, database_url: str, second_database_url: str
 ) -> None:
     data_dir = tmp_path / "data"
-    url, keyring, keys = prepare_store(data_dir, region)
-    reference = tmp_path / "reference.db"
-    copy_database(data_dir / "fundwall.db", reference)
+    url = database_url
+    keyring, keys = prepare_store(data_dir, region, url)
+    reference = second_database_url  # the same store, where nothing is sent
+    prepare_store(data_dir, region, reference)
     crashes = Crashes(data_dir, url, keys, region)
     traffic = crashes.traffic
 
@@ -366,7 +361,7 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
     forget_snapshots(url)
     folded = open_service(url, keyring)
     assert folded.folded == len(txs) == len(logged)
-    after, never_stopped = decided(f"sqlite:///{reference}", keyring, txs)
+    after, never_stopped = decided(reference, keyring, txs)
     assert [essence(d) for d in after] == [essence(logged[tx.tx_id]) for tx in txs]
     try:
         assert state(held.core) == state(folded.core) == state(never_stopped)
@@ -377,12 +372,13 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
 
 
 def test_sigterm_stops_the_server_as_ctrl_c_does_and_it_saves_its_state(
-    region: Path, tmp_path: Path
+    region: Path, tmp_path: Path, database_url: str
 ) -> None:
     """What systemd and docker send: the server stops cleanly (exit 0) and saves the state it
     holds, so the next start folds nothing."""
     data_dir = tmp_path / "data"
-    url, keyring, keys = prepare_store(data_dir, region)
+    url = database_url
+    keyring, keys = prepare_store(data_dir, region, url)
     port = free_port()
     env = {**os.environ, "FUNDWALL_DATA_DIR": str(data_dir), "FUNDWALL_DATABASE_URL": url}
     member = sorted(keys)[0]

@@ -9,7 +9,6 @@ does (`fundwall.engine.admission`), reading the accounts, banks and transactions
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import Engine, select
 
@@ -37,7 +36,7 @@ class StoredDecisions:
             kind = connection.scalar(select(InstitutionRow.kind).where(InstitutionRow.code == code))
         return kind is not None and InstitutionKind(kind).holds_accounts
 
-    def first_transaction(self, tx_id: str, stamped: datetime | None = None) -> Transaction | None:
+    def first_transaction(self, tx_id: str) -> Transaction | None:
         with self._engine.connect() as connection:
             row = connection.execute(
                 select(TransactionRow).where(TransactionRow.tx_id == tx_id)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from datetime import datetime
 from typing import Final, NamedTuple, Protocol
 
 from fundwall.domain.devices import LoginEvent
@@ -47,21 +46,24 @@ OUTSIDE_BANK: Final = re.compile(r"[0-9]{12}|[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0
 """A bank outside the region: a CNAPS bank code of 12 digits, or a BIC of 8 or 11 characters."""
 
 
-class Register(Protocol):
-    """What admission reads: the account directory, the region's institutions and the first
-    content of each transaction id."""
+class Holders(Protocol):
+    """What the admission of logins reads: the account directory."""
 
     def bank_of(self, account_no: str) -> str | None:
         """The bank holding an account of the region, None when no member holds it."""
         ...
 
+
+class Register(Holders, Protocol):
+    """What the admission of transactions reads: the account directory, the region's
+    institutions and the first content of each transaction id."""
+
     def holds_accounts(self, code: str) -> bool:
         """Whether `code` is a bank or payment institution of the region."""
         ...
 
-    def first_transaction(self, tx_id: str, stamped: datetime | None = None) -> Transaction | None:
-        """The transaction first decided under `tx_id`, None for a new id; `stamped`: the
-        time the id is sent with now, which may spare a read of the log."""
+    def first_transaction(self, tx_id: str) -> Transaction | None:
+        """The transaction first decided under `tx_id`, None for a new id."""
         ...
 
 
@@ -119,7 +121,7 @@ def refusal(member: str, tx: Transaction, register: Register) -> Refusal | None:
         found = _counterparty_refusal(*other, register)
         if found is not None:
             return found
-    first = register.first_transaction(tx.tx_id, tx.ts)
+    first = register.first_transaction(tx.tx_id)
     if first is not None:
         if owner_of(first.kind, first.payer_bank, first.payee_bank) != member:
             return Refusal(422, "tx_id", ALREADY_USED, "AM05")
@@ -178,7 +180,7 @@ def admit(member: str, txs: Sequence[Transaction], register: Register, *, batch:
 
 
 def login_refusal(
-    member: str, login: LoginEvent, register: Register, first: LoginEvent | None
+    member: str, login: LoginEvent, register: Holders, first: LoginEvent | None
 ) -> Refusal | None:
     """Why `member` may not send `login` (`first`: the login logged under its id before, if
     any), None when it may."""
@@ -214,7 +216,7 @@ def login_changes(first: LoginEvent, again: LoginEvent) -> str | None:
 def admit_logins(
     member: str,
     logins: Sequence[LoginEvent],
-    register: Register,
+    register: Holders,
     first: Mapping[str, LoginEvent],
 ) -> None:
     """Refuse the whole request, as `admit` does, when `member` may not send one of `logins`

@@ -21,8 +21,8 @@ decisions waits for the last write submitted before it (`last`): a repeat's firs
 may still be on its way to the disk, and is never answered before it is there.
 
 Failure: the engine's state already holds every transaction submitted. When a write fails
-(the database is down, or a transaction id is in the log already), the state is ahead of the
-log: the failed write's future raises, so does every write submitted after it (their
+(the database is down, or another writer logged one of its transaction ids), the state is
+ahead of the log: the failed write's future raises, so does every write submitted after it (their
 decisions were made on that state), and `on_failure` tells the service, which waits for the
 writer (`flush`), rebuilds its state from the log and `reset`s the committer. Nothing
 acknowledged is lost: an answer goes out only after its commit, and a kill -9 loses only
@@ -221,9 +221,8 @@ class Committer:
             write.done.set_result(None)
 
     def _commit_before_reused(self, group: list[_Write]) -> None:
-        """A transaction id of the group is in the log already: a repeat the service could
-        not tell from a new id (sent again beyond its memory of ids, with other content), or
-        one another process logged.
+        """A transaction id of the group is in the log already: another writer logged it
+        after the service read which of the call's ids the log held (`DecisionLog.watch`).
         The writes before the first such one are committed; it fails as a conflict, and every
         write after it as not logged (their decisions were made on a state holding it)."""
         logged = self._log.logged_ids([tx.tx_id for write in group for tx, _ in write.entries])
@@ -246,9 +245,9 @@ class Committer:
             group,
             first,
             Conflict(
-                f"transaction {reused} is in the log already (sent before, or written by another "
-                "process); nothing of this call was decided, the engine reloads its state from "
-                "the log"
+                f"transaction {reused} is in the log already (another process wrote it since "
+                "this call arrived); nothing of this call was decided, the engine reloads its "
+                "state from the log"
             ),
         )
 

@@ -6,22 +6,24 @@
     decisions = service.decide_batch(txs, member="301")   # a member's own transactions only
     service.observe_logins(logins, member="301")          # its own accounts' login events
 
-Per call: with a `member`, admission first (`fundwall.engine.admission`: the member's own
-accounts, real banks, ids used once; the service is the admission's register), then
-idempotency (a transaction id seen before gets its first decision back and is
-not counted again), then hard controls, online features, the live pack and the shadow pack
-(`DecisionCore`). Over the store, each call commits its transactions and decisions (a batch
-commits once) before answering, and starts by checking whether anything the engine enforces
-changed (the audit head moved): new restrictions, list entries and status changes are read,
-accounts that members reported (opened or changed) join the directory, and a newly promoted
-or shadowed pack replaces the running one. The call's transactions and decisions are committed
-by the log's one writer (`fundwall.engine.committer`: group commit), together with those of
-the calls decided meanwhile; `decide` and `decide_batch` return once they are
-committed, and the server's routes await `decide_durably`, so the event loop decides the next
-calls during the commit. A restart folds the logged
-transactions in log order (from the latest snapshot when there is one), so nothing answered is
-lost or counted twice. If the store fails while writing, the state in memory may be ahead of
-the log; the service then rebuilds it from the log before the next decision.
+Per call: which of the call's transaction ids the log holds is read with the audit head
+(`DecisionLog.watch`); with a `member`, admission (`fundwall.engine.admission`: the member's
+own accounts, real banks, ids used once; the service is the admission's register), then
+idempotency (a transaction id seen before gets its first decision back and is not counted
+again: from the latest decisions in memory, else from the log, however old the id), then hard
+controls, online features, the live pack and the shadow pack (`DecisionCore`). No logged id is
+decided again, so no request makes the service rebuild its state. Over the store, each call
+commits its transactions and decisions (a batch commits once) before answering, and starts by
+checking whether anything the engine enforces changed (the audit head moved): new restrictions,
+list entries and status changes are read, accounts that members reported (opened or changed)
+join the directory, and a newly promoted or shadowed pack replaces the running one. The call's
+transactions and decisions are committed by the log's one writer (`fundwall.engine.committer`:
+group commit), together with those of the calls decided meanwhile; `decide` and `decide_batch`
+return once they are committed, and the server's routes await `decide_durably`, so the event
+loop decides the next calls during the commit. A restart folds the logged transactions in log
+order (from the latest snapshot when there is one), so nothing answered is lost or counted
+twice. If the store fails while writing, the state in memory may be ahead of the log; the
+service then rebuilds it from the log before the next decision.
 
 Login events (`observe_logins`: the accounts' logins with their face checks, which the login
 features read) pass the same admission, are committed to `login_events` in one database
@@ -40,9 +42,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -66,18 +68,19 @@ from fundwall.engine.controls.changes import (
     sharing_keys,
 )
 from fundwall.engine.core import DecisionCore, Instant, Outcome
-from fundwall.engine.decision_log import DecisionLog, Logged
+from fundwall.engine.decision_log import DecisionLog, Logged, Watch
 from fundwall.engine.features import AccountDirectory, settle_gc
 from fundwall.engine.head import SharedHead
 from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
-from fundwall.engine.seen import SeenIds
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
 from fundwall.region import read_table
 from fundwall.store import UnitOfWork
 
+Earlier = dict[str, tuple[Transaction, Decision | None]]
+"""The first transaction and live decision (None: history without one) of logged ids."""
 RECENT: Final = 50_000
 """Decisions kept in memory for quick repeats; older repeats are read from the log."""
 
@@ -106,9 +109,6 @@ class DecisionService:
         self._hasher: PartyHasher | None = None
         self._snapshot_every = snapshot_every
         self._lock = threading.Lock()
-        self._seen = SeenIds(timedelta(days=core.policy.idempotency_window_days))
-        """Ids the log may hold among the recent ones, so a new id (the common case) needs no
-        read of the log; filled over a log only."""
         self._recent: OrderedDict[str, tuple[Transaction, Decision, Future[None] | None]] = (
             OrderedDict()
         )
@@ -220,8 +220,6 @@ class DecisionService:
                 self._last_decision = logged.decision_id
         self.folded = folded
         self.core = core
-        window = timedelta(days=self.core.policy.idempotency_window_days)
-        self._seen = SeenIds(window, log.stamped_ids(window))
         self._recent.clear()
         self._revision = revision
         self._digest = digest
@@ -238,25 +236,26 @@ class DecisionService:
         """The committer could not log decisions the state holds (its thread calls this)."""
         self._stale = True
 
-    def _refresh(self, head: int | None = None) -> None:
+    def _refresh(self, tx_ids: Collection[str] = (), watch: Watch | None = None) -> frozenset[str]:
         """Take in what changed in the store since the last call (see the module docstring);
-        `head`: the audit head read since the call arrived, else it is read now."""
+        which of `tx_ids` (the call's) the log holds. `watch`: the head and those ids, read
+        since the call arrived; else they are read now."""
         log = self.log
         if log is None:
-            return
+            return frozenset()
         if self._stale:
             self._rebuild()
-            return
-        if head is None:
-            head = log.head()
-        if head <= self._revision:
-            return
+            watch = None
+        if watch is None:
+            watch = log.watch(tx_ids)
+        if watch.head <= self._revision:
+            return watch.logged
         with UnitOfWork(log.database, clock=log.clock) as uow:
             rekeyed = last_share_key_revision(uow.session) > self._revision
         if rekeyed:
             # A sharing key version came or went: every holder's shared hashes change.
             self._rebuild()
-            return
+            return watch.logged
         with UnitOfWork(log.database, clock=log.clock) as uow:
             apply_changes(uow.session, self.core.book, self._revision)
             reports = log.account_reports(self._revision, self._keyring, self._hasher)
@@ -271,7 +270,8 @@ class DecisionService:
                     self.core.set_packs(live, shadow)
             if last_model_revision(uow.session) > self._revision:
                 self.core.set_model(*_running(uow.session))
-        self._revision = head
+        self._revision = watch.head
+        return watch.logged
 
     def _party_hasher(self, session: Session) -> PartyHasher | None:
         """What makes holders' list keys: the keyring and the accepted sharing keys."""
@@ -289,54 +289,46 @@ class DecisionService:
         """Whether `code` is a bank or payment institution of the region."""
         return code in self._account_holders
 
-    def first_transaction(self, tx_id: str, stamped: datetime | None = None) -> Transaction | None:
-        """The transaction first decided under `tx_id`, None for a new id; `stamped`: the
-        time the id comes with now (without it, the log is read for any id not recent)."""
+    def _earlier(self, logged: frozenset[str]) -> Earlier:
+        """The first transaction and decision of each id of `logged` (the call's ids the log
+        held as it arrived) that is not among the recent decisions, read at once."""
+        ids = [tx_id for tx_id in logged if tx_id not in self._recent]
+        if not ids:
+            return {}
+        assert self.log is not None
+        return self.log.firsts(ids)
+
+    def _first_transaction(self, tx_id: str, earlier: Earlier) -> Transaction | None:
+        """The transaction first decided under `tx_id`, None for a new id (`earlier`: the
+        call's logged ids, `_earlier`; a decision since is among the recent ones)."""
         known = self._recent.get(tx_id)
         if known is not None:
             return known[0]
-        if not self._maybe_logged(tx_id, stamped):
-            return None
-        assert self.log is not None
-        return self.log.first_transaction(tx_id)
+        logged = earlier.get(tx_id)
+        return None if logged is None else logged[0]
 
-    def _maybe_logged(self, tx_id: str, stamped: datetime | None) -> bool:
-        """Whether the log may hold `tx_id` (sent now stamped `stamped`): surely not when the
-        window of recent ids says so; else the log is to be read."""
-        if self.log is None:
-            return False
-        if stamped is None:
-            return True
-        # Not capped at the clock as the ids kept are: a stamp ahead is inside the window.
-        return self._seen.maybe_seen(tx_id, stamped)
-
-    def _first(self, tx: Transaction) -> Decision | None:
+    def _first(self, tx: Transaction, earlier: Earlier) -> Decision | None:
+        """The first decision on `tx`'s id, None for a new id (`earlier`: as above)."""
         tx_id = tx.tx_id
         known = self._recent.get(tx_id)
         if known is not None:
             return known[1]
-        if not self._maybe_logged(tx_id, tx.ts):
+        logged = earlier.get(tx_id)
+        if logged is None:
             return None
-        assert self.log is not None
-        first = self.log.first_decision(tx_id)
-        if first is None:
-            if self.log.first_transaction(tx_id) is None:
-                return None  # not logged after all: the filter's rare false "maybe seen"
+        if logged[1] is None:
             raise Conflict(
                 f"transaction {tx_id} is in the history loaded without a decision; "
                 "send new transactions with new ids"
             )
-        return first
+        return logged[1]
 
-    def _remember(
-        self, tx: Transaction, decision: Decision, durable: Future[None] | None, stamped: datetime
-    ) -> None:
-        """Keep `decision` for repeats; `stamped`: the time the engine decided `tx` as."""
+    def _remember(self, tx: Transaction, decision: Decision, durable: Future[None] | None) -> None:
+        """Keep `decision` for repeats."""
         recent = self._recent
         recent[decision.tx_id] = (tx, decision, durable)
         if self.log is None:
             return  # in memory, `_recent` keeps every decision
-        self._seen.add(decision.tx_id, stamped)
         while len(recent) > RECENT:
             writing = next(iter(recent.values()))[2]
             if writing is not None and not writing.done():
@@ -367,12 +359,12 @@ class DecisionService:
         event loop: decided at once, answered once logged, the loop free meanwhile. Over
         PostgreSQL the audit head is read off the loop, once for the calls waiting
         (`fundwall.engine.head`)."""
-        head = None
+        watch = None
         if self.log is not None and not self.log.embedded:
             if self._head is None:
-                self._head = SharedHead(self.log.head)
-            head = await self._head.after_now()
-        answers, durable = self._decide(txs, member, batch=batch, head=head, awaited=True)
+                self._head = SharedHead(self.log.watch)
+            watch = await self._head.after_now(tx.tx_id for tx in txs)
+        answers, durable = self._decide(txs, member, batch=batch, watch=watch, awaited=True)
         if durable is not None:
             await asyncio.wrap_future(durable)
         return answers
@@ -380,8 +372,8 @@ class DecisionService:
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         """Why `member` may not have each transaction decided (None: it may), as of now."""
         with self._lock:
-            self._refresh()
-            return refusals(member, txs, self)
+            earlier = self._earlier(self._refresh([tx.tx_id for tx in txs]))
+            return refusals(member, txs, _CallRegister(self, earlier))
 
     def decide_batch(
         self, txs: Sequence[Transaction], *, member: str | None = None
@@ -399,23 +391,23 @@ class DecisionService:
         member: str | None,
         *,
         batch: bool,
-        head: int | None = None,
+        watch: Watch | None = None,
         awaited: bool = False,
     ) -> tuple[list[Decision], Future[None] | None]:
         """The answers, and the future of the write they wait for (None: nothing to wait
-        for): this call's own, or for repeats the last write submitted. `head`: the audit
-        head read since the call arrived (None: read it now)."""
+        for): this call's own, or for repeats the last write submitted. `watch`: the audit
+        head and the call's logged ids, read since the call arrived (None: read them now)."""
         with self._lock:
-            self._refresh(head)
+            earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
             if member is not None:
-                admit(member, txs, self, batch=batch)
+                admit(member, txs, _CallRegister(self, earlier), batch=batch)
             until = None if self.log is None else Instant.of(self.log.clock.now())
             answers: list[Decision] = []
             made: dict[str, Decision] = {}
             entries: list[tuple[Transaction, Outcome]] = []
             try:
                 for tx in txs:
-                    first = made.get(tx.tx_id) or self._first(tx)
+                    first = made.get(tx.tx_id) or self._first(tx, earlier)
                     if first is not None:
                         answers.append(first)
                         continue
@@ -433,7 +425,7 @@ class DecisionService:
             elif self._committer is not None:
                 durable = self._committer.last
             for tx, outcome in entries:
-                self._remember(tx, outcome.decision, durable, _capped(tx.ts, until))
+                self._remember(tx, outcome.decision, durable)
             return answers, durable
 
     def observe_logins(self, logins: Sequence[LoginEvent], *, member: str | None = None) -> int:
@@ -504,7 +496,7 @@ class DecisionService:
             self._stale = bool(entries) or self._stale
             return
         for tx, outcome in entries:
-            self._remember(tx, outcome.decision, None, tx.ts)
+            self._remember(tx, outcome.decision, None)
 
     def _write(
         self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime, *, awaited: bool
@@ -563,9 +555,24 @@ class DecisionService:
         self.log.close()
 
 
-def _capped(ts: datetime, until: Instant | None) -> datetime:
-    """The time the engine decides a transaction stamped `ts` as: never after `until`."""
-    return ts if until is None else min(ts, until.ts)
+class _CallRegister:
+    """Admission's register for one call: the service's directory and institutions, and the
+    first content of the call's ids, read from the log only for the ids it held as the call
+    arrived (`DecisionLog.watch`, `DecisionService._earlier`)."""
+
+    __slots__ = ("_earlier", "_service")
+
+    def __init__(self, service: DecisionService, earlier: Earlier) -> None:
+        self._service, self._earlier = service, earlier
+
+    def bank_of(self, account_no: str) -> str | None:
+        return self._service.bank_of(account_no)
+
+    def holds_accounts(self, code: str) -> bool:
+        return self._service.holds_accounts(code)
+
+    def first_transaction(self, tx_id: str) -> Transaction | None:
+        return self._service._first_transaction(tx_id, self._earlier)
 
 
 def _restores(core: DecisionCore, state: bytes, log: DecisionLog) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
@@ -37,6 +37,8 @@ _WINDOWS: Final = len(WINDOWS)
 _SIGNALS: Final = len(Signal)
 _ACCOUNT_INTS: Final = ("balance", "klass", "party", "birth", "phones")
 _ACCOUNT_OPTIONAL: Final = ("last_ts", "device_since", "opened")
+_TRACK_FIELDS: Final = ("ts", "cum", "base", "expiry", "tails", "dist", "flags", "latest", "stack")
+_track_fields: Final = attrgetter(*_TRACK_FIELDS)
 T = TypeVar("T")
 
 
@@ -53,6 +55,16 @@ def _runs(values: Sequence[T], counts: Sequence[int]) -> Iterator[Sequence[T]]:
 def _maps(keys: Sequence[Any], values: Sequence[Any], counts: Sequence[int]) -> Iterator[dict]:  # type: ignore[type-arg]
     """One dict per entity from its run of keys and values."""
     return map(dict, map(zip, _runs(keys, counts), _runs(values, counts)))
+
+
+def _arrays(part: PartReader, name: str, counts: Sequence[int]) -> Iterator[array[int]]:
+    """The int column `name` cut into consecutive runs of `counts`, each an `array('q')`."""
+    whole = array("q")
+    whole.frombytes(part.ints(name).data.cast("B"))
+    starts, ends = _bounds(counts)
+    if (ends[-1] if ends else 0) != len(whole):
+        raise ValueError(f"column {name} does not hold its {sum(counts)} numbers")
+    return map(whole.__getitem__, map(slice, starts, ends))
 
 
 def _ints(part: PartReader, name: str) -> list[int]:
@@ -107,54 +119,32 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
         part.strings(at + "keys", keys)
     else:
         part.ints(at + "keys", keys)
-    # One pass over the tracks: in a state folded over time they lie all over the heap, and
-    # each pass costs a cache miss a track (the list extensions copy pointers only).
-    times: list[array[int]] = []
-    flags: list[bytearray] = []
-    events, base, expiry, latest_counts, stack_counts = [], [], [], [], []
-    cum: list[int] = []
-    tails: list[int] = []
-    dist: list[int] = []
-    parties: list[str] = []
-    latest_at: list[int] = []
-    stacks: list[int] = []
-    for track in values:
-        ts = track.ts
-        times.append(ts)
-        events.append(len(ts))
-        cum += track.cum
-        base.append(track.base)
-        expiry.append(track.expiry)
-        tails += track.tails
-        dist += track.dist
-        if track.flags is not None:
-            flags.append(track.flags)
-        latest = track.latest
-        latest_counts.append(len(latest))
-        parties += latest
-        latest_at += latest.values()
-        if track.stack is not None:
-            stack_counts.append(len(track.stack))
-            stacks += track.stack
-    if len(flags) != (len(values) if layout["distinct"] else 0) or len(stack_counts) != (
-        len(values) if layout["maximum"] else 0
+    # One pass over the tracks, each read once: in a state folded over time they lie all over
+    # the heap, and each pass costs a cache miss a track. The columns are then gathered in C
+    # from the compact tuples of that pass; the arrays (times, running totals, window positions
+    # and counts, the maxima's stack) are copied whole, with no Python number to read.
+    fields = list(zip(*map(_track_fields, values), strict=True)) or [()] * len(_TRACK_FIELDS)
+    times, cums, base, expiry, tails, dist, flags, latest, stacks = fields
+    n = len(values)
+    if flags.count(None) != (0 if layout["distinct"] else n) or stacks.count(None) != (
+        0 if layout["maximum"] else n
     ):
         raise ValueError(f"the tracks of stream {at} are not all of one layout")
-    part.ints(at + "events", events)
+    part.ints(at + "events", map(len, times))
     part.ints(at + "ts", np.frombuffer(b"".join(times), np.int64))
-    part.ints(at + "cum", cum)
+    part.ints(at + "cum", np.frombuffer(b"".join(cums), np.int64))
     part.ints(at + "base", base)
     part.ints(at + "expiry", expiry)
-    part.ints(at + "tails", tails)
-    part.ints(at + "dist", dist)
+    part.ints(at + "tails", np.frombuffer(b"".join(tails), np.int64))
+    part.ints(at + "dist", np.frombuffer(b"".join(dist), np.int64))
     if layout["distinct"]:
         part.bytes(at + "flags", b"".join(flags))
-    part.ints(at + "latest", latest_counts)
-    part.strings(at + "latest_party", parties)
-    part.ints(at + "latest_at", latest_at)
+    part.ints(at + "latest", map(len, latest))
+    part.strings(at + "latest_party", list(chain.from_iterable(latest)))
+    part.ints(at + "latest_at", chain.from_iterable(map(dict.values, latest)))
     if layout["maximum"]:
-        part.ints(at + "stack", stack_counts)
-        part.ints(at + "stack_at", stacks)
+        part.ints(at + "stack", map(len, stacks))
+        part.ints(at + "stack_at", np.frombuffer(b"".join(stacks), np.int64))
     return layout
 
 
@@ -217,29 +207,27 @@ def _read_tracks(
     n = len(keys)
     events = _ints(part, at + "events")
     starts, ends = _bounds(events)
-    raw = part.ints(at + "ts").data.cast("B")
-    byte_runs = map(raw.__getitem__, map(slice, [8 * s for s in starts], [8 * e for e in ends]))
-    times = map(array, repeat("q"), map(bytes, byte_runs))
-    cums = _runs(_ints(part, at + "cum"), [count + 1 for count in events])
+    times = _arrays(part, at + "ts", events)
+    cums = _arrays(part, at + "cum", [count + 1 for count in events])
     flags: Iterable[bytearray | None] = [None] * n
     if layout["distinct"]:
         packed = part.bytes(at + "flags")
         flags = map(bytearray, map(packed.__getitem__, map(slice, starts, ends)))
     latest_counts = _ints(part, at + "latest")
     latest = _maps(_texts(part, at + "latest_party"), _ints(part, at + "latest_at"), latest_counts)
-    stacks: Iterable[Sequence[int] | None] = [None] * n
+    stacks: Iterable[array[int] | None] = [None] * n
     if layout["maximum"]:
-        stacks = _runs(_ints(part, at + "stack_at"), _ints(part, at + "stack"))
+        stacks = _arrays(part, at + "stack_at", _ints(part, at + "stack"))
     columns = zip(
         keys,
         times,
         cums,
         _ints(part, at + "base"),
-        part.ints(at + "tails").reshape(n, _WINDOWS).tolist(),
+        _arrays(part, at + "tails", [_WINDOWS] * n),
         _ints(part, at + "expiry"),
         flags,
         latest,
-        part.ints(at + "dist").reshape(n, _WINDOWS).tolist(),
+        _arrays(part, at + "dist", [_WINDOWS] * n),
         stacks,
         strict=True,
     )

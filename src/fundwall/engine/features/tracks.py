@@ -1,7 +1,8 @@
 """Per-entity window state of the online form: one `Track` per (stream, entity).
 
 A track keeps the entity's recent events in compact arrays (no object per event, so the
-garbage collector has nothing to walk): times, running totals of amounts (a window's sum is a
+garbage collector has nothing to walk, and a snapshot copies them as they are): times,
+running totals of amounts (a window's sum is a
 difference of two totals), a byte per event that says whether it is still the latest event
 with its counterpart (distinct counts), and the stack of suffix maxima (a window's maximum is
 the first stack entry inside the window). Each window is the index of its oldest event;
@@ -22,6 +23,8 @@ from fundwall.engine.features.catalog import WINDOWS, Measure
 WINDOW_US: Final = tuple(window.micros for window in WINDOWS)
 _SHORTEST: Final = min(WINDOW_US)
 _LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
+_ZEROS: Final = bytes(8 * len(WINDOW_US))
+"""A zero for each window, as the bytes of an `array('q')`."""
 _NEVER: Final = 2**63 - 1
 """After any time (the largest int64, so snapshots store it as one)."""
 _COMPACT_AT: Final = 16
@@ -36,14 +39,14 @@ class Track:
 
     def __init__(self, distinct: bool, maximum: bool) -> None:
         self.ts = array("q")
-        self.cum = [0]
+        self.cum = array("q", [0])
         self.base = 0
-        self.tails = [0] * len(WINDOW_US)
+        self.tails = array("q", _ZEROS)
         self.expiry = _NEVER
         self.flags: bytearray | None = bytearray() if distinct else None
         self.latest: dict[str, int] = {}
-        self.dist = [0] * len(WINDOW_US)
-        self.stack: list[int] | None = [] if maximum else None
+        self.dist = array("q", _ZEROS)
+        self.stack: array[int] | None = array("q") if maximum else None
 
     def advance(self, t: int) -> None:
         """Drop events with ts < t - W from each window W."""
