@@ -49,6 +49,7 @@ from fundwall.ingest.batches import (
     NDJSON,
     PARQUET,
     read_batch,
+    read_json_array,
     table_of_records,
     transactions_of,
 )
@@ -237,7 +238,9 @@ def decision_router(
         if given in BATCH_MEDIA_TYPES[1:]:
             table = read_batch(body, given)
         else:
-            table = table_of_records(parse_json(body, _MANY))
+            table = read_json_array(body)
+            if table is None:  # the model says what is wrong, or reads what Arrow would not
+                table = table_of_records(parse_json(body, _MANY))
         txs = transactions_of(table)
         window.admit(txs, batch=True)
         if durable is not None:
