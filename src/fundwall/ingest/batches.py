@@ -127,6 +127,8 @@ def _read_ndjson(body: bytes) -> pa.Table:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     lines = [line for line in body.splitlines() if line.strip()]
+    if not lines:
+        return _NDJSON_SCHEMA.empty_table()
     if len(lines) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH:,} transactions, got {len(lines):,}")
     for index, line in enumerate(lines):
