@@ -202,3 +202,9 @@ def test_another_media_type_is_unsupported(
         f"send the body as application/json or {NDJSON} or {CSV} or {PARQUET}, not "
     )
     assert service.calls == []
+
+
+def test_a_csv_header_that_is_no_csv_row_is_refused_not_failed(client: TestClient) -> None:
+    response = post(client, CSV, b"\r0")
+    assert response.status_code == 422
+    assert response.json()["reason"].startswith("the header is not a CSV row")

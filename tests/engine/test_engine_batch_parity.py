@@ -53,9 +53,7 @@ def transaction(event: TxEvent) -> Transaction:
     )
 
 
-def new_core(
-    control_book: ControlBook, policy: PolicySettings, packs: int
-) -> DecisionCore:
+def new_core(control_book: ControlBook, policy: PolicySettings, packs: int) -> DecisionCore:
     live, shadow = PACKS[packs]
     trial: RulePack | None = None if shadow is None else shadow()
     return DecisionCore(directory(), copy.deepcopy(control_book), policy, live(), trial)

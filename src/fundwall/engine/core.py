@@ -117,10 +117,9 @@ def _evaluations(
     # "amount" tells the row count to a pack that reads no feature.
     names = pack.feature_names or ("amount",)
     fired = pack.evaluate_bulk({name: matrix[:, where[name]] for name in names}).fired
-    any_fired = fired.any(axis=1) if fired.shape[1] else np.zeros(len(vectors), np.bool_)
+    hits: list[bool] = np.asarray(fired.any(axis=1)).tolist()
     return [
-        bound(vector) if hit else _NOTHING_FIRED
-        for vector, hit in zip(vectors, any_fired.tolist(), strict=True)
+        bound(vector) if hit else _NOTHING_FIRED for vector, hit in zip(vectors, hits, strict=True)
     ]
 
 

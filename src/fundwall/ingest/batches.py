@@ -14,7 +14,6 @@ checking each value again: `validate_table` vouched for every row.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -72,7 +71,7 @@ def read_batch(body: bytes, media_type: str) -> pa.Table:
     return _validated(table)
 
 
-def table_of_records(records: Sequence[TransactionIn]) -> pa.Table:
+def table_of_records(records: list[TransactionIn]) -> pa.Table:
     """The validated transactions of a JSON array whose records the model typed."""
     return _validated(pa.Table.from_pylist([dict(record) for record in records], _NDJSON_SCHEMA))
 
@@ -165,4 +164,3 @@ def _trusted(row: tuple[object, ...]) -> Transaction:
         else:
             object.__setattr__(tx, name, value)
     return tx
-

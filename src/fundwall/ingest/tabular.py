@@ -130,7 +130,10 @@ def _csv_header(source: Source, at_line: LineLabel) -> list[str]:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _at(InvalidInput("the header is not UTF-8 text"), at_line(1)) from None
-    header = next(csv.reader([line]), None)
+    try:
+        header = next(csv.reader([line]), None)
+    except csv.Error as error:
+        raise _at(InvalidInput(f"the header is not a CSV row: {error}"), at_line(1)) from None
     if not header:
         empty = InvalidInput("the file is empty: a CSV file starts with a header row")
         raise _at(empty, at_line(1))
@@ -147,7 +150,10 @@ def _locate_csv_problem(
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 return _at(InvalidInput("not UTF-8 text"), at_line(number))
-            fields = next(csv.reader([line]), [])
+            try:
+                fields = next(csv.reader([line]), [])
+            except csv.Error as bad:
+                return _at(InvalidInput(f"not a CSV row: {bad}"), at_line(number))
             if line.strip("\r\n") and len(fields) != columns:
                 wrong = f"expected {columns} fields, got {len(fields)} (a value may not span lines)"
                 return _at(InvalidInput(wrong), at_line(number))
