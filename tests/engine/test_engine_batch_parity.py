@@ -1,23 +1,27 @@
 """A batch decided together (`DecisionCore.decide_many`, the service's batch path) gives the
 very decisions, and leaves the very state, that deciding its transactions one by one does:
 on random streams over random control books and limits, with repeated transaction ids inside
-and across batches, and accounts that pay and receive within one batch."""
+and across batches, accounts that pay and receive within one batch, transactions stamped
+before the ones ahead of them (decided as of the latest time), and logins between batches.
+The features' own batch path is held to `observe` in tests/engine/features."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from engine_fixtures import counting_pack, directory, quiet_pack, shadow_pack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from state_values import engine_values
-from test_engine_controls_parity import books, policies, streams
+from test_engine_controls_parity import DEVICES, NUMBERS, books, policies, streams
 
 from fundwall.config import PolicySettings
 from fundwall.domain.decisions import Decision
+from fundwall.domain.devices import FaceCheck, LoginEvent
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine import core as core_module
@@ -142,3 +146,57 @@ def test_the_service_decides_a_batch_with_repeats_as_one_by_one(
             answers += [timeless(decision) for decision in together.decide_batch(batch)]
     assert answers == expected
     assert engine_values(together.core) == engine_values(one_by_one.core)
+
+
+@st.composite
+def logins_among(draw: st.DrawFn, events: Sequence[TxEvent]) -> list[tuple[int, LoginEvent]]:
+    """Logins to the streams' accounts, each delivered before the transaction at its index
+    and stamped near that transaction's time (a µs before, at, or hours before)."""
+    logins = []
+    for i in range(draw(st.integers(0, 8))):
+        at = draw(st.integers(0, len(events) - 1))
+        back = draw(st.sampled_from([0, 1, 3_600_000_000, 30 * 3_600_000_000]))
+        logins.append(
+            (
+                at,
+                LoginEvent(
+                    f"L{i}",
+                    draw(st.sampled_from([n for n in NUMBERS if n != "EXT"])),
+                    events[at].ts - timedelta(microseconds=back),
+                    draw(st.sampled_from([*DEVICES, "DV9"])),
+                    None,
+                    None,
+                    draw(st.sampled_from(list(FaceCheck))),
+                ),
+            )
+        )
+    return sorted(logins, key=lambda entry: entry[0])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams(), books(), policies(), st.integers(0, len(PACKS) - 1), st.data())
+def test_batches_with_logins_between_them_decide_as_one_by_one(
+    events: list[TxEvent],
+    control_book: ControlBook,
+    policy: PolicySettings,
+    packs: int,
+    data: st.DataObject,
+) -> None:
+    """A batch ends where a login is delivered; the login is folded by both before the
+    transaction it precedes."""
+    logins = data.draw(logins_among(events))
+    one_by_one = new_core(control_book, policy, packs)
+    together = new_core(control_book, policy, packs)
+    expected = []
+    for i, event in enumerate(events):
+        for _, login in (entry for entry in logins if entry[0] == i):
+            one_by_one.observe_login(login)
+        expected.append(one_by_one.decide(event))
+    ends = sorted(set(data.draw(cuts(len(events)))) | {at for at, _ in logins if at > 0})
+    decided = []
+    for start, end in zip([0, *ends[:-1]], ends, strict=True):
+        for _, login in (entry for entry in logins if entry[0] == start):
+            together.observe_login(login)
+        decided += together.decide_many(events[start:end])
+    assert outcomes_of(decided) == outcomes_of(expected)
+    assert engine_values(together) == engine_values(one_by_one)

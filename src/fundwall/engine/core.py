@@ -212,20 +212,29 @@ class DecisionCore:
         """`decide` of each of `txs` in turn: the same outcomes, the same state after.
 
         The features fold every transaction first (a vector reads only the transactions
-        before it, never a decision); the packs then evaluate the batch's vectors at once
-        (`RulePack.evaluate_bulk`), and only a vector on which a rule fired is evaluated again
-        one by one, for its reasons in words; last, in order, each transaction's hard controls
-        read the ledger that the ones before it left, and its decision books it. Each
-        decision's `latency_us` is its share of the batch's time up to its controls.
+        before it, never a decision: `OnlineFeatureState.observe_many`); the packs then
+        evaluate the batch's vectors at once (`RulePack.evaluate_bulk`), and only a vector on
+        which a rule fired is evaluated again one by one, for its reasons in words; last, in
+        order, each transaction's hard controls read the ledger that the ones before it left,
+        and its decision books it. Each decision's `latency_us` is its share of the batch's
+        time up to its controls.
         """
         started = time.perf_counter_ns()
-        observed: list[tuple[TxEvent, int, FeatureVector]] = []
+        clock = self.clock_us, self._clock_ts
+        events: list[TxEvent] = []
+        times: list[int] = []
         for tx in txs:
             t, ts = self._time(tx, until)
-            event = event_of(tx, ts)
-            observed.append((event, t, self.features.observe(event)))
+            events.append(event_of(tx, ts))
+            times.append(t)
             self.clock_us, self._clock_ts = t, ts
-        vectors = [vector for _, _, vector in observed]
+        try:
+            vectors = self.features.observe_many(events)
+        except BaseException:
+            # The features refused the batch before folding any of it.
+            self.clock_us, self._clock_ts = clock
+            raise
+        observed = list(zip(events, times, vectors, strict=True))
         matrix = _matrix(vectors)
         live = _evaluations(self.live, self._live, vectors, matrix)
         trials = (

@@ -19,6 +19,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import STREAMS, WINDOWS, Signal
@@ -53,6 +54,19 @@ def _runs(values: Sequence[T], counts: Sequence[int]) -> Iterator[Sequence[T]]:
 def _maps(keys: Sequence[Any], values: Sequence[Any], counts: Sequence[int]) -> Iterator[dict]:  # type: ignore[type-arg]
     """One dict per entity from its run of keys and values."""
     return map(dict, map(zip, _runs(keys, counts), _runs(values, counts)))
+
+
+def _joined(arrays: Sequence[array[int]]) -> npt.NDArray[np.int64]:
+    """int64 arrays end to end, as one column."""
+    return np.frombuffer(b"".join(arrays), np.int64)
+
+
+def _arrays(part: PartReader, name: str, counts: Sequence[int]) -> Iterator[array[int]]:
+    """The int column `name` cut into consecutive int64 arrays of `counts`."""
+    starts, ends = _bounds(counts)
+    raw = part.ints(name).data.cast("B")
+    byte_runs = map(raw.__getitem__, map(slice, [8 * s for s in starts], [8 * e for e in ends]))
+    return map(array, repeat("q"), map(bytes, byte_runs))
 
 
 def _ints(part: PartReader, name: str) -> list[int]:
@@ -112,17 +126,17 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
     times: list[array[int]] = []
     flags: list[bytearray] = []
     events, base, expiry, latest_counts, stack_counts = [], [], [], [], []
-    cum: list[int] = []
+    cum: list[array[int]] = []
     tails: list[int] = []
     dist: list[int] = []
     parties: list[str] = []
     latest_at: list[int] = []
-    stacks: list[int] = []
+    stacks: list[array[int]] = []
     for track in values:
         ts = track.ts
         times.append(ts)
         events.append(len(ts))
-        cum += track.cum
+        cum.append(track.cum)
         base.append(track.base)
         expiry.append(track.expiry)
         tails += track.tails
@@ -135,14 +149,14 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
         latest_at += latest.values()
         if track.stack is not None:
             stack_counts.append(len(track.stack))
-            stacks += track.stack
+            stacks.append(track.stack)
     if len(flags) != (len(values) if layout["distinct"] else 0) or len(stack_counts) != (
         len(values) if layout["maximum"] else 0
     ):
         raise ValueError(f"the tracks of stream {at} are not all of one layout")
     part.ints(at + "events", events)
-    part.ints(at + "ts", np.frombuffer(b"".join(times), np.int64))
-    part.ints(at + "cum", cum)
+    part.ints(at + "ts", _joined(times))
+    part.ints(at + "cum", _joined(cum))
     part.ints(at + "base", base)
     part.ints(at + "expiry", expiry)
     part.ints(at + "tails", tails)
@@ -154,7 +168,7 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
     part.ints(at + "latest_at", latest_at)
     if layout["maximum"]:
         part.ints(at + "stack", stack_counts)
-        part.ints(at + "stack_at", stacks)
+        part.ints(at + "stack_at", _joined(stacks))
     return layout
 
 
@@ -217,19 +231,17 @@ def _read_tracks(
     n = len(keys)
     events = _ints(part, at + "events")
     starts, ends = _bounds(events)
-    raw = part.ints(at + "ts").data.cast("B")
-    byte_runs = map(raw.__getitem__, map(slice, [8 * s for s in starts], [8 * e for e in ends]))
-    times = map(array, repeat("q"), map(bytes, byte_runs))
-    cums = _runs(_ints(part, at + "cum"), [count + 1 for count in events])
+    times = _arrays(part, at + "ts", events)
+    cums = _arrays(part, at + "cum", [count + 1 for count in events])
     flags: Iterable[bytearray | None] = [None] * n
     if layout["distinct"]:
         packed = part.bytes(at + "flags")
         flags = map(bytearray, map(packed.__getitem__, map(slice, starts, ends)))
     latest_counts = _ints(part, at + "latest")
     latest = _maps(_texts(part, at + "latest_party"), _ints(part, at + "latest_at"), latest_counts)
-    stacks: Iterable[Sequence[int] | None] = [None] * n
+    stacks: Iterable[array[int] | None] = [None] * n
     if layout["maximum"]:
-        stacks = _runs(_ints(part, at + "stack_at"), _ints(part, at + "stack"))
+        stacks = _arrays(part, at + "stack_at", _ints(part, at + "stack"))
     columns = zip(
         keys,
         times,

@@ -1,13 +1,14 @@
 """Per-entity window state of the online form: one `Track` per (stream, entity).
 
 A track keeps the entity's recent events in compact arrays (no object per event, so the
-garbage collector has nothing to walk): times, running totals of amounts (a window's sum is a
-difference of two totals), a byte per event that says whether it is still the latest event
-with its counterpart (distinct counts), and the stack of suffix maxima (a window's maximum is
-the first stack entry inside the window). Each window is the index of its oldest event;
-`advance(t)` moves it with a binary search and subtracts the latest-flags it passes from the
-window's distinct count. `expiry` is the earliest time any window loses an event, so a read
-of an entity that has not aged since its last touch costs one comparison.
+garbage collector has nothing to walk, and a batch copies a track as a few blocks of memory:
+`tracks_bulk`): times, running totals of amounts (int64, as the columnar kernels keep them;
+a window's sum is a difference of two totals), a byte per event that says whether it is
+still the latest event with its counterpart (distinct counts), and the stack of suffix maxima
+(a window's maximum is the first stack entry inside the window). Each window is the index of
+its oldest event; `advance(t)` moves it with a binary search and subtracts the latest-flags it
+passes from the window's distinct count. `expiry` is the earliest time any window loses an
+event, so a read of an entity that has not aged since its last touch costs one comparison.
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ class Track:
 
     def __init__(self, distinct: bool, maximum: bool) -> None:
         self.ts = array("q")
-        self.cum = [0]
+        self.cum = array("q", (0,))
         self.base = 0
         self.tails = [0] * len(WINDOW_US)
         self.expiry = _NEVER
         self.flags: bytearray | None = bytearray() if distinct else None
         self.latest: dict[str, int] = {}
         self.dist = [0] * len(WINDOW_US)
-        self.stack: list[int] | None = [] if maximum else None
+        self.stack: array[int] | None = array("q") if maximum else None
 
     def advance(self, t: int) -> None:
         """Drop events with ts < t - W from each window W."""
