@@ -217,8 +217,15 @@ class DecisionCore:
         which a rule fired is evaluated again one by one, for its reasons in words; last, in
         order, each transaction's hard controls read the ledger that the ones before it left,
         and its decision books it. Each decision's `latency_us` is its share of the batch's
-        time up to its controls.
+        time up to its controls. The collector is paused meanwhile: a batch's vectors and
+        decisions live until its end, and collections would walk them again and again.
         """
+        with collector_paused():
+            return self._decide_many(txs, until)
+
+    def _decide_many(
+        self, txs: Sequence[Transaction | TxEvent], until: Instant | None
+    ) -> list[Outcome]:
         started = time.perf_counter_ns()
         clock = self.clock_us, self._clock_ts
         events: list[TxEvent] = []

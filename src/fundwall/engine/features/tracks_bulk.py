@@ -21,9 +21,12 @@ every window), so the pass keeps the index and the write-back forgets it as comp
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain, repeat
+from operator import attrgetter, setitem
 from typing import Any, Final
 
 import numpy as np
@@ -40,7 +43,13 @@ from fundwall.engine.features.catalog import (
     feature_index,
     stream_measures,
 )
-from fundwall.engine.features.tracks import _COMPACT_AT, _LONGEST, _NEVER, _SHORTEST, Track
+from fundwall.engine.features.tracks import (
+    _COMPACT_AT,
+    _LONGEST,
+    _NEVER,
+    _SHORTEST,
+    Track,
+)
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
@@ -54,6 +63,8 @@ window each)."""
 _NW: Final = len(WINDOWS)
 _DIST: Final = TAILS + _NW
 _WIDTH: Final = _DIST + _NW
+_HEAD: Final = 2 + 2 * _NW
+"""Numbers of a track gathered beside its arrays: base, expiry, tails, distinct counts."""
 _AGGREGATES_AT: Final = len(SINGLES)
 """Where the window aggregates start in a feature vector."""
 
@@ -248,136 +259,192 @@ def _stream_pass(
                 latest[c] = index
 
 
+@_jit
+def _lay_out(
+    sizes: I64, adds: I64, heights: I64, heads: I64, ts_in: I64, cum_in: I64, flags_in: U8,
+    stack_in: I64, distinct: bool, maximum: bool,
+) -> tuple[I64, I64, I64, I64, U8, I64]:  # fmt: skip
+    """The gathered tracks (their arrays end to end, `heads` their base, expiry, tails and
+    distinct counts) laid out in segments with room for the events the batch adds: the
+    segment starts, the tracks' rows and the segmented times, totals, flags and stacks."""
+    n_ent = sizes.shape[0]
+    off = np.empty(n_ent, dtype=np.int64)
+    total = 0
+    for e in range(n_ent):
+        off[e] = total
+        total += sizes[e] + adds[e]
+    ts = np.zeros(total + 1, dtype=np.int64)
+    cum = np.zeros(total + n_ent, dtype=np.int64)
+    flags = np.zeros(total + 1 if distinct else 1, dtype=np.uint8)
+    stack = np.zeros(total + 1 if maximum else 1, dtype=np.int64)
+    row = np.empty((n_ent, _WIDTH), dtype=np.int64)
+    source = 0
+    source_stack = 0
+    for e in range(n_ent):
+        n, o, height = sizes[e], off[e], heights[e]
+        ts[o : o + n] = ts_in[source : source + n]
+        cum[o + e : o + e + n + 1] = cum_in[source + e : source + e + n + 1]
+        if distinct:
+            flags[o : o + n] = flags_in[source : source + n]
+        if maximum:
+            stack[o : o + height] = stack_in[source_stack : source_stack + height]
+        row[e, N_PHYS] = n
+        row[e, BASE] = heads[e, 0]
+        row[e, BASE0] = heads[e, 0]
+        row[e, EXPIRY] = heads[e, 1]
+        row[e, STACK_LO] = o
+        row[e, STACK_HI] = o + height
+        row[e, TAILS:] = heads[e, 2:]
+        source += n
+        source_stack += height
+    return off, row, ts, cum, flags, stack
+
+
+def _set(tracks: list[Track], name: str, values: Iterable[object]) -> None:
+    """Set attribute `name` of each track to its value (a C-level loop)."""
+    deque(map(setattr, tracks, repeat(name), values), maxlen=0)
+
+
+def _cuts(values: I64 | U8, starts: I64, stops: I64) -> Iterator[memoryview]:
+    """Views of the bytes of items [start, stop) of `values`, one per start."""
+    size = values.itemsize
+    data = values.data.cast("B")
+    return map(data.__getitem__, map(slice, (size * starts).tolist(), (size * stops).tolist()))
+
+
 class _Gathered:
-    """The tracks of one stream that a batch touches, end to end (see the module's doc)."""
+    """The tracks of one stream that a batch touches (see the module's doc): each one that
+    had a track, or gets one now because the batch adds to it; an entity only read that has
+    no track reads zeros, as an empty track would."""
 
-    def __init__(self, plan: _StreamPlan, tracks: dict[Key, Track]) -> None:
+    def __init__(
+        self, plan: _StreamPlan, tracks: dict[Key, Track], keys: Sequence[Sequence[Key | None]]
+    ) -> None:
         self.plan = plan
-        self.tracks = tracks
-        self.keys: list[Key] = []
-        self.entity: dict[Key, int] = {}
-        self.adds: list[int] = []
-        self.pairs: dict[tuple[int, str], int] = {}
-        self.pair_keys: list[tuple[int, str]] = []
-
-    def code(self, key: Key) -> int:
-        e = self.entity.get(key)
-        if e is None:
-            e = self.entity[key] = len(self.keys)
-            self.keys.append(key)
-            self.adds.append(0)
-        return e
-
-    def pair(self, e: int, counterpart: str) -> int:
-        pair = (e, counterpart)
-        c = self.pairs.get(pair)
-        if c is None:
-            c = self.pairs[pair] = len(self.pair_keys)
-            self.pair_keys.append(pair)
-        return c
-
-    def run(self, times: I64, amounts: I64, queried: I64, owner: I64, pair: I64, out: I64) -> None:
-        plan = self.plan
-        existing = [self.tracks.get(key) for key in self.keys]
-        off = array("q")
-        rows = array("q")
-        ts = array("q")
-        cum = array("q")
-        flags = bytearray()
-        stack = array("q")
-        at = 0
-        for track, added in zip(existing, self.adds, strict=True):
-            off.append(at)
+        owners = keys[plan.owner]
+        readers = [keys[role] for role in plan.query_roles]
+        seen = [key for key in dict.fromkeys(chain(owners, *readers)) if key is not None]
+        adding = dict.fromkeys(owners)
+        code: dict[Key | None, int] = {}
+        found: list[Track] = []
+        for key, track in zip(seen, map(tracks.get, seen), strict=True):
             if track is None:
-                rows.extend((0, 0, 0, _NEVER, at, at, *([0] * (2 * _NW))))
-                n = 0
-                cum.append(0)
-            else:
-                n = len(track.ts)
-                ts.extend(track.ts)
-                cum.extend(track.cum)
-                if track.flags is not None:
-                    flags += track.flags
-                height = 0
-                if track.stack is not None:
-                    stack.extend(track.stack)
-                    height = len(track.stack)
-                    stack.frombytes(bytes(8 * (n - height)))
-                base = track.base
-                rows.extend((n, base, base, track.expiry, at, at + height))
-                rows.extend(track.tails)
-                rows.extend(track.dist)
-            room = bytes(8 * added)
-            ts.frombytes(room)
-            cum.frombytes(room)
-            if plan.maximum:
-                stack.frombytes(room)
-            if plan.distinct:
-                flags += bytes(added)
-            at += n + added
-        row = np.frombuffer(rows, dtype=np.int64).reshape(len(existing), _WIDTH)
-        latest = np.array(
-            [
-                -1 if (track := existing[e]) is None else track.latest.get(counterpart, -1)
-                for e, counterpart in self.pair_keys
-            ],
-            dtype=np.int64,
-        )
-        ts_np = np.frombuffer(ts, dtype=np.int64)
-        cum_np = np.frombuffer(cum, dtype=np.int64)
-        flags_np = np.frombuffer(flags, dtype=np.uint8) if flags else np.zeros(1, np.uint8)
-        stack_np = np.frombuffer(stack, dtype=np.int64) if stack else np.zeros(1, np.int64)
-        _stream_pass(
-            times, amounts, queried, owner, pair, latest, plan.cols, _windows(), row,
-            np.frombuffer(off, dtype=np.int64), ts_np if ts else np.zeros(1, np.int64), cum_np,
-            flags_np, stack_np, plan.distinct, plan.maximum, out,
-        )  # fmt: skip
-        self._scatter(existing, row, off, ts, cum, flags, stack, latest)
+                if key not in adding:
+                    continue
+                track = tracks[key] = Track(plan.distinct, plan.maximum)
+            code[key] = len(found)
+            found.append(track)
+        self.found = found
+        self.owner = np.fromiter(map(code.get, owners, repeat(-1)), np.int64, len(owners))
+        self.queried = np.array(
+            [list(map(code.get, each, repeat(-1))) for each in readers], dtype=np.int64
+        ).reshape(len(readers), len(owners))
+        self.pairs: dict[tuple[int, str], int] = {}
+        pair = np.full(len(owners), -1, dtype=np.int64)
+        if plan.distinct:
+            pairs = self.pairs
+            for i, (e, counterpart) in enumerate(
+                zip(self.owner.tolist(), keys[plan.counterpart], strict=True)
+            ):
+                if e >= 0 and isinstance(counterpart, str):  # an account number
+                    pair[i] = pairs.setdefault((e, counterpart), len(pairs))
+        self.pair = pair
 
-    def _scatter(
-        self, existing: list[Track | None], row: I64, off: array[int], ts: array[int],
-        cum: array[int], flags: bytearray, stack: array[int], latest: I64,
-    ) -> None:  # fmt: skip
-        """Write the tracks back: those added to whole, those only read their windows."""
+    def run(self, times: I64, amounts: I64, out: I64) -> None:
+        """Read and fold the batch (its times and amounts) into the tracks, the values read
+        into `out`."""
         plan = self.plan
-        tracks = self.tracks
-        times, totals, maxima = (memoryview(values).cast("B") for values in (ts, cum, stack))
-        compacted: list[Track] = []
-        for e, (values, track, added, at) in enumerate(
-            zip(row.tolist(), existing, self.adds, off, strict=True)
-        ):
-            n_phys, base, base0, expiry, stack_lo, stack_hi = values[:TAILS]
-            if added:
-                if track is None:
-                    track = tracks[self.keys[e]] = Track(plan.distinct, plan.maximum)
-                lo, hi = at + base - base0, at + n_phys
-                track.ts = _copied(times, lo, hi)
-                track.cum = _copied(totals, lo + e, hi + e + 1)
-                if plan.distinct:
-                    track.flags = flags[lo:hi]
-                if plan.maximum:
-                    track.stack = _copied(maxima, stack_lo, stack_hi)
-                if base != track.base:
-                    track.base = base
-                    compacted.append(track)
-            elif track is None:
-                continue
-            track.tails = values[TAILS:_DIST]
-            track.dist = values[_DIST:_WIDTH]
-            track.expiry = expiry
-        for c, index in enumerate(latest.tolist()):
-            e, counterpart = self.pair_keys[c]
-            tracks[self.keys[e]].latest[counterpart] = index
-        for track in compacted:
-            base = track.base
-            track.latest = {party: index for party, index in track.latest.items() if index >= base}
+        found = self.found
+        n_ent = len(found)
+        # One pass over the tracks, which lie all over the heap: a pass costs a cache miss
+        # a track (`online_snapshot` gathers them so too).
+        times_of, totals_of, flags_of, stacks_of, bases, expiries, tails, dists, latests = (
+            zip(*map(_PARTS_OF, found), strict=True) if found else ((),) * 9
+        )
+        sizes = np.fromiter(map(len, times_of), np.int64, n_ent)
+        heights = (
+            np.fromiter(map(len, stacks_of), np.int64, n_ent)
+            if plan.maximum
+            else np.zeros(n_ent, np.int64)
+        )
+        heads = np.empty((n_ent, _HEAD), dtype=np.int64)
+        heads[:, 0] = bases
+        heads[:, 1] = expiries
+        heads[:, 2 : 2 + _NW] = np.array(tails, dtype=np.int64).reshape(n_ent, _NW)
+        heads[:, 2 + _NW :] = np.array(dists, dtype=np.int64).reshape(n_ent, _NW)
+        adds = np.bincount(self.owner[self.owner >= 0], minlength=n_ent).astype(np.int64)
+        off, row, ts, cum, flags, stack = _lay_out(
+            sizes, adds, heights, heads,
+            _int64s(b"".join(times_of)), _int64s(b"".join(totals_of)),
+            np.frombuffer(b"".join(flags_of) if plan.distinct else b"", np.uint8),
+            _int64s(b"".join(stacks_of) if plan.maximum else b""),
+            plan.distinct, plan.maximum,
+        )  # fmt: skip
+        latest_of = [latests[e] for e, _ in self.pairs]
+        counterparts = [counterpart for _, counterpart in self.pairs]
+        latest = np.fromiter(
+            map(dict.get, latest_of, counterparts, repeat(-1)), np.int64, len(counterparts)
+        )
+        _stream_pass(
+            times, amounts, self.queried, self.owner, self.pair, latest, plan.cols, _windows(),
+            row, off, ts, cum, flags, stack, plan.distinct, plan.maximum, out,
+        )  # fmt: skip
+        # In place: lists made now would outlive the collector's freeze (`settle_gc`), and
+        # every full collection would walk them.
+        whole = repeat(slice(None))
+        deque(map(setitem, tails, whole, row[:, TAILS:_DIST].tolist()), 0)
+        deque(map(setitem, dists, whole, row[:, _DIST:].tolist()), 0)
+        _set(found, "expiry", row[:, EXPIRY].tolist())
+        grown_at = np.flatnonzero(adds)
+        at = grown_at.tolist()
+        self._grow(
+            grown_at, [times_of[e] for e in at], [totals_of[e] for e in at],
+            [flags_of[e] for e in at], sizes, row, off, ts, cum, flags, stack,
+        )  # fmt: skip
+        deque(map(dict.__setitem__, latest_of, counterparts, latest.tolist()), maxlen=0)
+        for e in np.flatnonzero(row[:, BASE] != row[:, BASE0]).tolist():
+            self._compact(found[e], int(row[e, BASE] - row[e, BASE0]))
+
+    def _grow(
+        self, grown_at: I64, times_of: list[array[int]], totals_of: list[array[int]],
+        flags_of: list[bytearray], sizes: I64, row: I64, off: I64, ts: I64, cum: I64, flags: U8,
+        stack: I64,
+    ) -> None:  # fmt: skip
+        """Append the batch's events to the tracks it added to: their times and totals at
+        the end, their flags (an older one may have been cleared) and maxima stack whole."""
+        plan = self.plan
+        start = off[grown_at]
+        old, end = start + sizes[grown_at], start + row[grown_at, N_PHYS]
+        deque(map(array.frombytes, times_of, _cuts(ts, old, end)), 0)
+        e = grown_at  # a track's totals sit one further on per track before it
+        deque(map(array.frombytes, totals_of, _cuts(cum, old + e + 1, end + e + 1)), 0)
+        if plan.distinct:
+            whole = repeat(slice(None))
+            deque(map(setitem, flags_of, whole, _cuts(flags, start, end)), 0)
+        if plan.maximum:
+            low, high = row[grown_at, STACK_LO], row[grown_at, STACK_HI]
+            stacks = map(array, repeat("q"), map(bytes, _cuts(stack, low, high)))
+            _set([self.found[g] for g in grown_at.tolist()], "stack", stacks)
+
+    @staticmethod
+    def _compact(track: Track, stale: int) -> None:
+        """Drop what compaction dropped inside the batch (`Track._compact`): the events
+        before the new base, and the counterparts last seen before it."""
+        del track.ts[:stale]
+        del track.cum[:stale]
+        if track.flags is not None:
+            del track.flags[:stale]
+        track.base += stale
+        base = track.base
+        track.latest = {party: index for party, index in track.latest.items() if index >= base}
 
 
-def _copied(view: memoryview, start: int, stop: int) -> array[int]:
-    """Items [start, stop) of an int64 array's bytes `view`, as a new array."""
-    values = array("q")
-    values.frombytes(view[8 * start : 8 * stop])
-    return values
+def _int64s(data: bytes) -> I64:
+    return np.frombuffer(data, np.int64)
+
+
+_PARTS_OF = attrgetter("ts", "cum", "flags", "stack", "base", "expiry", "tails", "dist", "latest")
+"""What a batch reads of a track."""
 
 
 @cache
@@ -397,36 +464,11 @@ def aggregates_of_batch(
     keys[role][i] is the entity of transaction i in that role (None: none); `times` are the
     transactions' times in µs, in order (never decreasing)."""
     n = len(times)
-    out = np.zeros((n, aggregate_count()), dtype=np.int64)
     if n == 0:
         return []
+    out = np.zeros((n, aggregate_count()), dtype=np.int64)
     time_np = np.asarray(times, dtype=np.int64)
     amount_np = np.asarray(amounts, dtype=np.int64)
     for plan, stream_tracks in zip(_plans(), tracks, strict=True):
-        gathered = _Gathered(plan, stream_tracks)
-        code = gathered.code
-        queried = [
-            [-1 if key is None else code(key) for key in keys[role]] for role in plan.query_roles
-        ]
-        owners = keys[plan.owner]
-        counterparts = keys[plan.counterpart]
-        owner = [-1] * n
-        pair = [-1] * n
-        adds = gathered.adds
-        for i, key in enumerate(owners):
-            if key is None:
-                continue
-            e = owner[i] = code(key)
-            adds[e] += 1
-            counterpart = counterparts[i]
-            if plan.distinct and isinstance(counterpart, str):  # an account number
-                pair[i] = gathered.pair(e, counterpart)
-        gathered.run(
-            time_np,
-            amount_np,
-            np.array(queried, dtype=np.int64).reshape(len(queried), n),
-            np.array(owner, dtype=np.int64),
-            np.array(pair, dtype=np.int64),
-            out,
-        )
+        _Gathered(plan, stream_tracks, keys).run(time_np, amount_np, out)
     return out.tolist()
