@@ -49,7 +49,7 @@ from fundwall.engine.features.logins import (
 from fundwall.engine.features.online_singles import AccountState, SingleValues
 from fundwall.engine.features.scalar import ratio_of
 from fundwall.engine.features.tracks import READERS, Track
-from fundwall.engine.features.tracks_bulk import aggregates_of_batch
+from fundwall.engine.features.tracks_bulk import aggregates_of_batch, warm_up
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter, reading
 
 Key = str | int
@@ -429,7 +429,9 @@ def settle_gc() -> None:
     """Collect once, then move every live object out of the collector's sight (gc.freeze).
 
     Call after warming up or restoring a large state, and now and then after that (it is
-    cheap), so no collection ever walks millions of state objects during a decision.
+    cheap), so no collection ever walks millions of state objects during a decision. The
+    batch path's compiled pass is made ready first (`tracks_bulk.warm_up`).
     """
+    warm_up()
     gc.collect()
     gc.freeze()

@@ -21,11 +21,12 @@ from typing import Final
 from fundwall.engine.features.catalog import WINDOWS, Measure
 
 WINDOW_US: Final = tuple(window.micros for window in WINDOWS)
-_SHORTEST: Final = min(WINDOW_US)
-_LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
-_NEVER: Final = 2**63 - 1
+SHORTEST_US: Final = min(WINDOW_US)
+LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
+"""The index of the longest window, whose tail is the oldest."""
+NO_EXPIRY: Final = 2**63 - 1
 """After any time (the largest int64, so snapshots store it as one)."""
-_COMPACT_AT: Final = 16
+COMPACT_AT: Final = 16
 """Drop events that left every window once at least this many have piled up and they are at
 least half the track: the work stays proportional to the events added, and a quiet entity
 keeps at most this many old events (256 kept 1.4 KB of them per track for good, which a
@@ -40,7 +41,7 @@ class Track:
         self.cum = array("q", (0,))
         self.base = 0
         self.tails = [0] * len(WINDOW_US)
-        self.expiry = _NEVER
+        self.expiry = NO_EXPIRY
         self.flags: bytearray | None = bytearray() if distinct else None
         self.latest: dict[str, int] = {}
         self.dist = [0] * len(WINDOW_US)
@@ -55,7 +56,7 @@ class Track:
         n = len(ts)
         tails = self.tails
         flags = self.flags
-        expiry = _NEVER
+        expiry = NO_EXPIRY
         for w, width in enumerate(WINDOW_US):
             tail = tails[w] - base
             if tail == n:
@@ -80,8 +81,8 @@ class Track:
         self.ts.append(t)
         cum = self.cum
         cum.append(cum[-1] + amount)
-        if t + _SHORTEST < self.expiry:
-            self.expiry = t + _SHORTEST
+        if t + SHORTEST_US < self.expiry:
+            self.expiry = t + SHORTEST_US
         flags = self.flags
         if flags is not None:
             if counterpart is None:
@@ -101,8 +102,8 @@ class Track:
             while stack and cum[stack[-1] - base + 1] - cum[stack[-1] - base] <= amount:
                 stack.pop()
             stack.append(index)
-        stale = self.tails[_LONGEST] - base
-        if stale >= _COMPACT_AT and 2 * stale >= len(self.ts):
+        stale = self.tails[LONGEST] - base
+        if stale >= COMPACT_AT and 2 * stale >= len(self.ts):
             self._compact(stale)
 
     def _compact(self, stale: int) -> None:

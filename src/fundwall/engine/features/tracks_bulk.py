@@ -8,9 +8,9 @@ latest-counterpart flags and the maxima stack, with each track's base, tails, di
 and expiry as a row of numbers. `_stream_pass` then walks the batch in time order doing what
 the online state does per transaction (read each queried track's windows, then advance the
 owner's and add the event), by the same steps: the same binary searches, expiries and
-compaction points, so that what is written back (`_scatter`) is the one-by-one state, not an
-equivalent one. A compaction inside the batch only moves the track's base; the events before
-it are cut off when the track is written back.
+compaction points, so that what is written back is the one-by-one state, not an equivalent
+one. A compaction inside the batch only moves the track's base; the events before it are cut
+off when the track is written back (`_Gathered._compact`).
 
 A counterpart's latest event (`Track.latest`) is looked up once per (owner, counterpart) pair
 of the batch and carried by the pass; the online state forgets a pair at a compaction when its
@@ -44,10 +44,10 @@ from fundwall.engine.features.catalog import (
     stream_measures,
 )
 from fundwall.engine.features.tracks import (
-    _COMPACT_AT,
-    _LONGEST,
-    _NEVER,
-    _SHORTEST,
+    COMPACT_AT,
+    LONGEST,
+    NO_EXPIRY,
+    SHORTEST_US,
     Track,
 )
 
@@ -135,7 +135,7 @@ def _advance(
         return
     o = off[e] - row[e, BASE0]  # segment position of event a: o + a
     hi = off[e] + row[e, N_PHYS]
-    expiry = _NEVER
+    expiry = NO_EXPIRY
     for w in range(windows.shape[0]):
         tail = o + row[e, TAILS + w]
         if tail == hi:
@@ -180,8 +180,8 @@ def _add(
     ts[p] = t
     cum[p + e + 1] = cum[p + e] + amount
     row[e, N_PHYS] = n + 1
-    if t + _SHORTEST < row[e, EXPIRY]:
-        row[e, EXPIRY] = t + _SHORTEST
+    if t + SHORTEST_US < row[e, EXPIRY]:
+        row[e, EXPIRY] = t + SHORTEST_US
     base = row[e, BASE]
     if distinct:
         if not paired:
@@ -199,8 +199,8 @@ def _add(
             hi -= 1
         stack[hi] = index
         row[e, STACK_HI] = hi + 1
-    stale = row[e, TAILS + _LONGEST] - base
-    if stale >= _COMPACT_AT and 2 * stale >= index + 1 - base:
+    stale = row[e, TAILS + LONGEST] - base
+    if stale >= COMPACT_AT and 2 * stale >= index + 1 - base:
         base += stale
         row[e, BASE] = base
         if maximum:
@@ -482,3 +482,9 @@ def aggregates_of_batch(
     for plan, stream_tracks in zip(_plans(), tracks, strict=True):
         _Gathered(plan, stream_tracks, keys).run(time_np, amount_np, out)
     return out.tolist()
+
+
+def warm_up() -> None:
+    """Compile the batch pass (or load it from numba's cache) on one transaction over empty
+    tracks, so that a server's first batch does not wait for it."""
+    aggregates_of_batch(tuple({} for _ in STREAMS), (["a"], ["b"], ["d"], ["i"], [0]), [0], [1])
