@@ -57,6 +57,26 @@ def test_batches_with_logins_between_them_observe_as_one_by_one(
     assert_same_state(batched, one_by_one)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams_with_logins(), st.integers(1, 60))
+def test_logins_delivered_first_count_inside_a_batch_at_their_own_time(
+    stream: tuple[list[TxEvent], list[LoginEvent]], size: int
+) -> None:
+    """Every login delivered before any transaction, so many are stamped inside a batch's
+    span: each transaction of the batch reads those at or before its time, as one by one."""
+    events, logins = stream
+    one_by_one, batched = OnlineFeatureState(DIRECTORY), OnlineFeatureState(DIRECTORY)
+    for each in logins:
+        one_by_one.observe_login(each)
+        batched.observe_login(each)
+    expected = [one_by_one.observe(event) for event in events]
+    got: list[FeatureVector] = []
+    for start in range(0, len(events), size):
+        got += batched.observe_many(events[start : start + size])
+    assert typed(got) == typed(expected)
+    assert_same_state(batched, one_by_one)
+
+
 @st.composite
 def busy_streams(draw: st.DrawFn) -> list[TxEvent]:
     """Up to 250 transactions among three accounts, one device and one IP, over weeks: the
