@@ -195,7 +195,10 @@ def _requests(fuzzed: Fuzzed, operation: APIOperation) -> st.SearchStrategy[Case
     ]
     own_body = fuzzed.bodies.get(operation.path)
     if own_body is not None:
-        choices.append(own_body.flatmap(lambda body: operation.as_strategy(body=body)))
+        media_type = BODIES_READ_BY_THE_ROUTES[operation.path]
+        choices.append(
+            own_body.flatmap(lambda body: operation.as_strategy(body=body, media_type=media_type))
+        )
     for parameter in operation.iter_parameters():
         if parameter.location == "path" and parameter.name in fuzzed.known:
             values = st.sampled_from(fuzzed.known[parameter.name])

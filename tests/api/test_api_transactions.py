@@ -239,7 +239,7 @@ def test_a_duplicate_id_in_a_batch_is_refused(
     body = assert_invalid(
         client.post("/v1/transactions/batch", json=records), record="2", field="tx_id"
     )
-    assert body["reason"] == "duplicate of record 0"
+    assert body["reason"] == "duplicate transaction id, first at record 0"
     assert service.calls == []
 
 

@@ -16,5 +16,5 @@ def test_a_quiet_entity_keeps_few_events_that_left_every_window() -> None:
         t += LONGEST_US + 1  # each event has left every window when the next one comes
         track.advance(t)
         track.add(t, 100, f"p{index % 7}")
-    assert len(track.ts) <= 32  # at most _COMPACT_AT old ones and the live one
+    assert len(track.ts) <= 32  # at most COMPACT_AT old ones and the live one
     assert track.counts()[-1] == 1 and track.sums()[-1] == 100

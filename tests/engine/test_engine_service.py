@@ -22,7 +22,7 @@ from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Channel, Transaction
 from fundwall.engine.controls import Evidence, ListKind, RestrictionKind, RiskCategory
-from fundwall.engine.core import Instant
+from fundwall.engine.features import TxEvent
 from fundwall.engine.registry import ENGINE_ACTOR, PackStatus, pack_records
 from fundwall.engine.rules import default_pack
 from fundwall.engine.service import DecisionService
@@ -328,14 +328,15 @@ def test_a_batch_failing_half_way_is_not_counted_twice(
     live(uow_factory, COUNTING_PACK, "counting.yaml")
     service = open_service()
     one, two = stream("A1", "B1", 100), stream("A1", "B1", 100)
-    real = service.core.decide
+    real = service.core.controls.check
 
-    def failing(tx: Transaction, until: Instant | None = None) -> object:
-        if tx.tx_id == two.tx_id:
-            raise RuntimeError("a rule reason too long to record")
-        return real(tx, until)
+    def failing(event: TxEvent, t: int) -> object:
+        if event.tx_id == two.tx_id:
+            raise RuntimeError("a control reason too long to record")
+        return real(event, t)
 
-    monkeypatch.setattr(service.core, "decide", failing)
+    # Both transactions are folded into the features when the second one's controls fail.
+    monkeypatch.setattr(service.core.controls, "check", failing)
     with pytest.raises(RuntimeError):
         service.decide_batch([one, two])
     assert rows(database, "transactions") == 0

@@ -2,9 +2,10 @@
 decides nothing twice, and its state is always the decision log folded.
 
 Several member systems send their own customers' transactions at once, one by one and in
-batches of up to 40, stamped with the time they are sent, to a server over a SQLite store,
-then over a PostgreSQL one (the schema upgraded, a tiny region loaded without its
-transactions, an API key per member). The
+batches of up to 100 (a JSON array, NDJSON, CSV or Parquet, read into one Arrow table and
+decided together: `DecisionCore.decide_many`), stamped with the time they are sent, to a
+server over a SQLite store, then over a PostgreSQL one (the schema upgraded, a tiny region
+loaded without its transactions, an API key per member). The
 server logs the decisions of concurrent requests, single and batch, in shared commits
 (`fundwall.engine.committer`), so a kill lands between a call's decision and its commit, with
 other calls' decisions in the same commit. Each round
@@ -20,6 +21,7 @@ order. The same design as `test_engine_crash`, with its checks from `crash_check
 from __future__ import annotations
 
 import http.client
+import io
 import itertools
 import json
 import os
@@ -32,6 +34,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 from crash_checks import (
     decided,
@@ -60,8 +65,20 @@ OPERATOR: Final = Actor.operator("test")
 ROUNDS: Final = 20
 SYSTEMS: Final = 6
 """Member systems sending at once, each for its own members (a thread each)."""
-BATCH: Final = 40
-"""The largest batch a system sends (each batch of a random size up to it)."""
+BATCH: Final = 100
+"""The largest batch a system sends (each batch of a random size up to it): larger than
+`core.BULK_ROWS`, so some batches' vectors go through the packs' bulk evaluation."""
+FORMATS: Final = (
+    "application/json",
+    "application/x-ndjson",
+    "text/csv",
+    "application/vnd.apache.parquet",
+)
+"""The batch route's body formats; each batch is sent in one of them."""
+FIELDS: Final = (
+    "tx_id", "ts", "kind", "payer_account", "payee_account", "payer_bank", "payee_bank",
+    "amount_fen", "channel", "device_id", "ip", "city",
+)  # fmt: skip
 ANSWERS_BEFORE_KILL: Final = (5, 30)
 """A round kills the server after a random number of answers in this range."""
 RESEND_BATCH: Final = 500
@@ -154,14 +171,40 @@ class Traffic:
             assert done and self.answers >= answers, f"{self.answers} answers of {answers}"
 
 
+def encoded(body: object, media_type: str) -> bytes:
+    """A record, or a batch of them, as a body of `media_type`."""
+    if media_type == "application/json":
+        return json.dumps(body).encode()
+    assert isinstance(body, list)
+    if media_type == "application/x-ndjson":
+        return "".join(json.dumps(record) + "\n" for record in body).encode()
+    columns = {
+        name: pa.array(
+            [record.get(name) for record in body],
+            pa.int64() if name == "amount_fen" else pa.string(),
+        )
+        for name in FIELDS
+    }
+    out = io.BytesIO()
+    if media_type == "text/csv":
+        pa_csv.write_csv(pa.table(columns), out)
+    else:
+        pq.write_table(pa.table(columns), out)
+    return out.getvalue()
+
+
 def post(
-    connection: http.client.HTTPConnection, path: str, body: object, key: str
+    connection: http.client.HTTPConnection,
+    path: str,
+    body: object,
+    key: str,
+    media_type: str = "application/json",
 ) -> tuple[int, Any]:
     connection.request(
         "POST",
         path,
-        json.dumps(body),
-        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        encoded(body, media_type),
+        {"Content-Type": media_type, "Authorization": f"Bearer {key}"},
     )
     response = connection.getresponse()
     return response.status, json.loads(response.read())
@@ -227,6 +270,7 @@ class MemberSystem(threading.Thread):
                         "/v1/transactions" if single else "/v1/transactions/batch",
                         records[0] if single else records,
                         self.keys[member],
+                        FORMATS[0] if single else self.random.choice(FORMATS),
                     )
                 except (OSError, http.client.HTTPException):
                     self.traffic.end(records, None)

@@ -46,9 +46,14 @@ class ApiLimits:
     """Login events: room for 10,000 of about 400 bytes each."""
 
 
+def media_type(request: Request) -> str:
+    """The request's media type, without parameters, in lower case ("" without one)."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 async def read_body(request: Request, limit: int, media_types: Sequence[str]) -> bytes:
-    """The body, if its media type is one of `media_types` (or ends in their +suffix) and
-    it holds at most `limit` bytes; else a 415 or 413 HTTPException."""
+    """The body, if its media type is one of `media_types` (or ends in the first one's
+    +suffix) and it holds at most `limit` bytes; else a 415 or 413 HTTPException."""
     given = request.headers.get("content-type", "")
     media_type = given.partition(";")[0].strip().lower()
     suffix = "+" + media_types[0].rpartition("/")[2]

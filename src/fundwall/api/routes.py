@@ -21,7 +21,14 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import Field, TypeAdapter
 
-from fundwall.api.bodies import JSON_TYPES, XML_TYPES, ApiLimits, parse_json, read_body
+from fundwall.api.bodies import (
+    JSON_TYPES,
+    XML_TYPES,
+    ApiLimits,
+    media_type,
+    parse_json,
+    read_body,
+)
 from fundwall.api.iso20022 import SAMPLE_PACS008, answer_pacs008, sample_rejection, sample_report
 from fundwall.api.models import DecisionOut
 from fundwall.api.problems import problem_responses
@@ -35,11 +42,16 @@ from fundwall.api.timing import TimeWindow
 from fundwall.auth.dependencies import transaction_submitter
 from fundwall.clock import Clock
 from fundwall.domain.errors import PermissionDenied
-from fundwall.ingest import (
-    MAX_BATCH,
-    TransactionIn,
-    parse_batch,
-    parse_transaction,
+from fundwall.ingest import MAX_BATCH, TransactionIn, parse_transaction
+from fundwall.ingest.batches import (
+    BATCH_MEDIA_TYPES,
+    CSV,
+    NDJSON,
+    PARQUET,
+    read_batch,
+    read_json_array,
+    table_of_records,
+    transactions_of,
 )
 
 XML_MEDIA_TYPE: Final = "application/xml"
@@ -126,6 +138,27 @@ def security_doc(
     return extra
 
 
+def batch_doc() -> dict[str, Any]:
+    """The OpenAPI extras of the batch route: its four body formats."""
+    extra = security_doc(
+        {
+            "type": "array",
+            "items": _TRANSACTION_SCHEMA,
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
+            "examples": [_BATCH_EXAMPLE],
+        },
+        f"1 to {MAX_BATCH:,} transactions: a JSON array, NDJSON (one JSON object a line), "
+        "CSV (a header row naming the fields, then one transaction a line; an empty cell is "
+        "null) or Parquet (the fields as columns).",
+    )
+    content = extra["requestBody"]["content"]
+    content[NDJSON] = {"schema": {"type": "string"}}
+    content[CSV] = {"schema": {"type": "string"}}
+    content[PARQUET] = {"schema": {"type": "string", "format": "binary"}}
+    return extra
+
+
 _ONE: Final = TypeAdapter(TransactionIn)
 _MANY: Final = TypeAdapter(
     Annotated[list[TransactionIn], Field(min_length=1, max_length=MAX_BATCH)]
@@ -190,24 +223,25 @@ def decision_router(
         summary="Decide on a batch of transactions",
         response_model=list[DecisionOut],
         responses=problem_responses(401, 403, 409, 413, 415, 422),
-        openapi_extra=security_doc(
-            {
-                "type": "array",
-                "items": _TRANSACTION_SCHEMA,
-                "minItems": 1,
-                "maxItems": MAX_BATCH,
-                "examples": [_BATCH_EXAMPLE],
-            },
-            f"1 to {MAX_BATCH:,} transactions.",
-        ),
+        openapi_extra=batch_doc(),
     )
     async def decide_batch(request: Request) -> Response:
-        """Decide on 1 to 10,000 transactions, answered in the order sent. All or nothing:
-        one bad record and nothing is decided; the 422 problem names each bad `record` (its
-        0-based index) and `field`, up to 20 of them. A `tx_id` used twice is refused."""
+        """Decide on 1 to 10,000 transactions, answered in the order sent. The body is a JSON
+        array (`application/json`), NDJSON (`application/x-ndjson`), CSV (`text/csv`) or
+        Parquet (`application/vnd.apache.parquet`). All or nothing: one bad record and nothing
+        is decided; the 422 problem names each bad `record` (its 0-based index: the array's
+        item, the NDJSON line, the CSV data row, the Parquet row) and `field`, up to 20 of
+        them. A `tx_id` used twice is refused."""
         member = authorise(request)
-        body = await read_body(request, limits.batch_bytes, JSON_TYPES)
-        txs = parse_batch(parse_json(body, _MANY))
+        body = await read_body(request, limits.batch_bytes, BATCH_MEDIA_TYPES)
+        given = media_type(request)
+        if given in BATCH_MEDIA_TYPES[1:]:
+            table = read_batch(body, given)
+        else:
+            table = read_json_array(body)
+            if table is None:  # the model says what is wrong, or reads what Arrow would not
+                table = table_of_records(parse_json(body, _MANY))
+        txs = transactions_of(table)
         window.admit(txs, batch=True)
         if durable is not None:
             decisions = await durable.decide_durably(txs, member=member)

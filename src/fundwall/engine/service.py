@@ -402,23 +402,10 @@ class DecisionService:
             if member is not None:
                 admit(member, txs, _CallRegister(self, earlier), batch=batch)
             until = None if self.log is None else Instant.of(self.log.clock.now())
-            answers: list[Decision] = []
-            made: dict[str, Decision] = {}
-            entries: list[tuple[Transaction, Outcome]] = []
-            try:
-                for tx in txs:
-                    first = made.get(tx.tx_id) or self._first(tx, earlier)
-                    if first is not None:
-                        answers.append(first)
-                        continue
-                    outcome = self.core.decide(tx, until)
-                    made[tx.tx_id] = outcome.decision
-                    entries.append((tx, outcome))
-                    answers.append(outcome.decision)
-            except BaseException:
-                # The transactions decided before the failure are in the state, not the log.
-                self._abandon(entries)
-                raise
+            if batch:
+                answers, entries = self._decide_all(txs, until, earlier)
+            else:
+                answers, entries = self._decide_each(txs, until, earlier)
             durable = None
             if entries and until is not None:  # over a log: `until` is when it decided
                 durable = self._write(entries, until.ts, awaited=awaited)
@@ -427,6 +414,58 @@ class DecisionService:
             for tx, outcome in entries:
                 self._remember(tx, outcome.decision, durable)
             return answers, durable
+
+    def _decide_each(
+        self, txs: Sequence[Transaction], until: Instant | None, earlier: Earlier
+    ) -> tuple[list[Decision], list[tuple[Transaction, Outcome]]]:
+        """The answers, one transaction after the other, and the transactions decided now."""
+        answers: list[Decision] = []
+        made: dict[str, Decision] = {}
+        entries: list[tuple[Transaction, Outcome]] = []
+        try:
+            for tx in txs:
+                first = made.get(tx.tx_id) or self._first(tx, earlier)
+                if first is not None:
+                    answers.append(first)
+                    continue
+                outcome = self.core.decide(tx, until)
+                made[tx.tx_id] = outcome.decision
+                entries.append((tx, outcome))
+                answers.append(outcome.decision)
+        except BaseException:
+            # The transactions decided before the failure are in the state, not the log.
+            self._abandon(entries)
+            raise
+        return answers, entries
+
+    def _decide_all(
+        self, txs: Sequence[Transaction], until: Instant | None, earlier: Earlier
+    ) -> tuple[list[Decision], list[tuple[Transaction, Outcome]]]:
+        """The answers of a batch and the transactions decided now: the ids seen before get
+        their first decisions, the new ones are decided together (`DecisionCore.decide_many`,
+        the same decisions as one by one), and an id repeated in the batch gets the decision
+        made for its first occurrence."""
+        fresh: list[Transaction] = []
+        position: dict[str, int] = {}
+        plan: list[Decision | int] = []
+        for tx in txs:
+            at = position.get(tx.tx_id)
+            if at is None:
+                first = self._first(tx, earlier)
+                if first is not None:
+                    plan.append(first)
+                    continue
+                at = position[tx.tx_id] = len(fresh)
+                fresh.append(tx)
+            plan.append(at)
+        try:
+            outcomes = self.core.decide_many(fresh, until)
+        except BaseException:
+            # Part of the batch may be folded into the state; over a log, rebuild from it.
+            self._stale = self.log is not None or self._stale
+            raise
+        answers = [outcomes[step].decision if isinstance(step, int) else step for step in plan]
+        return answers, list(zip(fresh, outcomes, strict=True))
 
     def observe_logins(self, logins: Sequence[LoginEvent], *, member: str | None = None) -> int:
         """Take in login events (any time order): with `member`, refused whole unless they are

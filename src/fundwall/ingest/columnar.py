@@ -72,13 +72,20 @@ class _Column:
     ok: pa.Array
 
 
-def validate_table(table: pa.Table, locate: Locate, *, max_errors: int = MAX_ERRORS) -> pa.Table:
+def validate_table(
+    table: pa.Table,
+    locate: Locate,
+    *,
+    max_errors: int = MAX_ERRORS,
+    cite: Locate | None = None,
+) -> pa.Table:
     """The transactions of `table` in the contract's schema (`fundwall.region.TRANSACTIONS`)
     and row order, or one error.
 
     `table` has a subset of `INPUT_COLUMNS` (absent optional columns are null) with any
     types; text is read as the domain reads it. Up to `max_errors` bad rows are reported,
-    each with `locate(row)`, its field and the domain's reason.
+    each with `locate(row)`, its field and the domain's reason; a reason names another row
+    by `cite(row)` (default `locate`: "line 5" reads in a sentence, a batch's "3" does not).
     """
     rows = table.num_rows
     checked = _fast_checks(table, rows)
@@ -95,7 +102,7 @@ def validate_table(table: pa.Table, locate: Locate, *, max_errors: int = MAX_ERR
                 break
     failed = {index for index, _ in errors}
     tx_ids = _replace(checked["tx_id"].values, fixes, "tx_id")
-    errors.extend(_duplicates(tx_ids, failed, locate, max_errors))
+    errors.extend(_duplicates(tx_ids, failed, locate, cite or locate, max_errors))
     if errors:
         errors.sort(key=lambda pair: pair[0])
         found = [error for _, error in errors]
@@ -294,7 +301,7 @@ def _parties(
 
 
 def _duplicates(
-    tx_ids: pa.Array, failed: set[int], locate: Locate, max_errors: int
+    tx_ids: pa.Array, failed: set[int], locate: Locate, cite: Locate, max_errors: int
 ) -> list[tuple[int, InvalidInput]]:
     """An error at every later row that reuses a transaction id (up to max_errors + 1)."""
     counts = pc.value_counts(tx_ids)
@@ -307,7 +314,7 @@ def _duplicates(
     for index, tx_id in zip(rows.to_pylist(), tx_ids.take(rows).to_pylist(), strict=True):
         earlier = first.setdefault(tx_id, index)
         if earlier != index and index not in failed:
-            reason = f"duplicate transaction id, first at {locate(earlier)}"
+            reason = f"duplicate transaction id, first at {cite(earlier)}"
             errors.append((index, InvalidInput(reason, "tx_id").at(locate(index))))
             if len(errors) > max_errors:
                 break

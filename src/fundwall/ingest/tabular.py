@@ -10,10 +10,11 @@ line 1, so row i is line i + 2) or the Parquet row index (from 0).
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -21,11 +22,13 @@ import pyarrow.parquet as pq
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import REQUIRED
-from fundwall.ingest.columnar import INPUT_COLUMNS, validate_table
+from fundwall.ingest.columnar import INPUT_COLUMNS, Locate, validate_table
 from fundwall.ingest.errors import MAX_ERRORS
 
 FORMATS: Final = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _CSV_BLOCK: Final = 1 << 22
+Source = Path | bytes
+"""A file, or a body already in memory."""
 
 
 def read_transactions(
@@ -80,59 +83,99 @@ def check_columns(names: list[str]) -> None:
 
 
 def _read_csv(path: Path) -> pa.Table:
-    header = _csv_header(path)
+    return _csv_table(path, lambda line: f"line {line}")
+
+
+def read_csv_bytes(data: bytes, locate: Locate) -> pa.Table:
+    """The cells of a CSV body as text (nulls for empty cells), unvalidated; an error names a
+    bad data row by `locate(row)` (the row after the header is 0)."""
+    return _csv_table(data, lambda line: locate(line - 2) if line > 1 else None)
+
+
+LineLabel = Callable[[int], str | None]
+"""How an error names line `number` (from 1) of a CSV input; None: the input as a whole."""
+
+
+def _at(error: InvalidInput, where: str | None) -> InvalidInput:
+    return error if where is None else error.at(where)
+
+
+def _csv_table(source: Source, at_line: LineLabel) -> pa.Table:
+    header = _csv_header(source, at_line)
     check_columns(header)
     try:
-        return pa_csv.read_csv(
-            path,
-            read_options=pa_csv.ReadOptions(block_size=_CSV_BLOCK),
-            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.large_string() for name in header},
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
+        with _open(source) as stream:
+            return pa_csv.read_csv(
+                stream,
+                read_options=pa_csv.ReadOptions(block_size=_CSV_BLOCK),
+                parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={name: pa.large_string() for name in header},
+                    null_values=[""],
+                    strings_can_be_null=True,
+                ),
+            )
     except pa.ArrowInvalid as error:
-        raise _locate_csv_problem(path, len(header), error) from None
+        raise _locate_csv_problem(source, len(header), error, at_line) from None
 
 
-def _csv_header(path: Path) -> list[str]:
-    with path.open("rb") as stream:
+def _open(source: Source) -> BinaryIO:
+    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+
+
+def _csv_header(source: Source, at_line: LineLabel) -> list[str]:
+    with _open(source) as stream:
         first = stream.readline()
     try:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("the header is not UTF-8 text").at("line 1") from None
-    header = next(csv.reader([line]), None)
+        raise _at(InvalidInput("the header is not UTF-8 text"), at_line(1)) from None
+    try:
+        header = next(csv.reader([line]), None)
+    except csv.Error as error:
+        raise _at(InvalidInput(f"the header is not a CSV row: {error}"), at_line(1)) from None
     if not header:
-        raise InvalidInput("the file is empty: a CSV file starts with a header row").at("line 1")
+        empty = InvalidInput("the file is empty: a CSV file starts with a header row")
+        raise _at(empty, at_line(1))
     return header
 
 
-def _locate_csv_problem(path: Path, columns: int, error: pa.ArrowInvalid) -> InvalidInput:
+def _locate_csv_problem(
+    source: Source, columns: int, error: pa.ArrowInvalid, at_line: LineLabel
+) -> InvalidInput:
     """Find the line Arrow stumbled on (it does not say), re-reading the file line by line."""
-    with path.open("rb") as stream:
+    with _open(source) as stream:
         for number, raw in enumerate(stream, start=1):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
-                return InvalidInput("not UTF-8 text").at(f"line {number}")
-            fields = next(csv.reader([line]), [])
+                return _at(InvalidInput("not UTF-8 text"), at_line(number))
+            try:
+                fields = next(csv.reader([line]), [])
+            except csv.Error as bad:
+                return _at(InvalidInput(f"not a CSV row: {bad}"), at_line(number))
             if line.strip("\r\n") and len(fields) != columns:
-                return InvalidInput(
-                    f"expected {columns} fields, got {len(fields)} (a value may not span lines)"
-                ).at(f"line {number}")
+                wrong = f"expected {columns} fields, got {len(fields)} (a value may not span lines)"
+                return _at(InvalidInput(wrong), at_line(number))
     return InvalidInput(f"unreadable CSV: {error}")
 
 
 def _read_parquet(path: Path) -> pa.Table:
+    return _parquet_table(path, "path")
+
+
+def read_parquet_bytes(data: bytes) -> pa.Table:
+    """The columns of a Parquet body, unvalidated."""
+    return _parquet_table(pa.BufferReader(data), None)
+
+
+def _parquet_table(source: Path | pa.BufferReader, field: str | None) -> pa.Table:
     try:
-        schema = pq.read_schema(path)
+        schema = pq.read_schema(source)
     except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInput(f"not a readable Parquet file: {error}", "path") from None
+        raise InvalidInput(f"not a readable Parquet file: {error}", field) from None
     check_columns(list(schema.names))
     try:
-        return pq.read_table(path)
+        return pq.read_table(source)
     except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInput(f"not a readable Parquet file: {error}", "path") from None
+        raise InvalidInput(f"not a readable Parquet file: {error}", field) from None

@@ -264,6 +264,25 @@ def run_online(
     return rows
 
 
+def run_online_batches(
+    events: Sequence[TxEvent], directory: AccountDirectory, logins: Sequence[LoginEvent] = ()
+) -> list[dict[str, object]]:
+    """As `run_online`, each run of transactions between two logins taken in one batch
+    (`OnlineFeatureState.observe_many`)."""
+    state = OnlineFeatureState(directory)
+    rows: list[dict[str, object]] = []
+    batch: list[TxEvent] = []
+    for item in [*in_time_order(events, logins), None]:
+        if isinstance(item, TxEvent):
+            batch.append(item)
+            continue
+        rows += [vector.as_dict() for vector in state.observe_many(batch)]
+        batch = []
+        if item is not None:
+            state.observe_login(item)
+    return rows
+
+
 def run_bulk(
     events: Sequence[TxEvent], directory: AccountDirectory, logins: Sequence[LoginEvent] = ()
 ) -> list[dict[str, object]]:

@@ -1,6 +1,7 @@
 """Features of a transaction, declared once (`catalog`) and computed two ways.
 
-- Online, per event: `OnlineFeatureState.compute/apply/observe` over per-entity state.
+- Online, per event: `OnlineFeatureState.compute/apply/observe` over per-entity state, and per
+  batch `observe_many` (its window aggregates by one compiled pass per stream, `tracks_bulk`).
 - Bulk, columnar: `compute_bulk` / `iter_bulk` over a whole history in time order.
 
 Both read the same declarations and give identical values (a property test holds them to it).

@@ -49,6 +49,7 @@ from fundwall.engine.features.logins import (
 from fundwall.engine.features.online_singles import AccountState, SingleValues
 from fundwall.engine.features.scalar import ratio_of
 from fundwall.engine.features.tracks import READERS, Track
+from fundwall.engine.features.tracks_bulk import aggregates_of_batch, warm_up
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter, reading
 
 Key = str | int
@@ -154,15 +155,7 @@ class OnlineFeatureState:
         account.birth, account.phones = fresh.birth, fresh.phones
 
     def _begin(self, tx: TransactionLike) -> tuple[int, AccountState | None, AccountState | None]:
-        t = micros(tx.ts, tx.tx_id)
-        if self.clock is not None and t < self.clock:
-            raise InvalidInput(
-                "transactions must arrive in time order: this one is earlier than the last",
-                field="ts",
-                record=tx.tx_id,
-            )
-        _validate(tx)
-        self.clock = t
+        t = self.clock = _checked(tx, self.clock)
         return t, self._account(tx.payer_account), self._account(tx.payee_account)
 
     def compute(self, tx: TransactionLike) -> FeatureVector:
@@ -181,6 +174,39 @@ class OnlineFeatureState:
         vector = self._features(tx, t, payer, payee)
         self._fold(tx, t, payer, payee)
         return vector
+
+    def observe_many(self, txs: Sequence[TransactionLike]) -> list[FeatureVector]:
+        """`observe` of each of `txs` in turn: the same vectors, the same state after. The
+        batch's window aggregates come from one compiled pass per stream over the tracks
+        (`tracks_bulk`); the single values, the logins and the accounts' fold go one
+        transaction after another. A transaction refused refuses the batch before anything
+        is folded."""
+        times = []
+        clock = self.clock
+        for tx in txs:
+            clock = _checked(tx, clock)
+            times.append(clock)
+        self.clock = clock
+        accounts = [
+            (self._account(tx.payer_account), self._account(tx.payee_account)) for tx in txs
+        ]
+        keys: tuple[list[Key | None], ...] = (
+            [tx.payer_account for tx in txs],
+            [tx.payee_account for tx in txs],
+            [tx.device_id for tx in txs],
+            [tx.ip for tx in txs],
+            [None if payer is None or payer.party < 0 else payer.party for payer, _ in accounts],
+        )
+        windows = aggregates_of_batch(self._tracks, keys, times, [tx.amount_fen for tx in txs])
+        vectors = []
+        singles = self._singles.values
+        directory, device_payers = self.directory, self._device_payers
+        for tx, t, (payer, payee), aggregates in zip(txs, times, accounts, windows, strict=True):
+            out = singles(tx, t, payer, payee, directory, device_payers)
+            out += aggregates
+            vectors.append(self._finish(t, payer, payee, out))
+            self._fold_account(tx, t, payer, payee)
+        return vectors
 
     def _features(
         self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
@@ -204,6 +230,13 @@ class OnlineFeatureState:
             track.advance(t)
             for reader in readers:
                 out += reader(track)
+        return self._finish(t, payer, payee, out)
+
+    def _finish(
+        self, t: int, payer: AccountState | None, payee: AccountState | None, out: list[int | float]
+    ) -> FeatureVector:
+        """The vector of `out` (the single values and window aggregates): the login features,
+        then the ratios."""
         self._login_values(t, payer, PAYER_ROWS, PAYER_ABSENT, out)
         self._login_values(t, payee, PAYEE_ROWS, PAYEE_ABSENT, out)
         out += [ratio_of(out[numerator], out[denominator]) for numerator, denominator in _RATIOS]
@@ -248,6 +281,16 @@ class OnlineFeatureState:
                 track = tracks[owner] = Track(distinct, maximum)
             track.advance(t)
             track.add(t, amount, counterparts[counterpart_role])
+        self._fold_account(tx, t, payer, payee)
+
+    def _fold_account(
+        self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
+    ) -> None:
+        """Fold `tx` into its accounts and devices (what is not a window)."""
+        amount = tx.amount_fen
+        payer_no = tx.payer_account
+        payee_no = tx.payee_account
+        device = tx.device_id
         if payer is not None and payer_no is not None:
             payer.balance -= amount
             payer.last_ts = t
@@ -338,6 +381,19 @@ class OnlineFeatureState:
         return len(self._tracks[stream])
 
 
+def _checked(tx: TransactionLike, clock: int | None) -> int:
+    """The time of `tx` in µs, if the state at `clock` takes it; else InvalidInput."""
+    t = micros(tx.ts, tx.tx_id)
+    if clock is not None and t < clock:
+        raise InvalidInput(
+            "transactions must arrive in time order: this one is earlier than the last",
+            field="ts",
+            record=tx.tx_id,
+        )
+    _validate(tx)
+    return t
+
+
 def _validate(tx: TransactionLike) -> None:
     amount = tx.amount_fen
     if type(amount) is not int or amount <= 0:
@@ -378,7 +434,8 @@ def settle_gc() -> None:
     middle one (Python's default: 10).
 
     Call after warming up or restoring a large state, and now and then after that (it is
-    cheap), so no collection ever walks millions of state objects during a decision.
+    cheap), so no collection ever walks millions of state objects during a decision. The
+    batch path's compiled pass is made ready first (`tracks_bulk.warm_up`).
 
     After the freeze the collector counts only the objects that came since, and it collects
     the oldest generation whenever a quarter more have reached it: on a server, every few
@@ -388,6 +445,7 @@ def settle_gc() -> None:
     Considered ten times less often, it runs a fraction as often; the cyclic garbage it
     frees waits longer, and the rest is freed as ever the moment it is dropped.
     """
+    warm_up()
     gc.collect()
     gc.freeze()
     young, middle, oldest = gc.get_threshold()

@@ -1,14 +1,15 @@
 """Per-entity window state of the online form: one `Track` per (stream, entity).
 
 A track keeps the entity's recent events in compact arrays (no object per event, so the
-garbage collector has nothing to walk, and a snapshot copies them as they are): times,
-running totals of amounts (a window's sum is a
-difference of two totals), a byte per event that says whether it is still the latest event
-with its counterpart (distinct counts), and the stack of suffix maxima (a window's maximum is
-the first stack entry inside the window). Each window is the index of its oldest event;
-`advance(t)` moves it with a binary search and subtracts the latest-flags it passes from the
-window's distinct count. `expiry` is the earliest time any window loses an event, so a read
-of an entity that has not aged since its last touch costs one comparison.
+garbage collector has nothing to walk, a snapshot copies them as they are and a batch
+as a few blocks of memory: `tracks_bulk`): times, running totals of amounts (int64, as the
+columnar kernels keep them; a window's sum is a difference of two totals), a byte per event
+that says whether it is still the latest event with its counterpart (distinct counts), and the
+stack of suffix maxima (a window's maximum is the first stack entry inside the window). Each
+window is the index of its oldest event; `advance(t)` moves it with a binary search and
+subtracts the latest-flags it passes from the window's distinct count. `expiry` is the
+earliest time any window loses an event, so a read of an entity that has not aged since its
+last touch costs one comparison.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from typing import Final
 from fundwall.engine.features.catalog import WINDOWS, Measure
 
 WINDOW_US: Final = tuple(window.micros for window in WINDOWS)
-_SHORTEST: Final = min(WINDOW_US)
-_LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
+SHORTEST_US: Final = min(WINDOW_US)
+LONGEST: Final = WINDOW_US.index(max(WINDOW_US))
+"""The index of the longest window, whose tail is the oldest."""
 _ZEROS: Final = bytes(8 * len(WINDOW_US))
 """A zero for each window, as the bytes of an `array('q')`."""
-_NEVER: Final = 2**63 - 1
+NO_EXPIRY: Final = 2**63 - 1
 """After any time (the largest int64, so snapshots store it as one)."""
-_COMPACT_AT: Final = 16
+COMPACT_AT: Final = 16
 """Drop events that left every window once at least this many have piled up and they are at
 least half the track: the work stays proportional to the events added, and a quiet entity
 keeps at most this many old events (256 kept 1.4 KB of them per track for good, which a
@@ -42,7 +44,7 @@ class Track:
         self.cum = array("q", [0])
         self.base = 0
         self.tails = array("q", _ZEROS)
-        self.expiry = _NEVER
+        self.expiry = NO_EXPIRY
         self.flags: bytearray | None = bytearray() if distinct else None
         self.latest: dict[str, int] = {}
         self.dist = array("q", _ZEROS)
@@ -57,7 +59,7 @@ class Track:
         n = len(ts)
         tails = self.tails
         flags = self.flags
-        expiry = _NEVER
+        expiry = NO_EXPIRY
         for w, width in enumerate(WINDOW_US):
             tail = tails[w] - base
             if tail == n:
@@ -82,8 +84,8 @@ class Track:
         self.ts.append(t)
         cum = self.cum
         cum.append(cum[-1] + amount)
-        if t + _SHORTEST < self.expiry:
-            self.expiry = t + _SHORTEST
+        if t + SHORTEST_US < self.expiry:
+            self.expiry = t + SHORTEST_US
         flags = self.flags
         if flags is not None:
             if counterpart is None:
@@ -103,8 +105,8 @@ class Track:
             while stack and cum[stack[-1] - base + 1] - cum[stack[-1] - base] <= amount:
                 stack.pop()
             stack.append(index)
-        stale = self.tails[_LONGEST] - base
-        if stale >= _COMPACT_AT and 2 * stale >= len(self.ts):
+        stale = self.tails[LONGEST] - base
+        if stale >= COMPACT_AT and 2 * stale >= len(self.ts):
             self._compact(stale)
 
     def _compact(self, stale: int) -> None:
