@@ -8,14 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from feature_streams import T0, in_time_order, random_directory, streams_with_logins
+from feature_streams import T0, in_time_order, random_directory, streams_with_logins, tx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from state_values import feature_values, windows
 
 from fundwall.domain.devices import LoginEvent
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.features import FeatureVector, OnlineFeatureState, TxEvent
+from fundwall.domain.money import MAX_FEN
+from fundwall.engine.features import FeatureVector, OnlineFeatureState, TxEvent, feature_names
 from fundwall.engine.features.catalog import WINDOWS
 
 DIRECTORY = random_directory()
@@ -152,3 +153,21 @@ def test_a_late_transaction_refuses_the_batch_before_anything_is_folded() -> Non
         batched.observe_many([later, late])
     assert refused.value.record == "e2"
     assert_same_state(batched, untouched)
+
+
+def test_running_totals_past_the_largest_int64_wrap_alike_and_stop_nothing() -> None:
+    """A member sends 9,400 of the largest amounts into one account within three hours: the
+    account's running total passes 2**63 fen. Every decision still reads its features, the
+    batch path as one by one, and a window holding less than 2**63 reads its true sum."""
+    count = 9_400
+    events = [tx(second, f"p{second}", "P", MAX_FEN) for second in range(count)]
+    one_by_one, batched = OnlineFeatureState(DIRECTORY), OnlineFeatureState(DIRECTORY)
+    expected = [one_by_one.observe(event) for event in events]
+    got: list[FeatureVector] = []
+    for start in range(0, count, 1_000):
+        got += batched.observe_many(events[start : start + 1_000])
+    assert typed(got) == typed(expected)
+    assert_same_state(batched, one_by_one)
+    last = dict(zip(feature_names(), expected[-1], strict=True))
+    in_the_hour = last["payee_in_sum_1h"]
+    assert in_the_hour % MAX_FEN == 0 and 3_599 <= in_the_hour // MAX_FEN <= 3_601

@@ -29,11 +29,23 @@ _ZEROS: Final = bytes(8 * len(WINDOW_US))
 """A zero for each window, as the bytes of an `array('q')`."""
 NO_EXPIRY: Final = 2**63 - 1
 """After any time (the largest int64, so snapshots store it as one)."""
+_INT64_MIN: Final = -(2**63)
+_WRAP: Final = 2**64
+"""Running totals are int64 and wrap round past the largest (two's complement), as the
+compiled kernels' do: a difference of two totals, wrapped the same way, is the money between
+them however often they wrapped, as long as it is below 2**63 fen (¥92 quadrillion); a
+window holding more reads wrapped in every path alike. Without the wrap a member sending
+thousands of the largest amounts to one account would stop every decision touching it."""
 COMPACT_AT: Final = 16
 """Drop events that left every window once at least this many have piled up and they are at
 least half the track: the work stays proportional to the events added, and a quiet entity
 keeps at most this many old events (256 kept 1.4 KB of them per track for good, which a
 30-minute soak showed as steady growth)."""
+
+
+def _int64(value: int) -> int:
+    """`value` wrapped into int64, as a compiled kernel's arithmetic wraps it."""
+    return (value - _INT64_MIN) % _WRAP + _INT64_MIN
 
 
 class Track:
@@ -83,7 +95,7 @@ class Track:
         index = base + len(self.ts)
         self.ts.append(t)
         cum = self.cum
-        cum.append(cum[-1] + amount)
+        cum.append(_int64(cum[-1] + amount))
         if t + SHORTEST_US < self.expiry:
             self.expiry = t + SHORTEST_US
         flags = self.flags
@@ -102,7 +114,7 @@ class Track:
                         dist[w] += 1
         stack = self.stack
         if stack is not None:
-            while stack and cum[stack[-1] - base + 1] - cum[stack[-1] - base] <= amount:
+            while stack and _int64(cum[stack[-1] - base + 1] - cum[stack[-1] - base]) <= amount:
                 stack.pop()
             stack.append(index)
         stale = self.tails[LONGEST] - base
@@ -130,7 +142,9 @@ class Track:
         cum = self.cum
         base = self.base
         total = cum[-1]
-        return [total - cum[tail - base] for tail in self.tails]
+        # `_int64` inlined: sums are read on every decision.
+        low = total - _INT64_MIN
+        return [(low - cum[tail - base]) % _WRAP + _INT64_MIN for tail in self.tails]
 
     def maxima(self) -> list[int]:
         stack = self.stack
@@ -140,7 +154,9 @@ class Track:
         out = []
         for tail in self.tails:
             i = bisect_left(stack, tail)
-            out.append(cum[stack[i] - base + 1] - cum[stack[i] - base] if i < len(stack) else 0)
+            out.append(
+                _int64(cum[stack[i] - base + 1] - cum[stack[i] - base]) if i < len(stack) else 0
+            )
         return out
 
     def distincts(self) -> list[int]:
