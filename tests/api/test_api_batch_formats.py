@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from fundwall.api import create_app
 from fundwall.config import Settings
 from fundwall.ingest import MAX_BATCH
+from fundwall.ingest.batches import MAX_PARQUET_UNPACKED
 
 from .records import batch, record
 from .service import RuleOfThumbService
@@ -164,6 +165,44 @@ def test_a_body_that_is_no_parquet_is_refused(client: TestClient) -> None:
     response = post(client, PARQUET, b"PAR1 not really")
     assert response.status_code == 422
     assert response.json()["reason"].startswith("not a readable Parquet file")
+
+
+def _compressed(columns: dict[str, pa.Array]) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.table(columns), out, compression="zstd")
+    return out.getvalue()
+
+
+def test_a_parquet_body_declaring_millions_of_rows_is_refused_unread(
+    client: TestClient, service: RuleOfThumbService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """14 KB of Parquet hold five million rows: refused from its footer, never decompressed."""
+    body = _compressed({"tx_id": pa.array(["T"] * 5_000_000)})
+    assert len(body) < 100_000
+
+    def decompressed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the body was decompressed")
+
+    monkeypatch.setattr(pq, "read_table", decompressed)
+    response = post(client, PARQUET, body)
+    assert response.status_code == 422
+    assert response.json()["reason"] == (
+        f"a batch holds at most {MAX_BATCH:,} transactions, got 5,000,000"
+    )
+    assert service.calls == []
+
+
+def test_a_parquet_body_of_a_huge_string_is_refused_unread(
+    client: TestClient, service: RuleOfThumbService
+) -> None:
+    """7 KB of Parquet hold a 200 MB transaction id: refused from its footer."""
+    body = _compressed({"tx_id": pa.array(["a" * 200_000_000], pa.large_string())})
+    assert len(body) < 100_000
+    response = post(client, PARQUET, body)
+    assert response.status_code == 422
+    assert response.json()["reason"].startswith("the Parquet columns take 200,0")
+    assert response.json()["reason"].endswith(f"at most {MAX_PARQUET_UNPACKED:,}")
+    assert service.calls == []
 
 
 @pytest.mark.parametrize(("media_type", "encode"), FORMATS[1:])

@@ -36,6 +36,10 @@ BATCH_MEDIA_TYPES: Final = (JSON, NDJSON, CSV, PARQUET)
 """The media types of a batch body, JSON first (a `+json` type is JSON too). Parquet is sent
 as its registered type only: `application/octet-stream` says nothing of the content."""
 
+MAX_PARQUET_UNPACKED: Final = 64 * 2**20
+"""The most a Parquet batch's columns may take uncompressed: four times the largest batch body
+(16 MiB), where 10,000 transactions take a few megabytes."""
+
 _NDJSON_SCHEMA: Final = pa.schema(
     [
         (name, pa.int64() if name == "amount_fen" else pa.large_string())
@@ -65,7 +69,7 @@ def read_batch(body: bytes, media_type: str) -> pa.Table:
     elif media_type == CSV:
         table = read_csv_bytes(body, _record)
     elif media_type == PARQUET:
-        table = read_parquet_bytes(body)
+        table = read_parquet_bytes(body, max_rows=MAX_BATCH, max_unpacked=MAX_PARQUET_UNPACKED)
     else:
         raise ValueError(f"not a batch format: {media_type}")
     return _validated(table)

@@ -164,9 +164,31 @@ def _read_parquet(path: Path) -> pa.Table:
     return _parquet_table(path, "path")
 
 
-def read_parquet_bytes(data: bytes) -> pa.Table:
-    """The columns of a Parquet body, unvalidated."""
-    return _parquet_table(pa.BufferReader(data), None)
+def read_parquet_bytes(data: bytes, *, max_rows: int, max_unpacked: int) -> pa.Table:
+    """The columns of a Parquet body, unvalidated. Its footer is read first: a few kilobytes
+    of Parquet can hold millions of rows or a string of hundreds of megabytes, so a body
+    declaring more than `max_rows` rows or `max_unpacked` bytes of uncompressed columns is
+    refused before anything is decompressed."""
+    source = pa.BufferReader(data)
+    try:
+        footer = pq.read_metadata(source)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidInput(f"not a readable Parquet file: {error}") from None
+    if footer.num_rows > max_rows:
+        raise InvalidInput(
+            f"a batch holds at most {max_rows:,} transactions, got {footer.num_rows:,}"
+        )
+    unpacked = sum(
+        footer.row_group(group).column(column).total_uncompressed_size
+        for group in range(footer.num_row_groups)
+        for column in range(footer.num_columns)
+    )
+    if unpacked > max_unpacked:
+        raise InvalidInput(
+            f"the Parquet columns take {unpacked:,} bytes uncompressed; "
+            f"a batch may take at most {max_unpacked:,}"
+        )
+    return _parquet_table(source, None)
 
 
 def _parquet_table(source: Path | pa.BufferReader, field: str | None) -> pa.Table:
