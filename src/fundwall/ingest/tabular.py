@@ -161,7 +161,7 @@ def _locate_csv_problem(
 
 
 def _read_parquet(path: Path) -> pa.Table:
-    return _parquet_table(path, "path")
+    return _parquet_table(path, _footer(path, "path"), "path")
 
 
 def read_parquet_bytes(data: bytes, *, max_rows: int, max_unpacked: int) -> pa.Table:
@@ -170,10 +170,7 @@ def read_parquet_bytes(data: bytes, *, max_rows: int, max_unpacked: int) -> pa.T
     declaring more than `max_rows` rows or `max_unpacked` bytes of uncompressed columns is
     refused before anything is decompressed."""
     source = pa.BufferReader(data)
-    try:
-        footer = pq.read_metadata(source)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInput(f"not a readable Parquet file: {error}") from None
+    footer = _footer(source, None)
     if footer.num_rows > max_rows:
         raise InvalidInput(
             f"a batch holds at most {max_rows:,} transactions, got {footer.num_rows:,}"
@@ -188,15 +185,20 @@ def read_parquet_bytes(data: bytes, *, max_rows: int, max_unpacked: int) -> pa.T
             f"the Parquet columns take {unpacked:,} bytes uncompressed; "
             f"a batch may take at most {max_unpacked:,}"
         )
-    return _parquet_table(source, None)
+    return _parquet_table(source, footer, None)
 
 
-def _parquet_table(source: Path | pa.BufferReader, field: str | None) -> pa.Table:
+def _footer(source: Path | pa.BufferReader, field: str | None) -> pq.FileMetaData:
     try:
-        schema = pq.read_schema(source)
+        return pq.read_metadata(source)
     except (pa.ArrowInvalid, OSError) as error:
         raise InvalidInput(f"not a readable Parquet file: {error}", field) from None
-    check_columns(list(schema.names))
+
+
+def _parquet_table(
+    source: Path | pa.BufferReader, footer: pq.FileMetaData, field: str | None
+) -> pa.Table:
+    check_columns(list(footer.schema.to_arrow_schema().names))
     try:
         return pq.read_table(source)
     except (pa.ArrowInvalid, OSError) as error:

@@ -181,6 +181,8 @@ class OnlineFeatureState:
         (`tracks_bulk`); the single values, the logins and the accounts' fold go one
         transaction after another. A transaction refused refuses the batch before anything
         is folded."""
+        if not txs:
+            return []
         times = []
         clock = self.clock
         for tx in txs:
@@ -190,13 +192,8 @@ class OnlineFeatureState:
         accounts = [
             (self._account(tx.payer_account), self._account(tx.payee_account)) for tx in txs
         ]
-        keys: tuple[list[Key | None], ...] = (
-            [tx.payer_account for tx in txs],
-            [tx.payee_account for tx in txs],
-            [tx.device_id for tx in txs],
-            [tx.ip for tx in txs],
-            [None if payer is None or payer.party < 0 else payer.party for payer, _ in accounts],
-        )
+        rows = map(_stream_keys, txs, [payer for payer, _ in accounts])
+        keys = tuple(map(list, zip(*rows, strict=True)))
         windows = aggregates_of_batch(self._tracks, keys, times, [tx.amount_fen for tx in txs])
         vectors = []
         singles = self._singles.values
@@ -212,14 +209,7 @@ class OnlineFeatureState:
         self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
     ) -> FeatureVector:
         out = self._singles.values(tx, t, payer, payee, self.directory, self._device_payers)
-        party = payer.party if payer is not None else -1
-        keys: tuple[Key | None, ...] = (
-            tx.payer_account,
-            tx.payee_account,
-            tx.device_id,
-            tx.ip,
-            party if party >= 0 else None,
-        )
+        keys = _stream_keys(tx, payer)
         tracks = self._tracks
         for stream, role, readers, zeros in _PLAN:
             key = keys[role]
@@ -264,12 +254,8 @@ class OnlineFeatureState:
         self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None
     ) -> None:
         amount = tx.amount_fen
-        payer_no = tx.payer_account
-        payee_no = tx.payee_account
-        device = tx.device_id
-        party = payer.party if payer is not None and payer.party >= 0 else None
-        keys: tuple[Key | None, ...] = (payer_no, payee_no, device, tx.ip, party)
-        counterparts = (payer_no, payee_no)
+        keys = _stream_keys(tx, payer)
+        counterparts = (tx.payer_account, tx.payee_account)
         for (owner_role, counterpart_role, distinct, maximum), tracks in zip(
             _FOLD, self._tracks, strict=True
         ):
@@ -379,6 +365,13 @@ class OnlineFeatureState:
     def entities(self, stream: Stream) -> int:
         """How many entities have events in `stream` (for monitoring the state's size)."""
         return len(self._tracks[stream])
+
+
+def _stream_keys(tx: TransactionLike, payer: AccountState | None) -> tuple[Key | None, ...]:
+    """The entities whose streams `tx` reads and feeds, in the order of the roles of `_PLAN`
+    and `_FOLD`: payer, payee, device, IP and the payer's holder (None: none)."""
+    party = payer.party if payer is not None and payer.party >= 0 else None
+    return (tx.payer_account, tx.payee_account, tx.device_id, tx.ip, party)
 
 
 def _checked(tx: TransactionLike, clock: int | None) -> int:

@@ -30,6 +30,7 @@ _ZEROS: Final = bytes(8 * len(WINDOW_US))
 NO_EXPIRY: Final = 2**63 - 1
 """After any time (the largest int64, so snapshots store it as one)."""
 _INT64_MIN: Final = -(2**63)
+_WRAP_AT: Final = 2**63
 _WRAP: Final = 2**64
 """Running totals are int64 and wrap round past the largest (two's complement), as the
 compiled kernels' do: a difference of two totals, wrapped the same way, is the money between
@@ -95,7 +96,9 @@ class Track:
         index = base + len(self.ts)
         self.ts.append(t)
         cum = self.cum
-        cum.append(_int64(cum[-1] + amount))
+        # `_int64` inlined for the hot path: amounts are positive, so a total only wraps up.
+        total = cum[-1] + amount
+        cum.append(total if total < _WRAP_AT else total - _WRAP)
         if t + SHORTEST_US < self.expiry:
             self.expiry = t + SHORTEST_US
         flags = self.flags
