@@ -12,7 +12,7 @@ from engine_fixtures import ACCOUNTS, BOUND
 from sqlalchemy import Engine, bindparam, delete, insert, update
 
 from fundwall.clock import FixedClock
-from fundwall.config import PolicySettings
+from fundwall.config import PolicySettings, load_settings
 from fundwall.crypto import ID_HASH_KIND, PHONE_HASH_KIND, Keyring
 from fundwall.domain.identity.resident_id import resident_id_check_char
 from fundwall.domain.money import Money
@@ -21,6 +21,8 @@ from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.service import DecisionService
 from fundwall.region import read_table
 from fundwall.sim.load import load_region
+from fundwall.store import open_database
+from fundwall.store.migrate import upgrade
 from fundwall.store.tables import AccountRow, Base, InstitutionRow, PartyRow, TransactionRow
 
 PARTIES = ("P1", "P2", "P3", "P4")
@@ -130,6 +132,19 @@ def load_accounts(region: Path, database: Engine, keyring: Keyring) -> None:
             .values(balance_fen=bindparam("fen")),
             [{"no": r["account_no"], "fen": r["opening_balance_fen"]} for r in opening.to_pylist()],
         )
+
+
+def region_store(folder: Path, region: Path) -> tuple[str, Keyring]:
+    """A SQLite store in `folder` holding the region's accounts and parties, no history."""
+    url = f"sqlite:///{folder / 'fundwall.db'}"
+    upgrade(url)
+    keyring = Keyring.from_settings(load_settings(config_file=None, data_dir=folder))
+    database = open_database(url)
+    try:
+        load_accounts(region, database, keyring)
+    finally:
+        database.dispose()
+    return url, keyring
 
 
 @contextmanager

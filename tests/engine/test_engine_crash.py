@@ -12,30 +12,13 @@ import sys
 from pathlib import Path
 
 from crash_checks import decided, essence, live_decisions, probe, state
-from engine_store import load_accounts
+from engine_store import region_store
 
-from fundwall.config import load_settings
-from fundwall.crypto import Keyring
 from fundwall.domain.transactions import Transaction
 from fundwall.region import read_table
-from fundwall.store import open_database
-from fundwall.store.migrate import upgrade
 
 SENT = 900
 KILLED_AFTER = 300
-
-
-def store(folder: Path, region: Path) -> tuple[str, Keyring]:
-    """A SQLite store in `folder` holding the region's accounts and parties, no history."""
-    url = f"sqlite:///{folder / 'fundwall.db'}"
-    upgrade(url)
-    keyring = Keyring.from_settings(load_settings(config_file=None, data_dir=folder))
-    database = open_database(url)
-    try:
-        load_accounts(region, database, keyring)
-    finally:
-        database.dispose()
-    return url, keyring
 
 
 def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(
@@ -49,7 +32,7 @@ def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(
     )
     crashed_dir = tmp_path / "crashed"
     crashed_dir.mkdir()
-    url, keyring = store(crashed_dir, region)
+    url, keyring = region_store(crashed_dir, region)
 
     environment = {
         **os.environ,
@@ -89,7 +72,7 @@ def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(
         assert decision.to_dict() == answer
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()
-    clean_url, clean_keyring = store(clean_dir, region)
+    clean_url, clean_keyring = region_store(clean_dir, region)
     reference, clean = decided(clean_url, clean_keyring, txs)
     assert [essence(d) for d in after] == [essence(d) for d in reference]
     assert state(restarted) == state(clean)

@@ -32,6 +32,7 @@ from fundwall.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from fundwall.engine.shared import SharedStateUnavailable
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
 from fundwall.phones.registry import RegistryRefused, RegistryUnavailable
 from fundwall.store.database import DatabaseUnavailableError
@@ -216,6 +217,15 @@ async def problem_response(request: Request, error: Exception) -> Response:
             "the service cannot reach its database; try again in a moment",
             "service-unavailable",
             {"Retry-After": "5"},
+        )
+    if isinstance(error, SharedStateUnavailable):
+        log.error("%s", error.message())
+        return problem(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "the engine's shared state is not available now; nothing was decided, "
+            "try again in a moment",
+            "service-unavailable",
+            {"Retry-After": "1"},
         )
     if isinstance(error, FundwallError):
         status = next(

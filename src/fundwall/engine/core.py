@@ -180,6 +180,17 @@ class DecisionCore:
         self._live = live.bind(layout)
         self._shadow = shadow.bind(layout) if shadow is not None else None
 
+    @property
+    def clock_ts(self) -> datetime | None:
+        """The engine's clock as the moment it was read from (None: nothing decided yet)."""
+        return self._clock_ts
+
+    def set_clock(self, clock: tuple[int, datetime] | None) -> None:
+        """Set the engine's clock (µs and moment; None: nothing decided yet), as replicas
+        share it (`fundwall.engine.shared`)."""
+        self.clock_us, self._clock_ts = clock if clock is not None else (None, None)
+        self.features.clock = self.clock_us
+
     def _time(self, tx: Transaction | TxEvent, until: Instant | None) -> tuple[int, datetime]:
         t, ts = micros(tx.ts, tx.tx_id), tx.ts
         if until is not None and t > until.us:

@@ -511,21 +511,16 @@ class DecisionLog:
                 .where(~_DECIDED)
                 .order_by(_TX.c.ts, _TX.c.tx_id)
             )
-        first = (
-            select(_DECISIONS.c.tx_id, func.min(_DECISIONS.c.id).label("first_id"))
-            .where(_DECISIONS.c.shadow.is_(False))
-            .group_by(_DECISIONS.c.tx_id)
-            .subquery()
-        )
-        decided = (
-            select(*_EVENT_COLUMNS, _DECISIONS.c.action, _DECISIONS.c.id, _DECISIONS.c.decided_at)
-            .select_from(first)
-            .join(_DECISIONS, _DECISIONS.c.id == first.c.first_id)
-            .join(_TX, _TX.c.tx_id == first.c.tx_id)
-            .where(first.c.first_id > (after_decision or 0))
-            .order_by(first.c.first_id)
-        )
-        yield from self._read(decided)
+        yield from self._read(_decided(after_decision))
+
+    def decided(self, tx_ids: Sequence[str]) -> list[Logged]:
+        """The decided transactions among `tx_ids`, in log order (replicas fold with it what a
+        replica that stopped mid-decision logged)."""
+        found: list[Logged] = []
+        for start in range(0, len(tx_ids), FETCH_ROWS):
+            chunk = list(tx_ids[start : start + FETCH_ROWS])
+            found.extend(self._read(_decided(None, chunk)))
+        return sorted(found, key=lambda logged: logged.decision_id or 0)
 
     def _read(self, query: Select[Any]) -> Iterator[Logged]:
         with self.database.connect() as connection:
@@ -679,6 +674,25 @@ class _Checkpoints(threading.Thread):
     def stop(self) -> None:
         self._stopped.set()
         self.join(CHECKPOINT_SECONDS * 10)
+
+
+def _decided(after_decision: int | None, tx_ids: list[str] | None = None) -> Select[Any]:
+    """The decided transactions (of `tx_ids` only, when given) with their first live
+    decision, after `after_decision`, in log order."""
+    first = select(_DECISIONS.c.tx_id, func.min(_DECISIONS.c.id).label("first_id")).where(
+        _DECISIONS.c.shadow.is_(False)
+    )
+    if tx_ids is not None:
+        first = first.where(_DECISIONS.c.tx_id.in_(tx_ids))
+    chosen = first.group_by(_DECISIONS.c.tx_id).subquery()
+    return (
+        select(*_EVENT_COLUMNS, _DECISIONS.c.action, _DECISIONS.c.id, _DECISIONS.c.decided_at)
+        .select_from(chosen)
+        .join(_DECISIONS, _DECISIONS.c.id == chosen.c.first_id)
+        .join(_TX, _TX.c.tx_id == chosen.c.tx_id)
+        .where(chosen.c.first_id > (after_decision or 0))
+        .order_by(chosen.c.first_id)
+    )
 
 
 def _first_line(error: Exception) -> str:

@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
@@ -67,14 +68,23 @@ from fundwall.engine.controls.changes import (
     load_book,
     sharing_keys,
 )
-from fundwall.engine.core import DecisionCore, Instant, Outcome
+from fundwall.engine.core import DecisionCore, Instant, Outcome, event_of
 from fundwall.engine.decision_log import DecisionLog, Logged, Watch
-from fundwall.engine.features import AccountDirectory, settle_gc
+from fundwall.engine.features import AccountDirectory, entity_state, settle_gc
+from fundwall.engine.features.entity_state import Entity
 from fundwall.engine.head import SharedHead
 from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
+from fundwall.engine.shared import (
+    Busy,
+    EpochChanged,
+    Lease,
+    SharedState,
+    SharedStateUnavailable,
+    StateMissing,
+)
 from fundwall.ingest import MAX_ERRORS, InvalidRecords
 from fundwall.region import read_table
 from fundwall.store import UnitOfWork
@@ -83,6 +93,11 @@ Earlier = dict[str, tuple[Transaction, Decision | None]]
 """The first transaction and live decision (None: history without one) of logged ids."""
 RECENT: Final = 50_000
 """Decisions kept in memory for quick repeats; older repeats are read from the log."""
+BUSY_PAUSE_S: Final = 0.002
+"""How long a call whose entities another decision holds waits before it asks again."""
+Pending = tuple[list[Decision], Future[None] | None, Lease | None]
+"""A call's answers, the future of the write they wait for, and the entities it holds in the
+replicas' shared state until that write is done (None: no replicas, or nothing held)."""
 
 
 class DecisionService:
@@ -97,18 +112,21 @@ class DecisionService:
         keys_dir: Path | None = None,
         snapshot_every: int | None = None,
         account_holders: frozenset[str] = frozenset(),
+        shared: SharedState | None = None,
     ) -> None:
         """Use `open` or `from_region`; this wires parts already built. `account_holders`
         are the codes of the region's banks and payment institutions; `keys_dir` holds the
-        regional sharing keys' files."""
+        regional sharing keys' files; `shared`: the state of several replicas, in Redis
+        (`fundwall.engine.shared`; it needs a log)."""
         self.core = core
         self.log = log
+        self._shared = shared
         self._account_holders = account_holders
         self._keyring = keyring
         self._keys_dir = keys_dir
         self._hasher: PartyHasher | None = None
         self._snapshot_every = snapshot_every
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._recent: OrderedDict[str, tuple[Transaction, Decision, Future[None] | None]] = (
             OrderedDict()
         )
@@ -126,6 +144,8 @@ class DecisionService:
         self._since_snapshot = 0
         self.folded = 0
         """How many logged transactions the last start folded (after its snapshot, if any)."""
+        self.published_s: float | None = None
+        """How long this replica last took to rebuild the shared state from the log."""
 
     @classmethod
     def from_region(
@@ -160,11 +180,14 @@ class DecisionService:
         keyring: Keyring | None = None,
         keys_dir: Path | None = None,
         snapshot_every: int | None = None,
+        shared: SharedState | None = None,
     ) -> DecisionService:
         """A service over an open decision log (`fundwall.bootstrap` opens one); without
         `keyring` holders' ages are unknown to the features, and without `keyring` and
         `keys_dir` (the sharing keys' files) the risk list's ID, credit code and phone
-        entries match nobody."""
+        entries match nobody. With `shared`, one of several replicas: the features' and
+        controls' state lives in Redis (no snapshots: `snapshot_every` is ignored), and the
+        first replica to find it missing rebuilds it from the log."""
         placeholder = DecisionCore(
             AccountDirectory.empty(),
             ControlBook(),
@@ -172,9 +195,17 @@ class DecisionService:
             default_pack(),
         )
         service = cls(
-            placeholder, log, keyring=keyring, keys_dir=keys_dir, snapshot_every=snapshot_every
+            placeholder,
+            log,
+            keyring=keyring,
+            keys_dir=keys_dir,
+            snapshot_every=None if shared is not None else snapshot_every,
+            shared=shared,
         )
         service._rebuild()
+        if shared is not None:
+            with service._lock:
+                service._recover_shared(waiting=False)
         return service
 
     def _rebuild(self) -> None:
@@ -191,19 +222,41 @@ class DecisionService:
             champion, trial = _running(uow.session)
         directory, digest = log.directory(self._keyring)
         self._account_holders = log.account_holders()
+        self._digest = digest
+        self._history = log.history_size()
         core = DecisionCore(directory, book, self.core.policy, live, shadow)
         core.set_model(champion, trial)
-        history = log.history_size()
+        if self._shared is None:
+            core = self._folded(core)
+        else:  # the state is in Redis: this replica holds none of it yet
+            self._shared.versions.clear()
+            self.folded = 0
+        self.core = core
+        self._recent.clear()
+        self._revision = revision
+        self._since_snapshot = self.folded
+        self._stale = False
+        if self._committer is None:
+            self._committer = Committer(log, self._log_failed, inline=log.embedded)
+        else:
+            self._committer.reset()
+        settle_gc()
+
+    def _folded(self, core: DecisionCore) -> DecisionCore:
+        """`core` (fresh over the store's directory, controls, packs and models) with the log
+        folded in, from the latest snapshot when it fits."""
+        log = self.log
+        assert log is not None
         snapshot = log.latest_snapshot()
         after: int | None = None
         logins_since: int | None = None
         self._last_decision = 0
         if (
             snapshot is not None
-            and snapshot.directory_digest == digest
-            and snapshot.history == history
+            and snapshot.directory_digest == self._digest
+            and snapshot.history == self._history
         ):
-            restored = DecisionCore(directory, book, self.core.policy, live, shadow)
+            restored = _fresh(core)
             if _restores(restored, snapshot.state, log):
                 core = restored
                 after = self._last_decision = snapshot.last_decision_id
@@ -219,17 +272,25 @@ class DecisionService:
             if logged.decision_id is not None:
                 self._last_decision = logged.decision_id
         self.folded = folded
+        return core
+
+    def _recover_shared(self, *, waiting: bool = True) -> None:
+        """The shared state is missing (a new deployment, or Redis lost it): rebuild it from
+        the log if no other replica is doing so; else, with `waiting`, the 503 of a state
+        being rebuilt."""
+        shared = self._shared
+        assert shared is not None
+        if shared.has_epoch():
+            return
+        if not shared.claim_rebuild():
+            if waiting:
+                raise SharedStateUnavailable("another replica is rebuilding it from the log")
+            return
+        started = time.perf_counter()
+        core = self._folded(_fresh(self.core))
+        shared.publish(core, entity_state.every_entity(core.features, core.controls))
         self.core = core
-        self._recent.clear()
-        self._revision = revision
-        self._digest = digest
-        self._history = history
-        self._since_snapshot = folded
-        self._stale = False
-        if self._committer is None:
-            self._committer = Committer(log, self._log_failed, inline=log.embedded)
-        else:
-            self._committer.reset()
+        self.published_s = time.perf_counter() - started
         settle_gc()
 
     def _log_failed(self, error: BaseException) -> None:
@@ -338,9 +399,38 @@ class DecisionService:
     def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
         """The decision on one transaction (its first decision if its id was seen), once
         logged."""
-        answers, durable = self._decide([tx], member, batch=False)
-        self._wait(durable)
-        return answers[0]
+        return self._answered(lambda: self._decide([tx], member, batch=False))[0]
+
+    def _answered(self, call: Callable[[], Pending]) -> list[Decision]:
+        """The answers of `call` once logged (and, for a replica, written to the shared
+        state); a replica asks again while another decision holds the call's entities."""
+        deadline: float | None = None
+        while True:
+            try:
+                answers, durable, lease = call()
+                break
+            except Busy:
+                deadline = self._busy_until(deadline)
+                time.sleep(BUSY_PAUSE_S)
+        try:
+            self._wait(durable)
+        except BaseException:
+            self._settle(lease, written=False)
+            raise
+        self._settle(lease, written=True)
+        return answers
+
+    def _busy_until(self, deadline: float | None) -> float:
+        """When a call kept waiting for busy entities gives up (from its first wait on)."""
+        assert self._shared is not None
+        now = time.monotonic()
+        if deadline is None:
+            return now + self._shared.wait_s
+        if now >= deadline:
+            raise SharedStateUnavailable(
+                f"the call's accounts stayed busy for {self._shared.wait_s:g} s"
+            )
+        return deadline
 
     def _wait(self, durable: Future[None] | None) -> None:
         """Block until `durable` is committed: a write still queued for the event loop's
@@ -359,14 +449,28 @@ class DecisionService:
         event loop: decided at once, answered once logged, the loop free meanwhile. Over
         PostgreSQL the audit head is read off the loop, once for the calls waiting
         (`fundwall.engine.head`)."""
-        watch = None
-        if self.log is not None and not self.log.embedded:
-            if self._head is None:
-                self._head = SharedHead(self.log.watch)
-            watch = await self._head.after_now(tx.tx_id for tx in txs)
-        answers, durable = self._decide(txs, member, batch=batch, watch=watch, awaited=True)
+        deadline: float | None = None
+        while True:
+            watch = None
+            if self.log is not None and not self.log.embedded:
+                if self._head is None:
+                    self._head = SharedHead(self.log.watch)
+                watch = await self._head.after_now(tx.tx_id for tx in txs)
+            try:
+                answers, durable, lease = self._decide(
+                    txs, member, batch=batch, watch=watch, awaited=True
+                )
+                break
+            except Busy:
+                deadline = self._busy_until(deadline)
+                await asyncio.sleep(BUSY_PAUSE_S)
         if durable is not None:
-            await asyncio.wrap_future(durable)
+            try:
+                await asyncio.wrap_future(durable)
+            except BaseException:
+                self._settle(lease, written=False)
+                raise
+        self._settle(lease, written=True)
         return answers
 
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
@@ -381,9 +485,7 @@ class DecisionService:
         """One decision per transaction, in order; the batch is logged in one commit. With
         `member`, the batch is refused whole unless the member may have each decided (the
         refusal names the record by its index)."""
-        answers, durable = self._decide(txs, member, batch=True)
-        self._wait(durable)
-        return answers
+        return self._answered(lambda: self._decide(txs, member, batch=True))
 
     def _decide(
         self,
@@ -393,19 +495,27 @@ class DecisionService:
         batch: bool,
         watch: Watch | None = None,
         awaited: bool = False,
-    ) -> tuple[list[Decision], Future[None] | None]:
-        """The answers, and the future of the write they wait for (None: nothing to wait
-        for): this call's own, or for repeats the last write submitted. `watch`: the audit
-        head and the call's logged ids, read since the call arrived (None: read them now)."""
+    ) -> Pending:
+        """The answers, the future of the write they wait for (None: nothing to wait for):
+        this call's own, or for repeats the last write submitted, and the entities held in the
+        shared state until it is done. `watch`: the audit head and the call's logged ids, read
+        since the call arrived (None: read them now)."""
         with self._lock:
             earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
             if member is not None:
                 admit(member, txs, _CallRegister(self, earlier), batch=batch)
+            lease = None
+            if self._shared is not None:
+                lease, earlier = self._lease(txs, earlier)
             until = None if self.log is None else Instant.of(self.log.clock.now())
-            if batch:
-                answers, entries = self._decide_all(txs, until, earlier)
-            else:
-                answers, entries = self._decide_each(txs, until, earlier)
+            try:
+                if batch:
+                    answers, entries = self._decide_all(txs, until, earlier)
+                else:
+                    answers, entries = self._decide_each(txs, until, earlier)
+            except BaseException:
+                self._settle(lease, written=False)
+                raise
             durable = None
             if entries and until is not None:  # over a log: `until` is when it decided
                 durable = self._write(entries, until.ts, awaited=awaited)
@@ -413,7 +523,105 @@ class DecisionService:
                 durable = self._committer.last
             for tx, outcome in entries:
                 self._remember(tx, outcome.decision, durable)
-            return answers, durable
+            return answers, durable, lease
+
+    def _lease(self, txs: Sequence[Transaction], earlier: Earlier) -> tuple[Lease | None, Earlier]:
+        """Hold the entities of the call's new transactions in the shared state (`_hold`);
+        the call's logged ids again, if another replica may have decided one of them since
+        the call arrived."""
+        new = [tx for tx in txs if tx.tx_id not in self._recent and tx.tx_id not in earlier]
+        if not new:
+            return None, earlier
+        features = self.core.features
+        entities = list(
+            dict.fromkeys(e for tx in new for e in features.entities_of(event_of(tx, tx.ts)))
+        )
+        ids = [tx.tx_id for tx in new]
+        lease, loaded = self._hold(entities, ids)
+        if loaded:  # another replica decided on these entities since: maybe these very ids
+            assert self.log is not None
+            again = self.log.watch(ids).logged
+            if again:
+                earlier = {**earlier, **self._earlier(again)}
+        return lease, earlier
+
+    def _hold(self, entities: list[Entity], ids: list[str]) -> tuple[Lease, bool]:
+        """Lease `entities` for the call of `ids` and bring this replica's copy of them up to
+        date; whether another replica had changed any of them."""
+        shared = self._shared
+        assert shared is not None
+        while True:
+            try:
+                lease, loaded = shared.lease(entities, ids)
+                break
+            except EpochChanged:  # rebuilt by another replica: what this one holds is old
+                self.core = _fresh(self.core)
+            except StateMissing:
+                self._recover_shared()
+        core = lease.core = self.core
+        for entity, data in loaded:
+            entity_state.load(core.features, core.controls, entity, data)
+        core.set_clock(lease.clock)
+        if lease.orphans:
+            self._fold_orphans(lease)
+        return lease, bool(loaded)
+
+    def _fold_orphans(self, lease: Lease) -> None:
+        """Fold the transactions that a replica logged and then stopped before writing their
+        entities (the leases' orphaned intents), each into the held entities whose intent
+        names it; every other entity it touched is forgotten here, to be read again."""
+        assert self.log is not None and self._shared is not None
+        core = self.core
+        features, controls = core.features, core.controls
+        ids = list(dict.fromkeys(i for intent in lease.orphans.values() for i in intent))
+        for login in self.log.logins_with_ids(ids).values():
+            core.observe_login(login)  # a login's one entity is its account, which named it
+        for logged in self.log.decided(ids):
+            touched = features.entities_of(logged.event)
+            named = {e for e, intent in lease.orphans.items() if logged.event.tx_id in intent}
+            kept = {
+                e: entity_state.dump(features, controls, e)
+                for e in touched
+                if e in lease.entities and e not in named
+            }
+            until = None if logged.decided_at is None else Instant.of(logged.decided_at)
+            core.fold(logged.event, logged.action, until)
+            for entity in touched:
+                if entity in named:
+                    continue
+                entity_state.load(features, controls, entity, kept.get(entity))
+                if entity not in kept:
+                    self._shared.versions.pop(entity, None)
+
+    def _settle(self, lease: Lease | None, *, written: bool) -> None:
+        """Give back the entities a call held: with their new state when its decisions are
+        `written` to the log; else unchanged, and forgotten here (this replica's copy holds
+        decisions the log does not)."""
+        if lease is None:
+            return
+        shared = self._shared
+        assert shared is not None
+        with self._lock:
+            # The core the call decided in: the service may have started a new one since.
+            core = lease.core
+            assert isinstance(core, DecisionCore)
+            if not written:
+                for entity in lease.entities:
+                    entity_state.forget(core.features, core.controls, entity)
+                shared.release(lease, None, None)
+                return
+            states = {e: entity_state.dump(core.features, core.controls, e) for e in lease.entities}
+            clock = (
+                None
+                if core.clock_us is None or core.clock_ts is None
+                else (core.clock_us, core.clock_ts)
+            )
+            try:
+                shared.release(lease, states, clock)
+            finally:
+                if core is not self.core:  # the current core does not hold these entities
+                    for entity in lease.entities:
+                        shared.versions.pop(entity, None)
 
     def _decide_each(
         self, txs: Sequence[Transaction], until: Instant | None, earlier: Earlier
@@ -473,24 +681,49 @@ class DecisionService:
         the store, committed in one database transaction before they are folded. A login id
         sent again with the same content is taken once, with other content it is a Conflict.
         How many logins were new."""
+        deadline: float | None = None
+        while True:
+            try:
+                return self._observe_logins(logins, member)
+            except Busy:
+                deadline = self._busy_until(deadline)
+                time.sleep(BUSY_PAUSE_S)
+
+    def _observe_logins(self, logins: Sequence[LoginEvent], member: str | None) -> int:
         with self._lock:
             self._refresh()
             first = self._first_logins(logins)
             if member is not None:
                 admit_logins(member, logins, self, first)
             new = self._new_logins(logins, first)
-            if new and self.log is not None:
-                self.log.append_logins(new)
+            lease = None
+            if new and self._shared is not None:
+                lease = self._lease_accounts(new)
+            try:
+                if new and self.log is not None:
+                    self.log.append_logins(new)
+            except BaseException:
+                self._settle(lease, written=False)
+                raise
             try:
                 for login in new:
                     self.core.observe_login(login)
             except BaseException:
                 if self.log is not None:  # logged, and not all of them folded
                     self._stale = True
+                self._settle(lease, written=False)
                 raise
+            self._settle(lease, written=True)
             if self.log is None:
                 self._logins.update((login.event_id, login) for login in new)
             return len(new)
+
+    def _lease_accounts(self, logins: Sequence[LoginEvent]) -> Lease:
+        """Hold the accounts of `logins` in the shared state (as `_lease` for transactions)."""
+        entities = list(
+            dict.fromkeys((entity_state.EntityKind.ACCOUNT, login.account_no) for login in logins)
+        )
+        return self._hold(entities, [login.event_id for login in logins])[0]
 
     def _first_logins(self, logins: Sequence[LoginEvent]) -> dict[str, LoginEvent]:
         """The logins taken before under the ids of `logins`."""
@@ -562,7 +795,7 @@ class DecisionService:
 
     def _save_snapshot(self) -> None:
         log = self.log
-        if log is None:
+        if log is None or self._shared is not None:  # a replica holds part of the state
             return
         if self._committer is not None:
             self._committer.flush()
@@ -612,6 +845,13 @@ class _CallRegister:
 
     def first_transaction(self, tx_id: str) -> Transaction | None:
         return self._service._first_transaction(tx_id, self._earlier)
+
+
+def _fresh(core: DecisionCore) -> DecisionCore:
+    """A core with `core`'s directory, controls, policy, packs and models and no history."""
+    fresh = DecisionCore(core.directory, core.book, core.policy, core.live, core.shadow)
+    fresh.set_model(core.model, core.shadow_model)
+    return fresh
 
 
 def _restores(core: DecisionCore, state: bytes, log: DecisionLog) -> bool:

@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fundwall.auth.dependencies import NotSignedIn
 from fundwall.domain.errors import Conflict, FundwallError, InvalidInput, NotFound, PermissionDenied
+from fundwall.engine.shared import SharedStateUnavailable
 from fundwall.store.database import DatabaseUnavailableError
 from fundwall.web.forms import CsrfRejected
 from fundwall.web.i18n import N_
@@ -81,7 +82,7 @@ def status_of(error: Exception) -> HTTPStatus:
         return HTTPStatus.NOT_FOUND
     if isinstance(error, Conflict):
         return HTTPStatus.CONFLICT
-    if isinstance(error, DatabaseUnavailableError):
+    if isinstance(error, DatabaseUnavailableError | SharedStateUnavailable):
         return HTTPStatus.SERVICE_UNAVAILABLE
     if isinstance(error, HTTPException) and error.status_code in (404, 405, 413):
         return HTTPStatus(error.status_code)

@@ -310,6 +310,21 @@ class OnlineControls:
         """Replace the ledger (with one `read_ledger` read)."""
         self._ledger = ledger
 
+    def ledger_entry(self, account_no: str) -> list[int] | None:
+        """An account's ledger entry (None: nothing booked or read for it yet)."""
+        return self._ledger.get(account_no)
+
+    def ledger_accounts(self) -> list[str]:
+        """The accounts the ledger holds an entry of."""
+        return list(self._ledger)
+
+    def set_ledger_entry(self, account_no: str, entry: list[int] | None) -> None:
+        """Replace an account's ledger entry (None: start again from its opening balance)."""
+        if entry is None:
+            self._ledger.pop(account_no, None)
+        else:
+            self._ledger[account_no] = entry
+
 
 def _periods(t: int) -> tuple[int, int]:
     day = local_yyyymmdd(t)

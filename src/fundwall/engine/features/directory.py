@@ -354,14 +354,30 @@ class AccountDirectory:
         self._reported_holdings.setdefault(party, []).append((account.opened_us, account.bank))
 
     def _party_code(self, account: ReportedAccount) -> int:
-        if not self._party_codes:
-            self._party_codes.update((p, i) for i, p in enumerate(self.party_ids.to_pylist()))
-        code = self._party_codes.get(account.party_id)
+        code = self._codes().get(account.party_id)
         if code is None:
             code = self._party_codes[account.party_id] = len(self.party_birth) + len(
                 self._new_parties
             )
             self._new_parties.append((account.birth, account.phone_parties))
+        return code
+
+    def _codes(self) -> dict[str, int]:
+        if not self._party_codes:
+            self._party_codes.update((p, i) for i, p in enumerate(self.party_ids.to_pylist()))
+        return self._party_codes
+
+    def party_id(self, code: int) -> str:
+        """The party id of a party code (codes are this directory's own; ids are shared)."""
+        if code < len(self.party_ids):
+            return str(self.party_ids[code].as_py())
+        return next(party for party, known in self._codes().items() if known == code)
+
+    def party_code(self, party_id: str) -> int:
+        """The code of a party id this directory knows (`party_id`'s inverse)."""
+        code = self._codes().get(party_id)
+        if code is None:
+            raise InvalidInput(f"party {party_id} is not in the account directory", "party_id")
         return code
 
 

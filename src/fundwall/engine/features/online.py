@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Final, overload
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.features import online_snapshot
+from fundwall.engine.features import entity_state, online_snapshot
 from fundwall.engine.features.catalog import (
     AGGREGATES,
     FACE_CHECKS,
@@ -361,6 +361,11 @@ class OnlineFeatureState:
         with collector_paused():
             online_snapshot.read(reader, state)
         return state
+
+    def entities_of(self, tx: TransactionLike) -> list[entity_state.Entity]:
+        """The entities whose state `tx` reads and changes (`entity_state`)."""
+        keys = _stream_keys(tx, self._account(tx.payer_account))
+        return entity_state.entities_of(self, keys)
 
     def entities(self, stream: Stream) -> int:
         """How many entities have events in `stream` (for monitoring the state's size)."""

@@ -1,0 +1,324 @@
+"""The engine's state shared by several replicas through Redis (docs/scale.md).
+
+Each replica decides in its own `DecisionCore`; what a decision reads and changes is the
+state of the transaction's entities (`features.entity_state`): its accounts, device, IP and
+holder. Before deciding, a replica leases those entities in Redis and reads the bytes of each
+whose version it does not hold already; after the decision is committed to the decision log,
+it writes their new bytes under new versions and gives the leases back. So a transaction's
+features are the same whichever replica decides it, and a decision never reads an entity that
+another replica is changing (it waits for it, at most `wait_s`, then answers 503).
+
+Round trips: two per call (lease and read; write and release), each one pipeline over every
+entity of the call and the engine's clock. One script per entity, each touching only the keys
+of that entity (`<ns>:{<kind>:<name>}`, one hash tag per entity), so the state shards over a
+Redis Cluster by entity. A single round trip per decision would need every key of a decision
+in one slot, and a decision's payer, payee and device are different entities.
+
+The log in the database stays the truth:
+- A lease records the ids of the call's transactions (its intent). A replica that stops
+  between its commit and its release leaves an intent behind; the next replica to lease the
+  entity after the lease's time is up folds what of it the log holds, then goes on.
+- A replica whose lease ran out before it could release (it stalled past `lease_ms`) cannot
+  know what the next holder saw: it drops the shared state's epoch, and the replicas rebuild it
+  from the log (`SharedStateUnavailable` meanwhile, a 503 with Retry-After).
+- When Redis loses its data (restarted, flushed) the epoch is gone too: one replica folds the
+  log and writes every entity (`publish`), the others answer 503 until it is done.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from fundwall.domain.errors import FundwallError
+from fundwall.engine.features.entity_state import Entity
+
+if TYPE_CHECKING:
+    import redis
+
+    from fundwall.engine.core import DecisionCore
+
+BUILD_MS: Final = 600_000
+"""How long one replica may take to rebuild the shared state before another may try."""
+PUBLISH_CHUNK: Final = 2_000
+"""Entities written per round trip when the state is published."""
+
+_ACQUIRE: Final = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local held = redis.call('HMGET', KEYS[1], 'o', 'e', 'v', 'x')
+local orphan = ''
+if held[1] then
+  if tonumber(held[2]) > ms then return {0, '', '', ''} end
+  orphan = held[4] or ''
+elseif held[4] then
+  orphan = held[4]
+end
+local intent = ARGV[4]
+if orphan ~= '' then intent = orphan .. ',' .. intent end
+redis.call('HSET', KEYS[1], 'o', ARGV[1], 'e', ms + tonumber(ARGV[2]), 'x', intent)
+local version = held[3] or ''
+if version == ARGV[3] then return {1, version, '', orphan} end
+return {1, version, redis.call('HGET', KEYS[1], 's') or '', orphan}
+"""
+"""Lease one entity: KEYS[1] the entity's hash; ARGV owner, lease ms, the version the
+replica holds, the call's transaction ids. {0} when another owner holds an unexpired lease;
+else {1, version, bytes (empty when the replica's version is current), orphaned intent}."""
+
+_RELEASE: Final = """
+if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3]) end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'x', ARGV[4])
+else
+  redis.call('HDEL', KEYS[1], 'x')
+end
+redis.call('HDEL', KEYS[1], 'o', 'e')
+return 1
+"""
+"""Give a lease back: ARGV owner, new version ('' keeps the state), bytes, the intent left
+behind ('' none). 0 when the lease is no longer the owner's."""
+
+_RAISE_CLOCK: Final = """
+local now = redis.call('GET', KEYS[1])
+if not now or tonumber(string.match(now, '^[^|]+')) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
+end
+return 1
+"""
+"""Move the engine's clock (µs|ISO time) forward to ARGV, never back."""
+
+
+@dataclass(eq=False)
+class SharedStateUnavailable(FundwallError):
+    """The replicas' shared state cannot be used now; nothing was decided, try again."""
+
+    reason: str
+
+    kind = "service-unavailable"
+
+    def message(self) -> str:
+        return f"the engine's shared state is not available: {self.reason}"
+
+
+class Busy(Exception):
+    """Another decision holds one of the call's entities: try again in a moment."""
+
+
+@dataclass(slots=True)
+class Lease:
+    """The entities a call holds: their versions as leased, the intents found orphaned (the
+    transaction ids of each), and the engine's clock as read."""
+
+    owner: str
+    entities: list[Entity]
+    orphans: dict[Entity, list[str]] = field(default_factory=dict)
+    clock: tuple[int, datetime] | None = None
+    core: DecisionCore | None = None
+    """The core that decides with the entities (the replica may start a new one meanwhile)."""
+
+
+class SharedState:
+    """The replicas' state in Redis at `url`, under the key prefix `namespace`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "fundwall",
+        lease_ms: int = 10_000,
+        wait_s: float = 5.0,
+        client: redis.Redis | None = None,
+    ) -> None:
+        import redis  # only a replica pays for importing the client (0.2 s)
+
+        self.url = url
+        self.redis = (
+            client
+            if client is not None
+            else redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        )
+        self._failure = redis.RedisError
+        self.namespace = namespace
+        self.lease_ms = lease_ms
+        self.wait_s = wait_s
+        self._acquire = self.redis.register_script(_ACQUIRE)
+        self._release = self.redis.register_script(_RELEASE)
+        self._raise_clock = self.redis.register_script(_RAISE_CLOCK)
+        self.replica = secrets.token_hex(6)
+        self._calls = itertools.count()
+        self.epoch: bytes | None = None
+        """The epoch of the state this replica's entities were read under."""
+        self.versions: dict[Entity, bytes] = {}
+        """The version of each entity the replica's core holds as in Redis."""
+
+    def _key(self, entity: Entity) -> str:
+        kind, name = entity
+        return f"{self.namespace}:{{{kind}:{name}}}"
+
+    def _global(self, name: str) -> str:
+        return f"{self.namespace}:{{engine}}:{name}"
+
+    def _call(self, pipe: Any) -> list[Any]:
+        try:
+            result: list[Any] = pipe.execute()
+        except self._failure as error:
+            raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
+        return result
+
+    def _shown(self) -> str:
+        return self.url.rsplit("@", 1)[-1]
+
+    def lease(self, entities: Sequence[Entity], tx_ids: Iterable[str]) -> tuple[Lease, list[Any]]:
+        """Lease `entities` for the call of `tx_ids`, in one round trip: the lease and the
+        bytes of each entity whose version changed (None: no history; absent from the list:
+        the replica's own copy is current). `Busy` when another call holds one (nothing is
+        then held); `SharedStateUnavailable` when the state is being rebuilt."""
+        owner = f"{self.replica}:{next(self._calls)}"
+        intent = ",".join(tx_ids)
+        pipe = self.redis.pipeline(transaction=False)
+        for entity in entities:
+            known = self.versions.get(entity, b"")
+            self._acquire(
+                keys=[self._key(entity)],
+                args=[owner, self.lease_ms, known, intent],
+                client=pipe,
+            )
+        pipe.get(self._global("epoch"))
+        pipe.get(self._global("clock"))
+        *answers, epoch, clock = self._call(pipe)
+        lease = Lease(owner, list(entities))
+        if not all(answer[0] for answer in answers) or epoch is None or epoch != self.epoch:
+            self._give_back(owner, entities, answers)
+            if epoch is None:
+                raise StateMissing
+            if epoch != self.epoch:
+                self.epoch = epoch
+                self.versions.clear()
+                raise EpochChanged
+            raise Busy
+        loaded: list[Any] = []
+        for entity, (_, version, data, orphan) in zip(entities, answers, strict=True):
+            if orphan:
+                lease.orphans[entity] = orphan.decode().split(",")
+            if data or self.versions.get(entity, b"") != version:
+                loaded.append((entity, data or None))
+            self.versions[entity] = version
+        if clock is not None:
+            us, iso = clock.decode().split("|", 1)
+            lease.clock = int(us), datetime.fromisoformat(iso)
+        return lease, loaded
+
+    def _give_back(self, owner: str, entities: Sequence[Entity], answers: list[Any]) -> None:
+        """Release the entities a failed lease took (`answers`: the lease's, one per entity),
+        leaving the intents they had."""
+        held = [(e, answer[3]) for e, answer in zip(entities, answers, strict=True) if answer[0]]
+        if not held:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for entity, left in held:
+            self._release(keys=[self._key(entity)], args=[owner, "", b"", left], client=pipe)
+        self._call(pipe)
+
+    def release(
+        self,
+        lease: Lease,
+        states: dict[Entity, bytes] | None,
+        clock: tuple[int, datetime] | None,
+    ) -> None:
+        """Write each entity's new bytes under a new version and give the lease back, then
+        move the clock forward (one round trip). `states` None: nothing was decided (the
+        state stays; orphaned intents stay for the next holder). A lease lost meanwhile drops
+        the epoch (the replicas rebuild) and raises `SharedStateUnavailable`."""
+        pipe = self.redis.pipeline(transaction=False)
+        versions: dict[Entity, bytes] = {}
+        for entity in lease.entities:
+            key = self._key(entity)
+            if states is None:
+                left = ",".join(lease.orphans.get(entity, ()))
+                self._release(keys=[key], args=[lease.owner, "", b"", left], client=pipe)
+                continue
+            version = versions[entity] = secrets.token_bytes(8).hex().encode()
+            self._release(keys=[key], args=[lease.owner, version, states[entity], ""], client=pipe)
+        if states is not None and clock is not None:
+            self._raise_clock(
+                keys=[self._global("clock")], args=[clock[0], clock[1].isoformat()], client=pipe
+            )
+        answers = self._call(pipe)
+        if states is None:
+            for entity in lease.entities:
+                self.versions.pop(entity, None)
+        else:
+            self.versions.update(versions)
+        if not all(answers[: len(lease.entities)]):
+            self.redis.delete(self._global("epoch"))
+            raise SharedStateUnavailable("a lease ran out before its decision was written")
+
+    def has_epoch(self) -> bool:
+        """Whether the shared state is complete (rebuilt and published)."""
+        try:
+            return bool(self.redis.exists(self._global("epoch")))
+        except self._failure as error:
+            raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
+
+    def claim_rebuild(self) -> bool:
+        """Whether this replica is the one to rebuild the state (for `BUILD_MS` at most)."""
+        try:
+            return bool(self.redis.set(self._global("build"), self.replica, nx=True, px=BUILD_MS))
+        except self._failure as error:
+            raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
+
+    def publish(self, core: DecisionCore, entities: Iterable[Entity]) -> None:
+        """Write the whole state of `core` (rebuilt from the log) as the shared state: every
+        entity, the clock, then a new epoch, which lets the replicas decide again."""
+        from fundwall.engine.features import entity_state
+
+        try:
+            self._drop_namespace()
+            pipe = self.redis.pipeline(transaction=False)
+            versions: dict[Entity, bytes] = {}
+            for count, entity in enumerate(entities, start=1):
+                data = entity_state.dump(core.features, core.controls, entity)
+                version = versions[entity] = secrets.token_bytes(8).hex().encode()
+                pipe.hset(self._key(entity), mapping={"v": version, "s": data})
+                if count % PUBLISH_CHUNK == 0:
+                    pipe.execute()
+            if core.clock_us is not None and core.clock_ts is not None:
+                pipe.set(self._global("clock"), f"{core.clock_us}|{core.clock_ts.isoformat()}")
+            epoch = secrets.token_hex(8).encode()
+            pipe.set(self._global("epoch"), epoch)
+            pipe.delete(self._global("build"))
+            pipe.execute()
+        except self._failure as error:
+            raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
+        self.epoch = epoch
+        self.versions = versions
+
+    def _drop_namespace(self) -> None:
+        """Delete every key of the namespace but the rebuild's claim."""
+        claim = self._global("build").encode()
+        batch: list[bytes] = []
+        for key in self.redis.scan_iter(match=f"{self.namespace}:*", count=1_000):
+            if key != claim:
+                batch.append(key)
+            if len(batch) >= 1_000:
+                self.redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            self.redis.unlink(*batch)
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+class EpochChanged(Exception):
+    """The shared state was rebuilt since this replica last read it: what the replica holds
+    is stale (nothing is held: forget it all and lease again)."""
+
+
+class StateMissing(Exception):
+    """The shared state has no epoch: it is lost or being rebuilt (nothing is held)."""

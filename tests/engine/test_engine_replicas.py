@@ -1,0 +1,243 @@
+"""Several decision services over one PostgreSQL log and one Redis: the replicas of a
+production deployment (`fundwall.engine.shared`, docs/scale.md). Whichever replica decides a
+transaction, it is decided as one service holding everything would decide it; a transaction id
+is decided once across them; changes to the controls hold on every replica from the next call;
+a replica that stopped mid-decision, Redis losing its data and an unreachable database never
+make a decision wrong or silent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from crash_checks import essence, live_decisions
+from engine_store import load_accounts, region_store
+from replicas import core_values, namespace, redis_url, shared_values
+from sqlalchemy import Engine
+
+from fundwall.accounts.controls import restrict
+from fundwall.auth.actor import Actor
+from fundwall.clock import FixedClock
+from fundwall.crypto import Keyring
+from fundwall.domain.decisions import Action
+from fundwall.domain.transactions import Transaction
+from fundwall.engine.controls import RestrictionKind
+from fundwall.engine.decision_log import DecisionLog
+from fundwall.engine.service import DecisionService
+from fundwall.engine.shared import SharedState, SharedStateUnavailable
+from fundwall.region import read_table
+from fundwall.store import DatabaseUnavailableError, UnitOfWork, open_database
+
+pytestmark = pytest.mark.parametrize("migrated_database_url", ["postgresql"], indirect=True)
+
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
+"""The services' clock: after the region's history, so no stamp is capped."""
+ACTOR = Actor.operator("test")
+
+
+@pytest.fixture
+def txs(region: Path) -> list[Transaction]:
+    rows = read_table(region, "transactions").to_pylist()
+    return [Transaction.from_mapping(row) for row in rows]
+
+
+@pytest.fixture
+def postgres(migrated_database_url: str, region: Path, keyring: Keyring) -> Iterator[Engine]:
+    """The PostgreSQL store of the replicas, holding the region's accounts, no history."""
+    database = open_database(migrated_database_url)
+    load_accounts(region, database, keyring)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def replicas(postgres: Engine, keyring: Keyring) -> Iterator[Callable[..., DecisionService]]:
+    """Opens replicas over the store and a Redis namespace of the test's own."""
+    url = redis_url()
+    opened: list[DecisionService] = []
+    with namespace(url) as name:
+
+        def make(**options: object) -> DecisionService:
+            shared = SharedState(url, namespace=name, **options)  # type: ignore[arg-type]
+            service = DecisionService.over(
+                DecisionLog(postgres, FixedClock(LATER)), keyring=keyring, shared=shared
+            )
+            opened.append(service)
+            return service
+
+        yield make
+        for service in opened:
+            service.close()
+
+
+def reference(
+    region: Path, tmp_path: Path, txs: list[Transaction], restart_at: int | None = None
+) -> DecisionService:
+    """One service holding the whole state (no replicas) that decided `txs`; with
+    `restart_at`, restarted (folding its log) before that transaction, as a rebuild folds."""
+    url, keyring = region_store(tmp_path, region)
+
+    def started() -> DecisionService:
+        log = DecisionLog(open_database(url), FixedClock(LATER))
+        return DecisionService.over(log, keyring=keyring)
+
+    service = started()
+    for start in range(0, len(txs), 25):
+        if restart_at is not None and start == restart_at:
+            service = started()
+        service.decide_batch(txs[start : start + 25])
+    return service
+
+
+def test_three_replicas_decide_as_one_service_holding_everything(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+    migrated_database_url: str,
+) -> None:
+    three = [replicas() for _ in range(3)]
+    singles, batches = txs[:300], txs[300:]
+    answers = [three[k % 3].decide(tx) for k, tx in enumerate(singles)]
+    for k, start in enumerate(range(0, len(batches), 25)):
+        answers += three[k % 3].decide_batch(batches[start : start + 25])
+    one = reference(region, tmp_path, txs)
+    expected = [one.decide(tx) for tx in txs]  # repeats: the first decisions
+    assert [essence(d) for d in answers] == [essence(d) for d in expected]
+    assert any(d.action is not Action.PASS for d in answers)
+    # The same features: every entity's state in Redis is the one service's.
+    shared = three[0]._shared
+    assert shared is not None
+    assert shared_values(shared) == core_values(one.core)
+    assert len(live_decisions(migrated_database_url)) == len(txs)
+
+
+def test_a_retry_on_another_replica_gets_the_first_decision_and_counts_once(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+) -> None:
+    first, second = replicas(), replicas()
+    sent = txs[:40]
+    answers = [first.decide(tx) for tx in sent]
+    assert [second.decide(tx) for tx in sent] == answers
+    assert second.decide_batch(sent) == answers
+    one = reference(region, tmp_path, sent)
+    shared = second._shared
+    assert shared is not None
+    assert shared_values(shared) == core_values(one.core)
+
+
+def test_a_restriction_holds_on_every_replica_from_the_next_call(
+    replicas: Callable[..., DecisionService],
+    postgres: Engine,
+    txs: list[Transaction],
+) -> None:
+    first, second = replicas(), replicas()
+    tx = next(t for t in txs if t.payer_account is not None)
+    first.decide(tx)
+    with UnitOfWork(postgres, clock=FixedClock(LATER)) as uow:
+        restrict(uow, ACTOR, tx.payer_account, RestrictionKind.STOP_PAYMENT, reason="止付令")
+    # Stamped after the order: a restriction holds from when it was made.
+    again = Transaction.from_mapping({**tx.as_row(), "tx_id": "AFTER-STOP", "ts": LATER})
+    blocked = second.decide(again)
+    assert (blocked.action, blocked.reasons[0].rule_id) == (Action.BLOCK, "HC02")
+
+
+def test_redis_losing_the_state_is_a_503_until_a_replica_rebuilds_it_from_the_log(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+) -> None:
+    first, second = replicas(), replicas()
+    for start in range(0, 200, 20):
+        first.decide_batch(txs[start : start + 20])
+    shared = first._shared
+    assert shared is not None
+    # Redis restarted empty, and another replica has claimed the rebuild: nothing is decided.
+    shared._drop_namespace()
+    assert shared.claim_rebuild()
+    with pytest.raises(SharedStateUnavailable, match="rebuilding"):
+        second.decide(txs[200])
+    # The claim lapses (its replica died): the next call rebuilds from the log and decides.
+    shared.redis.delete(shared._global("build"))
+    decided = second.decide_batch(txs[200:300])
+    assert second.published_s is not None
+    # Logins fold among the transactions by time in a rebuild, as in a restart.
+    one = reference(region, tmp_path, txs[:300], restart_at=200)
+    assert [essence(d) for d in decided] == [essence(one.decide(tx)) for tx in txs[200:300]]
+    assert shared_values(shared) == core_values(one.core)
+
+
+def test_an_unreachable_database_stops_decisions_and_changes_no_state(
+    replicas: Callable[..., DecisionService],
+    txs: list[Transaction],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = replicas(), replicas()
+    first.decide_batch(txs[:50])
+    shared = first._shared
+    assert shared is not None
+    before = shared_values(shared)
+    assert first.log is not None
+
+    def fail(writes: object) -> None:
+        raise DatabaseUnavailableError("postgresql://", "connection refused")
+
+    monkeypatch.setattr(first.log, "append_group", fail)
+    with pytest.raises(DatabaseUnavailableError):
+        first.decide_batch(txs[50:60])
+    assert shared_values(shared) == before
+    # Nothing half-done: the other replica (and this one, once the database is back) decides
+    # those transactions as if the failed call never happened.
+    monkeypatch.undo()
+    assert second.decide_batch(txs[50:60]) == first.decide_batch(txs[50:60])
+
+
+def test_a_replica_stopped_after_its_commit_is_folded_by_the_next_holder(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+) -> None:
+    stopped, survivor = replicas(lease_ms=200), replicas(lease_ms=200)
+    survivor.decide_batch(txs[:100])
+    # The stopped replica decides and commits, then stops before it writes the state.
+    answers, durable, lease = stopped._decide(txs[100:110], None, batch=True)
+    stopped._wait(durable)
+    assert lease is not None
+    payers = {tx.payer_account for tx in txs[100:110]}
+    assert any(tx.payer_account in payers for tx in txs[110:200]), "no orphan would be folded"
+    # Until its lease runs out, the entities are busy; then the next holder folds the orphan.
+    survivor._shared.wait_s = 5.0  # type: ignore[union-attr]
+    rest = survivor.decide_batch(txs[110:200])
+    one = reference(region, tmp_path, txs[:200])
+    assert [essence(d) for d in answers + rest] == [essence(one.decide(tx)) for tx in txs[100:200]]
+    shared = survivor._shared
+    assert shared is not None
+    # What the survivor leased since is as the one service holds it; the stopped replica's
+    # other entities keep its intent, for whichever replica holds them next.
+    waiting = {
+        key.decode().split(":", 1)[1]
+        for key in shared.redis.scan_iter(match=f"{shared.namespace}:{{*}}")
+        if shared.redis.hexists(key, "x")
+    }
+    assert waiting
+    resolved = {k: v for k, v in shared_values(shared).items() if k not in waiting}
+    assert resolved == {k: v for k, v in core_values(one.core).items() if k not in waiting}
+
+
+def test_entities_held_too_long_are_a_503(
+    replicas: Callable[..., DecisionService], txs: list[Transaction]
+) -> None:
+    holder, waiting = replicas(), replicas(wait_s=0.2)
+    _, durable, lease = holder._decide(txs[:5], None, batch=True)
+    holder._wait(durable)
+    with pytest.raises(SharedStateUnavailable, match="busy"):
+        waiting.decide(Transaction.from_mapping({**txs[0].as_row(), "tx_id": "WAITS"}))
+    holder._settle(lease, written=True)
+    assert waiting.decide(Transaction.from_mapping({**txs[0].as_row(), "tx_id": "WAITS"}))
