@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from fundwall.auth.passwords import Passwords
     from fundwall.crypto import Keyring
     from fundwall.engine.service import DecisionService
+    from fundwall.engine.shared import SharedState
     from fundwall.outreach.gateway import SmsGateway
     from fundwall.phones.registry import TelecomRegistry
     from fundwall.store.audit_seal import AuditSeal
@@ -132,6 +133,21 @@ class Platform:
             keyring=self.keyring,
             keys_dir=self.settings.keys_dir,
             snapshot_every=snapshot_every,
+            shared=self._shared_state(),
+        )
+
+    def _shared_state(self) -> SharedState | None:
+        """The replicas' shared state when the deployment names a Redis (`[replicas]`)."""
+        replicas = self.settings.replicas
+        if replicas.redis_url is None:
+            return None
+        from fundwall.engine.shared import SharedState
+
+        return SharedState(
+            replicas.redis_url,
+            namespace=replicas.namespace,
+            lease_ms=replicas.lease_ms,
+            wait_s=replicas.wait_seconds,
         )
 
     def app(

@@ -381,6 +381,34 @@ class ModelSettings(BaseModel):
     score_refresh_seconds: int = Field(default=HOUR, ge=5 * MINUTE, le=24 * HOUR)
 
 
+class ReplicaSettings(BaseModel):
+    """Several `fundwall serve` processes deciding over one PostgreSQL log (docs/scale.md).
+
+    `redis_url`: the Redis (or Redis Cluster entry point) holding the engine's shared state:
+    unset, the process holds the whole state itself (one machine, the default); set, every
+    process over the same database and namespace is a replica of one engine.
+    `namespace`: the prefix of every key (several deployments can share one Redis).
+    `lease_ms`: how long a decision may hold its entities before another replica may take
+    them over (a replica that stopped mid-decision); well above a commit's worst time, at
+    least 1 s. `wait_seconds`: how long a call waits for entities another decision holds
+    before it answers 503.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redis_url: str | None = None
+    namespace: str = Field(default="fundwall", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    lease_ms: int = Field(default=10_000, ge=1_000, le=600_000)
+    wait_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url is a redis://, rediss:// or unix:// URL")
+        return value
+
+
 class SecuritySettings(BaseModel):
     """Sign-in, console sessions and the HTTP front. Durations in the unit of their name.
 
@@ -658,6 +686,7 @@ class Settings(BaseSettings):
     appeals: AppealSettings = AppealSettings()
     portal: PortalSettings = PortalSettings()
     outreach: OutreachSettings = OutreachSettings()
+    replicas: ReplicaSettings = ReplicaSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -160,6 +160,7 @@ def test_redis_losing_the_state_is_a_503_until_a_replica_rebuilds_it_from_the_lo
     assert shared is not None
     # Redis restarted empty, and another replica has claimed the rebuild: nothing is decided.
     shared._drop_namespace()
+    shared.redis.script_flush()  # a restarted Redis has no scripts either
     assert shared.claim_rebuild()
     with pytest.raises(SharedStateUnavailable, match="rebuilding"):
         second.decide(txs[200])

@@ -27,9 +27,10 @@ The log in the database stays the truth:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -91,6 +92,9 @@ end
 return 1
 """
 """Move the engine's clock (µs|ISO time) forward to ARGV, never back."""
+_SCRIPTS: Final = (_ACQUIRE, _RELEASE, _RAISE_CLOCK)
+_SHA: Final = {script: hashlib.sha1(script.encode()).hexdigest() for script in _SCRIPTS}
+"""Each script's hash, by which Redis runs it (EVALSHA)."""
 
 
 @dataclass(eq=False)
@@ -146,9 +150,7 @@ class SharedState:
         self.namespace = namespace
         self.lease_ms = lease_ms
         self.wait_s = wait_s
-        self._acquire = self.redis.register_script(_ACQUIRE)
-        self._release = self.redis.register_script(_RELEASE)
-        self._raise_clock = self.redis.register_script(_RAISE_CLOCK)
+        self._no_script = redis.exceptions.NoScriptError
         self.replica = secrets.token_hex(6)
         self._calls = itertools.count()
         self.epoch: bytes | None = None
@@ -163,12 +165,27 @@ class SharedState:
     def _global(self, name: str) -> str:
         return f"{self.namespace}:{{engine}}:{name}"
 
-    def _call(self, pipe: Any) -> list[Any]:
-        try:
-            result: list[Any] = pipe.execute()
-        except self._failure as error:
-            raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
-        return result
+    def _call(self, build: Callable[[Any], None]) -> list[Any]:
+        """The answers of the commands `build` adds to a pipeline, in one round trip. The
+        scripts are called by their hash; after Redis lost them (restarted) they are loaded
+        and the pipeline sent again (a script not loaded ran nowhere)."""
+        for attempt in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            build(pipe)
+            try:
+                result: list[Any] = pipe.execute()
+                return result
+            except self._no_script:
+                if attempt:
+                    raise
+                for script in _SCRIPTS:
+                    self.redis.script_load(script)
+            except self._failure as error:
+                raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
+        raise AssertionError("unreachable")
+
+    def _script(self, pipe: Any, script: str, key: str, *args: Any) -> None:
+        pipe.evalsha(_SHA[script], 1, key, *args)
 
     def _shown(self) -> str:
         return self.url.rsplit("@", 1)[-1]
@@ -180,17 +197,15 @@ class SharedState:
         then held); `SharedStateUnavailable` when the state is being rebuilt."""
         owner = f"{self.replica}:{next(self._calls)}"
         intent = ",".join(tx_ids)
-        pipe = self.redis.pipeline(transaction=False)
-        for entity in entities:
-            known = self.versions.get(entity, b"")
-            self._acquire(
-                keys=[self._key(entity)],
-                args=[owner, self.lease_ms, known, intent],
-                client=pipe,
-            )
-        pipe.get(self._global("epoch"))
-        pipe.get(self._global("clock"))
-        *answers, epoch, clock = self._call(pipe)
+
+        def build(pipe: Any) -> None:
+            for entity in entities:
+                known = self.versions.get(entity, b"")
+                self._script(pipe, _ACQUIRE, self._key(entity), owner, self.lease_ms, known, intent)
+            pipe.get(self._global("epoch"))
+            pipe.get(self._global("clock"))
+
+        *answers, epoch, clock = self._call(build)
         lease = Lease(owner, list(entities))
         if not all(answer[0] for answer in answers) or epoch is None or epoch != self.epoch:
             self._give_back(owner, entities, answers)
@@ -219,10 +234,12 @@ class SharedState:
         held = [(e, answer[3]) for e, answer in zip(entities, answers, strict=True) if answer[0]]
         if not held:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for entity, left in held:
-            self._release(keys=[self._key(entity)], args=[owner, "", b"", left], client=pipe)
-        self._call(pipe)
+
+        def build(pipe: Any) -> None:
+            for entity, left in held:
+                self._script(pipe, _RELEASE, self._key(entity), owner, "", b"", left)
+
+        self._call(build)
 
     def release(
         self,
@@ -234,21 +251,22 @@ class SharedState:
         move the clock forward (one round trip). `states` None: nothing was decided (the
         state stays; orphaned intents stay for the next holder). A lease lost meanwhile drops
         the epoch (the replicas rebuild) and raises `SharedStateUnavailable`."""
-        pipe = self.redis.pipeline(transaction=False)
-        versions: dict[Entity, bytes] = {}
-        for entity in lease.entities:
-            key = self._key(entity)
-            if states is None:
-                left = ",".join(lease.orphans.get(entity, ()))
-                self._release(keys=[key], args=[lease.owner, "", b"", left], client=pipe)
-                continue
-            version = versions[entity] = secrets.token_bytes(8).hex().encode()
-            self._release(keys=[key], args=[lease.owner, version, states[entity], ""], client=pipe)
-        if states is not None and clock is not None:
-            self._raise_clock(
-                keys=[self._global("clock")], args=[clock[0], clock[1].isoformat()], client=pipe
-            )
-        answers = self._call(pipe)
+        versions = {entity: secrets.token_bytes(8).hex().encode() for entity in lease.entities}
+
+        def build(pipe: Any) -> None:
+            for entity in lease.entities:
+                key = self._key(entity)
+                if states is None:
+                    left = ",".join(lease.orphans.get(entity, ()))
+                    self._script(pipe, _RELEASE, key, lease.owner, "", b"", left)
+                else:
+                    version = versions[entity]
+                    self._script(pipe, _RELEASE, key, lease.owner, version, states[entity], "")
+            if states is not None and clock is not None:
+                at = clock[1].isoformat()
+                self._script(pipe, _RAISE_CLOCK, self._global("clock"), clock[0], at)
+
+        answers = self._call(build)
         if states is None:
             for entity in lease.entities:
                 self.versions.pop(entity, None)
