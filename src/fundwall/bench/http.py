@@ -10,6 +10,8 @@ generator runs in a process of its own; the server's CPU time per transaction is
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -83,14 +85,31 @@ def load_server(
 ) -> dict[str, float]:
     """Start the server `command` in `environment`, load it (a warm-up, single decisions,
     batches), stop it; its figures."""
+    return load_servers([command], [port], environment, region, keys, load)
+
+
+def load_servers(
+    commands: Sequence[list[str]],
+    ports: Sequence[int],
+    environment: dict[str, str],
+    region: Path,
+    keys: dict[str, str],
+    load: HttpLoad,
+    after: Callable[[], None] | None = None,
+) -> dict[str, float]:
+    """`load_server` of several servers at once (replicas, on `ports`): the connections are
+    spread over them, the CPU is theirs together; `after` runs while they still run."""
     warm_up, single, batch = _steps(region, keys, load)
-    with (
-        tempfile.TemporaryFile(prefix="fundwall-bench-server-") as log,
-        running(command, port, environment, log) as server,
-    ):
-        run_phase(port, server.pid, warm_up)
-        singles, single_cpu = run_phase(port, server.pid, single)
-        batches, batch_cpu = run_phase(port, server.pid, batch)
+    with ExitStack() as stack:
+        pids = []
+        for command, port in zip(commands, ports, strict=True):
+            log = stack.enter_context(tempfile.TemporaryFile(prefix="fundwall-bench-server-"))
+            pids.append(stack.enter_context(running(command, port, environment, log)).pid)
+        run_phase(ports, pids, warm_up)
+        singles, single_cpu = run_phase(ports, pids, single)
+        batches, batch_cpu = run_phase(ports, pids, batch)
+        if after is not None:
+            after()
     return {
         "decisions": singles.requests,
         "decisions_per_s": round(singles.requests_per_s),

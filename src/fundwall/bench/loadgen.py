@@ -197,20 +197,25 @@ async def keep_sending(
         writer.close()
 
 
-async def _load(port: int, step: Step, requests: Iterator[bytes]) -> Phase:
+async def _load(ports: Sequence[int], step: Step, requests: Iterator[bytes]) -> Phase:
+    """The phase's connections spread over `ports` in turn (several replicas: a client-side
+    spread, as a load balancer's round robin)."""
     phase = Phase()
     cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + step.seconds
     await asyncio.gather(
-        *(keep_sending(port, step, requests, deadline, phase) for _ in range(step.connections))
+        *(
+            keep_sending(ports[k % len(ports)], step, requests, deadline, phase)
+            for k in range(step.connections)
+        )
     )
     phase.seconds = time.perf_counter() - started
     phase.client_cpu_seconds = time.process_time() - cpu
     return phase
 
 
-def _generator(port: int, step: Step, out: Connection) -> None:
+def _generator(ports: Sequence[int], step: Step, out: Connection) -> None:
     """The load generator's process: send the step's requests, report what it measured.
 
     Single requests are built before the clock starts, so that the client stays light (as
@@ -223,7 +228,7 @@ def _generator(port: int, step: Step, out: Connection) -> None:
         ahead = math.ceil(step.seconds * BUILT_RATE) + step.connections
         requests = iter(list(itertools.islice(requests, ahead)))
     out.send("ready")
-    out.send(uvloop.run(_load(port, step, requests)))
+    out.send(uvloop.run(_load(ports, step, requests)))
 
 
 def free_port() -> int:
@@ -268,13 +273,18 @@ def generator_process(target: Callable[..., None], *args: object) -> Iterator[Co
             generator.join()
 
 
-def run_phase(port: int, server_pid: int, step: Step) -> tuple[Phase, float]:
-    """One phase from a fresh load-generator process, and the server's CPU seconds in it."""
-    with generator_process(_generator, port, step) as receiver:
+def run_phase(
+    port: int | Sequence[int], server_pid: int | Sequence[int], step: Step
+) -> tuple[Phase, float]:
+    """One phase from a fresh load-generator process, and the servers' CPU seconds in it
+    (several ports and processes: replicas, loaded in turn)."""
+    ports = [port] if isinstance(port, int) else list(port)
+    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid)
+    with generator_process(_generator, ports, step) as receiver:
         receive(receiver, GRACE_SECONDS)  # requests built: the phase starts now
-        before = cpu_seconds(server_pid)
+        before = sum(map(cpu_seconds, pids))
         phase = receive(receiver, step.seconds + GRACE_SECONDS)
-        spent = cpu_seconds(server_pid) - before
+        spent = sum(map(cpu_seconds, pids)) - before
     if not isinstance(phase, Phase):
         raise RuntimeError(f"the load generator answered {phase!r}")
     return phase, spent

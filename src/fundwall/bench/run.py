@@ -28,6 +28,7 @@ from fundwall.bench.model import measure_model
 from fundwall.bench.onboarding import measure_onboarding
 from fundwall.bench.online import measure_online
 from fundwall.bench.replay import measure_replay
+from fundwall.bench.replicas import COUNTS, measure_replicas
 from fundwall.bench.rules import measure_rules
 from fundwall.bench.screening import measure_screening
 from fundwall.bench.sharing import measure_sharing
@@ -116,6 +117,8 @@ class BenchOptions:
     shell_baseline: bool = True
     durable_stores: tuple[str, ...] = STORES
     """The stores `fundwall serve` is measured over (the durable path), beside in memory."""
+    replica_counts: tuple[int, ...] = COUNTS
+    """The counts of replicas over PostgreSQL and Redis loaded (`bench.replicas`)."""
     postgres_url: str | None = None
     """The PostgreSQL server to make the temporary database on (`bench.durable`)."""
     replay_timeout: float = 1_800.0
@@ -187,6 +190,14 @@ def run_benchmark(
         http.update(
             measure_durable(
                 region, options.http, http, options.durable_stores, options.postgres_url
+            )
+        )
+    if options.replica_counts:
+        counts = ", ".join(map(str, options.replica_counts))
+        tell(f"HTTP, replicas over PostgreSQL and Redis: {counts}")
+        http.update(
+            measure_replicas(
+                region, options.http, http, options.replica_counts, options.postgres_url
             )
         )
 

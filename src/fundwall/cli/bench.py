@@ -21,6 +21,8 @@ from fundwall.sim.params import SIZES
 DEFAULT_SEED: Final = 7
 SIMULATE_SECONDS: Final = 1_800.0
 SOAK_INTERVAL_SECONDS: Final = 60.0
+MAX_REPLICAS: Final = 8
+"""More replicas than this on one machine measure nothing but contention."""
 MAX_SOAK_SECONDS: Final = 24 * 3_600
 
 console = Console(highlight=False, soft_wrap=True)
@@ -87,6 +89,13 @@ def bench(
             "in-memory figures: comma-separated, of sqlite and postgresql ('' for none).",
         ),
     ] = "sqlite,postgresql",
+    replicas: Annotated[
+        str,
+        typer.Option(
+            help="Counts of `fundwall serve` replicas over PostgreSQL and Redis to load "
+            "(docs/scale.md): comma-separated whole numbers from 1 to 8 ('' for none).",
+        ),
+    ] = "1,2,3",
     postgres_url: Annotated[
         str | None,
         typer.Option(
@@ -123,6 +132,7 @@ def bench(
     for store in stores:
         if store not in STORES:
             raise InvalidInput(f"one of {', '.join(STORES)}, comma-separated", "durable_stores")
+    counts = _replica_counts(replicas)
     folder = region if region is not None else _region(size, seed)
     if soak is not None:
         _soak(folder, size, None if region is not None else seed, soak, soak_interval, as_json)
@@ -138,6 +148,7 @@ def bench(
         http=replace(HttpLoad(), seconds=seconds, warm_up_seconds=min(2.0, seconds)),
         shell_baseline=shell_baseline,
         durable_stores=stores,
+        replica_counts=counts,
         postgres_url=postgres_url,
     )
 
@@ -165,3 +176,18 @@ def _soak(
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
     console.print(render_soak(result))
+
+
+def _replica_counts(text: str) -> tuple[int, ...]:
+    """The `--replicas` option's counts; InvalidInput naming the option when one is not."""
+    from fundwall.domain.errors import InvalidInput
+
+    counts = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= MAX_REPLICAS:
+            expected = f"whole numbers from 1 to {MAX_REPLICAS}, comma-separated"
+            raise InvalidInput(expected, "replicas")
+        counts.append(int(part))
+    return tuple(dict.fromkeys(counts))

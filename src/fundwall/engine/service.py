@@ -121,6 +121,10 @@ class DecisionService:
         self.core = core
         self.log = log
         self._shared = shared
+        self._holding: dict[Entity, int] = {}
+        """The entities this replica's calls hold in the shared state, until settled."""
+        self._waiting: list[asyncio.Future[None]] = []
+        """Calls on the event loop waiting for some of `_holding` to be settled."""
         self._account_holders = account_holders
         self._keyring = keyring
         self._keys_dir = keys_dir
@@ -420,6 +424,25 @@ class DecisionService:
         self._settle(lease, written=True)
         return answers
 
+    async def _until_free(self, busy: Busy, deadline: float) -> None:
+        """Wait until it is worth asking again: a call of this replica settles (`busy.local`),
+        else a short pause (another replica's call: only Redis knows when it ends)."""
+        if not busy.local:
+            await asyncio.sleep(BUSY_PAUSE_S)
+            return
+        settled = asyncio.get_running_loop().create_future()
+        self._waiting.append(settled)
+        try:
+            await asyncio.wait_for(settled, max(deadline - time.monotonic(), 0.0))
+        except TimeoutError:
+            return  # the next ask gives up (`_busy_until`)
+
+    def _wake_waiting(self) -> None:
+        """Tell the calls waiting for this replica's entities that some were settled."""
+        waiting, self._waiting = self._waiting, []
+        for settled in waiting:
+            settled.get_loop().call_soon_threadsafe(_resolve, settled)
+
     def _busy_until(self, deadline: float | None) -> float:
         """When a call kept waiting for busy entities gives up (from its first wait on)."""
         assert self._shared is not None
@@ -449,21 +472,23 @@ class DecisionService:
         event loop: decided at once, answered once logged, the loop free meanwhile. Over
         PostgreSQL the audit head is read off the loop, once for the calls waiting
         (`fundwall.engine.head`)."""
+        watch = None
+        if self.log is not None and not self.log.embedded:
+            if self._head is None:
+                self._head = SharedHead(self.log.watch)
+            watch = await self._head.after_now(tx.tx_id for tx in txs)
         deadline: float | None = None
         while True:
-            watch = None
-            if self.log is not None and not self.log.embedded:
-                if self._head is None:
-                    self._head = SharedHead(self.log.watch)
-                watch = await self._head.after_now(tx.tx_id for tx in txs)
+            # Asked again, the call keeps its watch: an id another replica logged since is
+            # seen once the entities are held (`_lease`).
             try:
                 answers, durable, lease = self._decide(
                     txs, member, batch=batch, watch=watch, awaited=True
                 )
                 break
-            except Busy:
+            except Busy as busy:
                 deadline = self._busy_until(deadline)
-                await asyncio.sleep(BUSY_PAUSE_S)
+                await self._until_free(busy, deadline)
         if durable is not None:
             try:
                 await asyncio.wrap_future(durable)
@@ -537,12 +562,18 @@ class DecisionService:
             dict.fromkeys(e for tx in new for e in features.entities_of(event_of(tx, tx.ts)))
         )
         ids = [tx.tx_id for tx in new]
+        if any(entity in self._holding for entity in entities):
+            raise Busy(local=True)  # another call of this replica holds one
         lease, loaded = self._hold(entities, ids)
         if loaded:  # another replica decided on these entities since: maybe these very ids
             assert self.log is not None
-            again = self.log.watch(ids).logged
-            if again:
-                earlier = {**earlier, **self._earlier(again)}
+            try:
+                again = self.log.watch(ids).logged
+                if again:
+                    earlier = {**earlier, **self._earlier(again)}
+            except BaseException:
+                self._settle(lease, written=False)
+                raise
         return lease, earlier
 
     def _hold(self, entities: list[Entity], ids: list[str]) -> tuple[Lease, bool]:
@@ -559,11 +590,17 @@ class DecisionService:
             except StateMissing:
                 self._recover_shared()
         core = lease.core = self.core
-        for entity, data in loaded:
-            entity_state.load(core.features, core.controls, entity, data)
-        core.set_clock(lease.clock)
-        if lease.orphans:
-            self._fold_orphans(lease)
+        for entity in entities:
+            self._holding[entity] = self._holding.get(entity, 0) + 1
+        try:
+            for entity, data in loaded:
+                entity_state.load(core.features, core.controls, entity, data)
+            core.set_clock(lease.clock)
+            if lease.orphans:
+                self._fold_orphans(lease)
+        except BaseException:
+            self._settle(lease, written=False)
+            raise
         return lease, bool(loaded)
 
     def _fold_orphans(self, lease: Lease) -> None:
@@ -602,6 +639,11 @@ class DecisionService:
         shared = self._shared
         assert shared is not None
         with self._lock:
+            for entity in lease.entities:
+                left = self._holding.pop(entity) - 1
+                if left:
+                    self._holding[entity] = left
+            self._wake_waiting()
             # The core the call decided in: the service may have started a new one since.
             core = lease.core
             assert isinstance(core, DecisionCore)
@@ -845,6 +887,11 @@ class _CallRegister:
 
     def first_transaction(self, tx_id: str) -> Transaction | None:
         return self._service._first_transaction(tx_id, self._earlier)
+
+
+def _resolve(settled: asyncio.Future[None]) -> None:
+    if not settled.done():
+        settled.set_result(None)
 
 
 def _fresh(core: DecisionCore) -> DecisionCore:

@@ -110,7 +110,12 @@ class SharedStateUnavailable(FundwallError):
 
 
 class Busy(Exception):
-    """Another decision holds one of the call's entities: try again in a moment."""
+    """Another decision holds one of the call's entities: try again in a moment. `local`:
+    a call of this very replica holds it (its end can be awaited, not polled)."""
+
+    def __init__(self, *, local: bool = False) -> None:
+        super().__init__()
+        self.local = local
 
 
 @dataclass(slots=True)
