@@ -8,7 +8,7 @@ make a decision wrong or silent."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,10 @@ from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
 from fundwall.domain.decisions import Action
+from fundwall.domain.devices import FaceCheck, LoginEvent
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import RestrictionKind
+from fundwall.engine.core import event_of
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.service import DecisionService
 from fundwall.engine.shared import SharedState, SharedStateUnavailable
@@ -242,3 +244,28 @@ def test_entities_held_too_long_are_a_503(
         waiting.decide(Transaction.from_mapping({**txs[0].as_row(), "tx_id": "WAITS"}))
     holder._settle(lease, written=True)
     assert waiting.decide(Transaction.from_mapping({**txs[0].as_row(), "tx_id": "WAITS"}))
+
+
+def test_logins_taken_by_one_replica_count_in_another_replicas_decisions(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+) -> None:
+    first, second = replicas(), replicas()
+    second.decide_batch(txs[:100])
+    tx = next(t for t in txs[100:] if t.payer_account is not None and t.device_id is not None)
+    logins = [
+        LoginEvent(f"NEWDEV-{k}", tx.payer_account, tx.ts - timedelta(minutes=10 - k),
+                   f"DV-NEW-{k}", None, None, FaceCheck.MISMATCH)
+        for k in range(3)
+    ]  # fmt: skip
+    assert first.observe_logins(logins) == 3
+    decided = second.decide(tx)
+    one = reference(region, tmp_path, txs[:100])
+    one.observe_logins(logins)
+    assert one.core.features.compute(event_of(tx, tx.ts)).get("payer_face_fail_7d") >= 3
+    assert essence(decided) == essence(one.decide(tx))
+    shared = second._shared
+    assert shared is not None
+    assert shared_values(shared) == core_values(one.core)

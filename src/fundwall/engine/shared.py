@@ -158,10 +158,15 @@ class SharedState:
         self._no_script = redis.exceptions.NoScriptError
         self.replica = secrets.token_hex(6)
         self._calls = itertools.count()
+        self._writes = itertools.count()
         self.epoch: bytes | None = None
         """The epoch of the state this replica's entities were read under."""
         self.versions: dict[Entity, bytes] = {}
         """The version of each entity the replica's core holds as in Redis."""
+
+    def _version(self) -> bytes:
+        """A version no other write of any replica has: this replica's id and a count."""
+        return f"{self.replica}.{next(self._writes)}".encode()
 
     def _key(self, entity: Entity) -> str:
         kind, name = entity
@@ -256,7 +261,7 @@ class SharedState:
         move the clock forward (one round trip). `states` None: nothing was decided (the
         state stays; orphaned intents stay for the next holder). A lease lost meanwhile drops
         the epoch (the replicas rebuild) and raises `SharedStateUnavailable`."""
-        versions = {entity: secrets.token_bytes(8).hex().encode() for entity in lease.entities}
+        versions = {entity: self._version() for entity in lease.entities}
 
         def build(pipe: Any) -> None:
             for entity in lease.entities:
@@ -306,7 +311,7 @@ class SharedState:
             versions: dict[Entity, bytes] = {}
             for count, entity in enumerate(entities, start=1):
                 data = entity_state.dump(core.features, core.controls, entity)
-                version = versions[entity] = secrets.token_bytes(8).hex().encode()
+                version = versions[entity] = self._version()
                 pipe.hset(self._key(entity), mapping={"v": version, "s": data})
                 if count % PUBLISH_CHUNK == 0:
                     pipe.execute()
