@@ -40,6 +40,7 @@ times before, or replay what they trust).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -94,7 +95,10 @@ Earlier = dict[str, tuple[Transaction, Decision | None]]
 RECENT: Final = 50_000
 """Decisions kept in memory for quick repeats; older repeats are read from the log."""
 BUSY_PAUSE_S: Final = 0.002
-"""How long a call whose entities another decision holds waits before it asks again."""
+"""How long a call whose entities another replica's decision holds first waits before it
+asks again; each further wait doubles, up to `BUSY_PAUSE_MAX_S` (a busy hot account would
+otherwise cost every waiting call a Redis round trip every 2 ms)."""
+BUSY_PAUSE_MAX_S: Final = 0.032
 Pending = tuple[list[Decision], Future[None] | None, Lease | None]
 """A call's answers, the future of the write they wait for, and the entities it holds in the
 replicas' shared state until that write is done (None: no replicas, or nothing held)."""
@@ -409,13 +413,13 @@ class DecisionService:
         """The answers of `call` once logged (and, for a replica, written to the shared
         state); a replica asks again while another decision holds the call's entities."""
         deadline: float | None = None
-        while True:
+        for attempt in itertools.count():
             try:
                 answers, durable, lease = call()
                 break
             except Busy:
                 deadline = self._busy_until(deadline)
-                time.sleep(BUSY_PAUSE_S)
+                time.sleep(_pause(attempt))
         try:
             self._wait(durable)
         except BaseException:
@@ -424,11 +428,11 @@ class DecisionService:
         self._settle(lease, written=True)
         return answers
 
-    async def _until_free(self, busy: Busy, deadline: float) -> None:
+    async def _until_free(self, busy: Busy, deadline: float, attempt: int) -> None:
         """Wait until it is worth asking again: a call of this replica settles (`busy.local`),
-        else a short pause (another replica's call: only Redis knows when it ends)."""
+        else a pause (another replica's call: only Redis knows when it ends)."""
         if not busy.local:
-            await asyncio.sleep(BUSY_PAUSE_S)
+            await asyncio.sleep(_pause(attempt))
             return
         settled = asyncio.get_running_loop().create_future()
         self._waiting.append(settled)
@@ -478,7 +482,7 @@ class DecisionService:
                 self._head = SharedHead(self.log.watch)
             watch = await self._head.after_now(tx.tx_id for tx in txs)
         deadline: float | None = None
-        while True:
+        for attempt in itertools.count():
             # Asked again, the call keeps its watch: an id another replica logged since is
             # seen once the entities are held (`_lease`).
             try:
@@ -488,7 +492,7 @@ class DecisionService:
                 break
             except Busy as busy:
                 deadline = self._busy_until(deadline)
-                await self._until_free(busy, deadline)
+                await self._until_free(busy, deadline, attempt)
         if durable is not None:
             try:
                 await asyncio.wrap_future(durable)
@@ -724,12 +728,13 @@ class DecisionService:
         sent again with the same content is taken once, with other content it is a Conflict.
         How many logins were new."""
         deadline: float | None = None
-        while True:
+        for attempt in itertools.count():
             try:
                 return self._observe_logins(logins, member)
             except Busy:
                 deadline = self._busy_until(deadline)
-                time.sleep(BUSY_PAUSE_S)
+                time.sleep(_pause(attempt))
+        raise AssertionError("unreachable")
 
     def _observe_logins(self, logins: Sequence[LoginEvent], member: str | None) -> int:
         with self._lock:
@@ -887,6 +892,11 @@ class _CallRegister:
 
     def first_transaction(self, tx_id: str) -> Transaction | None:
         return self._service._first_transaction(tx_id, self._earlier)
+
+
+def _pause(attempt: int) -> float:
+    """How long the `attempt`-th wait for busy entities lasts (from 0)."""
+    return float(min(BUSY_PAUSE_S * 2 ** min(attempt, 8), BUSY_PAUSE_MAX_S))
 
 
 def _resolve(settled: asyncio.Future[None]) -> None:
