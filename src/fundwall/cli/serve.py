@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
@@ -76,10 +77,14 @@ class Periodic(threading.Thread, metaclass=ABCMeta):
         super().__init__(name=name, daemon=True)
         self.platform, self.interval = platform, interval
         self.stopped = threading.Event()
+        self.leads: Callable[[], bool] = _always
+        """Whether this process runs the timers now: of several replicas, one at a time
+        (`DecisionService.runs_timers`), so no SMS goes out twice."""
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
-            self.sweep()
+            if self.leads():
+                self.sweep()
 
     @abstractmethod
     def sweep(self) -> object:
@@ -89,6 +94,10 @@ class Periodic(threading.Thread, metaclass=ABCMeta):
         self.stopped.set()
         if self.is_alive():
             self.join()
+
+
+def _always() -> bool:
+    return True
 
 
 class OrderExpiry(Periodic):
@@ -242,6 +251,8 @@ def serve(
             console.print(f"Fundwall deciding over {source}")
             console.print(f"API docs: {docs_url(host, port)}")
             if region is None:  # orders and scores live in the store; a region folder has none
+                for timer in (expiry, refresh, schedule, outbox):
+                    timer.leads = service.runs_timers
                 expiry.start()
                 refresh.start()
                 if screening.region_every_days:

@@ -349,6 +349,12 @@ class DecisionService:
         sharing = None if self._keys_dir is None else sharing_keys(session, self._keys_dir)
         return PartyHasher(self._keyring, sharing)
 
+    def runs_timers(self) -> bool:
+        """Whether this process runs the server's timers now (order expiry, score refresh,
+        screening, the SMS outbox): always alone; of several replicas, the one holding the
+        timers' lease in Redis (taken over when its holder stops renewing it)."""
+        return self._shared is None or self._shared.leads_timers()
+
     def bank_of(self, account_no: str) -> str | None:
         """The bank holding an account in the engine's directory: for admission, and for how
         much of a decision the submitting member reads (`Decision.seen_by`)."""

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 
 BUILD_MS: Final = 600_000
 """How long one replica may take to rebuild the shared state before another may try."""
+TIMERS_MS: Final = 180_000
+"""How long the replica running the server's timers keeps them without renewing: every tick
+of any of its timers renews them (the SMS outbox's ticks every second by default), so a
+replica that stopped hands them over within three minutes."""
 PUBLISH_CHUNK: Final = 2_000
 """Entities written per round trip when the state is published."""
 
@@ -92,7 +96,14 @@ end
 return 1
 """
 """Move the engine's clock (µs|ISO time) forward to ARGV, never back."""
-_SCRIPTS: Final = (_ACQUIRE, _RELEASE, _RAISE_CLOCK)
+_LEAD: Final = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+"""Take or renew a lease that one replica at a time holds (ARGV: replica, ms)."""
+_SCRIPTS: Final = (_ACQUIRE, _RELEASE, _RAISE_CLOCK, _LEAD)
 _SHA: Final = {script: hashlib.sha1(script.encode()).hexdigest() for script in _SCRIPTS}
 """Each script's hash, by which Redis runs it (EVALSHA)."""
 
@@ -285,6 +296,20 @@ class SharedState:
         if not all(answers[: len(lease.entities)]):
             self.redis.delete(self._global("epoch"))
             raise SharedStateUnavailable("a lease ran out before its decision was written")
+
+    def leads_timers(self) -> bool:
+        """Whether this replica holds the timers' lease (taken when free, renewed by its
+        holder, `TIMERS_MS`); False when Redis does not answer (no timer runs then)."""
+        try:
+            held = self.redis.evalsha(
+                _SHA[_LEAD], 1, self._global("timers"), self.replica, TIMERS_MS
+            )
+        except self._no_script:
+            self.redis.script_load(_LEAD)
+            return self.leads_timers()
+        except self._failure:
+            return False
+        return bool(held)
 
     def has_epoch(self) -> bool:
         """Whether the shared state is complete (rebuilt and published)."""
