@@ -7,6 +7,8 @@ make a decision wrong or silent."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,12 +23,13 @@ from fundwall.accounts.controls import restrict
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
-from fundwall.domain.decisions import Action
+from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.devices import FaceCheck, LoginEvent
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import RestrictionKind
 from fundwall.engine.core import event_of
 from fundwall.engine.decision_log import DecisionLog
+from fundwall.engine.features.entity_state import Entity
 from fundwall.engine.service import DecisionService
 from fundwall.engine.shared import SharedState, SharedStateUnavailable
 from fundwall.region import read_table
@@ -268,4 +271,45 @@ def test_logins_taken_by_one_replica_count_in_another_replicas_decisions(
     assert essence(decided) == essence(one.decide(tx))
     shared = second._shared
     assert shared is not None
+    assert shared_values(shared) == core_values(one.core)
+
+
+def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_free(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+) -> None:
+    holder, batcher = replicas(), replicas()
+    features = holder.core.features
+
+    def entities(chosen: list[Transaction]) -> list[Entity]:
+        return sorted({e for tx in chosen for e in features.entities_of(event_of(tx, tx.ts))})
+
+    # A single transaction whose entities all sort after some of the batch's.
+    at = next(k for k in range(5, 40) if entities([txs[k]])[0] > entities(txs[:5])[0])
+    single, batch = txs[at], txs[:at] + txs[at + 1 : 40]
+    _, durable, lease = holder._decide([single], None, batch=False)
+    holder._wait(durable)
+    assert lease is not None
+    shared = batcher._shared
+    assert shared is not None
+    answers: list[Decision] = []
+    worker = threading.Thread(target=lambda: answers.extend(batcher.decide_batch(batch)))
+    worker.start()
+    # Entities are taken in one order by every replica: the batch holds those before the
+    # first one the single holds, and waits for it without giving them back.
+    before = [e for e in sorted(batcher._holding) if e < min(lease.entities)]
+    deadline = time.monotonic() + 5
+    while not before and time.monotonic() < deadline:
+        time.sleep(0.05)
+        before = [e for e in sorted(batcher._holding) if e < min(lease.entities)]
+    assert before and worker.is_alive()
+    owner = shared.redis.hget(shared._key(before[0]), "o")
+    assert owner is not None and owner.decode().startswith(shared.replica)
+    holder._settle(lease, written=True)
+    worker.join(10)
+    assert not worker.is_alive()
+    one = reference(region, tmp_path, [single])
+    assert [essence(d) for d in answers] == [essence(d) for d in one.decide_batch(batch)]
     assert shared_values(shared) == core_values(one.core)

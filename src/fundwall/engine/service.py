@@ -413,18 +413,21 @@ class DecisionService:
     def decide(self, tx: Transaction, *, member: str | None = None) -> Decision:
         """The decision on one transaction (its first decision if its id was seen), once
         logged."""
-        return self._answered(lambda: self._decide([tx], member, batch=False))[0]
+        return self._answered(lambda held: self._decide([tx], member, batch=False, held=held))[0]
 
-    def _answered(self, call: Callable[[], Pending]) -> list[Decision]:
+    def _answered(self, call: Callable[[Lease | None], Pending]) -> list[Decision]:
         """The answers of `call` once logged (and, for a replica, written to the shared
-        state); a replica asks again while another decision holds the call's entities."""
+        state); a replica asks again while another decision holds the call's entities, going
+        on from those it kept (`call`'s argument)."""
         deadline: float | None = None
+        held: Lease | None = None
         for attempt in itertools.count():
             try:
-                answers, durable, lease = call()
+                answers, durable, lease = call(held)
                 break
-            except Busy:
-                deadline = self._busy_until(deadline)
+            except Busy as busy:
+                held = busy.held
+                deadline = self._busy_until(deadline, held)
                 time.sleep(_pause(attempt))
         try:
             self._wait(durable)
@@ -453,13 +456,15 @@ class DecisionService:
         for settled in waiting:
             settled.get_loop().call_soon_threadsafe(_resolve, settled)
 
-    def _busy_until(self, deadline: float | None) -> float:
-        """When a call kept waiting for busy entities gives up (from its first wait on)."""
+    def _busy_until(self, deadline: float | None, held: Lease | None) -> float:
+        """When a call kept waiting for busy entities gives up (from its first wait on); on
+        giving up, the entities it `held` are given back."""
         assert self._shared is not None
         now = time.monotonic()
         if deadline is None:
             return now + self._shared.wait_s
         if now >= deadline:
+            self._settle(held, written=False)
             raise SharedStateUnavailable(
                 f"the call's accounts stayed busy for {self._shared.wait_s:g} s"
             )
@@ -488,16 +493,18 @@ class DecisionService:
                 self._head = SharedHead(self.log.watch)
             watch = await self._head.after_now(tx.tx_id for tx in txs)
         deadline: float | None = None
+        held: Lease | None = None
         for attempt in itertools.count():
             # Asked again, the call keeps its watch: an id another replica logged since is
             # seen once the entities are held (`_lease`).
             try:
                 answers, durable, lease = self._decide(
-                    txs, member, batch=batch, watch=watch, awaited=True
+                    txs, member, batch=batch, watch=watch, awaited=True, held=held
                 )
                 break
             except Busy as busy:
-                deadline = self._busy_until(deadline)
+                held = busy.held
+                deadline = self._busy_until(deadline, held)
                 await self._until_free(busy, deadline, attempt)
         if durable is not None:
             try:
@@ -520,7 +527,7 @@ class DecisionService:
         """One decision per transaction, in order; the batch is logged in one commit. With
         `member`, the batch is refused whole unless the member may have each decided (the
         refusal names the record by its index)."""
-        return self._answered(lambda: self._decide(txs, member, batch=True))
+        return self._answered(lambda held: self._decide(txs, member, batch=True, held=held))
 
     def _decide(
         self,
@@ -530,18 +537,25 @@ class DecisionService:
         batch: bool,
         watch: Watch | None = None,
         awaited: bool = False,
+        held: Lease | None = None,
     ) -> Pending:
         """The answers, the future of the write they wait for (None: nothing to wait for):
         this call's own, or for repeats the last write submitted, and the entities held in the
         shared state until it is done. `watch`: the audit head and the call's logged ids, read
         since the call arrived (None: read them now)."""
         with self._lock:
-            earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
-            if member is not None:
-                admit(member, txs, _CallRegister(self, earlier), batch=batch)
-            lease = None
-            if self._shared is not None:
-                lease, earlier = self._lease(txs, earlier)
+            try:
+                earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
+                if member is not None:
+                    admit(member, txs, _CallRegister(self, earlier), batch=batch)
+                lease = None
+                if self._shared is not None:
+                    lease, earlier = self._lease(txs, earlier, held)
+            except Busy:
+                raise
+            except BaseException:
+                self._settle(held, written=False)
+                raise
             until = None if self.log is None else Instant.of(self.log.clock.now())
             try:
                 if batch:
@@ -560,25 +574,23 @@ class DecisionService:
                 self._remember(tx, outcome.decision, durable)
             return answers, durable, lease
 
-    def _lease(self, txs: Sequence[Transaction], earlier: Earlier) -> tuple[Lease | None, Earlier]:
-        """Hold the entities of the call's new transactions in the shared state (`_hold`);
-        the call's logged ids again, if another replica may have decided one of them since
-        the call arrived."""
+    def _lease(
+        self, txs: Sequence[Transaction], earlier: Earlier, held: Lease | None
+    ) -> tuple[Lease | None, Earlier]:
+        """Hold the entities of the call's new transactions in the shared state (`_hold`),
+        going on from those an earlier try `held`; the call's logged ids again, if another
+        replica may have decided one of them since the call arrived."""
         new = [tx for tx in txs if tx.tx_id not in self._recent and tx.tx_id not in earlier]
         if not new:
+            self._settle(held, written=False)
             return None, earlier
         features = self.core.features
-        entities = list(
-            dict.fromkeys(e for tx in new for e in features.entities_of(event_of(tx, tx.ts)))
-        )
-        ids = [tx.tx_id for tx in new]
-        if any(entity in self._holding for entity in entities):
-            raise Busy(local=True)  # another call of this replica holds one
-        lease, loaded = self._hold(entities, ids)
-        if loaded:  # another replica decided on these entities since: maybe these very ids
+        entities = {e for tx in new for e in features.entities_of(event_of(tx, tx.ts))}
+        lease = self._hold(sorted(entities), [tx.tx_id for tx in new], held)
+        if lease.changed:  # another replica decided on these entities since: maybe these ids
             assert self.log is not None
             try:
-                again = self.log.watch(ids).logged
+                again = self.log.watch([tx.tx_id for tx in new]).logged
                 if again:
                     earlier = {**earlier, **self._earlier(again)}
             except BaseException:
@@ -586,32 +598,58 @@ class DecisionService:
                 raise
         return lease, earlier
 
-    def _hold(self, entities: list[Entity], ids: list[str]) -> tuple[Lease, bool]:
-        """Lease `entities` for the call of `ids` and bring this replica's copy of them up to
-        date; whether another replica had changed any of them."""
+    def _hold(self, entities: list[Entity], ids: list[str], held: Lease | None) -> Lease:
+        """Lease `entities` (sorted) for the call of `ids`, going on from `held`, and bring
+        this replica's copy of them up to date. `Busy` (keeping the entities held so far)
+        while another call holds one: one of this replica's, seen here without asking Redis,
+        or another replica's."""
         shared = self._shared
         assert shared is not None
+        if held is not None and held.core is not self.core:  # this replica started anew
+            self._settle(held, written=False)
+            held = None
+        kept = set() if held is None else set(held.entities)
+        if any(e in self._holding for e in entities if e not in kept):
+            raise Busy(local=True, held=held)
         while True:
             try:
-                lease, loaded = shared.lease(entities, ids)
+                lease, loaded, complete = shared.lease(entities, ids, held)
                 break
-            except EpochChanged:  # rebuilt by another replica: what this one holds is old
-                self.core = _fresh(self.core)
-            except StateMissing:
-                self._recover_shared()
+            except (EpochChanged, StateMissing) as lost:
+                if held is not None:  # given back by `lease`
+                    held.settled = True
+                    self._unhold(held.entities)
+                    held = None
+                if isinstance(lost, EpochChanged):  # rebuilt: what this replica holds is old
+                    self.core = _fresh(self.core)
+                else:
+                    self._recover_shared()
         core = lease.core = self.core
-        for entity in entities:
+        for entity in lease.entities[len(kept) :]:
             self._holding[entity] = self._holding.get(entity, 0) + 1
         try:
             for entity, data in loaded:
                 entity_state.load(core.features, core.controls, entity, data)
+            lease.changed = lease.changed or bool(loaded)
+            if not complete:
+                raise Busy(held=lease)
             core.set_clock(lease.clock)
             if lease.orphans:
                 self._fold_orphans(lease)
+        except Busy:
+            raise
         except BaseException:
             self._settle(lease, written=False)
             raise
-        return lease, bool(loaded)
+        return lease
+
+    def _unhold(self, entities: list[Entity]) -> None:
+        """This replica's calls no longer hold `entities` (once each); wake those waiting."""
+        for entity in entities:
+            left = self._holding.pop(entity) - 1
+            if left:
+                self._holding[entity] = left
+        self._wake_waiting()
 
     def _fold_orphans(self, lease: Lease) -> None:
         """Fold the transactions that a replica logged and then stopped before writing their
@@ -644,16 +682,13 @@ class DecisionService:
         """Give back the entities a call held: with their new state when its decisions are
         `written` to the log; else unchanged, and forgotten here (this replica's copy holds
         decisions the log does not)."""
-        if lease is None:
+        if lease is None or lease.settled:
             return
         shared = self._shared
         assert shared is not None
         with self._lock:
-            for entity in lease.entities:
-                left = self._holding.pop(entity) - 1
-                if left:
-                    self._holding[entity] = left
-            self._wake_waiting()
+            lease.settled = True
+            self._unhold(lease.entities)
             # The core the call decided in: the service may have started a new one since.
             core = lease.core
             assert isinstance(core, DecisionCore)
@@ -734,24 +769,36 @@ class DecisionService:
         sent again with the same content is taken once, with other content it is a Conflict.
         How many logins were new."""
         deadline: float | None = None
+        held: Lease | None = None
         for attempt in itertools.count():
             try:
-                return self._observe_logins(logins, member)
-            except Busy:
-                deadline = self._busy_until(deadline)
+                return self._observe_logins(logins, member, held)
+            except Busy as busy:
+                held = busy.held
+                deadline = self._busy_until(deadline, held)
                 time.sleep(_pause(attempt))
         raise AssertionError("unreachable")
 
-    def _observe_logins(self, logins: Sequence[LoginEvent], member: str | None) -> int:
+    def _observe_logins(
+        self, logins: Sequence[LoginEvent], member: str | None, held: Lease | None
+    ) -> int:
         with self._lock:
-            self._refresh()
-            first = self._first_logins(logins)
-            if member is not None:
-                admit_logins(member, logins, self, first)
-            new = self._new_logins(logins, first)
-            lease = None
-            if new and self._shared is not None:
-                lease = self._lease_accounts(new)
+            try:
+                self._refresh()
+                first = self._first_logins(logins)
+                if member is not None:
+                    admit_logins(member, logins, self, first)
+                new = self._new_logins(logins, first)
+                lease = None
+                if new and self._shared is not None:
+                    lease = self._lease_accounts(new, held)
+                else:
+                    self._settle(held, written=False)
+            except Busy:
+                raise
+            except BaseException:
+                self._settle(held, written=False)
+                raise
             try:
                 if new and self.log is not None:
                     self.log.append_logins(new)
@@ -771,12 +818,10 @@ class DecisionService:
                 self._logins.update((login.event_id, login) for login in new)
             return len(new)
 
-    def _lease_accounts(self, logins: Sequence[LoginEvent]) -> Lease:
+    def _lease_accounts(self, logins: Sequence[LoginEvent], held: Lease | None) -> Lease:
         """Hold the accounts of `logins` in the shared state (as `_lease` for transactions)."""
-        entities = list(
-            dict.fromkeys((entity_state.EntityKind.ACCOUNT, login.account_no) for login in logins)
-        )
-        return self._hold(entities, [login.event_id for login in logins])[0]
+        entities = {(entity_state.EntityKind.ACCOUNT, login.account_no) for login in logins}
+        return self._hold(sorted(entities), [login.event_id for login in logins], held)
 
     def _first_logins(self, logins: Sequence[LoginEvent]) -> dict[str, LoginEvent]:
         """The logins taken before under the ids of `logins`."""

@@ -122,11 +122,13 @@ class SharedStateUnavailable(FundwallError):
 
 class Busy(Exception):
     """Another decision holds one of the call's entities: try again in a moment. `local`:
-    a call of this very replica holds it (its end can be awaited, not polled)."""
+    a call of this very replica holds it (its end can be awaited, not polled); `held`: the
+    entities the call keeps meanwhile (to continue from, or to give back)."""
 
-    def __init__(self, *, local: bool = False) -> None:
+    def __init__(self, *, local: bool = False, held: Lease | None = None) -> None:
         super().__init__()
         self.local = local
+        self.held = held
 
 
 @dataclass(slots=True)
@@ -140,6 +142,10 @@ class Lease:
     clock: tuple[int, datetime] | None = None
     core: DecisionCore | None = None
     """The core that decides with the entities (the replica may start a new one meanwhile)."""
+    settled: bool = False
+    """Given back (with or without new state): nothing more to do."""
+    changed: bool = False
+    """Another replica had changed one of the entities since this replica last held it."""
 
 
 class SharedState:
@@ -211,43 +217,55 @@ class SharedState:
     def _shown(self) -> str:
         return self.url.rsplit("@", 1)[-1]
 
-    def lease(self, entities: Sequence[Entity], tx_ids: Iterable[str]) -> tuple[Lease, list[Any]]:
-        """Lease `entities` for the call of `tx_ids`, in one round trip: the lease and the
-        bytes of each entity whose version changed (None: no history; absent from the list:
-        the replica's own copy is current). `Busy` when another call holds one (nothing is
-        then held); `SharedStateUnavailable` when the state is being rebuilt."""
-        owner = f"{self.replica}:{next(self._calls)}"
+    def lease(
+        self, entities: Sequence[Entity], tx_ids: Iterable[str], held: Lease | None = None
+    ) -> tuple[Lease, list[Any], bool]:
+        """Lease `entities` (in `sorted` order: every replica takes entities in the same
+        order, so two calls never wait for each other) for the call of `tx_ids`, in one round
+        trip, continuing `held` (what an earlier try of the same call kept). The lease; the
+        bytes of each entity newly held whose version changed (None: no history; absent: the
+        replica's own copy is current); whether every entity is held. When another call holds
+        one, the entities before it are kept and those after it given back, so a large batch
+        is not starved by small calls. `StateMissing` or `EpochChanged` (nothing is held
+        then, `held` included)."""
+        lease = held if held is not None else Lease(f"{self.replica}:{next(self._calls)}", [])
+        holding = set(lease.entities)
+        todo = [entity for entity in entities if entity not in holding]
         intent = ",".join(tx_ids)
 
         def build(pipe: Any) -> None:
-            for entity in entities:
+            for entity in todo:
                 known = self.versions.get(entity, b"")
-                self._script(pipe, _ACQUIRE, self._key(entity), owner, self.lease_ms, known, intent)
+                key = self._key(entity)
+                self._script(pipe, _ACQUIRE, key, lease.owner, self.lease_ms, known, intent)
             pipe.get(self._global("epoch"))
             pipe.get(self._global("clock"))
 
         *answers, epoch, clock = self._call(build)
-        lease = Lease(owner, list(entities))
-        if not all(answer[0] for answer in answers) or epoch is None or epoch != self.epoch:
-            self._give_back(owner, entities, answers)
+        if epoch is None or epoch != self.epoch:
+            self._give_back(lease.owner, todo, answers)
+            if lease.entities:
+                self.release(lease, None, None)
+            self.versions.clear()
             if epoch is None:
                 raise StateMissing
-            if epoch != self.epoch:
-                self.epoch = epoch
-                self.versions.clear()
-                raise EpochChanged
-            raise Busy
+            self.epoch = epoch
+            raise EpochChanged
+        busy = next((k for k, answer in enumerate(answers) if not answer[0]), len(todo))
+        self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :])
         loaded: list[Any] = []
-        for entity, (_, version, data, orphan) in zip(entities, answers, strict=True):
+        for entity, (_, version, data, orphan) in zip(todo[:busy], answers[:busy], strict=True):
             if orphan:
                 lease.orphans[entity] = orphan.decode().split(",")
             if data or self.versions.get(entity, b"") != version:
                 loaded.append((entity, data or None))
             self.versions[entity] = version
-        if clock is not None:
+            lease.entities.append(entity)
+        complete = busy == len(todo)
+        if complete and clock is not None:
             us, iso = clock.decode().split("|", 1)
             lease.clock = int(us), datetime.fromisoformat(iso)
-        return lease, loaded
+        return lease, loaded, complete
 
     def _give_back(self, owner: str, entities: Sequence[Entity], answers: list[Any]) -> None:
         """Release the entities a failed lease took (`answers`: the lease's, one per entity),
@@ -293,7 +311,8 @@ class SharedState:
                 self.versions.pop(entity, None)
         else:
             self.versions.update(versions)
-        if not all(answers[: len(lease.entities)]):
+        if states is not None and not all(answers[: len(lease.entities)]):
+            # Written after the lease ran out: the next holder may have read the old state.
             self.redis.delete(self._global("epoch"))
             raise SharedStateUnavailable("a lease ran out before its decision was written")
 
