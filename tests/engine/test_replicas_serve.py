@@ -52,7 +52,7 @@ def test_a_replica_killed_under_load_loses_nothing_and_the_others_carry_on(
             "FUNDWALL_DATABASE_URL": database_url,
             "FUNDWALL_REPLICAS__REDIS_URL": url,
             "FUNDWALL_REPLICAS__NAMESPACE": name,
-            "FUNDWALL_REPLICAS__LEASE_MS": "1000",
+            "FUNDWALL_REPLICAS__LEASE_MS": "2000",
         }
         ports = [free_port() for _ in range(REPLICAS)]
         servers = []

@@ -615,11 +615,13 @@ class DecisionService:
             try:
                 lease, loaded, complete = shared.lease(entities, ids, held)
                 break
-            except (EpochChanged, StateMissing) as lost:
+            except (EpochChanged, StateMissing, Busy) as lost:
                 if held is not None:  # given back by `lease`
                     held.settled = True
                     self._unhold(held.entities)
                     held = None
+                if isinstance(lost, Busy):  # a lease ran out while waiting
+                    raise
                 if isinstance(lost, EpochChanged):  # rebuilt: what this replica holds is old
                     self.core = _fresh(self.core)
                 else:

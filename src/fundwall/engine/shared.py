@@ -56,6 +56,10 @@ _ACQUIRE: Final = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local held = redis.call('HMGET', KEYS[1], 'o', 'e', 'v', 'x')
+if held[1] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'e', ms + tonumber(ARGV[2]))
+  return {1, held[3] or '', '', ''}
+end
 local orphan = ''
 if held[1] then
   if tonumber(held[2]) > ms then return {0, '', '', ''} end
@@ -72,7 +76,8 @@ return {1, version, redis.call('HGET', KEYS[1], 's') or '', orphan}
 """
 """Lease one entity: KEYS[1] the entity's hash; ARGV owner, lease ms, the version the
 replica holds, the call's transaction ids. {0} when another owner holds an unexpired lease;
-else {1, version, bytes (empty when the replica's version is current), orphaned intent}."""
+else {1, version, bytes (empty when the replica's version is current), orphaned intent}. The
+owner's own lease is renewed (its state is the owner's already)."""
 
 _RELEASE: Final = """
 if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
@@ -234,7 +239,8 @@ class SharedState:
         intent = ",".join(tx_ids)
 
         def build(pipe: Any) -> None:
-            for entity in todo:
+            # The entities held already first: their leases are renewed for the decision.
+            for entity in [*lease.entities, *todo]:
                 known = self.versions.get(entity, b"")
                 key = self._key(entity)
                 self._script(pipe, _ACQUIRE, key, lease.owner, self.lease_ms, known, intent)
@@ -242,6 +248,12 @@ class SharedState:
             pipe.get(self._global("clock"))
 
         *answers, epoch, clock = self._call(build)
+        renewed, answers = answers[: len(lease.entities)], answers[len(lease.entities) :]
+        if not all(answer[0] for answer in renewed):
+            # A lease ran out while the call waited (nothing decided yet): start again.
+            self._give_back(lease.owner, todo, answers)
+            self.release(lease, None, None)
+            raise Busy
         if epoch is None or epoch != self.epoch:
             self._give_back(lease.owner, todo, answers)
             if lease.entities:
