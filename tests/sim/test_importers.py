@@ -258,18 +258,25 @@ PAYSIM2_HEADER = (
 def test_paysim_simulators_own_log_reads_with_step_zero_and_overdrawn_balances(
     tmp_path: Path,
 ) -> None:
-    """PaySim 2 writes `action`, camel-cased balances, an extra column, its first hour as
-    step 0 and the negative balances of overdrawn customers."""
+    """PaySim 2 writes `action`, camel-cased balances, its first hour as step 0, the negative
+    balances of overdrawn customers, and the payments it refused (`isUnauthorizedOverdraft`),
+    which moved no money and are left out."""
     rows = [
         "0,TRANSFER,300.00,C11,300.00,0.00,CC12,0.00,300.00,1,0,0",
         "0,CASH_OUT,300.00,CC12,300.00,0.00,M13,0.00,0.00,1,0,0",
         "1,PAYMENT,50.00,C14,-20.00,-20.00,M13,0.00,0.00,0,0,1",
+        "1,TRANSFER,5.00,C16,10.00,5.00,C11,0.00,5.00,0,0,0",
         "2,CASH_IN,80.50,C14,-20.00,60.50,M15,0.00,0.00,0,0,0",
         "2,DEBIT,10.00,C16,5.00,-5.00,B17,-7.25,-7.25,0,0,0",
     ]
     result = import_paysim(_paysim_csv(tmp_path, PAYSIM2_HEADER, rows), tmp_path / "r")
-    assert result.bad == []
+    assert result.bad == [] and result.refused == 1 and result.rows == 5
     tx = _frame(tmp_path / "r", "transactions")
+    assert tx["tx_id"].to_list() == [
+        "PS000000002",
+        "PS000000003",
+        *(f"PS00000000{n}" for n in (5, 6, 7)),
+    ]
     assert tx["kind"].to_list() == ["transfer", "withdrawal", "transfer", "deposit", "withdrawal"]
     hours = (tx["ts"] - tx["ts"].min()).dt.total_hours().to_list()
     assert hours == [0, 0, 1, 2, 2]
@@ -281,7 +288,7 @@ def test_paysim_simulators_own_log_reads_with_step_zero_and_overdrawn_balances(
     assert datetime.fromisoformat(manifest["period_start"]) == step_one - timedelta(hours=1)
     accounts = _frame(tmp_path / "r", "accounts")
     opening = dict(zip(accounts["account_no"], accounts["opening_balance_fen"], strict=True))
-    assert opening["C14"] == -2_000 and opening["C11"] == 30_000
+    assert opening["C14"] == -2_000 and opening["C11"] == 30_000 and opening["B17"] == -725
     labels = _frame(tmp_path / "r", "tx_labels")
     assert labels["role"].to_list()[:2] == ["victim_payment", "cash_out"]
 

@@ -52,6 +52,8 @@ class ImportResult:
     rows: int = 0
     bad: list[BadRow] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
+    """Well-formed rows the source marks as refused (no money moved), left out."""
 
     @property
     def written(self) -> bool:

@@ -26,6 +26,10 @@ Mapping choices (docs/data-layout.md, "Imported folders"):
   layout has no payee for cash.
 - Amounts are rounded half up to the fen; an amount of zero is a bad row (the layout needs
   amount > 0).
+- A row PaySim's simulator marks `isUnauthorizedOverdraft` was refused (the customer lacked
+  the funds): it moved no money, so it is no accepted transaction and is left out, counted in
+  `ImportResult.refused`. Kept, it would settle in replay and the engine's balances would
+  drift from PaySim's own.
 - Labels: a fraudulent TRANSFER is a `victim_payment` (the taken-over account is emptied into
   nameDest); a fraudulent CASH_OUT is a `cash_out`, joined to the scam of the latest earlier
   fraudulent TRANSFER of the same step and amount, or a scam of its own. `isFlaggedFraud` is
@@ -70,6 +74,7 @@ COLUMNS = (
     Column("newbalanceDest", required=False),
     Column("isFraud"),
     Column("isFlaggedFraud", required=False),
+    Column("isUnauthorizedOverdraft", required=False),
 )
 """The published header, in its order; other orders, cases and the optional columns' absence
 are accepted."""
@@ -111,8 +116,10 @@ def _balance(row: dict[str, str], column: str) -> int:
     return fen(row[column], column, positive=False, signed=True) if column in row else 0
 
 
-def _read(path: Path, bad: list[BadRow]) -> list[tuple[Any, ...]]:
+def _read(path: Path, result: ImportResult) -> list[tuple[Any, ...]]:
+    """The rows to import; bad rows go to `result.bad`, refused ones are counted there."""
     rows = []
+    bad = result.bad
     for line, row in csv_rows(path, COLUMNS, bad):
         try:
             record = (
@@ -130,8 +137,14 @@ def _read(path: Path, bad: list[BadRow]) -> list[tuple[Any, ...]]:
                 _balance(row, optional)
             if "isFlaggedFraud" in row:
                 flag(row["isFlaggedFraud"], "isFlaggedFraud")
+            refused = "isUnauthorizedOverdraft" in row and flag(
+                row["isUnauthorizedOverdraft"], "isUnauthorizedOverdraft"
+            )
         except InvalidInput as error:
             bad.append(BadRow(path.name, line, error.message()))
+            continue
+        if refused:
+            result.refused += 1
             continue
         rows.append(record)
     return rows
@@ -142,7 +155,7 @@ def import_paysim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportR
     is false, or no row could be used (`result.written` tells)."""
     ensure_free(out)
     result = ImportResult()
-    rows = _read(source, result.bad)
+    rows = _read(source, result)
     result.rows = len(rows)
     if (result.bad and not skip_bad) or not rows:
         return result
