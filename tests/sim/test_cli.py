@@ -40,6 +40,19 @@ def test_import_paysim_with_bad_rows_exits_2_and_writes_nothing(tmp_path: Path) 
     assert (out / "transactions.parquet").is_file()
 
 
+def test_import_paysim_says_how_many_refused_rows_it_left_out(tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "step,action,amount,nameOrig,nameDest,isFraud,isUnauthorizedOverdraft\n"
+        "0,PAYMENT,5,C1,M2,0,0\n0,PAYMENT,9,C1,M2,0,1\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", "paysim", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "left out 1 row(s) the source marks as refused" in result.output
+    assert "Imported 1 rows" in result.output
+
+
 def test_errors_become_one_line_and_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,8 @@ spellings, bad rows by line, and unknown account ages."""
 from __future__ import annotations
 
 import csv
+import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -230,6 +232,74 @@ def test_paysim_optional_columns_may_be_missing_and_columns_reordered(tmp_path: 
     published = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, PAYSIM_ROWS), tmp_path / "a")
     assert variant.bad == [] and variant.counts == published.counts
     assert _frame(tmp_path / "a", "tx_labels").equals(_frame(tmp_path / "b", "tx_labels"))
+
+
+def test_a_paysim_file_without_balances_imports_with_opening_balances_of_zero(
+    tmp_path: Path,
+) -> None:
+    keep = ["step", "type", "amount", "nameOrig", "nameDest", "isFraud"]
+    names = PAYSIM_HEADER.split(",")
+    rows = [dict(zip(names, row.split(","), strict=True)) for row in PAYSIM_ROWS]
+    bare = [",".join(r[k] for k in keep) for r in rows]
+    variant = import_paysim(_paysim_csv(tmp_path, ",".join(keep), bare), tmp_path / "b")
+    published = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, PAYSIM_ROWS), tmp_path / "a")
+    assert variant.bad == [] and variant.counts == published.counts
+    for name in ("transactions", "tx_labels", "account_labels"):
+        assert _frame(tmp_path / "a", name).equals(_frame(tmp_path / "b", name))
+    assert set(_frame(tmp_path / "b", "accounts")["opening_balance_fen"]) == {0}
+
+
+PAYSIM2_HEADER = (
+    "step,action,amount,nameOrig,oldBalanceOrig,newBalanceOrig,nameDest,oldBalanceDest,"
+    "newBalanceDest,isFraud,isFlaggedFraud,isUnauthorizedOverdraft"
+)
+
+
+def test_paysim_simulators_own_log_reads_with_step_zero_and_overdrawn_balances(
+    tmp_path: Path,
+) -> None:
+    """PaySim 2 writes `action`, camel-cased balances, its first hour as step 0, the negative
+    balances of overdrawn customers, and the payments it refused (`isUnauthorizedOverdraft`),
+    which moved no money and are left out."""
+    rows = [
+        "0,TRANSFER,300.00,C11,300.00,0.00,CC12,0.00,300.00,1,0,0",
+        "0,CASH_OUT,300.00,CC12,300.00,0.00,M13,0.00,0.00,1,0,0",
+        "1,PAYMENT,50.00,C14,-20.00,-20.00,M13,0.00,0.00,0,0,1",
+        "1,TRANSFER,5.00,C16,10.00,5.00,C11,0.00,5.00,0,0,0",
+        "2,CASH_IN,80.50,C14,-20.00,60.50,M15,0.00,0.00,0,0,0",
+        "2,DEBIT,10.00,C16,5.00,-5.00,B17,-7.25,-7.25,0,0,0",
+    ]
+    result = import_paysim(_paysim_csv(tmp_path, PAYSIM2_HEADER, rows), tmp_path / "r")
+    assert result.bad == [] and result.refused == 1 and result.rows == 5
+    tx = _frame(tmp_path / "r", "transactions")
+    assert tx["tx_id"].to_list() == [
+        "PS000000002",
+        "PS000000003",
+        *(f"PS00000000{n}" for n in (5, 6, 7)),
+    ]
+    assert tx["kind"].to_list() == ["transfer", "withdrawal", "transfer", "deposit", "withdrawal"]
+    hours = (tx["ts"] - tx["ts"].min()).dt.total_hours().to_list()
+    assert hours == [0, 0, 1, 2, 2]
+    published = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, PAYSIM_ROWS), tmp_path / "p")
+    assert published.bad == []
+    step_one = _frame(tmp_path / "p", "transactions")["ts"].min()
+    assert tx["ts"].to_list()[2] == step_one  # step 0 is the hour before step 1
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert datetime.fromisoformat(manifest["period_start"]) == step_one - timedelta(hours=1)
+    accounts = _frame(tmp_path / "r", "accounts")
+    opening = dict(zip(accounts["account_no"], accounts["opening_balance_fen"], strict=True))
+    assert opening["C14"] == -2_000 and opening["C11"] == 30_000 and opening["B17"] == -725
+    labels = _frame(tmp_path / "r", "tx_labels")
+    assert labels["role"].to_list()[:2] == ["victim_payment", "cash_out"]
+
+
+def test_a_negative_amount_or_step_is_still_a_bad_row(tmp_path: Path) -> None:
+    rows = ["1,PAYMENT,-5.00,C1,10,15,M2,0,0,0,0", "-1,PAYMENT,5.00,C1,10,5,M2,0,0,0,0"]
+    result = import_paysim(_paysim_csv(tmp_path, PAYSIM_HEADER, rows), tmp_path / "out")
+    assert [b.reason for b in result.bad] == [
+        "field 'amount': amount must be positive",
+        "field 'step': step must be at least 0, got -1",
+    ]
 
 
 def test_paysim_flags_as_floats_or_words_read_alike(tmp_path: Path) -> None:

@@ -89,6 +89,10 @@ def _finish(result: ImportResult, out: Path, skip_bad: bool) -> None:
         sys.exit(2)
     if result.bad:
         err_console.print(f"skipped {len(result.bad)} bad row(s)")
+    if result.refused:
+        err_console.print(
+            f"left out {result.refused:,} row(s) the source marks as refused (no money moved)"
+        )
     table = Table(title=f"Imported {result.rows:,} rows → {out}", show_header=False)
     for name, count in result.counts.items():
         table.add_row(name, f"{count:,}")

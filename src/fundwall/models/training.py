@@ -202,7 +202,10 @@ def _fit(
     rounds: int,
     valid: npt.NDArray[np.bool_] | None,
     params: dict[str, Any],
+    history: dict[str, Any] | None = None,
 ) -> lgb.Booster:
+    """Fit on `rows`; with `valid`, stop early on it and record each round's figure in
+    `history`."""
     names = list(examples.features)
     chosen, weights = _sampled(examples, rows)
     data = lgb.Dataset(
@@ -220,8 +223,21 @@ def _fit(
         data,
         num_boost_round=rounds,
         valid_sets=[check],
-        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+        callbacks=[
+            lgb.early_stopping(EARLY_STOP, verbose=False),
+            lgb.record_evaluation(history if history is not None else {}),
+        ],
     )
+
+
+def _rounds(history: dict[str, Any]) -> int:
+    """How many rounds to fit: the last round whose validation average precision is the best.
+    LightGBM's early stopping keeps the first, which is the same while the figure still
+    climbs; but when the first trees already rank the validation period perfectly (average
+    precision 1, as on PaySim's logs) the first would be a model of a tree or two."""
+    (figures,) = history.values()
+    scores = np.asarray(figures["average_precision"])
+    return int(np.flatnonzero(scores == scores.max())[-1]) + 1
 
 
 def _threshold(ranked: F64, hits: npt.NDArray[np.int64], goal: Goal) -> float:
@@ -304,9 +320,12 @@ def _learn(
     forests: list[str] = []
     for member in range(FORESTS[target]):
         params = {**params_for(target), "seed": PARAMS["seed"] + member}
-        trial = _fit(examples, fit, MAX_ROUNDS, valid, params)
-        rounds = max(1, trial.best_iteration or MAX_ROUNDS)
-        log_odds.append(np.asarray(trial.predict(examples.matrix[valid], raw_score=True)))
+        history: dict[str, Any] = {}
+        trial = _fit(examples, fit, MAX_ROUNDS, valid, params, history)
+        rounds = _rounds(history)
+        log_odds.append(
+            np.asarray(trial.predict(examples.matrix[valid], raw_score=True, num_iteration=rounds))
+        )
         forests.append(_fit(refit, refit_rows, rounds, None, params).model_to_string())
     booster = lgb.Booster(model_str=averaged(forests))
     checked = 1.0 / (1.0 + np.exp(-np.mean(log_odds, axis=0)))

@@ -52,14 +52,17 @@ class ImportResult:
     rows: int = 0
     bad: list[BadRow] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
+    """Well-formed rows the source marks as refused (no money moved), left out."""
 
     @property
     def written(self) -> bool:
         return bool(self.counts)
 
 
-def fen(text: str, what: str, *, positive: bool) -> int:
-    """An amount in yuan written as a decimal number, rounded half up to the fen.
+def fen(text: str, what: str, *, positive: bool, signed: bool = False) -> int:
+    """An amount in yuan written as a decimal number, rounded half up to the fen: more than 0
+    when `positive`, any sign when `signed` (a balance that may be overdrawn), else 0 or more.
 
     The public data sets print floating-point values; rounding the decimal text (never a
     binary float) gives the nearest fen, ties away from zero."""
@@ -70,9 +73,9 @@ def fen(text: str, what: str, *, positive: bool) -> int:
     if not value.is_finite():
         raise InvalidInput(f"{what} is not a finite number", what)
     amount = int((value.quantize(_CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
-    if amount < 0 or (positive and amount == 0):
+    if (amount < 0 and not signed) or (positive and amount <= 0):
         raise InvalidInput(f"{what} must be {'positive' if positive else 'zero or more'}", what)
-    if amount > MAX_FEN:
+    if abs(amount) > MAX_FEN:
         raise InvalidInput(f"{what} is too large", what)
     return amount
 

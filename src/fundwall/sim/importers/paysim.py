@@ -2,17 +2,23 @@
 
 Mapping choices (docs/data-layout.md, "Imported folders"):
 
-- `step` is one hour: step s starts at the period start + (s - 1) hours, and the rows of one
-  step are spread evenly over that hour in file order. `tx_id` is `PS` + the line number.
+- `step` is one hour: step s starts at START + (s - 1) hours, and the rows of one step are
+  spread evenly over that hour in file order. The published log starts at step 1; PaySim's
+  simulator (version 2) writes its first hour as step 0, the hour before, and the period
+  then starts there. `tx_id` is `PS` + the line number.
 - Every name (`C…` customers, `M…` merchants) is an account at one payment institution `PAYSIM`
   held by its own party; customers are Class I persons, merchants corporate firms. The
   opening balance is the old balance of the account's first row (0 for merchants, which
-  PaySim does not track). PaySim does not say when an account was opened: `opened_at` is
+  PaySim does not track). Balances may be negative: PaySim's simulator lets a customer
+  overdraw down to a limit. PaySim does not say when an account was opened: `opened_at` is
   null (unknown), never the start of the log, which would make every account days old.
   PaySim has no people: each party gets a generated identity (common.synthetic_parties).
-- The header is matched by name, case-insensitively (`isfraud`, `Step`), in any order;
-  `newbalanceOrig`, `newbalanceDest` and `isFlaggedFraud` may be missing. Flags may be
-  written 0/1, 0.0/1.0 or true/false.
+- The header is matched by name, case-insensitively (`isfraud`, `Step`), in any order, and
+  the simulator's own spellings read alike (`action` for `type`, `oldBalanceOrig`); the
+  four balance columns and `isFlaggedFraud` may be missing (files shared without the
+  balances). Without `oldbalanceOrg`/`oldbalanceDest` every opening balance is 0: the
+  engine's balances are then what the log's own flows add up to. Flags may be written 0/1,
+  0.0/1.0 or true/false.
 - Types: TRANSFER → `transfer` (mobile); PAYMENT → `transfer` to the merchant (mobile,
   purpose `payment`); CASH_IN → `deposit` into nameOrig (counter); CASH_OUT → `withdrawal`
   from nameOrig (counter); DEBIT → `withdrawal` from nameOrig to a bank account (online). For
@@ -20,6 +26,10 @@ Mapping choices (docs/data-layout.md, "Imported folders"):
   layout has no payee for cash.
 - Amounts are rounded half up to the fen; an amount of zero is a bad row (the layout needs
   amount > 0).
+- A row PaySim's simulator marks `isUnauthorizedOverdraft` was refused (the customer lacked
+  the funds): it moved no money, so it is no accepted transaction and is left out, counted in
+  `ImportResult.refused`. Kept, it would settle in replay and the engine's balances would
+  drift from PaySim's own.
 - Labels: a fraudulent TRANSFER is a `victim_payment` (the taken-over account is emptied into
   nameDest); a fraudulent CASH_OUT is a `cash_out`, joined to the scam of the latest earlier
   fraudulent TRANSFER of the same step and amount, or a scam of its own. `isFlaggedFraud` is
@@ -28,6 +38,7 @@ Mapping choices (docs/data-layout.md, "Imported folders"):
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +64,17 @@ from fundwall.sim.writer import timestamps
 START_US = int(START.timestamp()) * 1_000_000
 COLUMNS = (
     Column("step"),
-    Column("type"),
+    Column("type", ("action",)),
     Column("amount"),
     Column("nameOrig"),
-    Column("oldbalanceOrg", ("oldbalanceOrig",)),
+    Column("oldbalanceOrg", ("oldbalanceOrig",), required=False),
     Column("newbalanceOrig", ("newbalanceOrg",), required=False),
     Column("nameDest"),
-    Column("oldbalanceDest"),
+    Column("oldbalanceDest", required=False),
     Column("newbalanceDest", required=False),
     Column("isFraud"),
     Column("isFlaggedFraud", required=False),
+    Column("isUnauthorizedOverdraft", required=False),
 )
 """The published header, in its order; other orders, cases and the optional columns' absence
 are accepted."""
@@ -98,28 +110,41 @@ def _type(text: str) -> str:
     return kind
 
 
-def _read(path: Path, bad: list[BadRow]) -> list[tuple[Any, ...]]:
+def _balance(row: dict[str, str], column: str) -> int:
+    """A balance column's value in fen (an overdrawn account's is negative); 0 when the file
+    has no such column."""
+    return fen(row[column], column, positive=False, signed=True) if column in row else 0
+
+
+def _read(path: Path, result: ImportResult) -> list[tuple[Any, ...]]:
+    """The rows to import; bad rows go to `result.bad`, refused ones are counted there."""
     rows = []
+    bad = result.bad
     for line, row in csv_rows(path, COLUMNS, bad):
         try:
             record = (
                 line,
-                whole(row["step"], "step", minimum=1, maximum=MAX_STEP),
+                whole(row["step"], "step", minimum=0, maximum=MAX_STEP),
                 _type(row["type"]),
                 fen(row["amount"], "amount", positive=True),
                 _name(row["nameOrig"], "nameOrig"),
-                fen(row["oldbalanceOrg"], "oldbalanceOrg", positive=False),
+                _balance(row, "oldbalanceOrg"),
                 _name(row["nameDest"], "nameDest"),
-                fen(row["oldbalanceDest"], "oldbalanceDest", positive=False),
+                _balance(row, "oldbalanceDest"),
                 flag(row["isFraud"], "isFraud"),
             )
             for optional in ("newbalanceOrig", "newbalanceDest"):
-                if optional in row:
-                    fen(row[optional], optional, positive=False)
+                _balance(row, optional)
             if "isFlaggedFraud" in row:
                 flag(row["isFlaggedFraud"], "isFlaggedFraud")
+            refused = "isUnauthorizedOverdraft" in row and flag(
+                row["isUnauthorizedOverdraft"], "isUnauthorizedOverdraft"
+            )
         except InvalidInput as error:
             bad.append(BadRow(path.name, line, error.message()))
+            continue
+        if refused:
+            result.refused += 1
             continue
         rows.append(record)
     return rows
@@ -130,15 +155,16 @@ def import_paysim(source: Path, out: Path, *, skip_bad: bool = False) -> ImportR
     is false, or no row could be used (`result.written` tells)."""
     ensure_free(out)
     result = ImportResult()
-    rows = _read(source, result.bad)
+    rows = _read(source, result)
     result.rows = len(rows)
     if (result.bad and not skip_bad) or not rows:
         return result
+    first_hour = min(1, min(r[1] for r in rows)) - 1  # -1 when the file has a step 0
     result.counts = write_folder(
         out,
         _tables(rows),
         source="paysim",
-        period_start=START.isoformat(),
+        period_start=(START + timedelta(hours=first_hour)).isoformat(),
         step="1 hour",
         amounts="fen",
     )
