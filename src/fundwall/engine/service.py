@@ -127,8 +127,8 @@ class DecisionService:
         self._shared = shared
         self._holding: dict[Entity, int] = {}
         """The entities this replica's calls hold in the shared state, until settled."""
-        self._waiting: list[asyncio.Future[None]] = []
-        """Calls on the event loop waiting for some of `_holding` to be settled."""
+        self._waiting: dict[Entity, list[asyncio.Future[None]]] = {}
+        """Calls on the event loop waiting for an entity of `_holding` to be let go."""
         self._account_holders = account_holders
         self._keyring = keyring
         self._keys_dir = keys_dir
@@ -444,17 +444,14 @@ class DecisionService:
             await asyncio.sleep(_pause(attempt))
             return
         settled = asyncio.get_running_loop().create_future()
-        self._waiting.append(settled)
+        assert busy.entity is not None
+        self._waiting.setdefault(busy.entity, []).append(settled)
+        if busy.entity not in self._holding:  # let go by another thread meanwhile
+            return
         try:
             await asyncio.wait_for(settled, max(deadline - time.monotonic(), 0.0))
         except TimeoutError:
             return  # the next ask gives up (`_busy_until`)
-
-    def _wake_waiting(self) -> None:
-        """Tell the calls waiting for this replica's entities that some were settled."""
-        waiting, self._waiting = self._waiting, []
-        for settled in waiting:
-            settled.get_loop().call_soon_threadsafe(_resolve, settled)
 
     def _busy_until(self, deadline: float | None, held: Lease | None) -> float:
         """When a call kept waiting for busy entities gives up (from its first wait on); on
@@ -609,8 +606,9 @@ class DecisionService:
             self._settle(held, written=False)
             held = None
         kept = set() if held is None else set(held.entities)
-        if any(e in self._holding for e in entities if e not in kept):
-            raise Busy(local=True, held=held)
+        busy = next((e for e in entities if e not in kept and e in self._holding), None)
+        if busy is not None:
+            raise Busy(local=True, held=held, entity=busy)
         while True:
             try:
                 lease, loaded, complete = shared.lease(entities, ids, held)
@@ -646,12 +644,16 @@ class DecisionService:
         return lease
 
     def _unhold(self, entities: list[Entity]) -> None:
-        """This replica's calls no longer hold `entities` (once each); wake those waiting."""
+        """This replica's calls no longer hold `entities` (once each); wake the calls waiting
+        for one no call holds any more (only those: a hot account's waiters are not all
+        woken by every other account's release)."""
         for entity in entities:
             left = self._holding.pop(entity) - 1
             if left:
                 self._holding[entity] = left
-        self._wake_waiting()
+                continue
+            for settled in self._waiting.pop(entity, ()):
+                settled.get_loop().call_soon_threadsafe(_resolve, settled)
 
     def _fold_orphans(self, lease: Lease) -> None:
         """Fold the transactions that a replica logged and then stopped before writing their

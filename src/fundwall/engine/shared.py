@@ -130,10 +130,14 @@ class Busy(Exception):
     a call of this very replica holds it (its end can be awaited, not polled); `held`: the
     entities the call keeps meanwhile (to continue from, or to give back)."""
 
-    def __init__(self, *, local: bool = False, held: Lease | None = None) -> None:
+    def __init__(
+        self, *, local: bool = False, held: Lease | None = None, entity: Entity | None = None
+    ) -> None:
         super().__init__()
         self.local = local
         self.held = held
+        self.entity = entity
+        """The busy entity, when `local`."""
 
 
 @dataclass(slots=True)
