@@ -1,0 +1,68 @@
+"""Opening a SparkSession for the bulk work (PySpark is imported here, never at start-up).
+
+`local[2]` runs Spark inside this machine's JVM on two cores; `spark://host:7077`, `yarn` or
+`k8s://https://host:443` hand the work to a cluster (docs/scale.md). The session's settings
+keep a small job small: few shuffle partitions, no web UI unless asked for, Arrow batches for
+the Python side.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import TYPE_CHECKING, Final
+
+from fundwall.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+DEFAULT_MASTER: Final = "local[2]"
+MASTER_SCHEMES: Final = ("local", "spark://", "yarn", "k8s://", "mesos://")
+"""The masters Spark knows (`local`, `local[N]`, `local[*]` … and a cluster's URL)."""
+
+
+def check_master(master: str) -> str:
+    """The master URL when Spark would accept its form; InvalidInput naming the forms if not."""
+    if not master.startswith(MASTER_SCHEMES):
+        raise InvalidInput(
+            f"'{master}' is not a Spark master: use local[N], spark://HOST:PORT, yarn or "
+            "k8s://https://HOST:PORT",
+            "master",
+        )
+    return master
+
+
+def spark_session(master: str = DEFAULT_MASTER, *, ui: bool = False) -> SparkSession:
+    """The process's SparkSession on `master` (made on first call; a later call returns the
+    same session, whatever its master). InvalidInput when Java or PySpark is missing."""
+    check_master(master)
+    if shutil.which("java") is None:
+        raise InvalidInput(
+            "the Spark engine needs Java 17 or newer on PATH (Debian: openjdk-17-jre-headless)",
+            "engine",
+        )
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InvalidInput(
+            "the Spark engine needs PySpark (pip install -r requirements.lock)", "engine"
+        ) from None
+    builder = (
+        SparkSession.builder.appName("fundwall")
+        .master(master)
+        .config("spark.ui.enabled", str(ui).lower())
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
+        .config("spark.python.worker.reuse", "true")
+    )
+    if master.startswith("local"):
+        # Executors of a local master are this machine's processes: they run this Python,
+        # with its packages; a cluster's executors use the Python its configuration names.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.sql.shuffle.partitions", "8").config(
+            "spark.driver.memory", "2g"
+        )
+    return builder.getOrCreate()
