@@ -61,6 +61,9 @@ MAY_IMPORT: Final[dict[str, frozenset[str]]] = {
         {"domain", "region", "config", "crypto", "clock", "store", "ingest", "exports"}
     ),
     "sim": frozenset({"domain", "region", "config", "crypto", "clock", "store", "ingest"}),
+    "spark": frozenset(
+        {"domain", "region", "config", "crypto", "clock", "store", "ingest", "exports", "engine"}
+    ),
 }
 """What each lower room may import of ours; workflows and entrypoints sit above them all.
 (`exports`, the lazy package exports, imports nothing of ours.)"""

@@ -19,8 +19,8 @@ transaction's home bucket (its payer's, else its payee's).
             --explode--> (bucket, transaction) for the bucket of each entity
             --groupBy(bucket).cogroup(logins by account bucket).applyInArrow-->
                  (row, role, the role's feature values) for the entities the bucket owns
-            --repartitionByRange(row).mapInArrow--> one full feature row per transaction
-            --write--> Parquet, in row order, which the driver reads back batch by batch
+            --write, a folder per chunk of rows--> Parquet, which the driver reads back chunk
+                 by chunk, putting each row's five records together in row order
 
 Each transaction travels to at most five buckets (payer, payee, device, IP, party), and its
 features come back as five records, one per role, each written by exactly one bucket: the
@@ -50,7 +50,7 @@ from fundwall.engine.features.encode import Encoded, encode
 
 if TYPE_CHECKING:
     from pyspark.broadcast import Broadcast
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import Column, SparkSession
 
 I64 = npt.NDArray[np.int64]
 
@@ -71,6 +71,9 @@ _KEYS: Final = {
 payee) and the column naming it."""
 _PARTY: Final = "party"
 _BUCKET: Final = "bucket"
+_CHUNK: Final = "chunk"
+CHUNK_ROWS: Final = 1 << 18
+"""Rows whose records the driver reads back at once (about 250 MB of features)."""
 _RECORDS_DDL: Final = f"{ROW} long, role tinyint, values array<bigint>"
 _RECORDS: Final = pa.schema(
     [(ROW, pa.int64()), ("role", pa.int8()), ("values", pa.list_(pa.int64()))]
@@ -125,7 +128,9 @@ def _bucket_features(directory: Broadcast[AccountDirectory], with_logins: bool) 
     the feature records of the entities it owns out. (PySpark passes the group's key to a
     function by the number of its parameters, so each form has its own.)"""
 
-    def with_logins_of(key: tuple[pa.Scalar, ...], transactions: pa.Table, logins: pa.Table) -> pa.Table:
+    def with_logins_of(
+        key: tuple[pa.Scalar, ...], transactions: pa.Table, logins: pa.Table
+    ) -> pa.Table:
         return _owned_features(directory.value, key[0].as_py(), transactions, logins)
 
     def without_logins(key: tuple[pa.Scalar, ...], transactions: pa.Table) -> pa.Table:
@@ -177,16 +182,11 @@ def _owned_features(
     return pa.concat_tables(tables)
 
 
-def _assemble(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A range of rows' records (every role's, in any order) as full feature rows, in order."""
-    received = [batch for batch in batches if batch.num_rows]
-    if not received:
-        return
-    records = pa.Table.from_batches(received)
+def _assemble(records: pa.Table, first: int, count: int) -> pa.Table:
+    """Rows first … first + count - 1 as full feature rows, in order, from their records
+    (every role's, in any order); RuntimeError when a row's record is missing or repeated."""
     row = records[ROW].to_numpy()
     role = records["role"].to_numpy()
-    first = int(row.min())
-    count = int(row.max()) - first + 1
     out = np.empty((len(catalogue()), count), dtype=np.int64)
     for owner, columns in role_columns().items():
         mine = np.flatnonzero(role == int(owner))
@@ -200,19 +200,20 @@ def _assemble(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         out[np.ix_(columns, at)] = values.flatten().to_numpy().reshape(len(mine), -1).T
     schema = bulk_schema()
     floats = _float_columns()
-    arrays = [pa.array(np.arange(first, first + count, dtype=np.int64))]
-    arrays += [
-        pa.array(out[k].view(np.float64) if floats[k] else out[k], schema.field(k).type)
-        for k in range(len(floats))
-    ]
-    yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema([(ROW, pa.int64()), *schema]))
+    return pa.table(
+        [
+            pa.array(out[k].view(np.float64) if floats[k] else out[k], schema.field(k).type)
+            for k in range(len(floats))
+        ],
+        schema=schema,
+    )
 
 
 def _bucket_of(kind: str, column: Column, buckets: int) -> Column:
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as fn
 
-    hashed = F.pmod(F.xxhash64(F.lit(kind), column), F.lit(buckets))
-    return F.when(column.isNotNull(), hashed)
+    hashed = fn.pmod(fn.xxhash64(fn.lit(kind), column), fn.lit(buckets))
+    return fn.when(column.isNotNull(), hashed)
 
 
 def _transactions_path(source: Path | str | pa.Table) -> Path:
@@ -289,7 +290,7 @@ class SparkFeatures:
         folder = Path(tempfile.mkdtemp(prefix="fundwall-spark-", dir=self.work))
         try:
             self.write(file, directory, logins_file if logins is not None else None, folder)
-            yield from _read_back(folder / "features", table.num_rows, batch_rows)
+            yield from _read_back(folder / "records", table.num_rows, batch_rows)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -297,66 +298,57 @@ class SparkFeatures:
         self, file: Path, directory: AccountDirectory, logins: Path | None, folder: Path
     ) -> None:
         """Compute the feature columns of the transactions in `file` (with the accounts'
-        logins in `logins`) into `folder`/features, as Parquet in file order."""
-        from pyspark.sql import functions as F
+        logins in `logins`) into `folder`/records: (row, role, values) as Parquet, a folder
+        per chunk of rows."""
+        from pyspark.sql import functions as fn
         from pyspark.sql.types import LongType, StructField, StructType
 
         session = self.session
         buckets = self.buckets or 4 * session.sparkContext.defaultParallelism
         known = session.sparkContext.broadcast(directory)
         transactions = session.read.parquet(str(file)).select(
-            "*", F.col("_metadata.row_index").alias(ROW)
+            "*", fn.col("_metadata.row_index").alias(ROW)
         )
         with_party = StructType([*transactions.schema.fields, StructField(_PARTY, LongType())])
         transactions = transactions.mapInArrow(_with_party(known), with_party)
-        home = F.coalesce(
-            _bucket_of("account", F.col("payer_account"), buckets),
-            _bucket_of("account", F.col("payee_account"), buckets),
-            _bucket_of("tx", F.col("tx_id"), buckets),
+        home = fn.coalesce(
+            _bucket_of("account", fn.col("payer_account"), buckets),
+            _bucket_of("account", fn.col("payee_account"), buckets),
+            _bucket_of("tx", fn.col("tx_id"), buckets),
         )
         for role in OWNER_ROLES:
             kind, name = _KEYS[role]
             transactions = transactions.withColumn(
-                _OWNERS[role], F.coalesce(_bucket_of(kind, F.col(name), buckets), home)
+                _OWNERS[role], fn.coalesce(_bucket_of(kind, fn.col(name), buckets), home)
             )
         spread = transactions.withColumn(
-            _BUCKET, F.explode(F.array_distinct(F.array(*(_OWNERS[r] for r in OWNER_ROLES))))
+            _BUCKET, fn.explode(fn.array_distinct(fn.array(*(_OWNERS[r] for r in OWNER_ROLES))))
         )
         grouped = spread.groupBy(_BUCKET)
         if logins is None:
             records = grouped.applyInArrow(_bucket_features(known, False), _RECORDS_DDL)
         else:
-            login_rows = (
-                session.read.parquet(str(logins)).withColumn(_BUCKET, _bucket_of("account", F.col("account_no"), buckets))
+            login_rows = session.read.parquet(str(logins)).withColumn(
+                _BUCKET, _bucket_of("account", fn.col("account_no"), buckets)
             )
             records = grouped.cogroup(login_rows.groupBy(_BUCKET)).applyInArrow(
                 _bucket_features(known, True), _RECORDS_DDL
             )
-        schema = ", ".join(
-            [f"{ROW} long"]
-            + [f"`{f.name}` {'double' if f.is_float else 'long'}" for f in catalogue()]
-        )
         (
-            records.repartitionByRange(buckets, ROW)
-            .mapInArrow(_assemble, schema)
-            .write.mode("overwrite")
-            .option("compression", "zstd")
-            .parquet(str(folder / "features"))
+            records.withColumn(_CHUNK, fn.floor(fn.col(ROW) / CHUNK_ROWS))
+            .write.partitionBy(_CHUNK)
+            .mode("overwrite")
+            .parquet(str(folder / "records"))
         )
         known.destroy()
 
 
 def _read_back(folder: Path, expected: int, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """The feature batches of `folder`'s parts in row order, checked to cover rows 0…n-1 once."""
-    schema = bulk_schema()
-    parts = sorted(folder.glob("part-*.parquet"))
-    seen = 0
-    for part in parts:
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=batch_rows):
-            rows = batch.column(0).to_numpy()
-            if len(rows) and (rows[0] != seen or rows[-1] != seen + len(rows) - 1):
-                raise RuntimeError(f"{part.name}: feature rows out of order at row {seen}")
-            seen += len(rows)
-            yield pa.RecordBatch.from_arrays(batch.columns[1:], schema=schema)
-    if seen != expected:
-        raise RuntimeError(f"Spark computed the features of {seen} rows of {expected}")
+    """The feature batches of rows 0 … expected - 1, in order: each chunk's records read and
+    put together here."""
+    for chunk, first in enumerate(range(0, expected, CHUNK_ROWS)):
+        part = folder / f"{_CHUNK}={chunk}"
+        if not part.is_dir():
+            raise RuntimeError(f"Spark wrote no features of rows from {first}")
+        count = min(CHUNK_ROWS, expected - first)
+        yield from _assemble(pq.read_table(part), first, count).to_batches(batch_rows)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 from fundwall.domain.errors import InvalidInput
@@ -32,6 +34,21 @@ def check_master(master: str) -> str:
             "master",
         )
     return master
+
+
+@contextmanager
+def opened_session(master: str = DEFAULT_MASTER) -> Iterator[SparkSession]:
+    """The process's SparkSession on `master`, stopped on exit when this call started it (a
+    session already running, whatever its master, is used and left running)."""
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    session = spark_session(master)
+    try:
+        yield session
+    finally:
+        if running is None:
+            session.stop()
 
 
 def spark_session(master: str = DEFAULT_MASTER, *, ui: bool = False) -> SparkSession:
