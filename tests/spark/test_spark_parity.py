@@ -10,6 +10,7 @@ approximated.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,13 +18,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from fundwall.config import PolicySettings
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import AccountDirectory
 from fundwall.engine.features.encode import Encoded
 from fundwall.engine.replay import LOCAL, BulkFeatures, region_features, replay
-from fundwall.sim.run import simulate
+from fundwall.screening.base import period_end, region_activity
+from fundwall.screening.evaluation import evaluate_region
 from fundwall.spark.features import SparkFeatures, role_columns
 from fundwall.spark.reports import SparkReports
+from fundwall.spark.screening import SparkActivity
 from fundwall.tracing.model import DEFAULT_RULE
 from fundwall.tracing.region import evaluate
 
@@ -31,13 +35,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def small_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("spark_region") / "small"
-    simulate("small", 1, out)
-    return out
 
 
 class Kept:
@@ -126,3 +123,19 @@ def test_a_csv_file_is_refused_with_what_spark_reads(spark: SparkSession, tmp_pa
     with pytest.raises(InvalidInput, match="reads Parquet"):
         next(SparkFeatures(spark)(path, pa.table({}), AccountDirectory.empty(), None,
                                   batch_rows=10, encoded=None))  # fmt: skip
+
+
+def test_screening_reads_the_same_activity_on_spark(
+    spark: SparkSession, small_region: Path
+) -> None:
+    moment = period_end(small_region)
+    here = region_activity(small_region, moment).sort("account_no", nulls_last=True)
+    there = SparkActivity(spark)(small_region, moment).sort("account_no", nulls_last=True)
+    assert there.select(here.columns).equals(here)
+    policy = PolicySettings()
+    scored = evaluate_region(small_region, policy, activity=SparkActivity(spark))
+    expected = evaluate_region(small_region, policy)
+    assert [replace(s, seconds=0) for s in scored.scores] == [
+        replace(s, seconds=0) for s in expected.scores
+    ]
+    assert any(score.found for score in scored.scores)

@@ -1,5 +1,6 @@
 """`--engine` and `--master`: where the bulk commands (replay, backtest, train, trace
---evaluate) compute. One machine by default; `--engine spark` on Apache Spark (docs/scale.md).
+--evaluate, screen --evaluate) compute. One machine by default; `--engine spark` on Apache
+Spark (docs/scale.md).
 
 Light at import (typer reads the options when a command's help is shown); the engine and
 PySpark are imported when a command builds what it computes with.
@@ -17,7 +18,10 @@ import typer
 from fundwall.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from fundwall.engine.replay import BulkFeatures
+    from fundwall.screening.base import Activity
     from fundwall.tracing.region import ReportMap
 
 
@@ -41,45 +45,58 @@ MasterOption = Annotated[
 ]
 
 
-def _master(engine: BulkEngine, master: str | None) -> str | None:
-    """The Spark master to use, None for this machine; InvalidInput for --master alone."""
+@contextmanager
+def _spark(engine: BulkEngine, master: str | None) -> Iterator[SparkSession | None]:
+    """A SparkSession on the master asked for (local[2] by default) with `--engine spark`,
+    None for this machine; InvalidInput for --master without it."""
     if engine is BulkEngine.LOCAL:
         if master is not None:
             raise InvalidInput("--master goes with --engine spark", "master")
-        return None
-    from fundwall.spark.session import DEFAULT_MASTER
+        yield None
+        return
+    from fundwall.spark.session import DEFAULT_MASTER, opened_session
 
-    return master if master is not None else DEFAULT_MASTER
+    with opened_session(master if master is not None else DEFAULT_MASTER) as session:
+        yield session
 
 
 @contextmanager
 def bulk_features(engine: BulkEngine, master: str | None) -> Iterator[BulkFeatures]:
-    """What computes the feature columns for `engine` (on Spark, in a session of its own
-    unless one is running)."""
+    """What computes the feature columns of replay, backtest and training for `engine`."""
     from fundwall.engine.replay import LOCAL
 
-    spark_master = _master(engine, master)
-    if spark_master is None:
-        yield LOCAL
-        return
-    from fundwall.spark.features import SparkFeatures
-    from fundwall.spark.session import opened_session
+    with _spark(engine, master) as session:
+        if session is None:
+            yield LOCAL
+            return
+        from fundwall.spark.features import SparkFeatures
 
-    with opened_session(spark_master) as session:
         yield SparkFeatures(session)
 
 
 @contextmanager
 def report_map(engine: BulkEngine, master: str | None) -> Iterator[ReportMap]:
-    """What maps a trace over a region's reports for `engine` (trace --evaluate)."""
+    """What traces a region's reports one by one for `engine` (trace --evaluate)."""
     from fundwall.tracing.region import each_report
 
-    spark_master = _master(engine, master)
-    if spark_master is None:
-        yield each_report
-        return
-    from fundwall.spark.reports import SparkReports
-    from fundwall.spark.session import opened_session
+    with _spark(engine, master) as session:
+        if session is None:
+            yield each_report
+            return
+        from fundwall.spark.reports import SparkReports
 
-    with opened_session(spark_master) as session:
         yield SparkReports(session)
+
+
+@contextmanager
+def account_activity(engine: BulkEngine, master: str | None) -> Iterator[Activity]:
+    """What computes the accounts' activity of screen --evaluate for `engine`."""
+    from fundwall.screening.base import region_activity
+
+    with _spark(engine, master) as session:
+        if session is None:
+            yield region_activity
+            return
+        from fundwall.spark.screening import SparkActivity
+
+        yield SparkActivity(session)

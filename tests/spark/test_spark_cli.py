@@ -1,0 +1,74 @@
+"""The bulk commands' `--engine spark [--master URL]` (docs/scale.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from fundwall.cli import app
+from fundwall.domain.errors import InvalidInput
+from fundwall.spark.session import check_master
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+runner = CliRunner()
+
+
+def test_replay_on_spark_writes_what_replay_here_writes(
+    spark: SparkSession, tiny_region: Path, tmp_path: Path
+) -> None:
+    here, there = tmp_path / "here.parquet", tmp_path / "there.parquet"
+    local = runner.invoke(app, ["replay", str(tiny_region), "--out", str(here), "--json"])
+    assert local.exit_code == 0, local.output
+    spread = runner.invoke(
+        app,
+        ["replay", str(tiny_region), "--out", str(there), "--json", "--engine", "spark"],
+    )
+    assert spread.exit_code == 0, spread.output
+    summary = json.loads(spread.stdout)
+    assert summary["engine"] == "spark"
+    assert summary["actions"] == json.loads(local.stdout)["actions"]
+    assert pq.read_table(there).equals(pq.read_table(here))
+    # The test session's Spark was used and is still running.
+    assert not spark.sparkContext._jsc.sc().isStopped()
+
+
+def test_trace_evaluation_on_spark_from_the_command_line(
+    spark: SparkSession, tiny_region: Path
+) -> None:
+    result = runner.invoke(
+        app, ["trace", str(tiny_region), "--evaluate", "--engine", "spark", "--master", "local[2]"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reports"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["replay", "REGION", "--master", "local[2]"], "--master goes with --engine spark"),
+        (["trace", "REGION", "--report", "R1", "--engine", "spark"], "go with --evaluate"),
+        (["screen", "--engine", "spark"], "go with --evaluate"),
+        (["train", "REGION", "--out", "M", "--target", "accounts", "--engine", "spark"],
+         "computes the transactions' features"),
+    ],
+)  # fmt: skip
+def test_engine_options_out_of_place_are_refused(
+    tiny_region: Path, tmp_path: Path, arguments: list[str], reason: str
+) -> None:
+    places = {"REGION": str(tiny_region), "M": str(tmp_path / "model")}
+    result = runner.invoke(app, [places.get(a, a) for a in arguments])
+    assert isinstance(result.exception, InvalidInput)
+    assert reason in result.exception.reason
+
+
+def test_a_master_spark_does_not_know_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="not a Spark master"):
+        check_master("http://cluster:7077")
+    assert check_master("spark://cluster:7077") == "spark://cluster:7077"
