@@ -47,6 +47,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import AccountDirectory, bulk_schema, catalogue, iter_bulk
 from fundwall.engine.features.catalog import Role
 from fundwall.engine.features.encode import Encoded, encode
+from fundwall.engine.features.inputs import LOGIN_COLUMNS, TRANSACTION_COLUMNS
 
 if TYPE_CHECKING:
     from pyspark.broadcast import Broadcast
@@ -306,8 +307,9 @@ class SparkFeatures:
         session = self.session
         buckets = self.buckets or 4 * session.sparkContext.defaultParallelism
         known = session.sparkContext.broadcast(directory)
+        # Only what the features read travels (a transfer's free-text purpose does not).
         transactions = session.read.parquet(str(file)).select(
-            "*", fn.col("_metadata.row_index").alias(ROW)
+            *TRANSACTION_COLUMNS, fn.col("_metadata.row_index").alias(ROW)
         )
         with_party = StructType([*transactions.schema.fields, StructField(_PARTY, LongType())])
         transactions = transactions.mapInArrow(_with_party(known), with_party)
@@ -328,7 +330,7 @@ class SparkFeatures:
         if logins is None:
             records = grouped.applyInArrow(_bucket_features(known, False), _RECORDS_DDL)
         else:
-            login_rows = session.read.parquet(str(logins)).withColumn(
+            login_rows = session.read.parquet(str(logins)).select(*LOGIN_COLUMNS).withColumn(
                 _BUCKET, _bucket_of("account", fn.col("account_no"), buckets)
             )
             records = grouped.cogroup(login_rows.groupBy(_BUCKET)).applyInArrow(

@@ -70,6 +70,7 @@ def spark_session(master: str = DEFAULT_MASTER, *, ui: bool = False) -> SparkSes
         SparkSession.builder.appName("fundwall")
         .master(master)
         .config("spark.ui.enabled", str(ui).lower())
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
