@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from fundwall.cli import app
 from fundwall.domain.errors import InvalidInput
-from fundwall.spark.session import check_master
+from fundwall.engine.replay import region_features
+from fundwall.spark.features import SparkFeatures
+from fundwall.spark.session import check_master, spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -72,3 +76,29 @@ def test_a_master_spark_does_not_know_is_refused() -> None:
     with pytest.raises(InvalidInput, match="not a Spark master"):
         check_master("http://cluster:7077")
     assert check_master("spark://cluster:7077") == "spark://cluster:7077"
+
+
+def test_without_java_the_spark_engine_says_what_it_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("fundwall.spark.session.shutil.which", lambda name: None)
+    with pytest.raises(InvalidInput, match="Java 17"):
+        spark_session("local[2]")
+
+
+def test_a_bad_transaction_is_named_before_spark_starts(
+    spark: SparkSession, tiny_region: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "bad"
+    shutil.copytree(tiny_region, folder)
+    table = pq.read_table(folder / "transactions.parquet")
+    amounts = table["amount_fen"].to_pylist()
+    amounts[5] = 0
+    column = table.schema.get_field_index("amount_fen")
+    pq.write_table(
+        table.set_column(column, "amount_fen", pa.array(amounts, pa.int64())),
+        folder / "transactions.parquet",
+    )
+    with pytest.raises(InvalidInput, match="positive") as refused:
+        next(region_features(folder, features=SparkFeatures(spark))[1])
+    assert refused.value.record == table["tx_id"][5].as_py()

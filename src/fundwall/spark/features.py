@@ -283,6 +283,9 @@ class SparkFeatures:
     ) -> Iterator[pa.RecordBatch]:
         file = _transactions_path(source)
         _check_time_order(file)
+        if encoded is None:
+            # Every row is checked here, so a bad one is named before any executor starts.
+            encode(table, directory)
         logins_file = _logins_path(source)
         if logins is not None and logins_file is None:
             raise InvalidInput(
@@ -330,8 +333,10 @@ class SparkFeatures:
         if logins is None:
             records = grouped.applyInArrow(_bucket_features(known, False), _RECORDS_DDL)
         else:
-            login_rows = session.read.parquet(str(logins)).select(*LOGIN_COLUMNS).withColumn(
-                _BUCKET, _bucket_of("account", fn.col("account_no"), buckets)
+            login_rows = (
+                session.read.parquet(str(logins))
+                .select(*LOGIN_COLUMNS)
+                .withColumn(_BUCKET, _bucket_of("account", fn.col("account_no"), buckets))
             )
             records = grouped.cogroup(login_rows.groupBy(_BUCKET)).applyInArrow(
                 _bucket_features(known, True), _RECORDS_DDL

@@ -2,8 +2,8 @@
 
 `local[2]` runs Spark inside this machine's JVM on two cores; `spark://host:7077`, `yarn` or
 `k8s://https://host:443` hand the work to a cluster (docs/scale.md). The session's settings
-keep a small job small: few shuffle partitions, no web UI unless asked for, Arrow batches for
-the Python side.
+keep a small job small in local mode (few shuffle partitions, no web UI); a cluster's come
+from its own configuration (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -36,25 +36,8 @@ def check_master(master: str) -> str:
     return master
 
 
-@contextmanager
-def opened_session(master: str = DEFAULT_MASTER) -> Iterator[SparkSession]:
-    """The process's SparkSession on `master`, stopped on exit when this call started it (a
-    session already running, whatever its master, is used and left running)."""
-    from pyspark.sql import SparkSession
-
-    running = SparkSession.getActiveSession()
-    session = spark_session(master)
-    try:
-        yield session
-    finally:
-        if running is None:
-            session.stop()
-
-
-def spark_session(master: str = DEFAULT_MASTER, *, ui: bool = False) -> SparkSession:
-    """The process's SparkSession on `master` (made on first call; a later call returns the
-    same session, whatever its master). InvalidInput when Java or PySpark is missing."""
-    check_master(master)
+def _session_class() -> type[SparkSession]:
+    """PySpark's SparkSession; InvalidInput when Java or PySpark is missing."""
     if shutil.which("java") is None:
         raise InvalidInput(
             "the Spark engine needs Java 17 or newer on PATH (Debian: openjdk-17-jre-headless)",
@@ -66,10 +49,30 @@ def spark_session(master: str = DEFAULT_MASTER, *, ui: bool = False) -> SparkSes
         raise InvalidInput(
             "the Spark engine needs PySpark (pip install -r requirements.lock)", "engine"
         ) from None
+    return SparkSession
+
+
+@contextmanager
+def opened_session(master: str = DEFAULT_MASTER) -> Iterator[SparkSession]:
+    """The process's SparkSession on `master`, stopped on exit when this call started it (a
+    session already running, whatever its master, is used and left running)."""
+    running = _session_class().getActiveSession()
+    session = spark_session(master)
+    try:
+        yield session
+    finally:
+        if running is None:
+            session.stop()
+
+
+def spark_session(master: str = DEFAULT_MASTER) -> SparkSession:
+    """The process's SparkSession on `master` (made on first call; a later call returns the
+    same session, whatever its master). InvalidInput when Java or PySpark is missing."""
+    check_master(master)
     builder = (
-        SparkSession.builder.appName("fundwall")
+        _session_class()
+        .builder.appName("fundwall")
         .master(master)
-        .config("spark.ui.enabled", str(ui).lower())
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.adaptive.enabled", "true")
@@ -80,7 +83,9 @@ def spark_session(master: str = DEFAULT_MASTER, *, ui: bool = False) -> SparkSes
         # Executors of a local master are this machine's processes: they run this Python,
         # with its packages; a cluster's executors use the Python its configuration names.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.config("spark.sql.shuffle.partitions", "8").config(
-            "spark.driver.memory", "2g"
+        builder = (
+            builder.config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", "2g")
+            .config("spark.ui.enabled", "false")
         )
     return builder.getOrCreate()
