@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 runner = CliRunner()
+# One worker runs every Spark test (make test: --dist loadgroup), so one JVM starts.
+pytestmark = pytest.mark.xdist_group("spark")
 
 
 def test_replay_on_spark_writes_what_replay_here_writes(

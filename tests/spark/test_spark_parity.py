@@ -34,7 +34,8 @@ from fundwall.tracing.region import evaluate
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-pytestmark = pytest.mark.slow
+# One worker runs every Spark test (make test: --dist loadgroup), so one JVM starts.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
 class Kept:

@@ -47,7 +47,7 @@ def _session_class() -> type[SparkSession]:
         from pyspark.sql import SparkSession
     except ImportError:
         raise InvalidInput(
-            "the Spark engine needs PySpark (pip install -r requirements.lock)", "engine"
+            "the Spark engine needs PySpark: pip install 'fundwall[spark]'", "engine"
         ) from None
     return SparkSession
 
