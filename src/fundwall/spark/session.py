@@ -83,9 +83,14 @@ def spark_session(master: str = DEFAULT_MASTER) -> SparkSession:
         # Executors of a local master are this machine's processes: they run this Python,
         # with its packages; a cluster's executors use the Python its configuration names.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = (
             builder.config("spark.sql.shuffle.partitions", "8")
             .config("spark.driver.memory", "2g")
             .config("spark.ui.enabled", "false")
+            # Nothing outside this machine talks to a local master: it listens on loopback
+            # (SPARK_LOCAL_IP above, for the JVM's other services).
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
         )
     return builder.getOrCreate()
