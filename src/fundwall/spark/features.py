@@ -75,7 +75,6 @@ _BUCKET: Final = "bucket"
 _CHUNK: Final = "chunk"
 CHUNK_ROWS: Final = 1 << 18
 """Rows whose records the driver reads back at once (about 250 MB of features)."""
-_RECORDS_DDL: Final = f"{ROW} long, role tinyint, values array<bigint>"
 _RECORDS: Final = pa.schema(
     [(ROW, pa.int64()), ("role", pa.int8()), ("values", pa.list_(pa.int64()))]
 )
@@ -305,49 +304,51 @@ class SparkFeatures:
         logins in `logins`) into `folder`/records: (row, role, values) as Parquet, a folder
         per chunk of rows."""
         from pyspark.sql import functions as fn
+        from pyspark.sql.pandas.types import from_arrow_schema
         from pyspark.sql.types import LongType, StructField, StructType
 
         session = self.session
         buckets = self.buckets or 4 * session.sparkContext.defaultParallelism
+        records_schema = from_arrow_schema(_RECORDS)
         known = session.sparkContext.broadcast(directory)
-        # Only what the features read travels (a transfer's free-text purpose does not).
-        transactions = session.read.parquet(str(file)).select(
-            *TRANSACTION_COLUMNS, fn.col("_metadata.row_index").alias(ROW)
-        )
-        with_party = StructType([*transactions.schema.fields, StructField(_PARTY, LongType())])
-        transactions = transactions.mapInArrow(_with_party(known), with_party)
-        home = fn.coalesce(
-            _bucket_of("account", fn.col("payer_account"), buckets),
-            _bucket_of("account", fn.col("payee_account"), buckets),
-            _bucket_of("tx", fn.col("tx_id"), buckets),
-        )
-        for role in OWNER_ROLES:
-            kind, name = _KEYS[role]
-            transactions = transactions.withColumn(
-                _OWNERS[role], fn.coalesce(_bucket_of(kind, fn.col(name), buckets), home)
+        try:
+            # Only what the features read travels (a transfer's free-text purpose does not).
+            transactions = session.read.parquet(str(file)).select(
+                *TRANSACTION_COLUMNS, fn.col("_metadata.row_index").alias(ROW)
             )
-        spread = transactions.withColumn(
-            _BUCKET, fn.explode(fn.array_distinct(fn.array(*(_OWNERS[r] for r in OWNER_ROLES))))
-        )
-        grouped = spread.groupBy(_BUCKET)
-        if logins is None:
-            records = grouped.applyInArrow(_bucket_features(known, False), _RECORDS_DDL)
-        else:
-            login_rows = (
-                session.read.parquet(str(logins))
-                .select(*LOGIN_COLUMNS)
-                .withColumn(_BUCKET, _bucket_of("account", fn.col("account_no"), buckets))
+            with_party = StructType([*transactions.schema.fields, StructField(_PARTY, LongType())])
+            transactions = transactions.mapInArrow(_with_party(known), with_party)
+            # Every transaction names a payer or a payee (checked before this).
+            home = fn.coalesce(
+                _bucket_of("account", fn.col("payer_account"), buckets),
+                _bucket_of("account", fn.col("payee_account"), buckets),
             )
-            records = grouped.cogroup(login_rows.groupBy(_BUCKET)).applyInArrow(
-                _bucket_features(known, True), _RECORDS_DDL
+            for role in OWNER_ROLES:
+                kind, name = _KEYS[role]
+                transactions = transactions.withColumn(
+                    _OWNERS[role], fn.coalesce(_bucket_of(kind, fn.col(name), buckets), home)
+                )
+            owners = fn.array_distinct(fn.array(*(_OWNERS[role] for role in OWNER_ROLES)))
+            grouped = transactions.withColumn(_BUCKET, fn.explode(owners)).groupBy(_BUCKET)
+            if logins is None:
+                records = grouped.applyInArrow(_bucket_features(known, False), records_schema)
+            else:
+                login_rows = (
+                    session.read.parquet(str(logins))
+                    .select(*LOGIN_COLUMNS)
+                    .withColumn(_BUCKET, _bucket_of("account", fn.col("account_no"), buckets))
+                )
+                records = grouped.cogroup(login_rows.groupBy(_BUCKET)).applyInArrow(
+                    _bucket_features(known, True), records_schema
+                )
+            (
+                records.withColumn(_CHUNK, fn.floor(fn.col(ROW) / CHUNK_ROWS))
+                .write.partitionBy(_CHUNK)
+                .mode("overwrite")
+                .parquet(str(folder / "records"))
             )
-        (
-            records.withColumn(_CHUNK, fn.floor(fn.col(ROW) / CHUNK_ROWS))
-            .write.partitionBy(_CHUNK)
-            .mode("overwrite")
-            .parquet(str(folder / "records"))
-        )
-        known.destroy()
+        finally:
+            known.destroy()
 
 
 def _read_back(folder: Path, expected: int, batch_rows: int) -> Iterator[pa.RecordBatch]:
