@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from fundwall.cli import app
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.replay import region_features
-from fundwall.spark.features import SparkFeatures
+from fundwall.spark.features import BUCKETS_SETTING, SparkFeatures, configured_buckets
 from fundwall.spark.session import check_master, spark_session
 
 if TYPE_CHECKING:
@@ -104,3 +104,15 @@ def test_a_bad_transaction_is_named_before_spark_starts(
     with pytest.raises(InvalidInput, match="positive") as refused:
         next(region_features(folder, features=SparkFeatures(spark))[1])
     assert refused.value.record == table["tx_id"][5].as_py()
+
+
+def test_the_bucket_count_comes_from_the_sessions_settings(spark: SparkSession) -> None:
+    assert configured_buckets(spark) == 4 * spark.sparkContext.defaultParallelism
+    spark.conf.set(BUCKETS_SETTING, "3")
+    try:
+        assert configured_buckets(spark) == 3
+        spark.conf.set(BUCKETS_SETTING, "many")
+        with pytest.raises(InvalidInput, match="positive whole number"):
+            configured_buckets(spark)
+    finally:
+        spark.conf.unset(BUCKETS_SETTING)

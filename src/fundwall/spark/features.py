@@ -73,6 +73,8 @@ payee) and the column naming it."""
 _PARTY: Final = "party"
 _BUCKET: Final = "bucket"
 _CHUNK: Final = "chunk"
+BUCKETS_SETTING: Final = "spark.fundwall.buckets"
+"""The Spark setting that names how many buckets the entities are spread over."""
 CHUNK_ROWS: Final = 1 << 18
 """Rows whose records the driver reads back at once (about 250 MB of features)."""
 _RECORDS: Final = pa.schema(
@@ -261,8 +263,9 @@ def _logins_path(source: Path | str | pa.Table) -> Path | None:
 class SparkFeatures:
     """`BulkFeatures` on a SparkSession (`fundwall.engine.replay`): the feature columns of a
     region folder or a Parquet file of transactions, computed bucket by bucket on the
-    session's executors and read back here in file order. `buckets` (default: four per core of
-    the session) is how many groups of entities the history is cut into; `work` is where the
+    session's executors and read back here in file order. `buckets` (default: the session's
+    `spark.fundwall.buckets`, else four per core) is how many groups of entities the history
+    is cut into; `work` is where the
     columns are written (a temporary folder by default; on a cluster, a folder the driver and
     the executors share)."""
 
@@ -308,7 +311,7 @@ class SparkFeatures:
         from pyspark.sql.types import LongType, StructField, StructType
 
         session = self.session
-        buckets = self.buckets or 4 * session.sparkContext.defaultParallelism
+        buckets = self.buckets or configured_buckets(session)
         records_schema = from_arrow_schema(_RECORDS)
         known = session.sparkContext.broadcast(directory)
         try:
@@ -349,6 +352,17 @@ class SparkFeatures:
             )
         finally:
             known.destroy()
+
+
+def configured_buckets(session: SparkSession) -> int:
+    """`spark.fundwall.buckets` of the session's configuration (spark-defaults.conf on a
+    cluster), else four per core of the session."""
+    text = session.conf.get(BUCKETS_SETTING, None)
+    if text is None:
+        return 4 * int(session.sparkContext.defaultParallelism)
+    if not text.isdigit() or int(text) == 0:
+        raise InvalidInput(f"a positive whole number, got '{text}'", BUCKETS_SETTING)
+    return int(text)
 
 
 def _read_back(folder: Path, expected: int, batch_rows: int) -> Iterator[pa.RecordBatch]:
