@@ -116,3 +116,18 @@ def test_the_bucket_count_comes_from_the_sessions_settings(spark: SparkSession) 
             configured_buckets(spark)
     finally:
         spark.conf.unset(BUCKETS_SETTING)
+
+
+def test_reused_features_are_computed_once_and_removed_on_close(
+    spark: SparkSession, tiny_region: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    features = SparkFeatures(spark, work=tmp_path, reuse=True)
+    writes = []
+    write = features.write
+    monkeypatch.setattr(features, "write", lambda *a: writes.append(a) or write(*a))
+    first = pa.Table.from_batches(list(region_features(tiny_region, features=features)[1]))
+    second = pa.Table.from_batches(list(region_features(tiny_region, features=features)[1]))
+    assert len(writes) == 1
+    assert second.equals(first)
+    features.close()
+    assert list(tmp_path.iterdir()) == []

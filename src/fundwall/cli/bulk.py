@@ -71,7 +71,12 @@ def bulk_features(engine: BulkEngine, master: str | None) -> Iterator[BulkFeatur
             return
         from fundwall.spark.features import SparkFeatures
 
-        yield SparkFeatures(session)
+        # A backtest of two packs replays one region twice: its features are computed once.
+        features = SparkFeatures(session, reuse=True)
+        try:
+            yield features
+        finally:
+            features.close()
 
 
 @contextmanager

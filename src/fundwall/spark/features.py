@@ -32,7 +32,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -265,13 +265,19 @@ class SparkFeatures:
     region folder or a Parquet file of transactions, computed bucket by bucket on the
     session's executors and read back here in file order. `buckets` (default: the session's
     `spark.fundwall.buckets`, else four per core) is how many groups of entities the history
-    is cut into; `work` is where the
-    columns are written (a temporary folder by default; on a cluster, a folder the driver and
-    the executors share)."""
+    is cut into; `work` is where the columns are written (a temporary folder by default; on a
+    cluster, a folder the driver and the executors share). With `reuse`, a source's columns
+    are computed once and read again by the next call for it, until `close`: for a caller
+    that replays one region several times with its own directory and logins (a backtest of
+    two packs); the features do not depend on the pack."""
 
     session: SparkSession
     buckets: int | None = None
     work: Path | None = None
+    reuse: bool = False
+    _kept: dict[tuple[Path, Path | None], Path] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __call__(
         self,
@@ -293,12 +299,29 @@ class SparkFeatures:
             raise InvalidInput(
                 "the Spark engine reads the logins of a region folder (logins.parquet)", "logins"
             )
-        folder = Path(tempfile.mkdtemp(prefix="fundwall-spark-", dir=self.work))
+        read_logins = logins_file if logins is not None else None
+        key = (file.resolve(), read_logins)
+        folder = self._kept.get(key)
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="fundwall-spark-", dir=self.work))
+            try:
+                self.write(file, directory, read_logins, folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            if self.reuse:
+                self._kept[key] = folder
         try:
-            self.write(file, directory, logins_file if logins is not None else None, folder)
             yield from _read_back(folder / "records", table.num_rows, batch_rows)
         finally:
+            if not self.reuse:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove the columns kept for reuse."""
+        for folder in self._kept.values():
             shutil.rmtree(folder, ignore_errors=True)
+        self._kept.clear()
 
     def write(
         self, file: Path, directory: AccountDirectory, logins: Path | None, folder: Path
