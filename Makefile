@@ -28,11 +28,12 @@ lint: install
 	$(BIN)/mypy
 
 # Two workers (pytest-xdist): the suite keeps both cores of a CI machine busy; each worker has
-# its own PostgreSQL database and temporary directory (tests/conftest.py).
+# its own PostgreSQL database and temporary directory (tests/conftest.py). A group of tests
+# (`xdist_group`) runs on one worker: the Spark tests share one JVM that way.
 TEST_WORKERS ?= 2
 
 test: lint
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -20,8 +20,11 @@ from fundwall.cli.lazy import load
 
 runner = CliRunner()
 
-DATA_STACK = ("numpy", "pyarrow", "pandas", "polars", "numba", "lightgbm", "duckdb", "scipy")
-"""What computing needs and nothing else should load."""
+DATA_STACK = (
+    "numpy", "pyarrow", "pandas", "polars", "numba", "lightgbm", "duckdb", "scipy", "pyspark",
+    "py4j", "fundwall.spark",
+)  # fmt: skip
+"""What computing needs and nothing else should load (PySpark only with `--engine spark`)."""
 HELP_FORBIDDEN = (
     *DATA_STACK,
     "sqlalchemy",
@@ -35,7 +38,7 @@ HELP_FORBIDDEN = (
     "fundwall.bootstrap",
 )
 """What showing help must not load: the data stack, the store, the server, the engine."""
-STORE_FORBIDDEN = ("numba", "pyarrow", "pandas", "polars", "lightgbm")
+STORE_FORBIDDEN = ("numba", "pyarrow", "pandas", "polars", "lightgbm", "pyspark")
 """What a command that only reads the database must not load (the store is allowed)."""
 
 # Runs `fundwall ARGS` and prints, as the last line of stderr, the modules it imported.

@@ -18,6 +18,7 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Column, Table
 
+from fundwall.cli.bulk import BulkEngine, EngineOption, MasterOption, bulk_features
 from fundwall.cli.progress import progress_steps
 from fundwall.clock import SystemClock
 from fundwall.domain.errors import InvalidInput
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from fundwall.engine.backtest.networks import ScoreFlags
     from fundwall.engine.backtest.run import Replay
     from fundwall.engine.models.artifact import Model
+    from fundwall.engine.replay import BulkFeatures
     from fundwall.engine.rules import RulePack
 
 
@@ -408,13 +410,19 @@ def run(
         console.print(render_comparison(result, other))
 
 
-def replay_with_progress(folder: Path, pack: RulePack, model: Model | None = None) -> pa.Table:
-    """The replay (with `model` scoring beside the pack when given), with a progress bar on
-    stderr that is gone before anything is printed."""
-    from fundwall.engine.replay import replay
+def replay_with_progress(
+    folder: Path,
+    pack: RulePack,
+    model: Model | None = None,
+    features: BulkFeatures | None = None,
+) -> pa.Table:
+    """The replay (with `model` scoring beside the pack when given, its features computed by
+    `features`, this machine's pass when None), with a progress bar on stderr that is gone
+    before anything is printed."""
+    from fundwall.engine.replay import LOCAL, replay
 
     with progress_steps(err_console, f"replaying {folder.name} with {pack.version}") as step:
-        return replay(folder, pack, progress=step, model=model)
+        return replay(folder, pack, progress=step, model=model, features=features or LOCAL)
 
 
 def backtest(
@@ -453,6 +461,8 @@ def backtest(
         float,
         typer.Option(help="Hours between two refreshes of the mule score (--account-model)."),
     ] = DEFAULT_REFRESH_HOURS,
+    engine: EngineOption = BulkEngine.LOCAL,
+    master: MasterOption = None,
 ) -> None:
     """Replay a region through a rule pack (and a model) and score the decisions against its
     labels. `--rules none` leaves the model (and the hard controls) alone."""
@@ -464,16 +474,17 @@ def backtest(
     if account_model is not None:
         scores = refreshes_with_progress(folder, read_model(account_model), start, refresh_hours)
         start = datetime.fromtimestamp(scores.since_us / 1_000_000, UTC)
-    run(
-        folder,
-        rules,
-        vs,
-        as_json,
-        save,
-        partial(replay_with_progress, model=scoring),
-        start,
-        scores,
-    )
+    with bulk_features(engine, master) as features:
+        run(
+            folder,
+            rules,
+            vs,
+            as_json,
+            save,
+            partial(replay_with_progress, model=scoring, features=features),
+            start,
+            scores,
+        )
 
 
 def refreshes_with_progress(

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fundwall.cli.bulk import BulkEngine, EngineOption, MasterOption, bulk_features
 from fundwall.cli.progress import progress_steps
 from fundwall.cli.rules import DEFAULT, named_pack
 from fundwall.domain.errors import InvalidInput
@@ -50,6 +51,8 @@ def replay_command(
         "decisions.parquet"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    engine: EngineOption = BulkEngine.LOCAL,
+    master: MasterOption = None,
 ) -> None:
     """Decide every transaction of SOURCE in bulk, as the online path would, to Parquet."""
     from fundwall.engine.replay import replay
@@ -57,11 +60,15 @@ def replay_command(
     live = named_pack(rules)
     trial = named_pack(shadow) if shadow is not None else None
     started = time.perf_counter()
-    with progress_steps(err_console, "replaying", disable=as_json) as tick:
-        table = replay(source, live, trial, out=out, progress=tick)
+    with (
+        bulk_features(engine, master) as features,
+        progress_steps(err_console, "replaying", disable=as_json) as tick,
+    ):
+        table = replay(source, live, trial, out=out, progress=tick, features=features)
     seconds = time.perf_counter() - started
     summary: dict[str, object] = {
         "source": str(source),
+        "engine": engine.value,
         "out": str(out),
         "transactions": table.num_rows,
         "seconds": round(seconds, 3),

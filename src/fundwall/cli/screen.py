@@ -3,7 +3,8 @@
 Over the configured store it runs the checks as the operator (`system:cli`), audited like
 the API's runs: over one member's accounts (`--member`), or over the whole region as the hub
 does. `--evaluate REGION_DIR` runs them instead over a simulated region folder and prints
-each check's precision and recall against what the simulator planted (no store involved).
+each check's precision and recall against what the simulator planted (no store involved),
+the accounts' activity read on this machine or on Apache Spark (`--engine spark`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fundwall.cli.bulk import BulkEngine, MasterOption, account_activity
 from fundwall.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from fundwall.screening.base import Activity
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -59,14 +64,24 @@ def screen(
             "period end).",
         ),
     ] = None,
+    engine: Annotated[
+        BulkEngine,
+        typer.Option(
+            help="Where --evaluate reads the accounts' activity: this machine, or Apache Spark."
+        ),
+    ] = BulkEngine.LOCAL,
+    master: MasterOption = None,
 ) -> None:
     """Screen the account base: dormant, idle new, one person with many accounts, batch
     openings, punished holders, shared phones."""
     if evaluate is not None:
         if member is not None:
             raise InvalidInput("a region folder is evaluated as a whole", "member")
-        _evaluate(evaluate, _checks(checks), _moment(as_of), as_json)
+        with account_activity(engine, master) as activity:
+            _evaluate(evaluate, _checks(checks), _moment(as_of), as_json, activity)
         return
+    if engine is not BulkEngine.LOCAL or master is not None:
+        raise InvalidInput("--engine and --master go with --evaluate", "engine")
     from fundwall import bootstrap
     from fundwall.screening.runs import screen_accounts, screen_region
 
@@ -121,12 +136,18 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def _evaluate(
-    folder: Path, checks: list[str] | None, as_of: datetime | None, as_json: bool
+    folder: Path,
+    checks: list[str] | None,
+    as_of: datetime | None,
+    as_json: bool,
+    activity: Activity,
 ) -> None:
     from fundwall.config import get_settings
     from fundwall.screening.evaluation import evaluate_region
 
-    result = evaluate_region(folder, get_settings().policy, checks=checks, as_of=as_of)
+    result = evaluate_region(
+        folder, get_settings().policy, checks=checks, as_of=as_of, activity=activity
+    )
     if as_json:
         body: dict[str, Any] = {
             "region": str(folder),

@@ -3,6 +3,7 @@
     fundwall trace var/regions/small --report R000001            # one report, as a table
     fundwall trace var/regions/small --report R000001 --json     # the whole trace as JSON
     fundwall trace var/regions/small --all-reports --evaluate    # every report, scored
+    fundwall trace var/regions/small --evaluate --engine spark   # the same on Apache Spark
 
 The region's own labels score the traces (`--evaluate`): how many of each scam's mule
 accounts a trace reaches, how many it reaches are that scam's, how far the amounts still held
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fundwall.cli.bulk import BulkEngine, MasterOption, report_map
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import mask_account
 from fundwall.tracing.model import (
@@ -48,6 +50,11 @@ def trace(
     evaluate: Annotated[
         bool, typer.Option(help="Score the traces against the region's labels (JSON).")
     ] = False,
+    engine: Annotated[
+        BulkEngine,
+        typer.Option(help="Where --evaluate traces the reports: this machine, or Apache Spark."),
+    ] = BulkEngine.LOCAL,
+    master: MasterOption = None,
 ) -> None:
     """Trace victims' money hop by hop, amount-aware, to where it rests or leaves."""
     from fundwall.tracing.region import evaluate as score
@@ -55,8 +62,11 @@ def trace(
     from fundwall.tracing.trace import trace as follow
 
     if evaluate:
-        print(json.dumps(score(region, rule, _end_of(region)), ensure_ascii=False))
+        with report_map(engine, master) as each:
+            print(json.dumps(score(region, rule, _end_of(region), each), ensure_ascii=False))
         return
+    if engine is not BulkEngine.LOCAL or master is not None:
+        raise InvalidInput("--engine and --master go with --evaluate", "engine")
     starts = report_starts(region)
     wanted = sorted(starts) if all_reports else list(report or [])
     if not wanted:

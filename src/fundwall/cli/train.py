@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 from fundwall.cli.backtest import TIME_FORMATS, aware
+from fundwall.cli.bulk import BulkEngine, EngineOption, MasterOption, bulk_features
+from fundwall.domain.errors import InvalidInput
 from fundwall.engine.models.kinds import Target
 
 console = Console(highlight=False, soft_wrap=True)
@@ -39,13 +41,24 @@ def train(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the model card as JSON.")] = False,
+    engine: EngineOption = BulkEngine.LOCAL,
+    master: MasterOption = None,
 ) -> None:
     """Train a model on a region's labels and the engine's own features."""
     from fundwall.engine.models.artifact import write_model
     from fundwall.models.training import train_region
 
+    if engine is BulkEngine.SPARK and target is not Target.TRANSACTIONS:
+        raise InvalidInput(
+            "--engine spark computes the transactions' features; an accounts model's features "
+            "are computed on this machine",
+            "engine",
+        )
     err_console.print(f"training a {target.value} model on {folder.name} …")
-    model = train_region(folder, target, until=None if until is None else aware(until))
+    with bulk_features(engine, master) as features:
+        model = train_region(
+            folder, target, until=None if until is None else aware(until), features=features
+        )
     write_model(out, model)
     if as_json:
         typer.echo(json.dumps(model.card.to_dict(), ensure_ascii=False, indent=2))

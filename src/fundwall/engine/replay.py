@@ -25,6 +25,11 @@ ledger before the next chunk. The result has one row per transaction, in input o
 
 Transactions must be in time order; a transaction stamped before the one before it is decided
 as of that earlier one's time, as online.
+
+The feature columns come from a `BulkFeatures`: this machine's compiled pass (`LOCAL`, the
+default), or another executor of the same kernels (`fundwall.spark` computes them on Apache
+Spark, entity by entity). Whichever computed them, the rules, the model and the hard
+controls then run here, in one pass in time order, so the decisions do not depend on it.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -46,7 +51,7 @@ from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, feature_names, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
-from fundwall.engine.features.encode import encode
+from fundwall.engine.features.encode import Encoded, encode
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
@@ -57,6 +62,39 @@ Progress = Callable[[int, int], None]
 _ACTIONS: Final = pa.array([action.value for action in ACTIONS_BY_CODE], pa.string())
 _CONTROL_NAMES: Final = pa.array(CONTROL_IDS, pa.string())
 _BITS: Final = np.arange(len(CONTROL_IDS), dtype=np.int64)
+
+
+class BulkFeatures(Protocol):
+    """What computes the feature batches of a replay: one `bulk_schema` batch after another,
+    in the order of `table` (`source`'s transactions, time never going back; `encoded` is
+    `encode(table, directory)` when the caller made it already)."""
+
+    def __call__(
+        self,
+        source: Path | str | pa.Table,
+        table: pa.Table,
+        directory: AccountDirectory,
+        logins: pa.Table | None,
+        *,
+        batch_rows: int,
+        encoded: Encoded | None,
+    ) -> Iterator[pa.RecordBatch]: ...
+
+
+def _on_this_machine(
+    source: Path | str | pa.Table,
+    table: pa.Table,
+    directory: AccountDirectory,
+    logins: pa.Table | None,
+    *,
+    batch_rows: int,
+    encoded: Encoded | None,
+) -> Iterator[pa.RecordBatch]:
+    return iter_bulk(table, directory, logins=logins, batch_rows=batch_rows, encoded=encoded)
+
+
+LOCAL: Final[BulkFeatures] = _on_this_machine
+"""The compiled pass of `iter_bulk` in this process."""
 
 
 def _source(
@@ -103,15 +141,21 @@ def _forward_time(table: pa.Table) -> pa.Table:
 
 
 def region_features(
-    source: Path | str | pa.Table, directory: AccountDirectory | None = None
+    source: Path | str | pa.Table,
+    directory: AccountDirectory | None = None,
+    *,
+    features: BulkFeatures = LOCAL,
 ) -> tuple[pa.Table, Iterator[pa.RecordBatch]]:
     """The transactions of `source` as replay decides them (time never going back) and their
-    feature batches, in table order (with a region folder's logins): what a model is trained on
-    is what replay scores."""
+    feature batches, in table order (with a region folder's logins), computed by `features`:
+    what a model is trained on is what replay scores."""
     logins = _region_logins(source)
     table, directory, _ = _source(source, directory, ControlBook())
     table = _forward_time(table)
-    return table, iter_bulk(table, directory, logins=logins)
+    batches = features(
+        source, table, directory, logins, batch_rows=DEFAULT_BATCH_ROWS, encoded=None
+    )
+    return table, batches
 
 
 def _lists(
@@ -177,11 +221,13 @@ def replay(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     logins: pa.Table | None = None,
     model: Model | None = None,
+    features: BulkFeatures = LOCAL,
 ) -> pa.Table:
     """Decide every transaction of `source` with `pack` (the default pack when None), with
     `model` scoring beside the rules when given, and `shadow` beside it when given; write the
     table to `out` (Parquet) when given. `logins` are the accounts' login events
-    (logins.parquet's columns); a region folder's are read when not given."""
+    (logins.parquet's columns); a region folder's are read when not given. `features`
+    computes the feature columns (this machine's compiled pass by default)."""
     live = pack if pack is not None else default_pack()
     if logins is None:
         logins = _region_logins(source)
@@ -203,7 +249,7 @@ def replay(
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     start = 0
     for batch in _ahead(
-        iter_bulk(table, directory, logins=logins, batch_rows=batch_rows, encoded=encoded)
+        features(source, table, directory, logins, batch_rows=batch_rows, encoded=encoded)
     ):
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}

@@ -38,7 +38,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.ranking import average_precision
 from fundwall.engine.features import feature_names
 from fundwall.engine.models.artifact import Model, ModelCard, ModelPolicy, Target
-from fundwall.engine.replay import region_features
+from fundwall.engine.replay import LOCAL, BulkFeatures, region_features
 from fundwall.models.account_features import (
     AccountInputs,
     account_feature_names,
@@ -158,11 +158,11 @@ def fingerprint(paths: Iterable[Path], until: datetime | None) -> str:
     return digest.hexdigest()
 
 
-def transaction_examples(folder: Path) -> Examples:
-    """Every transaction of a labelled region with the engine's features and its label
-    (fraud: `tx_labels.role` is not normal)."""
+def transaction_examples(folder: Path, features: BulkFeatures = LOCAL) -> Examples:
+    """Every transaction of a labelled region with the engine's features (computed by
+    `features`) and its label (fraud: `tx_labels.role` is not normal)."""
     names = feature_names()
-    table, batches = region_features(folder)
+    table, batches = region_features(folder, features=features)
     parts = [
         np.column_stack([batch.column(name).to_numpy().astype(np.float64) for name in names])
         for batch in batches
@@ -558,11 +558,13 @@ def train_region(
     *,
     until: datetime | None = None,
     goals: Goals | None = None,
+    features: BulkFeatures = LOCAL,
 ) -> Model:
-    """`fundwall train`: a model of a labelled region folder."""
+    """`fundwall train`: a model of a labelled region folder; a transactions model's features
+    are computed by `features`."""
     if target is Target.ACCOUNTS:
         return train_accounts_region(folder, until=until, goals=goals)
-    examples = transaction_examples(folder)
+    examples = transaction_examples(folder, features)
     files: Sequence[Path] = [folder / "transactions.parquet", folder / "tx_labels.parquet"]
     return train(
         examples,

@@ -10,6 +10,7 @@ numpy over arrays.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,11 +163,40 @@ def period_end(folder: Path) -> datetime:
         raise InvalidInput(f"{folder} has no manifest with a period_end", "folder") from None
 
 
-def base_from_region(folder: Path, keyring: Keyring, as_of: datetime | None = None) -> AccountBase:
+Activity = Callable[[Path, datetime], pl.DataFrame]
+"""What each account of a region folder did up to a moment, from its transactions: one row
+per account named, `account_no`, `out` (fen paid, int64), `paid` (its last payment), `in`
+(fen received, int64), `cash` (its last cash deposit); times as `TS`, null for none. Computed
+here (`region_activity`) or on Spark (`fundwall.spark.screening`)."""
+
+
+def region_activity(folder: Path, moment: datetime) -> pl.DataFrame:
+    """The accounts' `Activity` from the region's transactions up to `moment`, in this
+    process."""
+    history = _frame(
+        read_table(folder, "transactions", ["ts", "kind", "payer_account", "payee_account",
+                                            "amount_fen"])
+    ).filter(pl.col("ts") <= moment)  # fmt: skip
+    paid = history.group_by(pl.col("payer_account").alias("account_no")).agg(
+        pl.col("amount_fen").sum().alias("out"), pl.col("ts").max().alias("paid")
+    )
+    deposit = pl.col("kind") == TransactionKind.DEPOSIT.value
+    received = history.group_by(pl.col("payee_account").alias("account_no")).agg(
+        pl.col("amount_fen").sum().alias("in"), pl.col("ts").filter(deposit).max().alias("cash")
+    )
+    return paid.join(received, on="account_no", how="full", coalesce=True)
+
+
+def base_from_region(
+    folder: Path,
+    keyring: Keyring,
+    as_of: datetime | None = None,
+    activity: Activity = region_activity,
+) -> AccountBase:
     """The account base of a region folder as of `as_of` (default: the end of its period):
-    its accounts, their activity and balance after the transactions up to then, each holder
-    by the keyed hash (under `keyring`) of the ID number or credit code, the phone each
-    person declared as bound at every member holding one of their accounts (as `fundwall
+    its accounts, their activity and balance after the transactions up to then (`activity`),
+    each holder by the keyed hash (under `keyring`) of the ID number or credit code, the phone
+    each person declared as bound at every member holding one of their accounts (as `fundwall
     load` binds it). A region says nothing of opening IP addresses or punishments."""
     moment = as_of if as_of is not None else period_end(folder)
     accounts = _frame(
@@ -180,10 +210,6 @@ def base_from_region(folder: Path, keyring: Keyring, as_of: datetime | None = No
         )
     )  # fmt: skip
     parties = _frame(read_table(folder, "parties", ["party_id", "kind", "id_number", "phone"]))
-    history = _frame(
-        read_table(folder, "transactions", ["ts", "kind", "payer_account", "payee_account",
-                                            "amount_fen"])
-    ).filter(pl.col("ts") <= moment)  # fmt: skip
     person = parties["kind"] == PartyKind.PERSON.value
     holders = parties.select(
         "party_id",
@@ -198,18 +224,10 @@ def base_from_region(folder: Path, keyring: Keyring, as_of: datetime | None = No
             dtype=pl.String,
         ),
     )
-    paid = history.group_by(pl.col("payer_account").alias("account_no")).agg(
-        pl.col("amount_fen").sum().alias("out"), pl.col("ts").max().alias("paid")
-    )
-    deposit = pl.col("kind") == TransactionKind.DEPOSIT.value
-    received = history.group_by(pl.col("payee_account").alias("account_no")).agg(
-        pl.col("amount_fen").sum().alias("in"), pl.col("ts").filter(deposit).max().alias("cash")
-    )
     table = (
         accounts.filter(pl.col("opened_at").is_null() | (pl.col("opened_at") <= moment))
         .join(holders, on="party_id", how="left")
-        .join(paid, on="account_no", how="left")
-        .join(received, on="account_no", how="left")
+        .join(activity(folder, moment), on="account_no", how="left")
         .select(
             "account_no",
             pl.col("bank").alias("member"),

@@ -22,7 +22,7 @@ from fundwall.config import PolicySettings
 from fundwall.crypto import Keyring
 from fundwall.domain.screening import PLANTED_CHECKS, Check, parse_checks
 from fundwall.region import read_table
-from fundwall.screening.base import base_from_region, period_end
+from fundwall.screening.base import Activity, base_from_region, period_end, region_activity
 from fundwall.screening.checks import CHECKS
 
 
@@ -51,14 +51,16 @@ def evaluate_region(
     *,
     checks: Sequence[str] | None = None,
     as_of: datetime | None = None,
+    activity: Activity = region_activity,
 ) -> Evaluation:
     """Run `checks` (every check by default) over the region folder as of `as_of` (default
-    the end of its period) and score each against what was planted."""
+    the end of its period), the accounts' activity computed by `activity`, and score each
+    against what was planted."""
     chosen = parse_checks(checks)
     labels = read_table(folder, "screening_labels", ["account_no", "check"])
     moment = as_of if as_of is not None else period_end(folder)
     keyring = Keyring(os.urandom(16), os.urandom(32))
-    base = base_from_region(folder, keyring, moment)
+    base = base_from_region(folder, keyring, moment, activity)
     scores = []
     for check in chosen:
         began = time.perf_counter()

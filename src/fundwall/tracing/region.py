@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
@@ -118,23 +120,69 @@ def ground_truth(folder: Path) -> dict[str, Truth]:
     }
 
 
-def evaluate(folder: Path, rule: AttributionRule, as_of: datetime) -> dict[str, Any]:
-    """Trace every report of the region and score the traces against the ground truth."""
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class ReportMap(Protocol):
+    """How the reports' traces are run: `work` on every item, results in the items' order
+    (one after another here, `each_report`; on Spark's executors, `fundwall.spark`)."""
+
+    def __call__(self, work: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]: ...
+
+
+def each_report(work: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """`work` on every item, one after another, in this process."""
+    return [work(item) for item in items]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    milliseconds: float
+    figures: tuple[float, float, float] | None
+    """Recall, precision and amount error; None for a report with no known mule."""
+
+
+def _score(
+    index: TransferIndex,
+    truth: dict[str, Truth],
+    rule: AttributionRule,
+    as_of: datetime,
+    report: tuple[str, list[TraceStart]],
+) -> _Scored:
+    """One report traced and scored against its ground truth."""
+    name, starts = report
+    began = time.perf_counter()
+    result = trace(index, starts, rule, as_of=as_of)
+    milliseconds = (time.perf_counter() - began) * 1000
+    known = truth.get(name)
+    if known is None or not known.mules:
+        return _Scored(milliseconds, None)
+    reached = {account.account_no for account in result.accounts}
+    return _Scored(
+        milliseconds,
+        (
+            len(reached & known.mules) / len(known.mules),
+            len(reached & known.mules) / len(reached) if reached else 0.0,
+            _amount_error(result, known),
+        ),
+    )
+
+
+def evaluate(
+    folder: Path, rule: AttributionRule, as_of: datetime, each: ReportMap = each_report
+) -> dict[str, Any]:
+    """Trace every report of the region (by `each`) and score the traces against the ground
+    truth."""
     index = region_index(folder)
     truth = ground_truth(folder)
-    recalls, precisions, errors, timings = [], [], [], []
-    for report, starts in sorted(report_starts(folder).items()):
-        began = time.perf_counter()
-        result = trace(index, starts, rule, as_of=as_of)
-        timings.append((time.perf_counter() - began) * 1000)
-        known = truth.get(report)
-        if known is None or not known.mules:
-            continue
-        reached = {account.account_no for account in result.accounts}
-        recalls.append(len(reached & known.mules) / len(known.mules))
-        precisions.append(len(reached & known.mules) / len(reached) if reached else 0.0)
-        errors.append(_amount_error(result, known))
-    timings.sort()
+    reports = sorted(report_starts(folder).items())
+    scored = each(partial(_score, index, truth, rule, as_of), reports)
+    timings = sorted(done.milliseconds for done in scored)
+    figures = [done.figures for done in scored if done.figures is not None]
+    recalls = [recall for recall, _, _ in figures]
+    precisions = [precision for _, precision, _ in figures]
+    errors = [error for _, _, error in figures]
     return {
         "rule": rule.value,
         "reports": len(recalls),
