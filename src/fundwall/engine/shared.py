@@ -203,22 +203,37 @@ class SharedState:
 
     def _call(self, build: Callable[[Any], None]) -> list[Any]:
         """The answers of the commands `build` adds to a pipeline, in one round trip. The
-        scripts are called by their hash; after Redis lost them (restarted) they are loaded
-        and the pipeline sent again (a script not loaded ran nowhere)."""
+        scripts are called by their hash; those Redis did not know (it restarted, or its
+        scripts were flushed, perhaps half way through the pipeline) are loaded and only the
+        commands refused for it are sent again: a command that ran is never run twice."""
+        commands = _Commands()
+        build(commands)
+        answers: list[Any] = [None] * len(commands)
+        pending = list(range(len(commands)))
         for attempt in range(2):
             pipe = self.redis.pipeline(transaction=False)
-            build(pipe)
+            for k in pending:
+                name, args = commands[k]
+                getattr(pipe, name)(*args)
             try:
-                result: list[Any] = pipe.execute()
-                return result
-            except self._no_script:
-                if attempt:
-                    raise
-                for script in _SCRIPTS:
-                    self.redis.script_load(script)
+                results = pipe.execute(raise_on_error=False)
+                missing = []
+                for k, result in zip(pending, results, strict=True):
+                    if isinstance(result, self._no_script):
+                        missing.append(k)
+                    elif isinstance(result, Exception):
+                        raise result
+                    else:
+                        answers[k] = result
+                if not missing:
+                    return answers
+                if attempt == 0:
+                    for script in _SCRIPTS:
+                        self.redis.script_load(script)
             except self._failure as error:
                 raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
-        raise AssertionError("unreachable")
+            pending = missing
+        raise SharedStateUnavailable(f"Redis at {self._shown()} does not keep its scripts")
 
     def _script(self, pipe: Any, script: str, key: str, *args: Any) -> None:
         pipe.evalsha(_SHA[script], 1, key, *args)
@@ -401,6 +416,16 @@ class SharedState:
 
     def close(self) -> None:
         self.redis.close()
+
+
+class _Commands(list[tuple[str, tuple[Any, ...]]]):
+    """The commands of one pipeline as `SharedState._call` sends them: (method, arguments)."""
+
+    def evalsha(self, *args: Any) -> None:
+        self.append(("evalsha", args))
+
+    def get(self, *args: Any) -> None:
+        self.append(("get", args))
 
 
 class EpochChanged(Exception):
