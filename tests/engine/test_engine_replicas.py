@@ -77,6 +77,13 @@ def replicas(postgres: Engine, keyring: Keyring) -> Iterator[Callable[..., Decis
             service.close()
 
 
+def assert_same_state(replica: DecisionService, one: DecisionService) -> None:
+    """Every entity's state in Redis is the one service's (which holds the whole state)."""
+    shared = replica._shared
+    assert shared is not None
+    assert shared_values(shared) == core_values(one.core)
+
+
 def reference(
     region: Path, tmp_path: Path, txs: list[Transaction], restart_at: int | None = None
 ) -> DecisionService:
@@ -112,10 +119,7 @@ def test_three_replicas_decide_as_one_service_holding_everything(
     expected = [one.decide(tx) for tx in txs]  # repeats: the first decisions
     assert [essence(d) for d in answers] == [essence(d) for d in expected]
     assert any(d.action is not Action.PASS for d in answers)
-    # The same features: every entity's state in Redis is the one service's.
-    shared = three[0]._shared
-    assert shared is not None
-    assert shared_values(shared) == core_values(one.core)
+    assert_same_state(three[0], one)  # the same features
     assert len(live_decisions(migrated_database_url)) == len(txs)
 
 
@@ -131,9 +135,7 @@ def test_a_retry_on_another_replica_gets_the_first_decision_and_counts_once(
     assert [second.decide(tx) for tx in sent] == answers
     assert second.decide_batch(sent) == answers
     one = reference(region, tmp_path, sent)
-    shared = second._shared
-    assert shared is not None
-    assert shared_values(shared) == core_values(one.core)
+    assert_same_state(second, one)
 
 
 def test_a_restriction_holds_on_every_replica_from_the_next_call(
@@ -176,7 +178,7 @@ def test_redis_losing_the_state_is_a_503_until_a_replica_rebuilds_it_from_the_lo
     # Logins fold among the transactions by time in a rebuild, as in a restart.
     one = reference(region, tmp_path, txs[:300], restart_at=200)
     assert [essence(d) for d in decided] == [essence(one.decide(tx)) for tx in txs[200:300]]
-    assert shared_values(shared) == core_values(one.core)
+    assert_same_state(second, one)
 
 
 def test_an_unreachable_database_stops_decisions_and_changes_no_state(
@@ -269,9 +271,7 @@ def test_logins_taken_by_one_replica_count_in_another_replicas_decisions(
     one.observe_logins(logins)
     assert one.core.features.compute(event_of(tx, tx.ts)).get("payer_face_fail_7d") >= 3
     assert essence(decided) == essence(one.decide(tx))
-    shared = second._shared
-    assert shared is not None
-    assert shared_values(shared) == core_values(one.core)
+    assert_same_state(second, one)
 
 
 def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_free(
@@ -312,4 +312,4 @@ def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_fr
     assert not worker.is_alive()
     one = reference(region, tmp_path, [single])
     assert [essence(d) for d in answers] == [essence(d) for d in one.decide_batch(batch)]
-    assert shared_values(shared) == core_values(one.core)
+    assert_same_state(batcher, one)
