@@ -21,19 +21,17 @@ decision ÷ the in-process server's over PostgreSQL).
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import secrets
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from fundwall.bench.durable import postgres_server_url, temporary_postgres
 from fundwall.bench.http import HttpLoad, load_servers
-from fundwall.bench.loadgen import HOST, free_port
+from fundwall.bench.loadgen import HOST, free_port, region_records
 from fundwall.bench.servers import engine_command, prepare_store, store_environment
 
 COUNTS: Final = (1, 2, 3)
@@ -136,23 +134,10 @@ def _answered_again(port: int, region: Path, keys: Mapping[str, str]) -> float:
     503 (Retry-After) while the state is rebuilt from the log, then 200."""
     from fundwall.region import read_table
 
-    row = next(
-        r
-        for r in read_table(region, "transactions").slice(0, 1_000).to_pylist()
-        if r["payer_bank"] in keys
-    )
-    record = {
-        key: value.isoformat() if isinstance(value, datetime) else value
-        for key, value in row.items()
-        if value is not None
-    }
-    record["tx_id"] = f"rebuild-{secrets.token_hex(4)}"
-    record["ts"] = datetime.now(UTC).isoformat()
-    body = json.dumps(record).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "Authorization": f"Bearer {keys[row['payer_bank']]}",
-    }
+    records = region_records(read_table(region, "transactions"), 0)
+    member, record = next((m, r) for m, r in records if m is not None and m in keys)
+    body = record.replace("{tx_id}", f"rebuild-{secrets.token_hex(4)}").encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {keys[member]}"}
     started = time.perf_counter()
     while time.perf_counter() - started < REBUILD_WAIT_S:
         connection = http.client.HTTPConnection(HOST, port, timeout=REBUILD_WAIT_S)
