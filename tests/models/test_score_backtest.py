@@ -69,7 +69,9 @@ def test_accounts_are_flagged_at_the_refresh_that_first_scores_them_so(
     by_then = set(flags.accounts.filter(alert <= moment).to_pylist())
     assert reached <= by_then
     grouped = flags.network[Action.ALERT] >= 0
-    assert (alert[grouped] != NEVER).all()  # a detected network holds flagged accounts only
+    # A detected network's accounts are flagged: those the score missed from the refresh
+    # that found them in it.
+    assert (alert[grouped] != NEVER).all()
 
 
 def test_the_judged_period_never_starts_before_the_training_cut(

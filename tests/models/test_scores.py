@@ -149,8 +149,12 @@ def test_flagged_accounts_become_cases_once(store: Platform) -> None:
                 select(CaseAccountRow.case_id, CaseAccountRow.account_no)
             )
         }
-    flagged = {row.account_no: row.bank for row in _scores(store) if row.action != "pass"}
-    assert set(named) == set(flagged)  # every flagged account in exactly one case
+    bank = {row.account_no: row.bank for row in _scores(store)}
+    flagged = {row.account_no for row in _scores(store) if row.action != "pass"}
+    # Every flagged account is in exactly one case; the others are a network's ties.
+    assert set(flagged) <= set(named)
+    kinds = {case.id: case.kind for case in cases}
+    assert all(kinds[named[account_no]] == "network" for account_no in set(named) - set(flagged))
     for case in cases:
         mine = sorted(a for a, case_id in named.items() if case_id == case.id)
         if case.kind == "network":
@@ -159,7 +163,7 @@ def test_flagged_accounts_become_cases_once(store: Platform) -> None:
         else:
             assert case.subject == f"mule-score:{mine[0]}" and len(mine) == 1
             assert "Mule score" in case.title and "涉诈账户风险评分" in case.title
-        assert {flagged[a] for a in mine} == {case.member_code}
+        assert {bank[a] for a in mine} == {case.member_code}
         assert case.opened_by == f"system:mule-score@{case.member_code}"
     with store.unit_of_work() as uow:
         second = refresh_account_scores(uow, store.operator, POLICY)

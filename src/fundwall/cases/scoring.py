@@ -1,7 +1,8 @@
 """Cases raised by the mule scores (涉诈账户风险评分): the hub's refresh of the account scores
 (`fundwall.models.scores`) hands over the accounts its model flags, and the detected networks
 among them (`fundwall.models.account_networks`: flagged accounts tied by money over every
-member's transfers), and each member that holds some gets cases about them.
+member's transfers, with the relays and collectors that tie them, which are raised too), and
+each member that holds some gets cases about them.
 
 A detected network is one case at each member holding part of it: a member sees its own
 customers only, so the case holds that member's accounts of the network, and the cases of
@@ -182,9 +183,10 @@ def open_score_cases(
     *,
     settings: CaseSettings | None = None,
 ) -> list[int]:
-    """Open the cases of the `flagged` accounts (account number → the member holding it)
-    that are in no open case of their member: one case per detected network (`networks`,
-    groups of flagged accounts) at each member holding part of it, one per other account;
+    """Open the cases of the `flagged` accounts (account number → the member holding it:
+    those the score flags and the accounts of the detected networks) that are in no open case
+    of their member: one case per detected network (`networks`, groups of those accounts) at
+    each member holding part of it, one per other account;
     commits the unit of work (with whatever the caller wrote in it) and returns the ids of
     the cases opened."""
     session = uow.session

@@ -9,7 +9,7 @@ feature family reads this one view, so no family can see a later event than anot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -125,6 +125,22 @@ class History:
     def is_before(self, ts: I64) -> Mask:
         """Which of these times fall before the moment."""
         return ts < self.moment
+
+    def until(self, moment: int) -> History:
+        """The same accounts (the same rows) with only the transactions before `moment`."""
+        if moment >= self.moment:
+            return self
+        kept = int(np.searchsorted(self.ts, moment, side="left"))
+        return replace(
+            self,
+            moment=moment,
+            ts=self.ts[:kept],
+            payer=self.payer[:kept],
+            payee=self.payee[:kept],
+            amount=self.amount[:kept],
+            device=self.device[:kept],
+            city=self.city[:kept],
+        )
 
     @classmethod
     def before(cls, transactions: pa.Table, accounts: pa.Table | None, until: int) -> History:

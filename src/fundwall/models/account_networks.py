@@ -1,17 +1,20 @@
-"""Detected networks: the accounts a mule score flags, grouped over the whole transfer graph.
+"""Detected networks: the accounts a mule score flags, with the relays and collectors that tie
+them, grouped over the whole transfer graph.
 
 A 跑分 network rents collection accounts at many banks, each forwarding to one of a few
 collectors; a case per flagged account, or per member's connected accounts, splits it into
-as many cases as it has banks. Here a flagged account that passes money through — an inflow
-is usually followed by an outflow within the hour, and it sends on at least half of what
-it receives (`passes_through`) — is tied to each account it pays that
+as many cases as it has banks. Here an account that passes money through — an inflow is
+usually followed by an outflow within the hour, and it sends on at least half of what it
+receives (`passes_through`) — is tied to each account it pays that
 
 - received from it at least what it sends its average payee, and
-- received most of its money from flagged accounts.
+- received most of its money from flagged accounts, over its whole history or over the
+  history's last day.
 
-A detected network is a connected group of two or more flagged accounts (an account the
-score missed may tie them, as a collector fed by the network's collection accounts does,
-without being part of the network).
+A detected network is a group of accounts so tied that holds two or more flagged accounts;
+every account of the group belongs to it, those the score missed too: a network's new
+collection account, paying the collector the flagged ones pay, or a collector fed by them,
+is part of the network's case the day it starts, before its own score says so.
 
 Why these tests, each relative to the accounts' own money rather than a number fitted to a
 region:
@@ -25,7 +28,14 @@ region:
 - the payment is substantial for the payer: a collection account's holder still buys things
   with it, and a shop it pays may be another network's collector (a complicit merchant);
 - the payee is mostly fed by flagged accounts: a shop or an employer, whose money comes
-  mostly from ordinary customers, never ties the few flagged ones that pay it.
+  mostly from ordinary customers, never ties the few flagged ones that pay it; nor does an
+  ordinary account that passes its pay on to its family, whose payees are fed by nobody
+  flagged. The last day
+  counts on its own because a network often collects into an account with a long ordinary
+  past (a rented business account): on the network's first day its money is the relays',
+  while over its history the ordinary past still outweighs it;
+- two flagged accounts anchor a group: relays and collectors the score has not flagged are
+  drawn in only by their money ties to flagged ones, never make a network by themselves.
 
 The graph is every member's transfers, so a network reaching across banks is found as one;
 what each member may see of it is the cases' business (`fundwall.cases.scoring`).
@@ -41,32 +51,47 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import rustworkx as rx
 
-from fundwall.engine.features.catalog import US_PER_MIN
+from fundwall.engine.features.catalog import US_PER_DAY, US_PER_MIN
 from fundwall.models.account_flows import DRAIN_US
-from fundwall.models.account_history import I64, History, Mask
+from fundwall.models.account_history import F64, I64, History, Mask
 from fundwall.models.graph import Adjacency
 
 PASSING_MINUTES: Final = DRAIN_US / US_PER_MIN
 """An account passes money through when its inflows are followed by an outflow within this
 long (the median): the hour the flow features call "drained"."""
+LAST_DAY_US: Final = US_PER_DAY
+"""The history's last day, over which a payee may be fed by flagged accounts on its own."""
+
+
+def _fed(history: History, graph: Adjacency, flagged: Mask) -> Mask:
+    """Accounts that received most of their money from `flagged` accounts, over the whole
+    history or over its last day."""
+    n = graph.n
+    source, target, amount = graph.source, graph.target, graph.amount
+    money_in = np.bincount(target, weights=amount, minlength=n)
+    from_flagged = np.bincount(target, weights=amount * flagged[source], minlength=n)
+    end = min(history.moment, int(history.ts[-1]) + 1) if history.ts.size else history.moment
+    lately = (history.ts >= end - LAST_DAY_US) & (history.payer >= 0) & (history.payee >= 0)
+    payer, payee = history.payer[lately], history.payee[lately]
+    amount_lately: F64 = history.amount[lately].astype(np.float64)
+    day_in = np.bincount(payee, weights=amount_lately, minlength=n)
+    day_from_flagged = np.bincount(payee, weights=amount_lately * flagged[payer], minlength=n)
+    return (2 * from_flagged > money_in) | (2 * day_from_flagged > day_in)
 
 
 def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
     """Per account row of `history`, the number of its detected network (0, 1, …, in the
-    order of the network's first account row), -1 for an account that is not flagged or is
-    flagged alone. `passing`: the accounts that pass money through (`passes_through`)."""
+    order of the network's first account row), -1 for an account in none. `passing`: the
+    accounts that pass money through (`passes_through`)."""
     graph = Adjacency.of(history)
     n = graph.n
     source, target, amount = graph.source, graph.target, graph.amount
-    money_in = np.bincount(target, weights=amount, minlength=n)
     money_out = np.bincount(source, weights=amount, minlength=n)
-    from_flagged = np.bincount(target, weights=amount * flagged[source], minlength=n)
-    fed = 2 * from_flagged > money_in
     payees = np.bincount(source, minlength=n)
     # At least what the payer sends its average payee: a collection account's collector, not
     # the shop it buys a snack at (which may be another network's collector).
     substantial = amount * payees[source] >= money_out[source]
-    joined = flagged[source] & passing[source] & substantial & fed[target]
+    joined = passing[source] & substantial & _fed(history, graph, flagged)[target]
     links: rx.PyGraph[None, None] = rx.PyGraph()
     links.add_nodes_from([None] * n)
     edges = zip(source[joined].tolist(), target[joined].tolist(), strict=True)
@@ -74,9 +99,8 @@ def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
     label = np.full(n, -1, np.int64)
     components = []
     for component in rx.connected_components(links):
-        members = [row for row in component if flagged[row]]
-        if len(members) > 1:
-            components.append(sorted(members))
+        if np.count_nonzero(flagged[list(component)]) > 1:
+            components.append(sorted(component))
     for number, members in enumerate(sorted(components)):
         label[members] = number
     return label
@@ -96,8 +120,8 @@ def flagged_networks(
     transactions: pa.Table, flagged: Collection[str], passing: pa.Array
 ) -> list[set[str]]:
     """The detected networks of the `flagged` account numbers over every transaction of the
-    table (two or more accounts each, in the order of their smallest account number);
-    `passing` as `passes_through` gives it."""
+    table: each two or more flagged accounts with the accounts that tie them, in the order of
+    their smallest account number; `passing` as `passes_through` gives it."""
     history = History.before(transactions, None, np.iinfo(np.int64).max)
     label = network_labels(
         history,

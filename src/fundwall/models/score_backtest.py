@@ -7,10 +7,13 @@ production's refresh (`fundwall.models.scores`) would have scored it.
 From the start of the judged period (the model's training cut, or later) to just after the
 last transaction, every `every_us`: each account's features as of that moment (the history
 before it only; the risk seeds are the mules known at the start, never later ones), the
-model's probability and its policy's action. An account is flagged by a flag set at the first
-refresh whose action reaches the set's least action, as the refresh raises a case on it then.
-The flagged accounts are grouped into detected networks over the whole transfer graph
-(`fundwall.models.account_networks`), as the scorer groups them into cases.
+model's probability and its policy's action. At each refresh the accounts the score has
+flagged so far are grouped into detected networks over the transfer graph up to that moment
+(`fundwall.models.account_networks`), as the scorer groups them into cases, and a network
+holds the relays and collectors that tie its flagged accounts. An account is flagged by a
+flag set at the first refresh whose action reaches the set's least action, or that finds it
+in a detected network: the refresh raises a case holding it then. The networks reported are
+the last refresh's.
 
 A refresh costs one computation of every account's features (about 3 s on the small
 simulated region), so the cadence bounds the cost: every 6 hours over 9 days is 37 refreshes.
@@ -85,22 +88,28 @@ def refreshed_flags(
     moments = [*range(since, end, every_us), end]
     history = History.before(inputs.transactions, inputs.accounts, end)
     accounts = history.accounts
+    scored = {action: np.full(len(accounts), NEVER, np.int64) for action in FLAG_SETS}
     first = {action: np.full(len(accounts), NEVER, np.int64) for action in FLAG_SETS}
+    network = {action: np.full(len(accounts), -1, np.int64) for action in FLAG_SETS}
     for done, moment in enumerate(moments):
         features = account_features(inputs, until_us=moment, seeds=seeds)
         codes = model.card.policy.codes_for(probabilities_of(model, model_matrix(features, model)))
         rows = np.asarray(
             pc.index_in(features["account_no"], value_set=accounts).to_numpy(False), np.int64
         )
-        for action, earliest in first.items():
+        passing = np.zeros(len(accounts), np.bool_)
+        found = history.rows_of(passes_through(features))
+        passing[found[found >= 0]] = True
+        so_far = history.until(moment)
+        for action in FLAG_SETS:
             reached = rows[codes >= action.severity]
-            earliest[reached] = np.minimum(earliest[reached], moment)
+            scored[action][reached] = np.minimum(scored[action][reached], moment)
+            # The networks the refresh's cases hold, anchored by the score's flags so far.
+            network[action] = network_labels(so_far, scored[action] != NEVER, passing)
+            raised = (scored[action] != NEVER) | (network[action] >= 0)
+            first[action][raised] = np.minimum(first[action][raised], moment)
         if progress is not None:
             progress(done + 1, len(moments))
-    # The last refresh is at the end: its features say which accounts pass money through.
-    passing = np.zeros(len(accounts), np.bool_)
-    rows = history.rows_of(passes_through(features))
-    passing[rows[rows >= 0]] = True
     return ScoreFlags(
         model_version=model.version,
         since_us=since,
@@ -108,8 +117,5 @@ def refreshed_flags(
         refreshes=len(moments),
         accounts=accounts,
         first_flagged=first,
-        network={
-            action: network_labels(history, earliest != NEVER, passing)
-            for action, earliest in first.items()
-        },
+        network=network,
     )

@@ -293,8 +293,15 @@ def _refresh(
     }
     tiers = write_model_tiers(uow, actor, _tiers_wanted(rows, policy), policy)
     networks = flagged_networks(inputs.transactions, flagged_at, passes_through(features))
+    # A network's relays and collectors the score missed are raised with it.
+    raised = flagged_at | {
+        account_no: bank_of[account_no]
+        for network in networks
+        for account_no in network
+        if bank_of.get(account_no) is not None
+    }
     run.seconds = seconds = time.perf_counter() - started
-    cases = open_score_cases(uow, actor, flagged_at, networks)
+    cases = open_score_cases(uow, actor, raised, networks)
     return ScoreRun(
         model_version=model.version,
         computed_at=now,

@@ -139,7 +139,7 @@ class ScoreFlags:
     """Account numbers scored at a refresh."""
     first_flagged: Mapping[Action, Ints]
     """Per flag set, keyed by its least action (alert, delay): per account, the first refresh
-    whose action reached it, NEVER if none did."""
+    whose action reached it or that found it in a detected network, NEVER if none did."""
     network: Mapping[Action, Ints]
     """Per flag set as above: per account, its detected network (-1: none)."""
 
