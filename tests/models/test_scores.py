@@ -155,6 +155,8 @@ def test_flagged_accounts_become_cases_once(store: Platform) -> None:
     assert set(flagged) <= set(named)
     kinds = {case.id: case.kind for case in cases}
     assert all(kinds[named[account_no]] == "network" for account_no in set(named) - set(flagged))
+    assert first.tied == len(set(named) - set(flagged))
+    assert first.networks == len({case.subject for case in cases if case.kind == "network"})
     for case in cases:
         mine = sorted(a for a, case_id in named.items() if case_id == case.id)
         if case.kind == "network":

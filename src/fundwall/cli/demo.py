@@ -262,7 +262,9 @@ def _mule_scores(folder: Path, platform: Platform) -> None:
     console.print(
         f"   scored {run.accounts:,} accounts: {flagged:,} flagged, {run.explained:,} with "
         f"their main factors on the account page; {run.tiers_changed:,} put in the risk tier "
-        f"their score leads to; {len(run.cases):,} case(s) opened at the banks holding them"
+        f"their score leads to; {len(run.cases):,} case(s) opened at the banks holding them; "
+        f"{run.networks:,} network(s) of accounts tied by money, one case per bank each, "
+        f"holding {run.tied:,} relay or collector account(s) the score alone missed"
     )
 
 

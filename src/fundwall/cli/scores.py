@@ -42,5 +42,6 @@ def refresh_command(
         f"scored {run.accounts:,} accounts with {run.model_version} ({actions}) over the "
         f"data up to {until} in {run.seconds:.1f} s; {run.explained:,} explained, "
         f"{run.seeds:,} known fraud accounts, {run.tiers_changed:,} risk tiers changed, "
-        f"{len(run.cases):,} cases opened"
+        f"{len(run.cases):,} cases opened; {run.networks:,} networks detected, holding "
+        f"{run.tied:,} accounts their own scores did not flag"
     )

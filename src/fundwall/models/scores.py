@@ -88,6 +88,10 @@ class ScoreRun:
     """Accounts known as fraud (listed, or confirmed as mules in a case): the seeds."""
     cases: tuple[int, ...]
     """The cases opened."""
+    networks: int
+    """Detected networks: groups of flagged accounts tied by money (one case each per member)."""
+    tied: int
+    """Accounts in a detected network whose own score did not flag them (relays, collectors)."""
     tiers_changed: int
     """Accounts whose risk tier the scores changed."""
     data_until: datetime | None
@@ -106,6 +110,8 @@ class ScoreRun:
             "explained": self.explained,
             "seeds": self.seeds,
             "cases": list(self.cases),
+            "networks": self.networks,
+            "tied": self.tied,
             "tiers_changed": self.tiers_changed,
             "seconds": round(self.seconds, 3),
         }
@@ -310,6 +316,8 @@ def _refresh(
         explained=sum(1 for row in rows if row["contributions"] is not None),
         seeds=len(seeds),
         cases=tuple(cases),
+        networks=len(networks),
+        tied=len(raised) - len(flagged_at),
         tiers_changed=len(tiers),
         data_until=mark.data_until,
         seconds=seconds,
