@@ -295,6 +295,11 @@ def stream_pass(
     and maxima on.
     """
     nw = windows.shape[0]
+    # A query of the owner's own role has moved its windows to the transaction's time: moving
+    # them again before adding its event would change nothing.
+    owner_queried = False
+    for q in range(query_roles.shape[0]):
+        owner_queried = owner_queried or query_roles[q] == owner_role
     for i in range(start, stop):
         _prefetch_ahead(i, roles, query_roles, evt, ent, nw)
         t = ts[i]
@@ -323,7 +328,8 @@ def stream_pass(
                     out[cols[q, Measure.DISTINCT, w], r] = ent[e, nw + w]
         e = roles[owner_role, i]
         if e >= 0:
-            _advance(e, t, i, evt, ent, windows)
+            if not owner_queried:
+                _advance(e, t, i, evt, ent, windows)
             _add(e, evt, starts, ent, nw)
 
 
