@@ -268,6 +268,9 @@ def replay(
     controls = BulkControls(
         book, directory, policy if policy is not None else get_settings().policy, encoded
     )
+    if not isinstance(source, pa.Table):
+        # Read here, so no one else holds it: once encoded, only its ids are still needed.
+        table = table.select(["tx_id"])
     # Reading and encoding the history leave freed blocks in Arrow's pool, which keeps them
     # for later use: hand them back before the feature pass lays its streams out.
     pa.default_memory_pool().release_unused()
