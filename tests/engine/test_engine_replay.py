@@ -44,8 +44,9 @@ from fundwall.engine.controls import (
 )
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.controls.model import NEVER_US
+from fundwall.engine.features import AccountDirectory
 from fundwall.engine.features.inputs import logins_from_table
-from fundwall.engine.replay import replay
+from fundwall.engine.replay import read_history, replay
 from fundwall.engine.rules import RulePack, default_pack, parse_pack
 from fundwall.engine.service import DecisionService
 from fundwall.region import read_table
@@ -264,3 +265,20 @@ def test_replay_command_shows_live_and_shadow_side_by_side(region: Path, tmp_pat
 def test_a_failure_in_the_feature_pass_reaches_the_caller(policy: PolicySettings) -> None:
     with pytest.raises(InvalidInput, match="batch size must be positive"):
         replay(table_of([tx(1, "A1", "B1", 100)]), quiet_pack(), policy=policy, batch_rows=0)
+
+
+def test_a_region_read_as_replay_reads_it_is_decided_as_read_plain(region: Path) -> None:
+    """`read_history` leaves the purpose out and keeps the few-valued columns dictionary-encoded,
+    as the file stores them: the decisions are those of the whole table read plain."""
+    history = read_history(region)
+    assert pa.types.is_dictionary(history.schema.field("city").type)
+    assert "purpose" not in history.column_names
+    directory = AccountDirectory.from_region(region)
+    plain = replay(
+        read_table(region, "transactions"),
+        directory=directory,
+        book=region_book(region),
+        batch_rows=1000,
+    )
+    decided = replay(history, directory=directory, book=region_book(region), batch_rows=1000)
+    assert decided.equals(plain)

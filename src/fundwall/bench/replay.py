@@ -1,10 +1,11 @@
 """Replay throughput and peak memory, measured in a child process of its own.
 
-The child reads the region (transactions, account directory, control book), replays its
-first rows once so that numba's compiled kernels are loaded from their cache (a one-off cost
-of each process, reported apart), then replays the whole history with the default pack as
-`fundwall replay` does, keeping the decisions in memory instead of writing them. The rate
-counts the replay alone, not the reading; the peak memory is the child's whole life.
+The child reads the region (its transactions as replay reads a region folder,
+`read_history`; the account directory, the control book), replays its first rows once so that
+numba's compiled kernels are loaded from their cache (a one-off cost of each process, reported
+apart), then replays the whole history with the default pack as `fundwall replay` does,
+keeping the decisions in memory instead of writing them. The rate counts the replay alone, not
+the reading; the peak memory is the child's whole life.
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ def child(folder: str) -> None:
     """The child's work: print one JSON object of rows and seconds."""
     from fundwall.engine.controls.book import region_book
     from fundwall.engine.features import AccountDirectory
-    from fundwall.engine.replay import replay
-    from fundwall.region import read_table
+    from fundwall.engine.replay import read_history, replay
 
     region = Path(folder)
     started = time.perf_counter()
-    table = read_table(region, "transactions")
+    table = read_history(region)
     directory = AccountDirectory.from_region(region)
     # The replay books into its control book, so the warm-up gets one of its own.
     book, warm_book = region_book(region), region_book(region)

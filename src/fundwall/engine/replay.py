@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
+from numba import njit
 
 from fundwall.config import PolicySettings, get_settings
 from fundwall.domain.errors import InvalidInput, NotFound
@@ -52,6 +53,7 @@ from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, feature_names, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
 from fundwall.engine.features.encode import Encoded, encode
+from fundwall.engine.features.inputs import TRANSACTION_COLUMNS
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer
 from fundwall.engine.rules import ACTIONS_BY_CODE, BulkEvaluation, RulePack, default_pack
@@ -106,7 +108,7 @@ def _source(
         return source, directory or AccountDirectory.empty(), book or ControlBook()
     path = Path(source)
     if path.is_dir():
-        table = read_table(path, "transactions")
+        table = read_history(path)
         return (
             table,
             directory or AccountDirectory.from_region(path),
@@ -116,6 +118,12 @@ def _source(
         raise NotFound("region folder or transactions file", str(path))
     table = read_transactions(path)
     return table, directory or AccountDirectory.empty(), book or ControlBook()
+
+
+def read_history(folder: Path) -> pa.Table:
+    """A region folder's transactions as replay reads them: the columns the features read
+    (not the purpose), the few-valued ones dictionary-encoded as the file keeps them."""
+    return read_table(folder, "transactions", TRANSACTION_COLUMNS, dictionary=True)
 
 
 def _region_logins(source: Path | str | pa.Table) -> pa.Table | None:
@@ -189,23 +197,46 @@ class _PackColumns:
         ids = [rule.id for rule in pack.active]
         shown = sorted(range(len(ids)), key=lambda j: (-scores[ids[j]], ids[j]))
         self.names = pa.array([ids[j] for j in shown], pa.string())
-        self.rank = np.empty(len(ids), dtype=np.intp)
-        """Where each rule of the pack's evaluation stands in the listing order."""
-        self.rank[shown] = np.arange(len(ids))
+        self.shown = np.array(shown, dtype=np.intp)
+        """The rules of the pack's evaluation in the listing order."""
 
     def columns(
         self, evaluation: BulkEvaluation, actions: npt.NDArray[np.uint8]
     ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
         rows = len(actions)
-        # `fired` is column-major: its transpose is contiguous, rule by rule.
-        rule, row = np.nonzero(evaluation.fired.T)
-        order = np.lexsort((self.rank[rule], row))
+        offsets = np.empty(rows + 1, dtype=np.int32)
+        # `fired` is column-major: the kernel reads it rule by rule.
+        shown = _fired_lists(np.asfortranarray(evaluation.fired), self.shown, offsets)
         return (
             pa.DictionaryArray.from_arrays(pa.array(actions.astype(np.int8)), _ACTIONS),
             pa.array(evaluation.scores, pa.int64()),
-            _lists(rows, row[order], self.rank[rule[order]], self.names),
+            pa.ListArray.from_arrays(pa.array(offsets), self.names.take(pa.array(shown))),
             _constant(self.pack.version, rows),
         )
+
+
+@njit(nogil=True, cache=True)
+def _fired_lists(
+    fired: npt.NDArray[np.bool_], shown: npt.NDArray[np.intp], offsets: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int32]:
+    """The rules that fired on each row as one list array: `offsets` (rows + 1) is filled,
+    and the values returned are places in the listing order, rule `shown[k]` listed k-th."""
+    rows = fired.shape[0]
+    offsets[:] = 0
+    for j in range(fired.shape[1]):
+        for i in range(rows):
+            offsets[i + 1] += fired[i, j]
+    for i in range(rows):
+        offsets[i + 1] += offsets[i]
+    values = np.empty(offsets[rows], dtype=np.int32)
+    fill = offsets[:rows].copy()
+    for k in range(shown.shape[0]):
+        j = shown[k]
+        for i in range(rows):
+            if fired[i, j]:
+                values[fill[i]] = k
+                fill[i] += 1
+    return values
 
 
 def replay(
@@ -237,6 +268,12 @@ def replay(
     controls = BulkControls(
         book, directory, policy if policy is not None else get_settings().policy, encoded
     )
+    if not isinstance(source, pa.Table):
+        # Read here, so no one else holds it: once encoded, only its ids are still needed.
+        table = table.select(["tx_id"])
+    # Reading and encoding the history leave freed blocks in Arrow's pool, which keeps them
+    # for later use: hand them back before the feature pass lays its streams out.
+    pa.default_memory_pool().release_unused()
     packs = [_PackColumns(live)] + ([_PackColumns(shadow)] if shadow is not None else [])
     scorer = None if model is None else ModelScorer(model, feature_names())
     read = [n for p in packs for n in p.pack.feature_names]
@@ -247,6 +284,7 @@ def replay(
     total = table.num_rows
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
+    unscored = _unscored(batch_rows, [])
     start = 0
     for batch in _ahead(
         features(source, table, directory, logins, batch_rows=batch_rows, encoded=encoded)
@@ -256,10 +294,8 @@ def replay(
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]
         if scorer is None:
             modelled = np.zeros(batch.num_rows, np.uint8)
-            model_columns = [
-                pa.nulls(batch.num_rows, pa.dictionary(pa.int8(), pa.string())),
-                pa.nulls(batch.num_rows, pa.float64()),
-            ]
+            unscored = _unscored(batch.num_rows, unscored)
+            model_columns = [column.slice(0, batch.num_rows) for column in unscored]
         else:
             probabilities = scorer.probabilities(columns)
             modelled = scorer.policy.codes_for(probabilities)
@@ -295,6 +331,14 @@ def replay(
     if out is not None:
         pq.write_table(result, out, compression="zstd")
     return result
+
+
+def _unscored(rows: int, made: list[pa.Array]) -> list[pa.Array]:
+    """The model's columns without a model, nulls, at least `rows` long: each batch's are
+    slices of the same arrays (`made`, when long enough), not arrays of their own."""
+    if made and len(made[0]) >= rows:
+        return made
+    return [pa.nulls(rows, pa.dictionary(pa.int8(), pa.string())), pa.nulls(rows, pa.float64())]
 
 
 def _ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

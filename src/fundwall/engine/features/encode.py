@@ -1,9 +1,11 @@
 """Turn a transactions table into the integer columns the kernels read.
 
 Accounts (payer and payee share one code space), devices, IPs and cities are dictionary-encoded
-to dense ints (-1 for null); time becomes int64 µs; the flags (`flags.FLAGS`) come straight
-from Arrow compute. Every check the online state makes per transaction is made here per
-column, with the first offending transaction named in the error.
+to dense ints (-1 for null); a column that comes dictionary-encoded already (a region's
+few-valued columns, `read_table(..., dictionary=True)`) is coded from its dictionary, to the
+same codes. Time becomes int64 µs; the flags (`flags.FLAGS`) come straight from Arrow compute.
+Every check the online state makes per transaction is made here per column, with the first
+offending transaction named in the error.
 """
 
 from __future__ import annotations
@@ -68,6 +70,26 @@ def codes(column: pa.Array) -> tuple[I32, pa.Array]:
     return np.asarray(indices, dtype=np.int32), encoded.dictionary
 
 
+def _dictionary_codes(column: pa.ChunkedArray) -> tuple[I32, pa.Array]:
+    """`codes` of a dictionary column's values, without hashing a string a row: the values
+    the dictionary holds are coded once, and their codes per row are coded again in the
+    order the rows first use them, so the codes are those of the decoded column."""
+    unified = column.unify_dictionaries()
+    if unified.num_chunks == 0:
+        return codes(pa.array([], column.type.value_type))
+    dictionary = unified.chunk(0).dictionary
+    same, values = codes(dictionary)
+    indices = pa.chunked_array([chunk.indices for chunk in unified.chunks], pa.int32())
+    rows, used = codes(pa.array(same).take(indices.combine_chunks()))
+    return rows, values.take(used).cast(pa.string())
+
+
+def _codes(table: pa.Table, name: str) -> tuple[I32, pa.Array]:
+    if pa.types.is_dictionary(table[name].type):
+        return _dictionary_codes(table[name])
+    return codes(_string(table, name))
+
+
 def _string(table: pa.Table, name: str) -> pa.Array:
     return table[name].cast(pa.string()).combine_chunks()
 
@@ -125,10 +147,7 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
 def _accounts(
     pool: ThreadPoolExecutor, table: pa.Table
 ) -> tuple[Future[tuple[I32, pa.Array]], Future[tuple[I32, pa.Array]]]:
-    return (
-        pool.submit(codes, _string(table, "payer_account")),
-        pool.submit(codes, _string(table, "payee_account")),
-    )
+    return pool.submit(_codes, table, "payer_account"), pool.submit(_codes, table, "payee_account")
 
 
 def _one_code_space(
@@ -158,9 +177,9 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     roles = np.full((len(Role), n), -1, dtype=np.int32)
     with ThreadPoolExecutor(max_workers=2) as pool:
         payer_job, payee_job = _accounts(pool, table)
-        device_job = pool.submit(codes, _string(table, "device_id"))
-        ip_job = pool.submit(codes, _string(table, "ip"))
-        city_job = pool.submit(codes, _string(table, "city"))
+        device_job = pool.submit(_codes, table, "device_id")
+        ip_job = pool.submit(_codes, table, "ip")
+        city_job = pool.submit(_codes, table, "city")
         flags_job = pool.submit(_flags, table)
         payer, payee, account_values = _one_code_space(payer_job.result(), payee_job.result())
         roles[Role.PAYER], roles[Role.PAYEE] = payer, payee
