@@ -41,7 +41,7 @@ def test_the_memory_goal_is_judged_on_the_large_region_only() -> None:
     large = verdicts({"replay_peak_mb": 100}, "large")["replay_peak_mb"]
     too_big = verdicts({"replay_peak_mb": 7_000}, "large")["replay_peak_mb"]
     assert (small["met"], large["met"], too_big["met"]) == (None, True, False)
-    assert small["goal"] == "<= 6,144 MB (--size large)"
+    assert small["goal"] == "<= 4,096 MB (--size large)"
 
 
 def test_a_figure_not_measured_is_not_judged_and_misses_nothing() -> None:

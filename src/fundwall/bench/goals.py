@@ -81,7 +81,7 @@ GOALS: Final = (
             ),
         )
     ),
-    Goal("replay_peak_mb", "<=", 6 * GIB_IN_MB, "MB", "replay's peak memory", size="large"),
+    Goal("replay_peak_mb", "<=", 4 * GIB_IN_MB, "MB", "replay's peak memory", size="large"),
     Goal("rules_online_p99_us", "<=", 100, "µs", "default pack alone, one transaction, p99"),
     Goal("model_p99_us", "<=", 100, "µs", "the champion model's part of a decision, p99"),
     Goal("rules_bulk_tx_per_s", ">=", 1_000_000, "tx/s", "default pack alone, in bulk"),
