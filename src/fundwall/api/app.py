@@ -180,16 +180,18 @@ def create_app(
         install_access(app, access)
     if holders is None:
         holders = service if isinstance(service, AccountHolders) else NoHolders()
-    app.include_router(
-        decision_router(
-            service,
-            clock,
-            limits or ApiLimits(),
-            window,
-            holders,
-            api_keys_required=api_keys_required,
-        )
-    )
+    # The decision routes as the app's own and first, not through `include_router`, which
+    # puts an included router behind a layer of its own that every request is matched through
+    # twice (about a tenth of a single decision's CPU in the app). No other route of the app
+    # shares their paths, so going first changes only how soon they are found.
+    app.router.routes[:0] = decision_router(
+        service,
+        clock,
+        limits or ApiLimits(),
+        window,
+        holders,
+        api_keys_required=api_keys_required,
+    ).routes
     if isinstance(service, LoginObserver):
         authorise = submitting_member if api_keys_required else anyone
         limit = (limits or ApiLimits()).login_bytes
