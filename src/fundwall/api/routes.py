@@ -70,7 +70,7 @@ class DirectRoute(APIRoute):
     route calls its endpoint without FastAPI's per-request wrapping (two exit stacks for
     dependencies with `yield`, which these routes have none of, and a second exception
     layer): an error goes up to the app's `ExceptionMiddleware`, whose handlers (the one in
-    `fundwall.api.problems`) answer it as before, for about 15 µs less a request.
+    `fundwall.api.problems`) answer it as before (docs/benchmarks.md has what it saves).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
