@@ -174,3 +174,42 @@ def test_fen_and_yuan_text_give_the_same_amount(fen: int) -> None:
     as_fen = parse_transaction(record(amount_fen=fen))
     as_text = parse_transaction(record(amount_fen=None, amount=f"{fen // 100}.{fen % 100:02d}"))
     assert as_fen == as_text
+
+
+_FIELD_VALUES = {
+    "kind": st.sampled_from(["transfer", "withdrawal", "deposit", "TRANSFER", "refund", ""]),
+    "payer_account": st.one_of(st.none(), st.sampled_from(["6222020200112233445", "", " "])),
+    "payee_account": st.one_of(st.none(), st.sampled_from(["6228480010203040506", "x y"])),
+    "payer_bank": st.one_of(st.none(), st.sampled_from(["ICBC", "ABC"])),
+    "payee_bank": st.one_of(st.none(), st.sampled_from(["ABC", "ICBC"])),
+    "amount_fen": st.one_of(st.none(), st.integers(min_value=-2, max_value=10**19)),
+    "amount": st.one_of(st.none(), st.sampled_from(["12.34", "1,234.56", "0", "1.234", " "])),
+    "channel": st.sampled_from(["mobile", "atm", "Counter", "fax"]),
+    "device_id": st.one_of(st.none(), st.sampled_from(["D-1", "", "a b"])),
+    "ip": st.one_of(st.none(), st.sampled_from(["203.0.113.7", "::1", "300.1.1.1", "2001:DB8::1"])),
+    "city": st.one_of(st.none(), st.sampled_from(["Xiamen", "  ", " Fuzhou ", "a\nb"])),
+    "purpose": st.one_of(st.none(), st.sampled_from(["rent", ""])),
+}
+
+
+def _outcome(read: object) -> object:
+    try:
+        return Transaction.from_mapping(read)  # type: ignore[arg-type]
+    except InvalidInput as error:
+        return ("refused", error.field, error.reason)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional=_FIELD_VALUES))
+def test_the_request_models_fields_read_as_the_model_dump_would(
+    changes: dict[str, object],
+) -> None:
+    # `parse_transaction` hands the model's fields to the domain as they are, nulls
+    # included; the domain must read them exactly as it reads the dump without the nulls.
+    model = TransactionIn.model_validate({**record(), **changes})
+    dumped = _outcome(model.model_dump(exclude_none=True))
+    assert _outcome(vars(model)) == dumped
+    try:
+        assert parse_transaction(model) == dumped
+    except InvalidInput as error:
+        assert ("refused", error.field, error.reason) == dumped

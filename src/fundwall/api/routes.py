@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import Field, TypeAdapter
+from starlette.types import Receive, Scope, Send
 
 from fundwall.api.bodies import (
     JSON_TYPES,
@@ -65,12 +66,23 @@ class DirectRoute(APIRoute):
 
     FastAPI still documents it (summary, response_model, openapi_extra) but calls the endpoint
     directly, without resolving parameters or validating the answer again: that machinery
-    measured about 30 µs of CPU a request, a quarter of a whole decision's.
+    measured about 30 µs of CPU a request, a quarter of a whole decision's. Once matched, the
+    route calls its endpoint without FastAPI's per-request wrapping (two exit stacks for
+    dependencies with `yield`, which these routes have none of, and a second exception
+    layer): an error goes up to the app's `ExceptionMiddleware`, whose handlers (the one in
+    `fundwall.api.problems`) answer it as before (docs/benchmarks.md has what it saves).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
         return endpoint
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods is None or scope["method"] not in self.methods:  # FastAPI's 405
+            await super().handle(scope, receive, send)
+            return
+        response = await self.endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 _BATCH_EXAMPLE: Final = [

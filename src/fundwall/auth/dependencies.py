@@ -170,18 +170,18 @@ def _presented_key(request: Request) -> str | None:
 def key_actor(config: AccessConfig, presented: str, uow: UnitOfWork | None = None) -> Actor:
     """The actor of a presented API key, from the cache or else the database (in `uow`, or in
     a unit of work of its own); 401 with a Bearer challenge when the key is not valid."""
+    cached = config.keys.actor(presented)
+    if cached is not None:
+        return cached
     parsed = parse_key(presented)
     if parsed is not None:
-        cached = config.keys.actor(*parsed)
-        if cached is not None:
-            return cached
         if uow is None:
             with UnitOfWork(config.database, clock=config.clock) as own:
                 actor = actor_for_key(own, presented)
         else:
             actor = actor_for_key(uow, presented)
         if actor is not None:
-            config.keys.remember(*parsed, actor)
+            config.keys.remember(parsed[0], presented, actor)
             return actor
     raise _invalid_key()
 

@@ -81,7 +81,9 @@ def parse_transaction(obj: object) -> Transaction:
             obj = TransactionIn.model_validate(obj)
         except ValidationError as error:
             raise _first_problem(error) from None
-    return Transaction.from_mapping(obj.model_dump(exclude_none=True))
+    # The model's fields as they are: `from_mapping` reads a null as a missing field, so this
+    # is what `model_dump(exclude_none=True)` gives it, without building another dict.
+    return Transaction.from_mapping(vars(obj))
 
 
 def parse_batch(objs: object) -> list[Transaction]:

@@ -35,8 +35,17 @@ class Sniffed(NamedTuple):
     mark_length: int
 
 
+_MARK_STARTS: Final = frozenset(mark[0] for mark, _ in _MARKS)
+_ONE_BYTE_ASCII: Final = Sniffed(None, 0)
+
+
 def sniff_unicode(data: bytes) -> Sniffed:
     """The encoding shown by a byte-order mark or by the zero bytes of the first four."""
+    head = data[:4]
+    if head and head[0] not in _MARK_STARTS and 0 not in head:
+        # Nearly every body: no mark can begin with that byte, and no zero byte, so ASCII is
+        # one byte. Answered in one pass over four bytes, for every JSON request.
+        return _ONE_BYTE_ASCII
     for mark, encoding in _MARKS:
         if data.startswith(mark):
             return Sniffed(encoding, len(mark))
