@@ -91,6 +91,27 @@ def test_accounts_the_score_missed_make_no_network_without_two_flagged_ones() ->
     assert _groups({"C1", "G1", "X"}) == []
 
 
+def test_a_business_fed_by_flagged_customers_that_keep_their_money_ties_nobody() -> None:
+    # W, a business the score flags by mistake, is paid mostly by G1 (flagged, paying from
+    # its own money); R1 (flagged) and R2 pass their takings on to it within minutes. A
+    # flagged relay's money is not most of W's, so W is no collector and nothing ties.
+    rows = _rows()
+    for day in range(3):
+        t = day * 24 * HOUR + 6 * HOUR
+        rows += [
+            Tx(t, "G1", "W", 500_000),
+            Tx(t + HOUR, "O1", "R1", 42_000),
+            Tx(t + HOUR + 5 * MINUTE, "R1", "W", 40_000),
+            Tx(t + 2 * HOUR, "O2", "R2", 42_000),
+            Tx(t + 2 * HOUR + 5 * MINUTE, "R2", "W", 40_000),
+        ]
+    table = transactions(sorted(rows, key=lambda row: row.at))
+    passing = passes_through(account_features(AccountInputs(table)))
+    assert {"R1", "R2"} <= set(passing.to_pylist())
+    groups = flagged_networks(table, FLAGGED | {"R1", "W"}, passing)
+    assert groups == [{"C1", "C2", "K1", "K2"}, {"D1", "K3"}]
+
+
 def test_a_collector_with_an_ordinary_past_is_fed_by_the_network_on_its_last_day() -> None:
     # Network 3 starts on the fourth day, collecting into B, a business account whose
     # customers paid it far more over the days before: E1 and E2 forward the stakes to B.

@@ -8,8 +8,8 @@ usually followed by an outflow within the hour, and it sends on at least half of
 receives (`passes_through`) — is tied to each account it pays that
 
 - received from it at least what it sends its average payee, and
-- received most of its money from flagged accounts, over its whole history or over the
-  history's last day.
+- received most of its money from flagged relays (flagged accounts that pass money through),
+  over its whole history or over the history's last day.
 
 A detected network is a group of accounts so tied that holds two or more flagged accounts;
 every account of the group belongs to it, those the score missed too: a network's new
@@ -27,10 +27,11 @@ region:
   exchange (money ends somewhere, and the place it ends may serve several operators);
 - the payment is substantial for the payer: a collection account's holder still buys things
   with it, and a shop it pays may be another network's collector (a complicit merchant);
-- the payee is mostly fed by flagged accounts: a shop or an employer, whose money comes
-  mostly from ordinary customers, never ties the few flagged ones that pay it; nor does an
-  ordinary account that passes its pay on to its family, whose payees are fed by nobody
-  flagged. The last day
+- the payee is mostly fed by flagged relays: a shop or an employer, whose money comes
+  mostly from ordinary customers, never ties the few flagged ones that pay it; nor does a
+  business paid by flagged customers that keep their money (a score's mistakes, which pile
+  up over a period of refreshes), nor an ordinary account that passes its pay on to its
+  family. The last day
   counts on its own because a network often collects into an account with a long ordinary
   past (a rented business account): on the network's first day its money is the relays',
   while over its history the ordinary past still outweighs it;
@@ -60,23 +61,23 @@ PASSING_MINUTES: Final = DRAIN_US / US_PER_MIN
 """An account passes money through when its inflows are followed by an outflow within this
 long (the median): the hour the flow features call "drained"."""
 LAST_DAY_US: Final = US_PER_DAY
-"""The history's last day, over which a payee may be fed by flagged accounts on its own."""
+"""The history's last day, over which a payee may be fed by flagged relays on its own."""
 
 
-def _fed(history: History, graph: Adjacency, flagged: Mask) -> Mask:
-    """Accounts that received most of their money from `flagged` accounts, over the whole
-    history or over its last day."""
+def _fed(history: History, graph: Adjacency, relays: Mask) -> Mask:
+    """Accounts that received most of their money from `relays`, over the whole history or
+    over its last day."""
     n = graph.n
     source, target, amount = graph.source, graph.target, graph.amount
     money_in = np.bincount(target, weights=amount, minlength=n)
-    from_flagged = np.bincount(target, weights=amount * flagged[source], minlength=n)
+    from_relays = np.bincount(target, weights=amount * relays[source], minlength=n)
     end = min(history.moment, int(history.ts[-1]) + 1) if history.ts.size else history.moment
     lately = (history.ts >= end - LAST_DAY_US) & (history.payer >= 0) & (history.payee >= 0)
     payer, payee = history.payer[lately], history.payee[lately]
     amount_lately: F64 = history.amount[lately].astype(np.float64)
     day_in = np.bincount(payee, weights=amount_lately, minlength=n)
-    day_from_flagged = np.bincount(payee, weights=amount_lately * flagged[payer], minlength=n)
-    return (2 * from_flagged > money_in) | (2 * day_from_flagged > day_in)
+    day_from_relays = np.bincount(payee, weights=amount_lately * relays[payer], minlength=n)
+    return (2 * from_relays > money_in) | (2 * day_from_relays > day_in)
 
 
 def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
@@ -91,7 +92,7 @@ def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
     # At least what the payer sends its average payee: a collection account's collector, not
     # the shop it buys a snack at (which may be another network's collector).
     substantial = amount * payees[source] >= money_out[source]
-    joined = passing[source] & substantial & _fed(history, graph, flagged)[target]
+    joined = passing[source] & substantial & _fed(history, graph, flagged & passing)[target]
     links: rx.PyGraph[None, None] = rx.PyGraph()
     links.add_nodes_from([None] * n)
     edges = zip(source[joined].tolist(), target[joined].tolist(), strict=True)
