@@ -26,6 +26,28 @@ def pytest_runtest_makereport(
         report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each `xdist_group` on one worker under `--dist loadgroup` (make test).
+
+    pytest-xdist names a test's group by appending `@group` to its node id, through the
+    attribute pytest 9.2 no longer reads (pytest-dev/pytest-xdist#1386): the groups were
+    silently spread over both workers, each starting its own Spark JVM. This appends it the
+    way pytest 9.2 keeps node ids, only where xdist's own suffix is missing.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = type(item._id).parse(f"{item.nodeid}@{'_'.join(names)}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(
     collector: pytest.Collector,
@@ -204,19 +226,24 @@ def _migrated_postgres_schema(postgres_database_url: str) -> str:
     return url
 
 
+_EMPTY_POSTGRES_TABLES = ";".join(
+    [
+        # A test that left a transaction open fails here instead of hanging the run.
+        "SET LOCAL lock_timeout = '10s'",
+        # DELETE, not TRUNCATE: on tables this small it is many times faster (no new files).
+        *(f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)),
+        f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')",
+    ]
+)
+"""Every table emptied and the audit chain's head reset, sent as one string: one round trip
+to the server instead of one a table, a third of the time before each PostgreSQL test."""
+
+
 def _empty_postgres_tables(url: str) -> None:
-    # DELETE, not TRUNCATE: on tables this small it is many times faster (no new files).
     database = create_engine(url)
     try:
         with database.begin() as connection:
-            # A test that left a transaction open fails here instead of hanging the run.
-            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            for table in reversed(Base.metadata.sorted_tables):
-                connection.execute(table.delete())
-            connection.execute(
-                text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis)"),
-                {"genesis": GENESIS_HASH},
-            )
+            connection.exec_driver_sql(_EMPTY_POSTGRES_TABLES)
     finally:
         database.dispose()
 

@@ -47,13 +47,13 @@ def _disagreements(
     ]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams())
 def test_online_and_bulk_features_agree(events: list[TxEvent]) -> None:
     assert _disagreements(events) == []
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams_with_logins())
 def test_online_and_bulk_features_agree_with_logins(
     stream: tuple[list[TxEvent], list[LoginEvent]],

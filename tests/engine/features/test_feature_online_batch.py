@@ -33,7 +33,7 @@ def assert_same_state(one: OnlineFeatureState, other: OnlineFeatureState) -> Non
     assert feature_values(one) == feature_values(other)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams_with_logins(), st.integers(1, 12))
 def test_batches_with_logins_between_them_observe_as_one_by_one(
     stream: tuple[list[TxEvent], list[LoginEvent]], size: int
