@@ -112,6 +112,20 @@ def test_a_business_fed_by_flagged_customers_that_keep_their_money_ties_nobody()
     assert groups == [{"C1", "C2", "K1", "K2"}, {"D1", "K3"}]
 
 
+def test_the_staff_a_flagged_business_pays_are_not_in_its_network() -> None:
+    # P passes its takings on as wages within minutes; the score flags P and one of its
+    # staff, S1. S2 and S3, each paid by P alone, are nobody's collectors.
+    rows = _rows()
+    for day in range(3):
+        t = day * 24 * HOUR + 7 * HOUR
+        rows += [Tx(t, "O3", "P", 100_000)]
+        rows += [Tx(t + 10 * MINUTE, "P", f"S{i}", 33_000) for i in range(1, 4)]
+    table = transactions(sorted(rows, key=lambda row: row.at))
+    passing = passes_through(account_features(AccountInputs(table)))
+    groups = flagged_networks(table, FLAGGED | {"P", "S1"}, passing)
+    assert {"P", "S1"} in groups and not {"S2", "S3"} & set().union(*groups)
+
+
 def test_a_collector_with_an_ordinary_past_is_fed_by_the_network_on_its_last_day() -> None:
     # Network 3 starts on the fourth day, collecting into B, a business account whose
     # customers paid it far more over the days before: E1 and E2 forward the stakes to B.

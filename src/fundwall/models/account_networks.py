@@ -12,9 +12,10 @@ receives (`passes_through`) — is tied to each account it pays that
   over its whole history or over the history's last day.
 
 A detected network is a group of accounts so tied that holds two or more flagged accounts;
-every account of the group belongs to it, those the score missed too: a network's new
-collection account, paying the collector the flagged ones pay, or a collector fed by them,
-is part of the network's case the day it starts, before its own score says so.
+the accounts of the group the score missed belong to it when they pay a tied payee, or are
+paid by two or more tied payers: a network's new collection account, paying the collector
+the flagged ones pay, or a collector fed by them, is part of the network's case the day it
+starts, before its own score says so; the staff a flagged business pays are not.
 
 Why these tests, each relative to the accounts' own money rather than a number fitted to a
 region:
@@ -97,12 +98,18 @@ def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
     links.add_nodes_from([None] * n)
     edges = zip(source[joined].tolist(), target[joined].tolist(), strict=True)
     links.extend_from_edge_list(list(edges))
+    # Of the accounts the score missed, a group holds those that pay a tied payee and the
+    # payees two or more tied payers feed (a collector), not the payees of one payer alone
+    # (a flagged business's payroll).
+    tied_payers = np.bincount(target[joined], minlength=n)
+    held = flagged | (np.bincount(source[joined], minlength=n) > 0) | (tied_payers > 1)
     label = np.full(n, -1, np.int64)
-    components = []
+    groups = []
     for component in rx.connected_components(links):
-        if np.count_nonzero(flagged[list(component)]) > 1:
-            components.append(sorted(component))
-    for number, members in enumerate(sorted(components)):
+        rows = np.fromiter(component, np.int64)
+        if np.count_nonzero(flagged[rows]) > 1:
+            groups.append(sorted(rows[held[rows]].tolist()))
+    for number, members in enumerate(sorted(groups)):
         label[members] = number
     return label
 
