@@ -32,10 +32,9 @@ region:
   mostly from ordinary customers, never ties the few flagged ones that pay it; nor does a
   business paid by flagged customers that keep their money (a score's mistakes, which pile
   up over a period of refreshes), nor an ordinary account that passes its pay on to its
-  family. The last day
-  counts on its own because a network often collects into an account with a long ordinary
-  past (a rented business account): on the network's first day its money is the relays',
-  while over its history the ordinary past still outweighs it;
+  family. The last day counts on its own because a network often collects into an account
+  with a long ordinary past (a rented business account): on the network's first day its
+  money is the relays', while over its history the ordinary past still outweighs it;
 - two flagged accounts anchor a group: relays and collectors the score has not flagged are
   drawn in only by their money ties to flagged ones, never make a network by themselves.
 
@@ -81,11 +80,14 @@ def _fed(history: History, graph: Adjacency, relays: Mask) -> Mask:
     return (2 * from_relays > money_in) | (2 * day_from_relays > day_in)
 
 
-def network_labels(history: History, flagged: Mask, passing: Mask) -> I64:
+def network_labels(
+    history: History, flagged: Mask, passing: Mask, graph: Adjacency | None = None
+) -> I64:
     """Per account row of `history`, the number of its detected network (0, 1, …, in the
     order of the network's first account row), -1 for an account in none. `passing`: the
-    accounts that pass money through (`passes_through`)."""
-    graph = Adjacency.of(history)
+    accounts that pass money through (`passes_through`); `graph`: `Adjacency.of(history)`,
+    when the caller groups several flag sets over one history."""
+    graph = graph or Adjacency.of(history)
     n = graph.n
     source, target, amount = graph.source, graph.target, graph.amount
     money_out = np.bincount(source, weights=amount, minlength=n)

@@ -40,6 +40,7 @@ from fundwall.models.account_features import AccountInputs, account_features
 from fundwall.models.account_history import History, micros
 from fundwall.models.account_networks import network_labels, passes_through
 from fundwall.models.account_protocol import mules_before
+from fundwall.models.graph import Adjacency
 from fundwall.models.scores import model_matrix, probabilities_of
 from fundwall.region import read_table
 
@@ -101,11 +102,12 @@ def refreshed_flags(
         found = history.rows_of(passes_through(features))
         passing[found[found >= 0]] = True
         so_far = history.until(moment)
+        graph = Adjacency.of(so_far)
         for action in FLAG_SETS:
             reached = rows[codes >= action.severity]
             scored[action][reached] = np.minimum(scored[action][reached], moment)
             # The networks the refresh's cases hold, anchored by the score's flags so far.
-            network[action] = network_labels(so_far, scored[action] != NEVER, passing)
+            network[action] = network_labels(so_far, scored[action] != NEVER, passing, graph)
             raised = (scored[action] != NEVER) | (network[action] >= 0)
             first[action][raised] = np.minimum(first[action][raised], moment)
         if progress is not None:
