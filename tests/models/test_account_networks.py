@@ -126,6 +126,23 @@ def test_the_staff_a_flagged_business_pays_are_not_in_its_network() -> None:
     assert {"P", "S1"} in groups and not {"S2", "S3"} & set().union(*groups)
 
 
+def test_employers_paying_from_their_own_balance_tie_nobody() -> None:
+    # E and F, which the score flags by mistake, each pay the same six suppliers minutes after
+    # a small takings comes in, far more than they receive: every supplier's money comes from
+    # the two of them, yet they pass nothing through and are no network.
+    rows = _rows()
+    for day in range(3):
+        t = day * 24 * HOUR + 8 * HOUR
+        for employer, at in (("E", t), ("F", t + HOUR)):
+            rows += [Tx(at, "O4", employer, 1_000)]
+            rows += [Tx(at + 5 * MINUTE, employer, f"W{i}", 20_000) for i in range(1, 7)]
+    table = transactions(sorted(rows, key=lambda row: row.at))
+    passing = passes_through(account_features(AccountInputs(table)))
+    assert not {"E", "F"} & set(passing.to_pylist())
+    groups = flagged_networks(table, FLAGGED | {"E", "F"}, passing)
+    assert groups == [{"C1", "C2", "K1", "K2"}, {"D1", "K3"}]
+
+
 def test_a_collector_with_an_ordinary_past_is_fed_by_the_network_on_its_last_day() -> None:
     # Network 3 starts on the fourth day, collecting into B, a business account whose
     # customers paid it far more over the days before: E1 and E2 forward the stakes to B.

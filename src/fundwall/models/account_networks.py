@@ -4,8 +4,8 @@ them, grouped over the whole transfer graph.
 A 跑分 network rents collection accounts at many banks, each forwarding to one of a few
 collectors; a case per flagged account, or per member's connected accounts, splits it into
 as many cases as it has banks. Here an account that passes money through — an inflow is
-usually followed by an outflow within the hour, and it sends on at least half of what it
-receives (`passes_through`) — is tied to each account it pays that
+usually followed by an outflow within the hour, and it sends on about what it receives, at
+least half and at most twice (`passes_through`) — is tied to each account it pays that
 
 - received from it at least what it sends its average payee, and
 - received most of its money from flagged relays (flagged accounts that pass money through),
@@ -23,9 +23,12 @@ region:
 - the payer passes money through: a collection account forwards each stake within minutes,
   to its own collector and now and then to the network's others, which ties the whole
   network together. A gambler, a victim or a customer pays from their own money, so one
-  flagged by mistake ties nothing, however many networks it paid; and a collector, which
-  gathers money for hours before paying it out, does not tie the networks that share its
-  exchange (money ends somewhere, and the place it ends may serve several operators);
+  flagged by mistake ties nothing, however many networks it paid; nor does an employer or a
+  wholesaler paying out of its own balance, which sends far more than it receives (with its
+  thousands of payees, each supplier paid more than the average payee would look tied); and
+  a collector, which gathers money for hours before paying it out, does not tie the networks
+  that share its exchange (money ends somewhere, and the place it ends may serve several
+  operators);
 - the payment is substantial for the payer: a collection account's holder still buys things
   with it, and a shop it pays may be another network's collector (a complicit merchant);
 - the payee is mostly fed by flagged relays: a shop or an employer, whose money comes
@@ -60,6 +63,10 @@ from fundwall.models.graph import Adjacency
 PASSING_MINUTES: Final = DRAIN_US / US_PER_MIN
 """An account passes money through when its inflows are followed by an outflow within this
 long (the median): the hour the flow features call "drained"."""
+SAME_ORDER: Final = 2.0
+"""An account passing money through sends on at most this many times what it received: an
+employer paying its staff out of its own balance sends far more, and its payroll is no
+network's collectors."""
 LAST_DAY_US: Final = US_PER_DAY
 """The history's last day, over which a payee may be fed by flagged relays on its own."""
 
@@ -119,9 +126,11 @@ def network_labels(
 def passes_through(features: pa.Table) -> pa.Array:
     """The account numbers of an `account_features` table that pass money through: half an
     inflow's next outflow follows within the hour (`pass_through_minutes_median`), and they
-    send on at least half of what they receive (`out_in_ratio`). Unknown: they do not."""
+    send on about what they receive (`out_in_ratio`): at least half of it, at most twice.
+    Unknown: they do not."""
     quick = pc.less_equal(features["pass_through_minutes_median"], PASSING_MINUTES)
-    onward = pc.greater_equal(features["out_in_ratio"], 0.5)
+    ratio = features["out_in_ratio"]
+    onward = pc.and_(pc.greater_equal(ratio, 0.5), pc.less_equal(ratio, SAME_ORDER))
     passing = pc.fill_null(pc.and_(quick, onward), False)
     return features["account_no"].filter(passing).combine_chunks()
 
