@@ -143,6 +143,22 @@ def test_employers_paying_from_their_own_balance_tie_nobody() -> None:
     assert groups == [{"C1", "C2", "K1", "K2"}, {"D1", "K3"}]
 
 
+def test_a_rented_account_that_spent_its_own_money_before_passes_its_last_day_through() -> None:
+    # R paid three landlords out of its savings, far more than its pay; on the fourth day it
+    # is rented by network 1 and forwards each stake to K1 within minutes.
+    rows = _rows()
+    for day in range(3):
+        t = day * 24 * HOUR + 9 * HOUR
+        rows += [Tx(t, "O2", "R", 1_000), Tx(t + 5 * MINUTE, "R", f"L{day}", 60_000)]
+    for hour in range(0, 8, 2):
+        t = 3 * 24 * HOUR + hour * HOUR
+        rows += [Tx(t, "G2", "R", 20_000), Tx(t + 6 * MINUTE, "R", "K1", 19_800)]
+    table = transactions(sorted(rows, key=lambda row: row.at))
+    passing = passes_through(account_features(AccountInputs(table)))
+    assert "R" in set(passing.to_pylist())
+    assert {"C1", "C2", "K1", "K2", "R"} in flagged_networks(table, FLAGGED, passing)
+
+
 def test_a_collector_with_an_ordinary_past_is_fed_by_the_network_on_its_last_day() -> None:
     # Network 3 starts on the fourth day, collecting into B, a business account whose
     # customers paid it far more over the days before: E1 and E2 forward the stakes to B.

@@ -5,7 +5,8 @@ A 跑分 network rents collection accounts at many banks, each forwarding to one
 collectors; a case per flagged account, or per member's connected accounts, splits it into
 as many cases as it has banks. Here an account that passes money through — an inflow is
 usually followed by an outflow within the hour, and it sends on about what it receives, at
-least half and at most twice (`passes_through`) — is tied to each account it pays that
+least half and at most twice, over its history or its last day (`passes_through`) — is
+tied to each account it pays that
 
 - received from it at least what it sends its average payee, and
 - received most of its money from flagged relays (flagged accounts that pass money through),
@@ -126,13 +127,19 @@ def network_labels(
 def passes_through(features: pa.Table) -> pa.Array:
     """The account numbers of an `account_features` table that pass money through: half an
     inflow's next outflow follows within the hour (`pass_through_minutes_median`), and they
-    send on about what they receive (`out_in_ratio`): at least half of it, at most twice.
-    Unknown: they do not."""
+    send on about what they receive, at least half of it and at most twice, over their whole
+    history (`out_in_ratio`) or over its last day (`out_in_ratio_1d`: a rented account whose
+    holder spent their own money before). Unknown: they do not."""
     quick = pc.less_equal(features["pass_through_minutes_median"], PASSING_MINUTES)
-    ratio = features["out_in_ratio"]
-    onward = pc.and_(pc.greater_equal(ratio, 0.5), pc.less_equal(ratio, SAME_ORDER))
-    passing = pc.fill_null(pc.and_(quick, onward), False)
+    onward = pc.or_kleene(
+        _same_order(features["out_in_ratio"]), _same_order(features["out_in_ratio_1d"])
+    )
+    passing = pc.fill_null(pc.and_kleene(quick, onward), False)
     return features["account_no"].filter(passing).combine_chunks()
+
+
+def _same_order(ratio: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.and_(pc.greater_equal(ratio, 0.5), pc.less_equal(ratio, SAME_ORDER))
 
 
 def flagged_networks(
