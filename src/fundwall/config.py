@@ -600,7 +600,10 @@ class OutreachSettings(BaseModel):
     most `http_timeout_seconds` and is tried again `http_retries` times after a timeout, a
     network failure or a 5xx (waiting 0.2 s, then twice as long each time); a message the
     provider did not take is tried again by later rounds, `max_attempts` rounds in all
-    (waiting a minute, then twice as long each round), then failed.
+    (waiting a minute, then twice as long each round), then failed. With
+    `http_receipts_url` (the provider's pull-status API) the dispatcher asks what became of
+    the messages the provider took, a minute after sending, then at longer intervals for
+    two days; without it they stay `sent`.
 
     `dispatch_seconds`: how often `fundwall serve` sends what is queued (a second: a one-time
     code or a warning must arrive while the person is still at the screen);
@@ -635,6 +638,7 @@ class OutreachSettings(BaseModel):
     gateway: Literal["local", "http"] = "local"
     http_url: str | None = None
     http_token: SecretStr | None = None
+    http_receipts_url: str | None = None
     http_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     http_retries: int = Field(default=2, ge=0, le=5)
     max_attempts: int = Field(default=5, ge=1, le=20)
@@ -657,6 +661,9 @@ class OutreachSettings(BaseModel):
             url = self.http_url or ""
             if not url.startswith(("https://", "http://")):
                 raise ValueError("gateway = http needs http_url, an http:// or https:// URL")
+        receipts = self.http_receipts_url
+        if receipts is not None and not receipts.startswith(("https://", "http://")):
+            raise ValueError("http_receipts_url must be an http:// or https:// URL")
         return self
 
 

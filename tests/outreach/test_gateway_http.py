@@ -9,10 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fundwall.clock import FixedClock
 from fundwall.config import OutreachSettings
 from fundwall.domain.identity import MobilePhone
 from fundwall.outreach import (
@@ -21,9 +23,13 @@ from fundwall.outreach import (
     HttpGateway,
     LocalGateway,
     OutgoingSms,
+    Receipt,
+    ReceiptCounts,
+    ReceiptStatus,
     SendStatus,
     SmsPurpose,
     SmsStatus,
+    collect_receipts,
     configured_gateway,
     dispatch_outbox,
 )
@@ -183,3 +189,115 @@ def test_the_dispatcher_sends_through_the_provider_and_keeps_its_receipt(
     assert provider.requests[0][1]["text"] == "【金融反诈】您的验证码为204816，5分钟内有效。" + (
         "验证码仅用于本人申诉查询，请勿告诉任何人，工作人员不会向您索要。"
     )
+
+
+def _receipting(provider: Provider) -> HttpGateway:
+    return HttpGateway(
+        provider.url,
+        TOKEN,
+        timeout_seconds=2.0,
+        retries=1,
+        receipts_url=provider.url + "/receipts",
+        sleep=[].append,
+    )
+
+
+def test_receipts_are_asked_for_by_id_and_only_those_asked_about_are_kept(
+    provider: Provider,
+) -> None:
+    provider.answers.append(
+        (
+            200,
+            {
+                "receipts": [
+                    {"id": "p-1", "status": "delivered"},
+                    {"id": "p-2", "status": "failed", "reason": "号码13812340001已停机"},
+                    {"id": "p-3", "status": "failed", "reason": "blocked by the carrier"},
+                    {"id": "p-99", "status": "delivered"},
+                ]
+            },
+            0,
+        )
+    )
+    receipts = _receipting(provider).receipts(["p-1", "p-2", "p-3", "p-4"])
+    assert receipts == [
+        Receipt("p-1", ReceiptStatus.DELIVERED),
+        Receipt("p-2", ReceiptStatus.FAILED, None),
+        Receipt("p-3", ReceiptStatus.FAILED, "blocked by the carrier"),
+    ]
+    [(headers, body)] = provider.requests
+    assert body == {"ids": ["p-1", "p-2", "p-3", "p-4"]}
+    assert headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_without_a_receipts_url_no_receipt_is_asked_for(provider: Provider) -> None:
+    assert _gateway(provider, []).receipts(["p-1"]) == []
+    assert LocalGateway().receipts(["local-1"]) == []
+    assert provider.requests == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [(200, {"receipts": "none"}, 0), (200, {"receipts": [{"id": "p-1"}]}, 0), (404, {}, 0)],
+)
+def test_an_answer_that_is_not_receipts_leaves_the_gateway_unavailable(
+    provider: Provider, answer: tuple[int, object, float]
+) -> None:
+    provider.answers.append(answer)
+    with pytest.raises(GatewayUnavailable, match="receipt"):
+        _receipting(provider).receipts(["p-1"])
+
+
+def test_the_dispatcher_asks_for_receipts_when_due_and_records_them(
+    outreach_world: Uow, provider: Provider, clock: FixedClock
+) -> None:
+    gateway = _receipting(provider)
+    with outreach_world() as uow:
+        ids = [
+            queue_sms(
+                uow,
+                OPERATOR,
+                phone=phone_of(n),
+                template="portal_code",
+                variables={"code": "204816", "minutes": "5"},
+                member=None,
+                purpose=SmsPurpose.CODE,
+            )
+            for n in (3, 4, 5)
+        ]
+        uow.audit.record(OPERATOR, "test_queue", "sms:three")
+        uow.commit()
+    provider.answers += [(202, {"id": f"p-{n}", "status": "sent"}, 0) for n in (3, 4, 5)]
+    with outreach_world() as uow:
+        assert dispatch_outbox(uow, gateway).sent == 3
+    with outreach_world() as uow:
+        assert collect_receipts(uow, gateway) == ReceiptCounts()  # not due yet: nothing asked
+    assert len(provider.requests) == 3
+    clock.advance(timedelta(minutes=1))
+    provider.answers.append(
+        (
+            200,
+            {"receipts": [{"id": "p-3", "status": "delivered"}, {"id": "p-4", "status": "failed"}]},
+            0,
+        )
+    )
+    with outreach_world() as uow:
+        assert collect_receipts(uow, gateway) == ReceiptCounts(delivered=1, failed=1, pending=1)
+        rows = [uow.session.get(SmsMessageRow, message) for message in ids]
+        assert [row.status for row in rows if row] == ["delivered", "failed", "sent"]
+        pending = rows[2]
+        assert pending is not None and pending.next_attempt_at is not None
+        # Asked again after as long as it has waited: a minute after a minute.
+        assert pending.next_attempt_at - clock.now() == timedelta(minutes=1)
+    assert provider.requests[-1][1] == {"ids": ["p-3", "p-4", "p-5"]}
+    # A provider that does not answer leaves the message to a later round, unchanged.
+    clock.advance(timedelta(minutes=1))
+    provider.answers += [(503, {}, 0), (503, {}, 0)]
+    with outreach_world() as uow:
+        assert collect_receipts(uow, gateway) == ReceiptCounts(pending=1)
+    # Two days after sending, nobody asks any more: the message stays sent.
+    clock.advance(timedelta(days=2))
+    with outreach_world() as uow:
+        assert collect_receipts(uow, gateway) == ReceiptCounts()
+        row = uow.session.get(SmsMessageRow, ids[2])
+        assert row is not None and row.status == "sent"

@@ -194,7 +194,8 @@ class OutboxDispatch(Periodic):
     decisions (`fundwall.outreach.dissuasion.raise_dissuasion_tasks`, as the operator, the
     last `task_lookback_hours`), then sends one round of the SMS outbox through the
     configured gateway (`fundwall.outreach.dispatch_outbox`): a warning queued by a task
-    goes out in the same round."""
+    goes out in the same round; then it asks the gateway for the receipts due
+    (`fundwall.outreach.collect_receipts`)."""
 
     def __init__(self, platform: Platform, interval: float) -> None:
         super().__init__("sms-outbox", platform, interval)
@@ -204,7 +205,7 @@ class OutboxDispatch(Periodic):
     def sweep(self) -> DispatchCounts | None:
         """Raise the tasks due and send what is due; the round's counts, or None after a
         failure (printed once): the next round tries again."""
-        from fundwall.outreach import dispatch_outbox
+        from fundwall.outreach import collect_receipts, dispatch_outbox
         from fundwall.outreach.dissuasion import raise_dissuasion_tasks
 
         settings = self.platform.settings.outreach
@@ -217,6 +218,8 @@ class OutboxDispatch(Periodic):
                 counts = dispatch_outbox(
                     uow, self.platform.sms_gateway, limit=settings.dispatch_batch, settings=settings
                 )
+            with self.platform.unit_of_work() as uow:
+                collect_receipts(uow, self.platform.sms_gateway, limit=settings.dispatch_batch)
         except Exception as error:  # noqa: BLE001 - a timer thread must outlive a bad round
             if str(error) != self.failure:
                 console.print(f"[red]outreach round failed, retrying:[/] {error}")

@@ -3,7 +3,8 @@ payments, campaigns to segments of a member's customers, and on-site events.
 
 Other workflows queue a message inside their own use case with
 `fundwall.outreach.queries.queue_sms` (no commit: the caller's use case writes its audit
-record and commits); `dispatch_outbox` sends what is queued; `delivered_to` reads what a
+record and commits); `dispatch_outbox` sends what is queued, `collect_receipts` asks what
+became of what a provider took; `delivered_to` reads what a
 phone received through the local gateway. docs/outreach.md.
 """
 
@@ -13,6 +14,8 @@ from fundwall.outreach.gateway import (
     HttpGateway,
     LocalGateway,
     OutgoingSms,
+    Receipt,
+    ReceiptStatus,
     SendResult,
     SendStatus,
     SmsGateway,
@@ -21,11 +24,12 @@ from fundwall.outreach.gateway import (
 from fundwall.outreach.model import (
     DispatchCounts,
     OptOutChannel,
+    ReceiptCounts,
     ReceivedSms,
     SmsPurpose,
     SmsStatus,
 )
-from fundwall.outreach.outbox import delivered_to, dispatch_outbox
+from fundwall.outreach.outbox import collect_receipts, delivered_to, dispatch_outbox
 from fundwall.outreach.preferences import OptOut, add_template, record_opt_out, sms_templates
 from fundwall.outreach.templates import BUILT_IN, SmsTemplate
 
@@ -39,6 +43,9 @@ __all__ = [
     "OptOut",
     "OptOutChannel",
     "OutgoingSms",
+    "Receipt",
+    "ReceiptCounts",
+    "ReceiptStatus",
     "ReceivedSms",
     "SendResult",
     "SendStatus",
@@ -47,6 +54,7 @@ __all__ = [
     "SmsStatus",
     "SmsTemplate",
     "add_template",
+    "collect_receipts",
     "configured_gateway",
     "delivered_to",
     "dispatch_outbox",

@@ -14,16 +14,22 @@ answered 200, 201 or 202 with `{"id": "<the provider's id>", "status": "sent" | 
 A timeout, a network failure or a 5xx is tried again (waiting 0.2 s, then twice as long each
 time), the same key with each try, so the provider sends a message at most once; a 4xx is
 the provider refusing that message and is not tried again; anything else is no answer.
+
+Delivery receipts are asked for, not pushed (a provider's "pull status" API; no route for
+strangers to call): one `POST` to `receipts_url` with `{"ids": ["<provider id>", …]}` (at
+most `RECEIPT_BATCH`), answered 200 with `{"receipts": [{"id": "…", "status": "sent" |
+"delivered" | "failed", "reason": "…"}]}`; `sent` and an id left out are not known yet, an id
+not asked for is ignored.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,8 +43,12 @@ from fundwall.store.personal_data import personal_data_in
 FIRST_WAIT: Final = 0.2
 """Seconds before the first retry within one offer; each further retry waits twice as long."""
 MAX_ANSWER_BYTES: Final = 16 * 1024
+RECEIPT_BATCH: Final = 100
+"""Provider ids asked about in one request: a pull-status API's usual page."""
+MAX_RECEIPTS_BYTES: Final = RECEIPT_BATCH * 1024
 MAX_DETAIL: Final = 200
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,23 @@ class SendStatus(StrEnum):
 class SendResult:
     status: SendStatus
     provider_id: str
+
+
+class ReceiptStatus(StrEnum):
+    SENT = "sent"
+    """Not known yet."""
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """The carrier could not deliver it (number off, unknown, blocked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the provider knows of a message it took."""
+
+    provider_id: str
+    status: ReceiptStatus
+    reason: str | None = None
 
 
 @dataclass(eq=False)
@@ -91,12 +118,15 @@ class GatewayRefused(FundwallError):
 
 
 class SmsGateway(Protocol):
-    """Sends one message; raises GatewayUnavailable or GatewayRefused."""
+    """Sends one message, raising GatewayUnavailable or GatewayRefused; reads the receipts of
+    messages it took (at most `RECEIPT_BATCH` ids; raises GatewayUnavailable)."""
 
     @property
     def name(self) -> str: ...
 
     def send(self, message: OutgoingSms) -> SendResult: ...
+
+    def receipts(self, provider_ids: Sequence[str]) -> list[Receipt]: ...
 
 
 class LocalGateway:
@@ -107,12 +137,30 @@ class LocalGateway:
     def send(self, message: OutgoingSms) -> SendResult:
         return SendResult(SendStatus.DELIVERED, f"local-{message.message_id}")
 
+    def receipts(self, provider_ids: Sequence[str]) -> list[Receipt]:
+        """Nothing is ever waiting for one: every message was delivered when sent."""
+        return []
+
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: str = Field(min_length=1, max_length=64)
     status: SendStatus
+
+
+class _ReceiptAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1, max_length=64)
+    status: ReceiptStatus
+    reason: str | None = Field(default=None, max_length=10_000)
+
+
+class _Receipts(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    receipts: list[_ReceiptAnswer] = Field(max_length=RECEIPT_BATCH)
 
 
 class HttpGateway:
@@ -125,12 +173,16 @@ class HttpGateway:
         *,
         timeout_seconds: float,
         retries: int,
+        receipts_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        for each in (url, receipts_url or url):
+            parts = urlsplit(each)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"not an http(s) URL: {each!r}")
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
         self._url = url
+        self._receipts_url = receipts_url
         self._retries = retries
         self._sleep = sleep
         self.name = f"http:{parts.hostname}"
@@ -150,14 +202,41 @@ class HttpGateway:
             "text": message.text,
             "segments": message.segments,
         }
-        headers = {IDEMPOTENCY_HEADER: message.message_key}
+        response = self._post(self._url, body, {IDEMPOTENCY_HEADER: message.message_key})
+        if 400 <= response.status_code < 500:
+            raise GatewayRefused(self.name, _refusal(response))
+        if response.status_code not in (200, 201, 202):
+            raise GatewayUnavailable(self.name, f"unexpected HTTP {response.status_code}")
+        answer = self._read(response, _Answer, MAX_ANSWER_BYTES)
+        return SendResult(answer.status, answer.id)
+
+    def receipts(self, provider_ids: Sequence[str]) -> list[Receipt]:
+        """The receipts the provider has for `provider_ids` (none without `receipts_url`);
+        a reason holding a phone or ID number is dropped."""
+        if self._receipts_url is None or not provider_ids:
+            return []
+        if len(provider_ids) > RECEIPT_BATCH:
+            raise ValueError(f"at most {RECEIPT_BATCH} ids a request")
+        response = self._post(self._receipts_url, {"ids": list(provider_ids)}, {})
+        if response.status_code != 200:
+            raise GatewayUnavailable(self.name, f"receipts: {_refusal(response)}")
+        asked = set(provider_ids)
+        return [
+            Receipt(each.id, each.status, _clean(each.reason))
+            for each in self._read(response, _Receipts, MAX_RECEIPTS_BYTES).receipts
+            if each.id in asked
+        ]
+
+    def _post(self, url: str, body: object, headers: dict[str, str]) -> httpx.Response:
+        """The provider's answer that is not a 5xx, trying again after a timeout, a network
+        failure or a 5xx; GatewayUnavailable after the last try."""
         wait, failure = FIRST_WAIT, ""
         for attempt in range(self._retries + 1):
             if attempt:
                 self._sleep(wait)
                 wait *= 2
             try:
-                response = self._client.post(self._url, json=body, headers=headers)
+                response = self._client.post(url, json=body, headers=headers)
             except httpx.TimeoutException:
                 failure = f"no answer within {self._timeout:g} s"
                 continue
@@ -167,26 +246,21 @@ class HttpGateway:
             if response.status_code >= 500:
                 failure = f"HTTP {response.status_code}"
                 continue
-            if 400 <= response.status_code < 500:
-                raise GatewayRefused(self.name, _refusal(response))
-            return self._result(response)
+            return response
         tries = self._retries + 1
         raise GatewayUnavailable(self.name, f"{failure} (tried {tries} times)")
 
-    def _result(self, response: httpx.Response) -> SendResult:
-        if response.status_code not in (200, 201, 202):
-            raise GatewayUnavailable(self.name, f"unexpected HTTP {response.status_code}")
-        if len(response.content) > MAX_ANSWER_BYTES:
+    def _read(self, response: httpx.Response, shape: type[Answer], limit: int) -> Answer:
+        if len(response.content) > limit:
             raise GatewayUnavailable(self.name, "the answer is larger than any receipt")
         try:
-            answer = _Answer.model_validate_json(response.content)
+            return shape.model_validate_json(response.content)
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"
             raise GatewayUnavailable(
                 self.name, f"the answer is not a receipt ({where}: {first['msg']})"
             ) from None
-        return SendResult(answer.status, answer.id)
 
 
 def _refusal(response: httpx.Response) -> str:
@@ -199,10 +273,18 @@ def _refusal(response: httpx.Response) -> str:
     if isinstance(body, dict):
         found = body.get("detail") or body.get("message")
         detail = found if isinstance(found, str) else ""
-    detail = detail[:MAX_DETAIL]
-    if not detail or personal_data_in(detail) is not None:
+    reason = _clean(detail)
+    if reason is None:
         return f"HTTP {response.status_code}"
-    return f"HTTP {response.status_code}: {detail}"
+    return f"HTTP {response.status_code}: {reason}"
+
+
+def _clean(reason: str | None) -> str | None:
+    """A provider's reason, cut to `MAX_DETAIL`; none when it holds a phone or ID number."""
+    reason = (reason or "")[:MAX_DETAIL]
+    if not reason or personal_data_in(reason) is not None:
+        return None
+    return reason
 
 
 def configured_gateway(settings: OutreachSettings) -> SmsGateway:
@@ -215,5 +297,6 @@ def configured_gateway(settings: OutreachSettings) -> SmsGateway:
             token,
             timeout_seconds=settings.http_timeout_seconds,
             retries=settings.http_retries,
+            receipts_url=settings.http_receipts_url,
         )
     return LocalGateway()

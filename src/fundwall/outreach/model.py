@@ -66,6 +66,19 @@ class ReceivedSms:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptCounts:
+    """What one round of asking for receipts learnt: messages delivered, failed, and still
+    without a receipt."""
+
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"delivered": self.delivered, "failed": self.failed, "pending": self.pending}
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchCounts:
     """What one round of the dispatcher did: messages delivered, sent (taken by the gateway,
     delivery to come), failed for good, and left queued for a later round (the gateway did

@@ -6,6 +6,11 @@ and commits the claim; then offers each message to the gateway with no transacti
 (a slow provider never holds the database); then records what became of each, with one
 audit record for the round. A claim left by a dispatcher that died is taken back after
 `STALE_CLAIM`; offered again under the same message key, the provider sends it once.
+
+`collect_receipts` asks the gateway what became of the messages it took (`sent`): a minute
+after sending, then after as long again as the message has waited (2, 4, 8 … minutes, at
+most hourly), for `RECEIPT_WAIT`; a message with no receipt by then stays `sent`. Of a sent
+message `next_attempt_at` is when its receipt is asked for next.
 """
 
 from __future__ import annotations
@@ -21,14 +26,22 @@ from sqlalchemy.orm import Session
 from fundwall.config import OutreachSettings, get_settings
 from fundwall.domain.identity import MobilePhone
 from fundwall.outreach.gateway import (
+    RECEIPT_BATCH,
     GatewayRefused,
     GatewayUnavailable,
     LocalGateway,
     OutgoingSms,
+    ReceiptStatus,
     SendStatus,
     SmsGateway,
 )
-from fundwall.outreach.model import DispatchCounts, ReceivedSms, SmsPurpose, SmsStatus
+from fundwall.outreach.model import (
+    DispatchCounts,
+    ReceiptCounts,
+    ReceivedSms,
+    SmsPurpose,
+    SmsStatus,
+)
 from fundwall.outreach.queries import phone_hash
 from fundwall.store.engine_tables import REASON
 from fundwall.store.outreach_tables import SmsMessageRow
@@ -43,6 +56,12 @@ FIRST_RETRY: Final = timedelta(minutes=1)
 """A message the gateway did not take waits this long for the next round's offer, twice as
 long after each further failure."""
 RATE_WINDOW: Final = timedelta(minutes=1)
+FIRST_RECEIPT: Final = timedelta(minutes=1)
+"""A sent message's receipt is first asked for this long after sending."""
+LONGEST_RECEIPT_WAIT: Final = timedelta(hours=1)
+RECEIPT_WAIT: Final = timedelta(days=2)
+"""Receipts are asked for this long: carriers keep trying a phone that is off for a day or
+two, then give up (and the provider's receipt says so)."""
 URGENCY: Final = case(
     {
         SmsPurpose.CODE.value: 0,
@@ -189,6 +208,7 @@ def _record(now: datetime, gateway: str, offers: list[_Offer]) -> DispatchCounts
             row.sent_at = now
             row.provider_id = offer.provider_id
             row.failure = None
+            row.next_attempt_at = now + FIRST_RECEIPT
             if offer.status is SmsStatus.DELIVERED:
                 row.delivered_at = now
         counted[offer.status] += 1
@@ -198,6 +218,64 @@ def _record(now: datetime, gateway: str, offers: list[_Offer]) -> DispatchCounts
         failed=counted[SmsStatus.FAILED],
         retrying=counted[SmsStatus.QUEUED],
     )
+
+
+def collect_receipts(uow: UnitOfWork, gateway: SmsGateway, *, limit: int = 500) -> ReceiptCounts:
+    """Ask `gateway` what became of at most `limit` of its sent messages whose receipt is due,
+    and record it (one audit record when any receipt came)."""
+    now = uow.clock.now()
+    due = list(
+        uow.session.scalars(
+            select(SmsMessageRow)
+            .where(
+                SmsMessageRow.status == SmsStatus.SENT.value,
+                SmsMessageRow.gateway == gateway.name,
+                SmsMessageRow.provider_id.is_not(None),
+                SmsMessageRow.next_attempt_at <= now,
+                SmsMessageRow.sent_at > now - RECEIPT_WAIT,
+            )
+            .order_by(SmsMessageRow.next_attempt_at, SmsMessageRow.id)
+            .limit(limit)
+        )
+    )
+    uow.commit()
+    if not due:
+        return ReceiptCounts()
+    counted: Counter[ReceiptStatus] = Counter()
+    for start in range(0, len(due), RECEIPT_BATCH):
+        rows = due[start : start + RECEIPT_BATCH]
+        try:
+            # No transaction is open while the provider answers.
+            found = {
+                each.provider_id: each
+                for each in gateway.receipts(
+                    [row.provider_id for row in rows if row.provider_id is not None]
+                )
+            }
+        except GatewayUnavailable:
+            found = {}
+        now = uow.clock.now()
+        for row in rows:
+            receipt = found.get(row.provider_id or "")
+            status = receipt.status if receipt is not None else ReceiptStatus.SENT
+            counted[status] += 1
+            if status is ReceiptStatus.DELIVERED:
+                row.status, row.delivered_at = SmsStatus.DELIVERED.value, now
+            elif status is ReceiptStatus.FAILED:
+                row.status, row.failed_at = SmsStatus.FAILED.value, now
+                row.failure = (receipt.reason if receipt else None) or "not delivered"
+            else:
+                waited = now - (row.sent_at or now)
+                row.next_attempt_at = now + min(max(waited, FIRST_RECEIPT), LONGEST_RECEIPT_WAIT)
+    counts = ReceiptCounts(
+        delivered=counted[ReceiptStatus.DELIVERED],
+        failed=counted[ReceiptStatus.FAILED],
+        pending=counted[ReceiptStatus.SENT],
+    )
+    if counts.delivered or counts.failed:
+        uow.audit.record(DISPATCHER, "sms_receipts", f"gateway:{gateway.name}", counts.to_dict())
+    uow.commit()
+    return counts
 
 
 def delivered_to(uow: UnitOfWork, phone: str) -> list[ReceivedSms]:
