@@ -300,4 +300,4 @@ def test_the_dispatcher_asks_for_receipts_when_due_and_records_them(
     with outreach_world() as uow:
         assert collect_receipts(uow, gateway) == ReceiptCounts()
         row = uow.session.get(SmsMessageRow, ids[2])
-        assert row is not None and row.status == "sent"
+        assert row is not None and (row.status, row.next_attempt_at) == ("sent", None)

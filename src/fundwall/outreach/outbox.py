@@ -10,7 +10,7 @@ audit record for the round. A claim left by a dispatcher that died is taken back
 `collect_receipts` asks the gateway what became of the messages it took (`sent`): a minute
 after sending, then after as long again as the message has waited (2, 4, 8 … minutes, at
 most hourly), for `RECEIPT_WAIT`; a message with no receipt by then stays `sent`. Of a sent
-message `next_attempt_at` is when its receipt is asked for next.
+message `next_attempt_at` is when its receipt is asked for next (none: never again).
 """
 
 from __future__ import annotations
@@ -224,15 +224,20 @@ def collect_receipts(uow: UnitOfWork, gateway: SmsGateway, *, limit: int = 500) 
     """Ask `gateway` what became of at most `limit` of its sent messages whose receipt is due,
     and record it (one audit record when any receipt came)."""
     now = uow.clock.now()
+    waiting = (SmsMessageRow.status == SmsStatus.SENT.value, SmsMessageRow.next_attempt_at <= now)
+    # Past the wait, nobody asks any more: out of the index's range of due receipts.
+    uow.session.execute(
+        update(SmsMessageRow)
+        .where(*waiting, SmsMessageRow.sent_at <= now - RECEIPT_WAIT)
+        .values(next_attempt_at=None)
+    )
     due = list(
         uow.session.scalars(
             select(SmsMessageRow)
             .where(
-                SmsMessageRow.status == SmsStatus.SENT.value,
+                *waiting,
                 SmsMessageRow.gateway == gateway.name,
                 SmsMessageRow.provider_id.is_not(None),
-                SmsMessageRow.next_attempt_at <= now,
-                SmsMessageRow.sent_at > now - RECEIPT_WAIT,
             )
             .order_by(SmsMessageRow.next_attempt_at, SmsMessageRow.id)
             .limit(limit)

@@ -47,6 +47,7 @@ class SmsMessageRow(Base):
     __table_args__ = (
         Index(None, "status", "member"),
         Index(None, "phone_hash", "queued_at"),
+        Index(None, "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
