@@ -15,6 +15,7 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import chain
 from typing import Final, cast
 
@@ -59,7 +60,7 @@ from fundwall.engine.controls.reasons import (
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.flags import is_non_counter
 from fundwall.engine.features.inputs import TransactionLike
-from fundwall.engine.features.scalar import local_yyyymmdd
+from fundwall.engine.features.scalar import civil_date, local_day
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
 Probes = tuple[tuple[ListKind, str | None], ...]
@@ -327,8 +328,15 @@ class OnlineControls:
 
 
 def _periods(t: int) -> tuple[int, int]:
-    day = local_yyyymmdd(t)
-    return day, day // 10000
+    """The Asia/Shanghai date of `t` (YYYYMMDD) and its year."""
+    return _periods_of_day(local_day(t))
+
+
+@lru_cache(maxsize=64)
+def _periods_of_day(day: int) -> tuple[int, int]:
+    # Transactions come in time order: a few days serve a whole batch.
+    date = civil_date(day)
+    return date, date // 10000
 
 
 def _book(

@@ -25,9 +25,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain, repeat
-from operator import attrgetter, setitem
-from typing import Any, Final
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, setitem
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -65,7 +65,7 @@ _DIST: Final = TAILS + _NW
 _WIDTH: Final = _DIST + _NW
 _HEAD: Final = 2 + 2 * _NW
 """Numbers of a track gathered beside its arrays: base, expiry, tails, distinct counts."""
-_AGGREGATES_AT: Final = len(SINGLES)
+AGGREGATES_AT: Final = len(SINGLES)
 """Where the window aggregates start in a feature vector."""
 
 _jit = njit(nogil=True, cache=True)
@@ -94,7 +94,7 @@ def _plans() -> tuple[_StreamPlan, ...]:
             for measure in aggregate.measures:
                 for w, window in enumerate(WINDOWS):
                     name = aggregate_feature(aggregate, measure, window).name
-                    cols[q, measure, w] = where[name] - _AGGREGATES_AT
+                    cols[q, measure, w] = where[name] - AGGREGATES_AT
         measures = stream_measures(spec.stream)
         plans.append(
             _StreamPlan(
@@ -324,31 +324,35 @@ class _Gathered:
         owners = keys[plan.owner]
         readers = [keys[role] for role in plan.query_roles]
         seen = [key for key in dict.fromkeys(chain(owners, *readers)) if key is not None]
-        adding = dict.fromkeys(owners)
-        code: dict[Key | None, int] = {}
-        found: list[Track] = []
-        for key, track in zip(seen, map(tracks.get, seen), strict=True):
-            if track is None:
-                if key not in adding:
-                    continue
-                track = tracks[key] = Track(plan.distinct, plan.maximum)
-            code[key] = len(found)
-            found.append(track)
-        self.found = found
-        self.owner = np.fromiter(map(code.get, owners, repeat(-1)), np.int64, len(owners))
-        self.queried = np.array(
-            [list(map(code.get, each, repeat(-1))) for each in readers], dtype=np.int64
-        ).reshape(len(readers), len(owners))
+        got = list(map(tracks.get, seen))
+        absent = list(compress(seen, map(is_, got, repeat(None))))
+        if absent:
+            adding = dict.fromkeys(owners)
+            for key in absent:
+                if key in adding:
+                    tracks[key] = Track(plan.distinct, plan.maximum)
+            # An entity only read that has no track is left out: it reads zeros.
+            seen = list(filter(tracks.__contains__, seen))
+            got = list(map(tracks.__getitem__, seen))
+        code: dict[Key | None, int] = dict(zip(seen, range(len(seen)), strict=True))
+        self.found = cast(list[Track], got)  # each key left has its track
+        n = len(owners)
+        self.owner = np.fromiter(map(code.get, owners, repeat(-1)), np.int64, n)
+        queried = chain.from_iterable(map(code.get, each, repeat(-1)) for each in readers)
+        self.queried = np.fromiter(queried, np.int64, len(readers) * n).reshape(len(readers), n)
         self.pairs: dict[tuple[int, str], int] = {}
-        pair = np.full(len(owners), -1, dtype=np.int64)
         if plan.distinct:
             pairs = self.pairs
-            for i, (e, counterpart) in enumerate(
-                zip(self.owner.tolist(), keys[plan.counterpart], strict=True)
-            ):
-                if e >= 0 and isinstance(counterpart, str):  # an account number
-                    pair[i] = pairs.setdefault((e, counterpart), len(pairs))
-        self.pair = pair
+            # A pair per (owner, counterpart account), -1: no counterpart.
+            pair = [
+                pairs.setdefault((e, counterpart), len(pairs))
+                if e >= 0 and isinstance(counterpart, str)
+                else -1
+                for e, counterpart in zip(self.owner.tolist(), keys[plan.counterpart], strict=True)
+            ]
+            self.pair = np.array(pair, dtype=np.int64)
+        else:
+            self.pair = np.full(n, -1, dtype=np.int64)
 
     def run(self, times: I64, amounts: I64, out: I64) -> None:
         """Read and fold the batch (its times and amounts) into the tracks, the values read
@@ -446,12 +450,15 @@ class _Gathered:
 
 def _matrix_of(rows: Sequence[array[int]], n: int) -> I64:
     """`n` rows of one number a window, as a matrix."""
-    return np.fromiter(chain.from_iterable(rows), np.int64, n * _NW).reshape(n, _NW)
+    return _int64s(b"".join(rows)).reshape(n, _NW)
 
 
 def _rows(matrix: I64) -> Iterator[array[int]]:
     """Each row of `matrix` as an `array('q')`, what a track keeps a number a window in."""
-    return map(array, repeat("q"), map(bytes, matrix))
+    data = matrix.tobytes()
+    width = 8 * matrix.shape[1]
+    cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
+    return map(array, repeat("q"), map(data.__getitem__, cuts))
 
 
 def _int64s(data: bytes) -> I64:
@@ -472,21 +479,22 @@ def aggregates_of_batch(
     keys: Sequence[Sequence[Key | None]],
     times: Sequence[int],
     amounts: Sequence[int],
-) -> list[list[Any]]:
-    """Each transaction's window aggregates (catalogue order), reading and folding the
-    batch into `tracks` (one dict per stream) as one transaction after another would.
+) -> I64:
+    """Each transaction's window aggregates (a row each, catalogue order), reading and
+    folding the batch into `tracks` (one dict per stream) as one transaction after another
+    would.
 
     keys[role][i] is the entity of transaction i in that role (None: none); `times` are the
     transactions' times in µs, in order (never decreasing)."""
     n = len(times)
-    if n == 0:
-        return []
     out = np.zeros((n, aggregate_count()), dtype=np.int64)
+    if n == 0:
+        return out
     time_np = np.asarray(times, dtype=np.int64)
     amount_np = np.asarray(amounts, dtype=np.int64)
     for plan, stream_tracks in zip(_plans(), tracks, strict=True):
         _Gathered(plan, stream_tracks, keys).run(time_np, amount_np, out)
-    return out.tolist()
+    return out
 
 
 def warm_up() -> None:
