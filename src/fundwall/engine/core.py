@@ -171,10 +171,12 @@ def _combined(
 ) -> tuple[Action, tuple[Reason, ...]]:
     """The policy: the most severe of the rules' action, the model's and the controls';
     control reasons, then rule reasons, then the model's when the decision is not a pass."""
-    if not hits and scored is None:  # most transactions: the rules' verdict alone
-        return evaluation.action, evaluation.reasons()
+    # Most transactions: no control applies, no rule fires.
+    fired = evaluation.reasons() if evaluation.fired else ()
+    if not hits and scored is None:
+        return evaluation.action, fired
     action = most_severe((evaluation.action, strongest_action(hits)))
-    reasons = tuple(hit.reason for hit in hits) + evaluation.reasons()
+    reasons = tuple(hit.reason for hit in hits) + fired
     if scored is None:
         return action, reasons
     action = most_severe((action, scored.action))
@@ -310,12 +312,14 @@ class DecisionCore:
         )
         share = (time.perf_counter_ns() - started) // max(len(txs), 1)
         outcomes = []
+        check, scorer, clock_ns = self.controls.check, self._scorer, time.perf_counter_ns
+        tried = self._shadow is not None or self._shadow_scorer is not None
         for (event, t, vector), evaluation, trial in zip(observed, live, trials, strict=True):
-            at = time.perf_counter_ns() - share
-            hits = self.controls.check(event, t)
-            scored = None if self._scorer is None else self._scorer.score(vector)
+            at = clock_ns() - share
+            hits = check(event, t)
+            scored = None if scorer is None else scorer.score(vector)
             decision = self._decided(event, t, hits, evaluation, scored, at)
-            if self._shadow is None and self._shadow_scorer is None:
+            if not tried:
                 outcomes.append(Outcome(decision, None))
             else:
                 shadow = self._tried(
