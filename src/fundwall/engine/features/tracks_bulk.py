@@ -385,8 +385,8 @@ class _Gathered:
             _int64s(b"".join(stacks_of) if plan.maximum else b""),
             plan.distinct, plan.maximum,
         )  # fmt: skip
-        latest_of = [latests[e] for e, _ in self.pairs]
-        counterparts = [counterpart for _, counterpart in self.pairs]
+        owners, counterparts = zip(*self.pairs, strict=True) if self.pairs else ((), ())
+        latest_of = list(map(latests.__getitem__, owners))
         latest = np.fromiter(
             map(dict.get, latest_of, counterparts, repeat(-1)), np.int64, len(counterparts)
         )
