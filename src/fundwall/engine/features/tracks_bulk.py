@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_, setitem
-from typing import Final, cast
+from typing import Final, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,7 @@ from fundwall.engine.features.tracks import (
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
 Key = str | int
+T = TypeVar("T")
 
 N_PHYS, BASE, BASE0, EXPIRY, STACK_LO, STACK_HI, TAILS = range(7)
 """Columns of a track's row: events laid out so far in its segment (the compacted ones too),
@@ -305,6 +306,11 @@ def _set(tracks: list[Track], name: str, values: Iterable[object]) -> None:
     deque(map(setattr, tracks, repeat(name), values), maxlen=0)
 
 
+def _at(items: Sequence[T], at: list[int]) -> list[T]:
+    """The items at positions `at` (a C-level loop)."""
+    return list(map(items.__getitem__, at))
+
+
 def _cuts(values: I64 | U8, starts: I64, stops: I64) -> Iterator[memoryview]:
     """Views of the bytes of items [start, stop) of `values`, one per start."""
     size = values.itemsize
@@ -323,7 +329,9 @@ class _Gathered:
         self.plan = plan
         owners = keys[plan.owner]
         readers = [keys[role] for role in plan.query_roles]
-        seen = [key for key in dict.fromkeys(chain(owners, *readers)) if key is not None]
+        unique = dict.fromkeys(chain(owners, *readers))
+        unique.pop(None, None)
+        seen = cast(list[Key], list(unique))  # None popped
         got = list(map(tracks.get, seen))
         absent = list(compress(seen, map(is_, got, repeat(None))))
         if absent:
@@ -401,14 +409,14 @@ class _Gathered:
         )
         at = moved.tolist()
         whole = repeat(slice(None))
-        deque(map(setitem, [tails[e] for e in at], whole, _rows(row[moved, TAILS:_DIST])), 0)
-        deque(map(setitem, [dists[e] for e in at], whole, _rows(row[moved, _DIST:])), 0)
-        _set([found[e] for e in at], "expiry", row[moved, EXPIRY].tolist())
+        deque(map(setitem, _at(tails, at), whole, _rows(row[moved, TAILS:_DIST])), 0)
+        deque(map(setitem, _at(dists, at), whole, _rows(row[moved, _DIST:])), 0)
+        _set(_at(found, at), "expiry", row[moved, EXPIRY].tolist())
         grown_at = np.flatnonzero(adds)
         at = grown_at.tolist()
         self._grow(
-            grown_at, [times_of[e] for e in at], [totals_of[e] for e in at],
-            [flags_of[e] for e in at], sizes, row, off, ts, cum, flags, stack,
+            grown_at, _at(times_of, at), _at(totals_of, at),
+            _at(flags_of, at), sizes, row, off, ts, cum, flags, stack,
         )  # fmt: skip
         deque(map(dict.__setitem__, latest_of, counterparts, latest.tolist()), maxlen=0)
         for e in np.flatnonzero(row[:, BASE] != row[:, BASE0]).tolist():
@@ -433,7 +441,7 @@ class _Gathered:
         if plan.maximum:
             low, high = row[grown_at, STACK_LO], row[grown_at, STACK_HI]
             stacks = map(array, repeat("q"), map(bytes, _cuts(stack, low, high)))
-            _set([self.found[g] for g in grown_at.tolist()], "stack", stacks)
+            _set(_at(self.found, grown_at.tolist()), "stack", stacks)
 
     @staticmethod
     def _compact(track: Track, stale: int) -> None:
