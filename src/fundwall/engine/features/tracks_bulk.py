@@ -4,8 +4,8 @@ transaction after another would.
 
 Per stream, the tracks the batch touches (read or added to) are gathered end to end into flat
 arrays, each followed by room for the events the batch adds to it: times, running totals,
-latest-counterpart flags and the maxima stack, with each track's base, tails, distinct counts
-and expiry as a row of numbers. `_stream_pass` then walks the batch in time order doing what
+latest-counterpart flags and the maxima stack, with each track's base and head (expiry,
+tails and distinct counts) as a row of numbers. `_stream_pass` then walks the batch in time order doing what
 the online state does per transaction (read each queried track's windows, then advance the
 owner's and add the event), by the same steps: the same binary searches, expiries and
 compaction points, so that what is written back is the one-by-one state, not an equivalent
@@ -45,9 +45,12 @@ from fundwall.engine.features.catalog import (
 )
 from fundwall.engine.features.tracks import (
     COMPACT_AT,
+    DIST_AT,
+    HEAD_SIZE,
     LONGEST,
     NO_EXPIRY,
     SHORTEST_US,
+    TAILS_AT,
     Track,
 )
 
@@ -56,16 +59,17 @@ U8 = npt.NDArray[np.uint8]
 Key = str | int
 T = TypeVar("T")
 
-N_PHYS, BASE, BASE0, EXPIRY, STACK_LO, STACK_HI, TAILS = range(7)
+N_PHYS, BASE, BASE0, STACK_LO, STACK_HI, EXPIRY, TAILS = range(7)
 """Columns of a track's row: events laid out so far in its segment (the compacted ones too),
-its base now and when gathered (position 0 of the segment is event BASE0), its expiry, where
-its maxima stack starts and ends in the segment, then its tails and distinct counts (one per
-window each)."""
+its base now and when gathered (position 0 of the segment is event BASE0), where its maxima
+stack starts and ends in the segment, then its head (`Track.head`): its expiry, its tails
+and its distinct counts (one per window each)."""
 _NW: Final = len(WINDOWS)
 _DIST: Final = TAILS + _NW
 _WIDTH: Final = _DIST + _NW
-_HEAD: Final = 2 + 2 * _NW
-"""Numbers of a track gathered beside its arrays: base, expiry, tails, distinct counts."""
+assert (TAILS - EXPIRY, _DIST - EXPIRY, _WIDTH - EXPIRY) == (TAILS_AT, DIST_AT, HEAD_SIZE)
+_HEAD: Final = 1 + HEAD_SIZE
+"""Numbers of a track gathered beside its arrays: its base, then its head."""
 AGGREGATES_AT: Final = len(SINGLES)
 """Where the window aggregates start in a feature vector."""
 
@@ -265,9 +269,9 @@ def _lay_out(
     sizes: I64, adds: I64, heights: I64, heads: I64, ts_in: I64, cum_in: I64, flags_in: U8,
     stack_in: I64, distinct: bool, maximum: bool,
 ) -> tuple[I64, I64, I64, I64, U8, I64]:  # fmt: skip
-    """The gathered tracks (their arrays end to end, `heads` their base, expiry, tails and
-    distinct counts) laid out in segments with room for the events the batch adds: the
-    segment starts, the tracks' rows and the segmented times, totals, flags and stacks."""
+    """The gathered tracks (their arrays end to end, `heads` their base and head) laid out
+    in segments with room for the events the batch adds: the segment starts, the tracks' rows
+    and the segmented times, totals, flags and stacks."""
     n_ent = sizes.shape[0]
     off = np.empty(n_ent, dtype=np.int64)
     total = 0
@@ -292,10 +296,9 @@ def _lay_out(
         row[e, N_PHYS] = n
         row[e, BASE] = heads[e, 0]
         row[e, BASE0] = heads[e, 0]
-        row[e, EXPIRY] = heads[e, 1]
         row[e, STACK_LO] = o
         row[e, STACK_HI] = o + height
-        row[e, TAILS:] = heads[e, 2:]
+        row[e, EXPIRY:] = heads[e, 1:]
         source += n
         source_stack += height
     return off, row, ts, cum, flags, stack
@@ -370,8 +373,8 @@ class _Gathered:
         n_ent = len(found)
         # One pass over the tracks, which lie all over the heap: a pass costs a cache miss
         # a track (`online_snapshot` gathers them so too).
-        times_of, totals_of, flags_of, stacks_of, bases, expiries, tails, dists, latests = (
-            zip(*map(_PARTS_OF, found), strict=True) if found else ((),) * 9
+        times_of, totals_of, flags_of, stacks_of, bases, heads_of, latests = (
+            zip(*map(_PARTS_OF, found), strict=True) if found else ((),) * 7
         )
         sizes = np.fromiter(map(len, times_of), np.int64, n_ent)
         heights = (
@@ -381,10 +384,7 @@ class _Gathered:
         )
         heads = np.empty((n_ent, _HEAD), dtype=np.int64)
         heads[:, 0] = bases
-        heads[:, 1] = expiries
-        # fromiter: numpy reads a list of short lists item by item, several times slower.
-        heads[:, 2 : 2 + _NW] = _matrix_of(tails, n_ent)
-        heads[:, 2 + _NW :] = _matrix_of(dists, n_ent)
+        heads[:, 1:] = _int64s(b"".join(heads_of)).reshape(n_ent, HEAD_SIZE)
         adds = np.bincount(self.owner[self.owner >= 0], minlength=n_ent).astype(np.int64)
         off, row, ts, cum, flags, stack = _lay_out(
             sizes, adds, heights, heads,
@@ -402,16 +402,11 @@ class _Gathered:
             times, amounts, self.queried, self.owner, self.pair, latest, plan.cols, _windows(),
             row, off, ts, cum, flags, stack, plan.distinct, plan.maximum, out,
         )  # fmt: skip
-        # The windows that moved, in place: lists made now would outlive the collector's
-        # freeze (`settle_gc`), and every full collection would walk them.
-        moved = np.flatnonzero(
-            (row[:, EXPIRY] != heads[:, 1]) | (row[:, TAILS:] != heads[:, 2:]).any(axis=1)
-        )
+        # The heads that moved, each in one block, in place.
+        moved = np.flatnonzero((row[:, EXPIRY:] != heads[:, 1:]).any(axis=1))
         at = moved.tolist()
         whole = repeat(slice(None))
-        deque(map(setitem, _at(tails, at), whole, _rows(row[moved, TAILS:_DIST])), 0)
-        deque(map(setitem, _at(dists, at), whole, _rows(row[moved, _DIST:])), 0)
-        _set(_at(found, at), "expiry", row[moved, EXPIRY].tolist())
+        deque(map(setitem, _at(heads_of, at), whole, _rows(row[moved, EXPIRY:])), 0)
         grown_at = np.flatnonzero(adds)
         at = grown_at.tolist()
         self._grow(
@@ -456,13 +451,8 @@ class _Gathered:
         track.latest = {party: index for party, index in track.latest.items() if index >= base}
 
 
-def _matrix_of(rows: Sequence[array[int]], n: int) -> I64:
-    """`n` rows of one number a window, as a matrix."""
-    return _int64s(b"".join(rows)).reshape(n, _NW)
-
-
 def _rows(matrix: I64) -> Iterator[array[int]]:
-    """Each row of `matrix` as an `array('q')`, what a track keeps a number a window in."""
+    """Each row of `matrix` as an `array('q')`, what a track keeps its head in."""
     data = matrix.tobytes()
     width = 8 * matrix.shape[1]
     cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
@@ -473,7 +463,7 @@ def _int64s(data: bytes) -> I64:
     return np.frombuffer(data, np.int64)
 
 
-_PARTS_OF = attrgetter("ts", "cum", "flags", "stack", "base", "expiry", "tails", "dist", "latest")
+_PARTS_OF = attrgetter("ts", "cum", "flags", "stack", "base", "head", "latest")
 """What a batch reads of a track."""
 
 
