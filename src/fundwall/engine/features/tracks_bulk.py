@@ -4,13 +4,13 @@ transaction after another would.
 
 Per stream, the tracks the batch touches (read or added to) are gathered end to end into flat
 arrays, each followed by room for the events the batch adds to it: times, running totals,
-latest-counterpart flags and the maxima stack, with each track's base and head (expiry,
-tails and distinct counts) as a row of numbers. `_stream_pass` then walks the batch in time order doing what
-the online state does per transaction (read each queried track's windows, then advance the
-owner's and add the event), by the same steps: the same binary searches, expiries and
-compaction points, so that what is written back is the one-by-one state, not an equivalent
-one. A compaction inside the batch only moves the track's base; the events before it are cut
-off when the track is written back (`_Gathered._compact`).
+latest-counterpart flags and the maxima stack, with each track's base and head (expiry, tails
+and distinct counts) as a row of numbers. `_stream_pass` then walks the batch in time order
+doing what the online state does per transaction (read each queried track's windows, then
+advance the owner's and add the event), by the same steps: the same binary searches, expiries
+and compaction points, so that what is written back is the one-by-one state, not an
+equivalent one. A compaction inside the batch only moves the track's base; the events before
+it are cut off when the track is written back (`_Gathered._compact`).
 
 A counterpart's latest event (`Track.latest`) is looked up once per (owner, counterpart) pair
 of the batch and carried by the pass; the online state forgets a pair at a compaction when its
