@@ -125,6 +125,7 @@ class _Columns(NamedTuple):
 
 
 def _single(position: int) -> Callable[[Sequence[int | float]], tuple[int | float, ...]]:
+    """`itemgetter` of one position, as a tuple (`itemgetter(i)` gives the value itself)."""
     return lambda values: (values[position],)
 
 
