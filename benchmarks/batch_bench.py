@@ -94,7 +94,9 @@ def main() -> None:
         figures["decide_many_cpu_us"].append(_cpu_us(batches(parts[k + 1]), rows))
     spent: dict[str, float] = {}
     with (
+        # The features' batch entry point: `observe_batch`, or `observe_many` in older trees.
         _timed(core.features, "observe_many", spent, "features"),
+        _timed(core.features, "observe_batch", spent, "features"),
         _timed(online_module, "aggregates_of_batch", spent, "window_aggregates"),
         _timed(core.controls, "check", spent, "controls_check"),
         _timed(core.controls, "settle", spent, "controls_settle"),

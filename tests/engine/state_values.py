@@ -16,11 +16,9 @@ def _track(track: Track) -> tuple[object, ...]:
         track.ts.tolist(),
         list(track.cum),
         track.base,
-        list(track.tails),
-        track.expiry,
+        list(track.head),
         None if track.flags is None else bytes(track.flags),
         dict(track.latest),
-        list(track.dist),
         None if track.stack is None else list(track.stack),
     )
 

@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -46,7 +48,8 @@ from fundwall.engine.features import (
 )
 from fundwall.engine.features.directory import ReportedAccount
 from fundwall.engine.features.inputs import LoginLike, micros
-from fundwall.engine.features.online import collector_paused
+from fundwall.engine.features.online import ObservedBatch, collector_paused
+from fundwall.engine.features.tracks_bulk import AGGREGATES_AT, aggregate_count
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer, Scored
 from fundwall.engine.rules import Evaluation, RulePack
@@ -96,25 +99,66 @@ _NOTHING_FIRED: Final = Evaluation(0, Action.PASS, ())
 """A pack's evaluation of a vector on which no rule fires (as `RulePack.evaluate_vector`)."""
 
 
-def _matrix(vectors: Sequence[FeatureVector]) -> npt.NDArray[np.float64]:
-    """The vectors as rows of one matrix (`feature_names()` columns), as a pack reads them."""
-    return np.array([vector.values for vector in vectors], dtype=np.float64).reshape(
-        len(vectors), len(feature_names())
-    )
+class _Columns(NamedTuple):
+    """The features the packs read, as the columns of the batch's matrix (`_matrix`): first
+    those outside the window aggregates, then the window aggregates."""
+
+    pick: Callable[[Sequence[int | float]], tuple[int | float, ...]]
+    """The values of the first ones in a vector, in column order."""
+    windows: list[int]
+    """The window aggregates' columns in the batch's matrix of them, in column order."""
+    where: dict[str, int]
+    """The column of each feature."""
+
+    @classmethod
+    def of(cls, packs: Sequence[RulePack]) -> _Columns:
+        at = feature_index()
+        windows = range(AGGREGATES_AT, AGGREGATES_AT + aggregate_count())
+        # "amount" tells the row count to a pack that reads no feature.
+        names = sorted({"amount", *(name for pack in packs for name in pack.feature_names)})
+        singles = [at[name] for name in names if at[name] not in windows]
+        aggregates = [at[name] - AGGREGATES_AT for name in names if at[name] in windows]
+        order = [name for name in names if at[name] not in windows]
+        order += [name for name in names if at[name] in windows]
+        pick = itemgetter(*singles) if len(singles) > 1 else _single(singles[0])
+        return cls(pick, aggregates, {name: column for column, name in enumerate(order)})
+
+
+def _single(position: int) -> Callable[[Sequence[int | float]], tuple[int | float, ...]]:
+    """`itemgetter` of one position, as a tuple (`itemgetter(i)` gives the value itself)."""
+    return lambda values: (values[position],)
+
+
+def _matrix(observed: ObservedBatch, columns: _Columns) -> npt.NDArray[np.float64]:
+    """The features the packs read of each vector, as rows of one matrix (`columns`): only
+    those, and the window aggregates from their own matrix, since turning a Python number
+    into a float costs as much as the rest of a row."""
+    vectors = observed.vectors
+    rows, width = len(vectors), len(columns.where)
+    matrix = np.empty((rows, width), dtype=np.float64)
+    first = width - len(columns.windows)
+    values = chain.from_iterable(map(columns.pick, map(_VALUES, vectors)))
+    matrix[:, :first] = np.fromiter(values, np.float64, rows * first).reshape(rows, first)
+    matrix[:, first:] = observed.aggregates[:, columns.windows]
+    return matrix
+
+
+_VALUES: Final = attrgetter("values")
 
 
 def _evaluations(
     pack: RulePack,
     bound: Callable[[Sequence[float]], Evaluation],
     vectors: Sequence[FeatureVector],
-    matrix: npt.NDArray[np.float64],
+    matrix: npt.NDArray[np.float64] | None,
+    columns: _Columns,
 ) -> list[Evaluation]:
     """`bound(vector)` of each vector, by the pack's bulk evaluation of them all: only the
-    vectors on which a rule fired are evaluated one by one, for the reasons' words."""
-    if len(vectors) < BULK_ROWS:
+    vectors on which a rule fired are evaluated one by one, for the reasons' words (`matrix`:
+    the vectors' `_matrix`, None for fewer than `BULK_ROWS`)."""
+    if matrix is None:
         return [bound(vector) for vector in vectors]
-    where = feature_index()
-    # "amount" tells the row count to a pack that reads no feature.
+    where = columns.where
     names = pack.feature_names or ("amount",)
     fired = pack.evaluate_bulk({name: matrix[:, where[name]] for name in names}).fired
     hits: list[bool] = np.asarray(fired.any(axis=1)).tolist()
@@ -128,8 +172,12 @@ def _combined(
 ) -> tuple[Action, tuple[Reason, ...]]:
     """The policy: the most severe of the rules' action, the model's and the controls';
     control reasons, then rule reasons, then the model's when the decision is not a pass."""
+    # Most transactions: no control applies, no rule fires.
+    fired = evaluation.reasons() if evaluation.fired else ()
+    if not hits and scored is None:
+        return evaluation.action, fired
     action = most_severe((evaluation.action, strongest_action(hits)))
-    reasons = tuple(hit.reason for hit in hits) + evaluation.reasons()
+    reasons = tuple(hit.reason for hit in hits) + fired
     if scored is None:
         return action, reasons
     action = most_severe((action, scored.action))
@@ -179,6 +227,7 @@ class DecisionCore:
         self.shadow = shadow
         self._live = live.bind(layout)
         self._shadow = shadow.bind(layout) if shadow is not None else None
+        self._columns = _Columns.of([live] if shadow is None else [live, shadow])
 
     @property
     def clock_ts(self) -> datetime | None:
@@ -223,7 +272,7 @@ class DecisionCore:
         """`decide` of each of `txs` in turn: the same outcomes, the same state after.
 
         The features fold every transaction first (a vector reads only the transactions
-        before it, never a decision: `OnlineFeatureState.observe_many`); the packs then
+        before it, never a decision: `OnlineFeatureState.observe_batch`); the packs then
         evaluate the batch's vectors at once (`RulePack.evaluate_bulk`), and only a vector on
         which a rule fired is evaluated again one by one, for its reasons in words; last, in
         order, each transaction's hard controls read the ledger that the ones before it left,
@@ -247,27 +296,31 @@ class DecisionCore:
             times.append(t)
             self.clock_us, self._clock_ts = t, ts
         try:
-            vectors = self.features.observe_many(events)
+            batch = self.features.observe_batch(events)
         except BaseException:
             # The features refused the batch before folding any of it.
             self.clock_us, self._clock_ts = clock
             raise
+        vectors = batch.vectors
         observed = list(zip(events, times, vectors, strict=True))
-        matrix = _matrix(vectors)
-        live = _evaluations(self.live, self._live, vectors, matrix)
+        columns = self._columns
+        matrix = _matrix(batch, columns) if len(vectors) >= BULK_ROWS else None
+        live = _evaluations(self.live, self._live, vectors, matrix, columns)
         trials = (
             live
             if self._shadow is None or self.shadow is None
-            else _evaluations(self.shadow, self._shadow, vectors, matrix)
+            else _evaluations(self.shadow, self._shadow, vectors, matrix, columns)
         )
         share = (time.perf_counter_ns() - started) // max(len(txs), 1)
         outcomes = []
+        check, scorer, clock_ns = self.controls.check, self._scorer, time.perf_counter_ns
+        tried = self._shadow is not None or self._shadow_scorer is not None
         for (event, t, vector), evaluation, trial in zip(observed, live, trials, strict=True):
-            at = time.perf_counter_ns() - share
-            hits = self.controls.check(event, t)
-            scored = None if self._scorer is None else self._scorer.score(vector)
+            at = clock_ns() - share
+            hits = check(event, t)
+            scored = None if scorer is None else scorer.score(vector)
             decision = self._decided(event, t, hits, evaluation, scored, at)
-            if self._shadow is None and self._shadow_scorer is None:
+            if not tried:
                 outcomes.append(Outcome(decision, None))
             else:
                 shadow = self._tried(

@@ -1,7 +1,8 @@
-"""A batch observed at once (`OnlineFeatureState.observe_many`: the window aggregates by one
-compiled pass per stream over the tracks, `tracks_bulk`) gives the very vectors of `observe`
-one by one and leaves the very state: every track's raw arrays, compaction points and
-expiries included, with logins between the batches."""
+"""A batch observed at once (`OnlineFeatureState.observe_many`, `observe_batch`: the window
+aggregates by one compiled pass per stream over the tracks, `tracks_bulk`) gives the very
+vectors of `observe` one by one and leaves the very state: every track's raw arrays,
+compaction points and expiries included, with logins between the batches; the window
+aggregates' matrix holds the vectors' values."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import MAX_FEN
 from fundwall.engine.features import FeatureVector, OnlineFeatureState, TxEvent, feature_names
 from fundwall.engine.features.catalog import WINDOWS
+from fundwall.engine.features.tracks_bulk import AGGREGATES_AT, aggregate_count
 
 DIRECTORY = random_directory()
+_WINDOWS_AT = slice(AGGREGATES_AT, AGGREGATES_AT + aggregate_count())
+"""Where the window aggregates lie in a vector."""
 _EDGES = sorted({0, 1} | {w.micros for w in WINDOWS} | {w.micros - 1 for w in WINDOWS})
 
 
@@ -113,7 +117,10 @@ def test_busy_tracks_compact_in_a_batch_as_one_by_one(
     start = 0
     while start < len(events):
         stop = start + data.draw(st.integers(1, 120))
-        got += batched.observe_many(events[start:stop])
+        observed = batched.observe_batch(events[start:stop])
+        # The matrix the packs read the window aggregates from holds the vectors' values.
+        assert observed.aggregates.tolist() == [v.values[_WINDOWS_AT] for v in observed.vectors]
+        got += observed.vectors
         start = stop
     assert typed(got) == typed(expected)
     assert_same_state(batched, one_by_one)

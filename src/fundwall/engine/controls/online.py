@@ -15,6 +15,7 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import chain
 from typing import Final, cast
 
@@ -22,7 +23,7 @@ from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.controls.book import ControlBook, RiskEntry
+from fundwall.engine.controls.book import ControlBook, Restriction, RiskEntry
 from fundwall.engine.controls.model import (
     BALANCE,
     CAP_KIND,
@@ -59,7 +60,7 @@ from fundwall.engine.controls.reasons import (
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.flags import is_non_counter
 from fundwall.engine.features.inputs import TransactionLike
-from fundwall.engine.features.scalar import local_yyyymmdd
+from fundwall.engine.features.scalar import civil_date, local_day
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
 Probes = tuple[tuple[ListKind, str | None], ...]
@@ -148,14 +149,38 @@ class OnlineControls:
     def _check_status(self, hits: list[Hit], side: Side, account: str, amount: int, t: int) -> None:
         """STATUS controls of the account (its status, whole-account restrictions) and, on
         the side it checks, FREE_BALANCE (restrictions of an amount)."""
-        status = self.book.statuses.get(account, AccountStatus.NORMAL)
-        found: dict[int, tuple[int, str | None]] = {}
+        book = self.book
+        status = book.statuses.get(account, AccountStatus.NORMAL)
         control = STATUS_CONTROLS[side].get(status)
+        restrictions = book.restrictions.get(account) if _RESTRICTIONS[side] else None
+        held = 0
+        if control is not None or restrictions:  # most accounts have neither
+            stopped, held = self._restricted(hits, side, control, restrictions, t)
+            if stopped:
+                return  # a control stops every payment already
+        if side is not _FREE_SIDE:
+            return  # nothing is held on this side
+        balance = self._account(account)[BALANCE]
+        if status in _HOLDS_ALL and not held:
+            held = max(balance, 1)
+        if held and amount > balance - held:
+            hits.append(free_balance_hit(amount, balance, held))
+
+    @staticmethod
+    def _restricted(
+        hits: list[Hit],
+        side: Side,
+        control: int | None,
+        restrictions: dict[int, Restriction] | None,
+        t: int,
+    ) -> tuple[bool, int]:
+        """Hits of the account's status `control` and its whole-account restrictions in
+        effect; whether one stops every payment, and the amount the others hold."""
+        found: dict[int, tuple[int, str | None]] = {}
         if control is not None:
             found[control] = (NEVER_US, None)
         held = 0
         kinds = _RESTRICTIONS[side]
-        restrictions = self.book.restrictions.get(account) if kinds else None
         if restrictions:
             for r in sorted(restrictions.values(), key=lambda r: r.id):
                 if not r.active(t):
@@ -173,13 +198,7 @@ class OnlineControls:
         for control, (end, reference) in found.items():
             hits.append(restriction_hit(control, end, reference))
             stopped = stopped or control not in NON_COUNTER_ONLY
-        if stopped or side is not _FREE_SIDE:
-            return  # a control stops every payment already, or nothing is held on this side
-        balance = self._account(account)[BALANCE]
-        if status in _HOLDS_ALL and not held:
-            held = max(balance, 1)
-        if held and amount > balance - held:
-            hits.append(free_balance_hit(amount, balance, held))
+        return stopped, held
 
     def _check_cap(
         self, hits: list[Hit], payer: str, payee: str | None, amount: int, t: int
@@ -327,8 +346,15 @@ class OnlineControls:
 
 
 def _periods(t: int) -> tuple[int, int]:
-    day = local_yyyymmdd(t)
-    return day, day // 10000
+    """The Asia/Shanghai date of `t` (YYYYMMDD) and its year."""
+    return _periods_of_day(local_day(t))
+
+
+@lru_cache(maxsize=64)
+def _periods_of_day(day: int) -> tuple[int, int]:
+    # Transactions come in time order: a few days serve a whole batch.
+    date = civil_date(day)
+    return date, date // 10000
 
 
 def _book(

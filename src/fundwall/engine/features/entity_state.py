@@ -24,7 +24,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.controls.model import BALANCE
 from fundwall.engine.features.catalog import Role, Stream
 from fundwall.engine.features.logins import LoginHistory
-from fundwall.engine.features.tracks import Track
+from fundwall.engine.features.tracks import DIST_AT, EXPIRY_AT, TAILS_AT, Track
 
 if TYPE_CHECKING:
     from fundwall.engine.controls.online import OnlineControls
@@ -192,11 +192,11 @@ def _track_value(track: Track | None) -> tuple[Any, ...] | None:
         track.ts.tobytes(),
         track.cum.tobytes(),
         track.base,
-        track.tails.tobytes(),
-        track.expiry,
+        track.head[TAILS_AT:DIST_AT].tobytes(),
+        track.head[EXPIRY_AT],
         None if track.flags is None else bytes(track.flags),
         track.latest,
-        track.dist.tobytes(),
+        track.head[DIST_AT:].tobytes(),
         None if track.stack is None else track.stack.tobytes(),
     )
 
@@ -206,9 +206,10 @@ def _track_of(value: tuple[Any, ...]) -> Track:
     track = Track(flags is not None, stack is not None)
     track.ts = array("q", ts)
     track.cum = array("q", cum)
-    track.base, track.expiry, track.latest = base, expiry, latest
-    track.tails = array("q", tails)
-    track.dist = array("q", dist)
+    track.base, track.latest = base, latest
+    track.head = array("q", [expiry])
+    track.head.frombytes(tails)
+    track.head.frombytes(dist)
     if flags is not None:
         track.flags = bytearray(flags)
     if stack is not None:

@@ -19,7 +19,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Final, overload
+from typing import Final, NamedTuple, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import entity_state, online_snapshot
@@ -49,7 +52,7 @@ from fundwall.engine.features.logins import (
 from fundwall.engine.features.online_singles import AccountState, SingleValues
 from fundwall.engine.features.scalar import ratio_of
 from fundwall.engine.features.tracks import READERS, Track
-from fundwall.engine.features.tracks_bulk import aggregates_of_batch, warm_up
+from fundwall.engine.features.tracks_bulk import aggregate_count, aggregates_of_batch, warm_up
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter, reading
 
 Key = str | int
@@ -117,6 +120,14 @@ class FeatureVector(Sequence[int | float]):
         return dict(zip(feature_names(), self.values, strict=True))
 
 
+class ObservedBatch(NamedTuple):
+    """A batch's vectors, and its window aggregates as the matrix they were read into
+    (`AGGREGATES_AT` is its first column's place in a vector)."""
+
+    vectors: list[FeatureVector]
+    aggregates: npt.NDArray[np.int64]
+
+
 class OnlineFeatureState:
     """Feature state of every entity, updated per transaction (在线特征)."""
 
@@ -181,8 +192,12 @@ class OnlineFeatureState:
         (`tracks_bulk`); the single values, the logins and the accounts' fold go one
         transaction after another. A transaction refused refuses the batch before anything
         is folded."""
+        return self.observe_batch(txs).vectors
+
+    def observe_batch(self, txs: Sequence[TransactionLike]) -> ObservedBatch:
+        """`observe_many`, with the window aggregates also as the matrix they came as."""
         if not txs:
-            return []
+            return ObservedBatch([], np.zeros((0, aggregate_count()), dtype=np.int64))
         times = []
         clock = self.clock
         for tx in txs:
@@ -194,16 +209,18 @@ class OnlineFeatureState:
         ]
         rows = map(_stream_keys, txs, [payer for payer, _ in accounts])
         keys = tuple(map(list, zip(*rows, strict=True)))
-        windows = aggregates_of_batch(self._tracks, keys, times, [tx.amount_fen for tx in txs])
+        aggregates = aggregates_of_batch(self._tracks, keys, times, [tx.amount_fen for tx in txs])
         vectors = []
         singles = self._singles.values
         directory, device_payers = self.directory, self._device_payers
-        for tx, t, (payer, payee), aggregates in zip(txs, times, accounts, windows, strict=True):
+        for tx, t, (payer, payee), windows in zip(
+            txs, times, accounts, aggregates.tolist(), strict=True
+        ):
             out = singles(tx, t, payer, payee, directory, device_payers)
-            out += aggregates
+            out += windows
             vectors.append(self._finish(t, payer, payee, out))
             self._fold_account(tx, t, payer, payee)
-        return vectors
+        return ObservedBatch(vectors, aggregates)
 
     def _features(
         self, tx: TransactionLike, t: int, payer: AccountState | None, payee: AccountState | None

@@ -24,7 +24,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import STREAMS, WINDOWS, Signal
 from fundwall.engine.features.logins import LoginHistory
 from fundwall.engine.features.online_singles import AccountState
-from fundwall.engine.features.tracks import Track
+from fundwall.engine.features.tracks import DIST_AT, EXPIRY_AT, HEAD_SIZE, TAILS_AT, Track
 from fundwall.engine.snapshot_format import PartReader, PartWriter, SnapshotReader, SnapshotWriter
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ _WINDOWS: Final = len(WINDOWS)
 _SIGNALS: Final = len(Signal)
 _ACCOUNT_INTS: Final = ("balance", "klass", "party", "birth", "phones")
 _ACCOUNT_OPTIONAL: Final = ("last_ts", "device_since", "opened")
-_TRACK_FIELDS: Final = ("ts", "cum", "base", "expiry", "tails", "dist", "flags", "latest", "stack")
+_TRACK_FIELDS: Final = ("ts", "cum", "base", "head", "flags", "latest", "stack")
 _track_fields: Final = attrgetter(*_TRACK_FIELDS)
 T = TypeVar("T")
 
@@ -124,7 +124,7 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
     # from the compact tuples of that pass; the arrays (times, running totals, window positions
     # and counts, the maxima's stack) are copied whole, with no Python number to read.
     fields = list(zip(*map(_track_fields, values), strict=True)) or [()] * len(_TRACK_FIELDS)
-    times, cums, base, expiry, tails, dist, flags, latest, stacks = fields
+    times, cums, base, head, flags, latest, stacks = fields
     n = len(values)
     if flags.count(None) != (0 if layout["distinct"] else n) or stacks.count(None) != (
         0 if layout["maximum"] else n
@@ -134,9 +134,10 @@ def _write_tracks(part: PartWriter, at: str, tracks: dict[Any, Track]) -> dict[s
     part.ints(at + "ts", np.frombuffer(b"".join(times), np.int64))
     part.ints(at + "cum", np.frombuffer(b"".join(cums), np.int64))
     part.ints(at + "base", base)
-    part.ints(at + "expiry", expiry)
-    part.ints(at + "tails", np.frombuffer(b"".join(tails), np.int64))
-    part.ints(at + "dist", np.frombuffer(b"".join(dist), np.int64))
+    heads = np.frombuffer(b"".join(head), np.int64).reshape(n, HEAD_SIZE)
+    part.ints(at + "expiry", heads[:, EXPIRY_AT])
+    part.ints(at + "tails", heads[:, TAILS_AT:DIST_AT].ravel())
+    part.ints(at + "dist", heads[:, DIST_AT:].ravel())
     if layout["distinct"]:
         part.bytes(at + "flags", b"".join(flags))
     part.ints(at + "latest", map(len, latest))
@@ -223,20 +224,30 @@ def _read_tracks(
         times,
         cums,
         _ints(part, at + "base"),
-        _arrays(part, at + "tails", [_WINDOWS] * n),
-        _ints(part, at + "expiry"),
+        _heads(part, at, n),
         flags,
         latest,
-        _arrays(part, at + "dist", [_WINDOWS] * n),
         stacks,
         strict=True,
     )
     new = Track.__new__
-    for key, ts, cum, base, tails, expiry, flag, last, dist, stack in columns:
+    for key, ts, cum, base, head, flag, last, stack in columns:
         track = new(Track)
-        track.ts, track.cum, track.base, track.tails, track.expiry = ts, cum, base, tails, expiry
-        track.flags, track.latest, track.dist, track.stack = flag, last, dist, stack
+        track.ts, track.cum, track.base, track.head = ts, cum, base, head
+        track.flags, track.latest, track.stack = flag, last, stack
         tracks[key] = track
+
+
+def _heads(part: PartReader, at: str, n: int) -> Iterator[array[int]]:
+    """The `n` tracks' heads (`Track.head`) from their expiry, tails and distinct counts."""
+    heads = np.empty((n, HEAD_SIZE), dtype=np.int64)
+    heads[:, EXPIRY_AT] = part.ints(at + "expiry")
+    heads[:, TAILS_AT:DIST_AT] = part.ints(at + "tails").reshape(n, _WINDOWS)
+    heads[:, DIST_AT:] = part.ints(at + "dist").reshape(n, _WINDOWS)
+    whole = array("q")
+    whole.frombytes(heads.tobytes())
+    ends = range(HEAD_SIZE, (n + 1) * HEAD_SIZE, HEAD_SIZE)
+    return map(whole.__getitem__, map(slice, range(0, n * HEAD_SIZE, HEAD_SIZE), ends))
 
 
 def _read_accounts(part: PartReader) -> dict[str, AccountState]:

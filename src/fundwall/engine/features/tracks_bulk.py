@@ -4,13 +4,13 @@ transaction after another would.
 
 Per stream, the tracks the batch touches (read or added to) are gathered end to end into flat
 arrays, each followed by room for the events the batch adds to it: times, running totals,
-latest-counterpart flags and the maxima stack, with each track's base, tails, distinct counts
-and expiry as a row of numbers. `_stream_pass` then walks the batch in time order doing what
-the online state does per transaction (read each queried track's windows, then advance the
-owner's and add the event), by the same steps: the same binary searches, expiries and
-compaction points, so that what is written back is the one-by-one state, not an equivalent
-one. A compaction inside the batch only moves the track's base; the events before it are cut
-off when the track is written back (`_Gathered._compact`).
+latest-counterpart flags and the maxima stack, with each track's base and head (expiry, tails
+and distinct counts) as a row of numbers. `_stream_pass` then walks the batch in time order
+doing what the online state does per transaction (read each queried track's windows, then
+advance the owner's and add the event), by the same steps: the same binary searches, expiries
+and compaction points, so that what is written back is the one-by-one state, not an
+equivalent one. A compaction inside the batch only moves the track's base; the events before
+it are cut off when the track is written back (`_Gathered._compact`).
 
 A counterpart's latest event (`Track.latest`) is looked up once per (owner, counterpart) pair
 of the batch and carried by the pass; the online state forgets a pair at a compaction when its
@@ -25,9 +25,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain, repeat
-from operator import attrgetter, setitem
-from typing import Any, Final
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, setitem
+from typing import Final, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -45,27 +45,32 @@ from fundwall.engine.features.catalog import (
 )
 from fundwall.engine.features.tracks import (
     COMPACT_AT,
+    DIST_AT,
+    HEAD_SIZE,
     LONGEST,
     NO_EXPIRY,
     SHORTEST_US,
+    TAILS_AT,
     Track,
 )
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
 Key = str | int
+T = TypeVar("T")
 
-N_PHYS, BASE, BASE0, EXPIRY, STACK_LO, STACK_HI, TAILS = range(7)
+N_PHYS, BASE, BASE0, STACK_LO, STACK_HI, EXPIRY, TAILS = range(7)
 """Columns of a track's row: events laid out so far in its segment (the compacted ones too),
-its base now and when gathered (position 0 of the segment is event BASE0), its expiry, where
-its maxima stack starts and ends in the segment, then its tails and distinct counts (one per
-window each)."""
+its base now and when gathered (position 0 of the segment is event BASE0), where its maxima
+stack starts and ends in the segment, then its head (`Track.head`): its expiry, its tails
+and its distinct counts (one per window each)."""
 _NW: Final = len(WINDOWS)
 _DIST: Final = TAILS + _NW
 _WIDTH: Final = _DIST + _NW
-_HEAD: Final = 2 + 2 * _NW
-"""Numbers of a track gathered beside its arrays: base, expiry, tails, distinct counts."""
-_AGGREGATES_AT: Final = len(SINGLES)
+assert (TAILS - EXPIRY, _DIST - EXPIRY, _WIDTH - EXPIRY) == (TAILS_AT, DIST_AT, HEAD_SIZE)
+_HEAD: Final = 1 + HEAD_SIZE
+"""Numbers of a track gathered beside its arrays: its base, then its head."""
+AGGREGATES_AT: Final = len(SINGLES)
 """Where the window aggregates start in a feature vector."""
 
 _jit = njit(nogil=True, cache=True)
@@ -94,7 +99,7 @@ def _plans() -> tuple[_StreamPlan, ...]:
             for measure in aggregate.measures:
                 for w, window in enumerate(WINDOWS):
                     name = aggregate_feature(aggregate, measure, window).name
-                    cols[q, measure, w] = where[name] - _AGGREGATES_AT
+                    cols[q, measure, w] = where[name] - AGGREGATES_AT
         measures = stream_measures(spec.stream)
         plans.append(
             _StreamPlan(
@@ -264,9 +269,9 @@ def _lay_out(
     sizes: I64, adds: I64, heights: I64, heads: I64, ts_in: I64, cum_in: I64, flags_in: U8,
     stack_in: I64, distinct: bool, maximum: bool,
 ) -> tuple[I64, I64, I64, I64, U8, I64]:  # fmt: skip
-    """The gathered tracks (their arrays end to end, `heads` their base, expiry, tails and
-    distinct counts) laid out in segments with room for the events the batch adds: the
-    segment starts, the tracks' rows and the segmented times, totals, flags and stacks."""
+    """The gathered tracks (their arrays end to end, `heads` their base and head) laid out
+    in segments with room for the events the batch adds: the segment starts, the tracks' rows
+    and the segmented times, totals, flags and stacks."""
     n_ent = sizes.shape[0]
     off = np.empty(n_ent, dtype=np.int64)
     total = 0
@@ -291,10 +296,9 @@ def _lay_out(
         row[e, N_PHYS] = n
         row[e, BASE] = heads[e, 0]
         row[e, BASE0] = heads[e, 0]
-        row[e, EXPIRY] = heads[e, 1]
         row[e, STACK_LO] = o
         row[e, STACK_HI] = o + height
-        row[e, TAILS:] = heads[e, 2:]
+        row[e, EXPIRY:] = heads[e, 1:]
         source += n
         source_stack += height
     return off, row, ts, cum, flags, stack
@@ -303,6 +307,11 @@ def _lay_out(
 def _set(tracks: list[Track], name: str, values: Iterable[object]) -> None:
     """Set attribute `name` of each track to its value (a C-level loop)."""
     deque(map(setattr, tracks, repeat(name), values), maxlen=0)
+
+
+def _at(items: Sequence[T], at: list[int]) -> list[T]:
+    """The items at positions `at` (a C-level loop)."""
+    return list(map(items.__getitem__, at))
 
 
 def _cuts(values: I64 | U8, starts: I64, stops: I64) -> Iterator[memoryview]:
@@ -323,32 +332,38 @@ class _Gathered:
         self.plan = plan
         owners = keys[plan.owner]
         readers = [keys[role] for role in plan.query_roles]
-        seen = [key for key in dict.fromkeys(chain(owners, *readers)) if key is not None]
-        adding = dict.fromkeys(owners)
-        code: dict[Key | None, int] = {}
-        found: list[Track] = []
-        for key, track in zip(seen, map(tracks.get, seen), strict=True):
-            if track is None:
-                if key not in adding:
-                    continue
-                track = tracks[key] = Track(plan.distinct, plan.maximum)
-            code[key] = len(found)
-            found.append(track)
-        self.found = found
-        self.owner = np.fromiter(map(code.get, owners, repeat(-1)), np.int64, len(owners))
-        self.queried = np.array(
-            [list(map(code.get, each, repeat(-1))) for each in readers], dtype=np.int64
-        ).reshape(len(readers), len(owners))
+        unique = dict.fromkeys(chain(owners, *readers))
+        unique.pop(None, None)
+        seen = cast(list[Key], list(unique))  # None popped
+        got = list(map(tracks.get, seen))
+        absent = list(compress(seen, map(is_, got, repeat(None))))
+        if absent:
+            adding = dict.fromkeys(owners)
+            for key in absent:
+                if key in adding:
+                    tracks[key] = Track(plan.distinct, plan.maximum)
+            # An entity only read that has no track is left out: it reads zeros.
+            seen = list(filter(tracks.__contains__, seen))
+            got = list(map(tracks.__getitem__, seen))
+        code: dict[Key | None, int] = dict(zip(seen, range(len(seen)), strict=True))
+        self.found = cast(list[Track], got)  # each key left has its track
+        n = len(owners)
+        self.owner = np.fromiter(map(code.get, owners, repeat(-1)), np.int64, n)
+        queried = chain.from_iterable(map(code.get, each, repeat(-1)) for each in readers)
+        self.queried = np.fromiter(queried, np.int64, len(readers) * n).reshape(len(readers), n)
         self.pairs: dict[tuple[int, str], int] = {}
-        pair = np.full(len(owners), -1, dtype=np.int64)
         if plan.distinct:
             pairs = self.pairs
-            for i, (e, counterpart) in enumerate(
-                zip(self.owner.tolist(), keys[plan.counterpart], strict=True)
-            ):
-                if e >= 0 and isinstance(counterpart, str):  # an account number
-                    pair[i] = pairs.setdefault((e, counterpart), len(pairs))
-        self.pair = pair
+            # A pair per (owner, counterpart account), -1: no counterpart.
+            pair = [
+                pairs.setdefault((e, counterpart), len(pairs))
+                if e >= 0 and isinstance(counterpart, str)
+                else -1
+                for e, counterpart in zip(self.owner.tolist(), keys[plan.counterpart], strict=True)
+            ]
+            self.pair = np.array(pair, dtype=np.int64)
+        else:
+            self.pair = np.full(n, -1, dtype=np.int64)
 
     def run(self, times: I64, amounts: I64, out: I64) -> None:
         """Read and fold the batch (its times and amounts) into the tracks, the values read
@@ -358,8 +373,8 @@ class _Gathered:
         n_ent = len(found)
         # One pass over the tracks, which lie all over the heap: a pass costs a cache miss
         # a track (`online_snapshot` gathers them so too).
-        times_of, totals_of, flags_of, stacks_of, bases, expiries, tails, dists, latests = (
-            zip(*map(_PARTS_OF, found), strict=True) if found else ((),) * 9
+        times_of, totals_of, flags_of, stacks_of, bases, heads_of, latests = (
+            zip(*map(_PARTS_OF, found), strict=True) if found else ((),) * 7
         )
         sizes = np.fromiter(map(len, times_of), np.int64, n_ent)
         heights = (
@@ -369,10 +384,7 @@ class _Gathered:
         )
         heads = np.empty((n_ent, _HEAD), dtype=np.int64)
         heads[:, 0] = bases
-        heads[:, 1] = expiries
-        # fromiter: numpy reads a list of short lists item by item, several times slower.
-        heads[:, 2 : 2 + _NW] = _matrix_of(tails, n_ent)
-        heads[:, 2 + _NW :] = _matrix_of(dists, n_ent)
+        heads[:, 1:] = _int64s(b"".join(heads_of)).reshape(n_ent, HEAD_SIZE)
         adds = np.bincount(self.owner[self.owner >= 0], minlength=n_ent).astype(np.int64)
         off, row, ts, cum, flags, stack = _lay_out(
             sizes, adds, heights, heads,
@@ -381,8 +393,8 @@ class _Gathered:
             _int64s(b"".join(stacks_of) if plan.maximum else b""),
             plan.distinct, plan.maximum,
         )  # fmt: skip
-        latest_of = [latests[e] for e, _ in self.pairs]
-        counterparts = [counterpart for _, counterpart in self.pairs]
+        owners, counterparts = zip(*self.pairs, strict=True) if self.pairs else ((), ())
+        latest_of = list(map(latests.__getitem__, owners))
         latest = np.fromiter(
             map(dict.get, latest_of, counterparts, repeat(-1)), np.int64, len(counterparts)
         )
@@ -390,21 +402,16 @@ class _Gathered:
             times, amounts, self.queried, self.owner, self.pair, latest, plan.cols, _windows(),
             row, off, ts, cum, flags, stack, plan.distinct, plan.maximum, out,
         )  # fmt: skip
-        # The windows that moved, in place: lists made now would outlive the collector's
-        # freeze (`settle_gc`), and every full collection would walk them.
-        moved = np.flatnonzero(
-            (row[:, EXPIRY] != heads[:, 1]) | (row[:, TAILS:] != heads[:, 2:]).any(axis=1)
-        )
+        # The heads that moved, each in one block, in place.
+        moved = np.flatnonzero((row[:, EXPIRY:] != heads[:, 1:]).any(axis=1))
         at = moved.tolist()
         whole = repeat(slice(None))
-        deque(map(setitem, [tails[e] for e in at], whole, _rows(row[moved, TAILS:_DIST])), 0)
-        deque(map(setitem, [dists[e] for e in at], whole, _rows(row[moved, _DIST:])), 0)
-        _set([found[e] for e in at], "expiry", row[moved, EXPIRY].tolist())
+        deque(map(setitem, _at(heads_of, at), whole, _rows(row[moved, EXPIRY:])), 0)
         grown_at = np.flatnonzero(adds)
         at = grown_at.tolist()
         self._grow(
-            grown_at, [times_of[e] for e in at], [totals_of[e] for e in at],
-            [flags_of[e] for e in at], sizes, row, off, ts, cum, flags, stack,
+            grown_at, _at(times_of, at), _at(totals_of, at),
+            _at(flags_of, at), sizes, row, off, ts, cum, flags, stack,
         )  # fmt: skip
         deque(map(dict.__setitem__, latest_of, counterparts, latest.tolist()), maxlen=0)
         for e in np.flatnonzero(row[:, BASE] != row[:, BASE0]).tolist():
@@ -429,7 +436,7 @@ class _Gathered:
         if plan.maximum:
             low, high = row[grown_at, STACK_LO], row[grown_at, STACK_HI]
             stacks = map(array, repeat("q"), map(bytes, _cuts(stack, low, high)))
-            _set([self.found[g] for g in grown_at.tolist()], "stack", stacks)
+            _set(_at(self.found, grown_at.tolist()), "stack", stacks)
 
     @staticmethod
     def _compact(track: Track, stale: int) -> None:
@@ -444,21 +451,19 @@ class _Gathered:
         track.latest = {party: index for party, index in track.latest.items() if index >= base}
 
 
-def _matrix_of(rows: Sequence[array[int]], n: int) -> I64:
-    """`n` rows of one number a window, as a matrix."""
-    return np.fromiter(chain.from_iterable(rows), np.int64, n * _NW).reshape(n, _NW)
-
-
 def _rows(matrix: I64) -> Iterator[array[int]]:
-    """Each row of `matrix` as an `array('q')`, what a track keeps a number a window in."""
-    return map(array, repeat("q"), map(bytes, matrix))
+    """Each row of `matrix` as an `array('q')`, what a track keeps its head in."""
+    data = matrix.tobytes()
+    width = 8 * matrix.shape[1]
+    cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
+    return map(array, repeat("q"), map(data.__getitem__, cuts))
 
 
 def _int64s(data: bytes) -> I64:
     return np.frombuffer(data, np.int64)
 
 
-_PARTS_OF = attrgetter("ts", "cum", "flags", "stack", "base", "expiry", "tails", "dist", "latest")
+_PARTS_OF = attrgetter("ts", "cum", "flags", "stack", "base", "head", "latest")
 """What a batch reads of a track."""
 
 
@@ -472,21 +477,22 @@ def aggregates_of_batch(
     keys: Sequence[Sequence[Key | None]],
     times: Sequence[int],
     amounts: Sequence[int],
-) -> list[list[Any]]:
-    """Each transaction's window aggregates (catalogue order), reading and folding the
-    batch into `tracks` (one dict per stream) as one transaction after another would.
+) -> I64:
+    """Each transaction's window aggregates (a row each, catalogue order), reading and
+    folding the batch into `tracks` (one dict per stream) as one transaction after another
+    would.
 
     keys[role][i] is the entity of transaction i in that role (None: none); `times` are the
     transactions' times in µs, in order (never decreasing)."""
     n = len(times)
-    if n == 0:
-        return []
     out = np.zeros((n, aggregate_count()), dtype=np.int64)
+    if n == 0:
+        return out
     time_np = np.asarray(times, dtype=np.int64)
     amount_np = np.asarray(amounts, dtype=np.int64)
     for plan, stream_tracks in zip(_plans(), tracks, strict=True):
         _Gathered(plan, stream_tracks, keys).run(time_np, amount_np, out)
-    return out.tolist()
+    return out
 
 
 def warm_up() -> None:
