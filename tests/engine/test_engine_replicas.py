@@ -407,7 +407,7 @@ def test_a_replica_passing_a_hot_account_along_lets_another_replicas_call_in(
         Transaction.from_mapping(
             {**tx.as_row(), "tx_id": f"HOT-{k}", "ts": tx.ts + timedelta(seconds=k)}
         )
-        for k in range(40)
+        for k in range(60)
     ]
     answers: list[Decision] = []
     stream = threading.Thread(target=lambda: answers.extend(decided_concurrently(passing, hot)))
@@ -417,10 +417,10 @@ def test_a_replica_passing_a_hot_account_along_lets_another_replicas_call_in(
     while account not in passing._holding and time.monotonic() < deadline:
         time.sleep(0.001)
     assert stream.is_alive()
-    # Refused once, the other replica's call has the account kept for it once let go: it
-    # decides among the stream's calls, not after all of them.
+    # Refused a few times, the other replica's call has the account kept for it once let go:
+    # it decides among the stream's calls, not after all of them.
     late = Transaction.from_mapping(
-        {**tx.as_row(), "tx_id": "OTHER", "ts": tx.ts + timedelta(seconds=20, milliseconds=1)}
+        {**tx.as_row(), "tx_id": "OTHER", "ts": tx.ts + timedelta(seconds=30, milliseconds=1)}
     )
     decided = other.decide(late)
     stream.join(30)

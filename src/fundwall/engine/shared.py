@@ -58,6 +58,10 @@ replica that stopped hands them over within three minutes."""
 WAIT_MS: Final = 250
 """How long a busy entity, once let go, is kept for the call that waits for it: longer than
 its pauses between tries (`service.BUSY_PAUSE_MAX_S`) on a busy machine."""
+WAIT_AFTER: Final = 4
+"""How many tries of a call find an entity busy before it is kept for the call (about 30 ms
+of pauses): a short wait is left to chance, as keeping an entity idle for a waiter costs
+everyone else a pause; a long one is the starvation `_WAIT` prevents."""
 PUBLISH_CHUNK: Final = 2_000
 """Entities written per round trip when the state is published."""
 
@@ -176,6 +180,8 @@ class Lease:
     """Given back (with or without new state): nothing more to do."""
     changed: bool = False
     """Another replica had changed one of the entities since this replica last held it."""
+    refused: int = 0
+    """How many tries found an entity busy."""
     awaited: Entity | None = None
     """The busy entity kept for this lease once let go (`_WAIT`), while it waits for it."""
 
@@ -329,7 +335,14 @@ class SharedState:
             self.epoch = epoch
             raise EpochChanged
         busy = next((k for k, answer in enumerate(answers) if not answer[0]), len(todo))
-        self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], todo[busy : busy + 1])
+        complete = busy == len(todo)
+        lease.awaited = None
+        if not complete:
+            lease.refused += 1
+            if lease.refused >= WAIT_AFTER:
+                lease.awaited = todo[busy]
+        awaited = () if lease.awaited is None else (lease.awaited,)
+        self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
         for entity, (_, version, data, orphan) in zip(todo[:busy], answers[:busy], strict=True):
             if orphan:
@@ -338,8 +351,6 @@ class SharedState:
                 loaded.append((entity, data or None))
             self.versions[entity] = version
             lease.entities.append(entity)
-        complete = busy == len(todo)
-        lease.awaited = None if complete else todo[busy]
         if complete and clock is not None:
             us, iso = clock.decode().split("|", 1)
             lease.clock = int(us), datetime.fromisoformat(iso)
