@@ -435,7 +435,7 @@ class DecisionService:
             except Busy as busy:
                 held = busy.held
                 deadline = self._busy_until(deadline, held)
-                time.sleep(_pause(attempt))
+                time.sleep(_pause(attempt, busy))
         try:
             self._wait(durable)
         except BaseException:
@@ -450,7 +450,7 @@ class DecisionService:
         """Wait until it is worth asking again: a call of this replica settles (`busy.local`),
         else a pause (another replica's call: only Redis knows when it ends)."""
         if not busy.local:
-            await asyncio.sleep(_pause(attempt))
+            await asyncio.sleep(_pause(attempt, busy))
             return
         loop = asyncio.get_running_loop()
         settled = loop.create_future()
@@ -909,7 +909,7 @@ class DecisionService:
             except Busy as busy:
                 held = busy.held
                 deadline = self._busy_until(deadline, held)
-                time.sleep(_pause(attempt))
+                time.sleep(_pause(attempt, busy))
         raise AssertionError("unreachable")
 
     def _observe_logins(
@@ -1080,8 +1080,12 @@ class _CallRegister:
         return self._service._first_transaction(tx_id, self._earlier)
 
 
-def _pause(attempt: int) -> float:
-    """How long the `attempt`-th wait for busy entities lasts (from 0)."""
+def _pause(attempt: int, busy: Busy) -> float:
+    """How long the `attempt`-th wait for busy entities lasts (from 0): the shortest while the
+    entity is kept for the call once let go (`SharedState`'s `_WAIT`), as it idles until the
+    call asks again."""
+    if busy.held is not None and busy.held.awaited is not None:
+        return BUSY_PAUSE_S
     return float(min(BUSY_PAUSE_S * 2 ** min(attempt, 8), BUSY_PAUSE_MAX_S))
 
 

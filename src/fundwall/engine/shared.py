@@ -56,12 +56,9 @@ TIMERS_MS: Final = 180_000
 of any of its timers renews them (the SMS outbox's ticks every second by default), so a
 replica that stopped hands them over within three minutes."""
 WAIT_MS: Final = 250
-"""How long a busy entity, once let go, is kept for the call that waits for it: longer than
-its pauses between tries (`service.BUSY_PAUSE_MAX_S`) on a busy machine."""
-WAIT_AFTER: Final = 4
-"""How many tries of a call find an entity busy before it is kept for the call (about 30 ms
-of pauses): a short wait is left to chance, as keeping an entity idle for a waiter costs
-everyone else a pause; a long one is the starvation `_WAIT` prevents."""
+"""How long a busy entity, once let go, is kept for the call that waits for it (renewed at
+each of its tries, a few milliseconds apart: `service._pause`), so the mark of a call that
+stopped lapses soon."""
 PUBLISH_CHUNK: Final = 2_000
 """Entities written per round trip when the state is published."""
 
@@ -73,8 +70,9 @@ if held[1] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'e', ms + tonumber(ARGV[2]))
   return {1, held[3] or '', '', ''}
 end
+local kept = held[5] and held[5] ~= ARGV[1] and tonumber(held[6]) > ms
+if kept then return {0, '', '', '1'} end
 if held[1] and tonumber(held[2]) > ms then return {0, '', '', ''} end
-if held[5] and held[5] ~= ARGV[1] and tonumber(held[6]) > ms then return {0, '', '', ''} end
 local orphan = held[4] or ''
 local intent = ARGV[4]
 if orphan ~= '' then intent = orphan .. ',' .. intent end
@@ -86,7 +84,8 @@ return {1, version, redis.call('HGET', KEYS[1], 's') or '', orphan}
 """
 """Lease one entity: KEYS[1] the entity's hash; ARGV owner, lease ms, the version the
 replica holds, the call's transaction ids. {0} when another owner holds an unexpired lease,
-or the entity is kept for another owner waiting for it (`_WAIT`); else {1, version, bytes
+{0, '', '', '1'} when the entity is kept for another owner waiting for it (`_WAIT`); else
+{1, version, bytes
 (empty when the replica's version is current), orphaned intent}. The owner's own lease is
 renewed (its state is the owner's already)."""
 
@@ -180,8 +179,6 @@ class Lease:
     """Given back (with or without new state): nothing more to do."""
     changed: bool = False
     """Another replica had changed one of the entities since this replica last held it."""
-    refused: int = 0
-    """How many tries found an entity busy."""
     awaited: Entity | None = None
     """The busy entity kept for this lease once let go (`_WAIT`), while it waits for it."""
 
@@ -336,11 +333,8 @@ class SharedState:
             raise EpochChanged
         busy = next((k for k, answer in enumerate(answers) if not answer[0]), len(todo))
         complete = busy == len(todo)
-        lease.awaited = None
-        if not complete:
-            lease.refused += 1
-            if lease.refused >= WAIT_AFTER:
-                lease.awaited = todo[busy]
+        # Kept for this call once let go, unless kept for another already.
+        lease.awaited = None if complete or answers[busy][3] else todo[busy]
         awaited = () if lease.awaited is None else (lease.awaited,)
         self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
