@@ -417,8 +417,8 @@ def test_a_replica_passing_a_hot_account_along_lets_another_replicas_call_in(
     while account not in passing._holding and time.monotonic() < deadline:
         time.sleep(0.001)
     assert stream.is_alive()
-    # Refused a few times, the other replica's call has the account kept for it once let go:
-    # it decides among the stream's calls, not after all of them.
+    # Refused, the other replica's call has the account kept for it once let go: it decides
+    # among the stream's calls, not after all of them.
     late = Transaction.from_mapping(
         {**tx.as_row(), "tx_id": "OTHER", "ts": tx.ts + timedelta(seconds=30, milliseconds=1)}
     )
