@@ -107,3 +107,22 @@ def test_a_fault_of_the_program_is_raised_once_every_call_is_told() -> None:
             await work.awaitable
 
     asyncio.run(call())
+
+
+def test_a_round_left_on_a_closed_loop_does_not_hold_up_the_next_loop() -> None:
+    recorder = Recorder()
+    pump = Pump(recorder, READS)
+    closing = asyncio.new_event_loop()
+    # Queued on a loop that stops before the round it scheduled runs.
+    closing.call_soon(lambda: pump.submit([("evalsha", ("left",))]))
+    closing.call_soon(closing.stop)
+    closing.run_forever()
+    closing.close()
+    assert recorder.pipelines == []
+
+    async def call() -> Any:
+        work = pump.submit([("evalsha", ("next",))], awaited=True)
+        return await asyncio.wait_for(work.awaitable, 10)  # a guard, not a measure
+
+    assert asyncio.run(call()) == ["next"]
+    assert recorder.pipelines == [[("evalsha", ("left",)), ("evalsha", ("next",))]]

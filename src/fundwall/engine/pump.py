@@ -80,7 +80,9 @@ class Pump:
         self._queued = threading.Lock()
         self._order = threading.Lock()
         """Held while a round is sent and answered: rounds go out one at a time, in order."""
-        self._scheduled = False
+        self._scheduled: asyncio.AbstractEventLoop | None = None
+        """The loop a round is scheduled on (one that closed before running it is no bar to
+        scheduling the next on another)."""
         self.rounds = 0
         """Pipelines sent so far."""
 
@@ -106,9 +108,9 @@ class Pump:
             work = Work(commands, reads, finish, Future(), None, self)
         with self._queued:
             self._queue.append(work)
-            schedule = loop is not None and not self._scheduled
+            schedule = loop is not None and self._scheduled is not loop
             if schedule:
-                self._scheduled = True
+                self._scheduled = loop
         if loop is None:
             self.flush()
         elif schedule:
@@ -118,7 +120,7 @@ class Pump:
 
     def _flush_scheduled(self) -> None:
         with self._queued:
-            self._scheduled = False
+            self._scheduled = None
         self.flush()
 
     def flush(self) -> None:
