@@ -7,6 +7,7 @@ make a decision wrong or silent."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from crash_checks import essence, live_decisions
+from crash_checks import essence, live_decisions, logged_transactions
 from engine_store import load_accounts, region_store
 from replicas import core_values, namespace, redis_url, shared_values
 from sqlalchemy import Engine
@@ -29,7 +30,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.controls import RestrictionKind
 from fundwall.engine.core import event_of
 from fundwall.engine.decision_log import DecisionLog
-from fundwall.engine.features.entity_state import Entity
+from fundwall.engine.features.entity_state import Entity, EntityKind
 from fundwall.engine.service import DecisionService
 from fundwall.engine.shared import SharedState, SharedStateUnavailable
 from fundwall.region import read_table
@@ -313,3 +314,120 @@ def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_fr
     one = reference(region, tmp_path, [single])
     assert [essence(d) for d in answers] == [essence(d) for d in one.decide_batch(batch)]
     assert_same_state(batcher, one)
+
+
+CONCURRENT = 8
+
+
+def decided_concurrently(replica: DecisionService, sent: list[Transaction]) -> list[Decision]:
+    """The answers to `sent`, each its own call, all of them at once on the replica's loop."""
+
+    async def calls() -> list[Decision]:
+        answers = await asyncio.gather(*(replica.decide_durably([tx], batch=False) for tx in sent))
+        return [answer for (answer,) in answers]
+
+    return asyncio.run(calls())
+
+
+def test_concurrent_calls_on_one_account_cost_one_redis_round_trip_each(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+    migrated_database_url: str,
+) -> None:
+    replica = replicas()
+    shared = replica._shared
+    assert shared is not None
+    replica.decide_batch(txs[:50])
+    tx = next(t for t in txs[50:] if t.payer_account is not None and t.device_id is not None)
+    # Every call holds the same entities: the calls go one after the other, and each one's
+    # lease rides in the round that writes and releases the previous one's.
+    hot = [
+        Transaction.from_mapping(
+            {**tx.as_row(), "tx_id": f"HOT-{k}", "ts": tx.ts + timedelta(seconds=k)}
+        )
+        for k in range(CONCURRENT)
+    ]
+    before = shared.pump.rounds
+    answers = decided_concurrently(replica, hot)
+    assert shared.pump.rounds - before <= CONCURRENT + 1
+    # As one service deciding them in the order the replica did.
+    order = logged_transactions(migrated_database_url)
+    one = reference(region, tmp_path, order)
+    assert [essence(d) for d in answers] == [essence(one.decide(t)) for t in hot]
+    assert_same_state(replica, one)
+    # A call alone in an idle replica sees two: its lease, then its write and release.
+    before = shared.pump.rounds
+    replica.decide(Transaction.from_mapping({**tx.as_row(), "tx_id": "ALONE"}))
+    assert shared.pump.rounds - before == 2
+
+
+def test_concurrent_calls_on_different_accounts_share_their_round_trips(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+    migrated_database_url: str,
+) -> None:
+    replica = replicas()
+    shared = replica._shared
+    assert shared is not None
+    features = replica.core.features
+    apart: list[Transaction] = []
+    taken: set[Entity] = set()
+    for tx in txs:
+        entities = set(features.entities_of(event_of(tx, tx.ts)))
+        if not entities & taken:
+            apart.append(tx)
+            taken |= entities
+        if len(apart) == CONCURRENT:
+            break
+    before = shared.pump.rounds
+    answers = decided_concurrently(replica, apart)
+    # The leases of calls arriving together go in one or two rounds (the audit head's
+    # reads: `fundwall.engine.head`), each call's write and release with those of the calls
+    # committed with it: fewer than the two each that calls alone cost.
+    assert shared.pump.rounds - before <= CONCURRENT + 2
+    one = reference(region, tmp_path, logged_transactions(migrated_database_url))
+    assert [essence(d) for d in answers] == [essence(one.decide(t)) for t in apart]
+    assert_same_state(replica, one)
+
+
+def test_a_replica_passing_a_hot_account_along_lets_another_replicas_call_in(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+    migrated_database_url: str,
+) -> None:
+    passing, other = replicas(), replicas()
+    tx = next(t for t in txs if t.payer_account is not None)
+    hot = [
+        Transaction.from_mapping(
+            {**tx.as_row(), "tx_id": f"HOT-{k}", "ts": tx.ts + timedelta(seconds=k)}
+        )
+        for k in range(60)
+    ]
+    answers: list[Decision] = []
+    stream = threading.Thread(target=lambda: answers.extend(decided_concurrently(passing, hot)))
+    stream.start()
+    account = (EntityKind.ACCOUNT, tx.payer_account)
+    deadline = time.monotonic() + 10
+    while account not in passing._holding and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert stream.is_alive()
+    # Refused, the other replica's call has the account kept for it once let go: it decides
+    # among the stream's calls, not after all of them.
+    late = Transaction.from_mapping(
+        {**tx.as_row(), "tx_id": "OTHER", "ts": tx.ts + timedelta(seconds=30, milliseconds=1)}
+    )
+    decided = other.decide(late)
+    stream.join(30)
+    assert not stream.is_alive()
+    order = [t.tx_id for t in logged_transactions(migrated_database_url)]
+    assert order.index("OTHER") < order.index(hot[-1].tx_id)
+    one = reference(region, tmp_path, logged_transactions(migrated_database_url))
+    assert essence(decided) == essence(one.decide(late))
+    assert [essence(d) for d in answers] == [essence(one.decide(t)) for t in hot]
+    assert_same_state(other, one)

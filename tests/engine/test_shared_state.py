@@ -4,12 +4,10 @@ commands Redis refused are sent again."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from replicas import namespace, redis_url
 
 from fundwall.engine.features.entity_state import EntityKind
-from fundwall.engine.shared import _ACQUIRE, _RELEASE, _SHA, SharedState
+from fundwall.engine.shared import _ACQUIRE, _RELEASE, _SHA, SharedState, _Commands
 
 ENTITY = (EntityKind.ACCOUNT, "6222000000000001")
 
@@ -25,11 +23,10 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
         shared.redis.script_flush()
         shared.redis.script_load(_RELEASE)
 
-        def build(pipe: Any) -> None:
-            shared._script(pipe, _RELEASE, key, "first", "v1", b"state", "")
-            shared._script(pipe, _ACQUIRE, key, "second", 10_000, b"v1", "T2")
-
-        released, leased = shared._call(build)
+        commands = _Commands()
+        shared._script(commands, _RELEASE, key, "first", "v1", b"state", "")
+        shared._script(commands, _ACQUIRE, key, "second", 10_000, b"v1", "T2")
+        released, leased = shared._send(commands)
         assert released == 1  # run once: a second run would find "second" holding it
         assert leased[0] == 1 and leased[1] == b"v1"
         assert shared.redis.hget(key, "o") == b"second"

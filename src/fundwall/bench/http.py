@@ -10,7 +10,7 @@ generator runs in a process of its own; the server's CPU time per transaction is
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -96,9 +96,12 @@ def load_servers(
     keys: dict[str, str],
     load: HttpLoad,
     after: Callable[[], None] | None = None,
+    probe: Callable[[], Mapping[str, float]] | None = None,
 ) -> dict[str, float]:
     """`load_server` of several servers at once (replicas, on `ports`): the connections are
-    spread over them, the CPU is theirs together; `after` runs while they still run."""
+    spread over them, the CPU is theirs together; `after` runs while they still run. `probe`
+    reads counters (of a service the servers use) before and after the single decisions:
+    each one's growth per decision is returned as `<name>_per_decision`."""
     warm_up, single, batch = _steps(region, keys, load)
     with ExitStack() as stack:
         pids = []
@@ -106,11 +109,18 @@ def load_servers(
             log = stack.enter_context(tempfile.TemporaryFile(prefix="fundwall-bench-server-"))
             pids.append(stack.enter_context(running(command, port, environment, log)).pid)
         run_phase(ports, pids, warm_up)
+        counted = {} if probe is None else dict(probe())
         singles, single_cpu = run_phase(ports, pids, single)
+        grown = {} if probe is None else probe()
         batches, batch_cpu = run_phase(ports, pids, batch)
         if after is not None:
             after()
+    per_decision = {
+        f"{name}_per_decision": round((grown[name] - before) / singles.requests, 2)
+        for name, before in counted.items()
+    }
     return {
+        **per_decision,
         "decisions": singles.requests,
         "decisions_per_s": round(singles.requests_per_s),
         "p50_ms": round(singles.percentile_ms(0.50), 2),

@@ -14,8 +14,12 @@ decisions stay right; docs/scale.md projects a province's peak from them.
 Keys, for each count n: `replicas_http_decisions_per_s_<n>`, `replicas_http_p99_ms_<n>`,
 `replicas_server_cpu_us_per_decision_<n>`, `replicas_batch_http_tx_per_s_<n>`,
 `replicas_rebuild_seconds_<n>` (with the transactions logged by then,
-`replicas_rebuild_transactions_<n>`); `replicas_cpu_vs_in_process` (1 replica's server CPU per
-decision ÷ the in-process server's over PostgreSQL).
+`replicas_rebuild_transactions_<n>`), `replicas_redis_reads_per_decision_<n>` and
+`replicas_redis_scripts_per_decision_<n>` (Redis's read events, about one per pipeline it
+receives, and the scripts it ran, per single decision: the round trips a decision costs, and
+its work in Redis; exact with a Redis of the benchmark's own, else others' traffic counts
+too); `replicas_cpu_vs_in_process` (1 replica's server CPU per decision ÷ the in-process
+server's over PostgreSQL).
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from fundwall.bench.durable import postgres_server_url, temporary_postgres
 from fundwall.bench.http import HttpLoad, load_servers
 from fundwall.bench.loadgen import HOST, free_port, region_records
 from fundwall.bench.servers import engine_command, prepare_store, store_environment
+
+if TYPE_CHECKING:
+    from fundwall.engine.shared import SharedState
 
 COUNTS: Final = (1, 2, 3)
 REDIS_URL_VARIABLE: Final = "FUNDWALL_BENCH_REDIS_URL"
@@ -65,6 +72,8 @@ def measure_replicas(
         result[f"replicas_batch_http_tx_per_s_{count}"] = figures["batch_tx_per_s"]
         result[f"replicas_rebuild_seconds_{count}"] = figures["rebuild_seconds"]
         result[f"replicas_rebuild_transactions_{count}"] = figures["rebuild_transactions"]
+        for name in ("redis_reads", "redis_scripts"):
+            result[f"replicas_{name}_per_decision_{count}"] = figures[f"{name}_per_decision"]
         result[f"replicas_http_{count}"] = figures
     durable = in_process.get("durable_http_postgresql")
     one = result.get("replicas_http_1")
@@ -108,11 +117,19 @@ def _measure(region: Path, load: HttpLoad, count: int, postgres_url: str) -> dic
                 keys,
                 load,
                 after=rebuild,
+                probe=lambda: _redis_counts(shared),
             )
     finally:
         shared._drop_namespace()
         shared.close()
     return {**loaded, **figures, "replicas": count}
+
+
+def _redis_counts(shared: SharedState) -> dict[str, float]:
+    """Redis's read events (a pipeline is one, unless it is large) and scripts run so far."""
+    stats = shared.redis.info("stats")
+    scripts = shared.redis.info("commandstats").get("cmdstat_evalsha", {})
+    return {"redis_reads": stats["total_reads_processed"], "redis_scripts": scripts.get("calls", 0)}
 
 
 def _logged(url: str) -> float:

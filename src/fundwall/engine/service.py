@@ -76,9 +76,11 @@ from fundwall.engine.features.entity_state import Entity
 from fundwall.engine.head import SharedHead
 from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
 from fundwall.engine.models.artifact import Model, Target
+from fundwall.engine.pump import Work
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.shared import (
+    Asking,
     Busy,
     EpochChanged,
     Lease,
@@ -102,6 +104,11 @@ BUSY_PAUSE_MAX_S: Final = 0.032
 Pending = tuple[list[Decision], Future[None] | None, Lease | None]
 """A call's answers, the future of the write they wait for, and the entities it holds in the
 replicas' shared state until that write is done (None: no replicas, or nothing held)."""
+
+
+class _Again(Exception):
+    """The call holds nothing in the shared state any more and asks for its entities again
+    at once: the state was rebuilt, or this replica started anew, while it asked."""
 
 
 class DecisionService:
@@ -428,30 +435,37 @@ class DecisionService:
             except Busy as busy:
                 held = busy.held
                 deadline = self._busy_until(deadline, held)
-                time.sleep(_pause(attempt))
+                time.sleep(_pause(attempt, busy))
         try:
             self._wait(durable)
         except BaseException:
             self._settle(lease, written=False)
             raise
-        self._settle(lease, written=True)
+        released = self._settle(lease, written=True)
+        if released is not None:
+            released.wait()
         return answers
 
     async def _until_free(self, busy: Busy, deadline: float, attempt: int) -> None:
         """Wait until it is worth asking again: a call of this replica settles (`busy.local`),
         else a pause (another replica's call: only Redis knows when it ends)."""
         if not busy.local:
-            await asyncio.sleep(_pause(attempt))
+            await asyncio.sleep(_pause(attempt, busy))
             return
-        settled = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        settled = loop.create_future()
         assert busy.entity is not None
         self._waiting.setdefault(busy.entity, []).append(settled)
         if busy.entity not in self._holding:  # let go by another thread meanwhile
             return
+        # Awaited as is (not through `wait_for`): woken by `_unhold`, the call asks again
+        # before the pump sends the round that holds the release (`fundwall.engine.pump`).
+        # At the deadline, the next ask gives up (`_busy_until`).
+        timer = loop.call_later(max(deadline - time.monotonic(), 0.0), _resolve, settled)
         try:
-            await asyncio.wait_for(settled, max(deadline - time.monotonic(), 0.0))
-        except TimeoutError:
-            return  # the next ask gives up (`_busy_until`)
+            await settled
+        finally:
+            timer.cancel()
 
     def _busy_until(self, deadline: float | None, held: Lease | None) -> float:
         """When a call kept waiting for busy entities gives up (from its first wait on); on
@@ -493,24 +507,65 @@ class DecisionService:
         held: Lease | None = None
         for attempt in itertools.count():
             # Asked again, the call keeps its watch: an id another replica logged since is
-            # seen once the entities are held (`_lease`).
+            # seen once the entities are held (`_take_txs`).
             try:
-                answers, durable, lease = self._decide(
-                    txs, member, batch=batch, watch=watch, awaited=True, held=held
-                )
+                with self._lock:
+                    earlier, asking = self._prepare(
+                        txs, member, batch=batch, watch=watch, held=held, awaited=True
+                    )
+                if asking is not None:
+                    await self._asked(asking)
+                answers, durable, lease = self._decided(txs, batch, earlier, asking, awaited=True)
                 break
+            except _Again:
+                held = None
             except Busy as busy:
                 held = busy.held
                 deadline = self._busy_until(deadline, held)
-                await self._until_free(busy, deadline, attempt)
+                try:
+                    await self._until_free(busy, deadline, attempt)
+                except asyncio.CancelledError:
+                    self._settle(held, written=False)
+                    raise
         if durable is not None:
             try:
                 await asyncio.wrap_future(durable)
+            except asyncio.CancelledError:
+                # Its caller went away; the write goes on: the entities are given back once
+                # it is known whether the decisions are logged.
+                loop = asyncio.get_running_loop()
+                durable.add_done_callback(
+                    lambda ended: loop.call_soon_threadsafe(self._settle_when_logged, lease, ended)
+                )
+                raise
             except BaseException:
                 self._settle(lease, written=False)
                 raise
-        self._settle(lease, written=True)
+        released = self._settle(lease, written=True, awaited=True)
+        if released is not None:
+            await released.awaitable
         return answers
+
+    async def _asked(self, asking: Asking) -> None:
+        """Wait for the pump to answer `asking` (an error is read from it by `_take`); were
+        the call to go away meanwhile, what the lease takes is given back once answered."""
+        try:
+            await asyncio.wait((asking.work.awaitable,))
+        except asyncio.CancelledError:
+            asking.work.awaitable.add_done_callback(lambda _: self._forsake(asking))
+            raise
+
+    def _forsake(self, asking: Asking) -> None:
+        """Give back what `asking` took and held before: its call went away before deciding."""
+        assert self._shared is not None
+        with self._lock:
+            self._unhold(asking.todo)
+            self._settle(asking.lease, written=False)
+            if asking.work.done.exception() is None:
+                self._shared.give_back(asking)
+
+    def _settle_when_logged(self, lease: Lease | None, durable: Future[None]) -> None:
+        self._settle(lease, written=durable.exception() is None)
 
     def screen(self, member: str, txs: Sequence[Transaction]) -> list[Refusal | None]:
         """Why `member` may not have each transaction decided (None: it may), as of now."""
@@ -532,27 +587,61 @@ class DecisionService:
         member: str | None,
         *,
         batch: bool,
-        watch: Watch | None = None,
-        awaited: bool = False,
         held: Lease | None = None,
     ) -> Pending:
         """The answers, the future of the write they wait for (None: nothing to wait for):
         this call's own, or for repeats the last write submitted, and the entities held in the
-        shared state until it is done. `watch`: the audit head and the call's logged ids, read
-        since the call arrived (None: read them now)."""
+        shared state until it is done; for a caller that blocks (the lease too)."""
         with self._lock:
-            try:
-                earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
-                if member is not None:
-                    admit(member, txs, _CallRegister(self, earlier), batch=batch)
-                lease = None
-                if self._shared is not None:
-                    lease, earlier = self._lease(txs, earlier, held)
-            except Busy:
-                raise
-            except BaseException:
-                self._settle(held, written=False)
-                raise
+            while True:
+                earlier, asking = self._prepare(txs, member, batch=batch, held=held)
+                try:
+                    return self._decided(txs, batch, earlier, asking, awaited=False)
+                except _Again:
+                    held = None
+
+    def _prepare(
+        self,
+        txs: Sequence[Transaction],
+        member: str | None,
+        *,
+        batch: bool,
+        watch: Watch | None = None,
+        held: Lease | None = None,
+        awaited: bool = False,
+    ) -> tuple[Earlier, Asking | None]:
+        """A call up to its decisions: what changed taken in, the call's logged ids, its
+        admission, and for a replica the lease of its entities, queued (`_ask_txs`). `watch`:
+        the audit head and the call's logged ids, read since the call arrived (None: read
+        them now)."""
+        try:
+            earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
+            if member is not None:
+                admit(member, txs, _CallRegister(self, earlier), batch=batch)
+            asking = None
+            if self._shared is not None:
+                asking = self._ask_txs(txs, earlier, held, awaited=awaited)
+        except Busy:
+            raise
+        except BaseException:
+            self._settle(held, written=False)
+            raise
+        return earlier, asking
+
+    def _decided(
+        self,
+        txs: Sequence[Transaction],
+        batch: bool,
+        earlier: Earlier,
+        asking: Asking | None,
+        *,
+        awaited: bool,
+    ) -> Pending:
+        """`_decide` from the call `_prepare`d, its lease answered."""
+        with self._lock:
+            lease = None
+            if asking is not None:
+                lease, earlier = self._take_txs(asking, earlier)
             until = None if self.log is None else Instant.of(self.log.clock.now())
             try:
                 if batch:
@@ -571,23 +660,27 @@ class DecisionService:
                 self._remember(tx, outcome.decision, durable)
             return answers, durable, lease
 
-    def _lease(
-        self, txs: Sequence[Transaction], earlier: Earlier, held: Lease | None
-    ) -> tuple[Lease | None, Earlier]:
-        """Hold the entities of the call's new transactions in the shared state (`_hold`),
-        going on from those an earlier try `held`; the call's logged ids again, if another
-        replica may have decided one of them since the call arrived."""
+    def _ask_txs(
+        self, txs: Sequence[Transaction], earlier: Earlier, held: Lease | None, *, awaited: bool
+    ) -> Asking | None:
+        """Queue the lease of the entities of the call's new transactions (`_ask`), going on
+        from those an earlier try `held`; None when the call has no new transaction."""
         new = [tx for tx in txs if tx.tx_id not in self._recent and tx.tx_id not in earlier]
         if not new:
             self._settle(held, written=False)
-            return None, earlier
+            return None
         features = self.core.features
         entities = {e for tx in new for e in features.entities_of(event_of(tx, tx.ts))}
-        lease = self._hold(sorted(entities), [tx.tx_id for tx in new], held)
+        return self._ask(sorted(entities), [tx.tx_id for tx in new], held, awaited=awaited)
+
+    def _take_txs(self, asking: Asking, earlier: Earlier) -> tuple[Lease, Earlier]:
+        """The lease `asking` took (`_take`); the call's logged ids again, if another replica
+        may have decided one of them since the call arrived."""
+        lease = self._take(asking)
         if lease.changed:  # another replica decided on these entities since: maybe these ids
             assert self.log is not None
             try:
-                again = self.log.watch([tx.tx_id for tx in new]).logged
+                again = self.log.watch(asking.ids).logged
                 if again:
                     earlier = {**earlier, **self._earlier(again)}
             except BaseException:
@@ -596,10 +689,19 @@ class DecisionService:
         return lease, earlier
 
     def _hold(self, entities: list[Entity], ids: list[str], held: Lease | None) -> Lease:
-        """Lease `entities` (sorted) for the call of `ids`, going on from `held`, and bring
-        this replica's copy of them up to date. `Busy` (keeping the entities held so far)
-        while another call holds one: one of this replica's, seen here without asking Redis,
-        or another replica's."""
+        """`_ask` and `_take`, for a caller that blocks."""
+        while True:
+            try:
+                return self._take(self._ask(entities, ids, held, awaited=False))
+            except _Again:
+                held = None
+
+    def _ask(
+        self, entities: list[Entity], ids: list[str], held: Lease | None, *, awaited: bool
+    ) -> Asking:
+        """Queue the lease of `entities` (sorted) for the call of `ids`, going on from `held`,
+        with the pump's next round. `Busy` (keeping the entities held so far) while a call of
+        this replica holds one or asks for it, seen here without asking Redis."""
         shared = self._shared
         assert shared is not None
         if held is not None and held.core is not self.core:  # this replica started anew
@@ -609,24 +711,43 @@ class DecisionService:
         busy = next((e for e in entities if e not in kept and e in self._holding), None)
         if busy is not None:
             raise Busy(local=True, held=held, entity=busy)
-        while True:
-            try:
-                lease, loaded, complete = shared.lease(entities, ids, held)
-                break
-            except (EpochChanged, StateMissing, Busy) as lost:
-                if held is not None:  # given back by `lease`
-                    held.settled = True
-                    self._unhold(held.entities)
-                    held = None
-                if isinstance(lost, Busy):  # a lease ran out while waiting
-                    raise
-                if isinstance(lost, EpochChanged):  # rebuilt: what this replica holds is old
-                    self.core = _fresh(self.core)
-                else:
-                    self._recover_shared()
-        core = lease.core = self.core
-        for entity in lease.entities[len(kept) :]:
+        asking = shared.ask(entities, ids, held, awaited=awaited)
+        asking.core = self.core
+        for entity in asking.todo:
             self._holding[entity] = self._holding.get(entity, 0) + 1
+        return asking
+
+    def _take(self, asking: Asking) -> Lease:
+        """The lease `asking` took, this replica's copy of its entities brought up to date.
+        `Busy` (keeping the entities held so far) while another replica's call holds one;
+        `_Again` when the call holds nothing any more and asks again at once (the state was
+        rebuilt meanwhile)."""
+        shared = self._shared
+        assert shared is not None
+        lease, before = asking.lease, list(asking.lease.entities)
+        try:
+            _, loaded, complete = shared.taken(asking)
+        except (EpochChanged, StateMissing, Busy) as lost:
+            lease.settled = True  # given back by `taken`
+            self._unhold([*before, *asking.todo])
+            if isinstance(lost, Busy):  # a lease ran out while waiting
+                raise Busy from None
+            if isinstance(lost, EpochChanged):  # rebuilt: what this replica holds is old
+                self.core = _fresh(self.core)
+            else:
+                self._recover_shared()
+            raise _Again from None
+        except BaseException:
+            self._unhold(asking.todo)
+            self._settle(lease, written=False)
+            raise
+        taken = set(lease.entities)
+        self._unhold([entity for entity in asking.todo if entity not in taken])
+        if asking.core is not self.core:  # started anew since the ask: its copies are gone
+            lease.core = asking.core
+            self._settle(lease, written=False)
+            raise _Again
+        core = lease.core = self.core
         try:
             for entity, data in loaded:
                 entity_state.load(core.features, core.controls, entity, data)
@@ -653,7 +774,10 @@ class DecisionService:
                 self._holding[entity] = left
                 continue
             for settled in self._waiting.pop(entity, ()):
-                settled.get_loop().call_soon_threadsafe(_resolve, settled)
+                if _running_loop() is settled.get_loop():  # woken before the pump's round
+                    _resolve(settled)
+                else:
+                    settled.get_loop().call_soon_threadsafe(_resolve, settled)
 
     def _fold_orphans(self, lease: Lease) -> None:
         """Fold the transactions that a replica logged and then stopped before writing their
@@ -668,10 +792,11 @@ class DecisionService:
         for logged in self.log.decided(ids):
             touched = features.entities_of(logged.event)
             named = {e for e, intent in lease.orphans.items() if logged.event.tx_id in intent}
+            # What the replica's calls hold (this one's, and others' in flight) stays as is.
             kept = {
                 e: entity_state.dump(features, controls, e)
                 for e in touched
-                if e in lease.entities and e not in named
+                if e in self._holding and e not in named
             }
             until = None if logged.decided_at is None else Instant.of(logged.decided_at)
             core.fold(logged.event, logged.action, until)
@@ -682,37 +807,41 @@ class DecisionService:
                 if entity not in kept:
                     self._shared.versions.pop(entity, None)
 
-    def _settle(self, lease: Lease | None, *, written: bool) -> None:
-        """Give back the entities a call held: with their new state when its decisions are
-        `written` to the log; else unchanged, and forgotten here (this replica's copy holds
-        decisions the log does not)."""
+    def _settle(self, lease: Lease | None, *, written: bool, awaited: bool = False) -> Work | None:
+        """Give back the entities a call held, with the pump's next round: with their new
+        state when its decisions are `written` to the log; else unchanged, and forgotten here
+        (this replica's copy holds decisions the log does not). The pump's work, which fails
+        when the lease was lost (`SharedState.release`); None when nothing was held.
+        `awaited`: as `Pump.submit`."""
         if lease is None or lease.settled:
-            return
+            return None
         shared = self._shared
         assert shared is not None
         with self._lock:
             lease.settled = True
+            # First: the calls of this replica waiting for these entities ask for them in the
+            # round that gives them back.
             self._unhold(lease.entities)
+            if not lease.entities and lease.awaited is None:
+                return None
             # The core the call decided in: the service may have started a new one since.
             core = lease.core
             assert isinstance(core, DecisionCore)
             if not written:
                 for entity in lease.entities:
                     entity_state.forget(core.features, core.controls, entity)
-                shared.release(lease, None, None)
-                return
+                return shared.release(lease, None, None, awaited=awaited)
             states = {e: entity_state.dump(core.features, core.controls, e) for e in lease.entities}
             clock = (
                 None
                 if core.clock_us is None or core.clock_ts is None
                 else (core.clock_us, core.clock_ts)
             )
-            try:
-                shared.release(lease, states, clock)
-            finally:
-                if core is not self.core:  # the current core does not hold these entities
-                    for entity in lease.entities:
-                        shared.versions.pop(entity, None)
+            released = shared.release(lease, states, clock, awaited=awaited)
+            if core is not self.core:  # the current core does not hold these entities
+                for entity in lease.entities:
+                    shared.versions.pop(entity, None)
+            return released
 
     def _decide_each(
         self, txs: Sequence[Transaction], until: Instant | None, earlier: Earlier
@@ -780,7 +909,7 @@ class DecisionService:
             except Busy as busy:
                 held = busy.held
                 deadline = self._busy_until(deadline, held)
-                time.sleep(_pause(attempt))
+                time.sleep(_pause(attempt, busy))
         raise AssertionError("unreachable")
 
     def _observe_logins(
@@ -817,7 +946,9 @@ class DecisionService:
                     self._stale = True
                 self._settle(lease, written=False)
                 raise
-            self._settle(lease, written=True)
+            released = self._settle(lease, written=True)
+            if released is not None:
+                released.wait()
             if self.log is None:
                 self._logins.update((login.event_id, login) for login in new)
             return len(new)
@@ -949,9 +1080,20 @@ class _CallRegister:
         return self._service._first_transaction(tx_id, self._earlier)
 
 
-def _pause(attempt: int) -> float:
-    """How long the `attempt`-th wait for busy entities lasts (from 0)."""
+def _pause(attempt: int, busy: Busy) -> float:
+    """How long the `attempt`-th wait for busy entities lasts (from 0): the shortest while the
+    entity is kept for the call once let go (`SharedState`'s `_WAIT`), as it idles until the
+    call asks again."""
+    if busy.held is not None and busy.held.awaited is not None:
+        return BUSY_PAUSE_S
     return float(min(BUSY_PAUSE_S * 2 ** min(attempt, 8), BUSY_PAUSE_MAX_S))
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _resolve(settled: asyncio.Future[None]) -> None:

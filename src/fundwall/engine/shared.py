@@ -8,11 +8,16 @@ it writes their new bytes under new versions and gives the leases back. So a tra
 features are the same whichever replica decides it, and a decision never reads an entity that
 another replica is changing (it waits for it, at most `wait_s`, then answers 503).
 
-Round trips: two per call (lease and read; write and release), each one pipeline over every
-entity of the call and the engine's clock. One script per entity, each touching only the keys
-of that entity (`<ns>:{<kind>:<name>}`, one hash tag per entity), so the state shards over a
-Redis Cluster by entity. A single round trip per decision would need every key of a decision
-in one slot, and a decision's payer, payee and device are different entities.
+Round trips: a call needs Redis twice (lease and read; write and release), but it does not
+send them itself: the replica's pump (`fundwall.engine.pump`) sends the work of its concurrent
+calls as one pipeline per round, the writes and releases of the calls just logged with the
+leases of the calls just arrived, so under load a decision costs one round trip, shared. One
+script per entity, each touching only the keys of that entity (`<ns>:{<kind>:<name>}`, one
+hash tag per entity), so the state shards over a Redis Cluster by entity: a single atomic
+script per decision would need every key of a decision in one slot, and a decision's payer,
+payee and device are different entities. A call kept waiting by another replica's has the
+busy entity kept for it once let go (`_WAIT`), so a replica passing a hot entity from call to
+call in its rounds does not starve the others.
 
 The log in the database stays the truth:
 - A lease records the ids of the call's transactions (its intent). A replica that stops
@@ -30,13 +35,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from fundwall.domain.errors import FundwallError
 from fundwall.engine.features.entity_state import Entity
+from fundwall.engine.pump import Command, Pump, Work
 
 if TYPE_CHECKING:
     import redis
@@ -49,35 +55,53 @@ TIMERS_MS: Final = 180_000
 """How long the replica running the server's timers keeps them without renewing: every tick
 of any of its timers renews them (the SMS outbox's ticks every second by default), so a
 replica that stopped hands them over within three minutes."""
+WAIT_MS: Final = 250
+"""How long a busy entity, once let go, is kept for the call that waits for it (renewed at
+each of its tries, a few milliseconds apart: `service._pause`), so the mark of a call that
+stopped lapses soon."""
 PUBLISH_CHUNK: Final = 2_000
 """Entities written per round trip when the state is published."""
 
 _ACQUIRE: Final = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local held = redis.call('HMGET', KEYS[1], 'o', 'e', 'v', 'x')
+local held = redis.call('HMGET', KEYS[1], 'o', 'e', 'v', 'x', 'w', 'we')
 if held[1] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'e', ms + tonumber(ARGV[2]))
   return {1, held[3] or '', '', ''}
 end
-local orphan = ''
-if held[1] then
-  if tonumber(held[2]) > ms then return {0, '', '', ''} end
-  orphan = held[4] or ''
-elseif held[4] then
-  orphan = held[4]
-end
+local kept = held[5] and held[5] ~= ARGV[1] and tonumber(held[6]) > ms
+if kept then return {0, '', '', '1'} end
+if held[1] and tonumber(held[2]) > ms then return {0, '', '', ''} end
+local orphan = held[4] or ''
 local intent = ARGV[4]
 if orphan ~= '' then intent = orphan .. ',' .. intent end
 redis.call('HSET', KEYS[1], 'o', ARGV[1], 'e', ms + tonumber(ARGV[2]), 'x', intent)
+if held[5] then redis.call('HDEL', KEYS[1], 'w', 'we') end
 local version = held[3] or ''
 if version == ARGV[3] then return {1, version, '', orphan} end
 return {1, version, redis.call('HGET', KEYS[1], 's') or '', orphan}
 """
 """Lease one entity: KEYS[1] the entity's hash; ARGV owner, lease ms, the version the
-replica holds, the call's transaction ids. {0} when another owner holds an unexpired lease;
-else {1, version, bytes (empty when the replica's version is current), orphaned intent}. The
-owner's own lease is renewed (its state is the owner's already)."""
+replica holds, the call's transaction ids. {0} when another owner holds an unexpired lease,
+{0, '', '', '1'} when the entity is kept for another owner waiting for it (`_WAIT`); else
+{1, version, bytes
+(empty when the replica's version is current), orphaned intent}. The owner's own lease is
+renewed (its state is the owner's already)."""
+
+_WAIT: Final = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local waiting = redis.call('HMGET', KEYS[1], 'w', 'we')
+if waiting[1] and waiting[1] ~= ARGV[1] and tonumber(waiting[2]) > ms then return 0 end
+redis.call('HSET', KEYS[1], 'w', ARGV[1], 'we', ms + tonumber(ARGV[2]))
+return 1
+"""
+"""Keep an entity, once let go, for the owner ARGV[1] waiting for it, for ARGV[2] ms (renewed
+at each of its tries; 0: it waits no more), unless another owner waits for it already.
+Without it, the calls of the replica holding a hot entity would pass it from one to the next
+in the round that gives it back (`fundwall.engine.pump`), and another replica's call, which
+asks again every few milliseconds, would never find it free."""
 
 _RELEASE: Final = """
 if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
@@ -108,7 +132,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 """Take or renew a lease that one replica at a time holds (ARGV: replica, ms)."""
-_SCRIPTS: Final = (_ACQUIRE, _RELEASE, _RAISE_CLOCK, _LEAD)
+_SCRIPTS: Final = (_ACQUIRE, _WAIT, _RELEASE, _RAISE_CLOCK, _LEAD)
 _SHA: Final = {script: hashlib.sha1(script.encode()).hexdigest() for script in _SCRIPTS}
 """Each script's hash, by which Redis runs it (EVALSHA)."""
 
@@ -155,6 +179,22 @@ class Lease:
     """Given back (with or without new state): nothing more to do."""
     changed: bool = False
     """Another replica had changed one of the entities since this replica last held it."""
+    awaited: Entity | None = None
+    """The busy entity kept for this lease once let go (`_WAIT`), while it waits for it."""
+
+
+@dataclass(eq=False, slots=True)
+class Asking:
+    """A lease on its way (`SharedState.ask`): the lease it goes on from, the entities it asks
+    for besides, and the pump's work that carries it."""
+
+    lease: Lease
+    todo: list[Entity]
+    ids: list[str]
+    """The call's ids (its intent)."""
+    work: Work
+    core: DecisionCore | None = None
+    """The core the replica's copies of the entities were in when it asked."""
 
 
 class SharedState:
@@ -189,6 +229,9 @@ class SharedState:
         """The epoch of the state this replica's entities were read under."""
         self.versions: dict[Entity, bytes] = {}
         """The version of each entity the replica's core holds as in Redis."""
+        reads = [("get", (self._global("epoch"),)), ("get", (self._global("clock"),))]
+        self.pump = Pump(self._send, reads)
+        """Sends the calls' leases and releases, one pipeline per round."""
 
     def _version(self) -> bytes:
         """A version no other write of any replica has: this replica's id and a count."""
@@ -201,13 +244,11 @@ class SharedState:
     def _global(self, name: str) -> str:
         return f"{self.namespace}:{{engine}}:{name}"
 
-    def _call(self, build: Callable[[Any], None]) -> list[Any]:
-        """The answers of the commands `build` adds to a pipeline, in one round trip. The
-        scripts are called by their hash; those Redis did not know (it restarted, or its
-        scripts were flushed, perhaps half way through the pipeline) are loaded and only the
-        commands refused for it are sent again: a command that ran is never run twice."""
-        commands = _Commands()
-        build(commands)
+    def _send(self, commands: Sequence[Command]) -> list[Any]:
+        """The answers of `commands`, sent as one pipeline. The scripts are called by their
+        hash; those Redis did not know (it restarted, or its scripts were flushed, perhaps half
+        way through the pipeline) are loaded and only the commands refused for it are sent
+        again: a command that ran is never run twice."""
         answers: list[Any] = [None] * len(commands)
         pending = list(range(len(commands)))
         for attempt in range(2):
@@ -241,32 +282,40 @@ class SharedState:
     def _shown(self) -> str:
         return self.url.rsplit("@", 1)[-1]
 
-    def lease(
-        self, entities: Sequence[Entity], tx_ids: Iterable[str], held: Lease | None = None
-    ) -> tuple[Lease, list[Any], bool]:
-        """Lease `entities` (in `sorted` order: every replica takes entities in the same
-        order, so two calls never wait for each other) for the call of `tx_ids`, in one round
-        trip, continuing `held` (what an earlier try of the same call kept). The lease; the
-        bytes of each entity newly held whose version changed (None: no history; absent: the
-        replica's own copy is current); whether every entity is held. When another call holds
-        one, the entities before it are kept and those after it given back, so a large batch
-        is not starved by small calls. `StateMissing` or `EpochChanged` (nothing is held
-        then, `held` included)."""
+    def ask(
+        self,
+        entities: Sequence[Entity],
+        tx_ids: Iterable[str],
+        held: Lease | None = None,
+        *,
+        awaited: bool = False,
+    ) -> Asking:
+        """Queue the lease of `entities` (in `sorted` order: every replica takes entities in
+        the same order, so two calls never wait for each other) for the call of `tx_ids`,
+        going on from `held` (what an earlier try of the same call kept), with the pump's next
+        round; `taken` reads the answers. `awaited`: as `Pump.submit`."""
         lease = held if held is not None else Lease(f"{self.replica}:{next(self._calls)}", [])
         holding = set(lease.entities)
         todo = [entity for entity in entities if entity not in holding]
-        intent = ",".join(tx_ids)
+        ids = list(tx_ids)
+        intent = ",".join(ids)
+        commands = _Commands()
+        # The entities held already first: their leases are renewed for the decision.
+        for entity in [*lease.entities, *todo]:
+            known = self.versions.get(entity, b"")
+            key = self._key(entity)
+            self._script(commands, _ACQUIRE, key, lease.owner, self.lease_ms, known, intent)
+        return Asking(lease, todo, ids, self.pump.submit(commands, reads=True, awaited=awaited))
 
-        def build(pipe: Any) -> None:
-            # The entities held already first: their leases are renewed for the decision.
-            for entity in [*lease.entities, *todo]:
-                known = self.versions.get(entity, b"")
-                key = self._key(entity)
-                self._script(pipe, _ACQUIRE, key, lease.owner, self.lease_ms, known, intent)
-            pipe.get(self._global("epoch"))
-            pipe.get(self._global("clock"))
-
-        *answers, epoch, clock = self._call(build)
+    def taken(self, asking: Asking) -> tuple[Lease, list[Any], bool]:
+        """What the lease `asking` queued took (its round answered): the lease; the bytes of
+        each entity newly held whose version changed (None: no history; absent: the replica's
+        own copy is current); whether every entity is held. When another call holds one, the
+        entities before it are kept and those after it given back, so a large batch is not
+        starved by small calls. `StateMissing` or `EpochChanged` (nothing is held then, what
+        the lease held before included); `SharedStateUnavailable` when Redis did not answer."""
+        lease, todo = asking.lease, asking.todo
+        *answers, epoch, clock = asking.work.wait()
         renewed, answers = answers[: len(lease.entities)], answers[len(lease.entities) :]
         if not all(answer[0] for answer in renewed):
             # A lease ran out while the call waited (nothing decided yet): start again.
@@ -283,7 +332,11 @@ class SharedState:
             self.epoch = epoch
             raise EpochChanged
         busy = next((k for k, answer in enumerate(answers) if not answer[0]), len(todo))
-        self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :])
+        complete = busy == len(todo)
+        # Kept for this call once let go, unless kept for another already.
+        lease.awaited = None if complete or answers[busy][3] else todo[busy]
+        awaited = () if lease.awaited is None else (lease.awaited,)
+        self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
         for entity, (_, version, data, orphan) in zip(todo[:busy], answers[:busy], strict=True):
             if orphan:
@@ -292,60 +345,83 @@ class SharedState:
                 loaded.append((entity, data or None))
             self.versions[entity] = version
             lease.entities.append(entity)
-        complete = busy == len(todo)
         if complete and clock is not None:
             us, iso = clock.decode().split("|", 1)
             lease.clock = int(us), datetime.fromisoformat(iso)
         return lease, loaded, complete
 
-    def _give_back(self, owner: str, entities: Sequence[Entity], answers: list[Any]) -> None:
-        """Release the entities a failed lease took (`answers`: the lease's, one per entity),
-        leaving the intents they had."""
-        held = [(e, answer[3]) for e, answer in zip(entities, answers, strict=True) if answer[0]]
-        if not held:
-            return
+    def give_back(self, asking: Asking) -> None:
+        """Give back what `asking` took (answered), its call gone before deciding; what the
+        lease held before is the caller's to release."""
+        answers = asking.work.wait()[len(asking.lease.entities) : -2]  # the epoch, the clock
+        self._give_back(asking.lease.owner, asking.todo, answers)
 
-        def build(pipe: Any) -> None:
-            for entity, left in held:
-                self._script(pipe, _RELEASE, self._key(entity), owner, "", b"", left)
-
-        self._call(build)
+    def _give_back(
+        self,
+        owner: str,
+        entities: Sequence[Entity],
+        answers: list[Any],
+        awaited: Sequence[Entity] = (),
+    ) -> None:
+        """Release, with the pump's next round, the entities a failed lease took (`answers`:
+        the lease's, one per entity), leaving the intents they had; and keep the entity the
+        call waits for (`awaited`: the first busy one, none or one) for it once let go. Only
+        that one: a call kept waiting for an entity holds those before it, never after it, so
+        no two calls wait for each other. Nobody waits for this work: were it lost, the leases
+        would run out."""
+        commands = _Commands()
+        for entity in awaited:
+            self._script(commands, _WAIT, self._key(entity), owner, WAIT_MS)
+        for entity, answer in zip(entities, answers, strict=True):
+            if answer[0]:
+                self._script(commands, _RELEASE, self._key(entity), owner, "", b"", answer[3])
+        if commands:
+            self.pump.submit(commands)
 
     def release(
         self,
         lease: Lease,
         states: dict[Entity, bytes] | None,
         clock: tuple[int, datetime] | None,
-    ) -> None:
-        """Write each entity's new bytes under a new version and give the lease back, then
-        move the clock forward (one round trip). `states` None: nothing was decided (the
-        state stays; orphaned intents stay for the next holder). A lease lost meanwhile drops
-        the epoch (the replicas rebuild) and raises `SharedStateUnavailable`."""
-        versions = {entity: self._version() for entity in lease.entities}
-
-        def build(pipe: Any) -> None:
-            for entity in lease.entities:
-                key = self._key(entity)
-                if states is None:
-                    left = ",".join(lease.orphans.get(entity, ()))
-                    self._script(pipe, _RELEASE, key, lease.owner, "", b"", left)
-                else:
-                    version = versions[entity]
-                    self._script(pipe, _RELEASE, key, lease.owner, version, states[entity], "")
-            if states is not None and clock is not None:
-                at = clock[1].isoformat()
-                self._script(pipe, _RAISE_CLOCK, self._global("clock"), clock[0], at)
-
-        answers = self._call(build)
+        *,
+        awaited: bool = False,
+    ) -> Work:
+        """Queue, for the pump's next round, each entity's new bytes under a new version and
+        the lease's end, then the clock moved forward. `states` None: nothing was decided (the
+        state stays; orphaned intents stay for the next holder). The replica's versions are
+        the new ones at once: a call of this replica leasing one of these entities in the
+        same round or after it holds them as written. The work fails, once answered, with
+        `SharedStateUnavailable` when the lease was lost meanwhile (the epoch is dropped: the
+        replicas rebuild). `awaited`: as `Pump.submit`."""
+        commands = _Commands()
         if states is None:
             for entity in lease.entities:
+                left = ",".join(lease.orphans.get(entity, ()))
+                self._script(commands, _RELEASE, self._key(entity), lease.owner, "", b"", left)
                 self.versions.pop(entity, None)
+            if lease.awaited is not None:  # the call gives up: nobody to keep it for
+                self._script(commands, _WAIT, self._key(lease.awaited), lease.owner, 0)
         else:
-            self.versions.update(versions)
-        if states is not None and not all(answers[: len(lease.entities)]):
-            # Written after the lease ran out: the next holder may have read the old state.
-            self.redis.delete(self._global("epoch"))
-            raise SharedStateUnavailable("a lease ran out before its decision was written")
+            for entity in lease.entities:
+                version = self._version()
+                key = self._key(entity)
+                self._script(commands, _RELEASE, key, lease.owner, version, states[entity], "")
+                self.versions[entity] = version
+            if clock is not None:
+                at = clock[1].isoformat()
+                self._script(commands, _RAISE_CLOCK, self._global("clock"), clock[0], at)
+        count = len(lease.entities)
+
+        def written(answers: list[Any]) -> None:
+            if states is not None and not all(answers[:count]):
+                # Written after the lease ran out: the next holder may have read the old state.
+                try:
+                    self.redis.delete(self._global("epoch"))
+                except self._failure as error:
+                    raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
+                raise SharedStateUnavailable("a lease ran out before its decision was written")
+
+        return self.pump.submit(commands, awaited=awaited, finish=written)
 
     def leads_timers(self) -> bool:
         """Whether this replica holds the timers' lease (taken when free, renewed by its
