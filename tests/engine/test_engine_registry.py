@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from fundwall.domain.errors import NotFound
+from fundwall.engine import registry
 from fundwall.engine.registry import (
     ENGINE_ACTOR,
     PackStatus,
@@ -42,3 +43,25 @@ def test_the_default_pack_goes_live_once(uow_factory: UowFactory) -> None:
 def test_an_unknown_version_is_not_found(uow_factory: UowFactory) -> None:
     with uow_factory() as uow, pytest.raises(NotFound, match="rule pack version not found"):
         get_pack(uow.session, "nosuch:1")
+
+
+def test_two_processes_starting_together_share_one_registration(
+    uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other process registers and promotes the pack after this one looked and found no
+    # live pack and no registration: this one's insert collides with it, and it takes theirs.
+    with uow_factory() as uow:
+        theirs, _ = ensure_live(uow)
+    looked = iter([(None, None)])
+    real_running = registry.running_packs
+    monkeypatch.setattr(
+        registry, "running_packs", lambda session: next(looked, None) or real_running(session)
+    )
+    monkeypatch.setattr(registry, "row_of_digest", lambda session, digest: None)
+    with uow_factory() as uow:
+        ours, _ = ensure_live(uow)
+    with uow_factory() as uow:
+        (record,) = pack_records(uow.session)
+        trail = [r.action for r in uow.audit.tail(5)]
+    assert ours.version == theirs.version == record.version
+    assert trail == ["register_rule_pack", "promote_rule_pack"]

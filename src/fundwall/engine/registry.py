@@ -28,6 +28,7 @@ from importlib.resources import files
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fundwall.domain.errors import NotFound
@@ -187,16 +188,8 @@ def shipped_content() -> bytes:
     return files("fundwall.engine.rules").joinpath(DEFAULT_PACK).read_bytes()
 
 
-def ensure_live(uow: UnitOfWork) -> tuple[RulePack, RulePack | None]:
-    """The live and shadow packs; on first use, the shipped default pack is registered (if
-    it is not) and promoted by `ENGINE_ACTOR`, audited, so the engine always has a live
-    pack."""
-    live, shadow = running_packs(uow.session)
-    if live is not None:
-        return live, shadow
+def _register_and_promote(uow: UnitOfWork, pack: RulePack, content: bytes) -> None:
     session = uow.session
-    content = shipped_content()
-    pack = parse_pack(content, SHIPPED_SOURCE)
     row = row_of_digest(session, pack.digest)
     if row is None:
         registered = uow.audit.record(
@@ -214,6 +207,24 @@ def ensure_live(uow: UnitOfWork) -> tuple[RulePack, RulePack | None]:
     )
     make_live(row, None, promoted)
     uow.commit()
+
+
+def ensure_live(uow: UnitOfWork) -> tuple[RulePack, RulePack | None]:
+    """The live and shadow packs; on first use, the shipped default pack is registered (if
+    it is not) and promoted by `ENGINE_ACTOR`, audited, so the engine always has a live
+    pack."""
+    live, shadow = running_packs(uow.session)
+    if live is not None:
+        return live, shadow
+    session = uow.session
+    content = shipped_content()
+    pack = parse_pack(content, SHIPPED_SOURCE)
+    try:
+        _register_and_promote(uow, pack, content)
+    except IntegrityError:
+        # Another process (a replica starting beside this one) registered the same pack at
+        # the same moment; its registration stands.
+        uow.rollback()
     live, shadow = running_packs(session)
     assert live is not None
     return live, shadow
