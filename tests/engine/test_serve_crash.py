@@ -74,6 +74,8 @@ class Crashes:
         self.port = free_port()
         self.env = {**os.environ, "FUNDWALL_DATA_DIR": str(data_dir), "FUNDWALL_DATABASE_URL": url}
         self.chance = random.Random(SEED)
+        self.checked: set[str] = set()
+        """The answers found in the log as answered."""
 
     def load_then_kill(self, server: Server, round_no: int) -> None:
         """Load the server from every member system at once; kill it with requests in
@@ -96,11 +98,19 @@ class Crashes:
     def as_answered(self, decision: Decision) -> Record:
         return as_answered(self.traffic, self.customers, decision)
 
-    def check_log(self) -> dict[str, Decision]:
-        """Every answer received is in the log as answered; none is decided twice."""
-        logged = live_decisions(self.url)
-        for tx_id, answer in self.traffic.answered.items():
-            assert self.as_answered(logged[tx_id]) == answer, tx_id
+    def check_log(self, *, every_answer: bool = False) -> dict[str, Decision]:
+        """No transaction is decided twice, and every answer received since the last check
+        (`every_answer`: every answer) is in the log as answered; the logged decisions of
+        those and of the transactions that died unanswered. (A round reads only the decisions
+        of its own transactions, so the last round costs no more than the first.)"""
+        answered = self.traffic.answered
+        new = set(answered) if every_answer else answered.keys() - self.checked
+        logged = live_decisions(
+            self.url, None if every_answer else new | set(self.traffic.unanswered)
+        )
+        for tx_id in new:
+            assert self.as_answered(logged[tx_id]) == answered[tx_id], tx_id
+        self.checked |= new
         return logged
 
     def send_again(self, answered: list[str], logged: Mapping[str, Decision]) -> None:
@@ -142,12 +152,12 @@ def test_kill_9_of_the_server_under_load_loses_nothing_and_decides_nothing_twice
             logged = crashes.check_log()
             servers[0].wait_until_up()
             crashes.send_again([tx_id for tx_id in traffic.answered if tx_id not in before], logged)
-        crashes.send_again(list(traffic.answered), crashes.check_log())
+        crashes.send_again(list(traffic.answered), crashes.check_log(every_answer=True))
         # Ctrl-C: the server stops and saves the state it holds. (Not SIGTERM, on which
         # uvicorn ends the process once shut down, before `fundwall serve` saves anything.)
         assert servers[0].stop(signal.SIGINT) == 0, servers[0].tail()
 
-    logged = crashes.check_log()
+    logged = crashes.check_log(every_answer=True)
     assert logged.keys() == traffic.answered.keys()  # and nothing else was decided
     txs = logged_transactions(url)
     held = open_service(url, keyring)
