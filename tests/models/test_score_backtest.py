@@ -24,6 +24,9 @@ from fundwall.models.scores import model_matrix, probabilities_of
 from fundwall.models.training import train_region
 from fundwall.region import read_table
 
+# The accounts model trained once for the module: its tests on one worker, so it is trained once.
+pytestmark = pytest.mark.xdist_group("score_backtest")
+
 DAY = 24 * US_PER_HOUR
 
 
