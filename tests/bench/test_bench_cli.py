@@ -7,10 +7,7 @@ benchmark itself, not by the tests.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,29 +17,26 @@ from fundwall.bench.goals import GOALS
 from fundwall.bench.report import render
 from fundwall.bench.run import HEADLINE
 
-_FUNDWALL = "from fundwall.cli import main; main()"
+from .bench_process import run_bench
+
+# The module's one benchmark run serves every test of it: on one worker, so it runs once.
+pytestmark = pytest.mark.xdist_group("bench_cli")
+
 QUICK = (
     *("--seconds", "0.3", "--baseline-rows", "2000", "--online-decisions", "300"),
     *("--share-entries", "2000", "--share-identifiers", "1000"),
     *("--onboarding-decisions", "40"),
+    # One replica and two: the CPU ratio to the server holding the whole state, and the load
+    # spread over replicas, at half the cost of the default 1, 2 and 3.
+    *("--replicas", "1,2"),
 )
-
-
-def fundwall(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _FUNDWALL, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FUNDWALL_DATA_DIR": str(data_dir)},
-        timeout=300,
-        check=False,
-    )
+REPLICAS = (1, 2)
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     data_dir = tmp_path_factory.mktemp("bench-data")
-    done = fundwall(data_dir, "bench", "--size", "tiny", "--json", *QUICK)
+    done = run_bench(data_dir, "--size", "tiny", "--json", *QUICK)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert isinstance(result, dict)
@@ -93,6 +87,14 @@ def test_the_json_has_every_figure_with_a_sane_value(
     assert _number(result, "rules_online_p50_us") <= _number(result, "rules_online_p99_us")
     ratio = _number(result, "api_call_with_console_us") / _number(result, "api_call_alone_us")
     assert _number(result, "console_api_ratio") == pytest.approx(ratio, abs=0.01)
+    for count in REPLICAS:
+        assert _number(result, f"replicas_http_decisions_per_s_{count}") > 0, count
+        assert _number(result, f"replicas_batch_http_tx_per_s_{count}") > 0, count
+        assert _number(result, f"replicas_server_cpu_us_per_decision_{count}") > 0, count
+        assert _number(result, f"replicas_rebuild_seconds_{count}") >= 0, count
+        assert _number(result, f"replicas_rebuild_transactions_{count}") > 0, count
+    assert "replicas_http_3" not in result
+    assert _number(result, "replicas_cpu_vs_in_process") > 0
     shell = result["http_shell"]
     assert isinstance(shell, dict) and shell["decisions_per_s"] > 0
     goals = result["goals"]
@@ -128,7 +130,7 @@ def test_the_table_shows_every_goal_and_its_verdict(run: tuple[Path, dict[str, o
 
 
 def test_an_unknown_size_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    done = fundwall(tmp_path, "bench", "--size", "huge")
+    done = run_bench(tmp_path, "--size", "huge")
     assert done.returncode == 2
     assert "one of tiny, small, large" in done.stderr
     assert "Traceback" not in done.stderr

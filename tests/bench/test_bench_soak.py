@@ -7,9 +7,6 @@ tested on figures made up for it; the short run shows every figure is there and 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +21,7 @@ from fundwall.engine.service import RECENT
 from fundwall.region import read_table
 from fundwall.sim.run import simulate
 
-_FUNDWALL = "from fundwall.cli import main; main()"
+from .bench_process import run_bench
 
 
 def intervals(rss: list[float], p99: list[float], per_interval: int = 100) -> list[Interval]:
@@ -119,15 +116,8 @@ def test_the_soak_goes_on_after_the_history_a_pass_later_each_time(region: Path)
 
 @pytest.mark.slow
 def test_a_short_soak_measures_every_interval(region: Path, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _FUNDWALL, "bench", "--region", str(region), "--size", "tiny",
-         "--soak", "3", "--soak-interval", "1", "--json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FUNDWALL_DATA_DIR": str(tmp_path)},
-        timeout=300,
-        check=False,
-    )  # fmt: skip
+    done = run_bench(tmp_path, "--region", str(region), "--size", "tiny",
+                     "--soak", "3", "--soak-interval", "1", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["size"], result["seed"], result["soak_seconds"]) == ("tiny", None, 3)

@@ -5,7 +5,7 @@ log folded from scratch, deciding as a service that never stopped would have."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -27,9 +27,13 @@ from fundwall.store.tables import DecisionRow, TransactionRow
 LIVE = DecisionRow.shadow.is_(False)
 
 
-def live_decisions(url: str) -> dict[str, Decision]:
-    """The live decision of each transaction in the log; fails if one has two, or if a logged
-    transaction has none (the history is loaded without transactions)."""
+def live_decisions(url: str, only: Collection[str] | None = None) -> dict[str, Decision]:
+    """The live decision of each transaction in the log (of those in `only`, when given);
+    fails if one has two, or if a logged transaction has none (the history is loaded
+    without transactions)."""
+    query = select(DecisionRow).where(LIVE)
+    if only is not None:
+        query = query.where(DecisionRow.tx_id.in_(sorted(only)))
     database = open_database(url)
     try:
         with database.connect() as connection:
@@ -39,14 +43,14 @@ def live_decisions(url: str) -> dict[str, Decision]:
                 .group_by(DecisionRow.tx_id)
                 .having(func.count() > 1)
             ).all()
-            rows = connection.execute(select(DecisionRow).where(LIVE)).all()
+            rows = connection.execute(query).all()
+            live = connection.scalar(select(func.count()).select_from(DecisionRow).where(LIVE))
             logged = connection.scalar(select(func.count()).select_from(TransactionRow))
     finally:
         database.dispose()
     assert twice == [], f"decided twice: {twice}"
-    decisions = {row.tx_id: decision_of(DecisionRow(**row._asdict())) for row in rows}
-    assert len(decisions) == logged, "a logged transaction has no live decision"
-    return decisions
+    assert live == logged, "a logged transaction has no live decision"
+    return {row.tx_id: decision_of(DecisionRow(**row._asdict())) for row in rows}
 
 
 def logged_transactions(url: str) -> list[Transaction]:

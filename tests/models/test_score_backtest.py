@@ -16,20 +16,18 @@ from fundwall.cli import app, main
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.backtest.accounts import NEVER
-from fundwall.engine.models.artifact import Model, Target, write_model
+from fundwall.engine.models.artifact import Model, write_model
 from fundwall.models.account_features import AccountInputs, account_features
 from fundwall.models.account_protocol import mules_before
 from fundwall.models.score_backtest import US_PER_HOUR, refreshed_flags
 from fundwall.models.scores import model_matrix, probabilities_of
-from fundwall.models.training import train_region
 from fundwall.region import read_table
 
+from .conftest import ACCOUNTS_MODEL_GROUP
+
+pytestmark = pytest.mark.xdist_group(ACCOUNTS_MODEL_GROUP)
+
 DAY = 24 * US_PER_HOUR
-
-
-@pytest.fixture(scope="module")
-def accounts_model(tiny_region: Path) -> Model:
-    return train_region(tiny_region, Target.ACCOUNTS)
 
 
 def _end(folder: Path) -> int:

@@ -27,6 +27,8 @@ from fundwall.models.account_features import AccountInputs, account_feature_name
 from fundwall.models.training import train_region, transaction_examples
 from fundwall.region import read_table
 
+from .conftest import ACCOUNTS_MODEL_GROUP
+
 runner = CliRunner()
 
 
@@ -184,8 +186,11 @@ def test_the_since_moment_without_zone_is_utc() -> None:
     assert aware(datetime(2024, 3, 1)).tzinfo is UTC
 
 
-def test_an_accounts_model_is_trained_and_judged_on_later_time(tiny_region: Path) -> None:
-    model = train_region(tiny_region, Target.ACCOUNTS)
+@pytest.mark.xdist_group(ACCOUNTS_MODEL_GROUP)
+def test_an_accounts_model_is_trained_and_judged_on_later_time(
+    tiny_region: Path, accounts_model: Model
+) -> None:
+    model = accounts_model
     card = model.card
     assert model.version.startswith("acct-")
     assert card.features == account_feature_names()

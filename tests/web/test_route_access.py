@@ -75,6 +75,9 @@ from .access import (
 from .conftest import Console
 from .region import NOW, PASSWORD, Region
 
+# The module's console and records, built once: its tests on one worker, so they are built once.
+pytestmark = pytest.mark.xdist_group("route_access")
+
 
 def _transaction(records: Records) -> dict[str, Any]:
     return {"json": dict(records.transaction)}

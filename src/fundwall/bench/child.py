@@ -85,9 +85,12 @@ def run_python(
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
             raise RuntimeError(f"the child did not finish in {timeout:.0f} s") from None
+        finally:
+            # Outlived its time, or this process is stopping (SIGTERM, Ctrl-C): not left behind.
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         seconds = time.perf_counter() - started
         cpu = _children_cpu() - before
         if returncode != 0:

@@ -10,6 +10,7 @@ on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -27,6 +28,10 @@ MAX_SOAK_SECONDS: Final = 24 * 3_600
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _region(size: str, seed: int) -> Path:
@@ -126,6 +131,9 @@ def bench(
     from fundwall.bench.run import BenchOptions, run_benchmark
     from fundwall.domain.errors import InvalidInput
 
+    # SIGTERM (a CI job's time running out, `timeout`) ends the run as Ctrl-C does: through
+    # the `finally` blocks that stop its servers and drop its temporary databases.
+    signal.signal(signal.SIGTERM, _terminated)
     if size not in SIZES:
         raise InvalidInput(f"one of {', '.join(SIZES)}", "size")
     stores = tuple(dict.fromkeys(s.strip() for s in durable_stores.split(",") if s.strip()))

@@ -7,14 +7,28 @@ from collections.abc import Callable
 from typing import Final
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.reports.excel import to_xlsx
 from fundwall.reports.model import OfficialFigures
-from fundwall.reports.pdf import to_pdf
 
 Writer = Callable[[OfficialFigures, str], bytes]
+
+
+# The writers load openpyxl and reportlab's charts when a file is written, not when the
+# console is built: every `fundwall serve` start would otherwise pay for them.
+def _xlsx(report: OfficialFigures, language: str) -> bytes:
+    from fundwall.reports.excel import to_xlsx
+
+    return to_xlsx(report, language)
+
+
+def _pdf(report: OfficialFigures, language: str) -> bytes:
+    from fundwall.reports.pdf import to_pdf
+
+    return to_pdf(report, language)
+
+
 EXPORTS: Final[dict[str, tuple[Writer, str]]] = {
-    "xlsx": (to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "pdf": (to_pdf, "application/pdf"),
+    "xlsx": (_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (_pdf, "application/pdf"),
 }
 
 
