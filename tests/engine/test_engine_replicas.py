@@ -329,6 +329,16 @@ def decided_concurrently(replica: DecisionService, sent: list[Transaction]) -> l
     return asyncio.run(calls())
 
 
+def copies_of(tx: Transaction, count: int) -> list[Transaction]:
+    """`count` transfers like `tx` a second apart: every one holds the same entities."""
+    return [
+        Transaction.from_mapping(
+            {**tx.as_row(), "tx_id": f"HOT-{k}", "ts": tx.ts + timedelta(seconds=k)}
+        )
+        for k in range(count)
+    ]
+
+
 def test_concurrent_calls_on_one_account_cost_one_redis_round_trip_each(
     replicas: Callable[..., DecisionService],
     region: Path,
@@ -343,12 +353,7 @@ def test_concurrent_calls_on_one_account_cost_one_redis_round_trip_each(
     tx = next(t for t in txs[50:] if t.payer_account is not None and t.device_id is not None)
     # Every call holds the same entities: the calls go one after the other, and each one's
     # lease rides in the round that writes and releases the previous one's.
-    hot = [
-        Transaction.from_mapping(
-            {**tx.as_row(), "tx_id": f"HOT-{k}", "ts": tx.ts + timedelta(seconds=k)}
-        )
-        for k in range(CONCURRENT)
-    ]
+    hot = copies_of(tx, CONCURRENT)
     before = shared.pump.rounds
     answers = decided_concurrently(replica, hot)
     assert shared.pump.rounds - before <= CONCURRENT + 1
@@ -403,12 +408,7 @@ def test_a_replica_passing_a_hot_account_along_lets_another_replicas_call_in(
 ) -> None:
     passing, other = replicas(), replicas()
     tx = next(t for t in txs if t.payer_account is not None)
-    hot = [
-        Transaction.from_mapping(
-            {**tx.as_row(), "tx_id": f"HOT-{k}", "ts": tx.ts + timedelta(seconds=k)}
-        )
-        for k in range(60)
-    ]
+    hot = copies_of(tx, 60)
     answers: list[Decision] = []
     stream = threading.Thread(target=lambda: answers.extend(decided_concurrently(passing, hot)))
     stream.start()
