@@ -176,7 +176,7 @@ class HttpGateway:
         receipts_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        for each in (url, receipts_url or url):
+        for each in filter(None, (url, receipts_url)):
             parts = urlsplit(each)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"not an http(s) URL: {each!r}")
