@@ -229,6 +229,11 @@ class CaseSettings(BaseModel):
     exports) are at most `evidence_max_bytes`, 10 MiB by default (a scanned statement of a
     few dozen pages), never above 50 MiB (the console holds an upload in memory); their types
     are among PDF, PNG, JPEG and CSV, each checked by its content, not its name.
+
+    An account whose case was closed is not raised again by the mule scores for
+    `score_hold_days` (30 by default: a month's statements; 0 raises it at the next refresh)
+    unless a transaction of it dated after the closing comes in: the analyst judged what was
+    there, and only something new, or a month gone by, is worth a new look.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -237,6 +242,7 @@ class CaseSettings(BaseModel):
     person_sla_hours: int = Field(default=120, ge=1, le=30 * 24)
     scam_sla_hours: int = Field(default=24, ge=1, le=30 * 24)
     network_sla_hours: int = Field(default=168, ge=1, le=30 * 24)
+    score_hold_days: int = Field(default=30, ge=0, le=365)
     evidence_max_bytes: int = Field(default=10 * MIB, ge=1024, le=50 * MIB)
     evidence_media_types: tuple[EvidenceMediaType, ...] = Field(
         default=("application/pdf", "image/png", "image/jpeg", "text/csv"), min_length=1

@@ -276,12 +276,13 @@ def _clock(platform: Platform) -> FixedClock:
     return platform.clock
 
 
-def _add_transfer(platform: Platform, ts: datetime) -> None:
-    """A copy of the first transfer, under a new id and at `ts`."""
+def _add_transfer(platform: Platform, ts: datetime, payer: str | None = None) -> None:
+    """A copy of the first transfer (of `payer`, if given), under a new id and at `ts`."""
+    transfers = select(TransactionRow).where(TransactionRow.kind == "transfer")
+    if payer is not None:
+        transfers = transfers.where(TransactionRow.payer_account == payer)
     with platform.unit_of_work() as uow:
-        first = uow.session.scalars(
-            select(TransactionRow).where(TransactionRow.kind == "transfer").limit(1)
-        ).one()
+        first = uow.session.scalars(transfers.limit(1)).one()
         columns = {c.name: getattr(first, c.name) for c in TransactionRow.__table__.columns}
         uow.session.add(TransactionRow(**{**columns, "tx_id": f"NEW-{ts:%H%M%S}", "ts": ts}))
         uow.commit()
@@ -430,6 +431,47 @@ def _cases(platform: Platform, ids: list[int]) -> list[tuple[Any, list[str]]]:
         for case_id, account_no in held:
             accounts.setdefault(case_id, []).append(account_no)
     return [(case, sorted(accounts.get(case.id, []))) for case in cases]
+
+
+def _payers_of_one_member(platform: Platform) -> tuple[str, list[str]]:
+    """A member and two of its accounts that have paid a transfer."""
+    with platform.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(AccountRow.institution_code, AccountRow.account_no)
+            .join(TransactionRow, TransactionRow.payer_account == AccountRow.account_no)
+            .where(TransactionRow.kind == "transfer")
+            .distinct()
+            .order_by(AccountRow.institution_code, AccountRow.account_no)
+        ).all()
+    bank = rows[0][0]
+    return bank, [no for member, no in rows if member == bank][:2]
+
+
+def test_a_closed_case_holds_its_account_back_until_something_new(bare: Platform) -> None:
+    bank, (renewed, quiet) = _payers_of_one_member(bare)
+    flagged = {renewed: bank, quiet: bank}
+    clock = _clock(bare)
+    with bare.unit_of_work() as uow:
+        latest = uow.session.scalar(select(func.max(TransactionRow.ts)))
+    assert latest is not None
+    clock.set(latest + timedelta(hours=1))
+
+    def raised() -> set[str]:
+        with bare.unit_of_work() as uow:
+            opened = open_score_cases(uow, bare.operator, flagged)
+        return {account for _, accounts in _cases(bare, opened) for account in accounts}
+
+    with bare.unit_of_work() as uow:
+        for case_id in open_score_cases(uow, bare.operator, flagged):
+            close_case(uow, _analyst(bank), case_id, Outcome.FALSE_POSITIVE, "payroll")
+    clock.advance(timedelta(hours=1))
+    assert raised() == set()
+    # A transfer dated after the closing is something new; an older one arriving is not.
+    _add_transfer(bare, latest - timedelta(minutes=5), payer=quiet)
+    _add_transfer(bare, clock.now(), payer=renewed)
+    assert raised() == {renewed}
+    clock.advance(timedelta(days=load_settings(config_file=None).cases.score_hold_days))
+    assert raised() == {quiet}
 
 
 def test_a_network_across_members_is_one_case_at_each_naming_only_its_own_accounts(

@@ -15,7 +15,12 @@ network is an account case of its own, about `mule-score:<account>`.
 
 An account already in an open case of its member (of any kind: an analyst is looking at it
 already) is raised no more, so refreshing every hour does not pile up cases; a network that
-grew since its cases were opened gets a case for the new accounts only, under its key.
+grew since its cases were opened gets a case for the new accounts only, under its key. An
+account whose latest case at its member was closed (with any outcome) is held back for
+`cases.score_hold_days` after the closing, unless a transaction of it dated after the
+closing has come in: the analyst's judgement stands until there is something new to judge.
+A transaction's time is the sender's, so a member could date one late to bring another's
+account back a day early: one case, the same an ordinary new transfer would raise.
 
 A case belongs to a member, and the refresh is the hub's, made with no member. Each case is
 written for its member by the scorer (`system:mule-score@<member>`, its opener on the case),
@@ -30,10 +35,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from fundwall.auth.actor import Actor, ActorKind
@@ -44,6 +49,7 @@ from fundwall.cases.queries import attach, cases_visible, insert_case
 from fundwall.config import CaseSettings, get_settings
 from fundwall.domain.identity.account_number import mask_account
 from fundwall.store.police_tables import CaseAccountRow, CaseRow
+from fundwall.store.tables import TransactionRow
 from fundwall.store.uow import UnitOfWork
 
 SCORER: Final = "mule-score"
@@ -77,6 +83,68 @@ def _in_open_cases(session: Session, member: Actor, accounts: Collection[str]) -
             )
         )
     return found
+
+
+def _closed_lately(
+    session: Session, member: Actor, accounts: Collection[str], since: datetime
+) -> dict[str, datetime]:
+    """Account → when the member's latest case holding it was closed, where that was at or
+    after `since` (a merged case did not end: its accounts went on in another)."""
+    wanted = sorted(accounts)
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(CaseAccountRow.account_no, func.max(CaseRow.closed_at))
+            .join(CaseRow, CaseRow.id == CaseAccountRow.case_id)
+            .where(
+                cases_visible(member),
+                CaseRow.status == CaseStatus.CLOSED.value,
+                CaseRow.merged_into.is_(None),
+                CaseAccountRow.account_no.in_(wanted[start : start + _CHUNK]),
+            )
+            .group_by(CaseAccountRow.account_no)
+        )
+        found.update(
+            (account_no, closed_at)
+            for account_no, closed_at in rows
+            if closed_at is not None and closed_at >= since
+        )
+    return found
+
+
+def _last_activity(session: Session, accounts: Collection[str]) -> dict[str, datetime]:
+    """Account → the time of its latest transaction, paid or received."""
+    wanted = sorted(accounts)
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        sides = union_all(
+            select(TransactionRow.payer_account.label("account_no"), TransactionRow.ts).where(
+                TransactionRow.payer_account.in_(chunk)
+            ),
+            select(TransactionRow.payee_account.label("account_no"), TransactionRow.ts).where(
+                TransactionRow.payee_account.in_(chunk)
+            ),
+        ).subquery()
+        rows = session.execute(
+            select(sides.c.account_no, func.max(sides.c.ts)).group_by(sides.c.account_no)
+        )
+        found.update((account_no, ts) for account_no, ts in rows)
+    return found
+
+
+def _held_back(
+    session: Session, member: Actor, accounts: Collection[str], now: datetime, hold: timedelta
+) -> set[str]:
+    """The `accounts` whose latest case at the member was closed within `hold` of `now`,
+    with no transaction of theirs dated after the closing."""
+    closed = _closed_lately(session, member, accounts, now - hold) if hold else {}
+    last = _last_activity(session, closed)
+    return {
+        account_no
+        for account_no, closed_at in closed.items()
+        if account_no not in last or last[account_no] <= closed_at
+    }
 
 
 def _network_keys(session: Session, accounts: Collection[str]) -> dict[str, str]:
@@ -134,15 +202,16 @@ def _plan(
     flagged: Mapping[str, str],
     networks: Sequence[Collection[str]],
     now: datetime,
+    hold: timedelta,
 ) -> list[_Raised]:
     by_member: dict[str, set[str]] = defaultdict(set)
     for account_no, member in flagged.items():
         by_member[member].add(account_no)
-    fresh = {
-        account_no
-        for member, accounts in by_member.items()
-        for account_no in accounts - _in_open_cases(session, scorer_of(member), accounts)
-    }
+    fresh: set[str] = set()
+    for member, accounts in by_member.items():
+        scorer = scorer_of(member)
+        unseen = accounts - _in_open_cases(session, scorer, accounts)
+        fresh |= unseen - _held_back(session, scorer, unseen, now, hold)
     raised: list[_Raised] = []
     grouped: set[str] = set()
     for number, network in enumerate(networks, start=1):
@@ -193,7 +262,8 @@ def open_score_cases(
     sla = settings or get_settings().cases
     now = uow.clock.now()
     opened = []
-    for case in _plan(session, flagged, networks, now):
+    hold = timedelta(days=sla.score_hold_days)
+    for case in _plan(session, flagged, networks, now, hold):
         row = insert_case(
             session,
             scorer_of(case.member),
