@@ -208,9 +208,9 @@ def _plan(
     for account_no, member in flagged.items():
         by_member[member].add(account_no)
     fresh: set[str] = set()
-    for member, accounts in by_member.items():
+    for member, held in by_member.items():
         scorer = scorer_of(member)
-        unseen = accounts - _in_open_cases(session, scorer, accounts)
+        unseen = held - _in_open_cases(session, scorer, held)
         fresh |= unseen - _held_back(session, scorer, unseen, now, hold)
     raised: list[_Raised] = []
     grouped: set[str] = set()
