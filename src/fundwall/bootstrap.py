@@ -148,6 +148,7 @@ class Platform:
             namespace=replicas.namespace,
             lease_ms=replicas.lease_ms,
             wait_s=replicas.wait_seconds,
+            cluster=replicas.redis_cluster,
         )
 
     def app(

@@ -397,7 +397,8 @@ class ReplicaSettings(BaseModel):
     `lease_ms`: how long a decision may hold its entities before another replica may take
     them over (a replica that stopped mid-decision); well above a commit's worst time, at
     least 1 s. `wait_seconds`: how long a call waits for entities another decision holds
-    before it answers 503.
+    before it answers 503. `redis_cluster`: `redis_url` names a node of a Redis Cluster (the
+    client reads the cluster's slots from it when the process starts, and follows them).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -406,6 +407,7 @@ class ReplicaSettings(BaseModel):
     namespace: str = Field(default="fundwall", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     lease_ms: int = Field(default=10_000, ge=1_000, le=600_000)
     wait_seconds: float = Field(default=5.0, gt=0, le=60)
+    redis_cluster: bool = False
 
     @field_validator("redis_url")
     @classmethod

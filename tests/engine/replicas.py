@@ -6,8 +6,13 @@ from __future__ import annotations
 import marshal
 import os
 import secrets
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +54,74 @@ def namespace(url: str) -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+CLUSTER_NODES = 3
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (10,000 above) is free too: below the ephemeral
+    range, where the bus port would pass 65,535."""
+    while True:
+        port = secrets.randbelow(20_000) + 10_000
+        if not (_answers(port) or _answers(port + 10_000)):
+            return port
+
+
+@contextmanager
+def redis_cluster(folder: Path) -> Iterator[str]:
+    """A Redis Cluster of three primaries on 127.0.0.1, each a `redis-server` of the test's own
+    (nothing kept on disk), its slots spread by `redis-cli --cluster create`; yields the URL of
+    one node. Skips (a failure under CI=true) without `redis-server`."""
+    import redis
+
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if server is None or cli is None:
+        pytest.skip("redis-server and redis-cli are needed for a Redis Cluster")
+    ports = [_cluster_port() for _ in range(CLUSTER_NODES)]
+    with ExitStack() as stack:
+        for port in ports:
+            home = folder / str(port)
+            home.mkdir()
+            node = subprocess.Popen(
+                [server, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                 "--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no"],
+                cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            stack.callback(node.wait, 10)
+            stack.callback(node.terminate)
+        for port in ports:
+            _wait_until(lambda port=port: _answers(port))
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=30,
+        )  # fmt: skip
+        for port in ports:
+            client = redis.Redis(port=port)
+            stack.callback(client.close)
+            _wait_until(lambda client=client: b"cluster_state:ok" in _cluster_info(client))
+        yield f"redis://127.0.0.1:{ports[0]}/0"
+
+
+def _cluster_info(client: Any) -> bytes:
+    info: bytes = client.execute_command("CLUSTER", "INFO")
+    return info
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_until(ready: Any, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, "the Redis Cluster did not come up"
+        time.sleep(0.05)
 
 
 def shared_values(shared: SharedState) -> dict[str, Any]:

@@ -207,17 +207,14 @@ class SharedState:
         namespace: str = "fundwall",
         lease_ms: int = 10_000,
         wait_s: float = 5.0,
-        client: redis.Redis | None = None,
+        cluster: bool = False,
     ) -> None:
         import redis  # only a replica pays for importing the client (0.2 s)
 
         self.url = url
-        self.redis = (
-            client
-            if client is not None
-            else redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-        )
-        self._failure = redis.RedisError
+        self._failure = (redis.RedisError, redis.exceptions.RedisClusterException)
+        """What Redis not answering raises (a cluster's client has errors of its own)."""
+        self.redis: redis.Redis | redis.RedisCluster = self._client(url, cluster)
         self.namespace = namespace
         self.lease_ms = lease_ms
         self.wait_s = wait_s
@@ -232,6 +229,24 @@ class SharedState:
         reads = [("get", (self._global("epoch"),)), ("get", (self._global("clock"),))]
         self.pump = Pump(self._send, reads)
         """Sends the calls' leases and releases, one pipeline per round."""
+
+    def _client(self, url: str, cluster: bool) -> redis.Redis | redis.RedisCluster:
+        """A client of the Redis at `url`, or of the Redis Cluster `url` is a node of: it
+        reads the cluster's slots from that node at once, and sends each pipeline's commands
+        to the nodes holding their keys (one round trip per node, in parallel, each node's
+        commands in the order sent: an entity's hand-over within a round holds, its keys being
+        on one node)."""
+        import redis
+
+        timeouts: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2}
+        if not cluster:
+            return redis.Redis.from_url(url, **timeouts)
+        try:
+            return redis.RedisCluster.from_url(url, **timeouts)
+        except self._failure as error:
+            raise SharedStateUnavailable(
+                f"Redis Cluster at {self._shown()}: {error or type(error).__name__}"
+            ) from None
 
     def _version(self) -> bytes:
         """A version no other write of any replica has: this replica's id and a count."""
