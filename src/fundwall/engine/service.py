@@ -1081,9 +1081,12 @@ class _CallRegister:
 
 
 def _pause(attempt: int, busy: Busy) -> float:
-    """How long the `attempt`-th wait for busy entities lasts (from 0): the shortest while the
-    entity is kept for the call once let go (`SharedState`'s `_WAIT`), as it idles until the
-    call asks again."""
+    """How long the `attempt`-th wait for busy entities lasts (from 0): none when the call
+    took the entity it waited for and has the rest to ask for; the shortest while the entity
+    is kept for the call once let go (`SharedState`'s `_WAIT`), as it idles until the call
+    asks again."""
+    if busy.held is not None and busy.held.blocked is None:
+        return 0.0
     if busy.held is not None and busy.held.awaited is not None:
         return BUSY_PAUSE_S
     return float(min(BUSY_PAUSE_S * 2 ** min(attempt, 8), BUSY_PAUSE_MAX_S))

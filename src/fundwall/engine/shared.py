@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -181,6 +182,10 @@ class Lease:
     """Another replica had changed one of the entities since this replica last held it."""
     awaited: Entity | None = None
     """The busy entity kept for this lease once let go (`_WAIT`), while it waits for it."""
+    blocked: Entity | None = None
+    """The first entity another call held at the last ask: the next ask asks for it alone."""
+    renewed_at: float = field(default_factory=time.monotonic)
+    """When the held entities' leases were last renewed (monotonic seconds)."""
 
 
 @dataclass(eq=False, slots=True)
@@ -190,6 +195,11 @@ class Asking:
 
     lease: Lease
     todo: list[Entity]
+    """The entities asked for, in order."""
+    rest: int
+    """How many of the call's entities were neither held nor asked for."""
+    renewed: int
+    """How many held entities' leases the ask renews (all or none), before `todo`'s."""
     ids: list[str]
     """The call's ids (its intent)."""
     work: Work
@@ -308,19 +318,32 @@ class SharedState:
         """Queue the lease of `entities` (in `sorted` order: every replica takes entities in
         the same order, so two calls never wait for each other) for the call of `tx_ids`,
         going on from `held` (what an earlier try of the same call kept), with the pump's next
-        round; `taken` reads the answers. `awaited`: as `Pump.submit`."""
+        round; `taken` reads the answers. `awaited`: as `Pump.submit`.
+
+        A call that found an entity busy asks for that one alone until it holds it, then for
+        the rest: asking for all of them each time would take, for a moment, the entities
+        after the busy one (given back in the next round), and two large batches doing so
+        would keep finding each other's moments (it once kept two replicas' batches of a
+        thousand waiting for seconds). The leases held are renewed when a third of their time
+        has gone, not at every try: a batch waiting for one account does not send a
+        thousand renewals every few milliseconds."""
         lease = held if held is not None else Lease(f"{self.replica}:{next(self._calls)}", [])
         holding = set(lease.entities)
-        todo = [entity for entity in entities if entity not in holding]
+        wanted = [entity for entity in entities if entity not in holding]
+        todo = [lease.blocked] if lease.blocked in wanted else wanted
         ids = list(tx_ids)
         intent = ",".join(ids)
         commands = _Commands()
-        # The entities held already first: their leases are renewed for the decision.
-        for entity in [*lease.entities, *todo]:
+        now = time.monotonic()
+        renew = lease.entities if now - lease.renewed_at > self.lease_ms / 3_000 else []
+        if renew:
+            lease.renewed_at = now
+        for entity in [*renew, *todo]:
             known = self.versions.get(entity, b"")
             key = self._key(entity)
             self._script(commands, _ACQUIRE, key, lease.owner, self.lease_ms, known, intent)
-        return Asking(lease, todo, ids, self.pump.submit(commands, reads=True, awaited=awaited))
+        work = self.pump.submit(commands, reads=True, awaited=awaited)
+        return Asking(lease, todo, len(wanted) - len(todo), len(renew), ids, work)
 
     def taken(self, asking: Asking) -> tuple[Lease, list[Any], bool]:
         """What the lease `asking` queued took (its round answered): the lease; the bytes of
@@ -331,7 +354,7 @@ class SharedState:
         the lease held before included); `SharedStateUnavailable` when Redis did not answer."""
         lease, todo = asking.lease, asking.todo
         *answers, epoch, clock = asking.work.wait()
-        renewed, answers = answers[: len(lease.entities)], answers[len(lease.entities) :]
+        renewed, answers = answers[: asking.renewed], answers[asking.renewed :]
         if not all(answer[0] for answer in renewed):
             # A lease ran out while the call waited (nothing decided yet): start again.
             self._give_back(lease.owner, todo, answers)
@@ -347,9 +370,10 @@ class SharedState:
             self.epoch = epoch
             raise EpochChanged
         busy = next((k for k, answer in enumerate(answers) if not answer[0]), len(todo))
-        complete = busy == len(todo)
+        complete = busy == len(todo) and not asking.rest
+        lease.blocked = todo[busy] if busy < len(todo) else None
         # Kept for this call once let go, unless kept for another already.
-        lease.awaited = None if complete or answers[busy][3] else todo[busy]
+        lease.awaited = None if lease.blocked is None or answers[busy][3] else lease.blocked
         awaited = () if lease.awaited is None else (lease.awaited,)
         self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
@@ -368,7 +392,7 @@ class SharedState:
     def give_back(self, asking: Asking) -> None:
         """Give back what `asking` took (answered), its call gone before deciding; what the
         lease held before is the caller's to release."""
-        answers = asking.work.wait()[len(asking.lease.entities) : -2]  # the epoch, the clock
+        answers = asking.work.wait()[asking.renewed : -2]  # the epoch, the clock
         self._give_back(asking.lease.owner, asking.todo, answers)
 
     def _give_back(
