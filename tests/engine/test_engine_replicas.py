@@ -316,6 +316,50 @@ def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_fr
     assert_same_state(batcher, one)
 
 
+def test_a_call_cancelled_while_it_waits_gives_back_what_it_held(
+    replicas: Callable[..., DecisionService],
+    region: Path,
+    tmp_path: Path,
+    txs: list[Transaction],
+) -> None:
+    holder, waiter = replicas(), replicas()
+    features = holder.core.features
+
+    def entities(chosen: list[Transaction]) -> list[Entity]:
+        return sorted({e for tx in chosen for e in features.entities_of(event_of(tx, tx.ts))})
+
+    at = next(k for k in range(5, 40) if entities([txs[k]])[0] > entities(txs[:5])[0])
+    single, batch = txs[at], txs[:at] + txs[at + 1 : 40]
+    _, durable, lease = holder._decide([single], None, batch=False)
+    holder._wait(durable)
+    assert lease is not None
+    shared = waiter._shared
+    assert shared is not None
+
+    async def cancelled_while_waiting() -> list[Entity]:
+        call = asyncio.create_task(waiter.decide_durably(batch))
+        kept: list[Entity] = []
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            kept = [e for e in sorted(waiter._holding) if e < min(lease.entities)]
+            if kept:
+                break
+        call.cancel()  # the caller went away (its HTTP request dropped)
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        return kept
+
+    kept = asyncio.run(cancelled_while_waiting())
+    assert kept and not waiter._holding
+    # What it held is free for anyone at once, in Redis too: nothing waits for its lease.
+    assert all(shared.redis.hget(shared._key(e), "o") is None for e in kept)
+    holder._settle(lease, written=True)
+    answers = waiter.decide_batch(batch)
+    one = reference(region, tmp_path, [single])
+    assert [essence(d) for d in answers] == [essence(d) for d in one.decide_batch(batch)]
+    assert_same_state(waiter, one)
+
+
 CONCURRENT = 8
 
 
