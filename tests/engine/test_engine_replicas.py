@@ -20,6 +20,7 @@ from engine_store import load_accounts, region_store
 from replicas import core_values, namespace, redis_url, shared_values
 from sqlalchemy import Engine
 
+import fundwall.engine.service as service_module
 from fundwall.accounts.controls import restrict
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
@@ -381,6 +382,37 @@ def copies_of(tx: Transaction, count: int) -> list[Transaction]:
         )
         for k in range(count)
     ]
+
+
+def test_a_call_waiting_for_another_replicas_entity_is_told_when_it_is_let_go(
+    replicas: Callable[..., DecisionService],
+    txs: list[Transaction],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only being told can wake the waiting call before its 20 s: it asks no more meanwhile.
+    monkeypatch.setattr(service_module, "FREED_WAIT_S", 20.0)
+    holder, waiter = replicas(), replicas(wait_s=30.0)
+    first, second = copies_of(txs[0], 2)
+    _, durable, lease = holder._decide([first], None, batch=False)
+    holder._wait(durable)
+    assert lease is not None
+    shared = waiter._shared
+    assert shared is not None
+    answers: list[Decision] = []
+    worker = threading.Thread(
+        target=lambda: answers.extend(asyncio.run(waiter.decide_durably([second], batch=False)))
+    )
+    worker.start()
+    kept = shared._key(lease.entities[0])
+    deadline = time.monotonic() + 10
+    while not (shared.redis.hget(kept, "w") or b"").startswith(shared.replica.encode()):
+        assert time.monotonic() < deadline, "the call never waited for the entity"
+        time.sleep(0.01)
+    rounds = shared.pump.rounds
+    holder._settle(lease, written=True)
+    worker.join(10)
+    assert not worker.is_alive() and len(answers) == 1
+    assert shared.pump.rounds - rounds <= 3  # asked once more, then wrote and let go
 
 
 def test_concurrent_calls_on_one_account_cost_one_redis_round_trip_each(

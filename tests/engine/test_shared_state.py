@@ -24,7 +24,7 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
         shared.redis.script_load(_RELEASE)
 
         commands = _Commands()
-        shared._script(commands, _RELEASE, key, "first", "v1", b"state", "")
+        shared._script(commands, _RELEASE, key, "first", "v1", b"state", "", shared._freed_to)
         shared._script(commands, _ACQUIRE, key, "second", 10_000, b"v1", "T2")
         released, leased = shared._send(commands)
         assert released == 1  # run once: a second run would find "second" holding it

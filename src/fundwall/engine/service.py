@@ -101,6 +101,9 @@ BUSY_PAUSE_S: Final = 0.002
 asks again; each further wait doubles, up to `BUSY_PAUSE_MAX_S` (a busy hot account would
 otherwise cost every waiting call a Redis round trip every 2 ms)."""
 BUSY_PAUSE_MAX_S: Final = 0.032
+FREED_WAIT_S: Final = 0.05
+"""How long a call waits to be told that the entity kept for it was let go before it asks
+anyway (the holder stopped, or Redis's message was lost: its lease or the mark runs out)."""
 Pending = tuple[list[Decision], Future[None] | None, Lease | None]
 """A call's answers, the future of the write they wait for, and the entities it holds in the
 replicas' shared state until that write is done (None: no replicas, or nothing held)."""
@@ -447,10 +450,28 @@ class DecisionService:
         return answers
 
     async def _until_free(self, busy: Busy, deadline: float, attempt: int) -> None:
-        """Wait until it is worth asking again: a call of this replica settles (`busy.local`),
-        else a pause (another replica's call: only Redis knows when it ends)."""
+        """Wait until it is worth asking again: a call of this replica settles (`busy.local`);
+        another replica's call lets go of the entity kept for this call (Redis tells, at most
+        `FREED_WAIT_S` later it asks anyway); else a pause."""
+        pause = _pause(attempt, busy)
         if not busy.local:
-            await asyncio.sleep(_pause(attempt, busy))
+            awaited = None if busy.held is None else busy.held.awaited
+            if awaited is None or self._shared is None or not pause:
+                await asyncio.sleep(pause)
+                return
+            self._shared.listen(self._freed)
+            settled = asyncio.get_running_loop().create_future()
+            waiters = self._waiting.setdefault(awaited, [])
+            waiters.append(settled)
+            try:
+                await asyncio.wait_for(settled, FREED_WAIT_S)
+            except TimeoutError:
+                pass  # not told (Redis away, or the holder stopped): ask anyway
+            finally:
+                if settled in waiters:
+                    waiters.remove(settled)
+                if not waiters and self._waiting.get(awaited) is waiters:
+                    del self._waiting[awaited]
             return
         loop = asyncio.get_running_loop()
         settled = loop.create_future()
@@ -466,6 +487,12 @@ class DecisionService:
             await settled
         finally:
             timer.cancel()
+
+    def _freed(self, entity: Entity) -> None:
+        """Wake the calls waiting for `entity`, another replica's call having let go of it
+        (`SharedState.listen`, from its thread)."""
+        for settled in list(self._waiting.get(entity, ())):
+            settled.get_loop().call_soon_threadsafe(_resolve, settled)
 
     def _busy_until(self, deadline: float | None, held: Lease | None) -> float:
         """When a call kept waiting for busy entities gives up (from its first wait on); on
@@ -1058,6 +1085,8 @@ class DecisionService:
             if self._committer is not None:
                 self._committer.close()
         self.log.close()
+        if self._shared is not None:
+            self._shared.close()
 
 
 class _CallRegister:

@@ -35,14 +35,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from fundwall.domain.errors import FundwallError
-from fundwall.engine.features.entity_state import Entity
+from fundwall.engine.features.entity_state import Entity, EntityKind
 from fundwall.engine.pump import Command, Pump, Work
 
 if TYPE_CHECKING:
@@ -96,10 +97,13 @@ local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local waiting = redis.call('HMGET', KEYS[1], 'w', 'we')
 if waiting[1] and waiting[1] ~= ARGV[1] and tonumber(waiting[2]) > ms then return 0 end
 redis.call('HSET', KEYS[1], 'w', ARGV[1], 'we', ms + tonumber(ARGV[2]))
+local lease = redis.call('HMGET', KEYS[1], 'o', 'e')
+if not lease[1] or tonumber(lease[2]) <= ms then return 2 end
 return 1
 """
 """Keep an entity, once let go, for the owner ARGV[1] waiting for it, for ARGV[2] ms (renewed
-at each of its tries; 0: it waits no more), unless another owner waits for it already.
+at each of its tries; 0: it waits no more), unless another owner waits for it already (0);
+2 when it is free already (let go since the owner was refused it), else 1.
 Without it, the calls of the replica holding a hot entity would pass it from one to the next
 in the round that gives it back (`fundwall.engine.pump`), and another replica's call, which
 asks again every few milliseconds, would never find it free."""
@@ -113,10 +117,18 @@ else
   redis.call('HDEL', KEYS[1], 'x')
 end
 redis.call('HDEL', KEYS[1], 'o', 'e')
+local waiting = redis.call('HMGET', KEYS[1], 'w', 'we')
+if waiting[1] then
+  local now = redis.call('TIME')
+  if tonumber(waiting[2]) > tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) then
+    redis.call('PUBLISH', ARGV[5] .. string.match(waiting[1], '^[^:]+'), KEYS[1])
+  end
+end
 return 1
 """
 """Give a lease back: ARGV owner, new version ('' keeps the state), bytes, the intent left
-behind ('' none). 0 when the lease is no longer the owner's."""
+behind ('' none), the prefix of the replicas' channels. 0 when the lease is no longer the
+owner's. The replica of a call waiting for the entity (`_WAIT`) is told on its channel."""
 
 _RAISE_CLOCK: Final = """
 local now = redis.call('GET', KEYS[1])
@@ -232,6 +244,12 @@ class SharedState:
         self.replica = secrets.token_hex(6)
         self._calls = itertools.count()
         self._writes = itertools.count()
+        self._freed_to = f"{namespace}:freed:"
+        """The prefix of the replicas' channels: a replica hears on `<prefix><replica>` of the
+        entities let go that its calls wait for (`_RELEASE`)."""
+        self._freed: Callable[[Entity], None] | None = None
+        self._listener: threading.Thread | None = None
+        self._stop = threading.Event()
         self.epoch: bytes | None = None
         """The epoch of the state this replica's entities were read under."""
         self.versions: dict[Entity, bytes] = {}
@@ -411,11 +429,51 @@ class SharedState:
         commands = _Commands()
         for entity in awaited:
             self._script(commands, _WAIT, self._key(entity), owner, WAIT_MS)
+        freed = self._freed
+
+        def marked(answers: list[Any]) -> None:
+            if awaited and answers[0] == 2 and freed is not None:  # let go meanwhile
+                freed(awaited[0])
+
         for entity, answer in zip(entities, answers, strict=True):
             if answer[0]:
-                self._script(commands, _RELEASE, self._key(entity), owner, "", b"", answer[3])
+                key = self._key(entity)
+                self._script(commands, _RELEASE, key, owner, "", b"", answer[3], self._freed_to)
         if commands:
-            self.pump.submit(commands)
+            self.pump.submit(commands, finish=marked)
+
+    def listen(self, freed: Callable[[Entity], None]) -> None:
+        """Call `freed`, from a thread of its own, with each entity let go that a call of this
+        replica waits for (kept for it, `_WAIT`): told, the call asks again at once instead of
+        at its next try. Once; a Redis that does not answer is asked again every second (the
+        calls' own tries go on meanwhile)."""
+        if self._listener is not None:
+            return
+        self._freed = freed
+        self._listener = threading.Thread(
+            target=self._listen, name=f"fundwall-freed-{self.replica}", daemon=True
+        )
+        self._listener.start()
+
+    def _listen(self) -> None:
+        freed = self._freed
+        assert freed is not None
+        prefix = len(self.namespace) + 2  # "<ns>:{"
+        while not self._stop.is_set():
+            pubsub = None
+            try:
+                pubsub = self.redis.pubsub()
+                pubsub.subscribe(f"{self._freed_to}{self.replica}")
+                while not self._stop.is_set():
+                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                    if message is not None:
+                        kind, name = message["data"].decode()[prefix:-1].split(":", 1)
+                        freed((EntityKind(kind), name))
+            except self._failure:
+                self._stop.wait(1.0)
+            finally:
+                if pubsub is not None:
+                    pubsub.close()
 
     def release(
         self,
@@ -436,7 +494,8 @@ class SharedState:
         if states is None:
             for entity in lease.entities:
                 left = ",".join(lease.orphans.get(entity, ()))
-                self._script(commands, _RELEASE, self._key(entity), lease.owner, "", b"", left)
+                key = self._key(entity)
+                self._script(commands, _RELEASE, key, lease.owner, "", b"", left, self._freed_to)
                 self.versions.pop(entity, None)
             if lease.awaited is not None:  # the call gives up: nobody to keep it for
                 self._script(commands, _WAIT, self._key(lease.awaited), lease.owner, 0)
@@ -444,7 +503,8 @@ class SharedState:
             for entity in lease.entities:
                 version = self._version()
                 key = self._key(entity)
-                self._script(commands, _RELEASE, key, lease.owner, version, states[entity], "")
+                data, owner = states[entity], lease.owner
+                self._script(commands, _RELEASE, key, owner, version, data, "", self._freed_to)
                 self.versions[entity] = version
             if clock is not None:
                 at = clock[1].isoformat()
@@ -530,6 +590,9 @@ class SharedState:
             self.redis.unlink(*batch)
 
     def close(self) -> None:
+        self._stop.set()
+        if self._listener is not None:
+            self._listener.join(timeout=2)
         self.redis.close()
 
 
