@@ -141,6 +141,15 @@ REDACTED = Reason(
 )  # fmt: skip
 
 
+def test_a_decision_the_engine_made_equals_the_checked_one_and_still_states_its_reason() -> None:
+    made = Decision.made("T1", Action.DELAY, 70, (QUICK_IN_OUT,), "default-1", "m1", 12)
+    assert made == Decision("T1", Action.DELAY, 70, (QUICK_IN_OUT,), "default-1", "m1", 12)
+    assert made.shadow is False and hash(made) == hash(Decision.from_dict(made.to_dict()))
+    with pytest.raises(InvalidInput, match="must state a reason") as raised:
+        Decision.made("T1", Action.BLOCK, 0, (), "default-1", None, 3)
+    assert raised.value.field == "reasons"
+
+
 def test_to_dict_is_the_answer_without_what_only_the_log_keeps() -> None:
     decision = Decision("T1", Action.BLOCK, 130, (QUICK_IN_OUT, REDACTED), "p1", "m1", 412)
     assert decision.to_dict() == {

@@ -342,7 +342,7 @@ class DecisionCore:
         the champion's score), booked in the ledger unless it blocks."""
         action, reasons = _combined(evaluation, hits, scored)
         self.controls.settle(event, t, action is not Action.BLOCK)
-        return Decision(
+        return Decision.made(
             event.tx_id,
             action,
             evaluation.score,
@@ -366,7 +366,7 @@ class DecisionCore:
         enforced."""
         tried = scored if self._shadow_scorer is None else self._shadow_scorer.score(vector)
         shadow_action, shadow_reasons = _combined(trial, hits, tried)
-        return Decision(
+        return Decision.made(
             tx_id,
             shadow_action,
             trial.score,
