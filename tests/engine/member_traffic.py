@@ -10,6 +10,7 @@ import itertools
 import json
 import random
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,8 @@ FIELDS: Final = (
     "amount_fen", "channel", "device_id", "ip", "city",
 )  # fmt: skip
 RESEND_BATCH: Final = 500
+UNAVAILABLE_TRIES: Final = 10
+"""Calls a member's system makes while the server answers 503 (at most a second apart)."""
 SEED: Final = 8
 
 Record = dict[str, Any]
@@ -166,14 +169,23 @@ def post(
     key: str,
     media_type: str = "application/json",
 ) -> tuple[int, Any]:
-    connection.request(
-        "POST",
-        path,
-        encoded(body, media_type),
-        {"Content-Type": media_type, "Authorization": f"Bearer {key}"},
-    )
-    response = connection.getresponse()
-    return response.status, json.loads(response.read())
+    """The answer to a call, asked again as a member's system does while the server says
+    "nothing was decided, ask again" (503 with Retry-After: its database or shared state
+    was slow to answer under the load); anything else is the answer."""
+    for _ in range(UNAVAILABLE_TRIES):
+        connection.request(
+            "POST",
+            path,
+            encoded(body, media_type),
+            {"Content-Type": media_type, "Authorization": f"Bearer {key}"},
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        after = response.getheader("Retry-After")
+        if response.status != 503 or after is None:
+            break
+        time.sleep(min(float(after), 1.0))
+    return response.status, answer
 
 
 class MemberSystem(threading.Thread):
