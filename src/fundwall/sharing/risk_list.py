@@ -93,7 +93,9 @@ def entry_of(values: Mapping[str, Any]) -> NewEntry:
         given = values.get(name)
         if given is None or isinstance(given, datetime):
             return given
-        if not isinstance(given, str) or not given.strip():
+        if not isinstance(given, str):
+            raise InvalidInput("an ISO 8601 time with a UTC offset", name)
+        if not given.strip():
             return None
         try:
             parsed = datetime.fromisoformat(given.strip())
