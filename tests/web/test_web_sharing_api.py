@@ -154,7 +154,7 @@ def test_a_publication_is_worked_off_the_event_loop(
     real = routes.entries_of
 
     def slow_entries_of(*args: Any, **kwargs: Any) -> Any:
-        answered.wait(timeout=5)  # on the event loop, this would hold up the other call
+        answered.wait(timeout=30)  # on the event loop, this would hold up the other call
         return real(*args, **kwargs)
 
     monkeypatch.setattr(routes, "entries_of", slow_entries_of)
@@ -181,6 +181,5 @@ def test_a_publication_is_worked_off_the_event_loop(
 
             await asyncio.gather(publish(), read())
 
-    started = time.monotonic()
     asyncio.run(calls())
-    assert finished["read"] < finished["publish"] and finished["read"] - started < 4
+    assert finished["read"] < finished["publish"]
