@@ -118,6 +118,16 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(
     # The first bank shares its mule accounts and their holders' ID hashes with the hub; the
     # second matches its customers' ID hashes against them. The hub holds hashes, not IDs.
     assert "10. sharing hub" in first.stdout and " published " in first.stdout
+    # The region's card dealers (people with accounts at many banks) listed by their ID hash.
+    dealers = re.search(r"published (\d+) card dealers \(卡商\) by their ID hash", first.stdout)
+    assert dealers is not None, first.stdout
+    with bootstrap.opened() as platform, platform.unit_of_work() as uow:
+        listed = uow.session.scalar(
+            select(func.count(RiskListEntryRow.id)).where(
+                RiskListEntryRow.kind == "id_hash", RiskListEntryRow.category == "card_dealer"
+            )
+        )
+    assert listed == int(dealers.group(1)) >= 1
     assert re.search(r"customers' ID and phone hashes: [1-9]\d* are on other banks'", first.stdout)
     # Every bound phone checked; the recycled numbers and the phones bound to many people
     # published; the engine blocks a payment to a listed mule account and alerts on one from
@@ -196,6 +206,7 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(
     assert (_count(PoliceOrderRow.id), _count(ClueRow.id)) == (orders, 1)
     assert "had published in an earlier run" in again.stdout
     assert "published 0 recycled numbers" in again.stdout and "on the list already" in again.stdout
+    assert "published 0 card dealers" in again.stdout
     assert "¥500 to a listed mule account: block" in again.stdout
     assert "screened in an earlier run" in again.stdout
     assert "dissuasion tasks from an earlier run" in again.stdout

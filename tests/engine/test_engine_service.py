@@ -330,10 +330,10 @@ def test_a_batch_failing_half_way_is_not_counted_twice(
     one, two = stream("A1", "B1", 100), stream("A1", "B1", 100)
     real = service.core.controls.check
 
-    def failing(event: TxEvent, t: int) -> object:
+    def failing(event: TxEvent, t: int, lists_at: int | None = None) -> object:
         if event.tx_id == two.tx_id:
             raise RuntimeError("a control reason too long to record")
-        return real(event, t)
+        return real(event, t, lists_at)
 
     # Both transactions are folded into the features when the second one's controls fail.
     monkeypatch.setattr(service.core.controls, "check", failing)

@@ -4,8 +4,12 @@ keys: the answer, another member's account (404), a bad phone (422), a silent re
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -18,7 +22,7 @@ from fundwall.domain.identity import MobilePhone, ResidentId
 from fundwall.domain.institutions import Institution, InstitutionKind
 from fundwall.members import create_api_key
 from fundwall.phones.local import LocalRegistry
-from fundwall.phones.registry import TelecomRegistry
+from fundwall.phones.registry import PhoneResult, RegistryAnswer, TelecomRegistry
 from fundwall.store.mapping import institution_row
 from fundwall.store.phone_tables import PhoneBindingRow
 from fundwall.store.tables import AccountRow
@@ -26,6 +30,7 @@ from phones.conftest import register
 from phones.test_phones_checks import Silent
 
 MINE, THEIRS = "301", "302"
+BASE = "http://testserver"
 CARD = "6222021234567890128"
 PERSON = ResidentId("11010519491231002X")
 PHONE = MobilePhone("13812345678")
@@ -125,3 +130,65 @@ def test_a_simplified_opening_is_decided_and_opened_over_the_api(
         silent = client.post("/v1/onboarding", json=application | {"account_no": None},
                              headers=keys[MINE])  # fmt: skip
         assert silent.status_code == 503
+
+
+class Slow:
+    """A registry that answers `match` once `released` is set (at most 30 s later)."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def verify(
+        self, phone: MobilePhone, id_number: ResidentId, name: str, bound_at: datetime | None
+    ) -> RegistryAnswer:
+        self.released.wait(timeout=30)
+        return RegistryAnswer(PhoneResult.MATCH, datetime.now(UTC))
+
+
+async def _asked_while_other_calls(
+    app: object, registry: Slow, path: str, body: dict[str, object], headers: dict[str, str]
+) -> tuple[int, list[str]]:
+    """POST `body` to `path`, and meanwhile (the registry still asked) GET /healthz; the
+    answer's status, and in which order the two calls were answered."""
+    order: list[str] = []
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
+
+        async def asked() -> int:
+            answer = await http.post(path, json=body, headers=headers)
+            order.append("registry")
+            return answer.status_code
+
+        async def other() -> None:
+            await asyncio.sleep(0.2)
+            answer = await http.get("/healthz")
+            order.append(f"other {answer.status_code}")
+            registry.released.set()
+
+        status, _ = await asyncio.gather(asked(), other())
+    return status, order
+
+
+def test_a_slow_registry_holds_up_no_other_call(
+    platform: Platform, keys: dict[str, dict[str, str]]
+) -> None:
+    """While the registry takes its time over a phone given with an opening, a bind or a
+    simplified opening, the server answers other calls: the registry is asked off the event
+    loop, which decides the engine's transactions."""
+    registry = Slow()
+    application = {"applicant": "flexible_worker", "id_number": PERSON.number, "name": "张三",
+                   "phone": PHONE.number}  # fmt: skip
+    calls: list[tuple[str, dict[str, object], int]] = [
+        ("/v1/accounts", OPENING, 201),
+        (f"/v1/accounts/{CARD}/phone", {"phone": "13900000001"}, 201),
+        ("/v1/onboarding", application, 200),
+    ]
+    for client in _client(platform, registry):
+        for path, body, status in calls:
+            registry.released.clear()
+            answered = asyncio.run(
+                _asked_while_other_calls(client.app, registry, path, body, keys[MINE])
+            )
+            assert answered == (status, ["other 200", "registry"]), path

@@ -112,6 +112,30 @@ def test_an_entry_blocks_at_once_and_its_retraction_lifts_the_block_at_once(
     assert (firm.action, firm.reasons[0].rule_id) == (Action.BLOCK, "HC26")
 
 
+def test_the_list_in_force_when_the_service_decides_applies_whatever_the_payments_stamp(
+    world: DecisionService, institutions: Uow, clock: FixedClock
+) -> None:
+    """A payment is decided against the list as it stands when the service decides, not as
+    it stood at the payment's own stamp: one stamped a second before an entry's publication
+    (or an hour, as the API lets a member send late) but decided after it is blocked, and one
+    stamped before a retraction but decided after it is not."""
+    late = _pay(clock, 1)  # stamped now, decided once the entry is published
+    much_later = _pay(clock, 2)
+    clock.advance(timedelta(hours=1))
+    with institutions() as uow:
+        fraud = NewEntry(ListKind.ACCOUNT, PAYEE, RiskCategory.FRAUD_ACCOUNT,
+                         Evidence.POLICE_CONFIRMED, bank="B002")  # fmt: skip
+        (entry,) = publish_entries(uow, BANK_B, [fraud]).ids
+    for payment in (late, much_later):
+        blocked = world.decide(payment, member="B001")
+        assert (blocked.action, blocked.reasons[0].rule_id) == (Action.BLOCK, "HC22")
+    before_retraction = _pay(clock, 3)
+    clock.advance(timedelta(seconds=1))
+    with institutions() as uow:
+        retract_entry(uow, BANK_B, entry, "the account was misreported")
+    assert world.decide(before_retraction, member="B001").action is Action.PASS
+
+
 def test_an_entry_under_an_older_key_version_still_matches_after_a_rotation(
     world: DecisionService, institutions: Uow, clock: FixedClock, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ retraction, suspension, key rotation and retirement, the hub's counts."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from fundwall.sharing.model import EntryStatus, EventKind, NewEntry
 from fundwall.sharing.risk_list import (
     entries_of,
     entries_to_rekey,
+    list_risk,
     publish_entries,
     query_identifier,
     read_entry,
@@ -151,6 +153,28 @@ def test_a_member_publishes_only_for_itself(hub: Uow) -> None:
         publish_entries(uow, BANK_A, [account("6222021234567890128")], member="B002")
     with hub() as uow, pytest.raises(InvalidInput, match="name the member"):
         publish_entries(uow, OPERATOR, [account("6222021234567890128")])
+
+
+def test_a_member_cannot_backdate_an_entry_beyond_a_clocks_difference(
+    hub: Uow, clock: FixedClock
+) -> None:
+    """An entry is in force from its publication: a member's entry said to be valid from a
+    year ago is refused naming the record and field, one from a minute ago (its clock
+    behind the hub's) is taken; the hub may list one from an earlier date."""
+    year_ago, minute_ago = clock.now() - timedelta(days=365), clock.now() - timedelta(minutes=1)
+    entry = NewEntry(ListKind.DEVICE, "dev-old", MULE, VERIFIED, valid_from=year_ago)
+    with hub() as uow, pytest.raises(InvalidInput) as refused:
+        publish_entries(uow, BANK_A, [account("6222021234567890128"), entry])
+    assert (refused.value.record, refused.value.field) == ("1", "valid_from")
+    assert "in force from its publication" in refused.value.reason
+    with hub() as uow:
+        assert uow.session.scalars(select(RiskListEntryRow)).all() == []
+        (recent,) = publish_entries(uow, BANK_A, [replace(entry, valid_from=minute_ago)]).ids
+        listed = list_risk(uow, OPERATOR, ListKind.DEVICE, "dev-older", MULE, VERIFIED, "B001",
+                           valid_from=year_ago)  # fmt: skip
+    with hub() as uow:
+        assert read_entry(uow, BANK_B, recent).valid_from == minute_ago
+        assert read_entry(uow, BANK_B, listed).valid_from == year_ago
 
 
 def test_the_feed_tells_publications_and_retractions_after_a_cursor(hub: Uow) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
@@ -46,7 +47,7 @@ from fundwall.domain.accounts import Account, AccountClass, AccountStatus, Openi
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
-from fundwall.phones.checks import bind_phone
+from fundwall.phones.checks import PhoneCheck, bind_phone
 from fundwall.phones.registry import CheckTrigger, PhoneResult, TelecomRegistry
 from fundwall.sharing.keys import accepted_sharing_keys
 from fundwall.store.uow import UnitOfWork
@@ -376,8 +377,14 @@ def account_router(reports: AccountReports) -> APIRouter:
         actor = presented_key_actor(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         opening = parse_json(body, _OPENING).to_opening()
-        with reports.unit_of_work() as work:
-            account = open_account(work, actor, opening, reports.keyring, reports.registry)
+
+        def report() -> Account:
+            with reports.unit_of_work() as work:
+                return open_account(work, actor, opening, reports.keyring, reports.registry)
+
+        # On a worker thread: the holder's phone is asked of the telecom registry, which may
+        # take seconds to answer, and the event loop decides meanwhile.
+        account = await run_in_threadpool(report)
         return json_response(AccountOut.of(account), status_code=201)
 
     @router.patch(
@@ -473,8 +480,12 @@ def account_router(reports: AccountReports) -> APIRouter:
         number = _account_no(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
         phone = MobilePhone.parse(parse_json(body, _PHONE).phone, field="phone")
-        with reports.unit_of_work() as work:
-            check = bind_phone(work, actor, number, phone, registry, reports.keyring)
+
+        def bind() -> PhoneCheck:
+            with reports.unit_of_work() as work:
+                return bind_phone(work, actor, number, phone, registry, reports.keyring)
+
+        check = await run_in_threadpool(bind)  # the registry may take seconds: off the loop
         return json_response(check.to_dict(), status_code=201)
 
     onboarding_doc = {"$ref": "#/components/schemas/OnboardingIn"}
@@ -499,15 +510,19 @@ def account_router(reports: AccountReports) -> APIRouter:
             wanted.applicant, wanted.id_number, wanted.name, wanted.phone,
             wanted.representative_id, wanted.account_no,
         )  # fmt: skip
-        with reports.unit_of_work() as work:
-            keys = (
-                accepted_sharing_keys(work, actor, reports.keys_dir)
-                if reports.keys_dir is not None
-                else None
-            )
-            decision = decide_onboarding(
-                work, actor, application, reports.keyring, registry, reports.policy, keys
-            )
+
+        def decide() -> OnboardingDecision:
+            with reports.unit_of_work() as work:
+                keys = (
+                    accepted_sharing_keys(work, actor, reports.keys_dir)
+                    if reports.keys_dir is not None
+                    else None
+                )
+                return decide_onboarding(
+                    work, actor, application, reports.keyring, registry, reports.policy, keys
+                )
+
+        decision = await run_in_threadpool(decide)  # the registry may take seconds: off the loop
         return json_response(OnboardingOut.of(decision))
 
     return router

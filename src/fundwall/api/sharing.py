@@ -42,7 +42,17 @@ from fundwall.sharing.files import (
 from fundwall.sharing.index import RiskIndex
 from fundwall.sharing.keys import sharing_key_versions
 from fundwall.sharing.matching import match_identifiers
-from fundwall.sharing.model import FEED_PAGE, EntryStatus, EntryView, EventKind, Feed, FeedEvent
+from fundwall.sharing.model import (
+    FEED_PAGE,
+    MATCH_MAX_ROWS,
+    PUBLISH_MAX_ROWS,
+    EntryStatus,
+    EntryView,
+    EventKind,
+    Feed,
+    FeedEvent,
+    Published,
+)
 from fundwall.sharing.risk_list import (
     entries_of,
     entries_to_rekey,
@@ -224,7 +234,7 @@ def share_router(index: RiskIndex) -> APIRouter:
         responses=problem_responses(401, 403, 413, 415, 422),
         openapi_extra=security_doc(EntriesIn.model_json_schema(), "The entries."),
     )
-    async def post_entries(request: Request, uow: UnitOfWorkDep) -> PublishedOut:
+    async def post_entries(request: Request) -> PublishedOut:
         """Publish the member's entries: in force for every member at once. A bad entry
         refuses all (422 naming `entries[i]` and the field); 403 while the hub suspends the
         member's publishing."""
@@ -234,10 +244,13 @@ def share_router(index: RiskIndex) -> APIRouter:
         def locate(i: int) -> str:
             return f"entries[{i}]"
 
-        records = [entry.model_dump(mode="json") for entry in body.entries]
-        entries = entries_of(records, locate)
-        published = publish_entries(uow, actor, entries, locate=locate)
-        return PublishedOut(**asdict(published))
+        def publish() -> Published:
+            records = [entry.model_dump(mode="json") for entry in body.entries]
+            entries = entries_of(records, locate)
+            with _unit_of_work(request) as uow:
+                return publish_entries(uow, actor, entries, locate=locate)
+
+        return PublishedOut(**asdict(await run_in_threadpool(publish)))
 
     @router.post(
         "/entries/file",
@@ -250,14 +263,20 @@ def share_router(index: RiskIndex) -> APIRouter:
             "reference, note, replaces. At most 1,000,000 rows."
         ),
     )
-    async def post_entries_file(request: Request, uow: UnitOfWorkDep) -> PublishedOut:
+    async def post_entries_file(request: Request) -> PublishedOut:
         """A bad row refuses the file, naming its line (CSV) or row (Parquet) and field."""
         actor = presented_key_actor(request)
         body, file_format = await _file_body(request)
-        file = read_file(body, file_format, ENTRY_COLUMNS, ENTRY_REQUIRED)
-        entries = entries_of(file.table.to_pylist(), file.locate)
-        published = publish_entries(uow, actor, entries, locate=file.locate)
-        return PublishedOut(**asdict(published))
+
+        def publish() -> Published:
+            file = read_file(
+                body, file_format, ENTRY_COLUMNS, ENTRY_REQUIRED, max_rows=PUBLISH_MAX_ROWS
+            )
+            entries = entries_of(file.table.to_pylist(), file.locate)
+            with _unit_of_work(request) as uow:
+                return publish_entries(uow, actor, entries, locate=file.locate)
+
+        return PublishedOut(**asdict(await run_in_threadpool(publish)))
 
     @router.get(
         "/entries/{entry_id}",
@@ -321,11 +340,16 @@ def share_router(index: RiskIndex) -> APIRouter:
         """A bad row refuses the file (422 naming line or row and field)."""
         actor = presented_key_actor(request)
         body, file_format = await _file_body(request)
-        config = access_config(request)
 
         def match() -> bytes:
-            file = read_file(body, file_format, IDENTIFIER_COLUMNS, IDENTIFIER_REQUIRED)
-            with UnitOfWork(config.database, clock=config.clock) as uow:
+            file = read_file(
+                body,
+                file_format,
+                IDENTIFIER_COLUMNS,
+                IDENTIFIER_REQUIRED,
+                max_rows=MATCH_MAX_ROWS,
+            )
+            with _unit_of_work(request) as uow:
                 result = match_identifiers(uow, actor, index, file)
             return write_table(result.hits, file_format)
 
@@ -384,6 +408,14 @@ def share_router(index: RiskIndex) -> APIRouter:
         return [EntryOut.of(v) for v in entries_to_rekey(uow, actor)]
 
     return router
+
+
+def _unit_of_work(request: Request) -> UnitOfWork:
+    """A unit of work of the request's store, for a route's work on a worker thread: reading
+    and publishing a file of a million entries takes seconds, which on the event loop would
+    hold up every other call, the engine's decisions among them."""
+    config = access_config(request)
+    return UnitOfWork(config.database, clock=config.clock, keyring=config.keyring)
 
 
 def _event_json(event: FeedEvent) -> bytes:

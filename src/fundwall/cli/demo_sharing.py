@@ -64,6 +64,7 @@ def share(
     say("10. sharing hub (风险信息共享) and phone checks (手机实名验证):")
     keys = _keys(platform)
     mule_accounts = _publish_mules(folder, platform, keys, first, say)
+    _publish_dealers(folder, platform, keys, say)
     recycled = _phone_findings(folder, platform, keys, (first, second), say)
     _match(folder, platform, keys, second, say)
     _decisions(service, folder, platform, mule_accounts, recycled, say)
@@ -123,6 +124,37 @@ def _publish_mules(
         f"their {len(holders):,} holders' ID hashes (key v{keys.current})"
     )
     return held
+
+
+def _publish_dealers(folder: Path, platform: Platform, keys: SharingKeys, say: Say) -> None:
+    """The region's card dealers (卡商: people who open accounts at many banks to sell them)
+    listed by their ID hash, each by the bank of the lowest code among those holding their
+    accounts (they know their customer); a dealer listed in an earlier run is not again."""
+    roles = read_table(folder, "party_labels").select(["party_id", "role"])
+    dealers = set(roles.filter(pc.equal(roles["role"], "dealer"))["party_id"].to_pylist())
+    accounts = read_table(folder, "accounts").select(["bank", "party_id"]).to_pylist()
+    ids = _ids(folder)
+    bank_of: dict[str, str] = {}
+    for row in sorted(accounts, key=lambda row: row["bank"]):
+        if row["party_id"] in dealers and (number := ids.get(row["party_id"])):
+            bank_of.setdefault(number, row["bank"])
+    published = earlier = 0
+    for number, bank in sorted(bank_of.items(), key=lambda item: (item[1], item[0])):
+        shared = keys.hash(ID_HASH_KIND, number)
+        with platform.unit_of_work() as uow:
+            listed = query_identifier(uow, _bank(bank), ListKind.ID_HASH, shared)
+            if any(e.own and e.category is RiskCategory.CARD_DEALER for e in listed):
+                earlier += 1
+                continue
+            dealer = NewEntry(ListKind.ID_HASH, shared, RiskCategory.CARD_DEALER,
+                              Evidence.MEMBER_VERIFIED)  # fmt: skip
+            publish_entries(uow, _bank(bank), [dealer])
+            published += 1
+    say(
+        f"   the banks published {published:,} card dealers (卡商) by their ID hash, the "
+        f"region's people with accounts at many banks"
+        + (f"; {earlier:,} were on the list already" if earlier else "")
+    )
 
 
 def _match(folder: Path, platform: Platform, keys: SharingKeys, second: str, say: Say) -> None:

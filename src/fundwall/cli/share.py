@@ -87,9 +87,16 @@ def publish_command(
     """Publish a file of entries for a member, all or nothing."""
     from fundwall import bootstrap
     from fundwall.sharing.files import ENTRY_COLUMNS, ENTRY_REQUIRED, format_of, read_file
+    from fundwall.sharing.model import PUBLISH_MAX_ROWS
     from fundwall.sharing.risk_list import entries_of, publish_entries
 
-    file = read_file(source, format_of(source, file_format), ENTRY_COLUMNS, ENTRY_REQUIRED)
+    file = read_file(
+        source,
+        format_of(source, file_format),
+        ENTRY_COLUMNS,
+        ENTRY_REQUIRED,
+        max_rows=PUBLISH_MAX_ROWS,
+    )
     entries = entries_of(file.table.to_pylist(), file.locate)
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         published = publish_entries(
@@ -133,9 +140,14 @@ def match_command(
     )
     from fundwall.sharing.index import RiskIndex
     from fundwall.sharing.matching import match_identifiers
+    from fundwall.sharing.model import MATCH_MAX_ROWS
 
     file = read_file(
-        source, format_of(source, file_format), IDENTIFIER_COLUMNS, IDENTIFIER_REQUIRED
+        source,
+        format_of(source, file_format),
+        IDENTIFIER_COLUMNS,
+        IDENTIFIER_REQUIRED,
+        max_rows=MATCH_MAX_ROWS,
     )
     with bootstrap.opened() as platform, platform.unit_of_work() as uow:
         result = match_identifiers(uow, platform.operator, RiskIndex(), file)

@@ -17,6 +17,12 @@ No stamp moves the clock past `until`: with `until` (the service's clock when it
 `decided_at` of the log) a transaction stamped later is decided as of `until`, so one member's
 transaction dated far ahead cannot age every other account. A transaction's time is therefore
 max(engine clock, min(ts, until)); folding with the same `until` gives the same state.
+
+The shared risk list is read as it stands at `until`, not at the transaction's time: an entry
+is in force for every decision made after its publication, and gone from every decision made
+after its retraction, whatever the payment's own stamp (a member's clock a second behind, a
+payment sent an hour late). Without `until` (a region's history) it is read at the
+transaction's time.
 """
 
 from __future__ import annotations
@@ -58,6 +64,11 @@ from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter, read
 ENGINE_PART: Final = "engine"
 STATE_VERSION: Final = 2
 """Of the engine part (the clock); 2 since the snapshot is columns (1 was marshal)."""
+
+
+def _lists_at(t: int, until: Instant | None) -> int:
+    """When the risk list is read for a transaction decided at `t` (see the module docstring)."""
+    return t if until is None else max(t, until.us)
 
 
 class Instant(NamedTuple):
@@ -254,7 +265,7 @@ class DecisionCore:
         started = time.perf_counter_ns()
         t, ts = self._time(tx, until)
         event = event_of(tx, ts)
-        hits = self.controls.check(event, t)
+        hits = self.controls.check(event, t, _lists_at(t, until))
         vector = self.features.observe(event)
         self.clock_us, self._clock_ts = t, ts
         evaluation = self._live(vector)
@@ -317,7 +328,7 @@ class DecisionCore:
         tried = self._shadow is not None or self._shadow_scorer is not None
         for (event, t, vector), evaluation, trial in zip(observed, live, trials, strict=True):
             at = clock_ns() - share
-            hits = check(event, t)
+            hits = check(event, t, _lists_at(t, until))
             scored = None if scorer is None else scorer.score(vector)
             decision = self._decided(event, t, hits, evaluation, scored, at)
             if not tried:

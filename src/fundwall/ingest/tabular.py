@@ -116,7 +116,7 @@ def _csv_table(source: Source, at_line: LineLabel) -> pa.Table:
                 ),
             )
     except pa.ArrowInvalid as error:
-        raise _locate_csv_problem(source, len(header), error, at_line) from None
+        raise locate_csv_problem(source, len(header), error, at_line) from None
 
 
 def _open(source: Source) -> BinaryIO:
@@ -140,7 +140,7 @@ def _csv_header(source: Source, at_line: LineLabel) -> list[str]:
     return header
 
 
-def _locate_csv_problem(
+def locate_csv_problem(
     source: Source, columns: int, error: pa.ArrowInvalid, at_line: LineLabel
 ) -> InvalidInput:
     """Find the line Arrow stumbled on (it does not say), re-reading the file line by line."""

@@ -9,7 +9,7 @@ only when the actor is its reporter or the hub (an actor of no member).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -24,6 +24,9 @@ FEED_PAGE: Final = 1_000
 LIST_PAGE: Final = 50
 """Entries on one page of the list."""
 NOTE_MAX: Final = 500
+BACKDATE_MAX: Final = timedelta(minutes=5)
+"""How far before its publication a member's entry may say it is valid from: an entry is in
+force from its publication, and members' clocks differ by a little, not by more."""
 
 
 class EntryStatus(StrEnum):

@@ -31,6 +31,7 @@ from fundwall.engine.controls.changes import check_period, list_key, reference, 
 from fundwall.engine.controls.model import Evidence, ListKind, RiskCategory
 from fundwall.ingest.errors import MAX_ERRORS, InvalidRecords
 from fundwall.sharing.model import (
+    BACKDATE_MAX,
     FEED_PAGE,
     NOTE_MAX,
     PUBLISH_MAX_ROWS,
@@ -93,7 +94,9 @@ def entry_of(values: Mapping[str, Any]) -> NewEntry:
         given = values.get(name)
         if given is None or isinstance(given, datetime):
             return given
-        if not isinstance(given, str) or not given.strip():
+        if not isinstance(given, str):
+            raise InvalidInput("an ISO 8601 time with a UTC offset", name)
+        if not given.strip():
             return None
         try:
             parsed = datetime.fromisoformat(given.strip())
@@ -186,10 +189,14 @@ def _publish(
     entries: Sequence[NewEntry],
     locate: Locate,
     action: str,
+    *,
+    backdated: bool = False,
 ) -> Published:
-    """Write `entries` for `member`, all or nothing (see the module docstring)."""
+    """Write `entries` for `member`, all or nothing (see the module docstring). Only the hub
+    lists an entry `backdated` further than BACKDATE_MAX before now."""
     member = reference(member, "member")
     now = uow.clock.now()
+    earliest = None if backdated else now - BACKDATE_MAX
     versions = key_versions(uow.session)
     errors: list[InvalidInput] = []
     rows: list[dict[str, Any]] = []
@@ -203,6 +210,13 @@ def _publish(
             check_period(start, entry.valid_until, "valid_until")
             if entry.valid_until is not None and entry.valid_until <= now:
                 raise InvalidInput("the entry would have expired already", "valid_until")
+            if earliest is not None and start < earliest:
+                raise InvalidInput(
+                    "an entry is in force from its publication: it may be valid from at most "
+                    f"{BACKDATE_MAX.seconds // 60} minutes before it, not from "
+                    f"{start.isoformat()}",
+                    "valid_from",
+                )
             if entry.replaces is not None:
                 if entry.replaces in replaced:
                     raise InvalidInput("another entry of the input replaces it too", "replaces")
@@ -356,7 +370,7 @@ def list_risk(
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    published = _publish(uow, actor, reporting_member, [entry], _index, "list_risk")
+    published = _publish(uow, actor, reporting_member, [entry], _index, "list_risk", backdated=True)
     return published.ids[0]
 
 

@@ -120,8 +120,10 @@ class OnlineControls:
         """The settled balance of an account (opening balance plus what was not blocked)."""
         return self._account(account_no)[BALANCE]
 
-    def check(self, tx: TransactionLike, t: int) -> list[Hit]:
-        """The controls that apply to `tx` at `t`, in control order."""
+    def check(self, tx: TransactionLike, t: int, lists_at: int | None = None) -> list[Hit]:
+        """The controls that apply to `tx` at `t`, in control order; the shared risk list's
+        entries in force at `lists_at` (by default `t`: the decision service passes the time
+        it decides, so an entry holds from its publication whatever the payment's stamp)."""
         hits: list[Hit] = []
         payer = tx.payer_account
         payee = tx.payee_account
@@ -139,7 +141,7 @@ class OnlineControls:
             self._check_status(hits, Side.PAYEE, payee, amount, t)
             self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t)
         if self.book.listed:
-            self._check_lists(hits, tx, t)
+            self._check_lists(hits, tx, t if lists_at is None else lists_at)
         if everywhere and hits:
             hits = [hit for hit in hits if hit.control not in NON_COUNTER_ONLY]
         if len(hits) > 1:

@@ -263,7 +263,13 @@ def match(
             file_format = format_of(Path(sent.filename))
         except InvalidInput as unnamed:
             raise replace(unnamed, field="file") from None
-        table = read_file(sent.content, file_format, IDENTIFIER_COLUMNS, IDENTIFIER_REQUIRED)
+        table = read_file(
+            sent.content,
+            file_format,
+            IDENTIFIER_COLUMNS,
+            IDENTIFIER_REQUIRED,
+            max_rows=MATCH_MAX_ROWS,
+        )
         result = match_identifiers(uow, actor, config.risk_index, table)
     except InvalidInput as refused:
         uow.rollback()
