@@ -1,5 +1,5 @@
-"""The risk list in force through the running decision service, and the hub's database
-free of raw identifiers, on SQLite and PostgreSQL."""
+"""The risk list (and the orders on accounts) in force through the running decision service,
+and the hub's database free of raw identifiers, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from fundwall.accounts import AccountOpening, Holder, open_account
+from fundwall.accounts.controls import lift_restriction, restrict
 from fundwall.bootstrap import Platform
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
@@ -21,7 +22,7 @@ from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, Res
 from fundwall.domain.money import Money
 from fundwall.domain.parties import PartyKind
 from fundwall.domain.transactions import Channel, Transaction, TransactionKind
-from fundwall.engine.controls import Evidence, ListKind, RiskCategory
+from fundwall.engine.controls import Evidence, ListKind, RestrictionKind, RiskCategory
 from fundwall.engine.service import DecisionService
 from fundwall.sharing.files import TableFile
 from fundwall.sharing.hashing import hash_identifiers
@@ -134,6 +135,25 @@ def test_the_list_in_force_when_the_service_decides_applies_whatever_the_payment
     with institutions() as uow:
         retract_entry(uow, BANK_B, entry, "the account was misreported")
     assert world.decide(before_retraction, member="B001").action is Action.PASS
+
+
+def test_a_stop_payment_holds_from_when_it_is_made_whatever_the_payments_stamp(
+    world: DecisionService, institutions: Uow, clock: FixedClock
+) -> None:
+    """As the list: a payment dated before a stop-payment but decided after it is stopped
+    (dating a payment back does not slip it under an order), and one dated before the order
+    was lifted but decided after it is not."""
+    dated_back = _pay(clock, 1)
+    clock.advance(timedelta(minutes=1))
+    with institutions() as uow:
+        order = restrict(uow, OPERATOR, PAYER, RestrictionKind.STOP_PAYMENT, reason="紧急止付")
+    stopped = world.decide(dated_back, member="B001")
+    assert stopped.action is Action.BLOCK, stopped
+    before_lifting = _pay(clock, 2)
+    clock.advance(timedelta(seconds=1))
+    with institutions() as uow:
+        lift_restriction(uow, OPERATOR, order, "解除止付")
+    assert world.decide(before_lifting, member="B001").action is Action.PASS
 
 
 def test_an_entry_under_an_older_key_version_still_matches_after_a_rotation(

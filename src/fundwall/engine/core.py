@@ -18,10 +18,12 @@ No stamp moves the clock past `until`: with `until` (the service's clock when it
 transaction dated far ahead cannot age every other account. A transaction's time is therefore
 max(engine clock, min(ts, until)); folding with the same `until` gives the same state.
 
-The shared risk list is read as it stands at `until`, not at the transaction's time: an entry
-is in force for every decision made after its publication, and gone from every decision made
-after its retraction, whatever the payment's own stamp (a member's clock a second behind, a
-payment sent an hour late). Without `until` (a region's history) it is read at the
+The restrictions (freezes, stop-payments, suspensions, caps), the punishment list and the
+shared risk list are read as they stand at `until`, not at the transaction's time: each is in
+force for every decision made after it was made, and gone from every decision made after it
+was lifted or retracted, whatever the payment's own stamp (a member's clock a second behind, a
+payment sent an hour late, or dated back to slip under a freeze). The limits still count by
+the transaction's time. Without `until` (a region's history) all are read at the
 transaction's time.
 """
 
@@ -66,8 +68,9 @@ STATE_VERSION: Final = 2
 """Of the engine part (the clock); 2 since the snapshot is columns (1 was marshal)."""
 
 
-def _lists_at(t: int, until: Instant | None) -> int:
-    """When the risk list is read for a transaction decided at `t` (see the module docstring)."""
+def _orders_at(t: int, until: Instant | None) -> int:
+    """When the restrictions and lists are read for a transaction decided at `t` (see the
+    module docstring)."""
     return t if until is None else max(t, until.us)
 
 
@@ -265,7 +268,7 @@ class DecisionCore:
         started = time.perf_counter_ns()
         t, ts = self._time(tx, until)
         event = event_of(tx, ts)
-        hits = self.controls.check(event, t, _lists_at(t, until))
+        hits = self.controls.check(event, t, _orders_at(t, until))
         vector = self.features.observe(event)
         self.clock_us, self._clock_ts = t, ts
         evaluation = self._live(vector)
@@ -328,7 +331,7 @@ class DecisionCore:
         tried = self._shadow is not None or self._shadow_scorer is not None
         for (event, t, vector), evaluation, trial in zip(observed, live, trials, strict=True):
             at = clock_ns() - share
-            hits = check(event, t, _lists_at(t, until))
+            hits = check(event, t, _orders_at(t, until))
             scored = None if scorer is None else scorer.score(vector)
             decision = self._decided(event, t, hits, evaluation, scored, at)
             if not tried:

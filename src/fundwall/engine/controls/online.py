@@ -120,44 +120,49 @@ class OnlineControls:
         """The settled balance of an account (opening balance plus what was not blocked)."""
         return self._account(account_no)[BALANCE]
 
-    def check(self, tx: TransactionLike, t: int, lists_at: int | None = None) -> list[Hit]:
-        """The controls that apply to `tx` at `t`, in control order; the shared risk list's
-        entries in force at `lists_at` (by default `t`: the decision service passes the time
-        it decides, so an entry holds from its publication whatever the payment's stamp)."""
+    def check(self, tx: TransactionLike, t: int, orders_at: int | None = None) -> list[Hit]:
+        """The controls that apply to `tx` at `t`, in control order; the restrictions and the
+        shared risk list's entries in force at `orders_at` (by default `t`: the decision
+        service passes the time it decides, so a freeze, a stop-payment or a list entry holds
+        from the moment it is made, and is gone from the moment it is lifted, whatever the
+        payment's stamp). The limits count by `t`, the payment's own day."""
         hits: list[Hit] = []
         payer = tx.payer_account
         payee = tx.payee_account
         amount = tx.amount_fen
         # At a counter (or through no channel named) the non-counter controls do not apply.
         everywhere = not is_non_counter(tx)
+        at = t if orders_at is None else orders_at
         if payer is not None:
-            self._check_status(hits, Side.PAYER, payer, amount, t)
+            self._check_status(hits, Side.PAYER, payer, amount, at)
             if not (everywhere and PUNISHMENT in NON_COUNTER_ONLY):
-                self._check_punished(hits, payer, t)
+                self._check_punished(hits, payer, at)
             self._check_amounts(hits, Side.PAYER, payer, payee, amount, t)
             if not everywhere or OUTFLOW_CAP not in NON_COUNTER_ONLY:
-                self._check_cap(hits, payer, payee, amount, t)
+                self._check_cap(hits, payer, payee, amount, t, at)
         if payee is not None:
-            self._check_status(hits, Side.PAYEE, payee, amount, t)
+            self._check_status(hits, Side.PAYEE, payee, amount, at)
             self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t)
         if self.book.listed:
-            self._check_lists(hits, tx, t if lists_at is None else lists_at)
+            self._check_lists(hits, tx, at)
         if everywhere and hits:
             hits = [hit for hit in hits if hit.control not in NON_COUNTER_ONLY]
         if len(hits) > 1:
             hits.sort(key=lambda hit: hit.control)
         return hits
 
-    def _check_status(self, hits: list[Hit], side: Side, account: str, amount: int, t: int) -> None:
-        """STATUS controls of the account (its status, whole-account restrictions) and, on
-        the side it checks, FREE_BALANCE (restrictions of an amount)."""
+    def _check_status(
+        self, hits: list[Hit], side: Side, account: str, amount: int, at: int
+    ) -> None:
+        """STATUS controls of the account (its status, whole-account restrictions in force at
+        `at`) and, on the side it checks, FREE_BALANCE (restrictions of an amount)."""
         book = self.book
         status = book.statuses.get(account, AccountStatus.NORMAL)
         control = STATUS_CONTROLS[side].get(status)
         restrictions = book.restrictions.get(account) if _RESTRICTIONS[side] else None
         held = 0
         if control is not None or restrictions:  # most accounts have neither
-            stopped, held = self._restricted(hits, side, control, restrictions, t)
+            stopped, held = self._restricted(hits, side, control, restrictions, at)
             if stopped:
                 return  # a control stops every payment already
         if side is not _FREE_SIDE:
@@ -203,16 +208,17 @@ class OnlineControls:
         return stopped, held
 
     def _check_cap(
-        self, hits: list[Hit], payer: str, payee: str | None, amount: int, t: int
+        self, hits: list[Hit], payer: str, payee: str | None, amount: int, t: int, at: int
     ) -> None:
-        """OUTFLOW_CAP: the lowest daily cap in effect on the paying account."""
+        """OUTFLOW_CAP: the lowest daily cap in effect at `at` on the paying account, against
+        what it paid on the day of `t`."""
         restrictions = self.book.restrictions.get(payer)
         if not restrictions:
             return
         caps = [
             r.amount_fen
             for r in restrictions.values()
-            if r.kind is CAP_KIND and r.amount_fen is not None and r.active(t)
+            if r.kind is CAP_KIND and r.amount_fen is not None and r.active(at)
         ]
         if not caps or (payee is not None and self.book.bound.get(payer) == payee):
             return
