@@ -126,3 +126,24 @@ def test_a_round_left_on_a_closed_loop_does_not_hold_up_the_next_loop() -> None:
 
     assert asyncio.run(call()) == ["next"]
     assert recorder.pipelines == [[("evalsha", ("left",)), ("evalsha", ("next",))]]
+
+
+def test_lingering_work_goes_with_the_next_lease_or_alone_once_its_time_is_up() -> None:
+    recorder = Recorder()
+    pump = Pump(recorder, READS)
+
+    async def calls() -> None:
+        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=True)
+        await asyncio.sleep(0)
+        assert pump.rounds == 0  # lingering: nothing else queued yet
+        lease = pump.submit([("evalsha", ("lease-b",))], reads=True, awaited=True)
+        await asyncio.gather(release.awaitable, lease.awaitable)
+        assert pump.rounds == 1  # one round carried both
+        alone = pump.submit([("evalsha", ("release-c",))], awaited=True, linger=True)
+        await asyncio.wait_for(alone.awaitable, 1.0)  # its time up, it goes by itself
+
+    asyncio.run(calls())
+    assert recorder.pipelines == [
+        [("evalsha", ("release-a",)), ("evalsha", ("lease-b",)), *READS],
+        [("evalsha", ("release-c",))],
+    ]

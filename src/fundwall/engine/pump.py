@@ -16,10 +16,12 @@ replica at one round trip each), and rounds go out one at a time in the order ta
 
 When: on the event loop, a round is sent once the loop has run the callbacks ready when the
 first work was queued: the calls woken by a release, and those whose commits completed
-together, queue their work first and share the round. A caller that blocks instead (no event
-loop, or one that waits on it) sends the round at once. The round runs on the event loop, as
-the group committer does on SQLite: a pipeline to a Redis nearby takes a fraction of a
-millisecond, less than a hop to another thread on a busy machine.
+together, queue their work first and share the round. A release whose call is answered
+already (nobody waits for it) lingers up to `LINGER_S` for a lease to go with, so a replica
+whose calls come one after another still sends one round a decision. A caller that blocks
+instead (no event loop, or one that waits on it) sends the round at once. The round runs on
+the event loop, as the group committer does on SQLite: a pipeline to a Redis nearby takes a
+fraction of a millisecond, less than a hop to another thread on a busy machine.
 """
 
 from __future__ import annotations
@@ -29,9 +31,13 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from fundwall.domain.errors import FundwallError
+
+LINGER_S: Final = 0.002
+"""How long lingering work waits for other work to share its round: about a decision's time,
+and far below a lease's."""
 
 Command = tuple[str, tuple[Any, ...]]
 """A pipeline's method and its arguments (`SharedState._send`)."""
@@ -80,9 +86,11 @@ class Pump:
         self._queued = threading.Lock()
         self._order = threading.Lock()
         """Held while a round is sent and answered: rounds go out one at a time, in order."""
-        self._scheduled: asyncio.AbstractEventLoop | None = None
-        """The loop a round is scheduled on (one that closed before running it is no bar to
-        scheduling the next on another)."""
+        self._soon: asyncio.AbstractEventLoop | None = None
+        """The loop a round is scheduled on to go at once (one that closed before running it
+        is no bar to scheduling the next on another)."""
+        self._later: asyncio.AbstractEventLoop | None = None
+        """The loop a round is scheduled on to go after `LINGER_S`."""
         self.rounds = 0
         """Pipelines sent so far."""
 
@@ -93,10 +101,12 @@ class Pump:
         reads: bool = False,
         awaited: bool = False,
         finish: Callable[[list[Any]], Any] | None = None,
+        linger: bool = False,
     ) -> Work:
         """Queue `commands`; `awaited`: the caller awaits `done` on the running event loop
         (else it blocks on `Work.wait`). On an event loop the round goes once the loop has run
-        what is ready; without one, at once."""
+        what is ready, or with `linger` after `LINGER_S` unless other work sends it sooner;
+        without one, at once."""
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -106,21 +116,30 @@ class Pump:
             work = Work(commands, reads, finish, loop.create_future(), loop, self)
         else:
             work = Work(commands, reads, finish, Future(), None, self)
+        soon = later = False
         with self._queued:
             self._queue.append(work)
-            schedule = loop is not None and self._scheduled is not loop
-            if schedule:
-                self._scheduled = loop
+            if loop is not None and self._soon is not loop:
+                if not linger:
+                    soon, self._soon = True, loop
+                elif self._later is not loop:
+                    later, self._later = True, loop
         if loop is None:
             self.flush()
-        elif schedule:
-            assert loop is not None
-            loop.call_soon(self._flush_scheduled)
+        elif soon:
+            loop.call_soon(self._flush_soon)
+        elif later:
+            loop.call_later(LINGER_S, self._flush_later)
         return work
 
-    def _flush_scheduled(self) -> None:
+    def _flush_soon(self) -> None:
         with self._queued:
-            self._scheduled = None
+            self._soon = None
+        self.flush()
+
+    def _flush_later(self) -> None:
+        with self._queued:
+            self._later = None
         self.flush()
 
     def flush(self) -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -94,6 +95,7 @@ from fundwall.store import UnitOfWork
 
 Earlier = dict[str, tuple[Transaction, Decision | None]]
 """The first transaction and live decision (None: history without one) of logged ids."""
+logger = logging.getLogger(__name__)
 RECENT: Final = 50_000
 """Decisions kept in memory for quick repeats; older repeats are read from the log."""
 BUSY_PAUSE_S: Final = 0.002
@@ -568,9 +570,12 @@ class DecisionService:
             except BaseException:
                 self._settle(lease, written=False)
                 raise
-        released = self._settle(lease, written=True, awaited=True)
+        # Answered once logged: the log is the truth, and were this replica to stop before the
+        # release goes, the next holder of the entities folds the call's intent from it. The
+        # release lingers for another call's lease to share its round.
+        released = self._settle(lease, written=True, awaited=True, linger=True)
         if released is not None:
-            await released.awaitable
+            released.awaitable.add_done_callback(_released)
         return answers
 
     async def _asked(self, asking: Asking) -> None:
@@ -834,12 +839,14 @@ class DecisionService:
                 if entity not in kept:
                     self._shared.versions.pop(entity, None)
 
-    def _settle(self, lease: Lease | None, *, written: bool, awaited: bool = False) -> Work | None:
+    def _settle(
+        self, lease: Lease | None, *, written: bool, awaited: bool = False, linger: bool = False
+    ) -> Work | None:
         """Give back the entities a call held, with the pump's next round: with their new
         state when its decisions are `written` to the log; else unchanged, and forgotten here
         (this replica's copy holds decisions the log does not). The pump's work, which fails
         when the lease was lost (`SharedState.release`); None when nothing was held.
-        `awaited`: as `Pump.submit`."""
+        `awaited`, `linger`: as `Pump.submit`."""
         if lease is None or lease.settled:
             return None
         shared = self._shared
@@ -864,7 +871,7 @@ class DecisionService:
                 if core.clock_us is None or core.clock_ts is None
                 else (core.clock_us, core.clock_ts)
             )
-            released = shared.release(lease, states, clock, awaited=awaited)
+            released = shared.release(lease, states, clock, awaited=awaited, linger=linger)
             if core is not self.core:  # the current core does not hold these entities
                 for entity in lease.entities:
                     shared.versions.pop(entity, None)
@@ -1126,6 +1133,13 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _released(done: asyncio.Future[object]) -> None:
+    """The release of an answered call ended: a lease lost meanwhile had the shared state
+    dropped (`SharedState.release`), which the replicas rebuild; the call's answer stands."""
+    if not done.cancelled() and done.exception() is not None:
+        logger.warning("an answered call's release failed: %s", done.exception())
 
 
 def _resolve(settled: asyncio.Future[None]) -> None:

@@ -482,6 +482,7 @@ class SharedState:
         clock: tuple[int, datetime] | None,
         *,
         awaited: bool = False,
+        linger: bool = False,
     ) -> Work:
         """Queue, for the pump's next round, each entity's new bytes under a new version and
         the lease's end, then the clock moved forward. `states` None: nothing was decided (the
@@ -489,7 +490,7 @@ class SharedState:
         the new ones at once: a call of this replica leasing one of these entities in the
         same round or after it holds them as written. The work fails, once answered, with
         `SharedStateUnavailable` when the lease was lost meanwhile (the epoch is dropped: the
-        replicas rebuild). `awaited`: as `Pump.submit`."""
+        replicas rebuild). `awaited`, `linger`: as `Pump.submit`."""
         commands = _Commands()
         if states is None:
             for entity in lease.entities:
@@ -520,7 +521,7 @@ class SharedState:
                     raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
                 raise SharedStateUnavailable("a lease ran out before its decision was written")
 
-        return self.pump.submit(commands, awaited=awaited, finish=written)
+        return self.pump.submit(commands, awaited=awaited, finish=written, linger=linger)
 
     def leads_timers(self) -> bool:
         """Whether this replica holds the timers' lease (taken when free, renewed by its
