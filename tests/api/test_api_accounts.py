@@ -188,7 +188,7 @@ def test_a_high_risk_tier_suspends_non_counter_payments_until_lowered(
 
 
 def test_an_online_closure_names_what_blocks_it_then_closes(
-    client: TestClient, keys: dict[str, dict[str, str]]
+    client: TestClient, keys: dict[str, dict[str, str]], clock: FixedClock
 ) -> None:
     client.post(
         "/v1/accounts", json=opening(account_class="I", bound_account=None), headers=keys[MINE]
@@ -200,9 +200,18 @@ def test_an_online_closure_names_what_blocks_it_then_closes(
     assert refused.status_code == 409 and "must be moved out" in refused.json()["detail"]
     bad = client.post(path, json=request | {"verification": "phone call"}, headers=keys[MINE])
     assert bad.status_code == 422
-    closed = client.post(path, json=request | {"move_to": "6222020200112233445"},
-                         headers=keys[MINE])  # fmt: skip
+    lying = client.post(path, json={"verification": "public_portal"}, headers=keys[MINE])
+    assert lying.status_code == 422 and lying.json()["field"] == "verification"
+    home = request | {"move_to": "6222020200112233445"}
+    named = client.post(path, json=home, headers=keys[MINE])
+    assert named.status_code == 409 and "as asked" in named.json()["detail"]
+    # The holder moves the money out first, a payment the engine decides while it may.
+    out = client.post("/v1/transactions", json=spend(clock, "T-out", 300_000), headers=keys[MINE])
+    assert out.json()["action"] != "block", out.text
+    closed = client.post(path, json=home, headers=keys[MINE])
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    after = client.post("/v1/transactions", json=spend(clock, "T-late", 1), headers=keys[MINE])
+    assert "HC01" in [r["rule_id"] for r in after.json()["reasons"]]
 
 
 def test_an_account_loaded_without_its_opening_answers_it_as_unknown(

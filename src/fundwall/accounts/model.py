@@ -28,10 +28,9 @@ class Verification(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Closure:
     account: Account
-    """The account, closed."""
-    moved_fen: int
-    """The balance the holder moved out to `move_to`."""
+    """The account, closed (its balance zero: moved out before, by a decided transfer)."""
     move_to: str | None
+    """The account the holder named for the balance, if they did."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,16 +470,26 @@ _ORDERS_IN_FORCE: Final = (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value)
 
 
 def closure_blockers(
-    uow: UnitOfWork, account_no: str, status: AccountStatus, balance: int, move_to: str | None
+    uow: UnitOfWork, row: AccountRow, status: AccountStatus, balance: int, move_to: str | None
 ) -> list[str]:
-    """Every reason the account cannot be closed now, in words."""
+    """Every reason the account cannot be closed now, in words.
+
+    A balance blocks the closure even when the holder names where it goes: a closed account
+    pays nothing (HC01), so money left in it could never leave, and the move out is a payment
+    the engine decides like any other (a closure is no way around the controls)."""
     now = uow.clock.now()
     session = uow.session
+    account_no = row.account_no
     blockers = []
-    if balance > 0 and move_to is None:
+    if balance > 0:
+        where = (
+            f"to {mask_account(move_to)}, as asked"
+            if move_to is not None
+            else "to an account the holder names"
+        )
         blockers.append(
-            f"the balance of {format_money(balance)} must be moved out first: name the account "
-            "to move it to"
+            f"the balance of {format_money(balance)} must be moved out first ({where}, by a "
+            "transfer decided as any payment); a closed account pays nothing"
         )
     if status is not AccountStatus.NORMAL:
         blockers.append(f"the account is {status.value}: that ends with its order or at a counter")
@@ -499,11 +509,16 @@ def closure_blockers(
             or_(AccountRestrictionRow.ends_at.is_(None), AccountRestrictionRow.ends_at > now),
         )
     ).all()
-    blockers += [f"a {kind} restriction is in force on it" for kind in sorted(set(restrictions))]
+    blockers += [
+        f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} restriction is in force on it"
+        for kind in sorted(set(restrictions))
+    ]
+    # The member's own cases only: another member's case is that member's business.
     cases = session.scalars(
         select(CaseRow.id)
         .join(CaseAccountRow, CaseAccountRow.case_id == CaseRow.id, isouter=True)
         .where(
+            CaseRow.member_code == row.institution_code,
             CaseRow.status != CaseStatus.CLOSED.value,
             or_(CaseAccountRow.account_no == account_no, CaseRow.subject == account_no),
         )
@@ -536,23 +551,25 @@ def write_closure(
     if status is AccountStatus.CLOSED:
         raise Conflict(f"account {mask_account(account_no)} is closed already")
     balance = settled_balance(uow, row)
-    blockers = closure_blockers(uow, account_no, status, balance, target)
+    blockers = closure_blockers(uow, row, status, balance, target)
     if blockers:
         uow.audit.record(
             actor,
             "closure_refused",
             f"account:{mask_account(account_no)}",
-            {"verification": verification.value, "blockers": blockers},
+            {
+                "verification": verification.value,
+                "move_to": mask_account(target) if target else None,
+                "blockers": blockers,
+            },
         )
         uow.commit()
         raise Conflict(
             f"account {mask_account(account_no)} cannot be closed online: " + "; ".join(blockers)
         )
-    moved = max(balance, 0)
-    shown = mask_account(target) if target else "none"
-    why = f"online closure (线上销户), verified by {verification.value}; balance moved to {shown}"
+    why = f"online closure (线上销户), verified by {verification.value}"
     write_status(uow, actor, row, AccountStatus.CLOSED, why)
-    return Closure(account_of(row), moved, target)
+    return Closure(account_of(row), target)
 
 
 # The restriction notice (告知短信): when a bank puts one of its own measures on an account, or

@@ -198,10 +198,13 @@ class ClosureIn(BaseModel):
 
     verification: Verification = Field(
         description="how the holder was verified: `member_channel` (the member's app or site, "
-        "ID number and a code sent to the bound phone) or `public_portal`"
+        "ID number and a code sent to the bound phone); `public_portal` is the portal's own "
+        "and refused here (422)"
     )
     move_to: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description="the account the holder moves the balance to"
+        default=None,
+        description="the account the holder names for the balance; while the account holds "
+        "money the closure is refused, quoting it (the balance leaves first by a transfer)",
     )
 
 
@@ -417,8 +420,9 @@ def account_router(reports: AccountReports) -> APIRouter:
     )
     async def close(request: Request) -> Response:
         """Close one of the member's accounts without a branch visit (线上销户): refused (409),
-        naming every reason at once, while it has a balance not moved out to a named account,
-        a police order or restriction in force, a status other than normal or an open case."""
+        naming every reason at once, while it has a balance (moved out first, by a transfer
+        the engine decides), a police order or restriction in force, a status other than
+        normal or an open case."""
         actor = presented_key_actor(request)
         number = _account_no(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
