@@ -227,7 +227,12 @@ def test_many_accounts_across_the_region_open_restricted_without_telling_how_man
             )))  # fmt: skip
         uow.commit()
         application = Application(Applicant.FLEXIBLE_WORKER, p1.id_number, p1.name, p1.phone)
-        decision = _apply(uow, keyring, registry, application, actor=OTHER_BANK)
+        decision = _apply(uow, keyring, registry, application)
+        where_full = _apply(uow, keyring, registry, application, actor=OTHER_BANK)
     (many,) = [f for f in decision.findings if f.check == "existing_accounts"]
     assert (decision.outcome, decision.tier) == (Outcome.OPEN_RESTRICTED, RiskTier.MEDIUM)
+    assert decision.account_class is AccountClass.CLASS_II
     assert "5 or more accounts" in many.en and "7" not in many.en + many.zh
+    # Restricted is a class II account; at a bank holding its most of them, none is opened.
+    assert (where_full.outcome, where_full.account_class) == (Outcome.REFER, None)
+    assert any("no restricted class II" in f.en for f in where_full.findings)
