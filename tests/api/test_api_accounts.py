@@ -187,6 +187,34 @@ def test_a_high_risk_tier_suspends_non_counter_payments_until_lowered(
     assert "HC06" not in [r["rule_id"] for r in after["reasons"]]
 
 
+def test_a_customers_tier_covers_their_open_accounts_at_the_member_only(
+    client: TestClient, keys: dict[str, dict[str, str]], platform: Platform
+) -> None:
+    client.post("/v1/accounts", json=opening(), headers=keys[MINE])
+    second = "6222021234567890136"
+    client.post("/v1/accounts", json=opening(account_no=second), headers=keys[MINE])
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(AccountRow, CARD)
+        assert row is not None
+        party = row.party_id
+    path = f"/v1/customers/{party}/tier"
+    high = {"tier": "high", "reason": "phone bound to 6 people"}
+    assert client.put(path, json=high, headers=keys[THEIRS]).status_code == 404
+    answer = client.put(path, json=high, headers=keys[MINE])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["party_id"] == party
+    assert sorted(c["account_no"] for c in answer.json()["changes"]) == [CARD, second]
+    again = client.put(path, json=high, headers=keys[MINE])
+    assert again.status_code == 200 and again.json()["changes"] == []
+    too_long = client.put(f"/v1/customers/{'H' * 65}/tier", json=high, headers=keys[MINE])
+    assert too_long.status_code == 422 and too_long.json()["field"] == "party_id"
+    with platform.unit_of_work() as uow:
+        tiers = uow.session.scalars(
+            select(AccountRow.risk_tier).where(AccountRow.party_id == party)
+        ).all()
+    assert tiers == ["high", "high"]
+
+
 def test_an_online_closure_names_what_blocks_it_then_closes(
     client: TestClient, keys: dict[str, dict[str, str]], clock: FixedClock
 ) -> None:

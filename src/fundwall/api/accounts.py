@@ -35,7 +35,7 @@ from fundwall.accounts.onboarding import (
     Outcome,
     decide_onboarding,
 )
-from fundwall.accounts.tiers import set_risk_tier
+from fundwall.accounts.tiers import PARTY_ID_MAX, set_person_tier, set_risk_tier
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
@@ -52,6 +52,7 @@ from fundwall.sharing.keys import accepted_sharing_keys
 from fundwall.store.uow import UnitOfWork
 
 ACCOUNTS_PATH: Final = "/v1/accounts"
+CUSTOMERS_PATH: Final = "/v1/customers"
 ACCOUNT_BODY_BYTES: Final = 8 * 1024
 """An account report is a few hundred bytes; anything larger is not one."""
 
@@ -189,6 +190,14 @@ class TierOut(BaseModel):
             reason=change.reason,
             changed_at=change.changed_at,
         ).model_dump(mode="json")
+
+
+class PersonTierOut(BaseModel):
+    """The changes a person's tier made: one per open account of theirs at the member that
+    was in another tier (those in it already keep it, unchanged)."""
+
+    party_id: str
+    changes: list[TierOut]
 
 
 class ClosureIn(BaseModel):
@@ -454,6 +463,37 @@ def account_router(reports: AccountReports) -> APIRouter:
                 work, actor, number, wanted.tier, reports.policy, reason=wanted.reason
             )
         return json_response(TierOut.of(change))
+
+    party_doc = [
+        {
+            "name": "party_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": PARTY_ID_MAX},
+        }
+    ]
+
+    @router.put(
+        CUSTOMERS_PATH + "/{party_id}/tier",
+        summary="Set the risk tier of every open account a customer holds at the member",
+        response_model=PersonTierOut,
+        responses=problem_responses(401, 403, 404, 413, 415, 422),
+        openapi_extra=security_doc(tier_doc, "The tier, and why.", party_doc),
+    )
+    async def set_customer_tier(request: Request) -> Response:
+        """Set the risk tier (风险等级) of a person (or firm) at the member: every open account
+        it holds here gets the tier and its measures (those in it already keep it). The
+        customer is the `party_id` of an account's holder (`GET /v1/accounts/{account_no}`);
+        a customer holding no open account here is 404, as another member's."""
+        actor = presented_key_actor(request)
+        party = str(request.path_params["party_id"])
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _TIER)
+        with reports.unit_of_work() as work:
+            changes = set_person_tier(
+                work, actor, party, wanted.tier, reports.policy, reason=wanted.reason
+            )
+        return json_response({"party_id": party, "changes": [TierOut.of(c) for c in changes]})
 
     registry = reports.registry
     if registry is None:
