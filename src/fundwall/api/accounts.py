@@ -415,6 +415,7 @@ def account_router(reports: AccountReports) -> APIRouter:
                 reason=change.reason,
                 account_class=change.account_class,
                 status=change.status,
+                policy=reports.policy,
             )
         return json_response(AccountOut.of(account))
 
