@@ -32,10 +32,12 @@ from fundwall.region import read_table
 from fundwall.screening.actions import carry_out_action, request_action
 from fundwall.screening.base import period_end
 from fundwall.screening.model import RunView
-from fundwall.screening.runs import list_runs, screen_region
+from fundwall.screening.runs import list_runs, screen_region, work_list
 from fundwall.sharing.keys import accepted_sharing_keys
 
 Say = Callable[[str], None]
+SHOWN_ITEMS: Final = 3
+"""The work list's first accounts the demo prints with their reasons."""
 
 
 def govern(folder: Path, platform: Platform, member: str, say: Say) -> None:
@@ -53,20 +55,51 @@ def govern(folder: Path, platform: Platform, member: str, say: Say) -> None:
         return
     mine = run.by_member.get(member)
     say(f"   bank {member} works its {mine.items if mine else 0:,} accounts of the list:")
+    with platform.unit_of_work() as uow:
+        first = work_list(uow, bank, run.id, size=SHOWN_ITEMS).items
+    for item in first:
+        reasons = "; ".join(f.reason_en for f in item.findings)
+        say(f"     - {mask_account(item.account_no)}: {reasons}")
     for work in _WORK:
         say("     " + _act(platform, bank, run.id, work))
-    try:
-        with platform.unit_of_work() as uow:
-            dormant = request_action(
-                uow, bank, run.id, ScreeningAction.MARK_DORMANT.value,
-                reason="no transaction for a year, balance under the ceiling (久悬)",
-                checks=[Check.DORMANT.value],
-            )  # fmt: skip
-        pending = sum(dormant.counts.values())
-        say(f"     {pending:,} long-dormant accounts to be marked dormant: requested, pending")
-    except InvalidInput:  # none of the bank's accounts is long dormant
-        say("     none of its accounts is long dormant")
+    _leave_pending(platform, bank, run.id, say)
+    say(f"     the whole work list on the console: /screening/runs/{run.id}")
     _onboarding(folder, platform, bank, say)
+
+
+_PENDING: Final = (
+    (
+        ScreeningAction.MARK_DORMANT,
+        Check.DORMANT,
+        "no transaction for a year, balance under the ceiling (久悬)",
+        "long-dormant accounts to be marked dormant",
+    ),
+    (
+        ScreeningAction.TIER_MEDIUM,
+        Check.MANY_ACCOUNTS,
+        "more accounts than one person may hold (一人多户): a daily cap until they choose",
+        "accounts over what one person may hold to be put in the medium risk tier",
+    ),
+)
+"""The actions the demo requests and leaves pending, the first whose check found accounts
+of the bank: an action in progress, for the console to follow and carry out."""
+
+
+def _leave_pending(platform: Platform, bank: Actor, run_id: int, say: Say) -> None:
+    for action, check, reason, what in _PENDING:
+        try:
+            with platform.unit_of_work() as uow:
+                left = request_action(
+                    uow, bank, run_id, action.value, reason=reason, checks=[check.value]
+                )
+        except InvalidInput:  # none of the bank's accounts was found by the check
+            continue
+        say(
+            f"     {sum(left.counts.values()):,} {what}: requested, pending (its progress "
+            f"on the console: /screening/actions/{left.id})"
+        )
+        return
+    say("     no account of it left for an action to wait on")
 
 
 class _Work(NamedTuple):
