@@ -4,6 +4,7 @@ allows, counted per member; bad input refused naming the field, nothing recorded
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -185,7 +186,13 @@ def test_a_micro_firm_is_checked_by_its_representative_and_gets_a_basic_account(
                               representative_id=representative, account_no=card(7))  # fmt: skip
     with stocked() as uow:
         decision = _apply(uow, keyring, registry, application)
+        # Its one basic account is open: a second application, at any bank, is referred.
+        again = _apply(uow, keyring, registry, replace(application, account_no=card(8)),
+                       actor=OTHER_BANK)  # fmt: skip
+        assert uow.session.get(AccountRow, card(8)) is None
     assert (decision.outcome, decision.account_class) == (Outcome.OPEN, AccountClass.CORPORATE)
+    assert (again.outcome, again.account_class, again.account_no) == (Outcome.REFER, None, None)
+    assert any("one basic account only" in f.en for f in again.findings)
 
 
 def test_bad_input_names_its_field_and_records_nothing(

@@ -141,7 +141,7 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(
     assert re.search(r"with their own phone: open, class I account \S+ opened", first.stdout)
     assert "another person's phone: refer (" in first.stdout
     assert re.search(
-        r"micro-firm, its representative's phone: open\S*, basic account", first.stdout
+        r"new micro-firm, its representative's phone: open\S*, basic account", first.stdout
     )
     assert "12. outreach" in first.stdout
     assert re.search(

@@ -224,6 +224,16 @@ def _account_findings(
     total = sum(int(n) for _, _, n in rows)
     here = Counter({klass: int(n) for bank, klass, n in rows if bank == member})
     findings = []
+    if firm and total:
+        findings.append(
+            Finding(
+                "existing_accounts",
+                Outcome.REFER,
+                "申请企业在本地区已有单位银行结算账户；基本存款账户只能开立一个，须到柜面核实",
+                "the firm holds a company account in the region already: a firm has one basic "
+                "account only, checked at a counter",
+            )
+        )
     if total >= policy.onboarding_restricted_accounts:
         findings.append(
             Finding(
