@@ -11,6 +11,7 @@ from typing import Final
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import Account, AccountClass, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
+from fundwall.domain.errors import Conflict
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.engine.controls.model import RestrictionKind
@@ -23,6 +24,14 @@ class Verification(StrEnum):
     """The member's own app or site: ID number and a code sent to the bound phone."""
     PUBLIC_PORTAL = "public_portal"
     """Fundwall's public portal: ID number and a code sent to the bound phone."""
+
+
+@dataclass(eq=False)
+class ClosureRefused(Conflict):
+    """An online closure refused (409): `reason` names every blocker in English, `reason_zh`
+    in Chinese (what the public portal shows a Chinese reader)."""
+
+    reason_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)

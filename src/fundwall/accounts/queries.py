@@ -19,6 +19,7 @@ from fundwall.accounts.model import (
     TIER_RANK,
     AccountOpening,
     Closure,
+    ClosureRefused,
     Holder,
     TierChange,
     TierSource,
@@ -469,10 +470,25 @@ def tier_view(row: AccountTierChangeRow) -> TierChange:
 _ORDERS_IN_FORCE: Final = (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value)
 
 
+_STATUS_ZH: Final = {
+    AccountStatus.NON_COUNTER_SUSPENDED.value: "非柜面业务暂停",
+    AccountStatus.STOP_PAID.value: "紧急止付",
+    AccountStatus.FROZEN_FULL.value: "全额冻结",
+    AccountStatus.FROZEN_PARTIAL.value: "部分冻结",
+    AccountStatus.DORMANT.value: "久悬",
+}
+_RESTRICTION_ZH: Final = {
+    RestrictionKind.STOP_PAYMENT.value: "止付",
+    RestrictionKind.FREEZE.value: "冻结",
+    RestrictionKind.NON_COUNTER_SUSPENSION.value: "非柜面业务暂停",
+    RestrictionKind.OUTFLOW_CAP.value: "非柜面转出限额",
+}
+
+
 def closure_blockers(
     uow: UnitOfWork, row: AccountRow, status: AccountStatus, balance: int, move_to: str | None
-) -> list[str]:
-    """Every reason the account cannot be closed now, in words.
+) -> list[tuple[str, str]]:
+    """Every reason the account cannot be closed now, in Chinese and English.
 
     A balance blocks the closure even when the holder names where it goes: a closed account
     pays nothing (HC01), so money left in it could never leave, and the move out is a payment
@@ -480,19 +496,28 @@ def closure_blockers(
     now = uow.clock.now()
     session = uow.session
     account_no = row.account_no
-    blockers = []
+    blockers: list[tuple[str, str]] = []
     if balance > 0:
-        where = (
-            f"to {mask_account(move_to)}, as asked"
-            if move_to is not None
-            else "to an account the holder names"
-        )
+        money = format_money(balance)
+        shown = mask_account(move_to) if move_to is not None else None
         blockers.append(
-            f"the balance of {format_money(balance)} must be moved out first ({where}, by a "
-            "transfer decided as any payment); a closed account pays nothing"
+            (
+                f"账户余额{money}须先转出（"
+                + (f"转至所填账户{shown}" if shown else "转至本人指定的账户")
+                + "，转账与其他付款一样经风险决策）；销户后的账户不能付款",
+                f"the balance of {money} must be moved out first ("
+                + (f"to {shown}, as asked" if shown else "to an account the holder names")
+                + ", by a transfer decided as any payment); a closed account pays nothing",
+            )
         )
     if status is not AccountStatus.NORMAL:
-        blockers.append(f"the account is {status.value}: that ends with its order or at a counter")
+        blockers.append(
+            (
+                f"账户状态为{_STATUS_ZH.get(status.value, status.value)}，"
+                "须待相关措施结束或到柜面办理",
+                f"the account is {status.value}: that ends with its order or at a counter",
+            )
+        )
     orders = session.scalars(
         select(PoliceOrderRow.document_no).where(
             PoliceOrderRow.account_no == account_no,
@@ -500,7 +525,10 @@ def closure_blockers(
             or_(PoliceOrderRow.ends_at.is_(None), PoliceOrderRow.ends_at > now),
         )
     ).all()
-    blockers += [f"police order {document} is in force on it" for document in orders]
+    blockers += [
+        (f"公安机关指令{document}正在执行", f"police order {document} is in force on it")
+        for document in orders
+    ]
     restrictions = session.scalars(
         select(AccountRestrictionRow.kind).where(
             AccountRestrictionRow.account_no == account_no,
@@ -510,7 +538,10 @@ def closure_blockers(
         )
     ).all()
     blockers += [
-        f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} restriction is in force on it"
+        (
+            f"账户正受{_RESTRICTION_ZH.get(kind, kind)}限制",
+            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} restriction is in force on it",
+        )
         for kind in sorted(set(restrictions))
     ]
     # The member's own cases only: another member's case is that member's business.
@@ -524,7 +555,10 @@ def closure_blockers(
         )
         .distinct()
     ).all()
-    blockers += [f"case {case} about it is open" for case in sorted(cases)]
+    blockers += [
+        (f"开户机构关于该账户的案件{case}尚未办结", f"case {case} about it is open")
+        for case in sorted(cases)
+    ]
     return blockers
 
 
@@ -560,12 +594,14 @@ def write_closure(
             {
                 "verification": verification.value,
                 "move_to": mask_account(target) if target else None,
-                "blockers": blockers,
+                "blockers": [en for _, en in blockers],
             },
         )
         uow.commit()
-        raise Conflict(
-            f"account {mask_account(account_no)} cannot be closed online: " + "; ".join(blockers)
+        raise ClosureRefused(
+            f"account {mask_account(account_no)} cannot be closed online: "
+            + "; ".join(en for _, en in blockers),
+            "；".join(zh for zh, _ in blockers),
         )
     why = f"online closure (线上销户), verified by {verification.value}"
     write_status(uow, actor, row, AccountStatus.CLOSED, why)
