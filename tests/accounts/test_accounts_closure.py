@@ -25,18 +25,51 @@ HOME = "6222020200112233445"
 APP = Verification.MEMBER_CHANNEL
 
 
-def test_a_verified_request_closes_once_the_balance_has_somewhere_to_go(stocked: Uow) -> None:
+def test_a_balance_blocks_the_closure_even_with_somewhere_to_go(stocked: Uow) -> None:
+    """A closed account pays nothing (HC01): closing one that holds money would strand it."""
     with stocked() as uow:
         with pytest.raises(Conflict, match=r"balance of ¥[\d,.]+ must be moved out") as kept:
             close_online(uow, BANK, "A1", APP)
-        closed = close_online(uow, BANK, "A1", APP, move_to=HOME)
+        with pytest.raises(Conflict, match=r"moved out first \(to 6222\*+3445, as asked") as named:
+            close_online(uow, BANK, "A1", APP, move_to=HOME)
         row = uow.session.get(AccountRow, "A1")
-        assert row is not None and row.status == "closed"
-        refused, status = uow.audit.tail(2)
-    assert "A1" not in str(kept.value) and closed.moved_fen > 0
-    assert closed.account.status.value == "closed"
-    assert refused.action == "closure_refused" and status.action == "set_account_status"
-    assert "online closure" in status.details["reason"] and HOME not in str(status.details)
+        assert row is not None and row.status == "normal"
+        row.balance_fen = 0  # the holder's transfer out took all of it
+        uow.commit()
+        closed = close_online(uow, BANK, "A1", APP, move_to=HOME)
+        assert row.status == "closed"
+        first, second, status = uow.audit.tail(3)
+    assert "A1" not in str(kept.value) and HOME not in str(named.value)
+    assert closed.account.status.value == "closed" and closed.move_to == HOME
+    assert first.action == second.action == "closure_refused"
+    assert second.details["move_to"] == "6222***********3445"
+    assert status.action == "set_account_status" and "online closure" in status.details["reason"]
+
+
+def test_a_member_cannot_say_the_public_portal_verified_the_holder(stocked: Uow) -> None:
+    with stocked() as uow:
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0
+        uow.commit()
+        with pytest.raises(InvalidInput) as lying:
+            close_online(uow, BANK, "A1", Verification.PUBLIC_PORTAL)
+        assert lying.value.field == "verification" and row.status == "normal"
+
+
+def test_another_members_case_neither_blocks_nor_shows(stocked: Uow) -> None:
+    with stocked() as uow:
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0
+        now = uow.clock.now()
+        uow.session.add(
+            CaseRow(member_code=world.BANK_B, kind="account", subject="A1", title="theirs",
+                    status="open", priority="normal", opened_at=now, opened_by="user:bea",
+                    deadline=now + timedelta(days=7), updated_at=now)
+        )  # fmt: skip
+        uow.commit()
+        assert close_online(uow, BANK, "A1", APP).account.status.value == "closed"
 
 
 def test_every_blocker_is_named_and_the_account_stays_open(stocked: Uow) -> None:
@@ -67,6 +100,10 @@ def test_a_bad_request_is_refused_naming_its_field(stocked: Uow) -> None:
         with pytest.raises(InvalidInput) as bad:
             close_online(uow, BANK, "A1", APP, move_to="12")
         assert bad.value.field == "move_to"
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0
+        uow.commit()
         close_online(uow, BANK, "A1", APP, move_to=HOME)
         with pytest.raises(Conflict, match="closed already"):
             close_online(uow, BANK, "A1", APP, move_to=HOME)

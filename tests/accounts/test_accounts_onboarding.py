@@ -4,6 +4,7 @@ allows, counted per member; bad input refused naming the field, nothing recorded
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -185,7 +186,13 @@ def test_a_micro_firm_is_checked_by_its_representative_and_gets_a_basic_account(
                               representative_id=representative, account_no=card(7))  # fmt: skip
     with stocked() as uow:
         decision = _apply(uow, keyring, registry, application)
+        # Its one basic account is open: a second application, at any bank, is referred.
+        again = _apply(uow, keyring, registry, replace(application, account_no=card(8)),
+                       actor=OTHER_BANK)  # fmt: skip
+        assert uow.session.get(AccountRow, card(8)) is None
     assert (decision.outcome, decision.account_class) == (Outcome.OPEN, AccountClass.CORPORATE)
+    assert (again.outcome, again.account_class, again.account_no) == (Outcome.REFER, None, None)
+    assert any("one basic account only" in f.en for f in again.findings)
 
 
 def test_bad_input_names_its_field_and_records_nothing(
@@ -227,7 +234,12 @@ def test_many_accounts_across_the_region_open_restricted_without_telling_how_man
             )))  # fmt: skip
         uow.commit()
         application = Application(Applicant.FLEXIBLE_WORKER, p1.id_number, p1.name, p1.phone)
-        decision = _apply(uow, keyring, registry, application, actor=OTHER_BANK)
+        decision = _apply(uow, keyring, registry, application)
+        where_full = _apply(uow, keyring, registry, application, actor=OTHER_BANK)
     (many,) = [f for f in decision.findings if f.check == "existing_accounts"]
     assert (decision.outcome, decision.tier) == (Outcome.OPEN_RESTRICTED, RiskTier.MEDIUM)
+    assert decision.account_class is AccountClass.CLASS_II
     assert "5 or more accounts" in many.en and "7" not in many.en + many.zh
+    # Restricted is a class II account; at a bank holding its most of them, none is opened.
+    assert (where_full.outcome, where_full.account_class) == (Outcome.REFER, None)
+    assert any("no restricted class II" in f.en for f in where_full.findings)

@@ -12,7 +12,7 @@ import pytest
 from auth import world
 from fundwall.accounts.controls import set_account_status
 from fundwall.accounts.model import TierSource
-from fundwall.accounts.tiers import set_person_tier, set_risk_tier, tier_history
+from fundwall.accounts.tiers import set_holder_tier, set_person_tier, set_risk_tier, tier_history
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
@@ -132,3 +132,18 @@ def test_a_member_tiers_its_own_open_accounts_only(stocked: Uow) -> None:
         made = set_risk_tier(uow, SYSTEM_B, "B1", RiskTier.HIGH, POLICY, reason="api")
         assert tier_history(uow, SYSTEM_B, "B1") == [made]
     assert made.source is TierSource.MEMBER_SYSTEM
+
+
+def test_the_holder_of_an_account_is_tiered_at_its_member_only(stocked: Uow) -> None:
+    with stocked() as uow:
+        uow.session.add(account_row(_account("A3", "P1")))
+        uow.commit()
+        with pytest.raises(NotFound):
+            set_holder_tier(uow, SYSTEM_B, "A1", RiskTier.HIGH, POLICY, reason="not ours")
+        changes = set_holder_tier(uow, ANALYST_A, "A1", RiskTier.HIGH, POLICY, reason="phone")
+        assert sorted(c.account_no for c in changes) == ["A1", "A3"]
+        with pytest.raises(InvalidInput) as bad:
+            set_person_tier(uow, ANALYST_A, "P" * 65, RiskTier.LOW, POLICY, reason="x")
+        assert bad.value.field == "party_id"
+        with pytest.raises(NotFound):  # B001 holds none of P3's accounts (B1 is at B002)
+            set_person_tier(uow, ANALYST_A, "P3", RiskTier.LOW, POLICY, reason="x")

@@ -187,8 +187,36 @@ def test_a_high_risk_tier_suspends_non_counter_payments_until_lowered(
     assert "HC06" not in [r["rule_id"] for r in after["reasons"]]
 
 
+def test_a_customers_tier_covers_their_open_accounts_at_the_member_only(
+    client: TestClient, keys: dict[str, dict[str, str]], platform: Platform
+) -> None:
+    client.post("/v1/accounts", json=opening(), headers=keys[MINE])
+    second = "6222021234567890136"
+    client.post("/v1/accounts", json=opening(account_no=second), headers=keys[MINE])
+    with platform.unit_of_work() as uow:
+        row = uow.session.get(AccountRow, CARD)
+        assert row is not None
+        party = row.party_id
+    path = f"/v1/customers/{party}/tier"
+    high = {"tier": "high", "reason": "phone bound to 6 people"}
+    assert client.put(path, json=high, headers=keys[THEIRS]).status_code == 404
+    answer = client.put(path, json=high, headers=keys[MINE])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["party_id"] == party
+    assert sorted(c["account_no"] for c in answer.json()["changes"]) == [CARD, second]
+    again = client.put(path, json=high, headers=keys[MINE])
+    assert again.status_code == 200 and again.json()["changes"] == []
+    too_long = client.put(f"/v1/customers/{'H' * 65}/tier", json=high, headers=keys[MINE])
+    assert too_long.status_code == 422 and too_long.json()["field"] == "party_id"
+    with platform.unit_of_work() as uow:
+        tiers = uow.session.scalars(
+            select(AccountRow.risk_tier).where(AccountRow.party_id == party)
+        ).all()
+    assert tiers == ["high", "high"]
+
+
 def test_an_online_closure_names_what_blocks_it_then_closes(
-    client: TestClient, keys: dict[str, dict[str, str]]
+    client: TestClient, keys: dict[str, dict[str, str]], clock: FixedClock
 ) -> None:
     client.post(
         "/v1/accounts", json=opening(account_class="I", bound_account=None), headers=keys[MINE]
@@ -200,9 +228,18 @@ def test_an_online_closure_names_what_blocks_it_then_closes(
     assert refused.status_code == 409 and "must be moved out" in refused.json()["detail"]
     bad = client.post(path, json=request | {"verification": "phone call"}, headers=keys[MINE])
     assert bad.status_code == 422
-    closed = client.post(path, json=request | {"move_to": "6222020200112233445"},
-                         headers=keys[MINE])  # fmt: skip
+    lying = client.post(path, json={"verification": "public_portal"}, headers=keys[MINE])
+    assert lying.status_code == 422 and lying.json()["field"] == "verification"
+    home = request | {"move_to": "6222020200112233445"}
+    named = client.post(path, json=home, headers=keys[MINE])
+    assert named.status_code == 409 and "as asked" in named.json()["detail"]
+    # The holder moves the money out first, a payment the engine decides while it may.
+    out = client.post("/v1/transactions", json=spend(clock, "T-out", 300_000), headers=keys[MINE])
+    assert out.json()["action"] != "block", out.text
+    closed = client.post(path, json=home, headers=keys[MINE])
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    after = client.post("/v1/transactions", json=spend(clock, "T-late", 1), headers=keys[MINE])
+    assert "HC01" in [r["rule_id"] for r in after.json()["reasons"]]
 
 
 def test_an_account_loaded_without_its_opening_answers_it_as_unknown(

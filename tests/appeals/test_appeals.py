@@ -313,6 +313,12 @@ def test_a_person_closes_their_own_account_only(stocked: Uow, keyring: Keyring) 
             close_my_account(uow, ann, "B1", move_to="6222020200112233445")
         with pytest.raises(Conflict, match="must be moved out"):
             close_my_account(uow, ann, "A1")
+        with pytest.raises(Conflict, match="as asked"):
+            close_my_account(uow, ann, "A1", move_to="6222020200112233445")
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0  # moved out through the bank
+        uow.commit()
         closed = close_my_account(uow, ann, "A1", move_to="6222020200112233445")
         record = uow.audit.tail(1)[0]
     assert closed.account.status is AccountStatus.CLOSED

@@ -142,13 +142,16 @@ def test_demo_decides_the_whole_region_once_and_creates_the_demo_users(
     assert "11. account governance" in first.stdout
     assert re.search(r"screened the region's [\d,]+ open accounts as of 2024-", first.stdout)
     assert re.search(r"suspended .*\([1-9][\d,]* done", first.stdout)
+    assert re.search(r"\n {5}- \d{4,6}\*+\d{4}: [a-zA-Z]", first.stdout)  # an item, why
+    assert re.search(r"pending \(its progress on the console: /screening/actions/\d+\)",
+                     first.stdout)  # fmt: skip
     assert re.search(r"[1-9][\d,]* accounts over what one person may hold or opened in a batch "
                      r"closed, being empty \(销户\)", first.stdout)  # fmt: skip
     assert re.search(r"the holders of [1-9][\d,]* accounts still over what one", first.stdout)
     assert re.search(r"with their own phone: open, class I account \S+ opened", first.stdout)
     assert "another person's phone: refer (" in first.stdout
     assert re.search(
-        r"micro-firm, its representative's phone: open\S*, basic account", first.stdout
+        r"new micro-firm, its representative's phone: open\S*, basic account", first.stdout
     )
     assert "12. outreach" in first.stdout
     assert re.search(

@@ -14,6 +14,7 @@ from fundwall.clock import FixedClock
 from fundwall.domain.errors import Conflict
 from fundwall.domain.police import OrderKind
 from fundwall.police import expire_orders, issue_order
+from fundwall.store.tables import AccountRow
 
 from .conftest import OFFICER, OPERATOR, Uow, request
 
@@ -32,5 +33,9 @@ def test_a_closure_is_refused_while_an_order_is_in_force(stocked: Uow, clock: Fi
     clock.advance(timedelta(hours=49))
     with stocked() as uow:
         assert expire_orders(uow, OPERATOR) == [stop.id]
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0  # the holder moved the money out once the order ended
+        uow.commit()
         closed = close_online(uow, BANK_SYSTEM, "A1", Verification.MEMBER_CHANNEL, move_to=HOME)
     assert closed.account.status.value == "closed"

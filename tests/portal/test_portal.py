@@ -18,6 +18,7 @@ from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.clock import FixedClock
 from fundwall.engine.controls.model import RestrictionKind
+from fundwall.store.tables import AccountRow
 
 from .conftest import PHONES, Served, Uow, code_sent_to, signed_in, visitor
 
@@ -173,9 +174,21 @@ def test_a_person_closes_an_account_online_once_nothing_holds_it(
     accounts = person.page("/portal/accounts")
     assert "A1" not in accounts.replace('value="A1"', "")  # shown masked, sent whole
     held = person.submit("/portal/accounts/close", {"account_no": "A1", "move_to": ""})
-    assert held.status_code == 409 and "未能销户" in held.text and "moved out first" in held.text
-    closed = person.submit("/portal/accounts/close",
-                           {"account_no": "A1", "move_to": "6222020200112233445"})  # fmt: skip
+    assert held.status_code == 409 and "未能销户" in held.text and "须先转出" in held.text
+    assert "moved out first" not in held.text  # said in the reader's language
+    home = {"account_no": "A1", "move_to": "6222020200112233445"}
+    named = person.submit("/portal/accounts/close", home)
+    assert named.status_code == 409 and "转至所填账户6222" in named.text  # none paid once closed
+    person.get("/portal/lang/en?next=/portal/accounts")
+    english = person.submit("/portal/accounts/close", home)
+    assert "moved out first (to 6222" in english.text and "须先转出" not in english.text
+    person.get("/portal/lang/zh?next=/portal/accounts")
+    with bound() as uow:
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0  # the holder moved it out through the bank
+        uow.commit()
+    closed = person.submit("/portal/accounts/close", home)
     assert closed.status_code == 200 and "已销户" in closed.text
     assert "注销此账户" not in closed.text  # its only account is closed: no form left
 

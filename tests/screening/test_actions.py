@@ -259,7 +259,7 @@ def test_closing_pays_out_first_and_a_members_system_reports_statuses(loaded: Pl
     member = banks[holding]
     own = run_of(loaded, key(member), ["dormant"])
     with loaded.unit_of_work() as uow:
-        with pytest.raises(PermissionDenied, match="restrict_accounts"):
+        with pytest.raises(PermissionDenied, match=r"^not allowed: it needs the restrict_accounts"):
             request_action(uow, key(member), own.id, "restrict", reason="x", checks=["dormant"])
         mine = [item.account_no for item in items_of(uow, key(member), own.id)]
     suspending = act(loaded, key(member), own.id, "suspend_non_counter", mine)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -97,6 +98,9 @@ def test_a_member_runs_reads_and_acts_on_its_work_list(
     [
         ("/v1/screening/runs", {"checks": ["sleepy"]}, "checks"),
         ("/v1/screening/runs", {"checks": []}, "checks"),
+        ("/v1/screening/runs", {"as_of": 1711814400}, "as_of"),
+        ("/v1/screening/runs", {"as_of": "2024-03-31T00:00:00"}, "as_of"),
+        ("/v1/screening/runs", {"as_of": "2999-03-31T00:00:00+08:00"}, "as_of"),
         (
             "/v1/screening/runs/{run}/actions",
             {"action": "freeze", "checks": ["dormant"], "reason": "x"},
@@ -146,3 +150,14 @@ def test_without_a_key_nothing_is_screened_and_the_routes_are_documented(
         assert {success, "401", "403", "422"} <= set(operation["responses"]), path
         assert operation["tags"] == ["screening"] and operation["summary"]
         assert operation["security"]
+
+
+def test_a_run_as_of_an_earlier_moment_is_taken_as_text_with_its_offset(
+    client: TestClient, loaded: Platform
+) -> None:
+    earlier = (loaded.clock.now() - timedelta(days=1)).replace(microsecond=0)
+    text = earlier.astimezone(timezone(timedelta(hours=8))).isoformat()
+    made = client.post("/v1/screening/runs", json={"as_of": text, "checks": ["dormant"]},
+                       headers=_key(loaded, MEMBER))  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert datetime.fromisoformat(made.json()["as_of"].replace("Z", "+00:00")) == earlier

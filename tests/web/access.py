@@ -309,10 +309,14 @@ def records_of(database: Engine, region: Region, bank: str, private: frozenset[s
         row = next(row for row in uow.session.scalars(alerted) if row.payer_account in private)
         stored = transaction_of(row).as_row()
         clues = clue_values(uow, bank, region.police_unit)
+        holder = uow.session.get(AccountRow, row.payer_account)
+        assert holder is not None
+        party_id = holder.party_id
     transaction = {name: value for name, value in stored.items() if value is not None}
     transaction["ts"] = stored["ts"].astimezone(UTC).isoformat()
     values = {
         "account_no": str(stored["payer_account"]),
+        "party_id": party_id,
         "tx_id": str(stored["tx_id"]),
         "bank": bank,
         "version": region.shadow_version,

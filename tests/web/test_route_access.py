@@ -337,6 +337,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("POST", "/v1/outreach/events"): needs(P.RUN_CAMPAIGNS, body=_event),
     ("POST", "/v1/outreach/opt-outs"): needs(P.RECORD_OPT_OUTS, body=_opt_out),
     ("PUT", "/v1/accounts/{account_no}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
+    ("PUT", "/v1/customers/{party_id}/tier"): needs(P.SET_RISK_TIERS, body=_tier),
     ("POST", "/v1/onboarding"): needs(P.ONBOARD_CUSTOMERS, body=_onboarding),
     ("POST", "/v1/accounts/{account_no}/closure"): needs(P.REPORT_ACCOUNTS, body=_closure),
     # The member-data API: a key, or a console session, reads its member's records.

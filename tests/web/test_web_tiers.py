@@ -178,3 +178,46 @@ def test_a_member_admin_sets_tiers_too(console: Console, as_user: AsUser) -> Non
     answer = admin.post_form(f"/accounts/{account}/tier", {"tier": "medium", "reason": REASON})
     assert answer.status_code == 303
     assert tier_changes(console, account) == [("medium", "analyst")]
+
+
+def test_an_analyst_sets_the_tier_of_every_account_the_holder_has_at_the_bank(
+    console: Console, as_user: AsUser
+) -> None:
+    bank = console.region.first_bank
+    with console.uow() as uow:
+        first = uow.session.get(AccountRow, console.region.first_account)
+        assert first is not None
+        rows = uow.session.execute(
+            select(AccountRow.party_id, AccountRow.account_no)
+            .where(
+                AccountRow.institution_code == bank,
+                AccountRow.status != AccountStatus.CLOSED.value,
+                AccountRow.risk_tier == "low",
+                AccountRow.party_id != first.party_id,
+            )
+            .order_by(AccountRow.party_id, AccountRow.account_no)
+        ).all()
+        held: dict[str, list[str]] = {}
+        for party, number in rows:
+            held.setdefault(party, []).append(number)
+        party, accounts = next((p, a) for p, a in held.items() if len(a) >= 2)
+        elsewhere = uow.session.scalars(
+            select(AccountRow.account_no).where(
+                AccountRow.party_id == party, AccountRow.institution_code != bank
+            )
+        ).all()
+    analyst = as_user("analyst1")
+    form = {"tier": "medium", "reason": "一人多户", "holder": "1"}
+    answer = analyst.post_form(f"/accounts/{accounts[0]}/tier", form)
+    assert answer.status_code == 303
+    location = answer.headers["location"]
+    assert f"tier_holder={len(accounts)}" in location
+    tier = section(analyst.get(location).text)
+    assert f"该客户在本行原属其他风险等级的未销户账户共{len(accounts)}个" in tier
+    assert "风险等级已调整为中风险" in tier
+    assert [tier_of(console, number) for number in accounts] == ["medium"] * len(accounts)
+    assert all(tier_of(console, number) != "medium" for number in elsewhere)
+    # Another member's account: not found, its holder's accounts unchanged.
+    theirs = console.region.second_account
+    refused = analyst.post_form(f"/accounts/{theirs}/tier", form)
+    assert refused.status_code == 404 and tier_of(console, theirs) == "low"

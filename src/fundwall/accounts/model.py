@@ -11,6 +11,7 @@ from typing import Final
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import Account, AccountClass, OpeningChannel, RiskTier
 from fundwall.domain.decisions import Action
+from fundwall.domain.errors import Conflict
 from fundwall.domain.identity import AccountNumber, CreditCode, MobilePhone, ResidentId
 from fundwall.domain.parties import PartyKind
 from fundwall.engine.controls.model import RestrictionKind
@@ -25,13 +26,20 @@ class Verification(StrEnum):
     """Fundwall's public portal: ID number and a code sent to the bound phone."""
 
 
+@dataclass(eq=False)
+class ClosureRefused(Conflict):
+    """An online closure refused (409): `reason` names every blocker in English, `reason_zh`
+    in Chinese (what the public portal shows a Chinese reader)."""
+
+    reason_zh: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Closure:
     account: Account
-    """The account, closed."""
-    moved_fen: int
-    """The balance the holder moved out to `move_to`."""
+    """The account, closed (its balance zero: moved out before, by a decided transfer)."""
     move_to: str | None
+    """The account the holder named for the balance, if they did."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,14 +197,25 @@ def _list_findings(uow: UnitOfWork, who: _Who, sharing: SharingKeys | None) -> l
     return findings
 
 
+@dataclass(frozen=True, slots=True)
+class _Existing:
+    """What the applicant's open accounts say: the findings, the class a person gets here
+    when nothing restricts the opening, and whether a restricted one (class II) is still
+    possible here."""
+
+    findings: list[Finding]
+    wanted: AccountClass
+    class_ii_full: bool = False
+
+
 def _account_findings(
     uow: UnitOfWork, member: str, party_id: str | None, who: _Who, policy: PolicySettings
-) -> tuple[list[Finding], AccountClass]:
+) -> _Existing:
     """The applicant's open accounts: the findings and the class a person gets here."""
     firm = who.holder.kind is PartyKind.FIRM
     wanted = AccountClass.CORPORATE if firm else AccountClass.CLASS_I
     if party_id is None:
-        return [], wanted
+        return _Existing([], wanted)
     rows = uow.session.execute(
         select(AccountRow.institution_code, AccountRow.account_class, func.count())
         .where(AccountRow.party_id == party_id, AccountRow.status != AccountStatus.CLOSED.value)
@@ -213,6 +224,16 @@ def _account_findings(
     total = sum(int(n) for _, _, n in rows)
     here = Counter({klass: int(n) for bank, klass, n in rows if bank == member})
     findings = []
+    if firm and total:
+        findings.append(
+            Finding(
+                "existing_accounts",
+                Outcome.REFER,
+                "申请企业在本地区已有单位银行结算账户；基本存款账户只能开立一个，须到柜面核实",
+                "the firm holds a company account in the region already: a firm has one basic "
+                "account only, checked at a counter",
+            )
+        )
     if total >= policy.onboarding_restricted_accounts:
         findings.append(
             Finding(
@@ -224,8 +245,9 @@ def _account_findings(
                 "in the region already",
             )
         )
+    class_ii_full = here[AccountClass.CLASS_II.value] >= policy.max_class_ii_accounts_per_bank
     if not firm and here[AccountClass.CLASS_I.value] >= policy.max_class_i_accounts_per_bank:
-        if here[AccountClass.CLASS_II.value] >= policy.max_class_ii_accounts_per_bank:
+        if class_ii_full:
             findings.append(
                 Finding(
                     "existing_accounts",
@@ -235,7 +257,16 @@ def _account_findings(
                 )
             )
         wanted = AccountClass.CLASS_II
-    return findings, wanted
+    return _Existing(findings, wanted, class_ii_full and not firm)
+
+
+_CLASS_II_FULL: Final = Finding(
+    "existing_accounts",
+    Outcome.REFER,
+    "申请人在本行的Ⅱ类户已达上限，不能再开立受限的Ⅱ类户",
+    "the applicant has as many class II accounts here as a bank may open: no restricted "
+    "class II account",
+)
 
 
 @use_case(Permission.ONBOARD_CUSTOMERS)
@@ -301,10 +332,14 @@ def decide_onboarding(
     party_id = uow.session.scalar(
         select(PartyRow.party_id).where(PartyRow.id_number_hash == holder_hash)
     )
-    found, wanted = _account_findings(uow, member, party_id, who, policy)
-    findings += found
+    existing = _account_findings(uow, member, party_id, who, policy)
+    findings += existing.findings
     outcome = max((f.outcome for f in findings), key=_SEVERITY.__getitem__)
-    klass, tier = _class_and_tier(outcome, wanted)
+    if outcome is Outcome.OPEN_RESTRICTED and existing.class_ii_full:
+        # A restricted opening is a class II account: one more would pass the bank's limit.
+        findings.append(_CLASS_II_FULL)
+        outcome = Outcome.REFER
+    klass, tier = _class_and_tier(outcome, existing.wanted)
     record = uow.audit.record(
         actor,
         "decide_onboarding",

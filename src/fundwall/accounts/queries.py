@@ -19,6 +19,7 @@ from fundwall.accounts.model import (
     TIER_RANK,
     AccountOpening,
     Closure,
+    ClosureRefused,
     Holder,
     TierChange,
     TierSource,
@@ -469,20 +470,54 @@ def tier_view(row: AccountTierChangeRow) -> TierChange:
 _ORDERS_IN_FORCE: Final = (OrderStatus.ISSUED.value, OrderStatus.EXECUTED.value)
 
 
+_STATUS_ZH: Final = {
+    AccountStatus.NON_COUNTER_SUSPENDED.value: "非柜面业务暂停",
+    AccountStatus.STOP_PAID.value: "紧急止付",
+    AccountStatus.FROZEN_FULL.value: "全额冻结",
+    AccountStatus.FROZEN_PARTIAL.value: "部分冻结",
+    AccountStatus.DORMANT.value: "久悬",
+}
+_RESTRICTION_ZH: Final = {
+    RestrictionKind.STOP_PAYMENT.value: "止付",
+    RestrictionKind.FREEZE.value: "冻结",
+    RestrictionKind.NON_COUNTER_SUSPENSION.value: "非柜面业务暂停",
+    RestrictionKind.OUTFLOW_CAP.value: "非柜面转出限额",
+}
+
+
 def closure_blockers(
-    uow: UnitOfWork, account_no: str, status: AccountStatus, balance: int, move_to: str | None
-) -> list[str]:
-    """Every reason the account cannot be closed now, in words."""
+    uow: UnitOfWork, row: AccountRow, status: AccountStatus, balance: int, move_to: str | None
+) -> list[tuple[str, str]]:
+    """Every reason the account cannot be closed now, in Chinese and English.
+
+    A balance blocks the closure even when the holder names where it goes: a closed account
+    pays nothing (HC01), so money left in it could never leave, and the move out is a payment
+    the engine decides like any other (a closure is no way around the controls)."""
     now = uow.clock.now()
     session = uow.session
-    blockers = []
-    if balance > 0 and move_to is None:
+    account_no = row.account_no
+    blockers: list[tuple[str, str]] = []
+    if balance > 0:
+        money = format_money(balance)
+        shown = mask_account(move_to) if move_to is not None else None
         blockers.append(
-            f"the balance of {format_money(balance)} must be moved out first: name the account "
-            "to move it to"
+            (
+                f"账户余额{money}须先转出（"
+                + (f"转至所填账户{shown}" if shown else "转至本人指定的账户")
+                + "，转账与其他付款一样经风险决策）；销户后的账户不能付款",
+                f"the balance of {money} must be moved out first ("
+                + (f"to {shown}, as asked" if shown else "to an account the holder names")
+                + ", by a transfer decided as any payment); a closed account pays nothing",
+            )
         )
     if status is not AccountStatus.NORMAL:
-        blockers.append(f"the account is {status.value}: that ends with its order or at a counter")
+        blockers.append(
+            (
+                f"账户状态为{_STATUS_ZH.get(status.value, status.value)}，"
+                "须待相关措施结束或到柜面办理",
+                f"the account is {status.value}: that ends with its order or at a counter",
+            )
+        )
     orders = session.scalars(
         select(PoliceOrderRow.document_no).where(
             PoliceOrderRow.account_no == account_no,
@@ -490,7 +525,10 @@ def closure_blockers(
             or_(PoliceOrderRow.ends_at.is_(None), PoliceOrderRow.ends_at > now),
         )
     ).all()
-    blockers += [f"police order {document} is in force on it" for document in orders]
+    blockers += [
+        (f"公安机关指令{document}正在执行", f"police order {document} is in force on it")
+        for document in orders
+    ]
     restrictions = session.scalars(
         select(AccountRestrictionRow.kind).where(
             AccountRestrictionRow.account_no == account_no,
@@ -499,17 +537,28 @@ def closure_blockers(
             or_(AccountRestrictionRow.ends_at.is_(None), AccountRestrictionRow.ends_at > now),
         )
     ).all()
-    blockers += [f"a {kind} restriction is in force on it" for kind in sorted(set(restrictions))]
+    blockers += [
+        (
+            f"账户正受{_RESTRICTION_ZH.get(kind, kind)}限制",
+            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} restriction is in force on it",
+        )
+        for kind in sorted(set(restrictions))
+    ]
+    # The member's own cases only: another member's case is that member's business.
     cases = session.scalars(
         select(CaseRow.id)
         .join(CaseAccountRow, CaseAccountRow.case_id == CaseRow.id, isouter=True)
         .where(
+            CaseRow.member_code == row.institution_code,
             CaseRow.status != CaseStatus.CLOSED.value,
             or_(CaseAccountRow.account_no == account_no, CaseRow.subject == account_no),
         )
         .distinct()
     ).all()
-    blockers += [f"case {case} about it is open" for case in sorted(cases)]
+    blockers += [
+        (f"开户机构关于该账户的案件{case}尚未办结", f"case {case} about it is open")
+        for case in sorted(cases)
+    ]
     return blockers
 
 
@@ -536,23 +585,27 @@ def write_closure(
     if status is AccountStatus.CLOSED:
         raise Conflict(f"account {mask_account(account_no)} is closed already")
     balance = settled_balance(uow, row)
-    blockers = closure_blockers(uow, account_no, status, balance, target)
+    blockers = closure_blockers(uow, row, status, balance, target)
     if blockers:
         uow.audit.record(
             actor,
             "closure_refused",
             f"account:{mask_account(account_no)}",
-            {"verification": verification.value, "blockers": blockers},
+            {
+                "verification": verification.value,
+                "move_to": mask_account(target) if target else None,
+                "blockers": [en for _, en in blockers],
+            },
         )
         uow.commit()
-        raise Conflict(
-            f"account {mask_account(account_no)} cannot be closed online: " + "; ".join(blockers)
+        raise ClosureRefused(
+            f"account {mask_account(account_no)} cannot be closed online: "
+            + "; ".join(en for _, en in blockers),
+            "；".join(zh for zh, _ in blockers),
         )
-    moved = max(balance, 0)
-    shown = mask_account(target) if target else "none"
-    why = f"online closure (线上销户), verified by {verification.value}; balance moved to {shown}"
+    why = f"online closure (线上销户), verified by {verification.value}"
     write_status(uow, actor, row, AccountStatus.CLOSED, why)
-    return Closure(account_of(row), moved, target)
+    return Closure(account_of(row), target)
 
 
 # The restriction notice (告知短信): when a bank puts one of its own measures on an account, or

@@ -15,25 +15,31 @@ member cannot learn which accounts other members hold.
 
 from __future__ import annotations
 
+from typing import Final
+
+from sqlalchemy import func, select
+
 from fundwall.accounts.controls import check_member_status, own_account
 from fundwall.accounts.model import AccountOpening
 from fundwall.accounts.queries import write_opening, write_status
 from fundwall.auth.actor import Actor
 from fundwall.auth.roles import Permission
 from fundwall.auth.usecase import use_case
+from fundwall.config import PolicySettings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import (
     Account,
     AccountClass,
     AccountStatus,
 )
-from fundwall.domain.errors import InvalidInput, PermissionDenied
+from fundwall.domain.errors import Conflict, InvalidInput, PermissionDenied
 from fundwall.domain.identity import (
     mask_account,
 )
 from fundwall.engine.controls.changes import stated_reason
 from fundwall.phones.registry import TelecomRegistry
 from fundwall.store.mapping import account_of
+from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
 
@@ -72,9 +78,12 @@ def change_account(
     reason: str,
     account_class: AccountClass | None = None,
     status: AccountStatus | None = None,
+    policy: PolicySettings | None = None,
 ) -> Account:
     """Change the class (账户分类变更) or the standing status (非柜面暂停, 久悬, 销户) of an
-    account the actor's member holds; both in one transaction."""
+    account the actor's member holds; both in one transaction. A class change is refused on
+    a closed account, and when the holder has as many open accounts of the new class at the
+    member as a bank may open (`policy.max_class_*_accounts_per_bank`)."""
     member = _member(actor)
     why = stated_reason(reason)
     if account_class is None and status is None:
@@ -89,6 +98,9 @@ def change_account(
                 "a personal account cannot become a company account or the other way round",
                 "account_class",
             )
+        if current is AccountStatus.CLOSED:
+            raise Conflict(f"account {mask_account(account_no)} is closed; a closure is final")
+        _check_room(uow, row, account_class, policy or get_settings().policy)
         record = uow.audit.record(
             actor,
             "change_account_class",
@@ -104,3 +116,35 @@ def change_account(
     else:
         uow.commit()
     return account_of(row)
+
+
+_CLASS_LIMITS: Final = {
+    AccountClass.CLASS_I: "max_class_i_accounts_per_bank",
+    AccountClass.CLASS_II: "max_class_ii_accounts_per_bank",
+    AccountClass.CLASS_III: "max_class_iii_accounts_per_bank",
+}
+
+
+def _check_room(
+    uow: UnitOfWork, row: AccountRow, account_class: AccountClass, policy: PolicySettings
+) -> None:
+    """Conflict when the holder has as many open accounts of `account_class` at the member as
+    a bank may open (一人一行一个Ⅰ类户, and the policy's counts of class II and III)."""
+    field = _CLASS_LIMITS.get(account_class)
+    if field is None:
+        return
+    limit = int(getattr(policy, field))
+    held = uow.session.scalar(
+        select(func.count()).where(
+            AccountRow.party_id == row.party_id,
+            AccountRow.institution_code == row.institution_code,
+            AccountRow.account_class == account_class.value,
+            AccountRow.status != AccountStatus.CLOSED.value,
+            AccountRow.account_no != row.account_no,
+        )
+    )
+    if int(held or 0) >= limit:
+        raise Conflict(
+            f"the holder has {held} open class {account_class.value} account(s) at this bank "
+            f"already, the most a bank may open ({field} {limit})"
+        )

@@ -40,6 +40,8 @@ from fundwall.store.engine_tables import AccountTierChangeRow
 from fundwall.store.tables import AccountRow
 from fundwall.store.uow import UnitOfWork
 
+PARTY_ID_MAX: Final = 64
+"""The longest customer (party) id taken."""
 TIER_REASON_MAX: Final = 200
 """A tier's reason, short enough for its measures' reasons, which add the tier's name."""
 
@@ -104,10 +106,45 @@ def set_person_tier(
     source: TierSource | None = None,
 ) -> list[TierChange]:
     """Set the tier of every open account the person holds at the member (those in that
-    tier already keep it); returns the changes. NotFound when the member holds none."""
+    tier already keep it); returns the changes. NotFound when the member holds none (another
+    member's customer reads as unknown)."""
+    tier = _tier(tier)
+    why = _reason(reason)
+    if not isinstance(party_id, str) or not 0 < len(party_id) <= PARTY_ID_MAX:
+        raise InvalidInput(f"1 to {PARTY_ID_MAX} characters", "party_id")
+    return _person_tier(uow, actor, _member(actor), party_id, tier, why, source, policy)
+
+
+@use_case(Permission.SET_RISK_TIERS)
+def set_holder_tier(
+    uow: UnitOfWork,
+    actor: Actor,
+    account_no: str,
+    tier: RiskTier,
+    policy: PolicySettings,
+    *,
+    reason: str,
+    source: TierSource | None = None,
+) -> list[TierChange]:
+    """`set_person_tier` for the holder of one of the member's accounts: every open account
+    the holder has at the member, this one with them."""
     tier = _tier(tier)
     why = _reason(reason)
     member = _member(actor)
+    row = own_account(uow, member, account_no)
+    return _person_tier(uow, actor, member, row.party_id, tier, why, source, policy)
+
+
+def _person_tier(
+    uow: UnitOfWork,
+    actor: Actor,
+    member: str,
+    party_id: str,
+    tier: RiskTier,
+    why: str,
+    source: TierSource | None,
+    policy: PolicySettings,
+) -> list[TierChange]:
     rows = list(
         uow.session.scalars(
             select(AccountRow)
@@ -120,7 +157,7 @@ def set_person_tier(
         )
     )
     if not rows:
-        raise NotFound("customer", party_id)
+        raise NotFound("customer", party_id[:PARTY_ID_MAX])
     who = _source(actor, source)
     changes = [
         write_tier(uow, actor, row, tier, why, who, policy)

@@ -36,7 +36,7 @@ from fundwall.accounts.onboarding import (
     Outcome,
     decide_onboarding,
 )
-from fundwall.accounts.tiers import set_risk_tier
+from fundwall.accounts.tiers import PARTY_ID_MAX, set_person_tier, set_risk_tier
 from fundwall.api.bodies import JSON_TYPES, parse_json, read_body
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import DirectRoute, json_response, security_doc
@@ -53,6 +53,7 @@ from fundwall.sharing.keys import accepted_sharing_keys
 from fundwall.store.uow import UnitOfWork
 
 ACCOUNTS_PATH: Final = "/v1/accounts"
+CUSTOMERS_PATH: Final = "/v1/customers"
 ACCOUNT_BODY_BYTES: Final = 8 * 1024
 """An account report is a few hundred bytes; anything larger is not one."""
 
@@ -192,6 +193,14 @@ class TierOut(BaseModel):
         ).model_dump(mode="json")
 
 
+class PersonTierOut(BaseModel):
+    """The changes a person's tier made: one per open account of theirs at the member that
+    was in another tier (those in it already keep it, unchanged)."""
+
+    party_id: str
+    changes: list[TierOut]
+
+
 class ClosureIn(BaseModel):
     """An online closure request (线上销户) the holder made and the member verified."""
 
@@ -199,10 +208,13 @@ class ClosureIn(BaseModel):
 
     verification: Verification = Field(
         description="how the holder was verified: `member_channel` (the member's app or site, "
-        "ID number and a code sent to the bound phone) or `public_portal`"
+        "ID number and a code sent to the bound phone); `public_portal` is the portal's own "
+        "and refused here (422)"
     )
     move_to: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description="the account the holder moves the balance to"
+        default=None,
+        description="the account the holder names for the balance; while the account holds "
+        "money the closure is refused, quoting it (the balance leaves first by a transfer)",
     )
 
 
@@ -410,6 +422,7 @@ def account_router(reports: AccountReports) -> APIRouter:
                 reason=change.reason,
                 account_class=change.account_class,
                 status=change.status,
+                policy=reports.policy,
             )
         return json_response(AccountOut.of(account))
 
@@ -424,8 +437,9 @@ def account_router(reports: AccountReports) -> APIRouter:
     )
     async def close(request: Request) -> Response:
         """Close one of the member's accounts without a branch visit (线上销户): refused (409),
-        naming every reason at once, while it has a balance not moved out to a named account,
-        a police order or restriction in force, a status other than normal or an open case."""
+        naming every reason at once, while it has a balance (moved out first, by a transfer
+        the engine decides), a police order or restriction in force, a status other than
+        normal or an open case."""
         actor = presented_key_actor(request)
         number = _account_no(request)
         body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
@@ -457,6 +471,37 @@ def account_router(reports: AccountReports) -> APIRouter:
                 work, actor, number, wanted.tier, reports.policy, reason=wanted.reason
             )
         return json_response(TierOut.of(change))
+
+    party_doc = [
+        {
+            "name": "party_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": PARTY_ID_MAX},
+        }
+    ]
+
+    @router.put(
+        CUSTOMERS_PATH + "/{party_id}/tier",
+        summary="Set the risk tier of every open account a customer holds at the member",
+        response_model=PersonTierOut,
+        responses=problem_responses(401, 403, 404, 413, 415, 422),
+        openapi_extra=security_doc(tier_doc, "The tier, and why.", party_doc),
+    )
+    async def set_customer_tier(request: Request) -> Response:
+        """Set the risk tier (风险等级) of a person (or firm) at the member: every open account
+        it holds here gets the tier and its measures (those in it already keep it). The
+        customer is the `party_id` of an account's holder (`GET /v1/accounts/{account_no}`);
+        a customer holding no open account here is 404, as another member's."""
+        actor = presented_key_actor(request)
+        party = str(request.path_params["party_id"])
+        body = await read_body(request, ACCOUNT_BODY_BYTES, JSON_TYPES)
+        wanted = parse_json(body, _TIER)
+        with reports.unit_of_work() as work:
+            changes = set_person_tier(
+                work, actor, party, wanted.tier, reports.policy, reason=wanted.reason
+            )
+        return json_response({"party_id": party, "changes": [TierOut.of(c) for c in changes]})
 
     registry = reports.registry
     if registry is None:

@@ -6,11 +6,12 @@ done or refused: it suspends the non-counter business of its new accounts never 
 accounts whose phone several people share, closes its accounts over what one person may hold
 or opened in a batch that are empty (one holding money is refused), tells the holders of the
 accounts still over the limit to choose which to keep, and asks for its long-dormant accounts
-to be marked dormant (left pending, as a night job would find it: the console shows the
-action in progress). Then the first bank decides simplified opening (简易开户), opening the
-accounts it accepts: for a worker whose phone is their own, one giving someone else's, and a
-micro-firm of the region by its representative's phone. Running the demo again screens and
-acts nothing twice.
+to be marked dormant, or else a medium tier for those over the limit (left pending, as a night
+job would find it: the console shows the action in progress). Then the first bank decides
+simplified opening (简易开户), opening the accounts it accepts: for a worker whose phone is
+their own, one giving someone else's, and a new micro-firm of a region person by its
+representative's phone (a firm of the region has its one basic account already). Running the
+demo again screens and acts nothing twice.
 """
 
 from __future__ import annotations
@@ -26,16 +27,22 @@ from fundwall.domain.accounts import AccountClass
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import AccountNumber, mask_account
 from fundwall.domain.identity.account_number import luhn_check_digit
+from fundwall.domain.identity.credit_code import (
+    credit_code_check_char,
+    organisation_code_check_char,
+)
 from fundwall.domain.screening import Check, ScreeningAction
 from fundwall.domain.screening import Outcome as ScreeningOutcome
 from fundwall.region import read_table
 from fundwall.screening.actions import carry_out_action, request_action
 from fundwall.screening.base import period_end
 from fundwall.screening.model import RunView
-from fundwall.screening.runs import list_runs, screen_region
+from fundwall.screening.runs import list_runs, screen_region, work_list
 from fundwall.sharing.keys import accepted_sharing_keys
 
 Say = Callable[[str], None]
+SHOWN_ITEMS: Final = 3
+"""The work list's first accounts the demo prints with their reasons."""
 
 
 def govern(folder: Path, platform: Platform, member: str, say: Say) -> None:
@@ -53,20 +60,63 @@ def govern(folder: Path, platform: Platform, member: str, say: Say) -> None:
         return
     mine = run.by_member.get(member)
     say(f"   bank {member} works its {mine.items if mine else 0:,} accounts of the list:")
+    with platform.unit_of_work() as uow:
+        first = work_list(uow, bank, run.id, size=SHOWN_ITEMS).items
+    for item in first:
+        reasons = "; ".join(f.reason_en for f in item.findings)
+        say(f"     - {mask_account(item.account_no)}: {reasons}")
     for work in _WORK:
         say("     " + _act(platform, bank, run.id, work))
-    try:
-        with platform.unit_of_work() as uow:
-            dormant = request_action(
-                uow, bank, run.id, ScreeningAction.MARK_DORMANT.value,
-                reason="no transaction for a year, balance under the ceiling (久悬)",
-                checks=[Check.DORMANT.value],
-            )  # fmt: skip
-        pending = sum(dormant.counts.values())
-        say(f"     {pending:,} long-dormant accounts to be marked dormant: requested, pending")
-    except InvalidInput:  # none of the bank's accounts is long dormant
-        say("     none of its accounts is long dormant")
+    _leave_pending(platform, bank, run.id, say)
+    say(f"     the whole work list on the console: /screening/runs/{run.id}")
     _onboarding(folder, platform, bank, say)
+
+
+_PENDING: Final = (
+    (
+        ScreeningAction.MARK_DORMANT,
+        Check.DORMANT,
+        "no transaction for a year, balance under the ceiling (久悬)",
+        "long-dormant accounts to be marked dormant",
+    ),
+    (
+        ScreeningAction.TIER_MEDIUM,
+        Check.MANY_ACCOUNTS,
+        "more accounts than one person may hold (一人多户): a daily cap until they choose",
+        "accounts over what one person may hold to be put in the medium risk tier",
+    ),
+)
+"""The actions the demo requests and leaves pending, the first whose check found accounts
+of the bank: an action in progress, for the console to follow and carry out."""
+
+
+NEW_FIRM_BODY: Final = "MADEMW01"
+"""The organisation code body of the demo's new micro-firm (valid characters, no I O S V Z)."""
+
+
+def new_firm_code(code: str) -> str:
+    """A valid credit code for a new firm registered where the firm of `code` is: the same
+    authority, entity type and region, the demo's organisation code."""
+    first16 = code[:8] + NEW_FIRM_BODY
+    first17 = first16 + organisation_code_check_char(NEW_FIRM_BODY)
+    return first17 + credit_code_check_char(first17)
+
+
+def _leave_pending(platform: Platform, bank: Actor, run_id: int, say: Say) -> None:
+    for action, check, reason, what in _PENDING:
+        try:
+            with platform.unit_of_work() as uow:
+                left = request_action(
+                    uow, bank, run_id, action.value, reason=reason, checks=[check.value]
+                )
+        except InvalidInput:  # none of the bank's accounts was found by the check
+            continue
+        say(
+            f"     {sum(left.counts.values()):,} {what}: requested, pending (its progress "
+            f"on the console: /screening/actions/{left.id})"
+        )
+        return
+    say("     no account of it left for an action to wait on")
 
 
 class _Work(NamedTuple):
@@ -183,9 +233,12 @@ def _onboarding(folder: Path, platform: Platform, bank: Actor, say: Say) -> None
             account_no=numbers[1])),
     ]  # fmt: skip
     if firm is not None:
+        # A firm of the region has its basic account already (one only): the owner registers
+        # a new one, in the same district, and applies for its basic account.
         owner = by_id[firm["owner_party_id"]]
-        applications.append(("a micro-firm, its representative's phone", Application(
-            Applicant.MICRO_FIRM, firm["id_number"], firm["name"], owner["phone"],
+        code, name = new_firm_code(firm["id_number"]), firm["name"] + "二号店"
+        applications.append(("a new micro-firm, its representative's phone", Application(
+            Applicant.MICRO_FIRM, code, name, owner["phone"],
             representative_id=owner["id_number"], account_no=numbers[2])))  # fmt: skip
     with platform.unit_of_work() as uow:
         keys = accepted_sharing_keys(uow, bank, platform.settings.keys_dir)

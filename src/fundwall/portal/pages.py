@@ -17,6 +17,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from fundwall.accounts.model import ClosureRefused
 from fundwall.appeals.filing import (
     EvidenceFile,
     close_my_account,
@@ -44,7 +45,7 @@ from fundwall.web.forms import (
     UploadedFile,
     submitted_files_named,
 )
-from fundwall.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_
+from fundwall.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, request_language
 
 FIELD_WORDS: Final = {
     "reason": N_("Your reason"),
@@ -355,7 +356,10 @@ def close_account(
         done = close_my_account(uow, actor, number, move_to=move_to)
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
-        return _accounts_page(request, actor, visit, config, uow, refusal=refused.message(),
+        said = refused.message()
+        if isinstance(refused, ClosureRefused) and request_language(request) == "zh":
+            said = refused.reason_zh
+        return _accounts_page(request, actor, visit, config, uow, refusal=said,
                               status_code=HTTPStatus.CONFLICT)  # fmt: skip
     return _accounts_page(
         request, actor, visit, config, uow, closed=mask_account(done.account.account_no)

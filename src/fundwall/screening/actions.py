@@ -91,13 +91,13 @@ def refusal_of(
     actions the actor may take."""
     if action in TIERS:
         if not can(Permission.SET_RISK_TIERS):
-            return f"not allowed: {Permission.SET_RISK_TIERS.value}"
+            return f"it needs the {Permission.SET_RISK_TIERS.value} permission"
         return None if of_member else "a risk tier is set by the member holding the account"
     if action is ScreeningAction.NOTIFY or can(Permission.RESTRICT_ACCOUNTS):
         return None
     if action in STATUSES and of_member and can(Permission.REPORT_ACCOUNTS):
         return None
-    return f"not allowed: {Permission.RESTRICT_ACCOUNTS.value}"
+    return f"it needs the {Permission.RESTRICT_ACCOUNTS.value} permission"
 
 
 def _able(actor: Actor, action: ScreeningAction) -> None:

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fundwall.accounts.graph import AccountGraph, GraphAccount, account_graph
 from fundwall.accounts.model import tier_measures
-from fundwall.accounts.tiers import set_risk_tier, tier_history
+from fundwall.accounts.tiers import set_holder_tier, set_risk_tier, tier_history
 from fundwall.accounts.views import account_profile, masked_holder, unmask_holder
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import ConsoleActor, SessionDep, UnitOfWorkDep
@@ -213,6 +213,7 @@ def _account_page(
     score = account_score(uow, actor, account_no)
     language = request_language(request)
     set_now = params.whole("tier_set", 1, MAX_CHANGE_ID)
+    holder_set = params.whole("tier_holder", 0, MAX_CHANGE_ID)
     change = profile.tier_change
     return page(
         request,
@@ -229,6 +230,7 @@ def _account_page(
             "tier_history": tier_history(uow, actor, account_no),
             "tier_measures": {tier: tier_measures(tier, config.policy) for tier in RiskTier},
             "tier_set": change is not None and set_now == change.id,
+            "tier_holder": holder_set,
             "tier_refusal": tier_refusal,
             "tier_typed": tier_typed or {},
             "tier_reason_max": TIER_REASON_MAX,
@@ -271,11 +273,23 @@ def set_tier(
     uow: UnitOfWorkDep,
     config: ConsoleDep,
 ) -> Response:
-    """Set the account's risk tier (its measures with it) and go back to its page, which
+    """Set the account's risk tier (its measures with it), or with `holder` ticked the tier of
+    every open account its holder has at the member, and go back to its page, which
     confirms the change. A refusal (a bad field, the tier the account has already, a closed
     account) is the page with the reason at the form; another member's account is a 404."""
     actor.require(Permission.SET_RISK_TIERS)
     try:
+        if form.get("holder") == "1":
+            changes = set_holder_tier(
+                uow, actor, account_no, chosen(form, "tier", RiskTier), config.policy,
+                reason=_reason(form),
+            )  # fmt: skip
+            this = [c.id for c in changes if c.account_no == account_no]
+            confirmed = f"tier_set={this[0]}&" if this else ""
+            return RedirectResponse(
+                f"/accounts/{quote(account_no)}?{confirmed}tier_holder={len(changes)}#risk-tier",
+                status_code=HTTPStatus.SEE_OTHER,
+            )
         change = set_risk_tier(
             uow, actor, account_no, chosen(form, "tier", RiskTier), config.policy,
             reason=_reason(form),
