@@ -47,6 +47,7 @@ from fundwall.engine.controls.model import RestrictionKind
 from fundwall.engine.service import DecisionService
 from fundwall.outreach.gateway import LocalGateway
 from fundwall.outreach.outbox import delivered_to, dispatch_outbox
+from fundwall.store.police_tables import CaseRow
 from fundwall.store.tables import AccountRow
 
 from .conftest import (
@@ -323,3 +324,33 @@ def test_a_person_closes_their_own_account_only(stocked: Uow, keyring: Keyring) 
         record = uow.audit.tail(1)[0]
     assert closed.account.status is AccountStatus.CLOSED
     assert "public_portal" in record.details["reason"] and record.actor == ann.audit_id
+
+
+def test_a_person_is_sent_to_a_counter_never_told_of_the_banks_case(
+    stocked: Uow, keyring: Keyring
+) -> None:
+    """An open case on the account blocks its closure; the person reads "go to a counter",
+    never that the bank is looking into the account (that would warn a suspect)."""
+    ann = person_of(keyring, 1)
+    with stocked() as uow:
+        row = uow.session.get(AccountRow, "A1")
+        assert row is not None
+        row.balance_fen = 0
+        now = uow.clock.now()
+        uow.session.add(
+            CaseRow(member_code=world.BANK_A, kind="account", subject="A1", title="mule?",
+                    status="open", priority="normal", opened_at=now, opened_by="user:amy",
+                    deadline=now + timedelta(days=7), updated_at=now)
+        )  # fmt: skip
+        uow.commit()
+        with pytest.raises(Conflict) as refused:
+            close_my_account(uow, ann, "A1")
+        record = uow.audit.tail(1)[0]
+        assert row.status == "normal"
+    assert "branch of your bank" in str(refused.value) and "case" not in str(refused.value)
+    zh = getattr(refused.value, "reason_zh", "")
+    assert "柜台" in zh and "案件" not in zh
+    # The bank's own record names its case.
+    assert (
+        record.action == "closure_refused" and "about it is open" in record.details["blockers"][-1]
+    )

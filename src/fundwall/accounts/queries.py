@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -486,8 +486,12 @@ _RESTRICTION_ZH: Final = {
 
 
 def closure_blockers(
-    uow: UnitOfWork, row: AccountRow, status: AccountStatus, balance: int, move_to: str | None
-) -> list[tuple[str, str]]:
+    uow: UnitOfWork,
+    row: AccountRow,
+    status: AccountStatus,
+    balance: int,
+    move_to: str | None,
+) -> list[Blocker]:
     """Every reason the account cannot be closed now, in Chinese and English.
 
     A balance blocks the closure even when the holder names where it goes: a closed account
@@ -496,12 +500,12 @@ def closure_blockers(
     now = uow.clock.now()
     session = uow.session
     account_no = row.account_no
-    blockers: list[tuple[str, str]] = []
+    blockers: list[Blocker] = []
     if balance > 0:
         money = format_money(balance)
         shown = mask_account(move_to) if move_to is not None else None
         blockers.append(
-            (
+            Blocker(
                 f"账户余额{money}须先转出（"
                 + (f"转至所填账户{shown}" if shown else "转至本人指定的账户")
                 + "，转账与其他付款一样经风险决策）；销户后的账户不能付款",
@@ -512,7 +516,7 @@ def closure_blockers(
         )
     if status is not AccountStatus.NORMAL:
         blockers.append(
-            (
+            Blocker(
                 f"账户状态为{_STATUS_ZH.get(status.value, status.value)}，"
                 "须待相关措施结束或到柜面办理",
                 f"the account is {status.value}: that ends with its order or at a counter",
@@ -526,7 +530,7 @@ def closure_blockers(
         )
     ).all()
     blockers += [
-        (f"公安机关指令{document}正在执行", f"police order {document} is in force on it")
+        Blocker(f"公安机关指令{document}正在执行", f"police order {document} is in force on it")
         for document in orders
     ]
     restrictions = session.scalars(
@@ -538,7 +542,7 @@ def closure_blockers(
         )
     ).all()
     blockers += [
-        (
+        Blocker(
             f"账户正受{_RESTRICTION_ZH.get(kind, kind)}限制",
             f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} restriction is in force on it",
         )
@@ -556,10 +560,35 @@ def closure_blockers(
         .distinct()
     ).all()
     blockers += [
-        (f"开户机构关于该账户的案件{case}尚未办结", f"case {case} about it is open")
+        Blocker(f"开户机构关于该账户的案件{case}尚未办结", f"case {case} about it is open", True)
         for case in sorted(cases)
     ]
     return blockers
+
+
+class Blocker(NamedTuple):
+    """A reason an account cannot be closed now, in Chinese and English; `case`: the
+    member's open case, which the holder is not told of (`told_to_holder`)."""
+
+    zh: str
+    en: str
+    case: bool = False
+
+
+HOLDER_CASE_BLOCKER: Final = Blocker(
+    "该账户暂不能线上销户，请携带身份证件到开户网点柜台办理",
+    "the account cannot be closed online: please bring your ID to a branch of your bank",
+)
+"""What the person on the public portal reads for the member's open cases: the bank's
+investigation is not theirs to learn of (telling a suspect would warn them). The bank's own
+channel and every audit record name the cases."""
+
+
+def told_to_holder(blockers: list[Blocker]) -> list[Blocker]:
+    """`blockers` as the person on the public portal reads them: the cases as one visit to a
+    counter, the rest (balance, status, orders, restrictions: theirs to know) as they are."""
+    told = [blocker for blocker in blockers if not blocker.case]
+    return told if len(told) == len(blockers) else [*told, HOLDER_CASE_BLOCKER]
 
 
 def write_closure(
@@ -594,14 +623,16 @@ def write_closure(
             {
                 "verification": verification.value,
                 "move_to": mask_account(target) if target else None,
-                "blockers": [en for _, en in blockers],
+                "blockers": [blocker.en for blocker in blockers],
             },
         )
         uow.commit()
+        if verification is Verification.PUBLIC_PORTAL:
+            blockers = told_to_holder(blockers)
         raise ClosureRefused(
             f"account {mask_account(account_no)} cannot be closed online: "
-            + "; ".join(en for _, en in blockers),
-            "；".join(zh for zh, _ in blockers),
+            + "; ".join(blocker.en for blocker in blockers),
+            "；".join(blocker.zh for blocker in blockers),
         )
     why = f"online closure (线上销户), verified by {verification.value}"
     write_status(uow, actor, row, AccountStatus.CLOSED, why)
