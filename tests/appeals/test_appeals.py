@@ -253,7 +253,7 @@ def test_the_police_opinion_is_asked_answered_and_read_by_the_bank_not_the_perso
         dispatch_outbox(uow, LocalGateway())
         received = [sms.text for sms in delivered_to(uow, "13912345678")]
     assert len(received) == 2 and "已受理" in received[0] and "2024-06-17" in received[0]
-    assert "已解除限制" in received[1] and "经核实为本人正常使用" in received[1]
+    assert "理由：经核实为本人正常使用。详情" in received[1]  # one full stop, not 。。
     assert seen_by_bank.opinion == "未发现涉案线索，同意解除。"
     assert seen_by_bank.status is AppealStatus.OPEN
     assert seen_by_person.opinion is None and seen_by_person.question is None

@@ -74,6 +74,9 @@ def test_a_tier_a_cap_and_a_status_each_tell_the_holder_once(bound: Uow) -> None
     assert ["限制非柜面转出额度" in t for t in texts] == [True, False, False]
     assert ["暂停非柜面业务" in t for t in texts] == [False, True, True]
     assert "多头开户" in texts[0] and "快进快出" in texts[1] and "久未核实" in texts[2]
+    with bound() as uow:
+        restrict(uow, ADMIN_A, "A1", RestrictionKind.NON_COUNTER_SUSPENSION, reason=" 一号 多人。 ")
+    assert "原因：一号 多人。如有异议" in _notices(bound)[-1]  # the reason's own 。 dropped
 
 
 def test_writes_in_one_transaction_tell_once_and_a_refused_measure_tells_nothing(

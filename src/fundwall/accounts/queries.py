@@ -40,6 +40,7 @@ from fundwall.engine.controls.model import RestrictionKind
 from fundwall.engine.rules import format_money
 from fundwall.outreach.model import SmsPurpose
 from fundwall.outreach.queries import queue_sms
+from fundwall.outreach.templates import clause
 from fundwall.phones.queries import bind, current_binding, record_check
 from fundwall.phones.registry import CheckTrigger, RegistryAnswer, TelecomRegistry
 from fundwall.store.engine_tables import (
@@ -617,7 +618,7 @@ def notify_holder(
         return None
     told[1].add(account.account_no)
     bank = session.get(InstitutionRow, account.institution_code)
-    stated = " ".join(reason.split())
+    stated = clause(reason)
     brief = stated if len(stated) <= REASON_IN_SMS else stated[: REASON_IN_SMS - 1] + "…"
     return queue_sms(
         uow,

@@ -41,16 +41,17 @@ from fundwall.crypto import Keyring, sm3_hex
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.domain.institutions import InstitutionKind
+from fundwall.outreach.templates import clause
 from fundwall.store.appeal_tables import AppealEvidenceRow, AppealRow
 from fundwall.store.tables import InstitutionRow
 from fundwall.store.uow import UnitOfWork
 
 QUEUE_LIMIT = 500
+"""At most this many appeals a queue page lists (oldest deadline first)."""
 ANSWER_IN_SMS = 40
 """The answer's first characters the SMS carries (the portal shows it whole): 40 Chinese
 characters keep the message within its segments."""
 OUTCOME_WORDS = {Outcome.LIFTED: "已解除限制", Outcome.MAINTAINED: "维持原措施"}
-"""At most this many appeals a queue page lists (oldest deadline first)."""
 
 
 def _member(actor: Actor) -> str:
@@ -198,7 +199,8 @@ def decide_appeal(
     row.decided_at, row.decided_by = record.ts, record.actor
     row.open_key = None
     row.revision = record.seq
-    brief = said if len(said) <= ANSWER_IN_SMS else said[: ANSWER_IN_SMS - 1] + "…"
+    stated = clause(said)
+    brief = stated if len(stated) <= ANSWER_IN_SMS else stated[: ANSWER_IN_SMS - 1] + "…"
     notify_person(
         uow, actor, row, "appeal_answer",
         {"outcome": OUTCOME_WORDS[outcome], "reason": brief, "portal_url": portal.public_url},

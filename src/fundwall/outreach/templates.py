@@ -131,6 +131,15 @@ BUILT_IN: Final[Mapping[str, SmsTemplate]] = dict(
 campaigns the `campaign_*` ones or the member's own."""
 
 
+_CLOSING: Final = "。．.！!？?；;，,、 "
+
+
+def clause(text: str) -> str:
+    """`text` to put before a template's own full stop (原因：{reason}。): its white space
+    collapsed and its own closing punctuation dropped, so the message never reads 。。"""
+    return " ".join(text.split()).rstrip(_CLOSING)
+
+
 def variables_of(text: str, field: str = "text") -> tuple[str, ...]:
     """The variables of a template's text, in order of first use; InvalidInput naming
     `field` for a place that is not a plain `{name}` (no index, attribute, format or
