@@ -317,3 +317,16 @@ def test_a_person_closes_their_own_account_only(stocked: Uow, keyring: Keyring) 
         record = uow.audit.tail(1)[0]
     assert closed.account.status is AccountStatus.CLOSED
     assert "public_portal" in record.details["reason"] and record.actor == ann.audit_id
+
+
+def test_an_appealed_daily_cap_states_its_amount_to_the_person_and_the_bank(
+    stocked: Uow, keyring: Keyring
+) -> None:
+    with stocked() as uow:
+        cap = restrict(uow, ADMIN_A, "A1", RestrictionKind.OUTFLOW_CAP, reason="交易对手涉及风险名单",
+                       amount_fen=5_000_00)  # fmt: skip
+        filed = file_appeal(uow, person_of(keyring, 1), f"r{cap}", "工资卡", keyring)
+        seen_by_bank = appeal_detail(uow, ANALYST_A, filed.id, keyring)
+    for view in (filed, seen_by_bank):
+        assert "每日转出不超过¥5,000.00" in view.measure_words.zh
+        assert "at most ¥5,000.00 a day" in view.measure_words.en
