@@ -323,7 +323,7 @@ def test_an_appealed_daily_cap_states_its_amount_to_the_person_and_the_bank(
     stocked: Uow, keyring: Keyring
 ) -> None:
     with stocked() as uow:
-        cap = restrict(uow, ADMIN_A, "A1", RestrictionKind.OUTFLOW_CAP, reason="交易对手涉及风险名单",
+        cap = restrict(uow, ADMIN_A, "A1", RestrictionKind.OUTFLOW_CAP, reason="交易对手涉险",
                        amount_fen=5_000_00)  # fmt: skip
         filed = file_appeal(uow, person_of(keyring, 1), f"r{cap}", "工资卡", keyring)
         seen_by_bank = appeal_detail(uow, ANALYST_A, filed.id, keyring)
