@@ -162,7 +162,7 @@ def test_one_person_never_reaches_anothers_restrictions_or_appeals(
     assert person.get(their_appeal).status_code == 404
     assert person.get("/portal/appeals/abc").status_code == 404
     assert f"r{mine}" in person.page("/portal/restrictions")
-    closing = person.submit("/portal/accounts/close", {"account_no": "B1"})
+    closing = person.submit("/portal/accounts/close", {"account_no": "B1", "confirm": "yes"})
     assert closing.status_code == 404
 
 
@@ -172,10 +172,15 @@ def test_a_person_closes_an_account_online_once_nothing_holds_it(
     person = signed_in(served.app, bound, 1)
     accounts = person.page("/portal/accounts")
     assert "A1" not in accounts.replace('value="A1"', "")  # shown masked, sent whole
-    held = person.submit("/portal/accounts/close", {"account_no": "A1", "move_to": ""})
+    assert "银行B001 · *1" in accounts  # the bank by name
+    unticked = person.submit("/portal/accounts/close", {"account_no": "A1", "move_to": ""})
+    assert unticked.status_code == 422 and "请勾选确认" in unticked.text  # nothing closed
+    held = person.submit("/portal/accounts/close",
+                         {"account_no": "A1", "move_to": "", "confirm": "yes"})  # fmt: skip
     assert held.status_code == 409 and "未能销户" in held.text and "moved out first" in held.text
     closed = person.submit("/portal/accounts/close",
-                           {"account_no": "A1", "move_to": "6222020200112233445"})  # fmt: skip
+                           {"account_no": "A1", "move_to": "6222020200112233445",
+                            "confirm": "yes"})  # fmt: skip
     assert closed.status_code == 200 and "已销户" in closed.text
     assert "注销此账户" not in closed.text  # its only account is closed: no form left
 

@@ -318,6 +318,7 @@ def _accounts_page(
     *,
     closed: str | None = None,
     refusal: str | None = None,
+    unconfirmed: bool = False,
     status_code: int = 200,
 ) -> Response:
     accounts = my_accounts(uow, actor)
@@ -326,6 +327,7 @@ def _accounts_page(
         "status_label": lambda value: label_for(AccountStatus, value),
         "closed": closed,
         "refusal": refusal,
+        "unconfirmed": unconfirmed,
         "CLOSED": AccountStatus.CLOSED,
     }
     return _page(request, config, uow, "accounts.html", visit, context, status_code=status_code)
@@ -347,8 +349,12 @@ def close_account(
     config: PortalDep,
     uow: UnitOfWorkDep,
 ) -> Response:
-    """Close one of the person's accounts online; refused naming every blocker."""
+    """Close one of the person's accounts online, once the person ticked that they mean it
+    (a closing cannot be undone); refused naming every blocker."""
     checked(visit, form)
+    if form.get("confirm") != "yes":
+        return _accounts_page(request, actor, visit, config, uow, unconfirmed=True,
+                              status_code=HTTPStatus.UNPROCESSABLE_ENTITY)  # fmt: skip
     number = form.get("account_no", "").strip()[:40]
     move_to = form.get("move_to", "").strip()[:40] or None
     try:
