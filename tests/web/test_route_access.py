@@ -378,6 +378,7 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("GET", "/outreach"): needs(P.WORK_DISSUASION),
     ("GET", "/outreach/campaigns"): needs(P.RUN_CAMPAIGNS, params={"segment": "elderly"}),
+    ("GET", "/outreach/messages"): needs(P.RUN_CAMPAIGNS, params={"purpose": "notice"}),
     ("POST", "/outreach/campaigns"): needs(
         P.RUN_CAMPAIGNS,
         data={"title": "提醒", "template": "campaign_elderly", "segment": "elderly"},

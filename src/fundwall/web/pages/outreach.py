@@ -35,12 +35,14 @@ from fundwall.outreach.dissuasion import (
     get_dissuasion_task,
     record_dissuasion_outcome,
 )
+from fundwall.outreach.messages import MESSAGES_LIMIT, MessageFilter, list_messages
 from fundwall.outreach.model import DissuasionOutcome, SmsPurpose, SmsStatus, TaskStatus
 from fundwall.outreach.preferences import sms_templates
 from fundwall.store.uow import UnitOfWork
 from fundwall.web.forms import FormDep, Refusal, chosen, csrf_protected
 from fundwall.web.i18n import N_
 from fundwall.web.pages.orders import time_left
+from fundwall.web.params import Params
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +62,7 @@ STATUSES: Final = {
 SMS: Final = {
     SmsStatus.QUEUED: N_("Queued"),
     SmsStatus.SENDING: N_("Being sent"),
-    SmsStatus.SENT: N_("Sent"),
+    SmsStatus.SENT: N_("Sent to the carrier"),
     SmsStatus.DELIVERED: N_("Delivered"),
     SmsStatus.FAILED: N_("Failed"),
     SmsStatus.OPTED_OUT: N_("Opted out"),
@@ -262,6 +264,31 @@ def publicity_page(
                 refusal=Refusal.of(refused), status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
             )  # fmt: skip
     return _publicity_page(request, actor, session, uow, preview=preview)
+
+
+@router.get("/outreach/messages")
+def messages_page(
+    request: Request, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
+) -> Response:
+    """The member's SMS, filtered as the statistics count them: handed to the gateway in a
+    period (Beijing days), of a purpose, in a status."""
+    actor.require(Permission.RUN_CAMPAIGNS)
+    params = Params(request.query_params)
+    wanted = MessageFilter(
+        sent_from=params.moment("sent_from"),
+        sent_until=params.moment("sent_to", end_of_day=True),
+        purpose=params.choice("purpose", SmsPurpose),
+        status=params.choice("status", SmsStatus),
+    )
+    context = {
+        "results": list_messages(uow, actor, wanted),
+        "problems": params.problems,
+        "form": request.query_params,
+        "SmsPurpose": SmsPurpose,
+        "SmsStatus": SmsStatus,
+        "limit": MESSAGES_LIMIT,
+    }
+    return page(request, "outreach_messages.html", context, session=session)
 
 
 @router.post("/outreach/campaigns", dependencies=[Depends(csrf_protected)])
