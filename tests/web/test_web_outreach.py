@@ -72,3 +72,31 @@ def test_the_sms_figures_link_to_the_messages_they_count(console: Console, as_us
     assert as_user("analyst2").get("/outreach/messages").text.count('<tr id="sms-') == 0
     refused = analyst.get("/outreach/messages", params={"purpose": "spam", "sent_from": "x"})
     assert refused.status_code == 200 and "purpose" in refused.text  # named, not a 500
+
+
+def test_the_event_figures_link_to_the_events_for_the_member_and_the_hub(
+    console: Console, as_user: AsUser
+) -> None:
+    """A member's event figures open its own events of the period; the hub's open every
+    member's (publicity events hold no personal data), each with its member."""
+    today = console.clock.now().astimezone(BEIJING).date()
+    event = {"kind": "community", "title": "社区反诈讲座", "held_on": today.isoformat(),
+             "place": "鹭江街道", "attendance": "86", "reach": "240"}  # fmt: skip
+    assert as_user("analyst1").post_form("/outreach/events", event).status_code == 303
+    period = today.strftime("%Y-%m")
+    for who, shows_member in (("analyst1", False), ("supervisor", True)):
+        viewer = as_user(who)
+        report = viewer.get("/reports", params={"period": period}).text
+        found = re.search(
+            r'id="figure-outreach-reach">.*?<a href="([^"]+)">([\d,]+)</a>', report, re.S
+        )
+        assert found is not None, who
+        listed = viewer.get(html.unescape(found.group(1)))
+        assert listed.status_code == 200 and "社区反诈讲座" in listed.text, who
+        assert f"覆盖{found.group(2)}人" in listed.text  # the list adds up to the figure
+        assert (f"（{console.region.first_bank}）</td>" in listed.text) is shows_member
+    theirs = as_user("analyst2").get(
+        "/outreach/events", params={"member": console.region.first_bank}
+    )
+    assert "社区反诈讲座" not in theirs.text  # a member reads its own events only
+    assert as_user("police").get("/outreach/events").status_code == 403

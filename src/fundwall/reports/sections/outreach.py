@@ -17,7 +17,12 @@ from fundwall.reports.queries import each_window, numbers, scoped, within
 from fundwall.store.outreach_tables import DissuasionTaskRow, OutreachEventRow, SmsMessageRow
 
 _TASKS = (Link("/outreach", Permission.WORK_DISSUASION),)
-_CAMPAIGNS = (Link("/outreach/campaigns", Permission.RUN_CAMPAIGNS),)
+_EVENTS_HELD = "/outreach/events?from={first}&to={last}"
+_EVENTS = (
+    Link(_EVENTS_HELD, Permission.RUN_CAMPAIGNS),
+    Link(_EVENTS_HELD + "&member={member}", Permission.VIEW_REGION),
+)
+"""A member's events, or for the hub the region's (or the chosen member's)."""
 _MESSAGES = "/outreach/messages?sent_from={first}&sent_to={last}"
 _WARNINGS = "&purpose=warning"
 _CAMPAIGN_SMS = "&purpose=campaign"
@@ -120,9 +125,9 @@ SECTION = Section(
         Figure("dissuaded_fen", "劝阻避免损失", "Payments given up", Unit.FEN, _TASKS),
         Figure("not_reached", "未能联系", "Not reached", Unit.COUNT, _TASKS),
         Figure("paid_anyway", "劝阻无效", "Paid anyway", Unit.COUNT, _TASKS),
-        Figure("events", "宣传活动", "Publicity events held", Unit.COUNT, _CAMPAIGNS),
-        Figure("attendance", "现场参与人数", "People attending", Unit.PEOPLE, _CAMPAIGNS),
-        Figure("reach", "覆盖人数", "People reached", Unit.PEOPLE, _CAMPAIGNS),
+        Figure("events", "宣传活动", "Publicity events held", Unit.COUNT, _EVENTS),
+        Figure("attendance", "现场参与人数", "People attending", Unit.PEOPLE, _EVENTS),
+        Figure("reach", "覆盖人数", "People reached", Unit.PEOPLE, _EVENTS),
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
     compute=each_window(_figures),
