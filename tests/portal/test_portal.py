@@ -124,6 +124,13 @@ def test_a_person_appeals_with_a_file_and_reads_the_banks_answer(
     empty = person.submit(f"/portal/restrictions/r{restriction}/appeal", {"reason": " "},
                         files={"files": ("slip.png", PNG, "image/png")})  # fmt: skip
     assert empty.status_code == 422 and "reason" in empty.text
+    assert "请填写申诉理由，不超过1000字" in empty.text  # what to do, in the person's language
+    bad_phone = person.submit(f"/portal/restrictions/r{restriction}/appeal",
+                              {"reason": "本人使用", "contact": "12345"})  # fmt: skip
+    assert bad_phone.status_code == 422 and "请填写11位中国大陆手机号" in bad_phone.text
+    fake = person.submit(f"/portal/restrictions/r{restriction}/appeal", {"reason": "本人使用"},
+                         files={"files": ("slip.png", b"MZ" + b"0" * 64, "image/png")})  # fmt: skip
+    assert fake.status_code == 422 and "文件内容须与其扩展名相符" in fake.text
     filed = person.submit(f"/portal/restrictions/r{restriction}/appeal",
                         {"reason": "本人工资卡，正常使用", "contact": ""},
                         files=[("files", ("slip.png", PNG, "image/png")),

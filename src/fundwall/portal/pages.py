@@ -52,6 +52,16 @@ FIELD_WORDS: Final = {
     "files": N_("Files"),
 }
 """The appeal form's fields as a refusal names them."""
+FIELD_HINTS: Final = {
+    "reason": N_("Write why, in at most %(chars)s characters."),
+    "contact": N_("Give a mainland mobile number of 11 digits, or leave the field empty."),
+    "files": N_(
+        "Send at most %(count)s files, PDF, PNG or JPEG, each at most %(mb)s MB and of the kind "
+        "its name says."
+    ),
+}
+"""What the person should do about a refused field, in their language (the refusal's own
+detail, in English, follows it)."""
 
 router = APIRouter(include_in_schema=False)
 LANGUAGE_SECONDS: Final = 365 * 24 * 3600
@@ -274,11 +284,12 @@ def appeal(
         )
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
-        field = None
+        field = hint = None
         if isinstance(refused, InvalidInput):
             field = FIELD_WORDS.get(refused.field or "", N_("Your reason"))
-        context = {"measure": measure, "limits": config.appeals, "values": form,
-                   "error": {"field": field, "reason": refused.message()}}  # fmt: skip
+            hint = FIELD_HINTS.get(refused.field or "", FIELD_HINTS["reason"])
+        error = {"field": field, "hint": hint, "reason": refused.message()}
+        context = {"measure": measure, "limits": config.appeals, "values": form, "error": error}
         status = HTTPStatus.UNPROCESSABLE_ENTITY if field else HTTPStatus.CONFLICT
         return render(request, "appeal_form.html", current, context, status_code=status)
     return _go(f"/appeals/{filed.id}")
