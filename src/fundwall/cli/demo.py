@@ -12,6 +12,7 @@ decides only what is left.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from fundwall.sim.params import SIZES
 if TYPE_CHECKING:
     from fundwall.bootstrap import Platform
     from fundwall.cli.demo_collaboration import DemoCast
+    from fundwall.config import Settings
     from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
@@ -46,6 +48,30 @@ DEMO_OPERATOR: Final = "demo"
 def region_folder(data_dir: Path, size: str, seed: int) -> Path:
     """Where the demo keeps the simulated region of this size and seed."""
     return data_dir / "demo" / f"region-{size}-seed{seed}"
+
+
+def portal_address(host: str, port: int) -> str:
+    """The portal's address on this machine when the demo serves at `host`:`port` (a
+    wildcard address is reached at 127.0.0.1)."""
+    reached = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in reached:
+        reached = f"[{reached}]"
+    return f"http://{reached}:{port}/portal"
+
+
+def demo_settings(host: str, port: int) -> Settings:
+    """The process's settings, with the portal's address the one this demo serves at unless
+    the configuration names one: the restriction notices and answers the demo sends then
+    lead to its own portal."""
+    from fundwall.config import get_settings
+
+    settings = get_settings()
+    served_at = portal_address(host, port)
+    if "public_url" in settings.portal.model_fields_set or served_at == settings.portal.public_url:
+        return settings
+    os.environ["FUNDWALL_PORTAL__PUBLIC_URL"] = served_at
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def demo(
@@ -64,10 +90,9 @@ def demo(
     Simulates a region, loads it, creates the demo users, backtests the live pack and serves
     the console while the region's transfers are decided."""
     from fundwall import bootstrap
-    from fundwall.config import get_settings
     from fundwall.store import migrate
 
-    settings = get_settings()
+    settings = demo_settings(host, port)
     console.print(f"[bold]Fundwall demo[/] — data in {settings.data_dir}")
     console.print(f"1. database: {migrate.upgrade(settings.database_url).summary()}")
 
