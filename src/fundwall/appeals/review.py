@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from fundwall.appeals.filing import written_text
 from fundwall.appeals.model import (
     OPEN_STATUSES,
@@ -272,6 +274,14 @@ def overdue_appeals(uow: UnitOfWork, actor: Actor, keyring: Keyring) -> list[App
         replace(v, contact=None, reason="", evidence=())
         for v in views(uow.session, rows, keyring, now)
     ]
+
+
+@use_case(Permission.OVERSEE_APPEALS)
+def overdue_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many appeals of every member are undecided past their deadline: the flag the hub
+    sees on its overview."""
+    query = select(func.count()).select_from(AppealRow).where(overdue(uow.clock.now()))
+    return int(uow.session.scalar(query) or 0)
 
 
 @use_case(Permission.OVERSEE_APPEALS)
