@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 
-from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, OrderExpiry, docs_url, run_server
+from fundwall.cli.serve import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    OrderExpiry,
+    OutboxDispatch,
+    docs_url,
+    run_server,
+)
 from fundwall.cli.sim import load, sim
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
@@ -112,6 +119,9 @@ def demo(
         console.print(f"4. users: {notice}")
         service = platform.decision_service()
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
+        outbox = OutboxDispatch(
+            platform, platform.settings.outreach.dispatch_seconds, raise_tasks=False
+        )
         try:
             _backtest(service, folder, platform)
             _champion(folder, platform, Target.TRANSACTIONS)
@@ -124,13 +134,32 @@ def demo(
                 "the region's transfers are decided in the background — Ctrl-C stops"
             )
             threading.Thread(
-                target=_feed, args=(service, folder, platform, cast), name="feed", daemon=True
+                target=_feed_then_send,
+                args=(service, folder, platform, cast, outbox),
+                name="feed",
+                daemon=True,
             ).start()
             expiry.start()  # the orders issued "yesterday" end while the demo runs
             run_server(app, host, port)
         finally:
             expiry.stop()
+            outbox.stop()
             service.close()
+
+
+def _feed_then_send(
+    service: DecisionService,
+    folder: Path,
+    platform: Platform,
+    cast: DemoCast,
+    outbox: OutboxDispatch,
+) -> None:
+    """The demo's steps, then the SMS outbox sent every round while the console is served:
+    the codes a visitor asks for at the portal reach the local handset (`fundwall sms
+    received PHONE`), as do the notices the console's users cause. Started after the steps,
+    which send their own messages and read the handset in order."""
+    _feed(service, folder, platform, cast)
+    outbox.start()
 
 
 def _demo_members(folder: Path) -> tuple[str, str, str]:
