@@ -29,7 +29,8 @@ from fundwall.outreach.dissuasion import (
     raise_dissuasion_tasks,
     record_dissuasion_outcome,
 )
-from fundwall.outreach.model import DissuasionOutcome, SmsStatus, TaskStatus
+from fundwall.outreach.model import DissuasionOutcome, SmsPurpose, SmsStatus, TaskStatus
+from fundwall.outreach.queries import queue_sms
 from fundwall.phones.queries import bind
 from fundwall.rulepacks.library import PackLibrary
 from fundwall.store.mapping import decision_row, transaction_row
@@ -206,6 +207,25 @@ def test_the_servers_outreach_round_raises_tasks_and_sends_their_warnings(
         [sms] = delivered_to(uow, PAYER_PHONE)
         [task] = dissuasion_queue(uow, ANALYST_B)
     assert sms.template == "dissuasion_warning" and task.sms_status is SmsStatus.DELIVERED
+
+
+def test_the_demos_round_sends_the_outbox_and_makes_no_task(
+    warned: Uow, platform: Platform
+) -> None:
+    """The demo's timer, started after its steps: it sends what is queued (a visitor's
+    portal code) but makes no dissuasion task, so the figures the demo printed stay."""
+    platform.clock.set(world.START + timedelta(hours=13))  # type: ignore[attr-defined]
+    with warned() as uow:
+        queue_sms(uow, OPERATOR, phone=PAYER_PHONE, template="portal_code",
+                  variables={"code": "123456", "minutes": "5"}, member=None,
+                  purpose=SmsPurpose.CODE)  # fmt: skip
+        uow.audit.record(OPERATOR, "test_queue", "sms")
+        uow.commit()
+    counts = OutboxDispatch(platform, 1.0, raise_tasks=False).sweep()
+    assert counts is not None and counts.delivered == 1
+    with warned() as uow:
+        assert dissuasion_queue(uow, ANALYST_B) == []
+        assert "123456" in delivered_to(uow, PAYER_PHONE)[0].text
 
 
 def test_a_warned_cash_withdrawal_is_warned_of_its_cash_not_of_a_payee(
