@@ -290,7 +290,7 @@ class PortalSettings(BaseModel):
     lives `code_minutes` (5: long enough for an SMS to arrive and be typed, short enough
     that a code read over a shoulder soon expires) and takes `code_attempts` wrong entries
     (5) before it is spent: together at most 5 guesses in a million per code. A phone gets at
-    most `outreach.phone_per_hour` messages an hour. One address asks for at most
+    most `outreach.phone_per_hour` codes an hour. One address asks for at most
     `codes_per_address_per_hour` codes (10: a family sharing a connection, not a script
     walking ID numbers) and enters at most `entries_per_address_per_hour` codes (30). A
     verified session lasts `session_minutes` (15) from sign-in, never renewed: a person

@@ -254,7 +254,7 @@ def test_the_police_opinion_is_asked_answered_and_read_by_the_bank_not_the_perso
         dispatch_outbox(uow, LocalGateway())
         received = [sms.text for sms in delivered_to(uow, "13912345678")]
     assert len(received) == 2 and "已受理" in received[0] and "2024-06-17" in received[0]
-    assert "已解除限制" in received[1] and "经核实为本人正常使用" in received[1]
+    assert "理由：经核实为本人正常使用。详情" in received[1]  # one full stop, not 。。
     assert seen_by_bank.opinion == "未发现涉案线索，同意解除。"
     assert seen_by_bank.status is AppealStatus.OPEN
     assert seen_by_person.opinion is None and seen_by_person.question is None
@@ -354,3 +354,16 @@ def test_a_person_is_sent_to_a_counter_never_told_of_the_banks_case(
     assert (
         record.action == "closure_refused" and "about it is open" in record.details["blockers"][-1]
     )
+
+
+def test_an_appealed_daily_cap_states_its_amount_to_the_person_and_the_bank(
+    stocked: Uow, keyring: Keyring
+) -> None:
+    with stocked() as uow:
+        cap = restrict(uow, ADMIN_A, "A1", RestrictionKind.OUTFLOW_CAP, reason="交易对手涉险",
+                       amount_fen=5_000_00)  # fmt: skip
+        filed = file_appeal(uow, person_of(keyring, 1), f"r{cap}", "工资卡", keyring)
+        seen_by_bank = appeal_detail(uow, ANALYST_A, filed.id, keyring)
+    for view in (filed, seen_by_bank):
+        assert "每日转出不超过¥5,000.00" in view.measure_words.zh
+        assert "at most ¥5,000.00 a day" in view.measure_words.en

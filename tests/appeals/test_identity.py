@@ -12,7 +12,7 @@ import pytest
 from auth import world
 from fundwall.appeals.identity import request_code, verify_code
 from fundwall.clock import FixedClock
-from fundwall.config import PortalSettings
+from fundwall.config import PortalSettings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.identity import MobilePhone
@@ -92,3 +92,18 @@ def test_wrong_entries_spend_a_code_and_time_and_a_new_code_end_it(
     with bound() as uow:
         assert verify_code(uow, ann, second, CONFIG) is None  # expired
         assert verify_code(uow, ann, first, CONFIG) is None  # replaced
+
+
+def test_a_request_held_back_by_the_phones_limit_leaves_the_persons_code_good(
+    bound: Uow,
+) -> None:
+    """Anyone may type a person's ID: once the phone has had its codes for the hour, more
+    requests send nothing and do not end the code the person is about to type."""
+    ann = world.person(1).id_number
+    with bound() as uow:
+        for _ in range(get_settings().outreach.phone_per_hour):
+            request_code(uow, ann, CONFIG)
+    code = _code(bound)
+    with bound() as uow:
+        request_code(uow, ann, CONFIG)  # a stranger's, past the phone's limit
+        assert verify_code(uow, ann, code, CONFIG) == person_of(uow.keyring, 1)

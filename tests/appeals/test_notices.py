@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from auth import world
 from fundwall.accounts.controls import lift_restriction, restrict, set_account_status
-from fundwall.accounts.queries import notify_holder
+from fundwall.accounts.queries import notify_holder, write_model_tiers
 from fundwall.accounts.tiers import set_risk_tier
+from fundwall.appeals.filing import my_measures
 from fundwall.config import PolicySettings, get_settings
 from fundwall.crypto import Keyring
 from fundwall.domain.accounts import AccountStatus, RiskTier
@@ -25,7 +26,7 @@ from fundwall.phones.queries import bind
 from fundwall.store.outreach_tables import SmsMessageRow
 from fundwall.store.tables import AccountRow
 
-from .conftest import ADMIN_A, ANALYST_A, OPERATOR, Uow
+from .conftest import ADMIN_A, ANALYST_A, OPERATOR, Uow, person_of
 
 PHONE = "13912340001"
 """Bound by bank B001 to P1, the holder of A1."""
@@ -73,6 +74,9 @@ def test_a_tier_a_cap_and_a_status_each_tell_the_holder_once(bound: Uow) -> None
     assert ["限制非柜面转出额度" in t for t in texts] == [True, False, False]
     assert ["暂停非柜面业务" in t for t in texts] == [False, True, True]
     assert "多头开户" in texts[0] and "快进快出" in texts[1] and "久未核实" in texts[2]
+    with bound() as uow:
+        restrict(uow, ADMIN_A, "A1", RestrictionKind.NON_COUNTER_SUSPENSION, reason=" 一号 多人。 ")
+    assert "原因：一号 多人。如有异议" in _notices(bound)[-1]  # the reason's own 。 dropped
 
 
 def test_writes_in_one_transaction_tell_once_and_a_refused_measure_tells_nothing(
@@ -106,3 +110,29 @@ def test_a_long_reason_is_cut_to_fit_the_message(bound: Uow) -> None:
         restrict(uow, ADMIN_A, "A1", RestrictionKind.NON_COUNTER_SUSPENSION, reason="理由" * 200)
     (text,) = _notices(bound)
     assert "理由" * 14 + "理…" in text
+
+
+def test_a_mule_scores_tier_tells_the_holder_in_plain_words(bound: Uow, keyring: Keyring) -> None:
+    """The holder reads why in words, in the notice and the portal: not the model's name and
+    figures, which the tier's change keeps for the staff."""
+    with bound() as uow:
+        wanted = {"A1": (RiskTier.HIGH, "mule score 0.97 (acct-5d8cf8310b14): block")}
+        (change,) = write_model_tiers(uow, OPERATOR, wanted, POLICY)
+        uow.commit()
+    assert change.reason == "mule score 0.97 (acct-5d8cf8310b14): block"
+    (text,) = _notices(bound)
+    assert "原因：经风险监测，账户交易特征与涉诈账户相似，列为高风险账户。" in text
+    with bound() as uow:
+        (measure,) = my_measures(uow, person_of(keyring, 1))
+    assert measure.why == "经风险监测，账户交易特征与涉诈账户相似，列为高风险账户"
+    for technical in ("mule", "acct-", "0.97", "risk tier"):
+        assert technical not in text and technical not in measure.why
+
+
+def test_a_tier_a_person_set_states_their_reason_after_the_tier(
+    bound: Uow, keyring: Keyring
+) -> None:
+    with bound() as uow:
+        set_risk_tier(uow, ANALYST_A, "A1", RiskTier.HIGH, POLICY, reason="一号多人")
+    (text,) = _notices(bound)
+    assert "原因：列为高风险账户：一号多人。" in text

@@ -13,8 +13,11 @@ from fundwall.accounts.queries import settled_balance
 from fundwall.bootstrap import Platform
 from fundwall.cli.serve import OutboxDispatch
 from fundwall.clock import FixedClock
+from fundwall.domain.decisions import Action, Decision
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone
+from fundwall.domain.money import Money
+from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.monitoring.transactions import transaction_view
 from fundwall.outreach import DispatchCounts, LocalGateway, delivered_to, dispatch_outbox
 from fundwall.outreach.dissuasion import (
@@ -26,9 +29,11 @@ from fundwall.outreach.dissuasion import (
     raise_dissuasion_tasks,
     record_dissuasion_outcome,
 )
-from fundwall.outreach.model import DissuasionOutcome, SmsStatus, TaskStatus
+from fundwall.outreach.model import DissuasionOutcome, SmsPurpose, SmsStatus, TaskStatus
+from fundwall.outreach.queries import queue_sms
 from fundwall.phones.queries import bind
 from fundwall.rulepacks.library import PackLibrary
+from fundwall.store.mapping import decision_row, transaction_row
 from fundwall.store.tables import AccountRow
 from outreach.conftest import ANALYST_A, ANALYST_B, OPERATOR, SYSTEM_A, SYSTEM_B, Uow, phone_of
 
@@ -202,3 +207,55 @@ def test_the_servers_outreach_round_raises_tasks_and_sends_their_warnings(
         [sms] = delivered_to(uow, PAYER_PHONE)
         [task] = dissuasion_queue(uow, ANALYST_B)
     assert sms.template == "dissuasion_warning" and task.sms_status is SmsStatus.DELIVERED
+
+
+def test_the_demos_round_sends_the_outbox_and_makes_no_task(
+    warned: Uow, platform: Platform
+) -> None:
+    """The demo's timer, started after its steps: it sends what is queued (a visitor's
+    portal code) but makes no dissuasion task, so the figures the demo printed stay."""
+    platform.clock.set(world.START + timedelta(hours=13))  # type: ignore[attr-defined]
+    with warned() as uow:
+        queue_sms(uow, OPERATOR, phone=PAYER_PHONE, template="portal_code",
+                  variables={"code": "123456", "minutes": "5"}, member=None,
+                  purpose=SmsPurpose.CODE)  # fmt: skip
+        uow.audit.record(OPERATOR, "test_queue", "sms")
+        uow.commit()
+    counts = OutboxDispatch(platform, 1.0, raise_tasks=False).sweep()
+    assert counts is not None and counts.delivered == 1
+    with warned() as uow:
+        assert dissuasion_queue(uow, ANALYST_B) == []
+        assert "123456" in delivered_to(uow, PAYER_PHONE)[0].text
+
+
+def test_a_warned_cash_withdrawal_is_warned_of_its_cash_not_of_a_payee(
+    warned: Uow, clock: FixedClock
+) -> None:
+    """A withdrawal has no payee account: its warning speaks of the cash being taken out."""
+    with warned() as uow:
+        at = clock.now() - timedelta(minutes=1)
+        uow.session.add(
+            transaction_row(
+                Transaction(
+                    "W1",
+                    at,
+                    TransactionKind.WITHDRAWAL,
+                    "B1",
+                    None,
+                    world.BANK_B,
+                    None,
+                    Money.of_fen(90_000),
+                    Channel.ATM,
+                )
+            )
+        )
+        uow.session.flush()
+        uow.session.add(decision_row(Decision("W1", Action.WARN, 60, (), "test"), decided_at=at))
+        uow.commit()
+    tasks = _raise(warned)
+    assert len(tasks) == 2  # T4's and the withdrawal's
+    with warned() as uow:
+        dispatch_outbox(uow, LocalGateway())
+        texts = [sms.text for sms in delivered_to(uow, PAYER_PHONE)]
+    (cash,) = [text for text in texts if "现金" in text]
+    assert "您正在支取现金900.00元" in cash and "尾号" not in cash

@@ -232,7 +232,7 @@ def test_codes_past_the_phones_hourly_limit_are_refused_and_campaigns_limited(
 ) -> None:
     for _ in range(5):
         _queue(outreach_world)
-    with pytest.raises(Conflict, match="5 messages within the hour"):
+    with pytest.raises(Conflict, match="5 codes within the hour"):
         _queue(outreach_world)
     campaign = _queue(
         outreach_world,
@@ -255,6 +255,33 @@ def test_codes_past_the_phones_hourly_limit_are_refused_and_campaigns_limited(
     _queue(outreach_world, phone=phone_of(2))  # another phone is not held back
     clock.advance(timedelta(minutes=61))
     _queue(outreach_world)
+
+
+def test_the_messages_a_person_is_owed_do_not_use_up_their_codes(
+    outreach_world: Uow, clock: FixedClock
+) -> None:
+    """A person whose accounts were just restricted, or who was warned, still gets the code
+    to sign in to the portal and appeal: only codes count against the codes' limit."""
+    for _ in range(6):
+        _queue(
+            outreach_world,
+            actor=ANALYST_A,
+            member=world.BANK_A,
+            template="dissuasion_warning",
+            purpose=SmsPurpose.WARNING,
+            variables=WARNING,
+        )
+    code = _queue(outreach_world)
+    assert _row(outreach_world, code).status == SmsStatus.QUEUED.value
+    campaign = _queue(
+        outreach_world,
+        actor=ANALYST_A,
+        member=world.BANK_A,
+        template="campaign_elderly",
+        purpose=SmsPurpose.CAMPAIGN,
+        variables={"bank": "银行B001"},
+    )
+    assert _row(outreach_world, campaign).status == SmsStatus.LIMITED.value  # all count here
 
 
 def test_each_member_sends_within_its_rate_urgent_messages_first(

@@ -125,6 +125,13 @@ def test_a_person_appeals_with_a_file_and_reads_the_banks_answer(
     empty = person.submit(f"/portal/restrictions/r{restriction}/appeal", {"reason": " "},
                         files={"files": ("slip.png", PNG, "image/png")})  # fmt: skip
     assert empty.status_code == 422 and "reason" in empty.text
+    assert "请填写申诉理由，不超过1000字" in empty.text  # what to do, in the person's language
+    bad_phone = person.submit(f"/portal/restrictions/r{restriction}/appeal",
+                              {"reason": "本人使用", "contact": "12345"})  # fmt: skip
+    assert bad_phone.status_code == 422 and "请填写11位中国大陆手机号" in bad_phone.text
+    fake = person.submit(f"/portal/restrictions/r{restriction}/appeal", {"reason": "本人使用"},
+                         files={"files": ("slip.png", b"MZ" + b"0" * 64, "image/png")})  # fmt: skip
+    assert fake.status_code == 422 and "文件内容须与其扩展名相符" in fake.text
     filed = person.submit(f"/portal/restrictions/r{restriction}/appeal",
                         {"reason": "本人工资卡，正常使用", "contact": ""},
                         files=[("files", ("slip.png", PNG, "image/png")),
@@ -163,7 +170,7 @@ def test_one_person_never_reaches_anothers_restrictions_or_appeals(
     assert person.get(their_appeal).status_code == 404
     assert person.get("/portal/appeals/abc").status_code == 404
     assert f"r{mine}" in person.page("/portal/restrictions")
-    closing = person.submit("/portal/accounts/close", {"account_no": "B1"})
+    closing = person.submit("/portal/accounts/close", {"account_no": "B1", "confirm": "yes"})
     assert closing.status_code == 404
 
 
@@ -173,10 +180,14 @@ def test_a_person_closes_an_account_online_once_nothing_holds_it(
     person = signed_in(served.app, bound, 1)
     accounts = person.page("/portal/accounts")
     assert "A1" not in accounts.replace('value="A1"', "")  # shown masked, sent whole
-    held = person.submit("/portal/accounts/close", {"account_no": "A1", "move_to": ""})
+    assert "银行B001 · *1" in accounts  # the bank by name
+    unticked = person.submit("/portal/accounts/close", {"account_no": "A1", "move_to": ""})
+    assert unticked.status_code == 422 and "请勾选确认" in unticked.text  # nothing closed
+    held = person.submit("/portal/accounts/close",
+                         {"account_no": "A1", "move_to": "", "confirm": "yes"})  # fmt: skip
     assert held.status_code == 409 and "未能销户" in held.text and "须先转出" in held.text
     assert "moved out first" not in held.text  # said in the reader's language
-    home = {"account_no": "A1", "move_to": "6222020200112233445"}
+    home = {"account_no": "A1", "move_to": "6222020200112233445", "confirm": "yes"}
     named = person.submit("/portal/accounts/close", home)
     assert named.status_code == 409 and "转至所填账户6222" in named.text  # none paid once closed
     person.get("/portal/lang/en?next=/portal/accounts")

@@ -36,7 +36,7 @@ ROUTES: Final = {
     ("GET", "/appeals"): (PERSON, {}),
     ("GET", "/appeals/{appeal_id}"): (PERSON, {}),
     ("GET", "/accounts"): (PERSON, {}),
-    ("POST", "/accounts/close"): (PERSON, {"account_no": "{account_no}"}),
+    ("POST", "/accounts/close"): (PERSON, {"account_no": "{account_no}", "confirm": "yes"}),
     ("POST", "/sign-out"): (PERSON, {}),
 }
 """Who may use each route of the portal, and the form a POST sends."""

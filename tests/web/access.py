@@ -96,6 +96,9 @@ class Expect:
     public: bool = False
     ends_session: bool = False
     fill: Mapping[str, str] = field(default_factory=dict)
+    alternatively: Permission | None = None
+    """A second permission that lets a principal in as well (a page a member's staff and the
+    hub each read their part of)."""
 
     def request(self, method: str, template: str, records: Records) -> tuple[str, dict[str, Any]]:
         """The URL and httpx's keyword arguments of a request about `records`."""
@@ -119,8 +122,11 @@ def needs(
     data: Mapping[str, str] | None = None,
     body: Body | None = None,
     fill: Mapping[str, str] | None = None,
+    alternatively: Permission | None = None,
 ) -> Expect:
-    return Expect(permission, params or {}, data or {}, body, fill=fill or {})
+    return Expect(
+        permission, params or {}, data or {}, body, fill=fill or {}, alternatively=alternatively
+    )
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,12 @@ class Principal:
             door = self.username is not None
         else:
             door = method in SAFE_METHODS or self.key is not None
-        permitted = expect.permission is None or expect.permission in ROLE_PERMISSIONS[self.role]
+        held = ROLE_PERMISSIONS[self.role]
+        permitted = (
+            expect.permission is None
+            or expect.permission in held
+            or (expect.alternatively is not None and expect.alternatively in held)
+        )
         return door and permitted
 
 

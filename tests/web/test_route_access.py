@@ -379,6 +379,10 @@ ROUTES: Final[Mapping[tuple[str, str], Expect]] = {
     ("GET", "/alerts"): needs(P.VIEW_ALERTS),
     ("GET", "/outreach"): needs(P.WORK_DISSUASION),
     ("GET", "/outreach/campaigns"): needs(P.RUN_CAMPAIGNS, params={"segment": "elderly"}),
+    ("GET", "/outreach/messages"): needs(P.RUN_CAMPAIGNS, params={"purpose": "notice"}),
+    ("GET", "/outreach/events"): needs(
+        P.RUN_CAMPAIGNS, params={"from": "2024-03-01"}, alternatively=P.VIEW_REGION
+    ),
     ("POST", "/outreach/campaigns"): needs(
         P.RUN_CAMPAIGNS,
         data={"title": "提醒", "template": "campaign_elderly", "segment": "elderly"},

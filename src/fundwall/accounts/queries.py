@@ -41,6 +41,7 @@ from fundwall.engine.controls.model import RestrictionKind
 from fundwall.engine.rules import format_money
 from fundwall.outreach.model import SmsPurpose
 from fundwall.outreach.queries import queue_sms
+from fundwall.outreach.templates import clause
 from fundwall.phones.queries import bind, current_binding, record_check
 from fundwall.phones.registry import CheckTrigger, RegistryAnswer, TelecomRegistry
 from fundwall.store.engine_tables import (
@@ -337,6 +338,22 @@ def phone_changes(
 
 
 TIER_REFERENCE: Final = "tier:"
+_TIER_WORDS: Final = {RiskTier.LOW: "低风险", RiskTier.MEDIUM: "中风险", RiskTier.HIGH: "高风险"}
+
+
+def tier_measure_reason(tier: RiskTier, source: TierSource, why: str) -> str:
+    """The reason a tier's measures state to the holder (the portal, the restriction notice),
+    in plain Chinese: a person's reason as they gave it; the mule score's and simplified
+    opening's in words, not the model's figures or the checks' names (the tier's change
+    keeps those for the staff)."""
+    level = f"列为{_TIER_WORDS[tier]}账户"
+    if source is TierSource.MODEL:
+        return f"经风险监测，账户交易特征与涉诈账户相似，{level}"
+    if source is TierSource.ONBOARDING:
+        return f"简易开户部分核验未通过，{level}，可到柜面核实身份"
+    return f"{level}：{why}"
+
+
 """The prefix of the `reference` of a restriction a tier wrote."""
 
 
@@ -385,7 +402,7 @@ def write_tier(
             actor,
             row.account_no,
             measure.kind,
-            reason=f"risk tier {tier.value}: {why}",
+            reason=tier_measure_reason(tier, source, why),
             starts_at=record.ts,
             ends_at=None,
             amount_fen=measure.amount_fen,
@@ -685,7 +702,7 @@ def notify_holder(
         return None
     told[1].add(account.account_no)
     bank = session.get(InstitutionRow, account.institution_code)
-    stated = " ".join(reason.split())
+    stated = clause(reason)
     brief = stated if len(stated) <= REASON_IN_SMS else stated[: REASON_IN_SMS - 1] + "…"
     return queue_sms(
         uow,

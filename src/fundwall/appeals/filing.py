@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from fundwall.accounts.model import Closure, Verification
 from fundwall.accounts.queries import write_closure
-from fundwall.appeals.model import AppealStatus, AppealView, Measure
+from fundwall.appeals.model import AppealStatus, AppealView, Measure, Words
 from fundwall.appeals.queries import (
+    bank_words,
     measures_of,
     notify_person,
     person_accounts,
@@ -65,6 +66,8 @@ class PersonAccount:
     masked: str
     bank: str
     status: AccountStatus
+    bank_name: Words
+    """The bank's name in both languages."""
 
 
 def written_text(text: str, field: str, limit: int) -> str:
@@ -92,14 +95,17 @@ def my_measures(uow: UnitOfWork, actor: Actor) -> list[Measure]:
 @use_case(Permission.FILE_APPEALS)
 def my_accounts(uow: UnitOfWork, actor: Actor) -> list[PersonAccount]:
     """The person's accounts at every member, closed ones included."""
+    rows = person_accounts(uow.session, person_hash(actor))
+    names = bank_words(uow.session, [row.institution_code for row in rows])
     return [
         PersonAccount(
             row.account_no,
             mask_account(row.account_no),
             row.institution_code,
             AccountStatus(row.status),
+            names.get(row.institution_code, Words(row.institution_code, row.institution_code)),
         )
-        for row in person_accounts(uow.session, person_hash(actor))
+        for row in rows
     ]
 
 

@@ -53,8 +53,8 @@ def _id_hash(uow: UnitOfWork, id_number: str) -> str:
 
 def request_code(uow: UnitOfWork, id_number: str, settings: PortalSettings | None = None) -> None:
     """Send a new code to every phone currently bound to the person's accounts, when the ID
-    is known and a phone is bound; otherwise do nothing, alike. A code asked for ends the
-    person's earlier ones."""
+    is known and a phone is bound; otherwise do nothing, alike. A code sent ends the
+    person's earlier ones; one held back by the phones' hourly limit ends nothing."""
     config = settings or get_settings().portal
     id_hash = _id_hash(uow, id_number)
     now = uow.clock.now()
@@ -68,12 +68,6 @@ def request_code(uow: UnitOfWork, id_number: str, settings: PortalSettings | Non
     }
     if not phones:
         return
-    for earlier in uow.session.scalars(
-        select(PortalCodeRow).where(
-            PortalCodeRow.person_hash == id_hash, PortalCodeRow.ended_at.is_(None)
-        )
-    ):
-        earlier.ended_at = now
     code = "".join(secrets.choice("0123456789") for _ in range(config.code_digits))
     sent = 0
     for phone in sorted(phones):
@@ -87,6 +81,14 @@ def request_code(uow: UnitOfWork, id_number: str, settings: PortalSettings | Non
         except Conflict:  # the phone's hourly limit: held back, and said to nobody
             continue
     if sent:
+        # Only a code that went out ends the earlier ones: a request held back by the phones'
+        # limit (anyone may type the person's ID) leaves the code the person holds good.
+        for earlier in uow.session.scalars(
+            select(PortalCodeRow).where(
+                PortalCodeRow.person_hash == id_hash, PortalCodeRow.ended_at.is_(None)
+            )
+        ):
+            earlier.ended_at = now
         uow.session.add(
             PortalCodeRow(
                 person_hash=id_hash,

@@ -311,6 +311,22 @@ def views(
     """The appeals as shown: accounts and the contact phone masked."""
     names = bank_words(session, {row.member for row in rows})
     evidence = evidence_of(session, [row.id for row in rows])
+    restriction_ids = [
+        int(ref)
+        for kind, _, ref in (row.measure.partition(":") for row in rows)
+        if kind == "restriction" and ref.isdigit()
+    ]
+    amounts: dict[int, int | None] = (
+        dict(
+            session.execute(
+                select(AccountRestrictionRow.id, AccountRestrictionRow.amount_fen).where(
+                    AccountRestrictionRow.id.in_(restriction_ids)
+                )
+            ).all()
+        )
+        if restriction_ids
+        else {}
+    )
     shown = []
     for row in rows:
         contact = (
@@ -327,7 +343,7 @@ def views(
                 account=mask_account(row.account_no),
                 measure=row.measure,
                 measure_kind=row.measure_kind,
-                measure_words=words.what(row.measure_kind, None),
+                measure_words=words.what(row.measure_kind, _amount(row.measure, amounts)),
                 measure_reason=row.measure_reason,
                 reason=row.reason,
                 contact=contact,
@@ -423,3 +439,9 @@ def notify_person(
         party_id=row.party_id,
         idempotency_key=f"appeal:{row.id}:{template}",
     )
+
+
+def _amount(measure: str, amounts: dict[int, int | None]) -> int | None:
+    """The amount of the restriction an appeal is about (a daily cap's), None for a status."""
+    kind, _, ref = measure.partition(":")
+    return amounts.get(int(ref)) if kind == "restriction" and ref.isdigit() else None

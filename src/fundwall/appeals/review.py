@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from fundwall.appeals.filing import written_text
 from fundwall.appeals.model import (
     OPEN_STATUSES,
@@ -41,16 +43,17 @@ from fundwall.crypto import Keyring, sm3_hex
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import mask_account
 from fundwall.domain.institutions import InstitutionKind
+from fundwall.outreach.templates import clause
 from fundwall.store.appeal_tables import AppealEvidenceRow, AppealRow
 from fundwall.store.tables import InstitutionRow
 from fundwall.store.uow import UnitOfWork
 
 QUEUE_LIMIT = 500
+"""At most this many appeals a queue page lists (oldest deadline first)."""
 ANSWER_IN_SMS = 40
 """The answer's first characters the SMS carries (the portal shows it whole): 40 Chinese
 characters keep the message within its segments."""
 OUTCOME_WORDS = {Outcome.LIFTED: "已解除限制", Outcome.MAINTAINED: "维持原措施"}
-"""At most this many appeals a queue page lists (oldest deadline first)."""
 
 
 def _member(actor: Actor) -> str:
@@ -198,7 +201,8 @@ def decide_appeal(
     row.decided_at, row.decided_by = record.ts, record.actor
     row.open_key = None
     row.revision = record.seq
-    brief = said if len(said) <= ANSWER_IN_SMS else said[: ANSWER_IN_SMS - 1] + "…"
+    stated = clause(said)
+    brief = stated if len(stated) <= ANSWER_IN_SMS else stated[: ANSWER_IN_SMS - 1] + "…"
     notify_person(
         uow, actor, row, "appeal_answer",
         {"outcome": OUTCOME_WORDS[outcome], "reason": brief, "portal_url": portal.public_url},
@@ -270,6 +274,14 @@ def overdue_appeals(uow: UnitOfWork, actor: Actor, keyring: Keyring) -> list[App
         replace(v, contact=None, reason="", evidence=())
         for v in views(uow.session, rows, keyring, now)
     ]
+
+
+@use_case(Permission.OVERSEE_APPEALS)
+def overdue_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many appeals of every member are undecided past their deadline: the flag the hub
+    sees on its overview."""
+    query = select(func.count()).select_from(AppealRow).where(overdue(uow.clock.now()))
+    return int(uow.session.scalar(query) or 0)
 
 
 @use_case(Permission.OVERSEE_APPEALS)

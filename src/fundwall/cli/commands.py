@@ -122,6 +122,11 @@ COMMANDS: Final = (
         "Police orders: list them, expire those whose time ran out.",
     ),
     Entry(
+        "sms",
+        "fundwall.cli.sms:app",
+        "The SMS outbox: what the local gateway's handset received.",
+    ),
+    Entry(
         "packs",
         "fundwall.cli.engine:packs_app",
         "The rule-pack registry: list versions, register a file, promote, run in shadow.",

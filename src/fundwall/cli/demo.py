@@ -12,6 +12,7 @@ decides only what is left.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,14 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.console import Console
 
-from fundwall.cli.serve import DEFAULT_HOST, DEFAULT_PORT, OrderExpiry, docs_url, run_server
+from fundwall.cli.serve import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    OrderExpiry,
+    OutboxDispatch,
+    docs_url,
+    run_server,
+)
 from fundwall.cli.sim import load, sim
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
@@ -31,6 +39,7 @@ from fundwall.sim.params import SIZES
 if TYPE_CHECKING:
     from fundwall.bootstrap import Platform
     from fundwall.cli.demo_collaboration import DemoCast
+    from fundwall.config import Settings
     from fundwall.engine.service import DecisionService
 
 console = Console(highlight=False, soft_wrap=True)
@@ -46,6 +55,30 @@ DEMO_OPERATOR: Final = "demo"
 def region_folder(data_dir: Path, size: str, seed: int) -> Path:
     """Where the demo keeps the simulated region of this size and seed."""
     return data_dir / "demo" / f"region-{size}-seed{seed}"
+
+
+def portal_address(host: str, port: int) -> str:
+    """The portal's address on this machine when the demo serves at `host`:`port` (a
+    wildcard address is reached at 127.0.0.1)."""
+    reached = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in reached:
+        reached = f"[{reached}]"
+    return f"http://{reached}:{port}/portal"
+
+
+def demo_settings(host: str, port: int) -> Settings:
+    """The process's settings, with the portal's address the one this demo serves at unless
+    the configuration names one: the restriction notices and answers the demo sends then
+    lead to its own portal."""
+    from fundwall.config import get_settings
+
+    settings = get_settings()
+    served_at = portal_address(host, port)
+    if "public_url" in settings.portal.model_fields_set or served_at == settings.portal.public_url:
+        return settings
+    os.environ["FUNDWALL_PORTAL__PUBLIC_URL"] = served_at
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def demo(
@@ -64,10 +97,9 @@ def demo(
     Simulates a region, loads it, creates the demo users, backtests the live pack and serves
     the console while the region's transfers are decided."""
     from fundwall import bootstrap
-    from fundwall.config import get_settings
     from fundwall.store import migrate
 
-    settings = get_settings()
+    settings = demo_settings(host, port)
     console.print(f"[bold]Fundwall demo[/] — data in {settings.data_dir}")
     console.print(f"1. database: {migrate.upgrade(settings.database_url).summary()}")
 
@@ -87,6 +119,9 @@ def demo(
         console.print(f"4. users: {notice}")
         service = platform.decision_service()
         expiry = OrderExpiry(platform, platform.settings.orders.expiry_interval_seconds)
+        outbox = OutboxDispatch(
+            platform, platform.settings.outreach.dispatch_seconds, raise_tasks=False
+        )
         try:
             _backtest(service, folder, platform)
             _champion(folder, platform, Target.TRANSACTIONS)
@@ -99,13 +134,32 @@ def demo(
                 "the region's transfers are decided in the background — Ctrl-C stops"
             )
             threading.Thread(
-                target=_feed, args=(service, folder, platform, cast), name="feed", daemon=True
+                target=_feed_then_send,
+                args=(service, folder, platform, cast, outbox),
+                name="feed",
+                daemon=True,
             ).start()
             expiry.start()  # the orders issued "yesterday" end while the demo runs
             run_server(app, host, port)
         finally:
             expiry.stop()
+            outbox.stop()
             service.close()
+
+
+def _feed_then_send(
+    service: DecisionService,
+    folder: Path,
+    platform: Platform,
+    cast: DemoCast,
+    outbox: OutboxDispatch,
+) -> None:
+    """The demo's steps, then the SMS outbox sent every round while the console is served:
+    the codes a visitor asks for at the portal reach the local handset (`fundwall sms
+    received PHONE`), as do the notices the console's users cause. Started after the steps,
+    which send their own messages and read the handset in order."""
+    _feed(service, folder, platform, cast)
+    outbox.start()
 
 
 def _demo_members(folder: Path) -> tuple[str, str, str]:

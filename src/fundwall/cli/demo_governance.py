@@ -136,8 +136,7 @@ _WORK: Final = (
     _Work(
         ScreeningAction.SUSPEND_NON_COUNTER,
         (Check.NEW_IDLE, Check.SHARED_PHONE),
-        "new account never used in six months, or a phone several people share "
-        "(新开户6个月未使用/一号多人): identity to be verified at a counter",
+        "新开户6个月未使用，或绑定的手机号被多人共用，需本人到柜面核实身份",
         "non-counter business suspended where a new account was never used or a phone is "
         "shared ({outcomes}), each holder told why and where to appeal",
         "no new account of it is idle, no phone of its customers shared",
@@ -145,7 +144,7 @@ _WORK: Final = (
     _Work(
         ScreeningAction.CLOSE,
         (Check.MANY_ACCOUNTS, Check.BATCH_OPENED),
-        "over what one person may hold (一人多户) or opened in a batch (批量开户), and empty",
+        "一人多户或批量开户的账户，且无余额，予以销户",
         "{done:,} accounts over what one person may hold or opened in a batch closed, being "
         "empty (销户); {left:,} left open: money or a police order still on them",
         "none of its accounts is over what one person may hold or opened in a batch",
@@ -153,7 +152,7 @@ _WORK: Final = (
     _Work(
         ScreeningAction.NOTIFY,
         (Check.MANY_ACCOUNTS,),
-        "more accounts than one person may hold (一人多户): choose at a counter which to keep",
+        "开户数超过规定（一人多户），请到柜面选择保留的账户",
         "the holders of {done:,} accounts still over what one person may hold told to choose "
         "which to keep (一人多户)",
         "none of its customers holds more accounts than allowed",

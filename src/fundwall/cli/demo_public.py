@@ -124,7 +124,7 @@ def walk_appeals(
     _dispatch(platform)  # the answers' SMS go out now
     phone = first["phone"]
     say(f"   the portal: {platform.settings.portal.public_url} (ID {first['id_number']}; the "
-        f"code goes to the local handset of {phone[:3]}****{phone[-4:]})")  # fmt: skip
+        f"code goes to the local handset: fundwall sms received {phone})")  # fmt: skip
 
 
 def _overdue(platform: Platform, bank: Actor, person: dict[str, str], account: str) -> str:

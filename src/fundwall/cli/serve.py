@@ -197,10 +197,13 @@ class OutboxDispatch(Periodic):
     goes out in the same round; then it asks the gateway for the receipts due
     (`fundwall.outreach.collect_receipts`)."""
 
-    def __init__(self, platform: Platform, interval: float) -> None:
+    def __init__(self, platform: Platform, interval: float, *, raise_tasks: bool = True) -> None:
         super().__init__("sms-outbox", platform, interval)
         self.failure: str | None = None
         """The last failure printed: the same one is not printed again every second."""
+        self.raise_tasks = raise_tasks
+        """Whether a round makes the dissuasion tasks first (the demo's rounds only send:
+        its own step makes the tasks it tells of)."""
 
     def sweep(self) -> DispatchCounts | None:
         """Raise the tasks due and send what is due; the round's counts, or None after a
@@ -211,9 +214,12 @@ class OutboxDispatch(Periodic):
         settings = self.platform.settings.outreach
         lookback = timedelta(hours=settings.task_lookback_hours)
         try:
-            with self.platform.unit_of_work() as uow:
-                since = uow.clock.now() - lookback
-                raise_dissuasion_tasks(uow, self.platform.operator, since=since, settings=settings)
+            if self.raise_tasks:
+                with self.platform.unit_of_work() as uow:
+                    since = uow.clock.now() - lookback
+                    raise_dissuasion_tasks(
+                        uow, self.platform.operator, since=since, settings=settings
+                    )
             with self.platform.unit_of_work() as uow:
                 counts = dispatch_outbox(
                     uow, self.platform.sms_gateway, limit=settings.dispatch_batch, settings=settings

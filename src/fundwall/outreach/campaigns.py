@@ -452,7 +452,7 @@ def record_event(
     row.created_at = record.ts
     uow.session.add(row)
     uow.commit()
-    return _event(row)
+    return event_view(row)
 
 
 @use_case(Permission.RUN_CAMPAIGNS)
@@ -472,10 +472,10 @@ def list_events(
     rows = uow.session.scalars(
         query.order_by(OutreachEventRow.held_on.desc(), OutreachEventRow.id.desc()).limit(500)
     )
-    return [_event(row) for row in rows]
+    return [event_view(row) for row in rows]
 
 
-def _event(row: OutreachEventRow) -> EventView:
+def event_view(row: OutreachEventRow) -> EventView:
     return EventView(
         row.id,
         EventKind(row.kind),

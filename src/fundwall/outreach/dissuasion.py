@@ -22,6 +22,7 @@ from fundwall.config import OutreachSettings, get_settings
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fundwall.domain.identity import MobilePhone, mask_account
+from fundwall.domain.transactions import TransactionKind
 from fundwall.outreach.model import (
     DissuasionFigures,
     DissuasionOutcome,
@@ -115,16 +116,17 @@ def raise_dissuasion_tasks(
         binding = current_binding(session, bank, account.party_id)
         sms = None
         if binding is not None:
+            # A withdrawal has no payee: its warning speaks of the cash (上门取现 scams).
+            cash = tx.kind == TransactionKind.WITHDRAWAL.value or not tx.payee_account
+            variables = {"bank": banks[bank], "amount": _yuan(tx.amount_fen)}
+            if not cash:
+                variables["payee_tail"] = (tx.payee_account or "")[-4:]
             sms = queue_sms(
                 uow,
                 actor,
                 phone=keyring.decrypt(binding.phone_enc),
-                template="dissuasion_warning",
-                variables={
-                    "bank": banks[bank],
-                    "payee_tail": (tx.payee_account or "")[-4:] or "----",
-                    "amount": _yuan(tx.amount_fen),
-                },
+                template="dissuasion_warning_cash" if cash else "dissuasion_warning",
+                variables=variables,
                 member=bank,
                 purpose=SmsPurpose.WARNING,
                 party_id=account.party_id,

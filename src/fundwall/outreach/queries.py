@@ -62,17 +62,19 @@ def opted_out(session: Session, hashed_phone: str) -> bool:
     return bool(session.scalar(select(exists().where(SmsOptOutRow.phone_hash == hashed_phone))))
 
 
-def queued_within(session: Session, hashed_phone: str, since: datetime) -> int:
-    """Messages queued for the phone since `since` (those not sent for an opt-out or the
-    limit do not count)."""
-    count = session.scalar(
-        select(func.count()).where(
-            SmsMessageRow.phone_hash == hashed_phone,
-            SmsMessageRow.queued_at >= since,
-            SmsMessageRow.status.not_in([SmsStatus.OPTED_OUT.value, SmsStatus.LIMITED.value]),
-        )
+def queued_within(
+    session: Session, hashed_phone: str, since: datetime, purpose: SmsPurpose | None = None
+) -> int:
+    """Messages queued for the phone since `since`, of `purpose` only when given (those not
+    sent for an opt-out or the limit do not count)."""
+    query = select(func.count()).where(
+        SmsMessageRow.phone_hash == hashed_phone,
+        SmsMessageRow.queued_at >= since,
+        SmsMessageRow.status.not_in([SmsStatus.OPTED_OUT.value, SmsStatus.LIMITED.value]),
     )
-    return int(count or 0)
+    if purpose is not None:
+        query = query.where(SmsMessageRow.purpose == purpose.value)
+    return int(session.scalar(query) or 0)
 
 
 def queue_sms(
@@ -137,14 +139,17 @@ def queue_sms(
     status = SmsStatus.QUEUED
     if purpose.respects_opt_out and opted_out(session, hashed):
         status = SmsStatus.OPTED_OUT
+    elif purpose is SmsPurpose.CODE:
+        # Codes count among codes: the notices, answers and warnings a person is owed do not
+        # use up the codes they need to sign in and read them.
+        if queued_within(session, hashed, now - HOUR, SmsPurpose.CODE) >= config.phone_per_hour:
+            raise Conflict(
+                f"{mobile} was sent {config.phone_per_hour} codes within the hour; "
+                "ask for a code again later"
+            )
     elif purpose in LIMITED_PURPOSES and (
         queued_within(session, hashed, now - HOUR) >= config.phone_per_hour
     ):
-        if purpose is SmsPurpose.CODE:
-            raise Conflict(
-                f"{mobile} was sent {config.phone_per_hour} messages within the hour; "
-                "ask for a code again later"
-            )
         status = SmsStatus.LIMITED
     row = SmsMessageRow(
         member=member,

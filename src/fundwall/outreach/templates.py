@@ -100,6 +100,12 @@ BUILT_IN: Final[Mapping[str, SmsTemplate]] = dict(
             "请勿继续转账。",
         ),
         _built_in(
+            "dissuasion_warning_cash",
+            SmsPurpose.WARNING,
+            "{bank}紧急提醒：您正在支取现金{amount}元，该交易疑似与诈骗有关。冒充公检法、"
+            "“安全账户”、上门取现都是诈骗！切勿把现金交给陌生人，我行工作人员将致电核实。",
+        ),
+        _built_in(
             "campaign_elderly",
             SmsPurpose.CAMPAIGN,
             "{bank}提醒您：冒充公检法、“养老投资”、保健品高额返利都是诈骗套路。"
@@ -120,8 +126,18 @@ BUILT_IN: Final[Mapping[str, SmsTemplate]] = dict(
     ]
 )
 """The templates every member may use. The appeals and portal workflows send `portal_code`,
-`restriction_notice`, `appeal_received` and `appeal_answer`; dissuasion `dissuasion_warning`;
+`restriction_notice`, `appeal_received` and `appeal_answer`; dissuasion `dissuasion_warning`
+(a payment to an account) or `dissuasion_warning_cash` (a cash withdrawal);
 campaigns the `campaign_*` ones or the member's own."""
+
+
+_CLOSING: Final = "。．.！!？?；;，,、 "
+
+
+def clause(text: str) -> str:
+    """`text` to put before a template's own full stop (原因：{reason}。): its white space
+    collapsed and its own closing punctuation dropped, so the message never reads 。。"""
+    return " ".join(text.split()).rstrip(_CLOSING)
 
 
 def variables_of(text: str, field: str = "text") -> tuple[str, ...]:

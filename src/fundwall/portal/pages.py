@@ -53,6 +53,16 @@ FIELD_WORDS: Final = {
     "files": N_("Files"),
 }
 """The appeal form's fields as a refusal names them."""
+FIELD_HINTS: Final = {
+    "reason": N_("Write why, in at most %(chars)s characters."),
+    "contact": N_("Give a mainland mobile number of 11 digits, or leave the field empty."),
+    "files": N_(
+        "Send at most %(count)s files, PDF, PNG or JPEG, each at most %(mb)s MB and of the kind "
+        "its name says."
+    ),
+}
+"""What the person should do about a refused field, in their language (the refusal's own
+detail, in English, follows it)."""
 
 router = APIRouter(include_in_schema=False)
 LANGUAGE_SECONDS: Final = 365 * 24 * 3600
@@ -275,11 +285,12 @@ def appeal(
         )
     except (InvalidInput, Conflict) as refused:
         uow.rollback()
-        field = None
+        field = hint = None
         if isinstance(refused, InvalidInput):
             field = FIELD_WORDS.get(refused.field or "", N_("Your reason"))
-        context = {"measure": measure, "limits": config.appeals, "values": form,
-                   "error": {"field": field, "reason": refused.message()}}  # fmt: skip
+            hint = FIELD_HINTS.get(refused.field or "", FIELD_HINTS["reason"])
+        error = {"field": field, "hint": hint, "reason": refused.message()}
+        context = {"measure": measure, "limits": config.appeals, "values": form, "error": error}
         status = HTTPStatus.UNPROCESSABLE_ENTITY if field else HTTPStatus.CONFLICT
         return render(request, "appeal_form.html", current, context, status_code=status)
     return _go(f"/appeals/{filed.id}")
@@ -319,6 +330,7 @@ def _accounts_page(
     *,
     closed: str | None = None,
     refusal: str | None = None,
+    unconfirmed: bool = False,
     status_code: int = 200,
 ) -> Response:
     accounts = my_accounts(uow, actor)
@@ -327,6 +339,7 @@ def _accounts_page(
         "status_label": lambda value: label_for(AccountStatus, value),
         "closed": closed,
         "refusal": refusal,
+        "unconfirmed": unconfirmed,
         "CLOSED": AccountStatus.CLOSED,
     }
     return _page(request, config, uow, "accounts.html", visit, context, status_code=status_code)
@@ -348,8 +361,12 @@ def close_account(
     config: PortalDep,
     uow: UnitOfWorkDep,
 ) -> Response:
-    """Close one of the person's accounts online; refused naming every blocker."""
+    """Close one of the person's accounts online, once the person ticked that they mean it
+    (a closing cannot be undone); refused naming every blocker."""
     checked(visit, form)
+    if form.get("confirm") != "yes":
+        return _accounts_page(request, actor, visit, config, uow, unconfirmed=True,
+                              status_code=HTTPStatus.UNPROCESSABLE_ENTITY)  # fmt: skip
     number = form.get("account_no", "").strip()[:40]
     move_to = form.get("move_to", "").strip()[:40] or None
     try:

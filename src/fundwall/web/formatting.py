@@ -38,6 +38,7 @@ from fundwall.engine.registry import PackStatus
 from fundwall.engine.rules import format_money
 from fundwall.fund_returns.allocation import AllocationMethod
 from fundwall.fund_returns.model import ObjectionDecision, Objector, PlanStatus
+from fundwall.outreach.model import SmsPurpose, SmsStatus
 from fundwall.phones.registry import CheckTrigger, PhoneResult
 from fundwall.sharing.model import EntryStatus, EventKind
 from fundwall.web.i18n import N_
@@ -206,6 +207,22 @@ _LABELS: Final[Mapping[type[StrEnum], Mapping[str, str]]] = {
     Target: {
         "transactions": N_("Transaction models"),
         "accounts": N_("Account models"),
+    },
+    SmsStatus: {
+        "queued": N_("Queued"),
+        "sending": N_("Being sent"),
+        "sent": N_("Sent to the carrier"),
+        "delivered": N_("Delivered"),
+        "failed": N_("Failed"),
+        "opted_out": N_("Opted out"),
+        "limited": N_("Over the phone's limit"),
+    },
+    SmsPurpose: {
+        "code": N_("One-time code"),
+        "notice": N_("Restriction notice"),
+        "appeal": N_("Appeal received or answered"),
+        "warning": N_("Dissuasion warning"),
+        "campaign": N_("Campaign"),
     },
     ClueStatus: {
         "sent": N_("Sent"),

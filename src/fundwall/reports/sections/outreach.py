@@ -17,20 +17,32 @@ from fundwall.reports.queries import each_window, numbers, scoped, within
 from fundwall.store.outreach_tables import DissuasionTaskRow, OutreachEventRow, SmsMessageRow
 
 _TASKS = (Link("/outreach", Permission.WORK_DISSUASION),)
-_CAMPAIGNS = (Link("/outreach/campaigns", Permission.RUN_CAMPAIGNS),)
-_SENT = (SmsStatus.SENT.value, SmsStatus.DELIVERED.value)
+_EVENTS_HELD = "/outreach/events?from={first}&to={last}"
+_EVENTS = (
+    Link(_EVENTS_HELD, Permission.RUN_CAMPAIGNS),
+    Link(_EVENTS_HELD + "&member={member}", Permission.VIEW_REGION),
+)
+"""A member's events, or for the hub the region's (or the chosen member's)."""
+_MESSAGES = "/outreach/messages?sent_from={first}&sent_to={last}"
+_WARNINGS = "&purpose=warning"
+_CAMPAIGN_SMS = "&purpose=campaign"
+
+
+def _messages(query: str = "") -> tuple[Link, ...]:
+    """The member's SMS handed to the gateway in the period, as the figure counts them."""
+    return (Link(_MESSAGES + query, Permission.RUN_CAMPAIGNS),)
 
 
 def _sms(session: Session, scope: Scope, window: Window) -> dict[str, int]:
-    """Messages handed to the gateway in the window (by when they were sent), and those of
-    them delivered; warnings and campaign messages apart."""
+    """Messages handed to the gateway in the window (by when they were sent, whatever
+    became of them since), and those of them delivered; warnings and campaign messages
+    apart."""
     sms = SmsMessageRow
 
     def sent(purpose: SmsPurpose | None = None) -> ColumnElement[int]:
-        wanted: ColumnElement[bool] = sms.status.in_(_SENT)
-        if purpose is not None:
-            wanted = wanted & (sms.purpose == purpose.value)
-        return func.count(case((wanted, sms.id)))
+        if purpose is None:
+            return func.count(sms.id)
+        return func.count(case((sms.purpose == purpose.value, sms.id)))
 
     row = session.execute(
         select(
@@ -90,18 +102,32 @@ SECTION = Section(
     zh="预警劝阻与反诈宣传",
     en="Victim warning and publicity",
     figures=(
-        Figure("sms_sent", "发送短信", "SMS sent", Unit.COUNT, _CAMPAIGNS),
-        Figure("sms_delivered", "短信送达", "SMS delivered", Unit.COUNT, _CAMPAIGNS),
-        Figure("warnings_sent", "预警短信", "Warning SMS sent", Unit.COUNT, _TASKS),
-        Figure("campaign_sent", "宣传短信", "Campaign SMS sent", Unit.COUNT, _CAMPAIGNS),
+        Figure("sms_sent", "发送短信", "SMS sent", Unit.COUNT, _messages()),
+        Figure(
+            "sms_delivered", "短信送达", "SMS delivered", Unit.COUNT, _messages("&status=delivered")
+        ),
+        Figure(
+            "warnings_sent",
+            "预警短信",
+            "Warning SMS sent",
+            Unit.COUNT,
+            _messages(_WARNINGS),
+        ),
+        Figure(
+            "campaign_sent",
+            "宣传短信",
+            "Campaign SMS sent",
+            Unit.COUNT,
+            _messages(_CAMPAIGN_SMS),
+        ),
         Figure("tasks", "预警劝阻任务", "Dissuasion tasks", Unit.COUNT, _TASKS),
         Figure("dissuaded", "劝阻成功", "Payers dissuaded", Unit.PEOPLE, _TASKS),
         Figure("dissuaded_fen", "劝阻避免损失", "Payments given up", Unit.FEN, _TASKS),
         Figure("not_reached", "未能联系", "Not reached", Unit.COUNT, _TASKS),
         Figure("paid_anyway", "劝阻无效", "Paid anyway", Unit.COUNT, _TASKS),
-        Figure("events", "宣传活动", "Publicity events held", Unit.COUNT, _CAMPAIGNS),
-        Figure("attendance", "现场参与人数", "People attending", Unit.PEOPLE, _CAMPAIGNS),
-        Figure("reach", "覆盖人数", "People reached", Unit.PEOPLE, _CAMPAIGNS),
+        Figure("events", "宣传活动", "Publicity events held", Unit.COUNT, _EVENTS),
+        Figure("attendance", "现场参与人数", "People attending", Unit.PEOPLE, _EVENTS),
+        Figure("reach", "覆盖人数", "People reached", Unit.PEOPLE, _EVENTS),
     ),
     scopes=frozenset({ScopeKind.REGION, ScopeKind.MEMBER}),
     compute=each_window(_figures),

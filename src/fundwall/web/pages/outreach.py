@@ -7,7 +7,7 @@ events (`fundwall.outreach.campaigns`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from http import HTTPStatus
 from typing import Final
 
@@ -21,6 +21,7 @@ from fundwall.auth.sessions import ActiveSession
 from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.outreach.campaigns import (
     EventKind,
+    EventView,
     Segment,
     SegmentPreview,
     list_campaigns,
@@ -35,12 +36,15 @@ from fundwall.outreach.dissuasion import (
     get_dissuasion_task,
     record_dissuasion_outcome,
 )
+from fundwall.outreach.messages import MESSAGES_LIMIT, MessageFilter, list_messages
 from fundwall.outreach.model import DissuasionOutcome, SmsPurpose, SmsStatus, TaskStatus
+from fundwall.outreach.oversight import region_events
 from fundwall.outreach.preferences import sms_templates
 from fundwall.store.uow import UnitOfWork
 from fundwall.web.forms import FormDep, Refusal, chosen, csrf_protected
 from fundwall.web.i18n import N_
 from fundwall.web.pages.orders import time_left
+from fundwall.web.params import LOCAL_ZONE, Params
 from fundwall.web.render import page
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +64,7 @@ STATUSES: Final = {
 SMS: Final = {
     SmsStatus.QUEUED: N_("Queued"),
     SmsStatus.SENDING: N_("Being sent"),
-    SmsStatus.SENT: N_("Sent"),
+    SmsStatus.SENT: N_("Sent to the carrier"),
     SmsStatus.DELIVERED: N_("Delivered"),
     SmsStatus.FAILED: N_("Failed"),
     SmsStatus.OPTED_OUT: N_("Opted out"),
@@ -262,6 +266,67 @@ def publicity_page(
                 refusal=Refusal.of(refused), status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
             )  # fmt: skip
     return _publicity_page(request, actor, session, uow, preview=preview)
+
+
+@router.get("/outreach/messages")
+def messages_page(
+    request: Request, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
+) -> Response:
+    """The member's SMS, filtered as the statistics count them: handed to the gateway in a
+    period (Beijing days), of a purpose, in a status."""
+    actor.require(Permission.RUN_CAMPAIGNS)
+    params = Params(request.query_params)
+    wanted = MessageFilter(
+        sent_from=params.moment("sent_from"),
+        sent_until=params.moment("sent_to", end_of_day=True),
+        purpose=params.choice("purpose", SmsPurpose),
+        status=params.choice("status", SmsStatus),
+    )
+    context = {
+        "results": list_messages(uow, actor, wanted),
+        "problems": params.problems,
+        "form": request.query_params,
+        "SmsPurpose": SmsPurpose,
+        "SmsStatus": SmsStatus,
+        "limit": MESSAGES_LIMIT,
+    }
+    return page(request, "outreach_messages.html", context, session=session)
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.astimezone(LOCAL_ZONE).date() if moment is not None else None
+
+
+@router.get("/outreach/events")
+def events_page(
+    request: Request, actor: ConsoleActor, session: SessionDep, uow: UnitOfWorkDep
+) -> Response:
+    """Publicity events held on a period's days (Beijing), as the statistics count them: a
+    member's own, or for the hub every member's (`?member=` one of them)."""
+    params = Params(request.query_params)
+    start, end = _day(params.moment("from")), _day(params.moment("to"))
+    member = params.text("member", 64)
+    rows: list[tuple[str | None, EventView]]
+    if actor.customer_member is not None or not actor.can(Permission.VIEW_REGION):
+        actor.require(Permission.RUN_CAMPAIGNS)
+        rows = [(None, event) for event in list_events(uow, actor, start, end)]
+    else:
+        rows = [
+            (f"{found.member_name}（{found.member}）", found.event)
+            for found in region_events(uow, actor, start, end, member)
+        ]
+    context = {
+        "rows": rows,
+        "region": actor.customer_member is None,
+        "event_kinds": EVENT_KINDS,
+        "problems": params.problems,
+        "form": request.query_params,
+        "totals": (
+            sum(event.attendance for _, event in rows),
+            sum(event.reach for _, event in rows),
+        ),
+    }
+    return page(request, "outreach_events.html", context, session=session)
 
 
 @router.post("/outreach/campaigns", dependencies=[Depends(csrf_protected)])

@@ -8,6 +8,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from fundwall.appeals.review import overdue_count
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import (
     ConsoleActor,
@@ -93,12 +94,12 @@ def overview_page(
     if not actor.can(Permission.VIEW_OVERVIEW):
         # The auditor's work starts in the audit log.
         return RedirectResponse("/audit", status_code=HTTPStatus.SEE_OTHER)
-    return page(
-        request,
-        "overview.html",
-        _context(request, actor, uow, config),
-        session=session,
+    context = _context(request, actor, uow, config)
+    # Appeals past their deadline are flagged to the hub where it starts its day.
+    context["overdue_appeals"] = (
+        overdue_count(uow, actor) if actor.can(Permission.OVERSEE_APPEALS) else 0
     )
+    return page(request, "overview.html", context, session=session)
 
 
 @router.get("/overview/live")
