@@ -369,6 +369,8 @@ def decided_concurrently(replica: DecisionService, sent: list[Transaction]) -> l
 
     async def calls() -> list[Decision]:
         answers = await asyncio.gather(*(replica.decide_durably([tx], batch=False) for tx in sent))
+        assert replica._shared is not None
+        replica._shared.pump.flush()  # the last release, lingering (the loop ends here)
         return [answer for (answer,) in answers]
 
     return asyncio.run(calls())

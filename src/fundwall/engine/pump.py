@@ -194,7 +194,7 @@ def _complete(work: Work, value: Any, error: BaseException | None) -> None:
         running = None
     if running is loop:
         _set(done, value, error)
-    else:
+    elif not loop.is_closed():  # closed: its caller is gone (a release flushed at shutdown)
         loop.call_soon_threadsafe(_set, done, value, error)
 
 

@@ -1093,6 +1093,8 @@ class DecisionService:
                 self._committer.close()
         self.log.close()
         if self._shared is not None:
+            # Releases lingering for a round that a stopped event loop will never send.
+            self._shared.pump.flush()
             self._shared.close()
 
 
