@@ -465,7 +465,7 @@ class SharedState:
                 pubsub = self.redis.pubsub()
                 pubsub.subscribe(f"{self._freed_to}{self.replica}")
                 while not self._stop.is_set():
-                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
                     if message is not None:
                         kind, name = message["data"].decode()[prefix:-1].split(":", 1)
                         freed((EntityKind(kind), name))
