@@ -14,7 +14,6 @@ from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound
 from fundwall.engine.controls.model import RestrictionKind
-from fundwall.store.police_tables import CaseRow
 from fundwall.store.tables import AccountRow
 
 from .conftest import OPERATOR, Uow
@@ -62,13 +61,7 @@ def test_another_members_case_neither_blocks_nor_shows(stocked: Uow) -> None:
         row = uow.session.get(AccountRow, "A1")
         assert row is not None
         row.balance_fen = 0
-        now = uow.clock.now()
-        uow.session.add(
-            CaseRow(member_code=world.BANK_B, kind="account", subject="A1", title="theirs",
-                    status="open", priority="normal", opened_at=now, opened_by="user:bea",
-                    deadline=now + timedelta(days=7), updated_at=now)
-        )  # fmt: skip
-        uow.commit()
+        world.add_open_case(uow, world.BANK_B, "A1", "theirs")
         assert close_online(uow, BANK, "A1", APP).account.status.value == "closed"
 
 
@@ -77,12 +70,7 @@ def test_every_blocker_is_named_and_the_account_stays_open(stocked: Uow) -> None
         now = uow.clock.now()
         restrict(uow, OPERATOR, "A2", RestrictionKind.STOP_PAYMENT, reason="紧急止付",
                  ends_at=now + timedelta(hours=48), order_reference="ZF-1")  # fmt: skip
-        uow.session.add(
-            CaseRow(member_code=world.BANK_A, kind="account", subject="A2", title="mule?",
-                    status="open", priority="normal", opened_at=now, opened_by="user:amy",
-                    deadline=now + timedelta(days=7), updated_at=now)
-        )  # fmt: skip
-        uow.commit()
+        world.add_open_case(uow, world.BANK_A, "A2", "mule?")
         with pytest.raises(Conflict) as refused:
             close_online(uow, BANK, "A2", APP, move_to=HOME)
         row = uow.session.get(AccountRow, "A2")

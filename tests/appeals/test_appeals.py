@@ -47,7 +47,6 @@ from fundwall.engine.controls.model import RestrictionKind
 from fundwall.engine.service import DecisionService
 from fundwall.outreach.gateway import LocalGateway
 from fundwall.outreach.outbox import delivered_to, dispatch_outbox
-from fundwall.store.police_tables import CaseRow
 from fundwall.store.tables import AccountRow
 
 from .conftest import (
@@ -336,13 +335,7 @@ def test_a_person_is_sent_to_a_counter_never_told_of_the_banks_case(
         row = uow.session.get(AccountRow, "A1")
         assert row is not None
         row.balance_fen = 0
-        now = uow.clock.now()
-        uow.session.add(
-            CaseRow(member_code=world.BANK_A, kind="account", subject="A1", title="mule?",
-                    status="open", priority="normal", opened_at=now, opened_by="user:amy",
-                    deadline=now + timedelta(days=7), updated_at=now)
-        )  # fmt: skip
-        uow.commit()
+        world.add_open_case(uow, world.BANK_A, "A1", "mule?")
         with pytest.raises(Conflict) as refused:
             close_my_account(uow, ann, "A1")
         record = uow.audit.tail(1)[0]

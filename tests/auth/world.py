@@ -37,6 +37,7 @@ from fundwall.store.mapping import (
     party_row,
     transaction_row,
 )
+from fundwall.store.police_tables import CaseRow
 
 BANK_A = "B001"
 BANK_B = "B002"
@@ -186,3 +187,14 @@ def add_users(uow: UnitOfWork) -> None:
 def user_actor(uow: UnitOfWork, name: str) -> Actor:
     """The actor of one of the banks' users (`USERS`), as its sign-in makes it."""
     return get_user(uow, OPERATOR, name).actor()
+
+
+def add_open_case(uow: UnitOfWork, member: str, subject: str, title: str) -> None:
+    """An open account case of `member` about the account `subject`, committed."""
+    now = uow.clock.now()
+    uow.session.add(
+        CaseRow(member_code=member, kind="account", subject=subject, title=title,
+                status="open", priority="normal", opened_at=now, opened_by="user:amy",
+                deadline=now + timedelta(days=7), updated_at=now)
+    )  # fmt: skip
+    uow.commit()

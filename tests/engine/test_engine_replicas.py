@@ -33,7 +33,7 @@ from fundwall.engine.core import event_of
 from fundwall.engine.decision_log import DecisionLog
 from fundwall.engine.features.entity_state import Entity, EntityKind
 from fundwall.engine.service import DecisionService
-from fundwall.engine.shared import SharedState, SharedStateUnavailable
+from fundwall.engine.shared import Lease, SharedState, SharedStateUnavailable
 from fundwall.region import read_table
 from fundwall.store import DatabaseUnavailableError, UnitOfWork, open_database
 
@@ -276,6 +276,24 @@ def test_logins_taken_by_one_replica_count_in_another_replicas_decisions(
     assert_same_state(second, one)
 
 
+def held_after_some_of_a_batch(
+    holder: DecisionService, txs: list[Transaction]
+) -> tuple[Transaction, list[Transaction], Lease]:
+    """A single transaction whose entities all sort after some of the batch's (the rest of
+    the first 40), decided by `holder`, which still holds its entities: the lease."""
+    features = holder.core.features
+
+    def entities(chosen: list[Transaction]) -> list[Entity]:
+        return sorted({e for tx in chosen for e in features.entities_of(event_of(tx, tx.ts))})
+
+    at = next(k for k in range(5, 40) if entities([txs[k]])[0] > entities(txs[:5])[0])
+    single, batch = txs[at], txs[:at] + txs[at + 1 : 40]
+    _, durable, lease = holder._decide([single], None, batch=False)
+    holder._wait(durable)
+    assert lease is not None
+    return single, batch, lease
+
+
 def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_free(
     replicas: Callable[..., DecisionService],
     region: Path,
@@ -283,17 +301,7 @@ def test_a_batch_keeps_the_entities_before_a_busy_one_and_finishes_once_it_is_fr
     txs: list[Transaction],
 ) -> None:
     holder, batcher = replicas(), replicas()
-    features = holder.core.features
-
-    def entities(chosen: list[Transaction]) -> list[Entity]:
-        return sorted({e for tx in chosen for e in features.entities_of(event_of(tx, tx.ts))})
-
-    # A single transaction whose entities all sort after some of the batch's.
-    at = next(k for k in range(5, 40) if entities([txs[k]])[0] > entities(txs[:5])[0])
-    single, batch = txs[at], txs[:at] + txs[at + 1 : 40]
-    _, durable, lease = holder._decide([single], None, batch=False)
-    holder._wait(durable)
-    assert lease is not None
+    single, batch, lease = held_after_some_of_a_batch(holder, txs)
     shared = batcher._shared
     assert shared is not None
     answers: list[Decision] = []
@@ -324,16 +332,7 @@ def test_a_call_cancelled_while_it_waits_gives_back_what_it_held(
     txs: list[Transaction],
 ) -> None:
     holder, waiter = replicas(), replicas()
-    features = holder.core.features
-
-    def entities(chosen: list[Transaction]) -> list[Entity]:
-        return sorted({e for tx in chosen for e in features.entities_of(event_of(tx, tx.ts))})
-
-    at = next(k for k in range(5, 40) if entities([txs[k]])[0] > entities(txs[:5])[0])
-    single, batch = txs[at], txs[:at] + txs[at + 1 : 40]
-    _, durable, lease = holder._decide([single], None, batch=False)
-    holder._wait(durable)
-    assert lease is not None
+    single, batch, lease = held_after_some_of_a_batch(holder, txs)
     shared = waiter._shared
     assert shared is not None
 
