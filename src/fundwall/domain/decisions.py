@@ -251,17 +251,14 @@ class Decision:
         if action.restricts and not reasons:
             raise InvalidInput(f"a {action.value} decision must state a reason", "reasons")
         decision = object.__new__(cls)
-        for name, value in (
-            ("tx_id", tx_id),
-            ("action", action),
-            ("score", score),
-            ("reasons", reasons),
-            ("pack_version", pack_version),
-            ("model_version", model_version),
-            ("latency_us", latency_us),
-            ("shadow", shadow),
-        ):
-            set_field(decision, name, value)
+        set_field(decision, "tx_id", tx_id)
+        set_field(decision, "action", action)
+        set_field(decision, "score", score)
+        set_field(decision, "reasons", reasons)
+        set_field(decision, "pack_version", pack_version)
+        set_field(decision, "model_version", model_version)
+        set_field(decision, "latency_us", latency_us)
+        set_field(decision, "shadow", shadow)
         return decision
 
     def to_dict(self, *, as_logged: bool = False) -> dict[str, Any]:

@@ -432,7 +432,7 @@ class SharedState:
         freed = self._freed
 
         def marked(answers: list[Any]) -> None:
-            if awaited and answers[0] == 2 and freed is not None:  # let go meanwhile
+            if answers[0] == 2 and freed is not None:  # let go meanwhile
                 freed(awaited[0])
 
         for entity, answer in zip(entities, answers, strict=True):
@@ -440,7 +440,7 @@ class SharedState:
                 key = self._key(entity)
                 self._script(commands, _RELEASE, key, owner, "", b"", answer[3], self._freed_to)
         if commands:
-            self.pump.submit(commands, finish=marked)
+            self.pump.submit(commands, finish=marked if awaited else None)
 
     def listen(self, freed: Callable[[Entity], None]) -> None:
         """Call `freed`, from a thread of its own, with each entity let go that a call of this
