@@ -1,10 +1,12 @@
 """The bulk work on Apache Spark gives what one machine gives (docs/scale.md).
 
-On the small simulated region (`fundwall sim --size small`, half a million transactions),
-Spark in local mode computes every feature of every transaction equal to the single-machine
-pass, bit for bit (floats included), and replay over those features makes the same decisions:
-the hard controls run in the final pass in time order on the driver, so nothing is
-approximated.
+On the tiny simulated region (`fundwall sim --size tiny`, some 5,600 transactions), Spark in
+local mode computes every feature of every transaction equal to the single-machine pass, bit
+for bit (floats included), and replay over those features makes the same decisions: the hard
+controls run in the final pass in time order on the driver, so nothing is approximated. The
+entities are spread over 8 buckets and the features read back in chunks of 1,000 rows, so a
+bucket's history and the driver's assembly of several chunks are both exercised, as on a
+region of millions of transactions.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from fundwall.engine.features.encode import Encoded
 from fundwall.engine.replay import LOCAL, BulkFeatures, region_features, replay
 from fundwall.screening.base import period_end, region_activity
 from fundwall.screening.evaluation import evaluate_region
+from fundwall.spark import features as spark_features
 from fundwall.spark.features import SparkFeatures, role_columns
 from fundwall.spark.reports import SparkReports
 from fundwall.spark.screening import SparkActivity
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
 
 # One worker runs every Spark test (make test: --dist loadgroup), so one JVM starts.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+
+READ_BACK_ROWS = 1_000
+"""Rows the driver reads back at once in the parity test: several chunks of the tiny region."""
 
 
 class Kept:
@@ -71,12 +77,13 @@ def test_every_column_is_owned_by_exactly_one_role() -> None:
 
 
 def test_features_and_decisions_on_spark_equal_one_machines(
-    spark: SparkSession, small_region: Path
+    spark: SparkSession, tiny_region: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(spark_features, "CHUNK_ROWS", READ_BACK_ROWS)
     here, there = Kept(LOCAL), Kept(SparkFeatures(spark))
-    expected = replay(small_region, features=here)
-    decided = replay(small_region, features=there)
-    assert here.table().num_rows == 498_022
+    expected = replay(tiny_region, features=here)
+    decided = replay(tiny_region, features=there)
+    assert here.table().num_rows == 5_625
     mine, theirs = here.table(), there.table()
     assert theirs.schema == mine.schema
     differing = [name for name in mine.column_names if not mine[name].equals(theirs[name])]
@@ -88,13 +95,13 @@ def test_features_and_decisions_on_spark_equal_one_machines(
 
 
 def test_trace_evaluation_on_spark_scores_every_report_alike(
-    spark: SparkSession, small_region: Path
+    spark: SparkSession, tiny_region: Path
 ) -> None:
     from datetime import UTC, datetime
 
     as_of = datetime(2100, 1, 1, tzinfo=UTC)
-    here = evaluate(small_region, DEFAULT_RULE, as_of)
-    there = evaluate(small_region, DEFAULT_RULE, as_of, SparkReports(spark))
+    here = evaluate(tiny_region, DEFAULT_RULE, as_of)
+    there = evaluate(tiny_region, DEFAULT_RULE, as_of, SparkReports(spark))
     timings = ("p50_ms", "p99_ms")
     assert {k: v for k, v in there.items() if k not in timings} == {
         k: v for k, v in here.items() if k not in timings
@@ -103,9 +110,9 @@ def test_trace_evaluation_on_spark_scores_every_report_alike(
 
 
 def test_a_file_whose_time_goes_back_is_refused_naming_the_transaction(
-    spark: SparkSession, small_region: Path, tmp_path: Path
+    spark: SparkSession, tiny_region: Path, tmp_path: Path
 ) -> None:
-    table = pq.read_table(small_region / "transactions.parquet").slice(0, 100)
+    table = pq.read_table(tiny_region / "transactions.parquet").slice(0, 100)
     ts = table["ts"].to_pylist()
     k = next(i for i in range(len(ts) - 1) if ts[i] < ts[i + 1])
     swapped = pa.concat_tables(
@@ -126,16 +133,14 @@ def test_a_csv_file_is_refused_with_what_spark_reads(spark: SparkSession, tmp_pa
                                   batch_rows=10, encoded=None))  # fmt: skip
 
 
-def test_screening_reads_the_same_activity_on_spark(
-    spark: SparkSession, small_region: Path
-) -> None:
-    moment = period_end(small_region)
-    here = region_activity(small_region, moment).sort("account_no", nulls_last=True)
-    there = SparkActivity(spark)(small_region, moment).sort("account_no", nulls_last=True)
+def test_screening_reads_the_same_activity_on_spark(spark: SparkSession, tiny_region: Path) -> None:
+    moment = period_end(tiny_region)
+    here = region_activity(tiny_region, moment).sort("account_no", nulls_last=True)
+    there = SparkActivity(spark)(tiny_region, moment).sort("account_no", nulls_last=True)
     assert there.select(here.columns).equals(here)
     policy = PolicySettings()
-    scored = evaluate_region(small_region, policy, activity=SparkActivity(spark))
-    expected = evaluate_region(small_region, policy)
+    scored = evaluate_region(tiny_region, policy, activity=SparkActivity(spark))
+    expected = evaluate_region(tiny_region, policy)
     assert [replace(s, seconds=0) for s in scored.scores] == [
         replace(s, seconds=0) for s in expected.scores
     ]
