@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
+def small_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small simulated region (half a million transactions), made once and only read."""
+    out = tmp_path_factory.mktemp("spark_region") / "small"
+    simulate("small", 1, out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("spark_region") / "tiny"
     simulate("tiny", 1, out)

@@ -1,12 +1,12 @@
 """The bulk work on Apache Spark gives what one machine gives (docs/scale.md).
 
-On the tiny simulated region (`fundwall sim --size tiny`, some 5,600 transactions), Spark in
-local mode computes every feature of every transaction equal to the single-machine pass, bit
-for bit (floats included), and replay over those features makes the same decisions: the hard
-controls run in the final pass in time order on the driver, so nothing is approximated. The
-entities are spread over 8 buckets and the features read back in chunks of 1,000 rows, so a
-bucket's history and the driver's assembly of several chunks are both exercised, as on a
-region of millions of transactions.
+On the small simulated region (`fundwall sim --size small`, half a million transactions),
+Spark in local mode computes every feature of every transaction equal to the single-machine
+pass, bit for bit (floats included), and replay over those features makes the same decisions:
+the hard controls run in the final pass in time order on the driver, so nothing is
+approximated. The other bulk work (trace evaluation, screening's activity, the refusals) is
+compared on the tiny region: it is the same code at any size, and the small region's size
+is the parity test's own point.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from fundwall.engine.features.encode import Encoded
 from fundwall.engine.replay import LOCAL, BulkFeatures, region_features, replay
 from fundwall.screening.base import period_end, region_activity
 from fundwall.screening.evaluation import evaluate_region
-from fundwall.spark import features as spark_features
 from fundwall.spark.features import SparkFeatures, role_columns
 from fundwall.spark.reports import SparkReports
 from fundwall.spark.screening import SparkActivity
@@ -39,9 +38,6 @@ if TYPE_CHECKING:
 
 # One worker runs every Spark test (make test: --dist loadgroup), so one JVM starts.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
-
-READ_BACK_ROWS = 1_000
-"""Rows the driver reads back at once in the parity test: several chunks of the tiny region."""
 
 
 class Kept:
@@ -77,13 +73,12 @@ def test_every_column_is_owned_by_exactly_one_role() -> None:
 
 
 def test_features_and_decisions_on_spark_equal_one_machines(
-    spark: SparkSession, tiny_region: Path, monkeypatch: pytest.MonkeyPatch
+    spark: SparkSession, small_region: Path
 ) -> None:
-    monkeypatch.setattr(spark_features, "CHUNK_ROWS", READ_BACK_ROWS)
     here, there = Kept(LOCAL), Kept(SparkFeatures(spark))
-    expected = replay(tiny_region, features=here)
-    decided = replay(tiny_region, features=there)
-    assert here.table().num_rows == 5_625
+    expected = replay(small_region, features=here)
+    decided = replay(small_region, features=there)
+    assert here.table().num_rows == 498_022
     mine, theirs = here.table(), there.table()
     assert theirs.schema == mine.schema
     differing = [name for name in mine.column_names if not mine[name].equals(theirs[name])]
