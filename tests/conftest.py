@@ -94,9 +94,11 @@ import itertools  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, literal, select, text  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
@@ -252,11 +254,11 @@ _EMPTY_POSTGRES_TABLES = ";".join(
 to the server instead of one a table, a third of the time before each PostgreSQL test."""
 
 
-def _empty_postgres_tables(url: str) -> None:
-    database = create_engine(url)
+def _run_postgres(database_url: str, statements: str) -> None:
+    database = create_engine(database_url)
     try:
         with database.begin() as connection:
-            connection.exec_driver_sql(_EMPTY_POSTGRES_TABLES)
+            connection.exec_driver_sql(statements)
     finally:
         database.dispose()
 
@@ -276,7 +278,7 @@ def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str
         shutil.copyfile(request.getfixturevalue("_migrated_sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("_migrated_postgres_schema")
-    _empty_postgres_tables(url)
+    _run_postgres(url, _EMPTY_POSTGRES_TABLES)
     return url
 
 
@@ -286,15 +288,15 @@ def clock() -> FixedClock:
     return FixedClock(TEST_EPOCH)
 
 
-@pytest.fixture
-def platform(migrated_database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Platform]:
-    """The platform (`fundwall.bootstrap`) over `migrated_database_url`, on the test's `clock`,
-    acting as `system:test`, with cheap password hashing and tmp_path as its data directory
-    (so its keyring is the `keyring` fixture's key files); disposed after the test."""
+@contextmanager
+def opened_platform(database_url: str, clock: FixedClock, data_dir: Path) -> Iterator[Platform]:
+    """The platform (`fundwall.bootstrap`) over a migrated `database_url`, on `clock`, acting
+    as `system:test`, with cheap password hashing and `data_dir` as its data directory (its
+    keyring is the key files under `data_dir/keys`); disposed at the end."""
     settings = load_settings(
         config_file=None,
-        data_dir=tmp_path,
-        database_url=migrated_database_url,
+        data_dir=data_dir,
+        database_url=database_url,
         portal=TEST_PORTAL,
     )
     with bootstrap.opened(
@@ -305,6 +307,120 @@ def platform(migrated_database_url: str, clock: FixedClock, tmp_path: Path) -> I
         check_schema=False,  # migrated just now
     ) as opened:
         yield opened
+
+
+@pytest.fixture
+def platform(migrated_database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Platform]:
+    """The platform (`opened_platform`) over `migrated_database_url`, on the test's `clock`,
+    with tmp_path as its data directory (so its keyring is the `keyring` fixture's key
+    files); disposed after the test."""
+    with opened_platform(migrated_database_url, clock, tmp_path) as opened:
+        yield opened
+
+
+Fill = Callable[[Platform], object]
+
+
+@dataclass(frozen=True)
+class _KeptStore:
+    """A filled store's copy: its key files, and its SQLite file or the PostgreSQL
+    statements that put its rows back into an emptied store."""
+
+    keys: Path
+    sqlite_file: Path | None = None
+    postgres_restore: str = ""
+
+
+class KeptStores:
+    """Stores that many tests fill alike, filled once per session and backend: the first test
+    to ask fills its own store and keeps a copy of it and of the key files its personal data
+    is encrypted under; every later test gets a copy of those, in milliseconds instead of the
+    seconds a fill (a region's load) takes. Each test still has a store of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._kept: dict[tuple[str, str], _KeptStore] = {}
+
+    @contextmanager
+    def opened(
+        self, name: str, fill: Fill, database_url: str, clock: FixedClock, data_dir: Path
+    ) -> Iterator[Platform]:
+        """`opened_platform` over `database_url` (a `migrated_database_url`, empty) holding
+        what `fill` puts in a platform's store (`name` names it: the same fill, at the same
+        clock time, wherever it is used), with its key files under `data_dir/keys`, which
+        must not exist yet (so no `keyring` or `platform` fixture in the same test)."""
+        backend = make_url(database_url).get_backend_name()
+        kept = self._kept.get((name, backend))
+        if kept is None:
+            with opened_platform(database_url, clock, data_dir) as platform:
+                fill(platform)
+            self._kept[(name, backend)] = self._keep(database_url, data_dir)
+        else:
+            shutil.copytree(kept.keys, data_dir / "keys")
+            if kept.sqlite_file is not None:
+                shutil.copyfile(kept.sqlite_file, _sqlite_path(database_url))
+            else:
+                _run_postgres(database_url, kept.postgres_restore)
+        with opened_platform(database_url, clock, data_dir) as platform:
+            yield platform
+
+    def _keep(self, database_url: str, data_dir: Path) -> _KeptStore:
+        copy = self._folder / f"store{len(self._kept) + 1}"
+        keys = shutil.copytree(data_dir / "keys", copy / "keys")
+        if make_url(database_url).get_backend_name() == "sqlite":
+            return _KeptStore(keys, shutil.copyfile(_sqlite_path(database_url), copy / "store.db"))
+        return _KeptStore(keys, postgres_restore=_keep_postgres_rows(database_url, copy.name))
+
+
+def _sqlite_path(database_url: str) -> Path:
+    return Path(str(make_url(database_url).database))
+
+
+def _keep_postgres_rows(database_url: str, name: str) -> str:
+    """Copy the non-empty tables of the store at `database_url` into a schema of the session
+    database; the statements that put their rows back into the store emptied, each table's
+    id sequence set past them."""
+    schema = f"kept_{name}_{secrets.token_hex(3)}"
+    database = create_engine(database_url)
+    try:
+        with database.begin() as connection:
+            filled = [
+                table
+                for table in Base.metadata.sorted_tables
+                if connection.execute(select(literal(1)).select_from(table).limit(1)).first()
+            ]
+            connection.exec_driver_sql(
+                ";".join(
+                    [
+                        f'CREATE SCHEMA "{schema}"',
+                        *(
+                            f'CREATE TABLE "{schema}"."{t.name}" AS SELECT * FROM "{t.name}"'
+                            for t in filled
+                        ),
+                    ]
+                )
+            )
+    finally:
+        database.dispose()
+    return ";".join(
+        [
+            "SET LOCAL lock_timeout = '10s'",
+            *(f'DELETE FROM "{t.name}"' for t in reversed(filled)),
+            *(f'INSERT INTO "{t.name}" SELECT * FROM "{schema}"."{t.name}"' for t in filled),
+            *(
+                f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', '{column.name}'), "
+                f'max("{column.name}")) FROM "{t.name}"'
+                for t in filled
+                if (column := t.autoincrement_column) is not None
+            ),
+        ]
+    )
+
+
+@pytest.fixture(scope="session")
+def kept_stores(tmp_path_factory: pytest.TempPathFactory) -> KeptStores:
+    """This session's `KeptStores`."""
+    return KeptStores(tmp_path_factory.mktemp("kept-stores"))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from fundwall.models.scores import model_matrix, probabilities_of
 from fundwall.region import read_table
 
 from .conftest import ACCOUNTS_MODEL_GROUP
+from .factory import make_model
 
 pytestmark = pytest.mark.xdist_group(ACCOUNTS_MODEL_GROUP)
 
@@ -73,13 +74,13 @@ def test_accounts_are_flagged_at_the_refresh_that_first_scores_them_so(
 
 
 def test_the_judged_period_never_starts_before_the_training_cut(
-    tiny_region: Path, accounts_model: Model, tiny_model: Model
+    tiny_region: Path, accounts_model: Model
 ) -> None:
     with pytest.raises(InvalidInput, match="training cut") as before:
         refreshed_flags(tiny_region, accounts_model, since_us=_cut(accounts_model) - 1)
     assert before.value.field == "from"
     with pytest.raises(InvalidInput, match="not accounts"):
-        refreshed_flags(tiny_region, tiny_model)
+        refreshed_flags(tiny_region, make_model())  # a transactions model
     with pytest.raises(InvalidInput, match="positive"):
         refreshed_flags(tiny_region, accounts_model, every_us=0)
 

@@ -4,12 +4,13 @@ end of the region's period, and the actors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from conftest import KeptStores
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
@@ -51,10 +52,22 @@ def clock(tiny: Path) -> FixedClock:
 
 
 @pytest.fixture
-def loaded(platform: Platform, tiny: Path) -> Platform:
-    """The platform over a store holding the tiny region, transactions included."""
-    load_region(tiny, platform.database, platform.keyring)
-    return platform
+def loaded(
+    kept_stores: KeptStores,
+    migrated_database_url: str,
+    clock: FixedClock,
+    tmp_path: Path,
+    tiny: Path,
+) -> Iterator[Platform]:
+    """A platform (as the `platform` fixture's, instead of it) over a store of the test's
+    own holding the tiny region, transactions included: loaded once per session and
+    backend, then copied."""
+
+    def load(platform: Platform) -> None:
+        load_region(tiny, platform.database, platform.keyring)
+
+    with kept_stores.opened("tiny region", load, migrated_database_url, clock, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")
