@@ -1,4 +1,4 @@
-"""`fundwall serve` killed with SIGKILL 12 times under load loses nothing it answered and
+"""`fundwall serve` killed with SIGKILL 8 times a store under load loses nothing it answered and
 decides nothing twice, and its state is always the decision log folded.
 
 Several member systems send their own customers' transactions at once, one by one and in

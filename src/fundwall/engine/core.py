@@ -45,6 +45,7 @@ from fundwall.config import PolicySettings
 from fundwall.domain.decisions import Action, Decision, Reason, most_severe
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Transaction
+from fundwall.engine.collector import collector_paused
 from fundwall.engine.controls import ControlBook, Hit, OnlineControls, strongest_action
 from fundwall.engine.features import (
     AccountDirectory,
@@ -56,7 +57,7 @@ from fundwall.engine.features import (
 )
 from fundwall.engine.features.directory import ReportedAccount
 from fundwall.engine.features.inputs import LoginLike, micros
-from fundwall.engine.features.online import ObservedBatch, collector_paused
+from fundwall.engine.features.online import ObservedBatch
 from fundwall.engine.features.tracks_bulk import AGGREGATES_AT, aggregate_count
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer, Scored

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Final
 
@@ -32,8 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fundwall.domain.errors import NotFound
-from fundwall.engine.rules import RulePack, parse_pack
-from fundwall.engine.rules.loader import DEFAULT_PACK
+from fundwall.engine.rules import RulePack
+from fundwall.engine.rules.loader import DEFAULT_PACK, parsed_pack
 from fundwall.store.audit import AuditRecord
 from fundwall.store.engine_tables import SOURCE, RulePackRow
 from fundwall.store.uow import UnitOfWork
@@ -80,13 +79,8 @@ class PackRecord:
             registered_by=row.registered_by,
             promoted_at=row.promoted_at,
             promoted_by=row.promoted_by,
-            rules=len(_parsed(row.content, row.source).active),
+            rules=len(parsed_pack(row.content, row.source).active),
         )
-
-
-@lru_cache(maxsize=32)
-def _parsed(content: bytes, source: str) -> RulePack:
-    return parse_pack(content, source)
 
 
 def registration_details(pack: RulePack, source: str) -> dict[str, Any]:
@@ -166,15 +160,15 @@ def make_shadow(row: RulePackRow | None, previous: RulePackRow | None, record: A
 def get_pack(session: Session, version: str) -> RulePack:
     """The compiled pack of a registered version."""
     row = pack_row(session, version)
-    return _parsed(row.content, row.source)
+    return parsed_pack(row.content, row.source)
 
 
 def running_packs(session: Session) -> tuple[RulePack | None, RulePack | None]:
     """The live and the shadow pack (None where there is none)."""
     live, shadow = (holder(session, status) for status in (PackStatus.LIVE, PackStatus.SHADOW))
     return (
-        _parsed(live.content, live.source) if live is not None else None,
-        _parsed(shadow.content, shadow.source) if shadow is not None else None,
+        parsed_pack(live.content, live.source) if live is not None else None,
+        parsed_pack(shadow.content, shadow.source) if shadow is not None else None,
     )
 
 
@@ -218,7 +212,7 @@ def ensure_live(uow: UnitOfWork) -> tuple[RulePack, RulePack | None]:
         return live, shadow
     session = uow.session
     content = shipped_content()
-    pack = parse_pack(content, SHIPPED_SOURCE)
+    pack = parsed_pack(content, SHIPPED_SOURCE)
     try:
         _register_and_promote(uow, pack, content)
     except IntegrityError:

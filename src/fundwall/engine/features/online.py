@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Final, NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.collector import collector_paused
 from fundwall.engine.features import entity_state, online_snapshot
 from fundwall.engine.features.catalog import (
     AGGREGATES,
@@ -428,19 +428,6 @@ def _validate(tx: TransactionLike) -> None:
             "payee_account",
             tx.tx_id,
         )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No collections while millions of acyclic containers are built or walked: each one
-    would scan everything allocated so far, for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def settle_gc() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +36,9 @@ _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,23}")
 _ID_SHAPE = "1 to 24 letters, digits, '.', '_' or '-', starting with a letter"
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,23}")
 _VERSION_SHAPE = "1 to 24 letters, digits, '.', '_' or '-'"
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader where PyYAML was built with it: the same nodes and marks, ten times
+faster. A file it rejects is composed again by the pure-Python one, for its error text."""
 _RULE_REQUIRED = ("id", "name", "when", "score", "typology", "reason")
 _RULE_OPTIONAL = ("action", "enabled", "intent", "reason_redacted")
 _FORCED = {action.value: action for action in THRESHOLD_ACTIONS}
@@ -52,18 +55,27 @@ def load_pack(path: str | Path, catalogue: Catalogue | None = None) -> RulePack:
     return parse_pack(content, str(path), catalogue)
 
 
-@cache
 def default_pack() -> RulePack:
     """The pack Fundwall ships, validated against the engine's feature catalogue."""
-    resource = files("fundwall.engine.rules").joinpath(DEFAULT_PACK)
-    return parse_pack(resource.read_bytes(), f"fundwall/engine/rules/{DEFAULT_PACK}")
+    return shipped_pack(DEFAULT_PACK)
 
 
-@cache
 def empty_pack() -> RulePack:
     """The shipped pack of no rules: the hard controls and a model decide alone."""
-    resource = files("fundwall.engine.rules").joinpath(EMPTY_PACK)
-    return parse_pack(resource.read_bytes(), f"fundwall/engine/rules/{EMPTY_PACK}")
+    return shipped_pack(EMPTY_PACK)
+
+
+def shipped_pack(name: str) -> RulePack:
+    """The shipped pack file `name` (under fundwall/engine/rules), as `parsed_pack` has it."""
+    resource = files("fundwall.engine.rules").joinpath(name)
+    return parsed_pack(resource.read_bytes(), f"fundwall/engine/rules/{name}")
+
+
+@lru_cache(maxsize=32)
+def parsed_pack(content: bytes, source: str) -> RulePack:
+    """`parse_pack` on the default catalogue, once per content and source: the shipped
+    packs and the registry's rows (the live one is the shipped pack at first) share one."""
+    return parse_pack(content, source)
 
 
 def parse_pack(content: bytes, source: str, catalogue: Catalogue | None = None) -> RulePack:
@@ -74,7 +86,7 @@ def parse_pack(content: bytes, source: str, catalogue: Catalogue | None = None) 
         line = content[: error.start].count(b"\n") + 1
         raise RulePackError.of([Problem(source, line, "not UTF-8 text")]) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _composed(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -85,6 +97,13 @@ def parse_pack(content: bytes, source: str, catalogue: Catalogue | None = None) 
     if pack is None:
         raise RulePackError.of(reader.problems)
     return pack
+
+
+def _composed(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 class _PackReader(NodeReader):
