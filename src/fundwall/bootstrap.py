@@ -256,7 +256,7 @@ def opened(
     cost by default; tests pass a cheap one)."""
     from fundwall.auth.passwords import Passwords
     from fundwall.store.database import open_database, reachable
-    from fundwall.store.migrate import require_current
+    from fundwall.store.schema import require_current
 
     settings = settings if settings is not None else get_settings()
     platform = Platform(

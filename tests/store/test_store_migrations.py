@@ -27,13 +27,8 @@ from fundwall.store.mapping import (
     login_event_values,
     party_values,
 )
-from fundwall.store.migrate import (
-    alembic_config,
-    database_revision,
-    head_revision,
-    require_current,
-    upgrade,
-)
+from fundwall.store.migrate import alembic_config, database_revision, head_revision, upgrade
+from fundwall.store.schema import SCHEMA_HEAD, require_current
 from fundwall.store.tables import Base
 
 TABLES = {
@@ -208,10 +203,18 @@ def test_code_refuses_a_database_without_its_schema(database_url: str) -> None:
     try:
         with pytest.raises(Conflict, match=r"has no Fundwall schema.*run `fundwall db upgrade`"):
             require_current(database)
+        upgrade(database_url, "0019")
+        with pytest.raises(Conflict, match=r"is at revision 0019, this code needs"):
+            require_current(database)
         upgrade(database_url)
         require_current(database)
     finally:
         database.dispose()
+
+
+def test_the_schema_head_the_code_checks_is_the_newest_migration() -> None:
+    """A new migration moves `SCHEMA_HEAD` too, or every start would refuse the database."""
+    assert head_revision() == SCHEMA_HEAD
 
 
 def test_unknown_revision_is_reported_by_alembic(database_url: str) -> None:

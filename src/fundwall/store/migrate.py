@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from fundwall.domain.errors import Conflict
 from fundwall.store.database import display_url, open_database, reachable, sqlite_path
+from fundwall.store.schema import stored_revision
 
 SCRIPT_LOCATION = "fundwall.store:migrations"
 
@@ -34,11 +34,6 @@ def head_revision() -> str:
     if head is None:  # only if the versions folder were missing from the package
         raise RuntimeError("the packaged migrations have no head revision")
     return head
-
-
-def current_revision(connection: Connection) -> str | None:
-    """The revision the database is at; None for a database without our schema."""
-    return MigrationContext.configure(connection).get_current_revision()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +75,11 @@ def upgrade(url: str, revision: str = "head") -> UpgradeResult:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK}
                 )
-            before = current_revision(connection)
+            before = stored_revision(connection)
             command.upgrade(alembic_config(connection), revision)
             if sqlite:
                 _require_foreign_keys(connection)
-            after = current_revision(connection)
+            after = stored_revision(connection)
     finally:
         database.dispose()
     return UpgradeResult(url=url, before=before, after=after, created_database=created)
@@ -108,20 +103,6 @@ def database_revision(url: str) -> str | None:
     database = open_database(url)
     try:
         with reachable(url), database.connect() as connection:
-            return current_revision(connection)
+            return stored_revision(connection)
     finally:
         database.dispose()
-
-
-def require_current(database: Engine) -> None:
-    """Conflict unless the database has this code's schema: say to run `fundwall db upgrade`."""
-    with reachable(database.url.render_as_string(hide_password=False)), database.connect() as conn:
-        current = current_revision(conn)
-    head = head_revision()
-    if current == head:
-        return
-    where = database.url.render_as_string(hide_password=True)
-    found = "has no Fundwall schema" if current is None else f"is at revision {current}"
-    raise Conflict(
-        f"the database {where} {found}, this code needs {head}: run `fundwall db upgrade`"
-    )
