@@ -43,7 +43,7 @@ from fundwall import bootstrap
 from fundwall.api.routes import BATCH_PATH, PACS008_PATH, TRANSACTION_PATH
 from fundwall.config import load_settings
 from fundwall.store.tables import AccountRow
-from web.region import Region, build_region  # tests/web/region.py: the console tests' region
+from web.region import Region, session_region  # tests/web/region.py: the console tests' region
 
 from .pacs import member_pacs008
 
@@ -153,7 +153,7 @@ def _now() -> str:
 
 @pytest.fixture(scope="module")
 def fuzz_region(tmp_path_factory: pytest.TempPathFactory) -> Region:
-    return build_region(tmp_path_factory.mktemp("fuzz_region"))
+    return session_region(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
