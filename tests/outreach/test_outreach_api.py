@@ -110,6 +110,11 @@ def test_campaigns_templates_events_and_opt_outs_over_the_api(
     assert future.status_code == 422 and "held_on" in future.text
     assert len(client.get("/v1/outreach/events", headers=mine).json()) == 1
     assert client.get("/v1/outreach/events", headers=theirs).json() == []
+    may = {"start": "2024-05-01", "end": "2024-05-31"}
+    assert len(client.get("/v1/outreach/events", params=may, headers=mine).json()) == 1
+    # The text of a number is no day (Pydantic alone would read it as seconds since 1970).
+    unix = client.get("/v1/outreach/events", params={"end": "1716940800"}, headers=mine)
+    assert unix.status_code == 422 and "end" in unix.text
     opt_out = {"phone": "13812340001", "channel": "counter"}
     answer = client.post("/v1/outreach/opt-outs", json=opt_out, headers=mine)
     assert answer.status_code == 201 and answer.json()["phone"] == "138****0001"

@@ -97,6 +97,12 @@ def test_a_ragged_csv_row_is_named_by_its_line() -> None:
     assert refused.value.field == "file"
 
 
+def test_a_carriage_return_inside_a_csv_header_is_refused_naming_line_1() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _identifiers(b"kind\rkey\nid_hash,x\n", "csv")
+    assert refused.value.record == "line 1"
+
+
 def test_parquet_numbers_and_times_are_read_as_their_text() -> None:
     """A Parquet time with its zone is a valid time; one without a zone, a date or a number is
     refused naming the field, never taken as no time at all."""

@@ -29,7 +29,7 @@ from fundwall.sharing.risk_list import list_risk
 from fundwall.store import UnitOfWork
 from fundwall.store.tables import TransactionRow
 
-from .region import NOW, PASSWORD, Region, build_region, trial_pack_text
+from .region import NOW, PASSWORD, Region, session_region, trial_pack_text
 from .service import StoredDecisions
 
 with warnings.catch_warnings():
@@ -44,7 +44,7 @@ _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 @pytest.fixture(scope="session")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Region:
-    return build_region(tmp_path_factory.mktemp("console_region"))
+    return session_region(tmp_path_factory)
 
 
 @dataclass

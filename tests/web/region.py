@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from sqlalchemy import Engine, insert, select
 
 from fundwall import bootstrap
@@ -174,6 +175,19 @@ def _keep_backtest(
         BacktestRegion(folder.name, "sim"),
     )
     save_backtest(result, data_dir, FixedClock(NOW))
+
+
+_SESSION_REGIONS: dict[Path, Region] = {}
+"""The region of each test session (by its base temporary directory), once built."""
+
+
+def session_region(tmp_path_factory: pytest.TempPathFactory) -> Region:
+    """The test session's region, built on first use: the console tests and the API fuzz
+    share it, as they only copy its database and read its keys."""
+    session = tmp_path_factory.getbasetemp()
+    if session not in _SESSION_REGIONS:
+        _SESSION_REGIONS[session] = build_region(tmp_path_factory.mktemp("console_region"))
+    return _SESSION_REGIONS[session]
 
 
 def build_region(root: Path) -> Region:

@@ -679,14 +679,26 @@ def replace_values(records: Records, **values: str) -> Records:
     return Records(records.bank, {**records.values, **values}, records.transaction)
 
 
+@pytest.fixture(scope="module")
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document, written by the first test's app for every test's: it comes
+    from the code alone, and writing it takes an app most of a second."""
+    return {}
+
+
 @pytest.fixture
 def served(
     console: Console,
     region: Region,
     world: tuple[dict[str, Records], dict[str | None, frozenset[str]]],
+    api_document: dict[str, Any],
 ) -> Console:
     """The console of the test, with an admin for the second member too, and the police
     orders the records name."""
+    if api_document:
+        console.app.openapi_schema = api_document
+    else:
+        api_document.update(console.app.openapi())
     records = world[0]
     with console.uow() as uow:
         owners = (region.first_bank, region.second_bank, region.police_unit)

@@ -12,11 +12,12 @@ rights, tenancy and the audit records are the use cases' (`fundwall.outreach`).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import KEYED
@@ -50,6 +51,20 @@ TaskId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the task's id")]
 CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the campaign's id")]
 READ: Final = problem_responses(400, 401, 403, 404, 422)
 WRITE: Final = problem_responses(400, 401, 403, 404, 409, 422)
+
+
+_FULL_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _full_date(value: object) -> object:
+    """A day in a query is written YYYY-MM-DD: the text of a number is not read as seconds
+    since 1970, as Pydantic would."""
+    if isinstance(value, str) and not _FULL_DATE.fullmatch(value):
+        raise ValueError("a day as YYYY-MM-DD, e.g. 2024-03-31")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_full_date)]
 
 
 class TaskOut(BaseModel):
@@ -327,8 +342,8 @@ def outreach_router() -> APIRouter:
     def get_events(
         actor: ApiActor,
         uow: UnitOfWorkDep,
-        start: date | None = None,
-        end: date | None = None,
+        start: Day | None = None,
+        end: Day | None = None,
     ) -> list[EventOut]:
         """The member's events held from `start` to `end`, latest first."""
         return [EventOut.of(view) for view in list_events(uow, actor, start, end)]

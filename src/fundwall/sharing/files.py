@@ -103,7 +103,10 @@ def _read_csv(
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("the header is not UTF-8 text").at("line 1") from None
-    header = next(csv.reader([line]), None)
+    try:
+        header = next(csv.reader([line]), None)
+    except csv.Error:  # a carriage return inside an unquoted name
+        raise InvalidInput("the header is not a row of CSV").at("line 1") from None
     if not header:
         raise InvalidInput("the file is empty: a CSV file starts with a header row").at("line 1")
     header = [name.strip() for name in header]
