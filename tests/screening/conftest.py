@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import KeptStores
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.bootstrap import Platform
@@ -18,6 +17,7 @@ from fundwall.clock import FixedClock
 from fundwall.screening.base import period_end
 from fundwall.sim.load import load_region
 from fundwall.sim.run import simulate
+from kept_stores import KeptStores
 
 TINY_SEED = 20240304
 OPERATOR = Actor.operator("test")
