@@ -1,4 +1,4 @@
-"""`fundwall serve` killed with SIGKILL 8 times a store under load loses nothing it answered and
+"""`fundwall serve` killed with SIGKILL 6 times a store under load loses nothing it answered and
 decides nothing twice, and its state is always the decision log folded.
 
 Several member systems send their own customers' transactions at once, one by one and in
@@ -56,9 +56,9 @@ from serve_process import HOST, WAIT_SECONDS, Server, serving
 from fundwall.bench.loadgen import free_port
 from fundwall.domain.decisions import Decision
 
-ROUNDS: Final = 8
+ROUNDS: Final = 6
 """Kills a store: each a restart, the test's main cost (a start of `fundwall serve` is some
-seconds of CPU); with both stores, 16 kills at random points of concurrent calls."""
+seconds of CPU); with both stores, 12 kills at random points of concurrent calls."""
 SYSTEMS: Final = 6
 """Member systems sending at once, each for its own members (a thread each)."""
 ANSWERS_BEFORE_KILL: Final = (5, 30)
