@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from fundwall.bench.loadgen import Step, free_port, run_phase
+from fundwall.bench.loadgen import Step, free_port, load_generator, run_phase
 from fundwall.bench.servers import (
     engine_command,
     prepare_store,
@@ -104,15 +104,18 @@ def load_servers(
     each one's growth per decision is returned as `<name>_per_decision`."""
     warm_up, single, batch = _steps(region, keys, load)
     with ExitStack() as stack:
-        pids = []
-        for command, port in zip(commands, ports, strict=True):
-            log = stack.enter_context(tempfile.TemporaryFile(prefix="fundwall-bench-server-"))
-            pids.append(stack.enter_context(running(command, port, environment, log)).pid)
-        run_phase(ports, pids, warm_up)
+        generator = stack.enter_context(load_generator(ports))
+        logs = [
+            stack.enter_context(tempfile.TemporaryFile(prefix="fundwall-bench-server-"))
+            for _ in ports
+        ]
+        servers = stack.enter_context(running(commands, ports, environment, logs))
+        pids = [server.pid for server in servers]
+        run_phase(generator, pids, warm_up)
         counted = {} if probe is None else dict(probe())
-        singles, single_cpu = run_phase(ports, pids, single)
+        singles, single_cpu = run_phase(generator, pids, single)
         grown = {} if probe is None else probe()
-        batches, batch_cpu = run_phase(ports, pids, batch)
+        batches, batch_cpu = run_phase(generator, pids, batch)
         if after is not None:
             after()
     per_decision = {

@@ -18,7 +18,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from multiprocessing.connection import Connection
@@ -215,20 +215,28 @@ async def _load(ports: Sequence[int], step: Step, requests: Iterator[bytes]) -> 
     return phase
 
 
-def _generator(ports: Sequence[int], step: Step, out: Connection) -> None:
-    """The load generator's process: send the step's requests, report what it measured.
+def _generator(ports: Sequence[int], pipe: Connection) -> None:
+    """The load generator's process: for each step the parent sends, build its requests, say
+    "ready", send them, report what it measured; until the parent closes the pipe. One
+    process serves a server's phases one after another: it starts once, while the servers do.
 
     Single requests are built before the clock starts, so that the client stays light (as
     many as the phase could send at `BUILT_RATE`); a batch is built when it is sent (a few ms
     against the server's hundreds), to bound memory. The connections take their next
     request from one shared iterator.
     """
-    requests = step.requests()
-    if step.per_request == 1:
-        ahead = math.ceil(step.seconds * BUILT_RATE) + step.connections
-        requests = iter(list(itertools.islice(requests, ahead)))
-    out.send("ready")
-    out.send(uvloop.run(_load(ports, step, requests)))
+    while True:
+        try:
+            step = pipe.recv()
+        except EOFError:
+            return  # the parent is done with it
+        requests = step.requests()
+        if step.per_request == 1:
+            ahead = math.ceil(step.seconds * BUILT_RATE) + step.connections
+            requests = iter(list(itertools.islice(requests, ahead)))
+        pipe.send("ready")
+        pipe.send(uvloop.run(_load(ports, step, requests)))
+        del requests  # freed while idle: the next step builds its own
 
 
 def free_port() -> int:
@@ -256,35 +264,40 @@ def receive(receiver: Connection, timeout: float) -> object:
 
 @contextmanager
 def generator_process(target: Callable[..., None], *args: object) -> Iterator[Connection]:
-    """Run `target(*args, sender)` in a fresh process; yield the end of the pipe that reads
-    what it sends. On the way out the process is joined, or killed once `GRACE_SECONDS` pass."""
+    """Run `target(*args, pipe)` in a fresh process; yield this process's end of the pipe. On
+    the way out that end is closed (a process reading from it ends), then the process is
+    joined, or killed once `GRACE_SECONDS` pass."""
     context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    generator = context.Process(target=target, args=(*args, sender), daemon=True)
+    mine, theirs = context.Pipe()
+    generator = context.Process(target=target, args=(*args, theirs), daemon=True)
     generator.start()
-    # Only the child writes: once it is gone, a read here ends instead of waiting for ever.
-    sender.close()
+    # Only the child holds its end now: once it is gone, a read here ends instead of waiting
+    # for ever.
+    theirs.close()
     try:
-        yield receiver
+        yield mine
     finally:
+        mine.close()
         generator.join(timeout=GRACE_SECONDS)
         if generator.is_alive():
             generator.kill()
             generator.join()
 
 
-def run_phase(
-    port: int | Sequence[int], server_pid: int | Sequence[int], step: Step
-) -> tuple[Phase, float]:
-    """One phase from a fresh load-generator process, and the servers' CPU seconds in it
-    (several ports and processes: replicas, loaded in turn)."""
-    ports = [port] if isinstance(port, int) else list(port)
-    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid)
-    with generator_process(_generator, ports, step) as receiver:
-        receive(receiver, GRACE_SECONDS)  # requests built: the phase starts now
-        before = sum(map(cpu_seconds, pids))
-        phase = receive(receiver, step.seconds + GRACE_SECONDS)
-        spent = sum(map(cpu_seconds, pids)) - before
+def load_generator(ports: Sequence[int]) -> AbstractContextManager[Connection]:
+    """A load-generator process for phases against `ports` (`run_phase`), started now: its
+    start-up may overlap the servers'."""
+    return generator_process(_generator, list(ports))
+
+
+def run_phase(generator: Connection, server_pids: Sequence[int], step: Step) -> tuple[Phase, float]:
+    """One phase from `generator` (`load_generator`), and the servers' CPU seconds in it
+    (several servers: replicas, loaded in turn)."""
+    generator.send(step)
+    receive(generator, GRACE_SECONDS)  # requests built: the phase starts now
+    before = sum(map(cpu_seconds, server_pids))
+    phase = receive(generator, step.seconds + GRACE_SECONDS)
+    spent = sum(map(cpu_seconds, server_pids)) - before
     if not isinstance(phase, Phase):
         raise RuntimeError(f"the load generator answered {phase!r}")
     return phase, spent

@@ -30,6 +30,8 @@ from fundwall.engine.admission import Refusal
 STARTUP_SECONDS: Final = 180.0
 """A large region's directory takes a while to build before the server answers."""
 STOP_SECONDS: Final = 30.0
+POLL_SECONDS: Final = 0.05
+"""How often a starting server is asked whether it answers: each wait is time the run idles."""
 BENCH_ACTOR: Final = "bench"
 
 _FUNDWALL: Final = "from fundwall.cli import main; main()"
@@ -133,20 +135,30 @@ def shell_command(port: int) -> list[str]:
 
 @contextmanager
 def running(
-    command: Sequence[str], port: int, env: Mapping[str, str], log: IO[bytes]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a server, wait until it answers `/healthz`, stop it on the way out."""
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=dict(env))
+    commands: Sequence[Sequence[str]],
+    ports: Sequence[int],
+    env: Mapping[str, str],
+    logs: Sequence[IO[bytes]],
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start servers (each on its port, writing to its log) all at once, so that their
+    start-ups overlap; wait until each answers `/healthz`; stop them all on the way out."""
+    servers: list[subprocess.Popen[bytes]] = []
     try:
-        _wait_until_up(server, port, log)
-        yield server
+        for command, log in zip(commands, logs, strict=True):
+            server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=dict(env))
+            servers.append(server)
+        for server, port, log in zip(servers, ports, logs, strict=True):
+            _wait_until_up(server, port, log)
+        yield servers
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def _wait_until_up(server: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
@@ -162,7 +174,7 @@ def _wait_until_up(server: subprocess.Popen[bytes], port: int, log: IO[bytes]) -
                 if probe.recv(12).endswith(b"200"):
                     return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(POLL_SECONDS)
     raise RuntimeError(f"the server did not answer on port {port} in {STARTUP_SECONDS:.0f} s")
 
 

@@ -83,6 +83,17 @@ def bench(
     onboarding_decisions: Annotated[
         int, typer.Option(help="Simplified-opening decisions timed one by one.", min=10)
     ] = 2_000,
+    model_rows: Annotated[
+        int,
+        typer.Option(
+            help="Transactions the model is trained on before its part of a decision is timed "
+            "(at most 70% of the region's; they must hold labelled fraud).",
+            min=1,
+        ),
+    ] = 300_000,
+    startup_runs: Annotated[
+        int, typer.Option(help="Runs of each start-up timed (their median counts).", min=1)
+    ] = 7,
     shell_baseline: Annotated[
         bool,
         typer.Option(help="Also load the same app over a trivial decision service."),
@@ -153,6 +164,8 @@ def bench(
         share_entries=share_entries,
         share_identifiers=share_identifiers,
         onboarding_decisions=onboarding_decisions,
+        model_rows=model_rows,
+        startup_runs=startup_runs,
         http=replace(HttpLoad(), seconds=seconds, warm_up_seconds=min(2.0, seconds)),
         shell_baseline=shell_baseline,
         durable_stores=stores,
