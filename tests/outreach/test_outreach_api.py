@@ -108,6 +108,9 @@ def test_campaigns_templates_events_and_opt_outs_over_the_api(
         "/v1/outreach/events", json=event | {"held_on": "2099-01-01"}, headers=mine
     )
     assert future.status_code == 422 and "held_on" in future.text
+    # Nor is a number a day in a body (Pydantic alone would read it as seconds since 1970).
+    number = client.post("/v1/outreach/events", json=event | {"held_on": 1716940800}, headers=mine)
+    assert number.status_code == 422 and "YYYY-MM-DD" in number.text
     assert len(client.get("/v1/outreach/events", headers=mine).json()) == 1
     assert client.get("/v1/outreach/events", headers=theirs).json() == []
     may = {"start": "2024-05-01", "end": "2024-05-31"}

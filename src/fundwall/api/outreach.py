@@ -12,15 +12,15 @@ rights, tenancy and the audit records are the use cases' (`fundwall.outreach`).
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import KEYED
+from fundwall.api.values import Day
 from fundwall.auth.dependencies import ApiActor, UnitOfWorkDep
 from fundwall.outreach.campaigns import (
     CampaignView,
@@ -51,20 +51,6 @@ TaskId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the task's id")]
 CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the campaign's id")]
 READ: Final = problem_responses(400, 401, 403, 404, 422)
 WRITE: Final = problem_responses(400, 401, 403, 404, 409, 422)
-
-
-_FULL_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _full_date(value: object) -> object:
-    """A day in a query is written YYYY-MM-DD: the text of a number is not read as seconds
-    since 1970, as Pydantic would."""
-    if isinstance(value, str) and not _FULL_DATE.fullmatch(value):
-        raise ValueError("a day as YYYY-MM-DD, e.g. 2024-03-31")
-    return value
-
-
-Day = Annotated[date, BeforeValidator(_full_date)]
 
 
 class TaskOut(BaseModel):
@@ -207,7 +193,7 @@ class EventIn(BaseModel):
 
     kind: EventKind
     title: str = Field(min_length=1, max_length=200)
-    held_on: date
+    held_on: Day
     place: str = Field(min_length=1, max_length=200)
     attendance: int = Field(ge=0, le=100_000_000)
     reach: int = Field(ge=0, le=100_000_000)

@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fundwall.api.problems import problem_responses
 from fundwall.api.routes import KEYED
+from fundwall.api.values import TextTime
 from fundwall.auth.actor import Actor
 from fundwall.auth.dependencies import AccessConfig, ApiActor, UnitOfWorkDep, access_config
 from fundwall.config import PolicySettings
@@ -62,14 +63,6 @@ def _moment(text: str | None, field: str) -> datetime | None:
         raise InvalidInput("not a date and time, e.g. 2024-06-01T00:00:00+08:00", field) from None
 
 
-def _text_only(value: object) -> object:
-    """A time is text with its offset: a number is not read as seconds since 1970. (The body
-    is validated in Python mode, where `strict` would refuse the text too.)"""
-    if not isinstance(value, str):
-        raise ValueError("an ISO 8601 time as text, e.g. 2024-03-31T00:00:00+08:00")
-    return value
-
-
 class RunIn(BaseModel):
     """Which checks to run over the member's accounts (all when left out)."""
 
@@ -78,7 +71,7 @@ class RunIn(BaseModel):
     )
 
     checks: list[Name] | None = Field(default=None, max_length=len(Check))
-    as_of: Annotated[AwareDatetime, BeforeValidator(_text_only)] | None = Field(
+    as_of: TextTime | None = Field(
         default=None,
         description="screen as of this earlier moment, ISO 8601 with its UTC offset (default: now)",
     )
