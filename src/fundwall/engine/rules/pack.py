@@ -14,7 +14,7 @@ import numpy.typing as npt
 from fundwall.domain.decisions import Action, Reason, Redaction, most_severe
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import Kind, Role, features_about
-from fundwall.engine.rules.bulk import Array, evaluate_columns
+from fundwall.engine.rules.bulk import Array, rows_where
 from fundwall.engine.rules.nodes import Node, features_of
 from fundwall.engine.rules.online import Evaluator, compile_online
 from fundwall.engine.rules.policy import ACTIONS_BY_CODE, Policy
@@ -350,17 +350,16 @@ class RulePack:
         else:  # a pack of no rules reads nothing: any column given tells the row count
             rows = len(np.asarray(next(iter(columns.values())))) if columns else 0
         fired = np.zeros((rows, len(self.active)), dtype=np.bool_, order="F")
-        # int32 sums are exact (at most 1000 points a rule) and add twice as fast as int64.
-        total = np.zeros(rows, np.int32)
+        scores = np.zeros(rows, np.int64)
         shared: dict[Node, Array] = {}
-        for j, rule in enumerate(self.active):
-            fired[:, j] = evaluate_columns(rule.when, arrays, rows, shared)
-            total += fired[:, j].view(np.uint8) * np.int32(rule.score)
-        scores = total.astype(np.int64)
+        hits = [rows_where(rule.when, arrays, rows, shared) for rule in self.active]
+        for j, (rule, at) in enumerate(zip(self.active, hits, strict=True)):
+            fired[at, j] = True
+            scores[at] += rule.score
         actions = self.policy.codes_for(scores)
-        for j, rule in enumerate(self.active):
+        for rule, at in zip(self.active, hits, strict=True):
             if rule.action is not None:
-                np.maximum(actions, np.uint8(rule.action.severity), out=actions, where=fired[:, j])
+                actions[at] = np.maximum(actions[at], np.uint8(rule.action.severity))
         return BulkEvaluation(scores, actions, fired, tuple(rule.id for rule in self.active))
 
 
