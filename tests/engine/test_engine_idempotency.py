@@ -346,6 +346,23 @@ def test_a_group_is_logged_whole_or_not_at_all(
     assert logged(database, after.tx_id) == (1, 1)
 
 
+def test_a_group_is_logged_in_the_order_decided(
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
+) -> None:
+    """The log numbers decisions in the order the engine made them (a restart folds them in
+    that order), whatever their ids' order: here the reverse of it."""
+    service = open_service()
+    batch = [stream(prefix=f"Z{99 - n:02d}-") for n in range(40)]
+    service.decide_batch(batch)
+    with database.connect() as connection:
+        order = connection.scalars(
+            select(DecisionRow.tx_id)
+            .where(DecisionRow.tx_id.in_([tx.tx_id for tx in batch]))
+            .order_by(DecisionRow.id)
+        ).all()
+    assert order == [tx.tx_id for tx in batch]
+
+
 def test_a_batch_of_old_ids_is_answered_from_one_read_of_the_log(
     open_service: Callable[..., DecisionService],
     stream: Stream,

@@ -52,7 +52,7 @@ from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, feature_names, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
-from fundwall.engine.features.encode import Encoded, encode
+from fundwall.engine.features.encode import Encoded, encode, int64_column
 from fundwall.engine.features.inputs import TRANSACTION_COLUMNS
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer
@@ -141,7 +141,7 @@ def _forward_time(table: pa.Table) -> pa.Table:
         raise InvalidInput(f"expected a timestamp with time zone, got {column.type}", "ts")
     if column.null_count:
         raise InvalidInput("a transaction has no time", "ts")
-    ts = np.asarray(column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(), np.int64)
+    ts = int64_column(column.cast(pa.timestamp("us", tz="UTC")))
     if len(ts) < 2 or bool(np.all(ts[1:] >= ts[:-1])):
         return table
     stamped = pa.array(np.maximum.accumulate(ts), pa.int64()).cast(pa.timestamp("us", tz="UTC"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from feature_streams import TX_SCHEMA, table_of, tx
@@ -14,7 +15,7 @@ from fundwall.engine.features import (
     compute_bulk,
     iter_bulk,
 )
-from fundwall.engine.features.encode import encode
+from fundwall.engine.features.encode import encode, int64_column
 
 EVENTS = [tx(0, "A", "B", 5), tx(1, "B", "C", 7), tx(2, None, "A", 9), tx(3, "C", None, 2)]
 
@@ -127,3 +128,15 @@ def test_dictionary_columns_give_the_codes_and_features_of_their_values() -> Non
         assert (getattr(got, name) == getattr(expected, name)).all(), name
     assert (got.n_entities, got.n_cities) == (expected.n_entities, expected.n_cities)
     assert compute_bulk(coded).equals(compute_bulk(plain))
+
+
+def test_number_columns_are_read_only_however_chunked() -> None:
+    """numba compiles a kernel once per array flag: a table of one chunk (a view of Arrow's
+    memory) and one of several (a copy) must give arrays alike, or a replay of a whole region
+    compiles its kernels a second time after the warm-up on its first rows."""
+    one = pa.chunked_array([pa.array([1, 2, 3], pa.int64())])
+    several = pa.chunked_array([pa.array([1], pa.int64()), pa.array([2, 3], pa.int64())])
+    arrays = [int64_column(one), int64_column(several)]
+    assert [array.tolist() for array in arrays] == [[1, 2, 3], [1, 2, 3]]
+    assert [array.flags.writeable for array in arrays] == [False, False]
+    assert all(array.dtype == np.int64 for array in arrays)

@@ -94,6 +94,15 @@ def _string(table: pa.Table, name: str) -> pa.Array:
     return table[name].cast(pa.string()).combine_chunks()
 
 
+def int64_column(column: pa.ChunkedArray) -> I64:
+    """`column` as int64 numbers, always read-only: a column of one chunk comes as a view of
+    Arrow's memory, which is read-only, and one of several as a copy; numba compiles a kernel
+    once per flag, so arrays of both kinds would compile every kernel twice."""
+    values = np.asarray(column.cast(pa.int64()).to_numpy(), np.int64)
+    values.setflags(write=False)
+    return values
+
+
 def _first(table: pa.Table, mask: npt.NDArray[np.bool_]) -> str:
     return str(table["tx_id"][int(np.flatnonzero(mask)[0])].as_py())
 
@@ -109,7 +118,7 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
         nulls = table[name].is_null().to_numpy(zero_copy_only=False)
         if nulls.any():
             raise InvalidInput("empty value", field=name, record=_first(table, nulls))
-    ts = np.asarray(column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(), np.int64)
+    ts = int64_column(column.cast(pa.timestamp("us", tz="UTC")))
     backwards = np.diff(ts) < 0
     if backwards.any():
         raise InvalidInput(
@@ -121,7 +130,7 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
         raise InvalidInput(
             f"expected whole fen, got {table['amount_fen'].type}", field="amount_fen"
         )
-    amount = np.asarray(table["amount_fen"].cast(pa.int64()).to_numpy(), np.int64)
+    amount = int64_column(table["amount_fen"])
     if (amount <= 0).any():
         raise InvalidInput(
             "amount must be a positive whole number of fen",
