@@ -15,6 +15,7 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import chain
 from typing import Final, cast
@@ -23,7 +24,9 @@ from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.controls.batch import check_batch
 from fundwall.engine.controls.book import ControlBook, Restriction, RiskEntry
+from fundwall.engine.controls.bulk import amount_table
 from fundwall.engine.controls.model import (
     BALANCE,
     CAP_KIND,
@@ -87,16 +90,22 @@ class OnlineControls:
         self.book = book
         self.directory = directory
         self.amount_checks = amount_checks(policy)
+        self.amount_table = amount_table(policy)
+        """The amount checks as the compiled pass reads them (`check_many`)."""
         self._ledger: dict[str, list[int]] = {}
         self._class: dict[str, int] = {}
 
     def _account(self, account_no: str) -> list[int]:
         entry = self._ledger.get(account_no)
         if entry is None:
-            facts = self.directory.facts(account_no)
-            balance = facts.opening_balance if facts is not None else 0
-            entry = self._ledger[account_no] = [0] * LEDGER_COLUMNS
-            entry[BALANCE] = balance
+            entry = self._ledger[account_no] = self.new_entry(account_no)
+        return entry
+
+    def new_entry(self, account_no: str) -> list[int]:
+        """The ledger entry an account starts with: its opening balance, nothing counted."""
+        facts = self.directory.facts(account_no)
+        entry = [0] * LEDGER_COLUMNS
+        entry[BALANCE] = facts.opening_balance if facts is not None else 0
         return entry
 
     def account_class(self, account_no: str) -> int:
@@ -126,23 +135,43 @@ class OnlineControls:
         service passes the time it decides, so a freeze, a stop-payment or a list entry holds
         from the moment it is made, and is gone from the moment it is lifted, whatever the
         payment's stamp). The limits count by `t`, the payment's own day."""
+        return self.hits(tx, t, t if orders_at is None else orders_at, self._account)
+
+    def check_many(
+        self,
+        txs: Sequence[TransactionLike],
+        times: Sequence[int],
+        orders_at: Sequence[int],
+        actions: Sequence[int],
+    ) -> list[list[Hit]]:
+        """`check` then `settle` of each of `txs` in turn, at its time and `orders_at`, by
+        the controls' compiled pass over the batch (`controls.batch`): the same hits, the
+        same ledger after. `actions` are the severities the rest of each decision forces
+        (the packs' and the model's): a transaction is booked unless it or its hits block."""
+        return check_batch(self, txs, times, orders_at, actions)
+
+    def hits(
+        self, tx: TransactionLike, t: int, at: int, entry_of: Callable[[str], list[int]]
+    ) -> list[Hit]:
+        """`check`, the restrictions and lists read at `at` and the ledger through
+        `entry_of` (an account's entry; the ledger's own, or the entries as they were
+        before `tx` in a batch)."""
         hits: list[Hit] = []
         payer = tx.payer_account
         payee = tx.payee_account
         amount = tx.amount_fen
         # At a counter (or through no channel named) the non-counter controls do not apply.
         everywhere = not is_non_counter(tx)
-        at = t if orders_at is None else orders_at
         if payer is not None:
-            self._check_status(hits, Side.PAYER, payer, amount, at)
+            self._check_status(hits, Side.PAYER, payer, amount, at, entry_of)
             if not (everywhere and PUNISHMENT in NON_COUNTER_ONLY):
                 self._check_punished(hits, payer, at)
-            self._check_amounts(hits, Side.PAYER, payer, payee, amount, t)
+            self._check_amounts(hits, Side.PAYER, payer, payee, amount, t, entry_of)
             if not everywhere or OUTFLOW_CAP not in NON_COUNTER_ONLY:
-                self._check_cap(hits, payer, payee, amount, t, at)
+                self._check_cap(hits, payer, payee, amount, t, at, entry_of)
         if payee is not None:
-            self._check_status(hits, Side.PAYEE, payee, amount, at)
-            self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t)
+            self._check_status(hits, Side.PAYEE, payee, amount, at, entry_of)
+            self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t, entry_of)
         if self.book.listed:
             self._check_lists(hits, tx, at)
         if everywhere and hits:
@@ -152,7 +181,13 @@ class OnlineControls:
         return hits
 
     def _check_status(
-        self, hits: list[Hit], side: Side, account: str, amount: int, at: int
+        self,
+        hits: list[Hit],
+        side: Side,
+        account: str,
+        amount: int,
+        at: int,
+        entry_of: Callable[[str], list[int]],
     ) -> None:
         """STATUS controls of the account (its status, whole-account restrictions in force at
         `at`) and, on the side it checks, FREE_BALANCE (restrictions of an amount)."""
@@ -167,7 +202,7 @@ class OnlineControls:
                 return  # a control stops every payment already
         if side is not _FREE_SIDE:
             return  # nothing is held on this side
-        balance = self._account(account)[BALANCE]
+        balance = entry_of(account)[BALANCE]
         if status in _HOLDS_ALL and not held:
             held = max(balance, 1)
         if held and amount > balance - held:
@@ -208,7 +243,14 @@ class OnlineControls:
         return stopped, held
 
     def _check_cap(
-        self, hits: list[Hit], payer: str, payee: str | None, amount: int, t: int, at: int
+        self,
+        hits: list[Hit],
+        payer: str,
+        payee: str | None,
+        amount: int,
+        t: int,
+        at: int,
+        entry_of: Callable[[str], list[int]],
     ) -> None:
         """OUTFLOW_CAP: the lowest daily cap in effect at `at` on the paying account, against
         what it paid on the day of `t`."""
@@ -222,7 +264,7 @@ class OnlineControls:
         ]
         if not caps or (payee is not None and self.book.bound.get(payer) == payee):
             return
-        entry = self._account(payer)
+        entry = entry_of(payer)
         used = entry[DAY_OUT] if entry[DAY] == _periods(t)[0] else 0
         if used + amount > min(caps):
             hits.append(outflow_cap_hit(used, amount, min(caps)))
@@ -239,13 +281,20 @@ class OnlineControls:
             hits.append(punished_hit(max(ends)))
 
     def _check_amounts(
-        self, hits: list[Hit], side: Side, account: str, other: str | None, amount: int, t: int
+        self,
+        hits: list[Hit],
+        side: Side,
+        account: str,
+        other: str | None,
+        amount: int,
+        t: int,
+        entry_of: Callable[[str], list[int]],
     ) -> None:
         """LIMIT and BALANCE_CAP controls of the account's class."""
         checks = self.amount_checks.get((side, self.account_class(account)))
         if checks is None:
             return
-        entry = self._account(account)
+        entry = entry_of(account)
         bound = other is not None and self.book.bound.get(account) == other
         day, year = _periods(t)
         for control, cap, used_at, period_at, daily, limit in checks:
