@@ -20,11 +20,10 @@ the online ones.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import chain, repeat
-from operator import setitem
 from typing import TYPE_CHECKING, Final, cast
 
 import numpy as np
@@ -94,10 +93,9 @@ def check_batch(
     fresh = [i for i, entry in enumerate(found) if entry is None]
     for i in fresh:
         found[i] = controls.new_entry(names[i])
-    entries = cast(list[list[int]], found)  # none is None now
-    ledger = np.fromiter(
-        chain.from_iterable(entries), np.int64, LEDGER_COLUMNS * len(names)
-    ).reshape(len(names), LEDGER_COLUMNS)
+    # The entries are int64 arrays: one join reads them all (`bytearray`: the pass writes).
+    joined = bytearray(b"".join(cast("list[array[int]]", found)))
+    ledger = np.frombuffer(joined, np.int64).reshape(len(names), LEDGER_COLUMNS)
     # The channel's rule as the columnar form reads it (`flags`): a transaction naming none is
     # not a non-counter one.
     channels = pa.array([tx.channel for tx in txs], pa.string())
@@ -121,12 +119,12 @@ def check_batch(
         punished, table.keys, list_keys, *lists, ledger,
         np.fromiter(actions, np.uint8, n), mask, forced, final, before, touched,
     )  # fmt: skip
-    # Back into the entries, in place; an account without one gets one only where the online
-    # form would have made it.
-    deque(map(setitem, entries, repeat(slice(None)), ledger.tolist()), maxlen=0)
+    # Back into the ledger; an account without an entry gets one only where the online form
+    # would have made it.
+    ledger_of.update(zip(names, entry_arrays(ledger), strict=True))
     for i in fresh:
-        if touched[i]:
-            ledger_of[names[i]] = entries[i]
+        if not touched[i]:
+            del ledger_of[names[i]]
     hits: list[list[Hit]] = [[] for _ in range(n)]
     for i in np.flatnonzero(mask).tolist():
         tx = txs[i]
@@ -134,6 +132,14 @@ def check_batch(
         as_before = {tx.payer_account: kept[PAYER], tx.payee_account: kept[PAYEE]}
         hits[i] = controls.hits(tx, times[i], orders_at[i], as_before.__getitem__)
     return hits
+
+
+def entry_arrays(rows: I64) -> Iterator[array[int]]:
+    """Each row of a ledger matrix (`LEDGER_COLUMNS` wide) as an entry of the ledger."""
+    data = rows.tobytes()
+    width = 8 * LEDGER_COLUMNS
+    cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
+    return map(array, repeat("q"), map(data.__getitem__, cuts))
 
 
 def _restrictions(controls: OnlineControls, names: list[str]) -> tuple[I64, I64, I64, I64, I64]:

@@ -15,16 +15,18 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from itertools import chain
 from typing import Final, cast
+
+import numpy as np
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.controls.batch import check_batch
+from fundwall.engine.controls.batch import check_batch, entry_arrays
 from fundwall.engine.controls.book import ControlBook, Restriction, RiskEntry
 from fundwall.engine.controls.bulk import amount_table
 from fundwall.engine.controls.model import (
@@ -68,6 +70,7 @@ from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
 Probes = tuple[tuple[ListKind, str | None], ...]
 """The (kind, key) pairs a transaction's identifier at one role is looked up by."""
+_NO_ENTRY: Final = array("q", [0] * LEDGER_COLUMNS)
 LEDGER_PART: Final = "ledger"
 LEDGER_VERSION: Final = 2
 """2: columns of a snapshot (1 was marshal)."""
@@ -92,19 +95,21 @@ class OnlineControls:
         self.amount_checks = amount_checks(policy)
         self.amount_table = amount_table(policy)
         """The amount checks as the compiled pass reads them (`check_many`)."""
-        self._ledger: dict[str, list[int]] = {}
+        self._ledger: dict[str, array[int]] = {}
+        """Per account, its entry as one int64 array (`model.LEDGER_COLUMNS`): a batch reads
+        and writes the entries it touches as blocks of memory (`controls.batch`)."""
         self._class: dict[str, int] = {}
 
-    def _account(self, account_no: str) -> list[int]:
+    def _account(self, account_no: str) -> array[int]:
         entry = self._ledger.get(account_no)
         if entry is None:
             entry = self._ledger[account_no] = self.new_entry(account_no)
         return entry
 
-    def new_entry(self, account_no: str) -> list[int]:
+    def new_entry(self, account_no: str) -> array[int]:
         """The ledger entry an account starts with: its opening balance, nothing counted."""
         facts = self.directory.facts(account_no)
-        entry = [0] * LEDGER_COLUMNS
+        entry = array("q", _NO_ENTRY)
         entry[BALANCE] = facts.opening_balance if facts is not None else 0
         return entry
 
@@ -151,7 +156,7 @@ class OnlineControls:
         return check_batch(self, txs, times, orders_at, actions)
 
     def hits(
-        self, tx: TransactionLike, t: int, at: int, entry_of: Callable[[str], list[int]]
+        self, tx: TransactionLike, t: int, at: int, entry_of: Callable[[str], Sequence[int]]
     ) -> list[Hit]:
         """`check`, the restrictions and lists read at `at` and the ledger through
         `entry_of` (an account's entry; the ledger's own, or the entries as they were
@@ -187,7 +192,7 @@ class OnlineControls:
         account: str,
         amount: int,
         at: int,
-        entry_of: Callable[[str], list[int]],
+        entry_of: Callable[[str], Sequence[int]],
     ) -> None:
         """STATUS controls of the account (its status, whole-account restrictions in force at
         `at`) and, on the side it checks, FREE_BALANCE (restrictions of an amount)."""
@@ -250,7 +255,7 @@ class OnlineControls:
         amount: int,
         t: int,
         at: int,
-        entry_of: Callable[[str], list[int]],
+        entry_of: Callable[[str], Sequence[int]],
     ) -> None:
         """OUTFLOW_CAP: the lowest daily cap in effect at `at` on the paying account, against
         what it paid on the day of `t`."""
@@ -288,7 +293,7 @@ class OnlineControls:
         other: str | None,
         amount: int,
         t: int,
-        entry_of: Callable[[str], list[int]],
+        entry_of: Callable[[str], Sequence[int]],
     ) -> None:
         """LIMIT and BALANCE_CAP controls of the account's class."""
         checks = self.amount_checks.get((side, self.account_class(account)))
@@ -368,9 +373,9 @@ class OnlineControls:
         column of whole numbers)."""
         part = writer.part(LEDGER_PART, LEDGER_VERSION, columns=LEDGER_COLUMNS)
         part.strings("accounts", list(self._ledger))
-        part.ints("entries", chain.from_iterable(self._ledger.values()))
+        part.ints("entries", np.frombuffer(b"".join(self._ledger.values()), np.int64))
 
-    def read_ledger(self, reader: SnapshotReader) -> dict[str, list[int]]:
+    def read_ledger(self, reader: SnapshotReader) -> dict[str, array[int]]:
         """The ledger in the ledger part of `reader` (`set_ledger` puts it in place)."""
         part = reader.part(LEDGER_PART, LEDGER_VERSION)
         if part.meta["columns"] != LEDGER_COLUMNS:
@@ -379,16 +384,17 @@ class OnlineControls:
                 "snapshot",
             )
         accounts = part.strings("accounts")
-        entries = part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS).tolist()
+        entries = entry_arrays(part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS))
         return dict(zip(cast(list[str], accounts), entries, strict=True))
 
-    def set_ledger(self, ledger: dict[str, list[int]]) -> None:
+    def set_ledger(self, ledger: dict[str, array[int]]) -> None:
         """Replace the ledger (with one `read_ledger` read)."""
         self._ledger = ledger
 
     def ledger_entry(self, account_no: str) -> list[int] | None:
-        """An account's ledger entry (None: nothing booked or read for it yet)."""
-        return self._ledger.get(account_no)
+        """A copy of an account's ledger entry (None: nothing booked or read for it yet)."""
+        entry = self._ledger.get(account_no)
+        return None if entry is None else entry.tolist()
 
     def ledger_accounts(self) -> list[str]:
         """The accounts the ledger holds an entry of."""
@@ -399,7 +405,7 @@ class OnlineControls:
         if entry is None:
             self._ledger.pop(account_no, None)
         else:
-            self._ledger[account_no] = entry
+            self._ledger[account_no] = array("q", entry)
 
 
 def _periods(t: int) -> tuple[int, int]:
@@ -415,7 +421,7 @@ def _periods_of_day(day: int) -> tuple[int, int]:
 
 
 def _book(
-    entry: list[int],
+    entry: array[int],
     amount: int,
     day: int,
     year: int,
