@@ -5,12 +5,13 @@
 The batch's accounts get dense codes, in the order they first appear; what the pass reads of
 each (class, status, bound account, holder's punishment listings, restrictions) and of each
 transaction (its risk list entries, by role) is gathered from the control book for those
-codes only, and each account's ledger entry becomes a row of one matrix (an account without
-one starts from its opening balance, as `OnlineControls` starts it). The pass then checks and
+codes only, and the accounts' ledger entries (int64 arrays) become the rows of one matrix by
+one join (an account without one starts from its opening balance, as `OnlineControls` starts
+it). The pass then checks and
 books the transactions in order; it also keeps the payer's and the payee's rows before each
 one, and marks each account the online form would have made an entry of (it reads or books
-it: an account whose transactions were all blocked may have none). Last, the rows are
-written back into the entries, in place, and the marked accounts without one get one.
+it: an account whose transactions were all blocked may have none). Last, the rows become
+the accounts' entries again, the marked accounts without one included.
 
 The pass gives each transaction a mask of the controls that applied; most have none, and
 their hits are the empty list. One with some has its hits made by `OnlineControls.hits`
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 I64 = npt.NDArray[np.int64]
 
 _STATUS_CODE: Final = {status: STATUSES.index(status) for status in AccountStatus}
-_NORMAL: Final = _STATUS_CODE[AccountStatus.NORMAL]
 _KIND_CODE: Final = {kind: KINDS.index(kind) for kind in KINDS}
 _LIST_KEYS: Final = 8
 """Rows of the risk list's keys a transaction is looked up by (`bulk._KEYS`): payer,
