@@ -119,9 +119,11 @@ class Platform:
         restart; `snapshot_every` saves the state after that many transactions), or in memory
         over a region folder's accounts (nothing logged). Close it when done."""
         if region is not None:
+            from fundwall.engine.controls.batch import warm_up
             from fundwall.engine.features import settle_gc
 
             service = region_service(region, self.settings)
+            warm_up()
             settle_gc()  # as the durable service does: no compile or full collection mid-call
             return service
         from fundwall.engine.decision_log import DecisionLog

@@ -3,7 +3,7 @@ shadow packs, restarts, snapshots, and changes that take effect on the next tran
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -328,15 +328,17 @@ def test_a_batch_failing_half_way_is_not_counted_twice(
     live(uow_factory, COUNTING_PACK, "counting.yaml")
     service = open_service()
     one, two = stream("A1", "B1", 100), stream("A1", "B1", 100)
-    real = service.core.controls.check
+    real = service.core.controls.check_many
 
-    def failing(event: TxEvent, t: int, lists_at: int | None = None) -> object:
-        if event.tx_id == two.tx_id:
+    def failing(events: Sequence[TxEvent], *args: Sequence[int]) -> object:
+        real(events, *args)
+        if any(event.tx_id == two.tx_id for event in events):
             raise RuntimeError("a control reason too long to record")
-        return real(event, t, lists_at)
+        return None
 
-    # Both transactions are folded into the features when the second one's controls fail.
-    monkeypatch.setattr(service.core.controls, "check", failing)
+    # Both transactions are folded into the features, and booked in the ledger, when the
+    # batch's controls fail (before any decision is made).
+    monkeypatch.setattr(service.core.controls, "check_many", failing)
     with pytest.raises(RuntimeError):
         service.decide_batch([one, two])
     assert rows(database, "transactions") == 0

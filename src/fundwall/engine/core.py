@@ -289,11 +289,13 @@ class DecisionCore:
         The features fold every transaction first (a vector reads only the transactions
         before it, never a decision: `OnlineFeatureState.observe_batch`); the packs then
         evaluate the batch's vectors at once (`RulePack.evaluate_bulk`), and only a vector on
-        which a rule fired is evaluated again one by one, for its reasons in words; last, in
-        order, each transaction's hard controls read the ledger that the ones before it left,
-        and its decision books it. Each decision's `latency_us` is its share of the batch's
-        time up to its controls. The collector is paused meanwhile: a batch's vectors and
-        decisions live until its end, and collections would walk them again and again.
+        which a rule fired is evaluated again one by one, for its reasons in words; last, the
+        hard controls' compiled pass checks and books the transactions in order, each reading
+        the ledger that the ones before it left (`OnlineControls.check_many`), given what the
+        packs and the model force. Each decision's `latency_us` is its share of the batch's
+        time up to its decision, plus its own. The collector is paused meanwhile: a batch's
+        vectors and decisions live until its end, and collections would walk them again and
+        again.
         """
         with collector_paused():
             return self._decide_many(txs, until)
@@ -317,7 +319,6 @@ class DecisionCore:
             self.clock_us, self._clock_ts = clock
             raise
         vectors = batch.vectors
-        observed = list(zip(events, times, vectors, strict=True))
         columns = self._columns
         matrix = _matrix(batch, columns) if len(vectors) >= BULK_ROWS else None
         live = _evaluations(self.live, self._live, vectors, matrix, columns)
@@ -326,21 +327,34 @@ class DecisionCore:
             if self._shadow is None or self.shadow is None
             else _evaluations(self.shadow, self._shadow, vectors, matrix, columns)
         )
+        scorer = self._scorer
+        scores: list[Scored | None] = (
+            [None] * len(vectors) if scorer is None else list(map(scorer.score, vectors))
+        )
+        # The controls book each transaction unless its decision blocks: what the rest of
+        # the decision forces comes first.
+        severities = [
+            evaluation.action.severity
+            if scored is None
+            else max(evaluation.action.severity, scored.action.severity)
+            for evaluation, scored in zip(live, scores, strict=True)
+        ]
+        orders = [_orders_at(t, until) for t in times]
+        hits_of = self.controls.check_many(events, times, orders, severities)
         share = (time.perf_counter_ns() - started) // max(len(txs), 1)
         outcomes = []
-        check, scorer, clock_ns = self.controls.check, self._scorer, time.perf_counter_ns
+        clock_ns = time.perf_counter_ns
         tried = self._shadow is not None or self._shadow_scorer is not None
-        for (event, t, vector), evaluation, trial in zip(observed, live, trials, strict=True):
+        for event, vector, hits, evaluation, scored, trial in zip(
+            events, vectors, hits_of, live, scores, trials, strict=True
+        ):
             at = clock_ns() - share
-            hits = check(event, t, _orders_at(t, until))
-            scored = None if scorer is None else scorer.score(vector)
-            decision = self._decided(event, t, hits, evaluation, scored, at)
+            action, reasons = _combined(evaluation, hits, scored)
+            decision = self._decision(event.tx_id, action, reasons, evaluation, scored, at)
             if not tried:
                 outcomes.append(Outcome(decision, None))
             else:
-                shadow = self._tried(
-                    event.tx_id, vector, hits, trial, scored, time.perf_counter_ns()
-                )
+                shadow = self._tried(event.tx_id, vector, hits, trial, scored, clock_ns())
                 outcomes.append(Outcome(decision, shadow))
         return outcomes
 
@@ -357,8 +371,21 @@ class DecisionCore:
         the champion's score), booked in the ledger unless it blocks."""
         action, reasons = _combined(evaluation, hits, scored)
         self.controls.settle(event, t, action is not Action.BLOCK)
+        return self._decision(event.tx_id, action, reasons, evaluation, scored, started)
+
+    def _decision(
+        self,
+        tx_id: str,
+        action: Action,
+        reasons: tuple[Reason, ...],
+        evaluation: Evaluation,
+        scored: Scored | None,
+        started: int,
+    ) -> Decision:
+        """The live decision of `action` and `reasons` (`_combined`), its latency counted
+        from `started`."""
         return Decision.made(
-            event.tx_id,
+            tx_id,
             action,
             evaluation.score,
             reasons,

@@ -63,6 +63,7 @@ from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal, admit, admit_logins, login_changes, refusals
 from fundwall.engine.committer import Committer
 from fundwall.engine.controls import ControlBook
+from fundwall.engine.controls.batch import warm_up
 from fundwall.engine.controls.book import PartyHasher, region_book
 from fundwall.engine.controls.changes import (
     apply_changes,
@@ -260,6 +261,7 @@ class DecisionService:
             self._committer = Committer(log, self._log_failed, inline=log.embedded)
         else:
             self._committer.reset()
+        warm_up()  # the controls' batch pass, as `settle_gc` makes the features' ready
         settle_gc()
 
     def _folded(self, core: DecisionCore) -> DecisionCore:
@@ -311,6 +313,7 @@ class DecisionService:
         shared.publish(core, entity_state.every_entity(core.features, core.controls))
         self.core = core
         self.published_s = time.perf_counter() - started
+        warm_up()  # the controls' batch pass, as `settle_gc` makes the features' ready
         settle_gc()
 
     def _log_failed(self, error: BaseException) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 
 import numpy as np
@@ -84,7 +85,8 @@ class _Table:
     keys: I64
 
 
-def _table() -> _Table:
+@cache
+def control_table() -> _Table:
     # The compiled pass reads restrictions, holds and the punishment list of the payer only.
     paying = {
         CONTROLS[c].side
@@ -116,7 +118,7 @@ def _table() -> _Table:
     )
 
 
-def _amounts(policy: PolicySettings) -> tuple[I64, I64]:
+def amount_table(policy: PolicySettings) -> tuple[I64, I64]:
     """The LIMIT and BALANCE_CAP controls with the policy's limits (`kernel` columns), by
     side and account class, and where each side's and class's rows start."""
     checks = amount_checks(policy)
@@ -129,6 +131,11 @@ def _amounts(policy: PolicySettings) -> tuple[I64, I64]:
         starts[_SIDES[side], _CLASSES] = len(rows)
     return np.array(rows, dtype=np.int64).reshape(-1, 6), starts
 
+
+_NOT_KEPT: Final = np.zeros((0, 2, LEDGER_COLUMNS), dtype=np.int64)
+_NO_ACCOUNTS: Final = np.zeros(0, dtype=np.uint8)
+"""A history keeps no ledger rows before each row and marks no account touched
+(`kernel.control_pass`)."""
 
 _SPACES: Final = 5
 _LIST_SPACE: Final = {
@@ -273,8 +280,8 @@ class BulkControls:
                 for e in entries
             ],
         )
-        self.table = _table()
-        self.amounts, self.amount_rows = _amounts(policy)
+        self.table = control_table()
+        self.amounts, self.amount_rows = amount_table(policy)
         self.ledger = np.zeros((n_acc, LEDGER_COLUMNS), dtype=np.int64)
         self.ledger[known, BALANCE] = directory.opening_balance[rows[known]]
 
@@ -289,6 +296,7 @@ class BulkControls:
         control_pass(
             start,
             stop,
+            self.ts,
             self.ts,
             self.amount,
             self.payer,
@@ -319,6 +327,8 @@ class BulkControls:
             mask,
             forced,
             final,
+            _NOT_KEPT,
+            _NO_ACCOUNTS,
         )
         return mask, forced, final
 

@@ -51,24 +51,32 @@ when the key is on the paying side."""
 
 @njit(nogil=True, cache=True)
 def control_pass(
-    start: int, stop: int, ts: I64, amount: I64, payer: I32, payee: I32, device: I32, ip: I32,
+    start: int, stop: int, ts: I64, orders_at: I64, amount: I64, payer: I32, payee: I32,
+    device: I32, ip: I32,
     non_counter: B, klass: I64, status: I64, bound: I64, id_hash: I64, by_status: I64,
     by_kind: I64, free_balance: int, punishment: int, outflow_cap: int, amounts: I64,
     amount_rows: I64,
     severity_of: I64,
     non_counter_only: int, restrictions: Rows, punished: Rows, keys: I64, list_keys: I64,
     l_start: I64, l_begin: I64, l_end: I64, l_level: I64, l_only: I64, ledger: I64,
-    rule_codes: U8, mask: I64, forced: U8, final: U8,
+    rule_codes: U8, mask: I64, forced: U8, final: U8, before: I64, touched: U8,
 ) -> None:  # fmt: skip
     """See `BulkControls.run`; `ledger[account]` = balance, day, day out, day in, year, year
     out, year in (the online ledger's layout). `severity_of[c]` is what control c forces
     (-1: the risk list entry says); `non_counter_only` the bits of the controls that apply
-    only outside a counter."""
+    only outside a counter. The restrictions and both lists are read at `orders_at[i]`, the
+    limits at `ts[i]` (`OnlineControls.check`'s `orders_at` and `t`).
+
+    For a batch carried on from the online ledger (`controls.batch`), `before[row]` gets the
+    payer's and the payee's ledger rows before the row (the figures of its reasons), and
+    `touched[account]` is set where `OnlineControls` would have made the account an entry of
+    its ledger (it reads or books it); both have no rows when not wanted."""
     r_start, r_begin, r_end, r_kind, r_amount = restrictions
     p_start, p_begin, p_end, _, _ = punished
     for i in range(start, stop):
         out = i - start
         t = ts[i]
+        at = orders_at[i]
         a = amount[i]
         p = payer[i]
         q = payee[i]
@@ -76,6 +84,12 @@ def control_pass(
         severity = 0
         day = local_yyyymmdd(t)
         year = day // 10000
+        keep = before.shape[0] > 0
+        if keep:
+            if p >= 0:
+                before[out, PAYER, :] = ledger[p]
+            if q >= 0:
+                before[out, PAYEE, :] = ledger[q]
         if p >= 0:
             s = status[p]
             if by_status[PAYER, s] >= 0:
@@ -83,7 +97,7 @@ def control_pass(
             held = 0
             cap = -1
             for k in range(r_start[p], r_start[p + 1]):
-                if not (r_begin[k] <= t < r_end[k]):
+                if not (r_begin[k] <= at < r_end[k]):
                     continue
                 kind = r_kind[k]
                 if r_amount[k] >= 0 and by_kind[HOLDS, kind] == 1:
@@ -94,10 +108,14 @@ def control_pass(
                 elif by_kind[CONTROL, kind] >= 0:
                     hits |= 1 << by_kind[CONTROL, kind]
             if cap >= 0 and not (q >= 0 and bound[p] == q):
+                if keep and (non_counter[i] or ((non_counter_only >> outflow_cap) & 1) == 0):
+                    touched[p] = 1
                 used = ledger[p, DAY_OUT] if ledger[p, DAY] == day else 0
                 if used + a > cap:
                     hits |= 1 << outflow_cap
             if (hits & ~non_counter_only) == 0:  # nothing stops every payment already
+                if keep:
+                    touched[p] = 1
                 balance = ledger[p, BALANCE]
                 if by_status[HOLDS_ALL, s] == 1 and held == 0:
                     held = max(balance, 1)
@@ -106,7 +124,7 @@ def control_pass(
             h = id_hash[p]
             if h >= 0 and (non_counter[i] or ((non_counter_only >> punishment) & 1) == 0):
                 for k in range(p_start[h], p_start[h + 1]):
-                    if p_begin[k] <= t < p_end[k]:
+                    if p_begin[k] <= at < p_end[k]:
                         hits |= 1 << punishment
         if q >= 0 and by_status[PAYEE, status[q]] >= 0:
             hits |= 1 << by_status[PAYEE, status[q]]
@@ -114,6 +132,8 @@ def control_pass(
             if account < 0:
                 continue
             k = klass[account] + 1
+            if keep and amount_rows[side, k] < amount_rows[side, k + 1]:
+                touched[account] = 1
             for c in range(amount_rows[side, k], amount_rows[side, k + 1]):
                 if amounts[c, CAP] == 1:
                     used = ledger[account, BALANCE]
@@ -137,7 +157,7 @@ def control_pass(
             if code < 0:
                 continue
             for e in range(l_start[code], l_start[code + 1]):
-                if l_begin[e] <= t < l_end[e] and (keys[k, KEY_PAYER_SIDE] == 1 or l_only[e] == 0):
+                if l_begin[e] <= at < l_end[e] and (keys[k, KEY_PAYER_SIDE] == 1 or l_only[e] == 0):
                     hits |= 1 << keys[k, KEY_CONTROL]
                     severity = max(severity, l_level[e])
         mask[out] = hits
@@ -152,6 +172,8 @@ def control_pass(
         ):
             if account < 0:
                 continue
+            if keep:
+                touched[account] = 1
             ledger[account, BALANCE] += sign * a
             if ledger[account, DAY] != day:
                 ledger[account, DAY] = day

@@ -15,15 +15,20 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from itertools import chain
 from typing import Final, cast
+
+import numpy as np
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
+from fundwall.engine.controls.batch import check_batch, entry_arrays
 from fundwall.engine.controls.book import ControlBook, Restriction, RiskEntry
+from fundwall.engine.controls.bulk import amount_table
 from fundwall.engine.controls.model import (
     BALANCE,
     CAP_KIND,
@@ -65,6 +70,7 @@ from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
 Probes = tuple[tuple[ListKind, str | None], ...]
 """The (kind, key) pairs a transaction's identifier at one role is looked up by."""
+_NO_ENTRY: Final = array("q", [0] * LEDGER_COLUMNS)
 LEDGER_PART: Final = "ledger"
 LEDGER_VERSION: Final = 2
 """2: columns of a snapshot (1 was marshal)."""
@@ -87,16 +93,24 @@ class OnlineControls:
         self.book = book
         self.directory = directory
         self.amount_checks = amount_checks(policy)
-        self._ledger: dict[str, list[int]] = {}
+        self.amount_table = amount_table(policy)
+        """The amount checks as the compiled pass reads them (`check_many`)."""
+        self._ledger: dict[str, array[int]] = {}
+        """Per account, its entry as one int64 array (`model.LEDGER_COLUMNS`): a batch reads
+        and writes the entries it touches as blocks of memory (`controls.batch`)."""
         self._class: dict[str, int] = {}
 
-    def _account(self, account_no: str) -> list[int]:
+    def _account(self, account_no: str) -> array[int]:
         entry = self._ledger.get(account_no)
         if entry is None:
-            facts = self.directory.facts(account_no)
-            balance = facts.opening_balance if facts is not None else 0
-            entry = self._ledger[account_no] = [0] * LEDGER_COLUMNS
-            entry[BALANCE] = balance
+            entry = self._ledger[account_no] = self.new_entry(account_no)
+        return entry
+
+    def new_entry(self, account_no: str) -> array[int]:
+        """The ledger entry an account starts with: its opening balance, nothing counted."""
+        facts = self.directory.facts(account_no)
+        entry = array("q", _NO_ENTRY)
+        entry[BALANCE] = facts.opening_balance if facts is not None else 0
         return entry
 
     def account_class(self, account_no: str) -> int:
@@ -126,23 +140,43 @@ class OnlineControls:
         service passes the time it decides, so a freeze, a stop-payment or a list entry holds
         from the moment it is made, and is gone from the moment it is lifted, whatever the
         payment's stamp). The limits count by `t`, the payment's own day."""
+        return self.hits(tx, t, t if orders_at is None else orders_at, self._account)
+
+    def check_many(
+        self,
+        txs: Sequence[TransactionLike],
+        times: Sequence[int],
+        orders_at: Sequence[int],
+        actions: Sequence[int],
+    ) -> list[list[Hit]]:
+        """`check` then `settle` of each of `txs` in turn, at its time and `orders_at`, by
+        the controls' compiled pass over the batch (`controls.batch`): the same hits, the
+        same ledger after. `actions` are the severities the rest of each decision forces
+        (the packs' and the model's): a transaction is booked unless it or its hits block."""
+        return check_batch(self, txs, times, orders_at, actions)
+
+    def hits(
+        self, tx: TransactionLike, t: int, at: int, entry_of: Callable[[str], Sequence[int]]
+    ) -> list[Hit]:
+        """`check`, the restrictions and lists read at `at` and the ledger through
+        `entry_of` (an account's entry; the ledger's own, or the entries as they were
+        before `tx` in a batch)."""
         hits: list[Hit] = []
         payer = tx.payer_account
         payee = tx.payee_account
         amount = tx.amount_fen
         # At a counter (or through no channel named) the non-counter controls do not apply.
         everywhere = not is_non_counter(tx)
-        at = t if orders_at is None else orders_at
         if payer is not None:
-            self._check_status(hits, Side.PAYER, payer, amount, at)
+            self._check_status(hits, Side.PAYER, payer, amount, at, entry_of)
             if not (everywhere and PUNISHMENT in NON_COUNTER_ONLY):
                 self._check_punished(hits, payer, at)
-            self._check_amounts(hits, Side.PAYER, payer, payee, amount, t)
+            self._check_amounts(hits, Side.PAYER, payer, payee, amount, t, entry_of)
             if not everywhere or OUTFLOW_CAP not in NON_COUNTER_ONLY:
-                self._check_cap(hits, payer, payee, amount, t, at)
+                self._check_cap(hits, payer, payee, amount, t, at, entry_of)
         if payee is not None:
-            self._check_status(hits, Side.PAYEE, payee, amount, at)
-            self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t)
+            self._check_status(hits, Side.PAYEE, payee, amount, at, entry_of)
+            self._check_amounts(hits, Side.PAYEE, payee, payer, amount, t, entry_of)
         if self.book.listed:
             self._check_lists(hits, tx, at)
         if everywhere and hits:
@@ -152,7 +186,13 @@ class OnlineControls:
         return hits
 
     def _check_status(
-        self, hits: list[Hit], side: Side, account: str, amount: int, at: int
+        self,
+        hits: list[Hit],
+        side: Side,
+        account: str,
+        amount: int,
+        at: int,
+        entry_of: Callable[[str], Sequence[int]],
     ) -> None:
         """STATUS controls of the account (its status, whole-account restrictions in force at
         `at`) and, on the side it checks, FREE_BALANCE (restrictions of an amount)."""
@@ -167,7 +207,7 @@ class OnlineControls:
                 return  # a control stops every payment already
         if side is not _FREE_SIDE:
             return  # nothing is held on this side
-        balance = self._account(account)[BALANCE]
+        balance = entry_of(account)[BALANCE]
         if status in _HOLDS_ALL and not held:
             held = max(balance, 1)
         if held and amount > balance - held:
@@ -208,7 +248,14 @@ class OnlineControls:
         return stopped, held
 
     def _check_cap(
-        self, hits: list[Hit], payer: str, payee: str | None, amount: int, t: int, at: int
+        self,
+        hits: list[Hit],
+        payer: str,
+        payee: str | None,
+        amount: int,
+        t: int,
+        at: int,
+        entry_of: Callable[[str], Sequence[int]],
     ) -> None:
         """OUTFLOW_CAP: the lowest daily cap in effect at `at` on the paying account, against
         what it paid on the day of `t`."""
@@ -222,7 +269,7 @@ class OnlineControls:
         ]
         if not caps or (payee is not None and self.book.bound.get(payer) == payee):
             return
-        entry = self._account(payer)
+        entry = entry_of(payer)
         used = entry[DAY_OUT] if entry[DAY] == _periods(t)[0] else 0
         if used + amount > min(caps):
             hits.append(outflow_cap_hit(used, amount, min(caps)))
@@ -239,13 +286,20 @@ class OnlineControls:
             hits.append(punished_hit(max(ends)))
 
     def _check_amounts(
-        self, hits: list[Hit], side: Side, account: str, other: str | None, amount: int, t: int
+        self,
+        hits: list[Hit],
+        side: Side,
+        account: str,
+        other: str | None,
+        amount: int,
+        t: int,
+        entry_of: Callable[[str], Sequence[int]],
     ) -> None:
         """LIMIT and BALANCE_CAP controls of the account's class."""
         checks = self.amount_checks.get((side, self.account_class(account)))
         if checks is None:
             return
-        entry = self._account(account)
+        entry = entry_of(account)
         bound = other is not None and self.book.bound.get(account) == other
         day, year = _periods(t)
         for control, cap, used_at, period_at, daily, limit in checks:
@@ -319,9 +373,9 @@ class OnlineControls:
         column of whole numbers)."""
         part = writer.part(LEDGER_PART, LEDGER_VERSION, columns=LEDGER_COLUMNS)
         part.strings("accounts", list(self._ledger))
-        part.ints("entries", chain.from_iterable(self._ledger.values()))
+        part.ints("entries", np.frombuffer(b"".join(self._ledger.values()), np.int64))
 
-    def read_ledger(self, reader: SnapshotReader) -> dict[str, list[int]]:
+    def read_ledger(self, reader: SnapshotReader) -> dict[str, array[int]]:
         """The ledger in the ledger part of `reader` (`set_ledger` puts it in place)."""
         part = reader.part(LEDGER_PART, LEDGER_VERSION)
         if part.meta["columns"] != LEDGER_COLUMNS:
@@ -330,16 +384,17 @@ class OnlineControls:
                 "snapshot",
             )
         accounts = part.strings("accounts")
-        entries = part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS).tolist()
+        entries = entry_arrays(part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS))
         return dict(zip(cast(list[str], accounts), entries, strict=True))
 
-    def set_ledger(self, ledger: dict[str, list[int]]) -> None:
+    def set_ledger(self, ledger: dict[str, array[int]]) -> None:
         """Replace the ledger (with one `read_ledger` read)."""
         self._ledger = ledger
 
     def ledger_entry(self, account_no: str) -> list[int] | None:
-        """An account's ledger entry (None: nothing booked or read for it yet)."""
-        return self._ledger.get(account_no)
+        """A copy of an account's ledger entry (None: nothing booked or read for it yet)."""
+        entry = self._ledger.get(account_no)
+        return None if entry is None else entry.tolist()
 
     def ledger_accounts(self) -> list[str]:
         """The accounts the ledger holds an entry of."""
@@ -350,7 +405,7 @@ class OnlineControls:
         if entry is None:
             self._ledger.pop(account_no, None)
         else:
-            self._ledger[account_no] = entry
+            self._ledger[account_no] = array("q", entry)
 
 
 def _periods(t: int) -> tuple[int, int]:
@@ -366,7 +421,7 @@ def _periods_of_day(day: int) -> tuple[int, int]:
 
 
 def _book(
-    entry: list[int],
+    entry: array[int],
     amount: int,
     day: int,
     year: int,

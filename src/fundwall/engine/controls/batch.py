@@ -1,0 +1,243 @@
+"""The hard controls of a batch (`OnlineControls.check_many`): the controls' compiled pass
+(`kernel.control_pass`, the one replay runs) carried on from the online ledger, leaving it as
+`check` and `settle` of one transaction after another would.
+
+The batch's accounts get dense codes, in the order they first appear; what the pass reads of
+each (class, status, bound account, holder's punishment listings, restrictions) and of each
+transaction (its risk list entries, by role) is gathered from the control book for those
+codes only, and the accounts' ledger entries (int64 arrays) become the rows of one matrix by
+one join (an account without one starts from its opening balance, as `OnlineControls` starts
+it). The pass then checks and
+books the transactions in order; it also keeps the payer's and the payee's rows before each
+one, and marks each account the online form would have made an entry of (it reads or books
+it: an account whose transactions were all blocked may have none). Last, the rows become
+the accounts' entries again, the marked accounts without one included.
+
+The pass gives each transaction a mask of the controls that applied; most have none, and
+their hits are the empty list. One with some has its hits made by `OnlineControls.hits`
+itself, over the ledger rows as they were before it, so that their reasons and figures are
+the online ones.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Final, cast
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from fundwall.domain.accounts import AccountStatus
+from fundwall.engine.controls.book import RiskEntry
+from fundwall.engine.controls.bulk import KINDS, STATUSES, control_table, intervals
+from fundwall.engine.controls.kernel import PAYEE, PAYER, control_pass
+from fundwall.engine.controls.model import (
+    FREE_BALANCE,
+    LEDGER_COLUMNS,
+    OUTFLOW_CAP,
+    PUNISHMENT,
+    Hit,
+    ListKind,
+)
+from fundwall.engine.features.flags import non_counter_column
+from fundwall.engine.features.inputs import TransactionLike
+
+if TYPE_CHECKING:
+    from fundwall.engine.controls.online import OnlineControls
+
+I64 = npt.NDArray[np.int64]
+
+_STATUS_CODE: Final = {status: STATUSES.index(status) for status in AccountStatus}
+_KIND_CODE: Final = {kind: KINDS.index(kind) for kind in KINDS}
+_LIST_KEYS: Final = 8
+"""Rows of the risk list's keys a transaction is looked up by (`bulk._KEYS`): payer,
+payee, device, IP, then the payer's and the payee's holder, each in two rows (identity,
+phone), of which this form fills the first with all the holder's keys (one control)."""
+_PAYER_PARTY, _PAYEE_PARTY = 4, 6
+
+
+def check_batch(
+    controls: OnlineControls,
+    txs: Sequence[TransactionLike],
+    times: Sequence[int],
+    orders_at: Sequence[int],
+    actions: Sequence[int],
+) -> list[list[Hit]]:
+    """See `OnlineControls.check_many`."""
+    n = len(txs)
+    if n == 0:
+        return []
+    book = controls.book
+    payers = [tx.payer_account for tx in txs]
+    payees = [tx.payee_account for tx in txs]
+    seen = dict.fromkeys(chain.from_iterable(zip(payers, payees, strict=True)))
+    seen.pop(None, None)
+    names = cast(list[str], list(seen))  # None popped
+    code: dict[str | None, int] = dict(zip(names, range(len(names)), strict=True))
+    payer = np.fromiter(map(code.get, payers, repeat(-1)), np.int32, n)
+    payee = np.fromiter(map(code.get, payees, repeat(-1)), np.int32, n)
+    klass = np.fromiter(map(controls.account_class, names), np.int64, len(names))
+    statuses = book.statuses
+    status = np.fromiter(
+        map(_STATUS_CODE.__getitem__, map(statuses.get, names, repeat(AccountStatus.NORMAL))),
+        np.int64,
+        len(names),
+    )
+    bound = np.fromiter(map(code.get, map(book.bound.get, names), repeat(-1)), np.int64, len(names))
+    ledger_of = controls._ledger
+    found = list(map(ledger_of.get, names))
+    fresh = [i for i, entry in enumerate(found) if entry is None]
+    for i in fresh:
+        found[i] = controls.new_entry(names[i])
+    # The entries are int64 arrays: one join reads them all (`bytearray`: the pass writes).
+    joined = bytearray(b"".join(cast("list[array[int]]", found)))
+    ledger = np.frombuffer(joined, np.int64).reshape(len(names), LEDGER_COLUMNS)
+    # The channel's rule as the columnar form reads it (`flags`): a transaction naming none is
+    # not a non-counter one.
+    channels = pa.array([tx.channel for tx in txs], pa.string())
+    non_counter = non_counter_column(channels).fill_null(False).to_numpy(zero_copy_only=False)
+    table = control_table()
+    amounts, amount_rows = controls.amount_table
+    id_hash, punished = _punished(controls, names)
+    list_keys, lists = _risk_list(controls, txs)
+    mask = np.zeros(n, dtype=np.int64)
+    forced = np.zeros(n, dtype=np.uint8)
+    final = np.zeros(n, dtype=np.uint8)
+    before = np.zeros((n, 2, LEDGER_COLUMNS), dtype=np.int64)
+    touched = np.zeros(len(names), dtype=np.uint8)
+    ts = np.fromiter(times, np.int64, n)
+    control_pass(
+        0, n, ts, np.fromiter(orders_at, np.int64, n),
+        np.fromiter((tx.amount_fen for tx in txs), np.int64, n), payer, payee, payer, payee,
+        non_counter, klass, status, bound, id_hash,
+        table.by_status, table.by_kind, FREE_BALANCE, PUNISHMENT, OUTFLOW_CAP, amounts,
+        amount_rows, table.severity_of, table.non_counter_only, _restrictions(controls, names),
+        punished, table.keys, list_keys, *lists, ledger,
+        np.fromiter(actions, np.uint8, n), mask, forced, final, before, touched,
+    )  # fmt: skip
+    # Back into the ledger; an account without an entry gets one only where the online form
+    # would have made it.
+    ledger_of.update(zip(names, entry_arrays(ledger), strict=True))
+    for i in fresh:
+        if not touched[i]:
+            del ledger_of[names[i]]
+    hits: list[list[Hit]] = [[] for _ in range(n)]
+    for i in np.flatnonzero(mask).tolist():
+        tx = txs[i]
+        kept = before[i].tolist()
+        as_before = {tx.payer_account: kept[PAYER], tx.payee_account: kept[PAYEE]}
+        hits[i] = controls.hits(tx, times[i], orders_at[i], as_before.__getitem__)
+    return hits
+
+
+def entry_arrays(rows: I64) -> Iterator[array[int]]:
+    """Each row of a ledger matrix (`LEDGER_COLUMNS` wide) as an entry of the ledger."""
+    data = rows.tobytes()
+    width = 8 * LEDGER_COLUMNS
+    cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
+    return map(array, repeat("q"), map(data.__getitem__, cuts))
+
+
+def _restrictions(controls: OnlineControls, names: list[str]) -> tuple[I64, I64, I64, I64, I64]:
+    """The restrictions of the batch's accounts, by code (most have none)."""
+    by_account = controls.book.restrictions
+    codes: list[int] = []
+    rows: list[tuple[int, int, int, int]] = []
+    if by_account:
+        for c, found in enumerate(map(by_account.get, names)):
+            for r in found.values() if found else ():
+                codes.append(c)
+                amount = -1 if r.amount_fen is None else r.amount_fen
+                rows.append((r.start_us, r.end_us, _KIND_CODE[r.kind], amount))
+    found_rows = intervals(len(names), codes, rows)
+    return (found_rows.start, found_rows.begin, found_rows.end, found_rows.value, found_rows.extra)
+
+
+def _punished(
+    controls: OnlineControls, names: list[str]
+) -> tuple[I64, tuple[I64, I64, I64, I64, I64]]:
+    """Per account code, the code of its holder's punishment listings (-1: none), and those
+    listings."""
+    book = controls.book
+    id_hash = np.full(len(names), -1, dtype=np.int64)
+    codes: list[int] = []
+    rows: list[tuple[int, int, int, int]] = []
+    if book.punished:
+        party_keys, punished = book.party_keys, book.punished
+        holders = 0
+        for c, keys in enumerate(map(party_keys.get, names)):
+            listings = punished.get(keys.id_hash) if keys and keys.id_hash else None
+            if listings:
+                id_hash[c] = holders
+                for listing in listings.values():
+                    codes.append(holders)
+                    rows.append((listing.start_us, listing.end_us, 0, 0))
+                holders += 1
+    found = intervals(int(id_hash.max(initial=-1)) + 1, codes, rows)
+    return id_hash, (found.start, found.begin, found.end, found.value, found.extra)
+
+
+def _risk_list(
+    controls: OnlineControls, txs: Sequence[TransactionLike]
+) -> tuple[I64, tuple[I64, I64, I64, I64, I64]]:
+    """Per transaction, a code for each role of `_LIST_KEYS` at which the risk list has
+    entries (-1: none), and those entries by code; no rows at all when the list is empty."""
+    book = controls.book
+    if not book.listed:
+        empty = intervals(0, [], [])
+        return np.zeros((0, len(txs)), dtype=np.int64), (
+            empty.start, empty.begin, empty.end, empty.value, empty.extra,
+        )  # fmt: skip
+    entries, party_keys = book.entries, book.party_keys
+    keys = np.full((_LIST_KEYS, len(txs)), -1, dtype=np.int64)
+    codes: list[int] = []
+    rows: list[tuple[int, int, int, int]] = []
+    count = 0
+    for i, tx in enumerate(txs):
+        payer_keys = party_keys.get(tx.payer_account) if tx.payer_account else None
+        payee_keys = party_keys.get(tx.payee_account) if tx.payee_account else None
+        probes = (
+            (0, ((ListKind.ACCOUNT, tx.payer_account),)),
+            (1, ((ListKind.ACCOUNT, tx.payee_account),)),
+            (2, ((ListKind.DEVICE, tx.device_id),)),
+            (3, ((ListKind.IP, tx.ip),)),
+            (_PAYER_PARTY, payer_keys.shared if payer_keys is not None else ()),
+            (_PAYEE_PARTY, payee_keys.shared if payee_keys is not None else ()),
+        )
+        for k, probe in probes:
+            found: list[RiskEntry] = []
+            for kind, key in probe:
+                if key is not None:
+                    by_id = entries[kind].get(key)
+                    if by_id:
+                        found.extend(by_id.values())
+            if found:
+                keys[k, i] = count
+                for e in found:
+                    codes.append(count)
+                    rows.append(
+                        (e.start_us, e.end_us, e.category.action.severity,
+                         int(e.category.payer_side_only))
+                    )  # fmt: skip
+                count += 1
+    listed = intervals(count, codes, rows)
+    return keys, (listed.start, listed.begin, listed.end, listed.value, listed.extra)
+
+
+def warm_up() -> None:
+    """Compile the pass (or load it from numba's cache) on one transaction over an empty
+    book, so that a server's first batch does not wait for it."""
+    from fundwall.config import PolicySettings
+    from fundwall.engine.controls.book import ControlBook
+    from fundwall.engine.controls.online import OnlineControls
+    from fundwall.engine.features.directory import AccountDirectory
+    from fundwall.engine.features.inputs import TxEvent
+
+    controls = OnlineControls(ControlBook(), AccountDirectory.empty(), PolicySettings())
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    event = TxEvent("warm-up", when, "transfer", "a", "b", None, None, 1, "mobile")
+    check_batch(controls, [event], [0], [0], [0])
