@@ -19,8 +19,9 @@ from test_engine_controls_parity import books, policies, streams
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
+from fundwall.domain.money import MAX_FEN
 from fundwall.engine.controls import ControlBook, OnlineControls, strongest_action
-from fundwall.engine.controls.model import Hit
+from fundwall.engine.controls.model import BALANCE, LEDGER_COLUMNS, MOST, Hit
 from fundwall.engine.features import TxEvent
 from fundwall.engine.features.inputs import micros
 
@@ -93,3 +94,28 @@ def test_a_blocked_payment_of_a_batch_leaves_a_stopped_payer_without_an_entry() 
     (hits,) = controls.check_many([event], [t], [t], [0])
     assert [hit.control_id for hit in hits] == ["HC01"]
     assert "A1" not in controls._ledger
+
+
+def test_a_ledger_figure_stops_at_its_bound_one_by_one_and_in_a_batch() -> None:
+    """Payments of the largest amount into one account, one more than its int64 balance can
+    take: every booking succeeds and the balance stops at `MOST`, alike one by one and in a
+    batch; the next payment into it is still decided."""
+    policy = PolicySettings()
+    events = [
+        TxEvent(f"x{i}", T0, "transfer", "A1", "B1", "301", "302", MAX_FEN, "counter")
+        for i in range(3)
+    ]
+    t = micros(T0, "x0")
+    one_by_one = OnlineControls(book(), directory(), policy)
+    together = OnlineControls(book(), directory(), policy)
+    for controls in (one_by_one, together):
+        entry = [0] * LEDGER_COLUMNS
+        entry[BALANCE] = MOST - MAX_FEN
+        controls.set_ledger_entry("B1", entry)
+    for event in events:
+        one_by_one.check(event, t, t)
+        one_by_one.settle(event, t, True)
+    together.check_many(events, [t] * 3, [t] * 3, [0] * 3)
+    assert one_by_one.ledger_entry("B1") == together.ledger_entry("B1")
+    payee = together.ledger_entry("B1")
+    assert payee is not None and payee[BALANCE] == MOST

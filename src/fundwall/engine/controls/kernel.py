@@ -18,6 +18,7 @@ from fundwall.engine.controls.model import (
     DAY,
     DAY_IN,
     DAY_OUT,
+    MOST,
     YEAR,
     YEAR_IN,
     YEAR_OUT,
@@ -47,6 +48,16 @@ amount_rows[side, k + 2] (classes -1, unknown, to 3)."""
 KEY_CONTROL, KEY_PAYER_SIDE = range(2)
 """Columns of `keys`, per key a row is looked up by on the risk list: the control, and 1
 when the key is on the paying side."""
+
+
+@njit(inline="always")
+def plus(value: int, change: int) -> int:
+    """`value + change`, held within ±MOST."""
+    if change > 0 and value > MOST - change:
+        return MOST
+    if change < 0 and value < -MOST - change:
+        return -MOST
+    return value + change
 
 
 @njit(nogil=True, cache=True)
@@ -111,7 +122,7 @@ def control_pass(
                 if keep and (non_counter[i] or ((non_counter_only >> outflow_cap) & 1) == 0):
                     touched[p] = 1
                 used = ledger[p, DAY_OUT] if ledger[p, DAY] == day else 0
-                if used + a > cap:
+                if used > cap - a:
                     hits |= 1 << outflow_cap
             if (hits & ~non_counter_only) == 0:  # nothing stops every payment already
                 if keep:
@@ -119,7 +130,7 @@ def control_pass(
                 balance = ledger[p, BALANCE]
                 if by_status[HOLDS_ALL, s] == 1 and held == 0:
                     held = max(balance, 1)
-                if held > 0 and a > balance - held:
+                if held > 0 and a + held > balance:
                     hits |= 1 << free_balance
             h = id_hash[p]
             if h >= 0 and (non_counter[i] or ((non_counter_only >> punishment) & 1) == 0):
@@ -144,7 +155,7 @@ def control_pass(
                     used = ledger[account, amounts[c, USED]]
                     if ledger[account, amounts[c, PERIOD]] != now:
                         used = 0
-                if used + a > amounts[c, LIMIT]:
+                if used > amounts[c, LIMIT] - a:
                     hits |= 1 << amounts[c, AMOUNT_CONTROL]
         if not non_counter[i]:
             hits &= ~non_counter_only
@@ -174,7 +185,7 @@ def control_pass(
                 continue
             if keep:
                 touched[account] = 1
-            ledger[account, BALANCE] += sign * a
+            ledger[account, BALANCE] = plus(ledger[account, BALANCE], sign * a)
             if ledger[account, DAY] != day:
                 ledger[account, DAY] = day
                 ledger[account, DAY_OUT] = 0
@@ -184,5 +195,5 @@ def control_pass(
                 ledger[account, YEAR_OUT] = 0
                 ledger[account, YEAR_IN] = 0
             if other < 0 or bound[account] != other:
-                ledger[account, day_at] += a
-                ledger[account, year_at] += a
+                ledger[account, day_at] = plus(ledger[account, day_at], a)
+                ledger[account, year_at] = plus(ledger[account, year_at], a)

@@ -433,6 +433,11 @@ AMOUNT_CONTROLS: Final = {
 }
 """Per side and account class (0–3), the LIMIT and BALANCE_CAP controls of the account."""
 
+MOST: Final = 2**63 - 1
+"""A ledger figure stops at ±MOST rather than overflow its int64 (`kernel.plus`): a member
+sending 9,224 payments of the largest amount into one account would otherwise fail every
+later booking of it, or, wrapped, turn its balance or its year's total negative. The compiled
+checks compare `used > limit - amount`, which cannot overflow."""
 LEDGER_COLUMNS: Final = 7
 BALANCE, DAY, DAY_OUT, DAY_IN, YEAR, YEAR_OUT, YEAR_IN = range(LEDGER_COLUMNS)
 """The ledger each execution keeps per account: the settled balance, and the money counted

@@ -38,6 +38,7 @@ from fundwall.engine.controls.model import (
     DAY_OUT,
     FREE_BALANCE,
     LEDGER_COLUMNS,
+    MOST,
     NEVER_US,
     NON_COUNTER_ONLY,
     OUTFLOW_CAP,
@@ -430,7 +431,7 @@ def _book(
     change: int,
     counts: bool,
 ) -> None:
-    entry[BALANCE] += change
+    entry[BALANCE] = _held(entry[BALANCE] + change)
     if entry[DAY] != day:
         entry[DAY] = day
         entry[DAY_OUT] = entry[DAY_IN] = 0
@@ -438,8 +439,14 @@ def _book(
         entry[YEAR] = year
         entry[YEAR_OUT] = entry[YEAR_IN] = 0
     if counts:
-        entry[day_at] += amount
-        entry[year_at] += amount
+        entry[day_at] = _held(entry[day_at] + amount)
+        entry[year_at] = _held(entry[year_at] + amount)
+
+
+def _held(figure: int) -> int:
+    """A ledger figure held within ±`MOST`, as the compiled pass holds it (`kernel.plus`):
+    the entry is int64 and stops there rather than fail the booking."""
+    return MOST if figure > MOST else -MOST if figure < -MOST else figure
 
 
 def _strongest(found: list[RiskEntry], payer_side: bool, t: int) -> RiskEntry | None:
