@@ -22,17 +22,17 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
         key = shared._key(ENTITY)
         shared.redis.script_load(_ACQUIRE)
         leased = shared.redis.evalsha(_SHA[_ACQUIRE], 1, key, "first", 10_000, 0, b"", "T1")
-        assert leased[0][0] == 1
+        assert leased == [1]  # taken, and the (empty) state known already
         # Only the release is known: it runs, the lease after it is refused and sent again.
         shared.redis.script_flush()
         shared.redis.script_load(_RELEASE)
 
         commands = _Commands()
         commands.evalsha(_SHA[_RELEASE], 1, key, "first", shared._freed_to, 1, "v1", b"s", "")
-        commands.evalsha(_SHA[_ACQUIRE], 1, key, "second", 10_000, 0, b"v1", "T2")
+        commands.evalsha(_SHA[_ACQUIRE], 1, key, "second", 10_000, 0, b"", "T2")
         released, leased = shared._send(commands)
         assert released == [1]  # run once: a second run would find "second" holding it
-        assert leased[0][0] == 1 and leased[0][1] == b"v1"
+        assert leased == [[1, b"v1", b"s", b""]]  # taken, with the state written
         assert shared.redis.hget(key, "o") == b"second"
         shared.close()
 

@@ -84,16 +84,17 @@ for k, key in ipairs(KEYS) do
   local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we')
   if held[1] == owner then
     redis.call('HSET', key, 'e', expiry)
-    answers[k] = {1, held[3] or '', '', ''}
+    answers[k] = 1
+    if (held[3] or '') ~= ARGV[2 + 2 * k] then answers[k] = {1, held[3] or '', '', ''} end
   elseif held[5] and held[5] ~= owner and tonumber(held[6]) > ms then
     answers[k] = {3}
     return answers
   elseif held[1] and tonumber(held[2]) > ms then
     if keep == 0 then
-      answers[k] = {0}
+      answers[k] = 0
     else
       redis.call('HSET', key, 'w', owner, 'we', ms + keep)
-      answers[k] = {2}
+      answers[k] = 2
     end
     return answers
   else
@@ -103,9 +104,13 @@ for k, key in ipairs(KEYS) do
     redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent)
     if held[5] then redis.call('HDEL', key, 'w', 'we') end
     local version = held[3] or ''
-    local data = ''
-    if version ~= ARGV[2 + 2 * k] then data = redis.call('HGET', key, 's') or '' end
-    answers[k] = {1, version, data, orphan}
+    if version ~= ARGV[2 + 2 * k] then
+      answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
+    elseif orphan ~= '' then
+      answers[k] = {1, version, '', orphan}
+    else
+      answers[k] = 1
+    end
   end
 end
 return answers
@@ -115,9 +120,10 @@ ARGV owner, lease ms, how long to keep the first busy entity for the owner once 
 `_WAIT`; 0: not), then for each key the version the replica holds and the transaction ids
 of the call that touch the entity (its intent). One answer per key up to the first busy one,
 nothing after it (nothing is taken after a busy entity, not even for a moment): {`TAKEN`,
-version, bytes (empty when the replica's version is current), orphaned intent},
-{`REFUSED`}, {`KEPT_FOR_THIS`} or {`KEPT_FOR_OTHER`}. The owner's own lease is renewed (its
-state is the owner's already)."""
+version, bytes (empty when the replica's version is current), orphaned intent}, or `TAKEN`
+alone when the replica's version is current and no intent was orphaned (most leases: the
+fewer values, the less for the client to read); `REFUSED`, `KEPT_FOR_THIS` or
+`KEPT_FOR_OTHER`. The owner's own lease is renewed (its state is the owner's already)."""
 
 _WAIT: Final = """
 local now = redis.call('TIME')
@@ -455,7 +461,7 @@ class SharedState:
         answers = asking.answers()
         epoch, clock = asking.work.wait()[-2:]
         renewed, answers = answers[: asking.renewed], answers[asking.renewed :]
-        if not all(answer is not None and answer[0] == TAKEN for answer in renewed):
+        if not all(_status(answer) == TAKEN for answer in renewed):
             # A lease ran out while the call waited (nothing decided yet): start again.
             self._give_back(lease.owner, todo, answers)
             self.release(lease, None, None)
@@ -470,25 +476,28 @@ class SharedState:
             self.epoch = epoch
             raise EpochChanged
         busy = next(
-            (k for k, answer in enumerate(answers) if answer is None or answer[0] != TAKEN),
+            (k for k, answer in enumerate(answers) if _status(answer) != TAKEN),
             len(todo),
         )
         complete = busy == len(todo) and not asking.rest
         lease.blocked = todo[busy] if busy < len(todo) else None
-        refusal = None if lease.blocked is None else answers[busy][0]
+        refusal = None if lease.blocked is None else _status(answers[busy])
         # Kept for this call once let go, by the lease itself or by `_WAIT` now; unless kept
         # for another call already.
         lease.awaited = lease.blocked if refusal in (REFUSED, KEPT_FOR_THIS) else None
         awaited = [todo[busy]] if refusal == REFUSED else []
         self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
-        for entity, (_, version, data, orphan) in zip(todo[:busy], answers[:busy], strict=True):
+        for entity, answer in zip(todo[:busy], answers[:busy], strict=True):
+            lease.entities.append(entity)
+            if answer == TAKEN:  # the replica's copy is current, no intent orphaned
+                continue
+            _, version, data, orphan = answer
             if orphan:
                 lease.orphans[entity] = orphan.decode().split(",")
             if data or self.versions.get(entity, b"") != version:
                 loaded.append((entity, data or None))
             self.versions[entity] = version
-            lease.entities.append(entity)
         if complete and clock is not None:
             us, iso = clock.decode().split("|", 1)
             lease.clock = int(us), datetime.fromisoformat(iso)
@@ -517,7 +526,7 @@ class SharedState:
         for entity in awaited:
             commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, WAIT_MS)
         for entity, answer in zip(entities, answers, strict=True):
-            if answer is not None and answer[0] == KEPT_FOR_THIS:
+            if _status(answer) == KEPT_FOR_THIS:
                 commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, 0)
         freed = self._freed
 
@@ -526,9 +535,9 @@ class SharedState:
                 freed(awaited[0])
 
         taken = [
-            (entity, (b"", b"", answer[3]))
+            (entity, (b"", b"", b"" if answer == TAKEN else answer[3]))
             for entity, answer in zip(entities, answers, strict=True)
-            if answer is not None and answer[0] == TAKEN
+            if _status(answer) == TAKEN
         ]
         self._releases(commands, owner, taken, None)
         if commands:
@@ -720,6 +729,11 @@ class _Commands(list[tuple[str, tuple[Any, ...]]]):
 
     def get(self, *args: Any) -> None:
         self.append(("get", args))
+
+
+def _status(answer: Any) -> int | None:
+    """What `_ACQUIRE` answered for an entity (`TAKEN`, `REFUSED`, …); None: not asked."""
+    return answer if answer is None or isinstance(answer, int) else int(answer[0])
 
 
 def _by_entity(groups: list[list[int]], answers: Sequence[Any], count: int) -> list[Any]:
