@@ -570,9 +570,9 @@ class SharedState:
 
     def listen(self, freed: Callable[[Entity], None]) -> None:
         """Call `freed`, from a thread of its own, with each entity let go that a call of this
-        replica waits for (kept for it, `_WAIT`): told, the call asks again at once instead of
-        at its next try. Once; a Redis that does not answer is asked again every second (the
-        calls' own tries go on meanwhile)."""
+        replica waits for (kept for it: `_ACQUIRE`, `_WAIT`): told, the call asks again at once
+        instead of at its next try. Once; a Redis that does not answer is asked again every
+        second (the calls' own tries go on meanwhile)."""
         if self._listener is not None:
             return
         self._freed = freed
