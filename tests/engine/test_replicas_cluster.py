@@ -12,6 +12,7 @@ from crash_checks import essence
 from engine_store import load_accounts
 from replicas import CLUSTER_NODES, redis_cluster, shared_values
 from test_engine_replicas import LATER, assert_same_state, reference
+from test_shared_state import entities_of, intents, started
 
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
@@ -96,6 +97,44 @@ def test_a_cluster_losing_the_state_is_a_503_until_a_replica_rebuilds_it(
     one = reference(region, tmp_path, txs, restart_at=200)
     assert [essence(d) for d in decided] == [essence(one.decide(tx)) for tx in txs[200:]]
     assert_same_state(second, one)
+
+
+def test_over_a_cluster_a_call_waiting_for_a_busy_entity_asks_for_it_alone(
+    cluster_url: str,
+) -> None:
+    # A script's keys keep to one slot: each entity is leased by a script of its own, and
+    # every one runs, so a call that found an entity busy asks for it alone, then the rest.
+    entities = entities_of(5)
+    wanted = intents(entities, "A1")
+    first, other = started(cluster_url, "fwcluster-wait", 2, cluster=True)
+    try:
+        holder, _, complete = other.taken(other.ask(intents(entities[2:3], "B1"), ["B1"]))
+        assert complete
+        asking = first.ask(wanted, ["A1"])
+        assert len(asking.work.commands) == len(entities)
+        lease, _, complete = first.taken(asking)
+        assert not complete and lease.entities == entities[:2] and lease.blocked == entities[2]
+        # Kept for the call once let go (`_WAIT`, the busy entity's script not being the
+        # first); those after it are given back.
+        assert lease.awaited == entities[2]
+        assert first.redis.hget(first._key(entities[2]), "w") == lease.owner.encode()
+        assert all(first.redis.hget(first._key(e), "o") is None for e in entities[3:])
+        asking = first.ask(wanted, ["A1"], lease)
+        assert asking.todo == [entities[2]]
+        assert not first.taken(asking)[2]
+        other.release(holder, None, None).wait()
+        lease, _, complete = first.taken(first.ask(wanted, ["A1"], lease))
+        assert not complete and lease.entities == entities[:3] and lease.blocked is None
+        asking = first.ask(wanted, ["A1"], lease)
+        assert asking.todo == entities[3:]
+        lease, _, complete = first.taken(asking)
+        assert complete and lease.entities == entities
+        first.release(lease, {e: b"state" for e in entities}, None).wait()
+        assert all(first.redis.hget(first._key(e), "o") is None for e in entities)
+    finally:
+        first._drop_namespace()
+        first.close()
+        other.close()
 
 
 def test_a_cluster_that_does_not_answer_is_a_clear_error() -> None:

@@ -1,8 +1,11 @@
 """The replicas' shared state against Redis itself: its scripts lost half way through a
 pipeline (Redis restarted, or its scripts flushed by someone) are loaded again and only the
-commands Redis refused are sent again."""
+commands Redis refused are sent again; a lease is one script that takes a call's entities in
+order up to the first busy one, and nothing after it."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from replicas import namespace, redis_url
 
@@ -18,75 +21,101 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
         shared = SharedState(url, namespace=name)
         key = shared._key(ENTITY)
         shared.redis.script_load(_ACQUIRE)
-        assert shared.redis.evalsha(_SHA[_ACQUIRE], 1, key, "first", 10_000, b"", "T1")[0] == 1
+        leased = shared.redis.evalsha(_SHA[_ACQUIRE], 1, key, "first", 10_000, 0, b"", "T1")
+        assert leased == [1]  # taken, and the (empty) state known already
         # Only the release is known: it runs, the lease after it is refused and sent again.
         shared.redis.script_flush()
         shared.redis.script_load(_RELEASE)
 
         commands = _Commands()
-        shared._script(commands, _RELEASE, key, "first", "v1", b"state", "", shared._freed_to)
-        shared._script(commands, _ACQUIRE, key, "second", 10_000, b"v1", "T2")
+        commands.evalsha(_SHA[_RELEASE], 1, key, "first", shared._freed_to, 1, "v1", b"s", "")
+        commands.evalsha(_SHA[_ACQUIRE], 1, key, "second", 10_000, 0, b"", "T2")
         released, leased = shared._send(commands)
-        assert released == 1  # run once: a second run would find "second" holding it
-        assert leased[0] == 1 and leased[1] == b"v1"
+        assert released == [1]  # run once: a second run would find "second" holding it
+        assert leased == [[1, b"v1", b"s", b""]]  # taken, with the state written
         assert shared.redis.hget(key, "o") == b"second"
         shared.close()
 
 
-def _entities(count: int) -> list[Entity]:
+def entities_of(count: int) -> list[Entity]:
     return [(EntityKind.ACCOUNT, f"62220000000000{k:02d}") for k in range(count)]
 
 
-def _replicas(url: str, name: str, count: int) -> list[SharedState]:
-    replicas = [SharedState(url, namespace=name) for _ in range(count)]
+def intents(entities: Sequence[Entity], tx_id: str) -> dict[Entity, list[str]]:
+    return {entity: [tx_id] for entity in entities}
+
+
+def started(url: str, name: str, count: int, **options: bool) -> list[SharedState]:
+    """`count` replicas' shared states over a state marked complete (an epoch)."""
+    replicas = [SharedState(url, namespace=name, **options) for _ in range(count)]
     replicas[0].redis.set(replicas[0]._global("epoch"), b"e1")
     for shared in replicas:
         shared.epoch = b"e1"
     return replicas
 
 
-def test_a_call_waiting_for_a_busy_entity_asks_for_it_alone_and_then_for_the_rest() -> None:
+def test_a_call_waiting_for_a_busy_entity_holds_none_after_it_and_then_takes_the_rest() -> None:
     url = redis_url()
-    entities = _entities(5)
+    entities = entities_of(5)
+    wanted = intents(entities, "A1")
     with namespace(url) as name:
-        first, other = _replicas(url, name, 2)
-        holder, _, complete = other.taken(other.ask(entities[2:3], ["B1"]))
+        first, other = started(url, name, 2)
+        holder, _, complete = other.taken(other.ask(intents(entities[2:3], "B1"), ["B1"]))
         assert complete
-        lease, _, complete = first.taken(first.ask(entities, ["A1"]))
+        rounds = first.pump.rounds
+        asking = first.ask(wanted, ["A1"])
+        assert len(asking.work.commands) == 1  # one script for the call's five entities
+        lease, _, complete = first.taken(asking)
         assert not complete and lease.entities == entities[:2] and lease.blocked == entities[2]
-        # Waiting, the call takes nothing after the busy entity, even for a moment: a third
-        # call leasing the last ones meanwhile finds them free.
-        asking = first.ask(entities, ["A1"], lease)
-        assert asking.todo == [entities[2]] and asking.renewed == 0
-        assert not first.taken(asking)[2]
-        third, _, complete = other.taken(other.ask(entities[3:], ["C1"]))
+        # The same script kept the busy entity for the call once let go: no other round.
+        assert lease.awaited == entities[2] and first.pump.rounds - rounds == 1
+        assert first.redis.hget(first._key(entities[2]), "w") == lease.owner.encode()
+        # Nothing after the busy entity was taken, even for a moment: a third call leasing
+        # the last ones finds them free.
+        third, _, complete = other.taken(other.ask(intents(entities[3:], "C1"), ["C1"]))
         assert complete
+        # Asked again while they are busy: the call holds the same two.
+        asking = first.ask(wanted, ["A1"], lease)
+        assert asking.todo == entities[2:] and asking.renewed == 0
+        assert not first.taken(asking)[2] and lease.entities == entities[:2]
         other.release(third, None, None).wait()
         other.release(holder, None, None).wait()
-        # Let go: the busy entity alone, then the rest at once.
-        lease, _, complete = first.taken(first.ask(entities, ["A1"], lease))
-        assert not complete and lease.entities == entities[:3] and lease.blocked is None
-        asking = first.ask(entities, ["A1"], lease)
-        assert asking.todo == entities[3:]
-        lease, _, complete = first.taken(asking)
+        # Let go: the busy entity and the rest in one ask.
+        lease, _, complete = first.taken(first.ask(wanted, ["A1"], lease))
         assert complete and lease.entities == entities
         first.release(lease, None, None).wait()
         first.close()
         other.close()
 
 
+def test_each_entity_records_the_ids_of_the_transactions_that_touch_it() -> None:
+    url = redis_url()
+    payer, payee, device = entities_of(3)
+    with namespace(url) as name:
+        (shared,) = started(url, name, 1)
+        touched = {payer: ["T1", "T2"], payee: ["T1"], device: ["T2"]}
+        lease, _, complete = shared.taken(shared.ask(touched, ["T1", "T2"]))
+        assert complete
+        recorded = {e: shared.redis.hget(shared._key(e), "x") for e in lease.entities}
+        assert recorded == {payer: b"T1,T2", payee: b"T1", device: b"T2"}
+        shared.release(lease, {e: b"state" for e in lease.entities}, None).wait()
+        assert all(shared.redis.hget(shared._key(e), "x") is None for e in lease.entities)
+        shared.close()
+
+
 def test_held_leases_are_renewed_once_a_third_of_their_time_has_gone() -> None:
     url = redis_url()
-    entities = _entities(3)
+    entities = entities_of(3)
+    wanted = intents(entities, "A1")
     with namespace(url) as name:
-        first, other = _replicas(url, name, 2)
+        first, other = started(url, name, 2)
         first.lease_ms = 1_000
-        holder, _, _ = other.taken(other.ask(entities[2:], ["B1"]))
-        lease, _, complete = first.taken(first.ask(entities, ["A1"]))
+        holder, _, _ = other.taken(other.ask(intents(entities[2:], "B1"), ["B1"]))
+        lease, _, complete = first.taken(first.ask(wanted, ["A1"]))
         assert not complete
-        assert first.ask(entities, ["A1"], lease).renewed == 0
+        assert first.ask(wanted, ["A1"], lease).renewed == 0
         lease.renewed_at -= 0.4  # a third of the lease and more
-        asking = first.ask(entities, ["A1"], lease)
+        asking = first.ask(wanted, ["A1"], lease)
         assert asking.renewed == 2 and asking.todo == [entities[2]]
         first.taken(asking)
         other.release(holder, None, None).wait()

@@ -227,6 +227,9 @@ class DecisionService:
         if shared is not None:
             with service._lock:
                 service._recover_shared(waiting=False)
+            # From the start: a lease keeps a busy entity for its call in the same script
+            # that finds it busy, and the release that lets it go tells at once.
+            shared.listen(service._freed)
         return service
 
     def _rebuild(self) -> None:
@@ -464,7 +467,6 @@ class DecisionService:
             if awaited is None or self._shared is None or not pause:
                 await asyncio.sleep(pause)
                 return
-            self._shared.listen(self._freed)
             settled = asyncio.get_running_loop().create_future()
             waiters = self._waiting.setdefault(awaited, [])
             waiters.append(settled)
@@ -705,8 +707,11 @@ class DecisionService:
             self._settle(held, written=False)
             return None
         features = self.core.features
-        entities = {e for tx in new for e in features.entities_of(event_of(tx, tx.ts))}
-        return self._ask(sorted(entities), [tx.tx_id for tx in new], held, awaited=awaited)
+        intents: dict[Entity, list[str]] = {}
+        for tx in new:
+            for entity in features.entities_of(event_of(tx, tx.ts)):
+                intents.setdefault(entity, []).append(tx.tx_id)
+        return self._ask(intents, [tx.tx_id for tx in new], held, awaited=awaited)
 
     def _take_txs(self, asking: Asking, earlier: Earlier) -> tuple[Lease, Earlier]:
         """The lease `asking` took (`_take`); the call's logged ids again, if another replica
@@ -723,18 +728,24 @@ class DecisionService:
                 raise
         return lease, earlier
 
-    def _hold(self, entities: list[Entity], ids: list[str], held: Lease | None) -> Lease:
+    def _hold(self, intents: dict[Entity, list[str]], ids: list[str], held: Lease | None) -> Lease:
         """`_ask` and `_take`, for a caller that blocks."""
         while True:
             try:
-                return self._take(self._ask(entities, ids, held, awaited=False))
+                return self._take(self._ask(intents, ids, held, awaited=False))
             except _Again:
                 held = None
 
     def _ask(
-        self, entities: list[Entity], ids: list[str], held: Lease | None, *, awaited: bool
+        self,
+        intents: dict[Entity, list[str]],
+        ids: list[str],
+        held: Lease | None,
+        *,
+        awaited: bool,
     ) -> Asking:
-        """Queue the lease of `entities` (sorted) for the call of `ids`, going on from `held`,
+        """Queue the lease of the entities of `intents` (each with the ids of the call's
+        transactions or logins that touch it) for the call of `ids`, going on from `held`,
         with the pump's next round. `Busy` (keeping the entities held so far) while a call of
         this replica holds one or asks for it, seen here without asking Redis."""
         shared = self._shared
@@ -743,10 +754,10 @@ class DecisionService:
             self._settle(held, written=False)
             held = None
         kept = set() if held is None else set(held.entities)
-        busy = next((e for e in entities if e not in kept and e in self._holding), None)
+        busy = next((e for e in sorted(intents) if e not in kept and e in self._holding), None)
         if busy is not None:
             raise Busy(local=True, held=held, entity=busy)
-        asking = shared.ask(entities, ids, held, awaited=awaited)
+        asking = shared.ask(intents, ids, held, awaited=awaited)
         asking.core = self.core
         for entity in asking.todo:
             self._holding[entity] = self._holding.get(entity, 0) + 1
@@ -992,8 +1003,11 @@ class DecisionService:
 
     def _lease_accounts(self, logins: Sequence[LoginEvent], held: Lease | None) -> Lease:
         """Hold the accounts of `logins` in the shared state (as `_lease` for transactions)."""
-        entities = {(entity_state.EntityKind.ACCOUNT, login.account_no) for login in logins}
-        return self._hold(sorted(entities), [login.event_id for login in logins], held)
+        intents: dict[Entity, list[str]] = {}
+        for login in logins:
+            account = (entity_state.EntityKind.ACCOUNT, login.account_no)
+            intents.setdefault(account, []).append(login.event_id)
+        return self._hold(intents, [login.event_id for login in logins], held)
 
     def _first_logins(self, logins: Sequence[LoginEvent]) -> dict[str, LoginEvent]:
         """The logins taken before under the ids of `logins`."""

@@ -11,18 +11,20 @@ another replica is changing (it waits for it, at most `wait_s`, then answers 503
 Round trips: a call needs Redis twice (lease and read; write and release), but it does not
 send them itself: the replica's pump (`fundwall.engine.pump`) sends the work of its concurrent
 calls as one pipeline per round, the writes and releases of the calls just logged with the
-leases of the calls just arrived, so under load a decision costs one round trip, shared. One
-script per entity, each touching only the keys of that entity (`<ns>:{<kind>:<name>}`, one
-hash tag per entity), so the state shards over a Redis Cluster by entity: a single atomic
-script per decision would need every key of a decision in one slot, and a decision's payer,
-payee and device are different entities. A call kept waiting by another replica's has the
-busy entity kept for it once let go (`_WAIT`), so a replica passing a hot entity from call to
-call in its rounds does not starve the others.
+leases of the calls just arrived, so under load a decision costs one round trip, shared. In
+it, a call's lease is one script and its release another (the engine's clock moved with it):
+each entity's keys have a hash tag of their own (`<ns>:{<kind>:<name>}`), so the state shards
+over a Redis Cluster by entity, and there, where a script's keys must share one slot, a call
+sends one script per entity instead (`SharedState._groups`). A single atomic script per
+decision, lease to release, cannot be: the decision is logged in between. A call kept waiting
+by another replica's has the busy entity kept for it once let go (`_ACQUIRE`, `_WAIT`), so a
+replica passing a hot entity from call to call in its rounds does not starve the others.
 
 The log in the database stays the truth:
-- A lease records the ids of the call's transactions (its intent). A replica that stops
-  between its commit and its release leaves an intent behind; the next replica to lease the
-  entity after the lease's time is up folds what of it the log holds, then goes on.
+- A lease records, in each entity, the ids of the call's transactions that touch it (its
+  intent). A replica that stops between its commit and its release leaves an intent behind;
+  the next replica to lease the entity after the lease's time is up folds what of it the log
+  holds, then goes on.
 - A replica whose lease ran out before it could release (it stalled past `lease_ms`) cannot
   know what the next holder saw: it drops the shared state's epoch, and the replicas rebuild it
   from the log (`SharedStateUnavailable` meanwhile, a 503 with Retry-After).
@@ -37,7 +39,7 @@ import itertools
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -64,32 +66,64 @@ stopped lapses soon."""
 PUBLISH_CHUNK: Final = 2_000
 """Entities written per round trip when the state is published."""
 
+TAKEN: Final = 1
+"""A lease's answer for an entity it took (with its version, bytes and orphaned intent)."""
+REFUSED: Final = 0
+"""Another call holds the entity (not kept for this one: the lease could not keep it)."""
+KEPT_FOR_THIS: Final = 2
+"""Another call holds the entity; once let go, it is kept for this call (`_WAIT`)."""
+KEPT_FOR_OTHER: Final = 3
+"""The entity is kept for another call waiting for it (`_WAIT`)."""
+
 _ACQUIRE: Final = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local held = redis.call('HMGET', KEYS[1], 'o', 'e', 'v', 'x', 'w', 'we')
-if held[1] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'e', ms + tonumber(ARGV[2]))
-  return {1, held[3] or '', '', ''}
+local owner, expiry, keep = ARGV[1], ms + tonumber(ARGV[2]), tonumber(ARGV[3])
+local answers = {}
+for k, key in ipairs(KEYS) do
+  local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we')
+  if held[1] == owner then
+    redis.call('HSET', key, 'e', expiry)
+    answers[k] = 1
+    if (held[3] or '') ~= ARGV[2 + 2 * k] then answers[k] = {1, held[3] or '', '', ''} end
+  elseif held[5] and held[5] ~= owner and tonumber(held[6]) > ms then
+    answers[k] = {3}
+    return answers
+  elseif held[1] and tonumber(held[2]) > ms then
+    if keep == 0 then
+      answers[k] = 0
+    else
+      redis.call('HSET', key, 'w', owner, 'we', ms + keep)
+      answers[k] = 2
+    end
+    return answers
+  else
+    local orphan = held[4] or ''
+    local intent = ARGV[3 + 2 * k]
+    if orphan ~= '' then intent = orphan .. ',' .. intent end
+    redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent)
+    if held[5] then redis.call('HDEL', key, 'w', 'we') end
+    local version = held[3] or ''
+    if version ~= ARGV[2 + 2 * k] then
+      answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
+    elseif orphan ~= '' then
+      answers[k] = {1, version, '', orphan}
+    else
+      answers[k] = 1
+    end
+  end
 end
-local kept = held[5] and held[5] ~= ARGV[1] and tonumber(held[6]) > ms
-if kept then return {0, '', '', '1'} end
-if held[1] and tonumber(held[2]) > ms then return {0, '', '', ''} end
-local orphan = held[4] or ''
-local intent = ARGV[4]
-if orphan ~= '' then intent = orphan .. ',' .. intent end
-redis.call('HSET', KEYS[1], 'o', ARGV[1], 'e', ms + tonumber(ARGV[2]), 'x', intent)
-if held[5] then redis.call('HDEL', KEYS[1], 'w', 'we') end
-local version = held[3] or ''
-if version == ARGV[3] then return {1, version, '', orphan} end
-return {1, version, redis.call('HGET', KEYS[1], 's') or '', orphan}
+return answers
 """
-"""Lease one entity: KEYS[1] the entity's hash; ARGV owner, lease ms, the version the
-replica holds, the call's transaction ids. {0} when another owner holds an unexpired lease,
-{0, '', '', '1'} when the entity is kept for another owner waiting for it (`_WAIT`); else
-{1, version, bytes
-(empty when the replica's version is current), orphaned intent}. The owner's own lease is
-renewed (its state is the owner's already)."""
+"""Lease entities in order, up to the first another call holds: KEYS the entities' hashes;
+ARGV owner, lease ms, how long to keep the first busy entity for the owner once let go (ms,
+`_WAIT`; 0: not), then for each key the version the replica holds and the transaction ids
+of the call that touch the entity (its intent). One answer per key up to the first busy one,
+nothing after it (nothing is taken after a busy entity, not even for a moment): {`TAKEN`,
+version, bytes (empty when the replica's version is current), orphaned intent}, or `TAKEN`
+alone when the replica's version is current and no intent was orphaned (most leases: the
+fewer values, the less for the client to read); `REFUSED`, `KEPT_FOR_THIS` or
+`KEPT_FOR_OTHER`. The owner's own lease is renewed (its state is the owner's already)."""
 
 _WAIT: Final = """
 local now = redis.call('TIME')
@@ -101,43 +135,61 @@ local lease = redis.call('HMGET', KEYS[1], 'o', 'e')
 if not lease[1] or tonumber(lease[2]) <= ms then return 2 end
 return 1
 """
-"""Keep an entity, once let go, for the owner ARGV[1] waiting for it, for ARGV[2] ms (renewed
-at each of its tries; 0: it waits no more), unless another owner waits for it already (0);
-2 when it is free already (let go since the owner was refused it), else 1.
-Without it, the calls of the replica holding a hot entity would pass it from one to the next
-in the round that gives it back (`fundwall.engine.pump`), and another replica's call, which
-asks again every few milliseconds, would never find it free."""
+"""Keep an entity, once let go, for the owner ARGV[1] waiting for it, for ARGV[2] ms (0: it
+waits no more), unless another owner waits for it already (0); 2 when it is free already
+(let go since the owner was refused it), else 1. What `_ACQUIRE` does for the first busy
+entity of its keys, for a lease that could not (its busy entity in another slot of a Redis
+Cluster than its first key's, or renewing what it holds). Without it, the calls of the
+replica holding a hot entity would pass it from one to the next in the round that gives it
+back (`fundwall.engine.pump`), and another replica's call, which asks again every few
+milliseconds, would never find it free."""
 
 _RELEASE: Final = """
-if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3]) end
-if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[1], 'x', ARGV[4])
-else
-  redis.call('HDEL', KEYS[1], 'x')
-end
-redis.call('HDEL', KEYS[1], 'o', 'e')
-local waiting = redis.call('HMGET', KEYS[1], 'w', 'we')
-if waiting[1] then
-  local now = redis.call('TIME')
-  if tonumber(waiting[2]) > tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) then
-    redis.call('PUBLISH', ARGV[5] .. string.match(waiting[1], '^[^:]+'), KEYS[1])
+local owner, channels, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local answers = {}
+local ms
+for k = 1, count do
+  local key = KEYS[k]
+  if redis.call('HGET', key, 'o') ~= owner then
+    answers[k] = 0
+  else
+    local version, intent = ARGV[1 + 3 * k], ARGV[3 + 3 * k]
+    if version ~= '' then redis.call('HSET', key, 'v', version, 's', ARGV[2 + 3 * k]) end
+    if intent ~= '' then
+      redis.call('HSET', key, 'x', intent)
+      redis.call('HDEL', key, 'o', 'e')
+    else
+      redis.call('HDEL', key, 'o', 'e', 'x')
+    end
+    local waiting = redis.call('HMGET', key, 'w', 'we')
+    if waiting[1] then
+      if not ms then
+        local now = redis.call('TIME')
+        ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+      end
+      if tonumber(waiting[2]) > ms then
+        redis.call('PUBLISH', channels .. string.match(waiting[1], '^[^:]+'), key)
+      end
+    end
+    answers[k] = 1
   end
 end
-return 1
-"""
-"""Give a lease back: ARGV owner, new version ('' keeps the state), bytes, the intent left
-behind ('' none), the prefix of the replicas' channels. 0 when the lease is no longer the
-owner's. The replica of a call waiting for the entity (`_WAIT`) is told on its channel."""
-
-_RAISE_CLOCK: Final = """
-local now = redis.call('GET', KEYS[1])
-if not now or tonumber(string.match(now, '^[^|]+')) < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
+if #KEYS > count then
+  local at, clock = 4 + 3 * count, KEYS[count + 1]
+  local now = redis.call('GET', clock)
+  if not now or tonumber(string.match(now, '^[^|]+')) < tonumber(ARGV[at]) then
+    redis.call('SET', clock, ARGV[at] .. '|' .. ARGV[at + 1])
+  end
 end
-return 1
+return answers
 """
-"""Move the engine's clock (µs|ISO time) forward to ARGV, never back."""
+"""Give leases back: KEYS the entities' hashes (ARGV[3] of them), then the engine's clock
+when it moves; ARGV owner, the prefix of the replicas' channels, the count of entities, then
+for each its new version ('' keeps the state), bytes and the intent left behind ('' none),
+then the clock (µs, ISO time: moved forward, never back). One answer per entity: 0 when its
+lease is no longer the owner's, else 1. The replica of a call waiting for an entity
+(`_WAIT`) is told on its channel."""
+
 _LEAD: Final = """
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
@@ -145,7 +197,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 """Take or renew a lease that one replica at a time holds (ARGV: replica, ms)."""
-_SCRIPTS: Final = (_ACQUIRE, _WAIT, _RELEASE, _RAISE_CLOCK, _LEAD)
+_SCRIPTS: Final = (_ACQUIRE, _WAIT, _RELEASE, _LEAD)
 _SHA: Final = {script: hashlib.sha1(script.encode()).hexdigest() for script in _SCRIPTS}
 """Each script's hash, by which Redis runs it (EVALSHA)."""
 
@@ -213,10 +265,18 @@ class Asking:
     renewed: int
     """How many held entities' leases the ask renews (all or none), before `todo`'s."""
     ids: list[str]
-    """The call's ids (its intent)."""
+    """The call's ids."""
     work: Work
+    groups: list[list[int]]
+    """The entities (renewed, then `todo`) each script of the ask leases, by position."""
     core: DecisionCore | None = None
     """The core the replica's copies of the entities were in when it asked."""
+
+    def answers(self) -> list[Any]:
+        """The lease's answer for each entity, renewed then `todo` (None: not asked, being
+        after a busy one in its script), once its round is answered."""
+        *scripts, _, _ = self.work.wait()  # the epoch, the clock
+        return _by_entity(self.groups, scripts, self.renewed + len(self.todo))
 
 
 class SharedState:
@@ -241,6 +301,9 @@ class SharedState:
         self.lease_ms = lease_ms
         self.wait_s = wait_s
         self._no_script = redis.exceptions.NoScriptError
+        self._cluster = cluster
+        """Whether a script's keys must share a slot: one script per entity then, as each
+        entity has a hash tag of its own (`_groups`)."""
         self.replica = secrets.token_hex(6)
         self._calls = itertools.count()
         self._writes = itertools.count()
@@ -319,61 +382,86 @@ class SharedState:
             pending = missing
         raise SharedStateUnavailable(f"Redis at {self._shown()} does not keep its scripts")
 
-    def _script(self, pipe: Any, script: str, key: str, *args: Any) -> None:
-        pipe.evalsha(_SHA[script], 1, key, *args)
-
     def _shown(self) -> str:
         return self.url.rsplit("@", 1)[-1]
 
+    def _groups(self, keys: Sequence[str]) -> list[list[int]]:
+        """The positions of `keys` that one script may take together, in order: all of them
+        on a single Redis; on a Redis Cluster those of one slot (a script's keys must share
+        one), which in practice is one entity a script."""
+        if not self._cluster:
+            return [list(range(len(keys)))] if keys else []
+        from redis.crc import key_slot
+
+        slots: dict[int, list[int]] = {}
+        for k, key in enumerate(keys):
+            slots.setdefault(key_slot(key.encode()), []).append(k)
+        return list(slots.values())
+
     def ask(
         self,
-        entities: Sequence[Entity],
-        tx_ids: Iterable[str],
+        intents: Mapping[Entity, Sequence[str]],
+        ids: Iterable[str],
         held: Lease | None = None,
         *,
         awaited: bool = False,
     ) -> Asking:
-        """Queue the lease of `entities` (in `sorted` order: every replica takes entities in
-        the same order, so two calls never wait for each other) for the call of `tx_ids`,
-        going on from `held` (what an earlier try of the same call kept), with the pump's next
-        round; `taken` reads the answers. `awaited`: as `Pump.submit`.
+        """Queue the lease of the entities of `intents` (each with the ids of the call's
+        transactions that touch it) for the call of `ids`, in `sorted` order (every replica
+        takes entities in the same order, so two calls never wait for each other), going on
+        from `held` (what an earlier try of the same call kept), with the pump's next round;
+        `taken` reads the answers. `awaited`: as `Pump.submit`.
 
-        A call that found an entity busy asks for that one alone until it holds it, then for
-        the rest: asking for all of them each time would take, for a moment, the entities
-        after the busy one (given back in the next round), and two large batches doing so
-        would keep finding each other's moments (it once kept two replicas' batches of a
-        thousand waiting for seconds). The leases held are renewed when a third of their time
-        has gone, not at every try: a batch waiting for one account does not send a
-        thousand renewals every few milliseconds."""
+        One script leases the entities in order up to the first busy one and takes nothing
+        after it, keeping that one for the call once let go; so a call that found an entity
+        busy asks again for all it lacks and holds, each time, the entities before the first
+        one still busy. On a Redis Cluster, where each entity has a script of its own and
+        every script runs, a call that found an entity busy asks for that one alone until it
+        holds it, then for the rest: asking for all of them each time would take, for a
+        moment, the entities after the busy one (given back in the next round), and two large
+        batches doing so would keep finding each other's moments (it once kept two replicas'
+        batches of a thousand waiting for seconds). The leases held are renewed when a third
+        of their time has gone, not at every try: a batch waiting for one account does not
+        send a thousand renewals every few milliseconds."""
         lease = held if held is not None else Lease(f"{self.replica}:{next(self._calls)}", [])
         holding = set(lease.entities)
-        wanted = [entity for entity in entities if entity not in holding]
-        todo = [lease.blocked] if lease.blocked in wanted else wanted
-        ids = list(tx_ids)
-        intent = ",".join(ids)
-        commands = _Commands()
+        wanted = [entity for entity in sorted(intents) if entity not in holding]
+        blocked = lease.blocked
+        todo = [blocked] if self._cluster and blocked is not None and blocked in wanted else wanted
         now = time.monotonic()
         renew = lease.entities if now - lease.renewed_at > self.lease_ms / 3_000 else []
         if renew:
             lease.renewed_at = now
-        for entity in [*renew, *todo]:
-            known = self.versions.get(entity, b"")
-            key = self._key(entity)
-            self._script(commands, _ACQUIRE, key, lease.owner, self.lease_ms, known, intent)
+        asked = [*renew, *todo]
+        keys = [self._key(entity) for entity in asked]
+        groups = self._groups(keys)
+        commands = _Commands()
+        for number, group in enumerate(groups):
+            # The first busy entity is kept for the call by the script that finds it when it
+            # is the first busy one of the call (the first script's), else by `_WAIT`; a
+            # renewal that failed starts the call anew, under another owner.
+            keep = WAIT_MS if number == 0 and not renew else 0
+            args: list[Any] = [lease.owner, self.lease_ms, keep]
+            for k in group:
+                entity = asked[k]
+                args += (self.versions.get(entity, b""), ",".join(intents.get(entity, ())))
+            commands.evalsha(_SHA[_ACQUIRE], len(group), *(keys[k] for k in group), *args)
         work = self.pump.submit(commands, reads=True, awaited=awaited)
-        return Asking(lease, todo, len(wanted) - len(todo), len(renew), ids, work)
+        rest = len(wanted) - len(todo)
+        return Asking(lease, todo, rest, len(renew), list(ids), work, groups)
 
     def taken(self, asking: Asking) -> tuple[Lease, list[Any], bool]:
         """What the lease `asking` queued took (its round answered): the lease; the bytes of
         each entity newly held whose version changed (None: no history; absent: the replica's
         own copy is current); whether every entity is held. When another call holds one, the
-        entities before it are kept and those after it given back, so a large batch is not
-        starved by small calls. `StateMissing` or `EpochChanged` (nothing is held then, what
-        the lease held before included); `SharedStateUnavailable` when Redis did not answer."""
+        entities before it are kept and none after it, so a large batch is not starved by
+        small calls. `StateMissing` or `EpochChanged` (nothing is held then, what the lease
+        held before included); `SharedStateUnavailable` when Redis did not answer."""
         lease, todo = asking.lease, asking.todo
-        *answers, epoch, clock = asking.work.wait()
+        answers = asking.answers()
+        epoch, clock = asking.work.wait()[-2:]
         renewed, answers = answers[: asking.renewed], answers[asking.renewed :]
-        if not all(answer[0] for answer in renewed):
+        if not all(_status(answer) == TAKEN for answer in renewed):
             # A lease ran out while the call waited (nothing decided yet): start again.
             self._give_back(lease.owner, todo, answers)
             self.release(lease, None, None)
@@ -387,21 +475,29 @@ class SharedState:
                 raise StateMissing
             self.epoch = epoch
             raise EpochChanged
-        busy = next((k for k, answer in enumerate(answers) if not answer[0]), len(todo))
+        busy = next(
+            (k for k, answer in enumerate(answers) if _status(answer) != TAKEN),
+            len(todo),
+        )
         complete = busy == len(todo) and not asking.rest
         lease.blocked = todo[busy] if busy < len(todo) else None
-        # Kept for this call once let go, unless kept for another already.
-        lease.awaited = None if lease.blocked is None or answers[busy][3] else lease.blocked
-        awaited = () if lease.awaited is None else (lease.awaited,)
+        refusal = None if lease.blocked is None else _status(answers[busy])
+        # Kept for this call once let go, by the lease itself or by `_WAIT` now; unless kept
+        # for another call already.
+        lease.awaited = lease.blocked if refusal in (REFUSED, KEPT_FOR_THIS) else None
+        awaited = [todo[busy]] if refusal == REFUSED else []
         self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
-        for entity, (_, version, data, orphan) in zip(todo[:busy], answers[:busy], strict=True):
+        for entity, answer in zip(todo[:busy], answers[:busy], strict=True):
+            lease.entities.append(entity)
+            if answer == TAKEN:  # the replica's copy is current, no intent orphaned
+                continue
+            _, version, data, orphan = answer
             if orphan:
                 lease.orphans[entity] = orphan.decode().split(",")
             if data or self.versions.get(entity, b"") != version:
                 loaded.append((entity, data or None))
             self.versions[entity] = version
-            lease.entities.append(entity)
         if complete and clock is not None:
             us, iso = clock.decode().split("|", 1)
             lease.clock = int(us), datetime.fromisoformat(iso)
@@ -410,43 +506,73 @@ class SharedState:
     def give_back(self, asking: Asking) -> None:
         """Give back what `asking` took (answered), its call gone before deciding; what the
         lease held before is the caller's to release."""
-        answers = asking.work.wait()[asking.renewed : -2]  # the epoch, the clock
-        self._give_back(asking.lease.owner, asking.todo, answers)
+        self._give_back(asking.lease.owner, asking.todo, asking.answers()[asking.renewed :])
 
     def _give_back(
         self,
         owner: str,
         entities: Sequence[Entity],
-        answers: list[Any],
+        answers: Sequence[Any],
         awaited: Sequence[Entity] = (),
     ) -> None:
         """Release, with the pump's next round, the entities a failed lease took (`answers`:
-        the lease's, one per entity), leaving the intents they had; and keep the entity the
-        call waits for (`awaited`: the first busy one, none or one) for it once let go. Only
-        that one: a call kept waiting for an entity holds those before it, never after it, so
-        no two calls wait for each other. Nobody waits for this work: were it lost, the leases
-        would run out."""
+        the lease's, one per entity, None where not asked), leaving the intents they had, and
+        no longer keep for the call one it had kept for itself (the call starts anew under
+        another owner, or is gone); and keep the entity the call waits for (`awaited`: the
+        first busy one, none or one) for it once let go. Only that one: a call kept waiting
+        for an entity holds those before it, never after it, so no two calls wait for each
+        other. Nobody waits for this work: were it lost, the leases and marks would run out."""
         commands = _Commands()
         for entity in awaited:
-            self._script(commands, _WAIT, self._key(entity), owner, WAIT_MS)
+            commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, WAIT_MS)
+        for entity, answer in zip(entities, answers, strict=True):
+            if _status(answer) == KEPT_FOR_THIS:
+                commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, 0)
         freed = self._freed
 
         def marked(answers: list[Any]) -> None:
             if answers[0] == 2 and freed is not None:  # let go meanwhile
                 freed(awaited[0])
 
-        for entity, answer in zip(entities, answers, strict=True):
-            if answer[0]:
-                key = self._key(entity)
-                self._script(commands, _RELEASE, key, owner, "", b"", answer[3], self._freed_to)
+        taken = [
+            (entity, (b"", b"", b"" if answer == TAKEN else answer[3]))
+            for entity, answer in zip(entities, answers, strict=True)
+            if _status(answer) == TAKEN
+        ]
+        self._releases(commands, owner, taken, None)
         if commands:
             self.pump.submit(commands, finish=marked if awaited else None)
 
+    def _releases(
+        self,
+        commands: _Commands,
+        owner: str,
+        entities: Sequence[tuple[Entity, tuple[bytes | str, bytes, bytes | str]]],
+        clock: tuple[int, datetime] | None,
+    ) -> list[list[int]]:
+        """Add to `commands` the `_RELEASE` scripts giving back `entities` (each with its new
+        version, '' to keep its state, its bytes and the intent left behind) and moving the
+        engine's clock; which entities each script gives back, by position."""
+        keys = [self._key(entity) for entity, _ in entities]
+        if clock is not None:
+            keys.append(self._global("clock"))
+        groups = self._groups(keys)
+        for group in groups:
+            ours = [k for k in group if k < len(entities)]
+            args: list[Any] = [owner, self._freed_to, len(ours)]
+            for k in ours:
+                args += entities[k][1]
+            if len(ours) < len(group):
+                assert clock is not None
+                args += (clock[0], clock[1].isoformat())
+            commands.evalsha(_SHA[_RELEASE], len(group), *(keys[k] for k in group), *args)
+        return [[k for k in group if k < len(entities)] for group in groups]
+
     def listen(self, freed: Callable[[Entity], None]) -> None:
         """Call `freed`, from a thread of its own, with each entity let go that a call of this
-        replica waits for (kept for it, `_WAIT`): told, the call asks again at once instead of
-        at its next try. Once; a Redis that does not answer is asked again every second (the
-        calls' own tries go on meanwhile)."""
+        replica waits for (kept for it: `_ACQUIRE`, `_WAIT`): told, the call asks again at once
+        instead of at its next try. Once; a Redis that does not answer is asked again every
+        second (the calls' own tries go on meanwhile)."""
         if self._listener is not None:
             return
         self._freed = freed
@@ -485,35 +611,33 @@ class SharedState:
         linger: bool = False,
     ) -> Work:
         """Queue, for the pump's next round, each entity's new bytes under a new version and
-        the lease's end, then the clock moved forward. `states` None: nothing was decided (the
-        state stays; orphaned intents stay for the next holder). The replica's versions are
-        the new ones at once: a call of this replica leasing one of these entities in the
-        same round or after it holds them as written. The work fails, once answered, with
-        `SharedStateUnavailable` when the lease was lost meanwhile (the epoch is dropped: the
-        replicas rebuild). `awaited`, `linger`: as `Pump.submit`."""
+        the lease's end, and the clock moved forward (one script on a single Redis). `states`
+        None: nothing was decided (the state stays; orphaned intents stay for the next
+        holder). The replica's versions are the new ones at once: a call of this replica
+        leasing one of these entities in the same round or after it holds them as written.
+        The work fails, once answered, with `SharedStateUnavailable` when the lease was lost
+        meanwhile (the epoch is dropped: the replicas rebuild). `awaited`, `linger`: as
+        `Pump.submit`."""
         commands = _Commands()
         if states is None:
-            for entity in lease.entities:
-                left = ",".join(lease.orphans.get(entity, ()))
-                key = self._key(entity)
-                self._script(commands, _RELEASE, key, lease.owner, "", b"", left, self._freed_to)
-                self.versions.pop(entity, None)
             if lease.awaited is not None:  # the call gives up: nobody to keep it for
-                self._script(commands, _WAIT, self._key(lease.awaited), lease.owner, 0)
-        else:
+                commands.evalsha(_SHA[_WAIT], 1, self._key(lease.awaited), lease.owner, 0)
+            left = [
+                (entity, ("", b"", ",".join(lease.orphans.get(entity, ()))))
+                for entity in lease.entities
+            ]
             for entity in lease.entities:
-                version = self._version()
-                key = self._key(entity)
-                data, owner = states[entity], lease.owner
-                self._script(commands, _RELEASE, key, owner, version, data, "", self._freed_to)
-                self.versions[entity] = version
-            if clock is not None:
-                at = clock[1].isoformat()
-                self._script(commands, _RAISE_CLOCK, self._global("clock"), clock[0], at)
-        count = len(lease.entities)
+                self.versions.pop(entity, None)
+            self._releases(commands, lease.owner, left, None)
+            return self.pump.submit(commands, awaited=awaited, linger=linger)
+        written: list[tuple[Entity, tuple[bytes | str, bytes, bytes | str]]] = []
+        for entity in lease.entities:
+            version = self.versions[entity] = self._version()
+            written.append((entity, (version, states[entity], "")))
+        groups = self._releases(commands, lease.owner, written, clock)
 
-        def written(answers: list[Any]) -> None:
-            if states is not None and not all(answers[:count]):
+        def kept(answers: list[Any]) -> None:
+            if not all(_by_entity(groups, answers, len(written))):
                 # Written after the lease ran out: the next holder may have read the old state.
                 try:
                     self.redis.delete(self._global("epoch"))
@@ -521,7 +645,7 @@ class SharedState:
                     raise SharedStateUnavailable(f"Redis at {self._shown()}: {error}") from None
                 raise SharedStateUnavailable("a lease ran out before its decision was written")
 
-        return self.pump.submit(commands, awaited=awaited, finish=written, linger=linger)
+        return self.pump.submit(commands, awaited=awaited, finish=kept, linger=linger)
 
     def leads_timers(self) -> bool:
         """Whether this replica holds the timers' lease (taken when free, renewed by its
@@ -605,6 +729,22 @@ class _Commands(list[tuple[str, tuple[Any, ...]]]):
 
     def get(self, *args: Any) -> None:
         self.append(("get", args))
+
+
+def _status(answer: Any) -> int | None:
+    """What `_ACQUIRE` answered for an entity (`TAKEN`, `REFUSED`, …); None: not asked."""
+    return answer if answer is None or isinstance(answer, int) else int(answer[0])
+
+
+def _by_entity(groups: list[list[int]], answers: Sequence[Any], count: int) -> list[Any]:
+    """Each of `count` entities' answer, from the answers of the scripts of `groups` (the
+    positions of the entities each script was given; a script answers the first of them,
+    up to a busy one): None for an entity its script did not reach."""
+    found: list[Any] = [None] * count
+    for group, answer in zip(groups, answers, strict=True):
+        for k, value in zip(group, answer, strict=False):
+            found[k] = value
+    return found
 
 
 class EpochChanged(Exception):
