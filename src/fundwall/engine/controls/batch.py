@@ -32,7 +32,6 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.domain.accounts import AccountStatus
-from fundwall.engine.controls.book import RiskEntry
 from fundwall.engine.controls.bulk import KINDS, STATUSES, control_table, intervals
 from fundwall.engine.controls.kernel import PAYEE, PAYER, control_pass
 from fundwall.engine.controls.model import (
@@ -41,7 +40,6 @@ from fundwall.engine.controls.model import (
     OUTFLOW_CAP,
     PUNISHMENT,
     Hit,
-    ListKind,
 )
 from fundwall.engine.features.flags import non_counter_column
 from fundwall.engine.features.inputs import TransactionLike
@@ -57,7 +55,8 @@ _LIST_KEYS: Final = 8
 """Rows of the risk list's keys a transaction is looked up by (`bulk._KEYS`): payer,
 payee, device, IP, then the payer's and the payee's holder, each in two rows (identity,
 phone), of which this form fills the first with all the holder's keys (one control)."""
-_PAYER_PARTY, _PAYEE_PARTY = 4, 6
+_ROLE_ROWS: Final = (0, 1, 2, 3, 4, 6)
+"""The row of each `ListRole`, in its order (`ControlBook.listed_at`)."""
 
 
 def check_batch(
@@ -192,29 +191,12 @@ def _risk_list(
         return np.zeros((0, len(txs)), dtype=np.int64), (
             empty.start, empty.begin, empty.end, empty.value, empty.extra,
         )  # fmt: skip
-    entries, party_keys = book.entries, book.party_keys
     keys = np.full((_LIST_KEYS, len(txs)), -1, dtype=np.int64)
     codes: list[int] = []
     rows: list[tuple[int, int, int, int]] = []
     count = 0
     for i, tx in enumerate(txs):
-        payer_keys = party_keys.get(tx.payer_account) if tx.payer_account else None
-        payee_keys = party_keys.get(tx.payee_account) if tx.payee_account else None
-        probes = (
-            (0, ((ListKind.ACCOUNT, tx.payer_account),)),
-            (1, ((ListKind.ACCOUNT, tx.payee_account),)),
-            (2, ((ListKind.DEVICE, tx.device_id),)),
-            (3, ((ListKind.IP, tx.ip),)),
-            (_PAYER_PARTY, payer_keys.shared if payer_keys is not None else ()),
-            (_PAYEE_PARTY, payee_keys.shared if payee_keys is not None else ()),
-        )
-        for k, probe in probes:
-            found: list[RiskEntry] = []
-            for kind, key in probe:
-                if key is not None:
-                    by_id = entries[kind].get(key)
-                    if by_id:
-                        found.extend(by_id.values())
+        for k, found in zip(_ROLE_ROWS, book.listed_at(tx), strict=True):
             if found:
                 keys[k, i] = count
                 for e in found:

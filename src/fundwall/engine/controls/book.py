@@ -36,7 +36,7 @@ from fundwall.engine.controls.model import (
     RestrictionKind,
     RiskCategory,
 )
-from fundwall.engine.features.inputs import micros
+from fundwall.engine.features.inputs import TransactionLike, micros
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -150,6 +150,10 @@ class Listing:
         return self.start_us <= t < self.end_us
 
 
+Probes = tuple[tuple[ListKind, str | None], ...]
+"""The (kind, key) pairs a transaction's identifier at one role is looked up by."""
+
+
 @dataclass(eq=False)
 class ControlBook:
     """What the hard controls know; see the module docstring."""
@@ -164,6 +168,33 @@ class ControlBook:
     punished: dict[str, dict[int, Listing]] = field(default_factory=dict)
     listed: bool = False
     """Whether the risk list has any entry (most decisions then skip eight look-ups)."""
+
+    def listed_at(self, tx: TransactionLike) -> list[list[RiskEntry]]:
+        """The risk list's entries of `tx` at each role, in `ListRole` order: its payer's and
+        its payee's accounts, its device, its IP address, its payer's and its payee's holder
+        (by every key the holder is shared under)."""
+        party_keys = self.party_keys
+        payer_keys = party_keys.get(tx.payer_account) if tx.payer_account else None
+        payee_keys = party_keys.get(tx.payee_account) if tx.payee_account else None
+        probes: tuple[Probes, ...] = (
+            ((ListKind.ACCOUNT, tx.payer_account),),
+            ((ListKind.ACCOUNT, tx.payee_account),),
+            ((ListKind.DEVICE, tx.device_id),),
+            ((ListKind.IP, tx.ip),),
+            payer_keys.shared if payer_keys is not None else (),
+            payee_keys.shared if payee_keys is not None else (),
+        )
+        entries = self.entries
+        found: list[list[RiskEntry]] = []
+        for probe in probes:
+            at_role: list[RiskEntry] = []
+            for kind, key in probe:
+                if key is not None:
+                    by_id = entries[kind].get(key)
+                    if by_id:
+                        at_role.extend(by_id.values())
+            found.append(at_role)
+        return found
 
     @classmethod
     def from_accounts(

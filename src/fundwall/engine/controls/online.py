@@ -49,7 +49,6 @@ from fundwall.engine.controls.model import (
     YEAR_IN,
     YEAR_OUT,
     Hit,
-    ListKind,
     ListRole,
     Side,
     amount_checks,
@@ -69,8 +68,6 @@ from fundwall.engine.features.inputs import TransactionLike
 from fundwall.engine.features.scalar import civil_date, local_day
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
-Probes = tuple[tuple[ListKind, str | None], ...]
-"""The (kind, key) pairs a transaction's identifier at one role is looked up by."""
 _NO_ENTRY: Final = array("q", [0] * LEDGER_COLUMNS)
 LEDGER_PART: Final = "ledger"
 LEDGER_VERSION: Final = 2
@@ -314,25 +311,7 @@ class OnlineControls:
                     hits.append(limit_hit(control, used, amount, limit))
 
     def _check_lists(self, hits: list[Hit], tx: TransactionLike, t: int) -> None:
-        entries = self.book.entries
-        party_keys = self.book.party_keys
-        payer_keys = party_keys.get(tx.payer_account) if tx.payer_account else None
-        payee_keys = party_keys.get(tx.payee_account) if tx.payee_account else None
-        probes: tuple[tuple[ListRole, Probes], ...] = (
-            (ListRole.PAYER_ACCOUNT, ((ListKind.ACCOUNT, tx.payer_account),)),
-            (ListRole.PAYEE_ACCOUNT, ((ListKind.ACCOUNT, tx.payee_account),)),
-            (ListRole.DEVICE, ((ListKind.DEVICE, tx.device_id),)),
-            (ListRole.IP, ((ListKind.IP, tx.ip),)),
-            (ListRole.PAYER_PARTY, payer_keys.shared if payer_keys is not None else ()),
-            (ListRole.PAYEE_PARTY, payee_keys.shared if payee_keys is not None else ()),
-        )
-        for role, keys in probes:
-            found: list[RiskEntry] = []
-            for kind, key in keys:
-                if key is not None:
-                    by_id = entries[kind].get(key)
-                    if by_id:
-                        found.extend(by_id.values())
+        for role, found in zip(ListRole, self.book.listed_at(tx), strict=True):
             best = _strongest(found, role.payer_side, t)
             if best is not None:
                 hits.append(list_hit(role, best.category, best.evidence))
