@@ -32,8 +32,15 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from fundwall.domain.accounts import AccountStatus
-from fundwall.engine.controls.bulk import KINDS, STATUSES, control_table, intervals
-from fundwall.engine.controls.kernel import PAYEE, PAYER, control_pass
+from fundwall.engine.controls.bulk import (
+    STATUSES,
+    control_table,
+    entry_row,
+    interval_rows,
+    intervals,
+    restriction_row,
+)
+from fundwall.engine.controls.kernel import PAYEE, PAYER, Rows, control_pass
 from fundwall.engine.controls.model import (
     FREE_BALANCE,
     LEDGER_COLUMNS,
@@ -50,7 +57,6 @@ if TYPE_CHECKING:
 I64 = npt.NDArray[np.int64]
 
 _STATUS_CODE: Final = {status: STATUSES.index(status) for status in AccountStatus}
-_KIND_CODE: Final = {kind: KINDS.index(kind) for kind in KINDS}
 _LIST_KEYS: Final = 8
 """Rows of the risk list's keys a transaction is looked up by (`bulk._KEYS`): payer,
 payee, device, IP, then the payer's and the payee's holder, each in two rows (identity,
@@ -141,7 +147,7 @@ def entry_arrays(rows: I64) -> Iterator[array[int]]:
     return map(array, repeat("q"), map(data.__getitem__, cuts))
 
 
-def _restrictions(controls: OnlineControls, names: list[str]) -> tuple[I64, I64, I64, I64, I64]:
+def _restrictions(controls: OnlineControls, names: list[str]) -> Rows:
     """The restrictions of the batch's accounts, by code (most have none)."""
     by_account = controls.book.restrictions
     codes: list[int] = []
@@ -150,15 +156,11 @@ def _restrictions(controls: OnlineControls, names: list[str]) -> tuple[I64, I64,
         for c, found in enumerate(map(by_account.get, names)):
             for r in found.values() if found else ():
                 codes.append(c)
-                amount = -1 if r.amount_fen is None else r.amount_fen
-                rows.append((r.start_us, r.end_us, _KIND_CODE[r.kind], amount))
-    found_rows = intervals(len(names), codes, rows)
-    return (found_rows.start, found_rows.begin, found_rows.end, found_rows.value, found_rows.extra)
+                rows.append(restriction_row(r))
+    return interval_rows(intervals(len(names), codes, rows))
 
 
-def _punished(
-    controls: OnlineControls, names: list[str]
-) -> tuple[I64, tuple[I64, I64, I64, I64, I64]]:
+def _punished(controls: OnlineControls, names: list[str]) -> tuple[I64, Rows]:
     """Per account code, the code of its holder's punishment listings (-1: none), and those
     listings."""
     book = controls.book
@@ -176,21 +178,15 @@ def _punished(
                     codes.append(holders)
                     rows.append((listing.start_us, listing.end_us, 0, 0))
                 holders += 1
-    found = intervals(int(id_hash.max(initial=-1)) + 1, codes, rows)
-    return id_hash, (found.start, found.begin, found.end, found.value, found.extra)
+    return id_hash, interval_rows(intervals(int(id_hash.max(initial=-1)) + 1, codes, rows))
 
 
-def _risk_list(
-    controls: OnlineControls, txs: Sequence[TransactionLike]
-) -> tuple[I64, tuple[I64, I64, I64, I64, I64]]:
+def _risk_list(controls: OnlineControls, txs: Sequence[TransactionLike]) -> tuple[I64, Rows]:
     """Per transaction, a code for each role of `_LIST_KEYS` at which the risk list has
     entries (-1: none), and those entries by code; no rows at all when the list is empty."""
     book = controls.book
     if not book.listed:
-        empty = intervals(0, [], [])
-        return np.zeros((0, len(txs)), dtype=np.int64), (
-            empty.start, empty.begin, empty.end, empty.value, empty.extra,
-        )  # fmt: skip
+        return np.zeros((0, len(txs)), dtype=np.int64), interval_rows(intervals(0, [], []))
     keys = np.full((_LIST_KEYS, len(txs)), -1, dtype=np.int64)
     codes: list[int] = []
     rows: list[tuple[int, int, int, int]] = []
@@ -199,15 +195,10 @@ def _risk_list(
         for k, found in zip(_ROLE_ROWS, book.listed_at(tx), strict=True):
             if found:
                 keys[k, i] = count
-                for e in found:
-                    codes.append(count)
-                    rows.append(
-                        (e.start_us, e.end_us, e.category.action.severity,
-                         int(e.category.payer_side_only))
-                    )  # fmt: skip
+                codes.extend(repeat(count, len(found)))
+                rows.extend(map(entry_row, found))
                 count += 1
-    listed = intervals(count, codes, rows)
-    return keys, (listed.start, listed.begin, listed.end, listed.value, listed.extra)
+    return keys, interval_rows(intervals(count, codes, rows))
 
 
 def warm_up() -> None:

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.engine.controls import kernel
-from fundwall.engine.controls.book import ControlBook
+from fundwall.engine.controls.book import ControlBook, Restriction, RiskEntry
 from fundwall.engine.controls.kernel import Rows, control_pass
 from fundwall.engine.controls.model import (
     BALANCE,
@@ -237,15 +237,7 @@ class BulkControls:
         self.restrictions = intervals(
             n_acc,
             [code_of.get(r.account_no, -1) for r in book.all_restrictions()],
-            [
-                (
-                    r.start_us,
-                    r.end_us,
-                    KINDS.index(r.kind),
-                    -1 if r.amount_fen is None else r.amount_fen,
-                )
-                for r in book.all_restrictions()
-            ],
+            [restriction_row(r) for r in book.all_restrictions()],
         )
         listings = book.all_listings()
         self.punished = intervals(
@@ -275,10 +267,7 @@ class BulkControls:
         self.lists = intervals(
             total,
             codes,
-            [
-                (e.start_us, e.end_us, e.category.action.severity, int(e.category.payer_side_only))
-                for e in entries
-            ],
+            [entry_row(e) for e in entries],
         )
         self.table = control_table()
         self.amounts, self.amount_rows = amount_table(policy)
@@ -317,11 +306,11 @@ class BulkControls:
             self.amount_rows,
             self.table.severity_of,
             self.table.non_counter_only,
-            _tuple(self.restrictions),
-            _tuple(self.punished),
+            interval_rows(self.restrictions),
+            interval_rows(self.punished),
             self.table.keys,
             self._list_keys(start, stop),
-            *_tuple(self.lists),
+            *interval_rows(self.lists),
             self.ledger,
             np.ascontiguousarray(rule_codes, dtype=np.uint8),
             mask,
@@ -373,5 +362,25 @@ def _code_of(codes: dict[str, int], keys: Sequence[str]) -> int:
     return code
 
 
-def _tuple(found: Intervals) -> Rows:
+def interval_rows(found: Intervals) -> Rows:
+    """`found` as the compiled pass takes it (`kernel.Rows`)."""
     return (found.start, found.begin, found.end, found.value, found.extra)
+
+
+def restriction_row(restriction: Restriction) -> tuple[int, int, int, int]:
+    """A restriction as an interval row: its period, its kind's code, its amount (-1: the
+    whole account)."""
+    amount = restriction.amount_fen
+    return (
+        restriction.start_us,
+        restriction.end_us,
+        KINDS.index(restriction.kind),
+        -1 if amount is None else amount,
+    )
+
+
+def entry_row(entry: RiskEntry) -> tuple[int, int, int, int]:
+    """A risk list entry as an interval row: its period, the action its category forces,
+    whether it counts on the paying side only."""
+    category = entry.category
+    return (entry.start_us, entry.end_us, category.action.severity, int(category.payer_side_only))
