@@ -429,11 +429,13 @@ def test_concurrent_calls_on_one_account_cost_one_redis_round_trip_each(
     replica.decide_batch(txs[:50])
     tx = next(t for t in txs[50:] if t.payer_account is not None and t.device_id is not None)
     # Every call holds the same entities: the calls go one after the other, and each one's
-    # lease rides in the round that writes and releases the previous one's.
+    # lease rides in the round that writes and releases the previous one's. Over PostgreSQL
+    # the calls' audit-head reads (`fundwall.engine.head`) may come back in two turns, and a
+    # lease of the second turn can then go in a round of its own.
     hot = copies_of(tx, CONCURRENT)
     before = shared.pump.rounds
     answers = decided_concurrently(replica, hot)
-    assert shared.pump.rounds - before <= CONCURRENT + 1
+    assert shared.pump.rounds - before <= CONCURRENT + 2
     # As one service deciding them in the order the replica did.
     order = logged_transactions(migrated_database_url)
     one = reference(region, tmp_path, order)
