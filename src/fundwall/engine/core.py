@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter, itemgetter
 from typing import Final, NamedTuple
 
@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fundwall.config import PolicySettings
+from fundwall.domain._fields import assembled
 from fundwall.domain.decisions import Action, Decision, Reason, most_severe
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Transaction
@@ -159,6 +160,13 @@ def _matrix(observed: ObservedBatch, columns: _Columns) -> npt.NDArray[np.float6
 
 
 _VALUES: Final = attrgetter("values")
+_SCORE: Final = attrgetter("score")
+_FIRST: Final = itemgetter(0)
+_SECOND: Final = itemgetter(1)
+
+
+def _scorer_version(scored: Scored | None) -> str | None:
+    return None if scored is None else scored.scorer.version
 
 
 def _evaluations(
@@ -292,8 +300,9 @@ class DecisionCore:
         which a rule fired is evaluated again one by one, for its reasons in words; last, the
         hard controls' compiled pass checks and books the transactions in order, each reading
         the ledger that the ones before it left (`OnlineControls.check_many`), given what the
-        packs and the model force. Each decision's `latency_us` is its share of the batch's
-        time up to its decision, plus its own. The collector is paused meanwhile: a batch's
+        packs and the model force; the decisions are then made as columns
+        (`Decision.made_many`), each with the batch's time up to them divided among them as
+        its `latency_us`. The collector is paused meanwhile: a batch's
         vectors and decisions live until its end, and collections would walk them again and
         again.
         """
@@ -339,24 +348,31 @@ class DecisionCore:
             else max(evaluation.action.severity, scored.action.severity)
             for evaluation, scored in zip(live, scores, strict=True)
         ]
-        orders = [_orders_at(t, until) for t in times]
+        orders = times if until is None else [_orders_at(t, until) for t in times]
         hits_of = self.controls.check_many(events, times, orders, severities)
-        share = (time.perf_counter_ns() - started) // max(len(txs), 1)
-        outcomes = []
-        clock_ns = time.perf_counter_ns
-        tried = self._shadow is not None or self._shadow_scorer is not None
-        for event, vector, hits, evaluation, scored, trial in zip(
-            events, vectors, hits_of, live, scores, trials, strict=True
-        ):
-            at = clock_ns() - share
-            action, reasons = _combined(evaluation, hits, scored)
-            decision = self._decision(event.tx_id, action, reasons, evaluation, scored, at)
-            if not tried:
-                outcomes.append(Outcome(decision, None))
-            else:
-                shadow = self._tried(event.tx_id, vector, hits, trial, scored, clock_ns())
-                outcomes.append(Outcome(decision, shadow))
-        return outcomes
+        combined = list(map(_combined, live, hits_of, scores))
+        tx_ids = [event.tx_id for event in events]
+        actions = list(map(_FIRST, combined))
+        # The batch's time up to its decisions, shared by all: each is made with the others.
+        share = (time.perf_counter_ns() - started) // max(len(events), 1) // 1000
+        decisions = Decision.made_many(
+            tx_ids,
+            actions,
+            map(_SCORE, live),
+            list(map(_SECOND, combined)),
+            self.live.version,
+            repeat(None) if scorer is None else map(_scorer_version, scores),
+            repeat(share),
+        )
+        if self._shadow is None and self._shadow_scorer is None:
+            return assembled(Outcome, {"decision": decisions, "shadow": repeat(None)}, len(events))
+        shadows = [
+            self._tried(tx_id, vector, hits, trial, scored, time.perf_counter_ns())
+            for tx_id, vector, hits, trial, scored in zip(
+                tx_ids, vectors, hits_of, trials, scores, strict=True
+            )
+        ]
+        return list(map(Outcome, decisions, shadows))
 
     def _decided(
         self,
