@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +45,7 @@ from fundwall.config import PolicySettings
 from fundwall.domain._fields import assembled
 from fundwall.domain.decisions import Action, Decision, Reason, most_severe
 from fundwall.domain.errors import Conflict
-from fundwall.domain.transactions import Transaction
+from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.collector import collector_paused
 from fundwall.engine.controls import ControlBook, Hit, OnlineControls, strongest_action
 from fundwall.engine.features import (
@@ -98,14 +98,41 @@ class Outcome:
 def event_of(tx: Transaction | TxEvent, ts: datetime) -> TxEvent:
     """The transaction as the features and controls read it, stamped `ts`."""
     if isinstance(tx, TxEvent):
-        return tx if tx.ts is ts else TxEvent(
-            tx.tx_id, ts, tx.kind, tx.payer_account, tx.payee_account, tx.payer_bank,
-            tx.payee_bank, tx.amount_fen, tx.channel, tx.device_id, tx.ip, tx.city,
-        )  # fmt: skip
-    return TxEvent(
-        tx.tx_id, ts, tx.kind.value, tx.payer_account, tx.payee_account, tx.payer_bank,
-        tx.payee_bank, tx.amount.fen, tx.channel.value, tx.device_id, tx.ip, tx.city,
-    )  # fmt: skip
+        return tx if tx.ts is ts else replace(tx, ts=ts)
+    values = [read(tx) for read in _EVENT_FIELDS.values()]
+    values[_TS] = ts
+    return TxEvent(*values)  # type: ignore[arg-type]  # each read gives its field's type
+
+
+def events_of(txs: Sequence[Transaction | TxEvent], stamps: Sequence[datetime]) -> list[TxEvent]:
+    """`event_of` of each of `txs` with its stamp; transactions column by column
+    (`assembled`), each field read by one map."""
+    if not all(type(tx) is Transaction for tx in txs):
+        return list(map(event_of, txs, stamps))
+    transactions = cast(Sequence[Transaction], txs)
+    columns: dict[str, Iterable[object]] = {
+        name: map(read, transactions) for name, read in _EVENT_FIELDS.items()
+    }
+    columns["ts"] = stamps
+    return assembled(TxEvent, columns, len(txs))
+
+
+def _kind(tx: Transaction) -> str:
+    return _KIND_VALUES[tx.kind]
+
+
+def _channel(tx: Transaction) -> str:
+    return _CHANNEL_VALUES[tx.channel]
+
+
+_KIND_VALUES: Final = {kind: kind.value for kind in TransactionKind}
+_CHANNEL_VALUES: Final = {channel: channel.value for channel in Channel}
+_EVENT_FIELDS: Final[dict[str, Callable[[Transaction], object]]] = {
+    field.name: attrgetter(field.name) for field in fields(TxEvent)
+} | {"kind": _kind, "amount_fen": attrgetter("amount.fen"), "channel": _channel}
+"""How each field of an event is read from a transaction, in the event's order (`ts`: the
+stamp it is decided at replaces it)."""
+_TS: Final = list(_EVENT_FIELDS).index("ts")
 
 
 BULK_ROWS: Final = 64
@@ -314,13 +341,14 @@ class DecisionCore:
     ) -> list[Outcome]:
         started = time.perf_counter_ns()
         clock = self.clock_us, self._clock_ts
-        events: list[TxEvent] = []
         times: list[int] = []
+        stamps: list[datetime] = []
         for tx in txs:
             t, ts = self._time(tx, until)
-            events.append(event_of(tx, ts))
             times.append(t)
+            stamps.append(ts)
             self.clock_us, self._clock_ts = t, ts
+        events = events_of(txs, stamps)
         try:
             batch = self.features.observe_batch(events)
         except BaseException:
