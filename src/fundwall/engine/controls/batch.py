@@ -84,7 +84,7 @@ def check_batch(
     code: dict[str | None, int] = dict(zip(names, range(len(names)), strict=True))
     payer = np.fromiter(map(code.get, payers, repeat(-1)), np.int32, n)
     payee = np.fromiter(map(code.get, payees, repeat(-1)), np.int32, n)
-    klass = np.fromiter(map(controls.account_class, names), np.int64, len(names))
+    klass = controls.classes(names)
     statuses = book.statuses
     status = np.fromiter(
         map(_STATUS_CODE.__getitem__, map(statuses.get, names, repeat(AccountStatus.NORMAL))),

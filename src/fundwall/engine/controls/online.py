@@ -19,6 +19,9 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Final, cast
 
+import numpy as np
+import numpy.typing as npt
+
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
@@ -115,6 +118,14 @@ class OnlineControls:
             facts = self.directory.facts(account_no)
             klass = self._class[account_no] = facts.klass if facts is not None else -1
         return klass
+
+    def classes(self, accounts: Sequence[str]) -> npt.NDArray[np.int64]:
+        """`account_class` of each of `accounts`, most of them known already."""
+        known = self._class
+        found = list(map(known.get, accounts))
+        if None in found:
+            found = list(map(self.account_class, accounts))
+        return np.array(found, np.int64)
 
     def refresh_account(self, account_no: str, was_known: bool) -> None:
         """Read an account's class again after its member reported it; an account unknown
