@@ -8,7 +8,11 @@ The core (`DecisionService.from_region`, the default pack) first folds `--warm` 
 in batches of 10,000 (so tracks and accounts hold a region's history), then decides `--rows`
 transactions one by one and the next `--rows` in batches of `--batch-size`, twice each,
 alternating; last, one more `--rows` in batches with the parts timed (the features, their
-window aggregates, the hard controls, the packs). Times are CPU time of this process
+window aggregates, the hard controls, the packs). Besides, what the batch route does around
+the engine, per transaction: reading a JSON array body of `--batch-size` records as the load
+generator sends it into transactions (`read_json_array`, `transactions_of`), and answering
+(`as_submitted`, `to_dict`, orjson) the decisions `decide_many` made. Times are CPU time of
+this process
 (`time.process_time`), so other work on a shared machine shows less than in wall time; it
 still slows caches and clocks, so compare figures of one run. Prints one JSON object.
 """
@@ -24,10 +28,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pyarrow as pa
+
+from fundwall.api.service import as_submitted
+from fundwall.bench.loadgen import region_records
+from fundwall.domain.transactions import Transaction
 from fundwall.engine import core as core_module
 from fundwall.engine.features import TxEvent, events_from_table, settle_gc
 from fundwall.engine.features import online as online_module
 from fundwall.engine.service import DecisionService
+from fundwall.ingest.batches import read_json_array, transactions_of
 from fundwall.region import read_table
 
 
@@ -59,6 +70,41 @@ def _timed(owner: Any, name: str, spent: dict[str, float], key: str) -> Iterator
         yield
     finally:
         setattr(owner, name, real)
+
+
+def _route(table: pa.Table, service: DecisionService, first: int, size: int) -> dict[str, float]:
+    """CPU per transaction of the batch route's reading and answering, over ten bodies of
+    `size` records of one member each (from the `first` transaction on)."""
+    records = region_records(table, first)
+    waiting: dict[str, list[str]] = {}
+    bodies: list[bytes] = []
+    while len(bodies) < 10:
+        member, record = next(records)
+        if member is None:
+            continue
+        queue = waiting.setdefault(member, [])
+        queue.append(record.replace("{tx_id}", f"route-{first}-{len(bodies)}-{len(queue)}"))
+        if len(queue) == size:
+            bodies.append(("[" + ",".join(waiting.pop(member)) + "]").encode())
+    read = [_read(body) for body in bodies]
+    decided = [[outcome.decision for outcome in service.core.decide_many(txs)] for txs in read]
+
+    def answer() -> None:
+        for txs, decisions in zip(read, decided, strict=True):
+            pairs = zip(decisions, txs, strict=True)
+            orjson.dumps([as_submitted(d, tx, service).to_dict() for d, tx in pairs])
+
+    count = len(bodies) * size
+    return {
+        "read_body": _cpu_us(lambda: [_read(body) for body in bodies], count),
+        "answer": _cpu_us(answer, count),
+    }
+
+
+def _read(body: bytes) -> list[Transaction]:
+    table = read_json_array(body)
+    assert table is not None, "the load generator's body is a good JSON array"
+    return transactions_of(table)
 
 
 def main() -> None:
@@ -110,6 +156,7 @@ def main() -> None:
         "total": total,
         **{key: round(value / rows * 1e6, 1) for key, value in spent.items()},
     }
+    figures["route_cpu_us"] = _route(table, service, args.warm + 5 * rows, size)
     figures.update(batch_size=size, warm=args.warm, rows=rows, load=os.getloadavg()[0])
     print(json.dumps(figures, indent=2))
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -147,6 +148,33 @@ def test_a_decision_the_engine_made_equals_the_checked_one_and_still_states_its_
     assert made.shadow is False and hash(made) == hash(Decision.from_dict(made.to_dict()))
     with pytest.raises(InvalidInput, match="must state a reason") as raised:
         Decision.made("T1", Action.BLOCK, 0, (), "default-1", None, 3)
+    assert raised.value.field == "reasons"
+
+
+def test_decisions_made_as_columns_equal_the_checked_ones_and_still_state_their_reasons() -> None:
+    made = Decision.made_many(
+        ["T1", "T2", "T3"],
+        [Action.DELAY, Action.PASS, Action.ALERT],
+        [70, 0, 20],
+        [(QUICK_IN_OUT,), (), (QUICK_IN_OUT,)],
+        "default-1",
+        ["m1", None, "m1"],
+        [12, 12, 12],
+        shadow=True,
+    )
+    assert made == [
+        Decision("T1", Action.DELAY, 70, (QUICK_IN_OUT,), "default-1", "m1", 12, shadow=True),
+        Decision("T2", Action.PASS, 0, (), "default-1", None, 12, shadow=True),
+        Decision("T3", Action.ALERT, 20, (QUICK_IN_OUT,), "default-1", "m1", 12, shadow=True),
+    ]
+    assert [hash(decision) for decision in made] == [
+        hash(replace(decision, latency_us=12)) for decision in made
+    ]
+    with pytest.raises(InvalidInput, match="must state a reason") as raised:
+        Decision.made_many(
+            ["T1", "T2"], [Action.PASS, Action.BLOCK], [0, 0], [(), ()], "default-1",
+            [None, None], [3, 3],
+        )  # fmt: skip
     assert raised.value.field == "reasons"
 
 

@@ -63,7 +63,10 @@ def engine_values(core: DecisionCore, *, with_windows: bool = True) -> dict[str,
     values = feature_values(core.features)
     if with_windows:
         values["windows"] = windows(core.features)
-    values["ledger"] = {account: list(entry) for account, entry in core.controls._ledger.items()}
+    controls = core.controls
+    values["ledger"] = {
+        account: controls.ledger_entry(account) for account in controls.ledger_accounts()
+    }
     values["clock_us"] = core.clock_us
     values["clock_ts"] = core._clock_ts
     return values

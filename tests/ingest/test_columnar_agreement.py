@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.transactions import Transaction
+from fundwall.ingest.batches import transactions_of
 from fundwall.ingest.columnar import validate_table
 
 BASE: dict[str, str | None] = {
@@ -175,3 +176,28 @@ def test_well_shaped_timestamps_agree(value: str) -> None:
 @given(st.from_regex(r"\A[0-9]{1,14}(\.[0-9]{0,3})?\Z"))
 def test_decimal_amounts_agree(value: str) -> None:
     assert_agree(amount_fen=None, amount=value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={field: st.sampled_from(values) for field, values in FIELD_SAMPLES.items()},
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_a_batch_table_gives_the_transactions_the_domain_reads(
+    changes: list[dict[str, str | None]],
+) -> None:
+    """`transactions_of`, which builds a batch's transactions column by column without
+    checking them again, gives the very transactions `Transaction.from_mapping` reads from
+    the records the table vouched for."""
+    records = [{**BASE, **change, "tx_id": f"T-{index}"} for index, change in enumerate(changes)]
+    rows = [row for row in records if isinstance(domain(row), dict)]
+    table = pa.table({name: pa.array([row[name] for row in rows], pa.string()) for name in BASE})
+    built = transactions_of(validate_table(table, str))
+    assert built == [Transaction.from_mapping(row) for row in rows]
+    assert [hash(tx) for tx in built] == [hash(Transaction.from_mapping(row)) for row in rows]

@@ -87,5 +87,7 @@ def as_submitted(decision: Decision, tx: Transaction, holders: AccountHolders) -
     """The decision as the member submitting `tx` may read it (`Decision.seen_by`): the
     member whose transaction it is (the payer's bank; the payee's for a deposit), without
     the figures of a payee account another member holds."""
+    if not decision.reasons:  # most: nothing to withhold, so no holder to look up
+        return decision
     payee_holder = holders.bank_of(tx.payee_account) if tx.payee_account is not None else None
     return decision.seen_by(owner_of(tx.kind, tx.payer_bank, tx.payee_bank), payee_holder)

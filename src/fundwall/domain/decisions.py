@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any, Final
 
 from fundwall.domain._fields import (
+    assembled,
     finite_number,
     flag,
     member,
@@ -51,6 +53,13 @@ class Action(StrEnum):
 _SEVERITY: Final[Mapping[Action, int]] = MappingProxyType(
     {action: rank for rank, action in enumerate(Action)}
 )
+
+
+def _states_why(action: Action, reasons: tuple[Reason, ...]) -> None:
+    """A decision that restricts must state why (Art. 32): the one rule a decision the engine
+    made is checked for."""
+    if action.restricts and not reasons:
+        raise InvalidInput(f"a {action.value} decision must state a reason", "reasons")
 
 
 def most_severe(actions: Iterable[Action]) -> Action:
@@ -248,8 +257,7 @@ class Decision:
         restriction states why is checked. `__post_init__` checks every field of a decision
         read from outside (a log, a file); on the engine's path that was a tenth of a
         batch's cost."""
-        if action.restricts and not reasons:
-            raise InvalidInput(f"a {action.value} decision must state a reason", "reasons")
+        _states_why(action, reasons)
         decision = object.__new__(cls)
         set_field(decision, "tx_id", tx_id)
         set_field(decision, "action", action)
@@ -260,6 +268,39 @@ class Decision:
         set_field(decision, "latency_us", latency_us)
         set_field(decision, "shadow", shadow)
         return decision
+
+    @classmethod
+    def made_many(
+        cls,
+        tx_ids: Sequence[str],
+        actions: Sequence[Action],
+        scores: Iterable[int],
+        reasons: Sequence[tuple[Reason, ...]],
+        pack_version: str,
+        model_versions: Iterable[str | None],
+        latency_us: Iterable[int],
+        shadow: bool = False,
+    ) -> list[Decision]:
+        """`made` of each of a batch's decisions, given as columns, built column by column
+        (`assembled`): a decision built field by field cost about as much as the rest of
+        deciding it in a batch."""
+        for action, why in zip(actions, reasons, strict=True):
+            if action.restricts:
+                _states_why(action, why)
+        return assembled(
+            cls,
+            {
+                "tx_id": tx_ids,
+                "action": actions,
+                "score": scores,
+                "reasons": reasons,
+                "pack_version": repeat(pack_version),
+                "model_version": model_versions,
+                "latency_us": latency_us,
+                "shadow": repeat(shadow),
+            },
+            len(tx_ids),
+        )
 
     def to_dict(self, *, as_logged: bool = False) -> dict[str, Any]:
         """The decision as plain JSON data: what the API answers and `fundwall decide` prints

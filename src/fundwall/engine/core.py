@@ -31,20 +31,21 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter, itemgetter
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from fundwall.config import PolicySettings
+from fundwall.domain._fields import assembled
 from fundwall.domain.decisions import Action, Decision, Reason, most_severe
 from fundwall.domain.errors import Conflict
-from fundwall.domain.transactions import Transaction
+from fundwall.domain.transactions import Channel, Transaction, TransactionKind
 from fundwall.engine.collector import collector_paused
 from fundwall.engine.controls import ControlBook, Hit, OnlineControls, strongest_action
 from fundwall.engine.features import (
@@ -97,14 +98,41 @@ class Outcome:
 def event_of(tx: Transaction | TxEvent, ts: datetime) -> TxEvent:
     """The transaction as the features and controls read it, stamped `ts`."""
     if isinstance(tx, TxEvent):
-        return tx if tx.ts is ts else TxEvent(
-            tx.tx_id, ts, tx.kind, tx.payer_account, tx.payee_account, tx.payer_bank,
-            tx.payee_bank, tx.amount_fen, tx.channel, tx.device_id, tx.ip, tx.city,
-        )  # fmt: skip
-    return TxEvent(
-        tx.tx_id, ts, tx.kind.value, tx.payer_account, tx.payee_account, tx.payer_bank,
-        tx.payee_bank, tx.amount.fen, tx.channel.value, tx.device_id, tx.ip, tx.city,
-    )  # fmt: skip
+        return tx if tx.ts is ts else replace(tx, ts=ts)
+    values = [read(tx) for read in _EVENT_FIELDS.values()]
+    values[_TS] = ts
+    return TxEvent(*values)  # type: ignore[arg-type]  # each read gives its field's type
+
+
+def events_of(txs: Sequence[Transaction | TxEvent], stamps: Sequence[datetime]) -> list[TxEvent]:
+    """`event_of` of each of `txs` with its stamp; transactions column by column
+    (`assembled`), each field read by one map."""
+    if not all(type(tx) is Transaction for tx in txs):
+        return list(map(event_of, txs, stamps))
+    transactions = cast(Sequence[Transaction], txs)
+    columns: dict[str, Iterable[object]] = {
+        name: map(read, transactions) for name, read in _EVENT_FIELDS.items()
+    }
+    columns["ts"] = stamps
+    return assembled(TxEvent, columns, len(txs))
+
+
+def _kind(tx: Transaction) -> str:
+    return _KIND_VALUES[tx.kind]
+
+
+def _channel(tx: Transaction) -> str:
+    return _CHANNEL_VALUES[tx.channel]
+
+
+_KIND_VALUES: Final = {kind: kind.value for kind in TransactionKind}
+_CHANNEL_VALUES: Final = {channel: channel.value for channel in Channel}
+_EVENT_FIELDS: Final[dict[str, Callable[[Transaction], object]]] = {
+    field.name: attrgetter(field.name) for field in fields(TxEvent)
+} | {"kind": _kind, "amount_fen": attrgetter("amount.fen"), "channel": _channel}
+"""How each field of an event is read from a transaction, in the event's order (`ts`: the
+stamp it is decided at replaces it)."""
+_TS: Final = list(_EVENT_FIELDS).index("ts")
 
 
 BULK_ROWS: Final = 64
@@ -159,6 +187,13 @@ def _matrix(observed: ObservedBatch, columns: _Columns) -> npt.NDArray[np.float6
 
 
 _VALUES: Final = attrgetter("values")
+_SCORE: Final = attrgetter("score")
+_FIRST: Final = itemgetter(0)
+_SECOND: Final = itemgetter(1)
+
+
+def _scorer_version(scored: Scored | None) -> str | None:
+    return None if scored is None else scored.scorer.version
 
 
 def _evaluations(
@@ -292,8 +327,9 @@ class DecisionCore:
         which a rule fired is evaluated again one by one, for its reasons in words; last, the
         hard controls' compiled pass checks and books the transactions in order, each reading
         the ledger that the ones before it left (`OnlineControls.check_many`), given what the
-        packs and the model force. Each decision's `latency_us` is its share of the batch's
-        time up to its decision, plus its own. The collector is paused meanwhile: a batch's
+        packs and the model force; the decisions are then made as columns
+        (`Decision.made_many`), each with the batch's time up to them divided among them as
+        its `latency_us`. The collector is paused meanwhile: a batch's
         vectors and decisions live until its end, and collections would walk them again and
         again.
         """
@@ -305,13 +341,14 @@ class DecisionCore:
     ) -> list[Outcome]:
         started = time.perf_counter_ns()
         clock = self.clock_us, self._clock_ts
-        events: list[TxEvent] = []
         times: list[int] = []
+        stamps: list[datetime] = []
         for tx in txs:
             t, ts = self._time(tx, until)
-            events.append(event_of(tx, ts))
             times.append(t)
+            stamps.append(ts)
             self.clock_us, self._clock_ts = t, ts
+        events = events_of(txs, stamps)
         try:
             batch = self.features.observe_batch(events)
         except BaseException:
@@ -339,24 +376,31 @@ class DecisionCore:
             else max(evaluation.action.severity, scored.action.severity)
             for evaluation, scored in zip(live, scores, strict=True)
         ]
-        orders = [_orders_at(t, until) for t in times]
+        orders = times if until is None else [_orders_at(t, until) for t in times]
         hits_of = self.controls.check_many(events, times, orders, severities)
-        share = (time.perf_counter_ns() - started) // max(len(txs), 1)
-        outcomes = []
-        clock_ns = time.perf_counter_ns
-        tried = self._shadow is not None or self._shadow_scorer is not None
-        for event, vector, hits, evaluation, scored, trial in zip(
-            events, vectors, hits_of, live, scores, trials, strict=True
-        ):
-            at = clock_ns() - share
-            action, reasons = _combined(evaluation, hits, scored)
-            decision = self._decision(event.tx_id, action, reasons, evaluation, scored, at)
-            if not tried:
-                outcomes.append(Outcome(decision, None))
-            else:
-                shadow = self._tried(event.tx_id, vector, hits, trial, scored, clock_ns())
-                outcomes.append(Outcome(decision, shadow))
-        return outcomes
+        combined = list(map(_combined, live, hits_of, scores))
+        tx_ids = [event.tx_id for event in events]
+        actions = list(map(_FIRST, combined))
+        # The batch's time up to its decisions, shared by all: each is made with the others.
+        share = (time.perf_counter_ns() - started) // max(len(events), 1) // 1000
+        decisions = Decision.made_many(
+            tx_ids,
+            actions,
+            map(_SCORE, live),
+            list(map(_SECOND, combined)),
+            self.live.version,
+            repeat(None) if scorer is None else map(_scorer_version, scores),
+            repeat(share),
+        )
+        if self._shadow is None and self._shadow_scorer is None:
+            return assembled(Outcome, {"decision": decisions, "shadow": repeat(None)}, len(events))
+        shadows = [
+            self._tried(tx_id, vector, hits, trial, scored, time.perf_counter_ns())
+            for tx_id, vector, hits, trial, scored in zip(
+                tx_ids, vectors, hits_of, trials, scores, strict=True
+            )
+        ]
+        return list(map(Outcome, decisions, shadows))
 
     def _decided(
         self,

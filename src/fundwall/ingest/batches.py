@@ -21,6 +21,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from fundwall.domain._fields import assembled
 from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import Money
 from fundwall.domain.transactions import COLUMNS, Channel, Transaction, TransactionKind
@@ -146,25 +147,21 @@ def _read_ndjson(body: bytes) -> pa.Table:
 
 
 def transactions_of(table: pa.Table) -> list[Transaction]:
-    """The transactions of a table that `validate_table` returned, in its row order."""
-    columns = [table.column(name) for name in COLUMNS]
-    micros = columns[1].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()
-    values = [column.to_pylist() for column in columns]
-    values[1] = [_EPOCH + timedelta(microseconds=us) for us in micros]
-    return [_trusted(row) for row in zip(*values, strict=True)]
+    """The transactions of a table that `validate_table` returned, in its row order.
 
-
-def _trusted(row: tuple[object, ...]) -> Transaction:
-    """A transaction of values the domain accepted already (`validate_table`), built without
-    checking them again: the checks cost more than the rest of reading a batch."""
-    tx = object.__new__(Transaction)
-    for name, value in zip(COLUMNS, row, strict=True):
-        if name == "amount_fen":
-            object.__setattr__(tx, "amount", Money(value))  # type: ignore[arg-type]
-        elif name == "kind":
-            object.__setattr__(tx, name, _KINDS[value])  # type: ignore[index]
-        elif name == "channel":
-            object.__setattr__(tx, name, _CHANNELS[value])  # type: ignore[index]
-        else:
-            object.__setattr__(tx, name, value)
-    return tx
+    Built column by column (`assembled`) without checking each value again: `validate_table`
+    vouched for every row, and a transaction built and checked field by field cost more than
+    the rest of reading a batch."""
+    rows = table.num_rows
+    micros = table.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()
+    fens = table.column("amount_fen").to_pylist()
+    values: dict[str, list[object]] = {
+        "ts": [_EPOCH + timedelta(microseconds=us) for us in micros],
+        "kind": list(map(_KINDS.__getitem__, table.column("kind").to_pylist())),
+        "amount": assembled(Money, {"fen": fens}, rows),
+        "channel": list(map(_CHANNELS.__getitem__, table.column("channel").to_pylist())),
+    }
+    for name in COLUMNS:
+        if name not in values and name != "amount_fen":
+            values[name] = table.column(name).to_pylist()
+    return assembled(Transaction, values, rows)

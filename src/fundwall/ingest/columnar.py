@@ -140,12 +140,12 @@ def _fast_checks(table: pa.Table, rows: int) -> dict[str, _Column]:
 
 
 def _reference(array: pa.Array, field: FieldSpec) -> _Column:
-    pattern = rf"^[A-Za-z0-9._:-]{{1,{field.max_len}}}$"
-    return _matching(array, pattern, required=not field.nullable)
+    pattern = r"^[A-Za-z0-9._:-]+$"
+    return _matching(array, pattern, required=not field.nullable, max_len=field.max_len)
 
 
 def _device(array: pa.Array, field: FieldSpec) -> _Column:
-    return _matching(array, rf"^[!-~]{{1,{field.max_len}}}$", required=not field.nullable)
+    return _matching(array, r"^[!-~]+$", required=not field.nullable, max_len=field.max_len)
 
 
 def _ip(array: pa.Array, field: FieldSpec) -> _Column:
@@ -166,12 +166,27 @@ def _null_or(array: pa.Array, check: pa.Array) -> pa.Array:
     return pc.or_kleene(pc.is_null(array), check).fill_null(False)
 
 
-def _matching(array: pa.Array, pattern: str, *, required: bool = False) -> _Column:
+def _regex(text: pa.Array, pattern: str) -> pa.Array:
+    """Whether each text matches `pattern` (null for a null). A column of nulls alone (an
+    optional field no record gives) is not matched: Arrow compiles the pattern at each call,
+    which costs more than matching a batch's thousand values."""
+    if text.null_count == len(text):
+        return pa.nulls(len(text), pa.bool_())
+    return pc.match_substring_regex(text, pattern)
+
+
+def _matching(
+    array: pa.Array, pattern: str, *, required: bool = False, max_len: int | None = None
+) -> _Column:
+    """Text matching `pattern` (and of at most `max_len` bytes: a pattern of ASCII only is
+    given without a count, `{1,64}`, which Arrow would compile into 64 copies at each call)."""
     text = _text(array)
     if text is None:
         ok = _none(len(array)) if required else pc.is_null(array)
         return _Column(pa.nulls(len(array), pa.large_string()), ok)
-    matches = pc.match_substring_regex(text, pattern)
+    matches = _regex(text, pattern)
+    if max_len is not None:
+        matches = pc.and_(matches, pc.less_equal(pc.binary_length(text), max_len))
     ok = matches.fill_null(False) if required else _null_or(text, matches)
     return _Column(text, ok)
 
@@ -206,7 +221,7 @@ def _timestamp(array: pa.Array, _field: FieldSpec) -> _Column:
     text = _text(array)
     if text is None:
         return _Column(pa.nulls(len(array), target), _none(len(array)))
-    shaped = pc.match_substring_regex(text, _TIMESTAMP).fill_null(False)
+    shaped = _regex(text, _TIMESTAMP).fill_null(False)
     candidates = pc.if_else(shaped, text, pa.scalar(None, pa.large_string()))
     values, ok = [], []
     for start in range(0, len(candidates), _CAST_SLICE):
@@ -233,20 +248,12 @@ def _amount(fen: pa.Array, yuan: pa.Array) -> _Column:
         fen_ok = fits
     else:
         text = _text(fen)
-        digits = (
-            _none(len(fen))
-            if text is None
-            else pc.match_substring_regex(text, _FEN_DIGITS).fill_null(False)
-        )
+        digits = _none(len(fen)) if text is None else _regex(text, _FEN_DIGITS).fill_null(False)
         source = text if text is not None else pa.nulls(len(fen), pa.large_string())
         fen_values = pc.if_else(digits, source, pa.scalar(None, pa.large_string())).cast(pa.int64())
         fen_ok = digits
     yuan_text = _text(yuan)
-    yuan_ok = (
-        _none(len(yuan))
-        if yuan_text is None
-        else pc.match_substring_regex(yuan_text, _YUAN).fill_null(False)
-    )
+    yuan_ok = _none(len(yuan)) if yuan_text is None else _regex(yuan_text, _YUAN).fill_null(False)
     yuan_values = _yuan_to_fen(
         pc.if_else(yuan_ok, yuan_text, pa.scalar(None, pa.large_string()))
         if yuan_text is not None

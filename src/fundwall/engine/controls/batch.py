@@ -5,13 +5,13 @@
 The batch's accounts get dense codes, in the order they first appear; what the pass reads of
 each (class, status, bound account, holder's punishment listings, restrictions) and of each
 transaction (its risk list entries, by role) is gathered from the control book for those
-codes only, and the accounts' ledger entries (int64 arrays) become the rows of one matrix by
-one join (an account without one starts from its opening balance, as `OnlineControls` starts
-it). The pass then checks and
-books the transactions in order; it also keeps the payer's and the payee's rows before each
-one, and marks each account the online form would have made an entry of (it reads or books
-it: an account whose transactions were all blocked may have none). Last, the rows become
-the accounts' entries again, the marked accounts without one included.
+codes only, and the accounts' ledger entries (rows of the ledger's matrix, `controls.ledger`)
+are gathered into one matrix (an account without one starts from its opening balance, as
+`OnlineControls` starts it). The pass then checks and books the transactions in order; it
+also keeps the payer's and the payee's rows before each one, and marks each account the
+online form would have made an entry of (it reads or books it: an account whose transactions
+were all blocked may have none). Last, the rows are written back over the accounts' entries,
+and the marked accounts without one get theirs.
 
 The pass gives each transaction a mask of the controls that applied; most have none, and
 their hits are the empty list. One with some has its hits made by `OnlineControls.hits`
@@ -21,8 +21,7 @@ the online ones.
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Final, cast
@@ -85,7 +84,7 @@ def check_batch(
     code: dict[str | None, int] = dict(zip(names, range(len(names)), strict=True))
     payer = np.fromiter(map(code.get, payers, repeat(-1)), np.int32, n)
     payee = np.fromiter(map(code.get, payees, repeat(-1)), np.int32, n)
-    klass = np.fromiter(map(controls.account_class, names), np.int64, len(names))
+    klass = controls.classes(names)
     statuses = book.statuses
     status = np.fromiter(
         map(_STATUS_CODE.__getitem__, map(statuses.get, names, repeat(AccountStatus.NORMAL))),
@@ -93,14 +92,11 @@ def check_batch(
         len(names),
     )
     bound = np.fromiter(map(code.get, map(book.bound.get, names), repeat(-1)), np.int64, len(names))
-    ledger_of = controls._ledger
-    found = list(map(ledger_of.get, names))
-    fresh = [i for i, entry in enumerate(found) if entry is None]
-    for i in fresh:
-        found[i] = controls.new_entry(names[i])
-    # The entries are int64 arrays: one join reads them all (`bytearray`: the pass writes).
-    joined = bytearray(b"".join(cast("list[array[int]]", found)))
-    ledger = np.frombuffer(joined, np.int64).reshape(len(names), LEDGER_COLUMNS)
+    rows = controls._ledger.rows_of(names)
+    fresh = np.flatnonzero(rows < 0)
+    ledger = controls._ledger.read(rows)
+    for i in fresh.tolist():
+        ledger[i] = controls.new_entry(names[i])
     # The channel's rule as the columnar form reads it (`flags`): a transaction naming none is
     # not a non-counter one.
     channels = pa.array([tx.channel for tx in txs], pa.string())
@@ -126,10 +122,10 @@ def check_batch(
     )  # fmt: skip
     # Back into the ledger; an account without an entry gets one only where the online form
     # would have made it.
-    ledger_of.update(zip(names, entry_arrays(ledger), strict=True))
-    for i in fresh:
-        if not touched[i]:
-            del ledger_of[names[i]]
+    known = rows >= 0
+    controls._ledger.write(rows[known], ledger[known])
+    made = fresh[touched[fresh] != 0]
+    controls._ledger.extend([names[i] for i in made.tolist()], ledger[made])
     hits: list[list[Hit]] = [[] for _ in range(n)]
     for i in np.flatnonzero(mask).tolist():
         tx = txs[i]
@@ -137,14 +133,6 @@ def check_batch(
         as_before = {tx.payer_account: kept[PAYER], tx.payee_account: kept[PAYEE]}
         hits[i] = controls.hits(tx, times[i], orders_at[i], as_before.__getitem__)
     return hits
-
-
-def entry_arrays(rows: I64) -> Iterator[array[int]]:
-    """Each row of a ledger matrix (`LEDGER_COLUMNS` wide) as an entry of the ledger."""
-    data = rows.tobytes()
-    width = 8 * LEDGER_COLUMNS
-    cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
-    return map(array, repeat("q"), map(data.__getitem__, cuts))
 
 
 def _restrictions(controls: OnlineControls, names: list[str]) -> Rows:

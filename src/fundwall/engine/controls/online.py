@@ -15,20 +15,21 @@ limit "non-bound" inflows and outflows.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Final, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
 from fundwall.domain.decisions import Action
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.controls.batch import check_batch, entry_arrays
+from fundwall.engine.controls.batch import check_batch
 from fundwall.engine.controls.book import ControlBook, Restriction, RiskEntry
 from fundwall.engine.controls.bulk import amount_table
+from fundwall.engine.controls.ledger import Ledger
 from fundwall.engine.controls.model import (
     BALANCE,
     CAP_KIND,
@@ -68,7 +69,6 @@ from fundwall.engine.features.inputs import TransactionLike
 from fundwall.engine.features.scalar import civil_date, local_day
 from fundwall.engine.snapshot_format import SnapshotReader, SnapshotWriter
 
-_NO_ENTRY: Final = array("q", [0] * LEDGER_COLUMNS)
 LEDGER_PART: Final = "ledger"
 LEDGER_VERSION: Final = 2
 """2: columns of a snapshot (1 was marshal)."""
@@ -93,21 +93,21 @@ class OnlineControls:
         self.amount_checks = amount_checks(policy)
         self.amount_table = amount_table(policy)
         """The amount checks as the compiled pass reads them (`check_many`)."""
-        self._ledger: dict[str, array[int]] = {}
-        """Per account, its entry as one int64 array (`model.LEDGER_COLUMNS`): a batch reads
-        and writes the entries it touches as blocks of memory (`controls.batch`)."""
+        self._ledger = Ledger()
+        """Per account, its entry (`model.LEDGER_COLUMNS`), a row of one int64 matrix: a
+        batch reads and writes the rows it touches at once (`controls.batch`)."""
         self._class: dict[str, int] = {}
 
-    def _account(self, account_no: str) -> array[int]:
-        entry = self._ledger.get(account_no)
+    def _account(self, account_no: str) -> memoryview:
+        entry = self._ledger.entry(account_no)
         if entry is None:
-            entry = self._ledger[account_no] = self.new_entry(account_no)
+            entry = self._ledger.add(account_no, self.new_entry(account_no))
         return entry
 
-    def new_entry(self, account_no: str) -> array[int]:
+    def new_entry(self, account_no: str) -> list[int]:
         """The ledger entry an account starts with: its opening balance, nothing counted."""
         facts = self.directory.facts(account_no)
-        entry = array("q", _NO_ENTRY)
+        entry = [0] * LEDGER_COLUMNS
         entry[BALANCE] = facts.opening_balance if facts is not None else 0
         return entry
 
@@ -119,11 +119,19 @@ class OnlineControls:
             klass = self._class[account_no] = facts.klass if facts is not None else -1
         return klass
 
+    def classes(self, accounts: Sequence[str]) -> npt.NDArray[np.int64]:
+        """`account_class` of each of `accounts`, most of them known already."""
+        known = self._class
+        found = list(map(known.get, accounts))
+        if None in found:
+            found = list(map(self.account_class, accounts))
+        return np.array(found, np.int64)
+
     def refresh_account(self, account_no: str, was_known: bool) -> None:
         """Read an account's class again after its member reported it; an account unknown
         until now gets its reported opening balance added to what it settled."""
         self._class.pop(account_no, None)
-        entry = self._ledger.get(account_no)
+        entry = self._ledger.entry(account_no)
         facts = self.directory.facts(account_no)
         if entry is not None and not was_known and facts is not None:
             entry[BALANCE] += facts.opening_balance
@@ -352,10 +360,10 @@ class OnlineControls:
         """Add the ledger to `writer` as its ledger part (accounts, then their entries as one
         column of whole numbers)."""
         part = writer.part(LEDGER_PART, LEDGER_VERSION, columns=LEDGER_COLUMNS)
-        part.strings("accounts", list(self._ledger))
-        part.ints("entries", np.frombuffer(b"".join(self._ledger.values()), np.int64))
+        part.strings("accounts", self._ledger.accounts())
+        part.ints("entries", self._ledger.entries().reshape(-1))
 
-    def read_ledger(self, reader: SnapshotReader) -> dict[str, array[int]]:
+    def read_ledger(self, reader: SnapshotReader) -> Ledger:
         """The ledger in the ledger part of `reader` (`set_ledger` puts it in place)."""
         part = reader.part(LEDGER_PART, LEDGER_VERSION)
         if part.meta["columns"] != LEDGER_COLUMNS:
@@ -363,29 +371,28 @@ class OnlineControls:
                 f"ledger of {part.meta['columns']} columns in the snapshot, not {LEDGER_COLUMNS}",
                 "snapshot",
             )
-        accounts = part.strings("accounts")
-        entries = entry_arrays(part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS))
-        return dict(zip(cast(list[str], accounts), entries, strict=True))
+        accounts = cast(list[str], part.strings("accounts"))
+        return Ledger(accounts, part.ints("entries").reshape(len(accounts), LEDGER_COLUMNS))
 
-    def set_ledger(self, ledger: dict[str, array[int]]) -> None:
+    def set_ledger(self, ledger: Ledger) -> None:
         """Replace the ledger (with one `read_ledger` read)."""
         self._ledger = ledger
 
     def ledger_entry(self, account_no: str) -> list[int] | None:
         """A copy of an account's ledger entry (None: nothing booked or read for it yet)."""
-        entry = self._ledger.get(account_no)
+        entry = self._ledger.entry(account_no)
         return None if entry is None else entry.tolist()
 
     def ledger_accounts(self) -> list[str]:
         """The accounts the ledger holds an entry of."""
-        return list(self._ledger)
+        return self._ledger.accounts()
 
     def set_ledger_entry(self, account_no: str, entry: list[int] | None) -> None:
         """Replace an account's ledger entry (None: start again from its opening balance)."""
         if entry is None:
-            self._ledger.pop(account_no, None)
+            self._ledger.pop(account_no)
         else:
-            self._ledger[account_no] = array("q", entry)
+            self._ledger.set(account_no, entry)
 
 
 def _periods(t: int) -> tuple[int, int]:
@@ -401,7 +408,7 @@ def _periods_of_day(day: int) -> tuple[int, int]:
 
 
 def _book(
-    entry: array[int],
+    entry: memoryview,
     amount: int,
     day: int,
     year: int,
