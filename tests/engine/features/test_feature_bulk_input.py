@@ -15,7 +15,7 @@ from fundwall.engine.features import (
     compute_bulk,
     iter_bulk,
 )
-from fundwall.engine.features.encode import encode, int64_column
+from fundwall.engine.features.encode import encode, int64_column, shared_dictionaries
 
 EVENTS = [tx(0, "A", "B", 5), tx(1, "B", "C", 7), tx(2, None, "A", 9), tx(3, "C", None, 2)]
 
@@ -128,6 +128,41 @@ def test_dictionary_columns_give_the_codes_and_features_of_their_values() -> Non
         assert (getattr(got, name) == getattr(expected, name)).all(), name
     assert (got.n_entities, got.n_cities) == (expected.n_entities, expected.n_cities)
     assert compute_bulk(coded).equals(compute_bulk(plain))
+
+
+def test_identifiers_as_dictionaries_give_the_codes_and_features_of_their_values() -> None:
+    """Accounts, devices and IPs may come as dictionary arrays too (replay's `read_history`):
+    chunks over dictionaries of their own, or brought over one (`shared_dictionaries`, the
+    payer's and payee's accounts over the same), give the codes of the decoded columns."""
+    events = [
+        tx(0, "A", "B", 5, device="d1", ip="i1"),
+        tx(1, "B", "C", 7, device=None, ip="i2"),
+        tx(2, "C", "A", 9, device="d2", ip="i1"),
+        tx(3, "D", None, 2, device="d1", ip=None),
+        tx(4, None, "E", 4),
+        tx(5, "E", "B", 3, device="d3", ip="i3"),
+        tx(6, "B", "D", 6, device="d2", ip="i2"),
+    ]
+    plain = table_of(events)
+    coded = plain
+    for name in ("payer_account", "payee_account", "device_id", "ip", "city"):
+        where = coded.schema.get_field_index(name)
+        coded = coded.set_column(where, name, _dictionary(plain[name].to_pylist(), 4))
+    shared = shared_dictionaries(coded)
+    for side in ("payer_account", "payee_account"):
+        assert all(
+            chunk.dictionary.equals(shared["payer_account"].chunk(0).dictionary)
+            for chunk in shared[side].chunks
+        )
+    directory = AccountDirectory.empty()
+    expected = encode(plain, directory)
+    for table in (coded, shared):
+        got = encode(table, directory)
+        for name in ("roles", "city", "account_row"):
+            assert (getattr(got, name) == getattr(expected, name)).all(), name
+        assert got.n_entities == expected.n_entities
+        assert all(a.equals(b) for a, b in zip(got.values, expected.values, strict=True))
+        assert compute_bulk(table).equals(compute_bulk(plain))
 
 
 def test_number_columns_are_read_only_however_chunked() -> None:

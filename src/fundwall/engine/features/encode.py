@@ -2,24 +2,26 @@
 
 Accounts (payer and payee share one code space), devices, IPs and cities are dictionary-encoded
 to dense ints (-1 for null); a column that comes dictionary-encoded already (a region's
-few-valued columns, `read_table(..., dictionary=True)`) is coded from its dictionary, to the
-same codes. Time becomes int64 µs; the flags (`flags.FLAGS`) come straight from Arrow compute.
-Every check the online state makes per transaction is made here per column, with the first
-offending transaction named in the error.
+few-valued columns, `read_table(..., dictionary=True)`, and the identifiers as replay reads
+them, `shared_dictionaries`) is coded from its dictionary, to the same codes. Time becomes
+int64 µs; the flags (`flags.FLAGS`) come straight from Arrow compute. Every check the online
+state makes per transaction is made here per column, with the first offending transaction
+named in the error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import Role
@@ -70,24 +72,90 @@ def codes(column: pa.Array) -> tuple[I32, pa.Array]:
     return np.asarray(indices, dtype=np.int32), encoded.dictionary
 
 
-def _dictionary_codes(column: pa.ChunkedArray) -> tuple[I32, pa.Array]:
-    """`codes` of a dictionary column's values, without hashing a string a row: the values
-    the dictionary holds are coded once, and their codes per row are coded again in the
-    order the rows first use them, so the codes are those of the decoded column."""
-    unified = column.unify_dictionaries()
-    if unified.num_chunks == 0:
-        return codes(pa.array([], column.type.value_type))
-    dictionary = unified.chunk(0).dictionary
-    same, values = codes(dictionary)
-    indices = pa.chunked_array([chunk.indices for chunk in unified.chunks], pa.int32())
-    rows, used = codes(pa.array(same).take(indices.combine_chunks()))
-    return rows, values.take(used).cast(pa.string())
+def _dictionary_codes(columns: Sequence[pa.ChunkedArray]) -> tuple[list[I32], pa.Array]:
+    """`codes` of dictionary columns in one code space (the payer's and payee's accounts share
+    one), as if their decoded values were coded one column after the other, without hashing a
+    string a row: the values the dictionary holds are coded once (the chunks brought over one
+    dictionary first, unless they are already, `shared_dictionaries`), then the rows are
+    numbered in the order they first use a value."""
+    chunks = [chunk for column in columns for chunk in column.chunks]
+    if not chunks:
+        return [np.empty(0, np.int32) for _ in columns], pa.array([], pa.string())
+    if not all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks[1:]):
+        chunks = pa.chunked_array(chunks).unify_dictionaries().chunks
+    same, values = codes(chunks[0].dictionary)
+    code_of = np.full(len(values), -1, dtype=np.int32)
+    used = 0
+    rows = []
+    start = 0
+    for column in columns:
+        indices = pa.chunked_array(
+            [chunk.indices for chunk in chunks[start : start + column.num_chunks]], pa.int32()
+        )
+        start += column.num_chunks
+        numbered = np.empty(len(indices), dtype=np.int32)
+        used = _first_use(_int32(indices), same, code_of, used, numbered)
+        rows.append(numbered)
+    seen = np.flatnonzero(code_of >= 0)
+    first = np.empty(used, dtype=np.int64)
+    first[code_of[seen]] = seen
+    return rows, values.take(pa.array(first)).cast(pa.string())
+
+
+def _int32(column: pa.ChunkedArray) -> I32:
+    """Dictionary indices as one read-only int32 array, -1 for null (always read-only, as
+    `int64_column`, so that `_first_use` compiles once)."""
+    values = np.asarray(
+        pc.fill_null(column.combine_chunks(), -1).to_numpy(zero_copy_only=False), np.int32
+    )
+    values.setflags(write=False)
+    return values
+
+
+@njit(nogil=True, cache=True)
+def _first_use(indices: I32, same: I32, code_of: I32, used: int, numbered: I32) -> int:
+    """numbered[i]: the code of row i's value (`same[indices[i]]`, a place in the values; -1
+    for null), each value's code given when a row first uses it (`code_of`, carried over from
+    column to column, -1 while unused); returns the count of codes given."""
+    for i in range(indices.shape[0]):
+        value = same[indices[i]] if indices[i] >= 0 else -1
+        if value >= 0 and code_of[value] < 0:
+            code_of[value] = used
+            used += 1
+        numbered[i] = code_of[value] if value >= 0 else -1
+    return used
 
 
 def _codes(table: pa.Table, name: str) -> tuple[I32, pa.Array]:
     if pa.types.is_dictionary(table[name].type):
-        return _dictionary_codes(table[name])
+        (rows,), values = _dictionary_codes([table[name]])
+        return rows, values
     return codes(_string(table, name))
+
+
+def shared_dictionaries(table: pa.Table) -> pa.Table:
+    """`table` with each dictionary column's chunks over one dictionary, and the payer's and
+    payee's accounts over the same: what `encode` would otherwise do on every call, done
+    once (replay's `read_history`, where the file is read)."""
+    accounts = [table[side] for side in _SIDES]
+    if (
+        all(pa.types.is_dictionary(c.type) for c in accounts)
+        and accounts[0].type == accounts[1].type
+    ):
+        both = pa.chunked_array(
+            [chunk for column in accounts for chunk in column.chunks], accounts[0].type
+        ).unify_dictionaries()
+        cut = accounts[0].num_chunks
+        for side, chunks in zip(_SIDES, (both.chunks[:cut], both.chunks[cut:]), strict=True):
+            table = _replaced(table, side, pa.chunked_array(chunks, accounts[0].type))
+    for name in table.column_names:
+        if name not in _SIDES and pa.types.is_dictionary(table[name].type):
+            table = _replaced(table, name, table[name].unify_dictionaries())
+    return table
+
+
+def _replaced(table: pa.Table, name: str, column: pa.ChunkedArray) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, column)
 
 
 def _string(table: pa.Table, name: str) -> pa.Array:
@@ -153,10 +221,23 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
     return ts, amount
 
 
-def _accounts(
-    pool: ThreadPoolExecutor, table: pa.Table
-) -> tuple[Future[tuple[I32, pa.Array]], Future[tuple[I32, pa.Array]]]:
-    return pool.submit(_codes, table, "payer_account"), pool.submit(_codes, table, "payee_account")
+_SIDES: Final = ("payer_account", "payee_account")
+
+
+def _accounts(pool: ThreadPoolExecutor, table: pa.Table) -> Callable[[], tuple[I32, I32, pa.Array]]:
+    """What gives the payer and payee codes over one dictionary of accounts, once the pool
+    has coded them: dictionary columns of one type in one job; else each side in a job of its
+    own, their two dictionaries then merged."""
+    payer, payee = (table[side] for side in _SIDES)
+    if pa.types.is_dictionary(payer.type) and payer.type == payee.type:
+        return pool.submit(_shared_accounts, payer, payee).result
+    sides = [pool.submit(_codes, table, side) for side in _SIDES]
+    return lambda: _one_code_space(sides[0].result(), sides[1].result())
+
+
+def _shared_accounts(payer: pa.ChunkedArray, payee: pa.ChunkedArray) -> tuple[I32, I32, pa.Array]:
+    (payer_codes, payee_codes), values = _dictionary_codes([payer, payee])
+    return payer_codes, payee_codes, values
 
 
 def _one_code_space(
@@ -185,12 +266,12 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     n = len(ts)
     roles = np.full((len(Role), n), -1, dtype=np.int32)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        payer_job, payee_job = _accounts(pool, table)
+        accounts = _accounts(pool, table)
         device_job = pool.submit(_codes, table, "device_id")
         ip_job = pool.submit(_codes, table, "ip")
         city_job = pool.submit(_codes, table, "city")
         flags_job = pool.submit(_flags, table)
-        payer, payee, account_values = _one_code_space(payer_job.result(), payee_job.result())
+        payer, payee, account_values = accounts()
         roles[Role.PAYER], roles[Role.PAYEE] = payer, payee
         roles[Role.DEVICE], devices = device_job.result()
         roles[Role.IP], ips = ip_job.result()
