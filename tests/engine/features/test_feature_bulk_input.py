@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from feature_streams import TX_SCHEMA, table_of, tx
 
@@ -70,12 +71,52 @@ def test_amounts_must_be_positive_whole_fen() -> None:
     assert _refusal(floats).field == "amount_fen"
 
 
+FEW_VALUED = ("kind", "channel", "payer_bank", "payee_bank")
+
+
+def _coded(table: pa.Table, names: tuple[str, ...] = FEW_VALUED) -> pa.Table:
+    """`table` with the columns `names` dictionary-encoded."""
+    for name in names:
+        where = table.schema.get_field_index(name)
+        table = table.set_column(where, name, table[name].dictionary_encode())
+    return table
+
+
 def test_kind_must_match_the_sides_present() -> None:
     table = table_of([tx(0, "A", "B", 1, tx_id="t1"), tx(1, "A", "B", 1, tx_id="t2")])
     withdrawal = table.set_column(2, "kind", pa.array(["transfer", "withdrawal"]))
-    assert (_refusal(withdrawal).field, _refusal(withdrawal).record) == ("payee_account", "t2")
     unknown = table.set_column(2, "kind", pa.array(["transfer", "refund"]))
-    assert (_refusal(unknown).field, _refusal(unknown).record) == ("kind", "t2")
+    for plain_or_coded in (lambda t: t, _coded):
+        refused = _refusal(plain_or_coded(withdrawal))
+        assert (refused.field, refused.record) == ("payee_account", "t2")
+        refused = _refusal(plain_or_coded(unknown))
+        assert (refused.field, refused.record) == ("kind", "t2")
+
+
+def test_flags_of_dictionary_columns_are_those_of_their_strings() -> None:
+    """The flags of dictionary columns are evaluated once per combination of their values
+    when the combinations are few, on every row's strings when not: both as of the strings."""
+    events = [
+        tx(0, "A", "B", 5, channel="atm", payer_bank="102", payee_bank="103"),
+        tx(1, "B", "C", 7, channel="counter"),
+        tx(2, "A", None, 9, channel="mobile", payer_bank="102"),
+        tx(3, None, "A", 2, channel="atm", payee_bank="104"),
+        tx(4, "C", "A", 4, channel="counter", payer_bank="103", payee_bank="103"),
+    ]
+    plain = table_of(events)
+    expected = encode(plain, AccountDirectory.empty()).flags
+    many = plain
+    for name in ("payer_bank", "payee_bank"):
+        # Dictionaries of 400 values: 160,000 combinations of the two banks alone.
+        words = pa.array([f"{k:03}" for k in range(400)])
+        indices = pc.index_in(plain[name], value_set=words)
+        many = many.set_column(
+            many.schema.get_field_index(name),
+            name,
+            pa.DictionaryArray.from_arrays(indices.combine_chunks(), words),
+        )
+    for table in (_coded(plain), _coded(many, ("kind", "channel"))):
+        assert (encode(table, AccountDirectory.empty()).flags == expected).all()
 
 
 def test_timestamps_need_a_time_zone() -> None:

@@ -175,7 +175,7 @@ def _first(table: pa.Table, mask: npt.NDArray[np.bool_]) -> str:
     return str(table["tx_id"][int(np.flatnonzero(mask)[0])].as_py())
 
 
-def _validate(table: pa.Table) -> tuple[I64, I64]:
+def _validate(table: pa.Table) -> tuple[I64, I64, _Rows]:
     for name in TRANSACTION_COLUMNS:
         if name not in table.column_names:
             raise InvalidInput(f"transactions table has no column '{name}'", field=name)
@@ -183,8 +183,8 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
     if not pa.types.is_timestamp(column.type) or column.type.tz is None:
         raise InvalidInput(f"expected timestamp with time zone, got {column.type}", field="ts")
     for name in ("ts", "amount_fen", "kind"):
-        nulls = table[name].is_null().to_numpy(zero_copy_only=False)
-        if nulls.any():
+        if table[name].null_count:
+            nulls = table[name].is_null().to_numpy(zero_copy_only=False)
             raise InvalidInput("empty value", field=name, record=_first(table, nulls))
     ts = int64_column(column.cast(pa.timestamp("us", tz="UTC")))
     backwards = np.diff(ts) < 0
@@ -205,20 +205,21 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
             field="amount_fen",
             record=_first(table, amount <= 0),
         )
-    kind = _string(table, "kind")
-    unknown = ~pc.is_in(kind, pa.array(KINDS)).to_numpy(zero_copy_only=False)
+    rows = _distinct_rows(table, _FEW_VALUED)
+    kind = rows.column("kind")
+    unknown = ~rows.each(pc.is_in(kind, pa.array(KINDS)))
     if unknown.any():
         raise InvalidInput("unknown kind", field="kind", record=_first(table, unknown))
     for side, exempt in (("payer_account", "deposit"), ("payee_account", "withdrawal")):
         absent = table[side].is_null().to_numpy(zero_copy_only=False)
-        wrong = absent != pc.equal(kind, exempt).to_numpy(zero_copy_only=False)
+        wrong = absent != rows.each(pc.equal(kind, exempt))
         if wrong.any():
             raise InvalidInput(
                 f"only a {exempt} has no {side.split('_')[0]}",
                 field=side,
                 record=_first(table, wrong),
             )
-    return ts, amount
+    return ts, amount, rows
 
 
 _SIDES: Final = ("payer_account", "payee_account")
@@ -262,7 +263,7 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     """Validate and encode a transactions table (sorted by time) for the kernels. The string
     columns are encoded side by side on two threads (Arrow releases the GIL)."""
     table = as_table(data)
-    ts, amount = _validate(table)
+    ts, amount, rows = _validate(table)
     n = len(ts)
     roles = np.full((len(Role), n), -1, dtype=np.int32)
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -270,7 +271,7 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
         device_job = pool.submit(_codes, table, "device_id")
         ip_job = pool.submit(_codes, table, "ip")
         city_job = pool.submit(_codes, table, "city")
-        flags_job = pool.submit(_flags, table)
+        flags_job = pool.submit(_flags, rows)
         payer, payee, account_values = accounts()
         roles[Role.PAYER], roles[Role.PAYEE] = payer, payee
         roles[Role.DEVICE], devices = device_job.result()
@@ -301,9 +302,65 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     )
 
 
-def _flags(table: pa.Table) -> I8:
-    column = cache(lambda name: _string(table, name))
-    flags = np.empty((len(FLAGS), table.num_rows), dtype=np.int8)
+def _flags(rows: _Rows) -> I8:
+    flags = np.empty((len(FLAGS), rows.count), dtype=np.int8)
     for row, flag in enumerate(FLAGS):
-        flags[row] = pc.fill_null(flag.column(column), False).to_numpy(zero_copy_only=False)
+        flags[row] = rows.each(flag.column(rows.column))
     return flags
+
+
+_FEW_VALUED: Final = ("kind", "channel", "payer_bank", "payee_bank")
+"""The columns the flags and the checks of the kind read."""
+_FEW: Final = 1 << 16
+"""The most combinations of their values that are evaluated as such (`_distinct_rows`)."""
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Some string columns of a table over rows that stand for the table's: `column(name)`
+    their values, `at` the row that stands for each row of the table (None: its own)."""
+
+    column: Callable[[str], pa.Array]
+    at: I32 | None
+    count: int
+    """The table's rows."""
+
+    def each(self, held: pa.Array) -> npt.NDArray[np.bool_]:
+        """A yes/no column over these rows, per row of the table (null is no)."""
+        values: npt.NDArray[np.bool_] = pc.fill_null(held, False).to_numpy(zero_copy_only=False)
+        return values if self.at is None else values[self.at]
+
+
+def _distinct_rows(table: pa.Table, names: Sequence[str]) -> _Rows:
+    """The columns `names` over their distinct combinations of values, when each is a
+    dictionary column and the combinations are few: a rule of their strings is evaluated once
+    a combination instead of on every row's decoded strings. Else over the table's rows."""
+    columns = [table[name] for name in names]
+    if table.num_rows == 0 or not all(pa.types.is_dictionary(c.type) for c in columns):
+        return _Rows(cache(lambda name: _string(table, name)), None, table.num_rows)
+    dictionaries, combination, size = [], np.zeros(table.num_rows, dtype=np.int32), 1
+    for column in columns:
+        if not all(c.dictionary.equals(column.chunk(0).dictionary) for c in column.chunks):
+            column = column.unify_dictionaries()
+        dictionary = column.chunk(0).dictionary
+        indices = _int32(pa.chunked_array([c.indices for c in column.chunks], pa.int32()))
+        null = len(dictionary)  # the place of a null value
+        size *= null + 1
+        if size > _FEW:
+            return _Rows(cache(lambda name: _string(table, name)), None, table.num_rows)
+        combination *= null + 1
+        combination += indices
+        np.add(combination, null + 1, out=combination, where=indices < 0)
+        dictionaries.append(dictionary)
+    used = np.zeros(size, dtype=np.bool_)
+    used[combination] = True
+    kept = np.flatnonzero(used)
+    place = np.empty(size, dtype=np.int32)
+    place[kept] = np.arange(len(kept), dtype=np.int32)
+    values = {}
+    for name, dictionary in zip(reversed(names), reversed(dictionaries), strict=True):
+        null = len(dictionary)
+        index = kept % (null + 1)
+        kept = kept // (null + 1)
+        values[name] = dictionary.take(pa.array(index, mask=index == null)).cast(pa.string())
+    return _Rows(values.__getitem__, place[combination], table.num_rows)
