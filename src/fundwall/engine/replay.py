@@ -294,13 +294,12 @@ def replay(
     schema = _schema(shadow is not None)
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     unscored = _unscored(batch_rows, [])
-    numbers = _Numbers(wanted, batch_rows)
     start = 0
     for batch in _ahead(
         features(source, table, directory, logins, batch_rows=batch_rows, encoded=encoded)
     ):
         stop = start + batch.num_rows
-        columns = numbers.of(batch)
+        columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]
         if scorer is None:
             modelled = np.zeros(batch.num_rows, np.uint8)
@@ -341,25 +340,6 @@ def replay(
     if out is not None:
         pq.write_table(result, out, compression="zstd")
     return result
-
-
-class _Numbers:
-    """The feature columns the packs and the model read, as float64 rows of one matrix kept
-    from batch to batch. Both convert every column they read to float64 (`evaluate_columns`,
-    `ModelScorer.probabilities`): converted here into memory already touched, they do not
-    take fresh pages a column and a batch (a page fault costs more than the conversion)."""
-
-    def __init__(self, names: list[str], rows: int) -> None:
-        self.names = names
-        self.matrix = np.empty((len(names), rows), dtype=np.float64)
-
-    def of(self, batch: pa.RecordBatch) -> dict[str, npt.NDArray[np.float64]]:
-        rows = batch.num_rows
-        columns = {}
-        for row, name in zip(self.matrix, self.names, strict=True):
-            np.copyto(row[:rows], batch.column(name).to_numpy(), casting="unsafe")
-            columns[name] = row[:rows]
-        return columns
 
 
 def _unscored(rows: int, made: list[pa.Array]) -> list[pa.Array]:
