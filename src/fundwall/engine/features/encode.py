@@ -4,9 +4,10 @@ Accounts (payer and payee share one code space), devices, IPs and cities are dic
 to dense ints (-1 for null); a column that comes dictionary-encoded already (a region's
 few-valued columns, `read_table(..., dictionary=True)`, and the identifiers as replay reads
 them, `shared_dictionaries`) is coded from its dictionary, to the same codes. Time becomes
-int64 µs; the flags (`flags.FLAGS`) come straight from Arrow compute. Every check the online
-state makes per transaction is made here per column, with the first offending transaction
-named in the error.
+int64 µs; the flags (`flags.FLAGS`) come from Arrow compute, over the strings of every row or,
+when the columns they read are dictionary ones, once per combination of their values. Every
+check the online state makes per transaction is made here per column, with the first
+offending transaction named in the error.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ def _distinct_rows(table: pa.Table, names: Sequence[str]) -> _Rows:
     a combination instead of on every row's decoded strings. Else over the table's rows."""
     columns = [table[name] for name in names]
     if table.num_rows == 0 or not all(pa.types.is_dictionary(c.type) for c in columns):
-        return _Rows(cache(lambda name: _string(table, name)), None, table.num_rows)
+        return _every_row(table)
     dictionaries, combination, size = [], np.zeros(table.num_rows, dtype=np.int32), 1
     for column in columns:
         if not all(c.dictionary.equals(column.chunk(0).dictionary) for c in column.chunks):
@@ -347,7 +348,7 @@ def _distinct_rows(table: pa.Table, names: Sequence[str]) -> _Rows:
         null = len(dictionary)  # the place of a null value
         size *= null + 1
         if size > _FEW:
-            return _Rows(cache(lambda name: _string(table, name)), None, table.num_rows)
+            return _every_row(table)
         combination *= null + 1
         combination += indices
         np.add(combination, null + 1, out=combination, where=indices < 0)
@@ -364,3 +365,7 @@ def _distinct_rows(table: pa.Table, names: Sequence[str]) -> _Rows:
         kept = kept // (null + 1)
         values[name] = dictionary.take(pa.array(index, mask=index == null)).cast(pa.string())
     return _Rows(values.__getitem__, place[combination], table.num_rows)
+
+
+def _every_row(table: pa.Table) -> _Rows:
+    return _Rows(cache(lambda name: _string(table, name)), None, table.num_rows)
