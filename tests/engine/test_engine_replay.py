@@ -268,10 +268,18 @@ def test_a_failure_in_the_feature_pass_reaches_the_caller(policy: PolicySettings
 
 
 def test_a_region_read_as_replay_reads_it_is_decided_as_read_plain(region: Path) -> None:
-    """`read_history` leaves the purpose out and keeps the few-valued columns dictionary-encoded,
-    as the file stores them: the decisions are those of the whole table read plain."""
+    """`read_history` leaves the purpose out, keeps the few-valued columns dictionary-encoded,
+    as the file stores them, and reads the identifiers dictionary-encoded, the accounts of both
+    sides over one dictionary: the decisions are those of the whole table read plain."""
     history = read_history(region)
-    assert pa.types.is_dictionary(history.schema.field("city").type)
+    for name in ("city", "payer_account", "payee_account", "device_id", "ip"):
+        assert pa.types.is_dictionary(history.schema.field(name).type), name
+    accounts = [
+        chunk.dictionary
+        for side in ("payer_account", "payee_account")
+        for chunk in history[side].chunks
+    ]
+    assert all(dictionary.equals(accounts[0]) for dictionary in accounts)
     assert "purpose" not in history.column_names
     directory = AccountDirectory.from_region(region)
     plain = replay(

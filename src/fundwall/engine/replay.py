@@ -52,7 +52,7 @@ from fundwall.engine.controls import CONTROL_IDS, BulkControls, ControlBook
 from fundwall.engine.controls.book import region_book
 from fundwall.engine.features import AccountDirectory, feature_names, iter_bulk
 from fundwall.engine.features.bulk import DEFAULT_BATCH_ROWS
-from fundwall.engine.features.encode import Encoded, encode, int64_column
+from fundwall.engine.features.encode import Encoded, encode, int64_column, shared_dictionaries
 from fundwall.engine.features.inputs import TRANSACTION_COLUMNS
 from fundwall.engine.models.artifact import Model
 from fundwall.engine.models.scoring import ModelScorer
@@ -120,10 +120,19 @@ def _source(
     return table, directory or AccountDirectory.empty(), book or ControlBook()
 
 
+IDENTIFIERS: Final = ("payer_account", "payee_account", "device_id", "ip")
+"""The columns the features code to entities (`encode`)."""
+
+
 def read_history(folder: Path) -> pa.Table:
     """A region folder's transactions as replay reads them: the columns the features read
-    (not the purpose), the few-valued ones dictionary-encoded as the file keeps them."""
-    return read_table(folder, "transactions", TRANSACTION_COLUMNS, dictionary=True)
+    (not the purpose), the few-valued ones dictionary-encoded as the file keeps them, and the
+    identifiers dictionary-encoded as they are read, the accounts of both sides over one
+    dictionary (`shared_dictionaries`): encoding then hashes no string a row."""
+    table = read_table(
+        folder, "transactions", TRANSACTION_COLUMNS, dictionary=True, coded=IDENTIFIERS
+    )
+    return shared_dictionaries(table)
 
 
 def _region_logins(source: Path | str | pa.Table) -> pa.Table | None:

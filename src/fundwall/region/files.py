@@ -8,7 +8,7 @@ no time of writing anywhere in the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -112,20 +112,29 @@ def write_manifest(out: Path, **fields: Any) -> None:
 
 
 def read_table(
-    folder: Path, name: str, columns: Sequence[str] | None = None, *, dictionary: bool = False
+    folder: Path,
+    name: str,
+    columns: Sequence[str] | None = None,
+    *,
+    dictionary: bool = False,
+    coded: Collection[str] = (),
 ) -> pa.Table:
     """Read one file of a region folder (only `columns` of it, when given); InvalidInput if
     its columns are not the layout's. With `dictionary`, the columns of few values come as
     dictionary arrays, as the file stores them: a large region's transactions then take a
-    quarter less memory, and a reader that codes the values finds them coded."""
+    quarter less memory, and a reader that codes the values finds them coded. The columns
+    named in `coded` come as dictionary arrays too, their values hashed as they are read
+    (identifiers that the reader would code anyway)."""
     path = folder / f"{name}.parquet"
     if not path.is_file():
         raise InvalidInput(f"{folder} has no {name}.parquet", "folder")
     expected = SCHEMAS[name]
-    if dictionary:
+    if dictionary or coded:
         expected = pa.schema(
             [
-                f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in _LOW_CARDINALITY else f
+                f.with_type(pa.dictionary(pa.int32(), f.type))
+                if (dictionary and f.name in _LOW_CARDINALITY) or f.name in coded
+                else f
                 for f in expected
             ]
         )

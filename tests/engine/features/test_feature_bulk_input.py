@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from feature_streams import TX_SCHEMA, table_of, tx
 
@@ -15,7 +16,7 @@ from fundwall.engine.features import (
     compute_bulk,
     iter_bulk,
 )
-from fundwall.engine.features.encode import encode, int64_column
+from fundwall.engine.features.encode import encode, int64_column, shared_dictionaries
 
 EVENTS = [tx(0, "A", "B", 5), tx(1, "B", "C", 7), tx(2, None, "A", 9), tx(3, "C", None, 2)]
 
@@ -70,12 +71,52 @@ def test_amounts_must_be_positive_whole_fen() -> None:
     assert _refusal(floats).field == "amount_fen"
 
 
+FEW_VALUED = ("kind", "channel", "payer_bank", "payee_bank")
+
+
+def _coded(table: pa.Table, names: tuple[str, ...] = FEW_VALUED) -> pa.Table:
+    """`table` with the columns `names` dictionary-encoded."""
+    for name in names:
+        where = table.schema.get_field_index(name)
+        table = table.set_column(where, name, table[name].dictionary_encode())
+    return table
+
+
 def test_kind_must_match_the_sides_present() -> None:
     table = table_of([tx(0, "A", "B", 1, tx_id="t1"), tx(1, "A", "B", 1, tx_id="t2")])
     withdrawal = table.set_column(2, "kind", pa.array(["transfer", "withdrawal"]))
-    assert (_refusal(withdrawal).field, _refusal(withdrawal).record) == ("payee_account", "t2")
     unknown = table.set_column(2, "kind", pa.array(["transfer", "refund"]))
-    assert (_refusal(unknown).field, _refusal(unknown).record) == ("kind", "t2")
+    for plain_or_coded in (lambda t: t, _coded):
+        refused = _refusal(plain_or_coded(withdrawal))
+        assert (refused.field, refused.record) == ("payee_account", "t2")
+        refused = _refusal(plain_or_coded(unknown))
+        assert (refused.field, refused.record) == ("kind", "t2")
+
+
+def test_flags_of_dictionary_columns_are_those_of_their_strings() -> None:
+    """The flags of dictionary columns are evaluated once per combination of their values
+    when the combinations are few, on every row's strings when not: both as of the strings."""
+    events = [
+        tx(0, "A", "B", 5, channel="atm", payer_bank="102", payee_bank="103"),
+        tx(1, "B", "C", 7, channel="counter"),
+        tx(2, "A", None, 9, channel="mobile", payer_bank="102"),
+        tx(3, None, "A", 2, channel="atm", payee_bank="104"),
+        tx(4, "C", "A", 4, channel="counter", payer_bank="103", payee_bank="103"),
+    ]
+    plain = table_of(events)
+    expected = encode(plain, AccountDirectory.empty()).flags
+    many = plain
+    for name in ("payer_bank", "payee_bank"):
+        # Dictionaries of 400 values: 160,000 combinations of the two banks alone.
+        words = pa.array([f"{k:03}" for k in range(400)])
+        indices = pc.index_in(plain[name], value_set=words)
+        many = many.set_column(
+            many.schema.get_field_index(name),
+            name,
+            pa.DictionaryArray.from_arrays(indices.combine_chunks(), words),
+        )
+    for table in (_coded(plain), _coded(many, ("kind", "channel"))):
+        assert (encode(table, AccountDirectory.empty()).flags == expected).all()
 
 
 def test_timestamps_need_a_time_zone() -> None:
@@ -128,6 +169,41 @@ def test_dictionary_columns_give_the_codes_and_features_of_their_values() -> Non
         assert (getattr(got, name) == getattr(expected, name)).all(), name
     assert (got.n_entities, got.n_cities) == (expected.n_entities, expected.n_cities)
     assert compute_bulk(coded).equals(compute_bulk(plain))
+
+
+def test_identifiers_as_dictionaries_give_the_codes_and_features_of_their_values() -> None:
+    """Accounts, devices and IPs may come as dictionary arrays too (replay's `read_history`):
+    chunks over dictionaries of their own, or brought over one (`shared_dictionaries`, the
+    payer's and payee's accounts over the same), give the codes of the decoded columns."""
+    events = [
+        tx(0, "A", "B", 5, device="d1", ip="i1"),
+        tx(1, "B", "C", 7, device=None, ip="i2"),
+        tx(2, "C", "A", 9, device="d2", ip="i1"),
+        tx(3, "D", None, 2, device="d1", ip=None),
+        tx(4, None, "E", 4),
+        tx(5, "E", "B", 3, device="d3", ip="i3"),
+        tx(6, "B", "D", 6, device="d2", ip="i2"),
+    ]
+    plain = table_of(events)
+    coded = plain
+    for name in ("payer_account", "payee_account", "device_id", "ip", "city"):
+        where = coded.schema.get_field_index(name)
+        coded = coded.set_column(where, name, _dictionary(plain[name].to_pylist(), 4))
+    shared = shared_dictionaries(coded)
+    for side in ("payer_account", "payee_account"):
+        assert all(
+            chunk.dictionary.equals(shared["payer_account"].chunk(0).dictionary)
+            for chunk in shared[side].chunks
+        )
+    directory = AccountDirectory.empty()
+    expected = encode(plain, directory)
+    for table in (coded, shared):
+        got = encode(table, directory)
+        for name in ("roles", "city", "account_row"):
+            assert (getattr(got, name) == getattr(expected, name)).all(), name
+        assert got.n_entities == expected.n_entities
+        assert all(a.equals(b) for a, b in zip(got.values, expected.values, strict=True))
+        assert compute_bulk(table).equals(compute_bulk(plain))
 
 
 def test_number_columns_are_read_only_however_chunked() -> None:

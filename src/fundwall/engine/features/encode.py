@@ -2,24 +2,27 @@
 
 Accounts (payer and payee share one code space), devices, IPs and cities are dictionary-encoded
 to dense ints (-1 for null); a column that comes dictionary-encoded already (a region's
-few-valued columns, `read_table(..., dictionary=True)`) is coded from its dictionary, to the
-same codes. Time becomes int64 µs; the flags (`flags.FLAGS`) come straight from Arrow compute.
-Every check the online state makes per transaction is made here per column, with the first
+few-valued columns, `read_table(..., dictionary=True)`, and the identifiers as replay reads
+them, `shared_dictionaries`) is coded from its dictionary, to the same codes. Time becomes
+int64 µs; the flags (`flags.FLAGS`) come from Arrow compute, over the strings of every row or,
+when the columns they read are dictionary ones, once per combination of their values. Every
+check the online state makes per transaction is made here per column, with the first
 offending transaction named in the error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features.catalog import Role
@@ -70,24 +73,90 @@ def codes(column: pa.Array) -> tuple[I32, pa.Array]:
     return np.asarray(indices, dtype=np.int32), encoded.dictionary
 
 
-def _dictionary_codes(column: pa.ChunkedArray) -> tuple[I32, pa.Array]:
-    """`codes` of a dictionary column's values, without hashing a string a row: the values
-    the dictionary holds are coded once, and their codes per row are coded again in the
-    order the rows first use them, so the codes are those of the decoded column."""
-    unified = column.unify_dictionaries()
-    if unified.num_chunks == 0:
-        return codes(pa.array([], column.type.value_type))
-    dictionary = unified.chunk(0).dictionary
-    same, values = codes(dictionary)
-    indices = pa.chunked_array([chunk.indices for chunk in unified.chunks], pa.int32())
-    rows, used = codes(pa.array(same).take(indices.combine_chunks()))
-    return rows, values.take(used).cast(pa.string())
+def _dictionary_codes(columns: Sequence[pa.ChunkedArray]) -> tuple[list[I32], pa.Array]:
+    """`codes` of dictionary columns in one code space (the payer's and payee's accounts share
+    one), as if their decoded values were coded one column after the other, without hashing a
+    string a row: the values the dictionary holds are coded once (the chunks brought over one
+    dictionary first, unless they are already, `shared_dictionaries`), then the rows are
+    numbered in the order they first use a value."""
+    chunks = [chunk for column in columns for chunk in column.chunks]
+    if not chunks:
+        return [np.empty(0, np.int32) for _ in columns], pa.array([], pa.string())
+    if not all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks[1:]):
+        chunks = pa.chunked_array(chunks).unify_dictionaries().chunks
+    same, values = codes(chunks[0].dictionary)
+    code_of = np.full(len(values), -1, dtype=np.int32)
+    used = 0
+    rows = []
+    start = 0
+    for column in columns:
+        indices = pa.chunked_array(
+            [chunk.indices for chunk in chunks[start : start + column.num_chunks]], pa.int32()
+        )
+        start += column.num_chunks
+        numbered = np.empty(len(indices), dtype=np.int32)
+        used = _first_use(_int32(indices), same, code_of, used, numbered)
+        rows.append(numbered)
+    seen = np.flatnonzero(code_of >= 0)
+    first = np.empty(used, dtype=np.int64)
+    first[code_of[seen]] = seen
+    return rows, values.take(pa.array(first)).cast(pa.string())
+
+
+def _int32(column: pa.ChunkedArray) -> I32:
+    """Dictionary indices as one read-only int32 array, -1 for null (always read-only, as
+    `int64_column`, so that `_first_use` compiles once)."""
+    values = np.asarray(
+        pc.fill_null(column.combine_chunks(), -1).to_numpy(zero_copy_only=False), np.int32
+    )
+    values.setflags(write=False)
+    return values
+
+
+@njit(nogil=True, cache=True)
+def _first_use(indices: I32, same: I32, code_of: I32, used: int, numbered: I32) -> int:
+    """numbered[i]: the code of row i's value (`same[indices[i]]`, a place in the values; -1
+    for null), each value's code given when a row first uses it (`code_of`, carried over from
+    column to column, -1 while unused); returns the count of codes given."""
+    for i in range(indices.shape[0]):
+        value = same[indices[i]] if indices[i] >= 0 else -1
+        if value >= 0 and code_of[value] < 0:
+            code_of[value] = used
+            used += 1
+        numbered[i] = code_of[value] if value >= 0 else -1
+    return used
 
 
 def _codes(table: pa.Table, name: str) -> tuple[I32, pa.Array]:
     if pa.types.is_dictionary(table[name].type):
-        return _dictionary_codes(table[name])
+        (rows,), values = _dictionary_codes([table[name]])
+        return rows, values
     return codes(_string(table, name))
+
+
+def shared_dictionaries(table: pa.Table) -> pa.Table:
+    """`table` with each dictionary column's chunks over one dictionary, and the payer's and
+    payee's accounts over the same: what `encode` would otherwise do on every call, done
+    once (replay's `read_history`, where the file is read)."""
+    accounts = [table[side] for side in _SIDES]
+    if (
+        all(pa.types.is_dictionary(c.type) for c in accounts)
+        and accounts[0].type == accounts[1].type
+    ):
+        both = pa.chunked_array(
+            [chunk for column in accounts for chunk in column.chunks], accounts[0].type
+        ).unify_dictionaries()
+        cut = accounts[0].num_chunks
+        for side, chunks in zip(_SIDES, (both.chunks[:cut], both.chunks[cut:]), strict=True):
+            table = _replaced(table, side, pa.chunked_array(chunks, accounts[0].type))
+    for name in table.column_names:
+        if name not in _SIDES and pa.types.is_dictionary(table[name].type):
+            table = _replaced(table, name, table[name].unify_dictionaries())
+    return table
+
+
+def _replaced(table: pa.Table, name: str, column: pa.ChunkedArray) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, column)
 
 
 def _string(table: pa.Table, name: str) -> pa.Array:
@@ -107,7 +176,7 @@ def _first(table: pa.Table, mask: npt.NDArray[np.bool_]) -> str:
     return str(table["tx_id"][int(np.flatnonzero(mask)[0])].as_py())
 
 
-def _validate(table: pa.Table) -> tuple[I64, I64]:
+def _validate(table: pa.Table) -> tuple[I64, I64, _Rows]:
     for name in TRANSACTION_COLUMNS:
         if name not in table.column_names:
             raise InvalidInput(f"transactions table has no column '{name}'", field=name)
@@ -115,8 +184,8 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
     if not pa.types.is_timestamp(column.type) or column.type.tz is None:
         raise InvalidInput(f"expected timestamp with time zone, got {column.type}", field="ts")
     for name in ("ts", "amount_fen", "kind"):
-        nulls = table[name].is_null().to_numpy(zero_copy_only=False)
-        if nulls.any():
+        if table[name].null_count:
+            nulls = table[name].is_null().to_numpy(zero_copy_only=False)
             raise InvalidInput("empty value", field=name, record=_first(table, nulls))
     ts = int64_column(column.cast(pa.timestamp("us", tz="UTC")))
     backwards = np.diff(ts) < 0
@@ -137,26 +206,40 @@ def _validate(table: pa.Table) -> tuple[I64, I64]:
             field="amount_fen",
             record=_first(table, amount <= 0),
         )
-    kind = _string(table, "kind")
-    unknown = ~pc.is_in(kind, pa.array(KINDS)).to_numpy(zero_copy_only=False)
+    rows = _distinct_rows(table, _FEW_VALUED)
+    kind = rows.column("kind")
+    unknown = ~rows.each(pc.is_in(kind, pa.array(KINDS)))
     if unknown.any():
         raise InvalidInput("unknown kind", field="kind", record=_first(table, unknown))
     for side, exempt in (("payer_account", "deposit"), ("payee_account", "withdrawal")):
         absent = table[side].is_null().to_numpy(zero_copy_only=False)
-        wrong = absent != pc.equal(kind, exempt).to_numpy(zero_copy_only=False)
+        wrong = absent != rows.each(pc.equal(kind, exempt))
         if wrong.any():
             raise InvalidInput(
                 f"only a {exempt} has no {side.split('_')[0]}",
                 field=side,
                 record=_first(table, wrong),
             )
-    return ts, amount
+    return ts, amount, rows
 
 
-def _accounts(
-    pool: ThreadPoolExecutor, table: pa.Table
-) -> tuple[Future[tuple[I32, pa.Array]], Future[tuple[I32, pa.Array]]]:
-    return pool.submit(_codes, table, "payer_account"), pool.submit(_codes, table, "payee_account")
+_SIDES: Final = ("payer_account", "payee_account")
+
+
+def _accounts(pool: ThreadPoolExecutor, table: pa.Table) -> Callable[[], tuple[I32, I32, pa.Array]]:
+    """What gives the payer and payee codes over one dictionary of accounts, once the pool
+    has coded them: dictionary columns of one type in one job; else each side in a job of its
+    own, their two dictionaries then merged."""
+    payer, payee = (table[side] for side in _SIDES)
+    if pa.types.is_dictionary(payer.type) and payer.type == payee.type:
+        return pool.submit(_shared_accounts, payer, payee).result
+    sides = [pool.submit(_codes, table, side) for side in _SIDES]
+    return lambda: _one_code_space(sides[0].result(), sides[1].result())
+
+
+def _shared_accounts(payer: pa.ChunkedArray, payee: pa.ChunkedArray) -> tuple[I32, I32, pa.Array]:
+    (payer_codes, payee_codes), values = _dictionary_codes([payer, payee])
+    return payer_codes, payee_codes, values
 
 
 def _one_code_space(
@@ -181,16 +264,16 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     """Validate and encode a transactions table (sorted by time) for the kernels. The string
     columns are encoded side by side on two threads (Arrow releases the GIL)."""
     table = as_table(data)
-    ts, amount = _validate(table)
+    ts, amount, rows = _validate(table)
     n = len(ts)
     roles = np.full((len(Role), n), -1, dtype=np.int32)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        payer_job, payee_job = _accounts(pool, table)
+        accounts = _accounts(pool, table)
         device_job = pool.submit(_codes, table, "device_id")
         ip_job = pool.submit(_codes, table, "ip")
         city_job = pool.submit(_codes, table, "city")
-        flags_job = pool.submit(_flags, table)
-        payer, payee, account_values = _one_code_space(payer_job.result(), payee_job.result())
+        flags_job = pool.submit(_flags, rows)
+        payer, payee, account_values = accounts()
         roles[Role.PAYER], roles[Role.PAYEE] = payer, payee
         roles[Role.DEVICE], devices = device_job.result()
         roles[Role.IP], ips = ip_job.result()
@@ -220,9 +303,69 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     )
 
 
-def _flags(table: pa.Table) -> I8:
-    column = cache(lambda name: _string(table, name))
-    flags = np.empty((len(FLAGS), table.num_rows), dtype=np.int8)
+def _flags(rows: _Rows) -> I8:
+    flags = np.empty((len(FLAGS), rows.count), dtype=np.int8)
     for row, flag in enumerate(FLAGS):
-        flags[row] = pc.fill_null(flag.column(column), False).to_numpy(zero_copy_only=False)
+        flags[row] = rows.each(flag.column(rows.column))
     return flags
+
+
+_FEW_VALUED: Final = ("kind", "channel", "payer_bank", "payee_bank")
+"""The columns the flags and the checks of the kind read."""
+_FEW: Final = 1 << 16
+"""The most combinations of their values that are evaluated as such (`_distinct_rows`)."""
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Some string columns of a table over rows that stand for the table's: `column(name)`
+    their values, `at` the row that stands for each row of the table (None: its own)."""
+
+    column: Callable[[str], pa.Array]
+    at: I32 | None
+    count: int
+    """The table's rows."""
+
+    def each(self, held: pa.Array) -> npt.NDArray[np.bool_]:
+        """A yes/no column over these rows, per row of the table (null is no)."""
+        values: npt.NDArray[np.bool_] = pc.fill_null(held, False).to_numpy(zero_copy_only=False)
+        return values if self.at is None else values[self.at]
+
+
+def _distinct_rows(table: pa.Table, names: Sequence[str]) -> _Rows:
+    """The columns `names` over their distinct combinations of values, when each is a
+    dictionary column and the combinations are few: a rule of their strings is evaluated once
+    a combination instead of on every row's decoded strings. Else over the table's rows."""
+    columns = [table[name] for name in names]
+    if table.num_rows == 0 or not all(pa.types.is_dictionary(c.type) for c in columns):
+        return _every_row(table)
+    dictionaries, combination, size = [], np.zeros(table.num_rows, dtype=np.int32), 1
+    for column in columns:
+        if not all(c.dictionary.equals(column.chunk(0).dictionary) for c in column.chunks):
+            column = column.unify_dictionaries()
+        dictionary = column.chunk(0).dictionary
+        indices = _int32(pa.chunked_array([c.indices for c in column.chunks], pa.int32()))
+        null = len(dictionary)  # the place of a null value
+        size *= null + 1
+        if size > _FEW:
+            return _every_row(table)
+        combination *= null + 1
+        combination += indices
+        np.add(combination, null + 1, out=combination, where=indices < 0)
+        dictionaries.append(dictionary)
+    used = np.zeros(size, dtype=np.bool_)
+    used[combination] = True
+    kept = np.flatnonzero(used)
+    place = np.empty(size, dtype=np.int32)
+    place[kept] = np.arange(len(kept), dtype=np.int32)
+    values = {}
+    for name, dictionary in zip(reversed(names), reversed(dictionaries), strict=True):
+        null = len(dictionary)
+        index = kept % (null + 1)
+        kept = kept // (null + 1)
+        values[name] = dictionary.take(pa.array(index, mask=index == null)).cast(pa.string())
+    return _Rows(values.__getitem__, place[combination], table.num_rows)
+
+
+def _every_row(table: pa.Table) -> _Rows:
+    return _Rows(cache(lambda name: _string(table, name)), None, table.num_rows)
