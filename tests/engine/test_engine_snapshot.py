@@ -4,10 +4,12 @@ and limits."""
 
 from __future__ import annotations
 
+import json
+import struct
 from datetime import timedelta
 
 import pytest
-from engine_fixtures import directory
+from engine_fixtures import directory, tx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from state_values import engine_values
@@ -101,3 +103,24 @@ def test_a_damaged_snapshot_is_refused_as_not_a_snapshot(policy: PolicySettings)
     for damaged in (saved[: len(saved) // 2], b"", saved[:8] + b"\xff" * 40):
         with pytest.raises(InvalidInput, match="not an engine snapshot"):
             core.restore(damaged)
+
+
+def test_a_snapshot_whose_counts_do_not_add_up_is_refused(policy: PolicySettings) -> None:
+    """A column of per-entity counts that does not match the values it cuts (here: one more
+    event for the first payer's track than its times hold) is no snapshot to read."""
+    core = DecisionCore(directory(), ControlBook(), policy, default_pack())
+    core.decide(tx(1, "A1", "B1", 500))
+    saved = bytearray(core.snapshot())
+    (length,) = struct.unpack_from("<I", saved, 8)
+    header = json.loads(saved[12 : 12 + length])
+    start = 12 + length + (-(12 + length) % 8)
+    (offset, _), *_ = header["columns"]["features.s0.events"][2]
+    struct.pack_into(
+        "<q", saved, start + offset, struct.unpack_from("<q", saved, start + offset)[0] + 1
+    )
+    before = core.snapshot()
+    with pytest.raises(
+        InvalidInput, match=r"not an engine snapshot .*s0\.ts holds 1 values, not 2"
+    ):
+        core.restore(bytes(saved))
+    assert core.snapshot() == before

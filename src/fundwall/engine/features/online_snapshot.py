@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, chain
+from itertools import chain, islice, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
@@ -25,7 +25,13 @@ from fundwall.engine.features.catalog import STREAMS, WINDOWS, Signal
 from fundwall.engine.features.logins import LoginHistory
 from fundwall.engine.features.online_singles import AccountState
 from fundwall.engine.features.tracks import DIST_AT, EXPIRY_AT, HEAD_SIZE, TAILS_AT, Track
-from fundwall.engine.snapshot_format import PartReader, PartWriter, SnapshotReader, SnapshotWriter
+from fundwall.engine.snapshot_format import (
+    I64,
+    PartReader,
+    PartWriter,
+    SnapshotReader,
+    SnapshotWriter,
+)
 
 if TYPE_CHECKING:
     from fundwall.engine.features.online import OnlineFeatureState
@@ -39,32 +45,34 @@ _ACCOUNT_INTS: Final = ("balance", "klass", "party", "birth", "phones")
 _ACCOUNT_OPTIONAL: Final = ("last_ts", "device_since", "opened")
 _TRACK_FIELDS: Final = ("ts", "cum", "base", "head", "flags", "latest", "stack")
 _track_fields: Final = attrgetter(*_TRACK_FIELDS)
-T = TypeVar("T")
+S = TypeVar("S", "list[Any]", "array[int]", bytearray)
 
 
-def _bounds(counts: Sequence[int]) -> tuple[list[int], list[int]]:
-    ends = list(accumulate(counts))
-    return [0, *ends[:-1]], ends
+def _runs(values: S, counts: Sequence[int] | I64, name: str) -> Iterator[S]:
+    """`values` (a list, an array or a bytearray) cut into consecutive runs of `counts`, each
+    of the type of `values`; `name` is the column's, for the error when they do not add up."""
+    ends = np.cumsum(counts, dtype=np.int64)
+    total = int(ends[-1]) if len(ends) else 0
+    if total != len(values):
+        raise ValueError(f"column {name} holds {len(values)} values, not {total}")
+    starts = ends - counts
+    return map(values.__getitem__, map(slice, starts.tolist(), ends.tolist()))
 
 
-def _runs(values: Sequence[T], counts: Sequence[int]) -> Iterator[Sequence[T]]:
-    """`values` cut into consecutive runs of `counts` (a list gives new lists)."""
-    return map(values.__getitem__, map(slice, *_bounds(counts)))
+def _maps(
+    keys: Sequence[Any], values: Sequence[Any], counts: Sequence[int], name: str
+) -> Iterator[dict]:  # type: ignore[type-arg]
+    """One dict per entity from its run of keys and values (`name`: of the keys' column)."""
+    if len(keys) != len(values) or sum(counts) != len(keys):
+        raise ValueError(f"column {name} does not hold its {sum(counts)} keys and values")
+    return map(dict, map(islice, repeat(zip(keys, values, strict=True)), counts))
 
 
-def _maps(keys: Sequence[Any], values: Sequence[Any], counts: Sequence[int]) -> Iterator[dict]:  # type: ignore[type-arg]
-    """One dict per entity from its run of keys and values."""
-    return map(dict, map(zip, _runs(keys, counts), _runs(values, counts)))
-
-
-def _arrays(part: PartReader, name: str, counts: Sequence[int]) -> Iterator[array[int]]:
+def _arrays(part: PartReader, name: str, counts: Sequence[int] | I64) -> Iterator[array[int]]:
     """The int column `name` cut into consecutive runs of `counts`, each an `array('q')`."""
     whole = array("q")
     whole.frombytes(part.ints(name).data.cast("B"))
-    starts, ends = _bounds(counts)
-    if (ends[-1] if ends else 0) != len(whole):
-        raise ValueError(f"column {name} does not hold its {sum(counts)} numbers")
-    return map(whole.__getitem__, map(slice, starts, ends))
+    return _runs(whole, counts, name)
 
 
 def _ints(part: PartReader, name: str) -> list[int]:
@@ -196,7 +204,7 @@ def read(reader: SnapshotReader, state: OnlineFeatureState) -> None:
     for stream, (tracks, layout) in enumerate(zip(state._tracks, layouts, strict=True)):
         _read_tracks(part, f"s{stream}.", layout, tracks)
     state._accounts = _read_accounts(part)
-    payers = _runs(_texts(part, "device_payer"), _ints(part, "device_payers"))
+    payers = _runs(_texts(part, "device_payer"), part.ints("device_payers"), "device_payer")
     devices = _texts(part, "devices")
     state._device_payers = dict(zip(devices, map(dict.fromkeys, payers), strict=True))
 
@@ -206,19 +214,21 @@ def _read_tracks(
 ) -> None:
     keys: list[Any] = _texts(part, at + "keys") if layout["text_keys"] else _ints(part, at + "keys")
     n = len(keys)
-    events = _ints(part, at + "events")
-    starts, ends = _bounds(events)
+    events = part.ints(at + "events")
     times = _arrays(part, at + "ts", events)
-    cums = _arrays(part, at + "cum", [count + 1 for count in events])
+    cums = _arrays(part, at + "cum", events + 1)
     flags: Iterable[bytearray | None] = [None] * n
     if layout["distinct"]:
-        packed = part.bytes(at + "flags")
-        flags = map(bytearray, map(packed.__getitem__, map(slice, starts, ends)))
-    latest_counts = _ints(part, at + "latest")
-    latest = _maps(_texts(part, at + "latest_party"), _ints(part, at + "latest_at"), latest_counts)
+        flags = _runs(bytearray(part.bytes(at + "flags")), events, at + "flags")
+    latest = _maps(
+        _texts(part, at + "latest_party"),
+        _ints(part, at + "latest_at"),
+        _ints(part, at + "latest"),
+        at + "latest_party",
+    )
     stacks: Iterable[array[int] | None] = [None] * n
     if layout["maximum"]:
-        stacks = _arrays(part, at + "stack_at", _ints(part, at + "stack"))
+        stacks = _arrays(part, at + "stack_at", part.ints(at + "stack"))
     columns = zip(
         keys,
         times,
@@ -255,12 +265,13 @@ def _read_accounts(part: PartReader) -> dict[str, AccountState]:
     histories: list[LoginHistory | None] = [None] * len(names)
     for row, history in zip(_ints(part, "login_owner"), _read_logins(part), strict=True):
         histories[row] = history
-    seen_counts = _ints(part, "seen")
     columns = zip(
         names,
         *(_ints(part, f"account_{field}") for field in _ACCOUNT_INTS),
         *(part.optional_ints(f"account_{field}") for field in _ACCOUNT_OPTIONAL),
-        _maps(_texts(part, "seen_key"), part.optional_ints("seen_at"), seen_counts),
+        _maps(
+            _texts(part, "seen_key"), part.optional_ints("seen_at"), _ints(part, "seen"), "seen_key"
+        ),
         histories,
         strict=True,
     )
@@ -277,16 +288,19 @@ def _read_accounts(part: PartReader) -> dict[str, AccountState]:
 
 
 def _read_logins(part: PartReader) -> Iterator[LoginHistory]:
-    counts = _ints(part, "login")
-    packed = part.bytes("login_bad")
-    first_counts = _ints(part, "login_first")
+    counts = part.ints("login")
     older = part.ints("login_older")
     columns = zip(
-        _runs(_ints(part, "login_ts"), counts),
-        _runs(_texts(part, "login_id"), counts),
-        _runs(part.strings("login_device"), counts),
-        map(bytearray, map(packed.__getitem__, map(slice, *_bounds(counts)))),
-        _maps(_texts(part, "login_first_device"), _ints(part, "login_first_at"), first_counts),
+        _runs(_ints(part, "login_ts"), counts, "login_ts"),
+        _runs(_texts(part, "login_id"), counts, "login_id"),
+        _runs(part.strings("login_device"), counts, "login_device"),
+        _runs(bytearray(part.bytes("login_bad")), counts, "login_bad"),
+        _maps(
+            _texts(part, "login_first_device"),
+            _ints(part, "login_first_at"),
+            _ints(part, "login_first"),
+            "login_first_device",
+        ),
         part.optional_ints("login_since"),
         older.reshape(len(counts), _SIGNALS).tolist(),
         strict=True,
