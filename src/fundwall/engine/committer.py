@@ -92,7 +92,12 @@ class Committer:
         """Held while a group is taken and committed: groups land in the order taken."""
         self._scheduled = False
         self._on_failure = on_failure
-        self._changed = threading.Condition()
+        state = threading.Lock()
+        self._changed = threading.Condition(state)
+        """Notified when a write is committed or failed (`flush` waits for it)."""
+        self._work = threading.Condition(state)
+        """Notified when the writer's thread has work (`_for_thread`): inline, only then, so
+        a small group on the loop wakes no thread."""
         self._waiting: list[_Write] = []
         self._writing = False
         self._handed = False
@@ -126,7 +131,8 @@ class Committer:
                 write.done.set_exception(_not_logged(self._log.url))
             else:
                 self._waiting.append(write)
-                self._changed.notify()
+                if not self._inline:
+                    self._work.notify()
         self._last = write.done
         if self._inline:
             if awaited:
@@ -156,7 +162,7 @@ class Committer:
             rows = sum(len(write.entries) for write in self._waiting)
             if self._writing or self._handed or rows >= INLINE_ROWS:
                 self._handed = True
-                self._changed.notify()
+                self._work.notify()
                 return
         self._drain()
 
@@ -189,13 +195,13 @@ class Committer:
         """Commit what is waiting, then stop the thread."""
         with self._changed:
             self._closed = True
-            self._changed.notify()
+            self._work.notify()
         self._thread.join(STOP_SECONDS)
 
     def _run(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(self._for_thread)
+                self._work.wait_for(self._for_thread)
                 if not self._waiting:
                     return  # closed, nothing left
             self._drain()
