@@ -55,3 +55,17 @@ def test_a_dropped_account_is_gone_and_comes_back_last() -> None:
     ledger.set("B", row(40))
     assert ledger.accounts() == ["B", "A"]
     assert ledger.entries().tolist() == [row(40), row(30)]
+
+
+def test_accounts_dropped_and_taken_back_again_and_again_keep_their_rows() -> None:
+    ledger = Ledger()
+    for _ in range(5_000):  # a replica forgetting and taking back the same accounts
+        ledger.set("A", row(1))
+        ledger.extend(["B", "C"], np.array([row(2), row(3)], np.int64))
+        ledger.pop("A")
+        ledger.pop("B")
+        ledger.pop("C")
+    ledger.set("A", row(4))
+    assert sorted(ledger.rows_of(["A", "B"]).tolist()) == [-1, 0]
+    assert ledger.entries().tolist() == [row(4)]
+    assert ledger._size == 3

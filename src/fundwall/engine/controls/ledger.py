@@ -6,8 +6,8 @@ int64, read and written as fast as an `array`); a batch (`controls.batch`) reads
 its accounts with one gather (`read`) and writes them back with one scatter (`write`), where
 an object per account cost it a join to read and an object made per account to write back.
 An account gets a row when it first gets an entry; a row whose account was dropped (`pop`:
-a replica forgets an entity) stays unused until the ledger is next read from a snapshot,
-which holds only the accounts' rows.
+a replica forgets an entity) is the next new account's, so a replica that forgets and takes
+back the same accounts for months keeps a matrix of the accounts it holds.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ _FIRST_ROWS: Final = 1024
 class Ledger:
     """The ledger's entries by account, in the order the accounts got theirs."""
 
-    __slots__ = ("_flat", "_matrix", "_rows", "_size")
+    __slots__ = ("_flat", "_free", "_matrix", "_rows", "_size")
 
     def __init__(self, accounts: Sequence[str] = (), entries: I64 | None = None) -> None:
         """A ledger of `accounts` with `entries` (one row each; none: an empty ledger)."""
         self._rows: dict[str, int] = dict(zip(accounts, range(len(accounts)), strict=True))
         self._size = len(accounts)
+        self._free: list[int] = []
+        """Rows below `_size` whose accounts were dropped, for the next new accounts."""
         self._matrix = np.zeros((max(self._size, _FIRST_ROWS), LEDGER_COLUMNS), np.int64)
         if entries is not None:
             self._matrix[: self._size] = entries
@@ -78,7 +80,9 @@ class Ledger:
 
     def pop(self, account: str) -> None:
         """Drop the account's entry, if it has one."""
-        self._rows.pop(account, None)
+        row = self._rows.pop(account, None)
+        if row is not None:
+            self._free.append(row)
 
     def rows_of(self, accounts: Sequence[str]) -> I64:
         """The row of each account's entry, -1 for one without."""
@@ -96,15 +100,18 @@ class Ledger:
 
     def extend(self, accounts: Sequence[str], entries: I64) -> None:
         """Give each of `accounts` (none with an entry) its row of `entries`."""
-        start, count = self._size, len(accounts)
-        if start + count > len(self._matrix):
-            grown = np.zeros((max(2 * len(self._matrix), start + count), LEDGER_COLUMNS), np.int64)
+        reused = [self._free.pop() for _ in range(min(len(self._free), len(accounts)))]
+        start = self._size
+        end = start + len(accounts) - len(reused)
+        if end > len(self._matrix):
+            grown = np.zeros((max(2 * len(self._matrix), end), LEDGER_COLUMNS), np.int64)
             grown[:start] = self._matrix[:start]
             self._matrix = grown
             self._flat = _flat(grown)
-        self._matrix[start : start + count] = entries
-        self._rows.update(zip(accounts, range(start, start + count), strict=True))
-        self._size = start + count
+        rows = [*reused, *range(start, end)]
+        self._matrix[rows] = entries
+        self._rows.update(zip(accounts, rows, strict=True))
+        self._size = end
 
 
 def _flat(matrix: I64) -> memoryview:
