@@ -11,7 +11,6 @@ is the parity test's own point.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,8 +22,7 @@ import pytest
 from fundwall.config import PolicySettings
 from fundwall.domain.errors import InvalidInput
 from fundwall.engine.features import AccountDirectory
-from fundwall.engine.features.encode import Encoded
-from fundwall.engine.replay import LOCAL, BulkFeatures, region_features, replay
+from fundwall.engine.replay import region_features, replay
 from fundwall.screening.base import period_end, region_activity
 from fundwall.screening.evaluation import evaluate_region
 from fundwall.spark.features import SparkFeatures, role_columns
@@ -40,33 +38,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
-class Kept:
-    """A `BulkFeatures` that keeps a copy of the batches it hands on."""
-
-    def __init__(self, inner: BulkFeatures) -> None:
-        self.inner = inner
-        self.batches: list[pa.RecordBatch] = []
-
-    def __call__(
-        self,
-        source: Path | str | pa.Table,
-        table: pa.Table,
-        directory: AccountDirectory,
-        logins: pa.Table | None,
-        *,
-        batch_rows: int,
-        encoded: Encoded | None,
-    ) -> Iterator[pa.RecordBatch]:
-        for batch in self.inner(
-            source, table, directory, logins, batch_rows=batch_rows, encoded=encoded
-        ):
-            self.batches.append(batch)
-            yield batch
-
-    def table(self) -> pa.Table:
-        return pa.Table.from_batches(self.batches)
-
-
 def test_every_column_is_owned_by_exactly_one_role() -> None:
     owned = sorted(int(k) for columns in role_columns().values() for k in columns)
     assert owned == list(range(len(owned)))
@@ -75,15 +46,20 @@ def test_every_column_is_owned_by_exactly_one_role() -> None:
 def test_features_and_decisions_on_spark_equal_one_machines(
     spark: SparkSession, small_region: Path
 ) -> None:
-    here, there = Kept(LOCAL), Kept(SparkFeatures(spark))
-    expected = replay(small_region, features=here)
-    decided = replay(small_region, features=there)
-    assert here.table().num_rows == 498_022
-    mine, theirs = here.table(), there.table()
+    # Every feature is compared (a replay asks for those its pack reads), computed once on
+    # Spark for both calls.
+    on_spark = SparkFeatures(spark, reuse=True)
+    try:
+        mine = pa.Table.from_batches(list(region_features(small_region)[1]))
+        theirs = pa.Table.from_batches(list(region_features(small_region, features=on_spark)[1]))
+        decided = replay(small_region, features=on_spark)
+    finally:
+        on_spark.close()
+    assert mine.num_rows == 498_022
     assert theirs.schema == mine.schema
     differing = [name for name in mine.column_names if not mine[name].equals(theirs[name])]
     assert not differing, f"features that differ on Spark: {differing}"
-    assert decided.equals(expected)
+    assert decided.equals(replay(small_region))
     # The region has blocks and controls to agree on, not only passes.
     actions = set(decided["action"].cast(pa.string()).to_pylist())
     assert {"pass", "block"} <= actions
@@ -125,7 +101,7 @@ def test_a_csv_file_is_refused_with_what_spark_reads(spark: SparkSession, tmp_pa
     path.write_text("tx_id,ts\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="reads Parquet"):
         next(SparkFeatures(spark)(path, pa.table({}), AccountDirectory.empty(), None,
-                                  batch_rows=10, encoded=None))  # fmt: skip
+                                  batch_rows=10, encoded=None, wanted=None))  # fmt: skip
 
 
 def test_screening_reads_the_same_activity_on_spark(spark: SparkSession, tiny_region: Path) -> None:

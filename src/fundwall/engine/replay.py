@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -67,9 +67,10 @@ _BITS: Final = np.arange(len(CONTROL_IDS), dtype=np.int64)
 
 
 class BulkFeatures(Protocol):
-    """What computes the feature batches of a replay: one `bulk_schema` batch after another,
-    in the order of `table` (`source`'s transactions, time never going back; `encoded` is
-    `encode(table, directory)` when the caller made it already)."""
+    """What computes the feature batches of a replay: one batch after another, in the order
+    of `table` (`source`'s transactions, time never going back; `encoded` is
+    `encode(table, directory)` when the caller made it already), each with the `bulk_schema`
+    columns of the features `wanted` (every feature when None), in catalogue order."""
 
     def __call__(
         self,
@@ -80,6 +81,7 @@ class BulkFeatures(Protocol):
         *,
         batch_rows: int,
         encoded: Encoded | None,
+        wanted: Collection[str] | None,
     ) -> Iterator[pa.RecordBatch]: ...
 
 
@@ -91,8 +93,11 @@ def _on_this_machine(
     *,
     batch_rows: int,
     encoded: Encoded | None,
+    wanted: Collection[str] | None,
 ) -> Iterator[pa.RecordBatch]:
-    return iter_bulk(table, directory, logins=logins, batch_rows=batch_rows, encoded=encoded)
+    return iter_bulk(
+        table, directory, logins=logins, batch_rows=batch_rows, encoded=encoded, wanted=wanted
+    )
 
 
 LOCAL: Final[BulkFeatures] = _on_this_machine
@@ -163,14 +168,14 @@ def region_features(
     *,
     features: BulkFeatures = LOCAL,
 ) -> tuple[pa.Table, Iterator[pa.RecordBatch]]:
-    """The transactions of `source` as replay decides them (time never going back) and their
-    feature batches, in table order (with a region folder's logins), computed by `features`:
-    what a model is trained on is what replay scores."""
+    """The transactions of `source` as replay decides them (time never going back) and the
+    batches of all their features, in table order (with a region folder's logins), computed
+    by `features`: what a model is trained on is what replay scores."""
     logins = _region_logins(source)
     table, directory, _ = _source(source, directory, ControlBook())
     table = _forward_time(table)
     batches = features(
-        source, table, directory, logins, batch_rows=DEFAULT_BATCH_ROWS, encoded=None
+        source, table, directory, logins, batch_rows=DEFAULT_BATCH_ROWS, encoded=None, wanted=None
     )
     return table, batches
 
@@ -295,9 +300,10 @@ def replay(
     results: list[list[pa.Array]] = [[] for _ in schema.names[1:]]
     unscored = _unscored(batch_rows, [])
     start = 0
-    for batch in _ahead(
-        features(source, table, directory, logins, batch_rows=batch_rows, encoded=encoded)
-    ):
+    batches = features(
+        source, table, directory, logins, batch_rows=batch_rows, encoded=encoded, wanted=wanted
+    )
+    for batch in _ahead(batches):
         stop = start + batch.num_rows
         columns = {name: batch.column(name).to_numpy() for name in wanted}
         evaluations = [p.pack.evaluate_bulk(columns) for p in packs]

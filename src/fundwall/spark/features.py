@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -44,7 +44,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.features import AccountDirectory, bulk_schema, catalogue, iter_bulk
+from fundwall.engine.features import (
+    AccountDirectory,
+    bulk_schema,
+    catalogue,
+    feature_names,
+    iter_bulk,
+)
 from fundwall.engine.features.catalog import Role
 from fundwall.engine.features.encode import Encoded, encode
 from fundwall.engine.features.inputs import LOGIN_COLUMNS, TRANSACTION_COLUMNS
@@ -288,6 +294,7 @@ class SparkFeatures:
         *,
         batch_rows: int,
         encoded: Encoded | None,
+        wanted: Collection[str] | None,
     ) -> Iterator[pa.RecordBatch]:
         file = _transactions_path(source)
         _check_time_order(file)
@@ -311,8 +318,12 @@ class SparkFeatures:
                 raise
             if self.reuse:
                 self._kept[key] = folder
+        # Every feature is computed (and kept for reuse); the batches hand on those wanted.
+        chosen = None if wanted is None else frozenset(wanted)
+        names = None if chosen is None else [n for n in feature_names() if n in chosen]
         try:
-            yield from _read_back(folder / "records", table.num_rows, batch_rows)
+            for batch in _read_back(folder / "records", table.num_rows, batch_rows):
+                yield batch if names is None else batch.select(names)
         finally:
             if not self.reuse:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -18,7 +18,7 @@ other columns (`kernels.ratio_pass`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -39,13 +39,16 @@ from fundwall.engine.features.catalog import (
     SINGLES,
     STREAMS,
     WINDOWS,
+    Fact,
+    LoginFeature,
     Measure,
     Role,
     Single,
     Stream,
+    StreamSpec,
     aggregate_feature,
     catalogue,
-    stream_measures,
+    feature_names,
 )
 from fundwall.engine.features.directory import AccountDirectory
 from fundwall.engine.features.encode import Encoded, TableLike, encode
@@ -64,17 +67,28 @@ hand the same memory back batch after batch (fresh pages cost more than the kern
 _FIRSTS: Final = {Stream.ACCOUNT_OUT: kernels.FIRST_PAYEE, Stream.DEVICE: kernels.FIRST_DEVICE}
 """Streams whose first (owner, counterpart) pairs are facts: NEW_PAYEE (payer → payee) and
 NEW_DEVICE / DEVICE_PAYERS (device → payer). The (payer, city) pairs are laid out apart."""
+_FIRST_OF: Final = {
+    Fact.NEW_PAYEE: kernels.FIRST_PAYEE,
+    Fact.NEW_DEVICE: kernels.FIRST_DEVICE,
+    Fact.DEVICE_PAYERS: kernels.FIRST_DEVICE,
+    Fact.NEW_CITY: kernels.FIRST_CITY,
+}
+"""The first-pair flags a fact is made of (a device's payers count its first (device, payer)
+pairs)."""
 
 
 @dataclass(frozen=True)
 class _StreamPlan:
     """One stream's pass: roles of its owner and counterpart, the roles it is queried by,
-    where each (query, measure, window) value goes, and which extras its events carry."""
+    the windows they read, where each (query, measure, window) value goes, and which extras
+    its events carry."""
 
     owner: int
     counterpart: int
     query_roles: I64
     cols: I64
+    windows: I64
+    """The windows (µs) some query reads: a window no feature reads is not moved."""
     distinct: bool
     maximum: bool
     first_row: int
@@ -83,15 +97,22 @@ class _StreamPlan:
 
 @dataclass(frozen=True)
 class _Plan:
+    names: tuple[str, ...]
+    """The features asked for, in catalogue order: the columns of each batch."""
+    schema: pa.Schema
     int_row: dict[str, int]
     float_row: dict[str, int]
+    """Rows of the integer and float output: the features asked for and those they are made
+    of (a ratio's numerator and denominator)."""
     streams: tuple[_StreamPlan, ...]
+    """The streams some feature reads: their windows, or their first pairs."""
+    firsts: frozenset[int]
+    """The rows of `_Run.firsts` some feature reads."""
     integers: I64
     ratios: I64
     """The single-value features with int and float values, as `kernels.scalar_pass` reads
     them (`_single_plan`)."""
     flag_facts: I64
-    windows: I64
     logins: I64
     """The login features, as `kernels.login_pass` reads them (`_login_plan`)."""
     ratios_of: I64
@@ -99,57 +120,93 @@ class _Plan:
     of the float output."""
 
 
+def _wanted(names: Collection[str] | None) -> frozenset[str]:
+    """The feature names asked for (every feature when None), checked against the catalogue."""
+    if names is None:
+        return frozenset(feature_names())
+    wanted = frozenset(names)
+    unknown = sorted(wanted - set(feature_names()))
+    if unknown:
+        raise InvalidInput(f"no such feature: {', '.join(unknown)}", field="wanted")
+    if not wanted:
+        raise InvalidInput("ask for at least one feature", field="wanted")
+    return wanted
+
+
 @cache
-def _plan() -> _Plan:
-    int_names = [f.name for f in catalogue() if not f.is_float]
-    float_names = [f.name for f in catalogue() if f.is_float]
+def _plan(wanted: frozenset[str]) -> _Plan:
+    """The passes that make the features `wanted` and nothing else."""
+    ratios = [r for r in RATIOS if r.feature.name in wanted]
+    made = wanted | {name for r in ratios for name in (r.numerator, r.denominator)}
+    int_names = [f.name for f in catalogue() if not f.is_float and f.name in made]
+    float_names = [f.name for f in catalogue() if f.is_float and f.name in made]
     int_row = {name: i for i, name in enumerate(int_names)}
     float_row = {name: i for i, name in enumerate(float_names)}
-    streams = []
-    for spec in STREAMS:
-        queries = [a for a in AGGREGATES if a.stream is spec.stream]
-        cols = np.full((len(queries), len(Measure), len(WINDOWS)), -1, dtype=np.int64)
-        for q, aggregate in enumerate(queries):
-            for measure in aggregate.measures:
-                for w, window in enumerate(WINDOWS):
-                    cols[q, measure, w] = int_row[
-                        aggregate_feature(aggregate, measure, window).name
-                    ]
-        streams.append(
-            _StreamPlan(
-                owner=int(spec.owner),
-                counterpart=int(spec.counterpart),
-                query_roles=np.array([int(a.key) for a in queries], dtype=np.int64),
-                cols=cols,
-                distinct=Measure.DISTINCT in stream_measures(spec.stream),
-                maximum=Measure.MAX in stream_measures(spec.stream),
-                first_row=_FIRSTS.get(spec.stream, -1),
-            )
-        )
-    integers = [single for single in SINGLES if not single.feature.is_float]
-    ratios = [single for single in SINGLES if single.feature.is_float]
+    singles = [single for single in SINGLES if single.feature.name in made]
+    firsts = frozenset(_FIRST_OF[s.fact] for s in singles if s.fact in _FIRST_OF)
+    streams = (_stream_plan(spec, int_row, firsts) for spec in STREAMS)
+    names = tuple(f.name for f in catalogue() if f.name in wanted)
+    logins = [row for row in LOGIN_FEATURES if row.feature.name in made]
     return _Plan(
+        names=names,
+        schema=pa.schema([bulk_schema().field(name) for name in names]),
         int_row=int_row,
         float_row=float_row,
-        streams=tuple(streams),
-        integers=_single_plan(integers, int_row),
-        ratios=_single_plan(ratios, float_row),
+        streams=tuple(stream for stream in streams if stream is not None),
+        firsts=firsts,
+        integers=_single_plan([s for s in singles if not s.feature.is_float], int_row),
+        ratios=_single_plan([s for s in singles if s.feature.is_float], float_row),
         flag_facts=np.array([flag.fact for flag in FLAGS], dtype=np.int64),
-        windows=np.array([w.micros for w in WINDOWS], dtype=np.int64),
-        logins=_login_plan(int_row),
+        logins=_login_plan(logins, int_row),
         ratios_of=np.array(
             [
                 (int_row[r.numerator], int_row[r.denominator], float_row[r.feature.name])
-                for r in RATIOS
+                for r in ratios
             ],
             dtype=np.int64,
-        ).reshape(len(RATIOS), 3),
+        ).reshape(len(ratios), 3),
     )
 
 
-def _login_plan(int_row: dict[str, int]) -> I64:
-    plan = np.empty((len(LOGIN_FEATURES), 6), dtype=np.int64)
-    for k, row in enumerate(LOGIN_FEATURES):
+def _stream_plan(
+    spec: StreamSpec, int_row: dict[str, int], firsts: frozenset[int]
+) -> _StreamPlan | None:
+    """The pass of one stream for the features of `int_row` (None: it has none to make, nor
+    first pairs of `firsts` to lay out)."""
+    read = {
+        (aggregate, measure, window): int_row[name]
+        for aggregate in AGGREGATES
+        if aggregate.stream is spec.stream
+        for measure in aggregate.measures
+        for window in WINDOWS
+        if (name := aggregate_feature(aggregate, measure, window).name) in int_row
+    }
+    queries = list(dict.fromkeys(aggregate for aggregate, _, _ in read))
+    windows = [window for window in WINDOWS if any(w is window for _, _, w in read)]
+    first_row = _FIRSTS.get(spec.stream, -1)
+    if first_row not in firsts:
+        first_row = -1
+    if not read and first_row < 0:
+        return None
+    cols = np.full((len(queries), len(Measure), len(windows)), -1, dtype=np.int64)
+    for (aggregate, measure, window), row in read.items():
+        cols[queries.index(aggregate), measure, windows.index(window)] = row
+    measures = {measure for _, measure, _ in read}
+    return _StreamPlan(
+        owner=int(spec.owner),
+        counterpart=int(spec.counterpart),
+        query_roles=np.array([int(a.key) for a in queries], dtype=np.int64),
+        cols=cols,
+        windows=np.array([w.micros for w in windows], dtype=np.int64),
+        distinct=Measure.DISTINCT in measures,
+        maximum=Measure.MAX in measures,
+        first_row=first_row,
+    )
+
+
+def _login_plan(rows: list[LoginFeature], int_row: dict[str, int]) -> I64:
+    plan = np.empty((len(rows), 6), dtype=np.int64)
+    for k, row in enumerate(rows):
         assert row.feature.role is not None
         plan[k, kernels.LOGIN_OUT_ROW] = int_row[row.feature.name]
         plan[k, kernels.LOGIN_WHO] = int(row.feature.role)
@@ -249,7 +306,7 @@ class _Stream:
             self.evt,
             firsts[plan.first_row] if plan.first_row >= 0 else np.zeros(0, np.int8),
         )
-        nw = len(WINDOWS)
+        nw = len(plan.windows)
         ent = _aligned(np.int32, self.n_owner, kernels.row_width(nw))
         ent[:, :nw] = self.starts[:-1, None]
         ent[:, nw : 2 * nw] = 0
@@ -261,11 +318,14 @@ class _Stream:
 class _Run:
     """The state of one columnar pass over one encoded history."""
 
-    def __init__(self, enc: Encoded, directory: AccountDirectory, logins: LoginIndex) -> None:
+    def __init__(
+        self, plan: _Plan, enc: Encoded, directory: AccountDirectory, logins: LoginIndex
+    ) -> None:
+        self.plan = plan
         self.enc = enc
         self.directory = directory
         self.logins = logins
-        self.streams = [_Stream(sp, enc) for sp in _plan().streams]
+        self.streams = [_Stream(sp, enc) for sp in plan.streams]
         self.firsts = np.zeros((len(kernels.FIRST_ROWS), len(enc)), dtype=np.int8)
         self.account = _account_rows(enc, directory)
         self.party = _party_rows(directory)
@@ -275,19 +335,20 @@ class _Run:
         enc = self.enc
         n = enc.n_entities
         jobs = [pool.submit(stream.lay_out, enc, self.firsts) for stream in self.streams]
-        city = (
-            enc.roles[Role.PAYER],
-            enc.city,
-            n[Role.PAYER],
-            enc.n_cities,
-            self.firsts[kernels.FIRST_CITY],
-        )
-        jobs.append(pool.submit(kernels.first_pairs, *city))
+        if kernels.FIRST_CITY in self.plan.firsts:
+            city = (
+                enc.roles[Role.PAYER],
+                enc.city,
+                n[Role.PAYER],
+                enc.n_cities,
+                self.firsts[kernels.FIRST_CITY],
+            )
+            jobs.append(pool.submit(kernels.first_pairs, *city))
         for job in jobs:
             job.result()
 
     def chunk(self, pool: ThreadPoolExecutor, start: int, stop: int) -> pa.RecordBatch:
-        plan = _plan()
+        plan = self.plan
         enc = self.enc
         d = self.directory
         rows = stop - start
@@ -303,57 +364,63 @@ class _Run:
                 s.plan.owner,
                 s.plan.query_roles,
                 s.plan.cols,
-                plan.windows,
+                s.plan.windows,
                 s.evt,
                 s.starts,
                 s.ent,
                 out,
             )
             for s in self.streams
+            # A stream laid out for its first pairs alone has no window to move.
+            if len(s.plan.query_roles)
         ]
-        jobs.append(
-            pool.submit(
-                kernels.scalar_pass,
-                start,
-                stop,
-                enc.ts,
-                enc.amount,
-                enc.roles,
-                enc.flags,
-                plan.flag_facts,
-                self.firsts,
-                self.account,
-                self.party,
-                d.party_opened,
-                d.party_banks,
-                self.device_accounts,
-                plan.integers,
-                plan.ratios,
-                out,
-                out_float,
+        if len(plan.integers) or len(plan.ratios):
+            jobs.append(
+                pool.submit(
+                    kernels.scalar_pass,
+                    start,
+                    stop,
+                    enc.ts,
+                    enc.amount,
+                    enc.roles,
+                    enc.flags,
+                    plan.flag_facts,
+                    self.firsts,
+                    self.account,
+                    self.party,
+                    d.party_opened,
+                    d.party_banks,
+                    self.device_accounts,
+                    plan.integers,
+                    plan.ratios,
+                    out,
+                    out_float,
+                )
             )
-        )
-        jobs.append(
-            pool.submit(
-                kernels.login_pass,
-                start,
-                stop,
-                enc.ts,
-                enc.roles,
-                plan.logins,
-                self.logins.starts,
-                self.logins.times,
-                out,
+        if len(plan.logins):
+            jobs.append(
+                pool.submit(
+                    kernels.login_pass,
+                    start,
+                    stop,
+                    enc.ts,
+                    enc.roles,
+                    plan.logins,
+                    self.logins.starts,
+                    self.logins.times,
+                    out,
+                )
             )
-        )
         for job in jobs:
             job.result()
         kernels.ratio_pass(plan.ratios_of, out, out_float)
         columns = [
-            pa.array(out_float[plan.float_row[f.name]] if f.is_float else out[plan.int_row[f.name]])
-            for f in catalogue()
+            pa.array(out_float[plan.float_row[name]])
+            if name in plan.float_row
+            else pa.array(out[plan.int_row[name]])
+            for name in plan.names
         ]
-        return pa.RecordBatch.from_arrays(columns, schema=bulk_schema())
+        return pa.RecordBatch.from_arrays(columns, schema=plan.schema)
 
 
 def iter_bulk(
@@ -364,6 +431,7 @@ def iter_bulk(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     workers: int | None = None,
     encoded: Encoded | None = None,
+    wanted: Collection[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Feature batches of a transactions table sorted by time, in table order.
 
@@ -371,18 +439,21 @@ def iter_bulk(
     at a time unless the caller keeps them. `logins` are the accounts' login events (the
     columns of logins.parquet, in any order); without them no account has logged in.
     `encoded` is `encode(table, accounts)` when the caller made it already (replay reads the
-    codes too), so the table is encoded once.
+    codes too), so the table is encoded once. `wanted` names the features to compute (every
+    feature when None): the batches hold those columns, in catalogue order, and only the
+    passes, windows and measures they read are run.
     """
     if batch_rows <= 0:
         raise InvalidInput("batch size must be positive", field="batch_rows")
+    plan = _plan(_wanted(wanted))
     directory = accounts if accounts is not None else AccountDirectory.empty()
     enc = encoded if encoded is not None else encode(table, directory)
     index = (
         login_index(enc, logins)
-        if logins is not None
+        if logins is not None and len(plan.logins)
         else LoginIndex.empty(enc.n_entities[Role.PAYER])
     )
-    run = _Run(enc, directory, index)
+    run = _Run(plan, enc, directory, index)
     with ThreadPoolExecutor(
         max_workers=workers or min(os.cpu_count() or 1, len(STREAMS) + 1)
     ) as pool:
