@@ -7,9 +7,10 @@ The source is a region folder (transactions.parquet, with accounts and parties f
 directory, the accounts' statuses and bound accounts for the hard controls, and
 logins.parquet, when there is one, for the login features), a CSV or
 Parquet file of transactions (`fundwall.ingest.read_transactions`; no accounts are known), or
-a transactions table. Chunk by chunk: bulk features (`iter_bulk`), the pack's bulk
-evaluation, then the hard controls' compiled pass, which books what was not blocked in its
-ledger before the next chunk. The result has one row per transaction, in input order:
+a transactions table. Chunk by chunk: bulk features (`iter_bulk`, only those the packs and
+the model read: the result holds no feature), the pack's bulk evaluation, then the hard
+controls' compiled pass, which books what was not blocked in its ledger before the next
+chunk. The result has one row per transaction, in input order:
 
 | column | type | |
 |---|---|---|

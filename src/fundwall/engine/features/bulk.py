@@ -1,4 +1,4 @@
-"""The columnar form: every feature of a whole history, one column per feature.
+"""The columnar form: the features of a whole history, one column per feature.
 
 `iter_bulk` encodes the table once (entities to dense ints), lays each event stream out owner
 by owner (`kernels.layout_stream`, all streams side by side), then walks the history in
@@ -8,6 +8,15 @@ State carries over between chunks, so memory holds one chunk of output at a time
 `compute_bulk` collects the batches into one table. The passes are planned from the
 catalogue's tables (`AGGREGATES` × `WINDOWS`, `SINGLES`, `LOGIN_FEATURES`, `RATIOS`), the same
 declarations the online form loops over: adding a window or a measure there adds it here.
+
+Every feature is computed unless the caller names those it reads (`wanted`; replay asks for
+its packs' and model's, about 53 of the 120 with the default pack). The plan (`_plan`) then
+holds only what they are made of: per stream the queries and windows read (a window no one
+reads is not moved), distinct counts and maxima only where read, a stream only when its
+windows or its first pairs are read; the single-value, login and ratio rows asked for (a
+ratio brings its numerator and denominator); the login index and the (payer, city) first
+pairs only when read. A feature's value does not depend on which others are computed beside
+it (a parity test holds the columns to those of the whole computation).
 
 Logins are a second input beside the transactions (`logins`, the columns of logins.parquet in
 any order): the login pass reads them as of each transaction's time (`logins.login_index`,
