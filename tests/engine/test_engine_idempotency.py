@@ -25,10 +25,10 @@ import fundwall.engine.service as service_module
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
 from fundwall.crypto import Keyring
-from fundwall.domain.decisions import Action, Decision
+from fundwall.domain.decisions import Action, Decision, Reason
 from fundwall.domain.errors import Conflict
 from fundwall.domain.transactions import Transaction
-from fundwall.engine.committer import Entries
+from fundwall.engine.committer import INLINE_ROWS, Entries
 from fundwall.engine.decision_log import DecisionLog, Watch
 from fundwall.engine.service import DecisionService
 from fundwall.rulepacks.registry import promote, register_pack
@@ -390,3 +390,67 @@ def test_a_batch_of_old_ids_is_answered_from_one_read_of_the_log(
     monkeypatch.setattr(service.log, "firsts", counted)
     assert service.decide_batch(old, member=MEMBER) == decided
     assert reads == [len(old)]
+
+
+def _rows_of(
+    database: Engine, prefix: str
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The transactions and decisions logged under ids starting with `prefix`, the prefix
+    dropped from each id, in log order."""
+    with database.connect() as connection:
+        txs = connection.execute(
+            select(TransactionRow.__table__)
+            .where(TransactionRow.tx_id.startswith(prefix))
+            .order_by(TransactionRow.tx_id)
+        ).mappings()
+        decisions = connection.execute(
+            select(DecisionRow.__table__)
+            .where(DecisionRow.tx_id.startswith(prefix))
+            .order_by(DecisionRow.id)
+        ).mappings()
+        return (
+            [{**row, "tx_id": row["tx_id"][len(prefix) :]} for row in txs],
+            [{**row, "tx_id": row["tx_id"][len(prefix) :], "id": None} for row in decisions],
+        )
+
+
+def test_a_batch_written_in_one_statement_a_table_holds_what_rows_written_one_by_one_do(
+    database: Engine, clock: FixedClock
+) -> None:
+    """On SQLite a group of `INLINE_ROWS` transactions or more is written as JSON arrays
+    (`DecisionLog._write_as_json`), smaller ones row by row: the same entries come back the
+    same either way, texts in any script, absent values, nested reasons and the log's order
+    included (on PostgreSQL both are one statement of JSON records)."""
+    size = INLINE_ROWS + 20
+    entries: dict[str, list[tuple[Transaction, list[Decision]]]] = {"J-": [], "R-": []}
+    for n in range(size):
+        when = clock.now() + timedelta(seconds=n)
+        kind = n % 3
+        payer, payee = ("A1", "B1") if kind == 0 else ("A1", None) if kind == 1 else (None, "B1")
+        for prefix, made in entries.items():
+            tx = replace(
+                transaction(f"{prefix}{size - n:04d}", when, payer, payee, 100 + n),
+                device_id='dev-"q"\\x' if n % 2 else None,
+                purpose="房租 rent \\ ünïcode 😀" if n % 5 else None,
+            )
+            reason = Reason(
+                "R1", "大额转账 😀", 'a "large" transfer', {"amount": n, "city": "上海 😀"}
+            )
+            live = Decision(tx.tx_id, Action.ALERT, n, (reason,), "p1", latency_us=n)
+            shadow = Decision(tx.tx_id, Action.PASS, 0, (), "p2", model_version="m1", shadow=True)
+            made.append((tx, [live, shadow] if n % 4 == 0 else [live]))
+    log = DecisionLog(database, clock)
+    try:
+        log.append_group([(entries["J-"], clock.now())])
+        for start in range(0, size, 10):
+            log.append_group([(entries["R-"][start : start + 10], clock.now())])
+    finally:
+        log.close()
+    as_json, row_by_row = _rows_of(database, "J-"), _rows_of(database, "R-")
+    assert len(as_json[0]) == size and len(as_json[1]) == size + size // 4
+    assert as_json == row_by_row
+    assert [row["tx_id"] for row in as_json[1][:3]] == [
+        f"{size:04d}",
+        f"{size:04d}",
+        f"{size - 1:04d}",
+    ]

@@ -16,7 +16,9 @@ read, which join the same commit); a caller that blocks instead commits at once,
 may be blocking that very loop. A group of at least `INLINE_ROWS` transactions (a batch) is
 handed to the writer's thread instead, and so is every group that comes while that thread
 writes: SQLite's driver lets go of the interpreter while it inserts into the tables and their
-indexes, so the loop decides the next batch on the other core meanwhile.
+indexes, so the loop decides the next batch on the other core meanwhile (a batch's rows go as
+one JSON statement a table, `DecisionLog._write_as_json`: the thread takes the interpreter
+back twice, not once a row).
 
 Order: writes are committed in the order submitted, so the log holds the decisions in the
 order the engine made them (a restart folds them in that order). A call that only repeats
