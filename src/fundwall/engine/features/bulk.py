@@ -98,6 +98,7 @@ class _StreamPlan:
     cols: I64
     windows: I64
     """The windows (µs) some query reads: a window no feature reads is not moved."""
+    sums: bool
     distinct: bool
     maximum: bool
     first_row: int
@@ -207,6 +208,7 @@ def _stream_plan(
         query_roles=np.array([int(a.key) for a in queries], dtype=np.int64),
         cols=cols,
         windows=np.array([w.micros for w in windows], dtype=np.int64),
+        sums=Measure.SUM in measures,
         distinct=Measure.DISTINCT in measures,
         maximum=Measure.MAX in measures,
         first_row=first_row,
@@ -299,7 +301,8 @@ class _Stream:
         m = int(np.count_nonzero(self.owner >= 0))
         self.starts = np.zeros(self.n_owner + 1, dtype=np.int64)
         paired = plan.distinct or plan.first_row >= 0
-        self.evt = np.empty((m + 1, kernels.evt_width(paired, plan.maximum)), np.int64)
+        width, self.links = kernels.evt_layout(plan.sums, paired, plan.maximum)
+        self.evt = np.empty((m + 1, width), np.int64)
         self.ent = np.empty((0, 0), dtype=np.int32)
 
     def lay_out(self, enc: Encoded, firsts: I8) -> None:
@@ -313,6 +316,7 @@ class _Stream:
             enc.n_entities[plan.counterpart],
             self.starts,
             self.evt,
+            self.links,
             firsts[plan.first_row] if plan.first_row >= 0 else np.zeros(0, np.int8),
         )
         nw = len(plan.windows)
@@ -375,6 +379,7 @@ class _Run:
                 s.plan.cols,
                 s.plan.windows,
                 s.evt,
+                s.links,
                 s.starts,
                 s.ent,
                 out,

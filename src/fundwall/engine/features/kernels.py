@@ -61,11 +61,13 @@ I8 = npt.NDArray[np.int8]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
-TS, CUM, LINKS, STACK = range(4)
-"""Columns of a stream's event matrix (row = sorted position). LINKS and STACK each hold two
-int32 values (`_pair`), so that a row is 16, 24 or 32 bytes: fewer cache lines to wait on and
-a third less memory than a column each. LINKS: the pair's previous event (`prev`) and the
-row of its next one (`later`); STACK: the events below and above in the maxima stack."""
+TS, CUM = range(2)
+"""Columns of a stream's event matrix (row = sorted position): the time, then the running
+total when the stream's sums or maxima are read, then LINKS and STACK where needed (their
+places: `evt_layout`). LINKS and STACK each hold two int32 values (`_pair`), so that a row is
+8 to 32 bytes: fewer cache lines to wait on and a third less memory than a column each.
+LINKS: the pair's previous event (`prev`) and the row of its next one (`later`); STACK: the
+events below and above in the maxima stack (always one column after LINKS)."""
 NULL_PAIR: Final = -2
 NOT_YET: Final = np.iinfo(np.int32).max
 """`later` of an event whose pair never occurs again."""
@@ -162,26 +164,30 @@ def first_pairs(owner: I32, cp: I32, n_owner: int, n_cp: int, first: I8) -> None
 @_jit
 def layout_stream(
     owner: I32, cp: I32, ts: I64, amount: I64, n_owner: int, n_cp: int, starts: I64, evt: I64,
-    first: I8,
+    links: int, first: I8,
 ) -> None:  # fmt: skip
-    """Fill `starts` (n_owner + 1) and `evt` (m + 1 rows, `evt_width` columns; the extra
-    row closes the last segment): time, running total and, when wide enough, pair links
-    (prev: sorted position, -1 first, -2 null counterpart; later: row of the next one) and
-    first[i] = 1 for the row that opens each pair (when `first` is not empty)."""
+    """Fill `starts` (n_owner + 1) and `evt` (m + 1 rows laid out as `evt_layout` says, LINKS
+    in column `links`; the extra row closes the last segment): time, running total when there
+    is one and, when wide enough, pair links (prev: sorted position, -1 first, -2 null
+    counterpart; later: row of the next one) and first[i] = 1 for the row that opens each
+    pair (when `first` is not empty)."""
     group_starts, order = _group(owner, n_owner)
     starts[:] = group_starts
     m = order.shape[0]
+    sums = links > CUM
     total = 0
     for p in range(m):
         i = order[p]
         evt[p, TS] = ts[i]
-        evt[p, CUM] = total
-        total += amount[i]
+        if sums:
+            evt[p, CUM] = total
+            total += amount[i]
     evt[m, TS] = np.iinfo(np.int64).max
-    evt[m, CUM] = total
-    if evt.shape[1] > STACK:
-        evt[:, STACK] = _pair(-1, -1)
-    if evt.shape[1] <= LINKS:
+    if sums:
+        evt[m, CUM] = total
+    if evt.shape[1] > links + 1:
+        evt[:, links + 1] = _pair(-1, -1)
+    if evt.shape[1] <= links:
         return
     stamp = np.full(n_cp, -1, dtype=np.int64)
     latest = np.empty(n_cp, dtype=np.int64)
@@ -189,12 +195,12 @@ def layout_stream(
         for p in range(starts[g], starts[g + 1]):
             c = cp[order[p]]
             if c < 0:
-                evt[p, LINKS] = _pair(NULL_PAIR, NOT_YET)
+                evt[p, links] = _pair(NULL_PAIR, NOT_YET)
             elif stamp[c] == g:
-                evt[p, LINKS] = _pair(latest[c], NOT_YET)
-                evt[latest[c], LINKS] = _pair(_high(evt[latest[c], LINKS]), order[p])
+                evt[p, links] = _pair(latest[c], NOT_YET)
+                evt[latest[c], links] = _pair(_high(evt[latest[c], links]), order[p])
             else:
-                evt[p, LINKS] = _pair(-1, NOT_YET)
+                evt[p, links] = _pair(-1, NOT_YET)
                 if first.shape[0] > 0:
                     first[order[p]] = 1
             if c >= 0:
@@ -202,17 +208,22 @@ def layout_stream(
                 latest[c] = p
 
 
-def evt_width(distinct: bool, maximum: bool) -> int:
-    """Columns of a stream's event matrix: TS, CUM, then LINKS, then STACK."""
-    return STACK + 1 if maximum else LINKS + 1 if distinct else CUM + 1
+def evt_layout(sums: bool, distinct: bool, maximum: bool) -> tuple[int, int]:
+    """A stream's event matrix: its width and the place of LINKS. TS, then CUM when sums or
+    maxima are read (a maximum is a difference of totals), then LINKS when distinct counts
+    or maxima are, then STACK when maxima are: a stream read for distinct counts alone has
+    rows of 16 bytes rather than 24."""
+    links = CUM + 1 if sums or maximum else CUM
+    width = links + 2 if maximum else links + 1 if distinct else links
+    return width, links
 
 
 @_inline
-def _advance(e: int, t: int, cur: int, evt: I64, ent: I32, windows: I64) -> None:
+def _advance(e: int, t: int, cur: int, evt: I64, links: int, ent: I32, windows: I64) -> None:
     """Move the owner's windows to time t (`cur`: the row being processed)."""
     nw = windows.shape[0]
     head = ent[e, 3 * nw]
-    distinct = evt.shape[1] > LINKS
+    distinct = evt.shape[1] > links
     for w in range(nw):
         tail = ent[e, w]
         bound = t - windows[w]
@@ -221,38 +232,39 @@ def _advance(e: int, t: int, cur: int, evt: I64, ent: I32, windows: I64) -> None
         gone = 0
         while tail < head and evt[tail, TS] < bound:
             if distinct:
-                links = evt[tail, LINKS]
-                if _high(links) != NULL_PAIR and _low(links) >= cur:
+                pair = evt[tail, links]
+                if _high(pair) != NULL_PAIR and _low(pair) >= cur:
                     gone += 1
             tail += 1
         ent[e, w] = tail
         ent[e, nw + w] -= gone
-        if evt.shape[1] > STACK:
+        if evt.shape[1] > links + 1:
             front = ent[e, 2 * nw + w]
             while front >= 0 and evt[front, TS] < bound:
-                front = _low(evt[front, STACK])
+                front = _low(evt[front, links + 1])
             ent[e, 2 * nw + w] = front
 
 
 @_inline
-def _add(e: int, evt: I64, starts: I64, ent: I32, nw: int) -> None:
+def _add(e: int, evt: I64, links: int, starts: I64, ent: I32, nw: int) -> None:
     """Append the owner's next event (its windows are already at its time). The newest
     event always ends on top of the maxima stack, so the top is the owner's previous event."""
     p = ent[e, 3 * nw]
     ent[e, 3 * nw] = p + 1
-    maximum = evt.shape[1] > STACK
+    stack = links + 1
+    maximum = evt.shape[1] > stack
     top = -1
     if maximum:
         amount = evt[p + 1, CUM] - evt[p, CUM]
         top = p - 1 if p > starts[e] else -1
         while top >= 0 and evt[top + 1, CUM] - evt[top, CUM] <= amount:
-            top = _high(evt[top, STACK])
-        evt[p, STACK] = _pair(top, _low(evt[p, STACK]))
+            top = _high(evt[top, stack])
+        evt[p, stack] = _pair(top, _low(evt[p, stack]))
         if top >= 0:
-            evt[top, STACK] = _pair(_high(evt[top, STACK]), p)
+            evt[top, stack] = _pair(_high(evt[top, stack]), p)
     for w in range(nw):
-        if evt.shape[1] > LINKS:
-            q = _high(evt[p, LINKS])
+        if evt.shape[1] > links:
+            q = _high(evt[p, links])
             if q != NULL_PAIR and q < ent[e, w]:
                 ent[e, nw + w] += 1
         if maximum:
@@ -262,12 +274,14 @@ def _add(e: int, evt: I64, starts: I64, ent: I32, nw: int) -> None:
 
 
 @_inline
-def _prefetch_ahead(i: int, roles: I32, query_roles: I64, evt: I64, ent: I32, nw: int) -> None:
+def _prefetch_ahead(
+    i: int, roles: I32, query_roles: I64, evt: I64, links: int, ent: I32, nw: int
+) -> None:
     """Owner rows of transaction i + 2·AHEAD, and the events that transaction i + AHEAD
     (whose rows arrived by now) reads: every window's tail and maximum, and the head. Each
     tail sits in its own stretch of the owner's history, so each is a miss of its own."""
     n = roles.shape[1]
-    maximum = evt.shape[1] > STACK
+    maximum = evt.shape[1] > links + 1
     for q in range(query_roles.shape[0]):
         if i + 2 * AHEAD < n:
             far = roles[query_roles[q], i + 2 * AHEAD]
@@ -286,13 +300,13 @@ def _prefetch_ahead(i: int, roles: I32, query_roles: I64, evt: I64, ent: I32, nw
 @_jit
 def stream_pass(
     start: int, stop: int, ts: I64, roles: I32, owner_role: int, query_roles: I64, cols: I64,
-    windows: I64, evt: I64, starts: I64, ent: I32, out: I64,
+    windows: I64, evt: I64, links: int, starts: I64, ent: I32, out: I64,
 ) -> None:  # fmt: skip
     """Rows [start, stop) of one stream: read every query's windows, then add the event.
 
     cols[q, measure, w] is the row of `out` that receives the value (-1: not a feature);
-    `out` column r is transaction start + r. The width of `evt` switches distinct counts
-    and maxima on.
+    `out` column r is transaction start + r. `evt` is laid out as `evt_layout` says (LINKS
+    in column `links`): its width switches distinct counts and maxima on.
     """
     nw = windows.shape[0]
     # A query of the owner's own role has moved its windows to the transaction's time: moving
@@ -301,7 +315,7 @@ def stream_pass(
     for q in range(query_roles.shape[0]):
         owner_queried = owner_queried or query_roles[q] == owner_role
     for i in range(start, stop):
-        _prefetch_ahead(i, roles, query_roles, evt, ent, nw)
+        _prefetch_ahead(i, roles, query_roles, evt, links, ent, nw)
         t = ts[i]
         r = i - start
         for q in range(query_roles.shape[0]):
@@ -312,7 +326,7 @@ def stream_pass(
                         if cols[q, m, w] >= 0:
                             out[cols[q, m, w], r] = 0
                 continue
-            _advance(e, t, i, evt, ent, windows)
+            _advance(e, t, i, evt, links, ent, windows)
             head = ent[e, 3 * nw]
             for w in range(nw):
                 tail = ent[e, w]
@@ -329,8 +343,8 @@ def stream_pass(
         e = roles[owner_role, i]
         if e >= 0:
             if not owner_queried:
-                _advance(e, t, i, evt, ent, windows)
-            _add(e, evt, starts, ent, nw)
+                _advance(e, t, i, evt, links, ent, windows)
+            _add(e, evt, links, starts, ent, nw)
 
 
 BALANCE, LAST_SEEN, OPENED, CLASS, PARTY = range(5)
