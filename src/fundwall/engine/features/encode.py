@@ -73,34 +73,32 @@ def codes(column: pa.Array) -> tuple[I32, pa.Array]:
     return np.asarray(indices, dtype=np.int32), encoded.dictionary
 
 
-def _dictionary_codes(columns: Sequence[pa.ChunkedArray]) -> tuple[list[I32], pa.Array]:
+def _dictionary_codes(columns: Sequence[pa.ChunkedArray], out: Sequence[I32]) -> pa.Array:
     """`codes` of dictionary columns in one code space (the payer's and payee's accounts share
     one), as if their decoded values were coded one column after the other, without hashing a
     string a row: the values the dictionary holds are coded once (the chunks brought over one
     dictionary first, unless they are already, `shared_dictionaries`), then the rows are
-    numbered in the order they first use a value."""
+    numbered in the order they first use a value. The codes of each column are written into
+    its array of `out`; the values they stand for are returned."""
     chunks = [chunk for column in columns for chunk in column.chunks]
     if not chunks:
-        return [np.empty(0, np.int32) for _ in columns], pa.array([], pa.string())
+        return pa.array([], pa.string())
     if not all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks[1:]):
         chunks = pa.chunked_array(chunks).unify_dictionaries().chunks
     same, values = codes(chunks[0].dictionary)
     code_of = np.full(len(values), -1, dtype=np.int32)
     used = 0
-    rows = []
     start = 0
-    for column in columns:
+    for column, numbered in zip(columns, out, strict=True):
         indices = pa.chunked_array(
             [chunk.indices for chunk in chunks[start : start + column.num_chunks]], pa.int32()
         )
         start += column.num_chunks
-        numbered = np.empty(len(indices), dtype=np.int32)
         used = _first_use(_int32(indices), same, code_of, used, numbered)
-        rows.append(numbered)
     seen = np.flatnonzero(code_of >= 0)
     first = np.empty(used, dtype=np.int64)
     first[code_of[seen]] = seen
-    return rows, values.take(pa.array(first)).cast(pa.string())
+    return values.take(pa.array(first)).cast(pa.string())
 
 
 def _int32(column: pa.ChunkedArray) -> I32:
@@ -127,11 +125,13 @@ def _first_use(indices: I32, same: I32, code_of: I32, used: int, numbered: I32) 
     return used
 
 
-def _codes(table: pa.Table, name: str) -> tuple[I32, pa.Array]:
+def _codes(table: pa.Table, name: str, out: I32) -> pa.Array:
+    """The codes of column `name` written into `out`; the values they stand for."""
     if pa.types.is_dictionary(table[name].type):
-        (rows,), values = _dictionary_codes([table[name]])
-        return rows, values
-    return codes(_string(table, name))
+        return _dictionary_codes([table[name]], [out])
+    found, values = codes(_string(table, name))
+    out[:] = found
+    return values
 
 
 def shared_dictionaries(table: pa.Table) -> pa.Table:
@@ -188,7 +188,7 @@ def _validate(table: pa.Table) -> tuple[I64, I64, _Rows]:
             nulls = table[name].is_null().to_numpy(zero_copy_only=False)
             raise InvalidInput("empty value", field=name, record=_first(table, nulls))
     ts = int64_column(column.cast(pa.timestamp("us", tz="UTC")))
-    backwards = np.diff(ts) < 0
+    backwards = ts[1:] < ts[:-1]
     if backwards.any():
         raise InvalidInput(
             "transactions must be in time order: this one is earlier than the one before",
@@ -226,38 +226,31 @@ def _validate(table: pa.Table) -> tuple[I64, I64, _Rows]:
 _SIDES: Final = ("payer_account", "payee_account")
 
 
-def _accounts(pool: ThreadPoolExecutor, table: pa.Table) -> Callable[[], tuple[I32, I32, pa.Array]]:
-    """What gives the payer and payee codes over one dictionary of accounts, once the pool
-    has coded them: dictionary columns of one type in one job; else each side in a job of its
-    own, their two dictionaries then merged."""
+def _accounts(pool: ThreadPoolExecutor, table: pa.Table, roles: I32) -> Callable[[], pa.Array]:
+    """What writes the payer and payee codes over one dictionary of accounts into their rows
+    of `roles` and gives the accounts they stand for, once the pool has coded them:
+    dictionary columns of one type in one job; else each side in a job of its own, their two
+    dictionaries then merged."""
     payer, payee = (table[side] for side in _SIDES)
+    out = (roles[Role.PAYER], roles[Role.PAYEE])
     if pa.types.is_dictionary(payer.type) and payer.type == payee.type:
-        return pool.submit(_shared_accounts, payer, payee).result
-    sides = [pool.submit(_codes, table, side) for side in _SIDES]
-    return lambda: _one_code_space(sides[0].result(), sides[1].result())
+        return pool.submit(_dictionary_codes, [payer, payee], out).result
+    sides = [pool.submit(_codes, table, side, rows) for side, rows in zip(_SIDES, out, strict=True)]
+    return lambda: _one_code_space(out, [side.result() for side in sides])
 
 
-def _shared_accounts(payer: pa.ChunkedArray, payee: pa.ChunkedArray) -> tuple[I32, I32, pa.Array]:
-    (payer_codes, payee_codes), values = _dictionary_codes([payer, payee])
-    return payer_codes, payee_codes, values
-
-
-def _one_code_space(
-    payer: tuple[I32, pa.Array], payee: tuple[I32, pa.Array]
-) -> tuple[I32, I32, pa.Array]:
-    """Payer and payee codes over one dictionary of accounts (each side was encoded on its
-    own thread; their two dictionaries are merged and the codes mapped through)."""
-    (payer_codes, payer_values), (payee_codes, payee_values) = payer, payee
-    merged, values = codes(pa.concat_arrays([payer_values, payee_values]))
-    to_payer, to_payee = merged[: len(payer_values)], merged[len(payer_values) :]
-    return _remap(payer_codes, to_payer), _remap(payee_codes, to_payee), values
-
-
-def _remap(indices: I32, mapping: I32) -> I32:
-    out = np.full(indices.shape[0], -1, dtype=np.int32)
-    present = indices >= 0
-    out[present] = mapping[indices[present]]
-    return out
+def _one_code_space(rows: Sequence[I32], values: Sequence[pa.Array]) -> pa.Array:
+    """The accounts of both sides over one dictionary (each side was encoded on its own
+    thread, into its `rows`; their two dictionaries are merged and the codes mapped through
+    where they are)."""
+    merged, accounts = codes(pa.concat_arrays(list(values)))
+    start = 0
+    for side, side_values in zip(rows, values, strict=True):
+        mapping = merged[start : start + len(side_values)]
+        start += len(side_values)
+        present = side >= 0
+        side[present] = mapping[side[present]]
+    return accounts
 
 
 def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
@@ -266,24 +259,27 @@ def encode(data: TableLike, directory: AccountDirectory) -> Encoded:
     table = as_table(data)
     ts, amount, rows = _validate(table)
     n = len(ts)
-    roles = np.full((len(Role), n), -1, dtype=np.int32)
+    # Every row is written below: each code is written where it is made, not copied there.
+    roles = np.empty((len(Role), n), dtype=np.int32)
+    city = np.empty(n, dtype=np.int32)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        accounts = _accounts(pool, table)
-        device_job = pool.submit(_codes, table, "device_id")
-        ip_job = pool.submit(_codes, table, "ip")
-        city_job = pool.submit(_codes, table, "city")
+        accounts = _accounts(pool, table, roles)
+        device_job = pool.submit(_codes, table, "device_id", roles[Role.DEVICE])
+        ip_job = pool.submit(_codes, table, "ip", roles[Role.IP])
+        city_job = pool.submit(_codes, table, "city", city)
         flags_job = pool.submit(_flags, rows)
-        payer, payee, account_values = accounts()
-        roles[Role.PAYER], roles[Role.PAYEE] = payer, payee
-        roles[Role.DEVICE], devices = device_job.result()
-        roles[Role.IP], ips = ip_job.result()
-        city, cities = city_job.result()
+        account_values = accounts()
+        devices = device_job.result()
+        ips = ip_job.result()
+        cities = city_job.result()
         flags = flags_job.result()
     account_row = directory.rows_of(account_values)
-    payer_row = np.full(n, -1, dtype=np.int64)
-    payer_row[payer >= 0] = account_row[payer[payer >= 0]]
-    known = payer_row >= 0
-    roles[Role.PERSON][known] = directory.party_of[payer_row[known]]
+    # The party of each account code, then of each row's payer: a payer of code -1 (none)
+    # reads the last place, which holds -1.
+    party = np.full(len(account_values) + 1, -1, dtype=np.int32)
+    known = account_row >= 0
+    party[:-1][known] = directory.party_of[account_row[known]]
+    np.take(party, roles[Role.PAYER], out=roles[Role.PERSON])
     return Encoded(
         ts=ts,
         amount=amount,
