@@ -15,13 +15,15 @@ not blocked is booked. The parity test holds both forms to the same answers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fundwall.config import PolicySettings
 from fundwall.domain.accounts import AccountStatus
@@ -164,7 +166,7 @@ class Intervals:
 
 
 def intervals(
-    n_codes: int, codes: Sequence[int], rows: Sequence[tuple[int, int, int, int]]
+    n_codes: int, codes: Sequence[int] | I64, rows: Sequence[tuple[int, int, int, int]]
 ) -> Intervals:
     """Group `rows` (begin, end, value, extra) by their code; codes < 0 are dropped."""
     code = np.asarray(codes, dtype=np.int64).reshape(-1)
@@ -203,40 +205,41 @@ class BulkControls:
         self.device = enc.roles[Role.DEVICE]
         self.ip = enc.roles[Role.IP]
         self.non_counter = enc.flags[FLAG_ROW[Fact.NON_COUNTER]].astype(np.bool_)
-        accounts, devices, ips = (values.to_pylist() for values in enc.values)
-        code_of = {account: i for i, account in enumerate(accounts)}
+        # The book's accounts, devices and IPs are looked up among the table's (Arrow's hash
+        # table), rather than the table's tens of thousands made into Python dictionaries.
+        accounts = enc.values[0]
         n_acc = len(accounts)
         rows = enc.account_row
         known = rows >= 0
         self.klass = np.full(n_acc, -1, dtype=np.int64)
         self.klass[known] = directory.account_class[rows[known]]
         self.status = np.zeros(n_acc, dtype=np.int64)
-        for account, status in book.statuses.items():
-            if account in code_of:
-                self.status[code_of[account]] = STATUSES.index(status)
+        code = places(accounts, book.statuses)
+        status = np.array([STATUSES.index(s) for s in book.statuses.values()], dtype=np.int64)
+        self.status[code[code >= 0]] = status[code >= 0]
         self.bound = np.full(n_acc, -1, dtype=np.int64)
-        for account, bound in book.bound.items():
-            if account in code_of:
-                self.bound[code_of[account]] = code_of.get(bound, -1)
+        pairs = places(accounts, [*book.bound, *book.bound.values()]).reshape(2, -1)
+        code, bound = pairs[0], pairs[1]
+        self.bound[code[code >= 0]] = bound[code >= 0]
         # A holder's identity (the server's ID hash and the shared hashes of the ID or credit
         # code under every version) is one code; so is a phone under every version.
         id_code: dict[str, int] = {}
         phone_code: dict[str, int] = {}
         self.id_hash = np.full(n_acc, -1, dtype=np.int64)
         self.phone_hash = np.full(n_acc, -1, dtype=np.int64)
-        for account, keys in book.party_keys.items():
-            code = code_of.get(account)
-            if code is None:
+        holders = places(accounts, book.party_keys)
+        for holder, keys in zip(holders.tolist(), book.party_keys.values(), strict=True):
+            if holder < 0:
                 continue
             identity = [_keyed(k, key) for k, key in keys.shared if k is not ListKind.PHONE_HASH]
             phones = [_keyed(k, key) for k, key in keys.shared if k is ListKind.PHONE_HASH]
             if keys.id_hash is not None:
                 identity.insert(0, keys.id_hash)
-            self.id_hash[code] = _code_of(id_code, identity)
-            self.phone_hash[code] = _code_of(phone_code, phones)
+            self.id_hash[holder] = _code_of(id_code, identity)
+            self.phone_hash[holder] = _code_of(phone_code, phones)
         self.restrictions = intervals(
             n_acc,
-            [code_of.get(r.account_no, -1) for r in book.all_restrictions()],
+            places(accounts, [r.account_no for r in book.all_restrictions()]),
             [restriction_row(r) for r in book.all_restrictions()],
         )
         listings = book.all_listings()
@@ -245,27 +248,24 @@ class BulkControls:
             [id_code.get(listing.id_hash, -1) for listing in listings],
             [(listing.start_us, listing.end_us, 0, 0) for listing in listings],
         )
-        spaces = (
-            code_of,
-            {d: i for i, d in enumerate(devices)},
-            {a: i for i, a in enumerate(ips)},
-            id_code,
-            phone_code,
-        )
+        holder_spaces = (id_code, phone_code)
+        sizes = [*(len(values) for values in enc.values), *map(len, holder_spaces)]
         # One code space for every kind of key: each space's codes shifted past the previous.
         entries = [e for e in book.all_entries() if e.kind in _LIST_SPACE]
         self.list_base = np.zeros(_SPACES, dtype=np.int64)
-        total = 0
-        for k, space in enumerate(spaces):
-            self.list_base[k] = total
-            total += len(space)
-        codes = []
-        for e in entries:
-            k = _LIST_SPACE[e.kind]
-            found = spaces[k].get(e.key if k < _HOLDER_SPACES else _keyed(e.kind, e.key))
-            codes.append(-1 if found is None else int(self.list_base[k]) + found)
+        np.cumsum(sizes[:-1], out=self.list_base[1:])
+        codes = np.full(len(entries), -1, dtype=np.int64)
+        for k in range(_SPACES):
+            at = [j for j, e in enumerate(entries) if _LIST_SPACE[e.kind] == k]
+            if k < _HOLDER_SPACES:
+                found = places(enc.values[k], [entries[j].key for j in at])
+            else:
+                space = holder_spaces[k - _HOLDER_SPACES]
+                keyed = (_keyed(entries[j].kind, entries[j].key) for j in at)
+                found = np.array([space.get(key, -1) for key in keyed], dtype=np.int64)
+            codes[at] = np.where(found >= 0, found + self.list_base[k], -1)
         self.lists = intervals(
-            total,
+            sum(sizes),
             codes,
             [entry_row(e) for e in entries],
         )
@@ -343,6 +343,15 @@ class BulkControls:
             found = codes[present] if through is None else through[codes[present]]
             keys[k, present] = np.where(found >= 0, found + self.list_base[space], -1)
         return keys
+
+
+def places(values: pa.Array, keys: Iterable[str]) -> I64:
+    """The place of each of `keys` among `values` (unique strings), -1 where it is not."""
+    wanted = list(keys)
+    if not wanted:  # each lookup hashes every value first
+        return np.zeros(0, dtype=np.int64)
+    found = pc.index_in(pa.array(wanted, pa.string()), value_set=values)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int64)
 
 
 def _keyed(kind: ListKind, key: str) -> str:
