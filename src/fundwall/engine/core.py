@@ -350,7 +350,7 @@ class DecisionCore:
             self.clock_us, self._clock_ts = t, ts
         events = events_of(txs, stamps)
         try:
-            batch = self.features.observe_batch(events)
+            batch = self.features.observe_batch(events, times)
         except BaseException:
             # The features refused the batch before folding any of it.
             self.clock_us, self._clock_ts = clock

@@ -19,6 +19,7 @@ from fundwall.domain.errors import InvalidInput
 from fundwall.domain.money import MAX_FEN
 from fundwall.engine.features import FeatureVector, OnlineFeatureState, TxEvent, feature_names
 from fundwall.engine.features.catalog import WINDOWS
+from fundwall.engine.features.inputs import micros
 from fundwall.engine.features.tracks_bulk import AGGREGATES_AT, aggregate_count
 
 DIRECTORY = random_directory()
@@ -141,9 +142,13 @@ def test_a_track_compacted_inside_one_batch_is_left_as_one_by_one() -> None:
     assert batched._tracks[0]["A0"].base > 0
 
 
-def test_a_late_transaction_refuses_the_batch_before_anything_is_folded() -> None:
-    """As `observe` refuses a transaction earlier than the state's clock, `observe_many`
-    refuses the batch, and leaves the state as it was."""
+@pytest.mark.parametrize("times_given", [False, True])
+def test_a_late_transaction_refuses_the_batch_before_anything_is_folded(
+    times_given: bool,
+) -> None:
+    """As `observe` refuses a transaction earlier than the state's clock, `observe_batch`
+    refuses the batch, and leaves the state as it was, whether it reads the times off the
+    stamps or is handed them (as `decide_many` does)."""
     early = TxEvent("e0", T0, "transfer", "A0", "A1", "301", "302", 10, "mobile", None, None, None)
     later = TxEvent(
         "e1", T0 + timedelta(seconds=5), "transfer", "A1", "A0", "302", "301", 10, "mobile",
@@ -156,8 +161,10 @@ def test_a_late_transaction_refuses_the_batch_before_anything_is_folded() -> Non
     batched, untouched = OnlineFeatureState(DIRECTORY), OnlineFeatureState(DIRECTORY)
     batched.observe_many([early])
     untouched.observe(early)
+    batch = [later, late]
+    times = [micros(event.ts, event.tx_id) for event in batch] if times_given else None
     with pytest.raises(InvalidInput, match="time order") as refused:
-        batched.observe_many([later, late])
+        batched.observe_batch(batch, times)
     assert refused.value.record == "e2"
     assert_same_state(batched, untouched)
 

@@ -166,7 +166,7 @@ class OnlineFeatureState:
         account.birth, account.phones = fresh.birth, fresh.phones
 
     def _begin(self, tx: TransactionLike) -> tuple[int, AccountState | None, AccountState | None]:
-        t = self.clock = _checked(tx, self.clock)
+        t = self.clock = _checked(tx, micros(tx.ts, tx.tx_id), self.clock)
         return t, self._account(tx.payer_account), self._account(tx.payee_account)
 
     def compute(self, tx: TransactionLike) -> FeatureVector:
@@ -194,14 +194,19 @@ class OnlineFeatureState:
         is folded."""
         return self.observe_batch(txs).vectors
 
-    def observe_batch(self, txs: Sequence[TransactionLike]) -> ObservedBatch:
-        """`observe_many`, with the window aggregates also as the matrix they came as."""
+    def observe_batch(
+        self, txs: Sequence[TransactionLike], times: Sequence[int] | None = None
+    ) -> ObservedBatch:
+        """`observe_many`, with the window aggregates also as the matrix they came as.
+        `times`: the transactions' times in µs (`micros` of their `ts`) when the caller has
+        them already."""
         if not txs:
             return ObservedBatch([], np.zeros((0, aggregate_count()), dtype=np.int64))
+        given = map(_micros_of, txs) if times is None else times
         times = []
         clock = self.clock
-        for tx in txs:
-            clock = _checked(tx, clock)
+        for tx, t in zip(txs, given, strict=True):
+            clock = _checked(tx, t, clock)
             times.append(clock)
         self.clock = clock
         accounts = [
@@ -396,9 +401,12 @@ def _stream_keys(tx: TransactionLike, payer: AccountState | None) -> tuple[Key |
     return (tx.payer_account, tx.payee_account, tx.device_id, tx.ip, party)
 
 
-def _checked(tx: TransactionLike, clock: int | None) -> int:
-    """The time of `tx` in µs, if the state at `clock` takes it; else InvalidInput."""
-    t = micros(tx.ts, tx.tx_id)
+def _micros_of(tx: TransactionLike) -> int:
+    return micros(tx.ts, tx.tx_id)
+
+
+def _checked(tx: TransactionLike, t: int, clock: int | None) -> int:
+    """The time `t` of `tx` in µs, if the state at `clock` takes it; else InvalidInput."""
     if clock is not None and t < clock:
         raise InvalidInput(
             "transactions must arrive in time order: this one is earlier than the last",

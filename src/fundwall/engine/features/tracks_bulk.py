@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain, compress, repeat
@@ -304,11 +304,6 @@ def _lay_out(
     return off, row, ts, cum, flags, stack
 
 
-def _set(tracks: list[Track], name: str, values: Iterable[object]) -> None:
-    """Set attribute `name` of each track to its value (a C-level loop)."""
-    deque(map(setattr, tracks, repeat(name), values), maxlen=0)
-
-
 def _at(items: Sequence[T], at: list[int]) -> list[T]:
     """The items at positions `at` (a C-level loop)."""
     return list(map(items.__getitem__, at))
@@ -404,14 +399,14 @@ class _Gathered:
         )  # fmt: skip
         # The heads that moved, each in one block, in place.
         moved = np.flatnonzero((row[:, EXPIRY:] != heads[:, 1:]).any(axis=1))
-        at = moved.tolist()
-        whole = repeat(slice(None))
-        deque(map(setitem, _at(heads_of, at), whole, _rows(row[moved, EXPIRY:])), 0)
+        block = row[moved, EXPIRY:].ravel()
+        starts = np.arange(0, len(block), HEAD_SIZE)
+        _refill(_at(heads_of, moved.tolist()), _cuts(block, starts, starts + HEAD_SIZE))
         grown_at = np.flatnonzero(adds)
         at = grown_at.tolist()
         self._grow(
-            grown_at, _at(times_of, at), _at(totals_of, at),
-            _at(flags_of, at), sizes, row, off, ts, cum, flags, stack,
+            grown_at, _at(times_of, at), _at(totals_of, at), _at(flags_of, at),
+            _at(stacks_of, at), sizes, row, off, ts, cum, flags, stack,
         )  # fmt: skip
         deque(map(dict.__setitem__, latest_of, counterparts, latest.tolist()), maxlen=0)
         for e in np.flatnonzero(row[:, BASE] != row[:, BASE0]).tolist():
@@ -419,8 +414,8 @@ class _Gathered:
 
     def _grow(
         self, grown_at: I64, times_of: list[array[int]], totals_of: list[array[int]],
-        flags_of: list[bytearray], sizes: I64, row: I64, off: I64, ts: I64, cum: I64, flags: U8,
-        stack: I64,
+        flags_of: list[bytearray], stacks_of: list[array[int]], sizes: I64, row: I64, off: I64,
+        ts: I64, cum: I64, flags: U8, stack: I64,
     ) -> None:  # fmt: skip
         """Append the batch's events to the tracks it added to: their times and totals at
         the end, their flags (an older one may have been cleared) and maxima stack whole."""
@@ -435,8 +430,7 @@ class _Gathered:
             deque(map(setitem, flags_of, whole, _cuts(flags, start, end)), 0)
         if plan.maximum:
             low, high = row[grown_at, STACK_LO], row[grown_at, STACK_HI]
-            stacks = map(array, repeat("q"), map(bytes, _cuts(stack, low, high)))
-            _set(_at(self.found, grown_at.tolist()), "stack", stacks)
+            _refill(stacks_of, _cuts(stack, low, high))
 
     @staticmethod
     def _compact(track: Track, stale: int) -> None:
@@ -451,12 +445,10 @@ class _Gathered:
         track.latest = {party: index for party, index in track.latest.items() if index >= base}
 
 
-def _rows(matrix: I64) -> Iterator[array[int]]:
-    """Each row of `matrix` as an `array('q')`, what a track keeps its head in."""
-    data = matrix.tobytes()
-    width = 8 * matrix.shape[1]
-    cuts = map(slice, range(0, len(data), width), range(width, len(data) + width, width))
-    return map(array, repeat("q"), map(data.__getitem__, cuts))
+def _refill(targets: list[array[int]], cuts: Iterator[memoryview]) -> None:
+    """Replace what each array of `targets` holds by its cut of `cuts`, in place."""
+    deque(map(array.__delitem__, targets, repeat(slice(None))), 0)
+    deque(map(array.frombytes, targets, cuts), 0)
 
 
 def _int64s(data: bytes) -> I64:
