@@ -34,6 +34,7 @@ from fundwall.outreach.queries import queue_sms
 from fundwall.phones.queries import bind
 from fundwall.rulepacks.library import PackLibrary
 from fundwall.store.mapping import decision_row, transaction_row
+from fundwall.store.outreach_tables import DissuasionTaskRow
 from fundwall.store.tables import AccountRow
 from outreach.conftest import ANALYST_A, ANALYST_B, OPERATOR, SYSTEM_A, SYSTEM_B, Uow, phone_of
 
@@ -197,8 +198,9 @@ def test_the_servers_outreach_round_raises_tasks_and_sends_their_warnings(
     warned: Uow, platform: Platform
 ) -> None:
     """`fundwall serve`'s timer: the decision of 2024 is older than the lookback of a day, so
-    the round makes no task of it until the clock stands within a day of it."""
-    timer = OutboxDispatch(platform, 1.0)
+    the round makes no task of it until the clock stands within a day of it (each round here
+    looks at the whole lookback)."""
+    timer = OutboxDispatch(platform, 1.0, full_every=0.0)
     assert timer.sweep() == DispatchCounts()
     platform.clock.set(world.START + timedelta(hours=13))  # type: ignore[attr-defined]
     counts = timer.sweep()
@@ -207,6 +209,40 @@ def test_the_servers_outreach_round_raises_tasks_and_sends_their_warnings(
         [sms] = delivered_to(uow, PAYER_PHONE)
         [task] = dissuasion_queue(uow, ANALYST_B)
     assert sms.template == "dissuasion_warning" and task.sms_status is SmsStatus.DELIVERED
+
+
+def _warn(uow_factory: Uow, tx_id: str, at: datetime) -> None:
+    """A warn decision on a transfer from B1 (held at B002), logged now."""
+    with uow_factory() as uow:
+        tx = Transaction(tx_id, at, TransactionKind.TRANSFER, "B1", "A2", world.BANK_B,
+                         world.BANK_A, Money.of_fen(50_000), Channel.MOBILE)  # fmt: skip
+        uow.session.add(transaction_row(tx))
+        uow.session.flush()
+        uow.session.add(decision_row(Decision(tx_id, Action.WARN, 60, (), "test"), decided_at=at))
+        uow.commit()
+
+
+def test_the_servers_outreach_round_reads_the_decisions_logged_since_the_last_round(
+    warned: Uow, platform: Platform
+) -> None:
+    """A round looks only at the decisions logged after the last it saw: a warn decision
+    left without its task below that mark (here, its task taken away) is made again only by
+    the next round over the whole lookback, which comes every `full_every` seconds."""
+    platform.clock.set(world.START + timedelta(hours=13))  # type: ignore[attr-defined]
+    timer = OutboxDispatch(platform, 1.0, full_every=3_600.0)
+    timer.sweep()  # the first round looks at the whole lookback: T4's task
+    with warned() as uow:
+        [t4] = dissuasion_queue(uow, ANALYST_B)
+        uow.session.delete(uow.session.get(DissuasionTaskRow, t4.id))
+        uow.commit()
+    _warn(warned, "T9", world.START + timedelta(hours=12))
+    timer.sweep()
+    with warned() as uow:
+        assert [task.tx_id for task in dissuasion_queue(uow, ANALYST_B)] == ["T9"]
+    timer.full_every = 0.0
+    timer.sweep()
+    with warned() as uow:
+        assert sorted(task.tx_id for task in dissuasion_queue(uow, ANALYST_B)) == ["T4", "T9"]
 
 
 def test_the_demos_round_sends_the_outbox_and_makes_no_task(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -32,6 +33,9 @@ console = Console(highlight=False, soft_wrap=True)
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8000
+FULL_ROUND_SECONDS: Final = 60.0
+"""How often the outreach timer looks at the whole lookback for warn decisions (`OutboxDispatch`):
+a warning committed out of id order waits at most this long for its task."""
 SWITCH_INTERVAL_SECONDS: Final = 0.0005
 """How long the event loop may keep the GIL from a thread back from the database (Python's
 default: 5 ms). The decision log's writer (`fundwall.engine.committer`) and the audit head's
@@ -196,31 +200,44 @@ class OutboxDispatch(Periodic):
     last `task_lookback_hours`), then sends one round of the SMS outbox through the
     configured gateway (`fundwall.outreach.dispatch_outbox`): a warning queued by a task
     goes out in the same round; then it asks the gateway for the receipts due
-    (`fundwall.outreach.collect_receipts`)."""
+    (`fundwall.outreach.collect_receipts`).
 
-    def __init__(self, platform: Platform, interval: float, *, raise_tasks: bool = True) -> None:
+    A round looks only at the decisions logged since the last round that saw them all (the
+    warn decisions of a year would otherwise be read again every second); every
+    `full_every` seconds it looks at the whole lookback again, for a decision committed
+    after a later one (on PostgreSQL ids are taken before commits) or whose account came
+    into the store since."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        interval: float,
+        *,
+        raise_tasks: bool = True,
+        full_every: float = FULL_ROUND_SECONDS,
+    ) -> None:
         super().__init__("sms-outbox", platform, interval)
         self.failure: str | None = None
         """The last failure printed: the same one is not printed again every second."""
         self.raise_tasks = raise_tasks
         """Whether a round makes the dissuasion tasks first (the demo's rounds only send:
         its own step makes the tasks it tells of)."""
+        self.full_every = full_every
+        self._after: int | None = None
+        """Every decision up to this id was looked at (None: look at the whole lookback)."""
+        self._last_full = 0.0
+        """When (`time.monotonic`) a round last looked at the whole lookback and saw it all."""
 
     def sweep(self) -> DispatchCounts | None:
         """Raise the tasks due and send what is due; the round's counts, or None after a
         failure (printed once): the next round tries again."""
         from fundwall.outreach import collect_receipts, dispatch_outbox
-        from fundwall.outreach.dissuasion import raise_dissuasion_tasks
 
         settings = self.platform.settings.outreach
         lookback = timedelta(hours=settings.task_lookback_hours)
         try:
             if self.raise_tasks:
-                with self.platform.unit_of_work() as uow:
-                    since = uow.clock.now() - lookback
-                    raise_dissuasion_tasks(
-                        uow, self.platform.operator, since=since, settings=settings
-                    )
+                self._raise_tasks(lookback)
             with self.platform.unit_of_work() as uow:
                 counts = dispatch_outbox(
                     uow, self.platform.sms_gateway, limit=settings.dispatch_batch, settings=settings
@@ -234,6 +251,31 @@ class OutboxDispatch(Periodic):
             return None
         self.failure = None
         return counts
+
+    def _raise_tasks(self, lookback: timedelta) -> None:
+        """The tasks of the warn decisions logged since the last complete round (or of the
+        whole lookback, when due)."""
+        from fundwall.outreach.dissuasion import (
+            ROUND_TASKS,
+            newest_decision,
+            raise_dissuasion_tasks,
+        )
+
+        started = time.monotonic()
+        full = self._after is None or started - self._last_full >= self.full_every
+        with self.platform.unit_of_work() as uow:
+            newest = newest_decision(uow.session)
+            made = raise_dissuasion_tasks(
+                uow,
+                self.platform.operator,
+                since=uow.clock.now() - lookback,
+                after_decision=None if full else self._after,
+                settings=self.platform.settings.outreach,
+            )
+        if len(made) < ROUND_TASKS:  # all seen up to `newest`; else the next round goes on
+            self._after = newest
+            if full:
+                self._last_full = started
 
 
 def serve(

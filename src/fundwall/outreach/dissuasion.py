@@ -40,6 +40,8 @@ from fundwall.store.personal_data import ensure_no_personal_data
 from fundwall.store.tables import AccountRow, DecisionRow, InstitutionRow, TransactionRow
 from fundwall.store.uow import UnitOfWork
 
+ROUND_TASKS: Final = 500
+"""At most this many tasks a call of `raise_dissuasion_tasks` makes (the next call goes on)."""
 QUEUE_ROWS: Final = 200
 """A queue page shows at most this many tasks, the most urgent first."""
 
@@ -58,10 +60,11 @@ def _yuan(fen: int) -> str:
 
 
 def _new_warnings(
-    member: str | None, since: datetime | None
+    member: str | None, since: datetime | None, after: int | None
 ) -> Select[DecisionRow, TransactionRow, AccountRow]:
     """Live warn decisions on payments from an account held in the store, with no task yet
-    and not cancelled; `member`'s only (None: every member's), decided at `since` or later."""
+    and not cancelled; `member`'s only (None: every member's), decided at `since` or later,
+    logged after decision `after`."""
     query = (
         select(DecisionRow, TransactionRow, AccountRow)
         .join(TransactionRow, TransactionRow.tx_id == DecisionRow.tx_id)
@@ -82,7 +85,15 @@ def _new_warnings(
         query = query.where(TransactionRow.payer_bank == member)
     if since is not None:
         query = query.where(DecisionRow.decided_at >= since)
+    if after is not None:
+        query = query.where(DecisionRow.id > after)
     return query
+
+
+def newest_decision(session: Session) -> int:
+    """The id of the last decision logged (0: none): where a timer's next round starts
+    (`raise_dissuasion_tasks`' `after_decision`)."""
+    return int(session.scalar(select(func.max(DecisionRow.id))) or 0)
 
 
 @use_case(Permission.WORK_DISSUASION)
@@ -91,13 +102,15 @@ def raise_dissuasion_tasks(
     actor: Actor,
     *,
     since: datetime | None = None,
-    limit: int = 500,
+    after_decision: int | None = None,
+    limit: int = ROUND_TASKS,
     settings: OutreachSettings | None = None,
 ) -> list[int]:
     """Make a task of each new warn decision (the actor's member's; the operator's: every
-    member's) decided at `since` or later, at most `limit`: the warning SMS queued to the
-    payer's bound phone (none when the bank bound none) and the call due within
-    `call_within_minutes`. Idempotent: a decision gets one task. The tasks' ids."""
+    member's) decided at `since` or later and logged after decision `after_decision`, at
+    most `limit`: the warning SMS queued to the payer's bound phone (none when the bank bound
+    none) and the call due within `call_within_minutes`. Idempotent: a decision gets one
+    task. The tasks' ids."""
     config = settings if settings is not None else get_settings().outreach
     if limit < 1:
         raise InvalidInput("at least 1", "limit")
@@ -108,7 +121,8 @@ def raise_dissuasion_tasks(
     now = uow.clock.now()
     banks: dict[str, str] = {}
     created = []
-    for decision, tx, account in session.execute(_new_warnings(member, since).limit(limit)):
+    warnings = _new_warnings(member, since, after_decision).limit(limit)
+    for decision, tx, account in session.execute(warnings):
         bank = account.institution_code
         if bank not in banks:
             institution = session.get(InstitutionRow, bank)
