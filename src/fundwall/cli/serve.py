@@ -264,7 +264,7 @@ class OutboxDispatch(Periodic):
         started = time.monotonic()
         full = self._after is None or started - self._last_full >= self.full_every
         with self.platform.unit_of_work() as uow:
-            newest = newest_decision(uow.session)
+            newest = newest_decision(uow, self.platform.operator)
             made = raise_dissuasion_tasks(
                 uow,
                 self.platform.operator,

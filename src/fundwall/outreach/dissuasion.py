@@ -90,10 +90,11 @@ def _new_warnings(
     return query
 
 
-def newest_decision(session: Session) -> int:
-    """The id of the last decision logged (0: none): where a timer's next round starts
-    (`raise_dissuasion_tasks`' `after_decision`)."""
-    return int(session.scalar(select(func.max(DecisionRow.id))) or 0)
+@use_case(Permission.WORK_DISSUASION)
+def newest_decision(uow: UnitOfWork, actor: Actor) -> int:
+    """The id of the last decision logged (0: none): where a timer's next round of
+    `raise_dissuasion_tasks` starts (its `after_decision`)."""
+    return int(uow.session.scalar(select(func.max(DecisionRow.id))) or 0)
 
 
 @use_case(Permission.WORK_DISSUASION)
