@@ -317,11 +317,10 @@ class DecisionLog:
     def _write_as_json(self, transactions: list[Any], decisions: list[Any]) -> None:
         """SQLite, a group the committer writes on its thread (a batch, at least `INLINE_ROWS`
         transactions; a smaller group is written row by row, which costs less on the event
-        loop): each table's rows (`_Rows.row`) in one statement of
-        a JSON array, which SQLite unpacks itself. The driver lets go of the interpreter for
-        each statement it runs, and takes it back after: row by row, the writer's thread
-        waited for the event loop's turn (the switch interval) a thousand times a batch; so,
-        twice."""
+        loop): each table's rows (`_Rows.row`) as one JSON array in one statement, which
+        SQLite unpacks itself. The driver lets go of the interpreter while a statement runs
+        and takes it back after, waiting for the event loop's turn (the switch interval):
+        row by row that was a thousand waits a batch, now two."""
         assert self._writer is not None and self._json_inserts is not None
         tx_sql, decision_sql = self._json_inserts
         with self._writer.begin():
