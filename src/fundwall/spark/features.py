@@ -44,13 +44,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fundwall.domain.errors import InvalidInput
-from fundwall.engine.features import (
-    AccountDirectory,
-    bulk_schema,
-    catalogue,
-    feature_names,
-    iter_bulk,
-)
+from fundwall.engine.features import AccountDirectory, bulk_schema, catalogue, iter_bulk
+from fundwall.engine.features.bulk import wanted_columns
 from fundwall.engine.features.catalog import Role
 from fundwall.engine.features.encode import Encoded, encode
 from fundwall.engine.features.inputs import LOGIN_COLUMNS, TRANSACTION_COLUMNS
@@ -319,8 +314,7 @@ class SparkFeatures:
             if self.reuse:
                 self._kept[key] = folder
         # Every feature is computed (and kept for reuse); the batches hand on those wanted.
-        chosen = None if wanted is None else frozenset(wanted)
-        names = None if chosen is None else [n for n in feature_names() if n in chosen]
+        names = None if wanted is None else list(wanted_columns(wanted))
         try:
             for batch in _read_back(folder / "records", table.num_rows, batch_rows):
                 yield batch if names is None else batch.select(names)

@@ -130,22 +130,24 @@ class _Plan:
     of the float output."""
 
 
-def _wanted(names: Collection[str] | None) -> frozenset[str]:
-    """The feature names asked for (every feature when None), checked against the catalogue."""
+def wanted_columns(names: Collection[str] | None) -> tuple[str, ...]:
+    """The feature names asked for (every feature when None), checked against the catalogue,
+    in catalogue order: the columns of a batch that holds them."""
     if names is None:
-        return frozenset(feature_names())
+        return tuple(feature_names())
     wanted = frozenset(names)
     unknown = sorted(wanted - set(feature_names()))
     if unknown:
         raise InvalidInput(f"no such feature: {', '.join(unknown)}", field="wanted")
     if not wanted:
         raise InvalidInput("ask for at least one feature", field="wanted")
-    return wanted
+    return tuple(name for name in feature_names() if name in wanted)
 
 
 @cache
-def _plan(wanted: frozenset[str]) -> _Plan:
-    """The passes that make the features `wanted` and nothing else."""
+def _plan(names: tuple[str, ...]) -> _Plan:
+    """The passes that make the features `names` (`wanted_columns`) and nothing else."""
+    wanted = frozenset(names)
     ratios = [r for r in RATIOS if r.feature.name in wanted]
     made = wanted | {name for r in ratios for name in (r.numerator, r.denominator)}
     int_names = [f.name for f in catalogue() if not f.is_float and f.name in made]
@@ -155,7 +157,6 @@ def _plan(wanted: frozenset[str]) -> _Plan:
     singles = [single for single in SINGLES if single.feature.name in made]
     firsts = frozenset(_FIRST_OF[s.fact] for s in singles if s.fact in _FIRST_OF)
     streams = (_stream_plan(spec, int_row, firsts) for spec in STREAMS)
-    names = tuple(f.name for f in catalogue() if f.name in wanted)
     logins = [row for row in LOGIN_FEATURES if row.feature.name in made]
     return _Plan(
         names=names,
@@ -459,7 +460,7 @@ def iter_bulk(
     """
     if batch_rows <= 0:
         raise InvalidInput("batch size must be positive", field="batch_rows")
-    plan = _plan(_wanted(wanted))
+    plan = _plan(wanted_columns(wanted))
     directory = accounts if accounts is not None else AccountDirectory.empty()
     enc = encoded if encoded is not None else encode(table, directory)
     index = (

@@ -203,23 +203,23 @@ class OnlineFeatureState:
         if not txs:
             return ObservedBatch([], np.zeros((0, aggregate_count()), dtype=np.int64))
         given = map(_micros_of, txs) if times is None else times
-        times = []
+        stamps = []
         clock = self.clock
         for tx, t in zip(txs, given, strict=True):
             clock = _checked(tx, t, clock)
-            times.append(clock)
+            stamps.append(clock)
         self.clock = clock
         accounts = [
             (self._account(tx.payer_account), self._account(tx.payee_account)) for tx in txs
         ]
         rows = map(_stream_keys, txs, [payer for payer, _ in accounts])
         keys = tuple(map(list, zip(*rows, strict=True)))
-        aggregates = aggregates_of_batch(self._tracks, keys, times, [tx.amount_fen for tx in txs])
+        aggregates = aggregates_of_batch(self._tracks, keys, stamps, [tx.amount_fen for tx in txs])
         vectors = []
         singles = self._singles.values
         directory, device_payers = self.directory, self._device_payers
         for tx, t, (payer, payee), windows in zip(
-            txs, times, accounts, aggregates.tolist(), strict=True
+            txs, stamps, accounts, aggregates.tolist(), strict=True
         ):
             out = singles(tx, t, payer, payee, directory, device_payers)
             out += windows
