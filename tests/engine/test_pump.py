@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fundwall.engine.pump import Command, Pump
+from fundwall.engine.pump import LINGER_S, Command, Pump
 from fundwall.engine.shared import SharedStateUnavailable
 
 READS: list[Command] = [("get", ("epoch",)), ("get", ("clock",))]
@@ -147,3 +147,23 @@ def test_lingering_work_goes_with_the_next_lease_or_alone_once_its_time_is_up() 
         [("evalsha", ("release-a",)), ("evalsha", ("lease-b",)), *READS],
         [("evalsha", ("release-c",))],
     ]
+
+
+def test_lingering_work_goes_at_once_when_another_replica_wants_it() -> None:
+    recorder = Recorder()
+    pump = Pump(recorder, READS)
+
+    async def call() -> float:
+        loop = asyncio.get_running_loop()
+        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=True)
+        started = loop.time()
+        # Told from the listener's thread (`SharedState.listen`), not the loop's.
+        await loop.run_in_executor(None, pump.hurry)
+        await asyncio.wait_for(release.awaitable, 10)  # a guard, not a measure
+        return loop.time() - started
+
+    waited = asyncio.run(call())
+    assert recorder.pipelines == [[("evalsha", ("release-a",))]]
+    assert waited < LINGER_S  # sent on being told, not at the end of its lingering
+    pump.hurry()  # nothing lingers, and the loop is gone: nothing to do
+    assert pump.rounds == 1

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from replicas import namespace, redis_url
 
 from fundwall.engine.features.entity_state import Entity, EntityKind
-from fundwall.engine.shared import _ACQUIRE, _RELEASE, _SHA, SharedState, _Commands
+from fundwall.engine.shared import _ACQUIRE, _RELEASE, _SHA, WANTED, SharedState, _Commands
 
 ENTITY = (EntityKind.ACCOUNT, "6222000000000001")
 
@@ -21,7 +21,9 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
         shared = SharedState(url, namespace=name)
         key = shared._key(ENTITY)
         shared.redis.script_load(_ACQUIRE)
-        leased = shared.redis.evalsha(_SHA[_ACQUIRE], 1, key, "first", 10_000, 0, b"", "T1")
+        leased = shared.redis.evalsha(
+            _SHA[_ACQUIRE], 1, key, "first", 10_000, 0, shared._freed_to, b"", "T1"
+        )
         assert leased == [1]  # taken, and the (empty) state known already
         # Only the release is known: it runs, the lease after it is refused and sent again.
         shared.redis.script_flush()
@@ -29,7 +31,7 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
 
         commands = _Commands()
         commands.evalsha(_SHA[_RELEASE], 1, key, "first", shared._freed_to, 1, "v1", b"s", "")
-        commands.evalsha(_SHA[_ACQUIRE], 1, key, "second", 10_000, 0, b"", "T2")
+        commands.evalsha(_SHA[_ACQUIRE], 1, key, "second", 10_000, 0, shared._freed_to, b"", "T2")
         released, leased = shared._send(commands)
         assert released == [1]  # run once: a second run would find "second" holding it
         assert leased == [[1, b"v1", b"s", b""]]  # taken, with the state written
@@ -121,3 +123,26 @@ def test_held_leases_are_renewed_once_a_third_of_their_time_has_gone() -> None:
         other.release(holder, None, None).wait()
         first.close()
         other.close()
+
+
+def test_a_replica_is_told_when_another_replica_wants_an_entity_it_holds() -> None:
+    url = redis_url()
+    entity = entities_of(1)
+    with namespace(url) as name:
+        holder, other = started(url, name, 2)
+        listening = holder.redis.pubsub()
+        listening.subscribe(f"{holder._freed_to}{holder.replica}")
+        assert listening.get_message(timeout=1)["type"] == "subscribe"
+        _, _, complete = holder.taken(holder.ask(intents(entity, "H1"), ["H1"]))
+        assert complete
+        # The holder's own next call finds it held too, but the holder's replica knows that.
+        _, _, complete = holder.taken(holder.ask(intents(entity, "H2"), ["H2"]))
+        assert not complete
+        assert listening.get_message(timeout=0.2) is None
+        _, _, complete = other.taken(other.ask(intents(entity, "O1"), ["O1"]))
+        assert not complete
+        told = listening.get_message(timeout=1)
+        assert told is not None and told["data"] == WANTED  # its lingering release goes now
+        listening.close()
+        for shared in (holder, other):
+            shared.close()

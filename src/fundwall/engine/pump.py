@@ -18,7 +18,10 @@ When: on the event loop, a round is sent once the loop has run the callbacks rea
 first work was queued: the calls woken by a release, and those whose commits completed
 together, queue their work first and share the round. A release whose call is answered
 already (nobody waits for it) lingers up to `LINGER_S` for a lease to go with, so a replica
-whose calls come one after another still sends one round a decision. A caller that blocks
+whose calls come one after another still sends one round a decision; a call of the same
+replica waiting for one of its entities does not wait for the round (the entity passes from
+call to call within it), and another replica's call that finds one of them held tells this
+replica, whose lingering work then goes at once (`hurry`). A caller that blocks
 instead (no event loop, or one that waits on it) sends the round at once. The round runs on
 the event loop, as the group committer does on SQLite: a pipeline to a Redis nearby takes a
 fraction of a millisecond, less than a hop to another thread on a busy machine.
@@ -35,9 +38,10 @@ from typing import Any, Final
 
 from fundwall.domain.errors import FundwallError
 
-LINGER_S: Final = 0.002
-"""How long lingering work waits for other work to share its round: about a decision's time,
-and far below a lease's."""
+LINGER_S: Final = 0.02
+"""How long lingering work waits for other work to share its round: about ten decisions'
+time between one replica's calls, far below a lease's; the work goes sooner when another
+replica wants an entity it gives back (`Pump.hurry`)."""
 
 Command = tuple[str, tuple[Any, ...]]
 """A pipeline's method and its arguments (`SharedState._send`)."""
@@ -91,6 +95,7 @@ class Pump:
         is no bar to scheduling the next on another)."""
         self._later: asyncio.AbstractEventLoop | None = None
         """The loop a round is scheduled on to go after `LINGER_S`."""
+        self._later_timer: asyncio.TimerHandle | None = None
         self.rounds = 0
         """Pipelines sent so far."""
 
@@ -129,7 +134,10 @@ class Pump:
         elif soon:
             loop.call_soon(self._flush_soon)
         elif later:
-            loop.call_later(LINGER_S, self._flush_later)
+            timer = loop.call_later(LINGER_S, self._flush_later)
+            with self._queued:
+                if self._later is loop:
+                    self._later_timer = timer
         return work
 
     def _flush_soon(self) -> None:
@@ -139,8 +147,19 @@ class Pump:
 
     def _flush_later(self) -> None:
         with self._queued:
-            self._later = None
+            self._later, self._later_timer = None, None
         self.flush()
+
+    def hurry(self) -> None:
+        """Send the lingering work now (from any thread): another replica waits for an
+        entity whose release lingers here."""
+        with self._queued:
+            loop, timer = self._later, self._later_timer
+        if loop is None or loop.is_closed():
+            return
+        if timer is not None:
+            loop.call_soon_threadsafe(timer.cancel)
+        loop.call_soon_threadsafe(self._flush_later)
 
     def flush(self) -> None:
         """Send everything queued as one round (nothing when the queue is empty)."""

@@ -74,22 +74,34 @@ KEPT_FOR_THIS: Final = 2
 """Another call holds the entity; once let go, it is kept for this call (`_WAIT`)."""
 KEPT_FOR_OTHER: Final = 3
 """The entity is kept for another call waiting for it (`_WAIT`)."""
+WANTED: Final = b"?"
+"""Told on a replica's channel: another replica's call found an entity this one holds
+(`_ACQUIRE` and `_WAIT` publish it as '?')."""
 
 _ACQUIRE: Final = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local owner, expiry, keep = ARGV[1], ms + tonumber(ARGV[2]), tonumber(ARGV[3])
 local answers = {}
+local function tell(holder, until_ms)
+  if not holder or tonumber(until_ms) <= ms then return end
+  local replica = string.match(holder, '^[^:]+')
+  if replica ~= string.match(owner, '^[^:]+') then
+    redis.call('PUBLISH', ARGV[4] .. replica, '?')
+  end
+end
 for k, key in ipairs(KEYS) do
   local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we')
   if held[1] == owner then
     redis.call('HSET', key, 'e', expiry)
     answers[k] = 1
-    if (held[3] or '') ~= ARGV[2 + 2 * k] then answers[k] = {1, held[3] or '', '', ''} end
+    if (held[3] or '') ~= ARGV[3 + 2 * k] then answers[k] = {1, held[3] or '', '', ''} end
   elseif held[5] and held[5] ~= owner and tonumber(held[6]) > ms then
+    tell(held[1], held[2])
     answers[k] = {3}
     return answers
   elseif held[1] and tonumber(held[2]) > ms then
+    tell(held[1], held[2])
     if keep == 0 then
       answers[k] = 0
     else
@@ -99,12 +111,12 @@ for k, key in ipairs(KEYS) do
     return answers
   else
     local orphan = held[4] or ''
-    local intent = ARGV[3 + 2 * k]
+    local intent = ARGV[4 + 2 * k]
     if orphan ~= '' then intent = orphan .. ',' .. intent end
     redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent)
     if held[5] then redis.call('HDEL', key, 'w', 'we') end
     local version = held[3] or ''
-    if version ~= ARGV[2 + 2 * k] then
+    if version ~= ARGV[3 + 2 * k] then
       answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
     elseif orphan ~= '' then
       answers[k] = {1, version, '', orphan}
@@ -117,13 +129,15 @@ return answers
 """
 """Lease entities in order, up to the first another call holds: KEYS the entities' hashes;
 ARGV owner, lease ms, how long to keep the first busy entity for the owner once let go (ms,
-`_WAIT`; 0: not), then for each key the version the replica holds and the transaction ids
-of the call that touch the entity (its intent). One answer per key up to the first busy one,
-nothing after it (nothing is taken after a busy entity, not even for a moment): {`TAKEN`,
-version, bytes (empty when the replica's version is current), orphaned intent}, or `TAKEN`
-alone when the replica's version is current and no intent was orphaned (most leases: the
-fewer values, the less for the client to read); `REFUSED`, `KEPT_FOR_THIS` or
-`KEPT_FOR_OTHER`. The owner's own lease is renewed (its state is the owner's already)."""
+`_WAIT`; 0: not), the prefix of the replicas' channels (another replica holding the busy
+entity is told there that it is wanted: `Pump.hurry`), then for each key the version the
+replica holds and the transaction ids of the call that touch the entity (its intent). One
+answer per key up to the first busy one, nothing after it (nothing is taken after a busy
+entity, not even for a moment): {`TAKEN`, version, bytes (empty when the replica's version
+is current), orphaned intent}, or `TAKEN` alone when the replica's version is current and no
+intent was orphaned (most leases: the fewer values, the less for the client to read);
+`REFUSED`, `KEPT_FOR_THIS` or `KEPT_FOR_OTHER`. The owner's own lease is renewed (its state
+is the owner's already)."""
 
 _WAIT: Final = """
 local now = redis.call('TIME')
@@ -133,11 +147,16 @@ if waiting[1] and waiting[1] ~= ARGV[1] and tonumber(waiting[2]) > ms then retur
 redis.call('HSET', KEYS[1], 'w', ARGV[1], 'we', ms + tonumber(ARGV[2]))
 local lease = redis.call('HMGET', KEYS[1], 'o', 'e')
 if not lease[1] or tonumber(lease[2]) <= ms then return 2 end
+local holder = string.match(lease[1], '^[^:]+')
+if ARGV[2] ~= '0' and holder ~= string.match(ARGV[1], '^[^:]+') then
+  redis.call('PUBLISH', ARGV[3] .. holder, '?')
+end
 return 1
 """
 """Keep an entity, once let go, for the owner ARGV[1] waiting for it, for ARGV[2] ms (0: it
 waits no more), unless another owner waits for it already (0); 2 when it is free already
-(let go since the owner was refused it), else 1. What `_ACQUIRE` does for the first busy
+(let go since the owner was refused it), else 1, and its holder's replica is told it is
+wanted on its channel (prefix ARGV[3]). What `_ACQUIRE` does for the first busy
 entity of its keys, for a lease that could not (its busy entity in another slot of a Redis
 Cluster than its first key's, or renewing what it holds). Without it, the calls of the
 replica holding a hot entity would pass it from one to the next in the round that gives it
@@ -309,7 +328,8 @@ class SharedState:
         self._writes = itertools.count()
         self._freed_to = f"{namespace}:freed:"
         """The prefix of the replicas' channels: a replica hears on `<prefix><replica>` of the
-        entities let go that its calls wait for (`_RELEASE`)."""
+        entities let go that its calls wait for (`_RELEASE`), and that another replica wants
+        one it holds (`WANTED`)."""
         self._freed: Callable[[Entity], None] | None = None
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
@@ -441,7 +461,7 @@ class SharedState:
             # is the first busy one of the call (the first script's), else by `_WAIT`; a
             # renewal that failed starts the call anew, under another owner.
             keep = WAIT_MS if number == 0 and not renew else 0
-            args: list[Any] = [lease.owner, self.lease_ms, keep]
+            args: list[Any] = [lease.owner, self.lease_ms, keep, self._freed_to]
             for k in group:
                 entity = asked[k]
                 args += (self.versions.get(entity, b""), ",".join(intents.get(entity, ())))
@@ -524,10 +544,10 @@ class SharedState:
         other. Nobody waits for this work: were it lost, the leases and marks would run out."""
         commands = _Commands()
         for entity in awaited:
-            commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, WAIT_MS)
+            commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, WAIT_MS, self._freed_to)
         for entity, answer in zip(entities, answers, strict=True):
             if _status(answer) == KEPT_FOR_THIS:
-                commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, 0)
+                commands.evalsha(_SHA[_WAIT], 1, self._key(entity), owner, 0, self._freed_to)
         freed = self._freed
 
         def marked(answers: list[Any]) -> None:
@@ -571,8 +591,9 @@ class SharedState:
     def listen(self, freed: Callable[[Entity], None]) -> None:
         """Call `freed`, from a thread of its own, with each entity let go that a call of this
         replica waits for (kept for it: `_ACQUIRE`, `_WAIT`): told, the call asks again at once
-        instead of at its next try. Once; a Redis that does not answer is asked again every
-        second (the calls' own tries go on meanwhile)."""
+        instead of at its next try. Told that another replica wants an entity this one holds,
+        the releases lingering in the pump go at once (`Pump.hurry`). Once; a Redis that does
+        not answer is asked again every second (the calls' own tries go on meanwhile)."""
         if self._listener is not None:
             return
         self._freed = freed
@@ -592,7 +613,11 @@ class SharedState:
                 pubsub.subscribe(f"{self._freed_to}{self.replica}")
                 while not self._stop.is_set():
                     message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
-                    if message is not None:
+                    if message is None:
+                        continue
+                    if message["data"] == WANTED:
+                        self.pump.hurry()
+                    else:
                         kind, name = message["data"].decode()[prefix:-1].split(":", 1)
                         freed((EntityKind(kind), name))
             except self._failure:
@@ -621,7 +646,9 @@ class SharedState:
         commands = _Commands()
         if states is None:
             if lease.awaited is not None:  # the call gives up: nobody to keep it for
-                commands.evalsha(_SHA[_WAIT], 1, self._key(lease.awaited), lease.owner, 0)
+                commands.evalsha(
+                    _SHA[_WAIT], 1, self._key(lease.awaited), lease.owner, 0, self._freed_to
+                )
             left = [
                 (entity, ("", b"", ",".join(lease.orphans.get(entity, ()))))
                 for entity in lease.entities
