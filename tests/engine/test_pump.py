@@ -133,13 +133,13 @@ def test_lingering_work_goes_with_the_next_lease_or_alone_once_its_time_is_up() 
     pump = Pump(recorder, READS)
 
     async def calls() -> None:
-        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=LINGER_S)
+        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=True)
         await asyncio.sleep(0)
         assert pump.rounds == 0  # lingering: nothing else queued yet
         lease = pump.submit([("evalsha", ("lease-b",))], reads=True, awaited=True)
         await asyncio.gather(release.awaitable, lease.awaitable)
         assert pump.rounds == 1  # one round carried both
-        alone = pump.submit([("evalsha", ("release-c",))], awaited=True, linger=LINGER_S)
+        alone = pump.submit([("evalsha", ("release-c",))], awaited=True, linger=True)
         await asyncio.wait_for(alone.awaitable, 1.0)  # its time up, it goes by itself
 
     asyncio.run(calls())
@@ -155,7 +155,7 @@ def test_lingering_work_goes_at_once_when_another_replica_wants_it() -> None:
 
     async def call() -> float:
         loop = asyncio.get_running_loop()
-        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=LINGER_S)
+        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=True)
         started = loop.time()
         # Told from the listener's thread (`SharedState.listen`), not the loop's.
         await loop.run_in_executor(None, pump.hurry)
@@ -167,19 +167,3 @@ def test_lingering_work_goes_at_once_when_another_replica_wants_it() -> None:
     assert waited < LINGER_S  # sent on being told, not at the end of its lingering
     pump.hurry()  # nothing lingers, and the loop is gone: nothing to do
     assert pump.rounds == 1
-
-
-def test_work_that_lingers_less_brings_the_round_forward() -> None:
-    recorder = Recorder()
-    pump = Pump(recorder, READS)
-
-    async def calls() -> None:
-        release = pump.submit([("evalsha", ("release-a",))], awaited=True, linger=600.0)
-        again = pump.submit([("evalsha", ("lease-b",))], reads=True, awaited=True, linger=0.01)
-        # A guard, not a measure: the release alone would linger for ten minutes.
-        await asyncio.wait_for(asyncio.gather(release.awaitable, again.awaitable), 10)
-
-    asyncio.run(calls())
-    assert recorder.pipelines == [
-        [("evalsha", ("release-a",)), ("evalsha", ("lease-b",)), *READS],
-    ]

@@ -94,11 +94,8 @@ class Pump:
         """The loop a round is scheduled on to go at once (one that closed before running it
         is no bar to scheduling the next on another)."""
         self._later: asyncio.AbstractEventLoop | None = None
-        """The loop a round is scheduled on to go later (lingering work), at `_later_at`
-        (its clock) by `_later_timer`; `_later_turn` tells the timer of the latest schedule."""
-        self._later_at = 0.0
+        """The loop a round is scheduled on to go after `LINGER_S`."""
         self._later_timer: asyncio.TimerHandle | None = None
-        self._later_turn = 0
         self.rounds = 0
         """Pipelines sent so far."""
 
@@ -109,12 +106,12 @@ class Pump:
         reads: bool = False,
         awaited: bool = False,
         finish: Callable[[list[Any]], Any] | None = None,
-        linger: float = 0.0,
+        linger: bool = False,
     ) -> Work:
         """Queue `commands`; `awaited`: the caller awaits `done` on the running event loop
         (else it blocks on `Work.wait`). On an event loop the round goes once the loop has run
-        what is ready, or, with `linger`, up to that many seconds later unless other work
-        sends it sooner; without one, at once."""
+        what is ready, or with `linger` after `LINGER_S` unless other work sends it sooner;
+        without one, at once."""
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -124,31 +121,23 @@ class Pump:
             work = Work(commands, reads, finish, loop.create_future(), loop, self)
         else:
             work = Work(commands, reads, finish, Future(), None, self)
-        soon = False
-        later: tuple[float, int] | None = None
+        soon = later = False
         with self._queued:
             self._queue.append(work)
             if loop is not None and self._soon is not loop:
                 if not linger:
                     soon, self._soon = True, loop
-                else:
-                    at = loop.time() + linger
-                    if self._later is not loop or at < self._later_at:
-                        self._later_turn += 1
-                        later = at, self._later_turn
-                        self._later, self._later_at = loop, at
+                elif self._later is not loop:
+                    later, self._later = True, loop
         if loop is None:
             self.flush()
         elif soon:
             loop.call_soon(self._flush_soon)
-        elif later is not None:
-            at, turn = later
-            timer = loop.call_at(at, self._flush_later, turn)
+        elif later:
+            timer = loop.call_later(LINGER_S, self._flush_later)
             with self._queued:
-                if self._later_turn == turn:
-                    earlier, self._later_timer = self._later_timer, timer
-                    if earlier is not None:  # set for later than this one: not needed now
-                        earlier.cancel()
+                if self._later is loop:
+                    self._later_timer = timer
         return work
 
     def _flush_soon(self) -> None:
@@ -156,27 +145,21 @@ class Pump:
             self._soon = None
         self.flush()
 
-    def _flush_later(self, turn: int) -> None:
-        """The round of lingering work (a timer's, or hurried), once its time is up: sent with
-        whatever is queued, the timer of the latest schedule cancelled when it is this one's."""
+    def _flush_later(self) -> None:
         with self._queued:
-            if turn == self._later_turn:
-                timer, self._later, self._later_timer = self._later_timer, None, None
-                if timer is not None:
-                    timer.cancel()
+            self._later, self._later_timer = None, None
         self.flush()
 
     def hurry(self) -> None:
         """Send the lingering work now (from any thread): another replica waits for an
         entity whose release lingers here."""
         with self._queued:
-            loop, turn = self._later, self._later_turn
-        if loop is None:
+            loop, timer = self._later, self._later_timer
+        if loop is None or loop.is_closed():
             return
-        try:
-            loop.call_soon_threadsafe(self._flush_later, turn)
-        except RuntimeError:  # the loop closed: the calls of its work are gone
-            return
+        if timer is not None:
+            loop.call_soon_threadsafe(timer.cancel)
+        loop.call_soon_threadsafe(self._flush_later)
 
     def flush(self) -> None:
         """Send everything queued as one round (nothing when the queue is empty)."""

@@ -78,7 +78,7 @@ from fundwall.engine.features.entity_state import Entity
 from fundwall.engine.head import SharedHead
 from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
 from fundwall.engine.models.artifact import Model, Target
-from fundwall.engine.pump import LINGER_S, Work
+from fundwall.engine.pump import Work
 from fundwall.engine.registry import ensure_live, last_revision, running_packs
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.shared import (
@@ -104,10 +104,6 @@ BUSY_PAUSE_S: Final = 0.002
 asks again; each further wait doubles, up to `BUSY_PAUSE_MAX_S` (a busy hot account would
 otherwise cost every waiting call a Redis round trip every 2 ms)."""
 BUSY_PAUSE_MAX_S: Final = 0.032
-AGAIN_LINGER_S: Final = 0.005
-"""How long a call asking again for an entity another replica's call held waits for other
-work of this replica to share its round (`Pump.submit`): most such asks then cost no round of
-their own, for a few milliseconds more on a contended call."""
 FREED_WAIT_S: Final = 0.05
 """How long a call waits to be told that the entity kept for it was let go before it asks
 anyway (the holder stopped, or Redis's message was lost: its lease or the mark runs out)."""
@@ -543,20 +539,13 @@ class DecisionService:
             watch = await self._head.after_now(tx.tx_id for tx in txs)
         deadline: float | None = None
         held: Lease | None = None
-        linger = 0.0
         for attempt in itertools.count():
             # Asked again, the call keeps its watch: an id another replica logged since is
             # seen once the entities are held (`_take_txs`).
             try:
                 with self._lock:
                     earlier, asking = self._prepare(
-                        txs,
-                        member,
-                        batch=batch,
-                        watch=watch,
-                        held=held,
-                        awaited=True,
-                        linger=linger,
+                        txs, member, batch=batch, watch=watch, held=held, awaited=True
                     )
                 if asking is not None:
                     await self._asked(asking)
@@ -567,8 +556,6 @@ class DecisionService:
             except Busy as busy:
                 held = busy.held
                 deadline = self._busy_until(deadline, held)
-                # Asking again for another replica's entity shares a round with others.
-                linger = 0.0 if busy.local else AGAIN_LINGER_S
                 try:
                     await self._until_free(busy, deadline, attempt)
                 except asyncio.CancelledError:
@@ -591,7 +578,7 @@ class DecisionService:
         # Answered once logged: the log is the truth, and were this replica to stop before the
         # release goes, the next holder of the entities folds the call's intent from it. The
         # release lingers for another call's lease to share its round.
-        released = self._settle(lease, written=True, awaited=True, linger=LINGER_S)
+        released = self._settle(lease, written=True, awaited=True, linger=True)
         if released is not None:
             released.awaitable.add_done_callback(_released)
         return answers
@@ -659,19 +646,18 @@ class DecisionService:
         watch: Watch | None = None,
         held: Lease | None = None,
         awaited: bool = False,
-        linger: float = 0.0,
     ) -> tuple[Earlier, Asking | None]:
         """A call up to its decisions: what changed taken in, the call's logged ids, its
         admission, and for a replica the lease of its entities, queued (`_ask_txs`). `watch`:
         the audit head and the call's logged ids, read since the call arrived (None: read
-        them now). `awaited`, `linger`: as `Pump.submit`."""
+        them now)."""
         try:
             earlier = self._earlier(self._refresh([tx.tx_id for tx in txs], watch))
             if member is not None:
                 admit(member, txs, _CallRegister(self, earlier), batch=batch)
             asking = None
             if self._shared is not None:
-                asking = self._ask_txs(txs, earlier, held, awaited=awaited, linger=linger)
+                asking = self._ask_txs(txs, earlier, held, awaited=awaited)
         except Busy:
             raise
         except BaseException:
@@ -712,13 +698,7 @@ class DecisionService:
             return answers, durable, lease
 
     def _ask_txs(
-        self,
-        txs: Sequence[Transaction],
-        earlier: Earlier,
-        held: Lease | None,
-        *,
-        awaited: bool,
-        linger: float = 0.0,
+        self, txs: Sequence[Transaction], earlier: Earlier, held: Lease | None, *, awaited: bool
     ) -> Asking | None:
         """Queue the lease of the entities of the call's new transactions (`_ask`), going on
         from those an earlier try `held`; None when the call has no new transaction."""
@@ -731,7 +711,7 @@ class DecisionService:
         for tx in new:
             for entity in features.entities_of(event_of(tx, tx.ts)):
                 intents.setdefault(entity, []).append(tx.tx_id)
-        return self._ask(intents, [tx.tx_id for tx in new], held, awaited=awaited, linger=linger)
+        return self._ask(intents, [tx.tx_id for tx in new], held, awaited=awaited)
 
     def _take_txs(self, asking: Asking, earlier: Earlier) -> tuple[Lease, Earlier]:
         """The lease `asking` took (`_take`); the call's logged ids again, if another replica
@@ -763,13 +743,11 @@ class DecisionService:
         held: Lease | None,
         *,
         awaited: bool,
-        linger: float = 0.0,
     ) -> Asking:
         """Queue the lease of the entities of `intents` (each with the ids of the call's
         transactions or logins that touch it) for the call of `ids`, going on from `held`,
-        with the pump's next round (`awaited`, `linger`: as `Pump.submit`). `Busy` (keeping
-        the entities held so far) while a call of this replica holds one or asks for it, seen
-        here without asking Redis."""
+        with the pump's next round. `Busy` (keeping the entities held so far) while a call of
+        this replica holds one or asks for it, seen here without asking Redis."""
         shared = self._shared
         assert shared is not None
         if held is not None and held.core is not self.core:  # this replica started anew
@@ -779,7 +757,7 @@ class DecisionService:
         busy = next((e for e in sorted(intents) if e not in kept and e in self._holding), None)
         if busy is not None:
             raise Busy(local=True, held=held, entity=busy)
-        asking = shared.ask(intents, ids, held, awaited=awaited, linger=linger)
+        asking = shared.ask(intents, ids, held, awaited=awaited)
         asking.core = self.core
         for entity in asking.todo:
             self._holding[entity] = self._holding.get(entity, 0) + 1
@@ -876,7 +854,7 @@ class DecisionService:
                     self._shared.versions.pop(entity, None)
 
     def _settle(
-        self, lease: Lease | None, *, written: bool, awaited: bool = False, linger: float = 0.0
+        self, lease: Lease | None, *, written: bool, awaited: bool = False, linger: bool = False
     ) -> Work | None:
         """Give back the entities a call held, with the pump's next round: with their new
         state when its decisions are `written` to the log; else unchanged, and forgotten here

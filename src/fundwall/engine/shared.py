@@ -425,13 +425,12 @@ class SharedState:
         held: Lease | None = None,
         *,
         awaited: bool = False,
-        linger: float = 0.0,
     ) -> Asking:
         """Queue the lease of the entities of `intents` (each with the ids of the call's
         transactions that touch it) for the call of `ids`, in `sorted` order (every replica
         takes entities in the same order, so two calls never wait for each other), going on
         from `held` (what an earlier try of the same call kept), with the pump's next round;
-        `taken` reads the answers. `awaited`, `linger`: as `Pump.submit`.
+        `taken` reads the answers. `awaited`: as `Pump.submit`.
 
         One script leases the entities in order up to the first busy one and takes nothing
         after it, keeping that one for the call once let go; so a call that found an entity
@@ -467,7 +466,7 @@ class SharedState:
                 entity = asked[k]
                 args += (self.versions.get(entity, b""), ",".join(intents.get(entity, ())))
             commands.evalsha(_SHA[_ACQUIRE], len(group), *(keys[k] for k in group), *args)
-        work = self.pump.submit(commands, reads=True, awaited=awaited, linger=linger)
+        work = self.pump.submit(commands, reads=True, awaited=awaited)
         rest = len(wanted) - len(todo)
         return Asking(lease, todo, rest, len(renew), list(ids), work, groups)
 
@@ -634,7 +633,7 @@ class SharedState:
         clock: tuple[int, datetime] | None,
         *,
         awaited: bool = False,
-        linger: float = 0.0,
+        linger: bool = False,
     ) -> Work:
         """Queue, for the pump's next round, each entity's new bytes under a new version and
         the lease's end, and the clock moved forward (one script on a single Redis). `states`
