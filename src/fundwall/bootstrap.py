@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from fundwall.outreach.gateway import SmsGateway
     from fundwall.phones.registry import TelecomRegistry
     from fundwall.store.audit_seal import AuditSeal
+    from fundwall.store.database import Checkpoints
     from fundwall.store.uow import UnitOfWork
 
 CLI_OPERATOR = "cli"
@@ -60,6 +61,9 @@ class Platform:
     clock: Clock = field(default_factory=SystemClock)
     operator: Actor = field(default_factory=lambda: Actor.operator(CLI_OPERATOR))
     """Who acts when the server's own operator runs a command."""
+    checkpoints: Checkpoints | None = None
+    """The thread checkpointing a SQLite database's write-ahead log, when the commits do not
+    (`store.database.checkpoint_apart`)."""
 
     @cached_property
     def keyring(self) -> Keyring:
@@ -229,6 +233,8 @@ class Platform:
         return app
 
     def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.database.dispose()
 
 
@@ -257,16 +263,18 @@ def opened(
     is one `DatabaseUnavailableError` naming it. `passwords` is the hasher (the standard
     cost by default; tests pass a cheap one)."""
     from fundwall.auth.passwords import Passwords
-    from fundwall.store.database import open_database, reachable
+    from fundwall.store.database import checkpoint_apart, open_database, reachable
     from fundwall.store.schema import require_current
 
     settings = settings if settings is not None else get_settings()
+    database = open_database(settings.database_url)
     platform = Platform(
         settings,
-        open_database(settings.database_url),
+        database,
         passwords if passwords is not None else Passwords(),
         clock if clock is not None else SystemClock(),
         Actor.operator(operator),
+        checkpoint_apart(database),
     )
     try:
         with reachable(settings.database_url):

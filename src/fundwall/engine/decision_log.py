@@ -86,7 +86,6 @@ from fundwall.store.tables import (
 from fundwall.store.types import UtcDateTime
 
 FETCH_ROWS: Final = 10_000
-CHECKPOINT_SECONDS: Final = 1.0
 _TX = Base.metadata.tables[TransactionRow.__tablename__]
 _DECISIONS = Base.metadata.tables[DecisionRow.__tablename__]
 _SNAPSHOTS = Base.metadata.tables[EngineSnapshotRow.__tablename__]
@@ -146,7 +145,6 @@ class DecisionLog:
         self._head_lock = threading.Lock()
         self._writer: Connection | None = None
         self._write_lock = threading.Lock()
-        self._checkpoints: _Checkpoints | None = None
         dbapi = database.dialect.loaded_dbapi
         self._driver_error: type[Exception] = dbapi.Error
         self._integrity_error: type[Exception] = dbapi.IntegrityError
@@ -248,9 +246,6 @@ class DecisionLog:
                 self._watch.close()
                 self._watch = None
         with self._write_lock:
-            if self._checkpoints is not None:
-                self._checkpoints.stop()
-                self._checkpoints = None
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
@@ -347,17 +342,13 @@ class DecisionLog:
             raise
 
     def _open_writer(self) -> Connection:
-        """The connection the decisions are written on. On SQLite its commits no longer
-        checkpoint the write-ahead log (copy it into the database file and sync both, every
-        thousand pages: with the indexes a decision touches, every few commits, some
-        milliseconds each, on the event loop); a thread of its own does, once a second."""
+        """The connection the decisions are written on. On SQLite its commits do not
+        checkpoint the write-ahead log when the platform opened the database
+        (`store.database.checkpoint_apart`): with the indexes a decision touches, that would
+        be every few commits, some milliseconds each, on the event loop."""
         writer = self.database.connect()
         if not self.embedded:  # each group is one statement (`_write_in_one`)
             return writer.execution_options(isolation_level="AUTOCOMMIT")
-        writer.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-        writer.commit()
-        if self._checkpoints is None:
-            self._checkpoints = _Checkpoints(self.database)
         return writer
 
     def logged_ids(self, tx_ids: Sequence[str]) -> set[str]:
@@ -750,33 +741,6 @@ _IN_LOG_ALREADY: Final = (
     "a transaction of this call is in the log already, written by another process; the "
     "engine rebuilds from the log, send the call again"
 )
-
-
-class _Checkpoints(threading.Thread):
-    """Checkpoints a SQLite database's write-ahead log every `CHECKPOINT_SECONDS`, passively
-    (never waiting for readers or the writer), on a connection of its own: the copy and the
-    syncs run beside the server's event loop (the driver releases the GIL meanwhile)."""
-
-    def __init__(self, database: Engine) -> None:
-        super().__init__(name="decision-log-checkpoints", daemon=True)
-        self._database = database
-        self._stopped = threading.Event()
-        self.start()
-
-    def run(self) -> None:
-        with self._database.connect() as connection:
-            while not self._stopped.wait(CHECKPOINT_SECONDS):
-                try:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                except DBAPIError as error:  # the next round tries again
-                    if error.connection_invalidated:
-                        return
-                finally:
-                    connection.rollback()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.join(CHECKPOINT_SECONDS * 10)
 
 
 def _decided(after_decision: int | None, tx_ids: list[str] | None = None) -> Select[Any]:
