@@ -5,7 +5,9 @@ order up to the first busy one, and nothing after it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import time
+from collections.abc import Callable, Sequence
 
 from replicas import namespace, redis_url
 
@@ -22,7 +24,7 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
         key = shared._key(ENTITY)
         shared.redis.script_load(_ACQUIRE)
         leased = shared.redis.evalsha(
-            _SHA[_ACQUIRE], 1, key, "first", 10_000, 0, shared._freed_to, b"", "T1"
+            _SHA[_ACQUIRE], 1, key, "first", 10_000, 0, shared._freed_to, "", "", b"", "T1"
         )
         assert leased == [1]  # taken, and the (empty) state known already
         # Only the release is known: it runs, the lease after it is refused and sent again.
@@ -31,7 +33,9 @@ def test_a_command_that_ran_before_the_scripts_were_lost_is_not_run_again() -> N
 
         commands = _Commands()
         commands.evalsha(_SHA[_RELEASE], 1, key, "first", shared._freed_to, 1, "v1", b"s", "")
-        commands.evalsha(_SHA[_ACQUIRE], 1, key, "second", 10_000, 0, shared._freed_to, b"", "T2")
+        commands.evalsha(
+            _SHA[_ACQUIRE], 1, key, "second", 10_000, 0, shared._freed_to, "", "", b"", "T2"
+        )
         released, leased = shared._send(commands)
         assert released == [1]  # run once: a second run would find "second" holding it
         assert leased == [[1, b"v1", b"s", b""]]  # taken, with the state written
@@ -145,4 +149,84 @@ def test_a_replica_is_told_when_another_replica_wants_an_entity_it_holds() -> No
         assert told is not None and told["data"] == WANTED  # its lingering release goes now
         listening.close()
         for shared in (holder, other):
+            shared.close()
+
+
+def _until(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + 10  # a guard, not a measure
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)
+
+
+def test_the_release_of_a_busy_entity_completes_the_lease_of_the_call_kept_waiting() -> None:
+    url = redis_url()
+    entities = entities_of(5)
+    wanted = intents(entities, "A1")
+    with namespace(url) as name:
+        waiting, holding = started(url, name, 2)
+        told: list[Entity] = []
+        waiting.listen(told.append)
+        held, _, complete = holding.taken(holding.ask(intents(entities[2:3], "B1"), ["B1"]))
+        assert complete
+        lease, _, complete = waiting.taken(waiting.ask(wanted, ["A1"]))
+        assert not complete and lease.entities == entities[:2]
+        assert lease.awaited == entities[2] and lease.completing
+        holding.release(held, {entities[2]: b"after B1"}, None).wait()
+        # The release took the busy entity and the rest for the waiting call, and said so.
+        _until(lambda: told == [entities[2]], "the waiting replica was never told")
+        for entity in entities:
+            assert waiting.redis.hget(waiting._key(entity), "o") == lease.owner.encode()
+        rounds = waiting.pump.rounds
+        asking = waiting.ask(wanted, ["A1"], lease)
+        lease, loaded, complete = waiting.taken(asking)
+        assert complete and lease.entities == entities
+        assert waiting.pump.rounds == rounds  # taken as told, without another round trip
+        assert (entities[2], b"after B1") in loaded
+        assert waiting.redis.hget(waiting._key(entities[2]), "x") == b"A1"
+        for shared in (waiting, holding):
+            shared.close()
+
+
+def test_a_lease_completed_for_a_call_gone_is_given_back() -> None:
+    url = redis_url()
+    entities = entities_of(3)
+    with namespace(url) as name:
+        waiting, holding = started(url, name, 2)
+        waiting.listen(lambda _: None)
+        held, _, _ = holding.taken(holding.ask(intents(entities[1:2], "B1"), ["B1"]))
+        lease, _, complete = waiting.taken(waiting.ask(intents(entities, "A1"), ["A1"]))
+        assert not complete and lease.completing
+        owner = lease.owner.encode()
+        # The call is gone without a word (its event loop stopped, say).
+        waiting._completing.clear()
+        del lease
+        gc.collect()
+        holding.release(held, {entities[1]: b"after B1"}, None).wait()
+        key = waiting._key(entities[2])
+        _until(lambda: waiting.redis.hget(key, "o") == owner, "never completed")
+        # Nobody took it: given back within a second, the state as written.
+        _until(lambda: waiting.redis.hget(key, "o") is None, "never given back")
+        assert waiting.redis.hget(waiting._key(entities[1]), "o") is None
+        assert waiting.redis.hget(waiting._key(entities[1]), "s") == b"after B1"
+        for shared in (waiting, holding):
+            shared.close()
+
+
+def test_a_call_not_told_of_its_completed_lease_reads_it_when_it_asks_again() -> None:
+    url = redis_url()
+    entities = entities_of(3)
+    wanted = intents(entities, "A1")
+    with namespace(url) as name:
+        waiting, holding = started(url, name, 2)  # the waiting replica hears nothing
+        held, _, _ = holding.taken(holding.ask(intents(entities[1:2], "B1"), ["B1"]))
+        lease, _, complete = waiting.taken(waiting.ask(wanted, ["A1"]))
+        assert not complete and lease.completing
+        holding.release(held, {entities[1]: b"after B1"}, None).wait()
+        assert waiting.redis.hget(waiting._key(entities[2]), "o") == lease.owner.encode()
+        # Asked again, the lease script answers what it holds already, with its bytes.
+        lease, loaded, complete = waiting.taken(waiting.ask(wanted, ["A1"], lease))
+        assert complete and lease.entities == entities
+        assert (entities[1], b"after B1") in loaded
+        for shared in (waiting, holding):
             shared.close()

@@ -161,6 +161,18 @@ class Pump:
             loop.call_soon_threadsafe(timer.cancel)
         loop.call_soon_threadsafe(self._flush_later)
 
+    def answered(self, value: list[Any], *, awaited: bool = False) -> Work:
+        """Work answered already, with `value`, without a round (a lease completed in Redis
+        for a waiting call: `fundwall.engine.shared`); `awaited`: as `submit`."""
+        if awaited:
+            loop = asyncio.get_running_loop()
+            done: asyncio.Future[Any] | Future[Any] = loop.create_future()
+            done.set_result(value)
+            return Work((), True, None, done, loop, self)
+        ready: Future[Any] = Future()
+        ready.set_result(value)
+        return Work((), True, None, ready, None, self)
+
     def flush(self) -> None:
         """Send everything queued as one round (nothing when the queue is empty)."""
         with self._order:

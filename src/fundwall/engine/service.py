@@ -107,6 +107,9 @@ BUSY_PAUSE_MAX_S: Final = 0.032
 FREED_WAIT_S: Final = 0.05
 """How long a call waits to be told that the entity kept for it was let go before it asks
 anyway (the holder stopped, or Redis's message was lost: its lease or the mark runs out)."""
+COMPLETION_WAIT_S: Final = 0.2
+"""The same, for a call whose lease the release will complete (`SharedState.ask`): it asks
+again (and keeps the entity kept for it) only if not told by then."""
 Pending = tuple[list[Decision], Future[None] | None, Lease | None]
 """A call's answers, the future of the write they wait for, and the entities it holds in the
 replicas' shared state until that write is done (None: no replicas, or nothing held)."""
@@ -460,18 +463,23 @@ class DecisionService:
     async def _until_free(self, busy: Busy, deadline: float, attempt: int) -> None:
         """Wait until it is worth asking again: a call of this replica settles (`busy.local`);
         another replica's call lets go of the entity kept for this call (Redis tells, at most
-        `FREED_WAIT_S` later it asks anyway); else a pause."""
+        `FREED_WAIT_S` later it asks anyway), having completed the call's lease when it could
+        (`COMPLETION_WAIT_S`; the call's next ask takes it without Redis); else a pause."""
         pause = _pause(attempt, busy)
         if not busy.local:
-            awaited = None if busy.held is None else busy.held.awaited
-            if awaited is None or self._shared is None or not pause:
+            held = busy.held
+            awaited = None if held is None else held.awaited
+            if held is None or awaited is None or self._shared is None or not pause:
                 await asyncio.sleep(pause)
                 return
             settled = asyncio.get_running_loop().create_future()
             waiters = self._waiting.setdefault(awaited, [])
             waiters.append(settled)
             try:
-                await asyncio.wait_for(settled, FREED_WAIT_S)
+                if held.granted is None:  # else told already (`SharedState._completed`)
+                    await asyncio.wait_for(
+                        settled, COMPLETION_WAIT_S if held.completing else FREED_WAIT_S
+                    )
             except TimeoutError:
                 pass  # not told (Redis away, or the holder stopped): ask anyway
             finally:

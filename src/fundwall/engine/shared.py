@@ -39,6 +39,7 @@ import itertools
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,70 +75,120 @@ KEPT_FOR_THIS: Final = 2
 """Another call holds the entity; once let go, it is kept for this call (`_WAIT`)."""
 KEPT_FOR_OTHER: Final = 3
 """The entity is kept for another call waiting for it (`_WAIT`)."""
+GRANTED: Final = b"g"
+"""The first byte of what a replica is told of a lease completed for one of its waiting calls
+(`_RELEASE`): then netstrings (`<length>:<bytes>`) of the call's owner, the epoch, the clock,
+and for each entity taken or refused its key, status (`b`: `TAKEN` alone), version, bytes and
+orphaned intent."""
+GRANTED_MOST: Final = 32
+"""A call of more entities (a batch) keeps no more than the busy entity: a release completing
+its lease would run for as long as the lease of all of them, and keep Redis from others."""
+UNCLAIMED_S: Final = 0.5
+"""How long a lease completed for a call not waiting for it is kept for the call (told before
+its round's answer was read) before it is given back (the call gave up)."""
 WANTED: Final = b"?"
 """Told on a replica's channel: another replica's call found an entity this one holds
 (`_ACQUIRE` and `_WAIT` publish it as '?')."""
 
-_ACQUIRE: Final = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local owner, expiry, keep = ARGV[1], ms + tonumber(ARGV[2]), tonumber(ARGV[3])
-local answers = {}
-local function tell(holder, until_ms)
+_TAKE: Final = """
+local function tell(holder, until_ms, owner, channels, ms)
   if not holder or tonumber(until_ms) <= ms then return end
   local replica = string.match(holder, '^[^:]+')
   if replica ~= string.match(owner, '^[^:]+') then
-    redis.call('PUBLISH', ARGV[4] .. replica, '?')
+    redis.call('PUBLISH', channels .. replica, '?')
   end
 end
-for k, key in ipairs(KEYS) do
-  local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we')
-  if held[1] == owner then
-    redis.call('HSET', key, 'e', expiry)
-    answers[k] = 1
-    if (held[3] or '') ~= ARGV[3 + 2 * k] then answers[k] = {1, held[3] or '', '', ''} end
-  elseif held[5] and held[5] ~= owner and tonumber(held[6]) > ms then
-    tell(held[1], held[2])
-    answers[k] = {3}
-    return answers
-  elseif held[1] and tonumber(held[2]) > ms then
-    tell(held[1], held[2])
-    if keep == 0 then
-      answers[k] = 0
-    else
-      redis.call('HSET', key, 'w', owner, 'we', ms + keep)
-      answers[k] = 2
-    end
-    return answers
-  else
-    local orphan = held[4] or ''
-    local intent = ARGV[4 + 2 * k]
-    if orphan ~= '' then intent = orphan .. ',' .. intent end
-    redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent)
-    if held[5] then redis.call('HDEL', key, 'w', 'we') end
-    local version = held[3] or ''
-    if version ~= ARGV[3 + 2 * k] then
-      answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
-    elseif orphan ~= '' then
-      answers[k] = {1, version, '', orphan}
-    else
+local function take(owner, lease_ms, keep, channels, ms, keys, versions, intents, reads)
+  local expiry = ms + lease_ms
+  local answers = {}
+  for k, key in ipairs(keys) do
+    local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we')
+    if held[1] == owner then
+      redis.call('HSET', key, 'e', expiry)
       answers[k] = 1
+      if (held[3] or '') ~= versions[k] then
+        local state = redis.call('HMGET', key, 's', 'xo')
+        answers[k] = {1, held[3] or '', state[1] or '', state[2] or ''}
+      end
+    elseif held[5] and held[5] ~= owner and tonumber(held[6]) > ms then
+      tell(held[1], held[2], owner, channels, ms)
+      answers[k] = {3}
+      return answers
+    elseif held[1] and tonumber(held[2]) > ms then
+      tell(held[1], held[2], owner, channels, ms)
+      if keep == 0 then
+        answers[k] = 0
+      else
+        redis.call('HSET', key, 'w', owner, 'we', ms + keep)
+        if reads then
+          local rest = {owner, lease_ms, keep, channels, reads[1], reads[2], {}, {}, {}}
+          for j = k, #keys do
+            table.insert(rest[7], keys[j])
+            table.insert(rest[8], versions[j])
+            table.insert(rest[9], intents[j])
+          end
+          redis.call('HSET', key, 'wr', cmsgpack.pack(rest))
+        else
+          redis.call('HDEL', key, 'wr')
+        end
+        answers[k] = 2
+      end
+      return answers
+    else
+      local orphan = held[4] or ''
+      local intent = intents[k]
+      if orphan ~= '' then intent = orphan .. ',' .. intent end
+      redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent, 'xo', orphan)
+      if held[5] then redis.call('HDEL', key, 'w', 'we', 'wr') end
+      local version = held[3] or ''
+      if version ~= versions[k] then
+        answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
+      elseif orphan ~= '' then
+        answers[k] = {1, version, '', orphan}
+      else
+        answers[k] = 1
+      end
     end
   end
+  return answers
 end
-return answers
 """
+"""The lease's steps, shared by `_ACQUIRE` and by `_RELEASE` completing a waiting call's lease:
+`take` leases `keys` for `owner` in order (see `_ACQUIRE`); with `reads` (the keys of the
+state's epoch and clock) the busy entity kept for the owner also keeps the rest of its lease
+(`wr`: the owner, its lease ms and keep, the channels' prefix, `reads`, and its keys, versions
+and intents from the busy one on), which the release that lets it go completes."""
+
+_ACQUIRE: Final = (
+    _TAKE
+    + """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local versions, intents = {}, {}
+for k = 1, #KEYS do
+  versions[k] = ARGV[5 + 2 * k]
+  intents[k] = ARGV[6 + 2 * k]
+end
+local reads = nil
+if ARGV[5] ~= '' then reads = {ARGV[5], ARGV[6]} end
+return take(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ms, KEYS, versions, intents,
+  reads)
+"""
+)
 """Lease entities in order, up to the first another call holds: KEYS the entities' hashes;
 ARGV owner, lease ms, how long to keep the first busy entity for the owner once let go (ms,
 `_WAIT`; 0: not), the prefix of the replicas' channels (another replica holding the busy
-entity is told there that it is wanted: `Pump.hurry`), then for each key the version the
+entity is told there that it is wanted: `Pump.hurry`), the keys of the state's epoch and
+clock ('' and '': the busy entity kept for the owner does not keep the rest of its lease, as
+on a Redis Cluster, whose scripts keep to one slot), then for each key the version the
 replica holds and the transaction ids of the call that touch the entity (its intent). One
 answer per key up to the first busy one, nothing after it (nothing is taken after a busy
 entity, not even for a moment): {`TAKEN`, version, bytes (empty when the replica's version
 is current), orphaned intent}, or `TAKEN` alone when the replica's version is current and no
 intent was orphaned (most leases: the fewer values, the less for the client to read);
-`REFUSED`, `KEPT_FOR_THIS` or `KEPT_FOR_OTHER`. The owner's own lease is renewed (its state
-is the owner's already)."""
+`REFUSED`, `KEPT_FOR_THIS` or `KEPT_FOR_OTHER`. The owner's own lease is renewed, with the
+entity's bytes and the intent orphaned when it was taken (`xo`) if the replica's version is
+not current: a lease completed for the owner whose word the replica has not read."""
 
 _WAIT: Final = """
 local now = redis.call('TIME')
@@ -145,6 +196,7 @@ local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local waiting = redis.call('HMGET', KEYS[1], 'w', 'we')
 if waiting[1] and waiting[1] ~= ARGV[1] and tonumber(waiting[2]) > ms then return 0 end
 redis.call('HSET', KEYS[1], 'w', ARGV[1], 'we', ms + tonumber(ARGV[2]))
+redis.call('HDEL', KEYS[1], 'wr')
 local lease = redis.call('HMGET', KEYS[1], 'o', 'e')
 if not lease[1] or tonumber(lease[2]) <= ms then return 2 end
 local holder = string.match(lease[1], '^[^:]+')
@@ -163,9 +215,12 @@ replica holding a hot entity would pass it from one to the next in the round tha
 back (`fundwall.engine.pump`), and another replica's call, which asks again every few
 milliseconds, would never find it free."""
 
-_RELEASE: Final = """
+_RELEASE: Final = (
+    _TAKE
+    + """
 local owner, channels, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local answers = {}
+local grants = {}
 local ms
 for k = 1, count do
   local key = KEYS[k]
@@ -176,18 +231,23 @@ for k = 1, count do
     if version ~= '' then redis.call('HSET', key, 'v', version, 's', ARGV[2 + 3 * k]) end
     if intent ~= '' then
       redis.call('HSET', key, 'x', intent)
-      redis.call('HDEL', key, 'o', 'e')
+      redis.call('HDEL', key, 'o', 'e', 'xo')
     else
-      redis.call('HDEL', key, 'o', 'e', 'x')
+      redis.call('HDEL', key, 'o', 'e', 'x', 'xo')
     end
-    local waiting = redis.call('HMGET', key, 'w', 'we')
+    local waiting = redis.call('HMGET', key, 'w', 'we', 'wr')
     if waiting[1] then
       if not ms then
         local now = redis.call('TIME')
         ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
       end
       if tonumber(waiting[2]) > ms then
-        redis.call('PUBLISH', channels .. string.match(waiting[1], '^[^:]+'), key)
+        local rest = waiting[3] and cmsgpack.unpack(waiting[3])
+        if rest and rest[1] == waiting[1] then
+          table.insert(grants, rest)
+        else
+          redis.call('PUBLISH', channels .. string.match(waiting[1], '^[^:]+'), key)
+        end
       end
     end
     answers[k] = 1
@@ -200,14 +260,40 @@ if #KEYS > count then
     redis.call('SET', clock, ARGV[at] .. '|' .. ARGV[at + 1])
   end
 end
+local function field(value)
+  value = value or ''
+  return #value .. ':' .. value
+end
+for _, rest in ipairs(grants) do
+  local waiter, keys = rest[1], rest[7]
+  local taken = take(waiter, tonumber(rest[2]), tonumber(rest[3]), rest[4], ms, keys, rest[8],
+    rest[9], {rest[5], rest[6]})
+  local told = {'g', field(waiter), field(redis.call('GET', rest[5]) or ''),
+    field(redis.call('GET', rest[6]) or '')}
+  for k, answer in ipairs(taken) do
+    local status, version, state, orphan = answer, '', '', ''
+    if type(answer) == 'table' then
+      status, version, state, orphan = answer[1], answer[2], answer[3], answer[4]
+    elseif answer == 1 then
+      status = 'b'
+    end
+    table.insert(told, field(keys[k]) .. field(tostring(status)) .. field(version)
+      .. field(state) .. field(orphan))
+  end
+  redis.call('PUBLISH', rest[4] .. string.match(waiter, '^[^:]+'), table.concat(told))
+end
 return answers
 """
+)
 """Give leases back: KEYS the entities' hashes (ARGV[3] of them), then the engine's clock
 when it moves; ARGV owner, the prefix of the replicas' channels, the count of entities, then
 for each its new version ('' keeps the state), bytes and the intent left behind ('' none),
 then the clock (µs, ISO time: moved forward, never back). One answer per entity: 0 when its
-lease is no longer the owner's, else 1. The replica of a call waiting for an entity
-(`_WAIT`) is told on its channel."""
+lease is no longer the owner's, else 1. A call waiting for an entity let go: when it kept
+the rest of its lease (`_TAKE`), the lease is completed for it, from that entity on (up to
+the next busy one, which it then waits for), and its replica told the answers (`GRANTED`)
+with the epoch and the clock as read after the clock moved; else its replica is told the
+entity's key, to ask again."""
 
 _LEAD: Final = """
 local holder = redis.call('GET', KEYS[1])
@@ -248,7 +334,7 @@ class Busy(Exception):
         """The busy entity, when `local`."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class Lease:
     """The entities a call holds: their versions as leased, the intents found orphaned (the
     transaction ids of each), and the engine's clock as read."""
@@ -269,6 +355,25 @@ class Lease:
     """The first entity another call held at the last ask: the next ask asks for it alone."""
     renewed_at: float = field(default_factory=time.monotonic)
     """When the held entities' leases were last renewed (monotonic seconds)."""
+    completing: bool = False
+    """The busy entity kept for this lease keeps the rest of it: the release that lets it
+    go completes the lease (`_RELEASE`), and this replica is told the answers."""
+    granted: Granted | None = None
+    """The lease completed for it, as told, for its next ask to take without Redis."""
+    ended: bool = False
+    """Given back (`SharedState.release`): a completion told from now on is given back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """A lease completed for a waiting call by the release that let its entity go
+    (`GRANTED`): the entities answered, in order, and the answers as a lease's round gives
+    them (the script's answers, the epoch, the clock)."""
+
+    entities: list[Entity]
+    answers: list[Any]
+    epoch: bytes | None
+    clock: bytes | None
 
 
 @dataclass(eq=False, slots=True)
@@ -290,6 +395,8 @@ class Asking:
     """The entities (renewed, then `todo`) each script of the ask leases, by position."""
     core: DecisionCore | None = None
     """The core the replica's copies of the entities were in when it asked."""
+    completing: bool = False
+    """The busy entity, kept for the call, keeps the rest of its lease (`Lease.completing`)."""
 
     def answers(self) -> list[Any]:
         """The lease's answer for each entity, renewed then `todo` (None: not asked, being
@@ -336,6 +443,14 @@ class SharedState:
         self.epoch: bytes | None = None
         """The epoch of the state this replica's entities were read under."""
         self.versions: dict[Entity, bytes] = {}
+        self._leases: weakref.WeakValueDictionary[str, Lease] = weakref.WeakValueDictionary()
+        """The calls' leases, by owner, while their calls keep them."""
+        self._completing: dict[str, Lease] = {}
+        """The waiting calls whose leases a release may complete, by owner."""
+        self._unclaimed: dict[str, tuple[float, Granted]] = {}
+        """Leases completed for an owner not waiting for them (yet: told before its round's
+        answer was read; or no more: it asked again, or gave up), with when they were told."""
+        self._completions = threading.Lock()
         """The version of each entity the replica's core holds as in Redis."""
         reads = [("get", (self._global("epoch"),)), ("get", (self._global("clock"),))]
         self.pump = Pump(self._send, reads)
@@ -435,17 +550,35 @@ class SharedState:
         One script leases the entities in order up to the first busy one and takes nothing
         after it, keeping that one for the call once let go; so a call that found an entity
         busy asks again for all it lacks and holds, each time, the entities before the first
-        one still busy. On a Redis Cluster, where each entity has a script of its own and
-        every script runs, a call that found an entity busy asks for that one alone until it
-        holds it, then for the rest: asking for all of them each time would take, for a
-        moment, the entities after the busy one (given back in the next round), and two large
+        one still busy; on a single Redis the call then waits to be told the rest of its
+        lease, which the release that lets the busy entity go completes for it (`_RELEASE`),
+        and its next ask takes it without Redis. On a Redis Cluster, where each entity has a
+        script of its own and every script runs, a call that found an entity busy asks for
+        that one alone until it holds it, then for the rest: asking for all of them each
+        time would take, for a moment, the entities after the busy one (given back in the
+        next round), and two large
         batches doing so would keep finding each other's moments (it once kept two replicas'
         batches of a thousand waiting for seconds). The leases held are renewed when a third
         of their time has gone, not at every try: a batch waiting for one account does not
         send a thousand renewals every few milliseconds."""
-        lease = held if held is not None else Lease(f"{self.replica}:{next(self._calls)}", [])
+        if held is None:
+            lease = Lease(f"{self.replica}:{next(self._calls)}", [])
+            self._leases[lease.owner] = lease
+        else:
+            lease = held
         holding = set(lease.entities)
         wanted = [entity for entity in sorted(intents) if entity not in holding]
+        with self._completions:
+            granted, lease.granted = lease.granted, None
+            if granted is None and lease.completing:
+                # Not told in time: asked again, the lease script tells what is held for it.
+                self._completing.pop(lease.owner, None)
+            lease.completing = False
+        if granted is not None and granted.entities == wanted[: len(granted.entities)]:
+            answers = [granted.answers, granted.epoch, granted.clock]
+            work = self.pump.answered(answers, awaited=awaited)
+            groups = [list(range(len(wanted)))]
+            return Asking(lease, wanted, 0, 0, list(ids), work, groups, completing=True)
         blocked = lease.blocked
         todo = [blocked] if self._cluster and blocked is not None and blocked in wanted else wanted
         now = time.monotonic()
@@ -455,20 +588,23 @@ class SharedState:
         asked = [*renew, *todo]
         keys = [self._key(entity) for entity in asked]
         groups = self._groups(keys)
+        # On a single Redis, the busy entity kept for the call keeps the rest of its lease too.
+        completing = not self._cluster and not renew and len(asked) <= GRANTED_MOST
+        reads = (self._global("epoch"), self._global("clock")) if completing else ("", "")
         commands = _Commands()
         for number, group in enumerate(groups):
             # The first busy entity is kept for the call by the script that finds it when it
             # is the first busy one of the call (the first script's), else by `_WAIT`; a
             # renewal that failed starts the call anew, under another owner.
             keep = WAIT_MS if number == 0 and not renew else 0
-            args: list[Any] = [lease.owner, self.lease_ms, keep, self._freed_to]
+            args: list[Any] = [lease.owner, self.lease_ms, keep, self._freed_to, *reads]
             for k in group:
                 entity = asked[k]
                 args += (self.versions.get(entity, b""), ",".join(intents.get(entity, ())))
             commands.evalsha(_SHA[_ACQUIRE], len(group), *(keys[k] for k in group), *args)
         work = self.pump.submit(commands, reads=True, awaited=awaited)
         rest = len(wanted) - len(todo)
-        return Asking(lease, todo, rest, len(renew), list(ids), work, groups)
+        return Asking(lease, todo, rest, len(renew), list(ids), work, groups, completing=completing)
 
     def taken(self, asking: Asking) -> tuple[Lease, list[Any], bool]:
         """What the lease `asking` queued took (its round answered): the lease; the bytes of
@@ -505,6 +641,9 @@ class SharedState:
         # Kept for this call once let go, by the lease itself or by `_WAIT` now; unless kept
         # for another call already.
         lease.awaited = lease.blocked if refusal in (REFUSED, KEPT_FOR_THIS) else None
+        lease.completing = asking.completing and refusal == KEPT_FOR_THIS
+        if lease.completing:
+            self._await_completion(lease)
         awaited = [todo[busy]] if refusal == REFUSED else []
         self._give_back(lease.owner, todo[busy + 1 :], answers[busy + 1 :], awaited)
         loaded: list[Any] = []
@@ -522,6 +661,75 @@ class SharedState:
             us, iso = clock.decode().split("|", 1)
             lease.clock = int(us), datetime.fromisoformat(iso)
         return lease, loaded, complete
+
+    def _await_completion(self, lease: Lease) -> None:
+        """Wait for the lease's completion (`_RELEASE`): taken now if told already (before
+        the round's answer was read) of the very entity the lease waits for."""
+        with self._completions:
+            told = self._unclaimed.pop(lease.owner, None)
+            if told is not None and told[1].entities[0] == lease.blocked:
+                lease.granted = told[1]
+            else:
+                self._completing[lease.owner] = lease
+
+    def _completed(self, told: bytes, freed: Callable[[Entity], None]) -> None:
+        """A lease completed for a waiting call of this replica (`GRANTED`, from the
+        listener's thread): the call is woken to take it; kept apart when no call waits
+        for it."""
+        granted = self._parse_granted(told)
+        owner = granted[0]
+        with self._completions:
+            lease = self._completing.pop(owner, None)
+            if lease is None:
+                self._unclaimed[owner] = (time.monotonic(), granted[1])
+                return
+        lease.granted = granted[1]
+        if lease.awaited is not None:
+            freed(lease.awaited)
+
+    def _parse_granted(self, told: bytes) -> tuple[str, Granted]:
+        values: list[bytes] = []
+        at = len(GRANTED)
+        while at < len(told):
+            colon = told.index(b":", at)
+            length = int(told[at:colon])
+            values.append(told[colon + 1 : colon + 1 + length])
+            at = colon + 1 + length
+        owner, epoch, clock, rest = values[0].decode(), values[1], values[2], values[3:]
+        prefix = len(self.namespace) + 2  # "<ns>:{"
+        entities: list[Entity] = []
+        answers: list[Any] = []
+        for k in range(0, len(rest), 5):
+            key, status, version, data, orphan = rest[k : k + 5]
+            kind, name = key.decode()[prefix:-1].split(":", 1)
+            entities.append((EntityKind(kind), name))
+            if status == b"b":
+                answers.append(TAKEN)
+            elif status == b"1":
+                answers.append([TAKEN, version, data, orphan])
+            elif status == b"3":
+                answers.append([KEPT_FOR_OTHER])
+            else:
+                answers.append(int(status))
+        return owner, Granted(entities, answers, epoch or None, clock or None)
+
+    def _give_back_unclaimed(self) -> None:
+        """Settle the completions unclaimed for longer than `UNCLAIMED_S`: given back when
+        their call's lease is gone; else forgotten (its call asked again meanwhile, and the
+        lease script told it what it holds)."""
+        now = time.monotonic()
+        with self._completions:
+            stale = [
+                (owner, granted)
+                for owner, (told_at, granted) in self._unclaimed.items()
+                if now - told_at > UNCLAIMED_S
+            ]
+            for owner, _ in stale:
+                del self._unclaimed[owner]
+        for owner, granted in stale:
+            lease = self._leases.get(owner)
+            if lease is None or lease.ended:
+                self._give_back(owner, granted.entities, granted.answers)
 
     def give_back(self, asking: Asking) -> None:
         """Give back what `asking` took (answered), its call gone before deciding; what the
@@ -613,10 +821,14 @@ class SharedState:
                 pubsub.subscribe(f"{self._freed_to}{self.replica}")
                 while not self._stop.is_set():
                     message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+                    if self._unclaimed:
+                        self._give_back_unclaimed()
                     if message is None:
                         continue
                     if message["data"] == WANTED:
                         self.pump.hurry()
+                    elif message["data"].startswith(GRANTED):
+                        self._completed(message["data"], freed)
                     else:
                         kind, name = message["data"].decode()[prefix:-1].split(":", 1)
                         freed((EntityKind(kind), name))
@@ -643,6 +855,20 @@ class SharedState:
         The work fails, once answered, with `SharedStateUnavailable` when the lease was lost
         meanwhile (the epoch is dropped: the replicas rebuild). `awaited`, `linger`: as
         `Pump.submit`."""
+        with self._completions:
+            lease.ended = True
+            self._completing.pop(lease.owner, None)
+            granted, lease.granted = lease.granted, None
+            told = self._unclaimed.pop(lease.owner, None)
+        holding = set(lease.entities)  # given back below, with or without new state
+        for completed in (granted, None if told is None else told[1]):
+            if completed is not None:  # completed, but the call ends before taking it
+                rest = [
+                    (entity, answer)
+                    for entity, answer in zip(completed.entities, completed.answers, strict=True)
+                    if entity not in holding
+                ]
+                self._give_back(lease.owner, [e for e, _ in rest], [a for _, a in rest])
         commands = _Commands()
         if states is None:
             if lease.awaited is not None:  # the call gives up: nobody to keep it for
