@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from replicas import namespace, redis_url
 
 from fundwall.engine.features.entity_state import Entity, EntityKind
-from fundwall.engine.shared import _ACQUIRE, _RELEASE, _SHA, WANTED, SharedState, _Commands
+from fundwall.engine.shared import (
+    _ACQUIRE,
+    _RELEASE,
+    _SHA,
+    WANTED,
+    Lease,
+    SharedState,
+    _Commands,
+)
 
 ENTITY = (EntityKind.ACCOUNT, "6222000000000001")
 
@@ -159,19 +168,40 @@ def _until(condition: Callable[[], object], what: str) -> None:
         time.sleep(0.005)
 
 
-def test_the_release_of_a_busy_entity_completes_the_lease_of_the_call_kept_waiting() -> None:
+@contextmanager
+def two_replicas() -> Iterator[tuple[SharedState, SharedState]]:
+    """Two replicas' shared states over a namespace of their own: one whose call will wait,
+    one whose call holds."""
     url = redis_url()
+    with namespace(url) as name:
+        replicas = started(url, name, 2)
+        try:
+            yield replicas[0], replicas[1]
+        finally:
+            for shared in replicas:
+                shared.close()
+
+
+def kept_waiting(
+    waiting: SharedState, holding: SharedState, entities: list[Entity], busy: int
+) -> tuple[Lease, Lease]:
+    """A call of `holding` holding `entities[busy]`, and a call of `waiting` asking for all
+    of `entities`, kept waiting for it with the rest of its lease: their leases."""
+    held, _, complete = holding.taken(holding.ask(intents(entities[busy : busy + 1], "B1"), ["B1"]))
+    assert complete
+    lease, _, complete = waiting.taken(waiting.ask(intents(entities, "A1"), ["A1"]))
+    assert not complete and lease.entities == entities[:busy]
+    assert lease.awaited == entities[busy] and lease.completing
+    return held, lease
+
+
+def test_the_release_of_a_busy_entity_completes_the_lease_of_the_call_kept_waiting() -> None:
     entities = entities_of(5)
     wanted = intents(entities, "A1")
-    with namespace(url) as name:
-        waiting, holding = started(url, name, 2)
+    with two_replicas() as (waiting, holding):
         told: list[Entity] = []
         waiting.listen(told.append)
-        held, _, complete = holding.taken(holding.ask(intents(entities[2:3], "B1"), ["B1"]))
-        assert complete
-        lease, _, complete = waiting.taken(waiting.ask(wanted, ["A1"]))
-        assert not complete and lease.entities == entities[:2]
-        assert lease.awaited == entities[2] and lease.completing
+        held, lease = kept_waiting(waiting, holding, entities, 2)
         holding.release(held, {entities[2]: b"after B1"}, None).wait()
         # The release took the busy entity and the rest for the waiting call, and said so.
         _until(lambda: told == [entities[2]], "the waiting replica was never told")
@@ -184,19 +214,13 @@ def test_the_release_of_a_busy_entity_completes_the_lease_of_the_call_kept_waiti
         assert waiting.pump.rounds == rounds  # taken as told, without another round trip
         assert (entities[2], b"after B1") in loaded
         assert waiting.redis.hget(waiting._key(entities[2]), "x") == b"A1"
-        for shared in (waiting, holding):
-            shared.close()
 
 
 def test_a_lease_completed_for_a_call_gone_is_given_back() -> None:
-    url = redis_url()
     entities = entities_of(3)
-    with namespace(url) as name:
-        waiting, holding = started(url, name, 2)
+    with two_replicas() as (waiting, holding):
         waiting.listen(lambda _: None)
-        held, _, _ = holding.taken(holding.ask(intents(entities[1:2], "B1"), ["B1"]))
-        lease, _, complete = waiting.taken(waiting.ask(intents(entities, "A1"), ["A1"]))
-        assert not complete and lease.completing
+        held, lease = kept_waiting(waiting, holding, entities, 1)
         owner = lease.owner.encode()
         # The call is gone without a word (its event loop stopped, say).
         waiting._completing.clear()
@@ -209,24 +233,16 @@ def test_a_lease_completed_for_a_call_gone_is_given_back() -> None:
         _until(lambda: waiting.redis.hget(key, "o") is None, "never given back")
         assert waiting.redis.hget(waiting._key(entities[1]), "o") is None
         assert waiting.redis.hget(waiting._key(entities[1]), "s") == b"after B1"
-        for shared in (waiting, holding):
-            shared.close()
 
 
 def test_a_call_not_told_of_its_completed_lease_reads_it_when_it_asks_again() -> None:
-    url = redis_url()
     entities = entities_of(3)
     wanted = intents(entities, "A1")
-    with namespace(url) as name:
-        waiting, holding = started(url, name, 2)  # the waiting replica hears nothing
-        held, _, _ = holding.taken(holding.ask(intents(entities[1:2], "B1"), ["B1"]))
-        lease, _, complete = waiting.taken(waiting.ask(wanted, ["A1"]))
-        assert not complete and lease.completing
+    with two_replicas() as (waiting, holding):  # the waiting replica hears nothing
+        held, lease = kept_waiting(waiting, holding, entities, 1)
         holding.release(held, {entities[1]: b"after B1"}, None).wait()
         assert waiting.redis.hget(waiting._key(entities[2]), "o") == lease.owner.encode()
         # Asked again, the lease script answers what it holds already, with its bytes.
         lease, loaded, complete = waiting.taken(waiting.ask(wanted, ["A1"], lease))
         assert complete and lease.entities == entities
         assert (entities[1], b"after B1") in loaded
-        for shared in (waiting, holding):
-            shared.close()
