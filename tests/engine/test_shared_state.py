@@ -246,3 +246,32 @@ def test_a_call_not_told_of_its_completed_lease_reads_it_when_it_asks_again() ->
         lease, loaded, complete = waiting.taken(waiting.ask(wanted, ["A1"], lease))
         assert complete and lease.entities == entities
         assert (entities[1], b"after B1") in loaded
+
+
+def test_calls_waiting_for_one_entity_are_completed_in_turn() -> None:
+    url = redis_url()
+    entity = entities_of(1)
+    with namespace(url) as name:
+        holding, first, second = started(url, name, 3)
+        told: dict[str, list[Entity]] = {"first": [], "second": []}
+        first.listen(told["first"].append)
+        second.listen(told["second"].append)
+        held, _, _ = holding.taken(holding.ask(intents(entity, "H1"), ["H1"]))
+        one, _, complete = first.taken(first.ask(intents(entity, "A1"), ["A1"]))
+        assert not complete and one.completing
+        rounds = second.pump.rounds
+        two, _, complete = second.taken(second.ask(intents(entity, "B1"), ["B1"]))
+        # Kept for the first call already: the second queues behind it, not refused.
+        assert not complete and two.completing and two.awaited == entity[0]
+        holding.release(held, {entity[0]: b"after H1"}, None).wait()
+        _until(lambda: told["first"] == entity, "the first call was never told")
+        assert told["second"] == []
+        one, _, complete = first.taken(first.ask(intents(entity, "A1"), ["A1"], one))
+        assert complete
+        first.release(one, {entity[0]: b"after A1"}, None).wait()
+        _until(lambda: told["second"] == entity, "the second call was never told")
+        two, loaded, complete = second.taken(second.ask(intents(entity, "B1"), ["B1"], two))
+        assert complete and (entity[0], b"after A1") in loaded
+        assert second.pump.rounds - rounds == 1  # its first ask only
+        for shared in (holding, first, second):
+            shared.close()

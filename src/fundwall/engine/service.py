@@ -145,6 +145,10 @@ class DecisionService:
         """The entities this replica's calls hold in the shared state, until settled."""
         self._waiting: dict[Entity, list[asyncio.Future[None]]] = {}
         """Calls on the event loop waiting for an entity of `_holding` to be let go."""
+        self._waiting_remote: dict[Entity, list[asyncio.Future[None]]] = {}
+        """Calls on the event loop waiting for an entity another replica's call holds, woken
+        by `_freed` alone: not when a call of this replica lets go of it, which is not the
+        holder they wait for (woken, they would ask Redis again for nothing)."""
         self._account_holders = account_holders
         self._keyring = keyring
         self._keys_dir = keys_dir
@@ -473,7 +477,7 @@ class DecisionService:
                 await asyncio.sleep(pause)
                 return
             settled = asyncio.get_running_loop().create_future()
-            waiters = self._waiting.setdefault(awaited, [])
+            waiters = self._waiting_remote.setdefault(awaited, [])
             waiters.append(settled)
             try:
                 if held.granted is None:  # else told already (`SharedState._completed`)
@@ -485,8 +489,8 @@ class DecisionService:
             finally:
                 if settled in waiters:
                     waiters.remove(settled)
-                if not waiters and self._waiting.get(awaited) is waiters:
-                    del self._waiting[awaited]
+                if not waiters and self._waiting_remote.get(awaited) is waiters:
+                    del self._waiting_remote[awaited]
             return
         loop = asyncio.get_running_loop()
         settled = loop.create_future()
@@ -506,7 +510,7 @@ class DecisionService:
     def _freed(self, entity: Entity) -> None:
         """Wake the calls waiting for `entity`, another replica's call having let go of it
         (`SharedState.listen`, from its thread)."""
-        for settled in list(self._waiting.get(entity, ())):
+        for settled in list(self._waiting_remote.get(entity, ())):
             settled.get_loop().call_soon_threadsafe(_resolve, settled)
 
     def _busy_until(self, deadline: float | None, held: Lease | None) -> float:

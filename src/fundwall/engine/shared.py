@@ -98,11 +98,64 @@ local function tell(holder, until_ms, owner, channels, ms)
     redis.call('PUBLISH', channels .. replica, '?')
   end
 end
+local function first_waiting(key, waiter, until_ms, queued, ms)
+  if waiter and tonumber(until_ms) > ms then return waiter end
+  local queue = queued and cmsgpack.unpack(queued) or {}
+  while #queue > 0 do
+    local first = table.remove(queue, 1)
+    if tonumber(first[2]) > ms then
+      redis.call('HSET', key, 'w', first[1], 'we', first[2], 'wr', first[3])
+      if #queue > 0 then
+        redis.call('HSET', key, 'wq', cmsgpack.pack(queue))
+      else
+        redis.call('HDEL', key, 'wq')
+      end
+      return first[1]
+    end
+  end
+  if queued then redis.call('HDEL', key, 'wq') end
+  if waiter then redis.call('HDEL', key, 'w', 'we', 'wr') end
+  return nil
+end
+local function queue_behind(key, owner, until_ms, rest)
+  local queued = redis.call('HGET', key, 'wq')
+  local queue = queued and cmsgpack.unpack(queued) or {}
+  local found = false
+  for _, entry in ipairs(queue) do
+    if entry[1] == owner then
+      entry[2], entry[3], found = until_ms, rest, true
+    end
+  end
+  if not found then table.insert(queue, {owner, until_ms, rest}) end
+  redis.call('HSET', key, 'wq', cmsgpack.pack(queue))
+end
+local function leave_queue(key, owner)
+  local queued = redis.call('HGET', key, 'wq')
+  if not queued then return end
+  local queue, kept = cmsgpack.unpack(queued), {}
+  for _, entry in ipairs(queue) do
+    if entry[1] ~= owner then table.insert(kept, entry) end
+  end
+  if #kept > 0 then
+    redis.call('HSET', key, 'wq', cmsgpack.pack(kept))
+  else
+    redis.call('HDEL', key, 'wq')
+  end
+end
+local function rest_of(owner, lease_ms, keep, channels, reads, keys, versions, intents, k)
+  local rest = {owner, lease_ms, keep, channels, reads[1], reads[2], {}, {}, {}}
+  for j = k, #keys do
+    table.insert(rest[7], keys[j])
+    table.insert(rest[8], versions[j])
+    table.insert(rest[9], intents[j])
+  end
+  return cmsgpack.pack(rest)
+end
 local function take(owner, lease_ms, keep, channels, ms, keys, versions, intents, reads)
   local expiry = ms + lease_ms
   local answers = {}
   for k, key in ipairs(keys) do
-    local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we')
+    local held = redis.call('HMGET', key, 'o', 'e', 'v', 'x', 'w', 'we', 'wq')
     if held[1] == owner then
       redis.call('HSET', key, 'e', expiry)
       answers[k] = 1
@@ -110,43 +163,52 @@ local function take(owner, lease_ms, keep, channels, ms, keys, versions, intents
         local state = redis.call('HMGET', key, 's', 'xo')
         answers[k] = {1, held[3] or '', state[1] or '', state[2] or ''}
       end
-    elseif held[5] and held[5] ~= owner and tonumber(held[6]) > ms then
-      tell(held[1], held[2], owner, channels, ms)
-      answers[k] = {3}
-      return answers
-    elseif held[1] and tonumber(held[2]) > ms then
-      tell(held[1], held[2], owner, channels, ms)
-      if keep == 0 then
-        answers[k] = 0
-      else
-        redis.call('HSET', key, 'w', owner, 'we', ms + keep)
-        if reads then
-          local rest = {owner, lease_ms, keep, channels, reads[1], reads[2], {}, {}, {}}
-          for j = k, #keys do
-            table.insert(rest[7], keys[j])
-            table.insert(rest[8], versions[j])
-            table.insert(rest[9], intents[j])
-          end
-          redis.call('HSET', key, 'wr', cmsgpack.pack(rest))
-        else
-          redis.call('HDEL', key, 'wr')
-        end
-        answers[k] = 2
-      end
-      return answers
     else
-      local orphan = held[4] or ''
-      local intent = intents[k]
-      if orphan ~= '' then intent = orphan .. ',' .. intent end
-      redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent, 'xo', orphan)
-      if held[5] then redis.call('HDEL', key, 'w', 'we', 'wr') end
-      local version = held[3] or ''
-      if version ~= versions[k] then
-        answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
-      elseif orphan ~= '' then
-        answers[k] = {1, version, '', orphan}
+      local busy = held[1] and tonumber(held[2]) > ms
+      local first = nil
+      if held[5] or held[7] then first = first_waiting(key, held[5], held[6], held[7], ms) end
+      if first and first ~= owner then
+        if busy then tell(held[1], held[2], owner, channels, ms) end
+        if keep > 0 and reads then
+          local rest = rest_of(owner, lease_ms, keep, channels, reads, keys, versions, intents, k)
+          queue_behind(key, owner, ms + keep, rest)
+          answers[k] = 2
+        else
+          answers[k] = {3}
+        end
+        return answers
+      elseif busy then
+        tell(held[1], held[2], owner, channels, ms)
+        if keep == 0 then
+          answers[k] = 0
+        else
+          redis.call('HSET', key, 'w', owner, 'we', ms + keep)
+          if reads then
+            local rest = rest_of(owner, lease_ms, keep, channels, reads, keys, versions, intents, k)
+            redis.call('HSET', key, 'wr', rest)
+          else
+            redis.call('HDEL', key, 'wr')
+          end
+          answers[k] = 2
+        end
+        return answers
       else
-        answers[k] = 1
+        local orphan = held[4] or ''
+        local intent = intents[k]
+        if orphan ~= '' then intent = orphan .. ',' .. intent end
+        redis.call('HSET', key, 'o', owner, 'e', expiry, 'x', intent, 'xo', orphan)
+        if first then  -- this call was first in line: the next one is
+          redis.call('HDEL', key, 'w', 'we', 'wr')
+          first_waiting(key, nil, 0, redis.call('HGET', key, 'wq'), ms)
+        end
+        local version = held[3] or ''
+        if version ~= versions[k] then
+          answers[k] = {1, version, redis.call('HGET', key, 's') or '', orphan}
+        elseif orphan ~= '' then
+          answers[k] = {1, version, '', orphan}
+        else
+          answers[k] = 1
+        end
       end
     end
   end
@@ -154,10 +216,14 @@ local function take(owner, lease_ms, keep, channels, ms, keys, versions, intents
 end
 """
 """The lease's steps, shared by `_ACQUIRE` and by `_RELEASE` completing a waiting call's lease:
-`take` leases `keys` for `owner` in order (see `_ACQUIRE`); with `reads` (the keys of the
-state's epoch and clock) the busy entity kept for the owner also keeps the rest of its lease
-(`wr`: the owner, its lease ms and keep, the channels' prefix, `reads`, and its keys, versions
-and intents from the busy one on), which the release that lets it go completes."""
+`take` leases `keys` for `owner` in order (see `_ACQUIRE`). A busy entity is kept for the
+first call waiting for it (`w`, until `we`), once let go. With `reads` (the keys of the
+state's epoch and clock) it also keeps the rest of that call's lease (`wr`: the owner, its
+lease ms and keep, the channels' prefix, `reads`, and its keys, versions and intents from the
+busy one on), which the release that lets it go completes; and a call finding it kept for
+another such call queues behind it (`wq`: owner, until when, the rest of its lease; each
+comes first in turn, those whose time ran out skipped), where without `reads` it is refused
+(`KEPT_FOR_OTHER`) and asks again later."""
 
 _ACQUIRE: Final = (
     _TAKE
@@ -190,10 +256,13 @@ intent was orphaned (most leases: the fewer values, the less for the client to r
 entity's bytes and the intent orphaned when it was taken (`xo`) if the replica's version is
 not current: a lease completed for the owner whose word the replica has not read."""
 
-_WAIT: Final = """
+_WAIT: Final = (
+    _TAKE
+    + """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local waiting = redis.call('HMGET', KEYS[1], 'w', 'we')
+if ARGV[2] == '0' then leave_queue(KEYS[1], ARGV[1]) end
 if waiting[1] and waiting[1] ~= ARGV[1] and tonumber(waiting[2]) > ms then return 0 end
 redis.call('HSET', KEYS[1], 'w', ARGV[1], 'we', ms + tonumber(ARGV[2]))
 redis.call('HDEL', KEYS[1], 'wr')
@@ -205,6 +274,7 @@ if ARGV[2] ~= '0' and holder ~= string.match(ARGV[1], '^[^:]+') then
 end
 return 1
 """
+)
 """Keep an entity, once let go, for the owner ARGV[1] waiting for it, for ARGV[2] ms (0: it
 waits no more), unless another owner waits for it already (0); 2 when it is free already
 (let go since the owner was refused it), else 1, and its holder's replica is told it is
@@ -235,18 +305,20 @@ for k = 1, count do
     else
       redis.call('HDEL', key, 'o', 'e', 'x', 'xo')
     end
-    local waiting = redis.call('HMGET', key, 'w', 'we', 'wr')
-    if waiting[1] then
+    local waiting = redis.call('HMGET', key, 'w', 'we', 'wq')
+    if waiting[1] or waiting[3] then
       if not ms then
         local now = redis.call('TIME')
         ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
       end
-      if tonumber(waiting[2]) > ms then
-        local rest = waiting[3] and cmsgpack.unpack(waiting[3])
-        if rest and rest[1] == waiting[1] then
+      local first = first_waiting(key, waiting[1], waiting[2], waiting[3], ms)
+      if first then
+        local kept = redis.call('HGET', key, 'wr')
+        local rest = kept and cmsgpack.unpack(kept)
+        if rest and rest[1] == first then
           table.insert(grants, rest)
         else
-          redis.call('PUBLISH', channels .. string.match(waiting[1], '^[^:]+'), key)
+          redis.call('PUBLISH', channels .. string.match(first, '^[^:]+'), key)
         end
       end
     end
