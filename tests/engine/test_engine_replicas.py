@@ -21,6 +21,7 @@ from replicas import core_values, namespace, redis_url, shared_values
 from sqlalchemy import Engine
 
 import fundwall.engine.service as service_module
+import fundwall.engine.shared as shared_module
 from fundwall.accounts.controls import restrict
 from fundwall.auth.actor import Actor
 from fundwall.clock import FixedClock
@@ -414,6 +415,47 @@ def test_a_call_waiting_for_another_replicas_entity_is_told_when_it_is_let_go(
     worker.join(10)
     assert not worker.is_alive() and len(answers) == 1
     assert shared.pump.rounds - rounds <= 3  # asked once more, then wrote and let go
+
+
+def test_a_call_waiting_for_another_replicas_entity_is_not_woken_by_its_own_replica(
+    replicas: Callable[..., DecisionService],
+    txs: list[Transaction],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only the holder's release can end the wait before its 20 s (the entity is kept for
+    # the call as long).
+    monkeypatch.setattr(service_module, "COMPLETION_WAIT_S", 20.0)
+    monkeypatch.setattr(shared_module, "WAIT_MS", 20_000)
+    holder, waiter = replicas(), replicas(wait_s=30.0)
+    first, second = copies_of(txs[0], 2)
+    _, durable, lease = holder._decide([first], None, batch=False)
+    holder._wait(durable)
+    assert lease is not None
+    shared = waiter._shared
+    assert shared is not None
+    answers: list[Decision] = []
+    worker = threading.Thread(
+        target=lambda: answers.extend(asyncio.run(waiter.decide_durably([second], batch=False)))
+    )
+    worker.start()
+    busy = lease.entities[0]
+    kept = shared._key(busy)
+    deadline = time.monotonic() + 10
+    while not (shared.redis.hget(kept, "w") or b"").startswith(shared.replica.encode()):
+        assert time.monotonic() < deadline, "the call never waited for the entity"
+        time.sleep(0.01)
+    time.sleep(0.05)  # the call is waiting for word now
+    rounds = shared.pump.rounds
+    # Another call of the waiting replica lets go of the entity in the replica's book (it
+    # asked for it, and queued behind): not the holder the call waits for.
+    waiter._holding[busy] = waiter._holding.get(busy, 0) + 1
+    waiter._unhold([busy])
+    time.sleep(0.2)
+    assert shared.pump.rounds == rounds  # not woken: no ask for nothing
+    holder._settle(lease, written=True)
+    worker.join(10)
+    assert not worker.is_alive() and len(answers) == 1
+    assert shared.pump.rounds - rounds <= 1  # told its lease, it asks no more: its release
 
 
 def test_concurrent_calls_on_one_account_cost_one_redis_round_trip_each(
