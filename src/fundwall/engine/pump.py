@@ -155,11 +155,14 @@ class Pump:
         entity whose release lingers here."""
         with self._queued:
             loop, timer = self._later, self._later_timer
-        if loop is None or loop.is_closed():
+        if loop is None:
             return
-        if timer is not None:
-            loop.call_soon_threadsafe(timer.cancel)
-        loop.call_soon_threadsafe(self._flush_later)
+        try:
+            if timer is not None:
+                loop.call_soon_threadsafe(timer.cancel)
+            loop.call_soon_threadsafe(self._flush_later)
+        except RuntimeError:  # the loop closed: the calls of its work are gone
+            return
 
     def answered(self, value: list[Any], *, awaited: bool = False) -> Work:
         """Work answered already, with `value`, without a round (a lease completed in Redis
