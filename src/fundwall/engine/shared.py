@@ -759,6 +759,11 @@ class SharedState:
         if lease.awaited is not None:
             freed(lease.awaited)
 
+    def _entity_of(self, key: bytes) -> Entity:
+        """The entity of an entity's key (`_key`: `<ns>:{<kind>:<name>}`)."""
+        kind, name = key.decode()[len(self.namespace) + 2 : -1].split(":", 1)
+        return EntityKind(kind), name
+
     def _parse_granted(self, told: bytes) -> tuple[str, Granted]:
         values: list[bytes] = []
         at = len(GRANTED)
@@ -768,13 +773,11 @@ class SharedState:
             values.append(told[colon + 1 : colon + 1 + length])
             at = colon + 1 + length
         owner, epoch, clock, rest = values[0].decode(), values[1], values[2], values[3:]
-        prefix = len(self.namespace) + 2  # "<ns>:{"
         entities: list[Entity] = []
         answers: list[Any] = []
         for k in range(0, len(rest), 5):
             key, status, version, data, orphan = rest[k : k + 5]
-            kind, name = key.decode()[prefix:-1].split(":", 1)
-            entities.append((EntityKind(kind), name))
+            entities.append(self._entity_of(key))
             if status == b"b":
                 answers.append(TAKEN)
             elif status == b"1":
@@ -885,7 +888,6 @@ class SharedState:
     def _listen(self) -> None:
         freed = self._freed
         assert freed is not None
-        prefix = len(self.namespace) + 2  # "<ns>:{"
         while not self._stop.is_set():
             pubsub = None
             try:
@@ -902,8 +904,7 @@ class SharedState:
                     elif message["data"].startswith(GRANTED):
                         self._completed(message["data"], freed)
                     else:
-                        kind, name = message["data"].decode()[prefix:-1].split(":", 1)
-                        freed((EntityKind(kind), name))
+                        freed(self._entity_of(message["data"]))
             except self._failure:
                 self._stop.wait(1.0)
             finally:
