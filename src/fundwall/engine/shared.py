@@ -926,8 +926,9 @@ class SharedState:
         holder). The replica's versions are the new ones at once: a call of this replica
         leasing one of these entities in the same round or after it holds them as written.
         The work fails, once answered, with `SharedStateUnavailable` when the lease was lost
-        meanwhile (the epoch is dropped: the replicas rebuild). `awaited`, `linger`: as
-        `Pump.submit`."""
+        meanwhile (the epoch is dropped: the replicas rebuild). A completion told for the
+        lease and not taken (the call ends while it waits) is given back too. `awaited`,
+        `linger`: as `Pump.submit`."""
         with self._completions:
             lease.ended = True
             self._completing.pop(lease.owner, None)
