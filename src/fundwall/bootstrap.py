@@ -155,6 +155,7 @@ class Platform:
             lease_ms=replicas.lease_ms,
             wait_s=replicas.wait_seconds,
             cluster=replicas.redis_cluster,
+            gather_s=replicas.gather_ms / 1000,
         )
 
     def app(

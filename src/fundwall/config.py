@@ -399,6 +399,8 @@ class ReplicaSettings(BaseModel):
     least 1 s. `wait_seconds`: how long a call waits for entities another decision holds
     before it answers 503. `redis_cluster`: `redis_url` names a node of a Redis Cluster (the
     client reads the cluster's slots from it when the process starts, and follows them).
+    `gather_ms`: how long a call's lease waits for the leases of the replica's other calls
+    under way to go to Redis in the same round trip (a call alone never waits; 0: none waits).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -408,6 +410,7 @@ class ReplicaSettings(BaseModel):
     lease_ms: int = Field(default=10_000, ge=1_000, le=600_000)
     wait_seconds: float = Field(default=5.0, gt=0, le=60)
     redis_cluster: bool = False
+    gather_ms: float = Field(default=3.0, ge=0, le=50)
 
     @field_validator("redis_url")
     @classmethod

@@ -167,3 +167,37 @@ def test_lingering_work_goes_at_once_when_another_replica_wants_it() -> None:
     assert waited < LINGER_S  # sent on being told, not at the end of its lingering
     pump.hurry()  # nothing lingers, and the loop is gone: nothing to do
     assert pump.rounds == 1
+
+
+def test_gathering_work_waits_its_time_for_company_and_goes_with_what_came() -> None:
+    recorder = Recorder()
+    pump = Pump(recorder, READS, gather_s=0.05)
+
+    async def calls() -> float:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first = pump.submit([("evalsha", ("lease-a",))], reads=True, awaited=True, gather=True)
+        await asyncio.sleep(0.01)
+        assert pump.rounds == 0  # gathering: waits for the replica's other calls
+        second = pump.submit([("evalsha", ("lease-b",))], reads=True, awaited=True, gather=True)
+        await asyncio.wait_for(asyncio.gather(first.awaitable, second.awaitable), 10)
+        return loop.time() - started
+
+    waited = asyncio.run(calls())
+    assert recorder.pipelines == [[("evalsha", ("lease-a",)), ("evalsha", ("lease-b",)), *READS]]
+    assert waited >= 0.05  # the first one's time, not restarted by the second
+
+
+def test_work_that_does_not_gather_sends_the_gathering_work_with_it() -> None:
+    recorder = Recorder()
+    pump = Pump(recorder, READS, gather_s=10.0)
+
+    async def calls() -> None:
+        lease = pump.submit([("evalsha", ("lease-a",))], reads=True, awaited=True, gather=True)
+        release = pump.submit([("evalsha", ("release-b",))], awaited=True)
+        await asyncio.wait_for(asyncio.gather(lease.awaitable, release.awaitable), 1.0)
+
+    asyncio.run(calls())
+    assert recorder.pipelines == [
+        [("evalsha", ("lease-a",)), ("evalsha", ("release-b",)), *READS]
+    ]

@@ -5,6 +5,7 @@ order up to the first busy one, and nothing after it."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -159,6 +160,35 @@ def test_a_replica_is_told_when_another_replica_wants_an_entity_it_holds() -> No
         listening.close()
         for shared in (holder, other):
             shared.close()
+
+
+def test_a_lease_gathers_while_other_calls_of_its_replica_are_under_way() -> None:
+    url = redis_url()
+    entities = entities_of(2)
+    with namespace(url) as name:
+        shared = SharedState(url, namespace=name, gather_s=0.2)
+        shared.redis.set(shared._global("epoch"), b"e1")
+        shared.epoch = b"e1"
+
+        async def calls() -> tuple[float, float]:
+            loop = asyncio.get_running_loop()
+            asked = loop.time()
+            alone = shared.ask(intents(entities[:1], "A1"), ["A1"], awaited=True)
+            await asyncio.wait_for(alone.work.awaitable, 10)  # a guard, not a measure
+            lone = loop.time() - asked
+            under_way, _, complete = shared.taken(alone)  # its call goes on
+            assert complete
+            asked = loop.time()
+            second = shared.ask(intents(entities[1:], "B1"), ["B1"], awaited=True)
+            await asyncio.wait_for(second.work.awaitable, 10)
+            assert shared.taken(second)[2] and under_way.entities == entities[:1]
+            return lone, loop.time() - asked
+
+        lone, gathered = asyncio.run(calls())
+        assert lone < 0.2  # nothing under way: it went at once
+        assert gathered >= 0.19  # it waited for company (the timer's own rounding aside)
+        assert shared.pump.rounds == 2
+        shared.close()
 
 
 def _until(condition: Callable[[], object], what: str) -> None:

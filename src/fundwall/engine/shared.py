@@ -478,7 +478,9 @@ class Asking:
 
 
 class SharedState:
-    """The replicas' state in Redis at `url`, under the key prefix `namespace`."""
+    """The replicas' state in Redis at `url`, under the key prefix `namespace`; `gather_s`:
+    how long a lease waits for the leases of the replica's other calls under way
+    (`Pump.submit`, `[replicas] gather_ms`)."""
 
     def __init__(
         self,
@@ -488,6 +490,7 @@ class SharedState:
         lease_ms: int = 10_000,
         wait_s: float = 5.0,
         cluster: bool = False,
+        gather_s: float = 0.0,
     ) -> None:
         import redis  # only a replica pays for importing the client (0.2 s)
 
@@ -525,7 +528,7 @@ class SharedState:
         self._completions = threading.Lock()
         """The version of each entity the replica's core holds as in Redis."""
         reads = [("get", (self._global("epoch"),)), ("get", (self._global("clock"),))]
-        self.pump = Pump(self._send, reads)
+        self.pump = Pump(self._send, reads, gather_s)
         """Sends the calls' leases and releases, one pipeline per round."""
 
     def _client(self, url: str, cluster: bool) -> redis.Redis | redis.RedisCluster:
@@ -674,7 +677,8 @@ class SharedState:
                 entity = asked[k]
                 args += (self.versions.get(entity, b""), ",".join(intents.get(entity, ())))
             commands.evalsha(_SHA[_ACQUIRE], len(group), *(keys[k] for k in group), *args)
-        work = self.pump.submit(commands, reads=True, awaited=awaited)
+        # Other calls under way (their leases alive): this one waits a moment for company.
+        work = self.pump.submit(commands, reads=True, awaited=awaited, gather=len(self._leases) > 1)
         rest = len(wanted) - len(todo)
         return Asking(lease, todo, rest, len(renew), list(ids), work, groups, completing=completing)
 
