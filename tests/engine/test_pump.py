@@ -198,6 +198,4 @@ def test_work_that_does_not_gather_sends_the_gathering_work_with_it() -> None:
         await asyncio.wait_for(asyncio.gather(lease.awaitable, release.awaitable), 1.0)
 
     asyncio.run(calls())
-    assert recorder.pipelines == [
-        [("evalsha", ("lease-a",)), ("evalsha", ("release-b",)), *READS]
-    ]
+    assert recorder.pipelines == [[("evalsha", ("lease-a",)), ("evalsha", ("release-b",)), *READS]]
