@@ -454,3 +454,39 @@ def test_a_batch_written_in_one_statement_a_table_holds_what_rows_written_one_by
         f"{size:04d}",
         f"{size - 1:04d}",
     ]
+
+
+def test_the_loop_reads_the_head_and_the_calls_ids_and_opens_again_after_a_broken_connection(
+    open_service: Callable[..., DecisionService], database: Engine, stream: Stream
+) -> None:
+    """`DecisionLog.watch_on_loop`, what the server's calls read before deciding (on
+    PostgreSQL the loop's own connection): the latest commit, and after the server closed
+    that connection, one clear error and then a connection opened again."""
+    service = open_service()
+    log = service.log
+    assert log is not None
+    first, later = stream(), stream()
+    service.decide(first)
+
+    async def reads() -> list[Watch]:
+        before = await log.watch_on_loop([first.tx_id, later.tx_id])
+        service.decide(later)  # committed after that read: the next one sees it
+        after = await log.watch_on_loop([later.tx_id, "never-sent"])
+        if log.embedded:
+            return [before, after]
+        loop_connection = log._loop_watch
+        assert loop_connection is not None
+        with database.connect() as connection:  # the server ends the loop's connection
+            connection.exec_driver_sql(
+                f"SELECT pg_terminate_backend({loop_connection[1].info.backend_pid})"
+            )
+        with pytest.raises(DatabaseUnavailableError):
+            await log.watch_on_loop([first.tx_id])
+        return [before, after, await log.watch_on_loop([first.tx_id])]
+
+    watches = asyncio.run(reads())
+    assert watches[0].logged == {first.tx_id}
+    assert watches[1].logged == {later.tx_id}
+    assert all(watch.head == log.head() for watch in watches)
+    if not log.embedded:
+        assert watches[2].logged == {first.tx_id}

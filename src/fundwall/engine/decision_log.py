@@ -21,6 +21,7 @@ the engine's state let a restart fold only the tail.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -141,6 +142,8 @@ class DecisionLog:
         self.database = database
         self.clock = clock
         self._watch: Connection | None = None
+        self._loop_watch: tuple[asyncio.AbstractEventLoop, Any] | None = None
+        """The connection `watch_on_loop` reads on, and the event loop it belongs to."""
         self._head_cursor: Any = None
         self._head_lock = threading.Lock()
         self._writer: Connection | None = None
@@ -189,6 +192,48 @@ class DecisionLog:
         rows = self._on_watch(self._watch_sql(len(ids)), ids)
         head = int(rows[0][0] or 0) if rows else 0
         return Watch(head, frozenset(row[1] for row in rows if row[1] is not None))
+
+    async def watch_on_loop(self, tx_ids: Collection[str]) -> Watch:
+        """`watch`, for a caller on an event loop: on PostgreSQL through psycopg the loop
+        sends the statement itself, on an asynchronous connection of its own, where a worker
+        thread reading for it would take the interpreter in turns with the loop (the read's
+        wait and a durable decision's CPU both fell by a fifth: docs/benchmarks.md, "The
+        durable path: the head read by the loop"); elsewhere `watch` on a worker thread. One
+        read at a time on a loop (`fundwall.engine.head.SharedHead` sees to it)."""
+        ids = list(dict.fromkeys(tx_ids))
+        if len(ids) > WATCH_IDS or self.database.dialect.driver != "psycopg":
+            return await asyncio.to_thread(self.watch, ids)
+        try:
+            connection = await self._connection_of_loop()
+            cursor = await connection.execute(self._watch_sql(len(ids)), ids)
+            rows = await cursor.fetchall()
+        except self._driver_error as error:
+            self._drop_loop_watch()  # opened again on the next read
+            raise DatabaseUnavailableError(self._url, _first_line(error)) from None
+        head = int(rows[0][0] or 0) if rows else 0
+        return Watch(head, frozenset(row[1] for row in rows if row[1] is not None))
+
+    async def _connection_of_loop(self) -> Any:
+        """The running loop's connection for `watch_on_loop`, opened when it has none (with
+        the engine's own connection arguments), in autocommit: each read sees the latest
+        commit."""
+        import psycopg
+
+        loop = asyncio.get_running_loop()
+        kept = self._loop_watch
+        if kept is not None and kept[0] is loop and not kept[1].closed:
+            return kept[1]
+        self._drop_loop_watch()
+        args, options = self.database.dialect.create_connect_args(self.database.url)
+        connection = await psycopg.AsyncConnection.connect(*args, **options, autocommit=True)
+        self._loop_watch = loop, connection
+        return connection
+
+    def _drop_loop_watch(self) -> None:
+        kept, self._loop_watch = self._loop_watch, None
+        if kept is not None:
+            # libpq's own close: no round trip, so it needs no loop (its loop may be gone).
+            kept[1].pgconn.finish()
 
     def _watch_sql(self, count: int) -> str:
         sql = self._watch_statements.get(count)
@@ -239,7 +284,8 @@ class DecisionLog:
             self._watch = None
 
     def close(self) -> None:
-        """Close the connection `head` keeps and the engine's pool."""
+        """Close the connections `head` and `watch_on_loop` keep and the engine's pool."""
+        self._drop_loop_watch()
         with self._head_lock:
             self._head_cursor = None
             if self._watch is not None:

@@ -6,7 +6,8 @@ engine enforces changed, and which of the call's transaction ids the log holds a
 (`DecisionLog.watch`). On SQLite that read takes microseconds and is made on the spot. On
 PostgreSQL it is a round trip to the server, a fifth of a millisecond on a busy machine, which
 on the event loop would block every other request for as long: the server's routes instead
-await `SharedHead.after_now`, and the read runs on a worker thread.
+await `SharedHead.after_now`, and the loop awaits the read (`DecisionLog.watch_on_loop`,
+which sends it on an asynchronous connection) while it serves the other requests.
 
 What a call needs is a read made after it arrived, so that a change committed before then is
 seen by it, and of its own ids. A read started before the call does not qualify; so a call
@@ -18,21 +19,23 @@ many calls, each of which still sees every change committed before it arrived.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Coroutine, Iterable
+from typing import Any
 
 from fundwall.engine.decision_log import Watch
 
 
 class SharedHead:
-    """Reads of `read` (a blocking function of the ids to look up) shared by the calls that
+    """Reads of `read` (a coroutine function of the ids to look up) shared by the calls that
     wait for one; use from one event loop at a time."""
 
-    def __init__(self, read: Callable[[Collection[str]], Watch]) -> None:
+    def __init__(self, read: Callable[[Collection[str]], Coroutine[Any, Any, Watch]]) -> None:
         self._read = read
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reading: asyncio.Future[Watch] | None = None
         self._queued: asyncio.Future[Watch] | None = None
         self._queued_ids: set[str] = set()
+        self._task: asyncio.Task[Watch] | None = None
 
     async def after_now(self, tx_ids: Iterable[str]) -> Watch:
         """A read begun after this call began, of `tx_ids` among others."""
@@ -55,9 +58,14 @@ class SharedHead:
         self, loop: asyncio.AbstractEventLoop, target: asyncio.Future[Watch], tx_ids: set[str]
     ) -> None:
         self._reading = target
-        work = loop.run_in_executor(None, self._read, tx_ids)
+        # Kept: the loop holds only a weak reference to a task.
+        work = self._task = loop.create_task(self._read(tx_ids))
 
         def finished(work: asyncio.Future[Watch]) -> None:
+            self._task = None
+            if work.cancelled():  # the loop is closing: nobody waits any more
+                target.cancel()
+                return
             error = work.exception()
             if error is not None:
                 target.set_exception(error)

@@ -547,7 +547,7 @@ class DecisionService:
         watch = None
         if self.log is not None and not self.log.embedded:
             if self._head is None:
-                self._head = SharedHead(self.log.watch)
+                self._head = SharedHead(self.log.watch_on_loop)
             watch = await self._head.after_now(tx.tx_id for tx in txs)
         deadline: float | None = None
         held: Lease | None = None
