@@ -196,8 +196,8 @@ class DecisionLog:
     async def watch_on_loop(self, tx_ids: Collection[str]) -> Watch:
         """`watch`, for a caller on an event loop: on PostgreSQL through psycopg the loop
         sends the statement itself, on an asynchronous connection of its own, where a worker
-        thread reading for it would take the interpreter in turns with the loop (the read's
-        wait and a durable decision's CPU both fell by a fifth: docs/benchmarks.md, "The
+        thread reading for it would take the interpreter in turns with the loop (a fifth more
+        durable decisions a second at 0.84–0.88× the CPU each: docs/benchmarks.md, "The
         durable path: the head read by the loop"); elsewhere `watch` on a worker thread. One
         read at a time on a loop (`fundwall.engine.head.SharedHead` sees to it)."""
         ids = list(dict.fromkeys(tx_ids))
