@@ -190,8 +190,7 @@ class DecisionLog:
         if len(ids) > WATCH_IDS:  # a large batch: its ids in chunks, after the head
             return Watch(self.watch(()).head, frozenset(self.logged_ids(ids)))
         rows = self._on_watch(self._watch_sql(len(ids)), ids)
-        head = int(rows[0][0] or 0) if rows else 0
-        return Watch(head, frozenset(row[1] for row in rows if row[1] is not None))
+        return _watch_of(rows)
 
     async def watch_on_loop(self, tx_ids: Collection[str]) -> Watch:
         """`watch`, for a caller on an event loop: on PostgreSQL through psycopg the loop
@@ -210,8 +209,7 @@ class DecisionLog:
         except self._driver_error as error:
             self._drop_loop_watch()  # opened again on the next read
             raise DatabaseUnavailableError(self._url, _first_line(error)) from None
-        head = int(rows[0][0] or 0) if rows else 0
-        return Watch(head, frozenset(row[1] for row in rows if row[1] is not None))
+        return _watch_of(rows)
 
     async def _connection_of_loop(self) -> Any:
         """The running loop's connection for `watch_on_loop`, opened when it has none (with
@@ -756,6 +754,12 @@ class _Rows:
         for i, processor in self._convert:
             row[i] = processor(row[i])
         return tuple(row)
+
+
+def _watch_of(rows: Sequence[Any]) -> Watch:
+    """The head and the logged ids of the watch statement's rows (`DecisionLog._watch_sql`)."""
+    head = int(rows[0][0] or 0) if rows else 0
+    return Watch(head, frozenset(row[1] for row in rows if row[1] is not None))
 
 
 def _group_statement(transactions: _Rows, decisions: _Rows, mark: str) -> str:
