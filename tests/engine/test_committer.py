@@ -1,5 +1,6 @@
-"""The decision log's group commit inline (SQLite): small groups committed on the event loop,
-a batch on the writer's thread, and the groups after it behind it, in order."""
+"""The decision log's group commit inline (SQLite): small groups committed on the event loop
+after one more turn of it, a batch on the writer's thread, and the groups after it behind it,
+in order."""
 
 from __future__ import annotations
 
@@ -81,6 +82,27 @@ def test_small_groups_are_committed_on_the_loop_and_a_batch_on_the_writers_threa
     assert [ids[0] for _, ids in log.groups] == ["s0", "b0", "a0"]
     assert [name for name, _ in log.groups[1:]] == ["decision-log", "decision-log"]
     assert committer.writes == 3
+
+
+def test_a_commit_waits_one_more_turn_of_the_loop_for_the_calls_decided_in_it() -> None:
+    log = SlowLog()
+    committer = Committer(log, lambda error: None, inline=True)
+
+    async def a_call_a_turn() -> None:
+        first = asyncio.wrap_future(committer.submit(entries("f", 1), AT, awaited=True))
+        await asyncio.sleep(0)  # the turn that runs what was ready: nothing committed yet
+        assert log.groups == []
+        second = asyncio.wrap_future(committer.submit(entries("s", 1), AT, awaited=True))
+        await asyncio.gather(first, second)
+        late = asyncio.wrap_future(committer.submit(entries("l", 1), AT, awaited=True))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert late.done()  # a call alone waits no longer than its two turns
+
+    asyncio.run(a_call_a_turn())
+    committer.close()
+    assert [ids for _, ids in log.groups] == [["f0", "s0"], ["l0"]]
+    assert committer.groups == 2
 
 
 def test_a_blocking_caller_waits_for_the_batch_before_its_own_commit() -> None:

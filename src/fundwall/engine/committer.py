@@ -12,13 +12,15 @@ On PostgreSQL the writer is a thread of its own, so the event loop decides while
 commits. On SQLite (`inline`) a small commit writes to the operating system's cache and costs
 less than a hop to another thread on a busy machine, so the writer runs on the event loop: an
 awaited call's commit waits until the loop has run what was ready (the requests already
-read, which join the same commit); a caller that blocks instead commits at once, since it
-may be blocking that very loop. A group of at least `INLINE_ROWS` transactions (a batch) is
-handed to the writer's thread instead, and so is every group that comes while that thread
-writes: SQLite's driver lets go of the interpreter while it inserts into the tables and their
-indexes, so the loop decides the next batch on the other core meanwhile (a batch's rows go as
-one JSON statement a table, `DecisionLog._write_as_json`: the thread takes the interpreter
-back twice, not once a row).
+read) and then one more turn (the requests read meanwhile), and all of them join the same
+commit, whose cost is mostly the same for one call as for ten (the pages of the log's indexes
+written at the end of each database transaction); a caller that blocks instead commits at
+once, since it may be blocking that very loop. A group of at least `INLINE_ROWS`
+transactions (a batch) is handed to the writer's thread instead, and so is every group that
+comes while that thread writes: SQLite's driver lets go of the interpreter while it inserts
+into the tables and their indexes, so the loop decides the next batch on the other core
+meanwhile (a batch's rows go as one JSON statement a table, `DecisionLog._write_as_json`: the
+thread takes the interpreter back twice, not once a row).
 
 Order: writes are committed in the order submitted, so the log holds the decisions in the
 order the engine made them (a restart folds them in that order). A call that only repeats
@@ -93,6 +95,8 @@ class Committer:
         self._order = threading.Lock()
         """Held while a group is taken and committed: groups land in the order taken."""
         self._scheduled = False
+        self._lingered = False
+        """Inline: the scheduled commit has waited its one more turn of the loop."""
         self._on_failure = on_failure
         state = threading.Lock()
         self._changed = threading.Condition(state)
@@ -156,16 +160,24 @@ class Committer:
             loop.call_soon(self._drain_scheduled)
 
     def _drain_scheduled(self) -> None:
-        """Inline, on the event loop: commit what waits here, or hand it to the writer's
-        thread when it is large or that thread is writing (waiting for it would block the
-        loop, and groups land in order)."""
-        self._scheduled = False
+        """Inline, on the event loop: commit what waits here after one more turn of the loop
+        (over HTTP a group of single decisions then holds twice as many, and the server
+        spends about a tenth less CPU a decision: docs/benchmarks.md, "The durable path: a
+        commit waits one more turn"), or hand it to the writer's thread at once when
+        it is large or that thread is writing (waiting for it would block the loop, and groups
+        land in order)."""
         with self._changed:
             rows = sum(len(write.entries) for write in self._waiting)
             if self._writing or self._handed or rows >= INLINE_ROWS:
+                self._scheduled = self._lingered = False
                 self._handed = True
                 self._work.notify()
                 return
+        if not self._lingered:
+            self._lingered = True
+            asyncio.get_running_loop().call_soon(self._drain_scheduled)
+            return
+        self._scheduled = self._lingered = False
         self._drain()
 
     @property
