@@ -1,19 +1,23 @@
-"""The audit head and the calls' ids read once for all the calls waiting, off the event loop
-(for PostgreSQL).
+"""The audit head and the calls' ids read once for all the calls waiting, the event loop free
+meanwhile (for PostgreSQL).
 
 Before each call the decision service asks the store for the audit head, whether anything the
 engine enforces changed, and which of the call's transaction ids the log holds already
-(`DecisionLog.watch`). On SQLite that read takes microseconds and is made on the spot. On
-PostgreSQL it is a round trip to the server, a fifth of a millisecond on a busy machine, which
-on the event loop would block every other request for as long: the server's routes instead
-await `SharedHead.after_now`, and the loop awaits the read (`DecisionLog.watch_on_loop`,
-which sends it on an asynchronous connection) while it serves the other requests.
+(`DecisionLog.watch`). On SQLite that read takes some tens of microseconds and is made on the
+spot (shared as below, it cost more than it saved: docs/benchmarks.md, "The durable path: a
+read begins on the next turn"). On PostgreSQL it is a round trip to the server, a fifth of a
+millisecond on a busy machine, which on the event loop would block every other request for as
+long: the server's routes instead await `SharedHead.after_now`, and the loop awaits the read
+(`DecisionLog.watch_on_loop`, which sends it on an asynchronous connection) while it serves
+the other requests.
 
-What a call needs is a read made after it arrived, so that a change committed before then is
-seen by it, and of its own ids. A read started before the call does not qualify; so a call
-arriving while a read is under way adds its ids to the next read, which starts as soon as that
-one ends and serves every call that arrived meanwhile. Under load one round trip thus serves
-many calls, each of which still sees every change committed before it arrived.
+What a call needs is a read begun after it arrived, so that a change committed before then is
+seen by it, and of its own ids. A read begins on the loop's turn after the first call that
+asks for it (its task's first step): every call that asks before then, which includes the
+requests the loop reads in the same turn, adds its ids to it. A call arriving once a read has
+begun adds its ids to the next read, which begins as soon as that one ends and serves every
+call that arrived meanwhile. Under load one read thus serves many calls, each of which still
+sees every change committed before it arrived.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class SharedHead:
         self._read = read
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reading: asyncio.Future[Watch] | None = None
+        self._reading_ids: set[str] = set()
+        """The ids of the read that has not begun yet (it takes them as it begins)."""
+        self._begun = True
         self._queued: asyncio.Future[Watch] | None = None
         self._queued_ids: set[str] = set()
         self._task: asyncio.Task[Watch] | None = None
@@ -46,6 +53,9 @@ class SharedHead:
         if self._reading is None:
             target: asyncio.Future[Watch] = loop.create_future()
             self._begin(loop, target, set(tx_ids))
+        elif not self._begun:  # the read has not begun: it reads this call's ids too
+            self._reading_ids.update(tx_ids)
+            target = self._reading
         else:
             if self._queued is None:
                 self._queued = loop.create_future()
@@ -57,9 +67,9 @@ class SharedHead:
     def _begin(
         self, loop: asyncio.AbstractEventLoop, target: asyncio.Future[Watch], tx_ids: set[str]
     ) -> None:
-        self._reading = target
+        self._reading, self._reading_ids, self._begun = target, tx_ids, False
         # Kept: the loop holds only a weak reference to a task.
-        work = self._task = loop.create_task(self._read(tx_ids))
+        work = self._task = loop.create_task(self._begin_read())
 
         def finished(work: asyncio.Future[Watch]) -> None:
             self._task = None
@@ -78,3 +88,9 @@ class SharedHead:
                 self._begin(loop, queued, ids)
 
         work.add_done_callback(finished)
+
+    async def _begin_read(self) -> Watch:
+        """The read, begun: of the ids of every call that asked until now."""
+        self._begun = True
+        tx_ids, self._reading_ids = self._reading_ids, set()
+        return await self._read(tx_ids)
