@@ -14,9 +14,9 @@ from fundwall.engine.registry import (
     PackStatus,
     ensure_live,
     get_pack,
-    last_revision,
     pack_records,
 )
+from fundwall.engine.revisions import latest_revisions
 from fundwall.engine.rules import default_pack
 from fundwall.store import UnitOfWork
 
@@ -25,13 +25,13 @@ UowFactory = Callable[[], UnitOfWork]
 
 def test_the_default_pack_goes_live_once(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
-        assert last_revision(uow.session) == 0
+        assert latest_revisions(uow.session).packs == 0
         live, shadow = ensure_live(uow)
     with uow_factory() as uow:
         again, _ = ensure_live(uow)
         (record,) = pack_records(uow.session)
         trail = [(r.actor, r.action) for r in uow.audit.tail(5)]
-        revision = last_revision(uow.session)
+        revision = latest_revisions(uow.session).packs
         stored = get_pack(uow.session, record.version)
     assert live.version == again.version == stored.version == default_pack().version
     assert shadow is None

@@ -3,6 +3,7 @@ shadow packs, restarts, snapshots, and changes that take effect on the next tran
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from engine_fixtures import COUNTING_PACK, STRICTER_PACK, TEST_PACK
 from engine_store import phone, seed, service_opener, transaction
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 from state_values import engine_values
 
 from fundwall.accounts.controls import lift_restriction, restrict, set_account_status
@@ -208,6 +209,49 @@ def test_changes_to_the_controls_hold_from_the_next_transaction(
         )  # fmt: skip
     warned = service.decide(stream("D1", "A1", 100))
     assert (warned.action, warned.reasons[0].rule_id) == (Action.WARN, "HC25")
+
+
+def test_a_call_after_a_change_reads_only_the_kinds_of_rows_that_changed(
+    open_service: Callable[..., DecisionService],
+    uow_factory: UowFactory,
+    database: Engine,
+    stream: Stream,
+) -> None:
+    """The head moves for every audited change; the rows the engine reads are read only
+    when a change of their kind came (a case note moves it, and nothing is read but the
+    newest revision of each kind)."""
+    service = open_service()
+    service.decide(stream("A1", "B1", 100))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    def reads_of_changes() -> list[str]:
+        return [re.findall(r"FROM (\w+)", s)[0] for s in statements if "revision >" in s]
+
+    event.listen(database, "before_cursor_execute", seen)
+    try:
+        with uow_factory() as uow:
+            uow.audit.record("user:analyst@B001", "add_case_note", "case:C1")
+            uow.commit()
+        statements.clear()
+        assert service.decide(stream("A1", "B1", 100)).action is Action.PASS
+        assert reads_of_changes() == []
+        assert sum("max(" in s for s in statements) == 1  # the newest revisions, once
+        with uow_factory() as uow:
+            restrict(uow, ACTOR, "A1", RestrictionKind.STOP_PAYMENT, reason="止付令 2024-7")
+        statements.clear()
+        blocked = service.decide(stream("A1", "B1", 100))
+        assert (blocked.action, blocked.reasons[0].rule_id) == (Action.BLOCK, "HC02")
+        assert reads_of_changes() == [
+            "account_restrictions",
+            "risk_list_entries",
+            "punishment_list",
+            "account_status_changes",
+        ]
+    finally:
+        event.remove(database, "before_cursor_execute", seen)
 
 
 def test_a_promoted_pack_decides_the_next_transaction(

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from fundwall.auth.actor import Actor, ActorKind
 from fundwall.auth.roles import Role
 from fundwall.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
+from fundwall.engine.model_registry import ModelState, running_models
 from fundwall.engine.models.artifact import (
     CARD_FILE,
     MAX_MODEL_BYTES,
@@ -23,6 +23,7 @@ from fundwall.engine.models.artifact import (
     Target,
     write_model,
 )
+from fundwall.engine.revisions import latest_revisions
 from fundwall.models.registry import (
     get_model,
     list_models,
@@ -204,15 +205,15 @@ def test_two_changes_at_once_never_leave_two_champions(
 
 def test_each_change_moves_the_revision_the_engine_reads(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
-        assert last_model_revision(uow.session) == 0
+        assert latest_revisions(uow.session).models == 0
     first, second = register(uow_factory)
     with uow_factory() as uow:
-        registered = last_model_revision(uow.session)
+        registered = latest_revisions(uow.session).models
         assert registered == uow.audit.tail(1)[0].seq
     move(uow_factory, first, ModelState.CHAMPION)
     move(uow_factory, second, ModelState.CHAMPION)
     with uow_factory() as uow:
-        promoted = last_model_revision(uow.session)
+        promoted = latest_revisions(uow.session).models
         revisions = {row.version: row.revision for row in uow.session.query(ModelRow)}
         assert promoted == uow.audit.tail(1)[0].seq > registered
     assert revisions == {first: promoted, second: promoted}  # the retired one changed too

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from fundwall.domain.errors import InvalidInput
@@ -41,8 +41,3 @@ def running_models(session: Session, target: Target) -> dict[ModelState, Model]:
         .options(undefer(ModelRow.text))
     )
     return {ModelState(row.state): model_of(row) for row in rows}
-
-
-def last_model_revision(session: Session) -> int:
-    """The revision of the latest change to the model registry (0 when empty)."""
-    return int(session.scalar(select(func.max(ModelRow.revision))) or 0)

@@ -3,9 +3,10 @@ decides live and which one runs in shadow beside it.
 
 A pack is registered from its YAML file (validated completely, stored byte for byte with its
 SHA-256), then promoted to live or set as the shadow pack. This module is the registry's
-storage: what the engine reads (`running_packs`, `last_revision`, `get_pack`) and the row
-changes, each stamped with the audit record its caller wrote. The changes are made by the use
-cases of `fundwall.rulepacks.registry`, which check the actor's right, and, on first use, by
+storage: what the engine reads (`running_packs`, `get_pack`; the newest revision with the
+other kinds', `fundwall.engine.revisions`) and the row changes, each stamped with the audit
+record its caller wrote. The changes are made by the use cases of
+`fundwall.rulepacks.registry`, which check the actor's right, and, on first use, by
 `ensure_live`. The row carries the audit record's sequence number as its `revision`, so a
 running decision service notices a change and switches packs on the next transaction.
 Statuses:
@@ -26,7 +27,7 @@ from enum import StrEnum
 from importlib.resources import files
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -170,11 +171,6 @@ def running_packs(session: Session) -> tuple[RulePack | None, RulePack | None]:
         parsed_pack(live.content, live.source) if live is not None else None,
         parsed_pack(shadow.content, shadow.source) if shadow is not None else None,
     )
-
-
-def last_revision(session: Session) -> int:
-    """The revision of the latest change to the registry (0 when empty)."""
-    return int(session.scalar(select(func.max(RulePackRow.revision))) or 0)
 
 
 def shipped_content() -> bytes:

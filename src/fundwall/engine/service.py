@@ -67,7 +67,6 @@ from fundwall.engine.controls.batch import warm_up
 from fundwall.engine.controls.book import PartyHasher, region_book
 from fundwall.engine.controls.changes import (
     apply_changes,
-    last_share_key_revision,
     load_book,
     sharing_keys,
 )
@@ -76,10 +75,11 @@ from fundwall.engine.decision_log import DecisionLog, Logged, Watch
 from fundwall.engine.features import AccountDirectory, entity_state, settle_gc
 from fundwall.engine.features.entity_state import Entity
 from fundwall.engine.head import SharedHead
-from fundwall.engine.model_registry import ModelState, last_model_revision, running_models
+from fundwall.engine.model_registry import ModelState, running_models
 from fundwall.engine.models.artifact import Model, Target
 from fundwall.engine.pump import Work
-from fundwall.engine.registry import ensure_live, last_revision, running_packs
+from fundwall.engine.registry import ensure_live, running_packs
+from fundwall.engine.revisions import Revisions, latest_revisions
 from fundwall.engine.rules import RulePack, default_pack
 from fundwall.engine.shared import (
     Asking,
@@ -344,28 +344,39 @@ class DecisionService:
             watch = log.watch(tx_ids)
         if watch.head <= self._revision:
             return watch.logged
+        since = self._revision
         with UnitOfWork(log.database, clock=log.clock) as uow:
-            rekeyed = last_share_key_revision(uow.session) > self._revision
-        if rekeyed:
+            # Most audited changes concern nothing the engine reads: only the kinds that
+            # changed are read (`fundwall.engine.revisions`).
+            latest = latest_revisions(uow.session)
+            if latest.share_keys <= since:
+                self._take_in(uow.session, latest, since)
+        if latest.share_keys > since:
             # A sharing key version came or went: every holder's shared hashes change.
             self._rebuild()
             return watch.logged
-        with UnitOfWork(log.database, clock=log.clock) as uow:
-            apply_changes(uow.session, self.core.book, self._revision)
-            reports = log.account_reports(self._revision, self._keyring, self._hasher)
-            for account, bound, keys in reports:
+        self._revision = watch.head
+        return watch.logged
+
+    def _take_in(self, session: Session, latest: Revisions, since: int) -> None:
+        """Read the rows of the kinds `latest` says changed after revision `since`."""
+        assert self.log is not None
+        if latest.controls > since:
+            apply_changes(session, self.core.book, since)
+        if latest.accounts > since:
+            for account, bound, keys in self.log.account_reports(
+                since, self._keyring, self._hasher
+            ):
                 self.core.report_account(account)
                 self.core.book.party_keys[account.account_no] = keys
                 if bound is not None:
                     self.core.book.bound[account.account_no] = bound
-            if last_revision(uow.session) > self._revision:
-                live, shadow = running_packs(uow.session)
-                if live is not None:
-                    self.core.set_packs(live, shadow)
-            if last_model_revision(uow.session) > self._revision:
-                self.core.set_model(*_running(uow.session))
-        self._revision = watch.head
-        return watch.logged
+        if latest.packs > since:
+            live, shadow = running_packs(session)
+            if live is not None:
+                self.core.set_packs(live, shadow)
+        if latest.models > since:
+            self.core.set_model(*_running(session))
 
     def _party_hasher(self, session: Session) -> PartyHasher | None:
         """What makes holders' list keys: the keyring and the accepted sharing keys."""

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundwall.crypto import SharingKeys, parse_shared_hash
@@ -154,11 +154,6 @@ def accepted_share_versions(session: Session) -> tuple[int, ...]:
     """The sharing key versions the hub accepts (created, not retired), oldest first."""
     query = select(ShareKeyRow.version).where(ShareKeyRow.retired_at.is_(None))
     return tuple(sorted(session.scalars(query)))
-
-
-def last_share_key_revision(session: Session) -> int:
-    """The revision of the newest change to the sharing key versions (0: none)."""
-    return int(session.scalar(select(func.max(ShareKeyRow.revision))) or 0)
 
 
 def sharing_keys(session: Session, keys_dir: Path) -> SharingKeys:
