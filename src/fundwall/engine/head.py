@@ -3,7 +3,7 @@ meanwhile (for PostgreSQL).
 
 Before each call the decision service asks the store for the audit head, whether anything the
 engine enforces changed, and which of the call's transaction ids the log holds already
-(`DecisionLog.watch`). On SQLite that read takes some tens of microseconds and is made on the
+(`DecisionLog.watch`). On SQLite that read takes about fifteen microseconds and is made on the
 spot (shared as below, it cost more than it saved: docs/benchmarks.md, "The durable path: a
 read begins on the next turn"). On PostgreSQL it is a round trip to the server, a fifth of a
 millisecond on a busy machine, which on the event loop would block every other request for as
