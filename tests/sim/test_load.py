@@ -64,6 +64,22 @@ def test_loading_twice_inserts_everything_once(
         assert _count(database, row_type) == read_table(tiny, name).num_rows
 
 
+def test_a_load_leaves_postgresql_planning_with_the_loaded_values(
+    tiny: Path, database: Engine, keyring: Keyring
+) -> None:
+    """Right after a load, the accounts reported since the newest revision are found through
+    the index, not by reading every account."""
+    load_region(tiny, database, keyring)
+    query = "SELECT account_no FROM accounts WHERE revision > 1000000"
+    with database.connect() as connection:
+        if database.dialect.name == "postgresql":
+            plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {query}").scalars())
+        else:  # SQLite's planner takes the index without statistics
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}").all()
+            plan = "\n".join(str(row[-1]) for row in rows)
+    assert "INDEX" in plan.upper() and "Seq Scan" not in plan, plan
+
+
 def test_personal_data_is_encrypted_and_hashed(
     tiny: Path, database: Engine, keyring: Keyring
 ) -> None:
