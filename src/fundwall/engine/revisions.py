@@ -5,8 +5,8 @@ record (`revision`). The decision service sees the audit head move (`DecisionLog
 most audited changes (outreach tasks, cases, appeals, messages) concern no row it reads. One
 statement of indexed maxima (`latest_revisions`) tells it which kinds changed after the
 revision it knew, and it reads only those: under load a head that moved for other work cost a
-call tens of milliseconds on PostgreSQL, a sequential scan of `accounts` among them, where the
-maxima cost one round trip (docs/benchmarks.md, "The durable path: what changed, read in one
+call 5–9 ms on PostgreSQL, a sequential scan of `accounts` among them, where the maxima cost
+one round trip (docs/benchmarks.md, "The durable path: what changed, read in one
 statement").
 """
 

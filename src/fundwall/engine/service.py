@@ -350,7 +350,7 @@ class DecisionService:
             # changed are read (`fundwall.engine.revisions`).
             latest = latest_revisions(uow.session)
             if latest.share_keys <= since:
-                self._take_in(uow.session, latest, since)
+                self._take_in(uow.session, log, latest, since)
         if latest.share_keys > since:
             # A sharing key version came or went: every holder's shared hashes change.
             self._rebuild()
@@ -358,15 +358,12 @@ class DecisionService:
         self._revision = watch.head
         return watch.logged
 
-    def _take_in(self, session: Session, latest: Revisions, since: int) -> None:
+    def _take_in(self, session: Session, log: DecisionLog, latest: Revisions, since: int) -> None:
         """Read the rows of the kinds `latest` says changed after revision `since`."""
-        assert self.log is not None
         if latest.controls > since:
             apply_changes(session, self.core.book, since)
         if latest.accounts > since:
-            for account, bound, keys in self.log.account_reports(
-                since, self._keyring, self._hasher
-            ):
+            for account, bound, keys in log.account_reports(since, self._keyring, self._hasher):
                 self.core.report_account(account)
                 self.core.book.party_keys[account.account_no] = keys
                 if bound is not None:
