@@ -78,10 +78,21 @@ class GroupLog(Protocol):
 
 
 @dataclass(slots=True)
-class _Write:
+class Write:
+    """A call's transactions and decisions handed to the committer, and how their commit is
+    told: `done` for any thread; `landed`, for a caller that awaits on an event loop, a future
+    of that loop which the committer completes itself (on the loop's thread at once, from the
+    writer's thread once a group), where wrapping `done` would cost the loop a future, two
+    callbacks and a wake-up from another thread a call (about 30 µs of CPU)."""
+
     entries: Entries
     decided_at: datetime
     done: Future[None] = field(default_factory=Future)
+    landed: asyncio.Future[None] | None = None
+
+    def landing(self) -> asyncio.Future[None]:
+        """What a caller on an event loop awaits."""
+        return self.landed if self.landed is not None else asyncio.wrap_future(self.done)
 
 
 class Committer:
@@ -104,13 +115,13 @@ class Committer:
         self._work = threading.Condition(state)
         """Notified when the writer's thread has work (`_for_thread`): inline, only then, so
         a small group on the loop wakes no thread."""
-        self._waiting: list[_Write] = []
+        self._waiting: list[Write] = []
         self._writing = False
         self._handed = False
         """Inline: what waits is for the writer's thread to commit."""
         self._failed: BaseException | None = None
         self._closed = False
-        self._last: Future[None] | None = None
+        self._last: Write | None = None
         self.groups = 0
         """Database transactions committed so far (each holding one or more writes)."""
         self.writes = 0
@@ -118,15 +129,14 @@ class Committer:
         self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
         self._thread.start()
 
-    def submit(
-        self, entries: Entries, decided_at: datetime, *, awaited: bool = False
-    ) -> Future[None]:
-        """Queue a call's transactions with their decisions (made at `decided_at`); the future
-        completes once they are committed, or raises why they never will be. `awaited`: the
-        caller awaits the future on the running event loop (inline, the commit then waits
-        for the requests already read); otherwise it blocks on it, and inline the commit is
-        made at once (a caller blocking the loop would wait for ever)."""
-        write = _Write(entries, decided_at)
+    def submit(self, entries: Entries, decided_at: datetime, *, awaited: bool = False) -> Write:
+        """Queue a call's transactions with their decisions (made at `decided_at`); the
+        write's futures complete once they are committed, or raise why they never will be.
+        `awaited`: the caller awaits `Write.landing` on the running event loop (inline, the
+        commit then waits for the requests already read); otherwise it blocks on `done`, and
+        inline the commit is made at once (a caller blocking the loop would wait for ever)."""
+        loop = asyncio._get_running_loop() if awaited else None
+        write = Write(entries, decided_at, landed=None if loop is None else loop.create_future())
         # Running from the start, so it cannot be cancelled: the state holds its
         # transactions, which are logged whether or not the caller still waits.
         write.done.set_running_or_notify_cancel()
@@ -134,25 +144,24 @@ class Committer:
             if self._closed:
                 raise RuntimeError("the decision log's writer is closed")
             if self._failed is not None:
-                write.done.set_exception(_not_logged(self._log.url))
+                _fail([write], _not_logged(self._log.url))
             else:
                 self._waiting.append(write)
                 if not self._inline:
                     self._work.notify()
-        self._last = write.done
+        self._last = write
         if self._inline:
             if awaited:
                 self._schedule()
             else:
                 self._drain()
-        return write.done
+        return write
 
     def _schedule(self) -> None:
         """Inline: commit once the event loop has run what is ready (the other requests
         already read), or at once for a caller without an event loop."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        loop = asyncio._get_running_loop()
+        if loop is None:
             self._drain()
             return
         if not self._scheduled:
@@ -181,11 +190,11 @@ class Committer:
         self._drain()
 
     @property
-    def last(self) -> Future[None] | None:
-        """The future of the last write submitted, None when that one is committed: what a
-        call that only repeats decisions waits for."""
+    def last(self) -> Write | None:
+        """The last write submitted, None when that one is committed: what a call that only
+        repeats decisions waits for."""
         last = self._last
-        if last is not None and last.done() and last.exception() is None:
+        if last is not None and last.done.done() and last.done.exception() is None:
             return None
         return last
 
@@ -241,7 +250,7 @@ class Committer:
                     self._writing = False
                     self._changed.notify_all()
 
-    def _commit(self, group: list[_Write]) -> None:
+    def _commit(self, group: list[Write]) -> None:
         failed = self._failed
         if failed is not None:  # failed by a write before these: none of them may land
             _fail(group, _not_logged(self._log.url))
@@ -256,10 +265,9 @@ class Committer:
             return
         self.groups += 1
         self.writes += len(group)
-        for write in group:
-            write.done.set_result(None)
+        _land(group, None)
 
-    def _commit_before_reused(self, group: list[_Write]) -> None:
+    def _commit_before_reused(self, group: list[Write]) -> None:
         """A transaction id of the group is in the log already: another writer logged it
         after the service read which of the call's ids the log held (`DecisionLog.watch`).
         The writes before the first such one are committed; it fails as a conflict, and every
@@ -277,8 +285,7 @@ class Committer:
         if first:
             self.groups += 1
             self.writes += first
-            for write in group[:first]:
-                write.done.set_result(None)
+            _land(group[:first], None)
         reused = next(tx.tx_id for tx, _ in group[first].entries if tx.tx_id in logged)
         self._failure(
             group,
@@ -290,12 +297,12 @@ class Committer:
             ),
         )
 
-    def _failure(self, group: list[_Write], first: int, error: BaseException) -> None:
+    def _failure(self, group: list[Write], first: int, error: BaseException) -> None:
         """`group[first]` failed with `error`: it raises that, the rest of the group and every
         write after it are not logged, and the service hears of it."""
         with self._changed:
             self._failed = error
-        group[first].done.set_exception(error)
+        _fail(group[first : first + 1], error)
         _fail(group[first + 1 :], _not_logged(self._log.url))
         self._on_failure(error)
 
@@ -306,6 +313,35 @@ def _not_logged(url: str) -> DatabaseUnavailableError:
     )
 
 
-def _fail(writes: Sequence[_Write], error: BaseException) -> None:
+def _fail(writes: Sequence[Write], error: BaseException) -> None:
+    _land(writes, error)
+
+
+def _land(writes: Sequence[Write], error: BaseException | None) -> None:
+    """Complete `writes` (with `error`, or as committed): their `done`, then their `landed`
+    futures, each on its loop: at once on the loop's own thread, else in one call of the
+    loop for them all."""
+    landed: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for write in writes:
-        write.done.set_exception(error)
+        if error is None:
+            write.done.set_result(None)
+        else:
+            write.done.set_exception(error)
+        if write.landed is not None:
+            landed.setdefault(write.landed.get_loop(), []).append(write.landed)
+    here = asyncio._get_running_loop()
+    for loop, futures in landed.items():
+        if loop is here:
+            _complete(futures, error)
+        elif not loop.is_closed():  # closed: nobody awaits on it any more
+            loop.call_soon_threadsafe(_complete, futures, error)
+
+
+def _complete(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.cancelled():  # its caller went away; `done` tells the service
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

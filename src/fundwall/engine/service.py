@@ -61,7 +61,7 @@ from fundwall.domain.errors import Conflict, InvalidInput
 from fundwall.domain.institutions import InstitutionKind
 from fundwall.domain.transactions import Transaction
 from fundwall.engine.admission import Refusal, admit, admit_logins, login_changes, refusals
-from fundwall.engine.committer import Committer
+from fundwall.engine.committer import Committer, Write
 from fundwall.engine.controls import ControlBook
 from fundwall.engine.controls.batch import warm_up
 from fundwall.engine.controls.book import PartyHasher, region_book
@@ -110,8 +110,8 @@ anyway (the holder stopped, or Redis's message was lost: its lease or the mark r
 COMPLETION_WAIT_S: Final = 0.2
 """The same, for a call whose lease the release will complete (`SharedState.ask`): it asks
 again (and keeps the entity kept for it) only if not told by then."""
-Pending = tuple[list[Decision], Future[None] | None, Lease | None]
-"""A call's answers, the future of the write they wait for, and the entities it holds in the
+Pending = tuple[list[Decision], Write | None, Lease | None]
+"""A call's answers, the write they wait for, and the entities it holds in the
 replicas' shared state until that write is done (None: no replicas, or nothing held)."""
 
 
@@ -155,10 +155,8 @@ class DecisionService:
         self._hasher: PartyHasher | None = None
         self._snapshot_every = snapshot_every
         self._lock = threading.RLock()
-        self._recent: OrderedDict[str, tuple[Transaction, Decision, Future[None] | None]] = (
-            OrderedDict()
-        )
-        """The latest decisions, each with the future of its write (None in memory): one
+        self._recent: OrderedDict[str, tuple[Transaction, Decision, Write | None]] = OrderedDict()
+        """The latest decisions, each with its write (None in memory): one
         still being written is never dropped, as the log cannot answer for it yet."""
         self._committer: Committer | None = None
         self._head: SharedHead | None = None
@@ -431,7 +429,7 @@ class DecisionService:
             )
         return logged[1]
 
-    def _remember(self, tx: Transaction, decision: Decision, durable: Future[None] | None) -> None:
+    def _remember(self, tx: Transaction, decision: Decision, durable: Write | None) -> None:
         """Keep `decision` for repeats."""
         recent = self._recent
         recent[decision.tx_id] = (tx, decision, durable)
@@ -439,7 +437,7 @@ class DecisionService:
             return  # in memory, `_recent` keeps every decision
         while len(recent) > RECENT:
             writing = next(iter(recent.values()))[2]
-            if writing is not None and not writing.done():
+            if writing is not None and not writing.done.done():
                 break
             recent.popitem(last=False)
 
@@ -535,15 +533,15 @@ class DecisionService:
             )
         return deadline
 
-    def _wait(self, durable: Future[None] | None) -> None:
+    def _wait(self, durable: Write | None) -> None:
         """Block until `durable` is committed: a write still queued for the event loop's
         commit (a repeat's first decision) is committed now, as this caller may be blocking
         that very loop."""
         if durable is None:
             return
-        if not durable.done() and self._committer is not None:
+        if not durable.done.done() and self._committer is not None:
             self._committer.flush()
-        durable.result()
+        durable.done.result()
 
     async def decide_durably(
         self, txs: Sequence[Transaction], *, member: str | None = None, batch: bool = True
@@ -583,12 +581,12 @@ class DecisionService:
                     raise
         if durable is not None:
             try:
-                await asyncio.wrap_future(durable)
+                await durable.landing()
             except asyncio.CancelledError:
                 # Its caller went away; the write goes on: the entities are given back once
                 # it is known whether the decisions are logged.
                 loop = asyncio.get_running_loop()
-                durable.add_done_callback(
+                durable.done.add_done_callback(
                     lambda ended: loop.call_soon_threadsafe(self._settle_when_logged, lease, ended)
                 )
                 raise
@@ -646,7 +644,7 @@ class DecisionService:
         batch: bool,
         held: Lease | None = None,
     ) -> Pending:
-        """The answers, the future of the write they wait for (None: nothing to wait for):
+        """The answers, the write they wait for (None: nothing to wait for):
         this call's own, or for repeats the last write submitted, and the entities held in the
         shared state until it is done; for a caller that blocks (the lease too)."""
         with self._lock:
@@ -840,7 +838,8 @@ class DecisionService:
                 self._holding[entity] = left
                 continue
             for settled in self._waiting.pop(entity, ()):
-                if _running_loop() is settled.get_loop():  # woken before the pump's round
+                # Woken before the pump's round: at once.
+                if asyncio._get_running_loop() is settled.get_loop():
                     _resolve(settled)
                 else:
                     settled.get_loop().call_soon_threadsafe(_resolve, settled)
@@ -1076,8 +1075,9 @@ class DecisionService:
 
     def _write(
         self, entries: list[tuple[Transaction, Outcome]], decided_at: datetime, *, awaited: bool
-    ) -> Future[None]:
-        """Hand the decided transactions to the committer; the future of their commit."""
+    ) -> Write:
+        """Hand the decided transactions to the committer; their write, completed once
+        committed."""
         assert self._committer is not None
         durable = self._committer.submit(
             [
@@ -1165,13 +1165,6 @@ def _pause(attempt: int, busy: Busy) -> float:
     if busy.held is not None and busy.held.awaited is not None:
         return BUSY_PAUSE_S
     return float(min(BUSY_PAUSE_S * 2 ** min(attempt, 8), BUSY_PAUSE_MAX_S))
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _released(done: asyncio.Future[object]) -> None:
