@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ from fundwall.store.tables import (
     PartyRow,
     TransactionRow,
 )
-from fundwall.store.types import UtcDateTime, json_text
+from fundwall.store.types import UtcDateTime
 
 FETCH_ROWS: Final = 10_000
 _TX = Base.metadata.tables[TransactionRow.__tablename__]
@@ -362,8 +363,8 @@ class DecisionLog:
         assert self._writer is not None and self._json_inserts is not None
         tx_sql, decision_sql = self._json_inserts
         with self._writer.begin():
-            self._writer.exec_driver_sql(tx_sql, (json_text(transactions),))
-            self._writer.exec_driver_sql(decision_sql, (json_text(decisions),))
+            self._writer.exec_driver_sql(tx_sql, (json.dumps(transactions, ensure_ascii=False),))
+            self._writer.exec_driver_sql(decision_sql, (json.dumps(decisions, ensure_ascii=False),))
 
     def _write_in_one(self, transactions: list[Any], decisions: list[Any]) -> None:
         """PostgreSQL: the group's rows (`_Rows.record`) as one statement of two JSON
@@ -376,7 +377,7 @@ class DecisionLog:
         assert self._writer is not None and self._group_sql is not None
         cursor = self._writer.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self._group_sql, (json_text(transactions), json_text(decisions)))
+            cursor.execute(self._group_sql, (json.dumps(transactions), json.dumps(decisions)))
         except self._driver_error as error:
             if isinstance(error, self._integrity_error):
                 raise Conflict(_IN_LOG_ALREADY) from None

@@ -14,7 +14,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from fundwall.domain.errors import FundwallError, InvalidInput
-from fundwall.store.types import json_text
 
 SQLITE_BUSY_TIMEOUT_S = 30
 SUPPORTED_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
@@ -132,9 +131,7 @@ def open_database(url: str, *, echo: bool = False) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
-    database = create_engine(
-        parsed, echo=echo, connect_args=connect_args, json_serializer=json_text
-    )
+    database = create_engine(parsed, echo=echo, connect_args=connect_args)
     if parsed.get_backend_name() == "sqlite":
         event.listen(database, "connect", _on_sqlite_connect)
     return database

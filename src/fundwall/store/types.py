@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -40,14 +39,5 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def json_type() -> Any:
-    """JSON, as JSONB on PostgreSQL (indexable, compact); written by `json_text`."""
+    """JSON, as JSONB on PostgreSQL (indexable, compact)."""
     return JSON().with_variant(JSONB(), "postgresql")
-
-
-def json_text(value: Any) -> str:
-    """`value` as JSON text, as every JSON column and the decision log's grouped rows are
-    written: by orjson, a tenth of the time of the standard library's encoder for a
-    decision's reasons (UTF-8 text as it is, no spaces). A float that is not a number is
-    written as null (standard JSON has no NaN, which PostgreSQL and SQLite's JSON functions
-    refuse)."""
-    return orjson.dumps(value).decode()
