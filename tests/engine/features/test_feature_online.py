@@ -183,3 +183,54 @@ def test_a_feature_vector_reads_by_position_and_by_name() -> None:
     assert list(vector) == vector.values
     assert list(vector.as_dict()) == list(feature_names())
     assert vector[:3] == vector.values[:3]
+
+
+def _kept_texts(state: OnlineFeatureState) -> list[str]:
+    """Every text the state keeps as a key or an entry: accounts, tracks and their
+    counterparts, what accounts have seen, devices and their payers, login devices."""
+    texts: list[str] = [key for tracks in state._tracks for key in tracks if isinstance(key, str)]
+    texts += [party for tracks in state._tracks for t in tracks.values() for party in t.latest]
+    for account_no, account in state._accounts.items():
+        texts.append(account_no)
+        texts += account.seen
+        if account.logins is not None:
+            texts += [device for device in account.logins.devices if device is not None]
+            texts += account.logins.first
+    for device, payers in state._device_payers.items():
+        texts += [device, *payers]
+    return texts
+
+
+@pytest.mark.parametrize("in_batches", [False, True])
+def test_the_state_keeps_one_object_per_text(in_batches: bool) -> None:
+    """Each transaction brings its own string objects (as one read from a request does);
+    the state keeps one object per distinct text however many places keep it, one by one
+    and in batches alike."""
+
+    def fresh(text: str) -> str:
+        return "".join(list(text))  # equal, never the same object
+
+    events = [
+        replace(
+            event,
+            payer_account=None if event.payer_account is None else fresh(event.payer_account),
+            payee_account=None if event.payee_account is None else fresh(event.payee_account),
+            device_id=None if event.device_id is None else fresh(event.device_id),
+        )
+        for event in HISTORY
+    ]
+    state = OnlineFeatureState(DIRECTORY)
+    for each in LOGINS[:20]:
+        state.observe_login(replace(each, device_id=fresh(each.device_id or "D9")))
+    if in_batches:
+        for start in range(0, len(events), 37):
+            state.observe_many(events[start : start + 37])
+    else:
+        for event in events:
+            state.observe(event)
+    texts = _kept_texts(state)
+    objects: dict[str, set[int]] = {}
+    for text in texts:
+        objects.setdefault(text, set()).add(id(text))
+    assert len(texts) > 3 * len(objects)  # texts kept in many places
+    assert {text: ids for text, ids in objects.items() if len(ids) > 1} == {}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from sys import intern
 from typing import Any, Final, Protocol
 
 import numpy as np
@@ -108,6 +109,8 @@ class LoginHistory:
             return False
         while at < end and ids[at] < login_id:
             at += 1
+        if device is not None:  # the same device in many logins: one object (`online`)
+            device = intern(device)
         ts.insert(at, t)
         ids.insert(at, login_id)
         self.devices.insert(at, device)

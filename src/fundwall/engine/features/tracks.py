@@ -19,6 +19,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable
+from sys import intern
 from typing import Final
 
 from fundwall.engine.features.catalog import WINDOWS, Measure
@@ -54,6 +55,12 @@ COMPACT_AT: Final = 16
 least half the track: the work stays proportional to the events added, and a quiet entity
 keeps at most this many old events (256 kept 1.4 KB of them per track for good, which a
 30-minute soak showed as steady growth)."""
+
+
+def kept(key: str | int) -> str | int:
+    """A key as the feature state keeps it: a text interned, one object however many places
+    keep it (`online`'s module doc says why), a code as it is."""
+    return intern(key) if isinstance(key, str) else key
 
 
 def _int64(value: int) -> int:
@@ -117,8 +124,10 @@ class Track:
             if counterpart is None:
                 flags.append(0)
             else:
-                previous = self.latest.get(counterpart, -1)
-                self.latest[counterpart] = index
+                latest = self.latest
+                previous = latest.get(counterpart, -1)
+                # A counterpart new to the track is kept as the one object of its text.
+                latest[counterpart if previous >= 0 else intern(counterpart)] = index
                 flags.append(1)
                 if previous >= base:
                     flags[previous - base] = 0

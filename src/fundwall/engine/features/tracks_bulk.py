@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_, setitem
+from sys import intern
 from typing import Final, TypeVar, cast
 
 import numpy as np
@@ -52,6 +53,7 @@ from fundwall.engine.features.tracks import (
     SHORTEST_US,
     TAILS_AT,
     Track,
+    kept,
 )
 
 I64 = npt.NDArray[np.int64]
@@ -336,7 +338,7 @@ class _Gathered:
             adding = dict.fromkeys(owners)
             for key in absent:
                 if key in adding:
-                    tracks[key] = Track(plan.distinct, plan.maximum)
+                    tracks[kept(key)] = Track(plan.distinct, plan.maximum)
             # An entity only read that has no track is left out: it reads zeros.
             seen = list(filter(tracks.__contains__, seen))
             got = list(map(tracks.__getitem__, seen))
@@ -388,7 +390,9 @@ class _Gathered:
             _int64s(b"".join(stacks_of) if plan.maximum else b""),
             plan.distinct, plan.maximum,
         )  # fmt: skip
-        owners, counterparts = zip(*self.pairs, strict=True) if self.pairs else ((), ())
+        owners, texts = zip(*self.pairs, strict=True) if self.pairs else ((), ())
+        # Interned: a counterpart new to its track is kept (`Track.add` does the same).
+        counterparts = list(map(intern, texts))
         latest_of = list(map(latests.__getitem__, owners))
         latest = np.fromiter(
             map(dict.get, latest_of, counterparts, repeat(-1)), np.int64, len(counterparts)
