@@ -1,6 +1,7 @@
-"""HTTP benchmark alone: single decisions and batches against `fundwall serve --region`, the
-same app over a trivial decision service (what the HTTP shell costs without the engine), and
-`fundwall serve` over a SQLite and a PostgreSQL store (the durable path, as deployed).
+"""HTTP benchmark alone: single decisions and batches against `fundwall serve --region` and
+`fundwall serve` over a SQLite and a PostgreSQL store (the durable path, as deployed), loaded
+in turns, then the same app over a trivial decision service (what the HTTP shell costs
+without the engine).
 
     .venv/bin/python benchmarks/http_bench.py --region var/demo/region-small-seed7
     .venv/bin/python benchmarks/http_bench.py --sim tiny --seconds 2 --durable-stores sqlite
@@ -19,8 +20,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from fundwall.bench.durable import STORES, measure_durable
-from fundwall.bench.http import HttpLoad, measure_http
+from fundwall.bench.durable import STORES, measure_http
+from fundwall.bench.http import HttpLoad
 from fundwall.sim.params import SIZES
 from fundwall.sim.run import simulate
 
@@ -48,8 +49,7 @@ def main() -> None:
         if region is None:
             region = Path(scratch) / "region"
             simulate(args.sim, 7, region)
-        result = measure_http(region, load, shell_baseline=not args.no_shell_baseline)
-        result.update(measure_durable(region, load, result, stores))
+        result = measure_http(region, load, stores, shell_baseline=not args.no_shell_baseline)
     print(json.dumps(result, indent=2))
 
 

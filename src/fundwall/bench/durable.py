@@ -4,7 +4,9 @@ in-memory figures of the same run.
 The in-memory HTTP figures (`fundwall.bench.http`) load `fundwall serve --region`, which
 logs nothing. Here the same load goes to `fundwall serve` over a store of each kind: SQLite
 in a temporary data directory, and PostgreSQL in a temporary database that the benchmark
-creates on the server at `postgres_url` and drops at the end. The store holds the region's
+creates on the server at `postgres_url` and drops at the end. `measure_http` loads the
+in-memory server and the durable ones together, in turns (`http.load_alternating`), so each
+ratio compares the same minutes of a shared machine. The store holds the region's
 reference data (`fundwall load --no-transactions`: accounts, parties, devices, logins) and an
 API key per member, so every decision pays what production pays: the audit head read, the
 owner's account looked up, the idempotency check, and the decision and its transaction
@@ -23,11 +25,18 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Final
 
-from fundwall.bench.http import HttpLoad, load_server
+from fundwall.bench.http import (
+    HttpLoad,
+    Served,
+    http_figures,
+    load_alternating,
+    memory_server,
+    shell_figures,
+)
 from fundwall.bench.loadgen import free_port
 from fundwall.bench.servers import engine_command, prepare_store, sqlite_url, store_environment
 
@@ -78,8 +87,10 @@ def bench_database(store: str, data_dir: Path, postgres_url: str) -> Iterator[st
         raise ValueError(f"unknown store {store!r}: one of {', '.join(STORES)}")
 
 
-def measure_store(region: Path, load: HttpLoad, store: str, postgres_url: str) -> dict[str, float]:
-    """The HTTP figures of `fundwall serve` over a fresh store of kind `store`."""
+@contextmanager
+def durable_server(region: Path, store: str, postgres_url: str) -> Iterator[Served]:
+    """`fundwall serve` over a fresh store of kind `store` holding the region's reference
+    data and a key per member, ready to start."""
     with (
         tempfile.TemporaryDirectory(prefix=f"fundwall-bench-{store}-") as scratch,
         bench_database(store, Path(scratch), postgres_url) as url,
@@ -87,14 +98,67 @@ def measure_store(region: Path, load: HttpLoad, store: str, postgres_url: str) -
         data_dir = Path(scratch)
         keys = prepare_store(data_dir, region, contents="reference", database_url=url)
         port = free_port()
-        environment = store_environment(data_dir, url)
-        return load_server(engine_command(port, None), port, environment, region, keys, load)
+        yield Served(engine_command(port, None), port, store_environment(data_dir, url), keys)
 
 
 def _ratio(durable: float, memory: object) -> float | None:
     if not isinstance(memory, int | float) or not memory:
         return None
     return round(durable / memory, 3)
+
+
+def _checked(stores: Sequence[str]) -> None:
+    unknown = [store for store in stores if store not in STORES]
+    if unknown:
+        raise ValueError(f"unknown store {unknown[0]!r}: one of {', '.join(STORES)}")
+
+
+def durable_figures(
+    store: str, figures: Mapping[str, float], memory: Mapping[str, object]
+) -> dict[str, object]:
+    """A durable server's figures under the goals' names, each beside the in-memory figure of
+    `memory` (`http.http_figures`' keys) as a ratio."""
+    return {
+        f"durable_http_decisions_per_s_{store}": figures["decisions_per_s"],
+        f"durable_http_p99_ms_{store}": figures["p99_ms"],
+        f"durable_batch_http_tx_per_s_{store}": figures["batch_tx_per_s"],
+        f"durable_http_vs_memory_{store}": _ratio(
+            figures["decisions_per_s"], memory.get("http_decisions_per_s")
+        ),
+        f"durable_batch_http_vs_memory_{store}": _ratio(
+            figures["batch_tx_per_s"], memory.get("batch_http_tx_per_s")
+        ),
+        f"durable_http_{store}": dict(figures),
+    }
+
+
+def measure_http(
+    region: Path,
+    load: HttpLoad,
+    stores: Sequence[str] = STORES,
+    *,
+    shell_baseline: bool = True,
+    postgres_url: str | None = None,
+) -> dict[str, object]:
+    """`fundwall serve --region REGION` in memory and `fundwall serve` over a store of each of
+    `stores`, loaded together in turns; then, with `shell_baseline`, the same app over
+    `AmountRule`. The in-memory figures (`http.http_figures`) and the durable ones
+    (`durable_figures`), their ratios of the same minutes."""
+    _checked(stores)
+    with ExitStack() as stack:
+        served = [stack.enter_context(memory_server(region))]
+        served += [
+            stack.enter_context(
+                durable_server(region, store, postgres_url or postgres_server_url())
+            )
+            for store in stores
+        ]
+        memory, *durable = load_alternating(served, region, load)
+    shell = shell_figures(region, load) if shell_baseline else None
+    result = http_figures(memory, load, shell)
+    for store, figures in zip(stores, durable, strict=True):
+        result.update(durable_figures(store, figures, result))
+    return result
 
 
 def measure_durable(
@@ -104,22 +168,12 @@ def measure_durable(
     stores: Sequence[str] = STORES,
     postgres_url: str | None = None,
 ) -> dict[str, object]:
-    """The durable figures of each store in `stores`, each beside the in-memory figure of
-    `memory` (what `measure_http` returned in the same run) as a ratio."""
-    unknown = [store for store in stores if store not in STORES]
-    if unknown:
-        raise ValueError(f"unknown store {unknown[0]!r}: one of {', '.join(STORES)}")
+    """The durable figures of each store in `stores`, each server loaded alone, beside the
+    in-memory figures of `memory` (`http.http_figures`' keys; empty: no ratio)."""
+    _checked(stores)
     result: dict[str, object] = {}
     for store in stores:
-        figures = measure_store(region, load, store, postgres_url or postgres_server_url())
-        result[f"durable_http_decisions_per_s_{store}"] = figures["decisions_per_s"]
-        result[f"durable_http_p99_ms_{store}"] = figures["p99_ms"]
-        result[f"durable_batch_http_tx_per_s_{store}"] = figures["batch_tx_per_s"]
-        result[f"durable_http_vs_memory_{store}"] = _ratio(
-            figures["decisions_per_s"], memory.get("http_decisions_per_s")
-        )
-        result[f"durable_batch_http_vs_memory_{store}"] = _ratio(
-            figures["batch_tx_per_s"], memory.get("batch_http_tx_per_s")
-        )
-        result[f"durable_http_{store}"] = figures
+        with durable_server(region, store, postgres_url or postgres_server_url()) as served:
+            (figures,) = load_alternating([served], region, load)
+        result.update(durable_figures(store, figures, memory))
     return result

@@ -1,7 +1,7 @@
 """The whole benchmark over one region folder: the command line's start-up, replay, pandas
 baseline, online, the engine state's snapshot and restore, the rule pack alone, the console's
-cost to an API call, file validation, HTTP (in memory, then durable over SQLite and
-PostgreSQL), funds-chain tracing, account-base screening, the sharing hub (publishing, bulk
+cost to an API call, file validation, HTTP (in memory and durable over SQLite and PostgreSQL,
+in turns), funds-chain tracing, account-base screening, the sharing hub (publishing, bulk
 matching; it needs no region) and simplified opening.
 
 `run_benchmark` returns one flat JSON-ready dict: the headline figures the goals judge, the
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from fundwall.bench.baseline import measure_baseline
 from fundwall.bench.console import measure_console
-from fundwall.bench.durable import STORES, measure_durable
+from fundwall.bench.durable import STORES, measure_http
 from fundwall.bench.goals import all_met, verdicts
-from fundwall.bench.http import HttpLoad, measure_http
+from fundwall.bench.http import HttpLoad
 from fundwall.bench.ingest import measure_ingest
 from fundwall.bench.machine import load_average, machine, source_tree
 from fundwall.bench.model import measure_model
@@ -183,15 +183,16 @@ def run_benchmark(
     console = measure_console(options.console_calls)
     ingest = measure_ingest(min(options.ingest_rows, rows))
     del table, directory
-    tell("HTTP (fundwall serve" + (", then the shell baseline)" if options.shell_baseline else ")"))
-    http = measure_http(region, options.http, shell_baseline=options.shell_baseline)
-    if options.durable_stores:
-        tell(f"HTTP, durable: fundwall serve over {' and '.join(options.durable_stores)}")
-        http.update(
-            measure_durable(
-                region, options.http, http, options.durable_stores, options.postgres_url
-            )
-        )
+    servers = " and ".join(["in memory", *(f"over {store}" for store in options.durable_stores)])
+    shell = ", then the shell baseline" if options.shell_baseline else ""
+    tell(f"HTTP: fundwall serve {servers}, in turns{shell}")
+    http = measure_http(
+        region,
+        options.http,
+        options.durable_stores,
+        shell_baseline=options.shell_baseline,
+        postgres_url=options.postgres_url,
+    )
     if options.replica_counts:
         counts = ", ".join(map(str, options.replica_counts))
         tell(f"HTTP, replicas over PostgreSQL and Redis: {counts}")

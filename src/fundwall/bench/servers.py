@@ -137,14 +137,15 @@ def shell_command(port: int) -> list[str]:
 def running(
     commands: Sequence[Sequence[str]],
     ports: Sequence[int],
-    env: Mapping[str, str],
+    envs: Sequence[Mapping[str, str]],
     logs: Sequence[IO[bytes]],
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Start servers (each on its port, writing to its log) all at once, so that their
-    start-ups overlap; wait until each answers `/healthz`; stop them all on the way out."""
+    """Start servers (each on its port, in its environment, writing to its log) all at once,
+    so that their start-ups overlap; wait until each answers `/healthz`; stop them all on the
+    way out."""
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        for command, log in zip(commands, logs, strict=True):
+        for command, env, log in zip(commands, envs, logs, strict=True):
             server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=dict(env))
             servers.append(server)
         for server, port, log in zip(servers, ports, logs, strict=True):

@@ -235,7 +235,7 @@ def measure_soak(
         tell("fundwall serve: folding the region's history")
         with (
             tempfile.TemporaryFile(prefix="fundwall-bench-server-") as log,
-            running([command], [port], environment, [log]) as (server,),
+            running([command], [port], [environment], [log]) as (server,),
         ):
             idle_mb = rss_mb(server.pid)
             started = datetime.now(UTC)
