@@ -183,9 +183,9 @@ def run_benchmark(
     console = measure_console(options.console_calls)
     ingest = measure_ingest(min(options.ingest_rows, rows))
     del table, directory
-    servers = " and ".join(["in memory", *(f"over {store}" for store in options.durable_stores)])
-    shell = ", then the shell baseline" if options.shell_baseline else ""
-    tell(f"HTTP: fundwall serve {servers}, in turns{shell}")
+    over = "".join(f", over {store}" for store in options.durable_stores)
+    shell = "; then the shell baseline" if options.shell_baseline else ""
+    tell(f"HTTP: fundwall serve in memory{over}, in turns{shell}")
     http = measure_http(
         region,
         options.http,

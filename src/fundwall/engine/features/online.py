@@ -17,8 +17,8 @@ Texts: a key the state keeps for the first time (an account, a device, a counter
 track, a payee, device or city an account has seen) is interned (`sys.intern`), so each
 distinct text is one object however many places keep it, as a restored state's are. Folded
 one transaction at a time, the small region's state otherwise held 1.6 million string
-objects for 130,000 texts, scattered over the heap: 90 MB more, and a snapshot spent a third
-of its time reading them (docs/benchmarks.md, "The snapshot: one object a text").
+objects for 130,000 texts, scattered over the heap, and a snapshot spent a third of its time
+reading them (docs/benchmarks.md, "The snapshot: one object a text").
 """
 
 from __future__ import annotations
